@@ -1,0 +1,37 @@
+// Builds the SDK entry (sdk/index.ts) to ESM + CJS + one .d.ts, and the CLI to dist/cli.
+import typescript from '@rollup/plugin-typescript';
+import { dts } from 'rollup-plugin-dts';
+import { readFileSync } from 'node:fs';
+
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
+// Dependencies stay external (node_modules), except onnx-buf, which is ESM-only and is bundled so
+// the CJS build can require it.
+const deps = Object.keys(pkg.dependencies).filter((d) => d !== 'onnx-buf');
+const external = (id) => id.startsWith('node:') || deps.some((d) => id === d || id.startsWith(`${d}/`));
+
+const ts = () =>
+  typescript({ tsconfig: './tsconfig.json', compilerOptions: { declaration: false, outDir: undefined, rootDir: undefined, noEmit: false }, include: ['sdk/**/*.ts', 'tools/**/*.ts'] });
+
+export default [
+  {
+    input: 'sdk/index.ts',
+    output: [
+      { file: 'dist/sdk/index.js', format: 'es', sourcemap: false },
+      { file: 'dist/sdk/index.cjs', format: 'cjs', sourcemap: false, exports: 'named' },
+    ],
+    external,
+    plugins: [ts()],
+  },
+  {
+    input: 'sdk/index.ts',
+    output: { file: 'dist/sdk/index.d.ts', format: 'es' },
+    external,
+    plugins: [dts()],
+  },
+  {
+    input: 'tools/cli/bin.ts',
+    output: { dir: 'dist/cli', format: 'es', entryFileNames: 'bin.js', chunkFileNames: '[name]-[hash].js' },
+    external,
+    plugins: [ts()],
+  },
+];

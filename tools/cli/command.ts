@@ -1,0 +1,30 @@
+/**
+ * What a command module exports. The CLI is a thin router: it parses flags, builds the options
+ * object, calls `run`, then prints the returned result as JSON (`--json`) or through `render`.
+ */
+import type { Command } from 'commander';
+import type { CommandIO } from './io.js';
+
+export interface CommandSpec<R = unknown> {
+  /** Name, possibly with a space for sub-commands (`fleet status`). */
+  name: string;
+  summary: string;
+  /** Adds arguments and options to the commander command (no `--json`: the router adds it). */
+  configure(cmd: Command): void;
+  /** Example invocations for `--help`. */
+  examples: string[];
+  /** Does the work; returns the machine-readable result. `args` are the positional arguments. */
+  run(args: string[], options: Record<string, unknown>, io: CommandIO): Promise<R>;
+  /** Prints the result for people. */
+  render(result: R, io: CommandIO): void;
+}
+
+/** Exit with this code without the bug-report hint (the message is already clear). */
+export class ExitError extends Error {
+  constructor(
+    readonly exitCode: number,
+    message = '',
+  ) {
+    super(message);
+  }
+}
