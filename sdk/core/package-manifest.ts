@@ -189,8 +189,8 @@ export interface ModelInfo {
   lowering?: 'sparse' | 'dense';
   precision: 'fp32' | 'fp16' | 'int8' | 'mixed';
   opset: number;
-  /** Parameters actually stored in this package. */
-  params: number;
+  /** Learnable parameters of this package: backbone (as the paper counts tiers), task heads, total. */
+  params: { backbone: number; heads: number; total: number };
 }
 
 export interface PackageManifest {

@@ -1,0 +1,27 @@
+/**
+ * A config argument on the command line: a named config, or a JSON file with a written config.
+ */
+import { readFile } from 'node:fs/promises';
+import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { NAMED_CONFIGS, resolveConfig, type RingMoEConfig, type WrittenRingMoEConfig } from './config.js';
+
+/**
+ * Resolves `arg` as a named config or, when it ends in .json, a config file.
+ * @throws EdgeError E_UNKNOWN_CONFIG, E_CONFIG (naming the file), E_FILE_NOT_FOUND
+ */
+export async function loadConfigArg(arg: string): Promise<RingMoEConfig> {
+  if (arg in NAMED_CONFIGS || !arg.endsWith('.json')) return resolveConfig(arg);
+  let text: string;
+  try {
+    text = await readFile(arg, 'utf8');
+  } catch (err) {
+    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read config file: ${messageOf(err)}`, { file: arg, cause: err });
+  }
+  let written: WrittenRingMoEConfig;
+  try {
+    written = JSON.parse(text) as WrittenRingMoEConfig;
+  } catch (err) {
+    throw new EdgeError('E_CONFIG', `config file is not valid JSON: ${messageOf(err)}`, { file: arg, cause: err });
+  }
+  return resolveConfig(written, arg);
+}

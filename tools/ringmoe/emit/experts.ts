@@ -1,0 +1,89 @@
+/**
+ * The experts and routers of every block of a generated package: their seeded weights (one file
+ * per expert, one per router) and their expert-map records.
+ */
+import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../../../sdk/core/package-manifest.js';
+import type { ModalityId } from '../../../sdk/core/modalities.js';
+import type { RingMoEConfig, StageGeometry } from '../config.js';
+import { ffnParams } from '../params.js';
+import type { EmitContext } from './context.js';
+import type { MoeClusterSpec, MoeGroupSpec } from './moe.js';
+
+/** `s<stage>.b<block>`. */
+export function blockId(stage: number, block: number): string {
+  return `s${stage}.b${block}`;
+}
+
+function ffnTensors(id: string): FfnTensors {
+  return { fc1Weight: `${id}.fc1.weight`, fc1Bias: `${id}.fc1.bias`, fc2Weight: `${id}.fc2.weight`, fc2Bias: `${id}.fc2.bias` };
+}
+
+/** The expert map of one block of a freshly generated (unpruned) model. */
+export function blockExperts(c: RingMoEConfig, g: StageGeometry, index: number): BlockExpertMap {
+  const id = blockId(g.stage, index);
+  const experts: ExpertRecord[] = [];
+  const routers: RouterRecord[] = [];
+  const file = (name: string) => `weights/${id}/${name}.bin`;
+  const expert = (kind: ExpertRecord['kind'], name: string, idx: number, modality?: ModalityId, router?: string) => {
+    const eid = `${id}.${name}`;
+    experts.push({
+      id: eid,
+      kind,
+      ...(modality !== undefined ? { modality } : {}),
+      index: idx,
+      ...(router !== undefined ? { router } : {}),
+      file: file(name),
+      tensors: ffnTensors(eid),
+      dim: g.dim,
+      hidden: g.hidden,
+      params: ffnParams(g.dim, g.hidden),
+    });
+  };
+  for (const m of c.modalities) {
+    const rid = c.experts.modalPerModality > 1 ? `${id}.router.modal.${m.id}` : undefined;
+    for (let i = 0; i < c.experts.modalPerModality; i++) expert('modal', `modal.${m.id}.${i}`, i, m.id, rid);
+    if (rid) {
+      routers.push({ id: rid, kind: 'modal', modality: m.id, file: file(`router.modal.${m.id}`), weight: `${rid}.weight`, experts: experts.filter((e) => e.router === rid).map((e) => e.id), params: g.dim * c.experts.modalPerModality });
+    }
+  }
+  const crid = c.experts.collaborative > 1 ? `${id}.router.collaborative` : undefined;
+  for (let i = 0; i < c.experts.collaborative; i++) expert('collaborative', `collaborative.${i}`, i, undefined, crid);
+  if (crid) {
+    routers.push({ id: crid, kind: 'collaborative', file: file('router.collaborative'), weight: `${crid}.weight`, experts: experts.filter((e) => e.router === crid).map((e) => e.id), params: g.dim * c.experts.collaborative });
+  }
+  if (c.experts.shared) expert('shared', 'shared', 0);
+  return { id, stage: g.stage, block: index, dim: g.dim, hidden: g.hidden, routers, experts };
+}
+
+/**
+ * Adds the weights of the experts and routers a pass of `modality` uses to the graph (generating
+ * them on first use) and returns the MoE layout for that pass.
+ */
+export function passLayout(ctx: EmitContext, block: BlockExpertMap, modality: ModalityId): MoeClusterSpec {
+  const uses = (e: ExpertRecord) => e.kind !== 'modal' || e.modality === modality;
+  for (const e of block.experts.filter(uses)) {
+    const fileKey = e.file.replace(/^weights\//, '').replace(/\.bin$/, '');
+    // Sparse upcycling: every expert of a block starts as a copy of the same FFN.
+    const seed = ctx.options.upcycled ? `${block.id}.upcycled` : e.id;
+    ctx.param(e.tensors.fc1Weight, fileKey, [e.dim, e.hidden], { kind: 'fanin', fanIn: e.dim }, `${seed}.fc1.weight`);
+    ctx.param(e.tensors.fc1Bias, fileKey, [e.hidden], { kind: 'normal', std: 0.02 }, `${seed}.fc1.bias`);
+    ctx.param(e.tensors.fc2Weight, fileKey, [e.hidden, e.dim], { kind: 'fanin', fanIn: e.hidden }, `${seed}.fc2.weight`);
+    ctx.param(e.tensors.fc2Bias, fileKey, [e.dim], { kind: 'normal', std: 0.02 }, `${seed}.fc2.bias`);
+  }
+  const groups: MoeGroupSpec[] = [];
+  const addGroup = (experts: ExpertRecord[], routerId?: string) => {
+    if (experts.length === 0) return;
+    const router = block.routers.find((r) => r.id === routerId);
+    if (router) {
+      const fileKey = router.file.replace(/^weights\//, '').replace(/\.bin$/, '');
+      ctx.param(router.weight, fileKey, [block.dim, router.experts.length], { kind: 'fanin', fanIn: block.dim });
+    }
+    groups.push({ ...(router ? { router: { id: router.id, weight: router.weight } } : {}), experts: experts.map((e) => ({ id: e.id, tensors: e.tensors })) });
+  };
+  const modal = block.experts.filter((e) => e.kind === 'modal' && e.modality === modality);
+  addGroup(modal, modal[0]?.router);
+  const collab = block.experts.filter((e) => e.kind === 'collaborative');
+  addGroup(collab, collab[0]?.router);
+  for (const e of block.experts.filter((x) => x.kind === 'shared' || x.kind === 'dense')) addGroup([e]);
+  return { block: block.id, groups };
+}

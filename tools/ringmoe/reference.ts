@@ -1,0 +1,93 @@
+/**
+ * `ringmoe-edge reference`: writes a complete RingMoE model package with deterministic seeded
+ * weights — the reference family every test, benchmark and demo runs on.
+ */
+import type { EntryManifest, PackageManifest } from '../../sdk/core/package-manifest.js';
+import { VERSION } from '../../sdk/core/version.js';
+import { GraphBuilder, makeModel } from '../onnx/builder.js';
+import { externalInfo } from '../onnx/tensor-data.js';
+import { PackageWriter } from '../package/package-writer.js';
+import { stageGeometry, type RingMoEConfig } from './config.js';
+import { EmitContext } from './emit/context.js';
+import { emitEntry, plannedEntries } from './emit/entries.js';
+import { blockExperts } from './emit/experts.js';
+import { backboneParams, fullSelection } from './params.js';
+
+export interface ReferenceOptions {
+  config: RingMoEConfig;
+  outDir: string;
+  seed?: number;
+  lowering?: 'sparse' | 'dense';
+  upcycled?: boolean;
+  opset?: number;
+  force?: boolean;
+  /** Called after each entry graph is written. */
+  onEntry?: (done: number, total: number, name: string) => void;
+}
+
+/** Derived constants stored beside weights but not learnable (excluded from parameter counts). */
+const DERIVED = /\.(centres|signs|limits)\b|relative_position_bias|attn_mask|logit_scale_exp/;
+
+/**
+ * Generates the package. Same config + seed + options → byte-identical files.
+ * @throws EdgeError E_OUTPUT_EXISTS, E_CONFIG, E_IO
+ */
+export async function writeReferencePackage(o: ReferenceOptions): Promise<PackageManifest> {
+  const seed = o.seed ?? 0;
+  const lowering = o.lowering ?? 'sparse';
+  const opset = o.opset ?? 17;
+  const c = o.config;
+  const geometry = stageGeometry(c);
+  const blocks = geometry.map((g) => Array.from({ length: g.depth }, (_, i) => blockExperts(c, g, i)));
+  const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
+  try {
+    const entries: EntryManifest[] = [];
+    const planned = plannedEntries(c);
+    for (const [i, { name, plan }] of planned.entries()) {
+      const b = new GraphBuilder(`${c.name}:${name}`);
+      const ctx = new EmitContext(b, writer.weights, c, geometry, { seed, lowering, upcycled: o.upcycled ?? false, opset });
+      const entry = emitEntry(ctx, name, plan, blocks);
+      const graph = b.build();
+      const weightFiles = [...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined))].sort();
+      await writer.writeGraph(entry.graph, makeModel(graph, opset, { version: VERSION, doc: `${c.name} ${name} entry (seeded reference weights, seed ${seed})` }));
+      entries.push({ ...entry, weightFiles });
+      o.onEntry?.(i + 1, planned.length, name);
+    }
+    const heads = countHeadParams(writer);
+    const backbone = backboneParams(c, fullSelection(c)).total;
+    return await writer.finalize({
+      name: c.name,
+      kind: 'ringmoe',
+      model: {
+        configName: c.name,
+        config: c as unknown as Record<string, unknown>,
+        inputSize: c.inputSize,
+        seed,
+        lowering,
+        precision: 'fp32',
+        opset,
+        params: { backbone, heads, total: backbone + heads },
+      },
+      modalities: c.modalities,
+      labels: {
+        classification: c.taskHeads.classification.labels,
+        segmentation: c.taskHeads.segmentation.labels,
+        detection: c.taskHeads.detection.labels,
+      },
+      entries,
+      experts: { blocks: blocks.flat() },
+      lineage: [{ step: 'reference', params: { config: c.name, seed, lowering, upcycled: o.upcycled ?? false, opset }, tool: `ringmoe-edge ${VERSION}` }],
+    });
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
+
+function countHeadParams(writer: PackageWriter): number {
+  let n = 0;
+  for (const t of writer.weights.all()) {
+    if ((t.name.startsWith('head.') || t.name.startsWith('fusion.')) && !DERIVED.test(t.name)) n += t.dims.reduce((a, b) => a * b, 1);
+  }
+  return n;
+}
