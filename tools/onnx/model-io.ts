@@ -100,43 +100,39 @@ export interface WriteModelResult {
   tensorsInline: number;
 }
 
+const DATA_FIELDS = ['rawData', 'floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data', 'stringData', 'dataLocation', 'externalData'] as const;
+type DataField = (typeof DATA_FIELDS)[number];
+
+/** A tensor's data fields as they were, own-property presence included (proto2 presence matters on encode). */
 interface Saved {
   tensor: TensorProto;
-  rawData: TensorProto['rawData'];
-  floatData: number[];
-  int32Data: number[];
-  int64Data: bigint[];
-  doubleData: number[];
-  uint64Data: bigint[];
-  dataLocation: DataLocation;
-  externalData: TensorProto['externalData'];
+  fields: Partial<Record<DataField, unknown>>;
 }
 
 function save(t: TensorProto): Saved {
-  return {
-    tensor: t,
-    rawData: t.rawData,
-    floatData: t.floatData,
-    int32Data: t.int32Data,
-    int64Data: t.int64Data,
-    doubleData: t.doubleData,
-    uint64Data: t.uint64Data,
-    dataLocation: t.dataLocation,
-    externalData: t.externalData,
-  };
+  const fields: Partial<Record<DataField, unknown>> = {};
+  for (const f of DATA_FIELDS) if (Object.prototype.hasOwnProperty.call(t, f)) fields[f] = t[f];
+  return { tensor: t, fields };
 }
 
 function restore(s: Saved): void {
-  Object.assign(s.tensor, {
-    rawData: s.rawData,
-    floatData: s.floatData,
-    int32Data: s.int32Data,
-    int64Data: s.int64Data,
-    doubleData: s.doubleData,
-    uint64Data: s.uint64Data,
-    dataLocation: s.dataLocation,
-    externalData: s.externalData,
-  });
+  const t = s.tensor as unknown as Record<string, unknown>;
+  for (const f of DATA_FIELDS) {
+    if (f in s.fields) t[f] = s.fields[f];
+    else delete t[f];
+  }
+}
+
+const REPEATED: ReadonlySet<DataField> = new Set(['floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data', 'stringData', 'externalData']);
+
+/** Replaces a tensor's data fields: repeated ones emptied, optional ones unset, then `values` set. */
+function setData(t: TensorProto, values: Partial<Record<DataField, unknown>>): void {
+  const r = t as unknown as Record<string, unknown>;
+  for (const f of DATA_FIELDS) {
+    if (REPEATED.has(f)) r[f] = [];
+    else delete r[f];
+  }
+  for (const [k, v] of Object.entries(values)) r[k] = v;
 }
 
 /** Every tensor that carries data: initializers and Constant/attribute tensors, in all subgraphs. */
@@ -192,7 +188,7 @@ export async function writeModel(model: OnnxModel, file: string, options: WriteM
           // Pull external bytes back inside the model.
           const bytes = await reader.read(tensor);
           saved.push(save(tensor));
-          Object.assign(tensor, { rawData: bytes, floatData: [], int32Data: [], int64Data: [], doubleData: [], uint64Data: [], dataLocation: DataLocation.DEFAULT, externalData: [] });
+          setData(tensor, { rawData: bytes });
           done += bytes.length;
           options.onProgress?.(done, total);
         }
@@ -212,13 +208,7 @@ export async function writeModel(model: OnnxModel, file: string, options: WriteM
       await f.fh.write(bytes, 0, bytes.length, offset);
       f.size = offset + bytes.length;
       saved.push(save(tensor));
-      Object.assign(tensor, {
-        rawData: new Uint8Array(0),
-        floatData: [],
-        int32Data: [],
-        int64Data: [],
-        doubleData: [],
-        uint64Data: [],
+      setData(tensor, {
         dataLocation: DataLocation.EXTERNAL,
         externalData: [
           create(StringStringEntryProtoSchema, { key: 'location', value: place.location }),

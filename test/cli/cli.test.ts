@@ -1,0 +1,74 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { runCli } from '../../tools/cli/cli.js';
+import type { CommandIO } from '../../tools/cli/io.js';
+import { REPO_ROOT } from '../helpers/shared-data.js';
+import { tempDir } from '../helpers/packages.js';
+
+const exec = promisify(execFile);
+const BIN = join(REPO_ROOT, 'bin', 'ringmoe-edge.js');
+
+/** Runs the real executable; resolves with code, stdout and stderr. */
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function captureIO(json: boolean): CommandIO & { lines: string[] } {
+  const lines: string[] = [];
+  return { json, lines, out: (l = '') => lines.push(l), note: () => {}, progress: () => ({ update() {}, stop() {} }) };
+}
+
+test('plan --config ringmoe-14.7b --json prints the four tiers within 1% of the paper figures', async (t) => {
+  const r = await cli(['plan', '--config', 'ringmoe-14.7b', '--json']);
+  t.is(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { tiers: { tier: string; params: number; bytes: { fp16: number } }[] };
+  const p = Object.fromEntries(out.tiers.map((x) => [x.tier, x.params]));
+  for (const [tier, want] of [['full', 14.74e9], ['single-modality', 6.53e9], ['ep', 4.48e9], ['dense', 1.06e9]] as const) {
+    t.true(Math.abs(p[tier]! - want) / want < 0.01, `${tier}: ${p[tier]}`);
+  }
+});
+
+test('reference → inspect, human and --json, through the real executable', async (t) => {
+  const dir = join(tempDir('cli'), 'tiny');
+  const made = await cli(['reference', 'ringmoe-tiny', '-o', dir, '--seed', '4', '--json']);
+  t.is(made.code, 0, made.stderr);
+  const ref = JSON.parse(made.stdout) as { entries: string[]; seed: number };
+  t.is(ref.seed, 4);
+  t.is(ref.entries.length, 7);
+  const human = await cli(['inspect', dir]);
+  t.is(human.code, 0, human.stderr);
+  t.regex(human.stdout, /ringmoe-tiny \(ringmoe, ringmoe-tiny\) — fp32, sparse lowering, input 64x64/);
+  t.regex(human.stdout, /s4\.b0 +64 +128 +16 +4 +1 +0 +5/);
+  const json = JSON.parse((await cli(['inspect', dir, '--json'])).stdout) as { blocks: unknown[]; entries: { name: string }[] };
+  t.is(json.blocks.length, 5);
+  t.is(json.entries[4]!.name, 'fusion-optical-sar-l2');
+});
+
+test('BAD CALL - unknown config name: exit 1, error code and the known names on stderr; --json carries the error', async (t) => {
+  const r = await cli(['reference', 'ringmoe-gigantic', '-o', join(tempDir('cli'), 'x')]);
+  t.is(r.code, 1);
+  t.regex(r.stderr, /error E_UNKNOWN_CONFIG: config: unknown config "ringmoe-gigantic"; known: ringmoe-tiny, ringmoe-small, ringmoe-14\.7b/);
+  const j = await cli(['plan', '--config', 'nope', '--json']);
+  t.is((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'E_UNKNOWN_CONFIG');
+});
+
+test('BAD CALL - bad option values exit 2 and name the option', async (t) => {
+  const r = await cli(['reference', 'ringmoe-tiny', '-o', join(tempDir('cli'), 'y'), '--lowering', 'hybrid']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--lowering: Expected one of "sparse", "dense" for --lowering but received "hybrid"/);
+});
+
+test('in-process runCli returns the result object', async (t) => {
+  const io = captureIO(false);
+  const res = await runCli(['plan', '--config', 'ringmoe-tiny'], () => io);
+  t.truthy(res.result);
+  t.true(io.lines.some((l) => l.startsWith('ringmoe-tiny: deployment tiers')));
+});
