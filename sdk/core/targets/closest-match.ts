@@ -16,17 +16,21 @@ export function editDistance(a: string, b: string): number {
 }
 
 /**
- * The candidate closest to `query` (case-insensitive). A candidate that contains the query, or is
- * contained in it, wins over edit distance ("orin-nano" → "jetson-orin-nano-8gb"). Undefined when
- * there are no candidates.
+ * The candidate closest to `query` (case-insensitive) by edit distance; a candidate that contains
+ * the query or is contained in it scores only the length difference ("orin-nano" is close to
+ * "jetson-orin-nano-8gb"). Undefined when nothing is close: no containment and more than
+ * max(2, 40 % of the query) edits away.
  */
 export function closestMatch(query: string, candidates: readonly string[]): string | undefined {
   const q = query.toLowerCase();
+  const maxEdits = Math.max(2, Math.floor(q.length * 0.4));
   let best: { name: string; score: number } | undefined;
   for (const name of candidates) {
     const n = name.toLowerCase();
-    const containment = n.includes(q) || q.includes(n) ? -1000 + Math.abs(n.length - q.length) : 0;
-    const score = containment || editDistance(q, n);
+    const contained = q.length >= 3 && n.length >= 3 && (n.includes(q) || q.includes(n));
+    const edits = editDistance(q, n);
+    const score = contained ? Math.min(edits, Math.abs(n.length - q.length)) : edits;
+    if (!contained && score > maxEdits) continue;
     if (!best || score < best.score) best = { name, score };
   }
   return best?.name;

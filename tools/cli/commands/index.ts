@@ -11,5 +11,5 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
-
+  { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
 ];
