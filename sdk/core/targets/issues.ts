@@ -10,6 +10,9 @@ export interface ProfileIssue {
   message: string;
 }
 
+/** What to do about a malformed profile. */
+export const PROFILE_HINT = 'targets/README.md explains every field; `ringmoe-edge targets` lists the shipped profiles.';
+
 /** Formats issues one per line, `  - <field>: <message>`. */
 export function formatIssues(issues: readonly ProfileIssue[]): string {
   return issues.map((i) => `  - ${i.field}: ${i.message}`).join('\n');
@@ -25,13 +28,13 @@ export class TargetProfileError extends EdgeError {
 
   constructor(file: string, issues: readonly ProfileIssue[], code: ErrorCode = 'E_TARGET_PROFILE') {
     const n = issues.length;
-    super(code, `invalid device target profile (${n} problem${n === 1 ? '' : 's'}):\n${formatIssues(issues)}`, {
-      file,
-      field: [...new Set(issues.map((i) => i.field))].join(', '),
-      hint: 'see targets/README.md for every field; `ringmoe-edge targets` lists the shipped profiles',
-    });
+    // The issue list is the message; field and hint are set after super() so that EdgeError does
+    // not prefix the field list or append the hint to the last issue line.
+    super(code, `invalid device target profile (${n} problem${n === 1 ? '' : 's'}):\n${formatIssues(issues)}\n${PROFILE_HINT}`, { file });
     this.name = 'TargetProfileError';
     this.issues = issues;
+    Object.defineProperty(this, 'field', { value: [...new Set(issues.map((i) => i.field))].join(', '), enumerable: true });
+    Object.defineProperty(this, 'hint', { value: PROFILE_HINT, enumerable: true });
   }
 
   /** Plain object for `--json`, with the issues. */

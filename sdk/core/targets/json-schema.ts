@@ -177,7 +177,11 @@ function check(value: unknown, schema: JsonSchema, root: JsonSchema, path: strin
     const obj = value as Record<string, unknown>;
     const props = s.properties ?? {};
     for (const key of s.required ?? []) {
-      if (!(key in obj)) out.push({ path: join(path, key), message: `missing required field (${describeSchema(props[key] ?? {}, root)})` });
+      if (!(key in obj)) {
+        const sub = resolveRef(props[key] ?? {}, root);
+        const what = sub.type === 'object' ? sub.title : describeSchema(sub, root);
+        out.push({ path: join(path, key), message: `missing required field${what && what !== key ? ` (${what})` : ''}` });
+      }
     }
     for (const [key, v] of Object.entries(obj)) {
       const sub = props[key];

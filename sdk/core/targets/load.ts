@@ -45,7 +45,10 @@ function isPathLike(idOrPath: string): boolean {
 function parseIssue(text: string, err: unknown): ProfileIssue {
   const msg = messageOf(err);
   const pos = /position (\d+)/.exec(msg);
-  if (!pos) return { field: '(file)', message: `not valid JSON: ${msg}` };
+  if (!pos) {
+    const atEnd = /end of JSON input/i.test(msg) ? ` (the file ends after ${text.length} characters: is it truncated?)` : '';
+    return { field: '(file)', message: `not valid JSON: ${msg}${atEnd}` };
+  }
   const before = text.slice(0, Number(pos[1]));
   const line = before.split('\n').length;
   const col = before.length - before.lastIndexOf('\n');

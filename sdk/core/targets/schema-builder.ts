@@ -60,7 +60,7 @@ export function fact(value: JsonSchema, description?: string): JsonSchema {
   return objectOf<WrittenFact<unknown>>()(
     { value, ...attestationProperties() },
     ['value', 'confidence'],
-    description ? { description } : {},
+    { title: 'fact: { value, confidence, source, note }', ...(description ? { description } : {}) },
   );
 }
 
