@@ -1,5 +1,5 @@
 /**
- * Pure helpers the toolchain calls with a resolved profile: which precision to build, how fast a
+ * Pure functions the toolchain calls with a resolved profile: which precision to build, how fast a
  * precision runs for planning, how much memory the model may use, which TensorRT versions exist
  * and whether DLA is usable. No I/O; every device number comes from the profile.
  */

@@ -1,5 +1,5 @@
 /**
- * Device target profiles: types, schema, loading and the helpers the toolchain plans with.
+ * Device target profiles: types, schema, loading and the functions the toolchain plans with.
  * Re-exports only.
  */
 export * from './written.js';

@@ -1,5 +1,5 @@
 /**
- * The pure helpers the toolchain plans with, on the real shipped profiles.
+ * The pure planning functions (capabilities.ts), on the real shipped profiles.
  */
 import test from 'ava';
 import { join } from 'node:path';
