@@ -23,6 +23,8 @@ export interface TrtExtraOptions {
   workspaceMiB?: number;
   calibrationCache?: string;
   timingCache?: string;
+  /** Read-only timing cache (e.g. shipped in a package) copied to `timingCache` when that does not exist yet. */
+  timingCacheSeed?: string;
   typing?: 'auto' | 'weak' | 'strong';
   optimizationLevel?: number;
   minBatch?: number;
@@ -37,7 +39,7 @@ export interface TrtExtraOptions {
 }
 
 const KEYS = [
-  'cacheDir', 'entry', 'experts', 'graphSha256', 'dlaCore', 'gpuFallback', 'workspaceMiB', 'calibrationCache', 'timingCache',
+  'cacheDir', 'entry', 'experts', 'graphSha256', 'dlaCore', 'gpuFallback', 'workspaceMiB', 'calibrationCache', 'timingCache', 'timingCacheSeed',
   'typing', 'optimizationLevel', 'minBatch', 'optBatch', 'device', 'module', 'jetpack', 'build', 'forcePinned',
 ] as const;
 
@@ -52,6 +54,7 @@ export interface TrtResolvedOptions extends Required<Pick<TrtExtraOptions, 'cach
   workspaceMiB?: number;
   calibrationCache?: string;
   timingCache?: string;
+  timingCacheSeed?: string;
   optimizationLevel?: number;
   module?: string;
   jetpack?: string;
@@ -118,6 +121,7 @@ export function resolveTrtOptions(options: BackendLoadOptions, env: NodeJS.Proce
     workspaceMiB: optInt('workspaceMiB', extra.workspaceMiB, 1, 1 << 20),
     calibrationCache: optStr('calibrationCache', extra.calibrationCache),
     timingCache: optStr('timingCache', extra.timingCache),
+    timingCacheSeed: optStr('timingCacheSeed', extra.timingCacheSeed),
     optimizationLevel: optInt('optimizationLevel', extra.optimizationLevel, 0, 5),
     module: optStr('module', extra.module),
     jetpack: optStr('jetpack', extra.jetpack),

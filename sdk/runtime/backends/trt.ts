@@ -6,7 +6,9 @@
  * cache it; otherwise E_BACKEND_UNAVAILABLE with the reason. A stale or foreign cached engine is
  * rebuilt, never loaded.
  */
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { defaultBinding, type BindingResult, type NativeBinding, type NativeBuildOptions, type NativeDevice } from '../../core/binding.js';
 import { EdgeError, isEdgeError, messageOf } from '../../core/errors.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../backend.js';
@@ -24,6 +26,17 @@ export interface TensorRtBackendDeps {
   env?: NodeJS.ProcessEnv;
   /** Receives one line per decision (cache hit, rebuild and why). Off by default. */
   log?: (line: string) => void;
+}
+
+/** Copies a shipped timing cache into the writable cache location once; the builder then updates the copy. */
+async function seedTimingCache(seed: string | undefined, target: string): Promise<void> {
+  if (!seed || existsSync(target)) return;
+  try {
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(seed, target);
+  } catch (err) {
+    throw new EdgeError('E_IO', `cannot copy the package's timing cache: ${messageOf(err)}`, { file: seed, cause: err });
+  }
 }
 
 /** How a batch profile is applied to ONNX inputs: dim 0 symbolic = batch; other dims must be fixed. */
@@ -145,7 +158,9 @@ export class TensorRtBackend implements Backend {
       }
     }
 
-    const built = await p.binding.buildEngine(this.buildOptions(o, p, device, typing, onnx.inputs));
+    const buildOptions = this.buildOptions(o, p, device, typing, onnx.inputs);
+    await seedTimingCache(o.timingCacheSeed, buildOptions.timingCache!);
+    const built = await p.binding.buildEngine(buildOptions);
     const saved = await cache.save(key, built.plan, {
       planSha256: built.sha256,
       build: { notes: built.notes, typing: built.typing, explicitQuantization: built.explicitQuantization, warnings: built.log },
