@@ -1,5 +1,5 @@
 # The TensorRT addon. Build it with `npm run build:native` (scripts/build.mjs), which checks first that
-# TensorRT and CUDA are present; paths come from scripts/locate.mjs (TENSORRT_ROOT, JetPack layout, ...).
+# TensorRT and CUDA are present (their headers are -isystem so their deprecation notes stay quiet); paths come from scripts/locate.mjs (TENSORRT_ROOT, JetPack layout, ...).
 {
   "targets": [
     {
@@ -26,14 +26,16 @@
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
-        "src",
-        "<!(node scripts/locate.mjs trtInclude)",
-        "<!(node scripts/locate.mjs cudaRoot)/include"
+        "src"
       ],
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-fexceptions", "-Wall", "-Wextra"],
+      "cflags_cc": [
+        "-std=c++17", "-fexceptions", "-Wall", "-Wextra",
+        "-isystem", "<!(node scripts/locate.mjs trtInclude)",
+        "-isystem", "<!(node scripts/locate.mjs cudaRoot)/include"
+      ],
       "libraries": [
         "-L<!(node scripts/locate.mjs trtLib)",
         "-L<!(node scripts/locate.mjs cudaLib)",
