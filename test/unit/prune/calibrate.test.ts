@@ -49,7 +49,7 @@ test('calibrate counts every token of every router: per block, counts sum to fra
   }
   // beside the package, not part of it; no temporary graph left behind
   const pkg = await openPackage(dir);
-  t.is(pkg.manifest.files['routing-stats.json'], undefined);
+  t.false('routing-stats.json' in pkg.manifest.files);
   t.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
   t.is(r.stats.package.sha256, pkg.packageHash);
 });
