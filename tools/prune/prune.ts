@@ -63,6 +63,8 @@ export interface PruneRequest {
   fidelity?: FidelityOptions;
   /** Skip hashing the source's files (sizes are still checked). */
   verify?: 'full' | 'size';
+  /** Refuse the source unless its manifest has this sha256 (a saved plan names the package it was made for). */
+  expectSource?: { sha256: string; name: string; file: string };
   /** Latency estimates to add to the fidelity report, given the pruned manifest. */
   estimate?: (m: PackageManifest) => LatencyEstimate[];
   onProgress?: (done: number, total: number, label: string) => void;
@@ -88,10 +90,16 @@ async function storedBytes(dir: string): Promise<number> {
 /**
  * Prunes the package in `r.dir` (or only plans it with `dryRun`).
  * @throws EdgeError E_INVALID_ARGUMENT, E_UNKNOWN_MODALITY, E_STATS_MISMATCH, E_CALIBRATION,
- *   E_PRUNE, E_OUTPUT_EXISTS, E_PACKAGE_* (source package damaged)
+ *   E_PRUNE (also: a plan made for another package), E_OUTPUT_EXISTS, E_PACKAGE_* (source package damaged)
  */
 export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
   const source = await openPackage(r.dir, { verify: r.verify ?? 'full' });
+  if (r.expectSource && r.expectSource.sha256 !== source.packageHash) {
+    throw new EdgeError('E_PRUNE', `the plan was made for package ${r.expectSource.name} (${r.expectSource.sha256.slice(0, 12)}…), not for ${source.manifest.name} (${source.packageHash.slice(0, 12)}…)`, {
+      file: r.expectSource.file,
+      hint: 'plan again against this package',
+    });
+  }
   const options = resolvePruneOptions(r.options, source.manifest);
   const statsFile = r.statsFile ?? (existsSync(join(source.dir, ROUTING_STATS_FILE)) ? join(source.dir, ROUTING_STATS_FILE) : undefined);
   const stats: LoadedStats | undefined = statsFile ? await readRoutingStats(statsFile) : undefined;

@@ -3,6 +3,7 @@
  * of their inputs (snapshot-testable).
  */
 import type { EntryFidelity } from '../fidelity/report.js';
+import { formatGflops, formatMs } from '../planner/format.js';
 import { formatBytes, formatCount, table } from '../cli/io.js';
 import type { PrunePlan } from './plan-types.js';
 import type { FidelityReport } from './prune.js';
@@ -93,7 +94,7 @@ export function renderFidelity(r: FidelityReport): string[] {
     `parameters: backbone ${formatCount(r.params.backbone)} (was ${formatCount(r.params.referenceBackbone)}), heads ${formatCount(r.params.heads)}; ` +
       `bytes fp32 ${formatBytes(r.bytes.fp32)}, fp16 ${formatBytes(r.bytes.fp16)}, int8 ${formatBytes(r.bytes.int8)}; stored ${formatBytes(r.bytes.stored)} (was ${formatBytes(r.bytes.referenceStored)})`,
   );
-  lines.push(`compute: ${r.compute.gflops.toFixed(3)} GFLOPs per frame on the active path (was ${r.compute.referenceGflops.toFixed(3)}; ${r.compute.lowering} lowering)`);
-  for (const l of r.latency ?? []) lines.push(`latency estimate on ${l.target} at ${l.precision}: ${l.latencyMs.toFixed(1)} ms (${l.basis}; an estimate, not a measurement)`);
+  lines.push(`compute: ${formatGflops(r.compute.gflops * 1e9)} GFLOPs per frame on the active path (was ${formatGflops(r.compute.referenceGflops * 1e9)}; ${r.compute.lowering} lowering)`);
+  for (const l of r.latency ?? []) lines.push(`latency estimate on ${l.target} at ${l.precision}: ${formatMs(l.latencyMs)} ms (${l.basis}; an estimate, not a measurement)`);
   return lines;
 }
