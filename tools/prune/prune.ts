@@ -60,6 +60,11 @@ export interface PruneRequest {
   name?: string;
   /** Held-out frames for the fidelity report (default: 8 generated frames). */
   evalFrames?: Frame[];
+  /**
+   * Measure fidelity and write reports/fidelity.json (default true; the CLI always does). Off only
+   * where the pruning itself is measured (benchmarks) — the package then carries no report.
+   */
+  evaluate?: boolean;
   fidelity?: FidelityOptions;
   /** Skip hashing the source's files (sizes are still checked). */
   verify?: 'full' | 'size';
@@ -121,6 +126,7 @@ export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
     ...(r.name !== undefined ? { name: r.name } : {}),
     ...(r.onProgress ? { onProgress: r.onProgress } : {}),
     beforeFinalize: async (dir, draft) => {
+      if (r.evaluate === false) return {};
       const candidate = { dir, manifest: { ...draft, format: 'ringmoe-edge/package', formatVersion: 1, files: {} } as PackageManifest };
       const entries = await packageFidelity(source, candidate, frames, r.fidelity ? { fidelity: r.fidelity } : {});
       const stored = await storedBytes(dir);

@@ -78,6 +78,11 @@ test('EP 0.25: one survivor per group runs on every token without a router; para
   const src = await fixture;
   const r = await pruneTo(src.dir, { strategy: 'ep', keepCollaborative: 0.25, keepModal: 0.25, modalities: 'sar-l2' });
   const m = r.manifest!;
+  // Streaming: exactly the planned files exist — kept ones byte-for-byte, written ones, the report.
+  const planned = [...r.plan.files.copy.map((f) => f.path), ...r.plan.files.write.map((f) => f.path), 'reports/fidelity.json'].sort();
+  t.deepEqual(Object.keys(m.files).sort(), planned);
+  for (const f of r.plan.files.copy) t.is(m.files[f.path]!.sha256, src.manifest.files[f.path]!.sha256, f.path);
+  t.true(r.plan.files.drop.every((f) => !(f.path in m.files)));
   for (const b of m.experts!.blocks) {
     t.deepEqual(b.routers, [], `${b.id} has no router left`);
     t.deepEqual(b.experts.map((e) => e.kind), ['modal', 'collaborative', 'shared']);
