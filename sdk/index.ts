@@ -23,3 +23,4 @@ export type {
   HostTensor,
   TypedArray,
 } from './runtime/backend.js';
+export * from './mqtt/index.js';

@@ -8,8 +8,8 @@ import { debuglog } from 'node:util';
 
 const log = debuglog('ringmoe:mqtt');
 
-/** Map of event name → listener signature. */
-export type EventMap = { [event: string]: (...args: any[]) => void };
+/** Map of event name → listener signature (an interface works too). */
+export type EventMap<M> = { [K in keyof M]: (...args: any[]) => void };
 
 /**
  * An EventEmitter whose `on`/`once`/`off` are typed by `M`.
@@ -17,7 +17,7 @@ export type EventMap = { [event: string]: (...args: any[]) => void };
  * class Thing extends TypedEmitter<{ ready: (n: number) => void; error: (e: Error) => void }> {}
  * new Thing().on('ready', (n) => n.toFixed());
  */
-export class TypedEmitter<M extends EventMap> extends EventEmitter {
+export class TypedEmitter<M extends EventMap<M>> extends EventEmitter {
   /** Adds a listener for `event`. */
   override on<E extends keyof M & string>(event: E, listener: M[E]): this {
     return super.on(event, listener);
@@ -44,4 +44,4 @@ export class TypedEmitter<M extends EventMap> extends EventEmitter {
 }
 
 /** Debug log for this module, enabled with NODE_DEBUG=ringmoe:mqtt. Lines start with their function. */
-export const mqttLog = log;
+export const mqttLog: (format: string, ...args: unknown[]) => void = log;
