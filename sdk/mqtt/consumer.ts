@@ -55,6 +55,8 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
   private readonly clock: Clock;
   private online = true;
   private closing: Promise<FleetSummary> | undefined;
+  /** Messages that arrived before the caller could attach listeners (retained ones come with SUBACK). */
+  private held: [string, Buffer, IPublishPacket][] | undefined = [];
 
   private constructor(
     private readonly o: ResolvedConsumerOptions,
@@ -68,7 +70,9 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
   }
 
   /**
-   * Connects and subscribes; resolves once every subscription is granted.
+   * Connects and subscribes; resolves once every subscription is granted. Events start on the next
+   * turn of the event loop, so listeners attached right after `await create()` miss nothing
+   * (retained births, deaths and state arrive with the subscription).
    * @throws EdgeError E_INVALID_ARGUMENT (options), E_MQTT_OFFLINE (broker unreachable),
    *   E_MQTT_PROTOCOL (connection or a subscription refused; shared subscriptions on a 3.1.1-only broker)
    */
@@ -94,7 +98,10 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       });
     }
     const consumer = new FleetConsumer(o, client, protocolVersion);
-    client.on('message', (topic, payload, packet) => consumer.onMessage(topic, payload, packet));
+    client.on('message', (topic, payload, packet) => {
+      if (consumer.held) consumer.held.push([topic, payload, packet]);
+      else consumer.onMessage(topic, payload, packet);
+    });
     try {
       await consumer.subscribe();
     } catch (err) {
@@ -111,7 +118,13 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       consumer.emit('offline');
     });
     client.on('error', (err) => log('FleetConsumer :: client error: %s', err.message));
-    consumer.emit('connected', { protocolVersion, sessionPresent: connack.sessionPresent });
+    // Listeners attached right after `await create()` see everything, retained messages included.
+    setImmediate(() => {
+      consumer.emit('connected', { protocolVersion, sessionPresent: connack.sessionPresent });
+      const held = consumer.held ?? [];
+      consumer.held = undefined;
+      for (const [topic, payload, packet] of held) consumer.onMessage(topic, payload, packet);
+    });
     return consumer;
   }
 
