@@ -56,6 +56,10 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
     reconnectPeriod: spec.reconnectPeriod,
     queueQoSZero: false,
     resubscribe: spec.reconnectPeriod > 0,
+    // Pings are cheap; re-arming the ping timer on every packet sent is not (one timer per PUBLISH).
+    reschedulePings: false,
+    // mqtt.js formats a debug line per packet even when nobody listens; keep it only when asked for.
+    ...(/mqttjs/.test(process.env.DEBUG ?? '') ? {} : { log: () => undefined }),
     ...(spec.username !== undefined ? { username: spec.username } : {}),
     ...(spec.password !== undefined ? { password: spec.password } : {}),
     ...(spec.tls ?? {}),
@@ -86,6 +90,10 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
       settled = true;
       clearTimeout(timer);
       signal?.removeEventListener('abort', abort);
+      // Small PUBLISH packets go out as PUBACKs come back; Nagle would hold each one until the
+      // previous segment is acknowledged at TCP level.
+      const stream = client.stream as { setNoDelay?: (on: boolean) => void } | undefined;
+      stream?.setNoDelay?.(true);
       log('connectOnce :: connected to %s with MQTT %d as %s', spec.url, protocolVersion, spec.clientId);
       resolve({ client, protocolVersion, connack });
     });

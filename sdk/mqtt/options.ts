@@ -84,7 +84,10 @@ export interface ResultPublisherOptions {
   outboxLimits?: Partial<OutboxLimits>;
   /** fsync policy of the file outbox in `stateDir`; default `'always'`. */
   fsync?: FsyncPolicy;
-  /** Most results awaiting PUBACK at once (further capped by the broker's receive maximum). Default 32. */
+  /**
+   * Most results awaiting PUBACK at once, further capped by the receive maximum an MQTT 5 broker
+   * announces. Also the most copies a lost connection can cause. Default 256.
+   */
   maxInflight?: number;
   /** Default 30. */
   keepaliveSeconds?: number;
@@ -227,7 +230,7 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
     encoding: o.encoding === undefined ? 'json' : expectOneOf('options.encoding', o.encoding, ENCODINGS),
     qos: classRecord<QoS>('options.qos', o.qos, qosOf, DEFAULT_QOS),
     expirySeconds: expiry,
-    maxInflight: o.maxInflight === undefined ? 32 : expectInteger('options.maxInflight', o.maxInflight, 1, 65535),
+    maxInflight: o.maxInflight === undefined ? 256 : expectInteger('options.maxInflight', o.maxInflight, 1, 65535),
     keepaliveSeconds: o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
     connectTimeoutMs: o.connectTimeoutMs === undefined ? 10_000 : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
     reconnect: { minDelayMs, maxDelayMs },

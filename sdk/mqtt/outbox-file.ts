@@ -20,6 +20,7 @@ import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } fro
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import {
+  copyProperties,
   outboxClosed,
   resolveOutboxLimits,
   validateOutboxMessage,
@@ -159,7 +160,7 @@ export class FileOutbox implements Outbox {
 
   async append(message: OutboxMessage): Promise<OutboxAppendResult> {
     this.checkOpen();
-    const bytes = validateOutboxMessage(message, this.queue.limits);
+    const { bytes, propertiesJson } = validateOutboxMessage(message, this.queue.limits);
     const dropped = this.queue.victimsFor(bytes).map((v) => v.seq);
     for (const seq of dropped) this.forget(this.queue.remove(seq, 'dropped'));
     const seq = this.queue.nextSeq;
@@ -167,12 +168,14 @@ export class FileOutbox implements Outbox {
       seq,
       createdAt: this.settings.clock.now(),
       topic: message.topic,
-      payload: Uint8Array.prototype.slice.call(message.payload),
+      payload: message.payload,
       qos: message.qos,
       retain: message.retain,
-      ...(message.properties ? { properties: structuredClone(message.properties) } : {}),
+      ...(message.properties ? { properties: copyProperties(message.properties) } : {}),
     };
-    const record = encodePut(entry);
+    const record = encodePut(entry, propertiesJson);
+    // The cached entry reads its payload from the record (the payload is its tail): one copy, not two.
+    entry.payload = record.subarray(record.length - message.payload.byteLength);
     // Unwritten entries are always cached: their offset is not known until the batch is written.
     const slot: Slot = { offset: -1, length: record.length, entry };
     this.cacheUsed += bytes;

@@ -77,29 +77,38 @@ function frame(type: number, body: Buffer): Buffer {
   return out;
 }
 
-/** A PUT record for `entry`. */
-export function encodePut(entry: OutboxEntry): Buffer {
-  const topic = Buffer.from(entry.topic, 'utf8');
-  const props = entry.properties ? Buffer.from(JSON.stringify(entry.properties), 'utf8') : Buffer.alloc(0);
-  const fixed = 8 + 8 + 1 + 1 + 2 + topic.length + 4 + props.length;
-  const body = Buffer.allocUnsafe(fixed + entry.payload.byteLength);
-  let o = 0;
-  body.writeBigUInt64LE(BigInt(entry.seq), o);
+function writeU64(b: Buffer, value: number, at: number): void {
+  // seq and counters stay below 2^53; two 32-bit halves avoid a BigInt per record.
+  b.writeUInt32LE(value % 0x1_0000_0000, at);
+  b.writeUInt32LE(Math.floor(value / 0x1_0000_0000), at + 4);
+}
+
+/**
+ * A PUT record for `entry`, written straight into its frame.
+ * @param propertiesJson `entry.properties` as JSON, when the caller has it already
+ */
+export function encodePut(entry: OutboxEntry, propertiesJson = entry.properties ? JSON.stringify(entry.properties) : ''): Buffer {
+  const topicLen = Buffer.byteLength(entry.topic);
+  const propsLen = Buffer.byteLength(propertiesJson);
+  const out = Buffer.allocUnsafe(FRAME_BYTES + 1 + 8 + 8 + 1 + 1 + 2 + topicLen + 4 + propsLen + entry.payload.byteLength);
+  let o = FRAME_BYTES;
+  out.writeUInt8(RecordType.PUT, o++);
+  writeU64(out, entry.seq, o);
   o += 8;
-  body.writeDoubleLE(entry.createdAt, o);
+  out.writeDoubleLE(entry.createdAt, o);
   o += 8;
-  body.writeUInt8(entry.qos, o++);
-  body.writeUInt8(entry.retain ? 1 : 0, o++);
-  body.writeUInt16LE(topic.length, o);
+  out.writeUInt8(entry.qos, o++);
+  out.writeUInt8(entry.retain ? 1 : 0, o++);
+  out.writeUInt16LE(topicLen, o);
   o += 2;
-  topic.copy(body, o);
-  o += topic.length;
-  body.writeUInt32LE(props.length, o);
+  o += out.write(entry.topic, o, 'utf8');
+  out.writeUInt32LE(propsLen, o);
   o += 4;
-  props.copy(body, o);
-  o += props.length;
-  body.set(entry.payload, o);
-  return frame(RecordType.PUT, body);
+  o += out.write(propertiesJson, o, 'utf8');
+  out.set(entry.payload, o);
+  out.writeUInt32LE(out.length - FRAME_BYTES, 0);
+  out.writeUInt32LE(crc32(out.subarray(FRAME_BYTES)), 4);
+  return out;
 }
 
 function encodeSeqs(prefix: Buffer, seqs: readonly number[]): Buffer {

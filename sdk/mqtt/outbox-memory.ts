@@ -4,6 +4,7 @@
  */
 import { systemClock, type Clock } from './clock.js';
 import {
+  copyProperties,
   outboxClosed,
   resolveOutboxLimits,
   validateOutboxMessage,
@@ -46,7 +47,7 @@ export class MemoryOutbox implements Outbox {
 
   async append(message: OutboxMessage): Promise<OutboxAppendResult> {
     if (this.closed) throw outboxClosed(this.kind);
-    const bytes = validateOutboxMessage(message, this.queue.limits);
+    const { bytes } = validateOutboxMessage(message, this.queue.limits);
     const dropped = this.queue.victimsFor(bytes).map((v) => v.seq);
     for (const seq of dropped) this.queue.remove(seq, 'dropped');
     const seq = this.queue.nextSeq;
@@ -58,7 +59,7 @@ export class MemoryOutbox implements Outbox {
       payload: Uint8Array.prototype.slice.call(message.payload),
       qos: message.qos,
       retain: message.retain,
-      ...(message.properties ? { properties: structuredClone(message.properties) } : {}),
+      ...(message.properties ? { properties: copyProperties(message.properties) } : {}),
     };
     this.queue.push(bytes, entry, seq);
     this.queue.counters.appended++;

@@ -116,16 +116,25 @@ export interface Outbox {
   close(): Promise<void>;
 }
 
-/** Bytes a message counts against `maxBytes`. */
-export function messageBytes(message: OutboxMessage): number {
-  return Buffer.byteLength(message.topic) + message.payload.byteLength + (message.properties ? Buffer.byteLength(JSON.stringify(message.properties)) : 0);
+/** Bytes a message counts against `maxBytes`: topic + payload + properties as JSON. */
+export function messageBytes(message: OutboxMessage, propertiesJson = message.properties ? JSON.stringify(message.properties) : ''): number {
+  return Buffer.byteLength(message.topic) + message.payload.byteLength + Buffer.byteLength(propertiesJson);
+}
+
+/** An own copy of message properties (the caller may change its object after append). */
+export function copyProperties(p: OutboxProperties): OutboxProperties {
+  return {
+    ...(p.contentType !== undefined ? { contentType: p.contentType } : {}),
+    ...(p.messageExpiryInterval !== undefined ? { messageExpiryInterval: p.messageExpiryInterval } : {}),
+    ...(p.userProperties !== undefined ? { userProperties: { ...p.userProperties } } : {}),
+  };
 }
 
 /**
- * Checks a message before it is stored.
+ * Checks a message before it is stored; returns its size and its properties as JSON.
  * @throws EdgeError E_INVALID_ARGUMENT naming the field at fault
  */
-export function validateOutboxMessage(message: OutboxMessage, limits: OutboxLimits): number {
+export function validateOutboxMessage(message: OutboxMessage, limits: OutboxLimits): { bytes: number; propertiesJson: string } {
   if (!is.object(message)) throw invalidOption('message', 'an object', message);
   if (!is.nonEmptyString(message.topic) || /[+#\u0000]/.test(message.topic)) {
     throw invalidOption('message.topic', 'a non-empty topic without wildcards or NUL', message.topic);
@@ -146,14 +155,15 @@ export function validateOutboxMessage(message: OutboxMessage, limits: OutboxLimi
       }
     }
   }
-  const bytes = messageBytes(message);
+  const propertiesJson = p === undefined ? '' : JSON.stringify(p);
+  const bytes = messageBytes(message, propertiesJson);
   if (bytes > limits.maxMessageBytes) {
     throw new EdgeError('E_INVALID_ARGUMENT', `message of ${bytes} bytes exceeds the outbox's maxMessageBytes (${limits.maxMessageBytes})`, {
       field: 'message.payload',
       hint: 'publish smaller results (e.g. CBOR instead of JSON, or a reference to a file) or raise maxMessageBytes',
     });
   }
-  return bytes;
+  return { bytes, propertiesJson };
 }
 
 /**

@@ -157,12 +157,13 @@ export class Drainer {
     // One ACK record per tick instead of one per PUBACK.
     setImmediate(() => {
       this.ackTimer = false;
-      this.flushAcks().then(
-        () => {
-          const s = this.session;
-          if (s && s.inflight === 0 && this.outbox.stats().pending === 0) this.hooks.idle();
-        },
-        (err: unknown) => this.hooks.error(err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `recording acknowledgements failed: ${messageOf(err)}`, { cause: err })),
+      const written = this.flushAcks();
+      // Outboxes remove acknowledged entries before their ack record is written (a lost ack record
+      // only means a duplicate later), so "empty" is known now.
+      const s = this.session;
+      if (s && s.inflight === 0 && this.outbox.stats().pending === 0) this.hooks.idle();
+      written.catch((err: unknown) =>
+        this.hooks.error(err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `recording acknowledgements failed: ${messageOf(err)}`, { cause: err })),
       );
     });
   }

@@ -94,6 +94,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   private idleWaiters: (() => void)[] = [];
   private loop: Promise<void> = Promise.resolve();
   private readonly stop = new AbortController();
+  private readonly topicByTask = new Map<string, string>();
 
   private constructor(
     private readonly o: ResolvedPublisherOptions,
@@ -136,7 +137,13 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
 
   /** The topic a result of `task` goes to. */
   resultTopic(task: string): string {
-    return this.o.topics.result(this.o.fleet, this.o.device, task);
+    let topic = this.topicByTask.get(task);
+    if (topic === undefined) {
+      topic = this.o.topics.result(this.o.fleet, this.o.device, task);
+      // Few distinct tasks per device; the cap only guards against a caller inventing task names.
+      if (this.topicByTask.size < 1024) this.topicByTask.set(task, topic);
+    }
+    return topic;
   }
 
   /**

@@ -64,8 +64,9 @@ async function reachable(port: number): Promise<boolean> {
 /**
  * Starts mosquitto on a free port.
  * @param options.persistence keep sessions and queued messages across stop/start (default true)
+ * @param options.extraConfig more mosquitto.conf lines
  */
-export async function startMosquitto(options: { persistence?: boolean } = {}): Promise<Mosquitto> {
+export async function startMosquitto(options: { persistence?: boolean; extraConfig?: string[] } = {}): Promise<Mosquitto> {
   if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed (apt-get install -y mosquitto)');
   const bin = MOSQUITTO_BIN;
   const dir = await mkdtemp(join(tmpdir(), 'mosquitto-test-'));
@@ -88,6 +89,7 @@ export async function startMosquitto(options: { persistence?: boolean } = {}): P
         'set_tcp_nodelay true',
         `log_dest file ${logFile}`,
         'log_type all',
+        ...(options.extraConfig ?? []),
         '',
       ].join('\n'),
     );

@@ -15,7 +15,7 @@ import { forEachBroker, until } from './brokers.js';
 const PRODUCER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'numbered-producer.ts');
 const COUNT = 150;
 const INTERVAL_MS = 20;
-const MAX_INFLIGHT = 32; // the publisher's default window
+const MAX_INFLIGHT = 16; // the producer fixture's window
 
 interface Producer {
   proc: ChildProcess;
