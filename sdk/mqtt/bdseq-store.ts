@@ -27,10 +27,12 @@ export class MemoryBdSeqStore implements BdSeqStore {
   constructor(start = 0) {
     this.value = start === 0 ? undefined : start - 1;
   }
+  /** {@inheritDoc BdSeqStore.next} */
   async next(): Promise<number> {
     this.value = this.value === undefined ? 0 : this.value + 1;
     return this.value;
   }
+  /** {@inheritDoc BdSeqStore.current} */
   current(): number | undefined {
     return this.value;
   }
@@ -77,6 +79,7 @@ export class FileBdSeqStore implements BdSeqStore {
     return new FileBdSeqStore(path, value as number);
   }
 
+  /** {@inheritDoc BdSeqStore.next} */
   async next(): Promise<number> {
     const value = this.value === undefined ? 0 : this.value + 1;
     const tmp = `${this.path}.tmp`;
@@ -97,6 +100,7 @@ export class FileBdSeqStore implements BdSeqStore {
     return value;
   }
 
+  /** {@inheritDoc BdSeqStore.current} */
   current(): number | undefined {
     return this.value;
   }

@@ -49,5 +49,6 @@ export { ResultPublisher, type PublisherEvents, type ResultMeta, type PublishedR
 export { DedupeWindow } from './dedupe.js';
 export { FleetView, type DeviceSummary, type FleetSummary, type ViewChange } from './fleet-view.js';
 export { FleetConsumer, type ConsumerEvents, type ReceivedResult } from './consumer.js';
+// Options of FleetConsumer.create (documented in consumer-options.ts).
 export type { FleetConsumerOptions } from './consumer-options.js';
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.js';

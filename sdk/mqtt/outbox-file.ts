@@ -158,6 +158,7 @@ export class FileOutbox implements Outbox {
     }
   }
 
+  /** {@inheritDoc Outbox.append} */
   async append(message: OutboxMessage): Promise<OutboxAppendResult> {
     this.checkOpen();
     const { bytes, propertiesJson } = validateOutboxMessage(message, this.queue.limits);
@@ -197,6 +198,7 @@ export class FileOutbox implements Outbox {
     return { seq, dropped };
   }
 
+  /** {@inheritDoc Outbox.read} */
   async read(afterSeq: number, limit: number): Promise<OutboxEntry[]> {
     this.checkOpen();
     const items = this.queue.after(afterSeq, limit);
@@ -212,18 +214,21 @@ export class FileOutbox implements Outbox {
     return entries.filter((e, i) => items[i]!.live && e !== undefined) as OutboxEntry[];
   }
 
+  /** {@inheritDoc Outbox.ack} */
   async ack(seqs: readonly number[]): Promise<void> {
     this.checkOpen();
     const removed = seqs.filter((s) => this.forget(this.queue.remove(s, 'acked')));
     if (removed.length) await this.enqueue(encodeAck(removed), false);
   }
 
+  /** {@inheritDoc Outbox.discard} */
   async discard(seqs: readonly number[], reason: DiscardReason): Promise<void> {
     this.checkOpen();
     const removed = seqs.filter((s) => this.forget(this.queue.remove(s, reason)));
     if (removed.length) await this.enqueue(encodeDrop(reason, removed), false);
   }
 
+  /** {@inheritDoc Outbox.stats} */
   stats(): OutboxStats {
     return {
       pending: this.queue.count,
@@ -239,11 +244,13 @@ export class FileOutbox implements Outbox {
     return this.end;
   }
 
+  /** {@inheritDoc Outbox.flush} */
   async flush(): Promise<void> {
     this.checkOpen();
     await this.enqueue(undefined, true);
   }
 
+  /** {@inheritDoc Outbox.close} */
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) this.settings.clock.clearTimeout(this.timer);

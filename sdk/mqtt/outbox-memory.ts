@@ -45,6 +45,7 @@ export class MemoryOutbox implements Outbox {
     this.clock = options.clock ?? systemClock;
   }
 
+  /** {@inheritDoc Outbox.append} */
   async append(message: OutboxMessage): Promise<OutboxAppendResult> {
     if (this.closed) throw outboxClosed(this.kind);
     const { bytes } = validateOutboxMessage(message, this.queue.limits);
@@ -66,21 +67,25 @@ export class MemoryOutbox implements Outbox {
     return { seq, dropped };
   }
 
+  /** {@inheritDoc Outbox.read} */
   async read(afterSeq: number, limit: number): Promise<OutboxEntry[]> {
     if (this.closed) throw outboxClosed(this.kind);
     return this.queue.after(afterSeq, limit).map((i) => i.data);
   }
 
+  /** {@inheritDoc Outbox.ack} */
   async ack(seqs: readonly number[]): Promise<void> {
     if (this.closed) throw outboxClosed(this.kind);
     for (const seq of seqs) this.queue.remove(seq, 'acked');
   }
 
+  /** {@inheritDoc Outbox.discard} */
   async discard(seqs: readonly number[], reason: DiscardReason): Promise<void> {
     if (this.closed) throw outboxClosed(this.kind);
     for (const seq of seqs) this.queue.remove(seq, reason);
   }
 
+  /** {@inheritDoc Outbox.stats} */
   stats(): OutboxStats {
     return {
       pending: this.queue.count,
@@ -91,10 +96,12 @@ export class MemoryOutbox implements Outbox {
     };
   }
 
+  /** {@inheritDoc Outbox.flush} */
   async flush(): Promise<void> {
     if (this.closed) throw outboxClosed(this.kind);
   }
 
+  /** {@inheritDoc Outbox.close} */
   async close(): Promise<void> {
     this.closed = true;
   }

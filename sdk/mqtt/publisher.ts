@@ -212,7 +212,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
    */
   async drain(timeoutMs: number): Promise<boolean> {
     expectInteger('timeoutMs', timeoutMs, 0);
-    if (this.drainer.idle) return true;
+    if (this.drainer.idle || timeoutMs === 0) return this.drainer.idle;
     return new Promise((resolve) => {
       const done = (value: boolean): void => {
         this.clock.clearTimeout(timer);
@@ -236,9 +236,11 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   }
 
   /**
-   * Stops taking results, sends what it can until `deadlineMs`, publishes a graceful death,
-   * disconnects and closes the outbox. What was not sent stays in a durable outbox for the next
-   * start. Idempotent.
+   * Stops taking results; when connected, sends what it can until `deadlineMs` (default 5000),
+   * publishes a graceful death and disconnects; then flushes and closes the outbox. When offline it
+   * returns at once. What was not sent stays in a durable outbox for the next start. Idempotent.
+   * @example
+   * const { drained, pending } = await publisher.close({ deadlineMs: 2000 });
    */
   close(options: { deadlineMs?: number } = {}): Promise<CloseReport> {
     this.closing ??= this.shutdown(options.deadlineMs === undefined ? 5000 : expectInteger('options.deadlineMs', options.deadlineMs, 0));
@@ -250,13 +252,16 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     const conn = this.conn;
     if (conn && this.bdSeq !== undefined) {
       const death = encodePayload(this.o.encoding, deathPayload(this.o, this.bdSeq, this.clock.now(), true), 'death');
-      await this.publishOn(conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null).catch(() => undefined);
+      await socketBound(this.publishOn(conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null));
     }
     this.state = 'closed';
     this.stop.abort();
     this.sleeper?.wake();
     this.drainer.detach();
-    if (conn) await conn.client.endAsync().catch(() => conn.client.end(true));
+    if (conn) {
+      // A half-dead socket would make DISCONNECT wait for the keepalive timeout; the will covers it.
+      if (!(await socketBound(conn.client.endAsync()))) conn.client.end(true);
+    }
     this.conn = undefined;
     await this.loop;
     await this.drainer.flushAcks().catch(() => undefined);
@@ -409,4 +414,25 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     }
     await (conn.client as MqttClient).publishAsync(topic, payload, opts);
   }
+}
+
+/**
+ * Waits for a socket operation at most 2 s of real time (not the injected clock: this guards I/O,
+ * not application time). Resolves true when it completed.
+ */
+function socketBound(op: Promise<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    timer.unref();
+    op.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
 }

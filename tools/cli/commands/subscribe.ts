@@ -165,6 +165,7 @@ function render(r: SubscribeResult, io: CommandIO): void {
   io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`);
 }
 
+/** The `subscribe` command for the CLI router. */
 export const spec: CommandSpec<SubscribeResult> = {
   name: 'subscribe',
   summary: 'print a fleet\'s results as they arrive, then a fleet summary (ground station)',
