@@ -66,6 +66,17 @@ function protocolOf(value: unknown): 'auto' | 4 | 5 {
   throw invalidOption('--protocol', '"auto", "5" or "4"', value);
 }
 
+const FLAG_OF: Record<string, string> = { 'options.url': '--broker', 'options.fleet': '--fleet', 'options.group': '--group', 'options.prefix': '--prefix', 'options.protocol': '--protocol' };
+
+/** Re-names an SDK option in an error after the CLI flag the user typed. */
+function asFlagError(err: EdgeError): EdgeError {
+  const flag = FLAG_OF[err.field!];
+  if (!flag) return err;
+  const body = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field!.length + 2) : err.message;
+  const renamed = Object.entries(FLAG_OF).reduce((text, [option, f]) => text.split(option).join(f), body);
+  return new EdgeError(err.code, renamed, { field: flag, ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+}
+
 function short(value: unknown, max = 80): string {
   const text = JSON.stringify(value, (_k, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? `<${v.constructor.name} ${(v as unknown as ArrayLike<number>).length}>` : v));
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
@@ -91,6 +102,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
       ...(options.prefix !== undefined ? { prefix: options.prefix as string } : {}),
     });
   } catch (err) {
+    if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field !== undefined) throw asFlagError(err);
     if (isEdgeError(err, 'E_MQTT_OFFLINE')) {
       throw new EdgeError('E_MQTT_OFFLINE', err.message, { field: '--broker', hint: 'start a broker (mosquitto, or the demo\'s embedded one) or check --broker', cause: err });
     }
