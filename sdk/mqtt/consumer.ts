@@ -166,6 +166,8 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
   }
 
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    // An empty retained message is how an operator clears a retained birth, death or state.
+    if (payload.length === 0) return;
     const receivedAt = this.clock.now();
     const where = this.o.topics.parse(topic);
     try {

@@ -58,6 +58,7 @@ forEachBroker('a consumer counts payloads that are not ours as malformed and kee
   const errors: string[] = [];
   consumer.on('malformed', (e) => errors.push(e.message));
   try {
+    await raw.publishAsync('ringmoe/north/cam-1/birth', '', { qos: 1, retain: true }); // clears a retained birth: not malformed
     await raw.publishAsync('ringmoe/north/cam-1/results/detection', 'not json at all', { qos: 1 });
     await raw.publishAsync('ringmoe/north/cam-1/results/detection', JSON.stringify({ v: 1, type: 'result', fleet: 'north', device: 'cam-2', task: 'detection', ts: 1, id: 'x', result: 1 }), { qos: 1 });
     await raw.publishAsync('ringmoe/north/cam-1/metrics', JSON.stringify({ v: 2 }), { qos: 1 });
