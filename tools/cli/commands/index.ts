@@ -11,5 +11,6 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: CommandEntry[] = [
+
   { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
 ];
