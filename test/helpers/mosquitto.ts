@@ -10,6 +10,9 @@ import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 function findBinary(): string | undefined {
+  // MOSQUITTO_BIN names the binary; set to an empty string it hides mosquitto (to see the skips).
+  const forced = process.env.MOSQUITTO_BIN;
+  if (forced !== undefined) return forced && existsSync(forced) ? forced : undefined;
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/local/sbin'];
   for (const d of dirs) {
     const p = join(d, 'mosquitto');
