@@ -63,3 +63,4 @@ export {
   type ProfileIssue,
   type WrittenTargetProfile,
 } from './core/targets/index.js';
+export * from './mqtt/index.js';
