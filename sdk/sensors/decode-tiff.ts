@@ -80,8 +80,9 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
     const name = TIFF_COMPRESSION_NAMES[compression] ?? 'unknown';
     throw frameError('E_FRAME_DECODE', ref, `TIFF compression ${compression} (${name}) is not supported; supported: none, LZW, Deflate, PackBits, JPEG`);
   }
-  if (photometric === 5 || photometric === 6 || photometric === 8) {
-    throw frameError('E_FRAME_DECODE', ref, `TIFF photometric interpretation ${photometric} (CMYK/YCbCr/CIELab) is not supported; store RGB or one band per channel`);
+  const ycbcr = photometric === 6 && spp === 3 && dtype === 'uint8';
+  if (photometric === 5 || photometric === 8 || (photometric === 6 && !ycbcr)) {
+    throw frameError('E_FRAME_DECODE', ref, `TIFF photometric interpretation ${photometric} (CMYK/YCbCr/CIELab) is not supported here; store RGB or one band per channel`);
   }
   const complex = isComplexDType(dtype);
   if (complex && predictor !== 1) throw frameError('E_FRAME_DECODE', ref, 'TIFF with complex samples and a predictor is not supported');
@@ -114,6 +115,7 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
     throw frameError('E_FRAME_DECODE', ref, 'TIFF pixel data does not match its declared size');
   }
 
+  if (ycbcr) ycbcrToRgb(planes);
   let raster: Raster = { width, height, dtype, complex, planes };
   let palette = false;
   if (photometric === 3) {
@@ -163,4 +165,18 @@ async function paletteToRgb(raster: Raster, fd: TagLoader, ref: FrameRef): Promi
     out[2]![i] = map[2 * entries + k]! >> 8;
   }
   return { width: raster.width, height: raster.height, dtype: 'uint8', complex: false, planes: out };
+}
+
+/** JFIF YCbCr → RGB in place (JPEG-compressed TIFFs store YCbCr; the decoder returns it as is). */
+function ycbcrToRgb(planes: PlaneArray[]): void {
+  const [y, cb, cr] = planes as [PlaneArray, PlaneArray, PlaneArray];
+  const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
+  for (let i = 0; i < y.length; i++) {
+    const Y = y[i]!;
+    const B = cb[i]! - 128;
+    const R = cr[i]! - 128;
+    y[i] = clamp(Y + 1.402 * R);
+    cb[i] = clamp(Y - 0.344136 * B - 0.714136 * R);
+    cr[i] = clamp(Y + 1.772 * B);
+  }
 }

@@ -109,3 +109,26 @@ export function isFloatDType(dtype: RasterDType): boolean {
   const e = elementDType(dtype);
   return e === 'float32' || e === 'float64';
 }
+
+/**
+ * A raster as raw frame pixels (`chw` layout; complex bands as interleaved re/im), e.g. to feed a
+ * generated scene to `preprocessFrame`.
+ */
+export function rasterToPixels(raster: Raster, noData?: number): { data: PlaneArray; width: number; height: number; bands: number; dtype: RasterDType; layout: 'chw'; noData?: number } {
+  const n = raster.width * raster.height;
+  const bands = bandCount(raster);
+  const data = allocPlane(raster.dtype, n * raster.planes.length);
+  if (raster.complex) {
+    for (let b = 0; b < bands; b++) {
+      const re = raster.planes[2 * b]!;
+      const im = raster.planes[2 * b + 1]!;
+      for (let i = 0; i < n; i++) {
+        data[2 * (b * n + i)] = re[i]!;
+        data[2 * (b * n + i) + 1] = im[i]!;
+      }
+    }
+  } else {
+    raster.planes.forEach((p, b) => data.set(p as ArrayLike<number> as Float64Array, b * n));
+  }
+  return { data, width: raster.width, height: raster.height, bands, dtype: raster.dtype, layout: 'chw', ...(noData !== undefined ? { noData } : {}) };
+}
