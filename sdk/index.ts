@@ -23,3 +23,5 @@ export type {
   HostTensor,
   TypedArray,
 } from './runtime/backend.js';
+export * from './sensors/index.js';
+export * from './tasks/index.js';
