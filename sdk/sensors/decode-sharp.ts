@@ -23,7 +23,11 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
   try {
     meta = await sharp(bytes, options).metadata();
   } catch (err) {
-    throw frameError('E_FRAME_DECODE', ref, `image header is unreadable: ${(err as Error).message}`, { cause: err });
+    if (!/exceeds pixel limit/.test((err as Error).message)) {
+      throw frameError('E_FRAME_DECODE', ref, `image header is unreadable: ${(err as Error).message}`, { cause: err });
+    }
+    // Over libvips' pixel limit: read the header alone (no pixels) to report the claimed size.
+    meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata().catch(() => ({ width: limits.maxSide + 1, height: 1 }) as Metadata);
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
@@ -39,6 +43,9 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
   try {
     let pipeline = sharp(bytes, options);
     if (autoOrient) pipeline = pipeline.autoOrient();
+    // libvips outputs sRGB(A); ask for 16-bit RGB explicitly so 16-bit data keeps its depth. Grey
+    // sources come back as three equal bands, of which only the first is kept below.
+    pipeline = pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
     ({ data, info } = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true }));
   } catch (err) {
     throw frameError('E_FRAME_DECODE', ref, `image data is corrupt or truncated: ${(err as Error).message}`, { cause: err });
@@ -50,14 +57,15 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
   const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   if (samples.length !== n * c) throw frameError('E_FRAME_DECODE', ref, `decoder returned ${samples.length} samples for ${w}×${h}×${c}`);
   const hasAlpha = c === 2 || c === 4;
-  const bands = hasAlpha ? c - 1 : c;
+  const colour = hasAlpha ? c - 1 : c;
+  const bands = channels === 1 || channels === 2 ? 1 : colour;
   const planes: PlaneArray[] = [];
   for (let b = 0; b < bands; b++) planes.push(sixteen ? new Uint16Array(n) : new Uint8Array(n));
   let mask: Uint8Array | undefined;
   if (hasAlpha) mask = new Uint8Array(n);
   for (let i = 0, o = 0; i < n; i++, o += c) {
     for (let b = 0; b < bands; b++) planes[b]![i] = samples[o + b]!;
-    if (mask && samples[o + bands] === 0) mask[i] = 1;
+    if (mask && samples[o + colour] === 0) mask[i] = 1;
   }
   return {
     raster: { width: w, height: h, dtype: sixteen ? 'uint16' : 'uint8', complex: false, planes },

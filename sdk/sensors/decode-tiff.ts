@@ -45,7 +45,8 @@ function arrayOf(v: unknown, n: number, fallback: number): number[] {
  */
 export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: DecodeLimits, expandPalette: boolean): Promise<DecodedImage> {
   await ensureBoundedTiffCodecs();
-  const ab = (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer) as ArrayBuffer;
+  // A copy when the bytes are a view into a larger buffer (Buffer#slice would not copy).
+  const ab = (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer) as ArrayBuffer;
   let image: GeoTIFFImage;
   try {
     const tiff = await fromArrayBuffer(ab);

@@ -18,6 +18,8 @@ export interface EncodeGeoTiffOptions {
   compression?: 'none' | 'deflate';
   /** Write square tiles of this size (multiple of 16) instead of strips. */
   tileSize?: number;
+  /** Tag the raster PixelIsPoint (the tiepoint names the first pixel's centre) instead of PixelIsArea. */
+  pixelIsPoint?: boolean;
 }
 
 const T = { BYTE: 1, ASCII: 2, SHORT: 3, LONG: 4, DOUBLE: 12 } as const;
@@ -90,7 +92,7 @@ export function encodeGeoTiff(raster: Raster, options: EncodeGeoTiffOptions = {}
   } else {
     entries.push({ tag: 273, type: T.LONG, values: sizes.map(() => 0) }, { tag: 278, type: T.LONG, values: [blockH] }, { tag: 279, type: T.LONG, values: sizes });
   }
-  if (options.georef) entries.push(...geoEntries(options.georef));
+  if (options.georef) entries.push(...geoEntries(options.georef, options.pixelIsPoint ?? false));
   if (options.noData !== undefined) entries.push({ tag: 42113, type: T.ASCII, values: Number.isNaN(options.noData) ? 'nan' : String(options.noData) });
   return assemble(entries, blocks, tile ? 324 : 273);
 }
@@ -108,8 +110,10 @@ function writeElement(dv: DataView, o: number, el: string, v: number): void {
   }
 }
 
-function geoEntries(g: GeoReference): Entry[] {
-  const t = g.transform;
+function geoEntries(g: GeoReference, pixelIsPoint: boolean): Entry[] {
+  const c = g.transform;
+  // PixelIsPoint files name the centre of the first pixel: move the corner origin by half a pixel.
+  const t = pixelIsPoint ? [c[0] + 0.5 * c[1] + 0.5 * c[2], c[1], c[2], c[3] + 0.5 * c[4] + 0.5 * c[5], c[4], c[5]] : c;
   const out: Entry[] = [];
   if (t[2] === 0 && t[4] === 0) {
     out.push({ tag: 33550, type: T.DOUBLE, values: [t[1], -t[5], 0] });
@@ -120,7 +124,7 @@ function geoEntries(g: GeoReference): Entry[] {
   const citation = g.citation ? `${g.citation}|` : '';
   const keys: number[][] = [
     [1024, 0, 1, g.crsKind === 'geographic' ? 2 : g.crsKind === 'projected' ? 1 : 32767],
-    [1025, 0, 1, 1],
+    [1025, 0, 1, pixelIsPoint ? 2 : 1],
   ];
   if (citation) keys.push([1026, 34737, citation.length, 0]);
   if (g.crsKind === 'geographic') keys.push([2048, 0, 1, g.epsg ?? 32767], [2054, 0, 1, 9102]);

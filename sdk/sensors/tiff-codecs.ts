@@ -195,8 +195,10 @@ export function jpegFrameSize(data: Uint8Array): { width: number; height: number
   return undefined;
 }
 
+/** The bytes as an ArrayBuffer of exactly their length (Buffer#slice would share a larger pool). */
 function toBuffer(out: Uint8Array): ArrayBuffer {
-  return out.byteOffset === 0 && out.byteLength === out.buffer.byteLength ? (out.buffer as ArrayBuffer) : (out.slice().buffer as ArrayBuffer);
+  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength) return out.buffer as ArrayBuffer;
+  return new Uint8Array(out).buffer as ArrayBuffer;
 }
 
 class BoundedLzw extends BaseDecoder {
