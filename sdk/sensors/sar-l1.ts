@@ -35,7 +35,7 @@ export interface SarL1Info {
 export function sarL1Region(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined, scaling: SarL1ChannelScaling, power: SarL1Power): { out: Float32Array[]; info: SarL1Info } {
   const size = region.width * region.height;
   const chans = planes.map(() => new Float32Array(size));
-  const span = new Float32Array(size);
+  const span = new Float64Array(size);
   const validMask = new Uint8Array(size);
   let spanMin = Infinity;
   let spanMax = -Infinity;
@@ -67,8 +67,9 @@ export function sarL1Region(planes: Float32Array[], stride: number, region: Regi
   const lo = Math.min(spanMin, 1);
   const hi = Math.min(spanMax, 1);
   const range = hi - lo;
-  for (let i = 0; i < size; i++) span[i] = validMask[i] && range > 0 ? (span[i]! - lo) / range : 0;
-  return { out: [span, ...chans], info };
+  const normalised = new Float32Array(size);
+  for (let i = 0; i < size; i++) normalised[i] = validMask[i] && range > 0 ? (span[i]! - lo) / range : 0;
+  return { out: [normalised, ...chans], info };
 }
 
 /** Total power (span) of 8 re/im planes, per pixel. */

@@ -82,7 +82,7 @@ export function applySensorConfig(decoded: DecodedImage, config: SensorConfig, r
     mask[i] = 1;
   };
   const badSample = (band: number, i: number, v: number) =>
-    frameError('E_FRAME_INVALID', ref, `band ${band} has a ${Number.isNaN(v) ? 'NaN' : 'infinite'} sample at x=${i % raster.width}, y=${Math.floor(i / raster.width)} and no no-data value declares it`);
+    frameError('E_FRAME_INVALID', ref, `band ${band} has ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at x=${i % raster.width}, y=${Math.floor(i / raster.width)} and no no-data value declares it`);
 
   const planes: Float32Array[] = [];
   const complexIn = raster.complex || pairs;
