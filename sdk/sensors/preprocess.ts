@@ -4,7 +4,7 @@
  * `createPreprocessPool` to run it on worker threads.
  */
 import { decodeFrame } from './decode.js';
-import { frameError, type Frame } from './frame.js';
+import { checkFrameFields, frameError, type Frame } from './frame.js';
 import { checkGeoReference } from './georef.js';
 import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } from './layout.js';
 import { resolvePreprocessOptions, type PreprocessOptions, type ResolvedPreprocessOptions } from './preprocess-options.js';
@@ -30,9 +30,10 @@ import { cutTile, planTiles, type TilePlacement } from './tiling.js';
  */
 export async function preprocessFrame(frame: Frame, options: PreprocessOptions): Promise<PreprocessedFrame> {
   const opts = resolvePreprocessOptions(options);
+  // Frame fields and sensor configuration first: a wrong modality or preset fails before decoding.
+  const config = resolveSensorConfig(frame?.sensor, frame?.modality, checkFrameFields(frame));
   const decoded = await decodeFrame(frame, { limits: opts.limits });
   const ref = decoded.ref;
-  const config = resolveSensorConfig(frame.sensor, frame.modality, ref);
   const bands = applySensorConfig(decoded, config, ref);
   const georef = frame.georef !== undefined ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })) : decoded.georef;
   const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
