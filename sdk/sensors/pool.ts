@@ -81,10 +81,13 @@ function defaultWorkerUrl(): URL {
  * worker's own `.ts` entry, so the bootstrap registers them first and then imports the entry.
  */
 function startWorker(url: URL, settings: WorkerSettings): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: settings });
+  // Workers inherit the process's flags; `--input-type` (from `node --input-type=module -e ...`) is
+  // refused by worker threads, so it is dropped.
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: settings, execArgv });
   const api = tsxApiUrl();
   const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(code, { eval: true, workerData: settings });
+  return new Worker(code, { eval: true, workerData: settings, execArgv });
 }
 
 /** URL of tsx's ESM API, resolved from this module (not from the process's working directory). */
