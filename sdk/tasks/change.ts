@@ -53,7 +53,9 @@ export function changeResult(probability: TaskOutput, frame: FrameContext, optio
   const threshold = expectNumber('options.threshold', options.threshold ?? 0.5, 0, 1);
   const map = denseToSource('change_prob', probability, frame, [0, 1], options.stitch);
   const mask = new Uint8Array(map.data.length);
-  for (let i = 0; i < mask.length; i++) mask[i] = !map.valid[i] ? CHANGE_NO_DATA : map.data[i]! >= threshold ? 1 : 0;
+  // Compared at float32 precision, the precision of the probabilities (0.9 means the float32 0.9).
+  const thr = Math.fround(threshold);
+  for (let i = 0; i < mask.length; i++) mask[i] = !map.valid[i] ? CHANGE_NO_DATA : map.data[i]! >= thr ? 1 : 0;
   const georef = frame.layout.georef;
   const { counts, areas } = labelAreas(mask, map.width, map.height, 2, georef);
   const changed = counts[1]!;
