@@ -63,10 +63,11 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
   for (let b = 0; b < bands; b++) planes.push(sixteen ? new Uint16Array(n) : new Uint8Array(n));
   let mask: Uint8Array | undefined;
   if (hasAlpha) mask = new Uint8Array(n);
-  for (let i = 0, o = 0; i < n; i++, o += c) {
-    for (let b = 0; b < bands; b++) planes[b]![i] = samples[o + b]!;
-    if (mask && samples[o + colour] === 0) mask[i] = 1;
+  for (let b = 0; b < bands; b++) {
+    const p = planes[b]!;
+    for (let i = 0, o = b; i < n; i++, o += c) p[i] = samples[o]!;
   }
+  if (mask) for (let i = 0, o = colour; i < n; i++, o += c) if (samples[o] === 0) mask[i] = 1;
   return {
     raster: { width: w, height: h, dtype: sixteen ? 'uint16' : 'uint8', complex: false, planes },
     format: (meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : 'png') as DecodedImage['format'],

@@ -64,8 +64,8 @@ export function normaliseRegion(bands: SensorBands, modality: ModalityId, region
       for (let y = 0, dst = c * size; y < region.height; y++) {
         const row = (region.y + y) * stride + region.x;
         for (let x = 0; x < region.width; x++, dst++) {
-          const src = row + x;
-          const v = mask && mask[src] ? 0 : p[src]!;
+          // Masked pixels are already 0 (sensor-bands zeroes them).
+          const v = p[row + x]!;
           data[dst] = ((v < 0 ? 0 : v > 255 ? 255 : v) - mean) / std;
         }
       }

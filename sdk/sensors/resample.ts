@@ -106,30 +106,37 @@ export function resamplePlanes(src: Float32Array, channels: number, mapX: AxisMa
   const rows = Math.max(0, rowHi - rowLo);
   const tmp = new Float32Array(rows * dstW);
   const out = new Float32Array(channels * dstW * dstH);
+  const acc = new Float64Array(dstW); // one output row, accumulated in double precision
+  // Locals, not property loads, in the hot loops.
+  const xs = tx.start, xn = tx.count, xw = tx.weights, xstride = tx.stride;
+  const ys = ty.start, yn = ty.count, yw = ty.weights, ystride = ty.stride;
   for (let c = 0; c < channels; c++) {
     const base = c * srcW * srcH;
     for (let r = 0; r < rows; r++) {
       const srow = base + (rowLo + r) * srcW;
+      const trow = r * dstW;
       for (let u = 0; u < dstW; u++) {
-        const s = tx.start[u]!;
-        const n = tx.count[u]!;
-        const w = u * tx.stride;
+        const s = srow + xs[u]!;
+        const n = xn[u]!;
+        const w = u * xstride;
         let acc = 0;
-        for (let j = 0; j < n; j++) acc += tx.weights[w + j]! * src[srow + s + j]!;
-        tmp[r * dstW + u] = acc;
+        for (let j = 0; j < n; j++) acc += xw[w + j]! * src[s + j]!;
+        tmp[trow + u] = acc;
       }
     }
     const obase = c * dstW * dstH;
     for (let v = 0; v < dstH; v++) {
-      const s = ty.start[v]! - rowLo;
-      const n = ty.count[v]!;
-      const w = v * ty.stride;
+      const s = (ys[v]! - rowLo) * dstW;
+      const n = yn[v]!;
+      const w = v * ystride;
       const orow = obase + v * dstW;
-      for (let u = 0; u < dstW; u++) {
-        let acc = 0;
-        for (let j = 0; j < n; j++) acc += ty.weights[w + j]! * tmp[(s + j) * dstW + u]!;
-        out[orow + u] = acc;
+      acc.fill(0);
+      for (let j = 0; j < n; j++) {
+        const k = yw[w + j]!;
+        const t = s + j * dstW;
+        for (let u = 0; u < dstW; u++) acc[u]! += k * tmp[t + u]!;
       }
+      out.set(acc, orow);
     }
   }
   return out;

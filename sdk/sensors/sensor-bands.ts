@@ -140,6 +140,12 @@ export function applySensorConfig(decoded: DecodedImage, config: SensorConfig, r
 function scalePlane(src: PlaneArray, scale: number, offset: number, noData: number | undefined, ndIsNaN: boolean, markMissing: (i: number) => void, bad: (i: number, v: number) => Error): Float32Array {
   const n = src.length;
   const out = new Float32Array(n);
+  if (!(src instanceof Float32Array || src instanceof Float64Array) && (noData === undefined || !Number.isInteger(noData))) {
+    // Integer samples are always finite and no integer no-data value can match: convert natively.
+    out.set(src);
+    if (scale !== 1 || offset !== 0) for (let i = 0; i < n; i++) out[i] = out[i]! * scale + offset;
+    return out;
+  }
   for (let i = 0; i < n; i++) {
     const v = src[i]!;
     if (v === noData) {
