@@ -40,7 +40,11 @@ export interface DecodeOptions {
   autoOrient?: boolean;
 }
 
-/** The format of an encoded image from its first bytes, or undefined. */
+/**
+ * The format of an encoded image from its first bytes, or undefined.
+ * @example
+ * sniffFormat(readFileSync('frame.jpg')); // 'jpeg'
+ */
 export function sniffFormat(bytes: Uint8Array): EncodedFormat | undefined {
   const b = bytes;
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';

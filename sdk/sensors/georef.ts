@@ -32,7 +32,11 @@ export interface GeoReference {
 /** Mean Earth radius of equal area (authalic, WGS 84) in metres, for areas in geographic CRSs. */
 export const AUTHALIC_RADIUS_M = 6_371_007.181;
 
-/** Map coordinates of pixel-corner coordinates (col, row). */
+/**
+ * Map coordinates of pixel-corner coordinates (col, row).
+ * @example
+ * const [easting, northing] = pixelToMap(pre.layout.georef!, 10.5, 20.5); // centre of pixel (10, 20)
+ */
 export function pixelToMap(georef: GeoReference, col: number, row: number): [number, number] {
   const t = georef.transform;
   return [t[0] + col * t[1] + row * t[2], t[3] + col * t[4] + row * t[5]];
@@ -41,6 +45,8 @@ export function pixelToMap(georef: GeoReference, col: number, row: number): [num
 /**
  * Pixel-corner coordinates of a map point (the inverse of {@link pixelToMap}).
  * @throws EdgeError E_INVALID_ARGUMENT when the transform is singular
+ * @example
+ * const [col, row] = mapToPixel(georef, 289000, 9120000);
  */
 export function mapToPixel(georef: GeoReference, x: number, y: number): [number, number] {
   const t = georef.transform;
@@ -54,6 +60,8 @@ export function mapToPixel(georef: GeoReference, x: number, y: number): [number,
 /**
  * Georeference of a derived grid whose pixel (u, v) lies at source pixel
  * (offsetX + u·scaleX, offsetY + v·scaleY) — a crop, a tile or a resize of the source.
+ * @example
+ * const tileGeo = deriveGeoref(layout.georef!, tile.x + layout.offsetX, tile.y + layout.offsetY, layout.scaleX, layout.scaleY);
  */
 export function deriveGeoref(georef: GeoReference, offsetX: number, offsetY: number, scaleX: number, scaleY: number): GeoReference {
   const t = georef.transform;
@@ -65,6 +73,8 @@ export function deriveGeoref(georef: GeoReference, offsetX: number, offsetY: num
  * Ground area of one pixel in square metres: constant for projected CRSs in a known linear unit; for
  * geographic CRSs it depends on latitude and is computed at `row` (spherical Earth of the authalic
  * radius, exact enough for pixels well under a degree). Undefined when the units are unknown.
+ * @example
+ * const m2 = pixelAreaM2(georef); // 812.25 for 28.5 m Landsat pixels
  */
 export function pixelAreaM2(georef: GeoReference, row = 0, col = 0): number | undefined {
   const t = georef.transform;
@@ -83,7 +93,11 @@ export function areaVariesByRow(georef: GeoReference): boolean {
   return georef.crsKind === 'geographic';
 }
 
-/** The CRS as text for results: `EPSG:<code>`, else the citation, else undefined. */
+/**
+ * The CRS as text for results: `EPSG:<code>`, else the citation, else undefined.
+ * @example
+ * crsLabel(georef); // 'EPSG:31985'
+ */
 export function crsLabel(georef: GeoReference): string | undefined {
   if (georef.epsg !== undefined) return `EPSG:${georef.epsg}`;
   return georef.citation;

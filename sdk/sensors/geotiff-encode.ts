@@ -30,7 +30,11 @@ interface Entry {
   values: number[] | string;
 }
 
-/** Encodes `raster` as a GeoTIFF file. */
+/**
+ * Encodes `raster` as a GeoTIFF file.
+ * @example
+ * writeFileSync('scene.tif', encodeGeoTiff(scene.raster, { georef: scene.georef, compression: 'deflate' }));
+ */
 export function encodeGeoTiff(raster: Raster, options: EncodeGeoTiffOptions = {}): Uint8Array {
   const { width, height, complex, dtype } = raster;
   const planar = options.planar ?? 1;

@@ -21,7 +21,11 @@ export interface LandsatScaling {
   acquired?: string;
 }
 
-/** The flat KEY = value pairs of an MTL file (GROUP lines skipped, quotes removed). */
+/**
+ * The flat KEY = value pairs of an MTL file (GROUP lines skipped, quotes removed).
+ * @example
+ * parseLandsatMtl(text).SUN_ELEVATION; // '53.14715018'
+ */
 export function parseLandsatMtl(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.replace(/\0/g, '').split(/\r?\n/)) {
@@ -36,6 +40,8 @@ export function parseLandsatMtl(text: string): Record<string, string> {
  * Scaling for the given Landsat band numbers (e.g. [1, 2, 3, 4] for B, G, R, NIR of TM/ETM+).
  * @param sunCorrection divide reflectance by sin(sun elevation) (default true)
  * @throws EdgeError E_CONFIG when the file lacks the coefficients for a band
+ * @example
+ * const { scale, offset } = landsatScaling(readFileSync('LT05_..._MTL.txt', 'utf8'), [1, 2, 3, 4]);
  */
 export function landsatScaling(mtlText: string, bandNumbers: readonly number[], sunCorrection = true): LandsatScaling {
   const kv = parseLandsatMtl(mtlText);

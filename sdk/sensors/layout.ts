@@ -79,7 +79,11 @@ export interface PreprocessedFrame {
   warnings: string[];
 }
 
-/** Source-pixel coordinates of model-input pixel (u, v) of `tile`. */
+/**
+ * Source-pixel coordinates of model-input pixel (u, v) of `tile`.
+ * @example
+ * const [x, y] = inputToSource(pre.layout, pre.layout.tiles[0]!, 0, 0);
+ */
 export function inputToSource(layout: FrameLayout, tile: TilePlacement, u: number, v: number): [number, number] {
   return [tile.x + layout.offsetX + u * layout.scaleX, tile.y + layout.offsetY + v * layout.scaleY];
 }

@@ -12,6 +12,8 @@ import { preprocessFrame } from './preprocess.js';
 /**
  * Throws unless two preprocessed frames line up pixel for pixel and tile for tile.
  * @throws EdgeError E_FRAME_INVALID naming both frames and the mismatch
+ * @example
+ * checkAlignedPair(t0, t1); // before feeding image_t0 / image_t1
  */
 export function checkAlignedPair(a: PreprocessedFrame, b: PreprocessedFrame): void {
   const la = a.layout;

@@ -62,6 +62,8 @@ function swap(a: Float32Array, i: number, j: number): void {
 
 /**
  * Percentiles (0–100) of `values`, which this function reorders. Returns NaN for each when empty.
+ * @example
+ * const [p1, p99] = percentilesInPlace(values.slice(), [1, 99]);
  */
 export function percentilesInPlace(values: Float32Array, ps: readonly number[]): number[] {
   const n = values.length;

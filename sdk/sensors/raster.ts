@@ -113,6 +113,8 @@ export function isFloatDType(dtype: RasterDType): boolean {
 /**
  * A raster as raw frame pixels (`chw` layout; complex bands as interleaved re/im), e.g. to feed a
  * generated scene to `preprocessFrame`.
+ * @example
+ * await preprocessFrame({ id: 'sim', modality: 'sar-l1', timestamp: Date.now(), pixels: rasterToPixels(scene.raster) }, { inputSize: 192 });
  */
 export function rasterToPixels(raster: Raster, noData?: number): { data: PlaneArray; width: number; height: number; bands: number; dtype: RasterDType; layout: 'chw'; noData?: number } {
   const n = raster.width * raster.height;

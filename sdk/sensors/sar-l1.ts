@@ -72,7 +72,11 @@ export function sarL1Region(planes: Float32Array[], stride: number, region: Regi
   return { out: [normalised, ...chans], info };
 }
 
-/** Total power (span) of 8 re/im planes, per pixel. */
+/**
+ * Total power (span) of 8 re/im planes, per pixel.
+ * @example
+ * const span = totalPower(eightPlanes);
+ */
 export function totalPower(planes: Float32Array[]): Float32Array {
   const n = planes[0]?.length ?? 0;
   const out = new Float32Array(n);

@@ -30,6 +30,8 @@ export interface Mosaic {
  * @param outputs all tiles' outputs concatenated in layout tile order, each `channels × outH × outW`
  * @param outH,outW spatial size of one output (normally the model input size)
  * @throws EdgeError E_MODEL_OUTPUT when the array length does not match the layout
+ * @example
+ * const mosaic = stitchDense(pre.layout, depthOutputs, 1, 192, 192, 'blend');
  */
 export function stitchDense(layout: FrameLayout, outputs: Float32Array, channels: number, outH: number, outW: number, mode: StitchMode = 'blend'): Mosaic {
   const n = layout.tiles.length;

@@ -51,6 +51,8 @@ export function axisCores(length: number, tile: number, origins: number[]): numb
 /**
  * Tiles covering a `width × height` scene with tiles of `tileW × tileH` and at least `overlap`
  * shared pixels (overlap must be smaller than the tile).
+ * @example
+ * const tiles = planTiles(349, 352, 192, 192, 48); // 9 tiles
  */
 export function planTiles(width: number, height: number, tileW: number, tileH: number, overlap: number): TilePlacement[] {
   const xs = axisOrigins(width, tileW, Math.min(overlap, tileW - 1));

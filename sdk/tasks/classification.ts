@@ -31,7 +31,11 @@ export interface ClassificationOptions {
   topK?: number;
 }
 
-/** Numerically stable softmax of `logits[offset .. offset + k)`. */
+/**
+ * Numerically stable softmax of `logits[offset .. offset + k)`.
+ * @example
+ * const p = softmax(Float32Array.from([1, 2, 3]));
+ */
 export function softmax(logits: Float32Array, offset = 0, k = logits.length): Float64Array {
   let max = -Infinity;
   for (let i = 0; i < k; i++) max = Math.max(max, logits[offset + i]!);

@@ -67,6 +67,8 @@ export function encodeMaskRle(mask: Uint8Array | Uint16Array, width: number, hei
  * Decodes an {@link RleMask} into a row-major array (Uint16Array, or Uint8Array when asked and every
  * value fits).
  * @throws EdgeError E_INVALID_ARGUMENT for malformed encodings
+ * @example
+ * const classMap = decodeMaskRle(result.mask, 'uint8');
  */
 export function decodeMaskRle(rle: RleMask, into: 'uint8' | 'uint16' = 'uint16'): Uint8Array | Uint16Array {
   const bad = (why: string) => new EdgeError('E_INVALID_ARGUMENT', `malformed RLE mask: ${why}`, { field: 'mask' });

@@ -30,7 +30,11 @@ export function intersection(a: Box, b: Box): number {
   return w > 0 && h > 0 ? w * h : 0;
 }
 
-/** Intersection over union (0 when both are empty). */
+/**
+ * Intersection over union (0 when both are empty).
+ * @example
+ * iou([0, 0, 10, 10], [5, 5, 15, 15]); // 25 / 175
+ */
 export function iou(a: Box, b: Box): number {
   const i = intersection(a, b);
   const u = boxArea(a) + boxArea(b) - i;
@@ -51,6 +55,8 @@ export interface NmsOptions {
 /**
  * Suppresses overlapping candidates; returns the kept ones, best score first (ties: lower index
  * first, so the result is deterministic). Kept boxes may grow by cross-tile merging.
+ * @example
+ * const kept = nonMaxSuppression(candidates, { iouThreshold: 0.5 });
  */
 export function nonMaxSuppression<T extends Candidate>(candidates: readonly T[], options: NmsOptions): T[] {
   const order = candidates.map((c, i) => i).sort((a, b) => candidates[b]!.score - candidates[a]!.score || a - b);
