@@ -33,7 +33,7 @@ export { percentilesInPlace } from './percentile.js';
 export type { Interpolation } from './resample.js';
 export { planTiles, type TilePlacement } from './tiling.js';
 export type { FitMode, PreprocessOptions } from './preprocess-options.js';
-export { inputToSource, type FrameLayout, type NoDataInfo, type PreprocessedFrame, type RegionProvenance, type TensorBatch } from './layout.js';
+export { inputGeoref, inputToSource, type FrameLayout, type NoDataInfo, type PreprocessedFrame, type RegionProvenance, type TensorBatch } from './layout.js';
 export { preprocessFrame } from './preprocess.js';
 export { checkAlignedPair, preprocessPair } from './pair.js';
 export { stitchDense, type Mosaic, type StitchMode } from './stitch.js';

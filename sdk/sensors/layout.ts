@@ -5,7 +5,7 @@
  * no-data mask.
  */
 import type { ModalityId } from '../core/modalities.js';
-import type { GeoReference } from './georef.js';
+import { deriveGeoref, type GeoReference } from './georef.js';
 import type { FitMode } from './preprocess-options.js';
 import type { SarL1Info } from './sar-l1.js';
 import type { StretchInfo } from './stretch.js';
@@ -86,4 +86,15 @@ export interface PreprocessedFrame {
  */
 export function inputToSource(layout: FrameLayout, tile: TilePlacement, u: number, v: number): [number, number] {
   return [tile.x + layout.offsetX + u * layout.scaleX, tile.y + layout.offsetY + v * layout.scaleY];
+}
+
+/**
+ * Georeference of the model-input grid of `tile` (undefined when the frame has none): pixel (u, v) of
+ * a model output at input resolution maps to the map through it.
+ * @example
+ * const g = inputGeoref(pre.layout, pre.layout.tiles[3]!); pixelToMap(g!, u + 0.5, v + 0.5);
+ */
+export function inputGeoref(layout: FrameLayout, tile: TilePlacement): GeoReference | undefined {
+  if (!layout.georef) return undefined;
+  return deriveGeoref(layout.georef, tile.x + layout.offsetX, tile.y + layout.offsetY, layout.scaleX, layout.scaleY);
 }

@@ -3,6 +3,8 @@ import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
 import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
 import { rasterToPixels } from '../../../sdk/sensors/raster.js';
 import { stitchDense } from '../../../sdk/sensors/stitch.js';
+import { inputGeoref } from '../../../sdk/sensors/layout.js';
+import { pixelToMap } from '../../../sdk/sensors/georef.js';
 import { generateQuadPolScene } from '../../../sdk/sensors/synthetic/sar-quadpol.js';
 import { axisOrigins, planTiles } from '../../../sdk/sensors/tiling.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
@@ -91,4 +93,17 @@ test('resize-crop: the classifier crop (Resize 256 → CenterCrop 224) geometry 
   const m = stitchDense(l, new Float32Array(224 * 224).fill(1), 1, 224, 224);
   t.is(m.covered[0], 0, 'the corner was cropped away');
   t.is(m.covered[240 * 640 + 320], 1);
+});
+
+test('each model input has its own georeference: tile and resized grids land on the source map coordinates', async (t) => {
+  const frame = frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' });
+  const tiled = await preprocessFrame(frame, { inputSize: 96, fit: 'tile', overlap: 24 });
+  const src = tiled.layout.georef!;
+  const tile = tiled.layout.tiles[5]!;
+  t.deepEqual(pixelToMap(inputGeoref(tiled.layout, tile)!, 10, 20), pixelToMap(src, tile.x + 10, tile.y + 20));
+  const resized = await preprocessFrame(frame, { inputSize: 64, fit: 'resize' });
+  const g = inputGeoref(resized.layout, resized.layout.tiles[0]!)!;
+  const [x, y] = pixelToMap(g, 64, 64);
+  const [ex, ey] = pixelToMap(src, 349, 352);
+  t.true(Math.abs(x - ex) < 1e-6 && Math.abs(y - ey) < 1e-6);
 });
