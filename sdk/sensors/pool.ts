@@ -137,15 +137,32 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
         else job.reject(fromWire(msg.error, job.frameId));
         dispatch();
       });
+      let dead = false;
       const fail = (why: string) => {
+        // 'error' is followed by 'exit': handle a worker's death once.
+        if (dead) return;
+        dead = true;
         const job = slot.job;
         slot.job = undefined;
         const i = slots.indexOf(slot);
         if (i >= 0) slots.splice(i, 1);
         if (!online) reject(new EdgeError('E_INTERNAL', `preprocessing worker failed to start (${url.href}): ${why}`));
         if (job) job.reject(new EdgeError('E_INTERNAL', `preprocessing worker stopped while working on frame ${JSON.stringify(job.frameId)}: ${why}`));
-        // Replace the lost worker so the pool keeps its size.
-        if (online && !closed) void spawn().then((s) => { slots.push(s); dispatch(); }, () => undefined);
+        // Replace the lost worker so the pool keeps its size; if that fails and no worker is left,
+        // queued frames would wait forever: fail them instead.
+        if (online && !closed) {
+          spawn().then(
+            (s) => {
+              if (closed) return void s.worker.terminate();
+              slots.push(s);
+              dispatch();
+            },
+            (err: Error) => {
+              if (slots.length > 0) return;
+              for (const q of queue.splice(0)) q.reject(new EdgeError('E_INTERNAL', `no preprocessing worker is left for frame ${JSON.stringify(q.frameId)}: ${err.message}`));
+            },
+          );
+        }
       };
       worker.on('error', (err) => fail(err.message));
       worker.on('exit', (code) => {

@@ -74,3 +74,21 @@ test('BAD CALL - pool options; close is idempotent and later calls fail with E_C
   const e = await t.throwsAsync(pool.preprocess(frameOf(REAL.aero1, 'optical'), { inputSize: 8 }));
   t.is((e as { code?: string }).code, 'E_CLOSED');
 });
+
+test('EXPECTED FAILURE - a worker that dies fails its frame with E_INTERNAL and is replaced; one that cannot start fails the pool', async (t) => {
+  const crash = new URL('../../fixtures/frames/crash-worker.mjs', import.meta.url);
+  const pool = await createPreprocessPool({ threads: 1, workerUrl: crash });
+  try {
+    for (const id of ['first', 'second']) {
+      const e = await t.throwsAsync(pool.preprocess(frameOf(REAL.aero1, 'optical', { id }), { inputSize: 8 }));
+      t.is((e as { code?: string }).code, 'E_INTERNAL');
+      t.regex(e!.message, new RegExp(`stopped while working on frame "${id}": exited with code 3`));
+    }
+  } finally {
+    await pool.close();
+  }
+  const broken = new URL('../../fixtures/frames/broken-worker.mjs', import.meta.url);
+  const e = await t.throwsAsync(createPreprocessPool({ threads: 2, workerUrl: broken }));
+  t.is((e as { code?: string }).code, 'E_INTERNAL');
+  t.regex(e!.message, /preprocessing worker failed to start .*this worker cannot start/);
+});
