@@ -39,12 +39,6 @@ export interface StretchInfo {
 /** Lower and upper percentiles of the stretch. */
 export const STRETCH_PERCENTILES: readonly [number, number] = [0.1, 99.9];
 
-/** Round half to even, as OpenCV's cvRound / saturate_cast from double. */
-export function roundHalfEven(x: number): number {
-  const r = Math.round(x);
-  return Math.abs(x - Math.trunc(x)) === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
-
 /**
  * Stretches `planes` (row stride `stride`) inside `region` to the 8-bit domain.
  * @returns region-sized planes with values in [0, 255] (0 at masked pixels) and the parameters used
@@ -53,45 +47,49 @@ export function stretchRegion(planes: Float32Array[], stride: number, region: Re
   return method === 'released' ? stretchReleased(planes, stride, region, mask) : stretchPrecise(planes, stride, region, mask);
 }
 
-function forEachPixel(stride: number, region: Region, mask: Uint8Array | undefined, fn: (src: number, dst: number) => void): void {
-  for (let y = 0, dst = 0; y < region.height; y++) {
-    const row = (region.y + y) * stride + region.x;
-    for (let x = 0; x < region.width; x++, dst++) {
-      const src = row + x;
-      if (mask && mask[src]) continue;
-      fn(src, dst);
+function stretchReleased(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+  const { x: rx, y: ry, width: rw, height: rh } = region;
+  const size = rw * rh;
+  // Valid pixels of the region as source indices, in region order (dst = position in region).
+  const src = new Int32Array(size);
+  const dst = new Int32Array(size);
+  let valid = 0;
+  for (let y = 0, d = 0; y < rh; y++) {
+    const row = (ry + y) * stride + rx;
+    for (let x = 0; x < rw; x++, d++) {
+      if (mask && mask[row + x]) continue;
+      src[valid] = row + x;
+      dst[valid] = d;
+      valid++;
     }
   }
-}
-
-function stretchReleased(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+  const out = planes.map(() => new Float32Array(size));
+  if (valid === 0) return { out, info: { method: 'released', bands: planes.map(() => ({ low: 0, high: 0 })), validPixels: 0 } };
   let min = Infinity;
   let max = -Infinity;
-  let valid = 0;
   for (const p of planes) {
-    valid = 0;
-    forEachPixel(stride, region, mask, (src) => {
-      const v = p[src]!;
+    for (let k = 0; k < valid; k++) {
+      const v = p[src[k]!]!;
       if (v < min) min = v;
       if (v > max) max = v;
-      valid++;
-    });
+    }
   }
-  const size = region.width * region.height;
-  const out = planes.map(() => new Float32Array(size));
-  const bands: BandStretch[] = [];
-  if (valid === 0) return { out, info: { method: 'released', bands: planes.map(() => ({ low: 0, high: 0 })), validPixels: 0 } };
   // cv2.normalize(NORM_MINMAX, CV_8U): scale = 255·(1/(max-min)) (0 for a flat region), dst = saturate(src·scale + shift)
   const scale = max - min > Number.EPSILON ? 255 * (1 / (max - min)) : 0;
   const shift = -min * scale;
-  const q = new Uint8Array(size);
+  const q = new Uint8Array(valid);
+  const bands: BandStretch[] = [];
   planes.forEach((p, b) => {
     const hist = new Float64Array(256);
-    forEachPixel(stride, region, mask, (src, dst) => {
-      const v = Math.min(255, Math.max(0, roundHalfEven(p[src]! * scale + shift)));
-      q[dst] = v;
+    for (let k = 0; k < valid; k++) {
+      const x = p[src[k]!]! * scale + shift;
+      // round half to even (cvRound), then saturate to 0..255
+      let r = Math.round(x);
+      if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
+      const v = r < 0 ? 0 : r > 255 ? 255 : r;
+      q[k] = v;
       hist[v]!++;
-    });
+    }
     const smallCum = 0.001 * valid;
     const highCum = valid - smallCum;
     let cum = 0;
@@ -110,10 +108,10 @@ function stretchReleased(planes: Float32Array[], stride: number, region: Region,
     if (high === low) return; // the released script leaves such a band at 0
     const ratio = 255.0 / (high - low);
     const o = out[b]!;
-    forEachPixel(stride, region, mask, (_src, dst) => {
-      const v = Math.min(high, Math.max(low, q[dst]!));
-      o[dst] = Math.trunc((v - low) * ratio);
-    });
+    for (let k = 0; k < valid; k++) {
+      const v = q[k]!;
+      o[dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
+    }
   });
   return { out, info: { method: 'released', min, max, bands, validPixels: valid } };
 }
@@ -130,10 +128,14 @@ function stretchPrecise(planes: Float32Array[], stride: number, region: Region, 
     const o = new Float32Array(size);
     if (!(high > low)) return o;
     const k = 255 / (high - low);
-    forEachPixel(stride, region, mask, (src, dst) => {
-      const v = (p[src]! - low) * k;
-      o[dst] = v < 0 ? 0 : v > 255 ? 255 : v;
-    });
+    for (let y = 0, d = 0; y < region.height; y++) {
+      const row = (region.y + y) * stride + region.x;
+      for (let x = 0; x < region.width; x++, d++) {
+        if (mask && mask[row + x]) continue;
+        const v = (p[row + x]! - low) * k;
+        o[d] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
     return o;
   });
   return { out, info: { method: 'precise', bands, validPixels } };
