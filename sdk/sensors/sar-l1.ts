@@ -34,33 +34,46 @@ export interface SarL1Info {
  */
 export function sarL1Region(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined, scaling: SarL1ChannelScaling, power: SarL1Power): { out: Float32Array[]; info: SarL1Info } {
   const size = region.width * region.height;
+  const { x: rx, y: ry, width: rw, height: rh } = region;
   const chans = planes.map(() => new Float32Array(size));
   const span = new Float64Array(size);
   const validMask = new Uint8Array(size);
+  // Channel-major passes: one plane at a time keeps the loops monomorphic and cache-friendly.
+  for (let y = 0, d = 0; y < rh; y++) {
+    const row = (ry + y) * stride + rx;
+    for (let x = 0; x < rw; x++, d++) if (!(mask && mask[row + x])) validMask[d] = 1;
+  }
+  for (const p of planes) {
+    for (let y = 0, d = 0; y < rh; y++) {
+      const row = (ry + y) * stride + rx;
+      for (let x = 0; x < rw; x++, d++) {
+        const v = p[row + x]!;
+        span[d]! += v * v;
+      }
+    }
+  }
   let spanMin = Infinity;
   let spanMax = -Infinity;
   let clipped = 0;
   let valid = 0;
-  for (let y = 0, dst = 0; y < region.height; y++) {
-    const row = (region.y + y) * stride + region.x;
-    for (let x = 0; x < region.width; x++, dst++) {
-      const src = row + x;
-      if (mask && mask[src]) continue;
-      let p = 0;
-      for (let c = 0; c < planes.length; c++) {
-        const v = planes[c]![src]!;
-        p += v * v;
-      }
-      valid++;
-      validMask[dst] = 1;
-      if (p < spanMin) spanMin = p;
-      if (p > spanMax) spanMax = p;
-      const k = scaling === 'span-clip' && p > 1 ? 1 / Math.sqrt(p) : 1;
-      if (p > 1) clipped++;
-      for (let c = 0; c < planes.length; c++) chans[c]![dst] = planes[c]![src]! * k;
-      span[dst] = p > 1 ? 1 : p;
-    }
+  const k = new Float32Array(size);
+  for (let d = 0; d < size; d++) {
+    if (!validMask[d]) continue;
+    const p = span[d]!;
+    valid++;
+    if (p < spanMin) spanMin = p;
+    if (p > spanMax) spanMax = p;
+    if (p > 1) clipped++;
+    k[d] = scaling === 'span-clip' && p > 1 ? 1 / Math.sqrt(p) : 1;
+    span[d] = p > 1 ? 1 : p;
   }
+  planes.forEach((p, c) => {
+    const o = chans[c]!;
+    for (let y = 0, d = 0; y < rh; y++) {
+      const row = (ry + y) * stride + rx;
+      for (let x = 0; x < rw; x++, d++) o[d] = p[row + x]! * k[d]!; // k is 0 at no-data pixels
+    }
+  });
   const info: SarL1Info = { scaling, spanMin: valid ? spanMin : 0, spanMax: valid ? spanMax : 0, clippedPixels: clipped, validPixels: valid };
   if (power === 'none') return { out: chans, info };
   // P clipped to ≤ 1, then min-max normalised over the valid pixels of the region.
