@@ -64,3 +64,5 @@ export {
   type WrittenTargetProfile,
 } from './core/targets/index.js';
 export * from './mqtt/index.js';
+export * from './sensors/index.js';
+export * from './tasks/index.js';

@@ -60,6 +60,7 @@ export const ERROR_CODES = {
   E_HEALTH_CHECK: 'a model failed its health check after an update',
   E_SDK_VERSION: 'a bundle needs a newer SDK than this one',
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
+  E_MODEL_OUTPUT: 'a model output does not match its documented contract (shape, type or range)',
 } as const;
 
 /** A stable, documented error code. */
