@@ -63,3 +63,6 @@ export {
   type ProfileIssue,
   type WrittenTargetProfile,
 } from './core/targets/index.js';
+export * from './mqtt/index.js';
+export * from './sensors/index.js';
+export * from './tasks/index.js';

@@ -16,6 +16,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'inspect', summary: 'show what a package holds', load: () => import('./inspect.js') },
   { name: 'plan', summary: 'tier accounting and device planning', load: () => import('./plan.js') },
   { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
+
+  { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
   { name: 'calibrate', summary: 'routing statistics for pruning', load: () => import('./calibrate.js') },
   { name: 'prune', summary: 'prune a package for a device', load: () => import('./prune.js') },
 ];
