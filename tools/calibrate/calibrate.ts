@@ -28,7 +28,7 @@ export interface CalibrateOptions {
   frames: Frame[];
   /** Modalities to calibrate (each through its modality entry). Default: every modality with an entry. */
   modalities?: ModalityId[];
-  /** Frames per onnxruntime run. Default 4. */
+  /** Model inputs per onnxruntime run. Default 4. */
   batch?: number;
   verify?: OpenPackageOptions['verify'];
   onProgress?: (done: number, total: number, label: string) => void;
@@ -102,33 +102,44 @@ export async function calibratePackage(o: CalibrateOptions): Promise<CalibrateRe
       blocks[b.id] = { tokens: 0, routers: Object.fromEntries(b.routers.map((r) => [r.id, { experts: [...r.experts], counts: r.experts.map(() => 0) }])) };
     }
     const tokensOf = new Map(entry.moe!.map((c) => [c.block, 0]));
+    let inputs = 0;
     try {
       await writeFile(temp, toBinary(ModelProtoSchema, model.proto));
       const session = await backend.load({ graphPath: temp });
       try {
         const inputName = entry.inputs[0]!.name;
-        for (let i = 0; i < o.frames.length; i += batch) {
-          const chunk = o.frames.slice(i, i + batch);
-          const per = spec.channels * size.height * size.width;
-          const data = new Float32Array(chunk.length * per);
-          for (const [k, f] of chunk.entries()) data.set(await f.tensor(spec, size), k * per);
-          const out = await session.run({ [inputName]: { dtype: 'float32', shape: [chunk.length, spec.channels, size.height, size.width], data } }, [...choice.keys()]);
+        const per = spec.channels * size.height * size.width;
+        let pending: Float32Array[] = [];
+        const flush = async () => {
+          if (pending.length === 0) return;
+          const data = new Float32Array(pending.length * per);
+          pending.forEach((x, k) => data.set(x, k * per));
+          const out = await session.run({ [inputName]: { dtype: 'float32', shape: [pending.length, spec.channels, size.height, size.width], data } }, [...choice.keys()]);
           for (const [tensor, where] of choice) {
             const idx = out[tensor]!.data as BigInt64Array;
             const rc = blocks[where.block]!.routers[where.router]!;
             for (let t = 0; t < idx.length; t++) rc.counts[Number(idx[t])]! += 1;
             tokensOf.set(where.block, idx.length);
           }
-          for (const [b, per] of tokensOf) blocks[b]!.tokens += per;
-          o.onProgress?.(Math.min(i + batch, o.frames.length), o.frames.length, modality);
+          for (const [b, n] of tokensOf) blocks[b]!.tokens += n;
+          inputs += pending.length;
+          pending = [];
+        };
+        for (const [i, f] of o.frames.entries()) {
+          for (const x of await f.inputs(spec, size)) {
+            pending.push(x);
+            if (pending.length === batch) await flush();
+          }
+          o.onProgress?.(i + 1, o.frames.length, modality);
         }
+        await flush();
       } finally {
         await session.dispose();
       }
     } finally {
       await rm(temp, { force: true });
     }
-    calibrated[modality] = { entry: entry.name, frames: o.frames.map((f) => ({ id: f.id, source: f.source, ...(f.note ? { note: f.note } : {}) })), blocks };
+    calibrated[modality] = { entry: entry.name, frames: o.frames.map((f) => ({ id: f.id, source: f.source, ...(f.note ? { note: f.note } : {}) })), inputs, blocks };
   }
 
   const file = join(pkg.dir, ROUTING_STATS_FILE);

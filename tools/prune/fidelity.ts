@@ -8,7 +8,7 @@ import type { EntryManifest, PackageManifest } from '../../sdk/core/package-mani
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';
-import type { Frame, FrameSize } from '../calibrate/frames.js';
+import { expandInputs, type Frame, type FrameSize } from '../calibrate/frames.js';
 
 /** Which frames a fidelity measurement used. */
 export interface FrameSummary {
@@ -24,22 +24,28 @@ export function summariseFrames(frames: Frame[]): FrameSummary {
 }
 
 /**
- * Feeds for `entry` built from `frames`, `batch` frames at a time: single-frame inputs take frame
- * i; a fusion entry gives each modality's input frame i preprocessed for that modality; change
- * entries pair frame i (t0) with frame i+1 (t1).
+ * Feeds for `entry` built from `frames`, `batch` model inputs at a time. Each frame gives one or
+ * more inputs per modality (tiles); input i of a single-modality entry is the i-th input; a fusion
+ * entry gives each modality's input i preprocessed for that modality (as many as the modality with
+ * fewest); change entries pair input i (t0) with input i+1 (t1).
  */
 export async function* entryBatches(entry: EntryManifest, modalities: ModalitySpec[], frames: Frame[], size: FrameSize, batch: number): AsyncGenerator<Record<string, HostTensor>> {
-  for (let i = 0; i < frames.length; i += batch) {
-    const n = Math.min(batch, frames.length - i);
+  const specs = entry.inputs.map((input) => modalities.find((m) => m.id === input.modality)!);
+  const lists = new Map<string, Float32Array[]>();
+  for (const spec of specs) if (!lists.has(spec.id)) lists.set(spec.id, (await expandInputs(frames, spec, size)).map((x) => x.tensor));
+  const count = Math.min(...[...lists.values()].map((l) => l.length));
+  for (let i = 0; i < count; i += batch) {
+    const n = Math.min(batch, count - i);
     const feeds: Record<string, HostTensor> = {};
-    for (const input of entry.inputs) {
-      const spec = modalities.find((m) => m.id === input.modality)!;
+    entry.inputs.forEach((input, j) => {
+      const spec = specs[j]!;
+      const list = lists.get(spec.id)!;
       const per = spec.channels * size.height * size.width;
       const data = new Float32Array(n * per);
       const shift = input.role === 'image-t1' ? 1 : 0;
-      for (let k = 0; k < n; k++) data.set(await frames[(i + k + shift) % frames.length]!.tensor(spec, size), k * per);
+      for (let k = 0; k < n; k++) data.set(list[(i + k + shift) % count]!, k * per);
       feeds[input.name] = { dtype: 'float32', shape: [n, spec.channels, size.height, size.width], data };
-    }
+    });
     yield feeds;
   }
 }

@@ -38,6 +38,8 @@ export interface ModalityStats {
   /** Entry the frames were run through. */
   entry: string;
   frames: FrameRecord[];
+  /** Model inputs the frames gave (tiles count one each). */
+  inputs?: number;
   blocks: Record<string, BlockCounts>;
 }
 

@@ -8,6 +8,7 @@ import { writeNpy } from '../../../tools/calibrate/npy.js';
 import { stageGeometry, namedConfig } from '../../../tools/ringmoe/config.js';
 import { Rng } from '../../../tools/ringmoe/seeded.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
+import { REPO_ROOT, sharedData, testIf } from '../../helpers/shared-data.js';
 import { pruneTo } from './helpers.js';
 
 const code = (e: unknown) => (e as { code?: string }).code;
@@ -54,6 +55,29 @@ test('calibrate counts every token of every router: per block, counts sum to fra
   t.is(r.stats.package.sha256, pkg.packageHash);
 });
 
+test('calibrate on real images (examples/data/aerial) preprocessed by sdk/sensors: recorded as real, tiles count as model inputs', async (t) => {
+  const dir = await copyOfTiny();
+  const frames = await resolveFrames(join(REPO_ROOT, 'examples/data/aerial/aero*.jpg'), '--frames', { fit: 'tile' });
+  t.deepEqual(frames.map((f) => f.id.split('/').pop()), ['aero1.jpg', 'aero3.jpg']);
+  const r = await calibratePackage({ dir, frames, modalities: ['optical'], batch: 16 });
+  const s = r.stats.modalities.optical!;
+  t.deepEqual(s.frames.map((f) => [f.id.split('/').pop(), f.source]), [['aero1.jpg', 'real'], ['aero3.jpg', 'real']]);
+  t.true(s.inputs! > 2 * 50, `${s.inputs} tiles of 64×64 from two 640×480 photos`);
+  t.is(s.blocks['s1.b0']!.tokens, s.inputs! * 16 * 16);
+});
+
+testIf(sharedData('sar/pyepr_envisat_asar/asar_imp_20060202_palm_jumeirah_470x470_gray.png') !== undefined, test)(
+  'calibrate SAR-L2 on the real ENVISAT ASAR frame from ../shared/data',
+  async (t) => {
+    const dir = await copyOfTiny();
+    const frames = await resolveFrames(sharedData('sar/pyepr_envisat_asar/asar_imp_20060202_palm_jumeirah_470x470_gray.png')!, '--frames', { sensor: 'sar-l2-amplitude' });
+    const r = await calibratePackage({ dir, frames, modalities: ['sar-l2'] });
+    const collab = r.stats.modalities['sar-l2']!.blocks['s1.b0']!.routers['s1.b0.router.collaborative']!;
+    t.is(collab.counts.reduce((a, b) => a + b, 0), 16 * 16);
+    t.is(r.stats.modalities['sar-l2']!.frames[0]!.source, 'real');
+  },
+);
+
 test('calibrating another modality adds to the statistics; calibrating one again replaces its counts', async (t) => {
   const dir = await copyOfTiny();
   await calibratePackage({ dir, frames: generatedFrames(2, 1, 'calibration'), modalities: ['optical'] });
@@ -91,7 +115,7 @@ test('BAD CALL - frames that do not fit the model, no frames, an unknown modalit
   t.regex(unknown!.message, /--modality: unknown modality "thermal"/);
   const notNpy = join(empty, 'x.npy');
   writeFileSync(notNpy, 'hello');
-  const bad = await t.throwsAsync((await resolveFrames(notNpy))[0]!.tensor(namedConfig('ringmoe-tiny').modalities[0]!, { height: 64, width: 64 }));
+  const bad = await t.throwsAsync((await resolveFrames(notNpy))[0]!.inputs(namedConfig('ringmoe-tiny').modalities[0]!, { height: 64, width: 64 }));
   t.is(code(bad), 'E_FRAME_DECODE');
 });
 

@@ -27,10 +27,13 @@ const pkg = (async () => {
 
 test.serial('calibrate → prune --dry-run (writes nothing) → prune: fidelity table on stdout, report in the package, --json', async (t) => {
   const dir = await pkg;
-  const cal = await cli(['calibrate', dir, '--generated', '3', '--modality', 'optical', '--json']);
+  const cal = await cli(['calibrate', dir, '--frames', 'examples/data/aerial/aero*.jpg', '--modality', 'optical', '--json']);
   t.is(cal.code, 0, cal.stderr);
   const calJson = JSON.parse(cal.stdout) as { modalities: { modality: string; source: string; frames: number }[] };
-  t.deepEqual(calJson.modalities, [{ ...calJson.modalities[0]!, modality: 'optical', source: 'generated', frames: 3 }]);
+  t.deepEqual(calJson.modalities, [{ ...calJson.modalities[0]!, modality: 'optical', source: 'real', frames: 2 }]);
+  const gen = await cli(['calibrate', dir, '--generated', '2', '--modality', 'sar-l1']);
+  t.is(gen.code, 0, gen.stderr);
+  t.regex(gen.stdout, /sar-l1 +sar-l1 +2 +2 +generated/);
 
   const out = join(tempDir('cli-out'), 'ep');
   const dry = await cli(['prune', dir, '-o', out, '--strategy', 'ep', '--keep-collaborative', '0.5', '--modalities', 'optical', '--dry-run']);
@@ -40,15 +43,18 @@ test.serial('calibrate → prune --dry-run (writes nothing) → prune: fidelity 
   t.regex(dry.stdout, /drop +weights\/s1\.b0\/modal\.sar-l1\.0\.bin +1\.09 KiB +modality sar-l1 not kept/);
   t.false(existsSync(out), 'a dry run writes nothing');
 
-  const run = await cli(['prune', dir, '-o', out, '--strategy', 'ep', '--keep-collaborative', '0.5', '--modalities', 'optical', '--eval-generated', '2']);
+  const run = await cli(['prune', dir, '-o', out, '--strategy', 'ep', '--keep-collaborative', '0.5', '--modalities', 'optical', '--eval-frames', 'examples/data/aerial/aero_512x512_gray.png', '--eval-fit', 'resize-crop']);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /wrote ringmoe-tiny-ep-optical to /);
-  t.regex(run.stdout, /fidelity of ringmoe-tiny-ep-optical against ringmoe-tiny on 2 held-out generated frames:/);
+  t.regex(run.stdout, /fidelity of ringmoe-tiny-ep-optical against ringmoe-tiny on 1 held-out real frames:/);
   t.regex(run.stdout, /entry +frames +emb cos +min feat cos +top-1 +pixel +det F1 +change +depth err/);
-  t.regex(run.stdout, /optical +2 +-?\d\.\d{4}/);
+  t.regex(run.stdout, /optical +1 +-?\d\.\d{4}/);
   t.regex(run.stdout, /compute: [\d.]+ GFLOPs per frame on the active path/);
-  const report = JSON.parse(readFileSync(join(out, 'reports/fidelity.json'), 'utf8')) as { entries: unknown[]; frames: { count: number } };
-  t.is(report.frames.count, 2);
+  const report = JSON.parse(readFileSync(join(out, 'reports/fidelity.json'), 'utf8')) as { entries: unknown[]; frames: { count: number; source: string } };
+  t.like(report.frames, { count: 1, source: 'real' });
+  const reuse = await cli(['prune', dir, '-o', join(tempDir('cli-out'), 'x'), '--strategy', 'ep', '--keep-collaborative', '0.5', '--modalities', 'optical', '--eval-frames', 'examples/data/aerial/aero1.jpg']);
+  t.is(reuse.code, 2, 'a calibration frame is not held out');
+  t.regex(reuse.stderr, /--eval-frames: fidelity must be measured on held-out frames/);
 
   const json = await cli(['prune', dir, '-o', out, '--force', '--modalities', 'optical', '--eval-generated', '1', '--json']);
   t.is(json.code, 0, json.stderr);

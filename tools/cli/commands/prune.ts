@@ -4,7 +4,7 @@
  * `--dry-run` prints the plan and writes nothing.
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
-import { expectInteger } from '../../../sdk/core/validate.js';
+import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
 import type { WrittenPruneOptions } from '../../prune/options.js';
@@ -43,8 +43,9 @@ export const spec: CommandSpec<Result> = {
       .option('--keep-modal <F>', 'ep: fraction of modal experts kept per block and modality, in (0, 1] (default 1)')
       .option('--fold <mode>', 'ks/ka: importance (one FFN of width h; exact for upcycled experts) | concat (exact sum, width 3h)')
       .option('--stats <file>', 'routing statistics (default: routing-stats.json in the package)')
-      .option('--eval-frames <dir|glob>', 'held-out frames for the fidelity report (preprocessed .npy tensors)')
-      .option('--eval-generated <n>', 'number of generated held-out frames when --eval-frames is not given', '8')
+      .option('--eval-frames <dir|glob>', 'held-out frames for the fidelity report (sensor images or preprocessed .npy tensors; never the calibration frames)')
+      .option('--eval-fit <mode>', 'how --eval-frames images become model inputs: resize, resize-crop, tile', 'resize')
+      .option('--eval-generated <n>', 'number of held-out frames generated in code when --eval-frames is not given', '8')
       .option('--target <id>', 'add the planner\'s latency estimate for this device target to the fidelity report')
       .option('--name <name>', 'name of the pruned package')
       .option('--dry-run', 'print what would be kept, written and dropped, with sizes; write nothing')
@@ -80,7 +81,9 @@ export const spec: CommandSpec<Result> = {
       const target = await loadTarget(targetId);
       estimate = (m) => [packageLatency(m, target, plan?.choice.precision)];
     }
-    const evalFrames = o.evalFrames !== undefined ? await resolveFrames(String(o.evalFrames), '--eval-frames') : generatedFrames(expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000), 0, 'eval');
+    const evalFit = expectOneOf('--eval-fit', o.evalFit, ['resize', 'resize-crop', 'tile'] as const);
+    const evalFrames =
+      o.evalFrames !== undefined ? await resolveFrames(String(o.evalFrames), '--eval-frames', { fit: evalFit }) : generatedFrames(expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000), 0, 'eval');
     const progress = dryRun ? undefined : io.progress('pruning', 1, 'steps');
     const r = await prunePackage({
       dir: dir!,
