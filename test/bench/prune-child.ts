@@ -7,6 +7,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { sha256File } from '../../sdk/package/hash.js';
 import { prunePackage } from '../../tools/prune/prune.js';
 
 /** Peak resident set of this process: VmHWM where /proc exists, else resourceUsage().maxRSS. */
@@ -18,13 +19,14 @@ function peakRss(): number {
 const [mode, source, out, arg] = process.argv.slice(2);
 const t0 = process.hrtime.bigint();
 let bytes = 0;
-if (mode === 'copy') {
+if (mode === 'copy' || mode === 'copy-hash') {
   const files = JSON.parse(await readFile(arg!, 'utf8')) as string[];
   for (const f of files) {
     await mkdir(dirname(join(out!, f)), { recursive: true });
     await copyFile(join(source!, f), join(out!, f));
     bytes += (await stat(join(out!, f))).size;
   }
+  if (mode === 'copy-hash') for (const f of files) await sha256File(join(out!, f));
 } else {
   const r = await prunePackage({ dir: source!, outDir: out!, options: JSON.parse(arg!), verify: 'size', evaluate: false });
   bytes = Object.values(r.manifest!.files).reduce((s, f) => s + f.size, 0);

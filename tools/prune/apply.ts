@@ -93,7 +93,10 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
   let done = 0;
   const step = (label: string) => o.onProgress?.(++done, steps, label);
   const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
-  const src = await SourceTensors.open(source.dir, m);
+  // Source tensors are indexed only when something is computed from them, and only from the kept
+  // graphs (they hold every tensor a kept block needs).
+  const needsTensors = plan.blocks.some((b) => b.dense || b.routers.some((r) => r.action === 'slice'));
+  const src = needsTensors ? await SourceTensors.open(source.dir, m, [...plan.entries.copied, ...plan.entries.regraphed]) : undefined;
   try {
     for (const f of plan.files.copy) {
       const to = join(o.outDir, f.path);
@@ -113,7 +116,7 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     for (const bp of plan.blocks) {
       for (const rp of bp.routers.filter((x) => x.action === 'slice')) {
         const { r, dim } = routerOf.get(rp.id)!;
-        const full = await src.float32(r.weight);
+        const full = await src!.float32(r.weight);
         const n = r.experts.length;
         const k = rp.columns.length;
         const sliced = new Float32Array(dim * k);
@@ -128,7 +131,7 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     for (const bp of plan.blocks) {
       const d = bp.dense;
       if (!d) continue;
-      const ffn = await denseFfn(src, d, expertById, plan.options.strategy, plan.options.fold ?? 'importance');
+      const ffn = await denseFfn(src!, d, expertById, plan.options.strategy, plan.options.fold ?? 'importance');
       const names = [`${d.id}.fc1.weight`, `${d.id}.fc1.bias`, `${d.id}.fc2.weight`, `${d.id}.fc2.bias`];
       const shapes = [[d.dim, d.hidden], [d.hidden], [d.hidden, d.dim], [d.dim]];
       [ffn.w1, ffn.b1, ffn.w2, ffn.b2].forEach((t, i) => {
@@ -205,6 +208,6 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     writer.abort();
     throw err;
   } finally {
-    await src.close();
+    await src?.close();
   }
 }

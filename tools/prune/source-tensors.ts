@@ -16,10 +16,13 @@ export class SourceTensors {
     private readonly reader: ExternalDataReader,
   ) {}
 
-  /** Indexes every external initializer of every graph of the package in `dir`. */
-  static async open(dir: string, manifest: PackageManifest): Promise<SourceTensors> {
+  /**
+   * Indexes every external initializer of the graphs of `entries` (default: every entry) of the
+   * package in `dir`.
+   */
+  static async open(dir: string, manifest: PackageManifest, entries: readonly string[] = manifest.entries.map((e) => e.name)): Promise<SourceTensors> {
     const index = new Map<string, TensorProto>();
-    for (const e of manifest.entries) {
+    for (const e of manifest.entries.filter((x) => entries.includes(x.name))) {
       const model = await readModel(join(dir, e.graph));
       for (const t of model.proto.graph!.initializer) if (externalInfo(t) && !index.has(t.name)) index.set(t.name, t);
     }
