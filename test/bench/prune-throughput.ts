@@ -74,7 +74,7 @@ export const bench: Bench = {
       const rss: Record<Mode, number[]> = { prune: [], copy: [], 'copy-hash': [] };
       let kept = 0;
       await child('prune', dir, out, JSON.stringify(c.options)); // warm the page cache
-      for (let round = 0; round < 3; round++) {
+      for (let round = 0; round < 5; round++) {
         for (const mode of round % 2 ? [...modes].reverse() : modes) {
           const r = await child(mode, dir, out, mode === 'prune' ? JSON.stringify(c.options) : list);
           ms[mode].push(r.ms);
