@@ -23,6 +23,7 @@ import { ROUTING_STATS_FILE } from '../package/inspect.js';
 import { ROUTING_STATS_FORMAT, ROUTING_STATS_VERSION, readRoutingStats, type BlockCounts, type ModalityStats, type RoutingStats } from '../prune/routing-stats.js';
 import type { Frame } from './frames.js';
 
+/** What to calibrate and with which frames. */
 export interface CalibrateOptions {
   dir: string;
   frames: Frame[];
@@ -34,6 +35,7 @@ export interface CalibrateOptions {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
+/** The statistics written and where. */
 export interface CalibrateResult {
   file: string;
   stats: RoutingStats;

@@ -7,6 +7,7 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
+/** A float32 array read from a .npy file. */
 export interface NpyArray {
   shape: number[];
   data: Float32Array;

@@ -11,6 +11,7 @@ import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
 import { activeExperts } from '../ringmoe/flops.js';
 import { ACTIVATION_BYTES, SPARSE_LOWERING_MIN_TENSORRT, WEIGHT_BYTES, workspaceBytes } from './policy.js';
 
+/** Memory of one candidate on one target, in bytes. */
 export interface MemoryEstimate {
   weightsBytes: number;
   activationsBytes: number;
@@ -23,6 +24,7 @@ export interface MemoryEstimate {
   fits: boolean;
 }
 
+/** Estimated latency of one frame of one candidate on one target. */
 export interface LatencyEstimateResult {
   /** FLOPs of one frame (backbone + heads) on the path the engine runs. */
   flops: number;

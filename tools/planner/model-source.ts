@@ -10,6 +10,7 @@ import { fullSelection, type ExpertSelection } from '../ringmoe/params.js';
 import { manifestConfig } from '../prune/plan.js';
 import { manifestSelection } from '../prune/selection.js';
 
+/** The model the planner plans over. */
 export interface PlanModel {
   config: RingMoEConfig;
   /** Experts held now (per kept modality). */

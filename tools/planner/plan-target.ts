@@ -17,8 +17,10 @@ import type { PlanModel } from './model-source.js';
 import { formatMs } from './format.js';
 import { DENSE_PREFERENCE, EP_COLLABORATIVE_FRACTIONS, EP_MODAL_FRACTIONS, PRECISION_FIDELITY_ORDER } from './policy.js';
 
+/** Format tag of a saved target plan. */
 export const TARGET_PLAN_FORMAT = 'ringmoe-edge/target-plan';
 
+/** What to plan: model, device, modalities, tasks and limits. */
 export interface PlanRequest {
   model: PlanModel;
   target: TargetProfile;
@@ -30,6 +32,7 @@ export interface PlanRequest {
   precisions?: Precision[];
 }
 
+/** One pruning at one precision, with its figures and verdict. */
 export interface Candidate {
   /** 1 = most preferred. */
   rank: number;
@@ -46,6 +49,7 @@ export interface Candidate {
   verdict: string;
 }
 
+/** A plan for a device: the choice, every candidate, and the options `prune --plan` applies. */
 export interface TargetPlan {
   format: typeof TARGET_PLAN_FORMAT;
   formatVersion: 1;

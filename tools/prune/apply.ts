@@ -20,6 +20,7 @@ import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
 
+/** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {
   outDir: string;
   force?: boolean;

@@ -18,6 +18,7 @@ import type { DenseGroupPlan, DensePlan } from './plan-types.js';
 import { topSingular } from './linalg.js';
 import type { SourceTensors } from './source-tensors.js';
 
+/** The four tensors of a dense FFN (weights stored [in, out]) and how it was made. */
 export interface DenseFfn {
   w1: Float32Array;
   b1: Float32Array;

@@ -5,6 +5,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 
+/** An eigendecomposition of a symmetric matrix. */
 export interface Eigen {
   /** Eigenvalues, largest first. */
   values: Float64Array;

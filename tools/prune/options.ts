@@ -9,6 +9,7 @@ import { invalidOption, is } from '../../sdk/core/validate.js';
 
 /** What a pruning does to the experts of every block. */
 export const PRUNE_STRATEGIES = ['modality', 'ep', 'ks', 'ka', 'kc'] as const;
+/** A pruning strategy id. */
 export type PruneStrategy = (typeof PRUNE_STRATEGIES)[number];
 
 /** Dense strategies: one router-free FFN per block. */
@@ -16,6 +17,7 @@ export const DENSE_STRATEGIES: readonly PruneStrategy[] = ['ks', 'ka', 'kc'];
 
 /** How ks/ka fold the block's group FFNs (modal + collaborative + shared) into one. */
 export const FOLD_MODES = ['importance', 'concat'] as const;
+/** A fold mode id. */
 export type FoldMode = (typeof FOLD_MODES)[number];
 
 /** Options as a user writes them (every field optional; flags keep their CLI names in errors). */

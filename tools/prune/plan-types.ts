@@ -8,6 +8,7 @@ import type { ExpertKind, FileRole } from '../../sdk/core/package-manifest.js';
 import type { ExpertSelection } from '../ringmoe/params.js';
 import type { PruneOptions } from './options.js';
 
+/** Format tag of a prune plan. */
 export const PRUNE_PLAN_FORMAT = 'ringmoe-edge/prune-plan';
 
 /** A source file copied byte-for-byte, or dropped (with why). */
@@ -65,6 +66,7 @@ export interface DensePlan {
   groups: DenseGroupPlan[];
 }
 
+/** What happens to one block. */
 export interface BlockPlan {
   id: string;
   /** Experts kept unchanged (their weight files are copied). */
@@ -75,6 +77,7 @@ export interface BlockPlan {
   dense?: DensePlan;
 }
 
+/** Everything one pruning keeps, writes and drops (printed by `--dry-run`). */
 export interface PrunePlan {
   format: typeof PRUNE_PLAN_FORMAT;
   source: { name: string; sha256: string };

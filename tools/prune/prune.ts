@@ -21,6 +21,7 @@ import type { PrunePlan } from './plan-types.js';
 import { readRoutingStats, type LoadedStats } from './routing-stats.js';
 import { manifestSelection } from './selection.js';
 
+/** Path of the fidelity report inside a pruned package. */
 export const FIDELITY_REPORT = 'reports/fidelity.json';
 
 /** Latency of a package on a device, as the planner estimates it. */
@@ -33,6 +34,7 @@ export interface LatencyEstimate {
   basis: string;
 }
 
+/** The fidelity report of a pruning (reports/fidelity.json, `--json`). */
 export interface FidelityReport {
   format: 'ringmoe-edge/fidelity-report';
   reference: { name: string; sha256: string };
@@ -48,6 +50,7 @@ export interface FidelityReport {
   latency?: LatencyEstimate[];
 }
 
+/** What to prune, how, and where to write it. */
 export interface PruneRequest {
   dir: string;
   /** Required unless `dryRun`. */
@@ -75,6 +78,7 @@ export interface PruneRequest {
   onProgress?: (done: number, total: number, label: string) => void;
 }
 
+/** The plan and, unless a dry run, the written package and its fidelity report. */
 export interface PruneResult {
   plan: PrunePlan;
   outDir?: string;

@@ -9,7 +9,9 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import { sha256 } from '../../sdk/package/hash.js';
 
+/** Format tag of routing-stats.json. */
 export const ROUTING_STATS_FORMAT = 'ringmoe-edge/routing-stats';
+/** Format version of routing-stats.json this SDK reads and writes. */
 export const ROUTING_STATS_VERSION = 1;
 
 /** Where a calibration frame came from. */
@@ -28,12 +30,14 @@ export interface RouterCounts {
   counts: number[];
 }
 
+/** Routing counts of one block. */
 export interface BlockCounts {
   /** Tokens that passed through the block's MoE. */
   tokens: number;
   routers: Record<string, RouterCounts>;
 }
 
+/** Routing statistics of one modality. */
 export interface ModalityStats {
   /** Entry the frames were run through. */
   entry: string;
@@ -43,6 +47,7 @@ export interface ModalityStats {
   blocks: Record<string, BlockCounts>;
 }
 
+/** The content of routing-stats.json. */
 export interface RoutingStats {
   format: typeof ROUTING_STATS_FORMAT;
   formatVersion: number;

@@ -10,6 +10,7 @@ import { readModel } from '../onnx/model-io.js';
 import { DataType, type TensorProto } from '../onnx/proto.js';
 import { ExternalDataReader, asTypedArray, externalInfo } from '../onnx/tensor-data.js';
 
+/** Float tensors of a source package by name, read on demand from its weight files. */
 export class SourceTensors {
   private constructor(
     private readonly index: Map<string, TensorProto>,

@@ -10,6 +10,7 @@ import type { ModalityId } from '../../sdk/core/modalities.js';
 import { modalityOf, stageGeometry, type RingMoEConfig } from './config.js';
 import type { ExpertSelection } from './params.js';
 
+/** Multiply-accumulates of one run, by part. */
 export interface ComputeBreakdown {
   embed: number;
   attention: number;
@@ -24,6 +25,7 @@ export interface ComputeBreakdown {
   total: number;
 }
 
+/** How the model is run: batch, lowering, modality, trunk passes. */
 export interface ComputeOptions {
   /** Input frames per run. Default 1. */
   batch?: number;
