@@ -15,4 +15,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'import', summary: 'wrap an ONNX model as a package', load: () => import('./import.js') },
   { name: 'inspect', summary: 'show what a package holds', load: () => import('./inspect.js') },
   { name: 'plan', summary: 'tier accounting and device planning', load: () => import('./plan.js') },
+  { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
 ];
