@@ -4,12 +4,19 @@
  * tensor's values feed a {@link TensorStats}. Outputs of value-preserving nodes (Reshape,
  * Transpose, Identity, ...) are not captured: they hold exactly their input's values, so they
  * share its statistics.
+ *
+ * Experts of a sparse MoE see only the tokens their router sends them, so an expert the
+ * calibration frames rarely (or never) pick would get poor (or no) ranges. The temporary graph
+ * therefore also runs a shadow copy of each sparse expert's FFN on every token of its block, and
+ * the expert's activations take the statistics of that shadow: every expert is calibrated on the
+ * whole token distribution of its block, as the dense lowering does by construction.
  */
 import { clone } from '@bufbuild/protobuf';
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
-import { ModelProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type ModelProto } from '../onnx/proto.js';
+import type { MoeClusterRecord } from '../../sdk/core/package-manifest.js';
+import { NodeProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { TensorStats, type TensorStatsData } from './histogram.js';
 import { writeScratchModel } from './scratch-model.js';
 
@@ -46,11 +53,47 @@ export function planCapture(graph: GraphProto): CapturePlan {
   return { captured, aliases, inputs };
 }
 
+/** Suffix of shadow tensors (an expert FFN run on all tokens of its block). */
+const SHADOW = '::all-tokens';
+
+/**
+ * Shadow FFNs for the sparse experts of `clusters`: for each expert, the nodes it owns downstream
+ * of its GatherND, re-run on the cluster's whole input. Returns the nodes to add and, for each
+ * original tensor, the shadow tensor whose statistics it takes.
+ */
+export function expertShadows(graph: GraphProto, clusters: readonly MoeClusterRecord[]): { nodes: NodeProto[]; takeFrom: Map<string, string> } {
+  const byName = new Map(graph.node.map((n) => [n.name, n]));
+  const nodes: NodeProto[] = [];
+  const takeFrom = new Map<string, string>();
+  for (const c of clusters) {
+    if (c.lowering !== 'sparse') continue;
+    for (const owned of Object.values(c.owners)) {
+      const own = owned.map((n) => byName.get(n)).filter((n): n is NodeProto => n !== undefined);
+      const gather = own.find((n) => n.opType === 'GatherND');
+      if (!gather) continue;
+      const rename = new Map<string, string>([[gather.output[0]!, c.input]]);
+      takeFrom.set(gather.output[0]!, c.input);
+      for (const n of own) {
+        if (n === gather || n.opType === 'ScatterND' || !n.input.some((i) => rename.has(i))) continue;
+        const outputs = n.output.map((o) => `${o}${SHADOW}`);
+        n.output.forEach((o, k) => {
+          rename.set(o, outputs[k]!);
+          takeFrom.set(o, outputs[k]!);
+        });
+        nodes.push(create(NodeProtoSchema, { ...n, name: `${n.name}${SHADOW}`, input: n.input.map((i) => rename.get(i) ?? i), output: outputs }));
+      }
+    }
+  }
+  return { nodes, takeFrom };
+}
+
 export interface CollectOptions {
   /** The entry's model (not modified) and the directory its external data is relative to. */
   model: ModelProto;
   baseDir: string;
   weightFiles: readonly string[];
+  /** The entry's MoE clusters (sparse experts get shadow FFNs on all tokens). */
+  clusters?: readonly MoeClusterRecord[];
   batches: AsyncIterable<Record<string, HostTensor>> | Iterable<Record<string, HostTensor>>;
   bins?: number;
   /** Called after each batch with the frames seen so far. */
@@ -66,6 +109,9 @@ export async function collectStatistics(o: CollectOptions): Promise<Map<string, 
   const model = clone(ModelProtoSchema, o.model);
   const graph = model.graph!;
   const plan = planCapture(graph);
+  const shadows = expertShadows(graph, o.clusters ?? []);
+  graph.node.push(...shadows.nodes);
+  plan.captured.push(...shadows.nodes.flatMap((n) => n.output));
   const present = new Set(graph.output.map((v) => v.name));
   for (const t of plan.captured) if (!present.has(t)) graph.output.push(create(ValueInfoProtoSchema, { name: t }));
   const scratch = await writeScratchModel(model, o.baseDir, o.weightFiles);
@@ -101,9 +147,15 @@ export async function collectStatistics(o: CollectOptions): Promise<Map<string, 
   if (frames === 0) throw new EdgeError('E_CALIBRATION', 'no calibration frames reached the graph');
   const result = new Map<string, TensorStatsData>();
   for (const [name, s] of stats) result.set(name, s.toJSON());
+  const resolve = (t: string) => result.get(plan.aliases.get(t) ?? t);
+  for (const [tensor, from] of shadows.takeFrom) {
+    const s = resolve(from);
+    if (s) result.set(tensor, s);
+  }
   for (const [alias, source] of plan.aliases) {
     const s = result.get(source);
     if (s) result.set(alias, s);
   }
+  for (const name of [...result.keys()]) if (name.endsWith(SHADOW)) result.delete(name);
   return result;
 }

@@ -6,7 +6,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { DType } from '../../sdk/core/package-manifest.js';
-import { dtypeOf, elementCount, type GraphProto, type TensorProto } from '../onnx/proto.js';
+import { bytesPerElement, dtypeOf, elementCount, onnxType, type GraphProto, type TensorProto } from '../onnx/proto.js';
 import { ExternalDataReader, asTypedArray, externalInfo } from '../onnx/tensor-data.js';
 import type { StoredTensor, WeightStore } from '../package/weight-store.js';
 
@@ -20,7 +20,7 @@ export interface SourceTensor {
   bytes: Uint8Array;
 }
 
-/** A tensor to store. */
+/** A tensor to store (`data` may be the raw little-endian bytes of any dtype). */
 export interface OutputTensor {
   name: string;
   dtype: DType;
@@ -69,7 +69,7 @@ export async function rewriteWeights(
         if (!dtype) throw new EdgeError('E_QUANTIZE', `tensor ${t.name} has an element type the package format does not use`, { file: location });
         const src: SourceTensor = { name: t.name, dtype, dims: t.dims.map(Number), location, bytes: await reader.read(t) };
         for (const o of convert(src)) {
-          if (o.data.length !== elementCount(o.dims)) throw new EdgeError('E_INTERNAL', `converted tensor ${o.name} has ${o.data.length} values for dims [${o.dims}]`);
+          if (o.data.byteLength !== elementCount(o.dims) * bytesPerElement(onnxType(o.dtype))) throw new EdgeError('E_INTERNAL', `converted tensor ${o.name} has ${o.data.byteLength} bytes for ${o.dtype} dims [${o.dims}]`);
           stored.set(o.name, store.put(o.name, location, o.dtype, o.dims, new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength)));
         }
         onTensor?.(++done, tensors.size);

@@ -51,52 +51,54 @@ export function percentileThreshold(stats: TensorStatsData, p: number): number {
   return stats.range;
 }
 
-/** KL-divergence-minimising threshold over the histogram of |x| (see the file comment). */
+/**
+ * KL-divergence-minimising threshold over the histogram of |x| (see the file comment). For a cut
+ * at bin i, P is bins 0..i-1 with the tail added to the last bin; Q merges bins 0..i-1 *without*
+ * the tail into 128 groups and spreads each group's mass over the group's bins where P is not
+ * empty; both are normalised. Exact, in O(bins × 128): with T = ΣP, T_q = ΣQ = T − tail,
+ * KL·T = Σ P log P − Σ_groups P_g log(Q_g / n_g) + T log(T_q / T), where P_g and Q_g are a
+ * group's masses and n_g its bins where P is not empty. A cut whose last group holds only tail
+ * mass (Q = 0 where P > 0, infinite divergence) is never chosen.
+ */
 export function entropyThreshold(stats: TensorStatsData): number {
   const hist = stats.hist;
   let used = hist.length;
   while (used > 0 && hist[used - 1] === 0) used--;
   const width = stats.range / hist.length;
   if (used <= LEVELS) return used * width;
-  const total = hist.reduce((a, b) => a + b, 0);
-  // suffix[i] = mass of bins i..used-1 (the tail clipped into bin i-1 when cutting at i).
-  const suffix = new Float64Array(used + 1);
-  for (let i = used - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + hist[i]!;
-  const p = new Float64Array(used);
+  const mass = new Float64Array(used + 1);
+  const nonEmpty = new Float64Array(used + 1);
+  const plogp = new Float64Array(used + 1);
+  for (let j = 0; j < used; j++) {
+    const h = hist[j]!;
+    mass[j + 1] = mass[j]! + h;
+    nonEmpty[j + 1] = nonEmpty[j]! + (h > 0 ? 1 : 0);
+    plogp[j + 1] = plogp[j]! + (h > 0 ? h * Math.log(h) : 0);
+  }
+  const total = mass[used]!;
   let best = used;
   let bestKl = Infinity;
   for (let i = LEVELS; i <= used; i++) {
-    for (let j = 0; j < i; j++) p[j] = hist[j]!;
-    p[i - 1]! += suffix[i]!;
-    const kl = klOfQuantized(p, i, total);
+    const tail = total - mass[i]!;
+    const last = hist[i - 1]! + tail;
+    let kl = plogp[i - 1]! + (last > 0 ? last * Math.log(last) : 0) + total * Math.log((total - tail) / total);
+    for (let g = 0; g < LEVELS && Number.isFinite(kl); g++) {
+      const start = Math.floor((g * i) / LEVELS);
+      const end = Math.floor(((g + 1) * i) / LEVELS);
+      const q = mass[end]! - mass[start]!;
+      let p = q;
+      let n = nonEmpty[end]! - nonEmpty[start]!;
+      if (g === LEVELS - 1 && tail > 0) {
+        p += tail;
+        if (hist[i - 1] === 0) n += 1;
+      }
+      if (p === 0) continue;
+      kl = q > 0 ? kl - p * Math.log(q / n) : Infinity;
+    }
     if (kl < bestKl) {
       bestKl = kl;
       best = i;
     }
   }
   return best * width;
-}
-
-/** KL(P || Q) for P = p[0..n) (sums to `total`) and Q = P merged into 128 groups and re-expanded. */
-function klOfQuantized(p: Float64Array, n: number, total: number): number {
-  let kl = 0;
-  for (let g = 0; g < LEVELS; g++) {
-    const start = Math.floor((g * n) / LEVELS);
-    const end = Math.floor(((g + 1) * n) / LEVELS);
-    let mass = 0;
-    let nonEmpty = 0;
-    for (let j = start; j < end; j++) {
-      if (p[j]! > 0) {
-        mass += p[j]!;
-        nonEmpty++;
-      }
-    }
-    if (nonEmpty === 0) continue;
-    const q = mass / nonEmpty / total;
-    for (let j = start; j < end; j++) {
-      const pj = p[j]! / total;
-      if (pj > 0) kl += pj * Math.log(pj / q);
-    }
-  }
-  return kl;
 }
