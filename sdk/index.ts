@@ -14,6 +14,16 @@ export {
   type TaskId,
 } from './core/modalities.js';
 export * from './core/package-manifest.js';
+// TensorRT (native addon, engine cache, build spec)
+export { loadBinding, type BindingResult, type NativeBinding, type NativeDevice, type NativeVersions } from './core/binding.js';
+export { TensorRtBackend, type TensorRtBackendDeps } from './runtime/backends/trt.js';
+export type { TrtExtraOptions } from './runtime/backends/trt-options.js';
+export { selectBackend, type BackendSelection } from './runtime/backends/select.js';
+export { EngineCache, type CacheLookup, type CachedEngine } from './runtime/engine-cache/store.js';
+export { keyHash, planStem, type EngineKey, type EngineTarget, type BatchProfile } from './runtime/engine-cache/key.js';
+export { graphHashFromManifest, graphHashFromFiles } from './runtime/engine-cache/graph-hash.js';
+export { checkBuildSpec, parseBuildSpec, BUILD_SPEC_FILE, type BuildSpec, type EngineSpec, type WrittenEngineSpec } from './runtime/engine-cache/build-spec.js';
+export { readBuildSpec, loadOptionsFromSpec } from './runtime/engine-cache/spec-file.js';
 export type {
   Backend,
   BackendAvailability,
@@ -53,3 +63,13 @@ export {
   type ProfileIssue,
   type WrittenTargetProfile,
 } from './core/targets/index.js';
+export * from './mqtt/index.js';
+export * from './sensors/index.js';
+export * from './tasks/index.js';
+export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type CloseReport as RuntimeCloseReport } from './runtime/runtime.js';
+export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
+export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
+export type { RuntimeMetrics } from './runtime/metrics.js';
+export { LoadedModel } from './runtime/loaded-model.js';
+export { OrtBackend } from './runtime/backends/ort.js';
+export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';

@@ -16,4 +16,6 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'inspect', summary: 'show what a package holds', load: () => import('./inspect.js') },
   { name: 'plan', summary: 'tier accounting and device planning', load: () => import('./plan.js') },
   { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
+
+  { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
 ];
