@@ -4,6 +4,7 @@
  * IEEE half precision.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
+import { floatToHalf } from '../../sdk/core/float16.js';
 
 export interface PerChannelInt8 {
   /** Quantized values, same layout as the input. */
@@ -57,52 +58,6 @@ export function quantizePerChannel(data: Float32Array, dims: number[], axis: num
   return { values, scales, axis };
 }
 
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-/** IEEE binary16 bits of `x` (round to nearest even; overflow to ±Infinity; subnormals kept). */
-export function toHalfBits(x: number): number {
-  f32[0] = x;
-  const bits = u32[0]!;
-  const sign = (bits >>> 16) & 0x8000;
-  const exp = (bits >>> 23) & 0xff;
-  let mant = bits & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
-  let e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
-    mant |= 0x800000;
-    const shift = 14 - e;
-    const half = 1 << (shift - 1);
-    let m = mant >>> shift;
-    const rest = mant & ((1 << shift) - 1);
-    if (rest > half || (rest === half && (m & 1))) m++;
-    return sign | m;
-  }
-  let m = mant >>> 13;
-  const rest = mant & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (m & 1))) {
-    m++;
-    if (m === 0x400) {
-      m = 0;
-      e++;
-      if (e >= 0x1f) return sign | 0x7c00;
-    }
-  }
-  return sign | (e << 10) | m;
-}
-
-/** The number binary16 bits encode. */
-export function fromHalfBits(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 /** Largest finite binary16 value. */
 export const HALF_MAX = 65504;
 
@@ -118,7 +73,7 @@ export function toHalf(data: Float32Array, name = 'tensor'): Uint16Array {
     if (!Number.isFinite(v) || Math.abs(v) > HALF_MAX) {
       throw new EdgeError('E_QUANTIZE', `${name} holds ${v} at element ${i}, outside the float16 range (±${HALF_MAX}); keep this package in fp32 or int8`, { field: name });
     }
-    out[i] = toHalfBits(v);
+    out[i] = floatToHalf(v);
   }
   return out;
 }
