@@ -12,10 +12,11 @@ export const EP_COLLABORATIVE_FRACTIONS = [1, 0.75, 0.5, 0.25] as const;
 export const EP_MODAL_FRACTIONS = [1, 0.5, 0.25] as const;
 
 /**
- * Dense strategies in order of preference (they keep the same parameters): ka averages every
- * expert's knowledge, kc keeps each expert's strongest directions, ks keeps one expert per group.
+ * Dense strategies in order of preference (they keep the same parameters), by measured fidelity
+ * (BENCHMARKS.md, prune-tiers: embedding cosine 0.994 / 0.983 / 0.329 on ringmoe-small): ka
+ * averages every expert, ks keeps one expert per group, kc compresses every expert to rank h/N.
  */
-export const DENSE_PREFERENCE: readonly PruneStrategy[] = ['ka', 'kc', 'ks'];
+export const DENSE_PREFERENCE: readonly PruneStrategy[] = ['ka', 'ks', 'kc'];
 
 /**
  * Precisions in order of preference at equal pruning: fp16 is near-lossless and what TensorRT

@@ -132,7 +132,7 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     for (const bp of plan.blocks) {
       const d = bp.dense;
       if (!d) continue;
-      const ffn = await denseFfn(src!, d, expertById, plan.options.strategy, plan.options.fold ?? 'importance');
+      const ffn = await denseFfn(src!, d, expertById, plan.options.strategy, plan.options.fold ?? 'auto');
       const names = [`${d.id}.fc1.weight`, `${d.id}.fc1.bias`, `${d.id}.fc2.weight`, `${d.id}.fc2.bias`];
       const shapes = [[d.dim, d.hidden], [d.hidden], [d.hidden, d.dim], [d.dim]];
       [ffn.w1, ffn.b1, ffn.w2, ffn.b2].forEach((t, i) => {

@@ -3,8 +3,11 @@
  *
  * - ks: each group's most-activated expert; ka: each group's routing-frequency-weighted average of
  *   all four tensors. Then the fold of the group FFNs into one: exact (W2, b2 × groups) when the
- *   group FFNs are identical (sparse upcycling), otherwise the h highest-importance hidden units of
- *   [g1 | g2 | g3] (importance = ‖W1[:,j]‖·‖W2[j,:]‖), or all of them (`--fold concat`, exact).
+ *   group FFNs are identical (sparse upcycling); `aligned`: W1, b1 averaged unit by unit and W2,
+ *   b2 summed over the groups (units of experts upcycled from one FFN correspond); `importance`:
+ *   the h highest-importance hidden units of [g1 | g2 | g3] (‖W1[:,j]‖·‖W2[j,:]‖); `concat`: all of
+ *   them (exact); `auto`: aligned when the groups' W1 columns agree (mean cosine ≥ 0.5), else
+ *   importance.
  * - kc: every expert compressed to rank r = h/N by projecting its hidden space onto the top-r left
  *   singular directions of its W2 (W1' = W1·U_r, b1' = b1·U_r, W2' = Σ_r·V_rᵀ), scaled by its
  *   routing frequency within its group, then concatenated along the hidden axis; byte-identical
@@ -13,7 +16,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { ExpertRecord, FfnTensors } from '../../sdk/core/package-manifest.js';
-import type { PruneStrategy } from './options.js';
+import { EdgeError } from '../../sdk/core/errors.js';
+import type { FoldMode, PruneStrategy } from './options.js';
 import type { DenseGroupPlan, DensePlan } from './plan-types.js';
 import { topSingular } from './linalg.js';
 import type { SourceTensors } from './source-tensors.js';
@@ -82,29 +86,55 @@ function rowNorms(w: Float32Array, rows: number, cols: number): Float64Array {
   return out;
 }
 
+/** Mean cosine between the columns of two [rows, cols] matrices (unit j against unit j). */
+function columnAgreement(a: Float32Array, b: Float32Array, rows: number, cols: number): number {
+  let sum = 0;
+  for (let c = 0; c < cols; c++) {
+    let dot = 0;
+    let na = 0;
+    let nb = 0;
+    for (let r = 0; r < rows; r++) {
+      const x = a[r * cols + c]!;
+      const y = b[r * cols + c]!;
+      dot += x * y;
+      na += x * x;
+      nb += y * y;
+    }
+    sum += na > 0 && nb > 0 ? dot / Math.sqrt(na * nb) : 0;
+  }
+  return sum / cols;
+}
+
+/** Mean unit agreement above which `auto` folds aligned: the groups come from one FFN. */
+export const ALIGNED_FOLD_THRESHOLD = 0.5;
+
 /** Folds the groups' FFNs (ks/ka) into one of width `dense.hidden`. */
-async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, mode: 'importance' | 'concat'): Promise<DenseFfn> {
+async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, mode: FoldMode): Promise<DenseFfn> {
   const { dim: d, hidden: h, groups } = dense;
+  const G = groups.length;
   const hiddenOf = (g: DenseGroupPlan) => experts.get(g.experts[0]!)!.hidden;
   const tensor = (g: DenseGroupPlan, key: Key) => groupTensor(src, g, experts, strategy, key);
   const what = strategy === 'ks' ? 'most-activated expert per group' : 'frequency-weighted average per group';
-  // Pass 1: fingerprints (identical groups fold exactly) and unit importances.
+  const sameWidth = groups.every((g) => hiddenOf(g) === h);
+  // Pass 1: fingerprints (identical groups fold exactly), unit importances, unit agreement with group 0.
   const prints: string[] = [];
   const importance: { g: number; j: number; score: number }[] = [];
+  let first: Float32Array | undefined;
+  let agreement = 0;
   for (const [gi, g] of groups.entries()) {
     const hg = hiddenOf(g);
     const w1 = await tensor(g, 'fc1Weight');
     const w2 = await tensor(g, 'fc2Weight');
     prints.push([digest(w1), digest(await tensor(g, 'fc1Bias')), digest(w2), digest(await tensor(g, 'fc2Bias'))].join());
-    if (mode === 'importance') {
-      const cn = columnNorms(w1, d, hg);
-      const rn = rowNorms(w2, hg, d);
-      for (let j = 0; j < hg; j++) importance.push({ g: gi, j, score: cn[j]! * rn[j]! });
-    }
+    const cn = columnNorms(w1, d, hg);
+    const rn = rowNorms(w2, hg, d);
+    for (let j = 0; j < hg; j++) importance.push({ g: gi, j, score: cn[j]! * rn[j]! });
+    if (gi === 0) first = w1;
+    else if (sameWidth) agreement += columnAgreement(first!, w1, d, h) / (G - 1);
   }
+  if (G === 1) agreement = 1;
   const b2 = new Float64Array(d);
-  if (prints.every((p) => p === prints[0]) && hiddenOf(groups[0]!) === h) {
-    const G = groups.length;
+  if (prints.every((p) => p === prints[0]) && sameWidth && mode !== 'concat') {
     const [w1, b1, w2, b] = await Promise.all(KEYS.map((k) => tensor(groups[0]!, k)));
     return {
       w1: w1!,
@@ -114,9 +144,30 @@ async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, E
       note: `${strategy}: ${what}; the ${G} group FFNs are identical (sparse upcycling), folded exactly: W2 and b2 × ${G}`,
     };
   }
+  const chosen = mode === 'auto' ? (sameWidth && agreement >= ALIGNED_FOLD_THRESHOLD ? 'aligned' : 'importance') : mode;
+  if (chosen === 'aligned') {
+    if (!sameWidth) throw new EdgeError('E_PRUNE', `block ${dense.id}: an aligned fold needs group FFNs of one width (${groups.map(hiddenOf).join(', ')})`);
+    // W1, b1: mean over groups, unit by unit; W2, b2: sum (the block adds the groups' outputs).
+    const acc = async (key: Key, scale: number) => {
+      let sum: Float64Array | undefined;
+      for (const g of groups) {
+        const t = await tensor(g, key);
+        sum ??= new Float64Array(t.length);
+        for (let i = 0; i < t.length; i++) sum[i] = sum[i]! + t[i]!;
+      }
+      return Float32Array.from(sum!, (x) => x * scale);
+    };
+    return {
+      w1: await acc('fc1Weight', 1 / G),
+      b1: await acc('fc1Bias', 1 / G),
+      w2: await acc('fc2Weight', 1),
+      b2: await acc('fc2Bias', 1),
+      note: `${strategy}: ${what}; the ${G} group FFNs folded unit by unit (W1, b1 averaged, W2, b2 summed; their units agree, mean W1 column cosine ${agreement.toFixed(3)})`,
+    };
+  }
   // Units kept per group, in group order then unit order.
   const keep: number[][] = groups.map(() => []);
-  if (mode === 'concat') groups.forEach((g, gi) => (keep[gi] = Array.from({ length: hiddenOf(g) }, (_, j) => j)));
+  if (chosen === 'concat') groups.forEach((g, gi) => (keep[gi] = Array.from({ length: hiddenOf(g) }, (_, j) => j)));
   else {
     importance
       .sort((a, b) => b.score - a.score || a.g - b.g || a.j - b.j)
@@ -143,9 +194,9 @@ async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, E
   }
   const kept = keep.map((k, gi) => `${groups[gi]!.kind} ${k.length}`).join(', ');
   const note =
-    mode === 'concat'
-      ? `${strategy}: ${what}; the ${groups.length} group FFNs concatenated along the hidden axis (exact sum, hidden ${h})`
-      : `${strategy}: ${what}; folded by keeping the ${h} highest-importance hidden units of the ${groups.length} group FFNs (${kept})`;
+    chosen === 'concat'
+      ? `${strategy}: ${what}; the ${G} group FFNs concatenated along the hidden axis (exact sum, hidden ${h})`
+      : `${strategy}: ${what}; folded by keeping the ${h} highest-importance hidden units of the ${G} group FFNs (${kept})${mode === 'auto' ? `; their units do not agree (mean W1 column cosine ${agreement.toFixed(3)})` : ''}`;
   return { w1, b1, w2, b2: Float32Array.from(b2), note };
 }
 
@@ -237,6 +288,6 @@ async function compress(src: SourceTensors, dense: DensePlan, experts: Map<strin
  * The dense FFN of one block.
  * @param experts the source package's expert records by id
  */
-export function denseFfn(src: SourceTensors, dense: DensePlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, foldMode: 'importance' | 'concat'): Promise<DenseFfn> {
+export function denseFfn(src: SourceTensors, dense: DensePlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, foldMode: FoldMode): Promise<DenseFfn> {
   return strategy === 'kc' ? compress(src, dense, experts) : fold(src, dense, experts, strategy, foldMode);
 }

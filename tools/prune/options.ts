@@ -15,8 +15,13 @@ export type PruneStrategy = (typeof PRUNE_STRATEGIES)[number];
 /** Dense strategies: one router-free FFN per block. */
 export const DENSE_STRATEGIES: readonly PruneStrategy[] = ['ks', 'ka', 'kc'];
 
-/** How ks/ka fold the block's group FFNs (modal + collaborative + shared) into one. */
-export const FOLD_MODES = ['importance', 'concat'] as const;
+/**
+ * How ks/ka fold the block's group FFNs (modal + collaborative + shared) into one: `aligned`
+ * averages W1/b1 unit by unit and sums W2/b2 (for experts upcycled from one FFN), `importance`
+ * keeps the h most important of the 3h units, `concat` keeps all 3h (exact), `auto` picks aligned
+ * when the groups' units measurably correspond, else importance.
+ */
+export const FOLD_MODES = ['auto', 'aligned', 'importance', 'concat'] as const;
 /** A fold mode id. */
 export type FoldMode = (typeof FOLD_MODES)[number];
 
@@ -99,7 +104,7 @@ export function resolvePruneOptions(written: WrittenPruneOptions, manifest: Pack
     if (written.keepModal !== undefined) throw notFor('keepModal', '--strategy ep');
   }
   if (strategy === 'ks' || strategy === 'ka') {
-    const fold = written.fold ?? 'importance';
+    const fold = written.fold ?? 'auto';
     if (!is.inArray(fold, FOLD_MODES)) throw invalidOption('--fold', `one of ${FOLD_MODES.map((s) => JSON.stringify(s)).join(', ')}`, written.fold);
     out.fold = fold;
   } else if (written.fold !== undefined) throw notFor('fold', '--strategy ks and ka');

@@ -3,10 +3,14 @@ import { join } from 'node:path';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { backboneParams } from '../../../tools/ringmoe/params.js';
-import { maxAbsDiff, randomFeeds, runEntry } from '../../helpers/packages.js';
+import { calibratePackage } from '../../../tools/calibrate/calibrate.js';
+import { generatedFrames } from '../../../tools/calibrate/frames.js';
+import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
+import { maxAbsDiff, randomFeeds, runEntry, tempDir } from '../../helpers/packages.js';
 import { calibratedTiny, paramsFromGraphs, pruneTo } from './helpers.js';
 
 const upcycled = calibratedTiny({ upcycled: true, modalities: ['optical'] });
+/** The default reference: experts of a block related but distinct (expert spread 0.3), not upcycled. */
 const seeded = calibratedTiny({ modalities: ['multispectral'] });
 const config = namedConfig('ringmoe-tiny');
 
@@ -51,7 +55,7 @@ test('ks, ka, kc: router-free, one FFN d → h → d per block; parameters match
     t.deepEqual(await paramsFromGraphs(r.outDir!, m), { experts: dense.experts, routers: 0, embed: dense.embed });
     for (const entry of m.entries) await t.notThrowsAsync(runEntry(r.outDir!, entry, randomFeeds(entry, 1, 1)));
     const f = r.report!.entries.find((e) => e.entry === 'multispectral')!;
-    t.true(f.featureCosine.embedding!.mean < 0.9999, `${strategy} on seeded (not upcycled) experts is lossy, and the report says so`);
+    t.true(f.featureCosine.embedding!.mean < 0.9999, `${strategy} on distinct (not upcycled) experts is lossy, and the report says so`);
     t.is(r.report!.compute.gflops < r.report!.compute.referenceGflops, true);
   }
 });
@@ -73,4 +77,21 @@ test('EXPECTED FAILURE - a dense package cannot be collapsed again (E_PRUNE); a 
   t.regex(err!.message, /block s1\.b0 is already dense/);
   const again = await pruneTo(r.outDir!, { modalities: 'optical' });
   t.is(again.manifest!.experts!.blocks[0]!.experts[0]!.kind, 'dense');
+});
+
+test('fold auto: related experts (the default reference) fold unit by unit, independent ones by importance; aligned beats importance on related experts', async (t) => {
+  const src = await seeded;
+  const auto = await pruneTo(src.dir, { strategy: 'ka', modalities: 'multispectral' });
+  const note = auto.manifest!.experts!.blocks[0]!.experts[0]!.origin!.note!;
+  t.regex(note, /folded unit by unit \(W1, b1 averaged, W2, b2 summed; their units agree, mean W1 column cosine 0\.\d{3}\)/);
+  const importance = await pruneTo(src.dir, { strategy: 'ka', modalities: 'multispectral', fold: 'importance' });
+  t.regex(importance.manifest!.experts!.blocks[0]!.experts[0]!.origin!.note!, /highest-importance hidden units/);
+  const cos = (r: typeof auto) => r.report!.entries.find((e) => e.entry === 'multispectral')!.featureCosine.embedding!.mean;
+  t.true(cos(auto) > cos(importance), `aligned ${cos(auto)} vs importance ${cos(importance)}`);
+
+  const dir = join(tempDir('independent'), 'pkg');
+  await writeReferencePackage({ config: config, outDir: dir, expertSpread: 1 });
+  await calibratePackage({ dir, frames: generatedFrames(1, 2, 'calibration'), modalities: ['optical'] });
+  const independent = await pruneTo(dir, { strategy: 'ks', modalities: 'optical' });
+  t.regex(independent.manifest!.experts!.blocks[0]!.experts[0]!.origin!.note!, /highest-importance hidden units .*their units do not agree \(mean W1 column cosine -?0\.0\d\d\)/);
 });

@@ -41,7 +41,7 @@ export const spec: CommandSpec<Result> = {
       .option('--modalities <list>', 'modalities to keep, comma-separated (default: all; ks/ka/kc take exactly one)')
       .option('--keep-collaborative <F>', 'ep: fraction of collaborative experts kept per block, in (0, 1]')
       .option('--keep-modal <F>', 'ep: fraction of modal experts kept per block and modality, in (0, 1] (default 1)')
-      .option('--fold <mode>', 'ks/ka: importance (one FFN of width h; exact for upcycled experts) | concat (exact sum, width 3h)')
+      .option('--fold <mode>', 'ks/ka: auto (default) | aligned (upcycled experts) | importance | concat (exact sum, width 3h)')
       .option('--stats <file>', 'routing statistics (default: routing-stats.json in the package)')
       .option('--eval-frames <dir|glob>', 'held-out frames for the fidelity report (sensor images or preprocessed .npy tensors; never the calibration frames)')
       .option('--eval-fit <mode>', 'how --eval-frames images become model inputs: resize, resize-crop, tile', 'resize')
