@@ -20,7 +20,7 @@ export interface LoadModelOptions {
 
 export class LoadedModel {
   private readonly sessions = new Map<string, Promise<BackendSession>>();
-  private disposed = false;
+  private isDisposed = false;
 
   private constructor(
     readonly pkg: ModelPackage,
@@ -45,6 +45,12 @@ export class LoadedModel {
     return model;
   }
 
+  /** True after {@link LoadedModel.dispose}. */
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Package name. */
   get name(): string {
     return this.pkg.manifest.name;
   }
@@ -88,7 +94,7 @@ export class LoadedModel {
 
   /** The session of an entry, loading it on first use. */
   session(entry: string): Promise<BackendSession> {
-    if (this.disposed) return Promise.reject(new EdgeError('E_CLOSED', `model ${this.name} was disposed`));
+    if (this.isDisposed) return Promise.reject(new EdgeError('E_CLOSED', `model ${this.name} was disposed`));
     let s = this.sessions.get(entry);
     if (!s) {
       const e = this.pkg.entry(entry);
@@ -125,8 +131,8 @@ export class LoadedModel {
 
   /** Frees every session. Idempotent. */
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.isDisposed) return;
+    this.isDisposed = true;
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));

@@ -66,7 +66,7 @@ export interface FrameFailure {
   ok: false;
   frameId: string;
   stage: 'admission' | 'preprocess' | 'inference' | 'postprocess' | 'dropped';
-  error: { code: ErrorCode; message: string; file?: string; field?: string };
+  error: { code: ErrorCode; message: string; file?: string; field?: string; hint?: string };
 }
 
 export type FrameOutcome = InferenceResult | FrameFailure;
