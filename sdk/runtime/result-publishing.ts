@@ -88,8 +88,13 @@ export class ResultPublishing {
     private readonly onError: (r: InferenceResult, err: unknown) => void,
   ) {}
 
-  /** Queues every task of `r`; resolves when there is room for more. */
-  async publish(r: InferenceResult): Promise<void> {
+  /**
+   * Queues every task of `r`. Resolves when there is room for more, with `stored`: a promise that
+   * settles (never rejects) once all of `r`'s messages are in the outbox — durable there under the
+   * outbox's policy — or failed (reported through `onError`).
+   */
+  async publish(r: InferenceResult): Promise<{ stored: Promise<void> }> {
+    const mine: Promise<void>[] = [];
     for (const [task, value] of Object.entries(r.tasks) as [keyof TaskResults, unknown][]) {
       const p = this.publisher
         .publishResult(task, taskMessage(r, value, this.encoding), { id: resultId(r.frameId, r.timestamp, task), frameId: r.frameId })
@@ -101,9 +106,11 @@ export class ResultPublishing {
           },
         );
       this.pending.push(p);
+      mine.push(p);
       void p.then(() => this.pending.splice(this.pending.indexOf(p), 1));
     }
     while (this.pending.length > MAX_PENDING) await this.pending[0];
+    return { stored: Promise.all(mine).then(() => undefined) };
   }
 
   /** Resolves once every queued message is in the outbox. */

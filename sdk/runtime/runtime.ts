@@ -175,7 +175,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     } finally {
       this.holds.release(model);
     }
-    await this.deliver(outcome);
+    await (await this.deliver(outcome)).stored;
     if (!outcome.ok) throw errorOf(outcome);
     return outcome;
   }
@@ -251,7 +251,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     } finally {
       this.holds.release(model);
     }
-    await this.deliver(outcome);
+    await (await this.deliver(outcome)).stored;
     if (!outcome.ok) throw errorOf(outcome);
     return outcome;
   }
@@ -400,14 +400,19 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     };
   }
 
-  /** Events and MQTT for one outcome, in order. A listener's exception propagates to the caller. */
-  private async deliver(outcome: FrameOutcome): Promise<void> {
+  /**
+   * Events and MQTT for one outcome, in order. Resolves once the outcome's messages are queued for
+   * the outbox, with `stored`, which settles when they are in it. A listener's exception propagates.
+   */
+  private async deliver(outcome: FrameOutcome): Promise<{ stored: Promise<void> }> {
     if (outcome.ok) {
-      await this.publishing?.publish(outcome);
+      const queued = (await this.publishing?.publish(outcome)) ?? { stored: Promise.resolve() };
       this.emit('result', outcome);
+      return queued;
     } else {
       if (outcome.stage === 'dropped') this.emit('drop', outcome);
       this.emit('error', outcome);
+      return { stored: Promise.resolve() };
     }
   }
 

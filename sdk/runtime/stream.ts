@@ -9,7 +9,8 @@
  * frame may start preprocessing only while it is less than the reorder window ahead of the next
  * outcome to leave, so a slow caller slows the pipeline (block) or makes it drop (drop-oldest)
  * instead of growing memory. A frame that fails at any stage yields a FrameFailure with the reason
- * and the stream goes on. Delivery to events and MQTT does not wait for the caller once the stream
+ * and the stream goes on. An outcome reaches the caller only once its results are in the MQTT
+ * outbox, so a caller that checkpoints its progress never skips a result after a crash. Delivery to events and MQTT does not wait for the caller once the stream
  * is stopped (break, close()), so everything admitted is finished and published.
  */
 import { EdgeError } from '../core/errors.js';
@@ -61,8 +62,11 @@ export interface StreamHost {
   preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame>;
   /** Inference + post-processing of a batch of prepared frames of one entry; releases each item's model. */
   processBatch(model: LoadedModel, entry: string, items: Prepared[]): Promise<FrameOutcome[]>;
-  /** Called with every outcome, in source order, before the caller sees it. */
-  deliver(outcome: FrameOutcome): Promise<void>;
+  /**
+   * Called with every outcome, in source order, before the caller sees it; resolves with `stored`,
+   * which settles once the outcome is stored for publishing (the caller sees it only then).
+   */
+  deliver(outcome: FrameOutcome): Promise<{ stored: Promise<void> }>;
   /** True once close() was called: stop admitting frames. */
   closing(): boolean;
   /** Registers a running stream (close() stops and awaits it); returns its deregistration. */
@@ -93,7 +97,7 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
     reorder.put(dropped.seq, failure(dropped.id, 'dropped', new EdgeError('E_FRAME_DROPPED', `frame ${JSON.stringify(dropped.id)} dropped: the admission queue was full (drop-oldest policy)`)));
   });
   const ready = new BoundedQueue<Prepared>(o.capacity, 'block');
-  const toCaller = new BoundedQueue<FrameOutcome>(o.capacity, 'block');
+  const toCaller = new BoundedQueue<{ outcome: FrameOutcome; stored: Promise<void> }>(o.capacity, 'block');
   const depth = host.metrics.queueDepth;
   let total = 0;
   let sourceError: unknown;
@@ -225,15 +229,16 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
       for (;;) {
         const r = await reorder.next();
         if (r.done) break;
+        let stored = Promise.resolve();
         try {
-          await host.deliver(r.value);
+          ({ stored } = await host.deliver(r.value));
         } catch (err) {
           // A listener threw: the caller gets that error; the stream stops but still finishes and
           // publishes what it admitted.
           deliveryError ??= err;
           stop();
         }
-        await toCaller.push(r.value);
+        await toCaller.push({ outcome: r.value, stored });
       }
     } catch (err) {
       pipelineError = err;
@@ -249,7 +254,10 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
       const r = await toCaller.take();
       if (deliveryError) throw deliveryError;
       if (r.done) break;
-      yield r.value;
+      // When the caller sees an outcome, its results are in the outbox: a checkpoint written now
+      // never skips a result after a crash.
+      await r.value.stored;
+      yield r.value.outcome;
     }
   } finally {
     // The caller may stop early (break): admit nothing more, let what is in flight finish and
