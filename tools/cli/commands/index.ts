@@ -18,4 +18,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
 
   { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
+  { name: 'run', summary: 'run frames from files through a package, optionally publishing over MQTT', load: () => import('./run.js') },
 ];
