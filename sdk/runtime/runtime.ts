@@ -257,7 +257,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   }
 
   private preprocessPairs(a: Frame, b: Frame, opts: PreprocessOptions): Promise<[PreprocessedFrame, PreprocessedFrame]> {
-    return this.pool ? this.pool.preprocessPair(a, b, opts, { transfer: this.o.transferPixels }) : preprocessPair(a, b, opts);
+    return this.pool ? this.pool.preprocessPair(plainBytes(a), plainBytes(b), opts, { transfer: this.o.transferPixels }) : preprocessPair(a, b, opts);
   }
 
   //#endregion
@@ -332,7 +332,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   private preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
     const opts = this.preprocessOptions(model);
-    return this.pool ? this.pool.preprocess(frame, opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
+    return this.pool ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
   }
 
   /** Inference and post-processing of frames of one entry; releases each item's hold on its model. */
@@ -550,6 +550,15 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     })();
     return this.closed;
   }
+}
+
+/**
+ * A frame whose encoded bytes are a Node Buffer, with a plain Uint8Array view of them instead: the
+ * pool copies a view through its constructor, and `new Buffer(arrayBuffer)` is deprecated (DEP0005).
+ */
+function plainBytes(frame: Frame): Frame {
+  const px = (frame as { pixels?: unknown } | null)?.pixels;
+  return Buffer.isBuffer(px) ? { ...frame, pixels: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) } : frame;
 }
 
 /** The EdgeError a failed single-frame call throws (code, file, field as the failure reports them). */
