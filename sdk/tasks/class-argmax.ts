@@ -35,6 +35,27 @@ function runs(s: AxisSamples): number[] {
 export function argmaxUpsampled(p: LogitPlanes, xs: AxisSamples, ys: AxisSamples, map: Uint8Array | Uint16Array, origin: number, stride: number): void {
   const { data, base, classes: k, outW } = p;
   const plane = p.outW * p.outH;
+  if (xs.frac.every((f) => f === 0) && ys.frac.every((f) => f === 0)) {
+    // Every sample falls on a cell (same grid, or a whole-number stride): the interpolated value is
+    // the cell's value exactly (weights 1 and 0; values are finite), so read it directly.
+    for (let j = 0; j < ys.lo.length; j++) {
+      const row = base + ys.lo[j]! * outW;
+      for (let i = 0; i < xs.lo.length; i++) {
+        const at = row + xs.lo[i]!;
+        let cls = 0;
+        let top = data[at]!;
+        for (let c = 1; c < k; c++) {
+          const v = data[at + c * plane]!;
+          if (v > top) {
+            top = v;
+            cls = c;
+          }
+        }
+        map[origin + j * stride + i] = cls;
+      }
+    }
+    return;
+  }
   const colRuns = runs(xs);
   const rowRuns = runs(ys);
   const mins = new Float64Array(k);

@@ -41,13 +41,14 @@ function logits(n: number, k: number, oh: number, ow: number, kind: Kind, seed: 
 }
 
 const LAYOUTS: [string, string, PreprocessOptions][] = [
+  ['resize at the source size (identity sampling) 84×46', REAL.landcover, { inputSize: { width: 84, height: 46 } }],
   ['resize 640×480 → 64', REAL.aero1, { inputSize: 64 }],
   ['resize-crop 640×480 → 48×40', REAL.aero1, { inputSize: { width: 48, height: 40 }, fit: 'resize-crop' }],
   ['tile 349×352 → 96', REAL.olinda, { inputSize: 96, fit: 'tile', overlap: 24 }],
 ];
 
 async function layoutOf(file: string, o: PreprocessOptions): Promise<PreprocessedFrame> {
-  const modality = file.endsWith('.tif') ? 'multispectral' : 'optical';
+  const modality = file === REAL.olinda ? 'multispectral' : 'optical';
   return preprocessFrame(frameOf(file, modality, modality === 'multispectral' ? { sensor: 'landsat7-etm' } : {}), o);
 }
 
