@@ -8,6 +8,9 @@ import { BENCH_CACHE, type Bench, type BenchResult } from './harness.js';
 
 const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'sparse-vs-dense': () => import('./sparse-vs-dense.js'),
+  'pipeline-vs-raw': () => import('./pipeline-vs-raw.js'),
+  'pipeline-vs-serial': () => import('./pipeline-vs-serial.js'),
+  'mqtt-outbox': () => import('./mqtt-outbox.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
