@@ -70,6 +70,7 @@ export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type Close
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
 export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
 export type { RuntimeMetrics } from './runtime/metrics.js';
+export { resultId, type RuntimeResultMessage } from './runtime/result-publishing.js';
 export { LoadedModel } from './runtime/loaded-model.js';
 export { OrtBackend } from './runtime/backends/ort.js';
 export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';

@@ -10,7 +10,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FleetConsumer, startEmbeddedBroker, type ReceivedResult } from '../../sdk/index.js';
+import { FleetConsumer, startEmbeddedBroker, type ReceivedResult, type RuntimeResultMessage } from '../../sdk/index.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,14 +24,6 @@ const { values: args } = parseArgs({
   },
 });
 
-/** What the runtime puts in each result message (see docs/runtime.md, "MQTT payloads"). */
-interface RuntimeMessage {
-  frameId: string;
-  model: { name: string; version: string };
-  latencyMs: { total: number };
-  result: { detections?: { label: string }[]; top?: { label: string }[] };
-}
-
 interface DeviceStats {
   frames: Set<string>;
   detections: Map<string, number>;
@@ -42,7 +34,8 @@ interface DeviceStats {
 const stats = new Map<string, DeviceStats>();
 
 function record(r: ReceivedResult): void {
-  const m = r.result as RuntimeMessage;
+  // What the runtime puts in each result message (docs/runtime.md, "MQTT payloads").
+  const m = r.result as RuntimeResultMessage & { result: { detections?: { label: string }[] } };
   let d = stats.get(r.device);
   if (!d) stats.set(r.device, (d = { frames: new Set(), detections: new Map(), latencies: [], models: new Set() }));
   if (!d.frames.has(m.frameId)) d.latencies.push(m.latencyMs.total);

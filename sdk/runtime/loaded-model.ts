@@ -8,6 +8,7 @@ import type { EntryManifest } from '../core/package-manifest.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession, HostTensor } from './backend.js';
 
+/** How {@link LoadedModel.load} loads a package. */
 export interface LoadModelOptions {
   /** Entries to load now (default: every modality entry); others load on first use. */
   entries?: string[];
@@ -18,6 +19,14 @@ export interface LoadModelOptions {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * A package loaded on a backend, ready to run frames; the unit a hot swap replaces. Load one beside
+ * the serving model with `runtime.loadModel(dir)`, then `runtime.activate(model)`.
+ * @example
+ * const next = await runtime.loadModel('pkg/v2');
+ * await next.warmup();
+ * runtime.activate(next);
+ */
 export class LoadedModel {
   private readonly sessions = new Map<string, Promise<BackendSession>>();
   private isDisposed = false;

@@ -24,6 +24,7 @@ export interface TaskOptions {
   features?: boolean;
 }
 
+/** Results per task, for the tasks the entry has and the options leave on. */
 export interface TaskResults {
   classification?: ClassificationResult;
   segmentation?: SegmentationResult;
@@ -33,6 +34,7 @@ export interface TaskResults {
   features?: { embedding: number[] };
 }
 
+/** Where a frame's time went, in milliseconds. */
 export interface LatencyBreakdown {
   /** Decode + radiometry + fitting (on a worker thread when a pool is used). */
   preprocess: number;
@@ -69,6 +71,7 @@ export interface FrameFailure {
   error: { code: ErrorCode; message: string; file?: string; field?: string; hint?: string };
 }
 
+/** What a frame came to: a result (`ok: true`) or a failure with its reason. */
 export type FrameOutcome = InferenceResult | FrameFailure;
 
 /** The failure record of an error at `stage`. */
