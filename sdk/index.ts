@@ -67,6 +67,7 @@ export * from './mqtt/index.js';
 export * from './sensors/index.js';
 export * from './tasks/index.js';
 export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type CloseReport as RuntimeCloseReport } from './runtime/runtime.js';
+export type { MqttEvent as RuntimeMqttEvent } from './runtime/runtime.js';
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
 export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
 export type { RuntimeMetrics } from './runtime/metrics.js';

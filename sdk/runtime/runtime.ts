@@ -41,7 +41,16 @@ export interface RuntimeEvents {
   metrics: (m: RuntimeMetrics) => void;
   /** The serving model changed. */
   swap: (s: { from: string; to: string }) => void;
+  /** MQTT link and outbox news (with `mqtt` only): connected, offline, results dropped, errors. */
+  mqtt: (e: MqttEvent) => void;
 }
+
+/** What the `mqtt` event reports, forwarded from the runtime's publisher (docs/mqtt.md). */
+export type MqttEvent =
+  | { type: 'connected'; protocolVersion: 4 | 5; bdSeq: number }
+  | { type: 'offline'; error?: EdgeError }
+  | { type: 'dropped'; reason: 'full' | 'expired' | 'rejected'; count: number }
+  | { type: 'error'; error: EdgeError };
 
 /** What {@link Runtime.close} achieved. */
 export interface CloseReport {
@@ -93,6 +102,11 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     super();
     this.active = model;
     if (publisher) {
+      publisher.removeAllListeners('error');
+      publisher.on('connected', (c) => this.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }));
+      publisher.on('offline', (o) => this.emit('mqtt', { type: 'offline', ...(o.error ? { error: o.error } : {}) }));
+      publisher.on('dropped', (d) => this.emit('mqtt', { type: 'dropped', reason: d.reason, count: d.count }));
+      publisher.on('error', (error) => this.emit('mqtt', { type: 'error', error }));
       this.publishing = new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) => this.emit('error', failure(r.frameId, 'postprocess', err)));
     }
     this.timer = setInterval(() => void this.tick(), o.metricsIntervalMs);

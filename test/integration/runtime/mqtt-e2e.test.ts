@@ -102,3 +102,30 @@ forEachBroker('after a hot swap, results name the new model and the retained sta
     await consumer.close();
   }
 });
+
+forEachBroker('the mqtt event reports the link going down and coming back; results produced meanwhile arrive', async (t, broker) => {
+  const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'link', clientId: `gs-link-${broker.name}`, sessionExpirySeconds: 300, reconnectDelayMs: 100 });
+  const got = new Set<string>();
+  consumer.on('result', (r) => got.add(r.frameId!));
+  const rt = await createRuntime({
+    package: (await tinyPackage()).dir,
+    tasks: { segmentation: false, depth: false, detection: false },
+    mqtt: { url: broker.url, fleet: 'link', device: 'd1', keepaliveSeconds: 2, reconnect: { minDelayMs: 100, maxDelayMs: 300 } },
+  });
+  const events: string[] = [];
+  rt.on('mqtt', (e) => events.push(e.type));
+  try {
+    await until(() => rt.metrics().mqtt?.state === 'online', 10_000, 'online');
+    await broker.outage();
+    await until(() => events.includes('offline'), 15_000, 'the offline event');
+    const frames = await aeroWindows(6, 64, 'down');
+    for await (const o of rt.run(frames)) t.true(o.ok);
+    await broker.restore();
+    await until(() => events.includes('connected'), 15_000, 'the connected event');
+    await until(() => got.size === 6, 20_000, 'the results produced while offline');
+    t.deepEqual(events.slice(events.indexOf('offline')).filter((e) => e === 'offline' || e === 'connected').slice(0, 2), ['offline', 'connected']);
+  } finally {
+    await rt.close();
+    await consumer.close();
+  }
+});
