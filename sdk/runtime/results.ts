@@ -124,3 +124,20 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
   }
   return r;
 }
+
+/**
+ * The EdgeError a failed single-frame call throws: code, file, field, hint and message as the
+ * failure reports them.
+ * @example
+ * if (!outcome.ok) throw failureError(outcome);
+ */
+export function failureError(f: FrameFailure): EdgeError {
+  const e = new EdgeError(f.error.code, 'x', {
+    ...(f.error.file !== undefined ? { file: f.error.file } : {}),
+    ...(f.error.field !== undefined ? { field: f.error.field } : {}),
+    ...(f.error.hint !== undefined ? { hint: f.error.hint } : {}),
+  });
+  // The failure's message already carries the file/field prefix and the hint.
+  Object.defineProperty(e, 'message', { value: f.error.message, enumerable: false, writable: true, configurable: true });
+  return e;
+}

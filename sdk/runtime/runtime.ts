@@ -8,23 +8,17 @@ import { TypedEmitter } from '../core/typed-emitter.js';
 import type { EntryManifest } from '../core/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { crsLabel } from '../sensors/georef.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
-import { preprocessPair } from '../sensors/pair.js';
 import { createPreprocessPool, type PreprocessPool } from '../sensors/pool.js';
-import { preprocessFrame } from '../sensors/preprocess.js';
-import type { PreprocessOptions } from '../sensors/preprocess-options.js';
 import type { BackendName } from './backend.js';
 import { chooseBackend } from './backend-choice.js';
 import type { BackendSelection } from './backends/select.js';
-import { runFrames } from './batch-run.js';
+import { FrameStages } from './frame-stages.js';
 import { LoadedModel, type LoadModelOptions } from './loaded-model.js';
 import { MetricsCollector, flattenMetrics, type RuntimeMetrics } from './metrics.js';
 import { ModelHolds } from './model-holds.js';
-import { runMultiInput } from './multi-input.js';
 import { resolveRunOptions, resolveRuntimeOptions, type ResolvedRuntimeOptions, type RunOptions, type RuntimeOptions } from './options.js';
 import { ResultPublishing } from './result-publishing.js';
-import { failure, neededOutputs, taskResults, type FrameFailure, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
+import { failure, failureError, type FrameFailure, type FrameOutcome, type InferenceResult } from './results.js';
 import { runStream, type Prepared, type StreamHandle, type StreamHost } from './stream.js';
 
 export type { RunOptions } from './options.js';
@@ -91,6 +85,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   private closed: Promise<CloseReport> | undefined;
   private readonly publishing: ResultPublishing | undefined;
   private readonly timer: NodeJS.Timeout;
+  private readonly stages: FrameStages;
 
   private constructor(
     private readonly o: ResolvedRuntimeOptions,
@@ -101,6 +96,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   ) {
     super();
     this.active = model;
+    this.stages = new FrameStages(o, pool, this.metricsCollector, this.holds, selection.backend.name);
     if (publisher) {
       publisher.removeAllListeners('error');
       publisher.on('connected', (c) => this.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }));
@@ -178,11 +174,11 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     const model = this.acquire();
     let outcome: FrameOutcome;
     try {
-      const entry = this.entryOf(model, frame);
-      const pre = await this.preprocess(frame, model);
+      const entry = this.stages.entryOf(model, frame);
+      const pre = await this.stages.preprocess(frame, model);
       const item: Prepared = { seq: 0, id, frame, admittedAt: t0, pre, preprocessMs: performance.now() - t0, model };
       this.holds.hold(model);
-      [outcome] = (await this.processBatch(model, entry, [item])) as [FrameOutcome];
+      [outcome] = (await this.stages.processBatch(model, entry, [item])) as [FrameOutcome];
     } catch (err) {
       this.metricsCollector.failed++;
       outcome = failure(id, 'preprocess', err);
@@ -190,7 +186,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       this.holds.release(model);
     }
     await (await this.deliver(outcome)).stored;
-    if (!outcome.ok) throw errorOf(outcome);
+    if (!outcome.ok) throw failureError(outcome);
     return outcome;
   }
 
@@ -248,17 +244,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     let outcome: FrameOutcome;
     try {
       const { entry, frames, names } = plan(model);
-      const opts = this.preprocessOptions(model);
-      const pres = frames.length === 2 ? await this.preprocessPairs(frames[0]!, frames[1]!, opts) : await Promise.all(frames.map((f) => this.preprocess(f, model)));
-      const t1 = performance.now();
-      const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
-      const t2 = performance.now();
-      const pre = pres[names.indexOf(entry.inputs.find((i) => i.modality === first.modality)?.name ?? names[0]!)] ?? pres[0]!;
-      const tasks = taskResults(outputs, pre, model.pkg.manifest, this.o.tasks);
-      const t3 = performance.now();
-      const latency = { preprocess: t1 - t0, queue: 0, inference: t2 - t1, postprocess: t3 - t2, total: t3 - t0 };
-      outcome = this.result(model, entry.name, first, pre, tasks, latency);
-      this.metricsCollector.recordResult(latency);
+      outcome = await this.stages.runMulti(model, entry, frames, names, first, t0);
     } catch (err) {
       this.metricsCollector.failed++;
       outcome = failure(first.id, 'inference', err);
@@ -266,12 +252,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       this.holds.release(model);
     }
     await (await this.deliver(outcome)).stored;
-    if (!outcome.ok) throw errorOf(outcome);
+    if (!outcome.ok) throw failureError(outcome);
     return outcome;
-  }
-
-  private preprocessPairs(a: Frame, b: Frame, opts: PreprocessOptions): Promise<[PreprocessedFrame, PreprocessedFrame]> {
-    return this.pool ? this.pool.preprocessPair(plainBytes(a), plainBytes(b), opts, { transfer: this.o.transferPixels }) : preprocessPair(a, b, opts);
   }
 
   //#endregion
@@ -307,9 +289,9 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       batchDeadlineMs: this.o.batchDeadlineMs,
       acquire: () => this.acquire(),
       releaseModel: (m) => this.holds.release(m),
-      entryOf: (m, f) => this.entryOf(m, f),
-      preprocess: (f, m) => this.preprocess(f, m),
-      processBatch: (m, e, items) => this.processBatch(m, e, items),
+      entryOf: (m, f) => this.stages.entryOf(m, f),
+      preprocess: (f, m) => this.stages.preprocess(f, m),
+      processBatch: (m, e, items) => this.stages.processBatch(m, e, items),
       deliver: (out) => this.deliver(out),
       closing: () => this.isClosing,
       register: (stream) => {
@@ -317,100 +299,6 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
         if (this.isClosing) stream.stop();
         return () => this.streams.delete(stream);
       },
-    };
-  }
-
-  //#region stages
-
-  private entryOf(model: LoadedModel, frame: Frame): string {
-    const ref = checkFrameFields(frame);
-    try {
-      return model.entryForModality(frame.modality).name;
-    } catch (err) {
-      if (err instanceof EdgeError) throw new EdgeError(err.code, `frame ${JSON.stringify(ref.id)}: ${err.message}`, { ...(err.field ? { field: err.field } : {}), cause: err });
-      throw err;
-    }
-  }
-
-  private preprocessOptions(model: LoadedModel): PreprocessOptions {
-    const size = model.inputSize ?? this.entryInputSize(model);
-    return { ...this.o.preprocess, inputSize: size };
-  }
-
-  private entryInputSize(model: LoadedModel): { width: number; height: number } {
-    const e = model.pkg.manifest.entries[0]!;
-    const [h, w] = e.inputs[0]!.shape.slice(2);
-    if (typeof h === 'number' && typeof w === 'number') return { width: w, height: h };
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}]); run its graph through a backend session directly`, { field: 'options.package' });
-  }
-
-  private preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
-    const opts = this.preprocessOptions(model);
-    return this.pool ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
-  }
-
-  /** Inference and post-processing of frames of one entry; releases each item's hold on its model. */
-  private async processBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<FrameOutcome[]> {
-    const outcomes: FrameOutcome[] = new Array(items.length);
-    const t0 = performance.now();
-    try {
-      const entry = model.pkg.entry(entryName);
-      const [c, h, w] = entry.inputs[0]!.shape.slice(1) as number[];
-      const valid: number[] = [];
-      items.forEach((it, i) => {
-        const { input } = it.pre.layout;
-        if (input.channels !== c || input.height !== h || input.width !== w) {
-          this.metricsCollector.failed++;
-          outcomes[i] = failure(it.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' }));
-        } else valid.push(i);
-      });
-      if (valid.length === 0) return outcomes;
-      let perFrame: Awaited<ReturnType<typeof runFrames>>;
-      try {
-        perFrame = await runFrames(entry, valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
-      } catch (err) {
-        for (const i of valid) {
-          this.metricsCollector.failed++;
-          outcomes[i] = failure(items[i]!.id, 'inference', err);
-        }
-        return outcomes;
-      }
-      const inferenceMs = performance.now() - t0;
-      this.metricsCollector.recordBatch(valid.reduce((s, i) => s + items[i]!.pre.layout.tiles.length, 0));
-      valid.forEach((i, k) => {
-        const it = items[i]!;
-        const p0 = performance.now();
-        try {
-          const tasks = taskResults(perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
-          const done = performance.now();
-          const latency: LatencyBreakdown = { preprocess: it.preprocessMs, queue: Math.max(0, t0 - it.admittedAt - it.preprocessMs), inference: inferenceMs, postprocess: done - p0, total: done - it.admittedAt };
-          outcomes[i] = this.result(model, entry.name, it.frame, it.pre, tasks, latency);
-          this.metricsCollector.recordResult(latency);
-        } catch (err) {
-          this.metricsCollector.failed++;
-          outcomes[i] = failure(it.id, 'postprocess', err);
-        }
-      });
-      return outcomes;
-    } finally {
-      for (const it of items) this.holds.release(it.model);
-    }
-  }
-
-  private result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: LatencyBreakdown): InferenceResult {
-    const crs = pre.layout.georef ? crsLabel(pre.layout.georef) : undefined;
-    return {
-      ok: true,
-      frameId: frame.id,
-      modality: frame.modality,
-      entry,
-      timestamp: frame.timestamp,
-      model: { name: model.name, version: model.version, packageHash: model.pkg.packageHash },
-      backend: this.backend,
-      tasks,
-      latencyMs,
-      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}) },
-      warnings: pre.warnings,
     };
   }
 
@@ -429,8 +317,6 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       return { stored: Promise.resolve() };
     }
   }
-
-  //#endregion
 
   //#region models and swapping
 
@@ -566,23 +452,3 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   }
 }
 
-/**
- * A frame whose encoded bytes are a Node Buffer, with a plain Uint8Array view of them instead: the
- * pool copies a view through its constructor, and `new Buffer(arrayBuffer)` is deprecated (DEP0005).
- */
-function plainBytes(frame: Frame): Frame {
-  const px = (frame as { pixels?: unknown } | null)?.pixels;
-  return Buffer.isBuffer(px) ? { ...frame, pixels: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) } : frame;
-}
-
-/** The EdgeError a failed single-frame call throws (code, file, field as the failure reports them). */
-function errorOf(f: FrameFailure): EdgeError {
-  const e = new EdgeError(f.error.code, 'x', {
-    ...(f.error.file !== undefined ? { file: f.error.file } : {}),
-    ...(f.error.field !== undefined ? { field: f.error.field } : {}),
-    ...(f.error.hint !== undefined ? { hint: f.error.hint } : {}),
-  });
-  // The failure's message already carries the file/field prefix and the hint.
-  Object.defineProperty(e, 'message', { value: f.error.message, enumerable: false, writable: true, configurable: true });
-  return e;
-}
