@@ -6,8 +6,9 @@
  * combination of its four corners, so if one class's smallest corner beats every other class's
  * largest corner (by a margin far above float rounding), that class wins at every pixel of the block
  * and the block is filled at once. Other blocks are sampled pixel by pixel with the same arithmetic
- * as `bilinear()` (sdk/sensors/stitch.ts), ties to the lower class id. The class map is identical to
- * sampling every class at every pixel.
+ * as `bilinear()` (sdk/sensors/stitch.ts), ties to the lower class id, over the classes that can win
+ * there (a class whose largest corner is below the leader's smallest cannot). The class map is
+ * identical to sampling every class at every pixel.
  */
 import type { AxisSamples } from './resample-back.js';
 
@@ -60,6 +61,7 @@ export function argmaxUpsampled(p: LogitPlanes, xs: AxisSamples, ys: AxisSamples
   const rowRuns = runs(ys);
   const mins = new Float64Array(k);
   const maxs = new Float64Array(k);
+  const candidates = new Int32Array(k);
   for (let r = 0; r + 1 < rowRuns.length; r++) {
     const j0 = rowRuns[r]!;
     const j1 = rowRuns[r + 1]!;
@@ -77,33 +79,47 @@ export function argmaxUpsampled(p: LogitPlanes, xs: AxisSamples, ys: AxisSamples
         const b = data[o + v0 * outW + u1]!;
         const cc = data[o + v1 * outW + u0]!;
         const d = data[o + v1 * outW + u1]!;
-        mins[c] = Math.min(a, b, cc, d);
-        maxs[c] = Math.max(a, b, cc, d);
-        scale = Math.max(scale, Math.abs(mins[c]!), Math.abs(maxs[c]!));
+        const lo = a < b ? a : b;
+        const lo2 = cc < d ? cc : d;
+        const hi = a > b ? a : b;
+        const hi2 = cc > d ? cc : d;
+        const mn = lo < lo2 ? lo : lo2;
+        const mx = hi > hi2 ? hi : hi2;
+        mins[c] = mn;
+        maxs[c] = mx;
+        const m = -mn > mx ? -mn : mx;
+        if (m > scale) scale = m;
       }
       let best = 0;
       for (let c = 1; c < k; c++) if (mins[c]! > mins[best]!) best = c;
       let rival = -Infinity;
       for (let c = 0; c < k; c++) if (c !== best && maxs[c]! > rival) rival = maxs[c]!;
       // Rounding moves an interpolated value by a few units in the last place of `scale`.
-      if (mins[best]! - rival > 1e-9 * scale) {
-        for (let j = j0; j < j1; j++) map.fill(best, origin + j * stride + i0, origin + j * stride + i1);
+      const margin = 1e-9 * scale;
+      if (mins[best]! - rival > margin) {
+        // Blocks are a few pixels wide: a plain loop beats a native fill call per row.
+        for (let j = j0; j < j1; j++) for (let at = origin + j * stride + i0, end = origin + j * stride + i1; at < end; at++) map[at] = best;
         continue;
       }
+      // Only classes whose largest corner reaches the winner's smallest can win at some pixel; the
+      // others are below it everywhere in the block. Candidates stay in class order (ties → lower id).
+      let nc = 0;
+      for (let c = 0; c < k; c++) if (c === best || mins[best]! - maxs[c]! <= margin) candidates[nc++] = c;
       for (let j = j0; j < j1; j++) {
         const fv = ys.frac[j]!;
         for (let i = i0; i < i1; i++) {
           const fu = xs.frac[i]!;
           let cls = 0;
           let top = -Infinity;
-          for (let c = 0; c < k; c++) {
+          for (let q = 0; q < nc; q++) {
+            const c = candidates[q]!;
             const o = base + c * plane;
             const a = data[o + v0 * outW + u0]!;
             const b = data[o + v0 * outW + u1]!;
             const cc = data[o + v1 * outW + u0]!;
             const d = data[o + v1 * outW + u1]!;
             const v = (a * (1 - fu) + b * fu) * (1 - fv) + (cc * (1 - fu) + d * fu) * fv;
-            if (c === 0 || v > top) {
+            if (q === 0 || v > top) {
               top = v;
               cls = c;
             }
