@@ -23,7 +23,7 @@ import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
 import { benchPackage, interleave, median, type Bench, type BenchResult } from './harness.js';
 import { jpegFrames, rawRgbFrames } from './pipeline-frames.js';
 
-const FRAMES = 16;
+const FRAMES = 48;
 const ROUNDS = 5;
 
 async function pipelineRun(rt: Runtime, frames: Frame[]): Promise<void> {

@@ -22,7 +22,7 @@ import { HAS_MOSQUITTO, startMosquitto } from '../helpers/mosquitto.js';
 import { benchPackage, interleave, median, type Bench } from './harness.js';
 import { jpegFrames } from './pipeline-frames.js';
 
-const FRAMES = 16;
+const FRAMES = 32;
 const ROUNDS = 5;
 
 export const bench: Bench = {
