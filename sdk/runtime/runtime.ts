@@ -100,7 +100,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     if (publisher) {
       publisher.removeAllListeners('error');
       publisher.on('connected', (c) => this.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }));
-      publisher.on('offline', (o) => this.emit('mqtt', { type: 'offline', ...(o.error ? { error: o.error } : {}) }));
+      publisher.on('offline', (info) => this.emit('mqtt', { type: 'offline', ...(info.error ? { error: info.error } : {}) }));
       publisher.on('dropped', (d) => this.emit('mqtt', { type: 'dropped', reason: d.reason, count: d.count }));
       publisher.on('error', (error) => this.emit('mqtt', { type: 'error', error }));
       this.publishing = new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) => this.emit('error', failure(r.frameId, 'postprocess', err)));
