@@ -61,6 +61,7 @@ export const ERROR_CODES = {
   E_SDK_VERSION: 'a bundle needs a newer SDK than this one',
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
   E_MODEL_OUTPUT: 'a model output does not match its documented contract (shape, type or range)',
+  E_FRAME_DROPPED: 'a live frame was dropped because the pipeline was full (drop-oldest policy)',
 } as const;
 
 /** A stable, documented error code. */

@@ -7,18 +7,31 @@
  */
 import { EdgeError } from '../core/errors.js';
 
+/** What a push into a full queue does. */
 export type QueuePolicy = 'drop-oldest' | 'block';
 
+/**
+ * A bounded FIFO with an async take side.
+ * @example
+ * const q = new BoundedQueue<number>(2, 'drop-oldest', (n) => console.log('dropped', n));
+ * await q.push(1); await q.push(2); await q.push(3); // dropped 1
+ * q.close();
+ * for await (const n of q) console.log(n); // 2, 3
+ */
 export class BoundedQueue<T> {
   private readonly items: T[] = [];
   private readonly takers: ((v: IteratorResult<T>) => void)[] = [];
   private readonly spaceWaiters: (() => void)[] = [];
   private closed = false;
+  private released = false;
   /** Items evicted by `drop-oldest`. */
   dropped = 0;
   /** Highest depth seen. */
   highWater = 0;
 
+  /**
+   * @throws EdgeError E_INVALID_ARGUMENT for a capacity that is not a positive integer
+   */
   constructor(
     readonly capacity: number,
     readonly policy: QueuePolicy,
@@ -28,10 +41,12 @@ export class BoundedQueue<T> {
     if (!Number.isInteger(capacity) || capacity < 1) throw new EdgeError('E_INVALID_ARGUMENT', `queue capacity must be a positive integer, got ${capacity}`);
   }
 
+  /** Items queued now. */
   get depth(): number {
     return this.items.length;
   }
 
+  /** True after {@link BoundedQueue.close}. */
   get isClosed(): boolean {
     return this.closed;
   }
@@ -44,7 +59,7 @@ export class BoundedQueue<T> {
       taker({ value: item, done: false });
       return;
     }
-    while (this.items.length >= this.capacity) {
+    while (!this.released && this.items.length >= this.capacity) {
       if (this.policy === 'drop-oldest') {
         const old = this.items.shift()!;
         this.dropped++;
@@ -95,6 +110,15 @@ export class BoundedQueue<T> {
     const item = this.items.shift()!;
     this.spaceWaiters.shift()?.();
     return item;
+  }
+
+  /**
+   * Lifts the capacity for good: pushes never wait or drop again and waiting pushers resume. For a
+   * consumer that has gone away, when what is still in flight must be able to finish.
+   */
+  release(): void {
+    this.released = true;
+    for (const w of this.spaceWaiters.splice(0)) w();
   }
 
   /** No more pushes; takers drain what is left, then see done. */

@@ -1,6 +1,7 @@
 /**
  * Latency percentiles over a sliding window of recent samples (bounded memory), per stage.
  */
+/** Summary of a latency window, in milliseconds. */
 export interface Percentiles {
   count: number;
   p50: number;
@@ -10,6 +11,11 @@ export interface Percentiles {
   max: number;
 }
 
+/**
+ * The most recent `size` samples (a ring buffer) and their percentiles.
+ * @example
+ * const w = new LatencyWindow(); w.add(12.5); w.percentiles().p95;
+ */
 export class LatencyWindow {
   private readonly samples: Float64Array;
   private next = 0;
@@ -40,7 +46,11 @@ export class LatencyWindow {
   }
 }
 
-/** Frames per second over a sliding time window. */
+/**
+ * Events per second over a sliding time window.
+ * @example
+ * const fps = new RateMeter(5000); fps.tick(); fps.rate();
+ */
 export class RateMeter {
   private readonly stamps: number[] = [];
 

@@ -8,6 +8,7 @@ import { OrtBackend } from './backends/ort.js';
 import { selectBackend, type BackendSelection } from './backends/select.js';
 import { TensorRtBackend } from './backends/trt.js';
 
+/** A backend by name, or `auto`: TensorRT where it can run, else onnxruntime. */
 export type BackendChoice = 'auto' | BackendName;
 
 /**

@@ -8,6 +8,7 @@ import type { EntryManifest } from '../core/package-manifest.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession, HostTensor } from './backend.js';
 
+/** How {@link LoadedModel.load} loads a package. */
 export interface LoadModelOptions {
   /** Entries to load now (default: every modality entry); others load on first use. */
   entries?: string[];
@@ -18,9 +19,17 @@ export interface LoadModelOptions {
   extra?: Record<string, unknown>;
 }
 
+/**
+ * A package loaded on a backend, ready to run frames; the unit a hot swap replaces. Load one beside
+ * the serving model with `runtime.loadModel(dir)`, then `runtime.activate(model)`.
+ * @example
+ * const next = await runtime.loadModel('pkg/v2');
+ * await next.warmup();
+ * runtime.activate(next);
+ */
 export class LoadedModel {
   private readonly sessions = new Map<string, Promise<BackendSession>>();
-  private disposed = false;
+  private isDisposed = false;
 
   private constructor(
     readonly pkg: ModelPackage,
@@ -45,6 +54,12 @@ export class LoadedModel {
     return model;
   }
 
+  /** True after {@link LoadedModel.dispose}. */
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Package name. */
   get name(): string {
     return this.pkg.manifest.name;
   }
@@ -88,7 +103,7 @@ export class LoadedModel {
 
   /** The session of an entry, loading it on first use. */
   session(entry: string): Promise<BackendSession> {
-    if (this.disposed) return Promise.reject(new EdgeError('E_CLOSED', `model ${this.name} was disposed`));
+    if (this.isDisposed) return Promise.reject(new EdgeError('E_CLOSED', `model ${this.name} was disposed`));
     let s = this.sessions.get(entry);
     if (!s) {
       const e = this.pkg.entry(entry);
@@ -125,8 +140,8 @@ export class LoadedModel {
 
   /** Frees every session. Idempotent. */
   async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
+    if (this.isDisposed) return;
+    this.isDisposed = true;
     const all = [...this.sessions.values()];
     this.sessions.clear();
     await Promise.all(all.map(async (p) => (await p.catch(() => undefined))?.dispose()));

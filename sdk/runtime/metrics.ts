@@ -5,6 +5,7 @@
 import { LatencyWindow, RateMeter, type Percentiles } from '../pipeline/latency-stats.js';
 import type { LatencyBreakdown } from './results.js';
 
+/** A snapshot of the runtime's counters and latency percentiles (`runtime.metrics()`, the `metrics` event). */
 export interface RuntimeMetrics {
   backend: string;
   /** Backends skipped by `auto` and why (e.g. `tensorrt unavailable: ...`). */
@@ -22,6 +23,11 @@ export interface RuntimeMetrics {
 
 const STAGES: (keyof LatencyBreakdown)[] = ['preprocess', 'queue', 'inference', 'postprocess', 'total'];
 
+/**
+ * Counters and latency windows the pipeline updates as frames pass.
+ * @example
+ * const c = new MetricsCollector(); c.recordBatch(4); c.snapshot(base).batches.meanInputs; // 4
+ */
 export class MetricsCollector {
   received = 0;
   completed = 0;

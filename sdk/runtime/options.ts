@@ -4,15 +4,17 @@
 import { availableParallelism } from 'node:os';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import type { ResultPublisherOptions } from '../mqtt/options.js';
-import type { PreprocessOptions } from '../sensors/preprocess-options.js';
+import { resolvePublisherOptions, type ResultPublisherOptions } from '../mqtt/options.js';
+import { resolvePreprocessOptions, type PreprocessOptions } from '../sensors/preprocess-options.js';
 import type { Backend } from './backend.js';
 import type { BackendChoice } from './backend-choice.js';
 import type { TaskOptions } from './results.js';
+import { checkTaskOptions } from './task-options.js';
 
 /** MQTT publishing: the publisher's options; the runtime fills in the model version. */
 export type RuntimeMqttOptions = Omit<ResultPublisherOptions, 'modelVersion'>;
 
+/** Options of {@link createRuntime}; only `package` is required. */
 export interface RuntimeOptions {
   /** Model package directory. */
   package: string;
@@ -34,6 +36,11 @@ export interface RuntimeOptions {
   workers?: number;
   /** Intra-op threads of CPU backends. */
   threads?: number;
+  /**
+   * Hand a frame's pixel buffer to a preprocessing worker instead of copying it (default false).
+   * Saves a copy of large raw rasters; the caller's typed array is detached (length 0) afterwards.
+   */
+  transferPixels?: boolean;
   /** Publish results, state and metrics over MQTT. */
   mqtt?: RuntimeMqttOptions;
   /** Publish metrics every this many ms (default 10 000) when MQTT is on. */
@@ -44,6 +51,7 @@ export interface RuntimeOptions {
   backends?: { tensorrt?: Backend; onnxruntime?: Backend };
 }
 
+/** Runtime options with every default filled in. */
 export interface ResolvedRuntimeOptions {
   package: string;
   backend: BackendChoice;
@@ -57,16 +65,21 @@ export interface ResolvedRuntimeOptions {
   queuePolicy: 'drop-oldest' | 'block';
   workers: number;
   threads?: number;
+  transferPixels: boolean;
   mqtt?: RuntimeMqttOptions;
   metricsIntervalMs: number;
   backendOptions: Record<string, unknown>;
   backends?: { tensorrt?: Backend; onnxruntime?: Backend };
 }
 
-const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'tasks', 'batch', 'queue', 'workers', 'threads', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
+const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'tasks', 'batch', 'queue', 'workers', 'threads', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
 
 /**
+ * Checks runtime options and fills in the defaults (nested publisher, preprocessing and task options
+ * are checked by their own modules when used).
  * @throws EdgeError E_INVALID_ARGUMENT naming the option
+ * @example
+ * resolveRuntimeOptions({ package: 'pkg/tiny', batch: { max: 8 } }).batchDeadlineMs; // 5
  */
 export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
   if (!is.object(o)) throw invalidOption('options', 'an object with at least { package }', o);
@@ -87,8 +100,13 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
   rejectUnknownKeys('options.batch', batch, ['max', 'deadlineMs']);
   const queue = (o.queue ?? {}) as Record<string, unknown>;
   rejectUnknownKeys('options.queue', queue, ['capacity', 'policy']);
-  const tasks = (o.tasks ?? {}) as Record<string, unknown>;
-  rejectUnknownKeys('options.tasks', tasks, ['classification', 'segmentation', 'detection', 'depth', 'change', 'features']);
+  const tasks = checkTaskOptions((o.tasks ?? {}) as Record<string, unknown>);
+  if (o.preprocess !== undefined) nested('options.preprocess', () => resolvePreprocessOptions({ ...(o.preprocess as object), inputSize: 1 }));
+  if (is.object(o.mqtt) && 'modelVersion' in o.mqtt) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.mqtt.modelVersion is set by the runtime from the serving model', { field: 'options.mqtt.modelVersion' });
+  }
+  if (o.mqtt !== undefined) nested('options.mqtt', () => resolvePublisherOptions(o.mqtt as ResultPublisherOptions));
+  if (o.transferPixels !== undefined && typeof o.transferPixels !== 'boolean') throw invalidOption('options.transferPixels', 'a boolean', o.transferPixels);
   const defaultWorkers = Math.max(0, Math.min(2, availableParallelism() - 1));
   return {
     package: o.package,
@@ -96,16 +114,56 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     ...(o.entries !== undefined ? { entries: o.entries as string[] } : {}),
     verify,
     preprocess: (o.preprocess ?? {}) as ResolvedRuntimeOptions['preprocess'],
-    tasks: tasks as TaskOptions,
+    tasks,
     batchMax: expectInteger('options.batch.max', batch.max ?? 4, 1, 256),
     batchDeadlineMs: expectInteger('options.batch.deadlineMs', batch.deadlineMs ?? 5, 0, 60_000),
     queueCapacity: expectInteger('options.queue.capacity', queue.capacity ?? 8, 1, 10_000),
     queuePolicy: expectOneOf('options.queue.policy', queue.policy ?? 'block', ['drop-oldest', 'block'] as const),
     workers: expectInteger('options.workers', o.workers ?? defaultWorkers, 0, 64),
     ...(o.threads !== undefined ? { threads: expectInteger('options.threads', o.threads, 1, 256) } : {}),
+    transferPixels: o.transferPixels === true,
     ...(o.mqtt !== undefined ? { mqtt: o.mqtt as RuntimeMqttOptions } : {}),
     metricsIntervalMs: expectInteger('options.metricsIntervalMs', o.metricsIntervalMs ?? 10_000, 100, 3_600_000),
     backendOptions: (o.backendOptions ?? {}) as Record<string, unknown>,
     ...(o.backends !== undefined ? { backends: o.backends as ResolvedRuntimeOptions['backends'] } : {}),
+  };
+}
+
+/** Runs a nested resolver whose errors name `options.<key>`, renaming them `<prefix>.<key>`. */
+function nested(prefix: string, check: () => unknown): void {
+  try {
+    check();
+  } catch (err) {
+    if (!(err instanceof EdgeError) || err.code !== 'E_INVALID_ARGUMENT') throw err;
+    const rename = (text: string) => text.replace(/\boptions\./g, `${prefix}.`).replace(/\boptions\b(?!\.)/g, prefix);
+    const where = [err.file, err.field].filter(Boolean).join(': ');
+    throw new EdgeError('E_INVALID_ARGUMENT', rename(err.message.slice(where ? where.length + 2 : 0)), {
+      ...(err.field ? { field: rename(err.field) } : {}),
+      cause: err,
+    });
+  }
+}
+
+/** Options of `runtime.run(source, options)`. */
+export interface RunOptions {
+  /** `block` for archives (no frame dropped), `drop-oldest` for live sensors (default: `queue.policy`). */
+  policy?: 'drop-oldest' | 'block';
+  /** Capacity of the stream's admission and ready queues (default: `queue.capacity`). */
+  capacity?: number;
+}
+
+/**
+ * Checks the options of one `run()` and fills them from the runtime's queue options.
+ * @throws EdgeError E_INVALID_ARGUMENT naming the option
+ * @example
+ * resolveRunOptions({ policy: 'drop-oldest' }, resolved); // { policy: 'drop-oldest', capacity: 8 }
+ */
+export function resolveRunOptions(options: unknown, runtime: Pick<ResolvedRuntimeOptions, 'queuePolicy' | 'queueCapacity'>): Required<RunOptions> {
+  if (options === undefined) return { policy: runtime.queuePolicy, capacity: runtime.queueCapacity };
+  if (!is.object(options)) throw invalidOption('options', 'an object like { policy, capacity }', options);
+  rejectUnknownKeys('options', options, ['policy', 'capacity']);
+  return {
+    policy: expectOneOf('options.policy', options.policy ?? runtime.queuePolicy, ['drop-oldest', 'block'] as const),
+    capacity: expectInteger('options.capacity', options.capacity ?? runtime.queueCapacity, 1, 10_000),
   };
 }

@@ -24,6 +24,7 @@ export interface TaskOptions {
   features?: boolean;
 }
 
+/** Results per task, for the tasks the entry has and the options leave on. */
 export interface TaskResults {
   classification?: ClassificationResult;
   segmentation?: SegmentationResult;
@@ -33,6 +34,7 @@ export interface TaskResults {
   features?: { embedding: number[] };
 }
 
+/** Where a frame's time went, in milliseconds. */
 export interface LatencyBreakdown {
   /** Decode + radiometry + fitting (on a worker thread when a pool is used). */
   preprocess: number;
@@ -66,9 +68,10 @@ export interface FrameFailure {
   ok: false;
   frameId: string;
   stage: 'admission' | 'preprocess' | 'inference' | 'postprocess' | 'dropped';
-  error: { code: ErrorCode; message: string; file?: string; field?: string };
+  error: { code: ErrorCode; message: string; file?: string; field?: string; hint?: string };
 }
 
+/** What a frame came to: a result (`ok: true`) or a failure with its reason. */
 export type FrameOutcome = InferenceResult | FrameFailure;
 
 /** The failure record of an error at `stage`. */
@@ -120,4 +123,21 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
     r.features = { embedding: mean };
   }
   return r;
+}
+
+/**
+ * The EdgeError a failed single-frame call throws: code, file, field, hint and message as the
+ * failure reports them.
+ * @example
+ * if (!outcome.ok) throw failureError(outcome);
+ */
+export function failureError(f: FrameFailure): EdgeError {
+  const e = new EdgeError(f.error.code, 'x', {
+    ...(f.error.file !== undefined ? { file: f.error.file } : {}),
+    ...(f.error.field !== undefined ? { field: f.error.field } : {}),
+    ...(f.error.hint !== undefined ? { hint: f.error.hint } : {}),
+  });
+  // The failure's message already carries the file/field prefix and the hint.
+  Object.defineProperty(e, 'message', { value: f.error.message, enumerable: false, writable: true, configurable: true });
+  return e;
 }

@@ -3,25 +3,25 @@
  * feeds frames to, listens to, and closes.
  */
 import { EdgeError } from '../core/errors.js';
+import { invalidOption } from '../core/validate.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import type { EntryManifest } from '../core/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
-import type { Frame } from '../sensors/frame.js';
-import { crsLabel } from '../sensors/georef.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
-import { preprocessPair } from '../sensors/pair.js';
+import { checkFrameFields, type Frame } from '../sensors/frame.js';
 import { createPreprocessPool, type PreprocessPool } from '../sensors/pool.js';
-import { preprocessFrame } from '../sensors/preprocess.js';
-import type { PreprocessOptions } from '../sensors/preprocess-options.js';
-import type { BackendName, HostTensor } from './backend.js';
+import type { BackendName } from './backend.js';
 import { chooseBackend } from './backend-choice.js';
 import type { BackendSelection } from './backends/select.js';
-import { frameInputs, runFrames } from './batch-run.js';
-import { LoadedModel } from './loaded-model.js';
+import { FrameStages } from './frame-stages.js';
+import { LoadedModel, type LoadModelOptions } from './loaded-model.js';
 import { MetricsCollector, flattenMetrics, type RuntimeMetrics } from './metrics.js';
-import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from './options.js';
-import { failure, neededOutputs, taskResults, type FrameFailure, type FrameOutcome, type InferenceResult } from './results.js';
-import { runStream, type Prepared, type StreamHost } from './stream.js';
+import { ModelHolds } from './model-holds.js';
+import { resolveRunOptions, resolveRuntimeOptions, type ResolvedRuntimeOptions, type RunOptions, type RuntimeOptions } from './options.js';
+import { ResultPublishing } from './result-publishing.js';
+import { failure, failureError, type FrameFailure, type FrameOutcome, type InferenceResult } from './results.js';
+import { runStream, type Prepared, type StreamHandle, type StreamHost } from './stream.js';
+
+export type { RunOptions } from './options.js';
 
 /** Events of a {@link Runtime}. */
 export interface RuntimeEvents {
@@ -35,25 +35,29 @@ export interface RuntimeEvents {
   metrics: (m: RuntimeMetrics) => void;
   /** The serving model changed. */
   swap: (s: { from: string; to: string }) => void;
+  /** MQTT link and outbox news (with `mqtt` only): connected, offline, results dropped, errors. */
+  mqtt: (e: MqttEvent) => void;
 }
 
-export interface RunOptions {
-  /** `block` for archives (default: the runtime's queue policy), `drop-oldest` for live sensors. */
-  policy?: 'drop-oldest' | 'block';
-  capacity?: number;
-}
+/** What the `mqtt` event reports, forwarded from the runtime's publisher (docs/mqtt.md). */
+export type MqttEvent =
+  | { type: 'connected'; protocolVersion: 4 | 5; bdSeq: number }
+  | { type: 'offline'; error?: EdgeError }
+  | { type: 'dropped'; reason: 'full' | 'expired' | 'rejected'; count: number }
+  | { type: 'error'; error: EdgeError };
 
+/** What {@link Runtime.close} achieved. */
 export interface CloseReport {
-  /** Results still waiting for the broker when the deadline passed (kept in the durable outbox). */
+  /** Result messages still waiting for the broker when the deadline passed (kept in the durable outbox). */
   unsentResults: number;
-  /** True when every result reached the broker before the deadline. */
+  /** True when every result reached the broker before the deadline (always true without MQTT). */
   drained: boolean;
 }
 
 /**
  * Creates a runtime: opens and verifies the package, picks the backend, loads the entries, starts
  * the preprocessing workers and (optionally) the MQTT publisher.
- * @throws EdgeError E_INVALID_ARGUMENT (options), E_PACKAGE_* (package), E_BACKEND_UNAVAILABLE, E_BACKEND_INIT
+ * @throws EdgeError E_INVALID_ARGUMENT (options), E_PACKAGE_* (package), E_BACKEND_UNAVAILABLE, E_BACKEND_INIT, E_OUTBOX
  * @example
  * const runtime = await createRuntime({ package: 'pkg/tiny', backend: 'auto' });
  * const r = await runtime.infer({ id: 'f1', modality: 'optical', pixels: 'frame.jpg', timestamp: Date.now() });
@@ -64,17 +68,24 @@ export function createRuntime(options: RuntimeOptions): Promise<Runtime> {
   return Runtime.create(options);
 }
 
+/**
+ * A running model with its pipeline. Create with {@link createRuntime}.
+ * @example
+ * const runtime = await createRuntime({ package: 'pkg/tiny', mqtt: { url, fleet: 'north', device: 'drone-7' } });
+ * for await (const out of runtime.run(camera, { policy: 'drop-oldest' })) if (out.ok) show(out.tasks);
+ * await runtime.close();
+ */
 export class Runtime extends TypedEmitter<RuntimeEvents> {
   private active: LoadedModel;
-  private readonly holds = new Map<LoadedModel, number>();
-  private readonly retiring = new Set<LoadedModel>();
+  private readonly holds = new ModelHolds();
   private readonly metricsCollector = new MetricsCollector();
-  private readonly stoppers = new Set<() => void>();
+  private readonly streams = new Set<StreamHandle>();
+  private readonly calls = new Set<Promise<unknown>>();
   private isClosing = false;
   private closed: Promise<CloseReport> | undefined;
-  private publishChain: Promise<void> = Promise.resolve();
-  private publishPending = 0;
-  private readonly timer: NodeJS.Timeout | undefined;
+  private readonly publishing: ResultPublishing | undefined;
+  private readonly timer: NodeJS.Timeout;
+  private readonly stages: FrameStages;
 
   private constructor(
     private readonly o: ResolvedRuntimeOptions,
@@ -85,10 +96,17 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   ) {
     super();
     this.active = model;
+    this.stages = new FrameStages(o, pool, this.metricsCollector, this.holds, selection.backend.name);
     if (publisher) {
-      this.timer = setInterval(() => void this.tick(), o.metricsIntervalMs);
-      this.timer.unref();
+      publisher.removeAllListeners('error');
+      publisher.on('connected', (c) => this.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }));
+      publisher.on('offline', (info) => this.emit('mqtt', { type: 'offline', ...(info.error ? { error: info.error } : {}) }));
+      publisher.on('dropped', (d) => this.emit('mqtt', { type: 'dropped', reason: d.reason, count: d.count }));
+      publisher.on('error', (error) => this.emit('mqtt', { type: 'error', error }));
+      this.publishing = new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) => this.emit('error', failure(r.frameId, 'postprocess', err)));
     }
+    this.timer = setInterval(() => void this.tick(), o.metricsIntervalMs);
+    this.timer.unref();
   }
 
   /** See {@link createRuntime}. */
@@ -110,11 +128,11 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       throw err;
     }
     const rt = new Runtime(o, selection, model, pool, publisher);
-    if (publisher) await publisher.publishState({ status: 'running', model: `${model.name}@${model.version}`, backend: selection.backend.name });
+    if (publisher) await publisher.publishState(rt.stateOf('running'));
     return rt;
   }
 
-  private static loadOptions(o: ResolvedRuntimeOptions) {
+  private static loadOptions(o: ResolvedRuntimeOptions): LoadModelOptions {
     return {
       ...(o.entries ? { entries: o.entries } : {}),
       verify: o.verify,
@@ -139,144 +157,129 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   /**
    * Runs one frame.
-   * @throws EdgeError E_FRAME_DECODE / E_FRAME_INVALID (the frame), E_UNKNOWN_MODALITY, E_INFERENCE, E_CLOSED
+   * @throws EdgeError E_FRAME_DECODE / E_FRAME_INVALID (the frame), E_UNKNOWN_MODALITY, E_INFERENCE,
+   *   E_MODEL_OUTPUT, E_CLOSED
+   * @example
+   * const r = await runtime.infer({ id: 'f1', modality: 'optical', pixels: jpegBytes, timestamp: Date.now() });
    */
   async infer(frame: Frame): Promise<InferenceResult> {
     this.checkOpen();
+    return this.track(this.inferOne(frame));
+  }
+
+  private async inferOne(frame: Frame): Promise<InferenceResult> {
     const t0 = performance.now();
     this.metricsCollector.received++;
+    const id = typeof frame?.id === 'string' && frame.id.length > 0 ? frame.id : '(no id)';
     const model = this.acquire();
     let outcome: FrameOutcome;
     try {
-      const entry = this.entryOf(model, frame);
-      const pre = await this.preprocess(frame, model);
-      const item: Prepared = { seq: 0, frame, admittedAt: t0, pre, preprocessMs: performance.now() - t0, model };
-      this.holdMore(model);
-      [outcome] = (await this.processBatch(model, entry, [item])) as [FrameOutcome];
+      const entry = this.stages.entryOf(model, frame);
+      const pre = await this.stages.preprocess(frame, model);
+      const item: Prepared = { seq: 0, id, frame, admittedAt: t0, pre, preprocessMs: performance.now() - t0, model };
+      this.holds.hold(model);
+      [outcome] = (await this.stages.processBatch(model, entry, [item])) as [FrameOutcome];
     } catch (err) {
       this.metricsCollector.failed++;
-      outcome = failure(typeof frame?.id === 'string' ? frame.id : '(no id)', 'preprocess', err);
+      outcome = failure(id, 'preprocess', err);
     } finally {
-      this.releaseModel(model);
+      this.holds.release(model);
     }
-    await this.deliver(outcome);
-    if (!outcome.ok) throw new EdgeError(outcome.error.code, outcome.error.message, { ...(outcome.error.file ? { file: outcome.error.file } : {}) });
+    await (await this.deliver(outcome)).stored;
+    if (!outcome.ok) throw failureError(outcome);
     return outcome;
   }
 
   /**
    * Change detection between two co-registered frames of one modality (`before` → `after`).
-   * @throws EdgeError as {@link Runtime.infer}, and E_FRAME_INVALID when the frames are not aligned
+   * @throws EdgeError as {@link Runtime.infer}; E_FRAME_INVALID when the frames are not of one
+   *   modality or not aligned; E_INVALID_ARGUMENT when the package has no change entry for it
+   * @example
+   * const r = await runtime.change(frameJune, frameJuly);
+   * console.log(r.tasks.change?.changedFraction);
    */
   async change(before: Frame, after: Frame): Promise<InferenceResult> {
     this.checkOpen();
-    if (before?.modality !== after?.modality) throw new EdgeError('E_FRAME_INVALID', `change detection needs two frames of one modality, got ${before?.modality} and ${after?.modality}`, { field: 'after.modality' });
-    const model = this.acquire();
-    try {
-      const entry = model.changeEntry(before.modality);
-      const t0 = performance.now();
-      const [a, b] = await this.preprocessPairs(before, after, model);
-      const t1 = performance.now();
-      const outputs = await this.runMulti(model, entry, [a, b], ['image_t0', 'image_t1']);
-      return await this.finishMulti(model, entry, before, a, outputs, t0, t1);
-    } finally {
-      this.releaseModel(model);
+    const a = checkFrameFields(before);
+    checkFrameFields(after);
+    if (before.modality !== after.modality) {
+      throw new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(a.id)}: change detection needs two frames of one modality, got ${before.modality} and ${after.modality}`, { field: 'after.modality' });
     }
-  }
-
-  /**
-   * Fusion of co-registered frames of several modalities (e.g. optical + SAR-L2).
-   * @throws EdgeError as {@link Runtime.infer}
-   */
-  async fuse(frames: Frame[]): Promise<InferenceResult> {
-    this.checkOpen();
-    const model = this.acquire();
-    try {
-      const entry = model.fusionEntry(frames.map((f) => f.modality));
-      const t0 = performance.now();
-      const pres: PreprocessedFrame[] = [];
-      for (const f of frames) pres.push(await this.preprocess(f, model));
-      const t1 = performance.now();
-      const names = entry.inputs.map((i) => i.name);
-      const ordered = entry.inputs.map((i) => pres[frames.findIndex((f) => f.modality === i.modality)]!);
-      const outputs = await this.runMulti(model, entry, ordered, names);
-      return await this.finishMulti(model, entry, frames[0]!, ordered[0]!, outputs, t0, t1);
-    } finally {
-      this.releaseModel(model);
-    }
-  }
-
-  private async preprocessPairs(a: Frame, b: Frame, model: LoadedModel): Promise<[PreprocessedFrame, PreprocessedFrame]> {
-    const opts = this.preprocessOptions(model);
-    return this.pool ? this.pool.preprocessPair(a, b, opts, { transfer: false }) : preprocessPair(a, b, opts);
-  }
-
-  /** Runs frames whose inputs feed several graph inputs (change, fusion), tile by tile. */
-  private async runMulti(model: LoadedModel, entry: EntryManifest, pres: PreprocessedFrame[], inputNames: string[]): Promise<Record<string, HostTensor>> {
-    const tiles = pres.map(frameInputs);
-    const n = tiles[0]!.length;
-    if (tiles.some((t) => t.length !== n)) throw new EdgeError('E_FRAME_INVALID', 'the frames were fitted to different tile layouts; give co-registered frames of equal size');
-    const parts: Record<string, HostTensor>[] = [];
-    for (let start = 0; start < n; start += this.o.batchMax) {
-      const count = Math.min(this.o.batchMax, n - start);
-      const feeds: Record<string, HostTensor> = {};
-      inputNames.forEach((name, k) => {
-        const spec = entry.inputs.find((i) => i.name === name)!;
-        const [c, h, w] = spec.shape.slice(1) as number[];
-        const per = c! * h! * w!;
-        const data = new Float32Array(per * count);
-        for (let i = 0; i < count; i++) {
-          const t = tiles[k]![start + i]!;
-          if (t.length !== per) throw new EdgeError('E_FRAME_INVALID', `input ${name} takes ${c}×${h}×${w} values per frame, got ${t.length}`, { field: name });
-          data.set(t, i * per);
-        }
-        feeds[name] = { dtype: 'float32', shape: [count, c!, h!, w!], data };
-      });
-      parts.push(await model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
-    }
-    if (parts.length === 1) return parts[0]!;
-    return Object.fromEntries(
-      Object.keys(parts[0]!).map((k) => {
-        const list = parts.map((p) => p[k]!);
-        const per = list[0]!.data.length / list[0]!.shape[0]!;
-        const total = list.reduce((s, t) => s + t.shape[0]!, 0);
-        const data = new (list[0]!.data.constructor as { new (n: number): Float32Array })(per * total);
-        let at = 0;
-        for (const t of list) {
-          data.set(t.data as Float32Array, at);
-          at += t.data.length;
-        }
-        return [k, { dtype: list[0]!.dtype, shape: [total, ...list[0]!.shape.slice(1)], data }];
+    return this.track(
+      this.multi(before, (model) => {
+        const entry = model.changeEntry(before.modality);
+        return { entry, frames: [before, after], names: ['image_t0', 'image_t1'] };
       }),
     );
   }
 
-  private async finishMulti(model: LoadedModel, entry: EntryManifest, frame: Frame, pre: PreprocessedFrame, outputs: Record<string, HostTensor>, t0: number, t1: number): Promise<InferenceResult> {
-    const t2 = performance.now();
-    const tasks = taskResults(outputs, pre, model.pkg.manifest, this.o.tasks);
-    const t3 = performance.now();
-    const result = this.result(model, entry.name, frame, pre, tasks, { preprocess: t1 - t0, queue: 0, inference: t2 - t1, postprocess: t3 - t2, total: t3 - t0 });
+  /**
+   * Fusion of co-registered frames of several modalities (e.g. optical + SAR-L2), one frame per
+   * modality of a fusion entry.
+   * @throws EdgeError as {@link Runtime.infer}; E_INVALID_ARGUMENT when no fusion entry reads
+   *   exactly these modalities
+   * @example
+   * const r = await runtime.fuse([opticalFrame, sarFrame]);
+   */
+  async fuse(frames: Frame[]): Promise<InferenceResult> {
+    this.checkOpen();
+    if (!Array.isArray(frames) || frames.length < 2) throw invalidOption('frames', 'an array of at least two frames (one per modality)', frames);
+    frames.forEach(checkFrameFields);
+    const modalities = frames.map((f) => f.modality);
+    if (new Set(modalities).size !== modalities.length) throw invalidOption('frames', 'one frame per modality', modalities.join(', '));
+    return this.track(
+      this.multi(frames[0]!, (model) => {
+        const entry = model.fusionEntry(modalities);
+        const ordered = entry.inputs.map((i) => frames.find((f) => f.modality === i.modality)!);
+        return { entry, frames: ordered, names: entry.inputs.map((i) => i.name) };
+      }),
+    );
+  }
+
+  /** A multi-input entry (change, fusion) on one set of co-registered frames. */
+  private async multi(first: Frame, plan: (m: LoadedModel) => { entry: EntryManifest; frames: Frame[]; names: string[] }): Promise<InferenceResult> {
+    const model = this.acquire();
+    const t0 = performance.now();
     this.metricsCollector.received++;
-    this.metricsCollector.recordResult(result.latencyMs);
-    await this.deliver(result);
-    return result;
+    let outcome: FrameOutcome;
+    try {
+      const { entry, frames, names } = plan(model);
+      outcome = await this.stages.runMulti(model, entry, frames, names, first, t0);
+    } catch (err) {
+      this.metricsCollector.failed++;
+      outcome = failure(first.id, 'inference', err);
+    } finally {
+      this.holds.release(model);
+    }
+    await (await this.deliver(outcome)).stored;
+    if (!outcome.ok) throw failureError(outcome);
+    return outcome;
   }
 
   //#endregion
 
   /**
    * Streams frames through the pipeline; yields one outcome per frame in source order: a result, or
-   * a failure with its reason (the stream goes on). Events fire too.
+   * a failure with its reason (the stream goes on). Events fire and results are published too.
+   * Leaving the loop early (`break`) stops admission; frames already admitted still finish and are
+   * published. A live source that never ends is stopped by {@link Runtime.close}.
+   * @param source frames: an array, a generator, an async generator (a camera)
+   * @throws EdgeError E_INVALID_ARGUMENT (source, options) at once; E_CLOSED after close(); the
+   *   iterator throws E_INVALID_ARGUMENT (field `source`) after the last outcome when the source failed
    * @example
    * for await (const out of runtime.run(camera, { policy: 'drop-oldest' })) if (out.ok) use(out.tasks);
    */
-  run(source: AsyncIterable<Frame> | Iterable<Frame>, options: RunOptions = {}): AsyncIterable<FrameOutcome> {
+  run(source: AsyncIterable<Frame> | Iterable<Frame>, options?: RunOptions): AsyncIterable<FrameOutcome> {
     this.checkOpen();
-    return runStream(this.streamHost(), source, {
-      policy: options.policy ?? this.o.queuePolicy,
-      capacity: options.capacity ?? this.o.queueCapacity,
-      workers: Math.max(1, this.pool?.threads ?? 1),
-    });
+    const iterable = typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source);
+    if (!iterable) {
+      throw invalidOption('source', 'an iterable or async iterable of frames (array, generator, async generator)', source, {
+        ...(typeof source === 'string' ? { hint: 'for files, pass frames such as [{ id, modality, pixels: path, timestamp }]' } : {}),
+      });
+    }
+    const o = resolveRunOptions(options, this.o);
+    const concurrency = this.pool ? this.pool.threads + 1 : 1;
+    return runStream(this.streamHost(), source, { ...o, concurrency });
   }
 
   private streamHost(): StreamHost {
@@ -285,164 +288,49 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       batchMax: this.o.batchMax,
       batchDeadlineMs: this.o.batchDeadlineMs,
       acquire: () => this.acquire(),
-      release: (item) => this.releaseModel(item.model),
-      releaseModel: (m) => this.releaseModel(m),
-      entryOf: (m, f) => this.entryOf(m, f),
-      preprocess: (f, m) => this.preprocess(f, m),
-      processBatch: (m, e, items) => this.processBatch(m, e, items),
+      releaseModel: (m) => this.holds.release(m),
+      entryOf: (m, f) => this.stages.entryOf(m, f),
+      preprocess: (f, m) => this.stages.preprocess(f, m),
+      processBatch: (m, e, items) => this.stages.processBatch(m, e, items),
       deliver: (out) => this.deliver(out),
       closing: () => this.isClosing,
-      onClose: (stop) => {
-        this.stoppers.add(stop);
-        return () => this.stoppers.delete(stop);
+      register: (stream) => {
+        this.streams.add(stream);
+        if (this.isClosing) stream.stop();
+        return () => this.streams.delete(stream);
       },
     };
   }
 
-  //#region stages
-
-  private entryOf(model: LoadedModel, frame: Frame): string {
-    if (typeof frame !== 'object' || frame === null) throw new EdgeError('E_FRAME_INVALID', 'expected a frame object');
-    return model.entryForModality(frame.modality).name;
-  }
-
-  private preprocessOptions(model: LoadedModel): PreprocessOptions {
-    const size = model.inputSize ?? this.entryInputSize(model);
-    return { ...this.o.preprocess, inputSize: size };
-  }
-
-  private entryInputSize(model: LoadedModel): { width: number; height: number } {
-    const e = model.pkg.manifest.entries[0]!;
-    const [h, w] = e.inputs[0]!.shape.slice(2);
-    if (typeof h === 'number' && typeof w === 'number') return { width: w, height: h };
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}]); run its graph through a backend session directly`, { field: 'options.package' });
-  }
-
-  private preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
-    const opts = this.preprocessOptions(model);
-    return this.pool ? this.pool.preprocess(frame, opts) : preprocessFrame(frame, opts);
-  }
-
-  private async processBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<FrameOutcome[]> {
-    const entry = model.pkg.entry(entryName);
-    const outcomes: FrameOutcome[] = new Array(items.length);
-    const t0 = performance.now();
-    try {
-      const valid: number[] = [];
-      const [c, h, w] = entry.inputs[0]!.shape.slice(1) as number[];
-      items.forEach((it, i) => {
-        const { input } = it.pre.layout;
-        if (input.channels !== c || input.height !== h || input.width !== w) {
-          this.metricsCollector.failed++;
-          outcomes[i] = failure(it.frame.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.frame.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`));
-        } else valid.push(i);
-      });
-      if (valid.length) {
-        const outputs = neededOutputs(entry, this.o.tasks);
-        let perFrame: Record<string, HostTensor>[];
-        try {
-          perFrame = await runFrames(entry, valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => model.run(entry.name, feeds, outputs));
-        } catch (err) {
-          for (const i of valid) {
-            this.metricsCollector.failed++;
-            outcomes[i] = failure(items[i]!.frame.id, 'inference', err);
-          }
-          return outcomes;
-        }
-        const inferenceMs = performance.now() - t0;
-        this.metricsCollector.recordBatch(valid.reduce((s, i) => s + items[i]!.pre.layout.tiles.length, 0));
-        valid.forEach((i, k) => {
-          const it = items[i]!;
-          const p0 = performance.now();
-          try {
-            const tasks = taskResults(perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
-            const done = performance.now();
-            const latency = { preprocess: it.preprocessMs, queue: Math.max(0, t0 - it.admittedAt - it.preprocessMs), inference: inferenceMs, postprocess: done - p0, total: done - it.admittedAt };
-            outcomes[i] = this.result(model, entry.name, it.frame, it.pre, tasks, latency);
-            this.metricsCollector.recordResult(latency);
-          } catch (err) {
-            this.metricsCollector.failed++;
-            outcomes[i] = failure(it.frame.id, 'postprocess', err);
-          }
-        });
-      }
-      return outcomes;
-    } finally {
-      for (const it of items) this.releaseModel(it.model);
-    }
-  }
-
-  private result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: InferenceResult['latencyMs']): InferenceResult {
-    const crs = pre.layout.georef ? crsLabel(pre.layout.georef) : undefined;
-    return {
-      ok: true,
-      frameId: frame.id,
-      modality: frame.modality,
-      entry,
-      timestamp: frame.timestamp,
-      model: { name: model.name, version: model.version, packageHash: model.pkg.packageHash },
-      backend: this.backend,
-      tasks,
-      latencyMs,
-      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}) },
-      warnings: pre.warnings,
-    };
-  }
-
-  /** Events and MQTT for one outcome, in order. */
-  private async deliver(outcome: FrameOutcome): Promise<void> {
-    if (outcome.ok) this.emit('result', outcome);
-    else {
+  /**
+   * Events and MQTT for one outcome, in order. Resolves once the outcome's messages are queued for
+   * the outbox, with `stored`, which settles when they are in it. A listener's exception propagates.
+   */
+  private async deliver(outcome: FrameOutcome): Promise<{ stored: Promise<void> }> {
+    if (outcome.ok) {
+      const queued = (await this.publishing?.publish(outcome)) ?? { stored: Promise.resolve() };
+      this.emit('result', outcome);
+      return queued;
+    } else {
       if (outcome.stage === 'dropped') this.emit('drop', outcome);
       this.emit('error', outcome);
+      return { stored: Promise.resolve() };
     }
-    if (!this.publisher || !outcome.ok) return;
-    this.publishPending++;
-    const pub = this.publisher;
-    this.publishChain = this.publishChain.then(async () => {
-      try {
-        for (const [task, value] of Object.entries(outcome.tasks)) {
-          await pub.publishResult(task, { frameId: outcome.frameId, entry: outcome.entry, modality: outcome.modality, timestamp: outcome.timestamp, model: outcome.model, backend: outcome.backend, latencyMs: outcome.latencyMs, frame: outcome.frame, result: value }, { frameId: outcome.frameId });
-        }
-      } catch (err) {
-        this.emit('error', failure(outcome.frameId, 'postprocess', err));
-      } finally {
-        this.publishPending--;
-      }
-    });
-    // Bound the results waiting to enter the outbox: a stalled disk slows the pipeline instead of growing memory.
-    if (this.publishPending > 64) await this.publishChain;
   }
-
-  //#endregion
 
   //#region models and swapping
 
   private acquire(): LoadedModel {
-    this.holdMore(this.active);
+    this.holds.hold(this.active);
     return this.active;
   }
 
-  private holdMore(m: LoadedModel): void {
-    this.holds.set(m, (this.holds.get(m) ?? 0) + 1);
-  }
-
-  private releaseModel(m: LoadedModel): void {
-    const n = (this.holds.get(m) ?? 1) - 1;
-    if (n > 0) {
-      this.holds.set(m, n);
-      return;
-    }
-    this.holds.delete(m);
-    if (this.retiring.has(m)) {
-      this.retiring.delete(m);
-      void m.dispose();
-    }
-  }
-
   /**
-   * Loads a package beside the serving one (frames keep running on the current model).
-   * @throws EdgeError from opening or loading the package
+   * Loads a package beside the serving one (frames keep running on the current model), ready for
+   * {@link Runtime.activate}.
+   * @throws EdgeError from opening or loading the package; E_CLOSED
+   * @example
+   * const next = await runtime.loadModel('pkg/v2'); await next.warmup(); runtime.activate(next);
    */
   async loadModel(dir: string): Promise<LoadedModel> {
     this.checkOpen();
@@ -453,33 +341,44 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    * Makes `model` serve every frame that enters preprocessing from now on; frames already in
    * flight finish on the model they started on. No frame is dropped or run twice.
    * @param retire free the previous model once its last frame is done (default true)
+   * @throws EdgeError E_INVALID_ARGUMENT (not a model of this runtime's backend), E_CLOSED (the
+   *   runtime, or the model was disposed)
+   * @example
+   * const { from, to } = runtime.activate(await runtime.loadModel('pkg/v2'));
    */
   activate(model: LoadedModel, retire = true): { from: string; to: string } {
     this.checkOpen();
+    if (!(model instanceof LoadedModel)) throw invalidOption('model', 'a LoadedModel from runtime.loadModel()', model);
+    if (model.disposed) throw new EdgeError('E_CLOSED', `model ${model.name}@${model.version} was disposed; load it again with runtime.loadModel()`, { field: 'model' });
+    if (model.backend !== this.selection.backend) throw invalidOption('model', `a model loaded by this runtime (backend ${this.backend})`, model.backend.name);
     const old = this.active;
-    if (old === model) return { from: old.version, to: model.version };
+    const s = { from: `${old.name}@${old.version}`, to: `${model.name}@${model.version}` };
+    if (old === model) return s;
+    this.holds.revive(model);
     this.active = model;
     this.metricsCollector.swaps++;
-    if (retire) {
-      if (this.holds.has(old)) this.retiring.add(old);
-      else void old.dispose();
-    }
-    const s = { from: `${old.name}@${old.version}`, to: `${model.name}@${model.version}` };
+    if (retire) this.holds.retire(old);
     this.emit('swap', s);
-    if (this.publisher) void this.publisher.publishState({ status: 'running', model: s.to, backend: this.backend, swappedFrom: s.from }).catch(() => undefined);
+    if (this.publisher) void this.publisher.publishState({ ...this.stateOf('running'), swappedFrom: s.from }).catch(() => undefined);
     return s;
   }
 
-  /** Loads, warms up and activates the package in `dir` (a hot swap). */
+  /**
+   * Loads, warms up and activates the package in `dir` (a hot swap between frames).
+   * @throws EdgeError as {@link Runtime.loadModel}; E_INFERENCE when the warm-up run fails (the
+   *   serving model stays)
+   * @example
+   * await runtime.swap('pkg/v2'); // frames entering preprocessing from now on use v2
+   */
   async swap(dir: string): Promise<{ from: string; to: string }> {
     const model = await this.loadModel(dir);
     try {
       await model.warmup();
+      return this.activate(model);
     } catch (err) {
       await model.dispose();
       throw err;
     }
-    return this.activate(model);
   }
 
   /** The currently serving loaded model (for hosts that manage versions, such as the OTA agent). */
@@ -489,11 +388,15 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   //#endregion
 
-  /** Current metrics. */
+  /**
+   * Current metrics: frames, fps, per-stage latency percentiles, queue depths, batching, backend.
+   * @example
+   * const m = runtime.metrics(); console.log(m.fps, m.latencyMs.total.p95, m.frames.dropped);
+   */
   metrics(): RuntimeMetrics {
     return this.metricsCollector.snapshot(
       { backend: this.backend, backendSkipped: this.selection.skipped, model: { name: this.active.name, version: this.active.version } },
-      this.publisher ? (this.publisher.status() as unknown as Record<string, unknown>) : undefined,
+      this.publisher ? { ...(this.publisher.status() as unknown as Record<string, unknown>), resultsPublished: this.publishing!.published, resultsFailed: this.publishing!.failed } : undefined,
     );
   }
 
@@ -503,30 +406,46 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     await this.publisher?.publishMetrics(flattenMetrics(m)).catch(() => undefined);
   }
 
+  private stateOf(status: 'running' | 'stopped'): Record<string, unknown> {
+    return { status, model: `${this.active.name}@${this.active.version}`, packageHash: this.active.pkg.packageHash, backend: this.backend };
+  }
+
   private checkOpen(): void {
     if (this.isClosing) throw new EdgeError('E_CLOSED', 'runtime is closed');
   }
 
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.calls.add(p);
+    const forget = () => void this.calls.delete(p);
+    p.then(forget, forget);
+    return p;
+  }
+
   /**
-   * Stops admitting frames, lets frames in flight finish, flushes results to MQTT (up to
-   * `deadlineMs`; what is left stays in the durable outbox), frees everything. Idempotent.
+   * Stops admitting frames, lets every admitted frame finish (its outcome is delivered to events
+   * and MQTT even if no one reads the stream any more), flushes results to MQTT (up to
+   * `deadlineMs`, default 5000; what is left stays in the durable outbox), frees everything.
+   * Idempotent.
+   * @example
+   * process.on('SIGTERM', () => void runtime.close({ deadlineMs: 2000 }));
    */
   close(options: { deadlineMs?: number } = {}): Promise<CloseReport> {
     this.closed ??= (async () => {
       this.isClosing = true;
-      for (const stop of this.stoppers) stop();
-      while (this.holds.size > 0) await new Promise((r) => setTimeout(r, 5));
-      await this.publishChain;
-      if (this.timer) clearInterval(this.timer);
+      for (const s of this.streams) s.stop();
+      await Promise.all([...this.streams].map((s) => s.finished.catch(() => undefined)));
+      await Promise.all([...this.calls].map((p) => p.catch(() => undefined)));
+      await this.publishing?.flush();
+      clearInterval(this.timer);
       let report: CloseReport = { unsentResults: 0, drained: true };
       if (this.publisher) {
         await this.tick();
-        await this.publisher.publishState({ status: 'stopped', model: `${this.active.name}@${this.active.version}` }).catch(() => undefined);
-        const r = await this.publisher.close({ deadlineMs: options.deadlineMs ?? 5000 });
+        await this.publisher.publishState(this.stateOf('stopped')).catch(() => undefined);
+        const r = await this.publisher.close({ ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}) });
         report = { unsentResults: r.pending, drained: r.drained };
       }
       await this.pool?.close();
-      await Promise.all([this.active, ...this.retiring].map((m) => m.dispose()));
+      await Promise.all([this.active, ...this.holds.retired].map((m) => m.dispose()));
       return report;
     })();
     return this.closed;

@@ -3,11 +3,15 @@
  *
  *   source → admission queue (drop-oldest or block) → preprocessing (worker threads, in parallel)
  *          → ready queue → batching (same entry, up to `batch.max` inputs or `batch.deadlineMs`)
- *          → inference → post-processing → reorder buffer → caller, in source order
+ *          → inference → post-processing → reorder buffer → delivery (events, MQTT) → caller
  *
- * Preprocessing of later frames overlaps inference of earlier ones; every queue is bounded, so
- * memory stays flat whatever the source does. A frame that fails at any stage yields a
- * FrameFailure with the reason and the stream goes on.
+ * Preprocessing of later frames overlaps inference of earlier ones. Every queue is bounded, and a
+ * frame may start preprocessing only while it is less than the reorder window ahead of the next
+ * outcome to leave, so a slow caller slows the pipeline (block) or makes it drop (drop-oldest)
+ * instead of growing memory. A frame that fails at any stage yields a FrameFailure with the reason
+ * and the stream goes on. An outcome reaches the caller only once its results are in the MQTT
+ * outbox, so a caller that checkpoints its progress never skips a result after a crash. Delivery to events and MQTT does not wait for the caller once the stream
+ * is stopped (break, close()), so everything admitted is finished and published.
  */
 import { EdgeError } from '../core/errors.js';
 import { BoundedQueue } from '../pipeline/bounded-queue.js';
@@ -21,6 +25,8 @@ import { failure, type FrameOutcome } from './results.js';
 /** A frame admitted into the pipeline. */
 export interface Admitted {
   seq: number;
+  /** The frame's id as errors report it (`(no id)` when it has none). */
+  id: string;
   frame: Frame;
   /** performance.now() at admission. */
   admittedAt: number;
@@ -30,10 +36,19 @@ export interface Admitted {
 export interface Prepared extends Admitted {
   pre: PreprocessedFrame;
   preprocessMs: number;
-  /** The model the frame was preprocessed for (input size). */
+  /** The model the frame was preprocessed for (input size); it runs on this model. */
   model: LoadedModel;
 }
 
+/** A running stream as the runtime sees it. */
+export interface StreamHandle {
+  /** Stops admission and lets everything admitted finish without waiting for the caller. */
+  stop(): void;
+  /** Settles once every admitted frame has an outcome and every outcome was delivered. */
+  readonly finished: Promise<void>;
+}
+
+/** What the pipeline needs from the runtime. */
 export interface StreamHost {
   readonly metrics: MetricsCollector;
   readonly batchMax: number;
@@ -41,70 +56,83 @@ export interface StreamHost {
   /** The model for a frame entering preprocessing, held until the frame is done (release). */
   acquire(): LoadedModel;
   /** Releases a frame's hold on its model (a swapped-out model is freed when no frame holds it). */
-  release(item: Prepared): void;
   releaseModel(model: LoadedModel): void;
   /** The entry a frame runs on (throws for a modality the model does not read). */
   entryOf(model: LoadedModel, frame: Frame): string;
   preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame>;
-  /** Inference + post-processing of a batch of prepared frames of one entry; releases each item. */
+  /** Inference + post-processing of a batch of prepared frames of one entry; releases each item's model. */
   processBatch(model: LoadedModel, entry: string, items: Prepared[]): Promise<FrameOutcome[]>;
-  /** Called with every outcome, in source order, before the caller sees it. */
-  deliver(outcome: FrameOutcome): Promise<void>;
+  /**
+   * Called with every outcome, in source order, before the caller sees it; resolves with `stored`,
+   * which settles once the outcome is stored for publishing (the caller sees it only then).
+   */
+  deliver(outcome: FrameOutcome): Promise<{ stored: Promise<void> }>;
   /** True once close() was called: stop admitting frames. */
   closing(): boolean;
-  /** Registers a function that stops admission (close() calls it); returns its deregistration. */
-  onClose(stop: () => void): () => void;
+  /** Registers a running stream (close() stops and awaits it); returns its deregistration. */
+  register(stream: StreamHandle): () => void;
 }
 
+/** Options of one stream. */
 export interface StreamOptions {
   policy: 'drop-oldest' | 'block';
+  /** Capacity of the admission and ready queues. */
   capacity: number;
-  workers: number;
+  /** Frames preprocessed at once. */
+  concurrency: number;
 }
 
-function inputsOf(p: Prepared): number {
-  return p.pre.layout.tiles.length;
+const STOP = Symbol('stop');
+
+function frameIdOf(frame: unknown): string {
+  const id = typeof frame === 'object' && frame !== null ? (frame as { id?: unknown }).id : undefined;
+  return typeof id === 'string' && id.length > 0 ? id.slice(0, 256) : '(no id)';
 }
 
 /** Runs `source` through the pipeline; yields one outcome per frame, in source order. */
 export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> | Iterable<Frame>, o: StreamOptions): AsyncGenerator<FrameOutcome> {
-  const outcomes = new ReorderBuffer<FrameOutcome>(Math.max(16, o.capacity * 4));
+  const reorder = new ReorderBuffer<FrameOutcome>(Math.max(16, o.capacity * 4));
   const admission = new BoundedQueue<Admitted>(o.capacity, o.policy, (dropped) => {
     host.metrics.dropped++;
-    outcomes.put(dropped.seq, failure(dropped.frame.id, 'dropped', new EdgeError('E_INVALID_ARGUMENT', 'dropped: the admission queue was full (live source, drop-oldest policy)')));
+    reorder.put(dropped.seq, failure(dropped.id, 'dropped', new EdgeError('E_FRAME_DROPPED', `frame ${JSON.stringify(dropped.id)} dropped: the admission queue was full (drop-oldest policy)`)));
   });
   const ready = new BoundedQueue<Prepared>(o.capacity, 'block');
+  const toCaller = new BoundedQueue<{ outcome: FrameOutcome; stored: Promise<void> }>(o.capacity, 'block');
   const depth = host.metrics.queueDepth;
   let total = 0;
   let sourceError: unknown;
+  let deliveryError: unknown;
   let stopped = false;
-  let stop!: () => void;
-  const stopSignal = new Promise<IteratorResult<Frame>>((resolve) => (stop = () => resolve({ done: true, value: undefined })));
-  const unregister = host.onClose(() => stop());
+  let signalStop!: (v: typeof STOP) => void;
+  const stopSignal = new Promise<typeof STOP>((resolve) => (signalStop = resolve));
+  const stop = (): void => {
+    stopped = true;
+    signalStop(STOP);
+    reorder.release();
+    toCaller.release();
+  };
 
   const producer = (async () => {
-    const it: AsyncIterator<Frame> | Iterator<Frame> =
-      Symbol.asyncIterator in (source as object) ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]();
+    let it: AsyncIterator<Frame> | Iterator<Frame> | undefined;
     try {
-      for (;;) {
-        // A live source may wait forever for its next frame: stopping must not wait for it.
-        const r = await Promise.race([it.next(), stopSignal]);
-        if (r.done || host.closing() || stopped) {
+      it = Symbol.asyncIterator in (source as object) ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]();
+      for (let n = 1; ; n++) {
+        if (stopped || host.closing()) {
           // return() on a generator still waiting for its next frame would wait with it: do not await.
-          if (!r.done || stopped) void Promise.resolve(it.return?.()).catch(() => undefined);
+          void Promise.resolve(it.return?.()).catch(() => undefined);
           break;
         }
-        const frame = r.value;
+        // A live source may wait forever for its next frame: stopping must not wait for it.
+        const r = await Promise.race([Promise.resolve(it.next()), stopSignal]);
+        if (r === STOP) continue;
+        if (r.done) break;
         host.metrics.received++;
-        const id = typeof (frame as { id?: unknown })?.id === 'string' ? (frame as Frame).id : '(no id)';
-        const seq = total++;
-        if (typeof frame !== 'object' || frame === null) {
-          outcomes.put(seq, failure(id, 'admission', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(id)}: expected a frame object`)));
-          continue;
-        }
-        await admission.push({ seq, frame, admittedAt: performance.now() });
+        const frame = r.value;
+        await admission.push({ seq: total++, id: frameIdOf(frame), frame, admittedAt: performance.now() });
         depth.admission.depth = admission.depth;
         depth.admission.highWater = Math.max(depth.admission.highWater, admission.highWater);
+        // A synchronous source never yields to the event loop by itself: let timers and I/O run.
+        if (n % 32 === 0) await new Promise((r) => setImmediate(r));
       }
     } catch (err) {
       sourceError = err;
@@ -113,25 +141,31 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
     }
   })();
 
-  const preprocessors = Array.from({ length: Math.max(1, o.workers) }, async () => {
-    for await (const a of admission) {
+  const preprocessOne = async (a: Admitted): Promise<void> => {
+    // Work starts only within the reorder window: a slow caller holds frames back here.
+    await reorder.waitForRoom(a.seq);
+    const model = host.acquire();
+    const t0 = performance.now();
+    let pre: PreprocessedFrame;
+    try {
+      host.entryOf(model, a.frame);
+      pre = await host.preprocess(a.frame, model);
+    } catch (err) {
+      host.releaseModel(model);
+      host.metrics.failed++;
+      reorder.put(a.seq, failure(a.id, 'preprocess', err));
+      return;
+    }
+    await ready.push({ ...a, pre, preprocessMs: performance.now() - t0, model });
+    depth.ready.depth = ready.depth;
+    depth.ready.highWater = Math.max(depth.ready.highWater, ready.highWater);
+  };
+  const preprocessors = Array.from({ length: Math.max(1, o.concurrency) }, async () => {
+    for (;;) {
+      const r = await admission.take();
+      if (r.done) return;
       depth.admission.depth = admission.depth;
-      const model = host.acquire();
-      const t0 = performance.now();
-      let handedOver = false;
-      try {
-        host.entryOf(model, a.frame);
-        const pre = await host.preprocess(a.frame, model);
-        await ready.push({ ...a, pre, preprocessMs: performance.now() - t0, model });
-        handedOver = true;
-        depth.ready.depth = ready.depth;
-        depth.ready.highWater = Math.max(depth.ready.highWater, ready.highWater);
-      } catch (err) {
-        host.metrics.failed++;
-        outcomes.put(a.seq, failure(a.frame.id, 'preprocess', err));
-      } finally {
-        if (!handedOver) host.releaseModel(model);
-      }
+      await preprocessOne(r.value);
     }
   });
   const preprocessing = Promise.all(preprocessors).finally(() => ready.close());
@@ -155,56 +189,91 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
         entry = host.entryOf(model, first.frame);
       } catch (err) {
         host.metrics.failed++;
-        host.release(first);
-        outcomes.put(first.seq, failure(first.frame.id, 'inference', err));
+        host.releaseModel(model);
+        reorder.put(first.seq, failure(first.id, 'inference', err));
         continue;
       }
       const batch = [first];
-      let inputs = inputsOf(first);
+      let inputs = first.pre.layout.tiles.length;
       const deadline = performance.now() + host.batchDeadlineMs;
       while (inputs < host.batchMax) {
         const next = await ready.takeWithin(deadline - performance.now());
         if (!next || next.done) break;
-        let sameEntry = false;
-        try {
-          sameEntry = next.value.model === model && host.entryOf(model, next.value.frame) === entry;
-        } catch {
-          sameEntry = false;
-        }
-        if (!sameEntry) {
+        if (next.value.model !== model || !sameEntry(host, model, next.value.frame, entry)) {
           carry = next.value;
           break;
         }
         batch.push(next.value);
-        inputs += inputsOf(next.value);
+        inputs += next.value.pre.layout.tiles.length;
       }
-      await outcomes.waitForRoom();
-      const results = await host.processBatch(model, entry, batch);
-      results.forEach((r, i) => outcomes.put(batch[i]!.seq, r));
+      let results: FrameOutcome[];
+      try {
+        results = await host.processBatch(model, entry, batch);
+      } catch (err) {
+        // processBatch reports per-frame failures itself; this is a bug, but no frame may vanish.
+        results = batch.map((it) => failure(it.id, 'inference', new EdgeError('E_INTERNAL', `batch failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err })));
+        host.metrics.failed += batch.length;
+      }
+      batch.forEach((it, i) => reorder.put(it.seq, results[i]!));
     }
   })();
 
-  const done = Promise.all([producer, preprocessing, inference]).then(() => outcomes.finish(total));
+  const pipeline = Promise.all([producer, preprocessing, inference]).then(
+    () => reorder.finish(total),
+    (err: unknown) => reorder.abort(err),
+  );
+
   let pipelineError: unknown;
-  done.catch((err) => {
-    pipelineError = err;
-    outcomes.finish(total);
-  });
-  const drained = outcomes.drain();
+  const pump = (async () => {
+    try {
+      for (;;) {
+        const r = await reorder.next();
+        if (r.done) break;
+        let stored = Promise.resolve();
+        try {
+          ({ stored } = await host.deliver(r.value));
+        } catch (err) {
+          // A listener threw: the caller gets that error; the stream stops but still finishes and
+          // publishes what it admitted.
+          deliveryError ??= err;
+          stop();
+        }
+        await toCaller.push({ outcome: r.value, stored });
+      }
+    } catch (err) {
+      pipelineError = err;
+    } finally {
+      toCaller.close();
+    }
+  })();
+
+  const finished = Promise.all([pipeline, pump]).then(() => undefined);
+  const unregister = host.register({ stop, finished });
   try {
-    for await (const outcome of drained) {
-      await host.deliver(outcome);
-      yield outcome;
+    for (;;) {
+      const r = await toCaller.take();
+      if (deliveryError) throw deliveryError;
+      if (r.done) break;
+      // When the caller sees an outcome, its results are in the outbox: a checkpoint written now
+      // never skips a result after a crash.
+      await r.value.stored;
+      yield r.value.outcome;
     }
   } finally {
     // The caller may stop early (break): admit nothing more, let what is in flight finish and
     // deliver it (results still reach MQTT), so no frame is left half-processed.
-    stopped = true;
     stop();
-    for await (const outcome of drained) await host.deliver(outcome);
+    await finished;
     unregister();
   }
-  await done.catch(() => undefined);
-  if (pipelineError) throw pipelineError;
+  if (pipelineError) throw new EdgeError('E_INTERNAL', `the pipeline failed: ${(pipelineError as Error)?.message ?? String(pipelineError)}`, { cause: pipelineError });
   if (sourceError) throw new EdgeError('E_INVALID_ARGUMENT', `the frame source failed: ${(sourceError as Error)?.message ?? String(sourceError)}`, { cause: sourceError, field: 'source' });
+}
+
+function sameEntry(host: StreamHost, model: LoadedModel, frame: Frame, entry: string): boolean {
+  try {
+    return host.entryOf(model, frame) === entry;
+  } catch {
+    return false;
+  }
 }

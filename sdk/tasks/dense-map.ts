@@ -5,7 +5,9 @@
  */
 import { expectOneOf } from '../core/validate.js';
 import { stitchDense, type StitchMode } from '../sensors/stitch.js';
+import type { FrameLayout } from '../sensors/layout.js';
 import { checkValues, stackOutput, type FrameContext, type TaskOutput } from './outputs.js';
+import { resizeSamples, sampleRow } from './resample-back.js';
 
 /** A one-channel map at source resolution. */
 export interface SourceMap {
@@ -27,16 +29,39 @@ export function denseToSource(name: string, output: TaskOutput, frame: FrameCont
   const [, , oh, ow] = out.shape as [number, number, number, number];
   checkValues(name, out.data, range[0], range[1]);
   const mode = expectOneOf('options.stitch', stitch ?? 'blend', ['blend', 'center'] as const);
-  const mosaic = stitchDense(layout, out.data, 1, oh, ow, mode);
+  const mosaic = layout.fit === 'tile' ? stitchDense(layout, out.data, 1, oh, ow, mode) : resampleToSource(layout, out.data, oh, ow);
   const valid = mosaic.covered;
   const mask = frame.noDataMask;
-  let validPixels = 0;
-  for (let i = 0; i < valid.length; i++) {
-    if (mask && mask[i]) valid[i] = 0;
-    validPixels += valid[i]!;
-  }
-  // Values the documented range allows but float rounding pushed just outside are clamped.
   const data = mosaic.data;
-  for (let i = 0; i < data.length; i++) data[i] = Math.min(range[1], Math.max(range[0], data[i]!));
+  const lo = range[0];
+  const hi = range[1];
+  let validPixels = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (mask !== undefined && mask[i] !== 0) valid[i] = 0;
+    validPixels += valid[i]!;
+    // Values the documented range allows but float rounding pushed just outside are clamped.
+    data[i] = Math.min(hi, Math.max(lo, data[i]!));
+  }
   return { width: mosaic.width, height: mosaic.height, data, valid, validPixels };
+}
+
+/**
+ * Resize layouts: the single output sampled (bilinear) at every source pixel of the covered core;
+ * pixels outside it (cut off by a centre crop) are 0 and not covered. Same values as the per-pixel
+ * `stitchDense`, row by row.
+ */
+function resampleToSource(layout: FrameLayout, data: Float32Array, oh: number, ow: number): { width: number; height: number; data: Float32Array; covered: Uint8Array } {
+  const { width, height } = layout.source;
+  const out = new Float32Array(width * height);
+  const covered = new Uint8Array(width * height);
+  const { x0, y0, x1, y1, xs, ys } = resizeSamples(layout, ow, oh);
+  if (x1 > x0) {
+    const row = new Float64Array(x1 - x0);
+    for (let y = y0; y < y1; y++) {
+      sampleRow(data, 0, ow, xs, ys, y - y0, row);
+      out.set(row, y * width + x0);
+      covered.fill(1, y * width + x0, y * width + x1);
+    }
+  }
+  return { width, height, data: out, covered };
 }

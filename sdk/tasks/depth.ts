@@ -4,9 +4,9 @@
  * deviation and percentiles (linear interpolation between closest ranks).
  */
 import { EdgeError } from '../core/errors.js';
-import { percentilesInPlace } from '../sensors/percentile.js';
 import type { StitchMode } from '../sensors/stitch.js';
 import { denseToSource } from './dense-map.js';
+import { percentiles as orderPercentiles } from './order-statistics.js';
 import type { FrameContext, TaskOutput } from './outputs.js';
 
 /** Depth statistics in metres. */
@@ -71,7 +71,7 @@ export function depthResult(depth: TaskOutput, frame: FrameContext, options: Dep
   const mean = sum / k;
   let sq = 0;
   for (let i = 0; i < k; i++) sq += (values[i]! - mean) ** 2;
-  const pv = percentilesInPlace(values, ps);
+  const pv = orderPercentiles(values, ps);
   const percentiles: Record<string, number> = {};
   ps.forEach((p, i) => (percentiles[`p${p}`] = pv[i]!));
   let raster: Float32Array | undefined;

@@ -18,7 +18,7 @@ export interface FrameContext {
   noDataMask?: Uint8Array;
 }
 
-/** An output concatenated over batches. */
+/** An output concatenated over batches. `data` may be the tensor's own array: read it, do not modify it. */
 export interface StackedOutput {
   shape: number[];
   data: Float32Array;
@@ -59,6 +59,8 @@ export function stackOutput(name: string, output: TaskOutput, rank: number, trai
     total += t.shape[0]!;
   }
   if (total !== n) throw fail(name, `covers ${total} item(s) but the frame has ${n} model input(s)`);
+  // One float32 tensor (the usual case): its own array, not a copy.
+  if (list.length === 1 && list[0]!.dtype !== 'float16' && list[0]!.data instanceof Float32Array) return { shape: shape!, data: list[0]!.data };
   const per = shape!.slice(1).reduce((a, b) => a * b, 1);
   const data = new Float32Array(total * per);
   let o = 0;
@@ -78,6 +80,27 @@ export function stackOutput(name: string, output: TaskOutput, rank: number, trai
  * @throws EdgeError E_MODEL_OUTPUT naming the output and the first bad value
  */
 export function checkValues(name: string, data: Float32Array, lo = -Infinity, hi = Infinity, tolerance = 1e-3): void {
+  let ok = true;
+  if (lo === -Infinity && hi === Infinity) {
+    // Only finiteness: v·0 is NaN for NaN and ±Infinity, so one sum tells (4 lanes for the JIT).
+    let acc = 0;
+    const n4 = data.length - (data.length % 4);
+    for (let i = 0; i < n4; i += 4) acc += data[i]! * 0 + data[i + 1]! * 0 + data[i + 2]! * 0 + data[i + 3]! * 0;
+    for (let i = n4; i < data.length; i++) acc += data[i]! * 0;
+    ok = acc === 0;
+  } else {
+    // `v - v === 0` is false for NaN and ±Infinity; comparisons are false for NaN.
+    const a = lo - tolerance;
+    const b = hi + tolerance;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      if (!(v - v === 0 && v >= a && v <= b)) {
+        ok = false;
+        break;
+      }
+    }
+  }
+  if (ok) return;
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v)) throw fail(name, `value ${i} is ${v}; outputs must be finite`);

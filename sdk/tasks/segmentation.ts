@@ -8,12 +8,14 @@
  * first (K float32 planes at source resolution). Resized frames: logits are interpolated bilinearly at
  * each source pixel before the argmax; pixels a centre crop cut off are no data.
  */
-import type { StitchMode } from '../sensors/stitch.js';
-import { bilinear, sourceToOutput, stitchDense } from '../sensors/stitch.js';
+import type { FrameLayout } from '../sensors/layout.js';
+import { stitchDense, type StitchMode } from '../sensors/stitch.js';
 import { expectOneOf } from '../core/validate.js';
 import { areaUnitOf, labelAreas, type AreaUnit } from './areas.js';
 import { encodeMaskRle, type RleMask } from './mask-rle.js';
 import { checkLabels, checkValues, labelOf, stackOutput, type FrameContext, type TaskOutput } from './outputs.js';
+import { argmaxRow, argmaxUpsampled } from './class-argmax.js';
+import { axisSamples, resizeSamples } from './resample-back.js';
 
 /** Class-map value of no-data pixels (Uint8Array maps; Uint16Array maps use 65535). */
 export const NO_DATA_CLASS_U8 = 255;
@@ -72,38 +74,7 @@ export function segmentationResult(logits: TaskOutput, frame: FrameContext, opti
   const wide = k > 255;
   const NODATA = wide ? NO_DATA_CLASS_U16 : NO_DATA_CLASS_U8;
   const map = wide ? new Uint16Array(width * height).fill(NODATA) : new Uint8Array(width * height).fill(NODATA);
-  const plane = oh * ow;
-  if (layout.fit === 'tile' && mode === 'blend') {
-    const mosaic = stitchDense(layout, out.data, k, oh, ow, 'blend');
-    const size = width * height;
-    for (let i = 0; i < size; i++) map[i] = argmax((c) => mosaic.data[c * size + i]!, k);
-  } else if (layout.fit === 'tile') {
-    const same = oh === layout.input.height && ow === layout.input.width;
-    for (const t of layout.tiles) {
-      const base = t.index * k * plane;
-      const [x0, y0, x1, y1] = t.core;
-      for (let y = y0; y < y1; y++) {
-        for (let x = x0; x < x1; x++) {
-          if (same) {
-            const o = base + (y - t.y) * ow + (x - t.x);
-            map[y * width + x] = argmax((c) => out.data[o + c * plane]!, k);
-          } else {
-            const u = ((x - t.x + 0.5) * ow) / layout.input.width - 0.5;
-            const v = ((y - t.y + 0.5) * oh) / layout.input.height - 0.5;
-            map[y * width + x] = argmax((c) => bilinear(out.data, base + c * plane, ow, oh, u, v), k);
-          }
-        }
-      }
-    }
-  } else {
-    const [x0, y0, x1, y1] = layout.tiles[0]!.core;
-    for (let y = y0; y < y1; y++) {
-      for (let x = x0; x < x1; x++) {
-        const [u, v] = sourceToOutput(layout, ow, oh, x, y);
-        map[y * width + x] = argmax((c) => bilinear(out.data, c * plane, ow, oh, u, v), k);
-      }
-    }
-  }
+  fillClassMap(map, layout, out.data, k, oh, ow, mode);
   if (frame.noDataMask) for (let i = 0; i < map.length; i++) if (frame.noDataMask[i]) map[i] = NODATA;
   const { counts, areas } = labelAreas(map, width, height, k, layout.georef);
   const valid = counts.reduce((a, b) => a + b, 0);
@@ -120,15 +91,32 @@ export function segmentationResult(logits: TaskOutput, frame: FrameContext, opti
   };
 }
 
-function argmax(value: (c: number) => number, k: number): number {
-  let best = 0;
-  let bestV = value(0);
-  for (let c = 1; c < k; c++) {
-    const v = value(c);
-    if (v > bestV) {
-      bestV = v;
-      best = c;
-    }
+/** Writes the argmax class of every covered source pixel into `map` (others keep their value). */
+function fillClassMap(map: Uint8Array | Uint16Array, layout: FrameLayout, data: Float32Array, k: number, oh: number, ow: number, mode: StitchMode): void {
+  const { width, height } = layout.source;
+  const plane = oh * ow;
+  if (layout.fit === 'tile' && mode === 'blend') {
+    const mosaic = stitchDense(layout, data, k, oh, ow, 'blend').data;
+    for (let y = 0; y < height; y++) argmaxRow(mosaic, y * width, width * height, k, width, map, y * width);
+    return;
   }
-  return best;
+  if (layout.fit === 'tile') {
+    const same = oh === layout.input.height && ow === layout.input.width;
+    for (const t of layout.tiles) {
+      const base = t.index * k * plane;
+      const [x0, y0, x1, y1] = t.core;
+      if (x1 <= x0 || y1 <= y0) continue;
+      if (same) {
+        for (let y = y0; y < y1; y++) argmaxRow(data, base + (y - t.y) * ow + (x0 - t.x), plane, k, x1 - x0, map, y * width + x0);
+        continue;
+      }
+      const xs = axisSamples(x1 - x0, (i) => ((x0 + i - t.x + 0.5) * ow) / layout.input.width - 0.5, ow);
+      const ys = axisSamples(y1 - y0, (j) => ((y0 + j - t.y + 0.5) * oh) / layout.input.height - 0.5, oh);
+      argmaxUpsampled({ data, base, classes: k, outW: ow, outH: oh }, xs, ys, map, y0 * width + x0, width);
+    }
+    return;
+  }
+  const { x0, y0, x1, y1, xs, ys } = resizeSamples(layout, ow, oh);
+  if (x1 <= x0 || y1 <= y0) return;
+  argmaxUpsampled({ data, base: 0, classes: k, outW: ow, outH: oh }, xs, ys, map, y0 * width + x0, width);
 }

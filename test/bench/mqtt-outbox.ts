@@ -12,16 +12,19 @@
  * result is printed too: on a shared machine it is steadier than wall-clock rates.
  *
  * usage: npx tsx test/bench/mqtt-outbox.ts [--n 5000] [--runs 5] [--broker aedes|mosquitto]
+ * (also part of `npm run bench`, with the defaults)
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import mqtt from 'mqtt';
 import { encodePayload } from '../../sdk/mqtt/codec.js';
 import { startEmbeddedBroker } from '../../sdk/mqtt/embedded-broker.js';
 import type { FsyncPolicy } from '../../sdk/mqtt/outbox-file.js';
 import { ResultPublisher } from '../../sdk/mqtt/publisher.js';
 import { HAS_MOSQUITTO, startMosquitto } from '../helpers/mosquitto.js';
+import type { Bench, BenchResult } from './harness.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -133,20 +136,20 @@ async function measure(label: string, url: string): Promise<Table> {
   return { label, protocolVersion, rates, cpu };
 }
 
-function print(table: Table): number {
+function print(table: Table, log: (line: string) => void): number {
   const anchor = median(table.rates[ANCHOR]!);
-  console.log(`\n${table.label} (MQTT ${table.protocolVersion === 5 ? '5' : '3.1.1'})`);
+  log(`${table.label} (MQTT ${table.protocolVersion === 5 ? '5' : '3.1.1'})`);
   const width = Math.max(...Object.keys(table.rates).map((k) => k.length));
-  console.log(`${'variant'.padEnd(width)}  ${'median/s'.padStart(9)}  ${'ratio'.padStart(5)}  ${'cpu us/result'.padStart(13)}  runs/s`);
+  log(`${'variant'.padEnd(width)}  ${'median/s'.padStart(9)}  ${'ratio'.padStart(5)}  ${'cpu us/result'.padStart(13)}  runs/s`);
   for (const [name, xs] of Object.entries(table.rates)) {
     const m = median(xs);
     const cpu = median(table.cpu[name]!);
-    console.log(`${name.padEnd(width)}  ${m.toFixed(0).padStart(9)}  ${(m / anchor).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(13)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`);
+    log(`${name.padEnd(width)}  ${m.toFixed(0).padStart(9)}  ${(m / anchor).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(13)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`);
   }
   return median(table.rates[HEADLINE]!) / anchor;
 }
 
-async function main(): Promise<void> {
+async function main(log: (line: string) => void): Promise<BenchResult> {
   const tables: Table[] = [];
   if (BROKER === 'mosquitto') {
     // Mosquitto advertises max_inflight_messages (default 20) as its MQTT 5 receive maximum. The
@@ -170,11 +173,11 @@ async function main(): Promise<void> {
       await b.close();
     }
   }
-  console.log(`${N} results per run, ${RUNS} runs per variant, runs interleaved; rate = results acknowledged (PUBACK) per second; ratio = median / anchor median`);
-  const ratios = tables.map(print);
+  log(`${N} results per run, ${RUNS} runs per variant, runs interleaved; rate = results acknowledged (PUBACK) per second; ratio = median / anchor median`);
+  const ratios = tables.map((tb) => print(tb, log));
   const ratio = ratios[0]!;
-  console.log(`\nratio (outbox file, default fsync / plain mqtt.js QoS 1, ${tables[0]!.label}): ${ratio.toFixed(2)} (goal >= 0.5)`);
-  console.log(
+  log(`ratio (outbox file, default fsync / plain mqtt.js QoS 1, ${tables[0]!.label}): ${ratio.toFixed(2)} (goal >= 0.5)`);
+  log(
     JSON.stringify({
       bench: 'mqtt-outbox',
       broker: BROKER,
@@ -192,6 +195,20 @@ async function main(): Promise<void> {
       })),
     }),
   );
+  return {
+    name: 'mqtt-outbox',
+    ratio: { label: `durable outbox (file, fsync always) results/s / plain mqtt.js QoS 1 results/s, ${tables[0]!.label}`, value: ratio, goal: '>= 0.5' },
+    metrics: Object.fromEntries(
+      tables.flatMap((tb, i) => [[`ratio: ${tb.label}`, Number(ratios[i]!.toFixed(3))], ...Object.entries(tb.rates).map(([k, xs]) => [`${tb.label}: ${k} /s`, Math.round(median(xs))])]),
+    ),
+  };
 }
 
-await main();
+/** For `npm run bench`: the same measurement with the defaults. */
+export const bench: Bench = {
+  name: 'mqtt-outbox',
+  description: 'results/s acknowledged by the broker through the durable outbox vs plain mqtt.js QoS 1',
+  run: (log) => main(log),
+};
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main((line) => console.log(line));

@@ -11,6 +11,9 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'quantize-latency': () => import('./quantize-latency.js'),
   'prune-throughput': () => import('./prune-throughput.js'),
   'prune-tiers': () => import('./prune-tiers.js'),
+  'pipeline-vs-raw': () => import('./pipeline-vs-raw.js'),
+  'pipeline-vs-serial': () => import('./pipeline-vs-serial.js'),
+  'mqtt-outbox': () => import('./mqtt-outbox.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -22,4 +22,5 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'quantize', summary: 'quantize a package to INT8 (Q/DQ) or FP16', load: () => import('./quantize.js') },
   { name: 'calibrate', summary: 'routing statistics for pruning', load: () => import('./calibrate.js') },
   { name: 'prune', summary: 'prune a package for a device', load: () => import('./prune.js') },
+  { name: 'run', summary: 'run frames from files through a package, optionally publishing over MQTT', load: () => import('./run.js') },
 ];

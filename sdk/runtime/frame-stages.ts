@@ -1,0 +1,171 @@
+/**
+ * The per-frame stages of the runtime: which entry a frame runs on, preprocessing (on the worker
+ * pool), inference of a batch, task post-processing, and the result record. Shared by the
+ * single-frame calls and the streaming pipeline.
+ */
+import { EdgeError } from '../core/errors.js';
+import type { EntryManifest } from '../core/package-manifest.js';
+import { checkFrameFields, type Frame } from '../sensors/frame.js';
+import { crsLabel } from '../sensors/georef.js';
+import type { PreprocessedFrame } from '../sensors/layout.js';
+import { preprocessPair } from '../sensors/pair.js';
+import type { PreprocessPool } from '../sensors/pool.js';
+import { preprocessFrame } from '../sensors/preprocess.js';
+import type { PreprocessOptions } from '../sensors/preprocess-options.js';
+import type { BackendName } from './backend.js';
+import { runFrames } from './batch-run.js';
+import type { LoadedModel } from './loaded-model.js';
+import type { MetricsCollector } from './metrics.js';
+import type { ModelHolds } from './model-holds.js';
+import { runMultiInput } from './multi-input.js';
+import type { ResolvedRuntimeOptions } from './options.js';
+import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
+import type { Prepared } from './stream.js';
+
+/**
+ * Frame stages bound to one runtime's options, pool, metrics and model holds.
+ * @example
+ * const outcomes = await stages.processBatch(model, 'optical', preparedFrames);
+ */
+export class FrameStages {
+  constructor(
+    private readonly o: ResolvedRuntimeOptions,
+    private readonly pool: PreprocessPool | undefined,
+    private readonly metrics: MetricsCollector,
+    private readonly holds: ModelHolds,
+    private readonly backend: BackendName,
+  ) {}
+
+  /**
+   * The entry a frame runs on.
+   * @throws EdgeError E_FRAME_INVALID (not a frame), E_UNKNOWN_MODALITY naming the frame
+   */
+  entryOf(model: LoadedModel, frame: Frame): string {
+    const ref = checkFrameFields(frame);
+    try {
+      return model.entryForModality(frame.modality).name;
+    } catch (err) {
+      if (err instanceof EdgeError) throw new EdgeError(err.code, `frame ${JSON.stringify(ref.id)}: ${err.message}`, { ...(err.field ? { field: err.field } : {}), cause: err });
+      throw err;
+    }
+  }
+
+  /** Preprocessing options for `model` (its input size). */
+  preprocessOptions(model: LoadedModel): PreprocessOptions {
+    const size = model.inputSize ?? this.entryInputSize(model);
+    return { ...this.o.preprocess, inputSize: size };
+  }
+
+  private entryInputSize(model: LoadedModel): { width: number; height: number } {
+    const e = model.pkg.manifest.entries[0]!;
+    const [h, w] = e.inputs[0]!.shape.slice(2);
+    if (typeof h === 'number' && typeof w === 'number') return { width: w, height: h };
+    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}]); run its graph through a backend session directly`, { field: 'options.package' });
+  }
+
+  /** Preprocesses a frame for `model`, on the pool when there is one. */
+  preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
+    const opts = this.preprocessOptions(model);
+    return this.pool ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
+  }
+
+  /** Inference and post-processing of frames of one entry; releases each item's hold on its model. */
+  async processBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<FrameOutcome[]> {
+    const outcomes: FrameOutcome[] = new Array(items.length);
+    const t0 = performance.now();
+    try {
+      const entry = model.pkg.entry(entryName);
+      const [c, h, w] = entry.inputs[0]!.shape.slice(1) as number[];
+      const valid: number[] = [];
+      items.forEach((it, i) => {
+        const { input } = it.pre.layout;
+        if (input.channels !== c || input.height !== h || input.width !== w) {
+          this.metrics.failed++;
+          outcomes[i] = failure(it.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' }));
+        } else valid.push(i);
+      });
+      if (valid.length === 0) return outcomes;
+      let perFrame: Awaited<ReturnType<typeof runFrames>>;
+      try {
+        perFrame = await runFrames(entry, valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
+      } catch (err) {
+        for (const i of valid) {
+          this.metrics.failed++;
+          outcomes[i] = failure(items[i]!.id, 'inference', err);
+        }
+        return outcomes;
+      }
+      const inferenceMs = performance.now() - t0;
+      this.metrics.recordBatch(valid.reduce((s, i) => s + items[i]!.pre.layout.tiles.length, 0));
+      valid.forEach((i, k) => {
+        const it = items[i]!;
+        const p0 = performance.now();
+        try {
+          const tasks = taskResults(perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
+          const done = performance.now();
+          const latency: LatencyBreakdown = { preprocess: it.preprocessMs, queue: Math.max(0, t0 - it.admittedAt - it.preprocessMs), inference: inferenceMs, postprocess: done - p0, total: done - it.admittedAt };
+          outcomes[i] = this.result(model, entry.name, it.frame, it.pre, tasks, latency);
+          this.metrics.recordResult(latency);
+        } catch (err) {
+          this.metrics.failed++;
+          outcomes[i] = failure(it.id, 'postprocess', err);
+        }
+      });
+      return outcomes;
+    } finally {
+      for (const it of items) this.holds.release(it.model);
+    }
+  }
+
+  /** The result record of one frame. */
+  result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: LatencyBreakdown): InferenceResult {
+    const crs = pre.layout.georef ? crsLabel(pre.layout.georef) : undefined;
+    return {
+      ok: true,
+      frameId: frame.id,
+      modality: frame.modality,
+      entry,
+      timestamp: frame.timestamp,
+      model: { name: model.name, version: model.version, packageHash: model.pkg.packageHash },
+      backend: this.backend,
+      tasks,
+      latencyMs,
+      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}) },
+      warnings: pre.warnings,
+    };
+  }
+
+  /** Two co-registered frames preprocessed alike (change, two-frame fusion). */
+  preprocessPair(a: Frame, b: Frame, opts: PreprocessOptions): Promise<[PreprocessedFrame, PreprocessedFrame]> {
+    return this.pool ? this.pool.preprocessPair(plainBytes(a), plainBytes(b), opts, { transfer: this.o.transferPixels }) : preprocessPair(a, b, opts);
+  }
+
+  /**
+   * A multi-input entry (change, fusion) on one set of co-registered frames.
+   * @param frames one per name in `names`, in that order
+   * @param first the frame the result is named after (its layout maps the outputs back)
+   * @throws EdgeError from preprocessing, inference or post-processing
+   */
+  async runMulti(model: LoadedModel, entry: EntryManifest, frames: Frame[], names: string[], first: Frame, t0: number): Promise<InferenceResult> {
+    const opts = this.preprocessOptions(model);
+    const pres = frames.length === 2 ? await this.preprocessPair(frames[0]!, frames[1]!, opts) : await Promise.all(frames.map((f) => this.preprocess(f, model)));
+    const t1 = performance.now();
+    const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
+    const t2 = performance.now();
+    const pre = pres[names.indexOf(entry.inputs.find((i) => i.modality === first.modality)?.name ?? names[0]!)] ?? pres[0]!;
+    const tasks = taskResults(outputs, pre, model.pkg.manifest, this.o.tasks);
+    const t3 = performance.now();
+    const latency = { preprocess: t1 - t0, queue: 0, inference: t2 - t1, postprocess: t3 - t2, total: t3 - t0 };
+    this.metrics.recordResult(latency);
+    return this.result(model, entry.name, first, pre, tasks, latency);
+  }
+}
+
+/**
+ * A frame whose encoded bytes are a Node Buffer, with a plain Uint8Array view of them instead: the
+ * pool copies a view through its constructor, and `new Buffer(arrayBuffer)` is deprecated (DEP0005).
+ */
+function plainBytes(frame: Frame): Frame {
+  const px = (frame as { pixels?: unknown } | null)?.pixels;
+  return Buffer.isBuffer(px) ? { ...frame, pixels: new Uint8Array(px.buffer, px.byteOffset, px.byteLength) } : frame;
+}

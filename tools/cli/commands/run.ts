@@ -1,0 +1,262 @@
+/**
+ * `ringmoe-edge run <package> --source <file|dir|glob>`: runs sensor frames from files through the
+ * runtime (optionally publishing results over MQTT), with a progress bar and a closing summary:
+ * frames, throughput, latency percentiles per stage, drops, failures, results published.
+ */
+import { readdir, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, extname, join, relative, resolve, sep } from 'node:path';
+import type { Command } from 'commander';
+import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
+import { expectInteger, expectOneOf, invalidOption } from '../../../sdk/core/validate.js';
+import type { FrameOutcome } from '../../../sdk/runtime/results.js';
+import type { RuntimeMetrics } from '../../../sdk/runtime/metrics.js';
+import type { Frame } from '../../../sdk/sensors/frame.js';
+import { SENSOR_PRESETS } from '../../../sdk/sensors/presets.js';
+import type { CommandSpec } from '../command.js';
+import { table, type CommandIO } from '../io.js';
+
+/** Extensions of frames the runtime decodes; JPEG, PNG and WebP are optical by default. */
+const FRAME_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
+const OPTICAL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
+/** At most this many failures are listed. */
+const MAX_FAILURES = 50;
+
+/** One frame in the `--json` output. */
+export interface RunFrameLine {
+  frameId: string;
+  ok: boolean;
+  entry?: string;
+  /** Top class and its score (classification). */
+  top?: { label: string; score: number };
+  detections?: number;
+  error?: { code: string; message: string; stage: string };
+}
+
+/** What `run` returns (the `--json` output). */
+export interface RunSummary {
+  package: string;
+  model: { name: string; version: string };
+  backend: string;
+  /** Backends `auto` skipped, with the reason. */
+  backendSkipped: string[];
+  source: string;
+  stoppedBy: 'end' | 'signal';
+  frames: { total: number; ok: number; failed: number; dropped: number };
+  seconds: number;
+  fps: number;
+  /** Per stage: p50, p95, p99 and max in milliseconds. */
+  latencyMs: Record<string, { p50: number; p95: number; p99: number; max: number }>;
+  batches: { count: number; meanInputs: number };
+  failures: { frameId: string; stage: string; code: string; message: string }[];
+  mqtt?: { broker: string; fleet: string; device: string; published: number; unsent: number; drained: boolean };
+  results: RunFrameLine[];
+}
+
+/** A simple glob (`*`, `?`, `**`) as a regular expression over `/`-separated paths. */
+function globRegex(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '*' && pattern[i + 1] === '*') {
+      re += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
+      i += pattern[i + 2] === '/' ? 2 : 1;
+    } else if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+async function walk(dir: string, deep: boolean): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isFile()) out.push(p);
+    else if (deep && e.isDirectory()) out.push(...(await walk(p, true)));
+  }
+  return out;
+}
+
+/**
+ * The frame files `--source` names: a file, the frame files of a directory (not recursive), or a
+ * glob such as `flights/day1/**\/*.tif`. Sorted by path.
+ * @throws EdgeError E_FILE_NOT_FOUND when nothing matches
+ */
+export async function sourceFiles(source: string): Promise<string[]> {
+  const wild = /[*?]/.test(source);
+  let files: string[];
+  if (!wild) {
+    const st = await stat(source).catch(() => undefined);
+    if (!st) throw new EdgeError('E_FILE_NOT_FOUND', `no such file or directory: ${source}`, { field: '--source' });
+    files = st.isDirectory() ? (await walk(source, false)).filter((f) => FRAME_EXTENSIONS.includes(extname(f).toLowerCase())) : [source];
+  } else {
+    const parts = source.split(/[\\/]/);
+    const first = parts.findIndex((p) => /[*?]/.test(p));
+    const base = parts.slice(0, first).join('/') || '.';
+    const re = globRegex(parts.slice(first).join('/'));
+    const deep = parts.slice(first).some((p) => p.includes('**')) || parts.length - first > 1;
+    const all = await walk(base, deep).catch(() => [] as string[]);
+    files = all.filter((f) => re.test(relative(base, f).split(sep).join('/')));
+  }
+  if (files.length === 0) {
+    throw new EdgeError('E_FILE_NOT_FOUND', `no frame files match ${source}`, { field: '--source', hint: `frames are ${FRAME_EXTENSIONS.join(' ')} files; quote a glob so the shell does not expand it` });
+  }
+  return files.sort();
+}
+
+/**
+ * The modality of a file: `--modality`, else the modality of `--sensor`'s preset, else optical for
+ * JPEG/PNG/WebP.
+ * @throws EdgeError E_INVALID_ARGUMENT (field `--modality`) when it cannot be told
+ */
+export function modalityOf(file: string, modality: string | undefined, sensor: string | undefined): string {
+  if (modality) return modality;
+  if (sensor && SENSOR_PRESETS[sensor]) return SENSOR_PRESETS[sensor]!.modality;
+  if (OPTICAL_EXTENSIONS.includes(extname(file).toLowerCase())) return 'optical';
+  throw new EdgeError('E_INVALID_ARGUMENT', `cannot tell the modality of ${basename(file)}: a TIFF may be optical, multispectral, sar-l2 or sar-l1`, {
+    field: '--modality',
+    hint: 'pass --modality (e.g. --modality multispectral) or a --sensor preset such as landsat7-etm',
+  });
+}
+
+function line(o: FrameOutcome): RunFrameLine {
+  if (!o.ok) return { frameId: o.frameId, ok: false, error: { code: o.error.code, message: o.error.message, stage: o.stage } };
+  const top = o.tasks.classification?.top[0];
+  return {
+    frameId: o.frameId,
+    ok: true,
+    entry: o.entry,
+    ...(top ? { top: { label: top.label, score: Number(top.score.toFixed(4)) } } : {}),
+    ...(o.tasks.detection ? { detections: o.tasks.detection.detections.length } : {}),
+  };
+}
+
+function latency(m: RuntimeMetrics): RunSummary['latencyMs'] {
+  const round = (x: number) => Number(x.toFixed(2));
+  return Object.fromEntries(Object.entries(m.latencyMs).map(([stage, p]) => [stage, { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), max: round(p.max) }]));
+}
+
+async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
+  if (typeof o.source !== 'string' || o.source.length === 0) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: '--source', hint: 'e.g. ringmoe-edge run pkg/tiny --source frames/' });
+  }
+  const modality = o.modality as string | undefined;
+  const sensor = o.sensor as string | undefined;
+  if (sensor !== undefined && !SENSOR_PRESETS[sensor]) throw invalidOption('--sensor', `a sensor preset (${Object.keys(SENSOR_PRESETS).join(', ')})`, sensor);
+  const backend = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
+  const policy = expectOneOf('--policy', o.policy ?? 'block', ['block', 'drop-oldest'] as const);
+  const batch = expectInteger('--batch', Number(o.batch ?? 4), 1, 256);
+  const fit = expectOneOf('--fit', o.fit ?? 'resize', ['resize', 'resize-crop', 'tile'] as const);
+  if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) {
+    throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
+  }
+  if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet', hint: 'e.g. --broker mqtt://localhost:1883 --fleet north --device drone-7' });
+  const files = await sourceFiles(o.source);
+  const idOf = (f: string) => {
+    const rel = relative(process.cwd(), resolve(f)).split(sep).join('/');
+    return rel.length > 0 && rel.length <= 256 ? rel : basename(f).slice(-256);
+  };
+  const frames: Frame[] = files.map((f) => ({ id: idOf(f), modality: modalityOf(f, modality, sensor), pixels: f, timestamp: 0, ...(sensor ? { sensor } : {}) }));
+  for (const [i, f] of files.entries()) frames[i]!.timestamp = Math.round((await stat(f)).mtimeMs);
+  const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+
+  const { createRuntime } = await import('../../../sdk/runtime/runtime.js');
+  const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
+  let runtime: Awaited<ReturnType<typeof createRuntime>>;
+  try {
+    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess: { fit }, ...(mqtt ? { mqtt } : {}) });
+  } catch (err) {
+    if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field?.startsWith('options.mqtt.')) {
+      const flag = { url: '--broker', fleet: '--fleet', device: '--device', stateDir: '--state-dir' }[err.field.slice(13)] ?? err.field;
+      throw new EdgeError('E_INVALID_ARGUMENT', err.message.slice(err.field.length + 2).split(err.field).join(flag), { field: flag, cause: err });
+    }
+    throw err;
+  }
+  let stoppedBy: RunSummary['stoppedBy'] = 'end';
+  const onSignal = (): void => {
+    stoppedBy = 'signal';
+    io.note('stopping: finishing the frames in flight (Ctrl-C again to abort)');
+    void runtime.close();
+  };
+  process.once('SIGINT', onSignal);
+  const progress = io.progress(`running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`, frames.length, 'frames');
+  const results: RunFrameLine[] = [];
+  const t0 = performance.now();
+  try {
+    for await (const outcome of runtime.run(frames, { policy })) {
+      results.push(line(outcome));
+      progress.update(results.length, frames.length, `${(results.length / ((performance.now() - t0) / 1000)).toFixed(1)} fps`);
+    }
+  } finally {
+    progress.stop();
+    process.removeListener('SIGINT', onSignal);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const m = runtime.metrics();
+  const report = await runtime.close();
+  const failed = results.filter((r) => !r.ok && r.error?.stage !== 'dropped');
+  return {
+    package: pkg!,
+    model: { name: m.model.name, version: m.model.version },
+    backend: m.backend,
+    backendSkipped: m.backendSkipped.map((s) => s.reason),
+    source: o.source,
+    stoppedBy,
+    frames: { total: results.length, ok: results.filter((r) => r.ok).length, failed: failed.length, dropped: m.frames.dropped },
+    seconds: Number(seconds.toFixed(3)),
+    fps: Number((results.length / seconds).toFixed(2)),
+    latencyMs: latency(m),
+    batches: { count: m.batches.count, meanInputs: Number(m.batches.meanInputs.toFixed(2)) },
+    failures: failed.slice(0, MAX_FAILURES).map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
+    ...(mqtt ? { mqtt: { broker: mqtt.url, fleet: mqtt.fleet, device, published: Number(m.mqtt?.resultsPublished ?? 0), unsent: report.unsentResults, drained: report.drained } } : {}),
+    results,
+  };
+}
+
+function render(r: RunSummary, io: CommandIO): void {
+  const skipped = r.backendSkipped.length ? ` (${r.backendSkipped.join('; ')})` : '';
+  io.out(`${r.frames.total} frame(s) of ${r.source} through ${r.model.name}@${r.model.version} on ${r.backend}${skipped}`);
+  io.out(`${r.seconds.toFixed(2)} s, ${r.fps.toFixed(2)} frames/s; ${r.frames.ok} ok, ${r.frames.failed} failed, ${r.frames.dropped} dropped; ${r.batches.count} engine call(s), ${r.batches.meanInputs} input(s) each${r.stoppedBy === 'signal' ? '; stopped by Ctrl-C' : ''}`);
+  io.out('');
+  io.out(table(['stage (ms)', 'p50', 'p95', 'p99', 'max'], Object.entries(r.latencyMs).map(([stage, p]) => [stage, p.p50.toFixed(1), p.p95.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1)])));
+  if (r.mqtt) {
+    io.out('');
+    io.out(`MQTT ${r.mqtt.broker} fleet ${r.mqtt.fleet} device ${r.mqtt.device}: ${r.mqtt.published} result message(s) published, ${r.mqtt.drained ? 'all delivered' : `${r.mqtt.unsent} not yet delivered`}`);
+    if (!r.mqtt.drained) io.note('undelivered results are kept only with --state-dir (they go out on the next run); without it they are lost');
+  }
+  if (r.failures.length) {
+    io.out('');
+    io.out('failures:');
+    for (const f of r.failures) io.out(`  ${f.frameId}  ${f.stage}  ${f.code}: ${f.message.length > 160 ? `${f.message.slice(0, 157)}...` : f.message}`);
+    if (r.frames.failed > r.failures.length) io.out(`... and ${r.frames.failed - r.failures.length} more (see --json)`);
+  }
+}
+
+/** The `run` command for the CLI router. */
+export const spec: CommandSpec<RunSummary> = {
+  name: 'run',
+  summary: 'run frames from files through a model package (optionally publishing over MQTT) and summarise',
+  configure(cmd: Command) {
+    cmd
+      .argument('<package>', 'model package directory')
+      .option('--source <path>', 'a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required)')
+      .option('--modality <id>', 'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical')
+      .option('--sensor <preset>', `sensor preset (${Object.keys(SENSOR_PRESETS).join(', ')}); also sets the modality`)
+      .option('--broker <url>', 'publish results to this MQTT broker (needs --fleet)')
+      .option('--fleet <name>', 'fleet the device belongs to')
+      .option('--device <name>', 'device name in topics (default: the host name)')
+      .option('--state-dir <dir>', 'durable MQTT outbox: results not yet delivered survive a restart')
+      .option('--backend <name>', 'auto, onnxruntime or tensorrt', 'auto')
+      .option('--policy <policy>', 'block (every frame) or drop-oldest (live: drop when behind)', 'block')
+      .option('--batch <n>', 'most model inputs per engine call', '4')
+      .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles)', 'resize');
+  },
+  examples: [
+    'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',
+    'ringmoe-edge run pkg/tiny --source "examples/data/**/*.tif" --sensor landsat7-etm --fit tile --json',
+    'ringmoe-edge run pkg/tiny --source frames/ --broker mqtt://localhost:1883 --fleet north --device drone-7 --state-dir /var/lib/ringmoe',
+  ],
+  run,
+  render,
+};
