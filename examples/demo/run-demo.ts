@@ -2,59 +2,55 @@
  * `npm run demo`: the main job end to end on embedded defaults — no external broker, no GPU.
  *
  *   1. build (or reuse) a RingMoE reference package with seeded weights
- *   2. start an in-process MQTT broker and a ground-station subscriber
- *   3. stream real frames of several modalities through the runtime on a "drone", publishing every
- *      result over MQTT through a durable outbox
- *   4. show the results arriving at the ground station, then a summary
+ *   2. run every entry of it on real (and, for SAR, generated) frames
+ *   3. plan and prune it for a drone: its target device and its sensors
+ *   4. start an in-process MQTT broker and a ground-station subscriber; stream frames through the
+ *      drone's runtime on the pruned package, publishing every result through a durable outbox
+ *   5. show the results arriving at the ground station, then a summary
  *
  * Options: --config ringmoe-tiny|ringmoe-small (default tiny), --frames N (default 24),
- * --broker mqtt://host:port (use an external broker instead of the embedded one), --fresh (rebuild).
+ * --target <device id> (default jetson-orin-nano-8gb), --broker mqtt://host:port (an external
+ * broker instead of the embedded one), --fresh (rebuild the package).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import {
-  FleetConsumer,
-  createRuntime,
-  generateQuadPolScene,
-  rasterToPixels,
-  startEmbeddedBroker,
-  type Frame,
-  type InferenceResult,
-} from '../../sdk/index.js';
-import { looksLikePackage } from '../../sdk/package/open-package.js';
-import { createIO, table } from '../../tools/cli/io.js';
+import { FleetConsumer, createRuntime, startEmbeddedBroker, type InferenceResult, type Runtime } from '../../sdk/index.js';
+import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
+import { runCli } from '../../tools/cli/cli.js';
+import { createIO, formatBytes, table, type CommandIO } from '../../tools/cli/io.js';
 import { namedConfig } from '../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
+import { aero1Crop, data, droneFrames, paintedAero1, sarL1, sarL2 } from './frames.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const data = (p: string) => join(root, 'examples', 'data', p);
 const { values: args } = parseArgs({
-  options: { config: { type: 'string', default: 'ringmoe-tiny' }, frames: { type: 'string', default: '24' }, broker: { type: 'string' }, fresh: { type: 'boolean', default: false } },
+  options: {
+    config: { type: 'string', default: 'ringmoe-tiny' },
+    frames: { type: 'string', default: '24' },
+    target: { type: 'string', default: 'jetson-orin-nano-8gb' },
+    broker: { type: 'string' },
+    fresh: { type: 'boolean', default: false },
+  },
 });
 const io = createIO(false);
 const say = (s = '') => process.stdout.write(`${s}\n`);
 const ms = (x: number) => `${x.toFixed(1)} ms`;
+const rel = (p: string) => p.replace(`${root}/`, '');
+const DRONE_SENSORS = 'optical,multispectral,sar-l1';
 
-/** The frames a drone with an RGB camera, a multispectral imager and a quad-pol SAR would send. */
-function demoFrames(count: number): Frame[] {
-  const sar = generateQuadPolScene({ width: 192, height: 192, seed: 11, ships: 4 });
-  const sources: Omit<Frame, 'id' | 'timestamp'>[] = [
-    { modality: 'optical', pixels: data('aerial/aero1.jpg') },
-    { modality: 'multispectral', pixels: data('landsat7-olinda/L7_ETMs.tif'), sensor: 'landsat7-etm' },
-    { modality: 'optical', pixels: data('aerial/aero3.jpg') },
-    { modality: 'sar-l1', pixels: rasterToPixels(sar.raster), sensor: 'quadpol-slc', georef: sar.georef },
-    { modality: 'optical', pixels: data('bluemarble/bluemarble_2700x1350.jpg') },
-  ];
-  const t0 = Date.now();
-  return Array.from({ length: count }, (_, i) => {
-    const s = sources[i % sources.length]!;
-    // Raw rasters are handed to worker threads (transferred): give each frame its own copy.
-    const pixels = typeof s.pixels === 'object' && !(s.pixels instanceof Uint8Array) ? { ...s.pixels, data: s.pixels.data.slice() } : s.pixels;
-    return { ...s, pixels, id: `frame-${String(i).padStart(3, '0')}`, timestamp: t0 + i * 100 } as Frame;
-  });
+/** Runs a CLI command in-process and returns its result object (quiet). */
+async function tool<T>(argv: string[]): Promise<T> {
+  const quiet: CommandIO = { json: true, out() {}, note() {}, progress: () => ({ update() {}, stop() {} }) };
+  const write = process.stdout.write;
+  process.stdout.write = (() => true) as typeof process.stdout.write; // the router prints --json results; keep the demo's output readable
+  try {
+    return (await runCli([...argv, '--json'], () => quiet)).result as T;
+  } finally {
+    process.stdout.write = write;
+  }
 }
 
 function describe(r: InferenceResult): string {
@@ -70,14 +66,42 @@ function describe(r: InferenceResult): string {
   return parts.join(', ');
 }
 
+/** Step 2: every entry of the full package on one frame (or pair) each. */
+async function everyEntry(runtime: Runtime): Promise<void> {
+  const now = Date.now();
+  const rows: string[][] = [];
+  const add = (entry: string, input: string, r: InferenceResult) => rows.push([entry, input, describe(r), ms(r.latencyMs.total)]);
+  add('optical', 'aero1.jpg (real)', await runtime.infer({ id: 'e-optical', modality: 'optical', pixels: data('aerial/aero1.jpg'), timestamp: now }));
+  add('multispectral', 'Landsat-7 Olinda, 6 bands (real)', await runtime.infer({ id: 'e-ms', modality: 'multispectral', pixels: data('landsat7-olinda/L7_ETMs.tif'), sensor: 'landsat7-etm', timestamp: now }));
+  add('sar-l1', 'quad-pol SLC (generated)', await runtime.infer({ id: 'e-sar-l1', modality: 'sar-l1', ...sarL1(), timestamp: now }));
+  add('sar-l2', '|VV| amplitude (generated)', await runtime.infer({ id: 'e-sar-l2', modality: 'sar-l2', ...sarL2(), timestamp: now }));
+  add('fusion-optical-sar-l2', 'aero1 crop + SAR-L2 (pairing simulated)', await runtime.fuse([
+    { id: 'e-fuse-opt', modality: 'optical', pixels: await aero1Crop(), timestamp: now },
+    { id: 'e-fuse-sar', modality: 'sar-l2', ...sarL2(), timestamp: now },
+  ]));
+  const change = await runtime.change(
+    { id: 'e-before', modality: 'optical', pixels: data('aerial/aero1.jpg'), timestamp: now - 86_400_000 },
+    { id: 'e-after', modality: 'optical', pixels: await paintedAero1(), timestamp: now },
+  );
+  rows.push(['change-optical', 'aero1 → aero1 + painted patch', `${(100 * (change.tasks.change?.changedFraction ?? 0)).toFixed(1)}% changed`, ms(change.latencyMs.total)]);
+  const olinda = { modality: 'multispectral', pixels: data('landsat7-olinda/L7_ETMs.tif'), sensor: 'landsat7-etm' } as const;
+  const ms2 = await runtime.change({ id: 'e-ms-0', ...olinda, timestamp: now - 1 }, { id: 'e-ms-1', ...olinda, timestamp: now });
+  rows.push(['change-multispectral', 'Olinda → Olinda (no change)', `${(100 * (ms2.tasks.change?.changedFraction ?? 0)).toFixed(1)}% changed`, ms(ms2.latencyMs.total)]);
+  say(indent(table(['entry', 'input', 'result', 'latency'], rows)));
+}
+
+function indent(text: string, by = '    '): string {
+  return text.split('\n').map((l) => `${by}${l}`).join('\n');
+}
+
 async function main(): Promise<void> {
-  say('ringmoe-edge demo — reference model, in-process MQTT broker, drone runtime and ground station on this machine');
+  say('ringmoe-edge demo — reference model, device planning and pruning, in-process MQTT broker, drone runtime and ground station on this machine');
   say('(weights are seeded, not trained: results show the pipeline working, not real predictions)');
   say();
 
   // 1. the model package
   const pkgDir = join(root, '.cache', 'demo', String(args.config));
-  let built = 'reused';
+  let built = 'reused from an earlier run';
   if (args.fresh || !existsSync(pkgDir) || !looksLikePackage(pkgDir)) {
     const t = performance.now();
     const progress = io.progress(`building ${args.config}`, 1, 'entries');
@@ -85,31 +109,49 @@ async function main(): Promise<void> {
     progress.stop();
     built = `built in ${((performance.now() - t) / 1000).toFixed(1)} s`;
   }
+  const full = await createRuntime({ package: pkgDir, backend: 'auto', tasks: { detection: { scoreThreshold: 0.05 } } });
+  const skipped = full.metrics().backendSkipped;
+  say(`1/5 model    ${full.model.name} @ ${full.model.version}, ${built} — ${rel(pkgDir)}`);
+  say(`             backend ${full.backend}${skipped.length ? ` (${skipped.map((x) => x.reason).join('; ')})` : ''}`);
 
-  // 2. broker and ground station
+  // 2. every entry
+  say('2/5 entries  every entry of the package on one frame each');
+  await everyEntry(full);
+  await full.close();
+
+  // 3. plan and prune for the drone
+  const work = mkdtempSync(join(tmpdir(), 'ringmoe-demo-'));
+  const planFile = join(work, 'plan.json');
+  const planned = await tool<{ choice: { label: string; precision: string; memory: { totalBytes: number } } }>(['plan', pkgDir, '--target', String(args.target), '--modalities', DRONE_SENSORS, '-o', planFile]);
+  const droneDir = join(work, 'drone-package');
+  const pruned = await tool<{ report?: { entries: { entry: string; featureCosine: Record<string, { mean: number }> }[] }; bytes?: { source: number; output: number } }>(['prune', pkgDir, '--plan', planFile, '-o', droneDir]);
+  say(`3/5 plan     drone-1 = ${args.target} with sensors ${DRONE_SENSORS}: planner chose ${planned.choice.label} at ${planned.choice.precision}`);
+  const droneManifest = (await openPackage(droneDir)).manifest;
+  const fullManifest = (await openPackage(pkgDir)).manifest;
+  const bytes = (m: typeof droneManifest) => Object.values(m.files).reduce((a, f) => a + f.size, 0);
+  say(`    pruned    ${droneManifest.entries.length} of ${fullManifest.entries.length} entries (${droneManifest.entries.map((e) => e.name).join(', ')}), ${formatBytes(bytes(droneManifest))} of ${formatBytes(bytes(fullManifest))}`);
+  const cos = pruned.report?.entries
+    .filter((e) => e.featureCosine.embedding)
+    .map((e) => `${e.entry} ${e.featureCosine.embedding!.mean.toFixed(4)}`)
+    .join(', ');
+  if (cos) say(`              fidelity vs the full package on held-out frames (embedding cosine): ${cos}`);
+
+  // 4. broker, ground station, drone
   const broker = args.broker ? undefined : await startEmbeddedBroker({ port: 0 });
   const url = args.broker ?? broker!.url;
   const ground = await FleetConsumer.create({ url, fleet: 'demo' });
-  const arrivals: { device: string; task: string; frameId?: string; at: number }[] = [];
-  ground.on('result', (r) => arrivals.push({ device: r.device, task: r.task, ...(r.frameId ? { frameId: r.frameId } : {}), at: Date.now() }));
-
-  // 3. the drone's runtime
-  const stateDir = mkdtempSync(join(tmpdir(), 'ringmoe-demo-'));
+  let received = 0;
+  ground.on('result', () => received++);
   const runtime = await createRuntime({
-    package: pkgDir,
+    package: droneDir,
     backend: 'auto',
-    mqtt: { url, fleet: 'demo', device: 'drone-1', stateDir },
-    tasks: { segmentation: {}, detection: { scoreThreshold: 0.05 } },
+    mqtt: { url, fleet: 'demo', device: 'drone-1', stateDir: join(work, 'state') },
+    tasks: { detection: { scoreThreshold: 0.05 } },
   });
-  const m0 = runtime.metrics();
-  say(`1/4 model    ${runtime.model.name} @ ${runtime.model.version} (${built}) — ${pkgDir.replace(`${root}/`, '')}`);
-  say(`             backend ${runtime.backend}${m0.backendSkipped.length ? ` (${m0.backendSkipped.map((s) => s.reason).join('; ')})` : ''}`);
-  say(`2/4 broker   ${broker ? `embedded aedes at ${url}` : url}; ground station subscribed to fleet "demo"`);
-
-  const frames = demoFrames(Number(args.frames));
-  const modalities = [...new Set(frames.map((f) => f.modality))];
-  say(`3/4 drone-1  streaming ${frames.length} real and generated frames (${modalities.join(', ')}) through the pipeline`);
-  const progress = io.progress('    frames', frames.length, 'frames');
+  const frames = droneFrames(Number(args.frames));
+  say(`4/5 stream   broker ${broker ? `embedded (aedes) at ${url}` : url}; ground station subscribed to fleet "demo"`);
+  say(`             drone-1 streams ${frames.length} frames (${[...new Set(frames.map((f) => f.modality))].join(', ')}) through the pruned package`);
+  const progress = io.progress('             frames', frames.length, 'frames');
   const results: InferenceResult[] = [];
   const failures: string[] = [];
   let n = 0;
@@ -124,30 +166,20 @@ async function main(): Promise<void> {
   const metrics = runtime.metrics();
   const published = results.reduce((s, r) => s + Object.keys(r.tasks).length, 0);
   const closeReport = await runtime.close({ deadlineMs: 5000 });
-  // let the last messages land at the ground station
-  for (let i = 0; i < 50 && arrivals.length < published; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 50 && received < published; i++) await new Promise((r) => setTimeout(r, 100));
   const fleet = await ground.close();
   await broker?.close();
-  rmSync(stateDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+  for (const r of results.slice(0, 4)) say(`             ${r.frameId} ${r.modality.padEnd(13)} ${r.frame.width}×${r.frame.height} → ${describe(r)}`);
 
-  say();
-  say('    a few results as the drone produced them:');
-  for (const r of results.filter((_, i) => i < 5)) say(`      ${r.frameId} ${r.modality.padEnd(13)} ${r.frame.width}×${r.frame.height} (${r.frame.inputs} input${r.frame.inputs > 1 ? 's' : ''}) → ${describe(r)}`);
-  say();
-  say('4/4 summary');
+  // 5. summary
+  say('5/5 summary');
   const l = metrics.latencyMs;
-  say(table(
-    ['stage', 'p50', 'p95', 'p99'],
-    (['preprocess', 'queue', 'inference', 'postprocess', 'total'] as const).map((k) => [k, ms(l[k].p50), ms(l[k].p95), ms(l[k].p99)]),
-  ).split('\n').map((x) => `    ${x}`).join('\n'));
-  say(`    frames: ${metrics.frames.completed} done, ${metrics.frames.failed} failed, ${metrics.frames.dropped} dropped in ${seconds.toFixed(1)} s (${(metrics.frames.completed / seconds).toFixed(2)} frames/s); batches of ${metrics.batches.meanInputs.toFixed(1)} inputs on average`);
-  say(`    MQTT: ${published} results published by drone-1 (${closeReport.drained ? 'outbox drained' : `${closeReport.unsentResults} still in the durable outbox`}); ground station received ${fleet.totals.results} (duplicates ${fleet.totals.duplicates})`);
-  for (const d of fleet.devices) say(`    ground station view of ${d.device}: ${d.online === false ? 'offline (death seen after close)' : 'online'}, model ${d.modelVersion ?? '?'}, results ${Object.entries(d.results).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-  say(`    package ${runtime.model.name}: every file verified against its sha256 at load (package ${runtime.model.packageHash.slice(0, 16)}…)`);
-  if (failures.length) {
-    say(`    failed frames:`);
-    for (const f of failures) say(`      ${f}`);
-  }
+  say(indent(table(['stage', 'p50', 'p95', 'p99'], (['preprocess', 'queue', 'inference', 'postprocess', 'total'] as const).map((k) => [k, ms(l[k].p50), ms(l[k].p95), ms(l[k].p99)]))));
+  say(`    frames: ${metrics.frames.completed} done, ${metrics.frames.failed} failed, ${metrics.frames.dropped} dropped in ${seconds.toFixed(1)} s (${(metrics.frames.completed / seconds).toFixed(2)} frames/s)`);
+  say(`    MQTT: drone-1 published ${published} results (${closeReport.drained ? 'outbox drained' : `${closeReport.unsentResults} kept in the durable outbox`}); the ground station received ${fleet.totals.results}, duplicates ${fleet.totals.duplicates}`);
+  for (const d of fleet.devices) say(`    ground station view of ${d.device}: ${d.online === false ? 'offline (its death message arrived after close)' : 'online'}, model ${d.modelVersion ?? '?'}; ${Object.entries(d.results).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  if (failures.length) for (const f of failures) say(`    failed: ${f}`);
   if (fleet.totals.results !== published) {
     process.exitCode = 1;
     say(`    ERROR: ${published - fleet.totals.results} results did not reach the ground station`);

@@ -109,7 +109,8 @@ export function emitChangeHead(ctx: EmitContext, f0: string[], f1: string[]): st
   return b.scope('head.change', () => {
     const diff = f0.map((f, i) => b.op('Abs', [b.op('Sub', [f, f1[i]!])]));
     const p = emitNeck(ctx, diff, 'head.change.neck');
-    const logit = ctx.conv(b.op('Relu', [p[0]!]), ctx.config.taskHeads.neckDim, 1, 1, 'head.change.classifier', 'head.change');
+    // Prior: change is rare (probability 0.01 where the two dates' features agree), as detection's prior.
+    const logit = ctx.conv(b.op('Relu', [p[0]!]), ctx.config.taskHeads.neckDim, 1, 1, 'head.change.classifier', 'head.change', { biasInit: -Math.log((1 - 0.01) / 0.01) });
     return ctx.upsample(b.op('Sigmoid', [logit]), ctx.config.patchSize, 'linear');
   });
 }
