@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   E_PATH_UNSAFE: 'a path escapes its directory or names a link',
   E_HEALTH_CHECK: 'a model failed its health check after an update',
   E_SDK_VERSION: 'a bundle needs a newer SDK than this one',
+  E_REPLAY: 'a desired state is older than one the device already saw, or has expired',
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
 } as const;
 
