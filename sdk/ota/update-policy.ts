@@ -23,7 +23,8 @@ export interface DeviceIdentity {
 export interface InstalledBundle {
   name: string;
   version: string;
-  manifestSha256: string;
+  /** Bundle manifest sha256. */
+  manifest: string;
 }
 
 /**
@@ -106,7 +107,7 @@ export function checkVersionOrder(m: BundleManifest, manifestSha256: string, cur
   if (!current) return;
   const c = compareSemVer(m.version, current.version);
   if (c > 0) return;
-  if (c === 0 && manifestSha256 === current.manifestSha256) return;
+  if (c === 0 && manifestSha256 === current.manifest) return;
   if (rollback) return;
   if (c === 0) {
     throw new EdgeError('E_DOWNGRADE', `bundle ${m.name}@${m.version} has the version already installed but other content; publish it under a new version`, { field: 'version' });
