@@ -59,7 +59,7 @@ export interface BundlePlan {
  * const plan = await bundlePlan({ packageDir: 'pkg/optical', version: '2.0.0', target: 'jetson-orin-nano-8gb' });
  */
 export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
-  parseSemVer(o.version, '--version');
+  parseSemVer(o.version, '--release');
   const minSdk = o.minSdkVersion ?? VERSION;
   parseSemVer(minSdk, '--min-sdk');
   if (typeof o.target !== 'string' || !NAME_PATTERN.test(o.target)) throw invalidOption('--target', 'a target id ([A-Za-z0-9._-], 1-64 characters)', o.target);

@@ -11,7 +11,7 @@ import { checkBundleMatchesPackage } from '../../sdk/ota/package-consistency.js'
 import { compareSemVer } from '../../sdk/ota/semver.js';
 import { TrustStore } from '../../sdk/ota/trust-store.js';
 import { checkTarget } from '../../sdk/ota/update-policy.js';
-import { openBundleDir, readBundleFile } from './bundle-dir.js';
+import { openBundleDir, readBundleFile, type BundleDir } from './bundle-dir.js';
 import { loadPublicKey } from './keys.js';
 
 /** Options of {@link verifyBundleDir}: one of `trust` or `publicKey` is required. */
@@ -53,17 +53,7 @@ export async function verifyBundleDir(dir: string, o: VerifyBundleOptions): Prom
   if (!b.signature) throw new EdgeError('E_SIGNATURE', 'bundle is not signed (no bundle.sig)', { file: dir, hint: 'ringmoe-edge sign <bundle> --key <key>' });
   const keyId = trust.verify('bundle', b.manifestBytes, b.signature, { file: `${dir}/bundle.sig` });
   if (o.target !== undefined) checkTarget(b.manifest.target, { fleet: '-', device: '-', target: o.target });
-  const seen = new Set<string>();
-  for (const f of b.manifest.files) {
-    if (seen.has(f.sha256)) continue;
-    seen.add(f.sha256);
-    const p = b.blobPath(f.sha256);
-    const st = await lstat(p).catch(() => undefined);
-    if (!st) throw new EdgeError('E_BLOB_MISSING', `blob for ${f.path} is missing`, { file: p });
-    if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `blob for ${f.path} is not a regular file (links are refused)`, { file: p });
-    if (st.size !== f.size) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} has ${st.size} bytes, the manifest says ${f.size} (truncated or padded)`, { file: p });
-    if ((await sha256File(p)) !== f.sha256) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} does not match its sha256 (corrupted or tampered)`, { file: p });
-  }
+  const blobs = await checkBundleBlobs(b);
   checkBundleMatchesPackage(b.manifest, await readBundleFile(b.blobPath(b.manifest.package.manifestSha256)));
   const warnings: string[] = [];
   if (compareSemVer(b.manifest.minSdkVersion, VERSION) > 0) warnings.push(`needs SDK ${b.manifest.minSdkVersion}; this tool is ${VERSION}`);
@@ -75,8 +65,28 @@ export async function verifyBundleDir(dir: string, o: VerifyBundleOptions): Prom
     manifestSha256: b.manifestSha256,
     keyId,
     files: b.manifest.files.length,
-    blobs: seen.size,
+    blobs,
     totalSize: b.manifest.totalSize,
     warnings,
   };
+}
+
+/**
+ * Checks that every blob of an opened bundle is present, a regular file, and matches its size and
+ * sha256. Returns the number of distinct blobs.
+ * @throws EdgeError E_BLOB_MISSING, E_PATH_UNSAFE, E_BLOB_HASH
+ */
+export async function checkBundleBlobs(b: BundleDir): Promise<number> {
+  const seen = new Set<string>();
+  for (const f of b.manifest.files) {
+    if (seen.has(f.sha256)) continue;
+    seen.add(f.sha256);
+    const p = b.blobPath(f.sha256);
+    const st = await lstat(p).catch(() => undefined);
+    if (!st) throw new EdgeError('E_BLOB_MISSING', `blob for ${f.path} is missing`, { file: p });
+    if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `blob for ${f.path} is not a regular file (links are refused)`, { file: p });
+    if (st.size !== f.size) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} has ${st.size} bytes, the manifest says ${f.size} (truncated or padded)`, { file: p });
+    if ((await sha256File(p)) !== f.sha256) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} does not match its sha256 (corrupted or tampered)`, { file: p });
+  }
+  return seen.size;
 }

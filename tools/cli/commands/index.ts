@@ -15,4 +15,10 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'import', summary: 'wrap an ONNX model as a package', load: () => import('./import.js') },
   { name: 'inspect', summary: 'show what a package holds', load: () => import('./inspect.js') },
   { name: 'plan', summary: 'tier accounting and device planning', load: () => import('./plan.js') },
+  { name: 'keygen', summary: 'make an Ed25519 signing key pair', load: () => import('./keygen.js') },
+  { name: 'bundle', summary: 'make a content-addressed OTA bundle', load: () => import('./bundle.js') },
+  { name: 'sign', summary: 'sign a bundle', load: () => import('./sign.js') },
+  { name: 'verify', summary: 'verify a bundle as a device would', load: () => import('./verify.js') },
+  { name: 'publish', summary: 'serve a bundle and set the desired state of a fleet', load: () => import('./publish.js') },
+  { name: 'fleet status', summary: 'OTA state of every device of a fleet', load: () => import('./fleet.js') },
 ];
