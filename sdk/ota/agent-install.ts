@@ -127,6 +127,9 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
       const e = err instanceof EdgeError ? err : new EdgeError('E_INTERNAL', messageOf(err), { cause: err });
       const done = outcome(ctx, 'rejected', req, { code: e.code, message: e.message });
       ctx.o.log(`${labelOf(target)}: rejected: ${e.code} ${e.message}`);
+      // A refused bundle leaves nothing behind, except the progress of a download that failed for
+      // want of a link (E_BLOB_MISSING): that one resumes when the update is offered again.
+      if (e.code !== 'E_BLOB_MISSING') await store.collectGarbage().catch((gcErr) => ctx.o.log(`garbage collection failed: ${messageOf(gcErr)}`));
       await ctx.go('rejected', { pending: undefined, outcome: done, target: undefined, progress: undefined });
       return done;
     }

@@ -86,7 +86,8 @@ export class HttpBlobSource implements BlobSource {
       if (err instanceof EdgeError) throw err;
       throw new EdgeError('E_IO', `download of ${url.pathname} broke off at byte ${written}: ${messageOf(err)}`, { cause: err });
     }
-    if (written < blob.size) throw new EdgeError('E_IO', `download of ${url.pathname} ended at byte ${written} of ${blob.size}`);
+    // The response ended normally (a cut connection throws above): the server's copy is short.
+    if (written < blob.size) throw new EdgeError('E_BLOB_HASH', `server's copy of ${url.pathname} ends at byte ${written} of the ${blob.size} the manifest lists (truncated)`);
   }
 
   private get(url: URL, offset: number, signal?: AbortSignal): Promise<IncomingMessage> {

@@ -5,6 +5,7 @@
  * model, every frame after on the new one.
  */
 import { EdgeError, messageOf } from '../core/errors.js';
+import type { EntryManifest } from '../core/package-manifest.js';
 import { is, invalidOption } from '../core/validate.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession } from '../runtime/backend.js';
@@ -76,6 +77,15 @@ export class OrtModelHost implements ModelHost {
 
   get active(): LoadedModel | undefined {
     return this.current;
+  }
+
+  /**
+   * The package entry `name` of the active model (its inputs and outputs), or undefined when no
+   * model is active or it has no such entry.
+   */
+  activeEntry(name: string): EntryManifest | undefined {
+    const m = this.current;
+    return m && m.entries.includes(name) ? m.pkg.entry(name) : undefined;
   }
 
   /** Frames served so far, by any model. */
