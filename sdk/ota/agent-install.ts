@@ -79,6 +79,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
   let newModel: LoadedModel | undefined;
   let switched = false;
   const target: BundleRef = { name: req.name, version: req.version, manifest: id };
+  let transfer: UpdateOutcome['transfer'];
   try {
     sources = await sourcesFor(ctx, req);
     const heldBefore = new Set(await store.listBlobs());
@@ -87,6 +88,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
     const delta = bundleDelta(manifest, heldBefore);
     const fetchedEarly = manifest.files.find((f) => f.path === PACKAGE_MANIFEST_FILE && !heldBefore.has(f.sha256));
     const progress: UpdateProgress = { blobsTotal: delta.blobsTotal, bytesTotal: delta.bytesTotal, blobsNeeded: delta.blobsNeeded, bytesNeeded: delta.bytesNeeded, bytesDone: fetchedEarly?.size ?? 0 };
+    transfer = { blobs: delta.blobsNeeded, bytes: delta.bytesNeeded, bundleBytes: delta.bytesTotal };
     ctx.o.log(`${labelOf(target)}: verified; fetching ${delta.blobsNeeded} of ${delta.blobsTotal} blobs (${delta.bytesNeeded} of ${delta.bytesTotal} bytes)`);
     await ctx.go('manifest-verified', { target, progress });
 
@@ -135,7 +137,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
     }
     // The pointer says trial but the host could not switch: go back.
     await ctx.go('switch-failed');
-    return rollBack(ctx, req, { code: (err as EdgeError).code ?? 'E_INTERNAL', message: `switching failed: ${messageOf(err)}` }, newModel);
+    return rollBack(ctx, req, { code: (err as EdgeError).code ?? 'E_INTERNAL', message: `switching failed: ${messageOf(err)}`, ...(transfer ? { transfer } : {}) }, newModel);
   } finally {
     for (const s of sources) await s.close?.().catch(() => {});
   }
@@ -154,7 +156,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
   if (!health.ok && oldSlot) {
     await ctx.go('unhealthy', { health: healthSummary });
     const why = health.failures.slice(0, 3).map((f) => f.reason).join('; ');
-    return rollBack(ctx, req, { code: 'E_HEALTH_CHECK', message: `health check failed (${health.passed}/${health.frames} frames passed): ${why}` }, newModel, healthSummary);
+    return rollBack(ctx, req, { code: 'E_HEALTH_CHECK', message: `health check failed (${health.passed}/${health.frames} frames passed): ${why}`, ...(transfer ? { transfer } : {}) }, newModel, healthSummary);
   }
   await ctx.go('healthy', { health: healthSummary });
   await store.writePointer({ current: id, ...(oldSlot ? { previous: oldSlot.ref.manifest } : {}), at: ctx.o.now().toISOString() });
@@ -163,7 +165,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
   ctx.slots = { current: { ref: target, model: newModel! }, ...(oldSlot ? { previous: { ref: oldSlot.ref } } : {}) };
   const gc = await store.collectGarbage();
   ctx.o.log(`${labelOf(target)}: committed; collected ${gc.slots.length} slots and ${gc.blobs.length} blobs (${gc.bytes} bytes)`);
-  const done = outcome(ctx, 'installed', req, health.ok ? {} : { code: 'E_HEALTH_CHECK', message: 'health check failed, but there is no previous version to return to' });
+  const done = outcome(ctx, 'installed', req, { ...(transfer ? { transfer } : {}), ...(health.ok ? {} : { code: 'E_HEALTH_CHECK', message: 'health check failed, but there is no previous version to return to' }) });
   await ctx.go('committed', { pending: undefined, outcome: done, target: undefined, progress: undefined });
   return done;
 }

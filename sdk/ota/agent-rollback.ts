@@ -18,7 +18,7 @@ import { labelOf, slotRef } from './slot-refs.js';
 export async function rollBack(
   ctx: AgentContext,
   req: UpdateRequest,
-  why: { code: string; message: string },
+  why: { code: string; message: string; transfer?: UpdateOutcome['transfer'] },
   failed?: LoadedModel,
   health?: AgentReport['health'],
 ): Promise<UpdateOutcome> {
@@ -47,6 +47,7 @@ export async function rollBack(
     bundle: { name: req.name, version: req.version, manifest: req.manifestSha256 },
     code: why.code,
     message: why.message,
+    ...(why.transfer ? { transfer: why.transfer } : {}),
     ...(req.seq !== undefined ? { seq: req.seq } : {}),
     at: ctx.o.now().toISOString(),
   };

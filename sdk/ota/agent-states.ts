@@ -73,6 +73,8 @@ export interface UpdateOutcome {
   message?: string;
   /** Desired-state seq it answered, if any. */
   seq?: number;
+  /** What the update had to fetch: the delta against the blobs the device held. */
+  transfer?: { blobs: number; bytes: number; bundleBytes: number };
   at: string;
 }
 

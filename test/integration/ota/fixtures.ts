@@ -12,6 +12,7 @@ import { OtaAgent, type OtaAgentOptions } from '../../../sdk/ota/agent.js';
 import { encodeDesired, DESIRED_FORMAT, type DesiredState } from '../../../sdk/ota/desired-state.js';
 import type { Frame, FrameResult } from '../../../sdk/ota/model-host.js';
 import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
+import { OtaMqttLink } from '../../../sdk/ota/mqtt-link.js';
 import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
 import { FsSlotStore } from '../../../sdk/ota/slot-store-fs.js';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
@@ -218,5 +219,20 @@ export async function startRawServer(blobs: Map<string, Buffer>): Promise<{ url:
         server.close(() => r());
         for (const s of sockets) s.destroy();
       }),
+  };
+}
+
+/** A device connected to a broker: its agent takes desired states and reports over MQTT. */
+export async function startMqttDevice(fx: OtaFixture, url: string, device: string, agent: Partial<OtaAgentOptions> = {}): Promise<TestDevice & { link: OtaMqttLink }> {
+  const link = await OtaMqttLink.connect({ url, fleet: FLEET, device, chunks: { timeoutMs: 2000 } });
+  const dev = await startDevice(fx, { device, agent: { ...agent, extraSources: (r) => link.sources(r) } });
+  await link.attach(dev.agent);
+  return {
+    ...dev,
+    link,
+    async close() {
+      await link.close();
+      await dev.close();
+    },
   };
 }
