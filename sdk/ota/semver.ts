@@ -24,7 +24,8 @@ const PATTERN = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}(?:-(${IDENT}(?:\\.${IDENT}
 
 /** True when `text` is a valid semantic version (no leading `v`, no leading zeros). */
 export function isSemVer(text: unknown): text is string {
-  return typeof text === 'string' && text.length <= 128 && PATTERN.test(text);
+  const m = typeof text === 'string' && text.length <= 128 ? PATTERN.exec(text) : null;
+  return m !== null && [m[1], m[2], m[3]].every((x) => Number.isSafeInteger(Number(x)));
 }
 
 /**
