@@ -12,6 +12,7 @@ import type { OtaAgent } from './agent.js';
 import type { UpdateRequest } from './agent-record.js';
 import { MqttBlobSource, type MqttBlobSourceOptions } from './blob-source-mqtt.js';
 import type { BlobSource } from './blob-source.js';
+import { waitConnected } from './mqtt-connect.js';
 import { expectOtaSegment, OtaTopics } from './topics.js';
 
 /** Options of {@link OtaMqttLink.connect}. */
@@ -65,18 +66,11 @@ export class OtaMqttLink {
       connectTimeout: 10_000,
       ...(o.mqtt ?? {}),
     });
-    const timeoutMs = o.connectTimeoutMs ?? 10_000;
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no connection within ${timeoutMs} ms`)), timeoutMs);
-        client.once('connect', () => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
+      await waitConnected(client, o.url, o.connectTimeoutMs ?? 10_000);
     } catch (err) {
       await client.endAsync(true).catch(() => {});
-      throw new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker ${o.url}: ${messageOf(err)}`, { field: 'url' });
+      throw err;
     }
     return new OtaMqttLink(client, o);
   }

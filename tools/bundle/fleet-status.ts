@@ -5,6 +5,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { AgentReport } from '../../sdk/ota/agent-states.js';
+import { waitConnected } from '../../sdk/ota/mqtt-connect.js';
 import { OtaTopics } from '../../sdk/ota/topics.js';
 
 /** Options of {@link FleetWatcher.start}. */
@@ -45,18 +46,11 @@ export class FleetWatcher {
     const owned = typeof o.broker === 'string';
     if (typeof o.broker === 'string') {
       client = mqtt.connect(o.broker, { clientId: `ringmoe-fleet-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 1000, connectTimeout: o.connectTimeoutMs ?? 10_000 });
-      const url = o.broker;
       try {
-        await new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no connection within ${o.connectTimeoutMs ?? 10_000} ms`)), o.connectTimeoutMs ?? 10_000);
-          client.once('connect', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
+        await waitConnected(client, o.broker, o.connectTimeoutMs ?? 10_000, '--broker');
       } catch (err) {
         await client.endAsync(true).catch(() => {});
-        throw new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker ${url}: ${messageOf(err)}`, { field: '--broker' });
+        throw err;
       }
     } else client = o.broker;
     let watcher: FleetWatcher | undefined;

@@ -7,6 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { bundleDelta, type BundleDelta } from '../../sdk/ota/delta.js';
 import { encodeDesired, type DesiredState } from '../../sdk/ota/desired-state.js';
+import { waitConnected } from '../../sdk/ota/mqtt-connect.js';
 import { OtaTopics } from '../../sdk/ota/topics.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
 import { openBundleDir, type BundleDir } from './bundle-dir.js';
@@ -86,15 +87,7 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
     const payload = encodeDesired(desired, key);
     const c = mqtt.connect(o.broker, { clientId: `ringmoe-publish-${o.fleet}-${process.pid}`, reconnectPeriod: 1000, connectTimeout: 10_000 });
     client = c;
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('no connection within 10000 ms')), 10_000);
-      c.once('connect', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    }).catch((err) => {
-      throw new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker ${o.broker}: ${messageOf(err)}`, { field: '--broker' });
-    });
+    await waitConnected(c, o.broker, 10_000, '--broker');
     if (o.mqttChunks) chunks = await startChunkServer(c, topics, o.fleet, [bundle]);
     await c.publishAsync(topic, payload, { qos: 1, retain: true }).catch((err) => {
       throw new EdgeError('E_MQTT_PROTOCOL', `cannot publish the desired state: ${messageOf(err)}`, { cause: err });
