@@ -29,6 +29,13 @@ export default [
     plugins: [dts()],
   },
   {
+    // Worker-thread entry of the preprocessing pool; the bundle finds it beside itself.
+    input: 'sdk/sensors/preprocess-worker.ts',
+    output: { file: 'dist/sdk/preprocess-worker.js', format: 'es', sourcemap: false },
+    external,
+    plugins: [ts()],
+  },
+  {
     input: 'tools/cli/bin.ts',
     output: { dir: 'dist/cli', format: 'es', entryFileNames: 'bin.js', chunkFileNames: '[name]-[hash].js' },
     external,

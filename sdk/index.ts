@@ -14,6 +14,16 @@ export {
   type TaskId,
 } from './core/modalities.js';
 export * from './core/package-manifest.js';
+// TensorRT (native addon, engine cache, build spec)
+export { loadBinding, type BindingResult, type NativeBinding, type NativeDevice, type NativeVersions } from './core/binding.js';
+export { TensorRtBackend, type TensorRtBackendDeps } from './runtime/backends/trt.js';
+export type { TrtExtraOptions } from './runtime/backends/trt-options.js';
+export { selectBackend, type BackendSelection } from './runtime/backends/select.js';
+export { EngineCache, type CacheLookup, type CachedEngine } from './runtime/engine-cache/store.js';
+export { keyHash, planStem, type EngineKey, type EngineTarget, type BatchProfile } from './runtime/engine-cache/key.js';
+export { graphHashFromManifest, graphHashFromFiles } from './runtime/engine-cache/graph-hash.js';
+export { checkBuildSpec, parseBuildSpec, BUILD_SPEC_FILE, type BuildSpec, type EngineSpec, type WrittenEngineSpec } from './runtime/engine-cache/build-spec.js';
+export { readBuildSpec, loadOptionsFromSpec } from './runtime/engine-cache/spec-file.js';
 export type {
   Backend,
   BackendAvailability,
@@ -23,3 +33,36 @@ export type {
   HostTensor,
   TypedArray,
 } from './runtime/backend.js';
+export {
+  loadTarget,
+  listTargets,
+  validateTargetProfile,
+  assertValidTarget,
+  targetsDir,
+  TARGETS_DIR_ENV,
+  bestPrecision,
+  computePrecisions,
+  effectiveThroughput,
+  peakThroughput,
+  modelMemoryBudget,
+  tensorrtVersionsFor,
+  dlaUsable,
+  TargetProfileError,
+  TARGET_PROFILE_SCHEMA,
+  CONFIDENCE_LEVELS,
+  PRECISIONS,
+  TARGET_KINDS,
+  UTILISATION,
+  type Confidence,
+  type Precision,
+  type TargetKind,
+  type TargetFact,
+  type TargetProfile,
+  type TargetLoadOptions,
+  type TargetValidation,
+  type ProfileIssue,
+  type WrittenTargetProfile,
+} from './core/targets/index.js';
+export * from './mqtt/index.js';
+export * from './sensors/index.js';
+export * from './tasks/index.js';

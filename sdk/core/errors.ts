@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   E_MQTT_OFFLINE: 'the MQTT broker is unreachable',
   E_MQTT_PROTOCOL: 'the MQTT broker refused an operation',
   E_OUTBOX: 'the durable outbox failed',
+  E_MQTT_PAYLOAD: 'an MQTT message payload is malformed',
   // OTA
   E_SIGNATURE: 'a signature is missing, malformed or does not verify',
   E_UNTRUSTED_KEY: 'a bundle is signed by a key the device does not trust',
@@ -60,6 +61,7 @@ export const ERROR_CODES = {
   E_SDK_VERSION: 'a bundle needs a newer SDK than this one',
   E_REPLAY: 'a desired state is older than one the device already saw, or has expired',
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
+  E_MODEL_OUTPUT: 'a model output does not match its documented contract (shape, type or range)',
 } as const;
 
 /** A stable, documented error code. */

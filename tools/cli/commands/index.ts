@@ -15,6 +15,9 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'import', summary: 'wrap an ONNX model as a package', load: () => import('./import.js') },
   { name: 'inspect', summary: 'show what a package holds', load: () => import('./inspect.js') },
   { name: 'plan', summary: 'tier accounting and device planning', load: () => import('./plan.js') },
+  { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
+
+  { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
   { name: 'keygen', summary: 'make an Ed25519 signing key pair', load: () => import('./keygen.js') },
   { name: 'bundle', summary: 'make a content-addressed OTA bundle', load: () => import('./bundle.js') },
   { name: 'sign', summary: 'sign a bundle', load: () => import('./sign.js') },

@@ -1,0 +1,157 @@
+/**
+ * What a ground station knows about a fleet, built from the messages it receives: per device the
+ * liveness (birth/death with Sparkplug's bdSeq rule), last seen time, result counts per task,
+ * duplicates dropped, latest state and metrics. Pure: feed it payloads, read summaries.
+ *
+ * The bdSeq rule: a birth is always current (only a live connection publishes one). A death counts
+ * only when its bdSeq equals the current birth's; any other death is stale (left by an older
+ * connection, e.g. delivered late by the broker or retained from before a restart) and is ignored.
+ */
+import { DedupeWindow } from './dedupe.js';
+import type { BirthPayload, DeathPayload, DevicePayload, MetricsPayload, OutboxReport, StatePayload } from './messages.js';
+
+/** One device as the ground station sees it. */
+export interface DeviceSummary {
+  device: string;
+  /** true after a current birth, false after its death; undefined until either is seen. */
+  online?: boolean;
+  /** bdSeq of the current birth. */
+  bdSeq?: number;
+  birthTs?: number;
+  /** The last death that counted (not stale). */
+  lastDeath?: { bdSeq: number; ts: number; graceful: boolean };
+  /** Deaths ignored because their bdSeq was not the current birth's. */
+  staleDeaths: number;
+  /** Epoch ms (consumer clock) of the last message of any kind. */
+  lastSeen: number;
+  /** Distinct results per task. */
+  results: Record<string, number>;
+  /** Copies dropped by id. */
+  duplicates: number;
+  modelVersion?: string;
+  protocolVersion?: 4 | 5;
+  encoding?: string;
+  latestState?: { ts: number; state: Record<string, unknown> };
+  latestMetrics?: { ts: number; metrics: MetricsPayload['metrics']; outbox: OutboxReport };
+}
+
+/** The whole fleet. */
+export interface FleetSummary {
+  fleet: string;
+  devices: DeviceSummary[];
+  totals: { devices: number; online: number; results: number; duplicates: number; malformed: number };
+}
+
+/** What applying one payload meant. */
+export type ViewChange =
+  | { kind: 'result'; duplicate: boolean }
+  | { kind: 'birth' }
+  | { kind: 'death'; stale: boolean }
+  | { kind: 'state' }
+  | { kind: 'metrics' };
+
+/**
+ * Aggregates payloads of one fleet.
+ * @example
+ * const view = new FleetView('north');
+ * view.apply(payload, Date.now());
+ * console.log(view.summary().totals);
+ */
+export class FleetView {
+  private readonly devices = new Map<string, DeviceSummary>();
+  /** bdSeqs of the last deaths seen per device (a re-delivered birth must not revive a dead connection). */
+  private readonly deaths = new Map<string, number[]>();
+  private readonly seen: DedupeWindow;
+  private malformedCount = 0;
+
+  /** @param dedupeCapacity result ids remembered for de-duplication (default 100000) */
+  constructor(
+    readonly fleet: string,
+    dedupeCapacity = 100_000,
+  ) {
+    this.seen = new DedupeWindow(dedupeCapacity);
+  }
+
+  /** Applies a validated payload received at `receivedAt`. */
+  apply(p: DevicePayload, receivedAt: number): ViewChange {
+    const d = this.device(p.device);
+    d.lastSeen = Math.max(d.lastSeen, receivedAt);
+    switch (p.type) {
+      case 'result': {
+        if (this.seen.check(`${p.device}\u0000${p.id}`)) {
+          d.duplicates++;
+          return { kind: 'result', duplicate: true };
+        }
+        d.results[p.task] = (d.results[p.task] ?? 0) + 1;
+        if (p.modelVersion !== undefined) d.modelVersion = p.modelVersion;
+        return { kind: 'result', duplicate: false };
+      }
+      case 'birth':
+        this.birth(d, p);
+        return { kind: 'birth' };
+      case 'death':
+        return { kind: 'death', stale: this.death(d, p) };
+      case 'state':
+        d.latestState = { ts: p.ts, state: (p as StatePayload).state };
+        return { kind: 'state' };
+      case 'metrics':
+        if (!d.latestMetrics || d.latestMetrics.ts <= p.ts) d.latestMetrics = { ts: p.ts, metrics: p.metrics, outbox: p.outbox };
+        return { kind: 'metrics' };
+    }
+  }
+
+  /** Counts a message that could not be parsed. */
+  malformed(): void {
+    this.malformedCount++;
+  }
+
+  /** A copy of the current picture. */
+  summary(): FleetSummary {
+    const devices = [...this.devices.values()].map((d) => structuredClone(d)).sort((a, b) => a.device.localeCompare(b.device));
+    return {
+      fleet: this.fleet,
+      devices,
+      totals: {
+        devices: devices.length,
+        online: devices.filter((d) => d.online === true).length,
+        results: devices.reduce((n, d) => n + Object.values(d.results).reduce((a, b) => a + b, 0), 0),
+        duplicates: devices.reduce((n, d) => n + d.duplicates, 0),
+        malformed: this.malformedCount,
+      },
+    };
+  }
+
+  private device(id: string): DeviceSummary {
+    let d = this.devices.get(id);
+    if (!d) {
+      d = { device: id, staleDeaths: 0, lastSeen: 0, results: {}, duplicates: 0 };
+      this.devices.set(id, d);
+    }
+    return d;
+  }
+
+  private birth(d: DeviceSummary, p: BirthPayload): void {
+    d.bdSeq = p.bdSeq;
+    d.birthTs = p.ts;
+    // A death of this very connection may have arrived first (both are retained), or the birth is
+    // a retained copy delivered again after its death.
+    d.online = !(this.deaths.get(d.device) ?? []).includes(p.bdSeq);
+    d.protocolVersion = p.protocolVersion;
+    d.encoding = p.encoding;
+    if (p.modelVersion !== undefined) d.modelVersion = p.modelVersion;
+  }
+
+  /** Returns true when the death is stale. */
+  private death(d: DeviceSummary, p: DeathPayload): boolean {
+    const recent = this.deaths.get(d.device) ?? [];
+    if (!recent.includes(p.bdSeq)) recent.push(p.bdSeq);
+    this.deaths.set(d.device, recent.slice(-16));
+    if (d.bdSeq === undefined || d.bdSeq === p.bdSeq) {
+      d.lastDeath = { bdSeq: p.bdSeq, ts: p.ts, graceful: p.graceful };
+      d.online = false;
+      return false;
+    }
+    d.staleDeaths++;
+    return true;
+  }
+}

@@ -1,0 +1,253 @@
+/**
+ * Publisher options: what a caller writes ({@link ResultPublisherOptions}) and what the publisher
+ * runs with ({@link ResolvedPublisherOptions}), with every default in one place. Pure: no I/O here.
+ */
+import { EdgeError } from '../core/errors.js';
+import { expectInteger, expectOneOf, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import type { BdSeqStore } from './bdseq-store.js';
+import type { Clock } from './clock.js';
+import { ENCODINGS, type Encoding } from './codec.js';
+import type { Outbox, OutboxLimits, QoS } from './outbox.js';
+import type { FsyncPolicy } from './outbox-file.js';
+import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
+
+/** The message classes a publisher sends, each with its own QoS and expiry. */
+export type MessageClass = 'results' | 'state' | 'metrics';
+
+/** QoS per message class. */
+export interface QosPolicy {
+  /** Default 1: the outbox entry is removed on PUBACK. With 0 it is removed once written to the socket. */
+  results: QoS;
+  /** Default 1. State is retained. */
+  state: QoS;
+  /** Default 0: a lost metrics sample is replaced by the next. */
+  metrics: QoS;
+}
+
+/** Default {@link QosPolicy}. */
+export const DEFAULT_QOS: Readonly<QosPolicy> = Object.freeze({ results: 1, state: 1, metrics: 0 });
+
+/** Message expiry in seconds per class (MQTT 5 only); `null` = never expires. */
+export type ExpiryPolicy = Record<MessageClass, number | null>;
+
+/** Default {@link ExpiryPolicy}: results and state never expire, metrics after 5 minutes. */
+export const DEFAULT_EXPIRY: Readonly<ExpiryPolicy> = Object.freeze({ results: null, state: null, metrics: 300 });
+
+/** Reconnect backoff: doubles from `minDelayMs` up to `maxDelayMs`, with ±20 % jitter. */
+export interface ReconnectPolicy {
+  minDelayMs: number;
+  maxDelayMs: number;
+}
+
+/** Which MQTT version to speak: `auto` tries 5 and falls back to 3.1.1 when the broker refuses 5. */
+export type ProtocolChoice = 'auto' | 5 | 4;
+
+/** TLS material for `mqtts://` and `wss://` URLs (passed to Node's tls). */
+export interface TlsOptions {
+  ca?: string | Buffer;
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+/** Options of `ResultPublisher.create`. */
+export interface ResultPublisherOptions {
+  /** Broker URL: `mqtt://host:1883`, `mqtts://`, `ws://`, `wss://`. */
+  url: string;
+  fleet: string;
+  device: string;
+  /** Topic prefix, default `ringmoe`. */
+  prefix?: string;
+  /** Default `ringmoe-<fleet>-<device>`: stable, so a restarted device takes over its old session. */
+  clientId?: string;
+  username?: string;
+  password?: string;
+  tls?: TlsOptions;
+  /** Default `auto`. */
+  protocol?: ProtocolChoice;
+  /** Default `json`. */
+  encoding?: Encoding;
+  /** Reported in the birth certificate and as a user property of every result. */
+  modelVersion?: string;
+  qos?: Partial<QosPolicy>;
+  expirySeconds?: Partial<ExpiryPolicy>;
+  /**
+   * Directory for the durable state: `outbox/` (a {@link FileOutbox}) and `bdseq.json`. Without it
+   * (and without `outbox`) results wait in memory and are lost if the process dies.
+   */
+  stateDir?: string;
+  /** An outbox of your own (overrides the one in `stateDir`). The publisher closes it on close(). */
+  outbox?: Outbox;
+  /** A bdSeq store of your own (overrides `stateDir/bdseq.json`). */
+  bdSeqStore?: BdSeqStore;
+  /** Bounds of the outbox the publisher creates. */
+  outboxLimits?: Partial<OutboxLimits>;
+  /** fsync policy of the file outbox in `stateDir`; default `'always'`. */
+  fsync?: FsyncPolicy;
+  /**
+   * Most results awaiting PUBACK at once, further capped by the receive maximum an MQTT 5 broker
+   * announces. Also the most copies a lost connection can cause. Default 256.
+   */
+  maxInflight?: number;
+  /** Default 30. */
+  keepaliveSeconds?: number;
+  /** Default 10000. */
+  connectTimeoutMs?: number;
+  reconnect?: Partial<ReconnectPolicy>;
+  clock?: Clock;
+}
+
+/** Options after defaults and checks. */
+export interface ResolvedPublisherOptions {
+  url: string;
+  fleet: string;
+  device: string;
+  topics: TopicScheme;
+  clientId: string;
+  username?: string;
+  password?: string;
+  tls?: TlsOptions;
+  protocol: ProtocolChoice;
+  encoding: Encoding;
+  modelVersion?: string;
+  qos: QosPolicy;
+  expirySeconds: ExpiryPolicy;
+  stateDir?: string;
+  outbox?: Outbox;
+  bdSeqStore?: BdSeqStore;
+  outboxLimits?: Partial<OutboxLimits>;
+  fsync?: FsyncPolicy;
+  maxInflight: number;
+  keepaliveSeconds: number;
+  connectTimeoutMs: number;
+  reconnect: ReconnectPolicy;
+  clock?: Clock;
+}
+
+const KNOWN = [
+  'url', 'fleet', 'device', 'prefix', 'clientId', 'username', 'password', 'tls', 'protocol', 'encoding', 'modelVersion', 'qos',
+  'expirySeconds', 'stateDir', 'outbox', 'bdSeqStore', 'outboxLimits', 'fsync', 'maxInflight', 'keepaliveSeconds',
+  'connectTimeoutMs', 'reconnect', 'clock',
+] as const;
+
+const URL_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
+
+/**
+ * Checks a broker URL.
+ * @throws EdgeError E_INVALID_ARGUMENT naming `name`
+ */
+export function expectBrokerUrl(name: string, value: unknown): string {
+  const text = expectString(name, value);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw invalidOption(name, 'a broker URL such as mqtt://host:1883', value);
+  }
+  if (!URL_PROTOCOLS.includes(url.protocol)) throw invalidOption(name, `a URL with scheme ${URL_PROTOCOLS.map((p) => p.slice(0, -1)).join(', ')}`, value);
+  if (!url.hostname) throw invalidOption(name, 'a broker URL with a host name', value);
+  return text;
+}
+
+/** Checks `protocol`. */
+export function expectProtocol(name: string, value: unknown): ProtocolChoice {
+  if (value === undefined) return 'auto';
+  if (value === 'auto' || value === 5 || value === 4) return value;
+  throw invalidOption(name, '"auto", 5 or 4', value);
+}
+
+function qosOf(name: string, value: unknown, fallback: QoS): QoS {
+  if (value === undefined) return fallback;
+  if (value === 0 || value === 1 || value === 2) return value;
+  throw invalidOption(name, '0, 1 or 2', value);
+}
+
+function classRecord<T>(name: string, value: unknown, read: (field: string, v: unknown, d: T) => T, defaults: Record<MessageClass, T>): Record<MessageClass, T> {
+  if (value === undefined) return { ...defaults };
+  if (!is.object(value)) throw invalidOption(name, 'an object with results, state and/or metrics', value);
+  rejectUnknownKeys(name, value, ['results', 'state', 'metrics']);
+  return {
+    results: read(`${name}.results`, value.results, defaults.results),
+    state: read(`${name}.state`, value.state, defaults.state),
+    metrics: read(`${name}.metrics`, value.metrics, defaults.metrics),
+  };
+}
+
+/**
+ * Applies defaults and checks every option, naming the first bad one.
+ * @throws EdgeError E_INVALID_ARGUMENT
+ */
+export function resolvePublisherOptions(written: ResultPublisherOptions): ResolvedPublisherOptions {
+  if (!is.object(written as unknown)) throw invalidOption('options', 'an object', written);
+  const o = written as unknown as Record<string, unknown>;
+  rejectUnknownKeys('options', o, KNOWN);
+  const fleet = expectTopicSegment('options.fleet', o.fleet);
+  const device = expectTopicSegment('options.device', o.device);
+  const topics = new TopicScheme(o.prefix === undefined ? DEFAULT_TOPIC_PREFIX : (o.prefix as string));
+  const optionalString = (name: string, v: unknown): string | undefined => (v === undefined ? undefined : expectString(name, v));
+  const clientId = optionalString('options.clientId', o.clientId) ?? `ringmoe-${fleet}-${device}`;
+  if (clientId.length > 65535) throw invalidOption('options.clientId', 'a client id of at most 65535 bytes', clientId);
+  if (o.tls !== undefined) {
+    if (!is.object(o.tls)) throw invalidOption('options.tls', 'an object', o.tls);
+    rejectUnknownKeys('options.tls', o.tls, ['ca', 'cert', 'key', 'rejectUnauthorized']);
+  }
+  const expiry = classRecord<number | null>(
+    'options.expirySeconds',
+    o.expirySeconds,
+    (field, v, d) => (v === undefined ? d : v === null ? null : expectInteger(field, v, 1, 0xffffffff)),
+    DEFAULT_EXPIRY,
+  );
+  const reconnect = o.reconnect === undefined ? {} : o.reconnect;
+  if (!is.object(reconnect)) throw invalidOption('options.reconnect', 'an object', reconnect);
+  rejectUnknownKeys('options.reconnect', reconnect, ['minDelayMs', 'maxDelayMs']);
+  const minDelayMs = reconnect.minDelayMs === undefined ? 500 : expectInteger('options.reconnect.minDelayMs', reconnect.minDelayMs, 1, 3_600_000);
+  const maxDelayMs = reconnect.maxDelayMs === undefined ? Math.max(30_000, minDelayMs) : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
+  const stateDir = optionalString('options.stateDir', o.stateDir);
+  if (o.outbox !== undefined && (!is.object(o.outbox) || typeof (o.outbox as Partial<Outbox>).append !== 'function')) {
+    throw invalidOption('options.outbox', 'an Outbox (MemoryOutbox, FileOutbox or your own implementation)', o.outbox);
+  }
+  if (o.outbox !== undefined && (o.outboxLimits !== undefined || o.fsync !== undefined)) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.outboxLimits and options.fsync configure the outbox the publisher creates; set them on your own options.outbox instead', {
+      field: o.outboxLimits !== undefined ? 'options.outboxLimits' : 'options.fsync',
+    });
+  }
+  if (o.fsync !== undefined && stateDir === undefined) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.fsync needs options.stateDir (without it the outbox lives in memory)', { field: 'options.fsync' });
+  }
+  if (o.bdSeqStore !== undefined && (!is.object(o.bdSeqStore) || typeof (o.bdSeqStore as Partial<BdSeqStore>).next !== 'function')) {
+    throw invalidOption('options.bdSeqStore', 'a BdSeqStore', o.bdSeqStore);
+  }
+  if (o.clock !== undefined && (!is.object(o.clock) || typeof (o.clock as Partial<Clock>).now !== 'function')) {
+    throw invalidOption('options.clock', 'a Clock', o.clock);
+  }
+  const resolved: ResolvedPublisherOptions = {
+    url: expectBrokerUrl('options.url', o.url),
+    fleet,
+    device,
+    topics,
+    clientId,
+    protocol: expectProtocol('options.protocol', o.protocol),
+    encoding: o.encoding === undefined ? 'json' : expectOneOf('options.encoding', o.encoding, ENCODINGS),
+    qos: classRecord<QoS>('options.qos', o.qos, qosOf, DEFAULT_QOS),
+    expirySeconds: expiry,
+    maxInflight: o.maxInflight === undefined ? 256 : expectInteger('options.maxInflight', o.maxInflight, 1, 65535),
+    keepaliveSeconds: o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
+    connectTimeoutMs: o.connectTimeoutMs === undefined ? 10_000 : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
+    reconnect: { minDelayMs, maxDelayMs },
+  };
+  const username = optionalString('options.username', o.username);
+  if (o.password !== undefined && typeof o.password !== 'string') throw invalidOption('options.password', 'a string', '<hidden>');
+  const password = o.password as string | undefined;
+  const modelVersion = optionalString('options.modelVersion', o.modelVersion);
+  if (username !== undefined) resolved.username = username;
+  if (password !== undefined) resolved.password = password;
+  if (o.tls !== undefined) resolved.tls = o.tls as TlsOptions;
+  if (modelVersion !== undefined) resolved.modelVersion = modelVersion;
+  if (stateDir !== undefined) resolved.stateDir = stateDir;
+  if (o.outbox !== undefined) resolved.outbox = o.outbox as unknown as Outbox;
+  if (o.bdSeqStore !== undefined) resolved.bdSeqStore = o.bdSeqStore as unknown as BdSeqStore;
+  if (o.outboxLimits !== undefined) resolved.outboxLimits = o.outboxLimits as Partial<OutboxLimits>;
+  if (o.fsync !== undefined) resolved.fsync = o.fsync as FsyncPolicy;
+  if (o.clock !== undefined) resolved.clock = o.clock as unknown as Clock;
+  return resolved;
+}

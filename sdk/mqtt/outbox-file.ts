@@ -1,0 +1,388 @@
+/**
+ * An {@link Outbox} on disk: one append-only log (`<dir>/outbox.log`, format in
+ * outbox-log-format.ts) that survives process restarts, SIGKILL and, with `fsync: 'always'`, power
+ * loss.
+ *
+ * - Appends, acks and drops are records; records enqueued in the same tick are written with one
+ *   `write` (group commit) and, under `fsync: 'always'`, one `fdatasync` before any of their
+ *   promises resolve.
+ * - Opening replays the log, rebuilds the pending index and truncates a torn or damaged tail
+ *   (what kill -9 mid-write leaves); {@link FileOutbox.recovery} reports what was cut.
+ * - When the log holds more than twice the live bytes (and at least `compactMinBytes`), live records
+ *   are copied to a new file that replaces the old one by rename (atomic), so the file stays within
+ *   about 2 × maxBytes.
+ * - Recently appended entries stay in memory up to `cacheBytes`; older ones are read back from disk.
+ */
+import { mkdir, rm, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EdgeError, messageOf } from '../core/errors.js';
+import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
+import { acquireDirLock, type DirLock } from './dir-lock.js';
+import {
+  copyProperties,
+  outboxClosed,
+  resolveOutboxLimits,
+  validateOutboxMessage,
+  type DiscardReason,
+  type Outbox,
+  type OutboxAppendResult,
+  type OutboxEntry,
+  type OutboxLimits,
+  type OutboxMessage,
+  type OutboxStats,
+} from './outbox.js';
+import { encodeAck, encodeDrop, encodePut, type MetaRecord } from './outbox-log-format.js';
+import { PendingQueue, type QueueItem } from './outbox-queue.js';
+import { compactLog, readSlots, recoverLog, type Slot } from './outbox-file-io.js';
+import { mqttLog as log } from './typed-emitter.js';
+
+/**
+ * When the log is fsynced:
+ * - `'always'`: before an append resolves (group commit: one fdatasync per batch). Survives power loss.
+ * - `{ intervalMs }`: appends resolve once written (survive a process crash or kill -9); an fsync
+ *   runs every `intervalMs`, so power loss can lose at most that window.
+ * - `'never'`: only at close; the OS decides. Survives kill -9, not power loss.
+ */
+export type FsyncPolicy = 'always' | 'never' | { intervalMs: number };
+
+/** Options of {@link FileOutbox.open}. */
+export interface FileOutboxOptions {
+  /** Directory of the log; created if missing. One process at a time (a LOCK file guards it). */
+  dir: string;
+  limits?: Partial<OutboxLimits>;
+  /** Default `'always'`. */
+  fsync?: FsyncPolicy;
+  /** Bytes of recent entries kept in memory to send without reading the disk. Default 8 MiB. */
+  cacheBytes?: number;
+  /** Never compact a log smaller than this. Default 4 MiB. */
+  compactMinBytes?: number;
+  clock?: Clock;
+}
+
+/** What opening the log found. */
+export interface FileOutboxRecovery {
+  /** Valid records replayed. */
+  records: number;
+  /** Entries pending after replay. */
+  pending: number;
+  /** Bytes cut from the end: a torn last record (kill -9 mid-write) or damage. 0 normally. */
+  truncatedBytes: number;
+  /** Why the tail was cut, when it was. */
+  reason?: string;
+}
+
+interface Batch {
+  bufs: Buffer[];
+  /** PUT items in `bufs`, whose offsets are fixed at write time. */
+  slots: { item: QueueItem<Slot>; index: number }[];
+  durable: boolean;
+  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
+}
+
+const LOG_NAME = 'outbox.log';
+
+/**
+ * The durable outbox.
+ * @example
+ * const outbox = await FileOutbox.open({ dir: 'state/outbox', limits: { maxBytes: 32 << 20 } });
+ * console.log(outbox.recovery); // { records, pending, truncatedBytes }
+ */
+export class FileOutbox implements Outbox {
+  readonly kind = 'file';
+  /** Path of the log file. */
+  readonly path: string;
+  /** What the last open found. */
+  readonly recovery: FileOutboxRecovery;
+  private readonly queue: PendingQueue<Slot>;
+  private fh: FileHandle;
+  private end: number;
+  private liveFrameBytes = 0;
+  private cacheUsed = 0;
+  private io: Promise<unknown> = Promise.resolve();
+  private batch: Batch | undefined;
+  private dirty = false;
+  private timer: ClockTimer | undefined;
+  private closing: Promise<void> | undefined;
+  private failed: EdgeError | undefined;
+
+  private constructor(
+    private readonly dir: string,
+    private readonly settings: Required<Omit<FileOutboxOptions, 'dir' | 'limits'>>,
+    private readonly lock: DirLock,
+    state: { fh: FileHandle; end: number; queue: PendingQueue<Slot>; recovery: FileOutboxRecovery },
+  ) {
+    this.path = join(dir, LOG_NAME);
+    this.fh = state.fh;
+    this.end = state.end;
+    this.queue = state.queue;
+    this.recovery = state.recovery;
+    for (const item of this.queue.live()) {
+      this.liveFrameBytes += item.data.length;
+      if (item.data.entry) this.cacheUsed += item.bytes;
+    }
+    this.armTimer();
+  }
+
+  /**
+   * Opens (or creates) the outbox in `options.dir`, replaying the log.
+   * @throws EdgeError E_INVALID_ARGUMENT (options), E_OUTBOX (the directory is locked by a live
+   *   process, the file is not an outbox log, or I/O failed)
+   */
+  static async open(options: FileOutboxOptions): Promise<FileOutbox> {
+    if (!is.object(options)) throw invalidOption('options', 'an object', options);
+    rejectUnknownKeys('options', options as Record<string, unknown>, ['dir', 'limits', 'fsync', 'cacheBytes', 'compactMinBytes', 'clock']);
+    const dir = expectString('options.dir', options.dir);
+    const limits = resolveOutboxLimits(options.limits, 'options.limits');
+    const settings = {
+      fsync: resolveFsync(options.fsync),
+      cacheBytes: options.cacheBytes === undefined ? 8 * 1024 * 1024 : expectInteger('options.cacheBytes', options.cacheBytes, 0),
+      compactMinBytes: options.compactMinBytes === undefined ? 4 * 1024 * 1024 : expectInteger('options.compactMinBytes', options.compactMinBytes, 0),
+      clock: options.clock ?? systemClock,
+    };
+    try {
+      await mkdir(dir, { recursive: true });
+    } catch (err) {
+      throw new EdgeError('E_OUTBOX', `cannot create the outbox directory: ${messageOf(err)}`, { file: dir, cause: err });
+    }
+    const lock = await acquireDirLock(dir);
+    try {
+      await rm(join(dir, `${LOG_NAME}.compact`), { force: true });
+      const queue = new PendingQueue<Slot>(limits);
+      const state = await recoverLog(join(dir, LOG_NAME), queue, settings.cacheBytes);
+      if (state.recovery.truncatedBytes > 0) log('FileOutbox.open :: cut %d bytes from %s: %s', state.recovery.truncatedBytes, dir, state.recovery.reason);
+      return new FileOutbox(dir, settings, lock, { ...state, queue });
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  /** {@inheritDoc Outbox.append} */
+  async append(message: OutboxMessage): Promise<OutboxAppendResult> {
+    this.checkOpen();
+    const { bytes, propertiesJson } = validateOutboxMessage(message, this.queue.limits);
+    const dropped = this.queue.victimsFor(bytes).map((v) => v.seq);
+    for (const seq of dropped) this.forget(this.queue.remove(seq, 'dropped'));
+    const seq = this.queue.nextSeq;
+    const entry: OutboxEntry = {
+      seq,
+      createdAt: this.settings.clock.now(),
+      topic: message.topic,
+      payload: message.payload,
+      qos: message.qos,
+      retain: message.retain,
+      ...(message.properties ? { properties: copyProperties(message.properties) } : {}),
+    };
+    const record = encodePut(entry, propertiesJson);
+    // The cached entry reads its payload from the record (the payload is its tail): one copy, not two.
+    entry.payload = record.subarray(record.length - message.payload.byteLength);
+    // Unwritten entries are always cached: their offset is not known until the batch is written.
+    const slot: Slot = { offset: -1, length: record.length, entry };
+    this.cacheUsed += bytes;
+    const item = this.queue.push(bytes, slot, seq);
+    this.queue.counters.appended++;
+    this.liveFrameBytes += record.length;
+    // Its failure is reported through the PUT below, which is in the same batch.
+    if (dropped.length) this.enqueue(encodeDrop('full', dropped), false).catch(() => undefined);
+    try {
+      await this.enqueue(record, this.settings.fsync === 'always', item);
+    } catch (err) {
+      // Not on disk: take it back out so it is never sent as if it had been accepted.
+      if (this.queue.get(seq) === item) {
+        this.forget(this.queue.remove(seq));
+        this.queue.counters.appended--;
+      }
+      throw err;
+    }
+    return { seq, dropped };
+  }
+
+  /** {@inheritDoc Outbox.read} */
+  async read(afterSeq: number, limit: number): Promise<OutboxEntry[]> {
+    this.checkOpen();
+    const items = this.queue.after(afterSeq, limit);
+    if (items.every((i) => i.data.entry)) return items.map((i) => i.data.entry!);
+    const entries = await this.serial(() => readSlots(this.fh, items.map((i) => i.data), this.path));
+    const damaged = items.filter((item, i) => item.live && entries[i] === undefined).map((i) => i.seq);
+    if (damaged.length) {
+      // A record that passed its checksum when written and fails it now: the disk lost it. It can
+      // never be sent; count it as rejected so it does not block the queue.
+      log('FileOutbox.read :: %d record(s) unreadable (checksum), discarded: %j', damaged.length, damaged);
+      await this.discard(damaged, 'rejected');
+    }
+    return entries.filter((e, i) => items[i]!.live && e !== undefined) as OutboxEntry[];
+  }
+
+  /** {@inheritDoc Outbox.ack} */
+  async ack(seqs: readonly number[]): Promise<void> {
+    this.checkOpen();
+    const removed = seqs.filter((s) => this.forget(this.queue.remove(s, 'acked')));
+    if (removed.length) await this.enqueue(encodeAck(removed), false);
+  }
+
+  /** {@inheritDoc Outbox.discard} */
+  async discard(seqs: readonly number[], reason: DiscardReason): Promise<void> {
+    this.checkOpen();
+    const removed = seqs.filter((s) => this.forget(this.queue.remove(s, reason)));
+    if (removed.length) await this.enqueue(encodeDrop(reason, removed), false);
+  }
+
+  /** {@inheritDoc Outbox.stats} */
+  stats(): OutboxStats {
+    return {
+      pending: this.queue.count,
+      pendingBytes: this.queue.bytes,
+      ...this.queue.counters,
+      maxEntries: this.queue.limits.maxEntries,
+      maxBytes: this.queue.limits.maxBytes,
+    };
+  }
+
+  /** Current size of the log file in bytes (written records only). */
+  get fileBytes(): number {
+    return this.end;
+  }
+
+  /** {@inheritDoc Outbox.flush} */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await this.enqueue(undefined, true);
+  }
+
+  /** {@inheritDoc Outbox.close} */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.timer) this.settings.clock.clearTimeout(this.timer);
+      try {
+        if (!this.failed) await this.enqueue(undefined, true);
+      } catch {
+        // already reported to the caller whose write failed
+      } finally {
+        await this.serial(() => this.fh.close()).catch(() => undefined);
+        await this.lock.release();
+      }
+    })();
+    return this.closing;
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw outboxClosed(this.kind);
+    if (this.failed) throw this.failed;
+  }
+
+  /** Frees the accounting of a removed item; true when there was one. */
+  private forget(item: QueueItem<Slot> | undefined): boolean {
+    if (!item) return false;
+    this.liveFrameBytes -= item.data.length;
+    if (item.data.entry) {
+      this.cacheUsed -= item.bytes;
+      delete item.data.entry;
+    }
+    return true;
+  }
+
+  /** Runs `op` after every I/O step queued before it. */
+  private serial<T>(op: () => Promise<T>): Promise<T> {
+    const run = this.io.then(op);
+    this.io = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Adds a record to the current batch (or just asks for durability with `buf` undefined) and
+   * resolves when the batch is written (and fsynced if any member needs it).
+   */
+  private enqueue(buf: Buffer | undefined, durable: boolean, item?: QueueItem<Slot>): Promise<void> {
+    if (!this.batch) {
+      const batch: Batch = { bufs: [], slots: [], durable: false, waiters: [] };
+      this.batch = batch;
+      setImmediate(() => {
+        if (this.batch === batch) this.batch = undefined;
+        void this.serial(() => this.writeBatch(batch));
+      });
+    }
+    const batch = this.batch;
+    if (buf) {
+      if (item) batch.slots.push({ item, index: batch.bufs.length });
+      batch.bufs.push(buf);
+    }
+    batch.durable ||= durable;
+    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
+  }
+
+  private async writeBatch(batch: Batch): Promise<void> {
+    try {
+      if (this.failed) throw this.failed;
+      if (batch.bufs.length) {
+        const offsets: number[] = [];
+        let at = this.end;
+        for (const b of batch.bufs) {
+          offsets.push(at);
+          at += b.length;
+        }
+        await this.fh.writev(batch.bufs, this.end);
+        for (const { item, index } of batch.slots) {
+          const slot = item.data;
+          slot.offset = offsets[index]!;
+          // Over budget: keep the oldest in memory (they are sent first), read this one back later.
+          if (this.cacheUsed > this.settings.cacheBytes && slot.entry && item.live) {
+            this.cacheUsed -= item.bytes;
+            delete slot.entry;
+          }
+        }
+        this.end = at;
+        this.dirty = true;
+      }
+      if (batch.durable && this.dirty) {
+        await this.fh.datasync();
+        this.dirty = false;
+      }
+      for (const w of batch.waiters) w.resolve();
+    } catch (err) {
+      const e = err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `writing the outbox log failed: ${messageOf(err)}`, { file: this.path, cause: err });
+      for (const w of batch.waiters) w.reject(e);
+      return;
+    }
+    if (this.end > this.settings.compactMinBytes && this.end > 2 * this.liveFrameBytes + 4096) await this.compact();
+  }
+
+  private async compact(): Promise<void> {
+    const before = this.end;
+    try {
+      const result = await compactLog(this.dir, LOG_NAME, this.fh, this.queue, this.meta());
+      this.fh = result.fh;
+      this.end = result.end;
+      this.dirty = false;
+      log('FileOutbox.compact :: %d -> %d bytes, %d live entries', before, this.end, this.queue.count);
+    } catch (err) {
+      // The old log is intact (the new one replaces it only by rename); report and carry on.
+      log('FileOutbox.compact :: failed, keeping the current log: %s', messageOf(err));
+      if ((err as { fatal?: boolean }).fatal) this.failed = err as EdgeError;
+    }
+  }
+
+  private meta(): MetaRecord {
+    return { nextSeq: this.queue.nextSeq, ...this.queue.counters };
+  }
+
+  private armTimer(): void {
+    const policy = this.settings.fsync;
+    if (typeof policy !== 'object') return;
+    const tick = (): void => {
+      if (this.closing || this.failed) return;
+      if (this.dirty) void this.enqueue(undefined, true).catch(() => undefined);
+      this.timer = this.settings.clock.setTimeout(tick, policy.intervalMs);
+    };
+    this.timer = this.settings.clock.setTimeout(tick, policy.intervalMs);
+  }
+}
+
+function resolveFsync(value: unknown): FsyncPolicy {
+  if (value === undefined) return 'always';
+  if (value === 'always' || value === 'never') return value;
+  if (is.object(value) && Object.keys(value).length === 1 && 'intervalMs' in value) {
+    return { intervalMs: expectInteger('options.fsync.intervalMs', value.intervalMs, 1, 3_600_000) };
+  }
+  throw invalidOption('options.fsync', '"always", "never" or { intervalMs: <integer> }', value);
+}

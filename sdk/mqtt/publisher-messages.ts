@@ -1,0 +1,72 @@
+/**
+ * Builds the payloads a publisher sends (schemas in messages.ts) and the MQTT 5 properties that go
+ * with them. Pure functions of their inputs.
+ * @internal
+ */
+import { VERSION } from '../core/version.js';
+import { CONTENT_TYPES, type Encoding } from './codec.js';
+import type { BirthPayload, DeathPayload, MetricsPayload, OutboxReport, ResultPayload, StatePayload, MetricValue } from './messages.js';
+import type { OutboxProperties } from './outbox.js';
+import type { ResolvedPublisherOptions } from './options.js';
+
+type Identity = Pick<ResolvedPublisherOptions, 'fleet' | 'device' | 'modelVersion' | 'encoding' | 'qos'>;
+
+/** Result payload. */
+export function resultPayload(o: Identity, id: string, task: string, ts: number, result: unknown, frameId?: string): ResultPayload {
+  return {
+    v: 1,
+    type: 'result',
+    id,
+    fleet: o.fleet,
+    device: o.device,
+    task,
+    ts,
+    ...(o.modelVersion !== undefined ? { modelVersion: o.modelVersion } : {}),
+    ...(frameId !== undefined ? { frameId } : {}),
+    result,
+  };
+}
+
+/** Birth certificate for connection `bdSeq`. */
+export function birthPayload(o: Identity, bdSeq: number, ts: number, protocolVersion: 4 | 5, outbox: OutboxReport): BirthPayload {
+  return {
+    v: 1,
+    type: 'birth',
+    fleet: o.fleet,
+    device: o.device,
+    ts,
+    bdSeq,
+    sdkVersion: VERSION,
+    ...(o.modelVersion !== undefined ? { modelVersion: o.modelVersion } : {}),
+    encoding: o.encoding,
+    contentType: CONTENT_TYPES[o.encoding],
+    protocolVersion,
+    qos: { ...o.qos },
+    outbox,
+  };
+}
+
+/** Death certificate for connection `bdSeq`. */
+export function deathPayload(o: Identity, bdSeq: number, ts: number, graceful: boolean): DeathPayload {
+  return { v: 1, type: 'death', fleet: o.fleet, device: o.device, ts, bdSeq, graceful };
+}
+
+/** State payload. */
+export function statePayload(o: Identity, ts: number, state: Record<string, unknown>): StatePayload {
+  return { v: 1, type: 'state', fleet: o.fleet, device: o.device, ts, state };
+}
+
+/** Metrics payload. */
+export function metricsPayload(o: Identity, ts: number, metrics: Record<string, MetricValue>, outbox: OutboxReport): MetricsPayload {
+  return { v: 1, type: 'metrics', fleet: o.fleet, device: o.device, ts, metrics, outbox };
+}
+
+/** MQTT 5 properties: content type, optional expiry, user properties (model version, frame id, ...). */
+export function messageProperties(encoding: Encoding, expirySeconds: number | null, user: Record<string, string | undefined> = {}): OutboxProperties {
+  const userProperties = Object.fromEntries(Object.entries(user).filter((kv): kv is [string, string] => kv[1] !== undefined));
+  return {
+    contentType: CONTENT_TYPES[encoding],
+    ...(expirySeconds !== null ? { messageExpiryInterval: expirySeconds } : {}),
+    ...(Object.keys(userProperties).length ? { userProperties } : {}),
+  };
+}

@@ -1,0 +1,438 @@
+/**
+ * The device side: one object that owns the MQTT connection of a device and publishes its results,
+ * state and metrics, with nothing lost while the broker is away.
+ *
+ * - Results go through the {@link Outbox} first (durable with `stateDir`), then to the broker, and
+ *   leave the outbox only on PUBACK. They carry an `id` so consumers can drop the copies that
+ *   at-least-once delivery allows.
+ * - Each connection attempt takes a new bdSeq, registers a retained death certificate as its
+ *   last-will and publishes a retained birth certificate after CONNACK (Sparkplug B's scheme).
+ * - The publisher reconnects by itself with exponential backoff; `close()` drains within a deadline,
+ *   publishes a graceful death and disconnects.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { IClientPublishOptions, MqttClient } from 'mqtt';
+import { EdgeError, messageOf } from '../core/errors.js';
+import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import { FileBdSeqStore, MemoryBdSeqStore, type BdSeqStore } from './bdseq-store.js';
+import { systemClock, type Clock, type ClockTimer } from './clock.js';
+import { encodePayload } from './codec.js';
+import { connectNegotiated, type ConnectSpec, type Connected } from './connection.js';
+import { outboxReport, type MetricValue } from './messages.js';
+import { resolvePublisherOptions, type MessageClass, type ProtocolChoice, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
+import type { Outbox, OutboxStats } from './outbox.js';
+import { FileOutbox } from './outbox-file.js';
+import { MemoryOutbox } from './outbox-memory.js';
+import { Drainer } from './publisher-drain.js';
+import { birthPayload, deathPayload, messageProperties, metricsPayload, resultPayload, statePayload } from './publisher-messages.js';
+import { TypedEmitter, mqttLog as log } from './typed-emitter.js';
+
+/** Events of a {@link ResultPublisher}. */
+export interface PublisherEvents {
+  /** A connection is up and its birth certificate was acknowledged. */
+  connected: (info: { protocolVersion: 4 | 5; bdSeq: number; url: string }) => void;
+  /** The broker became unreachable (once per outage; the publisher keeps retrying). */
+  offline: (info: { error?: EdgeError }) => void;
+  /** Entries left the outbox undelivered: `full` (oldest dropped), `expired` or `rejected` by the broker. */
+  dropped: (info: { reason: 'full' | 'expired' | 'rejected'; seqs: number[]; count: number }) => void;
+  /** Something needs attention: credentials refused, a message refused, outbox I/O failed. */
+  error: (err: EdgeError) => void;
+}
+
+/** Per-result details; all optional. */
+export interface ResultMeta {
+  /** Unique result id (default: a random UUID). Reuse the same id when you publish the same result again. */
+  id?: string;
+  /** The frame the result belongs to. */
+  frameId?: string;
+}
+
+/** What {@link ResultPublisher.publishResult} stored. */
+export interface PublishedResult {
+  id: string;
+  /** Outbox sequence number. */
+  seq: number;
+  topic: string;
+}
+
+/** Connection and outbox state. */
+export interface PublisherStatus {
+  state: 'connecting' | 'online' | 'offline' | 'closed';
+  protocolVersion?: 4 | 5;
+  bdSeq?: number;
+  outbox: OutboxStats;
+}
+
+/** What {@link ResultPublisher.close} achieved. */
+export interface CloseReport {
+  /** True when the outbox was empty before the deadline. */
+  drained: boolean;
+  /** Entries still in the outbox (they go out after the next start when it is durable). */
+  pending: number;
+}
+
+/**
+ * Publishes results, state and metrics of one device.
+ * @example
+ * const publisher = await ResultPublisher.create({ url: 'mqtt://broker:1883', fleet: 'north', device: 'drone-7', stateDir: '/var/lib/ringmoe' });
+ * publisher.on('dropped', ({ count }) => console.warn(`outbox full, ${count} dropped`));
+ * await publisher.publishResult('detection', { boxes: [[10, 20, 50, 60, 0.92, 3]] }, { frameId: 'cam0-001234' });
+ * await publisher.close({ deadlineMs: 5000 });
+ */
+export class ResultPublisher extends TypedEmitter<PublisherEvents> {
+  private readonly clock: Clock;
+  private readonly drainer: Drainer;
+  private protocol: ProtocolChoice;
+  private state: PublisherStatus['state'] = 'connecting';
+  private conn: Connected | undefined;
+  private bdSeq: number | undefined;
+  private latestState: Record<string, unknown> | undefined;
+  private pendingMetrics: { ts: number; metrics: Record<string, MetricValue> } | undefined;
+  private closing: Promise<CloseReport> | undefined;
+  private sleeper: { timer: ClockTimer; wake: () => void } | undefined;
+  private idleWaiters: (() => void)[] = [];
+  private loop: Promise<void> = Promise.resolve();
+  private readonly stop = new AbortController();
+  private readonly topicByTask = new Map<string, string>();
+
+  private constructor(
+    private readonly o: ResolvedPublisherOptions,
+    private readonly outbox: Outbox,
+    private readonly bdSeqs: BdSeqStore,
+  ) {
+    super();
+    this.clock = o.clock ?? systemClock;
+    this.protocol = o.protocol;
+    this.drainer = new Drainer(outbox, this.clock, {
+      discarded: (seqs, reason) => this.emit('dropped', { reason, seqs, count: seqs.length }),
+      error: (err) => this.emit('error', err),
+      idle: () => this.wakeIdle(),
+    });
+  }
+
+  /**
+   * Opens the outbox and bdSeq store and starts connecting in the background (an unreachable broker
+   * is not an error: results wait in the outbox).
+   * @throws EdgeError E_INVALID_ARGUMENT (options), E_OUTBOX (the outbox cannot be opened), E_IO (bdSeq file)
+   */
+  static async create(options: ResultPublisherOptions): Promise<ResultPublisher> {
+    const o = resolvePublisherOptions(options);
+    const outbox =
+      o.outbox ??
+      (o.stateDir !== undefined
+        ? await FileOutbox.open({ dir: join(o.stateDir, 'outbox'), ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.fsync ? { fsync: o.fsync } : {}), ...(o.clock ? { clock: o.clock } : {}) })
+        : new MemoryOutbox({ ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
+    let bdSeqs: BdSeqStore;
+    try {
+      bdSeqs = o.bdSeqStore ?? (o.stateDir !== undefined ? await FileBdSeqStore.open(join(o.stateDir, 'bdseq.json')) : new MemoryBdSeqStore());
+    } catch (err) {
+      await outbox.close();
+      throw err;
+    }
+    const publisher = new ResultPublisher(o, outbox, bdSeqs);
+    publisher.loop = publisher.connectLoop();
+    return publisher;
+  }
+
+  /** The topic a result of `task` goes to. */
+  resultTopic(task: string): string {
+    let topic = this.topicByTask.get(task);
+    if (topic === undefined) {
+      topic = this.o.topics.result(this.o.fleet, this.o.device, task);
+      // Few distinct tasks per device; the cap only guards against a caller inventing task names.
+      if (this.topicByTask.size < 1024) this.topicByTask.set(task, topic);
+    }
+    return topic;
+  }
+
+  /**
+   * Stores a result in the outbox and sends it when the broker is reachable. Resolves once the
+   * result is in the outbox (durable under the outbox's policy), not when the broker has it.
+   * @param task topic level naming the task (`detection`, `segmentation`, ...)
+   * @param result anything the encoding can carry (JSON: plain data; CBOR: also typed arrays)
+   * @throws EdgeError E_INVALID_ARGUMENT (task, result, meta), E_CLOSED, E_OUTBOX
+   */
+  async publishResult(task: string, result: unknown, meta: ResultMeta = {}): Promise<PublishedResult> {
+    this.checkOpen();
+    const topic = this.resultTopic(task);
+    if (result === undefined) throw invalidOption('result', 'a value (not undefined)', result);
+    if (!is.object(meta as unknown)) throw invalidOption('meta', 'an object', meta);
+    rejectUnknownKeys('meta', meta as Record<string, unknown>, ['id', 'frameId']);
+    const id = meta.id === undefined ? randomUUID() : expectString('meta.id', meta.id);
+    if (id.length > 256) throw invalidOption('meta.id', 'an id of at most 256 characters', id);
+    const frameId = meta.frameId === undefined ? undefined : expectString('meta.frameId', meta.frameId);
+    const payload = encodePayload(this.o.encoding, resultPayload(this.o, id, task, this.clock.now(), result, frameId), 'result');
+    const properties = messageProperties(this.o.encoding, this.o.expirySeconds.results, { modelVersion: this.o.modelVersion, frameId, resultId: id });
+    const { seq, dropped } = await this.outbox.append({ topic, payload, qos: this.o.qos.results, retain: false, properties });
+    if (dropped.length) this.emit('dropped', { reason: 'full', seqs: dropped, count: dropped.length });
+    this.drainer.kick();
+    return { id, seq, topic };
+  }
+
+  /**
+   * Publishes application state (retained: a consumer that connects later gets the latest). When
+   * offline, the latest state is kept and published on reconnect; it is also republished after every
+   * reconnect.
+   * @returns whether the broker has it now
+   * @throws EdgeError E_INVALID_ARGUMENT, E_CLOSED
+   */
+  async publishState(state: Record<string, unknown>): Promise<{ delivered: boolean }> {
+    this.checkOpen();
+    if (!is.object(state as unknown)) throw invalidOption('state', 'an object', state);
+    const bytes = encodePayload(this.o.encoding, statePayload(this.o, this.clock.now(), state), 'state');
+    this.latestState = state;
+    return { delivered: await this.sendDirect('state', this.o.topics.state(this.o.fleet, this.o.device), bytes, true) };
+  }
+
+  /**
+   * Publishes metrics (numbers, strings, booleans or null), with the outbox figures added. When
+   * offline, only the latest sample is kept for the next connection (and dropped once older than the
+   * metrics expiry).
+   * @returns whether it was handed to the broker now
+   * @throws EdgeError E_INVALID_ARGUMENT, E_CLOSED
+   */
+  async publishMetrics(metrics: Record<string, MetricValue>): Promise<{ delivered: boolean }> {
+    this.checkOpen();
+    if (!is.object(metrics as unknown)) throw invalidOption('metrics', 'an object', metrics);
+    for (const [k, v] of Object.entries(metrics)) {
+      if (!(v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+        throw invalidOption(`metrics.${k}`, 'a finite number, string, boolean or null', v);
+      }
+    }
+    const ts = this.clock.now();
+    const delivered = await this.sendMetrics(ts, metrics);
+    this.pendingMetrics = delivered ? undefined : { ts, metrics };
+    return { delivered };
+  }
+
+  /**
+   * Waits until the outbox is empty (everything acknowledged).
+   * @returns true when empty, false when `timeoutMs` passed first
+   */
+  async drain(timeoutMs: number): Promise<boolean> {
+    expectInteger('timeoutMs', timeoutMs, 0);
+    if (this.drainer.idle || timeoutMs === 0) return this.drainer.idle;
+    return new Promise((resolve) => {
+      const done = (value: boolean): void => {
+        this.clock.clearTimeout(timer);
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== onIdle);
+        resolve(value);
+      };
+      const onIdle = (): void => done(true);
+      const timer = this.clock.setTimeout(() => done(this.drainer.idle), timeoutMs);
+      this.idleWaiters.push(onIdle);
+    });
+  }
+
+  /** Connection and outbox state. */
+  status(): PublisherStatus {
+    return {
+      state: this.state,
+      ...(this.conn ? { protocolVersion: this.conn.protocolVersion } : {}),
+      ...(this.bdSeq !== undefined ? { bdSeq: this.bdSeq } : {}),
+      outbox: this.outbox.stats(),
+    };
+  }
+
+  /**
+   * Stops taking results; when connected, sends what it can until `deadlineMs` (default 5000),
+   * publishes a graceful death and disconnects; then flushes and closes the outbox. When offline it
+   * returns at once. What was not sent stays in a durable outbox for the next start. Idempotent.
+   * @example
+   * const { drained, pending } = await publisher.close({ deadlineMs: 2000 });
+   */
+  close(options: { deadlineMs?: number } = {}): Promise<CloseReport> {
+    this.closing ??= this.shutdown(options.deadlineMs === undefined ? 5000 : expectInteger('options.deadlineMs', options.deadlineMs, 0));
+    return this.closing;
+  }
+
+  private async shutdown(deadlineMs: number): Promise<CloseReport> {
+    const drained = this.conn ? await this.drain(deadlineMs) : this.drainer.idle;
+    const conn = this.conn;
+    if (conn && this.bdSeq !== undefined) {
+      const death = encodePayload(this.o.encoding, deathPayload(this.o, this.bdSeq, this.clock.now(), true), 'death');
+      await socketBound(this.publishOn(conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null));
+    }
+    this.state = 'closed';
+    this.stop.abort();
+    this.sleeper?.wake();
+    this.drainer.detach();
+    if (conn) {
+      // A half-dead socket would make DISCONNECT wait for the keepalive timeout; the will covers it.
+      if (!(await socketBound(conn.client.endAsync()))) conn.client.end(true);
+    }
+    this.conn = undefined;
+    await this.loop;
+    await this.drainer.flushAcks().catch(() => undefined);
+    const pending = this.outbox.stats().pending;
+    await this.outbox.close();
+    return { drained, pending };
+  }
+
+  private checkOpen(): void {
+    if (this.closing) throw new EdgeError('E_CLOSED', 'the publisher is closed');
+  }
+
+  private wakeIdle(): void {
+    for (const w of [...this.idleWaiters]) w();
+  }
+
+  private async connectSpec(protocolVersion: 4 | 5): Promise<ConnectSpec> {
+    // A new bdSeq per attempt, persisted before CONNECT: the will and the birth of this connection share it.
+    const bdSeq = await this.bdSeqs.next();
+    this.bdSeq = bdSeq;
+    const payload = encodePayload(this.o.encoding, deathPayload(this.o, bdSeq, this.clock.now(), false), 'death');
+    return {
+      url: this.o.url,
+      clientId: this.o.clientId,
+      ...(this.o.username !== undefined ? { username: this.o.username } : {}),
+      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
+      ...(this.o.tls ? { tls: this.o.tls } : {}),
+      keepaliveSeconds: this.o.keepaliveSeconds,
+      connectTimeoutMs: this.o.connectTimeoutMs,
+      clean: true,
+      reconnectPeriod: 0,
+      will: {
+        topic: this.o.topics.death(this.o.fleet, this.o.device),
+        payload,
+        qos: 1,
+        retain: true,
+        ...(protocolVersion === 5 ? { properties: { contentType: messageProperties(this.o.encoding, null).contentType! } } : {}),
+      },
+    };
+  }
+
+  private async connectLoop(): Promise<void> {
+    let delay = this.o.reconnect.minDelayMs;
+    while (!this.closing) {
+      try {
+        const conn = await connectNegotiated(this.protocol, (v) => this.connectSpec(v), this.stop.signal);
+        if (this.closing) {
+          conn.client.end(true);
+          break;
+        }
+        // A broker that refused 5 will refuse it on the next attempt too.
+        if (this.protocol === 'auto' && conn.protocolVersion === 4) this.protocol = 4;
+        const stayed = await this.online(conn);
+        if (stayed) delay = this.o.reconnect.minDelayMs;
+      } catch (err) {
+        const e = err instanceof EdgeError ? err : new EdgeError('E_MQTT_OFFLINE', messageOf(err), { cause: err });
+        if (this.closing) break;
+        if (e.code !== 'E_MQTT_OFFLINE') this.emit('error', e);
+        this.goOffline(e);
+      }
+      if (this.closing) break;
+      const jittered = Math.round(delay * (0.8 + 0.4 * Math.random()));
+      log('connectLoop :: retrying in %d ms', jittered);
+      await new Promise<void>((resolve) => {
+        const wake = (): void => {
+          this.clock.clearTimeout(timer);
+          this.sleeper = undefined;
+          resolve();
+        };
+        const timer = this.clock.setTimeout(wake, jittered);
+        this.sleeper = { timer, wake };
+      });
+      delay = Math.min(delay * 2, this.o.reconnect.maxDelayMs);
+    }
+  }
+
+  /** Runs one connection until it closes. Returns true when it got as far as the birth. */
+  private async online(conn: Connected): Promise<boolean> {
+    const closed = new Promise<void>((resolve) =>
+      conn.client.once('close', () => {
+        // end(true) fails the callbacks of unacknowledged publishes ("Connection closed"), so
+        // nothing waits forever on a dead connection; their entries stay in the outbox.
+        conn.client.end(true);
+        resolve();
+      }),
+    );
+    conn.client.on('error', (err) => log('online :: client error: %s', err.message));
+    let born = false;
+    try {
+      const birth = birthPayload(this.o, this.bdSeq!, this.clock.now(), conn.protocolVersion, outboxReport(this.outbox.kind, this.outbox.stats()));
+      await this.publishOn(conn, this.o.topics.birth(this.o.fleet, this.o.device), encodePayload(this.o.encoding, birth, 'birth'), 1, true, null);
+      born = true;
+      this.conn = conn;
+      this.state = 'online';
+      this.emit('connected', { protocolVersion: conn.protocolVersion, bdSeq: this.bdSeq!, url: this.o.url });
+      if (this.latestState) {
+        const bytes = encodePayload(this.o.encoding, statePayload(this.o, this.clock.now(), this.latestState), 'state');
+        void this.sendDirect('state', this.o.topics.state(this.o.fleet, this.o.device), bytes, true);
+      }
+      const m = this.pendingMetrics;
+      const expiry = this.o.expirySeconds.metrics;
+      if (m && (expiry === null || this.clock.now() - m.ts < expiry * 1000)) {
+        void this.sendMetrics(m.ts, m.metrics).then((ok) => {
+          if (ok && this.pendingMetrics === m) this.pendingMetrics = undefined;
+        });
+      }
+      const receiveMaximum = conn.connack.properties?.receiveMaximum;
+      await this.drainer.attach(conn.client, conn.protocolVersion, Math.min(this.o.maxInflight, receiveMaximum ?? Infinity));
+    } catch (err) {
+      log('online :: connection failed during setup: %s', messageOf(err));
+      conn.client.end(true);
+    }
+    await closed;
+    this.drainer.detach();
+    if (this.conn === conn) this.conn = undefined;
+    conn.client.end(true);
+    if (!this.closing) this.goOffline();
+    return born;
+  }
+
+  private goOffline(error?: EdgeError): void {
+    if (this.state === 'offline' || this.state === 'closed') return;
+    this.state = 'offline';
+    this.emit('offline', error ? { error } : {});
+  }
+
+  private async sendMetrics(ts: number, metrics: Record<string, MetricValue>): Promise<boolean> {
+    const payload = metricsPayload(this.o, ts, metrics, outboxReport(this.outbox.kind, this.outbox.stats()));
+    return this.sendDirect('metrics', this.o.topics.metrics(this.o.fleet, this.o.device), encodePayload(this.o.encoding, payload, 'metrics'), false);
+  }
+
+  /** Publishes a non-outbox message on the current connection; false when offline or it failed. */
+  private async sendDirect(cls: MessageClass, topic: string, payload: Buffer, retain: boolean): Promise<boolean> {
+    const conn = this.conn;
+    if (!conn) return false;
+    try {
+      await this.publishOn(conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]);
+      return true;
+    } catch (err) {
+      log('sendDirect :: %s not delivered: %s', topic, messageOf(err));
+      return false;
+    }
+  }
+
+  private async publishOn(conn: Connected, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
+    const opts: IClientPublishOptions = { qos, retain };
+    if (conn.protocolVersion === 5) {
+      const p = messageProperties(this.o.encoding, expiry, { modelVersion: this.o.modelVersion });
+      opts.properties = { contentType: p.contentType!, ...(p.messageExpiryInterval ? { messageExpiryInterval: p.messageExpiryInterval } : {}), ...(p.userProperties ? { userProperties: p.userProperties } : {}) };
+    }
+    await (conn.client as MqttClient).publishAsync(topic, payload, opts);
+  }
+}
+
+/**
+ * Waits for a socket operation at most 2 s of real time (not the injected clock: this guards I/O,
+ * not application time). Resolves true when it completed.
+ */
+function socketBound(op: Promise<unknown>): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 2000);
+    timer.unref();
+    op.then(
+      () => {
+        clearTimeout(timer);
+        resolve(true);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(false);
+      },
+    );
+  });
+}

@@ -1,0 +1,95 @@
+/**
+ * A bounded FIFO between pipeline stages. Two policies per source:
+ * - `drop-oldest` (live sensors): a push into a full queue evicts the oldest item and counts it;
+ *   the producer never waits, so a slow model never stalls a camera.
+ * - `block` (archives): a push into a full queue waits until there is room (backpressure), so no
+ *   frame is ever dropped.
+ */
+import { EdgeError } from '../core/errors.js';
+
+export type QueuePolicy = 'drop-oldest' | 'block';
+
+export class BoundedQueue<T> {
+  private readonly items: T[] = [];
+  private readonly takers: ((v: IteratorResult<T>) => void)[] = [];
+  private readonly spaceWaiters: (() => void)[] = [];
+  private closed = false;
+  /** Items evicted by `drop-oldest`. */
+  dropped = 0;
+  /** Highest depth seen. */
+  highWater = 0;
+
+  constructor(
+    readonly capacity: number,
+    readonly policy: QueuePolicy,
+    /** Called with each evicted item (to count it, or report it as dropped). */
+    private readonly onDrop?: (item: T) => void,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new EdgeError('E_INVALID_ARGUMENT', `queue capacity must be a positive integer, got ${capacity}`);
+  }
+
+  get depth(): number {
+    return this.items.length;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Adds an item; with `block` waits for room. Throws E_CLOSED after close(). */
+  async push(item: T): Promise<void> {
+    if (this.closed) throw new EdgeError('E_CLOSED', 'queue is closed');
+    const taker = this.takers.shift();
+    if (taker) {
+      taker({ value: item, done: false });
+      return;
+    }
+    while (this.items.length >= this.capacity) {
+      if (this.policy === 'drop-oldest') {
+        const old = this.items.shift()!;
+        this.dropped++;
+        this.onDrop?.(old);
+        break;
+      }
+      await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
+      if (this.closed) throw new EdgeError('E_CLOSED', 'queue was closed while waiting for room');
+    }
+    this.items.push(item);
+    this.highWater = Math.max(this.highWater, this.items.length);
+  }
+
+  /** Next item, or done once closed and drained. */
+  take(): Promise<IteratorResult<T>> {
+    if (this.items.length > 0) {
+      const item = this.items.shift()!;
+      this.spaceWaiters.shift()?.();
+      return Promise.resolve({ value: item, done: false });
+    }
+    if (this.closed) return Promise.resolve({ value: undefined, done: true });
+    return new Promise((resolve) => this.takers.push(resolve));
+  }
+
+  /** Next item if one is queued now (never waits). */
+  poll(): T | undefined {
+    if (this.items.length === 0) return undefined;
+    const item = this.items.shift()!;
+    this.spaceWaiters.shift()?.();
+    return item;
+  }
+
+  /** No more pushes; takers drain what is left, then see done. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.takers.splice(0)) t({ value: undefined, done: true });
+    for (const w of this.spaceWaiters.splice(0)) w();
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+    for (;;) {
+      const r = await this.take();
+      if (r.done) return;
+      yield r.value;
+    }
+  }
+}

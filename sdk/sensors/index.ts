@@ -1,0 +1,43 @@
+/**
+ * Sensor frames → model tensors: decoding, sensor configuration, radiometry per modality, fitting to
+ * the model input (resize, centre crop, tiles), stitching outputs back, worker-thread pool, georeference
+ * and generated scenes. Re-exports only.
+ */
+export { type Frame, type FramePixels, type RasterPixels, type FrameRef, frameError } from './frame.js';
+export { decodeFrame, sniffFormat, type DecodedImage, type DecodeOptions, type EncodedFormat } from './decode.js';
+export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
+export { RASTER_DTYPES, rasterToPixels, isComplexDType, bandCount, type Raster, type RasterDType, type PlaneArray } from './raster.js';
+export {
+  AUTHALIC_RADIUS_M,
+  crsLabel,
+  deriveGeoref,
+  mapToPixel,
+  pixelAreaM2,
+  pixelToMap,
+  type GeoReference,
+  type GeoTransform,
+} from './georef.js';
+export { encodeGeoTiff, type EncodeGeoTiffOptions } from './geotiff-encode.js';
+export { SENSOR_PRESETS } from './presets.js';
+export { DEFAULT_NO_DATA_LIMIT, MODALITY_BANDS, type SarL2Quantity, type SensorConfig } from './sensor-config.js';
+export { landsatScaling, parseLandsatMtl, withLandsatScaling, type LandsatScaling } from './landsat-mtl.js';
+export {
+  IMAGENET_MEAN_255,
+  IMAGENET_STD_255,
+  MULTISPECTRAL_MEAN_255,
+  MULTISPECTRAL_STD_255,
+} from './radiometry.js';
+export { STRETCH_PERCENTILES, type BandStretch, type StretchInfo, type StretchMethod } from './stretch.js';
+export { totalPower, type SarL1ChannelScaling, type SarL1Info, type SarL1Power } from './sar-l1.js';
+export { percentilesInPlace } from './percentile.js';
+export type { Interpolation } from './resample.js';
+export { planTiles, type TilePlacement } from './tiling.js';
+export type { FitMode, PreprocessOptions } from './preprocess-options.js';
+export { inputGeoref, inputToSource, type FrameLayout, type NoDataInfo, type PreprocessedFrame, type RegionProvenance, type TensorBatch } from './layout.js';
+export { preprocessFrame } from './preprocess.js';
+export { checkAlignedPair, preprocessPair } from './pair.js';
+export { stitchDense, type Mosaic, type StitchMode } from './stitch.js';
+export { createPreprocessPool, type PreprocessJobOptions, type PreprocessPool, type PreprocessPoolOptions } from './pool.js';
+export { createRng, type Rng } from './synthetic/rng.js';
+export { generateQuadPolScene, QUADPOL_CLASSES, type GeneratedShip, type QuadPolScene, type QuadPolSceneOptions } from './synthetic/sar-quadpol.js';
+export { generateObjectScene, OBJECT_SCENE_LABELS, type GeneratedObject, type ObjectScene, type ObjectSceneOptions } from './synthetic/object-scene.js';

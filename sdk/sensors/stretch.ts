@@ -1,0 +1,142 @@
+/**
+ * The 0.1 % / 99.9 % percentile stretch to 8 bit that multispectral and SAR-L2 tiles went through
+ * before RingMoE pre-training, in two forms:
+ *
+ * - `released` (default) reproduces the released cutting script step by step: all bands of the region
+ *   are min-max scaled together to 0..255 and rounded (OpenCV NORM_MINMAX into 8 bit, round half to
+ *   even); then per band a 256-bin histogram gives the first bins whose cumulative count exceeds 0.1 %
+ *   and 99.9 % of the pixels; values are clipped to those bins and stretched with
+ *   ⌊(q - low) · (255 / (high - low))⌋. A band whose two bins coincide becomes 0.
+ * - `precise` is the stretch as described in words: per band exact 0.1 / 99.9 percentiles of the
+ *   source values (linear interpolation), clip, linear map to 0..255 without quantisation.
+ *
+ * Both skip no-data pixels (the released script counted them; masking them out is deliberate).
+ */
+import { percentilesInPlace, validSamples, type Region } from './percentile.js';
+
+/** Which stretch to apply. */
+export type StretchMethod = 'released' | 'precise';
+
+/** Stretch parameters of one band, for provenance. */
+export interface BandStretch {
+  /** released: lower histogram bin (0..255 of the jointly scaled values); precise: lower percentile in source units. */
+  low: number;
+  /** released: upper histogram bin; precise: upper percentile in source units. */
+  high: number;
+}
+
+/** Provenance of one region's stretch. */
+export interface StretchInfo {
+  method: StretchMethod;
+  /** released: joint minimum and maximum of all bands (source units). */
+  min?: number;
+  max?: number;
+  bands: BandStretch[];
+  /** Valid pixels the statistics were computed from. */
+  validPixels: number;
+}
+
+/** Lower and upper percentiles of the stretch. */
+export const STRETCH_PERCENTILES: readonly [number, number] = [0.1, 99.9];
+
+/**
+ * Stretches `planes` (row stride `stride`) inside `region` to the 8-bit domain.
+ * @returns region-sized planes with values in [0, 255] (0 at masked pixels) and the parameters used
+ */
+export function stretchRegion(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined, method: StretchMethod): { out: Float32Array[]; info: StretchInfo } {
+  return method === 'released' ? stretchReleased(planes, stride, region, mask) : stretchPrecise(planes, stride, region, mask);
+}
+
+function stretchReleased(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+  const { x: rx, y: ry, width: rw, height: rh } = region;
+  const size = rw * rh;
+  // Valid pixels of the region as source indices, in region order (dst = position in region).
+  const src = new Int32Array(size);
+  const dst = new Int32Array(size);
+  let valid = 0;
+  for (let y = 0, d = 0; y < rh; y++) {
+    const row = (ry + y) * stride + rx;
+    for (let x = 0; x < rw; x++, d++) {
+      if (mask && mask[row + x]) continue;
+      src[valid] = row + x;
+      dst[valid] = d;
+      valid++;
+    }
+  }
+  const out = planes.map(() => new Float32Array(size));
+  if (valid === 0) return { out, info: { method: 'released', bands: planes.map(() => ({ low: 0, high: 0 })), validPixels: 0 } };
+  let min = Infinity;
+  let max = -Infinity;
+  for (const p of planes) {
+    for (let k = 0; k < valid; k++) {
+      const v = p[src[k]!]!;
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  }
+  // cv2.normalize(NORM_MINMAX, CV_8U): scale = 255·(1/(max-min)) (0 for a flat region), dst = saturate(src·scale + shift)
+  const scale = max - min > Number.EPSILON ? 255 * (1 / (max - min)) : 0;
+  const shift = -min * scale;
+  const q = new Uint8Array(valid);
+  const bands: BandStretch[] = [];
+  planes.forEach((p, b) => {
+    const hist = new Float64Array(256);
+    for (let k = 0; k < valid; k++) {
+      const x = p[src[k]!]! * scale + shift;
+      // round half to even (cvRound), then saturate to 0..255
+      let r = Math.round(x);
+      if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
+      const v = r < 0 ? 0 : r > 255 ? 255 : r;
+      q[k] = v;
+      hist[v]!++;
+    }
+    const smallCum = 0.001 * valid;
+    const highCum = valid - smallCum;
+    let cum = 0;
+    let low = -1;
+    let high = -1;
+    for (let i = 0; i < 256; i++) {
+      cum += hist[i]!;
+      if (low < 0 && cum > smallCum) low = i;
+      if (high < 0 && cum > highCum) {
+        high = i;
+        break;
+      }
+    }
+    if (high < 0) high = 255;
+    bands.push({ low, high });
+    if (high === low) return; // the released script leaves such a band at 0
+    const ratio = 255.0 / (high - low);
+    const o = out[b]!;
+    for (let k = 0; k < valid; k++) {
+      const v = q[k]!;
+      o[dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
+    }
+  });
+  return { out, info: { method: 'released', min, max, bands, validPixels: valid } };
+}
+
+function stretchPrecise(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+  const size = region.width * region.height;
+  const bands: BandStretch[] = [];
+  let validPixels = 0;
+  const out = planes.map((p) => {
+    const values = validSamples(p, stride, region, mask);
+    validPixels = values.length;
+    const [low, high] = percentilesInPlace(values, STRETCH_PERCENTILES) as [number, number];
+    bands.push({ low, high });
+    const o = new Float32Array(size);
+    if (!(high > low)) return o;
+    const k = 255 / (high - low);
+    for (let y = 0, d = 0; y < region.height; y++) {
+      const row = (region.y + y) * stride + region.x;
+      for (let x = 0; x < region.width; x++, d++) {
+        if (mask && mask[row + x]) continue;
+        const v = (p[row + x]! - low) * k;
+        o[d] = v < 0 ? 0 : v > 255 ? 255 : v;
+      }
+    }
+    return o;
+  });
+  return { out, info: { method: 'precise', bands, validPixels } };
+}

@@ -1,0 +1,46 @@
+/**
+ * Pixel counts and ground areas of label maps: square metres when the frame is georeferenced in a
+ * projected CRS with a known unit (constant pixel area) or a geographic CRS (pixel area per row on a
+ * sphere of the authalic radius); pixels otherwise.
+ */
+import { areaVariesByRow, crsLabel, pixelAreaM2, type GeoReference } from '../sensors/georef.js';
+
+/** Area bookkeeping of a result. */
+export interface AreaUnit {
+  /** `m2` when areas are ground areas, `pixel` when the frame has no usable georeference. */
+  areaUnit: 'm2' | 'pixel';
+  /** CRS of the georeference (`EPSG:<code>` or its citation), when there is one. */
+  crs?: string;
+}
+
+/** The area unit results of a frame use. */
+export function areaUnitOf(georef: GeoReference | undefined): AreaUnit {
+  const usable = georef !== undefined && pixelAreaM2(georef) !== undefined;
+  const crs = georef ? crsLabel(georef) : undefined;
+  return { areaUnit: usable ? 'm2' : 'pixel', ...(crs !== undefined ? { crs } : {}) };
+}
+
+/**
+ * Counts of each label value (0 … classes-1) and their areas; values ≥ `classes` are not counted.
+ * @returns counts and areas (areas equal counts when the unit is pixels)
+ */
+export function labelAreas(map: Uint8Array | Uint16Array, width: number, height: number, classes: number, georef: GeoReference | undefined): { counts: number[]; areas: number[] } {
+  const counts = new Array<number>(classes).fill(0);
+  const areas = new Array<number>(classes).fill(0);
+  const constant = georef ? pixelAreaM2(georef) : undefined;
+  const perRow = georef !== undefined && constant !== undefined && areaVariesByRow(georef);
+  const rowCounts = new Array<number>(classes).fill(0);
+  for (let y = 0; y < height; y++) {
+    rowCounts.fill(0);
+    for (let x = 0, i = y * width; x < width; x++, i++) {
+      const v = map[i]!;
+      if (v < classes) rowCounts[v]!++;
+    }
+    const a = perRow ? pixelAreaM2(georef!, y, width / 2)! : (constant ?? 1);
+    for (let c = 0; c < classes; c++) {
+      counts[c]! += rowCounts[c]!;
+      areas[c]! += rowCounts[c]! * a;
+    }
+  }
+  return { counts, areas };
+}
