@@ -10,27 +10,19 @@
  * | `<prefix>/<fleet>/<device>/ota/chunk-req` | device → publisher | blob chunk request (JSON) |
  * | `<prefix>/<fleet>/<device>/ota/chunk` | publisher → device | blob chunk (binary) |
  */
-import { invalidOption } from '../core/validate.js';
+import { DEFAULT_TOPIC_PREFIX, expectTopicSegment, TopicScheme } from '../mqtt/topics.js';
 
 /** Default topic prefix (the MQTT layer's). */
-export const OTA_TOPIC_PREFIX = 'ringmoe';
+export const OTA_TOPIC_PREFIX = DEFAULT_TOPIC_PREFIX;
 
 const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
 
 /**
  * Throws unless `value` is one topic level from [A-Za-z0-9._-] (1–64 characters): no wildcards,
- * no separators.
+ * no separators. The MQTT layer's rule.
  * @throws EdgeError E_INVALID_ARGUMENT
  */
-export function expectOtaSegment(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !SEGMENT.test(value)) throw invalidOption(name, 'a topic level of 1-64 characters from [A-Za-z0-9._-]', value);
-  return value;
-}
-
-function checkPrefix(prefix: string): string {
-  if (typeof prefix !== 'string' || !prefix.split('/').every((l) => SEGMENT.test(l))) throw invalidOption('prefix', 'levels of 1-64 characters from [A-Za-z0-9._-] joined by /', prefix);
-  return prefix;
-}
+export const expectOtaSegment: (name: string, value: unknown) => string = expectTopicSegment;
 
 /**
  * The OTA topics of one prefix.
@@ -44,7 +36,7 @@ export class OtaTopics {
 
   /** @throws EdgeError E_INVALID_ARGUMENT for a prefix with wildcards or empty levels */
   constructor(prefix: string = OTA_TOPIC_PREFIX) {
-    this.prefix = checkPrefix(prefix);
+    this.prefix = new TopicScheme(prefix).prefix;
   }
 
   private device(fleet: string, device: string): string {

@@ -15,7 +15,7 @@ export interface DeviceIdentity {
   device: string;
   /** The device's target id. */
   target: string;
-  /** Further target ids whose bundles this device also runs (e.g. a generic `cpu-x86_64`). */
+  /** Further target ids whose bundles this device also runs (e.g. a generic `cpu-x86-64-onnxruntime`). */
   compatibleTargets?: string[];
 }
 

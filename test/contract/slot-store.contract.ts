@@ -26,7 +26,7 @@ export function makeBundle(files: Record<string, string>, version = '1.0.0'): { 
     formatVersion: 1,
     name: 'contract',
     version,
-    target: 'cpu-x86_64',
+    target: 'cpu-x86-64-onnxruntime',
     modalities: ['optical'],
     tasks: ['classification'],
     entries: ['optical'],

@@ -13,6 +13,8 @@ import type { BundleDir } from './bundle-dir.js';
 export interface ChunkServer {
   /** Bytes of blob content sent. */
   readonly bytesSent: number;
+  /** Of those, bytes sent again because a device asked for the same range twice (a lost or late answer). */
+  readonly bytesRepeated: number;
   readonly requests: number;
   add(bundle: BundleDir): void;
   /** Unsubscribes. Idempotent. */
@@ -30,7 +32,8 @@ export async function startChunkServer(client: MqttClient, topics: OtaTopics, fl
     for (const f of b.manifest.files) files.set(f.sha256, { path: b.blobPath(f.sha256), size: f.size });
   };
   bundles.forEach(add);
-  const stats = { bytesSent: 0, requests: 0 };
+  const stats = { bytesSent: 0, bytesRepeated: 0, requests: 0 };
+  const answered = new Set<string>();
   const filter = topics.fleetChunkRequests(fleet);
   const answer = async (topic: string, payload: Buffer) => {
     const device = topics.deviceOf(topic, fleet);
@@ -55,6 +58,9 @@ export async function startChunkServer(client: MqttClient, topics: OtaTopics, fl
       const buf = Buffer.alloc(length);
       const { bytesRead } = await fh.read(buf, 0, length, req.offset);
       stats.bytesSent += bytesRead;
+      const key = `${device}:${req.sha256}:${req.offset}`;
+      if (answered.has(key)) stats.bytesRepeated += bytesRead;
+      else answered.add(key);
       client.publish(out, encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset }, buf.subarray(0, bytesRead)), { qos: 1 });
     } finally {
       await fh.close();
@@ -74,6 +80,9 @@ export async function startChunkServer(client: MqttClient, topics: OtaTopics, fl
   return {
     get bytesSent() {
       return stats.bytesSent;
+    },
+    get bytesRepeated() {
+      return stats.bytesRepeated;
     },
     get requests() {
       return stats.requests;

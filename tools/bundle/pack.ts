@@ -21,6 +21,7 @@ import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_
 import { fsyncPath, writeFileDurable } from '../../sdk/ota/fs-durable.js';
 import { parseSemVer } from '../../sdk/ota/semver.js';
 import { invalidOption } from '../../sdk/core/validate.js';
+import { loadTarget } from '../../sdk/core/targets/load.js';
 
 /** Options of {@link bundlePlan}. */
 export interface BundleOptions {
@@ -28,7 +29,7 @@ export interface BundleOptions {
   packageDir: string;
   /** Semantic version of this release. */
   version: string;
-  /** Device target id it is built for. */
+  /** Device target it is built for: an id or alias of a profile in targets/, or a profile file path. */
   target: string;
   /** Bundle name (default: the package name). */
   name?: string;
@@ -53,8 +54,9 @@ export interface BundlePlan {
 
 /**
  * Opens and fully verifies the package, then computes the bundle manifest.
- * @throws EdgeError E_INVALID_ARGUMENT (version, target, name), E_TARGET_MISMATCH (the package
- *   records another target), E_PACKAGE_* and E_PATH_UNSAFE (damaged package, links)
+ * @throws EdgeError E_INVALID_ARGUMENT (version, target, name), E_UNKNOWN_TARGET, E_TARGET_PROFILE,
+ *   E_TARGET_MISMATCH (the package records another target), E_PACKAGE_* and E_PATH_UNSAFE (damaged
+ *   package, links)
  * @example
  * const plan = await bundlePlan({ packageDir: 'pkg/optical', version: '2.0.0', target: 'jetson-orin-nano-8gb' });
  */
@@ -62,14 +64,14 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
   parseSemVer(o.version, '--release');
   const minSdk = o.minSdkVersion ?? VERSION;
   parseSemVer(minSdk, '--min-sdk');
-  if (typeof o.target !== 'string' || !NAME_PATTERN.test(o.target)) throw invalidOption('--target', 'a target id ([A-Za-z0-9._-], 1-64 characters)', o.target);
+  const target = await resolveTargetId(o.target);
   const pkg = await openPackage(o.packageDir, { verify: 'full' });
   const m = pkg.manifest;
   const name = o.name ?? m.name;
   if (!NAME_PATTERN.test(name)) throw invalidOption('--name', 'a bundle name ([A-Za-z0-9._-], 1-64 characters)', name);
   const recorded = m.extensions?.target;
-  if (typeof recorded === 'string' && recorded !== o.target) {
-    throw new EdgeError('E_TARGET_MISMATCH', `package was built for target ${recorded}, not ${o.target}`, { file: o.packageDir, field: 'extensions.target' });
+  if (typeof recorded === 'string' && recorded !== target) {
+    throw new EdgeError('E_TARGET_MISMATCH', `package was built for target ${recorded}, not ${target}`, { file: o.packageDir, field: 'extensions.target' });
   }
   const manifestBytes = await readFile(join(pkg.dir, PACKAGE_MANIFEST_FILE));
   const files: BundleFile[] = [
@@ -83,7 +85,7 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
     formatVersion: BUNDLE_FORMAT_VERSION,
     name,
     version: o.version,
-    target: o.target,
+    target,
     modalities: m.modalities.map((x) => x.id),
     tasks: [...new Set(m.entries.flatMap((e) => e.tasks))],
     entries: m.entries.map((e) => e.name),
@@ -130,4 +132,16 @@ export async function applyBundlePlan(plan: BundlePlan, outDir: string, o: { for
     if (err instanceof EdgeError) throw err;
     throw new EdgeError('E_IO', `writing the bundle failed: ${messageOf(err)}`, { file: outDir, cause: err });
   }
+}
+
+/**
+ * The canonical id of a target given as an id, an alias or a profile path (targets/ profiles).
+ * @throws EdgeError E_INVALID_ARGUMENT, E_UNKNOWN_TARGET (naming the closest known one), E_TARGET_PROFILE
+ */
+export async function resolveTargetId(target: string): Promise<string> {
+  const pathLike = typeof target === 'string' && (target.includes('/') || target.endsWith('.json'));
+  if (typeof target !== 'string' || (!pathLike && !NAME_PATTERN.test(target))) throw invalidOption('--target', 'a target id, alias or profile path', target);
+  const profile = await loadTarget(target);
+  if (!NAME_PATTERN.test(profile.id)) throw new EdgeError('E_TARGET_PROFILE', `target id ${JSON.stringify(profile.id)} cannot name a bundle target ([A-Za-z0-9._-], 1-64 characters)`, { file: profile.file, field: 'id' });
+  return profile.id;
 }

@@ -50,8 +50,8 @@ export interface Publication {
   /** Delta against `base`, when given. */
   delta?: BundleDelta;
   client: MqttClient;
-  /** Blob bytes sent so far. */
-  bytesSent(): { http: number; mqtt: number };
+  /** Blob bytes sent so far; `mqttRepeated` counts chunks sent again because a device asked twice. */
+  bytesSent(): { http: number; mqtt: number; mqttRepeated: number };
   /** Stops serving (the retained desired state stays). Idempotent. */
   close(): Promise<void>;
 }
@@ -100,7 +100,7 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
       ...(server ? { httpUrl: server.url } : {}),
       ...(delta ? { delta } : {}),
       client: c,
-      bytesSent: () => ({ http: server?.bytesSent ?? 0, mqtt: chunks?.bytesSent ?? 0 }),
+      bytesSent: () => ({ http: server?.bytesSent ?? 0, mqtt: chunks?.bytesSent ?? 0, mqttRepeated: chunks?.bytesRepeated ?? 0 }),
       close() {
         closing ??= (async () => {
           await chunks?.close();

@@ -13,6 +13,7 @@ import { TrustStore } from '../../sdk/ota/trust-store.js';
 import { checkTarget } from '../../sdk/ota/update-policy.js';
 import { openBundleDir, readBundleFile, type BundleDir } from './bundle-dir.js';
 import { loadPublicKey } from './keys.js';
+import { resolveTargetId } from './pack.js';
 
 /** Options of {@link verifyBundleDir}: one of `trust` or `publicKey` is required. */
 export interface VerifyBundleOptions {
@@ -42,7 +43,7 @@ export interface VerifyBundleReport {
 /**
  * Verifies a bundle directory; the first problem throws.
  * @throws EdgeError E_INVALID_ARGUMENT (no trust given), E_SIGNATURE, E_UNTRUSTED_KEY,
- *   E_BUNDLE_INVALID, E_PATH_UNSAFE, E_BLOB_MISSING, E_BLOB_HASH, E_TARGET_MISMATCH
+ *   E_BUNDLE_INVALID, E_PATH_UNSAFE, E_BLOB_MISSING, E_BLOB_HASH, E_TARGET_MISMATCH, E_UNKNOWN_TARGET
  * @example
  * const report = await verifyBundleDir('out/bundle-2.0.0', { trust: 'device/trust.json' });
  */
@@ -52,7 +53,7 @@ export async function verifyBundleDir(dir: string, o: VerifyBundleOptions): Prom
   const b = await openBundleDir(dir);
   if (!b.signature) throw new EdgeError('E_SIGNATURE', 'bundle is not signed (no bundle.sig)', { file: dir, hint: 'ringmoe-edge sign <bundle> --key <key>' });
   const keyId = trust.verify('bundle', b.manifestBytes, b.signature, { file: `${dir}/bundle.sig` });
-  if (o.target !== undefined) checkTarget(b.manifest.target, { fleet: '-', device: '-', target: o.target });
+  if (o.target !== undefined) checkTarget(b.manifest.target, { fleet: '-', device: '-', target: await resolveTargetId(o.target) });
   const blobs = await checkBundleBlobs(b);
   checkBundleMatchesPackage(b.manifest, await readBundleFile(b.blobPath(b.manifest.package.manifestSha256)));
   const warnings: string[] = [];

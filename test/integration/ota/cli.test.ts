@@ -38,7 +38,7 @@ test('keygen → bundle → sign → verify, readable and --json', async (t) => 
 
   const b1 = await cli(['bundle', fx.packages.v2, '-o', join(dir, 'b2'), '--release', '2.0.0', '--target', TARGET, '--name', 'drone-optical', '--key', join(dir, 'keys', 'release.key')]);
   t.is(b1.code, 0, b1.stderr);
-  t.regex(b1.stdout, /wrote drone-optical@2\.0\.0 for cpu-x86_64 to .*b2: 67 files, 67 blobs/);
+  t.regex(b1.stdout, /wrote drone-optical@2\.0\.0 for cpu-x86-64-onnxruntime to .*b2: 67 files, 67 blobs/);
   t.regex(b1.stdout, /signed by key [0-9a-f]{16}/);
   const plan = JSON.parse((await cli(['bundle', fx.packages.v3, '--release', '2.1.0', '--target', TARGET, '--name', 'drone-optical', '--base', join(dir, 'b2'), '--dry-run', '--json'])).stdout) as { dryRun: boolean; delta: { blobsNeeded: number; paths: string[] } };
   t.true(plan.dryRun);
@@ -52,7 +52,7 @@ test('keygen → bundle → sign → verify, readable and --json', async (t) => 
   t.regex(signed.stdout, /^signed .*b3 \(manifest [0-9a-f]{64}\) with key [0-9a-f]{16}/);
   const ok = await cli(['verify', join(dir, 'b3'), '--trust', join(dir, 'trust.json'), '--target', TARGET]);
   t.is(ok.code, 0, ok.stderr);
-  t.regex(ok.stdout, /^OK drone-optical@2\.1\.0 for cpu-x86_64: signed by [0-9a-f]{16}, 96 files, 96 blobs verified/);
+  t.regex(ok.stdout, /^OK drone-optical@2\.1\.0 for cpu-x86-64-onnxruntime: signed by [0-9a-f]{16}, 96 files, 96 blobs verified/);
   const wrongKey = await cli(['verify', join(dir, 'b3'), '--pub', join(dir, 'keys', 'ops.pub')]);
   t.is(wrongKey.code, 1);
   t.regex(wrongKey.stderr, /error E_UNTRUSTED_KEY: .*does not trust/);

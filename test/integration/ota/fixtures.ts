@@ -27,7 +27,7 @@ import { writeFile } from 'node:fs/promises';
 import { tempDir } from '../../helpers/packages.js';
 
 /** The device target every fixture bundle is built for. */
-export const TARGET = 'cpu-x86_64';
+export const TARGET = 'cpu-x86-64-onnxruntime';
 /** The fleet of fixture devices. */
 export const FLEET = 'north';
 

@@ -14,7 +14,7 @@ const [root, trustFile, bundle] = process.argv.slice(2);
 const store = await FsSlotStore.open(root!);
 const host = await OrtModelHost.create({ entries: ['optical'], threads: 1 });
 const agent = await OtaAgent.start({
-  identity: { fleet: 'north', device: 'kill', target: 'cpu-x86_64' },
+  identity: { fleet: 'north', device: 'kill', target: 'cpu-x86-64-onnxruntime' },
   store,
   host,
   trust: await TrustStore.load(trustFile!),

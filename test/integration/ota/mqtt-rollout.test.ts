@@ -76,8 +76,8 @@ async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): P
     t.is(after['slow-3']!.outcome!.transfer?.bytes, deltaSlow.bytesNeeded);
     const manifest = v3.manifestBytes.length;
     t.is(sent.http, 0);
-    t.is(sent.mqtt, 2 * (manifest + deltaFast.bytesNeeded) + manifest + deltaSlow.bytesNeeded, 'MQTT carried exactly the blobs each device lacked');
-    t.log(`${broker.name}: expert add v2 → v3 ships ${deltaFast.bytesNeeded} of ${deltaFast.bytesTotal} bytes (${((100 * deltaFast.bytesNeeded) / deltaFast.bytesTotal).toFixed(1)}%); MQTT sent ${sent.mqtt} bytes to 3 devices`);
+    t.is(sent.mqtt - sent.mqttRepeated, 2 * (manifest + deltaFast.bytesNeeded) + manifest + deltaSlow.bytesNeeded, 'MQTT carried exactly the blobs each device lacked (not counting ranges asked for twice)');
+    t.log(`${broker.name}: expert add v2 → v3 ships ${deltaFast.bytesNeeded} of ${deltaFast.bytesTotal} bytes (${((100 * deltaFast.bytesNeeded) / deltaFast.bytesTotal).toFixed(1)}%); MQTT sent ${sent.mqtt} bytes to 3 devices (${sent.mqttRepeated} of them again after a late answer)`);
     const v3Slots = await devices[0]!.store.listSlots();
     t.deepEqual(v3Slots.sort(), [v2.manifestSha256, v3.manifestSha256].sort(), 'drone-1 keeps v3 and v2 for rollback; v1 is collected');
   } finally {

@@ -17,13 +17,13 @@ function desired(over: Partial<DesiredState> = {}): DesiredState {
     fleet: 'north',
     seq: 100,
     issuedAt: '2026-11-22T00:00:00.000Z',
-    bundle: { name: 'drone-optical', version: '2.0.0', target: 'cpu-x86_64', manifestSha256: sha('m'), manifestSize: 1000, signature: signDocument('bundle', Buffer.from('m'), operator.privateKey) },
+    bundle: { name: 'drone-optical', version: '2.0.0', target: 'cpu-x86-64-onnxruntime', manifestSha256: sha('m'), manifestSize: 1000, signature: signDocument('bundle', Buffer.from('m'), operator.privateKey) },
     sources: { http: ['http://10.0.0.2:8080'] },
     ...over,
   };
 }
 
-const id = { fleet: 'north', device: 'drone-7', target: 'cpu-x86_64' };
+const id = { fleet: 'north', device: 'drone-7', target: 'cpu-x86-64-onnxruntime' };
 const codeOf = (fn: () => unknown) => {
   try {
     fn();
@@ -77,7 +77,7 @@ test('anti-rollback: higher passes, lower and same-version-other-content need a 
 });
 
 test('compatibility: target (or a declared compatible one) and SDK version', (t) => {
-  const m = { name: 'x', version: '1.0.0', target: 'cpu-x86_64', minSdkVersion: '0.1.0' } as BundleManifest;
+  const m = { name: 'x', version: '1.0.0', target: 'cpu-x86-64-onnxruntime', minSdkVersion: '0.1.0' } as BundleManifest;
   t.is(codeOf(() => checkCompatible(m, id, '0.1.0')), 'none');
   t.is(codeOf(() => checkCompatible({ ...m, target: 'jetson-nano' }, id, '0.1.0')), 'E_TARGET_MISMATCH');
   t.is(codeOf(() => checkCompatible({ ...m, target: 'jetson-nano' }, { ...id, compatibleTargets: ['jetson-nano'] }, '0.1.0')), 'none');

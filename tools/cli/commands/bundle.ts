@@ -27,7 +27,7 @@ export const spec: CommandSpec<Result> = {
   name: 'bundle',
   summary: 'make a signed, content-addressed OTA bundle of a package for one target',
   examples: [
-    'ringmoe-edge bundle pkg/optical -o out/drone-2.0.0 --release 2.0.0 --target jetson-orin-nano-8gb --key keys/release.key',
+    'ringmoe-edge bundle pkg/optical -o out/drone-2.0.0 --release 2.0.0 --target orin-nano-8gb --key keys/release.key',
     'ringmoe-edge bundle pkg/optical-sar -o out/drone-2.1.0 --release 2.1.0 --target jetson-orin-nano-8gb --base out/drone-2.0.0 --dry-run',
   ],
   configure(cmd) {

@@ -30,7 +30,7 @@ interface Result {
   waited: boolean;
   complete: boolean;
   devices: DeviceLine[];
-  bytesSent: { http: number; mqtt: number };
+  bytesSent: { http: number; mqtt: number; mqttRepeated: number };
 }
 
 function line(r: AgentReport): DeviceLine {
@@ -79,9 +79,9 @@ export const spec: CommandSpec<Result> = {
     if (o.broker === undefined && o.embeddedBroker === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'publish needs --broker <url> or --embedded-broker [port]', { field: '--broker' });
     let broker: { url: string; close(): Promise<void> } | undefined;
     if (o.broker === undefined) {
-      const { startOtaBroker } = await import('../../bundle/embedded-broker.js');
+      const { startEmbeddedBroker } = await import('../../../sdk/mqtt/embedded-broker.js');
       const port = o.embeddedBroker === true ? 1883 : expectInteger('--embedded-broker', Number(o.embeddedBroker), 0, 65535);
-      broker = await startOtaBroker(port, String(o.httpHost));
+      broker = await startEmbeddedBroker({ port, host: String(o.httpHost) });
       io.note(`embedded MQTT broker at ${broker.url}`);
     }
     const url = broker?.url ?? String(o.broker);
