@@ -66,3 +66,4 @@ export {
 export * from './mqtt/index.js';
 export * from './sensors/index.js';
 export * from './tasks/index.js';
+export * from './ota/index.js';

@@ -11,7 +11,7 @@
 import type { HostTensor } from '../runtime/backend.js';
 
 /** One frame: the inputs of one entry point. */
-export interface Frame {
+export interface ModelFrame {
   /** The caller's sequence number (results carry it back). */
   seq: number;
   /** Entry name (`optical`, `fusion-optical-sar-l2`, ...). */
@@ -20,7 +20,7 @@ export interface Frame {
 }
 
 /** What a model made of one frame. */
-export interface FrameResult {
+export interface ModelFrameResult {
   seq: number;
   entry: string;
   /** Id of the model that served the frame (the slot id). */

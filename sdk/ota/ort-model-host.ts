@@ -10,7 +10,7 @@ import { is, invalidOption } from '../core/validate.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession } from '../runtime/backend.js';
 import { OrtBackend } from '../runtime/backends/ort.js';
-import type { Frame, FrameResult, HealthCheckOptions, HealthFailure, HealthReport, LoadedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
+import type { ModelFrame, ModelFrameResult, HealthCheckOptions, HealthFailure, HealthReport, LoadedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
 import { outputProblem } from './output-check.js';
 import { probeFeeds } from './probe-frames.js';
 
@@ -132,7 +132,7 @@ export class OrtModelHost implements ModelHost {
     return model;
   }
 
-  private async runOn(m: Model, frame: Frame): Promise<FrameResult> {
+  private async runOn(m: Model, frame: ModelFrame): Promise<ModelFrameResult> {
     const session = m.sessions.get(frame.entry);
     if (!session) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} has no entry ${JSON.stringify(frame.entry)}; it serves ${m.entries.join(', ')}`, { field: 'frame.entry' });
     const t0 = performance.now();
@@ -144,7 +144,7 @@ export class OrtModelHost implements ModelHost {
    * Serves one frame on the model active when its turn comes.
    * @throws EdgeError E_INVALID_ARGUMENT (bad frame, unknown entry), E_INFERENCE, E_CLOSED
    */
-  process(frame: Frame): Promise<FrameResult> {
+  process(frame: ModelFrame): Promise<ModelFrameResult> {
     if (!frame || !Number.isSafeInteger(frame.seq) || !is.nonEmptyString(frame.entry) || !is.object(frame.feeds)) {
       return Promise.reject(invalidOption('frame', 'an object {seq: integer, entry: string, feeds: object}', frame));
     }

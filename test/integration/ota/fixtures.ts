@@ -10,7 +10,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { OtaAgent, type OtaAgentOptions } from '../../../sdk/ota/agent.js';
 import { encodeDesired, DESIRED_FORMAT, type DesiredState } from '../../../sdk/ota/desired-state.js';
-import type { Frame, FrameResult } from '../../../sdk/ota/model-host.js';
+import type { ModelFrame, ModelFrameResult } from '../../../sdk/ota/model-host.js';
 import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
 import { OtaMqttLink } from '../../../sdk/ota/mqtt-link.js';
 import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
@@ -155,7 +155,7 @@ export async function startDevice(fx: OtaFixture, o: { root?: string; device?: s
 
 /** What a frame stream saw. */
 export interface StreamLog {
-  results: FrameResult[];
+  results: ModelFrameResult[];
   errors: { seq: number; message: string }[];
   submitted: number;
 }
@@ -167,7 +167,7 @@ export interface StreamLog {
 export function startStream(host: OrtModelHost, entry = 'optical', inflight = 2): { stop(): Promise<StreamLog>; log: StreamLog } {
   const log: StreamLog = { results: [], errors: [], submitted: 0 };
   let running = true;
-  let feeds: Frame['feeds'] | undefined;
+  let feeds: ModelFrame['feeds'] | undefined;
   const loops: Promise<void>[] = [];
   const loop = async () => {
     while (running) {
