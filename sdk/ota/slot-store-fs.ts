@@ -16,7 +16,8 @@
  * before deleting it. Package files are hard links to blobs, so versions that share experts
  * share disk space, and a slot stays whole even when its blobs are collected.
  */
-import { constants } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { constants, createReadStream } from 'node:fs';
 import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
@@ -89,12 +90,19 @@ export class FsSlotStore implements SlotStore {
       throw ioError('cannot open a partial blob', err, partial);
     });
     let offset = (await fh.stat()).size;
+    // The hash follows the bytes as they are written, so a commit never reads the blob again; a
+    // resumed download hashes the bytes a previous run left once, here.
+    let hash = createHash('sha256');
+    if (offset > 0) {
+      for await (const chunk of createReadStream(partial, { end: offset - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
+    }
+    let broken = false;
     const handle = (): FileHandle => {
       if (!fh) throw new EdgeError('E_CLOSED', `blob writer for ${sha.slice(0, 12)}… is closed`);
+      if (broken) throw new EdgeError('E_IO', `blob writer for ${sha.slice(0, 12)}… failed a write; open it again to resume`);
       return fh;
     };
     const finalPath = this.blobPath(sha);
-    const blobsDir = join(this.root, 'blobs');
     return {
       sha256: sha,
       get offset() {
@@ -103,11 +111,18 @@ export class FsSlotStore implements SlotStore {
       async write(bytes) {
         const h = handle();
         let done = 0;
-        while (done < bytes.length) done += (await h.write(bytes, done, bytes.length - done)).bytesWritten;
+        try {
+          while (done < bytes.length) done += (await h.write(bytes, done, bytes.length - done)).bytesWritten;
+        } catch (err) {
+          broken = true;
+          throw ioError('writing a partial blob failed', err, partial);
+        }
+        hash.update(bytes);
         offset += bytes.length;
       },
       async reset() {
         await handle().truncate(0);
+        hash = createHash('sha256');
         offset = 0;
       },
       async commit(expectedSize) {
@@ -118,18 +133,19 @@ export class FsSlotStore implements SlotStore {
         } finally {
           await h.close();
         }
-        const size = (await stat(partial)).size;
-        if (size !== expectedSize) {
+        if (offset !== expectedSize) {
           await unlink(partial).catch(() => {});
-          throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has ${size} bytes, expected ${expectedSize} (truncated or padded)`);
+          throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has ${offset} bytes, expected ${expectedSize} (truncated or padded)`);
         }
-        const got = await sha256File(partial);
+        const got = hash.digest('hex');
         if (got !== sha) {
           await unlink(partial).catch(() => {});
           throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has sha256 ${got.slice(0, 12)}… (corrupted or tampered)`);
         }
+        // Data is durable before the rename publishes it, so a visible blob is always whole. The
+        // directory is not fsynced per blob: losing a fresh entry to a power cut only means the
+        // blob is fetched again (slots link the inode and fsync their own folders).
         await rename(partial, finalPath);
-        fsyncPath(blobsDir);
         // Read-only: package files are hard links to blobs, and nothing may write through them.
         await chmod(finalPath, 0o444);
       },

@@ -8,6 +8,8 @@ import { BENCH_CACHE, type Bench, type BenchResult } from './harness.js';
 
 const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'sparse-vs-dense': () => import('./sparse-vs-dense.js'),
+  'ota-delta': () => import('./ota-delta.js'),
+  'ota-install': () => import('./ota-install.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
