@@ -5,6 +5,7 @@
 import type { AgentRecord } from './agent-record.js';
 import type { BundleRef, TransitionName, UpdateProgress } from './agent-states.js';
 import type { BlobSource, FetchPolicy } from './blob-source.js';
+import type { HttpBlobSourceOptions } from './blob-source-http.js';
 import type { BundleLimits } from './bundle-manifest.js';
 import type { HealthCheckOptions, LoadedModel, ModelHost } from './model-host.js';
 import type { SlotStore } from './slot-store.js';
@@ -23,6 +24,7 @@ export interface ResolvedAgentOptions {
   health: HealthCheckOptions;
   warmUpFrames: number;
   fetch: Pick<FetchPolicy, 'retries' | 'retryDelayMs'>;
+  http: HttpBlobSourceOptions;
   extraSources: (request: UpdateRequest) => Promise<BlobSource[]>;
   verifyOnStart: boolean;
   maxAttempts: number;

@@ -26,7 +26,7 @@ const PACKAGE_MANIFEST_CAP = 256 << 20;
 async function sourcesFor(ctx: AgentContext, req: UpdateRequest): Promise<BlobSource[]> {
   const list: BlobSource[] = [];
   if (req.origin === 'local' && req.dir) list.push(new DirectoryBlobSource(req.dir, req.manifestSha256));
-  for (const url of req.sources.http ?? []) list.push(new HttpBlobSource(url));
+  for (const url of req.sources.http ?? []) list.push(new HttpBlobSource(url, ctx.o.http));
   list.push(...(await ctx.o.extraSources(req)));
   return list;
 }

@@ -20,6 +20,7 @@ import { AGENT_RECORD_FORMAT, asAgentRecord, type AgentRecord, type UpdateReques
 import { recover } from './agent-recovery.js';
 import { nextState, type AgentReport, type AgentState, type TransitionName, type UpdateOutcome, type UpdateProgress } from './agent-states.js';
 import type { BlobSource, FetchPolicy } from './blob-source.js';
+import type { HttpBlobSourceOptions } from './blob-source-http.js';
 import { parseBundleManifest } from './bundle-check.js';
 import { BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleLimits } from './bundle-manifest.js';
 import { decodeDesired, type DesiredState } from './desired-state.js';
@@ -50,6 +51,8 @@ export interface OtaAgentOptions {
   sdkVersion?: string;
   /** Retry policy of blob downloads. */
   fetch?: Pick<FetchPolicy, 'retries' | 'retryDelayMs'>;
+  /** HTTP(S) client options (idle timeout, CA certificates for HTTPS blob servers). */
+  http?: HttpBlobSourceOptions;
   /** Sources tried after the HTTP servers a desired state names (e.g. MQTT chunks). */
   extraSources?: (request: UpdateRequest) => Promise<BlobSource[]>;
   /** Hash every file of the starting version at start (default true). */
@@ -61,7 +64,7 @@ export interface OtaAgentOptions {
   log?: (line: string) => void;
 }
 
-const KNOWN = ['identity', 'store', 'host', 'trust', 'health', 'warmUpFrames', 'limits', 'sdkVersion', 'fetch', 'extraSources', 'verifyOnStart', 'maxAttempts', 'now', 'log'];
+const KNOWN = ['identity', 'store', 'host', 'trust', 'health', 'warmUpFrames', 'limits', 'sdkVersion', 'fetch', 'http', 'extraSources', 'verifyOnStart', 'maxAttempts', 'now', 'log'];
 
 function resolve(o: OtaAgentOptions): ResolvedAgentOptions {
   if (!is.object(o as unknown)) throw invalidOption('options', 'an object', o);
@@ -85,6 +88,7 @@ function resolve(o: OtaAgentOptions): ResolvedAgentOptions {
     health: o.health ?? {},
     warmUpFrames,
     fetch: o.fetch ?? {},
+    http: o.http ?? {},
     extraSources: o.extraSources ?? (async () => []),
     verifyOnStart: o.verifyOnStart ?? true,
     maxAttempts,
