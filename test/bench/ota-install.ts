@@ -8,6 +8,7 @@
 import { copyFile, cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { OtaAgent } from '../../sdk/ota/agent.js';
+import { fsyncPath } from '../../sdk/ota/fs-durable.js';
 import { bundleDelta } from '../../sdk/ota/delta.js';
 import { encodeDesired } from '../../sdk/ota/desired-state.js';
 import { OrtModelHost } from '../../sdk/ota/ort-model-host.js';
@@ -55,12 +56,16 @@ async function timedInstall(set: OtaBenchSet, b: BundleDir, url: string, templat
   }
 }
 
-/** Copies `files` (blob paths) into a fresh directory; returns ms. */
-async function timedCopy(files: string[]): Promise<number> {
+/** Copies `files` (blob paths) into a fresh directory, optionally fsyncing each copy; returns ms. */
+async function timedCopy(files: string[], durable = false): Promise<number> {
   const dest = join(tempDir('bench-copy'), 'copy');
   await mkdir(dest, { recursive: true });
   const t0 = performance.now();
-  for (const [i, f] of files.entries()) await copyFile(f, join(dest, String(i)));
+  for (const [i, f] of files.entries()) {
+    await copyFile(f, join(dest, String(i)));
+    if (durable) fsyncPath(join(dest, String(i)));
+  }
+  if (durable) fsyncPath(dest);
   return performance.now() - t0;
 }
 
@@ -86,12 +91,14 @@ export const bench: Bench = {
       for (const [kind, files, start] of [['expert add', deltaFiles, template], ['full', allFiles, undefined]] as const) {
         const install: number[] = [];
         const copy: number[] = [];
+        const durable: number[] = [];
         const phases: Record<string, number[]> = {};
         await timedCopy(files); // warm the page cache for both
         for (let r = 0; r < rounds; r++) {
-          const order = r % 2 ? ['copy', 'install'] : ['install', 'copy'];
+          const order = r % 2 ? ['copy', 'durable', 'install'] : ['install', 'durable', 'copy'];
           for (const o of order) {
             if (o === 'copy') copy.push(await timedCopy(files));
+            else if (o === 'durable') durable.push(await timedCopy(files, true));
             else {
               const x = await timedInstall(set, v3, server.url, start);
               install.push(x.ms);
@@ -99,14 +106,15 @@ export const bench: Bench = {
             }
           }
         }
-        const [mi, mc] = [median(install), median(copy)];
+        const [mi, mc, md] = [median(install), median(copy), median(durable)];
+        const bytesWork = ['verifying', 'downloading', 'staging'].reduce((a, k) => a + median(phases[k] ?? [0]), 0);
         const bytes = kind === 'full' ? delta.bytesTotal : delta.bytesNeeded;
         const breakdown = Object.entries(phases).map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ');
-        log(`${config} ${kind}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${files.length} blobs; install median ${mi.toFixed(0)} ms (${breakdown}), copyFile median ${mc.toFixed(1)} ms`);
+        log(`${config} ${kind}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${files.length} blobs; install median ${mi.toFixed(0)} ms (${breakdown}); copyFile median ${mc.toFixed(1)} ms, copyFile + fsync median ${md.toFixed(1)} ms`);
         results.push({
           name: `ota-install (${config}, ${kind})`,
           ratio: { label: 'install time / plain copy of the same bytes', value: mi / mc },
-          metrics: { installMedianMs: mi, copyMedianMs: mc, bytes, blobs: files.length, rounds, ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`${k}Ms`, median(v)])) },
+          metrics: { installMedianMs: mi, copyMedianMs: mc, durableCopyMedianMs: md, verifyFetchStageMs: bytesWork, bytes, blobs: files.length, rounds, ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`${k}Ms`, median(v)])) },
         });
       }
       await server.close();
