@@ -11,7 +11,6 @@
  */
 import type { BundleFile } from './bundle-manifest.js';
 
-/** Types only; see {@link MemorySlotStore} and {@link FsSlotStore}. */
 //#region blobs
 
 /** Receives one blob's bytes in order, possibly across restarts (resume). */

@@ -211,7 +211,7 @@ test.serial('desired state for another fleet (E_TARGET_MISMATCH)', async (t) => 
 });
 
 test.serial("path traversal: a file at '../../x' (E_PATH_UNSAFE)", async (t) => {
-  await refused(t, send(desire(await forge((m) => (m.files[5]!.path = '../../../tmp/evil.bin')))), 'E_PATH_UNSAFE', /evil\.bin/);
+  await refused(t, send(desire(await forge((m) => (m.files[5]!.path = '../../../etc/evil.bin')))), 'E_PATH_UNSAFE', /evil\.bin/);
 });
 
 test.serial('absolute path (E_PATH_UNSAFE)', async (t) => {
