@@ -4,9 +4,9 @@ import { dts } from 'rollup-plugin-dts';
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
-// Dependencies stay external (node_modules), except onnx-buf, which is ESM-only and is bundled so
-// the CJS build can require it.
-const deps = Object.keys(pkg.dependencies).filter((d) => d !== 'onnx-buf');
+// Dependencies stay external (node_modules). onnx-buf is ESM-only: SDK code imports it with a
+// dynamic import(), which the CJS build keeps as import() (Node loads ESM from CommonJS that way).
+const deps = Object.keys(pkg.dependencies);
 const external = (id) => id.startsWith('node:') || deps.some((d) => id === d || id.startsWith(`${d}/`));
 
 const ts = () =>

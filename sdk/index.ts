@@ -66,4 +66,11 @@ export {
 export * from './mqtt/index.js';
 export * from './sensors/index.js';
 export * from './tasks/index.js';
+export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type CloseReport as RuntimeCloseReport } from './runtime/runtime.js';
+export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
+export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
+export type { RuntimeMetrics } from './runtime/metrics.js';
+export { LoadedModel } from './runtime/loaded-model.js';
+export { OrtBackend } from './runtime/backends/ort.js';
+export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';
 export * from './ota/index.js';

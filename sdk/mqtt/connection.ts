@@ -7,7 +7,7 @@
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
 import type { ProtocolChoice, TlsOptions } from './options.js';
-import { mqttLog as log } from './typed-emitter.js';
+import { mqttLog as log } from './log.js';
 
 /** Everything one CONNECT needs. */
 export interface ConnectSpec {

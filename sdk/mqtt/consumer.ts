@@ -12,7 +12,8 @@ import { resolveConsumerOptions, type FleetConsumerOptions, type ResolvedConsume
 import { FleetView, type FleetSummary } from './fleet-view.js';
 import { parsePayload, type BirthPayload, type DeathPayload, type MetricsPayload, type ResultPayload, type StatePayload } from './messages.js';
 import { TOPIC_KINDS } from './topics.js';
-import { TypedEmitter, mqttLog as log } from './typed-emitter.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
+import { mqttLog as log } from './log.js';
 
 /** A result as delivered to the application. */
 export interface ReceivedResult extends ResultPayload {

@@ -35,7 +35,7 @@ import {
 import { encodeAck, encodeDrop, encodePut, type MetaRecord } from './outbox-log-format.js';
 import { PendingQueue, type QueueItem } from './outbox-queue.js';
 import { compactLog, readSlots, recoverLog, type Slot } from './outbox-file-io.js';
-import { mqttLog as log } from './typed-emitter.js';
+import { mqttLog as log } from './log.js';
 
 /**
  * When the log is fsynced:

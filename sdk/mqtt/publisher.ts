@@ -26,7 +26,8 @@ import { FileOutbox } from './outbox-file.js';
 import { MemoryOutbox } from './outbox-memory.js';
 import { Drainer } from './publisher-drain.js';
 import { birthPayload, deathPayload, messageProperties, metricsPayload, resultPayload, statePayload } from './publisher-messages.js';
-import { TypedEmitter, mqttLog as log } from './typed-emitter.js';
+import { TypedEmitter } from '../core/typed-emitter.js';
+import { mqttLog as log } from './log.js';
 
 /** Events of a {@link ResultPublisher}. */
 export interface PublisherEvents {

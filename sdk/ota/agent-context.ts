@@ -7,7 +7,7 @@ import type { BundleRef, TransitionName, UpdateProgress } from './agent-states.j
 import type { BlobSource, FetchPolicy } from './blob-source.js';
 import type { HttpBlobSourceOptions } from './blob-source-http.js';
 import type { BundleLimits } from './bundle-manifest.js';
-import type { HealthCheckOptions, LoadedModel, ModelHost } from './model-host.js';
+import type { HealthCheckOptions, HostedModel, ModelHost } from './model-host.js';
 import type { SlotStore } from './slot-store.js';
 import type { TrustStore } from './trust-store.js';
 import type { DeviceIdentity } from './update-policy.js';
@@ -35,7 +35,7 @@ export interface ResolvedAgentOptions {
 /** A slot the host has loaded (or that could not be loaded). */
 export interface HeldSlot {
   ref: BundleRef;
-  model?: LoadedModel;
+  model?: HostedModel;
 }
 
 /** The agent as its step modules see it. */

@@ -15,7 +15,7 @@ import { fetchBlob, type BlobSource } from './blob-source.js';
 import { parseBundleManifest } from './bundle-check.js';
 import type { BundleManifest } from './bundle-manifest.js';
 import { bundleDelta } from './delta.js';
-import type { LoadedModel } from './model-host.js';
+import type { HostedModel } from './model-host.js';
 import { checkBundleMatchesPackage } from './package-consistency.js';
 import { labelOf } from './slot-refs.js';
 import { checkCompatible, checkMatchesDesired, checkTarget, checkVersionOrder } from './update-policy.js';
@@ -76,7 +76,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
     return done;
   }
   let sources: BlobSource[] = [];
-  let newModel: LoadedModel | undefined;
+  let newModel: HostedModel | undefined;
   let switched = false;
   const target: BundleRef = { name: req.name, version: req.version, manifest: id };
   let transfer: UpdateOutcome['transfer'];

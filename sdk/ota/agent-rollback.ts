@@ -7,7 +7,7 @@ import { EdgeError, messageOf } from '../core/errors.js';
 import type { AgentContext } from './agent-context.js';
 import type { UpdateRequest } from './agent-record.js';
 import type { AgentReport, UpdateOutcome } from './agent-states.js';
-import type { LoadedModel } from './model-host.js';
+import type { HostedModel } from './model-host.js';
 import { labelOf, slotRef } from './slot-refs.js';
 
 /**
@@ -19,7 +19,7 @@ export async function rollBack(
   ctx: AgentContext,
   req: UpdateRequest,
   why: { code: string; message: string; transfer?: UpdateOutcome['transfer'] },
-  failed?: LoadedModel,
+  failed?: HostedModel,
   health?: AgentReport['health'],
 ): Promise<UpdateOutcome> {
   const { store, host } = ctx.o;

@@ -41,7 +41,7 @@ export interface ModelSource {
 }
 
 /** A model loaded into a host. */
-export interface LoadedModel {
+export interface HostedModel {
   readonly id: string;
   readonly label: string;
   /** Entries this model can serve. */
@@ -97,20 +97,20 @@ export interface SwitchReport {
 /** The interface the agent drives. */
 export interface ModelHost {
   /** The model serving frames, or undefined before the first {@link ModelHost.activate}. */
-  readonly active: LoadedModel | undefined;
+  readonly active: HostedModel | undefined;
   /**
    * Loads a model beside the running one; frames keep running on the active model.
    * @throws EdgeError E_BACKEND_INIT, E_PACKAGE_* (unreadable package), E_INVALID_ARGUMENT
    */
-  load(source: ModelSource): Promise<LoadedModel>;
+  load(source: ModelSource): Promise<HostedModel>;
   /** Runs warm-up frames on a loaded (not necessarily active) model. @throws EdgeError E_INFERENCE */
-  warmUp(model: LoadedModel, framesPerEntry?: number): Promise<WarmUpReport>;
+  warmUp(model: HostedModel, framesPerEntry?: number): Promise<WarmUpReport>;
   /** Makes `model` serve frames from the next frame on. @throws EdgeError E_INVALID_ARGUMENT (not loaded) */
-  activate(model: LoadedModel): Promise<SwitchReport>;
+  activate(model: HostedModel): Promise<SwitchReport>;
   /** Checks the active model; never throws for a sick model (the report says why). */
   healthCheck(options?: HealthCheckOptions): Promise<HealthReport>;
   /** Frees a model that is not active. Idempotent. @throws EdgeError E_INVALID_ARGUMENT (active) */
-  unload(model: LoadedModel): Promise<void>;
+  unload(model: HostedModel): Promise<void>;
   /** Frees everything. Idempotent. */
   close(): Promise<void>;
 }

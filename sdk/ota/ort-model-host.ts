@@ -10,7 +10,7 @@ import { is, invalidOption } from '../core/validate.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession } from '../runtime/backend.js';
 import { OrtBackend } from '../runtime/backends/ort.js';
-import type { ModelFrame, ModelFrameResult, HealthCheckOptions, HealthFailure, HealthReport, LoadedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
+import type { ModelFrame, ModelFrameResult, HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
 import { outputProblem } from './output-check.js';
 import { probeFeeds } from './probe-frames.js';
 
@@ -28,7 +28,7 @@ export interface OrtModelHostOptions {
   verify?: 'full' | 'size' | 'none';
 }
 
-interface Model extends LoadedModel {
+interface Model extends HostedModel {
   pkg: ModelPackage;
   sessions: Map<string, BackendSession>;
   /** Live frames that failed on this model while it was active. */
@@ -75,7 +75,7 @@ export class OrtModelHost implements ModelHost {
     return new OrtModelHost(options.backend ?? new OrtBackend(), options);
   }
 
-  get active(): LoadedModel | undefined {
+  get active(): HostedModel | undefined {
     return this.current;
   }
 
@@ -99,13 +99,13 @@ export class OrtModelHost implements ModelHost {
     return p;
   }
 
-  private model(m: LoadedModel): Model {
+  private model(m: HostedModel): Model {
     const found = this.models.get(m.id);
     if (!found || found.disposed) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
     return found;
   }
 
-  async load(source: ModelSource): Promise<LoadedModel> {
+  async load(source: ModelSource): Promise<HostedModel> {
     if (this.closed) throw new EdgeError('E_CLOSED', 'model host was closed');
     if (!source || !is.nonEmptyString(source.id)) throw invalidOption('source.id', 'a model id', source?.id);
     if (!is.nonEmptyString(source.dir)) throw invalidOption('source.dir', 'a package directory (this host loads from disk)', source.dir);
@@ -162,7 +162,7 @@ export class OrtModelHost implements ModelHost {
     });
   }
 
-  async warmUp(model: LoadedModel, framesPerEntry = 2): Promise<WarmUpReport> {
+  async warmUp(model: HostedModel, framesPerEntry = 2): Promise<WarmUpReport> {
     const m = this.model(model);
     const medianMs: Record<string, number> = {};
     let frames = 0;
@@ -179,7 +179,7 @@ export class OrtModelHost implements ModelHost {
     return { frames, medianMs };
   }
 
-  activate(model: LoadedModel): Promise<SwitchReport> {
+  activate(model: HostedModel): Promise<SwitchReport> {
     const m = this.model(model);
     return this.enqueue(async () => {
       const from = this.current?.id;
@@ -231,7 +231,7 @@ export class OrtModelHost implements ModelHost {
     };
   }
 
-  async unload(model: LoadedModel): Promise<void> {
+  async unload(model: HostedModel): Promise<void> {
     const m = this.models.get(model.id);
     if (!m || m.disposed) return;
     if (this.current === m) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is serving frames; activate another first`, { field: 'model' });

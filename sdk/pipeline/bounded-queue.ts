@@ -69,6 +69,26 @@ export class BoundedQueue<T> {
     return new Promise((resolve) => this.takers.push(resolve));
   }
 
+  /**
+   * Next item, waiting at most `ms`: `undefined` on timeout (the wait is withdrawn, so no item is
+   * lost to an abandoned waiter), `done` once closed and drained.
+   */
+  takeWithin(ms: number): Promise<IteratorResult<T> | undefined> {
+    if (this.items.length > 0 || this.closed) return this.take();
+    return new Promise((resolve) => {
+      const taker = (v: IteratorResult<T>) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const timer = setTimeout(() => {
+        const i = this.takers.indexOf(taker);
+        if (i >= 0) this.takers.splice(i, 1);
+        resolve(undefined);
+      }, Math.max(0, ms));
+      this.takers.push(taker);
+    });
+  }
+
   /** Next item if one is queued now (never waits). */
   poll(): T | undefined {
     if (this.items.length === 0) return undefined;

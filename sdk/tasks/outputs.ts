@@ -6,6 +6,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { HostTensor } from '../runtime/backend.js';
 import type { FrameLayout } from '../sensors/layout.js';
+import { halfToFloat } from '../core/float16.js';
 
 /** One output of a frame: a tensor, or the tensors of its batches in order. */
 export type TaskOutput = HostTensor | readonly HostTensor[];
@@ -25,15 +26,6 @@ export interface StackedOutput {
 
 function fail(name: string, why: string): EdgeError {
   return new EdgeError('E_MODEL_OUTPUT', `output ${name}: ${why}`, { field: name });
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 function asList(output: TaskOutput): readonly HostTensor[] {

@@ -5,6 +5,7 @@
  * - int8: cosine similarity ≥ 0.99 (quantised features keep their direction, not every value).
  */
 import type { HostTensor } from '../../sdk/runtime/backend.js';
+import { halfToFloat } from '../../sdk/core/float16.js';
 
 export type ComparePrecision = 'fp32' | 'fp16' | 'int8';
 
@@ -23,16 +24,6 @@ export interface OutputAgreement {
   limit: number;
   pass: boolean;
   note?: string;
-}
-
-/** IEEE half bits → number. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
 /** Values of a tensor as numbers (float16 decoded, int64 converted). */

@@ -4,7 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
-import { ModelProtoSchema, type GraphProto, type ValueInfoProto } from 'onnx-buf';
+// onnx-buf is ESM-only: imported dynamically so the SDK's CommonJS build can load it too.
+import type { GraphProto, ValueInfoProto } from 'onnx-buf';
 import { EdgeError, messageOf } from '../../core/errors.js';
 
 /** One graph input. A string dim is symbolic (`N`, `batch`), `null` unknown. */
@@ -58,6 +59,7 @@ export async function readOnnxInfo(path: string): Promise<OnnxInfo> {
     throw new EdgeError('E_FILE_NOT_FOUND', `cannot read the ONNX graph: ${messageOf(err)}`, { file: path });
   }
   try {
+    const { ModelProtoSchema } = await import('onnx-buf');
     const model = fromBinary(ModelProtoSchema, bytes);
     const initializers = new Set(model.graph?.initializer.map((t) => t.name) ?? []);
     const external = new Set<string>();

@@ -1,5 +1,6 @@
 import test from 'ava';
-import { compareOutput, cosine, halfToFloat, latencyStats, relativeError } from '../../../tools/engine/compare.js';
+import { compareOutput, cosine, latencyStats, relativeError } from '../../../tools/engine/compare.js';
+import { floatToHalf, halfToFloat } from '../../../sdk/core/float16.js';
 
 const f32 = (v: number[]) => ({ dtype: 'float32' as const, shape: [v.length], data: Float32Array.from(v) });
 
@@ -45,4 +46,13 @@ test('latency statistics: median of even and odd counts, p90', (t) => {
   t.deepEqual(latencyStats([5, 1, 3]), { median: 3, p90: 5 });
   t.is(latencyStats([4, 1, 3, 2]).median, 2.5);
   t.is(latencyStats(Array.from({ length: 10 }, (_, i) => i + 1)).p90, 9);
+});
+
+test('float16 encode/decode: exact for representable values, round to nearest even, overflow and NaN', (t) => {
+  for (const v of [0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8, -0.000244140625]) t.is(halfToFloat(floatToHalf(v)), v, String(v));
+  t.is(floatToHalf(1 + 2 ** -11), floatToHalf(1), 'tie rounds to even');
+  t.is(halfToFloat(floatToHalf(1 + 3 * 2 ** -11)), 1 + 2 * 2 ** -10, 'tie rounds up to even');
+  t.is(halfToFloat(floatToHalf(70000)), Infinity);
+  t.true(Number.isNaN(halfToFloat(floatToHalf(NaN))));
+  for (let h = 0; h < 0x7c00; h += 97) t.is(floatToHalf(halfToFloat(h)), h);
 });

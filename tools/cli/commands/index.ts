@@ -18,6 +18,8 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
 
   { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
+  { name: 'compile', summary: 'compile a package for a device target', load: () => import('./compile.js') },
+  { name: 'quantize', summary: 'quantize a package to INT8 (Q/DQ) or FP16', load: () => import('./quantize.js') },
   { name: 'keygen', summary: 'make an Ed25519 signing key pair', load: () => import('./keygen.js') },
   { name: 'bundle', summary: 'make a content-addressed OTA bundle', load: () => import('./bundle.js') },
   { name: 'sign', summary: 'sign a bundle', load: () => import('./sign.js') },

@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { debuglog } from 'node:util';
 
-const log = debuglog('ringmoe:mqtt');
+const log = debuglog('ringmoe');
 
 /** Map of event name → listener signature (an interface works too). */
 export type EventMap<M> = { [K in keyof M]: (...args: any[]) => void };
@@ -42,6 +42,3 @@ export class TypedEmitter<M extends EventMap<M>> extends EventEmitter {
     return super.emit(event, ...args);
   }
 }
-
-/** Debug log for this module, enabled with NODE_DEBUG=ringmoe:mqtt. Lines start with their function. */
-export const mqttLog: (format: string, ...args: unknown[]) => void = log;

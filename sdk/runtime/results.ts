@@ -1,0 +1,123 @@
+/**
+ * Turning an entry's outputs for one frame into the typed result a caller (and MQTT) receives.
+ */
+import type { ErrorCode } from '../core/errors.js';
+import { EdgeError, messageOf } from '../core/errors.js';
+import type { EntryManifest, PackageManifest } from '../core/package-manifest.js';
+import type { ModalityId } from '../core/modalities.js';
+import type { PreprocessedFrame } from '../sensors/layout.js';
+import { changeResult, type ChangeOptions, type ChangeResult } from '../tasks/change.js';
+import { classificationResult, type ClassificationOptions, type ClassificationResult } from '../tasks/classification.js';
+import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';
+import { detectionResult, type DetectionOptions, type DetectionResult } from '../tasks/detection.js';
+import { segmentationResult, type SegmentationOptions, type SegmentationResult } from '../tasks/segmentation.js';
+import type { BackendName, HostTensor } from './backend.js';
+
+/** Per-task options; `false` turns a task off. */
+export interface TaskOptions {
+  classification?: false | Omit<ClassificationOptions, 'labels'>;
+  segmentation?: false | Omit<SegmentationOptions, 'labels'>;
+  detection?: false | Omit<DetectionOptions, 'labels'>;
+  depth?: false | DepthOptions;
+  change?: false | ChangeOptions;
+  /** Include the pooled embedding (off by default: it is large and rarely sent over the air). */
+  features?: boolean;
+}
+
+export interface TaskResults {
+  classification?: ClassificationResult;
+  segmentation?: SegmentationResult;
+  detection?: DetectionResult;
+  depth?: DepthResult;
+  change?: ChangeResult;
+  features?: { embedding: number[] };
+}
+
+export interface LatencyBreakdown {
+  /** Decode + radiometry + fitting (on a worker thread when a pool is used). */
+  preprocess: number;
+  /** Waiting for the engine (queues and batching). */
+  queue: number;
+  /** The batch's inference time (shared by the frames of the batch). */
+  inference: number;
+  postprocess: number;
+  /** Admission to result. */
+  total: number;
+}
+
+/** The result of one frame. Plain JSON (no typed arrays unless a task asks for rasters). */
+export interface InferenceResult {
+  ok: true;
+  frameId: string;
+  modality: ModalityId;
+  entry: string;
+  timestamp: number | string;
+  model: { name: string; version: string; packageHash: string };
+  backend: BackendName;
+  tasks: TaskResults;
+  latencyMs: LatencyBreakdown;
+  /** Source size, model inputs (tiles) used, and the CRS when georeferenced. */
+  frame: { width: number; height: number; inputs: number; crs?: string };
+  warnings: string[];
+}
+
+/** A frame that produced no result, and why. */
+export interface FrameFailure {
+  ok: false;
+  frameId: string;
+  stage: 'admission' | 'preprocess' | 'inference' | 'postprocess' | 'dropped';
+  error: { code: ErrorCode; message: string; file?: string; field?: string };
+}
+
+export type FrameOutcome = InferenceResult | FrameFailure;
+
+/** The failure record of an error at `stage`. */
+export function failure(frameId: string, stage: FrameFailure['stage'], err: unknown): FrameFailure {
+  const e = err instanceof EdgeError ? err : new EdgeError(stage === 'inference' ? 'E_INFERENCE' : 'E_INTERNAL', messageOf(err), { cause: err });
+  return { ok: false, frameId, stage, error: e.toJSON() };
+}
+
+/** Output names an entry must produce for the enabled tasks. */
+export function neededOutputs(entry: EntryManifest, tasks: TaskOptions): string[] {
+  const want = new Set<string>();
+  const has = (n: string) => entry.outputs.some((o) => o.name === n);
+  if (tasks.classification !== false && has('cls_logits')) want.add('cls_logits');
+  if (tasks.segmentation !== false && has('seg_logits')) want.add('seg_logits');
+  if (tasks.detection !== false && has('det_boxes')) ['det_boxes', 'det_scores', 'det_classes'].forEach((n) => want.add(n));
+  if (tasks.depth !== false && has('depth')) want.add('depth');
+  if (tasks.change !== false && has('change_prob')) want.add('change_prob');
+  if (tasks.features && has('embedding')) want.add('embedding');
+  if (want.size === 0) entry.outputs.forEach((o) => want.add(o.name));
+  return [...want];
+}
+
+/** Runs the task post-processing of one frame's outputs. */
+export function taskResults(outputs: Record<string, HostTensor>, frame: PreprocessedFrame, manifest: PackageManifest, tasks: TaskOptions): TaskResults {
+  const labels = manifest.labels ?? {};
+  const r: TaskResults = {};
+  if (outputs.cls_logits && tasks.classification !== false) {
+    r.classification = classificationResult(outputs.cls_logits, frame, { ...(tasks.classification ?? {}), ...(labels.classification ? { labels: labels.classification } : {}) });
+  }
+  if (outputs.seg_logits && tasks.segmentation !== false) {
+    r.segmentation = segmentationResult(outputs.seg_logits, frame, { ...(tasks.segmentation ?? {}), ...(labels.segmentation ? { labels: labels.segmentation } : {}) });
+  }
+  if (outputs.det_boxes && outputs.det_scores && outputs.det_classes && tasks.detection !== false) {
+    r.detection = detectionResult(
+      { boxes: outputs.det_boxes, scores: outputs.det_scores, classes: outputs.det_classes },
+      frame,
+      { ...(tasks.detection ?? {}), ...(labels.detection ? { labels: labels.detection } : {}) },
+    );
+  }
+  if (outputs.depth && tasks.depth !== false) r.depth = depthResult(outputs.depth, frame, tasks.depth ?? {});
+  if (outputs.change_prob && tasks.change !== false) r.change = changeResult(outputs.change_prob, frame, tasks.change ?? {});
+  if (outputs.embedding && tasks.features) {
+    const e = outputs.embedding;
+    const d = e.shape[1]!;
+    const mean = new Array<number>(d).fill(0);
+    const n = e.shape[0]!;
+    const x = e.data as Float32Array;
+    for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
+    r.features = { embedding: mean };
+  }
+  return r;
+}

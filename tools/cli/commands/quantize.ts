@@ -1,0 +1,103 @@
+/**
+ * `ringmoe-edge quantize <package> -o <dir> --precision int8|fp16`: explicit INT8 (Q/DQ, ranges
+ * calibrated on the host) or FP16 weights, with a fidelity report on held-out frames.
+ */
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
+import type { CommandSpec } from '../command.js';
+import { formatBytes, table } from '../io.js';
+
+interface Result {
+  dir: string;
+  precision: string;
+  method?: string;
+  bytes: { source: number; output: number };
+  report: import('../../quantize/report.js').QuantizationReport;
+  statsSha256?: string;
+}
+
+const list = (v: string, prev: string[] = []) => [...prev, v];
+
+export const spec: CommandSpec<Result> = {
+  name: 'quantize',
+  summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
+  examples: [
+    'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --method entropy',
+    'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration generated:sar-l1:32 --entries sar-l1',
+    'ringmoe-edge quantize pkg/small -o pkg/small-fp16 --precision fp16',
+  ],
+  configure(cmd) {
+    cmd
+      .argument('<package>', 'fp32 source package directory')
+      .requiredOption('-o, --out <dir>', 'output package directory')
+      .requiredOption('--precision <p>', 'int8 or fp16')
+      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir> or generated:<modality>[:<count>[:<seed>]] (repeatable; default: generated frames of each modality)', list)
+      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
+      .option('--method <m>', 'activation calibration: max, percentile or entropy (TensorRT EntropyCalibration2)', 'entropy')
+      .option('--percentile <p>', 'percentile for --method percentile', '99.99')
+      .option('--entries <names>', 'comma-separated entries to keep and quantize (default: all)')
+      .option('--max-frames <n>', 'most frames (tiles) taken from one source', '32')
+      .option('--trt-cache <versions>', 'TensorRT versions to write calibration caches for (comma-separated)', '8.5.2')
+      .option('--latency-rounds <n>', 'interleaved fp32-vs-quantized latency rounds (0 skips)', '5')
+      .option('--force', 'replace the output directory if it exists');
+  },
+  async run([source], o, io) {
+    const { openPackage } = await import('../../../sdk/package/open-package.js');
+    const { planFrames } = await import('../../quantize/frame-plan.js');
+    const { quantizePackage } = await import('../../quantize/quantize-package.js');
+    const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');
+    const precision = expectOneOf('--precision', o.precision, ['int8', 'fp16'] as const);
+    const method = expectOneOf('--method', o.method, CALIBRATION_METHODS);
+    const percentile = expectNumber('--percentile', Number(o.percentile), 50, 100);
+    const maxFrames = expectInteger('--max-frames', Number(o.maxFrames), 1, 4096);
+    const latencyRounds = expectInteger('--latency-rounds', Number(o.latencyRounds), 0, 1000);
+    const pkg = await openPackage(source!, { verify: 'size' });
+    const names = typeof o.entries === 'string' ? o.entries.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const entries = names ? names.map((n) => pkg.entry(n)) : pkg.manifest.entries;
+    const loading = io.progress('preparing frames', 1);
+    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
+    loading.stop();
+    const progress = io.progress(`quantizing to ${precision}`, 1);
+    const r = await quantizePackage({
+      source: source!,
+      outDir: String(o.out),
+      precision,
+      method,
+      percentile,
+      calibration: frames.calibration,
+      heldOut: frames.heldOut,
+      ...(names ? { entries: names } : {}),
+      tensorrtVersions: String(o.trtCache).split(',').map((s) => s.trim()).filter(Boolean),
+      latencyRounds,
+      force: Boolean(o.force),
+      onProgress: (step, done, total) => progress.update(done, total, step),
+    });
+    progress.stop();
+    const size = (files: Record<string, { size: number; role: string }>) => Object.values(files).filter((f) => f.role === 'weights').reduce((s, f) => s + f.size, 0);
+    return {
+      dir: r.dir,
+      precision,
+      ...(precision === 'int8' ? { method } : {}),
+      bytes: { source: size(Object.fromEntries(Object.entries(pkg.manifest.files).filter(([k]) => r.manifest.entries.some((e) => e.weightFiles.includes(k))))), output: size(r.manifest.files) },
+      report: r.report,
+      ...(r.statsSha256 ? { statsSha256: r.statsSha256 } : {}),
+    };
+  },
+  render(r, io) {
+    const rep = r.report;
+    io.out(`wrote ${r.precision} package to ${r.dir}${r.method ? ` (activations: ${r.method})` : ''}; weights ${formatBytes(r.bytes.source)} -> ${formatBytes(r.bytes.output)}`);
+    if (rep.calibration) io.out(`calibration: ${rep.calibration.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);
+    io.out(`held-out:    ${rep.heldOut.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);
+    const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
+    io.out(
+      table(
+        ['entry', 'frames', 'embedding cos', 'min feature cos', 'cls top-1', 'seg pixels', 'routing'],
+        rep.entries.map((e) => {
+          const feats = Object.entries(e.featureCosine).filter(([k]) => k.startsWith('features_'));
+          return [e.entry, e.frames, f(e.featureCosine.embedding?.mean), f(feats.length ? Math.min(...feats.map(([, s]) => s.mean)) : undefined), f(e.classificationTop1Agreement), f(e.segmentationPixelAgreement), f(e.routing?.mean)];
+        }),
+      ),
+    );
+    if (rep.latency) io.out(`CPU latency (onnxruntime, ${rep.latency.entry}, batch ${rep.latency.batch}, median of ${rep.latency.rounds}): fp32 ${rep.latency.referenceMs.toFixed(1)} ms, ${r.precision} ${rep.latency.candidateMs.toFixed(1)} ms (x${rep.latency.ratio.toFixed(2)})`);
+    io.out(`report: ${r.dir}/reports/fidelity-${r.precision}.json${r.statsSha256 ? `; statistics sha256 ${r.statsSha256.slice(0, 16)}…` : ''}`);
+  },
+};

@@ -1,0 +1,257 @@
+/**
+ * `ringmoe-edge quantize`: an fp32 package in, an INT8 (explicit Q/DQ) or FP16 package out, with
+ * its fidelity report on held-out frames. The output keeps the package layout — the same graphs
+ * (rewritten) and the same weight files, one per expert, now holding int8 or half tensors — plus,
+ * for INT8, the calibrated ranges of every activation and TensorRT calibration caches made from
+ * them.
+ */
+import { clone } from '@bufbuild/protobuf';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { EdgeError } from '../../sdk/core/errors.js';
+import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/core/package-manifest.js';
+import { VERSION } from '../../sdk/core/version.js';
+import { openPackage } from '../../sdk/package/open-package.js';
+import { readModel, type OnnxModel } from '../onnx/model-io.js';
+import { ModelProtoSchema } from '../onnx/proto.js';
+import { PackageWriter } from '../package/package-writer.js';
+import { calibrateEntry, calibrationHash, type EntryCalibration } from './calibrate.js';
+import { writeCalibrationCache, tensorrtVersionNumber } from './calibration-cache.js';
+import { checkDisjoint, checkFramesFor, entryBatches, originOf, summarise, type FrameSet } from './frames.js';
+import { castHalfInitializers } from './fp16-rewrite.js';
+import { compareLatency, measureEntryFidelity } from './fidelity-run.js';
+import { ClusterTracker, pointAtStore } from './graph-edit.js';
+import { planQdq, reconcilePlans, type QdqPlan } from './qdq-plan.js';
+import { applyQdqPlan, weightScaleName } from './qdq-rewrite.js';
+import type { QuantizationReport } from './report.js';
+import { externalInitializers, floatData, rewriteWeights, type OutputTensor, type SourceTensor } from './rewrite-weights.js';
+import type { CalibrationMethod } from './thresholds.js';
+import { quantizePerChannel, toHalf } from './weight-quant.js';
+
+export type QuantizePrecision = 'int8' | 'fp16';
+
+export interface QuantizeOptions {
+  /** Source package directory (fp32). */
+  source: string;
+  outDir: string;
+  precision: QuantizePrecision;
+  /** Activation calibration (INT8). Default `entropy`. */
+  method?: CalibrationMethod;
+  /** Percentile for `percentile` (default 99.99). */
+  percentile?: number;
+  /** Calibration frames (INT8 needs them for every modality its entries read). */
+  calibration: FrameSet[];
+  /** Held-out frames for the fidelity report (never calibration frames). */
+  heldOut: FrameSet[];
+  /** Entries to keep and quantize (default: all). */
+  entries?: string[];
+  /** Frames per onnxruntime run. Default 2. */
+  batchSize?: number;
+  /** TensorRT versions to write calibration caches for (INT8). Default ['8.5.2'] (JetPack 5.1). */
+  tensorrtVersions?: string[];
+  /** Interleaved latency rounds of fp32 vs the new graph (first entry, batch 1). Default 5; 0 skips. */
+  latencyRounds?: number;
+  force?: boolean;
+  /** Merged into the manifest's `extensions` (compile records the target here). */
+  extensions?: Record<string, unknown>;
+  /** Extra lineage parameters (compile passes its own). */
+  lineageParams?: Record<string, unknown>;
+  onProgress?: (step: string, done: number, total: number) => void;
+}
+
+export interface QuantizeResult {
+  dir: string;
+  manifest: PackageManifest;
+  report: QuantizationReport;
+  statsSha256?: string;
+}
+
+function selectEntries(m: PackageManifest, names: string[] | undefined): EntryManifest[] {
+  if (!names || names.length === 0) return m.entries;
+  return names.map((n) => {
+    const e = m.entries.find((x) => x.name === n);
+    if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${m.name} has no entry ${JSON.stringify(n)}; it has ${m.entries.map((x) => x.name).join(', ')}`, { field: '--entries' });
+    return e;
+  });
+}
+
+function checkFrameModalities(entries: EntryManifest[], sets: FrameSet[], role: 'calibration' | 'held-out'): void {
+  const read = new Set(entries.flatMap((e) => e.inputs.map((i) => i.modality).filter((x): x is string => x !== undefined)));
+  for (const s of sets) {
+    if (!read.has(s.modality)) {
+      throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.modality} but the package's entries read ${[...read].join(', ')}`, {
+        field: role === 'calibration' ? '--calibration' : '--held-out',
+        hint: 'give frames of the modalities the package reads (prefix a path with <modality>= to say what it holds)',
+      });
+    }
+  }
+}
+
+/**
+ * Quantizes a package.
+ * @throws EdgeError E_QUANTIZE (source not fp32, opset too old, weight out of range),
+ *   E_CALIBRATION (frames missing, of another modality, not fitting, overlapping),
+ *   E_INVALID_ARGUMENT, E_OUTPUT_EXISTS, and the package-opening codes
+ * @example
+ * await quantizePackage({ source: 'pkg/small', outDir: 'pkg/small-int8', precision: 'int8', calibration, heldOut });
+ */
+export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResult> {
+  const pkg = await openPackage(o.source);
+  const m = pkg.manifest;
+  if (m.model.precision !== 'fp32') {
+    throw new EdgeError('E_QUANTIZE', `package ${m.name} is already ${m.model.precision}; quantize its fp32 source instead`, { file: o.source, field: 'model.precision' });
+  }
+  const entries = selectEntries(m, o.entries);
+  const int8 = o.precision === 'int8';
+  const method = o.method ?? 'entropy';
+  if (int8) {
+    checkFrameModalities(entries, o.calibration, 'calibration');
+    for (const e of entries) checkFramesFor(e, o.calibration, 'calibration');
+  }
+  checkFrameModalities(entries, o.heldOut, 'held-out');
+  for (const e of entries) checkFramesFor(e, o.heldOut, 'held-out');
+  checkDisjoint(o.calibration, o.heldOut);
+  if (int8 && m.model.opset < 13) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 13 or later (per-channel DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset' });
+  const cacheVersions = int8 ? (o.tensorrtVersions ?? ['8.5.2']).map((v) => ({ v, n: tensorrtVersionNumber(v) })) : [];
+  const progress = o.onProgress ?? (() => {});
+  const batchSize = o.batchSize ?? 2;
+
+  const models: OnnxModel[] = [];
+  for (const e of entries) models.push(await readModel(pkg.path(e.graph)));
+  const routerWeights = new Set((m.experts?.blocks ?? []).flatMap((b) => b.routers.map((r) => r.weight)));
+  const plans: QdqPlan[] = int8 ? reconcilePlans(models.map((x) => planQdq(x.proto.graph!, routerWeights))) : [];
+  const quantizedWeights = new Map<string, number>();
+  for (const p of plans) for (const [w, a] of p.weights) quantizedWeights.set(w, a);
+
+  const calibrations: EntryCalibration[] = [];
+  if (int8) {
+    for (const [i, e] of entries.entries()) {
+      progress(`calibrating ${e.name}`, i, entries.length);
+      calibrations.push(await calibrateEntry(pkg.dir, e, models[i]!.proto, o.calibration, { method, ...(o.percentile !== undefined ? { percentile: o.percentile } : {}), batchSize }));
+    }
+  }
+
+  const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
+  try {
+    const convert = (t: SourceTensor): OutputTensor[] => {
+      const keep: OutputTensor = { name: t.name, dtype: t.dtype, dims: t.dims, data: t.bytes };
+      if (t.dtype !== 'float32') return [keep];
+      if (!int8) return [{ name: t.name, dtype: 'float16', dims: t.dims, data: toHalf(floatData(t), t.name) }];
+      const axis = quantizedWeights.get(t.name);
+      if (axis === undefined) return [keep];
+      const q = quantizePerChannel(floatData(t), t.dims, axis, t.name);
+      return [
+        { name: t.name, dtype: 'int8', dims: t.dims, data: q.values },
+        { name: weightScaleName(t.name), dtype: 'float32', dims: [t.dims[axis]!], data: q.scales },
+      ];
+    };
+    const tensors = externalInitializers(models.map((x) => x.proto.graph!));
+    const stored = await rewriteWeights(pkg.dir, tensors, writer.weights, convert, (d, n) => progress('writing weights', d, n));
+
+    const written: EntryManifest[] = [];
+    const graphs = [];
+    for (const [i, e] of entries.entries()) {
+      const model = clone(ModelProtoSchema, models[i]!.proto);
+      const g = model.graph!;
+      pointAtStore(g, stored);
+      const tracker = new ClusterTracker();
+      if (int8) {
+        const ranges = calibrations[i]!.tensors;
+        const scales = new Map(plans[i]!.activations.map((t) => [t, ranges[t]?.scale ?? NaN]));
+        const missing = [...scales].find(([, s]) => !Number.isFinite(s));
+        if (missing) throw new EdgeError('E_CALIBRATION', `activation ${missing[0]} of entry ${e.name} got no range during calibration`, { field: e.name });
+        applyQdqPlan(g, plans[i]!, scales, stored, tracker);
+      } else castHalfInitializers(g, tracker);
+      model.producerVersion = VERSION;
+      await writer.writeGraph(e.graph, model);
+      graphs.push(model);
+      const moe = tracker.update(e.moe);
+      written.push({ ...e, ...(moe ? { moe } : {}) });
+    }
+    if (int8) {
+      for (const c of calibrations) {
+        await writer.writeJson(`calibration/${c.entry}.ranges.json`, c, 'calibration');
+        for (const { v, n } of cacheVersions) {
+          const rel = `calibration/${c.entry}.trt-${v}.cache`;
+          await writeFile(join(writer.dir, rel), writeCalibrationCache({ versionNumber: n, algorithm: 'EntropyCalibration2', scales: new Map(Object.entries(c.tensors).map(([t, r]) => [t, r.scale])) }));
+          writer.setRole(rel, 'calibration');
+        }
+      }
+    }
+    for (const [rel, f] of Object.entries(m.files)) {
+      if (f.role !== 'report') continue;
+      await mkdir(dirname(join(writer.dir, rel)), { recursive: true });
+      await copyFile(pkg.path(rel), join(writer.dir, rel));
+    }
+
+    const fidelity = [];
+    for (const [i, e] of entries.entries()) {
+      progress(`comparing ${e.name} with fp32`, i, entries.length);
+      fidelity.push(
+        await measureEntryFidelity(
+          e,
+          { model: models[i]!.proto, dir: pkg.dir, weightFiles: e.weightFiles },
+          { model: graphs[i]!, dir: writer.dir, weightFiles: e.weightFiles },
+          entryBatches(e, o.heldOut, batchSize),
+        ),
+      );
+    }
+    const rounds = o.latencyRounds ?? 5;
+    const first = entries[0]!;
+    const latency = rounds > 0 ? await compareLatency(first.name, pkg.path(first.graph), join(writer.dir, first.graph), entryBatches(first, o.heldOut, 1).next().value!, rounds) : undefined;
+    const statsSha256 = int8 ? calibrationHash(calibrations) : undefined;
+    const report: QuantizationReport = {
+      precision: o.precision,
+      ...(int8 ? { method, ...(method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}) } : {}),
+      source: { name: m.name, packageHash: pkg.packageHash },
+      calibration: int8 ? { origin: originOf(o.calibration), sets: summarise(o.calibration) } : null,
+      heldOut: { origin: originOf(o.heldOut), sets: summarise(o.heldOut) },
+      entries: fidelity,
+      ...(int8 ? { quantized: plans.map((p, i) => planSummary(entries[i]!.name, p)) } : {}),
+      ...(latency ? { latency } : {}),
+      ...(statsSha256 ? { statsSha256 } : {}),
+    };
+    const reportRel = `reports/fidelity-${o.precision}.json`;
+    await writer.writeJson(reportRel, report, 'report');
+
+    const keptFiles = new Set(written.flatMap((e) => e.weightFiles));
+    const blocks = (m.experts?.blocks ?? []).map((b) => ({ ...b, routers: b.routers.filter((r) => keptFiles.has(r.file)), experts: b.experts.filter((x) => keptFiles.has(x.file)) }));
+    const modalities = new Set(written.flatMap((e) => e.modalities));
+    const step: LineageStep = {
+      step: 'quantize',
+      sourcePackage: pkg.packageHash,
+      sourceName: m.name,
+      params: {
+        precision: o.precision,
+        ...(int8 ? { method, ...(method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}), tensorrtCaches: cacheVersions.map((x) => x.v) } : {}),
+        entries: written.map((e) => e.name),
+        calibration: int8 ? { origin: originOf(o.calibration), frames: o.calibration.reduce((n, s) => n + s.frames.length, 0), sets: summarise(o.calibration) } : null,
+        heldOut: { origin: originOf(o.heldOut), frames: o.heldOut.reduce((n, s) => n + s.frames.length, 0), sets: summarise(o.heldOut) },
+        ...(o.lineageParams ?? {}),
+      },
+      ...(statsSha256 ? { statsSha256 } : {}),
+      tool: `ringmoe-edge ${VERSION}`,
+    };
+    const { format: _f, formatVersion: _v, files: _files, ...rest } = m;
+    const manifest = await writer.finalize({
+      ...rest,
+      model: { ...m.model, precision: o.precision },
+      modalities: m.modalities.filter((x) => modalities.has(x.id)),
+      entries: written,
+      ...(m.experts ? { experts: { blocks } } : {}),
+      lineage: [...m.lineage, step],
+      reports: { ...(m.reports ?? {}), [`fidelity-${o.precision}`]: reportRel },
+      ...(o.extensions || m.extensions ? { extensions: { ...(m.extensions ?? {}), ...(o.extensions ?? {}) } } : {}),
+    });
+    return { dir: writer.dir, manifest, report, ...(statsSha256 ? { statsSha256 } : {}) };
+  } catch (err) {
+    writer.abort();
+    throw err;
+  }
+}
+
+function planSummary(entry: string, p: QdqPlan): { entry: string; nodes: number; activations: number; weights: number; keptFloat: Record<string, number> } {
+  const keptFloat: Record<string, number> = {};
+  for (const s of p.skipped) keptFloat[s.reason] = (keptFloat[s.reason] ?? 0) + 1;
+  return { entry, nodes: p.quantized.length, activations: p.activations.length, weights: p.weights.size, keptFloat };
+}
