@@ -6,7 +6,7 @@
 export { OtaAgent, type OtaAgentOptions } from './agent.js';
 export { AGENT_STATES, TRANSITIONS, nextState, type AgentState, type TransitionName, type AgentReport, type BundleRef, type UpdateOutcome, type UpdateProgress } from './agent-states.js';
 export type { UpdateRequest, AgentRecord } from './agent-record.js';
-export type { ModelHost, ModelFrame, ModelFrameResult, ModelSource, LoadedModel, WarmUpReport, HealthCheckOptions, HealthFailure, HealthReport, SwitchReport } from './model-host.js';
+export type { ModelHost, ModelFrame, ModelFrameResult, ModelSource, HostedModel, WarmUpReport, HealthCheckOptions, HealthFailure, HealthReport, SwitchReport } from './model-host.js';
 export { OrtModelHost, type OrtModelHostOptions } from './ort-model-host.js';
 export { probeFeeds } from './probe-frames.js';
 export { outputProblem } from './output-check.js';
@@ -28,3 +28,4 @@ export { signDocument, verifyDocument, keyIdOf, checkSignatureRecord, type Signa
 export { TrustStore, TRUST_FORMAT, TRUST_ROLES, type TrustRole, type TrustFile, type TrustedKeyRecord } from './trust-store.js';
 export { checkAddressed, checkFreshness, checkTarget, checkCompatible, checkMatchesDesired, checkVersionOrder, type DeviceIdentity, type InstalledBundle } from './update-policy.js';
 export { parseSemVer, compareSemVer, isSemVer, type SemVer } from './semver.js';
+export { RuntimeModelHost } from './runtime-model-host.js';
