@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { looksLikePackage } from '../../sdk/package/open-package.js';
 import { namedConfig } from '../../tools/ringmoe/config.js';
-import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
+import { DEFAULT_EXPERT_SPREAD, writeReferencePackage } from '../../tools/ringmoe/reference.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 export interface BenchResult {
@@ -60,7 +60,9 @@ export async function interleave(candidates: Record<string, () => Promise<unknow
 
 /** A reference package for benchmarks, generated once and kept in .cache/bench. */
 export async function benchPackage(config: string, o: { lowering?: 'sparse' | 'dense'; seed?: number; upcycled?: boolean } = {}, log?: (l: string) => void): Promise<string> {
-  const key = `${config}-${o.lowering ?? 'sparse'}-seed${o.seed ?? 0}${o.upcycled ? '-upcycled' : ''}`;
+  // The key names everything that changes the bytes, the generator's default expert spread included.
+  const spread = o.upcycled ? 0 : DEFAULT_EXPERT_SPREAD;
+  const key = `${config}-${o.lowering ?? 'sparse'}-seed${o.seed ?? 0}-spread${spread}`;
   const dir = join(BENCH_CACHE, key);
   if (existsSync(dir) && looksLikePackage(dir)) return dir;
   log?.(`generating ${key} (once; cached in .cache/bench)`);

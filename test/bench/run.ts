@@ -9,6 +9,8 @@ import { BENCH_CACHE, type Bench, type BenchResult } from './harness.js';
 const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'sparse-vs-dense': () => import('./sparse-vs-dense.js'),
   'quantize-latency': () => import('./quantize-latency.js'),
+  'prune-throughput': () => import('./prune-throughput.js'),
+  'prune-tiers': () => import('./prune-tiers.js'),
   'ota-delta': () => import('./ota-delta.js'),
   'ota-install': () => import('./ota-install.js'),
 };

@@ -2,6 +2,7 @@
  * `ringmoe-edge reference`: writes a complete RingMoE model package with deterministic seeded
  * weights — the reference family every test, benchmark and demo runs on.
  */
+import { EdgeError } from '../../sdk/core/errors.js';
 import type { EntryManifest, PackageManifest } from '../../sdk/core/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
@@ -18,12 +19,22 @@ export interface ReferenceOptions {
   outDir: string;
   seed?: number;
   lowering?: 'sparse' | 'dense';
+  /** Sparse upcycling: every expert of a block a copy of one FFN (the same as expertSpread 0). */
   upcycled?: boolean;
+  /** Distance between the experts of a block, 0 (copies) .. 1 (independent); default 0.3. */
+  expertSpread?: number;
   opset?: number;
   force?: boolean;
   /** Called after each entry graph is written. */
   onEntry?: (done: number, total: number, name: string) => void;
 }
+
+/**
+ * Default distance between the experts of a block: related but distinct (like a trained MoE that
+ * was upcycled from one FFN), so a routing decision near a tie does not send a token to an
+ * unrelated expert. 1 gives independent experts.
+ */
+export const DEFAULT_EXPERT_SPREAD = 0.3;
 
 /** Derived constants stored beside weights but not learnable (excluded from parameter counts). */
 const DERIVED = /\.(centres|signs|limits)\b|relative_position_bias|attn_mask|logit_scale_exp/;
@@ -37,6 +48,8 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
   const lowering = o.lowering ?? 'sparse';
   const opset = o.opset ?? 17;
   const c = o.config;
+  const expertSpread = o.upcycled ? 0 : (o.expertSpread ?? DEFAULT_EXPERT_SPREAD);
+  if (!(expertSpread >= 0 && expertSpread <= 1)) throw new EdgeError('E_INVALID_ARGUMENT', `expertSpread must be between 0 and 1, got ${expertSpread}`, { field: 'expertSpread' });
   const geometry = stageGeometry(c);
   const blocks = geometry.map((g) => Array.from({ length: g.depth }, (_, i) => blockExperts(c, g, i)));
   const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
@@ -45,7 +58,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
     const planned = plannedEntries(c);
     for (const [i, { name, plan }] of planned.entries()) {
       const b = new GraphBuilder(`${c.name}:${name}`);
-      const ctx = new EmitContext(b, writer.weights, c, geometry, { seed, lowering, upcycled: o.upcycled ?? false, opset });
+      const ctx = new EmitContext(b, writer.weights, c, geometry, { seed, lowering, expertSpread, opset });
       const entry = emitEntry(ctx, name, plan, blocks);
       const graph = b.build();
       const weightFiles = [...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined))].sort();
@@ -76,7 +89,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
       },
       entries,
       experts: { blocks: blocks.flat() },
-      lineage: [{ step: 'reference', params: { config: c.name, seed, lowering, upcycled: o.upcycled ?? false, opset }, tool: `ringmoe-edge ${VERSION}` }],
+      lineage: [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
     });
   } catch (err) {
     writer.abort();

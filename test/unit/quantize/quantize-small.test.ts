@@ -1,9 +1,9 @@
 /**
  * ringmoe-small (192×192, 93 M backbone parameters), optical entry: INT8 and FP16 packages run in
- * onnxruntime and stay close to fp32 on held-out frames. Uses the upcycled seeded weights (every
- * expert of a block starts as the same FFN, as RingMoE was initialised): with independent random
- * experts a routing flip swaps a token's FFN for an unrelated one, and the seeded model turns so
- * chaotic that even fp16 weight rounding drops stride-32 cosine to about 0.93 (docs/quantization.md).
+ * onnxruntime and stay close to fp32 on held-out frames. The default seeded reference has related
+ * experts (expertSpread 0.3, like a trained upcycled MoE); with fully independent random experts a
+ * routing flip swaps a token's FFN for an unrelated one and even fp16 rounding drops stride-32
+ * cosine to about 0.93 (docs/quantization.md).
  */
 import test from 'ava';
 import { join } from 'node:path';
@@ -16,7 +16,7 @@ import { runEntry, randomFeeds, tempDir } from '../../helpers/packages.js';
 
 test('ringmoe-small INT8 (Q/DQ) and FP16 keep trunk features at cosine >= 0.99 on held-out frames', async (t) => {
   const src = join(tempDir('small'), 'fp32');
-  await writeReferencePackage({ config: namedConfig('ringmoe-small'), outDir: src, upcycled: true });
+  await writeReferencePackage({ config: namedConfig('ringmoe-small'), outDir: src });
   const o = { inputSize: { height: 192, width: 192 }, modalities: ['optical'] };
   const calibration = await loadFrameSources(['generated:optical:6:1'], { ...o, field: '--calibration' });
   const heldOut = await loadFrameSources(['generated:optical:2:900'], { ...o, field: '--held-out' });

@@ -1,37 +1,100 @@
 /**
  * `ringmoe-edge plan --config <name>`: parameter accounting of the deployment tiers from a config
  * alone (nothing is materialised), with bytes at fp32/fp16/int8.
+ * `ringmoe-edge plan <package> --target <id> --modalities ...` (or `--config <name> --target <id>`):
+ * chooses the pruning and precision that fit a device, explains the choice and the runners-up,
+ * and with `-o plan.json` saves it for `prune --plan`.
  */
+import { writeFile } from 'node:fs/promises';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import type { TierFigure } from '../../ringmoe/params.js';
+import type { TargetPlan } from '../../planner/plan-target.js';
+import { renderTargetPlan } from '../../planner/render.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes, formatCount, table } from '../io.js';
 
-interface Result {
+interface TierResult {
   config: string;
   modality: string;
   tiers: TierFigure[];
 }
 
+type Result = TierResult | (TargetPlan & { saved?: string; packageDir?: string });
+
+const list = (v: unknown) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
+
+function positive(flag: string, v: unknown): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new EdgeError('E_INVALID_ARGUMENT', `Expected a positive number for ${flag} but received ${JSON.stringify(v)}`, { field: flag });
+  return n;
+}
+
 export const spec: CommandSpec<Result> = {
   name: 'plan',
-  summary: 'parameter counts and bytes of the deployment tiers (full / single-modality / EP / dense) of a config',
-  examples: ['ringmoe-edge plan --config ringmoe-14.7b', 'ringmoe-edge plan --config ringmoe-14.7b --json'],
+  summary: 'tier accounting of a config, or the pruning and precision that fit a device (--target)',
+  examples: [
+    'ringmoe-edge plan --config ringmoe-14.7b',
+    'ringmoe-edge plan --config ringmoe-14.7b --target jetson-orin-nano-8gb --modalities optical',
+    'ringmoe-edge plan pkg/small --target jetson-orin-nx-8gb --modalities sar-l2 --max-latency-ms 50 -o plan.json',
+  ],
   configure(cmd) {
-    cmd.option('--config <name>', 'named config or JSON config file').option('--modality <id>', 'modality of the single-modality tiers (default: the first)');
+    cmd
+      .argument('[package]', 'package directory to plan for (instead of --config)')
+      .option('--config <name>', 'named config or JSON config file')
+      .option('--modality <id>', 'tier accounting: modality of the single-modality tiers (default: the first)')
+      .option('--target <id>', 'device target id, alias or profile path: plan the deployment for it')
+      .option('--modalities <list>', 'modalities the device reads, comma-separated (default: all)')
+      .option('--tasks <list>', 'tasks the device runs (classification, segmentation, detection, depth, features, change)')
+      .option('--max-latency-ms <n>', 'latency limit per frame (estimated)')
+      .option('--max-memory-mb <n>', 'memory limit for the model (weights + activations + workspace), below the target budget')
+      .option('--precision <list>', 'precisions to consider (default: all the target supports)')
+      .option('-o, --out <file>', 'save the plan as JSON for `prune --plan`');
   },
-  async run(_args, o) {
-    if (o.config === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'plan needs --config <name> (a named config or a JSON file)', { field: '--config' });
-    const { loadConfigArg } = await import('../../ringmoe/config-file.js');
-    const { modalityOf } = await import('../../ringmoe/config.js');
-    const { tierFigures } = await import('../../ringmoe/params.js');
-    const config = await loadConfigArg(String(o.config));
-    const modality = o.modality !== undefined ? modalityOf(config, String(o.modality)).id : config.modalities[0]!.id;
-    return { config: config.name, modality, tiers: tierFigures(config, modality) };
+  async run(args, o) {
+    const pkgDir = args[0];
+    if (o.target === undefined) {
+      if (o.config === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'plan needs --config <name> (a named config or a JSON file), or a package and --target', { field: '--config' });
+      const { loadConfigArg } = await import('../../ringmoe/config-file.js');
+      const { modalityOf } = await import('../../ringmoe/config.js');
+      const { tierFigures } = await import('../../ringmoe/params.js');
+      const config = await loadConfigArg(String(o.config));
+      const modality = o.modality !== undefined ? modalityOf(config, String(o.modality)).id : config.modalities[0]!.id;
+      return { config: config.name, modality, tiers: tierFigures(config, modality) };
+    }
+    if ((pkgDir === undefined) === (o.config === undefined)) throw new EdgeError('E_INVALID_ARGUMENT', 'plan --target needs exactly one of a package directory and --config <name>', { field: '--config' });
+    const { loadTarget } = await import('../../../sdk/core/targets/index.js');
+    const { planForTarget } = await import('../../planner/plan-target.js');
+    const { configModel, packageModel } = await import('../../planner/model-source.js');
+    const target = await loadTarget(String(o.target));
+    let model;
+    if (pkgDir !== undefined) {
+      const { openPackage } = await import('../../../sdk/package/open-package.js');
+      const pkg = await openPackage(pkgDir, { verify: 'size' });
+      model = packageModel(pkg.manifest, pkg.packageHash);
+    } else {
+      const { loadConfigArg } = await import('../../ringmoe/config-file.js');
+      model = configModel(await loadConfigArg(String(o.config)));
+    }
+    const plan = planForTarget({
+      model,
+      target,
+      modalities: o.modalities !== undefined ? list(o.modalities) : model.current.modalities,
+      ...(o.tasks !== undefined ? { tasks: list(o.tasks) as never } : {}),
+      ...(o.maxLatencyMs !== undefined ? { maxLatencyMs: positive('--max-latency-ms', o.maxLatencyMs) } : {}),
+      ...(o.maxMemoryMb !== undefined ? { maxMemoryMb: positive('--max-memory-mb', o.maxMemoryMb) } : {}),
+      ...(o.precision !== undefined ? { precisions: list(o.precision) as never } : {}),
+    });
+    if (o.out !== undefined) await writeFile(String(o.out), `${JSON.stringify(plan, null, 2)}\n`);
+    return { ...plan, ...(o.out !== undefined ? { saved: String(o.out) } : {}), ...(pkgDir !== undefined ? { packageDir: pkgDir } : {}) };
   },
   render(r, io) {
-    io.out(`${r.config}: deployment tiers (backbone parameters; single-modality tiers for ${r.modality})`);
-    io.out(table(['tier', 'experts/block', 'params', 'fp32', 'fp16', 'int8'], r.tiers.map((t) => [t.tier, t.expertsPerBlock, formatCount(t.params), formatBytes(t.bytes.fp32), formatBytes(t.bytes.fp16), formatBytes(t.bytes.int8)])));
-    for (const t of r.tiers) io.out(`  ${t.tier}: ${t.description}`);
+    if ('tiers' in r) {
+      io.out(`${r.config}: deployment tiers (backbone parameters; single-modality tiers for ${r.modality})`);
+      io.out(table(['tier', 'experts/block', 'params', 'fp32', 'fp16', 'int8'], r.tiers.map((t) => [t.tier, t.expertsPerBlock, formatCount(t.params), formatBytes(t.bytes.fp32), formatBytes(t.bytes.fp16), formatBytes(t.bytes.int8)])));
+      for (const t of r.tiers) io.out(`  ${t.tier}: ${t.description}`);
+      return;
+    }
+    for (const l of renderTargetPlan(r, r.packageDir)) io.out(l);
+    if (r.saved) io.out(`plan saved to ${r.saved}`);
   },
 };

@@ -2,7 +2,7 @@
  * `ringmoe-edge reference <config> -o <dir>`: writes a RingMoE package with seeded weights.
  */
 import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes, formatCount } from '../io.js';
 
@@ -27,7 +27,8 @@ export const spec: CommandSpec<Result> = {
       .requiredOption('-o, --out <dir>', 'output package directory')
       .option('--seed <n>', 'weight seed', '0')
       .option('--lowering <kind>', 'routed experts: sparse (gather/scatter) or dense (one-hot mask)', 'sparse')
-      .option('--upcycled', 'sparse upcycling: every expert of a block starts as a copy of one FFN')
+      .option('--upcycled', 'sparse upcycling: every expert of a block is a copy of one FFN (= --expert-spread 0)')
+      .option('--expert-spread <s>', 'distance between the experts of a block: 0 copies .. 1 independent', '0.3')
       .option('--opset <n>', 'ONNX opset', '17')
       .option('--force', 'replace the output directory if it exists');
   },
@@ -46,6 +47,7 @@ export const spec: CommandSpec<Result> = {
       lowering,
       opset,
       upcycled: Boolean(o.upcycled),
+      expertSpread: expectNumber('--expert-spread', Number(o.expertSpread), 0, 1),
       force: Boolean(o.force),
       onEntry: (done, total, name) => progress.update(done, total, name),
     });

@@ -15,8 +15,11 @@ export type Init = { kind: 'fanin'; fanIn: number } | { kind: 'normal'; std: num
 export interface EmitOptions {
   seed: number;
   lowering: 'sparse' | 'dense';
-  /** Sparse upcycling: every expert of a block is a copy of one FFN (as RingMoE was initialised). */
-  upcycled: boolean;
+  /**
+   * How far the experts of a block are from each other, 0..1: 0 = sparse upcycling (every expert a
+   * copy of one FFN, as RingMoE was initialised), 1 = independent experts.
+   */
+  expertSpread: number;
   opset: number;
 }
 
@@ -31,7 +34,7 @@ export class EmitContext {
 
   /**
    * A float32 weight named `name` stored in `file` (weights/<file>.bin). `seedKey` picks the random
-   * stream (defaults to the name; upcycled experts share their block's key).
+   * stream (defaults to the name).
    */
   param(name: string, file: string, dims: number[], init: Init, seedKey = name): string {
     const n = dims.reduce((a, c) => a * c, 1);

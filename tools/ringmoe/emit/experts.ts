@@ -6,6 +6,7 @@ import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../
 import type { ModalityId } from '../../../sdk/core/modalities.js';
 import type { RingMoEConfig, StageGeometry } from '../config.js';
 import { ffnParams } from '../params.js';
+import { truncNormal } from '../seeded.js';
 import type { EmitContext } from './context.js';
 import type { MoeClusterSpec, MoeGroupSpec } from './moe.js';
 
@@ -56,6 +57,26 @@ export function blockExperts(c: RingMoEConfig, g: StageGeometry, index: number):
 }
 
 /**
+ * Seeded values of one expert tensor: √(1−s²)·base + s·own, where `base` is drawn once per block and
+ * `own` per expert, s = `expertSpread`. s = 0 is sparse upcycling (every expert of a block a copy of
+ * one FFN, as RingMoE was initialised); s = 1 makes experts independent. In between, experts are
+ * related but distinct, like a trained upcycled MoE, so a token routed to a neighbouring expert is
+ * not sent somewhere arbitrary.
+ */
+function expertTensor(ctx: EmitContext, block: string, expert: string, part: string, dims: number[], std: number): Float32Array {
+  const n = dims.reduce((a, b) => a * b, 1);
+  const s = ctx.options.expertSpread;
+  const seed = ctx.options.seed;
+  if (s === 0) return truncNormal(seed, `${block}.base.${part}`, n, std);
+  if (s === 1) return truncNormal(seed, `${expert}.${part}`, n, std);
+  const base = truncNormal(seed, `${block}.base.${part}`, n, std);
+  const own = truncNormal(seed, `${expert}.${part}`, n, std);
+  const a = Math.sqrt(1 - s * s);
+  for (let i = 0; i < n; i++) base[i] = a * base[i]! + s * own[i]!;
+  return base;
+}
+
+/**
  * Adds the weights of the experts and routers a pass of `modality` uses to the graph (generating
  * them on first use) and returns the MoE layout for that pass.
  */
@@ -63,12 +84,12 @@ export function passLayout(ctx: EmitContext, block: BlockExpertMap, modality: Mo
   const uses = (e: ExpertRecord) => e.kind !== 'modal' || e.modality === modality;
   for (const e of block.experts.filter(uses)) {
     const fileKey = e.file.replace(/^weights\//, '').replace(/\.bin$/, '');
-    // Sparse upcycling: every expert of a block starts as a copy of the same FFN.
-    const seed = ctx.options.upcycled ? `${block.id}.upcycled` : e.id;
-    ctx.param(e.tensors.fc1Weight, fileKey, [e.dim, e.hidden], { kind: 'fanin', fanIn: e.dim }, `${seed}.fc1.weight`);
-    ctx.param(e.tensors.fc1Bias, fileKey, [e.hidden], { kind: 'normal', std: 0.02 }, `${seed}.fc1.bias`);
-    ctx.param(e.tensors.fc2Weight, fileKey, [e.hidden, e.dim], { kind: 'fanin', fanIn: e.hidden }, `${seed}.fc2.weight`);
-    ctx.param(e.tensors.fc2Bias, fileKey, [e.dim], { kind: 'normal', std: 0.02 }, `${seed}.fc2.bias`);
+    const weight = (name: string, part: string, dims: number[], std: number) =>
+      ctx.param(name, fileKey, dims, { kind: 'data', data: expertTensor(ctx, block.id, e.id, part, dims, std) });
+    weight(e.tensors.fc1Weight, 'fc1.weight', [e.dim, e.hidden], 1 / Math.sqrt(e.dim));
+    weight(e.tensors.fc1Bias, 'fc1.bias', [e.hidden], 0.02);
+    weight(e.tensors.fc2Weight, 'fc2.weight', [e.hidden, e.dim], 1 / Math.sqrt(e.hidden));
+    weight(e.tensors.fc2Bias, 'fc2.bias', [e.dim], 0.02);
   }
   const groups: MoeGroupSpec[] = [];
   const addGroup = (experts: ExpertRecord[], routerId?: string) => {

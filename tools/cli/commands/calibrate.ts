@@ -1,0 +1,83 @@
+/**
+ * `ringmoe-edge calibrate <package> --frames <dir|glob>`: routing statistics (tokens per expert,
+ * per router, per block, per modality) measured with onnxruntime, saved as routing-stats.json
+ * beside the package files.
+ */
+import { EdgeError } from '../../../sdk/core/errors.js';
+import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import type { FrameRecord } from '../../prune/routing-stats.js';
+import type { CommandSpec } from '../command.js';
+import { table } from '../io.js';
+
+interface Result {
+  file: string;
+  package: string;
+  packageHash: string;
+  modalities: { modality: string; entry: string; frames: number; inputs: number; source: string; tokens: number; busiest: string }[];
+  replacedForeign: boolean;
+}
+
+function sourceOf(frames: FrameRecord[]): string {
+  const kinds = [...new Set(frames.map((f) => f.source))];
+  return kinds.length === 1 ? kinds[0]! : 'mixed';
+}
+
+export const spec: CommandSpec<Result> = {
+  name: 'calibrate',
+  summary: 'count how often each expert is chosen on frames (routing statistics for prune)',
+  examples: [
+    'ringmoe-edge calibrate pkg/small --frames examples/data/aerial --modality optical --fit tile',
+    'ringmoe-edge calibrate pkg/small --frames "frames/sar-*.npy" --modality sar-l2',
+    'ringmoe-edge calibrate pkg/tiny --generated 16',
+  ],
+  configure(cmd) {
+    cmd
+      .argument('<package>', 'package directory')
+      .option('--frames <dir|glob>', 'frames: a directory, a glob or a file of sensor images (JPEG, PNG, WebP, TIFF) or preprocessed .npy tensors [C,H,W]')
+      .option('--fit <mode>', 'how images become model inputs: resize (one per image), resize-crop, tile (native resolution)', 'resize')
+      .option('--sensor <preset>', 'sensor preset for the images (e.g. landsat7-etm; see docs/sensors.md)')
+      .option('--generated <n>', 'use n frames generated in code instead of --frames (object scenes, quad-pol SAR scenes; not imagery)')
+      .option('--modality <id>', 'modality the frames are (default: every modality of the package)')
+      .option('--batch <n>', 'model inputs per onnxruntime run', '4');
+  },
+  async run([dir], o, io) {
+    const { calibratePackage } = await import('../../calibrate/calibrate.js');
+    const { generatedFrames, resolveFrames } = await import('../../calibrate/frames.js');
+    if ((o.frames === undefined) === (o.generated === undefined)) {
+      throw new EdgeError('E_INVALID_ARGUMENT', 'calibrate needs exactly one of --frames <dir|glob> and --generated <n>', { field: '--frames' });
+    }
+    const fit = expectOneOf('--fit', o.fit, ['resize', 'resize-crop', 'tile'] as const);
+    const frames =
+      o.frames !== undefined
+        ? await resolveFrames(String(o.frames), '--frames', { fit, ...(o.sensor !== undefined ? { sensor: String(o.sensor) } : {}) })
+        : generatedFrames(expectInteger('--generated', Number(o.generated), 1, 100000), 0, 'calibration');
+    const progress = io.progress('calibrating', frames.length, 'frames');
+    const r = await calibratePackage({
+      dir: dir!,
+      frames,
+      ...(o.modality !== undefined ? { modalities: [String(o.modality)] } : {}),
+      batch: expectInteger('--batch', Number(o.batch), 1, 1024),
+      onProgress: (d, t, l) => progress.update(d, t, l),
+    });
+    progress.stop();
+    const calibrated = o.modality !== undefined ? [String(o.modality)] : Object.keys(r.stats.modalities);
+    return {
+      file: r.file,
+      package: r.stats.package.name,
+      packageHash: r.stats.package.sha256,
+      replacedForeign: r.replacedForeign,
+      modalities: calibrated.map((m) => {
+        const s = r.stats.modalities[m]!;
+        const collab = Object.values(s.blocks).map((b) => Object.entries(b.routers).find(([id]) => id.endsWith('.router.collaborative'))?.[1]).filter((x) => x !== undefined);
+        const sums = collab[0]?.counts.map((_, k) => collab.reduce((acc, rc) => acc + rc.counts[k]!, 0)) ?? [];
+        const total = sums.reduce((a, b) => a + b, 0);
+        const busiest = total ? sums.map((c, k) => `#${k} ${((100 * c) / total).toFixed(0)}%`).join(' ') : '-';
+        return { modality: m, entry: s.entry, frames: s.frames.length, inputs: s.inputs ?? s.frames.length, source: sourceOf(s.frames), tokens: Object.values(s.blocks).reduce((a, b) => a + b.tokens, 0), busiest };
+      }),
+    };
+  },
+  render(r, io) {
+    io.out(`routing statistics of ${r.package} (${r.packageHash.slice(0, 12)}…) written to ${r.file}${r.replacedForeign ? ' (replaced statistics of another package)' : ''}`);
+    io.out(table(['modality', 'entry', 'frames', 'model inputs', 'frames are', 'tokens (all blocks)', 'collaborative share (all blocks)'], r.modalities.map((m) => [m.modality, m.entry, m.frames, m.inputs, m.source, m.tokens, m.busiest])));
+  },
+};

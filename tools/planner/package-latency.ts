@@ -1,0 +1,27 @@
+/**
+ * The planner's latency estimate for a package on a target, as the fidelity report of a pruning
+ * records it: FLOPs of the package's active path against the target's effective throughput.
+ */
+import { bestPrecision, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
+import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { LatencyEstimate } from '../prune/prune.js';
+import { estimateLatency, sparseLoweringBuilds } from './estimate.js';
+import { formatGflops } from './format.js';
+import { packageModel } from './model-source.js';
+
+/**
+ * Latency of one frame of `m` (a single-modality entry) on `target` at `precision` (default: the
+ * target's best).
+ */
+export function packageLatency(m: PackageManifest, target: TargetProfile, precision: Precision = bestPrecision(target)): LatencyEstimate {
+  const model = packageModel(m, '');
+  const lowering = model.lowering === 'sparse' && !sparseLoweringBuilds(target) && !model.current.dense ? 'dense' : model.lowering;
+  const l = estimateLatency(model.config, model.current, precision, target, { lowering });
+  return {
+    target: target.id,
+    precision,
+    latencyMs: l.ms,
+    kind: 'estimate',
+    basis: `${formatGflops(l.flops)} GFLOPs (${lowering} lowering) at ${(l.opsPerSecond / 1e12).toFixed(2)} effective TOPS`,
+  };
+}

@@ -1,0 +1,25 @@
+/**
+ * The expert selection (tools/ringmoe/params.ts terms) a package's expert map holds, so parameter
+ * and compute accounting work on pruned packages as on configs.
+ */
+import { EdgeError } from '../../sdk/core/errors.js';
+import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { ExpertSelection } from '../ringmoe/params.js';
+
+/**
+ * Reads the selection off `m`'s expert map (first block; pruning keeps every block alike).
+ * @throws EdgeError E_PRUNE for a package without an expert map
+ */
+export function manifestSelection(m: PackageManifest): ExpertSelection {
+  const block = m.experts?.blocks[0];
+  if (!block) throw new EdgeError('E_PRUNE', `package ${m.name} has no expert map`);
+  const modalities = m.modalities.map((x) => x.id);
+  const dense = block.experts.filter((e) => e.kind === 'dense');
+  if (dense.length) return { modalities, modalPerModality: 0, collaborative: 0, shared: 0, dense: true, denseHiddenMultiple: dense[0]!.hidden / block.hidden };
+  return {
+    modalities,
+    modalPerModality: block.experts.filter((e) => e.kind === 'modal' && e.modality === modalities[0]).length,
+    collaborative: block.experts.filter((e) => e.kind === 'collaborative').length,
+    shared: block.experts.filter((e) => e.kind === 'shared').length,
+  };
+}
