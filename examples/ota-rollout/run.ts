@@ -20,7 +20,6 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { startEmbeddedBroker, type AgentReport } from '../../sdk/index.js';
 import { FleetWatcher } from '../../tools/bundle/fleet-status.js';
-import { writeSubsetPackage } from '../../tools/bundle/subset-package.js';
 
 const ROOT = resolve(process.argv[2] ?? join('out', 'ota-rollout'));
 const FLEET = 'demo';
@@ -56,11 +55,10 @@ await rm(ROOT, { recursive: true, force: true });
 await mkdir(ROOT, { recursive: true });
 const p = (...x: string[]) => join(ROOT, ...x);
 for (const seed of [1, 2]) await cli(['reference', 'ringmoe-tiny', '-o', p(`full-seed${seed}`), '--seed', String(seed)]);
-// Sub-models by modality. Until `ringmoe-edge prune --modalities` is available this uses the subset
-// helper, which keeps whole entries and their files byte for byte (see tools/bundle/subset-package.ts).
-await writeSubsetPackage(p('full-seed1'), p('pkg-1.0.0'), { modalities: ['optical'] });
-await writeSubsetPackage(p('full-seed2'), p('pkg-2.0.0'), { modalities: ['optical'] });
-await writeSubsetPackage(p('full-seed2'), p('pkg-2.1.0'), { modalities: ['optical', 'sar-l2'] });
+// Modality sub-models: whole entries, their files byte for byte, so the releases share blobs.
+await cli(['prune', p('full-seed1'), '-o', p('pkg-1.0.0'), '--modalities', 'optical', '--name', 'ringmoe-tiny-drone']);
+await cli(['prune', p('full-seed2'), '-o', p('pkg-2.0.0'), '--modalities', 'optical', '--name', 'ringmoe-tiny-drone']);
+await cli(['prune', p('full-seed2'), '-o', p('pkg-2.1.0'), '--modalities', 'optical,sar-l2', '--name', 'ringmoe-tiny-drone']);
 await cli(['keygen', '-o', p('keys', 'release'), '--trust', p('trust.json'), '--roles', 'bundle', '--name', 'release']);
 await cli(['keygen', '-o', p('keys', 'operator'), '--trust', p('trust.json'), '--roles', 'desired', '--name', 'operator']);
 for (const v of ['1.0.0', '2.0.0', '2.1.0']) {
@@ -110,7 +108,7 @@ const per = watch.devices().map((d) => `${d.device} fetched ${kib(d.outcome?.tra
 console.log(`   ${per.join('; ')}`);
 const sent = r3.bytesSent as { mqtt: number; mqttRepeated: number };
 console.log(`   MQTT carried ${kib(sent.mqtt)} in chunks to ${DEVICES.length} drones`);
-check(delta.paths.every((x) => /sar-l2|fusion|^ringmoe\.json$/.test(x)), 'the update ships only the SAR-L2 experts, embedding, router, graphs and fusion head (plus the new package manifest)');
+check(delta.paths.every((x) => /sar-l2|fusion|^ringmoe\.json$|^reports\//.test(x)), 'the update ships only the SAR-L2 experts, embedding, router, graphs and fusion head (plus the new package manifest and fidelity report)');
 check(watch.devices().filter((d) => d.current?.version === '2.1.0').length === 3, 'three drones run 2.1.0');
 check(watch.devices().filter((d) => d.device !== 'drone-4').every((d) => d.outcome?.transfer?.bytes === delta.bytesNeeded), 'each drone on 2.0.0 fetched exactly the delta');
 

@@ -62,7 +62,7 @@ export const bench: Bench = {
       for (const f of v3.manifest.files) {
         if (!predicted.paths.includes(f.path) || seen.has(f.sha256)) continue;
         seen.add(f.sha256);
-        const k = /modal\.sar-l2\.\d+\.bin$|router\.modal\.sar-l2|embed\.sar-l2/.test(f.path) ? 'sarExpertsRoutersEmbedBytes' : f.path.endsWith('.onnx') ? 'graphBytes' : f.path === 'ringmoe.json' ? 'packageManifestBytes' : 'fusionHeadBytes';
+        const k = /modal\.sar-l2\.\d+\.bin$|router\.modal\.sar-l2|embed\.sar-l2/.test(f.path) ? 'sarExpertsRoutersEmbedBytes' : f.path.endsWith('.onnx') ? 'graphBytes' : f.path === 'ringmoe.json' ? 'packageManifestBytes' : f.path.startsWith('reports/') ? 'reportBytes' : 'fusionHeadBytes';
         kinds[k] = (kinds[k] ?? 0) + f.size;
       }
       log(`${config}: delta made of ${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ')}`);

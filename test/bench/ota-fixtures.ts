@@ -1,7 +1,7 @@
 /**
- * Releases for the OTA benchmarks, built once and kept in .cache/bench/ota-<config>/: the optical
- * sub-model (v2.0.0) and the optical + SAR-L2 sub-model (v2.1.0) of a reference package, signed
- * bundles of both, keys and a trust store.
+ * Releases for the OTA benchmarks, built once and kept in .cache/bench/ota-pruned-<config>/: the optical
+ * sub-model (v2.0.0) and the optical + SAR-L2 sub-model (v2.1.0) of a reference package (both made
+ * by prune --modalities), signed bundles of both, keys and a trust store.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { TrustStore } from '../../sdk/ota/trust-store.js';
 import { applyBundlePlan, bundlePlan } from '../../tools/bundle/pack.js';
 import { signBundleDir } from '../../tools/bundle/sign.js';
-import { writeSubsetPackage } from '../../tools/bundle/subset-package.js';
+import { prunePackage } from '../../tools/prune/prune.js';
 import { BENCH_CACHE, benchPackage } from './harness.js';
 
 /** What the OTA benchmarks run on. */
@@ -28,15 +28,16 @@ const TARGET = 'cpu-x86-64-onnxruntime';
 
 /** Builds (once) or reopens the releases of `config`. */
 export async function otaBenchSet(config: string, log: (l: string) => void): Promise<OtaBenchSet> {
-  const dir = join(BENCH_CACHE, `ota-${config}`);
+  const dir = join(BENCH_CACHE, `ota-pruned-${config}`);
   const done = join(dir, 'ready');
   if (!existsSync(done)) {
     const full = await benchPackage(config, {}, log);
     log(`building ${config} OTA releases (once; cached in ${dir})`);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
-    await writeSubsetPackage(full, join(dir, 'pkg-v2'), { modalities: ['optical'] });
-    await writeSubsetPackage(full, join(dir, 'pkg-v3'), { modalities: ['optical', 'sar-l2'] });
+    // Modality sub-models as `prune --modalities` writes them, fidelity report included.
+    await prunePackage({ dir: full, outDir: join(dir, 'pkg-v2'), options: { strategy: 'modality', modalities: ['optical'] }, name: `${config}-drone` });
+    await prunePackage({ dir: full, outDir: join(dir, 'pkg-v3'), options: { strategy: 'modality', modalities: ['optical', 'sar-l2'] }, name: `${config}-drone` });
     const release = generateKeyPairSync('ed25519');
     const operator = generateKeyPairSync('ed25519');
     await writeFile(join(dir, 'release.key'), release.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });

@@ -19,7 +19,7 @@ import { TrustStore } from '../../../sdk/ota/trust-store.js';
 import { openBundleDir, type BundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';
 import { signBundleDir } from '../../../tools/bundle/sign.js';
-import { writeSubsetPackage } from '../../../tools/bundle/subset-package.js';
+import { prunePackage } from '../../../tools/prune/prune.js';
 import { desiredFor } from '../../../tools/bundle/desired.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
@@ -86,9 +86,11 @@ export function otaFixture(): Promise<OtaFixture> {
     await writeReferencePackage({ config: namedConfig('ringmoe-tiny'), outDir: full1, seed: 1 });
     await writeReferencePackage({ config: namedConfig('ringmoe-tiny'), outDir: full2, seed: 2 });
     const packages = { full1, full2, v1: join(root, 'pkg-v1'), v2: join(root, 'pkg-v2'), v3: join(root, 'pkg-v3') };
-    await writeSubsetPackage(full1, packages.v1, { modalities: ['optical'] });
-    await writeSubsetPackage(full2, packages.v2, { modalities: ['optical'] });
-    await writeSubsetPackage(full2, packages.v3, { modalities: ['optical', 'sar-l2'] });
+    // Modality sub-models (prune --modalities): whole entries, their files byte for byte.
+    const sub = (dir: string, outDir: string, modalities: string[]) => prunePackage({ dir, outDir, options: { strategy: 'modality', modalities }, name: 'ringmoe-tiny-drone', evaluate: false, verify: 'size' });
+    await sub(full1, packages.v1, ['optical']);
+    await sub(full2, packages.v2, ['optical']);
+    await sub(full2, packages.v3, ['optical', 'sar-l2']);
     const bundles = {
       v1: await makeBundle(packages.v1, join(root, 'bundle-1.0.0'), '1.0.0', keyFiles.release),
       v2: await makeBundle(packages.v2, join(root, 'bundle-2.0.0'), '2.0.0', keyFiles.release),
