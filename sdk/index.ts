@@ -75,3 +75,4 @@ export { resultId, type RuntimeResultMessage } from './runtime/result-publishing
 export { LoadedModel } from './runtime/loaded-model.js';
 export { OrtBackend } from './runtime/backends/ort.js';
 export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';
+export * from './ota/index.js';

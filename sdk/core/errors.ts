@@ -59,6 +59,7 @@ export const ERROR_CODES = {
   E_PATH_UNSAFE: 'a path escapes its directory or names a link',
   E_HEALTH_CHECK: 'a model failed its health check after an update',
   E_SDK_VERSION: 'a bundle needs a newer SDK than this one',
+  E_REPLAY: 'a desired state is older than one the device already saw, or has expired',
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
   E_MODEL_OUTPUT: 'a model output does not match its documented contract (shape, type or range)',
   E_FRAME_DROPPED: 'a live frame was dropped because the pipeline was full (drop-oldest policy)',

@@ -14,6 +14,8 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'pipeline-vs-raw': () => import('./pipeline-vs-raw.js'),
   'pipeline-vs-serial': () => import('./pipeline-vs-serial.js'),
   'mqtt-outbox': () => import('./mqtt-outbox.js'),
+  'ota-delta': () => import('./ota-delta.js'),
+  'ota-install': () => import('./ota-install.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -23,4 +23,10 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'calibrate', summary: 'routing statistics for pruning', load: () => import('./calibrate.js') },
   { name: 'prune', summary: 'prune a package for a device', load: () => import('./prune.js') },
   { name: 'run', summary: 'run frames from files through a package, optionally publishing over MQTT', load: () => import('./run.js') },
+  { name: 'keygen', summary: 'make an Ed25519 signing key pair', load: () => import('./keygen.js') },
+  { name: 'bundle', summary: 'make a content-addressed OTA bundle', load: () => import('./bundle.js') },
+  { name: 'sign', summary: 'sign a bundle', load: () => import('./sign.js') },
+  { name: 'verify', summary: 'verify a bundle as a device would', load: () => import('./verify.js') },
+  { name: 'publish', summary: 'serve a bundle and set the desired state of a fleet', load: () => import('./publish.js') },
+  { name: 'fleet status', summary: 'OTA state of every device of a fleet', load: () => import('./fleet.js') },
 ];

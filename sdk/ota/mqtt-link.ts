@@ -1,0 +1,124 @@
+/**
+ * The agent's MQTT side: receives desired states (fleet-wide and for this device, both retained),
+ * publishes every report retained on the device's OTA state topic (again after each reconnect),
+ * and offers blob chunks over MQTT as a source when a desired state says the publisher serves
+ * them. mqtt.js reconnects on its own; a desired state that arrives again after a reconnect is
+ * recognised by its seq and ignored.
+ */
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { EdgeError, messageOf } from '../core/errors.js';
+import { is, invalidOption } from '../core/validate.js';
+import type { OtaAgent } from './agent.js';
+import type { UpdateRequest } from './agent-record.js';
+import { MqttBlobSource, type MqttBlobSourceOptions } from './blob-source-mqtt.js';
+import type { BlobSource } from './blob-source.js';
+import { waitConnected } from './mqtt-connect.js';
+import { expectOtaSegment, OtaTopics } from './topics.js';
+
+/** Options of {@link OtaMqttLink.connect}. */
+export interface OtaMqttLinkOptions {
+  /** Broker URL (`mqtt://`, `mqtts://`, `ws://`, `wss://`). */
+  url: string;
+  fleet: string;
+  device: string;
+  /** Topic prefix (default `ringmoe`). */
+  prefix?: string;
+  /** Further mqtt.js options (credentials, TLS, keepalive). */
+  mqtt?: IClientOptions;
+  /** Chunk transfer tuning. */
+  chunks?: MqttBlobSourceOptions;
+  /** Time to wait for the first connection (default 10000 ms). */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * A connected MQTT link for one device.
+ * @example
+ * const link = await OtaMqttLink.connect({ url: 'mqtt://broker:1883', fleet: 'north', device: 'drone-7' });
+ * const agent = await OtaAgent.start({ ..., extraSources: (r) => link.sources(r) });
+ * await link.attach(agent);
+ */
+export class OtaMqttLink {
+  readonly topics: OtaTopics;
+  private detach: (() => void) | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly client: MqttClient,
+    private readonly o: OtaMqttLinkOptions,
+  ) {
+    this.topics = new OtaTopics(o.prefix);
+  }
+
+  /**
+   * Connects.
+   * @throws EdgeError E_INVALID_ARGUMENT, E_MQTT_OFFLINE (no connection within the timeout)
+   */
+  static async connect(o: OtaMqttLinkOptions): Promise<OtaMqttLink> {
+    if (!is.object(o as unknown)) throw invalidOption('options', 'an object', o);
+    if (!is.nonEmptyString(o.url)) throw invalidOption('options.url', 'a broker URL', o.url);
+    expectOtaSegment('options.fleet', o.fleet);
+    expectOtaSegment('options.device', o.device);
+    const client = mqtt.connect(o.url, {
+      clientId: `ringmoe-ota-${o.fleet}-${o.device}`.slice(0, 64),
+      clean: true,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      ...(o.mqtt ?? {}),
+    });
+    try {
+      await waitConnected(client, o.url, o.connectTimeoutMs ?? 10_000);
+    } catch (err) {
+      await client.endAsync(true).catch(() => {});
+      throw err;
+    }
+    return new OtaMqttLink(client, o);
+  }
+
+  /** MQTT chunk sources for `request` (none unless its desired state offers chunks). */
+  async sources(request: UpdateRequest): Promise<BlobSource[]> {
+    if (!request.sources.mqtt || this.closed) return [];
+    return [await MqttBlobSource.create(this.client, this.topics.chunkRequest(this.o.fleet, this.o.device), this.topics.chunk(this.o.fleet, this.o.device), this.o.chunks)];
+  }
+
+  /**
+   * Feeds desired states to `agent` and publishes its reports.
+   * @throws EdgeError E_MQTT_OFFLINE when subscribing fails
+   */
+  async attach(agent: OtaAgent, log: (line: string) => void = () => {}): Promise<void> {
+    const desired = new Set([this.topics.fleetDesired(this.o.fleet), this.topics.deviceDesired(this.o.fleet, this.o.device)]);
+    const stateTopic = this.topics.state(this.o.fleet, this.o.device);
+    const publish = () => {
+      if (this.closed) return;
+      this.client.publish(stateTopic, JSON.stringify(agent.report()), { qos: 1, retain: true }, (err) => {
+        if (err && !this.closed) log(`state report not sent: ${messageOf(err)}`);
+      });
+    };
+    const onMessage = (topic: string, payload: Buffer) => {
+      if (!desired.has(topic) || payload.length === 0) return; // an empty retained message clears a desired state
+      agent.handleDesired(payload).catch((err) => log(`desired state from ${topic} failed: ${messageOf(err)}`));
+    };
+    this.client.on('message', onMessage);
+    this.client.on('connect', publish);
+    const unsubscribe = agent.onReport(publish);
+    this.detach = () => {
+      this.client.removeListener('message', onMessage);
+      this.client.removeListener('connect', publish);
+      unsubscribe();
+    };
+    publish();
+    try {
+      await this.client.subscribeAsync([...desired], { qos: 1 });
+    } catch (err) {
+      throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to the desired-state topics: ${messageOf(err)}`, { cause: err });
+    }
+  }
+
+  /** Stops and disconnects (pending reports are flushed first). Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.detach?.();
+    await this.client.endAsync(false).catch(() => {});
+  }
+}

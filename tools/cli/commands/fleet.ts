@@ -1,0 +1,51 @@
+/**
+ * `ringmoe-edge fleet status --fleet f --broker url`: each device's version and OTA state.
+ */
+import type { AgentReport } from '../../../sdk/ota/agent-states.js';
+import { expectInteger } from '../../../sdk/core/validate.js';
+import type { CommandSpec } from '../command.js';
+import { formatBytes, table } from '../io.js';
+
+interface Result {
+  fleet: string;
+  devices: AgentReport[];
+}
+
+export const spec: CommandSpec<Result> = {
+  name: 'fleet status',
+  summary: "show each device's running version, OTA state, progress and last outcome",
+  examples: ['ringmoe-edge fleet status --fleet north --broker mqtt://broker:1883', 'ringmoe-edge fleet status --fleet north --broker mqtt://broker:1883 --json'],
+  configure(cmd) {
+    cmd
+      .requiredOption('--fleet <id>', 'fleet')
+      .requiredOption('--broker <url>', 'MQTT broker URL')
+      .option('--prefix <prefix>', 'topic prefix', 'ringmoe')
+      .option('--wait <ms>', 'how long to collect reports', '1000');
+  },
+  async run(_args, o) {
+    const { FleetWatcher } = await import('../../bundle/fleet-status.js');
+    const waitMs = expectInteger('--wait', Number(o.wait), 0, 600_000);
+    const watch = await FleetWatcher.start({ broker: String(o.broker), fleet: String(o.fleet), prefix: String(o.prefix) });
+    try {
+      await new Promise((r) => setTimeout(r, waitMs));
+      return { fleet: String(o.fleet), devices: watch.devices() };
+    } finally {
+      await watch.close();
+    }
+  },
+  render(r, io) {
+    if (!r.devices.length) {
+      io.out(`no device of fleet ${r.fleet} has reported (is the prefix right? are the agents connected?)`);
+      return;
+    }
+    const rows = r.devices.map((d) => [
+      d.device,
+      d.current ? `${d.current.name}@${d.current.version}` : '-',
+      d.state,
+      d.target ? `${d.target.version}${d.progress ? ` ${formatBytes(d.progress.bytesDone)}/${formatBytes(d.progress.bytesNeeded)}` : ''}` : '',
+      d.outcome ? `${d.outcome.result}${d.outcome.bundle ? ` ${d.outcome.bundle.version}` : ''}${d.outcome.code ? ` ${d.outcome.code}` : ''}` : '-',
+      d.at,
+    ]);
+    io.out(table(['device', 'running', 'state', 'installing', 'last outcome', 'updated'], rows));
+  },
+};
