@@ -171,7 +171,7 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
   test(`${name}: concurrent runs each get their own results`, async (t) => {
     const seeds = [11, 12, 13, 14, 15];
     await use('optical', async (s) => {
-      const sequential = [];
+      const sequential: Record<string, HostTensor>[] = [];
       for (const seed of seeds) sequential.push(await s.run(await opticalFeeds(1, seed), ['cls_logits', 'depth']));
       const feeds = await Promise.all(seeds.map((seed) => opticalFeeds(1, seed)));
       const concurrent = await Promise.all(feeds.map((f) => s.run(f, ['cls_logits', 'depth'])));
