@@ -115,6 +115,19 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
     });
   });
 
+  test(`${name}: a feed in shared memory (SharedArrayBuffer) runs, with the values of an ordinary one, and stays intact`, async (t) => {
+    const feeds = await opticalFeeds(2, 4);
+    const plain = feeds.image!.data as Float32Array;
+    const shared = new Float32Array(new SharedArrayBuffer(plain.byteLength));
+    shared.set(plain);
+    await use('optical', async (s) => {
+      const fromShared = await s.run({ image: { ...feeds.image!, data: shared } }, ['cls_logits']);
+      t.is(shared.length, plain.length);
+      t.deepEqual([...shared], [...(await opticalFeeds(2, 4)).image!.data as Float32Array]);
+      sameTensors(t, fromShared, await s.run(await opticalFeeds(2, 4), ['cls_logits']));
+    });
+  });
+
   test(`${name}: a two-input entry runs`, async (t) => {
     const { manifest } = await tinyPackage();
     const feeds = randomFeeds(manifest.entries.find((e) => e.name === 'fusion-optical-sar-l2')!, 1, 3);

@@ -31,8 +31,8 @@ export type FromWorker =
 /**
  * Prepares tensors for posting without copying what can be moved: a buffer that some tensor's data
  * spans whole is moved (when `transfer` is on), and every view of it crosses with it; any other
- * view is copied once (just its bytes) and the copy moved. SharedArrayBuffers are shared as they
- * are. Returns the tensors to post and the distinct buffers to move (postMessage refuses a buffer
+ * view is copied once (just its bytes) and the copy moved. Views of a SharedArrayBuffer are copied
+ * too (onnxruntime refuses shared memory). Returns the tensors to post and the distinct buffers to move (postMessage refuses a buffer
  * listed twice).
  */
 export function wireTensors<T extends { data: ArrayBufferView }>(tensors: Record<string, T>, transfer: boolean): { tensors: Record<string, T>; transferList: ArrayBuffer[] } {
@@ -48,13 +48,15 @@ export function wireTensors<T extends { data: ArrayBufferView }>(tensors: Record
   const copies = new Map<ArrayBufferView, ArrayBufferView>();
   for (const [name, t] of Object.entries(tensors)) {
     const v = t.data;
-    if (isShared(v.buffer) || moves.has(v.buffer as ArrayBuffer)) {
+    if (moves.has(v.buffer as ArrayBuffer)) {
       out[name] = t;
       continue;
     }
     let copy = copies.get(v);
     if (!copy) {
-      const bytes = (v.buffer as ArrayBuffer).slice(v.byteOffset, v.byteOffset + v.byteLength);
+      // Shared memory is copied too: onnxruntime takes tensors only over an ArrayBuffer of their own.
+      const bytes = new ArrayBuffer(v.byteLength);
+      new Uint8Array(bytes).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
       // A Node Buffer crosses as the Uint8Array it is (new Buffer(arrayBuffer) is deprecated).
       const Ctor = Buffer.isBuffer(v) ? Uint8Array : (v.constructor as new (b: ArrayBuffer) => ArrayBufferView);
       copy = new Ctor(bytes);

@@ -94,13 +94,27 @@ class OrtWorkerSession implements BackendSession {
     checkRun(this.inputs, this.outputNames, feeds, outputs);
     const wire: Record<string, WireTensor> = {};
     for (const [name, t] of Object.entries(feeds)) wire[name] = { type: ORT_TYPES[t.dtype], dims: [...t.shape], data: t.data };
-    const { tensors, transferList } = wireTensors(wire, this.transferFeeds);
     const id = this.nextId++;
-    const message: ToWorker = { type: 'run', id, feeds: tensors, ...(outputs ? { outputs: [...outputs] } : {}) };
+    const post = (transfer: boolean) => {
+      const { tensors, transferList } = wireTensors(wire, transfer);
+      this.worker.postMessage({ type: 'run', id, feeds: tensors, ...(outputs ? { outputs: [...outputs] } : {}) } satisfies ToWorker, transferList);
+    };
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject, callSite: new Error() });
+      const callSite = new Error();
+      try {
+        try {
+          post(this.transferFeeds);
+        } catch (err) {
+          // A buffer the platform refuses to move is copied instead.
+          if (!this.transferFeeds) throw err;
+          post(false);
+        }
+      } catch (err) {
+        // Nothing was sent: the run fails alone.
+        return reject(withStack(runError(graph, `its feeds cannot be sent to the worker thread: ${messageOf(err)}`, err), callSite));
+      }
+      this.pending.set(id, { resolve, reject, callSite });
       this.worker.ref();
-      this.worker.postMessage(message, transferList);
     });
   }
 
