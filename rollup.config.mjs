@@ -36,6 +36,17 @@ export default [
     plugins: [ts()],
   },
   {
+    // Worker-thread entry of OrtWorkerBackend (one per onnxruntime session). The SDK bundle looks
+    // for it beside itself, as the CLI's chunks do.
+    input: 'sdk/runtime/backends/ort-worker-entry.ts',
+    output: [
+      { file: 'dist/sdk/ort-worker.js', format: 'es', sourcemap: false },
+      { file: 'dist/cli/ort-worker.js', format: 'es', sourcemap: false },
+    ],
+    external,
+    plugins: [ts()],
+  },
+  {
     input: 'tools/cli/bin.ts',
     output: { dir: 'dist/cli', format: 'es', entryFileNames: 'bin.js', chunkFileNames: '[name]-[hash].js' },
     external,

@@ -74,5 +74,6 @@ export type { RuntimeMetrics } from './runtime/metrics.js';
 export { resultId, type RuntimeResultMessage } from './runtime/result-publishing.js';
 export { LoadedModel } from './runtime/loaded-model.js';
 export { OrtBackend } from './runtime/backends/ort.js';
+export { OrtWorkerBackend, type OrtWorkerBackendOptions } from './runtime/backends/ort-worker.js';
 export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';
 export * from './ota/index.js';

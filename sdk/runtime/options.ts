@@ -7,7 +7,7 @@ import { expectInteger, expectOneOf, invalidOption, is, rejectUnknownKeys } from
 import { resolvePublisherOptions, type ResultPublisherOptions } from '../mqtt/options.js';
 import { resolvePreprocessOptions, type PreprocessOptions } from '../sensors/preprocess-options.js';
 import type { Backend } from './backend.js';
-import type { BackendChoice } from './backend-choice.js';
+import type { BackendChoice, OrtSessionThread } from './backend-choice.js';
 import type { TaskOptions } from './results.js';
 import { checkTaskOptions } from './task-options.js';
 
@@ -37,6 +37,13 @@ export interface RuntimeOptions {
   /** Intra-op threads of CPU backends. */
   threads?: number;
   /**
+   * The built-in onnxruntime backend. `sessionThread`: `worker` (default) runs each model session
+   * in a worker thread of its own, so post-processing, MQTT and the application's I/O go on while a
+   * model runs; `main` runs sessions on the runtime's thread (onnxruntime-node then blocks the event
+   * loop for each load and each batch). Not with `backends.onnxruntime`.
+   */
+  onnxruntime?: { sessionThread?: OrtSessionThread };
+  /**
    * Hand a frame's pixel buffer to a preprocessing worker instead of copying it (default false).
    * Saves a copy of large raw rasters; the caller's typed array is detached (length 0) afterwards.
    */
@@ -65,6 +72,7 @@ export interface ResolvedRuntimeOptions {
   queuePolicy: 'drop-oldest' | 'block';
   workers: number;
   threads?: number;
+  ortSessionThread: OrtSessionThread;
   transferPixels: boolean;
   mqtt?: RuntimeMqttOptions;
   metricsIntervalMs: number;
@@ -72,7 +80,7 @@ export interface ResolvedRuntimeOptions {
   backends?: { tensorrt?: Backend; onnxruntime?: Backend };
 }
 
-const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'tasks', 'batch', 'queue', 'workers', 'threads', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
+const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'tasks', 'batch', 'queue', 'workers', 'threads', 'onnxruntime', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
 
 /**
  * Checks runtime options and fills in the defaults (nested publisher, preprocessing and task options
@@ -90,7 +98,7 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     throw invalidOption('options.entries', 'a non-empty array of entry names', o.entries);
   }
   const verify = expectOneOf('options.verify', o.verify ?? 'full', ['full', 'size'] as const);
-  for (const k of ['preprocess', 'tasks', 'batch', 'queue', 'backendOptions', 'backends', 'mqtt'] as const) {
+  for (const k of ['preprocess', 'tasks', 'batch', 'queue', 'backendOptions', 'backends', 'mqtt', 'onnxruntime'] as const) {
     if (o[k] !== undefined && !is.object(o[k])) throw invalidOption(`options.${k}`, 'an object', o[k]);
   }
   if (is.object(o.preprocess) && 'inputSize' in o.preprocess) {
@@ -107,6 +115,7 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
   }
   if (o.mqtt !== undefined) nested('options.mqtt', () => resolvePublisherOptions(o.mqtt as ResultPublisherOptions));
   if (o.transferPixels !== undefined && typeof o.transferPixels !== 'boolean') throw invalidOption('options.transferPixels', 'a boolean', o.transferPixels);
+  const ortSessionThread = resolveOrtOptions(o.onnxruntime as Record<string, unknown> | undefined, o.backends as Record<string, unknown> | undefined);
   const defaultWorkers = Math.max(0, Math.min(2, availableParallelism() - 1));
   return {
     package: o.package,
@@ -121,12 +130,27 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     queuePolicy: expectOneOf('options.queue.policy', queue.policy ?? 'block', ['drop-oldest', 'block'] as const),
     workers: expectInteger('options.workers', o.workers ?? defaultWorkers, 0, 64),
     ...(o.threads !== undefined ? { threads: expectInteger('options.threads', o.threads, 1, 256) } : {}),
+    ortSessionThread,
     transferPixels: o.transferPixels === true,
     ...(o.mqtt !== undefined ? { mqtt: o.mqtt as RuntimeMqttOptions } : {}),
     metricsIntervalMs: expectInteger('options.metricsIntervalMs', o.metricsIntervalMs ?? 10_000, 100, 3_600_000),
     backendOptions: (o.backendOptions ?? {}) as Record<string, unknown>,
     ...(o.backends !== undefined ? { backends: o.backends as ResolvedRuntimeOptions['backends'] } : {}),
   };
+}
+
+/** `options.onnxruntime.sessionThread`, checked (a custom onnxruntime backend decides that itself). */
+function resolveOrtOptions(ort: Record<string, unknown> | undefined, backends: Record<string, unknown> | undefined): OrtSessionThread {
+  if (ort === undefined) return 'worker';
+  rejectUnknownKeys('options.onnxruntime', ort, ['sessionThread']);
+  const thread = expectOneOf('options.onnxruntime.sessionThread', ort.sessionThread ?? 'worker', ['worker', 'main'] as const);
+  if (ort.sessionThread !== undefined && backends?.onnxruntime !== undefined) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.onnxruntime.sessionThread applies to the built-in onnxruntime backend, not to options.backends.onnxruntime', {
+      field: 'options.onnxruntime.sessionThread',
+      hint: 'leave one of them out',
+    });
+  }
+  return thread;
 }
 
 /** Runs a nested resolver whose errors name `options.<key>`, renaming them `<prefix>.<key>`. */

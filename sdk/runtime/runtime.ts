@@ -112,7 +112,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   /** See {@link createRuntime}. */
   static async create(options: RuntimeOptions): Promise<Runtime> {
     const o = resolveRuntimeOptions(options);
-    const selection = await chooseBackend(o.backend, o.backends);
+    const selection = await chooseBackend(o.backend, o.backends, { sessionThread: o.ortSessionThread });
     const model = await LoadedModel.load(o.package, selection.backend, Runtime.loadOptions(o));
     let pool: PreprocessPool | undefined;
     let publisher: ResultPublisher | undefined;

@@ -87,9 +87,55 @@ export function axisTaps(map: AxisMap, kind: Interpolation): Taps {
 }
 
 /**
- * Resamples `channels` CHW planes of `srcW × srcH` to `mapX.dstLen × mapY.dstLen`.
+ * Resamples `channels` CHW planes of `srcW × srcH` to `mapX.dstLen × mapY.dstLen`. When both axes
+ * map output pixels one to one onto source pixels (a frame already at the input size, or a crop of
+ * it at scale 1) the planes are copied instead of filtered: every kernel then puts weight 1 on one
+ * source pixel and 0 on the others, so the copy gives the filter's result bit for bit (including
+ * its +0 for a −0 sample); frames with non-finite samples, where 0 × ∞ would spread NaN, take the
+ * filter.
  */
 export function resamplePlanes(src: Float32Array, channels: number, mapX: AxisMap, mapY: AxisMap, kind: Interpolation): Float32Array {
+  if (copiesPlanes(mapX, mapY)) {
+    const copy = copyPlanes(src, channels, mapX, mapY);
+    if (copy) return copy;
+  }
+  return resampleSeparable(src, channels, mapX, mapY, kind);
+}
+
+/**
+ * True when both axes put each output pixel on one source pixel (scale 1, a whole-pixel offset,
+ * inside the source): {@link resamplePlanes} then copies instead of filtering.
+ */
+export function copiesPlanes(mapX: AxisMap, mapY: AxisMap): boolean {
+  const oneToOne = (m: AxisMap) => m.scale === 1 && Number.isInteger(m.offset) && m.offset >= 0 && m.offset + m.dstLen <= m.srcLen;
+  return oneToOne(mapX) && oneToOne(mapY);
+}
+
+/** The window of the planes the maps select, or undefined when a sample is not finite. */
+function copyPlanes(src: Float32Array, channels: number, mapX: AxisMap, mapY: AxisMap): Float32Array | undefined {
+  const srcW = mapX.srcLen;
+  const srcH = mapY.srcLen;
+  const dstW = mapX.dstLen;
+  const dstH = mapY.dstLen;
+  const out = new Float32Array(channels * dstW * dstH);
+  let o = 0;
+  for (let c = 0; c < channels; c++) {
+    for (let v = 0; v < dstH; v++) {
+      const row = c * srcW * srcH + (mapY.offset + v) * srcW + mapX.offset;
+      for (let u = 0; u < dstW; u++) {
+        const x = src[row + u]!;
+        if (x - x !== 0) return undefined; // NaN or ±∞
+        out[o++] = x + 0; // −0 → +0, as the filter's sums starting at +0 give
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * The separable filter itself, whatever the maps (resamplePlanes short-cuts one-to-one maps).
+ */
+export function resampleSeparable(src: Float32Array, channels: number, mapX: AxisMap, mapY: AxisMap, kind: Interpolation): Float32Array {
   const srcW = mapX.srcLen;
   const srcH = mapY.srcLen;
   const dstW = mapX.dstLen;

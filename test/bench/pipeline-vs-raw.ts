@@ -7,6 +7,10 @@
  * - pipeline: `runtime.run(frames)` — admission, preprocessing on a worker thread, batching,
  *   inference, post-processing of every task, reordering, all included.
  *
+ * The pipeline runs with onnxruntime's sessions in worker threads (the runtime's default) and, for
+ * comparison, on the runtime's thread (`onnxruntime: { sessionThread: 'main' }`); the headline is
+ * the default's.
+ *
  * Headline row: raw RGB frames at the input size (192×192), whose preprocessing is cheap enough to
  * be hidden behind inference. Second row: 640×480 JPEGs, to show what decoding, resizing and
  * full-resolution post-processing cost on this machine. Batch 1: with sparse routing on CPU a frame
@@ -35,6 +39,8 @@ async function pipelineRun(rt: Runtime, frames: Frame[]): Promise<void> {
 /** onnxruntime intra-op threads to try: one (a core left for the pipeline's other stages) and the default. */
 const THREADS: (number | undefined)[] = [1, undefined];
 const threadsLabel = (t: number | undefined) => (t === undefined ? 'default threads' : `${t} thread`);
+/** Where the runtime runs onnxruntime sessions: the default first (the headline), then the old way. */
+const SESSION_THREADS = ['worker', 'main'] as const;
 
 export const bench: Bench = {
   name: 'pipeline-vs-raw',
@@ -46,8 +52,13 @@ export const bench: Bench = {
     const size = pkg.manifest.model.inputSize!;
     const outputs = neededOutputs(entry, {});
     const sessions = await Promise.all(THREADS.map((threads) => new OrtBackend().load({ graphPath: join(dir, entry.graph), ...(threads ? { threads } : {}) })));
-    const runtimes: Runtime[] = [];
-    for (const threads of THREADS) runtimes.push(await createRuntime({ package: dir, verify: 'size', batch: { max: 1 }, entries: ['optical'], ...(threads ? { threads } : {}) }));
+    const runtimes = new Map<string, Runtime>();
+    for (const sessionThread of SESSION_THREADS) {
+      for (const threads of THREADS) {
+        const key = `${sessionThread}, ${threadsLabel(threads)}`;
+        runtimes.set(key, await createRuntime({ package: dir, verify: 'size', batch: { max: 1 }, entries: ['optical'], onnxruntime: { sessionThread }, ...(threads ? { threads } : {}) }));
+      }
+    }
     const results: BenchResult[] = [];
     try {
       const cases: [string, Frame[], string][] = [
@@ -65,22 +76,26 @@ export const bench: Bench = {
           candidates[`raw, ${threadsLabel(threads)}`] = async () => {
             for (const feeds of tensors) await sessions[i]!.run(feeds, outputs);
           };
-          candidates[`pipeline, ${threadsLabel(threads)}`] = () => pipelineRun(runtimes[i]!, frames);
         });
+        for (const [key, rt] of runtimes) candidates[`pipeline, ${key}`] = () => pipelineRun(rt, frames);
         const samples = await interleave(candidates, ROUNDS, 1);
         const fps = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, (FRAMES / median(xs)) * 1000]));
         const best = (kind: string) => Object.entries(fps).filter(([k]) => k.startsWith(kind)).sort((a, b) => b[1] - a[1])[0]!;
         const [rawName, rawFps] = best('raw');
-        const [pipeName, pipeFps] = best('pipeline');
-        const m = runtimes[THREADS.findIndex((t) => pipeName.endsWith(threadsLabel(t)))]!.metrics().latencyMs;
+        const [pipeName, pipeFps] = best('pipeline, worker');
+        const [mainName, mainFps] = best('pipeline, main');
+        const m = runtimes.get(pipeName.slice('pipeline, '.length))!.metrics().latencyMs;
         log(`${label} (${note}):`);
         for (const [k, v] of Object.entries(fps)) log(`  ${k.padEnd(26)} ${v.toFixed(2)} frames/s`);
+        log(`  best pipeline / best raw: sessions in worker threads ${(pipeFps / rawFps).toFixed(3)}, on the runtime thread ${(mainFps / rawFps).toFixed(3)}`);
         log(`  pipeline p50 ms: preprocess ${m.preprocess.p50.toFixed(1)}, inference ${m.inference.p50.toFixed(1)}, postprocess ${m.postprocess.p50.toFixed(1)}`);
         results.push({
           name: `pipeline-vs-raw (${label})`,
           ratio: { label: `best pipeline (${pipeName.slice(10)}) frames/s / best raw session.run (${rawName.slice(5)}) frames/s`, value: pipeFps / rawFps, ...(label.startsWith('raw') ? { goal: '>= 0.95' } : {}) },
           metrics: {
             ...Object.fromEntries(Object.entries(fps).map(([k, v]) => [`${k} fps`, Number(v.toFixed(3))])),
+            'best pipeline with sessions on the runtime thread / best raw': Number((mainFps / rawFps).toFixed(3)),
+            bestMainThreadPipeline: mainName.slice(10),
             frames: FRAMES,
             rounds: ROUNDS,
             preprocessP50Ms: Number(m.preprocess.p50.toFixed(2)),
@@ -91,7 +106,7 @@ export const bench: Bench = {
         });
       }
     } finally {
-      for (const rt of runtimes) await rt.close();
+      for (const rt of runtimes.values()) await rt.close();
       for (const s of sessions) await s.dispose();
     }
     return results;

@@ -1,36 +1,32 @@
 /**
- * The onnxruntime-node backend: CPU everywhere, CUDA where the user's onnxruntime install has it.
+ * The onnxruntime-node backend on the calling thread: CPU everywhere, CUDA where the user's
+ * onnxruntime install has it. onnxruntime-node loads and runs a session synchronously on the
+ * JavaScript thread, so the event loop waits while a model loads or runs; OrtWorkerBackend
+ * (ort-worker.ts) runs the same sessions in worker threads instead. Tools that run one model at a
+ * time use this one; the runtime uses the worker variant unless told otherwise.
  */
 import { EdgeError, messageOf } from '../../core/errors.js';
-import type { DType } from '../../core/package-manifest.js';
-import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession, HostTensor, TypedArray } from '../backend.js';
+import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession, HostTensor } from '../backend.js';
+import { checkRun, graphInputs, loadError, loadOrt, ORT_TYPES, ortSessionOptions, runError, sessionSettings, toHost, type GraphInput, type OrtOutput } from './ort-common.js';
+
+export { loadOrt } from './ort-common.js';
 
 type Ort = typeof import('onnxruntime-node');
-let ortModule: Promise<Ort> | undefined;
-
-/** onnxruntime-node, imported on first use. */
-export function loadOrt(): Promise<Ort> {
-  ortModule ??= import('onnxruntime-node');
-  return ortModule;
-}
-
-const ORT_TYPES: Record<DType, string> = { float32: 'float32', float16: 'float16', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool' };
-
-function toHost(t: { type: string; dims: readonly number[]; data: unknown }, name: string): HostTensor {
-  const dtype = (Object.keys(ORT_TYPES) as DType[]).find((k) => ORT_TYPES[k] === t.type);
-  if (!dtype) throw new EdgeError('E_INFERENCE', `output ${name} has element type ${t.type}, which the SDK does not handle`);
-  return { dtype, shape: [...t.dims], data: t.data as TypedArray };
-}
 
 class OrtSession implements BackendSession {
   readonly backend = 'onnxruntime' as const;
-  private disposed = false;
+  private disposed: Promise<void> | undefined;
+  private readonly inflight = new Set<Promise<unknown>>();
+  private readonly inputs: GraphInput[];
 
   constructor(
     private readonly ort: Ort,
     private readonly session: import('onnxruntime-node').InferenceSession,
+    private readonly graphPath: string,
     readonly info: Record<string, unknown>,
-  ) {}
+  ) {
+    this.inputs = graphInputs(session);
+  }
 
   get inputNames(): readonly string[] {
     return this.session.inputNames;
@@ -40,61 +36,97 @@ class OrtSession implements BackendSession {
     return this.session.outputNames;
   }
 
+  /**
+   * Runs one batch on this thread (the event loop waits for it).
+   * @throws EdgeError E_CLOSED after dispose, E_INVALID_ARGUMENT for feeds or outputs the graph does
+   *   not have or that do not fit it (field `feeds.<name>` / `outputs`), E_INFERENCE naming the graph
+   */
   async run(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
-    if (this.disposed) throw new EdgeError('E_CLOSED', 'session was disposed');
-    const ortFeeds: Record<string, import('onnxruntime-node').Tensor> = {};
-    for (const [name, t] of Object.entries(feeds)) {
-      ortFeeds[name] = new this.ort.Tensor(ORT_TYPES[t.dtype] as 'float32', t.data as Float32Array, t.shape);
-    }
-    let result: Record<string, { type: string; dims: readonly number[]; data: unknown }>;
+    if (this.disposed) throw new EdgeError('E_CLOSED', 'the onnxruntime session was disposed', { file: this.graphPath });
+    checkRun(this.inputs, this.session.outputNames, feeds, outputs);
+    const job = this.runChecked(feeds, outputs);
+    this.inflight.add(job);
     try {
+      return await job;
+    } finally {
+      this.inflight.delete(job);
+    }
+  }
+
+  private async runChecked(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+    let result: Record<string, OrtOutput>;
+    try {
+      const ortFeeds: Record<string, import('onnxruntime-node').Tensor> = {};
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(ORT_TYPES[t.dtype] as 'float32', unshared(t.data) as Float32Array, t.shape);
       result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
     } catch (err) {
-      throw new EdgeError('E_INFERENCE', `onnxruntime failed: ${messageOf(err)}`, { cause: err });
+      throw runError(this.graphPath, messageOf(err), err);
     }
     const out: Record<string, HostTensor> = {};
-    for (const [name, t] of Object.entries(result)) out[name] = toHost(t, name);
+    for (const [name, t] of Object.entries(result)) out[name] = toHost(t, name, this.graphPath);
     return out;
   }
 
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.session.release();
+  /** Frees the session once the runs already started have finished. Idempotent. */
+  dispose(): Promise<void> {
+    this.disposed ??= (async () => {
+      await Promise.allSettled([...this.inflight]);
+      await this.session.release();
+    })();
+    return this.disposed;
   }
 }
 
-/** The onnxruntime-node backend. */
+/**
+ * The onnxruntime-node backend, sessions on the calling thread.
+ * @example
+ * const session = await new OrtBackend().load({ graphPath: 'pkg/optical.onnx', threads: 1 });
+ * const out = await session.run({ image: { dtype: 'float32', shape: [1, 3, 192, 192], data } }, ['cls_logits']);
+ * await session.dispose();
+ */
 export class OrtBackend implements Backend {
   readonly name = 'onnxruntime' as const;
 
+  /** Whether onnxruntime-node loads here, with its providers and version. */
   async availability(): Promise<BackendAvailability> {
-    try {
-      const ort = await loadOrt();
-      const providers = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
-      return { available: true, devices: providers, version: ort.env.versions?.node ?? 'unknown' };
-    } catch (err) {
-      return { available: false, reason: `onnxruntime-node cannot load: ${messageOf(err)}` };
-    }
+    return ortAvailability();
   }
 
   /**
-   * Loads a graph. With `extra.executionProviders` (e.g. `['cuda', 'cpu']`) a user's GPU build is used.
-   * @throws EdgeError E_BACKEND_INIT naming the graph and onnxruntime's reason
+   * Loads a graph. With `extra.executionProviders` (e.g. `['cuda', 'cpu']`) a user's GPU build is
+   * used; `threads` sets onnxruntime's intra-op threads.
+   * @throws EdgeError E_BACKEND_INIT naming the graph and onnxruntime's reason; E_INVALID_ARGUMENT
+   *   for bad `threads` or `extra.executionProviders`
    */
   async load(o: BackendLoadOptions): Promise<BackendSession> {
+    const settings = sessionSettings(o);
     const ort = await loadOrt();
-    const providers = (o.extra?.executionProviders as string[] | undefined) ?? ['cpu'];
+    let session: import('onnxruntime-node').InferenceSession;
     try {
-      const session = await ort.InferenceSession.create(o.graphPath, {
-        executionProviders: providers,
-        graphOptimizationLevel: 'all',
-        ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : {}),
-        logSeverityLevel: 3,
-      });
-      return new OrtSession(ort, session, { provider: providers[0], precision: o.precision ?? 'fp32', graph: o.graphPath });
+      session = await ort.InferenceSession.create(o.graphPath, ortSessionOptions(settings));
     } catch (err) {
-      throw new EdgeError('E_BACKEND_INIT', `onnxruntime cannot load the graph: ${messageOf(err)}`, { file: o.graphPath, cause: err });
+      throw loadError(o.graphPath, messageOf(err), err);
     }
+    return new OrtSession(ort, session, o.graphPath, { provider: settings.executionProviders[0], precision: settings.precision, graph: o.graphPath, thread: 'main' });
   }
+}
+
+/** Availability of onnxruntime-node in this process (shared by both variants). */
+export async function ortAvailability(): Promise<BackendAvailability> {
+  try {
+    const ort = await loadOrt();
+    const providers = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
+    return { available: true, devices: providers, version: ort.env.versions?.node ?? 'unknown' };
+  } catch (err) {
+    return { available: false, reason: `onnxruntime-node cannot load: ${messageOf(err)}` };
+  }
+}
+
+/** onnxruntime refuses tensors over shared memory: such a view is copied into a buffer of its own. */
+function unshared(v: ArrayBufferView): ArrayBufferView {
+  if (typeof SharedArrayBuffer === 'undefined' || !(v.buffer instanceof SharedArrayBuffer)) return v;
+  const bytes = new ArrayBuffer(v.byteLength);
+  new Uint8Array(bytes).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  const Ctor = Buffer.isBuffer(v) ? Uint8Array : (v.constructor as new (b: ArrayBuffer) => ArrayBufferView);
+  return new Ctor(bytes);
 }

@@ -26,6 +26,9 @@ test('defaults', (t) => {
   t.is(o.queuePolicy, 'block');
   t.is(o.metricsIntervalMs, 10_000);
   t.false(o.transferPixels);
+  t.is(o.ortSessionThread, 'worker');
+  t.is(resolveRuntimeOptions({ package: 'pkg', onnxruntime: { sessionThread: 'main' } }).ortSessionThread, 'main');
+  t.is(resolveRuntimeOptions({ package: 'pkg', onnxruntime: {} }).ortSessionThread, 'worker');
   t.deepEqual(o.tasks, {});
   t.true(o.workers >= 0 && o.workers <= 2);
   t.deepEqual(resolveRunOptions(undefined, o), { policy: 'block', capacity: 8 });
@@ -46,6 +49,10 @@ const CASES: [string, unknown, RegExp, string][] = [
   ['queue.capacity', { package: 'p', queue: { capacity: 0 } }, /options\.queue\.capacity/, 'options.queue.capacity'],
   ['workers', { package: 'p', workers: 1.5 }, /options\.workers/, 'options.workers'],
   ['threads', { package: 'p', threads: 0 }, /options\.threads/, 'options.threads'],
+  ['onnxruntime not an object', { package: 'p', onnxruntime: 'worker' }, /an object for options\.onnxruntime/, 'options.onnxruntime'],
+  ['onnxruntime.sessionThread', { package: 'p', onnxruntime: { sessionThread: 'gpu' } }, /one of "worker", "main" for options\.onnxruntime\.sessionThread/, 'options.onnxruntime.sessionThread'],
+  ['onnxruntime unknown key', { package: 'p', onnxruntime: { thread: 'main' } }, /unknown option options\.onnxruntime\.thread/, 'options.onnxruntime.thread'],
+  ['onnxruntime.sessionThread with a custom backend', { package: 'p', onnxruntime: { sessionThread: 'main' }, backends: { onnxruntime: {} } }, /applies to the built-in onnxruntime backend/, 'options.onnxruntime.sessionThread'],
   ['transferPixels', { package: 'p', transferPixels: 'yes' }, /a boolean for options\.transferPixels/, 'options.transferPixels'],
   ['metricsIntervalMs', { package: 'p', metricsIntervalMs: 10 }, /options\.metricsIntervalMs/, 'options.metricsIntervalMs'],
   ['preprocess.inputSize', { package: 'p', preprocess: { inputSize: 64 } }, /comes from the package/, 'options.preprocess.inputSize'],

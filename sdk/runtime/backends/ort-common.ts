@@ -1,0 +1,156 @@
+/**
+ * What both onnxruntime backends share — on the main thread (OrtBackend) and in a worker thread
+ * (OrtWorkerBackend): the session options, the checks a feed passes before it reaches
+ * onnxruntime, the conversion of onnxruntime's outputs, and the errors. Sharing them is what makes
+ * the two variants fail alike: same codes, same messages, same fields.
+ */
+import { EdgeError } from '../../core/errors.js';
+import type { DType } from '../../core/package-manifest.js';
+import { invalidOption, is } from '../../core/validate.js';
+import type { BackendLoadOptions, HostTensor, TypedArray } from '../backend.js';
+
+type Ort = typeof import('onnxruntime-node');
+let ortModule: Promise<Ort> | undefined;
+
+/** onnxruntime-node, imported on first use. */
+export function loadOrt(): Promise<Ort> {
+  ortModule ??= import('onnxruntime-node');
+  return ortModule;
+}
+
+/** onnxruntime's element type for each SDK dtype. */
+export const ORT_TYPES: Record<DType, string> = { float32: 'float32', float16: 'float16', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool' };
+
+/** The typed array each dtype's data must be. */
+const ARRAY_CLASS: Record<DType, string> = {
+  float32: 'Float32Array',
+  float16: 'Uint16Array',
+  int64: 'BigInt64Array',
+  int32: 'Int32Array',
+  int8: 'Int8Array',
+  uint8: 'Uint8Array',
+  bool: 'Uint8Array',
+};
+
+/** The settings a session is created with; plain data, so they can cross to a worker thread. */
+export interface OrtSessionSettings {
+  graphPath: string;
+  /** Execution providers in priority order (default `['cpu']`). */
+  executionProviders: string[];
+  /** onnxruntime's intra-op threads; absent: onnxruntime's default (one per core). */
+  intraOpNumThreads?: number;
+  precision: string;
+}
+
+/**
+ * The session settings of a load call.
+ * @throws EdgeError E_INVALID_ARGUMENT when `extra.executionProviders` is not a list of names
+ */
+export function sessionSettings(o: BackendLoadOptions): OrtSessionSettings {
+  const providers = o.extra?.executionProviders;
+  if (providers !== undefined && (!Array.isArray(providers) || providers.length === 0 || !providers.every(is.nonEmptyString))) {
+    throw invalidOption('extra.executionProviders', "a non-empty list of onnxruntime execution provider names, e.g. ['cuda', 'cpu']", providers);
+  }
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw invalidOption('threads', 'a positive integer', o.threads);
+  return {
+    graphPath: o.graphPath,
+    executionProviders: (providers as string[] | undefined) ?? ['cpu'],
+    ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : {}),
+    precision: o.precision ?? 'fp32',
+  };
+}
+
+/** onnxruntime's `InferenceSession.create` options for `s`. */
+export function ortSessionOptions(s: OrtSessionSettings): import('onnxruntime-node').InferenceSession.SessionOptions {
+  return {
+    executionProviders: s.executionProviders,
+    graphOptimizationLevel: 'all',
+    ...(s.intraOpNumThreads !== undefined ? { intraOpNumThreads: s.intraOpNumThreads } : {}),
+    logSeverityLevel: 3,
+  };
+}
+
+/** A graph input as onnxruntime describes it (symbolic dimensions are names). */
+export interface GraphInput {
+  name: string;
+  /** onnxruntime element type; absent for non-tensor inputs. */
+  type?: string;
+  shape?: (number | string)[];
+}
+
+/** A session's inputs from onnxruntime's metadata. */
+export function graphInputs(session: import('onnxruntime-node').InferenceSession): GraphInput[] {
+  return session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name }));
+}
+
+/**
+ * Throws E_INVALID_ARGUMENT (field `feeds.<name>` or `outputs`) unless the feeds and requested
+ * outputs fit the graph: every input given and no other, each with its dtype's typed array, as
+ * many values as its shape holds, the graph's rank and its fixed dimensions.
+ */
+export function checkRun(inputs: readonly GraphInput[], outputNames: readonly string[], feeds: unknown, outputs: unknown): asserts feeds is Record<string, HostTensor> {
+  if (!is.object(feeds)) throw invalidOption('feeds', 'an object mapping input names to tensors', feeds);
+  for (const name of Object.keys(feeds)) {
+    if (!inputs.some((i) => i.name === name)) {
+      throw new EdgeError('E_INVALID_ARGUMENT', `the graph has no input ${name}; inputs: ${inputs.map((i) => i.name).join(', ')}`, { field: `feeds.${name}` });
+    }
+  }
+  for (const input of inputs) checkFeed(input, (feeds as Record<string, unknown>)[input.name]);
+  if (outputs !== undefined) {
+    if (!Array.isArray(outputs) || !outputs.every(is.nonEmptyString)) throw invalidOption('outputs', 'a list of output names', outputs);
+    for (const name of outputs) {
+      if (!outputNames.includes(name)) throw new EdgeError('E_INVALID_ARGUMENT', `the graph has no output ${name}; outputs: ${outputNames.join(', ')}`, { field: 'outputs' });
+    }
+  }
+}
+
+function checkFeed(input: GraphInput, feed: unknown): void {
+  const field = `feeds.${input.name}`;
+  if (feed === undefined) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} was not given`, { field });
+  if (!is.object(feed)) throw invalidOption(field, 'a tensor { dtype, shape, data }', feed);
+  const t = feed as Partial<HostTensor>;
+  const dtype = (Object.keys(ORT_TYPES) as DType[]).find((k) => k === t.dtype);
+  if (!dtype) throw invalidOption(`${field}.dtype`, `one of ${Object.keys(ORT_TYPES).join(', ')}`, t.dtype);
+  if (input.type === undefined || input.shape === undefined) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is not a tensor input, which the SDK does not feed`, { field });
+  if (ORT_TYPES[dtype] !== input.type) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is ${dtype} but the graph takes ${input.type}`, { field });
+  const cls = ArrayBuffer.isView(t.data) ? t.data.constructor.name : undefined;
+  const bytes = ARRAY_CLASS[dtype] === 'Uint8Array' && t.data instanceof Uint8Array; // a Buffer too
+  if (cls !== ARRAY_CLASS[dtype] && !bytes) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} data must be a ${ARRAY_CLASS[dtype]} for ${dtype} (got ${cls ?? typeof t.data})`, { field });
+  const shape = t.shape;
+  const fits =
+    Array.isArray(shape) &&
+    shape.length === input.shape.length &&
+    shape.every((d, i) => Number.isInteger(d) && d >= 0 && (typeof input.shape![i] !== 'number' || input.shape![i] === d));
+  if (!fits) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} has shape [${String(shape)}] but the graph takes [${input.shape.join(',')}]`, { field });
+  const count = shape.reduce((a, b) => a * b, 1);
+  if ((t.data as TypedArray).length !== count) {
+    throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} holds ${(t.data as TypedArray).length} values but shape [${shape.join(',')}] needs ${count}`, { field });
+  }
+}
+
+/** An output as onnxruntime returns it (or as it crosses from a worker). */
+export interface OrtOutput {
+  type: string;
+  dims: readonly number[];
+  data: unknown;
+}
+
+/**
+ * An onnxruntime output as a HostTensor (no copy).
+ * @throws EdgeError E_INFERENCE for element types the SDK does not handle
+ */
+export function toHost(t: OrtOutput, name: string, graphPath: string): HostTensor {
+  const dtype = (Object.keys(ORT_TYPES) as DType[]).find((k) => ORT_TYPES[k] === t.type);
+  if (!dtype || !ArrayBuffer.isView(t.data)) throw new EdgeError('E_INFERENCE', `output ${name} has element type ${t.type}, which the SDK does not handle`, { file: graphPath });
+  return { dtype, shape: [...t.dims], data: t.data as TypedArray };
+}
+
+/** E_BACKEND_INIT naming the graph and onnxruntime's reason. */
+export function loadError(graphPath: string, reason: string, cause?: unknown): EdgeError {
+  return new EdgeError('E_BACKEND_INIT', `onnxruntime cannot load the graph: ${reason}`, { file: graphPath, ...(cause !== undefined ? { cause } : {}) });
+}
+
+/** E_INFERENCE naming the graph and onnxruntime's reason. */
+export function runError(graphPath: string, reason: string, cause?: unknown): EdgeError {
+  return new EdgeError('E_INFERENCE', `onnxruntime failed: ${reason}`, { file: graphPath, ...(cause !== undefined ? { cause } : {}) });
+}
