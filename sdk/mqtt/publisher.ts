@@ -47,6 +47,8 @@ export interface ResultMeta {
   id?: string;
   /** The frame the result belongs to. */
   frameId?: string;
+  /** The model that produced the result (default: the publisher's current `modelVersion`). */
+  modelVersion?: string;
 }
 
 /** What {@link ResultPublisher.publishResult} stored. */
@@ -159,16 +161,28 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     const topic = this.resultTopic(task);
     if (result === undefined) throw invalidOption('result', 'a value (not undefined)', result);
     if (!is.object(meta as unknown)) throw invalidOption('meta', 'an object', meta);
-    rejectUnknownKeys('meta', meta as Record<string, unknown>, ['id', 'frameId']);
+    rejectUnknownKeys('meta', meta as Record<string, unknown>, ['id', 'frameId', 'modelVersion']);
     const id = meta.id === undefined ? randomUUID() : expectString('meta.id', meta.id);
     if (id.length > 256) throw invalidOption('meta.id', 'an id of at most 256 characters', id);
     const frameId = meta.frameId === undefined ? undefined : expectString('meta.frameId', meta.frameId);
-    const payload = encodePayload(this.o.encoding, resultPayload(this.o, id, task, this.clock.now(), result, frameId), 'result');
-    const properties = messageProperties(this.o.encoding, this.o.expirySeconds.results, { modelVersion: this.o.modelVersion, frameId, resultId: id });
+    const modelVersion = meta.modelVersion === undefined ? this.o.modelVersion : expectString('meta.modelVersion', meta.modelVersion);
+    const identity = { ...this.o, modelVersion };
+    const payload = encodePayload(this.o.encoding, resultPayload(identity, id, task, this.clock.now(), result, frameId), 'result');
+    const properties = messageProperties(this.o.encoding, this.o.expirySeconds.results, { modelVersion, frameId, resultId: id });
     const { seq, dropped } = await this.outbox.append({ topic, payload, qos: this.o.qos.results, retain: false, properties });
     if (dropped.length) this.emit('dropped', { reason: 'full', seqs: dropped, count: dropped.length });
     this.drainer.kick();
     return { id, seq, topic };
+  }
+
+  /**
+   * Sets the model version that results, state and later birth messages carry from now on (the
+   * runtime calls it when it swaps models). A result can still name its own with `meta.modelVersion`.
+   * @throws EdgeError E_INVALID_ARGUMENT, E_CLOSED
+   */
+  setModelVersion(modelVersion: string): void {
+    this.checkOpen();
+    this.o.modelVersion = expectString('modelVersion', modelVersion);
   }
 
   /**

@@ -359,7 +359,10 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     this.metricsCollector.swaps++;
     if (retire) this.holds.retire(old);
     this.emit('swap', s);
-    if (this.publisher) void this.publisher.publishState({ ...this.stateOf('running'), swappedFrom: s.from }).catch(() => undefined);
+    if (this.publisher) {
+      this.publisher.setModelVersion(s.to);
+      void this.publisher.publishState({ ...this.stateOf('running'), swappedFrom: s.from }).catch(() => undefined);
+    }
     return s;
   }
 

@@ -37,6 +37,19 @@ forEachBroker(
       const birth = seen.find((s) => s.topic.endsWith('/birth'))!.packet;
       t.is(birth.properties?.contentType, 'application/json');
       t.is(JSON.parse(birth.payload.toString()).protocolVersion, 5);
+
+      // A result names the model that produced it; after setModelVersion the default is the new one.
+      const old = await publisher.publishResult('depth', { m: [1] }, { frameId: 'sar-000018', modelVersion: 'ringmoe-sar-l2@0.3.0' });
+      publisher.setModelVersion('ringmoe-sar-l2@0.4.0');
+      const fresh = await publisher.publishResult('depth', { m: [2] }, { frameId: 'sar-000019' });
+      await until(() => seen.filter((s) => s.topic.endsWith('/results/depth')).length >= 2, 10_000, 'two depth results');
+      const versions = seen
+        .filter((s) => s.topic.endsWith('/results/depth'))
+        .map((s) => [JSON.parse(s.packet.payload.toString()).id, JSON.parse(s.packet.payload.toString()).modelVersion, s.packet.properties?.userProperties?.modelVersion]);
+      t.deepEqual(versions, [
+        [old.id, 'ringmoe-sar-l2@0.3.0', 'ringmoe-sar-l2@0.3.0'],
+        [fresh.id, 'ringmoe-sar-l2@0.4.0', 'ringmoe-sar-l2@0.4.0'],
+      ]);
     } finally {
       await publisher.close();
       await raw.endAsync();

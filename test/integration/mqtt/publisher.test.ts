@@ -47,6 +47,7 @@ test('BAD CALL - publishResult, publishState and publishMetrics check their argu
       [publisher.publishResult('detection', { big: 1n }), /cannot encode result as json/],
       [publisher.publishResult('detection', {}, { frame: 'x' } as never), /did you mean meta\.frameId/],
       [publisher.publishResult('detection', {}, { id: '' }), /meta\.id/],
+      [publisher.publishResult('detection', {}, { modelVersion: 3 as never }), /meta\.modelVersion/],
       [publisher.publishResult('detection', { blob: 'x'.repeat(5000) }), /exceeds the outbox's maxMessageBytes \(4096\)/],
       [publisher.publishState([] as never), /for state/],
       [publisher.publishMetrics({ fps: Number.NaN }), /metrics\.fps/],
@@ -56,6 +57,7 @@ test('BAD CALL - publishResult, publishState and publishMetrics check their argu
       const err = await t.throwsAsync(p, { message: re });
       t.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
     }
+    t.throws(() => publisher.setModelVersion(''), { code: 'E_INVALID_ARGUMENT', message: /modelVersion/ } as never);
     t.is(publisher.status().outbox.appended, 0);
   } finally {
     await publisher.close({ deadlineMs: 0 });

@@ -95,6 +95,8 @@ forEachBroker('after a hot swap, results name the new model and the retained sta
     const version = (r: ReceivedResult) => `ringmoe-tiny@${(r.result as RuntimeResultMessage).model.version}`;
     t.true(received.filter((r) => r.frameId!.startsWith('post')).every((r) => version(r) === to));
     t.true(received.filter((r) => r.frameId!.startsWith('pre')).every((r) => version(r) !== to));
+    // The envelope (and MQTT 5 user property) names the model that produced each result, too.
+    t.deepEqual(received.map((r) => r.modelVersion), received.map(version));
     await until(() => states.some((s) => s.state.swappedFrom !== undefined), 10_000, 'the state after the swap');
     t.is(states.find((s) => s.state.swappedFrom !== undefined)!.state.model, to);
   } finally {

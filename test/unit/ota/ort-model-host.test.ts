@@ -96,12 +96,14 @@ test('frames that fail on the active model count against it in the next health c
   try {
     await h.activate(await h.load({ id: 'a', dir: a.dir }));
     const bad = { image: { dtype: 'float32' as const, shape: [1, 5, 64, 64], data: new Float32Array(5 * 64 * 64) } };
+    // 5 channels where the graph takes 3: the backend refuses the feed before running it.
     const err = await t.throwsAsync(h.process({ seq: 1, entry: 'optical', feeds: bad }));
-    t.is((err as { code?: string }).code, 'E_INFERENCE');
+    t.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
+    t.regex(err!.message, /feeds\.image/);
     const report = await h.healthCheck({ frames: 1 });
     t.false(report.ok);
     t.is(report.passed, 1);
-    t.is(report.failures[0]!.code, 'E_INFERENCE');
+    t.is(report.failures[0]!.code, 'E_INVALID_ARGUMENT');
   } finally {
     await h.close();
   }
