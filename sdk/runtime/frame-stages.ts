@@ -12,7 +12,7 @@ import { preprocessPair } from '../sensors/pair.js';
 import type { PreprocessPool } from '../sensors/pool.js';
 import { preprocessFrame } from '../sensors/preprocess.js';
 import type { PreprocessOptions } from '../sensors/preprocess-options.js';
-import type { BackendName } from './backend.js';
+import type { BackendName, HostTensor } from './backend.js';
 import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
@@ -21,6 +21,21 @@ import { runMultiInput } from './multi-input.js';
 import type { ResolvedRuntimeOptions } from './options.js';
 import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
 import type { Prepared } from './stream.js';
+
+/** A batch whose inference is done: what {@link FrameStages.postprocessBatch} needs. */
+export interface InferredBatch {
+  model: LoadedModel;
+  entryName: string;
+  items: Prepared[];
+  /** Outcomes so far: failures of frames that did not reach inference (filled in by post-processing). */
+  outcomes: FrameOutcome[];
+  /** Indices into `items` of the frames that were inferred, in the order of `perFrame`. */
+  valid: number[];
+  perFrame: Record<string, HostTensor>[];
+  /** When inference of the batch started (performance.now()). */
+  t0: number;
+  inferenceMs: number;
+}
 
 /**
  * Frame stages bound to one runtime's options, pool, metrics and model holds.
@@ -71,40 +86,59 @@ export class FrameStages {
 
   /** Inference and post-processing of frames of one entry; releases each item's hold on its model. */
   async processBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<FrameOutcome[]> {
+    return this.postprocessBatch(await this.inferBatch(model, entryName, items));
+  }
+
+  /**
+   * Inference of frames of one entry: the first half of {@link processBatch}. Never rejects (a
+   * failure becomes the frames' outcomes). Hand the result to {@link postprocessBatch}, which
+   * releases the items' holds on their model.
+   */
+  async inferBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<InferredBatch> {
     const outcomes: FrameOutcome[] = new Array(items.length);
     const t0 = performance.now();
+    const batch: InferredBatch = { model, entryName, items, outcomes, valid: [], perFrame: [], t0, inferenceMs: 0 };
     try {
       const entry = model.pkg.entry(entryName);
       const [c, h, w] = entry.inputs[0]!.shape.slice(1) as number[];
-      const valid: number[] = [];
       items.forEach((it, i) => {
         const { input } = it.pre.layout;
         if (input.channels !== c || input.height !== h || input.width !== w) {
           this.metrics.failed++;
           outcomes[i] = failure(it.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' }));
-        } else valid.push(i);
+        } else batch.valid.push(i);
       });
-      if (valid.length === 0) return outcomes;
-      let perFrame: Awaited<ReturnType<typeof runFrames>>;
-      try {
-        perFrame = await runFrames(entry, valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
-      } catch (err) {
-        for (const i of valid) {
-          this.metrics.failed++;
-          outcomes[i] = failure(items[i]!.id, 'inference', err);
-        }
-        return outcomes;
+      if (batch.valid.length === 0) return batch;
+      batch.perFrame = await runFrames(entry, batch.valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
+      batch.inferenceMs = performance.now() - t0;
+      this.metrics.recordBatch(batch.valid.reduce((s, i) => s + items[i]!.pre.layout.tiles.length, 0));
+    } catch (err) {
+      for (const i of batch.valid) {
+        this.metrics.failed++;
+        outcomes[i] = failure(items[i]!.id, 'inference', err);
       }
-      const inferenceMs = performance.now() - t0;
-      this.metrics.recordBatch(valid.reduce((s, i) => s + items[i]!.pre.layout.tiles.length, 0));
-      valid.forEach((i, k) => {
+      batch.valid = [];
+      batch.perFrame = [];
+    }
+    return batch;
+  }
+
+  /**
+   * Task post-processing of an inferred batch (synchronous, on this thread): the second half of
+   * {@link processBatch}. A frame whose post-processing fails fails alone. Releases every item's
+   * hold on its model.
+   */
+  postprocessBatch(batch: InferredBatch): FrameOutcome[] {
+    const { model, items, outcomes } = batch;
+    try {
+      batch.valid.forEach((i, k) => {
         const it = items[i]!;
         const p0 = performance.now();
         try {
-          const tasks = taskResults(perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
+          const tasks = taskResults(batch.perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
           const done = performance.now();
-          const latency: LatencyBreakdown = { preprocess: it.preprocessMs, queue: Math.max(0, t0 - it.admittedAt - it.preprocessMs), inference: inferenceMs, postprocess: done - p0, total: done - it.admittedAt };
-          outcomes[i] = this.result(model, entry.name, it.frame, it.pre, tasks, latency);
+          const latency: LatencyBreakdown = { preprocess: it.preprocessMs, queue: Math.max(0, batch.t0 - it.admittedAt - it.preprocessMs), inference: batch.inferenceMs, postprocess: done - p0, total: done - it.admittedAt };
+          outcomes[i] = this.result(model, batch.entryName, it.frame, it.pre, tasks, latency);
           this.metrics.recordResult(latency);
         } catch (err) {
           this.metrics.failed++;

@@ -291,7 +291,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       releaseModel: (m) => this.holds.release(m),
       entryOf: (m, f) => this.stages.entryOf(m, f),
       preprocess: (f, m) => this.stages.preprocess(f, m),
-      processBatch: (m, e, items) => this.stages.processBatch(m, e, items),
+      inferBatch: (m, e, items) => this.stages.inferBatch(m, e, items),
+      postprocessBatch: (batch) => this.stages.postprocessBatch(batch),
       deliver: (out) => this.deliver(out),
       closing: () => this.isClosing,
       register: (stream) => {

@@ -5,19 +5,21 @@
  *          → ready queue → batching (same entry, up to `batch.max` inputs or `batch.deadlineMs`)
  *          → inference → post-processing → reorder buffer → delivery (events, MQTT) → caller
  *
- * Preprocessing of later frames overlaps inference of earlier ones. Every queue is bounded, and a
+ * Preprocessing of later frames overlaps inference of earlier ones, and post-processing of a batch
+ * overlaps inference of the next. Every queue is bounded, and a
  * frame may start preprocessing only while it is less than the reorder window ahead of the next
  * outcome to leave, so a slow caller slows the pipeline (block) or makes it drop (drop-oldest)
  * instead of growing memory. A frame that fails at any stage yields a FrameFailure with the reason
  * and the stream goes on. An outcome reaches the caller only once its results are in the MQTT
- * outbox, so a caller that checkpoints its progress never skips a result after a crash. Delivery to events and MQTT does not wait for the caller once the stream
- * is stopped (break, close()), so everything admitted is finished and published.
+ * outbox, so a caller that checkpoints its progress never skips a result after a crash. Delivery
+ * to events and MQTT does not wait for the caller once the stream is stopped (break, close()), so everything admitted is finished and published.
  */
 import { EdgeError } from '../core/errors.js';
 import { BoundedQueue } from '../pipeline/bounded-queue.js';
 import { ReorderBuffer } from '../pipeline/reorder-buffer.js';
 import type { Frame } from '../sensors/frame.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
+import type { InferredBatch } from './frame-stages.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
 import { failure, type FrameOutcome } from './results.js';
@@ -60,8 +62,10 @@ export interface StreamHost {
   /** The entry a frame runs on (throws for a modality the model does not read). */
   entryOf(model: LoadedModel, frame: Frame): string;
   preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame>;
-  /** Inference + post-processing of a batch of prepared frames of one entry; releases each item's model. */
-  processBatch(model: LoadedModel, entry: string, items: Prepared[]): Promise<FrameOutcome[]>;
+  /** Inference of a batch of prepared frames of one entry; never rejects. */
+  inferBatch(model: LoadedModel, entry: string, items: Prepared[]): Promise<InferredBatch>;
+  /** Post-processing of an inferred batch (synchronous); releases each item's model. */
+  postprocessBatch(batch: InferredBatch): FrameOutcome[];
   /**
    * Called with every outcome, in source order, before the caller sees it; resolves with `stored`,
    * which settles once the outcome is stored for publishing (the caller sees it only then).
@@ -170,9 +174,28 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
   });
   const preprocessing = Promise.all(preprocessors).finally(() => ready.close());
 
+  // Inference and post-processing are pipelined: batch k+1 is handed to the backend (which runs it
+  // off this thread: a worker thread for onnxruntime, CUDA for TensorRT) before batch k is
+  // post-processed here, so post-processing overlaps inference. At most one batch waits for
+  // post-processing; when no frame is ready, it is post-processed at once (no added latency).
+  let inFlight: { batch: Prepared[]; inferred: Promise<InferredBatch> } | undefined;
+  const finishInFlight = async (): Promise<void> => {
+    const f = inFlight!;
+    inFlight = undefined;
+    let results: FrameOutcome[];
+    try {
+      results = host.postprocessBatch(await f.inferred);
+    } catch (err) {
+      // Failures are per frame in the stages; this is a bug, but no frame may vanish.
+      results = f.batch.map((it) => failure(it.id, 'inference', new EdgeError('E_INTERNAL', `batch failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err })));
+      host.metrics.failed += f.batch.length;
+    }
+    f.batch.forEach((it, i) => reorder.put(it.seq, results[i]!));
+  };
   const inference = (async () => {
     let carry: Prepared | undefined;
     for (;;) {
+      if (inFlight && !carry && ready.depth === 0) await finishInFlight();
       let first = carry;
       carry = undefined;
       if (!first) {
@@ -206,16 +229,11 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
         batch.push(next.value);
         inputs += next.value.pre.layout.tiles.length;
       }
-      let results: FrameOutcome[];
-      try {
-        results = await host.processBatch(model, entry, batch);
-      } catch (err) {
-        // processBatch reports per-frame failures itself; this is a bug, but no frame may vanish.
-        results = batch.map((it) => failure(it.id, 'inference', new EdgeError('E_INTERNAL', `batch failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err })));
-        host.metrics.failed += batch.length;
-      }
-      batch.forEach((it, i) => reorder.put(it.seq, results[i]!));
+      const started = { batch, inferred: host.inferBatch(model, entry, batch) };
+      if (inFlight) await finishInFlight();
+      inFlight = started;
     }
+    if (inFlight) await finishInFlight();
   })();
 
   const pipeline = Promise.all([producer, preprocessing, inference]).then(

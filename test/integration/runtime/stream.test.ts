@@ -5,6 +5,8 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
+import type { Backend, BackendSession, HostTensor } from '../../../sdk/runtime/backend.js';
+import { OrtWorkerBackend } from '../../../sdk/runtime/backends/ort-worker.js';
 import type { FrameOutcome, InferenceResult } from '../../../sdk/runtime/results.js';
 import { createRuntime, type Runtime } from '../../../sdk/runtime/runtime.js';
 import type { RuntimeOptions } from '../../../sdk/runtime/options.js';
@@ -70,6 +72,40 @@ test('batching batches: with a deadline, engine calls take several frames (metri
   const single = await rt.infer((await aeroWindows(24, 64, 'b'))[9]!);
   t.deepEqual((out[9] as InferenceResult).tasks.classification!.top.map((c) => c.label), single.tasks.classification!.top.map((c) => c.label));
   t.deepEqual((out[9] as InferenceResult).tasks.segmentation!.classes.map((c) => c.pixels), single.tasks.segmentation!.classes.map((c) => c.pixels));
+});
+
+test('post-processing overlaps inference: the next batch is with the backend before a batch is post-processed, never more than two at once', async (t) => {
+  // A backend that runs onnxruntime (in worker threads) and counts the runs in flight at once; each
+  // run takes at least 20 ms more, like a slower engine, so frames are always ready behind it.
+  const inner = new OrtWorkerBackend();
+  const seen = { inFlight: 0, most: 0, runs: 0 };
+  const counting: Backend = {
+    name: inner.name,
+    availability: () => inner.availability(),
+    load: async (o) => {
+      const s = await inner.load(o);
+      return Object.assign(Object.create(s) as BackendSession, {
+        run: async (feeds: Record<string, HostTensor>, outputs?: readonly string[]) => {
+          seen.runs++;
+          seen.most = Math.max(seen.most, ++seen.inFlight);
+          try {
+            await sleep(20);
+            return await s.run(feeds, outputs);
+          } finally {
+            seen.inFlight--;
+          }
+        },
+        dispose: () => s.dispose(),
+      });
+    },
+  };
+  const rt = await runtime(t, { backends: { onnxruntime: counting }, batch: { max: 1 } });
+  const frames = await aeroWindows(24, 64, 'ov');
+  const out = await collect(rt.run(frames));
+  t.deepEqual(out.map((o) => o.frameId), frames.map((f) => f.id));
+  t.true(out.every((o) => o.ok));
+  t.is(seen.runs, 24);
+  t.is(seen.most, 2, 'one batch inferring while the one before it is post-processed, and no more');
 });
 
 test('drop-oldest with a slow consumer: frames are dropped, counted and reported; every frame still has one outcome, in order', async (t) => {
