@@ -12,6 +12,17 @@ export type TypedArray =
   | Int8Array
   | Uint8Array;
 
+/** The typed array class a HostTensor's data must be, for each dtype (float16 travels as its bits). */
+export const TYPED_ARRAY_CLASS: Record<DType, string> = {
+  float32: 'Float32Array',
+  float16: 'Uint16Array',
+  int64: 'BigInt64Array',
+  int32: 'Int32Array',
+  int8: 'Int8Array',
+  uint8: 'Uint8Array',
+  bool: 'Uint8Array',
+};
+
 /** A host-memory tensor. `data.length` equals the product of `shape`. */
 export interface HostTensor {
   dtype: DType;

@@ -7,9 +7,9 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { EdgeError } from '../../sdk/core/errors.js';
 import type { Backend, BackendSession, HostTensor } from '../../sdk/runtime/backend.js';
 import { randomFeeds, tempDir, tinyPackage } from '../helpers/packages.js';
+import { rejection } from '../helpers/rejection.js';
 
 /** How the contract makes backends. */
 export interface BackendHarness {
@@ -36,15 +36,6 @@ function sameTensors(t: ExecutionContext, a: Record<string, HostTensor>, b: Reco
     t.deepEqual(a[k]!.shape, b[k]!.shape, k);
     t.deepEqual(a[k]!.data, b[k]!.data, k);
   }
-}
-
-async function rejection(p: Promise<unknown>): Promise<EdgeError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as EdgeError;
-  }
-  throw new Error('resolved where a rejection was expected');
 }
 
 /** Registers the contract tests for `harness` on `test`. */

@@ -7,7 +7,7 @@
 import { EdgeError } from '../../core/errors.js';
 import type { DType } from '../../core/package-manifest.js';
 import { invalidOption, is } from '../../core/validate.js';
-import type { BackendLoadOptions, HostTensor, TypedArray } from '../backend.js';
+import { TYPED_ARRAY_CLASS, type BackendLoadOptions, type HostTensor, type TypedArray } from '../backend.js';
 
 type Ort = typeof import('onnxruntime-node');
 let ortModule: Promise<Ort> | undefined;
@@ -20,17 +20,6 @@ export function loadOrt(): Promise<Ort> {
 
 /** onnxruntime's element type for each SDK dtype. */
 export const ORT_TYPES: Record<DType, string> = { float32: 'float32', float16: 'float16', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool' };
-
-/** The typed array each dtype's data must be. */
-const ARRAY_CLASS: Record<DType, string> = {
-  float32: 'Float32Array',
-  float16: 'Uint16Array',
-  int64: 'BigInt64Array',
-  int32: 'Int32Array',
-  int8: 'Int8Array',
-  uint8: 'Uint8Array',
-  bool: 'Uint8Array',
-};
 
 /** The settings a session is created with; plain data, so they can cross to a worker thread. */
 export interface OrtSessionSettings {
@@ -114,8 +103,8 @@ function checkFeed(input: GraphInput, feed: unknown): void {
   if (input.type === undefined || input.shape === undefined) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is not a tensor input, which the SDK does not feed`, { field });
   if (ORT_TYPES[dtype] !== input.type) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is ${dtype} but the graph takes ${input.type}`, { field });
   const cls = ArrayBuffer.isView(t.data) ? t.data.constructor.name : undefined;
-  const bytes = ARRAY_CLASS[dtype] === 'Uint8Array' && t.data instanceof Uint8Array; // a Buffer too
-  if (cls !== ARRAY_CLASS[dtype] && !bytes) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} data must be a ${ARRAY_CLASS[dtype]} for ${dtype} (got ${cls ?? typeof t.data})`, { field });
+  const bytes = TYPED_ARRAY_CLASS[dtype] === 'Uint8Array' && t.data instanceof Uint8Array; // a Buffer too
+  if (cls !== TYPED_ARRAY_CLASS[dtype] && !bytes) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} data must be a ${TYPED_ARRAY_CLASS[dtype]} for ${dtype} (got ${cls ?? typeof t.data})`, { field });
   const shape = t.shape;
   const fits =
     Array.isArray(shape) &&

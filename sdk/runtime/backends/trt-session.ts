@@ -4,18 +4,7 @@
  */
 import type { NativeEngine, NativeTensorInfo } from '../../core/binding.js';
 import { EdgeError } from '../../core/errors.js';
-import type { DType } from '../../core/package-manifest.js';
-import type { BackendSession, HostTensor, TypedArray } from '../backend.js';
-
-const ARRAY_CLASS: Record<DType, string> = {
-  float32: 'Float32Array',
-  float16: 'Uint16Array',
-  int64: 'BigInt64Array',
-  int32: 'Int32Array',
-  int8: 'Int8Array',
-  uint8: 'Uint8Array',
-  bool: 'Uint8Array',
-};
+import { TYPED_ARRAY_CLASS, type BackendSession, type HostTensor, type TypedArray } from '../backend.js';
 
 /** Throws E_INVALID_ARGUMENT unless `feed` fits the engine input `info`. */
 export function checkFeed(info: NativeTensorInfo, feed: HostTensor | undefined): void {
@@ -23,8 +12,8 @@ export function checkFeed(info: NativeTensorInfo, feed: HostTensor | undefined):
   if (!feed) throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} was not given`, { field });
   if (feed.dtype !== info.dtype) throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} is ${feed.dtype} but the engine takes ${info.dtype}`, { field });
   const cls = (feed.data as { constructor?: { name?: string } }).constructor?.name;
-  if (cls !== ARRAY_CLASS[info.dtype]) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} data must be a ${ARRAY_CLASS[info.dtype]} for ${info.dtype} (got ${cls ?? typeof feed.data})`, { field });
+  if (cls !== TYPED_ARRAY_CLASS[info.dtype]) {
+    throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} data must be a ${TYPED_ARRAY_CLASS[info.dtype]} for ${info.dtype} (got ${cls ?? typeof feed.data})`, { field });
   }
   const fits =
     Array.isArray(feed.shape) &&

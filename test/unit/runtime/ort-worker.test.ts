@@ -16,6 +16,7 @@ import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import { OrtWorkerBackend } from '../../../sdk/runtime/backends/ort-worker.js';
 import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
+import { rejection } from '../../helpers/rejection.js';
 
 const run = promisify(execFile);
 
@@ -23,15 +24,6 @@ async function optical(): Promise<{ graphPath: string; feeds: (n: number, seed: 
   const { dir, manifest } = await tinyPackage();
   const entry = manifest.entries.find((e) => e.name === 'optical')!;
   return { graphPath: join(dir, entry.graph), feeds: (n, seed) => randomFeeds(entry, n, seed) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<EdgeError> {
-  try {
-    await p;
-  } catch (err) {
-    return err as EdgeError;
-  }
-  throw new Error('resolved where a rejection was expected');
 }
 
 /**
