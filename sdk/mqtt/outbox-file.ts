@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import { systemClock, type Clock, type ClockTimer } from './clock.js';
-import { acquireDirLock, type DirLock } from './dir-lock.js';
+import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
 import {
   copyProperties,
   outboxClosed,
@@ -109,7 +109,7 @@ export class FileOutbox implements Outbox {
   private constructor(
     private readonly dir: string,
     private readonly settings: Required<Omit<FileOutboxOptions, 'dir' | 'limits'>>,
-    private readonly lock: DirLock,
+    private readonly lock: PidLock,
     state: { fh: FileHandle; end: number; queue: PendingQueue<Slot>; recovery: FileOutboxRecovery },
   ) {
     this.path = join(dir, LOG_NAME);
@@ -145,7 +145,7 @@ export class FileOutbox implements Outbox {
     } catch (err) {
       throw new EdgeError('E_OUTBOX', `cannot create the outbox directory: ${messageOf(err)}`, { file: dir, cause: err });
     }
-    const lock = await acquireDirLock(dir);
+    const lock = await acquirePidLock(join(dir, 'LOCK'), { code: 'E_OUTBOX', subject: 'outbox directory', hint: 'give each publisher its own stateDir' });
     try {
       await rm(join(dir, `${LOG_NAME}.compact`), { force: true });
       const queue = new PendingQueue<Slot>(limits);

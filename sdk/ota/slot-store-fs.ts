@@ -26,7 +26,7 @@ import { parseBundleManifest } from './bundle-check.js';
 import type { BundleFile } from './bundle-manifest.js';
 import { fsyncPath, TEMP_SUFFIX, writeFileDurable } from './fs-durable.js';
 import { blobsOfBundle, checkPointer, expectSafeFiles, expectSha256 } from './slot-store-common.js';
-import { acquireStoreLock, type StoreLock } from './store-lock.js';
+import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
 import type { BlobWriter, CleanupReport, GarbageReport, SlotPointer, SlotStore } from './slot-store.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -50,7 +50,7 @@ export class FsSlotStore implements SlotStore {
 
   private constructor(
     readonly root: string,
-    private readonly lock: StoreLock,
+    private readonly lock: PidLock,
   ) {}
 
   /**
@@ -63,7 +63,7 @@ export class FsSlotStore implements SlotStore {
     } catch (err) {
       throw ioError('cannot create the slot store', err, root);
     }
-    const lock = await acquireStoreLock(join(root, 'lock'));
+    const lock = await acquirePidLock(join(root, 'lock'), { code: 'E_IO', subject: 'the slot store', hint: 'run one agent per store' });
     return new FsSlotStore(root, lock);
   }
 

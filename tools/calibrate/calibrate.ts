@@ -22,6 +22,7 @@ import { ModelProtoSchema, toBinary } from '../onnx/proto.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
 import { ROUTING_STATS_FORMAT, ROUTING_STATS_VERSION, readRoutingStats, type BlockCounts, type ModalityStats, type RoutingStats } from '../prune/routing-stats.js';
 import type { Frame } from './frames.js';
+import { processAlive } from '../../sdk/core/pid-lock.js';
 
 /** What to calibrate and with which frames. */
 export interface CalibrateOptions {
@@ -45,20 +46,11 @@ export interface CalibrateResult {
 
 const TEMP_PREFIX = '.calibrate-';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes temporary graphs of calibrate runs that were killed before they could clean up. */
 async function removeStaleTemps(dir: string): Promise<void> {
   for (const name of await readdir(dir)) {
     const pid = Number(/^\.calibrate-(\d+)-/.exec(name)?.[1]);
-    if (pid && pid !== process.pid && !alive(pid)) await rm(join(dir, name), { force: true });
+    if (pid && pid !== process.pid && !processAlive(pid)) await rm(join(dir, name), { force: true });
   }
 }
 
