@@ -1,25 +1,9 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { runCli } from '../../tools/cli/cli.js';
 import type { CommandIO } from '../../tools/cli/io.js';
-import { REPO_ROOT } from '../helpers/shared-data.js';
 import { tempDir } from '../helpers/packages.js';
-
-const exec = promisify(execFile);
-const BIN = join(REPO_ROOT, 'bin', 'ringmoe-edge.js');
-
-/** Runs the real executable; resolves with code, stdout and stderr. */
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runCliProcess as cli } from '../helpers/cli-process.js';
 
 function captureIO(json: boolean): CommandIO & { lines: string[] } {
   const lines: string[] = [];

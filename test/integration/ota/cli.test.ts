@@ -3,27 +3,12 @@
  * to devices on a broker → fleet status, human and --json, and their misuse errors.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
-import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { tempDir } from '../../helpers/packages.js';
 import { startAedes } from './brokers.js';
 import { FLEET, otaFixture, startMqttDevice, TARGET } from './fixtures.js';
-
-const exec = promisify(execFile);
-const BIN = join(REPO_ROOT, 'bin', 'ringmoe-edge.js');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runCliProcess as cli } from '../../helpers/cli-process.js';
 
 test('keygen → bundle → sign → verify, readable and --json', async (t) => {
   const fx = await otaFixture();

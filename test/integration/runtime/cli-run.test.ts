@@ -4,31 +4,15 @@
  * frames whose modality cannot be told.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { promisify } from 'node:util';
 import { FleetConsumer } from '../../../sdk/mqtt/consumer.js';
 import { startEmbeddedBroker } from '../../../sdk/mqtt/embedded-broker.js';
 import { runCli } from '../../../tools/cli/cli.js';
 import type { RunSummary } from '../../../tools/cli/commands/run.js';
 import { createIO } from '../../../tools/cli/io.js';
 import { tinyPackage } from '../../helpers/packages.js';
-import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { until } from '../mqtt/brokers.js';
-
-const exec = promisify(execFile);
-const BIN = join(REPO_ROOT, 'tools', 'cli', 'bin.ts');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, ['--import', 'tsx', BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runCliProcess as cli } from '../../helpers/cli-process.js';
 
 /** Runs the CLI in this process, capturing stdout/stderr. */
 async function inProcess(args: string[]): Promise<{ result: RunSummary; out: string; err: string }> {

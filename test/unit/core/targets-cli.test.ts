@@ -3,18 +3,16 @@
  * through bin/ringmoe-edge.js (exit codes, stderr, RINGMOE_TARGETS_DIR).
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { promisify } from 'node:util';
 import { runCli } from '../../../tools/cli/cli.js';
 import { createIO } from '../../../tools/cli/io.js';
 import type { TargetsResult } from '../../../tools/cli/commands/targets.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
+import { runCliProcess as child } from '../../helpers/cli-process.js';
 
-const BIN = join(REPO_ROOT, 'bin', 'ringmoe-edge.js');
 const FIXTURES = join(REPO_ROOT, 'test', 'fixtures', 'targets');
 
 /** A writable that keeps what it is given. */
@@ -81,18 +79,6 @@ test.serial('EXPECTED FAILURE - in-process: a malformed user profile rejects wit
   const e = await t.throwsAsync(cli(['targets', join(FIXTURES, 'unknown-default-power-mode.json')]));
   t.is((e as { code?: string }).code, 'E_TARGET_PROFILE');
 });
-
-const exec = promisify(execFile);
-
-async function child(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 test('child process: bin/ringmoe-edge.js targets --json lists the shipped profiles', async (t) => {
   const { code, stdout } = await child(['targets', '--json'], { [`RINGMOE_TARGETS_DIR`]: '' });

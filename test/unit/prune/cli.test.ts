@@ -1,23 +1,8 @@
 import test from 'ava';
-import { execFile } from 'node:child_process';
 import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
-
-const exec = promisify(execFile);
-const BIN = join(REPO_ROOT, 'bin', 'ringmoe-edge.js');
-
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, maxBuffer: 1 << 24 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+import { runCliProcess as cli } from '../../helpers/cli-process.js';
 
 const pkg = (async () => {
   const dir = join(tempDir('cli'), 'tiny');
