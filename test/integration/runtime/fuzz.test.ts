@@ -6,8 +6,6 @@
  * crashes; heap and array buffers stay flat.
  */
 import test from 'ava';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import type { FrameOutcome } from '../../../sdk/runtime/results.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
@@ -16,9 +14,7 @@ import { createRng, type Rng } from '../../../sdk/sensors/synthetic/rng.js';
 import { REAL } from '../../fixtures/frames/index.js';
 import { tinyPackage } from '../../helpers/packages.js';
 import { aeroWindows } from './frames.js';
-
-setFlagsFromString('--expose_gc');
-const gc = runInNewContext('gc') as () => void;
+import { settledMemory as memory } from '../../helpers/settled-memory.js';
 
 /** Codes a bad frame may fail with: the frame is undecodable, unusable, or of a modality the model lacks. */
 const FRAME_CODES = ['E_FRAME_DECODE', 'E_FRAME_INVALID', 'E_UNKNOWN_MODALITY'];
@@ -94,19 +90,6 @@ function badFrame(s: Seeds, rng: Rng, k: number): Bad {
     default:
       return { what: 'pixels of the wrong kind', frame: { id, modality, timestamp: ts, pixels: [{ data: [1, 2, 3] }, 12, { width: 3 }, new ArrayBuffer(8)][rng.int(0, 3)] } };
   }
-}
-
-async function memory(): Promise<number> {
-  // Array-buffer backing stores are released by V8's concurrent sweeper after a collection: collect a
-  // few times, letting it run in between, and take the lowest reading.
-  let best = Infinity;
-  for (let i = 0; i < 5; i++) {
-    gc();
-    await new Promise((r) => setTimeout(r, 20));
-    const m = process.memoryUsage();
-    best = Math.min(best, m.heapUsed + m.arrayBuffers);
-  }
-  return best;
 }
 
 test('thousands of malformed frames through run(): one failure with a reason each, valid frames interleaved still succeed, memory flat', async (t) => {

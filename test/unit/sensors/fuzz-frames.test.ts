@@ -6,8 +6,6 @@
  * must stay flat across the run.
  */
 import test from 'ava';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import sharp from 'sharp';
 import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
@@ -15,9 +13,7 @@ import { decodeFrame } from '../../../sdk/sensors/decode.js';
 import { createRng, type Rng } from '../../../sdk/sensors/synthetic/rng.js';
 import type { Frame, RasterPixels } from '../../../sdk/sensors/frame.js';
 import { GENERATED, REAL, frameOf } from '../../fixtures/frames/index.js';
-
-setFlagsFromString('--expose_gc');
-const gc = runInNewContext('gc') as () => void;
+import { settledMemory as memory } from '../../helpers/settled-memory.js';
 
 interface Seed {
   name: string;
@@ -146,18 +142,6 @@ test('thousands of malformed frames: every one refused with E_FRAME_DECODE/E_FRA
   const counts = { broken: 0, brokenRefused: 0, maybe: 0, maybeRefused: 0, maybeDecoded: 0, raw: 0 };
   const wrong: string[] = [];
   const accepted: string[] = [];
-  // Array-buffer backing stores are released by V8's concurrent sweeper after a collection: collect a
-  // few times, letting it run in between, and take the lowest reading.
-  const memory = async (): Promise<number> => {
-    let best = Infinity;
-    for (let i = 0; i < 5; i++) {
-      gc();
-      await new Promise((r) => setTimeout(r, 20));
-      const m = process.memoryUsage();
-      best = Math.min(best, m.heapUsed + m.arrayBuffers);
-    }
-    return best;
-  };
   let baseline = 0;
   const total = 4200;
   for (let k = 0; k < total; k++) {
