@@ -143,3 +143,19 @@ export function loadError(graphPath: string, reason: string, cause?: unknown): E
 export function runError(graphPath: string, reason: string, cause?: unknown): EdgeError {
   return new EdgeError('E_INFERENCE', `onnxruntime failed: ${reason}`, { file: graphPath, ...(cause !== undefined ? { cause } : {}) });
 }
+
+/**
+ * A copy of the view's bytes in an ArrayBuffer of its own, as the same typed-array class (a Node
+ * Buffer as the Uint8Array it is: new Buffer(arrayBuffer) is deprecated).
+ */
+export function ownedCopy(v: ArrayBufferView): ArrayBufferView {
+  const bytes = new ArrayBuffer(v.byteLength);
+  new Uint8Array(bytes).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
+  const Ctor = Buffer.isBuffer(v) ? Uint8Array : (v.constructor as new (b: ArrayBuffer) => ArrayBufferView);
+  return new Ctor(bytes);
+}
+
+/** Whether a view lies over shared memory, which onnxruntime refuses to take tensors over. */
+export function isShared(v: ArrayBufferView): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && v.buffer instanceof SharedArrayBuffer;
+}

@@ -5,7 +5,7 @@
  * along. Errors cross as reasons; the receiving side builds the EdgeError (ort-common.ts), so both
  * backends word them alike and stacks point at the caller.
  */
-import type { OrtSessionSettings, GraphInput, OrtOutput } from './ort-common.js';
+import { isShared, ownedCopy, type OrtSessionSettings, type GraphInput, type OrtOutput } from './ort-common.js';
 
 /** A tensor as it crosses threads: onnxruntime's element type, dimensions and data. */
 export interface WireTensor {
@@ -36,12 +36,11 @@ export type FromWorker =
  * listed twice).
  */
 export function wireTensors<T extends { data: ArrayBufferView }>(tensors: Record<string, T>, transfer: boolean): { tensors: Record<string, T>; transferList: ArrayBuffer[] } {
-  const isShared = (b: ArrayBufferLike) => typeof SharedArrayBuffer !== 'undefined' && b instanceof SharedArrayBuffer;
   const moves = new Set<ArrayBuffer>();
   if (transfer) {
     for (const t of Object.values(tensors)) {
       const v = t.data;
-      if (!isShared(v.buffer) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) moves.add(v.buffer as ArrayBuffer);
+      if (!isShared(v) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) moves.add(v.buffer as ArrayBuffer);
     }
   }
   const out: Record<string, T> = {};
@@ -55,11 +54,7 @@ export function wireTensors<T extends { data: ArrayBufferView }>(tensors: Record
     let copy = copies.get(v);
     if (!copy) {
       // Shared memory is copied too: onnxruntime takes tensors only over an ArrayBuffer of their own.
-      const bytes = new ArrayBuffer(v.byteLength);
-      new Uint8Array(bytes).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-      // A Node Buffer crosses as the Uint8Array it is (new Buffer(arrayBuffer) is deprecated).
-      const Ctor = Buffer.isBuffer(v) ? Uint8Array : (v.constructor as new (b: ArrayBuffer) => ArrayBufferView);
-      copy = new Ctor(bytes);
+      copy = ownedCopy(v);
       copies.set(v, copy);
     }
     out[name] = { ...t, data: copy };

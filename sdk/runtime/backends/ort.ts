@@ -7,7 +7,7 @@
  */
 import { EdgeError, messageOf } from '../../core/errors.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession, HostTensor } from '../backend.js';
-import { checkRun, graphInputs, loadError, loadOrt, ORT_TYPES, ortSessionOptions, runError, sessionSettings, toHost, type GraphInput, type OrtOutput } from './ort-common.js';
+import { checkRun, graphInputs, isShared, loadError, loadOrt, ORT_TYPES, ortSessionOptions, ownedCopy, runError, sessionSettings, toHost, type GraphInput, type OrtOutput } from './ort-common.js';
 
 export { loadOrt } from './ort-common.js';
 
@@ -57,7 +57,7 @@ class OrtSession implements BackendSession {
     let result: Record<string, OrtOutput>;
     try {
       const ortFeeds: Record<string, import('onnxruntime-node').Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(ORT_TYPES[t.dtype] as 'float32', unshared(t.data) as Float32Array, t.shape);
+      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(ORT_TYPES[t.dtype] as 'float32', (isShared(t.data) ? ownedCopy(t.data) : t.data) as Float32Array, t.shape);
       result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
     } catch (err) {
       throw runError(this.graphPath, messageOf(err), err);
@@ -120,13 +120,4 @@ export async function ortAvailability(): Promise<BackendAvailability> {
   } catch (err) {
     return { available: false, reason: `onnxruntime-node cannot load: ${messageOf(err)}` };
   }
-}
-
-/** onnxruntime refuses tensors over shared memory: such a view is copied into a buffer of its own. */
-function unshared(v: ArrayBufferView): ArrayBufferView {
-  if (typeof SharedArrayBuffer === 'undefined' || !(v.buffer instanceof SharedArrayBuffer)) return v;
-  const bytes = new ArrayBuffer(v.byteLength);
-  new Uint8Array(bytes).set(new Uint8Array(v.buffer, v.byteOffset, v.byteLength));
-  const Ctor = Buffer.isBuffer(v) ? Uint8Array : (v.constructor as new (b: ArrayBuffer) => ArrayBufferView);
-  return new Ctor(bytes);
 }
