@@ -12,7 +12,7 @@ import type { ResolvedPublisherOptions } from './options.js';
 type Identity = Pick<ResolvedPublisherOptions, 'fleet' | 'device' | 'modelVersion' | 'encoding' | 'qos'>;
 
 /** Result payload. */
-export function resultPayload(o: Identity, id: string, task: string, ts: number, result: unknown, frameId?: string): ResultPayload {
+export function resultPayload(o: Identity, id: string, task: string, ts: number, result: unknown, frameId?: string, modelVersion = o.modelVersion): ResultPayload {
   return {
     v: 1,
     type: 'result',
@@ -21,7 +21,7 @@ export function resultPayload(o: Identity, id: string, task: string, ts: number,
     device: o.device,
     task,
     ts,
-    ...(o.modelVersion !== undefined ? { modelVersion: o.modelVersion } : {}),
+    ...(modelVersion !== undefined ? { modelVersion } : {}),
     ...(frameId !== undefined ? { frameId } : {}),
     result,
   };

@@ -166,8 +166,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     if (id.length > 256) throw invalidOption('meta.id', 'an id of at most 256 characters', id);
     const frameId = meta.frameId === undefined ? undefined : expectString('meta.frameId', meta.frameId);
     const modelVersion = meta.modelVersion === undefined ? this.o.modelVersion : expectString('meta.modelVersion', meta.modelVersion);
-    const identity = { ...this.o, modelVersion };
-    const payload = encodePayload(this.o.encoding, resultPayload(identity, id, task, this.clock.now(), result, frameId), 'result');
+    const payload = encodePayload(this.o.encoding, resultPayload(this.o, id, task, this.clock.now(), result, frameId, modelVersion), 'result');
     const properties = messageProperties(this.o.encoding, this.o.expirySeconds.results, { modelVersion, frameId, resultId: id });
     const { seq, dropped } = await this.outbox.append({ topic, payload, qos: this.o.qos.results, retain: false, properties });
     if (dropped.length) this.emit('dropped', { reason: 'full', seqs: dropped, count: dropped.length });

@@ -6,13 +6,14 @@
  *          → inference → post-processing → reorder buffer → delivery (events, MQTT) → caller
  *
  * Preprocessing of later frames overlaps inference of earlier ones, and post-processing of a batch
- * overlaps inference of the next. Every queue is bounded, and a
- * frame may start preprocessing only while it is less than the reorder window ahead of the next
- * outcome to leave, so a slow caller slows the pipeline (block) or makes it drop (drop-oldest)
- * instead of growing memory. A frame that fails at any stage yields a FrameFailure with the reason
- * and the stream goes on. An outcome reaches the caller only once its results are in the MQTT
- * outbox, so a caller that checkpoints its progress never skips a result after a crash. Delivery
- * to events and MQTT does not wait for the caller once the stream is stopped (break, close()), so everything admitted is finished and published.
+ * overlaps inference of the next. Every queue is bounded, and a frame may start preprocessing only
+ * while it is less than the reorder window ahead of the next outcome to leave, so a slow caller
+ * slows the pipeline (block) or makes it drop (drop-oldest) instead of growing memory. A frame that
+ * fails at any stage yields a FrameFailure with the reason and the stream goes on. An outcome
+ * reaches the caller only once its results are in the MQTT outbox, so a caller that checkpoints its
+ * progress never skips a result after a crash. Delivery to events and MQTT does not wait for the
+ * caller once the stream is stopped (break, close()), so everything admitted is finished and
+ * published.
  */
 import { EdgeError } from '../core/errors.js';
 import { BoundedQueue } from '../pipeline/bounded-queue.js';
