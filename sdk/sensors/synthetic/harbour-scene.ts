@@ -29,6 +29,10 @@ export interface HarbourSceneOptions {
   ships?: number;
   /** Barges to place (default 4), 14–24 × 10–16 pixels. */
   barges?: number;
+  /** Paint exactly these objects (their class colours) instead of placing ships and barges at random. */
+  objects?: { classId: number; obox: OrientedBox }[];
+  /** Standard deviation of the water and hull texture in digital numbers (default 3 and 4; 0: flat colours). */
+  noise?: number;
 }
 
 /** A generated scene and its ground truth. */
@@ -47,8 +51,9 @@ export function generateHarbourScene(options: HarbourSceneOptions): HarbourScene
   const { width: w, height: h, seed } = options;
   const rng = createRng(seed);
   const rgb = [new Float32Array(w * h), new Float32Array(w * h), new Float32Array(w * h)];
+  const noise = options.noise;
   for (let i = 0; i < w * h; i++) {
-    const t = rng.normal() * 3;
+    const t = rng.normal() * (noise ?? 3);
     rgb[0]![i] = 24 + t;
     rgb[1]![i] = 58 + t;
     rgb[2]![i] = 92 + t;
@@ -61,13 +66,21 @@ export function generateHarbourScene(options: HarbourSceneOptions): HarbourScene
       const obox = normalizeBox({ cx: rng.range(bw / 2, w - bw / 2), cy: rng.range(bw / 2, h - bw / 2), w: bw, h: bh, angle: rng.range(-Math.PI, Math.PI) });
       const padded = boxCorners({ ...obox, w: obox.w + 6, h: obox.h + 6 });
       if (objects.some((o) => intersectionArea(padded, boxCorners(o.obox)) > 0)) continue;
-      fillPolygon(rgb, w, h, obox, colours[rng.int(0, colours.length - 1)]!, () => rng.normal() * 4);
+      fillPolygon(rgb, w, h, obox, colours[rng.int(0, colours.length - 1)]!, () => rng.normal() * (noise ?? 4));
       objects.push({ classId, label: HARBOUR_SCENE_LABELS[classId]!, obox });
       k++;
     }
   };
-  place(options.ships ?? 8, 0, [28, 48], [8, 14], [[210, 210, 205], [180, 60, 50], [60, 60, 64]]);
-  place(options.barges ?? 4, 1, [14, 24], [10, 16], [[150, 110, 70], [120, 120, 110]]);
+  if (options.objects) {
+    for (const o of options.objects) {
+      const obox = normalizeBox(o.obox);
+      fillPolygon(rgb, w, h, obox, o.classId === 0 ? [210, 210, 205] : [150, 110, 70], () => rng.normal() * (noise ?? 4));
+      objects.push({ classId: o.classId, label: HARBOUR_SCENE_LABELS[o.classId]!, obox });
+    }
+  } else {
+    place(options.ships ?? 8, 0, [28, 48], [8, 14], [[210, 210, 205], [180, 60, 50], [60, 60, 64]]);
+    place(options.barges ?? 4, 1, [14, 24], [10, 16], [[150, 110, 70], [120, 120, 110]]);
+  }
   const planes = rgb.map((p) => Uint8Array.from(p, (v) => Math.max(0, Math.min(255, Math.round(v)))));
   return { raster: { width: w, height: h, dtype: 'uint8', complex: false, planes }, objects };
 }
