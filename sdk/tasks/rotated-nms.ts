@@ -52,6 +52,8 @@ export function rotatedNonMaxSuppression<T extends OrientedCandidate>(candidates
   const order = candidates.map((c, i) => i).sort((a, b) => candidates[b]!.score - candidates[a]!.score || a - b);
   const kept: T[] = [];
   const keptShapes: Shape[] = [];
+  const keptClass: number[] = [];
+  const agnostic = options.classAgnostic === true;
   const limit = options.maxDetections ?? Infinity;
   for (const i of order) {
     if (kept.length >= limit) break;
@@ -59,8 +61,8 @@ export function rotatedNonMaxSuppression<T extends OrientedCandidate>(candidates
     const s = shapeOf(c.polygon ?? boxCorners(c.obox));
     let suppressed = false;
     for (let k = 0; k < kept.length; k++) {
+      if (!agnostic && keptClass[k] !== c.classId) continue;
       const kc = kept[k]!;
-      if (!options.classAgnostic && kc.classId !== c.classId) continue;
       const ks = keptShapes[k]!;
       const inter = boundsOverlap(ks, s) ? intersectionArea(ks.poly, s.poly) : 0;
       const union = ks.area + s.area - inter;
@@ -83,6 +85,7 @@ export function rotatedNonMaxSuppression<T extends OrientedCandidate>(candidates
     if (!suppressed) {
       kept.push({ ...c, obox: { ...c.obox }, polygon: s.poly.map((p) => [p[0], p[1]] as Point) });
       keptShapes.push(s);
+      keptClass.push(c.classId);
     }
   }
   return kept;
