@@ -31,7 +31,7 @@ export const spec: CommandSpec<Result> = {
       .option('--entry <name>', 'entry name (default: the file name)')
       .option('--modality <id>', 'sensor modality the model reads (for preprocessing)')
       .option('--det-boxes <output>', 'the model is a detector: output holding its boxes [N, M, 4|5|8]')
-      .option('--det-layout <layout>', 'box layout: xyxy, rbox (cx,cy,w,h,angle) or quad (DOTA corners)', 'xyxy')
+      .option('--det-layout <layout>', 'box layout: xyxy (default), rbox (cx,cy,w,h,angle) or quad (DOTA corners)')
       .option('--det-angle <format>', 'rbox angle: rad, deg, rad-ccw or deg-ccw (ccw: counter-clockwise on screen)')
       .option('--det-scores <output>', 'detector output holding the scores [N, M]')
       .option('--det-classes <output>', 'detector output holding the class ids [N, M]')
@@ -44,6 +44,9 @@ export const spec: CommandSpec<Result> = {
     if (det.some((x) => x !== undefined) && det.some((x) => x === undefined)) {
       throw new EdgeError('E_INVALID_ARGUMENT', '--det-boxes, --det-scores and --det-classes declare a detector together; give all three', { field: '--det-boxes' });
     }
+    for (const [flag, v] of [['--det-layout', o.detLayout], ['--det-angle', o.detAngle]] as const) {
+      if (v !== undefined && o.detBoxes === undefined) throw new EdgeError('E_INVALID_ARGUMENT', `${flag} describes a detector's boxes and needs --det-boxes, --det-scores and --det-classes`, { field: flag });
+    }
     const progress = io.progress('copying weights', 1, 'bytes');
     const m = await importModel({
       model: model!,
@@ -54,7 +57,7 @@ export const spec: CommandSpec<Result> = {
         ? {
             detection: {
               boxes: String(o.detBoxes),
-              layout: String(o.detLayout) as DetectionLayout['layout'],
+              layout: String(o.detLayout ?? 'xyxy') as DetectionLayout['layout'],
               ...(o.detAngle !== undefined ? { angle: String(o.detAngle) as DetectionLayout['angle'] } : {}),
               scores: String(o.detScores),
               classes: String(o.detClasses),
