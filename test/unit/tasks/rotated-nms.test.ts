@@ -84,3 +84,20 @@ test('a rotated object cut by a tile edge joins its other half', (t) => {
   // Within one tile the same pair is two detections (IoU 25 / 80 < 0.5).
   t.is(rotatedNonMaxSuppression([{ obox: part, score: 0.95, classId: 0, tile: 0 }, { obox: ship, score: 0.7, classId: 0, tile: 0 }], { iouThreshold: 0.5, crossTileIos: 0.6 }).length, 2);
 });
+
+test('two cut halves, neither whole, join into the whole ship when they overlap enough', (t) => {
+  // An 80 × 16 ship at −50°: tile 0 sees 50 px of it from the stern, tile 1 50 px from the bow; 20 px are in both.
+  const a = (-50 * Math.PI) / 180;
+  const along = (u: number, len: number) => ob(300 + u * Math.cos(a), 200 + u * Math.sin(a), len, 16, a);
+  const halves = [
+    { obox: along(-15, 50), score: 0.8, classId: 3, tile: 0 },
+    { obox: along(15, 50), score: 0.75, classId: 3, tile: 1 },
+  ];
+  // Intersection over the smaller box: 20 / 50.
+  t.is(rotatedNonMaxSuppression(halves, { iouThreshold: 0.5, crossTileIos: 0.6 }).length, 2);
+  const kept = rotatedNonMaxSuppression(halves, { iouThreshold: 0.5, crossTileIos: 0.35 });
+  t.is(kept.length, 1);
+  const k = kept[0]!.obox;
+  const whole = along(0, 80);
+  t.true(close(k.cx, whole.cx) && close(k.cy, whole.cy) && close(k.w, 80) && close(k.h, 16) && close(Math.sin(k.angle - a), 0), JSON.stringify(k));
+});
