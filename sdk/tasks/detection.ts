@@ -86,10 +86,12 @@ export interface DetectionOptions {
 }
 
 /**
- * Post-processes detection outputs of a frame.
+ * Post-processes detection outputs of a frame. Oriented boxes (`rboxes`, `quads`) are used when
+ * given, unless `geometry: 'axis'` picks `boxes`.
  * @throws EdgeError E_MODEL_OUTPUT for outputs that break the contract; E_INVALID_ARGUMENT for bad options
  * @example
  * const det = detectionResult({ boxes: out.det_boxes, scores: out.det_scores, classes: out.det_classes }, pre, { labels });
+ * const ships = detectionResult({ rboxes: out.det_rboxes, scores: out.det_scores, classes: out.det_classes }, pre, { labels });
  */
 export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, options: DetectionOptions = {}): DetectionResult {
   const { layout } = frame;
@@ -100,8 +102,7 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
   const boxName = oriented === 'rbox' ? 'det_rboxes' : oriented === 'quad' ? 'det_quads' : 'det_boxes';
   const boxOutput = oriented === 'rbox' ? outputs.rboxes : oriented === 'quad' ? outputs.quads : outputs.boxes;
   if (!boxOutput) throw new EdgeError('E_MODEL_OUTPUT', 'detection needs det_boxes, det_rboxes or det_quads; none was given', { field: 'det_boxes' });
-  const width4 = oriented ? ORIENTED_WIDTH[oriented] : 4;
-  const boxes = stackOutput(boxName, boxOutput, 3, [undefined, width4], n);
+  const boxes = stackOutput(boxName, boxOutput, 3, [undefined, oriented ? ORIENTED_WIDTH[oriented] : 4], n);
   const m = boxes.shape[1]!;
   const scores = stackOutput('det_scores', outputs.scores, 2, [m], n);
   const classes = stackOutput('det_classes', outputs.classes, 2, [m], n);
