@@ -37,6 +37,8 @@ export type OutputKind =
   | 'probabilities'
   | 'class-map'
   | 'boxes'
+  | 'oriented-boxes'
+  | 'quads'
   | 'scores'
   | 'classes'
   | 'count'

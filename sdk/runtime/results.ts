@@ -86,7 +86,12 @@ export function neededOutputs(entry: EntryManifest, tasks: TaskOptions): string[
   const has = (n: string) => entry.outputs.some((o) => o.name === n);
   if (tasks.classification !== false && has('cls_logits')) want.add('cls_logits');
   if (tasks.segmentation !== false && has('seg_logits')) want.add('seg_logits');
-  if (tasks.detection !== false && has('det_boxes')) ['det_boxes', 'det_scores', 'det_classes'].forEach((n) => want.add(n));
+  if (tasks.detection !== false && (has('det_boxes') || has('det_rboxes') || has('det_quads'))) {
+    const geometry = tasks.detection?.geometry ?? 'oriented';
+    const oriented = has('det_rboxes') ? 'det_rboxes' : has('det_quads') ? 'det_quads' : undefined;
+    want.add(oriented && (geometry === 'oriented' || !has('det_boxes')) ? oriented : 'det_boxes');
+    ['det_scores', 'det_classes'].forEach((n) => want.add(n));
+  }
   if (tasks.depth !== false && has('depth')) want.add('depth');
   if (tasks.change !== false && has('change_prob')) want.add('change_prob');
   if (tasks.features && has('embedding')) want.add('embedding');
@@ -104,9 +109,15 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
   if (outputs.seg_logits && tasks.segmentation !== false) {
     r.segmentation = segmentationResult(outputs.seg_logits, frame, { ...(tasks.segmentation ?? {}), ...(labels.segmentation ? { labels: labels.segmentation } : {}) });
   }
-  if (outputs.det_boxes && outputs.det_scores && outputs.det_classes && tasks.detection !== false) {
+  if ((outputs.det_boxes || outputs.det_rboxes || outputs.det_quads) && outputs.det_scores && outputs.det_classes && tasks.detection !== false) {
     r.detection = detectionResult(
-      { boxes: outputs.det_boxes, scores: outputs.det_scores, classes: outputs.det_classes },
+      {
+        ...(outputs.det_boxes ? { boxes: outputs.det_boxes } : {}),
+        ...(outputs.det_rboxes ? { rboxes: outputs.det_rboxes } : {}),
+        ...(outputs.det_quads ? { quads: outputs.det_quads } : {}),
+        scores: outputs.det_scores,
+        classes: outputs.det_classes,
+      },
       frame,
       { ...(tasks.detection ?? {}), ...(labels.detection ? { labels: labels.detection } : {}) },
     );

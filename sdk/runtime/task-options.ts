@@ -16,7 +16,14 @@ const stitch: Check = (name, v) => void expectOneOf(name, v, ['blend', 'center']
 const SCHEMA: Record<Exclude<keyof TaskOptions, 'features'>, Record<string, Check>> = {
   classification: { topK: (n, v) => void expectInteger(n, v, 1) },
   segmentation: { stitch, includeRasters: bool },
-  detection: { scoreThreshold: unit, iouThreshold: unit, crossTileIos: unit, maxDetections: (n, v) => void expectInteger(n, v, 1), classAgnostic: bool },
+  detection: {
+    scoreThreshold: unit,
+    iouThreshold: unit,
+    crossTileIos: unit,
+    maxDetections: (n, v) => void expectInteger(n, v, 1),
+    classAgnostic: bool,
+    geometry: (n, v) => void expectOneOf(n, v, ['axis', 'oriented'] as const),
+  },
   depth: {
     percentiles: (n, v) => {
       if (!Array.isArray(v) || v.length === 0 || !v.every((p) => is.number(p) && p >= 0 && p <= 100)) throw invalidOption(n, 'a non-empty array of percentiles between 0 and 100', v);

@@ -1,29 +1,40 @@
 /**
- * Detection: `det_boxes` [N, M, 4] (x1, y1, x2, y2 in input pixels), `det_scores` [N, M] in [0, 1] and
- * `det_classes` [N, M] → score threshold, boxes mapped back to source pixels (tile origin, resize
- * scale and crop offset), class-wise NMS across the whole frame with cross-tile merging, and — when the
- * frame is georeferenced — map coordinates.
+ * Detection: boxes — axis-aligned `det_boxes` [N, M, 4] (x1, y1, x2, y2 in input pixels) or oriented
+ * `det_rboxes` [N, M, 5] / `det_quads` [N, M, 8] (detection-oriented.ts) — with `det_scores` [N, M]
+ * in [0, 1] and `det_classes` [N, M] → score threshold, boxes mapped back to source pixels (tile
+ * origin, resize scale and crop offset), class-wise NMS across the whole frame with cross-tile
+ * merging (exact polygon IoU for oriented boxes), and — when the frame is georeferenced — map
+ * coordinates.
  */
-import { expectInteger, expectNumber } from '../core/validate.js';
+import { expectInteger, expectNumber, invalidOption } from '../core/validate.js';
 import { crsLabel, pixelToMap } from '../sensors/georef.js';
 import { inputToSource } from '../sensors/layout.js';
 import { nonMaxSuppression, type Box, type Candidate } from './nms.js';
+import { ORIENTED_WIDTH, orientedCandidate, type OrientedLayout } from './detection-oriented.js';
+import type { OrientedBox } from './oriented-box.js';
+import { polygonBounds, type Point } from './polygon.js';
+import { rotatedNonMaxSuppression, type OrientedCandidate } from './rotated-nms.js';
 import { checkValues, labelOf, stackOutput, type FrameContext, type TaskOutput } from './outputs.js';
 import { EdgeError } from '../core/errors.js';
 
-/** One detection. Boxes are [x1, y1, x2, y2] in source pixel-corner coordinates. */
+/** One detection. Coordinates are source pixel-corner coordinates. */
 export interface Detection {
   classId: number;
   label: string;
   score: number;
+  /** [x1, y1, x2, y2]: the box, or for an oriented detection its polygon's bounds clipped to the frame. */
   box: Box;
+  /** The outline, clockwise on screen: the box's four corners, or the oriented polygon. */
+  polygon: [number, number][];
+  /** Oriented detections: the box, angle in radians (convention `le90`: w ≥ h, angle in [−π/2, π/2)). */
+  obox?: OrientedBox;
   /** Model input (tile) it came from. */
   tile: number;
   /** Map coordinates, when the frame is georeferenced. */
   map?: {
     /** [minX, minY, maxX, maxY] of the box's corners in map units. */
     bbox: [number, number, number, number];
-    /** The four corners (x1,y1), (x2,y1), (x2,y2), (x1,y2) in map units. */
+    /** The polygon's corners in map units: (x1,y1), (x2,y1), (x2,y2), (x1,y2) for an axis-aligned box. */
     corners: [number, number][];
   };
 }
@@ -32,6 +43,8 @@ export interface Detection {
 export interface DetectionResult {
   task: 'detection';
   frameId: string;
+  /** `axis`: axis-aligned boxes; `oriented`: every detection has `obox` and a rotated polygon. */
+  geometry: 'axis' | 'oriented';
   width: number;
   height: number;
   crs?: string;
@@ -42,9 +55,14 @@ export interface DetectionResult {
   invalidBoxes: number;
 }
 
-/** The three detection outputs of a frame. */
+/** The detection outputs of a frame: scores, classes and at least one kind of box. */
 export interface DetectionOutputs {
-  boxes: TaskOutput;
+  /** `det_boxes`. */
+  boxes?: TaskOutput;
+  /** `det_rboxes`. */
+  rboxes?: TaskOutput;
+  /** `det_quads`. */
+  quads?: TaskOutput;
   scores: TaskOutput;
   classes: TaskOutput;
 }
@@ -63,22 +81,32 @@ export interface DetectionOptions {
   maxDetections?: number;
   /** Suppress across classes (default false). */
   classAgnostic?: boolean;
+  /** Which boxes to use when the outputs hold both kinds (default `oriented`). */
+  geometry?: 'axis' | 'oriented';
 }
 
 /**
- * Post-processes detection outputs of a frame.
+ * Post-processes detection outputs of a frame. Oriented boxes (`rboxes`, `quads`) are used when
+ * given, unless `geometry: 'axis'` picks `boxes`.
  * @throws EdgeError E_MODEL_OUTPUT for outputs that break the contract; E_INVALID_ARGUMENT for bad options
  * @example
  * const det = detectionResult({ boxes: out.det_boxes, scores: out.det_scores, classes: out.det_classes }, pre, { labels });
+ * const ships = detectionResult({ rboxes: out.det_rboxes, scores: out.det_scores, classes: out.det_classes }, pre, { labels });
  */
 export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, options: DetectionOptions = {}): DetectionResult {
   const { layout } = frame;
   const n = layout.tiles.length;
-  const boxes = stackOutput('det_boxes', outputs.boxes, 3, [undefined, 4], n);
+  const geometry = options.geometry ?? 'oriented';
+  if (geometry !== 'axis' && geometry !== 'oriented') throw invalidOption('options.geometry', '"axis" or "oriented"', geometry);
+  const oriented: OrientedLayout | undefined = outputs.rboxes && (geometry === 'oriented' || !outputs.boxes) ? 'rbox' : outputs.quads && (geometry === 'oriented' || !outputs.boxes) ? 'quad' : undefined;
+  const boxName = oriented === 'rbox' ? 'det_rboxes' : oriented === 'quad' ? 'det_quads' : 'det_boxes';
+  const boxOutput = oriented === 'rbox' ? outputs.rboxes : oriented === 'quad' ? outputs.quads : outputs.boxes;
+  if (!boxOutput) throw new EdgeError('E_MODEL_OUTPUT', 'detection needs det_boxes, det_rboxes or det_quads; none was given', { field: 'det_boxes' });
+  const boxes = stackOutput(boxName, boxOutput, 3, [undefined, oriented ? ORIENTED_WIDTH[oriented] : 4], n);
   const m = boxes.shape[1]!;
   const scores = stackOutput('det_scores', outputs.scores, 2, [m], n);
   const classes = stackOutput('det_classes', outputs.classes, 2, [m], n);
-  checkValues('det_boxes', boxes.data);
+  checkValues(boxName, boxes.data);
   checkValues('det_scores', scores.data, 0, 1);
   const k = options.labels?.length;
   for (let i = 0; i < classes.data.length; i++) {
@@ -92,50 +120,87 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
   const crossTileIos = expectNumber('options.crossTileIos', options.crossTileIos ?? 0.6, 0, 1);
   const maxDetections = expectInteger('options.maxDetections', options.maxDetections ?? 100, 1);
   const { width, height } = layout.source;
-  const candidates: (Candidate & { tile: number })[] = [];
-  let invalid = 0;
-  for (const t of layout.tiles) {
-    for (let j = 0; j < m; j++) {
-      const i = t.index * m + j;
-      const score = scores.data[i]!;
-      if (score < threshold) continue;
-      const [u1, v1, u2, v2] = [boxes.data[4 * i]!, boxes.data[4 * i + 1]!, boxes.data[4 * i + 2]!, boxes.data[4 * i + 3]!];
-      const [x1, y1] = inputToSource(layout, t, u1, v1);
-      const [x2, y2] = inputToSource(layout, t, u2, v2);
-      const box: Box = [clamp(x1, 0, width), clamp(y1, 0, height), clamp(x2, 0, width), clamp(y2, 0, height)];
-      if (!(box[2] > box[0] && box[3] > box[1])) {
-        invalid++;
-        continue;
-      }
-      candidates.push({ box, score, classId: classes.data[i]!, tile: t.index });
-    }
-  }
-  const kept = nonMaxSuppression(candidates, {
+  const nms = {
     iouThreshold,
     ...(layout.fit === 'tile' && n > 1 ? { crossTileIos } : {}),
     classAgnostic: options.classAgnostic ?? false,
     maxDetections,
-  });
+  };
+  let invalid = 0;
+  let count = 0;
+  let kept: { box: Box; polygon: Point[]; obox?: OrientedBox; score: number; classId: number; tile: number }[];
+  if (oriented) {
+    const candidates: (OrientedCandidate & { tile: number })[] = [];
+    for (const t of layout.tiles) {
+      for (let j = 0; j < m; j++) {
+        const i = t.index * m + j;
+        const score = scores.data[i]!;
+        if (score < threshold) continue;
+        const shape = orientedCandidate(layout, t, oriented, boxes.data, i);
+        if (!shape) {
+          invalid++;
+          continue;
+        }
+        candidates.push({ ...shape, score, classId: classes.data[i]!, tile: t.index });
+      }
+    }
+    count = candidates.length;
+    kept = rotatedNonMaxSuppression(candidates, nms).map((c) => {
+      const [x0, y0, x1, y1] = polygonBounds(c.polygon!);
+      return { ...c, polygon: c.polygon!, box: [clamp(x0, 0, width), clamp(y0, 0, height), clamp(x1, 0, width), clamp(y1, 0, height)] };
+    });
+  } else {
+    const candidates: (Candidate & { tile: number })[] = [];
+    for (const t of layout.tiles) {
+      for (let j = 0; j < m; j++) {
+        const i = t.index * m + j;
+        const score = scores.data[i]!;
+        if (score < threshold) continue;
+        const [u1, v1, u2, v2] = [boxes.data[4 * i]!, boxes.data[4 * i + 1]!, boxes.data[4 * i + 2]!, boxes.data[4 * i + 3]!];
+        const [x1, y1] = inputToSource(layout, t, u1, v1);
+        const [x2, y2] = inputToSource(layout, t, u2, v2);
+        const box: Box = [clamp(x1, 0, width), clamp(y1, 0, height), clamp(x2, 0, width), clamp(y2, 0, height)];
+        if (!(box[2] > box[0] && box[3] > box[1])) {
+          invalid++;
+          continue;
+        }
+        candidates.push({ box, score, classId: classes.data[i]!, tile: t.index });
+      }
+    }
+    count = candidates.length;
+    kept = nonMaxSuppression(candidates, nms).map((c) => {
+      const [x1, y1, x2, y2] = c.box;
+      return { ...c, polygon: [[x1, y1], [x2, y1], [x2, y2], [x1, y2]] };
+    });
+  }
   const georef = layout.georef;
   const crs = georef ? crsLabel(georef) : undefined;
   return {
     task: 'detection',
     frameId: layout.frameId,
+    geometry: oriented ? 'oriented' : 'axis',
     width,
     height,
     ...(crs !== undefined ? { crs } : {}),
     detections: kept.map((c) => {
-      const d: Detection = { classId: c.classId, label: labelOf(options.labels, c.classId), score: c.score, box: c.box, tile: c.tile };
+      const d: Detection = {
+        classId: c.classId,
+        label: labelOf(options.labels, c.classId),
+        score: c.score,
+        box: c.box,
+        polygon: c.polygon.map(([x, y]) => [x, y]),
+        ...(c.obox ? { obox: c.obox } : {}),
+        tile: c.tile,
+      };
       if (georef) {
-        const [x1, y1, x2, y2] = c.box;
-        const corners = ([[x1, y1], [x2, y1], [x2, y2], [x1, y2]] as const).map(([x, y]) => pixelToMap(georef, x, y));
+        const corners = c.polygon.map(([x, y]) => pixelToMap(georef, x, y));
         const xs = corners.map((p) => p[0]);
         const ys = corners.map((p) => p[1]);
         d.map = { bbox: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], corners };
       }
       return d;
     }),
-    candidates: candidates.length,
+    candidates: count,
     invalidBoxes: invalid,
   };
 }

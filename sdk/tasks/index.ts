@@ -14,6 +14,21 @@ export {
 } from './segmentation.js';
 export { detectionResult, type Detection, type DetectionOptions, type DetectionOutputs, type DetectionResult } from './detection.js';
 export { boxArea, iou, nonMaxSuppression, type Box, type Candidate, type NmsOptions } from './nms.js';
+export {
+  boxCorners,
+  enclosingBoxAt,
+  fromQuad,
+  fromRotatedRect,
+  minAreaRect,
+  normalizeBox,
+  toQuad,
+  toRotatedRect,
+  type AngleConvention,
+  type OrientedBox,
+  type RotatedRect,
+} from './oriented-box.js';
+export { clipConvex, convexHull, intersectionArea, polygonArea, polygonIou, type Point } from './polygon.js';
+export { rotatedNonMaxSuppression, type OrientedCandidate } from './rotated-nms.js';
 export { CHANGE_NO_DATA, changeResult, type ChangeOptions, type ChangeResult } from './change.js';
 export { depthResult, type DepthOptions, type DepthResult, type DepthStats } from './depth.js';
 export { decodeMaskRle, encodeMaskRle, type RleMask } from './mask-rle.js';

@@ -4,6 +4,8 @@
  * Pure functions over output tensors.
  */
 import type { HostTensor } from '../../sdk/runtime/backend.js';
+import { boxCorners } from '../../sdk/tasks/oriented-box.js';
+import { convexHull, polygonBounds, polygonIou, type Point } from '../../sdk/tasks/polygon.js';
 
 /** Per-sample cosine similarity of two [N, ...] float tensors. */
 export function cosinePerSample(a: HostTensor, b: HostTensor): number[] {
@@ -73,6 +75,8 @@ export interface Box {
   box: [number, number, number, number];
   score: number;
   cls: number;
+  /** Oriented candidates (det_rboxes, det_quads): the polygon; IoU is then the polygons' exact IoU. */
+  poly?: Point[];
 }
 
 export function iou(a: Box['box'], b: Box['box']): number {
@@ -83,9 +87,11 @@ export function iou(a: Box['box'], b: Box['box']): number {
   return union > 0 ? inter / union : 0;
 }
 
-/** Candidate boxes of sample `s` with score ≥ `minScore`. */
+/** Candidate boxes of sample `s` with score ≥ `minScore` (`boxes` [N, M, 4 | 5 | 8]: x1,y1,x2,y2, cx,cy,w,h,angle or corner points). */
 export function boxesOf(boxes: HostTensor, scores: HostTensor, classes: HostTensor, s: number, minScore: number): Box[] {
   const m = scores.shape[1]!;
+  const width = boxes.shape[2];
+  if (width === 5 || width === 8) return orientedBoxesOf(boxes, scores, classes, s, minScore, width);
   const bx = boxes.data as Float32Array;
   const sc = scores.data as Float32Array;
   const cl = classes.data as BigInt64Array;
@@ -111,7 +117,7 @@ export function matchBoxes(ref: Box[], cand: Box[], minIou: number): { matched: 
     let bestIou = minIou;
     ref.forEach((r, i) => {
       if (used.has(i) || r.cls !== c.cls) return;
-      const v = iou(r.box, c.box);
+      const v = r.poly && c.poly ? polygonIou(r.poly, c.poly) : iou(r.box, c.box);
       if (v >= bestIou) {
         bestIou = v;
         best = i;
@@ -123,4 +129,23 @@ export function matchBoxes(ref: Box[], cand: Box[], minIou: number): { matched: 
     }
   }
   return { matched: used.size, ious };
+}
+
+function orientedBoxesOf(boxes: HostTensor, scores: HostTensor, classes: HostTensor, s: number, minScore: number, width: 5 | 8): Box[] {
+  const m = scores.shape[1]!;
+  const bx = boxes.data as Float32Array;
+  const sc = scores.data as Float32Array;
+  const cl = classes.data as BigInt64Array;
+  const out: Box[] = [];
+  for (let i = 0; i < m; i++) {
+    const score = sc[s * m + i]!;
+    if (score < minScore) continue;
+    const o = (s * m + i) * width;
+    const poly: Point[] =
+      width === 5
+        ? boxCorners({ cx: bx[o]!, cy: bx[o + 1]!, w: bx[o + 2]!, h: bx[o + 3]!, angle: bx[o + 4]! })
+        : convexHull([0, 1, 2, 3].map((k) => [bx[o + 2 * k]!, bx[o + 2 * k + 1]!] as Point));
+    out.push({ box: polygonBounds(poly), poly, score, cls: Number(cl[s * m + i]) });
+  }
+  return out;
 }

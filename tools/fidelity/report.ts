@@ -93,11 +93,12 @@ export class EntryFidelityAccumulator {
         this.depthRef += Math.abs(a[i]!);
       }
     }
-    if (outs.has('det_boxes')) {
+    const boxes = detBoxesOutput(outs);
+    if (boxes) {
       const min = this.options.detScore ?? 0.05;
       for (let s = 0; s < n; s++) {
-        const r = boxesOf(ref.det_boxes!, ref.det_scores!, ref.det_classes!, s, min);
-        const c = boxesOf(cand.det_boxes!, cand.det_scores!, cand.det_classes!, s, min);
+        const r = boxesOf(ref[boxes]!, ref.det_scores!, ref.det_classes!, s, min);
+        const c = boxesOf(cand[boxes]!, cand.det_scores!, cand.det_classes!, s, min);
         const m = matchBoxes(r, c, this.options.iou ?? 0.5);
         this.det.ref += r.length;
         this.det.cand += c.length;
@@ -114,7 +115,7 @@ export class EntryFidelityAccumulator {
     if (outs.has('seg_logits')) out.segmentationPixelAgreement = this.seg.mean;
     if (outs.has('change_prob')) out.changePixelAgreement = this.change.mean;
     if (outs.has('depth')) out.depthRelativeError = this.depthRef > 0 ? this.depthErr / this.depthRef : 0;
-    if (outs.has('det_boxes')) {
+    if (detBoxesOutput(outs)) {
       const { ref, cand, matched, iouSum } = this.det;
       const precision = cand ? matched / cand : 1;
       const recall = ref ? matched / ref : 1;
@@ -140,4 +141,9 @@ export async function compareSessions(entry: EntryManifest, reference: BackendSe
   const acc = new EntryFidelityAccumulator(entry, options);
   for await (const feeds of batches) acc.add(await reference.run(feeds), await candidate.run(feeds));
   return acc.result();
+}
+
+/** The entry's box output: oriented (`det_rboxes`, `det_quads`) or axis-aligned (`det_boxes`). */
+function detBoxesOutput(outs: Set<string>): string | undefined {
+  return ['det_rboxes', 'det_quads', 'det_boxes'].find((n) => outs.has(n) && outs.has('det_scores') && outs.has('det_classes'));
 }

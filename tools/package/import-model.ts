@@ -2,7 +2,8 @@
  * `ringmoe-edge import`: wraps any single ONNX model (a vendor's own detector, say) as a one-entry
  * package, so bundling, running and OTA serve models that are not RingMoE too. Large Constant
  * nodes become initializers and all weights of 1 KiB or more move to weights/<entry>.bin; the
- * computation is unchanged.
+ * computation is unchanged. A detector's outputs can be declared (`detection`, detection-layout.ts)
+ * so the runtime turns them into detection results.
  */
 import { basename } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
@@ -14,6 +15,7 @@ import { liftConstantsToInitializers, validateGraph } from '../onnx/graph.js';
 import { readModel, writeModel } from '../onnx/model-io.js';
 import { DataType, elementCount } from '../onnx/proto.js';
 import { tensorTypeOf } from '../onnx/value-info.js';
+import { applyDetectionLayout, type DetectionLayout } from './detection-layout.js';
 import { PackageWriter } from './package-writer.js';
 
 export interface ImportOptions {
@@ -24,6 +26,10 @@ export interface ImportOptions {
   /** Sensor modality the model reads (for the runtime's preprocessing), optional. */
   modality?: string;
   force?: boolean;
+  /** The model is a detector: which outputs hold boxes, scores and classes, and the box layout. */
+  detection?: DetectionLayout;
+  /** Class names of the detector's class ids (manifest `labels.detection`). */
+  labels?: string[];
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -50,11 +56,20 @@ export async function importModel(o: ImportOptions): Promise<PackageManifest> {
     if (!t.dtype) throw new EdgeError('E_ONNX_INVALID', `input ${v.name} has element type ${t.elemTypeName}, which packages do not support`, { file: o.model });
     return { name: v.name, dtype: t.dtype, shape: t.shape, role: 'image', ...(modality ? { modality: modality.id } : {}) };
   });
-  const outputs: OutputSpec[] = graph.output.map((v) => {
+  for (const v of graph.output) {
     const t = tensorTypeOf(v);
     if (!t.dtype) throw new EdgeError('E_ONNX_INVALID', `output ${v.name} has element type ${t.elemTypeName}, which packages do not support`, { file: o.model });
-    return { name: v.name, dtype: t.dtype, shape: t.shape, task: 'custom' as TaskId, kind: 'raw' };
+  }
+  if (o.labels !== undefined && o.detection === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--labels names detection classes and needs --det-boxes, --det-scores and --det-classes', { field: '--labels' });
+  if (o.labels?.some((l) => typeof l !== 'string' || l.trim() === '')) throw new EdgeError('E_INVALID_ARGUMENT', `--labels: every class name must be a non-empty string (got ${JSON.stringify(o.labels)})`, { field: '--labels' });
+  const detection = o.detection ? applyDetectionLayout(graph, o.detection, o.model) : [];
+  const outputs: OutputSpec[] = graph.output.map((v) => {
+    const declared = detection.find((d) => d.name === v.name);
+    if (declared) return declared;
+    const t = tensorTypeOf(v);
+    return { name: v.name, dtype: t.dtype!, shape: t.shape, task: 'custom' as TaskId, kind: 'raw' };
   });
+  const tasks: TaskId[] = [...(detection.length ? (['detection'] as TaskId[]) : []), ...(outputs.some((x) => x.kind === 'raw') ? (['custom'] as TaskId[]) : [])];
   liftConstantsToInitializers(graph, 1024);
   const params = graph.initializer.reduce((s, t) => s + (t.dataType === DataType.FLOAT || t.dataType === DataType.FLOAT16 ? elementCount(t.dims) : 0), 0);
   const hasHalf = graph.initializer.some((t) => t.dataType === DataType.FLOAT16);
@@ -79,12 +94,13 @@ export async function importModel(o: ImportOptions): Promise<PackageManifest> {
           kind: 'imported',
           graph: `${entry}.onnx`,
           modalities: modality ? [modality.id] : [],
-          tasks: ['custom'],
+          tasks,
           inputs,
           outputs,
           weightFiles: Object.keys(written.externalFiles),
         },
       ],
+      ...(o.labels ? { labels: { detection: o.labels } } : {}),
       lineage: [{ step: 'import', params: { source: basename(o.model), sourceSha256: sourceSha, producer: `${model.proto.producerName} ${model.proto.producerVersion}`.trim() }, tool: `ringmoe-edge ${VERSION}` }],
     });
   } catch (err) {

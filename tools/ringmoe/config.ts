@@ -18,7 +18,7 @@ export interface ExpertCounts {
 export interface HeadsConfig {
   classification: { labels: string[] };
   segmentation: { labels: string[] };
-  detection: { labels: string[]; /** candidates kept before NMS */ maxCandidates: number; /** feature stride the head runs at */ stride: 8 | 16 };
+  detection: { labels: string[]; /** candidates kept before NMS */ maxCandidates: number; /** feature stride the head runs at */ stride: 8 | 16; /** `axis` (default) or `oriented` boxes (docs/tasks.md) */ boxes?: 'axis' | 'oriented' };
   /** Channels of the shared FPN-style neck feeding segmentation, detection, depth and change. */
   neckDim: number;
 }
@@ -257,6 +257,8 @@ export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
       }
     }
     if (c.taskHeads.detection.stride !== 8 && c.taskHeads.detection.stride !== 16) problems.push('taskHeads.detection.stride must be 8 or 16');
+    const boxes = c.taskHeads.detection.boxes;
+    if (boxes !== undefined && boxes !== 'axis' && boxes !== 'oriented') problems.push(`taskHeads.detection.boxes must be "axis" or "oriented" (got ${JSON.stringify(boxes)})`);
   }
   if (problems.length) {
     throw new EdgeError('E_CONFIG', `invalid RingMoE config ${JSON.stringify(c.name)}: ${problems.join('; ')}`, file ? { file } : {});

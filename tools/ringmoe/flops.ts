@@ -74,7 +74,7 @@ export function macs(c: RingMoEConfig, sel: ExpertSelection, o: ComputeOptions =
   const at = (s: number) => (c.inputSize.height / s) * (c.inputSize.width / s);
   for (const g of geo) r.heads += g.height * g.width * g.dim * n;
   r.heads += at(c.patchSize) * n * (c.taskHeads.segmentation.labels.length + 1);
-  r.heads += at(stride) * n * (9 * n + c.taskHeads.detection.labels.length + 4);
+  r.heads += at(stride) * n * (9 * n + c.taskHeads.detection.labels.length + (c.taskHeads.detection.boxes === 'oriented' ? 5 : 4));
   r.heads += geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length;
   const scale = batch * passes;
   for (const k of ['embed', 'attention', 'merges', 'routers', 'experts'] as const) r[k] *= scale;

@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import { compareSessions } from '../../../tools/fidelity/report.js';
-import { iou, matchBoxes } from '../../../tools/fidelity/metrics.js';
+import { boxesOf, iou, matchBoxes } from '../../../tools/fidelity/metrics.js';
 import { randomFeeds, tinyPackage } from '../../helpers/packages.js';
 
 test('a package compared with itself agrees perfectly on every metric', async (t) => {
@@ -54,4 +54,19 @@ test('box matching is one-to-one, class-aware and thresholded by IoU', (t) => {
   ];
   const m = matchBoxes(ref, cand, 0.5);
   t.is(m.matched, 1);
+});
+
+test('oriented candidates (det_rboxes) match by the exact IoU of their polygons, not of their bounds', (t) => {
+  // Two 40 × 6 bars crossing at 90° share their bounds' centre region: axis-aligned bounds overlap a lot, polygons little.
+  const rboxes = (rows: number[][]) => ({ dtype: 'float32' as const, shape: [1, rows.length, 5], data: Float32Array.from(rows.flat()) });
+  const scores = { dtype: 'float32' as const, shape: [1, 1], data: Float32Array.of(0.9) };
+  const classes = { dtype: 'int64' as const, shape: [1, 1], data: BigInt64Array.of(0n) };
+  const ref = boxesOf(rboxes([[50, 50, 40, 6, Math.PI / 4]]), scores, classes, 0, 0.05);
+  const crossed = boxesOf(rboxes([[50, 50, 40, 6, -Math.PI / 4]]), scores, classes, 0, 0.05);
+  const same = boxesOf(rboxes([[50.5, 50, 40, 6, Math.PI / 4 + 0.01]]), scores, classes, 0, 0.05);
+  t.is(iou(ref[0]!.box, crossed[0]!.box), 1, 'identical bounds');
+  t.is(matchBoxes(ref, crossed, 0.5).matched, 0);
+  const m = matchBoxes(ref, same, 0.5);
+  t.is(m.matched, 1);
+  t.true(m.ious[0]! > 0.8 && m.ious[0]! < 1);
 });

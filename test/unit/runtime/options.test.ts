@@ -61,6 +61,7 @@ const CASES: [string, unknown, RegExp, string][] = [
   ['tasks unknown task', { package: 'p', tasks: { tracking: false } }, /unknown option options\.tasks\.tracking/, 'options.tasks.tracking'],
   ['tasks.detection threshold', { package: 'p', tasks: { detection: { scoreThreshold: 2 } } }, /between 0 and 1 for options\.tasks\.detection\.scoreThreshold/, 'options.tasks.detection.scoreThreshold'],
   ['tasks.detection labels', { package: 'p', tasks: { detection: { labels: ['a'] } } }, /unknown option options\.tasks\.detection\.labels/, 'options.tasks.detection.labels'],
+  ['tasks.detection geometry', { package: 'p', tasks: { detection: { geometry: 'rotated' } } }, /one of "axis", "oriented" for options\.tasks\.detection\.geometry/, 'options.tasks.detection.geometry'],
   ['tasks.depth percentiles', { package: 'p', tasks: { depth: { percentiles: [50, 101] } } }, /options\.tasks\.depth\.percentiles/, 'options.tasks.depth.percentiles'],
   ['tasks.segmentation true', { package: 'p', tasks: { segmentation: true } }, /false \(off\) or an options object for options\.tasks\.segmentation/, 'options.tasks.segmentation'],
   ['tasks.features', { package: 'p', tasks: { features: 1 } }, /options\.tasks\.features/, 'options.tasks.features'],

@@ -24,6 +24,15 @@ test('neededOutputs: tasks turned off are not fetched', (t) => {
   t.deepEqual(neededOutputs(entry(ALL), { classification: false, segmentation: false, depth: false }).sort(), ['det_boxes', 'det_classes', 'det_scores']);
 });
 
+test('neededOutputs: oriented boxes (det_rboxes, det_quads) are fetched instead of det_boxes unless axis-aligned boxes are asked for', (t) => {
+  const det = { classification: false, segmentation: false, depth: false } as const;
+  t.deepEqual(neededOutputs(entry(['det_rboxes', 'det_scores', 'det_classes']), det).sort(), ['det_classes', 'det_rboxes', 'det_scores']);
+  t.deepEqual(neededOutputs(entry(['det_quads', 'det_scores', 'det_classes']), det).sort(), ['det_classes', 'det_quads', 'det_scores']);
+  t.deepEqual(neededOutputs(entry([...ALL, 'det_rboxes']), det).sort(), ['det_classes', 'det_rboxes', 'det_scores']);
+  t.deepEqual(neededOutputs(entry([...ALL, 'det_rboxes']), { ...det, detection: { geometry: 'axis' } }).sort(), ['det_boxes', 'det_classes', 'det_scores']);
+  t.deepEqual(neededOutputs(entry(['det_rboxes', 'det_scores', 'det_classes']), { ...det, detection: { geometry: 'axis' } }).sort(), ['det_classes', 'det_rboxes', 'det_scores']);
+});
+
 test('neededOutputs: a change entry needs change_prob; outputs an entry lacks are never asked for', (t) => {
   t.deepEqual(neededOutputs(entry(['change_prob']), {}), ['change_prob']);
   t.deepEqual(neededOutputs(entry(['cls_logits']), { classification: { topK: 3 } }), ['cls_logits']);

@@ -39,7 +39,9 @@ function outputSpecs(c: RingMoEConfig, geometry: { dim: number }[]): OutputSpec[
     }),
     { name: 'cls_logits', dtype: 'float32', shape: ['N', th.classification.labels.length], task: 'classification', kind: 'logits', description: 'scene-class logits; softmax gives probabilities; labels in manifest.labels.classification' },
     { name: 'seg_logits', dtype: 'float32', shape: ['N', th.segmentation.labels.length, H, W], task: 'segmentation', kind: 'logits', stride: 1, description: 'per-pixel class logits at input resolution; argmax over axis 1 gives the class map' },
-    { name: 'det_boxes', dtype: 'float32', shape: ['N', M, 4], task: 'detection', kind: 'boxes', range: [0, Math.max(H, W)], description: 'top candidate boxes x1,y1,x2,y2 in input pixels, before NMS' },
+    th.detection.boxes === 'oriented'
+      ? { name: 'det_rboxes', dtype: 'float32', shape: ['N', M, 5], task: 'detection', kind: 'oriented-boxes', description: 'top candidate oriented boxes cx,cy,w,h,angle in input pixels (angle in radians, clockwise on screen), before NMS' }
+      : { name: 'det_boxes', dtype: 'float32', shape: ['N', M, 4], task: 'detection', kind: 'boxes', range: [0, Math.max(H, W)], description: 'top candidate boxes x1,y1,x2,y2 in input pixels, before NMS' },
     { name: 'det_scores', dtype: 'float32', shape: ['N', M], task: 'detection', kind: 'scores', range: [0, 1], description: 'best class probability of each candidate, sorted descending' },
     { name: 'det_classes', dtype: 'int64', shape: ['N', M], task: 'detection', kind: 'classes', range: [0, th.detection.labels.length - 1], description: 'class index of each candidate; labels in manifest.labels.detection' },
     { name: 'depth', dtype: 'float32', shape: ['N', 1, H, W], task: 'depth', kind: 'depth', stride: 1, range: [0, Number.MAX_VALUE], description: 'non-negative elevation/depth in metres at input resolution' },
@@ -70,6 +72,7 @@ export function emitEntry(ctx: EmitContext, name: string, plan: EntryPlan, block
       cls_logits: heads.clsLogits,
       seg_logits: heads.segLogits,
       det_boxes: heads.detBoxes,
+      det_rboxes: heads.detBoxes,
       det_scores: heads.detScores,
       det_classes: heads.detClasses,
       depth: heads.depth,

@@ -6,6 +6,7 @@
  */
 import { attr } from '../../onnx/builder.js';
 import type { EmitContext } from './context.js';
+import { emitOrientedDetection } from './oriented-head.js';
 
 /** FPN-lite: lateral 1×1 convs to `neckDim`, top-down nearest upsampling and sums. Returns P (stride 4..32). */
 export function emitNeck(ctx: EmitContext, features: string[], name: string): string[] {
@@ -42,7 +43,7 @@ export function emitTaskHeads(ctx: EmitContext, features: string[], embedding: s
     ctx.upsample(ctx.conv(b.op('Relu', [p[0]!]), n, th.segmentation.labels.length, 1, 'head.seg.classifier', 'head.seg'), c.patchSize, 'linear'),
   );
   const depth = b.scope('head.depth', () => ctx.upsample(b.op('Softplus', [ctx.conv(b.op('Relu', [p[0]!]), n, 1, 1, 'head.depth.regressor', 'head.depth')]), c.patchSize, 'linear'));
-  const det = b.scope('head.det', () => emitDetection(ctx, p));
+  const det = b.scope('head.det', () => (th.detection.boxes === 'oriented' ? emitOrientedDetection(ctx, p) : emitDetection(ctx, p)));
   return { clsLogits, segLogits, depth, ...det };
 }
 
