@@ -50,6 +50,7 @@ test('the runtime preprocesses with the package declaration; explicit runtime op
   const sdkDefaults = await direct(dir, manifest, frame(), {});
   t.false(declared.every((x, i) => Math.abs(x - sdkDefaults[i]!) < 1e-5), 'the two preprocessings give different inputs');
   close(t, await viaRuntime(dir, frame()), declared, 'declared');
+  close(t, await viaRuntime(dir, frame(), { workers: 1 }), declared, 'declared, on a preprocessing worker');
   close(t, await viaRuntime(dir, frame(), { preprocess: { interpolation: 'bilinear' } }), await direct(dir, manifest, frame(), { stretch: 'none', interpolation: 'bilinear' }), 'interpolation overridden');
   close(t, await viaRuntime(dir, frame(), { preprocess: { stretch: 'released', interpolation: 'bilinear' } }), sdkDefaults, 'both overridden');
   const bare = await statlogLikePackage({ preprocessing: null });
@@ -63,6 +64,7 @@ test('a declared sensor applies to frames that name none; a frame\'s own sensor 
   const opts = { stretch: 'none', interpolation: 'nearest' } as const;
   const viaDeclared = await direct(dir, manifest, olinda({ sensor }), opts);
   close(t, await viaRuntime(dir, olinda()), viaDeclared, 'declared sensor');
+  close(t, await viaRuntime(dir, olinda(), { workers: 1 }), viaDeclared, 'declared sensor, on a preprocessing worker');
   const own = await direct(dir, manifest, olinda({ sensor: 'landsat7-etm' }), opts);
   t.false(own.every((x, i) => Math.abs(x - viaDeclared[i]!) < 1e-5), 'the two band selections give different inputs');
   close(t, await viaRuntime(dir, olinda({ sensor: 'landsat7-etm' })), own, 'frame sensor');
