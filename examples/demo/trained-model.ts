@@ -55,7 +55,7 @@ export async function trainedModelStep(root: string, outDir: string, say: (s?: s
   const pkg = join(root, 'models', 'ringmoe-statlog-ms');
   if (!existsSync(pkg) || !looksLikePackage(pkg)) {
     say('1/6 trained  skipped: models/ringmoe-statlog-ms is not in this checkout (it is made by `ringmoe-edge convert` from the');
-    say('             PyTorch Statlog recipe in training/); the steps below use seeded weights only');
+    say('             PyTorch Statlog recipe in training/)');
     return false;
   }
   say('1/6 trained  models/ringmoe-statlog-ms: a RingMoE-shaped classifier trained on the Statlog Landsat patches');
@@ -83,15 +83,16 @@ export async function trainedModelStep(root: string, outDir: string, say: (s?: s
   }
   say(`    land cover of the Landsat-7 ETM+ Olinda scene (Brazil), ${lc.width}×${lc.height} patches of 3×3 pixels (${lc.crs ?? 'no CRS'}):`);
   say('    fed ETM+ bands 2, 3, 4, 4 as MSS green, red, NIR, NIR, in DN without a stretch, as the model was trained;');
-  say('    ETM+ is not MSS (other sensor gains) and Olinda is not the training region: every patch gets the nearest of the six Statlog');
-  say('    soil/crop classes, so city, sea and forest come out as whichever of those they resemble — read the map as such');
+  say('    ETM+ is not MSS (other sensor gains) and Olinda is not the training region: every patch gets the nearest');
+  say('    of the six Statlog soil/crop classes, so city, sea and forest come out as whichever of those they resemble');
   const km2 = (m2: number) => (m2 / 1e6).toFixed(2);
   const rows = [...lc.classes].sort((a, b) => b.fraction - a.fraction).map((c) => [c.label, `${(100 * c.fraction).toFixed(1)} %`, lc.areaUnit === 'm2' ? `${km2(c.area)} km²` : `${c.area} px`]);
   say(indent(table(['class', 'share', 'area'], rows)));
   mkdirSync(outDir, { recursive: true });
   const png = join(outDir, 'olinda-landcover.png');
   await writeClassPng(lc, png);
-  say(`    land-cover map (class colours: ${lc.labels.map((l) => `${l} ${hex(colourOf(l, lc.labels))}`).join(', ')}): ${png}`);
+  say(`    land-cover map: ${png.startsWith(`${root}/`) ? png.slice(root.length + 1) : png}`);
+  say(`    (class colours: ${lc.labels.map((l) => `${l} ${hex(colourOf(l, lc.labels))}`).join(', ')}; black: not classified)`);
   return true;
 }
 
