@@ -87,3 +87,28 @@ test('bad options and frames are refused with coded errors', async (t) => {
     t.is(bands?.code, 'E_FRAME_INVALID');
   });
 });
+
+test('patches holding a no-data pixel stay unclassified and out of the shares; without a georeference areas are pixels', async (t) => {
+  await withRuntime(async (rt) => {
+    // A 9×6 raw scene (3×2 patches) cut from Olinda's ETM+ bands 2, 3, 4, 4, with 0 marking no data in two patches.
+    const d = await decodeFrame(olinda);
+    const w = d.raster.width;
+    const data = new Uint8Array(4 * 9 * 6);
+    [1, 2, 3, 3].forEach((b, c) => {
+      for (let y = 0; y < 6; y++) for (let x = 0; x < 9; x++) data[c * 54 + y * 9 + x] = Math.max(1, d.raster.planes[b]![(200 + y) * w + 150 + x]!);
+    });
+    data[0 * 54 + 0 * 9 + 1] = 0; // patch (0, 0)
+    data[2 * 54 + 4 * 9 + 8] = 0; // patch (2, 1)
+    const frame: Frame = { id: 'cut', modality: 'multispectral', timestamp: 0, pixels: { data, width: 9, height: 6, bands: 4, dtype: 'uint8', layout: 'chw', noData: 0 } };
+    const lc = await patchLandCover(rt, frame);
+    t.is(lc.classMap.length, 6);
+    t.is(lc.classMap[0], PATCH_UNCLASSIFIED);
+    t.is(lc.classMap[5], PATCH_UNCLASSIFIED);
+    t.is(lc.unclassified, 2);
+    t.is(lc.classes.reduce((a, c) => a + c.patches, 0), 4);
+    t.true(Math.abs(lc.classes.reduce((a, c) => a + c.fraction, 0) - 1) < 1e-12);
+    t.is(lc.areaUnit, 'pixel');
+    t.is(lc.georef, undefined);
+    for (const c of lc.classes) t.is(c.area, c.patches * 9);
+  });
+});
