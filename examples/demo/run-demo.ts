@@ -1,16 +1,20 @@
 /**
  * `npm run demo`: the main job end to end on embedded defaults — no external broker, no GPU.
  *
- *   1. build (or reuse) a RingMoE reference package with seeded weights
- *   2. run every entry of it on real (and, for SAR, generated) frames
- *   3. plan and prune it for a drone: its target device and its sensors
- *   4. start an in-process MQTT broker and a ground-station subscriber; stream frames through the
- *      drone's runtime on the pruned package, publishing every result through a durable outbox
- *   5. show the results arriving at the ground station, then a summary
+ *   1. the trained Statlog Landsat classifier (models/ringmoe-statlog-ms), when it is there: its
+ *      accuracy on the Statlog test split and the land cover of the Landsat-7 Olinda scene (PNG)
+ *   2. build (or reuse) a RingMoE reference package with seeded weights
+ *   3. run every entry of it on real (and, for SAR, generated) frames
+ *   4. plan and prune it for a drone: its target device and its sensors
+ *   5. start an in-process MQTT broker and a ground-station subscriber; stream frames through the
+ *      drone's runtime on the pruned package, publishing every result through a durable outbox,
+ *      and show the results arriving at the ground station
+ *   6. a summary
  *
  * Options: --config ringmoe-tiny|ringmoe-small (default tiny), --frames N (default 24),
  * --target <device id> (default jetson-orin-nano-8gb), --broker mqtt://host:port (an external
- * broker instead of the embedded one), --fresh (rebuild the package).
+ * broker instead of the embedded one), --fresh (rebuild the package), --out <dir> (files the
+ * demo writes; default .cache/demo/output).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +28,7 @@ import { createIO, formatBytes, table, type CommandIO } from '../../tools/cli/io
 import { namedConfig } from '../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
 import { aero1Crop, data, droneFrames, paintedAero1, sarL1, sarL2 } from './frames.js';
+import { trainedModelStep } from './trained-model.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const { values: args } = parseArgs({
@@ -33,6 +38,7 @@ const { values: args } = parseArgs({
     target: { type: 'string', default: 'jetson-orin-nano-8gb' },
     broker: { type: 'string' },
     fresh: { type: 'boolean', default: false },
+    out: { type: 'string' },
   },
 });
 const io = createIO(false);
@@ -66,7 +72,7 @@ function describe(r: InferenceResult): string {
   return parts.join(', ');
 }
 
-/** Step 2: every entry of the full package on one frame (or pair) each. */
+/** Step 3: every entry of the full package on one frame (or pair) each. */
 async function everyEntry(runtime: Runtime): Promise<void> {
   const now = Date.now();
   const rows: string[][] = [];
@@ -96,10 +102,12 @@ function indent(text: string, by = '    '): string {
 
 async function main(): Promise<void> {
   say('ringmoe-edge demo — reference model, device planning and pruning, in-process MQTT broker, drone runtime and ground station on this machine');
-  say('(weights are seeded, not trained: results show the pipeline working, not real predictions)');
   say();
+  await trainedModelStep(root, resolve(args.out ?? join(root, '.cache', 'demo', 'output')), say, io);
+  say();
+  say('steps 2-6 use seeded weights, not trained ones: their results show the pipeline working, not real predictions');
 
-  // 1. the model package
+  // 2. the model package
   const pkgDir = join(root, '.cache', 'demo', String(args.config));
   let built = 'reused from an earlier run';
   if (args.fresh || !existsSync(pkgDir) || !looksLikePackage(pkgDir)) {
@@ -111,21 +119,21 @@ async function main(): Promise<void> {
   }
   const full = await createRuntime({ package: pkgDir, backend: 'auto', tasks: { detection: { scoreThreshold: 0.05 } } });
   const skipped = full.metrics().backendSkipped;
-  say(`1/5 model    ${full.model.name} @ ${full.model.version}, ${built} — ${rel(pkgDir)}`);
+  say(`2/6 model    ${full.model.name} @ ${full.model.version}, ${built} — ${rel(pkgDir)}`);
   say(`             backend ${full.backend}${skipped.length ? ` (${skipped.map((x) => x.reason).join('; ')})` : ''}`);
 
-  // 2. every entry
-  say('2/5 entries  every entry of the package on one frame each');
+  // 3. every entry
+  say('3/6 entries  every entry of the package on one frame each');
   await everyEntry(full);
   await full.close();
 
-  // 3. plan and prune for the drone
+  // 4. plan and prune for the drone
   const work = mkdtempSync(join(tmpdir(), 'ringmoe-demo-'));
   const planFile = join(work, 'plan.json');
   const planned = await tool<{ choice: { label: string; precision: string; memory: { totalBytes: number } } }>(['plan', pkgDir, '--target', String(args.target), '--modalities', DRONE_SENSORS, '-o', planFile]);
   const droneDir = join(work, 'drone-package');
   const pruned = await tool<{ report?: { entries: { entry: string; featureCosine: Record<string, { mean: number }> }[] }; bytes?: { source: number; output: number } }>(['prune', pkgDir, '--plan', planFile, '-o', droneDir]);
-  say(`3/5 plan     drone-1 = ${args.target} with sensors ${DRONE_SENSORS}: planner chose ${planned.choice.label} at ${planned.choice.precision}`);
+  say(`4/6 plan     drone-1 = ${args.target} with sensors ${DRONE_SENSORS}: planner chose ${planned.choice.label} at ${planned.choice.precision}`);
   const droneManifest = (await openPackage(droneDir)).manifest;
   const fullManifest = (await openPackage(pkgDir)).manifest;
   const bytes = (m: typeof droneManifest) => Object.values(m.files).reduce((a, f) => a + f.size, 0);
@@ -136,7 +144,7 @@ async function main(): Promise<void> {
     .join(', ');
   if (cos) say(`              fidelity vs the full package on held-out frames (embedding cosine): ${cos}`);
 
-  // 4. broker, ground station, drone
+  // 5. broker, ground station, drone
   const broker = args.broker ? undefined : await startEmbeddedBroker({ port: 0 });
   const url = args.broker ?? broker!.url;
   const ground = await FleetConsumer.create({ url, fleet: 'demo' });
@@ -149,7 +157,7 @@ async function main(): Promise<void> {
     tasks: { detection: { scoreThreshold: 0.05 } },
   });
   const frames = droneFrames(Number(args.frames));
-  say(`4/5 stream   broker ${broker ? `embedded (aedes) at ${url}` : url}; ground station subscribed to fleet "demo"`);
+  say(`5/6 stream   broker ${broker ? `embedded (aedes) at ${url}` : url}; ground station subscribed to fleet "demo"`);
   say(`             drone-1 streams ${frames.length} frames (${[...new Set(frames.map((f) => f.modality))].join(', ')}) through the pruned package`);
   const progress = io.progress('             frames', frames.length, 'frames');
   const results: InferenceResult[] = [];
@@ -172,8 +180,8 @@ async function main(): Promise<void> {
   rmSync(work, { recursive: true, force: true });
   for (const r of results.slice(0, 4)) say(`             ${r.frameId} ${r.modality.padEnd(13)} ${r.frame.width}×${r.frame.height} → ${describe(r)}`);
 
-  // 5. summary
-  say('5/5 summary');
+  // 6. summary
+  say('6/6 summary');
   const l = metrics.latencyMs;
   say(indent(table(['stage', 'p50', 'p95', 'p99'], (['preprocess', 'queue', 'inference', 'postprocess', 'total'] as const).map((k) => [k, ms(l[k].p50), ms(l[k].p95), ms(l[k].p99)]))));
   say(`    frames: ${metrics.frames.completed} done, ${metrics.frames.failed} failed, ${metrics.frames.dropped} dropped in ${seconds.toFixed(1)} s (${(metrics.frames.completed / seconds).toFixed(2)} frames/s)`);

@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
   E_MODEL_OUTPUT: 'a model output does not match its documented contract (shape, type or range)',
   E_FRAME_DROPPED: 'a live frame was dropped because the pipeline was full (drop-oldest policy)',
+  E_DATASET: 'a labelled dataset file is malformed or does not have the rows asked for',
+  E_LABELS_MISMATCH: 'a model package\'s class labels do not cover the classes of a dataset',
 } as const;
 
 /** A stable, documented error code. */

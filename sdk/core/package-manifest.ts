@@ -6,6 +6,7 @@
  * Types only, plus constants; reading and verifying is in `sdk/package/`.
  */
 import type { ModalityId, ModalitySpec, TaskId } from './modalities.js';
+import type { SensorConfig } from '../sensors/sensor-config.js';
 
 export const PACKAGE_MANIFEST_FILE = 'ringmoe.json';
 export const PACKAGE_FORMAT = 'ringmoe-edge/package';
@@ -193,6 +194,34 @@ export interface ModelInfo {
   opset: number;
   /** Learnable parameters of this package: backbone (as the paper counts tiers), task heads, total. */
   params: { backbone: number; heads: number; total: number };
+  /**
+   * How frames of each modality must be preprocessed for this model (what it was trained with).
+   * The runtime and `ringmoe-edge run` use it as the defaults; options a caller passes override it.
+   * Absent: the SDK's defaults (RingMoE pre-training's preprocessing).
+   */
+  preprocessing?: Partial<Record<ModalityId, ModalityPreprocessing>>;
+}
+
+/**
+ * Preprocessing a package declares for one modality (each field optional; see PreprocessOptions).
+ * @example
+ * // A classifier trained on 3×3 Landsat MSS patches in DN, upsampled by pixel replication:
+ * { stretch: 'none', interpolation: 'nearest', fit: 'resize' }
+ */
+export interface ModalityPreprocessing {
+  /** Multispectral / SAR-L2 stretch: `released`, `precise` or `none` (absolute 8-bit values). */
+  stretch?: 'released' | 'precise' | 'none';
+  /** Resampling kernel of the resize modes. */
+  interpolation?: 'nearest' | 'bilinear' | 'bicubic';
+  /** How a frame is fitted to the input size. */
+  fit?: 'resize' | 'resize-crop' | 'tile';
+  /** Where stretch statistics come from (tile mode). */
+  statistics?: 'tile' | 'frame';
+  /**
+   * Sensor configuration for frames that name none (band order and names, scale/offset, no data);
+   * a frame's own `sensor` wins. Its `modality` must be this modality.
+   */
+  sensor?: SensorConfig;
 }
 
 export interface PackageManifest {

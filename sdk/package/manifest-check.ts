@@ -5,6 +5,7 @@
 import { EdgeError } from '../core/errors.js';
 import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest } from '../core/package-manifest.js';
 import { isModalityIdSyntax } from '../core/modalities.js';
+import { preprocessingProblems } from './preprocessing-check.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 
@@ -30,6 +31,8 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
   }
   if (typeof m.name !== 'string' || !m.name) problems.push('name must be a non-empty string');
   if (m.kind !== 'ringmoe' && m.kind !== 'imported') problems.push(`kind must be "ringmoe" or "imported" (got ${JSON.stringify(m.kind)})`);
+  // The first field-specific problem names the error's field.
+  let field: string | undefined;
   if (!obj(m.model)) problems.push('model must be an object');
   else if (!obj(m.model.params)) problems.push('model.params must be an object');
   const files = obj(m.files) ? m.files : undefined;
@@ -78,9 +81,16 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
     });
   }
   if (!Array.isArray(m.lineage)) problems.push('lineage must be an array');
+  if (obj(m.model)) {
+    const ids = Array.isArray(m.modalities) ? m.modalities.map((x) => (obj(x) ? String(x.id) : '')) : [];
+    for (const p of preprocessingProblems(m.model.preprocessing, ids)) {
+      field ??= p.field;
+      problems.push(p.message);
+    }
+  }
   if (problems.length) {
     const more = problems.length > 8 ? `; and ${problems.length - 8} more` : '';
-    throw new EdgeError(unsafe ? 'E_PATH_UNSAFE' : 'E_PACKAGE_MANIFEST', `invalid manifest: ${problems.slice(0, 8).join('; ')}${more}`, { file });
+    throw new EdgeError(unsafe ? 'E_PATH_UNSAFE' : 'E_PACKAGE_MANIFEST', `invalid manifest: ${problems.slice(0, 8).join('; ')}${more}`, { file, ...(field && !unsafe ? { field } : {}) });
   }
   return m as unknown as PackageManifest;
 }

@@ -16,6 +16,7 @@ import type { BackendName, HostTensor } from './backend.js';
 import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
+import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
 import type { ModelHolds } from './model-holds.js';
 import { runMultiInput } from './multi-input.js';
 import type { ResolvedRuntimeOptions } from './options.js';
@@ -65,10 +66,13 @@ export class FrameStages {
     }
   }
 
-  /** Preprocessing options for `model` (its input size). */
-  preprocessOptions(model: LoadedModel): PreprocessOptions {
+  /**
+   * Preprocessing options for frames of `modality` on `model`: its input size, the preprocessing
+   * the package declares for the modality, and the runtime's options over it.
+   */
+  preprocessOptions(model: LoadedModel, modality?: unknown): PreprocessOptions {
     const size = model.inputSize ?? this.entryInputSize(model);
-    return { ...this.o.preprocess, inputSize: size };
+    return { ...effectivePreprocess(model.pkg.manifest, modality, this.o.preprocess), inputSize: size };
   }
 
   private entryInputSize(model: LoadedModel): { width: number; height: number } {
@@ -79,8 +83,9 @@ export class FrameStages {
   }
 
   /** Preprocesses a frame for `model`, on the pool when there is one. */
-  preprocess(frame: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
-    const opts = this.preprocessOptions(model);
+  preprocess(given: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
+    const frame = withDeclaredSensor(model.pkg.manifest, given);
+    const opts = this.preprocessOptions(model, frame?.modality);
     return this.pool ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
   }
 
@@ -181,8 +186,8 @@ export class FrameStages {
    * @throws EdgeError from preprocessing, inference or post-processing
    */
   async runMulti(model: LoadedModel, entry: EntryManifest, frames: Frame[], names: string[], first: Frame, t0: number): Promise<InferenceResult> {
-    const opts = this.preprocessOptions(model);
-    const pres = frames.length === 2 ? await this.preprocessPair(frames[0]!, frames[1]!, opts) : await Promise.all(frames.map((f) => this.preprocess(f, model)));
+    const opts = this.preprocessOptions(model, first.modality);
+    const pres = frames.length === 2 ? await this.preprocessPair(withDeclaredSensor(model.pkg.manifest, frames[0]!), withDeclaredSensor(model.pkg.manifest, frames[1]!), opts) : await Promise.all(frames.map((f) => this.preprocess(f, model)));
     const t1 = performance.now();
     const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
     const t2 = performance.now();

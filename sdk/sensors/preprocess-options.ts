@@ -6,7 +6,7 @@ import { expectInteger, expectNumber, expectOneOf, invalidOption, is, rejectUnkn
 import { resolveLimits, type DecodeLimits } from './limits.js';
 import type { Interpolation } from './resample.js';
 import type { SarL1ChannelScaling, SarL1Power } from './sar-l1.js';
-import type { StretchMethod } from './stretch.js';
+import { STRETCH_METHODS, type StretchMethod } from './stretch.js';
 
 /** How a frame is fitted to the model's fixed input size. */
 export type FitMode = 'resize' | 'resize-crop' | 'tile';
@@ -34,7 +34,11 @@ export interface PreprocessOptions {
    * pre-training tiles were) or `frame` (one set for the whole frame; seamless mosaics).
    */
   statistics?: 'tile' | 'frame';
-  /** Percentile stretch form (default `released`, see stretch.ts). */
+  /**
+   * Multispectral / SAR-L2 stretch to 8 bit (default `released`, see stretch.ts): `released` or
+   * `precise` percentile stretch per region, or `none` (values after the sensor's scale/offset
+   * taken as 8-bit units and clipped to 0..255; for models trained on absolute radiometry).
+   */
   stretch?: StretchMethod;
   /** SAR-L1 channel scaling (default `span-clip`). */
   sarL1Scaling?: SarL1ChannelScaling;
@@ -95,7 +99,7 @@ export function resolvePreprocessOptions(options: unknown): ResolvedPreprocessOp
     overlap,
     batchSize: options.batchSize === undefined ? 8 : expectInteger('options.batchSize', options.batchSize, 1, 4096),
     statistics: expectOneOf('options.statistics', options.statistics ?? 'tile', ['tile', 'frame'] as const),
-    stretch: expectOneOf('options.stretch', options.stretch ?? 'released', ['released', 'precise'] as const),
+    stretch: expectOneOf('options.stretch', options.stretch ?? 'released', STRETCH_METHODS),
     sarL1Scaling: expectOneOf('options.sarL1Scaling', options.sarL1Scaling ?? 'span-clip', ['span-clip', 'raw'] as const),
     sarL1Power: expectOneOf('options.sarL1Power', options.sarL1Power ?? 'none', ['none', 'prepend'] as const),
     ...(options.noDataLimit !== undefined ? { noDataLimit: expectNumber('options.noDataLimit', options.noDataLimit, 0, 1) } : {}),

@@ -1,8 +1,8 @@
 /**
  * Per-modality radiometric normalisation as RingMoE was pre-trained:
  * - optical: 8-bit RGB, (v − mean) / std with ImageNet mean/std × 255;
- * - multispectral: percentile stretch to 8 bit (stretch.ts), then mean (0.485, 0.456, 0.406, 0.406)·255
- *   and std (0.229, 0.224, 0.225, 0.225)·255;
+ * - multispectral: percentile stretch to 8 bit (stretch.ts; or `none`: values clipped to 0..255 as
+ *   they are), then mean (0.485, 0.456, 0.406, 0.406)·255 and std (0.229, 0.224, 0.225, 0.225)·255;
  * - sar-l2: the one amplitude band stretched like multispectral, replicated to 3 channels, ImageNet
  *   mean/std;
  * - sar-l1: 8 complex channels (sar-l1.ts), no mean/std.

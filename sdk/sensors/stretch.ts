@@ -11,17 +11,25 @@
  *   source values (linear interpolation), clip, linear map to 0..255 without quantisation.
  *
  * Both skip no-data pixels (the released script counted them; masking them out is deliberate).
+ *
+ * `none` applies no per-region statistics: the values (after the sensor's scale/offset) are taken as
+ * 8-bit units and clipped to 0..255. A model trained on absolute radiometry (for example 8-bit
+ * Landsat MSS digital numbers) needs this: a per-tile stretch would map every tile to the full
+ * range and erase the brightness it learned from.
  */
 import { percentilesInPlace, validSamples, type Region } from './percentile.js';
 
 /** Which stretch to apply. */
-export type StretchMethod = 'released' | 'precise';
+export type StretchMethod = 'released' | 'precise' | 'none';
+
+/** Every stretch method, for validation. */
+export const STRETCH_METHODS: readonly StretchMethod[] = ['released', 'precise', 'none'];
 
 /** Stretch parameters of one band, for provenance. */
 export interface BandStretch {
-  /** released: lower histogram bin (0..255 of the jointly scaled values); precise: lower percentile in source units. */
+  /** released: lower histogram bin (0..255 of the jointly scaled values); precise: lower percentile in source units; none: 0. */
   low: number;
-  /** released: upper histogram bin; precise: upper percentile in source units. */
+  /** released: upper histogram bin; precise: upper percentile in source units; none: 255. */
   high: number;
 }
 
@@ -44,7 +52,28 @@ export const STRETCH_PERCENTILES: readonly [number, number] = [0.1, 99.9];
  * @returns region-sized planes with values in [0, 255] (0 at masked pixels) and the parameters used
  */
 export function stretchRegion(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined, method: StretchMethod): { out: Float32Array[]; info: StretchInfo } {
+  if (method === 'none') return clipRegion(planes, stride, region, mask);
   return method === 'released' ? stretchReleased(planes, stride, region, mask) : stretchPrecise(planes, stride, region, mask);
+}
+
+/** `none`: values as 8-bit units, clipped to 0..255 (NaN → 0), no statistics. */
+function clipRegion(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+  const size = region.width * region.height;
+  let validPixels = 0;
+  const out = planes.map((p, b) => {
+    const o = new Float32Array(size);
+    for (let y = 0, d = 0; y < region.height; y++) {
+      const row = (region.y + y) * stride + region.x;
+      for (let x = 0; x < region.width; x++, d++) {
+        if (mask && mask[row + x]) continue;
+        if (b === 0) validPixels++;
+        const v = p[row + x]!;
+        o[d] = v > 0 ? (v < 255 ? v : 255) : 0; // NaN fails v > 0 and becomes 0
+      }
+    }
+    return o;
+  });
+  return { out, info: { method: 'none', bands: planes.map(() => ({ low: 0, high: 255 })), validPixels } };
 }
 
 function stretchReleased(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {

@@ -11,6 +11,7 @@ import { runCli } from '../../../tools/cli/cli.js';
 import type { RunSummary } from '../../../tools/cli/commands/run.js';
 import { createIO } from '../../../tools/cli/io.js';
 import { tinyPackage } from '../../helpers/packages.js';
+import { statlogLikePackage } from '../../helpers/statlog-package.js';
 import { until } from '../mqtt/brokers.js';
 import { runCliProcess as cli } from '../../helpers/cli-process.js';
 
@@ -58,6 +59,16 @@ test('a glob with a sensor preset: the preset sets the modality; a frame that do
   t.like(result.failures[0], { frameId: 'examples/data/landsat7-olinda/olinda_dem_utm25s.tif', stage: 'preprocess', code: 'E_FRAME_INVALID' });
   t.regex(out, /failures:\n {2}examples\/data\/landsat7-olinda\/olinda_dem_utm25s\.tif {2}preprocess {2}E_FRAME_INVALID/);
   t.true(result.batches.meanInputs > 1, 'tiles batch');
+});
+
+test('the package\'s declared preprocessing is the default; --fit overrides it', async (t) => {
+  const pkg = (await statlogLikePackage({ preprocessing: { stretch: 'none', fit: 'tile' } })).dir;
+  const args = ['run', pkg, '--source', 'examples/data/landsat7-olinda/L7_ETMs.tif', '--sensor', 'landsat7-etm', '--backend', 'onnxruntime'];
+  const declared = (await inProcess(args)).result;
+  t.like(declared.frames, { total: 1, ok: 1 });
+  t.true(declared.batches.meanInputs > 100, `declared fit: tile gives hundreds of 24×24 tiles (${declared.batches.meanInputs} inputs)`);
+  const resized = (await inProcess([...args, '--fit', 'resize'])).result;
+  t.like(resized.batches, { count: 1, meanInputs: 1 });
 });
 
 test('--broker: every result is published; a fleet consumer receives them; the summary counts them', async (t) => {

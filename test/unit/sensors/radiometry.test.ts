@@ -168,3 +168,60 @@ test('no-data pixels are 0 in the 8-bit domain and excluded from the statistics'
   t.is(stats.validPixels, w * h - w * 3);
   t.true(stats.bands[0]!.low >= 100);
 });
+
+test('stretch none on the real Landsat-7 scene: (DN − mean) / std per band, no statistics, equal to the raw DN', async (t) => {
+  const d = await decodeFrame(frameOf(REAL.olinda, 'multispectral'));
+  const w = d.raster.width;
+  const h = d.raster.height;
+  // At the source size resize copies, so the tensor is the normalised scene itself.
+  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: { width: w, height: h }, stretch: 'none' });
+  const m = pre.batches[0]!.data;
+  const plane = w * h;
+  t.is(pre.layout.radiometry.regions[0]!.stretch!.method, 'none');
+  for (let c = 0; c < 4; c++) {
+    const dn = d.raster.planes[c]!;
+    for (let i = 0; i < plane; i += 37) t.true(Math.abs(m[c * plane + i]! - (dn[i]! - MULTISPECTRAL_MEAN_255[c]!) / MULTISPECTRAL_STD_255[c]!) < 1e-5, `band ${c + 1} pixel ${i}`);
+  }
+  // The released stretch of the same scene does change the values: the two are different inputs.
+  const rel = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: { width: w, height: h }, stretch: 'released' });
+  t.notDeepEqual(Array.from(rel.batches[0]!.data.subarray(0, 500)), Array.from(m.subarray(0, 500)));
+});
+
+test('stretch none clips after the sensor scale/offset to 0..255 and keeps masked pixels at 0; sar-l2 replicates the clipped band', async (t) => {
+  const d = await decodeFrame(frameOf(REAL.olinda, 'multispectral'));
+  const w = d.raster.width;
+  const region = { x: 10, y: 20, width: 40, height: 30 };
+  const planes = [0, 1, 2, 3].map((b) => Float32Array.from(d.raster.planes[b]!, (v) => v * 5 - 200));
+  const mask = new Uint8Array(w * d.raster.height);
+  mask[20 * w + 10] = 1;
+  const { out, info } = stretchRegion(planes, w, region, mask, 'none');
+  t.is(info.validPixels, 40 * 30 - 1);
+  t.deepEqual(info.bands[0], { low: 0, high: 255 });
+  let clippedHigh = 0;
+  let clippedLow = 0;
+  for (let y = 0; y < 30; y++) {
+    for (let x = 0; x < 40; x++) {
+      const src = planes[3]![(20 + y) * w + 10 + x]!;
+      const got = out[3]![y * 40 + x]!;
+      if (x === 0 && y === 0) t.is(got, 0);
+      else t.is(got, Math.min(255, Math.max(0, src)));
+      if (src > 255) clippedHigh++;
+      if (src < 0) clippedLow++;
+    }
+  }
+  t.true(clippedHigh + clippedLow > 0, 'the scaled scene has values outside 0..255 to clip');
+  // Through preprocessFrame with a sensor scale: the DN × 2 of the scene, clipped.
+  const sensor = { id: 'etm-x2', modality: 'multispectral' as const, bands: [1, 2, 3, 4], scale: 2 };
+  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor }), { inputSize: { width: w, height: d.raster.height }, stretch: 'none' });
+  const plane = w * d.raster.height;
+  for (let i = 0; i < plane; i += 101) {
+    const want = Math.min(255, d.raster.planes[0]![i]! * 2);
+    t.true(Math.abs(pre.batches[0]!.data[i]! * MULTISPECTRAL_STD_255[0]! + MULTISPECTRAL_MEAN_255[0]! - want) < 1e-3);
+  }
+  const sar = await preprocessFrame(frameOf(REAL.aeroGray, 'sar-l2'), { inputSize: 512, stretch: 'none' });
+  const gray = await decodeFrame(frameOf(REAL.aeroGray, 'sar-l2'));
+  const s = sar.batches[0]!.data;
+  for (const i of [0, 777, 512 * 512 - 1]) {
+    for (let c = 0; c < 3; c++) t.true(Math.abs(s[c * 512 * 512 + i]! * IMAGENET_STD_255[c]! + IMAGENET_MEAN_255[c]! - gray.raster.planes[0]![i]!) < 1e-3);
+  }
+});

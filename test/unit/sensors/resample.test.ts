@@ -1,13 +1,15 @@
 /**
  * The resample short cut: maps that put each output pixel on one source pixel (a frame already at
  * the input size, or a scale-1 crop) copy the planes instead of filtering them, with results bit
- * for bit equal to the filter's (the filter itself, resampleSeparable, is the oracle).
+ * for bit equal to the filter's (the filter itself, resampleSeparable, is the oracle); and nearest
+ * upsampling by an integer factor gives exact blocks.
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import { copiesPlanes, resamplePlanes, resampleSeparable, type AxisMap, type Interpolation } from '../../../sdk/sensors/resample.js';
+import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry.js';
+import { axisTaps, copiesPlanes, resamplePlanes, resampleSeparable, type AxisMap, type Interpolation } from '../../../sdk/sensors/resample.js';
 import { Rng } from '../../../tools/ringmoe/seeded.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
@@ -92,5 +94,27 @@ test('frames at the input size: resize (now a copy) and a single tile give the s
     t.is(tiled.layout.tiles.length, 1);
     t.deepEqual(resized.batches[0]!.shape, tiled.batches[0]!.shape);
     t.deepEqual(bits(resized.batches[0]!.data), bits(tiled.batches[0]!.data), frame.id);
+  }
+});
+
+test('nearest resize of a 3×3 raw multispectral patch to 24×24 gives exact 8×8 blocks (the trained Statlog input)', async (t) => {
+  // A Statlog-like patch: 3×3 pixels × 4 bands, pixel-major (HWC), every sample distinct.
+  const hwc = Uint8Array.from({ length: 36 }, (_, i) => 40 + i * 5);
+  const frame = frameOf({ data: hwc, width: 3, height: 3, bands: 4, dtype: 'uint8', layout: 'hwc' }, 'multispectral');
+  const pre = await preprocessFrame(frame, { inputSize: 24, interpolation: 'nearest', stretch: 'none' });
+  t.deepEqual(pre.batches[0]!.shape, [1, 4, 24, 24]);
+  const d = pre.batches[0]!.data;
+  for (let c = 0; c < 4; c++) {
+    for (let y = 0; y < 24; y++) {
+      for (let x = 0; x < 24; x++) {
+        const src = hwc[(Math.floor(y / 8) * 3 + Math.floor(x / 8)) * 4 + c]!;
+        t.is(d[c * 576 + y * 24 + x], Math.fround((src - MULTISPECTRAL_MEAN_255[c]!) / MULTISPECTRAL_STD_255[c]!), `c${c} y${y} x${x}`);
+      }
+    }
+  }
+  // The taps alone, for every integer factor up to 16: source pixel i covers output pixels [i·k, (i + 1)·k).
+  for (let k = 1; k <= 16; k++) {
+    const taps = axisTaps({ srcLen: 3, dstLen: 3 * k, offset: 0, scale: 1 / k }, 'nearest');
+    t.deepEqual(Array.from(taps.start), Array.from({ length: 3 * k }, (_, u) => Math.floor(u / k)), `factor ${k}`);
   }
 });

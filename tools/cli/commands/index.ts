@@ -22,6 +22,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'quantize', summary: 'quantize a package to INT8 (Q/DQ) or FP16', load: () => import('./quantize.js') },
   { name: 'calibrate', summary: 'routing statistics for pruning', load: () => import('./calibrate.js') },
   { name: 'prune', summary: 'prune a package for a device', load: () => import('./prune.js') },
+  { name: 'evaluate', summary: 'accuracy and confusion matrix of a classifier on a labelled dataset', load: () => import('./evaluate.js') },
   { name: 'run', summary: 'run frames from files through a package, optionally publishing over MQTT', load: () => import('./run.js') },
   { name: 'keygen', summary: 'make an Ed25519 signing key pair', load: () => import('./keygen.js') },
   { name: 'bundle', summary: 'make a content-addressed OTA bundle', load: () => import('./bundle.js') },

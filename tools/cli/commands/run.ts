@@ -147,7 +147,12 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   const backend = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
   const policy = expectOneOf('--policy', o.policy ?? 'block', ['block', 'drop-oldest'] as const);
   const batch = expectInteger('--batch', Number(o.batch ?? 4), 1, 256);
-  const fit = expectOneOf('--fit', o.fit ?? 'resize', ['resize', 'resize-crop', 'tile'] as const);
+  // Preprocessing flags override the package's declared preprocessing only when given.
+  const preprocess = {
+    ...(o.fit !== undefined ? { fit: expectOneOf('--fit', o.fit, ['resize', 'resize-crop', 'tile'] as const) } : {}),
+    ...(o.stretch !== undefined ? { stretch: expectOneOf('--stretch', o.stretch, ['released', 'precise', 'none'] as const) } : {}),
+    ...(o.interpolation !== undefined ? { interpolation: expectOneOf('--interpolation', o.interpolation, ['nearest', 'bilinear', 'bicubic'] as const) } : {}),
+  };
   if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) {
     throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   }
@@ -165,7 +170,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
-    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess: { fit }, ...(mqtt ? { mqtt } : {}) });
+    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess, ...(mqtt ? { mqtt } : {}) });
   } catch (err) {
     if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field?.startsWith('options.mqtt.')) {
       const flag = { url: '--broker', fleet: '--fleet', device: '--device', stateDir: '--state-dir' }[err.field.slice(13)] ?? err.field;
@@ -250,7 +255,9 @@ export const spec: CommandSpec<RunSummary> = {
       .option('--backend <name>', 'auto, onnxruntime or tensorrt', 'auto')
       .option('--policy <policy>', 'block (every frame) or drop-oldest (live: drop when behind)', 'block')
       .option('--batch <n>', 'most model inputs per engine call', '4')
-      .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles)', 'resize');
+      .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles); default: the package\'s declared preprocessing, else resize')
+      .option('--stretch <method>', 'multispectral/SAR-L2 stretch: released, precise or none; default: the package\'s, else released')
+      .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear');
   },
   examples: [
     'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',
