@@ -3,6 +3,7 @@
  * and dims built without loading the file, and positioned reads of one tensor (or a contiguous
  * element range of it, e.g. one expert of an [E, in, out] stack) decoded to float32.
  */
+import { createHash } from 'node:crypto';
 import { EdgeError } from '../../sdk/core/errors.js';
 import { DTYPE_BYTES, decode, type CheckpointDType } from './dtype.js';
 import type { FileBytes } from './file-bytes.js';
@@ -77,6 +78,14 @@ export class CheckpointReader implements CheckpointIndex {
       want = 0;
     }
     return decode(out, t.dtype);
+  }
+
+  /** sha256 of the whole file, read in 4 MiB chunks. */
+  sha256(): string {
+    const h = createHash('sha256');
+    const chunk = 4 * 1024 * 1024;
+    for (let at = 0; at < this.bytes.size; at += chunk) h.update(this.bytes.read(at, Math.min(chunk, this.bytes.size - at), 'checkpoint'));
+    return h.digest('hex');
   }
 
   close(): void {
