@@ -18,8 +18,8 @@ export interface ApplyOptions {
   seed?: number;
   lowering?: 'sparse' | 'dense';
   opset?: number;
-  /** Called as each package tensor is stored. */
-  onTensor?: (done: number, name: string) => void;
+  /** Called as each package tensor the checkpoint feeds is stored (`total`: the plan's feeds). */
+  onTensor?: (done: number, total: number, name: string) => void;
   onEntry?: (done: number, total: number, name: string) => void;
 }
 
@@ -39,6 +39,7 @@ export function lineageParams(plan: ConversionPlan, sha256: string, seed: number
     seeded: plan.feeds.filter((f) => f.transform.op === 'seed').map((f) => ({ tensor: f.target, reason: f.reason })),
     untrainedHeads: plan.untrainedHeads,
     untrainedHeadTensors: seededHeads,
+    ...(plan.guessed ? { guessed: plan.guessed } : {}),
   };
 }
 
@@ -49,9 +50,7 @@ export function lineageParams(plan: ConversionPlan, sha256: string, seed: number
 export async function applyConversion(plan: ConversionPlan, reader: CheckpointReader, o: ApplyOptions): Promise<PackageManifest> {
   const seed = o.seed ?? 0;
   const sha256 = reader.sha256();
-  const source = new CheckpointSource(reader, plan, (name) => o.onTensor?.(source.done, name));
-  const step = { step: 'convert', params: {} as Record<string, unknown>, tool: `ringmoe-edge ${VERSION}` };
-  const lineage = [step];
+  const source = new CheckpointSource(reader, plan, o.onTensor);
   return writeReferencePackage({
     config: plan.config,
     outDir: o.outDir,
@@ -61,11 +60,8 @@ export async function applyConversion(plan: ConversionPlan, reader: CheckpointRe
     ...(o.force !== undefined ? { force: o.force } : {}),
     source,
     doc: `converted from ${basename(plan.file)} (${plan.format})`,
-    // filled in below, once every entry has been emitted and the seeded head tensors are known
-    lineage,
-    onEntry: (done, total, name) => {
-      if (done === total) step.params = lineageParams(plan, sha256, seed, source.seededHeads);
-      o.onEntry?.(done, total, name);
-    },
+    // after every entry is emitted, when the seeded head tensors are known
+    lineage: () => [{ step: 'convert', params: lineageParams(plan, sha256, seed, source.seededHeads), tool: `ringmoe-edge ${VERSION}` }],
+    ...(o.onEntry ? { onEntry: o.onEntry } : {}),
   });
 }

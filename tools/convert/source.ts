@@ -16,21 +16,19 @@ export class CheckpointSource implements WeightSource {
   private readonly untrained: string[];
   /** Package tensors left to the emitter's seeded init because their head is untrained. */
   readonly seededHeads: string[] = [];
-  /** Package tensors stored so far. */
+  /** Package tensors fed from the plan so far. */
   done = 0;
 
   constructor(
     private readonly reader: CheckpointReader,
     readonly plan: ConversionPlan,
-    private readonly onTensor?: (name: string) => void,
+    private readonly onTensor?: (done: number, total: number, name: string) => void,
   ) {
     this.feeds = new Map(plan.feeds.map((f) => [f.target, f]));
     this.untrained = untrainedPrefixes(plan);
   }
 
   tensor(name: string, dims: number[]): Float32Array | undefined {
-    this.done++;
-    this.onTensor?.(name);
     const feed = this.feeds.get(name);
     if (!feed) {
       if (COMPUTED_CONSTANT.test(name)) return undefined;
@@ -43,6 +41,7 @@ export class CheckpointSource implements WeightSource {
     if (feed.dims.length !== dims.length || feed.dims.some((d, i) => d !== dims[i])) {
       throw new EdgeError('E_INTERNAL', `the graph asks for ${name} as [${dims}] but the plan makes [${feed.dims}]`);
     }
+    this.onTensor?.(++this.done, this.feeds.size, name);
     if (feed.transform.op === 'seed') return undefined;
     return applyTransform(feed, (ref, start, count) => (this.reader.tensors.has(ref.name) ? this.reader.read(ref.name, start, count) : undefined));
   }

@@ -29,8 +29,11 @@ export interface ReferenceOptions {
   onEntry?: (done: number, total: number, name: string) => void;
   /** Weights to use instead of the seeded ones where it has them (a converted checkpoint). */
   source?: WeightSource;
-  /** Lineage to record instead of the `reference` step (e.g. a `convert` step). */
-  lineage?: LineageStep[];
+  /**
+   * Lineage to record instead of the `reference` step (e.g. a `convert` step); a function is
+   * called once every entry has been emitted.
+   */
+  lineage?: LineageStep[] | (() => LineageStep[]);
   /** Graph doc string instead of the seeded-weights one. */
   doc?: string;
 }
@@ -95,7 +98,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
       },
       entries,
       experts: { blocks: blocks.flat() },
-      lineage: o.lineage ?? [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
+      lineage: (typeof o.lineage === 'function' ? o.lineage() : o.lineage) ?? [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
     });
   } catch (err) {
     writer.abort();

@@ -49,7 +49,7 @@ test('--from swin: every expert of a block is the dense FFN, routers come from -
     return o;
   };
   let experts = 0;
-  for (const block of r.manifest!.experts.blocks) {
+  for (const block of r.manifest!.experts!.blocks) {
     const [s, b] = block.id.slice(1).split('.b').map(Number) as [number, number];
     const P = `swinv2.encoder.layers.${s - 1}.blocks.${b}.`;
     const fc1 = T(byName.get(`${P}intermediate.dense.weight`)!);

@@ -61,8 +61,7 @@ export const spec: CommandSpec<Result> = {
     const seed = expectInteger('--seed', Number(o.seed), 0, 2 ** 31 - 1);
     const lowering = expectOneOf('--lowering', o.lowering, ['sparse', 'dense'] as const);
     const config = o.config === undefined ? undefined : await loadConfigArg(String(o.config));
-    const progress = dryRun ? undefined : io.progress(`converting ${checkpoint}`, 1, 'entries');
-    let tensors = 0;
+    let progress: ReturnType<typeof io.progress> | undefined;
     const r = await convertCheckpoint({
       checkpoint: checkpoint!,
       ...(format ? { format } : {}),
@@ -74,10 +73,10 @@ export const spec: CommandSpec<Result> = {
       force: Boolean(o.force),
       seed,
       lowering,
-      onTensor: (done) => {
-        tensors = done;
+      onTensor: (done, total, name) => {
+        progress ??= io.progress(`converting ${checkpoint}`, total, 'tensors');
+        progress.update(done, total, name);
       },
-      onEntry: (done, total, name) => progress?.update(done, total, `${name} (${tensors} tensors)`),
     }).finally(() => progress?.stop());
     const p = r.plan;
     const transforms: Record<string, number> = {};
