@@ -122,7 +122,9 @@ export function planConversion(index: CheckpointIndex, o: PlanOptions = {}): Con
     }
   }
   const lines = (m: Map<string, { text: string; more: number }>) => [...m.values()].map((x) => `${x.text}${x.more ? ` and ${x.more} more` : ''})`);
-  const ignore = fam === 'swinv2-hf' ? isSwinIgnored : isReleasedIgnored;
+  // a top-1 router over a single expert always picks it: the package has none, the checkpoint may
+  const singleRouter = (name: string) => /\.mlp\.(special_router(\.\d+)?|cross_router)\.dense\.weight$/.test(name) && index.tensors.get(name)!.dims[0] === 1;
+  const ignore = fam === 'swinv2-hf' ? isSwinIgnored : (name: string) => isReleasedIgnored(name) || singleRouter(name);
   const ignored: string[] = [];
   const unexpected: string[] = [];
   for (const [name, t] of index.tensors) {

@@ -119,3 +119,14 @@ test('a v1 checkpoint is planned against a v1 config only where the graph builde
   const e2 = t.throws(() => planConversion(idx, { config: c, allowUntrainedHeads: true }));
   t.regex(e2!.message, /the checkpoint holds v1 attention tensors but config v1-plan's graphs are v2/);
 });
+
+test('a group of one expert has no router in the package; the checkpoint\'s [1, C] router is listed as ignored', (t) => {
+  const c = resolveConfig({ base: 'ringmoe-tiny', name: 'one-expert', modalities: ['optical'], experts: { modalPerModality: 1 }, fusion: [], change: [] });
+  const entries = new Map<string, number[]>();
+  for (const f of releasedFeeds(c, 'v2', new Set())) for (const s of f.sources) if (!s.optional) entries.set(s.name, s.dims);
+  const K = c.taskHeads.classification.labels.length;
+  const idx = index([...entries, ['head.cls.fc.weight', [K, 64]], ['head.cls.fc.bias', [K]], ['encoder.layers.0.blocks.0.mlp.special_router.0.dense.weight', [1, 8]]]);
+  const plan = planConversion(idx, { config: c, allowUntrainedHeads: true });
+  t.deepEqual(plan.ignored, ['encoder.layers.0.blocks.0.mlp.special_router.0.dense.weight']);
+  t.is(plan.feeds.find((f) => f.target === 's1.b0.modal.optical.0.fc1.weight')!.sources[0]!.dims.join(), '1,8,16');
+});
