@@ -46,6 +46,13 @@ function family(index: CheckpointIndex, from: PlanOptions['from']): CheckpointFa
   if (hf) {
     throw new EdgeError('E_CHECKPOINT_FOREIGN', 'the checkpoint has Hugging Face Swin names (swinv2.* / swin.*), not released RingMoE names', { file: index.file, hint: 'give --from swin to upcycle a dense SwinV2 checkpoint' });
   }
+  const v3 = names.find((n) => /\.attn\.relative_position_bias\.cpb_mlp\./.test(n));
+  if (v3) {
+    throw new EdgeError('E_CHECKPOINT_FOREIGN', `${v3} is the released code's WindowAttentionV3, which clamps the logit scale with max(x, ln 100) where SwinV2 (and the package's v2 graphs) take min(x, ln 100); its weights would compute another function`, {
+      file: index.file,
+      hint: 'train with the v1 window attention of the released blocks, or SwinV2 attention named as in docs/convert.md',
+    });
+  }
   if (!names.some((n) => n.startsWith('encoder.'))) {
     throw new EdgeError('E_CHECKPOINT_FOREIGN', `no released RingMoE tensors (encoder.patch_embed…, encoder.layers…); it holds ${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}`, { file: index.file });
   }

@@ -130,3 +130,14 @@ test('a group of one expert has no router in the package; the checkpoint\'s [1, 
   t.deepEqual(plan.ignored, ['encoder.layers.0.blocks.0.mlp.special_router.0.dense.weight']);
   t.is(plan.feeds.find((f) => f.target === 's1.b0.modal.optical.0.fc1.weight')!.sources[0]!.dims.join(), '1,8,16');
 });
+
+test('BAD CHECKPOINT - the released code\'s unused WindowAttentionV3 (max instead of min on the logit scale) is refused, not converted as v2', (t) => {
+  const idx = index([
+    ['encoder.patch_embed.projection.weight', [8, 3, 4, 4]],
+    ['encoder.layers.0.blocks.0.attn.logit_scale', [1, 1, 1]],
+    ['encoder.layers.0.blocks.0.attn.relative_position_bias.cpb_mlp.0.weight', [512, 2]],
+  ]);
+  const e = t.throws(() => planConversion(idx, {}));
+  t.is((e as { code?: string }).code, 'E_CHECKPOINT_FOREIGN');
+  t.regex(e!.message, /WindowAttentionV3, which clamps the logit scale with max\(x, ln 100\)/);
+});
