@@ -86,15 +86,17 @@ export function inferReleasedConfig(index: CheckpointIndex): InferredConfig {
     const table = dimsOf(index, `${p}relative_position_bias.relative_position_bias_table`);
     const scale = dimsOf(index, `${p}logit_scale`);
     const rpi = dimsOf(index, `${p}relative_position_index`);
-    const mask = depths[i]! > 1 ? dimsOf(index, `encoder.layers.${i}.blocks.1.attn_mask`) : undefined;
-    masks.push(mask?.[0]);
+    // shift mask of the stage's second block: [nW, w², w²], or the released [1, nW, 1, w², w²]
+    const mask = depths[i]! > 1 ? (dimsOf(index, `encoder.layers.${i}.blocks.1.attention_mask`) ?? dimsOf(index, `encoder.layers.${i}.blocks.1.attn_mask`)) : undefined;
+    const t2 = mask ? mask[mask.length - 1]! : 0;
+    masks.push(mask ? mask.reduce((a, b) => a * b, 1) / (t2 * t2) : undefined);
     if (table) {
       heads.push(table[1]!);
       windows.push(windowOfTable(table[0]!));
     } else if (scale) {
       attention = 'v2';
       heads.push(scale[0]!);
-      const t = rpi?.[0] ?? mask?.[1];
+      const t = rpi?.[0] ?? mask?.[mask.length - 1];
       if (t === undefined) throw new EdgeError('E_CHECKPOINT_FOREIGN', `stage ${i + 1}: no relative_position_index or attn_mask to read the window from`, { file: index.file, hint: 'give --config' });
       windows.push(Math.round(Math.sqrt(t)));
     } else throw new EdgeError('E_CHECKPOINT_FOREIGN', `stage ${i + 1} has no position-bias table (${p}relative_position_bias.relative_position_bias_table) or logit scale`, { file: index.file });

@@ -21,6 +21,8 @@ export const RELEASED_IGNORED: readonly RegExp[] = [
   /^(global_step|learning_rate|beta1_power|beta2_power|scale_sense|current_iterator_step|epoch_num|step_num|loss_scale)$/,
   /(^|\.)relative_position_index$/,
   /(^|\.)attn_mask$/,
+  // the released blocks' shift mask Parameter is named "attention_mask": [1, nW, 1, w², w²]
+  /(^|\.)attention_mask$/,
 ];
 
 export function isReleasedIgnored(name: string): boolean {

@@ -96,7 +96,11 @@ test('v1 checkpoint shapes give back the config (heads and window from the table
   for (const f of releasedFeeds(c, 'v1', names)) for (const s of f.sources) entries.set(s.name, s.dims);
   t.true(entries.has('encoder.layers.0.blocks.0.mlp.special_ffn.mapping.weight'));
   t.true(entries.has('encoder.layers.1.blocks.1.mlp.special_router.dense.weight'));
-  const idx = index([...entries, ['encoder.layers.0.blocks.1.attn_mask', [4, 9, 9]], ['global_step', [1]]]);
+  for (const mask of [['encoder.layers.0.blocks.1.attn_mask', [4, 9, 9]], ['encoder.layers.0.blocks.1.attention_mask', [1, 4, 1, 9, 9]]] as [string, number[]][]) {
+    const r = resolveInferred(inferReleasedConfig(index([...entries, mask])), 'x');
+    t.deepEqual(r.inputSize, { height: 24, width: 24 }, mask[0]);
+  }
+  const idx = index([...entries, ['encoder.layers.0.blocks.1.attention_mask', [1, 4, 1, 9, 9]], ['global_step', [1]]]);
   const inferred = inferReleasedConfig(idx);
   const r = resolveInferred(inferred, idx.file);
   t.deepEqual([r.embedDim, r.patchSize, r.depths, r.heads, r.window, r.inputSize, r.mlpRatio, r.experts], [32, 4, [2, 2], [2, 4], 3, { height: 24, width: 24 }, 4, { modalPerModality: 4, collaborative: 4, shared: 1 }]);
