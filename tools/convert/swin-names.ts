@@ -84,7 +84,8 @@ export function swinFeeds(c: RingMoEConfig, prefix: string, cpbHidden: number): 
       const s = `${P}attention.self.`;
       const t = g.window * g.window;
       feeds.push({ target: `${B}.attn.qkv.weight`, dims: [D, 3 * D], transform: { op: 'fuse-qkv' }, sources: ['query', 'key', 'value'].map((p) => src(`${s}${p}.weight`, [D, D])) });
-      feeds.push({ target: `${B}.attn.qkv.bias`, dims: [3 * D], transform: { op: 'concat' }, sources: ['query', 'key', 'value'].map((p) => src(`${s}${p}.bias`, [D], p === 'key')) });
+      // the key never has a bias; query and value have none when the model was built with qkv_bias=False
+      feeds.push({ target: `${B}.attn.qkv.bias`, dims: [3 * D], transform: { op: 'concat' }, sources: ['query', 'key', 'value'].map((p) => src(`${s}${p}.bias`, [D], true)) });
       feeds.push({ target: `${B}.attn.logit_scale_exp`, dims: [1, g.heads, 1, 1], transform: { op: 'logit-scale' }, sources: [src(`${s}logit_scale`, [g.heads, 1, 1])] });
       feeds.push({
         target: `${B}.attn.relative_position_bias`,
