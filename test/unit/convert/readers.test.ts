@@ -168,3 +168,34 @@ test('BAD FILE - a symbolic link to a checkpoint is refused, a missing file is E
   t.regex(e!.message, /link\.ckpt: the checkpoint path is a symbolic link/);
   t.is((t.throws(() => openCheckpoint(join(dir, 'absent.ckpt'))) as { code?: string }).code, 'E_FILE_NOT_FOUND');
 });
+
+test('BAD FILE - every truncation and 400 random byte corruptions of a ckpt and a safetensors file give a coded error or a readable index, never a crash', (t) => {
+  const dir = tempDir('fuzz');
+  const small: TestTensor[] = [TENSORS[1]!, { name: 'w', dims: [2, 3], data: values(6, 'w') }, TENSORS[3]!];
+  const rng = new Rng(3, 'fuzz');
+  const codes = new Set<string>();
+  for (const [ext, bytes] of [['ckpt', ckptBytes(small, { splitRows: 1 })], ['safetensors', safetensorsBytes(small)]] as const) {
+    const cases: Uint8Array[] = [];
+    for (let n = 0; n < bytes.length; n++) cases.push(bytes.subarray(0, n));
+    for (let i = 0; i < 400; i++) {
+      const b = Uint8Array.from(bytes);
+      for (let k = 0; k < 1 + Math.floor(rng.uniform() * 3); k++) b[Math.floor(rng.uniform() * b.length)] = Math.floor(rng.uniform() * 256);
+      cases.push(b);
+    }
+    for (const [i, c] of cases.entries()) {
+      const file = join(dir, `case.${ext}`);
+      writeFileSync(file, c);
+      try {
+        const r = openCheckpoint(file, ext);
+        for (const name of r.tensors.keys()) r.read(name);
+        r.close();
+      } catch (err) {
+        const code = (err as { code?: string }).code;
+        if (!code?.startsWith('E_')) t.fail(`${ext} case ${i}: ${String(err)}`);
+        codes.add(code!);
+      }
+    }
+  }
+  t.log([...codes].sort().join(', '));
+  t.true(codes.has('E_CHECKPOINT_TRUNCATED') && codes.has('E_CHECKPOINT_FORMAT'));
+});
