@@ -32,6 +32,13 @@ export const ERROR_CODES = {
   E_PLAN_INFEASIBLE: 'no plan fits the target and constraints',
   E_QUANTIZE: 'quantization failed',
   E_CALIBRATION: 'calibration data is unusable',
+  E_CHECKPOINT_FORMAT: 'a file is not a readable checkpoint (MindSpore .ckpt or safetensors): bad header, varint or field',
+  E_CHECKPOINT_TRUNCATED: 'a checkpoint file ends before a field or tensor it declares',
+  E_CHECKPOINT_RANGE: 'a checkpoint tensor\'s offsets or dims do not fit its data',
+  E_CHECKPOINT_DTYPE: 'a checkpoint tensor has a dtype the converter does not read',
+  E_CHECKPOINT_MISMATCH: 'a checkpoint\'s tensors do not match the model config (missing, unexpected or mis-shaped)',
+  E_CHECKPOINT_FOREIGN: 'a checkpoint holds another model family\'s tensors than the converter maps',
+  E_CHECKPOINT_UNTRAINED_HEADS: 'the config asks for task heads the checkpoint does not hold',
   // runtime
   E_BACKEND_UNAVAILABLE: 'the requested inference backend is not available here',
   E_BACKEND_INIT: 'an inference backend failed to load a model',

@@ -3,13 +3,13 @@
  * weights — the reference family every test, benchmark and demo runs on.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/core/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { externalInfo } from '../onnx/tensor-data.js';
 import { PackageWriter } from '../package/package-writer.js';
 import { stageGeometry, type RingMoEConfig } from './config.js';
-import { EmitContext } from './emit/context.js';
+import { EmitContext, type WeightSource } from './emit/context.js';
 import { emitEntry, plannedEntries } from './emit/entries.js';
 import { blockExperts } from './emit/experts.js';
 import { backboneParams, fullSelection } from './params.js';
@@ -27,6 +27,15 @@ export interface ReferenceOptions {
   force?: boolean;
   /** Called after each entry graph is written. */
   onEntry?: (done: number, total: number, name: string) => void;
+  /** Weights to use instead of the seeded ones where it has them (a converted checkpoint). */
+  source?: WeightSource;
+  /**
+   * Lineage to record instead of the `reference` step (e.g. a `convert` step); a function is
+   * called once every entry has been emitted.
+   */
+  lineage?: LineageStep[] | (() => LineageStep[]);
+  /** Graph doc string instead of the seeded-weights one. */
+  doc?: string;
 }
 
 /**
@@ -58,11 +67,11 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
     const planned = plannedEntries(c);
     for (const [i, { name, plan }] of planned.entries()) {
       const b = new GraphBuilder(`${c.name}:${name}`);
-      const ctx = new EmitContext(b, writer.weights, c, geometry, { seed, lowering, expertSpread, opset });
+      const ctx = new EmitContext(b, writer.weights, c, geometry, { seed, lowering, expertSpread, opset }, o.source);
       const entry = emitEntry(ctx, name, plan, blocks);
       const graph = b.build();
       const weightFiles = [...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined))].sort();
-      await writer.writeGraph(entry.graph, makeModel(graph, opset, { version: VERSION, doc: `${c.name} ${name} entry (seeded reference weights, seed ${seed})` }));
+      await writer.writeGraph(entry.graph, makeModel(graph, opset, { version: VERSION, doc: o.doc ? `${c.name} ${name} entry (${o.doc})` : `${c.name} ${name} entry (seeded reference weights, seed ${seed})` }));
       entries.push({ ...entry, weightFiles });
       o.onEntry?.(i + 1, planned.length, name);
     }
@@ -89,7 +98,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
       },
       entries,
       experts: { blocks: blocks.flat() },
-      lineage: [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
+      lineage: (typeof o.lineage === 'function' ? o.lineage() : o.lineage) ?? [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
     });
   } catch (err) {
     writer.abort();

@@ -12,6 +12,7 @@ export interface CommandEntry {
 
 export const COMMANDS: CommandEntry[] = [
   { name: 'reference', summary: 'write a seeded RingMoE package', load: () => import('./reference.js') },
+  { name: 'convert', summary: 'convert a trained checkpoint into a package', load: () => import('./convert.js') },
   { name: 'import', summary: 'wrap an ONNX model as a package', load: () => import('./import.js') },
   { name: 'inspect', summary: 'show what a package holds', load: () => import('./inspect.js') },
   { name: 'plan', summary: 'tier accounting and device planning', load: () => import('./plan.js') },

@@ -1,7 +1,8 @@
 /**
  * Shared state and primitive layers for emitting RingMoE graphs: every weight goes through
- * `param`, which stores it once in the package's weight files (seeded, deterministic) and adds it
- * to the graph being built as an external initializer.
+ * `param`, which stores it once in the package's weight files (seeded, deterministic, or from a
+ * {@link WeightSource} such as a converted checkpoint) and adds it to the graph being built as an
+ * external initializer.
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { attr, inlineTensor } from '../../onnx/builder.js';
@@ -9,8 +10,22 @@ import type { WeightStore } from '../../package/weight-store.js';
 import type { RingMoEConfig, StageGeometry } from '../config.js';
 import { filled, truncNormal } from '../seeded.js';
 
-/** How a weight is initialised when it is generated. */
-export type Init = { kind: 'fanin'; fanIn: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number } | { kind: 'data'; data: Float32Array };
+/** How a weight is initialised when it is generated (`lazy` is evaluated only when the weight is stored). */
+export type Init =
+  | { kind: 'fanin'; fanIn: number }
+  | { kind: 'normal'; std: number }
+  | { kind: 'const'; value: number }
+  | { kind: 'data'; data: Float32Array }
+  | { kind: 'lazy'; make: () => Float32Array };
+
+/**
+ * Where a package's weights come from instead of their seeded init (a checkpoint being
+ * converted). Asked once per tensor, when it is first stored, so one tensor is in memory at a time.
+ */
+export interface WeightSource {
+  /** Values of package tensor `name` (row-major, `dims`), or undefined to use the emitter's init. */
+  tensor(name: string, dims: number[]): Float32Array | undefined;
+}
 
 export interface EmitOptions {
   seed: number;
@@ -30,6 +45,7 @@ export class EmitContext {
     readonly config: RingMoEConfig,
     readonly geometry: StageGeometry[],
     readonly options: EmitOptions,
+    readonly source?: WeightSource,
   ) {}
 
   /**
@@ -37,20 +53,32 @@ export class EmitContext {
    * stream (defaults to the name).
    */
   param(name: string, file: string, dims: number[], init: Init, seedKey = name): string {
-    const n = dims.reduce((a, c) => a * c, 1);
-    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => {
-      switch (init.kind) {
-        case 'fanin':
-          return truncNormal(this.options.seed, seedKey, n, 1 / Math.sqrt(init.fanIn));
-        case 'normal':
-          return truncNormal(this.options.seed, seedKey, n, init.std);
-        case 'const':
-          return filled(n, init.value);
-        case 'data':
-          return init.data;
-      }
-    });
+    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.source?.tensor(name, dims) ?? this.generate(dims, init, seedKey));
     return this.b.initializer(this.weights.initializer(name));
+  }
+
+  /**
+   * The values of a learnable tensor the graph holds only in derived form (not stored): from the
+   * weight source when it has them, else generated like `param` (same seed stream).
+   */
+  values(name: string, dims: number[], init: Init, seedKey = name): Float32Array {
+    return this.source?.tensor(name, dims) ?? this.generate(dims, init, seedKey);
+  }
+
+  private generate(dims: number[], init: Init, seedKey: string): Float32Array {
+    const n = dims.reduce((a, c) => a * c, 1);
+    switch (init.kind) {
+      case 'fanin':
+        return truncNormal(this.options.seed, seedKey, n, 1 / Math.sqrt(init.fanIn));
+      case 'normal':
+        return truncNormal(this.options.seed, seedKey, n, init.std);
+      case 'const':
+        return filled(n, init.value);
+      case 'data':
+        return init.data;
+      case 'lazy':
+        return init.make();
+    }
   }
 
   /** x·W + b with W stored [in, out]. */

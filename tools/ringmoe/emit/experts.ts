@@ -78,14 +78,15 @@ function expertTensor(ctx: EmitContext, block: string, expert: string, part: str
 
 /**
  * Adds the weights of the experts and routers a pass of `modality` uses to the graph (generating
- * them on first use) and returns the MoE layout for that pass.
+ * them, or taking them from the context's weight source, on first use only) and returns the MoE
+ * layout for that pass.
  */
 export function passLayout(ctx: EmitContext, block: BlockExpertMap, modality: ModalityId): MoeClusterSpec {
   const uses = (e: ExpertRecord) => e.kind !== 'modal' || e.modality === modality;
   for (const e of block.experts.filter(uses)) {
     const fileKey = e.file.replace(/^weights\//, '').replace(/\.bin$/, '');
     const weight = (name: string, part: string, dims: number[], std: number) =>
-      ctx.param(name, fileKey, dims, { kind: 'data', data: expertTensor(ctx, block.id, e.id, part, dims, std) });
+      ctx.param(name, fileKey, dims, { kind: 'lazy', make: () => expertTensor(ctx, block.id, e.id, part, dims, std) });
     weight(e.tensors.fc1Weight, 'fc1.weight', [e.dim, e.hidden], 1 / Math.sqrt(e.dim));
     weight(e.tensors.fc1Bias, 'fc1.bias', [e.hidden], 0.02);
     weight(e.tensors.fc2Weight, 'fc2.weight', [e.hidden, e.dim], 1 / Math.sqrt(e.hidden));
