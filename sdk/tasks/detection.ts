@@ -26,6 +26,8 @@ export interface Detection {
     /** The four corners (x1,y1), (x2,y1), (x2,y2), (x1,y2) in map units. */
     corners: [number, number][];
   };
+  /** Id of the track the detection belongs to (runtime option `tasks.tracking`). */
+  trackId?: number;
 }
 
 /** Detections of one frame. Plain JSON. */
