@@ -411,6 +411,16 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     );
   }
 
+  /**
+   * Age in ms of the oldest result waiting in the MQTT outbox (0 when none waits); undefined
+   * without MQTT.
+   * @example
+   * const lagMs = await runtime.outboxAgeMs();
+   */
+  async outboxAgeMs(): Promise<number | undefined> {
+    return this.publisher?.oldestPendingAgeMs();
+  }
+
   private async tick(): Promise<void> {
     const m = this.metrics();
     this.emit('metrics', m);

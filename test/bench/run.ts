@@ -16,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'mqtt-outbox': () => import('./mqtt-outbox.js'),
   'ota-delta': () => import('./ota-delta.js'),
   'ota-install': () => import('./ota-install.js'),
+  tracking: () => import('./tracking.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
