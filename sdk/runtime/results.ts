@@ -64,8 +64,11 @@ export interface InferenceResult {
   backend: BackendName;
   tasks: TaskResults;
   latencyMs: LatencyBreakdown;
-  /** Source size, model inputs (tiles) used, and the CRS when georeferenced. */
-  frame: { width: number; height: number; inputs: number; crs?: string };
+  /**
+   * Source size, model inputs (tiles) used, and when georeferenced the CRS and the footprint: the
+   * map coordinates of the corners (0,0), (w,0), (w,h), (0,h).
+   */
+  frame: { width: number; height: number; inputs: number; crs?: string; footprint?: [number, number][] };
   warnings: string[];
 }
 
