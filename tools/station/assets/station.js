@@ -281,7 +281,7 @@
     const img = new ImageData(grid.width, grid.height);
     grid.values.forEach((v, i) => {
       if (v === null) return;
-      img.data.set([...turbo(hi > lo ? (v - lo) / (hi - lo) : 0.5), 200], i * 4);
+      img.data.set([...turbo(hi > lo ? (v - lo) / (hi - lo) : 0.5), 150], i * 4);
     });
     blit(g, img, ox, oy, w, h);
   }
@@ -308,7 +308,7 @@
       const ys = pts.map((p) => p[1]);
       const cx = (Math.min(...xs) + Math.max(...xs)) / 2;
       const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
-      let span = Math.max(Math.max(...xs) - Math.min(...xs), 2 * (Math.max(...ys) - Math.min(...ys)), 4) * 1.6;
+      let span = Math.max(Math.max(...xs) - Math.min(...xs), 2 * (Math.max(...ys) - Math.min(...ys)), 1.5) * 1.6;
       span = Math.min(360, span);
       [w0, e0] = [cx - span / 2, cx + span / 2];
       [s0, n0] = [cy - span / 4, cy + span / 4];
