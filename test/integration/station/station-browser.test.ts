@@ -68,7 +68,7 @@ if (NO_CHROMIUM) {
       await page.goto(station.url);
       const card = page.locator('#devices li[data-device="drone-1"]');
       await card.waitFor({ timeout: 30_000 });
-      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')?.dataset.frame === 'aero-002', undefined, { timeout: 30_000 });
+      await page.locator('#frame[data-frame="aero-002"]').waitFor({ timeout: 30_000 });
       t.is(await card.getAttribute('data-online'), 'true');
       t.regex(await card.locator('.model').innerText(), /model ringmoe-tiny@/);
       t.regex(await card.locator('.ota').innerText(), /OTA downloading · running ringmoe-tiny@1\.0\.0 → ringmoe-tiny@1\.1\.0/);
@@ -78,13 +78,14 @@ if (NO_CHROMIUM) {
       for (const o of ['detection', 'segmentation', 'depth']) t.true(overlays.includes(o), `overlay ${o} in ${overlays}`);
       t.regex(await page.locator('#frame-info').innerText(), /aero-002 · optical · 640×480/);
       // The overlays are really drawn: many distinct colours on the frame canvas.
-      const colours = await page.evaluate(() => {
-        const c = document.querySelector<HTMLCanvasElement>('#frame')!;
-        const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
-        const seen = new Set<number>();
-        for (let i = 0; i < d.length; i += 16) seen.add((d[i]! << 16) | (d[i + 1]! << 8) | d[i + 2]!);
+      // (A string, evaluated in the page: this file is type-checked without the DOM library.)
+      const colours = (await page.evaluate(`(() => {
+        const c = document.querySelector('#frame');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        const seen = new Set();
+        for (let i = 0; i < d.length; i += 16) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
         return seen.size;
-      });
+      })()`)) as number;
       t.true(colours > 50, `${colours} colours on the frame canvas`);
       t.true(await page.locator('#classes li[data-label]').count() > 0);
       t.true(await page.locator('#timeline li[data-kind="frame"]').count() >= 3);
@@ -95,16 +96,16 @@ if (NO_CHROMIUM) {
       await stream(drone2, [{ id: 'olinda-000', modality: 'multispectral', pixels: REAL.olinda, sensor: 'landsat7-etm', timestamp: Date.now() }]);
       await stream(drone1, [3, 4].map(optical));
       await page.locator('#devices li[data-device="drone-2"]').waitFor({ timeout: 30_000 });
-      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#map')?.dataset.footprints === '1', undefined, { timeout: 30_000 });
-      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')?.dataset.frame === 'aero-004', undefined, { timeout: 30_000 });
+      await page.locator('#map[data-footprints="1"]').waitFor({ timeout: 30_000 });
+      await page.locator('#frame[data-frame="aero-004"]').waitFor({ timeout: 30_000 });
       t.regex(await page.locator('#map-info').innerText(), /1 footprint/);
       t.regex(await page.locator('#kpi-devices').innerText(), /^2 \/ 2$/);
       // Selecting drone-2 draws its frame (the Landsat scene's size).
       await page.locator('#devices li[data-device="drone-2"]').click();
-      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')?.dataset.frame === 'olinda-000', undefined, { timeout: 10_000 });
+      await page.locator('#frame[data-frame="olinda-000"]').waitFor({ timeout: 10_000 });
       t.regex(await page.locator('#frame-info').innerText(), /olinda-000 · multispectral · 349×352 · EPSG:31985/);
       await page.locator('#devices li[data-device="drone-1"]').click();
-      await page.waitForFunction(() => document.querySelector<HTMLCanvasElement>('#frame')?.dataset.frame === 'aero-004');
+      await page.locator('#frame[data-frame="aero-004"]').waitFor({ timeout: 10_000 });
       mkdirSync(join(REPO_ROOT, 'docs', 'images'), { recursive: true });
       await page.screenshot({ path: SCREENSHOT, fullPage: true });
       t.log(`screenshot: docs/images/station.png`);
