@@ -5,7 +5,10 @@
  * strictly), basic auth, and the static page.
  */
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { get } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../sdk/mqtt/embedded-broker.js';
@@ -111,5 +114,42 @@ test.serial('bad options are refused with coded errors before anything starts', 
     const e = await t.throwsAsync(startStation(o as never));
     t.is((e as { code?: string }).code, 'E_INVALID_ARGUMENT');
     t.is((e as { field?: string }).field, field);
+  }
+});
+
+test.serial('with TLS the page is served over HTTPS only (a self-signed certificate made by openssl)', async (t) => {
+  let openssl = true;
+  try {
+    execFileSync('openssl', ['version'], { stdio: 'ignore' });
+  } catch {
+    openssl = false;
+  }
+  if (!openssl) {
+    t.log('SKIPPED: no openssl to make a certificate');
+    t.pass();
+    return;
+  }
+  const dir = await mkdtemp(join(tmpdir(), 'station-tls-'));
+  try {
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    const cert = readFileSync(join(dir, 'cert.pem'));
+    const tls = await startStation({ broker: broker.url, fleet: 'north', port: 0, tls: { key: readFileSync(join(dir, 'key.pem')), cert } });
+    try {
+      t.regex(tls.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
+      const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        get(`${tls.url}api/state`, { ca: cert }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode!, text }));
+        }).on('error', reject);
+      });
+      t.is(body.status, 200);
+      t.is((JSON.parse(body.text) as { fleet: string }).fleet, 'north');
+      await t.throwsAsync(fetch(tls.url.replace('https:', 'http:')));
+    } finally {
+      await tls.close();
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 });
