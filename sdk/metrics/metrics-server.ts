@@ -2,7 +2,7 @@
  * A Prometheus scrape endpoint (fastify): `GET /metrics` in the text exposition format. Binds to
  * loopback unless told otherwise.
  */
-import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, invalidOption, is } from '../core/validate.js';
@@ -51,6 +51,8 @@ export async function serveMetrics(registry: Registry, options: MetricsServerOpt
   const port = expectInteger('options.port', options.port ?? 9464, 0, 65535);
   const path = options.path ?? '/metrics';
   if (typeof path !== 'string' || !path.startsWith('/')) throw invalidOption('options.path', 'a path starting with /', path);
+  // Loaded on use: importing the SDK does not load the HTTP server.
+  const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
   metricsRoute(app, registry, path);
   try {
