@@ -34,6 +34,11 @@ export function fromXyah(m: readonly number[]): Box {
 
 /**
  * One box's filter: `predict()` once per frame, `update(box)` when a detection is matched to it.
+ *
+ * Predictions are applied lazily: between matches only the mean moves, and it moves exactly as the
+ * filter's prediction would move it (position + steps × velocity), so the predicted box is exact;
+ * the library's covariance prediction runs for the steps a track went unmatched when a detection
+ * is matched to it again. A lost track that is never matched again costs no filter arithmetic.
  * @example
  * const k = new BoxKalman([10, 10, 30, 50]);
  * k.predict(); k.update([12, 10, 32, 50]);
@@ -41,6 +46,8 @@ export function fromXyah(m: readonly number[]): Box {
  */
 export class BoxKalman {
   private state: KState;
+  /** Frames predicted but not yet run through the library. */
+  private pending = 0;
 
   constructor(first: Box) {
     const [cx, cy, a, h] = toXyah(first);
@@ -51,19 +58,25 @@ export class BoxKalman {
 
   /** Advances one frame. */
   predict(): void {
-    // A box whose height went negative would turn the height-scaled noise negative: keep it at 0.
-    if (this.state.mean[3]![0]! + this.state.mean[7]![0]! <= 0) this.state.mean[7]![0] = 0;
-    this.state = FILTER.predict({ previousCorrected: this.state });
+    this.pending++;
   }
 
   /** Corrects the prediction with a matched box. */
   update(box: Box): void {
+    for (; this.pending > 0; this.pending--) {
+      // A box whose height would go negative would turn the height-scaled noise negative: stop shrinking.
+      if (this.state.mean[3]![0]! + this.state.mean[7]![0]! <= 0) this.state.mean[7]![0] = 0;
+      this.state = FILTER.predict({ previousCorrected: this.state });
+    }
     this.state = FILTER.correct({ predicted: this.state, observation: toXyah(box) });
   }
 
-  /** The current box estimate. */
+  /** The current box estimate (the prediction for this frame until `update`). */
   box(): Box {
-    return fromXyah(this.state.mean.map((r) => r[0]!));
+    const m = this.state.mean.map((r) => r[0]!);
+    const k = this.pending;
+    for (let i = 0; i < 4; i++) m[i] = m[i]! + k * m[i + 4]!;
+    return fromXyah(m);
   }
 
   /** The current velocity of the box centre, pixels per frame. */
