@@ -52,6 +52,9 @@ export interface Station {
   close(): Promise<FleetSummary>;
 }
 
+/** Bytes a page may leave unread before it is disconnected. */
+const MAX_BUFFERED = 16 << 20;
+
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
@@ -101,7 +104,14 @@ export async function startStation(options: StationOptions): Promise<Station> {
     if (!dirty || clients.size === 0) return;
     dirty = false;
     const frame = `event: snapshot\ndata: ${JSON.stringify(snapshot())}\n\n`;
-    for (const c of clients) c.write(frame);
+    for (const c of clients) {
+      // A page that stopped reading (a suspended tab, a dead link) is dropped rather than buffered
+      // without bound; a browser reconnects on its own and gets a fresh snapshot.
+      if (c.writableLength > MAX_BUFFERED) {
+        clients.delete(c);
+        c.destroy();
+      } else c.write(frame);
+    }
   };
   const changed = () => {
     dirty = true;
