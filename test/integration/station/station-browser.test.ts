@@ -92,6 +92,12 @@ if (NO_CHROMIUM) {
       t.true(await page.locator('#timeline li[data-kind="birth"]').count() >= 1);
       t.is(await page.locator('#link').innerText(), 'live');
 
+      // A change result (drone-1's change entry on a before/after pair) is drawn as a mask overlay.
+      await drone1.change({ id: 'change-000', modality: 'optical', pixels: AERO1, timestamp: Date.now() }, { id: 'change-001', modality: 'optical', pixels: AERO1, timestamp: Date.now() + 1 });
+      await page.locator('#frame[data-frame="change-000"]').waitFor({ timeout: 30_000 });
+      t.true((await frame.getAttribute('data-overlays'))!.split(',').includes('change'));
+      t.regex(await page.locator('#legend').innerText(), /changed \d+\.\d%/);
+
       // Live: drone-2 appears with a georeferenced frame (footprint on the map); drone-1 moves on.
       await stream(drone2, [{ id: 'olinda-000', modality: 'multispectral', pixels: REAL.olinda, sensor: 'landsat7-etm', timestamp: Date.now() }]);
       await stream(drone1, [3, 4].map(optical));
