@@ -66,6 +66,8 @@ export {
 export * from './mqtt/index.js';
 export * from './sensors/index.js';
 export * from './tasks/index.js';
+export * from './tracking/index.js';
+export * from './metrics/index.js';
 export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type CloseReport as RuntimeCloseReport } from './runtime/runtime.js';
 export type { MqttEvent as RuntimeMqttEvent } from './runtime/runtime.js';
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';

@@ -14,7 +14,8 @@
  * Options: --config ringmoe-tiny|ringmoe-small (default tiny), --frames N (default 24),
  * --target <device id> (default jetson-orin-nano-8gb), --broker mqtt://host:port (an external
  * broker instead of the embedded one), --fresh (rebuild the package), --out <dir> (files the
- * demo writes; default .cache/demo/output).
+ * demo writes; default .cache/demo/output), --station-port N (the ground station page's port;
+ * default: a free one), --stay (keep the station page up after the stream, until Ctrl-C).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,6 +28,7 @@ import { runCli } from '../../tools/cli/cli.js';
 import { createIO, formatBytes, table, type CommandIO } from '../../tools/cli/io.js';
 import { namedConfig } from '../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
+import { startStation } from '../../tools/station/station-server.js';
 import { aero1Crop, data, droneFrames, paintedAero1, sarL1, sarL2 } from './frames.js';
 import { trainedModelStep } from './trained-model.js';
 
@@ -39,6 +41,8 @@ const { values: args } = parseArgs({
     broker: { type: 'string' },
     fresh: { type: 'boolean', default: false },
     out: { type: 'string' },
+    'station-port': { type: 'string', default: '0' },
+    stay: { type: 'boolean', default: false },
   },
 });
 const io = createIO(false);
@@ -150,14 +154,17 @@ async function main(): Promise<void> {
   const ground = await FleetConsumer.create({ url, fleet: 'demo' });
   let received = 0;
   ground.on('result', () => received++);
+  const station = await startStation({ broker: url, fleet: 'demo', port: Number(args['station-port']) });
   const runtime = await createRuntime({
     package: droneDir,
     backend: 'auto',
     mqtt: { url, fleet: 'demo', device: 'drone-1', stateDir: join(work, 'state') },
-    tasks: { detection: { scoreThreshold: 0.05 } },
+    // The seeded model scores low: tracking thresholds follow the detection threshold.
+    tasks: { detection: { scoreThreshold: 0.05 }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 } },
   });
   const frames = droneFrames(Number(args.frames));
   say(`5/6 stream   broker ${broker ? `embedded (aedes) at ${url}` : url}; ground station subscribed to fleet "demo"`);
+  say(`             ground station page: ${station.url} (open it in a browser${args.stay ? '; it stays up until Ctrl-C' : '; --stay keeps it up after the stream'})`);
   say(`             drone-1 streams ${frames.length} frames (${[...new Set(frames.map((f) => f.modality))].join(', ')}) through the pruned package`);
   const progress = io.progress('             frames', frames.length, 'frames');
   const results: InferenceResult[] = [];
@@ -176,6 +183,11 @@ async function main(): Promise<void> {
   const closeReport = await runtime.close({ deadlineMs: 5000 });
   for (let i = 0; i < 50 && received < published; i++) await new Promise((r) => setTimeout(r, 100));
   const fleet = await ground.close();
+  if (args.stay) {
+    say(`             stream done; the station page stays at ${station.url} — Ctrl-C to end`);
+    await new Promise((resolve) => process.once('SIGINT', resolve));
+  }
+  await station.close();
   await broker?.close();
   rmSync(work, { recursive: true, force: true });
   for (const r of results.slice(0, 4)) say(`             ${r.frameId} ${r.modality.padEnd(13)} ${r.frame.width}×${r.frame.height} → ${describe(r)}`);

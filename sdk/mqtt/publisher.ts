@@ -250,6 +250,17 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   }
 
   /**
+   * Age in ms of the oldest message waiting in the outbox: 0 when it is empty (or closed).
+   * @example
+   * const age = await publisher.oldestPendingAgeMs(); // how far behind the broker the device is
+   */
+  async oldestPendingAgeMs(): Promise<number> {
+    if (this.outbox.stats().pending === 0) return 0;
+    const [oldest] = await this.outbox.read(0, 1).catch(() => []);
+    return oldest ? Math.max(0, this.clock.now() - oldest.createdAt) : 0;
+  }
+
+  /**
    * Stops taking results; when connected, sends what it can until `deadlineMs` (default 5000),
    * publishes a graceful death and disconnects; then flushes and closes the outbox. When offline it
    * returns at once. What was not sent stays in a durable outbox for the next start. Idempotent.

@@ -6,7 +6,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../core/package-manifest.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { crsLabel } from '../sensors/georef.js';
+import { crsLabel, pixelToMap } from '../sensors/georef.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
 import { preprocessPair } from '../sensors/pair.js';
 import type { PreprocessPool } from '../sensors/pool.js';
@@ -158,7 +158,10 @@ export class FrameStages {
 
   /** The result record of one frame. */
   result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: LatencyBreakdown): InferenceResult {
-    const crs = pre.layout.georef ? crsLabel(pre.layout.georef) : undefined;
+    const georef = pre.layout.georef;
+    const crs = georef ? crsLabel(georef) : undefined;
+    const { width: w, height: h } = pre.layout.source;
+    const footprint = georef ? ([[0, 0], [w, 0], [w, h], [0, h]] as const).map(([x, y]) => pixelToMap(georef, x, y)) : undefined;
     return {
       ok: true,
       frameId: frame.id,
@@ -169,7 +172,7 @@ export class FrameStages {
       backend: this.backend,
       tasks,
       latencyMs,
-      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}) },
+      frame: { width: w, height: h, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}), ...(footprint ? { footprint } : {}) },
       warnings: pre.warnings,
     };
   }

@@ -11,6 +11,8 @@ import { classificationResult, type ClassificationOptions, type ClassificationRe
 import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';
 import { detectionResult, type DetectionOptions, type DetectionResult } from '../tasks/detection.js';
 import { segmentationResult, type SegmentationOptions, type SegmentationResult } from '../tasks/segmentation.js';
+import type { TrackingResult } from '../tracking/result-tracking.js';
+import type { TrackingOptions } from '../tracking/tracking-options.js';
 import type { BackendName, HostTensor } from './backend.js';
 
 /** Per-task options; `false` turns a task off. */
@@ -22,6 +24,8 @@ export interface TaskOptions {
   change?: false | ChangeOptions;
   /** Include the pooled embedding (off by default: it is large and rarely sent over the air). */
   features?: boolean;
+  /** Track detections across frames (ByteTrack; off by default): `true` or tracker options (docs/tracking.md). */
+  tracking?: boolean | TrackingOptions;
 }
 
 /** Results per task, for the tasks the entry has and the options leave on. */
@@ -32,6 +36,8 @@ export interface TaskResults {
   depth?: DepthResult;
   change?: ChangeResult;
   features?: { embedding: number[] };
+  /** Tracks of the detections (with `tasks.tracking`). */
+  tracking?: TrackingResult;
 }
 
 /** Where a frame's time went, in milliseconds. */
@@ -58,8 +64,11 @@ export interface InferenceResult {
   backend: BackendName;
   tasks: TaskResults;
   latencyMs: LatencyBreakdown;
-  /** Source size, model inputs (tiles) used, and the CRS when georeferenced. */
-  frame: { width: number; height: number; inputs: number; crs?: string };
+  /**
+   * Source size, model inputs (tiles) used, and when georeferenced the CRS and the footprint: the
+   * map coordinates of the corners (0,0), (w,0), (w,h), (0,h).
+   */
+  frame: { width: number; height: number; inputs: number; crs?: string; footprint?: [number, number][] };
   warnings: string[];
 }
 

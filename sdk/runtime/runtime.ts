@@ -17,6 +17,7 @@ import { LoadedModel, type LoadModelOptions } from './loaded-model.js';
 import { MetricsCollector, flattenMetrics, type RuntimeMetrics } from './metrics.js';
 import { ModelHolds } from './model-holds.js';
 import { resolveRunOptions, resolveRuntimeOptions, type ResolvedRuntimeOptions, type RunOptions, type RuntimeOptions } from './options.js';
+import { ResultTracking, type TrackingResult } from '../tracking/result-tracking.js';
 import { ResultPublishing } from './result-publishing.js';
 import { failure, failureError, type FrameFailure, type FrameOutcome, type InferenceResult } from './results.js';
 import { runStream, type Prepared, type StreamHandle, type StreamHost } from './stream.js';
@@ -37,6 +38,8 @@ export interface RuntimeEvents {
   swap: (s: { from: string; to: string }) => void;
   /** MQTT link and outbox news (with `mqtt` only): connected, offline, results dropped, errors. */
   mqtt: (e: MqttEvent) => void;
+  /** Tracks born or died in a frame (with `tasks.tracking` only), before its `result` event. */
+  track: (t: TrackingResult) => void;
 }
 
 /** What the `mqtt` event reports, forwarded from the runtime's publisher (docs/mqtt.md). */
@@ -86,6 +89,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   private readonly publishing: ResultPublishing | undefined;
   private readonly timer: NodeJS.Timeout;
   private readonly stages: FrameStages;
+  private readonly tracking: ResultTracking | undefined;
 
   private constructor(
     private readonly o: ResolvedRuntimeOptions,
@@ -97,6 +101,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     super();
     this.active = model;
     this.stages = new FrameStages(o, pool, this.metricsCollector, this.holds, selection.backend.name);
+    this.tracking = o.tasks.tracking ? new ResultTracking(o.tasks.tracking) : undefined;
     if (publisher) {
       publisher.removeAllListeners('error');
       publisher.on('connected', (c) => this.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }));
@@ -309,6 +314,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    */
   private async deliver(outcome: FrameOutcome): Promise<{ stored: Promise<void> }> {
     if (outcome.ok) {
+      const tracks = this.tracking?.apply(outcome);
+      if (tracks && (tracks.born.length || tracks.died.length)) this.emit('track', tracks);
       const queued = (await this.publishing?.publish(outcome)) ?? { stored: Promise.resolve() };
       this.emit('result', outcome);
       return queued;
@@ -402,6 +409,16 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       { backend: this.backend, backendSkipped: this.selection.skipped, model: { name: this.active.name, version: this.active.version } },
       this.publisher ? { ...(this.publisher.status() as unknown as Record<string, unknown>), resultsPublished: this.publishing!.published, resultsFailed: this.publishing!.failed } : undefined,
     );
+  }
+
+  /**
+   * Age in ms of the oldest result waiting in the MQTT outbox (0 when none waits); undefined
+   * without MQTT.
+   * @example
+   * const lagMs = await runtime.outboxAgeMs();
+   */
+  async outboxAgeMs(): Promise<number | undefined> {
+    return this.publisher?.oldestPendingAgeMs();
   }
 
   private async tick(): Promise<void> {

@@ -3,6 +3,7 @@
  * misspelt or out-of-range option fails the call that set it instead of every frame later.
  */
 import { expectInteger, expectNumber, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import { resolveTrackingOptions } from '../tracking/tracking-options.js';
 import type { TaskOptions } from './results.js';
 
 type Check = (name: string, value: unknown) => void;
@@ -13,7 +14,7 @@ const bool: Check = (name, v) => {
 const unit: Check = (name, v) => void expectNumber(name, v, 0, 1);
 const stitch: Check = (name, v) => void expectOneOf(name, v, ['blend', 'center'] as const);
 
-const SCHEMA: Record<Exclude<keyof TaskOptions, 'features'>, Record<string, Check>> = {
+const SCHEMA: Record<Exclude<keyof TaskOptions, 'features' | 'tracking'>, Record<string, Check>> = {
   classification: { topK: (n, v) => void expectInteger(n, v, 1) },
   segmentation: { stitch, includeRasters: bool },
   detection: {
@@ -36,18 +37,23 @@ const SCHEMA: Record<Exclude<keyof TaskOptions, 'features'>, Record<string, Chec
 
 /**
  * Checks `options.tasks`: each task is `false` or an object of its known options (labels come from
- * the package and cannot be set here); `features` is a boolean.
+ * the package and cannot be set here); `features` is a boolean; `tracking` a boolean or tracker options.
  * @throws EdgeError E_INVALID_ARGUMENT naming the option, e.g. `options.tasks.detection.scoreThreshold`
  * @example
  * checkTaskOptions({ detection: { scoreThreshold: 0.4 }, depth: false });
  */
 export function checkTaskOptions(tasks: Record<string, unknown>): TaskOptions {
-  rejectUnknownKeys('options.tasks', tasks, ['features', ...Object.keys(SCHEMA)]);
+  rejectUnknownKeys('options.tasks', tasks, ['features', 'tracking', ...Object.keys(SCHEMA)]);
   for (const [task, value] of Object.entries(tasks)) {
     const name = `options.tasks.${task}`;
     if (value === undefined) continue;
     if (task === 'features') {
       bool(name, value);
+      continue;
+    }
+    if (task === 'tracking') {
+      if (typeof value !== 'boolean') resolveTrackingOptions(value, name);
+      if (value !== false && tasks.detection === false) throw invalidOption(name, 'false while options.tasks.detection is false (tracking follows detections)', value);
       continue;
     }
     if (value === false) continue;

@@ -37,6 +37,8 @@ export interface Detection {
     /** The polygon's corners in map units: (x1,y1), (x2,y1), (x2,y2), (x1,y2) for an axis-aligned box. */
     corners: [number, number][];
   };
+  /** Id of the track the detection belongs to (runtime option `tasks.tracking`). */
+  trackId?: number;
 }
 
 /** Detections of one frame. Plain JSON. */

@@ -17,6 +17,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'ota-delta': () => import('./ota-delta.js'),
   'ota-install': () => import('./ota-install.js'),
   'rotated-nms': () => import('./rotated-nms.js'),
+  tracking: () => import('./tracking.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

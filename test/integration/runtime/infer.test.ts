@@ -75,7 +75,8 @@ test('multispectral Landsat-7 GeoTIFF with the landsat7-etm preset: georeference
   const frame: Frame = { id: 'olinda', modality: 'multispectral', pixels: REAL.olinda, sensor: 'landsat7-etm', timestamp: '2001-08-03T12:00:00Z' };
   const r = await rt.infer(frame);
   t.is(r.entry, 'multispectral');
-  t.deepEqual(r.frame, { width: 349, height: 352, inputs: 1, crs: 'EPSG:31985' });
+  t.like(r.frame, { width: 349, height: 352, inputs: 1, crs: 'EPSG:31985' });
+  t.is(r.frame.footprint?.length, 4);
   t.is(r.tasks.segmentation!.areaUnit, 'm2');
   t.is(r.tasks.segmentation!.crs, 'EPSG:31985');
   const area = r.tasks.segmentation!.classes.reduce((s, c) => s + c.area, 0);
@@ -88,7 +89,8 @@ test('SAR-L1: a generated complex quad-pol scene runs on the sar-l1 entry', asyn
   const r = await rt.infer(frame);
   t.is(r.entry, 'sar-l1');
   t.is(r.modality, 'sar-l1');
-  t.deepEqual(r.frame, { width: 96, height: 96, inputs: 1, crs: 'EPSG:32640' });
+  t.like(r.frame, { width: 96, height: 96, inputs: 1, crs: 'EPSG:32640' });
+  t.is(r.frame.footprint?.length, 4);
   t.deepEqual(r.tasks, await byHand('sar-l1', [sarL1Frame('slc-1', 5)], ['image']));
 });
 

@@ -58,7 +58,7 @@ const CASES: [string, unknown, RegExp, string][] = [
   ['preprocess.inputSize', { package: 'p', preprocess: { inputSize: 64 } }, /comes from the package/, 'options.preprocess.inputSize'],
   ['preprocess.fit', { package: 'p', preprocess: { fit: 'stretch' } }, /for options\.preprocess\.fit/, 'options.preprocess.fit'],
   ['preprocess unknown key', { package: 'p', preprocess: { tile: true } }, /unknown option options\.preprocess\.tile/, 'options.preprocess.tile'],
-  ['tasks unknown task', { package: 'p', tasks: { tracking: false } }, /unknown option options\.tasks\.tracking/, 'options.tasks.tracking'],
+  ['tasks unknown task', { package: 'p', tasks: { counting: false } }, /unknown option options\.tasks\.counting/, 'options.tasks.counting'],
   ['tasks.detection threshold', { package: 'p', tasks: { detection: { scoreThreshold: 2 } } }, /between 0 and 1 for options\.tasks\.detection\.scoreThreshold/, 'options.tasks.detection.scoreThreshold'],
   ['tasks.detection labels', { package: 'p', tasks: { detection: { labels: ['a'] } } }, /unknown option options\.tasks\.detection\.labels/, 'options.tasks.detection.labels'],
   ['tasks.detection geometry', { package: 'p', tasks: { detection: { geometry: 'rotated' } } }, /one of "axis", "oriented" for options\.tasks\.detection\.geometry/, 'options.tasks.detection.geometry'],

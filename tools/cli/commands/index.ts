@@ -19,6 +19,7 @@ export const COMMANDS: CommandEntry[] = [
   { name: 'targets', summary: 'list device target profiles or show one', load: () => import('./targets.js') },
 
   { name: 'subscribe', summary: 'print a fleet\'s results as they arrive, then a fleet summary', load: () => import('./subscribe.js') },
+  { name: 'station', summary: 'serve a live web page and Prometheus metrics of a fleet (ground station)', load: () => import('./station.js') },
   { name: 'compile', summary: 'compile a package for a device target', load: () => import('./compile.js') },
   { name: 'quantize', summary: 'quantize a package to INT8 (Q/DQ) or FP16', load: () => import('./quantize.js') },
   { name: 'calibrate', summary: 'routing statistics for pruning', load: () => import('./calibrate.js') },
