@@ -82,11 +82,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
         params: { backbone, heads, total: backbone + heads },
       },
       modalities: c.modalities,
-      labels: {
-        classification: c.taskHeads.classification.labels,
-        segmentation: c.taskHeads.segmentation.labels,
-        detection: c.taskHeads.detection.labels,
-      },
+      labels: headLabels(c),
       entries,
       experts: { blocks: blocks.flat() },
       lineage: [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
@@ -103,4 +99,11 @@ function countHeadParams(writer: PackageWriter): number {
     if ((t.name.startsWith('head.') || t.name.startsWith('fusion.')) && !DERIVED.test(t.name)) n += t.dims.reduce((a, b) => a * b, 1);
   }
   return n;
+}
+
+/** Label lists of the labelled task heads the config emits (a head not emitted has none). */
+export function headLabels(c: RingMoEConfig): PackageManifest['labels'] {
+  const labels: NonNullable<PackageManifest['labels']> = {};
+  for (const t of ['classification', 'segmentation', 'detection'] as const) if (c.tasks.includes(t)) labels[t] = c.taskHeads[t].labels;
+  return labels;
 }

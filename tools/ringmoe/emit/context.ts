@@ -1,8 +1,11 @@
 /**
  * Shared state and primitive layers for emitting RingMoE graphs: every weight goes through
  * `param`, which stores it once in the package's weight files (seeded, deterministic) and adds it
- * to the graph being built as an external initializer.
+ * to the graph being built as an external initializer. Learnable tensors the graph only holds in
+ * derived form (position-bias tables, logit scales) go through `values`, which gives their values
+ * without storing them.
  */
+import { EdgeError } from '../../../sdk/core/errors.js';
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { attr, inlineTensor } from '../../onnx/builder.js';
 import type { WeightStore } from '../../package/weight-store.js';
@@ -10,7 +13,11 @@ import type { RingMoEConfig, StageGeometry } from '../config.js';
 import { filled, truncNormal } from '../seeded.js';
 
 /** How a weight is initialised when it is generated. */
-export type Init = { kind: 'fanin'; fanIn: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number } | { kind: 'data'; data: Float32Array };
+export type Init =
+  | { kind: 'fanin'; fanIn: number }
+  | { kind: 'normal'; std: number }
+  | { kind: 'const'; value: number }
+  | { kind: 'data'; data: Float32Array };
 
 export interface EmitOptions {
   seed: number;
@@ -37,20 +44,28 @@ export class EmitContext {
    * stream (defaults to the name).
    */
   param(name: string, file: string, dims: number[], init: Init, seedKey = name): string {
-    const n = dims.reduce((a, c) => a * c, 1);
-    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => {
-      switch (init.kind) {
-        case 'fanin':
-          return truncNormal(this.options.seed, seedKey, n, 1 / Math.sqrt(init.fanIn));
-        case 'normal':
-          return truncNormal(this.options.seed, seedKey, n, init.std);
-        case 'const':
-          return filled(n, init.value);
-        case 'data':
-          return init.data;
-      }
-    });
+    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.values(name, dims, init, seedKey));
     return this.b.initializer(this.weights.initializer(name));
+  }
+
+  /**
+   * The values of learnable tensor `name` [dims] without storing it: for tensors the graph holds
+   * only in derived form (v1's relative_position_bias_table, v2's q/v biases, logit scales and
+   * continuous-position-bias MLP). Seeded from `seedKey` (defaults to the name).
+   */
+  values(name: string, dims: number[], init: Init, seedKey = name): Float32Array {
+    const n = dims.reduce((a, c) => a * c, 1);
+    switch (init.kind) {
+      case 'fanin':
+        return truncNormal(this.options.seed, seedKey, n, 1 / Math.sqrt(init.fanIn));
+      case 'normal':
+        return truncNormal(this.options.seed, seedKey, n, init.std);
+      case 'const':
+        return filled(n, init.value);
+      case 'data':
+        if (init.data.length !== n) throw new EdgeError('E_INTERNAL', `${name} has ${init.data.length} values for dims [${dims.join(', ')}]`);
+        return init.data;
+    }
   }
 
   /** x·W + b with W stored [in, out]. */
@@ -62,11 +77,11 @@ export class EmitContext {
     return this.b.op('Add', [y, bias]);
   }
 
-  /** LayerNormalization over the last axis (opset 17). */
-  layerNorm(x: string, dim: number, name: string, file: string): string {
+  /** LayerNormalization over the last axis (opset 17) with epsilon `eps` (see normEpsilons). */
+  layerNorm(x: string, dim: number, name: string, file: string, eps: number): string {
     const g = this.param(`${name}.weight`, file, [dim], { kind: 'const', value: 1 });
     const bias = this.param(`${name}.bias`, file, [dim], { kind: 'const', value: 0 });
-    return this.b.op('LayerNormalization', [x, g, bias], { axis: attr.i(-1), epsilon: attr.f(1e-5) });
+    return this.b.op('LayerNormalization', [x, g, bias], { axis: attr.i(-1), epsilon: attr.f(eps) });
   }
 
   /** Conv2d with weights [out, in, k, k] and bias, NCHW. */
