@@ -29,7 +29,7 @@ test('reference → inspect, human and --json, through the real executable', asy
   t.is(ref.entries.length, 7);
   const human = await cli(['inspect', dir]);
   t.is(human.code, 0, human.stderr);
-  t.regex(human.stdout, /ringmoe-tiny \(ringmoe, ringmoe-tiny\) — fp32, sparse lowering, input 64x64/);
+  t.regex(human.stdout, /ringmoe-tiny \(ringmoe, ringmoe-tiny\) — fp32, sparse lowering, input 64x64, v1 attention/);
   t.regex(human.stdout, /s4\.b0 +64 +128 +16 +4 +1 +0 +5/);
   const json = JSON.parse((await cli(['inspect', dir, '--json'])).stdout) as { blocks: unknown[]; entries: { name: string }[] };
   t.is(json.blocks.length, 5);
