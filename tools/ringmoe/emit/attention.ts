@@ -119,8 +119,7 @@ function roll(ctx: EmitContext, x: string, s: number, height: number, width: num
   return along(along(x, 1, height), 2, width);
 }
 
-
-/** Tensors of one block's attention branch, and the geometry it runs at. */
+/** Where one block's attention runs: its stage geometry, block id and shift. */
 interface AttentionSite {
   g: StageGeometry;
   block: string;
@@ -129,8 +128,9 @@ interface AttentionSite {
 }
 
 /**
- * One block's attention branch with residual post-norm: x + LN(attn(x)). `x` is [N, L, D].
- * Weights live in weights/trunk.bin under `<block>.attn.*` and `<block>.norm1.*`.
+ * One block's attention branch with residual post-norm: x + LN(attn(x)), in the config's
+ * flavour. `x` is [N, L, D]. Weights live in weights/trunk.bin under `<block>.attn.*` and
+ * `<block>.norm1.*`.
  */
 export function windowAttention(ctx: EmitContext, x: string, g: StageGeometry, blockIndex: number, block: string): string {
   const b = ctx.b;
