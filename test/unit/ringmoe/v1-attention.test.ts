@@ -5,13 +5,15 @@
  * partition and Swin's −100 shift mask built here from its region slices.
  */
 import test from 'ava';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { SourceTensors } from '../../../tools/prune/source-tensors.js';
 import { recordedConfig, resolveConfig, stageGeometry } from '../../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
 import { truncNormal } from '../../../tools/ringmoe/seeded.js';
-import { randomFeeds, tempDir } from '../../helpers/packages.js';
+import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';
 import { runWithOutputs } from '../prune/helpers.js';
 
 // Two heads in stage 1 (16×16 tokens, window 4, shift 2), so head splitting and the mask are exercised.
@@ -197,6 +199,13 @@ test('v1 graphs use the released layer-norm epsilons: 1e-6 in embedding, blocks 
   t.is(eps.get('s1.b0.norm2'), Math.fround(1e-6));
   t.is(eps.get('s2.merge.norm'), Math.fround(1e-4));
   t.is(eps.get('s4.out_norm'), Math.fround(1e-6));
+});
+
+test('v2 packages keep the SwinV2 weights they had before v1 existed: ringmoe-tiny seed 0 trunk.bin, byte for byte', async (t) => {
+  const { dir, manifest } = await tinyPackage({ attention: 'v2' });
+  t.is(manifest.model.config!.attention, 'v2');
+  // sha256 of weights/trunk.bin (every attention tensor, norms and merges) as written before the flavour field.
+  t.is(createHash('sha256').update(readFileSync(join(dir, 'weights', 'trunk.bin'))).digest('hex'), 'c273292e29444927420cee8c0e6fa4e8f48dea3846557919fe921f2829833a64');
 });
 
 test('a manifest recorded without attention resolves as v2 (its graphs are SwinV2); a new written config defaults to v1', (t) => {
