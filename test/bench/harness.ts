@@ -60,9 +60,10 @@ export async function interleave(candidates: Record<string, () => Promise<unknow
 
 /** A reference package for benchmarks, generated once and kept in .cache/bench. */
 export async function benchPackage(config: string, o: { lowering?: 'sparse' | 'dense'; seed?: number; upcycled?: boolean } = {}, log?: (l: string) => void): Promise<string> {
-  // The key names everything that changes the bytes, the generator's default expert spread included.
+  // The key names everything that changes the bytes, the generator's default expert spread and
+  // the config's attention flavour included.
   const spread = o.upcycled ? 0 : DEFAULT_EXPERT_SPREAD;
-  const key = `${config}-${o.lowering ?? 'sparse'}-seed${o.seed ?? 0}-spread${spread}`;
+  const key = `${config}-${namedConfig(config).attention}-${o.lowering ?? 'sparse'}-seed${o.seed ?? 0}-spread${spread}`;
   const dir = join(BENCH_CACHE, key);
   if (existsSync(dir) && looksLikePackage(dir)) return dir;
   log?.(`generating ${key} (once; cached in .cache/bench)`);

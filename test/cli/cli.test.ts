@@ -29,7 +29,7 @@ test('reference → inspect, human and --json, through the real executable', asy
   t.is(ref.entries.length, 7);
   const human = await cli(['inspect', dir]);
   t.is(human.code, 0, human.stderr);
-  t.regex(human.stdout, /ringmoe-tiny \(ringmoe, ringmoe-tiny\) — fp32, sparse lowering, input 64x64/);
+  t.regex(human.stdout, /ringmoe-tiny \(ringmoe, ringmoe-tiny\) — fp32, sparse lowering, input 64x64, v1 attention/);
   t.regex(human.stdout, /s4\.b0 +64 +128 +16 +4 +1 +0 +5/);
   const json = JSON.parse((await cli(['inspect', dir, '--json'])).stdout) as { blocks: unknown[]; entries: { name: string }[] };
   t.is(json.blocks.length, 5);
@@ -48,6 +48,26 @@ test('BAD CALL - bad option values exit 2 and name the option', async (t) => {
   const r = await cli(['reference', 'ringmoe-tiny', '-o', join(tempDir('cli'), 'y'), '--lowering', 'hybrid']);
   t.is(r.code, 2);
   t.regex(r.stderr, /--lowering: Expected one of "sparse", "dense" for --lowering but received "hybrid"/);
+  const a = await cli(['reference', 'ringmoe-tiny', '-o', join(tempDir('cli'), 'y2'), '--attention', 'v3']);
+  t.is(a.code, 2);
+  t.regex(a.stderr, /--attention: Expected one of "v1", "v2" for --attention but received "v3"/);
+});
+
+test('reference --attention v2 --tasks classification: the manifest records both and the entries emit only the classification head', async (t) => {
+  const dir = join(tempDir('cli'), 'tiny-v2-cls');
+  const io = captureIO(false);
+  const res = await runCli(['reference', 'ringmoe-tiny', '-o', dir, '--attention', 'v2', '--tasks', 'classification'], () => io);
+  const r = res.result as { attention: string; tasks: string[] };
+  t.is(r.attention, 'v2');
+  t.deepEqual(r.tasks, ['classification']);
+  t.true(io.lines.some((l) => / v2 attention, task heads classification$/.test(l)), io.lines.join('\n'));
+  const { openPackage } = await import('../../sdk/package/open-package.js');
+  const m = (await openPackage(dir)).manifest;
+  t.like(m.model.config, { attention: 'v2', tasks: ['classification'] });
+  t.deepEqual(m.entries.find((e) => e.name === 'optical')!.tasks, ['classification', 'features']);
+  const bad = await cli(['reference', 'ringmoe-tiny', '-o', join(tempDir('cli'), 'z'), '--tasks', 'classification,captioning']);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /--tasks: Expected one of "classification", "segmentation", "detection", "depth" for --tasks but received "captioning"/);
 });
 
 test('in-process runCli returns the result object', async (t) => {

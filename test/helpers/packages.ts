@@ -24,14 +24,17 @@ export function tempDir(prefix = 'case'): string {
 
 const cache = new Map<string, Promise<{ dir: string; manifest: PackageManifest }>>();
 
-/** A ringmoe-tiny reference package (cached per options within the process). */
-export function tinyPackage(o: { seed?: number; lowering?: 'sparse' | 'dense'; upcycled?: boolean; config?: string } = {}): Promise<{ dir: string; manifest: PackageManifest }> {
+/**
+ * A ringmoe-tiny reference package (cached per options within the process); `attention` picks the
+ * flavour (default: the named config's, v1).
+ */
+export function tinyPackage(o: { seed?: number; lowering?: 'sparse' | 'dense'; upcycled?: boolean; config?: string; attention?: 'v1' | 'v2' } = {}): Promise<{ dir: string; manifest: PackageManifest }> {
   const key = JSON.stringify(o);
   let p = cache.get(key);
   if (!p) {
     const dir = join(tempDir('pkg'), 'package');
     p = writeReferencePackage({
-      config: namedConfig(o.config ?? 'ringmoe-tiny'),
+      config: { ...namedConfig(o.config ?? 'ringmoe-tiny'), ...(o.attention ? { attention: o.attention } : {}) },
       outDir: dir,
       seed: o.seed ?? 0,
       lowering: o.lowering ?? 'sparse',

@@ -4,7 +4,7 @@
  * source, one tensor in memory at a time, and records a `convert` lineage step.
  */
 import { basename } from 'node:path';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { ModelInfo, PackageManifest } from '../../sdk/core/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { writeReferencePackage } from '../ringmoe/reference.js';
 import type { CheckpointReader } from './checkpoint.js';
@@ -21,6 +21,8 @@ export interface ApplyOptions {
   /** Called as each package tensor the checkpoint feeds is stored (`total`: the plan's feeds). */
   onTensor?: (done: number, total: number, name: string) => void;
   onEntry?: (done: number, total: number, name: string) => void;
+  /** The preprocessing the checkpoint was trained with, recorded as the package's `model.preprocessing`. */
+  preprocessing?: ModelInfo['preprocessing'];
 }
 
 /** What the lineage lists about where each tensor came from. */
@@ -63,5 +65,6 @@ export async function applyConversion(plan: ConversionPlan, reader: CheckpointRe
     // after every entry is emitted, when the seeded head tensors are known
     lineage: () => [{ step: 'convert', params: lineageParams(plan, sha256, seed, source.seededHeads), tool: `ringmoe-edge ${VERSION}` }],
     ...(o.onEntry ? { onEntry: o.onEntry } : {}),
+    ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}),
   });
 }

@@ -5,16 +5,13 @@
 import type { RingMoEConfig } from '../ringmoe/config.js';
 
 /**
- * Head groups the config's graphs emit: every modality and fusion entry emits the four task
- * heads (this config has no per-package head list yet), plus one fusion block per fusion entry
- * and the change head when any change entry exists.
+ * Head groups the config's graphs emit: the task heads the config lists in `tasks` (every modality
+ * and fusion entry emits them), plus one fusion block per fusion entry and the change head when
+ * any change entry exists.
  */
 export function requestedHeads(c: RingMoEConfig): string[] {
   return [
-    'classification',
-    'segmentation',
-    'detection',
-    'depth',
+    ...c.tasks,
     ...c.fusion.map((f) => `fusion:${f.name}`),
     ...(c.change.length ? ['change'] : []),
   ];

@@ -4,7 +4,7 @@
  * is initialised — or one error listing every missing, unexpected and mis-shaped tensor at once.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import { NAMED_CONFIGS, type RingMoEConfig } from '../ringmoe/config.js';
+import type { RingMoEConfig } from '../ringmoe/config.js';
 import type { CheckpointIndex } from './checkpoint.js';
 import { isFloat } from './dtype.js';
 import { headPrefixes, requestedHeads } from './heads.js';
@@ -24,12 +24,12 @@ export interface PlanOptions {
 
 /** Attention flavour of a config's graphs (configs written before the field existed are v2). */
 export function flavourOf(c: RingMoEConfig): 'v1' | 'v2' {
-  return (c as { attention?: unknown }).attention === 'v1' ? 'v1' : 'v2';
+  return c.attention;
 }
 
 /** Flavours the graph builder of this build emits. */
 export function builderFlavours(): ('v1' | 'v2')[] {
-  return 'attention' in NAMED_CONFIGS['ringmoe-tiny']! ? ['v1', 'v2'] : ['v2'];
+  return ['v1', 'v2'];
 }
 
 const MAX_LISTED = 60;

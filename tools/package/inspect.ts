@@ -20,6 +20,8 @@ export interface InspectResult {
   precision: string;
   lowering?: string;
   inputSize?: { height: number; width: number };
+  /** Window-attention flavour of a RingMoE package (a config recorded without one is v2). */
+  attention?: string;
   params: PackageManifest['model']['params'];
   bytes: { fp32: number; fp16: number; int8: number; stored: number };
   modalities: string[];
@@ -46,6 +48,7 @@ export async function inspectPackage(dir: string, options: OpenPackageOptions = 
     precision: m.model.precision,
     ...(m.model.lowering !== undefined ? { lowering: m.model.lowering } : {}),
     ...(m.model.inputSize !== undefined ? { inputSize: m.model.inputSize } : {}),
+    ...(m.model.config ? { attention: String(m.model.config.attention ?? 'v2') } : {}),
     params: m.model.params,
     bytes: { ...bytesAt(m.model.params.total), stored },
     modalities: m.modalities.map((x) => x.id),

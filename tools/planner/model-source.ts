@@ -5,7 +5,7 @@
  */
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { PackageManifest } from '../../sdk/core/package-manifest.js';
-import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
+import { stageGeometry, type RingMoEConfig, type TaskHead } from '../ringmoe/config.js';
 import { fullSelection, type ExpertSelection } from '../ringmoe/params.js';
 import { manifestConfig } from '../prune/plan.js';
 import { manifestSelection } from '../prune/selection.js';
@@ -24,18 +24,19 @@ export interface PlanModel {
   changeModalities: ModalityId[];
 }
 
-/** Parameters of the task heads a single-modality entry runs, from the config (see tools/ringmoe/emit/heads.ts). */
+/** Parameters of the task heads (those `c.tasks` lists) a single-modality entry runs, from the config (see tools/ringmoe/emit/heads.ts). */
 export function headParamsOf(c: RingMoEConfig, withChange: boolean): number {
   const geo = stageGeometry(c);
   const n = c.taskHeads.neckDim;
+  const on = (t: TaskHead) => c.tasks.includes(t);
   const conv = (inCh: number, outCh: number, k = 1) => inCh * outCh * k * k + outCh;
   const neck = geo.reduce((s, g) => s + conv(g.dim, n), 0);
-  const cls = geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length + c.taskHeads.classification.labels.length;
-  const seg = conv(n, c.taskHeads.segmentation.labels.length);
-  const depth = conv(n, 1);
-  const det = conv(n, n, 3) + conv(n, c.taskHeads.detection.labels.length) + conv(n, 4);
+  const cls = on('classification') ? geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length + c.taskHeads.classification.labels.length : 0;
+  const seg = on('segmentation') ? conv(n, c.taskHeads.segmentation.labels.length) : 0;
+  const depth = on('depth') ? conv(n, 1) : 0;
+  const det = on('detection') ? conv(n, n, 3) + conv(n, c.taskHeads.detection.labels.length) + conv(n, 4) : 0;
   const change = withChange ? neck + conv(n, 1) : 0;
-  return neck + cls + seg + depth + det + change;
+  return (on('segmentation') || on('detection') || on('depth') ? neck : 0) + cls + seg + depth + det + change;
 }
 
 /** The model of a bare config: every expert, sparse lowering, heads from the config. */

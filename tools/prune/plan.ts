@@ -6,7 +6,7 @@
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/core/package-manifest.js';
-import { checkConfig, type RingMoEConfig } from '../ringmoe/config.js';
+import { recordedConfig, type RingMoEConfig } from '../ringmoe/config.js';
 import { embedParams, ffnParams, type ExpertSelection } from '../ringmoe/params.js';
 import { DENSE_STRATEGIES, entryKept, type PruneOptions } from './options.js';
 import { PRUNE_PLAN_FORMAT, type BlockPlan, type DenseGroupPlan, type DensePlan, type FileAction, type PrunePlan, type RouterPlan, type WriteAction } from './plan-types.js';
@@ -22,10 +22,13 @@ export function weightFileSize(byteLengths: readonly number[]): number {
   return size;
 }
 
-/** The architecture config a RingMoE manifest records. @throws EdgeError E_PRUNE when absent */
+/**
+ * The architecture config a RingMoE manifest records (a manifest without `attention` is v2, see
+ * recordedConfig). @throws EdgeError E_PRUNE when absent
+ */
 export function manifestConfig(m: PackageManifest): RingMoEConfig {
   if (!m.model.config) throw new EdgeError('E_PRUNE', `package ${m.name} records no architecture config (model.config); it cannot be pruned`);
-  return checkConfig(structuredClone(m.model.config) as unknown as RingMoEConfig);
+  return recordedConfig(m.model.config, 'manifest.json');
 }
 
 /** Experts kept per group, as `ceil(F·n)` (at least 1, at most n). */

@@ -23,6 +23,19 @@ export interface HeadsConfig {
   neckDim: number;
 }
 
+/** A task head the modality and fusion entries can emit. */
+export type TaskHead = 'classification' | 'segmentation' | 'detection' | 'depth';
+/** Every task head, in output order. */
+export const TASK_HEADS: readonly TaskHead[] = ['classification', 'segmentation', 'detection', 'depth'];
+
+/**
+ * Window-attention flavour of the trunk. `v1`: Swin v1 attention as in RingMoE's released code
+ * (dot product scaled by head_dim^-0.5, q/k/v biases, learned relative-position bias table,
+ * layer-norm epsilons 1e-6, 1e-4 in patch merging). `v2`: SwinV2 scaled-cosine attention with
+ * the continuous position bias, epsilons 1e-5.
+ */
+export type AttentionFlavour = 'v1' | 'v2';
+
 /** A fusion entry: one graph taking co-registered frames of several modalities. */
 export interface FusionConfig {
   name: string;
@@ -37,6 +50,8 @@ export interface RingMoEConfig {
   depths: number[];
   /** Attention heads per stage. */
   heads: number[];
+  /** Window-attention flavour (see AttentionFlavour). */
+  attention: AttentionFlavour;
   /** Window size (clipped to the feature size of a stage when larger). */
   window: number;
   mlpRatio: number;
@@ -47,6 +62,8 @@ export interface RingMoEConfig {
   modalities: ModalitySpec[];
   experts: ExpertCounts;
   taskHeads: HeadsConfig;
+  /** Task heads the modality and fusion entries emit (they always output embedding and features). */
+  tasks: TaskHead[];
   fusion: FusionConfig[];
   /** Modalities that get a bi-temporal change-detection entry. */
   change: ModalityId[];
@@ -88,6 +105,8 @@ const DEFAULT_HEADS: HeadsConfig = {
 };
 
 const common = {
+  attention: 'v1' as AttentionFlavour,
+  tasks: [...TASK_HEADS],
   mlpRatio: 4,
   cpbHidden: 512,
   modalities: BUILTIN_MODALITY_LIST,
@@ -221,7 +240,8 @@ export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
   if (!(c.mlpRatio > 0)) problems.push(`mlpRatio must be > 0 (got ${c.mlpRatio})`);
   if (!Array.isArray(c.depths) || c.depths.length === 0) problems.push('depths must list the blocks of at least one stage');
   else c.depths.forEach((d, i) => posInt(d, `depths[${i}]`));
-  if (!Array.isArray(c.heads) || c.heads.length !== c.depths?.length) problems.push(`heads must have one entry per stage (${c.depths?.length}), got ${c.heads?.length}`);
+  if (Array.isArray(c.heads) && c.heads.some((h) => typeof h === 'string')) problems.push('heads lists the attention heads of each stage (numbers); the task heads an entry emits go in tasks');
+  else if (!Array.isArray(c.heads) || c.heads.length !== c.depths?.length) problems.push(`heads must have one entry per stage (${c.depths?.length}), got ${c.heads?.length}`);
   else
     c.heads.forEach((h, i) => {
       posInt(h, `heads[${i}]`);
@@ -231,6 +251,13 @@ export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
   posInt(c.experts.modalPerModality, 'experts.modalPerModality');
   posInt(c.experts.collaborative, 'experts.collaborative');
   if (c.experts.shared !== 0 && c.experts.shared !== 1) problems.push(`experts.shared must be 0 or 1 (got ${c.experts.shared})`);
+  if (c.attention !== 'v1' && c.attention !== 'v2') problems.push(`attention must be "v1" or "v2" (got ${JSON.stringify(c.attention)})`);
+  if (!Array.isArray(c.tasks)) problems.push(`tasks must list task heads out of ${TASK_HEADS.join(', ')} (got ${JSON.stringify(c.tasks)})`);
+  else
+    c.tasks.forEach((t, i) => {
+      if (!TASK_HEADS.includes(t)) problems.push(`tasks[${i}] ${JSON.stringify(t)} is not a task head; known: ${TASK_HEADS.join(', ')}`);
+      else if (c.tasks.indexOf(t) !== i) problems.push(`tasks[${i}] ${t} appears twice`);
+    });
   const ids = new Set<string>();
   c.modalities.forEach((m, i) => {
     if (!isModalityIdSyntax(m.id)) problems.push(`modalities[${i}].id ${JSON.stringify(m.id)} must be lowercase letters, digits and dashes`);
@@ -263,7 +290,39 @@ export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
   if (problems.length) {
     throw new EdgeError('E_CONFIG', `invalid RingMoE config ${JSON.stringify(c.name)}: ${problems.join('; ')}`, file ? { file } : {});
   }
+  // One order for the task heads, whatever order they were written in: outputs follow it.
+  c.tasks = TASK_HEADS.filter((t) => c.tasks.includes(t));
   return c;
+}
+
+/**
+ * The config a package manifest records (`model.config`), resolved for re-use (pruning,
+ * planning, quantizing). Manifests written before `attention` existed hold SwinV2 graphs, so a
+ * missing `attention` means `v2` here (a new written config takes its base's, `v1`); a missing
+ * `tasks` means every task head, as those packages have.
+ * @throws EdgeError E_CONFIG naming `file` when the record breaks a rule
+ */
+export function recordedConfig(recorded: Record<string, unknown>, file?: string): RingMoEConfig {
+  const c = structuredClone(recorded) as unknown as RingMoEConfig;
+  if (c.attention === undefined) c.attention = 'v2';
+  if (c.tasks === undefined) c.tasks = [...TASK_HEADS];
+  return checkConfig(c, file);
+}
+
+/** Layer-norm epsilon of each norm of the trunk, by flavour (v1: the released code's values). */
+export interface NormEpsilons {
+  /** Patch-embedding norm. */
+  embed: number;
+  /** Block post-norms norm1/norm2. */
+  block: number;
+  /** Patch-merging norm. */
+  merge: number;
+  /** Stage output norms. */
+  out: number;
+}
+
+export function normEpsilons(c: RingMoEConfig): NormEpsilons {
+  return c.attention === 'v1' ? { embed: 1e-6, block: 1e-6, merge: 1e-4, out: 1e-6 } : { embed: 1e-5, block: 1e-5, merge: 1e-5, out: 1e-5 };
 }
 
 /** Modality spec of `id` in config `c`. */

@@ -7,7 +7,7 @@
  * memory-bound and a few percent at most). Task heads are counted separately.
  */
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import { modalityOf, stageGeometry, type RingMoEConfig } from './config.js';
+import { modalityOf, stageGeometry, type RingMoEConfig, type TaskHead } from './config.js';
 import type { ExpertSelection } from './params.js';
 
 /** Multiply-accumulates of one run, by part. */
@@ -17,7 +17,7 @@ export interface ComputeBreakdown {
   merges: number;
   routers: number;
   experts: number;
-  /** Classification, segmentation, detection and depth heads with their neck (one pass). */
+  /** The emitted classification, segmentation, detection and depth heads with their neck (one pass). */
   heads: number;
   /** Backbone MACs (everything but heads). */
   backbone: number;
@@ -68,14 +68,17 @@ export function macs(c: RingMoEConfig, sel: ExpertSelection, o: ComputeOptions =
     r.experts += g.depth * act.ffns * T * 2 * g.dim * g.hidden * act.hiddenMultiple;
     if (g.stage > 1) r.merges += T * 4 * (g.dim / 2) * g.dim;
   }
-  // Heads: FPN lateral 1×1 convs, segmentation/depth 1×1 at stride 4, detection tower 3×3 + cls/box at its stride, classifier.
+  // Heads the config emits: FPN lateral 1×1 convs (when a dense head needs them), segmentation/depth
+  // 1×1 at stride 4, detection tower 3×3 + cls/box at its stride, classifier.
   const n = c.taskHeads.neckDim;
   const stride = c.taskHeads.detection.stride;
   const at = (s: number) => (c.inputSize.height / s) * (c.inputSize.width / s);
-  for (const g of geo) r.heads += g.height * g.width * g.dim * n;
-  r.heads += at(c.patchSize) * n * (c.taskHeads.segmentation.labels.length + 1);
-  r.heads += at(stride) * n * (9 * n + c.taskHeads.detection.labels.length + (c.taskHeads.detection.boxes === 'oriented' ? 5 : 4));
-  r.heads += geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length;
+  const on = (t: TaskHead) => c.tasks.includes(t);
+  if (on('segmentation') || on('detection') || on('depth')) for (const g of geo) r.heads += g.height * g.width * g.dim * n;
+  if (on('segmentation')) r.heads += at(c.patchSize) * n * c.taskHeads.segmentation.labels.length;
+  if (on('depth')) r.heads += at(c.patchSize) * n;
+  if (on('detection')) r.heads += at(stride) * n * (9 * n + c.taskHeads.detection.labels.length + (c.taskHeads.detection.boxes === 'oriented' ? 5 : 4));
+  if (on('classification')) r.heads += geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length;
   const scale = batch * passes;
   for (const k of ['embed', 'attention', 'merges', 'routers', 'experts'] as const) r[k] *= scale;
   r.heads *= batch;

@@ -1,10 +1,11 @@
 /**
  * Parameter accounting from a config alone, without materialising weights: the whole model, any
  * expert subset, and the deployment tiers of the RingMoE paper. Counts are learnable parameters
- * (the continuous-position-bias MLP counts as its weights, not as the bias tables graphs hold).
+ * (v1's relative position bias table and v2's continuous-position-bias MLP count as their
+ * learnable tensors, not as the gathered bias constants graphs hold).
  */
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import { modalityOf, stageGeometry, type RingMoEConfig } from './config.js';
+import { modalityOf, stageGeometry, type AttentionFlavour, type RingMoEConfig } from './config.js';
 
 /** Which part of the model is kept. */
 export interface ExpertSelection {
@@ -35,10 +36,16 @@ export function ffnParams(dim: number, hidden: number): number {
   return 2 * dim * hidden + hidden + dim;
 }
 
-/** Learnable attention parameters of one SwinV2 block. */
-export function attentionParams(dim: number, heads: number, cpbHidden: number): number {
-  const qkv = 3 * dim * dim + 2 * dim; // q and v biases; k has none
+/**
+ * Learnable attention parameters of one block. v1: q/k/v and output projections with biases and
+ * the relative position bias table [(2w-1)², heads] (w = the stage's effective window). v2: q/k/v
+ * with q and v biases (k has none), output projection, per-head logit scale and the
+ * continuous-position-bias MLP.
+ */
+export function attentionParams(flavour: AttentionFlavour, dim: number, heads: number, window: number, cpbHidden: number): number {
   const proj = dim * dim + dim;
+  if (flavour === 'v1') return 3 * dim * dim + 3 * dim + proj + (2 * window - 1) ** 2 * heads;
+  const qkv = 3 * dim * dim + 2 * dim;
   const logitScale = heads;
   const cpb = 2 * cpbHidden + cpbHidden + cpbHidden * heads;
   return qkv + proj + logitScale + cpb;
@@ -60,7 +67,7 @@ export function backboneParams(c: RingMoEConfig, sel: ExpertSelection): ParamBre
       ? ffnParams(g.dim, g.hidden * (sel.denseHiddenMultiple ?? 1))
       : (sel.modalities.length * sel.modalPerModality + sel.collaborative + sel.shared) * ffnParams(g.dim, g.hidden);
     const routers = sel.dense ? 0 : (sel.modalPerModality > 1 ? sel.modalities.length * sel.modalPerModality : 0) + (sel.collaborative > 1 ? sel.collaborative : 0);
-    b.attention += g.depth * attentionParams(g.dim, g.heads, c.cpbHidden);
+    b.attention += g.depth * attentionParams(c.attention, g.dim, g.heads, g.window, c.cpbHidden);
     b.norms += g.depth * 4 * g.dim; // two post-norms per block
     b.experts += g.depth * perBlockExperts;
     b.routers += g.depth * routers * g.dim;

@@ -3,7 +3,7 @@
  * weights — the reference family every test, benchmark and demo runs on.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, LineageStep, ModelInfo, PackageManifest } from '../../sdk/core/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { externalInfo } from '../onnx/tensor-data.js';
@@ -36,6 +36,8 @@ export interface ReferenceOptions {
   lineage?: LineageStep[] | (() => LineageStep[]);
   /** Graph doc string instead of the seeded-weights one. */
   doc?: string;
+  /** How frames must be preprocessed for these weights (a trained model's recipe), recorded as `model.preprocessing`. */
+  preprocessing?: ModelInfo['preprocessing'];
 }
 
 /**
@@ -89,13 +91,10 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
         precision: 'fp32',
         opset,
         params: { backbone, heads, total: backbone + heads },
+        ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}),
       },
       modalities: c.modalities,
-      labels: {
-        classification: c.taskHeads.classification.labels,
-        segmentation: c.taskHeads.segmentation.labels,
-        detection: c.taskHeads.detection.labels,
-      },
+      labels: headLabels(c),
       entries,
       experts: { blocks: blocks.flat() },
       lineage: (typeof o.lineage === 'function' ? o.lineage() : o.lineage) ?? [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
@@ -112,4 +111,11 @@ function countHeadParams(writer: PackageWriter): number {
     if ((t.name.startsWith('head.') || t.name.startsWith('fusion.')) && !DERIVED.test(t.name)) n += t.dims.reduce((a, b) => a * b, 1);
   }
   return n;
+}
+
+/** Label lists of the labelled task heads the config emits (a head not emitted has none). */
+export function headLabels(c: RingMoEConfig): PackageManifest['labels'] {
+  const labels: NonNullable<PackageManifest['labels']> = {};
+  for (const t of ['classification', 'segmentation', 'detection'] as const) if (c.tasks.includes(t)) labels[t] = c.taskHeads[t].labels;
+  return labels;
 }

@@ -1,4 +1,4 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { join } from 'node:path';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
@@ -7,32 +7,50 @@ import { calibratePackage } from '../../../tools/calibrate/calibrate.js';
 import { generatedFrames } from '../../../tools/calibrate/frames.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
 import { maxAbsDiff, randomFeeds, runEntry, tempDir } from '../../helpers/packages.js';
-import { calibratedTiny, paramsFromGraphs, pruneTo } from './helpers.js';
+import { calibratedTiny, paramsFromGraphs, pruneTo, type Fixture } from './helpers.js';
 
+/** Upcycled ringmoe-tiny with v1 attention (the named configs' default). */
 const upcycled = calibratedTiny({ upcycled: true, modalities: ['optical'] });
+/** The same with SwinV2 attention: pruning works on the expert map and must not care. */
+const upcycledV2 = calibratedTiny({ upcycled: true, modalities: ['optical'], attention: 'v2' });
 /** The default reference: experts of a block related but distinct (expert spread 0.3), not upcycled. */
 const seeded = calibratedTiny({ modalities: ['multispectral'] });
 const config = namedConfig('ringmoe-tiny');
 
-for (const strategy of ['ks', 'ka', 'kc'] as const) {
-  test(`${strategy} on an upcycled package (identical experts) is exact: outputs equal the unpruned package's within float tolerance`, async (t) => {
-    const src = await upcycled;
-    const r = await pruneTo(src.dir, { strategy, modalities: 'optical' });
-    for (const entry of r.manifest!.entries) {
-      const feeds = randomFeeds(entry, 2, 6);
-      const a = await runEntry(src.dir, src.manifest.entries.find((e) => e.name === entry.name)!, feeds);
-      const b = await runEntry(r.outDir!, entry, feeds);
-      for (const o of entry.outputs) {
-        if (o.dtype !== 'float32') continue;
-        const scale = Math.max(1, ...Array.from(a[o.name]!.data as Float32Array, Math.abs));
-        t.true(maxAbsDiff(a[o.name]!, b[o.name]!) <= 1e-5 * scale, `${entry.name}.${o.name}: ${maxAbsDiff(a[o.name]!, b[o.name]!)} (scale ${scale})`);
-      }
+/** Prunes `src` with `strategy` and checks every float output of every kept entry equals the source's. */
+async function assertExact(t: ExecutionContext, src: Fixture, strategy: 'ks' | 'ka' | 'kc') {
+  const r = await pruneTo(src.dir, { strategy, modalities: 'optical' });
+  for (const entry of r.manifest!.entries) {
+    const feeds = randomFeeds(entry, 2, 6);
+    const a = await runEntry(src.dir, src.manifest.entries.find((e) => e.name === entry.name)!, feeds);
+    const b = await runEntry(r.outDir!, entry, feeds);
+    for (const o of entry.outputs) {
+      if (o.dtype !== 'float32') continue;
+      const scale = Math.max(1, ...Array.from(a[o.name]!.data as Float32Array, Math.abs));
+      t.true(maxAbsDiff(a[o.name]!, b[o.name]!) <= 1e-5 * scale, `${entry.name}.${o.name}: ${maxAbsDiff(a[o.name]!, b[o.name]!)} (scale ${scale})`);
     }
+  }
+  return r;
+}
+
+for (const strategy of ['ks', 'ka', 'kc'] as const) {
+  test(`${strategy} on an upcycled v1 package (identical experts) is exact: outputs equal the unpruned package's within float tolerance`, async (t) => {
+    const src = await upcycled;
+    t.is(src.manifest.model.config!.attention, 'v1');
+    const r = await assertExact(t, src, strategy);
+    t.is(r.manifest!.model.config!.attention, 'v1');
     const origin = r.manifest!.experts!.blocks[0]!.experts[0]!.origin!;
     t.is(origin.strategy, strategy);
     t.regex(origin.note!, strategy === 'kc' ? /byte-identical experts merged into the 1 distinct ones/ : /identical \(sparse upcycling\), folded exactly: W2 and b2 × 3/);
   });
 }
+
+test('ka on an upcycled v2 (SwinV2) package is exact too', async (t) => {
+  const src = await upcycledV2;
+  t.is(src.manifest.model.config!.attention, 'v2');
+  const r = await assertExact(t, src, 'ka');
+  t.is(r.manifest!.model.config!.attention, 'v2');
+});
 
 test('ks, ka, kc: router-free, one FFN d → h → d per block; parameters match params.ts and the graphs', async (t) => {
   const src = await seeded;

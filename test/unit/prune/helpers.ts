@@ -23,9 +23,9 @@ export interface Fixture {
   hash: string;
 }
 
-/** A private copy of ringmoe-tiny with routing statistics of 4 generated frames per modality (default: all). */
-export async function calibratedTiny(o: { upcycled?: boolean; lowering?: 'sparse' | 'dense'; modalities?: string[] } = {}): Promise<Fixture> {
-  const src = await tinyPackage({ ...(o.upcycled ? { upcycled: true } : {}), ...(o.lowering ? { lowering: o.lowering } : {}) });
+/** A private copy of ringmoe-tiny (v1 attention unless `attention` says) with routing statistics of 4 generated frames per modality (default: all). */
+export async function calibratedTiny(o: { upcycled?: boolean; lowering?: 'sparse' | 'dense'; modalities?: string[]; attention?: 'v1' | 'v2' } = {}): Promise<Fixture> {
+  const src = await tinyPackage({ ...(o.upcycled ? { upcycled: true } : {}), ...(o.lowering ? { lowering: o.lowering } : {}), ...(o.attention ? { attention: o.attention } : {}) });
   const dir = join(tempDir('calibrated'), 'pkg');
   cpSync(src.dir, dir, { recursive: true });
   await calibratePackage({ dir, frames: generatedFrames(4, 7, 'calibration'), ...(o.modalities ? { modalities: o.modalities } : {}) });

@@ -2,9 +2,9 @@ import test from 'ava';
 import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
-import { backboneParams } from '../../../tools/ringmoe/params.js';
+import { backboneParams, fullSelection } from '../../../tools/ringmoe/params.js';
 import { resolvePruneOptions, type WrittenPruneOptions } from '../../../tools/prune/options.js';
-import { prunePlan } from '../../../tools/prune/plan.js';
+import { manifestConfig, prunePlan } from '../../../tools/prune/plan.js';
 import { renderPrunePlan } from '../../../tools/prune/render.js';
 import { ROUTING_STATS_FORMAT, type LoadedStats, type RoutingStats } from '../../../tools/prune/routing-stats.js';
 import { tinyPackage } from '../../helpers/packages.js';
@@ -120,6 +120,22 @@ test('dense strategies: one FFN per block of the standard shape; ks picks the mo
   t.is(concat.blocks[0]!.dense!.hidden, 3 * 16);
   t.is(concat.selection.denseHiddenMultiple, 3);
   t.is(concat.params.after, backboneParams(namedConfig('ringmoe-tiny'), concat.selection).total);
+});
+
+test('a manifest written before attention and tasks existed (a SwinV2 package) still plans, and resolves as v2 with every head', async (t) => {
+  const { dir } = await tinyPackage({ attention: 'v2' });
+  const pkg = await openPackage(dir);
+  const manifest = structuredClone(pkg.manifest);
+  delete manifest.model.config!.attention;
+  delete manifest.model.config!.tasks;
+  const c = manifestConfig(manifest);
+  t.is(c.attention, 'v2');
+  t.deepEqual(c.tasks, ['classification', 'segmentation', 'detection', 'depth']);
+  // Its recorded backbone count is the v2 accounting of that config.
+  t.is(manifest.model.params.backbone, backboneParams(c, fullSelection(c)).total);
+  const p = prunePlan({ manifest, packageHash: pkg.packageHash }, resolvePruneOptions({ modalities: 'optical' }, manifest));
+  t.deepEqual(p.entries.copied, ['optical', 'change-optical']);
+  t.is(p.params.after, backboneParams(c, p.selection).total);
 });
 
 test('dry-run rendering of an EP plan (snapshot)', async (t) => {

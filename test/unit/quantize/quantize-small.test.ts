@@ -3,7 +3,7 @@
  * onnxruntime and stay close to fp32 on held-out frames. The default seeded reference has related
  * experts (expertSpread 0.3, like a trained upcycled MoE); with fully independent random experts a
  * routing flip swaps a token's FFN for an unrelated one and even fp16 rounding drops stride-32
- * cosine to about 0.93 (docs/quantization.md).
+ * cosine to about 0.97 (0.93 with v2 attention; docs/quantization.md).
  */
 import test from 'ava';
 import { join } from 'node:path';

@@ -1,16 +1,32 @@
 import test from 'ava';
 import { namedConfig, resolveConfig, stageGeometry } from '../../../tools/ringmoe/config.js';
-import { backboneParams, fullSelection, tierFigures } from '../../../tools/ringmoe/params.js';
+import { attentionParams, backboneParams, fullSelection, tierFigures } from '../../../tools/ringmoe/params.js';
 
 const within = (actual: number, expected: number, tol = 0.01) => Math.abs(actual - expected) / expected <= tol;
 
-test('ringmoe-14.7b tiers match the released config within 1%: 14.74B / 6.53B / 4.48B / 1.06B', (t) => {
-  const tiers = Object.fromEntries(tierFigures(namedConfig('ringmoe-14.7b')).map((x) => [x.tier, x.params]));
-  t.true(within(tiers.full!, 14.74e9), `full ${tiers.full}`);
-  t.true(within(tiers['single-modality']!, 6.53e9), `single ${tiers['single-modality']}`);
-  t.true(within(tiers.ep!, 4.48e9), `ep ${tiers.ep}`);
-  t.true(within(tiers.dense!, 1.06e9), `dense ${tiers.dense}`);
-  t.true(within(tiers.activated!, 2.43e9), `activated ${tiers.activated}`);
+for (const attention of ['v1', 'v2'] as const) {
+  test(`ringmoe-14.7b (${attention} attention) tiers match the released config within 1%: 14.74B / 6.53B / 4.48B / 1.06B`, (t) => {
+    const c = { ...namedConfig('ringmoe-14.7b'), attention };
+    const tiers = Object.fromEntries(tierFigures(c).map((x) => [x.tier, x.params]));
+    t.true(within(tiers.full!, 14.74e9), `full ${tiers.full}`);
+    t.true(within(tiers['single-modality']!, 6.53e9), `single ${tiers['single-modality']}`);
+    t.true(within(tiers.ep!, 4.48e9), `ep ${tiers.ep}`);
+    t.true(within(tiers.dense!, 1.06e9), `dense ${tiers.dense}`);
+    t.true(within(tiers.activated!, 2.43e9), `activated ${tiers.activated}`);
+  });
+}
+
+test('ringmoe-14.7b is v1 by default; its attention count is q/k/v/proj with biases plus one (2w-1)²×heads table per block', (t) => {
+  const c = namedConfig('ringmoe-14.7b');
+  t.is(c.attention, 'v1');
+  // Stage windows 12/12/12/6 (the last clipped to its 6×6 map): tables of 23² or 11² rows.
+  const want = stageGeometry(c).reduce((s, g) => s + g.depth * (4 * g.dim * g.dim + 4 * g.dim + (2 * g.window - 1) ** 2 * g.heads), 0);
+  const full = backboneParams(c, fullSelection(c));
+  t.is(full.attention, want);
+  t.is(full.total, 14_746_061_540);
+  t.is(backboneParams({ ...c, attention: 'v2' }, fullSelection(c)).total, 14_746_126_628);
+  t.is(attentionParams('v1', 8, 2, 4, 16), 4 * 64 + 4 * 8 + 49 * 2);
+  t.is(attentionParams('v2', 8, 2, 4, 16), 4 * 64 + 3 * 8 + 2 + (3 * 16 + 16 * 2));
 });
 
 test('tier bytes are params at 4/2/1 bytes per parameter', (t) => {

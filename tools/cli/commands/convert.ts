@@ -5,6 +5,7 @@
  */
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import { EdgeError } from '../../../sdk/core/errors.js';
+import type { ModelInfo } from '../../../sdk/core/package-manifest.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../io.js';
 
@@ -30,6 +31,24 @@ interface Result {
   feeds?: { target: string; dims: number[]; transform: string; sources: string[] }[];
 }
 
+/**
+ * Reads and checks a `--preprocessing` file (the manifest's `model.preprocessing` form).
+ * @throws EdgeError E_CONFIG naming the file and the field
+ */
+async function readPreprocessing(file: string, modalities: string[] | undefined): Promise<ModelInfo['preprocessing']> {
+  const { readFile } = await import('node:fs/promises');
+  const { preprocessingProblems } = await import('../../../sdk/package/preprocessing-check.js');
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new EdgeError('E_CONFIG', `--preprocessing ${file}: not a readable JSON file (${(err as Error).message})`, { file, field: '--preprocessing' });
+  }
+  const problems = preprocessingProblems(value, modalities ?? Object.keys((value ?? {}) as object));
+  if (problems.length) throw new EdgeError('E_CONFIG', `--preprocessing ${file}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { file, field: problems[0]!.field });
+  return value as ModelInfo['preprocessing'];
+}
+
 export const spec: CommandSpec<Result> = {
   name: 'convert',
   summary: 'convert a trained checkpoint (MindSpore .ckpt or safetensors; released RingMoE names, or a dense SwinV2 to upcycle) into a package',
@@ -47,6 +66,7 @@ export const spec: CommandSpec<Result> = {
       .option('--from <family>', 'swin: upcycle a dense Hugging Face SwinV2 checkpoint (every expert a copy of the FFN)')
       .option('--seed <n>', 'seed of what the checkpoint does not hold (routers when upcycling, allowed untrained heads)', '0')
       .option('--allow-untrained-heads', 'seed task heads the checkpoint lacks (listed in the lineage) instead of refusing')
+      .option('--preprocessing <file>', 'JSON file of how frames were preprocessed in training (per modality: stretch, interpolation, fit, statistics, sensor), recorded as the package\'s model.preprocessing')
       .option('--lowering <kind>', 'routed experts: sparse (gather/scatter) or dense (one-hot mask)', 'sparse')
       .option('--dry-run', 'print the conversion plan; write nothing')
       .option('--force', 'replace the output directory if it exists');
@@ -61,6 +81,7 @@ export const spec: CommandSpec<Result> = {
     const seed = expectInteger('--seed', Number(o.seed), 0, 2 ** 31 - 1);
     const lowering = expectOneOf('--lowering', o.lowering, ['sparse', 'dense'] as const);
     const config = o.config === undefined ? undefined : await loadConfigArg(String(o.config));
+    const preprocessing = o.preprocessing === undefined ? undefined : await readPreprocessing(String(o.preprocessing), config?.modalities.map((m) => m.id));
     let progress: ReturnType<typeof io.progress> | undefined;
     const r = await convertCheckpoint({
       checkpoint: checkpoint!,
@@ -73,6 +94,7 @@ export const spec: CommandSpec<Result> = {
       force: Boolean(o.force),
       seed,
       lowering,
+      ...(preprocessing ? { preprocessing } : {}),
       onTensor: (done, total, name) => {
         progress ??= io.progress(`converting ${checkpoint}`, total, 'tensors');
         progress.update(done, total, name);

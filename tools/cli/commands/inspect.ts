@@ -17,7 +17,7 @@ export const spec: CommandSpec<InspectResult> = {
     return inspectPackage(dir!, { verify: o.verify === false ? 'size' : 'full' });
   },
   render(r, io) {
-    io.out(`${r.name} (${r.kind}${r.configName ? `, ${r.configName}` : ''}) — ${r.precision}${r.lowering ? `, ${r.lowering} lowering` : ''}${r.inputSize ? `, input ${r.inputSize.height}x${r.inputSize.width}` : ''}`);
+    io.out(`${r.name} (${r.kind}${r.configName ? `, ${r.configName}` : ''}) — ${r.precision}${r.lowering ? `, ${r.lowering} lowering` : ''}${r.inputSize ? `, input ${r.inputSize.height}x${r.inputSize.width}` : ''}${r.attention ? `, ${r.attention} attention` : ''}`);
     io.out(`package sha256 ${r.packageHash}`);
     io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}, total ${formatCount(r.params.total)}`);
     io.out(`bytes: fp32 ${formatBytes(r.bytes.fp32)}, fp16 ${formatBytes(r.bytes.fp16)}, int8 ${formatBytes(r.bytes.int8)}; stored ${formatBytes(r.bytes.stored)}`);

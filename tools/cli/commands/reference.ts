@@ -15,12 +15,18 @@ interface Result {
   params: PackageManifest['model']['params'];
   seed: number;
   lowering: string;
+  attention: string;
+  tasks: string[];
 }
 
 export const spec: CommandSpec<Result> = {
   name: 'reference',
   summary: 'write a RingMoE model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small)',
-  examples: ['ringmoe-edge reference ringmoe-tiny -o pkg/tiny', 'ringmoe-edge reference ringmoe-small -o pkg/small --seed 3 --lowering dense'],
+  examples: [
+    'ringmoe-edge reference ringmoe-tiny -o pkg/tiny',
+    'ringmoe-edge reference ringmoe-small -o pkg/small --seed 3 --lowering dense',
+    'ringmoe-edge reference ringmoe-tiny -o pkg/tiny-v2-cls --attention v2 --tasks classification',
+  ],
   configure(cmd) {
     cmd
       .argument('<config>', 'named config (ringmoe-tiny, ringmoe-small, ringmoe-14.7b) or a JSON config file')
@@ -29,13 +35,19 @@ export const spec: CommandSpec<Result> = {
       .option('--lowering <kind>', 'routed experts: sparse (gather/scatter) or dense (one-hot mask)', 'sparse')
       .option('--upcycled', 'sparse upcycling: every expert of a block is a copy of one FFN (= --expert-spread 0)')
       .option('--expert-spread <s>', 'distance between the experts of a block: 0 copies .. 1 independent', '0.3')
+      .option('--attention <flavour>', "window attention: v1 (the released RingMoE code's Swin v1) or v2 (SwinV2); default: the config's")
+      .option('--tasks <list>', "comma-separated task heads the entries emit (classification,segmentation,detection,depth); default: the config's")
       .option('--opset <n>', 'ONNX opset', '17')
       .option('--force', 'replace the output directory if it exists');
   },
   async run([configArg], o, io) {
     const { loadConfigArg } = await import('../../ringmoe/config-file.js');
+    const { checkConfig, TASK_HEADS } = await import('../../ringmoe/config.js');
     const { writeReferencePackage } = await import('../../ringmoe/reference.js');
     const config = await loadConfigArg(configArg!);
+    if (o.attention !== undefined) config.attention = expectOneOf('--attention', o.attention, ['v1', 'v2'] as const);
+    if (o.tasks !== undefined) config.tasks = String(o.tasks).split(',').map((x) => expectOneOf('--tasks', x.trim(), TASK_HEADS));
+    checkConfig(config);
     const seed = expectInteger('--seed', Number(o.seed), 0, 2 ** 31 - 1);
     const lowering = expectOneOf('--lowering', o.lowering, ['sparse', 'dense'] as const);
     const opset = expectInteger('--opset', Number(o.opset), 17, 21);
@@ -61,10 +73,12 @@ export const spec: CommandSpec<Result> = {
       params: m.model.params,
       seed,
       lowering,
+      attention: config.attention,
+      tasks: config.tasks,
     };
   },
   render(r, io) {
     io.out(`wrote ${r.name} to ${r.dir}: ${r.entries.length} entries (${r.entries.join(', ')}), ${r.files} files, ${formatBytes(r.bytes)}`);
-    io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering`);
+    io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering, ${r.attention} attention, task heads ${r.tasks.join(', ')}`);
   },
 };

@@ -1,11 +1,13 @@
 /**
- * SwinV2 window attention: scaled-cosine attention inside (shifted) windows, with the continuous
- * relative position bias and the shift mask precomputed into constants (both are input
- * independent), residual post-norm.
+ * Window attention inside (shifted) windows with residual post-norm, in two flavours:
+ * v1 (Swin v1 as in RingMoE's released code: dot product scaled by head_dim^-0.5, q/k/v biases,
+ * learned relative position bias table) and v2 (SwinV2: scaled-cosine attention with the
+ * continuous relative position bias). Position biases and the shift mask are input independent
+ * and precomputed into constants.
  */
 import { attr } from '../../onnx/builder.js';
-import { Rng, truncNormal } from '../seeded.js';
-import type { StageGeometry } from '../config.js';
+import { normEpsilons, type StageGeometry } from '../config.js';
+import { Rng } from '../seeded.js';
 import type { EmitContext } from './context.js';
 
 /** SwinV2's log-spaced relative coordinates table, [(2w-1)², 2]. */
@@ -26,16 +28,47 @@ export function relativeCoordsTable(w: number): Float32Array {
 }
 
 /**
- * The relative position bias of one block, [1, heads, w², w²]: 16·sigmoid(cpb_mlp(table))
- * gathered by relative position index. The MLP's seeded weights (Linear(2→H)+ReLU+Linear(H→heads))
- * are drawn here and only the resulting table is stored.
+ * Relative position index of a w×w window, [w², w²]: idx(i, j) = (r_i − r_j + w − 1)·(2w − 1) +
+ * (c_i − c_j + w − 1), token i at row ⌊i / w⌋, column i mod w.
  */
-export function relativePositionBias(seed: number, key: string, w: number, heads: number, hidden: number): Float32Array {
+export function relativePositionIndex(w: number): Int32Array {
+  const t = w * w;
+  const out = new Int32Array(t * t);
+  for (let i = 0; i < t; i++) {
+    for (let j = 0; j < t; j++) out[i * t + j] = (Math.floor(i / w) - Math.floor(j / w) + w - 1) * (2 * w - 1) + ((i % w) - (j % w) + w - 1);
+  }
+  return out;
+}
+
+/** Gathers a bias table [(2w-1)², heads] by relative position index into [1, heads, w², w²]. */
+export function gatherPositionBias(table: Float32Array, w: number, heads: number): Float32Array {
+  const t = w * w;
+  const index = relativePositionIndex(w);
+  const out = new Float32Array(heads * t * t);
+  for (let i = 0; i < t; i++) {
+    for (let j = 0; j < t; j++) {
+      const idx = index[i * t + j]!;
+      for (let o = 0; o < heads; o++) out[(o * t + i) * t + j] = table[idx * heads + o]!;
+    }
+  }
+  return out;
+}
+
+/** Weights of SwinV2's continuous-position-bias MLP: Linear(2→H) + ReLU + Linear(H→heads, no bias). */
+export interface CpbWeights {
+  /** [2, hidden] */
+  fc1Weight: Float32Array;
+  /** [hidden] */
+  fc1Bias: Float32Array;
+  /** [hidden, heads] */
+  fc2Weight: Float32Array;
+}
+
+/** The SwinV2 relative position bias of one block, [1, heads, w², w²]: 16·sigmoid(cpb_mlp(coords)) gathered by index. */
+export function relativePositionBias(cpb: CpbWeights, w: number, heads: number, hidden: number): Float32Array {
   const table = relativeCoordsTable(w);
   const n = (2 * w - 1) ** 2;
-  const w1 = truncNormal(seed, `${key}.cpb.fc1.weight`, 2 * hidden, 1 / Math.sqrt(2));
-  const b1 = truncNormal(seed, `${key}.cpb.fc1.bias`, hidden, 0.02);
-  const w2 = truncNormal(seed, `${key}.cpb.fc2.weight`, hidden * heads, 1 / Math.sqrt(hidden));
+  const { fc1Weight: w1, fc1Bias: b1, fc2Weight: w2 } = cpb;
   const mlp = new Float32Array(n * heads);
   const h = new Float32Array(hidden);
   for (let r = 0; r < n; r++) {
@@ -46,17 +79,7 @@ export function relativePositionBias(seed: number, key: string, w: number, heads
       mlp[r * heads + o] = 16 / (1 + Math.exp(-s));
     }
   }
-  const t = w * w;
-  const out = new Float32Array(heads * t * t);
-  for (let i = 0; i < t; i++) {
-    const hi = Math.floor(i / w);
-    const wi = i % w;
-    for (let j = 0; j < t; j++) {
-      const idx = (hi - Math.floor(j / w) + w - 1) * (2 * w - 1) + (wi - (j % w) + w - 1);
-      for (let o = 0; o < heads; o++) out[(o * t + i) * t + j] = mlp[idx * heads + o]!;
-    }
-  }
-  return out;
+  return gatherPositionBias(mlp, w, heads);
 }
 
 /** Swin's shifted-window attention mask, [1, nW, 1, w², w²]: 0 inside a region, -100 across. */
@@ -96,15 +119,24 @@ function roll(ctx: EmitContext, x: string, s: number, height: number, width: num
   return along(along(x, 1, height), 2, width);
 }
 
+/** Where one block's attention runs: its stage geometry, block id and shift. */
+interface AttentionSite {
+  g: StageGeometry;
+  block: string;
+  /** Shift of this block (0 for even blocks or when the window covers the feature map). */
+  shift: number;
+}
 
 /**
- * One block's attention branch with residual post-norm: x + LN(attn(x)). `x` is [N, L, D].
- * Weights live in weights/trunk.bin under `<block>.attn.*` and `<block>.norm1.*`.
+ * One block's attention branch with residual post-norm: x + LN(attn(x)), in the config's
+ * flavour. `x` is [N, L, D]. Weights live in weights/trunk.bin under `<block>.attn.*` and
+ * `<block>.norm1.*`.
  */
 export function windowAttention(ctx: EmitContext, x: string, g: StageGeometry, blockIndex: number, block: string): string {
   const b = ctx.b;
   const { dim: D, heads: h, height: H, width: W, window: w } = g;
-  const shift = blockIndex % 2 === 1 ? g.shift : 0;
+  const site: AttentionSite = { g, block, shift: blockIndex % 2 === 1 ? g.shift : 0 };
+  const { shift } = site;
   const hd = D / h;
   const t = w * w;
   return b.scope('attn', () => {
@@ -112,25 +144,12 @@ export function windowAttention(ctx: EmitContext, x: string, g: StageGeometry, b
     if (shift) xs = roll(ctx, xs, -shift, H, W);
     let xw = ctx.reshape(xs, [-1, H / w, w, W / w, w, D]);
     xw = ctx.reshape(ctx.transpose(xw, [0, 1, 3, 2, 4, 5]), [-1, t, D]);
-    // q and v have biases, k has none (SwinV2); stored as one [3D] bias with a zero k part.
     const qkvW = ctx.param(`${block}.attn.qkv.weight`, 'trunk', [D, 3 * D], { kind: 'fanin', fanIn: D });
-    const qb = truncNormal(ctx.options.seed, `${block}.attn.q_bias`, D, 0.02);
-    const vb = truncNormal(ctx.options.seed, `${block}.attn.v_bias`, D, 0.02);
-    const qkvBiasData = new Float32Array(3 * D);
-    qkvBiasData.set(qb, 0);
-    qkvBiasData.set(vb, 2 * D);
-    const qkvB = ctx.param(`${block}.attn.qkv.bias`, 'trunk', [3 * D], { kind: 'data', data: qkvBiasData });
+    const qkvB = ctx.param(`${block}.attn.qkv.bias`, 'trunk', [3 * D], ctx.config.attention === 'v1' ? { kind: 'normal', std: 0.02 } : { kind: 'data', data: v2QkvBias(ctx, block, D) });
     let qkv = b.op('Add', [b.op('MatMul', [xw, qkvW]), qkvB]);
     qkv = ctx.transpose(ctx.reshape(qkv, [-1, t, 3, h, hd]), [2, 0, 3, 1, 4]);
     const [q, k, v] = [0, 1, 2].map((i) => b.op('Gather', [qkv, b.int64(i)], { axis: attr.i(0) })) as [string, string, string];
-    const unit = (y: string) => b.op('Div', [y, b.op('Max', [ctx.reduce('ReduceL2', y, [-1], true), b.float(1e-12)])]);
-    let a = b.op('MatMul', [unit(q), ctx.transpose(unit(k), [0, 1, 3, 2])]);
-    // logit scale: exp(min(log 10 + jitter, log 100)) per head, precomputed.
-    const rng = new Rng(ctx.options.seed, `${block}.attn.logit_scale`);
-    const scale = Float32Array.from({ length: h }, () => Math.exp(Math.min(Math.log(10) + 0.1 * (rng.uniform() - 0.5), Math.log(100))));
-    a = b.op('Mul', [a, ctx.param(`${block}.attn.logit_scale_exp`, 'trunk', [1, h, 1, 1], { kind: 'data', data: scale })]);
-    const rpb = relativePositionBias(ctx.options.seed, `${block}.attn`, w, h, ctx.config.cpbHidden);
-    a = b.op('Add', [a, ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], { kind: 'data', data: rpb })]);
+    let a = ctx.config.attention === 'v1' ? v1Scores(ctx, site, q, k) : v2Scores(ctx, site, q, k);
     if (shift) {
       const nW = (H / w) * (W / w);
       const mask = ctx.param(`s${g.stage}.attn_mask`, 'trunk', [1, nW, 1, t, t], { kind: 'data', data: shiftMask(H, W, w, shift) });
@@ -142,6 +161,58 @@ export function windowAttention(ctx: EmitContext, x: string, g: StageGeometry, b
     o = ctx.reshape(ctx.transpose(ctx.reshape(o, [-1, H / w, W / w, w, w, D]), [0, 1, 3, 2, 4, 5]), [-1, H, W, D]);
     if (shift) o = roll(ctx, o, shift, H, W);
     o = ctx.reshape(o, [-1, H * W, D]);
-    return b.op('Add', [x, ctx.layerNorm(o, D, `${block}.norm1`, 'trunk')]);
+    return b.op('Add', [x, ctx.layerNorm(o, D, `${block}.norm1`, 'trunk', normEpsilons(ctx.config).block)]);
   });
+}
+
+/**
+ * v1 scores [nW·N, heads, w², w²]: (q · head_dim^-0.5) · kᵀ + relative position bias, the bias
+ * gathered from the learned table `<block>.attn.relative_position_bias_table` [(2w-1)², heads].
+ */
+function v1Scores(ctx: EmitContext, site: AttentionSite, q: string, k: string): string {
+  const b = ctx.b;
+  const { g, block } = site;
+  const { heads: h, window: w } = g;
+  const t = w * w;
+  let a = b.op('MatMul', [b.op('Mul', [q, b.float((g.dim / h) ** -0.5)]), ctx.transpose(k, [0, 1, 3, 2])]);
+  const table = ctx.values(`${block}.attn.relative_position_bias_table`, [(2 * w - 1) ** 2, h], { kind: 'normal', std: 0.02 });
+  a = b.op('Add', [a, ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], { kind: 'data', data: gatherPositionBias(table, w, h) })]);
+  return a;
+}
+
+/** v2's q and v biases as one [3D] bias with a zero k part (k has none in SwinV2). */
+function v2QkvBias(ctx: EmitContext, block: string, D: number): Float32Array {
+  const qb = ctx.values(`${block}.attn.q_bias`, [D], { kind: 'normal', std: 0.02 });
+  const vb = ctx.values(`${block}.attn.v_bias`, [D], { kind: 'normal', std: 0.02 });
+  const out = new Float32Array(3 * D);
+  out.set(qb, 0);
+  out.set(vb, 2 * D);
+  return out;
+}
+
+/**
+ * v2 scores: cosine(q, k) · exp(min(logit_scale, log 100)) + 16·sigmoid(cpb_mlp) bias. The
+ * learnable logit scale starts at log 10 with a small per-head jitter.
+ */
+function v2Scores(ctx: EmitContext, site: AttentionSite, q: string, k: string): string {
+  const b = ctx.b;
+  const { g, block } = site;
+  const { heads: h, window: w } = g;
+  const t = w * w;
+  const unit = (y: string) => b.op('Div', [y, b.op('Max', [ctx.reduce('ReduceL2', y, [-1], true), b.float(1e-12)])]);
+  let a = b.op('MatMul', [unit(q), ctx.transpose(unit(k), [0, 1, 3, 2])]);
+  // The logit scale is drawn and exponentiated in float64, not through ctx.values: a float32
+  // log-scale moves some exp() results by one ulp, and seeded v2 packages stay byte-identical.
+  // (No checkpoint format of the contract carries a v2 logit scale.)
+  const rng = new Rng(ctx.options.seed, `${block}.attn.logit_scale`);
+  const scale = Float32Array.from({ length: h }, () => Math.exp(Math.min(Math.log(10) + 0.1 * (rng.uniform() - 0.5), Math.log(100))));
+  a = b.op('Mul', [a, ctx.param(`${block}.attn.logit_scale_exp`, 'trunk', [1, h, 1, 1], { kind: 'data', data: scale })]);
+  const hidden = ctx.config.cpbHidden;
+  const key = `${block}.attn.cpb`;
+  const cpb: CpbWeights = {
+    fc1Weight: ctx.values(`${key}.fc1.weight`, [2, hidden], { kind: 'normal', std: 1 / Math.sqrt(2) }),
+    fc1Bias: ctx.values(`${key}.fc1.bias`, [hidden], { kind: 'normal', std: 0.02 }),
+    fc2Weight: ctx.values(`${key}.fc2.weight`, [hidden, h], { kind: 'normal', std: 1 / Math.sqrt(hidden) }),
+  };
+  return b.op('Add', [a, ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], { kind: 'data', data: relativePositionBias(cpb, w, h, hidden) })]);
 }

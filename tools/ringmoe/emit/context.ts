@@ -2,8 +2,10 @@
  * Shared state and primitive layers for emitting RingMoE graphs: every weight goes through
  * `param`, which stores it once in the package's weight files (seeded, deterministic, or from a
  * {@link WeightSource} such as a converted checkpoint) and adds it to the graph being built as an
- * external initializer.
+ * external initializer. Learnable tensors the graph only holds in derived form (position-bias
+ * tables, logit scales) go through `values`, which gives their values without storing them.
  */
+import { EdgeError } from '../../../sdk/core/errors.js';
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { attr, inlineTensor } from '../../onnx/builder.js';
 import type { WeightStore } from '../../package/weight-store.js';
@@ -53,19 +55,21 @@ export class EmitContext {
    * stream (defaults to the name).
    */
   param(name: string, file: string, dims: number[], init: Init, seedKey = name): string {
-    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.source?.tensor(name, dims) ?? this.generate(dims, init, seedKey));
+    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.values(name, dims, init, seedKey));
     return this.b.initializer(this.weights.initializer(name));
   }
 
   /**
-   * The values of a learnable tensor the graph holds only in derived form (not stored): from the
-   * weight source when it has them, else generated like `param` (same seed stream).
+   * The values of learnable tensor `name` [dims] without storing it, for tensors the graph holds
+   * only in derived form (v1's relative_position_bias_table, v2's q/v biases and
+   * continuous-position-bias MLP): from the weight source when it has them, else generated like
+   * `param` (seeded from `seedKey`, which defaults to the name). `param` stores the same values.
    */
   values(name: string, dims: number[], init: Init, seedKey = name): Float32Array {
-    return this.source?.tensor(name, dims) ?? this.generate(dims, init, seedKey);
+    return this.source?.tensor(name, dims) ?? this.generate(name, dims, init, seedKey);
   }
 
-  private generate(dims: number[], init: Init, seedKey: string): Float32Array {
+  private generate(name: string, dims: number[], init: Init, seedKey: string): Float32Array {
     const n = dims.reduce((a, c) => a * c, 1);
     switch (init.kind) {
       case 'fanin':
@@ -75,6 +79,7 @@ export class EmitContext {
       case 'const':
         return filled(n, init.value);
       case 'data':
+        if (init.data.length !== n) throw new EdgeError('E_INTERNAL', `${name} has ${init.data.length} values for dims [${dims.join(', ')}]`);
         return init.data;
       case 'lazy':
         return init.make();
@@ -90,11 +95,11 @@ export class EmitContext {
     return this.b.op('Add', [y, bias]);
   }
 
-  /** LayerNormalization over the last axis (opset 17). */
-  layerNorm(x: string, dim: number, name: string, file: string): string {
+  /** LayerNormalization over the last axis (opset 17) with epsilon `eps` (see normEpsilons). */
+  layerNorm(x: string, dim: number, name: string, file: string, eps: number): string {
     const g = this.param(`${name}.weight`, file, [dim], { kind: 'const', value: 1 });
     const bias = this.param(`${name}.bias`, file, [dim], { kind: 'const', value: 0 });
-    return this.b.op('LayerNormalization', [x, g, bias], { axis: attr.i(-1), epsilon: attr.f(1e-5) });
+    return this.b.op('LayerNormalization', [x, g, bias], { axis: attr.i(-1), epsilon: attr.f(eps) });
   }
 
   /** Conv2d with weights [out, in, k, k] and bias, NCHW. */

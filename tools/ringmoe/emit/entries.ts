@@ -1,11 +1,12 @@
 /**
  * One ONNX graph per entry point: one per modality, fusion entries, bi-temporal change entries.
  */
+import { EdgeError } from '../../../sdk/core/errors.js';
 import type { EntryManifest, InputSpec, MoeClusterRecord, OutputSpec } from '../../../sdk/core/package-manifest.js';
-import type { ModalityId } from '../../../sdk/core/modalities.js';
+import type { ModalityId, TaskId } from '../../../sdk/core/modalities.js';
 import { GraphBuilder } from '../../onnx/builder.js';
 import type { BlockExpertMap } from '../../../sdk/core/package-manifest.js';
-import { modalityOf, type FusionConfig, type RingMoEConfig } from '../config.js';
+import { modalityOf, type FusionConfig, type RingMoEConfig, type TaskHead } from '../config.js';
 import type { EmitContext } from './context.js';
 import { emitChangeHead, emitFusion, emitTaskHeads } from './heads.js';
 import { emitTrunk } from './trunk.js';
@@ -31,7 +32,7 @@ function outputSpecs(c: RingMoEConfig, geometry: { dim: number }[]): OutputSpec[
   const th = c.taskHeads;
   const M = Math.min(th.detection.maxCandidates, (H / th.detection.stride) * (W / th.detection.stride));
   const last = geometry[geometry.length - 1]!.dim;
-  return [
+  const all: OutputSpec[] = [
     { name: 'embedding', dtype: 'float32', shape: ['N', last], task: 'features', kind: 'embedding', description: 'global-average-pooled last-stage feature' },
     ...geometry.map((g, i) => {
       const s = c.patchSize * 2 ** i;
@@ -46,6 +47,12 @@ function outputSpecs(c: RingMoEConfig, geometry: { dim: number }[]): OutputSpec[
     { name: 'det_classes', dtype: 'int64', shape: ['N', M], task: 'detection', kind: 'classes', range: [0, th.detection.labels.length - 1], description: 'class index of each candidate; labels in manifest.labels.detection' },
     { name: 'depth', dtype: 'float32', shape: ['N', 1, H, W], task: 'depth', kind: 'depth', stride: 1, range: [0, Number.MAX_VALUE], description: 'non-negative elevation/depth in metres at input resolution' },
   ];
+  return all.filter((o) => o.task === 'features' || c.tasks.includes(o.task as TaskHead));
+}
+
+/** Manifest tasks of a modality or fusion entry: the emitted heads, then features. */
+function entryTasks(c: RingMoEConfig): TaskId[] {
+  return [...c.tasks, 'features'];
 }
 
 /**
@@ -66,7 +73,7 @@ export function emitEntry(ctx: EmitContext, name: string, plan: EntryPlan, block
   const declareTaskOutputs = (features: string[], embedding: string) => {
     const heads = emitTaskHeads(ctx, features, embedding);
     const specs = outputSpecs(c, ctx.geometry);
-    const tensors: Record<string, string> = {
+    const tensors: Record<string, string | undefined> = {
       embedding,
       ...Object.fromEntries(features.map((f, i) => [`features_s${c.patchSize * 2 ** i}`, f])),
       cls_logits: heads.clsLogits,
@@ -77,7 +84,11 @@ export function emitEntry(ctx: EmitContext, name: string, plan: EntryPlan, block
       det_classes: heads.detClasses,
       depth: heads.depth,
     };
-    for (const s of specs) b.output(tensors[s.name]!, s.name, s.dtype, s.shape);
+    for (const s of specs) {
+      const t = tensors[s.name];
+      if (t === undefined) throw new EdgeError('E_INTERNAL', `output ${s.name} is declared but its head was not emitted`);
+      b.output(t, s.name, s.dtype, s.shape);
+    }
     return specs;
   };
   if (plan.kind === 'modality') {
@@ -85,7 +96,7 @@ export function emitEntry(ctx: EmitContext, name: string, plan: EntryPlan, block
     const t = emitTrunk(ctx, x, plan.modality, plan.modality, blocks);
     clusters.push(...t.clusters);
     const outputs = declareTaskOutputs(t.features, t.embedding);
-    return { name, kind: 'modality', graph: `${name}.onnx`, modalities: [plan.modality], tasks: ['classification', 'segmentation', 'detection', 'depth', 'features'], inputs, outputs, moe: clusters };
+    return { name, kind: 'modality', graph: `${name}.onnx`, modalities: [plan.modality], tasks: entryTasks(c), inputs, outputs, moe: clusters };
   }
   if (plan.kind === 'fusion') {
     const passes = plan.fusion.modalities.map((m) => {
@@ -97,7 +108,7 @@ export function emitEntry(ctx: EmitContext, name: string, plan: EntryPlan, block
     const last = fused[fused.length - 1]!;
     const embedding = ctx.reduce('ReduceMean', last, [2, 3], false);
     const outputs = declareTaskOutputs(fused, embedding);
-    return { name, kind: 'fusion', graph: `${name}.onnx`, modalities: [...plan.fusion.modalities], tasks: ['classification', 'segmentation', 'detection', 'depth', 'features'], inputs, outputs, moe: clusters };
+    return { name, kind: 'fusion', graph: `${name}.onnx`, modalities: [...plan.fusion.modalities], tasks: entryTasks(c), inputs, outputs, moe: clusters };
   }
   const t0 = emitTrunk(ctx, image('image_t0', plan.modality, 'image-t0'), plan.modality, 't0', blocks);
   const t1 = emitTrunk(ctx, image('image_t1', plan.modality, 'image-t1'), plan.modality, 't1', blocks);

@@ -5,6 +5,7 @@
  * docs/model-package.md.
  */
 import { attr } from '../../onnx/builder.js';
+import type { TaskHead } from '../config.js';
 import type { EmitContext } from './context.js';
 import { emitOrientedDetection } from './oriented-head.js';
 
@@ -21,30 +22,39 @@ export function emitNeck(ctx: EmitContext, features: string[], name: string): st
   });
 }
 
+/** Output tensors of the task heads a config emits (absent: the head is not in `config.tasks`). */
 export interface HeadOutputs {
-  clsLogits: string;
-  segLogits: string;
-  detBoxes: string;
-  detScores: string;
-  detClasses: string;
-  depth: string;
+  clsLogits?: string;
+  segLogits?: string;
+  detBoxes?: string;
+  detScores?: string;
+  detClasses?: string;
+  depth?: string;
 }
 
-/** Classification, segmentation, detection and depth heads. */
+/**
+ * The classification, segmentation, detection and depth heads that `config.tasks` lists; the
+ * neck only when a dense head (segmentation, detection, depth) needs it.
+ */
 export function emitTaskHeads(ctx: EmitContext, features: string[], embedding: string): HeadOutputs {
   const b = ctx.b;
   const c = ctx.config;
   const th = c.taskHeads;
   const n = th.neckDim;
   const last = ctx.geometry[ctx.geometry.length - 1]!;
-  const clsLogits = b.scope('head.cls', () => ctx.linear(embedding, last.dim, th.classification.labels.length, 'head.cls.fc', 'head.cls'));
+  const on = (t: TaskHead) => c.tasks.includes(t);
+  const out: HeadOutputs = {};
+  if (on('classification')) out.clsLogits = b.scope('head.cls', () => ctx.linear(embedding, last.dim, th.classification.labels.length, 'head.cls.fc', 'head.cls'));
+  if (!on('segmentation') && !on('detection') && !on('depth')) return out;
   const p = emitNeck(ctx, features, 'head.neck');
-  const segLogits = b.scope('head.seg', () =>
-    ctx.upsample(ctx.conv(b.op('Relu', [p[0]!]), n, th.segmentation.labels.length, 1, 'head.seg.classifier', 'head.seg'), c.patchSize, 'linear'),
-  );
-  const depth = b.scope('head.depth', () => ctx.upsample(b.op('Softplus', [ctx.conv(b.op('Relu', [p[0]!]), n, 1, 1, 'head.depth.regressor', 'head.depth')]), c.patchSize, 'linear'));
-  const det = b.scope('head.det', () => (th.detection.boxes === 'oriented' ? emitOrientedDetection(ctx, p) : emitDetection(ctx, p)));
-  return { clsLogits, segLogits, depth, ...det };
+  if (on('segmentation')) {
+    out.segLogits = b.scope('head.seg', () =>
+      ctx.upsample(ctx.conv(b.op('Relu', [p[0]!]), n, th.segmentation.labels.length, 1, 'head.seg.classifier', 'head.seg'), c.patchSize, 'linear'),
+    );
+  }
+  if (on('depth')) out.depth = b.scope('head.depth', () => ctx.upsample(b.op('Softplus', [ctx.conv(b.op('Relu', [p[0]!]), n, 1, 1, 'head.depth.regressor', 'head.depth')]), c.patchSize, 'linear'));
+  if (on('detection')) Object.assign(out, b.scope('head.det', () => (th.detection.boxes === 'oriented' ? emitOrientedDetection(ctx, p) : emitDetection(ctx, p))));
+  return out;
 }
 
 /**
