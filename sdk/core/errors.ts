@@ -63,6 +63,11 @@ export const ERROR_CODES = {
   E_INTERNAL: 'an internal invariant failed (a bug: please report it)',
   E_MODEL_OUTPUT: 'a model output does not match its documented contract (shape, type or range)',
   E_FRAME_DROPPED: 'a live frame was dropped because the pipeline was full (drop-oldest policy)',
+  E_FILE_TOO_LARGE: 'a file is larger than the limit for what it should be',
+  E_JSON_TOO_LARGE: 'a JSON document is larger than its byte limit',
+  E_JSON_TOO_DEEP: 'a JSON document nests deeper than its limit',
+  E_JSON_STRING_TOO_LONG: 'a JSON document has a string longer than its limit',
+  E_STATE_DAMAGED: 'a state file (outbox log, bdSeq) was damaged; what could be read was kept',
 } as const;
 
 /** A stable, documented error code. */
