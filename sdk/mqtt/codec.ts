@@ -76,7 +76,9 @@ export function decodePayload(payload: Uint8Array, contentType?: string, topic =
   try {
     value = encoding === 'json' ? parseJsonBounded(payload, PAYLOAD_JSON_LIMITS, { file: topic, what: 'payload', syntaxCode: 'E_MQTT_PAYLOAD' }) : cbor.decode(payload);
   } catch (err) {
-    if (err instanceof EdgeError) throw err;
+    // Limits (E_JSON_*) keep their own code; a syntax error reads as before.
+    if (err instanceof EdgeError && err.code !== 'E_MQTT_PAYLOAD') throw err;
+    if (err instanceof EdgeError) err = err.cause ?? err;
     throw new EdgeError('E_MQTT_PAYLOAD', `payload is not valid ${encoding}: ${messageOf(err)}`, { field: topic, cause: err });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
