@@ -113,3 +113,13 @@ function checkShape(text: string, l: JsonLimits, what: string, where: { file?: s
     i++;
   }
 }
+
+/** True for the errors {@link parseJsonBounded} throws for a limit (not for a syntax error). */
+export function isJsonLimitError(err: unknown): err is EdgeError {
+  return err instanceof EdgeError && (err.code === 'E_JSON_TOO_LARGE' || err.code === 'E_JSON_TOO_DEEP' || err.code === 'E_JSON_STRING_TOO_LONG');
+}
+
+/** The parser's own message for a syntax error (what JSON.parse said), for callers that word their own. */
+export function syntaxMessage(err: unknown): string {
+  return messageOf(err instanceof EdgeError && err.cause !== undefined ? err.cause : err);
+}

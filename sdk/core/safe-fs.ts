@@ -7,7 +7,7 @@
  */
 import { constants } from 'node:fs';
 import { link, lstat, open, unlink, type FileHandle } from 'node:fs/promises';
-import { isAbsolute, join, normalize, relative, sep } from 'node:path';
+import { basename, isAbsolute, join, normalize, relative, sep } from 'node:path';
 import { EdgeError, messageOf, type ErrorCode } from './errors.js';
 
 /** Options of {@link openRegular} and {@link readRegular}. */
@@ -17,7 +17,7 @@ export interface SafeOpenOptions {
    * directory, not a link (the root itself may be a link, as a user may name one).
    */
   root?: string;
-  /** Name used in errors instead of the path (e.g. the path inside the package). */
+  /** Name used in errors (e.g. the path inside the package). Default: the file's base name. */
   label?: string;
   /** Code for a missing file. Default E_FILE_NOT_FOUND. */
   missingCode?: ErrorCode;
@@ -58,7 +58,7 @@ export async function checkNoLinkPath(root: string, rel: string, label = rel): P
  *   a directory), E_IO
  */
 export async function openRegular(path: string, options: SafeOpenOptions = {}): Promise<FileHandle> {
-  const label = options.label ?? path;
+  const label = options.label ?? basename(path);
   if (options.root !== undefined) await checkNoLinkPath(options.root, relative(options.root, path), label);
   let fh: FileHandle;
   try {
@@ -87,7 +87,7 @@ export async function openRegular(path: string, options: SafeOpenOptions = {}): 
  */
 export async function readRegular(path: string, options: SafeReadOptions): Promise<Buffer> {
   const fh = await openRegular(path, options);
-  const label = options.label ?? path;
+  const label = options.label ?? basename(path);
   try {
     const { size } = await fh.stat();
     const tooLarge = (n: number) => new EdgeError(options.tooLargeCode ?? 'E_FILE_TOO_LARGE', `${label} is ${n} bytes; the limit is ${options.maxBytes}`, { file: path });

@@ -28,6 +28,8 @@ import { fsyncPath, TEMP_SUFFIX, writeFileDurable } from './fs-durable.js';
 import { blobsOfBundle, checkPointer, expectSafeFiles, expectSha256 } from './slot-store-common.js';
 import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
 import type { BlobWriter, CleanupReport, GarbageReport, SlotPointer, SlotStore } from './slot-store.js';
+import { parseJsonBounded } from '../core/json-limits.js';
+import { readRegular } from '../core/safe-fs.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const STAGING = '.staging-';
@@ -281,13 +283,13 @@ export class FsSlotStore implements SlotStore {
 
   private async readJson<T>(name: string, check: (v: unknown) => T): Promise<T | undefined> {
     const p = join(this.root, name);
-    const text = await readFile(p, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw ioError(`cannot read ${name}`, err, p);
+    const text = await readRegular(p, { maxBytes: 16 << 20, label: name, root: this.root }).catch((err: EdgeError) => {
+      if (err.code === 'E_FILE_NOT_FOUND') return undefined;
+      throw err.code === 'E_PATH_UNSAFE' || err.code === 'E_FILE_TOO_LARGE' ? err : ioError(`cannot read ${name}`, err, p);
     });
     if (text === undefined) return undefined;
     try {
-      return check(JSON.parse(text));
+      return check(parseJsonBounded(text, { maxBytes: 16 << 20, maxDepth: 32, maxStringLength: 64 * 1024 }, { file: p, what: name }));
     } catch (err) {
       throw new EdgeError('E_IO', `${name} is unreadable (${messageOf(err)}); it is only ever replaced atomically, so the storage itself is damaged`, { file: p, cause: err });
     }

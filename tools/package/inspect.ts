@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { PackageManifest } from '../../sdk/core/package-manifest.js';
 import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
 import { bytesAt } from '../ringmoe/params.js';
+import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 
 /** File name of routing statistics saved beside a package's files by `calibrate`. */
 export const ROUTING_STATS_FILE = 'routing-stats.json';
@@ -58,6 +59,6 @@ export async function inspectPackage(dir: string, options: OpenPackageOptions = 
       experts: b.experts.map((e) => ({ id: e.id, kind: e.kind, ...(e.modality !== undefined ? { modality: e.modality } : {}), params: e.params, bytes: m.files[e.file]?.size ?? 0 })),
     })),
     lineage: m.lineage,
-    ...(existsSync(statsPath) ? { routingStats: JSON.parse(readFileSync(statsPath, 'utf8')) as unknown } : {}),
+    ...(existsSync(statsPath) ? { routingStats: parseJsonBounded(readFileSync(statsPath), { maxBytes: 64 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file: statsPath, what: 'routing statistics' }) } : {}),
   };
 }
