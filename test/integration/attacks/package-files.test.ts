@@ -19,6 +19,7 @@ import { checkBundleBlobs } from '../../../tools/bundle/verify-bundle.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
 import { rejection } from '../../helpers/rejection.js';
+import { runCliProcess } from '../../helpers/cli-process.js';
 import { settledMemory } from '../../helpers/settled-memory.js';
 
 const TARGET = 'jetson-orin-nano-8gb';
@@ -254,4 +255,21 @@ test('a weight file that is itself a link inside a package is refused (E_PATH_UN
   await rename(join(dir, weight), copy);
   await symlink(copy, join(dir, weight));
   t.is((await rejection(openPackage(dir))).code, 'E_PATH_UNSAFE');
+});
+
+test('CLI: inspect and bundle on a manifest nested 200,000 deep, or linked to /dev/zero, exit with the coded error instead of crashing', async (t) => {
+  const { dir } = await packageCopy('cli-deep');
+  await writeFile(join(dir, PACKAGE_MANIFEST_FILE), `{"name": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+  const deep = await runCliProcess(['inspect', dir, '--json']);
+  t.not(deep.code, 0);
+  t.regex(deep.stdout + deep.stderr, /E_JSON_TOO_DEEP/);
+  t.notRegex(deep.stderr, /RangeError|Maximum call stack/);
+  const bundle = await runCliProcess(['bundle', dir, '--release', '1.0.0', '--target', TARGET, '-o', join(tempDir('cli-deep-out'), 'b')]);
+  t.not(bundle.code, 0);
+  t.regex(bundle.stdout + bundle.stderr, /E_JSON_TOO_DEEP/);
+  await rm(join(dir, PACKAGE_MANIFEST_FILE));
+  await symlink('/dev/zero', join(dir, PACKAGE_MANIFEST_FILE));
+  const zero = await runCliProcess(['inspect', dir]);
+  t.not(zero.code, 0);
+  t.regex(zero.stdout + zero.stderr, /E_PATH_UNSAFE/);
 });
