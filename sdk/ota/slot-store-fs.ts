@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { sha256File } from '../package/hash.js';
@@ -164,7 +164,7 @@ export class FsSlotStore implements SlotStore {
     const st = await lstat(p).catch(() => undefined);
     if (!st?.isFile()) throw new EdgeError('E_BLOB_MISSING', `blob ${sha} is not in the store`);
     if (st.size > maxBytes) throw new EdgeError('E_BUNDLE_INVALID', `blob ${sha.slice(0, 12)}… is ${st.size} bytes; at most ${maxBytes} expected`);
-    return readFile(p);
+    return readRegular(p, { maxBytes, tooLargeCode: 'E_BUNDLE_INVALID', root: this.root, label: `blob ${sha.slice(0, 12)}…` });
   }
 
   async stageSlot(id: string, bundleBytes: Uint8Array, files: readonly BundleFile[]): Promise<void> {
@@ -212,8 +212,9 @@ export class FsSlotStore implements SlotStore {
 
   async readSlotBundle(id: string): Promise<Uint8Array> {
     const p = join(this.slotDir(id), 'bundle.json');
-    return readFile(p).catch((err: NodeJS.ErrnoException) => {
-      throw new EdgeError(err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO', `slot ${id.slice(0, 12)}… has no readable bundle.json: ${messageOf(err)}`, { file: p });
+    return readRegular(p, { maxBytes: 16 << 20, root: this.root, label: 'bundle.json' }).catch((err: EdgeError) => {
+      if (err.code === 'E_PATH_UNSAFE') throw err;
+      throw new EdgeError(err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO', `slot ${id.slice(0, 12)}… has no readable bundle.json: ${messageOf(err)}`, { file: p });
     });
   }
 
@@ -239,7 +240,7 @@ export class FsSlotStore implements SlotStore {
     const p = join(this.slotPackageDir(id), ...path.split('/'));
     const st = await lstat(p).catch(() => undefined);
     if (!st?.isFile()) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${path} is not in slot ${id.slice(0, 12)}…`, { file: p });
-    return readFile(p);
+    return readRegular(p, { maxBytes: st.size, root: this.slotPackageDir(id), label: path });
   }
 
   async removeSlot(id: string): Promise<void> {
