@@ -213,11 +213,19 @@ async function replay(fh: FileHandle, path: string, queue: PendingQueue<Slot>, c
         if (entry.seq >= copiesBelow) queue.counters.appended++;
         return;
       }
+      // An ACK or DROP also proves its seqs were handed out: should the META record or the PUTs
+      // before them have been damaged, the next seq still never reuses one.
       case 2:
-        for (const s of rec.seqs) queue.remove(s, 'acked');
+        for (const s of rec.seqs) {
+          queue.remove(s, 'acked');
+          if (s >= queue.nextSeq) queue.nextSeq = s + 1;
+        }
         return;
       case 3:
-        for (const s of rec.seqs) queue.remove(s, rec.reason === 'full' ? 'dropped' : rec.reason);
+        for (const s of rec.seqs) {
+          queue.remove(s, rec.reason === 'full' ? 'dropped' : rec.reason);
+          if (s >= queue.nextSeq) queue.nextSeq = s + 1;
+        }
         return;
       case 4: {
         const { nextSeq, ...counters } = rec.meta;
@@ -332,7 +340,10 @@ export async function compactLog(
   let at = 0;
   const out = await open(tmpPath, 'w').catch((e) => Promise.reject(ioError('cannot create the compacted log', tmpPath, e)));
   try {
-    const start = Buffer.concat([encodeHeader(), encodeMeta(meta)]);
+    // META twice: the next seq and the counters live nowhere else once every entry was acked, so
+    // one damaged copy must not cost them.
+    const metaRecord = encodeMeta(meta);
+    const start = Buffer.concat([encodeHeader(), metaRecord, metaRecord]);
     await out.write(start, 0, start.length, 0);
     at = start.length;
     let i = 0;

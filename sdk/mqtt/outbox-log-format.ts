@@ -13,8 +13,8 @@
  *   DROP 3: reason u8 (1 full, 2 expired, 3 rejected) | count u32 | seq u64 × count
  *   META 4: nextSeq u64 | appended u64 | acked u64 | dropped u64 | expired u64 | rejected u64
  * ```
- * All integers little-endian. META opens every compacted file so lifetime counters and the next
- * sequence number survive compaction. The sync marker is not valid UTF-8, so it never appears in
+ * All integers little-endian. META opens every compacted file (twice, so one damaged copy costs
+ * nothing) so lifetime counters and the next sequence number survive compaction. The sync marker is not valid UTF-8, so it never appears in
  * a JSON topic or payload; where it appears by chance in binary data, the CRC of the frame it
  * would start still has to match before replay accepts it.
  * @internal

@@ -216,3 +216,25 @@ forEachBroker(
   },
   ['aedes'],
 );
+
+test('a damaged META record (the only place the next seq lives once everything was acked) does not make seqs be reused', async (t) => {
+  const dir = tempDir('outbox-meta');
+  const outbox = await FileOutbox.open({ dir, compactMinBytes: 0 });
+  let last = 0;
+  for (let round = 0; round < 5; round++) {
+    const added = await Promise.all(Array.from({ length: 20 }, (_, i) => outbox.append(message(round * 20 + i))));
+    last = added.at(-1)!.seq;
+    await outbox.ack(added.map((a) => a.seq));
+  }
+  await outbox.flush();
+  await outbox.close();
+  const log = await readFile(join(dir, 'outbox.log'));
+  // Compacted: header, META, META, and perhaps a few records written since.
+  t.deepEqual(log.subarray(16, 20), SYNC);
+  await overwrite(join(dir, 'outbox.log'), 16 + 20, Buffer.alloc(4, 0));
+  const again = await FileOutbox.open({ dir });
+  t.is(again.recovery.damaged.length, 1);
+  t.true((await again.append(message(1000))).seq > last);
+  t.is(again.stats().acked, 100);
+  await again.close();
+});
