@@ -72,6 +72,11 @@ export const ERROR_CODES = {
   E_FRAME_DROPPED: 'a live frame was dropped because the pipeline was full (drop-oldest policy)',
   E_DATASET: 'a labelled dataset file is malformed or does not have the rows asked for',
   E_LABELS_MISMATCH: 'a model package\'s class labels do not cover the classes of a dataset',
+  E_FILE_TOO_LARGE: 'a file is larger than the limit for what it should be',
+  E_JSON_TOO_LARGE: 'a JSON document is larger than its byte limit',
+  E_JSON_TOO_DEEP: 'a JSON document nests deeper than its limit',
+  E_JSON_STRING_TOO_LONG: 'a JSON document has a string longer than its limit',
+  E_STATE_DAMAGED: 'a state file (outbox log, bdSeq) was damaged; what could be read was kept',
 } as const;
 
 /** A stable, documented error code. */

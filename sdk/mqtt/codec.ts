@@ -7,6 +7,7 @@
  */
 import { Encoder } from 'cbor-x';
 import { EdgeError, messageOf } from '../core/errors.js';
+import { parseJsonBounded, type JsonLimits } from '../core/json-limits.js';
 
 /** Payload encodings a publisher can use. */
 export const ENCODINGS = ['json', 'cbor'] as const;
@@ -20,6 +21,9 @@ export const CONTENT_TYPES: Record<Encoding, string> = {
 };
 
 // Plain maps, no cbor-x record extension: any CBOR decoder can read what we write.
+/** Limits on a JSON payload we decode: 64 MiB, nesting 64, strings of 16 MiB. */
+export const PAYLOAD_JSON_LIMITS: JsonLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 64, maxStringLength: 16 * 1024 * 1024 };
+
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
 /**
@@ -70,8 +74,11 @@ export function decodePayload(payload: Uint8Array, contentType?: string, topic =
   }
   let value: unknown;
   try {
-    value = encoding === 'json' ? JSON.parse(Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8')) : cbor.decode(payload);
+    value = encoding === 'json' ? parseJsonBounded(payload, PAYLOAD_JSON_LIMITS, { file: topic, what: 'payload', syntaxCode: 'E_MQTT_PAYLOAD' }) : cbor.decode(payload);
   } catch (err) {
+    // Limits (E_JSON_*) keep their own code; a syntax error reads as before.
+    if (err instanceof EdgeError && err.code !== 'E_MQTT_PAYLOAD') throw err;
+    if (err instanceof EdgeError) err = err.cause ?? err;
     throw new EdgeError('E_MQTT_PAYLOAD', `payload is not valid ${encoding}: ${messageOf(err)}`, { field: topic, cause: err });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {

@@ -6,8 +6,11 @@
  * - Appends, acks and drops are records; records enqueued in the same tick are written with one
  *   `write` (group commit) and, under `fsync: 'always'`, one `fdatasync` before any of their
  *   promises resolve.
- * - Opening replays the log, rebuilds the pending index and truncates a torn or damaged tail
- *   (what kill -9 mid-write leaves); {@link FileOutbox.recovery} reports what was cut.
+ * - Opening replays the log, rebuilds the pending index and truncates a torn tail (what kill -9
+ *   mid-write leaves). A damaged record in the middle costs that record only: replay finds the
+ *   next intact one by its sync marker and CRC, and the log is rewritten without the damage.
+ *   {@link FileOutbox.recovery} lists every damaged span; a log whose header and records are all
+ *   unreadable is moved aside and a new one started, so the device always starts.
  * - When the log holds more than twice the live bytes (and at least `compactMinBytes`), live records
  *   are copied to a new file that replaces the old one by rename (atomic), so the file stays within
  *   about 2 × maxBytes.
@@ -32,7 +35,7 @@ import {
   type OutboxMessage,
   type OutboxStats,
 } from './outbox.js';
-import { encodeAck, encodeDrop, encodePut, type MetaRecord } from './outbox-log-format.js';
+import { FRAME_BYTES, encodeAck, encodeDrop, encodePut, type MetaRecord } from './outbox-log-format.js';
 import { PendingQueue, type QueueItem } from './outbox-queue.js';
 import { compactLog, readSlots, recoverLog, type Slot } from './outbox-file-io.js';
 import { mqttLog as log } from './log.js';
@@ -58,6 +61,25 @@ export interface FileOutboxOptions {
   /** Never compact a log smaller than this. Default 4 MiB. */
   compactMinBytes?: number;
   clock?: Clock;
+  /**
+   * Told about each record found damaged after open (a record that fails its checksum when read
+   * back). Damage found at open is in {@link FileOutbox.recovery}.
+   */
+  onDamage?: (damage: OutboxDamage) => void;
+}
+
+/** A span of the log that could not be read, and what it cost. */
+export interface OutboxDamage {
+  /** Byte offset of the span in the log. */
+  offset: number;
+  /** Its length in bytes. */
+  bytes: number;
+  /** Records it held (counted by their sync markers; 0 for a damaged header). */
+  records: number;
+  /** What was wrong. */
+  reason: string;
+  /** Sequence numbers of entries known lost (read-time damage only). */
+  seqs?: number[];
 }
 
 /** What opening the log found. */
@@ -70,6 +92,10 @@ export interface FileOutboxRecovery {
   truncatedBytes: number;
   /** Why the tail was cut, when it was. */
   reason?: string;
+  /** Damaged spans skipped (or cut, at the tail), in file order. Empty normally. */
+  damaged: OutboxDamage[];
+  /** Where an unreadable log was moved before a new one was started. */
+  movedAside?: string;
 }
 
 interface Batch {
@@ -105,10 +131,11 @@ export class FileOutbox implements Outbox {
   private timer: ClockTimer | undefined;
   private closing: Promise<void> | undefined;
   private failed: EdgeError | undefined;
+  private damagedRecords: number;
 
   private constructor(
     private readonly dir: string,
-    private readonly settings: Required<Omit<FileOutboxOptions, 'dir' | 'limits'>>,
+    private readonly settings: Required<Omit<FileOutboxOptions, 'dir' | 'limits' | 'onDamage'>> & Pick<FileOutboxOptions, 'onDamage'>,
     private readonly lock: PidLock,
     state: { fh: FileHandle; end: number; queue: PendingQueue<Slot>; recovery: FileOutboxRecovery },
   ) {
@@ -117,6 +144,7 @@ export class FileOutbox implements Outbox {
     this.end = state.end;
     this.queue = state.queue;
     this.recovery = state.recovery;
+    this.damagedRecords = state.recovery.damaged.reduce((n, d) => n + d.records, 0);
     for (const item of this.queue.live()) {
       this.liveFrameBytes += item.data.length;
       if (item.data.entry) this.cacheUsed += item.bytes;
@@ -131,7 +159,8 @@ export class FileOutbox implements Outbox {
    */
   static async open(options: FileOutboxOptions): Promise<FileOutbox> {
     if (!is.object(options)) throw invalidOption('options', 'an object', options);
-    rejectUnknownKeys('options', options as Record<string, unknown>, ['dir', 'limits', 'fsync', 'cacheBytes', 'compactMinBytes', 'clock']);
+    rejectUnknownKeys('options', options as Record<string, unknown>, ['dir', 'limits', 'fsync', 'cacheBytes', 'compactMinBytes', 'clock', 'onDamage']);
+    if (options.onDamage !== undefined && typeof options.onDamage !== 'function') throw invalidOption('options.onDamage', 'a function', options.onDamage);
     const dir = expectString('options.dir', options.dir);
     const limits = resolveOutboxLimits(options.limits, 'options.limits');
     const settings = {
@@ -139,6 +168,7 @@ export class FileOutbox implements Outbox {
       cacheBytes: options.cacheBytes === undefined ? 8 * 1024 * 1024 : expectInteger('options.cacheBytes', options.cacheBytes, 0),
       compactMinBytes: options.compactMinBytes === undefined ? 4 * 1024 * 1024 : expectInteger('options.compactMinBytes', options.compactMinBytes, 0),
       clock: options.clock ?? systemClock,
+      ...(options.onDamage ? { onDamage: options.onDamage } : {}),
     };
     try {
       await mkdir(dir, { recursive: true });
@@ -149,8 +179,23 @@ export class FileOutbox implements Outbox {
     try {
       await rm(join(dir, `${LOG_NAME}.compact`), { force: true });
       const queue = new PendingQueue<Slot>(limits);
-      const state = await recoverLog(join(dir, LOG_NAME), queue, settings.cacheBytes);
+      const state = await recoverLog(join(dir, LOG_NAME), queue, settings.cacheBytes, () => settings.clock.now());
       if (state.recovery.truncatedBytes > 0) log('FileOutbox.open :: cut %d bytes from %s: %s', state.recovery.truncatedBytes, dir, state.recovery.reason);
+      for (const d of state.recovery.damaged) log('FileOutbox.open :: damaged span of %d bytes at %d (%d records) in %s: %s', d.bytes, d.offset, d.records, dir, d.reason);
+      if (state.rewrite) {
+        // Rewrite without the damage (or as version 2): a version-1 log must be converted before
+        // anything is appended; a failed rewrite of a damaged version-2 log only costs the space.
+        const meta: MetaRecord = { nextSeq: queue.nextSeq, ...queue.counters };
+        try {
+          Object.assign(state, await compactLog(dir, LOG_NAME, state.fh, queue, meta, state.frameBytes));
+        } catch (err) {
+          if (state.frameBytes !== FRAME_BYTES) {
+            await state.fh.close().catch(() => undefined);
+            throw err;
+          }
+          log('FileOutbox.open :: rewriting the damaged log failed, going on with it: %s', messageOf(err));
+        }
+      }
       return new FileOutbox(dir, settings, lock, { ...state, queue });
     } catch (err) {
       await lock.release();
@@ -204,12 +249,17 @@ export class FileOutbox implements Outbox {
     const items = this.queue.after(afterSeq, limit);
     if (items.every((i) => i.data.entry)) return items.map((i) => i.data.entry!);
     const entries = await this.serial(() => readSlots(this.fh, items.map((i) => i.data), this.path));
-    const damaged = items.filter((item, i) => item.live && entries[i] === undefined).map((i) => i.seq);
-    if (damaged.length) {
+    const lost = items.filter((item, i) => item.live && entries[i] === undefined);
+    if (lost.length) {
       // A record that passed its checksum when written and fails it now: the disk lost it. It can
-      // never be sent; count it as rejected so it does not block the queue.
+      // never be sent; count it as rejected so it does not block the queue, and tell the owner.
+      const damaged = lost.map((i) => i.seq);
       log('FileOutbox.read :: %d record(s) unreadable (checksum), discarded: %j', damaged.length, damaged);
+      this.damagedRecords += damaged.length;
       await this.discard(damaged, 'rejected');
+      for (const item of lost) {
+        this.settings.onDamage?.({ offset: item.data.offset, bytes: item.data.length, records: 1, reason: `record of entry ${item.seq} fails its checksum when read back`, seqs: [item.seq] });
+      }
     }
     return entries.filter((e, i) => items[i]!.live && e !== undefined) as OutboxEntry[];
   }
@@ -236,6 +286,7 @@ export class FileOutbox implements Outbox {
       ...this.queue.counters,
       maxEntries: this.queue.limits.maxEntries,
       maxBytes: this.queue.limits.maxBytes,
+      damaged: this.damagedRecords,
     };
   }
 

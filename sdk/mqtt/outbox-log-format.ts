@@ -1,18 +1,22 @@
 /**
  * The on-disk format of {@link FileOutbox}: a 16-byte header, then length-prefixed records, each
- * with a CRC-32 so a torn or damaged record is recognised and cut off at recovery.
+ * starting with a sync marker and carrying a CRC-32, so a damaged record is recognised and replay
+ * resynchronises on the next intact record after it (version 2). Version 1 logs (no sync marker,
+ * replay stops at the first damaged record) are still read and rewritten as version 2 at open.
  *
  * ```
- * header  "RMOEOBX1" (8) | version u32 LE = 1 | crc32 of the 12 bytes before (u32 LE)
- * record  length u32 LE (of type + body) | crc32(type + body) u32 LE | type u8 | body
+ * header  "RMOEOBX1" (8) | version u32 LE = 2 | crc32 of the 12 bytes before (u32 LE)
+ * record  sync D3 4E B7 1A | length u32 LE (of type + body) | crc32(type + body) u32 LE | type u8 | body
  *   PUT  1: seq u64 | createdAt f64 | qos u8 | flags u8 (bit 0 retain) | topicLen u16 | topic
  *           | propsLen u32 | properties (JSON, UTF-8) | payload (rest)
  *   ACK  2: count u32 | seq u64 × count            (delivered)
  *   DROP 3: reason u8 (1 full, 2 expired, 3 rejected) | count u32 | seq u64 × count
  *   META 4: nextSeq u64 | appended u64 | acked u64 | dropped u64 | expired u64 | rejected u64
  * ```
- * All integers little-endian. META opens every compacted file so lifetime counters and the next
- * sequence number survive compaction.
+ * All integers little-endian. META opens every compacted file (twice, so one damaged copy costs
+ * nothing) so lifetime counters and the next sequence number survive compaction. The sync marker is not valid UTF-8, so it never appears in
+ * a JSON topic or payload; where it appears by chance in binary data, the CRC of the frame it
+ * would start still has to match before replay accepts it.
  * @internal
  */
 import { crc32 } from 'node:zlib';
@@ -21,11 +25,15 @@ import type { OutboxEntry, OutboxProperties, QoS } from './outbox.js';
 /** File magic. */
 export const LOG_MAGIC = Buffer.from('RMOEOBX1', 'ascii');
 /** Format version written in the header. */
-export const LOG_VERSION = 1;
+export const LOG_VERSION = 2;
 /** Header size in bytes. */
 export const HEADER_BYTES = 16;
-/** Record frame overhead (length + crc). */
-export const FRAME_BYTES = 8;
+/** The 4 bytes every version-2 record starts with. */
+export const SYNC = Buffer.from([0xd3, 0x4e, 0xb7, 0x1a]);
+/** Record frame overhead (sync + length + crc). */
+export const FRAME_BYTES = 12;
+/** Frame overhead of a version-1 record (length + crc, no sync). */
+export const FRAME_BYTES_V1 = 8;
 /** A length field above this is damage, not data. */
 export const MAX_RECORD_BYTES = 256 * 1024 * 1024;
 
@@ -60,21 +68,32 @@ export function encodeHeader(): Buffer {
   return b;
 }
 
-/** `ok`, `short` (fewer than 16 bytes: an interrupted create) or `foreign` (not our file). */
-export function checkHeader(b: Buffer): 'ok' | 'short' | 'foreign' | 'version' {
+/**
+ * `ok` (version 2), `v1` (a version-1 log), `short` (fewer than 16 bytes: an interrupted create),
+ * `foreign` (bad magic or header checksum: not our file, or a damaged header) or `version` (a
+ * newer format).
+ */
+export function checkHeader(b: Buffer): 'ok' | 'v1' | 'short' | 'foreign' | 'version' {
   if (b.length < HEADER_BYTES) return b.subarray(0, Math.min(b.length, 8)).equals(LOG_MAGIC.subarray(0, Math.min(b.length, 8))) ? 'short' : 'foreign';
   if (!b.subarray(0, 8).equals(LOG_MAGIC)) return 'foreign';
   if (b.readUInt32LE(12) !== crc32(b.subarray(0, 12))) return 'foreign';
-  return b.readUInt32LE(8) === LOG_VERSION ? 'ok' : 'version';
+  const version = b.readUInt32LE(8);
+  return version === LOG_VERSION ? 'ok' : version === 1 ? 'v1' : 'version';
+}
+
+/** Writes sync, length and crc in front of the type + body already at `out[FRAME_BYTES..]`. */
+function seal(out: Buffer): Buffer {
+  SYNC.copy(out, 0);
+  out.writeUInt32LE(out.length - FRAME_BYTES, 4);
+  out.writeUInt32LE(crc32(out.subarray(FRAME_BYTES)), 8);
+  return out;
 }
 
 function frame(type: number, body: Buffer): Buffer {
   const out = Buffer.allocUnsafe(FRAME_BYTES + 1 + body.length);
   out.writeUInt8(type, FRAME_BYTES);
   body.copy(out, FRAME_BYTES + 1);
-  out.writeUInt32LE(1 + body.length, 0);
-  out.writeUInt32LE(crc32(out.subarray(FRAME_BYTES)), 4);
-  return out;
+  return seal(out);
 }
 
 function writeU64(b: Buffer, value: number, at: number): void {
@@ -106,9 +125,7 @@ export function encodePut(entry: OutboxEntry, propertiesJson = entry.properties 
   o += 4;
   o += out.write(propertiesJson, o, 'utf8');
   out.set(entry.payload, o);
-  out.writeUInt32LE(out.length - FRAME_BYTES, 0);
-  out.writeUInt32LE(crc32(out.subarray(FRAME_BYTES)), 4);
-  return out;
+  return seal(out);
 }
 
 function encodeSeqs(prefix: Buffer, seqs: readonly number[]): Buffer {
@@ -136,9 +153,14 @@ export function encodeMeta(meta: MetaRecord): Buffer {
   return frame(RecordType.META, body);
 }
 
-/** Length of the record starting at `b[0]` as the frame says, or undefined when fewer than 8 bytes. */
-export function frameLength(b: Buffer): number | undefined {
-  return b.length < FRAME_BYTES ? undefined : FRAME_BYTES + b.readUInt32LE(0);
+/**
+ * Length of the record starting at `b[0]` as its frame says (frame included), or undefined when
+ * `b` is shorter than a frame. Version 2: `undefined` too when `b` does not start with {@link SYNC}.
+ */
+export function frameLength(b: Buffer, frameBytes = FRAME_BYTES): number | undefined {
+  if (b.length < frameBytes) return undefined;
+  if (frameBytes === FRAME_BYTES && b.readUInt32LE(0) !== SYNC.readUInt32LE(0)) return undefined;
+  return frameBytes + b.readUInt32LE(frameBytes - 8);
 }
 
 function readSeqs(body: Buffer, at: number): number[] {
@@ -148,14 +170,15 @@ function readSeqs(body: Buffer, at: number): number[] {
 }
 
 /**
- * Decodes one complete record (frame included). Returns `undefined` when the checksum fails or the
- * body is malformed: recovery treats both as the end of the valid log.
+ * Decodes one complete record (frame included; `frameBytes` {@link FRAME_BYTES_V1} for a version-1
+ * log). Returns `undefined` when the sync marker or checksum fails or the body is malformed.
  */
-export function decodeRecord(rec: Buffer): LogRecord | undefined {
-  if (rec.length < FRAME_BYTES + 1 || rec.readUInt32LE(0) !== rec.length - FRAME_BYTES) return undefined;
-  if (rec.readUInt32LE(4) !== crc32(rec.subarray(FRAME_BYTES))) return undefined;
-  const type = rec[FRAME_BYTES]!;
-  const body = rec.subarray(FRAME_BYTES + 1);
+export function decodeRecord(rec: Buffer, frameBytes = FRAME_BYTES): LogRecord | undefined {
+  if (rec.length < frameBytes + 1 || rec.readUInt32LE(frameBytes - 8) !== rec.length - frameBytes) return undefined;
+  if (frameBytes === FRAME_BYTES && !rec.subarray(0, 4).equals(SYNC)) return undefined;
+  if (rec.readUInt32LE(frameBytes - 4) !== crc32(rec.subarray(frameBytes))) return undefined;
+  const type = rec[frameBytes]!;
+  const body = rec.subarray(frameBytes + 1);
   try {
     switch (type) {
       case RecordType.PUT: {

@@ -65,6 +65,8 @@ export interface OutboxStats {
   rejected: number;
   maxEntries: number;
   maxBytes: number;
+  /** Records lost to damage on disk since the outbox was opened, found at open or when read back (file outbox only). */
+  damaged?: number;
 }
 
 /** Bounds shared by every implementation. */

@@ -11,6 +11,7 @@
  *   publishes a graceful death and disconnects.
  */
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
 import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
@@ -22,7 +23,7 @@ import { connectNegotiated, type ConnectSpec, type Connected } from './connectio
 import { outboxReport, type MetricValue } from './messages.js';
 import { resolvePublisherOptions, type MessageClass, type ProtocolChoice, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
 import type { Outbox, OutboxStats } from './outbox.js';
-import { FileOutbox } from './outbox-file.js';
+import { FileOutbox, type OutboxDamage } from './outbox-file.js';
 import { MemoryOutbox } from './outbox-memory.js';
 import { Drainer } from './publisher-drain.js';
 import { birthPayload, deathPayload, messageProperties, metricsPayload, resultPayload, statePayload } from './publisher-messages.js';
@@ -39,6 +40,28 @@ export interface PublisherEvents {
   dropped: (info: { reason: 'full' | 'expired' | 'rejected'; seqs: number[]; count: number }) => void;
   /** Something needs attention: credentials refused, a message refused, outbox I/O failed. */
   error: (err: EdgeError) => void;
+  /**
+   * A state file was damaged: outbox records lost (found at open or when read back) or a bdSeq
+   * file that could not be read. Damage found at start is held until the first listener is added.
+   */
+  damaged: (info: StateDamage) => void;
+}
+
+/** One damaged part of the publisher's state on disk, and what it cost. */
+export interface StateDamage {
+  /** The outbox log or the bdSeq file. */
+  store: 'outbox' | 'bdseq';
+  /** Records lost (0 for a damaged header or bdSeq file). */
+  records: number;
+  /** Bytes that could not be read. */
+  bytes: number;
+  /** Where in the file. */
+  offset?: number;
+  reason: string;
+  /** For damage found at start: entries pending after recovery, i.e. what was salvaged. */
+  salvaged?: number;
+  /** The same as an E_STATE_DAMAGED error naming the file. */
+  error: EdgeError;
 }
 
 /** Per-result details; all optional. */
@@ -98,6 +121,8 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   private loop: Promise<void> = Promise.resolve();
   private readonly stop = new AbortController();
   private readonly topicByTask = new Map<string, string>();
+  private readonly damageSeen: StateDamage[] = [];
+  private unheard: StateDamage[] = [];
 
   private constructor(
     private readonly o: ResolvedPublisherOptions,
@@ -112,6 +137,26 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
       error: (err) => this.emit('error', err),
       idle: () => this.wakeIdle(),
     });
+    // Damage found before anyone could listen is delivered to the first listener.
+    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => {
+      if (event !== 'damaged' || !this.unheard.length) return;
+      setImmediate(() => {
+        const held = this.unheard;
+        this.unheard = [];
+        for (const d of held) this.emit('damaged', d);
+      });
+    });
+  }
+
+  /** Every damage seen since the publisher was created (at start and since). */
+  damageReport(): readonly StateDamage[] {
+    return this.damageSeen;
+  }
+
+  private reportDamage(d: StateDamage): void {
+    this.damageSeen.push(d);
+    if (this.listenerCount('damaged') > 0) this.emit('damaged', d);
+    else this.unheard.push(d);
   }
 
   /**
@@ -121,10 +166,18 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
    */
   static async create(options: ResultPublisherOptions): Promise<ResultPublisher> {
     const o = resolvePublisherOptions(options);
+    // Read-time damage is reported through the publisher once it exists.
+    let sink: ((d: OutboxDamage) => void) | undefined;
     const outbox =
       o.outbox ??
       (o.stateDir !== undefined
-        ? await FileOutbox.open({ dir: join(o.stateDir, 'outbox'), ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.fsync ? { fsync: o.fsync } : {}), ...(o.clock ? { clock: o.clock } : {}) })
+        ? await FileOutbox.open({
+            dir: join(o.stateDir, 'outbox'),
+            ...(o.outboxLimits ? { limits: o.outboxLimits } : {}),
+            ...(o.fsync ? { fsync: o.fsync } : {}),
+            ...(o.clock ? { clock: o.clock } : {}),
+            onDamage: (d) => sink?.(d),
+          })
         : new MemoryOutbox({ ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
     let bdSeqs: BdSeqStore;
     try {
@@ -134,6 +187,23 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
       throw err;
     }
     const publisher = new ResultPublisher(o, outbox, bdSeqs);
+    if (outbox instanceof FileOutbox) {
+      const file = outbox.path;
+      const fromOutbox = (d: OutboxDamage, salvaged?: number): StateDamage => ({
+        store: 'outbox',
+        records: d.records,
+        bytes: d.bytes,
+        offset: d.offset,
+        reason: d.reason,
+        ...(salvaged !== undefined ? { salvaged } : {}),
+        error: new EdgeError('E_STATE_DAMAGED', `${d.reason}: ${d.records} record(s), ${d.bytes} bytes at byte ${d.offset} lost${salvaged !== undefined ? `; ${salvaged} pending entries salvaged` : ''}`, { file }),
+      });
+      for (const d of outbox.recovery.damaged) publisher.reportDamage(fromOutbox(d, outbox.recovery.pending));
+      sink = (d) => publisher.reportDamage(fromOutbox(d));
+    }
+    if (bdSeqs instanceof FileBdSeqStore && bdSeqs.damage) {
+      publisher.reportDamage({ store: 'bdseq', records: 0, bytes: 0, reason: bdSeqs.damage.message, error: bdSeqs.damage });
+    }
     publisher.loop = publisher.connectLoop();
     return publisher;
   }

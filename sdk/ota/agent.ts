@@ -8,8 +8,9 @@
  * replaces it.
  */
 import { debuglog } from 'node:util';
-import { lstat, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { parseJsonBounded } from '../core/json-limits.js';
+import { readRegular } from '../core/safe-fs.js';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { is, invalidOption, rejectUnknownKeys } from '../core/validate.js';
 import { VERSION } from '../core/version.js';
@@ -271,10 +272,10 @@ export class OtaAgent implements AgentContext {
     return this.submit(async () => {
       let request: UpdateRequest;
       try {
-        const bytes = await readRegular(join(dir, BUNDLE_MANIFEST_FILE), this.o.limits.manifestBytes);
+        const bytes = await readBundleRegular(join(dir, BUNDLE_MANIFEST_FILE), this.o.limits.manifestBytes);
         let sig: unknown;
         try {
-          sig = JSON.parse((await readRegular(join(dir, BUNDLE_SIGNATURE_FILE), 4096)).toString('utf8'));
+          sig = parseJsonBounded(await readBundleRegular(join(dir, BUNDLE_SIGNATURE_FILE), 4096), { maxBytes: 4096, maxDepth: 4, maxStringLength: 4096 }, { what: 'signature file', syntaxCode: 'E_SIGNATURE' });
         } catch (err) {
           if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
           throw new EdgeError('E_SIGNATURE', `bundle is not signed (${BUNDLE_SIGNATURE_FILE} is missing or not JSON)`, { file: dir });
@@ -319,10 +320,7 @@ export class OtaAgent implements AgentContext {
   }
 }
 
-async function readRegular(path: string, maxBytes: number): Promise<Buffer> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) throw new EdgeError('E_FILE_NOT_FOUND', 'no such file', { file: path });
-  if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', 'not a regular file (links are refused)', { file: path });
-  if (st.size > maxBytes) throw new EdgeError('E_BUNDLE_INVALID', `file is ${st.size} bytes; the limit is ${maxBytes}`, { file: path });
-  return readFile(path);
+/** A regular file of a side-loaded bundle (O_NOFOLLOW, no device or FIFO), at most `maxBytes`. */
+function readBundleRegular(path: string, maxBytes: number): Promise<Buffer> {
+  return readRegular(path, { maxBytes, tooLargeCode: 'E_BUNDLE_INVALID', label: 'bundle file', root: dirname(path) });
 }

@@ -3,12 +3,13 @@
  * size limits, JSON shape, semantic versions, path safety (no absolute paths, no `..`, no
  * backslashes), unique paths (also when case is folded, and no file that is also a folder).
  */
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError } from '../core/errors.js';
 import { isModalityIdSyntax, TASKS } from '../core/modalities.js';
 import { PACKAGE_MANIFEST_FILE } from '../core/package-manifest.js';
 import { isSafeRelativePath } from '../package/manifest-check.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, DEFAULT_BUNDLE_LIMITS, type BundleLimits, type BundleManifest } from './bundle-manifest.js';
 import { isSemVer } from './semver.js';
+import { parseJsonBounded } from '../core/json-limits.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 /** Bundle names and target ids: one safe file-name-like word. */
@@ -27,12 +28,7 @@ export function parseBundleManifest(bytes: Uint8Array, file = 'bundle.json', lim
   if (bytes.length > limits.manifestBytes) {
     throw new EdgeError('E_BUNDLE_INVALID', `bundle manifest is ${bytes.length} bytes; the limit is ${limits.manifestBytes}`, { file });
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
-  } catch (err) {
-    throw new EdgeError('E_BUNDLE_INVALID', `bundle manifest is not JSON: ${messageOf(err)}`, { file });
-  }
+  const value = parseJsonBounded(bytes, { maxBytes: limits.manifestBytes, maxDepth: 16, maxStringLength: 64 * 1024 }, { file, what: 'bundle manifest', syntaxCode: 'E_BUNDLE_INVALID' });
   return checkBundleManifest(value, file, limits);
 }
 

@@ -6,7 +6,8 @@
  * Response (binary): 4-byte big-endian header length, the header as JSON
  * (`{"id": 7, "sha256": "...", "offset": 65536}` or with `"error": {"code", "message"}`), then the bytes.
  */
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError } from '../core/errors.js';
+import { parseJsonBounded } from '../core/json-limits.js';
 
 /** Largest chunk a request may ask for. */
 export const MAX_CHUNK_BYTES = 1 << 20;
@@ -39,12 +40,7 @@ export function encodeChunkRequest(r: ChunkRequest): Buffer {
  * @throws EdgeError E_MQTT_PROTOCOL
  */
 export function decodeChunkRequest(payload: Uint8Array): ChunkRequest {
-  let r: Partial<ChunkRequest>;
-  try {
-    r = JSON.parse(Buffer.from(payload).toString('utf8')) as Partial<ChunkRequest>;
-  } catch (err) {
-    throw new EdgeError('E_MQTT_PROTOCOL', `chunk request is not JSON: ${messageOf(err)}`);
-  }
+  const r = parseJsonBounded(payload, { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 }, { what: 'chunk request', syntaxCode: 'E_MQTT_PROTOCOL' }) as Partial<ChunkRequest>;
   if (!r || !Number.isSafeInteger(r.id) || typeof r.sha256 !== 'string' || !HEX64.test(r.sha256) || !Number.isSafeInteger(r.offset) || r.offset! < 0 || !Number.isSafeInteger(r.length) || r.length! < 1 || r.length! > MAX_CHUNK_BYTES) {
     throw new EdgeError('E_MQTT_PROTOCOL', `chunk request must be {id, sha256, offset >= 0, length 1..${MAX_CHUNK_BYTES}}`);
   }
@@ -68,12 +64,7 @@ export function decodeChunk(payload: Uint8Array): { header: ChunkHeader; data: B
   if (buf.length < 4) throw new EdgeError('E_MQTT_PROTOCOL', 'chunk shorter than its header length');
   const n = buf.readUInt32BE(0);
   if (n > 4096 || 4 + n > buf.length) throw new EdgeError('E_MQTT_PROTOCOL', `chunk header length ${n} is out of range`);
-  let header: ChunkHeader;
-  try {
-    header = JSON.parse(buf.subarray(4, 4 + n).toString('utf8')) as ChunkHeader;
-  } catch (err) {
-    throw new EdgeError('E_MQTT_PROTOCOL', `chunk header is not JSON: ${messageOf(err)}`);
-  }
+  const header = parseJsonBounded(buf.subarray(4, 4 + n), { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 }, { what: 'chunk header', syntaxCode: 'E_MQTT_PROTOCOL' }) as ChunkHeader;
   if (!Number.isSafeInteger(header.id) || typeof header.sha256 !== 'string' || !Number.isSafeInteger(header.offset)) throw new EdgeError('E_MQTT_PROTOCOL', 'chunk header must be {id, sha256, offset}');
   return { header, data: buf.subarray(4 + n) };
 }

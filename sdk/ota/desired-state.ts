@@ -11,12 +11,13 @@
  * since the epoch): a device refuses any desired state older than one it already saw (a replay).
  */
 import type { KeyObject } from 'node:crypto';
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError } from '../core/errors.js';
 import { DEFAULT_BUNDLE_LIMITS, type BundleLimits } from './bundle-manifest.js';
 import { NAME_PATTERN } from './bundle-check.js';
 import { isSemVer } from './semver.js';
 import { checkSignatureRecord, signDocument, type SignatureRecord } from './signature.js';
 import type { TrustStore } from './trust-store.js';
+import { parseJsonBounded } from '../core/json-limits.js';
 
 /** Format tag of a desired-state payload. */
 export const DESIRED_FORMAT = 'ringmoe-edge/desired';
@@ -84,23 +85,17 @@ export function encodeDesired(desired: DesiredState, privateKey: KeyObject): Buf
 export function decodeDesired(bytes: Uint8Array, trust: TrustStore, limits: BundleLimits = DEFAULT_BUNDLE_LIMITS): VerifiedDesired {
   const file = 'desired state';
   if (bytes.length > limits.desiredBytes) throw new EdgeError('E_BUNDLE_INVALID', `message is ${bytes.length} bytes; the limit is ${limits.desiredBytes}`, { file });
-  let env: { payload?: unknown; signature?: unknown };
-  try {
-    env = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as typeof env;
-  } catch (err) {
-    throw new EdgeError('E_BUNDLE_INVALID', `message is not JSON: ${messageOf(err)}`, { file });
-  }
+  // The signed payload is one string inside the envelope: strings up to the whole message.
+  const env = parseJsonBounded(bytes, { maxBytes: limits.desiredBytes, maxDepth: 8, maxStringLength: limits.desiredBytes }, { file, what: 'desired-state message', syntaxCode: 'E_BUNDLE_INVALID' }) as {
+    payload?: unknown;
+    signature?: unknown;
+  };
   if (typeof env !== 'object' || env === null || typeof env.payload !== 'string') {
     throw new EdgeError('E_BUNDLE_INVALID', 'message must be {payload: <signed JSON text>, signature}', { file });
   }
   if (env.signature === undefined) throw new EdgeError('E_SIGNATURE', 'desired state is not signed', { file, field: 'signature' });
   const keyId = trust.verify('desired', Buffer.from(env.payload, 'utf8'), env.signature, { file, field: 'signature' });
-  let payload: unknown;
-  try {
-    payload = JSON.parse(env.payload);
-  } catch (err) {
-    throw new EdgeError('E_BUNDLE_INVALID', `signed payload is not JSON: ${messageOf(err)}`, { file, field: 'payload' });
-  }
+  const payload = parseJsonBounded(env.payload, { maxBytes: limits.desiredBytes, maxDepth: 16, maxStringLength: 16 * 1024 }, { file: `${file} payload`, what: 'signed desired state', syntaxCode: 'E_BUNDLE_INVALID' });
   return { desired: checkDesired(payload), keyId };
 }
 

@@ -5,10 +5,12 @@
  * soon as it has ringmoe.json, before fetching the rest, so a bundle cannot describe one model
  * and ship another.
  */
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError } from '../core/errors.js';
 import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../core/package-manifest.js';
 import { checkManifest } from '../package/manifest-check.js';
 import type { BundleManifest } from './bundle-manifest.js';
+import { parseJsonBounded } from '../core/json-limits.js';
+import { PACKAGE_MANIFEST_LIMITS } from '../package/open-package.js';
 
 /**
  * Parses the package manifest bytes of a bundle and checks it against the bundle manifest.
@@ -18,12 +20,7 @@ import type { BundleManifest } from './bundle-manifest.js';
  */
 export function checkBundleMatchesPackage(bundle: BundleManifest, packageManifestBytes: Uint8Array): PackageManifest {
   const file = PACKAGE_MANIFEST_FILE;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(Buffer.from(packageManifestBytes.buffer, packageManifestBytes.byteOffset, packageManifestBytes.byteLength).toString('utf8'));
-  } catch (err) {
-    throw new EdgeError('E_BUNDLE_INVALID', `the bundled package manifest is not JSON: ${messageOf(err)}`, { file });
-  }
+  const parsed = parseJsonBounded(packageManifestBytes, PACKAGE_MANIFEST_LIMITS, { file, what: 'the bundled package manifest', syntaxCode: 'E_BUNDLE_INVALID' });
   let pkg: PackageManifest;
   try {
     pkg = checkManifest(parsed, file);

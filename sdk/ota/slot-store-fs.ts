@@ -18,7 +18,7 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, open, readdir, readFile, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { sha256File } from '../package/hash.js';
@@ -28,6 +28,8 @@ import { fsyncPath, TEMP_SUFFIX, writeFileDurable } from './fs-durable.js';
 import { blobsOfBundle, checkPointer, expectSafeFiles, expectSha256 } from './slot-store-common.js';
 import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
 import type { BlobWriter, CleanupReport, GarbageReport, SlotPointer, SlotStore } from './slot-store.js';
+import { parseJsonBounded } from '../core/json-limits.js';
+import { readRegular } from '../core/safe-fs.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
 const STAGING = '.staging-';
@@ -162,7 +164,7 @@ export class FsSlotStore implements SlotStore {
     const st = await lstat(p).catch(() => undefined);
     if (!st?.isFile()) throw new EdgeError('E_BLOB_MISSING', `blob ${sha} is not in the store`);
     if (st.size > maxBytes) throw new EdgeError('E_BUNDLE_INVALID', `blob ${sha.slice(0, 12)}… is ${st.size} bytes; at most ${maxBytes} expected`);
-    return readFile(p);
+    return readRegular(p, { maxBytes, tooLargeCode: 'E_BUNDLE_INVALID', root: this.root, label: `blob ${sha.slice(0, 12)}…` });
   }
 
   async stageSlot(id: string, bundleBytes: Uint8Array, files: readonly BundleFile[]): Promise<void> {
@@ -210,8 +212,9 @@ export class FsSlotStore implements SlotStore {
 
   async readSlotBundle(id: string): Promise<Uint8Array> {
     const p = join(this.slotDir(id), 'bundle.json');
-    return readFile(p).catch((err: NodeJS.ErrnoException) => {
-      throw new EdgeError(err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO', `slot ${id.slice(0, 12)}… has no readable bundle.json: ${messageOf(err)}`, { file: p });
+    return readRegular(p, { maxBytes: 16 << 20, root: this.root, label: 'bundle.json' }).catch((err: EdgeError) => {
+      if (err.code === 'E_PATH_UNSAFE') throw err;
+      throw new EdgeError(err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO', `slot ${id.slice(0, 12)}… has no readable bundle.json: ${messageOf(err)}`, { file: p });
     });
   }
 
@@ -237,7 +240,7 @@ export class FsSlotStore implements SlotStore {
     const p = join(this.slotPackageDir(id), ...path.split('/'));
     const st = await lstat(p).catch(() => undefined);
     if (!st?.isFile()) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${path} is not in slot ${id.slice(0, 12)}…`, { file: p });
-    return readFile(p);
+    return readRegular(p, { maxBytes: st.size, root: this.slotPackageDir(id), label: path });
   }
 
   async removeSlot(id: string): Promise<void> {
@@ -281,13 +284,13 @@ export class FsSlotStore implements SlotStore {
 
   private async readJson<T>(name: string, check: (v: unknown) => T): Promise<T | undefined> {
     const p = join(this.root, name);
-    const text = await readFile(p, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') return undefined;
-      throw ioError(`cannot read ${name}`, err, p);
+    const text = await readRegular(p, { maxBytes: 16 << 20, label: name, root: this.root }).catch((err: EdgeError) => {
+      if (err.code === 'E_FILE_NOT_FOUND') return undefined;
+      throw err.code === 'E_PATH_UNSAFE' || err.code === 'E_FILE_TOO_LARGE' ? err : ioError(`cannot read ${name}`, err, p);
     });
     if (text === undefined) return undefined;
     try {
-      return check(JSON.parse(text));
+      return check(parseJsonBounded(text, { maxBytes: 16 << 20, maxDepth: 32, maxStringLength: 64 * 1024 }, { file: p, what: name }));
     } catch (err) {
       throw new EdgeError('E_IO', `${name} is unreadable (${messageOf(err)}); it is only ever replaced atomically, so the storage itself is damaged`, { file: p, cause: err });
     }

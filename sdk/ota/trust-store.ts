@@ -12,9 +12,10 @@
  * ```
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { checkSignatureRecord, keyIdOf, verifyDocument, type SignatureRecord, type SignedKind } from './signature.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../core/json-limits.js';
+import { readRegular } from '../core/safe-fs.js';
 
 /** Format tag of a trust file. */
 export const TRUST_FORMAT = 'ringmoe-edge/trust';
@@ -88,14 +89,17 @@ export class TrustStore {
    * @throws EdgeError E_FILE_NOT_FOUND, E_CONFIG
    */
   static async load(path: string): Promise<TrustStore> {
-    const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-      throw new EdgeError(err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO', `cannot read the trust file: ${messageOf(err)}`, { file: path, hint: 'create one with ringmoe-edge keygen --trust <file>' });
+    // A regular file (no link: a trust anchor reached through a link could be swapped), at most 1 MiB.
+    const text = await readRegular(path, { maxBytes: 1 << 20, tooLargeCode: 'E_JSON_TOO_LARGE', label: 'trust file' }).catch((err: EdgeError) => {
+      if (err.code === 'E_PATH_UNSAFE' || err.code === 'E_JSON_TOO_LARGE') throw err;
+      throw new EdgeError(err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO', `cannot read the trust file: ${messageOf(err)}`, { file: path, hint: 'create one with ringmoe-edge keygen --trust <file>' });
     });
     let parsed: unknown;
     try {
-      parsed = JSON.parse(text);
+      parsed = parseJsonBounded(text, { maxBytes: 1 << 20, maxDepth: 8, maxStringLength: 64 * 1024 }, { file: path, what: 'trust file' });
     } catch (err) {
-      throw new EdgeError('E_CONFIG', `trust file is not JSON: ${messageOf(err)}`, { file: path });
+      if (isJsonLimitError(err)) throw err;
+      throw new EdgeError('E_CONFIG', `trust file is not JSON: ${syntaxMessage(err)}`, { file: path });
     }
     return TrustStore.parse(parsed, path);
   }

@@ -3,12 +3,29 @@
  * for presence, size and (by default) sha256, so a damaged package is refused before a model runs.
  */
 import { existsSync } from 'node:fs';
-import { lstat, readFile, readdir } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
+import { join, normalize, posix, resolve } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
+import { parseJsonBounded, type JsonLimits } from '../core/json-limits.js';
 import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE, type EntryManifest, type PackageManifest } from '../core/package-manifest.js';
+import { checkNoLinkPath, lstatRegular, readRegular } from '../core/safe-fs.js';
+import { readOnnxInfo } from '../runtime/engine-cache/onnx-info.js';
 import { sha256, sha256File } from './hash.js';
 import { checkManifest } from './manifest-check.js';
+
+/** Limits on ringmoe.json: 16 MiB, nesting 32, strings of 64 KiB. */
+export const PACKAGE_MANIFEST_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024, maxDepth: 32, maxStringLength: 64 * 1024 };
+
+/**
+ * Reads and parses a package manifest: a regular file (no link), within {@link PACKAGE_MANIFEST_LIMITS}.
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_JSON_TOO_LARGE, E_JSON_TOO_DEEP,
+ *   E_JSON_STRING_TOO_LONG, E_PACKAGE_MANIFEST (not JSON)
+ */
+export async function readPackageManifestFile(manifestPath: string): Promise<{ bytes: Buffer; value: unknown }> {
+  const bytes = await readRegular(manifestPath, { maxBytes: PACKAGE_MANIFEST_LIMITS.maxBytes, tooLargeCode: 'E_JSON_TOO_LARGE', label: PACKAGE_MANIFEST_FILE });
+  const value = parseJsonBounded(bytes, PACKAGE_MANIFEST_LIMITS, { file: manifestPath, what: 'package manifest', syntaxCode: 'E_PACKAGE_MANIFEST' });
+  return { bytes, value };
+}
 
 export interface OpenPackageOptions {
   /** `full` (default) hashes every file; `size` checks presence and sizes only; `none` trusts the manifest. */
@@ -48,29 +65,24 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
   if (!listing.includes(PACKAGE_MANIFEST_FILE)) {
     throw new EdgeError(listing.length > 0 ? 'E_PACKAGE_INCOMPLETE' : 'E_PACKAGE_MANIFEST', `no ${PACKAGE_MANIFEST_FILE} in the directory${listing.length > 0 ? ' (files without a manifest: an interrupted write?)' : ''}`, { file: dir });
   }
-  const bytes = await readFile(manifestPath);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new EdgeError('E_PACKAGE_MANIFEST', `manifest is not valid JSON: ${messageOf(err)}`, { file: manifestPath, cause: err });
-  }
-  const manifest = checkManifest(parsed, manifestPath);
+  const { bytes, value } = await readPackageManifestFile(manifestPath);
+  const manifest = checkManifest(value, manifestPath);
   const verify = options.verify ?? 'full';
   if (verify !== 'none') {
     for (const [rel, rec] of Object.entries(manifest.files)) {
-      const p = join(root, rel);
-      const st = await lstat(p).catch(() => undefined);
+      // No link anywhere: not the file, not a directory on the way (a linked weights/ directory).
+      const p = await checkNoLinkPath(root, rel);
+      const st = await lstatRegular(p, `${rel} (links are not allowed in packages)`);
       if (!st) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${rel} is listed in the manifest but missing`, { file: manifestPath, field: `files["${rel}"]` });
-      if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `${rel} is not a regular file (links are not allowed in packages)`, { file: p });
       if (st.size !== rec.size) {
         throw new EdgeError('E_PACKAGE_SIZE_MISMATCH', `${rel} has ${st.size} bytes but the manifest says ${rec.size} (truncated or replaced?)`, { file: p });
       }
       if (verify === 'full') {
-        const h = await sha256File(p);
+        const h = await sha256File(p, { root, label: rel });
         if (h !== rec.sha256) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', `${rel} has sha256 ${h.slice(0, 16)}… but the manifest says ${rec.sha256.slice(0, 16)}… (corrupted or modified)`, { file: p });
       }
     }
+    await checkExternalDataListed(root, manifest, manifestPath);
   }
   const packageHash = sha256(bytes);
   return {
@@ -86,6 +98,37 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
       return join(root, rel);
     },
   };
+}
+
+/**
+ * Every external-data file a graph of the package names must be a file the manifest lists (and so
+ * one whose size and hash were just checked): a runtime loads external data by itself, so an
+ * unlisted file would run unverified.
+ * @throws EdgeError E_PACKAGE_MANIFEST naming the graph and the unlisted file
+ */
+async function checkExternalDataListed(root: string, manifest: PackageManifest, manifestPath: string): Promise<void> {
+  const graphs = [...new Set(manifest.entries.map((e) => e.graph))].filter((g) => g.toLowerCase().endsWith('.onnx'));
+  for (const graph of graphs) {
+    let locations: string[];
+    try {
+      locations = (await readOnnxInfo(join(root, graph), root)).externalData;
+    } catch (err) {
+      // An unreadable graph is the runtime's error to report when it loads it; a link is ours.
+      if (err instanceof EdgeError && err.code === 'E_PATH_UNSAFE') throw err;
+      continue;
+    }
+    const dir = posix.dirname(graph);
+    for (const loc of locations) {
+      const rel = posix.normalize(posix.join(dir, normalize(loc).split('\\').join('/')));
+      if (!(rel in manifest.files)) {
+        throw new EdgeError('E_PACKAGE_MANIFEST', `graph ${graph} loads external data from ${JSON.stringify(loc)}, which the manifest does not list (its hash would never be checked)`, {
+          file: manifestPath,
+          field: 'files',
+          hint: 'rebuild the package so every weight file is listed',
+        });
+      }
+    }
+  }
 }
 
 /** True when `dir` holds a complete package manifest (cheap check, no verification). */

@@ -2,6 +2,7 @@
  * The runtime: sensor frames in, typed results out (and over MQTT). One object a vendor creates,
  * feeds frames to, listens to, and closes.
  */
+import { EventEmitter } from 'node:events';
 import { EdgeError } from '../core/errors.js';
 import { invalidOption } from '../core/validate.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
@@ -47,7 +48,9 @@ export type MqttEvent =
   | { type: 'connected'; protocolVersion: 4 | 5; bdSeq: number }
   | { type: 'offline'; error?: EdgeError }
   | { type: 'dropped'; reason: 'full' | 'expired' | 'rejected'; count: number }
-  | { type: 'error'; error: EdgeError };
+  | { type: 'error'; error: EdgeError }
+  /** Results lost to a damaged outbox log, or a damaged bdSeq file (error code E_STATE_DAMAGED). */
+  | { type: 'damaged'; store: 'outbox' | 'bdseq'; records: number; bytes: number; salvaged?: number; error: EdgeError };
 
 /** What {@link Runtime.close} achieved. */
 export interface CloseReport {
@@ -108,6 +111,21 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       publisher.on('offline', (info) => this.emit('mqtt', { type: 'offline', ...(info.error ? { error: info.error } : {}) }));
       publisher.on('dropped', (d) => this.emit('mqtt', { type: 'dropped', reason: d.reason, count: d.count }));
       publisher.on('error', (error) => this.emit('mqtt', { type: 'error', error }));
+      // Damage found at start happens before the caller can listen: held for the first 'mqtt' listener.
+      let held: MqttEvent[] = [];
+      EventEmitter.prototype.on.call(this, 'newListener', (event: string) => {
+        if (event !== 'mqtt' || !held.length) return;
+        setImmediate(() => {
+          const events = held;
+          held = [];
+          for (const e of events) this.emit('mqtt', e);
+        });
+      });
+      publisher.on('damaged', (d) => {
+        const e: MqttEvent = { type: 'damaged', store: d.store, records: d.records, bytes: d.bytes, ...(d.salvaged !== undefined ? { salvaged: d.salvaged } : {}), error: d.error };
+        if (this.listenerCount('mqtt') > 0) this.emit('mqtt', e);
+        else held.push(e);
+      });
       this.publishing = new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) => this.emit('error', failure(r.frameId, 'postprocess', err)));
     }
     this.timer = setInterval(() => void this.tick(), o.metricsIntervalMs);

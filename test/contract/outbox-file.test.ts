@@ -72,7 +72,7 @@ test('FileOutbox: compaction keeps the log near the live size and loses nothing'
   });
 });
 
-test('FileOutbox: a damaged record in the middle cuts the log there and says so', async (t) => {
+test('FileOutbox: a damaged record in the middle costs that record only, is reported, and is gone from the rewritten log', async (t) => {
   await withDir(async (dir) => {
     const outbox = await FileOutbox.open({ dir });
     for (let i = 0; i < 10; i++) await outbox.append(entry(i));
@@ -84,12 +84,17 @@ test('FileOutbox: a damaged record in the middle cuts the log there and says so'
     await fh.write(Buffer.from([0xff]), 0, 1, 16 + recordBytes * 6 + 40); // inside record 7's body
     await fh.close();
     const again = await FileOutbox.open({ dir });
-    t.is(again.recovery.records, 6);
-    t.is(again.recovery.truncatedBytes, recordBytes * 4);
-    t.regex(again.recovery.reason ?? '', /fails its checksum/);
-    t.deepEqual((await again.read(0, 100)).map((e) => e.payload[0]), [0, 1, 2, 3, 4, 5]);
-    t.is(again.fileBytes, 16 + recordBytes * 6);
+    t.is(again.recovery.records, 9);
+    t.is(again.recovery.truncatedBytes, 0);
+    t.like(again.recovery.damaged, [{ offset: 16 + recordBytes * 6, bytes: recordBytes, records: 1 }]);
+    t.regex(again.recovery.damaged[0]!.reason, /fails its checksum/);
+    t.is(again.stats().damaged, 1);
+    t.deepEqual((await again.read(0, 100)).map((e) => e.payload[0]), [0, 1, 2, 3, 4, 5, 7, 8, 9]);
     await again.close();
+    const third = await FileOutbox.open({ dir });
+    t.deepEqual(third.recovery.damaged, []);
+    t.is(third.stats().pending, 9);
+    await third.close();
   });
 });
 
@@ -106,13 +111,19 @@ test('FileOutbox: a torn frame header (fewer than 8 bytes) is cut', async (t) =>
   });
 });
 
-test('EXPECTED FAILURE - FileOutbox: a file that is not an outbox log is left alone', async (t) => {
+test('FileOutbox: a file that is not an outbox log is moved aside, kept, and a new log is started', async (t) => {
   await withDir(async (dir) => {
-    const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(dir, 'outbox.log'), 'this is someone else\'s file, not ours at all');
-    const err = await t.throwsAsync(FileOutbox.open({ dir }), { message: /not an outbox log/ });
-    t.is((err as { code?: string }).code, 'E_OUTBOX');
-    t.is((await stat(join(dir, 'outbox.log'))).size, 44);
+    const { readdir, writeFile } = await import('node:fs/promises');
+    await writeFile(join(dir, 'outbox.log'), "this is someone else's file, not ours at all");
+    const outbox = await FileOutbox.open({ dir });
+    t.is(outbox.stats().pending, 0);
+    t.regex(outbox.recovery.damaged[0]?.reason ?? '', /not an outbox log/);
+    const aside = (await readdir(dir)).find((n) => n.startsWith('outbox.log.damaged-'));
+    t.truthy(aside);
+    t.is((await stat(join(dir, aside!))).size, 44);
+    t.is(outbox.recovery.movedAside, join(dir, aside!));
+    await outbox.append(entry(1));
+    await outbox.close();
   });
 });
 

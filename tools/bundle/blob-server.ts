@@ -3,12 +3,12 @@
  * Range requests (206), so devices resume interrupted downloads. Nothing else is served. Counts
  * the bytes it sends per blob, so a publisher can report what an update really transferred.
  */
-import { createReadStream } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { BundleDir } from './bundle-dir.js';
+import { openRegular } from '../../sdk/core/safe-fs.js';
 
 /** Options of {@link startBlobServer}. */
 export interface BlobServerOptions {
@@ -80,7 +80,10 @@ export async function startBlobServer(bundles: BundleDir[], o: BlobServerOptions
       ...(status === 206 ? { 'content-range': `bytes ${start}-${st.size - 1}/${st.size}` } : {}),
     });
     if (req.method === 'HEAD') return void res.end();
-    const stream = createReadStream(f.path, { start });
+    // Opened without following a link: a blob swapped for one after the lstat above is not served.
+    const fh = await openRegular(f.path).catch(() => undefined);
+    if (!fh) return void res.destroy();
+    const stream = fh.createReadStream({ start });
     stream.on('data', (chunk) => (stats.bytesSent += chunk.length));
     stream.on('error', () => res.destroy());
     stream.pipe(res);

@@ -3,11 +3,13 @@
  * refusing links and anything but regular files, so a bundle on removable media cannot point
  * outside itself.
  */
-import { lstat, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { lstat } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { EdgeError } from '../../sdk/core/errors.js';
 import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/core/package-manifest.js';
 import { sha256 } from '../../sdk/package/hash.js';
+import { parseJsonBounded } from '../../sdk/core/json-limits.js';
+import { readRegular } from '../../sdk/core/safe-fs.js';
 import { parseBundleManifest } from '../../sdk/ota/bundle-check.js';
 import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/ota/bundle-manifest.js';
 import { checkSignatureRecord, type SignatureRecord } from '../../sdk/ota/signature.js';
@@ -25,15 +27,12 @@ export interface BundleDir {
 }
 
 /**
- * Reads a regular file of a bundle, refusing links.
- * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE
+ * Reads a regular file of a bundle, refusing links (opened with O_NOFOLLOW), devices and FIFOs, and
+ * reading at most `maxBytes`.
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_BUNDLE_INVALID (over `maxBytes`)
  */
-export async function readBundleFile(path: string, maxBytes = Infinity): Promise<Buffer> {
-  const st = await lstat(path).catch(() => undefined);
-  if (!st) throw new EdgeError('E_FILE_NOT_FOUND', 'no such file in the bundle', { file: path });
-  if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', 'bundle files must be regular files (links are refused)', { file: path });
-  if (st.size > maxBytes) throw new EdgeError('E_BUNDLE_INVALID', `file is ${st.size} bytes; the limit is ${maxBytes}`, { file: path });
-  return readFile(path);
+export async function readBundleFile(path: string, maxBytes = Number.MAX_SAFE_INTEGER): Promise<Buffer> {
+  return readRegular(path, { maxBytes, tooLargeCode: 'E_BUNDLE_INVALID', label: 'bundle file', root: dirname(path) });
 }
 
 /**
@@ -54,13 +53,7 @@ export async function openBundleDir(dir: string): Promise<BundleDir> {
   let signature: SignatureRecord | undefined;
   const sfile = join(dir, BUNDLE_SIGNATURE_FILE);
   if (await lstat(sfile).catch(() => undefined)) {
-    const text = (await readBundleFile(sfile, 4096)).toString('utf8');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(text);
-    } catch (err) {
-      throw new EdgeError('E_SIGNATURE', `signature file is not JSON: ${messageOf(err)}`, { file: sfile });
-    }
+    const parsed = parseJsonBounded(await readBundleFile(sfile, 4096), { maxBytes: 4096, maxDepth: 4, maxStringLength: 4096 }, { file: sfile, what: 'signature file', syntaxCode: 'E_SIGNATURE' });
     signature = checkSignatureRecord(parsed, { file: sfile });
   }
   return {

@@ -2,12 +2,12 @@
  * Answers blob chunk requests over MQTT for the bundles a publisher serves, for devices whose
  * only link is MQTT. Requests for unknown blobs get an E_BLOB_MISSING answer.
  */
-import { open } from 'node:fs/promises';
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { decodeChunkRequest, encodeChunk } from '../../sdk/ota/chunk-protocol.js';
 import type { OtaTopics } from '../../sdk/ota/topics.js';
 import type { BundleDir } from './bundle-dir.js';
+import { openRegular } from '../../sdk/core/safe-fs.js';
 
 /** A running chunk server. */
 export interface ChunkServer {
@@ -53,7 +53,7 @@ export async function startChunkServer(client: MqttClient, topics: OtaTopics, fl
       return;
     }
     const length = Math.min(req.length, f.size - req.offset);
-    const fh = await open(f.path, 'r');
+    const fh = await openRegular(f.path);
     try {
       const buf = Buffer.alloc(length);
       const { bytesRead } = await fh.read(buf, 0, length, req.offset);

@@ -7,7 +7,10 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { AgentReport } from '../../sdk/ota/agent-states.js';
 import { waitConnected } from '../../sdk/ota/mqtt-connect.js';
 import { OtaTopics } from '../../sdk/ota/topics.js';
+import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 
+/** An agent report is a few KiB: 1 MiB, nesting 16, strings of 64 KiB are more than enough. */
+const REPORT_JSON_LIMITS = { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 };
 /** Options of {@link FleetWatcher.start}. */
 export interface FleetWatchOptions {
   fleet: string;
@@ -59,7 +62,7 @@ export class FleetWatcher {
       if (!device || !topic.endsWith('/ota/state') || !watcher) return;
       let r: AgentReport;
       try {
-        r = JSON.parse(payload.toString('utf8')) as AgentReport;
+        r = parseJsonBounded(payload, REPORT_JSON_LIMITS, { file: topic, what: 'agent report' }) as AgentReport;
       } catch {
         return;
       }

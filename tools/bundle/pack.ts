@@ -9,12 +9,14 @@
  * <bundle>/blobs/<sha256>     every distinct file of the package, named by content
  * ```
  */
-import { copyFile, link, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { link, lstat, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/core/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
-import { openPackage } from '../../sdk/package/open-package.js';
+import { openPackage, readPackageManifestFile } from '../../sdk/package/open-package.js';
+import { openRegular } from '../../sdk/core/safe-fs.js';
 import { sha256 } from '../../sdk/package/hash.js';
 import { checkBundleManifest, NAME_PATTERN } from '../../sdk/ota/bundle-check.js';
 import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle-manifest.js';
@@ -73,7 +75,8 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
   if (typeof recorded === 'string' && recorded !== target) {
     throw new EdgeError('E_TARGET_MISMATCH', `package was built for target ${recorded}, not ${target}`, { file: o.packageDir, field: 'extensions.target' });
   }
-  const manifestBytes = await readFile(join(pkg.dir, PACKAGE_MANIFEST_FILE));
+  const { bytes: manifestBytes } = await readPackageManifestFile(join(pkg.dir, PACKAGE_MANIFEST_FILE));
+  if (sha256(manifestBytes) !== pkg.packageHash) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', 'the package manifest changed while it was read', { file: join(pkg.dir, PACKAGE_MANIFEST_FILE) });
   const files: BundleFile[] = [
     { path: PACKAGE_MANIFEST_FILE, sha256: pkg.packageHash, size: manifestBytes.length, role: 'manifest' },
     ...Object.entries(m.files)
@@ -117,13 +120,7 @@ export async function applyBundlePlan(plan: BundlePlan, outDir: string, o: { for
   try {
     await mkdir(join(outDir, BUNDLE_BLOB_DIR), { recursive: true });
     await writeFile(join(outDir, PACKAGE_INCOMPLETE_MARKER), 'written by ringmoe-edge bundle; removed when complete\n');
-    for (const b of plan.blobs) {
-      const dest = join(outDir, BUNDLE_BLOB_DIR, b.sha256);
-      await link(b.from, dest).catch(async () => {
-        await copyFile(b.from, dest);
-        fsyncPath(dest);
-      });
-    }
+    for (const b of plan.blobs) await placeBlob(plan.packageDir, b, join(outDir, BUNDLE_BLOB_DIR, b.sha256));
     fsyncPath(join(outDir, BUNDLE_BLOB_DIR));
     await writeFileDurable(join(outDir, BUNDLE_MANIFEST_FILE), plan.manifestBytes);
     await rm(join(outDir, PACKAGE_INCOMPLETE_MARKER));
@@ -131,6 +128,52 @@ export async function applyBundlePlan(plan: BundlePlan, outDir: string, o: { for
   } catch (err) {
     if (err instanceof EdgeError) throw err;
     throw new EdgeError('E_IO', `writing the bundle failed: ${messageOf(err)}`, { file: outDir, cause: err });
+  }
+}
+
+/**
+ * Puts one blob into the bundle. The package file is opened without following links (none in its
+ * path below the package either) and hashed again: what was verified at planning time may have been
+ * swapped since. A hard link is kept only when it is the very file that was opened and checked;
+ * otherwise the bytes are copied from that open file.
+ * @throws EdgeError E_PATH_UNSAFE (a link), E_PACKAGE_HASH_MISMATCH (changed since planning), E_IO
+ */
+async function placeBlob(packageDir: string, b: { sha256: string; size: number; from: string }, dest: string): Promise<void> {
+  const label = relative(packageDir, b.from);
+  const src = await openRegular(b.from, { root: packageDir, label });
+  try {
+    const srcStat = await src.stat();
+    const linked = await link(b.from, dest).then(
+      async () => {
+        const st = await lstat(dest);
+        if (st.isFile() && st.ino === srcStat.ino && st.dev === srcStat.dev) return true;
+        await rm(dest, { force: true });
+        return false;
+      },
+      () => false,
+    );
+    const out = linked ? undefined : await open(dest, 'wx');
+    const hash = createHash('sha256');
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let size = 0;
+    try {
+      for (;;) {
+        const { bytesRead } = await src.read(buf, 0, buf.length, size);
+        if (bytesRead === 0) break;
+        hash.update(buf.subarray(0, bytesRead));
+        if (out) await out.write(buf, 0, bytesRead, size);
+        size += bytesRead;
+      }
+      if (out) await out.sync();
+    } finally {
+      await out?.close();
+    }
+    if (size !== b.size || hash.digest('hex') !== b.sha256) {
+      await rm(dest, { force: true });
+      throw new EdgeError('E_PACKAGE_HASH_MISMATCH', `${label} changed after the bundle was planned`, { file: b.from });
+    }
+  } finally {
+    await src.close().catch(() => undefined);
   }
 }
 

@@ -4,9 +4,11 @@
  * presence, type, size and sha256, and that the bundled package manifest matches the bundle.
  */
 import { lstat } from 'node:fs/promises';
+import { relative } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { sha256File } from '../../sdk/package/hash.js';
+import { checkNoLinkPath } from '../../sdk/core/safe-fs.js';
 import { checkBundleMatchesPackage } from '../../sdk/ota/package-consistency.js';
 import { compareSemVer } from '../../sdk/ota/semver.js';
 import { TrustStore } from '../../sdk/ota/trust-store.js';
@@ -82,12 +84,12 @@ export async function checkBundleBlobs(b: BundleDir): Promise<number> {
   for (const f of b.manifest.files) {
     if (seen.has(f.sha256)) continue;
     seen.add(f.sha256);
-    const p = b.blobPath(f.sha256);
+    const p = await checkNoLinkPath(b.dir, relative(b.dir, b.blobPath(f.sha256)), `blob for ${f.path}`);
     const st = await lstat(p).catch(() => undefined);
     if (!st) throw new EdgeError('E_BLOB_MISSING', `blob for ${f.path} is missing`, { file: p });
     if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `blob for ${f.path} is not a regular file (links are refused)`, { file: p });
     if (st.size !== f.size) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} has ${st.size} bytes, the manifest says ${f.size} (truncated or padded)`, { file: p });
-    if ((await sha256File(p)) !== f.sha256) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} does not match its sha256 (corrupted or tampered)`, { file: p });
+    if ((await sha256File(p, { root: b.dir, label: `blob for ${f.path}` })) !== f.sha256) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} does not match its sha256 (corrupted or tampered)`, { file: p });
   }
   return seen.size;
 }

@@ -5,7 +5,7 @@
  * compute capability are here) or writes a build spec so the device builds them on first start,
  * with the equivalent trtexec command lines.
  */
-import { copyFile, link, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { defaultBinding, type BindingResult, type NativeBinding } from '../../sdk/core/binding.js';
@@ -24,6 +24,8 @@ import { quantizePackage } from '../quantize/quantize-package.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
 import { planCompile, type CompilePlan, type CompilePlanOptions } from './compile-plan.js';
+import { readPackageManifestFile } from '../../sdk/package/open-package.js';
+import { linkOrCopyRegular } from '../../sdk/core/safe-fs.js';
 
 export interface CompileOptions extends CompilePlanOptions {
   source: string;
@@ -58,14 +60,16 @@ async function copyPackageFiles(source: string, m: PackageManifest, writer: Pack
   for (const rel of Object.keys(m.files)) {
     const dst = join(writer.dir, rel);
     await mkdir(dirname(dst), { recursive: true });
-    await link(join(source, rel), dst).catch(() => copyFile(join(source, rel), dst));
+    // Linked only when the link is the very file checked without following links (the source was
+    // verified, but a file swapped for a link since must not be followed); copied otherwise.
+    await linkOrCopyRegular(join(source, rel), dst, { root: source, label: rel });
     writer.setRole(rel, m.files[rel]!.role);
   }
 }
 
 async function updateManifest(dir: string, change: (m: PackageManifest) => void): Promise<PackageManifest> {
   const file = join(dir, PACKAGE_MANIFEST_FILE);
-  const m = JSON.parse(await readFile(file, 'utf8')) as PackageManifest;
+  const m = (await readPackageManifestFile(file)).value as PackageManifest;
   change(m);
   const tmp = `${file}.tmp-${process.pid}`;
   await writeFile(tmp, `${JSON.stringify(m, null, 2)}\n`);

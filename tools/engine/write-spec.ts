@@ -4,11 +4,12 @@
  * (sdk/runtime/engine-cache/spec-file.ts reads it there).
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { PACKAGE_MANIFEST_FILE, type FileRecord, type PackageManifest } from '../../sdk/core/package-manifest.js';
 import { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, BUILD_SPEC_FORMAT_VERSION, parseBuildSpec, type BuildSpec, type WrittenEngineSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
+import { readPackageManifestFile } from '../../sdk/package/open-package.js';
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;
@@ -26,8 +27,9 @@ async function writeAtomic(path: string, text: string): Promise<void> {
 export async function readManifest(packageDir: string): Promise<PackageManifest> {
   const file = join(packageDir, PACKAGE_MANIFEST_FILE);
   try {
-    return JSON.parse(await readFile(file, 'utf8')) as PackageManifest;
+    return (await readPackageManifestFile(file)).value as PackageManifest;
   } catch (err) {
+    if (err instanceof EdgeError) throw err;
     throw new EdgeError('E_PACKAGE_MANIFEST', `cannot read the package manifest: ${messageOf(err)}`, { file, cause: err });
   }
 }

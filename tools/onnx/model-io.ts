@@ -3,9 +3,10 @@
  * time from wherever they live to the files the caller chooses, so a model of any size is copied
  * or rewritten with memory bounded by its largest tensor.
  */
-import { mkdir, open, readFile, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { readRegular } from '../../sdk/core/safe-fs.js';
 import {
   DataLocation,
   ModelProtoSchema,
@@ -29,18 +30,19 @@ export interface OnnxModel {
   baseDir: string;
 }
 
+/** Largest model file read (protobuf's own limit is 2 GiB; weights beyond it live in external data). */
+export const MAX_MODEL_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
+
 /**
- * Reads an ONNX model file. External data is NOT read (tensors are read lazily later).
- * @throws EdgeError E_FILE_NOT_FOUND, E_ONNX_PARSE (empty, truncated or not ONNX)
+ * Reads an ONNX model file. External data is NOT read (tensors are read lazily later). The file
+ * must be a regular file, not a link, like every external-data file read later.
+ * @param root directory the model lies in when it is part of a package: no directory between it
+ *   and the file may be a link
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE (a link, a device), E_FILE_TOO_LARGE,
+ *   E_ONNX_PARSE (empty, truncated or not ONNX)
  */
-export async function readModel(file: string): Promise<OnnxModel> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(file);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO';
-    throw new EdgeError(code, `cannot read ONNX model: ${messageOf(err)}`, { file, cause: err });
-  }
+export async function readModel(file: string, root?: string): Promise<OnnxModel> {
+  const bytes = await readRegular(file, { maxBytes: MAX_MODEL_FILE_BYTES, label: 'ONNX model', ...(root !== undefined ? { root } : {}) });
   return { proto: decodeModel(bytes, file), file, baseDir: dirname(resolve(file)) };
 }
 

@@ -2,9 +2,10 @@
  * Reading a tensor's bytes wherever they live: raw_data, the typed repeated fields, or ONNX
  * external data (read lazily, one tensor at a time, from the file named by `location`).
  */
-import { open, type FileHandle } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/core/errors.js';
+import { openRegular } from '../../sdk/core/safe-fs.js';
 import { DataLocation, DataType, bytesPerElement, elementCount, typeName, type TensorProto } from './proto.js';
 
 export interface ExternalDataInfo {
@@ -15,13 +16,30 @@ export interface ExternalDataInfo {
   checksum?: string;
 }
 
-/** The external-data entries of a tensor, or undefined if its data is inline. */
-export function externalInfo(t: TensorProto): ExternalDataInfo | undefined {
+/** A decimal integer in 0..2^53-1 (what onnxruntime accepts: digits only, no sign, no exponent). */
+function byteCount(tensor: string, key: string, value: string, file?: string): number {
+  const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new EdgeError('E_EXTERNAL_DATA', `tensor ${tensor}: external data ${key} ${JSON.stringify(value.slice(0, 40))} is not a non-negative integer`, {
+      ...(file !== undefined ? { file } : {}),
+      field: `external_data.${key}`,
+    });
+  }
+  return n;
+}
+
+/**
+ * The external-data entries of a tensor, or undefined if its data is inline.
+ * @throws EdgeError E_EXTERNAL_DATA when `offset` or `length` is not a non-negative integer
+ */
+export function externalInfo(t: TensorProto, file?: string): ExternalDataInfo | undefined {
   if (t.dataLocation !== DataLocation.EXTERNAL) return undefined;
   const kv = new Map(t.externalData.map((e) => [e.key, e.value]));
   const location = kv.get('location') ?? '';
-  const info: ExternalDataInfo = { location, offset: Number(kv.get('offset') ?? 0) };
-  if (kv.has('length')) info.length = Number(kv.get('length'));
+  const offset = kv.get('offset');
+  const info: ExternalDataInfo = { location, offset: offset === undefined ? 0 : byteCount(t.name, 'offset', offset, file) };
+  const length = kv.get('length');
+  if (length !== undefined) info.length = byteCount(t.name, 'length', length, file);
   const checksum = kv.get('checksum');
   if (checksum !== undefined) info.checksum = checksum;
   return info;
@@ -100,7 +118,7 @@ export class ExternalDataReader {
 
   /** Bytes of tensor `t` (inline or external). */
   async read(t: TensorProto): Promise<Uint8Array> {
-    const ext = externalInfo(t);
+    const ext = externalInfo(t, this.modelFile);
     if (!ext) return inlineBytes(t);
     const where = { ...(this.modelFile !== undefined ? { file: this.modelFile } : {}), tensor: t.name };
     const path = safeExternalPath(this.baseDir, ext.location, where);
@@ -132,9 +150,10 @@ export class ExternalDataReader {
   private handle(path: string, location: string): Promise<FileHandle> {
     let h = this.handles.get(path);
     if (!h) {
-      h = open(path, 'r').catch((err: unknown) => {
+      // No link anywhere below the model's directory, and only a regular file (onnxruntime's rule).
+      h = openRegular(path, { root: this.baseDir, label: `external data file ${location}`, missingCode: 'E_EXTERNAL_DATA' }).catch((err: unknown) => {
         this.handles.delete(path);
-        throw new EdgeError('E_EXTERNAL_DATA', `external data file ${location} cannot be opened: ${messageOf(err)}`, { file: path, cause: err });
+        throw err;
       });
       this.handles.set(path, h);
     }

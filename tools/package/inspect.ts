@@ -2,11 +2,13 @@
  * `ringmoe-edge inspect`: what a package holds — entries, experts per block with parameter
  * counts, bytes per precision, lineage, and routing statistics when calibrated.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageManifest } from '../../sdk/core/package-manifest.js';
 import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
 import { bytesAt } from '../ringmoe/params.js';
+import { parseJsonBounded } from '../../sdk/core/json-limits.js';
+import { readRegular } from '../../sdk/core/safe-fs.js';
 
 /** File name of routing statistics saved beside a package's files by `calibrate`. */
 export const ROUTING_STATS_FILE = 'routing-stats.json';
@@ -39,6 +41,9 @@ export async function inspectPackage(dir: string, options: OpenPackageOptions = 
   const m = pkg.manifest;
   const stored = Object.values(m.files).reduce((s, f) => s + f.size, 0);
   const statsPath = join(pkg.dir, ROUTING_STATS_FILE);
+  const limits = { maxBytes: 64 << 20, maxDepth: 16, maxStringLength: 64 * 1024 };
+  const statsBytes = (await lstat(statsPath).catch(() => undefined)) ? await readRegular(statsPath, { ...limits, tooLargeCode: 'E_JSON_TOO_LARGE', root: pkg.dir, label: ROUTING_STATS_FILE }) : undefined;
+  const routingStats = statsBytes ? parseJsonBounded(statsBytes, limits, { file: statsPath, what: 'routing statistics' }) : undefined;
   return {
     dir: pkg.dir,
     name: m.name,
@@ -61,6 +66,6 @@ export async function inspectPackage(dir: string, options: OpenPackageOptions = 
       experts: b.experts.map((e) => ({ id: e.id, kind: e.kind, ...(e.modality !== undefined ? { modality: e.modality } : {}), params: e.params, bytes: m.files[e.file]?.size ?? 0 })),
     })),
     lineage: m.lineage,
-    ...(existsSync(statsPath) ? { routingStats: JSON.parse(readFileSync(statsPath, 'utf8')) as unknown } : {}),
+    ...(routingStats !== undefined ? { routingStats } : {}),
   };
 }

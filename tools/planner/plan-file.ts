@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { TARGET_PLAN_FORMAT, type TargetPlan } from './plan-target.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../sdk/core/json-limits.js';
 
 /**
  * Reads and checks a plan file.
@@ -19,9 +20,10 @@ export async function readTargetPlan(file: string): Promise<TargetPlan> {
   }
   let plan: Partial<TargetPlan>;
   try {
-    plan = JSON.parse(text) as Partial<TargetPlan>;
+    plan = parseJsonBounded(text, { maxBytes: 16 << 20, maxDepth: 32, maxStringLength: 64 * 1024 }, { file, what: 'the plan' }) as Partial<TargetPlan>;
   } catch (err) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `the plan is not valid JSON: ${messageOf(err)}`, { file, field: '--plan' });
+    if (isJsonLimitError(err)) throw err;
+    throw new EdgeError('E_INVALID_ARGUMENT', `the plan is not valid JSON: ${syntaxMessage(err)}`, { file, field: '--plan' });
   }
   if (plan.format !== TARGET_PLAN_FORMAT || plan.formatVersion !== 1) {
     throw new EdgeError('E_INVALID_ARGUMENT', `not a target plan (format must be ${JSON.stringify(TARGET_PLAN_FORMAT)} version 1; write one with \`ringmoe-edge plan <package> --target <id> -o plan.json\`)`, { file, field: 'format' });

@@ -4,7 +4,7 @@
  * clusters of re-emitted graphs are spliced; everything goes through PackageWriter (marker →
  * files → manifest last), so an interrupted run leaves a directory openPackage refuses.
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/core/package-manifest.js';
@@ -19,6 +19,7 @@ import { denseFfn } from './dense-merge.js';
 import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
+import { copyRegular } from '../../sdk/core/safe-fs.js';
 
 /** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {
@@ -103,8 +104,9 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
       const to = join(o.outDir, f.path);
       await mkdir(dirname(to), { recursive: true });
       try {
-        await copyFile(source.path(f.path), to);
+        await copyRegular(source.path(f.path), to, { root: source.dir, label: f.path });
       } catch (err) {
+        if (err instanceof EdgeError) throw err;
         throw new EdgeError('E_IO', `copying ${f.path} failed: ${messageOf(err)}`, { file: to, cause: err });
       }
       writer.setRole(f.path, f.role);

@@ -4,10 +4,11 @@
  * ranks experts by these counts; ks/ka/kc weigh experts by them. Statistics belong to exactly one
  * package (the sha256 of its ringmoe.json).
  */
-import { readFile } from 'node:fs/promises';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import { sha256 } from '../../sdk/package/hash.js';
+import { parseJsonBounded } from '../../sdk/core/json-limits.js';
+import { readRegular } from '../../sdk/core/safe-fs.js';
 
 /** Format tag of routing-stats.json. */
 export const ROUTING_STATS_FORMAT = 'ringmoe-edge/routing-stats';
@@ -64,6 +65,9 @@ export interface LoadedStats {
   file: string;
 }
 
+/** Limits on a statistics file: 64 MiB, nesting 16, strings of 64 KiB. */
+const STATS_JSON_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 16, maxStringLength: 64 * 1024 };
+
 /**
  * Reads and checks a statistics file.
  * @throws EdgeError E_FILE_NOT_FOUND, E_CALIBRATION (not valid statistics, naming the field)
@@ -71,16 +75,12 @@ export interface LoadedStats {
 export async function readRoutingStats(file: string): Promise<LoadedStats> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readRegular(file, { maxBytes: STATS_JSON_LIMITS.maxBytes, tooLargeCode: 'E_JSON_TOO_LARGE', label: 'routing statistics' });
   } catch (err) {
+    if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
     throw new EdgeError('E_FILE_NOT_FOUND', `cannot read routing statistics: ${messageOf(err)}`, { file, cause: err, hint: 'run `ringmoe-edge calibrate <package> --frames <dir>` first' });
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new EdgeError('E_CALIBRATION', `routing statistics are not valid JSON: ${messageOf(err)}`, { file, cause: err });
-  }
+  const parsed = parseJsonBounded(bytes, STATS_JSON_LIMITS, { file, what: 'routing statistics', syntaxCode: 'E_CALIBRATION' });
   return { stats: checkRoutingStats(parsed, file), sha256: sha256(bytes), file };
 }
 

@@ -6,7 +6,7 @@
  * them.
  */
 import { clone } from '@bufbuild/protobuf';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/core/package-manifest.js';
@@ -27,6 +27,7 @@ import type { QuantizationReport } from './report.js';
 import { externalInitializers, floatData, rewriteWeights, type OutputTensor, type SourceTensor } from './rewrite-weights.js';
 import type { CalibrationMethod } from './thresholds.js';
 import { quantizePerChannel, toHalf } from './weight-quant.js';
+import { copyRegular } from '../../sdk/core/safe-fs.js';
 
 export type QuantizePrecision = 'int8' | 'fp16';
 
@@ -181,7 +182,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     for (const [rel, f] of Object.entries(m.files)) {
       if (f.role !== 'report') continue;
       await mkdir(dirname(join(writer.dir, rel)), { recursive: true });
-      await copyFile(pkg.path(rel), join(writer.dir, rel));
+      await copyRegular(pkg.path(rel), join(writer.dir, rel), { root: pkg.dir, label: rel });
     }
 
     const fidelity = [];

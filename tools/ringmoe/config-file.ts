@@ -4,6 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { NAMED_CONFIGS, resolveConfig, type RingMoEConfig, type WrittenRingMoEConfig } from './config.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../sdk/core/json-limits.js';
 
 /**
  * Resolves `arg` as a named config or, when it ends in .json, a config file.
@@ -19,9 +20,10 @@ export async function loadConfigArg(arg: string): Promise<RingMoEConfig> {
   }
   let written: WrittenRingMoEConfig;
   try {
-    written = JSON.parse(text) as WrittenRingMoEConfig;
+    written = parseJsonBounded(text, { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file: arg, what: 'config file' }) as WrittenRingMoEConfig;
   } catch (err) {
-    throw new EdgeError('E_CONFIG', `config file is not valid JSON: ${messageOf(err)}`, { file: arg, cause: err });
+    if (isJsonLimitError(err)) throw err;
+    throw new EdgeError('E_CONFIG', `config file is not valid JSON: ${syntaxMessage(err)}`, { file: arg, cause: err });
   }
   return resolveConfig(written, arg);
 }

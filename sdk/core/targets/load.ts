@@ -10,6 +10,7 @@ import { TargetProfileError, type ProfileIssue } from './issues.js';
 import { findPackageRoot } from './package-root.js';
 import type { TargetProfile } from './resolved.js';
 import { validateTargetProfile } from './validate-profile.js';
+import { isJsonLimitError, parseJsonBounded } from '../json-limits.js';
 
 export { validateTargetProfile, assertValidTarget, type TargetValidation } from './validate-profile.js';
 
@@ -40,6 +41,9 @@ export function targetsDir(options: TargetLoadOptions = {}): string {
 function isPathLike(idOrPath: string): boolean {
   return idOrPath.includes('/') || idOrPath.includes('\\') || idOrPath.endsWith('.json');
 }
+
+/** A device profile is a few KiB: 1 MiB, nesting 16, strings of 64 KiB. */
+const PROFILE_JSON_LIMITS = { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 };
 
 /** Converts a JSON.parse failure into an issue with a line and column when V8 gives a position. */
 function parseIssue(text: string, err: unknown): ProfileIssue {
@@ -74,9 +78,10 @@ export async function readTargetFile(file: string, requireIdMatchesFile = false)
   const text = await readText(file, file);
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = parseJsonBounded(text, PROFILE_JSON_LIMITS, { file, what: 'device target profile' });
   } catch (err) {
-    throw new TargetProfileError(file, [parseIssue(text, err)]);
+    if (isJsonLimitError(err)) throw err;
+    throw new TargetProfileError(file, [parseIssue(text, (err as { cause?: unknown }).cause ?? err)]);
   }
   const result = validateTargetProfile(json, file);
   const expected = basename(file).replace(/\.json$/, '');
@@ -105,7 +110,7 @@ async function scanNames(dir: string): Promise<{ file: string; id: string; alias
   const out: { file: string; id: string; aliases: string[] }[] = [];
   for (const file of await profileFiles(dir)) {
     try {
-      const j = JSON.parse(await readFile(file, 'utf8')) as { id?: unknown; aliases?: unknown };
+      const j = parseJsonBounded(await readFile(file, 'utf8'), PROFILE_JSON_LIMITS, { file }) as { id?: unknown; aliases?: unknown };
       if (typeof j.id !== 'string') continue;
       const aliases = Array.isArray(j.aliases) ? j.aliases.filter((a): a is string => typeof a === 'string') : [];
       out.push({ file, id: j.id, aliases });

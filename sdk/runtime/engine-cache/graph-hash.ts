@@ -4,10 +4,10 @@
  * invalidates the engine.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import type { PackageManifest } from '../../core/package-manifest.js';
+import { sha256File } from '../../package/hash.js';
 import { readOnnxInfo, type OnnxInfo } from './onnx-info.js';
 
 /** One file that feeds the graph: the ONNX itself or an external-data file. */
@@ -48,17 +48,8 @@ export function graphHashFromManifest(manifest: PackageManifest, entryName: stri
   );
 }
 
-/** sha256 of a file, streamed. */
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await new Promise<void>((resolve, reject) => {
-    createReadStream(path)
-      .on('data', (chunk) => h.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolve());
-  });
-  return h.digest('hex');
-}
+/** sha256 of a regular file, streamed; links are refused (see core/safe-fs.ts). */
+export { sha256File } from '../../package/hash.js';
 
 /**
  * Graph hash of a bare ONNX file: hashes the file and every external-data file its initializers name.
@@ -73,7 +64,7 @@ export async function graphHashFromFiles(onnxPath: string, info?: OnnxInfo): Pro
       throw new EdgeError('E_EXTERNAL_DATA', `external data location ${JSON.stringify(loc)} escapes the graph's directory`, { file: onnxPath });
     }
     try {
-      data.push({ path: loc, sha256: await sha256File(join(dirname(onnxPath), loc)) });
+      data.push({ path: loc, sha256: await sha256File(join(dirname(onnxPath), loc), { root: dirname(onnxPath) }) });
     } catch (err) {
       throw new EdgeError('E_EXTERNAL_DATA', `external data file ${loc} is unreadable: ${messageOf(err)}`, { file: onnxPath });
     }

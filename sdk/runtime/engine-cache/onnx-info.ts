@@ -2,11 +2,11 @@
  * What the TensorRT backend needs to know about an ONNX graph before building: its inputs (names,
  * element types, shapes with symbolic dims) and the external-data files its weights live in.
  */
-import { readFile } from 'node:fs/promises';
 import { fromBinary } from '@bufbuild/protobuf';
 // onnx-buf is ESM-only: imported dynamically so the SDK's CommonJS build can load it too.
 import type { GraphProto, ValueInfoProto } from 'onnx-buf';
 import { EdgeError, messageOf } from '../../core/errors.js';
+import { readRegular } from '../../core/safe-fs.js';
 
 /** One graph input. A string dim is symbolic (`N`, `batch`), `null` unknown. */
 export interface OnnxInput {
@@ -48,16 +48,12 @@ function inputOf(v: ValueInfoProto): OnnxInput {
 }
 
 /**
- * Reads and parses an ONNX file.
- * @throws EdgeError E_FILE_NOT_FOUND, E_ONNX_PARSE
+ * Reads and parses an ONNX file (a regular file, not a link, at most 2 GiB).
+ * @param root directory the graph lies in, when no directory between it and the file may be a link
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_FILE_TOO_LARGE, E_ONNX_PARSE
  */
-export async function readOnnxInfo(path: string): Promise<OnnxInfo> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (err) {
-    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read the ONNX graph: ${messageOf(err)}`, { file: path });
-  }
+export async function readOnnxInfo(path: string, root?: string): Promise<OnnxInfo> {
+  const bytes = await readRegular(path, { maxBytes: 2 * 1024 * 1024 * 1024 - 1, label: 'ONNX graph', ...(root !== undefined ? { root } : {}) });
   try {
     const { ModelProtoSchema } = await import('onnx-buf');
     const model = fromBinary(ModelProtoSchema, bytes);

@@ -13,6 +13,7 @@
 import { createHash } from 'node:crypto';
 import { EdgeError } from '../../core/errors.js';
 import { DEVICE_FIELDS, differingFields, keyHash, normalizeKey, type EngineKey } from './key.js';
+import { parseJsonBounded } from '../../core/json-limits.js';
 
 export const SIDECAR_FORMAT = 'ringmoe-edge/engine-sidecar';
 export const SIDECAR_FORMAT_VERSION = 1;
@@ -58,7 +59,7 @@ const foreign = (file: string, message: string): EdgeError =>
 export function parseSidecar(text: string, file: string): EngineSidecar {
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonBounded(text, { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file, what: 'engine sidecar' });
   } catch {
     throw foreign(file, 'engine sidecar is not valid JSON');
   }

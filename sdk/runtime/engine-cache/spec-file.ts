@@ -3,13 +3,14 @@
  * one engine of it into TensorRT load options, so the first start builds exactly what the toolchain
  * planned.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import type { PackageManifest } from '../../core/package-manifest.js';
 import type { BackendLoadOptions } from '../backend.js';
 import { BUILD_SPEC_FILE, parseBuildSpec, type BuildSpec, type EngineSpec } from './build-spec.js';
 import { graphHashFromManifest } from './graph-hash.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../core/json-limits.js';
+import { readRegular } from '../../core/safe-fs.js';
 
 /**
  * Reads and validates a package's build spec.
@@ -17,17 +18,19 @@ import { graphHashFromManifest } from './graph-hash.js';
  */
 export async function readBuildSpec(packageDir: string, manifest?: PackageManifest): Promise<BuildSpec> {
   const file = join(packageDir, BUILD_SPEC_FILE);
-  let text: string;
+  let text: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    text = await readRegular(file, { maxBytes: 4 << 20, tooLargeCode: 'E_JSON_TOO_LARGE', label: BUILD_SPEC_FILE, root: packageDir });
   } catch (err) {
+    if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
     throw new EdgeError('E_FILE_NOT_FOUND', `package has no engine build spec: ${messageOf(err)}`, { file });
   }
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    value = parseJsonBounded(text, { maxBytes: 4 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file, what: 'engine build spec' });
   } catch (err) {
-    throw new EdgeError('E_CONFIG', `engine build spec is not JSON: ${messageOf(err)}`, { file });
+    if (isJsonLimitError(err)) throw err;
+    throw new EdgeError('E_CONFIG', `engine build spec is not JSON: ${syntaxMessage(err)}`, { file });
   }
   return parseBuildSpec(value, file, manifest);
 }

@@ -41,14 +41,20 @@ test('FileBdSeqStore continues across reopen; MemoryBdSeqStore starts where told
   }
 });
 
-test('EXPECTED FAILURE - a bdSeq file with something else in it is E_IO naming the file', async (t) => {
+test('a damaged bdSeq file does not stop the device: the sequence goes on from the time in seconds, and the damage is reported', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'bdseq-'));
   try {
     const path = join(dir, 'bdseq.json');
-    await writeFile(path, '{"bdSeq": -4}');
-    const err = await t.throwsAsync(FileBdSeqStore.open(path), { message: /not a bdSeq file/ });
-    t.is((err as { code?: string }).code, 'E_IO');
-    t.is((err as { file?: string }).file, path);
+    for (const garbage of ['{"bdSeq": -4}', '\u0000\u0001garbage', '[[[[', `{"bdSeq": ${'['.repeat(100)}`]) {
+      await writeFile(path, garbage);
+      const store = await FileBdSeqStore.open(path, () => 1_700_000_000_500);
+      t.is(store.damage?.code, 'E_STATE_DAMAGED', garbage);
+      t.is(store.damage?.file, path);
+      t.regex(store.damage!.message, /goes on from 1700000000/);
+      t.is(await store.next(), 1_700_000_000);
+      t.deepEqual(JSON.parse(await readFile(path, 'utf8')), { bdSeq: 1_700_000_000 });
+      t.is((await FileBdSeqStore.open(path)).damage, undefined);
+    }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

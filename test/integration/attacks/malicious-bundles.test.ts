@@ -14,7 +14,7 @@ import { signDocument, type SignatureRecord } from '../../../sdk/ota/signature.j
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { startBlobServer } from '../../../tools/bundle/blob-server.js';
 import { tempDir } from '../../helpers/packages.js';
-import { desiredMessage, nextSeq, otaFixture, rawDesired, startDevice, startRawServer, startStream, TARGET, type OtaFixture, type TestDevice } from './fixtures.js';
+import { desiredMessage, nextSeq, otaFixture, rawDesired, startDevice, startRawServer, startStream, TARGET, type OtaFixture, type TestDevice } from '../ota/fixtures.js';
 
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
@@ -233,6 +233,22 @@ test.serial('a side-loaded bundle whose bundle.json is a symlink (E_PATH_UNSAFE)
   await cp(ctx.fx.bundles.v2, dir, { recursive: true });
   await rm(join(dir, 'bundle.json'));
   await symlink(join(ctx.fx.bundles.v2, 'bundle.json'), join(dir, 'bundle.json'));
+  await refused(t, () => ctx.dev.agent.installFromDirectory(dir), 'E_PATH_UNSAFE');
+});
+
+test.serial('a side-loaded bundle whose blobs/ directory is a link to another bundle (E_PATH_UNSAFE)', async (t) => {
+  const dir = join(tempDir('evil'), 'bundle');
+  await cp(ctx.fx.bundles.v2, dir, { recursive: true });
+  await rm(join(dir, 'blobs'), { recursive: true });
+  await symlink(join(ctx.fx.bundles.v2, 'blobs'), join(dir, 'blobs'));
+  await refused(t, () => ctx.dev.agent.installFromDirectory(dir), 'E_PATH_UNSAFE', /symbolic link/);
+});
+
+test.serial('a side-loaded bundle whose bundle.sig is a link to /dev/zero (E_PATH_UNSAFE, nothing read)', async (t) => {
+  const dir = join(tempDir('evil'), 'bundle');
+  await cp(ctx.fx.bundles.v2, dir, { recursive: true });
+  await rm(join(dir, 'bundle.sig'));
+  await symlink('/dev/zero', join(dir, 'bundle.sig'));
   await refused(t, () => ctx.dev.agent.installFromDirectory(dir), 'E_PATH_UNSAFE');
 });
 
