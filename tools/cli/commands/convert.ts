@@ -36,14 +36,11 @@ interface Result {
  * @throws EdgeError E_CONFIG naming the file and the field
  */
 async function readPreprocessing(file: string, modalities: string[] | undefined): Promise<ModelInfo['preprocessing']> {
-  const { readFile } = await import('node:fs/promises');
+  const { readRegular } = await import('../../../sdk/core/safe-fs.js');
+  const { parseJsonBounded } = await import('../../../sdk/core/json-limits.js');
   const { preprocessingProblems } = await import('../../../sdk/package/preprocessing-check.js');
-  let value: unknown;
-  try {
-    value = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new EdgeError('E_CONFIG', `--preprocessing ${file}: not a readable JSON file (${(err as Error).message})`, { file, field: '--preprocessing' });
-  }
+  const bytes = await readRegular(file, { maxBytes: 1 << 20 });
+  const value = parseJsonBounded(bytes, { maxBytes: 1 << 20, maxDepth: 8 }, { file, what: '--preprocessing file' });
   const problems = preprocessingProblems(value, modalities ?? Object.keys((value ?? {}) as object));
   if (problems.length) throw new EdgeError('E_CONFIG', `--preprocessing ${file}: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`, { file, field: problems[0]!.field });
   return value as ModelInfo['preprocessing'];
