@@ -18,6 +18,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'ota-install': () => import('./ota-install.js'),
   'rotated-nms': () => import('./rotated-nms.js'),
   tracking: () => import('./tracking.js'),
+  'tier-accuracy': () => import('./tier-accuracy.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
