@@ -62,7 +62,7 @@ export function chooseModelBands(config: SensorConfig, evidence: BandEvidence, r
   const family = PRESET_FAMILY[config.id] ?? meta?.family;
   const fromFile = fileBands(evidence, family);
   const warnings: string[] = [];
-  if (evidence.metadata && 'ambiguous' in evidence.metadata) warnings.push(`several sensor metadata files beside the frame (${evidence.metadata.ambiguous.join(', ')}); none was used`);
+  const ambiguous = evidence.metadata && 'ambiguous' in evidence.metadata ? `; several sensor metadata files beside it disagree (${evidence.metadata.ambiguous.join(', ')})` : '';
 
   if (config.sourceBands) {
     if (config.sourceBands.length !== n) {
@@ -101,12 +101,12 @@ export function chooseModelBands(config: SensorConfig, evidence: BandEvidence, r
     throw frameError('E_FRAME_INVALID', ref, `the metadata beside the frame says ${meta.summary}, but ${pick.length ? `several presets fit ${n} bands (${pick.join(', ')})` : `no preset of that sensor has ${n} bands`}; which band is which is not known`, { field: 'frame.sensor', hint: howToSay(n) });
   }
   if (n === 4) {
-    return { config: { ...config, bands: [1, 2, 3, 4], bandNames: ['blue', 'green', 'red', 'nir'] }, warnings: [...warnings, 'band meaning not given: the 4 bands are read as blue, green, red, NIR (generic bgrn layout)'] };
+    return { config: { ...config, bands: [1, 2, 3, 4], bandNames: ['blue', 'green', 'red', 'nir'] }, warnings: [`band meaning not given: the 4 bands are read as blue, green, red, NIR (generic bgrn layout)${ambiguous}`] };
   }
   throw frameError(
     'E_FRAME_INVALID',
     ref,
-    `multispectral input is blue, green, red, NIR, but which of the frame's ${n} bands is which is not known (no sensor, no band numbers, no band descriptions in the file, no Landsat MTL or Sentinel-2 metadata beside it); refusing to guess by position`,
+    `multispectral input is blue, green, red, NIR, but which of the frame's ${n} bands is which is not known (no sensor, no band numbers, no band descriptions in the file, no Landsat MTL or Sentinel-2 metadata beside it${ambiguous}); refusing to guess by position`,
     { field: 'frame.sensor', hint: howToSay(n) },
   );
 }

@@ -37,7 +37,7 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
   const decoded = await decodeFrame(frame, { limits: opts.limits });
   const ref = decoded.ref;
   // Product metadata beside the file is read only when nothing else says which band is which.
-  const metadata = needsBandEvidence(config) && !decoded.bandDescriptions && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
+  const metadata = needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
   const bands = applySensorConfig(decoded, config, ref, metadata);
   const georef = frame.georef !== undefined ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })) : decoded.georef;
   const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
