@@ -19,7 +19,7 @@ import { BUILD_SPEC_FILE } from '../../sdk/runtime/engine-cache/build-spec.js';
 import { parseTrtVersion, trtexecCommand } from '../engine/trtexec.js';
 import { writeBuildSpec } from '../engine/write-spec.js';
 import { PackageWriter } from '../package/package-writer.js';
-import { planFrames } from '../quantize/frame-plan.js';
+import { planFrames, type FramePlanOptions } from '../quantize/frame-plan.js';
 import { quantizePackage } from '../quantize/quantize-package.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
@@ -32,6 +32,8 @@ export interface CompileOptions extends CompilePlanOptions {
   target: string;
   calibration?: string[];
   heldOut?: string[];
+  /** The sensor of real calibration and held-out frames per modality (CLI --sensor/--bands/--scale). */
+  sensorFor?: FramePlanOptions['sensorFor'];
   method?: CalibrationMethod;
   maxFrames?: number;
   latencyRounds?: number;
@@ -110,7 +112,7 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
   } else {
     const trt = plan.target.tensorrt;
     const caches = plan.precision === 'int8' && trt && Number(trt.split('.')[0]) < 11 ? [trt.split('.').length === 2 ? `${trt}.0` : trt] : [];
-    const frames = await planFrames({ manifest: pkg.manifest, entries: entries.map((n) => pkg.entry(n)), precision: plan.precision, ...(o.calibration ? { calibration: o.calibration } : {}), ...(o.heldOut ? { heldOut: o.heldOut } : {}), ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}) });
+    const frames = await planFrames({ manifest: pkg.manifest, entries: entries.map((n) => pkg.entry(n)), precision: plan.precision, ...(o.calibration ? { calibration: o.calibration } : {}), ...(o.heldOut ? { heldOut: o.heldOut } : {}), ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}), ...(o.sensorFor ? { sensorFor: o.sensorFor } : {}) });
     const r = await quantizePackage({
       source: o.source,
       outDir: o.outDir,
