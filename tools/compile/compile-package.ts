@@ -23,6 +23,7 @@ import { planFrames, type FramePlanOptions } from '../quantize/frame-plan.js';
 import { quantizePackage } from '../quantize/quantize-package.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
+import { assertBuildableOn } from '../planner/lowering.js';
 import { planCompile, type CompilePlan, type CompilePlanOptions } from './compile-plan.js';
 
 export interface CompileOptions extends CompilePlanOptions {
@@ -98,6 +99,8 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
   const pkg = await openPackage(o.source);
   const plan = planCompile(pkg.manifest, target, o);
   const entries = o.entries?.length ? o.entries : pkg.manifest.entries.map((e) => e.name);
+  // Before anything is written: an engine the device's TensorRT cannot build is no result.
+  await assertBuildableOn(pkg.dir, pkg.manifest, target, { tensorrt: plan.target.tensorrt, entries, step: 'compile' });
   let report: QuantizationReport | undefined;
   if (plan.precision === 'fp32') {
     const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});

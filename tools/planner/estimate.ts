@@ -60,6 +60,19 @@ export function sparseLoweringBuilds(target: TargetProfile): boolean {
   return versions.length > 0 && compareVersions(versions[versions.length - 1]!, SPARSE_LOWERING_MIN_TENSORRT) >= 0;
 }
 
+/**
+ * Why `target` cannot build the sparse lowering, or undefined when it can (onnxruntime targets, or a
+ * TensorRT ≥ 8.5 line).
+ * @param tensorrt the software line's TensorRT (default: the newest the target has)
+ */
+export function sparseLoweringProblem(target: TargetProfile, tensorrt?: string | null): string | undefined {
+  if (target.runtime !== 'tensorrt') return undefined;
+  const versions = tensorrtVersionsFor(target);
+  const version = tensorrt ?? versions[versions.length - 1];
+  if (version !== undefined && compareVersions(version, SPARSE_LOWERING_MIN_TENSORRT) >= 0) return undefined;
+  return `${target.id}'s ${tensorrt ? '' : 'newest '}TensorRT ${version ?? '(none)'} cannot build the sparse MoE lowering (its NonZero token selection needs TensorRT ≥ ${SPARSE_LOWERING_MIN_TENSORRT})`;
+}
+
 /** Memory of `sel` at `precision` on `target`. */
 export function estimateMemory(c: RingMoEConfig, sel: ExpertSelection, headParams: number, precision: Precision, target: TargetProfile, lowering: 'sparse' | 'dense', maxMemoryBytes?: number): MemoryEstimate {
   const params = backboneParams(c, sel).total + headParams;

@@ -82,6 +82,13 @@ export const spec: CommandSpec<Result> = {
       const { packageLatency } = await import('../../planner/package-latency.js');
       const target = await loadTarget(targetId);
       estimate = (m) => [packageLatency(m, target, plan?.choice.precision)];
+      if (!['ks', 'ka', 'kc'].includes(String(written.strategy))) {
+        // Routed experts keep the source's lowering: refuse before writing what the device cannot build.
+        const { openPackage } = await import('../../../sdk/package/open-package.js');
+        const { assertBuildableOn } = await import('../../planner/lowering.js');
+        const source = await openPackage(dir!, { verify: 'size' });
+        await assertBuildableOn(source.dir, source.manifest, target, { step: `prune --strategy ${String(written.strategy)} for ${target.id}` });
+      }
     }
     const evalFit = expectOneOf('--eval-fit', o.evalFit, ['resize', 'resize-crop', 'tile'] as const);
     const sensor = await readSensorFlags(o);
