@@ -5,7 +5,8 @@
  * of a neighbour). The Landsat-5 stack and its MTL file are real (../shared/data).
  */
 import test from 'ava';
-import { copyFileSync, mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { canonicalBand, selectByMeaning } from '../../../sdk/sensors/band-names.js';
@@ -160,4 +161,23 @@ testIf(ethiopia !== undefined, test)('real Landsat-5 TM stack without a sensor: 
   copyFileSync(ethiopia!, lone);
   const e = await t.throwsAsync(preprocessFrame(frameOf(lone, 'multispectral'), { inputSize: 32 }));
   t.regex(e!.message, /presets with 7 bands: landsat4-tm, landsat5-tm/);
+});
+
+const HAS_GDAL = spawnSync('gdal_translate', ['--version']).status === 0;
+testIf(HAS_GDAL, test)('a GeoTIFF written by GDAL with band descriptions, bands in NIR, red, green, blue order: read by meaning [needs gdal_translate]', async (t) => {
+  // gdal_translate picks and reorders Olinda's bands into a VRT; its descriptions are added, and GDAL writes the GeoTIFF.
+  mkdirSync(join(dir, 'gdal'));
+  const vrt = join(dir, 'gdal', 'nrgb.vrt');
+  execFileSync('gdal_translate', ['-q', '-of', 'VRT', '-b', '4', '-b', '3', '-b', '2', '-b', '1', REAL.olinda, vrt]);
+  const names = ['Near Infrared', 'Red', 'Green', 'Blue'];
+  let k = 0;
+  writeFileSync(vrt, readFileSync(vrt, 'utf8').replace(/<VRTRasterBand [^>]*>/g, (m) => `${m}\n    <Description>${names[k++]}</Description>`));
+  const tif = join(dir, 'gdal', 'nrgb.tif');
+  execFileSync('gdal_translate', ['-q', vrt, tif]);
+  const d = await decodeFrame(frameOf(tif, 'multispectral'));
+  t.deepEqual(d.bandDescriptions, names);
+  const pre = await preprocessFrame(frameOf(tif, 'multispectral'), size);
+  t.deepEqual(pre.warnings, [], 'not the 4-band default: the descriptions decided');
+  const ref = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), size);
+  t.deepEqual(pre.batches.map((b) => b.data), ref.batches.map((b) => b.data));
 });
