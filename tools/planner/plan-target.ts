@@ -209,7 +209,10 @@ export function planForTarget(r: PlanRequest): TargetPlan {
   if (!model.package) notes.push(`planned from the ${c.name} config alone (accounting, not materialised): apply it by pruning a package of this architecture with the same options`);
   if (choice.precision === 'int8') notes.push('int8 needs a calibrated quantization step after pruning');
   const cal = choice.latency.calibration;
-  if (cal) notes.push(`latency is an estimate calibrated against ${cal.basis === 'measured' ? 'measured runs' : 'a public benchmark'} (${cal.source}): per block ${cal.blockOverheadMs.toFixed(2)} ms + FLOPs at ${(choice.latency.opsPerSecond / 1e9).toFixed(1)} GFLOP/s; uncalibrated it would be ${formatMs(choice.latency.rawMs)} ms`);
+  if (cal) {
+    const model = `${cal.blockOverheadMs > 0 ? `${cal.blockOverheadMs.toFixed(2)} ms per block + ` : ''}FLOPs at ${(choice.latency.opsPerSecond / 1e9).toFixed(1)} GFLOP/s`;
+    notes.push(`latency is an estimate calibrated against ${cal.basis === 'measured' ? 'measured runs' : 'a'} ${cal.source}: ${model}; uncalibrated it would be ${formatMs(choice.latency.rawMs)} ms`);
+  }
   else notes.push('latency is an estimate: FLOPs of the active path divided by the target\'s dense peak × utilisation (targets/README.md#utilisation), not a measurement; this target has no latency calibration (tools/planner/calibration.ts)');
   return {
     format: TARGET_PLAN_FORMAT,
