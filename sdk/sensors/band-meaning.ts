@@ -59,7 +59,8 @@ export function chooseModelBands(config: SensorConfig, evidence: BandEvidence, r
   if (config.modality !== 'multispectral') return { config, warnings: [] };
   const n = evidence.count;
   const meta = evidence.metadata && 'family' in evidence.metadata ? evidence.metadata : undefined;
-  const family = PRESET_FAMILY[config.id] ?? meta?.family;
+  // A preset tuned by the CLI keeps its family: `landsat8-oli-tirs+bands-5,4,3,2`.
+  const family = PRESET_FAMILY[config.id.split('+')[0]!] ?? meta?.family;
   const fromFile = fileBands(evidence, family);
   const warnings: string[] = [];
   const ambiguous = evidence.metadata && 'ambiguous' in evidence.metadata ? `; several sensor metadata files beside it disagree (${evidence.metadata.ambiguous.join(', ')})` : '';
