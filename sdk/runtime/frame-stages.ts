@@ -89,6 +89,15 @@ export class FrameStages {
     return this.pool ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
   }
 
+  /**
+   * One engine call, counted in the metrics with its batch size (N of its first input): tiled
+   * frames of one queue batch may take several calls of at most `batch.max` inputs each.
+   */
+  private engineCall(model: LoadedModel, entry: EntryManifest, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    this.metrics.recordBatch(Object.values(feeds)[0]?.shape[0] ?? 0);
+    return model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks));
+  }
+
   /** Inference and post-processing of frames of one entry; releases each item's hold on its model. */
   async processBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<FrameOutcome[]> {
     return this.postprocessBatch(await this.inferBatch(model, entryName, items));
@@ -114,9 +123,8 @@ export class FrameStages {
         } else batch.valid.push(i);
       });
       if (batch.valid.length === 0) return batch;
-      batch.perFrame = await runFrames(entry, batch.valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
+      batch.perFrame = await runFrames(entry, batch.valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => this.engineCall(model, entry, feeds));
       batch.inferenceMs = performance.now() - t0;
-      this.metrics.recordBatch(batch.valid.reduce((s, i) => s + items[i]!.pre.layout.tiles.length, 0));
     } catch (err) {
       for (const i of batch.valid) {
         this.metrics.failed++;
@@ -192,7 +200,7 @@ export class FrameStages {
     const opts = this.preprocessOptions(model, first.modality);
     const pres = frames.length === 2 ? await this.preprocessPair(withDeclaredSensor(model.pkg.manifest, frames[0]!), withDeclaredSensor(model.pkg.manifest, frames[1]!), opts) : await Promise.all(frames.map((f) => this.preprocess(f, model)));
     const t1 = performance.now();
-    const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) => model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks)));
+    const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) => this.engineCall(model, entry, feeds));
     const t2 = performance.now();
     const pre = pres[names.indexOf(entry.inputs.find((i) => i.modality === first.modality)?.name ?? names[0]!)] ?? pres[0]!;
     const tasks = taskResults(outputs, pre, model.pkg.manifest, this.o.tasks);

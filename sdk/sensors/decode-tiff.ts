@@ -126,14 +126,35 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
   const warnings: string[] = [];
   const georef = await georefFromGeoTiff(image as unknown as GeoTiffTagSource, (m) => warnings.push(m));
   const nd = image.getGDALNoData();
+  const descriptions = await bandDescriptions(image, spp);
   return {
     raster,
     format: 'tiff',
     ...(georef ? { georef } : {}),
     ...(nd !== null && nd !== undefined ? { noData: nd } : {}),
     ...(palette && !expandPalette ? { palette: true } : {}),
+    ...(descriptions ? { bandDescriptions: descriptions } : {}),
     warnings,
   };
+}
+
+/** GDAL band descriptions (GDAL_METADATA items with role "description"), or undefined when there are none. */
+async function bandDescriptions(image: GeoTIFFImage, spp: number): Promise<string[] | undefined> {
+  const out: string[] = [];
+  try {
+    for (let s = 0; s < spp; s++) {
+      const md = (await image.getGDALMetadata(s)) as Record<string, unknown> | null;
+      const d = md?.DESCRIPTION;
+      out.push(typeof d === 'string' ? unescapeXml(d).trim() : '');
+    }
+  } catch {
+    return undefined;
+  }
+  return out.some((d) => d.length > 0) ? out : undefined;
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 }
 
 /** Splits a band plane stored as (2·width)-wide rows of re/im pairs into re and im planes. */

@@ -25,6 +25,8 @@ export interface DecodedImage {
   noData?: number;
   /** Pixels whose alpha is 0 (1 = no data), for images with an alpha channel. */
   alphaNoData?: Uint8Array;
+  /** Per band, the description the file gives (GDAL band descriptions; '' where none); absent when the file has none. */
+  bandDescriptions?: string[];
   /** True when a palette TIFF was kept as indices (not expanded to RGB). */
   palette?: boolean;
   /** Non-fatal notes (e.g. unreadable GeoKeys). */

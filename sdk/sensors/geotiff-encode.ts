@@ -18,6 +18,8 @@ export interface EncodeGeoTiffOptions {
   compression?: 'none' | 'deflate';
   /** Write square tiles of this size (multiple of 16) instead of strips. */
   tileSize?: number;
+  /** Band descriptions, written as GDAL does (GDAL_METADATA items with role "description"). */
+  bandDescriptions?: string[];
   /** Tag the raster PixelIsPoint (the tiepoint names the first pixel's centre) instead of PixelIsArea. */
   pixelIsPoint?: boolean;
 }
@@ -97,6 +99,7 @@ export function encodeGeoTiff(raster: Raster, options: EncodeGeoTiffOptions = {}
     entries.push({ tag: 273, type: T.LONG, values: sizes.map(() => 0) }, { tag: 278, type: T.LONG, values: [blockH] }, { tag: 279, type: T.LONG, values: sizes });
   }
   if (options.georef) entries.push(...geoEntries(options.georef, options.pixelIsPoint ?? false));
+  if (options.bandDescriptions?.length) entries.push({ tag: 42112, type: T.ASCII, values: gdalMetadataXml(options.bandDescriptions) });
   if (options.noData !== undefined) entries.push({ tag: 42113, type: T.ASCII, values: Number.isNaN(options.noData) ? 'nan' : String(options.noData) });
   return assemble(entries, blocks, tile ? 324 : 273);
 }
@@ -199,4 +202,11 @@ function encodeValues(e: Entry): Uint8Array {
     else dv.setUint8(i, v);
   });
   return out;
+}
+
+/** The GDAL_METADATA XML that carries band descriptions. */
+function gdalMetadataXml(descriptions: string[]): string {
+  const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const items = descriptions.map((d, i) => `  <Item name="DESCRIPTION" sample="${i}" role="description">${esc(d)}</Item>\n`).join('');
+  return `<GDALMetadata>\n${items}</GDALMetadata>`;
 }

@@ -18,7 +18,9 @@ export {
   type GeoTransform,
 } from './georef.js';
 export { encodeGeoTiff, type EncodeGeoTiffOptions } from './geotiff-encode.js';
-export { SENSOR_PRESETS } from './presets.js';
+export { SENSOR_PRESETS, multispectralPresets } from './presets.js';
+export { CANONICAL_BANDS, canonicalBand, selectByMeaning, type CanonicalBand } from './band-names.js';
+export { findSensorMetadata, readSensorMetadata, type SensorMetadata } from './sensor-metadata.js';
 export { DEFAULT_NO_DATA_LIMIT, MODALITY_BANDS, type SarL2Quantity, type SensorConfig } from './sensor-config.js';
 export { landsatScaling, parseLandsatMtl, withLandsatScaling, type LandsatScaling } from './landsat-mtl.js';
 export {

@@ -1,9 +1,11 @@
 /**
  * Two co-registered frames for one model call: change detection (`image_t0`, `image_t1`) or
  * optical + SAR fusion. Both are preprocessed with the same options and must come out with the same
- * source size and tiling, so tile k of one pairs with tile k of the other.
+ * source size and tiling, so tile k of one pairs with tile k of the other, and — for two frames of one
+ * modality — the same bands by meaning, so two sensors can be compared when both map to them.
  */
 import { EdgeError } from '../core/errors.js';
+import { sameBand } from './band-names.js';
 import type { Frame } from './frame.js';
 import type { PreprocessedFrame } from './layout.js';
 import type { PreprocessOptions } from './preprocess-options.js';
@@ -21,6 +23,13 @@ export function checkAlignedPair(a: PreprocessedFrame, b: PreprocessedFrame): vo
   const names = `frames ${JSON.stringify(la.frameId)} and ${JSON.stringify(lb.frameId)}`;
   if (la.source.width !== lb.source.width || la.source.height !== lb.source.height) {
     throw new EdgeError('E_FRAME_INVALID', `${names} are not co-registered: ${la.source.width}×${la.source.height} vs ${lb.source.width}×${lb.source.height} pixels`, { hint: 'resample one onto the other’s grid first' });
+  }
+  // Change detection across sensors (Landsat-7 then Landsat-8) compares like with like only when both
+  // frames feed the same bands to the same channels.
+  if (la.modality === lb.modality && (la.bandNames.length !== lb.bandNames.length || la.bandNames.some((n, i) => !sameBand(n, lb.bandNames[i]!)))) {
+    throw new EdgeError('E_FRAME_INVALID', `${names} feed different bands to the model (${la.sensorId}: ${la.bandNames.join(', ')}; ${lb.sensorId}: ${lb.bandNames.join(', ')}); a change between them would be a change of band`, {
+      hint: 'choose the same bands from both sensors (their presets map each to blue, green, red, NIR), e.g. --sensor per frame or the same --bands meaning',
+    });
   }
   const ga = la.georef?.transform;
   const gb = lb.georef?.transform;

@@ -10,8 +10,10 @@ import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } fr
 import { resolvePreprocessOptions, type PreprocessOptions, type ResolvedPreprocessOptions } from './preprocess-options.js';
 import { channelsFor, normaliseRegion } from './radiometry.js';
 import { resamplePlanes } from './resample.js';
+import { needsBandEvidence } from './band-meaning.js';
 import { applySensorConfig, type SensorBands } from './sensor-bands.js';
 import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig } from './sensor-config.js';
+import { findSensorMetadata } from './sensor-metadata.js';
 import { cutTile, planTiles, type TilePlacement } from './tiling.js';
 
 /**
@@ -34,14 +36,16 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
   const config = resolveSensorConfig(frame?.sensor, frame?.modality, checkFrameFields(frame));
   const decoded = await decodeFrame(frame, { limits: opts.limits });
   const ref = decoded.ref;
-  const bands = applySensorConfig(decoded, config, ref);
+  // Product metadata beside the file is read only when nothing else says which band is which.
+  const metadata = needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
+  const bands = applySensorConfig(decoded, config, ref, metadata);
   const georef = frame.georef !== undefined ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })) : decoded.georef;
   const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
   const srcW = bands.width;
   const srcH = bands.height;
   const fraction = bands.noDataCount / (srcW * srcH);
   const channels = channelsFor(frame.modality, opts);
-  const warnings = [...decoded.warnings];
+  const warnings = [...decoded.warnings, ...bands.warnings];
   if (fraction >= 1) throw frameError('E_FRAME_INVALID', ref, 'every pixel is no data');
 
   const layout: FrameLayout = {

@@ -3,6 +3,7 @@
  * modality, selects and orders the bands, applies scale/offset, builds the no-data mask and refuses
  * NaN/Inf samples that no no-data value accounts for.
  */
+import { chooseModelBands, type BandEvidence } from './band-meaning.js';
 import type { DecodedImage } from './decode.js';
 import { frameError, type FrameRef } from './frame.js';
 import { bandCount, isFloatDType, type PlaneArray } from './raster.js';
@@ -21,6 +22,8 @@ export interface SensorBands {
   sensorId: string;
   /** No-data value that was applied, if any. */
   noDataValue?: number;
+  /** Notes on how the bands were chosen (e.g. a 4-band frame read as B, G, R, NIR without a sensor). */
+  warnings: string[];
 }
 
 const DEFAULT_NAMES: Record<string, string[]> = {
@@ -31,17 +34,25 @@ const DEFAULT_NAMES: Record<string, string[]> = {
 };
 
 /**
- * Selected, scaled bands of a decoded frame.
- * @throws EdgeError E_FRAME_INVALID when bands or sample type do not fit the modality, or for NaN/Inf
+ * Selected, scaled bands of a decoded frame. Multispectral bands are chosen by meaning (band-meaning.ts).
+ * @param metadata sensor metadata found beside the file, when it was looked for
+ * @throws EdgeError E_FRAME_INVALID when bands or sample type do not fit the modality, when a
+ *   multispectral frame's band meaning is unknown, or for NaN/Inf
  */
-export function applySensorConfig(decoded: DecodedImage, config: SensorConfig, ref: FrameRef): SensorBands {
+export function applySensorConfig(decoded: DecodedImage, given: SensorConfig, ref: FrameRef, metadata?: BandEvidence['metadata']): SensorBands {
   const { raster } = decoded;
-  const modality = config.modality;
+  const modality = given.modality;
   const srcBands = bandCount(raster);
-  const sensor = `sensor ${config.id}`;
-  if (config.expectedBands !== undefined && srcBands !== config.expectedBands) {
-    throw frameError('E_FRAME_INVALID', ref, `${sensor} expects ${config.expectedBands} bands but the frame has ${srcBands}`, { field: 'frame.pixels' });
+  const sensor = `sensor ${given.id}`;
+  const expected = given.expectedBands ?? given.sourceBands?.length;
+  if (expected !== undefined && srcBands !== expected) {
+    throw frameError('E_FRAME_INVALID', ref, `${sensor} expects ${expected} bands but the frame has ${srcBands}`, { field: 'frame.pixels' });
   }
+  if (raster.complex && modality === 'multispectral') {
+    throw frameError('E_FRAME_INVALID', ref, `${modality} frames must be real-valued but the frame is ${raster.dtype}`);
+  }
+  const choice = chooseModelBands(given, { count: srcBands, ...(decoded.bandDescriptions ? { descriptions: decoded.bandDescriptions } : {}), ...(metadata ? { metadata } : {}) }, ref);
+  const config = choice.config;
   const pairs = modality === 'sar-l1' && !raster.complex && (config.complexPairs ?? true);
   if (modality === 'sar-l1' && !raster.complex && !pairs) {
     throw frameError('E_FRAME_INVALID', ref, `sar-l1 needs complex samples (or real (re, im) band pairs) but the frame is ${raster.dtype}`);
@@ -50,7 +61,7 @@ export function applySensorConfig(decoded: DecodedImage, config: SensorConfig, r
     throw frameError('E_FRAME_INVALID', ref, `${modality} frames must be real-valued but the frame is ${raster.dtype}`);
   }
   if (modality === 'optical' && raster.dtype !== 'uint8' && config.scale === undefined) {
-    throw frameError('E_FRAME_INVALID', ref, `optical frames must be 8-bit but the frame is ${raster.dtype}`, { hint: 'give the sensor a scale that maps it to 0..255, e.g. 1/257 for 16-bit' });
+    throw frameError('E_FRAME_INVALID', ref, `optical frames must be 8-bit but the frame is ${raster.dtype}`, { hint: 'scale it to 0..255: CLI --scale 1/257 for 16-bit; SDK sensor: { id, modality: "optical", scale: 1 / 257 }' });
   }
   if (pairs && !isFloatDType(raster.dtype) && raster.dtype !== 'int16' && raster.dtype !== 'int32') {
     throw frameError('E_FRAME_INVALID', ref, `sar-l1 (re, im) band pairs must be float or signed integers but are ${raster.dtype}`);
@@ -134,6 +145,7 @@ export function applySensorConfig(decoded: DecodedImage, config: SensorConfig, r
     bandNames: config.bandNames ?? DEFAULT_NAMES[modality] ?? bands.map((b) => `band${b}`),
     sensorId: config.id,
     ...(noData !== undefined ? { noDataValue: noData } : {}),
+    warnings: choice.warnings,
   };
 }
 

@@ -3,6 +3,7 @@
  * become physical values (scale/offset), and what marks missing data. Presets live in presets.ts.
  */
 import type { ModalityId } from '../core/modalities.js';
+import { CANONICAL_BANDS } from './band-names.js';
 import { frameError, type FrameRef } from './frame.js';
 import { SENSOR_PRESETS } from './presets.js';
 
@@ -24,6 +25,12 @@ export interface SensorConfig {
   bands?: number[];
   /** Names of the selected bands, in the same order (documentation and results). */
   bandNames?: string[];
+  /**
+   * Canonical name of every band of the source, in file order (see `CANONICAL_BANDS`), e.g. an OLI
+   * stack `['coastal', 'blue', 'green', 'red', 'nir', 'swir1', 'swir2']`. Without `bands`, the model's
+   * bands are chosen from these names; the source must have exactly this many bands.
+   */
+  sourceBands?: string[];
   /** Band count the source must have (refuses e.g. a 6-band stack where a 7-band one is expected). */
   expectedBands?: number;
   /** Physical value = DN · scale + offset, per selected band (one number applies to all). */
@@ -53,7 +60,7 @@ export const MODALITY_BANDS: Record<string, { channels: number; bands: number }>
   'sar-l1': { channels: 8, bands: 4 },
 };
 
-const KNOWN_KEYS = ['id', 'description', 'modality', 'bands', 'bandNames', 'expectedBands', 'scale', 'offset', 'noData', 'noDataLimit', 'sarL2Quantity', 'complexPairs'];
+const KNOWN_KEYS = ['id', 'description', 'modality', 'bands', 'bandNames', 'sourceBands', 'expectedBands', 'scale', 'offset', 'noData', 'noDataLimit', 'sarL2Quantity', 'complexPairs'];
 
 /**
  * The sensor configuration a frame uses: its preset or object, else the modality's default.
@@ -96,6 +103,13 @@ export function checkSensorConfig(value: unknown, ref: FrameRef): SensorConfig {
     if (!okCount) throw bad('bands', `must select ${want} band(s) for ${c.modality} but selects ${c.bands.length}`);
   }
   if (c.bandNames !== undefined && (!Array.isArray(c.bandNames) || !c.bandNames.every((n) => typeof n === 'string'))) throw bad('bandNames', 'must be strings');
+  if (c.sourceBands !== undefined) {
+    const canonical: readonly string[] = CANONICAL_BANDS;
+    if (!Array.isArray(c.sourceBands) || c.sourceBands.length === 0 || !c.sourceBands.every((n) => typeof n === 'string' && (n === '' || canonical.includes(n)))) {
+      throw bad('sourceBands', `must list every source band by canonical name ('' for one without meaning here): ${CANONICAL_BANDS.join(', ')}`);
+    }
+    if (c.expectedBands !== undefined && c.expectedBands !== c.sourceBands.length) throw bad('expectedBands', `is ${String(c.expectedBands)} but sourceBands names ${c.sourceBands.length} bands`);
+  }
   if (c.expectedBands !== undefined && !(Number.isInteger(c.expectedBands) && (c.expectedBands as number) >= 1)) throw bad('expectedBands', 'must be a positive integer');
   for (const key of ['scale', 'offset'] as const) {
     const v = c[key];

@@ -24,6 +24,7 @@ import { fsyncPath, writeFileDurable } from '../../sdk/ota/fs-durable.js';
 import { parseSemVer } from '../../sdk/ota/semver.js';
 import { invalidOption } from '../../sdk/core/validate.js';
 import { loadTarget } from '../../sdk/core/targets/load.js';
+import { assertBuildableOn } from '../planner/lowering.js';
 
 /** Options of {@link bundlePlan}. */
 export interface BundleOptions {
@@ -75,6 +76,9 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
   if (typeof recorded === 'string' && recorded !== target) {
     throw new EdgeError('E_TARGET_MISMATCH', `package was built for target ${recorded}, not ${target}`, { file: o.packageDir, field: 'extensions.target' });
   }
+  // A bundle the device cannot build engines from must not be signed and shipped.
+  const line = typeof recorded === 'object' && recorded !== null ? ((recorded as { tensorrt?: string | null }).tensorrt ?? null) : null;
+  await assertBuildableOn(pkg.dir, m, await loadTarget(o.target), { tensorrt: line, step: 'bundle' });
   const { bytes: manifestBytes } = await readPackageManifestFile(join(pkg.dir, PACKAGE_MANIFEST_FILE));
   if (sha256(manifestBytes) !== pkg.packageHash) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', 'the package manifest changed while it was read', { file: join(pkg.dir, PACKAGE_MANIFEST_FILE) });
   const files: BundleFile[] = [

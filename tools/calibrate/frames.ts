@@ -12,6 +12,7 @@ import type { FitMode } from '../../sdk/sensors/preprocess-options.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
 import type { FramePixels } from '../../sdk/sensors/frame.js';
 import { rasterToPixels } from '../../sdk/sensors/raster.js';
+import type { SensorConfig } from '../../sdk/sensors/sensor-config.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
 import { Rng } from '../ringmoe/seeded.js';
@@ -44,8 +45,10 @@ export const FRAME_EXTENSIONS = [...IMAGE_EXTENSIONS, '.npy'];
 export interface ImageFrameOptions {
   /** `resize` (default: one input per frame), `resize-crop` or `tile` (native resolution, several inputs). */
   fit?: FitMode;
-  /** Sensor preset id (docs/sensors.md §4), e.g. `landsat7-etm`. */
-  sensor?: string;
+  /** Sensor preset id (docs/sensors.md §4), e.g. `landsat7-etm`, or a sensor configuration. */
+  sensor?: string | SensorConfig;
+  /** The sensor per modality (the CLI's --sensor/--bands/--scale flags); wins over `sensor`. */
+  sensorFor?: (modality: string) => string | SensorConfig | undefined;
 }
 
 /** A preprocessed tensor saved as `.npy`, shape [C, H, W] or [1, C, H, W]. */
@@ -67,8 +70,9 @@ function npyFrame(file: string): Frame {
 
 /** Splits preprocessed batches into one [C, H, W] tensor per model input. */
 async function preprocessed(id: string, modality: ModalitySpec, size: FrameSize, pixels: FramePixels, o: ImageFrameOptions): Promise<Float32Array[]> {
+  const sensor = o.sensorFor ? o.sensorFor(modality.id) : o.sensor;
   const pre = await preprocessFrame(
-    { id, modality: modality.id, timestamp: 0, pixels, ...(o.sensor !== undefined ? { sensor: o.sensor } : {}) },
+    { id, modality: modality.id, timestamp: 0, pixels, ...(sensor !== undefined ? { sensor } : {}) },
     { inputSize: { width: size.width, height: size.height }, fit: o.fit ?? 'resize' },
   );
   const out: Float32Array[] = [];

@@ -12,8 +12,8 @@ async function main(): Promise<number> {
   const argv = process.argv.slice(2);
   const json = argv.includes('--json');
   try {
-    await runCli(argv);
-    return 0;
+    const { exitCode } = await runCli(argv);
+    return exitCode ?? 0;
   } catch (err) {
     if (err instanceof CommanderError) {
       return err.exitCode;

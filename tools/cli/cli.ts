@@ -11,6 +11,8 @@ import { VERSION } from '../../sdk/core/version.js';
 export interface CliResult {
   /** Result object of the command that ran, if any. */
   result?: unknown;
+  /** Non-zero when the command ran but its result is a failure (see `CommandSpec.exitStatus`). */
+  exitCode?: number;
 }
 
 function matchCommand(argv: string[]): CommandEntry | undefined {
@@ -38,6 +40,11 @@ function attach(program: Command, spec: CommandSpec<any>, holder: CliResult, mak
     holder.result = result;
     if (io.json) process.stdout.write(`${JSON.stringify(result, jsonReplacer, 2)}\n`);
     else spec.render(result, io);
+    const status = spec.exitStatus?.(result, options);
+    if (status && status.code !== 0) {
+      io.note(`error: ${status.reason}`);
+      holder.exitCode = status.code;
+    }
   });
 }
 

@@ -17,6 +17,12 @@ export interface CommandSpec<R = unknown> {
   run(args: string[], options: Record<string, unknown>, io: CommandIO): Promise<R>;
   /** Prints the result for people. */
   render(result: R, io: CommandIO): void;
+  /**
+   * The exit status a finished result calls for (after it was printed), with the line saying why;
+   * undefined (or code 0) for success. A command that ran but failed its work (every frame of `run`
+   * failed) says so here instead of throwing, so its summary is still printed.
+   */
+  exitStatus?(result: R, options: Record<string, unknown>): { code: number; reason: string } | undefined;
 }
 
 /** Exit with this code without the bug-report hint (the message is already clear). */

@@ -19,10 +19,11 @@ import { BUILD_SPEC_FILE } from '../../sdk/runtime/engine-cache/build-spec.js';
 import { parseTrtVersion, trtexecCommand } from '../engine/trtexec.js';
 import { writeBuildSpec } from '../engine/write-spec.js';
 import { PackageWriter } from '../package/package-writer.js';
-import { planFrames } from '../quantize/frame-plan.js';
+import { planFrames, type FramePlanOptions } from '../quantize/frame-plan.js';
 import { quantizePackage } from '../quantize/quantize-package.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
+import { assertBuildableOn } from '../planner/lowering.js';
 import { planCompile, type CompilePlan, type CompilePlanOptions } from './compile-plan.js';
 import { readPackageManifestFile } from '../../sdk/package/open-package.js';
 import { linkOrCopyRegular } from '../../sdk/core/safe-fs.js';
@@ -34,6 +35,8 @@ export interface CompileOptions extends CompilePlanOptions {
   target: string;
   calibration?: string[];
   heldOut?: string[];
+  /** The sensor of real calibration and held-out frames per modality (CLI --sensor/--bands/--scale). */
+  sensorFor?: FramePlanOptions['sensorFor'];
   method?: CalibrationMethod;
   maxFrames?: number;
   latencyRounds?: number;
@@ -100,6 +103,8 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
   const pkg = await openPackage(o.source);
   const plan = planCompile(pkg.manifest, target, o);
   const entries = o.entries?.length ? o.entries : pkg.manifest.entries.map((e) => e.name);
+  // Before anything is written: an engine the device's TensorRT cannot build is no result.
+  await assertBuildableOn(pkg.dir, pkg.manifest, target, { tensorrt: plan.target.tensorrt, entries, step: 'compile' });
   let report: QuantizationReport | undefined;
   if (plan.precision === 'fp32') {
     const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
@@ -114,7 +119,7 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
   } else {
     const trt = plan.target.tensorrt;
     const caches = plan.precision === 'int8' && trt && Number(trt.split('.')[0]) < 11 ? [trt.split('.').length === 2 ? `${trt}.0` : trt] : [];
-    const frames = await planFrames({ manifest: pkg.manifest, entries: entries.map((n) => pkg.entry(n)), precision: plan.precision, ...(o.calibration ? { calibration: o.calibration } : {}), ...(o.heldOut ? { heldOut: o.heldOut } : {}), ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}) });
+    const frames = await planFrames({ manifest: pkg.manifest, entries: entries.map((n) => pkg.entry(n)), precision: plan.precision, ...(o.calibration ? { calibration: o.calibration } : {}), ...(o.heldOut ? { heldOut: o.heldOut } : {}), ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}), ...(o.sensorFor ? { sensorFor: o.sensorFor } : {}) });
     const r = await quantizePackage({
       source: o.source,
       outDir: o.outDir,

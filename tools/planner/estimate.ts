@@ -9,6 +9,7 @@ import { flops } from '../ringmoe/flops.js';
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
 import { activeExperts } from '../ringmoe/flops.js';
+import { calibratedMs, calibrationFor } from './calibration.js';
 import { ACTIVATION_BYTES, SPARSE_LOWERING_MIN_TENSORRT, WEIGHT_BYTES, workspaceBytes } from './policy.js';
 
 /** Memory of one candidate on one target, in bytes. */
@@ -28,9 +29,14 @@ export interface MemoryEstimate {
 export interface LatencyEstimateResult {
   /** FLOPs of one frame (backbone + heads) on the path the engine runs. */
   flops: number;
-  /** Operations per second the planner assumes (peak × utilisation). */
+  /** Operations per second the estimate uses (calibrated, else peak × utilisation). */
   opsPerSecond: number;
+  /** The estimate: calibrated against measurements when the target has a calibration, else raw. */
   ms: number;
+  /** FLOPs over peak × utilisation alone (what the planner used before calibration). */
+  rawMs: number;
+  /** Where the calibration comes from, when there is one (tools/planner/calibration.ts). */
+  calibration?: { basis: 'measured' | 'public-benchmark'; source: string; blockOverheadMs: number };
   /** Lowering the estimate assumes (routed experts: sparse runs the chosen ones, dense runs all). */
   lowering: 'sparse' | 'dense';
   limitMs?: number;
@@ -60,6 +66,19 @@ export function sparseLoweringBuilds(target: TargetProfile): boolean {
   return versions.length > 0 && compareVersions(versions[versions.length - 1]!, SPARSE_LOWERING_MIN_TENSORRT) >= 0;
 }
 
+/**
+ * Why `target` cannot build the sparse lowering, or undefined when it can (onnxruntime targets, or a
+ * TensorRT ≥ 8.5 line).
+ * @param tensorrt the software line's TensorRT (default: the newest the target has)
+ */
+export function sparseLoweringProblem(target: TargetProfile, tensorrt?: string | null): string | undefined {
+  if (target.runtime !== 'tensorrt') return undefined;
+  const versions = tensorrtVersionsFor(target);
+  const version = tensorrt ?? versions[versions.length - 1];
+  if (version !== undefined && compareVersions(version, SPARSE_LOWERING_MIN_TENSORRT) >= 0) return undefined;
+  return `${target.id}'s ${tensorrt ? '' : 'newest '}TensorRT ${version ?? '(none)'} cannot build the sparse MoE lowering (its NonZero token selection needs TensorRT ≥ ${SPARSE_LOWERING_MIN_TENSORRT})`;
+}
+
 /** Memory of `sel` at `precision` on `target`. */
 export function estimateMemory(c: RingMoEConfig, sel: ExpertSelection, headParams: number, precision: Precision, target: TargetProfile, lowering: 'sparse' | 'dense', maxMemoryBytes?: number): MemoryEstimate {
   const params = backboneParams(c, sel).total + headParams;
@@ -74,7 +93,20 @@ export function estimateMemory(c: RingMoEConfig, sel: ExpertSelection, headParam
 /** Latency of one frame of `sel` at `precision` on `target`. */
 export function estimateLatency(c: RingMoEConfig, sel: ExpertSelection, precision: Precision, target: TargetProfile, o: { lowering: 'sparse' | 'dense'; passes?: number; maxLatencyMs?: number }): LatencyEstimateResult {
   const f = flops(c, sel, { lowering: o.lowering, passes: o.passes ?? 1 }).total;
-  const opsPerSecond = effectiveThroughput(target, precision);
-  const ms = (1000 * f) / opsPerSecond;
-  return { flops: f, opsPerSecond, ms, lowering: o.lowering, ...(o.maxLatencyMs !== undefined ? { limitMs: o.maxLatencyMs } : {}), fits: o.maxLatencyMs === undefined || ms <= o.maxLatencyMs, kind: 'estimate' };
+  const raw = effectiveThroughput(target, precision);
+  const rawMs = (1000 * f) / raw;
+  const cal = calibrationFor(target.id, precision);
+  const blockPasses = c.depths.reduce((a, b) => a + b, 0) * (o.passes ?? 1);
+  const ms = cal ? calibratedMs(cal.fit, blockPasses, f) : rawMs;
+  return {
+    flops: f,
+    opsPerSecond: cal ? cal.fit.opsPerSecond : raw,
+    ms,
+    rawMs,
+    ...(cal ? { calibration: { basis: cal.basis, source: cal.source, blockOverheadMs: cal.fit.blockOverheadMs } } : {}),
+    lowering: o.lowering,
+    ...(o.maxLatencyMs !== undefined ? { limitMs: o.maxLatencyMs } : {}),
+    fits: o.maxLatencyMs === undefined || ms <= o.maxLatencyMs,
+    kind: 'estimate',
+  };
 }

@@ -22,6 +22,6 @@ export function packageLatency(m: PackageManifest, target: TargetProfile, precis
     precision,
     latencyMs: l.ms,
     kind: 'estimate',
-    basis: `${formatGflops(l.flops)} GFLOPs (${lowering} lowering) at ${(l.opsPerSecond / 1e12).toFixed(2)} effective TOPS`,
+    basis: `${formatGflops(l.flops)} GFLOPs (${lowering} lowering) at ${(l.opsPerSecond / 1e12).toFixed(3)} effective TOPS${l.calibration ? ` + ${l.calibration.blockOverheadMs.toFixed(2)} ms per block (calibrated: ${l.calibration.basis})` : ' (uncalibrated)'}`,
   };
 }

@@ -12,7 +12,7 @@ import { computePrecisions, type Precision, type TargetProfile } from '../../sdk
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
 import type { WrittenPruneOptions } from '../prune/options.js';
 import { keepCount } from '../prune/plan.js';
-import { estimateLatency, estimateMemory, sparseLoweringBuilds, type LatencyEstimateResult, type MemoryEstimate } from './estimate.js';
+import { estimateLatency, estimateMemory, sparseLoweringBuilds, sparseLoweringProblem, type LatencyEstimateResult, type MemoryEstimate } from './estimate.js';
 import type { PlanModel } from './model-source.js';
 import { formatMs } from './format.js';
 import { DENSE_PREFERENCE, EP_COLLABORATIVE_FRACTIONS, EP_MODAL_FRACTIONS, PRECISION_FIDELITY_ORDER } from './policy.js';
@@ -46,6 +46,8 @@ export interface Candidate {
   memory: MemoryEstimate;
   latency: LatencyEstimateResult;
   fits: boolean;
+  /** Why the target cannot build this candidate from the package, if it cannot. */
+  unbuildable?: string;
   verdict: string;
 }
 
@@ -104,6 +106,7 @@ const gib = (b: number) => `${(b / GIB).toFixed(2)} GiB`;
 
 function misses(c: Candidate): string[] {
   const why: string[] = [];
+  if (c.unbuildable) why.push(c.unbuildable);
   if (!c.memory.fits) why.push(`memory ${gib(c.memory.needBytes)} > ${gib(c.memory.budgetBytes)} (${gib(c.memory.needBytes - c.memory.budgetBytes)} over)`);
   if (!c.latency.fits) why.push(`latency ≈${formatMs(c.latency.ms)} ms > ${c.latency.limitMs} ms (${formatMs(c.latency.ms - c.latency.limitMs!)} ms over)`);
   return why;
@@ -140,6 +143,7 @@ function infeasibleHint(r: PlanRequest, considered: Precision[]): string {
   const lower = computePrecisions(r.target).filter((p) => !considered.includes(p));
   if (lower.length) steps.push(`allow ${lower.join(', ')} with --precision`);
   if (r.modalities.length > 1) steps.push('plan one modality per device (dense tiers need one)');
+  if (r.model.package && r.model.lowering === 'sparse' && sparseLoweringProblem(r.target)) steps.push('make the package with --lowering dense (ringmoe-edge reference <config> --lowering dense) so routed tiers can be built');
   steps.push('choose a target with more memory or throughput, or a smaller config');
   return steps.join('; ');
 }
@@ -156,7 +160,11 @@ export function planForTarget(r: PlanRequest): TargetPlan {
   const passes = tasks.includes('change') ? 2 : 1;
   const routedLowering = model.lowering === 'sparse' && !sparseLoweringBuilds(target) ? 'dense' : model.lowering;
   const notes: string[] = [];
-  if (routedLowering !== model.lowering) {
+  // A package whose routed experts use the sparse lowering cannot become a routed engine there; its
+  // dense tiers (one FFN per block, no routing) can. A config alone can still be generated dense.
+  const unbuildable = routedLowering !== model.lowering && model.package ? sparseLoweringProblem(target) : undefined;
+  if (unbuildable) notes.push(`${unbuildable}: this package's routed candidates cannot be built there, so a dense tier (ka, ks, kc) is chosen; a package made with --lowering dense could keep routed experts`);
+  else if (routedLowering !== model.lowering) {
     notes.push(`${target.id}'s newest TensorRT cannot build the sparse lowering (NonZero needs TensorRT ≥ 8.5): routed candidates are estimated with every expert running (the dense lowering; generate the package with --lowering dense)`);
   }
   const maxMemoryBytes = r.maxMemoryMb !== undefined ? r.maxMemoryMb * 2 ** 20 : undefined;
@@ -168,7 +176,8 @@ export function planForTarget(r: PlanRequest): TargetPlan {
       const latency = estimateLatency(c, s.selection, precision, target, { lowering, passes, ...(r.maxLatencyMs !== undefined ? { maxLatencyMs: r.maxLatencyMs } : {}) });
       const b = backboneParams(c, s.selection);
       const params = { backbone: b.total, experts: b.experts, heads: model.headParams, total: b.total + model.headParams };
-      all.push({ rank: 0, label: s.label, prune: s.prune, precision, selection: s.selection, params, memory, latency, fits: memory.fits && latency.fits, verdict: '' });
+      const cannot = unbuildable && !s.selection.dense ? `not buildable: ${unbuildable}` : undefined;
+      all.push({ rank: 0, label: s.label, prune: s.prune, precision, selection: s.selection, params, memory, latency, fits: memory.fits && latency.fits && !cannot, ...(cannot ? { unbuildable: cannot } : {}), verdict: '' });
     }
   }
   const denseIndex = (x: Candidate) => DENSE_PREFERENCE.indexOf(x.prune.strategy as never);
@@ -184,7 +193,7 @@ export function planForTarget(r: PlanRequest): TargetPlan {
   all.forEach((x, i) => (x.rank = i + 1));
   const choice = all.find((x) => x.fits);
   if (!choice) {
-    const overshoot = (x: Candidate) => Math.max(x.memory.needBytes / x.memory.budgetBytes, r.maxLatencyMs ? x.latency.ms / r.maxLatencyMs : 0);
+    const overshoot = (x: Candidate) => (x.unbuildable ? Infinity : Math.max(x.memory.needBytes / x.memory.budgetBytes, r.maxLatencyMs ? x.latency.ms / r.maxLatencyMs : 0));
     const closest = [...all].sort((a, b) => overshoot(a) - overshoot(b))[0]!;
     throw new EdgeError(
       'E_PLAN_INFEASIBLE',
@@ -199,7 +208,12 @@ export function planForTarget(r: PlanRequest): TargetPlan {
   }
   if (!model.package) notes.push(`planned from the ${c.name} config alone (accounting, not materialised): apply it by pruning a package of this architecture with the same options`);
   if (choice.precision === 'int8') notes.push('int8 needs a calibrated quantization step after pruning');
-  notes.push('latency is an estimate: FLOPs of the active path divided by the target\'s dense peak × utilisation (targets/README.md#utilisation), not a measurement');
+  const cal = choice.latency.calibration;
+  if (cal) {
+    const model = `${cal.blockOverheadMs > 0 ? `${cal.blockOverheadMs.toFixed(2)} ms per block + ` : ''}FLOPs at ${(choice.latency.opsPerSecond / 1e9).toFixed(1)} GFLOP/s`;
+    notes.push(`latency is an estimate calibrated against ${cal.basis === 'measured' ? 'measured runs' : 'a'} ${cal.source}: ${model}; uncalibrated it would be ${formatMs(choice.latency.rawMs)} ms`);
+  }
+  else notes.push('latency is an estimate: FLOPs of the active path divided by the target\'s dense peak × utilisation (targets/README.md#utilisation), not a measurement; this target has no latency calibration (tools/planner/calibration.ts)');
   return {
     format: TARGET_PLAN_FORMAT,
     formatVersion: 1,

@@ -44,7 +44,7 @@ export function renderTargetPlan(plan: TargetPlan, pkgDir?: string): string[] {
   );
   lines.push(
     `choice: ${c.label} at ${c.precision} — ${formatCount(c.params.backbone)} backbone parameters; memory ${formatBytes(c.memory.needBytes)} of ${formatBytes(c.memory.budgetBytes)} ` +
-      `(weights ${formatBytes(c.memory.weightsBytes)}, activations ${formatBytes(c.memory.activationsBytes)}); latency ≈ ${formatMs(c.latency.ms)} ms per frame (estimate, ${formatGflops(c.latency.flops)} GFLOPs)`,
+      `(weights ${formatBytes(c.memory.weightsBytes)}, activations ${formatBytes(c.memory.activationsBytes)}); latency ≈ ${formatMs(c.latency.ms)} ms per frame (${c.latency.calibration ? `estimate calibrated on ${c.latency.calibration.basis === 'measured' ? 'measured runs' : 'a public benchmark'}` : 'uncalibrated estimate'}, ${formatGflops(c.latency.flops)} GFLOPs)`,
   );
   lines.push(plan.model.materialisable ? `apply: ${pruneCommand(plan, pkgDir)}   (or: prune ${pkgDir ?? '<package>'} --plan <this plan.json> -o <out>)` : `apply to a package of this architecture: ${pruneCommand(plan)}`);
   const better = plan.candidates.filter((x) => x.rank < c.rank && x.label !== c.label);

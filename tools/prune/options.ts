@@ -47,6 +47,12 @@ export interface PruneOptions {
   fold?: FoldMode;
 }
 
+/**
+ * EP's default share of collaborative experts kept per block: the paper's setting, 1 of 4
+ * (RingMoE's EP keeps one collaborative expert of the four, routed top-1, besides the modal experts).
+ */
+export const DEFAULT_KEEP_COLLABORATIVE = 0.25;
+
 const FLAG: Record<string, string> = {
   strategy: '--strategy',
   modalities: '--modalities',
@@ -94,10 +100,7 @@ export function resolvePruneOptions(written: WrittenPruneOptions, manifest: Pack
   const notFor = (name: keyof typeof FLAG, applies: string) =>
     new EdgeError('E_INVALID_ARGUMENT', `${FLAG[name]} applies only to ${applies}, not to --strategy ${strategy}`, { field: FLAG[name]! });
   if (strategy === 'ep') {
-    if (written.keepCollaborative === undefined) {
-      throw new EdgeError('E_INVALID_ARGUMENT', '--strategy ep needs --keep-collaborative F (the fraction of collaborative experts kept per block, e.g. 0.25)', { field: '--keep-collaborative' });
-    }
-    out.keepCollaborative = fraction('keepCollaborative', written.keepCollaborative);
+    out.keepCollaborative = written.keepCollaborative === undefined ? DEFAULT_KEEP_COLLABORATIVE : fraction('keepCollaborative', written.keepCollaborative);
     out.keepModal = written.keepModal === undefined ? 1 : fraction('keepModal', written.keepModal);
   } else {
     if (written.keepCollaborative !== undefined) throw notFor('keepCollaborative', '--strategy ep');

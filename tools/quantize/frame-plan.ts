@@ -5,7 +5,7 @@
  */
 import type { EntryManifest, PackageManifest } from '../../sdk/core/package-manifest.js';
 import { splitHeldOut, type FrameSet } from './frames.js';
-import { loadFrameSources } from './load-frames.js';
+import { loadFrameSources, type FrameSourceOptions } from './load-frames.js';
 
 export interface FramePlanOptions {
   manifest: PackageManifest;
@@ -17,6 +17,8 @@ export interface FramePlanOptions {
   maxFrames?: number;
   /** Generated frames per modality when none are named. Default 16 calibration, 4 held-out. */
   generatedCount?: number;
+  /** The sensor of real frames per modality (the CLI's --sensor/--bands/--scale flags). */
+  sensorFor?: FrameSourceOptions['sensorFor'];
 }
 
 /** Seed offset that keeps default held-out scenes apart from default calibration scenes. */
@@ -26,7 +28,7 @@ const HELD_OUT_SEED = 1001;
 export async function planFrames(o: FramePlanOptions): Promise<{ calibration: FrameSet[]; heldOut: FrameSet[] }> {
   const size = o.manifest.model.inputSize ?? { height: 0, width: 0 };
   const modalities = [...new Set(o.entries.flatMap((e) => e.inputs.map((i) => i.modality).filter((m): m is string => m !== undefined)))];
-  const common = { inputSize: size, modalities };
+  const common = { inputSize: size, modalities, ...(o.sensorFor ? { sensorFor: o.sensorFor } : {}) };
   const count = o.generatedCount;
   let calibration: FrameSet[] = [];
   let heldOut: FrameSet[] = [];

@@ -12,6 +12,7 @@ import { EdgeError, isEdgeError, messageOf } from '../../sdk/core/errors.js';
 import { isModalityIdSyntax, type ModalityId } from '../../sdk/core/modalities.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
+import type { SensorConfig } from '../../sdk/sensors/sensor-config.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
 import type { FrameSet, PreparedFrame } from './frames.js';
@@ -27,6 +28,8 @@ export interface FrameSourceOptions {
   maxFrames?: number;
   /** Which option named the source, for messages (`--calibration`, `--held-out`). */
   field: string;
+  /** The sensor of real frames per modality (the CLI's --sensor/--bands/--scale flags). */
+  sensorFor?: (modality: ModalityId) => string | SensorConfig | undefined;
 }
 
 /** A parsed source spec. */
@@ -98,7 +101,7 @@ function generatedFrame(modality: ModalityId, seed: number, size: { height: numb
     // B, G, R and a near-infrared band that is bright where the scene is green (vegetation) and dark on roads and roofs.
     const [r, g, b] = raster.planes as [Uint8Array, Uint8Array, Uint8Array];
     const nir = Uint8Array.from(g, (gv, i) => Math.max(0, Math.min(255, 1.6 * gv - 0.6 * r[i]!)));
-    return { ...base, pixels: { data: Uint8Array.from([...b, ...g, ...r, ...nir]), width: size.width, height: size.height, bands: 4, dtype: 'uint8', layout: 'chw' } };
+    return { ...base, sensor: 'bgrn', pixels: { data: Uint8Array.from([...b, ...g, ...r, ...nir]), width: size.width, height: size.height, bands: 4, dtype: 'uint8', layout: 'chw' } };
   }
   if (modality === 'sar-l1' || modality === 'sar-l2') {
     const scene = generateQuadPolScene({ width: size.width, height: size.height, seed });
@@ -131,9 +134,10 @@ export async function loadFrameSource(spec: FrameSourceSpec, o: FrameSourceOptio
     return { modality: spec.modality, source: spec.text, origin: 'generated', frames };
   }
   const tiles: PreparedFrame[] = [];
+  const sensor = o.sensorFor?.(spec.modality);
   for (const file of await imageFiles(spec.path, o.field)) {
     try {
-      tiles.push(...(await prepare({ id: basename(file), modality: spec.modality, pixels: file, timestamp: 0 }, o, 'real', 'tile')));
+      tiles.push(...(await prepare({ id: basename(file), modality: spec.modality, pixels: file, timestamp: 0, ...(sensor !== undefined ? { sensor } : {}) }, o, 'real', 'tile')));
     } catch (err) {
       if (isEdgeError(err)) throw err;
       throw new EdgeError('E_CALIBRATION', `frame ${file} could not be read: ${messageOf(err)}`, { file, field: o.field, cause: err });

@@ -25,6 +25,7 @@ import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
 import { writeFile } from 'node:fs/promises';
 import { tempDir } from '../../helpers/packages.js';
+import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 
 /** The device target every fixture bundle is built for. */
 export const TARGET = 'cpu-x86-64-onnxruntime';
@@ -141,7 +142,7 @@ export async function startDevice(fx: OtaFixture, o: { root?: string; device?: s
   const root = o.root ?? tempDir('device');
   const store = await FsSlotStore.open(root);
   const host = await OrtModelHost.create({ entries: ['optical'], threads: 1 });
-  const agent = await OtaAgent.start({ identity: { fleet: FLEET, device: o.device ?? 'd1', target: TARGET }, store, host, trust: fx.trust, health: { frames: 2, latencyBudgetMs: 5000 }, warmUpFrames: 1, fetch: { retries: 2, retryDelayMs: 20 }, ...(o.agent ?? {}) });
+  const agent = await OtaAgent.start({ identity: { fleet: FLEET, device: o.device ?? 'd1', target: TARGET }, store, host, trust: fx.trust, health: { frames: 2, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS }, warmUpFrames: 1, fetch: { retries: 2, retryDelayMs: 20 }, ...(o.agent ?? {}) });
   return {
     root,
     store,

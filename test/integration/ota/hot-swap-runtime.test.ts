@@ -18,6 +18,7 @@ import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { startBlobServer } from '../../../tools/bundle/blob-server.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { desiredMessage, FLEET, otaFixture, startDevice, TARGET } from './fixtures.js';
+import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 
 async function scenario(t: import('ava').ExecutionContext, latencyBudgetMs: number): Promise<{ runs: string[]; outcomes: FrameOutcome[]; result: string; v1: string; v2: string }> {
   const fx = await otaFixture();
@@ -78,7 +79,7 @@ function exactlyOnceInOrder(t: import('ava').ExecutionContext, outcomes: FrameOu
 }
 
 test.serial('runtime pipeline: an OTA update swaps the model under a continuous stream, every frame exactly once', async (t) => {
-  const r = await scenario(t, 10_000);
+  const r = await scenario(t, LOADED_MACHINE_BUDGET_MS);
   t.is(r.result, 'installed');
   exactlyOnceInOrder(t, r.outcomes);
   t.deepEqual(r.runs, [r.v1, r.v2]);

@@ -9,6 +9,7 @@ import { OtaAgent } from '../../../sdk/ota/agent.js';
 import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
 import { FsSlotStore } from '../../../sdk/ota/slot-store-fs.js';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 
 const [root, trustFile, bundle] = process.argv.slice(2);
 const store = await FsSlotStore.open(root!);
@@ -18,7 +19,7 @@ const agent = await OtaAgent.start({
   store,
   host,
   trust: await TrustStore.load(trustFile!),
-  health: { frames: 8, latencyBudgetMs: 5000 },
+  health: { frames: 8, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS },
   warmUpFrames: 3,
 });
 agent.onReport((r) => process.stdout.write(`STATE ${r.state} ${r.transition}\n`));

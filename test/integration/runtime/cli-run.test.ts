@@ -102,7 +102,7 @@ test('BAD CALL - a TIFF without --modality, an unknown preset, a policy, and --b
   const pkg = (await tinyPackage()).dir;
   const cases: [string[], RegExp][] = [
     [['--source', 'examples/data/landsat7-olinda/L7_ETMs.tif'], /--modality: cannot tell the modality of L7_ETMs\.tif.*pass --modality/],
-    [['--source', 'examples/data/aerial', '--sensor', 'landsat9'], /--sensor: Expected a sensor preset \(landsat5-tm, landsat7-etm/],
+    [['--source', 'examples/data/aerial', '--sensor', 'landsat9'], /--sensor: Expected a sensor preset \(landsat4-tm, landsat5-tm/],
     [['--source', 'examples/data/aerial', '--policy', 'newest'], /--policy: Expected one of "block", "drop-oldest"/],
     [['--source', 'examples/data/aerial', '--broker', 'mqtt://localhost:1'], /--fleet: --broker needs --fleet/],
     [['--source', 'examples/data/aerial', '--broker', 'http://x', '--fleet', 'f'], /--broker: Expected .* for --broker/],

@@ -5,6 +5,7 @@ import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
 import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
 import { sha256File } from '../../../sdk/package/hash.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
+import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 
 async function host(entries = ['optical']) {
   return OrtModelHost.create({ entries, threads: 1 });
@@ -57,7 +58,7 @@ test('health check: passes within budget, fails over budget with the reason', as
   const h = await host();
   try {
     await h.activate(await h.load({ id: 'a', dir: a.dir }));
-    const ok = await h.healthCheck({ frames: 3, latencyBudgetMs: 10_000 });
+    const ok = await h.healthCheck({ frames: 3, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS });
     t.like(ok, { ok: true, frames: 3, passed: 3, model: 'a' });
     const slow = await h.healthCheck({ frames: 2, latencyBudgetMs: 0.0001 });
     t.false(slow.ok);
@@ -82,7 +83,7 @@ test('health check: a model whose weights produce NaN fails with the output name
   const h = await host();
   try {
     await h.activate(await h.load({ id: 'nan', dir }));
-    const report = await h.healthCheck({ frames: 1, latencyBudgetMs: 10_000 });
+    const report = await h.healthCheck({ frames: 1, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS });
     t.false(report.ok);
     t.regex(report.failures[0]!.reason, /output cls_logits holds NaN/);
   } finally {
@@ -100,7 +101,7 @@ test('frames that fail on the active model count against it in the next health c
     const err = await t.throwsAsync(h.process({ seq: 1, entry: 'optical', feeds: bad }));
     t.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT');
     t.regex(err!.message, /feeds\.image/);
-    const report = await h.healthCheck({ frames: 1 });
+    const report = await h.healthCheck({ frames: 1, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS });
     t.false(report.ok);
     t.is(report.passed, 1);
     t.is(report.failures[0]!.code, 'E_INVALID_ARGUMENT');

@@ -85,6 +85,18 @@ test('EP ranks each group by routing counts, ties to the lower index, slices rou
   t.is(quarter.params.after, backboneParams(namedConfig('ringmoe-tiny'), quarter.selection).total);
 });
 
+test('EP without --keep-collaborative keeps the paper\'s 1 of 4 collaborative experts and every modal expert', async (t) => {
+  const counts = (id: string, n: number) => (id.endsWith('collaborative') ? [5, 9, 3, 1] : Array.from({ length: n }, (_, i) => 10 - i));
+  const p = await plan({ strategy: 'ep', modalities: 'optical' }, (m, h) => syntheticStats(m, h, counts));
+  t.is(p.options.keepCollaborative, 0.25);
+  t.is(p.options.keepModal, 1);
+  const collab = p.blocks[0]!.routers.find((r) => r.id === 's1.b0.router.collaborative')!;
+  t.is(collab.action, 'remove');
+  t.deepEqual(collab.experts, ['s1.b0.collaborative.1']);
+  t.like(p.selection, { collaborative: 1 });
+  t.is(p.blocks[0]!.routers.find((r) => r.id === 's1.b0.router.modal.optical')!.action, 'keep');
+});
+
 test('EP keeping every expert needs no statistics and changes no router', async (t) => {
   const p = await plan({ strategy: 'ep', keepCollaborative: 1 });
   t.true(p.blocks.every((b) => b.routers.every((r) => r.action === 'keep') && b.drop.length === 0));
@@ -162,8 +174,7 @@ test('BAD CALL - keep fractions out of (0, 1] are E_INVALID_ARGUMENT naming the 
     t.is(code(err), 'E_INVALID_ARGUMENT');
     t.regex(err!.message, new RegExp(`${flag}: Expected a fraction in \\(0, 1\\]`));
   }
-  const missing = await t.throwsAsync(plan({ strategy: 'ep' }));
-  t.regex(missing!.message, /--keep-collaborative: --strategy ep needs --keep-collaborative F/);
+
   const wrongStrategy = await t.throwsAsync(plan({ strategy: 'ks', modalities: 'optical', keepCollaborative: 0.5 }));
   t.regex(wrongStrategy!.message, /--keep-collaborative applies only to --strategy ep, not to --strategy ks/);
   const badStrategy = await t.throwsAsync(plan({ strategy: 'prune-harder' }));

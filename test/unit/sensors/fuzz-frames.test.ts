@@ -135,6 +135,9 @@ function isFrameError(err: unknown): boolean {
   return (err as Error).name === 'EdgeError' && (code === 'E_FRAME_DECODE' || code === 'E_FRAME_INVALID') && /frame "/.test((err as Error).message);
 }
 
+/** The 6-band Landsat-7 seeds say their sensor, so bit flips reach band selection rather than the refusal of unknown band meaning. */
+const sensorOf = (modality: string): Partial<Frame> => (modality === 'multispectral' ? { sensor: 'landsat7-etm' } : {});
+
 test('thousands of malformed frames: every one refused with E_FRAME_DECODE/E_FRAME_INVALID, heap flat', async (t) => {
   const rng = createRng(20240601);
   const corpus = await seeds();
@@ -152,11 +155,11 @@ test('thousands of malformed frames: every one refused with E_FRAME_DECODE/E_FRA
     let label: string;
     if (kind === 0) {
       const m = certainlyBroken(seed, rng);
-      frame = frameOf(m.bytes, seed.modality, { id: `${seed.name}-${m.what}-${k}` });
+      frame = frameOf(m.bytes, seed.modality, { id: `${seed.name}-${m.what}-${k}`, ...sensorOf(seed.modality) });
       label = `${seed.name}/${m.what}`;
       counts.broken++;
     } else if (kind === 1) {
-      frame = frameOf(maybeBroken(seed, rng), seed.modality, { id: `${seed.name}-flip-${k}` });
+      frame = frameOf(maybeBroken(seed, rng), seed.modality, { id: `${seed.name}-flip-${k}`, ...sensorOf(seed.modality) });
       label = `${seed.name}/flip`;
       counts.maybe++;
     } else {

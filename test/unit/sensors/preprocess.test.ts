@@ -71,7 +71,7 @@ test('EXPECTED FAILURE - malformed frame fields are E_FRAME_INVALID naming the f
 });
 
 test('EXPECTED FAILURE - a pair that is not co-registered', async (t) => {
-  const e = await t.throwsAsync(preprocessPair(frameOf(REAL.olinda, 'multispectral', { id: 'a' }), frameOf(REAL.aero1, 'multispectral', { id: 'b', sensor: { id: 'rgb-as-ms', modality: 'multispectral', bands: [1, 2, 3, 3] } }), { inputSize: 64, fit: 'tile' }));
+  const e = await t.throwsAsync(preprocessPair(frameOf(REAL.olinda, 'multispectral', { id: 'a', sensor: 'landsat7-etm' }), frameOf(REAL.aero1, 'multispectral', { id: 'b', sensor: { id: 'rgb-as-ms', modality: 'multispectral', bands: [1, 2, 3, 3] } }), { inputSize: 64, fit: 'tile' }));
   t.is((e as { code?: string }).code, 'E_FRAME_INVALID');
   t.regex(e!.message, /frames "a" and "b" are not co-registered: 349×352 vs 640×480/);
 });

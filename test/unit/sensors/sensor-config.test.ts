@@ -55,12 +55,12 @@ test('NaN declared as no-data is masked; other NaN/Inf are refused', async (t) =
 test('EXPECTED FAILURE - band counts and sample types that do not fit the modality', async (t) => {
   const cases: [Parameters<typeof frameOf>, RegExp][] = [
     [[REAL.olinda, 'multispectral', { sensor: 'landsat5-tm' }], /sensor landsat5-tm expects 7 bands but the frame has 6/],
-    [[REAL.aero1, 'multispectral'], /selects band 4 but the frame has 3 bands/],
+    [[REAL.aero1, 'multispectral'], /which of the frame's 3 bands is which is not known/],
     [[GENERATED.gray16Png, 'optical'], /optical frames must be 8-bit but the frame is uint16/],
     [[REAL.olinda, 'sar-l1'], /sar-l1 \(re, im\) band pairs must be float or signed integers but are uint8/],
     [[GENERATED.quadpol, 'multispectral'], /multispectral frames must be real-valued but the frame is complex64/],
     [[REAL.olinda, 'optical', { sensor: 'quadpol-slc' }], /sensor quadpol-slc feeds sar-l1 but the frame is optical/],
-    [[REAL.olinda, 'optical', { sensor: 'landsat9' }], /unknown sensor preset "landsat9"; known: landsat5-tm/],
+    [[REAL.olinda, 'optical', { sensor: 'landsat9' }], /unknown sensor preset "landsat9"; known: landsat4-tm, landsat5-tm/],
     [[REAL.olinda, 'optical', { sensor: { id: 'x', modality: 'optical', bands: [1, 2] } as never }], /frame.sensor.bands must select 3 band\(s\) for optical/],
     [[REAL.olinda, 'optical', { sensor: { id: 'x', modality: 'optical', sclae: 2 } as never }], /frame.sensor.sclae is not a sensor configuration field/],
   ];

@@ -24,7 +24,7 @@ function tilesOf(pre: PreprocessedFrame, map: Float32Array): HostTensor {
 }
 
 test('change: a known changed rectangle gives its pixel count and area (Landsat grid, 28.5 m)', async (t) => {
-  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { id: 'olinda-t0' }), { inputSize: 64, fit: 'tile', overlap: 16 });
+  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { id: 'olinda-t0', sensor: 'landsat7-etm' }), { inputSize: 64, fit: 'tile', overlap: 16 });
   const { width: w, height: h } = pre.layout.source;
   const prob = new Float32Array(w * h).fill(0.2);
   for (let y = 100; y < 180; y++) for (let x = 50; x < 250; x++) prob[y * w + x] = 0.9;

@@ -7,6 +7,7 @@ import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { FrameRecord } from '../../prune/routing-stats.js';
 import type { CommandSpec } from '../command.js';
+import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { table } from '../io.js';
 
 interface Result {
@@ -29,16 +30,17 @@ export const spec: CommandSpec<Result> = {
     'ringmoe-edge calibrate pkg/small --frames examples/data/aerial --modality optical --fit tile',
     'ringmoe-edge calibrate pkg/small --frames "frames/sar-*.npy" --modality sar-l2',
     'ringmoe-edge calibrate pkg/tiny --generated 16',
+    'ringmoe-edge calibrate pkg/small --frames landsat8/ --modality multispectral --sensor landsat8-oli-tirs --fit tile',
   ],
   configure(cmd) {
     cmd
       .argument('<package>', 'package directory')
       .option('--frames <dir|glob>', 'frames: a directory, a glob or a file of sensor images (JPEG, PNG, WebP, TIFF) or preprocessed .npy tensors [C,H,W]')
       .option('--fit <mode>', 'how images become model inputs: resize (one per image), resize-crop, tile (native resolution)', 'resize')
-      .option('--sensor <preset>', 'sensor preset for the images (e.g. landsat7-etm; see docs/sensors.md)')
       .option('--generated <n>', 'use n frames generated in code instead of --frames (object scenes, quad-pol SAR scenes; not imagery)')
       .option('--modality <id>', 'modality the frames are (default: every modality of the package)')
       .option('--batch <n>', 'model inputs per onnxruntime run', '4');
+    addSensorOptions(cmd, 'the --frames images');
   },
   async run([dir], o, io) {
     const { calibratePackage } = await import('../../calibrate/calibrate.js');
@@ -47,9 +49,10 @@ export const spec: CommandSpec<Result> = {
       throw new EdgeError('E_INVALID_ARGUMENT', 'calibrate needs exactly one of --frames <dir|glob> and --generated <n>', { field: '--frames' });
     }
     const fit = expectOneOf('--fit', o.fit, ['resize', 'resize-crop', 'tile'] as const);
+    const sensor = await readSensorFlags(o);
     const frames =
       o.frames !== undefined
-        ? await resolveFrames(String(o.frames), '--frames', { fit, ...(o.sensor !== undefined ? { sensor: String(o.sensor) } : {}) })
+        ? await resolveFrames(String(o.frames), '--frames', { fit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) })
         : generatedFrames(expectInteger('--generated', Number(o.generated), 1, 100000), 0, 'calibration');
     const progress = io.progress('calibrating', frames.length, 'frames');
     const r = await calibratePackage({

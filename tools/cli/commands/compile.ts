@@ -4,6 +4,7 @@
  */
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
+import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 
 type Result = import('../../compile/compile-package.js').CompileResult;
 const list = (v: string, prev: string[] = []) => [...prev, v];
@@ -30,12 +31,14 @@ export const spec: CommandSpec<Result> = {
       .option('--max-batch <n>', 'largest batch of the engines\' optimisation profile', '1')
       .option('--max-frames <n>', 'most frames (tiles) taken from one source', '32')
       .option('--force', 'replace the output directory if it exists');
+    addSensorOptions(cmd, 'the real --calibration / --held-out images of its modality');
   },
   async run([source], o, io) {
     const { compilePackage } = await import('../../compile/compile-package.js');
     const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');
     const precision = expectOneOf('--precision', o.precision, ['fp32', 'fp16', 'int8', 'best'] as const);
     const method = expectOneOf('--method', o.method, CALIBRATION_METHODS);
+    const sensor = await readSensorFlags(o);
     const progress = io.progress(`compiling for ${String(o.target)}`, 1);
     const r = await compilePackage({
       source: source!,
@@ -47,6 +50,7 @@ export const spec: CommandSpec<Result> = {
       ...(o.jetpack !== undefined ? { jetpack: String(o.jetpack) } : {}),
       ...(o.calibration ? { calibration: o.calibration as string[] } : {}),
       ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}),
+      ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}),
       ...(typeof o.entries === 'string' ? { entries: o.entries.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
       maxBatch: expectInteger('--max-batch', Number(o.maxBatch), 1, 1024),
       maxFrames: expectInteger('--max-frames', Number(o.maxFrames), 1, 4096),

@@ -8,6 +8,7 @@
 import { writeFile } from 'node:fs/promises';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import type { TierFigure } from '../../ringmoe/params.js';
+import type { HostMeasurement } from '../../planner/measure.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
 import { renderTargetPlan } from '../../planner/render.js';
 import type { CommandSpec } from '../command.js';
@@ -19,7 +20,7 @@ interface TierResult {
   tiers: TierFigure[];
 }
 
-type Result = TierResult | (TargetPlan & { saved?: string; packageDir?: string });
+type Result = TierResult | (TargetPlan & { saved?: string; packageDir?: string; measured?: HostMeasurement });
 
 const list = (v: unknown) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -36,6 +37,7 @@ export const spec: CommandSpec<Result> = {
     'ringmoe-edge plan --config ringmoe-14.7b',
     'ringmoe-edge plan --config ringmoe-14.7b --target jetson-orin-nano-8gb --modalities optical',
     'ringmoe-edge plan pkg/small --target jetson-orin-nx-8gb --modalities sar-l2 --max-latency-ms 50 -o plan.json',
+    'ringmoe-edge plan pkg/tiny --target cpu-x86-64-onnxruntime --modalities optical --measure',
   ],
   configure(cmd) {
     cmd
@@ -48,9 +50,10 @@ export const spec: CommandSpec<Result> = {
       .option('--max-latency-ms <n>', 'latency limit per frame (estimated)')
       .option('--max-memory-mb <n>', 'memory limit for the model (weights + activations + workspace), below the target budget')
       .option('--precision <list>', 'precisions to consider (default: all the target supports)')
-      .option('-o, --out <file>', 'save the plan as JSON for `prune --plan`');
+      .option('-o, --out <file>', 'save the plan as JSON for `prune --plan`')
+      .option('--measure [rounds]', 'also time the package\'s entries on this host with onnxruntime (default 9 rounds) beside the estimate');
   },
-  async run(args, o) {
+  async run(args, o, io) {
     const pkgDir = args[0];
     if (o.target === undefined) {
       if (o.config === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'plan needs --config <name> (a named config or a JSON file), or a package and --target', { field: '--config' });
@@ -67,9 +70,12 @@ export const spec: CommandSpec<Result> = {
     const { configModel, packageModel } = await import('../../planner/model-source.js');
     const target = await loadTarget(String(o.target));
     let model;
+    let manifest;
+    if (o.measure !== undefined && pkgDir === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--measure times a package: give a package directory instead of --config', { field: '--measure' });
     if (pkgDir !== undefined) {
       const { openPackage } = await import('../../../sdk/package/open-package.js');
       const pkg = await openPackage(pkgDir, { verify: 'size' });
+      manifest = pkg.manifest;
       model = packageModel(pkg.manifest, pkg.packageHash);
     } else {
       const { loadConfigArg } = await import('../../ringmoe/config-file.js');
@@ -85,7 +91,16 @@ export const spec: CommandSpec<Result> = {
       ...(o.precision !== undefined ? { precisions: list(o.precision) as never } : {}),
     });
     if (o.out !== undefined) await writeFile(String(o.out), `${JSON.stringify(plan, null, 2)}\n`);
-    return { ...plan, ...(o.out !== undefined ? { saved: String(o.out) } : {}), ...(pkgDir !== undefined ? { packageDir: pkgDir } : {}) };
+    let measured: HostMeasurement | undefined;
+    if (o.measure !== undefined && manifest) {
+      const rounds = o.measure === true ? 9 : positive('--measure', o.measure);
+      if (!Number.isInteger(rounds) || rounds > 1000) throw new EdgeError('E_INVALID_ARGUMENT', `Expected a whole number of rounds (1-1000) for --measure but received ${JSON.stringify(o.measure)}`, { field: '--measure' });
+      const { measureOnHost } = await import('../../planner/measure.js');
+      const progress = io.progress('timing entries with onnxruntime', 1, 'runs');
+      measured = await measureOnHost(pkgDir!, manifest, model, target, plan.modalities, rounds, (d, t) => progress.update(d, t));
+      progress.stop();
+    }
+    return { ...plan, ...(o.out !== undefined ? { saved: String(o.out) } : {}), ...(pkgDir !== undefined ? { packageDir: pkgDir } : {}), ...(measured ? { measured } : {}) };
   },
   render(r, io) {
     if ('tiers' in r) {
@@ -95,6 +110,12 @@ export const spec: CommandSpec<Result> = {
       return;
     }
     for (const l of renderTargetPlan(r, r.packageDir)) io.out(l);
+    if (r.measured) {
+      const m = r.measured;
+      io.out('');
+      io.out(`measured on this host (${m.host}; onnxruntime, fp32 package, batch 1)${m.hostIsTarget ? '' : ` — not ${r.target.id}: the host does not stand for the target`}:`);
+      io.out(table(['entry', 'measured ms (fastest)', 'median ms', 'estimate ms', 'measured / estimate', 'uncalibrated estimate ms'], m.entries.map((e) => [e.entry, `${e.minMs.toFixed(2)} (of ${e.rounds} runs)`, e.medianMs.toFixed(2), `${e.estimateMs.toFixed(2)}${e.calibrated ? '' : ' (uncalibrated)'}`, `×${e.ratio.toFixed(2)}`, e.rawEstimateMs.toFixed(3)])));
+    }
     if (r.saved) io.out(`plan saved to ${r.saved}`);
   },
 };

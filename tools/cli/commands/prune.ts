@@ -12,6 +12,7 @@ import type { PrunePlan } from '../../prune/plan-types.js';
 import { renderFidelity, renderPrunePlan } from '../../prune/render.js';
 import type { FidelityReport, LatencyEstimate } from '../../prune/prune.js';
 import type { CommandSpec } from '../command.js';
+import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes, formatCount } from '../io.js';
 
 interface Result {
@@ -39,7 +40,7 @@ export const spec: CommandSpec<Result> = {
       .option('--plan <file>', 'apply a plan saved by `plan <package> --target <id> -o <file>` (instead of the strategy flags)')
       .option('--strategy <name>', 'modality | ep | ks | ka | kc (default modality)')
       .option('--modalities <list>', 'modalities to keep, comma-separated (default: all; ks/ka/kc take exactly one)')
-      .option('--keep-collaborative <F>', 'ep: fraction of collaborative experts kept per block, in (0, 1]')
+      .option('--keep-collaborative <F>', 'ep: fraction of collaborative experts kept per block, in (0, 1] (default 0.25: the paper\'s 1 of 4)')
       .option('--keep-modal <F>', 'ep: fraction of modal experts kept per block and modality, in (0, 1] (default 1)')
       .option('--fold <mode>', 'ks/ka: auto (default) | aligned (upcycled experts) | importance | concat (exact sum, width 3h)')
       .option('--stats <file>', 'routing statistics (default: routing-stats.json in the package)')
@@ -51,6 +52,7 @@ export const spec: CommandSpec<Result> = {
       .option('--dry-run', 'print what would be kept, written and dropped, with sizes; write nothing')
       .option('--no-verify', 'skip hashing the source package (sizes are still checked)')
       .option('--force', 'replace the output directory if it exists');
+    addSensorOptions(cmd, 'the --eval-frames images');
   },
   async run([dir], o, io) {
     const { prunePackage } = await import('../../prune/prune.js');
@@ -80,10 +82,18 @@ export const spec: CommandSpec<Result> = {
       const { packageLatency } = await import('../../planner/package-latency.js');
       const target = await loadTarget(targetId);
       estimate = (m) => [packageLatency(m, target, plan?.choice.precision)];
+      if (!['ks', 'ka', 'kc'].includes(String(written.strategy))) {
+        // Routed experts keep the source's lowering: refuse before writing what the device cannot build.
+        const { openPackage } = await import('../../../sdk/package/open-package.js');
+        const { assertBuildableOn } = await import('../../planner/lowering.js');
+        const source = await openPackage(dir!, { verify: 'size' });
+        await assertBuildableOn(source.dir, source.manifest, target, { step: `prune --strategy ${String(written.strategy)} for ${target.id}` });
+      }
     }
     const evalFit = expectOneOf('--eval-fit', o.evalFit, ['resize', 'resize-crop', 'tile'] as const);
+    const sensor = await readSensorFlags(o);
     const evalFrames =
-      o.evalFrames !== undefined ? await resolveFrames(String(o.evalFrames), '--eval-frames', { fit: evalFit }) : generatedFrames(expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000), 0, 'eval');
+      o.evalFrames !== undefined ? await resolveFrames(String(o.evalFrames), '--eval-frames', { fit: evalFit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) }) : generatedFrames(expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000), 0, 'eval');
     const progress = dryRun ? undefined : io.progress('pruning', 1, 'steps');
     const r = await prunePackage({
       dir: dir!,

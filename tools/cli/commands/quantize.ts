@@ -4,6 +4,7 @@
  */
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
+import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes, table } from '../io.js';
 
 interface Result {
@@ -39,6 +40,7 @@ export const spec: CommandSpec<Result> = {
       .option('--trt-cache <versions>', 'TensorRT versions to write calibration caches for (comma-separated)', '8.5.2')
       .option('--latency-rounds <n>', 'interleaved fp32-vs-quantized latency rounds (0 skips)', '5')
       .option('--force', 'replace the output directory if it exists');
+    addSensorOptions(cmd, 'the real --calibration / --held-out images of its modality');
   },
   async run([source], o, io) {
     const { openPackage } = await import('../../../sdk/package/open-package.js');
@@ -53,8 +55,9 @@ export const spec: CommandSpec<Result> = {
     const pkg = await openPackage(source!, { verify: 'size' });
     const names = typeof o.entries === 'string' ? o.entries.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const entries = names ? names.map((n) => pkg.entry(n)) : pkg.manifest.entries;
+    const sensor = await readSensorFlags(o);
     const loading = io.progress('preparing frames', 1);
-    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
+    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}), ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
     loading.stop();
     const progress = io.progress(`quantizing to ${precision}`, 1);
     const r = await quantizePackage({

@@ -8,12 +8,13 @@ import { hostname } from 'node:os';
 import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
-import { expectInteger, expectOneOf, invalidOption } from '../../../sdk/core/validate.js';
+import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { FrameOutcome } from '../../../sdk/runtime/results.js';
 import type { RuntimeMetrics } from '../../../sdk/runtime/metrics.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { SENSOR_PRESETS } from '../../../sdk/sensors/presets.js';
 import type { CommandSpec } from '../command.js';
+import { addSensorOptions, readSensorFlags, sensorFor, sensorModality } from '../sensor-flags.js';
 import { table, type CommandIO } from '../io.js';
 
 /** Extensions of frames the runtime decodes; JPEG, PNG and WebP are optical by default. */
@@ -43,7 +44,10 @@ export interface RunSummary {
   source: string;
   stoppedBy: 'end' | 'signal';
   frames: { total: number; ok: number; failed: number; dropped: number };
+  /** Failed frames tolerated before the run exits non-zero (`--allow-failures`). */
+  allowFailures: number;
   seconds: number;
+  /** Frames that produced a result, per second (0 when none did). */
   fps: number;
   /** Per stage: p50, p95, p99 and max in milliseconds. */
   latencyMs: Record<string, { p50: number; p95: number; p99: number; max: number }>;
@@ -106,17 +110,17 @@ export async function sourceFiles(source: string): Promise<string[]> {
 }
 
 /**
- * The modality of a file: `--modality`, else the modality of `--sensor`'s preset, else optical for
- * JPEG/PNG/WebP.
+ * The modality of a file: `--modality`, else the modality of `--sensor` (a preset id or the modality
+ * a sensor configuration feeds), else optical for JPEG/PNG/WebP.
  * @throws EdgeError E_INVALID_ARGUMENT (field `--modality`) when it cannot be told
  */
 export function modalityOf(file: string, modality: string | undefined, sensor: string | undefined): string {
   if (modality) return modality;
-  if (sensor && SENSOR_PRESETS[sensor]) return SENSOR_PRESETS[sensor]!.modality;
+  if (sensor) return SENSOR_PRESETS[sensor]?.modality ?? sensor;
   if (OPTICAL_EXTENSIONS.includes(extname(file).toLowerCase())) return 'optical';
   throw new EdgeError('E_INVALID_ARGUMENT', `cannot tell the modality of ${basename(file)}: a TIFF may be optical, multispectral, sar-l2 or sar-l1`, {
     field: '--modality',
-    hint: 'pass --modality (e.g. --modality multispectral) or a --sensor preset such as landsat7-etm',
+    hint: 'pass --modality (e.g. --modality multispectral) or a --sensor preset such as landsat8-oli-tirs',
   });
 }
 
@@ -142,8 +146,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: '--source', hint: 'e.g. ringmoe-edge run pkg/tiny --source frames/' });
   }
   const modality = o.modality as string | undefined;
-  const sensor = o.sensor as string | undefined;
-  if (sensor !== undefined && !SENSOR_PRESETS[sensor]) throw invalidOption('--sensor', `a sensor preset (${Object.keys(SENSOR_PRESETS).join(', ')})`, sensor);
+  const sensorFlags = await readSensorFlags(o);
   const backend = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
   const policy = expectOneOf('--policy', o.policy ?? 'block', ['block', 'drop-oldest'] as const);
   const batch = expectInteger('--batch', Number(o.batch ?? 4), 1, 256);
@@ -153,6 +156,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     ...(o.stretch !== undefined ? { stretch: expectOneOf('--stretch', o.stretch, ['released', 'precise', 'none'] as const) } : {}),
     ...(o.interpolation !== undefined ? { interpolation: expectOneOf('--interpolation', o.interpolation, ['nearest', 'bilinear', 'bicubic'] as const) } : {}),
   };
+  const allowFailures = expectInteger('--allow-failures', Number(o.allowFailures ?? 0), 0, Number.MAX_SAFE_INTEGER);
   if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) {
     throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   }
@@ -162,7 +166,11 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     const rel = relative(process.cwd(), resolve(f)).split(sep).join('/');
     return rel.length > 0 && rel.length <= 256 ? rel : basename(f).slice(-256);
   };
-  const frames: Frame[] = files.map((f) => ({ id: idOf(f), modality: modalityOf(f, modality, sensor), pixels: f, timestamp: 0, ...(sensor ? { sensor } : {}) }));
+  const frames: Frame[] = files.map((f) => {
+    const m = modalityOf(f, modality, sensorModality(sensorFlags));
+    const sensor = sensorFor(sensorFlags, m, true);
+    return { id: idOf(f), modality: m, pixels: f, timestamp: 0, ...(sensor ? { sensor } : {}) };
+  });
   for (const [i, f] of files.entries()) frames[i]!.timestamp = Math.round((await stat(f)).mtimeMs);
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
 
@@ -201,6 +209,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   const m = runtime.metrics();
   const report = await runtime.close();
   const failed = results.filter((r) => !r.ok && r.error?.stage !== 'dropped');
+  const okCount = results.filter((r) => r.ok).length;
   return {
     package: pkg!,
     model: { name: m.model.name, version: m.model.version },
@@ -208,9 +217,10 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     backendSkipped: m.backendSkipped.map((s) => s.reason),
     source: o.source,
     stoppedBy,
-    frames: { total: results.length, ok: results.filter((r) => r.ok).length, failed: failed.length, dropped: m.frames.dropped },
+    frames: { total: results.length, ok: okCount, failed: failed.length, dropped: m.frames.dropped },
+    allowFailures,
     seconds: Number(seconds.toFixed(3)),
-    fps: Number((results.length / seconds).toFixed(2)),
+    fps: Number((okCount / seconds).toFixed(2)),
     latencyMs: latency(m),
     batches: { count: m.batches.count, meanInputs: Number(m.batches.meanInputs.toFixed(2)) },
     failures: failed.slice(0, MAX_FAILURES).map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
@@ -222,9 +232,10 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
 function render(r: RunSummary, io: CommandIO): void {
   const skipped = r.backendSkipped.length ? ` (${r.backendSkipped.join('; ')})` : '';
   io.out(`${r.frames.total} frame(s) of ${r.source} through ${r.model.name}@${r.model.version} on ${r.backend}${skipped}`);
-  io.out(`${r.seconds.toFixed(2)} s, ${r.fps.toFixed(2)} frames/s; ${r.frames.ok} ok, ${r.frames.failed} failed, ${r.frames.dropped} dropped; ${r.batches.count} engine call(s), ${r.batches.meanInputs} input(s) each${r.stoppedBy === 'signal' ? '; stopped by Ctrl-C' : ''}`);
-  io.out('');
-  io.out(table(['stage (ms)', 'p50', 'p95', 'p99', 'max'], Object.entries(r.latencyMs).map(([stage, p]) => [stage, p.p50.toFixed(1), p.p95.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1)])));
+  const rate = r.frames.ok > 0 ? `${r.fps.toFixed(2)} frames/s` : 'no frame produced a result';
+  io.out(`${r.seconds.toFixed(2)} s, ${rate}; ${r.frames.ok} ok, ${r.frames.failed} failed, ${r.frames.dropped} dropped; ${r.batches.count} engine call(s), ${r.batches.meanInputs} input(s) each${r.stoppedBy === 'signal' ? '; stopped by Ctrl-C' : ''}`);
+  if (r.frames.ok > 0) io.out('');
+  if (r.frames.ok > 0) io.out(table(['stage (ms)', 'p50', 'p95', 'p99', 'max'], Object.entries(r.latencyMs).map(([stage, p]) => [stage, p.p50.toFixed(1), p.p95.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1)])));
   if (r.mqtt) {
     io.out('');
     io.out(`MQTT ${r.mqtt.broker} fleet ${r.mqtt.fleet} device ${r.mqtt.device}: ${r.mqtt.published} result message(s) published, ${r.mqtt.drained ? 'all delivered' : `${r.mqtt.unsent} not yet delivered`}`);
@@ -246,8 +257,7 @@ export const spec: CommandSpec<RunSummary> = {
     cmd
       .argument('<package>', 'model package directory')
       .option('--source <path>', 'a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required)')
-      .option('--modality <id>', 'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical')
-      .option('--sensor <preset>', `sensor preset (${Object.keys(SENSOR_PRESETS).join(', ')}); also sets the modality`)
+      .option('--modality <id>', 'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical; --sensor sets it too')
       .option('--broker <url>', 'publish results to this MQTT broker (needs --fleet)')
       .option('--fleet <name>', 'fleet the device belongs to')
       .option('--device <name>', 'device name in topics (default: the host name)')
@@ -255,15 +265,31 @@ export const spec: CommandSpec<RunSummary> = {
       .option('--backend <name>', 'auto, onnxruntime or tensorrt', 'auto')
       .option('--policy <policy>', 'block (every frame) or drop-oldest (live: drop when behind)', 'block')
       .option('--batch <n>', 'most model inputs per engine call', '4')
+      .option('--allow-failures <n>', 'failed frames tolerated before the run exits with status 1 (a run where no frame succeeds always does)', '0')
       .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles); default: the package\'s declared preprocessing, else resize')
       .option('--stretch <method>', 'multispectral/SAR-L2 stretch: released, precise or none; default: the package\'s, else released')
       .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear');
+    addSensorOptions(cmd);
   },
   examples: [
     'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',
     'ringmoe-edge run pkg/tiny --source "examples/data/**/*.tif" --sensor landsat7-etm --fit tile --json',
+    'ringmoe-edge run pkg/tiny --source LC08_stack.tif --sensor landsat8-oli-tirs --fit tile',
+    'ringmoe-edge run pkg/tiny --source scene.tif --modality multispectral --bands 2,3,4,5 --scale 0.0000275 --offset -0.2',
     'ringmoe-edge run pkg/tiny --source frames/ --broker mqtt://localhost:1883 --fleet north --device drone-7 --state-dir /var/lib/ringmoe',
   ],
   run,
   render,
+  exitStatus: runExitStatus,
 };
+
+/**
+ * Exit status 1 when more frames failed than `--allow-failures` tolerates, or when frames were given
+ * and none produced a result (dropped frames of a live policy are not failures).
+ */
+export function runExitStatus(r: RunSummary): { code: number; reason: string } | undefined {
+  const { total, ok, failed, dropped } = r.frames;
+  if (total > dropped && ok === 0) return { code: 1, reason: `every frame failed (${failed} of ${total}); see the failures above` };
+  if (failed > r.allowFailures) return { code: 1, reason: `${failed} of ${total} frame(s) failed, more than --allow-failures ${r.allowFailures} tolerates` };
+  return undefined;
+}
