@@ -15,12 +15,15 @@ interface Result {
   params: PackageManifest['model']['params'];
   seed: number;
   lowering: string;
+  /** RS-MoE packages: the experts, and that the weights are seeded (meaningless text). */
+  experts?: string[];
+  note?: string;
 }
 
 export const spec: CommandSpec<Result> = {
   name: 'reference',
-  summary: 'write a RingMoE model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small)',
-  examples: ['ringmoe-edge reference ringmoe-tiny -o pkg/tiny', 'ringmoe-edge reference ringmoe-small -o pkg/small --seed 3 --lowering dense'],
+  summary: 'write a model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small; rsmoe-tiny: the RS-MoE vision-language MoE)',
+  examples: ['ringmoe-edge reference ringmoe-tiny -o pkg/tiny', 'ringmoe-edge reference rsmoe-tiny -o pkg/rsmoe', 'ringmoe-edge reference ringmoe-small -o pkg/small --seed 3 --lowering dense'],
   configure(cmd) {
     cmd
       .argument('<config>', 'named config (ringmoe-tiny, ringmoe-small, ringmoe-14.7b) or a JSON config file')
@@ -33,6 +36,8 @@ export const spec: CommandSpec<Result> = {
       .option('--force', 'replace the output directory if it exists');
   },
   async run([configArg], o, io) {
+    const { isRsMoeConfigName } = await import('../../rsmoe/config.js');
+    if (isRsMoeConfigName(configArg!)) return (await import('./reference-rsmoe.js')).runRsMoeReference(configArg!, o, io);
     const { loadConfigArg } = await import('../../ringmoe/config-file.js');
     const { writeReferencePackage } = await import('../../ringmoe/reference.js');
     const config = await loadConfigArg(configArg!);
@@ -65,6 +70,11 @@ export const spec: CommandSpec<Result> = {
   },
   render(r, io) {
     io.out(`wrote ${r.name} to ${r.dir}: ${r.entries.length} entries (${r.entries.join(', ')}), ${r.files} files, ${formatBytes(r.bytes)}`);
+    if (r.experts) {
+      io.out(`parameters: vision + Q-Former ${formatCount(r.params.backbone)}, experts ${formatCount(r.params.heads)} (${r.experts.join(', ')}); seed ${r.seed}`);
+      if (r.note) io.note(r.note);
+      return;
+    }
     io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering`);
   },
 };

@@ -15,6 +15,7 @@ import type { Frame } from '../../../sdk/sensors/frame.js';
 import { SENSOR_PRESETS } from '../../../sdk/sensors/presets.js';
 import type { CommandSpec } from '../command.js';
 import { table, type CommandIO } from '../io.js';
+import { addVlmOptions, isVlmRun, renderVlm, runVlm, type VlmRunSummary } from './run-vlm.js';
 
 /** Extensions of frames the runtime decodes; JPEG, PNG and WebP are optical by default. */
 const FRAME_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
@@ -239,7 +240,7 @@ function render(r: RunSummary, io: CommandIO): void {
 }
 
 /** The `run` command for the CLI router. */
-export const spec: CommandSpec<RunSummary> = {
+export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
   name: 'run',
   summary: 'run frames from files through a model package (optionally publishing over MQTT) and summarise',
   configure(cmd: Command) {
@@ -258,12 +259,14 @@ export const spec: CommandSpec<RunSummary> = {
       .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles); default: the package\'s declared preprocessing, else resize')
       .option('--stretch <method>', 'multispectral/SAR-L2 stretch: released, precise or none; default: the package\'s, else released')
       .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear');
+    addVlmOptions(cmd);
   },
   examples: [
     'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',
     'ringmoe-edge run pkg/tiny --source "examples/data/**/*.tif" --sensor landsat7-etm --fit tile --json',
     'ringmoe-edge run pkg/tiny --source frames/ --broker mqtt://localhost:1883 --fleet north --device drone-7 --state-dir /var/lib/ringmoe',
+    'ringmoe-edge run pkg/rsmoe --source harbour.jpg --task vqa --question "how many ships are in the harbour?" --broker mqtt://localhost:1883 --fleet north',
   ],
-  run,
-  render,
+  run: async (args, o, io) => ((await isVlmRun(args[0], o)) ? runVlm(args[0]!, o, io) : run(args, o, io)),
+  render: (r, io) => ('vlm' in r ? renderVlm(r, io) : render(r, io)),
 };
