@@ -80,3 +80,17 @@ test('a RingMoE package or a damaged vlm section is refused with a coded error',
   t.is((err as { code?: string }).code, 'E_PACKAGE_MANIFEST');
   t.regex(err!.message, /experts\[1\]\.decoderEntry/);
 });
+
+test('memory plan: weights from the package files plus the KV cache at full context; the largest fitting expert subset', async (t) => {
+  const { planRsMoeMemory } = await import('../../../tools/rsmoe/memory-plan.js');
+  const { manifest } = await rsmoePackage();
+  const all = planRsMoeMemory(manifest, 2 ** 40);
+  const d = manifest.vlm!.experts[0]!.decoder;
+  t.is(all.experts[0]!.kvBytesPerToken, 2 * d.layers * d.kvHeads * d.headDim * 4);
+  t.is(all.experts[0]!.contextTokens, manifest.vlm!.vision.queries + d.maxPositions);
+  t.is(all.experts[0]!.weightBytes, manifest.files['expert.theme.prefix.onnx']!.size + manifest.files['expert.theme.decoder.onnx']!.size + manifest.files['weights/expert.theme.bin']!.size);
+  t.deepEqual(all.recommended, ['theme', 'objects', 'relations']);
+  t.deepEqual(planRsMoeMemory(manifest, all.subsets[1]!.bytes).recommended, ['theme', 'objects']);
+  t.is(planRsMoeMemory(manifest, all.subsets[0]!.bytes - 1).recommended, null);
+  t.is(planRsMoeMemory(manifest, 2 ** 40, 3).experts[1]!.kvBytes, 3 * all.experts[1]!.kvBytes);
+});
