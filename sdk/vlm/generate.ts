@@ -262,3 +262,20 @@ async function beamSearch(lm: CausalLm, tok: VlmTokenizer, prompt: readonly numb
   for (const [i, id] of best.tokens.entries()) o.onToken?.({ expert: lm.id, row, token: id, text: tok.decode(best.tokens.slice(0, i + 1)) });
   return { tokens: best.tokens, text: best.text, finishReason: best.reason, logProb: best.score, steps };
 }
+
+/**
+ * Teacher forcing: log-probabilities (temperature 1) of `continuations[r]` after `prompts[r]`, each
+ * request in one decoder call from its row of `prefix` (which is not consumed).
+ * @throws EdgeError E_INVALID_ARGUMENT when a prompt + continuation exceeds the decoder's positions
+ */
+export async function scoreContinuations(lm: CausalLm, prompts: readonly number[][], prefix: KvCache, continuations: readonly (readonly number[])[]): Promise<number[][]> {
+  const out: number[][] = [];
+  for (const [r, prompt] of prompts.entries()) {
+    const tokens = continuations[r] ?? [];
+    const seq = [...prompt, ...tokens];
+    if (seq.length > lm.spec.maxPositions) throw new EdgeError('E_INVALID_ARGUMENT', `prompt + continuation of ${seq.length} tokens exceed the decoder's ${lm.spec.maxPositions} positions`, { field: 'continuations' });
+    const step = await lm.step([seq], [new Array<number>(prefix.length + seq.length).fill(1)], [seq.map((_, j) => j)], selectRows(prefix, [r]));
+    out.push(tokens.map((id, j) => logSoftmax(logitsAt(step, lm.spec.vocab, 0, prompt.length - 1 + j))[id]!));
+  }
+  return out;
+}

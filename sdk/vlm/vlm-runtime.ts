@@ -27,9 +27,9 @@ import type { Frame } from '../sensors/frame.js';
 import { preprocessFrame } from '../sensors/preprocess.js';
 import { CausalLm } from './causal-lm.js';
 import { fuseAnswer, fuseCaption } from './fusion.js';
-import { generate, resolveGeneration, type FinishReason, type GenerationOptions, type ResolvedGeneration } from './generate.js';
+import { generate, resolveGeneration, scoreContinuations, type FinishReason, type GenerationOptions, type ResolvedGeneration } from './generate.js';
 import { kvBytesPerToken, pastNames, type KvCache } from './kv-cache.js';
-import { DEFAULT_CAPTION_INSTRUCTION, normaliseInstruction, route, type VlmTask } from './router.js';
+import { DEFAULT_CAPTION_INSTRUCTION, normaliseInstruction, route, type RoutedPrompt, type VlmTask } from './router.js';
 import { loadVlmTokenizer, type VlmTokenizer } from './tokenizer.js';
 import { vlmSection, type VlmExpertRecord, type VlmManifest } from './vlm-manifest.js';
 
@@ -109,6 +109,12 @@ export interface VlmRuntime {
   ask(frame: Frame, question: string, options?: { generation?: GenerationOptions }): Promise<VlmResult>;
   /** Several requests as one batch (one vision call, one batched generation per expert). */
   run(requests: readonly VlmRequest[], options?: { generation?: GenerationOptions }): Promise<VlmResult[]>;
+  /**
+   * Teacher forcing: the log-probability of each given token, per request and expert, after that
+   * expert's routed prompt (e.g. another model's outputs: perplexity of a quantized expert on the
+   * unquantized one's text).
+   */
+  score(requests: readonly VlmRequest[], continuations: readonly Record<string, readonly number[]>[]): Promise<Record<string, number[]>[]>;
   close(): Promise<void>;
 }
 
@@ -195,56 +201,14 @@ class VlmRuntimeImpl implements VlmRuntime {
   }
 
   async run(requests: readonly VlmRequest[], options: { generation?: GenerationOptions } = {}): Promise<VlmResult[]> {
-    if (this.closed) throw new EdgeError('E_CLOSED', 'the VLM runtime was closed');
-    if (!Array.isArray(requests) || requests.length === 0 || requests.length > 64) throw invalidOption('requests', 'an array of 1 to 64 requests', requests);
     const gen = resolveGeneration({ ...this.defaultOptions, ...(options.generation ?? {}) }, 'generation');
     const t0 = performance.now();
-    const texts = requests.map((r, i) => {
-      if (r.task !== 'caption' && r.task !== 'vqa') throw invalidOption(`requests[${i}].task`, '"caption" or "vqa"', r.task);
-      if (r.task === 'vqa') return normaliseInstruction(r.question, `requests[${i}].question`);
-      return normaliseInstruction(r.instruction ?? DEFAULT_CAPTION_INSTRUCTION, `requests[${i}].instruction`);
-    });
-    const vis = this.manifest.vision;
-    const images = await Promise.all(
-      requests.map(async (r, i) => {
-        if (r.frame?.modality !== 'optical') throw invalidOption(`requests[${i}].frame.modality`, '"optical" (RS-MoE reads RGB frames)', r.frame?.modality);
-        const pre = await preprocessFrame(r.frame, { inputSize: vis.inputSize, fit: 'resize' });
-        return pre.batches[0]!.data;
-      }),
-    );
-    const B = requests.length;
-    const S = vis.inputSize;
-    const image = new Float32Array(B * 3 * S * S);
-    images.forEach((d, i) => image.set(d, i * 3 * S * S));
-    const L = vis.maxInstructionTokens;
-    const ids = new BigInt64Array(B * L).fill(BigInt(this.tok.pad));
-    const mask = new BigInt64Array(B * L);
-    texts.forEach((t, i) => {
-      this.tok.encode(t).slice(0, L).forEach((id, j) => {
-        ids[i * L + j] = BigInt(id);
-        mask[i * L + j] = 1n;
-      });
-    });
-    const t1 = performance.now();
-    const vout = await this.vision.run({ image: { dtype: 'float32', shape: [B, 3, S, S], data: image }, instruction_ids: { dtype: 'int64', shape: [B, L], data: ids }, instruction_mask: { dtype: 'int64', shape: [B, L], data: mask } }, ['visual_tokens']);
-    const visual = vout.visual_tokens;
-    if (!visual || visual.shape.join() !== [B, vis.queries, vis.dim].join()) throw new EdgeError('E_MODEL_OUTPUT', `visual_tokens is [${visual?.shape}] but the package declares [${B}, ${vis.queries}, ${vis.dim}]`, { field: 'visual_tokens' });
-    const t2 = performance.now();
-
-    const routed = requests.map((r, i) => route(this.loaded.map((e) => e.record), r.task, texts[i]!));
+    const { texts, visual, routed, t1, t2 } = await this.prepare(requests);
     const expertMs: Record<string, number> = {};
     const outputs = await Promise.all(
       this.loaded.map(async (e, k) => {
         const te = performance.now();
-        const copy: HostTensor = { dtype: 'float32', shape: [...visual.shape], data: (visual.data as Float32Array).slice() };
-        const pk = await e.prefix.run({ visual_tokens: copy });
-        const tensors: Record<string, HostTensor> = {};
-        for (const n of pastNames(e.record.decoder)) {
-          const t = pk[n];
-          if (!t || t.shape[0] !== B || t.shape.length !== 4) throw new EdgeError('E_MODEL_OUTPUT', `expert ${e.record.id}: prefix output ${n} is missing or not [${B}, heads, Q, headDim]`, { field: n });
-          tensors[n] = t;
-        }
-        const prefix: KvCache = { batch: B, length: tensors[pastNames(e.record.decoder)[0]!]!.shape[2]!, tensors };
+        const prefix = await this.prefixOf(e, visual);
         const prompts = routed.map((p) => [this.tok.bos, ...this.tok.encode(p[k]!.prompt)]);
         const out = await generate(e.lm, this.tok, prompts, prefix, gen);
         expertMs[e.record.id] = performance.now() - te;
@@ -284,6 +248,76 @@ class VlmRuntimeImpl implements VlmRuntime {
     });
     if (this.publisher) for (const r of results) await this.publisher.publishResult(r.task, r, { id: vlmResultId(r), frameId: r.frameId });
     return results;
+  }
+
+  async score(requests: readonly VlmRequest[], continuations: readonly Record<string, readonly number[]>[]): Promise<Record<string, number[]>[]> {
+    if (!Array.isArray(continuations) || continuations.length !== requests?.length) throw invalidOption('continuations', 'one record of expert → token ids per request', continuations);
+    const { visual, routed } = await this.prepare(requests);
+    const perExpert = await Promise.all(
+      this.loaded.map(async (e, k) => {
+        const prompts = routed.map((p) => [this.tok.bos, ...this.tok.encode(p[k]!.prompt)]);
+        const tokens = continuations.map((c, i) => {
+          const xs = c[e.record.id];
+          if (!Array.isArray(xs) || xs.some((x) => !Number.isSafeInteger(x) || x < 0 || x >= e.record.decoder.vocab)) throw invalidOption(`continuations[${i}].${e.record.id}`, 'an array of token ids', xs);
+          return xs;
+        });
+        return scoreContinuations(e.lm, prompts, await this.prefixOf(e, visual), tokens);
+      }),
+    );
+    return requests.map((_, i) => Object.fromEntries(this.loaded.map((e, k) => [e.record.id, perExpert[k]![i]!])));
+  }
+
+  /** Validation, preprocessing, the vision graph and the router for a batch of requests. */
+  private async prepare(requests: readonly VlmRequest[]): Promise<{ texts: string[]; visual: HostTensor; routed: RoutedPrompt[][]; t1: number; t2: number }> {
+    if (this.closed) throw new EdgeError('E_CLOSED', 'the VLM runtime was closed');
+    if (!Array.isArray(requests) || requests.length === 0 || requests.length > 64) throw invalidOption('requests', 'an array of 1 to 64 requests', requests);
+    const texts = requests.map((r, i) => {
+      if (r.task !== 'caption' && r.task !== 'vqa') throw invalidOption(`requests[${i}].task`, '"caption" or "vqa"', r.task);
+      if (r.task === 'vqa') return normaliseInstruction(r.question, `requests[${i}].question`);
+      return normaliseInstruction(r.instruction ?? DEFAULT_CAPTION_INSTRUCTION, `requests[${i}].instruction`);
+    });
+    const vis = this.manifest.vision;
+    const images = await Promise.all(
+      requests.map(async (r, i) => {
+        if (r.frame?.modality !== 'optical') throw invalidOption(`requests[${i}].frame.modality`, '"optical" (RS-MoE reads RGB frames)', r.frame?.modality);
+        const pre = await preprocessFrame(r.frame, { inputSize: vis.inputSize, fit: 'resize' });
+        return pre.batches[0]!.data;
+      }),
+    );
+    const B = requests.length;
+    const S = vis.inputSize;
+    const image = new Float32Array(B * 3 * S * S);
+    images.forEach((d, i) => image.set(d, i * 3 * S * S));
+    const L = vis.maxInstructionTokens;
+    const ids = new BigInt64Array(B * L).fill(BigInt(this.tok.pad));
+    const mask = new BigInt64Array(B * L);
+    texts.forEach((t, i) => {
+      this.tok.encode(t).slice(0, L).forEach((id, j) => {
+        ids[i * L + j] = BigInt(id);
+        mask[i * L + j] = 1n;
+      });
+    });
+    const t1 = performance.now();
+    const vout = await this.vision.run({ image: { dtype: 'float32', shape: [B, 3, S, S], data: image }, instruction_ids: { dtype: 'int64', shape: [B, L], data: ids }, instruction_mask: { dtype: 'int64', shape: [B, L], data: mask } }, ['visual_tokens']);
+    const visual = vout.visual_tokens;
+    if (!visual || visual.shape.join() !== [B, vis.queries, vis.dim].join()) throw new EdgeError('E_MODEL_OUTPUT', `visual_tokens is [${visual?.shape}] but the package declares [${B}, ${vis.queries}, ${vis.dim}]`, { field: 'visual_tokens' });
+    const t2 = performance.now();
+    const routed = requests.map((r, i) => route(this.loaded.map((e) => e.record), r.task, texts[i]!));
+    return { texts, visual, routed, t1, t2 };
+  }
+
+  /** An expert's initial cache: its prefix projector on (a copy of) the visual tokens. */
+  private async prefixOf(e: LoadedExpert, visual: HostTensor): Promise<KvCache> {
+    const B = visual.shape[0]!;
+    const copy: HostTensor = { dtype: 'float32', shape: [...visual.shape], data: (visual.data as Float32Array).slice() };
+    const pk = await e.prefix.run({ visual_tokens: copy });
+    const tensors: Record<string, HostTensor> = {};
+    for (const n of pastNames(e.record.decoder)) {
+      const t = pk[n];
+      if (!t || t.shape[0] !== B || t.shape.length !== 4) throw new EdgeError('E_MODEL_OUTPUT', `expert ${e.record.id}: prefix output ${n} is missing or not [${B}, heads, Q, headDim]`, { field: n });
+      tensors[n] = t;
+    }
+    return { batch: B, length: tensors[pastNames(e.record.decoder)[0]!]!.shape[2]!, tensors };
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,8 @@
  * The quantized package is checked against its source on real frames: both runtimes caption and
  * answer the same requests with greedy decoding, and the report gives per expert the token
  * agreement (equal tokens at equal positions over the longer output), the share of identical
- * outputs, and the mean log-probability each model gave its own tokens. It is written to
+ * outputs, the mean log-probability each model gave its own tokens, and the perplexity of the
+ * unquantized expert's outputs under each model (teacher forcing). It is written to
  * `reports/quantization.json` inside the package.
  */
 import { copyFile, mkdir } from 'node:fs/promises';
@@ -56,6 +57,8 @@ export interface ExpertFidelity {
   requests: number;
   /** Mean log-probability per token each model gave its own greedy output. */
   meanLogProb: { source: number; quantized: number };
+  /** Perplexity of the unquantized expert's greedy outputs under each model (teacher forcing). */
+  perplexity: { source: number; quantized: number };
   /** MatMuls quantized and bytes of their weights before → after. */
   matmuls: number;
   weightBytes: { before: number; after: number };
@@ -206,18 +209,26 @@ async function fidelity(src: ModelPackage, quantized: ModelPackage, o: QuantizeE
   const questions = o.questions ?? DEFAULT_QUESTIONS;
   const maxTokens = o.maxTokens ?? 16;
   const requests: VlmRequest[] = o.frames.flatMap((frame) => [{ frame, task: 'caption' as const }, ...questions.map((question) => ({ frame, task: 'vqa' as const, question }))]);
-  const runAll = async (pkg: ModelPackage): Promise<VlmResult[]> => {
+  /** Greedy outputs of `pkg`, and the log-probabilities it gives `reference` (default: its own outputs). */
+  const runAll = async (pkg: ModelPackage, reference?: Record<string, number[]>[]): Promise<{ results: VlmResult[]; tokens: Record<string, number[]>[]; scores: Record<string, number[]>[] }> => {
     const rt = await createVlmRuntime({ package: pkg, backend });
     try {
-      const out: VlmResult[] = [];
-      for (const r of requests) out.push(...(await rt.run([r], { generation: { maxTokens } })));
-      return out;
+      const results: VlmResult[] = [];
+      for (const r of requests) results.push(...(await rt.run([r], { generation: { maxTokens } })));
+      const tokens = results.map((r) => Object.fromEntries(r.experts.map((e) => [e.id, e.tokens])));
+      const scores: Record<string, number[]>[] = [];
+      for (const [i, r] of requests.entries()) scores.push(...(await rt.score([r], [(reference ?? tokens)[i]!])));
+      return { results, tokens, scores };
     } finally {
       await rt.close();
     }
   };
-  const a = await runAll(src);
-  const b = await runAll(quantized);
+  const { results: a, tokens: reference, scores: sa } = await runAll(src);
+  const { results: b, scores: sb } = await runAll(quantized, reference);
+  const perplexity = (scores: Record<string, number[]>[], id: string) => {
+    const lps = scores.flatMap((s) => s[id] ?? []);
+    return lps.length ? Math.exp(-lps.reduce((x, y) => x + y, 0) / lps.length) : 1;
+  };
   const vlm = vlmSection(src.manifest);
   const experts = vlm.experts.map((x, k): ExpertFidelity => {
     let equal = 0;
@@ -235,7 +246,7 @@ async function fidelity(src: ModelPackage, quantized: ModelPackage, o: QuantizeE
       lpB += b[i]!.experts[k]!.meanLogProb;
     });
     const s = stats.get(x.id)!;
-    return { expert: x.id, tokenAgreement: longer ? equal / longer : 1, identical, requests: a.length, meanLogProb: { source: lpA / a.length, quantized: lpB / a.length }, matmuls: s.matmuls, weightBytes: { before: s.before, after: s.after } };
+    return { expert: x.id, tokenAgreement: longer ? equal / longer : 1, identical, requests: a.length, meanLogProb: { source: lpA / a.length, quantized: lpB / a.length }, perplexity: { source: perplexity(sa, x.id), quantized: perplexity(sb, x.id) }, matmuls: s.matmuls, weightBytes: { before: s.before, after: s.after } };
   });
   return {
     method: 'MatMulNBits',

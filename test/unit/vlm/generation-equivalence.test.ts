@@ -102,6 +102,17 @@ test('beam search and greedy: the reported scores equal a teacher-forced rescori
   t.notDeepEqual(beam.experts[0]!.tokens, [], 'beam search produced tokens');
 });
 
+test('runtime.score: teacher-forced log-probabilities of the greedy tokens sum to the reported score', async (t) => {
+  const req = requests[1]!;
+  const [r] = await rt.run([req], { generation: { maxTokens: 7 } });
+  const [scores] = await rt.score([req], [Object.fromEntries(r!.experts.map((e) => [e.id, e.tokens]))]);
+  for (const e of r!.experts) {
+    t.is(scores![e.id]!.length, e.tokens.length);
+    t.true(Math.abs(scores![e.id]!.reduce((a, b) => a + b, 0) - e.meanLogProb * e.tokens.length) < 1e-3);
+  }
+  await t.throwsAsync(rt.score([req], [{ theme: [1e9] }]), { code: 'E_INVALID_ARGUMENT' } as never);
+});
+
 test('stop sequences cut the text where they occur; max tokens bounds the output; tokens stream as chosen', async (t) => {
   const events: { expert: string; token: number }[] = [];
   const plain = await rt.caption(aerialFrame('aero3'), { generation: { maxTokens: 9, onToken: (e) => events.push(e) } });

@@ -65,6 +65,9 @@ test('int8 experts: MatMulNBits decoders, a quarter of the weight bytes, and the
     t.true(e.weightBytes.after * 3 < e.weightBytes.before);
     t.true(e.tokenAgreement >= 0 && e.tokenAgreement <= 1);
     t.is(e.requests, 2);
+    // Perplexity of the fp32 outputs under fp32 is exp(-their mean log-probability).
+    t.true(Math.abs(Math.log(e.perplexity.source) + e.meanLogProb.source) < 0.05 * Math.abs(e.meanLogProb.source) + 1e-3);
+    t.true(e.perplexity.quantized > 1);
   }
   // The report's numbers are the outputs of the two packages: recompute one expert's agreement.
   const a = await createVlmRuntime({ package: dir, backend: new OrtBackend() });

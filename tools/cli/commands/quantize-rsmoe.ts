@@ -61,8 +61,8 @@ export function renderExpertQuantize(r: ExpertQuantizeResult, io: CommandIO): vo
   io.out(`wrote ${r.name} to ${r.dir}: expert decoders weight-only ${rep.bits}-bit (MatMulNBits, block ${rep.blockSize}); fidelity on ${rep.frames.length} frame(s) × ${1 + rep.questions.length} request(s), greedy, ${rep.maxTokens} tokens`);
   io.out(
     table(
-      ['expert', 'MatMuls', 'weights', 'token agreement', 'identical', 'mean log p (fp32 → q)'],
-      rep.experts.map((e) => [e.expert, String(e.matmuls), `${formatBytes(e.weightBytes.before)} → ${formatBytes(e.weightBytes.after)}`, `${(100 * e.tokenAgreement).toFixed(1)} %`, `${e.identical}/${e.requests}`, `${e.meanLogProb.source.toFixed(3)} → ${e.meanLogProb.quantized.toFixed(3)}`]),
+      ['expert', 'MatMuls', 'weights', 'token agreement', 'identical', 'perplexity of fp32 outputs (fp32 → q)'],
+      rep.experts.map((e) => [e.expert, String(e.matmuls), `${formatBytes(e.weightBytes.before)} → ${formatBytes(e.weightBytes.after)}`, `${(100 * e.tokenAgreement).toFixed(1)} %`, `${e.identical}/${e.requests}`, `${e.perplexity.source.toFixed(2)} → ${e.perplexity.quantized.toFixed(2)}`]),
     ),
   );
   if (rep.note) io.note(`note: ${rep.note}`);
