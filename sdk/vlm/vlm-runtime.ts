@@ -18,10 +18,11 @@
 import { createHash } from 'node:crypto';
 import { EdgeError } from '../core/errors.js';
 import { invalidOption, rejectUnknownKeys } from '../core/validate.js';
-import type { ResultPublisher } from '../mqtt/publisher.js';
+import { ResultPublisher } from '../mqtt/publisher.js';
 import type { ResultPublisherOptions } from '../mqtt/options.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession, HostTensor } from '../runtime/backend.js';
+import { OrtWorkerBackend } from '../runtime/backends/ort-worker.js';
 import { resultId } from '../runtime/result-publishing.js';
 import type { Frame } from '../sensors/frame.js';
 import { preprocessFrame } from '../sensors/preprocess.js';
@@ -138,7 +139,6 @@ export async function createVlmRuntime(options: VlmRuntimeOptions): Promise<VlmR
   const tok = await loadVlmTokenizer(vlm, (rel) => pkg.path(rel));
   let backend = options.backend;
   if (!backend) {
-    const { OrtWorkerBackend } = await import('../runtime/backends/ort-worker.js');
     backend = new OrtWorkerBackend();
   }
   const sessions: BackendSession[] = [];
@@ -157,7 +157,6 @@ export async function createVlmRuntime(options: VlmRuntimeOptions): Promise<VlmR
       experts.push({ record: e, prefix: await load(e.prefixEntry), lm: new CausalLm(e.id, await load(e.decoderEntry), e.decoder) });
     }
     if (!publisher && options.mqtt) {
-      const { ResultPublisher } = await import('../mqtt/publisher.js');
       publisher = await ResultPublisher.create({ modelVersion: `${pkg.manifest.name}@${pkg.packageHash.slice(0, 12)}`, ...options.mqtt });
       ownPublisher = true;
     }
