@@ -59,6 +59,8 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
   const task = expectOneOf('--task', o.task ?? 'caption', ['caption', 'vqa'] as const);
   if (task === 'vqa' && o.question === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--task vqa needs --question', { field: '--question', hint: 'e.g. --question "how many ships are in the harbour?"' });
   if (task === 'caption' && o.question !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--question goes with --task vqa', { field: '--question' });
+  if (o.modality !== undefined && o.modality !== 'optical') throw new EdgeError('E_INVALID_ARGUMENT', `RS-MoE packages read optical (RGB) frames, not ${String(o.modality)}`, { field: '--modality' });
+  const batch = expectInteger('--batch', Number(o.batch ?? 4), 1, 64);
   for (const k of ['sensor', 'fit', 'stretch', 'interpolation'] as const) if (o[k] !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', `--${k} does not apply to RS-MoE packages (RGB frames, resized to the model input)`, { field: `--${k}` });
   const backendName = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime'] as const);
   const generation: GenerationOptions = {
@@ -91,9 +93,11 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
   const results: VlmResult[] = [];
   const t0 = performance.now();
   try {
-    for (const f of frames) {
-      results.push(task === 'caption' ? await rt.caption(f, o.instruction !== undefined ? { instruction: String(o.instruction) } : {}) : await rt.ask(f, String(o.question)));
-      progress.update(results.length, frames.length, f.id);
+    // --batch frames per call: one vision call and one batched generation per expert.
+    for (let i = 0; i < frames.length; i += batch) {
+      const chunk = frames.slice(i, i + batch);
+      results.push(...(await rt.run(chunk.map((frame) => (task === 'caption' ? { frame, task, ...(o.instruction !== undefined ? { instruction: String(o.instruction) } : {}) } : { frame, task, question: String(o.question) })))));
+      progress.update(results.length, frames.length, chunk[chunk.length - 1]!.id);
     }
   } finally {
     progress.stop();
