@@ -130,6 +130,17 @@ test('stop sequences cut the text where they occur; max tokens bounds the output
   t.true(e.tokens.length < plain.experts[1]!.tokens.length);
 });
 
+test('the decoder\'s positions bound generation: a long question ends with max-positions, a too long one is refused', async (t) => {
+  // Every word is one token of the reference vocabulary; the theme template adds about 20.
+  const words = (n: number) => Array.from({ length: n }, (_, i) => ['ships', 'near', 'the', 'harbour'][i % 4]).join(' ');
+  const near = await rt.ask(aerialFrame('aero1'), words(100), { generation: { maxTokens: 40 } });
+  for (const e of near.experts) {
+    t.is(e.finishReason, 'max-positions');
+    t.true(e.tokens.length > 0 && e.tokens.length < 40);
+  }
+  await t.throwsAsync(rt.ask(aerialFrame('aero1'), words(150)), { code: 'E_INVALID_ARGUMENT', message: /positions/ } as never);
+});
+
 test('generation options are validated with coded errors', async (t) => {
   for (const generation of [{ maxTokens: 0 }, { strategy: 'nucleus' }, { topP: 0 }, { beams: 1 }, { stop: [''] }, { seed: -1 }]) {
     const err = await t.throwsAsync(rt.caption(aerialFrame('aero1'), { generation: generation as never }));
