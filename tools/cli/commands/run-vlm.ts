@@ -12,7 +12,7 @@ import { EdgeError } from '../../../sdk/core/errors.js';
 import { PACKAGE_MANIFEST_FILE } from '../../../sdk/core/package-manifest.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
-import type { GenerationOptions } from '../../../sdk/vlm/generate.js';
+import type { GenerationOptions, TokenEvent } from '../../../sdk/vlm/generate.js';
 import type { VlmResult } from '../../../sdk/vlm/vlm-runtime.js';
 import type { CommandIO } from '../io.js';
 
@@ -40,7 +40,8 @@ export function addVlmOptions(cmd: Command): void {
     .option('--beams <n>', 'RS-MoE --decode beam: beam width (default 3)')
     .option('--top-p <p>', 'RS-MoE --decode top-p: nucleus mass (default 0.9)')
     .option('--seed <n>', 'RS-MoE --decode top-p: sampling seed (default 0)')
-    .option('--stop <text>', 'RS-MoE: stop sequence (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+    .option('--stop <text>', 'RS-MoE: stop sequence (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--stream', 'RS-MoE: print every token to stderr as it is generated');
 }
 
 /** True when the run is an RS-MoE run: --task given, or the package is of kind rsmoe. */
@@ -96,7 +97,8 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
     // --batch frames per call: one vision call and one batched generation per expert.
     for (let i = 0; i < frames.length; i += batch) {
       const chunk = frames.slice(i, i + batch);
-      results.push(...(await rt.run(chunk.map((frame) => (task === 'caption' ? { frame, task, ...(o.instruction !== undefined ? { instruction: String(o.instruction) } : {}) } : { frame, task, question: String(o.question) })))));
+      const stream = o.stream ? { generation: { ...generation, onToken: (e: TokenEvent) => io.note(`[${chunk[e.row]!.id} ${e.expert}] ${e.text}`) } } : {};
+      results.push(...(await rt.run(chunk.map((frame) => (task === 'caption' ? { frame, task, ...(o.instruction !== undefined ? { instruction: String(o.instruction) } : {}) } : { frame, task, question: String(o.question) })), stream)));
       progress.update(results.length, frames.length, chunk[chunk.length - 1]!.id);
     }
   } finally {
