@@ -79,3 +79,4 @@ export { OrtBackend } from './runtime/backends/ort.js';
 export { OrtWorkerBackend, type OrtWorkerBackendOptions } from './runtime/backends/ort-worker.js';
 export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';
 export * from './ota/index.js';
+export * from './vlm/index.js';

@@ -34,7 +34,7 @@ export const MODALITY_SPECS: Record<BuiltinModalityId, ModalitySpec> = {
 };
 
 /** Tasks a package entry can serve. */
-export const TASKS = ['classification', 'segmentation', 'detection', 'change', 'depth', 'features', 'custom'] as const;
+export const TASKS = ['classification', 'segmentation', 'detection', 'change', 'depth', 'features', 'custom', 'caption', 'vqa'] as const;
 export type TaskId = (typeof TASKS)[number];
 
 const MODALITY_ID_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;

@@ -7,6 +7,7 @@
  */
 import type { ModalityId, ModalitySpec, TaskId } from './modalities.js';
 import type { SensorConfig } from '../sensors/sensor-config.js';
+import type { VlmManifest } from '../vlm/vlm-manifest.js';
 
 export const PACKAGE_MANIFEST_FILE = 'ringmoe.json';
 export const PACKAGE_FORMAT = 'ringmoe-edge/package';
@@ -58,7 +59,8 @@ export interface OutputSpec extends TensorSpec {
   range?: [number, number];
 }
 
-export type EntryKind = 'modality' | 'fusion' | 'change' | 'imported';
+/** `vision`, `prefix` and `decoder` are the graphs of an RS-MoE (vision-language) package. */
+export type EntryKind = 'modality' | 'fusion' | 'change' | 'imported' | 'vision' | 'prefix' | 'decoder';
 
 /** One entry point: one ONNX graph. */
 export interface EntryManifest {
@@ -228,7 +230,8 @@ export interface PackageManifest {
   format: typeof PACKAGE_FORMAT;
   formatVersion: number;
   name: string;
-  kind: 'ringmoe' | 'imported';
+  /** `rsmoe`: a vision-language MoE (see `vlm`). */
+  kind: 'ringmoe' | 'imported' | 'rsmoe';
   model: ModelInfo;
   modalities: ModalitySpec[];
   labels?: Partial<Record<TaskId, string[]>>;
@@ -239,6 +242,8 @@ export interface PackageManifest {
   lineage: LineageStep[];
   /** Relative paths of reports (also listed in `files`). */
   reports?: Record<string, string>;
+  /** RS-MoE packages: tokenizer, vision graph, expert decoders, router templates, fusion. */
+  vlm?: VlmManifest;
   /** Free-form, for tools that add data (target id, engines, ...). */
   extensions?: Record<string, unknown>;
 }

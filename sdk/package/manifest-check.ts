@@ -30,7 +30,7 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
     problems.push(`formatVersion ${JSON.stringify(m.formatVersion)} is not supported by this SDK (it reads version ${PACKAGE_FORMAT_VERSION})`);
   }
   if (typeof m.name !== 'string' || !m.name) problems.push('name must be a non-empty string');
-  if (m.kind !== 'ringmoe' && m.kind !== 'imported') problems.push(`kind must be "ringmoe" or "imported" (got ${JSON.stringify(m.kind)})`);
+  if (m.kind !== 'ringmoe' && m.kind !== 'imported' && m.kind !== 'rsmoe') problems.push(`kind must be "ringmoe", "imported" or "rsmoe" (got ${JSON.stringify(m.kind)})`);
   // The first field-specific problem names the error's field.
   let field: string | undefined;
   if (!obj(m.model)) problems.push('model must be an object');

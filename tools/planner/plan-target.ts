@@ -122,6 +122,7 @@ function check(r: PlanRequest): { tasks: TaskId[]; precisions: Precision[] } {
   for (const t of tasks) {
     if (!TASKS.includes(t)) throw new EdgeError('E_UNKNOWN_TASK', `unknown task ${JSON.stringify(t)}; known: ${TASKS.join(', ')}`, { field: '--tasks' });
     if (t === 'custom') throw new EdgeError('E_INVALID_ARGUMENT', 'RingMoE packages have no custom task', { field: '--tasks' });
+    if (t === 'caption' || t === 'vqa') throw new EdgeError('E_INVALID_ARGUMENT', `RingMoE packages have no ${t} task (RS-MoE packages do: plan <rsmoe-package> --target <id>)`, { field: '--tasks' });
   }
   if (tasks.includes('change')) {
     const without = r.modalities.filter((m) => !r.model.changeModalities.includes(m));

@@ -13,6 +13,8 @@ import type { TargetPlan } from '../../planner/plan-target.js';
 import { renderTargetPlan } from '../../planner/render.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes, formatCount, table } from '../io.js';
+import { renderRsMoePlan, runRsMoePlan, type RsMoePlanResult } from './plan-rsmoe.js';
+import { isRsMoePackage } from './quantize-rsmoe.js';
 
 interface TierResult {
   config: string;
@@ -20,7 +22,7 @@ interface TierResult {
   tiers: TierFigure[];
 }
 
-type Result = TierResult | (TargetPlan & { saved?: string; packageDir?: string; measured?: HostMeasurement });
+type Result = TierResult | (TargetPlan & { saved?: string; packageDir?: string; measured?: HostMeasurement }) | RsMoePlanResult;
 
 const list = (v: unknown) => String(v).split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -55,6 +57,7 @@ export const spec: CommandSpec<Result> = {
   },
   async run(args, o, io) {
     const pkgDir = args[0];
+    if (o.target !== undefined && (await isRsMoePackage(pkgDir))) return runRsMoePlan(pkgDir!, o);
     if (o.target === undefined) {
       if (o.config === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'plan needs --config <name> (a named config or a JSON file), or a package and --target', { field: '--config' });
       const { loadConfigArg } = await import('../../ringmoe/config-file.js');
@@ -103,6 +106,7 @@ export const spec: CommandSpec<Result> = {
     return { ...plan, ...(o.out !== undefined ? { saved: String(o.out) } : {}), ...(pkgDir !== undefined ? { packageDir: pkgDir } : {}), ...(measured ? { measured } : {}) };
   },
   render(r, io) {
+    if ('rsmoe' in r) return renderRsMoePlan(r, io);
     if ('tiers' in r) {
       io.out(`${r.config}: deployment tiers (backbone parameters; single-modality tiers for ${r.modality})`);
       io.out(table(['tier', 'experts/block', 'params', 'fp32', 'fp16', 'int8'], r.tiers.map((t) => [t.tier, t.expertsPerBlock, formatCount(t.params), formatBytes(t.bytes.fp32), formatBytes(t.bytes.fp16), formatBytes(t.bytes.int8)])));

@@ -14,6 +14,7 @@ import type { FidelityReport, LatencyEstimate } from '../../prune/prune.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes, formatCount } from '../io.js';
+import { renderExpertPrune, runExpertPrune, type ExpertPruneResult } from './prune-rsmoe.js';
 
 interface Result {
   dryRun: boolean;
@@ -24,7 +25,7 @@ interface Result {
   report?: FidelityReport;
 }
 
-export const spec: CommandSpec<Result> = {
+export const spec: CommandSpec<Result | ExpertPruneResult> = {
   name: 'prune',
   summary: 'prune a package for a device: modality sub-model, expert pruning (EP) or dense collapse (ks/ka/kc)',
   examples: [
@@ -32,6 +33,7 @@ export const spec: CommandSpec<Result> = {
     'ringmoe-edge calibrate pkg/small --frames frames/ && ringmoe-edge prune pkg/small -o pkg/small-ep --strategy ep --keep-collaborative 0.25 --modalities optical',
     'ringmoe-edge prune pkg/small -o pkg/small-dense --strategy ka --modalities sar-l2 --dry-run',
     'ringmoe-edge plan pkg/small --target jetson-orin-nano-8gb --modalities optical -o plan.json && ringmoe-edge prune pkg/small --plan plan.json -o pkg/small-nano',
+    'ringmoe-edge prune pkg/rsmoe --experts theme,objects -o pkg/rsmoe-2',
   ],
   configure(cmd) {
     cmd
@@ -51,10 +53,12 @@ export const spec: CommandSpec<Result> = {
       .option('--name <name>', 'name of the pruned package')
       .option('--dry-run', 'print what would be kept, written and dropped, with sizes; write nothing')
       .option('--no-verify', 'skip hashing the source package (sizes are still checked)')
-      .option('--force', 'replace the output directory if it exists');
+      .option('--force', 'replace the output directory if it exists')
+      .option('--experts <ids>', 'RS-MoE packages: the experts to keep, comma-separated (e.g. theme,objects)');
     addSensorOptions(cmd, 'the --eval-frames images');
   },
   async run([dir], o, io) {
+    if (o.experts !== undefined) return runExpertPrune(dir!, o);
     const { prunePackage } = await import('../../prune/prune.js');
     const { generatedFrames, resolveFrames } = await import('../../calibrate/frames.js');
     const dryRun = Boolean(o.dryRun);
@@ -116,6 +120,7 @@ export const spec: CommandSpec<Result> = {
     return { dryRun, plan: r.plan, out: r.outDir!, name: r.manifest!.name, packageHash: await sha256File(join(r.outDir!, 'ringmoe.json')), ...(r.report ? { report: r.report } : {}) };
   },
   render(r, io) {
+    if ('experts' in r) return renderExpertPrune(r, io);
     if (r.dryRun) {
       for (const l of renderPrunePlan(r.plan)) io.out(l);
       return;

@@ -6,6 +6,7 @@ import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/vali
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes, table } from '../io.js';
+import { isRsMoePackage, renderExpertQuantize, runExpertQuantize, type ExpertQuantizeResult } from './quantize-rsmoe.js';
 
 interface Result {
   dir: string;
@@ -18,19 +19,21 @@ interface Result {
 
 const list = (v: string, prev: string[] = []) => [...prev, v];
 
-export const spec: CommandSpec<Result> = {
+export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   name: 'quantize',
   summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
   examples: [
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --method entropy',
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration generated:sar-l1:32 --entries sar-l1',
     'ringmoe-edge quantize pkg/small -o pkg/small-fp16 --precision fp16',
+    'ringmoe-edge quantize pkg/rsmoe -o pkg/rsmoe-int4 --precision int4 --held-out examples/data/aerial/',
   ],
   configure(cmd) {
     cmd
       .argument('<package>', 'fp32 source package directory')
       .requiredOption('-o, --out <dir>', 'output package directory')
-      .requiredOption('--precision <p>', 'int8 or fp16')
+      .requiredOption('--precision <p>', 'int8 or fp16 (RS-MoE packages: int4 or int8, weight-only MatMulNBits of the expert decoders)')
+      .option('--block-size <n>', 'RS-MoE: rows per MatMulNBits quantization block (power of two, default 32)')
       .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir> or generated:<modality>[:<count>[:<seed>]] (repeatable; default: generated frames of each modality)', list)
       .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
       .option('--method <m>', 'activation calibration: max, percentile or entropy (TensorRT EntropyCalibration2)', 'entropy')
@@ -43,6 +46,7 @@ export const spec: CommandSpec<Result> = {
     addSensorOptions(cmd, 'the real --calibration / --held-out images of its modality');
   },
   async run([source], o, io) {
+    if (await isRsMoePackage(source)) return runExpertQuantize(source!, o, io);
     const { openPackage } = await import('../../../sdk/package/open-package.js');
     const { planFrames } = await import('../../quantize/frame-plan.js');
     const { quantizePackage } = await import('../../quantize/quantize-package.js');
@@ -86,6 +90,7 @@ export const spec: CommandSpec<Result> = {
     };
   },
   render(r, io) {
+    if ('experts' in r) return renderExpertQuantize(r, io);
     const rep = r.report;
     io.out(`wrote ${r.precision} package to ${r.dir}${r.method ? ` (activations: ${r.method})` : ''}; weights ${formatBytes(r.bytes.source)} -> ${formatBytes(r.bytes.output)}`);
     if (rep.calibration) io.out(`calibration: ${rep.calibration.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);

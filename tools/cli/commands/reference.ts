@@ -15,15 +15,20 @@ interface Result {
   params: PackageManifest['model']['params'];
   seed: number;
   lowering: string;
-  attention: string;
-  tasks: string[];
+  /** RingMoE packages: attention flavour and task heads. */
+  attention?: string;
+  tasks?: string[];
+  /** RS-MoE packages: the experts, and that the weights are seeded (meaningless text). */
+  experts?: string[];
+  note?: string;
 }
 
 export const spec: CommandSpec<Result> = {
   name: 'reference',
-  summary: 'write a RingMoE model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small)',
+  summary: 'write a model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small; rsmoe-tiny: the RS-MoE vision-language MoE)',
   examples: [
     'ringmoe-edge reference ringmoe-tiny -o pkg/tiny',
+    'ringmoe-edge reference rsmoe-tiny -o pkg/rsmoe',
     'ringmoe-edge reference ringmoe-small -o pkg/small --seed 3 --lowering dense',
     'ringmoe-edge reference ringmoe-tiny -o pkg/tiny-v2-cls --attention v2 --tasks classification',
   ],
@@ -41,6 +46,8 @@ export const spec: CommandSpec<Result> = {
       .option('--force', 'replace the output directory if it exists');
   },
   async run([configArg], o, io) {
+    const { isRsMoeConfigName } = await import('../../rsmoe/config.js');
+    if (isRsMoeConfigName(configArg!)) return (await import('./reference-rsmoe.js')).runRsMoeReference(configArg!, o, io);
     const { loadConfigArg } = await import('../../ringmoe/config-file.js');
     const { checkConfig, TASK_HEADS } = await import('../../ringmoe/config.js');
     const { writeReferencePackage } = await import('../../ringmoe/reference.js');
@@ -79,6 +86,11 @@ export const spec: CommandSpec<Result> = {
   },
   render(r, io) {
     io.out(`wrote ${r.name} to ${r.dir}: ${r.entries.length} entries (${r.entries.join(', ')}), ${r.files} files, ${formatBytes(r.bytes)}`);
-    io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering, ${r.attention} attention, task heads ${r.tasks.join(', ')}`);
+    if (r.experts) {
+      io.out(`parameters: vision + Q-Former ${formatCount(r.params.backbone)}, experts ${formatCount(r.params.heads)} (${r.experts.join(', ')}); seed ${r.seed}`);
+      if (r.note) io.note(r.note);
+      return;
+    }
+    io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering, ${r.attention} attention, task heads ${(r.tasks ?? []).join(', ')}`);
   },
 };

@@ -16,6 +16,7 @@ import { SENSOR_PRESETS } from '../../../sdk/sensors/presets.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor, sensorModality } from '../sensor-flags.js';
 import { table, type CommandIO } from '../io.js';
+import { addVlmOptions, isVlmRun, renderVlm, runVlm, type VlmRunSummary } from './run-vlm.js';
 
 /** Extensions of frames the runtime decodes; JPEG, PNG and WebP are optical by default. */
 const FRAME_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
@@ -250,7 +251,7 @@ function render(r: RunSummary, io: CommandIO): void {
 }
 
 /** The `run` command for the CLI router. */
-export const spec: CommandSpec<RunSummary> = {
+export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
   name: 'run',
   summary: 'run frames from files through a model package (optionally publishing over MQTT) and summarise',
   configure(cmd: Command) {
@@ -270,6 +271,7 @@ export const spec: CommandSpec<RunSummary> = {
       .option('--stretch <method>', 'multispectral/SAR-L2 stretch: released, precise or none; default: the package\'s, else released')
       .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear');
     addSensorOptions(cmd);
+    addVlmOptions(cmd);
   },
   examples: [
     'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',
@@ -277,10 +279,11 @@ export const spec: CommandSpec<RunSummary> = {
     'ringmoe-edge run pkg/tiny --source LC08_stack.tif --sensor landsat8-oli-tirs --fit tile',
     'ringmoe-edge run pkg/tiny --source scene.tif --modality multispectral --bands 2,3,4,5 --scale 0.0000275 --offset -0.2',
     'ringmoe-edge run pkg/tiny --source frames/ --broker mqtt://localhost:1883 --fleet north --device drone-7 --state-dir /var/lib/ringmoe',
+    'ringmoe-edge run pkg/rsmoe --source harbour.jpg --task vqa --question "how many ships are in the harbour?" --broker mqtt://localhost:1883 --fleet north',
   ],
-  run,
-  render,
-  exitStatus: runExitStatus,
+  run: async (args, o, io) => ((await isVlmRun(args[0], o)) ? runVlm(args[0]!, o, io) : run(args, o, io)),
+  render: (r, io) => ('vlm' in r ? renderVlm(r, io) : render(r, io)),
+  exitStatus: (r) => ('vlm' in r ? undefined : runExitStatus(r)),
 };
 
 /**
