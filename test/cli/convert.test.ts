@@ -26,7 +26,7 @@ test('convert --dry-run prints the plan; convert --json writes a package that in
   const { dir, file, config } = await checkpoint();
   const dry = await cli(['convert', file, '--config', config, '--dry-run', '--allow-untrained-heads']);
   t.is(dry.code, 0, dry.stderr);
-  t.regex(dry.stdout, /trained\.ckpt: ckpt, released RingMoE names, attention v2; config cli-convert \(given\)/);
+  t.regex(dry.stdout, /trained\.ckpt: ckpt, released RingMoE names, attention v1; config cli-convert \(given\)/);
   t.regex(dry.stdout, /s1\.b0\.modal\.optical\.2\.fc1\.weight \[8,16\] ← slice\(encoder\.layers\.0\.blocks\.0\.mlp\.special_ffn\.mapping\.weight\)/);
   t.regex(dry.stdout, /ignored \(6\): encoder\.layers\.0\.blocks\.0\.attn\.relative_position_index, .*, global_step\n/);
   t.regex(dry.stdout, /dry run: nothing written/);

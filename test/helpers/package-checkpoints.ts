@@ -85,8 +85,9 @@ function stack(parts: Float32Array[]): Float32Array {
 }
 
 /**
- * A v2 package in released names (with the v2 attention names of docs/convert.md: q/k/v, no k
- * bias, logit_scale, cpb_mlp), plus the given extra tensors (optimizer state, ...).
+ * A package in released names: v1 as the released code names it (q/k/v with biases, the
+ * relative-position bias table), v2 with the v2 attention names of docs/convert.md (q/k/v, no k
+ * bias, logit_scale, cpb_mlp).
  */
 export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConfig, seed: number, o: { stageNorms?: boolean; head?: boolean } = {}): TestTensor[] {
   const out: TestTensor[] = [];
@@ -114,18 +115,26 @@ export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConf
       const P = `encoder.layers.${i}.blocks.${j}.`;
       const qkv = get(p, `${B}.attn.qkv.weight`);
       const qkvb = get(p, `${B}.attn.qkv.bias`);
+      const v1 = c.attention === 'v1';
       ['q', 'k', 'v'].forEach((n, part) => {
         const { w, b } = qkvPart(qkv, qkvb, part, D);
         put(`${P}attn.${n}.weight`, [D, D], w);
-        if (n !== 'k') put(`${P}attn.${n}.bias`, [D], b);
+        // v1 (the released WindowAttention) has all three biases; our v2 names have no k bias.
+        if (v1 || n !== 'k') put(`${P}attn.${n}.bias`, [D], b);
       });
       put(`${P}attn.proj.weight`, [D, D], T(`${B}.attn.proj.weight`));
       put(`${P}attn.proj.bias`, [D], get(p, `${B}.attn.proj.bias`).data);
-      put(`${P}attn.logit_scale`, [g.heads, 1, 1], logOf(get(p, `${B}.attn.logit_scale_exp`).data));
-      const cpb = seededCpbMlp(seed, B, g.heads, c.cpbHidden);
-      put(`${P}attn.cpb_mlp.0.weight`, [c.cpbHidden, 2], cpb.fc1w);
-      put(`${P}attn.cpb_mlp.0.bias`, [c.cpbHidden], cpb.fc1b);
-      put(`${P}attn.cpb_mlp.2.weight`, [g.heads, c.cpbHidden], cpb.fc2w);
+      if (v1) {
+        // The learned table is not stored in the package (only the bias derived from it): its seeded values.
+        const rows = (2 * g.window - 1) ** 2;
+        put(`${P}attn.relative_position_bias.relative_position_bias_table`, [rows, g.heads], truncNormal(seed, `${B}.attn.relative_position_bias_table`, rows * g.heads, 0.02));
+      } else {
+        put(`${P}attn.logit_scale`, [g.heads, 1, 1], logOf(get(p, `${B}.attn.logit_scale_exp`).data));
+        const cpb = seededCpbMlp(seed, B, g.heads, c.cpbHidden);
+        put(`${P}attn.cpb_mlp.0.weight`, [c.cpbHidden, 2], cpb.fc1w);
+        put(`${P}attn.cpb_mlp.0.bias`, [c.cpbHidden], cpb.fc1b);
+        put(`${P}attn.cpb_mlp.2.weight`, [g.heads, c.cpbHidden], cpb.fc2w);
+      }
       put(`${P}attn.relative_position_index`, [g.window ** 2, g.window ** 2], new Float32Array(g.window ** 4));
       for (const n of ['norm1', 'norm2']) {
         put(`${P}${n}.gamma`, [D], get(p, `${B}.${n}.weight`).data);

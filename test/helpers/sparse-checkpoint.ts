@@ -8,10 +8,10 @@ import type { RingMoEConfig } from '../../tools/ringmoe/config.js';
 import { stageGeometry } from '../../tools/ringmoe/config.js';
 import { releasedFeeds } from '../../tools/convert/released-names.js';
 
-/** Released names and dims (v2 attention names) of `c`, with the classification head. */
+/** Released names and dims of `c` (in its attention flavour), with the classification head. */
 export function releasedShapes(c: RingMoEConfig): [string, number[]][] {
   const out = new Map<string, number[]>();
-  for (const f of releasedFeeds(c, 'v2', new Set())) for (const s of f.sources) if (!s.optional) out.set(s.name, s.dims);
+  for (const f of releasedFeeds(c, c.attention, new Set())) for (const s of f.sources) if (!s.optional) out.set(s.name, s.dims);
   const K = c.taskHeads.classification.labels.length;
   out.set('head.cls.fc.weight', [K, stageGeometry(c).at(-1)!.dim]);
   out.set('head.cls.fc.bias', [K]);

@@ -28,10 +28,13 @@ export class CheckpointSource implements WeightSource {
     this.untrained = untrainedPrefixes(plan);
   }
 
-  tensor(name: string, dims: number[]): Float32Array | undefined {
+  tensor(name: string, dims: number[], use: 'stored' | 'derivation' = 'stored'): Float32Array | undefined {
     const feed = this.feeds.get(name);
     if (!feed) {
-      if (COMPUTED_CONSTANT.test(name)) return undefined;
+      // An input the graph only derives a stored tensor from (v2's q/v biases and position-bias MLP,
+      // when the plan feeds the fused bias and the bias table themselves): its values never reach
+      // the package; the stored tensor is asked for on its own and must be in the plan.
+      if (use === 'derivation' || COMPUTED_CONSTANT.test(name)) return undefined;
       if (this.untrained.some((p) => name.startsWith(p))) {
         this.seededHeads.push(name);
         return undefined;

@@ -149,7 +149,7 @@ test('BAD CHECKPOINT - a config that does not match names the config the checkpo
   writeCkpt(file, src.tensors);
   const e = await t.throwsAsync(convertCheckpoint({ checkpoint: file, config: resolveConfig('ringmoe-tiny'), dryRun: true, allowUntrainedHeads: true }));
   t.is((e as { code?: string }).code, 'E_CHECKPOINT_MISMATCH');
-  t.regex(e!.message, /converting to config ringmoe-tiny \(given\); the checkpoint looks like attention v2, embedDim 8, patchSize 4, depths \[2,1,1,1\], heads \[1,2,4,8\], window 4, mlpRatio 2, inputSize 64x64, modalities \[optical,multispectral\]/);
+  t.regex(e!.message, /converting to config ringmoe-tiny \(given\); the checkpoint looks like attention v1, embedDim 8, patchSize 4, depths \[2,1,1,1\], heads \[1,2,4,8\], window 4, mlpRatio 2, inputSize 64x64, modalities \[optical,multispectral\]/);
   t.regex(e!.message, /missing encoder\.patch_embed1\.projection\.weight \[8,8,4,4\] \(for embed\.sar-l1\.proj\.weight\)/);
   t.regex(e!.message, /missing encoder\.layers\.0\.blocks\.0\.mlp\.special_ffn\.1\.mapping\.weight \[4,8,16\] \(for s1\.b0\.modal\.sar-l1\.0\.fc1\.weight and 3 more\)/);
 });

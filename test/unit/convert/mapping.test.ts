@@ -127,7 +127,7 @@ test('a v1 checkpoint is planned against a v1 config only where the graph builde
 test('a group of one expert has no router in the package; the checkpoint\'s [1, C] router is listed as ignored', (t) => {
   const c = resolveConfig({ base: 'ringmoe-tiny', name: 'one-expert', modalities: ['optical'], experts: { modalPerModality: 1 }, fusion: [], change: [] });
   const entries = new Map<string, number[]>();
-  for (const f of releasedFeeds(c, 'v2', new Set())) for (const s of f.sources) if (!s.optional) entries.set(s.name, s.dims);
+  for (const f of releasedFeeds(c, c.attention, new Set())) for (const s of f.sources) if (!s.optional) entries.set(s.name, s.dims);
   const K = c.taskHeads.classification.labels.length;
   const idx = index([...entries, ['head.cls.fc.weight', [K, 64]], ['head.cls.fc.bias', [K]], ['encoder.layers.0.blocks.0.mlp.special_router.0.dense.weight', [1, 8]]]);
   const plan = planConversion(idx, { config: c, allowUntrainedHeads: true });

@@ -9,7 +9,7 @@ import { writeSafetensors, type TestTensor } from '../../helpers/checkpoint-writ
 import { packageTensors, swinCheckpoint } from '../../helpers/package-checkpoints.js';
 import { randomFeeds, runEntry, tempDir } from '../../helpers/packages.js';
 
-const CONFIG: RingMoEConfig = resolveConfig({ base: 'ringmoe-tiny', name: 'upcycle-test', modalities: ['optical', 'sar-l2', 'multispectral'], fusion: [], change: [] });
+const CONFIG: RingMoEConfig = resolveConfig({ base: 'ringmoe-tiny', name: 'upcycle-test', attention: 'v2', modalities: ['optical', 'sar-l2', 'multispectral'], fusion: [], change: [] });
 
 let dense: Promise<{ dir: string; manifest: PackageManifest; tensors: TestTensor[] }> | undefined;
 /** An upcycled reference package (every expert of a block the same FFN) as a dense HF SwinV2 state dict. */

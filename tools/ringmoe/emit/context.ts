@@ -25,8 +25,12 @@ export type Init =
  * converted). Asked once per tensor, when it is first stored, so one tensor is in memory at a time.
  */
 export interface WeightSource {
-  /** Values of package tensor `name` (row-major, `dims`), or undefined to use the emitter's init. */
-  tensor(name: string, dims: number[]): Float32Array | undefined;
+  /**
+   * Values of package tensor `name` (row-major, `dims`), or undefined to use the emitter's init.
+   * `use` says whether the tensor is stored in the package or only an input of a stored tensor the
+   * graph derives from it (a source that supplies the derived tensor itself may leave it unset).
+   */
+  tensor(name: string, dims: number[], use: 'stored' | 'derivation'): Float32Array | undefined;
 }
 
 export interface EmitOptions {
@@ -55,7 +59,7 @@ export class EmitContext {
    * stream (defaults to the name).
    */
   param(name: string, file: string, dims: number[], init: Init, seedKey = name): string {
-    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.values(name, dims, init, seedKey));
+    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.source?.tensor(name, dims, 'stored') ?? this.generate(name, dims, init, seedKey));
     return this.b.initializer(this.weights.initializer(name));
   }
 
@@ -63,10 +67,10 @@ export class EmitContext {
    * The values of learnable tensor `name` [dims] without storing it, for tensors the graph holds
    * only in derived form (v1's relative_position_bias_table, v2's q/v biases and
    * continuous-position-bias MLP): from the weight source when it has them, else generated like
-   * `param` (seeded from `seedKey`, which defaults to the name). `param` stores the same values.
+   * `param` (seeded from `seedKey`, which defaults to the name).
    */
   values(name: string, dims: number[], init: Init, seedKey = name): Float32Array {
-    return this.source?.tensor(name, dims) ?? this.generate(name, dims, init, seedKey);
+    return this.source?.tensor(name, dims, 'derivation') ?? this.generate(name, dims, init, seedKey);
   }
 
   private generate(name: string, dims: number[], init: Init, seedKey: string): Float32Array {
