@@ -6,7 +6,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../core/package-manifest.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { crsLabel } from '../sensors/georef.js';
+import { crsLabel, footprintLonLat } from '../sensors/georef.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
 import { preprocessPair } from '../sensors/pair.js';
 import type { PreprocessPool } from '../sensors/pool.js';
@@ -153,7 +153,9 @@ export class FrameStages {
 
   /** The result record of one frame. */
   result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: LatencyBreakdown): InferenceResult {
-    const crs = pre.layout.georef ? crsLabel(pre.layout.georef) : undefined;
+    const georef = pre.layout.georef;
+    const crs = georef ? crsLabel(georef) : undefined;
+    const footprint = georef ? footprintLonLat(georef, pre.layout.source.width, pre.layout.source.height) : undefined;
     return {
       ok: true,
       frameId: frame.id,
@@ -164,7 +166,7 @@ export class FrameStages {
       backend: this.backend,
       tasks,
       latencyMs,
-      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}) },
+      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}), ...(footprint ? { footprint } : {}) },
       warnings: pre.warnings,
     };
   }

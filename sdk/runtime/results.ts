@@ -6,6 +6,7 @@ import { EdgeError, messageOf } from '../core/errors.js';
 import type { EntryManifest, PackageManifest } from '../core/package-manifest.js';
 import type { ModalityId } from '../core/modalities.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
+import type { LonLatPolygon } from '../sensors/georef.js';
 import { changeResult, type ChangeOptions, type ChangeResult } from '../tasks/change.js';
 import { classificationResult, type ClassificationOptions, type ClassificationResult } from '../tasks/classification.js';
 import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';
@@ -58,8 +59,8 @@ export interface InferenceResult {
   backend: BackendName;
   tasks: TaskResults;
   latencyMs: LatencyBreakdown;
-  /** Source size, model inputs (tiles) used, and the CRS when georeferenced. */
-  frame: { width: number; height: number; inputs: number; crs?: string };
+  /** Source size, model inputs (tiles) used, and the CRS and WGS 84 footprint (GeoJSON) when georeferenced. */
+  frame: { width: number; height: number; inputs: number; crs?: string; footprint?: LonLatPolygon };
   warnings: string[];
 }
 
