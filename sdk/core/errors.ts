@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   E_PLAN_INFEASIBLE: 'no plan fits the target and constraints',
   E_QUANTIZE: 'quantization failed',
   E_CALIBRATION: 'calibration data is unusable',
+  E_FIDELITY_FLOOR: 'a quantized model stays below the fidelity floor on held-out frames (pass --accept-loss to keep it anyway)',
   // runtime
   E_BACKEND_UNAVAILABLE: 'the requested inference backend is not available here',
   E_BACKEND_INIT: 'an inference backend failed to load a model',

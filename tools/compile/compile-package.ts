@@ -23,6 +23,7 @@ import { planFrames } from '../quantize/frame-plan.js';
 import { quantizePackage } from '../quantize/quantize-package.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
+import type { FidelityFloors } from '../quantize/fidelity-floor.js';
 import { planCompile, type CompilePlan, type CompilePlanOptions } from './compile-plan.js';
 
 export interface CompileOptions extends CompilePlanOptions {
@@ -32,7 +33,12 @@ export interface CompileOptions extends CompilePlanOptions {
   target: string;
   calibration?: string[];
   heldOut?: string[];
-  method?: CalibrationMethod;
+  /** INT8 calibration method; default `auto` (the best of all methods on the held-out frames). */
+  method?: CalibrationMethod | 'auto';
+  /** Fidelity floor of the quantization (see quantizePackage). */
+  floors?: Partial<FidelityFloors>;
+  /** Keep a quantization below the floor instead of refusing it. */
+  acceptLoss?: boolean;
   maxFrames?: number;
   latencyRounds?: number;
   force?: boolean;
@@ -120,6 +126,8 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
       entries,
       tensorrtVersions: caches,
       ...(o.method ? { method: o.method } : {}),
+      ...(o.floors ? { floors: o.floors } : {}),
+      ...(o.acceptLoss !== undefined ? { acceptLoss: o.acceptLoss } : {}),
       ...(o.latencyRounds !== undefined ? { latencyRounds: o.latencyRounds } : {}),
       ...(o.force !== undefined ? { force: o.force } : {}),
       extensions: { target: plan.target },
