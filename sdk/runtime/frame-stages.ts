@@ -67,7 +67,7 @@ export class FrameStages {
 
   /** Preprocessing options for `model` (its input size). */
   preprocessOptions(model: LoadedModel): PreprocessOptions {
-    const size = model.inputSize ?? this.entryInputSize(model);
+    const size = model.inputSize ?? this.o.inputSize ?? this.entryInputSize(model);
     return { ...this.o.preprocess, inputSize: size };
   }
 
@@ -75,7 +75,7 @@ export class FrameStages {
     const e = model.pkg.manifest.entries[0]!;
     const [h, w] = e.inputs[0]!.shape.slice(2);
     if (typeof h === 'number' && typeof w === 'number') return { width: w, height: h };
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}]); run its graph through a backend session directly`, { field: 'options.package' });
+    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}])`, { field: 'options.inputSize', hint: 'give the size to run it at: options.inputSize { width, height } (CLI: --input-size <h>x<w>)' });
   }
 
   /** Preprocesses a frame for `model`, on the pool when there is one. */
@@ -100,10 +100,12 @@ export class FrameStages {
     const batch: InferredBatch = { model, entryName, items, outcomes, valid: [], perFrame: [], t0, inferenceMs: 0 };
     try {
       const entry = model.pkg.entry(entryName);
-      const [c, h, w] = entry.inputs[0]!.shape.slice(1) as number[];
+      const [c, h, w] = entry.inputs[0]!.shape.slice(1);
+      // Symbolic dimensions (an imported dynamic model) take any size.
+      const fits = (want: number | string | undefined, got: number) => typeof want !== 'number' || want < 1 || want === got;
       items.forEach((it, i) => {
         const { input } = it.pre.layout;
-        if (input.channels !== c || input.height !== h || input.width !== w) {
+        if (!fits(c, input.channels) || !fits(h, input.height) || !fits(w, input.width)) {
           this.metrics.failed++;
           outcomes[i] = failure(it.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' }));
         } else batch.valid.push(i);

@@ -12,6 +12,7 @@ import { classificationResult, type ClassificationOptions, type ClassificationRe
 import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';
 import { detectionResult, type DetectionOptions, type DetectionResult } from '../tasks/detection.js';
 import { segmentationResult, type SegmentationOptions, type SegmentationResult } from '../tasks/segmentation.js';
+import { rawOutputsResult, type RawOutputsOptions, type RawOutputsResult } from '../tasks/raw-outputs.js';
 import type { BackendName, HostTensor } from './backend.js';
 
 /** Per-task options; `false` turns a task off. */
@@ -23,6 +24,8 @@ export interface TaskOptions {
   change?: false | ChangeOptions;
   /** Include the pooled embedding (off by default: it is large and rarely sent over the air). */
   features?: boolean;
+  /** Raw outputs of imported models (`kind: 'raw'`): on by default; `false` leaves them out. */
+  raw?: false | RawOutputsOptions;
 }
 
 /** Results per task, for the tasks the entry has and the options leave on. */
@@ -33,6 +36,7 @@ export interface TaskResults {
   depth?: DepthResult;
   change?: ChangeResult;
   features?: { embedding: number[] };
+  raw?: RawOutputsResult;
 }
 
 /** Where a frame's time went, in milliseconds. */
@@ -96,6 +100,7 @@ export function neededOutputs(entry: EntryManifest, tasks: TaskOptions): string[
   if (tasks.depth !== false && has('depth')) want.add('depth');
   if (tasks.change !== false && has('change_prob')) want.add('change_prob');
   if (tasks.features && has('embedding')) want.add('embedding');
+  if (tasks.raw !== false) for (const o of entry.outputs) if (o.kind === 'raw') want.add(o.name);
   if (want.size === 0) entry.outputs.forEach((o) => want.add(o.name));
   return [...want];
 }
@@ -133,6 +138,10 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
     const x = e.data as Float32Array;
     for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
     r.features = { embedding: mean };
+  }
+  if (tasks.raw !== false) {
+    const raw = Object.fromEntries(Object.entries(outputs).filter(([name]) => manifest.entries.some((e) => e.outputs.some((o) => o.name === name && o.kind === 'raw'))));
+    if (Object.keys(raw).length) r.raw = rawOutputsResult(raw, frame.layout.frameId, tasks.raw ?? {});
   }
   return r;
 }

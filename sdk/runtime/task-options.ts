@@ -32,6 +32,7 @@ const SCHEMA: Record<Exclude<keyof TaskOptions, 'features'>, Record<string, Chec
     includeRasters: bool,
   },
   change: { threshold: unit, stitch, includeRasters: bool },
+  raw: { maxValues: (n, v) => void expectInteger(n, v, 0), includeRasters: bool },
 };
 
 /**

@@ -17,7 +17,7 @@ import { ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { PackageWriter } from '../package/package-writer.js';
 import { calibrateEntryMethods, calibrationHash, type EntryCalibration, type MethodChoice } from './calibrate.js';
 import { writeCalibrationCache, tensorrtVersionNumber } from './calibration-cache.js';
-import { checkDisjoint, checkFramesFor, entryBatches, originOf, summarise, type FrameSet } from './frames.js';
+import { checkDisjoint, checkFramesFor, entryBatches, inputKey, originOf, setKey, summarise, type FrameSet } from './frames.js';
 import { castHalfInitializers } from './fp16-rewrite.js';
 import { compareLatency, measureEntryFidelity, type QuantizedEntryFidelity } from './fidelity-run.js';
 import { checkFloors, describeCheck, fidelityChecks, worstCheck, type FidelityCheck, type FidelityFloors } from './fidelity-floor.js';
@@ -84,10 +84,10 @@ function selectEntries(m: PackageManifest, names: string[] | undefined): EntryMa
 }
 
 function checkFrameModalities(entries: EntryManifest[], sets: FrameSet[], role: 'calibration' | 'held-out'): void {
-  const read = new Set(entries.flatMap((e) => e.inputs.map((i) => i.modality).filter((x): x is string => x !== undefined)));
+  const read = new Set(entries.flatMap((e) => e.inputs.map(inputKey)));
   for (const s of sets) {
-    if (!read.has(s.modality)) {
-      throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.modality} but the package's entries read ${[...read].join(', ')}`, {
+    if (!read.has(setKey(s))) {
+      throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.input !== undefined ? `tensors for input ${s.input}` : s.modality} but the package's entries read ${[...read].join(', ')}`, {
         field: role === 'calibration' ? '--calibration' : '--held-out',
         hint: 'give frames of the modalities the package reads (prefix a path with <modality>= to say what it holds)',
       });
@@ -145,7 +145,10 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   checkFrameModalities(entries, o.heldOut, 'held-out');
   for (const e of entries) checkFramesFor(e, o.heldOut, 'held-out');
   checkDisjoint(o.calibration, o.heldOut);
-  if (int8 && m.model.opset < 13) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 13 or later (per-channel DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset' });
+  if (int8 && m.model.opset < 10) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 10 or later (QuantizeLinear/DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset', hint: 'convert the model to a newer opset (onnx.version_converter), or use --precision fp16' });
+  // Below opset 13 DequantizeLinear has no axis: weights are quantized per tensor (one scale), and
+  // the fidelity measurement decides whether that is good enough.
+  const perTensor = int8 && m.model.opset < 13;
   const cacheVersions = int8 ? (o.tensorrtVersions ?? ['8.5.2']).map((v) => ({ v, n: tensorrtVersionNumber(v) })) : [];
   const progress = o.onProgress ?? (() => {});
   const batchSize = o.batchSize ?? 2;
@@ -175,6 +178,14 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       if (!int8) return [{ name: t.name, dtype: 'float16', dims: t.dims, data: toHalf(floatData(t), t.name) }];
       const axis = quantizedWeights.get(t.name);
       if (axis === undefined) return [keep];
+      if (perTensor) {
+        const count = t.dims.reduce((a, b) => a * b, 1);
+        const q = quantizePerChannel(floatData(t), [1, count], 0, t.name);
+        return [
+          { name: t.name, dtype: 'int8', dims: t.dims, data: q.values },
+          { name: weightScaleName(t.name), dtype: 'float32', dims: [], data: q.scales },
+        ];
+      }
       const q = quantizePerChannel(floatData(t), t.dims, axis, t.name);
       return [
         { name: t.name, dtype: 'int8', dims: t.dims, data: q.values },
@@ -310,6 +321,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       sourceName: m.name,
       params: {
         precision: o.precision,
+        ...(perTensor ? { weightScales: 'per-tensor (opset below 13)' } : {}),
         ...(int8 ? { method: method!, methodSelection: methodOption === 'auto' ? 'auto' : 'fixed', ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}), tensorrtCaches: cacheVersions.map((x) => x.v) } : {}),
         floor: { cosine: floors.cosine, agreement: floors.agreement, depthError: floors.depthError, passed: failing.length === 0 },
         entries: written.map((e) => e.name),

@@ -3,6 +3,7 @@
  * calibrated on the host, the calibration method chosen by measured fidelity) or FP16 weights, with
  * a fidelity report on held-out frames; refused below the fidelity floor unless `--accept-loss`.
  */
+import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes, table } from '../io.js';
@@ -18,6 +19,15 @@ interface Result {
 
 const list = (v: string, prev: string[] = []) => [...prev, v];
 
+/** `640x480` or `640` → { height, width }. */
+function parseSize(text: string): { height: number; width: number } {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(text.trim());
+  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`, { field: '--input-size' });
+  const height = expectInteger('--input-size', Number(m[1]), 1, 16384);
+  const width = expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384);
+  return { height, width };
+}
+
 export const spec: CommandSpec<Result> = {
   name: 'quantize',
   summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
@@ -26,14 +36,16 @@ export const spec: CommandSpec<Result> = {
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --method max --min-cosine 0.995',
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration generated:sar-l1:32 --entries sar-l1',
     'ringmoe-edge quantize pkg/small -o pkg/small-fp16 --precision fp16',
+    'ringmoe-edge quantize pkg/vendor-audio -o pkg/vendor-audio-int8 --precision int8 --calibration input=clips.npy --held-out input=other-clips.npy',
   ],
   configure(cmd) {
     cmd
       .argument('<package>', 'fp32 source package directory')
       .requiredOption('-o, --out <dir>', 'output package directory')
       .requiredOption('--precision <p>', 'int8 or fp16')
-      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir> or generated:<modality>[:<count>[:<seed>]] (repeatable; default: generated frames of each modality)', list)
-      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
+      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir>, generated:<modality>[:<count>[:<seed>]], or raw tensors for inputs without a modality: [<input>=]<file.npy|file.npz[:<array>]> (repeatable; default: generated frames of each modality)', list)
+      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms or random:<input>[:<count>[:<seed>]] (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
+      .option('--input-size <hxw>', 'input size for image frames of a model with symbolic height and width (e.g. 640x640)')
       .option('--method <m>', 'activation calibration: auto (try max, percentile and entropy, keep the best on the held-out frames), max, percentile or entropy (TensorRT EntropyCalibration2)', 'auto')
       .option('--min-cosine <c>', 'fidelity floor: lowest mean cosine of feature, embedding and raw float outputs vs fp32', '0.99')
       .option('--min-agreement <a>', 'fidelity floor: lowest task agreement (classification top-1, segmentation/change pixels, detection F1)', '0.9')
@@ -65,7 +77,8 @@ export const spec: CommandSpec<Result> = {
     const names = typeof o.entries === 'string' ? o.entries.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
     const entries = names ? names.map((n) => pkg.entry(n)) : pkg.manifest.entries;
     const loading = io.progress('preparing frames', 1);
-    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
+    const inputSize = o.inputSize !== undefined ? parseSize(String(o.inputSize)) : undefined;
+    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(inputSize ? { inputSize } : {}), ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
     loading.stop();
     const progress = io.progress(`quantizing to ${precision}`, 1);
     const r = await quantizePackage({

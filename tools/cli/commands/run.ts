@@ -30,6 +30,8 @@ export interface RunFrameLine {
   /** Top class and its score (classification). */
   top?: { label: string; score: number };
   detections?: number;
+  /** Raw outputs of an imported model: name → shape. */
+  raw?: Record<string, number[]>;
   error?: { code: string; message: string; stage: string };
 }
 
@@ -120,6 +122,16 @@ export function modalityOf(file: string, modality: string | undefined, sensor: s
   });
 }
 
+/**
+ * `--input-size`: `<height>x<width>` or one number for both.
+ * @throws EdgeError E_INVALID_ARGUMENT (field `--input-size`)
+ */
+export function parseInputSize(text: string): { width: number; height: number } {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(text.trim());
+  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`, { field: '--input-size' });
+  return { height: expectInteger('--input-size', Number(m[1]), 1, 16384), width: expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384) };
+}
+
 function line(o: FrameOutcome): RunFrameLine {
   if (!o.ok) return { frameId: o.frameId, ok: false, error: { code: o.error.code, message: o.error.message, stage: o.stage } };
   const top = o.tasks.classification?.top[0];
@@ -129,6 +141,7 @@ function line(o: FrameOutcome): RunFrameLine {
     entry: o.entry,
     ...(top ? { top: { label: top.label, score: Number(top.score.toFixed(4)) } } : {}),
     ...(o.tasks.detection ? { detections: o.tasks.detection.detections.length } : {}),
+    ...(o.tasks.raw ? { raw: Object.fromEntries(Object.entries(o.tasks.raw.outputs).map(([k, v]) => [k, v.shape])) } : {}),
   };
 }
 
@@ -148,6 +161,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   const policy = expectOneOf('--policy', o.policy ?? 'block', ['block', 'drop-oldest'] as const);
   const batch = expectInteger('--batch', Number(o.batch ?? 4), 1, 256);
   const fit = expectOneOf('--fit', o.fit ?? 'resize', ['resize', 'resize-crop', 'tile'] as const);
+  const inputSize = o.inputSize !== undefined ? parseInputSize(String(o.inputSize)) : undefined;
   if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) {
     throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   }
@@ -165,7 +179,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
-    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess: { fit }, ...(mqtt ? { mqtt } : {}) });
+    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess: { fit }, ...(inputSize ? { inputSize } : {}), ...(mqtt ? { mqtt } : {}) });
   } catch (err) {
     if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field?.startsWith('options.mqtt.')) {
       const flag = { url: '--broker', fleet: '--fleet', device: '--device', stateDir: '--state-dir' }[err.field.slice(13)] ?? err.field;
@@ -250,11 +264,13 @@ export const spec: CommandSpec<RunSummary> = {
       .option('--backend <name>', 'auto, onnxruntime or tensorrt', 'auto')
       .option('--policy <policy>', 'block (every frame) or drop-oldest (live: drop when behind)', 'block')
       .option('--batch <n>', 'most model inputs per engine call', '4')
-      .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles)', 'resize');
+      .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles)', 'resize')
+      .option('--input-size <hxw>', 'model input size for a package with symbolic height and width (an imported dynamic model), e.g. 640x640');
   },
   examples: [
     'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',
     'ringmoe-edge run pkg/tiny --source "examples/data/**/*.tif" --sensor landsat7-etm --fit tile --json',
+    'ringmoe-edge run pkg/text-detector --source examples/data/aerial/aero1.jpg --input-size 480x640 --json',
     'ringmoe-edge run pkg/tiny --source frames/ --broker mqtt://localhost:1883 --fleet north --device drone-7 --state-dir /var/lib/ringmoe',
   ],
   run,
