@@ -136,7 +136,7 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     ...(o.entries !== undefined ? { entries: o.entries as string[] } : {}),
     verify,
     preprocess: (o.preprocess ?? {}) as ResolvedRuntimeOptions['preprocess'],
-    ...(o.inputSize !== undefined ? { inputSize: { width: o.inputSize.width, height: o.inputSize.height } } : {}),
+    ...(o.inputSize !== undefined ? { inputSize: { width: (o.inputSize as { width: number }).width, height: (o.inputSize as { height: number }).height } } : {}),
     tasks,
     batchMax: expectInteger('options.batch.max', batch.max ?? 4, 1, 256),
     batchDeadlineMs: expectInteger('options.batch.deadlineMs', batch.deadlineMs ?? 5, 0, 60_000),

@@ -50,8 +50,9 @@ export function rawOutputsResult(outputs: Record<string, HostTensor>, frameId: s
     let sum = 0;
     let n = 0;
     const values: number[] = [];
-    for (const v of t.data as ArrayLike<number | bigint>) {
-      const x = Number(v);
+    const data = t.data as ArrayLike<number | bigint>;
+    for (let i = 0; i < data.length; i++) {
+      const x = Number(data[i]);
       if (values.length <= max) values.push(x);
       if (!Number.isFinite(x)) continue;
       if (x < lo) lo = x;
