@@ -8,7 +8,12 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
+import { generateKeyFiles } from '../../../tools/bundle/keys.js';
+import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';
+import { signBundleDir } from '../../../tools/bundle/sign.js';
+import { verifyBundleDir } from '../../../tools/bundle/verify-bundle.js';
 import { writeNpy } from '../../../tools/calibrate/npy.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { importModel } from '../../../tools/package/import-model.js';
@@ -28,7 +33,7 @@ async function imported(model: string): Promise<string> {
   return dir;
 }
 
-test('FP16 of an imported detector with no frames: generated held-out inputs, said so, floor met, runs at any size (needs ../shared/data)', async (t) => {
+test('FP16 of an imported detector with no frames: generated held-out inputs, said so, floor met, runs at any size, bundles and passes a health check (needs ../shared/data)', async (t) => {
   const model = sharedDataOrSkip(t, DET);
   if (!model) return;
   const src = await imported(model);
@@ -57,6 +62,20 @@ test('FP16 of an imported detector with no frames: generated held-out inputs, sa
   let worst = 0;
   for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(x[i]! - y[i]!));
   t.true(worst < 0.05, `largest probability difference ${worst}`);
+  // Bundled, signed and verified like any package, and it passes a device's health check.
+  const keys = await generateKeyFiles(join(tempDir('imp'), 'release'));
+  const bundle = join(tempDir('imp'), 'bundle');
+  await applyBundlePlan(await bundlePlan({ packageDir: out, version: '1.0.0', target: 'cpu-x86-64-onnxruntime' }), bundle);
+  await signBundleDir(bundle, keys.privateKey);
+  const verified = await verifyBundleDir(bundle, { publicKey: keys.publicKey });
+  t.is(verified.version, '1.0.0');
+  const host = await OrtModelHost.create({ threads: 1 });
+  try {
+    await host.activate(await host.load({ id: 'det-fp16', dir: out }));
+    t.like(await host.healthCheck({ frames: 2, latencyBudgetMs: 60_000 }), { ok: true, passed: 2 });
+  } finally {
+    await host.close();
+  }
 });
 
 test('INT8 of an imported detector calibrated on .npy tensors and checked on .npz tensors from real photos: measured, refused below the floor, kept with --accept-loss (needs ../shared/data)', async (t) => {
