@@ -251,7 +251,9 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       const tried = trials.length > 1 ? `; calibration methods tried: ${trials.map((t) => `${choiceLabel(t.choice)} (worst ${t.worst ? describeCheck(t.worst) : 'none'})`).join(', ')}` : '';
       throw new EdgeError('E_FIDELITY_FLOOR', `${o.precision}${int8 ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`, {
         field: '--precision',
-        hint: 'calibrate on more frames like the ones the model will see, try --precision fp16, set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report',
+        hint: int8
+          ? 'calibrate on more frames like the ones the model will see, try --precision fp16, set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report'
+          : 'measure on --held-out frames like the ones the model will see (generated inputs are not data), set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report',
       });
     }
     const calibrations = best.calibrations;

@@ -131,3 +131,28 @@ test('EXPECTED FAILURE - raw-tensor sources that do not fit: none, an image for 
   t.is((shape as { code?: string }).code, 'E_CALIBRATION');
   t.regex(shape!.message, /samples are \[1, 8, 8\] but input x needs \[3, /);
 });
+
+test('quantize CLI: FP16 of an imported model with no frames, --input-size for its generated inputs, the floor applies to FP16 too (needs ../shared/data)', async (t) => {
+  const model = sharedDataOrSkip(t, DET);
+  if (!model) return;
+  const src = await imported(model);
+  const { spec } = await import('../../../tools/cli/commands/quantize.js');
+  const lines: string[] = [];
+  const io = { json: false, out: (l?: string) => lines.push(l ?? ''), note: (l: string) => lines.push(`note: ${l}`), progress: () => ({ update() {}, stop() {} }) };
+  const out = join(tempDir('imp'), 'cli-fp16');
+  const args = { out, precision: 'fp16', method: 'auto', percentile: '99.99', maxFrames: '32', trtCache: '8.5.2', latencyRounds: '0', minCosine: '0.99', minAgreement: '0.9', maxDepthError: '0.05' };
+  // At 96×128 half weights move the probability map too far on the generated inputs: refused.
+  const refused = await t.throwsAsync(spec.run([src], { ...args, inputSize: '96x128' }, io as never));
+  t.is((refused as { code?: string }).code, 'E_FIDELITY_FLOOR');
+  t.regex(refused!.message, /fp16 stays below the fidelity floor on 4 held-out frames: det cosine:sigmoid_0\.tmp_0 0\.9\d+ < 0\.99.*--held-out/);
+  const r = await spec.run([src], { ...args, inputSize: '96x96' }, io as never);
+  spec.render(r, io as never);
+  t.is(r.report.heldOut.sets[0]!.source, 'random:x:4:1001 [3, 96, 96]');
+  t.true(r.report.floor.passed);
+  const text = lines.join('\n');
+  t.regex(text, /fidelity floor met \(cosine ≥ 0\.99/);
+  t.regex(text, /min raw output cos[\s\S]*det\s+4\s+-\s+-\s+0\.99\d\d/);
+  t.deepEqual(JSON.parse(JSON.stringify(r)).report.floor.failing, []);
+  const bad = await t.throwsAsync(spec.run([src], { ...args, out: join(tempDir('imp'), 'x'), inputSize: 'wide' }, io as never));
+  t.is((bad as { field?: string }).field, '--input-size');
+});

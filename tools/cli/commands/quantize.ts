@@ -124,10 +124,12 @@ export const spec: CommandSpec<Result> = {
     const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
     io.out(
       table(
-        ['entry', 'frames', 'embedding cos', 'min feature cos', 'cls top-1', 'seg pixels', 'routing'],
+        ['entry', 'frames', 'embedding cos', 'min feature cos', 'min raw output cos', 'cls top-1', 'seg pixels', 'routing'],
         rep.entries.map((e) => {
           const feats = Object.entries(e.featureCosine).filter(([k]) => k.startsWith('features_'));
-          return [e.entry, e.frames, f(e.featureCosine.embedding?.mean), f(feats.length ? Math.min(...feats.map(([, s]) => s.mean)) : undefined), f(e.classificationTop1Agreement), f(e.segmentationPixelAgreement), f(e.routing?.mean)];
+          const raw = Object.entries(e.featureCosine).filter(([k]) => !k.startsWith('features_') && k !== 'embedding');
+          const lowest = (xs: [string, { mean: number }][]) => (xs.length ? Math.min(...xs.map(([, s]) => s.mean)) : undefined);
+          return [e.entry, e.frames, f(e.featureCosine.embedding?.mean), f(lowest(feats)), f(lowest(raw)), f(e.classificationTop1Agreement), f(e.segmentationPixelAgreement), f(e.routing?.mean)];
         }),
       ),
     );
