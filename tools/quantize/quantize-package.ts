@@ -157,6 +157,15 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   for (const e of entries) models.push(await readModel(pkg.path(e.graph)));
   const routerWeights = new Set((m.experts?.blocks ?? []).flatMap((b) => b.routers.map((r) => r.weight)));
   const plans: QdqPlan[] = int8 ? reconcilePlans(models.map((x) => planQdq(x.proto.graph!, routerWeights))) : [];
+  if (int8 && plans.every((p) => p.quantized.length === 0)) {
+    const kept: Record<string, number> = {};
+    for (const p of plans) for (const k of p.skipped) kept[k.reason] = (kept[k.reason] ?? 0) + 1;
+    throw new EdgeError('E_QUANTIZE', `INT8 would quantize nothing in package ${m.name}: every weighted node stays float (${Object.entries(kept).map(([r, c]) => `${c} ${r}`).join(', ') || 'no MatMul or Conv with a constant weight'}); an INT8 label on an fp32 graph would mislead`, {
+      file: o.source,
+      field: '--precision',
+      hint: 'first and last weighted layers stay float by design; use --precision fp16 for a model this small',
+    });
+  }
   const quantizedWeights = new Map<string, number>();
   for (const p of plans) for (const [w, a] of p.weights) quantizedWeights.set(w, a);
 
