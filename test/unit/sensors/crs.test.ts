@@ -32,6 +32,8 @@ const FILES: Record<string, string> = {
   'olinda-epsg4326.tif': join(CRS_DIR, 'olinda-epsg4326.tif'),
   'olinda-tmerc-ft-custom.tif': join(CRS_DIR, 'olinda-tmerc-ft-custom.tif'),
   'olinda-laea-custom.tif': join(CRS_DIR, 'olinda-laea-custom.tif'),
+  'olinda-lcc-usft-custom.tif': join(CRS_DIR, 'olinda-lcc-usft-custom.tif'),
+  'olinda-polar-stereo-custom.tif': join(CRS_DIR, 'olinda-polar-stereo-custom.tif'),
   'olinda-pixels-epsg2263.tif': join(CRS_DIR, 'olinda-pixels-epsg2263.tif'),
   'L7_ETMs.tif': join(REPO_ROOT, 'examples', 'data', 'landsat7-olinda', 'L7_ETMs.tif'),
   'olinda_dem_utm25s.tif': join(REPO_ROOT, 'examples', 'data', 'landsat7-olinda', 'olinda_dem_utm25s.tif'),
@@ -80,7 +82,7 @@ for (const name of Object.keys(FILES)) {
 }
 
 test('projected pixel areas are the grid area in square metres of the CRS unit, as GDAL defines the unit', async (t) => {
-  for (const name of ['L7_ETMs.tif', 'olinda-tmerc-ft-custom.tif', 'olinda-pixels-epsg2263.tif', 'lc.tif']) {
+  for (const name of ['L7_ETMs.tif', 'olinda-tmerc-ft-custom.tif', 'olinda-lcc-usft-custom.tif', 'olinda-pixels-epsg2263.tif', 'lc.tif']) {
     const gdal = ANSWERS[name]!;
     const { georef } = await decoded(name);
     const gt = gdal.geoTransform;
