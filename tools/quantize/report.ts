@@ -22,7 +22,7 @@ export interface QuantizationReport {
   /** The calibration method the package was written with (INT8). */
   method?: string;
   percentile?: number;
-  /** INT8: how the method was chosen — every candidate measured on the held-out frames, and the winner's lead. */
+  /** INT8: how the method was chosen — every candidate measured on the held-out frames, and how far the winner is ahead. */
   selection?: {
     mode: 'auto' | 'fixed';
     winner: string;
