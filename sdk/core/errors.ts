@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   E_CHECKPOINT_MISMATCH: 'a checkpoint\'s tensors do not match the model config (missing, unexpected or mis-shaped)',
   E_CHECKPOINT_FOREIGN: 'a checkpoint holds another model family\'s tensors than the converter maps',
   E_CHECKPOINT_UNTRAINED_HEADS: 'the config asks for task heads the checkpoint does not hold',
+  E_FIDELITY_FLOOR: 'a quantized model stays below the fidelity floor on held-out frames (pass --accept-loss to keep it anyway)',
   // runtime
   E_BACKEND_UNAVAILABLE: 'the requested inference backend is not available here',
   E_BACKEND_INIT: 'an inference backend failed to load a model',

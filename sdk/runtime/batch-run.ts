@@ -46,8 +46,10 @@ export async function runFrames(
   run: (feeds: Record<string, HostTensor>) => Promise<Record<string, HostTensor>>,
 ): Promise<Record<string, HostTensor>[]> {
   const input = entry.inputs[0]!;
-  const [c, h, w] = input.shape.slice(1) as number[];
-  const per = (c ?? 0) * (h ?? 0) * (w ?? 0);
+  // Symbolic dimensions (an imported dynamic model) take the size the frames were preprocessed to.
+  const at = frames[0]?.layout.input;
+  const [c, h, w] = input.shape.slice(1).map((d, k) => (typeof d === 'number' && d >= 1 ? d : at ? [at.channels, at.height, at.width][k]! : 0)) as [number, number, number];
+  const per = c * h * w;
   const items: { frame: number; data: Float32Array }[] = [];
   frames.forEach((f, i) => {
     for (const t of frameInputs(f)) {
@@ -66,7 +68,7 @@ export async function runFrames(
       data = new Float32Array(per * chunk.length);
       chunk.forEach((it, k) => data.set(it.data, k * per));
     }
-    const outputs = await run({ [input.name]: { dtype: 'float32', shape: [chunk.length, c!, h!, w!], data } });
+    const outputs = await run({ [input.name]: { dtype: 'float32', shape: [chunk.length, c, h, w], data } });
     for (const [name, t] of Object.entries(outputs)) {
       const rest = t.shape.slice(1);
       const size = rest.reduce((a, b) => a * b, 1);

@@ -6,7 +6,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../core/package-manifest.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { crsLabel, pixelToMap } from '../sensors/georef.js';
+import { crsLabel, footprintLonLat } from '../sensors/georef.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
 import { preprocessPair } from '../sensors/pair.js';
 import type { PreprocessPool } from '../sensors/pool.js';
@@ -71,7 +71,7 @@ export class FrameStages {
    * the package declares for the modality, and the runtime's options over it.
    */
   preprocessOptions(model: LoadedModel, modality?: unknown): PreprocessOptions {
-    const size = model.inputSize ?? this.entryInputSize(model);
+    const size = model.inputSize ?? this.o.inputSize ?? this.entryInputSize(model);
     return { ...effectivePreprocess(model.pkg.manifest, modality, this.o.preprocess), inputSize: size };
   }
 
@@ -79,7 +79,7 @@ export class FrameStages {
     const e = model.pkg.manifest.entries[0]!;
     const [h, w] = e.inputs[0]!.shape.slice(2);
     if (typeof h === 'number' && typeof w === 'number') return { width: w, height: h };
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}]); run its graph through a backend session directly`, { field: 'options.package' });
+    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}])`, { field: 'options.inputSize', hint: 'give the size to run it at: options.inputSize { width, height } (CLI: --input-size <h>x<w>)' });
   }
 
   /** Preprocesses a frame for `model`, on the pool when there is one. */
@@ -114,10 +114,12 @@ export class FrameStages {
     const batch: InferredBatch = { model, entryName, items, outcomes, valid: [], perFrame: [], t0, inferenceMs: 0 };
     try {
       const entry = model.pkg.entry(entryName);
-      const [c, h, w] = entry.inputs[0]!.shape.slice(1) as number[];
+      const [c, h, w] = entry.inputs[0]!.shape.slice(1);
+      // Symbolic dimensions (an imported dynamic model) take any size.
+      const fits = (want: number | string | undefined, got: number) => typeof want !== 'number' || want < 1 || want === got;
       items.forEach((it, i) => {
         const { input } = it.pre.layout;
-        if (input.channels !== c || input.height !== h || input.width !== w) {
+        if (!fits(c, input.channels) || !fits(h, input.height) || !fits(w, input.width)) {
           this.metrics.failed++;
           outcomes[i] = failure(it.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' }));
         } else batch.valid.push(i);
@@ -168,8 +170,7 @@ export class FrameStages {
   result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: LatencyBreakdown): InferenceResult {
     const georef = pre.layout.georef;
     const crs = georef ? crsLabel(georef) : undefined;
-    const { width: w, height: h } = pre.layout.source;
-    const footprint = georef ? ([[0, 0], [w, 0], [w, h], [0, h]] as const).map(([x, y]) => pixelToMap(georef, x, y)) : undefined;
+    const footprint = georef ? footprintLonLat(georef, pre.layout.source.width, pre.layout.source.height) : undefined;
     return {
       ok: true,
       frameId: frame.id,
@@ -180,7 +181,7 @@ export class FrameStages {
       backend: this.backend,
       tasks,
       latencyMs,
-      frame: { width: w, height: h, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}), ...(footprint ? { footprint } : {}) },
+      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}), ...(footprint ? { footprint } : {}) },
       warnings: pre.warnings,
     };
   }

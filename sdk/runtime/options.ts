@@ -26,6 +26,12 @@ export interface RuntimeOptions {
   verify?: 'full' | 'size';
   /** Preprocessing options (the input size comes from the package). */
   preprocess?: Omit<PreprocessOptions, 'inputSize'>;
+  /**
+   * Model input size for a package whose input has symbolic height and width (an imported dynamic
+   * model such as a text detector); a package with a fixed size ignores nothing: frames must then
+   * fit it.
+   */
+  inputSize?: { width: number; height: number };
   /** Per-task post-processing options; `false` turns a task off. */
   tasks?: TaskOptions;
   /** Batching: at most `max` model inputs per engine call, waiting at most `deadlineMs` to fill a batch. */
@@ -65,6 +71,7 @@ export interface ResolvedRuntimeOptions {
   entries?: string[];
   verify: 'full' | 'size';
   preprocess: Omit<PreprocessOptions, 'inputSize'>;
+  inputSize?: { width: number; height: number };
   tasks: TaskOptions;
   batchMax: number;
   batchDeadlineMs: number;
@@ -80,7 +87,7 @@ export interface ResolvedRuntimeOptions {
   backends?: { tensorrt?: Backend; onnxruntime?: Backend };
 }
 
-const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'tasks', 'batch', 'queue', 'workers', 'threads', 'onnxruntime', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
+const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'inputSize', 'tasks', 'batch', 'queue', 'workers', 'threads', 'onnxruntime', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
 
 /**
  * Checks runtime options and fills in the defaults (nested publisher, preprocessing and task options
@@ -102,7 +109,13 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     if (o[k] !== undefined && !is.object(o[k])) throw invalidOption(`options.${k}`, 'an object', o[k]);
   }
   if (is.object(o.preprocess) && 'inputSize' in o.preprocess) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.preprocess.inputSize comes from the package and cannot be set', { field: 'options.preprocess.inputSize' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.preprocess.inputSize comes from the package and cannot be set', { field: 'options.preprocess.inputSize', hint: 'for a package with symbolic height and width, set options.inputSize' });
+  }
+  if (o.inputSize !== undefined) {
+    if (!is.object(o.inputSize)) throw invalidOption('options.inputSize', 'an object { width, height }', o.inputSize);
+    rejectUnknownKeys('options.inputSize', o.inputSize, ['width', 'height']);
+    expectInteger('options.inputSize.width', (o.inputSize as Record<string, unknown>).width, 1, 16384);
+    expectInteger('options.inputSize.height', (o.inputSize as Record<string, unknown>).height, 1, 16384);
   }
   const batch = (o.batch ?? {}) as Record<string, unknown>;
   rejectUnknownKeys('options.batch', batch, ['max', 'deadlineMs']);
@@ -123,6 +136,7 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     ...(o.entries !== undefined ? { entries: o.entries as string[] } : {}),
     verify,
     preprocess: (o.preprocess ?? {}) as ResolvedRuntimeOptions['preprocess'],
+    ...(o.inputSize !== undefined ? { inputSize: { width: (o.inputSize as { width: number }).width, height: (o.inputSize as { height: number }).height } } : {}),
     tasks,
     batchMax: expectInteger('options.batch.max', batch.max ?? 4, 1, 256),
     batchDeadlineMs: expectInteger('options.batch.deadlineMs', batch.deadlineMs ?? 5, 0, 60_000),

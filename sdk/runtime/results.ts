@@ -6,6 +6,7 @@ import { EdgeError, messageOf } from '../core/errors.js';
 import type { EntryManifest, PackageManifest } from '../core/package-manifest.js';
 import type { ModalityId } from '../core/modalities.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
+import type { LonLatPolygon } from '../sensors/georef.js';
 import { changeResult, type ChangeOptions, type ChangeResult } from '../tasks/change.js';
 import { classificationResult, type ClassificationOptions, type ClassificationResult } from '../tasks/classification.js';
 import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';
@@ -13,6 +14,7 @@ import { detectionResult, type DetectionOptions, type DetectionResult } from '..
 import { segmentationResult, type SegmentationOptions, type SegmentationResult } from '../tasks/segmentation.js';
 import type { TrackingResult } from '../tracking/result-tracking.js';
 import type { TrackingOptions } from '../tracking/tracking-options.js';
+import { rawOutputsResult, type RawOutputsOptions, type RawOutputsResult } from '../tasks/raw-outputs.js';
 import type { BackendName, HostTensor } from './backend.js';
 
 /** Per-task options; `false` turns a task off. */
@@ -26,6 +28,8 @@ export interface TaskOptions {
   features?: boolean;
   /** Track detections across frames (ByteTrack; off by default): `true` or tracker options (docs/tracking.md). */
   tracking?: boolean | TrackingOptions;
+  /** Raw outputs of imported models (`kind: 'raw'`): on by default; `false` leaves them out. */
+  raw?: false | RawOutputsOptions;
 }
 
 /** Results per task, for the tasks the entry has and the options leave on. */
@@ -38,6 +42,7 @@ export interface TaskResults {
   features?: { embedding: number[] };
   /** Tracks of the detections (with `tasks.tracking`). */
   tracking?: TrackingResult;
+  raw?: RawOutputsResult;
 }
 
 /** Where a frame's time went, in milliseconds. */
@@ -64,11 +69,8 @@ export interface InferenceResult {
   backend: BackendName;
   tasks: TaskResults;
   latencyMs: LatencyBreakdown;
-  /**
-   * Source size, model inputs (tiles) used, and when georeferenced the CRS and the footprint: the
-   * map coordinates of the corners (0,0), (w,0), (w,h), (0,h).
-   */
-  frame: { width: number; height: number; inputs: number; crs?: string; footprint?: [number, number][] };
+  /** Source size, model inputs (tiles) used, and the CRS and WGS 84 footprint (GeoJSON) when georeferenced. */
+  frame: { width: number; height: number; inputs: number; crs?: string; footprint?: LonLatPolygon };
   warnings: string[];
 }
 
@@ -104,6 +106,7 @@ export function neededOutputs(entry: EntryManifest, tasks: TaskOptions): string[
   if (tasks.depth !== false && has('depth')) want.add('depth');
   if (tasks.change !== false && has('change_prob')) want.add('change_prob');
   if (tasks.features && has('embedding')) want.add('embedding');
+  if (tasks.raw !== false) for (const o of entry.outputs) if (o.kind === 'raw') want.add(o.name);
   if (want.size === 0) entry.outputs.forEach((o) => want.add(o.name));
   return [...want];
 }
@@ -141,6 +144,10 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
     const x = e.data as Float32Array;
     for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k]! += x[i * d + k]! / n;
     r.features = { embedding: mean };
+  }
+  if (tasks.raw !== false) {
+    const raw = Object.fromEntries(Object.entries(outputs).filter(([name]) => manifest.entries.some((e) => e.outputs.some((o) => o.name === name && o.kind === 'raw'))));
+    if (Object.keys(raw).length) r.raw = rawOutputsResult(raw, frame.layout.frameId, tasks.raw ?? {});
   }
   return r;
 }

@@ -10,7 +10,9 @@ import type { EntryManifest } from '../core/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
 import { createPreprocessPool, type PreprocessPool } from '../sensors/pool.js';
-import type { BackendName } from './backend.js';
+import type { BackendName, HostTensor } from './backend.js';
+import { checkTensorFeeds } from './tensor-feeds.js';
+import { rawOutputsResult } from '../tasks/raw-outputs.js';
 import { chooseBackend } from './backend-choice.js';
 import type { BackendSelection } from './backends/select.js';
 import { FrameStages } from './frame-stages.js';
@@ -274,6 +276,66 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     } finally {
       this.holds.release(model);
     }
+    await (await this.deliver(outcome)).stored;
+    if (!outcome.ok) throw failureError(outcome);
+    return outcome;
+  }
+
+  /**
+   * Runs raw input tensors through an entry: a model whose inputs are not images (audio, tabular)
+   * or a caller that preprocesses itself. Every output comes back as a raw output
+   * (`tasks.raw`); the result is published like a frame's. `modality` is `tensor`, `frame.width`
+   * and `height` are 0 and `frame.inputs` is the batch size.
+   * @param options.entry the entry (default: the package's only entry, or its only imported one)
+   * @throws EdgeError E_INVALID_ARGUMENT (entry, feeds: naming `feeds.<input>`), E_INFERENCE, E_CLOSED
+   * @example
+   * const r = await runtime.inferTensors('clip-7', { input: { dtype: 'float32', shape: [1, 16000], data: samples } });
+   * r.tasks.raw!.outputs.scores.values;
+   */
+  async inferTensors(id: string, feeds: Record<string, HostTensor>, options: { entry?: string; timestamp?: number | string } = {}): Promise<InferenceResult> {
+    this.checkOpen();
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalidOption('id', 'a non-empty string of at most 256 characters', id);
+    return this.track(this.inferTensorsOne(id, feeds, options));
+  }
+
+  private async inferTensorsOne(id: string, feeds: Record<string, HostTensor>, options: { entry?: string; timestamp?: number | string }): Promise<InferenceResult> {
+    const t0 = performance.now();
+    this.metricsCollector.received++;
+    const model = this.acquire();
+    let outcome: FrameOutcome;
+    try {
+      const m = model.pkg.manifest;
+      const entries = m.entries;
+      const entry = options.entry !== undefined ? model.pkg.entry(options.entry) : entries.length === 1 ? entries[0]! : entries.filter((e) => e.kind === 'imported').length === 1 ? entries.find((e) => e.kind === 'imported')! : undefined;
+      if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${m.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one`, { field: 'options.entry' });
+      const checked = checkTensorFeeds(entry, feeds);
+      const t1 = performance.now();
+      const outputs = await model.run(entry.name, checked);
+      const t2 = performance.now();
+      const raw = rawOutputsResult(outputs, id, this.o.tasks.raw === false ? {} : (this.o.tasks.raw ?? {}));
+      const t3 = performance.now();
+      const latency = { preprocess: t1 - t0, queue: 0, inference: t2 - t1, postprocess: t3 - t2, total: t3 - t0 };
+      this.metricsCollector.recordBatch(1);
+      this.metricsCollector.recordResult(latency);
+      const first = checked[entry.inputs[0]!.name]!;
+      outcome = {
+        ok: true,
+        frameId: id,
+        modality: 'tensor',
+        entry: entry.name,
+        timestamp: options.timestamp ?? Date.now(),
+        model: { name: model.name, version: model.version, packageHash: model.pkg.packageHash },
+        backend: this.backend,
+        tasks: { raw },
+        latencyMs: latency,
+        frame: { width: 0, height: 0, inputs: first.shape.length > 0 ? first.shape[0]! : 1 },
+        warnings: [],
+      };
+    } catch (err) {
+      this.metricsCollector.failed++;
+      outcome = failure(id, 'inference', err);
+    }
+    this.holds.release(model);
     await (await this.deliver(outcome)).stored;
     if (!outcome.ok) throw failureError(outcome);
     return outcome;

@@ -33,6 +33,7 @@ const SCHEMA: Record<Exclude<keyof TaskOptions, 'features' | 'tracking'>, Record
     includeRasters: bool,
   },
   change: { threshold: unit, stitch, includeRasters: bool },
+  raw: { maxValues: (n, v) => void expectInteger(n, v, 0), includeRasters: bool },
 };
 
 /**

@@ -1,8 +1,12 @@
 /**
  * Reads a {@link GeoReference} from GeoTIFF tags: ModelTransformation, or ModelTiepoint +
  * ModelPixelScale, corrected to the pixel-corner convention when the raster is PixelIsPoint (as GDAL
- * does), plus the CRS's EPSG code and units from the GeoKey directory.
+ * does), plus the CRS from the GeoKey directory: an EPSG code is resolved through the EPSG registry
+ * (its unit is the CRS's own, key or no key), a user-defined CRS is turned into a PROJ definition
+ * from its projection, parameter and datum keys.
  */
+import { epsgIndexRegistry, resolveCrs, type EpsgRegistry } from './crs.js';
+import { projFromGeoKeys } from './geokeys-proj.js';
 import type { GeoReference, GeoTransform } from './georef.js';
 
 /** The parts of a geotiff.js image this reader needs. */
@@ -49,8 +53,9 @@ export async function transformFromTags(tags: TagLoader): Promise<GeoTransform |
 /**
  * The georeference of a GeoTIFF image, or undefined when it has none.
  * @param warn receives one line per tag that could not be used
+ * @param registry EPSG definitions (default: the `epsg-index` package, one code read per CRS)
  */
-export async function georefFromGeoTiff(image: GeoTiffTagSource, warn: (msg: string) => void = () => {}): Promise<GeoReference | undefined> {
+export async function georefFromGeoTiff(image: GeoTiffTagSource, warn: (msg: string) => void = () => {}, registry: EpsgRegistry = epsgIndexRegistry): Promise<GeoReference | undefined> {
   let t: GeoTransform | undefined;
   try {
     t = await transformFromTags(image.getFileDirectory());
@@ -86,16 +91,17 @@ export async function georefFromGeoTiff(image: GeoTiffTagSource, warn: (msg: str
       g.metresPerUnit = keys.ProjLinearUnitSizeGeoKey;
     } else if (code !== undefined) {
       g.unit = String(code);
-    } else if (g.epsg !== undefined) {
-      // Projected EPSG codes without a unit key are in metres in the overwhelming majority of files
-      // (UTM, Web Mercator, national grids); the EPSG code itself stays the authority.
-      g.unit = 'metre';
-      g.metresPerUnit = 1;
     }
+    // Without a unit key the unit of an EPSG CRS comes from its definition (resolveCrs below).
   } else if (g.crsKind === 'geographic') {
     g.unit = keys.GeogAngularUnitsGeoKey === undefined || keys.GeogAngularUnitsGeoKey === 9102 ? 'degree' : String(keys.GeogAngularUnitsGeoKey);
   }
   const citation = keys.GTCitationGeoKey ?? keys.GeogCitationGeoKey;
   if (typeof citation === 'string' && citation.length > 0) g.citation = citation.replace(/\|+$/, '');
-  return g;
+  if (g.epsg === undefined && g.crsKind !== 'unknown') {
+    const def = await projFromGeoKeys(keys, g.crsKind, g.metresPerUnit, registry);
+    if (def !== undefined) g.proj4 = def;
+    else warn(`user-defined ${g.crsKind} CRS${g.citation ? ` "${g.citation}"` : ''}: its GeoKeys name no projection this reader knows, so results have no WGS 84 coordinates`);
+  }
+  return resolveCrs(g, warn, registry);
 }

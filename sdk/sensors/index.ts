@@ -8,15 +8,20 @@ export { decodeFrame, sniffFormat, type DecodedImage, type DecodeOptions, type E
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './limits.js';
 export { RASTER_DTYPES, rasterToPixels, isComplexDType, bandCount, type Raster, type RasterDType, type PlaneArray } from './raster.js';
 export {
-  AUTHALIC_RADIUS_M,
+  WGS84_A,
+  WGS84_ES,
   crsLabel,
   deriveGeoref,
+  footprintLonLat,
   mapToPixel,
   pixelAreaM2,
+  pixelToLonLat,
   pixelToMap,
   type GeoReference,
   type GeoTransform,
+  type LonLatPolygon,
 } from './georef.js';
+export { describeProj, epsgIndexRegistry, lonLatConverter, resolveCrs, type EpsgEntry, type EpsgRegistry, type ProjCrs } from './crs.js';
 export { encodeGeoTiff, type EncodeGeoTiffOptions } from './geotiff-encode.js';
 export { SENSOR_PRESETS, multispectralPresets } from './presets.js';
 export { CANONICAL_BANDS, canonicalBand, selectByMeaning, type CanonicalBand } from './band-names.js';

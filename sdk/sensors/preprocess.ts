@@ -5,6 +5,7 @@
  */
 import { decodeFrame } from './decode.js';
 import { checkFrameFields, frameError, type Frame } from './frame.js';
+import { resolveCrs } from './crs.js';
 import { checkGeoReference } from './georef.js';
 import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } from './layout.js';
 import { resolvePreprocessOptions, type PreprocessOptions, type ResolvedPreprocessOptions } from './preprocess-options.js';
@@ -39,13 +40,16 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
   // Product metadata beside the file is read only when nothing else says which band is which.
   const metadata = needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
   const bands = applySensorConfig(decoded, config, ref, metadata);
-  const georef = frame.georef !== undefined ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })) : decoded.georef;
+  const warnings = [...decoded.warnings, ...bands.warnings];
+  // A caller's georeference is checked, then completed from its EPSG code or PROJ definition.
+  const georef = frame.georef !== undefined
+    ? await resolveCrs(checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })), (m) => warnings.push(m))
+    : decoded.georef;
   const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
   const srcW = bands.width;
   const srcH = bands.height;
   const fraction = bands.noDataCount / (srcW * srcH);
   const channels = channelsFor(frame.modality, opts);
-  const warnings = [...decoded.warnings, ...bands.warnings];
   if (fraction >= 1) throw frameError('E_FRAME_INVALID', ref, 'every pixel is no data');
 
   const layout: FrameLayout = {

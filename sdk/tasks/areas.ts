@@ -1,9 +1,10 @@
 /**
  * Pixel counts and ground areas of label maps: square metres when the frame is georeferenced in a
- * projected CRS with a known unit (constant pixel area) or a geographic CRS (pixel area per row on a
- * sphere of the authalic radius); pixels otherwise.
+ * projected CRS with a known unit (constant pixel area, the unit resolved from the EPSG definition)
+ * or a geographic CRS (pixel area per row on the CRS's ellipsoid); pixels otherwise. Also the
+ * frame's WGS 84 footprint, so a georeferenced result can go on a map without a GIS.
  */
-import { areaVariesByRow, crsLabel, pixelAreaM2, type GeoReference } from '../sensors/georef.js';
+import { areaVariesByRow, crsLabel, footprintLonLat, pixelAreaM2, type GeoReference, type LonLatPolygon } from '../sensors/georef.js';
 
 /** Area bookkeeping of a result. */
 export interface AreaUnit {
@@ -11,13 +12,20 @@ export interface AreaUnit {
   areaUnit: 'm2' | 'pixel';
   /** CRS of the georeference (`EPSG:<code>` or its citation), when there is one. */
   crs?: string;
+  /** The frame's outline in WGS 84 longitude/latitude (GeoJSON), when its CRS has a definition. */
+  footprint?: LonLatPolygon;
 }
 
-/** The area unit results of a frame use. */
-export function areaUnitOf(georef: GeoReference | undefined): AreaUnit {
+/**
+ * The area unit results of a frame use, and its WGS 84 footprint when the source size is given.
+ * @example
+ * areaUnitOf(layout.georef, layout.source.width, layout.source.height); // { areaUnit: 'm2', crs: 'EPSG:31985', footprint: { type: 'Polygon', … } }
+ */
+export function areaUnitOf(georef: GeoReference | undefined, width?: number, height?: number): AreaUnit {
   const usable = georef !== undefined && pixelAreaM2(georef) !== undefined;
   const crs = georef ? crsLabel(georef) : undefined;
-  return { areaUnit: usable ? 'm2' : 'pixel', ...(crs !== undefined ? { crs } : {}) };
+  const footprint = georef && width !== undefined && height !== undefined ? footprintLonLat(georef, width, height) : undefined;
+  return { areaUnit: usable ? 'm2' : 'pixel', ...(crs !== undefined ? { crs } : {}), ...(footprint ? { footprint } : {}) };
 }
 
 /**

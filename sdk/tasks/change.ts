@@ -64,7 +64,7 @@ export function changeResult(probability: TaskOutput, frame: FrameContext, optio
     frameId: frame.layout.frameId,
     width: map.width,
     height: map.height,
-    ...areaUnitOf(georef),
+    ...areaUnitOf(georef, map.width, map.height),
     threshold,
     validPixels: map.validPixels,
     changedPixels: changed,

@@ -7,7 +7,7 @@
  * coordinates.
  */
 import { expectInteger, expectNumber, invalidOption } from '../core/validate.js';
-import { crsLabel, pixelToMap } from '../sensors/georef.js';
+import { crsLabel, footprintLonLat, pixelToLonLat, pixelToMap, type LonLatPolygon } from '../sensors/georef.js';
 import { inputToSource } from '../sensors/layout.js';
 import { nonMaxSuppression, type Box, type Candidate } from './nms.js';
 import { ORIENTED_WIDTH, orientedCandidate, type OrientedLayout } from './detection-oriented.js';
@@ -36,6 +36,8 @@ export interface Detection {
     bbox: [number, number, number, number];
     /** The polygon's corners in map units: (x1,y1), (x2,y1), (x2,y2), (x1,y2) for an axis-aligned box. */
     corners: [number, number][];
+    /** The same corners in WGS 84 [longitude, latitude] degrees, when the CRS has a definition. */
+    lonLat?: [number, number][];
   };
   /** Id of the track the detection belongs to (runtime option `tasks.tracking`). */
   trackId?: number;
@@ -50,6 +52,8 @@ export interface DetectionResult {
   width: number;
   height: number;
   crs?: string;
+  /** The frame's outline in WGS 84 longitude/latitude (GeoJSON), when its CRS has a definition. */
+  footprint?: LonLatPolygon;
   detections: Detection[];
   /** Candidates above the score threshold before NMS. */
   candidates: number;
@@ -177,6 +181,7 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
   }
   const georef = layout.georef;
   const crs = georef ? crsLabel(georef) : undefined;
+  const footprint = georef ? footprintLonLat(georef, width, height) : undefined;
   return {
     task: 'detection',
     frameId: layout.frameId,
@@ -184,6 +189,7 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
     width,
     height,
     ...(crs !== undefined ? { crs } : {}),
+    ...(footprint ? { footprint } : {}),
     detections: kept.map((c) => {
       const d: Detection = {
         classId: c.classId,
@@ -199,6 +205,10 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
         const xs = corners.map((p) => p[0]);
         const ys = corners.map((p) => p[1]);
         d.map = { bbox: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], corners };
+        if (footprint) {
+          const lonLat = c.polygon.map(([x, y]) => pixelToLonLat(georef, x, y));
+          if (lonLat.every((p) => p !== undefined)) d.map.lonLat = lonLat as [number, number][];
+        }
       }
       return d;
     }),

@@ -83,7 +83,7 @@ export function segmentationResult(logits: TaskOutput, frame: FrameContext, opti
     frameId: layout.frameId,
     width,
     height,
-    ...areaUnitOf(layout.georef),
+    ...areaUnitOf(layout.georef, width, height),
     classes: counts.map((pixels, classId) => ({ classId, label: labelOf(options.labels, classId), pixels, fraction: valid ? pixels / valid : 0, area: areas[classId]! })),
     noDataPixels: width * height - valid,
     mask: encodeMaskRle(map, width, height),

@@ -24,6 +24,7 @@ import { quantizePackage } from '../quantize/quantize-package.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
 import { assertBuildableOn } from '../planner/lowering.js';
+import type { FidelityFloors } from '../quantize/fidelity-floor.js';
 import { planCompile, type CompilePlan, type CompilePlanOptions } from './compile-plan.js';
 import { readPackageManifestFile } from '../../sdk/package/open-package.js';
 import { linkOrCopyRegular } from '../../sdk/core/safe-fs.js';
@@ -37,7 +38,12 @@ export interface CompileOptions extends CompilePlanOptions {
   heldOut?: string[];
   /** The sensor of real calibration and held-out frames per modality (CLI --sensor/--bands/--scale). */
   sensorFor?: FramePlanOptions['sensorFor'];
-  method?: CalibrationMethod;
+  /** INT8 calibration method; default `auto` (the best of all methods on the held-out frames). */
+  method?: CalibrationMethod | 'auto';
+  /** Fidelity floor of the quantization (see quantizePackage). */
+  floors?: Partial<FidelityFloors>;
+  /** Keep a quantization below the floor instead of refusing it. */
+  acceptLoss?: boolean;
   maxFrames?: number;
   latencyRounds?: number;
   force?: boolean;
@@ -129,6 +135,8 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
       entries,
       tensorrtVersions: caches,
       ...(o.method ? { method: o.method } : {}),
+      ...(o.floors ? { floors: o.floors } : {}),
+      ...(o.acceptLoss !== undefined ? { acceptLoss: o.acceptLoss } : {}),
       ...(o.latencyRounds !== undefined ? { latencyRounds: o.latencyRounds } : {}),
       ...(o.force !== undefined ? { force: o.force } : {}),
       extensions: { target: plan.target },

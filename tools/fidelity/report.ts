@@ -24,7 +24,7 @@ export interface Stat {
 export interface EntryFidelity {
   entry: string;
   frames: number;
-  /** Cosine similarity per feature output (embedding, features_s*). */
+  /** Cosine similarity per feature output (embedding, features_s*) and per float `raw` output (imported models). */
   featureCosine: Record<string, Stat>;
   classificationTop1Agreement?: number;
   segmentationPixelAgreement?: number;
@@ -73,7 +73,7 @@ export class EntryFidelityAccumulator {
     const n = (Object.values(ref)[0]?.shape[0] ?? 0) as number;
     this.frames += n;
     for (const o of this.entry.outputs) {
-      if (o.kind === 'features' || o.kind === 'embedding') {
+      if (o.kind === 'features' || o.kind === 'embedding' || (o.kind === 'raw' && (o.dtype === 'float32' || o.dtype === 'float16'))) {
         let acc = this.cos.get(o.name);
         if (!acc) this.cos.set(o.name, (acc = new Acc()));
         acc.add(cosinePerSample(ref[o.name]!, cand[o.name]!));

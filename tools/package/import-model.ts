@@ -54,7 +54,8 @@ export async function importModel(o: ImportOptions): Promise<PackageManifest> {
   const inputs: InputSpec[] = realInputs.map((v) => {
     const t = tensorTypeOf(v);
     if (!t.dtype) throw new EdgeError('E_ONNX_INVALID', `input ${v.name} has element type ${t.elemTypeName}, which packages do not support`, { file: o.model });
-    return { name: v.name, dtype: t.dtype, shape: t.shape, role: 'image', ...(modality ? { modality: modality.id } : {}) };
+    // A rank-4 input is an image batch [N, C, H, W]; anything else (audio, tabular, state) is a raw tensor.
+    return { name: v.name, dtype: t.dtype, shape: t.shape, role: t.shape.length === 4 ? 'image' : 'tensor', ...(modality ? { modality: modality.id } : {}) };
   });
   for (const v of graph.output) {
     const t = tensorTypeOf(v);

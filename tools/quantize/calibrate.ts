@@ -45,6 +45,21 @@ export interface CalibrateOptions {
  * @throws EdgeError E_CALIBRATION when frames are missing, do not fit, or the graph fails on them
  */
 export async function calibrateEntry(packageDir: string, entry: EntryManifest, model: ModelProto, sets: FrameSet[], o: CalibrateOptions): Promise<EntryCalibration> {
+  return (await calibrateEntryMethods(packageDir, entry, model, sets, [{ method: o.method, ...(o.percentile !== undefined ? { percentile: o.percentile } : {}) }], o))[0]!;
+}
+
+/** One way of turning statistics into ranges. */
+export interface MethodChoice {
+  method: CalibrationMethod;
+  percentile?: number;
+}
+
+/**
+ * Calibrates `entry` once per method from one pass of statistics over the calibration frames (the
+ * methods differ only in how they read the same histograms).
+ * @throws EdgeError E_CALIBRATION when frames are missing, do not fit, or the graph fails on them
+ */
+export async function calibrateEntryMethods(packageDir: string, entry: EntryManifest, model: ModelProto, sets: FrameSet[], methods: readonly MethodChoice[], o: Omit<CalibrateOptions, 'method' | 'percentile'>): Promise<EntryCalibration[]> {
   let frames = 0;
   const stats = await collectStatistics({
     model,
@@ -58,18 +73,20 @@ export async function calibrateEntry(packageDir: string, entry: EntryManifest, m
       o.onBatch?.(n);
     },
   });
-  const tensors: Record<string, TensorRange> = {};
-  const unseen: string[] = [];
-  for (const name of [...stats.keys()].sort()) {
-    const s = stats.get(name)!;
-    if (s.count === 0) {
-      unseen.push(name);
-      continue;
+  return methods.map((m) => {
+    const tensors: Record<string, TensorRange> = {};
+    const unseen: string[] = [];
+    for (const name of [...stats.keys()].sort()) {
+      const s = stats.get(name)!;
+      if (s.count === 0) {
+        unseen.push(name);
+        continue;
+      }
+      const threshold = chooseThreshold(s, m.method, m.percentile !== undefined ? { percentile: m.percentile } : {}, name);
+      tensors[name] = { amax: s.amax, threshold, scale: threshold > 0 ? threshold / 127 : 1 / 127 };
     }
-    const threshold = chooseThreshold(s, o.method, o.percentile !== undefined ? { percentile: o.percentile } : {}, name);
-    tensors[name] = { amax: s.amax, threshold, scale: threshold > 0 ? threshold / 127 : 1 / 127 };
-  }
-  return { entry: entry.name, method: o.method, ...(o.method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}), frames, tensors, unseen };
+    return { entry: entry.name, method: m.method, ...(m.method === 'percentile' ? { percentile: m.percentile ?? 99.99 } : {}), frames, tensors, unseen };
+  });
 }
 
 /** sha256 over the calibrations of all entries (the lineage's `statsSha256`). */

@@ -8,7 +8,11 @@ import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { EntryManifest } from '../../sdk/core/package-manifest.js';
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 
-/** One preprocessed model input, [channels, height, width]. */
+/**
+ * One preprocessed model input, [channels, height, width]; or, for an input of an imported model
+ * fed raw tensors (`.npy`/`.npz`, generated), one sample of any shape (`shape`, without the batch
+ * axis) and dtype.
+ */
 export interface PreparedFrame {
   /** Stable id: `<source>#<tile>` (used to keep held-out frames apart from calibration frames). */
   id: string;
@@ -17,12 +21,22 @@ export interface PreparedFrame {
   channels: number;
   height: number;
   width: number;
-  data: Float32Array;
+  data: Float32Array | BigInt64Array;
+  /** Sample shape of a raw tensor (without the batch axis); absent for image frames. */
+  shape?: number[];
+  /** Element type of a raw tensor; float32 when absent. */
+  dtype?: 'float32' | 'int64';
 }
 
-/** The frames of one modality from one source (a file, a directory, or a generator). */
+/**
+ * The frames of one modality from one source (a file, a directory, or a generator); or the raw
+ * tensors of one named model input (`input`), for inputs that read no sensor modality.
+ */
 export interface FrameSet {
+  /** The modality, or `tensor` for a raw tensor set (then `input` names the model input). */
   modality: ModalityId;
+  /** The model input a raw tensor set feeds. */
+  input?: string;
   /** What the user named (`optical=frames/`, `generated:sar-l1:16:7`). */
   source: string;
   origin: 'real' | 'generated';
@@ -32,13 +46,24 @@ export interface FrameSet {
 /** Summary for lineage and reports. */
 export interface FrameSetSummary {
   modality: ModalityId;
+  input?: string;
   source: string;
   origin: 'real' | 'generated';
   frames: number;
 }
 
 export function summarise(sets: FrameSet[]): FrameSetSummary[] {
-  return sets.map((s) => ({ modality: s.modality, source: s.source, origin: s.origin, frames: s.frames.length }));
+  return sets.map((s) => ({ modality: s.modality, ...(s.input !== undefined ? { input: s.input } : {}), source: s.source, origin: s.origin, frames: s.frames.length }));
+}
+
+/** What feeds an input: its modality, or `input:<name>` for an input that reads raw tensors. */
+export function inputKey(input: { name: string; modality?: string | undefined }): string {
+  return input.modality ?? `input:${input.name}`;
+}
+
+/** The key of a set, matching {@link inputKey}. */
+export function setKey(s: FrameSet): string {
+  return s.input !== undefined ? `input:${s.input}` : s.modality;
 }
 
 /** `real`, `generated` or `real+generated` for a list of sets. */
@@ -47,9 +72,14 @@ export function originOf(sets: FrameSet[]): string {
   return kinds.join('+') || 'none';
 }
 
-/** All frames of a modality across sets, in order. */
-function framesOf(sets: FrameSet[], modality: ModalityId): PreparedFrame[] {
-  return sets.filter((s) => s.modality === modality).flatMap((s) => s.frames);
+/** All frames of a modality (or an input's raw tensors, by {@link inputKey}) across sets, in order. */
+function framesOf(sets: FrameSet[], key: string): PreparedFrame[] {
+  return sets.filter((s) => setKey(s) === key).flatMap((s) => s.frames);
+}
+
+/** True when a declared dimension is fixed (a number ≥ 1), not symbolic. */
+function fixed(d: number | string | undefined): d is number {
+  return typeof d === 'number' && d >= 1;
 }
 
 /**
@@ -57,24 +87,43 @@ function framesOf(sets: FrameSet[], modality: ModalityId): PreparedFrame[] {
  * @throws EdgeError E_CALIBRATION naming the entry, the modality and what is missing or wrong
  */
 export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'calibration' | 'held-out'): void {
+  const field = role === 'calibration' ? '--calibration' : '--held-out';
   for (const input of entry.inputs) {
-    if (!input.modality) throw new EdgeError('E_CALIBRATION', `entry ${entry.name} input ${input.name} declares no modality, so no ${role} frames can be chosen for it`, { field: `entries.${entry.name}` });
-    const frames = framesOf(sets, input.modality);
-    const have = [...new Set(sets.map((s) => s.modality))].join(', ') || 'none';
+    const key = inputKey(input);
+    const frames = framesOf(sets, key);
+    const have = [...new Set(sets.map(setKey))].join(', ') || 'none';
     if (frames.length === 0) {
+      if (!input.modality) {
+        throw new EdgeError('E_CALIBRATION', `entry ${entry.name} input ${input.name} reads no sensor modality, and no ${role} tensors were given for it (have: ${have})`, {
+          field,
+          hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with --modality to feed it images`,
+        });
+      }
       throw new EdgeError('E_CALIBRATION', `entry ${entry.name} reads ${input.modality} frames but the ${role} frames are ${have}`, {
-        field: role === 'calibration' ? '--calibration' : '--held-out',
+        field,
         hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with --entries`,
       });
     }
-    const [, c, h, w] = input.shape;
-    const bad = frames.find((f) => f.channels !== c || f.height !== h || f.width !== w);
+    const bad = frames.find((f) => !fits(input.shape, f));
     if (bad) {
-      throw new EdgeError('E_CALIBRATION', `${role} frame ${bad.id} is ${bad.channels}×${bad.height}×${bad.width} but entry ${entry.name} input ${input.name} (${input.modality}) needs ${c}×${h}×${w}`, {
-        field: role === 'calibration' ? '--calibration' : '--held-out',
-      });
+      const got = bad.shape ? `[${bad.shape.join(', ')}] ${bad.dtype ?? 'float32'}` : `${bad.channels}×${bad.height}×${bad.width}`;
+      throw new EdgeError('E_CALIBRATION', `${role} ${bad.shape ? 'tensor' : 'frame'} ${bad.id} is ${got} but entry ${entry.name} input ${input.name} (${input.modality ?? 'raw tensor'}) needs [${input.shape.join(', ')}] ${input.dtype}`, { field });
+    }
+    const dtype = frames[0]!.dtype ?? 'float32';
+    if (dtype !== input.dtype) throw new EdgeError('E_CALIBRATION', `${role} tensors for entry ${entry.name} input ${input.name} are ${dtype} but the input is ${input.dtype}`, { field });
+    if (frames.some((f) => (f.shape ?? []).join() !== (frames[0]!.shape ?? []).join() || f.channels !== frames[0]!.channels || f.height !== frames[0]!.height || f.width !== frames[0]!.width)) {
+      throw new EdgeError('E_CALIBRATION', `${role} samples for entry ${entry.name} input ${input.name} differ in shape; give one size per input`, { field });
     }
   }
+}
+
+/** Whether a frame (or raw sample) fits a declared input shape: fixed dimensions equal, symbolic ones anything. */
+function fits(shape: readonly (number | string)[], f: PreparedFrame): boolean {
+  const sample = f.shape ?? [f.channels, f.height, f.width];
+  const batched = shape.length === sample.length + 1;
+  if (!batched && shape.length !== sample.length) return false;
+  const dims = batched ? shape.slice(1) : shape;
+  return dims.every((d, i) => !fixed(d) || d === sample[i]);
 }
 
 /**
@@ -83,23 +132,29 @@ export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'ca
  * dates differ). The count is the smallest frame count among the entry's modalities.
  */
 export function* entryBatches(entry: EntryManifest, sets: FrameSet[], batchSize: number): Generator<Record<string, HostTensor>> {
-  const lists = entry.inputs.map((input) => framesOf(sets, input.modality!));
+  const lists = entry.inputs.map((input) => framesOf(sets, inputKey(input)));
   const count = Math.min(...lists.map((l) => l.length));
   const isChange = entry.kind === 'change';
-  for (let start = 0; start < count; start += batchSize) {
-    const n = Math.min(batchSize, count - start);
+  // An input without a batch axis (a scalar sample rate, a recurrent state) takes one sample per run.
+  const unbatched = entry.inputs.some((input, k) => input.shape.length === (lists[k]![0]?.shape ?? [0, 0, 0]).length);
+  const step = unbatched ? 1 : batchSize;
+  for (let start = 0; start < count; start += step) {
+    const n = Math.min(step, count - start);
     const feeds: Record<string, HostTensor> = {};
     entry.inputs.forEach((input, k) => {
       const list = lists[k]!;
       const first = list[0]!;
-      const per = first.channels * first.height * first.width;
-      const data = new Float32Array(n * per);
+      const sample = first.shape ?? [first.channels, first.height, first.width];
+      const per = sample.reduce((a, b) => a * b, 1);
+      const int64 = first.dtype === 'int64';
+      const data = int64 ? new BigInt64Array(n * per) : new Float32Array(n * per);
       for (let j = 0; j < n; j++) {
         const i = start + j;
         const f = isChange && k === 1 ? list[(i + 1) % list.length]! : list[i]!;
-        data.set(f.data, j * per);
+        (data as Float32Array).set(f.data as Float32Array, j * per);
       }
-      feeds[input.name] = { dtype: 'float32', shape: [n, first.channels, first.height, first.width], data };
+      const shape = input.shape.length === sample.length ? sample : [n, ...sample];
+      feeds[input.name] = int64 ? { dtype: 'int64', shape, data: data as BigInt64Array } : { dtype: 'float32', shape, data: data as Float32Array };
     });
     yield feeds;
   }

@@ -45,7 +45,8 @@ export function applyQdqPlan(graph: GraphProto, plan: QdqPlan, activationScales:
     const scale = stored.get(weightScaleName(w));
     if (!scale) throw new EdgeError('E_INTERNAL', `weight ${w} has no stored scales`);
     addStoredInitializer(graph, scale, present);
-    added.push(makeNode(`${w}::DequantizeLinear`, 'DequantizeLinear', [w, scale.name], [`${w}::dq`], [axisAttr(axis)]));
+    // A scalar scale is a per-tensor weight (graphs below opset 13, whose DequantizeLinear has no axis).
+    added.push(makeNode(`${w}::DequantizeLinear`, 'DequantizeLinear', [w, scale.name], [`${w}::dq`], scale.dims.length === 0 ? [] : [axisAttr(axis)]));
     weightDq.set(w, `${w}::dq`);
   }
   for (const q of plan.quantized) {

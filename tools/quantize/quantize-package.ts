@@ -6,24 +6,25 @@
  * them.
  */
 import { clone } from '@bufbuild/protobuf';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/core/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { readModel, type OnnxModel } from '../onnx/model-io.js';
-import { ModelProtoSchema } from '../onnx/proto.js';
+import { ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { PackageWriter } from '../package/package-writer.js';
-import { calibrateEntry, calibrationHash, type EntryCalibration } from './calibrate.js';
+import { calibrateEntryMethods, calibrationHash, type EntryCalibration, type MethodChoice } from './calibrate.js';
 import { writeCalibrationCache, tensorrtVersionNumber } from './calibration-cache.js';
-import { checkDisjoint, checkFramesFor, entryBatches, originOf, summarise, type FrameSet } from './frames.js';
+import { checkDisjoint, checkFramesFor, entryBatches, inputKey, originOf, setKey, summarise, type FrameSet } from './frames.js';
 import { castHalfInitializers } from './fp16-rewrite.js';
-import { compareLatency, measureEntryFidelity } from './fidelity-run.js';
+import { compareLatency, measureEntryFidelity, type QuantizedEntryFidelity } from './fidelity-run.js';
+import { checkFloors, describeCheck, fidelityChecks, worstCheck, type FidelityCheck, type FidelityFloors } from './fidelity-floor.js';
 import { ClusterTracker, pointAtStore } from './graph-edit.js';
 import { planQdq, reconcilePlans, type QdqPlan } from './qdq-plan.js';
 import { applyQdqPlan, weightScaleName } from './qdq-rewrite.js';
-import type { QuantizationReport } from './report.js';
+import type { CandidateSummary, QuantizationReport } from './report.js';
 import { externalInitializers, floatData, rewriteWeights, type OutputTensor, type SourceTensor } from './rewrite-weights.js';
 import type { CalibrationMethod } from './thresholds.js';
 import { quantizePerChannel, toHalf } from './weight-quant.js';
@@ -36,8 +37,11 @@ export interface QuantizeOptions {
   source: string;
   outDir: string;
   precision: QuantizePrecision;
-  /** Activation calibration (INT8). Default `entropy`. */
-  method?: CalibrationMethod;
+  /**
+   * Activation calibration (INT8). Default `auto`: calibrate with every method (max, percentile,
+   * entropy) from one pass of statistics, measure each on the held-out frames and keep the best.
+   */
+  method?: CalibrationMethod | 'auto';
   /** Percentile for `percentile` (default 99.99). */
   percentile?: number;
   /** Calibration frames (INT8 needs them for every modality its entries read). */
@@ -53,6 +57,10 @@ export interface QuantizeOptions {
   /** Interleaved latency rounds of fp32 vs the new graph (first entry, batch 1). Default 5; 0 skips. */
   latencyRounds?: number;
   force?: boolean;
+  /** The fidelity floor on held-out frames (defaults: cosine 0.99, task agreement 0.9, depth error 0.05). */
+  floors?: Partial<FidelityFloors>;
+  /** Keep a result below the floor (the report says so) instead of refusing it. */
+  acceptLoss?: boolean;
   /** Merged into the manifest's `extensions` (compile records the target here). */
   extensions?: Record<string, unknown>;
   /** Extra lineage parameters (compile passes its own). */
@@ -77,10 +85,10 @@ function selectEntries(m: PackageManifest, names: string[] | undefined): EntryMa
 }
 
 function checkFrameModalities(entries: EntryManifest[], sets: FrameSet[], role: 'calibration' | 'held-out'): void {
-  const read = new Set(entries.flatMap((e) => e.inputs.map((i) => i.modality).filter((x): x is string => x !== undefined)));
+  const read = new Set(entries.flatMap((e) => e.inputs.map(inputKey)));
   for (const s of sets) {
-    if (!read.has(s.modality)) {
-      throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.modality} but the package's entries read ${[...read].join(', ')}`, {
+    if (!read.has(setKey(s))) {
+      throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.input !== undefined ? `tensors for input ${s.input}` : s.modality} but the package's entries read ${[...read].join(', ')}`, {
         field: role === 'calibration' ? '--calibration' : '--held-out',
         hint: 'give frames of the modalities the package reads (prefix a path with <modality>= to say what it holds)',
       });
@@ -88,10 +96,34 @@ function checkFrameModalities(entries: EntryManifest[], sets: FrameSet[], role: 
   }
 }
 
+/** Calibration methods tried by `method: 'auto'`, in order of preference on ties. */
+export function autoMethods(percentile = 99.99): MethodChoice[] {
+  return [{ method: 'max' }, { method: 'percentile', percentile }, { method: 'entropy' }];
+}
+
+/** `percentile 99.99`, `max`, `fp16`. */
+function choiceLabel(c: MethodChoice | undefined): string {
+  return c ? (c.method === 'percentile' ? `percentile ${c.percentile ?? 99.99}` : c.method) : 'fp16';
+}
+
+/** A built candidate: its graphs, entries and measured fidelity. */
+interface Trial {
+  choice?: MethodChoice;
+  calibrations: EntryCalibration[];
+  graphs: ModelProto[];
+  written: EntryManifest[];
+  fidelity: QuantizedEntryFidelity[];
+  checks: FidelityCheck[];
+  worst?: FidelityCheck;
+}
+
 /**
- * Quantizes a package.
+ * Quantizes a package. INT8 with `method: 'auto'` (the default) tries every calibration method and
+ * keeps the one with the best worst-margin over the fidelity floor on the held-out frames; any
+ * result (INT8 or FP16) below the floor is refused unless `acceptLoss`.
  * @throws EdgeError E_QUANTIZE (source not fp32, opset too old, weight out of range),
  *   E_CALIBRATION (frames missing, of another modality, not fitting, overlapping),
+ *   E_FIDELITY_FLOOR (the best result is below the floor and `acceptLoss` is not set),
  *   E_INVALID_ARGUMENT, E_OUTPUT_EXISTS, and the package-opening codes
  * @example
  * await quantizePackage({ source: 'pkg/small', outDir: 'pkg/small-int8', precision: 'int8', calibration, heldOut });
@@ -104,7 +136,9 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   }
   const entries = selectEntries(m, o.entries);
   const int8 = o.precision === 'int8';
-  const method = o.method ?? 'entropy';
+  const methodOption = o.method ?? 'auto';
+  const floors = checkFloors(o.floors);
+  const choices: MethodChoice[] = !int8 ? [] : methodOption === 'auto' ? autoMethods(o.percentile) : [{ method: methodOption, ...(methodOption === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}) }];
   if (int8) {
     checkFrameModalities(entries, o.calibration, 'calibration');
     for (const e of entries) checkFramesFor(e, o.calibration, 'calibration');
@@ -112,7 +146,10 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   checkFrameModalities(entries, o.heldOut, 'held-out');
   for (const e of entries) checkFramesFor(e, o.heldOut, 'held-out');
   checkDisjoint(o.calibration, o.heldOut);
-  if (int8 && m.model.opset < 13) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 13 or later (per-channel DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset' });
+  if (int8 && m.model.opset < 10) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 10 or later (QuantizeLinear/DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset', hint: 'convert the model to a newer opset (onnx.version_converter), or use --precision fp16' });
+  // Below opset 13 DequantizeLinear has no axis: weights are quantized per tensor (one scale), and
+  // the fidelity measurement decides whether that is good enough.
+  const perTensor = int8 && m.model.opset < 13;
   const cacheVersions = int8 ? (o.tensorrtVersions ?? ['8.5.2']).map((v) => ({ v, n: tensorrtVersionNumber(v) })) : [];
   const progress = o.onProgress ?? (() => {});
   const batchSize = o.batchSize ?? 2;
@@ -121,14 +158,25 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   for (const e of entries) models.push(await readModel(pkg.path(e.graph)));
   const routerWeights = new Set((m.experts?.blocks ?? []).flatMap((b) => b.routers.map((r) => r.weight)));
   const plans: QdqPlan[] = int8 ? reconcilePlans(models.map((x) => planQdq(x.proto.graph!, routerWeights))) : [];
+  if (int8 && plans.every((p) => p.quantized.length === 0)) {
+    const kept: Record<string, number> = {};
+    for (const p of plans) for (const k of p.skipped) kept[k.reason] = (kept[k.reason] ?? 0) + 1;
+    throw new EdgeError('E_QUANTIZE', `INT8 would quantize nothing in package ${m.name}: every weighted node stays float (${Object.entries(kept).map(([r, c]) => `${c} ${r}`).join(', ') || 'no MatMul or Conv with a constant weight'}); an INT8 label on an fp32 graph would mislead`, {
+      file: o.source,
+      field: '--precision',
+      hint: 'first and last weighted layers stay float by design; use --precision fp16 for a model this small',
+    });
+  }
   const quantizedWeights = new Map<string, number>();
   for (const p of plans) for (const [w, a] of p.weights) quantizedWeights.set(w, a);
 
-  const calibrations: EntryCalibration[] = [];
+  // One pass of statistics per entry; every method reads the same histograms.
+  const perChoice: EntryCalibration[][] = choices.map(() => []);
   if (int8) {
     for (const [i, e] of entries.entries()) {
       progress(`calibrating ${e.name}`, i, entries.length);
-      calibrations.push(await calibrateEntry(pkg.dir, e, models[i]!.proto, o.calibration, { method, ...(o.percentile !== undefined ? { percentile: o.percentile } : {}), batchSize }));
+      const cals = await calibrateEntryMethods(pkg.dir, e, models[i]!.proto, o.calibration, choices, { batchSize });
+      cals.forEach((c, k) => perChoice[k]!.push(c));
     }
   }
 
@@ -140,6 +188,14 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       if (!int8) return [{ name: t.name, dtype: 'float16', dims: t.dims, data: toHalf(floatData(t), t.name) }];
       const axis = quantizedWeights.get(t.name);
       if (axis === undefined) return [keep];
+      if (perTensor) {
+        const count = t.dims.reduce((a, b) => a * b, 1);
+        const q = quantizePerChannel(floatData(t), [1, count], 0, t.name);
+        return [
+          { name: t.name, dtype: 'int8', dims: t.dims, data: q.values },
+          { name: weightScaleName(t.name), dtype: 'float32', dims: [], data: q.scales },
+        ];
+      }
       const q = quantizePerChannel(floatData(t), t.dims, axis, t.name);
       return [
         { name: t.name, dtype: 'int8', dims: t.dims, data: q.values },
@@ -149,26 +205,72 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     const tensors = externalInitializers(models.map((x) => x.proto.graph!));
     const stored = await rewriteWeights(pkg.dir, tensors, writer.weights, convert, (d, n) => progress('writing weights', d, n));
 
-    const written: EntryManifest[] = [];
-    const graphs = [];
-    for (const [i, e] of entries.entries()) {
-      const model = clone(ModelProtoSchema, models[i]!.proto);
-      const g = model.graph!;
-      pointAtStore(g, stored);
-      const tracker = new ClusterTracker();
-      if (int8) {
-        const ranges = calibrations[i]!.tensors;
-        const scales = new Map(plans[i]!.activations.map((t) => [t, ranges[t]?.scale ?? NaN]));
-        const missing = [...scales].find(([, s]) => !Number.isFinite(s));
-        if (missing) throw new EdgeError('E_CALIBRATION', `activation ${missing[0]} of entry ${e.name} got no range during calibration`, { field: e.name });
-        applyQdqPlan(g, plans[i]!, scales, stored, tracker);
-      } else castHalfInitializers(g, tracker);
-      model.producerVersion = VERSION;
-      await writer.writeGraph(e.graph, model);
-      graphs.push(model);
-      const moe = tracker.update(e.moe);
-      written.push({ ...e, ...(moe ? { moe } : {}) });
+    /** The graphs of one candidate (activation ranges from `calibrations` for INT8; half weights for FP16). */
+    const build = (calibrations: EntryCalibration[]): { graphs: ModelProto[]; written: EntryManifest[] } => {
+      const graphs: ModelProto[] = [];
+      const written: EntryManifest[] = [];
+      for (const [i, e] of entries.entries()) {
+        const model = clone(ModelProtoSchema, models[i]!.proto);
+        const g = model.graph!;
+        pointAtStore(g, stored);
+        const tracker = new ClusterTracker();
+        if (int8) {
+          const ranges = calibrations[i]!.tensors;
+          const scales = new Map(plans[i]!.activations.map((t) => [t, ranges[t]?.scale ?? NaN]));
+          const missing = [...scales].find(([, s]) => !Number.isFinite(s));
+          if (missing) throw new EdgeError('E_CALIBRATION', `activation ${missing[0]} of entry ${e.name} got no range during calibration`, { field: e.name });
+          applyQdqPlan(g, plans[i]!, scales, stored, tracker);
+        } else castHalfInitializers(g, tracker);
+        model.producerVersion = VERSION;
+        graphs.push(model);
+        const moe = tracker.update(e.moe);
+        written.push({ ...e, ...(moe ? { moe } : {}) });
+      }
+      return { graphs, written };
+    };
+
+    const trials: Trial[] = [];
+    const runs = int8 ? choices.map((c, k) => ({ choice: c as MethodChoice | undefined, calibrations: perChoice[k]! })) : [{ choice: undefined, calibrations: [] as EntryCalibration[] }];
+    for (const [k, run] of runs.entries()) {
+      const { graphs, written } = build(run.calibrations);
+      const fidelity: QuantizedEntryFidelity[] = [];
+      for (const [i, e] of entries.entries()) {
+        progress(`comparing ${e.name} with fp32${runs.length > 1 ? ` (${choiceLabel(run.choice)}, ${k + 1}/${runs.length})` : ''}`, i, entries.length);
+        fidelity.push(
+          await measureEntryFidelity(
+            e,
+            { model: models[i]!.proto, dir: pkg.dir, weightFiles: e.weightFiles },
+            { model: graphs[i]!, dir: writer.dir, weightFiles: e.weightFiles },
+            entryBatches(e, o.heldOut, batchSize),
+          ),
+        );
+      }
+      const checks = fidelityChecks(fidelity, floors);
+      const worst = worstCheck(checks);
+      trials.push({ ...(run.choice ? { choice: run.choice } : {}), calibrations: run.calibrations, graphs, written, fidelity, checks, ...(worst ? { worst } : {}) });
     }
+    // The best worst-margin wins; earlier candidates win ties.
+    const margin = (t: Trial) => t.worst?.margin ?? Infinity;
+    const best = trials.reduce((a, b) => (margin(b) > margin(a) ? b : a));
+    const failing = best.checks.filter((c) => c.margin < 0);
+    const heldOutFrames = o.heldOut.reduce((n, s) => n + s.frames.length, 0);
+    if (failing.length > 0 && !o.acceptLoss) {
+      // A refusal is a result, not an interruption: nothing half-written is left behind.
+      writer.abort();
+      await rm(writer.dir, { recursive: true, force: true });
+      const tried = trials.length > 1 ? `; calibration methods tried: ${trials.map((t) => `${choiceLabel(t.choice)} (worst ${t.worst ? describeCheck(t.worst) : 'none'})`).join(', ')}` : '';
+      throw new EdgeError('E_FIDELITY_FLOOR', `${o.precision}${int8 ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`, {
+        field: '--precision',
+        hint: int8
+          ? 'calibrate on more frames like the ones the model will see, try --precision fp16, set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report'
+          : 'measure on --held-out frames like the ones the model will see (generated inputs are not data), set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report',
+      });
+    }
+    const calibrations = best.calibrations;
+    const graphs = best.graphs;
+    const written = best.written;
+    const method = best.choice?.method;
+    for (const [i, e] of entries.entries()) await writer.writeGraph(e.graph, graphs[i]!);
     if (int8) {
       for (const c of calibrations) {
         await writer.writeJson(`calibration/${c.entry}.ranges.json`, c, 'calibration');
@@ -185,25 +287,32 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       await copyRegular(pkg.path(rel), join(writer.dir, rel), { root: pkg.dir, label: rel });
     }
 
-    const fidelity = [];
-    for (const [i, e] of entries.entries()) {
-      progress(`comparing ${e.name} with fp32`, i, entries.length);
-      fidelity.push(
-        await measureEntryFidelity(
-          e,
-          { model: models[i]!.proto, dir: pkg.dir, weightFiles: e.weightFiles },
-          { model: graphs[i]!, dir: writer.dir, weightFiles: e.weightFiles },
-          entryBatches(e, o.heldOut, batchSize),
-        ),
-      );
-    }
+    const fidelity = best.fidelity;
     const rounds = o.latencyRounds ?? 5;
     const first = entries[0]!;
     const latency = rounds > 0 ? await compareLatency(first.name, pkg.path(first.graph), join(writer.dir, first.graph), entryBatches(first, o.heldOut, 1).next().value!, rounds) : undefined;
     const statsSha256 = int8 ? calibrationHash(calibrations) : undefined;
+    const summary = (t: Trial): CandidateSummary => ({
+      method: choiceLabel(t.choice),
+      worst: t.worst ?? null,
+      ...(t.fidelity.some((f) => f.featureCosine.embedding) ? { embeddingCosine: Math.min(...t.fidelity.map((f) => f.featureCosine.embedding?.mean ?? Infinity)) } : {}),
+    });
+    const others = trials.filter((t) => t !== best);
+    const runnerUp = others.length ? others.reduce((a, b) => (margin(b) > margin(a) ? b : a)) : undefined;
     const report: QuantizationReport = {
       precision: o.precision,
-      ...(int8 ? { method, ...(method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}) } : {}),
+      ...(int8 ? { method: method!, ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}) } : {}),
+      ...(int8
+        ? {
+            selection: {
+              mode: methodOption === 'auto' ? 'auto' : 'fixed',
+              winner: choiceLabel(best.choice),
+              candidates: trials.map(summary),
+              ...(runnerUp && best.worst && runnerUp.worst ? { runnerUp: choiceLabel(runnerUp.choice), marginOverRunnerUp: best.worst.margin - runnerUp.worst.margin } : {}),
+            },
+          }
+        : {}),
+      floor: { ...floors, passed: failing.length === 0, acceptedLoss: failing.length > 0, worst: best.worst ?? null, failing },
       source: { name: m.name, packageHash: pkg.packageHash },
       calibration: int8 ? { origin: originOf(o.calibration), sets: summarise(o.calibration) } : null,
       heldOut: { origin: originOf(o.heldOut), sets: summarise(o.heldOut) },
@@ -224,7 +333,9 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       sourceName: m.name,
       params: {
         precision: o.precision,
-        ...(int8 ? { method, ...(method === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}), tensorrtCaches: cacheVersions.map((x) => x.v) } : {}),
+        ...(perTensor ? { weightScales: 'per-tensor (opset below 13)' } : {}),
+        ...(int8 ? { method: method!, methodSelection: methodOption === 'auto' ? 'auto' : 'fixed', ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}), tensorrtCaches: cacheVersions.map((x) => x.v) } : {}),
+        floor: { cosine: floors.cosine, agreement: floors.agreement, depthError: floors.depthError, passed: failing.length === 0 },
         entries: written.map((e) => e.name),
         calibration: int8 ? { origin: originOf(o.calibration), frames: o.calibration.reduce((n, s) => n + s.frames.length, 0), sets: summarise(o.calibration) } : null,
         heldOut: { origin: originOf(o.heldOut), frames: o.heldOut.reduce((n, s) => n + s.frames.length, 0), sets: summarise(o.heldOut) },

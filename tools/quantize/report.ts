@@ -5,11 +5,40 @@
  */
 import type { FrameSetSummary } from './frames.js';
 import type { LatencyComparison, QuantizedEntryFidelity } from './fidelity-run.js';
+import type { FidelityCheck, FidelityFloors } from './fidelity-floor.js';
+
+/** One calibration method tried, and where it came closest to the floor. */
+export interface CandidateSummary {
+  /** `max`, `percentile 99.99`, `entropy`. */
+  method: string;
+  /** Its check with the smallest margin (null when nothing was measured). */
+  worst: FidelityCheck | null;
+  /** Lowest mean embedding cosine over the entries, when they have an embedding. */
+  embeddingCosine?: number;
+}
 
 export interface QuantizationReport {
   precision: 'int8' | 'fp16';
+  /** The calibration method the package was written with (INT8). */
   method?: string;
   percentile?: number;
+  /** INT8: how the method was chosen — every candidate measured on the held-out frames, and how far the winner is ahead. */
+  selection?: {
+    mode: 'auto' | 'fixed';
+    winner: string;
+    candidates: CandidateSummary[];
+    runnerUp?: string;
+    /** Winner's worst margin minus the runner-up's (how much closer to fp32 where it matters most). */
+    marginOverRunnerUp?: number;
+  };
+  /** The fidelity floor and how the written package stands against it. */
+  floor: FidelityFloors & {
+    passed: boolean;
+    /** True when the package is below the floor and was kept because the caller accepted the loss. */
+    acceptedLoss: boolean;
+    worst: FidelityCheck | null;
+    failing: FidelityCheck[];
+  };
   source: { name: string; packageHash: string };
   calibration: { origin: string; sets: FrameSetSummary[] } | null;
   heldOut: { origin: string; sets: FrameSetSummary[] };

@@ -242,9 +242,11 @@ export class StationState {
     if (typeof f.width === 'number') latest.width = f.width;
     if (typeof f.height === 'number') latest.height = f.height;
     if (typeof f.crs === 'string') latest.crs = f.crs;
-    const project = toLonLat(latest.crs);
-    if (project && Array.isArray(f.footprint) && f.footprint.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))) {
-      latest.footprint = (f.footprint as [number, number][]).map(project);
+    // The runtime sends the footprint in WGS 84 as a GeoJSON polygon (a closed ring of [lon, lat]).
+    const ring = (f.footprint as { type?: unknown; coordinates?: unknown } | undefined)?.coordinates;
+    const outer = Array.isArray(ring) ? (ring[0] as unknown) : undefined;
+    if (Array.isArray(outer) && outer.length >= 4 && outer.length <= 64 && outer.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))) {
+      latest.footprint = (outer as LonLat[]).slice(0, outer.length - 1);
     }
   }
 

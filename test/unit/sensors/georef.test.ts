@@ -2,7 +2,7 @@ import test from 'ava';
 import { fromFile } from 'geotiff';
 import { decodeFrame } from '../../../sdk/sensors/decode.js';
 import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
-import { AUTHALIC_RADIUS_M, deriveGeoref, mapToPixel, pixelAreaM2, pixelToMap, type GeoReference } from '../../../sdk/sensors/georef.js';
+import { WGS84_A, WGS84_ES, deriveGeoref, mapToPixel, pixelAreaM2, pixelToMap, type GeoReference } from '../../../sdk/sensors/georef.js';
 import { GENERATED, REAL, frameOf } from '../../fixtures/frames/index.js';
 
 test('Olinda: transform, EPSG and units from the GeoTIFF tags', async (t) => {
@@ -28,14 +28,18 @@ test('Olinda: transform, EPSG and units from the GeoTIFF tags', async (t) => {
   t.true(Math.abs(pixelAreaM2(g)! - 28.5 * 28.5) < 1e-6);
 });
 
-test('DEM and land cover: user-defined CRSs have no EPSG but metre units', async (t) => {
+test('DEM and land cover: user-defined CRSs have no EPSG but metre units and a PROJ definition from their GeoKeys', async (t) => {
   const dem = (await decodeFrame(frameOf(REAL.olindaDem, 'sar-l2'))).georef!;
   t.is(dem.epsg, undefined);
   t.is(dem.metresPerUnit, 1);
+  // ProjectionGeoKey 16125 (UTM zone 25S) on a user-defined GRS 1980 datum.
+  t.is(dem.proj4, '+proj=utm +zone=25 +south +a=6378137 +rf=298.257222101 +towgs84=0,0,0 +units=m +no_defs');
   t.true(Math.abs(dem.transform[1] - 89.99406734945116) < 1e-9);
   const lc = (await decodeFrame(frameOf(REAL.landcover, 'optical'))).georef!;
   t.deepEqual(lc.transform, [3092415, 3000, 0, 59415, 0, -3000]);
   t.is(pixelAreaM2(lc), 9e6);
+  // Albers (ProjCoordTransGeoKey 11) on NAD83 (GeographicTypeGeoKey 4269, through the EPSG registry).
+  t.regex(lc.proj4!, /^\+proj=aea \+lat_0=23 \+lon_0=-96 \+lat_1=29\.5 \+lat_2=45\.5 \+x_0=0 \+y_0=0 \+ellps=GRS80/);
 });
 
 test('pixel ↔ map round trips, including a rotated transform', (t) => {
@@ -64,17 +68,25 @@ test('PixelIsPoint files are moved to the corner convention (half a pixel)', asy
   t.deepEqual(back.transform, g.transform);
 });
 
-test('geographic CRS: pixel area from latitude on the authalic sphere', async (t) => {
+test('geographic CRS: pixel area from latitude on the WGS 84 ellipsoid', async (t) => {
   const g = (await decodeFrame(frameOf(GENERATED.ms16, 'multispectral'))).georef!;
   t.is(g.crsKind, 'geographic');
   t.is(g.epsg, 4326);
   t.is(g.unit, 'degree');
-  // Row 0 centre latitude: -7.5 - 0.125 degrees; a 0.25° × 0.25° cell there.
-  const lat = (-7.625 * Math.PI) / 180;
-  const expected = (0.25 * Math.PI / 180) ** 2 * AUTHALIC_RADIUS_M ** 2 * Math.cos(lat);
-  t.true(Math.abs(pixelAreaM2(g, 0)! / expected - 1) < 1e-12);
-  // ≈ 770 km² per cell near the equator.
-  t.true(Math.abs(expected / 1e6 - 764) < 10);
+  // Row 0 spans latitudes -7.5 … -7.75 and 0.25° of longitude: integrate the ellipsoid's area
+  // element a²(1−e²)cos φ / (1 − e² sin² φ)² numerically (Simpson, 64 steps).
+  const rad = Math.PI / 180;
+  const f = (phi: number): number => (WGS84_A ** 2 * (1 - WGS84_ES) * Math.cos(phi)) / (1 - WGS84_ES * Math.sin(phi) ** 2) ** 2;
+  const lo = -7.75 * rad;
+  const hi = -7.5 * rad;
+  const n = 64;
+  const h = (hi - lo) / n;
+  let sum = f(lo) + f(hi);
+  for (let i = 1; i < n; i++) sum += (i % 2 ? 4 : 2) * f(lo + i * h);
+  const expected = ((sum * h) / 3) * 0.25 * rad;
+  t.true(Math.abs(pixelAreaM2(g, 0)! / expected - 1) < 1e-10);
+  // ≈ 760 km² per cell near the equator.
+  t.true(Math.abs(expected / 1e6 - 760) < 10);
 });
 
 test('deriveGeoref composes crops and scales exactly', (t) => {

@@ -65,6 +65,17 @@ test('tiled scene: every known object found exactly once, merged across tile bor
   const [mx1, my1] = pixelToMap(georef, d.box[0], d.box[3]);
   const [mx2, my2] = pixelToMap(georef, d.box[2], d.box[1]);
   t.deepEqual(d.map!.bbox, [mx1, my1, mx2, my2]);
+  // WGS 84: the frame's corners as gdaltransform -s_srs EPSG:32633 -t_srs EPSG:4326 gives them, and
+  // every box corner inside the footprint, in the same order as the pixel polygon.
+  const ring = r.footprint!.coordinates[0]!;
+  t.true(Math.abs(ring[0]![0] - 15) < 1e-9 && Math.abs(ring[0]![1] - 37.9475895717832) < 1e-9);
+  t.true(Math.abs(ring[2]![0] - 15.0014568441311) < 1e-9 && Math.abs(ring[2]![1] - 37.9464359011268) < 1e-9);
+  for (const det of r.detections) {
+    t.is(det.map!.lonLat!.length, det.polygon.length);
+    for (const [lon, lat] of det.map!.lonLat!) t.true(lon > 15 && lon < ring[2]![0] && lat < ring[0]![1] && lat > ring[2]![1]);
+    // x grows east, y grows south: pixel x1 < x2 ⇒ lon1 < lon2; y1 < y2 ⇒ lat1 > lat2.
+    t.true(det.map!.lonLat![0]![0] < det.map!.lonLat![1]![0] && det.map!.lonLat![0]![1] > det.map!.lonLat![2]![1]);
+  }
   t.deepEqual(JSON.parse(JSON.stringify(r)), r);
 });
 
@@ -75,6 +86,7 @@ test('resized frame: boxes scale back to source pixels', async (t) => {
   t.is(r.detections.length, scene.objects.length);
   for (const o of scene.objects) t.true(r.detections.some((d) => iou(d.box, o.box) > 0.999));
   t.is(r.detections[0]!.map, undefined);
+  t.is(r.footprint, undefined);
   t.is(r.detections[0]!.label, r.detections[0]!.classId === 0 ? 'class_0' : 'class_1');
 });
 

@@ -45,6 +45,9 @@ test('tiles → full-resolution class map equal to the real land-cover map; coun
     t.deepEqual(r.classes.map((c) => c.pixels), hist);
     t.is(r.areaUnit, 'm2');
     t.is(r.classes[11]!.area, hist[11]! * 9e6);
+    // Puerto Rico in WGS 84, the ring gdalinfo -json prints as wgs84Extent for lc.tif (7 decimals).
+    const gdal = [[-67.1440591, 19.1640274], [-67.5184207, 17.9289859], [-65.349753, 17.202624], [-64.9508578, 18.4326401], [-67.1440591, 19.1640274]];
+    r.footprint!.coordinates[0]!.forEach(([lon, lat], i) => t.true(Math.abs(lon - gdal[i]![0]!) < 1e-6 && Math.abs(lat - gdal[i]![1]!) < 1e-6));
     t.is(r.noDataPixels, 0);
     t.deepEqual(Array.from(decodeMaskRle(r.mask, 'uint8')), Array.from(truth));
   }

@@ -2,7 +2,7 @@
  * `ringmoe-edge compile <package> --target <id>`: quantize per the target, record the target, and
  * build TensorRT engines here when possible, else write a build spec and print trtexec lines.
  */
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 
@@ -26,7 +26,10 @@ export const spec: CommandSpec<Result> = {
       .option('--jetpack <version>', 'software line to build for (default: the newest with TensorRT)')
       .option('--calibration <frames>', 'INT8 calibration frames (as for quantize; repeatable)', list)
       .option('--held-out <frames>', 'held-out frames for the fidelity report (repeatable)', list)
-      .option('--method <m>', 'activation calibration: max, percentile or entropy', 'entropy')
+      .option('--method <m>', 'activation calibration: auto (the best on the held-out frames), max, percentile or entropy', 'auto')
+      .option('--min-cosine <c>', 'fidelity floor of the quantization: lowest output cosine vs fp32', '0.99')
+      .option('--min-agreement <a>', 'fidelity floor of the quantization: lowest task agreement', '0.9')
+      .option('--accept-loss', 'keep a quantization below the fidelity floor (the report says so)')
       .option('--entries <names>', 'comma-separated entries to keep (default: all)')
       .option('--max-batch <n>', 'largest batch of the engines\' optimisation profile', '1')
       .option('--max-frames <n>', 'most frames (tiles) taken from one source', '32')
@@ -37,7 +40,8 @@ export const spec: CommandSpec<Result> = {
     const { compilePackage } = await import('../../compile/compile-package.js');
     const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');
     const precision = expectOneOf('--precision', o.precision, ['fp32', 'fp16', 'int8', 'best'] as const);
-    const method = expectOneOf('--method', o.method, CALIBRATION_METHODS);
+    const method = expectOneOf('--method', o.method, ['auto', ...CALIBRATION_METHODS] as const);
+    const floors = { cosine: expectNumber('--min-cosine', Number(o.minCosine), 0, 1), agreement: expectNumber('--min-agreement', Number(o.minAgreement), 0, 1) };
     const sensor = await readSensorFlags(o);
     const progress = io.progress(`compiling for ${String(o.target)}`, 1);
     const r = await compilePackage({
@@ -46,6 +50,8 @@ export const spec: CommandSpec<Result> = {
       target: String(o.target),
       precision,
       method,
+      floors,
+      acceptLoss: Boolean(o.acceptLoss),
       ...(o.dla !== undefined ? { dla: expectInteger('--dla', Number(o.dla), 0, 7) } : {}),
       ...(o.jetpack !== undefined ? { jetpack: String(o.jetpack) } : {}),
       ...(o.calibration ? { calibration: o.calibration as string[] } : {}),

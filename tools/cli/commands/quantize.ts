@@ -1,14 +1,16 @@
 /**
  * `ringmoe-edge quantize <package> -o <dir> --precision int8|fp16`: explicit INT8 (Q/DQ, ranges
- * calibrated on the host) or FP16 weights, with a fidelity report on held-out frames.
+ * calibrated on the host, the calibration method chosen by measured fidelity) or FP16 weights, with
+ * a fidelity report on held-out frames; refused below the fidelity floor unless `--accept-loss`.
  */
+import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes, table } from '../io.js';
 import { isRsMoePackage, renderExpertQuantize, runExpertQuantize, type ExpertQuantizeResult } from './quantize-rsmoe.js';
 
-interface Result {
+export interface Result {
   dir: string;
   precision: string;
   method?: string;
@@ -19,14 +21,25 @@ interface Result {
 
 const list = (v: string, prev: string[] = []) => [...prev, v];
 
+/** `640x480` or `640` → { height, width }. */
+function parseSize(text: string): { height: number; width: number } {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(text.trim());
+  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`, { field: '--input-size' });
+  const height = expectInteger('--input-size', Number(m[1]), 1, 16384);
+  const width = expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384);
+  return { height, width };
+}
+
 export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   name: 'quantize',
   summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
   examples: [
-    'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --method entropy',
+    'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --held-out optical=other-frames/',
+    'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --method max --min-cosine 0.995',
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration generated:sar-l1:32 --entries sar-l1',
     'ringmoe-edge quantize pkg/small -o pkg/small-fp16 --precision fp16',
     'ringmoe-edge quantize pkg/rsmoe -o pkg/rsmoe-int4 --precision int4 --held-out examples/data/aerial/',
+    'ringmoe-edge quantize pkg/vendor-audio -o pkg/vendor-audio-int8 --precision int8 --calibration input=clips.npy --held-out input=other-clips.npy',
   ],
   configure(cmd) {
     cmd
@@ -34,9 +47,14 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       .requiredOption('-o, --out <dir>', 'output package directory')
       .requiredOption('--precision <p>', 'int8 or fp16 (RS-MoE packages: int4 or int8, weight-only MatMulNBits of the expert decoders)')
       .option('--block-size <n>', 'RS-MoE: rows per MatMulNBits quantization block (power of two, default 32)')
-      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir> or generated:<modality>[:<count>[:<seed>]] (repeatable; default: generated frames of each modality)', list)
-      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
-      .option('--method <m>', 'activation calibration: max, percentile or entropy (TensorRT EntropyCalibration2)', 'entropy')
+      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir>, generated:<modality>[:<count>[:<seed>]], or raw tensors for inputs without a modality: [<input>=]<file.npy|file.npz[:<array>]> (repeatable; default: generated frames of each modality)', list)
+      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms or random:<input>[:<count>[:<seed>]] (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
+      .option('--input-size <hxw>', 'input size for image frames of a model with symbolic height and width (e.g. 640x640)')
+      .option('--method <m>', 'activation calibration: auto (try max, percentile and entropy, keep the best on the held-out frames), max, percentile or entropy (TensorRT EntropyCalibration2)', 'auto')
+      .option('--min-cosine <c>', 'fidelity floor: lowest mean cosine of feature, embedding and raw float outputs vs fp32', '0.99')
+      .option('--min-agreement <a>', 'fidelity floor: lowest task agreement (classification top-1, segmentation/change pixels, detection F1)', '0.9')
+      .option('--max-depth-error <e>', 'fidelity floor: highest relative depth error', '0.05')
+      .option('--accept-loss', 'write the package even when it is below the fidelity floor (the report says so)')
       .option('--percentile <p>', 'percentile for --method percentile', '99.99')
       .option('--entries <names>', 'comma-separated entries to keep and quantize (default: all)')
       .option('--max-frames <n>', 'most frames (tiles) taken from one source', '32')
@@ -52,7 +70,12 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     const { quantizePackage } = await import('../../quantize/quantize-package.js');
     const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');
     const precision = expectOneOf('--precision', o.precision, ['int8', 'fp16'] as const);
-    const method = expectOneOf('--method', o.method, CALIBRATION_METHODS);
+    const method = expectOneOf('--method', o.method, ['auto', ...CALIBRATION_METHODS] as const);
+    const floors = {
+      cosine: expectNumber('--min-cosine', Number(o.minCosine), 0, 1),
+      agreement: expectNumber('--min-agreement', Number(o.minAgreement), 0, 1),
+      depthError: expectNumber('--max-depth-error', Number(o.maxDepthError), 0, 1e9),
+    };
     const percentile = expectNumber('--percentile', Number(o.percentile), 50, 100);
     const maxFrames = expectInteger('--max-frames', Number(o.maxFrames), 1, 4096);
     const latencyRounds = expectInteger('--latency-rounds', Number(o.latencyRounds), 0, 1000);
@@ -61,7 +84,8 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     const entries = names ? names.map((n) => pkg.entry(n)) : pkg.manifest.entries;
     const sensor = await readSensorFlags(o);
     const loading = io.progress('preparing frames', 1);
-    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}), ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
+    const inputSize = o.inputSize !== undefined ? parseSize(String(o.inputSize)) : undefined;
+    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(inputSize ? { inputSize } : {}), ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}), ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
     loading.stop();
     const progress = io.progress(`quantizing to ${precision}`, 1);
     const r = await quantizePackage({
@@ -75,15 +99,18 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       ...(names ? { entries: names } : {}),
       tensorrtVersions: String(o.trtCache).split(',').map((s) => s.trim()).filter(Boolean),
       latencyRounds,
+      floors,
+      acceptLoss: Boolean(o.acceptLoss),
       force: Boolean(o.force),
       onProgress: (step, done, total) => progress.update(done, total, step),
     });
     progress.stop();
+    if (!r.report.floor.passed) io.note(`WARNING: ${precision} package kept below the fidelity floor (--accept-loss): ${r.report.floor.failing.map((c) => `${c.entry} ${c.metric} ${c.value.toFixed(4)} < ${c.floor}`).join('; ')}`);
     const size = (files: Record<string, { size: number; role: string }>) => Object.values(files).filter((f) => f.role === 'weights').reduce((s, f) => s + f.size, 0);
     return {
       dir: r.dir,
       precision,
-      ...(precision === 'int8' ? { method } : {}),
+      ...(r.report.method ? { method: r.report.method } : {}),
       bytes: { source: size(Object.fromEntries(Object.entries(pkg.manifest.files).filter(([k]) => r.manifest.entries.some((e) => e.weightFiles.includes(k))))), output: size(r.manifest.files) },
       report: r.report,
       ...(r.statsSha256 ? { statsSha256: r.statsSha256 } : {}),
@@ -93,15 +120,24 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     if ('experts' in r) return renderExpertQuantize(r, io);
     const rep = r.report;
     io.out(`wrote ${r.precision} package to ${r.dir}${r.method ? ` (activations: ${r.method})` : ''}; weights ${formatBytes(r.bytes.source)} -> ${formatBytes(r.bytes.output)}`);
+    const sel = rep.selection;
+    if (sel && sel.candidates.length > 1) {
+      io.out(`calibration method chosen on the held-out frames: ${sel.winner}${sel.marginOverRunnerUp !== undefined ? `, ahead of ${sel.runnerUp} by ${sel.marginOverRunnerUp.toFixed(4)} at its worst figure` : ''}`);
+      io.out(table(['method', 'embedding cos', 'worst figure', 'margin'], sel.candidates.map((c) => [c.method + (c.method === sel.winner ? ' *' : ''), c.embeddingCosine === undefined ? '-' : c.embeddingCosine.toFixed(4), c.worst ? `${c.worst.entry} ${c.worst.metric} ${c.worst.value.toFixed(4)}` : '-', c.worst ? c.worst.margin.toFixed(4) : '-'])));
+    }
+    const fl = rep.floor;
+    io.out(fl.passed ? `fidelity floor met (cosine ≥ ${fl.cosine}, agreement ≥ ${fl.agreement}, depth error ≤ ${fl.depthError})` : `WARNING: below the fidelity floor, kept because of --accept-loss: ${fl.failing.map((c) => `${c.entry} ${c.metric} ${c.value.toFixed(4)} (floor ${c.floor})`).join('; ')}`);
     if (rep.calibration) io.out(`calibration: ${rep.calibration.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);
     io.out(`held-out:    ${rep.heldOut.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);
     const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
     io.out(
       table(
-        ['entry', 'frames', 'embedding cos', 'min feature cos', 'cls top-1', 'seg pixels', 'routing'],
+        ['entry', 'frames', 'embedding cos', 'min feature cos', 'min raw output cos', 'cls top-1', 'seg pixels', 'routing'],
         rep.entries.map((e) => {
           const feats = Object.entries(e.featureCosine).filter(([k]) => k.startsWith('features_'));
-          return [e.entry, e.frames, f(e.featureCosine.embedding?.mean), f(feats.length ? Math.min(...feats.map(([, s]) => s.mean)) : undefined), f(e.classificationTop1Agreement), f(e.segmentationPixelAgreement), f(e.routing?.mean)];
+          const raw = Object.entries(e.featureCosine).filter(([k]) => !k.startsWith('features_') && k !== 'embedding');
+          const lowest = (xs: [string, { mean: number }][]) => (xs.length ? Math.min(...xs.map(([, s]) => s.mean)) : undefined);
+          return [e.entry, e.frames, f(e.featureCosine.embedding?.mean), f(lowest(feats)), f(lowest(raw)), f(e.classificationTop1Agreement), f(e.segmentationPixelAgreement), f(e.routing?.mean)];
         }),
       ),
     );

@@ -32,6 +32,8 @@ export interface RunFrameLine {
   /** Top class and its score (classification). */
   top?: { label: string; score: number };
   detections?: number;
+  /** Raw outputs of an imported model: name → shape. */
+  raw?: Record<string, number[]>;
   error?: { code: string; message: string; stage: string };
 }
 
@@ -125,6 +127,16 @@ export function modalityOf(file: string, modality: string | undefined, sensor: s
   });
 }
 
+/**
+ * `--input-size`: `<height>x<width>` or one number for both.
+ * @throws EdgeError E_INVALID_ARGUMENT (field `--input-size`)
+ */
+export function parseInputSize(text: string): { width: number; height: number } {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(text.trim());
+  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`, { field: '--input-size' });
+  return { height: expectInteger('--input-size', Number(m[1]), 1, 16384), width: expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384) };
+}
+
 function line(o: FrameOutcome): RunFrameLine {
   if (!o.ok) return { frameId: o.frameId, ok: false, error: { code: o.error.code, message: o.error.message, stage: o.stage } };
   const top = o.tasks.classification?.top[0];
@@ -134,6 +146,7 @@ function line(o: FrameOutcome): RunFrameLine {
     entry: o.entry,
     ...(top ? { top: { label: top.label, score: Number(top.score.toFixed(4)) } } : {}),
     ...(o.tasks.detection ? { detections: o.tasks.detection.detections.length } : {}),
+    ...(o.tasks.raw ? { raw: Object.fromEntries(Object.entries(o.tasks.raw.outputs).map(([k, v]) => [k, v.shape])) } : {}),
   };
 }
 
@@ -142,9 +155,41 @@ function latency(m: RuntimeMetrics): RunSummary['latencyMs'] {
   return Object.fromEntries(Object.entries(m.latencyMs).map(([stage, p]) => [stage, { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), max: round(p.max) }]));
 }
 
+/**
+ * The samples `--tensors` names, for the package's entry: one feed per sample index, each input
+ * from its own source (tools/quantize/tensor-sources.ts forms).
+ */
+async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, import('../../../sdk/runtime/backend.js').HostTensor> }[] }> {
+  const { openPackage } = await import('../../../sdk/package/open-package.js');
+  const { loadTensorSources, hasBatchAxis } = await import('../../quantize/tensor-sources.js');
+  const p = await openPackage(pkg, { verify: 'size' });
+  const entries = p.manifest.entries;
+  const entry = entryName !== undefined ? p.entry(entryName) : entries.length === 1 ? entries[0]! : undefined;
+  if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${p.manifest.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one with --entry`, { field: '--entry' });
+  const sets = await loadTensorSources(specs, { inputs: entry.inputs, maxFrames: Number.MAX_SAFE_INTEGER, field: '--tensors' });
+  const lists = entry.inputs.map((input) => {
+    const frames = sets.filter((s) => s.input === input.name).flatMap((s) => s.frames);
+    if (frames.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `no tensors for input ${input.name} of entry ${entry.name}`, { field: '--tensors', hint: `add --tensors ${input.name}=<file.npy>` });
+    return { input, frames };
+  });
+  const count = Math.min(...lists.map((l) => l.frames.length));
+  const feeds = Array.from({ length: count }, (_, k) => ({
+    id: lists.map((l) => l.frames[k]!.id).join('+'),
+    feeds: Object.fromEntries(
+      lists.map(({ input, frames }) => {
+        const f = frames[k]!;
+        const shape = hasBatchAxis(input) ? [1, ...f.shape!] : f.shape!;
+        return [input.name, f.dtype === 'int64' ? { dtype: 'int64' as const, shape, data: f.data as BigInt64Array } : { dtype: 'float32' as const, shape, data: f.data as Float32Array }];
+      }),
+    ),
+  }));
+  return { entry: entry.name, feeds };
+}
+
 async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
+  if (Array.isArray(o.tensors) && o.tensors.length > 0) return runTensors(pkg!, o, io);
   if (typeof o.source !== 'string' || o.source.length === 0) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: '--source', hint: 'e.g. ringmoe-edge run pkg/tiny --source frames/' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: '--source', hint: 'e.g. ringmoe-edge run pkg/tiny --source frames/ (or --tensors <input>=<file.npy> for a model that reads raw tensors)' });
   }
   const modality = o.modality as string | undefined;
   const sensorFlags = await readSensorFlags(o);
@@ -158,6 +203,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     ...(o.interpolation !== undefined ? { interpolation: expectOneOf('--interpolation', o.interpolation, ['nearest', 'bilinear', 'bicubic'] as const) } : {}),
   };
   const allowFailures = expectInteger('--allow-failures', Number(o.allowFailures ?? 0), 0, Number.MAX_SAFE_INTEGER);
+  const inputSize = o.inputSize !== undefined ? parseInputSize(String(o.inputSize)) : undefined;
   if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) {
     throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   }
@@ -179,7 +225,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
-    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess, ...(mqtt ? { mqtt } : {}) });
+    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess, ...(inputSize ? { inputSize } : {}), ...(mqtt ? { mqtt } : {}) });
   } catch (err) {
     if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field?.startsWith('options.mqtt.')) {
       const flag = { url: '--broker', fleet: '--fleet', device: '--device', stateDir: '--state-dir' }[err.field.slice(13)] ?? err.field;
@@ -230,6 +276,55 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   };
 }
 
+/** `run --tensors`: raw samples through `Runtime.inferTensors`, one call per sample. */
+async function runTensors(pkg: string, o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
+  if (o.source !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--source and --tensors are alternatives', { field: '--tensors' });
+  const backend = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
+  const { entry, feeds } = await tensorFeeds(pkg, o.tensors as string[], o.entry as string | undefined);
+  const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
+  const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
+  const { createRuntime } = await import('../../../sdk/runtime/runtime.js');
+  const runtime = await createRuntime({ package: pkg, backend, workers: 0, ...(mqtt ? { mqtt } : {}) });
+  const progress = io.progress(`running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`, feeds.length, 'samples');
+  const results: RunFrameLine[] = [];
+  const t0 = performance.now();
+  try {
+    for (const f of feeds) {
+      try {
+        results.push(line(await runtime.inferTensors(f.id, f.feeds, { entry })));
+      } catch (err) {
+        const e = isEdgeError(err) ? err : new EdgeError('E_INFERENCE', String(err));
+        results.push({ frameId: f.id, ok: false, error: { code: e.code, message: e.message, stage: 'inference' } });
+      }
+      progress.update(results.length, feeds.length);
+    }
+  } finally {
+    progress.stop();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const m = runtime.metrics();
+  const report = await runtime.close();
+  const failed = results.filter((r) => !r.ok);
+  return {
+    package: pkg,
+    model: { name: m.model.name, version: m.model.version },
+    backend: m.backend,
+    backendSkipped: m.backendSkipped.map((s) => s.reason),
+    source: (o.tensors as string[]).join(' '),
+    stoppedBy: 'end',
+    frames: { total: results.length, ok: results.length - failed.length, failed: failed.length, dropped: 0 },
+    allowFailures: expectInteger('--allow-failures', Number(o.allowFailures ?? 0), 0, Number.MAX_SAFE_INTEGER),
+    seconds: Number(seconds.toFixed(3)),
+    fps: Number((results.length / seconds).toFixed(2)),
+    latencyMs: latency(m),
+    batches: { count: m.batches.count, meanInputs: Number(m.batches.meanInputs.toFixed(2)) },
+    failures: failed.slice(0, MAX_FAILURES).map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
+    ...(mqtt ? { mqtt: { broker: mqtt.url, fleet: mqtt.fleet, device, published: Number(m.mqtt?.resultsPublished ?? 0), unsent: report.unsentResults, drained: report.drained } } : {}),
+    results,
+  };
+}
+
 function render(r: RunSummary, io: CommandIO): void {
   const skipped = r.backendSkipped.length ? ` (${r.backendSkipped.join('; ')})` : '';
   io.out(`${r.frames.total} frame(s) of ${r.source} through ${r.model.name}@${r.model.version} on ${r.backend}${skipped}`);
@@ -257,7 +352,9 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
   configure(cmd: Command) {
     cmd
       .argument('<package>', 'model package directory')
-      .option('--source <path>', 'a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required)')
+      .option('--source <path>', 'a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required unless --tensors)')
+      .option('--tensors <spec>', 'raw input tensors instead of frames, for a model whose inputs are not images: [<input>=]<file.npy|file.npz[:<array>]>, first axis = samples (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--entry <name>', 'the entry --tensors feeds (default: the only one)')
       .option('--modality <id>', 'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical; --sensor sets it too')
       .option('--broker <url>', 'publish results to this MQTT broker (needs --fleet)')
       .option('--fleet <name>', 'fleet the device belongs to')
@@ -269,7 +366,8 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
       .option('--allow-failures <n>', 'failed frames tolerated before the run exits with status 1 (a run where no frame succeeds always does)', '0')
       .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles); default: the package\'s declared preprocessing, else resize')
       .option('--stretch <method>', 'multispectral/SAR-L2 stretch: released, precise or none; default: the package\'s, else released')
-      .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear');
+      .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear')
+      .option('--input-size <hxw>', 'model input size for a package with symbolic height and width (an imported dynamic model), e.g. 640x640');
     addSensorOptions(cmd);
     addVlmOptions(cmd);
   },
@@ -278,6 +376,8 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
     'ringmoe-edge run pkg/tiny --source "examples/data/**/*.tif" --sensor landsat7-etm --fit tile --json',
     'ringmoe-edge run pkg/tiny --source LC08_stack.tif --sensor landsat8-oli-tirs --fit tile',
     'ringmoe-edge run pkg/tiny --source scene.tif --modality multispectral --bands 2,3,4,5 --scale 0.0000275 --offset -0.2',
+    'ringmoe-edge run pkg/vendor-audio --tensors input=clips.npy --broker mqtt://localhost:1883 --fleet north --json',
+    'ringmoe-edge run pkg/text-detector --source examples/data/aerial/aero1.jpg --input-size 480x640 --json',
     'ringmoe-edge run pkg/tiny --source frames/ --broker mqtt://localhost:1883 --fleet north --device drone-7 --state-dir /var/lib/ringmoe',
     'ringmoe-edge run pkg/rsmoe --source harbour.jpg --task vqa --question "how many ships are in the harbour?" --broker mqtt://localhost:1883 --fleet north',
   ],
