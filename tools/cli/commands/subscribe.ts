@@ -174,7 +174,8 @@ function render(r: SubscribeResult, io: CommandIO): void {
   ]);
   io.out(table(['device', 'state', 'bdSeq', 'results', 'dups', 'last seen', 'outbox pend/drop'], rows));
   const t = r.summary.totals;
-  io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`);
+  const refused = Object.entries(t.refused ?? {}).map(([reason, n]) => `${n} ${reason}`);
+  io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${refused.length ? `, refused: ${refused.join(', ')}` : ''}`);
 }
 
 /** The `subscribe` command for the CLI router. */
