@@ -52,7 +52,10 @@ export interface DesiredState {
     signature: SignatureRecord;
   };
   sources: BlobSources;
-  /** Explicit, signed permission to install a lower version than the one running. */
+  /**
+   * Explicit, signed permission to install a lower version than the one running. Devices accept it
+   * only when the signing key also holds the `rollback` role.
+   */
   rollback?: boolean;
 }
 
@@ -101,7 +104,15 @@ export function decodeDesired(bytes: Uint8Array, trust: TrustStore, limits: Bund
   } catch (err) {
     throw new EdgeError('E_BUNDLE_INVALID', `signed payload is not JSON: ${messageOf(err)}`, { file, field: 'payload' });
   }
-  return { desired: checkDesired(payload), keyId };
+  const desired = checkDesired(payload);
+  if (desired.rollback === true && !trust.rolesOf(keyId).includes('rollback')) {
+    throw new EdgeError('E_UNTRUSTED_KEY', `desired state allows a rollback but key ${keyId} is not trusted for rollbacks (only for ${trust.rolesOf(keyId).join(', ')})`, {
+      file,
+      field: 'signature.keyId',
+      hint: 'sign rollbacks with a key trusted for the rollback role (ringmoe-edge keygen --roles desired,rollback)',
+    });
+  }
+  return { desired, keyId };
 }
 
 /**

@@ -5,12 +5,14 @@
  * them. mqtt.js reconnects on its own; a desired state that arrives again after a reconnect is
  * recognised by its seq and ignored.
  */
+import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { is, invalidOption } from '../core/validate.js';
 import type { OtaAgent } from './agent.js';
 import type { UpdateRequest } from './agent-record.js';
 import { MqttBlobSource, type MqttBlobSourceOptions } from './blob-source-mqtt.js';
+import { encodeReport } from './device-report.js';
 import type { BlobSource } from './blob-source.js';
 import { waitConnected } from './mqtt-connect.js';
 import { expectOtaSegment, OtaTopics } from './topics.js';
@@ -29,6 +31,12 @@ export interface OtaMqttLinkOptions {
   chunks?: MqttBlobSourceOptions;
   /** Time to wait for the first connection (default 10000 ms). */
   connectTimeoutMs?: number;
+  /**
+   * The device's own Ed25519 private key (made at provisioning, trusted for the `device` role in the
+   * fleet's trust file): every report is signed with it. Without it reports go out unsigned and
+   * operators with a trust file show them as unverified.
+   */
+  deviceKey?: KeyObject;
 }
 
 /**
@@ -59,6 +67,9 @@ export class OtaMqttLink {
     if (!is.nonEmptyString(o.url)) throw invalidOption('options.url', 'a broker URL', o.url);
     expectOtaSegment('options.fleet', o.fleet);
     expectOtaSegment('options.device', o.device);
+    if (o.deviceKey !== undefined && (o.deviceKey?.type !== 'private' || o.deviceKey.asymmetricKeyType !== 'ed25519')) {
+      throw invalidOption('options.deviceKey', 'an Ed25519 private key', '<key>');
+    }
     const client = mqtt.connect(o.url, {
       clientId: `ringmoe-ota-${o.fleet}-${o.device}`.slice(0, 64),
       clean: true,
@@ -90,7 +101,7 @@ export class OtaMqttLink {
     const stateTopic = this.topics.state(this.o.fleet, this.o.device);
     const publish = () => {
       if (this.closed) return;
-      this.client.publish(stateTopic, JSON.stringify(agent.report()), { qos: 1, retain: true }, (err) => {
+      this.client.publish(stateTopic, encodeReport(agent.report(), this.o.deviceKey), { qos: 1, retain: true }, (err) => {
         if (err && !this.closed) log(`state report not sent: ${messageOf(err)}`);
       });
     };
