@@ -1,5 +1,6 @@
 /**
- * The agent's MQTT side: receives desired states (fleet-wide and for this device, both retained),
+ * The agent's MQTT side: receives desired states (fleet-wide and for this device, both retained;
+ * also fetched over HTTP from provisioned publisher URLs when the broker's copy does not verify),
  * publishes every report retained on the device's OTA state topic (again after each reconnect),
  * and offers blob chunks over MQTT as a source when a desired state says the publisher serves
  * them. mqtt.js reconnects on its own; a desired state that arrives again after a reconnect is
@@ -12,6 +13,7 @@ import { is, invalidOption } from '../core/validate.js';
 import type { OtaAgent } from './agent.js';
 import type { UpdateRequest } from './agent-record.js';
 import { MqttBlobSource, type MqttBlobSourceOptions } from './blob-source-mqtt.js';
+import { fetchDesiredMessages } from './desired-http.js';
 import { encodeReport } from './device-report.js';
 import type { BlobSource } from './blob-source.js';
 import { waitConnected } from './mqtt-connect.js';
@@ -37,7 +39,18 @@ export interface OtaMqttLinkOptions {
    * operators with a trust file show them as unverified.
    */
   deviceKey?: KeyObject;
+  /**
+   * Base URLs of publishers' blob servers (provisioned): the desired state is fetched from
+   * `<base>/desired/<fleet>[/<device>]` on attach, whenever a desired-state message from the
+   * broker does not verify, and every `desiredPollMs`.
+   */
+  desiredUrls?: string[];
+  /** Poll `desiredUrls` this often (default 0: only on attach and after a message that does not verify). */
+  desiredPollMs?: number;
 }
+
+/** Outcome codes of a desired-state message that is not an authentic desired state. */
+const FORGED = new Set(['E_SIGNATURE', 'E_UNTRUSTED_KEY', 'E_BUNDLE_INVALID']);
 
 /**
  * A connected MQTT link for one device.
@@ -105,14 +118,42 @@ export class OtaMqttLink {
         if (err && !this.closed) log(`state report not sent: ${messageOf(err)}`);
       });
     };
+    const urls = this.o.desiredUrls ?? [];
+    let pulling: Promise<void> | undefined;
+    const pull = (why: string): Promise<void> => {
+      if (!urls.length || this.closed) return Promise.resolve();
+      pulling ??= (async () => {
+        try {
+          for (const m of await fetchDesiredMessages(urls, this.o.fleet, this.o.device)) {
+            if (this.closed) return;
+            const out = await agent.handleDesired(m.bytes);
+            log(`desired state from ${m.url} (${why}): ${out.result}${out.code ? ` ${out.code}` : ''}`);
+          }
+        } catch (err) {
+          log(`desired state over HTTP failed: ${messageOf(err)}`);
+        } finally {
+          pulling = undefined;
+        }
+      })();
+      return pulling;
+    };
     const onMessage = (topic: string, payload: Buffer) => {
       if (!desired.has(topic) || payload.length === 0) return; // an empty retained message clears a desired state
-      agent.handleDesired(payload).catch((err) => log(`desired state from ${topic} failed: ${messageOf(err)}`));
+      agent
+        .handleDesired(payload)
+        .then((out) => {
+          // Not an authentic desired state (another client replaced the retained copy): ask the publisher.
+          if (out.result === 'rejected' && out.code && FORGED.has(out.code)) void pull(`the message on ${topic} is ${out.code}`);
+        })
+        .catch((err) => log(`desired state from ${topic} failed: ${messageOf(err)}`));
     };
     this.client.on('message', onMessage);
     this.client.on('connect', publish);
     const unsubscribe = agent.onReport(publish);
+    const poll = this.o.desiredPollMs && urls.length ? setInterval(() => void pull('poll'), this.o.desiredPollMs) : undefined;
+    poll?.unref();
     this.detach = () => {
+      if (poll) clearInterval(poll);
       this.client.removeListener('message', onMessage);
       this.client.removeListener('connect', publish);
       unsubscribe();
@@ -123,6 +164,7 @@ export class OtaMqttLink {
     } catch (err) {
       throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to the desired-state topics: ${messageOf(err)}`, { cause: err });
     }
+    void pull('attach');
   }
 
   /** Stops and disconnects (pending reports are flushed first). Idempotent. */
