@@ -6,6 +6,7 @@ import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } fro
 import type { Clock } from './clock.js';
 import type { QoS } from './outbox.js';
 import { resolveConsumerLimits, type ConsumerLimits } from './payload-guard.js';
+import { TrustStore } from '../ota/trust-store.js';
 import { expectBrokerUrl, expectProtocol, type ProtocolChoice, type TlsOptions } from './options.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
 
@@ -39,6 +40,11 @@ export interface FleetConsumerOptions {
   dedupeCapacity?: number;
   /** Payload size and nesting, devices and tasks tracked (see {@link ConsumerLimits}). */
   limits?: Partial<ConsumerLimits>;
+  /**
+   * The fleet's trust file: states must be signed by the device's own key (`device` role) to count;
+   * the rest are kept apart as unverified and never replace a verified state.
+   */
+  trust?: TrustStore;
   /** Default 30. */
   keepaliveSeconds?: number;
   /** Default 10000. */
@@ -63,6 +69,7 @@ export interface ResolvedConsumerOptions {
   sessionExpirySeconds: number;
   dedupeCapacity: number;
   limits: ConsumerLimits;
+  trust?: TrustStore;
   keepaliveSeconds: number;
   connectTimeoutMs: number;
   reconnectDelayMs: number;
@@ -71,7 +78,7 @@ export interface ResolvedConsumerOptions {
 
 const KNOWN = [
   'url', 'fleet', 'prefix', 'group', 'clientId', 'username', 'password', 'tls', 'protocol', 'qos', 'sessionExpirySeconds',
-  'dedupeCapacity', 'limits', 'keepaliveSeconds', 'connectTimeoutMs', 'reconnectDelayMs', 'clock',
+  'dedupeCapacity', 'limits', 'trust', 'keepaliveSeconds', 'connectTimeoutMs', 'reconnectDelayMs', 'clock',
 ] as const;
 
 /**
@@ -118,5 +125,9 @@ export function resolveConsumerOptions(written: FleetConsumerOptions): ResolvedC
   if (o.password !== undefined) resolved.password = o.password as string;
   if (o.tls !== undefined) resolved.tls = o.tls as TlsOptions;
   if (o.clock !== undefined) resolved.clock = o.clock as unknown as Clock;
+  if (o.trust !== undefined) {
+    if (!(o.trust instanceof TrustStore)) throw invalidOption('options.trust', 'a TrustStore', '<value>');
+    resolved.trust = o.trust;
+  }
   return resolved;
 }

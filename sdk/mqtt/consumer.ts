@@ -12,6 +12,7 @@ import { resolveConsumerOptions, type FleetConsumerOptions, type ResolvedConsume
 import { FleetView, type FleetSummary } from './fleet-view.js';
 import { parsePayload, type BirthPayload, type DeathPayload, type MetricsPayload, type ResultPayload, type StatePayload } from './messages.js';
 import { checkJsonDepth, checkPayloadShape, PayloadRefused } from './payload-guard.js';
+import { verifyState } from './state-auth.js';
 import { TOPIC_KINDS } from './topics.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { mqttLog as log } from './log.js';
@@ -186,7 +187,13 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       const { encoding, value } = decodePayload(payload, packet.properties?.contentType, topic);
       checkPayloadShape(value, limits, topic);
       const p = parsePayload(topic, where, value);
-      const change = this.view.apply(p, receivedAt, topic);
+      let auth: { verified: boolean; state?: Record<string, unknown> } | undefined;
+      if (p.type === 'state' && this.o.trust) {
+        const check = verifyState(p, this.o.trust);
+        auth = check.verified ? { verified: true, state: check.state } : { verified: false };
+        if (!check.verified) log('onMessage :: unverified state on %s: %s', topic, check.reason);
+      }
+      const change = this.view.apply(p, receivedAt, topic, auth);
       switch (change.kind) {
         case 'result': {
           const users = packet.properties?.userProperties;

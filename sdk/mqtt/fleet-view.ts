@@ -32,7 +32,9 @@ export interface DeviceSummary {
   modelVersion?: string;
   protocolVersion?: 4 | 5;
   encoding?: string;
-  latestState?: { ts: number; state: Record<string, unknown> };
+  latestState?: { ts: number; state: Record<string, unknown>; verified?: boolean };
+  /** With a trust file: true once a state signed by the device's own key arrived. */
+  verified?: boolean;
   latestMetrics?: { ts: number; metrics: MetricsPayload['metrics']; outbox: OutboxReport };
 }
 
@@ -48,6 +50,8 @@ export interface FleetSummary {
     malformed: number;
     /** Messages refused by the consumer's limits, by reason (oversized, too-deep, device-limit, …). */
     refused: Partial<Record<RefusalReason, number>>;
+    /** With a trust file: states that did not verify (kept apart; never replace a verified one). */
+    unverified: number;
   };
 }
 
@@ -73,6 +77,7 @@ export class FleetView {
   private readonly seen: DedupeWindow;
   private malformedCount = 0;
   private readonly refusedCounts: Partial<Record<RefusalReason, number>> = {};
+  private unverifiedCount = 0;
 
   /**
    * @param dedupeCapacity result ids remembered for de-duplication (default 100000)
@@ -90,7 +95,7 @@ export class FleetView {
    * Applies a validated payload received at `receivedAt`.
    * @throws PayloadRefused (`device-limit`, `task-limit`) when the payload would grow the view past its limits
    */
-  apply(p: DevicePayload, receivedAt: number, topic = p.device): ViewChange {
+  apply(p: DevicePayload, receivedAt: number, topic = p.device, auth?: { verified: boolean; state?: Record<string, unknown> }): ViewChange {
     if (!this.devices.has(p.device) && this.devices.size >= this.limits.maxDevices) {
       throw new PayloadRefused('device-limit', `already tracking ${this.limits.maxDevices} devices; device ${JSON.stringify(p.device)} is not tracked`, topic);
     }
@@ -118,7 +123,14 @@ export class FleetView {
       case 'death':
         return { kind: 'death', stale: this.death(d, p) };
       case 'state':
-        d.latestState = { ts: p.ts, state: (p as StatePayload).state };
+        if (auth && !auth.verified) {
+          this.unverifiedCount++;
+          // A forgery never replaces what the device itself signed.
+          if (!d.latestState?.verified) d.latestState = { ts: p.ts, state: (p as StatePayload).state, verified: false };
+          return { kind: 'state' };
+        }
+        d.latestState = { ts: p.ts, state: auth?.state ?? (p as StatePayload).state, ...(auth ? { verified: true } : {}) };
+        if (auth) d.verified = true;
         return { kind: 'state' };
       case 'metrics':
         if (!d.latestMetrics || d.latestMetrics.ts <= p.ts) d.latestMetrics = { ts: p.ts, metrics: p.metrics, outbox: p.outbox };
@@ -149,6 +161,7 @@ export class FleetView {
         duplicates: devices.reduce((n, d) => n + d.duplicates, 0),
         malformed: this.malformedCount,
         refused: { ...this.refusedCounts },
+        unverified: this.unverifiedCount,
       },
     };
   }

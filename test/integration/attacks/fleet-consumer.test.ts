@@ -6,9 +6,12 @@
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import mqtt from 'mqtt';
 import { FleetConsumer } from '../../../sdk/mqtt/consumer.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../sdk/mqtt/embedded-broker.js';
+import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
+import { TrustStore } from '../../../sdk/ota/trust-store.js';
 import type { SubscribeResult } from '../../../tools/cli/commands/subscribe.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { settledMemory } from '../../helpers/settled-memory.js';
@@ -104,4 +107,35 @@ test('fake devices, endless tasks and oversized payloads are refused by counted 
 test('consumer limits are checked options', async (t) => {
   await t.throwsAsync(FleetConsumer.create({ url: 'mqtt://127.0.0.1:1', fleet: 'north', limits: { maxDevice: 3 } as never }), { message: /maxDevice/ });
   await t.throwsAsync(FleetConsumer.create({ url: 'mqtt://127.0.0.1:1', fleet: 'north', limits: { maxDepth: 0 } }), { code: 'E_INVALID_ARGUMENT' });
+});
+
+test('with the fleet trust file, the ground station keeps the state the device signed; forged states are counted unverified and never replace it', async (t) => {
+  const cam1 = generateKeyPairSync('ed25519');
+  const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }) as string;
+  const trust = TrustStore.fromKeys([{ publicKey: pem(cam1.publicKey), roles: ['device'], device: 'cam-1' }]);
+  const broker = await startEmbeddedBroker({ port: 0 });
+  const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'north', trust });
+  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'cam-1', deviceKey: cam1.privateKey });
+  const evil = await attacker(broker);
+  try {
+    await publisher.publishState({ mode: 'survey', battery: 81 });
+    await until(() => consumer.summary().devices.some((d) => d.latestState?.verified));
+    // Forgeries: an unsigned state for cam-1, and one for a device that does not exist.
+    await evil.publishAsync('ringmoe/north/cam-1/state', state('north', 'cam-1', { mode: 'landed' }), { qos: 1 });
+    await evil.publishAsync('ringmoe/north/ghost/state', state('north', 'ghost', { mode: 'survey' }), { qos: 1 });
+    await until(() => consumer.summary().totals.unverified >= 2);
+    const s = consumer.summary();
+    const d1 = s.devices.find((d) => d.device === 'cam-1')!;
+    t.true(d1.verified);
+    t.deepEqual(d1.latestState?.state, { mode: 'survey', battery: 81 });
+    const ghost = s.devices.find((d) => d.device === 'ghost')!;
+    t.is(ghost.verified, undefined);
+    t.is(ghost.latestState?.verified, false);
+    t.is(s.totals.unverified, 2);
+  } finally {
+    await evil.endAsync();
+    await publisher.close();
+    await consumer.close();
+    await broker.close();
+  }
 });
