@@ -18,6 +18,7 @@ import { FleetConsumer } from '../../../sdk/mqtt/consumer.js';
 import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
 import { mosquittoConfig } from '../../../tools/broker/mosquitto-config.js';
 import { freePort, HAS_MOSQUITTO, startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
+import { REPO_ROOT } from '../../helpers/shared-data.js';
 
 const exec = promisify(execFile);
 const OPENSSL = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
@@ -178,4 +179,16 @@ maybe("the SDK's result publisher (client certificate) and fleet consumer (passw
     if (!(liar instanceof Error)) await liar.close().catch(() => {});
     await consumer2.close();
   }
+});
+
+test('the shipped deploy/mosquitto files are what the generator writes for fleet north', async (t) => {
+  const { conf, acl } = mosquittoConfig({
+    fleets: ['north'],
+    operators: ['ops'],
+    files: { ca: '/etc/mosquitto/certs/fleet-ca.crt', cert: '/etc/mosquitto/certs/server.crt', key: '/etc/mosquitto/certs/server.key', passwords: '/etc/mosquitto/passwd', acl: '/etc/mosquitto/ringmoe.acl' },
+    extra: ['persistence true', 'persistence_location /var/lib/mosquitto/', 'log_dest syslog'],
+  });
+  t.is(await readFile(join(REPO_ROOT, 'deploy', 'mosquitto', 'mosquitto.conf'), 'utf8'), conf);
+  t.is(await readFile(join(REPO_ROOT, 'deploy', 'mosquitto', 'ringmoe.acl'), 'utf8'), acl);
+  t.throws(() => mosquittoConfig({ fleets: ['no/rth'], operators: ['ops'], files: { ca: 'a', cert: 'b', key: 'c', passwords: 'd', acl: 'e' } }), { code: 'E_INVALID_ARGUMENT' });
 });
