@@ -4,7 +4,7 @@
  * (directly, or `copies` at once through a preprocessing pool with the default worker count) and
  * prints one JSON line: the outcome and the peak resident set above idle.
  *
- * Usage: decode-child.ts <mode: sdk|pool> <source: path|raw:WxH> <modality> [copies]
+ * Usage: decode-child.ts <mode: sdk|pool> <source: path|raw:WxH> <modality> [copies] [threads]
  */
 import { readFileSync } from 'node:fs';
 import { createPreprocessPool, preprocessFrame, type Frame } from '../../../sdk/sensors/index.js';
@@ -20,7 +20,7 @@ function memory(): { rss: number; peak: number } {
   }
 }
 
-const [mode, source, modality, copiesArg] = process.argv.slice(2) as [string, string, string, string | undefined];
+const [mode, source, modality, copiesArg, threadsArg] = process.argv.slice(2) as [string, string, string, string | undefined, string | undefined];
 const copies = Number(copiesArg ?? 1);
 let pixels: Frame['pixels'];
 const raw = /^raw:(\d+)x(\d+)$/.exec(source);
@@ -30,7 +30,7 @@ if (raw) {
   pixels = { width, height, bands: 1, dtype: 'uint8', layout: 'chw', data: new Uint8Array(width * height).fill(7) };
 } else pixels = new Uint8Array(readFileSync(source));
 const frame = (i: number): Frame => ({ id: `hostile-${i}`, modality, timestamp: 0, pixels });
-const pool = mode === 'pool' ? await createPreprocessPool() : undefined;
+const pool = mode === 'pool' ? await createPreprocessPool(threadsArg ? { threads: Number(threadsArg) } : {}) : undefined;
 await new Promise((r) => setTimeout(r, 50));
 const idle = memory().rss;
 const started = Date.now();

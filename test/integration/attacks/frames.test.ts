@@ -31,10 +31,10 @@ interface ChildResult {
   threads?: number;
 }
 
-async function runChild(mode: 'sdk' | 'pool', source: string, modality: string, copies = 1): Promise<ChildResult> {
+async function runChild(mode: 'sdk' | 'pool', source: string, modality: string, copies = 1, threads?: number): Promise<ChildResult> {
   // The heap cap is far above the bound: a regression shows as a failed bound, or as this child's
   // out-of-memory exit, not as the test machine running out of memory.
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', CHILD, mode, source, modality, String(copies)], {
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', CHILD, mode, source, modality, String(copies), ...(threads ? [String(threads)] : [])], {
     cwd: REPO_ROOT,
     env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=2048` },
     maxBuffer: 1 << 20,
@@ -51,7 +51,7 @@ function file(name: string, bytes: Uint8Array): string {
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 
 /** One hostile frame: its bytes, how it is fed, and the coded refusal expected. */
-const CASES: Array<{ name: string; source: () => string; mode: 'sdk' | 'pool'; copies?: number; code: string; message: RegExp; size?: [number, number] }> = [
+const CASES: Array<{ name: string; source: () => string; mode: 'sdk' | 'pool'; copies?: number; threads?: number; code: string; message: RegExp; size?: [number, number] }> = [
   {
     name: 'TIFF of a few hundred bytes declaring 4096×4096 tiles of 1×1 at one offset',
     source: () => file('tile-bomb.tif', tileBomb(4096, 1, 1)),
@@ -67,6 +67,24 @@ const CASES: Array<{ name: string; source: () => string; mode: 'sdk' | 'pool'; c
     copies: 4,
     code: 'E_FRAME_INVALID',
     message: /over the 131072-block limit/,
+  },
+  {
+    name: "the same tile bomb, four at once through a 4-worker pool (the default on an Orin Nano's 6 cores)",
+    source: () => file('tile-bomb.tif', tileBomb(4096, 1, 1)),
+    mode: 'pool',
+    copies: 4,
+    threads: 4,
+    code: 'E_FRAME_INVALID',
+    message: /over the 131072-block limit/,
+  },
+  {
+    name: '10000×10000 PNG through a 4-worker pool, four at once',
+    source: () => file('large.png', flatPng(10000, 10000)),
+    mode: 'pool',
+    copies: 4,
+    threads: 4,
+    code: 'E_FRAME_INVALID',
+    message: /memory budget|over the 268435456-byte limit/,
   },
   {
     name: 'tile bomb under the block limit: 4096×4096 of 16×16 tiles listing one',
@@ -98,7 +116,7 @@ const CASES: Array<{ name: string; source: () => string; mode: 'sdk' | 'pool'; c
     message: /lies beyond the end/,
   },
   {
-    name: '285 KB PNG of 10000×10000 RGB',
+    name: 'PNG of a few hundred KB (317 KB) declaring 10000×10000 RGB',
     source: () => file('large.png', flatPng(10000, 10000)),
     mode: 'sdk',
     code: 'E_FRAME_INVALID',
@@ -128,7 +146,7 @@ for (const c of CASES) {
       const size = statSync(source).size;
       t.true(size >= c.size[0] && size <= c.size[1], `file is ${size} bytes`);
     }
-    const r = await runChild(c.mode, source, 'multispectral', c.copies);
+    const r = await runChild(c.mode, source, 'multispectral', c.copies, c.threads);
     t.log(`${c.mode}${r.threads ? ` (${r.threads} workers)` : ''}: peak ${mib(r.peakAboveIdle)} above idle ${mib(r.idle)}, ${r.ms} ms`);
     t.is(r.results.length, c.copies ?? 1);
     for (const res of r.results) {
