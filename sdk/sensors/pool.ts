@@ -98,8 +98,8 @@ function tsxApiUrl(): string {
   return pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
 }
 
-/** Memory all workers of a pool may take for frames at once, by default (1.5 GiB of an 8 GB device). */
-export const POOL_WORKING_BYTES = 1536 * 1024 * 1024;
+/** Memory all workers of a pool may take for frames at once, by default (2 GiB of an 8 GB device). */
+export const POOL_WORKING_BYTES = 2048 * 1024 * 1024;
 
 /**
  * Frames run on every worker at once, so each gets a share of the pool's budget unless the caller

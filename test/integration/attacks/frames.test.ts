@@ -165,6 +165,18 @@ test('a frame inside the budget still decodes and preprocesses, under the same b
   t.true(r.peakAboveIdle < BOUND);
 });
 
+test('the budget is honest: a frame just under it peaks below it, one just over is refused', async (t) => {
+  // 6000×6000 SAR-L2 is estimated at 584 MiB (under 768); 8000×8000 at 1038 MiB (over).
+  const under = await runChild('sdk', 'raw:6000x6000', 'sar-l2');
+  t.log(`6000×6000: peak ${mib(under.peakAboveIdle)} above idle`);
+  t.deepEqual(under.results, [{ ok: true }]);
+  t.true(under.peakAboveIdle < 768 * 1024 * 1024);
+  const over = await runChild('sdk', 'raw:8000x8000', 'sar-l2');
+  t.is(over.results[0]?.code, 'E_FRAME_INVALID');
+  t.regex(over.results[0]?.message ?? '', /about 1038 MiB, over the 768 MiB memory budget/);
+  t.true(over.peakAboveIdle < BOUND);
+});
+
 /** A float64 raster of `bands` bands (complex: pairs) holding `value` at one pixel. */
 function float64Raster(bands: number, complex: boolean, value: number): Raster {
   const n = 8 * 8;
