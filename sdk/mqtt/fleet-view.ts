@@ -129,6 +129,8 @@ export class FleetView {
           if (!d.latestState?.verified) d.latestState = { ts: p.ts, state: (p as StatePayload).state, verified: false };
           return { kind: 'state' };
         }
+        // A replayed older signed state does not replace a newer one.
+        if (auth && d.latestState?.verified && p.ts < d.latestState.ts) return { kind: 'state' };
         d.latestState = { ts: p.ts, state: auth?.state ?? (p as StatePayload).state, ...(auth ? { verified: true } : {}) };
         if (auth) d.verified = true;
         return { kind: 'state' };

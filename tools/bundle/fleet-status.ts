@@ -87,9 +87,10 @@ export class FleetWatcher {
         watcher.refused++;
         return;
       }
-      // A verified report is never replaced by an unverified one.
+      // A verified report is never replaced by an unverified one, nor by an older signed one (a replay).
       const had = watcher.reports.get(device);
-      if (o.trust && had?.verified && !r.verified) {
+      const older = had?.verified && r.verified && Date.parse(r.report.at) < Date.parse(had.report.at);
+      if (o.trust && had?.verified && (!r.verified || older)) {
         watcher.refused++;
         return;
       }

@@ -122,3 +122,23 @@ test('publish --wait --trust: a forged "installed" report of a device that does 
     await broker.close();
   }
 });
+
+test('FleetWatcher: a replayed older signed report does not replace the newer one', async (t) => {
+  const k = deviceKeys();
+  const broker = await startAedes();
+  const evil = await mqtt.connectAsync(broker.url);
+  const watch = await FleetWatcher.start({ broker: broker.url, fleet: FLEET, trust: k.trust });
+  try {
+    const old = encodeReport(report('cam-1', { state: 'downloading', at: '2026-01-01T00:00:00.000Z' }), k.cam1);
+    await evil.publishAsync(`ringmoe/${FLEET}/cam-1/ota/state`, encodeReport(installed('cam-1', 7), k.cam1), { qos: 1 });
+    await watch.waitFor((d) => d.length === 1, 5000);
+    await evil.publishAsync(`ringmoe/${FLEET}/cam-1/ota/state`, old, { qos: 1 });
+    await new Promise((r) => setTimeout(r, 300));
+    t.is(watch.devices()[0]?.outcome?.result, 'installed');
+    t.is(watch.refused, 1);
+  } finally {
+    await watch.close();
+    await evil.endAsync();
+    await broker.close();
+  }
+});
