@@ -5,6 +5,8 @@ import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import type { Clock } from './clock.js';
 import type { QoS } from './outbox.js';
+import { resolveConsumerLimits, type ConsumerLimits } from './payload-guard.js';
+import { TrustStore } from '../ota/trust-store.js';
 import { expectBrokerUrl, expectProtocol, type ProtocolChoice, type TlsOptions } from './options.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
 
@@ -36,6 +38,13 @@ export interface FleetConsumerOptions {
   sessionExpirySeconds?: number;
   /** Result ids remembered for de-duplication. Default 100000. */
   dedupeCapacity?: number;
+  /** Payload size and nesting, devices and tasks tracked (see {@link ConsumerLimits}). */
+  limits?: Partial<ConsumerLimits>;
+  /**
+   * The fleet's trust file: states must be signed by the device's own key (`device` role) to count;
+   * the rest are kept apart as unverified and never replace a verified state.
+   */
+  trust?: TrustStore;
   /** Default 30. */
   keepaliveSeconds?: number;
   /** Default 10000. */
@@ -59,6 +68,8 @@ export interface ResolvedConsumerOptions {
   qos: QoS;
   sessionExpirySeconds: number;
   dedupeCapacity: number;
+  limits: ConsumerLimits;
+  trust?: TrustStore;
   keepaliveSeconds: number;
   connectTimeoutMs: number;
   reconnectDelayMs: number;
@@ -67,7 +78,7 @@ export interface ResolvedConsumerOptions {
 
 const KNOWN = [
   'url', 'fleet', 'prefix', 'group', 'clientId', 'username', 'password', 'tls', 'protocol', 'qos', 'sessionExpirySeconds',
-  'dedupeCapacity', 'keepaliveSeconds', 'connectTimeoutMs', 'reconnectDelayMs', 'clock',
+  'dedupeCapacity', 'limits', 'trust', 'keepaliveSeconds', 'connectTimeoutMs', 'reconnectDelayMs', 'clock',
 ] as const;
 
 /**
@@ -104,6 +115,7 @@ export function resolveConsumerOptions(written: FleetConsumerOptions): ResolvedC
     qos,
     sessionExpirySeconds,
     dedupeCapacity: o.dedupeCapacity === undefined ? 100_000 : expectInteger('options.dedupeCapacity', o.dedupeCapacity, 1, 100_000_000),
+    limits: resolveConsumerLimits(o.limits),
     keepaliveSeconds: o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
     connectTimeoutMs: o.connectTimeoutMs === undefined ? 10_000 : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
     reconnectDelayMs: o.reconnectDelayMs === undefined ? 1000 : expectInteger('options.reconnectDelayMs', o.reconnectDelayMs, 10, 3_600_000),
@@ -113,5 +125,9 @@ export function resolveConsumerOptions(written: FleetConsumerOptions): ResolvedC
   if (o.password !== undefined) resolved.password = o.password as string;
   if (o.tls !== undefined) resolved.tls = o.tls as TlsOptions;
   if (o.clock !== undefined) resolved.clock = o.clock as unknown as Clock;
+  if (o.trust !== undefined) {
+    if (!(o.trust instanceof TrustStore)) throw invalidOption('options.trust', 'a TrustStore', '<value>');
+    resolved.trust = o.trust;
+  }
   return resolved;
 }

@@ -11,6 +11,8 @@ import { connectNegotiated } from './connection.js';
 import { resolveConsumerOptions, type FleetConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { FleetView, type FleetSummary } from './fleet-view.js';
 import { parsePayload, type BirthPayload, type DeathPayload, type MetricsPayload, type ResultPayload, type StatePayload } from './messages.js';
+import { checkJsonDepth, checkPayloadShape, PayloadRefused } from './payload-guard.js';
+import { verifyState } from './state-auth.js';
 import { TOPIC_KINDS } from './topics.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { mqttLog as log } from './log.js';
@@ -36,7 +38,10 @@ export interface ConsumerEvents {
   death: (death: DeathPayload, info: { stale: boolean }) => void;
   state: (state: StatePayload) => void;
   metrics: (metrics: MetricsPayload) => void;
-  /** A message under the fleet's topics that is not a valid payload (E_MQTT_PAYLOAD). */
+  /**
+   * A message under the fleet's topics that is not a valid payload, or that a limit refused
+   * (E_MQTT_PAYLOAD; refusals are `PayloadRefused` with their `reason`, counted in the summary).
+   */
   malformed: (err: EdgeError) => void;
   connected: (info: { protocolVersion: 4 | 5; sessionPresent: boolean }) => void;
   offline: () => void;
@@ -66,7 +71,7 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
     readonly protocolVersion: 4 | 5,
   ) {
     super();
-    this.view = new FleetView(o.fleet, o.dedupeCapacity);
+    this.view = new FleetView(o.fleet, o.dedupeCapacity, o.limits);
     this.clock = o.clock ?? systemClock;
   }
 
@@ -173,9 +178,22 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
     const where = this.o.topics.parse(topic);
     try {
       if (!where || where.fleet !== this.o.fleet) throw new EdgeError('E_MQTT_PAYLOAD', 'topic is not a device topic of this fleet', { file: topic });
+      const limits = this.o.limits;
+      if (payload.length > limits.maxPayloadBytes) throw new PayloadRefused('oversized', `payload is ${payload.length} bytes, over the ${limits.maxPayloadBytes}-byte limit`, topic);
+      if ((where.kind === 'state' || where.kind === 'metrics') && payload.length > limits.maxStateBytes) {
+        throw new PayloadRefused('state-oversized', `${where.kind} payload is ${payload.length} bytes, over the ${limits.maxStateBytes}-byte limit kept per device`, topic);
+      }
+      if (payload[0] === 0x7b) checkJsonDepth(payload, limits.maxDepth, topic);
       const { encoding, value } = decodePayload(payload, packet.properties?.contentType, topic);
+      checkPayloadShape(value, limits, topic);
       const p = parsePayload(topic, where, value);
-      const change = this.view.apply(p, receivedAt);
+      let auth: { verified: boolean; state?: Record<string, unknown> } | undefined;
+      if (p.type === 'state' && this.o.trust) {
+        const check = verifyState(p, this.o.trust);
+        auth = check.verified ? { verified: true, state: check.state } : { verified: false };
+        if (!check.verified) log('onMessage :: unverified state on %s: %s', topic, check.reason);
+      }
+      const change = this.view.apply(p, receivedAt, topic, auth);
       switch (change.kind) {
         case 'result': {
           const users = packet.properties?.userProperties;
@@ -197,7 +215,8 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       }
     } catch (err) {
       if (!(err instanceof EdgeError)) throw err;
-      this.view.malformed();
+      if (err instanceof PayloadRefused) this.view.refused(err.reason);
+      else this.view.malformed();
       log('onMessage :: malformed message on %s: %s', topic, err.message);
       this.emit('malformed', err);
     }

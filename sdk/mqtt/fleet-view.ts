@@ -9,6 +9,7 @@
  */
 import { DedupeWindow } from './dedupe.js';
 import type { BirthPayload, DeathPayload, DevicePayload, MetricsPayload, OutboxReport, StatePayload } from './messages.js';
+import { DEFAULT_CONSUMER_LIMITS, PayloadRefused, type ConsumerLimits, type RefusalReason } from './payload-guard.js';
 
 /** One device as the ground station sees it. */
 export interface DeviceSummary {
@@ -31,7 +32,9 @@ export interface DeviceSummary {
   modelVersion?: string;
   protocolVersion?: 4 | 5;
   encoding?: string;
-  latestState?: { ts: number; state: Record<string, unknown> };
+  latestState?: { ts: number; state: Record<string, unknown>; verified?: boolean };
+  /** With a trust file: true once a state signed by the device's own key arrived. */
+  verified?: boolean;
   latestMetrics?: { ts: number; metrics: MetricsPayload['metrics']; outbox: OutboxReport };
 }
 
@@ -39,7 +42,17 @@ export interface DeviceSummary {
 export interface FleetSummary {
   fleet: string;
   devices: DeviceSummary[];
-  totals: { devices: number; online: number; results: number; duplicates: number; malformed: number };
+  totals: {
+    devices: number;
+    online: number;
+    results: number;
+    duplicates: number;
+    malformed: number;
+    /** Messages refused by the consumer's limits, by reason (oversized, too-deep, device-limit, …). */
+    refused: Partial<Record<RefusalReason, number>>;
+    /** With a trust file: states that did not verify (kept apart; never replace a verified one). */
+    unverified: number;
+  };
 }
 
 /** What applying one payload meant. */
@@ -63,17 +76,35 @@ export class FleetView {
   private readonly deaths = new Map<string, number[]>();
   private readonly seen: DedupeWindow;
   private malformedCount = 0;
+  private readonly refusedCounts: Partial<Record<RefusalReason, number>> = {};
+  private unverifiedCount = 0;
 
-  /** @param dedupeCapacity result ids remembered for de-duplication (default 100000) */
+  /**
+   * @param dedupeCapacity result ids remembered for de-duplication (default 100000)
+   * @param limits devices and tasks tracked at most (see {@link ConsumerLimits})
+   */
   constructor(
     readonly fleet: string,
     dedupeCapacity = 100_000,
+    private readonly limits: Pick<ConsumerLimits, 'maxDevices' | 'maxTasksPerDevice'> = DEFAULT_CONSUMER_LIMITS,
   ) {
     this.seen = new DedupeWindow(dedupeCapacity);
   }
 
-  /** Applies a validated payload received at `receivedAt`. */
-  apply(p: DevicePayload, receivedAt: number): ViewChange {
+  /**
+   * Applies a validated payload received at `receivedAt`.
+   * @throws PayloadRefused (`device-limit`, `task-limit`) when the payload would grow the view past its limits
+   */
+  apply(p: DevicePayload, receivedAt: number, topic = p.device, auth?: { verified: boolean; state?: Record<string, unknown> }): ViewChange {
+    if (!this.devices.has(p.device) && this.devices.size >= this.limits.maxDevices) {
+      throw new PayloadRefused('device-limit', `already tracking ${this.limits.maxDevices} devices; device ${JSON.stringify(p.device)} is not tracked`, topic);
+    }
+    if (p.type === 'result') {
+      const known = this.devices.get(p.device);
+      if (known && !(p.task in known.results) && Object.keys(known.results).length >= this.limits.maxTasksPerDevice) {
+        throw new PayloadRefused('task-limit', `device ${p.device} already reported ${this.limits.maxTasksPerDevice} tasks; task ${JSON.stringify(p.task)} is not counted`, topic);
+      }
+    }
     const d = this.device(p.device);
     d.lastSeen = Math.max(d.lastSeen, receivedAt);
     switch (p.type) {
@@ -92,7 +123,16 @@ export class FleetView {
       case 'death':
         return { kind: 'death', stale: this.death(d, p) };
       case 'state':
-        d.latestState = { ts: p.ts, state: (p as StatePayload).state };
+        if (auth && !auth.verified) {
+          this.unverifiedCount++;
+          // A forgery never replaces what the device itself signed.
+          if (!d.latestState?.verified) d.latestState = { ts: p.ts, state: (p as StatePayload).state, verified: false };
+          return { kind: 'state' };
+        }
+        // A replayed older signed state does not replace a newer one.
+        if (auth && d.latestState?.verified && p.ts < d.latestState.ts) return { kind: 'state' };
+        d.latestState = { ts: p.ts, state: auth?.state ?? (p as StatePayload).state, ...(auth ? { verified: true } : {}) };
+        if (auth) d.verified = true;
         return { kind: 'state' };
       case 'metrics':
         if (!d.latestMetrics || d.latestMetrics.ts <= p.ts) d.latestMetrics = { ts: p.ts, metrics: p.metrics, outbox: p.outbox };
@@ -103,6 +143,11 @@ export class FleetView {
   /** Counts a message that could not be parsed. */
   malformed(): void {
     this.malformedCount++;
+  }
+
+  /** Counts a message refused by a limit. */
+  refused(reason: RefusalReason): void {
+    this.refusedCounts[reason] = (this.refusedCounts[reason] ?? 0) + 1;
   }
 
   /** A copy of the current picture. */
@@ -117,6 +162,8 @@ export class FleetView {
         results: devices.reduce((n, d) => n + Object.values(d.results).reduce((a, b) => a + b, 0), 0),
         duplicates: devices.reduce((n, d) => n + d.duplicates, 0),
         malformed: this.malformedCount,
+        refused: { ...this.refusedCounts },
+        unverified: this.unverifiedCount,
       },
     };
   }

@@ -69,6 +69,12 @@ export interface DeathPayload extends PayloadBase {
 export interface StatePayload extends PayloadBase {
   type: 'state';
   state: Record<string, unknown>;
+  /**
+   * Present when the device has a key: the JSON text of `{fleet, device, ts, state}` and its Ed25519
+   * signature (kind `report`) by the device's key. A consumer with the fleet's trust file keeps the
+   * signed copy and marks states without a valid one as unverified.
+   */
+  auth?: { payload: string; signature: unknown };
 }
 
 /** A metric value. */

@@ -2,6 +2,7 @@
  * Publisher options: what a caller writes ({@link ResultPublisherOptions}) and what the publisher
  * runs with ({@link ResolvedPublisherOptions}), with every default in one place. Pure: no I/O here.
  */
+import type { KeyObject } from 'node:crypto';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectOneOf, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import type { BdSeqStore } from './bdseq-store.js';
@@ -95,6 +96,12 @@ export interface ResultPublisherOptions {
   connectTimeoutMs?: number;
   reconnect?: Partial<ReconnectPolicy>;
   clock?: Clock;
+  /**
+   * The device's own Ed25519 private key (made at provisioning, trusted for the `device` role in the
+   * fleet's trust file): states are signed with it, so a ground station with the trust file tells
+   * them from forgeries.
+   */
+  deviceKey?: KeyObject;
 }
 
 /** Options after defaults and checks. */
@@ -122,12 +129,13 @@ export interface ResolvedPublisherOptions {
   connectTimeoutMs: number;
   reconnect: ReconnectPolicy;
   clock?: Clock;
+  deviceKey?: KeyObject;
 }
 
 const KNOWN = [
   'url', 'fleet', 'device', 'prefix', 'clientId', 'username', 'password', 'tls', 'protocol', 'encoding', 'modelVersion', 'qos',
   'expirySeconds', 'stateDir', 'outbox', 'bdSeqStore', 'outboxLimits', 'fsync', 'maxInflight', 'keepaliveSeconds',
-  'connectTimeoutMs', 'reconnect', 'clock',
+  'connectTimeoutMs', 'reconnect', 'clock', 'deviceKey',
 ] as const;
 
 const URL_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
@@ -249,5 +257,10 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
   if (o.outboxLimits !== undefined) resolved.outboxLimits = o.outboxLimits as Partial<OutboxLimits>;
   if (o.fsync !== undefined) resolved.fsync = o.fsync as FsyncPolicy;
   if (o.clock !== undefined) resolved.clock = o.clock as unknown as Clock;
+  if (o.deviceKey !== undefined) {
+    const k = o.deviceKey as Partial<KeyObject> | null;
+    if (!k || k.type !== 'private' || k.asymmetricKeyType !== 'ed25519') throw invalidOption('options.deviceKey', 'an Ed25519 private KeyObject', '<key>');
+    resolved.deviceKey = o.deviceKey as KeyObject;
+  }
   return resolved;
 }

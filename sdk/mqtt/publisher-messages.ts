@@ -3,7 +3,9 @@
  * with them. Pure functions of their inputs.
  * @internal
  */
+import type { KeyObject } from 'node:crypto';
 import { VERSION } from '../core/version.js';
+import { signDocument } from '../ota/signature.js';
 import { CONTENT_TYPES, type Encoding } from './codec.js';
 import type { BirthPayload, DeathPayload, MetricsPayload, OutboxReport, ResultPayload, StatePayload, MetricValue } from './messages.js';
 import type { OutboxProperties } from './outbox.js';
@@ -52,8 +54,14 @@ export function deathPayload(o: Identity, bdSeq: number, ts: number, graceful: b
 }
 
 /** State payload. */
-export function statePayload(o: Identity, ts: number, state: Record<string, unknown>): StatePayload {
-  return { v: 1, type: 'state', fleet: o.fleet, device: o.device, ts, state };
+export function statePayload(o: Identity & { deviceKey?: KeyObject }, ts: number, state: Record<string, unknown>): StatePayload {
+  const p: StatePayload = { v: 1, type: 'state', fleet: o.fleet, device: o.device, ts, state };
+  if (o.deviceKey) {
+    // The signed copy: what a ground station with the fleet's trust file believes.
+    const text = JSON.stringify({ fleet: o.fleet, device: o.device, ts, state });
+    p.auth = { payload: text, signature: signDocument('report', Buffer.from(text, 'utf8'), o.deviceKey) };
+  }
+  return p;
 }
 
 /** Metrics payload. */

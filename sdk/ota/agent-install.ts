@@ -11,7 +11,7 @@ import type { BundleRef, UpdateOutcome, UpdateProgress } from './agent-states.js
 import { rollBack } from './agent-rollback.js';
 import { DirectoryBlobSource } from './blob-source-dir.js';
 import { HttpBlobSource } from './blob-source-http.js';
-import { fetchBlob, type BlobSource } from './blob-source.js';
+import { fetchBlob, type BlobRequest, type BlobSource } from './blob-source.js';
 import { parseBundleManifest } from './bundle-check.js';
 import type { BundleManifest } from './bundle-manifest.js';
 import { bundleDelta } from './delta.js';
@@ -57,7 +57,7 @@ async function verifyRequest(ctx: AgentContext, req: UpdateRequest, sources: Blo
   checkCompatible(manifest, identity, ctx.o.sdkVersion);
   checkVersionOrder(manifest, req.manifestSha256, ctx.slots.current?.ref, req.rollback);
   const pkgFile = manifest.files.find((f) => f.path === PACKAGE_MANIFEST_FILE)!;
-  await fetchBlob(store, { ...pkgFile }, sources, policy);
+  await fetchBlob(store, blobRequestOf(pkgFile, manifest), sources, policy);
   checkBundleMatchesPackage(manifest, await store.readBlob(pkgFile.sha256, PACKAGE_MANIFEST_CAP));
   return { manifest, bytes };
 }
@@ -96,7 +96,7 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
     for (const f of manifest.files) {
       if (seen.has(f.sha256)) continue;
       seen.add(f.sha256);
-      await fetchBlob(store, { sha256: f.sha256, size: f.size, path: f.path }, sources, {
+      await fetchBlob(store, blobRequestOf(f, manifest), sources, {
         ...ctx.o.fetch,
         onBytes: (n) => {
           progress.bytesDone += n;
@@ -168,4 +168,9 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
   const done = outcome(ctx, 'installed', req, { ...(transfer ? { transfer } : {}), ...(health.ok ? {} : { code: 'E_HEALTH_CHECK', message: 'health check failed, but there is no previous version to return to' }) });
   await ctx.go('committed', { pending: undefined, outcome: done, target: undefined, progress: undefined });
   return done;
+}
+
+/** What to fetch for a manifest file, with its per-chunk hashes when the manifest lists them. */
+function blobRequestOf(f: BundleManifest['files'][number], manifest: BundleManifest): BlobRequest {
+  return { sha256: f.sha256, size: f.size, path: f.path, ...(f.chunks && manifest.chunkBytes ? { chunks: f.chunks, chunkBytes: manifest.chunkBytes } : {}) };
 }

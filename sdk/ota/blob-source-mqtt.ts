@@ -2,10 +2,22 @@
  * Blobs in chunks over MQTT ({@link ./chunk-protocol.ts}): a window of requests in flight,
  * answers written in order, a request that gets no answer in time asked again. A dropped
  * connection fails the attempt; the fetch resumes from the bytes already written.
+ *
+ * Any client on the broker can answer a device's chunk requests. Each answer is therefore verified
+ * before it is written: against the chunk's hash in the signed manifest (chunk-hashes.ts), or, for a
+ * blob that comes in one answer (at most `chunkBytes`), against the blob's own sha256. Blobs with
+ * neither (a manifest larger than one chunk, files of bundles made before chunk hashes) are checked
+ * as a whole when complete. An answer that does not
+ * verify, names the wrong range or carries an error is not trusted: the request stays open for the
+ * real answer (and is asked again on timeout); only after `maxBadAnswers` bad answers for one chunk,
+ * or a timeout with nothing but error answers, does the source give up (E_BLOB_HASH, or the error's
+ * E_BLOB_MISSING), so the fetch moves on to the next source.
  */
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
 import type { BlobRequest, BlobSource, SourceFetchOptions } from './blob-source.js';
+import { createHash } from 'node:crypto';
+import { chunkHash } from './chunk-hashes.js';
 import { decodeChunk, encodeChunkRequest, MAX_CHUNK_BYTES } from './chunk-protocol.js';
 import type { BlobWriter } from './slot-store.js';
 
@@ -19,6 +31,8 @@ export interface MqttBlobSourceOptions {
   timeoutMs?: number;
   /** Times one chunk is asked again before the attempt fails (default 4). */
   retries?: number;
+  /** Answers to one chunk refused (forged, wrong range, error) before the source gives up (default 16). */
+  maxBadAnswers?: number;
 }
 
 interface Pending {
@@ -37,6 +51,8 @@ export class MqttBlobSource implements BlobSource {
   readonly name = 'mqtt';
   private nextId = 1;
   private readonly handlers = new Set<(topic: string, payload: Buffer) => void>();
+  /** Answers refused so far (did not verify, wrong range, error): for tests and logs. */
+  refusedAnswers = 0;
 
   private constructor(
     private readonly client: MqttClient,
@@ -57,14 +73,19 @@ export class MqttBlobSource implements BlobSource {
     } catch (err) {
       throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to ${responseTopic}: ${messageOf(err)}`, { cause: err });
     }
-    return new MqttBlobSource(client, requestTopic, responseTopic, { chunkBytes, window: o.window ?? 4, timeoutMs: o.timeoutMs ?? 5000, retries: o.retries ?? 4 });
+    return new MqttBlobSource(client, requestTopic, responseTopic, { chunkBytes, window: o.window ?? 4, timeoutMs: o.timeoutMs ?? 5000, retries: o.retries ?? 4, maxBadAnswers: o.maxBadAnswers ?? 16 });
   }
 
   fetch(blob: BlobRequest, writer: BlobWriter, o: SourceFetchOptions = {}): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const pending = new Map<number, Pending>();
       const received = new Map<number, Buffer>();
-      let nextOffset = writer.offset;
+      // What an answer is checked against: listed chunk hashes (aligned requests of that size), or
+      // the blob's sha256 when it comes in one answer; otherwise only the range (and the final hash).
+      const hashed = blob.chunks && blob.chunkBytes ? { bytes: blob.chunkBytes, list: blob.chunks } : undefined;
+      const whole = !hashed && blob.size <= this.o.chunkBytes;
+      const step = hashed ? hashed.bytes : whole ? Math.max(1, blob.size) : this.o.chunkBytes;
+      let nextOffset = hashed || whole ? Math.floor(writer.offset / step) * step : writer.offset;
       let writeOffset = writer.offset;
       let writing = Promise.resolve();
       let done = false;
@@ -81,10 +102,18 @@ export class MqttBlobSource implements BlobSource {
       };
       const onClose = () => finish(new EdgeError('E_MQTT_OFFLINE', `connection lost at byte ${writeOffset} of ${blob.size}`));
       const onAbort = () => finish(o.signal!.reason);
+      /** Bad answers per chunk offset, and the last error answer per offset. */
+      const bad = new Map<number, number>();
+      const errors = new Map<number, { code: 'E_BLOB_MISSING' | 'E_IO'; message: string }>();
+      const openFor = (offset: number) => [...pending.values()].some((q) => q.offset === offset);
       const send = (offset: number, length: number, tries: number) => {
         const id = this.nextId++;
         const timer = setTimeout(() => {
           pending.delete(id);
+          if (openFor(offset)) return; // another request for this chunk is still open
+          // Only error answers came: the publisher (or whoever answered) says it has no such chunk.
+          const said = errors.get(offset);
+          if (said) return finish(new EdgeError(said.code, `chunk at ${offset}: ${said.message}`));
           if (tries >= this.o.retries) return finish(new EdgeError('E_IO', `no answer for the chunk at ${offset} after ${tries + 1} requests`));
           send(offset, length, tries + 1);
         }, this.o.timeoutMs);
@@ -95,10 +124,37 @@ export class MqttBlobSource implements BlobSource {
       };
       const fill = () => {
         while (!done && pending.size < this.o.window && nextOffset < blob.size) {
-          const length = Math.min(this.o.chunkBytes, blob.size - nextOffset);
+          const length = Math.min(step, blob.size - nextOffset);
           send(nextOffset, length, 0);
           nextOffset += length;
         }
+      };
+      /**
+       * Refuses an answer: the request stays open, since the real answer may still come (it is asked
+       * for again on the usual timeout); too many bad answers for one chunk end this source.
+       */
+      const refuse = (p: Pending, why: string, code: 'E_BLOB_HASH' | 'E_BLOB_MISSING' | 'E_IO') => {
+        this.refusedAnswers++;
+        const n = (bad.get(p.offset) ?? 0) + 1;
+        bad.set(p.offset, n);
+        if (code !== 'E_BLOB_HASH') errors.set(p.offset, { code, message: why });
+        if (n >= this.o.maxBadAnswers) finish(new EdgeError(code, `chunk at ${p.offset}: ${why} (${n} bad answers)`));
+      };
+      /** Closes every open request for the chunk at `offset`. */
+      const settle = (offset: number) => {
+        for (const [id, q] of pending) {
+          if (q.offset !== offset) continue;
+          clearTimeout(q.timer);
+          pending.delete(id);
+        }
+      };
+      const verify = (p: Pending, data: Buffer): string | undefined => {
+        if (hashed) {
+          const k = p.offset / hashed.bytes;
+          return chunkHash(data) === hashed.list[k] ? undefined : `does not match chunk ${k}'s hash in the signed manifest`;
+        }
+        if (whole) return createHash('sha256').update(data).digest('hex') === blob.sha256 ? undefined : "does not match the blob's sha256";
+        return undefined;
       };
       const handler = (topic: string, payload: Buffer) => {
         if (topic !== this.responseTopic || done) return;
@@ -108,14 +164,22 @@ export class MqttBlobSource implements BlobSource {
         } catch {
           return; // not ours to judge: a stray message on our topic does not end the fetch
         }
-        const p = pending.get(msg.header.id);
+        const id = msg.header.id;
+        const p = pending.get(id);
         if (!p || msg.header.sha256 !== blob.sha256) return; // an answer to a request already retried
-        clearTimeout(p.timer);
-        pending.delete(msg.header.id);
-        if (msg.header.error) return finish(new EdgeError(msg.header.error.code === 'E_BLOB_MISSING' ? 'E_BLOB_MISSING' : 'E_IO', `publisher: ${msg.header.error.message}`));
-        if (msg.header.offset !== p.offset || msg.data.length > p.length) return finish(new EdgeError('E_BLOB_HASH', `chunk at ${msg.header.offset} has ${msg.data.length} bytes where ${p.length} at ${p.offset} were asked for`));
-        if (msg.data.length < p.length) return finish(new EdgeError('E_BLOB_HASH', `chunk at ${p.offset} is short (${msg.data.length} of ${p.length} bytes)`));
-        received.set(p.offset, Buffer.from(msg.data));
+        if (msg.header.error) {
+          const missing = msg.header.error.code === 'E_BLOB_MISSING';
+          return refuse(p, `publisher: ${String(msg.header.error.message).slice(0, 200)}`, missing ? 'E_BLOB_MISSING' : 'E_IO');
+        }
+        if (msg.header.offset !== p.offset || msg.data.length !== p.length) {
+          return refuse(p, `answer has ${msg.data.length} bytes at ${msg.header.offset} where ${p.length} at ${p.offset} were asked for`, 'E_BLOB_HASH');
+        }
+        const wrong = verify(p, msg.data);
+        if (wrong) return refuse(p, `answer ${wrong}`, 'E_BLOB_HASH');
+        settle(p.offset);
+        // A resumed blob starts inside an aligned chunk: keep only the bytes not yet written.
+        const skip = Math.max(0, writer.offset - p.offset);
+        received.set(p.offset + skip, Buffer.from(msg.data.subarray(skip)));
         writing = writing.then(async () => {
           for (let b = received.get(writeOffset); b && !done; b = received.get(writeOffset)) {
             received.delete(writeOffset);
@@ -132,7 +196,7 @@ export class MqttBlobSource implements BlobSource {
       this.client.on('close', onClose);
       o.signal?.addEventListener('abort', onAbort);
       if (!this.client.connected) return onClose();
-      if (nextOffset >= blob.size) return finish();
+      if (writeOffset >= blob.size) return finish();
       fill();
     });
   }

@@ -15,6 +15,9 @@ export interface BlobRequest {
   size: number;
   /** A package path that uses it, for messages. */
   path?: string;
+  /** Per-chunk hashes from the signed manifest (chunk-hashes.ts), with their chunk size. */
+  chunks?: string[];
+  chunkBytes?: number;
 }
 
 /** Per-fetch options a source receives. */

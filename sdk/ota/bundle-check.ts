@@ -8,6 +8,7 @@ import { isModalityIdSyntax, TASKS } from '../core/modalities.js';
 import { PACKAGE_MANIFEST_FILE } from '../core/package-manifest.js';
 import { isSafeRelativePath } from '../package/manifest-check.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, DEFAULT_BUNDLE_LIMITS, type BundleLimits, type BundleManifest } from './bundle-manifest.js';
+import { chunkCount, MAX_HASH_CHUNK_BYTES, MIN_HASH_CHUNK_BYTES } from './chunk-hashes.js';
 import { isSemVer } from './semver.js';
 import { parseJsonBounded } from '../core/json-limits.js';
 
@@ -70,6 +71,8 @@ export function checkBundleManifest(m: unknown, file = 'bundle.json', limits: Bu
   return m as unknown as BundleManifest;
 }
 
+const CHUNK_HEX = /^[0-9a-f]{32}$/;
+
 function checkFiles(files: unknown[], m: Record<string, unknown>, file: string, limits: BundleLimits, problems: string[]): void {
   if (files.length > limits.files) throw new EdgeError('E_BUNDLE_INVALID', `bundle lists ${files.length} files; the limit is ${limits.files}`, { file, field: 'files' });
   // Path safety first: an unsafe path is an attack, not a typo, and gets its own code.
@@ -98,7 +101,20 @@ function checkFiles(files: unknown[], m: Record<string, unknown>, file: string, 
     if (!Number.isSafeInteger(r.size) || (r.size as number) < 0) problems.push(`files[${i}].size must be a non-negative integer`);
     else total += r.size as number;
     if (!ROLES.has(r.role as string)) problems.push(`files[${i}].role ${JSON.stringify(r.role)} is not a known role`);
+    const cb = m.chunkBytes as number | undefined;
+    if (r.chunks !== undefined) {
+      const want = cb !== undefined && Number.isSafeInteger(r.size) ? chunkCount(r.size as number, cb) : -1;
+      if (!Array.isArray(r.chunks) || r.chunks.length !== want || !r.chunks.every((h) => typeof h === 'string' && CHUNK_HEX.test(h))) {
+        problems.push(`files[${i}].chunks must list ${want < 0 ? 'its' : want} chunk hashes (32 lowercase hex digits each) of chunkBytes each`);
+      }
+    }
   });
+  if (m.chunkBytes !== undefined) {
+    const cb = m.chunkBytes as number;
+    if (!Number.isSafeInteger(cb) || cb < MIN_HASH_CHUNK_BYTES || cb > MAX_HASH_CHUNK_BYTES || (cb & (cb - 1)) !== 0) {
+      problems.push(`chunkBytes must be a power of two from ${MIN_HASH_CHUNK_BYTES} to ${MAX_HASH_CHUNK_BYTES}`);
+    }
+  }
   for (const p of exact) {
     const parts = p.split('/');
     for (let k = 1; k < parts.length; k++) {

@@ -27,6 +27,12 @@ export interface BundleFile {
   size: number;
   /** The package role, or `manifest` for `ringmoe.json`. */
   role: FileRole | 'manifest';
+  /**
+   * Hashes of the file's consecutive `chunkBytes` slices (first 32 hex digits of each sha256), so a
+   * device verifies every chunk it receives over MQTT (see chunk-hashes.ts). Needs the manifest's
+   * `chunkBytes`; bundles made by this SDK list them for every file.
+   */
+  chunks?: string[];
 }
 
 /** A bundle manifest as written in `bundle.json`. */
@@ -53,6 +59,8 @@ export interface BundleManifest {
   files: BundleFile[];
   /** Sum of the sizes of `files`. */
   totalSize: number;
+  /** Chunk size of the per-chunk hashes in `files[].chunks` (a power of two, 64 KiB–1 MiB). */
+  chunkBytes?: number;
   /** ISO-8601 time the bundle was made. */
   createdAt: string;
   /** Free text for operators. */

@@ -53,7 +53,10 @@ export interface DesiredState {
     signature: SignatureRecord;
   };
   sources: BlobSources;
-  /** Explicit, signed permission to install a lower version than the one running. */
+  /**
+   * Explicit, signed permission to install a lower version than the one running. Devices accept it
+   * only when the signing key also holds the `rollback` role.
+   */
   rollback?: boolean;
 }
 
@@ -96,7 +99,15 @@ export function decodeDesired(bytes: Uint8Array, trust: TrustStore, limits: Bund
   if (env.signature === undefined) throw new EdgeError('E_SIGNATURE', 'desired state is not signed', { file, field: 'signature' });
   const keyId = trust.verify('desired', Buffer.from(env.payload, 'utf8'), env.signature, { file, field: 'signature' });
   const payload = parseJsonBounded(env.payload, { maxBytes: limits.desiredBytes, maxDepth: 16, maxStringLength: 16 * 1024 }, { file: `${file} payload`, what: 'signed desired state', syntaxCode: 'E_BUNDLE_INVALID' });
-  return { desired: checkDesired(payload), keyId };
+  const desired = checkDesired(payload);
+  if (desired.rollback === true && !trust.rolesOf(keyId).includes('rollback')) {
+    throw new EdgeError('E_UNTRUSTED_KEY', `desired state allows a rollback but key ${keyId} is not trusted for rollbacks (only for ${trust.rolesOf(keyId).join(', ')})`, {
+      file,
+      field: 'signature.keyId',
+      hint: 'sign rollbacks with a key trusted for the rollback role (ringmoe-edge keygen --roles desired,rollback)',
+    });
+  }
+  return { desired, keyId };
 }
 
 /**

@@ -7,7 +7,7 @@ import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify
 import { EdgeError, messageOf } from '../core/errors.js';
 
 /** What a signature covers; part of the signed message. */
-export type SignedKind = 'bundle' | 'desired';
+export type SignedKind = 'bundle' | 'desired' | 'report';
 
 /** A detached signature as stored in `bundle.sig` and in desired-state envelopes. */
 export interface SignatureRecord {

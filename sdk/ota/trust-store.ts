@@ -2,7 +2,11 @@
  * The keys a device trusts, each for named roles: `bundle` (release signing of bundle manifests)
  * and `desired` (the fleet operator's desired states). A key trusted for one role does not sign
  * for the other, so a stolen operator key cannot ship a model and a release key cannot move a
- * fleet.
+ * fleet. `rollback`: a desired state that allows a lower version must be signed by a key that also
+ * holds this role, so the operator key alone cannot downgrade a fleet to a vulnerable release.
+ * `device`: the key a device made at provisioning; it signs that device's state and OTA reports,
+ * and the record names the device (`device`), so one device cannot report as another. The same file
+ * is the fleet's trust file on the operator side (publish --wait, fleet status, ground stations).
  *
  * File format (`trust.json`):
  * ```json
@@ -20,7 +24,7 @@ import { readRegular } from '../core/safe-fs.js';
 /** Format tag of a trust file. */
 export const TRUST_FORMAT = 'ringmoe-edge/trust';
 /** Roles a key can hold. */
-export const TRUST_ROLES = ['bundle', 'desired'] as const;
+export const TRUST_ROLES = ['bundle', 'desired', 'rollback', 'device'] as const;
 /** One of {@link TRUST_ROLES}. */
 export type TrustRole = (typeof TRUST_ROLES)[number];
 
@@ -29,6 +33,8 @@ export interface TrustedKeyRecord {
   keyId: string;
   name: string;
   roles: TrustRole[];
+  /** The device a `device` key belongs to (required for that role). */
+  device?: string;
   /** SPKI PEM of the Ed25519 public key. */
   publicKey: string;
 }
@@ -38,6 +44,14 @@ export interface TrustFile {
   format: typeof TRUST_FORMAT;
   keys: TrustedKeyRecord[];
 }
+
+/** What each role signs. A rollback is a desired state; a device signs its reports. */
+const ROLE_DOCUMENT: Record<TrustRole, { kind: SignedKind; singular: string; plural: string }> = {
+  bundle: { kind: 'bundle', singular: 'bundle manifest', plural: 'bundles' },
+  desired: { kind: 'desired', singular: 'desired state', plural: 'desired states' },
+  rollback: { kind: 'desired', singular: 'desired state', plural: 'rollbacks' },
+  device: { kind: 'report', singular: 'device report', plural: 'device reports' },
+};
 
 interface Trusted {
   record: TrustedKeyRecord;
@@ -79,7 +93,14 @@ export class TrustStore {
         throw new EdgeError('E_CONFIG', `roles must be a non-empty list of ${TRUST_ROLES.join(', ')}`, { file, field: `${field}.roles` });
       }
       if (keys.has(id)) throw new EdgeError('E_CONFIG', `key ${id} is listed twice`, { file, field });
-      keys.set(id, { record: { keyId: id, name: String(rec.name ?? id), roles: [...rec.roles], publicKey: String(rec.publicKey) }, key });
+      if (rec.roles.includes('device') !== (rec.device !== undefined)) {
+        throw new EdgeError('E_CONFIG', 'a key with the device role names its device, and only such a key does', { file, field: `${field}.device` });
+      }
+      if (rec.device !== undefined && (typeof rec.device !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(rec.device))) {
+        throw new EdgeError('E_CONFIG', 'device must be a device id', { file, field: `${field}.device` });
+      }
+      const record: TrustedKeyRecord = { keyId: id, name: String(rec.name ?? id), roles: [...rec.roles], ...(rec.device !== undefined ? { device: rec.device } : {}), publicKey: String(rec.publicKey) };
+      keys.set(id, { record, key });
     });
     return new TrustStore(keys);
   }
@@ -104,15 +125,25 @@ export class TrustStore {
     return TrustStore.parse(parsed, path);
   }
 
-  /** A store of the given public keys (PEM), each with its roles. */
-  static fromKeys(keys: { publicKey: string; roles: TrustRole[]; name?: string }[]): TrustStore {
+  /** A store of the given public keys (PEM), each with its roles (and device, for device keys). */
+  static fromKeys(keys: { publicKey: string; roles: TrustRole[]; name?: string; device?: string }[]): TrustStore {
     return TrustStore.parse({
       format: TRUST_FORMAT,
       keys: keys.map((k) => {
         const id = keyIdOf(createPublicKey(k.publicKey));
-        return { keyId: id, name: k.name ?? id, roles: k.roles, publicKey: k.publicKey };
+        return { keyId: id, name: k.name ?? id, roles: k.roles, ...(k.device !== undefined ? { device: k.device } : {}), publicKey: k.publicKey };
       }),
     });
+  }
+
+  /** The roles of key `keyId` (empty when the key is not trusted). */
+  rolesOf(keyId: string): TrustRole[] {
+    return [...(this.keys.get(keyId)?.record.roles ?? [])];
+  }
+
+  /** The device a trusted device key belongs to. */
+  deviceOf(keyId: string): string | undefined {
+    return this.keys.get(keyId)?.record.device;
   }
 
   /** The trusted keys, as records. */
@@ -133,11 +164,12 @@ export class TrustStore {
     if (!trusted) {
       throw new EdgeError('E_UNTRUSTED_KEY', `signed by key ${rec.keyId}, which this device does not trust (trusted: ${[...this.keys.keys()].join(', ') || 'none'})`, loc);
     }
+    const what = ROLE_DOCUMENT[role];
     if (!trusted.record.roles.includes(role)) {
-      throw new EdgeError('E_UNTRUSTED_KEY', `key ${rec.keyId} (${trusted.record.name}) is trusted for ${trusted.record.roles.join(', ')}, not for signing ${role === 'bundle' ? 'bundles' : 'desired states'}`, loc);
+      throw new EdgeError('E_UNTRUSTED_KEY', `key ${rec.keyId} (${trusted.record.name}) is trusted for ${trusted.record.roles.join(', ')}, not for signing ${what.plural}`, loc);
     }
-    if (!verifyDocument(role as SignedKind, bytes, rec, trusted.key)) {
-      throw new EdgeError('E_SIGNATURE', `the ${role === 'bundle' ? 'bundle manifest' : 'desired state'} does not match its signature by key ${rec.keyId} (modified after signing, or signed for another document)`, loc);
+    if (!verifyDocument(what.kind, bytes, rec, trusted.key)) {
+      throw new EdgeError('E_SIGNATURE', `the ${what.singular} does not match its signature by key ${rec.keyId} (modified after signing, or signed for another document)`, loc);
     }
     return rec.keyId;
   }

@@ -9,7 +9,7 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { frameError, type FrameRef } from './frame.js';
 import type { DecodedImage } from './decode.js';
-import { checkDimensions, type DecodeLimits } from './limits.js';
+import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
 import type { PlaneArray } from './raster.js';
 
 /**
@@ -38,6 +38,8 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
   }
   if ((meta.pages ?? 1) > 1) throw frameError('E_FRAME_DECODE', ref, `${meta.format} has ${meta.pages} pages; a frame is one image`);
   checkDimensions(ref, width, height, channels || 1, sixteen ? 2 : 1, limits);
+  // libvips' output buffer and the planes split from it exist together.
+  checkWorkingMemory(ref, { width, height, bands: channels || 1, bytesPerSample: sixteen ? 2 : 1, copies: 2, encodedBytes: bytes.byteLength }, limits);
   let data: Buffer;
   let info: OutputInfo;
   try {

@@ -12,9 +12,10 @@ import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
 import { frameError, type FrameRef } from './frame.js';
 import type { DecodedImage } from './decode.js';
 import { georefFromGeoTiff, type GeoTiffTagSource, type TagLoader } from './geotiff-georef.js';
-import { checkDimensions, type DecodeLimits } from './limits.js';
+import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
 import { elementBytes, isComplexDType, type PlaneArray, type Raster, type RasterDType } from './raster.js';
 import { ensureBoundedTiffCodecs, SUPPORTED_TIFF_COMPRESSIONS, TIFF_COMPRESSION_NAMES } from './tiff-codecs.js';
+import { checkTiffStructure } from './tiff-structure.js';
 
 // Numeric TIFF tag ids (geotiff.js stores parsed fields under them).
 const TAG = { ImageWidth: 256, BitsPerSample: 258, SamplesPerPixel: 277, TileWidth: 322, SampleFormat: 339 } as const;
@@ -45,6 +46,9 @@ function arrayOf(v: unknown, n: number, fallback: number): number[] {
  */
 export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: DecodeLimits, expandPalette: boolean): Promise<DecodedImage> {
   await ensureBoundedTiffCodecs();
+  // Tag sizes and the tile/strip list are checked against the file and the geometry first: geotiff.js
+  // allocates from declared counts and schedules one read per implied block.
+  const layout = checkTiffStructure(bytes, ref, limits);
   // A copy when the bytes are a view into a larger buffer (Buffer#slice would not copy).
   const ab = (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer) as ArrayBuffer;
   let image: GeoTIFFImage;
@@ -87,7 +91,27 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
   }
   const complex = isComplexDType(dtype);
   if (complex && predictor !== 1) throw frameError('E_FRAME_DECODE', ref, 'TIFF with complex samples and a predictor is not supported');
-  checkDimensions(ref, width, height, spp, elementBytes(dtype) * (complex ? 2 : 1) + (photometric === 3 && expandPalette ? 3 : 0), limits);
+  const sampleBytes = elementBytes(dtype) * (complex ? 2 : 1);
+  checkDimensions(ref, width, height, spp, sampleBytes + (photometric === 3 && expandPalette ? 3 : 0), limits);
+  const blockBytes = layout.blockWidth * layout.blockHeight * sampleBytes * (planar === 2 ? 1 : spp);
+  if (blockBytes > limits.maxDecodedBytes) {
+    throw frameError('E_FRAME_INVALID', ref, `one ${layout.blockWidth}×${layout.blockHeight} ${layout.tiled ? 'tile' : 'strip'} would decode to ${blockBytes} bytes, over the ${limits.maxDecodedBytes}-byte limit`);
+  }
+  checkWorkingMemory(
+    ref,
+    {
+      width,
+      height,
+      bands: spp,
+      bytesPerSample: sampleBytes,
+      // geotiff.js's output planes; band-interleaved complex rows are split into two more planes
+      copies: complex && planar === 2 ? 2 : 1,
+      encodedBytes: bytes.byteLength + blockBytes,
+      extraPerPixel: photometric === 3 && expandPalette ? 3 : 0,
+      complex,
+    },
+    limits,
+  );
 
   if (complex) {
     const half = bits[0]! / 2;

@@ -7,7 +7,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { checkFrameFields, frameError, isRasterPixels, type Frame, type FrameRef, type RasterPixels } from './frame.js';
 import type { GeoReference } from './georef.js';
-import { checkDimensions, resolveLimits, type DecodeLimits } from './limits.js';
+import { checkDimensions, checkWorkingMemory, resolveLimits, type DecodeLimits } from './limits.js';
 import { allocPlane, elementBytes, isComplexDType, type PlaneArray, type Raster } from './raster.js';
 import { decodeWithSharp } from './decode-sharp.js';
 import { decodeTiff } from './decode-tiff.js';
@@ -67,7 +67,7 @@ export async function decodeFrame(frame: Frame, options: DecodeOptions = {}): Pr
   const ref = checkFrameFields(frame);
   const limits = resolveLimits(options.limits);
   const px = frame.pixels;
-  if (isRasterPixels(px)) return { ...rawToImage(px, ref, limits), ref };
+  if (isRasterPixels(px)) return { ...checkFloat32Range(rawToImage(px, ref, limits), ref), ref };
   let bytes: Uint8Array;
   if (typeof px === 'string') bytes = await readBounded(px, ref, limits);
   else bytes = px;
@@ -79,7 +79,34 @@ export async function decodeFrame(frame: Frame, options: DecodeOptions = {}): Pr
     const head = Array.from(bytes.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
     throw frameError('E_FRAME_DECODE', ref, `unsupported or unrecognised format (first bytes ${head || 'none'}); expected JPEG, PNG, WebP or TIFF`);
   }
-  return { ...decoded, ref };
+  return { ...checkFloat32Range(decoded, ref), ref };
+}
+
+/** The largest finite float32. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
+/**
+ * Refuses float64 samples that do not fit float32: every model input and every preprocessing plane
+ * is float32, where such a value becomes ±Infinity and would poison statistics and outputs on one
+ * modality while another clips it. NaN and ±Infinity themselves are left to the no-data handling.
+ * @throws EdgeError E_FRAME_INVALID naming the band and the pixel
+ */
+export function checkFloat32Range(decoded: DecodedImage, ref: FrameRef): DecodedImage {
+  const { raster } = decoded;
+  if (raster.dtype !== 'float64' && raster.dtype !== 'complex128') return decoded;
+  const per = raster.complex ? 2 : 1;
+  raster.planes.forEach((p, k) => {
+    for (let i = 0; i < p.length; i++) {
+      const v = p[i]!;
+      if ((v > FLOAT32_MAX || v < -FLOAT32_MAX) && Number.isFinite(v)) {
+        const part = raster.complex ? (k % 2 === 0 ? ' (real part)' : ' (imaginary part)') : '';
+        throw frameError('E_FRAME_INVALID', ref, `band ${Math.floor(k / per) + 1}${part} has the value ${v} at x=${i % raster.width}, y=${Math.floor(i / raster.width)}, outside the float32 range (±3.4e38) every model input uses`, {
+          field: 'frame.pixels',
+        });
+      }
+    }
+  });
+  return decoded;
 }
 
 async function readBounded(path: string, ref: FrameRef, limits: DecodeLimits): Promise<Uint8Array> {
@@ -103,6 +130,8 @@ export function rawToImage(px: RasterPixels, ref: FrameRef, limits: DecodeLimits
   const { width, height, bands, dtype, layout, data } = px;
   const complex = isComplexDType(dtype);
   checkDimensions(ref, width, height, bands, elementBytes(dtype) * (complex ? 2 : 1), limits);
+  // The caller's array is held throughout; interleaved or complex data is copied into planes.
+  checkWorkingMemory(ref, { width, height, bands, bytesPerSample: elementBytes(dtype) * (complex ? 2 : 1), copies: layout === 'chw' && !complex ? 1 : 2, encodedBytes: 0, complex }, limits);
   const Want = allocPlane(dtype, 0).constructor as new (n: number) => PlaneArray;
   if (!(data instanceof Want)) {
     throw frameError('E_FRAME_INVALID', ref, `frame.pixels.data is a ${data.constructor.name} but dtype ${dtype} needs a ${Want.name}`, { field: 'frame.pixels.data' });

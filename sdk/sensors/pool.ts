@@ -17,6 +17,7 @@ import { checkFrameFields, type Frame } from './frame.js';
 import type { PreprocessedFrame } from './layout.js';
 import { checkAlignedPair } from './pair.js';
 import { framePayload, fromWire, type JobMessage, type ResultMessage, type WorkerSettings } from './pool-protocol.js';
+import { DEFAULT_DECODE_LIMITS } from './limits.js';
 import { resolvePreprocessOptions, type PreprocessOptions } from './preprocess-options.js';
 
 /** Options of {@link createPreprocessPool}. */
@@ -95,6 +96,20 @@ function tsxApiUrl(): string {
   if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
   const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
   return pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
+}
+
+/** Memory all workers of a pool may take for frames at once, by default (2 GiB of an 8 GB device). */
+export const POOL_WORKING_BYTES = 2048 * 1024 * 1024;
+
+/**
+ * Frames run on every worker at once, so each gets a share of the pool's budget unless the caller
+ * set `limits.maxWorkingBytes` itself.
+ */
+function withWorkerBudget(opts: PreprocessOptions, threads: number): PreprocessOptions {
+  const limits = opts.limits as Record<string, unknown> | undefined;
+  if (limits?.maxWorkingBytes !== undefined) return opts;
+  const share = Math.min(DEFAULT_DECODE_LIMITS.maxWorkingBytes, Math.floor(POOL_WORKING_BYTES / threads));
+  return { ...opts, limits: { ...(limits ?? {}), maxWorkingBytes: share } };
 }
 
 /**
@@ -199,7 +214,7 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
     const { frame: payload, transferList } = framePayload(frame, job.transfer ?? true);
     return new Promise((resolve, reject) => {
       const id = nextId++;
-      queue.push({ id, frameId: frame.id, message: { id, frame: payload, options: opts }, transferList, resolve, reject });
+      queue.push({ id, frameId: frame.id, message: { id, frame: payload, options: withWorkerBudget(opts, threads) }, transferList, resolve, reject });
       dispatch();
     });
   };

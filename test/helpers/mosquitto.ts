@@ -68,8 +68,10 @@ async function reachable(port: number): Promise<boolean> {
  * Starts mosquitto on a free port.
  * @param options.persistence keep sessions and queued messages across stop/start (default true)
  * @param options.extraConfig more mosquitto.conf lines
+ * @param options.listeners the listener section for the free port found (default: plain MQTT on
+ *   127.0.0.1, anonymous clients allowed); `url` stays `mqtt://127.0.0.1:<port>`
  */
-export async function startMosquitto(options: { persistence?: boolean; extraConfig?: string[] } = {}): Promise<Mosquitto> {
+export async function startMosquitto(options: { persistence?: boolean; extraConfig?: string[]; listeners?: (port: number) => string[] } = {}): Promise<Mosquitto> {
   if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed (apt-get install -y mosquitto)');
   const bin = MOSQUITTO_BIN;
   const dir = await mkdtemp(join(tmpdir(), 'mosquitto-test-'));
@@ -82,8 +84,7 @@ export async function startMosquitto(options: { persistence?: boolean; extraConf
     await writeFile(
       conf,
       [
-        `listener ${port} 127.0.0.1`,
-        'allow_anonymous true',
+        ...(options.listeners ? options.listeners(port) : [`listener ${port} 127.0.0.1`, 'allow_anonymous true']),
         // as root mosquitto would switch to the "mosquitto" user, who cannot write our temp dir
         `user ${userInfo().username}`,
         `persistence ${options.persistence === false ? 'false' : 'true'}`,

@@ -31,6 +31,11 @@ export interface BlobServer {
   readonly responses: Record<number, number>;
   /** Adds a bundle's blobs to what is served. */
   add(bundle: BundleDir): void;
+  /**
+   * Serves a signed desired-state message at `/desired/<fleet>` (or `/desired/<fleet>/<device>`),
+   * so devices can fetch the current one over HTTP when the broker's retained copy was replaced.
+   */
+  setDesired(fleet: string, device: string | undefined, message: Uint8Array): void;
   /** Stops and drops open connections. Idempotent. */
   close(): Promise<void>;
 }
@@ -53,7 +58,16 @@ export async function startBlobServer(bundles: BundleDir[], o: BlobServerOptions
     stats.responses[status] = (stats.responses[status] ?? 0) + 1;
     res.writeHead(status, { 'content-type': 'text/plain' }).end(text);
   };
+  const desired = new Map<string, Uint8Array>();
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const d = /^\/desired\/([A-Za-z0-9._-]{1,64})(?:\/([A-Za-z0-9._-]{1,64}))?$/.exec(req.url ?? '');
+    if (d && (req.method === 'GET' || req.method === 'HEAD')) {
+      const msg = desired.get(d[2] === undefined ? d[1]! : `${d[1]}/${d[2]}`);
+      if (!msg) return end(res, 404, 'no desired state\n');
+      stats.responses[200] = (stats.responses[200] ?? 0) + 1;
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': msg.length, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : msg);
+      return;
+    }
     const m = /^\/blobs\/([0-9a-f]{64})$/.exec(req.url ?? '');
     if (!m || (req.method !== 'GET' && req.method !== 'HEAD')) return end(res, 404, 'not found\n');
     const f = files.get(m[1]!);
@@ -113,6 +127,9 @@ export async function startBlobServer(bundles: BundleDir[], o: BlobServerOptions
       return { ...stats.responses };
     },
     add,
+    setDesired(fleet, device, message) {
+      desired.set(device === undefined ? fleet : `${fleet}/${device}`, new Uint8Array(message));
+    },
     close() {
       closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -6,6 +6,9 @@ import { NAME_PATTERN } from '../../sdk/ota/bundle-check.js';
 import { DESIRED_FORMAT, type BlobSources, type DesiredState } from '../../sdk/ota/desired-state.js';
 import type { BundleDir } from './bundle-dir.js';
 
+/** Default lifetime of a desired state: 30 days. Re-publish (a new seq) to extend it. */
+export const DEFAULT_DESIRED_EXPIRY_S = 30 * 24 * 3600;
+
 /** Options of {@link desiredFor}. */
 export interface DesiredOptions {
   fleet: string;
@@ -16,7 +19,10 @@ export interface DesiredOptions {
   sources: BlobSources;
   /** Sign permission to install a lower version. */
   rollback?: boolean;
-  /** Refuse the state after this many seconds. */
+  /**
+   * Devices refuse the state after this many seconds (default {@link DEFAULT_DESIRED_EXPIRY_S}: a
+   * state withheld or replayed late, a freeze attack, stops being applied).
+   */
   expiresInS?: number;
   now?: Date;
 }
@@ -42,7 +48,7 @@ export function desiredFor(bundle: BundleDir, o: DesiredOptions): DesiredState {
     ...(o.device !== undefined ? { device: o.device } : {}),
     seq,
     issuedAt: now.toISOString(),
-    ...(o.expiresInS !== undefined ? { expiresAt: new Date(now.getTime() + o.expiresInS * 1000).toISOString() } : {}),
+    expiresAt: new Date(now.getTime() + (o.expiresInS ?? DEFAULT_DESIRED_EXPIRY_S) * 1000).toISOString(),
     bundle: {
       name: bundle.manifest.name,
       version: bundle.manifest.version,

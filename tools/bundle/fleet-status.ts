@@ -1,16 +1,18 @@
 /**
  * Watching a fleet's OTA state topics: the retained report of every device (version, state,
- * progress, last outcome), kept current as devices report.
+ * progress, last outcome), kept current as devices report. With the fleet's trust file, only
+ * reports signed by the device's own key count ({@link FleetWatcher.devices}); the rest are listed
+ * as unverified and decide nothing. Reports are bounded in size and nesting, and at most
+ * `maxDevices` devices are tracked.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { AgentReport } from '../../sdk/ota/agent-states.js';
+import { decodeReport, type ReceivedReport } from '../../sdk/ota/device-report.js';
+import type { TrustStore } from '../../sdk/ota/trust-store.js';
 import { waitConnected } from '../../sdk/ota/mqtt-connect.js';
 import { OtaTopics } from '../../sdk/ota/topics.js';
-import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 
-/** An agent report is a few KiB: 1 MiB, nesting 16, strings of 64 KiB are more than enough. */
-const REPORT_JSON_LIMITS = { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 };
 /** Options of {@link FleetWatcher.start}. */
 export interface FleetWatchOptions {
   fleet: string;
@@ -18,6 +20,17 @@ export interface FleetWatchOptions {
   broker: string | MqttClient;
   prefix?: string;
   connectTimeoutMs?: number;
+  /** The fleet's trust file: only reports signed by a device's own key count. */
+  trust?: TrustStore;
+  /** Most devices tracked (default 10000); reports of further devices are refused. */
+  maxDevices?: number;
+}
+
+/** A report that does not count, and why. */
+export interface UnverifiedReport {
+  device: string;
+  state: string;
+  reason: string;
 }
 
 /**
@@ -27,9 +40,12 @@ export interface FleetWatchOptions {
  * await watch.waitFor((devices) => devices.every((d) => d.outcome?.bundle?.version === '2.0.0'), 60_000);
  */
 export class FleetWatcher {
-  private readonly reports = new Map<string, AgentReport>();
+  private readonly reports = new Map<string, ReceivedReport>();
   private readonly listeners = new Set<() => void>();
   private closed = false;
+  /** Messages refused (malformed, oversized, too deep, over the device limit). */
+  refused = 0;
+  private trust: TrustStore | undefined;
 
   private constructor(
     private readonly client: MqttClient,
@@ -59,18 +75,30 @@ export class FleetWatcher {
     let watcher: FleetWatcher | undefined;
     const onMessage = (topic: string, payload: Buffer) => {
       const device = topics.deviceOf(topic, o.fleet);
-      if (!device || !topic.endsWith('/ota/state') || !watcher) return;
-      let r: AgentReport;
-      try {
-        r = parseJsonBounded(payload, REPORT_JSON_LIMITS, { file: topic, what: 'agent report' }) as AgentReport;
-      } catch {
+      if (!device || !topic.endsWith('/ota/state') || !watcher || payload.length === 0) return;
+      if (!watcher.reports.has(device) && watcher.reports.size >= (o.maxDevices ?? 10_000)) {
+        watcher.refused++;
         return;
       }
-      if (typeof r !== 'object' || r === null || typeof r.state !== 'string') return;
-      watcher.reports.set(device, { ...r, device });
+      let r: ReceivedReport;
+      try {
+        r = decodeReport(payload, { fleet: o.fleet, device }, o.trust);
+      } catch {
+        watcher.refused++;
+        return;
+      }
+      // A verified report is never replaced by an unverified one, nor by an older signed one (a replay).
+      const had = watcher.reports.get(device);
+      const older = had?.verified && r.verified && Date.parse(r.report.at) < Date.parse(had.report.at);
+      if (o.trust && had?.verified && (!r.verified || older)) {
+        watcher.refused++;
+        return;
+      }
+      watcher.reports.set(device, r);
       for (const l of watcher.listeners) l();
     };
     watcher = new FleetWatcher(client, owned, filter, onMessage);
+    watcher.trust = o.trust;
     client.on('message', onMessage);
     try {
       await client.subscribeAsync(filter, { qos: 1 });
@@ -81,9 +109,29 @@ export class FleetWatcher {
     return watcher;
   }
 
-  /** Latest report per device, sorted by device id. */
+  /**
+   * Latest report per device, sorted by device id: with a trust file, only verified reports;
+   * without one, every report (nothing can be verified).
+   */
   devices(): AgentReport[] {
-    return [...this.reports.values()].sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+    return [...this.reports.values()]
+      .filter((r) => !this.trust || r.verified)
+      .map((r) => r.report)
+      .sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
+  }
+
+  /** True when reports are checked against a trust file. */
+  get verifying(): boolean {
+    return this.trust !== undefined;
+  }
+
+  /** Reports that do not count (with a trust file): unsigned, or not signed by the device's key. */
+  unverified(): UnverifiedReport[] {
+    if (!this.trust) return [];
+    return [...this.reports.values()]
+      .filter((r) => !r.verified)
+      .map((r) => ({ device: r.report.device, state: r.report.state, reason: r.unverifiedReason ?? 'unverified' }))
+      .sort((a, b) => (a.device < b.device ? -1 : a.device > b.device ? 1 : 0));
   }
 
   /** Calls `listener` after every new report. Returns the unsubscribe function. */

@@ -80,12 +80,12 @@ async function readKeyFile(path: string): Promise<string> {
  * present replaces its roles and name.
  * @throws EdgeError E_CONFIG (existing file invalid), E_SIGNATURE
  */
-export async function addToTrustFile(trustPath: string, publicKeyPath: string, roles: TrustRole[], name?: string): Promise<TrustFile> {
+export async function addToTrustFile(trustPath: string, publicKeyPath: string, roles: TrustRole[], name?: string, device?: string): Promise<TrustFile> {
   const { key, pem } = await loadPublicKey(publicKeyPath);
   const keyId = keyIdOf(key);
   const existing = existsSync(trustPath) ? (await TrustStore.load(trustPath)).list() : [];
   const keys = existing.filter((k) => k.keyId !== keyId);
-  keys.push({ keyId, name: name ?? keyId, roles, publicKey: pem });
+  keys.push({ keyId, name: name ?? keyId, roles, ...(device !== undefined ? { device } : {}), publicKey: pem });
   const file: TrustFile = { format: TRUST_FORMAT, keys };
   TrustStore.parse(file, trustPath); // never write a file devices would refuse
   await mkdir(dirname(trustPath), { recursive: true });

@@ -17,6 +17,7 @@ import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/core
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, readPackageManifestFile } from '../../sdk/package/open-package.js';
 import { openRegular } from '../../sdk/core/safe-fs.js';
+import { chunkBytesFor, chunkHashesOfFile } from '../../sdk/ota/chunk-hashes.js';
 import { sha256 } from '../../sdk/package/hash.js';
 import { checkBundleManifest, NAME_PATTERN } from '../../sdk/ota/bundle-check.js';
 import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle-manifest.js';
@@ -81,12 +82,18 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
   await assertBuildableOn(pkg.dir, m, await loadTarget(o.target), { tensorrt: line, step: 'bundle' });
   const { bytes: manifestBytes } = await readPackageManifestFile(join(pkg.dir, PACKAGE_MANIFEST_FILE));
   if (sha256(manifestBytes) !== pkg.packageHash) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', 'the package manifest changed while it was read', { file: join(pkg.dir, PACKAGE_MANIFEST_FILE) });
-  const files: BundleFile[] = [
+  const listed: BundleFile[] = [
     { path: PACKAGE_MANIFEST_FILE, sha256: pkg.packageHash, size: manifestBytes.length, role: 'manifest' },
     ...Object.entries(m.files)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
       .map(([path, rec]) => ({ path, sha256: rec.sha256, size: rec.size, role: rec.role })),
   ];
+  // Per-chunk hashes: devices verify each chunk received over MQTT against the signed manifest.
+  const chunkBytes = chunkBytesFor(listed.reduce((s, f) => s + f.size, 0));
+  const files: BundleFile[] = [];
+  for (const f of listed) {
+    files.push({ ...f, chunks: await chunkHashesOfFile(pkg.path(f.path), chunkBytes) });
+  }
   const manifest: BundleManifest = {
     format: BUNDLE_FORMAT,
     formatVersion: BUNDLE_FORMAT_VERSION,
@@ -100,6 +107,7 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
     package: { name: m.name, manifestSha256: pkg.packageHash },
     files,
     totalSize: files.reduce((s, f) => s + f.size, 0),
+    chunkBytes,
     createdAt: o.createdAt ?? new Date().toISOString(),
     ...(o.notes !== undefined ? { notes: o.notes } : {}),
   };

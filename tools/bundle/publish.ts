@@ -1,13 +1,16 @@
 /**
  * `publish`: serves a bundle's blobs (HTTP with Range, and/or MQTT chunks) and sets the signed
  * desired state, retained, for a fleet or one device. Reports the delta against a base bundle
- * before anything is sent.
+ * before anything is sent. While it runs, the desired state is also served over HTTP
+ * (`/desired/<fleet>[/<device>]`) and put back on the broker when another client replaces it.
  */
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { bundleDelta, type BundleDelta } from '../../sdk/ota/delta.js';
 import { encodeDesired, type DesiredState } from '../../sdk/ota/desired-state.js';
 import { waitConnected } from '../../sdk/ota/mqtt-connect.js';
+import { checkSignatureRecord, verifyDocument } from '../../sdk/ota/signature.js';
 import { OtaTopics } from '../../sdk/ota/topics.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
 import { openBundleDir, type BundleDir } from './bundle-dir.js';
@@ -37,6 +40,12 @@ export interface PublishOptions {
   expiresInS?: number;
   /** A bundle the fleet runs now: the delta against it is reported. */
   base?: string;
+  /**
+   * Put the desired state back when another client replaces the retained copy on the broker
+   * (default true). A desired state signed by the same key with a higher seq supersedes this one
+   * and is left alone.
+   */
+  restoreDesired?: boolean;
 }
 
 /** A running publication. */
@@ -52,6 +61,8 @@ export interface Publication {
   client: MqttClient;
   /** Blob bytes sent so far; `mqttRepeated` counts chunks sent again because a device asked twice. */
   bytesSent(): { http: number; mqtt: number; mqttRepeated: number };
+  /** Times the retained desired state was replaced by another client and put back. */
+  desiredRestored(): number;
   /** Stops serving (the retained desired state stays). Idempotent. */
   close(): Promise<void>;
 }
@@ -89,9 +100,11 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
     client = c;
     await waitConnected(c, o.broker, 10_000, '--broker');
     if (o.mqttChunks) chunks = await startChunkServer(c, topics, o.fleet, [bundle]);
+    server?.setDesired(o.fleet, o.device, payload);
     await c.publishAsync(topic, payload, { qos: 1, retain: true }).catch((err) => {
       throw new EdgeError('E_MQTT_PROTOCOL', `cannot publish the desired state: ${messageOf(err)}`, { cause: err });
     });
+    const guard = o.restoreDesired === false ? undefined : await guardDesired(c, topic, payload, desired.seq, key);
     let closing: Promise<void> | undefined;
     return {
       bundle,
@@ -101,8 +114,10 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
       ...(delta ? { delta } : {}),
       client: c,
       bytesSent: () => ({ http: server?.bytesSent ?? 0, mqtt: chunks?.bytesSent ?? 0, mqttRepeated: chunks?.bytesRepeated ?? 0 }),
+      desiredRestored: () => guard?.restored ?? 0,
       close() {
         closing ??= (async () => {
+          guard?.stop();
           await chunks?.close();
           await c.endAsync(false).catch(() => {});
           await server?.close();
@@ -116,4 +131,51 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
     await server?.close();
     throw err;
   }
+}
+
+/**
+ * Watches the retained desired state and puts `payload` back whenever another client replaces it
+ * (at most once a second), unless the replacement is a newer desired state signed by `key`.
+ */
+async function guardDesired(c: MqttClient, topic: string, payload: Buffer, seq: number, key: KeyObject): Promise<{ restored: number; stop(): void }> {
+  const pub = createPublicKey(key);
+  const state = { restored: 0, superseded: false, last: 0, timer: undefined as NodeJS.Timeout | undefined };
+  const supersedes = (bytes: Buffer): boolean => {
+    try {
+      const env = JSON.parse(bytes.toString('utf8')) as { payload?: unknown; signature?: unknown };
+      if (typeof env.payload !== 'string') return false;
+      const rec = checkSignatureRecord(env.signature);
+      if (!verifyDocument('desired', Buffer.from(env.payload, 'utf8'), rec, pub)) return false;
+      return (JSON.parse(env.payload) as { seq?: unknown }).seq as number > seq;
+    } catch {
+      return false;
+    }
+  };
+  const onMessage = (t: string, bytes: Buffer) => {
+    if (t !== topic || state.superseded || bytes.equals(payload)) return;
+    if (bytes.length > 0 && supersedes(bytes)) {
+      state.superseded = true;
+      return;
+    }
+    if (state.timer) return;
+    const wait = Math.max(0, state.last + 1000 - Date.now());
+    state.timer = setTimeout(() => {
+      state.timer = undefined;
+      state.last = Date.now();
+      state.restored++;
+      c.publish(topic, payload, { qos: 1, retain: true });
+    }, wait);
+  };
+  c.on('message', onMessage);
+  await c.subscribeAsync(topic, { qos: 1 });
+  return {
+    get restored() {
+      return state.restored;
+    },
+    stop() {
+      if (state.timer) clearTimeout(state.timer);
+      c.removeListener('message', onMessage);
+      c.unsubscribe(topic);
+    },
+  };
 }

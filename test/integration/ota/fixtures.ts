@@ -12,7 +12,7 @@ import { OtaAgent, type OtaAgentOptions } from '../../../sdk/ota/agent.js';
 import { encodeDesired, DESIRED_FORMAT, type DesiredState } from '../../../sdk/ota/desired-state.js';
 import type { ModelFrame, ModelFrameResult } from '../../../sdk/ota/model-host.js';
 import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
-import { OtaMqttLink } from '../../../sdk/ota/mqtt-link.js';
+import { OtaMqttLink, type OtaMqttLinkOptions } from '../../../sdk/ota/mqtt-link.js';
 import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
 import { FsSlotStore } from '../../../sdk/ota/slot-store-fs.js';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
@@ -36,6 +36,8 @@ export const FLEET = 'north';
 export interface FixtureKeys {
   release: KeyObject;
   operator: KeyObject;
+  /** Trusted for desired states and rollbacks. */
+  rollback: KeyObject;
   rogue: KeyObject;
 }
 
@@ -72,6 +74,7 @@ export function otaFixture(): Promise<OtaFixture> {
     const pair = () => generateKeyPairSync('ed25519');
     const release = pair();
     const operator = pair();
+    const rollback = pair();
     const rogue = pair();
     const keyFiles = { release: join(root, 'release.key'), operator: join(root, 'operator.key') };
     await writeFile(keyFiles.release, pem(release.privateKey), { mode: 0o600 });
@@ -79,6 +82,7 @@ export function otaFixture(): Promise<OtaFixture> {
     const trust = TrustStore.fromKeys([
       { publicKey: pem(release.publicKey), roles: ['bundle'], name: 'release' },
       { publicKey: pem(operator.publicKey), roles: ['desired'], name: 'operator' },
+      { publicKey: pem(rollback.publicKey), roles: ['desired', 'rollback'], name: 'rollback' },
     ]);
     const trustFile = join(root, 'trust.json');
     await writeFile(trustFile, JSON.stringify({ format: 'ringmoe-edge/trust', keys: trust.list() }, null, 2));
@@ -97,7 +101,7 @@ export function otaFixture(): Promise<OtaFixture> {
       v2: await makeBundle(packages.v2, join(root, 'bundle-2.0.0'), '2.0.0', keyFiles.release),
       v3: await makeBundle(packages.v3, join(root, 'bundle-2.1.0'), '2.1.0', keyFiles.release),
     };
-    return { root, keys: { release: release.privateKey, operator: operator.privateKey, rogue: rogue.privateKey }, trust, trustFile, keyFiles, packages, bundles };
+    return { root, keys: { release: release.privateKey, operator: operator.privateKey, rollback: rollback.privateKey, rogue: rogue.privateKey }, trust, trustFile, keyFiles, packages, bundles };
   })();
   return cached;
 }
@@ -119,7 +123,7 @@ export async function desiredMessage(fx: OtaFixture, bundle: string | BundleDir,
     ...(o.rollback ? { rollback: true } : {}),
     ...(o.expiresInS !== undefined ? { expiresInS: o.expiresInS } : {}),
   });
-  return encodeDesired(d, o.key ?? fx.keys.operator);
+  return encodeDesired(d, o.key ?? (o.rollback ? fx.keys.rollback : fx.keys.operator));
 }
 
 /** A desired state written by hand (for forged and malformed ones). */
@@ -226,8 +230,8 @@ export async function startRawServer(blobs: Map<string, Buffer>): Promise<{ url:
 }
 
 /** A device connected to a broker: its agent takes desired states and reports over MQTT. */
-export async function startMqttDevice(fx: OtaFixture, url: string, device: string, agent: Partial<OtaAgentOptions> = {}): Promise<TestDevice & { link: OtaMqttLink }> {
-  const link = await OtaMqttLink.connect({ url, fleet: FLEET, device, chunks: { timeoutMs: 2000 } });
+export async function startMqttDevice(fx: OtaFixture, url: string, device: string, agent: Partial<OtaAgentOptions> = {}, linkOptions: Partial<OtaMqttLinkOptions> = {}): Promise<TestDevice & { link: OtaMqttLink }> {
+  const link = await OtaMqttLink.connect({ url, fleet: FLEET, device, chunks: { timeoutMs: 2000 }, ...linkOptions });
   const dev = await startDevice(fx, { device, agent: { ...agent, extraSources: (r) => link.sources(r) } });
   await link.attach(dev.agent);
   return {

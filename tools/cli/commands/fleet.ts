@@ -9,6 +9,10 @@ import { formatBytes, table } from '../io.js';
 interface Result {
   fleet: string;
   devices: AgentReport[];
+  /** Reports that did not verify against --trust. */
+  unverified: { device: string; state: string; reason: string }[];
+  /** True when reports were checked against a trust file. */
+  verified: boolean;
 }
 
 export const spec: CommandSpec<Result> = {
@@ -20,22 +24,26 @@ export const spec: CommandSpec<Result> = {
       .requiredOption('--fleet <id>', 'fleet')
       .requiredOption('--broker <url>', 'MQTT broker URL')
       .option('--prefix <prefix>', 'topic prefix', 'ringmoe')
-      .option('--wait <ms>', 'how long to collect reports', '1000');
+      .option('--wait <ms>', 'how long to collect reports', '1000')
+      .option('--trust <file>', "the fleet's trust file: only reports signed by each device's own key count");
   },
   async run(_args, o) {
     const { FleetWatcher } = await import('../../bundle/fleet-status.js');
     const waitMs = expectInteger('--wait', Number(o.wait), 0, 600_000);
-    const watch = await FleetWatcher.start({ broker: String(o.broker), fleet: String(o.fleet), prefix: String(o.prefix) });
+    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/ota/trust-store.js')).TrustStore.load(String(o.trust));
+    const watch = await FleetWatcher.start({ broker: String(o.broker), fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
     try {
       await new Promise((r) => setTimeout(r, waitMs));
-      return { fleet: String(o.fleet), devices: watch.devices() };
+      return { fleet: String(o.fleet), devices: watch.devices(), unverified: watch.unverified(), verified: watch.verifying };
     } finally {
       await watch.close();
     }
   },
   render(r, io) {
+    if (!r.verified) io.out('(no --trust: reports are not authenticated)');
+    if (r.unverified.length) io.out(`unverified (not counted): ${r.unverified.map((u) => `${u.device} (${u.reason})`).join(', ')}`);
     if (!r.devices.length) {
-      io.out(`no device of fleet ${r.fleet} has reported (is the prefix right? are the agents connected?)`);
+      io.out(`no device of fleet ${r.fleet} has ${r.verified ? 'sent a verified report' : 'reported'} (is the prefix right? are the agents connected?)`);
       return;
     }
     const rows = r.devices.map((d) => [

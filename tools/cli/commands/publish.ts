@@ -30,6 +30,10 @@ interface Result {
   waited: boolean;
   complete: boolean;
   devices: DeviceLine[];
+  /** Reports that did not verify against --trust (they count for nothing). */
+  unverified: { device: string; state: string; reason: string }[];
+  /** True when reports were checked against a trust file. */
+  verified: boolean;
   bytesSent: { http: number; mqtt: number; mqttRepeated: number };
 }
 
@@ -70,7 +74,8 @@ export const spec: CommandSpec<Result> = {
       .option('--expires <seconds>', 'devices refuse the desired state after this long')
       .option('--base <bundle>', 'report the delta against the bundle the fleet runs now')
       .option('--wait <seconds>', 'follow the devices until each has an outcome, then stop serving (default: serve until interrupted)')
-      .option('--expect <n>', 'number of devices to wait for (default: those that report within a second)');
+      .option('--expect <n>', 'number of devices to wait for (default: those that report within a second)')
+      .option('--trust <file>', "the fleet's trust file: only reports signed by each device's own key count");
   },
   async run([dir], o, io) {
     const { EdgeError } = await import('../../../sdk/core/errors.js');
@@ -104,7 +109,9 @@ export const spec: CommandSpec<Result> = {
     const m = pub.bundle.manifest;
     if (pub.delta) io.note(`delta vs ${String(o.base)}: ${pub.delta.blobsNeeded} of ${pub.delta.blobsTotal} blobs, ${formatBytes(pub.delta.bytesNeeded)} of ${formatBytes(pub.delta.bytesTotal)}`);
     io.note(`published ${m.name}@${m.version} (seq ${d.seq}) on ${pub.topic}${pub.httpUrl ? `; blobs at ${pub.httpUrl}` : ''}${o.mqttChunks ? '; MQTT chunks on' : ''}`);
-    const watch = await FleetWatcher.start({ broker: pub.client, fleet: String(o.fleet), prefix: String(o.prefix) });
+    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/ota/trust-store.js')).TrustStore.load(String(o.trust));
+    if (!trust) io.note('no --trust: device reports are not authenticated; any broker client can forge them');
+    const watch = await FleetWatcher.start({ broker: pub.client, fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
     const answered = (r: AgentReport) => r.state === 'idle' && r.outcome?.seq === d.seq && (o.device === undefined || r.device === o.device);
     let complete = false;
     try {
@@ -147,6 +154,8 @@ export const spec: CommandSpec<Result> = {
         waited: waitS !== undefined,
         complete,
         devices,
+        unverified: watch.unverified().filter((r) => o.device === undefined || r.device === o.device),
+        verified: watch.verifying,
         bytesSent: pub.bytesSent(),
       };
     } finally {
@@ -159,6 +168,7 @@ export const spec: CommandSpec<Result> = {
     io.out(`${r.bundle.name}@${r.bundle.version} → fleet ${r.fleet}${r.device ? ` device ${r.device}` : ''} (seq ${r.seq})`);
     if (r.delta) io.out(`delta: ${r.delta.blobsNeeded} of ${r.delta.blobsTotal} blobs, ${formatBytes(r.delta.bytesNeeded)} of ${formatBytes(r.delta.bytesTotal)}`);
     if (r.devices.length) io.out(table(['device', 'state', 'running', 'outcome', 'code'], r.devices.map((x) => [x.device, x.state, x.running ?? '-', x.outcome ?? '-', x.code ?? ''])));
+    if (r.unverified.length) io.out(`unverified (not counted): ${r.unverified.map((u) => `${u.device} (${u.reason})`).join(', ')}`);
     io.out(`sent ${formatBytes(r.bytesSent.http)} over HTTP, ${formatBytes(r.bytesSent.mqtt)} over MQTT${r.waited && !r.complete ? '; not every device answered in time' : ''}`);
   },
 };

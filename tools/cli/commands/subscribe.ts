@@ -92,9 +92,11 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   const count = positiveInteger('--count', options.count);
   const timeout = positiveSeconds('--timeout', options.timeout);
   const group = options.group as string | undefined;
+  const trust = options.trust === undefined ? undefined : await (await import('../../../sdk/ota/trust-store.js')).TrustStore.load(String(options.trust));
   let consumer: FleetConsumer;
   try {
     consumer = await FleetConsumer.create({
+      ...(trust ? { trust } : {}),
       url: broker,
       fleet,
       protocol: protocolOf(options.protocol),
@@ -174,7 +176,8 @@ function render(r: SubscribeResult, io: CommandIO): void {
   ]);
   io.out(table(['device', 'state', 'bdSeq', 'results', 'dups', 'last seen', 'outbox pend/drop'], rows));
   const t = r.summary.totals;
-  io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`);
+  const refused = Object.entries(t.refused ?? {}).map(([reason, n]) => `${n} ${reason}`);
+  io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${refused.length ? `, refused: ${refused.join(', ')}` : ''}${t.unverified ? `, ${t.unverified} unverified state(s)` : ''}`);
 }
 
 /** The `subscribe` command for the CLI router. */
@@ -189,7 +192,8 @@ export const spec: CommandSpec<SubscribeResult> = {
       .option('--prefix <prefix>', 'topic prefix (default ringmoe)')
       .option('--count <n>', 'stop after N results')
       .option('--timeout <seconds>', 'stop after this many seconds')
-      .option('--protocol <version>', 'auto, 5 or 4 (3.1.1)', 'auto');
+      .option('--protocol <version>', 'auto, 5 or 4 (3.1.1)', 'auto')
+      .option('--trust <file>', "the fleet's trust file: device states count only when signed by the device's own key");
   },
   examples: [
     'ringmoe-edge subscribe --broker mqtt://localhost:1883 --fleet north',
