@@ -7,7 +7,7 @@ from typing import List
 
 # Modality index in the released checkpoint order (encoder.patch_embed{m}, mlp.special_ffn.{m}).
 RELEASED_MODALITY_INDEX = {'optical': 0, 'sar-l1': 1, 'sar-l2': 2, 'multispectral': 3}
-MODALITY_CHANNELS = {'optical': 3, 'sar-l1': 4, 'sar-l2': 1, 'multispectral': 4}
+MODALITY_CHANNELS = {'optical': 3, 'sar-l1': 8, 'sar-l2': 3, 'multispectral': 4}
 
 
 @dataclass

@@ -324,9 +324,13 @@ class Encoder(nn.Module):
             return self.patch_embed
         return getattr(self, f'patch_embed{RELEASED_MODALITY_INDEX[modality]}')
 
-    def forward(self, image, modality, stats):
-        """Returns (features: list of [N, L, D] normed stage outputs, embedding [N, D_last])."""
+    def forward(self, image, modality, stats, mask=None, mask_token=None):
+        """Returns (features: list of [N, L, D] normed stage outputs, embedding [N, D_last]).
+        SimMIM: `mask` [N, L] (1 = masked) replaces those embedded tokens by `mask_token` [D]."""
         x = self.embed(modality)(image)
+        if mask is not None:
+            w = mask.unsqueeze(-1).type_as(x)
+            x = x * (1 - w) + mask_token * w
         features = []
         last = len(self.layers) - 1
         for i, stage in enumerate(self.layers):
