@@ -52,14 +52,17 @@ def block_names(model):
     return [f'encoder.layers.{i}.blocks.{j}' for i, s in enumerate(model.encoder.layers) for j in range(len(s.blocks))]
 
 
-def routing_summary(model, choices, y, labels):
-    """Per block and group: token share per expert, overall and per class (do experts specialise?)."""
+def routing_summary(model, choices, y, labels, modality='multispectral'):
+    """Per block and group: token counts and share per expert, overall and per class (do experts
+    specialise?), with the package ids of the block, router and experts (MODEL-CONTRACT.md)."""
     out = OrderedDict()
-    for name, blk in zip(block_names(model), choices):
-        groups = OrderedDict()
+    pkg_blocks = [f's{i + 1}.b{j}' for i, s in enumerate(model.encoder.layers) for j in range(len(s.blocks))]
+    for name, pb, blk in zip(block_names(model), pkg_blocks, choices):
+        groups = OrderedDict(package_block=pb)
         for g, c in blk.items():
-            e = int(c.max().item()) + 1
             n_exp = model.cfg.modal_experts if g == 'modal' else model.cfg.collaborative_experts
+            router = f'{pb}.router.modal.{modality}' if g == 'modal' else f'{pb}.router.collaborative'
+            experts = [f'{pb}.modal.{modality}.{e}' if g == 'modal' else f'{pb}.collaborative.{e}' for e in range(n_exp)]
             counts = torch.bincount(c.reshape(-1), minlength=n_exp).tolist()
             total = sum(counts)
             per_class = OrderedDict()
@@ -69,7 +72,7 @@ def routing_summary(model, choices, y, labels):
                 per_class[label] = [round(v / max(1, len(sel)), 4) for v in cc]
             share = [v / total for v in counts]
             ent = -sum(p * math.log(p) for p in share if p > 0)
-            groups[g] = OrderedDict(tokens=total, counts=counts, share=[round(v, 4) for v in share],
+            groups[g] = OrderedDict(router=router, experts=experts, tokens=total, counts=counts, share=[round(v, 4) for v in share],
                                     entropy_nats=round(ent, 4), max_entropy_nats=round(math.log(n_exp), 4),
                                     share_by_class=per_class)
         out[name] = groups
