@@ -48,7 +48,7 @@ function readCkpt(buf: Uint8Array): { tensors: Map<string, Tensor>; values: Map<
     }
     const value = new BinaryReader(top.bytes());
     let tag = '';
-    const piece = { dims: [] as number[], type: '', content: new Uint8Array() };
+    const piece: { dims: number[]; type: string; content: Uint8Array } = { dims: [], type: '', content: new Uint8Array() };
     while (value.pos < value.len) {
       const [f, w] = value.tag();
       if (f === 1) tag = value.string();
