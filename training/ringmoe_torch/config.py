@@ -70,7 +70,7 @@ class ModelConfig:
             'modalities': list(self.modalities),
             'fusion': [],
             'change': [],
-            'taskHeadKinds': ['classification'],
+            'tasks': ['classification'],
             'taskHeads': {'classification': {'labels': list(self.labels)}},
             'experts': {'modalPerModality': self.modal_experts, 'collaborative': self.collaborative_experts,
                         'shared': self.shared_experts},

@@ -27,7 +27,7 @@ def main(argv=None):
         out[split] = dict(accuracy=round(acc, 4), patches=int(len(yt)), blocks=routing_summary(model, choices, yt, labels))
     dump_json(os.path.join(args.model, 'routing-stats.json'), out)
     for name, blk in out['test']['blocks'].items():
-        print(name, {g: v['share'] for g, v in blk.items() if g != 'package_block'})
+        print(name, {g: dict(share=v['share'], entropy=v['entropy_nats'], class_mi=v['class_mutual_information_nats']) for g, v in blk.items() if g != 'package_block'})
 
 
 if __name__ == '__main__':

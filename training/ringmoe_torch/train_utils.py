@@ -66,14 +66,23 @@ def routing_summary(model, choices, y, labels, modality='multispectral'):
             counts = torch.bincount(c.reshape(-1), minlength=n_exp).tolist()
             total = sum(counts)
             per_class = OrderedDict()
+            joint = []
             for k, label in enumerate(labels):
                 sel = c[y == k].reshape(-1)
                 cc = torch.bincount(sel, minlength=n_exp).tolist()
+                joint.append(cc)
                 per_class[label] = [round(v / max(1, len(sel)), 4) for v in cc]
             share = [v / total for v in counts]
             ent = -sum(p * math.log(p) for p in share if p > 0)
+            # Mutual information between the class and the chosen expert: 0 = routing ignores the
+            # class, H(expert) = the expert is a function of the class.
+            jt = np.array(joint, dtype=np.float64) / max(1, total)
+            pc, pe = jt.sum(1, keepdims=True), jt.sum(0, keepdims=True)
+            nz = jt > 0
+            mi = float((jt[nz] * np.log(jt[nz] / (pc @ pe)[nz])).sum())
             groups[g] = OrderedDict(router=router, experts=experts, tokens=total, counts=counts, share=[round(v, 4) for v in share],
                                     entropy_nats=round(ent, 4), max_entropy_nats=round(math.log(n_exp), 4),
+                                    class_mutual_information_nats=round(mi, 4),
                                     share_by_class=per_class)
         out[name] = groups
     return out
