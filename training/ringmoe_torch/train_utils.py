@@ -113,7 +113,8 @@ def golden(model, raw, x, y, modality, labels, meta):
     feats = []
     for g, f in zip(geo, out['features']):
         nchw = f.view(len(x), g['size'], g['size'], g['dim']).permute(0, 3, 1, 2)
-        feats.append({'name': f"features_s{g['stage']}", 'shape': list(nchw.shape), 'data': _r(nchw)})
+        stride = model.cfg.patch_size * 2 ** (g['stage'] - 1)  # graph output names go by stride
+        feats.append({'name': f'features_s{stride}', 'shape': list(nchw.shape), 'data': _r(nchw)})
     return OrderedDict(
         meta,
         modality=modality,

@@ -67,7 +67,7 @@ for (const file of files) {
     t.deepEqual(g.cls_logits.shape, [g.count, K]);
     t.is(g.cls_logits.data.length, g.count * K);
     t.is(g.embedding.data.length, g.count * g.embedding.shape[1]!);
-    t.deepEqual(g.features.map((f) => f.name), ['features_s1', 'features_s2']);
+    t.deepEqual(g.features.map((f) => f.name), ['features_s4', 'features_s8']);
     for (const f of g.features) t.is(f.data.length, f.shape.reduce((a, b) => a * b, 1));
     let right = 0;
     for (let i = 0; i < g.count; i++) {
