@@ -23,7 +23,7 @@ from ..checkpoint import load_into, read_safetensors
 from ..collapse import collapse_model
 from ..config import ModelConfig
 from ..model import RingMoE
-from ..statlog import N_TRAIN, augment, load_statlog, preprocess
+from ..statlog import MEAN, N_TRAIN, STD, augment, load_statlog, preprocess
 from ..train_utils import Timer, cosine_lr, dump_json, evaluate, golden, save_checkpoints, seed_all, single_thread
 
 MODALITY = 'multispectral'
@@ -140,13 +140,16 @@ def main(argv=None):
     gi = np.concatenate([np.nonzero(yte == k)[0][:2] for k in range(len(labels))])
     dump_json(golden_path, golden(student, xte_raw[gi], xte[gi], yte[gi], MODALITY, labels,
                                   {'model': name, 'checkpoint': f'{name}.safetensors', 'dense_mlp': True,
+                                   'preprocessing': 'nearest x%d, (v-mean)/std, stretch none' % (cfg.input_size // 3),
+                                   'mean': [float(v) for v in MEAN], 'std': [float(v) for v in STD],
                                    'test_rows': [int(N_TRAIN + i) if not args.smoke else -1 for i in gi]}))
     metrics = dict(name=name, recipe='kc-statlog', smoke=args.smoke, seed=args.seed, epochs=epochs,
                    params=sum(p.numel() for p in student.parameters()), teacher_params=sum(p.numel() for p in teacher.parameters()),
                    teacher=dict(train_acc=round(t_train, 4), test_acc=round(t_test, 4)),
                    collapsed_before_distillation=dict(train_acc=round(s_train0, 4), test_acc=round(s_test0, 4)),
                    distilled=dict(train_acc=round(s_train, 4), test_acc=round(s_test, 4), teacher_agreement=round(agree, 4)),
-                   calibration_counts=counts, notes=notes, wall_seconds=round(timer(), 1), checkpoint_bytes=sizes, args=vars(args), history=history,
+                   calibration_counts=counts, notes=notes, wall_seconds=round(timer(), 1), checkpoint_bytes=sizes, history=history,
+                   args={k: (os.path.relpath(v, here) if k in ('teacher', 'out', 'golden') and v else v) for k, v in vars(args).items()},
                    command=' '.join(['python3', '-m', 'ringmoe_torch.recipes.kc'] + (argv if argv is not None else sys.argv[1:])))
     dump_json(os.path.join(out, 'metrics.json'), metrics)
     print(json.dumps({'out': out, 'before': metrics['collapsed_before_distillation'], 'after': metrics['distilled'], 'checkpoint_bytes': sizes}), flush=True)
