@@ -1,0 +1,145 @@
+"""Supervised recipe `statlog`: the multispectral path of RingMoE trained on Statlog Landsat MSS.
+
+python3 -m ringmoe_torch.recipes.statlog [--smoke] [--out DIR] [--epochs N] …  (run from training/)
+
+Writes to --out: checkpoint/<name>.ckpt + .safetensors (released names), torch-config.json,
+routing-stats.json, metrics.json; the written config to --config-out; golden outputs to --golden.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..config import ModelConfig
+from ..model import RingMoE, switch_aux_loss
+from ..statlog import N_TRAIN, augment, load_statlog, preprocess
+from ..train_utils import (Timer, cosine_lr, dump_json, evaluate, golden, routing_summary, save_checkpoints,
+                           seed_all, single_thread)
+
+MODALITY = 'multispectral'
+
+
+def parse(argv):
+    p = argparse.ArgumentParser(prog='statlog', description=__doc__.splitlines()[0])
+    p.add_argument('--smoke', action='store_true', help='a few steps on a tiny subset (about a minute); still writes a checkpoint')
+    p.add_argument('--out', default=None, help='output folder (default: ../models/ringmoe-statlog-ms, smoke: runs/statlog-smoke)')
+    p.add_argument('--golden', default=None, help='golden outputs JSON (default: golden/<name>.json; smoke: <out>/golden.json)')
+    p.add_argument('--config-out', default=None, help='written config JSON (default: configs/statlog-ms.json; smoke: <out>/config.json)')
+    p.add_argument('--epochs', type=int, default=60)
+    p.add_argument('--batch', type=int, default=64)
+    p.add_argument('--lr', type=float, default=2e-3)
+    p.add_argument('--weight-decay', type=float, default=0.05)
+    p.add_argument('--warmup-epochs', type=float, default=3)
+    p.add_argument('--label-smoothing', type=float, default=0.1)
+    p.add_argument('--aux-weight', type=float, default=0.001, help='Switch load-balancing loss weight')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--embed-dim', type=int, default=32)
+    p.add_argument('--input-size', type=int, default=24)
+    p.add_argument('--ckpt-split', type=int, default=1, help='store head.cls.fc.weight as this many .ckpt Values (exercises readers)')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse(argv)
+    single_thread()
+    seed_all(args.seed)
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # training/
+    name = 'ringmoe-statlog-ms'
+    out = args.out or os.path.join(here, 'runs', 'statlog-smoke' if args.smoke else 'statlog')
+    golden_path = args.golden or (os.path.join(out, 'golden.json') if args.smoke else os.path.join(here, 'golden', f'{name}.json'))
+    config_out = args.config_out or (os.path.join(out, 'config.json') if args.smoke else os.path.join(here, 'configs', 'statlog-ms.json'))
+
+    X, y, labels = load_statlog()
+    xtr_raw, ytr = X[:N_TRAIN], y[:N_TRAIN]
+    xte_raw, yte = X[N_TRAIN:], y[N_TRAIN:]
+    epochs = args.epochs
+    if args.smoke:
+        rng0 = np.random.default_rng(args.seed)
+        tr_idx = rng0.choice(len(xtr_raw), 256, replace=False)
+        te_idx = rng0.choice(len(xte_raw), 200, replace=False)
+        xtr_raw, ytr, xte_raw, yte = xtr_raw[tr_idx], ytr[tr_idx], xte_raw[te_idx], yte[te_idx]
+        epochs = 2
+
+    cfg = ModelConfig(name=name, input_size=args.input_size, embed_dim=args.embed_dim, labels=labels)
+    model = RingMoE(cfg)
+    params = sum(p.numel() for p in model.parameters())
+    print(f'[statlog] {name}: {params} parameters, train {len(xtr_raw)}, test {len(xte_raw)}, epochs {epochs}, seed {args.seed}', flush=True)
+
+    xte = preprocess(xte_raw, cfg.input_size)
+    xtr_eval = preprocess(xtr_raw, cfg.input_size)
+    yte_t, ytr_t = torch.from_numpy(yte), torch.from_numpy(ytr)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    steps_per_epoch = (len(xtr_raw) + args.batch - 1) // args.batch
+    total = steps_per_epoch * epochs
+    warmup = int(args.warmup_epochs * steps_per_epoch) if not args.smoke else 2
+    rng = np.random.default_rng(args.seed + 1)
+    timer = Timer()
+    history = []
+    step = 0
+    for ep in range(epochs):
+        model.train()
+        order = rng.permutation(len(xtr_raw))
+        tot_loss = tot_aux = correct = seen = 0.0
+        for b in range(steps_per_epoch):
+            idx = order[b * args.batch:(b + 1) * args.batch]
+            xb = preprocess(augment(xtr_raw[idx], rng), cfg.input_size)
+            yb = torch.from_numpy(ytr[idx])
+            for g in opt.param_groups:
+                g['lr'] = cosine_lr(step, total, args.lr, warmup)
+            res = model(xb, MODALITY)
+            ce = F.cross_entropy(res['cls_logits'], yb, label_smoothing=args.label_smoothing)
+            aux = switch_aux_loss(res['routing'])
+            loss = ce + args.aux_weight * aux
+            opt.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            opt.step()
+            step += 1
+            tot_loss += ce.item() * len(idx)
+            tot_aux += float(aux) * len(idx)
+            correct += (res['cls_logits'].argmax(1) == yb).sum().item()
+            seen += len(idx)
+        test_acc, _, _ = evaluate(model, xte, yte_t, MODALITY)
+        rec = dict(epoch=ep + 1, loss=round(tot_loss / seen, 4), aux=round(tot_aux / seen, 4), train_acc_aug=round(correct / seen, 4),
+                   test_acc=round(test_acc, 4), seconds=round(timer(), 1))
+        history.append(rec)
+        print(f"[statlog] epoch {rec['epoch']}/{epochs} loss {rec['loss']} aux {rec['aux']} train(aug) {rec['train_acc_aug']} test {rec['test_acc']} {rec['seconds']}s", flush=True)
+
+    train_acc, _, tr_choices = evaluate(model, xtr_eval, ytr_t, MODALITY)
+    test_acc, test_logits, te_choices = evaluate(model, xte, yte_t, MODALITY)
+    wall = timer()
+    print(f'[statlog] final: train {train_acc:.4f} test {test_acc:.4f} in {wall:.0f}s', flush=True)
+
+    meta = {'recipe': 'statlog', 'name': name, 'seed': str(args.seed), 'epochs': str(epochs), 'test_acc': f'{test_acc:.4f}',
+            'format': 'released RingMoE names (MODEL-CONTRACT.md)'}
+    split = {'head.cls.fc.weight': args.ckpt_split} if args.ckpt_split > 1 else None
+    sizes = save_checkpoints(model, os.path.join(out, 'checkpoint'), name, meta, split=split)
+    dump_json(os.path.join(out, 'torch-config.json'), cfg.to_json())
+    dump_json(config_out, cfg.written_config())
+    routing = {'train': routing_summary(model, tr_choices, ytr_t, labels), 'test': routing_summary(model, te_choices, yte_t, labels)}
+    dump_json(os.path.join(out, 'routing-stats.json'), routing)
+    # Golden: the first two test rows of every class.
+    gi = np.concatenate([np.nonzero(yte == k)[0][:2] for k in range(len(labels))])
+    gold = golden(model, xte_raw[gi], xte[gi], yte[gi], MODALITY, labels,
+                  {'model': name, 'checkpoint': f'{name}.safetensors', 'preprocessing': 'nearest x%d, (v-mean)/std, stretch none' % (cfg.input_size // 3),
+                   'mean': [0.485 * 255, 0.456 * 255, 0.406 * 255, 0.406 * 255], 'std': [0.229 * 255, 0.224 * 255, 0.225 * 255, 0.225 * 255],
+                   'test_rows': [int(N_TRAIN + i) if not args.smoke else -1 for i in gi]})
+    dump_json(golden_path, gold)
+    confusion = np.zeros((len(labels), len(labels)), dtype=int)
+    for t, p in zip(yte, test_logits.argmax(1).numpy()):
+        confusion[t, p] += 1
+    metrics = dict(name=name, recipe='statlog', smoke=args.smoke, seed=args.seed, params=params, epochs=epochs,
+                   train_acc=round(train_acc, 4), test_acc=round(test_acc, 4), wall_seconds=round(wall, 1),
+                   checkpoint_bytes=sizes, args=vars(args), history=history, labels=labels, test_confusion=confusion.tolist(),
+                   command=' '.join(['python3', '-m', 'ringmoe_torch.recipes.statlog'] + (argv if argv is not None else sys.argv[1:])))
+    dump_json(os.path.join(out, 'metrics.json'), metrics)
+    print(json.dumps({'out': out, 'train_acc': metrics['train_acc'], 'test_acc': metrics['test_acc'], 'params': params, 'checkpoint_bytes': sizes}), flush=True)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
