@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: the main job end to end on embedded defaults — no external broker, no GPU.
  *
- *   1. the trained Statlog Landsat classifier (models/ringmoe-statlog-ms), when it is there: its
+ *   1. the trained Statlog Landsat classifier (models/ringmoe-statlog-ms/package), when it is there: its
  *      accuracy on the Statlog test split and the land cover of the Landsat-7 Olinda scene (PNG)
  *   2. build (or reuse) a RingMoE reference package with seeded weights
  *   3. run every entry of it on real (and, for SAR, generated) frames

@@ -1,5 +1,5 @@
 /**
- * The demo's first step: the trained Statlog Landsat classifier (models/ringmoe-statlog-ms), when it
+ * The demo's first step: the trained Statlog Landsat classifier (models/ringmoe-statlog-ms/package), when it
  * is there. Evaluates it on the Statlog test split (when ../shared/data is beside the checkout) and
  * maps the land cover of the Landsat-7 Olinda scene in examples/data with it, writing a PNG.
  */
@@ -55,13 +55,13 @@ const COLOURS: Record<string, [number, number, number]> = {
  * @returns false when the package is absent (the step was skipped)
  */
 export async function trainedModelStep(root: string, outDir: string, say: (s?: string) => void, io: CommandIO): Promise<boolean> {
-  const pkg = join(root, 'models', 'ringmoe-statlog-ms');
+  const pkg = join(root, 'models', 'ringmoe-statlog-ms', 'package');
   if (!existsSync(pkg) || !looksLikePackage(pkg)) {
-    say('1/6 trained  skipped: models/ringmoe-statlog-ms is not in this checkout (it is made by `ringmoe-edge convert` from the');
+    say('1/6 trained  skipped: models/ringmoe-statlog-ms/package is not in this checkout (it is made by `ringmoe-edge convert` from the');
     say('             PyTorch Statlog recipe in training/)');
     return false;
   }
-  say('1/6 trained  models/ringmoe-statlog-ms: a RingMoE-shaped classifier trained on the Statlog Landsat patches');
+  say('1/6 trained  models/ringmoe-statlog-ms/package: a RingMoE-shaped classifier trained on the Statlog Landsat patches');
   say('             (3×3 pixels × 4 Landsat MSS bands, one Australian scene, 6 soil/crop classes)');
   const csv = join(process.env.RINGMOE_SHARED_DATA ?? join(root, '..', 'shared', 'data'), DATASETS.statlog);
   if (!existsSync(csv)) {

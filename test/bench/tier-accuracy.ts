@@ -1,6 +1,6 @@
 /**
  * The RingMoE paper's deployment tiers measured in accuracy, on the trained reference
- * (models/ringmoe-statlog-ms, Statlog Landsat, 6 classes): full, EP keeping 1 of 4 collaborative
+ * (models/ringmoe-statlog-ms/package, Statlog Landsat, 6 classes): full, EP keeping 1 of 4 collaborative
  * experts (routing statistics from the training split), ks, ka, kc — each in fp32, int8 and fp16 —
  * with test-split accuracy through the SDK runtime, parameters, bytes and CPU latency (onnxruntime,
  * 1 thread, batch 1, interleaved rounds), all in one run against the full fp32 package.
@@ -25,7 +25,7 @@ import { quantizePackage } from '../../tools/quantize/quantize-package.js';
 import { REPO_ROOT, sharedData } from '../helpers/shared-data.js';
 import { BENCH_CACHE, interleave, median, type Bench, type BenchResult } from './harness.js';
 
-const PACKAGE = join(REPO_ROOT, 'models', 'ringmoe-statlog-ms');
+const PACKAGE = join(REPO_ROOT, 'models', 'ringmoe-statlog-ms', 'package');
 const WORK = join(BENCH_CACHE, 'tier-accuracy');
 
 const TIERS: { tier: string; options?: WrittenPruneOptions }[] = [
@@ -77,7 +77,7 @@ export const bench: Bench = {
       return [];
     }
     if (!looksLikePackage(PACKAGE)) {
-      log('SKIPPED: models/ringmoe-statlog-ms is not a package in this checkout');
+      log('SKIPPED: models/ringmoe-statlog-ms/package is not a package in this checkout');
       return [];
     }
     const source = await openPackage(PACKAGE, { verify: 'size' });

@@ -66,7 +66,7 @@ const MAX_FAILURES = 20;
  *   entry, empty set, bad options), E_LABELS_MISMATCH (labels do not cover the dataset's classes)
  * @example
  * const ds = await readStatlogCsv(csv, 'test');
- * const r = await evaluateClassifier('models/ringmoe-statlog-ms', ds);
+ * const r = await evaluateClassifier('models/ringmoe-statlog-ms/package', ds);
  * console.log(r.metrics.accuracy);
  */
 export async function evaluateClassifier(pkg: string, set: EvaluationSet, options: EvaluateOptions = {}): Promise<EvaluationReport> {

@@ -82,8 +82,8 @@ export const spec: CommandSpec<EvaluateSummary> = {
       .option('--interpolation <kernel>', 'override the package\'s declared interpolation: nearest, bilinear or bicubic');
   },
   examples: [
-    'ringmoe-edge evaluate models/ringmoe-statlog-ms --dataset statlog',
-    'ringmoe-edge evaluate models/ringmoe-statlog-ms --dataset statlog=data/statlog_satellite.csv --split all --json',
+    'ringmoe-edge evaluate models/ringmoe-statlog-ms/package --dataset statlog',
+    'ringmoe-edge evaluate models/ringmoe-statlog-ms/package --dataset statlog=data/statlog_satellite.csv --split all --json',
   ],
   run,
   render,
