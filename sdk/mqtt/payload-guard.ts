@@ -10,7 +10,7 @@ import { expectInteger, invalidOption, is, rejectUnknownKeys } from '../core/val
 
 /** Limits of a ground-station consumer. */
 export interface ConsumerLimits {
-  /** Largest message of any kind, in bytes (default 1 MiB). */
+  /** Largest message of any kind, in bytes (default 16 MiB). */
   maxPayloadBytes: number;
   /** Largest state or metrics message kept per device, in bytes (default 16 KiB). */
   maxStateBytes: number;
@@ -26,7 +26,8 @@ export interface ConsumerLimits {
 
 /** The defaults: a ground station tracking a large fleet on a few hundred MB. */
 export const DEFAULT_CONSUMER_LIMITS: Readonly<ConsumerLimits> = Object.freeze({
-  maxPayloadBytes: 1024 * 1024,
+  // A result message may carry a full-resolution raster (a 640×480 float32 depth map is 1.2 MB).
+  maxPayloadBytes: 16 * 1024 * 1024,
   maxStateBytes: 16 * 1024,
   maxDepth: 32,
   maxNodes: 100_000,

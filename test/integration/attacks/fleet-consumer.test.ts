@@ -67,7 +67,7 @@ test('retained states nested thousands of levels deep: subscribe refuses them (t
 
 test('fake devices, endless tasks and oversized payloads are refused by counted reason; memory stays bounded', async (t) => {
   const broker = await startEmbeddedBroker({ port: 0 });
-  const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'north', limits: { maxDevices: 200, maxTasksPerDevice: 4 } });
+  const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'north', limits: { maxDevices: 200, maxTasksPerDevice: 4, maxPayloadBytes: 1 << 20 } });
   const evil = await attacker(broker);
   try {
     const refused: string[] = [];
