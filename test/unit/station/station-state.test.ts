@@ -85,7 +85,8 @@ test('OTA reports set the device OTA state, progress and outcome; state changes 
 test('georeferenced frames get a lon/lat footprint, detections and track points their lon/lat; depth rasters become grids', (t) => {
   const s = new StationState('north', clock);
   const view = new FleetView('north');
-  const footprint = [[500000, 0], [501000, 0], [501000, -1000], [500000, -1000]];
+  // The runtime's footprint: WGS 84, a closed GeoJSON ring.
+  const footprint = { type: 'Polygon', coordinates: [[[15, 0], [15.009, 0], [15.009, -0.009], [15, -0.009], [15, 0]]] };
   const r = msg('d3', 'g1', 'detection', { detections: [{ label: 'ship', classId: 0, score: 0.9, box: [0, 0, 5, 5], map: { bbox: [500000, -1000, 501000, 0] } }] }, { crs: 'EPSG:32633', footprint });
   view.apply(r, now);
   s.result(r);
@@ -97,6 +98,7 @@ test('georeferenced frames get a lon/lat footprint, detections and track points 
   s.result(dr);
   const latest = s.snapshot(view.summary()).devices[0]!.latest!;
   t.is(latest.crs, 'EPSG:32633');
+  t.is(latest.footprint!.length, 4);
   t.true(Math.abs(latest.footprint![0]![0] - 15) < 1e-9 && Math.abs(latest.footprint![0]![1]) < 1e-9, String(latest.footprint![0]));
   const det = (latest.tasks.detection as { detections: { lonlat: [number, number] }[] }).detections[0]!;
   t.true(Math.abs(det.lonlat[0] - 15.0045) < 1e-3 && Math.abs(det.lonlat[1] + 0.0045) < 1e-3, String(det.lonlat));
