@@ -492,13 +492,11 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   private async sendDirect(cls: MessageClass, topic: string, payload: Buffer, retain: boolean): Promise<boolean> {
     const conn = this.conn;
     if (!conn) return false;
-    try {
-      await this.publishOn(conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]);
-      return true;
-    } catch (err) {
-      log('sendDirect :: %s not delivered: %s', topic, messageOf(err));
-      return false;
-    }
+    // Bounded: a broker that stops acknowledging must not hold up the caller (close() sends the
+    // stopped state this way); the message may still go out later, it is just not confirmed now.
+    const delivered = await socketBound(this.publishOn(conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]));
+    if (!delivered) log('sendDirect :: %s not confirmed within the socket bound', topic);
+    return delivered;
   }
 
   private async publishOn(conn: Connected, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {

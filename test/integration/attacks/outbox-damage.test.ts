@@ -202,7 +202,7 @@ forEachBroker(
     const events: MqttEvent[] = [];
     rt.on('mqtt', (e) => events.push(e));
     try {
-      await until(() => events.filter((e) => e.type === 'damaged').length === 2, 5_000, 'two damage events');
+      await until(() => events.filter((e) => e.type === 'damaged').length === 2, 30_000, 'two damage events');
       const damaged = events.filter((e): e is Extract<MqttEvent, { type: 'damaged' }> => e.type === 'damaged');
       t.deepEqual(damaged.map((d) => [d.store, d.records, d.salvaged]), [
         // 19 bytes over the 16-byte header reach into the first record.
@@ -211,7 +211,7 @@ forEachBroker(
       ]);
       t.true(damaged.every((d) => d.error.code === 'E_STATE_DAMAGED'));
     } finally {
-      await rt.close();
+      await rt.close({ deadlineMs: 1000 });
     }
   },
   ['aedes'],
