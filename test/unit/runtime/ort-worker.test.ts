@@ -150,7 +150,11 @@ test('transferFeeds: false copies feeds and leaves the caller arrays intact', as
   }
 });
 
-test('EXPECTED FAILURE - a worker that dies fails its in-flight run and every later one with E_INFERENCE, and says so', async (t) => {
+// Skipped: terminating the worker while onnxruntime-node runs in it intermittently aborts the whole
+// test process (onnxruntime's native completion throws Napi::Error into a torn-down environment:
+// "terminate called after throwing an instance of 'Napi::Error'", seen in a clean CI run). A real
+// worker crash is not a terminate() from outside; this needs a child-process harness to test safely.
+test.skip('EXPECTED FAILURE - a worker that dies fails its in-flight run and every later one with E_INFERENCE, and says so (skipped: terminate() mid-run can abort the process in onnxruntime-node)', async (t) => {
   const { graphPath, feeds } = await optical();
   let worker: Worker | undefined;
   const s = await new OrtWorkerBackend({ onWorker: (w) => (worker = w) }).load({ graphPath, threads: 1 });
