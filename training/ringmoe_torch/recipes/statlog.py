@@ -39,6 +39,8 @@ def parse(argv):
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--embed-dim', type=int, default=32)
     p.add_argument('--input-size', type=int, default=24)
+    p.add_argument('--ema', type=float, default=0.0,
+                   help='exponential moving average of the weights with this decay (e.g. 0.999); 0 = off. The averaged weights are the ones saved and evaluated at the end')
     p.add_argument('--ckpt-split', type=int, default=1, help='store head.cls.fc.weight as this many .ckpt Values (exercises readers)')
     return p.parse_args(argv)
 
@@ -78,6 +80,7 @@ def main(argv=None):
     warmup = int(args.warmup_epochs * steps_per_epoch) if not args.smoke else 2
     rng = np.random.default_rng(args.seed + 1)
     timer = Timer()
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if args.ema > 0 else None
     history = []
     step = 0
     for ep in range(epochs):
@@ -99,6 +102,13 @@ def main(argv=None):
             torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
             opt.step()
             step += 1
+            if ema is not None:
+                with torch.no_grad():
+                    for k, v in model.state_dict().items():
+                        if v.dtype.is_floating_point:
+                            ema[k].mul_(args.ema).add_(v.detach(), alpha=1 - args.ema)
+                        else:
+                            ema[k].copy_(v)
             tot_loss += ce.item() * len(idx)
             tot_aux += float(aux) * len(idx)
             correct += (res['cls_logits'].argmax(1) == yb).sum().item()
@@ -106,8 +116,17 @@ def main(argv=None):
         test_acc, _, _ = evaluate(model, xte, yte_t, MODALITY)
         rec = dict(epoch=ep + 1, loss=round(tot_loss / seen, 4), aux=round(tot_aux / seen, 4), train_acc_aug=round(correct / seen, 4),
                    test_acc=round(test_acc, 4), seconds=round(timer(), 1))
+        if ema is not None:
+            live = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            model.load_state_dict(ema)
+            rec['test_acc_ema'] = round(evaluate(model, xte, yte_t, MODALITY)[0], 4)
+            model.load_state_dict(live)
         history.append(rec)
-        print(f"[statlog] epoch {rec['epoch']}/{epochs} loss {rec['loss']} aux {rec['aux']} train(aug) {rec['train_acc_aug']} test {rec['test_acc']} {rec['seconds']}s", flush=True)
+        print(f"[statlog] epoch {rec['epoch']}/{epochs} loss {rec['loss']} aux {rec['aux']} train(aug) {rec['train_acc_aug']} test {rec['test_acc']}"
+              + (f" ema {rec['test_acc_ema']}" if ema is not None else '') + f" {rec['seconds']}s", flush=True)
+
+    if ema is not None:
+        model.load_state_dict(ema)
 
     train_acc, _, tr_choices = evaluate(model, xtr_eval, ytr_t, MODALITY)
     test_acc, test_logits, te_choices = evaluate(model, xte, yte_t, MODALITY)
