@@ -247,6 +247,7 @@ class Block(nn.Module):
         self.norm1 = LayerNorm(dim, 1e-6)
         self.mlp = HierarchicalMoE(cfg, dim, g['hidden'])
         self.norm2 = LayerNorm(dim, 1e-6)
+        self.drop_path = 0.0  # stochastic depth (training only; set by a recipe, never exported)
         if self.shift:
             self.register_buffer('attn_mask', shift_mask(self.size, self.w, self.shift), persistent=False)
         else:
@@ -264,11 +265,20 @@ class Block(nn.Module):
         o = o.view(n, H // w, W // w, w, w, d).permute(0, 1, 3, 2, 4, 5).reshape(n, H, W, d)
         if s:
             o = torch.roll(o, (s, s), (1, 2))
-        x = x + self.norm1(o.reshape(n, L, d))
+        x = x + self._dropped(self.norm1(o.reshape(n, L, d)))
         block_stats = {}
         m = self.mlp(x.reshape(-1, d), modality, block_stats).view(n, L, d)
         stats.append(block_stats)
-        return x + self.norm2(m)
+        return x + self._dropped(self.norm2(m))
+
+    def _dropped(self, branch):
+        """Stochastic depth: in training, drops the residual branch for a random subset of samples
+        (scaling the kept ones); at inference the branch passes unchanged, so exported graphs are unaffected."""
+        if not self.training or self.drop_path <= 0:
+            return branch
+        keep = 1.0 - self.drop_path
+        mask = branch.new_empty((branch.shape[0],) + (1,) * (branch.dim() - 1)).bernoulli_(keep)
+        return branch * mask / keep
 
 
 class PatchMerging(nn.Module):

@@ -41,6 +41,8 @@ def parse(argv):
     p.add_argument('--input-size', type=int, default=24)
     p.add_argument('--ema', type=float, default=0.0,
                    help='exponential moving average of the weights with this decay (e.g. 0.999); 0 = off. The averaged weights are the ones saved and evaluated at the end')
+    p.add_argument('--drop-path', type=float, default=0.0,
+                   help='stochastic depth rate of the last block (linearly less in earlier blocks; training only)')
     p.add_argument('--ckpt-split', type=int, default=1, help='store head.cls.fc.weight as this many .ckpt Values (exercises readers)')
     return p.parse_args(argv)
 
@@ -69,6 +71,9 @@ def main(argv=None):
     cfg = ModelConfig(name=name, input_size=args.input_size, embed_dim=args.embed_dim, labels=labels)
     model = RingMoE(cfg)
     params = sum(p.numel() for p in model.parameters())
+    blocks = [blk for stage in model.encoder.layers for blk in stage.blocks]
+    for i, blk in enumerate(blocks):
+        blk.drop_path = args.drop_path * (i + 1) / len(blocks)
     print(f'[statlog] {name}: {params} parameters, train {len(xtr_raw)}, test {len(xte_raw)}, epochs {epochs}, seed {args.seed}', flush=True)
 
     xte = preprocess(xte_raw, cfg.input_size)
