@@ -4,7 +4,7 @@
  * and after the switch a failed health check puts it back.
  */
 import { EdgeError, messageOf } from '../core/errors.js';
-import { PACKAGE_MANIFEST_FILE } from '../core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE } from '../package/package-manifest.js';
 import type { AgentContext } from './agent-context.js';
 import type { UpdateRequest } from './agent-record.js';
 import type { BundleRef, UpdateOutcome, UpdateProgress } from './agent-states.js';

@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../core/errors.js';
 import { isModalityIdSyntax, TASKS } from '../core/modalities.js';
-import { PACKAGE_MANIFEST_FILE } from '../core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE } from '../package/package-manifest.js';
 import { isSafeRelativePath } from '../package/manifest-check.js';
 import { BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, DEFAULT_BUNDLE_LIMITS, type BundleLimits, type BundleManifest } from './bundle-manifest.js';
 import { chunkCount, MAX_HASH_CHUNK_BYTES, MIN_HASH_CHUNK_BYTES } from './chunk-hashes.js';

@@ -6,7 +6,7 @@
  *
  * Types and limits only; checking is in `bundle-check.ts`.
  */
-import type { FileRole } from '../core/package-manifest.js';
+import type { FileRole } from '../package/package-manifest.js';
 
 /** Format tag of a bundle manifest. */
 export const BUNDLE_FORMAT = 'ringmoe-edge/bundle';

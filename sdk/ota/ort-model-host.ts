@@ -5,7 +5,7 @@
  * model, every frame after on the new one.
  */
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import { is, invalidOption } from '../core/validate.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession } from '../runtime/backend.js';

@@ -3,7 +3,7 @@
  * documented shape (symbolic dimensions free), and finite values in float outputs. A model that
  * loads and runs but produces NaN is as broken as one that crashes.
  */
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import type { HostTensor } from '../runtime/backend.js';
 
 /**

@@ -6,7 +6,7 @@
  * and ship another.
  */
 import { EdgeError } from '../core/errors.js';
-import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../package/package-manifest.js';
 import { checkManifest } from '../package/manifest-check.js';
 import type { BundleManifest } from './bundle-manifest.js';
 import { parseJsonBounded } from '../core/json-limits.js';

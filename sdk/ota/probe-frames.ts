@@ -3,7 +3,7 @@
  * input shapes (batch 1), values in [-2, 2) — the range of normalised sensor frames.
  */
 import { EdgeError } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import type { HostTensor } from '../runtime/backend.js';
 
 function xorshift(seed: number): () => number {

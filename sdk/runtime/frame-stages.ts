@@ -4,7 +4,7 @@
  * single-frame calls and the streaming pipeline.
  */
 import { EdgeError } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
 import { crsLabel, footprintLonLat } from '../sensors/georef.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';

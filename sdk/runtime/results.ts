@@ -3,7 +3,7 @@
  */
 import type { ErrorCode } from '../core/errors.js';
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { EntryManifest, PackageManifest } from '../core/package-manifest.js';
+import type { EntryManifest, PackageManifest } from '../package/package-manifest.js';
 import type { ModalityId } from '../core/modalities.js';
 import type { PreprocessedFrame } from '../sensors/layout.js';
 import type { LonLatPolygon } from '../sensors/georef.js';

@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { EdgeError } from '../core/errors.js';
 import { invalidOption } from '../core/validate.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
 import { createPreprocessPool, type PreprocessPool } from '../sensors/pool.js';

@@ -13,8 +13,8 @@
  */
 import { inputToSource, type FrameLayout } from '../sensors/layout.js';
 import type { TilePlacement } from '../sensors/tiling.js';
-import { boxCorners, minAreaRect, normalizeBox, type OrientedBox } from './oriented-box.js';
-import { clipConvex, convexHull, polygonArea, polygonBounds, type Point } from './polygon.js';
+import { boxCorners, minAreaRect, normalizeBox, type OrientedBox } from '../core/geometry/oriented-box.js';
+import { clipConvex, convexHull, polygonArea, polygonBounds, type Point } from '../core/geometry/polygon.js';
 import type { OrientedCandidate } from './rotated-nms.js';
 
 /** Layout of an oriented box output: `rbox` (cx, cy, w, h, angle) or `quad` (four corner points). */

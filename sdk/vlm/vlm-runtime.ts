@@ -32,7 +32,7 @@ import { generate, resolveGeneration, scoreContinuations, type FinishReason, typ
 import { kvBytesPerToken, pastNames, type KvCache } from './kv-cache.js';
 import { DEFAULT_CAPTION_INSTRUCTION, normaliseInstruction, route, type RoutedPrompt, type VlmTask } from './router.js';
 import { loadVlmTokenizer, type VlmTokenizer } from './tokenizer.js';
-import { vlmSection, type VlmExpertRecord, type VlmManifest } from './vlm-manifest.js';
+import { vlmSection, type VlmExpertRecord, type VlmManifest } from '../package/vlm-manifest.js';
 
 export interface VlmRuntimeOptions {
   /** Package directory or an opened package. */

@@ -6,7 +6,7 @@
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/core/package-manifest.js';
+import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/package/package-manifest.js';
 import { sha256 } from '../../sdk/package/hash.js';
 import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 import { readRegular } from '../../sdk/core/safe-fs.js';

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/core/package-manifest.js';
+import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/package/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, readPackageManifestFile } from '../../sdk/package/open-package.js';
 import { openRegular } from '../../sdk/core/safe-fs.js';

@@ -7,7 +7,7 @@ import test from 'ava';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { checkManifest } from '../../../sdk/package/manifest-check.js';
 import { effectivePreprocess } from '../../../sdk/runtime/package-preprocessing.js';
 import type { RuntimeOptions } from '../../../sdk/runtime/options.js';

@@ -5,8 +5,8 @@
 import { fromBinary } from '@bufbuild/protobuf';
 // onnx-buf is ESM-only: imported dynamically so the SDK's CommonJS build can load it too.
 import type { GraphProto, ValueInfoProto } from 'onnx-buf';
-import { EdgeError, messageOf } from '../../core/errors.js';
-import { readRegular } from '../../core/safe-fs.js';
+import { EdgeError, messageOf } from '../core/errors.js';
+import { readRegular } from '../core/safe-fs.js';
 
 /** One graph input. A string dim is symbolic (`N`, `batch`), `null` unknown. */
 export interface OnnxInput {

@@ -5,7 +5,7 @@
  * before loading anything.
  */
 import { EdgeError } from '../core/errors.js';
-import type { PackageManifest } from '../core/package-manifest.js';
+import type { PackageManifest } from './package-manifest.js';
 
 /** What an expert specialises in (RS-MoE's caption sub-tasks). */
 export type VlmExpertRole = 'theme' | 'objects' | 'relations';

@@ -5,9 +5,9 @@
  *
  * Types only, plus constants; reading and verifying is in `sdk/package/`.
  */
-import type { ModalityId, ModalitySpec, TaskId } from './modalities.js';
+import type { ModalityId, ModalitySpec, TaskId } from '../core/modalities.js';
 import type { SensorConfig } from '../sensors/sensor-config.js';
-import type { VlmManifest } from '../vlm/vlm-manifest.js';
+import type { VlmManifest } from './vlm-manifest.js';
 
 export const PACKAGE_MANIFEST_FILE = 'ringmoe.json';
 export const PACKAGE_FORMAT = 'ringmoe-edge/package';
