@@ -3,8 +3,9 @@
  * OTA ship. A package is a directory holding `ringmoe.json` (this type), one ONNX graph per entry
  * and ONNX external-data weight files shared by all graphs, one file per expert.
  *
- * Types only, plus constants; reading and verifying is in `sdk/package/`.
+ * Types only, plus constants; reading and verifying is in `open-package.ts` and `manifest-check.ts` beside it.
  */
+import type { DType } from '../core/dtype.js';
 import type { ModalityId, ModalitySpec, TaskId } from '../core/modalities.js';
 import type { SensorConfig } from '../sensors/sensor-config.js';
 import type { VlmManifest } from './vlm-manifest.js';
@@ -15,8 +16,8 @@ export const PACKAGE_FORMAT_VERSION = 1;
 /** Present in a package directory while a writer is still filling it. */
 export const PACKAGE_INCOMPLETE_MARKER = '.incomplete';
 
-/** Element types a package's graph inputs and outputs use. */
-export type DType = 'float32' | 'float16' | 'int64' | 'int32' | 'int8' | 'uint8' | 'bool';
+/** Element types a package's graph inputs and outputs use (defined in core: backends and the addon share it). */
+export type { DType };
 
 /** One graph input or output. A string dimension is symbolic (`N` = batch). */
 export interface TensorSpec {
