@@ -17,12 +17,12 @@ import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/pack
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, readPackageManifestFile } from '../../sdk/package/open-package.js';
 import { openRegular } from '../../sdk/core/safe-fs.js';
-import { chunkBytesFor, chunkHashesOfFile } from '../../sdk/ota/chunk-hashes.js';
+import { chunkBytesFor, chunkHashesOfFile } from '../../sdk/ota/bundle/chunk-hashes.js';
 import { sha256 } from '../../sdk/package/hash.js';
-import { checkBundleManifest, NAME_PATTERN } from '../../sdk/ota/bundle-check.js';
-import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle-manifest.js';
-import { fsyncPath, writeFileDurable } from '../../sdk/ota/fs-durable.js';
-import { parseSemVer } from '../../sdk/ota/semver.js';
+import { checkBundleManifest, NAME_PATTERN } from '../../sdk/ota/bundle/bundle-check.js';
+import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle/bundle-manifest.js';
+import { fsyncPath, writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
+import { parseSemVer } from '../../sdk/ota/bundle/semver.js';
 import { invalidOption } from '../../sdk/core/validate.js';
 import { loadTarget } from '../../sdk/core/targets/load.js';
 import { assertBuildableOn } from '../planner/lowering.js';
