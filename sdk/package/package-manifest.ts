@@ -7,7 +7,7 @@
  */
 import type { DType } from '../core/dtype.js';
 import type { ModalityId, ModalitySpec, TaskId } from '../core/modalities.js';
-import type { SensorConfig } from '../sensors/sensor-config.js';
+import type { SensorConfig } from '../sensors/bands/sensor-config.js';
 import type { VlmManifest } from './vlm-manifest.js';
 
 export const PACKAGE_MANIFEST_FILE = 'ringmoe.json';

@@ -5,7 +5,7 @@
  */
 import type { PackageManifest } from '../package/package-manifest.js';
 import type { Frame } from '../sensors/frame.js';
-import type { PreprocessOptions } from '../sensors/preprocess-options.js';
+import type { PreprocessOptions } from '../sensors/preprocess/preprocess-options.js';
 
 /** Preprocessing options without the input size (which comes from the package). */
 export type PackagePreprocessOptions = Omit<PreprocessOptions, 'inputSize'>;

@@ -9,7 +9,7 @@ import { TypedEmitter } from '../core/typed-emitter.js';
 import type { EntryManifest } from '../package/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { createPreprocessPool, type PreprocessPool } from '../sensors/pool.js';
+import { createPreprocessPool, type PreprocessPool } from '../sensors/preprocess/pool.js';
 import type { BackendName, HostTensor } from './backend.js';
 import { checkTensorFeeds } from './tensor-feeds.js';
 import { rawOutputsResult } from '../tasks/raw-outputs.js';

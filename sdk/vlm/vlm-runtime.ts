@@ -25,7 +25,7 @@ import type { Backend, BackendSession, HostTensor } from '../runtime/backend.js'
 import { OrtWorkerBackend } from '../runtime/backends/ort-worker.js';
 import { resultId } from '../runtime/result-publishing.js';
 import type { Frame } from '../sensors/frame.js';
-import { preprocessFrame } from '../sensors/preprocess.js';
+import { preprocessFrame } from '../sensors/preprocess/preprocess.js';
 import { CausalLm } from './causal-lm.js';
 import { fuseAnswer, fuseCaption } from './fusion.js';
 import { generate, resolveGeneration, scoreContinuations, type FinishReason, type GenerationOptions, type ResolvedGeneration } from './generate.js';

@@ -13,8 +13,8 @@ import { effectivePreprocess } from '../../../sdk/runtime/package-preprocessing.
 import type { RuntimeOptions } from '../../../sdk/runtime/options.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import type { PreprocessOptions } from '../../../sdk/sensors/preprocess-options.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import type { PreprocessOptions } from '../../../sdk/sensors/preprocess/preprocess-options.js';
 import { softmax } from '../../../sdk/tasks/classification.js';
 import { REAL } from '../../fixtures/frames/index.js';
 import { runEntry, tempDir } from '../../helpers/packages.js';

@@ -2,11 +2,11 @@
  * Options of frame preprocessing: written form (what callers pass) → resolved form (every default
  * filled in, every value checked once at the edge).
  */
-import { expectInteger, expectNumber, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import { resolveLimits, type DecodeLimits } from './limits.js';
-import type { Interpolation } from './resample.js';
-import type { SarL1ChannelScaling, SarL1Power } from './sar-l1.js';
-import { STRETCH_METHODS, type StretchMethod } from './stretch.js';
+import { expectInteger, expectNumber, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
+import { resolveLimits, type DecodeLimits } from '../codecs/limits.js';
+import type { Interpolation } from '../geometry/resample.js';
+import type { SarL1ChannelScaling, SarL1Power } from '../radiometry/sar-l1.js';
+import { STRETCH_METHODS, type StretchMethod } from '../radiometry/stretch.js';
 
 /** How a frame is fitted to the model's fixed input size. */
 export type FitMode = 'resize' | 'resize-crop' | 'tile';

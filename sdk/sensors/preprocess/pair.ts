@@ -4,10 +4,10 @@
  * source size and tiling, so tile k of one pairs with tile k of the other, and — for two frames of one
  * modality — the same bands by meaning, so two sensors can be compared when both map to them.
  */
-import { EdgeError } from '../core/errors.js';
-import { sameBand } from './band-names.js';
-import type { Frame } from './frame.js';
-import type { PreprocessedFrame } from './layout.js';
+import { EdgeError } from '../../core/errors.js';
+import { sameBand } from '../bands/band-names.js';
+import type { Frame } from '../frame.js';
+import type { PreprocessedFrame } from '../geometry/layout.js';
 import type { PreprocessOptions } from './preprocess-options.js';
 import { preprocessFrame } from './preprocess.js';
 

@@ -7,7 +7,7 @@
  * position. A preset whose layout contradicts the file's band descriptions is refused too.
  */
 import { canonicalBand, sameBand, selectByMeaning, type BandCodeFamily } from './band-names.js';
-import { frameError, type FrameRef } from './frame.js';
+import { frameError, type FrameRef } from '../frame.js';
 import { multispectralPresets, PRESET_FAMILY, SENSOR_PRESETS } from './presets.js';
 import type { SensorConfig } from './sensor-config.js';
 import type { SensorMetadata } from './sensor-metadata.js';

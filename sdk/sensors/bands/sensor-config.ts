@@ -2,9 +2,9 @@
  * Sensor configuration: which source bands feed the model and in which order, how digital numbers
  * become physical values (scale/offset), and what marks missing data. Presets live in presets.ts.
  */
-import type { ModalityId } from '../core/modalities.js';
+import type { ModalityId } from '../../core/modalities.js';
 import { CANONICAL_BANDS } from './band-names.js';
-import { frameError, type FrameRef } from './frame.js';
+import { frameError, type FrameRef } from '../frame.js';
 import { SENSOR_PRESETS } from './presets.js';
 
 /** How a SAR-L2 band's values relate to amplitude. */

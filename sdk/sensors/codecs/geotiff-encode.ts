@@ -6,8 +6,8 @@
  * back goes through the normal decoder.
  */
 import { deflateSync } from 'node:zlib';
-import type { GeoReference } from './georef.js';
-import { elementBytes, elementDType, type Raster } from './raster.js';
+import type { GeoReference } from '../geometry/georef.js';
+import { elementBytes, elementDType, type Raster } from '../raster.js';
 
 /** Options of {@link encodeGeoTiff}. */
 export interface EncodeGeoTiffOptions {

@@ -9,11 +9,11 @@
  * files) — byte-identical views of the same data — and splitting re/im afterwards.
  */
 import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
-import { frameError, type FrameRef } from './frame.js';
+import { frameError, type FrameRef } from '../frame.js';
 import type { DecodedImage } from './decode.js';
-import { georefFromGeoTiff, type GeoTiffTagSource, type TagLoader } from './geotiff-georef.js';
+import { georefFromGeoTiff, type GeoTiffTagSource, type TagLoader } from '../geometry/geotiff-georef.js';
 import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
-import { elementBytes, isComplexDType, type PlaneArray, type Raster, type RasterDType } from './raster.js';
+import { elementBytes, isComplexDType, type PlaneArray, type Raster, type RasterDType } from '../raster.js';
 import { ensureBoundedTiffCodecs, SUPPORTED_TIFF_COMPRESSIONS, TIFF_COMPRESSION_NAMES } from './tiff-codecs.js';
 import { checkTiffStructure } from './tiff-structure.js';
 

@@ -7,7 +7,7 @@
  * the geometry and must match the offsets and byte counts listed, stay under `limits.maxBlocks`, and
  * every block must lie inside the file.
  */
-import { frameError, type FrameRef } from './frame.js';
+import { frameError, type FrameRef } from '../frame.js';
 import { checkDimensions, type DecodeLimits } from './limits.js';
 
 /** Bytes of one value of each TIFF field type. */

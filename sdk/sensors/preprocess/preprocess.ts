@@ -3,19 +3,19 @@
  * model input (resize, resize + centre crop, or tiles) and batch. Runs on the calling thread; use
  * `createPreprocessPool` to run it on worker threads.
  */
-import { decodeFrame } from './decode.js';
-import { checkFrameFields, frameError, type Frame } from './frame.js';
-import { resolveCrs } from './crs.js';
-import { checkGeoReference } from './georef.js';
-import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } from './layout.js';
+import { decodeFrame } from '../codecs/decode.js';
+import { checkFrameFields, frameError, type Frame } from '../frame.js';
+import { resolveCrs } from '../geometry/crs.js';
+import { checkGeoReference } from '../geometry/georef.js';
+import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } from '../geometry/layout.js';
 import { resolvePreprocessOptions, type PreprocessOptions, type ResolvedPreprocessOptions } from './preprocess-options.js';
-import { channelsFor, normaliseRegion } from './radiometry.js';
-import { resamplePlanes } from './resample.js';
-import { needsBandEvidence } from './band-meaning.js';
-import { applySensorConfig, type SensorBands } from './sensor-bands.js';
-import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig } from './sensor-config.js';
-import { findSensorMetadata } from './sensor-metadata.js';
-import { cutTile, planTiles, type TilePlacement } from './tiling.js';
+import { channelsFor, normaliseRegion } from '../radiometry/radiometry.js';
+import { resamplePlanes } from '../geometry/resample.js';
+import { needsBandEvidence } from '../bands/band-meaning.js';
+import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
+import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig } from '../bands/sensor-config.js';
+import { findSensorMetadata } from '../bands/sensor-metadata.js';
+import { cutTile, planTiles, type TilePlacement } from '../geometry/tiling.js';
 
 /**
  * Preprocesses one frame for a model with a fixed input size.

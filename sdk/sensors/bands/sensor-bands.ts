@@ -4,9 +4,9 @@
  * NaN/Inf samples that no no-data value accounts for.
  */
 import { chooseModelBands, type BandEvidence } from './band-meaning.js';
-import type { DecodedImage } from './decode.js';
-import { frameError, type FrameRef } from './frame.js';
-import { bandCount, isFloatDType, type PlaneArray } from './raster.js';
+import type { DecodedImage } from '../codecs/decode.js';
+import { frameError, type FrameRef } from '../frame.js';
+import { bandCount, isFloatDType, type PlaneArray } from '../raster.js';
 import { perBand, type SensorConfig } from './sensor-config.js';
 
 /** Selected bands in physical units at source resolution. */

@@ -7,8 +7,8 @@
  * The percentile stretch is invariant to a positive per-band affine map, so this scaling does not
  * change what the model sees; it makes no-data handling and any physical use of the values right.
  */
-import { EdgeError } from '../core/errors.js';
-import type { SensorConfig } from './sensor-config.js';
+import { EdgeError } from '../../core/errors.js';
+import type { SensorConfig } from '../bands/sensor-config.js';
 
 /** Per-band scaling read from an MTL file. */
 export interface LandsatScaling {

@@ -8,8 +8,8 @@
  * for an 8 GB Jetson Orin Nano, whose memory the CPU shares with the GPU (model weights, TensorRT or
  * ONNX Runtime arenas): one frame may take at most 768 MiB while it is preprocessed.
  */
-import { expectInteger, is, invalidOption, rejectUnknownKeys } from '../core/validate.js';
-import { frameError, type FrameRef } from './frame.js';
+import { expectInteger, is, invalidOption, rejectUnknownKeys } from '../../core/validate.js';
+import { frameError, type FrameRef } from '../frame.js';
 
 /** Limits on what a frame may claim to be. */
 export interface DecodeLimits {

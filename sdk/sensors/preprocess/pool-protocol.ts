@@ -3,9 +3,9 @@
  * thread boundary: EdgeErrors keep their code, file, field and hint; result buffers are transferred,
  * never copied.
  */
-import { EdgeError, type ErrorCode, ERROR_CODES } from '../core/errors.js';
-import type { Frame } from './frame.js';
-import type { PreprocessedFrame } from './layout.js';
+import { EdgeError, type ErrorCode, ERROR_CODES } from '../../core/errors.js';
+import type { Frame } from '../frame.js';
+import type { PreprocessedFrame } from '../geometry/layout.js';
 import type { PreprocessOptions } from './preprocess-options.js';
 
 /** Main thread → worker. */

@@ -7,10 +7,10 @@
  * An alpha channel becomes the frame's no-data mask (alpha 0 = no data) and is not a band.
  */
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
-import { frameError, type FrameRef } from './frame.js';
+import { frameError, type FrameRef } from '../frame.js';
 import type { DecodedImage } from './decode.js';
 import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
-import type { PlaneArray } from './raster.js';
+import type { PlaneArray } from '../raster.js';
 
 /**
  * Decodes an encoded JPEG/PNG/WebP image.

@@ -8,10 +8,10 @@
  * - sar-l1: 8 complex channels (sar-l1.ts), no mean/std.
  * No-data pixels are 0 in the 8-bit domain (as empty SAR pixels were in pre-training).
  */
-import type { ModalityId } from '../core/modalities.js';
+import type { ModalityId } from '../../core/modalities.js';
 import type { Region } from './percentile.js';
 import { sarL1Region, type SarL1ChannelScaling, type SarL1Info, type SarL1Power } from './sar-l1.js';
-import type { SensorBands } from './sensor-bands.js';
+import type { SensorBands } from '../bands/sensor-bands.js';
 import { stretchRegion, type StretchInfo, type StretchMethod } from './stretch.js';
 
 /** ImageNet mean × 255 (R, G, B). */

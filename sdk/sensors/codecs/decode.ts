@@ -5,10 +5,10 @@
  * fourth band marked as an extra sample as alpha, which would silently corrupt a NIR band.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { checkFrameFields, frameError, isRasterPixels, type Frame, type FrameRef, type RasterPixels } from './frame.js';
-import type { GeoReference } from './georef.js';
+import { checkFrameFields, frameError, isRasterPixels, type Frame, type FrameRef, type RasterPixels } from '../frame.js';
+import type { GeoReference } from '../geometry/georef.js';
 import { checkDimensions, checkWorkingMemory, resolveLimits, type DecodeLimits } from './limits.js';
-import { allocPlane, elementBytes, isComplexDType, type PlaneArray, type Raster } from './raster.js';
+import { allocPlane, elementBytes, isComplexDType, type PlaneArray, type Raster } from '../raster.js';
 import { decodeWithSharp } from './decode-sharp.js';
 import { decodeTiff } from './decode-tiff.js';
 

@@ -7,7 +7,7 @@
  *   centre crop cut off are marked uncovered.
  * Accumulation is in float64, so identical overlapping values stitch back exactly.
  */
-import { EdgeError } from '../core/errors.js';
+import { EdgeError } from '../../core/errors.js';
 import type { FrameLayout } from './layout.js';
 import type { TilePlacement } from './tiling.js';
 

@@ -11,13 +11,13 @@ import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { EdgeError } from '../core/errors.js';
-import { expectInteger, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import { checkFrameFields, type Frame } from './frame.js';
-import type { PreprocessedFrame } from './layout.js';
+import { EdgeError } from '../../core/errors.js';
+import { expectInteger, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
+import { checkFrameFields, type Frame } from '../frame.js';
+import type { PreprocessedFrame } from '../geometry/layout.js';
 import { checkAlignedPair } from './pair.js';
 import { framePayload, fromWire, type JobMessage, type ResultMessage, type WorkerSettings } from './pool-protocol.js';
-import { DEFAULT_DECODE_LIMITS } from './limits.js';
+import { DEFAULT_DECODE_LIMITS } from '../codecs/limits.js';
 import { resolvePreprocessOptions, type PreprocessOptions } from './preprocess-options.js';
 
 /** Options of {@link createPreprocessPool}. */

@@ -8,7 +8,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { BandCodeFamily } from './band-names.js';
-import { parseLandsatMtl } from './landsat-mtl.js';
+import { parseLandsatMtl } from '../radiometry/landsat-mtl.js';
 
 /** What a metadata file says about the sensor. */
 export interface SensorMetadata {

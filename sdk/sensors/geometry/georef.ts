@@ -7,7 +7,7 @@
  * Pixel coordinates use the corner convention: pixel (col, row) covers [col, col+1) × [row, row+1),
  * so (0, 0) is the outer corner of the first pixel and (col + 0.5, row + 0.5) its centre.
  */
-import { EdgeError } from '../core/errors.js';
+import { EdgeError } from '../../core/errors.js';
 import { describeProj, lonLatConverter } from './crs.js';
 
 /**

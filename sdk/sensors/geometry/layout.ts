@@ -4,11 +4,11 @@
  * travel with results over MQTT; task post-processing (sdk/tasks) needs only this plus the optional
  * no-data mask.
  */
-import type { ModalityId } from '../core/modalities.js';
+import type { ModalityId } from '../../core/modalities.js';
 import { deriveGeoref, type GeoReference } from './georef.js';
-import type { FitMode } from './preprocess-options.js';
-import type { SarL1Info } from './sar-l1.js';
-import type { StretchInfo } from './stretch.js';
+import type { FitMode } from '../preprocess/preprocess-options.js';
+import type { SarL1Info } from '../radiometry/sar-l1.js';
+import type { StretchInfo } from '../radiometry/stretch.js';
 import type { TilePlacement } from './tiling.js';
 
 /** No-data bookkeeping of a frame. */
