@@ -30,7 +30,7 @@ export default [
   },
   {
     // Worker-thread entry of the preprocessing pool; the bundle finds it beside itself.
-    input: 'sdk/sensors/preprocess-worker.ts',
+    input: 'sdk/sensors/preprocess/preprocess-worker.ts',
     output: { file: 'dist/sdk/preprocess-worker.js', format: 'es', sourcemap: false },
     external,
     plugins: [ts()],

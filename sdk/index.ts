@@ -13,7 +13,7 @@ export {
   type ModalitySpec,
   type TaskId,
 } from './core/modalities.js';
-export * from './core/package-manifest.js';
+export * from './package/package-manifest.js';
 // TensorRT (native addon, engine cache, build spec)
 export { loadBinding, type BindingResult, type NativeBinding, type NativeDevice, type NativeVersions } from './core/binding.js';
 export { TensorRtBackend, type TensorRtBackendDeps } from './runtime/backends/trt.js';

@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EdgeError, messageOf } from './errors.js';
-import type { DType } from './package-manifest.js';
+import type { DType } from './dtype.js';
 
 //#region binding types (mirror native/src/*_wrap.h)
 

@@ -6,7 +6,7 @@
  * from its events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { AGENT_STATES, type AgentReport } from '../ota/agent-states.js';
+import { AGENT_STATES, type AgentReport } from '../ota/agent/agent-states.js';
 import type { Runtime, RuntimeEvents } from '../runtime/runtime.js';
 import { LATENCY_BUCKETS, enumSeries, readCounter, readGauge } from './prometheus-helpers.js';
 

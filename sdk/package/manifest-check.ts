@@ -3,7 +3,7 @@
  * each with the field it is in.
  */
 import { EdgeError } from '../core/errors.js';
-import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest } from '../core/package-manifest.js';
+import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type PackageManifest } from './package-manifest.js';
 import { isModalityIdSyntax } from '../core/modalities.js';
 import { preprocessingProblems } from './preprocessing-check.js';
 

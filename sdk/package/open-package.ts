@@ -7,9 +7,9 @@ import { readdir } from 'node:fs/promises';
 import { join, normalize, posix, resolve } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { parseJsonBounded, type JsonLimits } from '../core/json-limits.js';
-import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE, type EntryManifest, type PackageManifest } from '../core/package-manifest.js';
+import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE, type EntryManifest, type PackageManifest } from './package-manifest.js';
 import { checkNoLinkPath, lstatRegular, readRegular } from '../core/safe-fs.js';
-import { readOnnxInfo } from '../runtime/engine-cache/onnx-info.js';
+import { readOnnxInfo } from './onnx-info.js';
 import { sha256, sha256File } from './hash.js';
 import { checkManifest } from './manifest-check.js';
 

@@ -3,7 +3,7 @@
  * values, and a sensor configuration that passes the same rules as a frame's.
  */
 import { isEdgeError } from '../core/errors.js';
-import { checkSensorConfig } from '../sensors/sensor-config.js';
+import { checkSensorConfig } from '../sensors/bands/sensor-config.js';
 
 /** One problem, with the manifest field it is in. */
 export interface FieldProblem {

@@ -3,8 +3,8 @@
  * `maxBatch`, then splitting the outputs back per frame (N = that frame's model inputs, in order).
  */
 import { EdgeError } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
+import type { EntryManifest } from '../package/package-manifest.js';
+import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
 import type { HostTensor, TypedArray } from './backend.js';
 
 type Ctor = { new (n: number): TypedArray };

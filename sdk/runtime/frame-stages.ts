@@ -4,14 +4,14 @@
  * single-frame calls and the streaming pipeline.
  */
 import { EdgeError } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { crsLabel, footprintLonLat } from '../sensors/georef.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
-import { preprocessPair } from '../sensors/pair.js';
-import type { PreprocessPool } from '../sensors/pool.js';
-import { preprocessFrame } from '../sensors/preprocess.js';
-import type { PreprocessOptions } from '../sensors/preprocess-options.js';
+import { crsLabel, footprintLonLat } from '../sensors/geometry/georef.js';
+import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
+import { preprocessPair } from '../sensors/preprocess/pair.js';
+import type { PreprocessPool } from '../sensors/preprocess/pool.js';
+import { preprocessFrame } from '../sensors/preprocess/preprocess.js';
+import type { PreprocessOptions } from '../sensors/preprocess/preprocess-options.js';
 import type { BackendName, HostTensor } from './backend.js';
 import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';

@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import { EdgeError } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
+import type { EntryManifest } from '../package/package-manifest.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
 import type { Backend, BackendSession, HostTensor } from './backend.js';
 

@@ -4,8 +4,8 @@
  * at most `maxBatch`, and the outputs of the batches are concatenated again.
  */
 import { EdgeError } from '../core/errors.js';
-import type { EntryManifest } from '../core/package-manifest.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
+import type { EntryManifest } from '../package/package-manifest.js';
+import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
 import type { HostTensor, TypedArray } from './backend.js';
 import { frameInputs } from './batch-run.js';
 

@@ -3,9 +3,9 @@
  * runtime: declared values first, then the options the caller passed on top (explicit options win);
  * a declared sensor configuration for frames that name none.
  */
-import type { PackageManifest } from '../core/package-manifest.js';
+import type { PackageManifest } from '../package/package-manifest.js';
 import type { Frame } from '../sensors/frame.js';
-import type { PreprocessOptions } from '../sensors/preprocess-options.js';
+import type { PreprocessOptions } from '../sensors/preprocess/preprocess-options.js';
 
 /** Preprocessing options without the input size (which comes from the package). */
 export type PackagePreprocessOptions = Omit<PreprocessOptions, 'inputSize'>;

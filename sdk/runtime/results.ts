@@ -3,10 +3,10 @@
  */
 import type { ErrorCode } from '../core/errors.js';
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { EntryManifest, PackageManifest } from '../core/package-manifest.js';
+import type { EntryManifest, PackageManifest } from '../package/package-manifest.js';
 import type { ModalityId } from '../core/modalities.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
-import type { LonLatPolygon } from '../sensors/georef.js';
+import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
+import type { LonLatPolygon } from '../sensors/geometry/georef.js';
 import { changeResult, type ChangeOptions, type ChangeResult } from '../tasks/change.js';
 import { classificationResult, type ClassificationOptions, type ClassificationResult } from '../tasks/classification.js';
 import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';

@@ -19,7 +19,7 @@ import { EdgeError } from '../core/errors.js';
 import { BoundedQueue } from '../pipeline/bounded-queue.js';
 import { ReorderBuffer } from '../pipeline/reorder-buffer.js';
 import type { Frame } from '../sensors/frame.js';
-import type { PreprocessedFrame } from '../sensors/layout.js';
+import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
 import type { InferredBatch } from './frame-stages.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';

@@ -4,9 +4,9 @@
  */
 import { EdgeError, type ErrorCode } from '../core/errors.js';
 import { isModalityIdSyntax, type ModalityId } from '../core/modalities.js';
-import type { GeoReference } from './georef.js';
+import type { GeoReference } from './geometry/georef.js';
 import { RASTER_DTYPES, type PlaneArray, type RasterDType } from './raster.js';
-import type { SensorConfig } from './sensor-config.js';
+import type { SensorConfig } from './bands/sensor-config.js';
 
 /** Raw pixels already in memory, with their geometry stated explicitly. */
 export interface RasterPixels {

@@ -4,7 +4,7 @@
  * or a geographic CRS (pixel area per row on the CRS's ellipsoid); pixels otherwise. Also the
  * frame's WGS 84 footprint, so a georeferenced result can go on a map without a GIS.
  */
-import { areaVariesByRow, crsLabel, footprintLonLat, pixelAreaM2, type GeoReference, type LonLatPolygon } from '../sensors/georef.js';
+import { areaVariesByRow, crsLabel, footprintLonLat, pixelAreaM2, type GeoReference, type LonLatPolygon } from '../sensors/geometry/georef.js';
 
 /** Area bookkeeping of a result. */
 export interface AreaUnit {

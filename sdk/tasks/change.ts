@@ -3,7 +3,7 @@
  * pixel count and area, and an RLE mask for transport (0 unchanged, 1 changed, 255 no data).
  */
 import { expectNumber } from '../core/validate.js';
-import type { StitchMode } from '../sensors/stitch.js';
+import type { StitchMode } from '../sensors/geometry/stitch.js';
 import { areaUnitOf, labelAreas, type AreaUnit } from './areas.js';
 import { denseToSource } from './dense-map.js';
 import { encodeMaskRle, type RleMask } from './mask-rle.js';

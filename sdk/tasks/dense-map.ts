@@ -4,8 +4,8 @@
  * marked invalid where the frame has no data or a centre crop left the pixel uncovered.
  */
 import { expectOneOf } from '../core/validate.js';
-import { stitchDense, type StitchMode } from '../sensors/stitch.js';
-import type { FrameLayout } from '../sensors/layout.js';
+import { stitchDense, type StitchMode } from '../sensors/geometry/stitch.js';
+import type { FrameLayout } from '../sensors/geometry/layout.js';
 import { checkValues, stackOutput, type FrameContext, type TaskOutput } from './outputs.js';
 import { resizeSamples, sampleRow } from './resample-back.js';
 

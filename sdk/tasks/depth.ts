@@ -4,7 +4,7 @@
  * deviation and percentiles (linear interpolation between closest ranks).
  */
 import { EdgeError } from '../core/errors.js';
-import type { StitchMode } from '../sensors/stitch.js';
+import type { StitchMode } from '../sensors/geometry/stitch.js';
 import { denseToSource } from './dense-map.js';
 import { percentiles as orderPercentiles } from './order-statistics.js';
 import type { FrameContext, TaskOutput } from './outputs.js';

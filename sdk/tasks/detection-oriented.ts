@@ -11,10 +11,10 @@
  * candidate is invalid when its width or height is not positive or its polygon has no area inside
  * the frame.
  */
-import { inputToSource, type FrameLayout } from '../sensors/layout.js';
-import type { TilePlacement } from '../sensors/tiling.js';
-import { boxCorners, minAreaRect, normalizeBox, type OrientedBox } from './oriented-box.js';
-import { clipConvex, convexHull, polygonArea, polygonBounds, type Point } from './polygon.js';
+import { inputToSource, type FrameLayout } from '../sensors/geometry/layout.js';
+import type { TilePlacement } from '../sensors/geometry/tiling.js';
+import { boxCorners, minAreaRect, normalizeBox, type OrientedBox } from '../core/geometry/oriented-box.js';
+import { clipConvex, convexHull, polygonArea, polygonBounds, type Point } from '../core/geometry/polygon.js';
 import type { OrientedCandidate } from './rotated-nms.js';
 
 /** Layout of an oriented box output: `rbox` (cx, cy, w, h, angle) or `quad` (four corner points). */

@@ -7,12 +7,12 @@
  * coordinates.
  */
 import { expectInteger, expectNumber, invalidOption } from '../core/validate.js';
-import { crsLabel, footprintLonLat, pixelToLonLat, pixelToMap, type LonLatPolygon } from '../sensors/georef.js';
-import { inputToSource } from '../sensors/layout.js';
+import { crsLabel, footprintLonLat, pixelToLonLat, pixelToMap, type LonLatPolygon } from '../sensors/geometry/georef.js';
+import { inputToSource } from '../sensors/geometry/layout.js';
 import { nonMaxSuppression, type Box, type Candidate } from './nms.js';
 import { ORIENTED_WIDTH, orientedCandidate, type OrientedLayout } from './detection-oriented.js';
-import type { OrientedBox } from './oriented-box.js';
-import { polygonBounds, type Point } from './polygon.js';
+import type { OrientedBox } from '../core/geometry/oriented-box.js';
+import { polygonBounds, type Point } from '../core/geometry/polygon.js';
 import { rotatedNonMaxSuppression, type OrientedCandidate } from './rotated-nms.js';
 import { checkValues, labelOf, stackOutput, type FrameContext, type TaskOutput } from './outputs.js';
 import { EdgeError } from '../core/errors.js';

@@ -26,8 +26,8 @@ export {
   type AngleConvention,
   type OrientedBox,
   type RotatedRect,
-} from './oriented-box.js';
-export { clipConvex, convexHull, intersectionArea, polygonArea, polygonIou, type Point } from './polygon.js';
+} from '../core/geometry/oriented-box.js';
+export { clipConvex, convexHull, intersectionArea, polygonArea, polygonIou, type Point } from '../core/geometry/polygon.js';
 export { rotatedNonMaxSuppression, type OrientedCandidate } from './rotated-nms.js';
 export { CHANGE_NO_DATA, changeResult, type ChangeOptions, type ChangeResult } from './change.js';
 export { depthResult, type DepthOptions, type DepthResult, type DepthStats } from './depth.js';

@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../core/errors.js';
 import type { HostTensor } from '../runtime/backend.js';
-import type { FrameLayout } from '../sensors/layout.js';
+import type { FrameLayout } from '../sensors/geometry/layout.js';
 import { halfToFloat } from '../core/float16.js';
 
 /** One output of a frame: a tensor, or the tensors of its batches in order. */

@@ -10,11 +10,11 @@ import { openPackage } from '../package/open-package.js';
 import type { FrameOutcome } from '../runtime/results.js';
 import type { RunOptions } from '../runtime/options.js';
 import { withDeclaredSensor } from '../runtime/package-preprocessing.js';
-import { decodeFrame } from '../sensors/decode.js';
+import { decodeFrame } from '../sensors/codecs/decode.js';
 import { checkFrameFields, frameError, type Frame } from '../sensors/frame.js';
-import { checkGeoReference, deriveGeoref, type GeoReference } from '../sensors/georef.js';
-import { applySensorConfig } from '../sensors/sensor-bands.js';
-import { resolveSensorConfig } from '../sensors/sensor-config.js';
+import { checkGeoReference, deriveGeoref, type GeoReference } from '../sensors/geometry/georef.js';
+import { applySensorConfig } from '../sensors/bands/sensor-bands.js';
+import { resolveSensorConfig } from '../sensors/bands/sensor-config.js';
 import { expectInteger, invalidOption, is } from '../core/validate.js';
 import { areaUnitOf, labelAreas } from './areas.js';
 

@@ -4,7 +4,7 @@
  * result carries each tensor's shape, dtype and summary statistics, its values when it is small
  * enough to send as JSON, and the typed array itself with `includeRasters` (CBOR).
  */
-import type { DType } from '../core/package-manifest.js';
+import type { DType } from '../package/package-manifest.js';
 import type { HostTensor } from '../runtime/backend.js';
 
 /** Options of raw outputs. */

@@ -5,7 +5,7 @@
  * arithmetic is the same, in the same order, as `bilinear()` in sdk/sensors/stitch.ts, so results
  * are bit-identical to sampling pixel by pixel.
  */
-import type { FrameLayout } from '../sensors/layout.js';
+import type { FrameLayout } from '../sensors/geometry/layout.js';
 
 /** Bilinear sampling positions along one axis: cells `lo`/`hi` and the fraction toward `hi`. */
 export interface AxisSamples {

@@ -10,9 +10,9 @@
  * parallelogram after a non-uniform scale) and the oriented box reported for it. Pairs whose
  * axis-aligned bounds do not overlap are rejected before any clipping.
  */
-import { boxCorners, enclosingBoxAt, normalizeBox, type OrientedBox } from './oriented-box.js';
+import { boxCorners, enclosingBoxAt, normalizeBox, type OrientedBox } from '../core/geometry/oriented-box.js';
 import type { NmsOptions } from './nms.js';
-import { intersectionArea, polygonArea, polygonBounds, positiveOrder, type Point } from './polygon.js';
+import { intersectionArea, polygonArea, polygonBounds, positiveOrder, type Point } from '../core/geometry/polygon.js';
 
 /** An oriented candidate for suppression. */
 export interface OrientedCandidate {

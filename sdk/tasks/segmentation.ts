@@ -8,8 +8,8 @@
  * first (K float32 planes at source resolution). Resized frames: logits are interpolated bilinearly at
  * each source pixel before the argmax; pixels a centre crop cut off are no data.
  */
-import type { FrameLayout } from '../sensors/layout.js';
-import { stitchDense, type StitchMode } from '../sensors/stitch.js';
+import type { FrameLayout } from '../sensors/geometry/layout.js';
+import { stitchDense, type StitchMode } from '../sensors/geometry/stitch.js';
 import { expectOneOf } from '../core/validate.js';
 import { areaUnitOf, labelAreas, type AreaUnit } from './areas.js';
 import { encodeMaskRle, type RleMask } from './mask-rle.js';

@@ -6,7 +6,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { BackendSession, HostTensor } from '../runtime/backend.js';
 import { pastNames, presentName, type KvCache } from './kv-cache.js';
-import type { VlmDecoderSpec } from './vlm-manifest.js';
+import type { VlmDecoderSpec } from '../package/vlm-manifest.js';
 
 /** Logits of one forward step: [batch, sequence, vocab] row-major. */
 export interface StepOutput {

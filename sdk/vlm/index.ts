@@ -9,5 +9,5 @@ export { fuseCaption, fuseAnswer } from './fusion.js';
 export { CausalLm } from './causal-lm.js';
 export { kvBytesPerToken, kvCacheBytes, emptyCache, type KvCache } from './kv-cache.js';
 export { loadVlmTokenizer, type VlmTokenizer } from './tokenizer.js';
-export { vlmSection, type VlmManifest, type VlmExpertRecord, type VlmDecoderSpec } from './vlm-manifest.js';
+export { vlmSection, type VlmManifest, type VlmExpertRecord, type VlmDecoderSpec } from '../package/vlm-manifest.js';
 export { VlmModelHost, probeFrame, type VlmModelHostOptions } from './vlm-model-host.js';

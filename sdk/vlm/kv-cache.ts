@@ -4,7 +4,7 @@
  * and what they cost in memory per generated token.
  */
 import type { HostTensor } from '../runtime/backend.js';
-import type { VlmDecoderSpec } from './vlm-manifest.js';
+import type { VlmDecoderSpec } from '../package/vlm-manifest.js';
 
 /** One decoder's cache: batch rows, cached positions, and the tensors by past_key_values name. */
 export interface KvCache {

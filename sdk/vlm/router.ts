@@ -11,7 +11,7 @@
  * answer came out as it did.
  */
 import { EdgeError } from '../core/errors.js';
-import type { VlmExpertRecord, VlmExpertRole, VlmPromptTemplates } from './vlm-manifest.js';
+import type { VlmExpertRecord, VlmExpertRole, VlmPromptTemplates } from '../package/vlm-manifest.js';
 
 export type VlmTask = 'caption' | 'vqa';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { Tokenizer } from '@huggingface/tokenizers';
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { VlmManifest } from './vlm-manifest.js';
+import type { VlmManifest } from '../package/vlm-manifest.js';
 
 export interface VlmTokenizer {
   /** Token ids of `text`, without special tokens. */

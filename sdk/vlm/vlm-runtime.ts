@@ -25,14 +25,14 @@ import type { Backend, BackendSession, HostTensor } from '../runtime/backend.js'
 import { OrtWorkerBackend } from '../runtime/backends/ort-worker.js';
 import { resultId } from '../runtime/result-publishing.js';
 import type { Frame } from '../sensors/frame.js';
-import { preprocessFrame } from '../sensors/preprocess.js';
+import { preprocessFrame } from '../sensors/preprocess/preprocess.js';
 import { CausalLm } from './causal-lm.js';
 import { fuseAnswer, fuseCaption } from './fusion.js';
 import { generate, resolveGeneration, scoreContinuations, type FinishReason, type GenerationOptions, type ResolvedGeneration } from './generate.js';
 import { kvBytesPerToken, pastNames, type KvCache } from './kv-cache.js';
 import { DEFAULT_CAPTION_INSTRUCTION, normaliseInstruction, route, type RoutedPrompt, type VlmTask } from './router.js';
 import { loadVlmTokenizer, type VlmTokenizer } from './tokenizer.js';
-import { vlmSection, type VlmExpertRecord, type VlmManifest } from './vlm-manifest.js';
+import { vlmSection, type VlmExpertRecord, type VlmManifest } from '../package/vlm-manifest.js';
 
 export interface VlmRuntimeOptions {
   /** Package directory or an opened package. */

@@ -3,11 +3,11 @@
  * full bundle, measured at the blob server while a real agent installs each: once on a device that
  * runs v2.0.0 (the delta), once on an empty device (everything).
  */
-import { OtaAgent } from '../../sdk/ota/agent.js';
-import { bundleDelta } from '../../sdk/ota/delta.js';
-import { encodeDesired } from '../../sdk/ota/desired-state.js';
-import { OrtModelHost } from '../../sdk/ota/ort-model-host.js';
-import { FsSlotStore } from '../../sdk/ota/slot-store-fs.js';
+import { OtaAgent } from '../../sdk/ota/agent/agent.js';
+import { bundleDelta } from '../../sdk/ota/bundle/delta.js';
+import { encodeDesired } from '../../sdk/ota/fleet/desired-state.js';
+import { OrtModelHost } from '../../sdk/ota/hosts/ort-model-host.js';
+import { FsSlotStore } from '../../sdk/ota/slots/slot-store-fs.js';
 import { openBundleDir } from '../../tools/bundle/bundle-dir.js';
 import { startBlobServer } from '../../tools/bundle/blob-server.js';
 import { desiredFor } from '../../tools/bundle/desired.js';

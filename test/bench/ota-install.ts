@@ -7,12 +7,12 @@
  */
 import { copyFile, cp, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OtaAgent } from '../../sdk/ota/agent.js';
-import { fsyncPath } from '../../sdk/ota/fs-durable.js';
-import { bundleDelta } from '../../sdk/ota/delta.js';
-import { encodeDesired } from '../../sdk/ota/desired-state.js';
-import { OrtModelHost } from '../../sdk/ota/ort-model-host.js';
-import { FsSlotStore } from '../../sdk/ota/slot-store-fs.js';
+import { OtaAgent } from '../../sdk/ota/agent/agent.js';
+import { fsyncPath } from '../../sdk/ota/slots/fs-durable.js';
+import { bundleDelta } from '../../sdk/ota/bundle/delta.js';
+import { encodeDesired } from '../../sdk/ota/fleet/desired-state.js';
+import { OrtModelHost } from '../../sdk/ota/hosts/ort-model-host.js';
+import { FsSlotStore } from '../../sdk/ota/slots/slot-store-fs.js';
 import { openBundleDir, type BundleDir } from '../../tools/bundle/bundle-dir.js';
 import { startBlobServer } from '../../tools/bundle/blob-server.js';
 import { desiredFor } from '../../tools/bundle/desired.js';

@@ -23,7 +23,7 @@ import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { neededOutputs } from '../../sdk/runtime/results.js';
 import { createRuntime, type Runtime } from '../../sdk/runtime/runtime.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
-import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
+import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
 import { benchPackage, interleave, median, type Bench, type BenchResult } from './harness.js';
 import { jpegFrames, rawRgbFrames } from './pipeline-frames.js';
 

@@ -17,7 +17,7 @@ import { resultId, taskMessage } from '../../sdk/runtime/result-publishing.js';
 import { neededOutputs, taskResults, type InferenceResult } from '../../sdk/runtime/results.js';
 import { createRuntime, type Runtime } from '../../sdk/runtime/runtime.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
-import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
+import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
 import { HAS_MOSQUITTO, startMosquitto } from '../helpers/mosquitto.js';
 import { benchPackage, interleave, median, type Bench } from './harness.js';
 import { jpegFrames } from './pipeline-frames.js';

@@ -12,8 +12,8 @@
 import { pathToFileURL } from 'node:url';
 import { createRng } from '../../sdk/sensors/synthetic/rng.js';
 import { nonMaxSuppression, type Box, type Candidate } from '../../sdk/tasks/nms.js';
-import { boxCorners } from '../../sdk/tasks/oriented-box.js';
-import { polygonBounds } from '../../sdk/tasks/polygon.js';
+import { boxCorners } from '../../sdk/core/geometry/oriented-box.js';
+import { polygonBounds } from '../../sdk/core/geometry/polygon.js';
 import { rotatedNonMaxSuppression, type OrientedCandidate } from '../../sdk/tasks/rotated-nms.js';
 import { interleave, median, type Bench, type BenchResult } from './harness.js';
 

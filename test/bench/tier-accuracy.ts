@@ -8,10 +8,10 @@
  */
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
-import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
+import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
 import { calibratePackage } from '../../tools/calibrate/calibrate.js';
 import type { Frame as ToolFrame } from '../../tools/calibrate/frames.js';
 import { DATASETS } from '../../tools/evaluate/datasets.js';

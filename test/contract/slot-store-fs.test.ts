@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdir, stat, symlink, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { FsSlotStore } from '../../sdk/ota/slot-store-fs.js';
+import { FsSlotStore } from '../../sdk/ota/slots/slot-store-fs.js';
 import { tempDir } from '../helpers/packages.js';
 import { makeBundle, slotStoreContract } from './slot-store.contract.js';
 
@@ -63,7 +63,7 @@ test('FsSlotStore: EXPECTED FAILURE - a second process cannot open a store in us
   const root = tempDir('slots');
   const store = await FsSlotStore.open(root);
   const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
-    import('./sdk/ota/slot-store-fs.ts').then(async ({ FsSlotStore }) => {
+    import('./sdk/ota/slots/slot-store-fs.ts').then(async ({ FsSlotStore }) => {
       try { await FsSlotStore.open(${JSON.stringify(root)}); console.log('opened'); }
       catch (e) { console.log(e.code + ' ' + e.message); }
     });`], { encoding: 'utf8' });

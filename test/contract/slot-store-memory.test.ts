@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MemorySlotStore } from '../../sdk/ota/slot-store-memory.js';
+import { MemorySlotStore } from '../../sdk/ota/slots/slot-store-memory.js';
 import { slotStoreContract } from './slot-store.contract.js';
 
 slotStoreContract(test, 'MemorySlotStore', async () => {

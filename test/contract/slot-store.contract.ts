@@ -4,8 +4,8 @@
  */
 import type { ExecutionContext, TestFn } from 'ava';
 import { createHash } from 'node:crypto';
-import { BUNDLE_FORMAT, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle-manifest.js';
-import type { SlotStore } from '../../sdk/ota/slot-store.js';
+import { BUNDLE_FORMAT, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle/bundle-manifest.js';
+import type { SlotStore } from '../../sdk/ota/slots/slot-store.js';
 
 /** Makes a fresh, empty store; `dispose` closes it and removes what it wrote. */
 export type StoreFactory = () => Promise<{ store: SlotStore; dispose: () => Promise<void> }>;

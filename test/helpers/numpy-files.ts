@@ -3,7 +3,7 @@
  * raw tensors to imported models, so no Python is needed at test time.
  */
 import { writeFile } from 'node:fs/promises';
-import { decodeFrame } from '../../sdk/sensors/decode.js';
+import { decodeFrame } from '../../sdk/sensors/codecs/decode.js';
 
 function npyBytes(shape: number[], data: Float32Array): Buffer {
   let header = `{'descr': '<f4', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { readModel } from '../../tools/onnx/model-io.js';
 import { externalInfo } from '../../tools/onnx/tensor-data.js';
 import { stageGeometry, type RingMoEConfig } from '../../tools/ringmoe/config.js';

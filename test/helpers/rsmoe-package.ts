@@ -3,7 +3,7 @@
  * real aerial frames the RS-MoE tests caption.
  */
 import { join } from 'node:path';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import { rsmoeConfig } from '../../tools/rsmoe/config.js';
 import { writeRsMoeReference } from '../../tools/rsmoe/reference.js';

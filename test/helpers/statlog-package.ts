@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ModalityPreprocessing, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { ModalityPreprocessing, PackageManifest } from '../../sdk/package/package-manifest.js';
 import { resolveConfig } from '../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
 import { tempDir } from './packages.js';

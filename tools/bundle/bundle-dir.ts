@@ -6,12 +6,12 @@
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/core/package-manifest.js';
+import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/package/package-manifest.js';
 import { sha256 } from '../../sdk/package/hash.js';
 import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 import { readRegular } from '../../sdk/core/safe-fs.js';
-import { parseBundleManifest } from '../../sdk/ota/bundle-check.js';
-import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/ota/bundle-manifest.js';
+import { parseBundleManifest } from '../../sdk/ota/bundle/bundle-check.js';
+import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/ota/bundle/bundle-manifest.js';
 import { checkSignatureRecord, type SignatureRecord } from '../../sdk/ota/signature.js';
 
 /** An opened bundle directory. */

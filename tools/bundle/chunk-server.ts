@@ -4,8 +4,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { decodeChunkRequest, encodeChunk } from '../../sdk/ota/chunk-protocol.js';
-import type { OtaTopics } from '../../sdk/ota/topics.js';
+import { decodeChunkRequest, encodeChunk } from '../../sdk/ota/sources/chunk-protocol.js';
+import type { OtaTopics } from '../../sdk/ota/fleet/topics.js';
 import type { BundleDir } from './bundle-dir.js';
 import { openRegular } from '../../sdk/core/safe-fs.js';
 

@@ -2,8 +2,8 @@
  * Building the desired state a publisher signs and sends for a bundle.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import { NAME_PATTERN } from '../../sdk/ota/bundle-check.js';
-import { DESIRED_FORMAT, type BlobSources, type DesiredState } from '../../sdk/ota/desired-state.js';
+import { NAME_PATTERN } from '../../sdk/ota/bundle/bundle-check.js';
+import { DESIRED_FORMAT, type BlobSources, type DesiredState } from '../../sdk/ota/fleet/desired-state.js';
 import type { BundleDir } from './bundle-dir.js';
 
 /** Default lifetime of a desired state: 30 days. Re-publish (a new seq) to extend it. */

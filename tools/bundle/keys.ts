@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { keyIdOf } from '../../sdk/ota/signature.js';
 import { TRUST_FORMAT, TrustStore, type TrustFile, type TrustRole } from '../../sdk/ota/trust-store.js';
-import { writeFileDurable } from '../../sdk/ota/fs-durable.js';
+import { writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
 
 /** What {@link generateKeyFiles} wrote. */
 export interface KeyFiles {

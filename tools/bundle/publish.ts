@@ -7,11 +7,11 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { bundleDelta, type BundleDelta } from '../../sdk/ota/delta.js';
-import { encodeDesired, type DesiredState } from '../../sdk/ota/desired-state.js';
-import { waitConnected } from '../../sdk/ota/mqtt-connect.js';
+import { bundleDelta, type BundleDelta } from '../../sdk/ota/bundle/delta.js';
+import { encodeDesired, type DesiredState } from '../../sdk/ota/fleet/desired-state.js';
+import { waitConnected } from '../../sdk/ota/fleet/mqtt-connect.js';
 import { checkSignatureRecord, verifyDocument } from '../../sdk/ota/signature.js';
-import { OtaTopics } from '../../sdk/ota/topics.js';
+import { OtaTopics } from '../../sdk/ota/fleet/topics.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
 import { openBundleDir, type BundleDir } from './bundle-dir.js';
 import { startChunkServer, type ChunkServer } from './chunk-server.js';

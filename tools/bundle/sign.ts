@@ -2,8 +2,8 @@
  * `sign`: writes bundle.sig, the Ed25519 signature of bundle.json's exact bytes.
  */
 import { join } from 'node:path';
-import { BUNDLE_SIGNATURE_FILE } from '../../sdk/ota/bundle-manifest.js';
-import { writeFileDurable } from '../../sdk/ota/fs-durable.js';
+import { BUNDLE_SIGNATURE_FILE } from '../../sdk/ota/bundle/bundle-manifest.js';
+import { writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
 import { signDocument, type SignatureRecord } from '../../sdk/ota/signature.js';
 import { openBundleDir } from './bundle-dir.js';
 import { loadPrivateKey } from './keys.js';

@@ -9,8 +9,8 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { invalidOption } from '../../sdk/core/validate.js';
-import { multispectralPresets, SENSOR_PRESETS } from '../../sdk/sensors/presets.js';
-import { checkSensorConfig, type SensorConfig } from '../../sdk/sensors/sensor-config.js';
+import { multispectralPresets, SENSOR_PRESETS } from '../../sdk/sensors/bands/presets.js';
+import { checkSensorConfig, type SensorConfig } from '../../sdk/sensors/bands/sensor-config.js';
 
 /** Parsed sensor flags. */
 export interface SensorFlags {

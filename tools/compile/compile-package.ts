@@ -9,7 +9,7 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { defaultBinding, type BindingResult, type NativeBinding } from '../../sdk/core/binding.js';
-import { PACKAGE_MANIFEST_FILE, type LineageStep, type PackageManifest } from '../../sdk/core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE, type LineageStep, type PackageManifest } from '../../sdk/package/package-manifest.js';
 import { loadTarget } from '../../sdk/core/targets/load.js';
 import type { TargetProfile } from '../../sdk/core/targets/resolved.js';
 import { VERSION } from '../../sdk/core/version.js';

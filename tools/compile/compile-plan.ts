@@ -5,7 +5,7 @@
  * written.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { bestPrecision, computePrecisions } from '../../sdk/core/targets/capabilities.js';
 import type { TargetProfile, TargetSoftwareLine } from '../../sdk/core/targets/resolved.js';
 import { compareVersions } from '../../sdk/core/targets/versions.js';

@@ -6,7 +6,7 @@
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { blockExperts } from '../ringmoe/emit/experts.js';
-import type { ExpertRecord } from '../../sdk/core/package-manifest.js';
+import type { ExpertRecord } from '../../sdk/package/package-manifest.js';
 import type { Feed, SourceRef } from './plan-types.js';
 
 /** Modality index `m` of multi-modality checkpoints (`encoder.patch_embed{m}`, `special_ffn.{m}`). */

@@ -4,8 +4,8 @@
  * Pure functions over output tensors.
  */
 import type { HostTensor } from '../../sdk/runtime/backend.js';
-import { boxCorners } from '../../sdk/tasks/oriented-box.js';
-import { convexHull, polygonBounds, polygonIou, type Point } from '../../sdk/tasks/polygon.js';
+import { boxCorners } from '../../sdk/core/geometry/oriented-box.js';
+import { convexHull, polygonBounds, polygonIou, type Point } from '../../sdk/core/geometry/polygon.js';
 
 /** Per-sample cosine similarity of two [N, ...] float tensors. */
 export function cosinePerSample(a: HostTensor, b: HostTensor): number[] {

@@ -15,7 +15,7 @@ import {
   type FileRecord,
   type FileRole,
   type PackageManifest,
-} from '../../sdk/core/package-manifest.js';
+} from '../../sdk/package/package-manifest.js';
 import { sha256File } from '../../sdk/package/hash.js';
 import { toBinary, ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { WeightStore } from './weight-store.js';

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import type { TargetProfile } from '../../sdk/core/targets/index.js';
 import { readModel } from '../onnx/model-io.js';
 import { forEachGraph } from '../onnx/walk.js';

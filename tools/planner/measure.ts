@@ -6,7 +6,7 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { EntryManifest, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, PackageManifest } from '../../sdk/package/package-manifest.js';
 import type { TargetProfile } from '../../sdk/core/targets/index.js';
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';

@@ -4,7 +4,7 @@
  * a config alone (the paper's 14.7B config is planned, never materialised).
  */
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { stageGeometry, type RingMoEConfig, type TaskHead } from '../ringmoe/config.js';
 import { fullSelection, type ExpertSelection } from '../ringmoe/params.js';
 import { manifestConfig } from '../prune/plan.js';

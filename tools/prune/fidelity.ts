@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path';
 import type { ModalitySpec } from '../../sdk/core/modalities.js';
-import type { EntryManifest, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, PackageManifest } from '../../sdk/package/package-manifest.js';
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';

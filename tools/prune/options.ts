@@ -4,7 +4,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { invalidOption, is } from '../../sdk/core/validate.js';
 
 /** What a pruning does to the experts of every block. */

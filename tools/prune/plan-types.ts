@@ -4,7 +4,7 @@
  * by `applyPrunePlan`.
  */
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { ExpertKind, FileRole } from '../../sdk/core/package-manifest.js';
+import type { ExpertKind, FileRole } from '../../sdk/package/package-manifest.js';
 import type { ExpertSelection } from '../ringmoe/params.js';
 import type { PruneOptions } from './options.js';
 

@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/core/package-manifest.js';
+import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/package/package-manifest.js';
 import { recordedConfig, type RingMoEConfig } from '../ringmoe/config.js';
 import { embedParams, ffnParams, type ExpertSelection } from '../ringmoe/params.js';
 import { DENSE_STRATEGIES, entryKept, type PruneOptions } from './options.js';

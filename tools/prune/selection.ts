@@ -3,7 +3,7 @@
  * and compute accounting work on pruned packages as on configs.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import type { ExpertSelection } from '../ringmoe/params.js';
 
 /**

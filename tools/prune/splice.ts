@@ -6,7 +6,7 @@
  * all its experts gives the identical computation.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { BlockExpertMap, ExpertRecord, MoeClusterRecord } from '../../sdk/core/package-manifest.js';
+import type { BlockExpertMap, ExpertRecord, MoeClusterRecord } from '../../sdk/package/package-manifest.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { removeUnusedInitializers, sortTopologically, validateGraph } from '../onnx/graph.js';

@@ -5,7 +5,7 @@
  * onnxruntime, interleaved in one run.
  */
 import { clone } from '@bufbuild/protobuf';
-import type { EntryManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest } from '../../sdk/package/package-manifest.js';
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { EntryFidelityAccumulator, type EntryFidelity } from '../fidelity/report.js';

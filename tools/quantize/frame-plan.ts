@@ -6,7 +6,7 @@
  * `.npy`/`.npz` files, else — for held-out frames only — generated standard-normal samples.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/package/package-manifest.js';
 import { splitHeldOut, type FrameSet } from './frames.js';
 import { loadFrameSources, type FrameSourceOptions } from './load-frames.js';
 import { generatedSamples, isTensorSource, loadTensorSources } from './tensor-sources.js';

@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { EntryManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest } from '../../sdk/package/package-manifest.js';
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 
 /**

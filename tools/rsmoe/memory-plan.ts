@@ -6,9 +6,9 @@
  * against the target's model memory budget. Activations other than the cache are not counted.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { kvBytesPerToken } from '../../sdk/vlm/kv-cache.js';
-import { vlmSection } from '../../sdk/vlm/vlm-manifest.js';
+import { vlmSection } from '../../sdk/package/vlm-manifest.js';
 
 export interface RsMoeExpertMemory {
   id: string;

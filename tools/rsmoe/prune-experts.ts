@@ -8,11 +8,11 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { kvBytesPerToken } from '../../sdk/vlm/kv-cache.js';
-import { vlmSection } from '../../sdk/vlm/vlm-manifest.js';
+import { vlmSection } from '../../sdk/package/vlm-manifest.js';
 import { PackageWriter } from '../package/package-writer.js';
 
 export interface ExpertPrunePlan {

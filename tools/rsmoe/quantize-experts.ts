@@ -14,13 +14,13 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type EntryManifest, type PackageManifest } from '../../sdk/core/package-manifest.js';
+import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type EntryManifest, type PackageManifest } from '../../sdk/package/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, type ModelPackage } from '../../sdk/package/open-package.js';
 import type { Backend } from '../../sdk/runtime/backend.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import type { VlmRequest, VlmResult } from '../../sdk/vlm/vlm-runtime.js';
-import { vlmSection, type VlmManifest } from '../../sdk/vlm/vlm-manifest.js';
+import { vlmSection, type VlmManifest } from '../../sdk/package/vlm-manifest.js';
 import { attr } from '../onnx/builder.js';
 import { removeUnusedInitializers } from '../onnx/graph.js';
 import { readModel } from '../onnx/model-io.js';

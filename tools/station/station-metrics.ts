@@ -4,7 +4,7 @@
  * and delivery delay histograms, and its own MQTT link and page clients.
  */
 import { Histogram, Registry } from 'prom-client';
-import { AGENT_STATES } from '../../sdk/ota/agent-states.js';
+import { AGENT_STATES } from '../../sdk/ota/agent/agent-states.js';
 import { LATENCY_BUCKETS, enumSeries, readCounter, readGauge } from '../../sdk/metrics/prometheus-helpers.js';
 import type { StationSnapshot } from './station-state.js';
 

@@ -7,7 +7,7 @@
 import type { ReceivedResult } from '../../sdk/mqtt/consumer.js';
 import type { FleetSummary } from '../../sdk/mqtt/fleet-view.js';
 import type { MetricsPayload } from '../../sdk/mqtt/messages.js';
-import type { AgentReport } from '../../sdk/ota/agent-states.js';
+import type { AgentReport } from '../../sdk/ota/agent/agent-states.js';
 import { LatencyWindow, RateMeter } from '../../sdk/pipeline/latency-stats.js';
 import { toLonLat, type LonLat } from './geo.js';
 

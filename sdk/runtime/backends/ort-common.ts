@@ -5,7 +5,7 @@
  * the two variants fail alike: same codes, same messages, same fields.
  */
 import { EdgeError } from '../../core/errors.js';
-import type { DType } from '../../core/package-manifest.js';
+import type { DType } from '../../package/package-manifest.js';
 import { invalidOption, is } from '../../core/validate.js';
 import { TYPED_ARRAY_CLASS, type BackendLoadOptions, type HostTensor, type TypedArray } from '../backend.js';
 

@@ -14,7 +14,7 @@ import { EdgeError, isEdgeError, messageOf } from '../../core/errors.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../backend.js';
 import { graphHashFromFiles } from '../engine-cache/graph-hash.js';
 import type { EngineKey } from '../engine-cache/key.js';
-import { readOnnxInfo, type OnnxInput } from '../engine-cache/onnx-info.js';
+import { readOnnxInfo, type OnnxInput } from '../../package/onnx-info.js';
 import { EngineCache } from '../engine-cache/store.js';
 import { resolveTrtOptions, type TrtResolvedOptions } from './trt-options.js';
 import { TrtSession } from './trt-session.js';

@@ -5,7 +5,7 @@
  * → every issue at once.
  */
 import { EdgeError } from '../../core/errors.js';
-import type { PackageManifest } from '../../core/package-manifest.js';
+import type { PackageManifest } from '../../package/package-manifest.js';
 
 export const BUILD_SPEC_FORMAT = 'ringmoe-edge/engine-build-spec';
 export const BUILD_SPEC_FORMAT_VERSION = 1;

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { dirname, join, posix } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
-import type { PackageManifest } from '../../core/package-manifest.js';
+import type { PackageManifest } from '../../package/package-manifest.js';
 import { sha256File } from '../../package/hash.js';
-import { readOnnxInfo, type OnnxInfo } from './onnx-info.js';
+import { readOnnxInfo, type OnnxInfo } from '../../package/onnx-info.js';
 
 /** One file that feeds the graph: the ONNX itself or an external-data file. */
 export interface GraphFileHash {

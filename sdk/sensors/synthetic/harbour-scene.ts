@@ -5,8 +5,8 @@
  * (centre, size, angle in radians, convention le90: see sdk/tasks/oriented-box.ts) is returned.
  * Objects never overlap. Seeded and deterministic.
  */
-import { boxCorners, normalizeBox, type OrientedBox } from '../../tasks/oriented-box.js';
-import { intersectionArea, polygonBounds } from '../../tasks/polygon.js';
+import { boxCorners, normalizeBox, type OrientedBox } from '../../core/geometry/oriented-box.js';
+import { intersectionArea, polygonBounds } from '../../core/geometry/polygon.js';
 import type { Raster } from '../raster.js';
 import { createRng } from './rng.js';
 

@@ -12,7 +12,7 @@
  * Ships are bright extended targets (dihedral-like, span 2–30, i.e. above the SAR-L1 clip of 1) on the
  * sea, with sinc sidelobes along the image axes; their centres and boxes are returned.
  */
-import type { GeoReference } from '../georef.js';
+import type { GeoReference } from '../geometry/georef.js';
 import type { Raster } from '../raster.js';
 import { createRng, type Rng } from './rng.js';
 

@@ -5,8 +5,8 @@
  */
 import test from 'ava';
 import mqtt from 'mqtt';
-import { decodeDesired, type DesiredState } from '../../../sdk/ota/desired-state.js';
-import { checkFreshness } from '../../../sdk/ota/update-policy.js';
+import { decodeDesired, type DesiredState } from '../../../sdk/ota/fleet/desired-state.js';
+import { checkFreshness } from '../../../sdk/ota/agent/update-policy.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { DEFAULT_DESIRED_EXPIRY_S, desiredFor } from '../../../tools/bundle/desired.js';
 import { publishBundle } from '../../../tools/bundle/publish.js';

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
+import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
 import { decodeFrame, preprocessFrame, type Frame } from '../../../sdk/sensors/index.js';
 import type { Raster } from '../../../sdk/sensors/raster.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';

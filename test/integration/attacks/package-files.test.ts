@@ -8,7 +8,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../../sdk/core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { create, DataLocation, DataType, StringStringEntryProtoSchema, TensorProtoSchema } from '../../../tools/onnx/proto.js';

@@ -8,9 +8,9 @@
 import test from 'ava';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OtaAgent } from '../../../sdk/ota/agent.js';
-import { RuntimeModelHost } from '../../../sdk/ota/runtime-model-host.js';
-import { FsSlotStore } from '../../../sdk/ota/slot-store-fs.js';
+import { OtaAgent } from '../../../sdk/ota/agent/agent.js';
+import { RuntimeModelHost } from '../../../sdk/ota/hosts/runtime-model-host.js';
+import { FsSlotStore } from '../../../sdk/ota/slots/slot-store-fs.js';
 import type { FrameOutcome } from '../../../sdk/runtime/results.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';

@@ -4,7 +4,7 @@
  * by the model its result names — checked against each model's own output for that frame.
  */
 import test from 'ava';
-import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
+import { probeFeeds } from '../../../sdk/ota/hosts/probe-frames.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { startBlobServer } from '../../../tools/bundle/blob-server.js';

@@ -5,9 +5,9 @@
  *
  * Usage: node --import tsx kill-child.ts <store> <trust.json> <bundle-dir>
  */
-import { OtaAgent } from '../../../sdk/ota/agent.js';
-import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
-import { FsSlotStore } from '../../../sdk/ota/slot-store-fs.js';
+import { OtaAgent } from '../../../sdk/ota/agent/agent.js';
+import { OrtModelHost } from '../../../sdk/ota/hosts/ort-model-host.js';
+import { FsSlotStore } from '../../../sdk/ota/slots/slot-store-fs.js';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
 import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { cp, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
+import { probeFeeds } from '../../../sdk/ota/hosts/probe-frames.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { tempDir } from '../../helpers/packages.js';
 import { otaFixture, startDevice } from './fixtures.js';

@@ -5,8 +5,8 @@
  * sent are exactly the blobs each device lacked.
  */
 import test from 'ava';
-import { bundleDelta } from '../../../sdk/ota/delta.js';
-import type { AgentReport } from '../../../sdk/ota/agent-states.js';
+import { bundleDelta } from '../../../sdk/ota/bundle/delta.js';
+import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { FleetWatcher } from '../../../tools/bundle/fleet-status.js';
 import { publishBundle } from '../../../tools/bundle/publish.js';

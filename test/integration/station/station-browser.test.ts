@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../../../sdk/mqtt/embedded-broker.js';
-import { OtaTopics } from '../../../sdk/ota/topics.js';
+import { OtaTopics } from '../../../sdk/ota/fleet/topics.js';
 import { createRuntime, type Runtime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { startStation } from '../../../tools/station/station-server.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { join } from 'node:path';
-import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import type { HostTensor } from '../../../sdk/runtime/backend.js';
 import { convertCheckpoint } from '../../../tools/convert/convert.js';
 import { resolveConfig, type RingMoEConfig } from '../../../tools/ringmoe/config.js';

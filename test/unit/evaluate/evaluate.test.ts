@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { runCli } from '../../../tools/cli/cli.js';
 import type { EvaluateSummary } from '../../../tools/cli/commands/evaluate.js';
 import type { CommandIO } from '../../../tools/cli/io.js';

@@ -7,7 +7,7 @@
 import test from 'ava';
 import { EventEmitter } from 'node:events';
 import { runtimeMetrics } from '../../../sdk/metrics/runtime-prometheus.js';
-import type { AgentReport } from '../../../sdk/ota/agent-states.js';
+import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
 import type { Runtime } from '../../../sdk/runtime/runtime.js';
 import type { RuntimeMetrics } from '../../../sdk/runtime/metrics.js';
 import { parseExposition } from '../../helpers/prometheus-text.js';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { AGENT_STATES, nextState, TRANSITIONS, type AgentState, type TransitionName } from '../../../sdk/ota/agent-states.js';
+import { AGENT_STATES, nextState, TRANSITIONS, type AgentState, type TransitionName } from '../../../sdk/ota/agent/agent-states.js';
 
 test('every state is reachable from starting and can get back to idle', (t) => {
   const reach = new Set<AgentState>(['starting']);

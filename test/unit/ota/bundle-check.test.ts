@@ -1,7 +1,7 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { checkBundleManifest, parseBundleManifest } from '../../../sdk/ota/bundle-check.js';
-import { BUNDLE_FORMAT, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../../sdk/ota/bundle-manifest.js';
+import { checkBundleManifest, parseBundleManifest } from '../../../sdk/ota/bundle/bundle-check.js';
+import { BUNDLE_FORMAT, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../../sdk/ota/bundle/bundle-manifest.js';
 
 const h = (s: string) => createHash('sha256').update(s).digest('hex');
 

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { cp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { bundleDelta } from '../../../sdk/ota/delta.js';
-import { checkBundleMatchesPackage } from '../../../sdk/ota/package-consistency.js';
+import { bundleDelta } from '../../../sdk/ota/bundle/delta.js';
+import { checkBundleMatchesPackage } from '../../../sdk/ota/bundle/package-consistency.js';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
-import { decodeChunk, decodeChunkRequest, encodeChunk, encodeChunkRequest } from '../../../sdk/ota/chunk-protocol.js';
-import { OtaTopics } from '../../../sdk/ota/topics.js';
+import { decodeChunk, decodeChunkRequest, encodeChunk, encodeChunkRequest } from '../../../sdk/ota/sources/chunk-protocol.js';
+import { OtaTopics } from '../../../sdk/ota/fleet/topics.js';
 
 const h = 'ab'.repeat(32);
 

@@ -1,10 +1,10 @@
 import test from 'ava';
 import { createHash, generateKeyPairSync } from 'node:crypto';
-import { checkDesired, decodeDesired, DESIRED_FORMAT, encodeDesired, type DesiredState } from '../../../sdk/ota/desired-state.js';
+import { checkDesired, decodeDesired, DESIRED_FORMAT, encodeDesired, type DesiredState } from '../../../sdk/ota/fleet/desired-state.js';
 import { signDocument } from '../../../sdk/ota/signature.js';
 import { TrustStore } from '../../../sdk/ota/trust-store.js';
-import { checkAddressed, checkCompatible, checkFreshness, checkVersionOrder } from '../../../sdk/ota/update-policy.js';
-import type { BundleManifest } from '../../../sdk/ota/bundle-manifest.js';
+import { checkAddressed, checkCompatible, checkFreshness, checkVersionOrder } from '../../../sdk/ota/agent/update-policy.js';
+import type { BundleManifest } from '../../../sdk/ota/bundle/bundle-manifest.js';
 
 const operator = generateKeyPairSync('ed25519');
 const trust = TrustStore.fromKeys([{ publicKey: operator.publicKey.export({ format: 'pem', type: 'spki' }) as string, roles: ['desired'] }]);

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { cp, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
-import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
+import { OrtModelHost } from '../../../sdk/ota/hosts/ort-model-host.js';
+import { probeFeeds } from '../../../sdk/ota/hosts/probe-frames.js';
 import { sha256File } from '../../../sdk/package/hash.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
 import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';

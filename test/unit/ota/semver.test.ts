@@ -1,5 +1,5 @@
 import test from 'ava';
-import { compareSemVer, isSemVer, parseSemVer } from '../../../sdk/ota/semver.js';
+import { compareSemVer, isSemVer, parseSemVer } from '../../../sdk/ota/bundle/semver.js';
 
 test('parses releases, pre-releases and build metadata', (t) => {
   t.like(parseSemVer('2.10.3'), { major: 2, minor: 10, patch: 3, prerelease: [], build: [] });

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { backboneParams, fullSelection } from '../../../tools/ringmoe/params.js';

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
+import { OrtModelHost } from '../../../sdk/ota/hosts/ort-model-host.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { generateKeyFiles } from '../../../tools/bundle/keys.js';
 import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { EdgeError } from '../../../sdk/core/errors.js';
-import type { EntryManifest } from '../../../sdk/core/package-manifest.js';
+import type { EntryManifest } from '../../../sdk/package/package-manifest.js';
 import { resultId, taskMessage } from '../../../sdk/runtime/result-publishing.js';
 import { failure, neededOutputs, type InferenceResult } from '../../../sdk/runtime/results.js';
 

@@ -7,10 +7,10 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resolveCrs, describeProj, wktUnit, type EpsgRegistry } from '../../../sdk/sensors/crs.js';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
-import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
-import { footprintLonLat, pixelAreaM2, pixelToLonLat, type GeoReference } from '../../../sdk/sensors/georef.js';
+import { resolveCrs, describeProj, wktUnit, type EpsgRegistry } from '../../../sdk/sensors/geometry/crs.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
+import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
+import { footprintLonLat, pixelAreaM2, pixelToLonLat, type GeoReference } from '../../../sdk/sensors/geometry/georef.js';
 import { labelAreas, areaUnitOf } from '../../../sdk/tasks/areas.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { frameOf } from '../../fixtures/frames/index.js';
@@ -176,7 +176,7 @@ test('WKT and PROJ unit readers', (t) => {
 });
 
 test('EXPECTED FAILURE - a caller georeference with an unusable PROJ string is a coded frame error', async (t) => {
-  const { preprocessFrame } = await import('../../../sdk/sensors/preprocess.js');
+  const { preprocessFrame } = await import('../../../sdk/sensors/preprocess/preprocess.js');
   const frame = { ...frameOf(FILES['olinda-epsg4326.tif']!, 'optical'), georef: { transform: [0, 1, 0, 0, 0, -1], crsKind: 'projected', proj4: '+proj=nosuchprojection' } };
   const e = await t.throwsAsync(preprocessFrame(frame as never, { inputSize: 32 } as never));
   t.is((e as { code?: string }).code, 'E_FRAME_INVALID');

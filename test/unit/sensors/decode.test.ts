@@ -2,8 +2,8 @@ import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { fromFile } from 'geotiff';
 import sharp from 'sharp';
-import { decodeFrame, sniffFormat } from '../../../sdk/sensors/decode.js';
-import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
+import { decodeFrame, sniffFormat } from '../../../sdk/sensors/codecs/decode.js';
+import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
 import { allocPlane, isComplexDType, type RasterDType } from '../../../sdk/sensors/raster.js';
 import { GENERATED, REAL, frameOf } from '../../fixtures/frames/index.js';
 

@@ -7,9 +7,9 @@
  */
 import test from 'ava';
 import sharp from 'sharp';
-import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
+import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
 import { createRng, type Rng } from '../../../sdk/sensors/synthetic/rng.js';
 import type { Frame, RasterPixels } from '../../../sdk/sensors/frame.js';
 import { GENERATED, REAL, frameOf } from '../../fixtures/frames/index.js';

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { fromFile } from 'geotiff';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
-import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
-import { WGS84_A, WGS84_ES, deriveGeoref, mapToPixel, pixelAreaM2, pixelToMap, type GeoReference } from '../../../sdk/sensors/georef.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
+import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
+import { WGS84_A, WGS84_ES, deriveGeoref, mapToPixel, pixelAreaM2, pixelToMap, type GeoReference } from '../../../sdk/sensors/geometry/georef.js';
 import { GENERATED, REAL, frameOf } from '../../fixtures/frames/index.js';
 
 test('Olinda: transform, EPSG and units from the GeoTIFF tags', async (t) => {

@@ -9,7 +9,7 @@ import { REAL } from '../../fixtures/frames/index.js';
 import { buildSdkWithWorker, runAgainstBundles, sdkBuildConfigs } from '../../helpers/sdk-bundle.js';
 
 test('the pool works from the rollup build (ESM and CJS bundles, worker beside them)', async (t) => {
-  const { sdk, worker } = await sdkBuildConfigs('sdk/sensors/preprocess-worker.ts');
+  const { sdk, worker } = await sdkBuildConfigs('sdk/sensors/preprocess/preprocess-worker.ts');
   t.truthy(worker, 'rollup.config.mjs has a worker entry');
   const dir = await buildSdkWithWorker(sdk, worker!, 'preprocess-worker.js', 'pool-build-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));

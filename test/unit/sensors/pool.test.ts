@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { createPreprocessPool } from '../../../sdk/sensors/pool.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { createPreprocessPool } from '../../../sdk/sensors/preprocess/pool.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
 test('worker results equal main-thread results; the input buffer is transferred, not copied', async (t) => {

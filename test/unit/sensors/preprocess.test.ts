@@ -1,7 +1,7 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { preprocessPair } from '../../../sdk/sensors/pair.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { preprocessPair } from '../../../sdk/sensors/preprocess/pair.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { sharedData, testIf } from '../../helpers/shared-data.js';
 import { GENERATED, REAL, SHARED_ONLY, frameOf } from '../../fixtures/frames/index.js';
 

@@ -1,10 +1,10 @@
 import test from 'ava';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
-import { percentilesInPlace } from '../../../sdk/sensors/percentile.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import { IMAGENET_MEAN_255, IMAGENET_STD_255, MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry.js';
-import { sarL1Region } from '../../../sdk/sensors/sar-l1.js';
-import { stretchRegion } from '../../../sdk/sensors/stretch.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
+import { percentilesInPlace } from '../../../sdk/sensors/radiometry/percentile.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import { IMAGENET_MEAN_255, IMAGENET_STD_255, MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry/radiometry.js';
+import { sarL1Region } from '../../../sdk/sensors/radiometry/sar-l1.js';
+import { stretchRegion } from '../../../sdk/sensors/radiometry/stretch.js';
 import { createRng } from '../../../sdk/sensors/synthetic/rng.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 

@@ -7,9 +7,9 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry.js';
-import { axisTaps, copiesPlanes, resamplePlanes, resampleSeparable, type AxisMap, type Interpolation } from '../../../sdk/sensors/resample.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry/radiometry.js';
+import { axisTaps, copiesPlanes, resamplePlanes, resampleSeparable, type AxisMap, type Interpolation } from '../../../sdk/sensors/geometry/resample.js';
 import { Rng } from '../../../tools/ringmoe/seeded.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 

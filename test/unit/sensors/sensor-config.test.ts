@@ -1,11 +1,11 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
-import { landsatScaling, parseLandsatMtl, withLandsatScaling } from '../../../sdk/sensors/landsat-mtl.js';
-import { SENSOR_PRESETS } from '../../../sdk/sensors/presets.js';
-import { applySensorConfig } from '../../../sdk/sensors/sensor-bands.js';
-import { resolveSensorConfig } from '../../../sdk/sensors/sensor-config.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
+import { landsatScaling, parseLandsatMtl, withLandsatScaling } from '../../../sdk/sensors/radiometry/landsat-mtl.js';
+import { SENSOR_PRESETS } from '../../../sdk/sensors/bands/presets.js';
+import { applySensorConfig } from '../../../sdk/sensors/bands/sensor-bands.js';
+import { resolveSensorConfig } from '../../../sdk/sensors/bands/sensor-config.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { sharedData, testIf } from '../../helpers/shared-data.js';
 import { GENERATED, REAL, SHARED_ONLY, frameOf } from '../../fixtures/frames/index.js';
 

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { encodeGeoTiff } from '../../../sdk/sensors/geotiff-encode.js';
+import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
 import { createRng } from '../../../sdk/sensors/synthetic/rng.js';
 import { generateObjectScene } from '../../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene, QUADPOL_CLASSES } from '../../../sdk/sensors/synthetic/sar-quadpol.js';

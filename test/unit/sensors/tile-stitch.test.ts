@@ -1,12 +1,12 @@
 import test from 'ava';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
 import { rasterToPixels } from '../../../sdk/sensors/raster.js';
-import { stitchDense } from '../../../sdk/sensors/stitch.js';
-import { inputGeoref } from '../../../sdk/sensors/layout.js';
-import { pixelToMap } from '../../../sdk/sensors/georef.js';
+import { stitchDense } from '../../../sdk/sensors/geometry/stitch.js';
+import { inputGeoref } from '../../../sdk/sensors/geometry/layout.js';
+import { pixelToMap } from '../../../sdk/sensors/geometry/georef.js';
 import { generateQuadPolScene } from '../../../sdk/sensors/synthetic/sar-quadpol.js';
-import { axisOrigins, planTiles } from '../../../sdk/sensors/tiling.js';
+import { axisOrigins, planTiles } from '../../../sdk/sensors/geometry/tiling.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
 /** All tiles' tensors concatenated in tile order: what an identity "model" returns. */

@@ -8,7 +8,7 @@ import test from 'ava';
 import type { ReceivedResult } from '../../../sdk/mqtt/consumer.js';
 import { FleetView } from '../../../sdk/mqtt/fleet-view.js';
 import type { MetricsPayload } from '../../../sdk/mqtt/messages.js';
-import type { AgentReport } from '../../../sdk/ota/agent-states.js';
+import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
 import { StationState } from '../../../tools/station/station-state.js';
 
 let now = 1_000_000;

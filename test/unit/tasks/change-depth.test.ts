@@ -1,9 +1,9 @@
 import test from 'ava';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
-import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
-import { preprocessPair } from '../../../sdk/sensors/pair.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
+import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
+import { preprocessPair } from '../../../sdk/sensors/preprocess/pair.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry/radiometry.js';
 import type { HostTensor } from '../../../sdk/runtime/backend.js';
 import { CHANGE_NO_DATA, changeResult } from '../../../sdk/tasks/change.js';
 import { depthResult } from '../../../sdk/tasks/depth.js';

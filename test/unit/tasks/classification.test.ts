@@ -1,6 +1,6 @@
 import test from 'ava';
 import { classificationResult, softmax } from '../../../sdk/tasks/classification.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import type { HostTensor } from '../../../sdk/runtime/backend.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 

@@ -1,13 +1,13 @@
 import test from 'ava';
-import type { GeoReference } from '../../../sdk/sensors/georef.js';
-import { pixelToMap } from '../../../sdk/sensors/georef.js';
-import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import type { GeoReference } from '../../../sdk/sensors/geometry/georef.js';
+import { pixelToMap } from '../../../sdk/sensors/geometry/georef.js';
+import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { rasterToPixels } from '../../../sdk/sensors/raster.js';
 import { generateHarbourScene, HARBOUR_SCENE_LABELS, type GeneratedOrientedObject } from '../../../sdk/sensors/synthetic/harbour-scene.js';
 import { detectionResult, type DetectionOutputs } from '../../../sdk/tasks/detection.js';
-import { boxCorners, enclosingBoxAt, toQuad, type OrientedBox } from '../../../sdk/tasks/oriented-box.js';
-import { clipConvex, polygonArea, polygonIou, type Point } from '../../../sdk/tasks/polygon.js';
+import { boxCorners, enclosingBoxAt, toQuad, type OrientedBox } from '../../../sdk/core/geometry/oriented-box.js';
+import { clipConvex, polygonArea, polygonIou, type Point } from '../../../sdk/core/geometry/polygon.js';
 import { frameOf } from '../../fixtures/frames/index.js';
 
 const M = 40;

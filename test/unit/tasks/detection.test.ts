@@ -1,8 +1,8 @@
 import test from 'ava';
-import type { GeoReference } from '../../../sdk/sensors/georef.js';
-import { pixelToMap } from '../../../sdk/sensors/georef.js';
-import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import type { GeoReference } from '../../../sdk/sensors/geometry/georef.js';
+import { pixelToMap } from '../../../sdk/sensors/geometry/georef.js';
+import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { rasterToPixels } from '../../../sdk/sensors/raster.js';
 import { generateObjectScene, OBJECT_SCENE_LABELS, type GeneratedObject } from '../../../sdk/sensors/synthetic/object-scene.js';
 import { detectionResult, type DetectionOutputs } from '../../../sdk/tasks/detection.js';

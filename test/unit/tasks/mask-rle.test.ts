@@ -1,7 +1,7 @@
 import test from 'ava';
 import { decodeMaskRle, encodeMaskRle } from '../../../sdk/tasks/mask-rle.js';
 import { createRng } from '../../../sdk/sensors/synthetic/rng.js';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
 test('format: varint (value, length) pairs, row-major across rows, base64', (t) => {

@@ -9,8 +9,8 @@ import {
   toQuad,
   toRotatedRect,
   type OrientedBox,
-} from '../../../sdk/tasks/oriented-box.js';
-import { clipConvex, convexHull, polygonArea, polygonIou, type Point } from '../../../sdk/tasks/polygon.js';
+} from '../../../sdk/core/geometry/oriented-box.js';
+import { clipConvex, convexHull, polygonArea, polygonIou, type Point } from '../../../sdk/core/geometry/polygon.js';
 import { Rng } from '../../../tools/ringmoe/seeded.js';
 
 const ob = (cx: number, cy: number, w: number, h: number, angle: number): OrientedBox => ({ cx, cy, w, h, angle });

@@ -7,7 +7,7 @@ import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
 import type { Runtime } from '../../../sdk/runtime/runtime.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
 import type { Frame, SensorConfig } from '../../../sdk/index.js';
 import { PATCH_UNCLASSIFIED, patchLandCover } from '../../../sdk/tasks/patch-landcover.js';
 import { REAL } from '../../fixtures/frames/index.js';

@@ -5,10 +5,10 @@
  * decided per block, noise, exact ties, more than 255 classes).
  */
 import test from 'ava';
-import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
-import { percentilesInPlace } from '../../../sdk/sensors/percentile.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
-import type { PreprocessOptions } from '../../../sdk/sensors/preprocess-options.js';
+import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
+import { percentilesInPlace } from '../../../sdk/sensors/radiometry/percentile.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
+import type { PreprocessOptions } from '../../../sdk/sensors/preprocess/preprocess-options.js';
 import { denseToSource } from '../../../sdk/tasks/dense-map.js';
 import { percentiles } from '../../../sdk/tasks/order-statistics.js';
 import { segmentationResult } from '../../../sdk/tasks/segmentation.js';

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { nonMaxSuppression, type Box, type Candidate } from '../../../sdk/tasks/nms.js';
-import { boxCorners, type OrientedBox } from '../../../sdk/tasks/oriented-box.js';
+import { boxCorners, type OrientedBox } from '../../../sdk/core/geometry/oriented-box.js';
 import { rotatedNonMaxSuppression, type OrientedCandidate } from '../../../sdk/tasks/rotated-nms.js';
 import { Rng } from '../../../tools/ringmoe/seeded.js';
 

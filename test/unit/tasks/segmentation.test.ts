@@ -1,7 +1,7 @@
 import test from 'ava';
-import { decodeFrame } from '../../../sdk/sensors/decode.js';
-import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
+import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { decodeMaskRle } from '../../../sdk/tasks/mask-rle.js';
 import { NO_DATA_CLASS_U8, segmentationResult } from '../../../sdk/tasks/segmentation.js';
 import type { HostTensor } from '../../../sdk/runtime/backend.js';

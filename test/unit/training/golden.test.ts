@@ -9,7 +9,7 @@ import test from 'ava';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
-import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
+import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 
 interface Golden {
   model: string;

@@ -153,7 +153,7 @@ test('generation options are validated with coded errors', async (t) => {
 // Helpers for the rescoring test: the visual tokens of a result's request, via the vision graph.
 async function visualTokens(r: VlmResult) {
   const { dir } = await rsmoePackage();
-  const { preprocessFrame } = await import('../../../sdk/sensors/preprocess.js');
+  const { preprocessFrame } = await import('../../../sdk/sensors/preprocess/preprocess.js');
   const { manifest } = await rsmoePackage();
   const vis = manifest.vlm!.vision;
   const pre = await preprocessFrame(aerialFrame(r.frameId as 'aero1'), { inputSize: vis.inputSize, fit: 'resize' });

@@ -12,7 +12,7 @@ import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import { kvBytesPerToken, kvCacheBytes } from '../../../sdk/vlm/kv-cache.js';
 import { loadVlmTokenizer } from '../../../sdk/vlm/tokenizer.js';
 import { createVlmRuntime } from '../../../sdk/vlm/vlm-runtime.js';
-import { vlmSection } from '../../../sdk/vlm/vlm-manifest.js';
+import { vlmSection } from '../../../sdk/package/vlm-manifest.js';
 import { rsmoeConfig } from '../../../tools/rsmoe/config.js';
 import { writeRsMoeReference } from '../../../tools/rsmoe/reference.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';

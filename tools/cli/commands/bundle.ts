@@ -2,7 +2,7 @@
  * `ringmoe-edge bundle <package> -o <dir> --version v --target t`: a content-addressed OTA bundle,
  * optionally signed, with the delta against a previous bundle.
  */
-import type { BundleDelta } from '../../../sdk/ota/delta.js';
+import type { BundleDelta } from '../../../sdk/ota/bundle/delta.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../io.js';
 
@@ -47,7 +47,7 @@ export const spec: CommandSpec<Result> = {
   async run([pkg], o) {
     const { bundlePlan, applyBundlePlan } = await import('../../bundle/pack.js');
     const { openBundleDir } = await import('../../bundle/bundle-dir.js');
-    const { bundleDelta } = await import('../../../sdk/ota/delta.js');
+    const { bundleDelta } = await import('../../../sdk/ota/bundle/delta.js');
     const { EdgeError } = await import('../../../sdk/core/errors.js');
     if (!o.dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'bundle needs -o <dir> (or --dry-run)', { field: '--out' });
     const plan = await bundlePlan({

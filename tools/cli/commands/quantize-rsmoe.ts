@@ -6,7 +6,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError } from '../../../sdk/core/errors.js';
-import { PACKAGE_MANIFEST_FILE } from '../../../sdk/core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import type { QuantizationReport } from '../../rsmoe/quantize-experts.js';

@@ -9,7 +9,7 @@ import { hostname } from 'node:os';
 import { join, relative, resolve, sep, basename } from 'node:path';
 import type { Command } from 'commander';
 import { EdgeError } from '../../../sdk/core/errors.js';
-import { PACKAGE_MANIFEST_FILE } from '../../../sdk/core/package-manifest.js';
+import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import type { GenerationOptions, TokenEvent } from '../../../sdk/vlm/generate.js';

@@ -12,7 +12,7 @@ import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { FrameOutcome } from '../../../sdk/runtime/results.js';
 import type { RuntimeMetrics } from '../../../sdk/runtime/metrics.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
-import { SENSOR_PRESETS } from '../../../sdk/sensors/presets.js';
+import { SENSOR_PRESETS } from '../../../sdk/sensors/bands/presets.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor, sensorModality } from '../sensor-flags.js';
 import { table, type CommandIO } from '../io.js';

@@ -2,7 +2,7 @@
  * The experts and routers of every block of a generated package: their seeded weights (one file
  * per expert, one per router) and their expert-map records.
  */
-import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../../../sdk/core/package-manifest.js';
+import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../../../sdk/package/package-manifest.js';
 import type { ModalityId } from '../../../sdk/core/modalities.js';
 import type { RingMoEConfig, StageGeometry } from '../config.js';
 import { ffnParams } from '../params.js';

@@ -1,0 +1,79 @@
+/**
+ * JPEG, PNG and WebP decoding through sharp (libvips): camera frames and 8/16-bit images of at most
+ * four channels. The header is read first and checked against the decode limits before libvips
+ * decodes any pixels; libvips' own pixel limit is set to the same value as a second fence, and any
+ * decoder warning (truncated or corrupt data) is an error.
+ *
+ * An alpha channel becomes the frame's no-data mask (alpha 0 = no data) and is not a band.
+ */
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { frameError, type FrameRef } from '../frame.js';
+import type { DecodedImage } from './decode.js';
+import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
+import type { PlaneArray } from '../raster.js';
+
+/**
+ * Decodes an encoded JPEG/PNG/WebP image.
+ * @param autoOrient apply the EXIF orientation (camera frames)
+ * @throws EdgeError E_FRAME_DECODE for unreadable data, E_FRAME_INVALID for sizes over the limits
+ */
+export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: DecodeLimits, autoOrient: boolean): Promise<DecodedImage> {
+  const options = { failOn: 'warning' as const, limitInputPixels: limits.maxPixels, limitInputChannels: 4, sequentialRead: true };
+  let meta: Metadata;
+  try {
+    meta = await sharp(bytes, options).metadata();
+  } catch (err) {
+    if (!/exceeds pixel limit/.test((err as Error).message)) {
+      throw frameError('E_FRAME_DECODE', ref, `image header is unreadable: ${(err as Error).message}`, { cause: err });
+    }
+    // Over libvips' pixel limit: read the header alone (no pixels) to report the claimed size.
+    meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata().catch(() => ({ width: limits.maxSide + 1, height: 1 }) as Metadata);
+  }
+  const width = meta.width ?? 0;
+  const height = meta.height ?? 0;
+  const channels = meta.channels ?? 0;
+  const sixteen = meta.depth === 'ushort';
+  if (meta.depth !== undefined && meta.depth !== 'uchar' && !sixteen) {
+    throw frameError('E_FRAME_DECODE', ref, `${meta.format} with ${meta.depth} samples is not supported; use 8- or 16-bit`);
+  }
+  if ((meta.pages ?? 1) > 1) throw frameError('E_FRAME_DECODE', ref, `${meta.format} has ${meta.pages} pages; a frame is one image`);
+  checkDimensions(ref, width, height, channels || 1, sixteen ? 2 : 1, limits);
+  // libvips' output buffer and the planes split from it exist together.
+  checkWorkingMemory(ref, { width, height, bands: channels || 1, bytesPerSample: sixteen ? 2 : 1, copies: 2, encodedBytes: bytes.byteLength }, limits);
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    let pipeline = sharp(bytes, options);
+    if (autoOrient) pipeline = pipeline.autoOrient();
+    // libvips outputs sRGB(A); ask for 16-bit RGB explicitly so 16-bit data keeps its depth. Grey
+    // sources come back as three equal bands, of which only the first is kept below.
+    pipeline = pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
+    ({ data, info } = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true }));
+  } catch (err) {
+    throw frameError('E_FRAME_DECODE', ref, `image data is corrupt or truncated: ${(err as Error).message}`, { cause: err });
+  }
+  const w = info.width;
+  const h = info.height;
+  const c = info.channels;
+  const n = w * h;
+  const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (samples.length !== n * c) throw frameError('E_FRAME_DECODE', ref, `decoder returned ${samples.length} samples for ${w}×${h}×${c}`);
+  const hasAlpha = c === 2 || c === 4;
+  const colour = hasAlpha ? c - 1 : c;
+  const bands = channels === 1 || channels === 2 ? 1 : colour;
+  const planes: PlaneArray[] = [];
+  for (let b = 0; b < bands; b++) planes.push(sixteen ? new Uint16Array(n) : new Uint8Array(n));
+  let mask: Uint8Array | undefined;
+  if (hasAlpha) mask = new Uint8Array(n);
+  for (let b = 0; b < bands; b++) {
+    const p = planes[b]!;
+    for (let i = 0, o = b; i < n; i++, o += c) p[i] = samples[o]!;
+  }
+  if (mask) for (let i = 0, o = colour; i < n; i++, o += c) if (samples[o] === 0) mask[i] = 1;
+  return {
+    raster: { width: w, height: h, dtype: sixteen ? 'uint16' : 'uint8', complex: false, planes },
+    format: (meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : 'png') as DecodedImage['format'],
+    ...(mask ? { alphaNoData: mask } : {}),
+    warnings: [],
+  };
+}

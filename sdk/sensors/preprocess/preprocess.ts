@@ -1,0 +1,173 @@
+/**
+ * Frame → model tensors: decode, apply the sensor configuration, normalise per modality, fit to the
+ * model input (resize, resize + centre crop, or tiles) and batch. Runs on the calling thread; use
+ * `createPreprocessPool` to run it on worker threads.
+ */
+import { decodeFrame } from '../codecs/decode.js';
+import { checkFrameFields, frameError, type Frame } from '../frame.js';
+import { resolveCrs } from '../geometry/crs.js';
+import { checkGeoReference } from '../geometry/georef.js';
+import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } from '../geometry/layout.js';
+import { resolvePreprocessOptions, type PreprocessOptions, type ResolvedPreprocessOptions } from './preprocess-options.js';
+import { channelsFor, normaliseRegion } from '../radiometry/radiometry.js';
+import { resamplePlanes } from '../geometry/resample.js';
+import { needsBandEvidence } from '../bands/band-meaning.js';
+import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
+import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig } from '../bands/sensor-config.js';
+import { findSensorMetadata } from '../bands/sensor-metadata.js';
+import { cutTile, planTiles, type TilePlacement } from '../geometry/tiling.js';
+
+/**
+ * Preprocesses one frame for a model with a fixed input size.
+ * @param frame the sensor frame (pixels as encoded bytes, a file path, or raw samples)
+ * @param options input size, fit mode and radiometry choices (see {@link PreprocessOptions})
+ * @returns tensors in batches plus the layout that maps outputs back to the frame
+ * @throws EdgeError E_INVALID_ARGUMENT for bad options; E_FRAME_DECODE / E_FRAME_INVALID for frames
+ *   that cannot be decoded or do not fit the modality
+ * @example
+ * const pre = await preprocessFrame(
+ *   { id: 'olinda', modality: 'multispectral', timestamp: Date.now(), pixels: 'L7_ETMs.tif', sensor: 'landsat7-etm' },
+ *   { inputSize: 192, fit: 'tile' },
+ * );
+ * for (const batch of pre.batches) await session.run({ image: { dtype: 'float32', shape: batch.shape, data: batch.data } });
+ */
+export async function preprocessFrame(frame: Frame, options: PreprocessOptions): Promise<PreprocessedFrame> {
+  const opts = resolvePreprocessOptions(options);
+  // Frame fields and sensor configuration first: a wrong modality or preset fails before decoding.
+  const config = resolveSensorConfig(frame?.sensor, frame?.modality, checkFrameFields(frame));
+  const decoded = await decodeFrame(frame, { limits: opts.limits });
+  const ref = decoded.ref;
+  // Product metadata beside the file is read only when nothing else says which band is which.
+  const metadata = needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
+  const bands = applySensorConfig(decoded, config, ref, metadata);
+  const warnings = [...decoded.warnings, ...bands.warnings];
+  // A caller's georeference is checked, then completed from its EPSG code or PROJ definition.
+  const georef = frame.georef !== undefined
+    ? await resolveCrs(checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })), (m) => warnings.push(m))
+    : decoded.georef;
+  const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
+  const srcW = bands.width;
+  const srcH = bands.height;
+  const fraction = bands.noDataCount / (srcW * srcH);
+  const channels = channelsFor(frame.modality, opts);
+  if (fraction >= 1) throw frameError('E_FRAME_INVALID', ref, 'every pixel is no data');
+
+  const layout: FrameLayout = {
+    frameId: frame.id,
+    modality: frame.modality,
+    timestamp: frame.timestamp,
+    sensorId: bands.sensorId,
+    bandNames: bands.bandNames,
+    fit: opts.fit,
+    source: { width: srcW, height: srcH },
+    input: { width: opts.width, height: opts.height, channels },
+    scaleX: 1,
+    scaleY: 1,
+    offsetX: 0,
+    offsetY: 0,
+    overlap: opts.fit === 'tile' ? opts.overlap : 0,
+    tiles: [],
+    ...(georef ? { georef } : {}),
+    noData: {
+      ...(bands.noDataValue !== undefined && !Number.isNaN(bands.noDataValue) ? { value: bands.noDataValue } : {}),
+      fraction,
+      limit,
+      flagged: fraction > 0 && fraction >= limit,
+      flaggedTiles: [],
+    },
+    radiometry: { statistics: opts.fit === 'tile' ? opts.statistics : 'frame', regions: [] },
+  };
+  const items = opts.fit === 'tile' ? tileInputs(bands, frame, opts, layout) : resizedInput(bands, frame, opts, layout);
+  if (layout.noData.flagged) warnings.push(`${(fraction * 100).toFixed(1)} % of the frame is no data (limit ${(limit * 100).toFixed(1)} %)`);
+  return {
+    layout,
+    batches: batch(items, channels, opts),
+    ...(bands.noDataMask ? { noDataMask: bands.noDataMask } : {}),
+    warnings,
+  };
+}
+
+/** The whole frame as one model input (resize or resize-crop). */
+function resizedInput(bands: SensorBands, frame: Frame, opts: ResolvedPreprocessOptions, layout: FrameLayout): Float32Array[] {
+  const srcW = bands.width;
+  const srcH = bands.height;
+  const full = { x: 0, y: 0, width: srcW, height: srcH };
+  const norm = normaliseRegion(bands, frame.modality, full, opts);
+  layout.radiometry.regions.push(provenance(norm.info));
+  let scaleX = srcW / opts.width;
+  let scaleY = srcH / opts.height;
+  let offsetX = 0;
+  let offsetY = 0;
+  if (opts.fit === 'resize-crop') {
+    // Resize so the input is a centred cropRatio crop of the resized frame, aspect kept.
+    const s = Math.max(opts.width / (opts.cropRatio * srcW), opts.height / (opts.cropRatio * srcH));
+    const rw = Math.max(opts.width, Math.round(srcW * s));
+    const rh = Math.max(opts.height, Math.round(srcH * s));
+    scaleX = srcW / rw;
+    scaleY = srcH / rh;
+    offsetX = Math.round((rw - opts.width) / 2) * scaleX;
+    offsetY = Math.round((rh - opts.height) / 2) * scaleY;
+  }
+  Object.assign(layout, { scaleX, scaleY, offsetX, offsetY });
+    // The core of the single input is the source area it covers (all of it, or the centre crop).
+  const x1 = Math.min(srcW, Math.round(offsetX + opts.width * scaleX));
+  const y1 = Math.min(srcH, Math.round(offsetY + opts.height * scaleY));
+  layout.tiles.push({ index: 0, x: 0, y: 0, width: srcW, height: srcH, core: [Math.round(offsetX), Math.round(offsetY), x1, y1] });
+  const data = resamplePlanes(
+    norm.data,
+    norm.channels,
+    { srcLen: srcW, dstLen: opts.width, offset: offsetX, scale: scaleX },
+    { srcLen: srcH, dstLen: opts.height, offset: offsetY, scale: scaleY },
+    opts.interpolation,
+  );
+  return [data];
+}
+
+/** Native-resolution tiles. */
+function tileInputs(bands: SensorBands, frame: Frame, opts: ResolvedPreprocessOptions, layout: FrameLayout): Float32Array[] {
+  const srcW = bands.width;
+  const srcH = bands.height;
+  const tiles = planTiles(srcW, srcH, opts.width, opts.height, opts.overlap);
+  layout.tiles = tiles;
+  const per = layout.input.channels * opts.width * opts.height;
+  const mask = bands.noDataMask;
+  for (const t of tiles) {
+    if (!mask) break;
+    let missing = 0;
+    for (let y = t.y; y < t.y + t.height; y++) for (let x = t.x; x < t.x + t.width; x++) missing += mask[y * srcW + x]!;
+    if (missing > 0 && missing / (t.width * t.height) >= layout.noData.limit) layout.noData.flaggedTiles.push(t.index);
+  }
+  if (opts.statistics === 'frame') {
+    const norm = normaliseRegion(bands, frame.modality, { x: 0, y: 0, width: srcW, height: srcH }, opts);
+    layout.radiometry.regions.push(provenance(norm.info));
+    return tiles.map((t) => {
+      const out = new Float32Array(per);
+      cutTile(norm.data, norm.channels, srcW, srcH, t, opts.width, opts.height, out, 0);
+      return out;
+    });
+  }
+  return tiles.map((t: TilePlacement) => {
+    const norm = normaliseRegion(bands, frame.modality, { x: t.x, y: t.y, width: t.width, height: t.height }, opts);
+    layout.radiometry.regions.push({ tile: t.index, ...provenance(norm.info) });
+    const out = new Float32Array(per);
+    const local: TilePlacement = { ...t, x: 0, y: 0 };
+    cutTile(norm.data, norm.channels, t.width, t.height, local, opts.width, opts.height, out, 0);
+    return out;
+  });
+}
+
+function provenance(info: { stretch?: RegionProvenance['stretch']; sarL1?: RegionProvenance['sarL1'] }): RegionProvenance {
+  return { ...(info.stretch ? { stretch: info.stretch } : {}), ...(info.sarL1 ? { sarL1: info.sarL1 } : {}) };
+}
+
+function batch(items: Float32Array[], channels: number, opts: ResolvedPreprocessOptions): TensorBatch[] {
+  const per = channels * opts.width * opts.height;
+  const out: TensorBatch[] = [];
+  for (let start = 0; start < items.length; start += opts.batchSize) {
+    const n = Math.min(opts.batchSize, items.length - start);
+    const data = n === 1 ? items[start]! : new Float32Array(n * per);
+    if (n > 1) for (let k = 0; k < n; k++) data.set(items[start + k]!, k * per);
+    out.push({ data, shape: [n, channels, opts.height, opts.width], tiles: Array.from({ length: n }, (_, k) => start + k) });
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * Per-modality radiometric normalisation as RingMoE was pre-trained:
+ * - optical: 8-bit RGB, (v − mean) / std with ImageNet mean/std × 255;
+ * - multispectral: percentile stretch to 8 bit (stretch.ts; or `none`: values clipped to 0..255 as
+ *   they are), then mean (0.485, 0.456, 0.406, 0.406)·255 and std (0.229, 0.224, 0.225, 0.225)·255;
+ * - sar-l2: the one amplitude band stretched like multispectral, replicated to 3 channels, ImageNet
+ *   mean/std;
+ * - sar-l1: 8 complex channels (sar-l1.ts), no mean/std.
+ * No-data pixels are 0 in the 8-bit domain (as empty SAR pixels were in pre-training).
+ */
+import type { ModalityId } from '../../core/modalities.js';
+import type { Region } from './percentile.js';
+import { sarL1Region, type SarL1ChannelScaling, type SarL1Info, type SarL1Power } from './sar-l1.js';
+import type { SensorBands } from '../bands/sensor-bands.js';
+import { stretchRegion, type StretchInfo, type StretchMethod } from './stretch.js';
+
+/** ImageNet mean × 255 (R, G, B). */
+export const IMAGENET_MEAN_255: readonly number[] = [0.485 * 255, 0.456 * 255, 0.406 * 255];
+/** ImageNet std × 255 (R, G, B). */
+export const IMAGENET_STD_255: readonly number[] = [0.229 * 255, 0.224 * 255, 0.225 * 255];
+/** Multispectral mean × 255 used in pre-training (the ImageNet values with the last repeated). */
+export const MULTISPECTRAL_MEAN_255: readonly number[] = [0.485 * 255, 0.456 * 255, 0.406 * 255, 0.406 * 255];
+/** Multispectral std × 255 used in pre-training. */
+export const MULTISPECTRAL_STD_255: readonly number[] = [0.229 * 255, 0.224 * 255, 0.225 * 255, 0.225 * 255];
+
+/** Radiometry choices. */
+export interface RadiometryOptions {
+  stretch: StretchMethod;
+  sarL1Scaling: SarL1ChannelScaling;
+  sarL1Power: SarL1Power;
+}
+
+/** What was done to one region. */
+export interface RegionRadiometry {
+  stretch?: StretchInfo;
+  sarL1?: SarL1Info;
+}
+
+/** Model channels a modality produces with these options. */
+export function channelsFor(modality: ModalityId, options: Pick<RadiometryOptions, 'sarL1Power'>): number {
+  if (modality === 'multispectral') return 4;
+  if (modality === 'sar-l1') return options.sarL1Power === 'prepend' ? 9 : 8;
+  return 3;
+}
+
+/**
+ * Normalises `region` of the selected bands into model units.
+ * @returns CHW Float32Array of `channels × region.height × region.width` and provenance
+ */
+export function normaliseRegion(bands: SensorBands, modality: ModalityId, region: Region, options: RadiometryOptions): { data: Float32Array; channels: number; info: RegionRadiometry } {
+  const size = region.width * region.height;
+  const stride = bands.width;
+  const mask = bands.noDataMask;
+  if (modality === 'sar-l1') {
+    const { out, info } = sarL1Region(bands.planes, stride, region, mask, options.sarL1Scaling, options.sarL1Power);
+    return { data: concat(out, size), channels: out.length, info: { sarL1: info } };
+  }
+  if (modality === 'optical') {
+    const data = new Float32Array(3 * size);
+    for (let c = 0; c < 3; c++) {
+      const p = bands.planes[c]!;
+      const mean = IMAGENET_MEAN_255[c]!;
+      const std = IMAGENET_STD_255[c]!;
+      for (let y = 0, dst = c * size; y < region.height; y++) {
+        const row = (region.y + y) * stride + region.x;
+        for (let x = 0; x < region.width; x++, dst++) {
+          // Masked pixels are already 0 (sensor-bands zeroes them).
+          const v = p[row + x]!;
+          data[dst] = ((v < 0 ? 0 : v > 255 ? 255 : v) - mean) / std;
+        }
+      }
+    }
+    return { data, channels: 3, info: {} };
+  }
+  const { out, info } = stretchRegion(bands.planes, stride, region, mask, options.stretch);
+  const isSar = modality === 'sar-l2';
+  const mean = isSar ? IMAGENET_MEAN_255 : MULTISPECTRAL_MEAN_255;
+  const std = isSar ? IMAGENET_STD_255 : MULTISPECTRAL_STD_255;
+  const channels = isSar ? 3 : 4;
+  const data = new Float32Array(channels * size);
+  for (let c = 0; c < channels; c++) {
+    const src = out[isSar ? 0 : c]!;
+    const m = mean[c]!;
+    const s = std[c]!;
+    for (let i = 0, dst = c * size; i < size; i++, dst++) data[dst] = (src[i]! - m) / s;
+  }
+  return { data, channels, info: { stretch: info } };
+}
+
+function concat(planes: Float32Array[], size: number): Float32Array {
+  const out = new Float32Array(planes.length * size);
+  planes.forEach((p, i) => out.set(p, i * size));
+  return out;
+}
