@@ -5,7 +5,7 @@
  */
 import type { IPublishPacket, ISubscriptionGrant, MqttClient } from 'mqtt';
 import { EdgeError } from '../core/errors.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { decodePayload, type Encoding } from './codec.js';
 import { connectNegotiated } from './connection.js';
 import { resolveConsumerOptions, type FleetConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';

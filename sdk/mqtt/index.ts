@@ -3,7 +3,7 @@
  * the ground-station {@link FleetConsumer}, and an embedded broker. See docs/mqtt.md.
  * @packageDocumentation
  */
-export { systemClock, ManualClock, type Clock, type ClockTimer } from './clock.js';
+export { systemClock, ManualClock, type Clock, type ClockTimer } from '../core/clock.js';
 export { TopicScheme, TOPIC_KINDS, DEFAULT_TOPIC_PREFIX, expectTopicSegment, type TopicKind, type ParsedTopic } from './topics.js';
 export { ENCODINGS, CONTENT_TYPES, encodePayload, decodePayload, detectEncoding, type Encoding } from './codec.js';
 export {

@@ -16,7 +16,7 @@ import { decodeChunkRequest } from '../../../sdk/ota/chunk-protocol.js';
 import { decodeDesired } from '../../../sdk/ota/desired-state.js';
 import { checkBundleMatchesPackage } from '../../../sdk/ota/package-consistency.js';
 import type { BundleManifest } from '../../../sdk/ota/bundle-manifest.js';
-import type { TrustStore } from '../../../sdk/ota/trust-store.js';
+import type { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { tempDir } from '../../helpers/packages.js';
 import { settledMemory } from '../../helpers/settled-memory.js';
 

@@ -15,7 +15,7 @@ import { OrtModelHost } from '../../../sdk/ota/ort-model-host.js';
 import { OtaMqttLink, type OtaMqttLinkOptions } from '../../../sdk/ota/mqtt-link.js';
 import { probeFeeds } from '../../../sdk/ota/probe-frames.js';
 import { FsSlotStore } from '../../../sdk/ota/slot-store-fs.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { openBundleDir, type BundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';
 import { signBundleDir } from '../../../tools/bundle/sign.js';
