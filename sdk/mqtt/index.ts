@@ -49,7 +49,8 @@ export { ResultPublisher, type PublisherEvents, type ResultMeta, type PublishedR
 export { DedupeWindow } from './dedupe.js';
 export { FleetView, type DeviceSummary, type FleetSummary, type ViewChange } from './fleet-view.js';
 export { FleetConsumer, type ConsumerEvents, type ReceivedResult } from './consumer.js';
-export { DEFAULT_CONSUMER_LIMITS, PayloadRefused, checkPayloadShape, type ConsumerLimits, type RefusalReason } from './payload-guard.js';
+export { DEFAULT_CONSUMER_LIMITS, type ConsumerLimits } from './consumer-limits.js';
+export { PayloadRefused, checkPayloadShape, type RefusalReason } from '../core/json-limits.js';
 // Options of FleetConsumer.create (documented in consumer-options.ts).
 export type { FleetConsumerOptions } from './consumer-options.js';
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.js';

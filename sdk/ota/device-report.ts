@@ -14,7 +14,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { EdgeError, messageOf } from '../core/errors.js';
-import { checkJsonDepth } from '../mqtt/payload-guard.js';
+import { checkJsonDepth } from '../core/json-limits.js';
 import type { AgentReport } from './agent-states.js';
 import { signDocument } from '../core/signing/signature.js';
 import type { TrustStore } from '../core/signing/trust-store.js';
