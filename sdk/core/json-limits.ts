@@ -3,6 +3,11 @@
  * (package and bundle manifests, reports, desired states, MQTT payloads). Before `JSON.parse` sees
  * a byte, the size is checked, then one iterative pass (no recursion, so no stack to overflow)
  * checks nesting depth and string lengths and remembers the field it is in, so the error names it.
+ *
+ * Messages refused by a counted reason (an MQTT consumer's) use the two checks at the end: nesting
+ * of JSON bytes before they are decoded, and nesting and value count of a decoded payload (CBOR
+ * too). Both are iterative as well: a retained state nested a hundred thousand levels deep must not
+ * overflow the stack of every later subscriber.
  */
 import { EdgeError, messageOf, type ErrorCode } from './errors.js';
 
@@ -122,4 +127,66 @@ export function isJsonLimitError(err: unknown): err is EdgeError {
 /** The parser's own message for a syntax error (what JSON.parse said), for callers that word their own. */
 export function syntaxMessage(err: unknown): string {
   return messageOf(err instanceof EdgeError && err.cause !== undefined ? err.cause : err);
+}
+
+/** Why a message was refused (the key its count is kept under). */
+export type RefusalReason = 'oversized' | 'state-oversized' | 'too-deep' | 'too-many-values' | 'device-limit' | 'task-limit';
+
+/** Most nesting and values of one decoded payload. */
+export interface PayloadShapeLimits {
+  /** Deepest nesting of objects and arrays. */
+  maxDepth: number;
+  /** Most objects, arrays and values. */
+  maxNodes: number;
+}
+
+/** A refusal: an E_MQTT_PAYLOAD error that carries its counted reason. */
+export class PayloadRefused extends EdgeError {
+  constructor(
+    readonly reason: RefusalReason,
+    message: string,
+    topic: string,
+  ) {
+    super('E_MQTT_PAYLOAD', message, { file: topic, field: reason });
+  }
+}
+
+/**
+ * Refuses a decoded payload nested deeper than `maxDepth` or holding more than `maxNodes` values.
+ * Iterative, so any depth is measured safely.
+ * @throws PayloadRefused (`too-deep`, `too-many-values`)
+ */
+export function checkPayloadShape(value: unknown, limits: PayloadShapeLimits, topic: string): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (++nodes > limits.maxNodes) throw new PayloadRefused('too-many-values', `payload holds more than ${limits.maxNodes} values`, topic);
+    if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) continue;
+    if (depth > limits.maxDepth) throw new PayloadRefused('too-deep', `payload is nested more than ${limits.maxDepth} levels deep`, topic);
+    const children = Array.isArray(v) ? v : Object.values(v);
+    if (nodes + stack.length + children.length > limits.maxNodes * 2) {
+      throw new PayloadRefused('too-many-values', `payload holds more than ${limits.maxNodes} values`, topic);
+    }
+    for (const c of children) stack.push([c, depth + 1]);
+  }
+}
+
+/**
+ * Refuses JSON text nested deeper than `maxDepth` before it is parsed (brackets outside strings).
+ * @throws PayloadRefused (`too-deep`)
+ */
+export function checkJsonDepth(bytes: Uint8Array, maxDepth: number, topic: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const c = bytes[i]!;
+    if (inString) {
+      if (c === 0x5c) i++;
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x7b || c === 0x5b) {
+      if (++depth > maxDepth) throw new PayloadRefused('too-deep', `payload is nested more than ${maxDepth} levels deep`, topic);
+    } else if (c === 0x7d || c === 0x5d) depth--;
+  }
 }

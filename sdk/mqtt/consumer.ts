@@ -5,13 +5,13 @@
  */
 import type { IPublishPacket, ISubscriptionGrant, MqttClient } from 'mqtt';
 import { EdgeError } from '../core/errors.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { decodePayload, type Encoding } from './codec.js';
 import { connectNegotiated } from './connection.js';
 import { resolveConsumerOptions, type FleetConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { FleetView, type FleetSummary } from './fleet-view.js';
 import { parsePayload, type BirthPayload, type DeathPayload, type MetricsPayload, type ResultPayload, type StatePayload } from './messages.js';
-import { checkJsonDepth, checkPayloadShape, PayloadRefused } from './payload-guard.js';
+import { checkJsonDepth, checkPayloadShape, PayloadRefused } from '../core/json-limits.js';
 import { verifyState } from './state-auth.js';
 import { TOPIC_KINDS } from './topics.js';
 import { TypedEmitter } from '../core/typed-emitter.js';

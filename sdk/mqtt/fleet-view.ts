@@ -9,7 +9,8 @@
  */
 import { DedupeWindow } from './dedupe.js';
 import type { BirthPayload, DeathPayload, DevicePayload, MetricsPayload, OutboxReport, StatePayload } from './messages.js';
-import { DEFAULT_CONSUMER_LIMITS, PayloadRefused, type ConsumerLimits, type RefusalReason } from './payload-guard.js';
+import { DEFAULT_CONSUMER_LIMITS, type ConsumerLimits } from './consumer-limits.js';
+import { PayloadRefused, type RefusalReason } from '../core/json-limits.js';
 
 /** One device as the ground station sees it. */
 export interface DeviceSummary {

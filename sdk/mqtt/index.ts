@@ -3,7 +3,7 @@
  * the ground-station {@link FleetConsumer}, and an embedded broker. See docs/mqtt.md.
  * @packageDocumentation
  */
-export { systemClock, ManualClock, type Clock, type ClockTimer } from './clock.js';
+export { systemClock, ManualClock, type Clock, type ClockTimer } from '../core/clock.js';
 export { TopicScheme, TOPIC_KINDS, DEFAULT_TOPIC_PREFIX, expectTopicSegment, type TopicKind, type ParsedTopic } from './topics.js';
 export { ENCODINGS, CONTENT_TYPES, encodePayload, decodePayload, detectEncoding, type Encoding } from './codec.js';
 export {
@@ -49,7 +49,8 @@ export { ResultPublisher, type PublisherEvents, type ResultMeta, type PublishedR
 export { DedupeWindow } from './dedupe.js';
 export { FleetView, type DeviceSummary, type FleetSummary, type ViewChange } from './fleet-view.js';
 export { FleetConsumer, type ConsumerEvents, type ReceivedResult } from './consumer.js';
-export { DEFAULT_CONSUMER_LIMITS, PayloadRefused, checkPayloadShape, type ConsumerLimits, type RefusalReason } from './payload-guard.js';
+export { DEFAULT_CONSUMER_LIMITS, type ConsumerLimits } from './consumer-limits.js';
+export { PayloadRefused, checkPayloadShape, type RefusalReason } from '../core/json-limits.js';
 // Options of FleetConsumer.create (documented in consumer-options.ts).
 export type { FleetConsumerOptions } from './consumer-options.js';
 export { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from './embedded-broker.js';

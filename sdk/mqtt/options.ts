@@ -6,7 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectOneOf, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import type { BdSeqStore } from './bdseq-store.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import { ENCODINGS, type Encoding } from './codec.js';
 import type { Outbox, OutboxLimits, QoS } from './outbox.js';
 import type { FsyncPolicy } from './outbox-file.js';

@@ -20,7 +20,7 @@ import { mkdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import { systemClock, type Clock, type ClockTimer } from './clock.js';
+import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
 import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
 import {
   copyProperties,

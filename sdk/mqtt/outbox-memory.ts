@@ -2,7 +2,7 @@
  * An {@link Outbox} held in memory: ordered, bounded and counted like the file outbox, but lost
  * when the process ends. For tests, demos and devices that accept that loss.
  */
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import {
   copyProperties,
   outboxClosed,

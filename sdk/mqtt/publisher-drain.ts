@@ -7,7 +7,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../core/clock.js';
 import type { Outbox, OutboxEntry } from './outbox.js';
 import { mqttLog as log } from './log.js';
 

@@ -5,7 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { VERSION } from '../core/version.js';
-import { signDocument } from '../ota/signature.js';
+import { signDocument } from '../core/signing/signature.js';
 import { CONTENT_TYPES, type Encoding } from './codec.js';
 import type { BirthPayload, DeathPayload, MetricsPayload, OutboxReport, ResultPayload, StatePayload, MetricValue } from './messages.js';
 import type { OutboxProperties } from './outbox.js';

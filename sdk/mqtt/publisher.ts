@@ -17,7 +17,7 @@ import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import { FileBdSeqStore, MemoryBdSeqStore, type BdSeqStore } from './bdseq-store.js';
-import { systemClock, type Clock, type ClockTimer } from './clock.js';
+import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
 import { encodePayload } from './codec.js';
 import { connectNegotiated, type ConnectSpec, type Connected } from './connection.js';
 import { outboxReport, type MetricValue } from './messages.js';

@@ -5,7 +5,7 @@
  * the message. The signed copy of the state is what counts.
  */
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { TrustStore } from '../ota/trust-store.js';
+import type { TrustStore } from '../core/signing/trust-store.js';
 import type { StatePayload } from './messages.js';
 
 /** The outcome of {@link verifyState}. */

@@ -24,8 +24,8 @@ export { parseBundleManifest, checkBundleManifest } from './bundle/bundle-check.
 export { checkBundleMatchesPackage } from './bundle/package-consistency.js';
 export { bundleDelta, type BundleDelta } from './bundle/delta.js';
 export { DESIRED_FORMAT, encodeDesired, decodeDesired, checkDesired, type DesiredState, type BlobSources, type VerifiedDesired } from './fleet/desired-state.js';
-export { signDocument, verifyDocument, keyIdOf, checkSignatureRecord, type SignatureRecord, type SignedKind } from './signature.js';
-export { TrustStore, TRUST_FORMAT, TRUST_ROLES, type TrustRole, type TrustFile, type TrustedKeyRecord } from './trust-store.js';
+export { signDocument, verifyDocument, keyIdOf, checkSignatureRecord, type SignatureRecord, type SignedKind } from '../core/signing/signature.js';
+export { TrustStore, TRUST_FORMAT, TRUST_ROLES, type TrustRole, type TrustFile, type TrustedKeyRecord } from '../core/signing/trust-store.js';
 export { checkAddressed, checkFreshness, checkTarget, checkCompatible, checkMatchesDesired, checkVersionOrder, type DeviceIdentity, type InstalledBundle } from './agent/update-policy.js';
 export { parseSemVer, compareSemVer, isSemVer, type SemVer } from './bundle/semver.js';
 export { RuntimeModelHost } from './hosts/runtime-model-host.js';

@@ -7,7 +7,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrustStore } from '../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../sdk/core/signing/trust-store.js';
 import { applyBundlePlan, bundlePlan } from '../../tools/bundle/pack.js';
 import { signBundleDir } from '../../tools/bundle/sign.js';
 import { prunePackage } from '../../tools/prune/prune.js';

@@ -4,7 +4,7 @@
  * harnesses that say `durable: true` and show as skipped for the others.
  */
 import type { TestFn } from 'ava';
-import { ManualClock } from '../../sdk/mqtt/clock.js';
+import { ManualClock } from '../../sdk/core/clock.js';
 import type { Outbox, OutboxLimits, OutboxMessage } from '../../sdk/mqtt/outbox.js';
 import { testIf } from '../helpers/shared-data.js';
 

@@ -12,7 +12,7 @@ import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 import { readRegular } from '../../sdk/core/safe-fs.js';
 import { parseBundleManifest } from '../../sdk/ota/bundle/bundle-check.js';
 import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/ota/bundle/bundle-manifest.js';
-import { checkSignatureRecord, type SignatureRecord } from '../../sdk/ota/signature.js';
+import { checkSignatureRecord, type SignatureRecord } from '../../sdk/core/signing/signature.js';
 
 /** An opened bundle directory. */
 export interface BundleDir {

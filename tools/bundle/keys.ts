@@ -7,8 +7,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { keyIdOf } from '../../sdk/ota/signature.js';
-import { TRUST_FORMAT, TrustStore, type TrustFile, type TrustRole } from '../../sdk/ota/trust-store.js';
+import { keyIdOf } from '../../sdk/core/signing/signature.js';
+import { TRUST_FORMAT, TrustStore, type TrustFile, type TrustRole } from '../../sdk/core/signing/trust-store.js';
 import { writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
 
 /** What {@link generateKeyFiles} wrote. */

@@ -10,7 +10,7 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { bundleDelta, type BundleDelta } from '../../sdk/ota/bundle/delta.js';
 import { encodeDesired, type DesiredState } from '../../sdk/ota/fleet/desired-state.js';
 import { waitConnected } from '../../sdk/ota/fleet/mqtt-connect.js';
-import { checkSignatureRecord, verifyDocument } from '../../sdk/ota/signature.js';
+import { checkSignatureRecord, verifyDocument } from '../../sdk/core/signing/signature.js';
 import { OtaTopics } from '../../sdk/ota/fleet/topics.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
 import { openBundleDir, type BundleDir } from './bundle-dir.js';

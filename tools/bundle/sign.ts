@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { BUNDLE_SIGNATURE_FILE } from '../../sdk/ota/bundle/bundle-manifest.js';
 import { writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
-import { signDocument, type SignatureRecord } from '../../sdk/ota/signature.js';
+import { signDocument, type SignatureRecord } from '../../sdk/core/signing/signature.js';
 import { openBundleDir } from './bundle-dir.js';
 import { loadPrivateKey } from './keys.js';
 

@@ -11,7 +11,7 @@ import { sha256File } from '../../sdk/package/hash.js';
 import { checkNoLinkPath } from '../../sdk/core/safe-fs.js';
 import { checkBundleMatchesPackage } from '../../sdk/ota/bundle/package-consistency.js';
 import { compareSemVer } from '../../sdk/ota/bundle/semver.js';
-import { TrustStore } from '../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../sdk/core/signing/trust-store.js';
 import { checkTarget } from '../../sdk/ota/agent/update-policy.js';
 import { openBundleDir, readBundleFile, type BundleDir } from './bundle-dir.js';
 import { loadPublicKey } from './keys.js';

@@ -9,7 +9,7 @@ import type { HttpBlobSourceOptions } from '../sources/blob-source-http.js';
 import type { BundleLimits } from '../bundle/bundle-manifest.js';
 import type { HealthCheckOptions, HostedModel, ModelHost } from '../hosts/model-host.js';
 import type { SlotStore } from '../slots/slot-store.js';
-import type { TrustStore } from '../trust-store.js';
+import type { TrustStore } from '../../core/signing/trust-store.js';
 import type { DeviceIdentity } from './update-policy.js';
 import type { UpdateRequest } from './agent-record.js';
 

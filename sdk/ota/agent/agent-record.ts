@@ -5,7 +5,7 @@
  */
 import type { AgentReport, AgentState, BundleRef, TransitionName, UpdateOutcome, UpdateProgress } from './agent-states.js';
 import type { BlobSources } from '../fleet/desired-state.js';
-import type { SignatureRecord } from '../signature.js';
+import type { SignatureRecord } from '../../core/signing/signature.js';
 
 /** Format tag of the persisted record. */
 export const AGENT_RECORD_FORMAT = 'ringmoe-edge/ota-agent';

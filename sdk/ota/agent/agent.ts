@@ -26,9 +26,9 @@ import { parseBundleManifest } from '../bundle/bundle-check.js';
 import { BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleLimits } from '../bundle/bundle-manifest.js';
 import { decodeDesired, type DesiredState } from '../fleet/desired-state.js';
 import type { HealthCheckOptions, ModelHost } from '../hosts/model-host.js';
-import { checkSignatureRecord } from '../signature.js';
+import { checkSignatureRecord } from '../../core/signing/signature.js';
 import type { SlotStore } from '../slots/slot-store.js';
-import type { TrustStore } from '../trust-store.js';
+import type { TrustStore } from '../../core/signing/trust-store.js';
 import { checkAddressed, checkFreshness, type DeviceIdentity } from './update-policy.js';
 
 const debug = debuglog('ringmoe-ota');

@@ -15,8 +15,8 @@ import { EdgeError } from '../../core/errors.js';
 import { DEFAULT_BUNDLE_LIMITS, type BundleLimits } from '../bundle/bundle-manifest.js';
 import { NAME_PATTERN } from '../bundle/bundle-check.js';
 import { isSemVer } from '../bundle/semver.js';
-import { checkSignatureRecord, signDocument, type SignatureRecord } from '../signature.js';
-import type { TrustStore } from '../trust-store.js';
+import { checkSignatureRecord, signDocument, type SignatureRecord } from '../../core/signing/signature.js';
+import type { TrustStore } from '../../core/signing/trust-store.js';
 import { parseJsonBounded } from '../../core/json-limits.js';
 
 /** Format tag of a desired-state payload. */

@@ -14,10 +14,10 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { EdgeError, messageOf } from '../../core/errors.js';
-import { checkJsonDepth } from '../../mqtt/payload-guard.js';
+import { checkJsonDepth } from '../../core/json-limits.js';
 import type { AgentReport } from '../agent/agent-states.js';
-import { signDocument } from '../signature.js';
-import type { TrustStore } from '../trust-store.js';
+import { signDocument } from '../../core/signing/signature.js';
+import type { TrustStore } from '../../core/signing/trust-store.js';
 
 /** Largest report message accepted, in bytes. */
 export const MAX_REPORT_BYTES = 64 * 1024;

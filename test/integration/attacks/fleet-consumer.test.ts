@@ -11,7 +11,7 @@ import mqtt from 'mqtt';
 import { FleetConsumer } from '../../../sdk/mqtt/consumer.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../../sdk/mqtt/embedded-broker.js';
 import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import type { SubscribeResult } from '../../../tools/cli/commands/subscribe.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { settledMemory } from '../../helpers/settled-memory.js';

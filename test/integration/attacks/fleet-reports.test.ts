@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
 import { decodeReport, encodeReport } from '../../../sdk/ota/fleet/device-report.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { FleetWatcher } from '../../../tools/bundle/fleet-status.js';
 import { runCliProcess as cli } from '../../helpers/cli-process.js';
 import { tempDir } from '../../helpers/packages.js';

@@ -16,7 +16,7 @@ import { decodeChunkRequest } from '../../../sdk/ota/sources/chunk-protocol.js';
 import { decodeDesired } from '../../../sdk/ota/fleet/desired-state.js';
 import { checkBundleMatchesPackage } from '../../../sdk/ota/bundle/package-consistency.js';
 import type { BundleManifest } from '../../../sdk/ota/bundle/bundle-manifest.js';
-import type { TrustStore } from '../../../sdk/ota/trust-store.js';
+import type { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { tempDir } from '../../helpers/packages.js';
 import { settledMemory } from '../../helpers/settled-memory.js';
 

@@ -10,7 +10,7 @@ import { cp, readFile, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { UpdateOutcome } from '../../../sdk/ota/agent/agent-states.js';
 import type { BundleManifest } from '../../../sdk/ota/bundle/bundle-manifest.js';
-import { signDocument, type SignatureRecord } from '../../../sdk/ota/signature.js';
+import { signDocument, type SignatureRecord } from '../../../sdk/core/signing/signature.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { startBlobServer } from '../../../tools/bundle/blob-server.js';
 import { tempDir } from '../../helpers/packages.js';

@@ -1,5 +1,5 @@
 import mqtt, { type IPublishPacket } from 'mqtt';
-import { ManualClock } from '../../../sdk/mqtt/clock.js';
+import { ManualClock } from '../../../sdk/core/clock.js';
 import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
 import { forEachBroker, until } from './brokers.js';
 

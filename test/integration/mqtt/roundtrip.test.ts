@@ -1,7 +1,7 @@
 import test from 'ava';
 import { once } from 'node:events';
 import mqtt from 'mqtt';
-import { ManualClock } from '../../../sdk/mqtt/clock.js';
+import { ManualClock } from '../../../sdk/core/clock.js';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/mqtt/consumer.js';
 import type { MetricsPayload, StatePayload } from '../../../sdk/mqtt/messages.js';
 import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { join } from 'node:path';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { tempDir } from '../../helpers/packages.js';
 import { startAedes } from './brokers.js';
 import { FLEET, otaFixture, startMqttDevice, TARGET } from './fixtures.js';

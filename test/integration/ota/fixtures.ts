@@ -15,7 +15,7 @@ import { OrtModelHost } from '../../../sdk/ota/hosts/ort-model-host.js';
 import { OtaMqttLink, type OtaMqttLinkOptions } from '../../../sdk/ota/fleet/mqtt-link.js';
 import { probeFeeds } from '../../../sdk/ota/hosts/probe-frames.js';
 import { FsSlotStore } from '../../../sdk/ota/slots/slot-store-fs.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { openBundleDir, type BundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';
 import { signBundleDir } from '../../../tools/bundle/sign.js';

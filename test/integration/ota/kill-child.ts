@@ -8,7 +8,7 @@
 import { OtaAgent } from '../../../sdk/ota/agent/agent.js';
 import { OrtModelHost } from '../../../sdk/ota/hosts/ort-model-host.js';
 import { FsSlotStore } from '../../../sdk/ota/slots/slot-store-fs.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 
 const [root, trustFile, bundle] = process.argv.slice(2);

@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileBdSeqStore, MemoryBdSeqStore } from '../../../sdk/mqtt/bdseq-store.js';
-import { ManualClock } from '../../../sdk/mqtt/clock.js';
+import { ManualClock } from '../../../sdk/core/clock.js';
 
 test('ManualClock fires due timers in time order, including ones scheduled while advancing', (t) => {
   const clock = new ManualClock(1000);

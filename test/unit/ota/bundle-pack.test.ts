@@ -3,7 +3,7 @@ import { cp, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bundleDelta } from '../../../sdk/ota/bundle/delta.js';
 import { checkBundleMatchesPackage } from '../../../sdk/ota/bundle/package-consistency.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';
 import { addToTrustFile, generateKeyFiles, loadPrivateKey } from '../../../tools/bundle/keys.js';

@@ -1,8 +1,8 @@
 import test from 'ava';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import { checkDesired, decodeDesired, DESIRED_FORMAT, encodeDesired, type DesiredState } from '../../../sdk/ota/fleet/desired-state.js';
-import { signDocument } from '../../../sdk/ota/signature.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { signDocument } from '../../../sdk/core/signing/signature.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { checkAddressed, checkCompatible, checkFreshness, checkVersionOrder } from '../../../sdk/ota/agent/update-policy.js';
 import type { BundleManifest } from '../../../sdk/ota/bundle/bundle-manifest.js';
 

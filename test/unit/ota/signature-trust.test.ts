@@ -2,8 +2,8 @@ import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkSignatureRecord, keyIdOf, signDocument, verifyDocument } from '../../../sdk/ota/signature.js';
-import { TrustStore } from '../../../sdk/ota/trust-store.js';
+import { checkSignatureRecord, keyIdOf, signDocument, verifyDocument } from '../../../sdk/core/signing/signature.js';
+import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
 import { tempDir } from '../../helpers/packages.js';
 
 const pair = () => generateKeyPairSync('ed25519');

@@ -3,7 +3,7 @@
  * rollbacks, or (with --device) a device's own key for signing its reports, optionally added to a
  * trust file.
  */
-import { TRUST_ROLES, type TrustRole } from '../../../sdk/ota/trust-store.js';
+import { TRUST_ROLES, type TrustRole } from '../../../sdk/core/signing/trust-store.js';
 import { invalidOption } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 

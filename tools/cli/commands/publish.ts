@@ -109,7 +109,7 @@ export const spec: CommandSpec<Result> = {
     const m = pub.bundle.manifest;
     if (pub.delta) io.note(`delta vs ${String(o.base)}: ${pub.delta.blobsNeeded} of ${pub.delta.blobsTotal} blobs, ${formatBytes(pub.delta.bytesNeeded)} of ${formatBytes(pub.delta.bytesTotal)}`);
     io.note(`published ${m.name}@${m.version} (seq ${d.seq}) on ${pub.topic}${pub.httpUrl ? `; blobs at ${pub.httpUrl}` : ''}${o.mqttChunks ? '; MQTT chunks on' : ''}`);
-    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/ota/trust-store.js')).TrustStore.load(String(o.trust));
+    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/core/signing/trust-store.js')).TrustStore.load(String(o.trust));
     if (!trust) io.note('no --trust: device reports are not authenticated; any broker client can forge them');
     const watch = await FleetWatcher.start({ broker: pub.client, fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
     const answered = (r: AgentReport) => r.state === 'idle' && r.outcome?.seq === d.seq && (o.device === undefined || r.device === o.device);

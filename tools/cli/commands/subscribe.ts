@@ -92,7 +92,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   const count = positiveInteger('--count', options.count);
   const timeout = positiveSeconds('--timeout', options.timeout);
   const group = options.group as string | undefined;
-  const trust = options.trust === undefined ? undefined : await (await import('../../../sdk/ota/trust-store.js')).TrustStore.load(String(options.trust));
+  const trust = options.trust === undefined ? undefined : await (await import('../../../sdk/core/signing/trust-store.js')).TrustStore.load(String(options.trust));
   let consumer: FleetConsumer;
   try {
     consumer = await FleetConsumer.create({

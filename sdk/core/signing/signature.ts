@@ -4,7 +4,7 @@
  * key signs both.
  */
 import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError, messageOf } from '../errors.js';
 
 /** What a signature covers; part of the signed message. */
 export type SignedKind = 'bundle' | 'desired' | 'report';

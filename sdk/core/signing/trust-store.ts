@@ -16,10 +16,10 @@
  * ```
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError, messageOf } from '../errors.js';
 import { checkSignatureRecord, keyIdOf, verifyDocument, type SignatureRecord, type SignedKind } from './signature.js';
-import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../core/json-limits.js';
-import { readRegular } from '../core/safe-fs.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../json-limits.js';
+import { readRegular } from '../safe-fs.js';
 
 /** Format tag of a trust file. */
 export const TRUST_FORMAT = 'ringmoe-edge/trust';
