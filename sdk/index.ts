@@ -32,7 +32,7 @@ export type {
   BackendSession,
   HostTensor,
   TypedArray,
-} from './runtime/backend.js';
+} from './core/backend.js';
 export {
   loadTarget,
   listTargets,

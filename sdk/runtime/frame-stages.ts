@@ -12,7 +12,7 @@ import { preprocessPair } from '../sensors/pair.js';
 import type { PreprocessPool } from '../sensors/pool.js';
 import { preprocessFrame } from '../sensors/preprocess.js';
 import type { PreprocessOptions } from '../sensors/preprocess-options.js';
-import type { BackendName, HostTensor } from './backend.js';
+import type { BackendName, HostTensor } from '../core/backend.js';
 import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../core/package-manifest.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
-import type { Backend, BackendSession, HostTensor } from './backend.js';
+import type { Backend, BackendSession, HostTensor } from '../core/backend.js';
 
 /** How {@link LoadedModel.load} loads a package. */
 export interface LoadModelOptions {

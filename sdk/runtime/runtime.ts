@@ -10,7 +10,7 @@ import type { EntryManifest } from '../core/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
 import { createPreprocessPool, type PreprocessPool } from '../sensors/pool.js';
-import type { BackendName, HostTensor } from './backend.js';
+import type { BackendName, HostTensor } from '../core/backend.js';
 import { checkTensorFeeds } from './tensor-feeds.js';
 import { rawOutputsResult } from '../tasks/raw-outputs.js';
 import { chooseBackend } from './backend-choice.js';

@@ -21,7 +21,7 @@ import { invalidOption, rejectUnknownKeys } from '../core/validate.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import type { ResultPublisherOptions } from '../mqtt/options.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
-import type { Backend, BackendSession, HostTensor } from '../runtime/backend.js';
+import type { Backend, BackendSession, HostTensor } from '../core/backend.js';
 import { OrtWorkerBackend } from '../runtime/backends/ort-worker.js';
 import { resultId } from '../runtime/result-publishing.js';
 import type { Frame } from '../sensors/frame.js';

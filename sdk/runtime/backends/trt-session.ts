@@ -4,7 +4,7 @@
  */
 import type { NativeEngine, NativeTensorInfo } from '../../core/binding.js';
 import { EdgeError } from '../../core/errors.js';
-import { TYPED_ARRAY_CLASS, type BackendSession, type HostTensor, type TypedArray } from '../backend.js';
+import { TYPED_ARRAY_CLASS, type BackendSession, type HostTensor, type TypedArray } from '../../core/backend.js';
 
 /** Throws E_INVALID_ARGUMENT unless `feed` fits the engine input `info`. */
 export function checkFeed(info: NativeTensorInfo, feed: HostTensor | undefined): void {

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import type { Backend, BackendSession, HostTensor } from '../../../sdk/runtime/backend.js';
+import type { Backend, BackendSession, HostTensor } from '../../../sdk/core/backend.js';
 import { OrtWorkerBackend } from '../../../sdk/runtime/backends/ort-worker.js';
 import type { FrameOutcome, InferenceResult } from '../../../sdk/runtime/results.js';
 import { createRuntime, type Runtime } from '../../../sdk/runtime/runtime.js';

@@ -2,7 +2,7 @@
  * The one inference-backend interface. onnxruntime-node and the TensorRT addon implement it;
  * everything above (sessions, pipeline, tools) speaks only these types.
  */
-import type { DType } from '../core/package-manifest.js';
+import type { DType } from './package-manifest.js';
 
 export type TypedArray =
   | Float32Array
