@@ -30,9 +30,8 @@ export type {
   BackendLoadOptions,
   BackendName,
   BackendSession,
-  HostTensor,
-  TypedArray,
 } from './core/backend.js';
+export type { HostTensor, TypedArray } from './core/host-tensor.js';
 export {
   loadTarget,
   listTargets,

@@ -4,7 +4,7 @@
  * loads and runs but produces NaN is as broken as one that crashes.
  */
 import type { EntryManifest } from '../core/package-manifest.js';
-import type { HostTensor } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 
 /**
  * The first problem with `outputs`, or undefined when they meet the contract.

@@ -4,7 +4,7 @@
  * patterns included) or integer class ids.
  */
 import { EdgeError } from '../core/errors.js';
-import type { HostTensor } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 import type { FrameLayout } from '../sensors/layout.js';
 import { halfToFloat } from '../core/float16.js';
 

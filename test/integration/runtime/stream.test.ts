@@ -5,7 +5,8 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import type { Backend, BackendSession, HostTensor } from '../../../sdk/core/backend.js';
+import type { Backend, BackendSession } from '../../../sdk/core/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { OrtWorkerBackend } from '../../../sdk/runtime/backends/ort-worker.js';
 import type { FrameOutcome, InferenceResult } from '../../../sdk/runtime/results.js';
 import { createRuntime, type Runtime } from '../../../sdk/runtime/runtime.js';

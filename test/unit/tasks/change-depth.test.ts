@@ -4,7 +4,7 @@ import type { PreprocessedFrame } from '../../../sdk/sensors/layout.js';
 import { preprocessPair } from '../../../sdk/sensors/pair.js';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess.js';
 import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry.js';
-import type { HostTensor } from '../../../sdk/core/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { CHANGE_NO_DATA, changeResult } from '../../../sdk/tasks/change.js';
 import { depthResult } from '../../../sdk/tasks/depth.js';
 import { decodeMaskRle } from '../../../sdk/tasks/mask-rle.js';

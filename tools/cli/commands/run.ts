@@ -159,7 +159,7 @@ function latency(m: RuntimeMetrics): RunSummary['latencyMs'] {
  * The samples `--tensors` names, for the package's entry: one feed per sample index, each input
  * from its own source (tools/quantize/tensor-sources.ts forms).
  */
-async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, import('../../../sdk/core/backend.js').HostTensor> }[] }> {
+async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, import('../../../sdk/core/host-tensor.js').HostTensor> }[] }> {
   const { openPackage } = await import('../../../sdk/package/open-package.js');
   const { loadTensorSources, hasBatchAxis } = await import('../../quantize/tensor-sources.js');
   const p = await openPackage(pkg, { verify: 'size' });
