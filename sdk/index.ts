@@ -69,6 +69,7 @@ export * from './tracking/index.js';
 export * from './metrics/index.js';
 export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type CloseReport as RuntimeCloseReport } from './runtime/runtime.js';
 export type { MqttEvent as RuntimeMqttEvent } from './runtime/runtime.js';
+export { PATCH_UNCLASSIFIED, patchLandCover, type PatchClassShare, type PatchLandCover, type PatchLandCoverOptions, type PatchRunner } from './runtime/patch-landcover.js';
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
 export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
 export type { RuntimeMetrics } from './runtime/metrics.js';
