@@ -71,10 +71,10 @@ export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type Close
 export type { MqttEvent as RuntimeMqttEvent } from './runtime/runtime.js';
 export { PATCH_UNCLASSIFIED, patchLandCover, type PatchClassShare, type PatchLandCover, type PatchLandCoverOptions, type PatchRunner } from './runtime/patch-landcover.js';
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
-export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
-export type { RuntimeMetrics } from './runtime/metrics.js';
+export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './pipeline/results.js';
+export type { RuntimeMetrics } from './pipeline/metrics.js';
 export { resultId, type RuntimeResultMessage } from './runtime/result-publishing.js';
-export { LoadedModel } from './runtime/loaded-model.js';
+export { LoadedModel } from './pipeline/loaded-model.js';
 export { OrtBackend } from './runtime/backends/ort.js';
 export { OrtWorkerBackend, type OrtWorkerBackendOptions } from './runtime/backends/ort-worker.js';
 export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';

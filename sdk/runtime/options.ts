@@ -8,7 +8,7 @@ import { resolvePublisherOptions, type ResultPublisherOptions } from '../mqtt/op
 import { resolvePreprocessOptions, type PreprocessOptions } from '../sensors/preprocess-options.js';
 import type { Backend } from '../core/backend.js';
 import type { BackendChoice, OrtSessionThread } from './backend-choice.js';
-import type { TaskOptions } from './results.js';
+import type { TaskOptions } from '../pipeline/results.js';
 import { checkTaskOptions } from './task-options.js';
 
 /** MQTT publishing: the publisher's options; the runtime fills in the model version. */

@@ -7,9 +7,9 @@
  */
 import { EdgeError } from '../core/errors.js';
 import { openPackage } from '../package/open-package.js';
-import type { FrameOutcome } from './results.js';
+import type { FrameOutcome } from '../pipeline/results.js';
 import type { RunOptions } from './options.js';
-import { withDeclaredSensor } from './package-preprocessing.js';
+import { withDeclaredSensor } from '../pipeline/package-preprocessing.js';
 import { decodeFrame } from '../sensors/decode.js';
 import { checkFrameFields, frameError, type Frame } from '../sensors/frame.js';
 import { checkGeoReference, deriveGeoref, type GeoReference } from '../sensors/georef.js';

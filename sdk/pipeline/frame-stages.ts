@@ -20,7 +20,7 @@ import type { MetricsCollector } from './metrics.js';
 import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
 import type { ModelHolds } from './model-holds.js';
 import { runMultiInput } from './multi-input.js';
-import type { ResolvedRuntimeOptions } from './options.js';
+import type { ResolvedRuntimeOptions } from '../runtime/options.js';
 import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
 import type { Prepared } from './stream.js';
 
