@@ -30,9 +30,8 @@ export type {
   BackendLoadOptions,
   BackendName,
   BackendSession,
-  HostTensor,
-  TypedArray,
-} from './runtime/backend.js';
+} from './core/backend.js';
+export type { HostTensor, TypedArray } from './core/host-tensor.js';
 export {
   loadTarget,
   listTargets,
@@ -70,11 +69,12 @@ export * from './tracking/index.js';
 export * from './metrics/index.js';
 export { createRuntime, Runtime, type RuntimeEvents, type RunOptions, type CloseReport as RuntimeCloseReport } from './runtime/runtime.js';
 export type { MqttEvent as RuntimeMqttEvent } from './runtime/runtime.js';
+export { PATCH_UNCLASSIFIED, patchLandCover, type PatchClassShare, type PatchLandCover, type PatchLandCoverOptions, type PatchRunner } from './runtime/patch-landcover.js';
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
-export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './runtime/results.js';
-export type { RuntimeMetrics } from './runtime/metrics.js';
+export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './pipeline/results.js';
+export type { RuntimeMetrics } from './pipeline/metrics.js';
 export { resultId, type RuntimeResultMessage } from './runtime/result-publishing.js';
-export { LoadedModel } from './runtime/loaded-model.js';
+export { LoadedModel } from './pipeline/loaded-model.js';
 export { OrtBackend } from './runtime/backends/ort.js';
 export { OrtWorkerBackend, type OrtWorkerBackendOptions } from './runtime/backends/ort-worker.js';
 export { openPackage, type ModelPackage, type OpenPackageOptions } from './package/open-package.js';

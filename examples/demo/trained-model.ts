@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { createRuntime, type SensorConfig } from '../../sdk/index.js';
 import { looksLikePackage } from '../../sdk/package/open-package.js';
-import { PATCH_UNCLASSIFIED, patchLandCover, type PatchLandCover } from '../../sdk/tasks/patch-landcover.js';
+import { PATCH_UNCLASSIFIED, patchLandCover, type PatchLandCover } from '../../sdk/runtime/patch-landcover.js';
 import { confusionTable } from '../../tools/cli/commands/evaluate.js';
 import { table, type CommandIO } from '../../tools/cli/io.js';
 import { DATASETS } from '../../tools/evaluate/datasets.js';

@@ -3,7 +3,7 @@
  * the backends skipped on the way (shown in metrics: `onnxruntime (tensorrt unavailable: ...)`).
  */
 import { EdgeError } from '../core/errors.js';
-import type { Backend, BackendName } from './backend.js';
+import type { Backend, BackendName } from '../core/backend.js';
 import { OrtBackend } from './backends/ort.js';
 import { OrtWorkerBackend } from './backends/ort-worker.js';
 import { selectBackend, type BackendSelection } from './backends/select.js';

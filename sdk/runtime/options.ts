@@ -6,9 +6,9 @@ import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import { resolvePublisherOptions, type ResultPublisherOptions } from '../mqtt/options.js';
 import { resolvePreprocessOptions, type PreprocessOptions } from '../sensors/preprocess/preprocess-options.js';
-import type { Backend } from './backend.js';
+import type { Backend } from '../core/backend.js';
 import type { BackendChoice, OrtSessionThread } from './backend-choice.js';
-import type { TaskOptions } from './results.js';
+import type { TaskOptions } from '../pipeline/results.js';
 import { checkTaskOptions } from './task-options.js';
 
 /** MQTT publishing: the publisher's options; the runtime fills in the model version. */

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Encoding } from '../mqtt/codec.js';
 import type { ResultPublisher } from '../mqtt/publisher.js';
-import type { InferenceResult, TaskResults } from './results.js';
+import type { InferenceResult, TaskResults } from '../pipeline/results.js';
 
 /** Results whose outbox append has not finished, beyond which delivery waits (bounded memory). */
 const MAX_PENDING = 64;

@@ -10,20 +10,21 @@ import type { EntryManifest } from '../package/package-manifest.js';
 import { ResultPublisher } from '../mqtt/publisher.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
 import { createPreprocessPool, type PreprocessPool } from '../sensors/preprocess/pool.js';
-import type { BackendName, HostTensor } from './backend.js';
+import type { BackendName } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 import { checkTensorFeeds } from './tensor-feeds.js';
 import { rawOutputsResult } from '../tasks/raw-outputs.js';
 import { chooseBackend } from './backend-choice.js';
 import type { BackendSelection } from './backends/select.js';
-import { FrameStages } from './frame-stages.js';
-import { LoadedModel, type LoadModelOptions } from './loaded-model.js';
-import { MetricsCollector, flattenMetrics, type RuntimeMetrics } from './metrics.js';
-import { ModelHolds } from './model-holds.js';
+import { FrameStages } from '../pipeline/frame-stages.js';
+import { LoadedModel, type LoadModelOptions } from '../pipeline/loaded-model.js';
+import { MetricsCollector, flattenMetrics, type RuntimeMetrics } from '../pipeline/metrics.js';
+import { ModelHolds } from '../pipeline/model-holds.js';
 import { resolveRunOptions, resolveRuntimeOptions, type ResolvedRuntimeOptions, type RunOptions, type RuntimeOptions } from './options.js';
 import { ResultTracking, type TrackingResult } from '../tracking/result-tracking.js';
 import { ResultPublishing } from './result-publishing.js';
-import { failure, failureError, type FrameFailure, type FrameOutcome, type InferenceResult } from './results.js';
-import { runStream, type Prepared, type StreamHandle, type StreamHost } from './stream.js';
+import { failure, failureError, type FrameFailure, type FrameOutcome, type InferenceResult } from '../pipeline/results.js';
+import { runStream, type Prepared, type StreamHandle, type StreamHost } from '../pipeline/stream.js';
 
 export type { RunOptions } from './options.js';
 

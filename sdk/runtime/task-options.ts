@@ -4,7 +4,7 @@
  */
 import { expectInteger, expectNumber, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import { resolveTrackingOptions } from '../tracking/tracking-options.js';
-import type { TaskOptions } from './results.js';
+import type { TaskOptions } from '../pipeline/results.js';
 
 type Check = (name: string, value: unknown) => void;
 

@@ -6,7 +6,7 @@
  */
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../package/package-manifest.js';
-import type { HostTensor } from './backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 
 const ARRAY_OF: Record<string, string> = { float32: 'Float32Array', float16: 'Uint16Array', int64: 'BigInt64Array', int32: 'Int32Array', int8: 'Int8Array', uint8: 'Uint8Array', bool: 'Uint8Array' };
 

@@ -33,4 +33,3 @@ export { CHANGE_NO_DATA, changeResult, type ChangeOptions, type ChangeResult } f
 export { depthResult, type DepthOptions, type DepthResult, type DepthStats } from './depth.js';
 export { decodeMaskRle, encodeMaskRle, type RleMask } from './mask-rle.js';
 export type { AreaUnit } from './areas.js';
-export { PATCH_UNCLASSIFIED, patchLandCover, type PatchClassShare, type PatchLandCover, type PatchLandCoverOptions, type PatchRunner } from './patch-landcover.js';

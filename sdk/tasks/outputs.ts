@@ -4,7 +4,7 @@
  * patterns included) or integer class ids.
  */
 import { EdgeError } from '../core/errors.js';
-import type { HostTensor } from '../runtime/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 import type { FrameLayout } from '../sensors/geometry/layout.js';
 import { halfToFloat } from '../core/float16.js';
 

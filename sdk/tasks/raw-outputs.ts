@@ -5,7 +5,7 @@
  * enough to send as JSON, and the typed array itself with `includeRasters` (CBOR).
  */
 import type { DType } from '../package/package-manifest.js';
-import type { HostTensor } from '../runtime/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 
 /** Options of raw outputs. */
 export interface RawOutputsOptions {

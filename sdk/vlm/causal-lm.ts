@@ -4,7 +4,8 @@
  * attention mask, position ids and the past cache into next-token logits and the grown cache.
  */
 import { EdgeError } from '../core/errors.js';
-import type { BackendSession, HostTensor } from '../runtime/backend.js';
+import type { BackendSession } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 import { pastNames, presentName, type KvCache } from './kv-cache.js';
 import type { VlmDecoderSpec } from '../package/vlm-manifest.js';
 

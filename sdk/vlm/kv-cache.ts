@@ -3,7 +3,7 @@
  * (`past_key_values.{i}.key|value` in, `present.{i}.key|value` out, each [B, kvHeads, T, headDim]),
  * and what they cost in memory per generated token.
  */
-import type { HostTensor } from '../runtime/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 import type { VlmDecoderSpec } from '../package/vlm-manifest.js';
 
 /** One decoder's cache: batch rows, cached positions, and the tensors by past_key_values name. */

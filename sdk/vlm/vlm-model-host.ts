@@ -11,7 +11,7 @@
 import { EdgeError, messageOf } from '../core/errors.js';
 import { invalidOption, is } from '../core/validate.js';
 import type { HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from '../ota/hosts/model-host.js';
-import type { Backend } from '../runtime/backend.js';
+import type { Backend } from '../core/backend.js';
 import type { Frame } from '../sensors/frame.js';
 import type { GenerationOptions } from './generate.js';
 import { createVlmRuntime, type VlmResult, type VlmRuntime } from './vlm-runtime.js';

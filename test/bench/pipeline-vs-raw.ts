@@ -18,9 +18,9 @@
  */
 import { join } from 'node:path';
 import { openPackage } from '../../sdk/package/open-package.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
-import { neededOutputs } from '../../sdk/runtime/results.js';
+import { neededOutputs } from '../../sdk/pipeline/results.js';
 import { createRuntime, type Runtime } from '../../sdk/runtime/runtime.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';

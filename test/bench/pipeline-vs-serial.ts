@@ -14,7 +14,7 @@ import { ResultPublisher } from '../../sdk/mqtt/publisher.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { resultId, taskMessage } from '../../sdk/runtime/result-publishing.js';
-import { neededOutputs, taskResults, type InferenceResult } from '../../sdk/runtime/results.js';
+import { neededOutputs, taskResults, type InferenceResult } from '../../sdk/pipeline/results.js';
 import { createRuntime, type Runtime } from '../../sdk/runtime/runtime.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';

@@ -7,7 +7,8 @@
 import type { ExecutionContext, TestFn } from 'ava';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Backend, BackendSession, HostTensor } from '../../sdk/runtime/backend.js';
+import type { Backend, BackendSession } from '../../sdk/core/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { randomFeeds, tempDir, tinyPackage } from '../helpers/packages.js';
 import { rejection } from '../helpers/rejection.js';
 

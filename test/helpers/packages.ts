@@ -6,7 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { EntryManifest, PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { namedConfig } from '../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../tools/ringmoe/reference.js';

@@ -6,7 +6,7 @@
 import { EdgeError } from '../../sdk/core/errors.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import type { BackendChoice } from '../../sdk/runtime/backend-choice.js';
-import { effectivePreprocess, type PackagePreprocessOptions } from '../../sdk/runtime/package-preprocessing.js';
+import { effectivePreprocess, type PackagePreprocessOptions } from '../../sdk/pipeline/package-preprocessing.js';
 import { createRuntime } from '../../sdk/runtime/runtime.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import { mapLabels } from './label-map.js';

@@ -4,7 +4,8 @@
  * box matching, change-mask agreement, depth error. Reported for every pruning and quantization.
  */
 import type { EntryManifest } from '../../sdk/package/package-manifest.js';
-import type { BackendSession, HostTensor } from '../../sdk/runtime/backend.js';
+import type { BackendSession } from '../../sdk/core/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { agreementPerSample, argmaxAxis1, boxesOf, cosinePerSample, matchBoxes, threshold } from './metrics.js';
 
 export interface FidelityOptions {

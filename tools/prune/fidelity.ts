@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import type { ModalitySpec } from '../../sdk/core/modalities.js';
 import type { EntryManifest, PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';
 import { expandInputs, type Frame, type FrameSize } from '../calibrate/frames.js';

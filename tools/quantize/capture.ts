@@ -13,7 +13,7 @@
  */
 import { clone } from '@bufbuild/protobuf';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import type { MoeClusterRecord } from '../../sdk/package/package-manifest.js';
 import { NodeProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.js';

@@ -6,7 +6,7 @@
  */
 import { clone } from '@bufbuild/protobuf';
 import type { EntryManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { EntryFidelityAccumulator, type EntryFidelity } from '../fidelity/report.js';
 import { ModelProtoSchema, ValueInfoProtoSchema, create, type ModelProto } from '../onnx/proto.js';

@@ -6,7 +6,7 @@
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { EntryManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 
 /**
  * One preprocessed model input, [channels, height, width]; or, for an input of an imported model

@@ -17,7 +17,7 @@ import { EdgeError } from '../../sdk/core/errors.js';
 import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type EntryManifest, type PackageManifest } from '../../sdk/package/package-manifest.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, type ModelPackage } from '../../sdk/package/open-package.js';
-import type { Backend } from '../../sdk/runtime/backend.js';
+import type { Backend } from '../../sdk/core/backend.js';
 import type { Frame } from '../../sdk/sensors/frame.js';
 import type { VlmRequest, VlmResult } from '../../sdk/vlm/vlm-runtime.js';
 import { vlmSection, type VlmManifest } from '../../sdk/package/vlm-manifest.js';

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import type { EntryManifest, InputSpec } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { TensorRtBackend } from '../../sdk/runtime/backends/trt.js';
 import { BUILD_SPEC_FILE, type BuildSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
 import { graphHashFromManifest } from '../../sdk/runtime/engine-cache/graph-hash.js';

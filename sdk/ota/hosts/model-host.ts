@@ -8,7 +8,7 @@
  * the old model finishes on it; every frame after the switch runs on the new one. No frame is
  * dropped or served twice because of a switch.
  */
-import type { HostTensor } from '../../runtime/backend.js';
+import type { HostTensor } from '../../core/host-tensor.js';
 
 /** One frame: the inputs of one entry point. */
 export interface ModelFrame {

@@ -8,7 +8,7 @@ import { EdgeError, messageOf } from '../../core/errors.js';
 import type { EntryManifest } from '../../package/package-manifest.js';
 import { is, invalidOption } from '../../core/validate.js';
 import { openPackage, type ModelPackage } from '../../package/open-package.js';
-import type { Backend, BackendSession } from '../../runtime/backend.js';
+import type { Backend, BackendSession } from '../../core/backend.js';
 import { OrtBackend } from '../../runtime/backends/ort.js';
 import type { ModelFrame, ModelFrameResult, HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
 import { outputProblem } from './output-check.js';

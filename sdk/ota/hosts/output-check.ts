@@ -4,7 +4,7 @@
  * loads and runs but produces NaN is as broken as one that crashes.
  */
 import type { EntryManifest } from '../../package/package-manifest.js';
-import type { HostTensor } from '../../runtime/backend.js';
+import type { HostTensor } from '../../core/host-tensor.js';
 
 /**
  * The first problem with `outputs`, or undefined when they meet the contract.

@@ -4,7 +4,7 @@
  */
 import { EdgeError } from '../../core/errors.js';
 import type { EntryManifest } from '../../package/package-manifest.js';
-import type { HostTensor } from '../../runtime/backend.js';
+import type { HostTensor } from '../../core/host-tensor.js';
 
 function xorshift(seed: number): () => number {
   let s = seed >>> 0 || 0x9e3779b9;

@@ -11,7 +11,7 @@
 import { resolve } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import { is, invalidOption } from '../../core/validate.js';
-import type { LoadedModel } from '../../runtime/loaded-model.js';
+import type { LoadedModel } from '../../pipeline/loaded-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
 import { outputProblem } from './output-check.js';

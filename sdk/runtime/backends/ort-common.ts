@@ -7,7 +7,8 @@
 import { EdgeError } from '../../core/errors.js';
 import type { DType } from '../../package/package-manifest.js';
 import { invalidOption, is } from '../../core/validate.js';
-import { TYPED_ARRAY_CLASS, type BackendLoadOptions, type HostTensor, type TypedArray } from '../backend.js';
+import type { BackendLoadOptions } from '../../core/backend.js';
+import { TYPED_ARRAY_CLASS, type HostTensor, type TypedArray } from '../../core/host-tensor.js';
 
 type Ort = typeof import('onnxruntime-node');
 let ortModule: Promise<Ort> | undefined;

@@ -16,11 +16,12 @@
 import type { Worker } from 'node:worker_threads';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import { invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
-import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession, HostTensor } from '../backend.js';
+import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
+import type { HostTensor } from '../../core/host-tensor.js';
 import { checkRun, loadError, ORT_TYPES, runError, sessionSettings, toHost, type GraphInput, type OrtSessionSettings } from './ort-common.js';
 import { ortAvailability } from './ort.js';
 import { wireTensors, type FromWorker, type ToWorker, type WireTensor } from './ort-worker-protocol.js';
-import { startWorkerThread, workerScriptUrl } from './worker-thread.js';
+import { startWorkerThread, workerScriptUrl } from '../../core/worker-thread.js';
 
 /** Options of {@link OrtWorkerBackend}. */
 export interface OrtWorkerBackendOptions {

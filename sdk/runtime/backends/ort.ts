@@ -6,7 +6,8 @@
  * time use this one; the runtime uses the worker variant unless told otherwise.
  */
 import { EdgeError, messageOf } from '../../core/errors.js';
-import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession, HostTensor } from '../backend.js';
+import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
+import type { HostTensor } from '../../core/host-tensor.js';
 import { checkRun, graphInputs, isShared, loadError, loadOrt, ORT_TYPES, ortSessionOptions, ownedCopy, runError, sessionSettings, toHost, type GraphInput, type OrtOutput } from './ort-common.js';
 
 export { loadOrt } from './ort-common.js';

@@ -3,7 +3,7 @@
  * a caller can say "using onnxruntime (tensorrt unavailable: ...)".
  */
 import { EdgeError } from '../../core/errors.js';
-import type { Backend, BackendName } from '../backend.js';
+import type { Backend, BackendName } from '../../core/backend.js';
 
 /** The chosen backend and why the ones before it were skipped. */
 export interface BackendSelection {

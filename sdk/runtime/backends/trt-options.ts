@@ -6,7 +6,7 @@ import { homedir } from 'node:os';
 import { basename, join } from 'node:path';
 import { EdgeError } from '../../core/errors.js';
 import { is, invalidOption, rejectUnknownKeys } from '../../core/validate.js';
-import type { BackendLoadOptions } from '../backend.js';
+import type { BackendLoadOptions } from '../../core/backend.js';
 
 /** TensorRT-specific load options (all optional). */
 export interface TrtExtraOptions {

@@ -4,7 +4,8 @@
  */
 import type { NativeEngine, NativeTensorInfo } from '../../core/binding.js';
 import { EdgeError } from '../../core/errors.js';
-import { TYPED_ARRAY_CLASS, type BackendSession, type HostTensor, type TypedArray } from '../backend.js';
+import type { BackendSession } from '../../core/backend.js';
+import { TYPED_ARRAY_CLASS, type HostTensor, type TypedArray } from '../../core/host-tensor.js';
 
 /** Throws E_INVALID_ARGUMENT unless `feed` fits the engine input `info`. */
 export function checkFeed(info: NativeTensorInfo, feed: HostTensor | undefined): void {

@@ -11,7 +11,7 @@ import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { defaultBinding, type BindingResult, type NativeBinding, type NativeBuildOptions, type NativeDevice } from '../../core/binding.js';
 import { EdgeError, isEdgeError, messageOf } from '../../core/errors.js';
-import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../backend.js';
+import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
 import { graphHashFromFiles } from '../engine-cache/graph-hash.js';
 import type { EngineKey } from '../engine-cache/key.js';
 import { readOnnxInfo, type OnnxInput } from '../../package/onnx-info.js';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import type { PackageManifest } from '../../package/package-manifest.js';
-import type { BackendLoadOptions } from '../backend.js';
+import type { BackendLoadOptions } from '../../core/backend.js';
 import { BUILD_SPEC_FILE, parseBuildSpec, type BuildSpec, type EngineSpec } from './build-spec.js';
 import { graphHashFromManifest } from './graph-hash.js';
 import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../core/json-limits.js';

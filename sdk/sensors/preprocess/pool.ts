@@ -8,11 +8,10 @@
  * (`dist/sdk/preprocess-worker.js` beside the bundle).
  */
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { EdgeError } from '../../core/errors.js';
 import { expectInteger, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
+import { startWorkerThread, workerScriptUrl } from '../../core/worker-thread.js';
 import { checkFrameFields, type Frame } from '../frame.js';
 import type { PreprocessedFrame } from '../geometry/layout.js';
 import { checkAlignedPair } from './pair.js';
@@ -72,30 +71,7 @@ interface Slot {
 
 /** Where the worker script is: beside this module (sources) or beside the bundle (dist). */
 function defaultWorkerUrl(): URL {
-  const here = import.meta.url;
-  return new URL(here.endsWith('.ts') ? './preprocess-worker.ts' : './preprocess-worker.js', here);
-}
-
-/**
- * Starts one worker. A `.ts` worker (running from the sources) is bootstrapped through tsx's ESM API:
- * on Node 20 a `--import tsx` in the worker's execArgv registers tsx's hooks too late to load the
- * worker's own `.ts` entry, so the bootstrap registers them first and then imports the entry.
- */
-function startWorker(url: URL, settings: WorkerSettings): Worker {
-  // Workers inherit the process's flags; `--input-type` (from `node --input-type=module -e ...`) is
-  // refused by worker threads, so it is dropped.
-  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, { workerData: settings, execArgv });
-  const api = tsxApiUrl();
-  const code = `import(${JSON.stringify(api)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(url.href)}); });`;
-  return new Worker(code, { eval: true, workerData: settings, execArgv });
-}
-
-/** URL of tsx's ESM API, resolved from this module (not from the process's working directory). */
-function tsxApiUrl(): string {
-  if (typeof import.meta.resolve === 'function') return import.meta.resolve('tsx/esm/api');
-  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
-  return pathToFileURL(pkg.replace(/package\.json$/, 'dist/esm/api/index.mjs')).href;
+  return workerScriptUrl(import.meta.url, './preprocess-worker.ts', './preprocess-worker.js');
 }
 
 /** Memory all workers of a pool may take for frames at once, by default (2 GiB of an 8 GB device). */
@@ -136,7 +112,7 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
 
   const spawn = (): Promise<Slot> =>
     new Promise((resolve, reject) => {
-      const worker = startWorker(url, settings);
+      const worker = startWorkerThread(url, settings);
       const slot: Slot = { worker };
       let online = false;
       worker.on('message', (msg: ResultMessage | { ready: true }) => {

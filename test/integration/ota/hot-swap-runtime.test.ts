@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { OtaAgent } from '../../../sdk/ota/agent/agent.js';
 import { RuntimeModelHost } from '../../../sdk/ota/hosts/runtime-model-host.js';
 import { FsSlotStore } from '../../../sdk/ota/slots/slot-store-fs.js';
-import type { FrameOutcome } from '../../../sdk/runtime/results.js';
+import type { FrameOutcome } from '../../../sdk/pipeline/results.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { openBundleDir } from '../../../tools/bundle/bundle-dir.js';

@@ -7,7 +7,7 @@
  */
 import test from 'ava';
 import sharp from 'sharp';
-import type { FrameOutcome } from '../../../sdk/runtime/results.js';
+import type { FrameOutcome } from '../../../sdk/pipeline/results.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame, RasterPixels } from '../../../sdk/sensors/frame.js';
 import { createRng, type Rng } from '../../../sdk/sensors/synthetic/rng.js';

@@ -5,7 +5,7 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import type { FrameOutcome, InferenceResult } from '../../../sdk/runtime/results.js';
+import type { FrameOutcome, InferenceResult } from '../../../sdk/pipeline/results.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { tinyPackage } from '../../helpers/packages.js';

@@ -8,7 +8,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import type { EdgeError } from '../../../sdk/core/errors.js';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
-import { neededOutputs, taskResults, type FrameFailure, type InferenceResult } from '../../../sdk/runtime/results.js';
+import { neededOutputs, taskResults, type FrameFailure, type InferenceResult } from '../../../sdk/pipeline/results.js';
 import { createRuntime, type Runtime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { preprocessPair } from '../../../sdk/sensors/preprocess/pair.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/mqtt/consumer.js';
 import type { BirthPayload, MetricsPayload, StatePayload } from '../../../sdk/mqtt/messages.js';
 import type { RuntimeResultMessage } from '../../../sdk/runtime/result-publishing.js';
-import type { InferenceResult } from '../../../sdk/runtime/results.js';
+import type { InferenceResult } from '../../../sdk/pipeline/results.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import { tinyPackage } from '../../helpers/packages.js';
 import { forEachBroker, until } from '../mqtt/brokers.js';

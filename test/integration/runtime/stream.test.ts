@@ -5,9 +5,10 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import type { Backend, BackendSession, HostTensor } from '../../../sdk/runtime/backend.js';
+import type { Backend, BackendSession } from '../../../sdk/core/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { OrtWorkerBackend } from '../../../sdk/runtime/backends/ort-worker.js';
-import type { FrameOutcome, InferenceResult } from '../../../sdk/runtime/results.js';
+import type { FrameOutcome, InferenceResult } from '../../../sdk/pipeline/results.js';
 import { createRuntime, type Runtime } from '../../../sdk/runtime/runtime.js';
 import type { RuntimeOptions } from '../../../sdk/runtime/options.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';

@@ -6,7 +6,7 @@
  */
 import test from 'ava';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
-import type { InferenceResult } from '../../../sdk/runtime/results.js';
+import type { InferenceResult } from '../../../sdk/pipeline/results.js';
 import type { TrackingResult } from '../../../sdk/tracking/result-tracking.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { tinyPackage } from '../../helpers/packages.js';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { convertCheckpoint } from '../../../tools/convert/convert.js';
 import { resolveConfig, type RingMoEConfig } from '../../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';

@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import { runtimeMetrics } from '../../../sdk/metrics/runtime-prometheus.js';
 import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
 import type { Runtime } from '../../../sdk/runtime/runtime.js';
-import type { RuntimeMetrics } from '../../../sdk/runtime/metrics.js';
+import type { RuntimeMetrics } from '../../../sdk/pipeline/metrics.js';
 import { parseExposition } from '../../helpers/prometheus-text.js';
 
 const p = { count: 0, p50: 0, p95: 0, p99: 0, mean: 0, max: 0 };

@@ -2,7 +2,7 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEdgeError } from '../../../sdk/core/errors.js';
-import type { Backend, BackendLoadOptions } from '../../../sdk/runtime/backend.js';
+import type { Backend, BackendLoadOptions } from '../../../sdk/core/backend.js';
 import { TensorRtBackend } from '../../../sdk/runtime/backends/trt.js';
 import { selectBackend } from '../../../sdk/runtime/backends/select.js';
 import { EngineCache } from '../../../sdk/runtime/engine-cache/store.js';

@@ -2,7 +2,7 @@ import test from 'ava';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { GraphBuilder, attr, inlineTensor, makeModel } from '../../../tools/onnx/builder.js';
 import { liftConstantsToInitializers } from '../../../tools/onnx/graph.js';
 import { decodeModel, readModel, writeModel } from '../../../tools/onnx/model-io.js';

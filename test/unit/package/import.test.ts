@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { importModel } from '../../../tools/package/import-model.js';
 import { Rng } from '../../../tools/ringmoe/seeded.js';
 import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';

@@ -7,7 +7,7 @@ import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EntryManifest, PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import { calibratePackage } from '../../../tools/calibrate/calibrate.js';
 import { generatedFrames } from '../../../tools/calibrate/frames.js';

@@ -4,7 +4,7 @@ import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js'
 import { preprocessPair } from '../../../sdk/sensors/preprocess/pair.js';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry/radiometry.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { CHANGE_NO_DATA, changeResult } from '../../../sdk/tasks/change.js';
 import { depthResult } from '../../../sdk/tasks/depth.js';
 import { decodeMaskRle } from '../../../sdk/tasks/mask-rle.js';

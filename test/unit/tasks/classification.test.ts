@@ -1,7 +1,7 @@
 import test from 'ava';
 import { classificationResult, softmax } from '../../../sdk/tasks/classification.js';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
 const tensor = (shape: number[], values: number[]): HostTensor => ({ dtype: 'float32', shape, data: Float32Array.from(values) });

@@ -4,7 +4,7 @@ import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js'
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { decodeMaskRle } from '../../../sdk/tasks/mask-rle.js';
 import { NO_DATA_CLASS_U8, segmentationResult } from '../../../sdk/tasks/segmentation.js';
-import type { HostTensor } from '../../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
 const K = 96; // land-cover codes 0..95

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import test from 'ava';
 import { openPackage } from '../../../sdk/package/open-package.js';
-import type { Backend, BackendSession } from '../../../sdk/runtime/backend.js';
+import type { Backend, BackendSession } from '../../../sdk/core/backend.js';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import { createVlmRuntime } from '../../../sdk/vlm/vlm-runtime.js';
 import { planExpertPrune, pruneExperts } from '../../../tools/rsmoe/prune-experts.js';

@@ -9,8 +9,8 @@ import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { FrameOutcome } from '../../../sdk/runtime/results.js';
-import type { RuntimeMetrics } from '../../../sdk/runtime/metrics.js';
+import type { FrameOutcome } from '../../../sdk/pipeline/results.js';
+import type { RuntimeMetrics } from '../../../sdk/pipeline/metrics.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import { SENSOR_PRESETS } from '../../../sdk/sensors/bands/presets.js';
 import type { CommandSpec } from '../command.js';
@@ -159,7 +159,7 @@ function latency(m: RuntimeMetrics): RunSummary['latencyMs'] {
  * The samples `--tensors` names, for the package's entry: one feed per sample index, each input
  * from its own source (tools/quantize/tensor-sources.ts forms).
  */
-async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, import('../../../sdk/runtime/backend.js').HostTensor> }[] }> {
+async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, import('../../../sdk/core/host-tensor.js').HostTensor> }[] }> {
   const { openPackage } = await import('../../../sdk/package/open-package.js');
   const { loadTensorSources, hasBatchAxis } = await import('../../quantize/tensor-sources.js');
   const p = await openPackage(pkg, { verify: 'size' });

@@ -5,7 +5,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../package/package-manifest.js';
 import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
-import type { HostTensor, TypedArray } from './backend.js';
+import type { HostTensor, TypedArray } from '../core/host-tensor.js';
 
 type Ctor = { new (n: number): TypedArray };
 

@@ -16,8 +16,8 @@
  * published.
  */
 import { EdgeError } from '../core/errors.js';
-import { BoundedQueue } from '../pipeline/bounded-queue.js';
-import { ReorderBuffer } from '../pipeline/reorder-buffer.js';
+import { BoundedQueue } from './bounded-queue.js';
+import { ReorderBuffer } from './reorder-buffer.js';
 import type { Frame } from '../sensors/frame.js';
 import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
 import type { InferredBatch } from './frame-stages.js';

@@ -15,7 +15,8 @@ import { segmentationResult, type SegmentationOptions, type SegmentationResult }
 import type { TrackingResult } from '../tracking/result-tracking.js';
 import type { TrackingOptions } from '../tracking/tracking-options.js';
 import { rawOutputsResult, type RawOutputsOptions, type RawOutputsResult } from '../tasks/raw-outputs.js';
-import type { BackendName, HostTensor } from './backend.js';
+import type { BackendName } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 
 /** Per-task options; `false` turns a task off. */
 export interface TaskOptions {

@@ -6,7 +6,7 @@
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../package/package-manifest.js';
 import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
-import type { HostTensor, TypedArray } from './backend.js';
+import type { HostTensor, TypedArray } from '../core/host-tensor.js';
 import { frameInputs } from './batch-run.js';
 
 /**

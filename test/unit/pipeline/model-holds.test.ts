@@ -1,6 +1,6 @@
 import test from 'ava';
-import type { LoadedModel } from '../../../sdk/runtime/loaded-model.js';
-import { ModelHolds } from '../../../sdk/runtime/model-holds.js';
+import type { LoadedModel } from '../../../sdk/pipeline/loaded-model.js';
+import { ModelHolds } from '../../../sdk/pipeline/model-holds.js';
 
 /** Stands in for a LoadedModel: ModelHolds only counts and disposes. */
 function fakeModel(): LoadedModel & { disposals: number } {

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../package/package-manifest.js';
 import { openPackage, type ModelPackage } from '../package/open-package.js';
-import type { Backend, BackendSession, HostTensor } from './backend.js';
+import type { Backend, BackendSession } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 
 /** How {@link LoadedModel.load} loads a package. */
 export interface LoadModelOptions {

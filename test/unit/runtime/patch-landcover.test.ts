@@ -9,7 +9,7 @@ import type { Runtime } from '../../../sdk/runtime/runtime.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
 import type { Frame, SensorConfig } from '../../../sdk/index.js';
-import { PATCH_UNCLASSIFIED, patchLandCover } from '../../../sdk/tasks/patch-landcover.js';
+import { PATCH_UNCLASSIFIED, patchLandCover } from '../../../sdk/runtime/patch-landcover.js';
 import { REAL } from '../../fixtures/frames/index.js';
 import { STATLOG_LABELS, statlogLikePackage } from '../../helpers/statlog-package.js';
 

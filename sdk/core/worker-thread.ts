@@ -1,7 +1,7 @@
 /**
  * Starting a worker thread from a module URL that works from the TypeScript sources (run by tsx)
  * and from the rollup build (plain `.js` beside the bundle). The preprocessing pool
- * (sdk/sensors/pool.ts) starts its workers the same way.
+ * (sdk/sensors/pool.ts) and the onnxruntime worker backend start their workers through it.
  */
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';

@@ -12,14 +12,15 @@ import { preprocessPair } from '../sensors/preprocess/pair.js';
 import type { PreprocessPool } from '../sensors/preprocess/pool.js';
 import { preprocessFrame } from '../sensors/preprocess/preprocess.js';
 import type { PreprocessOptions } from '../sensors/preprocess/preprocess-options.js';
-import type { BackendName, HostTensor } from './backend.js';
+import type { BackendName } from '../core/backend.js';
+import type { HostTensor } from '../core/host-tensor.js';
 import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
 import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
 import type { ModelHolds } from './model-holds.js';
 import { runMultiInput } from './multi-input.js';
-import type { ResolvedRuntimeOptions } from './options.js';
+import type { ResolvedRuntimeOptions } from '../runtime/options.js';
 import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
 import type { Prepared } from './stream.js';
 

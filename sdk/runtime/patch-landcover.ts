@@ -7,16 +7,16 @@
  */
 import { EdgeError } from '../core/errors.js';
 import { openPackage } from '../package/open-package.js';
-import type { FrameOutcome } from '../runtime/results.js';
-import type { RunOptions } from '../runtime/options.js';
-import { withDeclaredSensor } from '../runtime/package-preprocessing.js';
+import type { FrameOutcome } from '../pipeline/results.js';
+import type { RunOptions } from './options.js';
+import { withDeclaredSensor } from '../pipeline/package-preprocessing.js';
 import { decodeFrame } from '../sensors/codecs/decode.js';
 import { checkFrameFields, frameError, type Frame } from '../sensors/frame.js';
 import { checkGeoReference, deriveGeoref, type GeoReference } from '../sensors/geometry/georef.js';
 import { applySensorConfig } from '../sensors/bands/sensor-bands.js';
 import { resolveSensorConfig } from '../sensors/bands/sensor-config.js';
 import { expectInteger, invalidOption, is } from '../core/validate.js';
-import { areaUnitOf, labelAreas } from './areas.js';
+import { areaUnitOf, labelAreas } from '../tasks/areas.js';
 
 /** Class map value of a patch that was not classified (it holds no-data pixels). */
 export const PATCH_UNCLASSIFIED = 255;

@@ -6,7 +6,7 @@ import test from 'ava';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import type { EntryManifest } from '../../../sdk/package/package-manifest.js';
 import { resultId, taskMessage } from '../../../sdk/runtime/result-publishing.js';
-import { failure, neededOutputs, type InferenceResult } from '../../../sdk/runtime/results.js';
+import { failure, neededOutputs, type InferenceResult } from '../../../sdk/pipeline/results.js';
 
 const output = (name: string) => ({ name, dtype: 'float32' as const, shape: ['N', 1] as (number | string)[] });
 const entry = (outputs: string[]): EntryManifest =>

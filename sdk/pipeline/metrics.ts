@@ -2,7 +2,7 @@
  * The runtime's metrics: throughput, per-stage latency percentiles, drops, queue depths, backend
  * in use (with the reasons other backends were skipped).
  */
-import { LatencyWindow, RateMeter, type Percentiles } from '../pipeline/latency-stats.js';
+import { LatencyWindow, RateMeter, type Percentiles } from './latency-stats.js';
 import type { LatencyBreakdown } from './results.js';
 
 /** A snapshot of the runtime's counters and latency percentiles (`runtime.metrics()`, the `metrics` event). */

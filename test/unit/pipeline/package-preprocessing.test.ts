@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { EdgeError } from '../../../sdk/core/errors.js';
 import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { checkManifest } from '../../../sdk/package/manifest-check.js';
-import { effectivePreprocess } from '../../../sdk/runtime/package-preprocessing.js';
+import { effectivePreprocess } from '../../../sdk/pipeline/package-preprocessing.js';
 import type { RuntimeOptions } from '../../../sdk/runtime/options.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
