@@ -6,7 +6,7 @@ import { bestPrecision, type Precision, type TargetProfile } from '../../sdk/cor
 import type { PackageManifest } from '../../sdk/core/package-manifest.js';
 import type { LatencyEstimate } from '../prune/prune.js';
 import { estimateLatency, sparseLoweringBuilds } from './estimate.js';
-import { formatGflops } from './format.js';
+import { formatGflops } from '../format/numbers.js';
 import { packageModel } from './model-source.js';
 
 /**

@@ -14,7 +14,7 @@ import type { WrittenPruneOptions } from '../prune/options.js';
 import { keepCount } from '../prune/plan.js';
 import { estimateLatency, estimateMemory, sparseLoweringBuilds, sparseLoweringProblem, type LatencyEstimateResult, type MemoryEstimate } from './estimate.js';
 import type { PlanModel } from './model-source.js';
-import { formatMs } from './format.js';
+import { formatMs } from '../format/numbers.js';
 import { DENSE_PREFERENCE, EP_COLLABORATIVE_FRACTIONS, EP_MODAL_FRACTIONS, PRECISION_FIDELITY_ORDER } from './policy.js';
 
 /** Format tag of a saved target plan. */

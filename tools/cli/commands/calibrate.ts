@@ -8,7 +8,7 @@ import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { FrameRecord } from '../../prune/routing-stats.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
-import { table } from '../io.js';
+import { table } from '../../format/table.js';
 
 interface Result {
   file: string;

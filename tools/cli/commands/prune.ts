@@ -13,7 +13,7 @@ import { renderFidelity, renderPrunePlan } from '../../prune/render.js';
 import type { FidelityReport, LatencyEstimate } from '../../prune/prune.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
-import { formatBytes, formatCount } from '../io.js';
+import { formatBytes, formatCount } from '../../format/numbers.js';
 import { renderExpertPrune, runExpertPrune, type ExpertPruneResult } from './prune-rsmoe.js';
 
 interface Result {
