@@ -8,7 +8,7 @@ import type { PackageManifest } from '../../sdk/core/package-manifest.js';
 import { stageGeometry, type RingMoEConfig, type TaskHead } from '../ringmoe/config.js';
 import { fullSelection, type ExpertSelection } from '../ringmoe/params.js';
 import { manifestConfig } from '../prune/plan.js';
-import { manifestSelection } from '../prune/selection.js';
+import { manifestSelection } from '../ringmoe/manifest.js';
 
 /** The model the planner plans over. */
 export interface PlanModel {

@@ -10,7 +10,7 @@ import { EdgeError } from '../../sdk/core/errors.js';
 import { TASKS, type ModalityId, type TaskId } from '../../sdk/core/modalities.js';
 import { computePrecisions, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
-import type { WrittenPruneOptions } from '../prune/options.js';
+import type { WrittenPruneOptions } from './prune-options.js';
 import { keepCount } from '../prune/plan.js';
 import { estimateLatency, estimateMemory, sparseLoweringBuilds, sparseLoweringProblem, type LatencyEstimateResult, type MemoryEstimate } from './estimate.js';
 import type { PlanModel } from './model-source.js';

@@ -8,9 +8,9 @@ import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/core/package-manifest.js';
 import { recordedConfig, type RingMoEConfig } from '../ringmoe/config.js';
 import { embedParams, ffnParams, type ExpertSelection } from '../ringmoe/params.js';
-import { DENSE_STRATEGIES, entryKept, type PruneOptions } from './options.js';
+import { DENSE_STRATEGIES, entryKept, type PruneOptions } from '../planner/prune-options.js';
 import { PRUNE_PLAN_FORMAT, type BlockPlan, type DenseGroupPlan, type DensePlan, type FileAction, type PrunePlan, type RouterPlan, type WriteAction } from './plan-types.js';
-import { checkStatsBelongTo, routedCounts, topIndices, type LoadedStats } from './routing-stats.js';
+import { checkStatsBelongTo, routedCounts, topIndices, type LoadedStats } from '../calibrate/routing-stats.js';
 
 /** Alignment of tensors inside weight files (as WeightStore writes them). */
 const ALIGN = 64;

@@ -15,11 +15,11 @@ import { flops } from '../ringmoe/flops.js';
 import { bytesAt } from '../ringmoe/params.js';
 import { applyPrunePlan } from './apply.js';
 import { packageFidelity, summariseFrames, type FrameSummary } from './fidelity.js';
-import { resolvePruneOptions, type WrittenPruneOptions } from './options.js';
+import { resolvePruneOptions, type WrittenPruneOptions } from '../planner/prune-options.js';
 import { manifestConfig, prunePlan } from './plan.js';
 import type { PrunePlan } from './plan-types.js';
-import { readRoutingStats, type LoadedStats } from './routing-stats.js';
-import { manifestSelection } from './selection.js';
+import { readRoutingStats, type LoadedStats } from '../calibrate/routing-stats.js';
+import { manifestSelection } from '../ringmoe/manifest.js';
 
 /** Path of the fidelity report inside a pruned package. */
 export const FIDELITY_REPORT = 'reports/fidelity.json';

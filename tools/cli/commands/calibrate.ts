@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { FrameRecord } from '../../prune/routing-stats.js';
+import type { FrameRecord } from '../../calibrate/routing-stats.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { table } from '../../format/table.js';

@@ -4,7 +4,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { PackageManifest } from '../../sdk/core/package-manifest.js';
-import type { ExpertSelection } from '../ringmoe/params.js';
+import type { ExpertSelection } from './params.js';
 
 /**
  * Reads the selection off `m`'s expert map (first block; pruning keeps every block alike).
