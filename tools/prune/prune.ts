@@ -12,27 +12,18 @@ import type { Frame } from '../calibrate/frames.js';
 import type { EntryFidelity, FidelityOptions } from '../fidelity/report.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
 import { flops } from '../ringmoe/flops.js';
-import { bytesAt } from '../ringmoe/params.js';
+import { bytesAt } from '../package/param-bytes.js';
+import type { LatencyEstimate } from '../planner/package-latency.js';
 import { applyPrunePlan } from './apply.js';
 import { packageFidelity, summariseFrames, type FrameSummary } from './fidelity.js';
 import { resolvePruneOptions, type WrittenPruneOptions } from '../planner/prune-options.js';
-import { manifestConfig, prunePlan } from './plan.js';
+import { prunePlan } from './plan.js';
 import type { PrunePlan } from './plan-types.js';
 import { readRoutingStats, type LoadedStats } from '../calibrate/routing-stats.js';
-import { manifestSelection } from '../ringmoe/manifest.js';
+import { manifestConfig, manifestSelection } from '../ringmoe/manifest.js';
 
 /** Path of the fidelity report inside a pruned package. */
 export const FIDELITY_REPORT = 'reports/fidelity.json';
-
-/** Latency of a package on a device, as the planner estimates it. */
-export interface LatencyEstimate {
-  target: string;
-  precision: string;
-  latencyMs: number;
-  /** Always `estimate`: FLOPs of the active path against the target's throughput, not a measurement. */
-  kind: 'estimate';
-  basis: string;
-}
 
 /** The fidelity report of a pruning (reports/fidelity.json, `--json`). */
 export interface FidelityReport {
