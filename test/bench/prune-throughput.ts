@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
 import { calibratePackage } from '../../tools/calibrate/calibrate.js';
-import { generatedFrames } from '../../tools/calibrate/frames.js';
+import { generatedFrames } from '../../tools/frames/frame.js';
 import { resolvePruneOptions, type WrittenPruneOptions } from '../../tools/planner/prune-options.js';
 import { prunePlan } from '../../tools/prune/plan.js';
 import { readRoutingStats } from '../../tools/calibrate/routing-stats.js';

@@ -9,7 +9,7 @@ import type { PackageManifest } from '../../sdk/core/package-manifest.js';
 import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { calibratePackage } from '../../tools/calibrate/calibrate.js';
-import { generatedFrames } from '../../tools/calibrate/frames.js';
+import { generatedFrames } from '../../tools/frames/frame.js';
 import { FIDELITY_REPORT, prunePackage, type FidelityReport } from '../../tools/prune/prune.js';
 import type { WrittenPruneOptions } from '../../tools/planner/prune-options.js';
 import { readRoutingStats } from '../../tools/calibrate/routing-stats.js';

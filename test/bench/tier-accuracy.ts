@@ -13,7 +13,7 @@ import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
 import { calibratePackage } from '../../tools/calibrate/calibrate.js';
-import type { Frame as ToolFrame } from '../../tools/calibrate/frames.js';
+import type { Frame as ToolFrame } from '../../tools/frames/frame.js';
 import { DATASETS } from '../../tools/evaluate/datasets.js';
 import { evaluateClassifier } from '../../tools/evaluate/evaluate.js';
 import { readStatlogCsv, type LabelledDataset, type LabelledSample } from '../../tools/evaluate/statlog.js';

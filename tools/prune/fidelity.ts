@@ -8,7 +8,7 @@ import type { EntryManifest, PackageManifest } from '../../sdk/core/package-mani
 import type { HostTensor } from '../../sdk/runtime/backend.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';
-import { expandInputs, type Frame, type FrameSize } from '../calibrate/frames.js';
+import { expandInputs, type Frame, type FrameSize } from '../frames/frame.js';
 
 /** Which frames a fidelity measurement used. */
 export interface FrameSummary {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { PackageManifest } from '../../sdk/core/package-manifest.js';
 import { openPackage } from '../../sdk/package/open-package.js';
-import type { Frame } from '../calibrate/frames.js';
+import type { Frame } from '../frames/frame.js';
 import type { EntryFidelity, FidelityOptions } from '../fidelity/report.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
 import { flops } from '../ringmoe/flops.js';
@@ -108,7 +108,7 @@ export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
   if (!r.outDir) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs an output directory (-o <dir>) unless --dry-run', { field: '--out' });
 
   // Frames (and the sensors module behind them) are loaded only when fidelity is measured.
-  const frames = r.evaluate === false ? [] : (r.evalFrames ?? (await import('../calibrate/frames.js')).generatedFrames(8, 0, 'eval'));
+  const frames = r.evaluate === false ? [] : (r.evalFrames ?? (await import('../frames/frame.js')).generatedFrames(8, 0, 'eval'));
   const calibrationIds = new Set(Object.values(stats?.stats.modalities ?? {}).flatMap((s) => s?.frames.map((f) => f.id) ?? []));
   const reused = frames.filter((f) => calibrationIds.has(f.id));
   if (reused.length) {

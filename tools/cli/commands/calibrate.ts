@@ -44,7 +44,7 @@ export const spec: CommandSpec<Result> = {
   },
   async run([dir], o, io) {
     const { calibratePackage } = await import('../../calibrate/calibrate.js');
-    const { generatedFrames, resolveFrames } = await import('../../calibrate/frames.js');
+    const { generatedFrames, resolveFrames } = await import('../../frames/frame.js');
     if ((o.frames === undefined) === (o.generated === undefined)) {
       throw new EdgeError('E_INVALID_ARGUMENT', 'calibrate needs exactly one of --frames <dir|glob> and --generated <n>', { field: '--frames' });
     }

@@ -61,7 +61,7 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
   async run([dir], o, io) {
     if (o.experts !== undefined) return runExpertPrune(dir!, o);
     const { prunePackage } = await import('../../prune/prune.js');
-    const { generatedFrames, resolveFrames } = await import('../../calibrate/frames.js');
+    const { generatedFrames, resolveFrames } = await import('../../frames/frame.js');
     const dryRun = Boolean(o.dryRun);
     if (!dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs -o <dir> (or --dry-run)', { field: '--out' });
     let written: WrittenPruneOptions = {
