@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
-import { loadFrameSources } from '../../tools/quantize/load-frames.js';
+import { loadFrameSources } from '../../tools/frames/load-sets.js';
 import { quantizePackage } from '../../tools/quantize/quantize-package.js';
 import { randomFeeds } from '../helpers/packages.js';
 import { BENCH_CACHE, benchPackage, interleave, median, type Bench, type BenchResult } from './harness.js';

@@ -13,13 +13,13 @@ import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
 import { calibratePackage } from '../../tools/calibrate/calibrate.js';
-import type { Frame as ToolFrame } from '../../tools/calibrate/frames.js';
+import type { Frame as ToolFrame } from '../../tools/frames/frame.js';
 import { DATASETS } from '../../tools/evaluate/datasets.js';
 import { evaluateClassifier } from '../../tools/evaluate/evaluate.js';
 import { readStatlogCsv, type LabelledDataset, type LabelledSample } from '../../tools/evaluate/statlog.js';
 import { prunePackage } from '../../tools/prune/prune.js';
-import type { WrittenPruneOptions } from '../../tools/prune/options.js';
-import type { RoutingStats } from '../../tools/prune/routing-stats.js';
+import type { WrittenPruneOptions } from '../../tools/planner/prune-options.js';
+import type { RoutingStats } from '../../tools/calibrate/routing-stats.js';
 import type { FrameSet, PreparedFrame } from '../../tools/quantize/frames.js';
 import { quantizePackage } from '../../tools/quantize/quantize-package.js';
 import { REPO_ROOT, sharedData } from '../helpers/shared-data.js';

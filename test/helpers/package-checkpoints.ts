@@ -10,7 +10,7 @@ import { readModel } from '../../tools/onnx/model-io.js';
 import { externalInfo } from '../../tools/onnx/tensor-data.js';
 import { stageGeometry, type RingMoEConfig } from '../../tools/ringmoe/config.js';
 import { blockExperts } from '../../tools/ringmoe/emit/experts.js';
-import { truncNormal } from '../../tools/ringmoe/seeded.js';
+import { truncNormal } from '../../tools/frames/seeded.js';
 import { RELEASED_MODALITY_ORDER } from '../../tools/convert/released-names.js';
 import { transpose2d } from '../../tools/convert/transforms.js';
 import type { TestTensor } from './checkpoint-writers.js';

@@ -10,7 +10,7 @@ import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { namedConfig } from '../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
-import { Rng } from '../../tools/ringmoe/seeded.js';
+import { Rng } from '../../tools/frames/seeded.js';
 
 let root: string | undefined;
 /** A fresh directory under this process's temp root. */

@@ -20,8 +20,8 @@ import { valueInfo } from '../onnx/builder.js';
 import { readModel } from '../onnx/model-io.js';
 import { ModelProtoSchema, toBinary } from '../onnx/proto.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
-import { ROUTING_STATS_FORMAT, ROUTING_STATS_VERSION, readRoutingStats, type BlockCounts, type ModalityStats, type RoutingStats } from '../prune/routing-stats.js';
-import type { Frame } from './frames.js';
+import { ROUTING_STATS_FORMAT, ROUTING_STATS_VERSION, readRoutingStats, type BlockCounts, type ModalityStats, type RoutingStats } from './routing-stats.js';
+import type { Frame } from '../frames/frame.js';
 import { processAlive } from '../../sdk/core/pid-lock.js';
 
 /** What to calibrate and with which frames. */

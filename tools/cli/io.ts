@@ -68,33 +68,3 @@ export function createIO(json: boolean, stdout: NodeJS.WritableStream = process.
 }
 
 export const SILENT_PROGRESS = NO_PROGRESS;
-
-/** Renders rows as an aligned text table: numeric columns right-aligned, text columns left-aligned. */
-export function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = [headers, ...rows.map((r) => r.map((c) => String(c)))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const numeric = headers.map((_, i) => i > 0 && rows.every((r) => /^[-+≈~<>]?\s*[\d.,]+\s*[%×xKMBGTiBms ]*$/.test(String(r[i] ?? '')) || String(r[i] ?? '') === '-'));
-  const line = (r: string[]) => r.map((c, i) => (numeric[i] ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('  ').trimEnd();
-  return [line(cells[0]!), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
-}
-
-/** 1234567 → "1.23M"; for parameter counts. */
-export function formatCount(n: number): string {
-  const abs = Math.abs(n);
-  if (abs >= 1e9) return `${(n / 1e9).toFixed(2)}B`;
-  if (abs >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (abs >= 1e3) return `${(n / 1e3).toFixed(1)}K`;
-  return String(n);
-}
-
-/** Bytes → "12.3 MiB". */
-export function formatBytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (Math.abs(v) >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(v >= 100 ? 0 : v >= 10 ? 1 : 2)} ${units[u]}`;
-}

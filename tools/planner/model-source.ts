@@ -7,8 +7,7 @@ import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { stageGeometry, type RingMoEConfig, type TaskHead } from '../ringmoe/config.js';
 import { fullSelection, type ExpertSelection } from '../ringmoe/params.js';
-import { manifestConfig } from '../prune/plan.js';
-import { manifestSelection } from '../prune/selection.js';
+import { manifestConfig, manifestSelection } from '../ringmoe/manifest.js';
 
 /** The model the planner plans over. */
 export interface PlanModel {

@@ -4,10 +4,19 @@
  */
 import { bestPrecision, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
 import type { PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { LatencyEstimate } from '../prune/prune.js';
 import { estimateLatency, sparseLoweringBuilds } from './estimate.js';
-import { formatGflops } from './format.js';
+import { formatGflops } from '../format/numbers.js';
 import { packageModel } from './model-source.js';
+
+/** Latency of a package on a device, as the planner estimates it. */
+export interface LatencyEstimate {
+  target: string;
+  precision: string;
+  latencyMs: number;
+  /** Always `estimate`: FLOPs of the active path against the target's throughput, not a measurement. */
+  kind: 'estimate';
+  basis: string;
+}
 
 /**
  * Latency of one frame of `m` (a single-modality entry) on `target` at `precision` (default: the

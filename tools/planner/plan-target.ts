@@ -10,11 +10,10 @@ import { EdgeError } from '../../sdk/core/errors.js';
 import { TASKS, type ModalityId, type TaskId } from '../../sdk/core/modalities.js';
 import { computePrecisions, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
-import type { WrittenPruneOptions } from '../prune/options.js';
-import { keepCount } from '../prune/plan.js';
+import { keepCount, type WrittenPruneOptions } from './prune-options.js';
 import { estimateLatency, estimateMemory, sparseLoweringBuilds, sparseLoweringProblem, type LatencyEstimateResult, type MemoryEstimate } from './estimate.js';
 import type { PlanModel } from './model-source.js';
-import { formatMs } from './format.js';
+import { formatMs } from '../format/numbers.js';
 import { DENSE_PREFERENCE, EP_COLLABORATIVE_FRACTIONS, EP_MODAL_FRACTIONS, PRECISION_FIDELITY_ORDER } from './policy.js';
 
 /** Format tag of a saved target plan. */

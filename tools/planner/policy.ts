@@ -4,7 +4,7 @@
  * here and explained in docs/planner.md.
  */
 import type { Precision } from '../../sdk/core/targets/index.js';
-import type { PruneStrategy } from '../prune/options.js';
+import type { PruneStrategy } from './prune-options.js';
 
 /** Collaborative keep fractions EP tries (each with every modal fraction below). */
 export const EP_COLLABORATIVE_FRACTIONS = [1, 0.75, 0.5, 0.25] as const;

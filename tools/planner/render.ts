@@ -2,8 +2,8 @@
  * The planner's explanation for people: the choice, the budget it was measured against, and a
  * table of the candidates (one row per pruning, at its most telling precision) with the verdicts.
  */
-import { formatBytes, formatCount, table } from '../cli/io.js';
-import { formatGflops, formatMs } from './format.js';
+import { formatBytes, formatCount, formatGflops, formatMs } from '../format/numbers.js';
+import { table } from '../format/table.js';
 import type { Candidate, TargetPlan } from './plan-target.js';
 
 /** One candidate per pruning: the chosen one, else the first that fits, else the one missing least. */

@@ -17,7 +17,7 @@
 import { createHash } from 'node:crypto';
 import type { ExpertRecord, FfnTensors } from '../../sdk/package/package-manifest.js';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { FoldMode, PruneStrategy } from './options.js';
+import type { FoldMode, PruneStrategy } from '../planner/prune-options.js';
 import type { DenseGroupPlan, DensePlan } from './plan-types.js';
 import { topSingular } from './linalg.js';
 import type { SourceTensors } from './source-tensors.js';

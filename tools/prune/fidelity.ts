@@ -8,7 +8,7 @@ import type { EntryManifest, PackageManifest } from '../../sdk/package/package-m
 import type { HostTensor } from '../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';
-import { expandInputs, type Frame, type FrameSize } from '../calibrate/frames.js';
+import { expandInputs, type Frame, type FrameSize } from '../frames/frame.js';
 
 /** Which frames a fidelity measurement used. */
 export interface FrameSummary {

@@ -6,7 +6,7 @@
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { ExpertKind, FileRole } from '../../sdk/package/package-manifest.js';
 import type { ExpertSelection } from '../ringmoe/params.js';
-import type { PruneOptions } from './options.js';
+import type { PruneOptions } from '../planner/prune-options.js';
 
 /** Format tag of a prune plan. */
 export const PRUNE_PLAN_FORMAT = 'ringmoe-edge/prune-plan';

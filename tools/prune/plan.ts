@@ -6,11 +6,11 @@
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { ModalityId } from '../../sdk/core/modalities.js';
 import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/package/package-manifest.js';
-import { recordedConfig, type RingMoEConfig } from '../ringmoe/config.js';
+import { manifestConfig } from '../ringmoe/manifest.js';
 import { embedParams, ffnParams, type ExpertSelection } from '../ringmoe/params.js';
-import { DENSE_STRATEGIES, entryKept, type PruneOptions } from './options.js';
+import { DENSE_STRATEGIES, entryKept, keepCount, type PruneOptions } from '../planner/prune-options.js';
 import { PRUNE_PLAN_FORMAT, type BlockPlan, type DenseGroupPlan, type DensePlan, type FileAction, type PrunePlan, type RouterPlan, type WriteAction } from './plan-types.js';
-import { checkStatsBelongTo, routedCounts, topIndices, type LoadedStats } from './routing-stats.js';
+import { checkStatsBelongTo, routedCounts, topIndices, type LoadedStats } from '../calibrate/routing-stats.js';
 
 /** Alignment of tensors inside weight files (as WeightStore writes them). */
 const ALIGN = 64;
@@ -20,20 +20,6 @@ export function weightFileSize(byteLengths: readonly number[]): number {
   let size = 0;
   for (const n of byteLengths) size = Math.ceil(size / ALIGN) * ALIGN + n;
   return size;
-}
-
-/**
- * The architecture config a RingMoE manifest records (a manifest without `attention` is v2, see
- * recordedConfig). @throws EdgeError E_PRUNE when absent
- */
-export function manifestConfig(m: PackageManifest): RingMoEConfig {
-  if (!m.model.config) throw new EdgeError('E_PRUNE', `package ${m.name} records no architecture config (model.config); it cannot be pruned`);
-  return recordedConfig(m.model.config, 'manifest.json');
-}
-
-/** Experts kept per group, as `ceil(F·n)` (at least 1, at most n). */
-export function keepCount(fraction: number, n: number): number {
-  return Math.min(n, Math.max(1, Math.ceil(fraction * n - 1e-9)));
 }
 
 interface Ctx {

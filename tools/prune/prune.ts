@@ -8,31 +8,22 @@ import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { PackageManifest } from '../../sdk/package/package-manifest.js';
 import { openPackage } from '../../sdk/package/open-package.js';
-import type { Frame } from '../calibrate/frames.js';
+import type { Frame } from '../frames/frame.js';
 import type { EntryFidelity, FidelityOptions } from '../fidelity/report.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
 import { flops } from '../ringmoe/flops.js';
-import { bytesAt } from '../ringmoe/params.js';
+import { bytesAt } from '../package/param-bytes.js';
+import type { LatencyEstimate } from '../planner/package-latency.js';
 import { applyPrunePlan } from './apply.js';
 import { packageFidelity, summariseFrames, type FrameSummary } from './fidelity.js';
-import { resolvePruneOptions, type WrittenPruneOptions } from './options.js';
-import { manifestConfig, prunePlan } from './plan.js';
+import { resolvePruneOptions, type WrittenPruneOptions } from '../planner/prune-options.js';
+import { prunePlan } from './plan.js';
 import type { PrunePlan } from './plan-types.js';
-import { readRoutingStats, type LoadedStats } from './routing-stats.js';
-import { manifestSelection } from './selection.js';
+import { readRoutingStats, type LoadedStats } from '../calibrate/routing-stats.js';
+import { manifestConfig, manifestSelection } from '../ringmoe/manifest.js';
 
 /** Path of the fidelity report inside a pruned package. */
 export const FIDELITY_REPORT = 'reports/fidelity.json';
-
-/** Latency of a package on a device, as the planner estimates it. */
-export interface LatencyEstimate {
-  target: string;
-  precision: string;
-  latencyMs: number;
-  /** Always `estimate`: FLOPs of the active path against the target's throughput, not a measurement. */
-  kind: 'estimate';
-  basis: string;
-}
 
 /** The fidelity report of a pruning (reports/fidelity.json, `--json`). */
 export interface FidelityReport {
@@ -117,7 +108,7 @@ export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
   if (!r.outDir) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs an output directory (-o <dir>) unless --dry-run', { field: '--out' });
 
   // Frames (and the sensors module behind them) are loaded only when fidelity is measured.
-  const frames = r.evaluate === false ? [] : (r.evalFrames ?? (await import('../calibrate/frames.js')).generatedFrames(8, 0, 'eval'));
+  const frames = r.evaluate === false ? [] : (r.evalFrames ?? (await import('../frames/frame.js')).generatedFrames(8, 0, 'eval'));
   const calibrationIds = new Set(Object.values(stats?.stats.modalities ?? {}).flatMap((s) => s?.frames.map((f) => f.id) ?? []));
   const reused = frames.filter((f) => calibrationIds.has(f.id));
   if (reused.length) {

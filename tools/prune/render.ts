@@ -3,8 +3,8 @@
  * of their inputs (snapshot-testable).
  */
 import type { EntryFidelity } from '../fidelity/report.js';
-import { formatGflops, formatMs } from '../planner/format.js';
-import { formatBytes, formatCount, table } from '../cli/io.js';
+import { formatBytes, formatCount, formatGflops, formatMs } from '../format/numbers.js';
+import { table } from '../format/table.js';
 import type { PrunePlan } from './plan-types.js';
 import type { FidelityReport } from './prune.js';
 

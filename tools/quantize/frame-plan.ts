@@ -8,7 +8,7 @@
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/package/package-manifest.js';
 import { splitHeldOut, type FrameSet } from './frames.js';
-import { loadFrameSources, type FrameSourceOptions } from './load-frames.js';
+import { loadFrameSources, type FrameSourceOptions } from '../frames/load-sets.js';
 import { generatedSamples, isTensorSource, loadTensorSources } from './tensor-sources.js';
 
 export interface FramePlanOptions {

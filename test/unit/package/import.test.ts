@@ -5,7 +5,7 @@ import { openPackage } from '../../../sdk/package/open-package.js';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { importModel } from '../../../tools/package/import-model.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';
 import { sharedData, testIf } from '../../helpers/shared-data.js';
 

@@ -1,7 +1,7 @@
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
 import { ReorderBuffer } from '../../../sdk/pipeline/reorder-buffer.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 

@@ -3,10 +3,10 @@ import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'nod
 import { join } from 'node:path';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { calibratePackage } from '../../../tools/calibrate/calibrate.js';
-import { generatedFrames, resolveFrames } from '../../../tools/calibrate/frames.js';
-import { writeNpy } from '../../../tools/calibrate/npy.js';
+import { generatedFrames, resolveFrames } from '../../../tools/frames/frame.js';
+import { writeNpy } from '../../../tools/frames/npy.js';
 import { stageGeometry, namedConfig } from '../../../tools/ringmoe/config.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
 import { REPO_ROOT, sharedData, testIf } from '../../helpers/shared-data.js';
 import { pruneTo } from './helpers.js';

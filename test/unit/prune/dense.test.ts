@@ -4,7 +4,7 @@ import { readModel } from '../../../tools/onnx/model-io.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { backboneParams } from '../../../tools/ringmoe/params.js';
 import { calibratePackage } from '../../../tools/calibrate/calibrate.js';
-import { generatedFrames } from '../../../tools/calibrate/frames.js';
+import { generatedFrames } from '../../../tools/frames/frame.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
 import { maxAbsDiff, randomFeeds, runEntry, tempDir } from '../../helpers/packages.js';
 import { calibratedTiny, paramsFromGraphs, pruneTo, type Fixture } from './helpers.js';

@@ -10,7 +10,7 @@ import { openPackage } from '../../../sdk/package/open-package.js';
 import type { HostTensor } from '../../../sdk/core/host-tensor.js';
 import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
 import { calibratePackage } from '../../../tools/calibrate/calibrate.js';
-import { generatedFrames } from '../../../tools/calibrate/frames.js';
+import { generatedFrames } from '../../../tools/frames/frame.js';
 import { valueInfo } from '../../../tools/onnx/builder.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { ModelProtoSchema, elementCount, toBinary } from '../../../tools/onnx/proto.js';

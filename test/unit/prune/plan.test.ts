@@ -3,10 +3,11 @@ import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { backboneParams, fullSelection } from '../../../tools/ringmoe/params.js';
-import { resolvePruneOptions, type WrittenPruneOptions } from '../../../tools/prune/options.js';
-import { manifestConfig, prunePlan } from '../../../tools/prune/plan.js';
+import { resolvePruneOptions, type WrittenPruneOptions } from '../../../tools/planner/prune-options.js';
+import { prunePlan } from '../../../tools/prune/plan.js';
+import { manifestConfig } from '../../../tools/ringmoe/manifest.js';
 import { renderPrunePlan } from '../../../tools/prune/render.js';
-import { ROUTING_STATS_FORMAT, type LoadedStats, type RoutingStats } from '../../../tools/prune/routing-stats.js';
+import { ROUTING_STATS_FORMAT, type LoadedStats, type RoutingStats } from '../../../tools/calibrate/routing-stats.js';
 import { tinyPackage } from '../../helpers/packages.js';
 
 const code = (e: unknown) => (e as { code?: string }).code;

@@ -14,7 +14,7 @@ import { generateKeyFiles } from '../../../tools/bundle/keys.js';
 import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';
 import { signBundleDir } from '../../../tools/bundle/sign.js';
 import { verifyBundleDir } from '../../../tools/bundle/verify-bundle.js';
-import { writeNpy } from '../../../tools/calibrate/npy.js';
+import { writeNpy } from '../../../tools/frames/npy.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { importModel } from '../../../tools/package/import-model.js';
 import { planFrames } from '../../../tools/quantize/frame-plan.js';

@@ -8,7 +8,7 @@
 import test from 'ava';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadFrameSources } from '../../../tools/quantize/load-frames.js';
+import { loadFrameSources } from '../../../tools/frames/load-sets.js';
 import { quantizePackage } from '../../../tools/quantize/quantize-package.js';
 import { checkFloors, fidelityChecks, worstCheck } from '../../../tools/quantize/fidelity-floor.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';

@@ -6,7 +6,7 @@ import { readModel } from '../../../tools/onnx/model-io.js';
 import { DataType } from '../../../tools/onnx/proto.js';
 import { externalInfo } from '../../../tools/onnx/tensor-data.js';
 import { parseCalibrationCache } from '../../../tools/quantize/calibration-cache.js';
-import { loadFrameSources } from '../../../tools/quantize/load-frames.js';
+import { loadFrameSources } from '../../../tools/frames/load-sets.js';
 import { quantizePackage } from '../../../tools/quantize/quantize-package.js';
 import type { QuantizationReport } from '../../../tools/quantize/report.js';
 import { randomFeeds, runEntry, tempDir, tinyPackage } from '../../helpers/packages.js';

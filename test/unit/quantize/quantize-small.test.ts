@@ -9,7 +9,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { namedConfig } from '../../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
-import { loadFrameSources } from '../../../tools/quantize/load-frames.js';
+import { loadFrameSources } from '../../../tools/frames/load-sets.js';
 import { quantizePackage } from '../../../tools/quantize/quantize-package.js';
 import { trunkCosine } from '../../../tools/quantize/report.js';
 import { runEntry, randomFeeds, tempDir } from '../../helpers/packages.js';

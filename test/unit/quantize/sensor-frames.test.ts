@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { decodeFrame } from '../../../sdk/sensors/codecs/decode.js';
 import { encodeGeoTiff } from '../../../sdk/sensors/codecs/geotiff-encode.js';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
-import { resolveFrames } from '../../../tools/calibrate/frames.js';
+import { resolveFrames } from '../../../tools/frames/frame.js';
 import { readSensorFlags, sensorFor } from '../../../tools/cli/sensor-flags.js';
-import { loadFrameSources } from '../../../tools/quantize/load-frames.js';
+import { loadFrameSources } from '../../../tools/frames/load-sets.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 import { tempDir } from '../../helpers/packages.js';
 

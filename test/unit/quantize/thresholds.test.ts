@@ -3,7 +3,7 @@ import { TensorStats } from '../../../tools/quantize/histogram.js';
 import { chooseThreshold } from '../../../tools/quantize/thresholds.js';
 import { quantizePerChannel, toHalf } from '../../../tools/quantize/weight-quant.js';
 import { floatToHalf as toHalfBits, halfToFloat as fromHalfBits } from '../../../sdk/core/float16.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 
 function gaussian(n: number, seed: number, outliers = 0): Float32Array {
   const r = new Rng(seed, 'g');

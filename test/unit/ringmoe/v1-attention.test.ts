@@ -12,7 +12,7 @@ import { readModel } from '../../../tools/onnx/model-io.js';
 import { SourceTensors } from '../../../tools/prune/source-tensors.js';
 import { recordedConfig, resolveConfig, stageGeometry } from '../../../tools/ringmoe/config.js';
 import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
-import { truncNormal } from '../../../tools/ringmoe/seeded.js';
+import { truncNormal } from '../../../tools/frames/seeded.js';
 import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';
 import { runWithOutputs } from '../prune/helpers.js';
 

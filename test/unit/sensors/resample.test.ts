@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../sdk/sensors/radiometry/radiometry.js';
 import { axisTaps, copiesPlanes, resamplePlanes, resampleSeparable, type AxisMap, type Interpolation } from '../../../sdk/sensors/geometry/resample.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 
 const KINDS: Interpolation[] = ['nearest', 'bilinear', 'bicubic'];

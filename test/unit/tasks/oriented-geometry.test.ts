@@ -11,7 +11,7 @@ import {
   type OrientedBox,
 } from '../../../sdk/core/geometry/oriented-box.js';
 import { clipConvex, convexHull, polygonArea, polygonIou, type Point } from '../../../sdk/core/geometry/polygon.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 
 const ob = (cx: number, cy: number, w: number, h: number, angle: number): OrientedBox => ({ cx, cy, w, h, angle });
 const rIou = (a: OrientedBox, b: OrientedBox) => polygonIou(boxCorners(a), boxCorners(b));

@@ -12,7 +12,7 @@ import type { PreprocessOptions } from '../../../sdk/sensors/preprocess/preproce
 import { denseToSource } from '../../../sdk/tasks/dense-map.js';
 import { percentiles } from '../../../sdk/tasks/order-statistics.js';
 import { segmentationResult } from '../../../sdk/tasks/segmentation.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 import { referenceClassMap, referenceDenseMap } from './fixtures/reference-postprocess.js';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import { nonMaxSuppression, type Box, type Candidate } from '../../../sdk/tasks/nms.js';
 import { boxCorners, type OrientedBox } from '../../../sdk/core/geometry/oriented-box.js';
 import { rotatedNonMaxSuppression, type OrientedCandidate } from '../../../sdk/tasks/rotated-nms.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 
 const ob = (cx: number, cy: number, w: number, h: number, angle: number): OrientedBox => ({ cx, cy, w, h, angle });
 const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps;

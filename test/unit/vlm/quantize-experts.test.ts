@@ -11,7 +11,7 @@ import { createVlmRuntime } from '../../../sdk/vlm/vlm-runtime.js';
 import { GraphBuilder, attr, inlineTensor } from '../../../tools/onnx/builder.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { ModelProtoSchema, OperatorSetIdProtoSchema, create, toBinary } from '../../../tools/onnx/proto.js';
-import { Rng } from '../../../tools/ringmoe/seeded.js';
+import { Rng } from '../../../tools/frames/seeded.js';
 import { dequantizeNBits, quantizeNBits } from '../../../tools/rsmoe/matmul-nbits.js';
 import { quantizeExperts } from '../../../tools/rsmoe/quantize-experts.js';
 import { tempDir } from '../../helpers/packages.js';

@@ -4,7 +4,7 @@
  */
 import type { BundleDelta } from '../../../sdk/ota/bundle/delta.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
 
 interface Result {
   dir?: string;

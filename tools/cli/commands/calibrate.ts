@@ -5,10 +5,10 @@
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { FrameRecord } from '../../prune/routing-stats.js';
+import type { FrameRecord } from '../../calibrate/routing-stats.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
-import { table } from '../io.js';
+import { table } from '../../format/table.js';
 
 interface Result {
   file: string;
@@ -44,7 +44,7 @@ export const spec: CommandSpec<Result> = {
   },
   async run([dir], o, io) {
     const { calibratePackage } = await import('../../calibrate/calibrate.js');
-    const { generatedFrames, resolveFrames } = await import('../../calibrate/frames.js');
+    const { generatedFrames, resolveFrames } = await import('../../frames/frame.js');
     if ((o.frames === undefined) === (o.generated === undefined)) {
       throw new EdgeError('E_INVALID_ARGUMENT', 'calibrate needs exactly one of --frames <dir|glob> and --generated <n>', { field: '--frames' });
     }

@@ -9,7 +9,8 @@ import { resolveDataset } from '../../evaluate/datasets.js';
 import { evaluateClassifier, type EvaluationReport } from '../../evaluate/evaluate.js';
 import { readStatlogCsv } from '../../evaluate/statlog.js';
 import type { CommandSpec } from '../command.js';
-import { table, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { table } from '../../format/table.js';
 
 /** What `evaluate` returns (the `--json` output). */
 export interface EvaluateSummary extends EvaluationReport {

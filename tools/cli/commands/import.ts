@@ -4,7 +4,7 @@
 import { EdgeError } from '../../../sdk/core/errors.js';
 import type { DetectionLayout } from '../../package/detection-layout.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
 
 interface Result {
   dir: string;

@@ -3,7 +3,8 @@
  */
 import type { InspectResult } from '../../package/inspect.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes, formatCount, table } from '../io.js';
+import { formatBytes, formatCount } from '../../format/numbers.js';
+import { table } from '../../format/table.js';
 
 export const spec: CommandSpec<InspectResult> = {
   name: 'inspect',

@@ -4,7 +4,9 @@
  */
 import { openPackage } from '../../../sdk/package/open-package.js';
 import type { RsMoeMemoryPlan } from '../../rsmoe/memory-plan.js';
-import { formatBytes, table, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
+import { table } from '../../format/table.js';
 
 export interface RsMoePlanResult extends RsMoeMemoryPlan {
   rsmoe: true;

@@ -12,7 +12,8 @@ import type { HostMeasurement } from '../../planner/measure.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
 import { renderTargetPlan } from '../../planner/render.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes, formatCount, table } from '../io.js';
+import { formatBytes, formatCount } from '../../format/numbers.js';
+import { table } from '../../format/table.js';
 import { renderRsMoePlan, runRsMoePlan, type RsMoePlanResult } from './plan-rsmoe.js';
 import { isRsMoePackage } from './quantize-rsmoe.js';
 

@@ -4,7 +4,8 @@
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
 import type { ExpertPrunePlan } from '../../rsmoe/prune-experts.js';
-import { formatBytes, formatCount, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { formatBytes, formatCount } from '../../format/numbers.js';
 
 export interface ExpertPruneResult {
   experts: true;

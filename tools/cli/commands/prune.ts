@@ -7,13 +7,14 @@ import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
-import type { WrittenPruneOptions } from '../../prune/options.js';
+import type { WrittenPruneOptions } from '../../planner/prune-options.js';
 import type { PrunePlan } from '../../prune/plan-types.js';
 import { renderFidelity, renderPrunePlan } from '../../prune/render.js';
-import type { FidelityReport, LatencyEstimate } from '../../prune/prune.js';
+import type { LatencyEstimate } from '../../planner/package-latency.js';
+import type { FidelityReport } from '../../prune/prune.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
-import { formatBytes, formatCount } from '../io.js';
+import { formatBytes, formatCount } from '../../format/numbers.js';
 import { renderExpertPrune, runExpertPrune, type ExpertPruneResult } from './prune-rsmoe.js';
 
 interface Result {
@@ -60,7 +61,7 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
   async run([dir], o, io) {
     if (o.experts !== undefined) return runExpertPrune(dir!, o);
     const { prunePackage } = await import('../../prune/prune.js');
-    const { generatedFrames, resolveFrames } = await import('../../calibrate/frames.js');
+    const { generatedFrames, resolveFrames } = await import('../../frames/frame.js');
     const dryRun = Boolean(o.dryRun);
     if (!dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs -o <dir> (or --dry-run)', { field: '--out' });
     let written: WrittenPruneOptions = {

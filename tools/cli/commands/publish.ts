@@ -6,7 +6,8 @@ import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
 import type { BundleDelta } from '../../../sdk/ota/bundle/delta.js';
 import { expectInteger } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes, table } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
+import { table } from '../../format/table.js';
 
 interface DeviceLine {
   device: string;

@@ -10,7 +10,9 @@ import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js'
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { Frame } from '../../../sdk/sensors/frame.js';
 import type { QuantizationReport } from '../../rsmoe/quantize-experts.js';
-import { formatBytes, table, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
+import { table } from '../../format/table.js';
 
 export interface ExpertQuantizeResult {
   experts: true;

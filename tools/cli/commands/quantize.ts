@@ -7,7 +7,8 @@ import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
-import { formatBytes, table } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
+import { table } from '../../format/table.js';
 import { isRsMoePackage, renderExpertQuantize, runExpertQuantize, type ExpertQuantizeResult } from './quantize-rsmoe.js';
 
 export interface Result {

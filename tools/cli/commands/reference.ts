@@ -4,7 +4,7 @@
 import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes, formatCount } from '../io.js';
+import { formatBytes, formatCount } from '../../format/numbers.js';
 
 interface Result {
   dir: string;

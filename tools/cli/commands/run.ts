@@ -15,7 +15,8 @@ import type { Frame } from '../../../sdk/sensors/frame.js';
 import { SENSOR_PRESETS } from '../../../sdk/sensors/bands/presets.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor, sensorModality } from '../sensor-flags.js';
-import { table, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { table } from '../../format/table.js';
 import { addVlmOptions, isVlmRun, renderVlm, runVlm, type VlmRunSummary } from './run-vlm.js';
 
 /** Extensions of frames the runtime decodes; JPEG, PNG and WebP are optical by default. */

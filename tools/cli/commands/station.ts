@@ -10,7 +10,8 @@ import { invalidOption } from '../../../sdk/core/validate.js';
 import type { FleetSummary } from '../../../sdk/mqtt/fleet-view.js';
 import { startStation, type StationOptions } from '../../station/station-server.js';
 import type { CommandSpec } from '../command.js';
-import { table, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { table } from '../../format/table.js';
 
 /** What `station` returns (the `--json` output). */
 export interface StationResult {

@@ -8,7 +8,8 @@ import { invalidOption } from '../../../sdk/core/validate.js';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/mqtt/consumer.js';
 import type { FleetSummary } from '../../../sdk/mqtt/fleet-view.js';
 import type { CommandSpec } from '../command.js';
-import { table, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { table } from '../../format/table.js';
 
 /** At most this many results are kept for the JSON output. */
 const MAX_KEPT = 10_000;

@@ -19,7 +19,8 @@ import {
   type TargetProfile,
 } from '../../../sdk/core/targets/index.js';
 import type { CommandSpec } from '../command.js';
-import { formatBytes, type CommandIO } from '../io.js';
+import { type CommandIO } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
 
 /** One row of the listing. */
 export interface TargetSummary {

@@ -2,7 +2,7 @@
  * `ringmoe-edge verify <bundle> --trust <file>`: what a device checks, at the workstation.
  */
 import type { CommandSpec } from '../command.js';
-import { formatBytes } from '../io.js';
+import { formatBytes } from '../../format/numbers.js';
 import type { VerifyBundleReport } from '../../bundle/verify-bundle.js';
 
 export const spec: CommandSpec<VerifyBundleReport> = {

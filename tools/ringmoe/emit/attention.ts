@@ -7,7 +7,7 @@
  */
 import { attr } from '../../onnx/builder.js';
 import { normEpsilons, type StageGeometry } from '../config.js';
-import { Rng } from '../seeded.js';
+import { Rng } from '../../frames/seeded.js';
 import type { EmitContext } from './context.js';
 
 /** SwinV2's log-spaced relative coordinates table, [(2w-1)², 2]. */

@@ -10,7 +10,7 @@ import type { GraphBuilder } from '../../onnx/builder.js';
 import { attr, inlineTensor } from '../../onnx/builder.js';
 import type { WeightStore } from '../../package/weight-store.js';
 import type { RingMoEConfig, StageGeometry } from '../config.js';
-import { filled, truncNormal } from '../seeded.js';
+import { filled, truncNormal } from '../../frames/seeded.js';
 
 /** How a weight is initialised when it is generated (`lazy` is evaluated only when the weight is stored). */
 export type Init =

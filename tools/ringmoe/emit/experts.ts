@@ -6,7 +6,7 @@ import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../
 import type { ModalityId } from '../../../sdk/core/modalities.js';
 import type { RingMoEConfig, StageGeometry } from '../config.js';
 import { ffnParams } from '../params.js';
-import { truncNormal } from '../seeded.js';
+import { truncNormal } from '../../frames/seeded.js';
 import type { EmitContext } from './context.js';
 import type { MoeClusterSpec, MoeGroupSpec } from './moe.js';
 

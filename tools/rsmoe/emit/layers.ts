@@ -5,7 +5,7 @@
  */
 import { attr, type GraphBuilder } from '../../onnx/builder.js';
 import type { WeightStore } from '../../package/weight-store.js';
-import { filled, truncNormal } from '../../ringmoe/seeded.js';
+import { filled, truncNormal } from '../../frames/seeded.js';
 
 export type RsInit = { kind: 'fanin'; fanIn: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
 

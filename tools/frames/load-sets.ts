@@ -15,7 +15,7 @@ import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
 import type { SensorConfig } from '../../sdk/sensors/bands/sensor-config.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
-import type { FrameSet, PreparedFrame } from './frames.js';
+import type { FrameSet, PreparedFrame } from '../quantize/frames.js';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
 

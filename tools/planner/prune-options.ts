@@ -121,6 +121,11 @@ export function resolvePruneOptions(written: WrittenPruneOptions, manifest: Pack
   return out;
 }
 
+/** Experts kept per group, as `ceil(F·n)` (at least 1, at most n). */
+export function keepCount(fraction: number, n: number): number {
+  return Math.min(n, Math.max(1, Math.ceil(fraction * n - 1e-9)));
+}
+
 /** Modalities of an entry are all kept. */
 export function entryKept(entryModalities: readonly ModalityId[], kept: readonly ModalityId[]): boolean {
   return entryModalities.length > 0 && entryModalities.every((m) => kept.includes(m));

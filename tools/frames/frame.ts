@@ -15,7 +15,7 @@ import { rasterToPixels } from '../../sdk/sensors/raster.js';
 import type { SensorConfig } from '../../sdk/sensors/bands/sensor-config.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
-import { Rng } from '../ringmoe/seeded.js';
+import { Rng } from './seeded.js';
 import { readNpy } from './npy.js';
 
 /** Spatial size of the frames a package takes. */

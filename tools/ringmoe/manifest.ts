@@ -1,10 +1,12 @@
 /**
- * The expert selection (tools/ringmoe/params.ts terms) a package's expert map holds, so parameter
- * and compute accounting work on pruned packages as on configs.
+ * What a RingMoE package manifest records of the model: its architecture config and the expert
+ * selection (tools/ringmoe/params.ts terms) its expert map holds, so parameter and compute
+ * accounting work on pruned packages as on configs.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { ExpertSelection } from '../ringmoe/params.js';
+import { recordedConfig, type RingMoEConfig } from './config.js';
+import type { ExpertSelection } from './params.js';
 
 /**
  * Reads the selection off `m`'s expert map (first block; pruning keeps every block alike).
@@ -22,4 +24,13 @@ export function manifestSelection(m: PackageManifest): ExpertSelection {
     collaborative: block.experts.filter((e) => e.kind === 'collaborative').length,
     shared: block.experts.filter((e) => e.kind === 'shared').length,
   };
+}
+
+/**
+ * The architecture config a RingMoE manifest records (a manifest without `attention` is v2, see
+ * recordedConfig). @throws EdgeError E_PRUNE when absent
+ */
+export function manifestConfig(m: PackageManifest): RingMoEConfig {
+  if (!m.model.config) throw new EdgeError('E_PRUNE', `package ${m.name} records no architecture config (model.config); it cannot be pruned`);
+  return recordedConfig(m.model.config, 'manifest.json');
 }
