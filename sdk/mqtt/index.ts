@@ -30,9 +30,9 @@ export {
   type OutboxLimits,
   type DiscardReason,
   type QoS,
-} from './outbox.js';
-export { MemoryOutbox, type MemoryOutboxOptions } from './outbox-memory.js';
-export { FileOutbox, type FileOutboxOptions, type FileOutboxRecovery, type FsyncPolicy } from './outbox-file.js';
+} from './outbox/outbox.js';
+export { MemoryOutbox, type MemoryOutboxOptions } from './outbox/memory-outbox.js';
+export { FileOutbox, type FileOutboxOptions, type FileOutboxRecovery, type FsyncPolicy } from './outbox/file-outbox.js';
 export { MemoryBdSeqStore, FileBdSeqStore, type BdSeqStore } from './bdseq-store.js';
 export {
   DEFAULT_QOS,

@@ -8,8 +8,8 @@ import { expectInteger, expectOneOf, expectString, invalidOption, is, rejectUnkn
 import type { BdSeqStore } from './bdseq-store.js';
 import type { Clock } from '../core/clock.js';
 import { ENCODINGS, type Encoding } from './codec.js';
-import type { Outbox, OutboxLimits, QoS } from './outbox.js';
-import type { FsyncPolicy } from './outbox-file.js';
+import type { Outbox, OutboxLimits, QoS } from './outbox/outbox.js';
+import type { FsyncPolicy } from './outbox/file-outbox.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
 
 /** The message classes a publisher sends, each with its own QoS and expiry. */

@@ -1,6 +1,6 @@
 /**
  * An {@link Outbox} on disk: one append-only log (`<dir>/outbox.log`, format in
- * outbox-log-format.ts) that survives process restarts, SIGKILL and, with `fsync: 'always'`, power
+ * log-format.ts) that survives process restarts, SIGKILL and, with `fsync: 'always'`, power
  * loss.
  *
  * - Appends, acks and drops are records; records enqueued in the same tick are written with one
@@ -18,10 +18,10 @@
  */
 import { mkdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EdgeError, messageOf } from '../core/errors.js';
-import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
-import { acquirePidLock, type PidLock } from '../core/pid-lock.js';
+import { EdgeError, messageOf } from '../../core/errors.js';
+import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
+import { systemClock, type Clock, type ClockTimer } from '../../core/clock.js';
+import { acquirePidLock, type PidLock } from '../../core/pid-lock.js';
 import {
   copyProperties,
   outboxClosed,
@@ -35,10 +35,10 @@ import {
   type OutboxMessage,
   type OutboxStats,
 } from './outbox.js';
-import { FRAME_BYTES, encodeAck, encodeDrop, encodePut, type MetaRecord } from './outbox-log-format.js';
-import { PendingQueue, type QueueItem } from './outbox-queue.js';
-import { compactLog, readSlots, recoverLog, type Slot } from './outbox-file-io.js';
-import { mqttLog as log } from './log.js';
+import { FRAME_BYTES, encodeAck, encodeDrop, encodePut, type MetaRecord } from './log-format.js';
+import { PendingQueue, type QueueItem } from './queue.js';
+import { compactLog, readSlots, recoverLog, type Slot } from './log-io.js';
+import { mqttLog as log } from '../log.js';
 
 /**
  * When the log is fsynced:

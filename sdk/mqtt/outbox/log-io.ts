@@ -5,7 +5,7 @@
  */
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError, messageOf } from '../../core/errors.js';
 import { messageBytes, type OutboxEntry } from './outbox.js';
 import {
   FRAME_BYTES,
@@ -21,9 +21,9 @@ import {
   encodePut,
   type LogRecord,
   type MetaRecord,
-} from './outbox-log-format.js';
-import type { PendingQueue } from './outbox-queue.js';
-import type { FileOutboxRecovery, OutboxDamage } from './outbox-file.js';
+} from './log-format.js';
+import type { PendingQueue } from './queue.js';
+import type { FileOutboxRecovery, OutboxDamage } from './file-outbox.js';
 
 /** Where a PUT record lives, plus its decoded entry while cached. `offset` is -1 until written. */
 export interface Slot {
