@@ -9,26 +9,26 @@
  *   last-will and publishes a retained birth certificate after CONNACK (Sparkplug B's scheme).
  * - The publisher reconnects by itself with exponential backoff; `close()` drains within a deadline,
  *   publishes a graceful death and disconnects.
+ *
+ * Beside it: the connection loop (publisher-connection.ts), draining the outbox (publisher-drain.ts),
+ * state and metrics (publisher-direct.ts) and the stores on disk (publisher-state.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import { FileBdSeqStore, MemoryBdSeqStore, type BdSeqStore } from './bdseq-store.js';
+import type { BdSeqStore } from './bdseq-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { encodePayload } from './codec.js';
 import type { Connected } from './connection.js';
-import { outboxReport, type MetricValue } from './messages.js';
-import { resolvePublisherOptions, type MessageClass, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
+import type { MetricValue } from './messages.js';
+import { resolvePublisherOptions, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
 import type { Outbox, OutboxStats } from './outbox/outbox.js';
-import { FileOutbox, type OutboxDamage } from './outbox/file-outbox.js';
-import { MemoryOutbox } from './outbox/memory-outbox.js';
-import { ConnectionLoop, publishOn, socketBound, type ConnectionState } from './publisher-connection.js';
+import { ConnectionLoop, type ConnectionState } from './publisher-connection.js';
+import { DirectSender } from './publisher-direct.js';
 import { Drainer } from './publisher-drain.js';
-import { messageProperties, metricsPayload, resultPayload, statePayload } from './publisher-messages.js';
+import { messageProperties, resultPayload } from './publisher-messages.js';
+import { DamageReports, openPublisherState, type StateDamage } from './publisher-state.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { mqttLog as log } from './log.js';
 
 /** Events of a {@link ResultPublisher}. */
 export interface PublisherEvents {
@@ -45,23 +45,6 @@ export interface PublisherEvents {
    * file that could not be read. Damage found at start is held until the first listener is added.
    */
   damaged: (info: StateDamage) => void;
-}
-
-/** One damaged part of the publisher's state on disk, and what it cost. */
-export interface StateDamage {
-  /** The outbox log or the bdSeq file. */
-  store: 'outbox' | 'bdseq';
-  /** Records lost (0 for a damaged header or bdSeq file). */
-  records: number;
-  /** Bytes that could not be read. */
-  bytes: number;
-  /** Where in the file. */
-  offset?: number;
-  reason: string;
-  /** For damage found at start: entries pending after recovery, i.e. what was salvaged. */
-  salvaged?: number;
-  /** The same as an E_STATE_DAMAGED error naming the file. */
-  error: EdgeError;
 }
 
 /** Per-result details; all optional. */
@@ -110,13 +93,11 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   private readonly clock: Clock;
   private readonly drainer: Drainer;
   private readonly link: ConnectionLoop;
-  private latestState: Record<string, unknown> | undefined;
-  private pendingMetrics: { ts: number; metrics: Record<string, MetricValue> } | undefined;
+  private readonly direct: DirectSender;
   private closing: Promise<CloseReport> | undefined;
   private idleWaiters: (() => void)[] = [];
   private readonly topicByTask = new Map<string, string>();
-  private readonly damageSeen: StateDamage[] = [];
-  private unheard: StateDamage[] = [];
+  private readonly damage: DamageReports;
 
   private constructor(
     private readonly o: ResolvedPublisherOptions,
@@ -135,26 +116,13 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
       offline: (error) => this.emit('offline', error ? { error } : {}),
       error: (err) => this.emit('error', err),
     });
-    // Damage found before anyone could listen is delivered to the first listener.
-    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => {
-      if (event !== 'damaged' || !this.unheard.length) return;
-      setImmediate(() => {
-        const held = this.unheard;
-        this.unheard = [];
-        for (const d of held) this.emit('damaged', d);
-      });
-    });
+    this.direct = new DirectSender(o, outbox, this.clock, () => this.link.connection);
+    this.damage = new DamageReports(this);
   }
 
   /** Every damage seen since the publisher was created (at start and since). */
   damageReport(): readonly StateDamage[] {
-    return this.damageSeen;
-  }
-
-  private reportDamage(d: StateDamage): void {
-    this.damageSeen.push(d);
-    if (this.listenerCount('damaged') > 0) this.emit('damaged', d);
-    else this.unheard.push(d);
+    return this.damage.all;
   }
 
   /**
@@ -164,44 +132,11 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
    */
   static async create(options: ResultPublisherOptions): Promise<ResultPublisher> {
     const o = resolvePublisherOptions(options);
-    // Read-time damage is reported through the publisher once it exists.
-    let sink: ((d: OutboxDamage) => void) | undefined;
-    const outbox =
-      o.outbox ??
-      (o.stateDir !== undefined
-        ? await FileOutbox.open({
-            dir: join(o.stateDir, 'outbox'),
-            ...(o.outboxLimits ? { limits: o.outboxLimits } : {}),
-            ...(o.fsync ? { fsync: o.fsync } : {}),
-            ...(o.clock ? { clock: o.clock } : {}),
-            onDamage: (d) => sink?.(d),
-          })
-        : new MemoryOutbox({ ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
-    let bdSeqs: BdSeqStore;
-    try {
-      bdSeqs = o.bdSeqStore ?? (o.stateDir !== undefined ? await FileBdSeqStore.open(join(o.stateDir, 'bdseq.json')) : new MemoryBdSeqStore());
-    } catch (err) {
-      await outbox.close();
-      throw err;
-    }
+    const { outbox, bdSeqs, damaged, onDamage } = await openPublisherState(o);
     const publisher = new ResultPublisher(o, outbox, bdSeqs);
-    if (outbox instanceof FileOutbox) {
-      const file = outbox.path;
-      const fromOutbox = (d: OutboxDamage, salvaged?: number): StateDamage => ({
-        store: 'outbox',
-        records: d.records,
-        bytes: d.bytes,
-        offset: d.offset,
-        reason: d.reason,
-        ...(salvaged !== undefined ? { salvaged } : {}),
-        error: new EdgeError('E_STATE_DAMAGED', `${d.reason}: ${d.records} record(s), ${d.bytes} bytes at byte ${d.offset} lost${salvaged !== undefined ? `; ${salvaged} pending entries salvaged` : ''}`, { file }),
-      });
-      for (const d of outbox.recovery.damaged) publisher.reportDamage(fromOutbox(d, outbox.recovery.pending));
-      sink = (d) => publisher.reportDamage(fromOutbox(d));
-    }
-    if (bdSeqs instanceof FileBdSeqStore && bdSeqs.damage) {
-      publisher.reportDamage({ store: 'bdseq', records: 0, bytes: 0, reason: bdSeqs.damage.message, error: bdSeqs.damage });
-    }
+    for (const d of damaged) publisher.damage.report(d);
+    // Read-time damage is reported through the publisher once it exists.
+    onDamage((d) => publisher.damage.report(d));
     publisher.link.start();
     return publisher;
   }
@@ -262,9 +197,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   async publishState(state: Record<string, unknown>): Promise<{ delivered: boolean }> {
     this.checkOpen();
     if (!is.object(state as unknown)) throw invalidOption('state', 'an object', state);
-    const bytes = encodePayload(this.o.encoding, statePayload(this.o, this.clock.now(), state), 'state');
-    this.latestState = state;
-    return { delivered: await this.sendDirect('state', this.o.topics.state(this.o.fleet, this.o.device), bytes, true) };
+    return { delivered: await this.direct.sendState(state) };
   }
 
   /**
@@ -282,10 +215,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
         throw invalidOption(`metrics.${k}`, 'a finite number, string, boolean or null', v);
       }
     }
-    const ts = this.clock.now();
-    const delivered = await this.sendMetrics(ts, metrics);
-    this.pendingMetrics = delivered ? undefined : { ts, metrics };
-    return { delivered };
+    return { delivered: await this.direct.sendMetrics(metrics) };
   }
 
   /**
@@ -364,32 +294,6 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   /** A connection is up and born: announce it and send the state and metrics kept while offline. */
   private connected(conn: Connected, bdSeq: number): void {
     this.emit('connected', { protocolVersion: conn.protocolVersion, bdSeq, url: this.o.url });
-    if (this.latestState) {
-      const bytes = encodePayload(this.o.encoding, statePayload(this.o, this.clock.now(), this.latestState), 'state');
-      void this.sendDirect('state', this.o.topics.state(this.o.fleet, this.o.device), bytes, true);
-    }
-    const m = this.pendingMetrics;
-    const expiry = this.o.expirySeconds.metrics;
-    if (m && (expiry === null || this.clock.now() - m.ts < expiry * 1000)) {
-      void this.sendMetrics(m.ts, m.metrics).then((ok) => {
-        if (ok && this.pendingMetrics === m) this.pendingMetrics = undefined;
-      });
-    }
-  }
-
-  private async sendMetrics(ts: number, metrics: Record<string, MetricValue>): Promise<boolean> {
-    const payload = metricsPayload(this.o, ts, metrics, outboxReport(this.outbox.kind, this.outbox.stats()));
-    return this.sendDirect('metrics', this.o.topics.metrics(this.o.fleet, this.o.device), encodePayload(this.o.encoding, payload, 'metrics'), false);
-  }
-
-  /** Publishes a non-outbox message on the current connection; false when offline or it failed. */
-  private async sendDirect(cls: MessageClass, topic: string, payload: Buffer, retain: boolean): Promise<boolean> {
-    const conn = this.link.connection;
-    if (!conn) return false;
-    // Bounded: a broker that stops acknowledging must not hold up the caller (close() sends the
-    // stopped state this way); the message may still go out later, it is just not confirmed now.
-    const delivered = await socketBound(publishOn(this.o, conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]));
-    if (!delivered) log('sendDirect :: %s not confirmed within the socket bound', topic);
-    return delivered;
+    this.direct.resend();
   }
 }
