@@ -37,7 +37,8 @@ import {
 } from './outbox.js';
 import { FRAME_BYTES, encodeAck, encodeDrop, encodePut, type MetaRecord } from './log-format.js';
 import { PendingQueue, type QueueItem } from './queue.js';
-import { compactLog, readSlots, recoverLog, type Slot } from './log-io.js';
+import { compactLog, readSlots, type Slot } from './log-io.js';
+import { recoverLog } from './log-replay.js';
 import { mqttLog as log } from '../log.js';
 
 /**
