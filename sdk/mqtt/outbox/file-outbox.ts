@@ -38,6 +38,7 @@ import {
 import { FRAME_BYTES, encodeAck, encodeDrop, encodePut, type MetaRecord } from './log-format.js';
 import { PendingQueue, type QueueItem } from './queue.js';
 import { compactLog, readSlots, type Slot } from './log-io.js';
+import { LogWriter } from './log-writer.js';
 import { recoverLog } from './log-replay.js';
 import { mqttLog as log } from '../log.js';
 
@@ -99,14 +100,6 @@ export interface FileOutboxRecovery {
   movedAside?: string;
 }
 
-interface Batch {
-  bufs: Buffer[];
-  /** PUT items in `bufs`, whose offsets are fixed at write time. */
-  slots: { item: QueueItem<Slot>; index: number }[];
-  durable: boolean;
-  waiters: { resolve: () => void; reject: (e: unknown) => void }[];
-}
-
 const LOG_NAME = 'outbox.log';
 
 /**
@@ -122,16 +115,11 @@ export class FileOutbox implements Outbox {
   /** What the last open found. */
   readonly recovery: FileOutboxRecovery;
   private readonly queue: PendingQueue<Slot>;
-  private fh: FileHandle;
-  private end: number;
+  private readonly writer: LogWriter;
   private liveFrameBytes = 0;
   private cacheUsed = 0;
-  private io: Promise<unknown> = Promise.resolve();
-  private batch: Batch | undefined;
-  private dirty = false;
   private timer: ClockTimer | undefined;
   private closing: Promise<void> | undefined;
-  private failed: EdgeError | undefined;
   private damagedRecords: number;
 
   private constructor(
@@ -141,8 +129,10 @@ export class FileOutbox implements Outbox {
     state: { fh: FileHandle; end: number; queue: PendingQueue<Slot>; recovery: FileOutboxRecovery },
   ) {
     this.path = join(dir, LOG_NAME);
-    this.fh = state.fh;
-    this.end = state.end;
+    this.writer = new LogWriter(state.fh, state.end, this.path, {
+      placed: (item) => this.placed(item),
+      written: () => this.written(),
+    });
     this.queue = state.queue;
     this.recovery = state.recovery;
     this.damagedRecords = state.recovery.damaged.reduce((n, d) => n + d.records, 0);
@@ -230,9 +220,9 @@ export class FileOutbox implements Outbox {
     this.queue.counters.appended++;
     this.liveFrameBytes += record.length;
     // Its failure is reported through the PUT below, which is in the same batch.
-    if (dropped.length) this.enqueue(encodeDrop('full', dropped), false).catch(() => undefined);
+    if (dropped.length) this.writer.enqueue(encodeDrop('full', dropped), false).catch(() => undefined);
     try {
-      await this.enqueue(record, this.settings.fsync === 'always', item);
+      await this.writer.enqueue(record, this.settings.fsync === 'always', item);
     } catch (err) {
       // Not on disk: take it back out so it is never sent as if it had been accepted.
       if (this.queue.get(seq) === item) {
@@ -249,7 +239,7 @@ export class FileOutbox implements Outbox {
     this.checkOpen();
     const items = this.queue.after(afterSeq, limit);
     if (items.every((i) => i.data.entry)) return items.map((i) => i.data.entry!);
-    const entries = await this.serial(() => readSlots(this.fh, items.map((i) => i.data), this.path));
+    const entries = await this.writer.serial(() => readSlots(this.writer.fh, items.map((i) => i.data), this.path));
     const lost = items.filter((item, i) => item.live && entries[i] === undefined);
     if (lost.length) {
       // A record that passed its checksum when written and fails it now: the disk lost it. It can
@@ -269,14 +259,14 @@ export class FileOutbox implements Outbox {
   async ack(seqs: readonly number[]): Promise<void> {
     this.checkOpen();
     const removed = seqs.filter((s) => this.forget(this.queue.remove(s, 'acked')));
-    if (removed.length) await this.enqueue(encodeAck(removed), false);
+    if (removed.length) await this.writer.enqueue(encodeAck(removed), false);
   }
 
   /** {@inheritDoc Outbox.discard} */
   async discard(seqs: readonly number[], reason: DiscardReason): Promise<void> {
     this.checkOpen();
     const removed = seqs.filter((s) => this.forget(this.queue.remove(s, reason)));
-    if (removed.length) await this.enqueue(encodeDrop(reason, removed), false);
+    if (removed.length) await this.writer.enqueue(encodeDrop(reason, removed), false);
   }
 
   /** {@inheritDoc Outbox.stats} */
@@ -293,13 +283,13 @@ export class FileOutbox implements Outbox {
 
   /** Current size of the log file in bytes (written records only). */
   get fileBytes(): number {
-    return this.end;
+    return this.writer.end;
   }
 
   /** {@inheritDoc Outbox.flush} */
   async flush(): Promise<void> {
     this.checkOpen();
-    await this.enqueue(undefined, true);
+    await this.writer.enqueue(undefined, true);
   }
 
   /** {@inheritDoc Outbox.close} */
@@ -307,11 +297,11 @@ export class FileOutbox implements Outbox {
     this.closing ??= (async () => {
       if (this.timer) this.settings.clock.clearTimeout(this.timer);
       try {
-        if (!this.failed) await this.enqueue(undefined, true);
+        if (!this.writer.failed) await this.writer.enqueue(undefined, true);
       } catch {
         // already reported to the caller whose write failed
       } finally {
-        await this.serial(() => this.fh.close()).catch(() => undefined);
+        await this.writer.serial(() => this.writer.fh.close()).catch(() => undefined);
         await this.lock.release();
       }
     })();
@@ -320,7 +310,7 @@ export class FileOutbox implements Outbox {
 
   private checkOpen(): void {
     if (this.closing) throw outboxClosed(this.kind);
-    if (this.failed) throw this.failed;
+    if (this.writer.failed) throw this.writer.failed;
   }
 
   /** Frees the accounting of a removed item; true when there was one. */
@@ -334,83 +324,32 @@ export class FileOutbox implements Outbox {
     return true;
   }
 
-  /** Runs `op` after every I/O step queued before it. */
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.io.then(op);
-    this.io = run.catch(() => undefined);
-    return run;
+  /** A PUT record was written: over the cache budget, its entry is read back from disk from now on. */
+  private placed(item: QueueItem<Slot>): void {
+    const slot = item.data;
+    // Over budget: keep the oldest in memory (they are sent first), read this one back later.
+    if (this.cacheUsed > this.settings.cacheBytes && slot.entry && item.live) {
+      this.cacheUsed -= item.bytes;
+      delete slot.entry;
+    }
   }
 
-  /**
-   * Adds a record to the current batch (or just asks for durability with `buf` undefined) and
-   * resolves when the batch is written (and fsynced if any member needs it).
-   */
-  private enqueue(buf: Buffer | undefined, durable: boolean, item?: QueueItem<Slot>): Promise<void> {
-    if (!this.batch) {
-      const batch: Batch = { bufs: [], slots: [], durable: false, waiters: [] };
-      this.batch = batch;
-      setImmediate(() => {
-        if (this.batch === batch) this.batch = undefined;
-        void this.serial(() => this.writeBatch(batch));
-      });
-    }
-    const batch = this.batch;
-    if (buf) {
-      if (item) batch.slots.push({ item, index: batch.bufs.length });
-      batch.bufs.push(buf);
-    }
-    batch.durable ||= durable;
-    return new Promise((resolve, reject) => batch.waiters.push({ resolve, reject }));
-  }
-
-  private async writeBatch(batch: Batch): Promise<void> {
-    try {
-      if (this.failed) throw this.failed;
-      if (batch.bufs.length) {
-        const offsets: number[] = [];
-        let at = this.end;
-        for (const b of batch.bufs) {
-          offsets.push(at);
-          at += b.length;
-        }
-        await this.fh.writev(batch.bufs, this.end);
-        for (const { item, index } of batch.slots) {
-          const slot = item.data;
-          slot.offset = offsets[index]!;
-          // Over budget: keep the oldest in memory (they are sent first), read this one back later.
-          if (this.cacheUsed > this.settings.cacheBytes && slot.entry && item.live) {
-            this.cacheUsed -= item.bytes;
-            delete slot.entry;
-          }
-        }
-        this.end = at;
-        this.dirty = true;
-      }
-      if (batch.durable && this.dirty) {
-        await this.fh.datasync();
-        this.dirty = false;
-      }
-      for (const w of batch.waiters) w.resolve();
-    } catch (err) {
-      const e = err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `writing the outbox log failed: ${messageOf(err)}`, { file: this.path, cause: err });
-      for (const w of batch.waiters) w.reject(e);
-      return;
-    }
-    if (this.end > this.settings.compactMinBytes && this.end > 2 * this.liveFrameBytes + 4096) await this.compact();
+  /** After each written batch: compacts when the log holds more than twice the live bytes. */
+  private async written(): Promise<void> {
+    const end = this.writer.end;
+    if (end > this.settings.compactMinBytes && end > 2 * this.liveFrameBytes + 4096) await this.compact();
   }
 
   private async compact(): Promise<void> {
-    const before = this.end;
+    const before = this.writer.end;
     try {
-      const result = await compactLog(this.dir, LOG_NAME, this.fh, this.queue, this.meta());
-      this.fh = result.fh;
-      this.end = result.end;
-      this.dirty = false;
-      log('FileOutbox.compact :: %d -> %d bytes, %d live entries', before, this.end, this.queue.count);
+      const result = await compactLog(this.dir, LOG_NAME, this.writer.fh, this.queue, this.meta());
+      this.writer.replace(result.fh, result.end);
+      log('FileOutbox.compact :: %d -> %d bytes, %d live entries', before, result.end, this.queue.count);
     } catch (err) {
       // The old log is intact (the new one replaces it only by rename); report and carry on.
       log('FileOutbox.compact :: failed, keeping the current log: %s', messageOf(err));
-      if ((err as { fatal?: boolean }).fatal) this.failed = err as EdgeError;
+      if ((err as { fatal?: boolean }).fatal) this.writer.fail(err as EdgeError);
     }
   }
 
@@ -422,8 +361,8 @@ export class FileOutbox implements Outbox {
     const policy = this.settings.fsync;
     if (typeof policy !== 'object') return;
     const tick = (): void => {
-      if (this.closing || this.failed) return;
-      if (this.dirty) void this.enqueue(undefined, true).catch(() => undefined);
+      if (this.closing || this.writer.failed) return;
+      if (this.writer.dirty) void this.writer.enqueue(undefined, true).catch(() => undefined);
       this.timer = this.settings.clock.setTimeout(tick, policy.intervalMs);
     };
     this.timer = this.settings.clock.setTimeout(tick, policy.intervalMs);
