@@ -9,7 +9,7 @@ import type { BdSeqStore } from './bdseq-store.js';
 import type { Clock } from '../core/clock.js';
 import { ENCODINGS, type Encoding } from './codec.js';
 import type { Outbox, OutboxLimits, QoS } from './outbox/outbox.js';
-import type { FsyncPolicy } from './outbox/file-outbox.js';
+import type { FsyncPolicy } from './outbox/open-log.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
 
 /** The message classes a publisher sends, each with its own QoS and expiry. */

@@ -10,7 +10,8 @@ import { EdgeError } from '../core/errors.js';
 import { FileBdSeqStore, MemoryBdSeqStore, type BdSeqStore } from './bdseq-store.js';
 import type { ResolvedPublisherOptions } from './options.js';
 import type { Outbox } from './outbox/outbox.js';
-import { FileOutbox, type OutboxDamage } from './outbox/file-outbox.js';
+import { FileOutbox } from './outbox/file-outbox.js';
+import type { OutboxDamage } from './outbox/log-replay.js';
 import { MemoryOutbox } from './outbox/memory-outbox.js';
 
 /** One damaged part of the publisher's state on disk, and what it cost. */

@@ -15,92 +15,32 @@
  *   are copied to a new file that replaces the old one by rename (atomic), so the file stays within
  *   about 2 × maxBytes.
  * - Recently appended entries stay in memory up to `cacheBytes`; older ones are read back from disk.
+ *
+ * Beside it: opening (open-log.ts), replay (log-replay.ts), group commit (log-writer.ts), read-back
+ * and compaction (log-io.ts).
  */
-import { mkdir, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
-import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
-import { systemClock, type Clock, type ClockTimer } from '../../core/clock.js';
-import { acquirePidLock, type PidLock } from '../../core/pid-lock.js';
+import type { ClockTimer } from '../../core/clock.js';
+import type { PidLock } from '../../core/pid-lock.js';
 import {
   copyProperties,
   outboxClosed,
-  resolveOutboxLimits,
   validateOutboxMessage,
   type DiscardReason,
   type Outbox,
   type OutboxAppendResult,
   type OutboxEntry,
-  type OutboxLimits,
   type OutboxMessage,
   type OutboxStats,
 } from './outbox.js';
-import { FRAME_BYTES, encodeAck, encodeDrop, encodePut, type MetaRecord } from './log-format.js';
-import { PendingQueue, type QueueItem } from './queue.js';
+import { encodeAck, encodeDrop, encodePut, type MetaRecord } from './log-format.js';
+import type { PendingQueue, QueueItem } from './queue.js';
 import { compactLog, readSlots, type Slot } from './log-io.js';
 import { LogWriter } from './log-writer.js';
-import { recoverLog } from './log-replay.js';
+import type { FileOutboxRecovery } from './log-replay.js';
+import { LOG_NAME, openLog, type FileOutboxOptions, type FileOutboxSettings, type OpenedLog } from './open-log.js';
 import { mqttLog as log } from '../log.js';
-
-/**
- * When the log is fsynced:
- * - `'always'`: before an append resolves (group commit: one fdatasync per batch). Survives power loss.
- * - `{ intervalMs }`: appends resolve once written (survive a process crash or kill -9); an fsync
- *   runs every `intervalMs`, so power loss can lose at most that window.
- * - `'never'`: only at close; the OS decides. Survives kill -9, not power loss.
- */
-export type FsyncPolicy = 'always' | 'never' | { intervalMs: number };
-
-/** Options of {@link FileOutbox.open}. */
-export interface FileOutboxOptions {
-  /** Directory of the log; created if missing. One process at a time (a LOCK file guards it). */
-  dir: string;
-  limits?: Partial<OutboxLimits>;
-  /** Default `'always'`. */
-  fsync?: FsyncPolicy;
-  /** Bytes of recent entries kept in memory to send without reading the disk. Default 8 MiB. */
-  cacheBytes?: number;
-  /** Never compact a log smaller than this. Default 4 MiB. */
-  compactMinBytes?: number;
-  clock?: Clock;
-  /**
-   * Told about each record found damaged after open (a record that fails its checksum when read
-   * back). Damage found at open is in {@link FileOutbox.recovery}.
-   */
-  onDamage?: (damage: OutboxDamage) => void;
-}
-
-/** A span of the log that could not be read, and what it cost. */
-export interface OutboxDamage {
-  /** Byte offset of the span in the log. */
-  offset: number;
-  /** Its length in bytes. */
-  bytes: number;
-  /** Records it held (counted by their sync markers; 0 for a damaged header). */
-  records: number;
-  /** What was wrong. */
-  reason: string;
-  /** Sequence numbers of entries known lost (read-time damage only). */
-  seqs?: number[];
-}
-
-/** What opening the log found. */
-export interface FileOutboxRecovery {
-  /** Valid records replayed. */
-  records: number;
-  /** Entries pending after replay. */
-  pending: number;
-  /** Bytes cut from the end: a torn last record (kill -9 mid-write) or damage. 0 normally. */
-  truncatedBytes: number;
-  /** Why the tail was cut, when it was. */
-  reason?: string;
-  /** Damaged spans skipped (or cut, at the tail), in file order. Empty normally. */
-  damaged: OutboxDamage[];
-  /** Where an unreadable log was moved before a new one was started. */
-  movedAside?: string;
-}
-
-const LOG_NAME = 'outbox.log';
 
 /**
  * The durable outbox.
@@ -124,9 +64,9 @@ export class FileOutbox implements Outbox {
 
   private constructor(
     private readonly dir: string,
-    private readonly settings: Required<Omit<FileOutboxOptions, 'dir' | 'limits' | 'onDamage'>> & Pick<FileOutboxOptions, 'onDamage'>,
+    private readonly settings: FileOutboxSettings,
     private readonly lock: PidLock,
-    state: { fh: FileHandle; end: number; queue: PendingQueue<Slot>; recovery: FileOutboxRecovery },
+    state: OpenedLog['state'],
   ) {
     this.path = join(dir, LOG_NAME);
     this.writer = new LogWriter(state.fh, state.end, this.path, {
@@ -149,49 +89,8 @@ export class FileOutbox implements Outbox {
    *   process, the file is not an outbox log, or I/O failed)
    */
   static async open(options: FileOutboxOptions): Promise<FileOutbox> {
-    if (!is.object(options)) throw invalidOption('options', 'an object', options);
-    rejectUnknownKeys('options', options as Record<string, unknown>, ['dir', 'limits', 'fsync', 'cacheBytes', 'compactMinBytes', 'clock', 'onDamage']);
-    if (options.onDamage !== undefined && typeof options.onDamage !== 'function') throw invalidOption('options.onDamage', 'a function', options.onDamage);
-    const dir = expectString('options.dir', options.dir);
-    const limits = resolveOutboxLimits(options.limits, 'options.limits');
-    const settings = {
-      fsync: resolveFsync(options.fsync),
-      cacheBytes: options.cacheBytes === undefined ? 8 * 1024 * 1024 : expectInteger('options.cacheBytes', options.cacheBytes, 0),
-      compactMinBytes: options.compactMinBytes === undefined ? 4 * 1024 * 1024 : expectInteger('options.compactMinBytes', options.compactMinBytes, 0),
-      clock: options.clock ?? systemClock,
-      ...(options.onDamage ? { onDamage: options.onDamage } : {}),
-    };
-    try {
-      await mkdir(dir, { recursive: true });
-    } catch (err) {
-      throw new EdgeError('E_OUTBOX', `cannot create the outbox directory: ${messageOf(err)}`, { file: dir, cause: err });
-    }
-    const lock = await acquirePidLock(join(dir, 'LOCK'), { code: 'E_OUTBOX', subject: 'outbox directory', hint: 'give each publisher its own stateDir' });
-    try {
-      await rm(join(dir, `${LOG_NAME}.compact`), { force: true });
-      const queue = new PendingQueue<Slot>(limits);
-      const state = await recoverLog(join(dir, LOG_NAME), queue, settings.cacheBytes, () => settings.clock.now());
-      if (state.recovery.truncatedBytes > 0) log('FileOutbox.open :: cut %d bytes from %s: %s', state.recovery.truncatedBytes, dir, state.recovery.reason);
-      for (const d of state.recovery.damaged) log('FileOutbox.open :: damaged span of %d bytes at %d (%d records) in %s: %s', d.bytes, d.offset, d.records, dir, d.reason);
-      if (state.rewrite) {
-        // Rewrite without the damage (or as version 2): a version-1 log must be converted before
-        // anything is appended; a failed rewrite of a damaged version-2 log only costs the space.
-        const meta: MetaRecord = { nextSeq: queue.nextSeq, ...queue.counters };
-        try {
-          Object.assign(state, await compactLog(dir, LOG_NAME, state.fh, queue, meta, state.frameBytes));
-        } catch (err) {
-          if (state.frameBytes !== FRAME_BYTES) {
-            await state.fh.close().catch(() => undefined);
-            throw err;
-          }
-          log('FileOutbox.open :: rewriting the damaged log failed, going on with it: %s', messageOf(err));
-        }
-      }
-      return new FileOutbox(dir, settings, lock, { ...state, queue });
-    } catch (err) {
-      await lock.release();
-      throw err;
-    }
+    const { dir, settings, lock, state } = await openLog(options);
+    return new FileOutbox(dir, settings, lock, state);
   }
 
   /** {@inheritDoc Outbox.append} */
@@ -367,13 +266,4 @@ export class FileOutbox implements Outbox {
     };
     this.timer = this.settings.clock.setTimeout(tick, policy.intervalMs);
   }
-}
-
-function resolveFsync(value: unknown): FsyncPolicy {
-  if (value === undefined) return 'always';
-  if (value === 'always' || value === 'never') return value;
-  if (is.object(value) && Object.keys(value).length === 1 && 'intervalMs' in value) {
-    return { intervalMs: expectInteger('options.fsync.intervalMs', value.intervalMs, 1, 3_600_000) };
-  }
-  throw invalidOption('options.fsync', '"always", "never" or { intervalMs: <integer> }', value);
 }

@@ -12,7 +12,36 @@ import { messageBytes } from './outbox.js';
 import { FRAME_BYTES, FRAME_BYTES_V1, HEADER_BYTES, MAX_RECORD_BYTES, SYNC, checkHeader, decodeRecord, encodeDrop, encodeHeader, type LogRecord } from './log-format.js';
 import { WINDOW, WindowReader, ioError, readFully, syncDir, type Slot } from './log-io.js';
 import type { PendingQueue } from './queue.js';
-import type { FileOutboxRecovery, OutboxDamage } from './file-outbox.js';
+
+/** A span of the log that could not be read, and what it cost. */
+export interface OutboxDamage {
+  /** Byte offset of the span in the log. */
+  offset: number;
+  /** Its length in bytes. */
+  bytes: number;
+  /** Records it held (counted by their sync markers; 0 for a damaged header). */
+  records: number;
+  /** What was wrong. */
+  reason: string;
+  /** Sequence numbers of entries known lost (read-time damage only). */
+  seqs?: number[];
+}
+
+/** What opening the log found. */
+export interface FileOutboxRecovery {
+  /** Valid records replayed. */
+  records: number;
+  /** Entries pending after replay. */
+  pending: number;
+  /** Bytes cut from the end: a torn last record (kill -9 mid-write) or damage. 0 normally. */
+  truncatedBytes: number;
+  /** Why the tail was cut, when it was. */
+  reason?: string;
+  /** Damaged spans skipped (or cut, at the tail), in file order. Empty normally. */
+  damaged: OutboxDamage[];
+  /** Where an unreadable log was moved before a new one was started. */
+  movedAside?: string;
+}
 
 /** What {@link recoverLog} found and what the caller must do next. */
 export interface RecoveredLog {
