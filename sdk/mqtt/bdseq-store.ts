@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { parseJsonBounded } from '../core/json-limits.js';
 import { readRegular } from '../core/safe-fs.js';
-import { syncDir } from './outbox-file-io.js';
+import { syncDir } from './outbox/log-io.js';
 
 /** Hands out bdSeq numbers. */
 export interface BdSeqStore {

@@ -4,7 +4,7 @@
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import type { Clock } from '../core/clock.js';
-import type { QoS } from './outbox.js';
+import type { QoS } from './outbox/outbox.js';
 import { resolveConsumerLimits, type ConsumerLimits } from './consumer-limits.js';
 import { TrustStore } from '../core/signing/trust-store.js';
 import { expectBrokerUrl, expectProtocol, type ProtocolChoice, type TlsOptions } from './options.js';

@@ -30,9 +30,11 @@ export {
   type OutboxLimits,
   type DiscardReason,
   type QoS,
-} from './outbox.js';
-export { MemoryOutbox, type MemoryOutboxOptions } from './outbox-memory.js';
-export { FileOutbox, type FileOutboxOptions, type FileOutboxRecovery, type FsyncPolicy } from './outbox-file.js';
+} from './outbox/outbox.js';
+export { MemoryOutbox, type MemoryOutboxOptions } from './outbox/memory-outbox.js';
+export { FileOutbox } from './outbox/file-outbox.js';
+export type { FileOutboxOptions, FsyncPolicy } from './outbox/open-log.js';
+export type { FileOutboxRecovery } from './outbox/log-replay.js';
 export { MemoryBdSeqStore, FileBdSeqStore, type BdSeqStore } from './bdseq-store.js';
 export {
   DEFAULT_QOS,

@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../core/errors.js';
 import type { Encoding } from './codec.js';
-import type { OutboxStats, QoS } from './outbox.js';
+import type { OutboxStats, QoS } from './outbox/outbox.js';
 import type { ParsedTopic } from './topics.js';
 
 /** Schema version written in `v`. */

@@ -8,8 +8,8 @@ import { expectInteger, expectOneOf, expectString, invalidOption, is, rejectUnkn
 import type { BdSeqStore } from './bdseq-store.js';
 import type { Clock } from '../core/clock.js';
 import { ENCODINGS, type Encoding } from './codec.js';
-import type { Outbox, OutboxLimits, QoS } from './outbox.js';
-import type { FsyncPolicy } from './outbox-file.js';
+import type { Outbox, OutboxLimits, QoS } from './outbox/outbox.js';
+import type { FsyncPolicy } from './outbox/open-log.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
 
 /** The message classes a publisher sends, each with its own QoS and expiry. */
@@ -181,6 +181,37 @@ function classRecord<T>(name: string, value: unknown, read: (field: string, v: u
   };
 }
 
+/** Checks `reconnect` and applies its defaults. */
+function resolveReconnect(value: unknown): { minDelayMs: number; maxDelayMs: number } {
+  const reconnect = value === undefined ? {} : value;
+  if (!is.object(reconnect)) throw invalidOption('options.reconnect', 'an object', reconnect);
+  rejectUnknownKeys('options.reconnect', reconnect, ['minDelayMs', 'maxDelayMs']);
+  const minDelayMs = reconnect.minDelayMs === undefined ? 500 : expectInteger('options.reconnect.minDelayMs', reconnect.minDelayMs, 1, 3_600_000);
+  const maxDelayMs = reconnect.maxDelayMs === undefined ? Math.max(30_000, minDelayMs) : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
+  return { minDelayMs, maxDelayMs };
+}
+
+/** Checks the injected outbox, bdSeq store and clock, and the outbox settings that go with `stateDir`. */
+function checkStateOptions(o: Record<string, unknown>, stateDir: string | undefined): void {
+  if (o.outbox !== undefined && (!is.object(o.outbox) || typeof (o.outbox as Partial<Outbox>).append !== 'function')) {
+    throw invalidOption('options.outbox', 'an Outbox (MemoryOutbox, FileOutbox or your own implementation)', o.outbox);
+  }
+  if (o.outbox !== undefined && (o.outboxLimits !== undefined || o.fsync !== undefined)) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.outboxLimits and options.fsync configure the outbox the publisher creates; set them on your own options.outbox instead', {
+      field: o.outboxLimits !== undefined ? 'options.outboxLimits' : 'options.fsync',
+    });
+  }
+  if (o.fsync !== undefined && stateDir === undefined) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.fsync needs options.stateDir (without it the outbox lives in memory)', { field: 'options.fsync' });
+  }
+  if (o.bdSeqStore !== undefined && (!is.object(o.bdSeqStore) || typeof (o.bdSeqStore as Partial<BdSeqStore>).next !== 'function')) {
+    throw invalidOption('options.bdSeqStore', 'a BdSeqStore', o.bdSeqStore);
+  }
+  if (o.clock !== undefined && (!is.object(o.clock) || typeof (o.clock as Partial<Clock>).now !== 'function')) {
+    throw invalidOption('options.clock', 'a Clock', o.clock);
+  }
+}
+
 /**
  * Applies defaults and checks every option, naming the first bad one.
  * @throws EdgeError E_INVALID_ARGUMENT
@@ -205,29 +236,9 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
     (field, v, d) => (v === undefined ? d : v === null ? null : expectInteger(field, v, 1, 0xffffffff)),
     DEFAULT_EXPIRY,
   );
-  const reconnect = o.reconnect === undefined ? {} : o.reconnect;
-  if (!is.object(reconnect)) throw invalidOption('options.reconnect', 'an object', reconnect);
-  rejectUnknownKeys('options.reconnect', reconnect, ['minDelayMs', 'maxDelayMs']);
-  const minDelayMs = reconnect.minDelayMs === undefined ? 500 : expectInteger('options.reconnect.minDelayMs', reconnect.minDelayMs, 1, 3_600_000);
-  const maxDelayMs = reconnect.maxDelayMs === undefined ? Math.max(30_000, minDelayMs) : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
+  const { minDelayMs, maxDelayMs } = resolveReconnect(o.reconnect);
   const stateDir = optionalString('options.stateDir', o.stateDir);
-  if (o.outbox !== undefined && (!is.object(o.outbox) || typeof (o.outbox as Partial<Outbox>).append !== 'function')) {
-    throw invalidOption('options.outbox', 'an Outbox (MemoryOutbox, FileOutbox or your own implementation)', o.outbox);
-  }
-  if (o.outbox !== undefined && (o.outboxLimits !== undefined || o.fsync !== undefined)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.outboxLimits and options.fsync configure the outbox the publisher creates; set them on your own options.outbox instead', {
-      field: o.outboxLimits !== undefined ? 'options.outboxLimits' : 'options.fsync',
-    });
-  }
-  if (o.fsync !== undefined && stateDir === undefined) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.fsync needs options.stateDir (without it the outbox lives in memory)', { field: 'options.fsync' });
-  }
-  if (o.bdSeqStore !== undefined && (!is.object(o.bdSeqStore) || typeof (o.bdSeqStore as Partial<BdSeqStore>).next !== 'function')) {
-    throw invalidOption('options.bdSeqStore', 'a BdSeqStore', o.bdSeqStore);
-  }
-  if (o.clock !== undefined && (!is.object(o.clock) || typeof (o.clock as Partial<Clock>).now !== 'function')) {
-    throw invalidOption('options.clock', 'a Clock', o.clock);
-  }
+  checkStateOptions(o, stateDir);
   const resolved: ResolvedPublisherOptions = {
     url: expectBrokerUrl('options.url', o.url),
     fleet,

@@ -8,7 +8,7 @@
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
 import type { Clock } from '../core/clock.js';
-import type { Outbox, OutboxEntry } from './outbox.js';
+import type { Outbox, OutboxEntry } from './outbox/outbox.js';
 import { mqttLog as log } from './log.js';
 
 /** What the drainer tells its owner. */

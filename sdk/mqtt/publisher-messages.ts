@@ -8,7 +8,7 @@ import { VERSION } from '../core/version.js';
 import { signDocument } from '../core/signing/signature.js';
 import { CONTENT_TYPES, type Encoding } from './codec.js';
 import type { BirthPayload, DeathPayload, MetricsPayload, OutboxReport, ResultPayload, StatePayload, MetricValue } from './messages.js';
-import type { OutboxProperties } from './outbox.js';
+import type { OutboxProperties } from './outbox/outbox.js';
 import type { ResolvedPublisherOptions } from './options.js';
 
 type Identity = Pick<ResolvedPublisherOptions, 'fleet' | 'device' | 'modelVersion' | 'encoding' | 'qos'>;

@@ -9,26 +9,26 @@
  *   last-will and publishes a retained birth certificate after CONNACK (Sparkplug B's scheme).
  * - The publisher reconnects by itself with exponential backoff; `close()` drains within a deadline,
  *   publishes a graceful death and disconnects.
+ *
+ * Beside it: the connection loop (publisher-connection.ts), draining the outbox (publisher-drain.ts),
+ * state and metrics (publisher-direct.ts) and the stores on disk (publisher-state.ts).
  */
 import { randomUUID } from 'node:crypto';
-import { EventEmitter } from 'node:events';
-import { join } from 'node:path';
-import type { IClientPublishOptions, MqttClient } from 'mqtt';
-import { EdgeError, messageOf } from '../core/errors.js';
+import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
-import { FileBdSeqStore, MemoryBdSeqStore, type BdSeqStore } from './bdseq-store.js';
-import { systemClock, type Clock, type ClockTimer } from '../core/clock.js';
+import type { BdSeqStore } from './bdseq-store.js';
+import { systemClock, type Clock } from '../core/clock.js';
 import { encodePayload } from './codec.js';
-import { connectNegotiated, type ConnectSpec, type Connected } from './connection.js';
-import { outboxReport, type MetricValue } from './messages.js';
-import { resolvePublisherOptions, type MessageClass, type ProtocolChoice, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
-import type { Outbox, OutboxStats } from './outbox.js';
-import { FileOutbox, type OutboxDamage } from './outbox-file.js';
-import { MemoryOutbox } from './outbox-memory.js';
+import type { Connected } from './connection.js';
+import type { MetricValue } from './messages.js';
+import { resolvePublisherOptions, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
+import type { Outbox, OutboxStats } from './outbox/outbox.js';
+import { ConnectionLoop, type ConnectionState } from './publisher-connection.js';
+import { DirectSender } from './publisher-direct.js';
 import { Drainer } from './publisher-drain.js';
-import { birthPayload, deathPayload, messageProperties, metricsPayload, resultPayload, statePayload } from './publisher-messages.js';
+import { messageProperties, resultPayload } from './publisher-messages.js';
+import { DamageReports, openPublisherState, type StateDamage } from './publisher-state.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { mqttLog as log } from './log.js';
 
 /** Events of a {@link ResultPublisher}. */
 export interface PublisherEvents {
@@ -45,23 +45,6 @@ export interface PublisherEvents {
    * file that could not be read. Damage found at start is held until the first listener is added.
    */
   damaged: (info: StateDamage) => void;
-}
-
-/** One damaged part of the publisher's state on disk, and what it cost. */
-export interface StateDamage {
-  /** The outbox log or the bdSeq file. */
-  store: 'outbox' | 'bdseq';
-  /** Records lost (0 for a damaged header or bdSeq file). */
-  records: number;
-  /** Bytes that could not be read. */
-  bytes: number;
-  /** Where in the file. */
-  offset?: number;
-  reason: string;
-  /** For damage found at start: entries pending after recovery, i.e. what was salvaged. */
-  salvaged?: number;
-  /** The same as an E_STATE_DAMAGED error naming the file. */
-  error: EdgeError;
 }
 
 /** Per-result details; all optional. */
@@ -84,7 +67,7 @@ export interface PublishedResult {
 
 /** Connection and outbox state. */
 export interface PublisherStatus {
-  state: 'connecting' | 'online' | 'offline' | 'closed';
+  state: ConnectionState;
   protocolVersion?: 4 | 5;
   bdSeq?: number;
   outbox: OutboxStats;
@@ -109,54 +92,37 @@ export interface CloseReport {
 export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   private readonly clock: Clock;
   private readonly drainer: Drainer;
-  private protocol: ProtocolChoice;
-  private state: PublisherStatus['state'] = 'connecting';
-  private conn: Connected | undefined;
-  private bdSeq: number | undefined;
-  private latestState: Record<string, unknown> | undefined;
-  private pendingMetrics: { ts: number; metrics: Record<string, MetricValue> } | undefined;
+  private readonly link: ConnectionLoop;
+  private readonly direct: DirectSender;
   private closing: Promise<CloseReport> | undefined;
-  private sleeper: { timer: ClockTimer; wake: () => void } | undefined;
   private idleWaiters: (() => void)[] = [];
-  private loop: Promise<void> = Promise.resolve();
-  private readonly stop = new AbortController();
   private readonly topicByTask = new Map<string, string>();
-  private readonly damageSeen: StateDamage[] = [];
-  private unheard: StateDamage[] = [];
+  private readonly damage: DamageReports;
 
   private constructor(
     private readonly o: ResolvedPublisherOptions,
     private readonly outbox: Outbox,
-    private readonly bdSeqs: BdSeqStore,
+    bdSeqs: BdSeqStore,
   ) {
     super();
     this.clock = o.clock ?? systemClock;
-    this.protocol = o.protocol;
     this.drainer = new Drainer(outbox, this.clock, {
       discarded: (seqs, reason) => this.emit('dropped', { reason, seqs, count: seqs.length }),
       error: (err) => this.emit('error', err),
       idle: () => this.wakeIdle(),
     });
-    // Damage found before anyone could listen is delivered to the first listener.
-    EventEmitter.prototype.on.call(this, 'newListener', (event: string) => {
-      if (event !== 'damaged' || !this.unheard.length) return;
-      setImmediate(() => {
-        const held = this.unheard;
-        this.unheard = [];
-        for (const d of held) this.emit('damaged', d);
-      });
+    this.link = new ConnectionLoop(o, outbox, bdSeqs, this.drainer, this.clock, {
+      connected: (conn, bdSeq) => this.connected(conn, bdSeq),
+      offline: (error) => this.emit('offline', error ? { error } : {}),
+      error: (err) => this.emit('error', err),
     });
+    this.direct = new DirectSender(o, outbox, this.clock, () => this.link.connection);
+    this.damage = new DamageReports(this);
   }
 
   /** Every damage seen since the publisher was created (at start and since). */
   damageReport(): readonly StateDamage[] {
-    return this.damageSeen;
-  }
-
-  private reportDamage(d: StateDamage): void {
-    this.damageSeen.push(d);
-    if (this.listenerCount('damaged') > 0) this.emit('damaged', d);
-    else this.unheard.push(d);
+    return this.damage.all;
   }
 
   /**
@@ -166,45 +132,12 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
    */
   static async create(options: ResultPublisherOptions): Promise<ResultPublisher> {
     const o = resolvePublisherOptions(options);
-    // Read-time damage is reported through the publisher once it exists.
-    let sink: ((d: OutboxDamage) => void) | undefined;
-    const outbox =
-      o.outbox ??
-      (o.stateDir !== undefined
-        ? await FileOutbox.open({
-            dir: join(o.stateDir, 'outbox'),
-            ...(o.outboxLimits ? { limits: o.outboxLimits } : {}),
-            ...(o.fsync ? { fsync: o.fsync } : {}),
-            ...(o.clock ? { clock: o.clock } : {}),
-            onDamage: (d) => sink?.(d),
-          })
-        : new MemoryOutbox({ ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
-    let bdSeqs: BdSeqStore;
-    try {
-      bdSeqs = o.bdSeqStore ?? (o.stateDir !== undefined ? await FileBdSeqStore.open(join(o.stateDir, 'bdseq.json')) : new MemoryBdSeqStore());
-    } catch (err) {
-      await outbox.close();
-      throw err;
-    }
+    const { outbox, bdSeqs, damaged, onDamage } = await openPublisherState(o);
     const publisher = new ResultPublisher(o, outbox, bdSeqs);
-    if (outbox instanceof FileOutbox) {
-      const file = outbox.path;
-      const fromOutbox = (d: OutboxDamage, salvaged?: number): StateDamage => ({
-        store: 'outbox',
-        records: d.records,
-        bytes: d.bytes,
-        offset: d.offset,
-        reason: d.reason,
-        ...(salvaged !== undefined ? { salvaged } : {}),
-        error: new EdgeError('E_STATE_DAMAGED', `${d.reason}: ${d.records} record(s), ${d.bytes} bytes at byte ${d.offset} lost${salvaged !== undefined ? `; ${salvaged} pending entries salvaged` : ''}`, { file }),
-      });
-      for (const d of outbox.recovery.damaged) publisher.reportDamage(fromOutbox(d, outbox.recovery.pending));
-      sink = (d) => publisher.reportDamage(fromOutbox(d));
-    }
-    if (bdSeqs instanceof FileBdSeqStore && bdSeqs.damage) {
-      publisher.reportDamage({ store: 'bdseq', records: 0, bytes: 0, reason: bdSeqs.damage.message, error: bdSeqs.damage });
-    }
-    publisher.loop = publisher.connectLoop();
+    for (const d of damaged) publisher.damage.report(d);
+    // Read-time damage is reported through the publisher once it exists.
+    onDamage((d) => publisher.damage.report(d));
+    publisher.link.start();
     return publisher;
   }
 
@@ -264,9 +197,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   async publishState(state: Record<string, unknown>): Promise<{ delivered: boolean }> {
     this.checkOpen();
     if (!is.object(state as unknown)) throw invalidOption('state', 'an object', state);
-    const bytes = encodePayload(this.o.encoding, statePayload(this.o, this.clock.now(), state), 'state');
-    this.latestState = state;
-    return { delivered: await this.sendDirect('state', this.o.topics.state(this.o.fleet, this.o.device), bytes, true) };
+    return { delivered: await this.direct.sendState(state) };
   }
 
   /**
@@ -284,10 +215,7 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
         throw invalidOption(`metrics.${k}`, 'a finite number, string, boolean or null', v);
       }
     }
-    const ts = this.clock.now();
-    const delivered = await this.sendMetrics(ts, metrics);
-    this.pendingMetrics = delivered ? undefined : { ts, metrics };
-    return { delivered };
+    return { delivered: await this.direct.sendMetrics(metrics) };
   }
 
   /**
@@ -312,9 +240,9 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   /** Connection and outbox state. */
   status(): PublisherStatus {
     return {
-      state: this.state,
-      ...(this.conn ? { protocolVersion: this.conn.protocolVersion } : {}),
-      ...(this.bdSeq !== undefined ? { bdSeq: this.bdSeq } : {}),
+      state: this.link.state,
+      ...(this.link.connection ? { protocolVersion: this.link.connection.protocolVersion } : {}),
+      ...(this.link.bdSeq !== undefined ? { bdSeq: this.link.bdSeq } : {}),
       outbox: this.outbox.stats(),
     };
   }
@@ -338,27 +266,17 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
    * const { drained, pending } = await publisher.close({ deadlineMs: 2000 });
    */
   close(options: { deadlineMs?: number } = {}): Promise<CloseReport> {
-    this.closing ??= this.shutdown(options.deadlineMs === undefined ? 5000 : expectInteger('options.deadlineMs', options.deadlineMs, 0));
+    if (!this.closing) {
+      const deadlineMs = options.deadlineMs === undefined ? 5000 : expectInteger('options.deadlineMs', options.deadlineMs, 0);
+      this.link.beginClose();
+      this.closing = this.shutdown(deadlineMs);
+    }
     return this.closing;
   }
 
   private async shutdown(deadlineMs: number): Promise<CloseReport> {
-    const drained = this.conn ? await this.drain(deadlineMs) : this.drainer.idle;
-    const conn = this.conn;
-    if (conn && this.bdSeq !== undefined) {
-      const death = encodePayload(this.o.encoding, deathPayload(this.o, this.bdSeq, this.clock.now(), true), 'death');
-      await socketBound(this.publishOn(conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null));
-    }
-    this.state = 'closed';
-    this.stop.abort();
-    this.sleeper?.wake();
-    this.drainer.detach();
-    if (conn) {
-      // A half-dead socket would make DISCONNECT wait for the keepalive timeout; the will covers it.
-      if (!(await socketBound(conn.client.endAsync()))) conn.client.end(true);
-    }
-    this.conn = undefined;
-    await this.loop;
+    const drained = this.link.connection ? await this.drain(deadlineMs) : this.drainer.idle;
+    await this.link.close();
     await this.drainer.flushAcks().catch(() => undefined);
     const pending = this.outbox.stats().pending;
     await this.outbox.close();
@@ -373,159 +291,9 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     for (const w of [...this.idleWaiters]) w();
   }
 
-  private async connectSpec(protocolVersion: 4 | 5): Promise<ConnectSpec> {
-    // A new bdSeq per attempt, persisted before CONNECT: the will and the birth of this connection share it.
-    const bdSeq = await this.bdSeqs.next();
-    this.bdSeq = bdSeq;
-    const payload = encodePayload(this.o.encoding, deathPayload(this.o, bdSeq, this.clock.now(), false), 'death');
-    return {
-      url: this.o.url,
-      clientId: this.o.clientId,
-      ...(this.o.username !== undefined ? { username: this.o.username } : {}),
-      ...(this.o.password !== undefined ? { password: this.o.password } : {}),
-      ...(this.o.tls ? { tls: this.o.tls } : {}),
-      keepaliveSeconds: this.o.keepaliveSeconds,
-      connectTimeoutMs: this.o.connectTimeoutMs,
-      clean: true,
-      reconnectPeriod: 0,
-      will: {
-        topic: this.o.topics.death(this.o.fleet, this.o.device),
-        payload,
-        qos: 1,
-        retain: true,
-        ...(protocolVersion === 5 ? { properties: { contentType: messageProperties(this.o.encoding, null).contentType! } } : {}),
-      },
-    };
+  /** A connection is up and born: announce it and send the state and metrics kept while offline. */
+  private connected(conn: Connected, bdSeq: number): void {
+    this.emit('connected', { protocolVersion: conn.protocolVersion, bdSeq, url: this.o.url });
+    this.direct.resend();
   }
-
-  private async connectLoop(): Promise<void> {
-    let delay = this.o.reconnect.minDelayMs;
-    while (!this.closing) {
-      try {
-        const conn = await connectNegotiated(this.protocol, (v) => this.connectSpec(v), this.stop.signal);
-        if (this.closing) {
-          conn.client.end(true);
-          break;
-        }
-        // A broker that refused 5 will refuse it on the next attempt too.
-        if (this.protocol === 'auto' && conn.protocolVersion === 4) this.protocol = 4;
-        const stayed = await this.online(conn);
-        if (stayed) delay = this.o.reconnect.minDelayMs;
-      } catch (err) {
-        const e = err instanceof EdgeError ? err : new EdgeError('E_MQTT_OFFLINE', messageOf(err), { cause: err });
-        if (this.closing) break;
-        if (e.code !== 'E_MQTT_OFFLINE') this.emit('error', e);
-        this.goOffline(e);
-      }
-      if (this.closing) break;
-      const jittered = Math.round(delay * (0.8 + 0.4 * Math.random()));
-      log('connectLoop :: retrying in %d ms', jittered);
-      await new Promise<void>((resolve) => {
-        const wake = (): void => {
-          this.clock.clearTimeout(timer);
-          this.sleeper = undefined;
-          resolve();
-        };
-        const timer = this.clock.setTimeout(wake, jittered);
-        this.sleeper = { timer, wake };
-      });
-      delay = Math.min(delay * 2, this.o.reconnect.maxDelayMs);
-    }
-  }
-
-  /** Runs one connection until it closes. Returns true when it got as far as the birth. */
-  private async online(conn: Connected): Promise<boolean> {
-    const closed = new Promise<void>((resolve) =>
-      conn.client.once('close', () => {
-        // end(true) fails the callbacks of unacknowledged publishes ("Connection closed"), so
-        // nothing waits forever on a dead connection; their entries stay in the outbox.
-        conn.client.end(true);
-        resolve();
-      }),
-    );
-    conn.client.on('error', (err) => log('online :: client error: %s', err.message));
-    let born = false;
-    try {
-      const birth = birthPayload(this.o, this.bdSeq!, this.clock.now(), conn.protocolVersion, outboxReport(this.outbox.kind, this.outbox.stats()));
-      await this.publishOn(conn, this.o.topics.birth(this.o.fleet, this.o.device), encodePayload(this.o.encoding, birth, 'birth'), 1, true, null);
-      born = true;
-      this.conn = conn;
-      this.state = 'online';
-      this.emit('connected', { protocolVersion: conn.protocolVersion, bdSeq: this.bdSeq!, url: this.o.url });
-      if (this.latestState) {
-        const bytes = encodePayload(this.o.encoding, statePayload(this.o, this.clock.now(), this.latestState), 'state');
-        void this.sendDirect('state', this.o.topics.state(this.o.fleet, this.o.device), bytes, true);
-      }
-      const m = this.pendingMetrics;
-      const expiry = this.o.expirySeconds.metrics;
-      if (m && (expiry === null || this.clock.now() - m.ts < expiry * 1000)) {
-        void this.sendMetrics(m.ts, m.metrics).then((ok) => {
-          if (ok && this.pendingMetrics === m) this.pendingMetrics = undefined;
-        });
-      }
-      const receiveMaximum = conn.connack.properties?.receiveMaximum;
-      await this.drainer.attach(conn.client, conn.protocolVersion, Math.min(this.o.maxInflight, receiveMaximum ?? Infinity));
-    } catch (err) {
-      log('online :: connection failed during setup: %s', messageOf(err));
-      conn.client.end(true);
-    }
-    await closed;
-    this.drainer.detach();
-    if (this.conn === conn) this.conn = undefined;
-    conn.client.end(true);
-    if (!this.closing) this.goOffline();
-    return born;
-  }
-
-  private goOffline(error?: EdgeError): void {
-    if (this.state === 'offline' || this.state === 'closed') return;
-    this.state = 'offline';
-    this.emit('offline', error ? { error } : {});
-  }
-
-  private async sendMetrics(ts: number, metrics: Record<string, MetricValue>): Promise<boolean> {
-    const payload = metricsPayload(this.o, ts, metrics, outboxReport(this.outbox.kind, this.outbox.stats()));
-    return this.sendDirect('metrics', this.o.topics.metrics(this.o.fleet, this.o.device), encodePayload(this.o.encoding, payload, 'metrics'), false);
-  }
-
-  /** Publishes a non-outbox message on the current connection; false when offline or it failed. */
-  private async sendDirect(cls: MessageClass, topic: string, payload: Buffer, retain: boolean): Promise<boolean> {
-    const conn = this.conn;
-    if (!conn) return false;
-    // Bounded: a broker that stops acknowledging must not hold up the caller (close() sends the
-    // stopped state this way); the message may still go out later, it is just not confirmed now.
-    const delivered = await socketBound(this.publishOn(conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]));
-    if (!delivered) log('sendDirect :: %s not confirmed within the socket bound', topic);
-    return delivered;
-  }
-
-  private async publishOn(conn: Connected, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
-    const opts: IClientPublishOptions = { qos, retain };
-    if (conn.protocolVersion === 5) {
-      const p = messageProperties(this.o.encoding, expiry, { modelVersion: this.o.modelVersion });
-      opts.properties = { contentType: p.contentType!, ...(p.messageExpiryInterval ? { messageExpiryInterval: p.messageExpiryInterval } : {}), ...(p.userProperties ? { userProperties: p.userProperties } : {}) };
-    }
-    await (conn.client as MqttClient).publishAsync(topic, payload, opts);
-  }
-}
-
-/**
- * Waits for a socket operation at most 2 s of real time (not the injected clock: this guards I/O,
- * not application time). Resolves true when it completed.
- */
-function socketBound(op: Promise<unknown>): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), 2000);
-    timer.unref();
-    op.then(
-      () => {
-        clearTimeout(timer);
-        resolve(true);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(false);
-      },
-    );
-  });
 }

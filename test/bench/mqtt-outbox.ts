@@ -21,7 +21,7 @@ import { pathToFileURL } from 'node:url';
 import mqtt from 'mqtt';
 import { encodePayload } from '../../sdk/mqtt/codec.js';
 import { startEmbeddedBroker } from '../../sdk/mqtt/embedded-broker.js';
-import type { FsyncPolicy } from '../../sdk/mqtt/outbox-file.js';
+import type { FsyncPolicy } from '../../sdk/mqtt/outbox/open-log.js';
 import { ResultPublisher } from '../../sdk/mqtt/publisher.js';
 import { HAS_MOSQUITTO, startMosquitto } from '../helpers/mosquitto.js';
 import type { Bench, BenchResult } from './harness.js';

@@ -2,8 +2,9 @@ import test from 'ava';
 import { mkdtemp, rm, stat, truncate } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileOutbox, type FileOutboxOptions } from '../../sdk/mqtt/outbox-file.js';
-import type { Outbox } from '../../sdk/mqtt/outbox.js';
+import { FileOutbox } from '../../sdk/mqtt/outbox/file-outbox.js';
+import type { FileOutboxOptions } from '../../sdk/mqtt/outbox/open-log.js';
+import type { Outbox } from '../../sdk/mqtt/outbox/outbox.js';
 import { outboxContract } from './outbox.contract.js';
 
 /** The contract, run against the file outbox with each fsync policy that changes code paths. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { MemoryOutbox } from '../../sdk/mqtt/outbox-memory.js';
+import { MemoryOutbox } from '../../sdk/mqtt/outbox/memory-outbox.js';
 import { outboxContract } from './outbox.contract.js';
 
 outboxContract(test, {

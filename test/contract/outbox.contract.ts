@@ -5,7 +5,7 @@
  */
 import type { TestFn } from 'ava';
 import { ManualClock } from '../../sdk/core/clock.js';
-import type { Outbox, OutboxLimits, OutboxMessage } from '../../sdk/mqtt/outbox.js';
+import type { Outbox, OutboxLimits, OutboxMessage } from '../../sdk/mqtt/outbox/outbox.js';
 import { testIf } from '../helpers/shared-data.js';
 
 /** One outbox under test, with the hooks durable implementations offer. */

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { FileOutbox } from '../../../sdk/mqtt/outbox-file.js';
+import { FileOutbox } from '../../../sdk/mqtt/outbox/file-outbox.js';
 
 const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'outbox-writer.ts');
 

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/mqtt/consumer.js';
-import { MemoryOutbox } from '../../../sdk/mqtt/outbox-memory.js';
+import { MemoryOutbox } from '../../../sdk/mqtt/outbox/memory-outbox.js';
 import { ResultPublisher, type PublisherEvents } from '../../../sdk/mqtt/publisher.js';
 import type { ResultPublisherOptions } from '../../../sdk/mqtt/options.js';
 import { startAedes } from '../../helpers/aedes.js';

@@ -7,8 +7,8 @@
  * {@link MemoryOutbox} (lost with the process) and {@link FileOutbox} (an append-only log that
  * survives restarts and kill -9).
  */
-import { EdgeError } from '../core/errors.js';
-import { expectInteger, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import { EdgeError } from '../../core/errors.js';
+import { expectInteger, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
 
 /** MQTT quality of service. */
 export type QoS = 0 | 1 | 2;

@@ -2,7 +2,7 @@
  * An {@link Outbox} held in memory: ordered, bounded and counted like the file outbox, but lost
  * when the process ends. For tests, demos and devices that accept that loss.
  */
-import { systemClock, type Clock } from '../core/clock.js';
+import { systemClock, type Clock } from '../../core/clock.js';
 import {
   copyProperties,
   outboxClosed,
@@ -16,8 +16,8 @@ import {
   type OutboxMessage,
   type OutboxStats,
 } from './outbox.js';
-import { PendingQueue } from './outbox-queue.js';
-import { invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import { PendingQueue } from './queue.js';
+import { invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
 
 /** Options of {@link MemoryOutbox}. */
 export interface MemoryOutboxOptions {
