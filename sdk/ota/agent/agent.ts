@@ -14,6 +14,7 @@ import { readRegular } from '../../core/safe-fs.js';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import { is, invalidOption, rejectUnknownKeys } from '../../core/validate.js';
 import { VERSION } from '../../core/version.js';
+import type { Clock } from '../../mqtt/clock.js';
 import { sha256 } from '../../package/hash.js';
 import type { AgentContext, HeldSlot, ResolvedAgentOptions } from './agent-context.js';
 import { runInstall } from './agent-install.js';
@@ -29,6 +30,7 @@ import type { HealthCheckOptions, ModelHost } from '../hosts/model-host.js';
 import { checkSignatureRecord } from '../signature.js';
 import type { SlotStore } from '../slots/slot-store.js';
 import type { TrustStore } from '../trust-store.js';
+import { otaClock } from '../timing.js';
 import { checkAddressed, checkFreshness, type DeviceIdentity } from './update-policy.js';
 
 const debug = debuglog('ringmoe-ota');
@@ -60,12 +62,15 @@ export interface OtaAgentOptions {
   verifyOnStart?: boolean;
   /** Interrupted installs of one update before it is given up (default 3). */
   maxAttempts?: number;
+  /** Time of the agent: timestamps, the progress report rate, fetch retry backoff (default: the system time). */
+  clock?: Clock;
+  /** Timestamps of records and outcomes (default: the clock's time). */
   now?: () => Date;
   /** Log lines (default: `NODE_DEBUG=ringmoe-ota`). */
   log?: (line: string) => void;
 }
 
-const KNOWN = ['identity', 'store', 'host', 'trust', 'health', 'warmUpFrames', 'limits', 'sdkVersion', 'fetch', 'http', 'extraSources', 'verifyOnStart', 'maxAttempts', 'now', 'log'];
+const KNOWN = ['identity', 'store', 'host', 'trust', 'health', 'warmUpFrames', 'limits', 'sdkVersion', 'fetch', 'http', 'extraSources', 'verifyOnStart', 'maxAttempts', 'clock', 'now', 'log'];
 
 function resolve(o: OtaAgentOptions): ResolvedAgentOptions {
   if (!is.object(o as unknown)) throw invalidOption('options', 'an object', o);
@@ -79,6 +84,10 @@ function resolve(o: OtaAgentOptions): ResolvedAgentOptions {
   if (!Number.isInteger(warmUpFrames) || warmUpFrames < 1) throw invalidOption('options.warmUpFrames', 'an integer >= 1', warmUpFrames);
   const maxAttempts = o.maxAttempts ?? 3;
   if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw invalidOption('options.maxAttempts', 'an integer >= 1', maxAttempts);
+  const clock = o.clock ?? otaClock;
+  if (!is.object(clock as unknown) || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+    throw invalidOption('options.clock', 'a Clock {now, setTimeout, clearTimeout}', o.clock);
+  }
   return {
     identity: o.identity,
     store: o.store,
@@ -88,12 +97,13 @@ function resolve(o: OtaAgentOptions): ResolvedAgentOptions {
     sdkVersion: o.sdkVersion ?? VERSION,
     health: o.health ?? {},
     warmUpFrames,
-    fetch: o.fetch ?? {},
+    fetch: { ...(o.fetch ?? {}), clock },
     http: o.http ?? {},
     extraSources: o.extraSources ?? (async () => []),
     verifyOnStart: o.verifyOnStart ?? true,
     maxAttempts,
-    now: o.now ?? (() => new Date()),
+    clock,
+    now: o.now ?? (() => new Date(clock.now())),
     log: o.log ?? ((line) => debug(line)),
   };
 }
@@ -188,7 +198,7 @@ export class OtaAgent implements AgentContext {
   /** @internal see {@link AgentContext.progress}. */
   progress(p: UpdateProgress): void {
     this.record = { ...this.record, progress: { ...p } };
-    const now = Date.now();
+    const now = this.o.clock.now();
     if (now - this.lastProgressAt < 200 && p.bytesDone < p.bytesNeeded) return;
     this.lastProgressAt = now;
     this.emit();
