@@ -2,12 +2,12 @@ import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
-import { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, checkBuildSpec, parseBuildSpec } from '../../../sdk/runtime/engine-cache/build-spec.js';
-import { graphHashFromManifest } from '../../../sdk/runtime/engine-cache/graph-hash.js';
-import { loadOptionsFromSpec, readBuildSpec } from '../../../sdk/runtime/engine-cache/spec-file.js';
-import { writeBuildSpec } from '../../../tools/engine/write-spec.js';
-import { tempDir } from './fixtures.js';
+import type { PackageManifest } from '../../../../sdk/package/package-manifest.js';
+import { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, checkBuildSpec, parseBuildSpec } from '../../../../sdk/runtime/engine-cache/build-spec.js';
+import { graphHashFromManifest } from '../../../../sdk/runtime/engine-cache/graph-hash.js';
+import { loadOptionsFromSpec, readBuildSpec } from '../../../../sdk/runtime/engine-cache/spec-file.js';
+import { writeBuildSpec } from '../../../../tools/engine/write-spec.js';
+import { tempDir } from '../../../helpers/native-binding.js';
 
 const MANIFEST: PackageManifest = {
   format: 'ringmoe-edge/package',

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "../src/trt/calib_cache.h"
-#include "../src/trt/checksum.h"
-#include "../src/trt/errors.h"
-#include "../src/trt/file_io.h"
+#include "../../native/src/trt/calib_cache.h"
+#include "../../native/src/trt/checksum.h"
+#include "../../native/src/trt/errors.h"
+#include "../../native/src/trt/file_io.h"
 
 using namespace ringmoe::trt;
 

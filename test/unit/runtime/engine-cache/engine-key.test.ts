@@ -1,6 +1,6 @@
 import test from 'ava';
-import { isEdgeError } from '../../../sdk/core/errors.js';
-import { canonicalJson, differingFields, keyHash, normalizeKey, planStem, type EngineKey } from '../../../sdk/runtime/engine-cache/key.js';
+import { isEdgeError } from '../../../../sdk/core/errors.js';
+import { canonicalJson, differingFields, keyHash, normalizeKey, planStem, type EngineKey } from '../../../../sdk/runtime/engine-cache/key.js';
 
 const BASE: EngineKey = {
   entry: 'classifier',

@@ -2,7 +2,7 @@ import test from 'ava';
 import { join } from 'node:path';
 import { bindingCandidates, defaultBinding, installedTensorRtMajors, loadBinding, requireBinding, type BindingLoaderDeps } from '../../../sdk/core/binding.js';
 import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
-import { fakeBinding } from './fixtures.js';
+import { fakeBinding } from '../../helpers/native-binding.js';
 
 function deps(over: Partial<BindingLoaderDeps> & { files?: Record<string, unknown>; dirs?: Record<string, string[]> } = {}): BindingLoaderDeps {
   const files = over.files ?? {};

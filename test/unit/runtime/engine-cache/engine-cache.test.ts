@@ -1,9 +1,9 @@
 import test from 'ava';
 import { readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import type { EngineKey } from '../../../sdk/runtime/engine-cache/key.js';
-import { EngineCache } from '../../../sdk/runtime/engine-cache/store.js';
-import { tempDir } from './fixtures.js';
+import type { EngineKey } from '../../../../sdk/runtime/engine-cache/key.js';
+import { EngineCache } from '../../../../sdk/runtime/engine-cache/store.js';
+import { tempDir } from '../../../helpers/native-binding.js';
 
 const KEY: EngineKey = {
   entry: 'classifier',

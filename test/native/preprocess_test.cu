@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <vector>
 
-#include "../src/cuda/preprocess.h"
+#include "../../native/src/cuda/preprocess.h"
 
 namespace {
 

@@ -7,7 +7,8 @@
 # sm_72 + sm_87 + PTX for JetPack 5's CUDA 11.4.
 set -uo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-out="$here/../build/cuda-test"
+srcdir="$here/../../native/src"
+out="$here/../../native/build/cuda-test"
 cuda="${CUDA_HOME:-/usr/local/cuda}"
 nvcc="$cuda/bin/nvcc"
 if [ ! -x "$nvcc" ]; then
@@ -16,7 +17,7 @@ if [ ! -x "$nvcc" ]; then
   cuda="$(dirname "$(dirname "$nvcc")")"
 fi
 mkdir -p "$out"
-src=("$here/preprocess_test.cu" "$here/../src/cuda/preprocess.cu")
+src=("$here/preprocess_test.cu" "$srcdir/cuda/preprocess.cu")
 common=(-std=c++17 -O2 -o "$out/preprocess_test")
 if [ -n "${CUDA_ARCH:-}" ]; then
   "$nvcc" "${common[@]}" -gencode "arch=compute_${CUDA_ARCH},code=sm_${CUDA_ARCH}" "${src[@]}" || exit 1
@@ -25,7 +26,7 @@ elif ! "$nvcc" "${common[@]}" -arch=native "${src[@]}" 2>/dev/null; then
     -gencode arch=compute_87,code=compute_87 "${src[@]}" || exit 1
 fi
 "${CXX:-g++}" -std=c++17 -O2 -Wall -Wextra -I"$cuda/include" -o "$out/buffers_test" "$here/buffers_test.cc" \
-  "$here/../src/trt/buffers.cc" "$here/../src/trt/device.cc" "$here/../src/trt/errors.cc" \
+  "$srcdir/trt/buffers.cc" "$srcdir/trt/device.cc" "$srcdir/trt/errors.cc" \
   -L"$cuda/lib64" -lcudart -Wl,-rpath,"$cuda/lib64" || exit 1
 status=0
 "$out/preprocess_test" || status=$?

@@ -1,12 +1,12 @@
 import test from 'ava';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isEdgeError } from '../../../sdk/core/errors.js';
-import type { Backend, BackendLoadOptions } from '../../../sdk/runtime/backend.js';
-import { TensorRtBackend } from '../../../sdk/runtime/backends/trt.js';
-import { selectBackend } from '../../../sdk/runtime/backends/select.js';
-import { EngineCache } from '../../../sdk/runtime/engine-cache/store.js';
-import { fakeBinding, fakeLoaded, ORIN, tempDir, writeOnnx } from './fixtures.js';
+import { isEdgeError } from '../../../../sdk/core/errors.js';
+import type { Backend, BackendLoadOptions } from '../../../../sdk/runtime/backend.js';
+import { TensorRtBackend } from '../../../../sdk/runtime/backends/trt.js';
+import { selectBackend } from '../../../../sdk/runtime/backends/select.js';
+import { EngineCache } from '../../../../sdk/runtime/engine-cache/store.js';
+import { fakeBinding, fakeLoaded, ORIN, tempDir, writeOnnx } from '../../../helpers/native-binding.js';
 
 function setup(t: { teardown: (fn: () => void) => void }, dims: (number | string)[] = ['N', 3, 4, 4]) {
   const { dir, cleanup } = tempDir();

@@ -8,9 +8,9 @@
 
 #include <cuda_runtime_api.h>
 
-#include "../src/trt/buffers.h"
-#include "../src/trt/device.h"
-#include "../src/trt/errors.h"
+#include "../../native/src/trt/buffers.h"
+#include "../../native/src/trt/device.h"
+#include "../../native/src/trt/errors.h"
 
 using namespace ringmoe::trt;
 

@@ -10,8 +10,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelProtoSchema, TensorProto_DataType } from 'onnx-buf';
-import type { BindingResult, NativeBinding, NativeBuildOptions, NativeDevice, NativeEngine, NativeLoadOptions, NativeTensor } from '../../../sdk/core/binding.js';
-import { EdgeError } from '../../../sdk/core/errors.js';
+import type { BindingResult, NativeBinding, NativeBuildOptions, NativeDevice, NativeEngine, NativeLoadOptions, NativeTensor } from '../../sdk/core/binding.js';
+import { EdgeError } from '../../sdk/core/errors.js';
 
 /** A temp directory removed by the returned cleanup. */
 export function tempDir(prefix = 'ringmoe-trt-test-'): { dir: string; cleanup: () => void } {
