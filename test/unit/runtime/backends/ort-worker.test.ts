@@ -10,13 +10,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Worker } from 'node:worker_threads';
-import type { EdgeError } from '../../../sdk/core/errors.js';
-import type { BackendSession, HostTensor } from '../../../sdk/runtime/backend.js';
-import { OrtBackend } from '../../../sdk/runtime/backends/ort.js';
-import { OrtWorkerBackend } from '../../../sdk/runtime/backends/ort-worker.js';
-import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';
-import { REPO_ROOT } from '../../helpers/shared-data.js';
-import { rejection } from '../../helpers/rejection.js';
+import type { EdgeError } from '../../../../sdk/core/errors.js';
+import type { BackendSession, HostTensor } from '../../../../sdk/runtime/backend.js';
+import { OrtBackend } from '../../../../sdk/runtime/backends/ort.js';
+import { OrtWorkerBackend } from '../../../../sdk/runtime/backends/ort-worker.js';
+import { randomFeeds, tempDir, tinyPackage } from '../../../helpers/packages.js';
+import { REPO_ROOT } from '../../../helpers/shared-data.js';
+import { rejection } from '../../../helpers/rejection.js';
 
 const run = promisify(execFile);
 

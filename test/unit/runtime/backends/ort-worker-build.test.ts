@@ -6,8 +6,8 @@ import test from 'ava';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OutputOptions } from 'rollup';
-import { tinyPackage } from '../../helpers/packages.js';
-import { buildSdkWithWorker, runAgainstBundles, sdkBuildConfigs } from '../../helpers/sdk-bundle.js';
+import { tinyPackage } from '../../../helpers/packages.js';
+import { buildSdkWithWorker, runAgainstBundles, sdkBuildConfigs } from '../../../helpers/sdk-bundle.js';
 
 test('the worker backend works from the rollup build (ESM and CJS bundles, worker beside them)', async (t) => {
   const { dir: pkg, manifest } = await tinyPackage();
