@@ -1,6 +1,7 @@
 import test from 'ava';
 import { ManualClock } from '../../../../sdk/mqtt/clock.js';
-import { OtaAgent, type OtaAgentOptions } from '../../../../sdk/ota/agent/agent.js';
+import { OtaAgent } from '../../../../sdk/ota/agent/agent.js';
+import type { OtaAgentOptions } from '../../../../sdk/ota/agent/agent-options.js';
 import type { ModelHost } from '../../../../sdk/ota/hosts/model-host.js';
 import { MemorySlotStore } from '../../../../sdk/ota/slots/slot-store-memory.js';
 import { TrustStore } from '../../../../sdk/ota/trust-store.js';
