@@ -3,7 +3,8 @@
  * onnxruntime implementation, transports, and the bundle and desired-state formats.
  * Re-exports only.
  */
-export { OtaAgent, type OtaAgentOptions } from './agent/agent.js';
+export { OtaAgent } from './agent/agent.js';
+export type { OtaAgentOptions } from './agent/agent-options.js';
 export { AGENT_STATES, TRANSITIONS, nextState, type AgentState, type TransitionName, type AgentReport, type BundleRef, type UpdateOutcome, type UpdateProgress } from './agent/agent-states.js';
 export type { UpdateRequest, AgentRecord } from './agent/agent-record.js';
 export type { ModelHost, ModelFrame, ModelFrameResult, ModelSource, HostedModel, WarmUpReport, HealthCheckOptions, HealthFailure, HealthReport, SwitchReport } from './hosts/model-host.js';

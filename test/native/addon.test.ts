@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { defaultBinding } from '../../sdk/core/binding.js';
 import { isEdgeError } from '../../sdk/core/errors.js';
 import { testIf } from '../helpers/shared-data.js';
-import { tempDir, writeOnnx } from '../unit/native/fixtures.js';
+import { tempDir, writeOnnx } from '../helpers/native-binding.js';
 
 const loaded = defaultBinding();
 const devices = loaded.ok ? loaded.binding.devices().devices : [];

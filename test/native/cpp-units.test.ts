@@ -1,5 +1,5 @@
 /**
- * Builds native/test/trt_units_test.cc (SHA-256 and the calibration-cache parser: the parts of the
+ * Builds test/native/trt_units_test.cc (SHA-256 and the calibration-cache parser: the parts of the
  * TensorRT layer that need neither TensorRT nor a GPU) with the system C++ compiler and runs it.
  * Skips visibly when no compiler is installed.
  */
@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, testIf } from '../helpers/shared-data.js';
-import { tempDir } from '../unit/native/fixtures.js';
+import { tempDir } from '../helpers/native-binding.js';
 
 const CXX = process.env.CXX ?? 'g++';
 const hasCompiler = spawnSync(CXX, ['--version']).status === 0;
@@ -22,7 +22,7 @@ test.before(() => {
   const tmp = tempDir('ringmoe-cpp-units-');
   cleanup = tmp.cleanup;
   binary = join(tmp.dir, 'trt_units_test');
-  const sources = ['test/trt_units_test.cc', 'src/trt/checksum.cc', 'src/trt/calib_cache.cc', 'src/trt/errors.cc', 'src/trt/file_io.cc'].map((f) => join(native, f));
+  const sources = [join(REPO_ROOT, 'test', 'native', 'trt_units_test.cc'), ...['src/trt/checksum.cc', 'src/trt/calib_cache.cc', 'src/trt/errors.cc', 'src/trt/file_io.cc'].map((f) => join(native, f))];
   execFileSync(CXX, ['-std=c++17', '-Wall', '-Wextra', '-Werror', '-O1', '-o', binary, ...sources], { stdio: 'pipe' });
 });
 test.after.always(() => cleanup?.());

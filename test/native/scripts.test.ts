@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, testIf } from '../helpers/shared-data.js';
-import { tempDir } from '../unit/native/fixtures.js';
+import { tempDir } from '../helpers/native-binding.js';
 
 const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const env = { ...process.env, TENSORRT_ROOT: '', TENSORRT_INCLUDE: '', TENSORRT_LIB: '' };

@@ -1,6 +1,6 @@
 // CUDA preprocessing kernels for sensor frames, run on the device before an engine sees them.
 // Host-callable launchers; no TensorRT dependency. The reference formulas (what the kernels must
-// equal) are written next to each function and checked by native/test/preprocess_test.cu.
+// equal) are written next to each function and checked by test/native/preprocess_test.cu.
 #pragma once
 
 #include <cuda_runtime_api.h>

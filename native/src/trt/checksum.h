@@ -1,6 +1,6 @@
 // SHA-256 (FIPS 180-4) for engine plans and timing caches. Plans are hashed off the JS thread here so
 // the cache sidecar never needs a second pass over hundreds of megabytes on the event loop.
-// No TensorRT dependency: also built into the plain C++ test (native/test/checksum_test.cc).
+// No TensorRT dependency: also built into the plain C++ test (test/native/trt_units_test.cc).
 #pragma once
 
 #include <array>

@@ -2,6 +2,7 @@
  * What the agent's step modules (install, rollback, recovery) share: resolved options, the
  * persisted record, the slots the host holds, and the one way to change state.
  */
+import type { Clock } from '../../core/clock.js';
 import type { AgentRecord } from './agent-record.js';
 import type { BundleRef, TransitionName, UpdateProgress } from './agent-states.js';
 import type { BlobSource, FetchPolicy } from '../sources/blob-source.js';
@@ -23,11 +24,12 @@ export interface ResolvedAgentOptions {
   sdkVersion: string;
   health: HealthCheckOptions;
   warmUpFrames: number;
-  fetch: Pick<FetchPolicy, 'retries' | 'retryDelayMs'>;
+  fetch: Pick<FetchPolicy, 'retries' | 'retryDelayMs' | 'clock'>;
   http: HttpBlobSourceOptions;
   extraSources: (request: UpdateRequest) => Promise<BlobSource[]>;
   verifyOnStart: boolean;
   maxAttempts: number;
+  clock: Clock;
   now: () => Date;
   log: (line: string) => void;
 }

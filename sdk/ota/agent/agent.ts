@@ -7,96 +7,22 @@
  * Updates run one at a time; a desired state that arrives while one runs waits, and a newer one
  * replaces it.
  */
-import { debuglog } from 'node:util';
 import { dirname, join } from 'node:path';
 import { parseJsonBounded } from '../../core/json-limits.js';
 import { readRegular } from '../../core/safe-fs.js';
 import { EdgeError, messageOf } from '../../core/errors.js';
-import { is, invalidOption, rejectUnknownKeys } from '../../core/validate.js';
-import { VERSION } from '../../core/version.js';
 import { sha256 } from '../../package/hash.js';
 import type { AgentContext, HeldSlot, ResolvedAgentOptions } from './agent-context.js';
 import { runInstall } from './agent-install.js';
+import { resolveAgentOptions, type OtaAgentOptions } from './agent-options.js';
 import { AGENT_RECORD_FORMAT, asAgentRecord, type AgentRecord, type UpdateRequest } from './agent-record.js';
 import { recover } from './agent-recovery.js';
 import { nextState, type AgentReport, type AgentState, type TransitionName, type UpdateOutcome, type UpdateProgress } from './agent-states.js';
-import type { BlobSource, FetchPolicy } from '../sources/blob-source.js';
-import type { HttpBlobSourceOptions } from '../sources/blob-source-http.js';
 import { parseBundleManifest } from '../bundle/bundle-check.js';
-import { BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleLimits } from '../bundle/bundle-manifest.js';
+import { BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE } from '../bundle/bundle-manifest.js';
 import { decodeDesired, type DesiredState } from '../fleet/desired-state.js';
-import type { HealthCheckOptions, ModelHost } from '../hosts/model-host.js';
 import { checkSignatureRecord } from '../../core/signing/signature.js';
-import type { SlotStore } from '../slots/slot-store.js';
-import type { TrustStore } from '../../core/signing/trust-store.js';
-import { checkAddressed, checkFreshness, type DeviceIdentity } from './update-policy.js';
-
-const debug = debuglog('ringmoe-ota');
-
-/** Options of {@link OtaAgent.start}. */
-export interface OtaAgentOptions {
-  /** Fleet, device id and target of this device. */
-  identity: DeviceIdentity;
-  store: SlotStore;
-  /** What runs the model (the runtime pipeline, or {@link OrtModelHost}). */
-  host: ModelHost;
-  /** Keys trusted for bundles and desired states. */
-  trust: TrustStore;
-  /** Health check after a switch (frames per entry, latency budget). */
-  health?: HealthCheckOptions;
-  /** Warm-up frames per entry before a switch (default 2). */
-  warmUpFrames?: number;
-  /** Size limits; `totalBytes` is usually set to what the device can store. */
-  limits?: Partial<BundleLimits>;
-  /** SDK version bundles are checked against (default this SDK's). */
-  sdkVersion?: string;
-  /** Retry policy of blob downloads. */
-  fetch?: Pick<FetchPolicy, 'retries' | 'retryDelayMs'>;
-  /** HTTP(S) client options (idle timeout, CA certificates for HTTPS blob servers). */
-  http?: HttpBlobSourceOptions;
-  /** Sources tried after the HTTP servers a desired state names (e.g. MQTT chunks). */
-  extraSources?: (request: UpdateRequest) => Promise<BlobSource[]>;
-  /** Hash every file of the starting version at start (default true). */
-  verifyOnStart?: boolean;
-  /** Interrupted installs of one update before it is given up (default 3). */
-  maxAttempts?: number;
-  now?: () => Date;
-  /** Log lines (default: `NODE_DEBUG=ringmoe-ota`). */
-  log?: (line: string) => void;
-}
-
-const KNOWN = ['identity', 'store', 'host', 'trust', 'health', 'warmUpFrames', 'limits', 'sdkVersion', 'fetch', 'http', 'extraSources', 'verifyOnStart', 'maxAttempts', 'now', 'log'];
-
-function resolve(o: OtaAgentOptions): ResolvedAgentOptions {
-  if (!is.object(o as unknown)) throw invalidOption('options', 'an object', o);
-  rejectUnknownKeys('options', o as unknown as Record<string, unknown>, KNOWN);
-  const id = o.identity as Partial<DeviceIdentity> | undefined;
-  if (!id || !is.nonEmptyString(id.fleet) || !is.nonEmptyString(id.device) || !is.nonEmptyString(id.target)) {
-    throw invalidOption('options.identity', 'an object {fleet, device, target}', o.identity);
-  }
-  for (const k of ['store', 'host', 'trust'] as const) if (!is.object(o[k] as unknown)) throw invalidOption(`options.${k}`, `a ${k}`, o[k]);
-  const warmUpFrames = o.warmUpFrames ?? 2;
-  if (!Number.isInteger(warmUpFrames) || warmUpFrames < 1) throw invalidOption('options.warmUpFrames', 'an integer >= 1', warmUpFrames);
-  const maxAttempts = o.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw invalidOption('options.maxAttempts', 'an integer >= 1', maxAttempts);
-  return {
-    identity: o.identity,
-    store: o.store,
-    host: o.host,
-    trust: o.trust,
-    limits: { ...DEFAULT_BUNDLE_LIMITS, ...(o.limits ?? {}) },
-    sdkVersion: o.sdkVersion ?? VERSION,
-    health: o.health ?? {},
-    warmUpFrames,
-    fetch: o.fetch ?? {},
-    http: o.http ?? {},
-    extraSources: o.extraSources ?? (async () => []),
-    verifyOnStart: o.verifyOnStart ?? true,
-    maxAttempts,
-    now: o.now ?? (() => new Date()),
-    log: o.log ?? ((line) => debug(line)),
-  };
-}
+import { checkAddressed, checkFreshness } from './update-policy.js';
 
 /**
  * The OTA agent of one device.
@@ -127,7 +53,7 @@ export class OtaAgent implements AgentContext {
    * @throws EdgeError E_INVALID_ARGUMENT (options), E_IO (storage)
    */
   static async start(options: OtaAgentOptions): Promise<OtaAgent> {
-    const o = resolve(options);
+    const o = resolveAgentOptions(options);
     const agent = new OtaAgent(o, asAgentRecord(await o.store.readRecord()));
     const resume = await recover(agent);
     if (resume) void agent.submit(() => runInstall(agent, resume));
@@ -188,7 +114,7 @@ export class OtaAgent implements AgentContext {
   /** @internal see {@link AgentContext.progress}. */
   progress(p: UpdateProgress): void {
     this.record = { ...this.record, progress: { ...p } };
-    const now = Date.now();
+    const now = this.o.clock.now();
     if (now - this.lastProgressAt < 200 && p.bytesDone < p.bytesNeeded) return;
     this.lastProgressAt = now;
     this.emit();

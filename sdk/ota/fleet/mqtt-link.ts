@@ -10,6 +10,7 @@ import type { KeyObject } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import { is, invalidOption } from '../../core/validate.js';
+import { systemClock, type Clock, type ClockTimer } from '../../core/clock.js';
 import type { OtaAgent } from '../agent/agent.js';
 import type { UpdateRequest } from '../agent/agent-record.js';
 import { MqttBlobSource, type MqttBlobSourceOptions } from '../sources/blob-source-mqtt.js';
@@ -47,6 +48,8 @@ export interface OtaMqttLinkOptions {
   desiredUrls?: string[];
   /** Poll `desiredUrls` this often (default 0: only on attach and after a message that does not verify). */
   desiredPollMs?: number;
+  /** What the connect timeout, the poll and chunk answer timeouts run on (default: the system time). */
+  clock?: Clock;
 }
 
 /** Outcome codes of a desired-state message that is not an authentic desired state. */
@@ -91,7 +94,7 @@ export class OtaMqttLink {
       ...(o.mqtt ?? {}),
     });
     try {
-      await waitConnected(client, o.url, o.connectTimeoutMs ?? 10_000);
+      await waitConnected(client, o.url, o.connectTimeoutMs ?? 10_000, 'url', o.clock);
     } catch (err) {
       await client.endAsync(true).catch(() => {});
       throw err;
@@ -102,7 +105,7 @@ export class OtaMqttLink {
   /** MQTT chunk sources for `request` (none unless its desired state offers chunks). */
   async sources(request: UpdateRequest): Promise<BlobSource[]> {
     if (!request.sources.mqtt || this.closed) return [];
-    return [await MqttBlobSource.create(this.client, this.topics.chunkRequest(this.o.fleet, this.o.device), this.topics.chunk(this.o.fleet, this.o.device), this.o.chunks)];
+    return [await MqttBlobSource.create(this.client, this.topics.chunkRequest(this.o.fleet, this.o.device), this.topics.chunk(this.o.fleet, this.o.device), { ...(this.o.clock ? { clock: this.o.clock } : {}), ...this.o.chunks })];
   }
 
   /**
@@ -150,10 +153,19 @@ export class OtaMqttLink {
     this.client.on('message', onMessage);
     this.client.on('connect', publish);
     const unsubscribe = agent.onReport(publish);
-    const poll = this.o.desiredPollMs && urls.length ? setInterval(() => void pull('poll'), this.o.desiredPollMs) : undefined;
-    poll?.unref();
+    // The system clock's timers are unref'd: the poll alone does not keep a process alive.
+    const clock = this.o.clock ?? systemClock;
+    const every = this.o.desiredPollMs && urls.length ? this.o.desiredPollMs : 0;
+    let poll: ClockTimer | undefined;
+    const arm = () => {
+      poll = clock.setTimeout(() => {
+        arm();
+        void pull('poll');
+      }, every);
+    };
+    if (every) arm();
     this.detach = () => {
-      if (poll) clearInterval(poll);
+      if (poll) clock.clearTimeout(poll);
       this.client.removeListener('message', onMessage);
       this.client.removeListener('connect', publish);
       unsubscribe();

@@ -11,11 +11,13 @@
 import { resolve } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import { is, invalidOption } from '../../core/validate.js';
+import type { Clock } from '../../core/clock.js';
 import type { LoadedModel } from '../../pipeline/loaded-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
 import type { HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
 import { outputProblem } from './output-check.js';
 import { probeFeeds } from './probe-frames.js';
+import { otaClock, sleep } from '../timing.js';
 
 interface Held extends HostedModel {
   model: LoadedModel;
@@ -46,10 +48,11 @@ export class RuntimeModelHost implements ModelHost {
   /**
    * @param options.entries entries the health check runs (default: the model's single-modality entries)
    * @param options.drainTimeoutMs longest wait for frames of a model being freed (default 30000)
+   * @param options.clock what that wait runs on (default: the system time)
    */
   constructor(
     private readonly runtime: Runtime,
-    private readonly options: { entries?: string[]; drainTimeoutMs?: number } = {},
+    private readonly options: { entries?: string[]; drainTimeoutMs?: number; clock?: Clock } = {},
   ) {
     if (!runtime || typeof runtime.loadModel !== 'function') throw invalidOption('runtime', 'a Runtime from createRuntime', runtime);
     this.onError = (f) => {
@@ -159,11 +162,12 @@ export class RuntimeModelHost implements ModelHost {
     if (this.current === h || this.runtime.activeModel === h.model) throw new EdgeError('E_INVALID_ARGUMENT', `model ${h.label} is serving frames; activate another first`, { field: 'model' });
     this.held.delete(m.id);
     // Frames admitted before the last switch may still be on this model: let them leave first.
-    const deadline = Date.now() + (this.options.drainTimeoutMs ?? 30_000);
+    const clock = this.options.clock ?? otaClock;
+    const deadline = clock.now() + (this.options.drainTimeoutMs ?? 30_000);
     for (;;) {
       const f = this.runtime.metrics().frames;
-      if (f.completed + f.failed + f.dropped >= this.receivedAtSwitch || Date.now() > deadline) break;
-      await new Promise((r) => setTimeout(r, 5));
+      if (f.completed + f.failed + f.dropped >= this.receivedAtSwitch || clock.now() > deadline) break;
+      await sleep(clock, 5);
     }
     await h.model.dispose();
   }

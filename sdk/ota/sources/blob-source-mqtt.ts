@@ -15,6 +15,8 @@
  */
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../core/errors.js';
+import type { Clock, ClockTimer } from '../../core/clock.js';
+import { otaClock } from '../timing.js';
 import type { BlobRequest, BlobSource, SourceFetchOptions } from './blob-source.js';
 import { createHash } from 'node:crypto';
 import { chunkHash } from '../bundle/chunk-hashes.js';
@@ -33,13 +35,15 @@ export interface MqttBlobSourceOptions {
   retries?: number;
   /** Answers to one chunk refused (forged, wrong range, error) before the source gives up (default 16). */
   maxBadAnswers?: number;
+  /** What answer timeouts run on (default: the system time). */
+  clock?: Clock;
 }
 
 interface Pending {
   offset: number;
   length: number;
   tries: number;
-  timer: NodeJS.Timeout;
+  timer: ClockTimer;
 }
 
 /**
@@ -73,7 +77,7 @@ export class MqttBlobSource implements BlobSource {
     } catch (err) {
       throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to ${responseTopic}: ${messageOf(err)}`, { cause: err });
     }
-    return new MqttBlobSource(client, requestTopic, responseTopic, { chunkBytes, window: o.window ?? 4, timeoutMs: o.timeoutMs ?? 5000, retries: o.retries ?? 4, maxBadAnswers: o.maxBadAnswers ?? 16 });
+    return new MqttBlobSource(client, requestTopic, responseTopic, { chunkBytes, window: o.window ?? 4, timeoutMs: o.timeoutMs ?? 5000, retries: o.retries ?? 4, maxBadAnswers: o.maxBadAnswers ?? 16, clock: o.clock ?? otaClock });
   }
 
   fetch(blob: BlobRequest, writer: BlobWriter, o: SourceFetchOptions = {}): Promise<void> {
@@ -92,7 +96,7 @@ export class MqttBlobSource implements BlobSource {
       const finish = (err?: unknown) => {
         if (done) return;
         done = true;
-        for (const p of pending.values()) clearTimeout(p.timer);
+        for (const p of pending.values()) this.o.clock.clearTimeout(p.timer);
         this.client.removeListener('message', handler);
         this.handlers.delete(handler);
         this.client.removeListener('close', onClose);
@@ -108,7 +112,7 @@ export class MqttBlobSource implements BlobSource {
       const openFor = (offset: number) => [...pending.values()].some((q) => q.offset === offset);
       const send = (offset: number, length: number, tries: number) => {
         const id = this.nextId++;
-        const timer = setTimeout(() => {
+        const timer = this.o.clock.setTimeout(() => {
           pending.delete(id);
           if (openFor(offset)) return; // another request for this chunk is still open
           // Only error answers came: the publisher (or whoever answered) says it has no such chunk.
@@ -144,7 +148,7 @@ export class MqttBlobSource implements BlobSource {
       const settle = (offset: number) => {
         for (const [id, q] of pending) {
           if (q.offset !== offset) continue;
-          clearTimeout(q.timer);
+          this.o.clock.clearTimeout(q.timer);
           pending.delete(id);
         }
       };

@@ -5,8 +5,9 @@
  * blob that fails verification after a resume is fetched once more from zero (the partial bytes
  * may be what was damaged).
  */
-import { setTimeout as delay } from 'node:timers/promises';
 import { EdgeError, messageOf } from '../../core/errors.js';
+import type { Clock } from '../../core/clock.js';
+import { otaClock, sleep } from '../timing.js';
 import type { BlobWriter, SlotStore } from '../slots/slot-store.js';
 
 /** A blob to fetch. */
@@ -51,6 +52,8 @@ export interface FetchPolicy {
   onBytes?: (n: number) => void;
   /** Called for each retry, for logs. */
   onRetry?: (source: string, blob: BlobRequest, reason: string) => void;
+  /** What the backoff waits on (default: the system time). */
+  clock?: Clock;
 }
 
 const SEVERITY: Record<string, number> = { E_PATH_UNSAFE: 3, E_BLOB_HASH: 2, E_BLOB_MISSING: 1 };
@@ -99,7 +102,7 @@ export async function fetchBlob(store: SlotStore, blob: BlobRequest, sources: re
           break;
         }
         policy.onRetry?.(source.name, blob, e.message);
-        await delay(Math.min(5000, (policy.retryDelayMs ?? 200) * 2 ** (transient - 1)), undefined, policy.signal ? { signal: policy.signal } : {});
+        await sleep(policy.clock ?? otaClock, Math.min(5000, (policy.retryDelayMs ?? 200) * 2 ** (transient - 1)), policy.signal);
       }
     }
   }
