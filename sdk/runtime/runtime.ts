@@ -20,11 +20,13 @@ import { FrameStages } from '../pipeline/frame-stages.js';
 import { LoadedModel, type LoadModelOptions } from '../pipeline/loaded-model.js';
 import { MetricsCollector, flattenMetrics, type RuntimeMetrics } from '../pipeline/metrics.js';
 import { ModelHolds } from '../pipeline/model-holds.js';
+import { ModelLease } from '../pipeline/model-lease.js';
 import { resolveRunOptions, resolveRuntimeOptions, type ResolvedRuntimeOptions, type RunOptions, type RuntimeOptions } from './options.js';
 import { ResultTracking, type TrackingResult } from '../tracking/result-tracking.js';
 import { ResultPublishing } from './result-publishing.js';
 import { failure, failureError, type FrameFailure, type FrameOutcome, type InferenceResult } from '../pipeline/results.js';
-import { runStream, type Prepared, type StreamHandle, type StreamHost } from '../pipeline/stream.js';
+import type { Prepared } from '../pipeline/preprocess.js';
+import { runStream, type StreamHandle, type StreamHost } from '../pipeline/stream.js';
 
 export type { RunOptions } from './options.js';
 
@@ -106,7 +108,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   ) {
     super();
     this.active = model;
-    this.stages = new FrameStages(o, pool, this.metricsCollector, this.holds, selection.backend.name);
+    this.stages = new FrameStages(o, pool, this.metricsCollector, selection.backend.name);
     this.tracking = o.tasks.tracking ? new ResultTracking(o.tasks.tracking) : undefined;
     if (publisher) {
       publisher.removeAllListeners('error');
@@ -197,19 +199,19 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     const t0 = performance.now();
     this.metricsCollector.received++;
     const id = typeof frame?.id === 'string' && frame.id.length > 0 ? frame.id : '(no id)';
-    const model = this.acquire();
+    const lease = this.acquire();
+    const model = lease.model;
     let outcome: FrameOutcome;
     try {
       const entry = this.stages.entryOf(model, frame);
       const pre = await this.stages.preprocess(frame, model);
-      const item: Prepared = { seq: 0, id, frame, admittedAt: t0, pre, preprocessMs: performance.now() - t0, model };
-      this.holds.hold(model);
+      const item: Prepared = { seq: 0, id, frame, admittedAt: t0, pre, preprocessMs: performance.now() - t0, lease };
       [outcome] = (await this.stages.processBatch(model, entry, [item])) as [FrameOutcome];
     } catch (err) {
       this.metricsCollector.failed++;
       outcome = failure(id, 'preprocess', err);
     } finally {
-      this.holds.release(model);
+      lease.release();
     }
     await (await this.deliver(outcome)).stored;
     if (!outcome.ok) throw failureError(outcome);
@@ -264,7 +266,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   /** A multi-input entry (change, fusion) on one set of co-registered frames. */
   private async multi(first: Frame, plan: (m: LoadedModel) => { entry: EntryManifest; frames: Frame[]; names: string[] }): Promise<InferenceResult> {
-    const model = this.acquire();
+    const lease = this.acquire();
+    const model = lease.model;
     const t0 = performance.now();
     this.metricsCollector.received++;
     let outcome: FrameOutcome;
@@ -275,7 +278,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       this.metricsCollector.failed++;
       outcome = failure(first.id, 'inference', err);
     } finally {
-      this.holds.release(model);
+      lease.release();
     }
     await (await this.deliver(outcome)).stored;
     if (!outcome.ok) throw failureError(outcome);
@@ -302,7 +305,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   private async inferTensorsOne(id: string, feeds: Record<string, HostTensor>, options: { entry?: string; timestamp?: number | string }): Promise<InferenceResult> {
     const t0 = performance.now();
     this.metricsCollector.received++;
-    const model = this.acquire();
+    const lease = this.acquire();
+    const model = lease.model;
     let outcome: FrameOutcome;
     try {
       const m = model.pkg.manifest;
@@ -336,7 +340,7 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       this.metricsCollector.failed++;
       outcome = failure(id, 'inference', err);
     }
-    this.holds.release(model);
+    lease.release();
     await (await this.deliver(outcome)).stored;
     if (!outcome.ok) throw failureError(outcome);
     return outcome;
@@ -374,7 +378,6 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       batchMax: this.o.batchMax,
       batchDeadlineMs: this.o.batchDeadlineMs,
       acquire: () => this.acquire(),
-      releaseModel: (m) => this.holds.release(m),
       entryOf: (m, f) => this.stages.entryOf(m, f),
       preprocess: (f, m) => this.stages.preprocess(f, m),
       inferBatch: (m, e, items) => this.stages.inferBatch(m, e, items),
@@ -409,9 +412,9 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
 
   //#region models and swapping
 
-  private acquire(): LoadedModel {
-    this.holds.hold(this.active);
-    return this.active;
+  /** A hold on the serving model for one frame or call, released once its outcome exists. */
+  private acquire(): ModelLease {
+    return ModelLease.acquire(this.holds, this.active);
   }
 
   /**
