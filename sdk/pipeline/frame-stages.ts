@@ -48,7 +48,8 @@ export class FrameStages {
     private readonly o: ResolvedRuntimeOptions,
     private readonly pool: PreprocessPool | undefined,
     private readonly metrics: MetricsCollector,
-    private readonly backend: BackendName,
+    /** The backend results name. */
+    readonly backend: BackendName,
   ) {}
 
   /**

@@ -182,6 +182,19 @@ function nested(prefix: string, check: () => unknown): void {
   }
 }
 
+/**
+ * Checks the source of `runtime.run(source)`: frames in an array, a generator or an async generator.
+ * @throws EdgeError E_INVALID_ARGUMENT (field `source`)
+ */
+export function checkSource(source: unknown): void {
+  const iterable = typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source);
+  if (!iterable) {
+    throw invalidOption('source', 'an iterable or async iterable of frames (array, generator, async generator)', source, {
+      ...(typeof source === 'string' ? { hint: 'for files, pass frames such as [{ id, modality, pixels: path, timestamp }]' } : {}),
+    });
+  }
+}
+
 /** Options of `runtime.run(source, options)`. */
 export interface RunOptions {
   /** `block` for archives (no frame dropped), `drop-oldest` for live sensors (default: `queue.policy`). */
