@@ -3,6 +3,7 @@
  * `metrics` event, and over MQTT), and its state messages (running, stopped, swapped).
  */
 import type { TypedEmitter } from '../core/typed-emitter.js';
+import type { Clock, ClockTimer } from '../mqtt/clock.js';
 import type { ResultPublisher } from '../mqtt/publisher.js';
 import type { LoadedModel } from '../pipeline/loaded-model.js';
 import { flattenMetrics, type MetricsCollector, type RuntimeMetrics } from '../pipeline/metrics.js';
@@ -22,20 +23,29 @@ export interface ReportingSource {
 }
 
 /**
- * Metrics and state of one runtime, with the periodic metrics timer (started at once, unref'd).
+ * Metrics and state of one runtime, with the periodic metrics on `clock` (started at once; the
+ * system clock's timers never keep the process alive).
  * @example
- * const reporting = new RuntimeReporting(source, 10_000);
+ * const reporting = new RuntimeReporting(source, 10_000, systemClock);
  * reporting.snapshot().fps; reporting.stop();
  */
 export class RuntimeReporting {
-  private readonly timer: NodeJS.Timeout;
+  private timer: ClockTimer | undefined;
 
   constructor(
     private readonly src: ReportingSource,
-    intervalMs: number,
+    private readonly intervalMs: number,
+    private readonly clock: Clock,
   ) {
-    this.timer = setInterval(() => void this.tick(), intervalMs);
-    this.timer.unref();
+    this.schedule();
+  }
+
+  /** The next periodic tick, `intervalMs` from now; each tick schedules the next before it runs. */
+  private schedule(): void {
+    this.timer = this.clock.setTimeout(() => {
+      this.schedule();
+      void this.tick();
+    }, this.intervalMs);
   }
 
   /** Current metrics: frames, fps, per-stage latency percentiles, queue depths, batching, backend, MQTT. */
@@ -63,6 +73,7 @@ export class RuntimeReporting {
 
   /** Stops the periodic metrics. */
   stop(): void {
-    clearInterval(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = undefined;
   }
 }

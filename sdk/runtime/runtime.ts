@@ -5,7 +5,6 @@
 import { EdgeError } from '../core/errors.js';
 import { invalidOption } from '../core/validate.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
-import { systemClock } from '../mqtt/clock.js';
 import type { ResultPublisher } from '../mqtt/publisher.js';
 import type { Frame } from '../sensors/frame.js';
 import type { PreprocessPool } from '../sensors/pool.js';
@@ -76,8 +75,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     if (publisher) forwardPublisherEvents(publisher, this);
     const publishing = publisher ? new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) => this.emit('error', failure(r.frameId, 'postprocess', err))) : undefined;
     this.delivery = new OutcomeDelivery(this, o.tasks.tracking ? new ResultTracking(o.tasks.tracking) : undefined, publishing);
-    this.reporting = new RuntimeReporting({ events: this, metrics: this.metricsCollector, selection, publisher, publishing, serving: () => this.serving.active }, o.metricsIntervalMs);
-    this.pieces = { o, metrics: this.metricsCollector, stages: this.stages, serving: this.serving, delivery: this.delivery, work: this.work, clock: systemClock };
+    this.reporting = new RuntimeReporting({ events: this, metrics: this.metricsCollector, selection, publisher, publishing, serving: () => this.serving.active }, o.metricsIntervalMs, o.clock);
+    this.pieces = { o, metrics: this.metricsCollector, stages: this.stages, serving: this.serving, delivery: this.delivery, work: this.work, clock: o.clock };
   }
 
   /** See {@link createRuntime}. */
