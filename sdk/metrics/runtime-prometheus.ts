@@ -7,7 +7,8 @@
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { AGENT_STATES, type AgentReport } from '../ota/agent/agent-states.js';
-import type { Runtime, RuntimeEvents } from '../runtime/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
+import type { RuntimeEvents } from '../runtime/runtime-events.js';
 import { LATENCY_BUCKETS, enumSeries, readCounter, readGauge } from './prometheus-helpers.js';
 
 const MQTT_STATES = ['connecting', 'online', 'offline', 'closed'] as const;

@@ -18,11 +18,10 @@ import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
 import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
-import type { ModelHolds } from './model-holds.js';
 import { runMultiInput } from './multi-input.js';
 import type { ResolvedRuntimeOptions } from '../runtime/options.js';
 import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
-import type { Prepared } from './stream.js';
+import type { Prepared } from './preprocess.js';
 
 /** A batch whose inference is done: what {@link FrameStages.postprocessBatch} needs. */
 export interface InferredBatch {
@@ -40,7 +39,7 @@ export interface InferredBatch {
 }
 
 /**
- * Frame stages bound to one runtime's options, pool, metrics and model holds.
+ * Frame stages bound to one runtime's options, pool and metrics.
  * @example
  * const outcomes = await stages.processBatch(model, 'optical', preparedFrames);
  */
@@ -49,8 +48,8 @@ export class FrameStages {
     private readonly o: ResolvedRuntimeOptions,
     private readonly pool: PreprocessPool | undefined,
     private readonly metrics: MetricsCollector,
-    private readonly holds: ModelHolds,
-    private readonly backend: BackendName,
+    /** The backend results name. */
+    readonly backend: BackendName,
   ) {}
 
   /**
@@ -99,7 +98,7 @@ export class FrameStages {
     return model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks));
   }
 
-  /** Inference and post-processing of frames of one entry; releases each item's hold on its model. */
+  /** Inference and post-processing of frames of one entry; releases each item's model lease. */
   async processBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<FrameOutcome[]> {
     return this.postprocessBatch(await this.inferBatch(model, entryName, items));
   }
@@ -107,7 +106,7 @@ export class FrameStages {
   /**
    * Inference of frames of one entry: the first half of {@link processBatch}. Never rejects (a
    * failure becomes the frames' outcomes). Hand the result to {@link postprocessBatch}, which
-   * releases the items' holds on their model.
+   * releases the items' model leases.
    */
   async inferBatch(model: LoadedModel, entryName: string, items: Prepared[]): Promise<InferredBatch> {
     const outcomes: FrameOutcome[] = new Array(items.length);
@@ -142,7 +141,7 @@ export class FrameStages {
   /**
    * Task post-processing of an inferred batch (synchronous, on this thread): the second half of
    * {@link processBatch}. A frame whose post-processing fails fails alone. Releases every item's
-   * hold on its model.
+   * model lease.
    */
   postprocessBatch(batch: InferredBatch): FrameOutcome[] {
     const { model, items, outcomes } = batch;
@@ -163,7 +162,7 @@ export class FrameStages {
       });
       return outcomes;
     } finally {
-      for (const it of items) this.holds.release(it.model);
+      for (const it of items) it.lease.release();
     }
   }
 

@@ -4,7 +4,9 @@
 import { availableParallelism } from 'node:os';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
+import type { Clock } from '../core/clock.js';
 import { resolvePublisherOptions, type ResultPublisherOptions } from '../mqtt/options.js';
+import { systemClock } from '../core/clock.js';
 import { resolvePreprocessOptions, type PreprocessOptions } from '../sensors/preprocess/preprocess-options.js';
 import type { Backend } from '../core/backend.js';
 import type { BackendChoice, OrtSessionThread } from './backend-choice.js';
@@ -62,6 +64,12 @@ export interface RuntimeOptions {
   backendOptions?: Record<string, unknown>;
   /** Backend implementations to use instead of the built-in ones (custom backends, tests). */
   backends?: { tensorrt?: Backend; onnxruntime?: Backend };
+  /**
+   * Time of the runtime (default: the system clock): the periodic metrics, the timestamp of tensor
+   * results given none, and the MQTT publisher's unless `mqtt.clock` names its own. Tests pass a
+   * `ManualClock` to drive time by hand.
+   */
+  clock?: Clock;
 }
 
 /** Runtime options with every default filled in. */
@@ -85,9 +93,10 @@ export interface ResolvedRuntimeOptions {
   metricsIntervalMs: number;
   backendOptions: Record<string, unknown>;
   backends?: { tensorrt?: Backend; onnxruntime?: Backend };
+  clock: Clock;
 }
 
-const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'inputSize', 'tasks', 'batch', 'queue', 'workers', 'threads', 'onnxruntime', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends'];
+const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'inputSize', 'tasks', 'batch', 'queue', 'workers', 'threads', 'onnxruntime', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends', 'clock'];
 
 /**
  * Checks runtime options and fills in the defaults (nested publisher, preprocessing and task options
@@ -128,6 +137,7 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
   }
   if (o.mqtt !== undefined) nested('options.mqtt', () => resolvePublisherOptions(o.mqtt as ResultPublisherOptions));
   if (o.transferPixels !== undefined && typeof o.transferPixels !== 'boolean') throw invalidOption('options.transferPixels', 'a boolean', o.transferPixels);
+  const clock = resolveClock(o.clock);
   const ortSessionThread = resolveOrtOptions(o.onnxruntime as Record<string, unknown> | undefined, o.backends as Record<string, unknown> | undefined);
   const defaultWorkers = Math.max(0, Math.min(2, availableParallelism() - 1));
   return {
@@ -150,7 +160,18 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     metricsIntervalMs: expectInteger('options.metricsIntervalMs', o.metricsIntervalMs ?? 10_000, 100, 3_600_000),
     backendOptions: (o.backendOptions ?? {}) as Record<string, unknown>,
     ...(o.backends !== undefined ? { backends: o.backends as ResolvedRuntimeOptions['backends'] } : {}),
+    clock,
   };
+}
+
+/** `options.clock`, checked: an object with `now`, `setTimeout` and `clearTimeout`. */
+function resolveClock(clock: unknown): Clock {
+  if (clock === undefined) return systemClock;
+  const fns = ['now', 'setTimeout', 'clearTimeout'] as const;
+  if (!is.object(clock) || !fns.every((f) => typeof (clock as Record<string, unknown>)[f] === 'function')) {
+    throw invalidOption('options.clock', 'a Clock: an object with now(), setTimeout() and clearTimeout()', clock);
+  }
+  return clock as unknown as Clock;
 }
 
 /** `options.onnxruntime.sessionThread`, checked (a custom onnxruntime backend decides that itself). */
@@ -178,6 +199,19 @@ function nested(prefix: string, check: () => unknown): void {
     throw new EdgeError('E_INVALID_ARGUMENT', rename(err.message.slice(where ? where.length + 2 : 0)), {
       ...(err.field ? { field: rename(err.field) } : {}),
       cause: err,
+    });
+  }
+}
+
+/**
+ * Checks the source of `runtime.run(source)`: frames in an array, a generator or an async generator.
+ * @throws EdgeError E_INVALID_ARGUMENT (field `source`)
+ */
+export function checkSource(source: unknown): void {
+  const iterable = typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source);
+  if (!iterable) {
+    throw invalidOption('source', 'an iterable or async iterable of frames (array, generator, async generator)', source, {
+      ...(typeof source === 'string' ? { hint: 'for files, pass frames such as [{ id, modality, pixels: path, timestamp }]' } : {}),
     });
   }
 }

@@ -13,7 +13,8 @@ import { LOG_MAGIC, SYNC, encodePut } from '../../../sdk/mqtt/outbox/log-format.
 import { FleetConsumer } from '../../../sdk/mqtt/consumer.js';
 import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
 import type { StateDamage } from '../../../sdk/mqtt/publisher-state.js';
-import { createRuntime, type MqttEvent } from '../../../sdk/runtime/runtime.js';
+import { createRuntime } from '../../../sdk/runtime/runtime.js';
+import type { MqttEvent } from '../../../sdk/runtime/runtime-events.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
 import { settledMemory } from '../../helpers/settled-memory.js';
 import { forEachBroker, startBroker, until } from '../mqtt/brokers.js';
