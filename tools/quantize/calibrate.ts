@@ -7,7 +7,8 @@ import { sha256 } from '../../sdk/package/hash.js';
 import type { EntryManifest } from '../../sdk/core/package-manifest.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { collectStatistics } from './capture.js';
-import { entryBatches, type FrameSet } from './frames.js';
+import type { FrameSet } from '../frames/frame-set.js';
+import { entryBatches } from './frames.js';
 import { chooseThreshold, type CalibrationMethod } from './thresholds.js';
 
 /** One tensor's calibrated range. */

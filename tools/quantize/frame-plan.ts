@@ -7,7 +7,8 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/core/package-manifest.js';
-import { splitHeldOut, type FrameSet } from './frames.js';
+import type { FrameSet } from '../frames/frame-set.js';
+import { splitHeldOut } from './frames.js';
 import { loadFrameSources, type FrameSourceOptions } from '../frames/load-sets.js';
 import { generatedSamples, isTensorSource, loadTensorSources } from './tensor-sources.js';
 

@@ -107,7 +107,7 @@ test('BAD CALL - frames that do not fit the model, no frames, an unknown modalit
   const empty = tempDir('empty');
   mkdirSync(join(empty, 'sub'));
   const none = await t.throwsAsync(resolveFrames(empty));
-  t.is(code(none), 'E_CALIBRATION');
+  t.is(code(none), 'E_FILE_NOT_FOUND');
   const missing = await t.throwsAsync(resolveFrames(join(empty, 'nope')));
   t.is(code(missing), 'E_FILE_NOT_FOUND');
   const unknown = await t.throwsAsync(calibratePackage({ dir, frames: generatedFrames(1, 1, 'c'), modalities: ['thermal'] }));
