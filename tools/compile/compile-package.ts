@@ -36,7 +36,7 @@ export interface CompileOptions extends CompilePlanOptions {
   target: string;
   calibration?: string[];
   heldOut?: string[];
-  /** The sensor of real calibration and held-out frames per modality (CLI --sensor/--bands/--scale). */
+  /** The sensor of real calibration and held-out frames per modality (options sensor, bands, scale of a command). */
   sensorFor?: FramePlanOptions['sensorFor'];
   /** INT8 calibration method; default `auto` (the best of all methods on the held-out frames). */
   method?: CalibrationMethod | 'auto';

@@ -60,7 +60,7 @@ export async function resolveFiles(path: string, o: ResolveFilesOptions): Promis
   let files: string[];
   if (!isGlob(path)) {
     const st = await stat(path).catch(() => undefined);
-    if (!st) throw new EdgeError('E_FILE_NOT_FOUND', `no such file or directory: ${path}`, { field: o.field, file: path });
+    if (!st) throw new EdgeError('E_FILE_NOT_FOUND', `no such file or directory: ${path}`, { field: o.field });
     if (!st.isDirectory()) return [path];
     try {
       files = (await walk(path, false)).filter((f) => hasExtension(f, o.extensions));

@@ -44,7 +44,7 @@ export interface ImageFrameOptions {
   fit?: FitMode;
   /** Sensor preset id (docs/sensors.md §4), e.g. `landsat7-etm`, or a sensor configuration. */
   sensor?: string | SensorConfig;
-  /** The sensor per modality (the CLI's --sensor/--bands/--scale flags); wins over `sensor`. */
+  /** The sensor per modality (options sensor, bands, scale of a command); wins over `sensor`. */
   sensorFor?: (modality: string) => string | SensorConfig | undefined;
 }
 

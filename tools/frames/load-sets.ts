@@ -26,9 +26,9 @@ export interface FrameSourceOptions {
   modalities: readonly ModalityId[];
   /** Most frames (tiles) taken from one source, spread evenly over it. Default 32. */
   maxFrames?: number;
-  /** Which option named the source, for messages (`--calibration`, `--held-out`). */
+  /** Which option named the source, for messages (`calibration`, `heldOut`). */
   field: string;
-  /** The sensor of real frames per modality (the CLI's --sensor/--bands/--scale flags). */
+  /** The sensor of real frames per modality (options sensor, bands, scale of a command). */
   sensorFor?: (modality: ModalityId) => string | SensorConfig | undefined;
 }
 

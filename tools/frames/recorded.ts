@@ -18,13 +18,13 @@ import { resolveFiles } from './files.js';
  * @param field the option that sets the modality, for errors
  * @throws EdgeError E_INVALID_ARGUMENT naming `field` when it cannot be told
  */
-export function modalityOf(file: string, modality: string | undefined, sensor: string | undefined, field = '--modality'): string {
+export function modalityOf(file: string, modality: string | undefined, sensor: string | undefined, field = 'modality'): string {
   if (modality) return modality;
   if (sensor) return SENSOR_PRESETS[sensor]?.modality ?? sensor;
   if (hasExtension(file, OPTICAL_EXTENSIONS)) return 'optical';
   throw new EdgeError('E_INVALID_ARGUMENT', `cannot tell the modality of ${basename(file)}: a TIFF may be optical, multispectral, sar-l2 or sar-l1`, {
     field,
-    hint: 'pass --modality (e.g. --modality multispectral) or a --sensor preset such as landsat8-oli-tirs',
+    hint: 'pass option modality (e.g. multispectral) or option sensor with a preset such as landsat8-oli-tirs',
   });
 }
 
@@ -40,7 +40,7 @@ export interface RecordedFrameOptions {
   field: string;
   /** The modality of every file (else told per file by {@link modalityOf}). */
   modality?: string;
-  /** The option that sets the modality, for errors (default `--modality`). */
+  /** The option that sets the modality, for errors (default `modality`). */
   modalityField?: string;
   /** The modality a sensor preset or configuration feeds. */
   sensorModality?: string;

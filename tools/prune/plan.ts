@@ -31,9 +31,9 @@ interface Ctx {
 
 function counts(ctx: Ctx, block: BlockExpertMap, router: RouterRecord, modalities: readonly ModalityId[]): number[] {
   if (!ctx.stats) {
-    throw new EdgeError('E_CALIBRATION', `--strategy ${ctx.o.strategy} ranks or weighs the experts of router ${router.id} by how often they are chosen, and no routing statistics were given`, {
-      field: '--stats',
-      hint: 'run `ringmoe-edge calibrate <package> --frames <dir>` first (it writes routing-stats.json beside the package)',
+    throw new EdgeError('E_CALIBRATION', `strategy ${ctx.o.strategy} ranks or weighs the experts of router ${router.id} by how often they are chosen, and no routing statistics were given`, {
+      field: 'statsFile',
+      hint: 'calibrate the package first (calibration writes routing-stats.json beside it)',
     });
   }
   ctx.statsUsed = true;
@@ -141,7 +141,7 @@ export function prunePlan(source: { manifest: PackageManifest; packageHash: stri
   const blocks = m.experts!.blocks.map((b) => (dense ? denseBlock(ctx, b, kept[0]!) : epBlock(ctx, b, kept)));
 
   const keptEntries = m.entries.filter((e) => entryKept(e.modalities, kept));
-  if (keptEntries.length === 0) throw new EdgeError('E_PRUNE', `no entry of package ${m.name} reads only ${kept.join(', ')}`, { field: '--modalities' });
+  if (keptEntries.length === 0) throw new EdgeError('E_PRUNE', `no entry of package ${m.name} reads only ${kept.join(', ')}`, { field: 'modalities' });
   // Modality subsetting copies kept graphs byte-for-byte; every other strategy re-emits the MoE
   // clusters of every kept graph (EP keeping every expert re-emits the identical computation).
   const regraphed = o.strategy === 'modality' ? [] : keptEntries.map((e) => e.name);

@@ -53,7 +53,7 @@ function fixed(d: number | string | undefined): d is number {
  * @throws EdgeError E_CALIBRATION naming the entry, the modality and what is missing or wrong
  */
 export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'calibration' | 'held-out'): void {
-  const field = role === 'calibration' ? '--calibration' : '--held-out';
+  const field = role === 'calibration' ? 'calibration' : 'heldOut';
   for (const input of entry.inputs) {
     const key = inputKey(input);
     const frames = framesOf(sets, key);
@@ -62,12 +62,12 @@ export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'ca
       if (!input.modality) {
         throw new EdgeError('E_CALIBRATION', `entry ${entry.name} input ${input.name} reads no sensor modality, and no ${role} tensors were given for it (have: ${have})`, {
           field,
-          hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with --modality to feed it images`,
+          hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with option modality to feed it images`,
         });
       }
       throw new EdgeError('E_CALIBRATION', `entry ${entry.name} reads ${input.modality} frames but the ${role} frames are ${have}`, {
         field,
-        hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with --entries`,
+        hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with option entries`,
       });
     }
     const bad = frames.find((f) => !fits(input.shape, f));
@@ -136,8 +136,8 @@ export function checkDisjoint(calibration: FrameSet[], heldOut: FrameSet[]): voi
   const shared = heldOut.flatMap((s) => s.frames).find((f) => ids.has(f.id));
   if (shared) {
     throw new EdgeError('E_CALIBRATION', `held-out frame ${shared.id} is also a calibration frame; fidelity must be measured on frames calibration did not see`, {
-      field: '--held-out',
-      hint: 'name other frames with --held-out, or leave it out to hold back part of the calibration frames',
+      field: 'heldOut',
+      hint: 'name other frames with option heldOut, or leave it out to hold back part of the calibration frames',
     });
   }
 }

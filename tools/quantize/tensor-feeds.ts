@@ -15,11 +15,11 @@ export async function tensorFeeds(pkg: string, specs: string[], entryName: strin
   const p = await openPackage(pkg, { verify: 'size' });
   const entries = p.manifest.entries;
   const entry = entryName !== undefined ? p.entry(entryName) : entries.length === 1 ? entries[0]! : undefined;
-  if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${p.manifest.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one with --entry`, { field: '--entry' });
-  const sets = await loadTensorSources(specs, { inputs: entry.inputs, maxFrames: Number.MAX_SAFE_INTEGER, field: '--tensors' });
+  if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${p.manifest.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one with option entry`, { field: 'entry' });
+  const sets = await loadTensorSources(specs, { inputs: entry.inputs, maxFrames: Number.MAX_SAFE_INTEGER, field: 'tensors' });
   const lists = entry.inputs.map((input) => {
     const frames = sets.filter((s) => s.input === input.name).flatMap((s) => s.frames);
-    if (frames.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `no tensors for input ${input.name} of entry ${entry.name}`, { field: '--tensors', hint: `add --tensors ${input.name}=<file.npy>` });
+    if (frames.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `no tensors for input ${input.name} of entry ${entry.name}`, { field: 'tensors', hint: `add option tensors ${input.name}=<file.npy>` });
     return { input, frames };
   });
   const count = Math.min(...lists.map((l) => l.frames.length));

@@ -65,4 +65,7 @@ test('BAD CALL - prune flags: a fraction out of range exits 2 naming the flag; a
   const noOut = await cli(['prune', dir]);
   t.is(noOut.code, 2);
   t.regex(noOut.stderr, /prune needs -o <dir> \(or --dry-run\)/);
+  const noStats = await cli(['prune', dir, '--dry-run', '--strategy', 'ep', '--stats', join(tempDir('no-stats'), 'routing-stats.json')]);
+  t.is(noStats.code, 1);
+  t.regex(noStats.stderr, /error E_FILE_NOT_FOUND: .*routing-stats\.json: cannot read routing statistics: .*\(calibrate the package first \(calibration writes routing-stats\.json beside it\): ringmoe-edge calibrate <package> --frames <spec>\)/);
 });

@@ -26,6 +26,7 @@ function sourceOf(frames: FrameRecord[]): string {
 
 export const spec: CommandSpec<Result> = {
   name: 'calibrate',
+  optionFlags: { modalities: '--modality' },
   summary: 'count how often each expert is chosen on frames (routing statistics for prune)',
   examples: [
     'ringmoe-edge calibrate pkg/small --frames examples/data/aerial --modality optical --fit tile',
@@ -58,7 +59,7 @@ export const spec: CommandSpec<Result> = {
     }
     const fit = expectOneOf('--fit', o.fit, ['resize', 'resize-crop', 'tile'] as const);
     const sensor = await readSensorFlags(o);
-    const named = await framesFromSpec(text, { field: '--frames', purpose: 'calibration', defaultCount: 16, fit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
+    const named = await framesFromSpec(text, { field: 'frames', purpose: 'calibration', defaultCount: 16, fit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
     if (named.modality !== undefined && o.modality !== undefined && named.modality !== String(o.modality)) {
       throw new EdgeError('E_INVALID_ARGUMENT', `--frames says ${named.modality} frames but --modality says ${String(o.modality)}`, { field: '--modality' });
     }

@@ -11,6 +11,7 @@ const list = (v: string, prev: string[] = []) => [...prev, v];
 
 export const spec: CommandSpec<Result> = {
   name: 'compile',
+  optionFlags: { 'floors.cosine': '--min-cosine', 'floors.agreement': '--min-agreement', 'floors.depthError': '--max-depth-error' },
   summary: 'compile a package for a device target: quantize, record the target, build engines or a build spec',
   examples: [
     'ringmoe-edge compile pkg/small -o pkg/small-orin --target jetson-orin-nx-16gb --precision best --calibration optical=frames/',

@@ -29,6 +29,13 @@ interface Result {
 
 export const spec: CommandSpec<Result | ExpertPruneResult> = {
   name: 'prune',
+  optionFlags: { outDir: '--out', statsFile: '--stats' },
+  nextStep(err) {
+    const aboutStats = err.field === '--stats' || err.file?.endsWith('routing-stats.json') === true;
+    if (!aboutStats || !['E_CALIBRATION', 'E_FILE_NOT_FOUND', 'E_STATS_MISMATCH'].includes(err.code)) return undefined;
+    const modality = /no frames of modality (\S+);/.exec(err.message)?.[1];
+    return `ringmoe-edge calibrate <package> --frames <spec>${modality !== undefined ? ` --modality ${modality}` : ''}`;
+  },
   summary: 'prune a package for a device: modality sub-model, expert pruning (EP) or dense collapse (ks/ka/kc)',
   examples: [
     'ringmoe-edge prune pkg/small -o pkg/small-optical --modalities optical',
@@ -101,7 +108,7 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     if (o.evalFrames !== undefined && o.evalGenerated !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'give --eval-frames alone (--eval-generated <n> is the old spelling of --eval-frames generated:<n>)', { field: '--eval-frames' });
     if (o.evalGenerated !== undefined) noteDeprecated(io, '--eval-generated <n>', '--eval-frames generated:<n>');
     const evalSpec = o.evalFrames !== undefined ? String(o.evalFrames) : `generated:${o.evalGenerated !== undefined ? expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000) : 8}`;
-    const named = await framesFromSpec(evalSpec, { field: '--eval-frames', purpose: 'eval', defaultCount: 8, fit: evalFit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
+    const named = await framesFromSpec(evalSpec, { field: 'evalFrames', purpose: 'eval', defaultCount: 8, fit: evalFit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
     if (named.modality !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', `--eval-frames serve every kept modality; drop the ${named.modality} in ${JSON.stringify(evalSpec)}`, { field: '--eval-frames' });
     const evalFrames = named.frames;
     const progress = dryRun ? undefined : io.progress('pruning', 1, 'steps');

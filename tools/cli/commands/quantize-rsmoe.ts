@@ -41,7 +41,7 @@ export async function runExpertQuantize(dir: string, o: Record<string, unknown>,
   const { IMAGE_EXTENSIONS } = await import('../../frames/extensions.js');
   const frames: Frame[] = [];
   for (const src of heldOut) {
-    for (const f of await resolveFiles(src.replace(/^optical=/, ''), { extensions: IMAGE_EXTENSIONS, field: '--held-out' })) frames.push({ id: f, modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
+    for (const f of await resolveFiles(src.replace(/^optical=/, ''), { extensions: IMAGE_EXTENSIONS, field: 'heldOut' })) frames.push({ id: f, modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
   }
   const max = expectInteger('--max-frames', Number(o.maxFrames ?? 32), 1, 10000);
   const { quantizeExperts } = await import('../../rsmoe/quantize-experts.js');

@@ -33,6 +33,7 @@ function parseSize(text: string): { height: number; width: number } {
 
 export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   name: 'quantize',
+  optionFlags: { 'floors.cosine': '--min-cosine', 'floors.agreement': '--min-agreement', 'floors.depthError': '--max-depth-error' },
   summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
   examples: [
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --held-out optical=other-frames/',

@@ -80,7 +80,7 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
   if (source.kind === 'generated' || (source.modality !== undefined && source.modality !== 'optical')) {
     throw new EdgeError('E_INVALID_ARGUMENT', 'an RS-MoE package reads recorded optical frames', { field: '--source', hint: 'name a file, a directory or a quoted glob of RGB images' });
   }
-  const frames: Frame[] = await recordedFrames(source.path, { field: '--source', modality: 'optical' });
+  const frames: Frame[] = await recordedFrames(source.path, { field: 'source', modality: 'optical' });
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   const mqtt = o.broker === undefined ? undefined : { url: String(o.broker), fleet: String(o.fleet), device, ...(o.stateDir ? { stateDir: String(o.stateDir) } : {}) };
   const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../../sdk/vlm/vlm-runtime.js');

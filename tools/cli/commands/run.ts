@@ -114,7 +114,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     throw new EdgeError('E_INVALID_ARGUMENT', `--source says ${source.modality} frames but --modality says ${modality}`, { field: '--modality' });
   }
   const frames = await recordedFrames(source.path, {
-    field: '--source',
+    field: 'source',
     ...((source.modality ?? modality) !== undefined ? { modality: (source.modality ?? modality)! } : {}),
     ...(sensorModality(sensorFlags) !== undefined ? { sensorModality: sensorModality(sensorFlags)! } : {}),
     sensorFor: (m) => sensorFor(sensorFlags, m, true),
