@@ -11,8 +11,8 @@
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { EntryManifest } from '../../sdk/core/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { EntryManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';

@@ -5,7 +5,7 @@
  * package (the sha256 of its ringmoe.json).
  */
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { ModalityId } from '../../sdk/internal.js';
 import { sha256 } from '../../sdk/package/hash.js';
 import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 import { readRegular } from '../../sdk/core/safe-fs.js';

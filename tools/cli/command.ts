@@ -3,7 +3,7 @@
  * object, calls `run`, then prints the returned result as JSON (`--json`) or through `render`.
  */
 import type { Command } from 'commander';
-import type { EdgeError } from '../../sdk/core/errors.js';
+import type { EdgeError } from '../../sdk/internal.js';
 import type { CommandIO } from './io.js';
 
 export interface CommandSpec<R = unknown> {

@@ -11,7 +11,7 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { defaultBinding, type BindingResult, type NativeBinding } from '../../sdk/core/binding.js';
 import { PACKAGE_MANIFEST_FILE, type LineageStep, type PackageManifest } from '../../sdk/core/package-manifest.js';
 import { loadTarget } from '../../sdk/core/targets/load.js';
-import type { TargetProfile } from '../../sdk/core/targets/resolved.js';
+import type { TargetProfile } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { sha256File } from '../../sdk/package/hash.js';
 import { openPackage } from '../../sdk/package/open-package.js';

@@ -5,11 +5,11 @@
  * written.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { bestPrecision, computePrecisions } from '../../sdk/core/targets/capabilities.js';
-import type { TargetProfile, TargetSoftwareLine } from '../../sdk/core/targets/resolved.js';
+import type { TargetProfile, TargetSoftwareLine } from '../../sdk/internal.js';
 import { compareVersions } from '../../sdk/core/targets/versions.js';
-import type { Precision, WrittenEngineSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
+import type { Precision, WrittenEngineSpec } from '../../sdk/internal.js';
 
 /** What the manifest records under `extensions.target`. */
 export interface TargetRecord {

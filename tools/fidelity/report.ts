@@ -3,8 +3,8 @@
  * frames: feature cosine, classification top-1 agreement, segmentation pixel agreement, detection
  * box matching, change-mask agreement, depth error. Reported for every pruning and quantization.
  */
-import type { EntryManifest } from '../../sdk/core/package-manifest.js';
-import type { BackendSession, HostTensor } from '../../sdk/runtime/backend.js';
+import type { EntryManifest } from '../../sdk/internal.js';
+import type { BackendSession, HostTensor } from '../../sdk/internal.js';
 import { agreementPerSample, argmaxAxis1, boxesOf, cosinePerSample, matchBoxes, threshold } from './metrics.js';
 
 export interface FidelityOptions {

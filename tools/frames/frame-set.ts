@@ -2,7 +2,7 @@
  * Prepared frames as the quantizer and compiler read them: preprocessed model inputs grouped by the
  * source that named them, each remembering whether it is real or generated.
  */
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { ModalityId } from '../../sdk/internal.js';
 
 /**
  * One preprocessed model input, [channels, height, width]; or, for an input of an imported model

@@ -6,12 +6,12 @@
  */
 import { extname } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalitySpec } from '../../sdk/core/modalities.js';
-import type { FitMode } from '../../sdk/sensors/preprocess-options.js';
+import type { ModalitySpec } from '../../sdk/internal.js';
+import type { FitMode } from '../../sdk/internal.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
-import type { FramePixels } from '../../sdk/sensors/frame.js';
+import type { FramePixels } from '../../sdk/internal.js';
 import { rasterToPixels } from '../../sdk/sensors/raster.js';
-import type { SensorConfig } from '../../sdk/sensors/sensor-config.js';
+import type { SensorConfig } from '../../sdk/internal.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
 import { Rng } from './seeded.js';

@@ -8,10 +8,10 @@
  */
 import { basename } from 'node:path';
 import { EdgeError, isEdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { Frame } from '../../sdk/sensors/frame.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { Frame } from '../../sdk/internal.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess.js';
-import type { SensorConfig } from '../../sdk/sensors/sensor-config.js';
+import type { SensorConfig } from '../../sdk/internal.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
 import { IMAGE_EXTENSIONS } from './extensions.js';

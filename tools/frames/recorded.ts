@@ -6,9 +6,9 @@
 import { stat } from 'node:fs/promises';
 import { basename, relative, resolve, sep } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { Frame } from '../../sdk/sensors/frame.js';
+import type { Frame } from '../../sdk/internal.js';
 import { SENSOR_PRESETS } from '../../sdk/sensors/presets.js';
-import type { SensorConfig } from '../../sdk/sensors/sensor-config.js';
+import type { SensorConfig } from '../../sdk/internal.js';
 import { hasExtension, IMAGE_EXTENSIONS, OPTICAL_EXTENSIONS } from './extensions.js';
 import { resolveFiles } from './files.js';
 

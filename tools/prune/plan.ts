@@ -4,8 +4,8 @@
  * file — no file system access, so `prune --dry-run` and tests see exactly what `prune` will do.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/core/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { manifestConfig } from '../ringmoe/manifest.js';
 import { embedParams, ffnParams, type ExpertSelection } from '../ringmoe/params.js';
 import { DENSE_STRATEGIES, entryKept, keepCount, type PruneOptions } from '../planner/prune-options.js';

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import type { Frame } from '../frames/frame.js';
 import type { EntryFidelity, FidelityOptions } from '../fidelity/report.js';

@@ -4,7 +4,7 @@
  * calibration caches and the lineage's statistics hash are made from.
  */
 import { sha256 } from '../../sdk/package/hash.js';
-import type { EntryManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest } from '../../sdk/internal.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { collectStatistics } from './capture.js';
 import type { FrameSet } from '../frames/frame-set.js';

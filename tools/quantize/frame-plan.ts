@@ -6,7 +6,7 @@
  * `.npy`/`.npz` files, else — for held-out frames only — generated standard-normal samples.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/internal.js';
 import type { FrameSet } from '../frames/frame-set.js';
 import { splitHeldOut } from './frames.js';
 import { loadFrameSources, type FrameSourceOptions } from '../frames/load-sets.js';

@@ -4,9 +4,9 @@
  * the batches each entry of a package reads from them.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { EntryManifest } from '../../sdk/core/package-manifest.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { EntryManifest } from '../../sdk/internal.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import type { FrameSet, PreparedFrame } from '../frames/frame-set.js';
 
 /** Summary for lineage and reports. */

@@ -9,7 +9,7 @@ import { clone } from '@bufbuild/protobuf';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/core/package-manifest.js';
+import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { readModel, type OnnxModel } from '../onnx/model-io.js';

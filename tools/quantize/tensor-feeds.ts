@@ -3,7 +3,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import { openPackage } from '../../sdk/package/open-package.js';
-import type { HostTensor } from '../../sdk/runtime/backend.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { hasBatchAxis, loadTensorSources } from './tensor-sources.js';
 
 /**

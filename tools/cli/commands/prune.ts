@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
+import type { PackageManifest } from '../../../sdk/internal.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
 import type { WrittenPruneOptions } from '../../planner/prune-options.js';
 import type { PrunePlan } from '../../prune/plan-types.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { PACKAGE_MANIFEST_FILE } from '../../../sdk/core/package-manifest.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { Frame } from '../../../sdk/sensors/frame.js';
+import type { Frame } from '../../../sdk/internal.js';
 import type { QuantizationReport } from '../../rsmoe/quantize-experts.js';
 import { type CommandIO } from '../io.js';
 import { formatBytes } from '../../format/numbers.js';

@@ -11,9 +11,9 @@ import type { Command } from 'commander';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { PACKAGE_MANIFEST_FILE } from '../../../sdk/core/package-manifest.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
-import type { Frame } from '../../../sdk/sensors/frame.js';
-import type { GenerationOptions, TokenEvent } from '../../../sdk/vlm/generate.js';
-import type { VlmResult } from '../../../sdk/vlm/vlm-runtime.js';
+import type { Frame } from '../../../sdk/internal.js';
+import type { GenerationOptions, TokenEvent } from '../../../sdk/internal.js';
+import type { VlmResult } from '../../../sdk/internal.js';
 import type { CommandIO } from '../io.js';
 
 /** What `run` returns for an RS-MoE package (the `--json` output). */
