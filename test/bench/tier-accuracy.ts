@@ -20,7 +20,7 @@ import { readStatlogCsv, type LabelledDataset, type LabelledSample } from '../..
 import { prunePackage } from '../../tools/prune/prune.js';
 import type { WrittenPruneOptions } from '../../tools/planner/prune-options.js';
 import type { RoutingStats } from '../../tools/calibrate/routing-stats.js';
-import type { FrameSet, PreparedFrame } from '../../tools/quantize/frames.js';
+import type { FrameSet, PreparedFrame } from '../../tools/frames/frame-set.js';
 import { quantizePackage } from '../../tools/quantize/quantize-package.js';
 import { REPO_ROOT, sharedData } from '../helpers/shared-data.js';
 import { BENCH_CACHE, interleave, median, type Bench, type BenchResult } from './harness.js';

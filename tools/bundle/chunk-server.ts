@@ -5,7 +5,7 @@
 import type { MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { decodeChunkRequest, encodeChunk } from '../../sdk/ota/sources/chunk-protocol.js';
-import type { OtaTopics } from '../../sdk/ota/fleet/topics.js';
+import type { OtaTopics } from '../../sdk/internal.js';
 import type { BundleDir } from './bundle-dir.js';
 import { openRegular } from '../../sdk/core/safe-fs.js';
 

@@ -7,9 +7,9 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { AgentReport } from '../../sdk/ota/agent/agent-states.js';
+import type { AgentReport } from '../../sdk/internal.js';
 import { decodeReport, type ReceivedReport } from '../../sdk/ota/fleet/device-report.js';
-import type { TrustStore } from '../../sdk/core/signing/trust-store.js';
+import type { TrustStore } from '../../sdk/internal.js';
 import { waitConnected } from '../../sdk/ota/fleet/mqtt-connect.js';
 import { OtaTopics } from '../../sdk/ota/fleet/topics.js';
 

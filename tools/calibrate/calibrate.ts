@@ -11,8 +11,8 @@
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { EntryManifest } from '../../sdk/package/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { EntryManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
@@ -56,7 +56,7 @@ async function removeStaleTemps(dir: string): Promise<void> {
 
 function modalityEntry(entries: EntryManifest[], m: ModalityId): EntryManifest {
   const e = entries.find((x) => x.kind === 'modality' && x.modalities.length === 1 && x.modalities[0] === m && x.moe?.length);
-  if (!e) throw new EdgeError('E_CALIBRATION', `the package has no single-modality entry for ${m} to calibrate with`, { field: '--modality' });
+  if (!e) throw new EdgeError('E_CALIBRATION', `the package has no single-modality entry for ${m} to calibrate with`, { field: 'modalities' });
   return e;
 }
 
@@ -69,10 +69,10 @@ export async function calibratePackage(o: CalibrateOptions): Promise<CalibrateRe
   const pkg = await openPackage(o.dir, { verify: o.verify ?? 'size' });
   const m = pkg.manifest;
   if (m.kind !== 'ringmoe' || !m.experts) throw new EdgeError('E_CALIBRATION', `package ${m.name} has no experts to calibrate`, { file: o.dir });
-  if (o.frames.length === 0) throw new EdgeError('E_CALIBRATION', 'no frames to calibrate with', { field: '--frames' });
+  if (o.frames.length === 0) throw new EdgeError('E_CALIBRATION', 'no frames to calibrate with', { field: 'frames' });
   const known = m.modalities.map((x) => x.id);
   for (const x of o.modalities ?? []) {
-    if (!known.includes(x)) throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(x)}; package ${m.name} has ${known.join(', ')}`, { field: '--modality' });
+    if (!known.includes(x)) throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(x)}; package ${m.name} has ${known.join(', ')}`, { field: 'modalities' });
   }
   const modalities = o.modalities ?? known.filter((x) => m.entries.some((e) => e.kind === 'modality' && e.modalities[0] === x));
   const size = m.model.inputSize;

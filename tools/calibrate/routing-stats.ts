@@ -5,7 +5,7 @@
  * package (the sha256 of its ringmoe.json).
  */
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { ModalityId } from '../../sdk/internal.js';
 import { sha256 } from '../../sdk/package/hash.js';
 import { parseJsonBounded } from '../../sdk/core/json-limits.js';
 import { readRegular } from '../../sdk/core/safe-fs.js';
@@ -78,7 +78,7 @@ export async function readRoutingStats(file: string): Promise<LoadedStats> {
     bytes = await readRegular(file, { maxBytes: STATS_JSON_LIMITS.maxBytes, tooLargeCode: 'E_JSON_TOO_LARGE', label: 'routing statistics' });
   } catch (err) {
     if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
-    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read routing statistics: ${messageOf(err)}`, { file, cause: err, hint: 'run `ringmoe-edge calibrate <package> --frames <dir>` first' });
+    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read routing statistics: ${messageOf(err)}`, { file, cause: err, hint: 'calibrate the package first (calibration writes routing-stats.json beside it)' });
   }
   const parsed = parseJsonBounded(bytes, STATS_JSON_LIMITS, { file, what: 'routing statistics', syntaxCode: 'E_CALIBRATION' });
   return { stats: checkRoutingStats(parsed, file), sha256: sha256(bytes), file };
@@ -114,7 +114,7 @@ export function checkStatsBelongTo(loaded: LoadedStats, packageHash: string, pac
     throw new EdgeError(
       'E_STATS_MISMATCH',
       `routing statistics were measured on package ${loaded.stats.package.name} (${loaded.stats.package.sha256.slice(0, 12)}…), not on ${packageName} (${packageHash.slice(0, 12)}…)`,
-      { file: loaded.file, hint: 'run `ringmoe-edge calibrate` on this package' },
+      { file: loaded.file, hint: 'calibrate this package' },
     );
   }
 }
@@ -131,7 +131,7 @@ export function routedCounts(stats: RoutingStats, blockId: string, routerId: str
     if (!ms) {
       throw new EdgeError('E_CALIBRATION', `routing statistics have no frames of modality ${m}; they cover ${Object.keys(stats.modalities).join(', ') || 'nothing'}`, {
         ...(file !== undefined ? { file } : {}),
-        hint: `run \`ringmoe-edge calibrate <package> --frames <dir> --modality ${m}\``,
+        hint: `calibrate the package on ${m} frames`,
       });
     }
     const rc = ms.blocks[blockId]?.routers[routerId];

@@ -6,6 +6,8 @@ import { Command } from 'commander';
 import { COMMANDS, type CommandEntry } from './commands/index.js';
 import type { CommandSpec } from './command.js';
 import { createIO, type CommandIO } from './io.js';
+import { isEdgeError } from '../../sdk/core/errors.js';
+import { asFlagError, flagTable, withNextStep } from './option-errors.js';
 import { VERSION } from '../../sdk/core/version.js';
 
 export interface CliResult {
@@ -36,7 +38,14 @@ function attach(program: Command, spec: CommandSpec<any>, holder: CliResult, mak
     const options = command.opts();
     const args = command.args;
     const io = makeIO(Boolean(options.json));
-    const result = await spec.run(args, options, io);
+    let result: unknown;
+    try {
+      result = await spec.run(args, options, io);
+    } catch (err) {
+      const mapped = asFlagError(err, flagTable(cmd, spec.optionFlags));
+      const next = isEdgeError(mapped) ? spec.nextStep?.(mapped) : undefined;
+      throw next !== undefined && isEdgeError(mapped) ? withNextStep(mapped, next) : mapped;
+    }
     holder.result = result;
     if (io.json) process.stdout.write(`${JSON.stringify(result, jsonReplacer, 2)}\n`);
     else spec.render(result, io);

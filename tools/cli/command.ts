@@ -3,6 +3,7 @@
  * object, calls `run`, then prints the returned result as JSON (`--json`) or through `render`.
  */
 import type { Command } from 'commander';
+import type { EdgeError } from '../../sdk/internal.js';
 import type { CommandIO } from './io.js';
 
 export interface CommandSpec<R = unknown> {
@@ -15,6 +16,16 @@ export interface CommandSpec<R = unknown> {
   examples: string[];
   /** Does the work; returns the machine-readable result. `args` are the positional arguments. */
   run(args: string[], options: Record<string, unknown>, io: CommandIO): Promise<R>;
+  /**
+   * Library option names that are not the attribute of a flag of the same name, with the flag
+   * that sets them (e.g. `{ modalities: '--modality' }`), so errors naming them name the flag.
+   */
+  optionFlags?: Readonly<Record<string, string>>;
+  /**
+   * The command to run next for a library error this command can tell how to fix (e.g. missing
+   * routing statistics → `ringmoe-edge calibrate ...`); the router adds it to the error's hint.
+   */
+  nextStep?(err: EdgeError): string | undefined;
   /** Prints the result for people. */
   render(result: R, io: CommandIO): void;
   /**

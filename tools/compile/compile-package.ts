@@ -11,7 +11,7 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { defaultBinding, type BindingResult, type NativeBinding } from '../../sdk/core/binding.js';
 import { PACKAGE_MANIFEST_FILE, type LineageStep, type PackageManifest } from '../../sdk/package/package-manifest.js';
 import { loadTarget } from '../../sdk/core/targets/load.js';
-import type { TargetProfile } from '../../sdk/core/targets/resolved.js';
+import type { TargetProfile } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { sha256File } from '../../sdk/package/hash.js';
 import { openPackage } from '../../sdk/package/open-package.js';
@@ -36,7 +36,7 @@ export interface CompileOptions extends CompilePlanOptions {
   target: string;
   calibration?: string[];
   heldOut?: string[];
-  /** The sensor of real calibration and held-out frames per modality (CLI --sensor/--bands/--scale). */
+  /** The sensor of real calibration and held-out frames per modality (options sensor, bands, scale of a command). */
   sensorFor?: FramePlanOptions['sensorFor'];
   /** INT8 calibration method; default `auto` (the best of all methods on the held-out frames). */
   method?: CalibrationMethod | 'auto';

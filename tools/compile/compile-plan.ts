@@ -5,11 +5,11 @@
  * written.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { bestPrecision, computePrecisions } from '../../sdk/core/targets/capabilities.js';
-import type { TargetProfile, TargetSoftwareLine } from '../../sdk/core/targets/resolved.js';
+import type { TargetProfile, TargetSoftwareLine } from '../../sdk/internal.js';
 import { compareVersions } from '../../sdk/core/targets/versions.js';
-import type { Precision, WrittenEngineSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
+import type { Precision, WrittenEngineSpec } from '../../sdk/internal.js';
 
 /** What the manifest records under `extensions.target`. */
 export interface TargetRecord {
@@ -53,7 +53,7 @@ function chooseLine(target: TargetProfile, jetpack: string | undefined): TargetS
   if (target.runtime !== 'tensorrt') return undefined;
   if (jetpack !== undefined) {
     const line = lines.find((l) => l.jetpack === jetpack || l.name === jetpack);
-    if (!line) throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} has no software line ${JSON.stringify(jetpack)} with TensorRT; it has ${lines.map((l) => l.jetpack ?? l.name).join(', ')}`, { field: '--jetpack' });
+    if (!line) throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} has no software line ${JSON.stringify(jetpack)} with TensorRT; it has ${lines.map((l) => l.jetpack ?? l.name).join(', ')}`, { field: 'jetpack' });
     return line;
   }
   return [...lines].sort((a, b) => compareVersions(a.tensorrt!.value, b.tensorrt!.value)).pop();
@@ -76,8 +76,8 @@ export function planCompile(m: PackageManifest, target: TargetProfile, o: Compil
   const precision: Precision = o.precision === undefined || o.precision === 'best' ? bestPrecision(target) : o.precision;
   if (!supported.includes(precision)) {
     throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} does not support ${precision}: its ${target.gpu ? 'GPU' : 'CPU runtime'} runs ${supported.join(', ')}`, {
-      field: '--precision',
-      hint: `use --precision best (${bestPrecision(target)} here)`,
+      field: 'precision',
+      hint: `use option precision best (${bestPrecision(target)} here)`,
     });
   }
   const line = chooseLine(target, o.jetpack);
@@ -85,12 +85,12 @@ export function planCompile(m: PackageManifest, target: TargetProfile, o: Compil
   if (o.dla !== undefined) {
     const cores = target.dla.count.value;
     if (!Number.isInteger(o.dla) || o.dla < 0 || o.dla >= cores) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} has ${cores === 0 ? 'no DLA core' : `${cores} DLA core${cores > 1 ? 's' : ''} (0${cores > 1 ? `..${cores - 1}` : ''})`}; --dla ${o.dla} is not one of them`, { field: '--dla' });
+      throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} has ${cores === 0 ? 'no DLA core' : `${cores} DLA core${cores > 1 ? 's' : ''} (0${cores > 1 ? `..${cores - 1}` : ''})`}; option dla ${o.dla} is not one of them`, { field: 'dla' });
     }
     if (!target.dla.precisions.value.includes(precision)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `the DLA of ${target.id} runs ${target.dla.precisions.value.join(', ')}, not ${precision}`, { field: '--dla' });
+      throw new EdgeError('E_INVALID_ARGUMENT', `the DLA of ${target.id} runs ${target.dla.precisions.value.join(', ')}, not ${precision}`, { field: 'dla' });
     }
-    if (line && !line.dla.value) throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${line.tensorrt!.value} (${line.jetpack ?? line.name}) cannot use the DLA of ${target.id}`, { field: '--dla', hint: 'choose an older line with --jetpack' });
+    if (line && !line.dla.value) throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${line.tensorrt!.value} (${line.jetpack ?? line.name}) cannot use the DLA of ${target.id}`, { field: 'dla', hint: 'choose an older line with option jetpack' });
     dlaCore = o.dla;
   }
   const record: TargetRecord = {

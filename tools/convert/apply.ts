@@ -4,7 +4,7 @@
  * source, one tensor in memory at a time, and records a `convert` lineage step.
  */
 import { basename } from 'node:path';
-import type { ModelInfo, PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { ModelInfo, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { writeReferencePackage } from '../ringmoe/reference.js';
 import type { CheckpointReader } from './checkpoint.js';

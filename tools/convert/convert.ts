@@ -2,7 +2,7 @@
  * One call for the whole conversion: open the checkpoint, plan, apply (or only plan).
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import type { RingMoEConfig } from '../ringmoe/config.js';
 import { applyConversion, type ApplyOptions } from './apply.js';
 import type { CheckpointFormat } from './checkpoint.js';

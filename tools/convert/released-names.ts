@@ -3,10 +3,10 @@
  * for every package tensor of a config, the checkpoint tensors it is made of, their released
  * layouts and the transform between them (see docs/convert.md and the model contract).
  */
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { ModalityId } from '../../sdk/internal.js';
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { blockExperts } from '../ringmoe/emit/experts.js';
-import type { ExpertRecord } from '../../sdk/package/package-manifest.js';
+import type { ExpertRecord } from '../../sdk/internal.js';
 import type { Feed, SourceRef } from './plan-types.js';
 
 /** Modality index `m` of multi-modality checkpoints (`encoder.patch_embed{m}`, `special_ffn.{m}`). */

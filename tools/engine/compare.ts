@@ -4,7 +4,7 @@
  * - fp32: relative error ≤ 1e-3, fp16: ≤ 1e-2, where relative error = max|t − r| / max(max|r|, 1e-6);
  * - int8: cosine similarity ≥ 0.99 (quantised features keep their direction, not every value).
  */
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { halfToFloat } from '../../sdk/core/float16.js';
 
 export type ComparePrecision = 'fp32' | 'fp16' | 'int8';

@@ -11,7 +11,7 @@
  *   `--saveEngine` in all of them.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EngineSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
+import type { EngineSpec } from '../../sdk/internal.js';
 
 /** Version of the TensorRT the command is for. */
 export interface TrtVersion {

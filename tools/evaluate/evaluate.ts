@@ -5,10 +5,10 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import { openPackage } from '../../sdk/package/open-package.js';
-import type { BackendChoice } from '../../sdk/runtime/backend-choice.js';
+import type { BackendChoice } from '../../sdk/internal.js';
 import { effectivePreprocess, type PackagePreprocessOptions } from '../../sdk/pipeline/package-preprocessing.js';
 import { createRuntime } from '../../sdk/runtime/runtime.js';
-import type { Frame } from '../../sdk/sensors/frame.js';
+import type { Frame } from '../../sdk/internal.js';
 import { mapLabels } from './label-map.js';
 import { metricsOf, type ClassificationMetrics } from './metrics.js';
 import type { LabelledSample } from './statlog.js';

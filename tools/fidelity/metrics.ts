@@ -3,7 +3,7 @@
  * the same inputs: cosine similarity of features, top-1 agreement, pixel agreement, box matching.
  * Pure functions over output tensors.
  */
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { boxCorners } from '../../sdk/core/geometry/oriented-box.js';
 import { convexHull, polygonBounds, polygonIou, type Point } from '../../sdk/core/geometry/polygon.js';
 

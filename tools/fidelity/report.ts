@@ -3,9 +3,8 @@
  * frames: feature cosine, classification top-1 agreement, segmentation pixel agreement, detection
  * box matching, change-mask agreement, depth error. Reported for every pruning and quantization.
  */
-import type { EntryManifest } from '../../sdk/package/package-manifest.js';
-import type { BackendSession } from '../../sdk/core/backend.js';
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { EntryManifest } from '../../sdk/internal.js';
+import type { BackendSession, HostTensor } from '../../sdk/internal.js';
 import { agreementPerSample, argmaxAxis1, boxesOf, cosinePerSample, matchBoxes, threshold } from './metrics.js';
 
 export interface FidelityOptions {

@@ -4,19 +4,21 @@
  * frames generated in code. Every frame says where it came from (`real` or `generated`), so
  * statistics and fidelity reports can tell them apart.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, dirname, extname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { ModalitySpec } from '../../sdk/core/modalities.js';
-import type { FitMode } from '../../sdk/sensors/preprocess/preprocess-options.js';
+import { extname } from 'node:path';
+import { EdgeError } from '../../sdk/core/errors.js';
+import type { ModalitySpec } from '../../sdk/internal.js';
+import type { FitMode } from '../../sdk/internal.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
-import type { FramePixels } from '../../sdk/sensors/frame.js';
+import type { FramePixels } from '../../sdk/internal.js';
 import { rasterToPixels } from '../../sdk/sensors/raster.js';
-import type { SensorConfig } from '../../sdk/sensors/bands/sensor-config.js';
+import type { SensorConfig } from '../../sdk/internal.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
 import { Rng } from './seeded.js';
 import { readNpy } from './npy.js';
+import { FRAME_EXTENSIONS, IMAGE_EXTENSIONS } from './extensions.js';
+import { resolveFiles } from './files.js';
+import { parseFrameSpec } from './spec.js';
 
 /** Spatial size of the frames a package takes. */
 export interface FrameSize {
@@ -36,18 +38,13 @@ export interface Frame {
   inputs(modality: ModalitySpec, size: FrameSize): Promise<Float32Array[]>;
 }
 
-/** Extensions of sensor images the sensors module decodes. */
-export const IMAGE_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
-/** File extensions a frame file may have. */
-export const FRAME_EXTENSIONS = [...IMAGE_EXTENSIONS, '.npy'];
-
 /** How image files become model inputs. */
 export interface ImageFrameOptions {
   /** `resize` (default: one input per frame), `resize-crop` or `tile` (native resolution, several inputs). */
   fit?: FitMode;
   /** Sensor preset id (docs/sensors.md §4), e.g. `landsat7-etm`, or a sensor configuration. */
   sensor?: string | SensorConfig;
-  /** The sensor per modality (the CLI's --sensor/--bands/--scale flags); wins over `sensor`. */
+  /** The sensor per modality (options sensor, bands, scale of a command); wins over `sensor`. */
   sensorFor?: (modality: string) => string | SensorConfig | undefined;
 }
 
@@ -89,11 +86,6 @@ function imageFrame(file: string, o: ImageFrameOptions): Frame {
   return { id: file, source: 'real', note: `sensor image, preprocessed by sdk/sensors (fit ${o.fit ?? 'resize'})`, inputs: (modality, size) => preprocessed(file, modality, size, file, o) };
 }
 
-function globToRegExp(pattern: string): RegExp {
-  const escaped = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
-  return new RegExp(`^${escaped}$`, 'i');
-}
-
 function fileFrame(file: string, o: ImageFrameOptions, field: string): Frame {
   const ext = extname(file).toLowerCase();
   if (ext === '.npy') return npyFrame(file);
@@ -102,33 +94,35 @@ function fileFrame(file: string, o: ImageFrameOptions, field: string): Frame {
 }
 
 /**
- * The frames named by `spec`: a directory (every frame file in it, sorted) or a glob whose `*`
- * and `?` are in the last path segment (`frames/optical-*.png`), or one file.
- * @throws EdgeError E_FILE_NOT_FOUND (nothing there), E_CALIBRATION (no frame files match)
+ * The frames a path names (files.ts): one file, the frame files of a directory, or a glob (`*`, `?`,
+ * `**`); sensor images and preprocessed `.npy` tensors.
+ * @throws EdgeError E_FILE_NOT_FOUND (nothing there, no frame file matches), E_CALIBRATION (a file
+ *   that is not a frame)
  */
-export async function resolveFrames(spec: string, field = '--frames', o: ImageFrameOptions = {}): Promise<Frame[]> {
-  let dir = spec;
-  let match: RegExp | undefined;
-  const isDir = await stat(spec).then((s) => s.isDirectory(), () => false);
-  if (!isDir) {
-    if (!/[*?]/.test(spec)) {
-      const isFile = await stat(spec).then((s) => s.isFile(), () => false);
-      if (!isFile) throw new EdgeError('E_FILE_NOT_FOUND', `no frame file, directory or glob matches ${JSON.stringify(spec)}`, { field });
-      return [fileFrame(spec, o, field)];
-    }
-    dir = dirname(spec);
-    if (/[*?]/.test(dir)) throw new EdgeError('E_INVALID_ARGUMENT', `wildcards are supported in the file name only, not in directories (${JSON.stringify(spec)})`, { field });
-    match = globToRegExp(basename(spec));
-  }
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    throw new EdgeError('E_FILE_NOT_FOUND', `cannot list frames: ${messageOf(err)}`, { field, file: dir, cause: err });
-  }
-  const files = names.filter((n) => FRAME_EXTENSIONS.includes(extname(n).toLowerCase()) && (!match || match.test(n))).sort();
-  if (files.length === 0) throw new EdgeError('E_CALIBRATION', `no frame files (${FRAME_EXTENSIONS.join(', ')}) in ${JSON.stringify(spec)}`, { field });
-  return files.map((n) => fileFrame(join(dir, n), o, field));
+export async function resolveFrames(path: string, field = 'frames', o: ImageFrameOptions = {}): Promise<Frame[]> {
+  return (await resolveFiles(path, { extensions: FRAME_EXTENSIONS, field })).map((f) => fileFrame(f, o, field));
+}
+
+/** How {@link framesFromSpec} reads a spec. */
+export interface FrameSpecOptions extends ImageFrameOptions {
+  /** The option that named the spec, for errors (e.g. `frames`). */
+  field: string;
+  /** Namespaces the ids of generated frames (`calibration`, `eval`; see {@link generatedFrames}). */
+  purpose: string;
+  /** Generated frames when the spec gives no count. */
+  defaultCount: number;
+}
+
+/**
+ * The frames a frame spec (spec.ts grammar) names, and the modality it says they are, if any: a
+ * path gives real frames, `generated[:<modality>][:<count>[:<seed>]]` frames generated in code
+ * (seed 0 unless given).
+ * @throws EdgeError E_INVALID_ARGUMENT (malformed spec), E_FILE_NOT_FOUND, E_CALIBRATION
+ */
+export async function framesFromSpec(text: string, o: FrameSpecOptions): Promise<{ frames: Frame[]; modality?: string }> {
+  const spec = parseFrameSpec(text, o.field);
+  const frames = spec.kind === 'path' ? await resolveFrames(spec.path, o.field, o) : generatedFrames(spec.count ?? o.defaultCount, spec.seed ?? 0, o.purpose);
+  return { frames, ...(spec.modality !== undefined ? { modality: spec.modality } : {}) };
 }
 
 /**

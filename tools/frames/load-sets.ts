@@ -1,23 +1,23 @@
 /**
- * Turning what a user names on the command line into prepared frames. A frame source is
- * `[<modality>=]<file or directory>` (real imagery: JPEG, PNG, WebP, TIFF/GeoTIFF, decoded and
- * preprocessed per modality by the SDK's sensors module, cut into model-sized tiles) or
- * `generated:<modality>[:<count>[:<seed>]]` (GENERATED scenes, not measurements: optical and
- * multispectral object scenes with fields, a road, buildings and vehicles; SAR-L1 complex quad-pol
- * scenes with speckle and ships; SAR-L2 the detected HH amplitude of such a scene).
+ * Turning frame specs (spec.ts grammar) into prepared frames for the quantizer. A path names real
+ * imagery (JPEG, PNG, WebP, TIFF/GeoTIFF, decoded and preprocessed per modality by the SDK's sensors
+ * module, cut into model-sized tiles); `generated[:<modality>][:<count>[:<seed>]]` names GENERATED
+ * scenes, not measurements: optical and multispectral object scenes with fields, a road, buildings
+ * and vehicles; SAR-L1 complex quad-pol scenes with speckle and ships; SAR-L2 the detected HH
+ * amplitude of such a scene.
  */
-import { readdir, stat } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename } from 'node:path';
 import { EdgeError, isEdgeError, messageOf } from '../../sdk/core/errors.js';
-import { isModalityIdSyntax, type ModalityId } from '../../sdk/core/modalities.js';
-import type { Frame } from '../../sdk/sensors/frame.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { Frame } from '../../sdk/internal.js';
 import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
-import type { SensorConfig } from '../../sdk/sensors/bands/sensor-config.js';
+import type { SensorConfig } from '../../sdk/internal.js';
 import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
 import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
-import type { FrameSet, PreparedFrame } from '../quantize/frames.js';
-
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff']);
+import { IMAGE_EXTENSIONS } from './extensions.js';
+import type { FrameSet, PreparedFrame } from './frame-set.js';
+import { resolveFiles } from './files.js';
+import { parseFrameSpec } from './spec.js';
 
 export interface FrameSourceOptions {
   /** Model input size. */
@@ -26,43 +26,32 @@ export interface FrameSourceOptions {
   modalities: readonly ModalityId[];
   /** Most frames (tiles) taken from one source, spread evenly over it. Default 32. */
   maxFrames?: number;
-  /** Which option named the source, for messages (`--calibration`, `--held-out`). */
+  /** Which option named the source, for messages (`calibration`, `heldOut`). */
   field: string;
-  /** The sensor of real frames per modality (the CLI's --sensor/--bands/--scale flags). */
+  /** The sensor of real frames per modality (options sensor, bands, scale of a command). */
   sensorFor?: (modality: ModalityId) => string | SensorConfig | undefined;
 }
 
-/** A parsed source spec. */
+/** A frame spec with its modality resolved. */
 export type FrameSourceSpec = { kind: 'path'; modality: ModalityId; path: string; text: string } | { kind: 'generated'; modality: ModalityId; count: number; seed: number; text: string };
 
 /**
- * Parses one source spec.
- * @throws EdgeError E_CALIBRATION for a malformed spec or a modality that cannot be inferred
+ * Parses one frame spec, resolving its modality: a path without `<modality>=` is allowed when the
+ * package reads one modality; `generated` without a modality stands for every modality it reads.
+ * @throws EdgeError E_INVALID_ARGUMENT for a malformed spec, E_CALIBRATION for a modality that
+ *   cannot be inferred
  */
-export function parseFrameSource(text: string, o: Pick<FrameSourceOptions, 'modalities' | 'field'>): FrameSourceSpec {
-  const gen = /^generated:([a-z0-9-]+)(?::(\d+))?(?::(\d+))?$/.exec(text);
-  if (gen) {
-    const count = Number(gen[2] ?? 16);
-    if (count < 1 || count > 4096) throw new EdgeError('E_CALIBRATION', `generated frame count must be 1..4096 (got ${count})`, { field: o.field });
-    return { kind: 'generated', modality: gen[1]!, count, seed: Number(gen[3] ?? 1), text };
+export function parseFrameSource(text: string, o: Pick<FrameSourceOptions, 'modalities' | 'field'>): FrameSourceSpec[] {
+  const spec = parseFrameSpec(text, o.field);
+  if (spec.kind === 'generated') {
+    const modalities = spec.modality !== undefined ? [spec.modality] : o.modalities;
+    return modalities.map((modality) => ({ kind: 'generated', modality, count: spec.count ?? 16, seed: spec.seed ?? 1, text: spec.modality !== undefined ? text : `generated:${modality}${spec.count !== undefined ? `:${spec.count}` : ''}${spec.seed !== undefined ? `:${spec.seed}` : ''}` }));
   }
-  if (text.startsWith('generated')) throw new EdgeError('E_CALIBRATION', `cannot read frame source ${JSON.stringify(text)}; write generated:<modality>[:<count>[:<seed>]]`, { field: o.field });
-  const eq = text.indexOf('=');
-  const prefix = eq > 0 ? text.slice(0, eq) : undefined;
-  if (prefix !== undefined && isModalityIdSyntax(prefix)) return { kind: 'path', modality: prefix, path: text.slice(eq + 1), text };
+  if (spec.modality !== undefined) return [{ kind: 'path', modality: spec.modality, path: spec.path, text }];
   if (o.modalities.length !== 1) {
     throw new EdgeError('E_CALIBRATION', `frame source ${JSON.stringify(text)} does not say its modality and the package reads ${o.modalities.join(', ')}`, { field: o.field, hint: `write <modality>=${text}` });
   }
-  return { kind: 'path', modality: o.modalities[0]!, path: text, text };
-}
-
-async function imageFiles(path: string, field: string): Promise<string[]> {
-  const st = await stat(path).catch(() => undefined);
-  if (!st) throw new EdgeError('E_FILE_NOT_FOUND', `frame source ${path} does not exist`, { file: path, field });
-  if (st.isFile()) return [path];
-  const names = (await readdir(path)).filter((n) => IMAGE_EXTENSIONS.has(extname(n).toLowerCase())).sort();
-  if (names.length === 0) throw new EdgeError('E_CALIBRATION', `directory ${path} holds no image files (${[...IMAGE_EXTENSIONS].join(' ')})`, { file: path, field });
-  return names.map((n) => join(path, n));
+  return [{ kind: 'path', modality: o.modalities[0]!, path: text, text }];
 }
 
 function evenly<T>(items: T[], max: number): T[] {
@@ -135,7 +124,7 @@ export async function loadFrameSource(spec: FrameSourceSpec, o: FrameSourceOptio
   }
   const tiles: PreparedFrame[] = [];
   const sensor = o.sensorFor?.(spec.modality);
-  for (const file of await imageFiles(spec.path, o.field)) {
+  for (const file of await resolveFiles(spec.path, { extensions: IMAGE_EXTENSIONS, field: o.field })) {
     try {
       tiles.push(...(await prepare({ id: basename(file), modality: spec.modality, pixels: file, timestamp: 0, ...(sensor !== undefined ? { sensor } : {}) }, o, 'real', 'tile')));
     } catch (err) {
@@ -149,6 +138,6 @@ export async function loadFrameSource(spec: FrameSourceSpec, o: FrameSourceOptio
 /** Loads several sources. */
 export async function loadFrameSources(texts: readonly string[], o: FrameSourceOptions): Promise<FrameSet[]> {
   const sets: FrameSet[] = [];
-  for (const t of texts) sets.push(await loadFrameSource(parseFrameSource(t, o), o));
+  for (const t of texts) for (const spec of parseFrameSource(t, o)) sets.push(await loadFrameSource(spec, o));
   return sets;
 }

@@ -4,7 +4,7 @@
  * elsewhere (so graphs never hold weights).
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { DType } from '../../sdk/package/package-manifest.js';
+import type { DType } from '../../sdk/internal.js';
 import {
   AttrType,
   AttributeProtoSchema,

@@ -26,7 +26,7 @@ import {
   type TensorProto,
   type ValueInfoProto,
 } from 'onnx-buf';
-import type { DType } from '../../sdk/package/package-manifest.js';
+import type { DType } from '../../sdk/internal.js';
 
 export {
   create,

@@ -2,7 +2,7 @@
  * Reading element types and shapes out of value_info records.
  */
 import { dtypeOf, typeName, type ValueInfoProto } from './proto.js';
-import type { DType } from '../../sdk/package/package-manifest.js';
+import type { DType } from '../../sdk/internal.js';
 
 export interface TensorTypeInfo {
   /** Our dtype, or undefined when the element type is outside the package format's set. */

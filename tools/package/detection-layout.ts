@@ -6,7 +6,7 @@
  * clockwise on screen, by one Mul node in the graph. Nothing else of the computation changes.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { OutputSpec } from '../../sdk/package/package-manifest.js';
+import type { OutputSpec } from '../../sdk/internal.js';
 import { inlineTensor } from '../onnx/builder.js';
 import { renameTensor } from '../onnx/graph.js';
 import { create, NodeProtoSchema, type GraphProto } from '../onnx/proto.js';

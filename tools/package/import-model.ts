@@ -7,7 +7,7 @@
  */
 import { basename } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { InputSpec, OutputSpec, PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { InputSpec, OutputSpec, PackageManifest } from '../../sdk/internal.js';
 import { resolveModality, type ModalitySpec, type TaskId } from '../../sdk/core/modalities.js';
 import { sha256File } from '../../sdk/package/hash.js';
 import { VERSION } from '../../sdk/core/version.js';

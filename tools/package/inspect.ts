@@ -4,7 +4,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
 import { bytesAt } from './param-bytes.js';
 import { parseJsonBounded } from '../../sdk/core/json-limits.js';

@@ -12,7 +12,7 @@
  * or `public-benchmark` (a published run of another network on the device; only the throughput term
  * is calibrated, the overhead is unknown and taken as 0). Targets without a row keep the raw estimate.
  */
-import type { Precision } from '../../sdk/core/targets/index.js';
+import type { Precision } from '../../sdk/internal.js';
 
 /** One timed run. */
 export interface CalibrationPoint {

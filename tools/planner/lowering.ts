@@ -7,8 +7,8 @@
  */
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { TargetProfile } from '../../sdk/core/targets/index.js';
+import type { PackageManifest } from '../../sdk/internal.js';
+import type { TargetProfile } from '../../sdk/internal.js';
 import { readModel } from '../onnx/model-io.js';
 import { forEachGraph } from '../onnx/walk.js';
 import { sparseLoweringProblem } from './estimate.js';

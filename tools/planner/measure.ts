@@ -6,9 +6,9 @@
  */
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import type { EntryManifest, PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { TargetProfile } from '../../sdk/core/targets/index.js';
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { EntryManifest, PackageManifest } from '../../sdk/internal.js';
+import type { TargetProfile } from '../../sdk/internal.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { estimateLatency } from './estimate.js';
 import type { PlanModel } from './model-source.js';

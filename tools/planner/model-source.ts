@@ -3,8 +3,8 @@
  * them for a bare config), its lowering and its head parameters — from a package on disk or from
  * a config alone (the paper's 14.7B config is planned, never materialised).
  */
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { stageGeometry, type RingMoEConfig, type TaskHead } from '../ringmoe/config.js';
 import { fullSelection, type ExpertSelection } from '../ringmoe/params.js';
 import { manifestConfig, manifestSelection } from '../ringmoe/manifest.js';

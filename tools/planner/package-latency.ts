@@ -3,7 +3,7 @@
  * records it: FLOPs of the package's active path against the target's effective throughput.
  */
 import { bestPrecision, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { estimateLatency, sparseLoweringBuilds } from './estimate.js';
 import { formatGflops } from '../format/numbers.js';
 import { packageModel } from './model-source.js';

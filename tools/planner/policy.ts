@@ -3,7 +3,7 @@
  * tries, in which order it prefers them, and the memory it sets aside for TensorRT. Defined once
  * here and explained in docs/planner.md.
  */
-import type { Precision } from '../../sdk/core/targets/index.js';
+import type { Precision } from '../../sdk/internal.js';
 import type { PruneStrategy } from './prune-options.js';
 
 /** Collaborative keep fractions EP tries (each with every modal fraction below). */

@@ -3,8 +3,8 @@
  * works with, with every rule that ties them to a package checked at once.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { invalidOption, is } from '../../sdk/core/validate.js';
 
 /** What a pruning does to the experts of every block. */

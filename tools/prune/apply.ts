@@ -7,9 +7,9 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/package/package-manifest.js';
+import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
-import type { ModelPackage } from '../../sdk/package/open-package.js';
+import type { ModelPackage } from '../../sdk/internal.js';
 import { readModel } from '../onnx/model-io.js';
 import { elementCount, type TensorProto } from '../onnx/proto.js';
 import { externalInfo } from '../onnx/tensor-data.js';

@@ -15,7 +15,7 @@
  * Tensors are read one at a time; see docs/pruning.md for the reasoning and the uncertainty.
  */
 import { createHash } from 'node:crypto';
-import type { ExpertRecord, FfnTensors } from '../../sdk/package/package-manifest.js';
+import type { ExpertRecord, FfnTensors } from '../../sdk/internal.js';
 import { EdgeError } from '../../sdk/core/errors.js';
 import type { FoldMode, PruneStrategy } from '../planner/prune-options.js';
 import type { DenseGroupPlan, DensePlan } from './plan-types.js';

@@ -3,9 +3,9 @@
  * the same frames in both packages and tools/fidelity compares the outputs.
  */
 import { join } from 'node:path';
-import type { ModalitySpec } from '../../sdk/core/modalities.js';
-import type { EntryManifest, PackageManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { ModalitySpec } from '../../sdk/internal.js';
+import type { EntryManifest, PackageManifest } from '../../sdk/internal.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';
 import { expandInputs, type Frame, type FrameSize } from '../frames/frame.js';

@@ -3,8 +3,8 @@
  * function (`prunePlan`) before anything touches the disk — printed by `prune --dry-run`, applied
  * by `applyPrunePlan`.
  */
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { ExpertKind, FileRole } from '../../sdk/package/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { ExpertKind, FileRole } from '../../sdk/internal.js';
 import type { ExpertSelection } from '../ringmoe/params.js';
 import type { PruneOptions } from '../planner/prune-options.js';
 

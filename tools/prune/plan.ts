@@ -4,8 +4,8 @@
  * file — no file system access, so `prune --dry-run` and tests see exactly what `prune` will do.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/package/package-manifest.js';
+import type { ModalityId } from '../../sdk/internal.js';
+import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { manifestConfig } from '../ringmoe/manifest.js';
 import { embedParams, ffnParams, type ExpertSelection } from '../ringmoe/params.js';
 import { DENSE_STRATEGIES, entryKept, keepCount, type PruneOptions } from '../planner/prune-options.js';
@@ -31,9 +31,9 @@ interface Ctx {
 
 function counts(ctx: Ctx, block: BlockExpertMap, router: RouterRecord, modalities: readonly ModalityId[]): number[] {
   if (!ctx.stats) {
-    throw new EdgeError('E_CALIBRATION', `--strategy ${ctx.o.strategy} ranks or weighs the experts of router ${router.id} by how often they are chosen, and no routing statistics were given`, {
-      field: '--stats',
-      hint: 'run `ringmoe-edge calibrate <package> --frames <dir>` first (it writes routing-stats.json beside the package)',
+    throw new EdgeError('E_CALIBRATION', `strategy ${ctx.o.strategy} ranks or weighs the experts of router ${router.id} by how often they are chosen, and no routing statistics were given`, {
+      field: 'statsFile',
+      hint: 'calibrate the package first (calibration writes routing-stats.json beside it)',
     });
   }
   ctx.statsUsed = true;
@@ -141,7 +141,7 @@ export function prunePlan(source: { manifest: PackageManifest; packageHash: stri
   const blocks = m.experts!.blocks.map((b) => (dense ? denseBlock(ctx, b, kept[0]!) : epBlock(ctx, b, kept)));
 
   const keptEntries = m.entries.filter((e) => entryKept(e.modalities, kept));
-  if (keptEntries.length === 0) throw new EdgeError('E_PRUNE', `no entry of package ${m.name} reads only ${kept.join(', ')}`, { field: '--modalities' });
+  if (keptEntries.length === 0) throw new EdgeError('E_PRUNE', `no entry of package ${m.name} reads only ${kept.join(', ')}`, { field: 'modalities' });
   // Modality subsetting copies kept graphs byte-for-byte; every other strategy re-emits the MoE
   // clusters of every kept graph (EP keeping every expert re-emits the identical computation).
   const regraphed = o.strategy === 'modality' ? [] : keptEntries.map((e) => e.name);

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import type { Frame } from '../frames/frame.js';
 import type { EntryFidelity, FidelityOptions } from '../fidelity/report.js';
@@ -105,14 +105,14 @@ export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
   const stats: LoadedStats | undefined = statsFile ? await readRoutingStats(statsFile) : undefined;
   const plan = prunePlan({ manifest: source.manifest, packageHash: source.packageHash }, options, stats);
   if (r.dryRun) return { plan };
-  if (!r.outDir) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs an output directory (-o <dir>) unless --dry-run', { field: '--out' });
+  if (!r.outDir) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs an output directory (option outDir) unless option dryRun', { field: 'outDir' });
 
   // Frames (and the sensors module behind them) are loaded only when fidelity is measured.
   const frames = r.evaluate === false ? [] : (r.evalFrames ?? (await import('../frames/frame.js')).generatedFrames(8, 0, 'eval'));
   const calibrationIds = new Set(Object.values(stats?.stats.modalities ?? {}).flatMap((s) => s?.frames.map((f) => f.id) ?? []));
   const reused = frames.filter((f) => calibrationIds.has(f.id));
   if (reused.length) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `fidelity must be measured on held-out frames, but ${reused.length} evaluation frame(s) were used for calibration (e.g. ${reused[0]!.id})`, { field: '--eval-frames' });
+    throw new EdgeError('E_INVALID_ARGUMENT', `fidelity must be measured on held-out frames, but ${reused.length} evaluation frame(s) were used for calibration (e.g. ${reused[0]!.id})`, { field: 'evalFrames' });
   }
   const config = manifestConfig(source.manifest);
   let report: FidelityReport | undefined;

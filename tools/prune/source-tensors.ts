@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { readModel } from '../onnx/model-io.js';
 import { DataType, type TensorProto } from '../onnx/proto.js';
 import { ExternalDataReader, asTypedArray, externalInfo } from '../onnx/tensor-data.js';

@@ -6,8 +6,8 @@
  * all its experts gives the identical computation.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { BlockExpertMap, ExpertRecord, MoeClusterRecord } from '../../sdk/package/package-manifest.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { BlockExpertMap, ExpertRecord, MoeClusterRecord } from '../../sdk/internal.js';
+import type { ModalityId } from '../../sdk/internal.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { removeUnusedInitializers, sortTopologically, validateGraph } from '../onnx/graph.js';
 import type { GraphProto, NodeProto, TensorProto } from '../onnx/proto.js';

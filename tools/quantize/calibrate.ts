@@ -4,10 +4,11 @@
  * calibration caches and the lineage's statistics hash are made from.
  */
 import { sha256 } from '../../sdk/package/hash.js';
-import type { EntryManifest } from '../../sdk/package/package-manifest.js';
+import type { EntryManifest } from '../../sdk/internal.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { collectStatistics } from './capture.js';
-import { entryBatches, type FrameSet } from './frames.js';
+import type { FrameSet } from '../frames/frame-set.js';
+import { entryBatches } from './frames.js';
 import { chooseThreshold, type CalibrationMethod } from './thresholds.js';
 
 /** One tensor's calibrated range. */

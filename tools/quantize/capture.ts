@@ -13,9 +13,9 @@
  */
 import { clone } from '@bufbuild/protobuf';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
-import type { MoeClusterRecord } from '../../sdk/package/package-manifest.js';
+import type { MoeClusterRecord } from '../../sdk/internal.js';
 import { NodeProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { TensorStats, type TensorStatsData } from './histogram.js';
 import { writeScratchModel } from './scratch-model.js';

@@ -5,8 +5,8 @@
  * onnxruntime, interleaved in one run.
  */
 import { clone } from '@bufbuild/protobuf';
-import type { EntryManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
+import type { EntryManifest } from '../../sdk/internal.js';
+import type { HostTensor } from '../../sdk/internal.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { EntryFidelityAccumulator, type EntryFidelity } from '../fidelity/report.js';
 import { ModelProtoSchema, ValueInfoProtoSchema, create, type ModelProto } from '../onnx/proto.js';

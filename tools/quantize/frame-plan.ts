@@ -6,8 +6,9 @@
  * `.npy`/`.npz` files, else — for held-out frames only — generated standard-normal samples.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/package/package-manifest.js';
-import { splitHeldOut, type FrameSet } from './frames.js';
+import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/internal.js';
+import type { FrameSet } from '../frames/frame-set.js';
+import { splitHeldOut } from './frames.js';
 import { loadFrameSources, type FrameSourceOptions } from '../frames/load-sets.js';
 import { generatedSamples, isTensorSource, loadTensorSources } from './tensor-sources.js';
 
@@ -21,7 +22,7 @@ export interface FramePlanOptions {
   maxFrames?: number;
   /** Generated frames per modality when none are named. Default 16 calibration, 4 held-out. */
   generatedCount?: number;
-  /** The sensor of real frames per modality (the CLI's --sensor/--bands/--scale flags). */
+  /** The sensor of real frames per modality (options sensor, bands, scale of a command). */
   sensorFor?: FrameSourceOptions['sensorFor'];
   /** Model input size for packages without one (imported models with symbolic height and width). */
   inputSize?: { height: number; width: number };
@@ -41,10 +42,10 @@ export async function planFrames(o: FramePlanOptions): Promise<{ calibration: Fr
   const load = async (texts: readonly string[], field: string, maxFrames: number): Promise<FrameSet[]> => {
     const images = texts.filter((t) => !isTensorSource(t));
     if (images.length && modalities.length === 0) {
-      throw new EdgeError('E_CALIBRATION', `${images[0]} is an image source but no kept entry reads a sensor modality; give raw tensors (<input>=<file.npy|.npz>) or import the model with --modality`, { field });
+      throw new EdgeError('E_CALIBRATION', `${images[0]} is an image source but no kept entry reads a sensor modality; give raw tensors (<input>=<file.npy|.npz>) or import the model with option modality`, { field });
     }
     if (images.length && (size.height < 1 || size.width < 1)) {
-      throw new EdgeError('E_CALIBRATION', `the package has no fixed input size to cut image frames to; give --input-size <h>x<w>`, { field: '--input-size' });
+      throw new EdgeError('E_CALIBRATION', `the package has no fixed input size to cut image frames to; give option inputSize (<h>x<w>)`, { field: 'inputSize' });
     }
     return [
       ...(images.length ? await loadFrameSources(images, { ...common, maxFrames, field }) : []),
@@ -52,15 +53,15 @@ export async function planFrames(o: FramePlanOptions): Promise<{ calibration: Fr
     ];
   };
   const generated = async (seed: number, n: number, field: string): Promise<FrameSet[]> => [
-    ...(modalities.length ? await loadFrameSources(modalities.map((m) => `generated:${m}:${n}:${seed}`), { ...common, maxFrames: o.maxFrames ?? (field === '--held-out' ? 8 : 32), field }) : []),
-    ...(field === '--held-out' ? raw.map((i) => generatedSamples(i, n, seed, { inputs: raw, field, ...(o.inputSize ? { inputSize: o.inputSize } : {}) })) : []),
+    ...(modalities.length ? await loadFrameSources(modalities.map((m) => `generated:${m}:${n}:${seed}`), { ...common, maxFrames: o.maxFrames ?? (field === 'heldOut' ? 8 : 32), field }) : []),
+    ...(field === 'heldOut' ? raw.map((i) => generatedSamples(i, n, seed, { inputs: raw, field, ...(o.inputSize ? { inputSize: o.inputSize } : {}) })) : []),
   ];
   let calibration: FrameSet[] = [];
   let heldOut: FrameSet[] = [];
   const userCalibration = (o.calibration?.length ?? 0) > 0;
-  if (o.precision === 'int8') calibration = userCalibration ? await load(o.calibration!, '--calibration', o.maxFrames ?? 32) : await generated(1, count ?? 16, '--calibration');
-  if ((o.heldOut?.length ?? 0) > 0) heldOut = await load(o.heldOut!, '--held-out', o.maxFrames ?? 8);
+  if (o.precision === 'int8') calibration = userCalibration ? await load(o.calibration!, 'calibration', o.maxFrames ?? 32) : await generated(1, count ?? 16, 'calibration');
+  if ((o.heldOut?.length ?? 0) > 0) heldOut = await load(o.heldOut!, 'heldOut', o.maxFrames ?? 8);
   else if (userCalibration && o.precision === 'int8') ({ calibration, heldOut } = splitHeldOut(calibration));
-  else heldOut = await generated(HELD_OUT_SEED, Math.max(1, Math.round((count ?? 16) / 4)), '--held-out');
+  else heldOut = await generated(HELD_OUT_SEED, Math.max(1, Math.round((count ?? 16) / 4)), 'heldOut');
   return { calibration, heldOut };
 }

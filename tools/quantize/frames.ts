@@ -4,44 +4,10 @@
  * the batches each entry of a package reads from them.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { ModalityId } from '../../sdk/core/modalities.js';
-import type { EntryManifest } from '../../sdk/package/package-manifest.js';
-import type { HostTensor } from '../../sdk/core/host-tensor.js';
-
-/**
- * One preprocessed model input, [channels, height, width]; or, for an input of an imported model
- * fed raw tensors (`.npy`/`.npz`, generated), one sample of any shape (`shape`, without the batch
- * axis) and dtype.
- */
-export interface PreparedFrame {
-  /** Stable id: `<source>#<tile>` (used to keep held-out frames apart from calibration frames). */
-  id: string;
-  modality: ModalityId;
-  origin: 'real' | 'generated';
-  channels: number;
-  height: number;
-  width: number;
-  data: Float32Array | BigInt64Array;
-  /** Sample shape of a raw tensor (without the batch axis); absent for image frames. */
-  shape?: number[];
-  /** Element type of a raw tensor; float32 when absent. */
-  dtype?: 'float32' | 'int64';
-}
-
-/**
- * The frames of one modality from one source (a file, a directory, or a generator); or the raw
- * tensors of one named model input (`input`), for inputs that read no sensor modality.
- */
-export interface FrameSet {
-  /** The modality, or `tensor` for a raw tensor set (then `input` names the model input). */
-  modality: ModalityId;
-  /** The model input a raw tensor set feeds. */
-  input?: string;
-  /** What the user named (`optical=frames/`, `generated:sar-l1:16:7`). */
-  source: string;
-  origin: 'real' | 'generated';
-  frames: PreparedFrame[];
-}
+import type { ModalityId } from '../../sdk/internal.js';
+import type { EntryManifest } from '../../sdk/internal.js';
+import type { HostTensor } from '../../sdk/internal.js';
+import type { FrameSet, PreparedFrame } from '../frames/frame-set.js';
 
 /** Summary for lineage and reports. */
 export interface FrameSetSummary {
@@ -87,7 +53,7 @@ function fixed(d: number | string | undefined): d is number {
  * @throws EdgeError E_CALIBRATION naming the entry, the modality and what is missing or wrong
  */
 export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'calibration' | 'held-out'): void {
-  const field = role === 'calibration' ? '--calibration' : '--held-out';
+  const field = role === 'calibration' ? 'calibration' : 'heldOut';
   for (const input of entry.inputs) {
     const key = inputKey(input);
     const frames = framesOf(sets, key);
@@ -96,12 +62,12 @@ export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'ca
       if (!input.modality) {
         throw new EdgeError('E_CALIBRATION', `entry ${entry.name} input ${input.name} reads no sensor modality, and no ${role} tensors were given for it (have: ${have})`, {
           field,
-          hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with --modality to feed it images`,
+          hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with option modality to feed it images`,
         });
       }
       throw new EdgeError('E_CALIBRATION', `entry ${entry.name} reads ${input.modality} frames but the ${role} frames are ${have}`, {
         field,
-        hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with --entries`,
+        hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with option entries`,
       });
     }
     const bad = frames.find((f) => !fits(input.shape, f));
@@ -170,8 +136,8 @@ export function checkDisjoint(calibration: FrameSet[], heldOut: FrameSet[]): voi
   const shared = heldOut.flatMap((s) => s.frames).find((f) => ids.has(f.id));
   if (shared) {
     throw new EdgeError('E_CALIBRATION', `held-out frame ${shared.id} is also a calibration frame; fidelity must be measured on frames calibration did not see`, {
-      field: '--held-out',
-      hint: 'name other frames with --held-out, or leave it out to hold back part of the calibration frames',
+      field: 'heldOut',
+      hint: 'name other frames with option heldOut, or leave it out to hold back part of the calibration frames',
     });
   }
 }

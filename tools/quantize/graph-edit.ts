@@ -3,7 +3,7 @@
  * add nodes, re-route chosen consumers to a new tensor, and keep the package's MoE cluster records
  * (which nodes belong to which expert) true after nodes are added.
  */
-import type { MoeClusterRecord } from '../../sdk/package/package-manifest.js';
+import type { MoeClusterRecord } from '../../sdk/internal.js';
 import { externalTensor } from '../onnx/builder.js';
 import { sortTopologically } from '../onnx/graph.js';
 import { NodeProtoSchema, create, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from '../onnx/proto.js';

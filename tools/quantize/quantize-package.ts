@@ -9,7 +9,7 @@ import { clone } from '@bufbuild/protobuf';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { readModel, type OnnxModel } from '../onnx/model-io.js';
@@ -17,7 +17,8 @@ import { ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { PackageWriter } from '../package/package-writer.js';
 import { calibrateEntryMethods, calibrationHash, type EntryCalibration, type MethodChoice } from './calibrate.js';
 import { writeCalibrationCache, tensorrtVersionNumber } from './calibration-cache.js';
-import { checkDisjoint, checkFramesFor, entryBatches, inputKey, originOf, setKey, summarise, type FrameSet } from './frames.js';
+import type { FrameSet } from '../frames/frame-set.js';
+import { checkDisjoint, checkFramesFor, entryBatches, inputKey, originOf, setKey, summarise } from './frames.js';
 import { castHalfInitializers } from './fp16-rewrite.js';
 import { compareLatency, measureEntryFidelity, type QuantizedEntryFidelity } from './fidelity-run.js';
 import { checkFloors, describeCheck, fidelityChecks, worstCheck, type FidelityCheck, type FidelityFloors } from './fidelity-floor.js';
@@ -79,7 +80,7 @@ function selectEntries(m: PackageManifest, names: string[] | undefined): EntryMa
   if (!names || names.length === 0) return m.entries;
   return names.map((n) => {
     const e = m.entries.find((x) => x.name === n);
-    if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${m.name} has no entry ${JSON.stringify(n)}; it has ${m.entries.map((x) => x.name).join(', ')}`, { field: '--entries' });
+    if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${m.name} has no entry ${JSON.stringify(n)}; it has ${m.entries.map((x) => x.name).join(', ')}`, { field: 'entries' });
     return e;
   });
 }
@@ -89,7 +90,7 @@ function checkFrameModalities(entries: EntryManifest[], sets: FrameSet[], role: 
   for (const s of sets) {
     if (!read.has(setKey(s))) {
       throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.input !== undefined ? `tensors for input ${s.input}` : s.modality} but the package's entries read ${[...read].join(', ')}`, {
-        field: role === 'calibration' ? '--calibration' : '--held-out',
+        field: role === 'calibration' ? 'calibration' : 'heldOut',
         hint: 'give frames of the modalities the package reads (prefix a path with <modality>= to say what it holds)',
       });
     }
@@ -146,7 +147,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   checkFrameModalities(entries, o.heldOut, 'held-out');
   for (const e of entries) checkFramesFor(e, o.heldOut, 'held-out');
   checkDisjoint(o.calibration, o.heldOut);
-  if (int8 && m.model.opset < 10) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 10 or later (QuantizeLinear/DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset', hint: 'convert the model to a newer opset (onnx.version_converter), or use --precision fp16' });
+  if (int8 && m.model.opset < 10) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 10 or later (QuantizeLinear/DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset', hint: 'convert the model to a newer opset (onnx.version_converter), or use option precision fp16' });
   // Below opset 13 DequantizeLinear has no axis: weights are quantized per tensor (one scale), and
   // the fidelity measurement decides whether that is good enough.
   const perTensor = int8 && m.model.opset < 13;
@@ -163,8 +164,8 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     for (const p of plans) for (const k of p.skipped) kept[k.reason] = (kept[k.reason] ?? 0) + 1;
     throw new EdgeError('E_QUANTIZE', `INT8 would quantize nothing in package ${m.name}: every weighted node stays float (${Object.entries(kept).map(([r, c]) => `${c} ${r}`).join(', ') || 'no MatMul or Conv with a constant weight'}); an INT8 label on an fp32 graph would mislead`, {
       file: o.source,
-      field: '--precision',
-      hint: 'first and last weighted layers stay float by design; use --precision fp16 for a model this small',
+      field: 'precision',
+      hint: 'first and last weighted layers stay float by design; use option precision fp16 for a model this small',
     });
   }
   const quantizedWeights = new Map<string, number>();
@@ -260,10 +261,10 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       await rm(writer.dir, { recursive: true, force: true });
       const tried = trials.length > 1 ? `; calibration methods tried: ${trials.map((t) => `${choiceLabel(t.choice)} (worst ${t.worst ? describeCheck(t.worst) : 'none'})`).join(', ')}` : '';
       throw new EdgeError('E_FIDELITY_FLOOR', `${o.precision}${int8 ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`, {
-        field: '--precision',
+        field: 'precision',
         hint: int8
-          ? 'calibrate on more frames like the ones the model will see, try --precision fp16, set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report'
-          : 'measure on --held-out frames like the ones the model will see (generated inputs are not data), set the floor with --min-cosine / --min-agreement, or pass --accept-loss to keep it and say so in the report',
+          ? 'calibrate on more frames like the ones the model will see, try option precision fp16, set the floor with option floors.cosine / option floors.agreement, or pass option acceptLoss to keep it and say so in the report'
+          : 'measure on option heldOut frames like the ones the model will see (generated inputs are not data), set the floor with option floors.cosine / option floors.agreement, or pass option acceptLoss to keep it and say so in the report',
       });
     }
     const calibrations = best.calibrations;

@@ -5,7 +5,7 @@
  * OTA deltas stay expert-granular.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { DType } from '../../sdk/package/package-manifest.js';
+import type { DType } from '../../sdk/internal.js';
 import { bytesPerElement, dtypeOf, elementCount, onnxType, type GraphProto, type TensorProto } from '../onnx/proto.js';
 import { ExternalDataReader, asTypedArray, externalInfo } from '../onnx/tensor-data.js';
 import type { StoredTensor, WeightStore } from '../package/weight-store.js';

@@ -15,8 +15,8 @@
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import type { InputSpec } from '../../sdk/package/package-manifest.js';
-import type { FrameSet, PreparedFrame } from './frames.js';
+import type { InputSpec } from '../../sdk/internal.js';
+import type { FrameSet, PreparedFrame } from '../frames/frame-set.js';
 import { npzMembers, parseNpy, type NumpyArray } from './npz.js';
 
 export interface TensorSourceOptions {

@@ -6,7 +6,7 @@
  * multiply-accumulates; FLOPs = 2 × MACs. Norms, softmax and activations are left out (they are
  * memory-bound and a few percent at most). Task heads are counted separately.
  */
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { ModalityId } from '../../sdk/internal.js';
 import { modalityOf, stageGeometry, type RingMoEConfig, type TaskHead } from './config.js';
 import type { ExpertSelection } from './params.js';
 

@@ -4,7 +4,7 @@
  * accounting work on pruned packages as on configs.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { recordedConfig, type RingMoEConfig } from './config.js';
 import type { ExpertSelection } from './params.js';
 

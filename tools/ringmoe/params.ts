@@ -4,7 +4,7 @@
  * (v1's relative position bias table and v2's continuous-position-bias MLP count as their
  * learnable tensors, not as the gathered bias constants graphs hold).
  */
-import type { ModalityId } from '../../sdk/core/modalities.js';
+import type { ModalityId } from '../../sdk/internal.js';
 import { bytesAt } from '../package/param-bytes.js';
 import { modalityOf, stageGeometry, type AttentionFlavour, type RingMoEConfig } from './config.js';
 

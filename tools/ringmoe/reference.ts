@@ -3,7 +3,7 @@
  * weights — the reference family every test, benchmark and demo runs on.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { EntryManifest, LineageStep, ModelInfo, PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { EntryManifest, LineageStep, ModelInfo, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { externalInfo } from '../onnx/tensor-data.js';

@@ -4,7 +4,7 @@
  */
 import { EdgeError } from '../../sdk/core/errors.js';
 import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/vlm/router.js';
-import type { VlmExpertRole } from '../../sdk/package/vlm-manifest.js';
+import type { VlmExpertRole } from '../../sdk/internal.js';
 
 export interface RsMoeConfig {
   name: string;

@@ -6,7 +6,7 @@
  * against the target's model memory budget. Activations other than the cache are not counted.
  */
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { kvBytesPerToken } from '../../sdk/vlm/kv-cache.js';
 import { vlmSection } from '../../sdk/package/vlm-manifest.js';
 

@@ -8,7 +8,7 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/core/errors.js';
-import type { PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { kvBytesPerToken } from '../../sdk/vlm/kv-cache.js';

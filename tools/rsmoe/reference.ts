@@ -7,10 +7,10 @@
  * fusion, MQTT) but the text they generate is meaningless; a trained model is a separate step.
  */
 import { MODALITY_SPECS } from '../../sdk/core/modalities.js';
-import type { EntryManifest, InputSpec, OutputSpec, PackageManifest } from '../../sdk/package/package-manifest.js';
+import type { EntryManifest, InputSpec, OutputSpec, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/core/version.js';
 import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/vlm/router.js';
-import type { VlmExpertRecord, VlmManifest } from '../../sdk/package/vlm-manifest.js';
+import type { VlmExpertRecord, VlmManifest } from '../../sdk/internal.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { PackageWriter } from '../package/package-writer.js';
 import type { RsMoeConfig } from './config.js';

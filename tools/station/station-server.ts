@@ -14,7 +14,7 @@ import { EdgeError, messageOf } from '../../sdk/core/errors.js';
 import { expectInteger, invalidOption, is } from '../../sdk/core/validate.js';
 import { metricsRoute } from '../../sdk/metrics/metrics-server.js';
 import { FleetConsumer } from '../../sdk/mqtt/consumer.js';
-import type { FleetSummary } from '../../sdk/mqtt/fleet-view.js';
+import type { FleetSummary } from '../../sdk/internal.js';
 import { FleetWatcher } from '../bundle/fleet-status.js';
 import { stationAssetsDir } from './assets-dir.js';
 import { stationMetrics } from './station-metrics.js';

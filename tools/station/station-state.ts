@@ -4,10 +4,10 @@
  * results and failures, detection counts per class, and the fleet's throughput and latency.
  * Pure: feed it the consumer's events, read snapshots.
  */
-import type { ReceivedResult } from '../../sdk/mqtt/consumer.js';
-import type { FleetSummary } from '../../sdk/mqtt/fleet-view.js';
-import type { MetricsPayload } from '../../sdk/mqtt/messages.js';
-import type { AgentReport } from '../../sdk/ota/agent/agent-states.js';
+import type { ReceivedResult } from '../../sdk/internal.js';
+import type { FleetSummary } from '../../sdk/internal.js';
+import type { MetricsPayload } from '../../sdk/internal.js';
+import type { AgentReport } from '../../sdk/internal.js';
 import { LatencyWindow, RateMeter } from '../../sdk/pipeline/latency-stats.js';
 import { toLonLat, type LonLat } from './geo.js';
 

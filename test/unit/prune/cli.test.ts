@@ -19,6 +19,11 @@ test.serial('calibrate → prune --dry-run (writes nothing) → prune: fidelity 
   const gen = await cli(['calibrate', dir, '--generated', '2', '--modality', 'sar-l1']);
   t.is(gen.code, 0, gen.stderr);
   t.regex(gen.stdout, /sar-l1 +sar-l1 +2 +2 +generated/);
+  t.regex(gen.stderr, /deprecated: --generated <n> still works but will go; write --frames generated:<n>/);
+  const spelled = await cli(['calibrate', dir, '--frames', 'generated:sar-l1:2']);
+  t.is(spelled.code, 0, spelled.stderr);
+  t.is(spelled.stdout, gen.stdout, 'generated:<modality>:<n> is what --generated <n> --modality <m> was');
+  t.notRegex(spelled.stderr, /deprecated/);
 
   const out = join(tempDir('cli-out'), 'ep');
   const dry = await cli(['prune', dir, '-o', out, '--strategy', 'ep', '--keep-collaborative', '0.5', '--modalities', 'optical', '--dry-run']);
@@ -43,6 +48,7 @@ test.serial('calibrate → prune --dry-run (writes nothing) → prune: fidelity 
 
   const json = await cli(['prune', dir, '-o', out, '--force', '--modalities', 'optical', '--eval-generated', '1', '--json']);
   t.is(json.code, 0, json.stderr);
+  t.regex(json.stderr, /deprecated: --eval-generated <n> still works but will go; write --eval-frames generated:<n>/);
   const r = JSON.parse(json.stdout) as { plan: { options: { strategy: string } }; report: { entries: { entry: string }[] } };
   t.is(r.plan.options.strategy, 'modality');
   t.deepEqual(r.report.entries.map((e) => e.entry), ['optical', 'change-optical']);
@@ -59,4 +65,7 @@ test('BAD CALL - prune flags: a fraction out of range exits 2 naming the flag; a
   const noOut = await cli(['prune', dir]);
   t.is(noOut.code, 2);
   t.regex(noOut.stderr, /prune needs -o <dir> \(or --dry-run\)/);
+  const noStats = await cli(['prune', dir, '--dry-run', '--strategy', 'ep', '--stats', join(tempDir('no-stats'), 'routing-stats.json')]);
+  t.is(noStats.code, 1);
+  t.regex(noStats.stderr, /error E_FILE_NOT_FOUND: .*routing-stats\.json: cannot read routing statistics: .*\(calibrate the package first \(calibration writes routing-stats\.json beside it\): ringmoe-edge calibrate <package> --frames <spec>\)/);
 });

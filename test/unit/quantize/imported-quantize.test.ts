@@ -145,7 +145,7 @@ test('quantize CLI: FP16 of an imported model with no frames, --input-size for i
   // At 96×128 half weights move the probability map too far on the generated inputs: refused.
   const refused = await t.throwsAsync(spec.run([src], { ...args, inputSize: '96x128' }, io as never));
   t.is((refused as { code?: string }).code, 'E_FIDELITY_FLOOR');
-  t.regex(refused!.message, /fp16 stays below the fidelity floor on 4 held-out frames: det cosine:sigmoid_0\.tmp_0 0\.9\d+ < 0\.99.*--held-out/);
+  t.regex(refused!.message, /fp16 stays below the fidelity floor on 4 held-out frames: det cosine:sigmoid_0\.tmp_0 0\.9\d+ < 0\.99.*option heldOut/);
   const r = (await spec.run([src], { ...args, inputSize: '96x96' }, io as never)) as QuantizeCommandResult;
   spec.render(r, io as never);
   t.is(r.report.heldOut.sets[0]!.source, 'random:x:4:1001 [3, 96, 96]');

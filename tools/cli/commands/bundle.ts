@@ -2,7 +2,7 @@
  * `ringmoe-edge bundle <package> -o <dir> --version v --target t`: a content-addressed OTA bundle,
  * optionally signed, with the delta against a previous bundle.
  */
-import type { BundleDelta } from '../../../sdk/ota/bundle/delta.js';
+import type { BundleDelta } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';
 

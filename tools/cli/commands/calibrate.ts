@@ -1,5 +1,5 @@
 /**
- * `ringmoe-edge calibrate <package> --frames <dir|glob>`: routing statistics (tokens per expert,
+ * `ringmoe-edge calibrate <package> --frames <spec>` (tools/frames/spec.ts grammar): routing statistics (tokens per expert,
  * per router, per block, per modality) measured with onnxruntime, saved as routing-stats.json
  * beside the package files.
  */
@@ -7,6 +7,7 @@ import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import type { FrameRecord } from '../../calibrate/routing-stats.js';
 import type { CommandSpec } from '../command.js';
+import { noteDeprecated } from '../deprecation.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { table } from '../../format/table.js';
 
@@ -25,45 +26,55 @@ function sourceOf(frames: FrameRecord[]): string {
 
 export const spec: CommandSpec<Result> = {
   name: 'calibrate',
+  optionFlags: { modalities: '--modality' },
   summary: 'count how often each expert is chosen on frames (routing statistics for prune)',
   examples: [
     'ringmoe-edge calibrate pkg/small --frames examples/data/aerial --modality optical --fit tile',
     'ringmoe-edge calibrate pkg/small --frames "frames/sar-*.npy" --modality sar-l2',
-    'ringmoe-edge calibrate pkg/tiny --generated 16',
+    'ringmoe-edge calibrate pkg/tiny --frames generated:16',
+    'ringmoe-edge calibrate pkg/small --frames "optical=flights/**/*.jpg" --fit tile',
     'ringmoe-edge calibrate pkg/small --frames landsat8/ --modality multispectral --sensor landsat8-oli-tirs --fit tile',
   ],
   configure(cmd) {
     cmd
       .argument('<package>', 'package directory')
-      .option('--frames <dir|glob>', 'frames: a directory, a glob or a file of sensor images (JPEG, PNG, WebP, TIFF) or preprocessed .npy tensors [C,H,W]')
+      .option('--frames <spec>', 'frames: [<modality>=]<file|dir|glob> of sensor images (JPEG, PNG, WebP, TIFF) or preprocessed .npy tensors [C,H,W], or generated[:<modality>][:<count>[:<seed>]] (frames generated in code: object scenes, quad-pol SAR scenes; not imagery)')
       .option('--fit <mode>', 'how images become model inputs: resize (one per image), resize-crop, tile (native resolution)', 'resize')
-      .option('--generated <n>', 'use n frames generated in code instead of --frames (object scenes, quad-pol SAR scenes; not imagery)')
+      .option('--generated <n>', 'deprecated: --frames generated:<n>')
       .option('--modality <id>', 'modality the frames are (default: every modality of the package)')
       .option('--batch <n>', 'model inputs per onnxruntime run', '4');
     addSensorOptions(cmd, 'the --frames images');
   },
   async run([dir], o, io) {
     const { calibratePackage } = await import('../../calibrate/calibrate.js');
-    const { generatedFrames, resolveFrames } = await import('../../frames/frame.js');
+    const { framesFromSpec } = await import('../../frames/frame.js');
     if ((o.frames === undefined) === (o.generated === undefined)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', 'calibrate needs exactly one of --frames <dir|glob> and --generated <n>', { field: '--frames' });
+      const both = o.frames !== undefined;
+      throw new EdgeError('E_INVALID_ARGUMENT', both ? 'give --frames alone (--generated <n> is the old spelling of --frames generated:<n>)' : 'calibrate needs --frames <spec>', { field: '--frames', hint: 'e.g. --frames frames/, --frames "optical=flights/**/*.jpg" or --frames generated:16' });
+    }
+    let text = o.frames !== undefined ? String(o.frames) : undefined;
+    if (text === undefined) {
+      noteDeprecated(io, '--generated <n>', '--frames generated:<n>');
+      text = `generated:${expectInteger('--generated', Number(o.generated), 1, 100000)}`;
     }
     const fit = expectOneOf('--fit', o.fit, ['resize', 'resize-crop', 'tile'] as const);
     const sensor = await readSensorFlags(o);
-    const frames =
-      o.frames !== undefined
-        ? await resolveFrames(String(o.frames), '--frames', { fit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) })
-        : generatedFrames(expectInteger('--generated', Number(o.generated), 1, 100000), 0, 'calibration');
+    const named = await framesFromSpec(text, { field: 'frames', purpose: 'calibration', defaultCount: 16, fit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
+    if (named.modality !== undefined && o.modality !== undefined && named.modality !== String(o.modality)) {
+      throw new EdgeError('E_INVALID_ARGUMENT', `--frames says ${named.modality} frames but --modality says ${String(o.modality)}`, { field: '--modality' });
+    }
+    const modality = o.modality !== undefined ? String(o.modality) : named.modality;
+    const frames = named.frames;
     const progress = io.progress('calibrating', frames.length, 'frames');
     const r = await calibratePackage({
       dir: dir!,
       frames,
-      ...(o.modality !== undefined ? { modalities: [String(o.modality)] } : {}),
+      ...(modality !== undefined ? { modalities: [modality] } : {}),
       batch: expectInteger('--batch', Number(o.batch), 1, 1024),
       onProgress: (d, t, l) => progress.update(d, t, l),
     });
     progress.stop();
-    const calibrated = o.modality !== undefined ? [String(o.modality)] : Object.keys(r.stats.modalities);
+    const calibrated = modality !== undefined ? [modality] : Object.keys(r.stats.modalities);
     return {
       file: r.file,
       package: r.stats.package.name,

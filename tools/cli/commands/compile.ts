@@ -11,6 +11,7 @@ const list = (v: string, prev: string[] = []) => [...prev, v];
 
 export const spec: CommandSpec<Result> = {
   name: 'compile',
+  optionFlags: { 'floors.cosine': '--min-cosine', 'floors.agreement': '--min-agreement', 'floors.depthError': '--max-depth-error' },
   summary: 'compile a package for a device target: quantize, record the target, build engines or a build spec',
   examples: [
     'ringmoe-edge compile pkg/small -o pkg/small-orin --target jetson-orin-nx-16gb --precision best --calibration optical=frames/',
@@ -24,8 +25,8 @@ export const spec: CommandSpec<Result> = {
       .option('--precision <p>', 'fp32, fp16, int8 or best (the target\'s best supported)', 'best')
       .option('--dla <n>', 'DLA core to build for (GPU fallback on)')
       .option('--jetpack <version>', 'software line to build for (default: the newest with TensorRT)')
-      .option('--calibration <frames>', 'INT8 calibration frames (as for quantize; repeatable)', list)
-      .option('--held-out <frames>', 'held-out frames for the fidelity report (repeatable)', list)
+      .option('--calibration <frames>', 'INT8 calibration frames: [<modality>=]<file|dir|glob> or generated[:<modality>][:<count>[:<seed>]] (as for quantize; repeatable)', list)
+      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms (repeatable)', list)
       .option('--method <m>', 'activation calibration: auto (the best on the held-out frames), max, percentile or entropy', 'auto')
       .option('--min-cosine <c>', 'fidelity floor of the quantization: lowest output cosine vs fp32', '0.99')
       .option('--min-agreement <a>', 'fidelity floor of the quantization: lowest task agreement', '0.9')

@@ -5,7 +5,7 @@
  */
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
 import { EdgeError } from '../../../sdk/core/errors.js';
-import type { ModelInfo } from '../../../sdk/package/package-manifest.js';
+import type { ModelInfo } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';
 

@@ -1,7 +1,7 @@
 /**
  * `ringmoe-edge fleet status --fleet f --broker url`: each device's version and OTA state.
  */
-import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
+import type { AgentReport } from '../../../sdk/internal.js';
 import { expectInteger } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';

@@ -5,7 +5,7 @@
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { PackageManifest } from '../../../sdk/package/package-manifest.js';
+import type { PackageManifest } from '../../../sdk/internal.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
 import type { WrittenPruneOptions } from '../../planner/prune-options.js';
 import type { PrunePlan } from '../../prune/plan-types.js';
@@ -13,6 +13,7 @@ import { renderFidelity, renderPrunePlan } from '../../prune/render.js';
 import type { LatencyEstimate } from '../../planner/package-latency.js';
 import type { FidelityReport } from '../../prune/prune.js';
 import type { CommandSpec } from '../command.js';
+import { noteDeprecated } from '../deprecation.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes, formatCount } from '../../format/numbers.js';
 import { renderExpertPrune, runExpertPrune, type ExpertPruneResult } from './prune-rsmoe.js';
@@ -28,6 +29,13 @@ interface Result {
 
 export const spec: CommandSpec<Result | ExpertPruneResult> = {
   name: 'prune',
+  optionFlags: { outDir: '--out', statsFile: '--stats' },
+  nextStep(err) {
+    const aboutStats = err.field === '--stats' || err.file?.endsWith('routing-stats.json') === true;
+    if (!aboutStats || !['E_CALIBRATION', 'E_FILE_NOT_FOUND', 'E_STATS_MISMATCH'].includes(err.code)) return undefined;
+    const modality = /no frames of modality (\S+);/.exec(err.message)?.[1];
+    return `ringmoe-edge calibrate <package> --frames <spec>${modality !== undefined ? ` --modality ${modality}` : ''}`;
+  },
   summary: 'prune a package for a device: modality sub-model, expert pruning (EP) or dense collapse (ks/ka/kc)',
   examples: [
     'ringmoe-edge prune pkg/small -o pkg/small-optical --modalities optical',
@@ -47,9 +55,9 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
       .option('--keep-modal <F>', 'ep: fraction of modal experts kept per block and modality, in (0, 1] (default 1)')
       .option('--fold <mode>', 'ks/ka: auto (default) | aligned (upcycled experts) | importance | concat (exact sum, width 3h)')
       .option('--stats <file>', 'routing statistics (default: routing-stats.json in the package)')
-      .option('--eval-frames <dir|glob>', 'held-out frames for the fidelity report (sensor images or preprocessed .npy tensors; never the calibration frames)')
+      .option('--eval-frames <spec>', 'held-out frames for the fidelity report: <file|dir|glob> of sensor images or preprocessed .npy tensors (never the calibration frames), or generated[:<count>[:<seed>]] (default generated:8)')
       .option('--eval-fit <mode>', 'how --eval-frames images become model inputs: resize, resize-crop, tile', 'resize')
-      .option('--eval-generated <n>', 'number of held-out frames generated in code when --eval-frames is not given', '8')
+      .option('--eval-generated <n>', 'deprecated: --eval-frames generated:<n>')
       .option('--target <id>', 'add the planner\'s latency estimate for this device target to the fidelity report')
       .option('--name <name>', 'name of the pruned package')
       .option('--dry-run', 'print what would be kept, written and dropped, with sizes; write nothing')
@@ -61,7 +69,7 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
   async run([dir], o, io) {
     if (o.experts !== undefined) return runExpertPrune(dir!, o);
     const { prunePackage } = await import('../../prune/prune.js');
-    const { generatedFrames, resolveFrames } = await import('../../frames/frame.js');
+    const { framesFromSpec } = await import('../../frames/frame.js');
     const dryRun = Boolean(o.dryRun);
     if (!dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs -o <dir> (or --dry-run)', { field: '--out' });
     let written: WrittenPruneOptions = {
@@ -97,8 +105,12 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     }
     const evalFit = expectOneOf('--eval-fit', o.evalFit, ['resize', 'resize-crop', 'tile'] as const);
     const sensor = await readSensorFlags(o);
-    const evalFrames =
-      o.evalFrames !== undefined ? await resolveFrames(String(o.evalFrames), '--eval-frames', { fit: evalFit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) }) : generatedFrames(expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000), 0, 'eval');
+    if (o.evalFrames !== undefined && o.evalGenerated !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'give --eval-frames alone (--eval-generated <n> is the old spelling of --eval-frames generated:<n>)', { field: '--eval-frames' });
+    if (o.evalGenerated !== undefined) noteDeprecated(io, '--eval-generated <n>', '--eval-frames generated:<n>');
+    const evalSpec = o.evalFrames !== undefined ? String(o.evalFrames) : `generated:${o.evalGenerated !== undefined ? expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000) : 8}`;
+    const named = await framesFromSpec(evalSpec, { field: 'evalFrames', purpose: 'eval', defaultCount: 8, fit: evalFit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
+    if (named.modality !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', `--eval-frames serve every kept modality; drop the ${named.modality} in ${JSON.stringify(evalSpec)}`, { field: '--eval-frames' });
+    const evalFrames = named.frames;
     const progress = dryRun ? undefined : io.progress('pruning', 1, 'steps');
     const r = await prunePackage({
       dir: dir!,

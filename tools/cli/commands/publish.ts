@@ -2,8 +2,8 @@
  * `ringmoe-edge publish <bundle> --fleet f --key k`: serves a bundle and sets the fleet's desired
  * state; with --wait, follows the devices until each has an outcome.
  */
-import type { AgentReport } from '../../../sdk/ota/agent/agent-states.js';
-import type { BundleDelta } from '../../../sdk/ota/bundle/delta.js';
+import type { AgentReport } from '../../../sdk/internal.js';
+import type { BundleDelta } from '../../../sdk/internal.js';
 import { expectInteger } from '../../../sdk/core/validate.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { Frame } from '../../../sdk/sensors/frame.js';
+import type { Frame } from '../../../sdk/internal.js';
 import type { QuantizationReport } from '../../rsmoe/quantize-experts.js';
 import { type CommandIO } from '../io.js';
 import { formatBytes } from '../../format/numbers.js';
@@ -37,10 +37,11 @@ export async function runExpertQuantize(dir: string, o: Record<string, unknown>,
   if (clash) throw new EdgeError('E_INVALID_ARGUMENT', `--${clash} does not apply to RS-MoE packages (weight-only quantization needs no calibration)`, { field: `--${clash}` });
   const heldOut = (o.heldOut as string[] | undefined) ?? [];
   if (heldOut.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'RS-MoE quantization needs --held-out frames (RGB images) for its token-agreement report', { field: '--held-out', hint: 'e.g. --held-out examples/data/aerial/' });
-  const { sourceFiles } = await import('./run.js');
+  const { resolveFiles } = await import('../../frames/files.js');
+  const { IMAGE_EXTENSIONS } = await import('../../frames/extensions.js');
   const frames: Frame[] = [];
   for (const src of heldOut) {
-    for (const f of await sourceFiles(src.replace(/^optical=/, ''))) frames.push({ id: f, modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
+    for (const f of await resolveFiles(src.replace(/^optical=/, ''), { extensions: IMAGE_EXTENSIONS, field: 'heldOut' })) frames.push({ id: f, modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
   }
   const max = expectInteger('--max-frames', Number(o.maxFrames ?? 32), 1, 10000);
   const { quantizeExperts } = await import('../../rsmoe/quantize-experts.js');

@@ -33,6 +33,7 @@ function parseSize(text: string): { height: number; width: number } {
 
 export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   name: 'quantize',
+  optionFlags: { 'floors.cosine': '--min-cosine', 'floors.agreement': '--min-agreement', 'floors.depthError': '--max-depth-error' },
   summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
   examples: [
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --held-out optical=other-frames/',
@@ -48,7 +49,7 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       .requiredOption('-o, --out <dir>', 'output package directory')
       .requiredOption('--precision <p>', 'int8 or fp16 (RS-MoE packages: int4 or int8, weight-only MatMulNBits of the expert decoders)')
       .option('--block-size <n>', 'RS-MoE: rows per MatMulNBits quantization block (power of two, default 32)')
-      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir>, generated:<modality>[:<count>[:<seed>]], or raw tensors for inputs without a modality: [<input>=]<file.npy|file.npz[:<array>]> (repeatable; default: generated frames of each modality)', list)
+      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir|glob>, generated[:<modality>][:<count>[:<seed>]], or raw tensors for inputs without a modality: [<input>=]<file.npy|file.npz[:<array>]> (repeatable; default: generated frames of each modality)', list)
       .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms or random:<input>[:<count>[:<seed>]] (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
       .option('--input-size <hxw>', 'input size for image frames of a model with symbolic height and width (e.g. 640x640)')
       .option('--method <m>', 'activation calibration: auto (try max, percentile and entropy, keep the best on the held-out frames), max, percentile or entropy (TensorRT EntropyCalibration2)', 'auto')

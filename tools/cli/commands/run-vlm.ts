@@ -4,16 +4,16 @@
  * expert's prompt and output are printed (or returned with --json) and, with --broker, published
  * as result messages through the MQTT publisher and its outbox.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join, relative, resolve, sep, basename } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { EdgeError } from '../../../sdk/core/errors.js';
 import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js';
 import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
-import type { Frame } from '../../../sdk/sensors/frame.js';
-import type { GenerationOptions, TokenEvent } from '../../../sdk/vlm/generate.js';
-import type { VlmResult } from '../../../sdk/vlm/vlm-runtime.js';
+import type { Frame } from '../../../sdk/internal.js';
+import type { GenerationOptions, TokenEvent } from '../../../sdk/internal.js';
+import type { VlmResult } from '../../../sdk/internal.js';
 import type { CommandIO } from '../io.js';
 
 /** What `run` returns for an RS-MoE package (the `--json` output). */
@@ -74,13 +74,13 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
   };
   if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
-  const { sourceFiles } = await import('./run.js');
-  const files = await sourceFiles(o.source);
-  const frames: Frame[] = [];
-  for (const f of files) {
-    const rel = relative(process.cwd(), resolve(f)).split(sep).join('/');
-    frames.push({ id: rel.length > 0 && rel.length <= 256 ? rel : basename(f).slice(-256), modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
+  const { recordedFrames } = await import('../../frames/recorded.js');
+  const { parseFrameSpec } = await import('../../frames/spec.js');
+  const source = parseFrameSpec(o.source, '--source');
+  if (source.kind === 'generated' || (source.modality !== undefined && source.modality !== 'optical')) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'an RS-MoE package reads recorded optical frames', { field: '--source', hint: 'name a file, a directory or a quoted glob of RGB images' });
   }
+  const frames: Frame[] = await recordedFrames(source.path, { field: 'source', modality: 'optical' });
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   const mqtt = o.broker === undefined ? undefined : { url: String(o.broker), fleet: String(o.fleet), device, ...(o.stateDir ? { stateDir: String(o.stateDir) } : {}) };
   const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../../sdk/vlm/vlm-runtime.js');

@@ -1,27 +1,22 @@
 /**
- * `ringmoe-edge run <package> --source <file|dir|glob>`: runs sensor frames from files through the
+ * `ringmoe-edge run <package> --source [<modality>=]<file|dir|glob>`: runs sensor frames from files through the
  * runtime (optionally publishing results over MQTT), with a progress bar and a closing summary:
  * frames, throughput, latency percentiles per stage, drops, failures, results published.
  */
-import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, extname, join, relative, resolve, sep } from 'node:path';
 import type { Command } from 'commander';
 import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
 import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import type { FrameOutcome } from '../../../sdk/pipeline/results.js';
-import type { RuntimeMetrics } from '../../../sdk/pipeline/metrics.js';
-import type { Frame } from '../../../sdk/sensors/frame.js';
-import { SENSOR_PRESETS } from '../../../sdk/sensors/bands/presets.js';
+import type { FrameOutcome } from '../../../sdk/internal.js';
+import type { RuntimeMetrics } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor, sensorModality } from '../sensor-flags.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';
+import { recordedFrames } from '../../frames/recorded.js';
+import { parseFrameSpec } from '../../frames/spec.js';
 import { addVlmOptions, isVlmRun, renderVlm, runVlm, type VlmRunSummary } from './run-vlm.js';
 
-/** Extensions of frames the runtime decodes; JPEG, PNG and WebP are optical by default. */
-const FRAME_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff'];
-const OPTICAL_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.webp'];
 /** At most this many failures are listed. */
 const MAX_FAILURES = 50;
 
@@ -61,73 +56,6 @@ export interface RunSummary {
   results: RunFrameLine[];
 }
 
-/** A simple glob (`*`, `?`, `**`) as a regular expression over `/`-separated paths. */
-function globRegex(pattern: string): RegExp {
-  let re = '';
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i]!;
-    if (c === '*' && pattern[i + 1] === '*') {
-      re += pattern[i + 2] === '/' ? '(?:.*/)?' : '.*';
-      i += pattern[i + 2] === '/' ? 2 : 1;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
-
-async function walk(dir: string, deep: boolean): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isFile()) out.push(p);
-    else if (deep && e.isDirectory()) out.push(...(await walk(p, true)));
-  }
-  return out;
-}
-
-/**
- * The frame files `--source` names: a file, the frame files of a directory (not recursive), or a
- * glob such as `flights/day1/**\/*.tif`. Sorted by path.
- * @throws EdgeError E_FILE_NOT_FOUND when nothing matches
- */
-export async function sourceFiles(source: string): Promise<string[]> {
-  const wild = /[*?]/.test(source);
-  let files: string[];
-  if (!wild) {
-    const st = await stat(source).catch(() => undefined);
-    if (!st) throw new EdgeError('E_FILE_NOT_FOUND', `no such file or directory: ${source}`, { field: '--source' });
-    files = st.isDirectory() ? (await walk(source, false)).filter((f) => FRAME_EXTENSIONS.includes(extname(f).toLowerCase())) : [source];
-  } else {
-    const parts = source.split(/[\\/]/);
-    const first = parts.findIndex((p) => /[*?]/.test(p));
-    const base = parts.slice(0, first).join('/') || '.';
-    const re = globRegex(parts.slice(first).join('/'));
-    const deep = parts.slice(first).some((p) => p.includes('**')) || parts.length - first > 1;
-    const all = await walk(base, deep).catch(() => [] as string[]);
-    files = all.filter((f) => re.test(relative(base, f).split(sep).join('/')));
-  }
-  if (files.length === 0) {
-    throw new EdgeError('E_FILE_NOT_FOUND', `no frame files match ${source}`, { field: '--source', hint: `frames are ${FRAME_EXTENSIONS.join(' ')} files; quote a glob so the shell does not expand it` });
-  }
-  return files.sort();
-}
-
-/**
- * The modality of a file: `--modality`, else the modality of `--sensor` (a preset id or the modality
- * a sensor configuration feeds), else optical for JPEG/PNG/WebP.
- * @throws EdgeError E_INVALID_ARGUMENT (field `--modality`) when it cannot be told
- */
-export function modalityOf(file: string, modality: string | undefined, sensor: string | undefined): string {
-  if (modality) return modality;
-  if (sensor) return SENSOR_PRESETS[sensor]?.modality ?? sensor;
-  if (OPTICAL_EXTENSIONS.includes(extname(file).toLowerCase())) return 'optical';
-  throw new EdgeError('E_INVALID_ARGUMENT', `cannot tell the modality of ${basename(file)}: a TIFF may be optical, multispectral, sar-l2 or sar-l1`, {
-    field: '--modality',
-    hint: 'pass --modality (e.g. --modality multispectral) or a --sensor preset such as landsat8-oli-tirs',
-  });
-}
-
 /**
  * `--input-size`: `<height>x<width>` or one number for both.
  * @throws EdgeError E_INVALID_ARGUMENT (field `--input-size`)
@@ -156,37 +84,6 @@ function latency(m: RuntimeMetrics): RunSummary['latencyMs'] {
   return Object.fromEntries(Object.entries(m.latencyMs).map(([stage, p]) => [stage, { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), max: round(p.max) }]));
 }
 
-/**
- * The samples `--tensors` names, for the package's entry: one feed per sample index, each input
- * from its own source (tools/quantize/tensor-sources.ts forms).
- */
-async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, import('../../../sdk/core/host-tensor.js').HostTensor> }[] }> {
-  const { openPackage } = await import('../../../sdk/package/open-package.js');
-  const { loadTensorSources, hasBatchAxis } = await import('../../quantize/tensor-sources.js');
-  const p = await openPackage(pkg, { verify: 'size' });
-  const entries = p.manifest.entries;
-  const entry = entryName !== undefined ? p.entry(entryName) : entries.length === 1 ? entries[0]! : undefined;
-  if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${p.manifest.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one with --entry`, { field: '--entry' });
-  const sets = await loadTensorSources(specs, { inputs: entry.inputs, maxFrames: Number.MAX_SAFE_INTEGER, field: '--tensors' });
-  const lists = entry.inputs.map((input) => {
-    const frames = sets.filter((s) => s.input === input.name).flatMap((s) => s.frames);
-    if (frames.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `no tensors for input ${input.name} of entry ${entry.name}`, { field: '--tensors', hint: `add --tensors ${input.name}=<file.npy>` });
-    return { input, frames };
-  });
-  const count = Math.min(...lists.map((l) => l.frames.length));
-  const feeds = Array.from({ length: count }, (_, k) => ({
-    id: lists.map((l) => l.frames[k]!.id).join('+'),
-    feeds: Object.fromEntries(
-      lists.map(({ input, frames }) => {
-        const f = frames[k]!;
-        const shape = hasBatchAxis(input) ? [1, ...f.shape!] : f.shape!;
-        return [input.name, f.dtype === 'int64' ? { dtype: 'int64' as const, shape, data: f.data as BigInt64Array } : { dtype: 'float32' as const, shape, data: f.data as Float32Array }];
-      }),
-    ),
-  }));
-  return { entry: entry.name, feeds };
-}
-
 async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
   if (Array.isArray(o.tensors) && o.tensors.length > 0) return runTensors(pkg!, o, io);
   if (typeof o.source !== 'string' || o.source.length === 0) {
@@ -209,17 +106,19 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   }
   if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet', hint: 'e.g. --broker mqtt://localhost:1883 --fleet north --device drone-7' });
-  const files = await sourceFiles(o.source);
-  const idOf = (f: string) => {
-    const rel = relative(process.cwd(), resolve(f)).split(sep).join('/');
-    return rel.length > 0 && rel.length <= 256 ? rel : basename(f).slice(-256);
-  };
-  const frames: Frame[] = files.map((f) => {
-    const m = modalityOf(f, modality, sensorModality(sensorFlags));
-    const sensor = sensorFor(sensorFlags, m, true);
-    return { id: idOf(f), modality: m, pixels: f, timestamp: 0, ...(sensor ? { sensor } : {}) };
+  const source = parseFrameSpec(o.source, '--source');
+  if (source.kind === 'generated') {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'run reads recorded frames; generated frames serve calibrate, prune, quantize and compile', { field: '--source', hint: 'name a file, a directory or a quoted glob, e.g. --source "flight/**/*.tif"' });
+  }
+  if (source.modality !== undefined && modality !== undefined && source.modality !== modality) {
+    throw new EdgeError('E_INVALID_ARGUMENT', `--source says ${source.modality} frames but --modality says ${modality}`, { field: '--modality' });
+  }
+  const frames = await recordedFrames(source.path, {
+    field: 'source',
+    ...((source.modality ?? modality) !== undefined ? { modality: (source.modality ?? modality)! } : {}),
+    ...(sensorModality(sensorFlags) !== undefined ? { sensorModality: sensorModality(sensorFlags)! } : {}),
+    sensorFor: (m) => sensorFor(sensorFlags, m, true),
   });
-  for (const [i, f] of files.entries()) frames[i]!.timestamp = Math.round((await stat(f)).mtimeMs);
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
 
   const { createRuntime } = await import('../../../sdk/runtime/runtime.js');
@@ -281,6 +180,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
 async function runTensors(pkg: string, o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
   if (o.source !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--source and --tensors are alternatives', { field: '--tensors' });
   const backend = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
+  const { tensorFeeds } = await import('../../quantize/tensor-feeds.js');
   const { entry, feeds } = await tensorFeeds(pkg, o.tensors as string[], o.entry as string | undefined);
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
@@ -353,7 +253,7 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
   configure(cmd: Command) {
     cmd
       .argument('<package>', 'model package directory')
-      .option('--source <path>', 'a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required unless --tensors)')
+      .option('--source <spec>', '[<modality>=]<file|dir|glob>: a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required unless --tensors)')
       .option('--tensors <spec>', 'raw input tensors instead of frames, for a model whose inputs are not images: [<input>=]<file.npy|file.npz[:<array>]>, first axis = samples (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--entry <name>', 'the entry --tensors feeds (default: the only one)')
       .option('--modality <id>', 'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical; --sensor sets it too')

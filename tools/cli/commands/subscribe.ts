@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
 import { invalidOption } from '../../../sdk/core/validate.js';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/mqtt/consumer.js';
-import type { FleetSummary } from '../../../sdk/mqtt/fleet-view.js';
+import type { FleetSummary } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';

@@ -2,10 +2,10 @@
  * One ONNX graph per entry point: one per modality, fusion entries, bi-temporal change entries.
  */
 import { EdgeError } from '../../../sdk/core/errors.js';
-import type { EntryManifest, InputSpec, MoeClusterRecord, OutputSpec } from '../../../sdk/package/package-manifest.js';
-import type { ModalityId, TaskId } from '../../../sdk/core/modalities.js';
+import type { EntryManifest, InputSpec, MoeClusterRecord, OutputSpec } from '../../../sdk/internal.js';
+import type { ModalityId, TaskId } from '../../../sdk/internal.js';
 import { GraphBuilder } from '../../onnx/builder.js';
-import type { BlockExpertMap } from '../../../sdk/package/package-manifest.js';
+import type { BlockExpertMap } from '../../../sdk/internal.js';
 import { modalityOf, type FusionConfig, type RingMoEConfig, type TaskHead } from '../config.js';
 import type { EmitContext } from './context.js';
 import { emitChangeHead, emitFusion, emitTaskHeads } from './heads.js';

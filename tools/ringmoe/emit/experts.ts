@@ -2,8 +2,8 @@
  * The experts and routers of every block of a generated package: their seeded weights (one file
  * per expert, one per router) and their expert-map records.
  */
-import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../../../sdk/package/package-manifest.js';
-import type { ModalityId } from '../../../sdk/core/modalities.js';
+import type { BlockExpertMap, ExpertRecord, FfnTensors, RouterRecord } from '../../../sdk/internal.js';
+import type { ModalityId } from '../../../sdk/internal.js';
 import type { RingMoEConfig, StageGeometry } from '../config.js';
 import { ffnParams } from '../params.js';
 import { truncNormal } from '../../frames/seeded.js';

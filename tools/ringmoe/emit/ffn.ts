@@ -2,7 +2,7 @@
  * The expert FFN, Linear(d→h) → GELU → Linear(h→d), emitted from existing initializers.
  */
 import type { GraphBuilder } from '../../onnx/builder.js';
-import type { FfnTensors } from '../../../sdk/package/package-manifest.js';
+import type { FfnTensors } from '../../../sdk/internal.js';
 
 /** Exact GELU, 0.5·x·(1 + erf(x/√2)) (runtimes fuse the pattern into one kernel). */
 export function gelu(b: GraphBuilder, x: string): string {

@@ -12,8 +12,8 @@
  * values. ArgMax over logits equals ArgMax over softmax probabilities, so no Softmax is emitted.
  */
 import { attr, inlineTensor, type GraphBuilder } from '../../onnx/builder.js';
-import type { FfnTensors, MoeClusterRecord } from '../../../sdk/package/package-manifest.js';
-import type { ModalityId } from '../../../sdk/core/modalities.js';
+import type { FfnTensors, MoeClusterRecord } from '../../../sdk/internal.js';
+import type { ModalityId } from '../../../sdk/internal.js';
 import { ffn } from './ffn.js';
 
 export interface MoeExpertSpec {

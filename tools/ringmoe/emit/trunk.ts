@@ -3,8 +3,8 @@
  * attention blocks with the hierarchical MoE, patch merging, and the per-stage output norms that
  * give the multi-scale features (strides 4/8/16/32).
  */
-import type { BlockExpertMap, MoeClusterRecord } from '../../../sdk/package/package-manifest.js';
-import type { ModalityId } from '../../../sdk/core/modalities.js';
+import type { BlockExpertMap, MoeClusterRecord } from '../../../sdk/internal.js';
+import type { ModalityId } from '../../../sdk/internal.js';
 import { modalityOf, normEpsilons } from '../config.js';
 import { windowAttention } from './attention.js';
 import type { EmitContext } from './context.js';
