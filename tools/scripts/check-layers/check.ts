@@ -7,7 +7,7 @@
  */
 import { posix } from 'node:path';
 import { ranks, type LayersConfig } from './config.js';
-import type { ImportKind, SourceInfo } from './scan.js';
+import type { ImportKind, ImportRef, SourceInfo } from './scan.js';
 
 /** The kinds of problem the check fails on. */
 export type ProblemRule =
@@ -125,147 +125,174 @@ export function cyclesOf(graph: Map<string, Set<string>>): string[][] {
   return out.sort((a, b) => (a[0] ?? '').localeCompare(b[0] ?? ''));
 }
 
-/** Runs every rule over the scanned sources. */
-export function checkLayers(config: LayersConfig, sources: readonly SourceInfo[], topFunctions = 15): LayersResult {
-  const rankMaps = config.trees.map(ranks);
-  const problems: Problem[] = [];
-  const upward: LayerEdge[] = [];
-  const unplaced = new Map<string, string[]>();
-  const folderGraph = new Map<string, Set<string>>();
-  const folderEdges: { from: string; to: string; file: string; line: number; target: string; up: boolean }[] = [];
-  const folderRanks = new Map<string, Set<string>>();
+/** One import between two folders, for the cycle search. */
+interface FolderEdge {
+  from: string;
+  to: string;
+  file: string;
+  line: number;
+  target: string;
+  /** True when the import goes up the layer order (or into a higher tree). */
+  up: boolean;
+}
+
+/** What the import rules found, and the folder graph the cycle search runs on. */
+interface ImportFindings {
+  imports: number;
+  problems: Problem[];
+  upward: LayerEdge[];
+  folderGraph: Map<string, Set<string>>;
+  folderEdges: FolderEdge[];
+  /** The layer (rank key) of every folder seen, as importer or imported. */
+  folderRanks: Map<string, Set<string>>;
+}
+
+/** The problem one import makes (and whether it goes up), or nothing when it is allowed. */
+function judgeImport(
+  config: LayersConfig,
+  file: string,
+  ref: ImportRef & { target: string },
+  from: Placed,
+  to: Placed,
+): { problem?: Problem; edge?: LayerEdge } {
+  const at = { file, line: ref.line, target: ref.target };
+  const edge: LayerEdge = { ...at, specifier: ref.specifier, kind: ref.kind, from: layerId(from), to: layerId(to) };
+  const how = `${ref.target} (${ref.kind} '${ref.specifier}')`;
+  if (to.tree > from.tree) {
+    return { edge, problem: { rule: 'higher-tree', ...at, message: `${from.root} imports ${to.root}: ${how}` } };
+  }
+  if (to.tree < from.tree) {
+    const entries = config.trees[to.tree]?.entries?.map((e) => `${to.root}/${e}`);
+    if (!entries || entries.includes(ref.target)) return {};
+    const message = `imports ${ref.target}; ${from.root} may import ${to.root} only through ${entries.join(' or ')}`;
+    return { problem: { rule: 'tree-entry', ...at, message } };
+  }
+  if (from.rank !== undefined && to.rank !== undefined && to.rank > from.rank) {
+    return { edge, problem: { rule: 'upward', ...at, message: `${edge.from} imports ${edge.to} above it: ${how}` } };
+  }
+  return {};
+}
+
+/** Judges every import between files of the trees, and notes the folders that hold no layer. */
+function importRules(
+  config: LayersConfig,
+  rankMaps: Map<string, number>[],
+  sources: readonly SourceInfo[],
+): ImportFindings {
+  const found: ImportFindings = {
+    imports: 0,
+    problems: [],
+    upward: [],
+    folderGraph: new Map(),
+    folderEdges: [],
+    folderRanks: new Map(),
+  };
+  const unplaced = new Map<string, number>();
   const noteFolder = (file: string, p: Placed): void => {
     const folder = posix.dirname(file);
-    if (!folderRanks.has(folder)) folderRanks.set(folder, new Set());
-    folderRanks.get(folder)?.add(rankKey(p));
+    found.folderRanks.set(folder, (found.folderRanks.get(folder) ?? new Set()).add(rankKey(p)));
   };
-  let imports = 0;
-
   for (const src of sources) {
     const from = place(config, rankMaps, src.file);
     if (!from) continue;
     noteFolder(src.file, from);
-    if (from.rank === undefined) unplaced.set(layerId(from), [...(unplaced.get(layerId(from)) ?? []), src.file]);
+    if (from.rank === undefined) unplaced.set(layerId(from), (unplaced.get(layerId(from)) ?? 0) + 1);
     for (const ref of src.imports) {
-      if (ref.target === undefined) continue;
-      const to = place(config, rankMaps, ref.target);
-      if (!to) continue;
-      imports++;
-      noteFolder(ref.target, to);
-      const fromFolder = posix.dirname(src.file);
-      const toFolder = posix.dirname(ref.target);
-      const up =
-        to.tree > from.tree ||
-        (to.tree === from.tree && from.rank !== undefined && to.rank !== undefined && to.rank > from.rank);
-      if (fromFolder !== toFolder) {
-        if (!folderGraph.has(fromFolder)) folderGraph.set(fromFolder, new Set());
-        folderGraph.get(fromFolder)?.add(toFolder);
-        folderEdges.push({ from: fromFolder, to: toFolder, file: src.file, line: ref.line, target: ref.target, up });
-      }
-      const edge: LayerEdge = {
-        file: src.file,
-        line: ref.line,
-        specifier: ref.specifier,
-        kind: ref.kind,
-        target: ref.target,
-        from: layerId(from),
-        to: layerId(to),
-      };
-      if (to.tree > from.tree) {
-        problems.push({
-          rule: 'higher-tree',
-          file: src.file,
-          line: ref.line,
-          target: ref.target,
-          message: `${from.root} imports ${to.root}: ${ref.target} (${ref.kind} '${ref.specifier}')`,
-        });
-        upward.push(edge);
-      } else if (to.tree < from.tree) {
-        const entries = config.trees[to.tree]?.entries;
-        if (entries && !entries.map((e) => `${to.root}/${e}`).includes(ref.target)) {
-          const allowed = entries.map((e) => `${to.root}/${e}`).join(' or ');
-          problems.push({
-            rule: 'tree-entry',
-            file: src.file,
-            line: ref.line,
-            target: ref.target,
-            message: `imports ${ref.target}; ${from.root} may import ${to.root} only through ${allowed}`,
-          });
-        }
-      } else if (from.rank !== undefined && to.rank !== undefined && to.rank > from.rank) {
-        problems.push({
-          rule: 'upward',
-          file: src.file,
-          line: ref.line,
-          target: ref.target,
-          message: `${edge.from} imports ${edge.to} above it: ${ref.target} (${ref.kind} '${ref.specifier}')`,
-        });
-        upward.push(edge);
-      }
+      const target = ref.target;
+      const to = target === undefined ? undefined : place(config, rankMaps, target);
+      if (target === undefined || !to) continue;
+      found.imports++;
+      noteFolder(target, to);
+      const { problem, edge } = judgeImport(config, src.file, { ...ref, target }, from, to);
+      if (problem) found.problems.push(problem);
+      if (edge) found.upward.push(edge);
+      const [fromFolder, toFolder] = [posix.dirname(src.file), posix.dirname(target)];
+      if (fromFolder === toFolder) continue;
+      found.folderGraph.set(fromFolder, (found.folderGraph.get(fromFolder) ?? new Set()).add(toFolder));
+      found.folderEdges.push({ from: fromFolder, to: toFolder, file: src.file, line: ref.line, target, up: !!edge });
     }
   }
-  for (const [layer, files] of [...unplaced].sort(([a], [b]) => a.localeCompare(b))) {
-    problems.push({
-      rule: 'unplaced',
-      file: layer,
-      message: `${layer} (${files.length} file${files.length === 1 ? '' : 's'}) has no place in the layer order`,
-    });
+  for (const [layer, n] of [...unplaced].sort(([a], [b]) => a.localeCompare(b))) {
+    const message = `${layer} (${n} file${n === 1 ? '' : 's'}) has no place in the layer order`;
+    found.problems.push({ rule: 'unplaced', file: layer, message });
   }
+  return found;
+}
 
-  const cycles: FolderCycle[] = cyclesOf(folderGraph).map((folders) => {
+/** The folder cycles, and a problem for each one whose folders belong to more than one layer. */
+function cycleRules(found: ImportFindings): { cycles: FolderCycle[]; problems: Problem[] } {
+  const cycles = cyclesOf(found.folderGraph).map((folders): FolderCycle => {
     const set = new Set(folders);
-    const layers = new Set(folders.flatMap((f) => [...(folderRanks.get(f) ?? [])]));
-    const inside = folderEdges.filter((e) => set.has(e.from) && set.has(e.to));
+    const layers = new Set(folders.flatMap((f) => [...(found.folderRanks.get(f) ?? [])]));
+    const inside = found.folderEdges.filter((e) => set.has(e.from) && set.has(e.to));
     const crossLayer = layers.size > 1;
     const edges = inside.filter((e) => !crossLayer || e.up).map(({ file, line, target }) => ({ file, line, target }));
     return { folders, crossLayer, imports: inside.length, edges };
   });
-  for (const c of cycles) {
-    if (c.crossLayer)
-      problems.push({
-        rule: 'cycle',
-        file: c.folders.join(' ↔ '),
-        message: `folders of different layers import each other; ${c.edges.length} upward imports close the circle`,
-      });
-  }
+  const problems = cycles
+    .filter((c) => c.crossLayer)
+    .map((c): Problem => ({
+      rule: 'cycle',
+      file: c.folders.join(' ↔ '),
+      message: `folders of different layers import each other; ${c.edges.length} upward imports close the circle`,
+    }));
+  return { cycles, problems };
+}
 
+/** Files and functions over the limits: problems in the limited folders, numbers for every folder. */
+function sizeRules(
+  config: LayersConfig,
+  rankMaps: Map<string, number>[],
+  sources: readonly SourceInfo[],
+  topFunctions: number,
+): Pick<LayersResult, 'problems' | 'largeFiles' | 'largestFunctions'> {
   const { folders, maxFileLines, maxFunctionLines } = config.limits;
   const limited = (file: string): boolean => folders.some((f) => file.startsWith(`${f}/`));
+  const problems: Problem[] = [];
   const largeFiles = new Map<string, { file: string; lines: number }[]>();
   const functions: LayersResult['largestFunctions'] = [];
   for (const src of sources) {
-    const p = place(config, rankMaps, src.file);
     if (src.lines > maxFileLines) {
+      const p = place(config, rankMaps, src.file);
       const layer = p ? layerId(p) : posix.dirname(src.file);
       largeFiles.set(layer, [...(largeFiles.get(layer) ?? []), { file: src.file, lines: src.lines }]);
-      if (limited(src.file))
+      if (limited(src.file)) {
         problems.push({ rule: 'file-size', file: src.file, message: `${src.lines} lines (limit ${maxFileLines})` });
+      }
     }
     for (const fn of src.functions) {
       functions.push({ file: src.file, ...fn });
       if (limited(src.file) && fn.lines > maxFunctionLines) {
-        problems.push({
-          rule: 'function-size',
-          file: src.file,
-          line: fn.line,
-          message: `${fn.name} has ${fn.lines} lines (limit ${maxFunctionLines})`,
-        });
+        const message = `${fn.name} has ${fn.lines} lines (limit ${maxFunctionLines})`;
+        problems.push({ rule: 'function-size', file: src.file, line: fn.line, message });
       }
     }
   }
   functions.sort((a, b) => b.lines - a.lines || a.file.localeCompare(b.file) || a.line - b.line);
-
   return {
-    files: sources.length,
-    imports,
     problems,
-    upward,
-    cycles,
     largeFiles: [...largeFiles]
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([layer, files]) => ({ layer, files: files.sort((a, b) => b.lines - a.lines) })),
     largestFunctions: functions.slice(0, topFunctions),
-    maxFileLines,
-    maxFunctionLines,
+  };
+}
+
+/** Runs every rule over the scanned sources. */
+export function checkLayers(config: LayersConfig, sources: readonly SourceInfo[], topFunctions = 15): LayersResult {
+  const rankMaps = config.trees.map(ranks);
+  const found = importRules(config, rankMaps, sources);
+  const cycles = cycleRules(found);
+  const sizes = sizeRules(config, rankMaps, sources, topFunctions);
+  return {
+    files: sources.length,
+    imports: found.imports,
+    problems: [...found.problems, ...cycles.problems, ...sizes.problems],
+    upward: found.upward,
+    cycles: cycles.cycles,
+    largeFiles: sizes.largeFiles,
+    largestFunctions: sizes.largestFunctions,
+    maxFileLines: config.limits.maxFileLines,
+    maxFunctionLines: config.limits.maxFunctionLines,
   };
 }

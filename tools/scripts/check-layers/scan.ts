@@ -187,8 +187,3 @@ export function scanFile(root: string, file: string): SourceInfo {
 export function scanTrees(root: string, dirs: readonly string[]): SourceInfo[] {
   return dirs.flatMap((dir) => listSources(root, dir)).map((file) => scanFile(root, file));
 }
-
-/** The folder of a repository-relative file, posix style. */
-export function folderOf(file: string): string {
-  return posix.dirname(file);
-}
