@@ -139,7 +139,7 @@ export function routedCounts(stats: RoutingStats, blockId: string, routerId: str
     experts.forEach((e, k) => {
       const i = rc.experts.indexOf(e);
       if (i < 0) throw new EdgeError('E_CALIBRATION', `router ${routerId} has no counts for expert ${e}`, { ...(file !== undefined ? { file } : {}), field: `modalities.${m}.blocks.${blockId}.routers.${routerId}` });
-      out[k] += rc.counts[i]!;
+      out[k] = (out[k] ?? 0) + rc.counts[i]!;
     });
   }
   return out;

@@ -6,7 +6,7 @@
  * back goes through the normal decoder.
  */
 import { deflateSync } from 'node:zlib';
-import type { GeoReference } from '../geometry/georef.js';
+import type { GeoReference, GeoTransform } from '../geometry/georef.js';
 import { elementBytes, elementDType, type Raster } from '../raster.js';
 
 /** Options of {@link encodeGeoTiff}. */
@@ -120,7 +120,7 @@ function writeElement(dv: DataView, o: number, el: string, v: number): void {
 function geoEntries(g: GeoReference, pixelIsPoint: boolean): Entry[] {
   const c = g.transform;
   // PixelIsPoint files name the centre of the first pixel: move the corner origin by half a pixel.
-  const t = pixelIsPoint ? [c[0] + 0.5 * c[1] + 0.5 * c[2], c[1], c[2], c[3] + 0.5 * c[4] + 0.5 * c[5], c[4], c[5]] : c;
+  const t: GeoTransform = pixelIsPoint ? [c[0] + 0.5 * c[1] + 0.5 * c[2], c[1], c[2], c[3] + 0.5 * c[4] + 0.5 * c[5], c[4], c[5]] : c;
   const out: Entry[] = [];
   if (t[2] === 0 && t[4] === 0) {
     out.push({ tag: 33550, type: T.DOUBLE, values: [t[1], -t[5], 0] });

@@ -12,6 +12,7 @@ import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import type { Frame, RasterPixels } from '../../../sdk/sensors/frame.js';
 import { createRng, type Rng } from '../../../sdk/sensors/synthetic/rng.js';
 import { REAL } from '../../fixtures/frames/index.js';
+import { xorByte } from '../../helpers/bytes.js';
 import { tinyPackage } from '../../helpers/packages.js';
 import { aeroWindows } from './frames.js';
 import { settledMemory as memory } from '../../helpers/settled-memory.js';
@@ -52,12 +53,12 @@ function badFrame(s: Seeds, rng: Rng, k: number): Bad {
       return { what: 'truncated file', frame: { id, modality, timestamp: ts, ...sensor, pixels: file.subarray(0, rng.int(1, Math.floor(file.length * 0.6))) } };
     case 1: {
       const c = new Uint8Array(file);
-      c[0] ^= 0xff;
+      xorByte(c, 0, 0xff);
       return { what: 'corrupt magic', frame: { id, modality, timestamp: ts, pixels: c } };
     }
     case 2: {
       const c = new Uint8Array(file);
-      for (let i = 0; i < 8; i++) c[rng.int(16, c.length - 1)] ^= 1 << rng.int(0, 7);
+      for (let i = 0; i < 8; i++) xorByte(c, rng.int(16, c.length - 1), 1 << rng.int(0, 7));
       return { what: 'bit flips', frame: { id, modality, timestamp: ts, ...sensor, pixels: c }, mayPass: true };
     }
     case 3:

@@ -3,6 +3,7 @@ import { readFileSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import type { EngineKey } from '../../../../sdk/runtime/engine-cache/key.js';
 import { EngineCache } from '../../../../sdk/runtime/engine-cache/store.js';
+import { xorByte } from '../../../helpers/bytes.js';
 import { tempDir } from '../../../helpers/native-binding.js';
 
 const KEY: EngineKey = {
@@ -76,7 +77,7 @@ test('EXPECTED FAILURE - a truncated plan is rejected with E_ENGINE_FOREIGN', as
 test('EXPECTED FAILURE - a plan with a foreign checksum (same size, other bytes) is rejected with E_ENGINE_FOREIGN', async (t) => {
   const cache = await withCache(t);
   const bytes = readFileSync(cache.paths(KEY).plan);
-  bytes[100] ^= 0xff;
+  xorByte(bytes, 100, 0xff);
   writeFileSync(cache.paths(KEY).plan, bytes);
   const r = await cache.lookup(KEY);
   t.is(r.status, 'rejected');

@@ -13,6 +13,7 @@ import { decodeFrame } from '../../../../sdk/sensors/codecs/decode.js';
 import { createRng, type Rng } from '../../../../sdk/sensors/synthetic/rng.js';
 import type { Frame, RasterPixels } from '../../../../sdk/sensors/frame.js';
 import { GENERATED, REAL, frameOf } from '../../../fixtures/frames/index.js';
+import { xorByte } from '../../../helpers/bytes.js';
 import { settledMemory as memory } from '../../../helpers/settled-memory.js';
 
 interface Seed {
@@ -72,7 +73,7 @@ function certainlyBroken(seed: Seed, rng: Rng): { what: string; bytes: Uint8Arra
   switch (pick) {
     case 0: {
       const c = new Uint8Array(b);
-      c[rng.int(0, 1)] ^= 0xff; // magic bytes
+      xorByte(c, rng.int(0, 1), 0xff); // magic bytes
       return { what: 'magic', bytes: c };
     }
     case 1:
@@ -103,7 +104,7 @@ function certainlyBroken(seed: Seed, rng: Rng): { what: string; bytes: Uint8Arra
 function maybeBroken(seed: Seed, rng: Rng): Uint8Array {
   const c = new Uint8Array(seed.bytes);
   const flips = rng.int(1, 8);
-  for (let k = 0; k < flips; k++) c[rng.int(8, c.length - 1)] ^= 1 << rng.int(0, 7);
+  for (let k = 0; k < flips; k++) xorByte(c, rng.int(8, c.length - 1), 1 << rng.int(0, 7));
   if (rng.next() < 0.2) c[rng.int(8, c.length - 1)] = rng.int(0, 255);
   return c;
 }

@@ -34,7 +34,7 @@ function releasedReference(bands: number[][]): { out: number[][]; lows: number[]
   const out = bands.map((band) => {
     const q = band.map((v) => Math.min(255, Math.max(0, cvRound(v * scale + shift))));
     const hist = new Array<number>(256).fill(0);
-    for (const v of q) hist[v]++;
+    for (const v of q) hist[v] = (hist[v] ?? 0) + 1;
     const n = q.length;
     let cum = 0;
     const cums = hist.map((h) => (cum += h));
