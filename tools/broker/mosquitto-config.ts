@@ -10,7 +10,7 @@
  * Pure: returns file contents; writing them and making certificates is the caller's job
  * (docs/mqtt.md shows the openssl and mosquitto_passwd commands).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** Options of {@link mosquittoConfig}. */
 export interface MosquittoConfigOptions {

@@ -6,9 +6,9 @@
 import { lstat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { BundleDir } from './bundle-dir.js';
-import { openRegular } from '../../sdk/core/safe-fs.js';
+import { openRegular } from '../../sdk/internal.js';
 
 /** Options of {@link startBlobServer}. */
 export interface BlobServerOptions {

@@ -5,14 +5,14 @@
  */
 import { lstat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
-import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/package/package-manifest.js';
-import { sha256 } from '../../sdk/package/hash.js';
-import { parseJsonBounded } from '../../sdk/core/json-limits.js';
-import { readRegular } from '../../sdk/core/safe-fs.js';
-import { parseBundleManifest } from '../../sdk/ota/bundle/bundle-check.js';
-import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/ota/bundle/bundle-manifest.js';
-import { checkSignatureRecord, type SignatureRecord } from '../../sdk/core/signing/signature.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { PACKAGE_INCOMPLETE_MARKER } from '../../sdk/internal.js';
+import { sha256 } from '../../sdk/internal.js';
+import { parseJsonBounded } from '../../sdk/internal.js';
+import { readRegular } from '../../sdk/internal.js';
+import { parseBundleManifest } from '../../sdk/internal.js';
+import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/internal.js';
+import { checkSignatureRecord, type SignatureRecord } from '../../sdk/internal.js';
 
 /** An opened bundle directory. */
 export interface BundleDir {

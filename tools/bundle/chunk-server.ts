@@ -3,11 +3,11 @@
  * only link is MQTT. Requests for unknown blobs get an E_BLOB_MISSING answer.
  */
 import type { MqttClient } from 'mqtt';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { decodeChunkRequest, encodeChunk } from '../../sdk/ota/sources/chunk-protocol.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { decodeChunkRequest, encodeChunk } from '../../sdk/internal.js';
 import type { OtaTopics } from '../../sdk/internal.js';
 import type { BundleDir } from './bundle-dir.js';
-import { openRegular } from '../../sdk/core/safe-fs.js';
+import { openRegular } from '../../sdk/internal.js';
 
 /** A running chunk server. */
 export interface ChunkServer {

@@ -1,9 +1,9 @@
 /**
  * Building the desired state a publisher signs and sends for a bundle.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { NAME_PATTERN } from '../../sdk/ota/bundle/bundle-check.js';
-import { DESIRED_FORMAT, type BlobSources, type DesiredState } from '../../sdk/ota/fleet/desired-state.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { NAME_PATTERN } from '../../sdk/internal.js';
+import { DESIRED_FORMAT, type BlobSources, type DesiredState } from '../../sdk/internal.js';
 import type { BundleDir } from './bundle-dir.js';
 
 /** Default lifetime of a desired state: 30 days. Re-publish (a new seq) to extend it. */

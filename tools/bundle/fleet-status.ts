@@ -6,12 +6,12 @@
  * `maxDevices` devices are tracked.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { AgentReport } from '../../sdk/internal.js';
-import { decodeReport, type ReceivedReport } from '../../sdk/ota/fleet/device-report.js';
+import { decodeReport, type ReceivedReport } from '../../sdk/internal.js';
 import type { TrustStore } from '../../sdk/internal.js';
-import { waitConnected } from '../../sdk/ota/fleet/mqtt-connect.js';
-import { OtaTopics } from '../../sdk/ota/fleet/topics.js';
+import { waitConnected } from '../../sdk/internal.js';
+import { OtaTopics } from '../../sdk/internal.js';
 
 /** Options of {@link FleetWatcher.start}. */
 export interface FleetWatchOptions {

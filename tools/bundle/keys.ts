@@ -6,10 +6,10 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { keyIdOf } from '../../sdk/core/signing/signature.js';
-import { TRUST_FORMAT, TrustStore, type TrustFile, type TrustRole } from '../../sdk/core/signing/trust-store.js';
-import { writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { keyIdOf } from '../../sdk/internal.js';
+import { TRUST_FORMAT, TrustStore, type TrustFile, type TrustRole } from '../../sdk/internal.js';
+import { writeFileDurable } from '../../sdk/internal.js';
 
 /** What {@link generateKeyFiles} wrote. */
 export interface KeyFiles {

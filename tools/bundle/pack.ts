@@ -12,19 +12,19 @@
 import { createHash } from 'node:crypto';
 import { link, lstat, mkdir, open, readdir, rm, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/package/package-manifest.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { openPackage, readPackageManifestFile } from '../../sdk/package/open-package.js';
-import { openRegular } from '../../sdk/core/safe-fs.js';
-import { chunkBytesFor, chunkHashesOfFile } from '../../sdk/ota/bundle/chunk-hashes.js';
-import { sha256 } from '../../sdk/package/hash.js';
-import { checkBundleManifest, NAME_PATTERN } from '../../sdk/ota/bundle/bundle-check.js';
-import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/ota/bundle/bundle-manifest.js';
-import { fsyncPath, writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
-import { parseSemVer } from '../../sdk/ota/bundle/semver.js';
-import { invalidOption } from '../../sdk/core/validate.js';
-import { loadTarget } from '../../sdk/core/targets/load.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE } from '../../sdk/internal.js';
+import { VERSION } from '../../sdk/internal.js';
+import { openPackage, readPackageManifestFile } from '../../sdk/internal.js';
+import { openRegular } from '../../sdk/internal.js';
+import { chunkBytesFor, chunkHashesOfFile } from '../../sdk/internal.js';
+import { sha256 } from '../../sdk/internal.js';
+import { checkBundleManifest, NAME_PATTERN } from '../../sdk/internal.js';
+import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/internal.js';
+import { fsyncPath, writeFileDurable } from '../../sdk/internal.js';
+import { parseSemVer } from '../../sdk/internal.js';
+import { invalidOption } from '../../sdk/internal.js';
+import { loadTarget } from '../../sdk/internal.js';
 import { assertBuildableOn } from '../planner/lowering.js';
 
 /** Options of {@link bundlePlan}. */

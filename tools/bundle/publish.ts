@@ -6,12 +6,12 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { bundleDelta, type BundleDelta } from '../../sdk/ota/bundle/delta.js';
-import { encodeDesired, type DesiredState } from '../../sdk/ota/fleet/desired-state.js';
-import { waitConnected } from '../../sdk/ota/fleet/mqtt-connect.js';
-import { checkSignatureRecord, verifyDocument } from '../../sdk/core/signing/signature.js';
-import { OtaTopics } from '../../sdk/ota/fleet/topics.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { bundleDelta, type BundleDelta } from '../../sdk/internal.js';
+import { encodeDesired, type DesiredState } from '../../sdk/internal.js';
+import { waitConnected } from '../../sdk/internal.js';
+import { checkSignatureRecord, verifyDocument } from '../../sdk/internal.js';
+import { OtaTopics } from '../../sdk/internal.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
 import { openBundleDir, type BundleDir } from './bundle-dir.js';
 import { startChunkServer, type ChunkServer } from './chunk-server.js';

@@ -2,9 +2,9 @@
  * `sign`: writes bundle.sig, the Ed25519 signature of bundle.json's exact bytes.
  */
 import { join } from 'node:path';
-import { BUNDLE_SIGNATURE_FILE } from '../../sdk/ota/bundle/bundle-manifest.js';
-import { writeFileDurable } from '../../sdk/ota/slots/fs-durable.js';
-import { signDocument, type SignatureRecord } from '../../sdk/core/signing/signature.js';
+import { BUNDLE_SIGNATURE_FILE } from '../../sdk/internal.js';
+import { writeFileDurable } from '../../sdk/internal.js';
+import { signDocument, type SignatureRecord } from '../../sdk/internal.js';
 import { openBundleDir } from './bundle-dir.js';
 import { loadPrivateKey } from './keys.js';
 

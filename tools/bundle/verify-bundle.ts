@@ -5,14 +5,14 @@
  */
 import { lstat } from 'node:fs/promises';
 import { relative } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { sha256File } from '../../sdk/package/hash.js';
-import { checkNoLinkPath } from '../../sdk/core/safe-fs.js';
-import { checkBundleMatchesPackage } from '../../sdk/ota/bundle/package-consistency.js';
-import { compareSemVer } from '../../sdk/ota/bundle/semver.js';
-import { TrustStore } from '../../sdk/core/signing/trust-store.js';
-import { checkTarget } from '../../sdk/ota/agent/update-policy.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { VERSION } from '../../sdk/internal.js';
+import { sha256File } from '../../sdk/internal.js';
+import { checkNoLinkPath } from '../../sdk/internal.js';
+import { checkBundleMatchesPackage } from '../../sdk/internal.js';
+import { compareSemVer } from '../../sdk/internal.js';
+import { TrustStore } from '../../sdk/internal.js';
+import { checkTarget } from '../../sdk/internal.js';
 import { openBundleDir, readBundleFile, type BundleDir } from './bundle-dir.js';
 import { loadPublicKey } from './keys.js';
 import { resolveTargetId } from './pack.js';

@@ -10,19 +10,19 @@
  */
 import { readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
 import type { EntryManifest } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
-import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
+import { VERSION } from '../../sdk/internal.js';
+import { openPackage, type OpenPackageOptions } from '../../sdk/internal.js';
+import { OrtBackend } from '../../sdk/internal.js';
 import { valueInfo } from '../onnx/builder.js';
 import { readModel } from '../onnx/model-io.js';
 import { ModelProtoSchema, toBinary } from '../onnx/proto.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
 import { ROUTING_STATS_FORMAT, ROUTING_STATS_VERSION, readRoutingStats, type BlockCounts, type ModalityStats, type RoutingStats } from './routing-stats.js';
 import type { Frame } from '../frames/frame.js';
-import { processAlive } from '../../sdk/core/pid-lock.js';
+import { processAlive } from '../../sdk/internal.js';
 
 /** What to calibrate and with which frames. */
 export interface CalibrateOptions {

@@ -4,11 +4,11 @@
  * ranks experts by these counts; ks/ka/kc weigh experts by them. Statistics belong to exactly one
  * package (the sha256 of its ringmoe.json).
  */
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
-import { sha256 } from '../../sdk/package/hash.js';
-import { parseJsonBounded } from '../../sdk/core/json-limits.js';
-import { readRegular } from '../../sdk/core/safe-fs.js';
+import { sha256 } from '../../sdk/internal.js';
+import { parseJsonBounded } from '../../sdk/internal.js';
+import { readRegular } from '../../sdk/internal.js';
 
 /** Format tag of routing-stats.json. */
 export const ROUTING_STATS_FORMAT = 'ringmoe-edge/routing-stats';

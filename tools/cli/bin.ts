@@ -3,10 +3,10 @@
  * (exit 1, or 2 for bad arguments); anything else is a bug and prints a report hint.
  */
 import { CommanderError } from 'commander';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { runCli } from './cli.js';
 import { ExitError } from './command.js';
-import { VERSION } from '../../sdk/core/version.js';
+import { VERSION } from '../../sdk/internal.js';
 
 async function main(): Promise<number> {
   const argv = process.argv.slice(2);

@@ -6,9 +6,9 @@ import { Command } from 'commander';
 import { COMMANDS, type CommandEntry } from './commands/index.js';
 import type { CommandSpec } from './command.js';
 import { createIO, type CommandIO } from './io.js';
-import { isEdgeError } from '../../sdk/core/errors.js';
+import { isEdgeError } from '../../sdk/internal.js';
 import { asFlagError, flagTable, withNextStep } from './option-errors.js';
-import { VERSION } from '../../sdk/core/version.js';
+import { VERSION } from '../../sdk/internal.js';
 
 export interface CliResult {
   /** Result object of the command that ran, if any. */

@@ -5,7 +5,7 @@
  * others through the command's `optionFlags`. Errors about a file's field are left alone.
  */
 import type { Command } from 'commander';
-import { EdgeError, isEdgeError } from '../../sdk/core/errors.js';
+import { EdgeError, isEdgeError } from '../../sdk/internal.js';
 
 /** Library option name → flag, for the command `cmd` (its flags' attributes plus `extra`). */
 export function flagTable(cmd: Command, extra: Readonly<Record<string, string>> = {}): Map<string, string> {

@@ -7,10 +7,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { invalidOption } from '../../sdk/core/validate.js';
-import { multispectralPresets, SENSOR_PRESETS } from '../../sdk/sensors/bands/presets.js';
-import { checkSensorConfig, type SensorConfig } from '../../sdk/sensors/bands/sensor-config.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { invalidOption } from '../../sdk/internal.js';
+import { multispectralPresets, SENSOR_PRESETS } from '../../sdk/internal.js';
+import { checkSensorConfig, type SensorConfig } from '../../sdk/internal.js';
 
 /** Parsed sensor flags. */
 export interface SensorFlags {

@@ -7,15 +7,15 @@
  */
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { defaultBinding, type BindingResult, type NativeBinding } from '../../sdk/core/binding.js';
-import { PACKAGE_MANIFEST_FILE, type LineageStep, type PackageManifest } from '../../sdk/package/package-manifest.js';
-import { loadTarget } from '../../sdk/core/targets/load.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { defaultBinding, type BindingResult, type NativeBinding } from '../../sdk/internal.js';
+import { PACKAGE_MANIFEST_FILE, type LineageStep, type PackageManifest } from '../../sdk/internal.js';
+import { loadTarget } from '../../sdk/internal.js';
 import type { TargetProfile } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { sha256File } from '../../sdk/package/hash.js';
-import { openPackage } from '../../sdk/package/open-package.js';
-import { BUILD_SPEC_FILE } from '../../sdk/runtime/engine-cache/build-spec.js';
+import { VERSION } from '../../sdk/internal.js';
+import { sha256File } from '../../sdk/internal.js';
+import { openPackage } from '../../sdk/internal.js';
+import { BUILD_SPEC_FILE } from '../../sdk/internal.js';
 import { parseTrtVersion, trtexecCommand } from '../engine/trtexec.js';
 import { writeBuildSpec } from '../engine/write-spec.js';
 import { PackageWriter } from '../package/package-writer.js';
@@ -26,8 +26,8 @@ import type { CalibrationMethod } from '../quantize/thresholds.js';
 import { assertBuildableOn } from '../planner/lowering.js';
 import type { FidelityFloors } from '../quantize/fidelity-floor.js';
 import { planCompile, type CompilePlan, type CompilePlanOptions } from './compile-plan.js';
-import { readPackageManifestFile } from '../../sdk/package/open-package.js';
-import { linkOrCopyRegular } from '../../sdk/core/safe-fs.js';
+import { readPackageManifestFile } from '../../sdk/internal.js';
+import { linkOrCopyRegular } from '../../sdk/internal.js';
 
 export interface CompileOptions extends CompilePlanOptions {
   source: string;

@@ -4,11 +4,11 @@
  * for, the DLA core, and one engine per entry. Every refusal is decided here, before anything is
  * written.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { bestPrecision, computePrecisions } from '../../sdk/core/targets/capabilities.js';
+import { bestPrecision, computePrecisions } from '../../sdk/internal.js';
 import type { TargetProfile, TargetSoftwareLine } from '../../sdk/internal.js';
-import { compareVersions } from '../../sdk/core/targets/versions.js';
+import { compareVersions } from '../../sdk/internal.js';
 import type { Precision, WrittenEngineSpec } from '../../sdk/internal.js';
 
 /** What the manifest records under `extensions.target`. */

@@ -5,7 +5,7 @@
  */
 import { basename } from 'node:path';
 import type { ModelInfo, PackageManifest } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
+import { VERSION } from '../../sdk/internal.js';
 import { writeReferencePackage } from '../ringmoe/reference.js';
 import type { CheckpointReader } from './checkpoint.js';
 import type { ConversionPlan } from './plan-types.js';

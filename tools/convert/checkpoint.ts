@@ -4,7 +4,7 @@
  * element range of it, e.g. one expert of an [E, in, out] stack) decoded to float32.
  */
 import { createHash } from 'node:crypto';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { DTYPE_BYTES, decode, type CheckpointDType } from './dtype.js';
 import type { FileBytes } from './file-bytes.js';
 

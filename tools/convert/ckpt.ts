@@ -6,7 +6,7 @@
  * here. A tensor over 512 MiB is written as several Values with the same tag: their contents
  * concatenate into one tensor with the first piece's dims and dim 0 summed.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { checkExtent, elementCount, type CheckpointTensor } from './checkpoint.js';
 import { DTYPE_BYTES, MINDSPORE_DTYPES, type CheckpointDType } from './dtype.js';
 import type { FileBytes } from './file-bytes.js';

@@ -1,7 +1,7 @@
 /**
  * One call for the whole conversion: open the checkpoint, plan, apply (or only plan).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
 import type { RingMoEConfig } from '../ringmoe/config.js';
 import { applyConversion, type ApplyOptions } from './apply.js';

@@ -2,7 +2,7 @@
  * Element types a checkpoint may hold and their decoding to float32. MindSpore names them
  * `Float32`, `Float16`, `BFloat16`, `Int32`, `Int64`; safetensors `F32`, `F16`, `BF16`, `I32`, `I64`.
  */
-import { halfToFloat } from '../../sdk/core/float16.js';
+import { halfToFloat } from '../../sdk/internal.js';
 
 export type CheckpointDType = 'float32' | 'float16' | 'bfloat16' | 'int32' | 'int64';
 

@@ -4,7 +4,7 @@
  * coded truncation error rather than a short buffer.
  */
 import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 
 export class FileBytes {
   private constructor(

@@ -5,8 +5,8 @@
  * MLP ratio and expert counts from the FFN stacks. What cannot be read from shapes (labels, neck
  * width) comes from ringmoe-tiny.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { MODALITY_SPECS, type ModalityId } from '../../sdk/core/modalities.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { MODALITY_SPECS, type ModalityId } from '../../sdk/internal.js';
 import { NAMED_CONFIGS, resolveConfig, type RingMoEConfig, type WrittenRingMoEConfig } from '../ringmoe/config.js';
 import type { CheckpointIndex } from './checkpoint.js';
 import { RELEASED_MODALITY_ORDER } from './released-names.js';

@@ -2,7 +2,7 @@
  * Opens a checkpoint: the format is detected from the file's first bytes (a safetensors header
  * length followed by `{`, or a protobuf field 1 of wire type 2 for MindSpore), or forced.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { CheckpointReader, type CheckpointFormat } from './checkpoint.js';
 import { indexCkpt } from './ckpt.js';
 import { FileBytes } from './file-bytes.js';

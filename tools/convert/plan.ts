@@ -3,7 +3,7 @@
  * the conversion plan — which checkpoint tensors feed which package tensor, what is ignored, what
  * is initialised — or one error listing every missing, unexpected and mis-shaped tensor at once.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { RingMoEConfig } from '../ringmoe/config.js';
 import type { CheckpointIndex } from './checkpoint.js';
 import { isFloat } from './dtype.js';

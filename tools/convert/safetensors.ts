@@ -4,7 +4,7 @@
  * header; `__metadata__` optional), then the data. The header size is bounded and every offset is
  * checked against the file.
  */
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import { checkExtent, type CheckpointTensor } from './checkpoint.js';
 import { SAFETENSORS_DTYPES } from './dtype.js';
 import type { FileBytes } from './file-bytes.js';

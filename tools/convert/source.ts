@@ -3,7 +3,7 @@
  * plan feed when the emitter first stores it, reading only the checkpoint bytes it needs (one
  * expert of a stack with a positioned read).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { WeightSource } from '../ringmoe/emit/context.js';
 import type { CheckpointReader } from './checkpoint.js';
 import { COMPUTED_CONSTANT } from './heads.js';

@@ -7,7 +7,7 @@
  */
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { blockExperts } from '../ringmoe/emit/experts.js';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { Feed, SourceRef } from './plan-types.js';
 import { stageNormDefaults } from './released-names.js';
 

@@ -1,7 +1,7 @@
 /**
  * The transforms of a conversion plan, as plain functions on float32 arrays (row-major).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { relativeCoordsTable } from '../ringmoe/emit/attention.js';
 import type { Feed, SourceRef } from './plan-types.js';
 

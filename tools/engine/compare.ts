@@ -5,7 +5,7 @@
  * - int8: cosine similarity ≥ 0.99 (quantised features keep their direction, not every value).
  */
 import type { HostTensor } from '../../sdk/internal.js';
-import { halfToFloat } from '../../sdk/core/float16.js';
+import { halfToFloat } from '../../sdk/internal.js';
 
 export type ComparePrecision = 'fp32' | 'fp16' | 'int8';
 

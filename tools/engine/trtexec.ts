@@ -10,7 +10,7 @@
  * - `--useDLACore`, `--allowGPUFallback`, `--min/opt/maxShapes`, `--timingCacheFile`, `--onnx`,
  *   `--saveEngine` in all of them.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { EngineSpec } from '../../sdk/internal.js';
 
 /** Version of the TensorRT the command is for. */

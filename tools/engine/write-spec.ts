@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { PACKAGE_MANIFEST_FILE, type FileRecord, type PackageManifest } from '../../sdk/package/package-manifest.js';
-import { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, BUILD_SPEC_FORMAT_VERSION, parseBuildSpec, type BuildSpec, type WrittenEngineSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
-import { readPackageManifestFile } from '../../sdk/package/open-package.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { PACKAGE_MANIFEST_FILE, type FileRecord, type PackageManifest } from '../../sdk/internal.js';
+import { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, BUILD_SPEC_FORMAT_VERSION, parseBuildSpec, type BuildSpec, type WrittenEngineSpec } from '../../sdk/internal.js';
+import { readPackageManifestFile } from '../../sdk/internal.js';
 
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.tmp-${process.pid}`;

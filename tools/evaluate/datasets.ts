@@ -6,7 +6,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** Datasets by name: the file under the shared data folder. */
 export const DATASETS = { statlog: 'labels/mlbench_statlog_landsat/statlog_satellite.csv' } as const;

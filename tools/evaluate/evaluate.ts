@@ -3,11 +3,11 @@
  * runtime, exactly as a device would run them: each sample becomes a raw frame, preprocessed with
  * the package's declared preprocessing (or the caller's overrides), batched by the runtime.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { openPackage } from '../../sdk/package/open-package.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { openPackage } from '../../sdk/internal.js';
 import type { BackendChoice } from '../../sdk/internal.js';
-import { effectivePreprocess, type PackagePreprocessOptions } from '../../sdk/pipeline/package-preprocessing.js';
-import { createRuntime } from '../../sdk/runtime/runtime.js';
+import { effectivePreprocess, type PackagePreprocessOptions } from '../../sdk/internal.js';
+import { createRuntime } from '../../sdk/internal.js';
 import type { Frame } from '../../sdk/internal.js';
 import { mapLabels } from './label-map.js';
 import { metricsOf, type ClassificationMetrics } from './metrics.js';

@@ -3,7 +3,7 @@
  * case-insensitively with runs of spaces, dashes and underscores taken as one space, so
  * `damp grey soil`, `damp_grey_soil` and `Damp-Grey-Soil` are one class.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** The form names are compared in. */
 export function labelKey(name: string): string {

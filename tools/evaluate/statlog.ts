@@ -6,7 +6,7 @@
  * 2,000 test.
  */
 import { readFile } from 'node:fs/promises';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** Which rows of the file. */
 export type StatlogSplit = 'train' | 'test' | 'all';

@@ -4,8 +4,8 @@
  * Pure functions over output tensors.
  */
 import type { HostTensor } from '../../sdk/internal.js';
-import { boxCorners } from '../../sdk/core/geometry/oriented-box.js';
-import { convexHull, polygonBounds, polygonIou, type Point } from '../../sdk/core/geometry/polygon.js';
+import { boxCorners } from '../../sdk/internal.js';
+import { convexHull, polygonBounds, polygonIou, type Point } from '../../sdk/internal.js';
 
 /** Per-sample cosine similarity of two [N, ...] float tensors. */
 export function cosinePerSample(a: HostTensor, b: HostTensor): number[] {

@@ -5,15 +5,15 @@
  * statistics and fidelity reports can tell them apart.
  */
 import { extname } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { ModalitySpec } from '../../sdk/internal.js';
 import type { FitMode } from '../../sdk/internal.js';
-import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
+import { preprocessFrame } from '../../sdk/internal.js';
 import type { FramePixels } from '../../sdk/internal.js';
-import { rasterToPixels } from '../../sdk/sensors/raster.js';
+import { rasterToPixels } from '../../sdk/internal.js';
 import type { SensorConfig } from '../../sdk/internal.js';
-import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
-import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
+import { generateObjectScene } from '../../sdk/internal.js';
+import { generateQuadPolScene } from '../../sdk/internal.js';
 import { Rng } from './seeded.js';
 import { readNpy } from './npy.js';
 import { FRAME_EXTENSIONS, IMAGE_EXTENSIONS } from './extensions.js';

@@ -7,13 +7,13 @@
  * amplitude of such a scene.
  */
 import { basename } from 'node:path';
-import { EdgeError, isEdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, isEdgeError, messageOf } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
 import type { Frame } from '../../sdk/internal.js';
-import { preprocessFrame } from '../../sdk/sensors/preprocess/preprocess.js';
+import { preprocessFrame } from '../../sdk/internal.js';
 import type { SensorConfig } from '../../sdk/internal.js';
-import { generateObjectScene } from '../../sdk/sensors/synthetic/object-scene.js';
-import { generateQuadPolScene } from '../../sdk/sensors/synthetic/sar-quadpol.js';
+import { generateObjectScene } from '../../sdk/internal.js';
+import { generateQuadPolScene } from '../../sdk/internal.js';
 import { IMAGE_EXTENSIONS } from './extensions.js';
 import type { FrameSet, PreparedFrame } from './frame-set.js';
 import { resolveFiles } from './files.js';

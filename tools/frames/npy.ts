@@ -3,7 +3,7 @@
  * Python and this toolchain: little-endian float32 or float64, C order.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 

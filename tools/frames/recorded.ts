@@ -5,9 +5,9 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename, relative, resolve, sep } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { Frame } from '../../sdk/internal.js';
-import { SENSOR_PRESETS } from '../../sdk/sensors/bands/presets.js';
+import { SENSOR_PRESETS } from '../../sdk/internal.js';
 import type { SensorConfig } from '../../sdk/internal.js';
 import { hasExtension, IMAGE_EXTENSIONS, OPTICAL_EXTENSIONS } from './extensions.js';
 import { resolveFiles } from './files.js';

@@ -10,8 +10,8 @@
  * modality the package reads. Generated frames are never measurements, and every record of them
  * says `generated`.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { isModalityIdSyntax, type ModalityId } from '../../sdk/core/modalities.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { isModalityIdSyntax, type ModalityId } from '../../sdk/internal.js';
 
 /** A parsed frame spec. */
 export type FrameSpec =

@@ -3,7 +3,7 @@
  * deduplicated small constants, and initializers that point at external data already written
  * elsewhere (so graphs never hold weights).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { DType } from '../../sdk/internal.js';
 import {
   AttrType,

@@ -3,7 +3,7 @@
  * unused-initializer removal, subgraph extraction, renaming, validation, lifting constants.
  * All functions work on a GraphProto in place unless they say they return a new graph.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { GraphProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
 import { subgraphsOf } from './walk.js';
 

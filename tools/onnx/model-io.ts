@@ -5,8 +5,8 @@
  */
 import { mkdir, open, rename, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { readRegular } from '../../sdk/core/safe-fs.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { readRegular } from '../../sdk/internal.js';
 import {
   DataLocation,
   ModelProtoSchema,

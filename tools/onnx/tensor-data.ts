@@ -4,8 +4,8 @@
  */
 import type { FileHandle } from 'node:fs/promises';
 import { isAbsolute, join, normalize, sep } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
-import { openRegular } from '../../sdk/core/safe-fs.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { openRegular } from '../../sdk/internal.js';
 import { DataLocation, DataType, bytesPerElement, elementCount, typeName, type TensorProto } from './proto.js';
 
 export interface ExternalDataInfo {

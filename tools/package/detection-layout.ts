@@ -5,7 +5,7 @@
  * angle in degrees or counted counter-clockwise on screen is turned into the contract's radians,
  * clockwise on screen, by one Mul node in the graph. Nothing else of the computation changes.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { OutputSpec } from '../../sdk/internal.js';
 import { inlineTensor } from '../onnx/builder.js';
 import { renameTensor } from '../onnx/graph.js';

@@ -6,11 +6,11 @@
  * so the runtime turns them into detection results.
  */
 import { basename } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { InputSpec, OutputSpec, PackageManifest } from '../../sdk/internal.js';
-import { resolveModality, type ModalitySpec, type TaskId } from '../../sdk/core/modalities.js';
-import { sha256File } from '../../sdk/package/hash.js';
-import { VERSION } from '../../sdk/core/version.js';
+import { resolveModality, type ModalitySpec, type TaskId } from '../../sdk/internal.js';
+import { sha256File } from '../../sdk/internal.js';
+import { VERSION } from '../../sdk/internal.js';
 import { liftConstantsToInitializers, validateGraph } from '../onnx/graph.js';
 import { readModel, writeModel } from '../onnx/model-io.js';
 import { DataType, elementCount } from '../onnx/proto.js';

@@ -5,10 +5,10 @@
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { openPackage, type OpenPackageOptions } from '../../sdk/package/open-package.js';
+import { openPackage, type OpenPackageOptions } from '../../sdk/internal.js';
 import { bytesAt } from './param-bytes.js';
-import { parseJsonBounded } from '../../sdk/core/json-limits.js';
-import { readRegular } from '../../sdk/core/safe-fs.js';
+import { parseJsonBounded } from '../../sdk/internal.js';
+import { readRegular } from '../../sdk/internal.js';
 
 /** File name of routing statistics saved beside a package's files by `calibrate`. */
 export const ROUTING_STATS_FILE = 'routing-stats.json';

@@ -6,7 +6,7 @@
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import {
   PACKAGE_FORMAT,
   PACKAGE_FORMAT_VERSION,
@@ -15,8 +15,8 @@ import {
   type FileRecord,
   type FileRole,
   type PackageManifest,
-} from '../../sdk/package/package-manifest.js';
-import { sha256File } from '../../sdk/package/hash.js';
+} from '../../sdk/internal.js';
+import { sha256File } from '../../sdk/internal.js';
 import { toBinary, ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { WeightStore } from './weight-store.js';
 

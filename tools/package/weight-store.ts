@@ -5,7 +5,7 @@
  */
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { DType } from '../../sdk/internal.js';
 import { externalTensor, type ExternalRef } from '../onnx/builder.js';
 import type { TensorProto } from '../onnx/proto.js';

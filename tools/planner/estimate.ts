@@ -4,7 +4,7 @@
  * reserve; FLOPs of the active path against the target's effective throughput. Both are estimates
  * from accounting, not measurements.
  */
-import { compareVersions, effectiveThroughput, modelMemoryBudget, tensorrtVersionsFor, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
+import { compareVersions, effectiveThroughput, modelMemoryBudget, tensorrtVersionsFor, type Precision, type TargetProfile } from '../../sdk/internal.js';
 import { flops } from '../ringmoe/flops.js';
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';

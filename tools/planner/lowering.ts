@@ -6,7 +6,7 @@
  * compile and bundle refuse a package whose graphs hold NonZero, naming the reason.
  */
 import { join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
 import type { TargetProfile } from '../../sdk/internal.js';
 import { readModel } from '../onnx/model-io.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { EntryManifest, PackageManifest } from '../../sdk/internal.js';
 import type { TargetProfile } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
-import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
+import { OrtBackend } from '../../sdk/internal.js';
 import { estimateLatency } from './estimate.js';
 import type { PlanModel } from './model-source.js';
 

@@ -2,7 +2,7 @@
  * The planner's latency estimate for a package on a target, as the fidelity report of a pruning
  * records it: FLOPs of the package's active path against the target's effective throughput.
  */
-import { bestPrecision, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
+import { bestPrecision, type Precision, type TargetProfile } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
 import { estimateLatency, sparseLoweringBuilds } from './estimate.js';
 import { formatGflops } from '../format/numbers.js';

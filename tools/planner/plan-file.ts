@@ -2,9 +2,9 @@
  * Reading a saved target plan (`plan ... -o plan.json`) for `prune --plan`.
  */
 import { readFile } from 'node:fs/promises';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import { TARGET_PLAN_FORMAT, type TargetPlan } from './plan-target.js';
-import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../sdk/core/json-limits.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../sdk/internal.js';
 
 /**
  * Reads and checks a plan file.

@@ -6,9 +6,9 @@
  * chosen (at equal parameters, keeping more modal experts wins). Pure: a target profile and a model description in, a plan with every candidate's
  * figures and verdict out.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { TASKS, type ModalityId, type TaskId } from '../../sdk/core/modalities.js';
-import { computePrecisions, type Precision, type TargetProfile } from '../../sdk/core/targets/index.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { TASKS, type ModalityId, type TaskId } from '../../sdk/internal.js';
+import { computePrecisions, type Precision, type TargetProfile } from '../../sdk/internal.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
 import { keepCount, type WrittenPruneOptions } from './prune-options.js';
 import { estimateLatency, estimateMemory, sparseLoweringBuilds, sparseLoweringProblem, type LatencyEstimateResult, type MemoryEstimate } from './estimate.js';

@@ -2,10 +2,10 @@
  * Pruning options: the written form (CLI flags, a plan file) and the resolved form the planner
  * works with, with every rule that ties them to a package checked at once.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { invalidOption, is } from '../../sdk/core/validate.js';
+import { invalidOption, is } from '../../sdk/internal.js';
 
 /** What a pruning does to the experts of every block. */
 export const PRUNE_STRATEGIES = ['modality', 'ep', 'ks', 'ka', 'kc'] as const;

@@ -6,9 +6,9 @@
  */
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
+import { VERSION } from '../../sdk/internal.js';
 import type { ModelPackage } from '../../sdk/internal.js';
 import { readModel } from '../onnx/model-io.js';
 import { elementCount, type TensorProto } from '../onnx/proto.js';
@@ -19,7 +19,7 @@ import { denseFfn } from './dense-merge.js';
 import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
-import { copyRegular } from '../../sdk/core/safe-fs.js';
+import { copyRegular } from '../../sdk/internal.js';
 
 /** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {

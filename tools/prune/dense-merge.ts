@@ -16,7 +16,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { ExpertRecord, FfnTensors } from '../../sdk/internal.js';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { FoldMode, PruneStrategy } from '../planner/prune-options.js';
 import type { DenseGroupPlan, DensePlan } from './plan-types.js';
 import { topSingular } from './linalg.js';

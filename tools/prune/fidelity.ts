@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ModalitySpec } from '../../sdk/internal.js';
 import type { EntryManifest, PackageManifest } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
-import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
+import { OrtBackend } from '../../sdk/internal.js';
 import { compareSessions, type EntryFidelity, type FidelityOptions } from '../fidelity/report.js';
 import { expandInputs, type Frame, type FrameSize } from '../frames/frame.js';
 

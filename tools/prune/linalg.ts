@@ -3,7 +3,7 @@
  * (Householder tridiagonalisation, then implicit QR with Wilkinson shifts, O(n³)) and the top
  * singular directions of a matrix derived from it. Float64 throughout; matrices are row-major.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** An eigendecomposition of a symmetric matrix. */
 export interface Eigen {

@@ -3,7 +3,7 @@
  * strategy ranks or weighs experts) routing statistics, it decides every entry, expert, router and
  * file — no file system access, so `prune --dry-run` and tests see exactly what `prune` will do.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
 import type { BlockExpertMap, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { manifestConfig } from '../ringmoe/manifest.js';

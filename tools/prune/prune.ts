@@ -5,9 +5,9 @@
 import { existsSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { openPackage } from '../../sdk/package/open-package.js';
+import { openPackage } from '../../sdk/internal.js';
 import type { Frame } from '../frames/frame.js';
 import type { EntryFidelity, FidelityOptions } from '../fidelity/report.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';

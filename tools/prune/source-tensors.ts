@@ -4,7 +4,7 @@
  * are working on.
  */
 import { join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
 import { readModel } from '../onnx/model-io.js';
 import { DataType, type TensorProto } from '../onnx/proto.js';

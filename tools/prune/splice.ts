@@ -5,7 +5,7 @@
  * producing the original output tensor. Emission is deterministic, so re-emitting a cluster with
  * all its experts gives the identical computation.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { BlockExpertMap, ExpertRecord, MoeClusterRecord } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
 import { GraphBuilder } from '../onnx/builder.js';

@@ -3,7 +3,7 @@
  * then a threshold per tensor by the chosen method. The result is what Q/DQ scales, TensorRT
  * calibration caches and the lineage's statistics hash are made from.
  */
-import { sha256 } from '../../sdk/package/hash.js';
+import { sha256 } from '../../sdk/internal.js';
 import type { EntryManifest } from '../../sdk/internal.js';
 import type { ModelProto } from '../onnx/proto.js';
 import { collectStatistics } from './capture.js';

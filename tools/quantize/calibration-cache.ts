@@ -9,7 +9,7 @@
  * (8.5.2 → 8502), major·10000 + minor·100 + patch from 10.0 (10.3.0 → 100300). TensorRT ignores
  * a cache whose header names another version, so a cache is written for one exact version.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** Calibration algorithms TensorRT names in cache headers. */
 export const CACHE_ALGORITHMS = ['EntropyCalibration2', 'EntropyCalibration', 'MinMaxCalibration', 'LegacyCalibration'] as const;

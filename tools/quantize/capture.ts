@@ -12,9 +12,9 @@
  * whole token distribution of its block, as the dense lowering does by construction.
  */
 import { clone } from '@bufbuild/protobuf';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
-import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
+import { OrtBackend } from '../../sdk/internal.js';
 import type { MoeClusterRecord } from '../../sdk/internal.js';
 import { NodeProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.js';
 import { TensorStats, type TensorStatsData } from './histogram.js';

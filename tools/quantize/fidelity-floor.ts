@@ -5,7 +5,7 @@
  * candidate's score is its worst margin, so the best candidate is the one furthest above the floor
  * where it is closest to it.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { QuantizedEntryFidelity } from './fidelity-run.js';
 
 /** The floor. */

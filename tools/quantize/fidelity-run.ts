@@ -7,7 +7,7 @@
 import { clone } from '@bufbuild/protobuf';
 import type { EntryManifest } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
-import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
+import { OrtBackend } from '../../sdk/internal.js';
 import { EntryFidelityAccumulator, type EntryFidelity } from '../fidelity/report.js';
 import { ModelProtoSchema, ValueInfoProtoSchema, create, type ModelProto } from '../onnx/proto.js';
 import { writeScratchModel } from './scratch-model.js';

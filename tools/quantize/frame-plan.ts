@@ -5,7 +5,7 @@
  * Inputs that read no modality (imported models) take raw tensors (tensor-sources.ts): named
  * `.npy`/`.npz` files, else — for held-out frames only — generated standard-normal samples.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { EntryManifest, InputSpec, PackageManifest } from '../../sdk/internal.js';
 import type { FrameSet } from '../frames/frame-set.js';
 import { splitHeldOut } from './frames.js';

@@ -3,7 +3,7 @@
  * by modality, each remembering where it came from (a real image file or a generated scene), and
  * the batches each entry of a package reads from them.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { ModalityId } from '../../sdk/internal.js';
 import type { EntryManifest } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';

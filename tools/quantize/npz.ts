@@ -5,7 +5,7 @@
  * tensors that an int64 input will read.
  */
 import { inflateRawSync } from 'node:zlib';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /** A numeric array read from NumPy bytes. */
 export interface NumpyArray {

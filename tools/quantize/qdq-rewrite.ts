@@ -5,7 +5,7 @@
  * now stored as int8 with per-channel scales, is read through one DequantizeLinear (axis = output
  * channels). Opset ≥ 13 (per-axis DequantizeLinear).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import { attr, inlineTensor } from '../onnx/builder.js';
 import type { GraphProto, NodeProto } from '../onnx/proto.js';
 import { AttributeProtoSchema, create } from '../onnx/proto.js';

@@ -8,10 +8,10 @@
 import { clone } from '@bufbuild/protobuf';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { EntryManifest, LineageStep, PackageManifest } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { openPackage } from '../../sdk/package/open-package.js';
+import { VERSION } from '../../sdk/internal.js';
+import { openPackage } from '../../sdk/internal.js';
 import { readModel, type OnnxModel } from '../onnx/model-io.js';
 import { ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { PackageWriter } from '../package/package-writer.js';
@@ -29,7 +29,7 @@ import type { CandidateSummary, QuantizationReport } from './report.js';
 import { externalInitializers, floatData, rewriteWeights, type OutputTensor, type SourceTensor } from './rewrite-weights.js';
 import type { CalibrationMethod } from './thresholds.js';
 import { quantizePerChannel, toHalf } from './weight-quant.js';
-import { copyRegular } from '../../sdk/core/safe-fs.js';
+import { copyRegular } from '../../sdk/internal.js';
 
 export type QuantizePrecision = 'int8' | 'fp16';
 

@@ -4,7 +4,7 @@
  * conversion adds (a weight's scales) goes into that same file: one file per expert survives, so
  * OTA deltas stay expert-granular.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { DType } from '../../sdk/internal.js';
 import { bytesPerElement, dtypeOf, elementCount, onnxType, type GraphProto, type TensorProto } from '../onnx/proto.js';
 import { ExternalDataReader, asTypedArray, externalInfo } from '../onnx/tensor-data.js';

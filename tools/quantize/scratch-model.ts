@@ -13,8 +13,8 @@ import { constants } from 'node:fs';
 import { copyFile, link, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
-import { isSafeRelativePath } from '../../sdk/package/manifest-check.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { isSafeRelativePath } from '../../sdk/internal.js';
 import { ModelProtoSchema, toBinary, type ModelProto } from '../onnx/proto.js';
 
 export interface ScratchModel {

@@ -1,8 +1,8 @@
 /**
  * Raw tensors as runtime feeds: for models whose inputs are not images (run `--tensors`).
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { openPackage } from '../../sdk/package/open-package.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { openPackage } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
 import { hasBatchAxis, loadTensorSources } from './tensor-sources.js';
 

@@ -14,7 +14,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { InputSpec } from '../../sdk/internal.js';
 import type { FrameSet, PreparedFrame } from '../frames/frame-set.js';
 import { npzMembers, parseNpy, type NumpyArray } from './npz.js';

@@ -8,7 +8,7 @@
  *   added to its last bin; Q is P quantized to 128 levels (bins merged into 128 groups, each
  *   group's mass spread evenly over its non-empty bins); the threshold minimising KL(P || Q) wins.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { TensorStatsData } from './histogram.js';
 
 export const CALIBRATION_METHODS = ['max', 'percentile', 'entropy'] as const;

@@ -3,8 +3,8 @@
  * expects of Q/DQ weights: zero point 0, values in [-127, 127], one scale per output channel) and
  * IEEE half precision.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { floatToHalf } from '../../sdk/core/float16.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { floatToHalf } from '../../sdk/internal.js';
 
 export interface PerChannelInt8 {
   /** Quantized values, same layout as the input. */

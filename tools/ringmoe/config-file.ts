@@ -2,9 +2,9 @@
  * A config argument on the command line: a named config, or a JSON file with a written config.
  */
 import { readFile } from 'node:fs/promises';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import { NAMED_CONFIGS, resolveConfig, type RingMoEConfig, type WrittenRingMoEConfig } from './config.js';
-import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../sdk/core/json-limits.js';
+import { isJsonLimitError, parseJsonBounded, syntaxMessage } from '../../sdk/internal.js';
 
 /**
  * Resolves `arg` as a named config or, when it ends in .json, a config file.

@@ -2,8 +2,8 @@
  * The RingMoE architecture config: written form (what a user or a manifest holds, partial),
  * resolved form (every field set, checked), and the rules that tie fields together.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { MODALITY_SPECS, isModalityIdSyntax, type ModalityId, type ModalitySpec } from '../../sdk/core/modalities.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { MODALITY_SPECS, isModalityIdSyntax, type ModalityId, type ModalitySpec } from '../../sdk/internal.js';
 
 /** Expert counts of the hierarchical MoE in every block. */
 export interface ExpertCounts {

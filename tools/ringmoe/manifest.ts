@@ -3,7 +3,7 @@
  * selection (tools/ringmoe/params.ts terms) its expert map holds, so parameter and compute
  * accounting work on pruned packages as on configs.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
 import { recordedConfig, type RingMoEConfig } from './config.js';
 import type { ExpertSelection } from './params.js';

@@ -2,9 +2,9 @@
  * `ringmoe-edge reference`: writes a complete RingMoE model package with deterministic seeded
  * weights — the reference family every test, benchmark and demo runs on.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { EntryManifest, LineageStep, ModelInfo, PackageManifest } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
+import { VERSION } from '../../sdk/internal.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { externalInfo } from '../onnx/tensor-data.js';
 import { PackageWriter } from '../package/package-writer.js';

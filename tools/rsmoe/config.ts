@@ -2,8 +2,8 @@
  * RS-MoE model configurations: the dimensions of the vision encoder, the Q-Former, the expert
  * decoders and which experts exist. `rsmoe-tiny` is the seeded reference the tests run on.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
-import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/vlm/router.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/internal.js';
 import type { VlmExpertRole } from '../../sdk/internal.js';
 
 export interface RsMoeConfig {

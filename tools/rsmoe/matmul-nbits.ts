@@ -7,7 +7,7 @@
  * Layout: B [N, nBlocks, blockSize·bits/8] uint8 — for 4 bits, element k of a block is in byte k/2,
  * the low nibble for even k; scales [N, nBlocks] float32. The last block of a column is zero-padded.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 export interface NBitsWeight {
   K: number;

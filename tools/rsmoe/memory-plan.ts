@@ -5,10 +5,10 @@
  * summed for the expert subsets a device could keep — theme; theme + objects; all — and checked
  * against the target's model memory budget. Activations other than the cache are not counted.
  */
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { kvBytesPerToken } from '../../sdk/vlm/kv-cache.js';
-import { vlmSection } from '../../sdk/package/vlm-manifest.js';
+import { kvBytesPerToken } from '../../sdk/internal.js';
+import { vlmSection } from '../../sdk/internal.js';
 
 export interface RsMoeExpertMemory {
   id: string;

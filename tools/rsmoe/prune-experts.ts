@@ -7,12 +7,12 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { openPackage } from '../../sdk/package/open-package.js';
-import { kvBytesPerToken } from '../../sdk/vlm/kv-cache.js';
-import { vlmSection } from '../../sdk/package/vlm-manifest.js';
+import { VERSION } from '../../sdk/internal.js';
+import { openPackage } from '../../sdk/internal.js';
+import { kvBytesPerToken } from '../../sdk/internal.js';
+import { vlmSection } from '../../sdk/internal.js';
 import { PackageWriter } from '../package/package-writer.js';
 
 export interface ExpertPrunePlan {

@@ -13,14 +13,14 @@
  */
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { EdgeError } from '../../sdk/core/errors.js';
-import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type EntryManifest, type PackageManifest } from '../../sdk/package/package-manifest.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { openPackage, type ModelPackage } from '../../sdk/package/open-package.js';
+import { EdgeError } from '../../sdk/internal.js';
+import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type EntryManifest, type PackageManifest } from '../../sdk/internal.js';
+import { VERSION } from '../../sdk/internal.js';
+import { openPackage, type ModelPackage } from '../../sdk/internal.js';
 import type { Backend } from '../../sdk/internal.js';
 import type { Frame } from '../../sdk/internal.js';
 import type { VlmRequest, VlmResult } from '../../sdk/internal.js';
-import { vlmSection, type VlmManifest } from '../../sdk/package/vlm-manifest.js';
+import { vlmSection, type VlmManifest } from '../../sdk/internal.js';
 import { attr } from '../onnx/builder.js';
 import { removeUnusedInitializers } from '../onnx/graph.js';
 import { readModel } from '../onnx/model-io.js';
@@ -203,8 +203,8 @@ async function rewriteGraph(model: ModelProto, reader: ExternalDataReader, write
 }
 
 async function fidelity(src: ModelPackage, quantized: ModelPackage, o: QuantizeExpertsOptions, blockSize: number, stats: Map<string, { matmuls: number; before: number; after: number }>): Promise<QuantizationReport> {
-  const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../sdk/vlm/vlm-runtime.js');
-  const { OrtBackend } = await import('../../sdk/runtime/backends/ort.js');
+  const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../sdk/internal.js');
+  const { OrtBackend } = await import('../../sdk/internal.js');
   const backend = o.backend ?? new OrtBackend();
   const questions = o.questions ?? DEFAULT_QUESTIONS;
   const maxTokens = o.maxTokens ?? 16;

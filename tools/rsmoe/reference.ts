@@ -6,10 +6,10 @@
  * Seeded weights make the pipeline real and testable (shapes, KV cache, generation, routing,
  * fusion, MQTT) but the text they generate is meaningless; a trained model is a separate step.
  */
-import { MODALITY_SPECS } from '../../sdk/core/modalities.js';
+import { MODALITY_SPECS } from '../../sdk/internal.js';
 import type { EntryManifest, InputSpec, OutputSpec, PackageManifest } from '../../sdk/internal.js';
-import { VERSION } from '../../sdk/core/version.js';
-import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/vlm/router.js';
+import { VERSION } from '../../sdk/internal.js';
+import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/internal.js';
 import type { VlmExpertRecord, VlmManifest } from '../../sdk/internal.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { PackageWriter } from '../package/package-writer.js';

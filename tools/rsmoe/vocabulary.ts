@@ -5,7 +5,7 @@
  * pre-tokenizer, WordPiece model and decoder) plus `tokenizer_config.json`. Any maintained
  * tokenizer library that reads tokenizer.json loads it; the SDK uses `@huggingface/tokenizers`.
  */
-import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/vlm/router.js';
+import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/internal.js';
 
 export const SPECIAL_TOKENS = ['[PAD]', '[BOS]', '[EOS]', '[UNK]'] as const;
 

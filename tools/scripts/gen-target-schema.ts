@@ -7,8 +7,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findPackageRoot } from '../../sdk/core/targets/package-root.js';
-import { targetSchemaJson } from '../../sdk/core/targets/schema.js';
+import { findPackageRoot } from '../../sdk/internal.js';
+import { targetSchemaJson } from '../../sdk/internal.js';
 
 const file = join(findPackageRoot(import.meta.url), 'targets', 'schema.json');
 const text = targetSchemaJson();

@@ -11,13 +11,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { EdgeError, messageOf } from '../../sdk/core/errors.js';
+import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { EntryManifest, InputSpec } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
-import { TensorRtBackend } from '../../sdk/runtime/backends/trt.js';
-import { BUILD_SPEC_FILE, type BuildSpec } from '../../sdk/runtime/engine-cache/build-spec.js';
-import { graphHashFromManifest } from '../../sdk/runtime/engine-cache/graph-hash.js';
-import { readBuildSpec } from '../../sdk/runtime/engine-cache/spec-file.js';
+import { TensorRtBackend } from '../../sdk/internal.js';
+import { BUILD_SPEC_FILE, type BuildSpec } from '../../sdk/internal.js';
+import { graphHashFromManifest } from '../../sdk/internal.js';
+import { readBuildSpec } from '../../sdk/internal.js';
 import { compareOutput, latencyStats, type ComparePrecision, type OutputAgreement } from '../engine/compare.js';
 import { readManifest } from '../engine/write-spec.js';
 

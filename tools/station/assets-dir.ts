@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { EdgeError } from '../../sdk/core/errors.js';
+import { EdgeError } from '../../sdk/internal.js';
 
 /**
  * The assets directory.

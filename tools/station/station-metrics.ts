@@ -4,8 +4,8 @@
  * and delivery delay histograms, and its own MQTT link and page clients.
  */
 import { Histogram, Registry } from 'prom-client';
-import { AGENT_STATES } from '../../sdk/ota/agent/agent-states.js';
-import { LATENCY_BUCKETS, enumSeries, readCounter, readGauge } from '../../sdk/metrics/prometheus-helpers.js';
+import { AGENT_STATES } from '../../sdk/internal.js';
+import { LATENCY_BUCKETS, enumSeries, readCounter, readGauge } from '../../sdk/internal.js';
 import type { StationSnapshot } from './station-state.js';
 
 /**

@@ -8,7 +8,7 @@ import type { ReceivedResult } from '../../sdk/internal.js';
 import type { FleetSummary } from '../../sdk/internal.js';
 import type { MetricsPayload } from '../../sdk/internal.js';
 import type { AgentReport } from '../../sdk/internal.js';
-import { LatencyWindow, RateMeter } from '../../sdk/pipeline/latency-stats.js';
+import { LatencyWindow, RateMeter } from '../../sdk/internal.js';
 import { toLonLat, type LonLat } from './geo.js';
 
 /** The latest frame of a device: its tasks' results as they arrive. */

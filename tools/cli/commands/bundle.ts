@@ -47,8 +47,8 @@ export const spec: CommandSpec<Result> = {
   async run([pkg], o) {
     const { bundlePlan, applyBundlePlan } = await import('../../bundle/pack.js');
     const { openBundleDir } = await import('../../bundle/bundle-dir.js');
-    const { bundleDelta } = await import('../../../sdk/ota/bundle/delta.js');
-    const { EdgeError } = await import('../../../sdk/core/errors.js');
+    const { bundleDelta } = await import('../../../sdk/internal.js');
+    const { EdgeError } = await import('../../../sdk/internal.js');
     if (!o.dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'bundle needs -o <dir> (or --dry-run)', { field: '--out' });
     const plan = await bundlePlan({
       packageDir: pkg!,

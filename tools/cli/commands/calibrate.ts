@@ -3,8 +3,8 @@
  * per router, per block, per modality) measured with onnxruntime, saved as routing-stats.json
  * beside the package files.
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import { EdgeError } from '../../../sdk/internal.js';
+import { expectInteger, expectOneOf } from '../../../sdk/internal.js';
 import type { FrameRecord } from '../../calibrate/routing-stats.js';
 import type { CommandSpec } from '../command.js';
 import { noteDeprecated } from '../deprecation.js';

@@ -2,7 +2,7 @@
  * `ringmoe-edge compile <package> --target <id>`: quantize per the target, record the target, and
  * build TensorRT engines here when possible, else write a build spec and print trtexec lines.
  */
-import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 

@@ -3,8 +3,8 @@
  * MindSpore .ckpt or safetensors file, or a dense Hugging Face SwinV2 with `--from swin`) into a
  * model package.
  */
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
-import { EdgeError } from '../../../sdk/core/errors.js';
+import { expectInteger, expectOneOf } from '../../../sdk/internal.js';
+import { EdgeError } from '../../../sdk/internal.js';
 import type { ModelInfo } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';
@@ -36,9 +36,9 @@ interface Result {
  * @throws EdgeError E_CONFIG naming the file and the field
  */
 async function readPreprocessing(file: string, modalities: string[] | undefined): Promise<ModelInfo['preprocessing']> {
-  const { readRegular } = await import('../../../sdk/core/safe-fs.js');
-  const { parseJsonBounded } = await import('../../../sdk/core/json-limits.js');
-  const { preprocessingProblems } = await import('../../../sdk/package/preprocessing-check.js');
+  const { readRegular } = await import('../../../sdk/internal.js');
+  const { parseJsonBounded } = await import('../../../sdk/internal.js');
+  const { preprocessingProblems } = await import('../../../sdk/internal.js');
   const bytes = await readRegular(file, { maxBytes: 1 << 20 });
   const value = parseJsonBounded(bytes, { maxBytes: 1 << 20, maxDepth: 8 }, { file, what: '--preprocessing file' });
   const problems = preprocessingProblems(value, modalities ?? Object.keys((value ?? {}) as object));

@@ -4,7 +4,7 @@
  * recall, the confusion matrix and throughput.
  */
 import type { Command } from 'commander';
-import { expectInteger, expectOneOf, invalidOption } from '../../../sdk/core/validate.js';
+import { expectInteger, expectOneOf, invalidOption } from '../../../sdk/internal.js';
 import { resolveDataset } from '../../evaluate/datasets.js';
 import { evaluateClassifier, type EvaluationReport } from '../../evaluate/evaluate.js';
 import { readStatlogCsv } from '../../evaluate/statlog.js';

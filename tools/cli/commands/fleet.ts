@@ -2,7 +2,7 @@
  * `ringmoe-edge fleet status --fleet f --broker url`: each device's version and OTA state.
  */
 import type { AgentReport } from '../../../sdk/internal.js';
-import { expectInteger } from '../../../sdk/core/validate.js';
+import { expectInteger } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';
 import { table } from '../../format/table.js';
@@ -31,7 +31,7 @@ export const spec: CommandSpec<Result> = {
   async run(_args, o) {
     const { FleetWatcher } = await import('../../bundle/fleet-status.js');
     const waitMs = expectInteger('--wait', Number(o.wait), 0, 600_000);
-    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/core/signing/trust-store.js')).TrustStore.load(String(o.trust));
+    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/internal.js')).TrustStore.load(String(o.trust));
     const watch = await FleetWatcher.start({ broker: String(o.broker), fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
     try {
       await new Promise((r) => setTimeout(r, waitMs));

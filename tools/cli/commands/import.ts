@@ -1,7 +1,7 @@
 /**
  * `ringmoe-edge import <model.onnx> -o <dir>`: wraps any ONNX model as a one-entry package.
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
+import { EdgeError } from '../../../sdk/internal.js';
 import type { DetectionLayout } from '../../package/detection-layout.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';

@@ -3,8 +3,8 @@
  * rollbacks, or (with --device) a device's own key for signing its reports, optionally added to a
  * trust file.
  */
-import { TRUST_ROLES, type TrustRole } from '../../../sdk/core/signing/trust-store.js';
-import { invalidOption } from '../../../sdk/core/validate.js';
+import { TRUST_ROLES, type TrustRole } from '../../../sdk/internal.js';
+import { invalidOption } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 
 interface Result {

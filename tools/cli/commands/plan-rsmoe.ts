@@ -2,7 +2,7 @@
  * `ringmoe-edge plan <rsmoe-package> --target <id>`: the RS-MoE branch of `plan` — weights and KV
  * cache per expert against the target's memory, and which expert subset fits.
  */
-import { openPackage } from '../../../sdk/package/open-package.js';
+import { openPackage } from '../../../sdk/internal.js';
 import type { RsMoeMemoryPlan } from '../../rsmoe/memory-plan.js';
 import { type CommandIO } from '../io.js';
 import { formatBytes } from '../../format/numbers.js';
@@ -15,14 +15,14 @@ export interface RsMoePlanResult extends RsMoeMemoryPlan {
 }
 
 export async function runRsMoePlan(dir: string, o: Record<string, unknown>): Promise<RsMoePlanResult> {
-  const { loadTarget, modelMemoryBudget } = await import('../../../sdk/core/targets/index.js');
+  const { loadTarget, modelMemoryBudget } = await import('../../../sdk/internal.js');
   const { planRsMoeMemory } = await import('../../rsmoe/memory-plan.js');
   const target = await loadTarget(String(o.target));
   const pkg = await openPackage(dir, { verify: 'size' });
   let budget = modelMemoryBudget(target);
   if (o.maxMemoryMb !== undefined) {
     const mb = Number(o.maxMemoryMb);
-    const { invalidOption } = await import('../../../sdk/core/validate.js');
+    const { invalidOption } = await import('../../../sdk/internal.js');
     if (!Number.isFinite(mb) || mb <= 0) throw invalidOption('--max-memory-mb', 'a positive number', o.maxMemoryMb);
     budget = Math.min(budget, mb * 2 ** 20);
   }

@@ -6,7 +6,7 @@
  * and with `-o plan.json` saves it for `prune --plan`.
  */
 import { writeFile } from 'node:fs/promises';
-import { EdgeError } from '../../../sdk/core/errors.js';
+import { EdgeError } from '../../../sdk/internal.js';
 import type { TierFigure } from '../../ringmoe/params.js';
 import type { HostMeasurement } from '../../planner/measure.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
@@ -69,7 +69,7 @@ export const spec: CommandSpec<Result> = {
       return { config: config.name, modality, tiers: tierFigures(config, modality) };
     }
     if ((pkgDir === undefined) === (o.config === undefined)) throw new EdgeError('E_INVALID_ARGUMENT', 'plan --target needs exactly one of a package directory and --config <name>', { field: '--config' });
-    const { loadTarget } = await import('../../../sdk/core/targets/index.js');
+    const { loadTarget } = await import('../../../sdk/internal.js');
     const { planForTarget } = await import('../../planner/plan-target.js');
     const { configModel, packageModel } = await import('../../planner/model-source.js');
     const target = await loadTarget(String(o.target));
@@ -77,7 +77,7 @@ export const spec: CommandSpec<Result> = {
     let manifest;
     if (o.measure !== undefined && pkgDir === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--measure times a package: give a package directory instead of --config', { field: '--measure' });
     if (pkgDir !== undefined) {
-      const { openPackage } = await import('../../../sdk/package/open-package.js');
+      const { openPackage } = await import('../../../sdk/internal.js');
       const pkg = await openPackage(pkgDir, { verify: 'size' });
       manifest = pkg.manifest;
       model = packageModel(pkg.manifest, pkg.packageHash);

@@ -2,7 +2,7 @@
  * `ringmoe-edge prune <rsmoe-package> --experts theme,objects -o <dir>`: the RS-MoE branch of
  * `prune` — keep a subset of the experts (plan with --dry-run, then write).
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
+import { EdgeError } from '../../../sdk/internal.js';
 import type { ExpertPrunePlan } from '../../rsmoe/prune-experts.js';
 import { type CommandIO } from '../io.js';
 import { formatBytes, formatCount } from '../../format/numbers.js';
@@ -19,7 +19,7 @@ export async function runExpertPrune(dir: string, o: Record<string, unknown>): P
   const clash = ['plan', 'strategy', 'modalities', 'keepCollaborative', 'keepModal', 'fold', 'stats', 'evalFrames', 'target'].find((k) => o[k] !== undefined);
   if (clash) throw new EdgeError('E_INVALID_ARGUMENT', `--experts prunes an RS-MoE package; do not combine it with --${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, { field: '--experts' });
   const keep = String(o.experts).split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  const { openPackage } = await import('../../../sdk/package/open-package.js');
+  const { openPackage } = await import('../../../sdk/internal.js');
   const { planExpertPrune, pruneExperts } = await import('../../rsmoe/prune-experts.js');
   if (o.dryRun) {
     const src = await openPackage(dir, { verify: o.verify === false ? 'size' : 'full' });

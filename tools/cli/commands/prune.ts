@@ -3,8 +3,8 @@
  * expert pruning (EP) or a dense collapse (ks/ka/kc) — with a fidelity report on held-out frames.
  * `--dry-run` prints the plan and writes nothing.
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import { EdgeError } from '../../../sdk/internal.js';
+import { expectInteger, expectOneOf } from '../../../sdk/internal.js';
 import type { PackageManifest } from '../../../sdk/internal.js';
 import type { TargetPlan } from '../../planner/plan-target.js';
 import type { WrittenPruneOptions } from '../../planner/prune-options.js';
@@ -91,13 +91,13 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     const targetId = o.target !== undefined ? String(o.target) : plan?.target.id;
     let estimate: ((m: PackageManifest) => LatencyEstimate[]) | undefined;
     if (targetId !== undefined) {
-      const { loadTarget } = await import('../../../sdk/core/targets/index.js');
+      const { loadTarget } = await import('../../../sdk/internal.js');
       const { packageLatency } = await import('../../planner/package-latency.js');
       const target = await loadTarget(targetId);
       estimate = (m) => [packageLatency(m, target, plan?.choice.precision)];
       if (!['ks', 'ka', 'kc'].includes(String(written.strategy))) {
         // Routed experts keep the source's lowering: refuse before writing what the device cannot build.
-        const { openPackage } = await import('../../../sdk/package/open-package.js');
+        const { openPackage } = await import('../../../sdk/internal.js');
         const { assertBuildableOn } = await import('../../planner/lowering.js');
         const source = await openPackage(dir!, { verify: 'size' });
         await assertBuildableOn(source.dir, source.manifest, target, { step: `prune --strategy ${String(written.strategy)} for ${target.id}` });
@@ -128,7 +128,7 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     });
     progress?.stop();
     if (dryRun) return { dryRun, plan: r.plan };
-    const { sha256File } = await import('../../../sdk/package/hash.js');
+    const { sha256File } = await import('../../../sdk/internal.js');
     const { join } = await import('node:path');
     return { dryRun, plan: r.plan, out: r.outDir!, name: r.manifest!.name, packageHash: await sha256File(join(r.outDir!, 'ringmoe.json')), ...(r.report ? { report: r.report } : {}) };
   },

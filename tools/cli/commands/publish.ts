@@ -4,7 +4,7 @@
  */
 import type { AgentReport } from '../../../sdk/internal.js';
 import type { BundleDelta } from '../../../sdk/internal.js';
-import { expectInteger } from '../../../sdk/core/validate.js';
+import { expectInteger } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes } from '../../format/numbers.js';
 import { table } from '../../format/table.js';
@@ -79,13 +79,13 @@ export const spec: CommandSpec<Result> = {
       .option('--trust <file>', "the fleet's trust file: only reports signed by each device's own key count");
   },
   async run([dir], o, io) {
-    const { EdgeError } = await import('../../../sdk/core/errors.js');
+    const { EdgeError } = await import('../../../sdk/internal.js');
     const { publishBundle } = await import('../../bundle/publish.js');
     const { FleetWatcher } = await import('../../bundle/fleet-status.js');
     if (o.broker === undefined && o.embeddedBroker === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'publish needs --broker <url> or --embedded-broker [port]', { field: '--broker' });
     let broker: { url: string; close(): Promise<void> } | undefined;
     if (o.broker === undefined) {
-      const { startEmbeddedBroker } = await import('../../../sdk/mqtt/embedded-broker.js');
+      const { startEmbeddedBroker } = await import('../../../sdk/internal.js');
       const port = o.embeddedBroker === true ? 1883 : expectInteger('--embedded-broker', Number(o.embeddedBroker), 0, 65535);
       broker = await startEmbeddedBroker({ port, host: String(o.httpHost) });
       io.note(`embedded MQTT broker at ${broker.url}`);
@@ -110,7 +110,7 @@ export const spec: CommandSpec<Result> = {
     const m = pub.bundle.manifest;
     if (pub.delta) io.note(`delta vs ${String(o.base)}: ${pub.delta.blobsNeeded} of ${pub.delta.blobsTotal} blobs, ${formatBytes(pub.delta.bytesNeeded)} of ${formatBytes(pub.delta.bytesTotal)}`);
     io.note(`published ${m.name}@${m.version} (seq ${d.seq}) on ${pub.topic}${pub.httpUrl ? `; blobs at ${pub.httpUrl}` : ''}${o.mqttChunks ? '; MQTT chunks on' : ''}`);
-    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/core/signing/trust-store.js')).TrustStore.load(String(o.trust));
+    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/internal.js')).TrustStore.load(String(o.trust));
     if (!trust) io.note('no --trust: device reports are not authenticated; any broker client can forge them');
     const watch = await FleetWatcher.start({ broker: pub.client, fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
     const answered = (r: AgentReport) => r.state === 'idle' && r.outcome?.seq === d.seq && (o.device === undefined || r.device === o.device);

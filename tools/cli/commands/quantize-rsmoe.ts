@@ -5,9 +5,9 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EdgeError } from '../../../sdk/core/errors.js';
-import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js';
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import { EdgeError } from '../../../sdk/internal.js';
+import { PACKAGE_MANIFEST_FILE } from '../../../sdk/internal.js';
+import { expectInteger, expectOneOf } from '../../../sdk/internal.js';
 import type { Frame } from '../../../sdk/internal.js';
 import type { QuantizationReport } from '../../rsmoe/quantize-experts.js';
 import { type CommandIO } from '../io.js';

@@ -3,8 +3,8 @@
  * calibrated on the host, the calibration method chosen by measured fidelity) or FP16 weights, with
  * a fidelity report on held-out frames; refused below the fidelity floor unless `--accept-loss`.
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
-import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
+import { EdgeError } from '../../../sdk/internal.js';
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes } from '../../format/numbers.js';
@@ -67,7 +67,7 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   },
   async run([source], o, io) {
     if (await isRsMoePackage(source)) return runExpertQuantize(source!, o, io);
-    const { openPackage } = await import('../../../sdk/package/open-package.js');
+    const { openPackage } = await import('../../../sdk/internal.js');
     const { planFrames } = await import('../../quantize/frame-plan.js');
     const { quantizePackage } = await import('../../quantize/quantize-package.js');
     const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');

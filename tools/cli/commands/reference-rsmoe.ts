@@ -1,8 +1,8 @@
 /**
  * `ringmoe-edge reference rsmoe-tiny -o <dir>`: the RS-MoE branch of `reference`.
  */
-import { expectInteger } from '../../../sdk/core/validate.js';
-import { SEEDED_WEIGHTS_NOTE } from '../../../sdk/vlm/vlm-runtime.js';
+import { expectInteger } from '../../../sdk/internal.js';
+import { SEEDED_WEIGHTS_NOTE } from '../../../sdk/internal.js';
 import type { CommandIO } from '../io.js';
 
 export async function runRsMoeReference(name: string, o: Record<string, unknown>, io: CommandIO) {

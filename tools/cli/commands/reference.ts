@@ -2,7 +2,7 @@
  * `ringmoe-edge reference <config> -o <dir>`: writes a RingMoE package with seeded weights.
  */
 import type { PackageManifest } from '../../../sdk/internal.js';
-import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { formatBytes, formatCount } from '../../format/numbers.js';
 

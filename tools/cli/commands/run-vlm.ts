@@ -8,9 +8,9 @@ import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { EdgeError } from '../../../sdk/core/errors.js';
-import { PACKAGE_MANIFEST_FILE } from '../../../sdk/package/package-manifest.js';
-import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/core/validate.js';
+import { EdgeError } from '../../../sdk/internal.js';
+import { PACKAGE_MANIFEST_FILE } from '../../../sdk/internal.js';
+import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/internal.js';
 import type { Frame } from '../../../sdk/internal.js';
 import type { GenerationOptions, TokenEvent } from '../../../sdk/internal.js';
 import type { VlmResult } from '../../../sdk/internal.js';
@@ -83,11 +83,11 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
   const frames: Frame[] = await recordedFrames(source.path, { field: 'source', modality: 'optical' });
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   const mqtt = o.broker === undefined ? undefined : { url: String(o.broker), fleet: String(o.fleet), device, ...(o.stateDir ? { stateDir: String(o.stateDir) } : {}) };
-  const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../../sdk/vlm/vlm-runtime.js');
-  const { ResultPublisher } = await import('../../../sdk/mqtt/publisher.js');
+  const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../../sdk/internal.js');
+  const { ResultPublisher } = await import('../../../sdk/internal.js');
   const publisher = mqtt ? await ResultPublisher.create(mqtt) : undefined;
   // 'auto': every session on its own worker thread, so the experts decode in parallel.
-  const backend = backendName === 'onnxruntime' ? new (await import('../../../sdk/runtime/backends/ort.js')).OrtBackend() : undefined;
+  const backend = backendName === 'onnxruntime' ? new (await import('../../../sdk/internal.js')).OrtBackend() : undefined;
   const rt = await createVlmRuntime({ package: pkg, ...(backend ? { backend } : {}), ...(publisher ? { publisher } : {}), generation });
   if (rt.manifest.seededWeights) io.note(`note: ${SEEDED_WEIGHTS_NOTE}`);
   const progress = io.progress(`${task} with ${rt.name} (${rt.experts.join(', ')})`, frames.length, 'frames');

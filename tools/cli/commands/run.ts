@@ -5,8 +5,8 @@
  */
 import { hostname } from 'node:os';
 import type { Command } from 'commander';
-import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
-import { expectInteger, expectOneOf } from '../../../sdk/core/validate.js';
+import { EdgeError, isEdgeError } from '../../../sdk/internal.js';
+import { expectInteger, expectOneOf } from '../../../sdk/internal.js';
 import type { FrameOutcome } from '../../../sdk/internal.js';
 import type { RuntimeMetrics } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
@@ -121,7 +121,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   });
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
 
-  const { createRuntime } = await import('../../../sdk/runtime/runtime.js');
+  const { createRuntime } = await import('../../../sdk/internal.js');
   const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
@@ -185,7 +185,7 @@ async function runTensors(pkg: string, o: Record<string, unknown>, io: CommandIO
   const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
   if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
   const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
-  const { createRuntime } = await import('../../../sdk/runtime/runtime.js');
+  const { createRuntime } = await import('../../../sdk/internal.js');
   const runtime = await createRuntime({ package: pkg, backend, workers: 0, ...(mqtt ? { mqtt } : {}) });
   const progress = io.progress(`running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`, feeds.length, 'samples');
   const results: RunFrameLine[] = [];

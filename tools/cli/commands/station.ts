@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
-import { invalidOption } from '../../../sdk/core/validate.js';
+import { EdgeError, isEdgeError } from '../../../sdk/internal.js';
+import { invalidOption } from '../../../sdk/internal.js';
 import type { FleetSummary } from '../../../sdk/internal.js';
 import { startStation, type StationOptions } from '../../station/station-server.js';
 import type { CommandSpec } from '../command.js';

@@ -3,9 +3,9 @@
  * stops after --count results, --timeout seconds or Ctrl-C, then prints a fleet summary.
  */
 import type { Command } from 'commander';
-import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
-import { invalidOption } from '../../../sdk/core/validate.js';
-import { FleetConsumer, type ReceivedResult } from '../../../sdk/mqtt/consumer.js';
+import { EdgeError, isEdgeError } from '../../../sdk/internal.js';
+import { invalidOption } from '../../../sdk/internal.js';
+import { FleetConsumer, type ReceivedResult } from '../../../sdk/internal.js';
 import type { FleetSummary } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { type CommandIO } from '../io.js';
@@ -93,7 +93,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   const count = positiveInteger('--count', options.count);
   const timeout = positiveSeconds('--timeout', options.timeout);
   const group = options.group as string | undefined;
-  const trust = options.trust === undefined ? undefined : await (await import('../../../sdk/core/signing/trust-store.js')).TrustStore.load(String(options.trust));
+  const trust = options.trust === undefined ? undefined : await (await import('../../../sdk/internal.js')).TrustStore.load(String(options.trust));
   let consumer: FleetConsumer;
   try {
     consumer = await FleetConsumer.create({

@@ -17,7 +17,7 @@ import {
   type TargetFact,
   type TargetLoadOptions,
   type TargetProfile,
-} from '../../../sdk/core/targets/index.js';
+} from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { type CommandIO } from '../io.js';
 import { formatBytes } from '../../format/numbers.js';

@@ -5,7 +5,7 @@
  * external initializer. Learnable tensors the graph only holds in derived form (position-bias
  * tables, logit scales) go through `values`, which gives their values without storing them.
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
+import { EdgeError } from '../../../sdk/internal.js';
 import type { GraphBuilder } from '../../onnx/builder.js';
 import { attr, inlineTensor } from '../../onnx/builder.js';
 import type { WeightStore } from '../../package/weight-store.js';

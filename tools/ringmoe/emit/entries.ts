@@ -1,7 +1,7 @@
 /**
  * One ONNX graph per entry point: one per modality, fusion entries, bi-temporal change entries.
  */
-import { EdgeError } from '../../../sdk/core/errors.js';
+import { EdgeError } from '../../../sdk/internal.js';
 import type { EntryManifest, InputSpec, MoeClusterRecord, OutputSpec } from '../../../sdk/internal.js';
 import type { ModalityId, TaskId } from '../../../sdk/internal.js';
 import { GraphBuilder } from '../../onnx/builder.js';
