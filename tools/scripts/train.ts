@@ -79,9 +79,17 @@ async function main(): Promise<number> {
     process.stderr.write(`train: E_NO_TORCH: no Python with PyTorch found (tried ${pythonCandidates().join(', ')}); install torch or set RINGMOE_PYTHON\n`);
     return 2;
   }
-  const training = join(root, 'training');
   process.stderr.write(`train: ${args.recipe} with ${python} (${args.module})\n`);
-  const child = spawn(python, ['-m', args.module, ...args.passThrough], {
+  return runRecipe(python, args.module, args.passThrough);
+}
+
+/**
+ * Runs recipe module `module` of training/ with `python`, single-threaded, output inherited.
+ * Resolves 0 when it succeeded, 1 when it failed, 2 when it could not start.
+ */
+export function runRecipe(python: string, module: string, passThrough: string[]): Promise<number> {
+  const training = join(root, 'training');
+  const child = spawn(python, ['-m', module, ...passThrough], {
     cwd: training,
     stdio: 'inherit',
     env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONPATH: training, PYTHONDONTWRITEBYTECODE: '1' },
