@@ -96,7 +96,8 @@ for (const tier of ['kc', 'ks', 'ka'] as const) {
   check(`${tier}: through the SDK runtime the committed dense package scores on the Statlog test split what PyTorch measured after distillation (needs ../shared/data)${why}`, async (t) => {
     const csv = sharedDataOrSkip(t, DATASETS.statlog);
     if (!csv) return;
-    const metrics = JSON.parse(readFileSync(join(MODEL, 'metrics.json'), 'utf8')) as { distilled: { test_acc: number } };
+    const metrics = JSON.parse(readFileSync(join(MODEL, 'metrics.json'), 'utf8')) as { strategy?: string; distilled: { test_acc: number } };
+    t.is(metrics.strategy ?? 'kc', tier, 'metrics.json is the run of this tier (recipes before --strategy wrote kc without the field)');
     const ds = await readStatlogCsv(csv, 'test');
     const r = await evaluateClassifier(PACKAGE, { name: 'statlog', samples: ds.samples, patch: ds.patch }, { backend: 'onnxruntime', threads: 1 });
     t.log(`SDK accuracy ${(100 * r.metrics.accuracy).toFixed(2)} % (${r.metrics.correct} of ${r.metrics.total}); PyTorch ${(100 * metrics.distilled.test_acc).toFixed(2)} %`);
