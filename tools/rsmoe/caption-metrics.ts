@@ -45,7 +45,7 @@ export interface CaptionItem {
 function check(items: readonly CaptionItem[]): void {
   if (!Array.isArray(items) || items.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'scores need at least one item', { field: 'items' });
   items.forEach((it, i) => {
-    if (typeof it?.candidate !== 'string' || !Array.isArray(it.references) || it.references.length === 0 || it.references.some((r) => typeof r !== 'string')) {
+    if (typeof it?.candidate !== 'string' || !Array.isArray(it.references) || it.references.length === 0 || it.references.some((r: unknown) => typeof r !== 'string')) {
       throw new EdgeError('E_INVALID_ARGUMENT', `items[${i}] needs a candidate string and at least one reference string`, { field: `items[${i}]` });
     }
   });

@@ -5,6 +5,7 @@
  *
  *   npm run train -- statlog                 # full Statlog run (see training/README.md)
  *   npm run train -- statlog --smoke --out /tmp/s   # a few steps on a tiny subset, still writes a checkpoint
+ *   npm run train -- rsmoe                   # tiny RS-MoE → models/rsmoe-statlog-tiny (package, held-out scenes, records)
  *   npm run train -- kc-statlog              # dense (KC) collapse of the trained Statlog model + distillation
  *
  * Looks for a Python with torch: $RINGMOE_PYTHON, then /usr/bin/python3, then python3 on PATH.
@@ -22,6 +23,7 @@ export const RECIPES: Record<string, { module: string; description: string }> = 
   statlog: { module: 'ringmoe_torch.recipes.statlog', description: 'supervised multispectral classifier on Statlog Landsat MSS' },
   'kc-statlog': { module: 'ringmoe_torch.recipes.kc', description: 'dense KC collapse of the Statlog model, then distillation from the MoE teacher' },
   simmim: { module: 'ringmoe_torch.recipes.simmim', description: 'SimMIM masked reconstruction on real optical/multispectral tiles and generated SAR-L1 frames' },
+  rsmoe: { module: 'ringmoe_torch.recipes.rsmoe', description: 'tiny RS-MoE (captions + VQA) on mosaics of real Statlog patches, text generated from their labels' },
 };
 
 /** Python candidates in the order they are tried. */
