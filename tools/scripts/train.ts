@@ -45,9 +45,12 @@ export function findTorchPython(candidates = pythonCandidates(), probe: (p: stri
 export interface TrainArgs {
   recipe: string;
   module: string;
-  /** Arguments for the recipe module (--out resolved against the caller's working directory). */
+  /** Arguments for the recipe module (folder options resolved against the caller's working directory). */
   passThrough: string[];
 }
+
+/** Recipe options that name a folder: resolved against the caller's working directory. */
+const PATH_FLAGS = ['--out', '--model-dir', '--package-from', '--eval-from'];
 
 /**
  * Parses `<recipe> [--smoke] [--out dir] [...]`.
@@ -59,10 +62,11 @@ export function parseTrainArgs(argv: string[], cwd = process.cwd()): TrainArgs {
   const spec = RECIPES[recipe];
   if (!spec) throw new Error(`E_UNKNOWN_RECIPE: unknown recipe ${JSON.stringify(recipe)}; known: ${Object.keys(RECIPES).join(', ')}`);
   const passThrough = [...rest];
-  const i = passThrough.indexOf('--out');
-  if (i >= 0) {
+  for (const flag of PATH_FLAGS) {
+    const i = passThrough.indexOf(flag);
+    if (i < 0) continue;
     const dir = passThrough[i + 1];
-    if (!dir || dir.startsWith('--')) throw new Error('E_TRAIN_USAGE: --out needs a folder');
+    if (!dir || dir.startsWith('--')) throw new Error(`E_TRAIN_USAGE: ${flag} needs a folder`);
     passThrough[i + 1] = resolve(cwd, dir);
   }
   return { recipe, module: spec.module, passThrough };
