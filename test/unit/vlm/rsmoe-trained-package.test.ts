@@ -11,6 +11,8 @@ import type { PackageManifest } from '../../../sdk/core/package-manifest.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
 import { externalInfo } from '../../../tools/onnx/tensor-data.js';
 import { planTrainedRsMoe, writeTrainedRsMoe } from '../../../tools/rsmoe/trained-package.js';
+import { main as evalMain } from '../../../tools/scripts/rsmoe-eval.js';
+import { main as packageMain } from '../../../tools/scripts/rsmoe-package.js';
 import { writeSafetensors, type TestTensor } from '../../helpers/checkpoint-writers.js';
 import { tempDir } from '../../helpers/packages.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
@@ -79,4 +81,42 @@ test('a bad config field or a missing tokenizer is a coded error naming it', asy
   const noTok = runFolder(tensors, 'rsmoe-notok');
   rmSync(join(noTok, 'tokenizer.json'));
   await t.throwsAsync(planTrainedRsMoe(noTok), { code: 'E_FILE_NOT_FOUND', message: /no tokenizer\.json/ } as never);
+});
+
+/** Runs a script's main with stdout and stderr captured. */
+async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((c: string | Uint8Array) => ((out += String(c)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((c: string | Uint8Array) => ((err += String(c)), true)) as typeof process.stderr.write;
+  try {
+    return { code: await fn(), out, err };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
+
+test.serial('rsmoe-package.ts: --dry-run --json prints the plan; a bad run folder exits 1 with the code', async (t) => {
+  const run = runFolder(await packageTensors(), 'rsmoe-script');
+  const ok = await capture(() => packageMain([run, '--dry-run', '--json']));
+  t.is(ok.code, 0, ok.err);
+  const plan = (JSON.parse(ok.out) as { plan: { params: number; experts: string[]; vocab: number } }).plan;
+  t.deepEqual([plan.params, plan.experts, plan.vocab], [417_472, ['theme', 'objects', 'relations'], 81]);
+  rmSync(join(run, 'config.json'));
+  const bad = await capture(() => packageMain([run, '-o', join(tempDir('rsmoe-script-out'), 'p')]));
+  t.is(bad.code, 1);
+  t.regex(bad.err, /^rsmoe-package: E_FILE_NOT_FOUND: .*the training run has no config\.json/);
+  t.is((await capture(() => packageMain([]))).code, 1);
+});
+
+test.serial('rsmoe-eval.ts: usage and an unreadable Statlog table exit 1 with the code', async (t) => {
+  const usage = await capture(() => evalMain([]));
+  t.is(usage.code, 1);
+  t.regex(usage.err, /E_INVALID_ARGUMENT: .*usage: rsmoe-eval\.ts <package>/);
+  const missing = await capture(() => evalMain([PACKAGE, '--statlog', join(tempDir('rsmoe-nocsv'), 'none.csv')]));
+  t.is(missing.code, 1);
+  t.regex(missing.err, /E_IO: .*cannot read the Statlog table/);
 });
