@@ -73,3 +73,6 @@ export { kvBytesPerToken } from './vlm/kv-cache.js';
 export { DEFAULT_ROUTER_TEMPLATES } from './vlm/router.js';
 export { type VlmExpertRecord, type VlmExpertRole, type VlmManifest, vlmSection } from './package/vlm-manifest.js';
 export { createVlmRuntime, SEEDED_WEIGHTS_NOTE, type VlmRequest, type VlmResult } from './vlm/vlm-runtime.js';
+export { VLM_EXPERT_ROLES } from './package/vlm-manifest.js';
+export type { RasterPixels } from './sensors/frame.js';
+export type { VlmRuntime } from './vlm/vlm-runtime.js';

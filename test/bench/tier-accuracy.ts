@@ -1,11 +1,16 @@
 /**
  * The RingMoE paper's deployment tiers measured in accuracy, on the trained reference
  * (models/ringmoe-statlog-ms/package, Statlog Landsat, 6 classes): full, EP keeping 1 of 4 collaborative
- * experts (routing statistics from the training split), ks, ka, kc — each in fp32, int8 and fp16 —
- * with test-split accuracy through the SDK runtime, parameters, bytes and CPU latency (onnxruntime,
- * 1 thread, batch 1, interleaved rounds), all in one run against the full fp32 package.
- * Needs ../shared/data (the Statlog CSV); without it the benchmark says so and measures nothing.
+ * experts (routing statistics from the training split), ks, ka, kc as the pruner makes them
+ * (zero-shot: before fine-tuning), and ks, ka, kc after the recipe's distillation from the full
+ * model (the committed packages models/ringmoe-statlog-ms-{ks,ka,kc}/package, converted from the
+ * distilled checkpoints; a tier whose package is absent is said so and left out) — each in fp32,
+ * int8 and fp16 — with test-split accuracy through the SDK runtime, parameters, bytes and CPU
+ * latency (onnxruntime, 1 thread, batch 1, interleaved rounds), all in one run against the full
+ * fp32 package. Needs ../shared/data (the Statlog CSV); without it the benchmark says so and
+ * measures nothing.
  */
+import { existsSync, readFileSync } from 'node:fs';
 import { cp, mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageManifest } from '../../sdk/package/package-manifest.js';
@@ -36,6 +41,20 @@ const TIERS: { tier: string; options?: WrittenPruneOptions }[] = [
   { tier: 'kc', options: { strategy: 'kc' } },
 ];
 const PRECISIONS = ['fp32', 'int8', 'fp16'] as const;
+/** The dense tiers after distillation (npm run train -- kc-statlog --strategy <tier>, then convert). */
+const DISTILLED = ['ks', 'ka', 'kc'] as const;
+
+/** What the recipe measured in PyTorch for a distilled tier (its metrics.json), if present. */
+interface RecipeMetrics {
+  epochs: number;
+  collapsed_before_distillation: { test_acc: number };
+  distilled: { test_acc: number };
+}
+
+function recipeMetrics(dir: string): RecipeMetrics | undefined {
+  const file = join(dir, '..', 'metrics.json');
+  return existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as RecipeMetrics) : undefined;
+}
 
 /** The model input of one Statlog patch, preprocessed as the package declares. */
 async function prepare(s: LabelledSample, ds: LabelledDataset, m: PackageManifest): Promise<Float32Array> {
@@ -69,7 +88,7 @@ function bytesOf(m: PackageManifest): number {
 
 export const bench: Bench = {
   name: 'tier-accuracy',
-  description: 'trained ringmoe-statlog-ms: Statlog test accuracy, params, bytes and CPU latency of full / EP 1-of-4 / ks / ka / kc in fp32, int8 and fp16',
+  description: 'trained ringmoe-statlog-ms: Statlog test accuracy, params, bytes and CPU latency of full / EP 1-of-4 / ks / ka / kc (zero-shot and distilled) in fp32, int8 and fp16',
   async run(log) {
     const csv = sharedData(DATASETS.statlog);
     if (!csv) {
@@ -101,7 +120,8 @@ export const bench: Bench = {
     const evalFrames = testTensors.slice(0, 64).map((t) => toolFrame(t.id, t.data));
     const calibration = [preparedSet('statlog train (first 256)', trainTensors.slice(0, 256), m)];
     const heldOut = [preparedSet('statlog test (first 64)', testTensors.slice(0, 64), m)];
-    const rows: { tier: string; precision: string; dir: string; manifest: PackageManifest; method?: string }[] = [];
+    const rows: { tier: string; precision: string; dir: string; manifest: PackageManifest; method?: string; recipe?: RecipeMetrics }[] = [];
+    const sources: { tier: string; dir: string; recipe?: RecipeMetrics }[] = [];
     for (const t of TIERS) {
       let dir = fullDir;
       if (t.options) {
@@ -109,11 +129,23 @@ export const bench: Bench = {
         log(`pruning ${t.tier}`);
         await prunePackage({ dir: fullDir, outDir: dir, options: t.options, evalFrames, verify: 'size' });
       }
+      sources.push({ tier: t.tier, dir });
+    }
+    for (const tier of DISTILLED) {
+      const dir = join(REPO_ROOT, 'models', `ringmoe-statlog-ms-${tier}`, 'package');
+      if (!looksLikePackage(dir)) {
+        log(`${tier}+distil: models/ringmoe-statlog-ms-${tier}/package is not in this checkout; left out (npm run train -- kc-statlog --strategy ${tier}, then convert: BENCHMARKS.md)`);
+        continue;
+      }
+      const recipe = recipeMetrics(dir);
+      sources.push({ tier: `${tier}+distil`, dir, ...(recipe ? { recipe } : {}) });
+    }
+    for (const { tier, dir, recipe } of sources) {
       const manifest = (await openPackage(dir, { verify: 'size' })).manifest;
-      rows.push({ tier: t.tier, precision: 'fp32', dir, manifest });
+      rows.push({ tier, precision: 'fp32', dir, manifest, ...(recipe ? { recipe } : {}) });
       for (const precision of PRECISIONS.slice(1)) {
-        const out = join(WORK, `${t.tier}-${precision}`);
-        log(`quantizing ${t.tier} to ${precision}`);
+        const out = join(WORK, `${tier}-${precision}`);
+        log(`quantizing ${tier} to ${precision}`);
         const q = await quantizePackage({
           source: dir,
           outDir: out,
@@ -123,7 +155,7 @@ export const bench: Bench = {
           heldOut,
           latencyRounds: 0,
         });
-        rows.push({ tier: t.tier, precision, dir: out, manifest: q.manifest, ...(precision === 'int8' ? { method: 'max' } : {}) });
+        rows.push({ tier, precision, dir: out, manifest: q.manifest, ...(precision === 'int8' ? { method: 'max' } : {}) });
       }
     }
 
@@ -131,7 +163,8 @@ export const bench: Bench = {
     for (const r of rows) {
       const rep = await evaluateClassifier(r.dir, { name: 'statlog', samples: test.samples, patch: test.patch }, { batch: 64, threads: 1, verify: 'size' });
       accuracy[`${r.tier}/${r.precision}`] = rep.metrics.accuracy;
-      log(`${`${r.tier} ${r.precision}`.padEnd(14)} accuracy ${(100 * rep.metrics.accuracy).toFixed(2)} %`);
+      const pt = r.recipe && r.precision === 'fp32' ? ` (PyTorch after ${r.recipe.epochs} epochs: ${(100 * r.recipe.distilled.test_acc).toFixed(2)} %; its collapse before them: ${(100 * r.recipe.collapsed_before_distillation.test_acc).toFixed(2)} %)` : '';
+      log(`${`${r.tier} ${r.precision}`.padEnd(18)} accuracy ${(100 * rep.metrics.accuracy).toFixed(2)} %${pt}`);
     }
 
     // CPU latency, batch 1, one intra-op thread, interleaved rounds.
@@ -147,7 +180,7 @@ export const bench: Bench = {
     const base = { acc: accuracy['full/fp32']!, ms: median(samples['full/fp32']!), bytes: bytesOf(rows[0]!.manifest), params: rows[0]!.manifest.model.params.backbone };
     const results: BenchResult[] = [];
     log('');
-    log('tier     precision  accuracy  Δ vs full fp32  backbone params  bytes        latency (1 thread, batch 1)');
+    log('tier         precision  accuracy  Δ vs full fp32  backbone params  bytes        latency (1 thread, batch 1)');
     for (const r of rows) {
       const key = `${r.tier}/${r.precision}`;
       const acc = accuracy[key]!;
@@ -155,7 +188,7 @@ export const bench: Bench = {
       const bytes = bytesOf(r.manifest);
       const params = r.manifest.model.params.backbone;
       log(
-        `${r.tier.padEnd(8)} ${r.precision.padEnd(9)}  ${(100 * acc).toFixed(2).padStart(6)} %  ${((acc - base.acc) * 100).toFixed(2).padStart(7)} pts     ${(params / 1e6).toFixed(3)} M (${(params / base.params).toFixed(2)}x)  ${(bytes / 2 ** 20).toFixed(2)} MiB (${(bytes / base.bytes).toFixed(2)}x)  ${ms.toFixed(2)} ms (${(ms / base.ms).toFixed(2)}x)`,
+        `${r.tier.padEnd(12)} ${r.precision.padEnd(9)}  ${(100 * acc).toFixed(2).padStart(6)} %  ${((acc - base.acc) * 100).toFixed(2).padStart(7)} pts     ${(params / 1e6).toFixed(3)} M (${(params / base.params).toFixed(2)}x)  ${(bytes / 2 ** 20).toFixed(2)} MiB (${(bytes / base.bytes).toFixed(2)}x)  ${ms.toFixed(2)} ms (${(ms / base.ms).toFixed(2)}x)`,
       );
       results.push({
         name: `tier-accuracy (${r.tier}, ${r.precision})`,
@@ -171,6 +204,7 @@ export const bench: Bench = {
           medianMs: ms,
           latencyRatio: ms / base.ms,
           ...(r.method ? { int8Calibration: r.method } : {}),
+          ...(r.recipe ? { distillEpochs: r.recipe.epochs, pytorchAccuracy: r.recipe.distilled.test_acc, pytorchBeforeDistillation: r.recipe.collapsed_before_distillation.test_acc } : {}),
         },
       });
     }

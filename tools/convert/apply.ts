@@ -33,6 +33,7 @@ export function lineageParams(plan: ConversionPlan, sha256: string, seed: number
     format: plan.format,
     family: plan.family,
     attention: plan.flavour,
+    mlp: plan.mlp,
     config: plan.config.name,
     configOrigin: plan.configOrigin,
     seed,
@@ -66,5 +67,6 @@ export async function applyConversion(plan: ConversionPlan, reader: CheckpointRe
     lineage: () => [{ step: 'convert', params: lineageParams(plan, sha256, seed, source.seededHeads), tool: `ringmoe-edge ${VERSION}` }],
     ...(o.onEntry ? { onEntry: o.onEntry } : {}),
     ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}),
+    ...(plan.dense ? { experts: plan.dense } : {}),
   });
 }

@@ -109,7 +109,9 @@ export function inferReleasedConfig(index: CheckpointIndex): InferredConfig {
   const special = dimsOf(index, `${b0}special_ffn${kOf(modalities[0]!)}.mapping.weight`);
   const cross = dimsOf(index, `${b0}cross_ffn.mapping.weight`);
   const pub = dimsOf(index, `${b0}public_ffn.mapping.weight`);
-  const hidden = special?.[2] ?? cross?.[2] ?? pub?.[1];
+  // a collapsed checkpoint: one dense FFN per block (dense-names.ts), no expert stacks
+  const dense = !special && !cross && !pub ? dimsOf(index, `${b0}mapping.weight`) : undefined;
+  const hidden = special?.[2] ?? cross?.[2] ?? pub?.[1] ?? dense?.[1];
   const cls = dimsOf(index, 'head.cls.fc.weight');
   const cpb = dimsOf(index, 'encoder.layers.0.blocks.0.attn.cpb_mlp.0.weight');
   const written: InferredConfig['written'] = {
@@ -125,11 +127,13 @@ export function inferReleasedConfig(index: CheckpointIndex): InferredConfig {
     ...(cpb ? { cpbHidden: cpb[0]! } : {}),
     inputSize: { height: side, width: side },
     modalities,
-    experts: { modalPerModality: special?.[0] ?? 1, collaborative: cross?.[0] ?? 1, shared: pub ? 1 : 0 },
+    // a dense checkpoint does not say how many experts it was collapsed from: the base's counts stand
+    ...(dense ? {} : { experts: { modalPerModality: special?.[0] ?? 1, collaborative: cross?.[0] ?? 1, shared: pub ? 1 : 0 } }),
     fusion: [],
     change: [],
     ...(cls ? { taskHeads: { classification: { labels: Array.from({ length: cls[0]! }, (_, k) => `class_${k}`) } } } : {}),
   };
+  if (dense) guessed.push('experts (a dense checkpoint does not record the MoE it was collapsed from: ringmoe-tiny counts 4 modal / 4 collaborative / 1 shared)');
   if (cls) guessed.push('classification labels (class_0 …; give --config for the names)');
   return { written, guessed };
 }

@@ -2,7 +2,9 @@
  * The conversion plan's vocabulary: which checkpoint tensors feed which package tensor through
  * which transform. Plans are data (printable with `--dry-run`, checkable without reading weights).
  */
+import type { BlockExpertMap } from '../../sdk/internal.js';
 import type { RingMoEConfig } from '../ringmoe/config.js';
+import type { ExpertSelection } from '../ringmoe/params.js';
 import type { CheckpointFormat } from './checkpoint.js';
 
 /** A checkpoint tensor a feed reads, with the dims the mapping expects of it. */
@@ -54,6 +56,10 @@ export interface ConversionPlan {
   format: CheckpointFormat;
   family: CheckpointFamily;
   flavour: 'v1' | 'v2';
+  /** Block MLPs: the MoE's expert stacks and routers, or one dense FFN per block (a collapsed checkpoint, dense-names.ts). */
+  mlp: 'moe' | 'dense';
+  /** Dense only: the package's expert maps (one `dense` expert per block, as `prune --strategy kc` writes them) and their parameter selection. */
+  dense?: { blocks: BlockExpertMap[][]; selection: ExpertSelection };
   config: RingMoEConfig;
   /** `given` (--config) or `inferred` from the checkpoint's shapes. */
   configOrigin: 'given' | 'inferred';

@@ -9,6 +9,7 @@ import type { CheckpointIndex } from './checkpoint.js';
 import { isFloat } from './dtype.js';
 import { headPrefixes, requestedHeads } from './heads.js';
 import { describeConfig, inferReleasedConfig, inferSwinConfig, resolveInferred, type InferredConfig } from './infer-config.js';
+import { denseExpertMaps, denseHiddenWidths, denseSelection, isDenseCheckpoint } from './dense-names.js';
 import type { CheckpointFamily, ConversionPlan, Feed } from './plan-types.js';
 import { isReleasedIgnored, releasedFeeds, releasedHeadFeeds } from './released-names.js';
 import { isSwinIgnored, SWIN_HEAD, swinFeeds, swinPrefix } from './swin-names.js';
@@ -94,8 +95,14 @@ export function planConversion(index: CheckpointIndex, o: PlanOptions = {}): Con
     problems.push(`the checkpoint holds ${inferred.written.attention} attention tensors but config ${config.name}'s graphs are ${flavour}`);
   }
 
+  // a collapsed (KC/KS/KA) checkpoint: one dense FFN per block, the layout `prune --strategy kc` writes
+  const dense = fam === 'ringmoe' && isDenseCheckpoint(names);
+  if (dense && config.modalities.length !== 1) {
+    problems.push(`the checkpoint's block MLPs are dense (mlp.mapping / mlp.projection: a collapsed model), which serves one modality, but config ${config.name} has ${config.modalities.length} (${config.modalities.map((m) => m.id).join(', ')})`);
+  }
+  const denseBlocks = dense ? denseExpertMaps(config, denseHiddenWidths(config, index)) : undefined;
   const cpbHidden = fam === 'swinv2-hf' ? (index.tensors.get(`${prefix}encoder.layers.0.blocks.0.attention.self.continuous_position_bias_mlp.0.weight`)?.dims[0] ?? 512) : config.cpbHidden;
-  const feeds: Feed[] = fam === 'swinv2-hf' ? swinFeeds(config, prefix, cpbHidden) : releasedFeeds(config, flavour, names);
+  const feeds: Feed[] = fam === 'swinv2-hf' ? swinFeeds(config, prefix, cpbHidden) : releasedFeeds(config, flavour, names, denseBlocks);
   const untrainedHeads: string[] = [];
   for (const head of requestedHeads(config)) {
     if (head !== 'classification') {
@@ -152,7 +159,8 @@ export function planConversion(index: CheckpointIndex, o: PlanOptions = {}): Con
       hint: 'give --allow-untrained-heads to seed them (listed in the package lineage), or a config without them',
     });
   }
-  return { file: index.file, format: index.format, family: fam, flavour, config, configOrigin: o.config ? 'given' : 'inferred', feeds, ignored, untrainedHeads, ...(inferred?.guessed.length && !o.config ? { guessed: inferred.guessed } : {}) };
+  const denseInfo = denseBlocks ? { dense: { blocks: denseBlocks, selection: denseSelection(config, denseHiddenWidths(config, index), index.file) } } : {};
+  return { file: index.file, format: index.format, family: fam, flavour, mlp: dense ? 'dense' : 'moe', ...denseInfo, config, configOrigin: o.config ? 'given' : 'inferred', feeds, ignored, untrainedHeads, ...(inferred?.guessed.length && !o.config ? { guessed: inferred.guessed } : {}) };
 }
 
 /** Name prefixes of the tensors of the plan's untrained heads. */

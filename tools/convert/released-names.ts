@@ -6,7 +6,8 @@
 import type { ModalityId } from '../../sdk/internal.js';
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { blockExperts } from '../ringmoe/emit/experts.js';
-import type { ExpertRecord } from '../../sdk/internal.js';
+import type { BlockExpertMap, ExpertRecord } from '../../sdk/internal.js';
+import { denseFfnFeeds } from './dense-names.js';
 import type { Feed, SourceRef } from './plan-types.js';
 
 /** Modality index `m` of multi-modality checkpoints (`encoder.patch_embed{m}`, `special_ffn.{m}`). */
@@ -95,9 +96,11 @@ export function attentionFeeds(block: string, prefix: string, D: number, heads: 
 /**
  * Every package tensor of config `c` with its released source, except the heads (see
  * {@link releasedHeadFeeds}). `names` is the checkpoint's name set (it decides single- vs
- * multi-modality naming and whether the optional stage norms are there).
+ * multi-modality naming and whether the optional stage norms are there). With `dense` (the expert
+ * maps of a collapsed checkpoint, stage by stage) every block's FFN comes from the dense MLP names
+ * (dense-names.ts) instead of the expert stacks and routers.
  */
-export function releasedFeeds(c: RingMoEConfig, flavour: 'v1' | 'v2', names: ReadonlySet<string>): Feed[] {
+export function releasedFeeds(c: RingMoEConfig, flavour: 'v1' | 'v2', names: ReadonlySet<string>, dense?: BlockExpertMap[][]): Feed[] {
   const feeds: Feed[] = [];
   const geometry = stageGeometry(c);
   const D0 = c.embedDim;
@@ -121,6 +124,10 @@ export function releasedFeeds(c: RingMoEConfig, flavour: 'v1' | 'v2', names: Rea
       feeds.push(...attentionFeeds(rec.id, P, g.dim, g.heads, g.window, flavour, c.cpbHidden));
       feeds.push(...layerNormFeeds(`${rec.id}.norm1`, g.dim, `${P}norm1`));
       feeds.push(...layerNormFeeds(`${rec.id}.norm2`, g.dim, `${P}norm2`));
+      if (dense) {
+        feeds.push(...denseFfnFeeds(dense[i]![j]!));
+        continue;
+      }
       for (const e of rec.experts) {
         if (e.kind === 'modal') {
           const k = modalityKey(c, e.modality!, names);

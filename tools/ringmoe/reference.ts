@@ -3,7 +3,7 @@
  * weights — the reference family every test, benchmark and demo runs on.
  */
 import { EdgeError } from '../../sdk/internal.js';
-import type { EntryManifest, LineageStep, ModelInfo, PackageManifest } from '../../sdk/internal.js';
+import type { BlockExpertMap, EntryManifest, LineageStep, ModelInfo, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { externalInfo } from '../onnx/tensor-data.js';
@@ -12,7 +12,7 @@ import { stageGeometry, type RingMoEConfig } from './config.js';
 import { EmitContext, type WeightSource } from './emit/context.js';
 import { emitEntry, plannedEntries } from './emit/entries.js';
 import { blockExperts } from './emit/experts.js';
-import { backboneParams, fullSelection } from './params.js';
+import { backboneParams, fullSelection, type ExpertSelection } from './params.js';
 
 export interface ReferenceOptions {
   config: RingMoEConfig;
@@ -38,6 +38,8 @@ export interface ReferenceOptions {
   doc?: string;
   /** How frames must be preprocessed for these weights (a trained model's recipe), recorded as `model.preprocessing`. */
   preprocessing?: ModelInfo['preprocessing'];
+  /** Expert maps (stage by stage) to emit instead of the config's full MoE, with their selection (a converted dense checkpoint). */
+  experts?: { blocks: BlockExpertMap[][]; selection: ExpertSelection };
 }
 
 /**
@@ -62,7 +64,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
   const expertSpread = o.upcycled ? 0 : (o.expertSpread ?? DEFAULT_EXPERT_SPREAD);
   if (!(expertSpread >= 0 && expertSpread <= 1)) throw new EdgeError('E_INVALID_ARGUMENT', `expertSpread must be between 0 and 1, got ${expertSpread}`, { field: 'expertSpread' });
   const geometry = stageGeometry(c);
-  const blocks = geometry.map((g) => Array.from({ length: g.depth }, (_, i) => blockExperts(c, g, i)));
+  const blocks = o.experts?.blocks ?? geometry.map((g) => Array.from({ length: g.depth }, (_, i) => blockExperts(c, g, i)));
   const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
   try {
     const entries: EntryManifest[] = [];
@@ -78,7 +80,7 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
       o.onEntry?.(i + 1, planned.length, name);
     }
     const heads = countHeadParams(writer);
-    const backbone = backboneParams(c, fullSelection(c)).total;
+    const backbone = backboneParams(c, o.experts?.selection ?? fullSelection(c)).total;
     return await writer.finalize({
       name: c.name,
       kind: 'ringmoe',

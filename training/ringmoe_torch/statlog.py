@@ -28,8 +28,15 @@ def load_statlog(data_dir=None):
     return d['X'], d['y'].astype(np.int64), [str(c) for c in d['classes']]
 
 
-def preprocess(patches, input_size):
-    """uint8/float DN [N, h, w, 4] → float32 [N, 4, input_size, input_size], NN-upsampled and normalised."""
+def band_stats(patches):
+    """Per-band mean and standard deviation of DN over every pixel of `patches` [N, h, w, 4]."""
+    x = np.asarray(patches, dtype=np.float64).reshape(-1, patches.shape[-1])
+    return x.mean(0).astype(np.float32), x.std(0).astype(np.float32)
+
+
+def preprocess(patches, input_size, mean=MEAN, std=STD):
+    """uint8/float DN [N, h, w, 4] → float32 [N, 4, input_size, input_size], NN-upsampled and normalised
+    with (v − mean_c) / std_c (default: the SDK's multispectral constants)."""
     x = np.asarray(patches, dtype=np.float32)
     n, h, w, c = x.shape
     k = input_size // h
@@ -37,7 +44,7 @@ def preprocess(patches, input_size):
         raise ValueError(f'input size {input_size} is not an integer multiple of the {h}x{w} patch')
     x = np.clip(x, 0, 255)
     x = x.repeat(k, axis=1).repeat(k, axis=2)
-    x = (x - MEAN) / STD
+    x = (x - mean) / std
     return torch.from_numpy(np.ascontiguousarray(x.transpose(0, 3, 1, 2)))
 
 

@@ -88,6 +88,10 @@ test('parseTrainArgs: recipe table, --out resolved against the caller, coded err
   t.throws(() => parseTrainArgs(['nope']), { message: /E_UNKNOWN_RECIPE.*statlog/ });
   t.throws(() => parseTrainArgs([]), { message: /E_TRAIN_USAGE/ });
   t.throws(() => parseTrainArgs(['statlog', '--out']), { message: /E_TRAIN_USAGE: --out/ });
+  const r = parseTrainArgs(['rsmoe', '--package-from', 'runs/x', '--model-dir', '/abs/m', '--steps', '10'], '/base');
+  t.is(r.module, RECIPES.rsmoe!.module);
+  t.deepEqual(r.passThrough, ['--package-from', '/base/runs/x', '--model-dir', '/abs/m', '--steps', '10']);
+  t.throws(() => parseTrainArgs(['rsmoe', '--eval-from', '--smoke']), { message: /E_TRAIN_USAGE: --eval-from needs a folder/ });
 });
 
 test('findTorchPython: RINGMOE_PYTHON first, then the first candidate that imports torch', (t) => {

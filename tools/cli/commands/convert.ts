@@ -14,6 +14,8 @@ interface Result {
   format: string;
   family: string;
   attention: string;
+  /** Block MLPs: `moe` (expert stacks and routers) or `dense` (a collapsed checkpoint: one FFN per block). */
+  mlp: string;
   config: string;
   configOrigin: string;
   guessed: string[];
@@ -105,6 +107,7 @@ export const spec: CommandSpec<Result> = {
       format: p.format,
       family: p.family,
       attention: p.flavour,
+      mlp: p.mlp,
       config: p.config.name,
       configOrigin: p.configOrigin,
       guessed: p.guessed ?? [],
@@ -119,7 +122,7 @@ export const spec: CommandSpec<Result> = {
     };
   },
   render(r, io) {
-    io.out(`${r.checkpoint}: ${r.format}, ${r.family === 'swinv2-hf' ? 'Hugging Face SwinV2 (upcycled)' : 'released RingMoE names'}, attention ${r.attention}; config ${r.config} (${r.configOrigin})`);
+    io.out(`${r.checkpoint}: ${r.format}, ${r.family === 'swinv2-hf' ? 'Hugging Face SwinV2 (upcycled)' : 'released RingMoE names'}, attention ${r.attention}${r.mlp === 'dense' ? ', dense block MLPs (a collapsed model: one FFN per block, no routers)' : ''}; config ${r.config} (${r.configOrigin})`);
     for (const g of r.guessed) io.out(`  guessed: ${g}`);
     if (r.feeds) {
       io.out('plan:');

@@ -1,9 +1,9 @@
 """Recipe `kc-statlog`: collapse every block of the trained Statlog MoE into one dense FFN the way
-the pruner's `kc` strategy does (routing frequencies from the training split as calibration),
-then distil from the MoE teacher (KL on temperature-softened logits + MSE on the normed stage
-features) and report test accuracy before and after.
+the pruner's `kc` strategy does (or `ks` / `ka` with `--strategy`; routing frequencies from the
+training split as calibration), then distil from the MoE teacher (KL on temperature-softened
+logits + MSE on the normed stage features) and report test accuracy before and after.
 
-python3 -m ringmoe_torch.recipes.kc [--teacher DIR] [--out DIR] [--epochs N] [--smoke]   (from training/)
+python3 -m ringmoe_torch.recipes.kc [--strategy kc|ks|ka] [--teacher DIR] [--out DIR] [--epochs N] [--smoke]   (from training/)
 
 The dense checkpoint uses the released dense MLP names of models/layers/mlp.py (MindSpore Linear,
 weights [in, out]): `encoder.layers.{i}.blocks.{j}.mlp.mapping.weight` [C, h], `.mapping.bias` [h],
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from ..checkpoint import load_into, read_safetensors
-from ..collapse import collapse_model
+from ..collapse import STRATEGIES, collapse_model
 from ..config import ModelConfig
 from ..model import RingMoE
 from ..statlog import MEAN, N_TRAIN, STD, augment, load_statlog, preprocess
@@ -34,7 +34,8 @@ def parse(argv):
     p = argparse.ArgumentParser(prog='kc-statlog', description=__doc__.splitlines()[0])
     p.add_argument('--teacher', default=os.path.join(here, '..', 'models', 'ringmoe-statlog-ms'),
                    help='folder with torch-config.json and checkpoint/<name>.safetensors (the statlog recipe output)')
-    p.add_argument('--out', default=None, help='output folder (default: ../models/ringmoe-statlog-ms-kc; smoke: runs/kc-smoke)')
+    p.add_argument('--strategy', default='kc', choices=STRATEGIES, help='dense collapse as the pruner does it: kc (per-expert SVD), ks (most-activated expert per group), ka (frequency-weighted average per group); ks/ka fold the groups with --fold auto')
+    p.add_argument('--out', default=None, help='output folder (default: ../models/<teacher>-<strategy>; smoke: runs/<strategy>-smoke)')
     p.add_argument('--golden', default=None)
     p.add_argument('--epochs', type=int, default=12)
     p.add_argument('--batch', type=int, default=64)
@@ -63,8 +64,9 @@ def main(argv=None):
     for p in teacher.parameters():
         p.requires_grad_(False)
     cfg = teacher.cfg
-    name = f'{cfg.name}-kc'
-    out = args.out or (os.path.join(here, 'runs', 'kc-smoke') if args.smoke else os.path.join(here, '..', 'models', name))
+    tag = args.strategy
+    name = f'{cfg.name}-{tag}'
+    out = args.out or (os.path.join(here, 'runs', f'{tag}-smoke') if args.smoke else os.path.join(here, '..', 'models', name))
     golden_path = args.golden or (os.path.join(out, 'golden.json') if args.smoke else os.path.join(here, 'golden', f'{name}.json'))
 
     X, y, labels = load_statlog()
@@ -85,16 +87,16 @@ def main(argv=None):
     for blk in choices:
         counts.append({g: torch.bincount(c.reshape(-1), minlength=(cfg.modal_experts if g == 'modal' else cfg.collaborative_experts)).tolist()
                        for g, c in blk.items()})
-    dense, notes = collapse_model(teacher, MODALITY, counts)
+    dense, notes = collapse_model(teacher, MODALITY, counts, args.strategy)
     student = copy.deepcopy(teacher)
     student.collapse_to_dense(dense)
     for p in student.parameters():
         p.requires_grad_(True)
     s_train0, _, _ = evaluate(student, xtr, ytr_t, MODALITY)
     s_test0, _, _ = evaluate(student, xte, yte_t, MODALITY)
-    print(f'[kc] teacher train {t_train:.4f} test {t_test:.4f}; collapsed (before distillation) train {s_train0:.4f} test {s_test0:.4f}', flush=True)
+    print(f'[{tag}] teacher train {t_train:.4f} test {t_test:.4f}; collapsed (before distillation) train {s_train0:.4f} test {s_test0:.4f}', flush=True)
     for n in notes:
-        print(f'[kc] {n}', flush=True)
+        print(f'[{tag}] {n}', flush=True)
 
     opt = torch.optim.AdamW(student.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps = (len(xtr_raw) + args.batch - 1) // args.batch
@@ -127,23 +129,23 @@ def main(argv=None):
         acc, _, _ = evaluate(student, xte, yte_t, MODALITY)
         rec = dict(epoch=ep + 1, kl=round(tk / len(xtr_raw), 4), feature_mse=round(tf / len(xtr_raw), 4), test_acc=round(acc, 4), seconds=round(timer(), 1))
         history.append(rec)
-        print(f"[kc] epoch {rec['epoch']}/{epochs} kl {rec['kl']} feature-mse {rec['feature_mse']} test {rec['test_acc']} {rec['seconds']}s", flush=True)
+        print(f"[{tag}] epoch {rec['epoch']}/{epochs} kl {rec['kl']} feature-mse {rec['feature_mse']} test {rec['test_acc']} {rec['seconds']}s", flush=True)
 
     s_train, _, _ = evaluate(student, xtr, ytr_t, MODALITY)
     s_test, logits, _ = evaluate(student, xte, yte_t, MODALITY)
     agree = (logits.argmax(1) == evaluate(teacher, xte, yte_t, MODALITY)[1].argmax(1)).float().mean().item()
-    print(f'[kc] distilled: train {s_train:.4f} test {s_test:.4f} (agreement with teacher {agree:.4f}) in {timer():.0f}s', flush=True)
+    print(f'[{tag}] distilled: train {s_train:.4f} test {s_test:.4f} (agreement with teacher {agree:.4f}) in {timer():.0f}s', flush=True)
     student_cfg = dict(cfg.to_json(), name=name)
     sizes = save_checkpoints(student, os.path.join(out, 'checkpoint'), name,
-                             {'recipe': 'kc-statlog', 'name': name, 'teacher': cfg.name, 'layout': 'dense mlp.mapping/mlp.projection [in,out]'})
+                             {'recipe': 'kc-statlog', 'strategy': tag, 'name': name, 'teacher': cfg.name, 'layout': 'dense mlp.mapping/mlp.projection [in,out]'})
     dump_json(os.path.join(out, 'torch-config.json'), dict(student_cfg, dense_mlp=True))
     gi = np.concatenate([np.nonzero(yte == k)[0][:2] for k in range(len(labels))])
     dump_json(golden_path, golden(student, xte_raw[gi], xte[gi], yte[gi], MODALITY, labels,
-                                  {'model': name, 'checkpoint': f'{name}.safetensors', 'dense_mlp': True,
+                                  {'model': name, 'checkpoint': f'{name}.safetensors', 'dense_mlp': True, 'strategy': tag,
                                    'preprocessing': 'nearest x%d, (v-mean)/std, stretch none' % (cfg.input_size // 3),
                                    'mean': [float(v) for v in MEAN], 'std': [float(v) for v in STD],
                                    'test_rows': [int(N_TRAIN + i) if not args.smoke else -1 for i in gi]}))
-    metrics = dict(name=name, recipe='kc-statlog', smoke=args.smoke, seed=args.seed, epochs=epochs,
+    metrics = dict(name=name, recipe='kc-statlog', strategy=tag, smoke=args.smoke, seed=args.seed, epochs=epochs,
                    params=sum(p.numel() for p in student.parameters()), teacher_params=sum(p.numel() for p in teacher.parameters()),
                    teacher=dict(train_acc=round(t_train, 4), test_acc=round(t_test, 4)),
                    collapsed_before_distillation=dict(train_acc=round(s_train0, 4), test_acc=round(s_test0, 4)),

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 
 from ..config import ModelConfig
 from ..model import RingMoE, switch_aux_loss
-from ..statlog import N_TRAIN, augment, load_statlog, preprocess
+from ..statlog import MEAN, N_TRAIN, STD, augment, band_stats, load_statlog, preprocess
 from ..train_utils import (Timer, cosine_lr, dump_json, evaluate, golden, routing_summary, save_checkpoints,
                            seed_all, single_thread)
 
@@ -29,6 +29,8 @@ def parse(argv):
     p.add_argument('--out', default=None, help='output folder (default: ../models/ringmoe-statlog-ms, smoke: runs/statlog-smoke)')
     p.add_argument('--golden', default=None, help='golden outputs JSON (default: golden/<name>.json; smoke: <out>/golden.json)')
     p.add_argument('--config-out', default=None, help='written config JSON (default: configs/statlog-ms.json; smoke: <out>/config.json)')
+    p.add_argument('--preprocessing-out', default=None,
+                   help='written package preprocessing JSON for convert --preprocessing (default: configs/statlog-ms.preprocessing.json; smoke: <out>/preprocessing.json)')
     p.add_argument('--epochs', type=int, default=60)
     p.add_argument('--batch', type=int, default=64)
     p.add_argument('--lr', type=float, default=2e-3)
@@ -43,6 +45,8 @@ def parse(argv):
                    help='exponential moving average of the weights with this decay (e.g. 0.999); 0 = off. The averaged weights are the ones saved and evaluated at the end')
     p.add_argument('--drop-path', type=float, default=0.0,
                    help='stochastic depth rate of the last block (linearly less in earlier blocks; training only)')
+    p.add_argument('--band-stats', choices=['sdk', 'train'], default='sdk',
+                   help="normalisation: 'sdk' = the SDK's multispectral constants, 'train' = per-band mean/std of the training patches")
     p.add_argument('--ckpt-split', type=int, default=1, help='store head.cls.fc.weight as this many .ckpt Values (exercises readers)')
     return p.parse_args(argv)
 
@@ -76,8 +80,10 @@ def main(argv=None):
         blk.drop_path = args.drop_path * (i + 1) / len(blocks)
     print(f'[statlog] {name}: {params} parameters, train {len(xtr_raw)}, test {len(xte_raw)}, epochs {epochs}, seed {args.seed}', flush=True)
 
-    xte = preprocess(xte_raw, cfg.input_size)
-    xtr_eval = preprocess(xtr_raw, cfg.input_size)
+    mean, std = (MEAN, STD) if args.band_stats == 'sdk' else band_stats(xtr_raw)
+    print(f'[statlog] normalisation ({args.band_stats}): mean {np.round(mean, 2).tolist()} std {np.round(std, 2).tolist()}', flush=True)
+    xte = preprocess(xte_raw, cfg.input_size, mean, std)
+    xtr_eval = preprocess(xtr_raw, cfg.input_size, mean, std)
     yte_t, ytr_t = torch.from_numpy(yte), torch.from_numpy(ytr)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = (len(xtr_raw) + args.batch - 1) // args.batch
@@ -94,7 +100,7 @@ def main(argv=None):
         tot_loss = tot_aux = correct = seen = 0.0
         for b in range(steps_per_epoch):
             idx = order[b * args.batch:(b + 1) * args.batch]
-            xb = preprocess(augment(xtr_raw[idx], rng), cfg.input_size)
+            xb = preprocess(augment(xtr_raw[idx], rng), cfg.input_size, mean, std)
             yb = torch.from_numpy(ytr[idx])
             for g in opt.param_groups:
                 g['lr'] = cosine_lr(step, total, args.lr, warmup)
@@ -144,13 +150,18 @@ def main(argv=None):
     sizes = save_checkpoints(model, os.path.join(out, 'checkpoint'), name, meta, split=split)
     dump_json(os.path.join(out, 'torch-config.json'), cfg.to_json())
     dump_json(config_out, cfg.written_config())
+    preprocessing_out = args.preprocessing_out or (os.path.join(out, 'preprocessing.json') if args.smoke else os.path.join(here, 'configs', 'statlog-ms.preprocessing.json'))
+    declared = {'stretch': 'none', 'interpolation': 'nearest', 'fit': 'resize'}
+    if args.band_stats == 'train':
+        declared['normalise'] = {'mean': [float(v) for v in mean], 'std': [float(v) for v in std]}
+    dump_json(preprocessing_out, {'multispectral': declared})
     routing = {'train': routing_summary(model, tr_choices, ytr_t, labels), 'test': routing_summary(model, te_choices, yte_t, labels)}
     dump_json(os.path.join(out, 'routing-stats.json'), routing)
     # Golden: the first two test rows of every class.
     gi = np.concatenate([np.nonzero(yte == k)[0][:2] for k in range(len(labels))])
     gold = golden(model, xte_raw[gi], xte[gi], yte[gi], MODALITY, labels,
                   {'model': name, 'checkpoint': f'{name}.safetensors', 'preprocessing': 'nearest x%d, (v-mean)/std, stretch none' % (cfg.input_size // 3),
-                   'mean': [0.485 * 255, 0.456 * 255, 0.406 * 255, 0.406 * 255], 'std': [0.229 * 255, 0.224 * 255, 0.225 * 255, 0.225 * 255],
+                   'mean': [float(v) for v in mean], 'std': [float(v) for v in std],
                    'test_rows': [int(N_TRAIN + i) if not args.smoke else -1 for i in gi]})
     dump_json(golden_path, gold)
     confusion = np.zeros((len(labels), len(labels)), dtype=int)
