@@ -78,8 +78,8 @@ export function decodePayload(payload: Uint8Array, contentType?: string, topic =
   } catch (err) {
     // Limits (E_JSON_*) keep their own code; a syntax error reads as before.
     if (err instanceof EdgeError && err.code !== 'E_MQTT_PAYLOAD') throw err;
-    if (err instanceof EdgeError) err = err.cause ?? err;
-    throw new EdgeError('E_MQTT_PAYLOAD', `payload is not valid ${encoding}: ${messageOf(err)}`, { field: topic, cause: err });
+    const cause = err instanceof EdgeError ? (err.cause ?? err) : err;
+    throw new EdgeError('E_MQTT_PAYLOAD', `payload is not valid ${encoding}: ${messageOf(cause)}`, { field: topic, cause });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new EdgeError('E_MQTT_PAYLOAD', `payload decodes to ${Array.isArray(value) ? 'an array' : typeof value}, expected an object`, { field: topic });

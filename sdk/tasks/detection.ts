@@ -133,7 +133,7 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
     maxDetections,
   };
   let invalid = 0;
-  let count = 0;
+  let count: number;
   let kept: { box: Box; polygon: Point[]; obox?: OrientedBox; score: number; classId: number; tile: number }[];
   if (oriented) {
     const candidates: (OrientedCandidate & { tile: number })[] = [];

@@ -151,7 +151,7 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
     params: { target: plan.target.id, precision: plan.precision, jetpack: plan.target.jetpack, tensorrt: plan.target.tensorrt, dlaCore: plan.target.dlaCore, entries },
     tool: `ringmoe-edge ${VERSION}`,
   };
-  let manifest = await updateManifest(o.outDir, (m) => m.lineage.push(step));
+  const manifest = await updateManifest(o.outDir, (m) => m.lineage.push(step));
   const result: CompileResult = { dir: o.outDir, plan, built: [], trtexec: [], ...(report ? { report } : {}) };
   if (target.runtime !== 'tensorrt') {
     result.notBuilt = `${target.id} runs onnxruntime on the CPU; it needs no engine`;
@@ -182,7 +182,7 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
       result.built.push({ entry: e.entry, path: rel, sha256: built.sha256 });
     }
     const records = await Promise.all(result.built.map(async (b) => ({ path: b.path, sha256: await sha256File(join(o.outDir, b.path)), size: (await stat(join(o.outDir, b.path))).size })));
-    manifest = await updateManifest(o.outDir, (m) => {
+    await updateManifest(o.outDir, (m) => {
       for (const r of records) m.files[r.path] = { sha256: r.sha256, size: r.size, role: 'engine' };
     });
     return result;

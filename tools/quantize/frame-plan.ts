@@ -57,7 +57,7 @@ export async function planFrames(o: FramePlanOptions): Promise<{ calibration: Fr
     ...(field === 'heldOut' ? raw.map((i) => generatedSamples(i, n, seed, { inputs: raw, field, ...(o.inputSize ? { inputSize: o.inputSize } : {}) })) : []),
   ];
   let calibration: FrameSet[] = [];
-  let heldOut: FrameSet[] = [];
+  let heldOut: FrameSet[];
   const userCalibration = (o.calibration?.length ?? 0) > 0;
   if (o.precision === 'int8') calibration = userCalibration ? await load(o.calibration!, 'calibration', o.maxFrames ?? 32) : await generated(1, count ?? 16, 'calibration');
   if ((o.heldOut?.length ?? 0) > 0) heldOut = await load(o.heldOut!, 'heldOut', o.maxFrames ?? 8);

@@ -120,7 +120,7 @@ export async function compactLog(
   const live = queue.live().filter((i) => i.data.offset >= 0);
   const offsets: number[] = new Array(live.length);
   const lengths = live.map((i) => i.data.length);
-  let at = 0;
+  let at: number;
   const out = await open(tmpPath, 'w').catch((e) => Promise.reject(ioError('cannot create the compacted log', tmpPath, e)));
   try {
     // META twice: the next seq and the counters live nowhere else once every entry was acked, so

@@ -114,7 +114,7 @@ export const spec: CommandSpec<Result> = {
     if (!trust) io.note('no --trust: device reports are not authenticated; any broker client can forge them');
     const watch = await FleetWatcher.start({ broker: pub.client, fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
     const answered = (r: AgentReport) => r.state === 'idle' && r.outcome?.seq === d.seq && (o.device === undefined || r.device === o.device);
-    let complete = false;
+    let complete: boolean;
     try {
       if (waitS !== undefined) {
         let expect = o.expect === undefined ? undefined : expectInteger('--expect', Number(o.expect), 1);

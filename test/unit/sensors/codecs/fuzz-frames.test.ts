@@ -117,7 +117,7 @@ function badRaw(rng: Rng): { what: string; frame: Frame } {
   const pick = rng.int(0, 7);
   const px = good();
   let modality: Frame['modality'] = 'sar-l2';
-  let what = '';
+  let what: string;
   switch (pick) {
     case 0: px.data = new Float32Array(w * h + rng.int(1, 5)); what = 'length'; break;
     case 1: (px.data as Float32Array)[rng.int(0, w * h - 1)] = NaN; what = 'nan'; break;
