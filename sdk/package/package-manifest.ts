@@ -8,6 +8,7 @@
 import type { DType } from '../core/dtype.js';
 import type { ModalityId, ModalitySpec, TaskId } from '../core/modalities.js';
 import type { SensorConfig } from '../sensors/bands/sensor-config.js';
+import type { ChannelNormalisation } from '../sensors/radiometry/normalisation.js';
 import type { VlmManifest } from './vlm-manifest.js';
 
 export const PACKAGE_MANIFEST_FILE = 'ringmoe.json';
@@ -220,6 +221,12 @@ export interface ModalityPreprocessing {
   fit?: 'resize' | 'resize-crop' | 'tile';
   /** Where stretch statistics come from (tile mode). */
   statistics?: 'tile' | 'frame';
+  /**
+   * Per-channel mean/std (8-bit units, one per model channel) the model was trained with, replacing
+   * RingMoE pre-training's ImageNet statistics; e.g. a Landsat MSS classifier trained on its own band
+   * statistics. Not for SAR-L1.
+   */
+  normalise?: ChannelNormalisation;
   /**
    * Sensor configuration for frames that name none (band order and names, scale/offset, no data);
    * a frame's own `sensor` wins. Its `modality` must be this modality.

@@ -4,6 +4,7 @@
  */
 import { isEdgeError } from '../core/errors.js';
 import { checkSensorConfig } from '../sensors/bands/sensor-config.js';
+import { checkNormalisation } from '../sensors/radiometry/normalisation.js';
 
 /** One problem, with the manifest field it is in. */
 export interface FieldProblem {
@@ -17,7 +18,9 @@ const CHOICES: Record<string, readonly string[]> = {
   fit: ['resize', 'resize-crop', 'tile'],
   statistics: ['tile', 'frame'],
 };
-const KEYS = [...Object.keys(CHOICES), 'sensor'];
+const KEYS = [...Object.keys(CHOICES), 'sensor', 'normalise'];
+/** Model channels of the modalities a declared normalisation applies to. */
+const CHANNELS: Record<string, number> = { optical: 3, multispectral: 4, 'sar-l2': 3 };
 
 /**
  * Problems of a manifest's `model.preprocessing` (none when it is absent).
@@ -39,12 +42,24 @@ export function preprocessingProblems(value: unknown, modalities: readonly strin
     const base = `model.preprocessing.${modality}`;
     if (!modalities.includes(modality)) add(base, `names a modality the package does not have (it has ${modalities.join(', ') || 'none'})`);
     if (!obj(p)) {
-      add(base, 'must be an object like { stretch, interpolation, fit, statistics, sensor }');
+      add(base, 'must be an object like { stretch, interpolation, fit, statistics, normalise, sensor }');
       continue;
     }
     for (const key of Object.keys(p)) if (!KEYS.includes(key)) add(`${base}.${key}`, `is not a preprocessing field (known: ${KEYS.join(', ')})`);
     for (const [key, list] of Object.entries(CHOICES)) {
       if (p[key] !== undefined && !list.includes(p[key] as string)) add(`${base}.${key}`, `must be one of ${list.join(', ')} (got ${JSON.stringify(p[key])})`);
+    }
+    if (p.normalise !== undefined) {
+      const field = `${base}.normalise`;
+      try {
+        const n = checkNormalisation(field, p.normalise);
+        const channels = CHANNELS[modality];
+        if (channels === undefined) add(field, `does not apply to ${modality} (only to ${Object.keys(CHANNELS).join(', ')})`);
+        else if (n.mean.length !== channels) add(`${field}.mean`, `has ${n.mean.length} value(s); ${modality} has ${channels} model channels`);
+      } catch (err) {
+        if (!isEdgeError(err)) throw err;
+        problems.push({ field: err.field ?? field, message: err.message });
+      }
     }
     if (p.sensor !== undefined) {
       try {

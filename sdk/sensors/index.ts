@@ -34,6 +34,7 @@ export {
   MULTISPECTRAL_MEAN_255,
   MULTISPECTRAL_STD_255,
 } from './radiometry/radiometry.js';
+export { checkNormalisation, type ChannelNormalisation } from './radiometry/normalisation.js';
 export { STRETCH_PERCENTILES, type BandStretch, type StretchInfo, type StretchMethod } from './radiometry/stretch.js';
 export { totalPower, type SarL1ChannelScaling, type SarL1Info, type SarL1Power } from './radiometry/sar-l1.js';
 export { percentilesInPlace } from './radiometry/percentile.js';

@@ -5,6 +5,7 @@
 import { expectInteger, expectNumber, expectOneOf, invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
 import { resolveLimits, type DecodeLimits } from '../codecs/limits.js';
 import type { Interpolation } from '../geometry/resample.js';
+import { checkNormalisation, type ChannelNormalisation } from '../radiometry/normalisation.js';
 import type { SarL1ChannelScaling, SarL1Power } from '../radiometry/sar-l1.js';
 import { STRETCH_METHODS, type StretchMethod } from '../radiometry/stretch.js';
 
@@ -46,6 +47,11 @@ export interface PreprocessOptions {
   sarL1Power?: SarL1Power;
   /** Fraction of no-data pixels that flags a frame or tile (default: the sensor's, else 0.15). */
   noDataLimit?: number;
+  /**
+   * Per-channel `(v − mean) / std` after the stretch, one value per model channel in 8-bit units
+   * (default: RingMoE pre-training's ImageNet statistics; see radiometry.ts). Not for SAR-L1.
+   */
+  normalise?: ChannelNormalisation;
   /** Decode limits (see DecodeLimits). */
   limits?: Partial<DecodeLimits>;
 }
@@ -64,10 +70,11 @@ export interface ResolvedPreprocessOptions {
   sarL1Scaling: SarL1ChannelScaling;
   sarL1Power: SarL1Power;
   noDataLimit?: number;
+  normalise?: ChannelNormalisation;
   limits: DecodeLimits;
 }
 
-const KEYS = ['inputSize', 'fit', 'cropRatio', 'interpolation', 'overlap', 'batchSize', 'statistics', 'stretch', 'sarL1Scaling', 'sarL1Power', 'noDataLimit', 'limits'];
+const KEYS = ['inputSize', 'fit', 'cropRatio', 'interpolation', 'overlap', 'batchSize', 'statistics', 'stretch', 'sarL1Scaling', 'sarL1Power', 'noDataLimit', 'normalise', 'limits'];
 
 /**
  * Checks and completes preprocessing options.
@@ -103,6 +110,7 @@ export function resolvePreprocessOptions(options: unknown): ResolvedPreprocessOp
     sarL1Scaling: expectOneOf('options.sarL1Scaling', options.sarL1Scaling ?? 'span-clip', ['span-clip', 'raw'] as const),
     sarL1Power: expectOneOf('options.sarL1Power', options.sarL1Power ?? 'none', ['none', 'prepend'] as const),
     ...(options.noDataLimit !== undefined ? { noDataLimit: expectNumber('options.noDataLimit', options.noDataLimit, 0, 1) } : {}),
+    ...(options.normalise !== undefined ? { normalise: checkNormalisation('options.normalise', options.normalise) } : {}),
     limits: resolveLimits(options.limits),
   };
 }

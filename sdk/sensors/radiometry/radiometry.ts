@@ -6,9 +6,12 @@
  * - sar-l2: the one amplitude band stretched like multispectral, replicated to 3 channels, ImageNet
  *   mean/std;
  * - sar-l1: 8 complex channels (sar-l1.ts), no mean/std.
- * No-data pixels are 0 in the 8-bit domain (as empty SAR pixels were in pre-training).
+ * No-data pixels are 0 in the 8-bit domain (as empty SAR pixels were in pre-training). A package
+ * may declare its own per-channel mean/std instead of the ImageNet values (normalisation.ts).
  */
+import { EdgeError } from '../../core/errors.js';
 import type { ModalityId } from '../../core/modalities.js';
+import { channelStatistics, type ChannelNormalisation } from './normalisation.js';
 import type { Region } from './percentile.js';
 import { sarL1Region, type SarL1ChannelScaling, type SarL1Info, type SarL1Power } from './sar-l1.js';
 import type { SensorBands } from '../bands/sensor-bands.js';
@@ -28,6 +31,8 @@ export interface RadiometryOptions {
   stretch: StretchMethod;
   sarL1Scaling: SarL1ChannelScaling;
   sarL1Power: SarL1Power;
+  /** Declared per-channel mean/std replacing the defaults below (optical, multispectral, SAR-L2). */
+  normalise?: ChannelNormalisation;
 }
 
 /** What was done to one region. */
@@ -48,6 +53,9 @@ export function channelsFor(modality: ModalityId, options: Pick<RadiometryOption
  * @returns CHW Float32Array of `channels × region.height × region.width` and provenance
  */
 export function normaliseRegion(bands: SensorBands, modality: ModalityId, region: Region, options: RadiometryOptions): { data: Float32Array; channels: number; info: RegionRadiometry } {
+  if (modality === 'sar-l1' && options.normalise) {
+    throw new EdgeError('E_INVALID_ARGUMENT', 'normalise does not apply to sar-l1 frames (their channels are scaled by sarL1Scaling)', { field: 'normalise' });
+  }
   const size = region.width * region.height;
   const stride = bands.width;
   const mask = bands.noDataMask;
@@ -57,10 +65,11 @@ export function normaliseRegion(bands: SensorBands, modality: ModalityId, region
   }
   if (modality === 'optical') {
     const data = new Float32Array(3 * size);
+    const stats = channelStatistics(options.normalise, 3, modality, { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 });
     for (let c = 0; c < 3; c++) {
       const p = bands.planes[c]!;
-      const mean = IMAGENET_MEAN_255[c]!;
-      const std = IMAGENET_STD_255[c]!;
+      const mean = stats.mean[c]!;
+      const std = stats.std[c]!;
       for (let y = 0, dst = c * size; y < region.height; y++) {
         const row = (region.y + y) * stride + region.x;
         for (let x = 0; x < region.width; x++, dst++) {
@@ -74,9 +83,8 @@ export function normaliseRegion(bands: SensorBands, modality: ModalityId, region
   }
   const { out, info } = stretchRegion(bands.planes, stride, region, mask, options.stretch);
   const isSar = modality === 'sar-l2';
-  const mean = isSar ? IMAGENET_MEAN_255 : MULTISPECTRAL_MEAN_255;
-  const std = isSar ? IMAGENET_STD_255 : MULTISPECTRAL_STD_255;
   const channels = isSar ? 3 : 4;
+  const { mean, std } = channelStatistics(options.normalise, channels, modality, isSar ? { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 } : { mean: MULTISPECTRAL_MEAN_255, std: MULTISPECTRAL_STD_255 });
   const data = new Float32Array(channels * size);
   for (let c = 0; c < channels; c++) {
     const src = out[isSar ? 0 : c]!;
