@@ -2,9 +2,9 @@ import test from 'ava';
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { checkSignatureRecord, keyIdOf, signDocument, verifyDocument } from '../../../sdk/core/signing/signature.js';
-import { TrustStore } from '../../../sdk/core/signing/trust-store.js';
-import { tempDir } from '../../helpers/packages.js';
+import { checkSignatureRecord, keyIdOf, signDocument, verifyDocument } from '../../../../sdk/core/signing/signature.js';
+import { TrustStore } from '../../../../sdk/core/signing/trust-store.js';
+import { tempDir } from '../../../helpers/packages.js';
 
 const pair = () => generateKeyPairSync('ed25519');
 const pem = (k: import('node:crypto').KeyObject) => k.export({ format: 'pem', type: 'spki' }) as string;
