@@ -19,8 +19,7 @@ import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
 import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
 import { runMultiInput } from './multi-input.js';
-import type { ResolvedRuntimeOptions } from '../runtime/options.js';
-import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown } from './results.js';
+import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown, type TaskOptions } from './results.js';
 import type { Prepared } from './preprocess.js';
 
 /** A batch whose inference is done: what {@link FrameStages.postprocessBatch} needs. */
@@ -38,6 +37,19 @@ export interface InferredBatch {
   inferenceMs: number;
 }
 
+/** What the frame stages read of the runtime's resolved options (sdk/runtime/options.ts). */
+export interface FrameStageOptions {
+  /** Preprocessing options of the caller, over each package's declared ones. */
+  preprocess: Omit<PreprocessOptions, 'inputSize'>;
+  /** Input size override of the package's. */
+  inputSize?: { width: number; height: number };
+  tasks: TaskOptions;
+  /** Most frames per backend batch. */
+  batchMax: number;
+  /** Hand pixel buffers to the preprocessing workers instead of copying them (the caller's arrays are detached). */
+  transferPixels: boolean;
+}
+
 /**
  * Frame stages bound to one runtime's options, pool and metrics.
  * @example
@@ -45,7 +57,7 @@ export interface InferredBatch {
  */
 export class FrameStages {
   constructor(
-    private readonly o: ResolvedRuntimeOptions,
+    private readonly o: FrameStageOptions,
     private readonly pool: PreprocessPool | undefined,
     private readonly metrics: MetricsCollector,
     /** The backend results name. */
