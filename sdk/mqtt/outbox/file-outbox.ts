@@ -20,7 +20,7 @@
  * and compaction (log-io.ts).
  */
 import { join } from 'node:path';
-import { EdgeError, messageOf } from '../../core/errors.js';
+import { type EdgeError, messageOf } from '../../core/errors.js';
 import type { ClockTimer } from '../../core/clock.js';
 import type { PidLock } from '../../core/pid-lock.js';
 import {

@@ -4,7 +4,7 @@
 import { EdgeError } from '../../../sdk/internal.js';
 import type { EntryManifest, InputSpec, MoeClusterRecord, OutputSpec } from '../../../sdk/internal.js';
 import type { ModalityId, TaskId } from '../../../sdk/internal.js';
-import { GraphBuilder } from '../../onnx/builder.js';
+import { type GraphBuilder } from '../../onnx/builder.js';
 import type { BlockExpertMap } from '../../../sdk/internal.js';
 import { modalityOf, type FusionConfig, type RingMoEConfig, type TaskHead } from '../config.js';
 import type { EmitContext } from './context.js';
