@@ -10,7 +10,11 @@ const deps = Object.keys(pkg.dependencies);
 const external = (id) => id.startsWith('node:') || deps.some((d) => id === d || id.startsWith(`${d}/`));
 
 const ts = () =>
-  typescript({ tsconfig: './tsconfig.json', compilerOptions: { declaration: false, outDir: undefined, rootDir: undefined, noEmit: false }, include: ['sdk/**/*.ts', 'tools/**/*.ts'] });
+  typescript({
+    tsconfig: './tsconfig.json',
+    compilerOptions: { declaration: false, outDir: undefined, rootDir: undefined, noEmit: false },
+    include: ['sdk/**/*.ts', 'tools/**/*.ts'],
+  });
 
 export default [
   {

@@ -15,22 +15,29 @@ export {
 } from './core/modalities.js';
 export * from './package/package-manifest.js';
 // TensorRT (native addon, engine cache, build spec)
-export { loadBinding, type BindingResult, type NativeBinding, type NativeDevice, type NativeVersions } from './core/binding.js';
+export {
+  loadBinding,
+  type BindingResult,
+  type NativeBinding,
+  type NativeDevice,
+  type NativeVersions,
+} from './core/binding.js';
 export { TensorRtBackend, type TensorRtBackendDeps } from './runtime/backends/trt.js';
 export type { TrtExtraOptions } from './runtime/backends/trt-options.js';
 export { selectBackend, type BackendSelection } from './runtime/backends/select.js';
 export { EngineCache, type CacheLookup, type CachedEngine } from './runtime/engine-cache/store.js';
 export { keyHash, planStem, type EngineKey, type EngineTarget, type BatchProfile } from './runtime/engine-cache/key.js';
 export { graphHashFromManifest, graphHashFromFiles } from './runtime/engine-cache/graph-hash.js';
-export { checkBuildSpec, parseBuildSpec, BUILD_SPEC_FILE, type BuildSpec, type EngineSpec, type WrittenEngineSpec } from './runtime/engine-cache/build-spec.js';
+export {
+  checkBuildSpec,
+  parseBuildSpec,
+  BUILD_SPEC_FILE,
+  type BuildSpec,
+  type EngineSpec,
+  type WrittenEngineSpec,
+} from './runtime/engine-cache/build-spec.js';
 export { readBuildSpec, loadOptionsFromSpec } from './runtime/engine-cache/spec-file.js';
-export type {
-  Backend,
-  BackendAvailability,
-  BackendLoadOptions,
-  BackendName,
-  BackendSession,
-} from './core/backend.js';
+export type { Backend, BackendAvailability, BackendLoadOptions, BackendName, BackendSession } from './core/backend.js';
 export type { HostTensor, TypedArray } from './core/host-tensor.js';
 export {
   loadTarget,
@@ -68,10 +75,28 @@ export * from './tasks/index.js';
 export * from './tracking/index.js';
 export * from './metrics/index.js';
 export { createRuntime, Runtime, type RunOptions } from './runtime/runtime.js';
-export type { RuntimeEvents, CloseReport as RuntimeCloseReport, MqttEvent as RuntimeMqttEvent } from './runtime/runtime-events.js';
-export { PATCH_UNCLASSIFIED, patchLandCover, type PatchClassShare, type PatchLandCover, type PatchLandCoverOptions, type PatchRunner } from './runtime/patch-landcover.js';
+export type {
+  RuntimeEvents,
+  CloseReport as RuntimeCloseReport,
+  MqttEvent as RuntimeMqttEvent,
+} from './runtime/runtime-events.js';
+export {
+  PATCH_UNCLASSIFIED,
+  patchLandCover,
+  type PatchClassShare,
+  type PatchLandCover,
+  type PatchLandCoverOptions,
+  type PatchRunner,
+} from './runtime/patch-landcover.js';
 export type { RuntimeOptions, RuntimeMqttOptions } from './runtime/options.js';
-export type { InferenceResult, FrameFailure, FrameOutcome, TaskOptions, TaskResults, LatencyBreakdown } from './pipeline/results.js';
+export type {
+  InferenceResult,
+  FrameFailure,
+  FrameOutcome,
+  TaskOptions,
+  TaskResults,
+  LatencyBreakdown,
+} from './pipeline/results.js';
 export type { RuntimeMetrics } from './pipeline/metrics.js';
 export { resultId, type RuntimeResultMessage } from './runtime/result-publishing.js';
 export { LoadedModel } from './pipeline/loaded-model.js';

@@ -8,11 +8,54 @@ export { type BindingResult, defaultBinding, type NativeBinding } from './core/b
 export { EdgeError, isEdgeError, messageOf } from './core/errors.js';
 export { floatToHalf, halfToFloat } from './core/float16.js';
 export { isJsonLimitError, parseJsonBounded, syntaxMessage } from './core/json-limits.js';
-export { isModalityIdSyntax, MODALITY_SPECS, type ModalityId, type ModalitySpec, resolveModality, type TaskId, TASKS } from './core/modalities.js';
-export { type BlockExpertMap, type DType, type EntryManifest, type ExpertKind, type ExpertRecord, type FfnTensors, type FileRecord, type FileRole, type InputSpec, type LineageStep, type ModelInfo, type MoeClusterRecord, type OutputSpec, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE, type PackageManifest, type RouterRecord } from './package/package-manifest.js';
+export {
+  isModalityIdSyntax,
+  MODALITY_SPECS,
+  type ModalityId,
+  type ModalitySpec,
+  resolveModality,
+  type TaskId,
+  TASKS,
+} from './core/modalities.js';
+export {
+  type BlockExpertMap,
+  type DType,
+  type EntryManifest,
+  type ExpertKind,
+  type ExpertRecord,
+  type FfnTensors,
+  type FileRecord,
+  type FileRole,
+  type InputSpec,
+  type LineageStep,
+  type ModelInfo,
+  type MoeClusterRecord,
+  type OutputSpec,
+  PACKAGE_FORMAT,
+  PACKAGE_FORMAT_VERSION,
+  PACKAGE_INCOMPLETE_MARKER,
+  PACKAGE_MANIFEST_FILE,
+  type PackageManifest,
+  type RouterRecord,
+} from './package/package-manifest.js';
 export { processAlive } from './core/pid-lock.js';
 export { checkNoLinkPath, copyRegular, linkOrCopyRegular, openRegular, readRegular } from './core/safe-fs.js';
-export { bestPrecision, compareVersions, computePrecisions, type Confidence, dlaUsable, effectiveThroughput, listTargets, loadTarget, modelMemoryBudget, type Precision, type TargetFact, type TargetLoadOptions, type TargetProfile, tensorrtVersionsFor } from './core/targets/index.js';
+export {
+  bestPrecision,
+  compareVersions,
+  computePrecisions,
+  type Confidence,
+  dlaUsable,
+  effectiveThroughput,
+  listTargets,
+  loadTarget,
+  modelMemoryBudget,
+  type Precision,
+  type TargetFact,
+  type TargetLoadOptions,
+  type TargetProfile,
+  tensorrtVersionsFor,
+} from './core/targets/index.js';
 export { findPackageRoot } from './core/targets/package-root.js';
 export type { TargetSoftwareLine } from './core/targets/resolved.js';
 export { targetSchemaJson } from './core/targets/schema.js';
@@ -28,7 +71,12 @@ export { generateObjectScene } from './sensors/synthetic/object-scene.js';
 export { generateQuadPolScene } from './sensors/synthetic/sar-quadpol.js';
 export { sha256, sha256File } from './package/hash.js';
 export { isSafeRelativePath } from './package/manifest-check.js';
-export { type ModelPackage, openPackage, type OpenPackageOptions, readPackageManifestFile } from './package/open-package.js';
+export {
+  type ModelPackage,
+  openPackage,
+  type OpenPackageOptions,
+  readPackageManifestFile,
+} from './package/open-package.js';
 export { preprocessingProblems } from './package/preprocessing-check.js';
 export { boxCorners } from './core/geometry/oriented-box.js';
 export { convexHull, type Point, polygonBounds, polygonIou } from './core/geometry/polygon.js';
@@ -43,7 +91,15 @@ export type { Backend, BackendSession } from './core/backend.js';
 export type { HostTensor } from './core/host-tensor.js';
 export { OrtBackend } from './runtime/backends/ort.js';
 export { TensorRtBackend } from './runtime/backends/trt.js';
-export { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, BUILD_SPEC_FORMAT_VERSION, type BuildSpec, type EngineSpec, parseBuildSpec, type WrittenEngineSpec } from './runtime/engine-cache/build-spec.js';
+export {
+  BUILD_SPEC_FILE,
+  BUILD_SPEC_FORMAT,
+  BUILD_SPEC_FORMAT_VERSION,
+  type BuildSpec,
+  type EngineSpec,
+  parseBuildSpec,
+  type WrittenEngineSpec,
+} from './runtime/engine-cache/build-spec.js';
 export { graphHashFromManifest } from './runtime/engine-cache/graph-hash.js';
 export { readBuildSpec } from './runtime/engine-cache/spec-file.js';
 export type { RuntimeMetrics } from './pipeline/metrics.js';
@@ -52,7 +108,16 @@ export type { FrameOutcome } from './pipeline/results.js';
 export { createRuntime } from './runtime/runtime.js';
 export { AGENT_STATES, type AgentReport } from './ota/agent/agent-states.js';
 export { checkBundleManifest, NAME_PATTERN, parseBundleManifest } from './ota/bundle/bundle-check.js';
-export { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, type BundleFile, type BundleManifest, DEFAULT_BUNDLE_LIMITS } from './ota/bundle/bundle-manifest.js';
+export {
+  BUNDLE_BLOB_DIR,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  BUNDLE_MANIFEST_FILE,
+  BUNDLE_SIGNATURE_FILE,
+  type BundleFile,
+  type BundleManifest,
+  DEFAULT_BUNDLE_LIMITS,
+} from './ota/bundle/bundle-manifest.js';
 export { chunkBytesFor, chunkHashesOfFile } from './ota/bundle/chunk-hashes.js';
 export { decodeChunkRequest, encodeChunk } from './ota/sources/chunk-protocol.js';
 export { bundleDelta, type BundleDelta } from './ota/bundle/delta.js';
@@ -62,7 +127,13 @@ export { fsyncPath, writeFileDurable } from './ota/slots/fs-durable.js';
 export { waitConnected } from './ota/fleet/mqtt-connect.js';
 export { checkBundleMatchesPackage } from './ota/bundle/package-consistency.js';
 export { compareSemVer, parseSemVer } from './ota/bundle/semver.js';
-export { checkSignatureRecord, keyIdOf, type SignatureRecord, signDocument, verifyDocument } from './core/signing/signature.js';
+export {
+  checkSignatureRecord,
+  keyIdOf,
+  type SignatureRecord,
+  signDocument,
+  verifyDocument,
+} from './core/signing/signature.js';
 export { OtaTopics } from './ota/fleet/topics.js';
 export { TRUST_FORMAT, TRUST_ROLES, type TrustFile, type TrustRole, TrustStore } from './core/signing/trust-store.js';
 export { checkTarget } from './ota/agent/update-policy.js';

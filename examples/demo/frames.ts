@@ -25,14 +25,27 @@ export function sarL2(): Pick<Frame, 'pixels' | 'sensor' | 'georef'> {
   const im = sar.raster.planes[7]! as Float32Array;
   const amp = new Float32Array(n);
   for (let i = 0; i < n; i++) amp[i] = Math.hypot(re[i]!, im[i]!);
-  const pixels: RasterPixels = { data: amp, width: sar.raster.width, height: sar.raster.height, bands: 1, dtype: 'float32', layout: 'chw' };
+  const pixels: RasterPixels = {
+    data: amp,
+    width: sar.raster.width,
+    height: sar.raster.height,
+    bands: 1,
+    dtype: 'float32',
+    layout: 'chw',
+  };
   return { pixels, sensor: 'sar-l2-amplitude', georef: sar.georef };
 }
 
 /** aero1.jpg with a 160×120 patch painted over a block of houses: a co-registered "after" image. */
 export async function paintedAero1(): Promise<Buffer> {
   return sharp(data('aerial/aero1.jpg'))
-    .composite([{ input: { create: { width: 160, height: 120, channels: 3, background: { r: 128, g: 96, b: 64 } } }, left: 300, top: 200 }])
+    .composite([
+      {
+        input: { create: { width: 160, height: 120, channels: 3, background: { r: 128, g: 96, b: 64 } } },
+        left: 300,
+        top: 200,
+      },
+    ])
     .jpeg({ quality: 95 })
     .toBuffer();
 }
@@ -52,5 +65,13 @@ export function droneFrames(count: number): Frame[] {
     () => ({ modality: 'optical', pixels: data('bluemarble/bluemarble_2700x1350.jpg') }),
   ];
   const t0 = Date.now();
-  return Array.from({ length: count }, (_, i) => ({ ...sources[i % sources.length]!(), id: `frame-${String(i).padStart(3, '0')}`, timestamp: t0 + i * 100 }) as Frame);
+  return Array.from(
+    { length: count },
+    (_, i) =>
+      ({
+        ...sources[i % sources.length]!(),
+        id: `frame-${String(i).padStart(3, '0')}`,
+        timestamp: t0 + i * 100,
+      }) as Frame,
+  );
 }

@@ -22,7 +22,13 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { FleetConsumer, createRuntime, startEmbeddedBroker, type InferenceResult, type Runtime } from '../../sdk/index.js';
+import {
+  FleetConsumer,
+  createRuntime,
+  startEmbeddedBroker,
+  type InferenceResult,
+  type Runtime,
+} from '../../sdk/index.js';
 import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
 import { runCli } from '../../tools/cli/cli.js';
 import { createIO, type CommandIO } from '../../tools/cli/io.js';
@@ -68,7 +74,8 @@ async function tool<T>(argv: string[]): Promise<T> {
 function describe(r: InferenceResult): string {
   const t = r.tasks;
   const parts: string[] = [];
-  if (t.classification) parts.push(`class ${t.classification.top[0]?.label} ${(100 * (t.classification.top[0]?.score ?? 0)).toFixed(0)}%`);
+  if (t.classification)
+    parts.push(`class ${t.classification.top[0]?.label} ${(100 * (t.classification.top[0]?.score ?? 0)).toFixed(0)}%`);
   if (t.detection) parts.push(`${t.detection.detections.length} detections`);
   if (t.segmentation) {
     const top = [...t.segmentation.classes].sort((a, b) => b.fraction - a.fraction)[0];
@@ -82,32 +89,81 @@ function describe(r: InferenceResult): string {
 async function everyEntry(runtime: Runtime): Promise<void> {
   const now = Date.now();
   const rows: string[][] = [];
-  const add = (entry: string, input: string, r: InferenceResult) => rows.push([entry, input, describe(r), ms(r.latencyMs.total)]);
-  add('optical', 'aero1.jpg (real)', await runtime.infer({ id: 'e-optical', modality: 'optical', pixels: data('aerial/aero1.jpg'), timestamp: now }));
-  add('multispectral', 'Landsat-7 Olinda, 6 bands (real)', await runtime.infer({ id: 'e-ms', modality: 'multispectral', pixels: data('landsat7-olinda/L7_ETMs.tif'), sensor: 'landsat7-etm', timestamp: now }));
-  add('sar-l1', 'quad-pol SLC (generated)', await runtime.infer({ id: 'e-sar-l1', modality: 'sar-l1', ...sarL1(), timestamp: now }));
-  add('sar-l2', '|VV| amplitude (generated)', await runtime.infer({ id: 'e-sar-l2', modality: 'sar-l2', ...sarL2(), timestamp: now }));
-  add('fusion-optical-sar-l2', 'aero1 crop + SAR-L2 (pairing simulated)', await runtime.fuse([
-    { id: 'e-fuse-opt', modality: 'optical', pixels: await aero1Crop(), timestamp: now },
-    { id: 'e-fuse-sar', modality: 'sar-l2', ...sarL2(), timestamp: now },
-  ]));
+  const add = (entry: string, input: string, r: InferenceResult) =>
+    rows.push([entry, input, describe(r), ms(r.latencyMs.total)]);
+  add(
+    'optical',
+    'aero1.jpg (real)',
+    await runtime.infer({ id: 'e-optical', modality: 'optical', pixels: data('aerial/aero1.jpg'), timestamp: now }),
+  );
+  add(
+    'multispectral',
+    'Landsat-7 Olinda, 6 bands (real)',
+    await runtime.infer({
+      id: 'e-ms',
+      modality: 'multispectral',
+      pixels: data('landsat7-olinda/L7_ETMs.tif'),
+      sensor: 'landsat7-etm',
+      timestamp: now,
+    }),
+  );
+  add(
+    'sar-l1',
+    'quad-pol SLC (generated)',
+    await runtime.infer({ id: 'e-sar-l1', modality: 'sar-l1', ...sarL1(), timestamp: now }),
+  );
+  add(
+    'sar-l2',
+    '|VV| amplitude (generated)',
+    await runtime.infer({ id: 'e-sar-l2', modality: 'sar-l2', ...sarL2(), timestamp: now }),
+  );
+  add(
+    'fusion-optical-sar-l2',
+    'aero1 crop + SAR-L2 (pairing simulated)',
+    await runtime.fuse([
+      { id: 'e-fuse-opt', modality: 'optical', pixels: await aero1Crop(), timestamp: now },
+      { id: 'e-fuse-sar', modality: 'sar-l2', ...sarL2(), timestamp: now },
+    ]),
+  );
   const change = await runtime.change(
     { id: 'e-before', modality: 'optical', pixels: data('aerial/aero1.jpg'), timestamp: now - 86_400_000 },
     { id: 'e-after', modality: 'optical', pixels: await paintedAero1(), timestamp: now },
   );
-  rows.push(['change-optical', 'aero1 → aero1 + painted patch', `${(100 * (change.tasks.change?.changedFraction ?? 0)).toFixed(1)}% changed`, ms(change.latencyMs.total)]);
-  const olinda = { modality: 'multispectral', pixels: data('landsat7-olinda/L7_ETMs.tif'), sensor: 'landsat7-etm' } as const;
-  const ms2 = await runtime.change({ id: 'e-ms-0', ...olinda, timestamp: now - 1 }, { id: 'e-ms-1', ...olinda, timestamp: now });
-  rows.push(['change-multispectral', 'Olinda → Olinda (no change)', `${(100 * (ms2.tasks.change?.changedFraction ?? 0)).toFixed(1)}% changed`, ms(ms2.latencyMs.total)]);
+  rows.push([
+    'change-optical',
+    'aero1 → aero1 + painted patch',
+    `${(100 * (change.tasks.change?.changedFraction ?? 0)).toFixed(1)}% changed`,
+    ms(change.latencyMs.total),
+  ]);
+  const olinda = {
+    modality: 'multispectral',
+    pixels: data('landsat7-olinda/L7_ETMs.tif'),
+    sensor: 'landsat7-etm',
+  } as const;
+  const ms2 = await runtime.change(
+    { id: 'e-ms-0', ...olinda, timestamp: now - 1 },
+    { id: 'e-ms-1', ...olinda, timestamp: now },
+  );
+  rows.push([
+    'change-multispectral',
+    'Olinda → Olinda (no change)',
+    `${(100 * (ms2.tasks.change?.changedFraction ?? 0)).toFixed(1)}% changed`,
+    ms(ms2.latencyMs.total),
+  ]);
   say(indent(table(['entry', 'input', 'result', 'latency'], rows)));
 }
 
 function indent(text: string, by = '    '): string {
-  return text.split('\n').map((l) => `${by}${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `${by}${l}`)
+    .join('\n');
 }
 
 async function main(): Promise<void> {
-  say('ringmoe-edge demo — reference model, device planning and pruning, in-process MQTT broker, drone runtime and ground station on this machine');
+  say(
+    'ringmoe-edge demo — reference model, device planning and pruning, in-process MQTT broker, drone runtime and ground station on this machine',
+  );
   say();
   await trainedModelStep(root, resolve(args.out ?? join(root, '.cache', 'demo', 'output')), say, io);
   say();
@@ -119,11 +175,20 @@ async function main(): Promise<void> {
   if (args.fresh || !existsSync(pkgDir) || !looksLikePackage(pkgDir)) {
     const t = performance.now();
     const progress = io.progress(`building ${args.config}`, 1, 'entries');
-    await writeReferencePackage({ config: namedConfig(String(args.config)), outDir: pkgDir, force: true, onEntry: (d, n, name) => progress.update(d, n, name) });
+    await writeReferencePackage({
+      config: namedConfig(String(args.config)),
+      outDir: pkgDir,
+      force: true,
+      onEntry: (d, n, name) => progress.update(d, n, name),
+    });
     progress.stop();
     built = `built in ${((performance.now() - t) / 1000).toFixed(1)} s`;
   }
-  const full = await createRuntime({ package: pkgDir, backend: 'auto', tasks: { detection: { scoreThreshold: 0.05 } } });
+  const full = await createRuntime({
+    package: pkgDir,
+    backend: 'auto',
+    tasks: { detection: { scoreThreshold: 0.05 } },
+  });
   const skipped = full.metrics().backendSkipped;
   say(`2/6 model    ${full.model.name} @ ${full.model.version}, ${built} — ${rel(pkgDir)}`);
   say(`             backend ${full.backend}${skipped.length ? ` (${skipped.map((x) => x.reason).join('; ')})` : ''}`);
@@ -136,14 +201,30 @@ async function main(): Promise<void> {
   // 4. plan and prune for the drone
   const work = mkdtempSync(join(tmpdir(), 'ringmoe-demo-'));
   const planFile = join(work, 'plan.json');
-  const planned = await tool<{ choice: { label: string; precision: string; memory: { totalBytes: number } } }>(['plan', pkgDir, '--target', String(args.target), '--modalities', DRONE_SENSORS, '-o', planFile]);
+  const planned = await tool<{ choice: { label: string; precision: string; memory: { totalBytes: number } } }>([
+    'plan',
+    pkgDir,
+    '--target',
+    String(args.target),
+    '--modalities',
+    DRONE_SENSORS,
+    '-o',
+    planFile,
+  ]);
   const droneDir = join(work, 'drone-package');
-  const pruned = await tool<{ report?: { entries: { entry: string; featureCosine: Record<string, { mean: number }> }[] }; bytes?: { source: number; output: number } }>(['prune', pkgDir, '--plan', planFile, '-o', droneDir]);
-  say(`4/6 plan     drone-1 = ${args.target} with sensors ${DRONE_SENSORS}: planner chose ${planned.choice.label} at ${planned.choice.precision}`);
+  const pruned = await tool<{
+    report?: { entries: { entry: string; featureCosine: Record<string, { mean: number }> }[] };
+    bytes?: { source: number; output: number };
+  }>(['prune', pkgDir, '--plan', planFile, '-o', droneDir]);
+  say(
+    `4/6 plan     drone-1 = ${args.target} with sensors ${DRONE_SENSORS}: planner chose ${planned.choice.label} at ${planned.choice.precision}`,
+  );
   const droneManifest = (await openPackage(droneDir)).manifest;
   const fullManifest = (await openPackage(pkgDir)).manifest;
   const bytes = (m: typeof droneManifest) => Object.values(m.files).reduce((a, f) => a + f.size, 0);
-  say(`    pruned    ${droneManifest.entries.length} of ${fullManifest.entries.length} entries (${droneManifest.entries.map((e) => e.name).join(', ')}), ${formatBytes(bytes(droneManifest))} of ${formatBytes(bytes(fullManifest))}`);
+  say(
+    `    pruned    ${droneManifest.entries.length} of ${fullManifest.entries.length} entries (${droneManifest.entries.map((e) => e.name).join(', ')}), ${formatBytes(bytes(droneManifest))} of ${formatBytes(bytes(fullManifest))}`,
+  );
   const cos = pruned.report?.entries
     .filter((e) => e.featureCosine.embedding)
     .map((e) => `${e.entry} ${e.featureCosine.embedding!.mean.toFixed(4)}`)
@@ -162,12 +243,19 @@ async function main(): Promise<void> {
     backend: 'auto',
     mqtt: { url, fleet: 'demo', device: 'drone-1', stateDir: join(work, 'state') },
     // The seeded model scores low: tracking thresholds follow the detection threshold.
-    tasks: { detection: { scoreThreshold: 0.05 }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 } },
+    tasks: {
+      detection: { scoreThreshold: 0.05 },
+      tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 },
+    },
   });
   const frames = droneFrames(Number(args.frames));
   say(`5/6 stream   broker ${broker ? `embedded (aedes) at ${url}` : url}; ground station subscribed to fleet "demo"`);
-  say(`             ground station page: ${station.url} (open it in a browser${args.stay ? '; it stays up until Ctrl-C' : '; --stay keeps it up after the stream'})`);
-  say(`             drone-1 streams ${frames.length} frames (${[...new Set(frames.map((f) => f.modality))].join(', ')}) through the pruned package`);
+  say(
+    `             ground station page: ${station.url} (open it in a browser${args.stay ? '; it stays up until Ctrl-C' : '; --stay keeps it up after the stream'})`,
+  );
+  say(
+    `             drone-1 streams ${frames.length} frames (${[...new Set(frames.map((f) => f.modality))].join(', ')}) through the pruned package`,
+  );
   const progress = io.progress('             frames', frames.length, 'frames');
   const results: InferenceResult[] = [];
   const failures: string[] = [];
@@ -192,15 +280,39 @@ async function main(): Promise<void> {
   await station.close();
   await broker?.close();
   rmSync(work, { recursive: true, force: true });
-  for (const r of results.slice(0, 4)) say(`             ${r.frameId} ${r.modality.padEnd(13)} ${r.frame.width}×${r.frame.height} → ${describe(r)}`);
+  for (const r of results.slice(0, 4))
+    say(`             ${r.frameId} ${r.modality.padEnd(13)} ${r.frame.width}×${r.frame.height} → ${describe(r)}`);
 
   // 6. summary
   say('6/6 summary');
   const l = metrics.latencyMs;
-  say(indent(table(['stage', 'p50', 'p95', 'p99'], (['preprocess', 'queue', 'inference', 'postprocess', 'total'] as const).map((k) => [k, ms(l[k].p50), ms(l[k].p95), ms(l[k].p99)]))));
-  say(`    frames: ${metrics.frames.completed} done, ${metrics.frames.failed} failed, ${metrics.frames.dropped} dropped in ${seconds.toFixed(1)} s (${(metrics.frames.completed / seconds).toFixed(2)} frames/s)`);
-  say(`    MQTT: drone-1 published ${published} results (${closeReport.drained ? 'outbox drained' : `${closeReport.unsentResults} kept in the durable outbox`}); the ground station received ${fleet.totals.results}, duplicates ${fleet.totals.duplicates}`);
-  for (const d of fleet.devices) say(`    ground station view of ${d.device}: ${d.online === false ? 'offline (its death message arrived after close)' : 'online'}, model ${d.modelVersion ?? '?'}; ${Object.entries(d.results).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  say(
+    indent(
+      table(
+        ['stage', 'p50', 'p95', 'p99'],
+        (['preprocess', 'queue', 'inference', 'postprocess', 'total'] as const).map((k) => [
+          k,
+          ms(l[k].p50),
+          ms(l[k].p95),
+          ms(l[k].p99),
+        ]),
+      ),
+    ),
+  );
+  say(
+    `    frames: ${metrics.frames.completed} done, ${metrics.frames.failed} failed, ${metrics.frames.dropped} dropped in ${seconds.toFixed(1)} s (${(metrics.frames.completed / seconds).toFixed(2)} frames/s)`,
+  );
+  say(
+    `    MQTT: drone-1 published ${published} results (${closeReport.drained ? 'outbox drained' : `${closeReport.unsentResults} kept in the durable outbox`}); the ground station received ${fleet.totals.results}, duplicates ${fleet.totals.duplicates}`,
+  );
+  for (const d of fleet.devices)
+    say(
+      `    ground station view of ${d.device}: ${d.online === false ? 'offline (its death message arrived after close)' : 'online'}, model ${d.modelVersion ?? '?'}; ${Object.entries(
+        d.results,
+      )
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}`,
+    );
   if (failures.length) for (const f of failures) say(`    failed: ${f}`);
   if (fleet.totals.results !== published) {
     process.exitCode = 1;

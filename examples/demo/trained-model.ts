@@ -55,14 +55,23 @@ const COLOURS: Record<string, [number, number, number]> = {
  * @param io progress bars
  * @returns false when the package is absent (the step was skipped)
  */
-export async function trainedModelStep(root: string, outDir: string, say: (s?: string) => void, io: CommandIO): Promise<boolean> {
+export async function trainedModelStep(
+  root: string,
+  outDir: string,
+  say: (s?: string) => void,
+  io: CommandIO,
+): Promise<boolean> {
   const pkg = join(root, 'models', 'ringmoe-statlog-ms', 'package');
   if (!existsSync(pkg) || !looksLikePackage(pkg)) {
-    say('1/6 trained  skipped: models/ringmoe-statlog-ms/package is not in this checkout (it is made by `ringmoe-edge convert` from the');
+    say(
+      '1/6 trained  skipped: models/ringmoe-statlog-ms/package is not in this checkout (it is made by `ringmoe-edge convert` from the',
+    );
     say('             PyTorch Statlog recipe in training/)');
     return false;
   }
-  say('1/6 trained  models/ringmoe-statlog-ms/package: a RingMoE-shaped classifier trained on the Statlog Landsat patches');
+  say(
+    '1/6 trained  models/ringmoe-statlog-ms/package: a RingMoE-shaped classifier trained on the Statlog Landsat patches',
+  );
   say('             (3×3 pixels × 4 Landsat MSS bands, one Australian scene, 6 soil/crop classes)');
   const csv = join(process.env.RINGMOE_SHARED_DATA ?? join(root, '..', 'shared', 'data'), DATASETS.statlog);
   if (!existsSync(csv)) {
@@ -70,34 +79,66 @@ export async function trainedModelStep(root: string, outDir: string, say: (s?: s
   } else {
     const ds = await readStatlogCsv(csv, 'test');
     const progress = io.progress('    Statlog test split', ds.samples.length, 'samples');
-    const r = await evaluateClassifier(pkg, { name: 'statlog', samples: ds.samples, patch: ds.patch }, { preprocess: TRAINED_PREPROCESSING, onProgress: (d, t) => (d % 100 === 0 || d === t) && progress.update(d, t) });
+    const r = await evaluateClassifier(
+      pkg,
+      { name: 'statlog', samples: ds.samples, patch: ds.patch },
+      { preprocess: TRAINED_PREPROCESSING, onProgress: (d, t) => (d % 100 === 0 || d === t) && progress.update(d, t) },
+    );
     progress.stop();
-    say(`    Statlog test split (last 2,000 rows, not seen in training): accuracy ${(100 * r.metrics.accuracy).toFixed(1)} % (${r.metrics.correct} of ${r.metrics.total}), ${r.framesPerSecond.toFixed(0)} patches/s on ${r.backend}`);
+    say(
+      `    Statlog test split (last 2,000 rows, not seen in training): accuracy ${(100 * r.metrics.accuracy).toFixed(1)} % (${r.metrics.correct} of ${r.metrics.total}), ${r.framesPerSecond.toFixed(0)} patches/s on ${r.backend}`,
+    );
     say(indent(confusionTable(r.labels, r.confusion)));
   }
-  const runtime = await createRuntime({ package: pkg, preprocess: TRAINED_PREPROCESSING, workers: 0, batch: { max: 64, deadlineMs: 0 }, tasks: { classification: { topK: 1 }, segmentation: false, detection: false, depth: false } });
+  const runtime = await createRuntime({
+    package: pkg,
+    preprocess: TRAINED_PREPROCESSING,
+    workers: 0,
+    batch: { max: 64, deadlineMs: 0 },
+    tasks: { classification: { topK: 1 }, segmentation: false, detection: false, depth: false },
+  });
   let lc: PatchLandCover;
   try {
-    const frame = { id: 'olinda', modality: 'multispectral', timestamp: Date.now(), pixels: data('landsat7-olinda/L7_ETMs.tif'), sensor: ETM_AS_MSS } as const;
+    const frame = {
+      id: 'olinda',
+      modality: 'multispectral',
+      timestamp: Date.now(),
+      pixels: data('landsat7-olinda/L7_ETMs.tif'),
+      sensor: ETM_AS_MSS,
+    } as const;
     const progress = io.progress('    Olinda 3×3 patches', 1, 'patches');
     // The central quarter of the 349×352 scene (Olinda and its coast) keeps the demo quick; the SDK maps any region.
-    lc = await patchLandCover(runtime, frame, { patch: 3, region: OLINDA_CENTRE, onProgress: (d, t) => (d % 200 === 0 || d === t) && progress.update(d, t) });
+    lc = await patchLandCover(runtime, frame, {
+      patch: 3,
+      region: OLINDA_CENTRE,
+      onProgress: (d, t) => (d % 200 === 0 || d === t) && progress.update(d, t),
+    });
     progress.stop();
   } finally {
     await runtime.close();
   }
-  say(`    land cover of the centre of the Landsat-7 ETM+ Olinda scene (Brazil), ${lc.width}×${lc.height} patches of 3×3 pixels (${lc.crs ?? 'no CRS'}):`);
+  say(
+    `    land cover of the centre of the Landsat-7 ETM+ Olinda scene (Brazil), ${lc.width}×${lc.height} patches of 3×3 pixels (${lc.crs ?? 'no CRS'}):`,
+  );
   say('    fed ETM+ bands 2, 3, 4, 4 as MSS green, red, NIR, NIR, in DN without a stretch, as the model was trained;');
   say('    ETM+ is not MSS (other sensor gains) and Olinda is not the training region: every patch gets the nearest');
   say('    of the six Statlog soil/crop classes, so city, sea and forest come out as whichever of those they resemble');
   const km2 = (m2: number) => (m2 / 1e6).toFixed(2);
-  const rows = [...lc.classes].sort((a, b) => b.fraction - a.fraction).map((c) => [c.label, `${(100 * c.fraction).toFixed(1)} %`, lc.areaUnit === 'm2' ? `${km2(c.area)} km²` : `${c.area} px`]);
+  const rows = [...lc.classes]
+    .sort((a, b) => b.fraction - a.fraction)
+    .map((c) => [
+      c.label,
+      `${(100 * c.fraction).toFixed(1)} %`,
+      lc.areaUnit === 'm2' ? `${km2(c.area)} km²` : `${c.area} px`,
+    ]);
   say(indent(table(['class', 'share', 'area'], rows)));
   mkdirSync(outDir, { recursive: true });
   const png = join(outDir, 'olinda-landcover.png');
   await writeClassPng(lc, png);
   say(`    land-cover map: ${png.startsWith(`${root}/`) ? png.slice(root.length + 1) : png}`);
-  say(`    (class colours: ${lc.labels.map((l) => `${l} ${hex(colourOf(l, lc.labels))}`).join(', ')}; black: not classified)`);
+  say(
+    `    (class colours: ${lc.labels.map((l) => `${l} ${hex(colourOf(l, lc.labels))}`).join(', ')}; black: not classified)`,
+  );
   return true;
 }
 
@@ -122,5 +163,8 @@ async function writeClassPng(lc: PatchLandCover, file: string): Promise<void> {
 }
 
 function indent(text: string, by = '    '): string {
-  return text.split('\n').map((l) => `${by}${l}`).join('\n');
+  return text
+    .split('\n')
+    .map((l) => `${by}${l}`)
+    .join('\n');
 }

@@ -33,19 +33,32 @@ function modelPackage(): string {
   const dir = fileURLToPath(new URL('../../.cache/examples/ringmoe-tiny', import.meta.url));
   if (!existsSync(`${dir}/ringmoe.json`)) {
     const cli = fileURLToPath(new URL('../../tools/cli/bin.ts', import.meta.url));
-    execFileSync(process.execPath, ['--import', 'tsx', cli, 'reference', 'ringmoe-tiny', '-o', dir, '--force'], { stdio: 'inherit' });
+    execFileSync(process.execPath, ['--import', 'tsx', cli, 'reference', 'ringmoe-tiny', '-o', dir, '--force'], {
+      stdio: 'inherit',
+    });
   }
   return dir;
 }
 
 /** A camera: real frames at `fps`, forever when `count` is 0. */
 async function* camera(count: number, fps: number): AsyncGenerator<Frame> {
-  const photos = [readFileSync(data('aerial/aero1.jpg')), readFileSync(data('aerial/aero3.jpg')), readFileSync(data('aerial/aero_512x512_gray.png'))];
+  const photos = [
+    readFileSync(data('aerial/aero1.jpg')),
+    readFileSync(data('aerial/aero3.jpg')),
+    readFileSync(data('aerial/aero_512x512_gray.png')),
+  ];
   const earth = sharp(data('bluemarble/bluemarble_2700x1350.jpg'));
   for (let i = 0; count === 0 || i < count; i++) {
     await new Promise((r) => setTimeout(r, 1000 / fps));
     // Every other frame a 640×480 view sliding over the Blue Marble, else an aerial photo.
-    const pixels = i % 2 ? await earth.clone().extract({ left: (i * 97) % 2060, top: (i * 53) % 870, width: 640, height: 480 }).jpeg().toBuffer() : photos[(i / 2) % photos.length]!;
+    const pixels =
+      i % 2
+        ? await earth
+            .clone()
+            .extract({ left: (i * 97) % 2060, top: (i * 53) % 870, width: 640, height: 480 })
+            .jpeg()
+            .toBuffer()
+        : photos[(i / 2) % photos.length]!;
     yield { id: `${args.device}-${String(i).padStart(6, '0')}`, modality: 'optical', pixels, timestamp: Date.now() };
   }
 }
@@ -66,14 +79,20 @@ process.once('SIGINT', () => void runtime.close());
 
 for await (const out of runtime.run(camera(Number(args.frames), Number(args.fps)))) {
   if (!out.ok) {
-    console.log(`${out.frameId}  ${out.stage === 'dropped' ? 'dropped (model behind the camera)' : `failed: ${out.error.message}`}`);
+    console.log(
+      `${out.frameId}  ${out.stage === 'dropped' ? 'dropped (model behind the camera)' : `failed: ${out.error.message}`}`,
+    );
     continue;
   }
   const boxes = out.tasks.detection!.detections;
   const labels = [...new Set(boxes.map((d) => d.label))].join(', ');
-  console.log(`${out.frameId}  ${out.frame.width}×${out.frame.height}  ${boxes.length} detection(s)${labels ? ` (${labels})` : ''}  ${out.latencyMs.total.toFixed(0)} ms`);
+  console.log(
+    `${out.frameId}  ${out.frame.width}×${out.frame.height}  ${boxes.length} detection(s)${labels ? ` (${labels})` : ''}  ${out.latencyMs.total.toFixed(0)} ms`,
+  );
 }
 const m = runtime.metrics();
 const report = await runtime.close();
-console.log(`done: ${m.frames.completed} frames, ${m.frames.dropped} dropped, ${m.fps.toFixed(1)} fps; ${m.mqtt?.resultsPublished} result(s) published, ${report.drained ? 'all delivered' : `${report.unsentResults} waiting in the outbox`}`);
+console.log(
+  `done: ${m.frames.completed} frames, ${m.frames.dropped} dropped, ${m.fps.toFixed(1)} fps; ${m.mqtt?.resultsPublished} result(s) published, ${report.drained ? 'all delivered' : `${report.unsentResults} waiting in the outbox`}`,
+);
 await broker?.close();

@@ -44,24 +44,49 @@ function record(r: ReceivedResult): void {
   for (const det of m.result.detections ?? []) d.detections.set(det.label, (d.detections.get(det.label) ?? 0) + 1);
 }
 
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
+const quantile = (xs: number[], q: number) =>
+  [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))] ?? 0;
 
 // No broker given: bring our own, with simulated drones publishing to it.
 const broker = args.broker ? undefined : await startEmbeddedBroker({ port: 0 });
 const url = args.broker ?? broker!.url;
 const consumer = await FleetConsumer.create({ url, fleet: args.fleet, ...(args.group ? { group: args.group } : {}) });
 consumer.on('result', record);
-consumer.on('birth', (b) => console.log(`${b.device} online (model ${b.modelVersion ?? '?'}, MQTT ${b.protocolVersion === 5 ? '5' : '3.1.1'})`));
-consumer.on('death', (d, { stale }) => stale || console.log(`${d.device} offline${d.graceful ? '' : ' (connection lost)'}`));
+consumer.on('birth', (b) =>
+  console.log(`${b.device} online (model ${b.modelVersion ?? '?'}, MQTT ${b.protocolVersion === 5 ? '5' : '3.1.1'})`),
+);
+consumer.on(
+  'death',
+  (d, { stale }) => stale || console.log(`${d.device} offline${d.graceful ? '' : ' (connection lost)'}`),
+);
 console.log(`ground station on ${url}${broker ? ' (embedded)' : ''}, fleet ${args.fleet}`);
 
 let stop: Promise<unknown>;
 if (broker) {
   const drone = fileURLToPath(new URL('../drone/drone.ts', import.meta.url));
   const children = Array.from({ length: Number(args.drones) }, (_, i) =>
-    spawn(process.execPath, ['--import', 'tsx', drone, '--broker', url, '--fleet', args.fleet, '--device', `drone-${i + 1}`, '--frames', args.frames, ...(args.package ? ['--package', args.package] : [])], { stdio: ['ignore', 'ignore', 'inherit'] }),
+    spawn(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        drone,
+        '--broker',
+        url,
+        '--fleet',
+        args.fleet,
+        '--device',
+        `drone-${i + 1}`,
+        '--frames',
+        args.frames,
+        ...(args.package ? ['--package', args.package] : []),
+      ],
+      { stdio: ['ignore', 'ignore', 'inherit'] },
+    ),
   );
-  stop = Promise.all(children.map((c) => new Promise((r) => c.once('exit', r)))).then(() => new Promise((r) => setTimeout(r, 500)));
+  stop = Promise.all(children.map((c) => new Promise((r) => c.once('exit', r)))).then(
+    () => new Promise((r) => setTimeout(r, 500)),
+  );
 } else {
   stop = new Promise((r) => {
     setTimeout(r, Number(args.seconds) * 1000);
@@ -72,10 +97,18 @@ await stop;
 const summary = await consumer.close();
 await broker?.close();
 
-console.log(`\nfleet ${summary.fleet}: ${summary.totals.devices} device(s), ${summary.totals.online} online, ${summary.totals.results} result(s), ${summary.totals.duplicates} duplicate(s) dropped`);
+console.log(
+  `\nfleet ${summary.fleet}: ${summary.totals.devices} device(s), ${summary.totals.online} online, ${summary.totals.results} result(s), ${summary.totals.duplicates} duplicate(s) dropped`,
+);
 for (const device of summary.devices) {
   const s = stats.get(device.device);
-  const top = s ? [...s.detections].sort((a, b) => b[1] - a[1]).slice(0, 4).map(([label, n]) => `${label} ${n}`).join(', ') : '';
+  const top = s
+    ? [...s.detections]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, 4)
+        .map(([label, n]) => `${label} ${n}`)
+        .join(', ')
+    : '';
   const metrics = device.latestMetrics?.metrics;
   console.log(
     [

@@ -12,7 +12,15 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { FsSlotStore, OrtModelHost, OtaAgent, OtaMqttLink, TrustStore, preprocessFrame, type ModelFrameResult } from '../../sdk/index.js';
+import {
+  FsSlotStore,
+  OrtModelHost,
+  OtaAgent,
+  OtaMqttLink,
+  TrustStore,
+  preprocessFrame,
+  type ModelFrameResult,
+} from '../../sdk/index.js';
 
 const { values: a } = parseArgs({
   options: {
@@ -49,17 +57,23 @@ const learn = (r: ReturnType<typeof agent.report>) => {
 };
 agent.onReport((r) => {
   learn(r);
-  if (r.transition === 'committed' || r.transition === 'rolled-back' || r.transition === 'rejected') say(`${r.transition}: ${r.outcome?.message ?? `${r.current?.name}@${r.current?.version}`}`);
+  if (r.transition === 'committed' || r.transition === 'rolled-back' || r.transition === 'rejected')
+    say(`${r.transition}: ${r.outcome?.message ?? `${r.current?.name}@${r.current?.version}`}`);
 });
 if (!agent.report().current && a.provision) {
   const out = await agent.installFromDirectory(a.provision);
   say(`provisioned from ${a.provision}: ${out.result} ${out.message ?? ''}`);
 }
 learn(agent.report());
-say(`running ${agent.report().current?.name}@${agent.report().current?.version}; latency budget ${a['latency-budget-ms']} ms`);
+say(
+  `running ${agent.report().current?.name}@${agent.report().current?.version}; latency budget ${a['latency-budget-ms']} ms`,
+);
 
 // The camera: real aerial tiles, in order, forever.
-const pre = await preprocessFrame({ id: 'aero1', modality: 'optical', timestamp: Date.now(), pixels: join('examples', 'data', 'aerial', 'aero1.jpg') }, { inputSize: 64, fit: 'tile', batchSize: 1 });
+const pre = await preprocessFrame(
+  { id: 'aero1', modality: 'optical', timestamp: Date.now(), pixels: join('examples', 'data', 'aerial', 'aero1.jpg') },
+  { inputSize: 64, fit: 'tile', batchSize: 1 },
+);
 const tiles = pre.batches.map((b) => ({ image: { dtype: 'float32' as const, shape: [...b.shape], data: b.data } }));
 const results: ModelFrameResult[] = [];
 let errors = 0;
@@ -93,7 +107,14 @@ async function shutdown(): Promise<void> {
     device: name,
     running: agent.report().current,
     outcome: agent.report().outcome,
-    frames: { submitted, served: results.length, lost: submitted - seqs.size - errors, duplicated: results.length - seqs.size, errors, perModel },
+    frames: {
+      submitted,
+      served: results.length,
+      lost: submitted - seqs.size - errors,
+      duplicated: results.length - seqs.size,
+      errors,
+      perModel,
+    },
   };
   await link.close();
   await agent.close();

@@ -15,7 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createRuntime, isEdgeError } from '../../sdk/index.js';
 
-const { values: args } = parseArgs({ options: { port: { type: 'string', default: '8080' }, package: { type: 'string' }, 'self-test': { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '8080' },
+    package: { type: 'string' },
+    'self-test': { type: 'boolean', default: false },
+  },
+});
 
 /** The reference model package; written once with the toolchain CLI when absent. */
 function modelPackage(): string {
@@ -23,7 +29,9 @@ function modelPackage(): string {
   const dir = fileURLToPath(new URL('../../.cache/examples/ringmoe-tiny', import.meta.url));
   if (!existsSync(`${dir}/ringmoe.json`)) {
     const cli = fileURLToPath(new URL('../../tools/cli/bin.ts', import.meta.url));
-    execFileSync(process.execPath, ['--import', 'tsx', cli, 'reference', 'ringmoe-tiny', '-o', dir, '--force'], { stdio: 'inherit' });
+    execFileSync(process.execPath, ['--import', 'tsx', cli, 'reference', 'ringmoe-tiny', '-o', dir, '--force'], {
+      stdio: 'inherit',
+    });
   }
   return dir;
 }
@@ -51,7 +59,9 @@ async function infer(req: IncomingMessage, res: ServerResponse, query: URLSearch
   } catch (err) {
     // Bad images and unknown modalities are the client's fault (400), with the SDK's reason.
     const status = isEdgeError(err) && /^E_(FRAME|UNKNOWN_MODALITY|INVALID_ARGUMENT)/.test(err.code) ? 400 : 500;
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: isEdgeError(err) ? err.toJSON() : String(err) }));
+    res
+      .writeHead(status, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ error: isEdgeError(err) ? err.toJSON() : String(err) }));
   }
 }
 process.once('SIGTERM', () => void runtime.close().then(() => process.exit(0)));
@@ -60,8 +70,11 @@ process.once('SIGTERM', () => void runtime.close().then(() => process.exit(0)));
 const server = createServer((req, res) => {
   const url = new URL(req.url ?? '/', 'http://localhost');
   if (req.method === 'POST' && url.pathname === '/infer') return void infer(req, res, url.searchParams);
-  if (req.method === 'GET' && url.pathname === '/metrics') return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(runtime.metrics()));
-  res.writeHead(404, { 'content-type': 'text/plain' }).end('POST /infer?modality=optical with an image body, or GET /metrics\n');
+  if (req.method === 'GET' && url.pathname === '/metrics')
+    return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(runtime.metrics()));
+  res
+    .writeHead(404, { 'content-type': 'text/plain' })
+    .end('POST /infer?modality=optical with an image body, or GET /metrics\n');
 });
 await new Promise<void>((r) => server.listen(args['self-test'] ? 0 : Number(args.port), '127.0.0.1', r));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -70,10 +83,19 @@ console.log(`listening on ${base} (model ${runtime.model.name}@${runtime.model.v
 if (args['self-test']) {
   const photo = readFileSync(fileURLToPath(new URL('../data/aerial/aero1.jpg', import.meta.url)));
   const ok = await fetch(`${base}/infer?modality=optical`, { method: 'POST', body: photo });
-  const r = (await ok.json()) as { frameId: string; frame: { width: number; height: number }; tasks: Record<string, { top?: { label: string; score: number }[]; detections?: unknown[] }>; latencyMs: { total: number } };
-  console.log(`POST aero1.jpg → ${ok.status}: ${r.frame.width}×${r.frame.height}, tasks ${Object.keys(r.tasks).join(', ')}; top class ${r.tasks.classification?.top?.[0]?.label}; ${r.tasks.detection?.detections?.length} detection(s); ${r.latencyMs.total.toFixed(0)} ms`);
+  const r = (await ok.json()) as {
+    frameId: string;
+    frame: { width: number; height: number };
+    tasks: Record<string, { top?: { label: string; score: number }[]; detections?: unknown[] }>;
+    latencyMs: { total: number };
+  };
+  console.log(
+    `POST aero1.jpg → ${ok.status}: ${r.frame.width}×${r.frame.height}, tasks ${Object.keys(r.tasks).join(', ')}; top class ${r.tasks.classification?.top?.[0]?.label}; ${r.tasks.detection?.detections?.length} detection(s); ${r.latencyMs.total.toFixed(0)} ms`,
+  );
   const bad = await fetch(`${base}/infer?modality=optical`, { method: 'POST', body: photo.subarray(0, 1000) });
-  console.log(`POST a truncated JPEG → ${bad.status}: ${((await bad.json()) as { error: { code: string } }).error.code}`);
+  console.log(
+    `POST a truncated JPEG → ${bad.status}: ${((await bad.json()) as { error: { code: string } }).error.code}`,
+  );
   server.close();
   await runtime.close();
 }

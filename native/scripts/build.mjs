@@ -12,10 +12,14 @@ import { locate } from './locate.mjs';
 const nativeDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const found = locate();
 if (!found.ok) {
-  process.stderr.write(`tensorrt unavailable: ${found.reason}\nThe SDK will use onnxruntime; see docs/compilation.md.\n`);
+  process.stderr.write(
+    `tensorrt unavailable: ${found.reason}\nThe SDK will use onnxruntime; see docs/compilation.md.\n`,
+  );
   process.exit(1);
 }
-process.stdout.write(`TensorRT ${found.version.text}: headers ${found.trtInclude}, libraries ${found.trtLib}; CUDA ${found.cudaRoot}\n`);
+process.stdout.write(
+  `TensorRT ${found.version.text}: headers ${found.trtInclude}, libraries ${found.trtLib}; CUDA ${found.cudaRoot}\n`,
+);
 
 const require = createRequire(import.meta.url);
 const nodeGyp = require.resolve('node-gyp/bin/node-gyp.js');
@@ -30,4 +34,6 @@ if (result.status !== 0) {
   process.stderr.write('native build failed; see the compiler output above and docs/compilation.md\n');
   process.exit(result.status ?? 1);
 }
-process.stdout.write(`built ${join(nativeDir, 'build', 'Release', 'ringmoe_trt.node')} for TensorRT ${found.version.major}\n`);
+process.stdout.write(
+  `built ${join(nativeDir, 'build', 'Release', 'ringmoe_trt.node')} for TensorRT ${found.version.major}\n`,
+);

@@ -48,21 +48,34 @@ export function locate(env = process.env) {
   ];
   const trtInclude = firstDir(includeCandidates, 'NvInfer.h');
   if (!trtInclude) {
-    return { ok: false, reason: `NvInfer.h not found (set TENSORRT_ROOT or TENSORRT_INCLUDE; looked in ${includeCandidates.filter(Boolean).join(', ')})` };
+    return {
+      ok: false,
+      reason: `NvInfer.h not found (set TENSORRT_ROOT or TENSORRT_INCLUDE; looked in ${includeCandidates.filter(Boolean).join(', ')})`,
+    };
   }
   if (!existsSync(join(trtInclude, 'NvOnnxParser.h'))) {
-    return { ok: false, reason: `NvOnnxParser.h not found beside ${join(trtInclude, 'NvInfer.h')} (install the TensorRT ONNX parser headers)` };
+    return {
+      ok: false,
+      reason: `NvOnnxParser.h not found beside ${join(trtInclude, 'NvInfer.h')} (install the TensorRT ONNX parser headers)`,
+    };
   }
   const versionHeader = join(trtInclude, 'NvInferVersion.h');
   const version = existsSync(versionHeader) ? parseTensorRtVersion(readFileSync(versionHeader, 'utf8')) : undefined;
   if (!version) return { ok: false, reason: `cannot read the TensorRT version from ${versionHeader}` };
   const trtLib = firstDir(libCandidates, 'libnvinfer.so');
   if (!trtLib) {
-    return { ok: false, reason: `libnvinfer.so not found (set TENSORRT_ROOT or TENSORRT_LIB; looked in ${libCandidates.filter(Boolean).join(', ')})` };
+    return {
+      ok: false,
+      reason: `libnvinfer.so not found (set TENSORRT_ROOT or TENSORRT_LIB; looked in ${libCandidates.filter(Boolean).join(', ')})`,
+    };
   }
-  if (!existsSync(join(trtLib, 'libnvonnxparser.so'))) return { ok: false, reason: `libnvonnxparser.so not found in ${trtLib}` };
-  const cudaRoot = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda'].find((d) => d && existsSync(join(d, 'include', 'cuda_runtime_api.h')));
-  if (!cudaRoot) return { ok: false, reason: 'CUDA not found (set CUDA_HOME; looked in CUDA_HOME, CUDA_PATH, /usr/local/cuda)' };
+  if (!existsSync(join(trtLib, 'libnvonnxparser.so')))
+    return { ok: false, reason: `libnvonnxparser.so not found in ${trtLib}` };
+  const cudaRoot = [env.CUDA_HOME, env.CUDA_PATH, '/usr/local/cuda'].find(
+    (d) => d && existsSync(join(d, 'include', 'cuda_runtime_api.h')),
+  );
+  if (!cudaRoot)
+    return { ok: false, reason: 'CUDA not found (set CUDA_HOME; looked in CUDA_HOME, CUDA_PATH, /usr/local/cuda)' };
   return { ok: true, trtInclude, trtLib, cudaRoot, version };
 }
 
@@ -76,7 +89,8 @@ if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()
     process.stderr.write(`tensorrt unavailable: ${found.reason}\n`);
     process.exit(1);
   } else {
-    const value = field === 'cudaLib' ? join(found.cudaRoot, 'lib64') : field === 'major' ? found.version.major : found[field];
+    const value =
+      field === 'cudaLib' ? join(found.cudaRoot, 'lib64') : field === 'major' ? found.version.major : found[field];
     process.stdout.write(String(value));
   }
 }

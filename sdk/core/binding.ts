@@ -169,7 +169,9 @@ function defaultDeps(): BindingLoaderDeps {
     },
     load: (path) => req(path),
     libDirs: [
-      ...(process.env.TENSORRT_ROOT ? [join(process.env.TENSORRT_ROOT, 'lib'), join(process.env.TENSORRT_ROOT, 'lib64')] : []),
+      ...(process.env.TENSORRT_ROOT
+        ? [join(process.env.TENSORRT_ROOT, 'lib'), join(process.env.TENSORRT_ROOT, 'lib64')]
+        : []),
       ...(process.env.LD_LIBRARY_PATH ?? '').split(':').filter(Boolean),
       '/usr/lib/aarch64-linux-gnu',
       '/usr/lib/x86_64-linux-gnu',
@@ -202,7 +204,10 @@ export function bindingCandidates(deps: BindingLoaderDeps): string[] {
     .map((d) => Number(d.slice(prefix.length)));
   const installed = installedTensorRtMajors(deps);
   // Installed majors first (newest first), then any other prebuild (its load error says what is missing).
-  const ordered = [...installed.filter((m) => prebuilt.includes(m)), ...prebuilt.filter((m) => !installed.includes(m)).sort((a, b) => b - a)];
+  const ordered = [
+    ...installed.filter((m) => prebuilt.includes(m)),
+    ...prebuilt.filter((m) => !installed.includes(m)).sort((a, b) => b - a),
+  ];
   for (const major of ordered) out.push(join(deps.root, 'prebuilds', `${prefix}${major}`, ADDON_FILE));
   return out;
 }
@@ -242,7 +247,10 @@ export function loadBinding(deps: BindingLoaderDeps = defaultDeps()): BindingRes
         continue;
       }
       if (mod.abi !== BINDING_ABI) {
-        attempts.push({ path, error: `addon ABI ${String(mod.abi)} does not match this SDK's ${BINDING_ABI}; rebuild with npm run build:native` });
+        attempts.push({
+          path,
+          error: `addon ABI ${String(mod.abi)} does not match this SDK's ${BINDING_ABI}; rebuild with npm run build:native`,
+        });
         continue;
       }
       mod.setErrorClass(EdgeError);
@@ -276,5 +284,7 @@ export function defaultBinding(): BindingResult {
  */
 export function requireBinding(result: BindingResult = defaultBinding()): NativeBinding {
   if (result.ok) return result.binding;
-  throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: ${result.reason}`, { hint: 'the SDK falls back to onnxruntime' });
+  throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: ${result.reason}`, {
+    hint: 'the SDK falls back to onnxruntime',
+  });
 }

@@ -41,18 +41,27 @@ export interface JsonSource {
  * @example
  * const manifest = parseJsonBounded(bytes, { maxBytes: 1 << 20 }, { file: 'pkg/ringmoe.json', what: 'package manifest' });
  */
-export function parseJsonBounded(input: Uint8Array | string, limits: Partial<JsonLimits> = {}, source: JsonSource = {}): unknown {
+export function parseJsonBounded(
+  input: Uint8Array | string,
+  limits: Partial<JsonLimits> = {},
+  source: JsonSource = {},
+): unknown {
   const l = { ...DEFAULT_JSON_LIMITS, ...limits };
   const what = source.what ?? 'JSON document';
   const where = source.file !== undefined ? { file: source.file } : {};
   const bytes = typeof input === 'string' ? Buffer.byteLength(input) : input.byteLength;
-  if (bytes > l.maxBytes) throw new EdgeError('E_JSON_TOO_LARGE', `${what} is ${bytes} bytes; the limit is ${l.maxBytes}`, where);
-  const text = typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
+  if (bytes > l.maxBytes)
+    throw new EdgeError('E_JSON_TOO_LARGE', `${what} is ${bytes} bytes; the limit is ${l.maxBytes}`, where);
+  const text =
+    typeof input === 'string' ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('utf8');
   checkShape(text, l, what, where);
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new EdgeError(source.syntaxCode ?? 'E_CONFIG', `${what} is not JSON (not valid JSON: ${messageOf(err)})`, { ...where, cause: err });
+    throw new EdgeError(source.syntaxCode ?? 'E_CONFIG', `${what} is not JSON (not valid JSON: ${messageOf(err)})`, {
+      ...where,
+      cause: err,
+    });
   }
 }
 
@@ -67,7 +76,15 @@ interface Frame {
 
 /** `files["a.bin"].sha256`-style path of the open containers (at most `max` levels shown). */
 function fieldOf(stack: Frame[], max = 8): string {
-  const parts = stack.slice(0, max).map((f) => (typeof f.key === 'number' ? `[${f.key}]` : /^[A-Za-z_$][\w$]*$/.test(f.key) ? `.${f.key}` : `[${JSON.stringify(f.key.slice(0, 40))}]`));
+  const parts = stack
+    .slice(0, max)
+    .map((f) =>
+      typeof f.key === 'number'
+        ? `[${f.key}]`
+        : /^[A-Za-z_$][\w$]*$/.test(f.key)
+          ? `.${f.key}`
+          : `[${JSON.stringify(f.key.slice(0, 40))}]`,
+    );
   const path = parts.join('').replace(/^\./, '');
   return stack.length > max ? `${path}…(${stack.length - max} more levels)` : path || '(top level)';
 }
@@ -94,7 +111,11 @@ function checkShape(text: string, l: JsonLimits, what: string, where: { file?: s
       const top = stack[stack.length - 1];
       if (len > l.maxStringLength) {
         const field = top?.array === false && top.expectKey ? `${fieldOf(stack.slice(0, -1))} (a key)` : fieldOf(stack);
-        throw new EdgeError('E_JSON_STRING_TOO_LONG', `${what} has a string of ${len} characters; the limit is ${l.maxStringLength}`, { ...where, field });
+        throw new EdgeError(
+          'E_JSON_STRING_TOO_LONG',
+          `${what} has a string of ${len} characters; the limit is ${l.maxStringLength}`,
+          { ...where, field },
+        );
       }
       if (top && !top.array && top.expectKey) {
         top.key = text.slice(start, Math.min(i, start + 200));
@@ -105,7 +126,10 @@ function checkShape(text: string, l: JsonLimits, what: string, where: { file?: s
     }
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       if (stack.length + 1 > l.maxDepth) {
-        throw new EdgeError('E_JSON_TOO_DEEP', `${what} nests deeper than ${l.maxDepth} levels`, { ...where, field: fieldOf(stack) });
+        throw new EdgeError('E_JSON_TOO_DEEP', `${what} nests deeper than ${l.maxDepth} levels`, {
+          ...where,
+          field: fieldOf(stack),
+        });
       }
       stack.push(c === 0x5b ? { array: true, key: 0, expectKey: false } : { array: false, key: '', expectKey: true });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
@@ -121,7 +145,10 @@ function checkShape(text: string, l: JsonLimits, what: string, where: { file?: s
 
 /** True for the errors {@link parseJsonBounded} throws for a limit (not for a syntax error). */
 export function isJsonLimitError(err: unknown): err is EdgeError {
-  return err instanceof EdgeError && (err.code === 'E_JSON_TOO_LARGE' || err.code === 'E_JSON_TOO_DEEP' || err.code === 'E_JSON_STRING_TOO_LONG');
+  return (
+    err instanceof EdgeError &&
+    (err.code === 'E_JSON_TOO_LARGE' || err.code === 'E_JSON_TOO_DEEP' || err.code === 'E_JSON_STRING_TOO_LONG')
+  );
 }
 
 /** The parser's own message for a syntax error (what JSON.parse said), for callers that word their own. */
@@ -130,7 +157,8 @@ export function syntaxMessage(err: unknown): string {
 }
 
 /** Why a message was refused (the key its count is kept under). */
-export type RefusalReason = 'oversized' | 'state-oversized' | 'too-deep' | 'too-many-values' | 'device-limit' | 'task-limit';
+export type RefusalReason =
+  'oversized' | 'state-oversized' | 'too-deep' | 'too-many-values' | 'device-limit' | 'task-limit';
 
 /** Most nesting and values of one decoded payload. */
 export interface PayloadShapeLimits {
@@ -161,9 +189,11 @@ export function checkPayloadShape(value: unknown, limits: PayloadShapeLimits, to
   let nodes = 0;
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
-    if (++nodes > limits.maxNodes) throw new PayloadRefused('too-many-values', `payload holds more than ${limits.maxNodes} values`, topic);
+    if (++nodes > limits.maxNodes)
+      throw new PayloadRefused('too-many-values', `payload holds more than ${limits.maxNodes} values`, topic);
     if (typeof v !== 'object' || v === null || ArrayBuffer.isView(v)) continue;
-    if (depth > limits.maxDepth) throw new PayloadRefused('too-deep', `payload is nested more than ${limits.maxDepth} levels deep`, topic);
+    if (depth > limits.maxDepth)
+      throw new PayloadRefused('too-deep', `payload is nested more than ${limits.maxDepth} levels deep`, topic);
     const children = Array.isArray(v) ? v : Object.values(v);
     if (nodes + stack.length + children.length > limits.maxNodes * 2) {
       throw new PayloadRefused('too-many-values', `payload holds more than ${limits.maxNodes} values`, topic);
@@ -186,7 +216,8 @@ export function checkJsonDepth(bytes: Uint8Array, maxDepth: number, topic: strin
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x7b || c === 0x5b) {
-      if (++depth > maxDepth) throw new PayloadRefused('too-deep', `payload is nested more than ${maxDepth} levels deep`, topic);
+      if (++depth > maxDepth)
+        throw new PayloadRefused('too-deep', `payload is nested more than ${maxDepth} levels deep`, topic);
     } else if (c === 0x7d || c === 0x5d) depth--;
   }
 }

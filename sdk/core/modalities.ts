@@ -29,12 +29,27 @@ export const MODALITY_SPECS: Record<BuiltinModalityId, ModalitySpec> = {
     channels: 8,
     description: 'complex quad-pol SLC: real and imaginary parts of HH, HV, VH, VV',
   },
-  'sar-l2': { id: 'sar-l2', paperName: 'SAR-L2', channels: 3, description: 'one detected amplitude band replicated to 3 channels' },
+  'sar-l2': {
+    id: 'sar-l2',
+    paperName: 'SAR-L2',
+    channels: 3,
+    description: 'one detected amplitude band replicated to 3 channels',
+  },
   multispectral: { id: 'multispectral', paperName: 'MS', channels: 4, description: 'four bands (B, G, R, NIR)' },
 };
 
 /** Tasks a package entry can serve. */
-export const TASKS = ['classification', 'segmentation', 'detection', 'change', 'depth', 'features', 'custom', 'caption', 'vqa'] as const;
+export const TASKS = [
+  'classification',
+  'segmentation',
+  'detection',
+  'change',
+  'depth',
+  'features',
+  'custom',
+  'caption',
+  'vqa',
+] as const;
 export type TaskId = (typeof TASKS)[number];
 
 const MODALITY_ID_PATTERN = /^[a-z][a-z0-9-]{0,31}$/;
@@ -48,14 +63,22 @@ export function isModalityIdSyntax(id: unknown): id is ModalityId {
  * Resolves a modality id against the built-ins plus `extra` (sensors a config declares).
  * @throws EdgeError E_UNKNOWN_MODALITY naming the known ids
  */
-export function resolveModality(id: unknown, extra: readonly ModalitySpec[] = [], where?: { file?: string; field?: string }): ModalitySpec {
+export function resolveModality(
+  id: unknown,
+  extra: readonly ModalitySpec[] = [],
+  where?: { file?: string; field?: string },
+): ModalitySpec {
   const all: ModalitySpec[] = [...Object.values(MODALITY_SPECS), ...extra];
   const found = all.find((m) => m.id === id);
   if (!found) {
-    throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(id)}; known: ${all.map((m) => m.id).join(', ')}`, {
-      ...(where?.file !== undefined ? { file: where.file } : {}),
-      ...(where?.field !== undefined ? { field: where.field } : {}),
-    });
+    throw new EdgeError(
+      'E_UNKNOWN_MODALITY',
+      `unknown modality ${JSON.stringify(id)}; known: ${all.map((m) => m.id).join(', ')}`,
+      {
+        ...(where?.file !== undefined ? { file: where.file } : {}),
+        ...(where?.field !== undefined ? { field: where.field } : {}),
+      },
+    );
   }
   return found;
 }
@@ -69,7 +92,11 @@ export function parseModalityList(text: string, known: readonly ModalitySpec[], 
   if (ids.length === 0) throw new EdgeError('E_UNKNOWN_MODALITY', 'no modality given', { field });
   for (const id of ids) {
     if (!known.some((m) => m.id === id)) {
-      throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(id)}; known here: ${known.map((m) => m.id).join(', ')}`, { field });
+      throw new EdgeError(
+        'E_UNKNOWN_MODALITY',
+        `unknown modality ${JSON.stringify(id)}; known here: ${known.map((m) => m.id).join(', ')}`,
+        { field },
+      );
     }
   }
   return [...new Set(ids)];

@@ -33,7 +33,8 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-const ownerOf = async (path: string): Promise<number> => Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
+const ownerOf = async (path: string): Promise<number> =>
+  Number.parseInt((await readFile(path, 'utf8').catch(() => '')).trim(), 10);
 
 /**
  * Takes the lock file at `path`.
@@ -81,5 +82,7 @@ async function takeLock(path: string, tmp: string, errors: PidLockErrors): Promi
     // Stale (owner gone) or half-written by an older version: remove and retry.
     await unlink(path).catch(() => undefined);
   }
-  throw new EdgeError(errors.code, 'could not take the lock after 3 attempts (another process keeps racing for it)', { file: path });
+  throw new EdgeError(errors.code, 'could not take the lock after 3 attempts (another process keeps racing for it)', {
+    file: path,
+  });
 }

@@ -40,14 +40,21 @@ const NOFOLLOW_READ = constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (consta
  */
 export async function checkNoLinkPath(root: string, rel: string, label = rel): Promise<string> {
   const norm = normalize(rel);
-  if (isAbsolute(rel) || norm === '..' || norm.startsWith(`..${sep}`)) throw new EdgeError('E_PATH_UNSAFE', `${label} leaves its directory`, { file: join(root, rel) });
+  if (isAbsolute(rel) || norm === '..' || norm.startsWith(`..${sep}`))
+    throw new EdgeError('E_PATH_UNSAFE', `${label} leaves its directory`, { file: join(root, rel) });
   const parts = norm.split(sep).filter((p) => p && p !== '.');
   let at = root;
   for (const part of parts.slice(0, -1)) {
     at = join(at, part);
     const st = await lstat(at).catch(() => undefined);
-    if (st?.isSymbolicLink()) throw new EdgeError('E_PATH_UNSAFE', `${label}: directory ${relative(root, at)} is a symbolic link; links are refused`, { file: at });
-    if (st && !st.isDirectory()) throw new EdgeError('E_PATH_UNSAFE', `${label}: ${relative(root, at)} is not a directory`, { file: at });
+    if (st?.isSymbolicLink())
+      throw new EdgeError(
+        'E_PATH_UNSAFE',
+        `${label}: directory ${relative(root, at)} is a symbolic link; links are refused`,
+        { file: at },
+      );
+    if (st && !st.isDirectory())
+      throw new EdgeError('E_PATH_UNSAFE', `${label}: ${relative(root, at)} is not a directory`, { file: at });
   }
   return join(root, ...parts);
 }
@@ -65,17 +72,32 @@ export async function openRegular(path: string, options: SafeOpenOptions = {}): 
     fh = await open(path, NOFOLLOW_READ);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new EdgeError(options.missingCode ?? 'E_FILE_NOT_FOUND', `${label} does not exist`, { file: path, cause: err });
-    if (code === 'ELOOP' || code === 'EMLINK') throw new EdgeError('E_PATH_UNSAFE', `${label} is a symbolic link; links are refused`, { file: path, cause: err });
+    if (code === 'ENOENT')
+      throw new EdgeError(options.missingCode ?? 'E_FILE_NOT_FOUND', `${label} does not exist`, {
+        file: path,
+        cause: err,
+      });
+    if (code === 'ELOOP' || code === 'EMLINK')
+      throw new EdgeError('E_PATH_UNSAFE', `${label} is a symbolic link; links are refused`, {
+        file: path,
+        cause: err,
+      });
     throw new EdgeError('E_IO', `cannot open ${label}: ${messageOf(err)}`, { file: path, cause: err });
   }
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `${label} is not a regular file (${kindOf(st)}); only regular files are read`, { file: path });
+    if (!st.isFile())
+      throw new EdgeError(
+        'E_PATH_UNSAFE',
+        `${label} is not a regular file (${kindOf(st)}); only regular files are read`,
+        { file: path },
+      );
     return fh;
   } catch (err) {
     await fh.close().catch(() => undefined);
-    throw err instanceof EdgeError ? err : new EdgeError('E_IO', `cannot stat ${label}: ${messageOf(err)}`, { file: path, cause: err });
+    throw err instanceof EdgeError
+      ? err
+      : new EdgeError('E_IO', `cannot stat ${label}: ${messageOf(err)}`, { file: path, cause: err });
   }
 }
 
@@ -90,7 +112,12 @@ export async function readRegular(path: string, options: SafeReadOptions): Promi
   const label = options.label ?? basename(path);
   try {
     const { size } = await fh.stat();
-    const tooLarge = (n: number) => new EdgeError(options.tooLargeCode ?? 'E_FILE_TOO_LARGE', `${label} is ${n} bytes; the limit is ${options.maxBytes}`, { file: path });
+    const tooLarge = (n: number) =>
+      new EdgeError(
+        options.tooLargeCode ?? 'E_FILE_TOO_LARGE',
+        `${label} is ${n} bytes; the limit is ${options.maxBytes}`,
+        { file: path },
+      );
     if (size > options.maxBytes) throw tooLarge(size);
     // One byte more than allowed, so a file that grows while it is read is caught too.
     const buf = Buffer.allocUnsafe(Math.min(size, options.maxBytes) + 1);
@@ -103,7 +130,9 @@ export async function readRegular(path: string, options: SafeReadOptions): Promi
     if (done > options.maxBytes) throw tooLarge(done);
     return buf.subarray(0, done);
   } catch (err) {
-    throw err instanceof EdgeError ? err : new EdgeError('E_IO', `cannot read ${label}: ${messageOf(err)}`, { file: path, cause: err });
+    throw err instanceof EdgeError
+      ? err
+      : new EdgeError('E_IO', `cannot read ${label}: ${messageOf(err)}`, { file: path, cause: err });
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -116,11 +145,21 @@ export async function readRegular(path: string, options: SafeReadOptions): Promi
 export async function lstatRegular(path: string, label = path): Promise<{ size: number } | undefined> {
   const st = await lstat(path).catch(() => undefined);
   if (!st) return undefined;
-  if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `${label} is not a regular file (${kindOf(st)}); links are refused`, { file: path });
+  if (!st.isFile())
+    throw new EdgeError('E_PATH_UNSAFE', `${label} is not a regular file (${kindOf(st)}); links are refused`, {
+      file: path,
+    });
   return st;
 }
 
-function kindOf(st: { isSymbolicLink(): boolean; isDirectory(): boolean; isFIFO(): boolean; isCharacterDevice(): boolean; isBlockDevice(): boolean; isSocket(): boolean }): string {
+function kindOf(st: {
+  isSymbolicLink(): boolean;
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+  isSocket(): boolean;
+}): string {
   if (st.isSymbolicLink()) return 'a symbolic link';
   if (st.isDirectory()) return 'a directory';
   if (st.isFIFO()) return 'a FIFO';
@@ -151,7 +190,9 @@ export async function copyRegular(src: string, dest: string, options: SafeOpenOp
     }
     return pos;
   } catch (err) {
-    throw err instanceof EdgeError ? err : new EdgeError('E_IO', `cannot copy ${options.label ?? src}: ${messageOf(err)}`, { file: dest, cause: err });
+    throw err instanceof EdgeError
+      ? err
+      : new EdgeError('E_IO', `cannot copy ${options.label ?? src}: ${messageOf(err)}`, { file: dest, cause: err });
   } finally {
     await to?.close().catch(() => undefined);
     await from.close().catch(() => undefined);

@@ -55,7 +55,12 @@ export const is = {
 /** Throws unless `value` is an integer in [min, max]. */
 export function expectInteger(name: string, value: unknown, min = -Infinity, max = Infinity): number {
   if (!is.integer(value) || !is.inRange(value, min, max)) {
-    const range = Number.isFinite(min) && Number.isFinite(max) ? ` between ${min} and ${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
+    const range =
+      Number.isFinite(min) && Number.isFinite(max)
+        ? ` between ${min} and ${max}`
+        : Number.isFinite(min)
+          ? ` >= ${min}`
+          : '';
     throw invalidOption(name, `an integer${range}`, value);
   }
   return value;
@@ -64,7 +69,12 @@ export function expectInteger(name: string, value: unknown, min = -Infinity, max
 /** Throws unless `value` is a finite number in [min, max]. */
 export function expectNumber(name: string, value: unknown, min = -Infinity, max = Infinity): number {
   if (!is.number(value) || !is.inRange(value, min, max)) {
-    const range = Number.isFinite(min) && Number.isFinite(max) ? ` between ${min} and ${max}` : Number.isFinite(min) ? ` >= ${min}` : '';
+    const range =
+      Number.isFinite(min) && Number.isFinite(max)
+        ? ` between ${min} and ${max}`
+        : Number.isFinite(min)
+          ? ` >= ${min}`
+          : '';
     throw invalidOption(name, `a number${range}`, value);
   }
   return value;
@@ -88,15 +98,24 @@ export function expectString(name: string, value: unknown): string {
  * Rejects keys of `options` that are not in `known`, suggesting the closest known key
  * (better-sqlite3 style: a misspelled option is an error, not silently ignored).
  */
-export function rejectUnknownKeys(name: string, options: Record<string, unknown>, known: readonly string[], file?: string): void {
+export function rejectUnknownKeys(
+  name: string,
+  options: Record<string, unknown>,
+  known: readonly string[],
+  file?: string,
+): void {
   for (const key of Object.keys(options)) {
     if (known.includes(key)) continue;
     const lower = key.toLowerCase();
     const close = known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => editDistance(k, key) <= 2);
-    throw new EdgeError('E_INVALID_ARGUMENT', `unknown option ${name}.${key}${close ? `; did you mean ${name}.${close}?` : ''}`, {
-      ...(file !== undefined ? { file } : {}),
-      field: `${name}.${key}`,
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `unknown option ${name}.${key}${close ? `; did you mean ${name}.${close}?` : ''}`,
+      {
+        ...(file !== undefined ? { file } : {}),
+        field: `${name}.${key}`,
+      },
+    );
   }
 }
 

@@ -50,7 +50,8 @@ export async function serveMetrics(registry: Registry, options: MetricsServerOpt
   if (!is.nonEmptyString(host)) throw invalidOption('options.host', 'an interface address such as 127.0.0.1', host);
   const port = expectInteger('options.port', options.port ?? 9464, 0, 65535);
   const path = options.path ?? '/metrics';
-  if (typeof path !== 'string' || !path.startsWith('/')) throw invalidOption('options.path', 'a path starting with /', path);
+  if (typeof path !== 'string' || !path.startsWith('/'))
+    throw invalidOption('options.path', 'a path starting with /', path);
   // Loaded on use: importing the SDK does not load the HTTP server.
   const { default: Fastify } = await import('fastify');
   const app = Fastify({ logger: false });
@@ -59,7 +60,10 @@ export async function serveMetrics(registry: Registry, options: MetricsServerOpt
     await app.listen({ host, port });
   } catch (err) {
     await app.close();
-    throw new EdgeError('E_IO', `cannot serve metrics on ${host}:${port}: ${(err as Error).message}`, { field: 'options.port', cause: err });
+    throw new EdgeError('E_IO', `cannot serve metrics on ${host}:${port}: ${(err as Error).message}`, {
+      field: 'options.port',
+      cause: err,
+    });
   }
   const addr = app.server.address();
   const bound = typeof addr === 'object' && addr ? addr.port : port;

@@ -10,7 +10,13 @@ import { Counter, Gauge, type Registry } from 'prom-client';
  * @example
  * readCounter(registry, 'ringmoe_frames_received_total', 'Frames received', [], () => [[{}, rt.metrics().frames.received]]);
  */
-export function readCounter<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], read: () => [Partial<Record<L, string>>, number][] | Promise<[Partial<Record<L, string>>, number][]>): Counter<L> {
+export function readCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => [Partial<Record<L, string>>, number][] | Promise<[Partial<Record<L, string>>, number][]>,
+): Counter<L> {
   return new Counter<L>({
     name,
     help,
@@ -24,7 +30,13 @@ export function readCounter<L extends string>(registry: Registry, name: string, 
 }
 
 /** A gauge whose values are read at scrape time. */
-export function readGauge<L extends string>(registry: Registry, name: string, help: string, labelNames: readonly L[], read: () => [Partial<Record<L, string>>, number][] | Promise<[Partial<Record<L, string>>, number][]>): Gauge<L> {
+export function readGauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+  read: () => [Partial<Record<L, string>>, number][] | Promise<[Partial<Record<L, string>>, number][]>,
+): Gauge<L> {
   return new Gauge<L>({
     name,
     help,
@@ -38,7 +50,11 @@ export function readGauge<L extends string>(registry: Registry, name: string, he
 }
 
 /** Series of an enum gauge: 1 for `current`, 0 for every other state. */
-export function enumSeries<L extends string>(states: readonly string[], current: string | undefined, extra: Partial<Record<L, string>> = {}): [Partial<Record<L | 'state', string>>, number][] {
+export function enumSeries<L extends string>(
+  states: readonly string[],
+  current: string | undefined,
+  extra: Partial<Record<L, string>> = {},
+): [Partial<Record<L | 'state', string>>, number][] {
   if (current === undefined) return [];
   const all = states.includes(current) ? states : [...states, current];
   return all.map((s) => [{ ...extra, state: s } as Partial<Record<L | 'state', string>>, s === current ? 1 : 0]);

@@ -40,15 +40,40 @@ export function runtimeMetrics(runtime: Runtime, options: RuntimeMetricsOptions 
   const registry = options.registry ?? new Registry();
   if (options.labels) registry.setDefaultLabels(options.labels);
   const snap = () => runtime.metrics();
-  const mqtt = () => snap().mqtt as { state?: string; outbox?: { pending: number; pendingBytes: number; dropped: number; expired: number; rejected: number }; resultsPublished?: number; resultsFailed?: number } | undefined;
-  readCounter(registry, 'ringmoe_frames_received_total', 'Frames admitted by the runtime.', [], () => [[{}, snap().frames.received]]);
-  readCounter(registry, 'ringmoe_frames_completed_total', 'Frames that produced a result.', [], () => [[{}, snap().frames.completed]]);
-  readCounter(registry, 'ringmoe_frames_failed_total', 'Frames that produced no result (dropped ones included).', [], () => [[{}, snap().frames.failed]]);
-  readCounter(registry, 'ringmoe_frames_dropped_total', 'Live frames dropped by the drop-oldest policy.', [], () => [[{}, snap().frames.dropped]]);
-  readGauge(registry, 'ringmoe_frames_per_second', 'Completed frames per second over the last 5 s.', [], () => [[{}, snap().fps]]);
+  const mqtt = () =>
+    snap().mqtt as
+      | {
+          state?: string;
+          outbox?: { pending: number; pendingBytes: number; dropped: number; expired: number; rejected: number };
+          resultsPublished?: number;
+          resultsFailed?: number;
+        }
+      | undefined;
+  readCounter(registry, 'ringmoe_frames_received_total', 'Frames admitted by the runtime.', [], () => [
+    [{}, snap().frames.received],
+  ]);
+  readCounter(registry, 'ringmoe_frames_completed_total', 'Frames that produced a result.', [], () => [
+    [{}, snap().frames.completed],
+  ]);
+  readCounter(
+    registry,
+    'ringmoe_frames_failed_total',
+    'Frames that produced no result (dropped ones included).',
+    [],
+    () => [[{}, snap().frames.failed]],
+  );
+  readCounter(registry, 'ringmoe_frames_dropped_total', 'Live frames dropped by the drop-oldest policy.', [], () => [
+    [{}, snap().frames.dropped],
+  ]);
+  readGauge(registry, 'ringmoe_frames_per_second', 'Completed frames per second over the last 5 s.', [], () => [
+    [{}, snap().fps],
+  ]);
   readGauge(registry, 'ringmoe_queue_depth', 'Frames waiting in a pipeline queue.', ['queue'], () => {
     const q = snap().queues;
-    return [[{ queue: 'admission' }, q.admission.depth], [{ queue: 'ready' }, q.ready.depth]];
+    return [
+      [{ queue: 'admission' }, q.admission.depth],
+      [{ queue: 'ready' }, q.ready.depth],
+    ];
   });
   readCounter(registry, 'ringmoe_batches_total', 'Engine calls (batches) run.', [], () => [[{}, snap().batches.count]]);
   readCounter(registry, 'ringmoe_model_swaps_total', 'Hot swaps of the serving model.', [], () => [[{}, snap().swaps]]);
@@ -59,28 +84,89 @@ export function runtimeMetrics(runtime: Runtime, options: RuntimeMetricsOptions 
   // MQTT and OTA series exist only when the runtime publishes and an agent is given (a series that
   // reads 0 would say "connected to nothing" or "empty outbox" where there is none).
   if (snap().mqtt) {
-    readGauge(registry, 'ringmoe_mqtt_connection_state', 'MQTT link of the result publisher (1 for the current state; absent without MQTT).', ['state'], () => enumSeries(MQTT_STATES, mqtt()?.state));
-    readGauge(registry, 'ringmoe_outbox_pending_messages', 'Messages in the outbox waiting for the broker.', [], () => (mqtt()?.outbox ? [[{}, mqtt()!.outbox!.pending]] : []));
-    readGauge(registry, 'ringmoe_outbox_pending_bytes', 'Bytes of the messages waiting in the outbox.', [], () => (mqtt()?.outbox ? [[{}, mqtt()!.outbox!.pendingBytes]] : []));
-    readGauge(registry, 'ringmoe_outbox_oldest_age_seconds', 'Age of the oldest message waiting in the outbox (0 when empty).', [], async () => {
-      const age = await runtime.outboxAgeMs().catch(() => undefined);
-      return age === undefined ? [] : [[{}, age / 1000]];
-    });
-    readCounter(registry, 'ringmoe_outbox_discarded_total', 'Outbox messages lost without reaching the broker, by reason.', ['reason'], () => {
-      const o = mqtt()?.outbox;
-      return o ? [[{ reason: 'full' }, o.dropped], [{ reason: 'expired' }, o.expired], [{ reason: 'rejected' }, o.rejected]] : [];
-    });
-    readCounter(registry, 'ringmoe_results_published_total', 'Task result messages handed to the outbox.', [], () => (mqtt() ? [[{}, mqtt()!.resultsPublished ?? 0]] : []));
+    readGauge(
+      registry,
+      'ringmoe_mqtt_connection_state',
+      'MQTT link of the result publisher (1 for the current state; absent without MQTT).',
+      ['state'],
+      () => enumSeries(MQTT_STATES, mqtt()?.state),
+    );
+    readGauge(registry, 'ringmoe_outbox_pending_messages', 'Messages in the outbox waiting for the broker.', [], () =>
+      mqtt()?.outbox ? [[{}, mqtt()!.outbox!.pending]] : [],
+    );
+    readGauge(registry, 'ringmoe_outbox_pending_bytes', 'Bytes of the messages waiting in the outbox.', [], () =>
+      mqtt()?.outbox ? [[{}, mqtt()!.outbox!.pendingBytes]] : [],
+    );
+    readGauge(
+      registry,
+      'ringmoe_outbox_oldest_age_seconds',
+      'Age of the oldest message waiting in the outbox (0 when empty).',
+      [],
+      async () => {
+        const age = await runtime.outboxAgeMs().catch(() => undefined);
+        return age === undefined ? [] : [[{}, age / 1000]];
+      },
+    );
+    readCounter(
+      registry,
+      'ringmoe_outbox_discarded_total',
+      'Outbox messages lost without reaching the broker, by reason.',
+      ['reason'],
+      () => {
+        const o = mqtt()?.outbox;
+        return o
+          ? [
+              [{ reason: 'full' }, o.dropped],
+              [{ reason: 'expired' }, o.expired],
+              [{ reason: 'rejected' }, o.rejected],
+            ]
+          : [];
+      },
+    );
+    readCounter(registry, 'ringmoe_results_published_total', 'Task result messages handed to the outbox.', [], () =>
+      mqtt() ? [[{}, mqtt()!.resultsPublished ?? 0]] : [],
+    );
   }
-  const latency = new Histogram({ name: 'ringmoe_stage_latency_seconds', help: 'Time a frame spent in each pipeline stage (total: admission to result).', labelNames: ['stage'], buckets: LATENCY_BUCKETS, registers: [registry] });
-  const failures = new Counter({ name: 'ringmoe_frame_failures_total', help: 'Frames that produced no result, by error code and stage.', labelNames: ['code', 'stage'], registers: [registry] });
-  const born = new Counter({ name: 'ringmoe_tracks_started_total', help: 'Tracks confirmed (tasks.tracking).', registers: [registry] });
-  const ended = new Counter({ name: 'ringmoe_tracks_ended_total', help: 'Tracks ended (tasks.tracking).', registers: [registry] });
-  const active = new Gauge({ name: 'ringmoe_tracks_active', help: 'Tracks matched in the last frame (tasks.tracking).', registers: [registry] });
+  const latency = new Histogram({
+    name: 'ringmoe_stage_latency_seconds',
+    help: 'Time a frame spent in each pipeline stage (total: admission to result).',
+    labelNames: ['stage'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  });
+  const failures = new Counter({
+    name: 'ringmoe_frame_failures_total',
+    help: 'Frames that produced no result, by error code and stage.',
+    labelNames: ['code', 'stage'],
+    registers: [registry],
+  });
+  const born = new Counter({
+    name: 'ringmoe_tracks_started_total',
+    help: 'Tracks confirmed (tasks.tracking).',
+    registers: [registry],
+  });
+  const ended = new Counter({
+    name: 'ringmoe_tracks_ended_total',
+    help: 'Tracks ended (tasks.tracking).',
+    registers: [registry],
+  });
+  const active = new Gauge({
+    name: 'ringmoe_tracks_active',
+    help: 'Tracks matched in the last frame (tasks.tracking).',
+    registers: [registry],
+  });
   let ota: AgentReport | undefined;
   if (options.ota) {
-    readGauge(registry, 'ringmoe_ota_state', 'OTA agent state (1 for the current state).', ['state'], () => enumSeries(AGENT_STATES, ota?.state));
-    readGauge(registry, 'ringmoe_ota_bundle_info', 'Bundle the OTA agent has installed (value 1).', ['bundle', 'version'], () => (ota?.current ? [[{ bundle: ota.current.name, version: ota.current.version }, 1]] : []));
+    readGauge(registry, 'ringmoe_ota_state', 'OTA agent state (1 for the current state).', ['state'], () =>
+      enumSeries(AGENT_STATES, ota?.state),
+    );
+    readGauge(
+      registry,
+      'ringmoe_ota_bundle_info',
+      'Bundle the OTA agent has installed (value 1).',
+      ['bundle', 'version'],
+      () => (ota?.current ? [[{ bundle: ota.current.name, version: ota.current.version }, 1]] : []),
+    );
   }
 
   const onResult: RuntimeEvents['result'] = (r) => {

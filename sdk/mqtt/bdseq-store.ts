@@ -77,25 +77,41 @@ export class FileBdSeqStore implements BdSeqStore {
     } catch (err) {
       if (err instanceof EdgeError && err.code === 'E_FILE_NOT_FOUND') return new FileBdSeqStore(path, undefined);
       if (!(err instanceof EdgeError && err.code === 'E_FILE_TOO_LARGE')) {
-        throw err instanceof EdgeError && err.code === 'E_PATH_UNSAFE' ? err : new EdgeError('E_IO', `cannot read the bdSeq file: ${messageOf(err)}`, { file: path, cause: err });
+        throw err instanceof EdgeError && err.code === 'E_PATH_UNSAFE'
+          ? err
+          : new EdgeError('E_IO', `cannot read the bdSeq file: ${messageOf(err)}`, { file: path, cause: err });
       }
       return FileBdSeqStore.damaged(path, messageOf(err), now);
     }
     let value: unknown;
     try {
-      value = (parseJsonBounded(bytes, { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 }, { file: path, what: 'bdSeq file' }) as { bdSeq?: unknown } | null)?.bdSeq;
+      value = (
+        parseJsonBounded(
+          bytes,
+          { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 },
+          { file: path, what: 'bdSeq file' },
+        ) as { bdSeq?: unknown } | null
+      )?.bdSeq;
     } catch {
       value = undefined;
     }
     if (!Number.isSafeInteger(value) || (value as number) < 0) {
-      return FileBdSeqStore.damaged(path, `not a bdSeq file (expected {"bdSeq": <integer >= 0>}, found ${JSON.stringify(bytes.toString('utf8', 0, Math.min(bytes.length, 40)))})`, now);
+      return FileBdSeqStore.damaged(
+        path,
+        `not a bdSeq file (expected {"bdSeq": <integer >= 0>}, found ${JSON.stringify(bytes.toString('utf8', 0, Math.min(bytes.length, 40)))})`,
+        now,
+      );
     }
     return new FileBdSeqStore(path, value as number);
   }
 
   private static damaged(path: string, found: string, now: () => number): FileBdSeqStore {
     const from = Math.floor(now() / 1000);
-    const damage = new EdgeError('E_STATE_DAMAGED', `${found}; the bdSeq sequence goes on from ${from} (the time in seconds)`, { file: path, field: 'bdSeq' });
+    const damage = new EdgeError(
+      'E_STATE_DAMAGED',
+      `${found}; the bdSeq sequence goes on from ${from} (the time in seconds)`,
+      { file: path, field: 'bdSeq' },
+    );
     return new FileBdSeqStore(path, from - 1, damage);
   }
 

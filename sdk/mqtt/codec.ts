@@ -22,7 +22,11 @@ export const CONTENT_TYPES: Record<Encoding, string> = {
 
 // Plain maps, no cbor-x record extension: any CBOR decoder can read what we write.
 /** Limits on a JSON payload we decode: 64 MiB, nesting 64, strings of 16 MiB. */
-export const PAYLOAD_JSON_LIMITS: JsonLimits = { maxBytes: 64 * 1024 * 1024, maxDepth: 64, maxStringLength: 16 * 1024 * 1024 };
+export const PAYLOAD_JSON_LIMITS: JsonLimits = {
+  maxBytes: 64 * 1024 * 1024,
+  maxDepth: 64,
+  maxStringLength: 16 * 1024 * 1024,
+};
 
 const cbor = new Encoder({ useRecords: false, mapsAsObjects: true, variableMapSize: true });
 
@@ -42,7 +46,10 @@ export function encodePayload(encoding: Encoding, value: unknown, field = 'paylo
     }
     return Buffer.from(cbor.encode(value));
   } catch (err) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `cannot encode ${field} as ${encoding}: ${messageOf(err)}`, { field, cause: err });
+    throw new EdgeError('E_INVALID_ARGUMENT', `cannot encode ${field} as ${encoding}: ${messageOf(err)}`, {
+      field,
+      cause: err,
+    });
   }
 }
 
@@ -67,22 +74,40 @@ export function detectEncoding(payload: Uint8Array, contentType?: string): Encod
  * Decodes a payload of ours.
  * @throws EdgeError E_MQTT_PAYLOAD when the bytes are not a JSON or CBOR map
  */
-export function decodePayload(payload: Uint8Array, contentType?: string, topic = 'payload'): { encoding: Encoding; value: Record<string, unknown> } {
+export function decodePayload(
+  payload: Uint8Array,
+  contentType?: string,
+  topic = 'payload',
+): { encoding: Encoding; value: Record<string, unknown> } {
   const encoding = detectEncoding(payload, contentType);
   if (encoding === undefined) {
-    throw new EdgeError('E_MQTT_PAYLOAD', `payload is neither a JSON object nor a CBOR map (first byte 0x${(payload[0] ?? 0).toString(16)})`, { field: topic });
+    throw new EdgeError(
+      'E_MQTT_PAYLOAD',
+      `payload is neither a JSON object nor a CBOR map (first byte 0x${(payload[0] ?? 0).toString(16)})`,
+      { field: topic },
+    );
   }
   let value: unknown;
   try {
-    value = encoding === 'json' ? parseJsonBounded(payload, PAYLOAD_JSON_LIMITS, { file: topic, what: 'payload', syntaxCode: 'E_MQTT_PAYLOAD' }) : cbor.decode(payload);
+    value =
+      encoding === 'json'
+        ? parseJsonBounded(payload, PAYLOAD_JSON_LIMITS, { file: topic, what: 'payload', syntaxCode: 'E_MQTT_PAYLOAD' })
+        : cbor.decode(payload);
   } catch (err) {
     // Limits (E_JSON_*) keep their own code; a syntax error reads as before.
     if (err instanceof EdgeError && err.code !== 'E_MQTT_PAYLOAD') throw err;
     const cause = err instanceof EdgeError ? (err.cause ?? err) : err;
-    throw new EdgeError('E_MQTT_PAYLOAD', `payload is not valid ${encoding}: ${messageOf(cause)}`, { field: topic, cause });
+    throw new EdgeError('E_MQTT_PAYLOAD', `payload is not valid ${encoding}: ${messageOf(cause)}`, {
+      field: topic,
+      cause,
+    });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new EdgeError('E_MQTT_PAYLOAD', `payload decodes to ${Array.isArray(value) ? 'an array' : typeof value}, expected an object`, { field: topic });
+    throw new EdgeError(
+      'E_MQTT_PAYLOAD',
+      `payload decodes to ${Array.isArray(value) ? 'an array' : typeof value}, expected an object`,
+      { field: topic },
+    );
   }
   return { encoding, value: value as Record<string, unknown> };
 }

@@ -64,7 +64,9 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
     ...(spec.password !== undefined ? { password: spec.password } : {}),
     ...(spec.tls ?? {}),
     ...(spec.will ? { will: protocolVersion === 5 ? spec.will : { ...spec.will, properties: undefined } } : {}),
-    ...(protocolVersion === 5 && spec.sessionExpirySeconds ? { properties: { sessionExpiryInterval: spec.sessionExpirySeconds } } : {}),
+    ...(protocolVersion === 5 && spec.sessionExpirySeconds
+      ? { properties: { sessionExpiryInterval: spec.sessionExpirySeconds } }
+      : {}),
   };
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -80,7 +82,10 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
       reject(err);
     };
     // mqtt.js's own connectTimeout covers the CONNACK wait; this also covers a stalled TCP/TLS handshake.
-    const timer = setTimeout(() => fail(new EdgeError('E_MQTT_OFFLINE', `no CONNACK from ${spec.url} within ${spec.connectTimeoutMs} ms`)), spec.connectTimeoutMs + 500);
+    const timer = setTimeout(
+      () => fail(new EdgeError('E_MQTT_OFFLINE', `no CONNACK from ${spec.url} within ${spec.connectTimeoutMs} ms`)),
+      spec.connectTimeoutMs + 500,
+    );
     timer.unref();
     const abort = (): void => fail(new EdgeError('E_CLOSED', 'connection attempt abandoned: the owner is closing'));
     if (signal?.aborted) return abort();
@@ -100,17 +105,36 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
     client.on('error', (err: Error & { code?: number | string }) => {
       const code = typeof err.code === 'number' ? err.code : undefined;
       if (code !== undefined && UNSUPPORTED_PROTOCOL.has(code)) {
-        const e = new EdgeError('E_MQTT_PROTOCOL', `broker at ${spec.url} refused MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: ${err.message}`, { cause: err });
+        const e = new EdgeError(
+          'E_MQTT_PROTOCOL',
+          `broker at ${spec.url} refused MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: ${err.message}`,
+          { cause: err },
+        );
         fail(Object.assign(e, { refusedProtocol: true }));
       } else if (code !== undefined && NOT_AUTHORIZED.has(code)) {
-        fail(new EdgeError('E_MQTT_PROTOCOL', `broker at ${spec.url} refused the connection: ${err.message}`, { cause: err, hint: 'check username, password and the broker ACL' }));
+        fail(
+          new EdgeError('E_MQTT_PROTOCOL', `broker at ${spec.url} refused the connection: ${err.message}`, {
+            cause: err,
+            hint: 'check username, password and the broker ACL',
+          }),
+        );
       } else if (code !== undefined) {
-        fail(new EdgeError('E_MQTT_PROTOCOL', `broker at ${spec.url} refused the connection (code ${code}): ${err.message}`, { cause: err }));
+        fail(
+          new EdgeError(
+            'E_MQTT_PROTOCOL',
+            `broker at ${spec.url} refused the connection (code ${code}): ${err.message}`,
+            { cause: err },
+          ),
+        );
       } else {
-        fail(new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker at ${spec.url}: ${messageOf(err)}`, { cause: err }));
+        fail(
+          new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker at ${spec.url}: ${messageOf(err)}`, { cause: err }),
+        );
       }
     });
-    client.once('close', () => fail(new EdgeError('E_MQTT_OFFLINE', `the broker at ${spec.url} closed the connection before CONNACK`)));
+    client.once('close', () =>
+      fail(new EdgeError('E_MQTT_OFFLINE', `the broker at ${spec.url} closed the connection before CONNACK`)),
+    );
   });
 }
 
@@ -118,7 +142,11 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
  * Connects with the version `choice` asks for; `auto` tries 5, then 3.1.1 if the broker refuses 5.
  * `spec` is called per attempt so each attempt can carry its own will (a new bdSeq).
  */
-export async function connectNegotiated(choice: ProtocolChoice, spec: (protocolVersion: 4 | 5) => Promise<ConnectSpec>, signal?: AbortSignal): Promise<Connected> {
+export async function connectNegotiated(
+  choice: ProtocolChoice,
+  spec: (protocolVersion: 4 | 5) => Promise<ConnectSpec>,
+  signal?: AbortSignal,
+): Promise<Connected> {
   const first: 4 | 5 = choice === 4 ? 4 : 5;
   try {
     return await connectOnce(await spec(first), first, signal);

@@ -77,8 +77,24 @@ export interface ResolvedConsumerOptions {
 }
 
 const KNOWN = [
-  'url', 'fleet', 'prefix', 'group', 'clientId', 'username', 'password', 'tls', 'protocol', 'qos', 'sessionExpirySeconds',
-  'dedupeCapacity', 'limits', 'trust', 'keepaliveSeconds', 'connectTimeoutMs', 'reconnectDelayMs', 'clock',
+  'url',
+  'fleet',
+  'prefix',
+  'group',
+  'clientId',
+  'username',
+  'password',
+  'tls',
+  'protocol',
+  'qos',
+  'sessionExpirySeconds',
+  'dedupeCapacity',
+  'limits',
+  'trust',
+  'keepaliveSeconds',
+  'connectTimeoutMs',
+  'reconnectDelayMs',
+  'clock',
 ] as const;
 
 /**
@@ -92,33 +108,59 @@ export function resolveConsumerOptions(written: FleetConsumerOptions): ResolvedC
   const protocol = expectProtocol('options.protocol', o.protocol);
   const group = o.group === undefined ? undefined : expectTopicSegment('options.group', o.group);
   if (group !== undefined && protocol === 4) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'shared subscriptions (options.group) need MQTT 5; options.protocol is 4', { field: 'options.group' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'shared subscriptions (options.group) need MQTT 5; options.protocol is 4',
+      { field: 'options.group' },
+    );
   }
-  const sessionExpirySeconds = o.sessionExpirySeconds === undefined ? 0 : expectInteger('options.sessionExpirySeconds', o.sessionExpirySeconds, 0, 0xffffffff);
+  const sessionExpirySeconds =
+    o.sessionExpirySeconds === undefined
+      ? 0
+      : expectInteger('options.sessionExpirySeconds', o.sessionExpirySeconds, 0, 0xffffffff);
   if (sessionExpirySeconds > 0 && o.clientId === undefined) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'a persistent session (options.sessionExpirySeconds > 0) needs a fixed options.clientId', { field: 'options.clientId' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'a persistent session (options.sessionExpirySeconds > 0) needs a fixed options.clientId',
+      { field: 'options.clientId' },
+    );
   }
   const qos = o.qos === undefined ? 1 : o.qos;
   if (qos !== 0 && qos !== 1 && qos !== 2) throw invalidOption('options.qos', '0, 1 or 2', qos);
-  if (o.password !== undefined && typeof o.password !== 'string') throw invalidOption('options.password', 'a string', '<hidden>');
+  if (o.password !== undefined && typeof o.password !== 'string')
+    throw invalidOption('options.password', 'a string', '<hidden>');
   if (o.tls !== undefined) {
     if (!is.object(o.tls)) throw invalidOption('options.tls', 'an object', o.tls);
     rejectUnknownKeys('options.tls', o.tls, ['ca', 'cert', 'key', 'rejectUnauthorized']);
   }
-  if (o.clock !== undefined && (!is.object(o.clock) || typeof (o.clock as Partial<Clock>).now !== 'function')) throw invalidOption('options.clock', 'a Clock', o.clock);
+  if (o.clock !== undefined && (!is.object(o.clock) || typeof (o.clock as Partial<Clock>).now !== 'function'))
+    throw invalidOption('options.clock', 'a Clock', o.clock);
   const resolved: ResolvedConsumerOptions = {
     url: expectBrokerUrl('options.url', o.url),
     fleet: expectTopicSegment('options.fleet', o.fleet),
     topics: new TopicScheme(o.prefix === undefined ? DEFAULT_TOPIC_PREFIX : (o.prefix as string)),
-    clientId: o.clientId === undefined ? `ringmoe-gs-${Math.random().toString(16).slice(2, 10)}` : expectString('options.clientId', o.clientId),
+    clientId:
+      o.clientId === undefined
+        ? `ringmoe-gs-${Math.random().toString(16).slice(2, 10)}`
+        : expectString('options.clientId', o.clientId),
     protocol,
     qos,
     sessionExpirySeconds,
-    dedupeCapacity: o.dedupeCapacity === undefined ? 100_000 : expectInteger('options.dedupeCapacity', o.dedupeCapacity, 1, 100_000_000),
+    dedupeCapacity:
+      o.dedupeCapacity === undefined
+        ? 100_000
+        : expectInteger('options.dedupeCapacity', o.dedupeCapacity, 1, 100_000_000),
     limits: resolveConsumerLimits(o.limits),
-    keepaliveSeconds: o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
-    connectTimeoutMs: o.connectTimeoutMs === undefined ? 10_000 : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
-    reconnectDelayMs: o.reconnectDelayMs === undefined ? 1000 : expectInteger('options.reconnectDelayMs', o.reconnectDelayMs, 10, 3_600_000),
+    keepaliveSeconds:
+      o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
+    connectTimeoutMs:
+      o.connectTimeoutMs === undefined
+        ? 10_000
+        : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
+    reconnectDelayMs:
+      o.reconnectDelayMs === undefined
+        ? 1000
+        : expectInteger('options.reconnectDelayMs', o.reconnectDelayMs, 10, 3_600_000),
   };
   if (group !== undefined) resolved.group = group;
   if (o.username !== undefined) resolved.username = expectString('options.username', o.username);

@@ -10,7 +10,14 @@ import { decodePayload, type Encoding } from './codec.js';
 import { connectNegotiated } from './connection.js';
 import { resolveConsumerOptions, type FleetConsumerOptions, type ResolvedConsumerOptions } from './consumer-options.js';
 import { FleetView, type FleetSummary } from './fleet-view.js';
-import { parsePayload, type BirthPayload, type DeathPayload, type MetricsPayload, type ResultPayload, type StatePayload } from './messages.js';
+import {
+  parsePayload,
+  type BirthPayload,
+  type DeathPayload,
+  type MetricsPayload,
+  type ResultPayload,
+  type StatePayload,
+} from './messages.js';
 import { checkJsonDepth, checkPayloadShape, PayloadRefused } from '../core/json-limits.js';
 import { verifyState } from './state-auth.js';
 import { TOPIC_KINDS } from './topics.js';
@@ -98,10 +105,14 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
     }));
     if (o.group !== undefined && protocolVersion !== 5) {
       client.end(true);
-      throw new EdgeError('E_MQTT_PROTOCOL', `shared subscriptions need MQTT 5, but the broker at ${o.url} speaks only 3.1.1`, {
-        field: 'options.group',
-        hint: 'use a broker with MQTT 5 (Mosquitto 2, EMQX, HiveMQ, VerneMQ) or drop --group',
-      });
+      throw new EdgeError(
+        'E_MQTT_PROTOCOL',
+        `shared subscriptions need MQTT 5, but the broker at ${o.url} speaks only 3.1.1`,
+        {
+          field: 'options.group',
+          hint: 'use a broker with MQTT 5 (Mosquitto 2, EMQX, HiveMQ, VerneMQ) or drop --group',
+        },
+      );
     }
     const consumer = new FleetConsumer(o, client, protocolVersion);
     client.on('message', (topic, payload, packet) => {
@@ -160,12 +171,21 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
     try {
       grants = await this.client.subscribeAsync(map);
     } catch (err) {
-      throw new EdgeError('E_MQTT_PROTOCOL', `subscribing to ${this.filters.join(', ')} failed: ${(err as Error).message}`, { cause: err });
+      throw new EdgeError(
+        'E_MQTT_PROTOCOL',
+        `subscribing to ${this.filters.join(', ')} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     for (const g of grants) {
       const code = g.qos as number;
       if (code >= 0x80) {
-        const why = code === 0x9e ? 'the broker does not support shared subscriptions' : code === 0x87 ? 'not authorized' : `reason 0x${code.toString(16)}`;
+        const why =
+          code === 0x9e
+            ? 'the broker does not support shared subscriptions'
+            : code === 0x87
+              ? 'not authorized'
+              : `reason 0x${code.toString(16)}`;
         throw new EdgeError('E_MQTT_PROTOCOL', `subscription to ${g.topic} refused: ${why}`, { field: g.topic });
       }
     }
@@ -177,11 +197,21 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
     const receivedAt = this.clock.now();
     const where = this.o.topics.parse(topic);
     try {
-      if (!where || where.fleet !== this.o.fleet) throw new EdgeError('E_MQTT_PAYLOAD', 'topic is not a device topic of this fleet', { file: topic });
+      if (!where || where.fleet !== this.o.fleet)
+        throw new EdgeError('E_MQTT_PAYLOAD', 'topic is not a device topic of this fleet', { file: topic });
       const limits = this.o.limits;
-      if (payload.length > limits.maxPayloadBytes) throw new PayloadRefused('oversized', `payload is ${payload.length} bytes, over the ${limits.maxPayloadBytes}-byte limit`, topic);
+      if (payload.length > limits.maxPayloadBytes)
+        throw new PayloadRefused(
+          'oversized',
+          `payload is ${payload.length} bytes, over the ${limits.maxPayloadBytes}-byte limit`,
+          topic,
+        );
       if ((where.kind === 'state' || where.kind === 'metrics') && payload.length > limits.maxStateBytes) {
-        throw new PayloadRefused('state-oversized', `${where.kind} payload is ${payload.length} bytes, over the ${limits.maxStateBytes}-byte limit kept per device`, topic);
+        throw new PayloadRefused(
+          'state-oversized',
+          `${where.kind} payload is ${payload.length} bytes, over the ${limits.maxStateBytes}-byte limit kept per device`,
+          topic,
+        );
       }
       if (payload[0] === 0x7b) checkJsonDepth(payload, limits.maxDepth, topic);
       const { encoding, value } = decodePayload(payload, packet.properties?.contentType, topic);
@@ -197,7 +227,13 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       switch (change.kind) {
         case 'result': {
           const users = packet.properties?.userProperties;
-          const r: ReceivedResult = { ...(p as ResultPayload), topic, receivedAt, encoding, ...(users ? { userProperties: { ...users } } : {}) };
+          const r: ReceivedResult = {
+            ...(p as ResultPayload),
+            topic,
+            receivedAt,
+            encoding,
+            ...(users ? { userProperties: { ...users } } : {}),
+          };
           this.emit(change.duplicate ? 'duplicate' : 'result', r);
           return;
         }

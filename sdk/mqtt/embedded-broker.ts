@@ -57,7 +57,10 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions = {}): 
     });
   } catch (err) {
     await new Promise<void>((r) => aedes.close(() => r()));
-    throw new EdgeError('E_IO', `cannot listen on ${host}:${port}: ${messageOf(err)}`, { field: 'options.port', cause: err });
+    throw new EdgeError('E_IO', `cannot listen on ${host}:${port}: ${messageOf(err)}`, {
+      field: 'options.port',
+      cause: err,
+    });
   }
   const bound = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;

@@ -8,7 +8,14 @@
  * connection, e.g. delivered late by the broker or retained from before a restart) and is ignored.
  */
 import { DedupeWindow } from './dedupe.js';
-import type { BirthPayload, DeathPayload, DevicePayload, MetricsPayload, OutboxReport, StatePayload } from './messages.js';
+import type {
+  BirthPayload,
+  DeathPayload,
+  DevicePayload,
+  MetricsPayload,
+  OutboxReport,
+  StatePayload,
+} from './messages.js';
 import { DEFAULT_CONSUMER_LIMITS, type ConsumerLimits } from './consumer-limits.js';
 import { PayloadRefused, type RefusalReason } from '../core/json-limits.js';
 
@@ -96,14 +103,27 @@ export class FleetView {
    * Applies a validated payload received at `receivedAt`.
    * @throws PayloadRefused (`device-limit`, `task-limit`) when the payload would grow the view past its limits
    */
-  apply(p: DevicePayload, receivedAt: number, topic = p.device, auth?: { verified: boolean; state?: Record<string, unknown> }): ViewChange {
+  apply(
+    p: DevicePayload,
+    receivedAt: number,
+    topic = p.device,
+    auth?: { verified: boolean; state?: Record<string, unknown> },
+  ): ViewChange {
     if (!this.devices.has(p.device) && this.devices.size >= this.limits.maxDevices) {
-      throw new PayloadRefused('device-limit', `already tracking ${this.limits.maxDevices} devices; device ${JSON.stringify(p.device)} is not tracked`, topic);
+      throw new PayloadRefused(
+        'device-limit',
+        `already tracking ${this.limits.maxDevices} devices; device ${JSON.stringify(p.device)} is not tracked`,
+        topic,
+      );
     }
     if (p.type === 'result') {
       const known = this.devices.get(p.device);
       if (known && !(p.task in known.results) && Object.keys(known.results).length >= this.limits.maxTasksPerDevice) {
-        throw new PayloadRefused('task-limit', `device ${p.device} already reported ${this.limits.maxTasksPerDevice} tasks; task ${JSON.stringify(p.task)} is not counted`, topic);
+        throw new PayloadRefused(
+          'task-limit',
+          `device ${p.device} already reported ${this.limits.maxTasksPerDevice} tasks; task ${JSON.stringify(p.task)} is not counted`,
+          topic,
+        );
       }
     }
     const d = this.device(p.device);
@@ -132,11 +152,16 @@ export class FleetView {
         }
         // A replayed older signed state does not replace a newer one.
         if (auth && d.latestState?.verified && p.ts < d.latestState.ts) return { kind: 'state' };
-        d.latestState = { ts: p.ts, state: auth?.state ?? (p as StatePayload).state, ...(auth ? { verified: true } : {}) };
+        d.latestState = {
+          ts: p.ts,
+          state: auth?.state ?? (p as StatePayload).state,
+          ...(auth ? { verified: true } : {}),
+        };
         if (auth) d.verified = true;
         return { kind: 'state' };
       case 'metrics':
-        if (!d.latestMetrics || d.latestMetrics.ts <= p.ts) d.latestMetrics = { ts: p.ts, metrics: p.metrics, outbox: p.outbox };
+        if (!d.latestMetrics || d.latestMetrics.ts <= p.ts)
+          d.latestMetrics = { ts: p.ts, metrics: p.metrics, outbox: p.outbox };
         return { kind: 'metrics' };
     }
   }
@@ -153,7 +178,9 @@ export class FleetView {
 
   /** A copy of the current picture. */
   summary(): FleetSummary {
-    const devices = [...this.devices.values()].map((d) => structuredClone(d)).sort((a, b) => a.device.localeCompare(b.device));
+    const devices = [...this.devices.values()]
+      .map((d) => structuredClone(d))
+      .sort((a, b) => a.device.localeCompare(b.device));
     return {
       fleet: this.fleet,
       devices,

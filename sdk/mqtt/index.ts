@@ -4,7 +4,14 @@
  * @packageDocumentation
  */
 export { systemClock, ManualClock, type Clock, type ClockTimer } from '../core/clock.js';
-export { TopicScheme, TOPIC_KINDS, DEFAULT_TOPIC_PREFIX, expectTopicSegment, type TopicKind, type ParsedTopic } from './topics.js';
+export {
+  TopicScheme,
+  TOPIC_KINDS,
+  DEFAULT_TOPIC_PREFIX,
+  expectTopicSegment,
+  type TopicKind,
+  type ParsedTopic,
+} from './topics.js';
 export { ENCODINGS, CONTENT_TYPES, encodePayload, decodePayload, detectEncoding, type Encoding } from './codec.js';
 export {
   PAYLOAD_VERSION,
@@ -47,7 +54,14 @@ export {
   type ProtocolChoice,
   type TlsOptions,
 } from './options.js';
-export { ResultPublisher, type PublisherEvents, type ResultMeta, type PublishedResult, type PublisherStatus, type CloseReport } from './publisher.js';
+export {
+  ResultPublisher,
+  type PublisherEvents,
+  type ResultMeta,
+  type PublishedResult,
+  type PublisherStatus,
+  type CloseReport,
+} from './publisher.js';
 export { DedupeWindow } from './dedupe.js';
 export { FleetView, type DeviceSummary, type FleetSummary, type ViewChange } from './fleet-view.js';
 export { FleetConsumer, type ConsumerEvents, type ReceivedResult } from './consumer.js';

@@ -103,7 +103,11 @@ const KIND_TYPE = { results: 'result', birth: 'birth', death: 'death', state: 's
  */
 export function parsePayload(topic: string, where: ParsedTopic, value: Record<string, unknown>): DevicePayload {
   const fail = (field: string, expected: string): never => {
-    throw new EdgeError('E_MQTT_PAYLOAD', `expected ${expected} for ${field} but received ${JSON.stringify(value[field]) ?? 'nothing'}`, { file: topic, field });
+    throw new EdgeError(
+      'E_MQTT_PAYLOAD',
+      `expected ${expected} for ${field} but received ${JSON.stringify(value[field]) ?? 'nothing'}`,
+      { file: topic, field },
+    );
   };
   if (value.v !== PAYLOAD_VERSION) fail('v', `schema version ${PAYLOAD_VERSION}`);
   if (value.type !== KIND_TYPE[where.kind]) fail('type', JSON.stringify(KIND_TYPE[where.kind]));

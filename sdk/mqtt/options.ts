@@ -133,9 +133,30 @@ export interface ResolvedPublisherOptions {
 }
 
 const KNOWN = [
-  'url', 'fleet', 'device', 'prefix', 'clientId', 'username', 'password', 'tls', 'protocol', 'encoding', 'modelVersion', 'qos',
-  'expirySeconds', 'stateDir', 'outbox', 'bdSeqStore', 'outboxLimits', 'fsync', 'maxInflight', 'keepaliveSeconds',
-  'connectTimeoutMs', 'reconnect', 'clock', 'deviceKey',
+  'url',
+  'fleet',
+  'device',
+  'prefix',
+  'clientId',
+  'username',
+  'password',
+  'tls',
+  'protocol',
+  'encoding',
+  'modelVersion',
+  'qos',
+  'expirySeconds',
+  'stateDir',
+  'outbox',
+  'bdSeqStore',
+  'outboxLimits',
+  'fsync',
+  'maxInflight',
+  'keepaliveSeconds',
+  'connectTimeoutMs',
+  'reconnect',
+  'clock',
+  'deviceKey',
 ] as const;
 
 const URL_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
@@ -152,7 +173,8 @@ export function expectBrokerUrl(name: string, value: unknown): string {
   } catch {
     throw invalidOption(name, 'a broker URL such as mqtt://host:1883', value);
   }
-  if (!URL_PROTOCOLS.includes(url.protocol)) throw invalidOption(name, `a URL with scheme ${URL_PROTOCOLS.map((p) => p.slice(0, -1)).join(', ')}`, value);
+  if (!URL_PROTOCOLS.includes(url.protocol))
+    throw invalidOption(name, `a URL with scheme ${URL_PROTOCOLS.map((p) => p.slice(0, -1)).join(', ')}`, value);
   if (!url.hostname) throw invalidOption(name, 'a broker URL with a host name', value);
   return text;
 }
@@ -170,7 +192,12 @@ function qosOf(name: string, value: unknown, fallback: QoS): QoS {
   throw invalidOption(name, '0, 1 or 2', value);
 }
 
-function classRecord<T>(name: string, value: unknown, read: (field: string, v: unknown, d: T) => T, defaults: Record<MessageClass, T>): Record<MessageClass, T> {
+function classRecord<T>(
+  name: string,
+  value: unknown,
+  read: (field: string, v: unknown, d: T) => T,
+  defaults: Record<MessageClass, T>,
+): Record<MessageClass, T> {
   if (value === undefined) return { ...defaults };
   if (!is.object(value)) throw invalidOption(name, 'an object with results, state and/or metrics', value);
   rejectUnknownKeys(name, value, ['results', 'state', 'metrics']);
@@ -186,8 +213,14 @@ function resolveReconnect(value: unknown): { minDelayMs: number; maxDelayMs: num
   const reconnect = value === undefined ? {} : value;
   if (!is.object(reconnect)) throw invalidOption('options.reconnect', 'an object', reconnect);
   rejectUnknownKeys('options.reconnect', reconnect, ['minDelayMs', 'maxDelayMs']);
-  const minDelayMs = reconnect.minDelayMs === undefined ? 500 : expectInteger('options.reconnect.minDelayMs', reconnect.minDelayMs, 1, 3_600_000);
-  const maxDelayMs = reconnect.maxDelayMs === undefined ? Math.max(30_000, minDelayMs) : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
+  const minDelayMs =
+    reconnect.minDelayMs === undefined
+      ? 500
+      : expectInteger('options.reconnect.minDelayMs', reconnect.minDelayMs, 1, 3_600_000);
+  const maxDelayMs =
+    reconnect.maxDelayMs === undefined
+      ? Math.max(30_000, minDelayMs)
+      : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
   return { minDelayMs, maxDelayMs };
 }
 
@@ -197,14 +230,25 @@ function checkStateOptions(o: Record<string, unknown>, stateDir: string | undefi
     throw invalidOption('options.outbox', 'an Outbox (MemoryOutbox, FileOutbox or your own implementation)', o.outbox);
   }
   if (o.outbox !== undefined && (o.outboxLimits !== undefined || o.fsync !== undefined)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.outboxLimits and options.fsync configure the outbox the publisher creates; set them on your own options.outbox instead', {
-      field: o.outboxLimits !== undefined ? 'options.outboxLimits' : 'options.fsync',
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'options.outboxLimits and options.fsync configure the outbox the publisher creates; set them on your own options.outbox instead',
+      {
+        field: o.outboxLimits !== undefined ? 'options.outboxLimits' : 'options.fsync',
+      },
+    );
   }
   if (o.fsync !== undefined && stateDir === undefined) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.fsync needs options.stateDir (without it the outbox lives in memory)', { field: 'options.fsync' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'options.fsync needs options.stateDir (without it the outbox lives in memory)',
+      { field: 'options.fsync' },
+    );
   }
-  if (o.bdSeqStore !== undefined && (!is.object(o.bdSeqStore) || typeof (o.bdSeqStore as Partial<BdSeqStore>).next !== 'function')) {
+  if (
+    o.bdSeqStore !== undefined &&
+    (!is.object(o.bdSeqStore) || typeof (o.bdSeqStore as Partial<BdSeqStore>).next !== 'function')
+  ) {
     throw invalidOption('options.bdSeqStore', 'a BdSeqStore', o.bdSeqStore);
   }
   if (o.clock !== undefined && (!is.object(o.clock) || typeof (o.clock as Partial<Clock>).now !== 'function')) {
@@ -223,7 +267,8 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
   const fleet = expectTopicSegment('options.fleet', o.fleet);
   const device = expectTopicSegment('options.device', o.device);
   const topics = new TopicScheme(o.prefix === undefined ? DEFAULT_TOPIC_PREFIX : (o.prefix as string));
-  const optionalString = (name: string, v: unknown): string | undefined => (v === undefined ? undefined : expectString(name, v));
+  const optionalString = (name: string, v: unknown): string | undefined =>
+    v === undefined ? undefined : expectString(name, v);
   const clientId = optionalString('options.clientId', o.clientId) ?? `ringmoe-${fleet}-${device}`;
   if (clientId.length > 65535) throw invalidOption('options.clientId', 'a client id of at most 65535 bytes', clientId);
   if (o.tls !== undefined) {
@@ -250,12 +295,17 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
     qos: classRecord<QoS>('options.qos', o.qos, qosOf, DEFAULT_QOS),
     expirySeconds: expiry,
     maxInflight: o.maxInflight === undefined ? 256 : expectInteger('options.maxInflight', o.maxInflight, 1, 65535),
-    keepaliveSeconds: o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
-    connectTimeoutMs: o.connectTimeoutMs === undefined ? 10_000 : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
+    keepaliveSeconds:
+      o.keepaliveSeconds === undefined ? 30 : expectInteger('options.keepaliveSeconds', o.keepaliveSeconds, 1, 65535),
+    connectTimeoutMs:
+      o.connectTimeoutMs === undefined
+        ? 10_000
+        : expectInteger('options.connectTimeoutMs', o.connectTimeoutMs, 100, 600_000),
     reconnect: { minDelayMs, maxDelayMs },
   };
   const username = optionalString('options.username', o.username);
-  if (o.password !== undefined && typeof o.password !== 'string') throw invalidOption('options.password', 'a string', '<hidden>');
+  if (o.password !== undefined && typeof o.password !== 'string')
+    throw invalidOption('options.password', 'a string', '<hidden>');
   const password = o.password as string | undefined;
   const modelVersion = optionalString('options.modelVersion', o.modelVersion);
   if (username !== undefined) resolved.username = username;
@@ -270,7 +320,8 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
   if (o.clock !== undefined) resolved.clock = o.clock as unknown as Clock;
   if (o.deviceKey !== undefined) {
     const k = o.deviceKey as Partial<KeyObject> | null;
-    if (!k || k.type !== 'private' || k.asymmetricKeyType !== 'ed25519') throw invalidOption('options.deviceKey', 'an Ed25519 private KeyObject', '<key>');
+    if (!k || k.type !== 'private' || k.asymmetricKeyType !== 'ed25519')
+      throw invalidOption('options.deviceKey', 'an Ed25519 private KeyObject', '<key>');
     resolved.deviceKey = o.deviceKey as KeyObject;
   }
   return resolved;

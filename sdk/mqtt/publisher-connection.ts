@@ -84,8 +84,14 @@ export class ConnectionLoop {
     this.closing = true;
     const conn = this.conn;
     if (conn && this.bdSeqNow !== undefined) {
-      const death = encodePayload(this.o.encoding, deathPayload(this.o, this.bdSeqNow, this.clock.now(), true), 'death');
-      await socketBound(publishOn(this.o, conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null));
+      const death = encodePayload(
+        this.o.encoding,
+        deathPayload(this.o, this.bdSeqNow, this.clock.now(), true),
+        'death',
+      );
+      await socketBound(
+        publishOn(this.o, conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null),
+      );
     }
     this.stateNow = 'closed';
     this.stop.abort();
@@ -119,7 +125,9 @@ export class ConnectionLoop {
         payload,
         qos: 1,
         retain: true,
-        ...(protocolVersion === 5 ? { properties: { contentType: messageProperties(this.o.encoding, null).contentType! } } : {}),
+        ...(protocolVersion === 5
+          ? { properties: { contentType: messageProperties(this.o.encoding, null).contentType! } }
+          : {}),
       },
     };
   }
@@ -176,14 +184,32 @@ export class ConnectionLoop {
     conn.client.on('error', (err) => log('online :: client error: %s', err.message));
     let born = false;
     try {
-      const birth = birthPayload(this.o, this.bdSeqNow!, this.clock.now(), conn.protocolVersion, outboxReport(this.outbox.kind, this.outbox.stats()));
-      await publishOn(this.o, conn, this.o.topics.birth(this.o.fleet, this.o.device), encodePayload(this.o.encoding, birth, 'birth'), 1, true, null);
+      const birth = birthPayload(
+        this.o,
+        this.bdSeqNow!,
+        this.clock.now(),
+        conn.protocolVersion,
+        outboxReport(this.outbox.kind, this.outbox.stats()),
+      );
+      await publishOn(
+        this.o,
+        conn,
+        this.o.topics.birth(this.o.fleet, this.o.device),
+        encodePayload(this.o.encoding, birth, 'birth'),
+        1,
+        true,
+        null,
+      );
       born = true;
       this.conn = conn;
       this.stateNow = 'online';
       this.hooks.connected(conn, this.bdSeqNow!);
       const receiveMaximum = conn.connack.properties?.receiveMaximum;
-      await this.drainer.attach(conn.client, conn.protocolVersion, Math.min(this.o.maxInflight, receiveMaximum ?? Infinity));
+      await this.drainer.attach(
+        conn.client,
+        conn.protocolVersion,
+        Math.min(this.o.maxInflight, receiveMaximum ?? Infinity),
+      );
     } catch (err) {
       log('online :: connection failed during setup: %s', messageOf(err));
       conn.client.end(true);
@@ -204,11 +230,23 @@ export class ConnectionLoop {
 }
 
 /** Publishes one message on `conn`, with MQTT 5 properties when the connection speaks 5. */
-export async function publishOn(o: ResolvedPublisherOptions, conn: Connected, topic: string, payload: Buffer, qos: 0 | 1 | 2, retain: boolean, expiry: number | null): Promise<void> {
+export async function publishOn(
+  o: ResolvedPublisherOptions,
+  conn: Connected,
+  topic: string,
+  payload: Buffer,
+  qos: 0 | 1 | 2,
+  retain: boolean,
+  expiry: number | null,
+): Promise<void> {
   const opts: IClientPublishOptions = { qos, retain };
   if (conn.protocolVersion === 5) {
     const p = messageProperties(o.encoding, expiry, { modelVersion: o.modelVersion });
-    opts.properties = { contentType: p.contentType!, ...(p.messageExpiryInterval ? { messageExpiryInterval: p.messageExpiryInterval } : {}), ...(p.userProperties ? { userProperties: p.userProperties } : {}) };
+    opts.properties = {
+      contentType: p.contentType!,
+      ...(p.messageExpiryInterval ? { messageExpiryInterval: p.messageExpiryInterval } : {}),
+      ...(p.userProperties ? { userProperties: p.userProperties } : {}),
+    };
   }
   await (conn.client as MqttClient).publishAsync(topic, payload, opts);
 }

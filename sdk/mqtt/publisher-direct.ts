@@ -60,7 +60,12 @@ export class DirectSender {
 
   private async metricsAt(ts: number, metrics: Record<string, MetricValue>): Promise<boolean> {
     const payload = metricsPayload(this.o, ts, metrics, outboxReport(this.outbox.kind, this.outbox.stats()));
-    return this.sendDirect('metrics', this.o.topics.metrics(this.o.fleet, this.o.device), encodePayload(this.o.encoding, payload, 'metrics'), false);
+    return this.sendDirect(
+      'metrics',
+      this.o.topics.metrics(this.o.fleet, this.o.device),
+      encodePayload(this.o.encoding, payload, 'metrics'),
+      false,
+    );
   }
 
   /** Publishes a non-outbox message on the current connection; false when offline or it failed. */
@@ -69,7 +74,9 @@ export class DirectSender {
     if (!conn) return false;
     // Bounded: a broker that stops acknowledging must not hold up the caller (close() sends the
     // stopped state this way); the message may still go out later, it is just not confirmed now.
-    const delivered = await socketBound(publishOn(this.o, conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]));
+    const delivered = await socketBound(
+      publishOn(this.o, conn, topic, payload, this.o.qos[cls], retain, this.o.expirySeconds[cls]),
+    );
     if (!delivered) log('sendDirect :: %s not confirmed within the socket bound', topic);
     return delivered;
   }

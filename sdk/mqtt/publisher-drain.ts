@@ -102,7 +102,11 @@ export class Drainer {
         }
       } while (this.again && this.session === s);
     } catch (err) {
-      this.hooks.error(err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `reading the outbox failed: ${messageOf(err)}`, { cause: err }));
+      this.hooks.error(
+        err instanceof EdgeError
+          ? err
+          : new EdgeError('E_OUTBOX', `reading the outbox failed: ${messageOf(err)}`, { cause: err }),
+      );
     } finally {
       this.pumping = false;
     }
@@ -125,29 +129,40 @@ export class Drainer {
       const left = this.remainingExpiry(e);
       properties = { ...e.properties, ...(left !== undefined ? { messageExpiryInterval: left } : {}) };
     }
-    s.client.publish(e.topic, payload, { qos: e.qos, retain: e.retain, ...(properties ? { properties } : {}) }, (err) => {
-      if (this.session !== s) return;
-      s.inflight--;
-      if (!err) {
-        this.ack(e.seq);
-      } else {
-        const code = (err as Error & { code?: unknown }).code;
-        if (typeof code === 'number' && code >= 0x80 && !RETRYABLE.has(code)) {
-          // The broker received it and said no (not authorized, topic invalid, payload too large...):
-          // sending it again would fail the same way.
-          void this.outbox.discard([e.seq], 'rejected').then(
-            () => this.hooks.discarded([e.seq], 'rejected'),
-            (ioErr: unknown) => this.hooks.error(ioErr as EdgeError),
-          );
-          this.hooks.error(new EdgeError('E_MQTT_PROTOCOL', `broker refused ${e.topic} (reason 0x${code.toString(16)}): ${err.message}`, { field: e.topic, cause: err }));
+    s.client.publish(
+      e.topic,
+      payload,
+      { qos: e.qos, retain: e.retain, ...(properties ? { properties } : {}) },
+      (err) => {
+        if (this.session !== s) return;
+        s.inflight--;
+        if (!err) {
+          this.ack(e.seq);
         } else {
-          // Connection trouble: the entry stays in the outbox and goes out on the next connection.
-          log('Drainer.send :: seq %d not acknowledged: %s', e.seq, err.message);
-          return;
+          const code = (err as Error & { code?: unknown }).code;
+          if (typeof code === 'number' && code >= 0x80 && !RETRYABLE.has(code)) {
+            // The broker received it and said no (not authorized, topic invalid, payload too large...):
+            // sending it again would fail the same way.
+            void this.outbox.discard([e.seq], 'rejected').then(
+              () => this.hooks.discarded([e.seq], 'rejected'),
+              (ioErr: unknown) => this.hooks.error(ioErr as EdgeError),
+            );
+            this.hooks.error(
+              new EdgeError(
+                'E_MQTT_PROTOCOL',
+                `broker refused ${e.topic} (reason 0x${code.toString(16)}): ${err.message}`,
+                { field: e.topic, cause: err },
+              ),
+            );
+          } else {
+            // Connection trouble: the entry stays in the outbox and goes out on the next connection.
+            log('Drainer.send :: seq %d not acknowledged: %s', e.seq, err.message);
+            return;
+          }
         }
-      }
-      void this.pump(s);
-    });
+        void this.pump(s);
+      },
+    );
   }
 
   private ack(seq: number): void {
@@ -163,7 +178,11 @@ export class Drainer {
       const s = this.session;
       if (s && s.inflight === 0 && this.outbox.stats().pending === 0) this.hooks.idle();
       written.catch((err: unknown) =>
-        this.hooks.error(err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `recording acknowledgements failed: ${messageOf(err)}`, { cause: err })),
+        this.hooks.error(
+          err instanceof EdgeError
+            ? err
+            : new EdgeError('E_OUTBOX', `recording acknowledgements failed: ${messageOf(err)}`, { cause: err }),
+        ),
       );
     });
   }

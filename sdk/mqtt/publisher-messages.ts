@@ -7,14 +7,30 @@ import type { KeyObject } from 'node:crypto';
 import { VERSION } from '../core/version.js';
 import { signDocument } from '../core/signing/signature.js';
 import { CONTENT_TYPES, type Encoding } from './codec.js';
-import type { BirthPayload, DeathPayload, MetricsPayload, OutboxReport, ResultPayload, StatePayload, MetricValue } from './messages.js';
+import type {
+  BirthPayload,
+  DeathPayload,
+  MetricsPayload,
+  OutboxReport,
+  ResultPayload,
+  StatePayload,
+  MetricValue,
+} from './messages.js';
 import type { OutboxProperties } from './outbox/outbox.js';
 import type { ResolvedPublisherOptions } from './options.js';
 
 type Identity = Pick<ResolvedPublisherOptions, 'fleet' | 'device' | 'modelVersion' | 'encoding' | 'qos'>;
 
 /** Result payload. */
-export function resultPayload(o: Identity, id: string, task: string, ts: number, result: unknown, frameId?: string, modelVersion = o.modelVersion): ResultPayload {
+export function resultPayload(
+  o: Identity,
+  id: string,
+  task: string,
+  ts: number,
+  result: unknown,
+  frameId?: string,
+  modelVersion = o.modelVersion,
+): ResultPayload {
   return {
     v: 1,
     type: 'result',
@@ -30,7 +46,13 @@ export function resultPayload(o: Identity, id: string, task: string, ts: number,
 }
 
 /** Birth certificate for connection `bdSeq`. */
-export function birthPayload(o: Identity, bdSeq: number, ts: number, protocolVersion: 4 | 5, outbox: OutboxReport): BirthPayload {
+export function birthPayload(
+  o: Identity,
+  bdSeq: number,
+  ts: number,
+  protocolVersion: 4 | 5,
+  outbox: OutboxReport,
+): BirthPayload {
   return {
     v: 1,
     type: 'birth',
@@ -54,7 +76,11 @@ export function deathPayload(o: Identity, bdSeq: number, ts: number, graceful: b
 }
 
 /** State payload. */
-export function statePayload(o: Identity & { deviceKey?: KeyObject }, ts: number, state: Record<string, unknown>): StatePayload {
+export function statePayload(
+  o: Identity & { deviceKey?: KeyObject },
+  ts: number,
+  state: Record<string, unknown>,
+): StatePayload {
   const p: StatePayload = { v: 1, type: 'state', fleet: o.fleet, device: o.device, ts, state };
   if (o.deviceKey) {
     // The signed copy: what a ground station with the fleet's trust file believes.
@@ -65,13 +91,24 @@ export function statePayload(o: Identity & { deviceKey?: KeyObject }, ts: number
 }
 
 /** Metrics payload. */
-export function metricsPayload(o: Identity, ts: number, metrics: Record<string, MetricValue>, outbox: OutboxReport): MetricsPayload {
+export function metricsPayload(
+  o: Identity,
+  ts: number,
+  metrics: Record<string, MetricValue>,
+  outbox: OutboxReport,
+): MetricsPayload {
   return { v: 1, type: 'metrics', fleet: o.fleet, device: o.device, ts, metrics, outbox };
 }
 
 /** MQTT 5 properties: content type, optional expiry, user properties (model version, frame id, ...). */
-export function messageProperties(encoding: Encoding, expirySeconds: number | null, user: Record<string, string | undefined> = {}): OutboxProperties {
-  const userProperties = Object.fromEntries(Object.entries(user).filter((kv): kv is [string, string] => kv[1] !== undefined));
+export function messageProperties(
+  encoding: Encoding,
+  expirySeconds: number | null,
+  user: Record<string, string | undefined> = {},
+): OutboxProperties {
+  const userProperties = Object.fromEntries(
+    Object.entries(user).filter((kv): kv is [string, string] => kv[1] !== undefined),
+  );
   return {
     contentType: CONTENT_TYPES[encoding],
     ...(expirySeconds !== null ? { messageExpiryInterval: expirySeconds } : {}),

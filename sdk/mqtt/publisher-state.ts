@@ -58,10 +58,15 @@ export async function openPublisherState(o: ResolvedPublisherOptions): Promise<P
           ...(o.clock ? { clock: o.clock } : {}),
           onDamage: (d) => sink?.(fromOutbox(d, file)),
         })
-      : new MemoryOutbox({ ...(o.outboxLimits ? { limits: o.outboxLimits } : {}), ...(o.clock ? { clock: o.clock } : {}) }));
+      : new MemoryOutbox({
+          ...(o.outboxLimits ? { limits: o.outboxLimits } : {}),
+          ...(o.clock ? { clock: o.clock } : {}),
+        }));
   let bdSeqs: BdSeqStore;
   try {
-    bdSeqs = o.bdSeqStore ?? (o.stateDir !== undefined ? await FileBdSeqStore.open(join(o.stateDir, 'bdseq.json')) : new MemoryBdSeqStore());
+    bdSeqs =
+      o.bdSeqStore ??
+      (o.stateDir !== undefined ? await FileBdSeqStore.open(join(o.stateDir, 'bdseq.json')) : new MemoryBdSeqStore());
   } catch (err) {
     await outbox.close();
     throw err;
@@ -92,7 +97,11 @@ function fromOutbox(d: OutboxDamage, file: string, salvaged?: number): StateDama
     offset: d.offset,
     reason: d.reason,
     ...(salvaged !== undefined ? { salvaged } : {}),
-    error: new EdgeError('E_STATE_DAMAGED', `${d.reason}: ${d.records} record(s), ${d.bytes} bytes at byte ${d.offset} lost${salvaged !== undefined ? `; ${salvaged} pending entries salvaged` : ''}`, { file }),
+    error: new EdgeError(
+      'E_STATE_DAMAGED',
+      `${d.reason}: ${d.records} record(s), ${d.bytes} bytes at byte ${d.offset} lost${salvaged !== undefined ? `; ${salvaged} pending entries salvaged` : ''}`,
+      { file },
+    ),
   };
 }
 

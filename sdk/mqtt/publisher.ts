@@ -168,10 +168,25 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     const id = meta.id === undefined ? randomUUID() : expectString('meta.id', meta.id);
     if (id.length > 256) throw invalidOption('meta.id', 'an id of at most 256 characters', id);
     const frameId = meta.frameId === undefined ? undefined : expectString('meta.frameId', meta.frameId);
-    const modelVersion = meta.modelVersion === undefined ? this.o.modelVersion : expectString('meta.modelVersion', meta.modelVersion);
-    const payload = encodePayload(this.o.encoding, resultPayload(this.o, id, task, this.clock.now(), result, frameId, modelVersion), 'result');
-    const properties = messageProperties(this.o.encoding, this.o.expirySeconds.results, { modelVersion, frameId, resultId: id });
-    const { seq, dropped } = await this.outbox.append({ topic, payload, qos: this.o.qos.results, retain: false, properties });
+    const modelVersion =
+      meta.modelVersion === undefined ? this.o.modelVersion : expectString('meta.modelVersion', meta.modelVersion);
+    const payload = encodePayload(
+      this.o.encoding,
+      resultPayload(this.o, id, task, this.clock.now(), result, frameId, modelVersion),
+      'result',
+    );
+    const properties = messageProperties(this.o.encoding, this.o.expirySeconds.results, {
+      modelVersion,
+      frameId,
+      resultId: id,
+    });
+    const { seq, dropped } = await this.outbox.append({
+      topic,
+      payload,
+      qos: this.o.qos.results,
+      retain: false,
+      properties,
+    });
     if (dropped.length) this.emit('dropped', { reason: 'full', seqs: dropped, count: dropped.length });
     this.drainer.kick();
     return { id, seq, topic };
@@ -211,7 +226,12 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     this.checkOpen();
     if (!is.object(metrics as unknown)) throw invalidOption('metrics', 'an object', metrics);
     for (const [k, v] of Object.entries(metrics)) {
-      if (!(v === null || typeof v === 'string' || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)))) {
+      if (!(
+        v === null ||
+        typeof v === 'string' ||
+        typeof v === 'boolean' ||
+        (typeof v === 'number' && Number.isFinite(v))
+      )) {
         throw invalidOption(`metrics.${k}`, 'a finite number, string, boolean or null', v);
       }
     }
@@ -267,7 +287,8 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
    */
   close(options: { deadlineMs?: number } = {}): Promise<CloseReport> {
     if (!this.closing) {
-      const deadlineMs = options.deadlineMs === undefined ? 5000 : expectInteger('options.deadlineMs', options.deadlineMs, 0);
+      const deadlineMs =
+        options.deadlineMs === undefined ? 5000 : expectInteger('options.deadlineMs', options.deadlineMs, 0);
       this.link.beginClose();
       this.closing = this.shutdown(deadlineMs);
     }

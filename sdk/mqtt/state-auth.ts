@@ -9,7 +9,8 @@ import type { TrustStore } from '../core/signing/trust-store.js';
 import type { StatePayload } from './messages.js';
 
 /** The outcome of {@link verifyState}. */
-export type StateCheck = { verified: true; state: Record<string, unknown>; keyId: string } | { verified: false; reason: string };
+export type StateCheck =
+  { verified: true; state: Record<string, unknown>; keyId: string } | { verified: false; reason: string };
 
 /**
  * Verifies a state payload's `auth`.
@@ -19,7 +20,8 @@ export type StateCheck = { verified: true; state: Record<string, unknown>; keyId
  */
 export function verifyState(p: StatePayload, trust: TrustStore): StateCheck {
   const auth = p.auth;
-  if (!auth || typeof auth !== 'object' || typeof auth.payload !== 'string') return { verified: false, reason: 'unsigned' };
+  if (!auth || typeof auth !== 'object' || typeof auth.payload !== 'string')
+    return { verified: false, reason: 'unsigned' };
   let keyId: string;
   try {
     keyId = trust.verify('device', Buffer.from(auth.payload, 'utf8'), auth.signature, { field: 'auth.signature' });
@@ -27,14 +29,17 @@ export function verifyState(p: StatePayload, trust: TrustStore): StateCheck {
     return { verified: false, reason: err instanceof EdgeError ? `${err.code}: ${err.message}` : messageOf(err) };
   }
   const owner = trust.deviceOf(keyId);
-  if (owner !== p.device) return { verified: false, reason: `signed by the key of device ${owner ?? '?'}, not of ${p.device}` };
+  if (owner !== p.device)
+    return { verified: false, reason: `signed by the key of device ${owner ?? '?'}, not of ${p.device}` };
   let signed: { fleet?: unknown; device?: unknown; ts?: unknown; state?: unknown };
   try {
     signed = JSON.parse(auth.payload) as typeof signed;
   } catch {
     return { verified: false, reason: 'signed text is not JSON' };
   }
-  if (signed.fleet !== p.fleet || signed.device !== p.device || signed.ts !== p.ts) return { verified: false, reason: 'signed fleet, device or time differ from the message' };
-  if (typeof signed.state !== 'object' || signed.state === null || Array.isArray(signed.state)) return { verified: false, reason: 'signed state is not an object' };
+  if (signed.fleet !== p.fleet || signed.device !== p.device || signed.ts !== p.ts)
+    return { verified: false, reason: 'signed fleet, device or time differ from the message' };
+  if (typeof signed.state !== 'object' || signed.state === null || Array.isArray(signed.state))
+    return { verified: false, reason: 'signed state is not an object' };
   return { verified: true, state: signed.state as Record<string, unknown>, keyId };
 }

@@ -70,9 +70,13 @@ export class TopicScheme {
     const levels = prefix.split('/');
     levels.forEach((level) => {
       if (!SEGMENT.test(level)) {
-        throw new EdgeError('E_INVALID_ARGUMENT', `topic prefix level ${JSON.stringify(level)} must be 1-64 characters from [A-Za-z0-9._-] (no wildcards, no empty levels)`, {
-          field: 'options.prefix',
-        });
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `topic prefix level ${JSON.stringify(level)} must be 1-64 characters from [A-Za-z0-9._-] (no wildcards, no empty levels)`,
+          {
+            field: 'options.prefix',
+          },
+        );
       }
     });
     this.prefix = prefix;
@@ -119,7 +123,8 @@ export class TopicScheme {
     if (levels.slice(0, this.prefixLevels).join('/') !== this.prefix) return undefined;
     const [fleet, device, kind, task, ...rest] = levels.slice(this.prefixLevels);
     if (fleet === undefined || device === undefined || kind === undefined || rest.length > 0) return undefined;
-    if (!SEGMENT.test(fleet) || !SEGMENT.test(device) || !(TOPIC_KINDS as readonly string[]).includes(kind)) return undefined;
+    if (!SEGMENT.test(fleet) || !SEGMENT.test(device) || !(TOPIC_KINDS as readonly string[]).includes(kind))
+      return undefined;
     if (kind === 'results') {
       if (task === undefined || !SEGMENT.test(task)) return undefined;
       return { fleet, device, kind, task };

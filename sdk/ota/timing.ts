@@ -17,7 +17,10 @@ export const otaClock: Clock = {
 
 /** The error a {@link sleep} cut short rejects with (the same kind as `node:timers/promises`). */
 function abortError(signal: AbortSignal): Error {
-  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), { name: 'AbortError', code: 'ABORT_ERR' });
+  return Object.assign(new Error('The operation was aborted', { cause: signal.reason }), {
+    name: 'AbortError',
+    code: 'ABORT_ERR',
+  });
 }
 
 /**

@@ -25,12 +25,16 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
   let unsafe = false;
   const obj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!obj(m)) throw new EdgeError('E_PACKAGE_MANIFEST', 'manifest is not a JSON object', { file });
-  if (m.format !== PACKAGE_FORMAT) problems.push(`format must be ${JSON.stringify(PACKAGE_FORMAT)} (got ${JSON.stringify(m.format)})`);
+  if (m.format !== PACKAGE_FORMAT)
+    problems.push(`format must be ${JSON.stringify(PACKAGE_FORMAT)} (got ${JSON.stringify(m.format)})`);
   if (m.formatVersion !== PACKAGE_FORMAT_VERSION) {
-    problems.push(`formatVersion ${JSON.stringify(m.formatVersion)} is not supported by this SDK (it reads version ${PACKAGE_FORMAT_VERSION})`);
+    problems.push(
+      `formatVersion ${JSON.stringify(m.formatVersion)} is not supported by this SDK (it reads version ${PACKAGE_FORMAT_VERSION})`,
+    );
   }
   if (typeof m.name !== 'string' || !m.name) problems.push('name must be a non-empty string');
-  if (m.kind !== 'ringmoe' && m.kind !== 'imported' && m.kind !== 'rsmoe') problems.push(`kind must be "ringmoe", "imported" or "rsmoe" (got ${JSON.stringify(m.kind)})`);
+  if (m.kind !== 'ringmoe' && m.kind !== 'imported' && m.kind !== 'rsmoe')
+    problems.push(`kind must be "ringmoe", "imported" or "rsmoe" (got ${JSON.stringify(m.kind)})`);
   // The first field-specific problem names the error's field.
   let field: string | undefined;
   if (!obj(m.model)) problems.push('model must be an object');
@@ -47,14 +51,17 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
         problems.push(`files[${JSON.stringify(p)}] must be an object`);
         continue;
       }
-      if (typeof rec.sha256 !== 'string' || !HEX64.test(rec.sha256)) problems.push(`files[${JSON.stringify(p)}].sha256 must be 64 lowercase hex digits`);
-      if (!Number.isSafeInteger(rec.size) || (rec.size as number) < 0) problems.push(`files[${JSON.stringify(p)}].size must be a non-negative integer`);
+      if (typeof rec.sha256 !== 'string' || !HEX64.test(rec.sha256))
+        problems.push(`files[${JSON.stringify(p)}].sha256 must be 64 lowercase hex digits`);
+      if (!Number.isSafeInteger(rec.size) || (rec.size as number) < 0)
+        problems.push(`files[${JSON.stringify(p)}].size must be a non-negative integer`);
     }
   }
   if (!Array.isArray(m.modalities)) problems.push('modalities must be an array');
   else
     m.modalities.forEach((x, i) => {
-      if (!obj(x) || !isModalityIdSyntax(x.id) || !Number.isInteger(x.channels) || (x.channels as number) < 1) problems.push(`modalities[${i}] must be {id, channels>0}`);
+      if (!obj(x) || !isModalityIdSyntax(x.id) || !Number.isInteger(x.channels) || (x.channels as number) < 1)
+        problems.push(`modalities[${i}] must be {id, channels>0}`);
     });
   if (!Array.isArray(m.entries) || m.entries.length === 0) problems.push('entries must be a non-empty array');
   else {
@@ -68,15 +75,18 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
         unsafe = unsafe || typeof e.graph === 'string';
         problems.push(`entries[${i}].graph must be a relative path inside the package`);
       } else if (files && !(e.graph in files)) problems.push(`entries[${i}].graph ${e.graph} is not listed in files`);
-      if (!Array.isArray(e.inputs) || e.inputs.length === 0) problems.push(`entries[${i}].inputs must be a non-empty array`);
-      if (!Array.isArray(e.outputs) || e.outputs.length === 0) problems.push(`entries[${i}].outputs must be a non-empty array`);
+      if (!Array.isArray(e.inputs) || e.inputs.length === 0)
+        problems.push(`entries[${i}].inputs must be a non-empty array`);
+      if (!Array.isArray(e.outputs) || e.outputs.length === 0)
+        problems.push(`entries[${i}].outputs must be a non-empty array`);
       if (!Array.isArray(e.weightFiles)) problems.push(`entries[${i}].weightFiles must be an array`);
       else
         e.weightFiles.forEach((w, j) => {
           if (!isSafeRelativePath(w)) {
             unsafe = true;
             problems.push(`entries[${i}].weightFiles[${j}] must be a relative path inside the package`);
-          } else if (files && !(w in files)) problems.push(`entries[${i}].weightFiles[${j}] ${w} is not listed in files`);
+          } else if (files && !(w in files))
+            problems.push(`entries[${i}].weightFiles[${j}] ${w} is not listed in files`);
         });
     });
   }
@@ -90,7 +100,11 @@ export function checkManifest(m: unknown, file: string): PackageManifest {
   }
   if (problems.length) {
     const more = problems.length > 8 ? `; and ${problems.length - 8} more` : '';
-    throw new EdgeError(unsafe ? 'E_PATH_UNSAFE' : 'E_PACKAGE_MANIFEST', `invalid manifest: ${problems.slice(0, 8).join('; ')}${more}`, { file, ...(field && !unsafe ? { field } : {}) });
+    throw new EdgeError(
+      unsafe ? 'E_PATH_UNSAFE' : 'E_PACKAGE_MANIFEST',
+      `invalid manifest: ${problems.slice(0, 8).join('; ')}${more}`,
+      { file, ...(field && !unsafe ? { field } : {}) },
+    );
   }
   return m as unknown as PackageManifest;
 }

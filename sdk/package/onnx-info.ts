@@ -43,7 +43,9 @@ function inputOf(v: ValueInfoProto): OnnxInput {
   return {
     name: v.name,
     elemType: t?.elemType ?? 0,
-    shape: dims.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : null)),
+    shape: dims.map((d) =>
+      d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : null,
+    ),
   };
 }
 
@@ -53,7 +55,11 @@ function inputOf(v: ValueInfoProto): OnnxInput {
  * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_FILE_TOO_LARGE, E_ONNX_PARSE
  */
 export async function readOnnxInfo(path: string, root?: string): Promise<OnnxInfo> {
-  const bytes = await readRegular(path, { maxBytes: 2 * 1024 * 1024 * 1024 - 1, label: 'ONNX graph', ...(root !== undefined ? { root } : {}) });
+  const bytes = await readRegular(path, {
+    maxBytes: 2 * 1024 * 1024 * 1024 - 1,
+    label: 'ONNX graph',
+    ...(root !== undefined ? { root } : {}),
+  });
   try {
     const { ModelProtoSchema } = await import('onnx-buf');
     const model = fromBinary(ModelProtoSchema, bytes);

@@ -7,14 +7,23 @@ import { readdir } from 'node:fs/promises';
 import { join, normalize, posix, resolve } from 'node:path';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { parseJsonBounded, type JsonLimits } from '../core/json-limits.js';
-import { PACKAGE_INCOMPLETE_MARKER, PACKAGE_MANIFEST_FILE, type EntryManifest, type PackageManifest } from './package-manifest.js';
+import {
+  PACKAGE_INCOMPLETE_MARKER,
+  PACKAGE_MANIFEST_FILE,
+  type EntryManifest,
+  type PackageManifest,
+} from './package-manifest.js';
 import { checkNoLinkPath, lstatRegular, readRegular } from '../core/safe-fs.js';
 import { readOnnxInfo } from './onnx-info.js';
 import { sha256, sha256File } from './hash.js';
 import { checkManifest } from './manifest-check.js';
 
 /** Limits on ringmoe.json: 16 MiB, nesting 32, strings of 64 KiB. */
-export const PACKAGE_MANIFEST_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024, maxDepth: 32, maxStringLength: 64 * 1024 };
+export const PACKAGE_MANIFEST_LIMITS: JsonLimits = {
+  maxBytes: 16 * 1024 * 1024,
+  maxDepth: 32,
+  maxStringLength: 64 * 1024,
+};
 
 /**
  * Reads and parses a package manifest: a regular file (no link), within {@link PACKAGE_MANIFEST_LIMITS}.
@@ -22,8 +31,16 @@ export const PACKAGE_MANIFEST_LIMITS: JsonLimits = { maxBytes: 16 * 1024 * 1024,
  *   E_JSON_STRING_TOO_LONG, E_PACKAGE_MANIFEST (not JSON)
  */
 export async function readPackageManifestFile(manifestPath: string): Promise<{ bytes: Buffer; value: unknown }> {
-  const bytes = await readRegular(manifestPath, { maxBytes: PACKAGE_MANIFEST_LIMITS.maxBytes, tooLargeCode: 'E_JSON_TOO_LARGE', label: PACKAGE_MANIFEST_FILE });
-  const value = parseJsonBounded(bytes, PACKAGE_MANIFEST_LIMITS, { file: manifestPath, what: 'package manifest', syntaxCode: 'E_PACKAGE_MANIFEST' });
+  const bytes = await readRegular(manifestPath, {
+    maxBytes: PACKAGE_MANIFEST_LIMITS.maxBytes,
+    tooLargeCode: 'E_JSON_TOO_LARGE',
+    label: PACKAGE_MANIFEST_FILE,
+  });
+  const value = parseJsonBounded(bytes, PACKAGE_MANIFEST_LIMITS, {
+    file: manifestPath,
+    what: 'package manifest',
+    syntaxCode: 'E_PACKAGE_MANIFEST',
+  });
   return { bytes, value };
 }
 
@@ -54,16 +71,28 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
   const root = resolve(dir);
   const manifestPath = join(root, PACKAGE_MANIFEST_FILE);
   const listing = await readdir(root).catch((err: NodeJS.ErrnoException) => {
-    throw new EdgeError(err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO', `not a package directory: ${messageOf(err)}`, { file: dir, cause: err });
+    throw new EdgeError(
+      err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO',
+      `not a package directory: ${messageOf(err)}`,
+      { file: dir, cause: err },
+    );
   });
   if (listing.includes(PACKAGE_INCOMPLETE_MARKER)) {
-    throw new EdgeError('E_PACKAGE_INCOMPLETE', 'package directory was left half-written by an interrupted run; it is not a usable package', {
-      file: dir,
-      hint: 'delete it and run the command that writes it again',
-    });
+    throw new EdgeError(
+      'E_PACKAGE_INCOMPLETE',
+      'package directory was left half-written by an interrupted run; it is not a usable package',
+      {
+        file: dir,
+        hint: 'delete it and run the command that writes it again',
+      },
+    );
   }
   if (!listing.includes(PACKAGE_MANIFEST_FILE)) {
-    throw new EdgeError(listing.length > 0 ? 'E_PACKAGE_INCOMPLETE' : 'E_PACKAGE_MANIFEST', `no ${PACKAGE_MANIFEST_FILE} in the directory${listing.length > 0 ? ' (files without a manifest: an interrupted write?)' : ''}`, { file: dir });
+    throw new EdgeError(
+      listing.length > 0 ? 'E_PACKAGE_INCOMPLETE' : 'E_PACKAGE_MANIFEST',
+      `no ${PACKAGE_MANIFEST_FILE} in the directory${listing.length > 0 ? ' (files without a manifest: an interrupted write?)' : ''}`,
+      { file: dir },
+    );
   }
   const { bytes, value } = await readPackageManifestFile(manifestPath);
   const manifest = checkManifest(value, manifestPath);
@@ -73,13 +102,26 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
       // No link anywhere: not the file, not a directory on the way (a linked weights/ directory).
       const p = await checkNoLinkPath(root, rel);
       const st = await lstatRegular(p, `${rel} (links are not allowed in packages)`);
-      if (!st) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${rel} is listed in the manifest but missing`, { file: manifestPath, field: `files["${rel}"]` });
+      if (!st)
+        throw new EdgeError('E_PACKAGE_FILE_MISSING', `${rel} is listed in the manifest but missing`, {
+          file: manifestPath,
+          field: `files["${rel}"]`,
+        });
       if (st.size !== rec.size) {
-        throw new EdgeError('E_PACKAGE_SIZE_MISMATCH', `${rel} has ${st.size} bytes but the manifest says ${rec.size} (truncated or replaced?)`, { file: p });
+        throw new EdgeError(
+          'E_PACKAGE_SIZE_MISMATCH',
+          `${rel} has ${st.size} bytes but the manifest says ${rec.size} (truncated or replaced?)`,
+          { file: p },
+        );
       }
       if (verify === 'full') {
         const h = await sha256File(p, { root, label: rel });
-        if (h !== rec.sha256) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', `${rel} has sha256 ${h.slice(0, 16)}… but the manifest says ${rec.sha256.slice(0, 16)}… (corrupted or modified)`, { file: p });
+        if (h !== rec.sha256)
+          throw new EdgeError(
+            'E_PACKAGE_HASH_MISMATCH',
+            `${rel} has sha256 ${h.slice(0, 16)}… but the manifest says ${rec.sha256.slice(0, 16)}… (corrupted or modified)`,
+            { file: p },
+          );
       }
     }
     await checkExternalDataListed(root, manifest, manifestPath);
@@ -91,7 +133,12 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
     packageHash,
     entry(name) {
       const e = manifest.entries.find((x) => x.name === name);
-      if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${manifest.name} has no entry ${JSON.stringify(name)}; it has ${manifest.entries.map((x) => x.name).join(', ')}`, { field: 'entry' });
+      if (!e)
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `package ${manifest.name} has no entry ${JSON.stringify(name)}; it has ${manifest.entries.map((x) => x.name).join(', ')}`,
+          { field: 'entry' },
+        );
       return e;
     },
     path(rel) {
@@ -121,11 +168,15 @@ async function checkExternalDataListed(root: string, manifest: PackageManifest, 
     for (const loc of locations) {
       const rel = posix.normalize(posix.join(dir, normalize(loc).split('\\').join('/')));
       if (!(rel in manifest.files)) {
-        throw new EdgeError('E_PACKAGE_MANIFEST', `graph ${graph} loads external data from ${JSON.stringify(loc)}, which the manifest does not list (its hash would never be checked)`, {
-          file: manifestPath,
-          field: 'files',
-          hint: 'rebuild the package so every weight file is listed',
-        });
+        throw new EdgeError(
+          'E_PACKAGE_MANIFEST',
+          `graph ${graph} loads external data from ${JSON.stringify(loc)}, which the manifest does not list (its hash would never be checked)`,
+          {
+            file: manifestPath,
+            field: 'files',
+            hint: 'rebuild the package so every weight file is listed',
+          },
+        );
       }
     }
   }

@@ -156,15 +156,7 @@ export interface ExpertMap {
 }
 
 export type FileRole =
-  | 'graph'
-  | 'weights'
-  | 'report'
-  | 'engine'
-  | 'build-spec'
-  | 'calibration'
-  | 'timing-cache'
-  | 'labels'
-  | 'other';
+  'graph' | 'weights' | 'report' | 'engine' | 'build-spec' | 'calibration' | 'timing-cache' | 'labels' | 'other';
 
 export interface FileRecord {
   sha256: string;

@@ -40,22 +40,27 @@ export function preprocessingProblems(value: unknown, modalities: readonly strin
   }
   for (const [modality, p] of Object.entries(value)) {
     const base = `model.preprocessing.${modality}`;
-    if (!modalities.includes(modality)) add(base, `names a modality the package does not have (it has ${modalities.join(', ') || 'none'})`);
+    if (!modalities.includes(modality))
+      add(base, `names a modality the package does not have (it has ${modalities.join(', ') || 'none'})`);
     if (!obj(p)) {
       add(base, 'must be an object like { stretch, interpolation, fit, statistics, normalise, sensor }');
       continue;
     }
-    for (const key of Object.keys(p)) if (!KEYS.includes(key)) add(`${base}.${key}`, `is not a preprocessing field (known: ${KEYS.join(', ')})`);
+    for (const key of Object.keys(p))
+      if (!KEYS.includes(key)) add(`${base}.${key}`, `is not a preprocessing field (known: ${KEYS.join(', ')})`);
     for (const [key, list] of Object.entries(CHOICES)) {
-      if (p[key] !== undefined && !list.includes(p[key] as string)) add(`${base}.${key}`, `must be one of ${list.join(', ')} (got ${JSON.stringify(p[key])})`);
+      if (p[key] !== undefined && !list.includes(p[key] as string))
+        add(`${base}.${key}`, `must be one of ${list.join(', ')} (got ${JSON.stringify(p[key])})`);
     }
     if (p.normalise !== undefined) {
       const field = `${base}.normalise`;
       try {
         const n = checkNormalisation(field, p.normalise);
         const channels = CHANNELS[modality];
-        if (channels === undefined) add(field, `does not apply to ${modality} (only to ${Object.keys(CHANNELS).join(', ')})`);
-        else if (n.mean.length !== channels) add(`${field}.mean`, `has ${n.mean.length} value(s); ${modality} has ${channels} model channels`);
+        if (channels === undefined)
+          add(field, `does not apply to ${modality} (only to ${Object.keys(CHANNELS).join(', ')})`);
+        else if (n.mean.length !== channels)
+          add(`${field}.mean`, `has ${n.mean.length} value(s); ${modality} has ${channels} model channels`);
       } catch (err) {
         if (!isEdgeError(err)) throw err;
         problems.push({ field: err.field ?? field, message: err.message });
@@ -64,7 +69,8 @@ export function preprocessingProblems(value: unknown, modalities: readonly strin
     if (p.sensor !== undefined) {
       try {
         const sensor = checkSensorConfig(p.sensor, { id: base });
-        if (sensor.modality !== modality) add(`${base}.sensor.modality`, `must be ${modality} (got ${sensor.modality})`);
+        if (sensor.modality !== modality)
+          add(`${base}.sensor.modality`, `must be ${modality} (got ${sensor.modality})`);
       } catch (err) {
         if (!isEdgeError(err)) throw err;
         // checkSensorConfig names frame fields; here they are manifest fields.

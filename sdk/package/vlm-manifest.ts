@@ -86,31 +86,58 @@ export function vlmSection(m: PackageManifest, file = 'ringmoe.json'): VlmManife
   const obj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
   const posInt = (x: unknown) => Number.isSafeInteger(x) && (x as number) > 0;
   if (m.kind !== 'rsmoe' || !obj(v)) {
-    throw new EdgeError('E_PACKAGE_MANIFEST', `package ${m.name} is a ${m.kind} package, not an RS-MoE (vision-language) package`, { file, field: 'kind', hint: 'write one with: ringmoe-edge reference rsmoe-tiny -o pkg/rsmoe' });
+    throw new EdgeError(
+      'E_PACKAGE_MANIFEST',
+      `package ${m.name} is a ${m.kind} package, not an RS-MoE (vision-language) package`,
+      { file, field: 'kind', hint: 'write one with: ringmoe-edge reference rsmoe-tiny -o pkg/rsmoe' },
+    );
   }
   const entries = new Set(m.entries.map((e) => e.name));
   if (v.architecture !== 'rs-moe') problems.push('vlm.architecture must be "rs-moe"');
   const t = v.tokenizer;
-  if (!obj(t) || typeof t.file !== 'string' || typeof t.config !== 'string' || !(t.file in m.files) || !(t.config in m.files)) problems.push('vlm.tokenizer must name tokenizer.json and tokenizer_config.json files listed in files');
-  else for (const k of ['bos', 'eos', 'pad']) if (!Number.isSafeInteger(t[k]) || (t[k] as number) < 0) problems.push(`vlm.tokenizer.${k} must be a token id`);
+  if (
+    !obj(t) ||
+    typeof t.file !== 'string' ||
+    typeof t.config !== 'string' ||
+    !(t.file in m.files) ||
+    !(t.config in m.files)
+  )
+    problems.push('vlm.tokenizer must name tokenizer.json and tokenizer_config.json files listed in files');
+  else
+    for (const k of ['bos', 'eos', 'pad'])
+      if (!Number.isSafeInteger(t[k]) || (t[k] as number) < 0) problems.push(`vlm.tokenizer.${k} must be a token id`);
   const vis = v.vision;
-  if (!obj(vis) || typeof vis.entry !== 'string' || !entries.has(vis.entry)) problems.push('vlm.vision.entry must name an entry');
-  else for (const k of ['inputSize', 'queries', 'dim', 'maxInstructionTokens']) if (!posInt(vis[k])) problems.push(`vlm.vision.${k} must be a positive integer`);
+  if (!obj(vis) || typeof vis.entry !== 'string' || !entries.has(vis.entry))
+    problems.push('vlm.vision.entry must name an entry');
+  else
+    for (const k of ['inputSize', 'queries', 'dim', 'maxInstructionTokens'])
+      if (!posInt(vis[k])) problems.push(`vlm.vision.${k} must be a positive integer`);
   if (!Array.isArray(v.experts) || v.experts.length === 0) problems.push('vlm.experts must be a non-empty array');
   else {
     const ids = new Set<string>();
     v.experts.forEach((e: unknown, i: number) => {
-      if (!obj(e) || typeof e.id !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(e.id)) return void problems.push(`vlm.experts[${i}].id must be a short lowercase id`);
+      if (!obj(e) || typeof e.id !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(e.id))
+        return void problems.push(`vlm.experts[${i}].id must be a short lowercase id`);
       if (ids.has(e.id)) problems.push(`vlm.experts[${i}].id ${e.id} is used twice`);
       ids.add(e.id);
-      if (!VLM_EXPERT_ROLES.includes(e.role as VlmExpertRole)) problems.push(`vlm.experts[${i}].role must be one of ${VLM_EXPERT_ROLES.join(', ')}`);
-      if (!obj(e.prompts) || typeof e.prompts.caption !== 'string' || typeof e.prompts.vqa !== 'string') problems.push(`vlm.experts[${i}].prompts must have caption and vqa templates`);
-      for (const k of ['prefixEntry', 'decoderEntry']) if (typeof e[k] !== 'string' || !entries.has(e[k] as string)) problems.push(`vlm.experts[${i}].${k} must name an entry`);
+      if (!VLM_EXPERT_ROLES.includes(e.role as VlmExpertRole))
+        problems.push(`vlm.experts[${i}].role must be one of ${VLM_EXPERT_ROLES.join(', ')}`);
+      if (!obj(e.prompts) || typeof e.prompts.caption !== 'string' || typeof e.prompts.vqa !== 'string')
+        problems.push(`vlm.experts[${i}].prompts must have caption and vqa templates`);
+      for (const k of ['prefixEntry', 'decoderEntry'])
+        if (typeof e[k] !== 'string' || !entries.has(e[k] as string))
+          problems.push(`vlm.experts[${i}].${k} must name an entry`);
       const d = e.decoder;
       if (!obj(d)) problems.push(`vlm.experts[${i}].decoder must be an object`);
-      else for (const k of ['layers', 'heads', 'kvHeads', 'headDim', 'vocab', 'maxPositions']) if (!posInt(d[k])) problems.push(`vlm.experts[${i}].decoder.${k} must be a positive integer`);
+      else
+        for (const k of ['layers', 'heads', 'kvHeads', 'headDim', 'vocab', 'maxPositions'])
+          if (!posInt(d[k])) problems.push(`vlm.experts[${i}].decoder.${k} must be a positive integer`);
     });
   }
-  if (problems.length) throw new EdgeError('E_PACKAGE_MANIFEST', `invalid RS-MoE manifest: ${problems.slice(0, 6).join('; ')}`, { file, field: 'vlm' });
+  if (problems.length)
+    throw new EdgeError('E_PACKAGE_MANIFEST', `invalid RS-MoE manifest: ${problems.slice(0, 6).join('; ')}`, {
+      file,
+      field: 'vlm',
+    });
   return v as unknown as VlmManifest;
 }

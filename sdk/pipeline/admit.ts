@@ -64,10 +64,25 @@ export class StopSignal {
  * The admission queue: with `drop-oldest`, an evicted frame is counted and gets its `dropped`
  * outcome in `reorder` (in source order, like any other).
  */
-export function admissionQueue(capacity: number, policy: QueuePolicy, metrics: MetricsCollector, reorder: ReorderBuffer<FrameOutcome>): BoundedQueue<Admitted> {
+export function admissionQueue(
+  capacity: number,
+  policy: QueuePolicy,
+  metrics: MetricsCollector,
+  reorder: ReorderBuffer<FrameOutcome>,
+): BoundedQueue<Admitted> {
   return new BoundedQueue<Admitted>(capacity, policy, (dropped) => {
     metrics.dropped++;
-    reorder.put(dropped.seq, failure(dropped.id, 'dropped', new EdgeError('E_FRAME_DROPPED', `frame ${JSON.stringify(dropped.id)} dropped: the admission queue was full (drop-oldest policy)`)));
+    reorder.put(
+      dropped.seq,
+      failure(
+        dropped.id,
+        'dropped',
+        new EdgeError(
+          'E_FRAME_DROPPED',
+          `frame ${JSON.stringify(dropped.id)} dropped: the admission queue was full (drop-oldest policy)`,
+        ),
+      ),
+    );
   });
 }
 
@@ -81,12 +96,20 @@ export interface Admission {
  * Pulls frames from `source` into `queue` until the source ends or fails, the stream stops or the
  * runtime closes; then closes the queue. Never rejects: a source's error is returned.
  */
-export async function admit(host: AdmitHost, source: AsyncIterable<Frame> | Iterable<Frame>, queue: BoundedQueue<Admitted>, stop: StopSignal): Promise<Admission> {
+export async function admit(
+  host: AdmitHost,
+  source: AsyncIterable<Frame> | Iterable<Frame>,
+  queue: BoundedQueue<Admitted>,
+  stop: StopSignal,
+): Promise<Admission> {
   const depth = host.metrics.queueDepth.admission;
   let admitted = 0;
   let it: AsyncIterator<Frame> | Iterator<Frame> | undefined;
   try {
-    it = Symbol.asyncIterator in (source as object) ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]() : (source as Iterable<Frame>)[Symbol.iterator]();
+    it =
+      Symbol.asyncIterator in (source as object)
+        ? (source as AsyncIterable<Frame>)[Symbol.asyncIterator]()
+        : (source as Iterable<Frame>)[Symbol.iterator]();
     for (let n = 1; ; n++) {
       if (stop.isSet || host.closing()) {
         // return() on a generator still waiting for its next frame would wait with it: do not await.

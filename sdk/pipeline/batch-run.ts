@@ -48,18 +48,30 @@ export async function runFrames(
   const input = entry.inputs[0]!;
   // Symbolic dimensions (an imported dynamic model) take the size the frames were preprocessed to.
   const at = frames[0]?.layout.input;
-  const [c, h, w] = input.shape.slice(1).map((d, k) => (typeof d === 'number' && d >= 1 ? d : at ? [at.channels, at.height, at.width][k]! : 0)) as [number, number, number];
+  const [c, h, w] = input.shape
+    .slice(1)
+    .map((d, k) => (typeof d === 'number' && d >= 1 ? d : at ? [at.channels, at.height, at.width][k]! : 0)) as [
+    number,
+    number,
+    number,
+  ];
   const per = c * h * w;
   const items: { frame: number; data: Float32Array }[] = [];
   frames.forEach((f, i) => {
     for (const t of frameInputs(f)) {
       if (t.length !== per) {
-        throw new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(f.layout.frameId)}: model input has ${t.length} values but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' });
+        throw new EdgeError(
+          'E_FRAME_INVALID',
+          `frame ${JSON.stringify(f.layout.frameId)}: model input has ${t.length} values but entry ${entry.name} takes ${c}×${h}×${w}`,
+          { field: 'frame.modality' },
+        );
       }
       items.push({ frame: i, data: t });
     }
   });
-  const perFrame: Map<string, { data: TypedArray; rest: number[]; dtype: HostTensor['dtype'] }[]>[] = frames.map(() => new Map());
+  const perFrame: Map<string, { data: TypedArray; rest: number[]; dtype: HostTensor['dtype'] }[]>[] = frames.map(
+    () => new Map(),
+  );
   for (let start = 0; start < items.length; start += maxBatch) {
     const chunk = items.slice(start, start + maxBatch);
     let data: Float32Array;

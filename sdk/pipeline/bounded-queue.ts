@@ -38,7 +38,8 @@ export class BoundedQueue<T> {
     /** Called with each evicted item (to count it, or report it as dropped). */
     private readonly onDrop?: (item: T) => void,
   ) {
-    if (!Number.isInteger(capacity) || capacity < 1) throw new EdgeError('E_INVALID_ARGUMENT', `queue capacity must be a positive integer, got ${capacity}`);
+    if (!Number.isInteger(capacity) || capacity < 1)
+      throw new EdgeError('E_INVALID_ARGUMENT', `queue capacity must be a positive integer, got ${capacity}`);
   }
 
   /** Items queued now. */
@@ -95,11 +96,14 @@ export class BoundedQueue<T> {
         clearTimeout(timer);
         resolve(v);
       };
-      const timer = setTimeout(() => {
-        const i = this.takers.indexOf(taker);
-        if (i >= 0) this.takers.splice(i, 1);
-        resolve(undefined);
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          const i = this.takers.indexOf(taker);
+          if (i >= 0) this.takers.splice(i, 1);
+          resolve(undefined);
+        },
+        Math.max(0, ms),
+      );
       this.takers.push(taker);
     });
   }

@@ -33,7 +33,12 @@ export interface Delivery {
  * `toCaller`. A listener's error goes to `onListenerError` (which stops the stream) and delivery
  * goes on. Never rejects.
  */
-export async function deliver(host: DeliverHost, reorder: ReorderBuffer<FrameOutcome>, toCaller: BoundedQueue<Delivered>, onListenerError: (err: unknown) => void): Promise<Delivery> {
+export async function deliver(
+  host: DeliverHost,
+  reorder: ReorderBuffer<FrameOutcome>,
+  toCaller: BoundedQueue<Delivered>,
+  onListenerError: (err: unknown) => void,
+): Promise<Delivery> {
   const result: Delivery = {};
   try {
     for (;;) {

@@ -19,7 +19,15 @@ import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
 import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
 import { runMultiInput } from './multi-input.js';
-import { failure, neededOutputs, taskResults, type FrameOutcome, type InferenceResult, type LatencyBreakdown, type TaskOptions } from './results.js';
+import {
+  failure,
+  neededOutputs,
+  taskResults,
+  type FrameOutcome,
+  type InferenceResult,
+  type LatencyBreakdown,
+  type TaskOptions,
+} from './results.js';
 import type { Prepared } from './preprocess.js';
 
 /** A batch whose inference is done: what {@link FrameStages.postprocessBatch} needs. */
@@ -73,7 +81,11 @@ export class FrameStages {
     try {
       return model.entryForModality(frame.modality).name;
     } catch (err) {
-      if (err instanceof EdgeError) throw new EdgeError(err.code, `frame ${JSON.stringify(ref.id)}: ${err.message}`, { ...(err.field ? { field: err.field } : {}), cause: err });
+      if (err instanceof EdgeError)
+        throw new EdgeError(err.code, `frame ${JSON.stringify(ref.id)}: ${err.message}`, {
+          ...(err.field ? { field: err.field } : {}),
+          cause: err,
+        });
       throw err;
     }
   }
@@ -91,21 +103,34 @@ export class FrameStages {
     const e = model.pkg.manifest.entries[0]!;
     const [h, w] = e.inputs[0]!.shape.slice(2);
     if (typeof h === 'number' && typeof w === 'number') return { width: w, height: h };
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}])`, { field: 'options.inputSize', hint: 'give the size to run it at: options.inputSize { width, height } (CLI: --input-size <h>x<w>)' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `package ${model.name} has no fixed input size (entry ${e.name} input ${e.inputs[0]!.name} is [${e.inputs[0]!.shape.join(', ')}])`,
+      {
+        field: 'options.inputSize',
+        hint: 'give the size to run it at: options.inputSize { width, height } (CLI: --input-size <h>x<w>)',
+      },
+    );
   }
 
   /** Preprocesses a frame for `model`, on the pool when there is one. */
   preprocess(given: Frame, model: LoadedModel): Promise<PreprocessedFrame> {
     const frame = withDeclaredSensor(model.pkg.manifest, given);
     const opts = this.preprocessOptions(model, frame?.modality);
-    return this.pool ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels }) : preprocessFrame(frame, opts);
+    return this.pool
+      ? this.pool.preprocess(plainBytes(frame), opts, { transfer: this.o.transferPixels })
+      : preprocessFrame(frame, opts);
   }
 
   /**
    * One engine call, counted in the metrics with its batch size (N of its first input): tiled
    * frames of one queue batch may take several calls of at most `batch.max` inputs each.
    */
-  private engineCall(model: LoadedModel, entry: EntryManifest, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  private engineCall(
+    model: LoadedModel,
+    entry: EntryManifest,
+    feeds: Record<string, HostTensor>,
+  ): Promise<Record<string, HostTensor>> {
     this.metrics.recordBatch(Object.values(feeds)[0]?.shape[0] ?? 0);
     return model.run(entry.name, feeds, neededOutputs(entry, this.o.tasks));
   }
@@ -128,16 +153,30 @@ export class FrameStages {
       const entry = model.pkg.entry(entryName);
       const [c, h, w] = entry.inputs[0]!.shape.slice(1);
       // Symbolic dimensions (an imported dynamic model) take any size.
-      const fits = (want: number | string | undefined, got: number) => typeof want !== 'number' || want < 1 || want === got;
+      const fits = (want: number | string | undefined, got: number) =>
+        typeof want !== 'number' || want < 1 || want === got;
       items.forEach((it, i) => {
         const { input } = it.pre.layout;
         if (!fits(c, input.channels) || !fits(h, input.height) || !fits(w, input.width)) {
           this.metrics.failed++;
-          outcomes[i] = failure(it.id, 'inference', new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`, { field: 'frame.modality' }));
+          outcomes[i] = failure(
+            it.id,
+            'inference',
+            new EdgeError(
+              'E_FRAME_INVALID',
+              `frame ${JSON.stringify(it.id)}: preprocessed to ${input.channels}×${input.height}×${input.width} but entry ${entry.name} takes ${c}×${h}×${w}`,
+              { field: 'frame.modality' },
+            ),
+          );
         } else batch.valid.push(i);
       });
       if (batch.valid.length === 0) return batch;
-      batch.perFrame = await runFrames(entry, batch.valid.map((i) => items[i]!.pre), this.o.batchMax, (feeds) => this.engineCall(model, entry, feeds));
+      batch.perFrame = await runFrames(
+        entry,
+        batch.valid.map((i) => items[i]!.pre),
+        this.o.batchMax,
+        (feeds) => this.engineCall(model, entry, feeds),
+      );
       batch.inferenceMs = performance.now() - t0;
     } catch (err) {
       for (const i of batch.valid) {
@@ -164,7 +203,13 @@ export class FrameStages {
         try {
           const tasks = taskResults(batch.perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
           const done = performance.now();
-          const latency: LatencyBreakdown = { preprocess: it.preprocessMs, queue: Math.max(0, batch.t0 - it.admittedAt - it.preprocessMs), inference: batch.inferenceMs, postprocess: done - p0, total: done - it.admittedAt };
+          const latency: LatencyBreakdown = {
+            preprocess: it.preprocessMs,
+            queue: Math.max(0, batch.t0 - it.admittedAt - it.preprocessMs),
+            inference: batch.inferenceMs,
+            postprocess: done - p0,
+            total: done - it.admittedAt,
+          };
           outcomes[i] = this.result(model, batch.entryName, it.frame, it.pre, tasks, latency);
           this.metrics.recordResult(latency);
         } catch (err) {
@@ -179,7 +224,14 @@ export class FrameStages {
   }
 
   /** The result record of one frame. */
-  result(model: LoadedModel, entry: string, frame: Frame, pre: PreprocessedFrame, tasks: InferenceResult['tasks'], latencyMs: LatencyBreakdown): InferenceResult {
+  result(
+    model: LoadedModel,
+    entry: string,
+    frame: Frame,
+    pre: PreprocessedFrame,
+    tasks: InferenceResult['tasks'],
+    latencyMs: LatencyBreakdown,
+  ): InferenceResult {
     const georef = pre.layout.georef;
     const crs = georef ? crsLabel(georef) : undefined;
     const footprint = georef ? footprintLonLat(georef, pre.layout.source.width, pre.layout.source.height) : undefined;
@@ -193,14 +245,22 @@ export class FrameStages {
       backend: this.backend,
       tasks,
       latencyMs,
-      frame: { width: pre.layout.source.width, height: pre.layout.source.height, inputs: pre.layout.tiles.length, ...(crs ? { crs } : {}), ...(footprint ? { footprint } : {}) },
+      frame: {
+        width: pre.layout.source.width,
+        height: pre.layout.source.height,
+        inputs: pre.layout.tiles.length,
+        ...(crs ? { crs } : {}),
+        ...(footprint ? { footprint } : {}),
+      },
       warnings: pre.warnings,
     };
   }
 
   /** Two co-registered frames preprocessed alike (change, two-frame fusion). */
   preprocessPair(a: Frame, b: Frame, opts: PreprocessOptions): Promise<[PreprocessedFrame, PreprocessedFrame]> {
-    return this.pool ? this.pool.preprocessPair(plainBytes(a), plainBytes(b), opts, { transfer: this.o.transferPixels }) : preprocessPair(a, b, opts);
+    return this.pool
+      ? this.pool.preprocessPair(plainBytes(a), plainBytes(b), opts, { transfer: this.o.transferPixels })
+      : preprocessPair(a, b, opts);
   }
 
   /**
@@ -209,13 +269,30 @@ export class FrameStages {
    * @param first the frame the result is named after (its layout maps the outputs back)
    * @throws EdgeError from preprocessing, inference or post-processing
    */
-  async runMulti(model: LoadedModel, entry: EntryManifest, frames: Frame[], names: string[], first: Frame, t0: number): Promise<InferenceResult> {
+  async runMulti(
+    model: LoadedModel,
+    entry: EntryManifest,
+    frames: Frame[],
+    names: string[],
+    first: Frame,
+    t0: number,
+  ): Promise<InferenceResult> {
     const opts = this.preprocessOptions(model, first.modality);
-    const pres = frames.length === 2 ? await this.preprocessPair(withDeclaredSensor(model.pkg.manifest, frames[0]!), withDeclaredSensor(model.pkg.manifest, frames[1]!), opts) : await Promise.all(frames.map((f) => this.preprocess(f, model)));
+    const pres =
+      frames.length === 2
+        ? await this.preprocessPair(
+            withDeclaredSensor(model.pkg.manifest, frames[0]!),
+            withDeclaredSensor(model.pkg.manifest, frames[1]!),
+            opts,
+          )
+        : await Promise.all(frames.map((f) => this.preprocess(f, model)));
     const t1 = performance.now();
-    const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) => this.engineCall(model, entry, feeds));
+    const outputs = await runMultiInput(entry, pres, names, this.o.batchMax, (feeds) =>
+      this.engineCall(model, entry, feeds),
+    );
     const t2 = performance.now();
-    const pre = pres[names.indexOf(entry.inputs.find((i) => i.modality === first.modality)?.name ?? names[0]!)] ?? pres[0]!;
+    const pre =
+      pres[names.indexOf(entry.inputs.find((i) => i.modality === first.modality)?.name ?? names[0]!)] ?? pres[0]!;
     const tasks = taskResults(outputs, pre, model.pkg.manifest, this.o.tasks);
     const t3 = performance.now();
     const latency = { preprocess: t1 - t0, queue: 0, inference: t2 - t1, postprocess: t3 - t2, total: t3 - t0 };

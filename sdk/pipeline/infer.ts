@@ -38,7 +38,11 @@ interface InFlight {
 }
 
 /** Batches, runs and post-processes every frame of `ready` until it is closed and drained. */
-export async function infer(host: InferHost, ready: BoundedQueue<Prepared>, reorder: ReorderBuffer<FrameOutcome>): Promise<void> {
+export async function infer(
+  host: InferHost,
+  ready: BoundedQueue<Prepared>,
+  reorder: ReorderBuffer<FrameOutcome>,
+): Promise<void> {
   let carry: Prepared | undefined;
   let inFlight: InFlight | undefined;
   const finishInFlight = async (): Promise<void> => {
@@ -82,7 +86,12 @@ export async function infer(host: InferHost, ready: BoundedQueue<Prepared>, reor
  * inputs, taken until the deadline. `next` is the first frame that does not fit (it starts the
  * next batch).
  */
-async function collectBatch(host: InferHost, ready: BoundedQueue<Prepared>, first: Prepared, entry: string): Promise<{ batch: Prepared[]; next?: Prepared }> {
+async function collectBatch(
+  host: InferHost,
+  ready: BoundedQueue<Prepared>,
+  first: Prepared,
+  entry: string,
+): Promise<{ batch: Prepared[]; next?: Prepared }> {
   const model = first.lease.model;
   const batch = [first];
   let inputs = first.pre.layout.tiles.length;
@@ -90,7 +99,8 @@ async function collectBatch(host: InferHost, ready: BoundedQueue<Prepared>, firs
   while (inputs < host.batchMax) {
     const next = await ready.takeWithin(deadline - performance.now());
     if (!next || next.done) break;
-    if (next.value.lease.model !== model || !sameEntry(host, model, next.value.frame, entry)) return { batch, next: next.value };
+    if (next.value.lease.model !== model || !sameEntry(host, model, next.value.frame, entry))
+      return { batch, next: next.value };
     batch.push(next.value);
     inputs += next.value.pre.layout.tiles.length;
   }
@@ -104,7 +114,15 @@ async function postprocess(host: InferHost, f: InFlight, reorder: ReorderBuffer<
     results = host.postprocessBatch(await f.inferred);
   } catch (err) {
     // Failures are per frame in the stages; this is a bug, but no frame may vanish.
-    results = f.batch.map((it) => failure(it.id, 'inference', new EdgeError('E_INTERNAL', `batch failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, { cause: err })));
+    results = f.batch.map((it) =>
+      failure(
+        it.id,
+        'inference',
+        new EdgeError('E_INTERNAL', `batch failed unexpectedly: ${(err as Error)?.message ?? String(err)}`, {
+          cause: err,
+        }),
+      ),
+    );
     host.metrics.failed += f.batch.length;
   }
   f.batch.forEach((it, i) => reorder.put(it.seq, results[i]!));

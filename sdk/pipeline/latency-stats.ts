@@ -42,7 +42,14 @@ export class LatencyWindow {
     if (this.filled === 0) return { count: 0, p50: 0, p95: 0, p99: 0, mean: 0, max: 0 };
     const s = Array.from(this.samples.subarray(0, this.filled)).sort((a, b) => a - b);
     const at = (p: number) => s[Math.min(s.length - 1, Math.floor(p * s.length))]!;
-    return { count: this.total, p50: at(0.5), p95: at(0.95), p99: at(0.99), mean: s.reduce((a, b) => a + b, 0) / s.length, max: s[s.length - 1]! };
+    return {
+      count: this.total,
+      p50: at(0.5),
+      p95: at(0.95),
+      p99: at(0.99),
+      mean: s.reduce((a, b) => a + b, 0) / s.length,
+      max: s[s.length - 1]!,
+    };
   }
 }
 

@@ -45,7 +45,9 @@ export class LoadedModel {
   static async load(dir: string, backend: Backend, options: LoadModelOptions): Promise<LoadedModel> {
     const pkg = await openPackage(dir, { verify: options.verify ?? 'full' });
     const model = new LoadedModel(pkg, backend, options);
-    const initial = options.entries ?? pkg.manifest.entries.filter((e) => e.kind === 'modality' || e.kind === 'imported').map((e) => e.name);
+    const initial =
+      options.entries ??
+      pkg.manifest.entries.filter((e) => e.kind === 'modality' || e.kind === 'imported').map((e) => e.name);
     try {
       await Promise.all(initial.map((name) => model.session(name)));
     } catch (err) {
@@ -79,10 +81,19 @@ export class LoadedModel {
   /** The entry that reads single frames of `modality`. */
   entryForModality(modality: string): EntryManifest {
     const m = this.pkg.manifest;
-    const e = m.entries.find((x) => (x.kind === 'modality' || x.kind === 'imported') && x.modalities.length === 1 && x.modalities[0] === modality);
+    const e = m.entries.find(
+      (x) =>
+        (x.kind === 'modality' || x.kind === 'imported') && x.modalities.length === 1 && x.modalities[0] === modality,
+    );
     if (!e) {
-      const known = m.entries.filter((x) => x.kind === 'modality' || x.kind === 'imported').map((x) => x.modalities.join('+') || x.name);
-      throw new EdgeError('E_UNKNOWN_MODALITY', `package ${m.name} has no entry for ${JSON.stringify(modality)} frames; it reads ${known.join(', ')}`, { field: 'frame.modality' });
+      const known = m.entries
+        .filter((x) => x.kind === 'modality' || x.kind === 'imported')
+        .map((x) => x.modalities.join('+') || x.name);
+      throw new EdgeError(
+        'E_UNKNOWN_MODALITY',
+        `package ${m.name} has no entry for ${JSON.stringify(modality)} frames; it reads ${known.join(', ')}`,
+        { field: 'frame.modality' },
+      );
     }
     return e;
   }
@@ -90,7 +101,10 @@ export class LoadedModel {
   /** The change-detection entry of `modality`. */
   changeEntry(modality: string): EntryManifest {
     const e = this.pkg.manifest.entries.find((x) => x.kind === 'change' && x.modalities[0] === modality);
-    if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${this.name} has no change-detection entry for ${modality}`, { field: 'modality' });
+    if (!e)
+      throw new EdgeError('E_INVALID_ARGUMENT', `package ${this.name} has no change-detection entry for ${modality}`, {
+        field: 'modality',
+      });
     return e;
   }
 
@@ -98,7 +112,12 @@ export class LoadedModel {
   fusionEntry(modalities: string[]): EntryManifest {
     const want = [...modalities].sort().join(',');
     const e = this.pkg.manifest.entries.find((x) => x.kind === 'fusion' && [...x.modalities].sort().join(',') === want);
-    if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${this.name} has no fusion entry for ${modalities.join(' + ')}`, { field: 'modalities' });
+    if (!e)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `package ${this.name} has no fusion entry for ${modalities.join(' + ')}`,
+        { field: 'modalities' },
+      );
     return e;
   }
 
@@ -121,7 +140,11 @@ export class LoadedModel {
   }
 
   /** Runs one batch through an entry. Only the outputs a caller needs are fetched. */
-  async run(entry: string, feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+  async run(
+    entry: string,
+    feeds: Record<string, HostTensor>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, HostTensor>> {
     return (await this.session(entry)).run(feeds, outputs);
   }
 

@@ -37,7 +37,10 @@ export class MetricsCollector {
   batchInputs = 0;
   swaps = 0;
   readonly queueDepth = { admission: { depth: 0, highWater: 0 }, ready: { depth: 0, highWater: 0 } };
-  private readonly windows = Object.fromEntries(STAGES.map((s) => [s, new LatencyWindow()])) as Record<keyof LatencyBreakdown, LatencyWindow>;
+  private readonly windows = Object.fromEntries(STAGES.map((s) => [s, new LatencyWindow()])) as Record<
+    keyof LatencyBreakdown,
+    LatencyWindow
+  >;
   private readonly rate = new RateMeter();
 
   recordResult(l: LatencyBreakdown): void {
@@ -51,12 +54,17 @@ export class MetricsCollector {
     this.batchInputs += inputs;
   }
 
-  snapshot(base: Pick<RuntimeMetrics, 'backend' | 'backendSkipped' | 'model'>, mqtt?: Record<string, unknown>): RuntimeMetrics {
+  snapshot(
+    base: Pick<RuntimeMetrics, 'backend' | 'backendSkipped' | 'model'>,
+    mqtt?: Record<string, unknown>,
+  ): RuntimeMetrics {
     return {
       ...base,
       frames: { received: this.received, completed: this.completed, failed: this.failed, dropped: this.dropped },
       fps: this.rate.rate(),
-      latencyMs: Object.fromEntries(STAGES.map((s) => [s, this.windows[s].percentiles()])) as RuntimeMetrics['latencyMs'],
+      latencyMs: Object.fromEntries(
+        STAGES.map((s) => [s, this.windows[s].percentiles()]),
+      ) as RuntimeMetrics['latencyMs'],
       queues: structuredClone(this.queueDepth),
       batches: { count: this.batches, meanInputs: this.batches ? this.batchInputs / this.batches : 0 },
       swaps: this.swaps,

@@ -25,7 +25,11 @@ export async function runMultiInput(
 ): Promise<Record<string, HostTensor>> {
   const tiles = frames.map(frameInputs);
   const n = tiles[0]!.length;
-  if (tiles.some((t) => t.length !== n)) throw new EdgeError('E_FRAME_INVALID', 'the frames were fitted to different tile layouts; give co-registered frames of equal size');
+  if (tiles.some((t) => t.length !== n))
+    throw new EdgeError(
+      'E_FRAME_INVALID',
+      'the frames were fitted to different tile layouts; give co-registered frames of equal size',
+    );
   const parts: Record<string, HostTensor>[] = [];
   for (let start = 0; start < n; start += maxBatch) {
     const count = Math.min(maxBatch, n - start);
@@ -38,7 +42,11 @@ export async function runMultiInput(
       for (let i = 0; i < count; i++) {
         const t = tiles[k]![start + i]!;
         if (t.length !== per) {
-          throw new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(frames[k]!.layout.frameId)}: input ${name} of entry ${entry.name} takes ${c}×${h}×${w} values per model input, got ${t.length}`, { field: 'frame.modality' });
+          throw new EdgeError(
+            'E_FRAME_INVALID',
+            `frame ${JSON.stringify(frames[k]!.layout.frameId)}: input ${name} of entry ${entry.name} takes ${c}×${h}×${w} values per model input, got ${t.length}`,
+            { field: 'frame.modality' },
+          );
         }
         data.set(t, i * per);
       }

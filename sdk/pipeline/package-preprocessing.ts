@@ -17,7 +17,11 @@ export type PackagePreprocessOptions = Omit<PreprocessOptions, 'inputSize'>;
  * // package declares { multispectral: { stretch: 'none', interpolation: 'nearest' } }
  * effectivePreprocess(manifest, 'multispectral', { interpolation: 'bilinear' }); // { stretch: 'none', interpolation: 'bilinear' }
  */
-export function effectivePreprocess(manifest: PackageManifest, modality: unknown, caller: PackagePreprocessOptions): PackagePreprocessOptions {
+export function effectivePreprocess(
+  manifest: PackageManifest,
+  modality: unknown,
+  caller: PackagePreprocessOptions,
+): PackagePreprocessOptions {
   const declared = typeof modality === 'string' ? manifest.model.preprocessing?.[modality] : undefined;
   if (!declared) return caller;
   const { sensor: _sensor, ...options } = declared;
@@ -31,6 +35,7 @@ export function effectivePreprocess(manifest: PackageManifest, modality: unknown
  */
 export function withDeclaredSensor(manifest: PackageManifest, frame: Frame): Frame {
   if (typeof frame !== 'object' || frame === null || frame.sensor !== undefined) return frame;
-  const sensor = typeof frame.modality === 'string' ? manifest.model.preprocessing?.[frame.modality]?.sensor : undefined;
+  const sensor =
+    typeof frame.modality === 'string' ? manifest.model.preprocessing?.[frame.modality]?.sensor : undefined;
   return sensor ? { ...frame, sensor } : frame;
 }

@@ -36,7 +36,13 @@ export interface PreprocessHost {
  * Runs `concurrency` preprocessing loops over `admission` until it is drained, then closes
  * `ready`. A frame that fails gets its outcome in `reorder` and releases its model.
  */
-export function preprocess(host: PreprocessHost, admission: BoundedQueue<Admitted>, ready: BoundedQueue<Prepared>, reorder: ReorderBuffer<FrameOutcome>, concurrency: number): Promise<void> {
+export function preprocess(
+  host: PreprocessHost,
+  admission: BoundedQueue<Admitted>,
+  ready: BoundedQueue<Prepared>,
+  reorder: ReorderBuffer<FrameOutcome>,
+  concurrency: number,
+): Promise<void> {
   const loops = Array.from({ length: Math.max(1, concurrency) }, async () => {
     for (;;) {
       const r = await admission.take();
@@ -50,7 +56,12 @@ export function preprocess(host: PreprocessHost, admission: BoundedQueue<Admitte
     .then(() => undefined);
 }
 
-async function preprocessOne(host: PreprocessHost, a: Admitted, ready: BoundedQueue<Prepared>, reorder: ReorderBuffer<FrameOutcome>): Promise<void> {
+async function preprocessOne(
+  host: PreprocessHost,
+  a: Admitted,
+  ready: BoundedQueue<Prepared>,
+  reorder: ReorderBuffer<FrameOutcome>,
+): Promise<void> {
   // Work starts only within the reorder window: a slow caller holds frames back here.
   await reorder.waitForRoom(a.seq);
   const lease = host.acquire();

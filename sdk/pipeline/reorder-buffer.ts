@@ -29,7 +29,10 @@ export class ReorderBuffer<T> {
    * @throws EdgeError E_INVALID_ARGUMENT for a window that is not a positive integer
    */
   constructor(readonly window: number) {
-    if (!Number.isInteger(window) || window < 1) throw new EdgeError('E_INVALID_ARGUMENT', `reorder window must be a positive integer, got ${window}`, { field: 'window' });
+    if (!Number.isInteger(window) || window < 1)
+      throw new EdgeError('E_INVALID_ARGUMENT', `reorder window must be a positive integer, got ${window}`, {
+        field: 'window',
+      });
   }
 
   /** Sequence number of the next outcome to leave. */
@@ -48,7 +51,10 @@ export class ReorderBuffer<T> {
    */
   put(seq: number, value: T): void {
     if (seq < this.nextSeq || this.held.has(seq) || (this.end !== undefined && seq >= this.end)) {
-      throw new EdgeError('E_INTERNAL', `reorder buffer: outcome ${seq} stored twice or out of range (next ${this.nextSeq}${this.end !== undefined ? `, end ${this.end}` : ''})`);
+      throw new EdgeError(
+        'E_INTERNAL',
+        `reorder buffer: outcome ${seq} stored twice or out of range (next ${this.nextSeq}${this.end !== undefined ? `, end ${this.end}` : ''})`,
+      );
     }
     this.held.set(seq, value);
     if (seq === this.nextSeq) this.wake?.();

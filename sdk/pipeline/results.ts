@@ -8,7 +8,11 @@ import type { ModalityId } from '../core/modalities.js';
 import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
 import type { LonLatPolygon } from '../sensors/geometry/georef.js';
 import { changeResult, type ChangeOptions, type ChangeResult } from '../tasks/change.js';
-import { classificationResult, type ClassificationOptions, type ClassificationResult } from '../tasks/classification.js';
+import {
+  classificationResult,
+  type ClassificationOptions,
+  type ClassificationResult,
+} from '../tasks/classification.js';
 import { depthResult, type DepthOptions, type DepthResult } from '../tasks/depth.js';
 import { detectionResult, type DetectionOptions, type DetectionResult } from '../tasks/detection.js';
 import { segmentationResult, type SegmentationOptions, type SegmentationResult } from '../tasks/segmentation.js';
@@ -88,7 +92,10 @@ export type FrameOutcome = InferenceResult | FrameFailure;
 
 /** The failure record of an error at `stage`. */
 export function failure(frameId: string, stage: FrameFailure['stage'], err: unknown): FrameFailure {
-  const e = err instanceof EdgeError ? err : new EdgeError(stage === 'inference' ? 'E_INFERENCE' : 'E_INTERNAL', messageOf(err), { cause: err });
+  const e =
+    err instanceof EdgeError
+      ? err
+      : new EdgeError(stage === 'inference' ? 'E_INFERENCE' : 'E_INTERNAL', messageOf(err), { cause: err });
   return { ok: false, frameId, stage, error: e.toJSON() };
 }
 
@@ -113,16 +120,32 @@ export function neededOutputs(entry: EntryManifest, tasks: TaskOptions): string[
 }
 
 /** Runs the task post-processing of one frame's outputs. */
-export function taskResults(outputs: Record<string, HostTensor>, frame: PreprocessedFrame, manifest: PackageManifest, tasks: TaskOptions): TaskResults {
+export function taskResults(
+  outputs: Record<string, HostTensor>,
+  frame: PreprocessedFrame,
+  manifest: PackageManifest,
+  tasks: TaskOptions,
+): TaskResults {
   const labels = manifest.labels ?? {};
   const r: TaskResults = {};
   if (outputs.cls_logits && tasks.classification !== false) {
-    r.classification = classificationResult(outputs.cls_logits, frame, { ...(tasks.classification ?? {}), ...(labels.classification ? { labels: labels.classification } : {}) });
+    r.classification = classificationResult(outputs.cls_logits, frame, {
+      ...(tasks.classification ?? {}),
+      ...(labels.classification ? { labels: labels.classification } : {}),
+    });
   }
   if (outputs.seg_logits && tasks.segmentation !== false) {
-    r.segmentation = segmentationResult(outputs.seg_logits, frame, { ...(tasks.segmentation ?? {}), ...(labels.segmentation ? { labels: labels.segmentation } : {}) });
+    r.segmentation = segmentationResult(outputs.seg_logits, frame, {
+      ...(tasks.segmentation ?? {}),
+      ...(labels.segmentation ? { labels: labels.segmentation } : {}),
+    });
   }
-  if ((outputs.det_boxes || outputs.det_rboxes || outputs.det_quads) && outputs.det_scores && outputs.det_classes && tasks.detection !== false) {
+  if (
+    (outputs.det_boxes || outputs.det_rboxes || outputs.det_quads) &&
+    outputs.det_scores &&
+    outputs.det_classes &&
+    tasks.detection !== false
+  ) {
     r.detection = detectionResult(
       {
         ...(outputs.det_boxes ? { boxes: outputs.det_boxes } : {}),
@@ -136,7 +159,8 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
     );
   }
   if (outputs.depth && tasks.depth !== false) r.depth = depthResult(outputs.depth, frame, tasks.depth ?? {});
-  if (outputs.change_prob && tasks.change !== false) r.change = changeResult(outputs.change_prob, frame, tasks.change ?? {});
+  if (outputs.change_prob && tasks.change !== false)
+    r.change = changeResult(outputs.change_prob, frame, tasks.change ?? {});
   if (outputs.embedding && tasks.features) {
     const e = outputs.embedding;
     const d = e.shape[1]!;
@@ -147,7 +171,11 @@ export function taskResults(outputs: Record<string, HostTensor>, frame: Preproce
     r.features = { embedding: mean };
   }
   if (tasks.raw !== false) {
-    const raw = Object.fromEntries(Object.entries(outputs).filter(([name]) => manifest.entries.some((e) => e.outputs.some((o) => o.name === name && o.kind === 'raw'))));
+    const raw = Object.fromEntries(
+      Object.entries(outputs).filter(([name]) =>
+        manifest.entries.some((e) => e.outputs.some((o) => o.name === name && o.kind === 'raw')),
+      ),
+    );
     if (Object.keys(raw).length) r.raw = rawOutputsResult(raw, frame.layout.frameId, tasks.raw ?? {});
   }
   return r;
@@ -166,6 +194,11 @@ export function failureError(f: FrameFailure): EdgeError {
     ...(f.error.hint !== undefined ? { hint: f.error.hint } : {}),
   });
   // The failure's message already carries the file/field prefix and the hint.
-  Object.defineProperty(e, 'message', { value: f.error.message, enumerable: false, writable: true, configurable: true });
+  Object.defineProperty(e, 'message', {
+    value: f.error.message,
+    enumerable: false,
+    writable: true,
+    configurable: true,
+  });
   return e;
 }

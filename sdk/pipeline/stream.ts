@@ -53,7 +53,11 @@ export interface StreamOptions {
 }
 
 /** Runs `source` through the pipeline; yields one outcome per frame, in source order. */
-export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> | Iterable<Frame>, o: StreamOptions): AsyncGenerator<FrameOutcome> {
+export async function* runStream(
+  host: StreamHost,
+  source: AsyncIterable<Frame> | Iterable<Frame>,
+  o: StreamOptions,
+): AsyncGenerator<FrameOutcome> {
   const reorder = new ReorderBuffer<FrameOutcome>(Math.max(16, o.capacity * 4));
   const admission = admissionQueue(o.capacity, o.policy, host.metrics, reorder);
   const ready = new BoundedQueue<Prepared>(o.capacity, 'block');
@@ -66,7 +70,11 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
   let listenerError: unknown;
 
   const admitting = admit(host, source, admission, stop);
-  const pipeline = Promise.all([admitting, preprocess(host, admission, ready, reorder, o.concurrency), infer(host, ready, reorder)]).then(
+  const pipeline = Promise.all([
+    admitting,
+    preprocess(host, admission, ready, reorder, o.concurrency),
+    infer(host, ready, reorder),
+  ]).then(
     ([admitted]) => reorder.finish(admitted.admitted),
     (err: unknown) => reorder.abort(err),
   );
@@ -95,7 +103,17 @@ export async function* runStream(host: StreamHost, source: AsyncIterable<Frame> 
     unregister();
   }
   const { pipelineError } = await delivering;
-  if (pipelineError) throw new EdgeError('E_INTERNAL', `the pipeline failed: ${(pipelineError as Error)?.message ?? String(pipelineError)}`, { cause: pipelineError });
+  if (pipelineError)
+    throw new EdgeError(
+      'E_INTERNAL',
+      `the pipeline failed: ${(pipelineError as Error)?.message ?? String(pipelineError)}`,
+      { cause: pipelineError },
+    );
   const { sourceError } = await admitting;
-  if (sourceError) throw new EdgeError('E_INVALID_ARGUMENT', `the frame source failed: ${(sourceError as Error)?.message ?? String(sourceError)}`, { cause: sourceError, field: 'source' });
+  if (sourceError)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `the frame source failed: ${(sourceError as Error)?.message ?? String(sourceError)}`,
+      { cause: sourceError, field: 'source' },
+    );
 }

@@ -24,12 +24,20 @@ export type OrtSessionThread = 'worker' | 'main';
  * @example
  * const { backend, skipped } = await chooseBackend('auto', undefined, { sessionThread: 'worker' });
  */
-export async function chooseBackend(choice: BackendChoice, backends?: { tensorrt?: Backend; onnxruntime?: Backend }, ort: { sessionThread?: OrtSessionThread } = {}): Promise<BackendSelection> {
+export async function chooseBackend(
+  choice: BackendChoice,
+  backends?: { tensorrt?: Backend; onnxruntime?: Backend },
+  ort: { sessionThread?: OrtSessionThread } = {},
+): Promise<BackendSelection> {
   const trt = backends?.tensorrt ?? new TensorRtBackend();
   const onnx = backends?.onnxruntime ?? (ort.sessionThread === 'main' ? new OrtBackend() : new OrtWorkerBackend());
   if (choice === 'auto') return selectBackend([trt, onnx]);
   const backend = choice === 'tensorrt' ? trt : onnx;
   const a = await backend.availability();
-  if (!a.available) throw new EdgeError('E_BACKEND_UNAVAILABLE', a.reason ?? `${choice} unavailable`, { field: 'backend', hint: "use backend: 'auto' to fall back" });
+  if (!a.available)
+    throw new EdgeError('E_BACKEND_UNAVAILABLE', a.reason ?? `${choice} unavailable`, {
+      field: 'backend',
+      hint: "use backend: 'auto' to fall back",
+    });
   return { backend, skipped: [] };
 }

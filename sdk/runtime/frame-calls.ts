@@ -62,7 +62,11 @@ export async function inferFrame(host: CallHost, frame: Frame): Promise<Inferenc
  * and orders the frames for the serving model.
  * @throws EdgeError the call's failure (see Runtime.change, Runtime.fuse)
  */
-export async function inferMulti(host: CallHost, first: Frame, plan: (m: LoadedModel) => MultiPlan): Promise<InferenceResult> {
+export async function inferMulti(
+  host: CallHost,
+  first: Frame,
+  plan: (m: LoadedModel) => MultiPlan,
+): Promise<InferenceResult> {
   const lease = host.lease();
   const model = lease.model;
   const t0 = performance.now();
@@ -82,7 +86,9 @@ export async function inferMulti(host: CallHost, first: Frame, plan: (m: LoadedM
 
 /** Delivers a call's outcome and waits until it is stored; a failure becomes its error. */
 export async function settle(host: Pick<CallHost, 'deliver'>, outcome: FrameOutcome): Promise<InferenceResult> {
-  await (await host.deliver(outcome)).stored;
+  await (
+    await host.deliver(outcome)
+  ).stored;
   if (!outcome.ok) throw failureError(outcome);
   return outcome;
 }
@@ -95,7 +101,11 @@ export function changePlan(before: Frame, after: Frame): (m: LoadedModel) => Mul
   const a = checkFrameFields(before);
   checkFrameFields(after);
   if (before.modality !== after.modality) {
-    throw new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(a.id)}: change detection needs two frames of one modality, got ${before.modality} and ${after.modality}`, { field: 'after.modality' });
+    throw new EdgeError(
+      'E_FRAME_INVALID',
+      `frame ${JSON.stringify(a.id)}: change detection needs two frames of one modality, got ${before.modality} and ${after.modality}`,
+      { field: 'after.modality' },
+    );
   }
   return (model) => {
     const entry = model.changeEntry(before.modality);
@@ -108,10 +118,12 @@ export function changePlan(before: Frame, after: Frame): (m: LoadedModel) => Mul
  * @throws EdgeError E_INVALID_ARGUMENT (field `frames`), E_FRAME_INVALID
  */
 export function fusionPlan(frames: Frame[]): (m: LoadedModel) => MultiPlan {
-  if (!Array.isArray(frames) || frames.length < 2) throw invalidOption('frames', 'an array of at least two frames (one per modality)', frames);
+  if (!Array.isArray(frames) || frames.length < 2)
+    throw invalidOption('frames', 'an array of at least two frames (one per modality)', frames);
   frames.forEach(checkFrameFields);
   const modalities = frames.map((f) => f.modality);
-  if (new Set(modalities).size !== modalities.length) throw invalidOption('frames', 'one frame per modality', modalities.join(', '));
+  if (new Set(modalities).size !== modalities.length)
+    throw invalidOption('frames', 'one frame per modality', modalities.join(', '));
   return (model) => {
     const entry = model.fusionEntry(modalities);
     const ordered = entry.inputs.map((i) => frames.find((f) => f.modality === i.modality)!);

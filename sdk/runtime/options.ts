@@ -96,7 +96,26 @@ export interface ResolvedRuntimeOptions {
   clock: Clock;
 }
 
-const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'inputSize', 'tasks', 'batch', 'queue', 'workers', 'threads', 'onnxruntime', 'transferPixels', 'mqtt', 'metricsIntervalMs', 'backendOptions', 'backends', 'clock'];
+const KEYS = [
+  'package',
+  'backend',
+  'entries',
+  'verify',
+  'preprocess',
+  'inputSize',
+  'tasks',
+  'batch',
+  'queue',
+  'workers',
+  'threads',
+  'onnxruntime',
+  'transferPixels',
+  'mqtt',
+  'metricsIntervalMs',
+  'backendOptions',
+  'backends',
+  'clock',
+];
 
 /**
  * Checks runtime options and fills in the defaults (nested publisher, preprocessing and task options
@@ -108,17 +127,33 @@ const KEYS = ['package', 'backend', 'entries', 'verify', 'preprocess', 'inputSiz
 export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
   if (!is.object(o)) throw invalidOption('options', 'an object with at least { package }', o);
   rejectUnknownKeys('options', o, KEYS);
-  if (!is.nonEmptyString(o.package)) throw invalidOption('options.package', 'the path of a model package directory', o.package);
+  if (!is.nonEmptyString(o.package))
+    throw invalidOption('options.package', 'the path of a model package directory', o.package);
   const backend = expectOneOf('options.backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
-  if (o.entries !== undefined && (!Array.isArray(o.entries) || o.entries.length === 0 || !o.entries.every(is.nonEmptyString))) {
+  if (
+    o.entries !== undefined &&
+    (!Array.isArray(o.entries) || o.entries.length === 0 || !o.entries.every(is.nonEmptyString))
+  ) {
     throw invalidOption('options.entries', 'a non-empty array of entry names', o.entries);
   }
   const verify = expectOneOf('options.verify', o.verify ?? 'full', ['full', 'size'] as const);
-  for (const k of ['preprocess', 'tasks', 'batch', 'queue', 'backendOptions', 'backends', 'mqtt', 'onnxruntime'] as const) {
+  for (const k of [
+    'preprocess',
+    'tasks',
+    'batch',
+    'queue',
+    'backendOptions',
+    'backends',
+    'mqtt',
+    'onnxruntime',
+  ] as const) {
     if (o[k] !== undefined && !is.object(o[k])) throw invalidOption(`options.${k}`, 'an object', o[k]);
   }
   if (is.object(o.preprocess) && 'inputSize' in o.preprocess) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.preprocess.inputSize comes from the package and cannot be set', { field: 'options.preprocess.inputSize', hint: 'for a package with symbolic height and width, set options.inputSize' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'options.preprocess.inputSize comes from the package and cannot be set', {
+      field: 'options.preprocess.inputSize',
+      hint: 'for a package with symbolic height and width, set options.inputSize',
+    });
   }
   if (o.inputSize !== undefined) {
     if (!is.object(o.inputSize)) throw invalidOption('options.inputSize', 'an object { width, height }', o.inputSize);
@@ -131,14 +166,23 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
   const queue = (o.queue ?? {}) as Record<string, unknown>;
   rejectUnknownKeys('options.queue', queue, ['capacity', 'policy']);
   const tasks = checkTaskOptions((o.tasks ?? {}) as Record<string, unknown>);
-  if (o.preprocess !== undefined) nested('options.preprocess', () => resolvePreprocessOptions({ ...(o.preprocess as object), inputSize: 1 }));
+  if (o.preprocess !== undefined)
+    nested('options.preprocess', () => resolvePreprocessOptions({ ...(o.preprocess as object), inputSize: 1 }));
   if (is.object(o.mqtt) && 'modelVersion' in o.mqtt) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.mqtt.modelVersion is set by the runtime from the serving model', { field: 'options.mqtt.modelVersion' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'options.mqtt.modelVersion is set by the runtime from the serving model',
+      { field: 'options.mqtt.modelVersion' },
+    );
   }
   if (o.mqtt !== undefined) nested('options.mqtt', () => resolvePublisherOptions(o.mqtt as ResultPublisherOptions));
-  if (o.transferPixels !== undefined && typeof o.transferPixels !== 'boolean') throw invalidOption('options.transferPixels', 'a boolean', o.transferPixels);
+  if (o.transferPixels !== undefined && typeof o.transferPixels !== 'boolean')
+    throw invalidOption('options.transferPixels', 'a boolean', o.transferPixels);
   const clock = resolveClock(o.clock);
-  const ortSessionThread = resolveOrtOptions(o.onnxruntime as Record<string, unknown> | undefined, o.backends as Record<string, unknown> | undefined);
+  const ortSessionThread = resolveOrtOptions(
+    o.onnxruntime as Record<string, unknown> | undefined,
+    o.backends as Record<string, unknown> | undefined,
+  );
   const defaultWorkers = Math.max(0, Math.min(2, availableParallelism() - 1));
   return {
     package: o.package,
@@ -146,7 +190,14 @@ export function resolveRuntimeOptions(o: unknown): ResolvedRuntimeOptions {
     ...(o.entries !== undefined ? { entries: o.entries as string[] } : {}),
     verify,
     preprocess: (o.preprocess ?? {}) as ResolvedRuntimeOptions['preprocess'],
-    ...(o.inputSize !== undefined ? { inputSize: { width: (o.inputSize as { width: number }).width, height: (o.inputSize as { height: number }).height } } : {}),
+    ...(o.inputSize !== undefined
+      ? {
+          inputSize: {
+            width: (o.inputSize as { width: number }).width,
+            height: (o.inputSize as { height: number }).height,
+          },
+        }
+      : {}),
     tasks,
     batchMax: expectInteger('options.batch.max', batch.max ?? 4, 1, 256),
     batchDeadlineMs: expectInteger('options.batch.deadlineMs', batch.deadlineMs ?? 5, 0, 60_000),
@@ -175,15 +226,25 @@ function resolveClock(clock: unknown): Clock {
 }
 
 /** `options.onnxruntime.sessionThread`, checked (a custom onnxruntime backend decides that itself). */
-function resolveOrtOptions(ort: Record<string, unknown> | undefined, backends: Record<string, unknown> | undefined): OrtSessionThread {
+function resolveOrtOptions(
+  ort: Record<string, unknown> | undefined,
+  backends: Record<string, unknown> | undefined,
+): OrtSessionThread {
   if (ort === undefined) return 'worker';
   rejectUnknownKeys('options.onnxruntime', ort, ['sessionThread']);
-  const thread = expectOneOf('options.onnxruntime.sessionThread', ort.sessionThread ?? 'worker', ['worker', 'main'] as const);
+  const thread = expectOneOf('options.onnxruntime.sessionThread', ort.sessionThread ?? 'worker', [
+    'worker',
+    'main',
+  ] as const);
   if (ort.sessionThread !== undefined && backends?.onnxruntime !== undefined) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'options.onnxruntime.sessionThread applies to the built-in onnxruntime backend, not to options.backends.onnxruntime', {
-      field: 'options.onnxruntime.sessionThread',
-      hint: 'leave one of them out',
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'options.onnxruntime.sessionThread applies to the built-in onnxruntime backend, not to options.backends.onnxruntime',
+      {
+        field: 'options.onnxruntime.sessionThread',
+        hint: 'leave one of them out',
+      },
+    );
   }
   return thread;
 }
@@ -208,11 +269,19 @@ function nested(prefix: string, check: () => unknown): void {
  * @throws EdgeError E_INVALID_ARGUMENT (field `source`)
  */
 export function checkSource(source: unknown): void {
-  const iterable = typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source);
+  const iterable =
+    typeof source === 'object' && source !== null && (Symbol.asyncIterator in source || Symbol.iterator in source);
   if (!iterable) {
-    throw invalidOption('source', 'an iterable or async iterable of frames (array, generator, async generator)', source, {
-      ...(typeof source === 'string' ? { hint: 'for files, pass frames such as [{ id, modality, pixels: path, timestamp }]' } : {}),
-    });
+    throw invalidOption(
+      'source',
+      'an iterable or async iterable of frames (array, generator, async generator)',
+      source,
+      {
+        ...(typeof source === 'string'
+          ? { hint: 'for files, pass frames such as [{ id, modality, pixels: path, timestamp }]' }
+          : {}),
+      },
+    );
   }
 }
 
@@ -230,7 +299,10 @@ export interface RunOptions {
  * @example
  * resolveRunOptions({ policy: 'drop-oldest' }, resolved); // { policy: 'drop-oldest', capacity: 8 }
  */
-export function resolveRunOptions(options: unknown, runtime: Pick<ResolvedRuntimeOptions, 'queuePolicy' | 'queueCapacity'>): Required<RunOptions> {
+export function resolveRunOptions(
+  options: unknown,
+  runtime: Pick<ResolvedRuntimeOptions, 'queuePolicy' | 'queueCapacity'>,
+): Required<RunOptions> {
   if (options === undefined) return { policy: runtime.queuePolicy, capacity: runtime.queueCapacity };
   if (!is.object(options)) throw invalidOption('options', 'an object like { policy, capacity }', options);
   rejectUnknownKeys('options', options, ['policy', 'capacity']);

@@ -84,35 +84,63 @@ export interface PatchLandCover {
  * const lc = await patchLandCover(rt, { id: 'olinda', modality: 'multispectral', pixels: 'L7_ETMs.tif', sensor: etmAsMss, timestamp: 0 });
  * lc.classes.map((c) => `${c.label} ${(100 * c.fraction).toFixed(1)} %`);
  */
-export async function patchLandCover(runtime: PatchRunner, frame: Frame, options: PatchLandCoverOptions = {}): Promise<PatchLandCover> {
+export async function patchLandCover(
+  runtime: PatchRunner,
+  frame: Frame,
+  options: PatchLandCoverOptions = {},
+): Promise<PatchLandCover> {
   const patch = expectInteger('options.patch', options.patch ?? 3, 1, 256);
   const ref = checkFrameFields(frame);
-  if (frame.modality !== 'multispectral') throw invalidOption('frame.modality', 'multispectral (patch land cover reads multispectral scenes)', frame.modality);
+  if (frame.modality !== 'multispectral')
+    throw invalidOption(
+      'frame.modality',
+      'multispectral (patch land cover reads multispectral scenes)',
+      frame.modality,
+    );
   const manifest = (await openPackage(runtime.model.dir, { verify: 'none' })).manifest;
   const labels = manifest.labels?.classification;
   if (!labels || labels.length === 0 || labels.length >= PATCH_UNCLASSIFIED) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${manifest.name} has no usable classification labels (labels.classification)`, { field: 'runtime' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `package ${manifest.name} has no usable classification labels (labels.classification)`,
+      { field: 'runtime' },
+    );
   }
   const declared = withDeclaredSensor(manifest, frame);
   const config = resolveSensorConfig(declared.sensor, 'multispectral', ref);
   const decoded = await decodeFrame(declared);
   const bands = applySensorConfig(decoded, config, ref);
-  const georef = frame.georef !== undefined ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })) : decoded.georef;
+  const georef =
+    frame.georef !== undefined
+      ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' }))
+      : decoded.georef;
   const region = checkRegion(options.region, bands.width, bands.height);
   const w = Math.floor(region.width / patch);
   const h = Math.floor(region.height / patch);
-  if (w === 0 || h === 0) throw invalidOption('options.region', `a region of at least ${patch}×${patch} pixels`, options.region ?? { width: bands.width, height: bands.height });
+  if (w === 0 || h === 0)
+    throw invalidOption(
+      'options.region',
+      `a region of at least ${patch}×${patch} pixels`,
+      options.region ?? { width: bands.width, height: bands.height },
+    );
   const classMap = new Uint8Array(w * h).fill(PATCH_UNCLASSIFIED);
   const stride = bands.width;
   const n = bands.planes.length;
   // Patch frames carry the selected bands already: an identity sensor keeps the package's own from applying twice.
-  const identity = { id: `${bands.sensorId}:patch`, modality: 'multispectral' as const, bands: Array.from({ length: n }, (_, i) => i + 1), bandNames: bands.bandNames };
+  const identity = {
+    id: `${bands.sensorId}:patch`,
+    modality: 'multispectral' as const,
+    bands: Array.from({ length: n }, (_, i) => i + 1),
+    bandNames: bands.bandNames,
+  };
   const mask = bands.noDataMask;
   const jobs: number[] = [];
   for (let v = 0; v < h; v++) {
     for (let u = 0; u < w; u++) {
       let missing = false;
-      for (let y = 0; y < patch && mask && !missing; y++) for (let x = 0; x < patch; x++) if (mask[(region.y + v * patch + y) * stride + region.x + u * patch + x]) missing = true;
+      for (let y = 0; y < patch && mask && !missing; y++)
+        for (let x = 0; x < patch; x++)
+          if (mask[(region.y + v * patch + y) * stride + region.x + u * patch + x]) missing = true;
       if (!missing) jobs.push(v * w + u);
     }
   }
@@ -121,15 +149,32 @@ export async function patchLandCover(runtime: PatchRunner, frame: Frame, options
       const x0 = region.x + (k % w) * patch;
       const y0 = region.y + Math.floor(k / w) * patch;
       const data = new Float32Array(n * patch * patch);
-      for (let c = 0, o = 0; c < n; c++) for (let y = 0; y < patch; y++) for (let x = 0; x < patch; x++) data[o++] = bands.planes[c]![(y0 + y) * stride + x0 + x]!;
-      yield { id: String(k), modality: 'multispectral', timestamp: frame.timestamp, sensor: identity, pixels: { data, width: patch, height: patch, bands: n, dtype: 'float32', layout: 'chw' } };
+      for (let c = 0, o = 0; c < n; c++)
+        for (let y = 0; y < patch; y++)
+          for (let x = 0; x < patch; x++) data[o++] = bands.planes[c]![(y0 + y) * stride + x0 + x]!;
+      yield {
+        id: String(k),
+        modality: 'multispectral',
+        timestamp: frame.timestamp,
+        sensor: identity,
+        pixels: { data, width: patch, height: patch, bands: n, dtype: 'float32', layout: 'chw' },
+      };
     }
   }
   let done = 0;
   for await (const out of runtime.run(frames(), { policy: 'block' })) {
-    if (!out.ok) throw new EdgeError('E_INFERENCE', `frame ${JSON.stringify(ref.id)}: patch ${out.frameId} failed: ${out.error.message}`, { cause: out.error });
+    if (!out.ok)
+      throw new EdgeError(
+        'E_INFERENCE',
+        `frame ${JSON.stringify(ref.id)}: patch ${out.frameId} failed: ${out.error.message}`,
+        { cause: out.error },
+      );
     const top = out.tasks.classification?.top[0];
-    if (!top) throw new EdgeError('E_MODEL_OUTPUT', `frame ${JSON.stringify(ref.id)}: patch ${out.frameId} has no classification result (is classification turned off in the runtime's tasks?)`);
+    if (!top)
+      throw new EdgeError(
+        'E_MODEL_OUTPUT',
+        `frame ${JSON.stringify(ref.id)}: patch ${out.frameId} has no classification result (is classification turned off in the runtime's tasks?)`,
+      );
     classMap[Number(out.frameId)] = top.classId;
     options.onProgress?.(++done, jobs.length);
   }
@@ -163,10 +208,20 @@ export async function patchLandCover(runtime: PatchRunner, frame: Frame, options
 }
 
 /** The region option, checked against the frame (default: the whole frame). */
-function checkRegion(region: unknown, width: number, height: number): { x: number; y: number; width: number; height: number } {
+function checkRegion(
+  region: unknown,
+  width: number,
+  height: number,
+): { x: number; y: number; width: number; height: number } {
   if (region === undefined) return { x: 0, y: 0, width, height };
-  if (!is.object(region)) throw invalidOption('options.region', 'an object { x, y, width, height } in source pixels', region);
+  if (!is.object(region))
+    throw invalidOption('options.region', 'an object { x, y, width, height } in source pixels', region);
   const x = expectInteger('options.region.x', region.x, 0, width - 1);
   const y = expectInteger('options.region.y', region.y, 0, height - 1);
-  return { x, y, width: expectInteger('options.region.width', region.width, 1, width - x), height: expectInteger('options.region.height', region.height, 1, height - y) };
+  return {
+    x,
+    y,
+    width: expectInteger('options.region.width', region.width, 1, width - x),
+    height: expectInteger('options.region.height', region.height, 1, height - y),
+  };
 }

@@ -97,7 +97,11 @@ export class ResultPublishing {
     const mine: Promise<void>[] = [];
     for (const [task, value] of Object.entries(r.tasks) as [keyof TaskResults, unknown][]) {
       const p = this.publisher
-        .publishResult(task, taskMessage(r, value, this.encoding), { id: resultId(r.frameId, r.timestamp, task), frameId: r.frameId, modelVersion: `${r.model.name}@${r.model.version}` })
+        .publishResult(task, taskMessage(r, value, this.encoding), {
+          id: resultId(r.frameId, r.timestamp, task),
+          frameId: r.frameId,
+          modelVersion: `${r.model.name}@${r.model.version}`,
+        })
         .then(
           () => void this.published++,
           (err: unknown) => {

@@ -51,8 +51,12 @@ export interface CloseReport {
  */
 export function forwardPublisherEvents(publisher: ResultPublisher, runtime: TypedEmitter<RuntimeEvents>): void {
   publisher.removeAllListeners('error');
-  publisher.on('connected', (c) => runtime.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }));
-  publisher.on('offline', (info) => runtime.emit('mqtt', { type: 'offline', ...(info.error ? { error: info.error } : {}) }));
+  publisher.on('connected', (c) =>
+    runtime.emit('mqtt', { type: 'connected', protocolVersion: c.protocolVersion, bdSeq: c.bdSeq }),
+  );
+  publisher.on('offline', (info) =>
+    runtime.emit('mqtt', { type: 'offline', ...(info.error ? { error: info.error } : {}) }),
+  );
   publisher.on('dropped', (d) => runtime.emit('mqtt', { type: 'dropped', reason: d.reason, count: d.count }));
   publisher.on('error', (error) => runtime.emit('mqtt', { type: 'error', error }));
   let held: MqttEvent[] = [];
@@ -65,7 +69,14 @@ export function forwardPublisherEvents(publisher: ResultPublisher, runtime: Type
     });
   });
   publisher.on('damaged', (d) => {
-    const e: MqttEvent = { type: 'damaged', store: d.store, records: d.records, bytes: d.bytes, ...(d.salvaged !== undefined ? { salvaged: d.salvaged } : {}), error: d.error };
+    const e: MqttEvent = {
+      type: 'damaged',
+      store: d.store,
+      records: d.records,
+      bytes: d.bytes,
+      ...(d.salvaged !== undefined ? { salvaged: d.salvaged } : {}),
+      error: d.error,
+    };
     if (runtime.listenerCount('mqtt') > 0) runtime.emit('mqtt', e);
     else held.push(e);
   });

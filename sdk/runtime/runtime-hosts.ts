@@ -26,7 +26,12 @@ export interface RuntimePieces {
 
 /** What `infer`, `change` and `fuse` run with. */
 export function callHost(p: RuntimePieces): CallHost {
-  return { metrics: p.metrics, stages: p.stages, lease: () => p.serving.lease(), deliver: (out) => p.delivery.deliver(out) };
+  return {
+    metrics: p.metrics,
+    stages: p.stages,
+    lease: () => p.serving.lease(),
+    deliver: (out) => p.delivery.deliver(out),
+  };
 }
 
 /** What `inferTensors` runs with. */

@@ -53,8 +53,18 @@ export class RuntimeReporting {
     const { metrics, selection, publisher, publishing } = this.src;
     const m = this.src.serving();
     return metrics.snapshot(
-      { backend: selection.backend.name, backendSkipped: selection.skipped, model: { name: m.name, version: m.version } },
-      publisher ? { ...(publisher.status() as unknown as Record<string, unknown>), resultsPublished: publishing!.published, resultsFailed: publishing!.failed } : undefined,
+      {
+        backend: selection.backend.name,
+        backendSkipped: selection.skipped,
+        model: { name: m.name, version: m.version },
+      },
+      publisher
+        ? {
+            ...(publisher.status() as unknown as Record<string, unknown>),
+            resultsPublished: publishing!.published,
+            resultsFailed: publishing!.failed,
+          }
+        : undefined,
     );
   }
 
@@ -68,7 +78,12 @@ export class RuntimeReporting {
   /** The runtime's state message. */
   state(status: 'running' | 'stopped'): Record<string, unknown> {
     const m = this.src.serving();
-    return { status, model: `${m.name}@${m.version}`, packageHash: m.pkg.packageHash, backend: this.src.selection.backend.name };
+    return {
+      status,
+      model: `${m.name}@${m.version}`,
+      packageHash: m.pkg.packageHash,
+      backend: this.src.selection.backend.name,
+    };
   }
 
   /** Stops the periodic metrics. */

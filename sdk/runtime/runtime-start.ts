@@ -32,7 +32,11 @@ export async function startRuntime(options: RuntimeOptions): Promise<RuntimePart
   try {
     if (o.workers > 0) pool = await createPreprocessPool({ threads: o.workers });
     if (o.mqtt) {
-      publisher = await ResultPublisher.create({ clock: o.clock, ...o.mqtt, modelVersion: `${model.name}@${model.version}` });
+      publisher = await ResultPublisher.create({
+        clock: o.clock,
+        ...o.mqtt,
+        modelVersion: `${model.name}@${model.version}`,
+      });
       publisher.on('error', () => undefined);
     }
   } catch (err) {

@@ -15,7 +15,13 @@ import { FrameStages } from '../pipeline/frame-stages.js';
 import { LoadedModel } from '../pipeline/loaded-model.js';
 import { MetricsCollector, type RuntimeMetrics } from '../pipeline/metrics.js';
 import { ServingModel } from '../pipeline/serving-model.js';
-import { checkSource, resolveRunOptions, type ResolvedRuntimeOptions, type RunOptions, type RuntimeOptions } from './options.js';
+import {
+  checkSource,
+  resolveRunOptions,
+  type ResolvedRuntimeOptions,
+  type RunOptions,
+  type RuntimeOptions,
+} from './options.js';
 import { ResultTracking } from '../tracking/result-tracking.js';
 import { ResultPublishing } from './result-publishing.js';
 import { failure, type FrameOutcome, type InferenceResult } from '../pipeline/results.js';
@@ -73,10 +79,37 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     this.serving = new ServingModel(parts.model);
     this.stages = new FrameStages(o, parts.pool, this.metricsCollector, selection.backend.name);
     if (publisher) forwardPublisherEvents(publisher, this);
-    const publishing = publisher ? new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) => this.emit('error', failure(r.frameId, 'postprocess', err))) : undefined;
-    this.delivery = new OutcomeDelivery(this, o.tasks.tracking ? new ResultTracking(o.tasks.tracking) : undefined, publishing);
-    this.reporting = new RuntimeReporting({ events: this, metrics: this.metricsCollector, selection, publisher, publishing, serving: () => this.serving.active }, o.metricsIntervalMs, o.clock);
-    this.pieces = { o, metrics: this.metricsCollector, stages: this.stages, serving: this.serving, delivery: this.delivery, work: this.work, clock: o.clock };
+    const publishing = publisher
+      ? new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) =>
+          this.emit('error', failure(r.frameId, 'postprocess', err)),
+        )
+      : undefined;
+    this.delivery = new OutcomeDelivery(
+      this,
+      o.tasks.tracking ? new ResultTracking(o.tasks.tracking) : undefined,
+      publishing,
+    );
+    this.reporting = new RuntimeReporting(
+      {
+        events: this,
+        metrics: this.metricsCollector,
+        selection,
+        publisher,
+        publishing,
+        serving: () => this.serving.active,
+      },
+      o.metricsIntervalMs,
+      o.clock,
+    );
+    this.pieces = {
+      o,
+      metrics: this.metricsCollector,
+      stages: this.stages,
+      serving: this.serving,
+      delivery: this.delivery,
+      work: this.work,
+      clock: o.clock,
+    };
   }
 
   /** See {@link createRuntime}. */
@@ -151,9 +184,14 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    * const r = await runtime.inferTensors('clip-7', { input: { dtype: 'float32', shape: [1, 16000], data: samples } });
    * r.tasks.raw!.outputs.scores.values;
    */
-  async inferTensors(id: string, feeds: Record<string, HostTensor>, options: { entry?: string; timestamp?: number | string } = {}): Promise<InferenceResult> {
+  async inferTensors(
+    id: string,
+    feeds: Record<string, HostTensor>,
+    options: { entry?: string; timestamp?: number | string } = {},
+  ): Promise<InferenceResult> {
     this.checkOpen();
-    if (typeof id !== 'string' || id.length === 0 || id.length > 256) throw invalidOption('id', 'a non-empty string of at most 256 characters', id);
+    if (typeof id !== 'string' || id.length === 0 || id.length > 256)
+      throw invalidOption('id', 'a non-empty string of at most 256 characters', id);
     return this.work.track(inferTensors(tensorCallHost(this.pieces), id, feeds, options));
   }
 
@@ -204,8 +242,14 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   activate(model: LoadedModel, retire = true): { from: string; to: string } {
     this.checkOpen();
     if (!(model instanceof LoadedModel)) throw invalidOption('model', 'a LoadedModel from runtime.loadModel()', model);
-    if (model.disposed) throw new EdgeError('E_CLOSED', `model ${model.name}@${model.version} was disposed; load it again with runtime.loadModel()`, { field: 'model' });
-    if (model.backend !== this.selection.backend) throw invalidOption('model', `a model loaded by this runtime (backend ${this.backend})`, model.backend.name);
+    if (model.disposed)
+      throw new EdgeError(
+        'E_CLOSED',
+        `model ${model.name}@${model.version} was disposed; load it again with runtime.loadModel()`,
+        { field: 'model' },
+      );
+    if (model.backend !== this.selection.backend)
+      throw invalidOption('model', `a model loaded by this runtime (backend ${this.backend})`, model.backend.name);
     const old = this.serving.active;
     const s = { from: `${old.name}@${old.version}`, to: `${model.name}@${model.version}` };
     if (!this.serving.switchTo(model, retire)) return s;
@@ -213,7 +257,9 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     this.emit('swap', s);
     if (this.publisher) {
       this.publisher.setModelVersion(s.to);
-      void this.publisher.publishState({ ...this.reporting.state('running'), swappedFrom: s.from }).catch(() => undefined);
+      void this.publisher
+        .publishState({ ...this.reporting.state('running'), swappedFrom: s.from })
+        .catch(() => undefined);
     }
     return s;
   }
@@ -283,7 +329,9 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
       if (this.publisher) {
         await this.reporting.tick();
         await this.publisher.publishState(this.reporting.state('stopped')).catch(() => undefined);
-        const r = await this.publisher.close({ ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}) });
+        const r = await this.publisher.close({
+          ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
+        });
         report = { unsentResults: r.pending, drained: r.drained };
       }
       await this.pool?.close();
@@ -293,4 +341,3 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
     return this.closed;
   }
 }
-

@@ -27,7 +27,8 @@ const SCHEMA: Record<Exclude<keyof TaskOptions, 'features' | 'tracking'>, Record
   },
   depth: {
     percentiles: (n, v) => {
-      if (!Array.isArray(v) || v.length === 0 || !v.every((p) => is.number(p) && p >= 0 && p <= 100)) throw invalidOption(n, 'a non-empty array of percentiles between 0 and 100', v);
+      if (!Array.isArray(v) || v.length === 0 || !v.every((p) => is.number(p) && p >= 0 && p <= 100))
+        throw invalidOption(n, 'a non-empty array of percentiles between 0 and 100', v);
     },
     stitch,
     includeRasters: bool,
@@ -54,7 +55,8 @@ export function checkTaskOptions(tasks: Record<string, unknown>): TaskOptions {
     }
     if (task === 'tracking') {
       if (typeof value !== 'boolean') resolveTrackingOptions(value, name);
-      if (value !== false && tasks.detection === false) throw invalidOption(name, 'false while options.tasks.detection is false (tracking follows detections)', value);
+      if (value !== false && tasks.detection === false)
+        throw invalidOption(name, 'false while options.tasks.detection is false (tracking follows detections)', value);
       continue;
     }
     if (value === false) continue;

@@ -31,7 +31,12 @@ export interface TensorCallOptions {
  * Runs `feeds` through an entry of the serving model.
  * @throws EdgeError E_INVALID_ARGUMENT (entry, feeds), E_INFERENCE
  */
-export async function inferTensors(host: TensorCallHost, id: string, feeds: Record<string, HostTensor>, options: TensorCallOptions): Promise<InferenceResult> {
+export async function inferTensors(
+  host: TensorCallHost,
+  id: string,
+  feeds: Record<string, HostTensor>,
+  options: TensorCallOptions,
+): Promise<InferenceResult> {
   const t0 = performance.now();
   host.metrics.received++;
   const lease = host.lease();
@@ -74,7 +79,19 @@ export async function inferTensors(host: TensorCallHost, id: string, feeds: Reco
 function tensorEntry(model: LoadedModel, name: string | undefined): EntryManifest {
   const m = model.pkg.manifest;
   const entries = m.entries;
-  const entry = name !== undefined ? model.pkg.entry(name) : entries.length === 1 ? entries[0]! : entries.filter((e) => e.kind === 'imported').length === 1 ? entries.find((e) => e.kind === 'imported')! : undefined;
-  if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${m.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one`, { field: 'options.entry' });
+  const entry =
+    name !== undefined
+      ? model.pkg.entry(name)
+      : entries.length === 1
+        ? entries[0]!
+        : entries.filter((e) => e.kind === 'imported').length === 1
+          ? entries.find((e) => e.kind === 'imported')!
+          : undefined;
+  if (!entry)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `package ${m.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one`,
+      { field: 'options.entry' },
+    );
   return entry;
 }

@@ -56,7 +56,12 @@ export interface FrameRef {
  * file when there is one.
  * @param code `E_FRAME_DECODE` (the bytes cannot be decoded) or `E_FRAME_INVALID` (decoded, but unusable)
  */
-export function frameError(code: Extract<ErrorCode, 'E_FRAME_DECODE' | 'E_FRAME_INVALID'>, ref: FrameRef, reason: string, extra: { field?: string; cause?: unknown; hint?: string } = {}): EdgeError {
+export function frameError(
+  code: Extract<ErrorCode, 'E_FRAME_DECODE' | 'E_FRAME_INVALID'>,
+  ref: FrameRef,
+  reason: string,
+  extra: { field?: string; cause?: unknown; hint?: string } = {},
+): EdgeError {
   return new EdgeError(code, `frame ${JSON.stringify(ref.id)}: ${reason}`, {
     ...(ref.file !== undefined ? { file: ref.file } : {}),
     ...(extra.field !== undefined ? { field: extra.field } : {}),
@@ -76,7 +81,9 @@ function idOf(frame: unknown): string {
 
 /** True when `v` is raw pixels (an object with a typed array `data`). */
 export function isRasterPixels(v: unknown): v is RasterPixels {
-  return typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && ArrayBuffer.isView((v as { data?: unknown }).data);
+  return (
+    typeof v === 'object' && v !== null && !ArrayBuffer.isView(v) && ArrayBuffer.isView((v as { data?: unknown }).data)
+  );
 }
 
 /**
@@ -86,30 +93,54 @@ export function isRasterPixels(v: unknown): v is RasterPixels {
 export function checkFrameFields(frame: unknown): FrameRef {
   const ref: FrameRef = { id: idOf(frame) };
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) {
-    throw frameError('E_FRAME_INVALID', ref, `expected a frame object but received ${frame === null ? 'null' : typeof frame}`);
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `expected a frame object but received ${frame === null ? 'null' : typeof frame}`,
+    );
   }
   const f = frame as Partial<Frame>;
   if (typeof f.id !== 'string' || f.id.length === 0 || f.id.length > 256) {
-    throw frameError('E_FRAME_INVALID', ref, 'frame.id must be a non-empty string of at most 256 characters', { field: 'frame.id' });
+    throw frameError('E_FRAME_INVALID', ref, 'frame.id must be a non-empty string of at most 256 characters', {
+      field: 'frame.id',
+    });
   }
   if (!isModalityIdSyntax(f.modality)) {
-    throw frameError('E_FRAME_INVALID', ref, `frame.modality must be a modality id such as "optical" but is ${JSON.stringify(f.modality)}`, { field: 'frame.modality' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `frame.modality must be a modality id such as "optical" but is ${JSON.stringify(f.modality)}`,
+      { field: 'frame.modality' },
+    );
   }
   const ts = f.timestamp;
-  const tsOk = (typeof ts === 'number' && Number.isFinite(ts)) || (typeof ts === 'string' && !Number.isNaN(Date.parse(ts)));
+  const tsOk =
+    (typeof ts === 'number' && Number.isFinite(ts)) || (typeof ts === 'string' && !Number.isNaN(Date.parse(ts)));
   if (!tsOk) {
-    throw frameError('E_FRAME_INVALID', ref, `frame.timestamp must be epoch milliseconds or an ISO-8601 string but is ${JSON.stringify(ts)}`, { field: 'frame.timestamp' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `frame.timestamp must be epoch milliseconds or an ISO-8601 string but is ${JSON.stringify(ts)}`,
+      { field: 'frame.timestamp' },
+    );
   }
   const px = f.pixels;
   if (typeof px === 'string') {
-    if (px.length === 0) throw frameError('E_FRAME_INVALID', ref, 'frame.pixels is an empty path', { field: 'frame.pixels' });
+    if (px.length === 0)
+      throw frameError('E_FRAME_INVALID', ref, 'frame.pixels is an empty path', { field: 'frame.pixels' });
     ref.file = px;
   } else if (px instanceof Uint8Array) {
-    if (px.byteLength === 0) throw frameError('E_FRAME_DECODE', ref, 'frame.pixels is an empty buffer', { field: 'frame.pixels' });
+    if (px.byteLength === 0)
+      throw frameError('E_FRAME_DECODE', ref, 'frame.pixels is an empty buffer', { field: 'frame.pixels' });
   } else if (isRasterPixels(px)) {
     checkRasterPixelsFields(px, ref);
   } else {
-    throw frameError('E_FRAME_INVALID', ref, 'frame.pixels must be a Buffer/Uint8Array of an encoded file, a file path, or { data, width, height, bands, dtype, layout }', { field: 'frame.pixels' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      'frame.pixels must be a Buffer/Uint8Array of an encoded file, a file path, or { data, width, height, bands, dtype, layout }',
+      { field: 'frame.pixels' },
+    );
   }
   return ref;
 }
@@ -118,14 +149,29 @@ function checkRasterPixelsFields(px: RasterPixels, ref: FrameRef): void {
   for (const key of ['width', 'height', 'bands'] as const) {
     const v = px[key];
     if (!Number.isInteger(v) || v < 1) {
-      throw frameError('E_FRAME_INVALID', ref, `frame.pixels.${key} must be a positive integer but is ${JSON.stringify(v)}`, { field: `frame.pixels.${key}` });
+      throw frameError(
+        'E_FRAME_INVALID',
+        ref,
+        `frame.pixels.${key} must be a positive integer but is ${JSON.stringify(v)}`,
+        { field: `frame.pixels.${key}` },
+      );
     }
   }
   if (!(RASTER_DTYPES as readonly string[]).includes(px.dtype)) {
-    throw frameError('E_FRAME_INVALID', ref, `frame.pixels.dtype must be one of ${RASTER_DTYPES.join(', ')} but is ${JSON.stringify(px.dtype)}`, { field: 'frame.pixels.dtype' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `frame.pixels.dtype must be one of ${RASTER_DTYPES.join(', ')} but is ${JSON.stringify(px.dtype)}`,
+      { field: 'frame.pixels.dtype' },
+    );
   }
   if (px.layout !== 'chw' && px.layout !== 'hwc') {
-    throw frameError('E_FRAME_INVALID', ref, `frame.pixels.layout must be "chw" or "hwc" but is ${JSON.stringify(px.layout)}`, { field: 'frame.pixels.layout' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `frame.pixels.layout must be "chw" or "hwc" but is ${JSON.stringify(px.layout)}`,
+      { field: 'frame.pixels.layout' },
+    );
   }
   if (px.noData !== undefined && typeof px.noData !== 'number') {
     throw frameError('E_FRAME_INVALID', ref, 'frame.pixels.noData must be a number', { field: 'frame.pixels.noData' });

@@ -4,9 +4,23 @@
  * and generated scenes. Re-exports only.
  */
 export { type Frame, type FramePixels, type RasterPixels, type FrameRef, frameError } from './frame.js';
-export { decodeFrame, sniffFormat, type DecodedImage, type DecodeOptions, type EncodedFormat } from './codecs/decode.js';
+export {
+  decodeFrame,
+  sniffFormat,
+  type DecodedImage,
+  type DecodeOptions,
+  type EncodedFormat,
+} from './codecs/decode.js';
 export { DEFAULT_DECODE_LIMITS, type DecodeLimits } from './codecs/limits.js';
-export { RASTER_DTYPES, rasterToPixels, isComplexDType, bandCount, type Raster, type RasterDType, type PlaneArray } from './raster.js';
+export {
+  RASTER_DTYPES,
+  rasterToPixels,
+  isComplexDType,
+  bandCount,
+  type Raster,
+  type RasterDType,
+  type PlaneArray,
+} from './raster.js';
 export {
   WGS84_A,
   WGS84_ES,
@@ -21,7 +35,15 @@ export {
   type GeoTransform,
   type LonLatPolygon,
 } from './geometry/georef.js';
-export { describeProj, epsgIndexRegistry, lonLatConverter, resolveCrs, type EpsgEntry, type EpsgRegistry, type ProjCrs } from './geometry/crs.js';
+export {
+  describeProj,
+  epsgIndexRegistry,
+  lonLatConverter,
+  resolveCrs,
+  type EpsgEntry,
+  type EpsgRegistry,
+  type ProjCrs,
+} from './geometry/crs.js';
 export { encodeGeoTiff, type EncodeGeoTiffOptions } from './codecs/geotiff-encode.js';
 export { SENSOR_PRESETS, multispectralPresets } from './bands/presets.js';
 export { CANONICAL_BANDS, canonicalBand, selectByMeaning, type CanonicalBand } from './bands/band-names.js';
@@ -41,11 +63,36 @@ export { percentilesInPlace } from './radiometry/percentile.js';
 export type { Interpolation } from './geometry/resample.js';
 export { planTiles, type TilePlacement } from './geometry/tiling.js';
 export type { FitMode, PreprocessOptions } from './preprocess/preprocess-options.js';
-export { inputGeoref, inputToSource, type FrameLayout, type NoDataInfo, type PreprocessedFrame, type RegionProvenance, type TensorBatch } from './geometry/layout.js';
+export {
+  inputGeoref,
+  inputToSource,
+  type FrameLayout,
+  type NoDataInfo,
+  type PreprocessedFrame,
+  type RegionProvenance,
+  type TensorBatch,
+} from './geometry/layout.js';
 export { preprocessFrame } from './preprocess/preprocess.js';
 export { checkAlignedPair, preprocessPair } from './preprocess/pair.js';
 export { stitchDense, type Mosaic, type StitchMode } from './geometry/stitch.js';
-export { createPreprocessPool, type PreprocessJobOptions, type PreprocessPool, type PreprocessPoolOptions } from './preprocess/pool.js';
+export {
+  createPreprocessPool,
+  type PreprocessJobOptions,
+  type PreprocessPool,
+  type PreprocessPoolOptions,
+} from './preprocess/pool.js';
 export { createRng, type Rng } from './synthetic/rng.js';
-export { generateQuadPolScene, QUADPOL_CLASSES, type GeneratedShip, type QuadPolScene, type QuadPolSceneOptions } from './synthetic/sar-quadpol.js';
-export { generateObjectScene, OBJECT_SCENE_LABELS, type GeneratedObject, type ObjectScene, type ObjectSceneOptions } from './synthetic/object-scene.js';
+export {
+  generateQuadPolScene,
+  QUADPOL_CLASSES,
+  type GeneratedShip,
+  type QuadPolScene,
+  type QuadPolSceneOptions,
+} from './synthetic/sar-quadpol.js';
+export {
+  generateObjectScene,
+  OBJECT_SCENE_LABELS,
+  type GeneratedObject,
+  type ObjectScene,
+  type ObjectSceneOptions,
+} from './synthetic/object-scene.js';

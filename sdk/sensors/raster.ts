@@ -24,7 +24,8 @@ export const RASTER_DTYPES = [
 export type RasterDType = (typeof RASTER_DTYPES)[number];
 
 /** Typed arrays a raster plane can be. */
-export type PlaneArray = Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
+export type PlaneArray =
+  Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
 /**
  * A decoded raster. `planes[i]` holds `width * height` samples, row-major.
@@ -46,7 +47,9 @@ export function isComplexDType(dtype: RasterDType): boolean {
 }
 
 /** The real element type of a dtype (complex64 → float32, cint16 → int16, others unchanged). */
-export function elementDType(dtype: RasterDType): Exclude<RasterDType, 'cint16' | 'cint32' | 'complex64' | 'complex128'> {
+export function elementDType(
+  dtype: RasterDType,
+): Exclude<RasterDType, 'cint16' | 'cint32' | 'complex64' | 'complex128'> {
   switch (dtype) {
     case 'cint16':
       return 'int16';
@@ -116,7 +119,18 @@ export function isFloatDType(dtype: RasterDType): boolean {
  * @example
  * await preprocessFrame({ id: 'sim', modality: 'sar-l1', timestamp: Date.now(), pixels: rasterToPixels(scene.raster) }, { inputSize: 192 });
  */
-export function rasterToPixels(raster: Raster, noData?: number): { data: PlaneArray; width: number; height: number; bands: number; dtype: RasterDType; layout: 'chw'; noData?: number } {
+export function rasterToPixels(
+  raster: Raster,
+  noData?: number,
+): {
+  data: PlaneArray;
+  width: number;
+  height: number;
+  bands: number;
+  dtype: RasterDType;
+  layout: 'chw';
+  noData?: number;
+} {
   const n = raster.width * raster.height;
   const bands = bandCount(raster);
   const data = allocPlane(raster.dtype, n * raster.planes.length);
@@ -132,5 +146,13 @@ export function rasterToPixels(raster: Raster, noData?: number): { data: PlaneAr
   } else {
     raster.planes.forEach((p, b) => data.set(p as ArrayLike<number> as Float64Array, b * n));
   }
-  return { data, width: raster.width, height: raster.height, bands, dtype: raster.dtype, layout: 'chw', ...(noData !== undefined ? { noData } : {}) };
+  return {
+    data,
+    width: raster.width,
+    height: raster.height,
+    bands,
+    dtype: raster.dtype,
+    layout: 'chw',
+    ...(noData !== undefined ? { noData } : {}),
+  };
 }

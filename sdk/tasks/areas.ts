@@ -4,7 +4,14 @@
  * or a geographic CRS (pixel area per row on the CRS's ellipsoid); pixels otherwise. Also the
  * frame's WGS 84 footprint, so a georeferenced result can go on a map without a GIS.
  */
-import { areaVariesByRow, crsLabel, footprintLonLat, pixelAreaM2, type GeoReference, type LonLatPolygon } from '../sensors/geometry/georef.js';
+import {
+  areaVariesByRow,
+  crsLabel,
+  footprintLonLat,
+  pixelAreaM2,
+  type GeoReference,
+  type LonLatPolygon,
+} from '../sensors/geometry/georef.js';
 
 /** Area bookkeeping of a result. */
 export interface AreaUnit {
@@ -24,15 +31,26 @@ export interface AreaUnit {
 export function areaUnitOf(georef: GeoReference | undefined, width?: number, height?: number): AreaUnit {
   const usable = georef !== undefined && pixelAreaM2(georef) !== undefined;
   const crs = georef ? crsLabel(georef) : undefined;
-  const footprint = georef && width !== undefined && height !== undefined ? footprintLonLat(georef, width, height) : undefined;
-  return { areaUnit: usable ? 'm2' : 'pixel', ...(crs !== undefined ? { crs } : {}), ...(footprint ? { footprint } : {}) };
+  const footprint =
+    georef && width !== undefined && height !== undefined ? footprintLonLat(georef, width, height) : undefined;
+  return {
+    areaUnit: usable ? 'm2' : 'pixel',
+    ...(crs !== undefined ? { crs } : {}),
+    ...(footprint ? { footprint } : {}),
+  };
 }
 
 /**
  * Counts of each label value (0 … classes-1) and their areas; values ≥ `classes` are not counted.
  * @returns counts and areas (areas equal counts when the unit is pixels)
  */
-export function labelAreas(map: Uint8Array | Uint16Array, width: number, height: number, classes: number, georef: GeoReference | undefined): { counts: number[]; areas: number[] } {
+export function labelAreas(
+  map: Uint8Array | Uint16Array,
+  width: number,
+  height: number,
+  classes: number,
+  georef: GeoReference | undefined,
+): { counts: number[]; areas: number[] } {
   const counts = new Array<number>(classes).fill(0);
   const areas = new Array<number>(classes).fill(0);
   const constant = georef ? pixelAreaM2(georef) : undefined;

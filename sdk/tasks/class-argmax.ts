@@ -33,7 +33,14 @@ function runs(s: AxisSamples): number[] {
  * Writes the argmax class of each sampled pixel: pixel (i, j) (column i of `xs`, row j of `ys`) goes
  * to `map[origin + j·stride + i]`.
  */
-export function argmaxUpsampled(p: LogitPlanes, xs: AxisSamples, ys: AxisSamples, map: Uint8Array | Uint16Array, origin: number, stride: number): void {
+export function argmaxUpsampled(
+  p: LogitPlanes,
+  xs: AxisSamples,
+  ys: AxisSamples,
+  map: Uint8Array | Uint16Array,
+  origin: number,
+  stride: number,
+): void {
   const { data, base, classes: k, outW } = p;
   const plane = p.outW * p.outH;
   if (xs.frac.every((f) => f === 0) && ys.frac.every((f) => f === 0)) {
@@ -98,7 +105,8 @@ export function argmaxUpsampled(p: LogitPlanes, xs: AxisSamples, ys: AxisSamples
       const margin = 1e-9 * scale;
       if (mins[best]! - rival > margin) {
         // Blocks are a few pixels wide: a plain loop beats a native fill call per row.
-        for (let j = j0; j < j1; j++) for (let at = origin + j * stride + i0, end = origin + j * stride + i1; at < end; at++) map[at] = best;
+        for (let j = j0; j < j1; j++)
+          for (let at = origin + j * stride + i0, end = origin + j * stride + i1; at < end; at++) map[at] = best;
         continue;
       }
       // Only classes whose largest corner reaches the winner's smallest can win at some pixel; the
@@ -135,7 +143,15 @@ export function argmaxUpsampled(p: LogitPlanes, xs: AxisSamples, ys: AxisSamples
  * Argmax of logits read directly (outputs at input resolution): pixel i of a row of `n` pixels
  * reads class c at `data[from + c·plane + i]`.
  */
-export function argmaxRow(data: Float32Array, from: number, plane: number, k: number, n: number, map: Uint8Array | Uint16Array, to: number): void {
+export function argmaxRow(
+  data: Float32Array,
+  from: number,
+  plane: number,
+  k: number,
+  n: number,
+  map: Uint8Array | Uint16Array,
+  to: number,
+): void {
   for (let i = 0; i < n; i++) {
     let cls = 0;
     let top = data[from + i]!;

@@ -61,7 +61,11 @@ function rank(probs: Float64Array, topK: number, labels: readonly string[] | und
  * @example
  * const result = classificationResult(outputs.cls_logits, pre, { labels: manifest.labels?.classification, topK: 3 });
  */
-export function classificationResult(logits: TaskOutput, frame: FrameContext, options: ClassificationOptions = {}): ClassificationResult {
+export function classificationResult(
+  logits: TaskOutput,
+  frame: FrameContext,
+  options: ClassificationOptions = {},
+): ClassificationResult {
   const n = frame.layout.tiles.length;
   const out = stackOutput('cls_logits', logits, 2, [undefined], n);
   const k = out.shape[1]!;
@@ -75,5 +79,10 @@ export function classificationResult(logits: TaskOutput, frame: FrameContext, op
     for (let i = 0; i < k; i++) mean[i]! += p[i]! / n;
     if (n > 1) tiles.push({ tile: t, top: rank(p, topK, options.labels) });
   }
-  return { task: 'classification', frameId: frame.layout.frameId, top: rank(mean, topK, options.labels), ...(n > 1 ? { tiles } : {}) };
+  return {
+    task: 'classification',
+    frameId: frame.layout.frameId,
+    top: rank(mean, topK, options.labels),
+    ...(n > 1 ? { tiles } : {}),
+  };
 }

@@ -23,13 +23,20 @@ export interface SourceMap {
  * The source-resolution map of a one-channel dense output.
  * @throws EdgeError E_MODEL_OUTPUT for shapes or values that break the contract
  */
-export function denseToSource(name: string, output: TaskOutput, frame: FrameContext, range: [number, number], stitch: StitchMode | undefined): SourceMap {
+export function denseToSource(
+  name: string,
+  output: TaskOutput,
+  frame: FrameContext,
+  range: [number, number],
+  stitch: StitchMode | undefined,
+): SourceMap {
   const { layout } = frame;
   const out = stackOutput(name, output, 4, [1, undefined, undefined], layout.tiles.length);
   const [, , oh, ow] = out.shape as [number, number, number, number];
   checkValues(name, out.data, range[0], range[1]);
   const mode = expectOneOf('options.stitch', stitch ?? 'blend', ['blend', 'center'] as const);
-  const mosaic = layout.fit === 'tile' ? stitchDense(layout, out.data, 1, oh, ow, mode) : resampleToSource(layout, out.data, oh, ow);
+  const mosaic =
+    layout.fit === 'tile' ? stitchDense(layout, out.data, 1, oh, ow, mode) : resampleToSource(layout, out.data, oh, ow);
   const valid = mosaic.covered;
   const mask = frame.noDataMask;
   const data = mosaic.data;
@@ -50,7 +57,12 @@ export function denseToSource(name: string, output: TaskOutput, frame: FrameCont
  * pixels outside it (cut off by a centre crop) are 0 and not covered. Same values as the per-pixel
  * `stitchDense`, row by row.
  */
-function resampleToSource(layout: FrameLayout, data: Float32Array, oh: number, ow: number): { width: number; height: number; data: Float32Array; covered: Uint8Array } {
+function resampleToSource(
+  layout: FrameLayout,
+  data: Float32Array,
+  oh: number,
+  ow: number,
+): { width: number; height: number; data: Float32Array; covered: Uint8Array } {
   const { width, height } = layout.source;
   const out = new Float32Array(width * height);
   const covered = new Uint8Array(width * height);

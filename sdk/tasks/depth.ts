@@ -51,10 +51,16 @@ export interface DepthOptions {
 export function depthResult(depth: TaskOutput, frame: FrameContext, options: DepthOptions = {}): DepthResult {
   const ps = options.percentiles ?? [5, 25, 50, 75, 95];
   if (!Array.isArray(ps) || !ps.every((p) => typeof p === 'number' && p >= 0 && p <= 100)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'Expected percentiles between 0 and 100 for options.percentiles', { field: 'options.percentiles' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'Expected percentiles between 0 and 100 for options.percentiles', {
+      field: 'options.percentiles',
+    });
   }
   const map = denseToSource('depth', depth, frame, [0, Infinity], options.stitch);
-  if (map.validPixels === 0) throw new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(frame.layout.frameId)}: no valid pixel to compute depth statistics from`);
+  if (map.validPixels === 0)
+    throw new EdgeError(
+      'E_FRAME_INVALID',
+      `frame ${JSON.stringify(frame.layout.frameId)}: no valid pixel to compute depth statistics from`,
+    );
   const values = new Float32Array(map.validPixels);
   let k = 0;
   let sum = 0;

@@ -26,7 +26,13 @@ export const ORIENTED_WIDTH: Record<OrientedLayout, number> = { rbox: 5, quad: 8
 /**
  * Candidate `i` (values at `data[i * width …]`) of `tile` in source pixels, or undefined when invalid.
  */
-export function orientedCandidate(layout: FrameLayout, tile: TilePlacement, kind: OrientedLayout, data: Float32Array, i: number): Pick<OrientedCandidate, 'obox' | 'polygon'> | undefined {
+export function orientedCandidate(
+  layout: FrameLayout,
+  tile: TilePlacement,
+  kind: OrientedLayout,
+  data: Float32Array,
+  i: number,
+): Pick<OrientedCandidate, 'obox' | 'polygon'> | undefined {
   const { scaleX, scaleY } = layout;
   let poly: Point[];
   let obox: OrientedBox | undefined;
@@ -51,7 +57,12 @@ export function orientedCandidate(layout: FrameLayout, tile: TilePlacement, kind
   const { width, height } = layout.source;
   const [x0, y0, x1, y1] = polygonBounds(poly);
   if (x0 < 0 || y0 < 0 || x1 > width || y1 > height) {
-    const frame: Point[] = [[0, 0], [width, 0], [width, height], [0, height]];
+    const frame: Point[] = [
+      [0, 0],
+      [width, 0],
+      [width, height],
+      [0, height],
+    ];
     if (!(polygonArea(clipConvex(poly, frame)) > 0)) return undefined;
   }
   return { obox, polygon: poly };

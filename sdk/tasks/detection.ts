@@ -7,7 +7,13 @@
  * coordinates.
  */
 import { expectInteger, expectNumber, invalidOption } from '../core/validate.js';
-import { crsLabel, footprintLonLat, pixelToLonLat, pixelToMap, type LonLatPolygon } from '../sensors/geometry/georef.js';
+import {
+  crsLabel,
+  footprintLonLat,
+  pixelToLonLat,
+  pixelToMap,
+  type LonLatPolygon,
+} from '../sensors/geometry/georef.js';
 import { inputToSource } from '../sensors/geometry/layout.js';
 import { nonMaxSuppression, type Box, type Candidate } from './nms.js';
 import { ORIENTED_WIDTH, orientedCandidate, type OrientedLayout } from './detection-oriented.js';
@@ -99,15 +105,28 @@ export interface DetectionOptions {
  * const det = detectionResult({ boxes: out.det_boxes, scores: out.det_scores, classes: out.det_classes }, pre, { labels });
  * const ships = detectionResult({ rboxes: out.det_rboxes, scores: out.det_scores, classes: out.det_classes }, pre, { labels });
  */
-export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, options: DetectionOptions = {}): DetectionResult {
+export function detectionResult(
+  outputs: DetectionOutputs,
+  frame: FrameContext,
+  options: DetectionOptions = {},
+): DetectionResult {
   const { layout } = frame;
   const n = layout.tiles.length;
   const geometry = options.geometry ?? 'oriented';
-  if (geometry !== 'axis' && geometry !== 'oriented') throw invalidOption('options.geometry', '"axis" or "oriented"', geometry);
-  const oriented: OrientedLayout | undefined = outputs.rboxes && (geometry === 'oriented' || !outputs.boxes) ? 'rbox' : outputs.quads && (geometry === 'oriented' || !outputs.boxes) ? 'quad' : undefined;
+  if (geometry !== 'axis' && geometry !== 'oriented')
+    throw invalidOption('options.geometry', '"axis" or "oriented"', geometry);
+  const oriented: OrientedLayout | undefined =
+    outputs.rboxes && (geometry === 'oriented' || !outputs.boxes)
+      ? 'rbox'
+      : outputs.quads && (geometry === 'oriented' || !outputs.boxes)
+        ? 'quad'
+        : undefined;
   const boxName = oriented === 'rbox' ? 'det_rboxes' : oriented === 'quad' ? 'det_quads' : 'det_boxes';
   const boxOutput = oriented === 'rbox' ? outputs.rboxes : oriented === 'quad' ? outputs.quads : outputs.boxes;
-  if (!boxOutput) throw new EdgeError('E_MODEL_OUTPUT', 'detection needs det_boxes, det_rboxes or det_quads; none was given', { field: 'det_boxes' });
+  if (!boxOutput)
+    throw new EdgeError('E_MODEL_OUTPUT', 'detection needs det_boxes, det_rboxes or det_quads; none was given', {
+      field: 'det_boxes',
+    });
   const boxes = stackOutput(boxName, boxOutput, 3, [undefined, oriented ? ORIENTED_WIDTH[oriented] : 4], n);
   const m = boxes.shape[1]!;
   const scores = stackOutput('det_scores', outputs.scores, 2, [m], n);
@@ -118,7 +137,11 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
   for (let i = 0; i < classes.data.length; i++) {
     const c = classes.data[i]!;
     if (!Number.isInteger(c) || c < 0 || (k !== undefined && c >= k)) {
-      throw new EdgeError('E_MODEL_OUTPUT', `output det_classes: value ${i} is ${c}; class ids must be integers in [0, ${k ?? 'K'})`, { field: 'det_classes' });
+      throw new EdgeError(
+        'E_MODEL_OUTPUT',
+        `output det_classes: value ${i} is ${c}; class ids must be integers in [0, ${k ?? 'K'})`,
+        { field: 'det_classes' },
+      );
     }
   }
   const threshold = expectNumber('options.scoreThreshold', options.scoreThreshold ?? 0.25, 0, 1);
@@ -153,7 +176,11 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
     count = candidates.length;
     kept = rotatedNonMaxSuppression(candidates, nms).map((c) => {
       const [x0, y0, x1, y1] = polygonBounds(c.polygon!);
-      return { ...c, polygon: c.polygon!, box: [clamp(x0, 0, width), clamp(y0, 0, height), clamp(x1, 0, width), clamp(y1, 0, height)] };
+      return {
+        ...c,
+        polygon: c.polygon!,
+        box: [clamp(x0, 0, width), clamp(y0, 0, height), clamp(x1, 0, width), clamp(y1, 0, height)],
+      };
     });
   } else {
     const candidates: (Candidate & { tile: number })[] = [];
@@ -162,7 +189,12 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
         const i = t.index * m + j;
         const score = scores.data[i]!;
         if (score < threshold) continue;
-        const [u1, v1, u2, v2] = [boxes.data[4 * i]!, boxes.data[4 * i + 1]!, boxes.data[4 * i + 2]!, boxes.data[4 * i + 3]!];
+        const [u1, v1, u2, v2] = [
+          boxes.data[4 * i]!,
+          boxes.data[4 * i + 1]!,
+          boxes.data[4 * i + 2]!,
+          boxes.data[4 * i + 3]!,
+        ];
         const [x1, y1] = inputToSource(layout, t, u1, v1);
         const [x2, y2] = inputToSource(layout, t, u2, v2);
         const box: Box = [clamp(x1, 0, width), clamp(y1, 0, height), clamp(x2, 0, width), clamp(y2, 0, height)];
@@ -176,7 +208,15 @@ export function detectionResult(outputs: DetectionOutputs, frame: FrameContext, 
     count = candidates.length;
     kept = nonMaxSuppression(candidates, nms).map((c) => {
       const [x1, y1, x2, y2] = c.box;
-      return { ...c, polygon: [[x1, y1], [x2, y1], [x2, y2], [x1, y2]] };
+      return {
+        ...c,
+        polygon: [
+          [x1, y1],
+          [x2, y1],
+          [x2, y2],
+          [x1, y2],
+        ],
+      };
     });
   }
   const georef = layout.georef;

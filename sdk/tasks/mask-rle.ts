@@ -38,8 +38,18 @@ function pushVarint(out: number[], v: number): void {
  * const rle = encodeMaskRle(classMap, width, height); JSON.stringify(rle);
  */
 export function encodeMaskRle(mask: Uint8Array | Uint16Array, width: number, height: number): RleMask {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || mask.length !== width * height) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `mask has ${mask.length} values but width × height = ${width} × ${height}`, { field: 'mask' });
+  if (
+    !Number.isInteger(width) ||
+    !Number.isInteger(height) ||
+    width < 1 ||
+    height < 1 ||
+    mask.length !== width * height
+  ) {
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `mask has ${mask.length} values but width × height = ${width} × ${height}`,
+      { field: 'mask' },
+    );
   }
   const bytes: number[] = [];
   let runs = 0;
@@ -74,7 +84,8 @@ export function decodeMaskRle(rle: RleMask, into: 'uint8' | 'uint16' = 'uint16')
   const bad = (why: string) => new EdgeError('E_INVALID_ARGUMENT', `malformed RLE mask: ${why}`, { field: 'mask' });
   if (!rle || rle.encoding !== 'rle-varint-base64') throw bad(`unknown encoding ${JSON.stringify(rle?.encoding)}`);
   const { width, height } = rle;
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > 1 << 30) throw bad('bad width/height');
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1 || width * height > 1 << 30)
+    throw bad('bad width/height');
   const total = width * height;
   const out = into === 'uint8' ? new Uint8Array(total) : new Uint16Array(total);
   const bytes = Buffer.from(rle.data, 'base64');

@@ -75,7 +75,12 @@ export function nonMaxSuppression<T extends Candidate>(candidates: readonly T[],
       if (options.crossTileIos !== undefined && k.tile !== undefined && c.tile !== undefined && k.tile !== c.tile) {
         const smaller = Math.min(boxArea(k.box), boxArea(c.box));
         if (smaller > 0 && intersection(k.box, c.box) / smaller >= options.crossTileIos) {
-          k.box = [Math.min(k.box[0], c.box[0]), Math.min(k.box[1], c.box[1]), Math.max(k.box[2], c.box[2]), Math.max(k.box[3], c.box[3])];
+          k.box = [
+            Math.min(k.box[0], c.box[0]),
+            Math.min(k.box[1], c.box[1]),
+            Math.max(k.box[2], c.box[2]),
+            Math.max(k.box[3], c.box[3]),
+          ];
           suppressed = true;
           break;
         }

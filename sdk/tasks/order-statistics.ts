@@ -30,7 +30,9 @@ export function percentiles(values: Float32Array, ps: readonly number[]): number
     const lo = Math.floor(h);
     return { lo, frac: h - lo };
   });
-  const ranks = [...new Set(plan.flatMap(({ lo, frac }) => (frac === 0 || lo + 1 >= n ? [lo] : [lo, lo + 1])))].sort((a, b) => a - b);
+  const ranks = [...new Set(plan.flatMap(({ lo, frac }) => (frac === 0 || lo + 1 >= n ? [lo] : [lo, lo + 1])))].sort(
+    (a, b) => a - b,
+  );
   const bits = new Uint32Array(values.buffer, values.byteOffset, n);
 
   // Pass 1: histogram of the top 16 key bits.

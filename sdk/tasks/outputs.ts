@@ -39,20 +39,29 @@ function asList(output: TaskOutput): readonly HostTensor[] {
  * @param n expected total N (the frame's tile count)
  * @throws EdgeError E_MODEL_OUTPUT naming the output
  */
-export function stackOutput(name: string, output: TaskOutput, rank: number, trailing: (number | undefined)[], n: number): StackedOutput {
+export function stackOutput(
+  name: string,
+  output: TaskOutput,
+  rank: number,
+  trailing: (number | undefined)[],
+  n: number,
+): StackedOutput {
   const list = asList(output);
   if (list.length === 0) throw fail(name, 'no tensor given');
   let shape: number[] | undefined;
   let total = 0;
   for (const [i, t] of list.entries()) {
-    if (!t || !Array.isArray(t.shape) || !ArrayBuffer.isView(t.data)) throw fail(name, `batch ${i} is not a tensor { dtype, shape, data }`);
+    if (!t || !Array.isArray(t.shape) || !ArrayBuffer.isView(t.data))
+      throw fail(name, `batch ${i} is not a tensor { dtype, shape, data }`);
     if (t.shape.length !== rank) throw fail(name, `has shape [${t.shape.join(', ')}], expected rank ${rank}`);
     const rest = t.shape.slice(1);
     for (let k = 0; k < trailing.length; k++) {
       const want = trailing[k];
-      if (want !== undefined && rest[k] !== want) throw fail(name, `has shape [${t.shape.join(', ')}], expected dimension ${k + 1} to be ${want}`);
+      if (want !== undefined && rest[k] !== want)
+        throw fail(name, `has shape [${t.shape.join(', ')}], expected dimension ${k + 1} to be ${want}`);
     }
-    if (shape && rest.some((d, k) => d !== shape![k + 1])) throw fail(name, `batches disagree on shape: [${t.shape.join(', ')}] vs [${shape.join(', ')}]`);
+    if (shape && rest.some((d, k) => d !== shape![k + 1]))
+      throw fail(name, `batches disagree on shape: [${t.shape.join(', ')}] vs [${shape.join(', ')}]`);
     const count = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== count) throw fail(name, `has ${t.data.length} values for shape [${t.shape.join(', ')}]`);
     shape ??= [...t.shape];
@@ -60,7 +69,8 @@ export function stackOutput(name: string, output: TaskOutput, rank: number, trai
   }
   if (total !== n) throw fail(name, `covers ${total} item(s) but the frame has ${n} model input(s)`);
   // One float32 tensor (the usual case): its own array, not a copy.
-  if (list.length === 1 && list[0]!.dtype !== 'float16' && list[0]!.data instanceof Float32Array) return { shape: shape!, data: list[0]!.data };
+  if (list.length === 1 && list[0]!.dtype !== 'float16' && list[0]!.data instanceof Float32Array)
+    return { shape: shape!, data: list[0]!.data };
   const per = shape!.slice(1).reduce((a, b) => a * b, 1);
   const data = new Float32Array(total * per);
   let o = 0;
@@ -104,7 +114,8 @@ export function checkValues(name: string, data: Float32Array, lo = -Infinity, hi
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v)) throw fail(name, `value ${i} is ${v}; outputs must be finite`);
-    if (v < lo - tolerance || v > hi + tolerance) throw fail(name, `value ${i} is ${v}, outside the documented range [${lo}, ${hi}]`);
+    if (v < lo - tolerance || v > hi + tolerance)
+      throw fail(name, `value ${i} is ${v}, outside the documented range [${lo}, ${hi}]`);
   }
 }
 
@@ -118,5 +129,6 @@ export function labelOf(labels: readonly string[] | undefined, id: number): stri
  * @throws EdgeError E_MODEL_OUTPUT
  */
 export function checkLabels(name: string, labels: readonly string[] | undefined, classes: number): void {
-  if (labels && labels.length !== classes) throw fail(name, `has ${classes} classes but ${labels.length} labels were given`);
+  if (labels && labels.length !== classes)
+    throw fail(name, `has ${classes} classes but ${labels.length} labels were given`);
 }

@@ -41,7 +41,11 @@ export interface RawOutputsResult {
  * @example
  * rawOutputsResult({ 'sigmoid_0.tmp_0': probabilityMap }, 'aero1.jpg'); // { task: 'raw', outputs: { 'sigmoid_0.tmp_0': { shape: [1, 1, 320, 320], min, max, mean } } }
  */
-export function rawOutputsResult(outputs: Record<string, HostTensor>, frameId: string, options: RawOutputsOptions = {}): RawOutputsResult {
+export function rawOutputsResult(
+  outputs: Record<string, HostTensor>,
+  frameId: string,
+  options: RawOutputsOptions = {},
+): RawOutputsResult {
   const max = options.maxValues ?? 4096;
   const out: Record<string, RawOutput> = {};
   for (const [name, t] of Object.entries(outputs)) {

@@ -38,11 +38,23 @@ export function axisSamples(count: number, coord: (i: number) => number, len: nu
  * The core of a resize layout (the source pixels its single model input covers) and the sampling
  * positions of its columns and rows in an `outW × outH` output.
  */
-export function resizeSamples(layout: FrameLayout, outW: number, outH: number): { x0: number; y0: number; x1: number; y1: number; xs: AxisSamples; ys: AxisSamples } {
+export function resizeSamples(
+  layout: FrameLayout,
+  outW: number,
+  outH: number,
+): { x0: number; y0: number; x1: number; y1: number; xs: AxisSamples; ys: AxisSamples } {
   const [x0, y0, x1, y1] = layout.tiles[0]!.core;
   // As sourceToOutput(): source corner coordinates → input grid → output pixel centres.
-  const xs = axisSamples(x1 - x0, (i) => (((x0 + i + 0.5 - layout.offsetX) / layout.scaleX) * outW) / layout.input.width - 0.5, outW);
-  const ys = axisSamples(y1 - y0, (i) => (((y0 + i + 0.5 - layout.offsetY) / layout.scaleY) * outH) / layout.input.height - 0.5, outH);
+  const xs = axisSamples(
+    x1 - x0,
+    (i) => (((x0 + i + 0.5 - layout.offsetX) / layout.scaleX) * outW) / layout.input.width - 0.5,
+    outW,
+  );
+  const ys = axisSamples(
+    y1 - y0,
+    (i) => (((y0 + i + 0.5 - layout.offsetY) / layout.scaleY) * outH) / layout.input.height - 0.5,
+    outH,
+  );
   return { x0, y0, x1, y1, xs, ys };
 }
 
@@ -50,7 +62,15 @@ export function resizeSamples(layout: FrameLayout, outW: number, outH: number): 
  * Bilinear samples of one row: `out[i]` = plane at (xs[i], row `j` of ys), plane at `base` in `src`
  * with row stride `w`.
  */
-export function sampleRow(src: Float32Array, base: number, w: number, xs: AxisSamples, ys: AxisSamples, j: number, out: Float64Array): void {
+export function sampleRow(
+  src: Float32Array,
+  base: number,
+  w: number,
+  xs: AxisSamples,
+  ys: AxisSamples,
+  j: number,
+  out: Float64Array,
+): void {
   const r0 = base + ys.lo[j]! * w;
   const r1 = base + ys.hi[j]! * w;
   const fv = ys.frac[j]!;

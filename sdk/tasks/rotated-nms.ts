@@ -38,7 +38,9 @@ function shapeOf(poly: readonly Point[]): Shape {
 }
 
 function boundsOverlap(a: Shape, b: Shape): boolean {
-  return a.bounds[0] < b.bounds[2] && b.bounds[0] < a.bounds[2] && a.bounds[1] < b.bounds[3] && b.bounds[1] < a.bounds[3];
+  return (
+    a.bounds[0] < b.bounds[2] && b.bounds[0] < a.bounds[2] && a.bounds[1] < b.bounds[3] && b.bounds[1] < a.bounds[3]
+  );
 }
 
 /**
@@ -48,7 +50,10 @@ function boundsOverlap(a: Shape, b: Shape): boolean {
  * @example
  * const kept = rotatedNonMaxSuppression(candidates, { iouThreshold: 0.5 });
  */
-export function rotatedNonMaxSuppression<T extends OrientedCandidate>(candidates: readonly T[], options: NmsOptions): T[] {
+export function rotatedNonMaxSuppression<T extends OrientedCandidate>(
+  candidates: readonly T[],
+  options: NmsOptions,
+): T[] {
   const order = candidates.map((c, i) => i).sort((a, b) => candidates[b]!.score - candidates[a]!.score || a - b);
   const kept: T[] = [];
   const keptShapes: Shape[] = [];

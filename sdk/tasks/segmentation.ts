@@ -63,7 +63,11 @@ export interface SegmentationOptions {
  * @example
  * const seg = segmentationResult(outputs.seg_logits, pre, { labels: manifest.labels?.segmentation });
  */
-export function segmentationResult(logits: TaskOutput, frame: FrameContext, options: SegmentationOptions = {}): SegmentationResult {
+export function segmentationResult(
+  logits: TaskOutput,
+  frame: FrameContext,
+  options: SegmentationOptions = {},
+): SegmentationResult {
   const { layout } = frame;
   const out = stackOutput('seg_logits', logits, 4, [undefined, undefined, undefined], layout.tiles.length);
   const [, k, oh, ow] = out.shape as [number, number, number, number];
@@ -84,7 +88,13 @@ export function segmentationResult(logits: TaskOutput, frame: FrameContext, opti
     width,
     height,
     ...areaUnitOf(layout.georef, width, height),
-    classes: counts.map((pixels, classId) => ({ classId, label: labelOf(options.labels, classId), pixels, fraction: valid ? pixels / valid : 0, area: areas[classId]! })),
+    classes: counts.map((pixels, classId) => ({
+      classId,
+      label: labelOf(options.labels, classId),
+      pixels,
+      fraction: valid ? pixels / valid : 0,
+      area: areas[classId]!,
+    })),
     noDataPixels: width * height - valid,
     mask: encodeMaskRle(map, width, height),
     ...(options.includeRasters ? { classMap: map } : {}),
@@ -92,7 +102,15 @@ export function segmentationResult(logits: TaskOutput, frame: FrameContext, opti
 }
 
 /** Writes the argmax class of every covered source pixel into `map` (others keep their value). */
-function fillClassMap(map: Uint8Array | Uint16Array, layout: FrameLayout, data: Float32Array, k: number, oh: number, ow: number, mode: StitchMode): void {
+function fillClassMap(
+  map: Uint8Array | Uint16Array,
+  layout: FrameLayout,
+  data: Float32Array,
+  k: number,
+  oh: number,
+  ow: number,
+  mode: StitchMode,
+): void {
   const { width, height } = layout.source;
   const plane = oh * ow;
   if (layout.fit === 'tile' && mode === 'blend') {
@@ -107,7 +125,8 @@ function fillClassMap(map: Uint8Array | Uint16Array, layout: FrameLayout, data: 
       const [x0, y0, x1, y1] = t.core;
       if (x1 <= x0 || y1 <= y0) continue;
       if (same) {
-        for (let y = y0; y < y1; y++) argmaxRow(data, base + (y - t.y) * ow + (x0 - t.x), plane, k, x1 - x0, map, y * width + x0);
+        for (let y = y0; y < y1; y++)
+          argmaxRow(data, base + (y - t.y) * ow + (x0 - t.x), plane, k, x1 - x0, map, y * width + x0);
         continue;
       }
       const xs = axisSamples(x1 - x0, (i) => ((x0 + i - t.x + 0.5) * ow) / layout.input.width - 0.5, ow);

@@ -34,7 +34,11 @@ export function assign(cost: number[][], maxCost: number, cols = cost[0]?.length
     rowUsed[r] = true;
     colUsed[c] = true;
   }
-  return { matches, unmatchedRows: range(rows).filter((r) => !rowUsed[r]), unmatchedCols: range(cols).filter((c) => !colUsed[c]) };
+  return {
+    matches,
+    unmatchedRows: range(rows).filter((r) => !rowUsed[r]),
+    unmatchedCols: range(cols).filter((c) => !colUsed[c]),
+  };
 }
 
 function range(n: number): number[] {

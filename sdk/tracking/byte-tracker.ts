@@ -17,7 +17,14 @@
 import { iou } from '../tasks/nms.js';
 import { assign } from './assign.js';
 import { BoxKalman } from './kalman-box.js';
-import { mapCentre, type TrackerStep, type TrackInput, type TrackPoint, type TrackReport, type Tracker } from './track.js';
+import {
+  mapCentre,
+  type TrackerStep,
+  type TrackInput,
+  type TrackPoint,
+  type TrackReport,
+  type Tracker,
+} from './track.js';
 import { resolveTrackingOptions, type ResolvedTrackingOptions, type TrackingOptions } from './tracking-options.js';
 
 interface Track {
@@ -120,7 +127,17 @@ export class ByteTracker implements Tracker {
       const i = rest[di]!;
       const d = detections[i]!;
       if (d.score < o.newTrackThreshold) continue;
-      const t: Track = { id: 0, state: 'new', kalman: new BoxKalman(d.box), classId: d.classId, score: d.score, hits: 1, firstFrame: f, lastFrame: f, history: [] };
+      const t: Track = {
+        id: 0,
+        state: 'new',
+        kalman: new BoxKalman(d.box),
+        classId: d.classId,
+        score: d.score,
+        hits: 1,
+        firstFrame: f,
+        lastFrame: f,
+        history: [],
+      };
       this.record(t, d);
       if (f === 0) {
         t.id = this.nextId++;
@@ -148,13 +165,31 @@ export class ByteTracker implements Tracker {
     const tracks: TrackReport[] = this.tracks
       .filter((t) => t.id > 0 && t.state === 'tracked' && t.lastFrame === f)
       .sort((a, b) => a.id - b.id)
-      .map((t) => ({ id: t.id, classId: t.classId, score: t.score, box: t.history.at(-1)!.box, filtered: t.kalman.box(), velocity: t.kalman.velocity(), hits: t.hits, firstFrame: t.firstFrame, history: t.history.slice() }));
-    const lost = this.tracks.filter((t) => t.id > 0 && t.state === 'lost').map((t) => t.id).sort((a, b) => a - b);
+      .map((t) => ({
+        id: t.id,
+        classId: t.classId,
+        score: t.score,
+        box: t.history.at(-1)!.box,
+        filtered: t.kalman.box(),
+        velocity: t.kalman.velocity(),
+        hits: t.hits,
+        firstFrame: t.firstFrame,
+        history: t.history.slice(),
+      }));
+    const lost = this.tracks
+      .filter((t) => t.id > 0 && t.state === 'lost')
+      .map((t) => t.id)
+      .sort((a, b) => a - b);
     return { frame: f, ids, tracks, born, died, lost };
   }
 
   /** Hungarian assignment of `tracks` to the detections `dets` (indices) on 1 − IoU. */
-  private match(tracks: Track[], dets: number[], detections: readonly TrackInput[], minIou: number): ReturnType<typeof assign> {
+  private match(
+    tracks: Track[],
+    dets: number[],
+    detections: readonly TrackInput[],
+    minIou: number,
+  ): ReturnType<typeof assign> {
     const boxes = tracks.map((t) => t.kalman.box());
     const cost = tracks.map((t, ti) =>
       dets.map((di) => {

@@ -71,7 +71,16 @@ export class IouTracker implements Tracker {
     const born: number[] = [];
     detections.forEach((d, di) => {
       if (trackOf.has(di) || d.score < this.o.highThreshold) return;
-      const t: IouTrack = { id: this.nextId++, box: d.box, classId: d.classId, score: d.score, hits: 1, firstFrame: f, lastFrame: f, history: [] };
+      const t: IouTrack = {
+        id: this.nextId++,
+        box: d.box,
+        classId: d.classId,
+        score: d.score,
+        hits: 1,
+        firstFrame: f,
+        lastFrame: f,
+        history: [],
+      };
       this.push(t, d, f);
       this.tracks.push(t);
       trackOf.set(di, t);
@@ -84,7 +93,16 @@ export class IouTracker implements Tracker {
       ids: detections.map((_, di) => trackOf.get(di)?.id),
       tracks: this.tracks
         .filter((t) => t.lastFrame === f)
-        .map((t) => ({ id: t.id, classId: t.classId, score: t.score, box: t.box, velocity: [0, 0] as [number, number], hits: t.hits, firstFrame: t.firstFrame, history: t.history.slice() })),
+        .map((t) => ({
+          id: t.id,
+          classId: t.classId,
+          score: t.score,
+          box: t.box,
+          velocity: [0, 0] as [number, number],
+          hits: t.hits,
+          firstFrame: t.firstFrame,
+          history: t.history.slice(),
+        })),
       born,
       died,
       lost: this.tracks.filter((t) => t.lastFrame < f).map((t) => t.id),

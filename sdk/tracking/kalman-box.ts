@@ -15,7 +15,9 @@ const POSITION_WEIGHT = 1 / 20;
 const VELOCITY_WEIGHT = 1 / 160;
 
 const diag = (v: number[]): number[][] => v.map((x, i) => v.map((_, j) => (i === j ? x : 0)));
-const TRANSITION = diag([1, 1, 1, 1, 1, 1, 1, 1]).map((row, i) => (i < 4 ? row.map((x, j) => (j === i + 4 ? 1 : x)) : row));
+const TRANSITION = diag([1, 1, 1, 1, 1, 1, 1, 1]).map((row, i) =>
+  i < 4 ? row.map((x, j) => (j === i + 4 ? 1 : x)) : row,
+);
 const PROJECTION = diag([1, 1, 1, 1, 1, 1, 1, 1]).slice(0, 4);
 
 /** A box as the filter measures it: [cx, cy, a, h]. */
@@ -53,7 +55,10 @@ export class BoxKalman {
     const [cx, cy, a, h] = toXyah(first);
     const p = 2 * POSITION_WEIGHT * h;
     const v = 10 * VELOCITY_WEIGHT * h;
-    this.state = new State({ mean: [[cx], [cy], [a], [h], [0], [0], [0], [0]], covariance: diag([p * p, p * p, 1e-4, p * p, v * v, v * v, 1e-10, v * v]) });
+    this.state = new State({
+      mean: [[cx], [cy], [a], [h], [0], [0], [0], [0]],
+      covariance: diag([p * p, p * p, 1e-4, p * p, v * v, v * v, 1e-10, v * v]),
+    });
   }
 
   /** Advances one frame. */

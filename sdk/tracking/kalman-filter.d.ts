@@ -11,7 +11,11 @@ declare module 'kalman-filter' {
     index?: number;
   }
   export interface KalmanFilterOptions {
-    observation: { dimension: number; stateProjection: Matrix; covariance: Matrix | ((o: { predicted: State; index?: number }) => Matrix) };
+    observation: {
+      dimension: number;
+      stateProjection: Matrix;
+      covariance: Matrix | ((o: { predicted: State; index?: number }) => Matrix);
+    };
     dynamic: {
       dimension: number;
       transition: Matrix;

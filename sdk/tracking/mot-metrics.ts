@@ -85,7 +85,11 @@ export function motScores(frames: readonly MotFrame[], iouThreshold = 0.5): MotS
     });
     const gRest = fr.gt.map((_, i) => i).filter((i) => !gtUsed.has(i));
     const hRest = fr.hyp.map((_, i) => i).filter((i) => !hypUsed.has(i));
-    const a = assign(gRest.map((gi) => hRest.map((hi) => 1 - ious[gi]![hi]!)), 1 - iouThreshold, hRest.length);
+    const a = assign(
+      gRest.map((gi) => hRest.map((hi) => 1 - ious[gi]![hi]!)),
+      1 - iouThreshold,
+      hRest.length,
+    );
     for (const [r, c] of a.matches) pairs.push([gRest[r]!, hRest[c]!]);
     const now = new Map<number, number>();
     for (const [gi, hi] of pairs) {

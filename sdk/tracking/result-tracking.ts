@@ -73,7 +73,11 @@ export class ResultTracking {
       frameId: r.frameId,
       frame: step.frame,
       ...(det.crs !== undefined ? { crs: det.crs } : {}),
-      tracks: step.tracks.map((t) => ({ ...t, box: [...t.box] as Box, label: labelOf.get(t.classId) ?? String(t.classId) })),
+      tracks: step.tracks.map((t) => ({
+        ...t,
+        box: [...t.box] as Box,
+        label: labelOf.get(t.classId) ?? String(t.classId),
+      })),
       born: step.born,
       died: step.died,
       lost: step.lost,

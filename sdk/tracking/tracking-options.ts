@@ -60,12 +60,28 @@ export function resolveTrackingOptions(o: unknown = {}, name = 'options'): Resol
     matchIou: unit('matchIou'),
     lowMatchIou: unit('lowMatchIou'),
     confirmIou: unit('confirmIou'),
-    maxLostFrames: expectInteger(`${name}.maxLostFrames`, o.maxLostFrames ?? TRACKING_DEFAULTS.maxLostFrames, 0, 100_000),
+    maxLostFrames: expectInteger(
+      `${name}.maxLostFrames`,
+      o.maxLostFrames ?? TRACKING_DEFAULTS.maxLostFrames,
+      0,
+      100_000,
+    ),
     classAware: o.classAware ?? TRACKING_DEFAULTS.classAware,
-    historyLength: expectInteger(`${name}.historyLength`, o.historyLength ?? TRACKING_DEFAULTS.historyLength, 1, 10_000),
+    historyLength: expectInteger(
+      `${name}.historyLength`,
+      o.historyLength ?? TRACKING_DEFAULTS.historyLength,
+      1,
+      10_000,
+    ),
   } as ResolvedTrackingOptions;
   if (typeof r.classAware !== 'boolean') throw invalidOption(`${name}.classAware`, 'a boolean', r.classAware);
-  if (r.lowThreshold > r.highThreshold) throw invalidOption(`${name}.lowThreshold`, `a score at most highThreshold (${r.highThreshold})`, r.lowThreshold);
-  if (r.newTrackThreshold < r.highThreshold) throw invalidOption(`${name}.newTrackThreshold`, `a score at least highThreshold (${r.highThreshold})`, r.newTrackThreshold);
+  if (r.lowThreshold > r.highThreshold)
+    throw invalidOption(`${name}.lowThreshold`, `a score at most highThreshold (${r.highThreshold})`, r.lowThreshold);
+  if (r.newTrackThreshold < r.highThreshold)
+    throw invalidOption(
+      `${name}.newTrackThreshold`,
+      `a score at least highThreshold (${r.highThreshold})`,
+      r.newTrackThreshold,
+    );
   return r;
 }

@@ -54,7 +54,11 @@ export function fuseCaption(outputs: readonly ExpertText[]): { text: string; con
 }
 
 /** The voted answer, the votes per normalised answer, and which experts gave it. */
-export function fuseAnswer(outputs: readonly ExpertText[]): { text: string; votes: Record<string, number>; agreeing: string[] } {
+export function fuseAnswer(outputs: readonly ExpertText[]): {
+  text: string;
+  votes: Record<string, number>;
+  agreeing: string[];
+} {
   const groups = new Map<string, { text: string; experts: string[]; logProb: number }>();
   for (const o of outputs) {
     const first = sentences(o.text)[0] ?? '';
@@ -66,6 +70,8 @@ export function fuseAnswer(outputs: readonly ExpertText[]): { text: string; vote
     groups.set(norm, g);
   }
   const votes = Object.fromEntries([...groups].map(([k, g]) => [k, g.experts.length]));
-  const best = [...groups.values()].sort((a, b) => b.experts.length - a.experts.length || b.logProb / b.experts.length - a.logProb / a.experts.length)[0];
+  const best = [...groups.values()].sort(
+    (a, b) => b.experts.length - a.experts.length || b.logProb / b.experts.length - a.logProb / a.experts.length,
+  )[0];
   return { text: best?.text ?? '', votes, agreeing: best?.experts ?? [] };
 }

@@ -79,8 +79,14 @@ export interface Generated {
 export function resolveGeneration(o: GenerationOptions = {}, field = 'generation'): ResolvedGeneration {
   if (typeof o !== 'object' || o === null) throw invalidOption(field, 'an object', o);
   const stop = o.stop ?? [];
-  if (!Array.isArray(stop) || stop.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 64) || stop.length > 16) throw invalidOption(`${field}.stop`, 'at most 16 non-empty strings of up to 64 characters', o.stop);
-  if (o.onToken !== undefined && typeof o.onToken !== 'function') throw invalidOption(`${field}.onToken`, 'a function', o.onToken);
+  if (
+    !Array.isArray(stop) ||
+    stop.some((s) => typeof s !== 'string' || s.length === 0 || s.length > 64) ||
+    stop.length > 16
+  )
+    throw invalidOption(`${field}.stop`, 'at most 16 non-empty strings of up to 64 characters', o.stop);
+  if (o.onToken !== undefined && typeof o.onToken !== 'function')
+    throw invalidOption(`${field}.onToken`, 'a function', o.onToken);
   const topP = expectNumber(`${field}.topP`, o.topP ?? 0.9, 0, 1);
   if (topP === 0) throw invalidOption(`${field}.topP`, 'a number above 0 and at most 1', topP);
   const temperature = expectNumber(`${field}.temperature`, o.temperature ?? 1, 0.01, 100);
@@ -98,7 +104,11 @@ export function resolveGeneration(o: GenerationOptions = {}, field = 'generation
 }
 
 /** Text of `tokens` and whether a stop sequence ended it (cut before the stop text). */
-function textOf(tok: VlmTokenizer, tokens: readonly number[], stop: readonly string[]): { text: string; stopped: boolean } {
+function textOf(
+  tok: VlmTokenizer,
+  tokens: readonly number[],
+  stop: readonly string[],
+): { text: string; stopped: boolean } {
   const text = tok.decode(tokens);
   let cut = -1;
   for (const s of stop) {
@@ -109,7 +119,10 @@ function textOf(tok: VlmTokenizer, tokens: readonly number[], stop: readonly str
 }
 
 /** Left-padded prompt rows: ids, text mask and text positions. */
-function padPrompts(prompts: readonly number[][], pad: number): { ids: number[][]; mask: number[][]; positions: number[][] } {
+function padPrompts(
+  prompts: readonly number[][],
+  pad: number,
+): { ids: number[][]; mask: number[][]; positions: number[][] } {
   const L = Math.max(...prompts.map((p) => p.length));
   const ids = prompts.map((p) => [...new Array<number>(L - p.length).fill(pad), ...p]);
   const mask = prompts.map((p) => [...new Array<number>(L - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
@@ -125,29 +138,61 @@ function padPrompts(prompts: readonly number[][], pad: number): { ids: number[][
  * @throws EdgeError E_INVALID_ARGUMENT (options, empty prompts, prompt longer than the decoder's
  *   positions), E_INFERENCE, E_MODEL_OUTPUT
  */
-export async function generate(lm: CausalLm, tok: VlmTokenizer, prompts: readonly number[][], prefix: KvCache, options: ResolvedGeneration): Promise<Generated[]> {
-  if (prompts.length === 0 || prompts.length !== prefix.batch) throw new EdgeError('E_INVALID_ARGUMENT', `${prompts.length} prompt(s) for a prefix of ${prefix.batch} row(s)`, { field: 'prompts' });
+export async function generate(
+  lm: CausalLm,
+  tok: VlmTokenizer,
+  prompts: readonly number[][],
+  prefix: KvCache,
+  options: ResolvedGeneration,
+): Promise<Generated[]> {
+  if (prompts.length === 0 || prompts.length !== prefix.batch)
+    throw new EdgeError('E_INVALID_ARGUMENT', `${prompts.length} prompt(s) for a prefix of ${prefix.batch} row(s)`, {
+      field: 'prompts',
+    });
   const longest = Math.max(...prompts.map((p) => p.length));
-  if (prompts.some((p) => p.length === 0)) throw new EdgeError('E_INVALID_ARGUMENT', 'a prompt has no tokens', { field: 'prompts' });
-  if (longest >= lm.spec.maxPositions) throw new EdgeError('E_INVALID_ARGUMENT', `a prompt of ${longest} tokens leaves no room in the decoder's ${lm.spec.maxPositions} positions`, { field: 'prompts', hint: 'shorten the question' });
+  if (prompts.some((p) => p.length === 0))
+    throw new EdgeError('E_INVALID_ARGUMENT', 'a prompt has no tokens', { field: 'prompts' });
+  if (longest >= lm.spec.maxPositions)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `a prompt of ${longest} tokens leaves no room in the decoder's ${lm.spec.maxPositions} positions`,
+      { field: 'prompts', hint: 'shorten the question' },
+    );
   if (options.strategy === 'beam') {
     const out: Generated[] = [];
-    for (const [r, p] of prompts.entries()) out.push(await beamSearch(lm, tok, p, selectRows(prefix, new Array<number>(options.beams).fill(r)), r, options));
+    for (const [r, p] of prompts.entries())
+      out.push(await beamSearch(lm, tok, p, selectRows(prefix, new Array<number>(options.beams).fill(r)), r, options));
     return out;
   }
   return sampleBatch(lm, tok, prompts, prefix, options);
 }
 
-async function sampleBatch(lm: CausalLm, tok: VlmTokenizer, prompts: readonly number[][], prefix: KvCache, o: ResolvedGeneration): Promise<Generated[]> {
+async function sampleBatch(
+  lm: CausalLm,
+  tok: VlmTokenizer,
+  prompts: readonly number[][],
+  prefix: KvCache,
+  o: ResolvedGeneration,
+): Promise<Generated[]> {
   const V = lm.spec.vocab;
   const B = prompts.length;
   const P = prefix.length;
   const start = padPrompts(prompts, tok.pad);
   const rngs = prompts.map((_, r) => new SeededRandom(o.seed, r));
-  const rows = prompts.map(() => ({ tokens: [] as number[], text: '', logProb: 0, done: undefined as FinishReason | undefined }));
+  const rows = prompts.map(() => ({
+    tokens: [] as number[],
+    text: '',
+    logProb: 0,
+    done: undefined as FinishReason | undefined,
+  }));
   const base = o.kvCache ? undefined : cloneCache(prefix);
   let steps = 1;
-  let out: StepOutput = await lm.step(start.ids, start.mask.map((m) => [...new Array<number>(P).fill(1), ...m]), start.positions, prefix);
+  let out: StepOutput = await lm.step(
+    start.ids,
+    start.mask.map((m) => [...new Array<number>(P).fill(1), ...m]),
+    start.positions,
+    prefix,
+  );
   let lastPos = start.positions.map((p) => p[p.length - 1]!);
   let fed = 0; // tokens fed after the prompt
   for (let t = 0; t < o.maxTokens; t++) {
@@ -179,16 +224,35 @@ async function sampleBatch(lm: CausalLm, tok: VlmTokenizer, prompts: readonly nu
     lastPos = lastPos.map((p, r) => (rows[r]!.done ? p : p + 1));
     steps++;
     if (o.kvCache) {
-      out = await lm.step(next.map((x) => [x]), start.mask.map((m) => [...new Array<number>(P).fill(1), ...m, ...new Array<number>(fed).fill(1)]), lastPos.map((p) => [p]), out.cache);
+      out = await lm.step(
+        next.map((x) => [x]),
+        start.mask.map((m) => [...new Array<number>(P).fill(1), ...m, ...new Array<number>(fed).fill(1)]),
+        lastPos.map((p) => [p]),
+        out.cache,
+      );
     } else {
       // Full recomputation: prompt + every token so far, from the untouched prefix.
       const gen = rows.map((row) => row.tokens.concat(row.done === 'eos' ? [tok.eos] : []));
       const ids = start.ids.map((p, r) => [...p, ...padTo(gen[r]!, fed, tok.pad)]);
-      const positions = start.positions.map((p, r) => [...p, ...Array.from({ length: fed }, (_, j) => Math.min(p[p.length - 1]! + 1 + j, lastPos[r]!))]);
-      out = await lm.step(ids, start.mask.map((m) => [...new Array<number>(P).fill(1), ...m, ...new Array<number>(fed).fill(1)]), positions, cloneCache(base!));
+      const positions = start.positions.map((p, r) => [
+        ...p,
+        ...Array.from({ length: fed }, (_, j) => Math.min(p[p.length - 1]! + 1 + j, lastPos[r]!)),
+      ]);
+      out = await lm.step(
+        ids,
+        start.mask.map((m) => [...new Array<number>(P).fill(1), ...m, ...new Array<number>(fed).fill(1)]),
+        positions,
+        cloneCache(base!),
+      );
     }
   }
-  return rows.map((row) => ({ tokens: row.tokens, text: row.text, finishReason: row.done ?? 'max-tokens', logProb: row.logProb, steps }));
+  return rows.map((row) => ({
+    tokens: row.tokens,
+    text: row.text,
+    finishReason: row.done ?? 'max-tokens',
+    logProb: row.logProb,
+    steps,
+  }));
 }
 
 /** `xs` cut or padded with `pad` to exactly `n` items. */
@@ -205,14 +269,26 @@ interface Beam {
 /** Length-normalised beam score. */
 const normalised = (b: { tokens: number[]; score: number }) => b.score / Math.max(1, b.tokens.length);
 
-async function beamSearch(lm: CausalLm, tok: VlmTokenizer, prompt: readonly number[], cache: KvCache, row: number, o: ResolvedGeneration): Promise<Generated> {
+async function beamSearch(
+  lm: CausalLm,
+  tok: VlmTokenizer,
+  prompt: readonly number[],
+  cache: KvCache,
+  row: number,
+  o: ResolvedGeneration,
+): Promise<Generated> {
   const V = lm.spec.vocab;
   const K = o.beams;
   const P = cache.length;
   const mask = [...new Array<number>(P + prompt.length).fill(1)];
   const positions = prompt.map((_, j) => j);
   let steps = 1;
-  let out = await lm.step(new Array(K).fill(0).map(() => [...prompt]), new Array(K).fill(0).map(() => mask), new Array(K).fill(0).map(() => positions), cache);
+  let out = await lm.step(
+    new Array(K).fill(0).map(() => [...prompt]),
+    new Array(K).fill(0).map(() => mask),
+    new Array(K).fill(0).map(() => positions),
+    cache,
+  );
   let alive: Beam[] = [{ tokens: [], score: 0, parent: 0 }];
   const finished: (Beam & { reason: FinishReason; text: string })[] = [];
   let pos = prompt.length - 1;
@@ -221,7 +297,9 @@ async function beamSearch(lm: CausalLm, tok: VlmTokenizer, prompt: readonly numb
     const candidates: Beam[] = [];
     alive.forEach((b, i) => {
       const lp = logSoftmax(logitsAt(out, V, i, out.sequence - 1));
-      const top = Array.from(lp.keys()).sort((a, c) => lp[c]! - lp[a]! || a - c).slice(0, 2 * K);
+      const top = Array.from(lp.keys())
+        .sort((a, c) => lp[c]! - lp[a]! || a - c)
+        .slice(0, 2 * K);
       for (const id of top) candidates.push({ tokens: [...b.tokens, id], score: b.score + lp[id]!, parent: i });
     });
     candidates.sort((a, b) => b.score - a.score);
@@ -259,7 +337,8 @@ async function beamSearch(lm: CausalLm, tok: VlmTokenizer, prompt: readonly numb
     alive = alive.map((b, i) => ({ ...b, parent: i }));
   }
   const best = [...finished].sort((a, b) => normalised(b) - normalised(a))[0]!;
-  for (const [i, id] of best.tokens.entries()) o.onToken?.({ expert: lm.id, row, token: id, text: tok.decode(best.tokens.slice(0, i + 1)) });
+  for (const [i, id] of best.tokens.entries())
+    o.onToken?.({ expert: lm.id, row, token: id, text: tok.decode(best.tokens.slice(0, i + 1)) });
   return { tokens: best.tokens, text: best.text, finishReason: best.reason, logProb: best.score, steps };
 }
 
@@ -268,13 +347,28 @@ async function beamSearch(lm: CausalLm, tok: VlmTokenizer, prompt: readonly numb
  * request in one decoder call from its row of `prefix` (which is not consumed).
  * @throws EdgeError E_INVALID_ARGUMENT when a prompt + continuation exceeds the decoder's positions
  */
-export async function scoreContinuations(lm: CausalLm, prompts: readonly number[][], prefix: KvCache, continuations: readonly (readonly number[])[]): Promise<number[][]> {
+export async function scoreContinuations(
+  lm: CausalLm,
+  prompts: readonly number[][],
+  prefix: KvCache,
+  continuations: readonly (readonly number[])[],
+): Promise<number[][]> {
   const out: number[][] = [];
   for (const [r, prompt] of prompts.entries()) {
     const tokens = continuations[r] ?? [];
     const seq = [...prompt, ...tokens];
-    if (seq.length > lm.spec.maxPositions) throw new EdgeError('E_INVALID_ARGUMENT', `prompt + continuation of ${seq.length} tokens exceed the decoder's ${lm.spec.maxPositions} positions`, { field: 'continuations' });
-    const step = await lm.step([seq], [new Array<number>(prefix.length + seq.length).fill(1)], [seq.map((_, j) => j)], selectRows(prefix, [r]));
+    if (seq.length > lm.spec.maxPositions)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `prompt + continuation of ${seq.length} tokens exceed the decoder's ${lm.spec.maxPositions} positions`,
+        { field: 'continuations' },
+      );
+    const step = await lm.step(
+      [seq],
+      [new Array<number>(prefix.length + seq.length).fill(1)],
+      [seq.map((_, j) => j)],
+      selectRows(prefix, [r]),
+    );
     out.push(tokens.map((id, j) => logSoftmax(logitsAt(step, lm.spec.vocab, 0, prompt.length - 1 + j))[id]!));
   }
   return out;

@@ -15,7 +15,10 @@ export interface KvCache {
 
 /** `past_key_values.{i}.key|value` names, layer by layer. */
 export function pastNames(spec: VlmDecoderSpec): string[] {
-  return Array.from({ length: spec.layers }, (_, i) => [`past_key_values.${i}.key`, `past_key_values.${i}.value`]).flat();
+  return Array.from({ length: spec.layers }, (_, i) => [
+    `past_key_values.${i}.key`,
+    `past_key_values.${i}.value`,
+  ]).flat();
 }
 
 /** The present output that becomes past input `name` on the next step. */
@@ -26,7 +29,8 @@ export function presentName(pastName: string): string {
 /** A cache with no positions (the start of a text-only generation). */
 export function emptyCache(spec: VlmDecoderSpec, batch: number): KvCache {
   const tensors: Record<string, HostTensor> = {};
-  for (const n of pastNames(spec)) tensors[n] = { dtype: 'float32', shape: [batch, spec.kvHeads, 0, spec.headDim], data: new Float32Array(0) };
+  for (const n of pastNames(spec))
+    tensors[n] = { dtype: 'float32', shape: [batch, spec.kvHeads, 0, spec.headDim], data: new Float32Array(0) };
   return { batch, length: 0, tensors };
 }
 
@@ -45,7 +49,10 @@ export function selectRows(c: KvCache, rows: readonly number[]): KvCache {
 
 /** A deep copy (feeds may be moved to a worker thread and detached). */
 export function cloneCache(c: KvCache): KvCache {
-  return selectRows(c, Array.from({ length: c.batch }, (_, i) => i));
+  return selectRows(
+    c,
+    Array.from({ length: c.batch }, (_, i) => i),
+  );
 }
 
 /**
@@ -55,11 +62,19 @@ export function cloneCache(c: KvCache): KvCache {
  * // Llama-3.2-1B: 16 layers, 8 KV heads of 64, fp16 → 32 KiB per token
  * kvBytesPerToken({ layers: 16, kvHeads: 8, headDim: 64, ... }, 2) === 32768
  */
-export function kvBytesPerToken(spec: Pick<VlmDecoderSpec, 'layers' | 'kvHeads' | 'headDim'>, bytesPerElement = 4): number {
+export function kvBytesPerToken(
+  spec: Pick<VlmDecoderSpec, 'layers' | 'kvHeads' | 'headDim'>,
+  bytesPerElement = 4,
+): number {
   return 2 * spec.layers * spec.kvHeads * spec.headDim * bytesPerElement;
 }
 
 /** Peak KV-cache bytes of one expert generating for `batch` sequences of up to `tokens` cached positions each. */
-export function kvCacheBytes(spec: Pick<VlmDecoderSpec, 'layers' | 'kvHeads' | 'headDim'>, tokens: number, batch = 1, bytesPerElement = 4): number {
+export function kvCacheBytes(
+  spec: Pick<VlmDecoderSpec, 'layers' | 'kvHeads' | 'headDim'>,
+  tokens: number,
+  batch = 1,
+  bytesPerElement = 4,
+): number {
   return kvBytesPerToken(spec, bytesPerElement) * tokens * batch;
 }

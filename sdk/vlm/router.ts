@@ -21,15 +21,18 @@ export const DEFAULT_CAPTION_INSTRUCTION = 'describe this scene .';
 /** Templates written into packages by `reference` (every word is in the reference vocabulary). */
 export const DEFAULT_ROUTER_TEMPLATES: Record<VlmExpertRole, VlmPromptTemplates> = {
   theme: {
-    caption: 'instruction : {instruction} expert : theme . describe the overall theme of the scene and what kind of place it is . answer :',
+    caption:
+      'instruction : {instruction} expert : theme . describe the overall theme of the scene and what kind of place it is . answer :',
     vqa: 'question : {question} expert : theme . answer the question from the overall theme of the scene . answer :',
   },
   objects: {
-    caption: 'instruction : {instruction} expert : objects . list the main objects in the scene and how many there are . answer :',
+    caption:
+      'instruction : {instruction} expert : objects . list the main objects in the scene and how many there are . answer :',
     vqa: 'question : {question} expert : objects . answer the question by finding and counting the objects in the scene . answer :',
   },
   relations: {
-    caption: 'instruction : {instruction} expert : relations . describe where the objects are relative to each other . answer :',
+    caption:
+      'instruction : {instruction} expert : relations . describe where the objects are relative to each other . answer :',
     vqa: 'question : {question} expert : relations . answer the question from how the objects are placed relative to each other . answer :',
   },
 };
@@ -51,8 +54,15 @@ export interface RoutedPrompt {
 export function normaliseInstruction(text: unknown, field: string): string {
   if (typeof text !== 'string') throw new EdgeError('E_INVALID_ARGUMENT', `${field} must be a string`, { field });
   const t = text.trim().replace(/\s+/g, ' ').toLowerCase();
-  if (t.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `${field} is empty`, { field, hint: 'e.g. "how many ships are in the harbour?"' });
-  if (t.length > MAX_INSTRUCTION_CHARS) throw new EdgeError('E_INVALID_ARGUMENT', `${field} has ${t.length} characters; at most ${MAX_INSTRUCTION_CHARS}`, { field });
+  if (t.length === 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', `${field} is empty`, {
+      field,
+      hint: 'e.g. "how many ships are in the harbour?"',
+    });
+  if (t.length > MAX_INSTRUCTION_CHARS)
+    throw new EdgeError('E_INVALID_ARGUMENT', `${field} has ${t.length} characters; at most ${MAX_INSTRUCTION_CHARS}`, {
+      field,
+    });
   return t;
 }
 
@@ -67,6 +77,10 @@ export function route(experts: readonly VlmExpertRecord[], task: VlmTask, text: 
   return experts.map((e) => ({
     expert: e.id,
     role: e.role,
-    prompt: (task === 'caption' ? e.prompts.caption : e.prompts.vqa).split('{instruction}').join(text).split('{question}').join(text),
+    prompt: (task === 'caption' ? e.prompts.caption : e.prompts.vqa)
+      .split('{instruction}')
+      .join(text)
+      .split('{question}')
+      .join(text),
   }));
 }

@@ -42,11 +42,20 @@ export async function loadVlmTokenizer(vlm: VlmManifest, path: (rel: string) => 
   try {
     tok = new Tokenizer(json, config);
   } catch (err) {
-    throw new EdgeError('E_PACKAGE_MANIFEST', `${vlm.tokenizer.file} is not a tokenizer @huggingface/tokenizers can load: ${messageOf(err)}`, { file: path(vlm.tokenizer.file), field: 'vlm.tokenizer', cause: err });
+    throw new EdgeError(
+      'E_PACKAGE_MANIFEST',
+      `${vlm.tokenizer.file} is not a tokenizer @huggingface/tokenizers can load: ${messageOf(err)}`,
+      { file: path(vlm.tokenizer.file), field: 'vlm.tokenizer', cause: err },
+    );
   }
   const vocabSize = tok.get_vocab(true).size;
   for (const k of ['bos', 'eos', 'pad'] as const) {
-    if (vlm.tokenizer[k] >= vocabSize) throw new EdgeError('E_PACKAGE_MANIFEST', `vlm.tokenizer.${k} ${vlm.tokenizer[k]} is outside the tokenizer's ${vocabSize} tokens`, { field: `vlm.tokenizer.${k}` });
+    if (vlm.tokenizer[k] >= vocabSize)
+      throw new EdgeError(
+        'E_PACKAGE_MANIFEST',
+        `vlm.tokenizer.${k} ${vlm.tokenizer[k]} is outside the tokenizer's ${vocabSize} tokens`,
+        { field: `vlm.tokenizer.${k}` },
+      );
   }
   return {
     encode: (text) => tok.encode(text, { add_special_tokens: false }).ids,

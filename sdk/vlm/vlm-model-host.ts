@@ -10,7 +10,16 @@
  */
 import { EdgeError, messageOf } from '../core/errors.js';
 import { invalidOption, is } from '../core/validate.js';
-import type { HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from '../ota/hosts/model-host.js';
+import type {
+  HealthCheckOptions,
+  HealthFailure,
+  HealthReport,
+  HostedModel,
+  ModelHost,
+  ModelSource,
+  SwitchReport,
+  WarmUpReport,
+} from '../ota/hosts/model-host.js';
 import type { Backend } from '../core/backend.js';
 import type { Frame } from '../sensors/frame.js';
 import type { GenerationOptions } from './generate.js';
@@ -46,7 +55,12 @@ export function probeFrame(i: number): Frame {
       data[o + 2] = block ? 220 : 120;
     }
   }
-  return { id: `probe-${i}`, modality: 'optical', timestamp: 0, pixels: { data, width: w, height: h, bands: 3, dtype: 'uint8', layout: 'hwc' } };
+  return {
+    id: `probe-${i}`,
+    modality: 'optical',
+    timestamp: 0,
+    pixels: { data, width: w, height: h, bands: 3, dtype: 'uint8', layout: 'hwc' },
+  };
 }
 
 function median(xs: number[]): number {
@@ -59,7 +73,8 @@ function median(xs: number[]): number {
 /** Why a result is unhealthy, or undefined. */
 function resultProblem(r: VlmResult): string | undefined {
   const bad = r.experts.filter((e) => !Number.isFinite(e.meanLogProb));
-  if (bad.length) return `expert(s) ${bad.map((e) => e.id).join(', ')} produced non-finite log-probabilities (NaN/Inf logits)`;
+  if (bad.length)
+    return `expert(s) ${bad.map((e) => e.id).join(', ')} produced non-finite log-probabilities (NaN/Inf logits)`;
   if (typeof r.text !== 'string') return 'no fused text';
   return undefined;
 }
@@ -87,18 +102,31 @@ export class VlmModelHost implements ModelHost {
 
   private model(m: HostedModel): Model {
     const found = this.models.get(m.id);
-    if (!found || found.disposed) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
+    if (!found || found.disposed)
+      throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
     return found;
   }
 
   async load(source: ModelSource): Promise<HostedModel> {
     if (this.closed) throw new EdgeError('E_CLOSED', 'model host was closed');
     if (!source || !is.nonEmptyString(source.id)) throw invalidOption('source.id', 'a model id', source?.id);
-    if (!is.nonEmptyString(source.dir)) throw invalidOption('source.dir', 'a package directory (this host loads from disk)', source.dir);
+    if (!is.nonEmptyString(source.dir))
+      throw invalidOption('source.dir', 'a package directory (this host loads from disk)', source.dir);
     const existing = this.models.get(source.id);
     if (existing && !existing.disposed) return existing;
-    const runtime = await createVlmRuntime({ package: source.dir, verify: this.o.verify ?? 'size', ...(this.o.backend ? { backend: this.o.backend } : {}) });
-    const model: Model = { id: source.id, label: source.label ?? `${runtime.name}#${source.id.slice(0, 12)}`, entries: ['caption', 'vqa'], runtime, failures: [], disposed: false };
+    const runtime = await createVlmRuntime({
+      package: source.dir,
+      verify: this.o.verify ?? 'size',
+      ...(this.o.backend ? { backend: this.o.backend } : {}),
+    });
+    const model: Model = {
+      id: source.id,
+      label: source.label ?? `${runtime.name}#${source.id.slice(0, 12)}`,
+      entries: ['caption', 'vqa'],
+      runtime,
+      failures: [],
+      disposed: false,
+    };
     this.models.set(source.id, model);
     return model;
   }
@@ -132,7 +160,10 @@ export class VlmModelHost implements ModelHost {
     return this.enqueue(async () => {
       const t0 = performance.now();
       const generation = { maxTokens: 8, ...(this.o.probeGeneration ?? {}) };
-      const r = task === 'caption' ? await m.runtime.caption(probeFrame(i), { generation }) : await m.runtime.ask(probeFrame(i), PROBE_QUESTION, { generation });
+      const r =
+        task === 'caption'
+          ? await m.runtime.caption(probeFrame(i), { generation })
+          : await m.runtime.ask(probeFrame(i), PROBE_QUESTION, { generation });
       return { r, ms: performance.now() - t0 };
     });
   }
@@ -180,23 +211,40 @@ export class VlmModelHost implements ModelHost {
         try {
           const { r, ms } = await this.probe(m, task, 100 + i);
           times.push(ms);
-          const problem = ms > budget ? `${task} took ${ms.toFixed(2)} ms, over the ${budget} ms budget` : resultProblem(r);
+          const problem =
+            ms > budget ? `${task} took ${ms.toFixed(2)} ms, over the ${budget} ms budget` : resultProblem(r);
           if (problem) failure = { entry: task, code: 'E_HEALTH_CHECK', reason: `${task}: ${problem}` };
         } catch (err) {
-          failure = { entry: task, code: (err as EdgeError).code ?? 'E_INFERENCE', reason: `${task}: ${messageOf(err)}` };
+          failure = {
+            entry: task,
+            code: (err as EdgeError).code ?? 'E_INFERENCE',
+            reason: `${task}: ${messageOf(err)}`,
+          };
         }
         if (failure) failures.push(failure);
         else passed++;
       }
     }
     failures.push(...m.failures);
-    return { ok: failures.length === 0, model: m.id, frames: tasks.length * frames, passed, latencyBudgetMs: budget, medianMs: median(times), maxMs: times.length ? Math.max(...times) : 0, failures };
+    return {
+      ok: failures.length === 0,
+      model: m.id,
+      frames: tasks.length * frames,
+      passed,
+      latencyBudgetMs: budget,
+      medianMs: median(times),
+      maxMs: times.length ? Math.max(...times) : 0,
+      failures,
+    };
   }
 
   async unload(model: HostedModel): Promise<void> {
     const m = this.models.get(model.id);
     if (!m || m.disposed) return;
-    if (this.current === m) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is serving requests; activate another first`, { field: 'model' });
+    if (this.current === m)
+      throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is serving requests; activate another first`, {
+        field: 'model',
+      });
     m.disposed = true;
     this.models.delete(m.id);
     await this.enqueue(() => m.runtime.close());

@@ -29,7 +29,14 @@ import type { Frame } from '../sensors/frame.js';
 import { preprocessFrame } from '../sensors/preprocess/preprocess.js';
 import { CausalLm } from './causal-lm.js';
 import { fuseAnswer, fuseCaption } from './fusion.js';
-import { generate, resolveGeneration, scoreContinuations, type FinishReason, type GenerationOptions, type ResolvedGeneration } from './generate.js';
+import {
+  generate,
+  resolveGeneration,
+  scoreContinuations,
+  type FinishReason,
+  type GenerationOptions,
+  type ResolvedGeneration,
+} from './generate.js';
 import { kvBytesPerToken, pastNames, type KvCache } from './kv-cache.js';
 import { DEFAULT_CAPTION_INSTRUCTION, normaliseInstruction, route, type RoutedPrompt, type VlmTask } from './router.js';
 import { loadVlmTokenizer, type VlmTokenizer } from './tokenizer.js';
@@ -87,7 +94,12 @@ export interface VlmResult {
   /** The fused caption or answer. */
   text: string;
   experts: VlmExpertOutput[];
-  fusion: { strategy: 'ordered-dedup' | 'majority-vote'; votes?: Record<string, number>; agreeing?: string[]; contributions?: Record<string, number> };
+  fusion: {
+    strategy: 'ordered-dedup' | 'majority-vote';
+    votes?: Record<string, number>;
+    agreeing?: string[];
+    contributions?: Record<string, number>;
+  };
   model: { name: string; packageHash: string; seededWeights: boolean };
   generation: Omit<ResolvedGeneration, 'onToken' | 'kvCache'>;
   latencyMs: { preprocess: number; vision: number; experts: Record<string, number>; total: number };
@@ -95,7 +107,8 @@ export interface VlmResult {
   note?: string;
 }
 
-export const SEEDED_WEIGHTS_NOTE = 'seeded reference weights: the pipeline is real but the generated text is meaningless (no trained RS-MoE weights)';
+export const SEEDED_WEIGHTS_NOTE =
+  'seeded reference weights: the pipeline is real but the generated text is meaningless (no trained RS-MoE weights)';
 
 export interface VlmRuntime {
   readonly manifest: VlmManifest;
@@ -116,7 +129,10 @@ export interface VlmRuntime {
    * expert's routed prompt (e.g. another model's outputs: perplexity of a quantized expert on the
    * unquantized one's text).
    */
-  score(requests: readonly VlmRequest[], continuations: readonly Record<string, readonly number[]>[]): Promise<Record<string, number[]>[]>;
+  score(
+    requests: readonly VlmRequest[],
+    continuations: readonly Record<string, readonly number[]>[],
+  ): Promise<Record<string, number[]>[]>;
   close(): Promise<void>;
 }
 
@@ -133,9 +149,20 @@ interface LoadedExpert {
  */
 export async function createVlmRuntime(options: VlmRuntimeOptions): Promise<VlmRuntime> {
   if (typeof options !== 'object' || options === null) throw invalidOption('options', 'an object', options);
-  rejectUnknownKeys('options', options as unknown as Record<string, unknown>, ['package', 'backend', 'threads', 'verify', 'publisher', 'mqtt', 'generation']);
+  rejectUnknownKeys('options', options as unknown as Record<string, unknown>, [
+    'package',
+    'backend',
+    'threads',
+    'verify',
+    'publisher',
+    'mqtt',
+    'generation',
+  ]);
   resolveGeneration(options.generation, 'options.generation');
-  const pkg = typeof options.package === 'string' ? await openPackage(options.package, { verify: options.verify ?? 'full' }) : options.package;
+  const pkg =
+    typeof options.package === 'string'
+      ? await openPackage(options.package, { verify: options.verify ?? 'full' })
+      : options.package;
   const vlm = vlmSection(pkg.manifest, pkg.path('ringmoe.json'));
   const tok = await loadVlmTokenizer(vlm, (rel) => pkg.path(rel));
   let backend = options.backend;
@@ -154,14 +181,36 @@ export async function createVlmRuntime(options: VlmRuntimeOptions): Promise<VlmR
     const vision = await load(vlm.vision.entry);
     const experts: LoadedExpert[] = [];
     for (const e of vlm.experts) {
-      if (e.decoder.vocab !== tok.vocabSize) throw new EdgeError('E_PACKAGE_MANIFEST', `expert ${e.id}: decoder vocabulary ${e.decoder.vocab} differs from the tokenizer's ${tok.vocabSize}`, { field: `vlm.experts.${e.id}.decoder.vocab` });
-      experts.push({ record: e, prefix: await load(e.prefixEntry), lm: new CausalLm(e.id, await load(e.decoderEntry), e.decoder) });
+      if (e.decoder.vocab !== tok.vocabSize)
+        throw new EdgeError(
+          'E_PACKAGE_MANIFEST',
+          `expert ${e.id}: decoder vocabulary ${e.decoder.vocab} differs from the tokenizer's ${tok.vocabSize}`,
+          { field: `vlm.experts.${e.id}.decoder.vocab` },
+        );
+      experts.push({
+        record: e,
+        prefix: await load(e.prefixEntry),
+        lm: new CausalLm(e.id, await load(e.decoderEntry), e.decoder),
+      });
     }
     if (!publisher && options.mqtt) {
-      publisher = await ResultPublisher.create({ modelVersion: `${pkg.manifest.name}@${pkg.packageHash.slice(0, 12)}`, ...options.mqtt });
+      publisher = await ResultPublisher.create({
+        modelVersion: `${pkg.manifest.name}@${pkg.packageHash.slice(0, 12)}`,
+        ...options.mqtt,
+      });
       ownPublisher = true;
     }
-    return new VlmRuntimeImpl(pkg, vlm, tok, vision, experts, sessions, options.generation ?? {}, publisher, ownPublisher);
+    return new VlmRuntimeImpl(
+      pkg,
+      vlm,
+      tok,
+      vision,
+      experts,
+      sessions,
+      options.generation ?? {},
+      publisher,
+      ownPublisher,
+    );
   } catch (err) {
     await Promise.all(sessions.map((s) => s.dispose()));
     throw err;
@@ -193,7 +242,10 @@ class VlmRuntimeImpl implements VlmRuntime {
   }
 
   caption(frame: Frame, options: { instruction?: string; generation?: GenerationOptions } = {}): Promise<VlmResult> {
-    return this.run([{ frame, task: 'caption', ...(options.instruction !== undefined ? { instruction: options.instruction } : {}) }], options).then((r) => r[0]!);
+    return this.run(
+      [{ frame, task: 'caption', ...(options.instruction !== undefined ? { instruction: options.instruction } : {}) }],
+      options,
+    ).then((r) => r[0]!);
   }
 
   ask(frame: Frame, question: string, options: { generation?: GenerationOptions } = {}): Promise<VlmResult> {
@@ -220,7 +272,16 @@ class VlmRuntimeImpl implements VlmRuntime {
     const results = requests.map((r, i): VlmResult => {
       const experts: VlmExpertOutput[] = this.loaded.map((e, k) => {
         const g = outputs[k]![i]!;
-        return { id: e.record.id, role: e.record.role, prompt: routed[i]![k]!.prompt, text: g.text, tokens: g.tokens, finishReason: g.finishReason, meanLogProb: g.logProb / Math.max(1, g.tokens.length), steps: g.steps };
+        return {
+          id: e.record.id,
+          role: e.record.role,
+          prompt: routed[i]![k]!.prompt,
+          text: g.text,
+          tokens: g.tokens,
+          finishReason: g.finishReason,
+          meanLogProb: g.logProb / Math.max(1, g.tokens.length),
+          steps: g.steps,
+        };
       });
       const fused =
         r.task === 'caption'
@@ -230,7 +291,10 @@ class VlmRuntimeImpl implements VlmRuntime {
             })()
           : (() => {
               const f = fuseAnswer(experts.map((x) => ({ expert: x.id, text: x.text, meanLogProb: x.meanLogProb })));
-              return { text: f.text, fusion: { strategy: 'majority-vote' as const, votes: f.votes, agreeing: f.agreeing } };
+              return {
+                text: f.text,
+                fusion: { strategy: 'majority-vote' as const, votes: f.votes, agreeing: f.agreeing },
+              };
             })();
       return {
         frameId: r.frame.id,
@@ -246,19 +310,26 @@ class VlmRuntimeImpl implements VlmRuntime {
         ...(this.manifest.seededWeights ? { note: SEEDED_WEIGHTS_NOTE } : {}),
       };
     });
-    if (this.publisher) for (const r of results) await this.publisher.publishResult(r.task, r, { id: vlmResultId(r), frameId: r.frameId });
+    if (this.publisher)
+      for (const r of results)
+        await this.publisher.publishResult(r.task, r, { id: vlmResultId(r), frameId: r.frameId });
     return results;
   }
 
-  async score(requests: readonly VlmRequest[], continuations: readonly Record<string, readonly number[]>[]): Promise<Record<string, number[]>[]> {
-    if (!Array.isArray(continuations) || continuations.length !== requests?.length) throw invalidOption('continuations', 'one record of expert → token ids per request', continuations);
+  async score(
+    requests: readonly VlmRequest[],
+    continuations: readonly Record<string, readonly number[]>[],
+  ): Promise<Record<string, number[]>[]> {
+    if (!Array.isArray(continuations) || continuations.length !== requests?.length)
+      throw invalidOption('continuations', 'one record of expert → token ids per request', continuations);
     const { visual, routed } = await this.prepare(requests);
     const perExpert = await Promise.all(
       this.loaded.map(async (e, k) => {
         const prompts = routed.map((p) => [this.tok.bos, ...this.tok.encode(p[k]!.prompt)]);
         const tokens = continuations.map((c, i) => {
           const xs = c[e.record.id];
-          if (!Array.isArray(xs) || xs.some((x) => !Number.isSafeInteger(x) || x < 0 || x >= e.record.decoder.vocab)) throw invalidOption(`continuations[${i}].${e.record.id}`, 'an array of token ids', xs);
+          if (!Array.isArray(xs) || xs.some((x) => !Number.isSafeInteger(x) || x < 0 || x >= e.record.decoder.vocab))
+            throw invalidOption(`continuations[${i}].${e.record.id}`, 'an array of token ids', xs);
           return xs;
         });
         return scoreContinuations(e.lm, prompts, await this.prefixOf(e, visual), tokens);
@@ -268,18 +339,27 @@ class VlmRuntimeImpl implements VlmRuntime {
   }
 
   /** Validation, preprocessing, the vision graph and the router for a batch of requests. */
-  private async prepare(requests: readonly VlmRequest[]): Promise<{ texts: string[]; visual: HostTensor; routed: RoutedPrompt[][]; t1: number; t2: number }> {
+  private async prepare(
+    requests: readonly VlmRequest[],
+  ): Promise<{ texts: string[]; visual: HostTensor; routed: RoutedPrompt[][]; t1: number; t2: number }> {
     if (this.closed) throw new EdgeError('E_CLOSED', 'the VLM runtime was closed');
-    if (!Array.isArray(requests) || requests.length === 0 || requests.length > 64) throw invalidOption('requests', 'an array of 1 to 64 requests', requests);
+    if (!Array.isArray(requests) || requests.length === 0 || requests.length > 64)
+      throw invalidOption('requests', 'an array of 1 to 64 requests', requests);
     const texts = requests.map((r, i) => {
-      if (r.task !== 'caption' && r.task !== 'vqa') throw invalidOption(`requests[${i}].task`, '"caption" or "vqa"', r.task);
+      if (r.task !== 'caption' && r.task !== 'vqa')
+        throw invalidOption(`requests[${i}].task`, '"caption" or "vqa"', r.task);
       if (r.task === 'vqa') return normaliseInstruction(r.question, `requests[${i}].question`);
       return normaliseInstruction(r.instruction ?? DEFAULT_CAPTION_INSTRUCTION, `requests[${i}].instruction`);
     });
     const vis = this.manifest.vision;
     const images = await Promise.all(
       requests.map(async (r, i) => {
-        if (r.frame?.modality !== 'optical') throw invalidOption(`requests[${i}].frame.modality`, '"optical" (RS-MoE reads RGB frames)', r.frame?.modality);
+        if (r.frame?.modality !== 'optical')
+          throw invalidOption(
+            `requests[${i}].frame.modality`,
+            '"optical" (RS-MoE reads RGB frames)',
+            r.frame?.modality,
+          );
         const pre = await preprocessFrame(r.frame, { inputSize: vis.inputSize, fit: 'resize' });
         return pre.batches[0]!.data;
       }),
@@ -292,29 +372,59 @@ class VlmRuntimeImpl implements VlmRuntime {
     const ids = new BigInt64Array(B * L).fill(BigInt(this.tok.pad));
     const mask = new BigInt64Array(B * L);
     texts.forEach((t, i) => {
-      this.tok.encode(t).slice(0, L).forEach((id, j) => {
-        ids[i * L + j] = BigInt(id);
-        mask[i * L + j] = 1n;
-      });
+      this.tok
+        .encode(t)
+        .slice(0, L)
+        .forEach((id, j) => {
+          ids[i * L + j] = BigInt(id);
+          mask[i * L + j] = 1n;
+        });
     });
     const t1 = performance.now();
-    const vout = await this.vision.run({ image: { dtype: 'float32', shape: [B, 3, S, S], data: image }, instruction_ids: { dtype: 'int64', shape: [B, L], data: ids }, instruction_mask: { dtype: 'int64', shape: [B, L], data: mask } }, ['visual_tokens']);
+    const vout = await this.vision.run(
+      {
+        image: { dtype: 'float32', shape: [B, 3, S, S], data: image },
+        instruction_ids: { dtype: 'int64', shape: [B, L], data: ids },
+        instruction_mask: { dtype: 'int64', shape: [B, L], data: mask },
+      },
+      ['visual_tokens'],
+    );
     const visual = vout.visual_tokens;
-    if (!visual || visual.shape.join() !== [B, vis.queries, vis.dim].join()) throw new EdgeError('E_MODEL_OUTPUT', `visual_tokens is [${visual?.shape}] but the package declares [${B}, ${vis.queries}, ${vis.dim}]`, { field: 'visual_tokens' });
+    if (!visual || visual.shape.join() !== [B, vis.queries, vis.dim].join())
+      throw new EdgeError(
+        'E_MODEL_OUTPUT',
+        `visual_tokens is [${visual?.shape}] but the package declares [${B}, ${vis.queries}, ${vis.dim}]`,
+        { field: 'visual_tokens' },
+      );
     const t2 = performance.now();
-    const routed = requests.map((r, i) => route(this.loaded.map((e) => e.record), r.task, texts[i]!));
+    const routed = requests.map((r, i) =>
+      route(
+        this.loaded.map((e) => e.record),
+        r.task,
+        texts[i]!,
+      ),
+    );
     return { texts, visual, routed, t1, t2 };
   }
 
   /** An expert's initial cache: its prefix projector on (a copy of) the visual tokens. */
   private async prefixOf(e: LoadedExpert, visual: HostTensor): Promise<KvCache> {
     const B = visual.shape[0]!;
-    const copy: HostTensor = { dtype: 'float32', shape: [...visual.shape], data: (visual.data as Float32Array).slice() };
+    const copy: HostTensor = {
+      dtype: 'float32',
+      shape: [...visual.shape],
+      data: (visual.data as Float32Array).slice(),
+    };
     const pk = await e.prefix.run({ visual_tokens: copy });
     const tensors: Record<string, HostTensor> = {};
     for (const n of pastNames(e.record.decoder)) {
       const t = pk[n];
-      if (!t || t.shape[0] !== B || t.shape.length !== 4) throw new EdgeError('E_MODEL_OUTPUT', `expert ${e.record.id}: prefix output ${n} is missing or not [${B}, heads, Q, headDim]`, { field: n });
+      if (!t || t.shape[0] !== B || t.shape.length !== 4)
+        throw new EdgeError(
+          'E_MODEL_OUTPUT',
+          `expert ${e.record.id}: prefix output ${n} is missing or not [${B}, heads, Q, headDim]`,
+          { field: n },
+        );
       tensors[n] = t;
     }
     return { batch: B, length: tensors[pastNames(e.record.decoder)[0]!]!.shape[2]!, tensors };

@@ -13,14 +13,27 @@ import { resolveConfig } from '../../tools/ringmoe/config.js';
 import { releasedShapes, writeSparseCheckpoint } from '../helpers/sparse-checkpoint.js';
 
 const format = (process.argv[2] ?? 'ckpt') as 'ckpt' | 'safetensors';
-const config = resolveConfig({ base: 'ringmoe-small', name: 'big-sparse', embedDim: 128, heads: [4, 8, 16, 32], modalities: ['optical'], fusion: [], change: [] });
+const config = resolveConfig({
+  base: 'ringmoe-small',
+  name: 'big-sparse',
+  embedDim: 128,
+  heads: [4, 8, 16, 32],
+  modalities: ['optical'],
+  fusion: [],
+  change: [],
+});
 const dir = mkdtempSync(join(tmpdir(), 'ringmoe-convert-memory-'));
 try {
   const file = join(dir, `big.${format}`);
   const declared = writeSparseCheckpoint(file, format, releasedShapes(config));
   const size = statSync(file).size;
   const t0 = performance.now();
-  const r = await convertCheckpoint({ checkpoint: file, config, outDir: join(dir, 'package'), allowUntrainedHeads: true });
+  const r = await convertCheckpoint({
+    checkpoint: file,
+    config,
+    outDir: join(dir, 'package'),
+    allowUntrainedHeads: true,
+  });
   const seconds = (performance.now() - t0) / 1000;
   const peak = process.resourceUsage().maxRSS * 1024;
   const written = Object.values(r.manifest!.files).reduce((s, f) => s + f.size, 0);

@@ -47,7 +47,11 @@ export async function timeMs(fn: () => Promise<unknown>): Promise<number> {
  * Runs the candidates in interleaved rounds (A B A B ...) so drift and noise hit all of them alike;
  * returns every sample per candidate.
  */
-export async function interleave(candidates: Record<string, () => Promise<unknown>>, rounds: number, warmup = 2): Promise<Record<string, number[]>> {
+export async function interleave(
+  candidates: Record<string, () => Promise<unknown>>,
+  rounds: number,
+  warmup = 2,
+): Promise<Record<string, number[]>> {
   const names = Object.keys(candidates);
   for (let i = 0; i < warmup; i++) for (const n of names) await candidates[n]!();
   const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
@@ -59,7 +63,11 @@ export async function interleave(candidates: Record<string, () => Promise<unknow
 }
 
 /** A reference package for benchmarks, generated once and kept in .cache/bench. */
-export async function benchPackage(config: string, o: { lowering?: 'sparse' | 'dense'; seed?: number; upcycled?: boolean } = {}, log?: (l: string) => void): Promise<string> {
+export async function benchPackage(
+  config: string,
+  o: { lowering?: 'sparse' | 'dense'; seed?: number; upcycled?: boolean } = {},
+  log?: (l: string) => void,
+): Promise<string> {
   // The key names everything that changes the bytes, the generator's default expert spread and
   // the config's attention flavour included.
   const spread = o.upcycled ? 0 : DEFAULT_EXPERT_SPREAD;
@@ -67,6 +75,13 @@ export async function benchPackage(config: string, o: { lowering?: 'sparse' | 'd
   const dir = join(BENCH_CACHE, key);
   if (existsSync(dir) && looksLikePackage(dir)) return dir;
   log?.(`generating ${key} (once; cached in .cache/bench)`);
-  await writeReferencePackage({ config: namedConfig(config), outDir: dir, force: true, lowering: o.lowering ?? 'sparse', seed: o.seed ?? 0, upcycled: o.upcycled ?? false });
+  await writeReferencePackage({
+    config: namedConfig(config),
+    outDir: dir,
+    force: true,
+    lowering: o.lowering ?? 'sparse',
+    seed: o.seed ?? 0,
+    upcycled: o.upcycled ?? false,
+  });
   return dir;
 }

@@ -68,7 +68,20 @@ async function anchorRun(url: string, protocolVersion: 4 | 5): Promise<Sample> {
   const t0 = performance.now();
   await Promise.all(
     results.map((r, i) =>
-      client.publishAsync('ringmoe/bench/anchor/results/detection', encodePayload('json', { v: 1, type: 'result', id: `anchor-${i}`, fleet: 'bench', device: 'anchor', task: 'detection', ts: Date.now(), result: r }), { qos: 1 }),
+      client.publishAsync(
+        'ringmoe/bench/anchor/results/detection',
+        encodePayload('json', {
+          v: 1,
+          type: 'result',
+          id: `anchor-${i}`,
+          fleet: 'bench',
+          device: 'anchor',
+          task: 'detection',
+          ts: Date.now(),
+          result: r,
+        }),
+        { qos: 1 },
+      ),
     ),
   );
   const s = sample(t0, c0);
@@ -140,11 +153,15 @@ function print(table: Table, log: (line: string) => void): number {
   const anchor = median(table.rates[ANCHOR]!);
   log(`${table.label} (MQTT ${table.protocolVersion === 5 ? '5' : '3.1.1'})`);
   const width = Math.max(...Object.keys(table.rates).map((k) => k.length));
-  log(`${'variant'.padEnd(width)}  ${'median/s'.padStart(9)}  ${'ratio'.padStart(5)}  ${'cpu us/result'.padStart(13)}  runs/s`);
+  log(
+    `${'variant'.padEnd(width)}  ${'median/s'.padStart(9)}  ${'ratio'.padStart(5)}  ${'cpu us/result'.padStart(13)}  runs/s`,
+  );
   for (const [name, xs] of Object.entries(table.rates)) {
     const m = median(xs);
     const cpu = median(table.cpu[name]!);
-    log(`${name.padEnd(width)}  ${m.toFixed(0).padStart(9)}  ${(m / anchor).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(13)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`);
+    log(
+      `${name.padEnd(width)}  ${m.toFixed(0).padStart(9)}  ${(m / anchor).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(13)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`,
+    );
   }
   return median(table.rates[HEADLINE]!) / anchor;
 }
@@ -173,10 +190,14 @@ async function main(log: (line: string) => void): Promise<BenchResult> {
       await b.close();
     }
   }
-  log(`${N} results per run, ${RUNS} runs per variant, runs interleaved; rate = results acknowledged (PUBACK) per second; ratio = median / anchor median`);
+  log(
+    `${N} results per run, ${RUNS} runs per variant, runs interleaved; rate = results acknowledged (PUBACK) per second; ratio = median / anchor median`,
+  );
   const ratios = tables.map((tb) => print(tb, log));
   const ratio = ratios[0]!;
-  log(`ratio (outbox file, default fsync / plain mqtt.js QoS 1, ${tables[0]!.label}): ${ratio.toFixed(2)} (goal >= 0.5)`);
+  log(
+    `ratio (outbox file, default fsync / plain mqtt.js QoS 1, ${tables[0]!.label}): ${ratio.toFixed(2)} (goal >= 0.5)`,
+  );
   log(
     JSON.stringify({
       bench: 'mqtt-outbox',
@@ -191,15 +212,24 @@ async function main(log: (line: string) => void): Promise<BenchResult> {
         protocolVersion: tb.protocolVersion,
         ratio: Number(ratios[i]!.toFixed(3)),
         medianPerSec: Object.fromEntries(Object.entries(tb.rates).map(([k, xs]) => [k, Math.round(median(xs))])),
-        medianCpuUsPerResult: Object.fromEntries(Object.entries(tb.cpu).map(([k, xs]) => [k, Number(median(xs).toFixed(1))])),
+        medianCpuUsPerResult: Object.fromEntries(
+          Object.entries(tb.cpu).map(([k, xs]) => [k, Number(median(xs).toFixed(1))]),
+        ),
       })),
     }),
   );
   return {
     name: 'mqtt-outbox',
-    ratio: { label: `durable outbox (file, fsync always) results/s / plain mqtt.js QoS 1 results/s, ${tables[0]!.label}`, value: ratio, goal: '>= 0.5' },
+    ratio: {
+      label: `durable outbox (file, fsync always) results/s / plain mqtt.js QoS 1 results/s, ${tables[0]!.label}`,
+      value: ratio,
+      goal: '>= 0.5',
+    },
     metrics: Object.fromEntries(
-      tables.flatMap((tb, i) => [[`ratio: ${tb.label}`, Number(ratios[i]!.toFixed(3))], ...Object.entries(tb.rates).map(([k, xs]) => [`${tb.label}: ${k} /s`, Math.round(median(xs))])]),
+      tables.flatMap((tb, i) => [
+        [`ratio: ${tb.label}`, Number(ratios[i]!.toFixed(3))],
+        ...Object.entries(tb.rates).map(([k, xs]) => [`${tb.label}: ${k} /s`, Math.round(median(xs))]),
+      ]),
     ),
   };
 }

@@ -22,7 +22,14 @@ async function bytesFor(set: OtaBenchSet, bundle: string, start?: string): Promi
   const root = tempDir('bench-delta');
   const store = await FsSlotStore.open(root);
   const host = await OrtModelHost.create({ entries: ['optical'], threads: 1 });
-  const agent = await OtaAgent.start({ identity: { fleet: 'bench', device: 'd', target: OTA_BENCH_TARGET }, store, host, trust: set.trust, warmUpFrames: 1, health: { frames: 1, latencyBudgetMs: 60_000 } });
+  const agent = await OtaAgent.start({
+    identity: { fleet: 'bench', device: 'd', target: OTA_BENCH_TARGET },
+    store,
+    host,
+    trust: set.trust,
+    warmUpFrames: 1,
+    health: { frames: 1, latencyBudgetMs: 60_000 },
+  });
   try {
     if (start) {
       const out = await agent.installFromDirectory(start);
@@ -31,7 +38,9 @@ async function bytesFor(set: OtaBenchSet, bundle: string, start?: string): Promi
     const b = await openBundleDir(bundle);
     const server = await startBlobServer([b]);
     try {
-      const out = await agent.handleDesired(encodeDesired(desiredFor(b, { fleet: 'bench', seq: ++seq, sources: { http: [server.url] } }), set.operator));
+      const out = await agent.handleDesired(
+        encodeDesired(desiredFor(b, { fleet: 'bench', seq: ++seq, sources: { http: [server.url] } }), set.operator),
+      );
       if (out.result !== 'installed') throw new Error(`install failed: ${out.code} ${out.message}`);
       return server.bytesSent;
     } finally {
@@ -46,13 +55,17 @@ async function bytesFor(set: OtaBenchSet, bundle: string, start?: string): Promi
 
 export const bench: Bench = {
   name: 'ota-delta',
-  description: 'bytes an expert-add update (optical → optical + SAR-L2) transfers vs the full bundle, measured at the blob server',
+  description:
+    'bytes an expert-add update (optical → optical + SAR-L2) transfers vs the full bundle, measured at the blob server',
   async run(log) {
     const results: BenchResult[] = [];
     for (const config of ['ringmoe-tiny', 'ringmoe-small']) {
       const set = await otaBenchSet(config, log);
       const [v2, v3] = [await openBundleDir(set.v2), await openBundleDir(set.v3)];
-      const predicted = bundleDelta(v3.manifest, v2.manifest.files.map((f) => f.sha256));
+      const predicted = bundleDelta(
+        v3.manifest,
+        v2.manifest.files.map((f) => f.sha256),
+      );
       const delta = await bytesFor(set, set.v3, set.v2);
       const full = await bytesFor(set, set.v3);
       const experts = predicted.paths.filter((p) => /modal\.sar-l2\.\d+\.bin$/.test(p)).length;
@@ -62,15 +75,40 @@ export const bench: Bench = {
       for (const f of v3.manifest.files) {
         if (!predicted.paths.includes(f.path) || seen.has(f.sha256)) continue;
         seen.add(f.sha256);
-        const k = /modal\.sar-l2\.\d+\.bin$|router\.modal\.sar-l2|embed\.sar-l2/.test(f.path) ? 'sarExpertsRoutersEmbedBytes' : f.path.endsWith('.onnx') ? 'graphBytes' : f.path === 'ringmoe.json' ? 'packageManifestBytes' : f.path.startsWith('reports/') ? 'reportBytes' : 'fusionHeadBytes';
+        const k = /modal\.sar-l2\.\d+\.bin$|router\.modal\.sar-l2|embed\.sar-l2/.test(f.path)
+          ? 'sarExpertsRoutersEmbedBytes'
+          : f.path.endsWith('.onnx')
+            ? 'graphBytes'
+            : f.path === 'ringmoe.json'
+              ? 'packageManifestBytes'
+              : f.path.startsWith('reports/')
+                ? 'reportBytes'
+                : 'fusionHeadBytes';
         kinds[k] = (kinds[k] ?? 0) + f.size;
       }
-      log(`${config}: delta made of ${Object.entries(kinds).map(([k, v]) => `${k} ${v}`).join(', ')}`);
-      log(`${config}: delta ${delta} bytes (${predicted.blobsNeeded} blobs, ${experts} SAR-L2 expert files) vs full ${full} bytes (${predicted.blobsTotal} blobs); ${(full / delta).toFixed(2)}x fewer bytes`);
+      log(
+        `${config}: delta made of ${Object.entries(kinds)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
+      log(
+        `${config}: delta ${delta} bytes (${predicted.blobsNeeded} blobs, ${experts} SAR-L2 expert files) vs full ${full} bytes (${predicted.blobsTotal} blobs); ${(full / delta).toFixed(2)}x fewer bytes`,
+      );
       results.push({
         name: `ota-delta (${config})`,
-        ratio: { label: 'delta bytes / full bundle bytes, both + bundle.json (<1: the expert add ships less)', value: delta / full },
-        metrics: { deltaBytes: delta, fullBytes: full, predictedDeltaBytes: predicted.bytesNeeded + v3.manifestBytes.length, blobsNeeded: predicted.blobsNeeded, blobsTotal: predicted.blobsTotal, expertFiles: experts, ...kinds },
+        ratio: {
+          label: 'delta bytes / full bundle bytes, both + bundle.json (<1: the expert add ships less)',
+          value: delta / full,
+        },
+        metrics: {
+          deltaBytes: delta,
+          fullBytes: full,
+          predictedDeltaBytes: predicted.bytesNeeded + v3.manifestBytes.length,
+          blobsNeeded: predicted.blobsNeeded,
+          blobsTotal: predicted.blobsTotal,
+          expertFiles: experts,
+          ...kinds,
+        },
       });
     }
     return results;

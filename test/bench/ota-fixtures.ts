@@ -36,22 +36,58 @@ export async function otaBenchSet(config: string, log: (l: string) => void): Pro
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true });
     // Modality sub-models as `prune --modalities` writes them, fidelity report included.
-    await prunePackage({ dir: full, outDir: join(dir, 'pkg-v2'), options: { strategy: 'modality', modalities: ['optical'] }, name: `${config}-drone` });
-    await prunePackage({ dir: full, outDir: join(dir, 'pkg-v3'), options: { strategy: 'modality', modalities: ['optical', 'sar-l2'] }, name: `${config}-drone` });
+    await prunePackage({
+      dir: full,
+      outDir: join(dir, 'pkg-v2'),
+      options: { strategy: 'modality', modalities: ['optical'] },
+      name: `${config}-drone`,
+    });
+    await prunePackage({
+      dir: full,
+      outDir: join(dir, 'pkg-v3'),
+      options: { strategy: 'modality', modalities: ['optical', 'sar-l2'] },
+      name: `${config}-drone`,
+    });
     const release = generateKeyPairSync('ed25519');
     const operator = generateKeyPairSync('ed25519');
-    await writeFile(join(dir, 'release.key'), release.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });
-    await writeFile(join(dir, 'operator.key'), operator.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, { mode: 0o600 });
+    await writeFile(join(dir, 'release.key'), release.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, {
+      mode: 0o600,
+    });
+    await writeFile(join(dir, 'operator.key'), operator.privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, {
+      mode: 0o600,
+    });
     const pem = (k: KeyObject) => k.export({ format: 'pem', type: 'spki' }) as string;
-    await writeFile(join(dir, 'trust.json'), JSON.stringify({ format: 'ringmoe-edge/trust', keys: TrustStore.fromKeys([{ publicKey: pem(release.publicKey), roles: ['bundle'] }, { publicKey: pem(operator.publicKey), roles: ['desired'] }]).list() }));
-    for (const [v, pkg] of [['2.0.0', 'pkg-v2'], ['2.1.0', 'pkg-v3']] as const) {
-      await applyBundlePlan(await bundlePlan({ packageDir: join(dir, pkg), version: v, target: TARGET, name: `${config}-drone` }), join(dir, `bundle-${v}`));
+    await writeFile(
+      join(dir, 'trust.json'),
+      JSON.stringify({
+        format: 'ringmoe-edge/trust',
+        keys: TrustStore.fromKeys([
+          { publicKey: pem(release.publicKey), roles: ['bundle'] },
+          { publicKey: pem(operator.publicKey), roles: ['desired'] },
+        ]).list(),
+      }),
+    );
+    for (const [v, pkg] of [
+      ['2.0.0', 'pkg-v2'],
+      ['2.1.0', 'pkg-v3'],
+    ] as const) {
+      await applyBundlePlan(
+        await bundlePlan({ packageDir: join(dir, pkg), version: v, target: TARGET, name: `${config}-drone` }),
+        join(dir, `bundle-${v}`),
+      );
       await signBundleDir(join(dir, `bundle-${v}`), join(dir, 'release.key'));
     }
     await writeFile(done, 'ok\n');
   }
   const { loadPrivateKey } = await import('../../tools/bundle/keys.js');
-  return { config, dir, trust: await TrustStore.load(join(dir, 'trust.json')), operator: await loadPrivateKey(join(dir, 'operator.key')), v2: join(dir, 'bundle-2.0.0'), v3: join(dir, 'bundle-2.1.0') };
+  return {
+    config,
+    dir,
+    trust: await TrustStore.load(join(dir, 'trust.json')),
+    operator: await loadPrivateKey(join(dir, 'operator.key')),
+    v2: join(dir, 'bundle-2.0.0'),
+    v3: join(dir, 'bundle-2.1.0'),
+  };
 }
 
 /** The device target of the benchmark bundles. */

@@ -25,12 +25,24 @@ let seq = Date.now();
 async function device(set: OtaBenchSet, root: string) {
   const store = await FsSlotStore.open(root);
   const host = await OrtModelHost.create({ entries: ['optical'], threads: 1 });
-  const agent = await OtaAgent.start({ identity: { fleet: 'bench', device: 'd', target: OTA_BENCH_TARGET }, store, host, trust: set.trust, warmUpFrames: 1, health: { frames: 1, latencyBudgetMs: 60_000 } });
+  const agent = await OtaAgent.start({
+    identity: { fleet: 'bench', device: 'd', target: OTA_BENCH_TARGET },
+    store,
+    host,
+    trust: set.trust,
+    warmUpFrames: 1,
+    health: { frames: 1, latencyBudgetMs: 60_000 },
+  });
   return { store, host, agent, close: async () => (await agent.close(), await host.close(), await store.close()) };
 }
 
 /** One timed install; returns total ms and ms per phase (from the agent's transitions). */
-async function timedInstall(set: OtaBenchSet, b: BundleDir, url: string, template?: string): Promise<{ ms: number; phases: Record<string, number> }> {
+async function timedInstall(
+  set: OtaBenchSet,
+  b: BundleDir,
+  url: string,
+  template?: string,
+): Promise<{ ms: number; phases: Record<string, number> }> {
   const root = join(tempDir('bench-install'), 'store');
   if (template) await cp(template, root, { recursive: true });
   const d = await device(set, root);
@@ -71,10 +83,14 @@ async function timedCopy(files: string[], durable = false): Promise<number> {
 
 export const bench: Bench = {
   name: 'ota-install',
-  description: 'install time of an update (fetch, verify, stage + fsync, load + warm-up, switch, health check, commit) vs copyFile of the same bytes',
+  description:
+    'install time of an update (fetch, verify, stage + fsync, load + warm-up, switch, health check, commit) vs copyFile of the same bytes',
   async run(log) {
     const results: BenchResult[] = [];
-    for (const [config, rounds] of [['ringmoe-tiny', 7], ['ringmoe-small', 3]] as const) {
+    for (const [config, rounds] of [
+      ['ringmoe-tiny', 7],
+      ['ringmoe-small', 3],
+    ] as const) {
       const set = await otaBenchSet(config, log);
       const [v2, v3] = [await openBundleDir(set.v2), await openBundleDir(set.v3)];
       const template = join(tempDir('bench-template'), 'store');
@@ -85,10 +101,18 @@ export const bench: Bench = {
         if (out.result !== 'installed') throw new Error(out.message);
       }
       const server = await startBlobServer([v3]);
-      const delta = bundleDelta(v3.manifest, v2.manifest.files.map((f) => f.sha256));
-      const deltaFiles = [...new Set(v3.manifest.files.filter((f) => delta.paths.includes(f.path)).map((f) => v3.blobPath(f.sha256)))];
+      const delta = bundleDelta(
+        v3.manifest,
+        v2.manifest.files.map((f) => f.sha256),
+      );
+      const deltaFiles = [
+        ...new Set(v3.manifest.files.filter((f) => delta.paths.includes(f.path)).map((f) => v3.blobPath(f.sha256))),
+      ];
       const allFiles = [...new Set(v3.manifest.files.map((f) => v3.blobPath(f.sha256)))];
-      for (const [kind, files, start] of [['expert add', deltaFiles, template], ['full', allFiles, undefined]] as const) {
+      for (const [kind, files, start] of [
+        ['expert add', deltaFiles, template],
+        ['full', allFiles, undefined],
+      ] as const) {
         const install: number[] = [];
         const copy: number[] = [];
         const durable: number[] = [];
@@ -109,12 +133,25 @@ export const bench: Bench = {
         const [mi, mc, md] = [median(install), median(copy), median(durable)];
         const bytesWork = ['verifying', 'downloading', 'staging'].reduce((a, k) => a + median(phases[k] ?? [0]), 0);
         const bytes = kind === 'full' ? delta.bytesTotal : delta.bytesNeeded;
-        const breakdown = Object.entries(phases).map(([k, v]) => `${k} ${median(v).toFixed(0)}`).join(', ');
-        log(`${config} ${kind}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${files.length} blobs; install median ${mi.toFixed(0)} ms (${breakdown}); copyFile median ${mc.toFixed(1)} ms, copyFile + fsync median ${md.toFixed(1)} ms`);
+        const breakdown = Object.entries(phases)
+          .map(([k, v]) => `${k} ${median(v).toFixed(0)}`)
+          .join(', ');
+        log(
+          `${config} ${kind}: ${(bytes / 2 ** 20).toFixed(1)} MiB in ${files.length} blobs; install median ${mi.toFixed(0)} ms (${breakdown}); copyFile median ${mc.toFixed(1)} ms, copyFile + fsync median ${md.toFixed(1)} ms`,
+        );
         results.push({
           name: `ota-install (${config}, ${kind})`,
           ratio: { label: 'install time / plain copy of the same bytes', value: mi / mc },
-          metrics: { installMedianMs: mi, copyMedianMs: mc, durableCopyMedianMs: md, verifyFetchStageMs: bytesWork, bytes, blobs: files.length, rounds, ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`${k}Ms`, median(v)])) },
+          metrics: {
+            installMedianMs: mi,
+            copyMedianMs: mc,
+            durableCopyMedianMs: md,
+            verifyFetchStageMs: bytesWork,
+            bytes,
+            blobs: files.length,
+            rounds,
+            ...Object.fromEntries(Object.entries(phases).map(([k, v]) => [`${k}Ms`, median(v)])),
+          },
         });
       }
       await server.close();

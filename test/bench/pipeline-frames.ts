@@ -22,7 +22,12 @@ export async function rawRgbFrames(count: number, size: number): Promise<Frame[]
       .removeAlpha()
       .raw()
       .toBuffer({ resolveWithObject: true });
-    frames.push({ id: `raw-${i}`, modality: 'optical', timestamp: i, pixels: { data: new Uint8Array(data), width: size, height: size, bands: 3, dtype: 'uint8', layout: 'hwc' } });
+    frames.push({
+      id: `raw-${i}`,
+      modality: 'optical',
+      timestamp: i,
+      pixels: { data: new Uint8Array(data), width: size, height: size, bands: 3, dtype: 'uint8', layout: 'hwc' },
+    });
   }
   return frames;
 }
@@ -33,7 +38,14 @@ export async function jpegFrames(count: number): Promise<Frame[]> {
   const earth = sharp(join(DATA, 'bluemarble', 'bluemarble_2700x1350.jpg'));
   const frames: Frame[] = [];
   for (let i = 0; i < count; i++) {
-    const pixels = i % 2 === 0 ? photos[(i / 2) % 2]! : await earth.clone().extract({ left: (i * 211) % 2060, top: (i * 97) % 870, width: 640, height: 480 }).jpeg({ quality: 90 }).toBuffer();
+    const pixels =
+      i % 2 === 0
+        ? photos[(i / 2) % 2]!
+        : await earth
+            .clone()
+            .extract({ left: (i * 211) % 2060, top: (i * 97) % 870, width: 640, height: 480 })
+            .jpeg({ quality: 90 })
+            .toBuffer();
     frames.push({ id: `jpeg-${i}`, modality: 'optical', timestamp: i, pixels: new Uint8Array(pixels) });
   }
   return frames;

@@ -44,19 +44,34 @@ const SESSION_THREADS = ['worker', 'main'] as const;
 
 export const bench: Bench = {
   name: 'pipeline-vs-raw',
-  description: 'ringmoe-small optical entry: frames/s through runtime.run() vs raw session.run on pre-made tensors (onnxruntime CPU, batch 1; best thread setting of each)',
+  description:
+    'ringmoe-small optical entry: frames/s through runtime.run() vs raw session.run on pre-made tensors (onnxruntime CPU, batch 1; best thread setting of each)',
   async run(log) {
     const dir = await benchPackage('ringmoe-small', {}, log);
     const pkg = await openPackage(dir, { verify: 'size' });
     const entry = pkg.entry('optical');
     const size = pkg.manifest.model.inputSize!;
     const outputs = neededOutputs(entry, {});
-    const sessions = await Promise.all(THREADS.map((threads) => new OrtBackend().load({ graphPath: join(dir, entry.graph), ...(threads ? { threads } : {}) })));
+    const sessions = await Promise.all(
+      THREADS.map((threads) =>
+        new OrtBackend().load({ graphPath: join(dir, entry.graph), ...(threads ? { threads } : {}) }),
+      ),
+    );
     const runtimes = new Map<string, Runtime>();
     for (const sessionThread of SESSION_THREADS) {
       for (const threads of THREADS) {
         const key = `${sessionThread}, ${threadsLabel(threads)}`;
-        runtimes.set(key, await createRuntime({ package: dir, verify: 'size', batch: { max: 1 }, entries: ['optical'], onnxruntime: { sessionThread }, ...(threads ? { threads } : {}) }));
+        runtimes.set(
+          key,
+          await createRuntime({
+            package: dir,
+            verify: 'size',
+            batch: { max: 1 },
+            entries: ['optical'],
+            onnxruntime: { sessionThread },
+            ...(threads ? { threads } : {}),
+          }),
+        );
       }
     }
     const results: BenchResult[] = [];
@@ -80,18 +95,29 @@ export const bench: Bench = {
         for (const [key, rt] of runtimes) candidates[`pipeline, ${key}`] = () => pipelineRun(rt, frames);
         const samples = await interleave(candidates, ROUNDS, 1);
         const fps = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, (FRAMES / median(xs)) * 1000]));
-        const best = (kind: string) => Object.entries(fps).filter(([k]) => k.startsWith(kind)).sort((a, b) => b[1] - a[1])[0]!;
+        const best = (kind: string) =>
+          Object.entries(fps)
+            .filter(([k]) => k.startsWith(kind))
+            .sort((a, b) => b[1] - a[1])[0]!;
         const [rawName, rawFps] = best('raw');
         const [pipeName, pipeFps] = best('pipeline, worker');
         const [mainName, mainFps] = best('pipeline, main');
         const m = runtimes.get(pipeName.slice('pipeline, '.length))!.metrics().latencyMs;
         log(`${label} (${note}):`);
         for (const [k, v] of Object.entries(fps)) log(`  ${k.padEnd(26)} ${v.toFixed(2)} frames/s`);
-        log(`  best pipeline / best raw: sessions in worker threads ${(pipeFps / rawFps).toFixed(3)}, on the runtime thread ${(mainFps / rawFps).toFixed(3)}`);
-        log(`  pipeline p50 ms: preprocess ${m.preprocess.p50.toFixed(1)}, inference ${m.inference.p50.toFixed(1)}, postprocess ${m.postprocess.p50.toFixed(1)}`);
+        log(
+          `  best pipeline / best raw: sessions in worker threads ${(pipeFps / rawFps).toFixed(3)}, on the runtime thread ${(mainFps / rawFps).toFixed(3)}`,
+        );
+        log(
+          `  pipeline p50 ms: preprocess ${m.preprocess.p50.toFixed(1)}, inference ${m.inference.p50.toFixed(1)}, postprocess ${m.postprocess.p50.toFixed(1)}`,
+        );
         results.push({
           name: `pipeline-vs-raw (${label})`,
-          ratio: { label: `best pipeline (${pipeName.slice(10)}) frames/s / best raw session.run (${rawName.slice(5)}) frames/s`, value: pipeFps / rawFps, ...(label.startsWith('raw') ? { goal: '>= 0.95' } : {}) },
+          ratio: {
+            label: `best pipeline (${pipeName.slice(10)}) frames/s / best raw session.run (${rawName.slice(5)}) frames/s`,
+            value: pipeFps / rawFps,
+            ...(label.startsWith('raw') ? { goal: '>= 0.95' } : {}),
+          },
           metrics: {
             ...Object.fromEntries(Object.entries(fps).map(([k, v]) => [`${k} fps`, Number(v.toFixed(3))])),
             'best pipeline with sessions on the runtime thread / best raw': Number((mainFps / rawFps).toFixed(3)),

@@ -12,7 +12,9 @@ import { prunePackage } from '../../tools/prune/prune.js';
 
 /** Peak resident set of this process: VmHWM where /proc exists, else resourceUsage().maxRSS. */
 function peakRss(): number {
-  const m = existsSync('/proc/self/status') ? /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8')) : null;
+  const m = existsSync('/proc/self/status')
+    ? /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))
+    : null;
   return m ? Number(m[1]) * 1024 : process.resourceUsage().maxRSS * 1024;
 }
 
@@ -28,7 +30,13 @@ if (mode === 'copy' || mode === 'copy-hash') {
   }
   if (mode === 'copy-hash') for (const f of files) await sha256File(join(out!, f));
 } else {
-  const r = await prunePackage({ dir: source!, outDir: out!, options: JSON.parse(arg!), verify: 'size', evaluate: false });
+  const r = await prunePackage({
+    dir: source!,
+    outDir: out!,
+    options: JSON.parse(arg!),
+    verify: 'size',
+    evaluate: false,
+  });
   bytes = Object.values(r.manifest!.files).reduce((s, f) => s + f.size, 0);
 }
 const ms = Number(process.hrtime.bigint() - t0) / 1e6;

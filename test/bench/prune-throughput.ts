@@ -24,7 +24,15 @@ const exec = promisify(execFile);
 const CHILD = join(REPO_ROOT, 'test/bench/prune-child.ts');
 
 /** ringmoe-tiny's layout with 144-wide embeddings and 8 blocks: 2.3 GiB, 97% experts, 21 MiB largest tensor. */
-const BIG = resolveConfig({ base: 'ringmoe-tiny', name: 'bench-big-experts', embedDim: 144, depths: [2, 2, 2, 2], heads: [2, 4, 8, 16], mlpRatio: 4, cpbHidden: 16 });
+const BIG = resolveConfig({
+  base: 'ringmoe-tiny',
+  name: 'bench-big-experts',
+  embedDim: 144,
+  depths: [2, 2, 2, 2],
+  heads: [2, 4, 8, 16],
+  mlpRatio: 4,
+  cpbHidden: 16,
+});
 
 async function bigPackage(log: (l: string) => void): Promise<string> {
   const dir = join(BENCH_CACHE, 'bench-big-experts');
@@ -32,15 +40,24 @@ async function bigPackage(log: (l: string) => void): Promise<string> {
     log('generating bench-big-experts (2.3 GiB, once; cached in .cache/bench)');
     await writeReferencePackage({ config: BIG, outDir: dir, force: true });
   }
-  if (!existsSync(join(dir, 'routing-stats.json'))) await calibratePackage({ dir, frames: generatedFrames(2, 0, 'calibration'), modalities: ['optical'] });
+  if (!existsSync(join(dir, 'routing-stats.json')))
+    await calibratePackage({ dir, frames: generatedFrames(2, 0, 'calibration'), modalities: ['optical'] });
   return dir;
 }
 
 type Mode = 'prune' | 'copy' | 'copy-hash';
 
-async function child(mode: Mode, src: string, out: string, arg: string): Promise<{ ms: number; peakRssBytes: number; bytes: number }> {
+async function child(
+  mode: Mode,
+  src: string,
+  out: string,
+  arg: string,
+): Promise<{ ms: number; peakRssBytes: number; bytes: number }> {
   rmSync(out, { recursive: true, force: true });
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', CHILD, mode, src, out, arg], { cwd: REPO_ROOT, maxBuffer: 1 << 20 });
+  const { stdout } = await exec(process.execPath, ['--import', 'tsx', CHILD, mode, src, out, arg], {
+    cwd: REPO_ROOT,
+    maxBuffer: 1 << 20,
+  });
   rmSync(out, { recursive: true, force: true });
   return JSON.parse(stdout.trim().split('\n').pop()!) as { ms: number; peakRssBytes: number; bytes: number };
 }
@@ -53,7 +70,8 @@ const CASES: { name: string; options: WrittenPruneOptions }[] = [
 
 export const bench: Bench = {
   name: 'prune-throughput',
-  description: 'pruning a 2.3 GiB package (big experts) vs fs.copyFile of the same kept files; peak RSS of each (child processes, VmHWM)',
+  description:
+    'pruning a 2.3 GiB package (big experts) vs fs.copyFile of the same kept files; peak RSS of each (child processes, VmHWM)',
   async run(log) {
     const dir = await bigPackage(log);
     const pkg = await openPackage(dir, { verify: 'size' });
@@ -65,7 +83,10 @@ export const bench: Bench = {
     for (const c of CASES) {
       const plan = prunePlan(pkg, resolvePruneOptions(c.options, pkg.manifest), stats);
       // The anchor copies the same files: the kept ones, and for every file pruning writes anew, its source counterpart when there is one.
-      const files = [...plan.files.copy.map((f) => f.path), ...plan.files.write.map((f) => f.path).filter((p) => p in pkg.manifest.files)];
+      const files = [
+        ...plan.files.copy.map((f) => f.path),
+        ...plan.files.write.map((f) => f.path).filter((p) => p in pkg.manifest.files),
+      ];
       const list = join(BENCH_CACHE, 'prune-throughput-files.json');
       writeFileSync(list, JSON.stringify(files));
       const out = join(BENCH_CACHE, 'prune-throughput-out');
@@ -94,7 +115,10 @@ export const bench: Bench = {
       );
       results.push({
         name: `prune-throughput (${c.name})`,
-        ratio: { label: 'prune time / plain copy of the same kept files (includes hashing every output file for the manifest)', value: p / cp },
+        ratio: {
+          label: 'prune time / plain copy of the same kept files (includes hashing every output file for the manifest)',
+          value: p / cp,
+        },
         metrics: {
           keptMiB: mb,
           sourceMiB: total / 2 ** 20,

@@ -28,12 +28,16 @@ const TIERS: { tier: string; options: WrittenPruneOptions }[] = [
 /** Bytes of the package and of what its optical entry reads (graph + weight files). */
 function bytesOf(m: PackageManifest): { pkg: number; optical: number } {
   const e = m.entries.find((x) => x.name === 'optical')!;
-  return { pkg: Object.values(m.files).reduce((s, f) => s + f.size, 0), optical: [e.graph, ...e.weightFiles].reduce((s, f) => s + m.files[f]!.size, 0) };
+  return {
+    pkg: Object.values(m.files).reduce((s, f) => s + f.size, 0),
+    optical: [e.graph, ...e.weightFiles].reduce((s, f) => s + m.files[f]!.size, 0),
+  };
 }
 
 export const bench: Bench = {
   name: 'prune-tiers',
-  description: 'ringmoe-small, optical: latency (onnxruntime CPU, 1 thread, batch 1) and bytes of sub-model, EP 0.25, ks, ka, kc relative to the full package',
+  description:
+    'ringmoe-small, optical: latency (onnxruntime CPU, 1 thread, batch 1) and bytes of sub-model, EP 0.25, ks, ka, kc relative to the full package',
   async run(log) {
     const fullDir = await benchPackage('ringmoe-small', {}, log);
     const full = await openPackage(fullDir, { verify: 'size' });
@@ -43,7 +47,9 @@ export const bench: Bench = {
       log('calibrating ringmoe-small on 8 generated optical frames (once)');
       await calibratePackage({ dir: fullDir, frames: generatedFrames(8, 0, 'calibration'), modalities: ['optical'] });
     }
-    const tiers: { tier: string; dir: string; manifest: PackageManifest; report?: FidelityReport }[] = [{ tier: 'full', dir: fullDir, manifest: full.manifest }];
+    const tiers: { tier: string; dir: string; manifest: PackageManifest; report?: FidelityReport }[] = [
+      { tier: 'full', dir: fullDir, manifest: full.manifest },
+    ];
     for (const t of TIERS) {
       const dir = join(BENCH_CACHE, 'ringmoe-small-tiers', t.tier);
       let manifest: PackageManifest | undefined;
@@ -54,7 +60,16 @@ export const bench: Bench = {
       if (!manifest) {
         log(`pruning ${t.tier} (once; cached)`);
         const started = Date.now();
-        manifest = (await prunePackage({ dir: fullDir, outDir: dir, force: true, options: t.options, verify: 'size', evalFrames: generatedFrames(4, 0, 'eval') })).manifest!;
+        manifest = (
+          await prunePackage({
+            dir: fullDir,
+            outDir: dir,
+            force: true,
+            options: t.options,
+            verify: 'size',
+            evalFrames: generatedFrames(4, 0, 'eval'),
+          })
+        ).manifest!;
         log(`  ${t.tier}: ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
       const report = JSON.parse(await readFile(join(dir, FIDELITY_REPORT), 'utf8')) as FidelityReport;
@@ -64,8 +79,19 @@ export const bench: Bench = {
     const entry = full.manifest.entries.find((e) => e.name === 'optical')!;
     const feeds = randomFeeds(entry, 1, 21);
     // One intra-op thread per session: on a shared machine, thread scheduling noise otherwise swamps the differences.
-    const sessions = await Promise.all(tiers.map((t) => backend.load({ graphPath: join(t.dir, t.manifest.entries.find((e) => e.name === 'optical')!.graph), threads: 1 })));
-    const samples = await interleave(Object.fromEntries(tiers.map((t, i) => [t.tier, () => sessions[i]!.run(feeds)])), 21, 3);
+    const sessions = await Promise.all(
+      tiers.map((t) =>
+        backend.load({
+          graphPath: join(t.dir, t.manifest.entries.find((e) => e.name === 'optical')!.graph),
+          threads: 1,
+        }),
+      ),
+    );
+    const samples = await interleave(
+      Object.fromEntries(tiers.map((t, i) => [t.tier, () => sessions[i]!.run(feeds)])),
+      21,
+      3,
+    );
     await Promise.all(sessions.map((s) => s.dispose()));
     const base = { ms: median(samples.full!), ...bytesOf(full.manifest) };
     const results: BenchResult[] = [];
@@ -79,7 +105,10 @@ export const bench: Bench = {
       );
       results.push({
         name: `prune-tiers (${t.tier})`,
-        ratio: { label: 'optical-entry latency / full package (onnxruntime CPU, 1 thread, batch 1)', value: ms / base.ms },
+        ratio: {
+          label: 'optical-entry latency / full package (onnxruntime CPU, 1 thread, batch 1)',
+          value: ms / base.ms,
+        },
         metrics: {
           medianMs: ms,
           fullMedianMs: base.ms,

@@ -28,18 +28,31 @@ function candidates(n: number): { rotated: OrientedCandidate[]; axis: Candidate[
   const rng = createRng(2026);
   const rotated: OrientedCandidate[] = [];
   for (let o = 0; rotated.length < n; o++) {
-    const w = rng.range(10, 80), h = w * rng.range(0.15, 0.6);
-    const cx = rng.range(0, 4096), cy = rng.range(0, 4096), angle = rng.range(-Math.PI / 2, Math.PI / 2);
+    const w = rng.range(10, 80),
+      h = w * rng.range(0.15, 0.6);
+    const cx = rng.range(0, 4096),
+      cy = rng.range(0, 4096),
+      angle = rng.range(-Math.PI / 2, Math.PI / 2);
     const classId = rng.int(0, 14);
     for (let k = 0; k < 5 && rotated.length < n; k++) {
       rotated.push({
-        obox: { cx: cx + rng.normal() * 2, cy: cy + rng.normal() * 2, w: w * rng.range(0.9, 1.1), h: h * rng.range(0.9, 1.1), angle: angle + rng.normal() * 0.05 },
+        obox: {
+          cx: cx + rng.normal() * 2,
+          cy: cy + rng.normal() * 2,
+          w: w * rng.range(0.9, 1.1),
+          h: h * rng.range(0.9, 1.1),
+          angle: angle + rng.normal() * 0.05,
+        },
         score: rng.next(),
         classId,
       });
     }
   }
-  const axis = rotated.map((c) => ({ box: polygonBounds(boxCorners(c.obox)) as Box, score: c.score, classId: c.classId }));
+  const axis = rotated.map((c) => ({
+    box: polygonBounds(boxCorners(c.obox)) as Box,
+    score: c.score,
+    classId: c.classId,
+  }));
   return { rotated, axis };
 }
 
@@ -51,7 +64,8 @@ export const bench: Bench = {
     const results: BenchResult[] = [];
     for (const classAgnostic of [false, true]) {
       const opts = { iouThreshold: 0.5, classAgnostic };
-      let keptAxis = 0, keptRotated = 0;
+      let keptAxis = 0,
+        keptRotated = 0;
       const samples = await interleave(
         {
           axis: async () => (keptAxis = nonMaxSuppression(axis, opts).length),
@@ -59,9 +73,12 @@ export const bench: Bench = {
         },
         ROUNDS,
       );
-      const a = median(samples.axis!), r = median(samples.rotated!);
+      const a = median(samples.axis!),
+        r = median(samples.rotated!);
       const mode = classAgnostic ? 'class-agnostic' : 'class-wise';
-      log(`${mode}: axis ${a.toFixed(1)} ms (kept ${keptAxis}), rotated ${r.toFixed(1)} ms (kept ${keptRotated}); ${ROUNDS} rounds, medians`);
+      log(
+        `${mode}: axis ${a.toFixed(1)} ms (kept ${keptAxis}), rotated ${r.toFixed(1)} ms (kept ${keptRotated}); ${ROUNDS} rounds, medians`,
+      );
       results.push({
         name: `rotated-nms-${mode}`,
         ratio: { label: `rotated / axis-aligned NMS time, ${N} boxes, ${mode}`, value: r / a },
@@ -74,5 +91,6 @@ export const bench: Bench = {
 
 if (import.meta.url === pathToFileURL(process.argv[1]!).href) {
   const r = await bench.run((l) => process.stdout.write(`${l}\n`));
-  for (const x of r as BenchResult[]) process.stdout.write(`-> ${x.name}: ${x.ratio.value.toFixed(2)} (${x.ratio.label})\n`);
+  for (const x of r as BenchResult[])
+    process.stdout.write(`-> ${x.name}: ${x.ratio.value.toFixed(2)} (${x.ratio.label})\n`);
 }

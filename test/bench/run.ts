@@ -34,7 +34,9 @@ for (const name of wanted.length ? wanted : Object.keys(BENCHES)) {
   const r = await bench.run((l) => process.stdout.write(`   ${l}\n`));
   for (const x of Array.isArray(r) ? r : [r]) {
     all.push(x);
-    process.stdout.write(`-> ${x.name}: ${x.ratio.value.toFixed(3)} (${x.ratio.label}${x.ratio.goal ? `; goal ${x.ratio.goal}` : ''})\n`);
+    process.stdout.write(
+      `-> ${x.name}: ${x.ratio.value.toFixed(3)} (${x.ratio.label}${x.ratio.goal ? `; goal ${x.ratio.goal}` : ''})\n`,
+    );
   }
 }
 mkdirSync(BENCH_CACHE, { recursive: true });

@@ -21,10 +21,15 @@ export const bench: Bench = {
     const results = [];
     for (const batch of [1, 4]) {
       const feeds = randomFeeds(entry, batch, 11);
-      const samples = await interleave({ sparse: () => sparse.run(feeds), dense: () => dense.run(feeds) }, batch === 1 ? 15 : 7);
+      const samples = await interleave(
+        { sparse: () => sparse.run(feeds), dense: () => dense.run(feeds) },
+        batch === 1 ? 15 : 7,
+      );
       const s = median(samples.sparse!);
       const d = median(samples.dense!);
-      log(`batch ${batch}: sparse median ${s.toFixed(1)} ms, dense median ${d.toFixed(1)} ms, dense/sparse ${(d / s).toFixed(2)}x`);
+      log(
+        `batch ${batch}: sparse median ${s.toFixed(1)} ms, dense median ${d.toFixed(1)} ms, dense/sparse ${(d / s).toFixed(2)}x`,
+      );
       results.push({
         name: `sparse-vs-dense (batch ${batch})`,
         ratio: { label: 'dense latency / sparse latency (>1: sparse routing is faster)', value: d / s },

@@ -61,7 +61,12 @@ async function prepare(s: LabelledSample, ds: LabelledDataset, m: PackageManifes
   const declared = m.model.preprocessing?.multispectral ?? {};
   const { width, height, bands } = ds.patch;
   const pre = await preprocessFrame(
-    { id: String(s.row), modality: 'multispectral', timestamp: 0, pixels: { data: s.pixels, width, height, bands, dtype: 'uint8', layout: 'hwc' } },
+    {
+      id: String(s.row),
+      modality: 'multispectral',
+      timestamp: 0,
+      pixels: { data: s.pixels, width, height, bands, dtype: 'uint8', layout: 'hwc' },
+    },
     {
       inputSize: m.model.inputSize!,
       ...(declared.fit ? { fit: declared.fit } : {}),
@@ -73,12 +78,25 @@ async function prepare(s: LabelledSample, ds: LabelledDataset, m: PackageManifes
 }
 
 function toolFrame(id: string, data: Float32Array): ToolFrame {
-  return { id, source: 'real', note: 'Statlog patch, preprocessed as the package declares', inputs: async () => [data] };
+  return {
+    id,
+    source: 'real',
+    note: 'Statlog patch, preprocessed as the package declares',
+    inputs: async () => [data],
+  };
 }
 
 function preparedSet(source: string, tensors: { id: string; data: Float32Array }[], m: PackageManifest): FrameSet {
   const { height, width } = m.model.inputSize!;
-  const frames: PreparedFrame[] = tensors.map((t) => ({ id: t.id, modality: 'multispectral', origin: 'real', channels: 4, height, width, data: t.data }));
+  const frames: PreparedFrame[] = tensors.map((t) => ({
+    id: t.id,
+    modality: 'multispectral',
+    origin: 'real',
+    channels: 4,
+    height,
+    width,
+    data: t.data,
+  }));
   return { modality: 'multispectral', source, origin: 'real', frames };
 }
 
@@ -88,7 +106,8 @@ function bytesOf(m: PackageManifest): number {
 
 export const bench: Bench = {
   name: 'tier-accuracy',
-  description: 'trained ringmoe-statlog-ms: Statlog test accuracy, params, bytes and CPU latency of full / EP 1-of-4 / ks / ka / kc (zero-shot and distilled) in fp32, int8 and fp16',
+  description:
+    'trained ringmoe-statlog-ms: Statlog test accuracy, params, bytes and CPU latency of full / EP 1-of-4 / ks / ka / kc (zero-shot and distilled) in fp32, int8 and fp16',
   async run(log) {
     const csv = sharedData(DATASETS.statlog);
     if (!csv) {
@@ -103,9 +122,15 @@ export const bench: Bench = {
     const m = source.manifest;
     const train = await readStatlogCsv(csv, 'train');
     const test = await readStatlogCsv(csv, 'test');
-    log(`preparing ${train.samples.length} training and ${test.samples.length} test patches (${JSON.stringify(m.model.preprocessing?.multispectral ?? {})})`);
-    const trainTensors = await Promise.all(train.samples.map(async (s) => ({ id: `train#${s.row}`, data: await prepare(s, train, m) })));
-    const testTensors = await Promise.all(test.samples.map(async (s) => ({ id: `test#${s.row}`, data: await prepare(s, test, m) })));
+    log(
+      `preparing ${train.samples.length} training and ${test.samples.length} test patches (${JSON.stringify(m.model.preprocessing?.multispectral ?? {})})`,
+    );
+    const trainTensors = await Promise.all(
+      train.samples.map(async (s) => ({ id: `train#${s.row}`, data: await prepare(s, train, m) })),
+    );
+    const testTensors = await Promise.all(
+      test.samples.map(async (s) => ({ id: `test#${s.row}`, data: await prepare(s, test, m) })),
+    );
 
     // The full package, calibrated on the training split (routing statistics for EP), in a work copy.
     await rm(WORK, { recursive: true, force: true });
@@ -113,14 +138,26 @@ export const bench: Bench = {
     const fullDir = join(WORK, 'full-fp32');
     await cp(PACKAGE, fullDir, { recursive: true });
     log(`calibrating routing on the ${trainTensors.length} training patches`);
-    const cal = await calibratePackage({ dir: fullDir, frames: trainTensors.map((t) => toolFrame(t.id, t.data)), modalities: ['multispectral'], batch: 64 });
+    const cal = await calibratePackage({
+      dir: fullDir,
+      frames: trainTensors.map((t) => toolFrame(t.id, t.data)),
+      modalities: ['multispectral'],
+      batch: 64,
+    });
     const usage = routingUsage(cal.stats);
     for (const line of usage) log(`  ${line}`);
 
     const evalFrames = testTensors.slice(0, 64).map((t) => toolFrame(t.id, t.data));
     const calibration = [preparedSet('statlog train (first 256)', trainTensors.slice(0, 256), m)];
     const heldOut = [preparedSet('statlog test (first 64)', testTensors.slice(0, 64), m)];
-    const rows: { tier: string; precision: string; dir: string; manifest: PackageManifest; method?: string; recipe?: RecipeMetrics }[] = [];
+    const rows: {
+      tier: string;
+      precision: string;
+      dir: string;
+      manifest: PackageManifest;
+      method?: string;
+      recipe?: RecipeMetrics;
+    }[] = [];
     const sources: { tier: string; dir: string; recipe?: RecipeMetrics }[] = [];
     for (const t of TIERS) {
       let dir = fullDir;
@@ -134,7 +171,9 @@ export const bench: Bench = {
     for (const tier of DISTILLED) {
       const dir = join(REPO_ROOT, 'models', `ringmoe-statlog-ms-${tier}`, 'package');
       if (!looksLikePackage(dir)) {
-        log(`${tier}+distil: models/ringmoe-statlog-ms-${tier}/package is not in this checkout; left out (npm run train -- kc-statlog --strategy ${tier}, then convert: BENCHMARKS.md)`);
+        log(
+          `${tier}+distil: models/ringmoe-statlog-ms-${tier}/package is not in this checkout; left out (npm run train -- kc-statlog --strategy ${tier}, then convert: BENCHMARKS.md)`,
+        );
         continue;
       }
       const recipe = recipeMetrics(dir);
@@ -155,29 +194,55 @@ export const bench: Bench = {
           heldOut,
           latencyRounds: 0,
         });
-        rows.push({ tier, precision, dir: out, manifest: q.manifest, ...(precision === 'int8' ? { method: 'max' } : {}) });
+        rows.push({
+          tier,
+          precision,
+          dir: out,
+          manifest: q.manifest,
+          ...(precision === 'int8' ? { method: 'max' } : {}),
+        });
       }
     }
 
     const accuracy: Record<string, number> = {};
     for (const r of rows) {
-      const rep = await evaluateClassifier(r.dir, { name: 'statlog', samples: test.samples, patch: test.patch }, { batch: 64, threads: 1, verify: 'size' });
+      const rep = await evaluateClassifier(
+        r.dir,
+        { name: 'statlog', samples: test.samples, patch: test.patch },
+        { batch: 64, threads: 1, verify: 'size' },
+      );
       accuracy[`${r.tier}/${r.precision}`] = rep.metrics.accuracy;
-      const pt = r.recipe && r.precision === 'fp32' ? ` (PyTorch after ${r.recipe.epochs} epochs: ${(100 * r.recipe.distilled.test_acc).toFixed(2)} %; its collapse before them: ${(100 * r.recipe.collapsed_before_distillation.test_acc).toFixed(2)} %)` : '';
+      const pt =
+        r.recipe && r.precision === 'fp32'
+          ? ` (PyTorch after ${r.recipe.epochs} epochs: ${(100 * r.recipe.distilled.test_acc).toFixed(2)} %; its collapse before them: ${(100 * r.recipe.collapsed_before_distillation.test_acc).toFixed(2)} %)`
+          : '';
       log(`${`${r.tier} ${r.precision}`.padEnd(18)} accuracy ${(100 * rep.metrics.accuracy).toFixed(2)} %${pt}`);
     }
 
     // CPU latency, batch 1, one intra-op thread, interleaved rounds.
     const backend = new OrtBackend();
     const entryOf = (mm: PackageManifest) => mm.entries.find((e) => e.modalities[0] === 'multispectral')!;
-    const sessions = await Promise.all(rows.map((r) => backend.load({ graphPath: join(r.dir, entryOf(r.manifest).graph), threads: 1 })));
+    const sessions = await Promise.all(
+      rows.map((r) => backend.load({ graphPath: join(r.dir, entryOf(r.manifest).graph), threads: 1 })),
+    );
     const { height, width } = m.model.inputSize!;
     const input = entryOf(m).inputs[0]!.name;
     const feeds = { [input]: { dtype: 'float32' as const, shape: [1, 4, height, width], data: testTensors[0]!.data } };
-    const samples = await interleave(Object.fromEntries(rows.map((r, i) => [`${r.tier}/${r.precision}`, () => sessions[i]!.run(feeds, ['cls_logits'])])), 41, 5);
+    const samples = await interleave(
+      Object.fromEntries(
+        rows.map((r, i) => [`${r.tier}/${r.precision}`, () => sessions[i]!.run(feeds, ['cls_logits'])]),
+      ),
+      41,
+      5,
+    );
     await Promise.all(sessions.map((s) => s.dispose()));
 
-    const base = { acc: accuracy['full/fp32']!, ms: median(samples['full/fp32']!), bytes: bytesOf(rows[0]!.manifest), params: rows[0]!.manifest.model.params.backbone };
+    const base = {
+      acc: accuracy['full/fp32']!,
+      ms: median(samples['full/fp32']!),
+      bytes: bytesOf(rows[0]!.manifest),
+      params: rows[0]!.manifest.model.params.backbone,
+    };
     const results: BenchResult[] = [];
     log('');
     log('tier         precision  accuracy  Δ vs full fp32  backbone params  bytes        latency (1 thread, batch 1)');
@@ -204,7 +269,13 @@ export const bench: Bench = {
           medianMs: ms,
           latencyRatio: ms / base.ms,
           ...(r.method ? { int8Calibration: r.method } : {}),
-          ...(r.recipe ? { distillEpochs: r.recipe.epochs, pytorchAccuracy: r.recipe.distilled.test_acc, pytorchBeforeDistillation: r.recipe.collapsed_before_distillation.test_acc } : {}),
+          ...(r.recipe
+            ? {
+                distillEpochs: r.recipe.epochs,
+                pytorchAccuracy: r.recipe.distilled.test_acc,
+                pytorchBeforeDistillation: r.recipe.collapsed_before_distillation.test_acc,
+              }
+            : {}),
         },
       });
     }
@@ -219,7 +290,9 @@ function routingUsage(stats: RoutingStats): string[] {
     for (const [block, b] of Object.entries(ms?.blocks ?? {})) {
       for (const [router, r] of Object.entries(b.routers)) {
         const total = r.counts.reduce((a, c) => a + c, 0) || 1;
-        lines.push(`${modality} ${block} ${router.split('.').slice(2).join('.')}: ${r.counts.map((c) => `${((100 * c) / total).toFixed(0)}%`).join(' / ')}`);
+        lines.push(
+          `${modality} ${block} ${router.split('.').slice(2).join('.')}: ${r.counts.map((c) => `${((100 * c) / total).toFixed(0)}%`).join(' / ')}`,
+        );
       }
     }
   }

@@ -16,17 +16,24 @@ import { jpegFrames } from './pipeline-frames.js';
 const FRAMES = 24;
 const ROUNDS = 5;
 
-function evaluate(make: () => Tracker, frames: ReturnType<typeof generateSequence>): { s: MotScores; msPerFrame: number } {
+function evaluate(
+  make: () => Tracker,
+  frames: ReturnType<typeof generateSequence>,
+): { s: MotScores; msPerFrame: number } {
   const tracker = make();
   const t0 = performance.now();
-  const out = frames.map((fr) => ({ gt: fr.gt, hyp: tracker.update(fr.detections).tracks.map((t) => ({ id: t.id, box: t.box })) }));
+  const out = frames.map((fr) => ({
+    gt: fr.gt,
+    hyp: tracker.update(fr.detections).tracks.map((t) => ({ id: t.id, box: t.box })),
+  }));
   const msPerFrame = (performance.now() - t0) / frames.length;
   return { s: motScores(out), msPerFrame };
 }
 
 export const bench: Bench = {
   name: 'tracking',
-  description: 'ByteTrack vs an IoU-greedy tracker on generated sequences (MOTA, IDF1, ID switches); runtime.run() frames/s with tasks.tracking on vs off',
+  description:
+    'ByteTrack vs an IoU-greedy tracker on generated sequences (MOTA, IDF1, ID switches); runtime.run() frames/s with tasks.tracking on vs off',
   async run(log) {
     const results: BenchResult[] = [];
     for (const spec of SEQUENCES) {
@@ -34,8 +41,13 @@ export const bench: Bench = {
       const byte = evaluate(() => new ByteTracker(), frames);
       const iou = evaluate(() => new IouTracker(), frames);
       const dets = frames.reduce((n, f) => n + f.detections.length, 0) / frames.length;
-      for (const [name, r] of [['ByteTrack', byte], ['IoU-greedy', iou]] as const) {
-        log(`${spec.name} ${name}: MOTA ${r.s.mota.toFixed(3)} IDF1 ${r.s.idf1.toFixed(3)} IDSW ${r.s.idSwitches} FP ${r.s.falsePositives} FN ${r.s.misses} ids ${r.s.hypIds}/${r.s.gtIds} ${r.msPerFrame.toFixed(3)} ms/frame`);
+      for (const [name, r] of [
+        ['ByteTrack', byte],
+        ['IoU-greedy', iou],
+      ] as const) {
+        log(
+          `${spec.name} ${name}: MOTA ${r.s.mota.toFixed(3)} IDF1 ${r.s.idf1.toFixed(3)} IDSW ${r.s.idSwitches} FP ${r.s.falsePositives} FN ${r.s.misses} ids ${r.s.hypIds}/${r.s.gtIds} ${r.msPerFrame.toFixed(3)} ms/frame`,
+        );
       }
       results.push({
         name: `tracking-${spec.name}`,
@@ -61,7 +73,13 @@ export const bench: Bench = {
     const frames = await jpegFrames(FRAMES);
     const common = { package: dir, verify: 'size' as const, entries: ['optical'], batch: { max: 1 } };
     const off = await createRuntime({ ...common, tasks: { detection: { scoreThreshold: 0.05 } } });
-    const on = await createRuntime({ ...common, tasks: { detection: { scoreThreshold: 0.05 }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 } } });
+    const on = await createRuntime({
+      ...common,
+      tasks: {
+        detection: { scoreThreshold: 0.05 },
+        tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 },
+      },
+    });
     try {
       let round = 0;
       let tracked = 0;
@@ -76,11 +94,19 @@ export const bench: Bench = {
       const offFps = (FRAMES / median(samples.off!)) * 1000;
       const onFps = (FRAMES / median(samples.on!)) * 1000;
       const perFrame = tracked / (FRAMES * (ROUNDS + 1));
-      log(`runtime.run ringmoe-tiny: tracking off ${offFps.toFixed(2)} frames/s, on ${onFps.toFixed(2)} frames/s (${perFrame.toFixed(1)} tracks per frame)`);
+      log(
+        `runtime.run ringmoe-tiny: tracking off ${offFps.toFixed(2)} frames/s, on ${onFps.toFixed(2)} frames/s (${perFrame.toFixed(1)} tracks per frame)`,
+      );
       results.push({
         name: 'tracking-pipeline',
         ratio: { label: 'frames/s with tasks.tracking / without', value: onFps / offFps, goal: '≈ 1 (within noise)' },
-        metrics: { offFps: Number(offFps.toFixed(3)), onFps: Number(onFps.toFixed(3)), tracksPerFrame: Number(perFrame.toFixed(1)), frames: FRAMES, rounds: ROUNDS },
+        metrics: {
+          offFps: Number(offFps.toFixed(3)),
+          onFps: Number(onFps.toFixed(3)),
+          tracksPerFrame: Number(perFrame.toFixed(1)),
+          frames: FRAMES,
+          rounds: ROUNDS,
+        },
       });
     } finally {
       await on.close();

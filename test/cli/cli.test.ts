@@ -15,7 +15,12 @@ test('plan --config ringmoe-14.7b --json prints the four tiers within 1% of the 
   t.is(r.code, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { tiers: { tier: string; params: number; bytes: { fp16: number } }[] };
   const p = Object.fromEntries(out.tiers.map((x) => [x.tier, x.params]));
-  for (const [tier, want] of [['full', 14.74e9], ['single-modality', 6.53e9], ['ep', 4.48e9], ['dense', 1.06e9]] as const) {
+  for (const [tier, want] of [
+    ['full', 14.74e9],
+    ['single-modality', 6.53e9],
+    ['ep', 4.48e9],
+    ['dense', 1.06e9],
+  ] as const) {
     t.true(Math.abs(p[tier]! - want) / want < 0.01, `${tier}: ${p[tier]}`);
   }
 });
@@ -31,7 +36,10 @@ test('reference → inspect, human and --json, through the real executable', asy
   t.is(human.code, 0, human.stderr);
   t.regex(human.stdout, /ringmoe-tiny \(ringmoe, ringmoe-tiny\) — fp32, sparse lowering, input 64x64, v1 attention/);
   t.regex(human.stdout, /s4\.b0 +64 +128 +16 +4 +1 +0 +5/);
-  const json = JSON.parse((await cli(['inspect', dir, '--json'])).stdout) as { blocks: unknown[]; entries: { name: string }[] };
+  const json = JSON.parse((await cli(['inspect', dir, '--json'])).stdout) as {
+    blocks: unknown[];
+    entries: { name: string }[];
+  };
   t.is(json.blocks.length, 5);
   t.is(json.entries[4]!.name, 'fusion-optical-sar-l2');
 });
@@ -39,7 +47,10 @@ test('reference → inspect, human and --json, through the real executable', asy
 test('BAD CALL - unknown config name: exit 1, error code and the known names on stderr; --json carries the error', async (t) => {
   const r = await cli(['reference', 'ringmoe-gigantic', '-o', join(tempDir('cli'), 'x')]);
   t.is(r.code, 1);
-  t.regex(r.stderr, /error E_UNKNOWN_CONFIG: config: unknown config "ringmoe-gigantic"; known: ringmoe-tiny, ringmoe-small, ringmoe-14\.7b/);
+  t.regex(
+    r.stderr,
+    /error E_UNKNOWN_CONFIG: config: unknown config "ringmoe-gigantic"; known: ringmoe-tiny, ringmoe-small, ringmoe-14\.7b/,
+  );
   const j = await cli(['plan', '--config', 'nope', '--json']);
   t.is((JSON.parse(j.stdout) as { error: { code: string } }).error.code, 'E_UNKNOWN_CONFIG');
 });
@@ -56,18 +67,34 @@ test('BAD CALL - bad option values exit 2 and name the option', async (t) => {
 test('reference --attention v2 --tasks classification: the manifest records both and the entries emit only the classification head', async (t) => {
   const dir = join(tempDir('cli'), 'tiny-v2-cls');
   const io = captureIO(false);
-  const res = await runCli(['reference', 'ringmoe-tiny', '-o', dir, '--attention', 'v2', '--tasks', 'classification'], () => io);
+  const res = await runCli(
+    ['reference', 'ringmoe-tiny', '-o', dir, '--attention', 'v2', '--tasks', 'classification'],
+    () => io,
+  );
   const r = res.result as { attention: string; tasks: string[] };
   t.is(r.attention, 'v2');
   t.deepEqual(r.tasks, ['classification']);
-  t.true(io.lines.some((l) => / v2 attention, task heads classification$/.test(l)), io.lines.join('\n'));
+  t.true(
+    io.lines.some((l) => / v2 attention, task heads classification$/.test(l)),
+    io.lines.join('\n'),
+  );
   const { openPackage } = await import('../../sdk/package/open-package.js');
   const m = (await openPackage(dir)).manifest;
   t.like(m.model.config, { attention: 'v2', tasks: ['classification'] });
   t.deepEqual(m.entries.find((e) => e.name === 'optical')!.tasks, ['classification', 'features']);
-  const bad = await cli(['reference', 'ringmoe-tiny', '-o', join(tempDir('cli'), 'z'), '--tasks', 'classification,captioning']);
+  const bad = await cli([
+    'reference',
+    'ringmoe-tiny',
+    '-o',
+    join(tempDir('cli'), 'z'),
+    '--tasks',
+    'classification,captioning',
+  ]);
   t.is(bad.code, 2);
-  t.regex(bad.stderr, /--tasks: Expected one of "classification", "segmentation", "detection", "depth" for --tasks but received "captioning"/);
+  t.regex(
+    bad.stderr,
+    /--tasks: Expected one of "classification", "segmentation", "detection", "depth" for --tasks but received "captioning"/,
+  );
 });
 
 test('in-process runCli returns the result object', async (t) => {

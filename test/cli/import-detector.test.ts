@@ -9,7 +9,20 @@ test('import --det-boxes … --det-layout rbox --det-angle deg-ccw: a rotated de
   const dir = tempDir('cli-imp');
   const model = join(dir, 'rot.onnx');
   writeVendorRotatedDetector(model, 32);
-  const flags = ['--det-boxes', 'dets', '--det-layout', 'rbox', '--det-angle', 'deg-ccw', '--det-scores', 'conf', '--det-classes', 'cls', '--labels', 'ship,barge'];
+  const flags = [
+    '--det-boxes',
+    'dets',
+    '--det-layout',
+    'rbox',
+    '--det-angle',
+    'deg-ccw',
+    '--det-scores',
+    'conf',
+    '--det-classes',
+    'cls',
+    '--labels',
+    'ship,barge',
+  ];
   const human = await cli(['import', model, '-o', join(dir, 'a'), '--modality', 'optical', ...flags]);
   t.is(human.code, 0, human.stderr);
   t.regex(human.stdout, /outputs: det_rboxes float32\[N,1,5\]; det_scores float32\[N,1\]; det_classes int64\[N,1\]/);
@@ -31,7 +44,20 @@ test('BAD CALL - a partial detector declaration names the missing flag (exit 2)'
   const layoutOnly = await cli(['import', model, '-o', join(dir, 'b'), '--det-angle', 'deg']);
   t.is(layoutOnly.code, 2);
   t.regex(layoutOnly.stderr, /--det-angle describes a detector's boxes and needs --det-boxes/);
-  const wrong = await cli(['import', model, '-o', join(dir, 'c'), '--det-boxes', 'dets', '--det-layout', 'quad', '--det-scores', 'conf', '--det-classes', 'cls']);
+  const wrong = await cli([
+    'import',
+    model,
+    '-o',
+    join(dir, 'c'),
+    '--det-boxes',
+    'dets',
+    '--det-layout',
+    'quad',
+    '--det-scores',
+    'conf',
+    '--det-classes',
+    'cls',
+  ]);
   t.is(wrong.code, 2);
   t.regex(wrong.stderr, /--det-boxes: output dets has shape \[N, 1, 5\]; --det-layout quad needs \[N, M, 8\]/);
 });

@@ -21,7 +21,11 @@ export interface BackendHarness {
 /** Feeds for the optical entry (batch n, values from the seed). */
 async function opticalFeeds(n: number, seed: number): Promise<Record<string, HostTensor>> {
   const { manifest } = await tinyPackage();
-  return randomFeeds(manifest.entries.find((e) => e.name === 'optical')!, n, seed);
+  return randomFeeds(
+    manifest.entries.find((e) => e.name === 'optical')!,
+    n,
+    seed,
+  );
 }
 
 async function graph(entry: string): Promise<string> {
@@ -30,7 +34,12 @@ async function graph(entry: string): Promise<string> {
 }
 
 /** Every value equal, bit for bit (NaN never appears in these outputs). */
-function sameTensors(t: ExecutionContext, a: Record<string, HostTensor>, b: Record<string, HostTensor>, names?: string[]): void {
+function sameTensors(
+  t: ExecutionContext,
+  a: Record<string, HostTensor>,
+  b: Record<string, HostTensor>,
+  names?: string[],
+): void {
   t.deepEqual(Object.keys(a).sort(), (names ?? Object.keys(b)).sort());
   for (const k of names ?? Object.keys(b)) {
     t.is(a[k]!.dtype, b[k]!.dtype, k);
@@ -78,8 +87,14 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
 
   test(`BAD CALL - ${name}: bad load options are E_INVALID_ARGUMENT naming them`, async (t) => {
     const graphPath = await graph('optical');
-    t.like(await rejection(harness.create().load({ graphPath, threads: 0 })), { code: 'E_INVALID_ARGUMENT', field: 'threads' });
-    t.like(await rejection(harness.create().load({ graphPath, extra: { executionProviders: 'cpu' } })), { code: 'E_INVALID_ARGUMENT', field: 'extra.executionProviders' });
+    t.like(await rejection(harness.create().load({ graphPath, threads: 0 })), {
+      code: 'E_INVALID_ARGUMENT',
+      field: 'threads',
+    });
+    t.like(await rejection(harness.create().load({ graphPath, extra: { executionProviders: 'cpu' } })), {
+      code: 'E_INVALID_ARGUMENT',
+      field: 'extra.executionProviders',
+    });
   });
 
   test(`${name}: names the graph's inputs and outputs and says what it does`, async (t) => {
@@ -88,7 +103,10 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
     await use('optical', async (s, graphPath) => {
       t.is(s.backend, 'onnxruntime');
       t.deepEqual([...s.inputNames], ['image']);
-      t.deepEqual([...s.outputNames], entry.outputs.map((o) => o.name));
+      t.deepEqual(
+        [...s.outputNames],
+        entry.outputs.map((o) => o.name),
+      );
       t.like(s.info, { provider: 'cpu', precision: 'fp32', graph: graphPath });
     });
   });
@@ -115,14 +133,18 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
     await use('optical', async (s) => {
       const fromShared = await s.run({ image: { ...feeds.image!, data: shared } }, ['cls_logits']);
       t.is(shared.length, plain.length);
-      t.deepEqual([...shared], [...(await opticalFeeds(2, 4)).image!.data as Float32Array]);
+      t.deepEqual([...shared], [...((await opticalFeeds(2, 4)).image!.data as Float32Array)]);
       sameTensors(t, fromShared, await s.run(await opticalFeeds(2, 4), ['cls_logits']));
     });
   });
 
   test(`${name}: a two-input entry runs`, async (t) => {
     const { manifest } = await tinyPackage();
-    const feeds = randomFeeds(manifest.entries.find((e) => e.name === 'fusion-optical-sar-l2')!, 1, 3);
+    const feeds = randomFeeds(
+      manifest.entries.find((e) => e.name === 'fusion-optical-sar-l2')!,
+      1,
+      3,
+    );
     await use('fusion-optical-sar-l2', async (s) => {
       t.deepEqual([...s.inputNames].sort(), ['image_optical', 'image_sar_l2']);
       const out = await s.run(feeds, ['embedding']);
@@ -139,10 +161,26 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
         [{}, 'feeds.image', /input image was not given/],
         [{ image: { ...ok, shape: [1, 3, 64] } }, 'feeds.image', /shape \[1,3,64\] but the graph takes \[N,3,64,64\]/],
         [{ image: { ...ok, shape: [1, 3, 65, 64] } }, 'feeds.image', /shape \[1,3,65,64\]/],
-        [{ image: { ...ok, shape: [2, 3, 64, 64] } }, 'feeds.image', /holds 12288 values but shape \[2,3,64,64\] needs 24576/],
-        [{ image: { dtype: 'int32', shape: [1, 3, 64, 64], data: new Int32Array(12288) } }, 'feeds.image', /image is int32 but the graph takes float32/],
-        [{ image: { dtype: 'float32', shape: [1, 3, 64, 64], data: new Float64Array(12288) } }, 'feeds.image', /must be a Float32Array/],
-        [{ image: { dtype: 'complex64', shape: [1, 3, 64, 64], data: ok.data } }, 'feeds.image.dtype', /Expected one of/],
+        [
+          { image: { ...ok, shape: [2, 3, 64, 64] } },
+          'feeds.image',
+          /holds 12288 values but shape \[2,3,64,64\] needs 24576/,
+        ],
+        [
+          { image: { dtype: 'int32', shape: [1, 3, 64, 64], data: new Int32Array(12288) } },
+          'feeds.image',
+          /image is int32 but the graph takes float32/,
+        ],
+        [
+          { image: { dtype: 'float32', shape: [1, 3, 64, 64], data: new Float64Array(12288) } },
+          'feeds.image',
+          /must be a Float32Array/,
+        ],
+        [
+          { image: { dtype: 'complex64', shape: [1, 3, 64, 64], data: ok.data } },
+          'feeds.image.dtype',
+          /Expected one of/,
+        ],
         [{ image: 'pixels' }, 'feeds.image', /a tensor/],
       ];
       for (const [feeds, field, message] of cases) {
@@ -164,7 +202,10 @@ export function backendContract(test: TestFn, harness: BackendHarness): void {
     const entry = manifest.entries.find((e) => e.name === 'fusion-optical-sar-l2')!;
     await use('fusion-optical-sar-l2', async (s, graphPath) => {
       // Batch 1 of one input, 2 of the other: every feed fits the graph, the graph's Concat does not.
-      const feeds = { image_optical: randomFeeds(entry, 1, 4).image_optical!, image_sar_l2: randomFeeds(entry, 2, 4).image_sar_l2! };
+      const feeds = {
+        image_optical: randomFeeds(entry, 1, 4).image_optical!,
+        image_sar_l2: randomFeeds(entry, 2, 4).image_sar_l2!,
+      };
       const err = await rejection(s.run(feeds));
       t.is(err.code, 'E_INFERENCE');
       t.is(err.file, graphPath);

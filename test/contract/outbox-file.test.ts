@@ -16,7 +16,14 @@ for (const fsync of ['always', { intervalMs: 50 }] as const) {
     async create({ limits, clock }) {
       const dir = await mkdtemp(join(tmpdir(), 'outbox-contract-'));
       // A small cache and compaction threshold so reads from disk and compaction are exercised.
-      const options: FileOutboxOptions = { dir, fsync, cacheBytes: 16 * 1024, compactMinBytes: 64 * 1024, ...(limits ? { limits } : {}), ...(clock ? { clock } : {}) };
+      const options: FileOutboxOptions = {
+        dir,
+        fsync,
+        cacheBytes: 16 * 1024,
+        compactMinBytes: 64 * 1024,
+        ...(limits ? { limits } : {}),
+        ...(clock ? { clock } : {}),
+      };
       let current: Outbox = await FileOutbox.open(options);
       return {
         get outbox() {
@@ -50,14 +57,21 @@ const withDir = async (body: (dir: string) => Promise<void>): Promise<void> => {
     await rm(dir, { recursive: true, force: true });
   }
 };
-const entry = (n: number, size = 100) => ({ topic: `ringmoe/f/d/results/t`, payload: Buffer.alloc(size, n % 256), qos: 1 as const, retain: false });
+const entry = (n: number, size = 100) => ({
+  topic: `ringmoe/f/d/results/t`,
+  payload: Buffer.alloc(size, n % 256),
+  qos: 1 as const,
+  retain: false,
+});
 
 test('FileOutbox: compaction keeps the log near the live size and loses nothing', async (t) => {
   await withDir(async (dir) => {
     const outbox = await FileOutbox.open({ dir, compactMinBytes: 32 * 1024 });
     let peak = 0;
     for (let round = 0; round < 50; round++) {
-      const added = await Promise.all(Array.from({ length: 100 }, (_, i) => outbox.append(entry(round * 100 + i, 500))));
+      const added = await Promise.all(
+        Array.from({ length: 100 }, (_, i) => outbox.append(entry(round * 100 + i, 500))),
+      );
       await outbox.ack(added.slice(0, 99).map((a) => a.seq));
       peak = Math.max(peak, outbox.fileBytes);
     }
@@ -67,7 +81,10 @@ test('FileOutbox: compaction keeps the log near the live size and loses nothing'
     await outbox.close();
     const again = await FileOutbox.open({ dir });
     t.is(again.recovery.truncatedBytes, 0);
-    t.deepEqual((await again.read(0, 100)).map((e) => e.payload[0]), Array.from({ length: 50 }, (_, r) => (r * 100 + 99) % 256));
+    t.deepEqual(
+      (await again.read(0, 100)).map((e) => e.payload[0]),
+      Array.from({ length: 50 }, (_, r) => (r * 100 + 99) % 256),
+    );
     t.like(again.stats(), { appended: 5000, acked: 4950, pending: 50 });
     await again.close();
   });
@@ -90,7 +107,10 @@ test('FileOutbox: a damaged record in the middle costs that record only, is repo
     t.like(again.recovery.damaged, [{ offset: 16 + recordBytes * 6, bytes: recordBytes, records: 1 }]);
     t.regex(again.recovery.damaged[0]!.reason, /fails its checksum/);
     t.is(again.stats().damaged, 1);
-    t.deepEqual((await again.read(0, 100)).map((e) => e.payload[0]), [0, 1, 2, 3, 4, 5, 7, 8, 9]);
+    t.deepEqual(
+      (await again.read(0, 100)).map((e) => e.payload[0]),
+      [0, 1, 2, 3, 4, 5, 7, 8, 9],
+    );
     await again.close();
     const third = await FileOutbox.open({ dir });
     t.deepEqual(third.recovery.damaged, []);

@@ -6,6 +6,9 @@ outboxContract(test, {
   name: 'MemoryOutbox',
   durable: false,
   async create({ limits, clock }) {
-    return { outbox: new MemoryOutbox({ ...(limits ? { limits } : {}), ...(clock ? { clock } : {}) }), cleanup: async () => undefined };
+    return {
+      outbox: new MemoryOutbox({ ...(limits ? { limits } : {}), ...(clock ? { clock } : {}) }),
+      cleanup: async () => undefined,
+    };
   },
 });

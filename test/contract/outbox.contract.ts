@@ -34,12 +34,16 @@ const msg = (n: number, extra: Partial<OutboxMessage> = {}): OutboxMessage => ({
   ...extra,
 });
 
-const numbers = (entries: { payload: Uint8Array }[]): number[] => entries.map((e) => (JSON.parse(Buffer.from(e.payload).toString()) as { n: number }).n);
+const numbers = (entries: { payload: Uint8Array }[]): number[] =>
+  entries.map((e) => (JSON.parse(Buffer.from(e.payload).toString()) as { n: number }).n);
 
 /** Registers the contract tests for `harness` on `test`. */
 export function outboxContract(test: TestFn, harness: OutboxHarness): void {
   const t0 = 1_700_000_000_000;
-  const use = async (options: Parameters<OutboxHarness['create']>[0], body: (i: OutboxInstance) => Promise<void>): Promise<void> => {
+  const use = async (
+    options: Parameters<OutboxHarness['create']>[0],
+    body: (i: OutboxInstance) => Promise<void>,
+  ): Promise<void> => {
     const instance = await harness.create(options);
     try {
       await body(instance);
@@ -52,16 +56,31 @@ export function outboxContract(test: TestFn, harness: OutboxHarness): void {
   test(`${harness.name}: appends keep every field and come back in order with increasing seq`, async (t) => {
     const clock = new ManualClock(t0);
     await use({ clock }, async ({ outbox }) => {
-      const a = await outbox.append(msg(0, { properties: { contentType: 'application/json', messageExpiryInterval: 30, userProperties: { modelVersion: '1.0.0', frameId: 'f-1' } } }));
+      const a = await outbox.append(
+        msg(0, {
+          properties: {
+            contentType: 'application/json',
+            messageExpiryInterval: 30,
+            userProperties: { modelVersion: '1.0.0', frameId: 'f-1' },
+          },
+        }),
+      );
       clock.advance(5);
       const b = await outbox.append(msg(1, { qos: 2, retain: true, topic: 'ringmoe/f/d/state' }));
       const c = await outbox.append(msg(2, { qos: 0 }));
       t.true(a.seq < b.seq && b.seq < c.seq);
       t.deepEqual([a.dropped, b.dropped, c.dropped], [[], [], []]);
       const all = await outbox.read(0, 10);
-      t.deepEqual(all.map((e) => e.seq), [a.seq, b.seq, c.seq]);
+      t.deepEqual(
+        all.map((e) => e.seq),
+        [a.seq, b.seq, c.seq],
+      );
       t.deepEqual(numbers(all), [0, 1, 2]);
-      t.deepEqual(all[0]!.properties, { contentType: 'application/json', messageExpiryInterval: 30, userProperties: { modelVersion: '1.0.0', frameId: 'f-1' } });
+      t.deepEqual(all[0]!.properties, {
+        contentType: 'application/json',
+        messageExpiryInterval: 30,
+        userProperties: { modelVersion: '1.0.0', frameId: 'f-1' },
+      });
       t.is(all[0]!.createdAt, t0);
       t.is(all[1]!.createdAt, t0 + 5);
       t.like(all[1], { qos: 2, retain: true, topic: 'ringmoe/f/d/state' });
@@ -112,8 +131,14 @@ export function outboxContract(test: TestFn, harness: OutboxHarness): void {
     await use({ limits: { maxEntries: 5 } }, async ({ outbox }) => {
       const results = [];
       for (let i = 0; i < 8; i++) results.push(await outbox.append(msg(i)));
-      t.deepEqual(results.slice(0, 5).map((r) => r.dropped), [[], [], [], [], []]);
-      t.deepEqual(results.slice(5).map((r) => r.dropped), [[results[0]!.seq], [results[1]!.seq], [results[2]!.seq]]);
+      t.deepEqual(
+        results.slice(0, 5).map((r) => r.dropped),
+        [[], [], [], [], []],
+      );
+      t.deepEqual(
+        results.slice(5).map((r) => r.dropped),
+        [[results[0]!.seq], [results[1]!.seq], [results[2]!.seq]],
+      );
       t.deepEqual(numbers(await outbox.read(0, 10)), [3, 4, 5, 6, 7]);
       t.like(outbox.stats(), { pending: 5, dropped: 3, appended: 8, maxEntries: 5 });
     });
@@ -128,7 +153,10 @@ export function outboxContract(test: TestFn, harness: OutboxHarness): void {
       const huge = await outbox.append(msg(9, { payload: Buffer.alloc(1000, 9) }));
       t.is(huge.dropped.length, 2);
       const left = await outbox.read(0, 10);
-      t.deepEqual(left.map((e) => e.payload[0]), [2, 9]);
+      t.deepEqual(
+        left.map((e) => e.payload[0]),
+        [2, 9],
+      );
       t.true(outbox.stats().pendingBytes <= 1500);
       t.is(outbox.stats().dropped, 2);
     });
@@ -168,9 +196,15 @@ export function outboxContract(test: TestFn, harness: OutboxHarness): void {
     await use({}, async ({ outbox }) => {
       const results = await Promise.all(Array.from({ length: 500 }, (_, i) => outbox.append(msg(i))));
       const seqs = results.map((r) => r.seq);
-      t.deepEqual(seqs, [...seqs].sort((a, b) => a - b));
+      t.deepEqual(
+        seqs,
+        [...seqs].sort((a, b) => a - b),
+      );
       t.is(new Set(seqs).size, 500);
-      t.deepEqual(numbers(await outbox.read(0, 1000)), Array.from({ length: 500 }, (_, i) => i));
+      t.deepEqual(
+        numbers(await outbox.read(0, 1000)),
+        Array.from({ length: 500 }, (_, i) => i),
+      );
     });
   });
 
@@ -179,59 +213,81 @@ export function outboxContract(test: TestFn, harness: OutboxHarness): void {
       await outbox.append(msg(0));
       await outbox.close();
       await outbox.close();
-      for (const p of [outbox.append(msg(1)), outbox.read(0, 1), outbox.ack([1]), outbox.discard([1], 'expired'), outbox.flush()]) {
+      for (const p of [
+        outbox.append(msg(1)),
+        outbox.read(0, 1),
+        outbox.ack([1]),
+        outbox.discard([1], 'expired'),
+        outbox.flush(),
+      ]) {
         await t.throwsAsync(p, { code: 'E_CLOSED' } as never);
       }
       t.is(outbox.stats().pending, 1);
     });
   });
 
-  testIf(harness.durable, test)(`${harness.name}: pending entries, acks, drops and counters survive a reopen; seq is never reused`, async (t) => {
-    await use({ limits: { maxEntries: 8 } }, async (inst) => {
-      const seqs: number[] = [];
-      for (let i = 0; i < 10; i++) seqs.push((await inst.outbox.append(msg(i))).seq); // 0 and 1 dropped
-      await inst.outbox.ack([seqs[2]!, seqs[5]!]);
-      await inst.outbox.discard([seqs[3]!], 'expired');
-      const before = inst.outbox.stats();
-      const again = await inst.reopen!();
-      t.deepEqual(numbers(await again.read(0, 100)), [4, 6, 7, 8, 9]);
-      t.deepEqual(again.stats(), before);
-      const next = await again.append(msg(10));
-      t.true(next.seq > seqs[9]!);
-    });
-  });
+  testIf(harness.durable, test)(
+    `${harness.name}: pending entries, acks, drops and counters survive a reopen; seq is never reused`,
+    async (t) => {
+      await use({ limits: { maxEntries: 8 } }, async (inst) => {
+        const seqs: number[] = [];
+        for (let i = 0; i < 10; i++) seqs.push((await inst.outbox.append(msg(i))).seq); // 0 and 1 dropped
+        await inst.outbox.ack([seqs[2]!, seqs[5]!]);
+        await inst.outbox.discard([seqs[3]!], 'expired');
+        const before = inst.outbox.stats();
+        const again = await inst.reopen!();
+        t.deepEqual(numbers(await again.read(0, 100)), [4, 6, 7, 8, 9]);
+        t.deepEqual(again.stats(), before);
+        const next = await again.append(msg(10));
+        t.true(next.seq > seqs[9]!);
+      });
+    },
+  );
 
-  testIf(harness.durable, test)(`${harness.name}: a record torn mid-write is cut at reopen; everything complete before it survives`, async (t) => {
-    await use({}, async (inst) => {
-      for (let i = 0; i < 10; i++) await inst.outbox.append(msg(i));
-      await inst.outbox.ack([(await inst.outbox.read(0, 1))[0]!.seq]);
-      await inst.outbox.append(msg(10, { payload: Buffer.alloc(300, 7) }));
-      await inst.outbox.close();
-      await inst.damageTail!(120); // inside the last record
-      const again = await inst.reopen!();
-      t.deepEqual(numbers(await again.read(0, 100)), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
-      const n = await again.append(msg(11));
-      t.deepEqual(numbers(await again.read(n.seq - 1, 1)), [11]);
-      const third = await inst.reopen!();
-      t.deepEqual(numbers(await third.read(0, 100)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]);
-    });
-  });
+  testIf(harness.durable, test)(
+    `${harness.name}: a record torn mid-write is cut at reopen; everything complete before it survives`,
+    async (t) => {
+      await use({}, async (inst) => {
+        for (let i = 0; i < 10; i++) await inst.outbox.append(msg(i));
+        await inst.outbox.ack([(await inst.outbox.read(0, 1))[0]!.seq]);
+        await inst.outbox.append(msg(10, { payload: Buffer.alloc(300, 7) }));
+        await inst.outbox.close();
+        await inst.damageTail!(120); // inside the last record
+        const again = await inst.reopen!();
+        t.deepEqual(numbers(await again.read(0, 100)), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        const n = await again.append(msg(11));
+        t.deepEqual(numbers(await again.read(n.seq - 1, 1)), [11]);
+        const third = await inst.reopen!();
+        t.deepEqual(numbers(await third.read(0, 100)), [1, 2, 3, 4, 5, 6, 7, 8, 9, 11]);
+      });
+    },
+  );
 
-  testIf(harness.durable, test)(`${harness.name}: thousands of append/ack cycles reopen to exactly the pending entries`, async (t) => {
-    await use({}, async (inst) => {
-      let outbox = inst.outbox;
-      const expected: number[] = [];
-      for (let round = 0; round < 3; round++) {
-        const batch = await Promise.all(Array.from({ length: 2000 }, (_, i) => outbox.append(msg(round * 2000 + i, { payload: Buffer.alloc(600, 1) }))));
-        // ack all but every 97th
-        const keep = batch.filter((_, i) => i % 97 === 0);
-        expected.push(...keep.map((b) => b.seq));
-        await outbox.ack(batch.filter((_, i) => i % 97 !== 0).map((b) => b.seq));
-        outbox = await inst.reopen!();
-      }
-      const left = await outbox.read(0, 10_000);
-      t.deepEqual(left.map((e) => e.seq), expected);
-      t.like(outbox.stats(), { pending: expected.length, appended: 6000, acked: 6000 - expected.length });
-    });
-  });
+  testIf(harness.durable, test)(
+    `${harness.name}: thousands of append/ack cycles reopen to exactly the pending entries`,
+    async (t) => {
+      await use({}, async (inst) => {
+        let outbox = inst.outbox;
+        const expected: number[] = [];
+        for (let round = 0; round < 3; round++) {
+          const batch = await Promise.all(
+            Array.from({ length: 2000 }, (_, i) =>
+              outbox.append(msg(round * 2000 + i, { payload: Buffer.alloc(600, 1) })),
+            ),
+          );
+          // ack all but every 97th
+          const keep = batch.filter((_, i) => i % 97 === 0);
+          expected.push(...keep.map((b) => b.seq));
+          await outbox.ack(batch.filter((_, i) => i % 97 !== 0).map((b) => b.seq));
+          outbox = await inst.reopen!();
+        }
+        const left = await outbox.read(0, 10_000);
+        t.deepEqual(
+          left.map((e) => e.seq),
+          expected,
+        );
+        t.like(outbox.stats(), { pending: expected.length, appended: 6000, acked: 6000 - expected.length });
+      });
+    },
+  );
 }

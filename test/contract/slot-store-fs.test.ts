@@ -41,7 +41,10 @@ test('FsSlotStore: cleanup removes half-staged slots, half-removed slots and tem
   await mkdir(join(root, 'slots', `.trash-${'a'.repeat(64)}`), { recursive: true });
   await writeFile(join(root, '.pointer.json.123.tmp'), '{"cur');
   const report = await store.cleanup();
-  t.deepEqual(report.removed.sort(), [`slots/.staging-${b.id}`, `slots/.trash-${'a'.repeat(64)}`, '.pointer.json.123.tmp'].sort());
+  t.deepEqual(
+    report.removed.sort(),
+    [`slots/.staging-${b.id}`, `slots/.trash-${'a'.repeat(64)}`, '.pointer.json.123.tmp'].sort(),
+  );
   t.deepEqual(await store.listSlots(), [b.id]);
   t.deepEqual((await readdir(join(root, 'slots'))).sort(), [b.id]);
   await store.close();
@@ -59,14 +62,23 @@ test('FsSlotStore: EXPECTED FAILURE - a package file replaced by a symlink fails
   await store.close();
 });
 
-test('FsSlotStore: EXPECTED FAILURE - a second process cannot open a store in use (E_IO naming the pid); a dead owner\'s lock is taken over', async (t) => {
+test("FsSlotStore: EXPECTED FAILURE - a second process cannot open a store in use (E_IO naming the pid); a dead owner's lock is taken over", async (t) => {
   const root = tempDir('slots');
   const store = await FsSlotStore.open(root);
-  const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', `
+  const child = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '-e',
+      `
     import('./sdk/ota/slots/slot-store-fs.ts').then(async ({ FsSlotStore }) => {
       try { await FsSlotStore.open(${JSON.stringify(root)}); console.log('opened'); }
       catch (e) { console.log(e.code + ' ' + e.message); }
-    });`], { encoding: 'utf8' });
+    });`,
+    ],
+    { encoding: 'utf8' },
+  );
   t.regex(child.stdout, new RegExp(`E_IO .*in use by process ${process.pid}`));
   await store.close();
   await writeFile(join(root, 'lock'), '999999999\n'); // no such process

@@ -13,7 +13,10 @@ export type StoreFactory = () => Promise<{ store: SlotStore; dispose: () => Prom
 const sha = (b: Uint8Array | string) => createHash('sha256').update(b).digest('hex');
 
 /** A bundle manifest over `files` (path → content), plus its id and the files list. */
-export function makeBundle(files: Record<string, string>, version = '1.0.0'): { id: string; bytes: Buffer; files: BundleFile[]; blobs: Map<string, Buffer> } {
+export function makeBundle(
+  files: Record<string, string>,
+  version = '1.0.0',
+): { id: string; bytes: Buffer; files: BundleFile[]; blobs: Map<string, Buffer> } {
   const all = { 'ringmoe.json': `{"name":"contract-${version}"}`, ...files };
   const blobs = new Map<string, Buffer>();
   const list: BundleFile[] = Object.entries(all).map(([path, content]) => {
@@ -98,17 +101,20 @@ export function slotStoreContract(test: TestFn, name: string, make: StoreFactory
     t.true(await store.hasBlob(sha(b)));
   });
 
-  withStore('EXPECTED FAILURE - a tampered blob is refused with E_BLOB_HASH, stays invisible and its partial is dropped', async (t, store) => {
-    const b = Buffer.from('the real expert');
-    const w = await store.openBlobWriter(sha(b));
-    await w.write(Buffer.from('the fake expert'));
-    const err = await t.throwsAsync(w.commit(b.length));
-    t.is((err as { code?: string }).code, 'E_BLOB_HASH');
-    t.false(await store.hasBlob(sha(b)));
-    const again = await store.openBlobWriter(sha(b));
-    t.is(again.offset, 0);
-    await again.close();
-  });
+  withStore(
+    'EXPECTED FAILURE - a tampered blob is refused with E_BLOB_HASH, stays invisible and its partial is dropped',
+    async (t, store) => {
+      const b = Buffer.from('the real expert');
+      const w = await store.openBlobWriter(sha(b));
+      await w.write(Buffer.from('the fake expert'));
+      const err = await t.throwsAsync(w.commit(b.length));
+      t.is((err as { code?: string }).code, 'E_BLOB_HASH');
+      t.false(await store.hasBlob(sha(b)));
+      const again = await store.openBlobWriter(sha(b));
+      t.is(again.offset, 0);
+      await again.close();
+    },
+  );
 
   withStore('EXPECTED FAILURE - a truncated blob is refused with E_BLOB_HASH naming the sizes', async (t, store) => {
     const b = Buffer.from('a blob cut short by a dropped link');
@@ -119,23 +125,30 @@ export function slotStoreContract(test: TestFn, name: string, make: StoreFactory
     t.regex((err as Error).message, /10 bytes, expected 34/);
   });
 
-  withStore('EXPECTED FAILURE - reading an absent blob is E_BLOB_MISSING; one over the size cap is E_BUNDLE_INVALID', async (t, store) => {
-    const b = Buffer.from('x'.repeat(100));
-    t.is((await t.throwsAsync(store.readBlob(sha(b), 1000)) as { code?: string }).code, 'E_BLOB_MISSING');
-    await putBlobs(store, new Map([[sha(b), b]]));
-    t.is((await t.throwsAsync(store.readBlob(sha(b), 99)) as { code?: string }).code, 'E_BUNDLE_INVALID');
-  });
+  withStore(
+    'EXPECTED FAILURE - reading an absent blob is E_BLOB_MISSING; one over the size cap is E_BUNDLE_INVALID',
+    async (t, store) => {
+      const b = Buffer.from('x'.repeat(100));
+      t.is(((await t.throwsAsync(store.readBlob(sha(b), 1000))) as { code?: string }).code, 'E_BLOB_MISSING');
+      await putBlobs(store, new Map([[sha(b), b]]));
+      t.is(((await t.throwsAsync(store.readBlob(sha(b), 99))) as { code?: string }).code, 'E_BUNDLE_INVALID');
+    },
+  );
 
   withStore('BAD CALL - blob and slot ids must be sha256 hex (E_INVALID_ARGUMENT)', async (t, store) => {
     for (const bad of ['../../etc/passwd', 'ABC', '', 'g'.repeat(64)]) {
       const err = await t.throwsAsync(store.openBlobWriter(bad));
       t.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT', bad);
-      t.is((await t.throwsAsync(store.hasSlot(bad)) as { code?: string }).code, 'E_INVALID_ARGUMENT');
+      t.is(((await t.throwsAsync(store.hasSlot(bad))) as { code?: string }).code, 'E_INVALID_ARGUMENT');
     }
   });
 
   withStore('a staged slot holds every file at its path, verifies, and keeps its bundle manifest', async (t, store) => {
-    const b = makeBundle({ 'optical.onnx': 'graph', 'weights/s1.b0/shared.bin': 'shared expert', 'weights/s1.b0/modal.optical.0.bin': 'modal expert' });
+    const b = makeBundle({
+      'optical.onnx': 'graph',
+      'weights/s1.b0/shared.bin': 'shared expert',
+      'weights/s1.b0/modal.optical.0.bin': 'modal expert',
+    });
     await putBlobs(store, b.blobs);
     await store.stageSlot(b.id, b.bytes, b.files);
     t.true(await store.hasSlot(b.id));
@@ -179,17 +192,32 @@ export function slotStoreContract(test: TestFn, name: string, make: StoreFactory
     await store.writePointer({ current: a.id, at: '2026-01-01T00:00:00.000Z' });
     t.deepEqual(await store.readPointer(), { current: a.id, at: '2026-01-01T00:00:00.000Z' });
     await store.writePointer({ current: b.id, previous: a.id, trial: true, at: '2026-01-02T00:00:00.000Z' });
-    t.deepEqual(await store.readPointer(), { current: b.id, previous: a.id, trial: true, at: '2026-01-02T00:00:00.000Z' });
+    t.deepEqual(await store.readPointer(), {
+      current: b.id,
+      previous: a.id,
+      trial: true,
+      at: '2026-01-02T00:00:00.000Z',
+    });
   });
 
-  withStore('BAD CALL - a pointer to an absent slot, or a trial without a previous slot, is E_INVALID_ARGUMENT', async (t, store) => {
-    const a = makeBundle({ 'optical.onnx': 'v1' });
-    t.is((await t.throwsAsync(store.writePointer({ current: a.id, at: 'now' })) as { code?: string }).code, 'E_INVALID_ARGUMENT');
-    await putBlobs(store, a.blobs);
-    await store.stageSlot(a.id, a.bytes, a.files);
-    t.is((await t.throwsAsync(store.writePointer({ current: a.id, trial: true, at: 'now' })) as { code?: string }).code, 'E_INVALID_ARGUMENT');
-    t.is(await store.readPointer(), undefined);
-  });
+  withStore(
+    'BAD CALL - a pointer to an absent slot, or a trial without a previous slot, is E_INVALID_ARGUMENT',
+    async (t, store) => {
+      const a = makeBundle({ 'optical.onnx': 'v1' });
+      t.is(
+        ((await t.throwsAsync(store.writePointer({ current: a.id, at: 'now' }))) as { code?: string }).code,
+        'E_INVALID_ARGUMENT',
+      );
+      await putBlobs(store, a.blobs);
+      await store.stageSlot(a.id, a.bytes, a.files);
+      t.is(
+        ((await t.throwsAsync(store.writePointer({ current: a.id, trial: true, at: 'now' }))) as { code?: string })
+          .code,
+        'E_INVALID_ARGUMENT',
+      );
+      t.is(await store.readPointer(), undefined);
+    },
+  );
 
   withStore('BAD CALL - removing a slot the pointer names is E_INVALID_ARGUMENT; others go', async (t, store) => {
     const a = makeBundle({ 'optical.onnx': 'v1' }, '1.0.0');
@@ -198,7 +226,7 @@ export function slotStoreContract(test: TestFn, name: string, make: StoreFactory
     await store.stageSlot(a.id, a.bytes, a.files);
     await store.stageSlot(b.id, b.bytes, b.files);
     await store.writePointer({ current: a.id, at: 'now' });
-    t.is((await t.throwsAsync(store.removeSlot(a.id)) as { code?: string }).code, 'E_INVALID_ARGUMENT');
+    t.is(((await t.throwsAsync(store.removeSlot(a.id))) as { code?: string }).code, 'E_INVALID_ARGUMENT');
     await store.removeSlot(b.id);
     t.deepEqual(await store.listSlots(), [a.id]);
   });
@@ -210,30 +238,42 @@ export function slotStoreContract(test: TestFn, name: string, make: StoreFactory
     t.deepEqual(await store.readRecord(), rec);
   });
 
-  withStore('garbage collection keeps the pointer slots and their blobs (shared ones too), drops the rest', async (t, store) => {
-    const shared = 'shared expert used by v1, v2 and v3';
-    const v1 = makeBundle({ 'optical.onnx': 'g', 'weights/shared.bin': shared, 'weights/only-v1.bin': 'v1 expert' }, '1.0.0');
-    const v2 = makeBundle({ 'optical.onnx': 'g', 'weights/shared.bin': shared, 'weights/only-v2.bin': 'v2 expert' }, '2.0.0');
-    const v3 = makeBundle({ 'optical.onnx': 'g', 'weights/shared.bin': shared, 'weights/only-v3.bin': 'v3 expert' }, '3.0.0');
-    for (const v of [v1, v2, v3]) {
-      await putBlobs(store, v.blobs);
-      await store.stageSlot(v.id, v.bytes, v.files);
-    }
-    const partial = await store.openBlobWriter(sha('half'));
-    await partial.write(Buffer.from('ha'));
-    await partial.close();
-    await store.writePointer({ current: v3.id, previous: v2.id, at: 'now' });
-    const report = await store.collectGarbage();
-    t.deepEqual(report.slots, [v1.id]);
-    t.deepEqual(report.blobs.sort(), [sha('v1 expert'), sha('{"name":"contract-1.0.0"}')].sort());
-    t.deepEqual(report.partials, [sha('half')]);
-    t.deepEqual(await store.listSlots(), [v2.id, v3.id].sort());
-    t.true(await store.hasBlob(sha(shared)));
-    t.true(await store.hasBlob(sha('v2 expert')));
-    t.false(await store.hasBlob(sha('v1 expert')));
-    await store.verifySlot(v2.id);
-    await store.verifySlot(v3.id);
-  });
+  withStore(
+    'garbage collection keeps the pointer slots and their blobs (shared ones too), drops the rest',
+    async (t, store) => {
+      const shared = 'shared expert used by v1, v2 and v3';
+      const v1 = makeBundle(
+        { 'optical.onnx': 'g', 'weights/shared.bin': shared, 'weights/only-v1.bin': 'v1 expert' },
+        '1.0.0',
+      );
+      const v2 = makeBundle(
+        { 'optical.onnx': 'g', 'weights/shared.bin': shared, 'weights/only-v2.bin': 'v2 expert' },
+        '2.0.0',
+      );
+      const v3 = makeBundle(
+        { 'optical.onnx': 'g', 'weights/shared.bin': shared, 'weights/only-v3.bin': 'v3 expert' },
+        '3.0.0',
+      );
+      for (const v of [v1, v2, v3]) {
+        await putBlobs(store, v.blobs);
+        await store.stageSlot(v.id, v.bytes, v.files);
+      }
+      const partial = await store.openBlobWriter(sha('half'));
+      await partial.write(Buffer.from('ha'));
+      await partial.close();
+      await store.writePointer({ current: v3.id, previous: v2.id, at: 'now' });
+      const report = await store.collectGarbage();
+      t.deepEqual(report.slots, [v1.id]);
+      t.deepEqual(report.blobs.sort(), [sha('v1 expert'), sha('{"name":"contract-1.0.0"}')].sort());
+      t.deepEqual(report.partials, [sha('half')]);
+      t.deepEqual(await store.listSlots(), [v2.id, v3.id].sort());
+      t.true(await store.hasBlob(sha(shared)));
+      t.true(await store.hasBlob(sha('v2 expert')));
+      t.false(await store.hasBlob(sha('v1 expert')));
+      await store.verifySlot(v2.id);
+      await store.verifySlot(v3.id);
+    },
+  );
 
   withStore('collecting garbage keeps the current slot readable and its blobs in the store', async (t, store) => {
     const a = makeBundle({ 'optical.onnx': 'graph a', 'weights/e.bin': 'expert a' });

@@ -59,11 +59,24 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
-const MS_TYPE: Record<TestDType, string> = { float32: 'Float32', float16: 'Float16', bfloat16: 'BFloat16', int32: 'Int32' };
+const MS_TYPE: Record<TestDType, string> = {
+  float32: 'Float32',
+  float16: 'Float16',
+  bfloat16: 'BFloat16',
+  int32: 'Int32',
+};
 
 /** One `Value` message (tag + TensorProto), dims written unpacked or packed. */
-export function ckptValue(tag: string, dims: number[], typeName: string, content: Uint8Array, packedDims = false): Uint8Array {
-  const dimParts = packedDims ? field(1, Uint8Array.from(dims.flatMap(varint))) : dims.map((d) => Uint8Array.from([0x08, ...varint(d)]));
+export function ckptValue(
+  tag: string,
+  dims: number[],
+  typeName: string,
+  content: Uint8Array,
+  packedDims = false,
+): Uint8Array {
+  const dimParts = packedDims
+    ? field(1, Uint8Array.from(dims.flatMap(varint)))
+    : dims.map((d) => Uint8Array.from([0x08, ...varint(d)]));
   const tensor = concat([...dimParts, ...field(2, new TextEncoder().encode(typeName)), ...field(3, content)]);
   return concat(field(1, concat([...field(1, new TextEncoder().encode(tag)), ...field(2, tensor)])));
 }
@@ -83,14 +96,20 @@ export function ckptBytes(tensors: TestTensor[], o: { splitRows?: number; packed
     for (let r = 0; r < Math.max(rows, 1); r += split) {
       const n = Math.min(split, rows - r);
       const dims = t.dims.length ? [n, ...t.dims.slice(1)] : [];
-      parts.push(ckptValue(t.name, dims, MS_TYPE[dtype], bytes.subarray(r * rowBytes, (r + n) * rowBytes), o.packedDims));
+      parts.push(
+        ckptValue(t.name, dims, MS_TYPE[dtype], bytes.subarray(r * rowBytes, (r + n) * rowBytes), o.packedDims),
+      );
       if (t.dims.length === 0) break;
     }
   }
   return concat(parts);
 }
 
-export function writeCkpt(path: string, tensors: TestTensor[], o: { splitRows?: number; packedDims?: boolean } = {}): void {
+export function writeCkpt(
+  path: string,
+  tensors: TestTensor[],
+  o: { splitRows?: number; packedDims?: boolean } = {},
+): void {
   writeFileSync(path, ckptBytes(tensors, o));
 }
 

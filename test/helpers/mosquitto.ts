@@ -71,7 +71,9 @@ async function reachable(port: number): Promise<boolean> {
  * @param options.listeners the listener section for the free port found (default: plain MQTT on
  *   127.0.0.1, anonymous clients allowed); `url` stays `mqtt://127.0.0.1:<port>`
  */
-export async function startMosquitto(options: { persistence?: boolean; extraConfig?: string[]; listeners?: (port: number) => string[] } = {}): Promise<Mosquitto> {
+export async function startMosquitto(
+  options: { persistence?: boolean; extraConfig?: string[]; listeners?: (port: number) => string[] } = {},
+): Promise<Mosquitto> {
   if (!MOSQUITTO_BIN) throw new Error('mosquitto is not installed (apt-get install -y mosquitto)');
   const bin = MOSQUITTO_BIN;
   const dir = await mkdtemp(join(tmpdir(), 'mosquitto-test-'));
@@ -109,7 +111,10 @@ export async function startMosquitto(options: { persistence?: boolean; extraConf
     proc.once('exit', () => (exited = true));
     const deadline = Date.now() + 10_000;
     while (Date.now() < deadline) {
-      if (exited) throw new Error(`mosquitto exited at start: ${stderr}${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-500) : ''}`);
+      if (exited)
+        throw new Error(
+          `mosquitto exited at start: ${stderr}${existsSync(logFile) ? readFileSync(logFile, 'utf8').slice(-500) : ''}`,
+        );
       if (await reachable(port)) {
         child = proc;
         return;

@@ -38,9 +38,39 @@ export const HEIGHT = 720;
 
 /** The sequences BENCHMARKS.md reports. */
 export const SEQUENCES: SequenceSpec[] = [
-  { name: 'crossing', seed: 11, frames: 300, objects: 24, occluders: 1, missRate: 0.05, falsePositives: 0.5, jitter: 0.03, crossingShare: 0.8 },
-  { name: 'occlusion', seed: 23, frames: 300, objects: 20, occluders: 4, missRate: 0.08, falsePositives: 1, jitter: 0.04, crossingShare: 0.3 },
-  { name: 'noisy', seed: 37, frames: 300, objects: 30, occluders: 2, missRate: 0.15, falsePositives: 3, jitter: 0.06, crossingShare: 0.5 },
+  {
+    name: 'crossing',
+    seed: 11,
+    frames: 300,
+    objects: 24,
+    occluders: 1,
+    missRate: 0.05,
+    falsePositives: 0.5,
+    jitter: 0.03,
+    crossingShare: 0.8,
+  },
+  {
+    name: 'occlusion',
+    seed: 23,
+    frames: 300,
+    objects: 20,
+    occluders: 4,
+    missRate: 0.08,
+    falsePositives: 1,
+    jitter: 0.04,
+    crossingShare: 0.3,
+  },
+  {
+    name: 'noisy',
+    seed: 37,
+    frames: 300,
+    objects: 30,
+    occluders: 2,
+    missRate: 0.15,
+    falsePositives: 3,
+    jitter: 0.06,
+    crossingShare: 0.5,
+  },
 ];
 
 /** A small, seeded PRNG (mulberry32). */
@@ -70,7 +100,16 @@ export function generateSequence(spec: SequenceSpec): SequenceFrame[] {
     return [x, 0, x + w, HEIGHT];
   });
   const lanes = [HEIGHT * 0.3, HEIGHT * 0.5, HEIGHT * 0.7];
-  interface Obj { id: number; start: number; x: number; y: number; vx: number; vy: number; w: number; h: number }
+  interface Obj {
+    id: number;
+    start: number;
+    x: number;
+    y: number;
+    vx: number;
+    vy: number;
+    w: number;
+    h: number;
+  }
   const objects: Obj[] = Array.from({ length: spec.objects }, (_, k) => {
     const crossing = rand() < spec.crossingShare;
     const right = rand() < 0.5;
@@ -78,12 +117,26 @@ export function generateSequence(spec: SequenceSpec): SequenceFrame[] {
     const w = uniform(30, 70);
     const h = uniform(30, 70);
     const y = crossing ? lanes[k % lanes.length]! - h / 2 + uniform(-8, 8) : uniform(40, HEIGHT - 40 - h);
-    return { id: k + 1, start: Math.floor(uniform(0, spec.frames * 0.6)), x: right ? -w + 1 : WIDTH - 1, y, vx: right ? speed : -speed, vy: crossing ? uniform(-0.3, 0.3) : uniform(-1.5, 1.5), w, h };
+    return {
+      id: k + 1,
+      start: Math.floor(uniform(0, spec.frames * 0.6)),
+      x: right ? -w + 1 : WIDTH - 1,
+      y,
+      vx: right ? speed : -speed,
+      vy: crossing ? uniform(-0.3, 0.3) : uniform(-1.5, 1.5),
+      w,
+      h,
+    };
   });
   const frames: SequenceFrame[] = [];
   for (let f = 0; f < spec.frames; f++) {
     const live = objects.filter((o) => o.start <= f && o.x + o.w > 0 && o.x < WIDTH && o.y + o.h > 0 && o.y < HEIGHT);
-    const boxes = live.map((o): Box => [Math.max(0, o.x), Math.max(0, o.y), Math.min(WIDTH, o.x + o.w), Math.min(HEIGHT, o.y + o.h)]);
+    const boxes = live.map((o): Box => [
+      Math.max(0, o.x),
+      Math.max(0, o.y),
+      Math.min(WIDTH, o.x + o.w),
+      Math.min(HEIGHT, o.y + o.h),
+    ]);
     const frame: SequenceFrame = { gt: [], detections: [] };
     live.forEach((o, i) => {
       const b = boxes[i]!;

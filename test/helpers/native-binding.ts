@@ -10,7 +10,15 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ModelProtoSchema, TensorProto_DataType } from 'onnx-buf';
-import type { BindingResult, NativeBinding, NativeBuildOptions, NativeDevice, NativeEngine, NativeLoadOptions, NativeTensor } from '../../sdk/core/binding.js';
+import type {
+  BindingResult,
+  NativeBinding,
+  NativeBuildOptions,
+  NativeDevice,
+  NativeEngine,
+  NativeLoadOptions,
+  NativeTensor,
+} from '../../sdk/core/binding.js';
 import { EdgeError } from '../../sdk/core/errors.js';
 
 /** A temp directory removed by the returned cleanup. */
@@ -23,18 +31,45 @@ export function tempDir(prefix = 'ringmoe-trt-test-'): { dir: string; cleanup: (
  * Writes `y = Relu(x + w)` with x: [dims] (string = symbolic) float32 and w an initializer of the
  * trailing shape; with `externalData`, w's bytes live in that file beside the graph.
  */
-export function writeOnnx(path: string, dims: (number | string)[], options: { externalData?: string; weight?: number } = {}): void {
+export function writeOnnx(
+  path: string,
+  dims: (number | string)[],
+  options: { externalData?: string; weight?: number } = {},
+): void {
   const trailing = dims.slice(1).map((d) => (typeof d === 'number' ? d : 1));
   const count = trailing.reduce((a, b) => a * b, 1);
   const weights = new Float32Array(count).fill(options.weight ?? 0.5);
-  const dim = (d: number | string) => ({ value: typeof d === 'number' ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: d } });
+  const dim = (d: number | string) => ({
+    value:
+      typeof d === 'number' ? { case: 'dimValue' as const, value: BigInt(d) } : { case: 'dimParam' as const, value: d },
+  });
   const valueInfo = (name: string) => ({
     name,
-    type: { value: { case: 'tensorType' as const, value: { elemType: TensorProto_DataType.FLOAT, shape: { dim: dims.map(dim) } } } },
+    type: {
+      value: {
+        case: 'tensorType' as const,
+        value: { elemType: TensorProto_DataType.FLOAT, shape: { dim: dims.map(dim) } },
+      },
+    },
   });
   const initializer = options.externalData
-    ? { name: 'w', dims: trailing.map(BigInt), dataType: TensorProto_DataType.FLOAT, dataLocation: 1, externalData: [{ key: 'location', value: options.externalData }, { key: 'offset', value: '0' }, { key: 'length', value: String(count * 4) }] }
-    : { name: 'w', dims: trailing.map(BigInt), dataType: TensorProto_DataType.FLOAT, rawData: new Uint8Array(weights.buffer) };
+    ? {
+        name: 'w',
+        dims: trailing.map(BigInt),
+        dataType: TensorProto_DataType.FLOAT,
+        dataLocation: 1,
+        externalData: [
+          { key: 'location', value: options.externalData },
+          { key: 'offset', value: '0' },
+          { key: 'length', value: String(count * 4) },
+        ],
+      }
+    : {
+        name: 'w',
+        dims: trailing.map(BigInt),
+        dataType: TensorProto_DataType.FLOAT,
+        rawData: new Uint8Array(weights.buffer),
+      };
   if (options.externalData) writeFileSync(join(path, '..', options.externalData), new Uint8Array(weights.buffer));
   const model = create(ModelProtoSchema, {
     irVersion: 8n,
@@ -77,22 +112,42 @@ export interface FakeCalls {
  * only plans that start with the fake magic (else E_ENGINE_FOREIGN, as the addon does); the engine
  * doubles its input. Versions/devices are configurable.
  */
-export function fakeBinding(options: { tensorrt?: string; devices?: NativeDevice[]; deviceError?: string; failLoad?: boolean } = {}): { binding: NativeBinding; calls: FakeCalls } {
+export function fakeBinding(
+  options: { tensorrt?: string; devices?: NativeDevice[]; deviceError?: string; failLoad?: boolean } = {},
+): { binding: NativeBinding; calls: FakeCalls } {
   const calls: FakeCalls = { builds: [], loads: [], runs: [] };
   const tensorrt = options.tensorrt ?? '10.3.0';
   const magic = new TextEncoder().encode(`FAKEPLAN trt${tensorrt}\n`);
   const binding: NativeBinding = {
     abi: 1,
     setErrorClass() {},
-    versions: () => ({ tensorrt, tensorrtHeaders: tensorrt, tensorrtMajor: Number(tensorrt.split('.')[0]), cudaRuntime: '12.6', cudaDriver: '12.6', napi: 8 }),
-    devices: () => ({ devices: options.devices ?? [ORIN], ...(options.deviceError ? { error: options.deviceError } : {}) }),
+    versions: () => ({
+      tensorrt,
+      tensorrtHeaders: tensorrt,
+      tensorrtMajor: Number(tensorrt.split('.')[0]),
+      cudaRuntime: '12.6',
+      cudaDriver: '12.6',
+      napi: 8,
+    }),
+    devices: () => ({
+      devices: options.devices ?? [ORIN],
+      ...(options.deviceError ? { error: options.deviceError } : {}),
+    }),
     async buildEngine(o) {
       calls.builds.push(o);
       const body = new TextEncoder().encode(JSON.stringify(o));
       const plan = new Uint8Array(magic.length + body.length);
       plan.set(magic);
       plan.set(body, magic.length);
-      return { plan, sha256: createHash('sha256').update(plan).digest('hex'), log: [], notes: ['fake build'], typing: o.typing === 'strong' ? 'strong' : 'weak', explicitQuantization: false, timingCacheSaved: false };
+      return {
+        plan,
+        sha256: createHash('sha256').update(plan).digest('hex'),
+        log: [],
+        notes: ['fake build'],
+        typing: o.typing === 'strong' ? 'strong' : 'weak',
+        explicitQuantization: false,
+        timingCacheSaved: false,
+      };
     },
     async loadEngine(plan, o) {
       calls.loads.push({ plan, options: o });
@@ -107,14 +162,27 @@ export function fakeBinding(options: { tensorrt?: string; devices?: NativeDevice
         memoryMode: 'mapped',
         activationBytes: 1024,
         describe: () => [
-          { name: 'x', mode: 'input', dtype: 'float32', shape: [profile ? -1 : 1, 3, 4, 4], ...(profile ? { profile: { min: profile.min, opt: profile.opt, max: profile.max } } : {}) },
+          {
+            name: 'x',
+            mode: 'input',
+            dtype: 'float32',
+            shape: [profile ? -1 : 1, 3, 4, 4],
+            ...(profile ? { profile: { min: profile.min, opt: profile.opt, max: profile.max } } : {}),
+          },
           { name: 'y', mode: 'output', dtype: 'float32', shape: [profile ? -1 : 1, 3, 4, 4] },
         ],
         async run(inputs) {
           if (disposed) throw new EdgeError('E_CLOSED', 'engine was disposed');
           calls.runs.push(inputs);
           const x = inputs[0]!;
-          return [{ name: 'y', dtype: 'float32', shape: x.shape, data: Float32Array.from(x.data as Float32Array, (v) => v * 2) }];
+          return [
+            {
+              name: 'y',
+              dtype: 'float32',
+              shape: x.shape,
+              data: Float32Array.from(x.data as Float32Array, (v) => v * 2),
+            },
+          ];
         },
         dispose() {
           disposed = true;

@@ -10,7 +10,11 @@ function npyBytes(shape: number[], data: Float32Array): Buffer {
   header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
   const head = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, 0, 0]);
   head.writeUInt16LE(header.length, 8);
-  return Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]);
+  return Buffer.concat([
+    head,
+    Buffer.from(header, 'latin1'),
+    Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  ]);
 }
 
 const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
@@ -26,7 +30,10 @@ function crc32(b: Uint8Array): number {
 }
 
 /** Writes float32 arrays as an uncompressed `.npz` (what `np.savez` writes). */
-export async function writeNpz(file: string, arrays: Record<string, { shape: number[]; data: Float32Array }>): Promise<void> {
+export async function writeNpz(
+  file: string,
+  arrays: Record<string, { shape: number[]; data: Float32Array }>,
+): Promise<void> {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
@@ -68,7 +75,11 @@ export async function writeNpz(file: string, arrays: Record<string, { shape: num
  * `count` size×size RGB tiles of a real image, normalised as PP-OCR's detector expects
  * (ImageNet mean and std on [0, 1]), as one [count, 3, size, size] float32 array.
  */
-export async function imageNetTiles(path: string, count: number, size: number): Promise<{ shape: number[]; data: Float32Array }> {
+export async function imageNetTiles(
+  path: string,
+  count: number,
+  size: number,
+): Promise<{ shape: number[]; data: Float32Array }> {
   const { raster } = await decodeFrame({ id: path, modality: 'optical', timestamp: 0, pixels: path });
   const { width, height } = raster;
   const mean = [0.485, 0.456, 0.406];
@@ -76,10 +87,13 @@ export async function imageNetTiles(path: string, count: number, size: number): 
   const data = new Float32Array(count * 3 * size * size);
   for (let k = 0; k < count; k++) {
     const x0 = Math.floor(((k + 0.5) / count) * (width - size));
-    const y0 = Math.floor((((k * 7) % count) + 0.5) / count * (height - size));
+    const y0 = Math.floor(((((k * 7) % count) + 0.5) / count) * (height - size));
     for (let c = 0; c < 3; c++) {
       const plane = raster.planes[c]!;
-      for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) data[((k * 3 + c) * size + y) * size + x] = (Number(plane[(y0 + y) * width + x0 + x]) / 255 - mean[c]!) / std[c]!;
+      for (let y = 0; y < size; y++)
+        for (let x = 0; x < size; x++)
+          data[((k * 3 + c) * size + y) * size + x] =
+            (Number(plane[(y0 + y) * width + x0 + x]) / 255 - mean[c]!) / std[c]!;
     }
   }
   return { shape: [count, 3, size, size], data };

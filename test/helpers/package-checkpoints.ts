@@ -31,7 +31,10 @@ export async function packageTensors(dir: string, manifest: PackageManifest): Pr
       const dims = t.dims.map(Number);
       const n = dims.reduce((a, b) => a * b, 1);
       const bytes = readFileSync(join(dir, ext.location)).subarray(ext.offset, ext.offset + n * 4);
-      out.set(t.name, { dims, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) });
+      out.set(t.name, {
+        dims,
+        data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+      });
     }
   }
   return out;
@@ -44,7 +47,12 @@ function get(p: Map<string, PackageTensor>, name: string): PackageTensor {
 }
 
 /** The seeded SwinV2 position-bias MLP of a block in torch layouts (fc1 [H, 2], fc1 bias [H], fc2 [heads, H]). */
-export function seededCpbMlp(seed: number, block: string, heads: number, hidden: number): { fc1w: Float32Array; fc1b: Float32Array; fc2w: Float32Array } {
+export function seededCpbMlp(
+  seed: number,
+  block: string,
+  heads: number,
+  hidden: number,
+): { fc1w: Float32Array; fc1b: Float32Array; fc2w: Float32Array } {
   const key = `${block}.attn`;
   const w1 = truncNormal(seed, `${key}.cpb.fc1.weight`, 2 * hidden, 1 / Math.sqrt(2));
   const b1 = truncNormal(seed, `${key}.cpb.fc1.bias`, hidden, 0.02);
@@ -53,7 +61,12 @@ export function seededCpbMlp(seed: number, block: string, heads: number, hidden:
 }
 
 /** q, k or v weight [out, in] and bias out of a fused [D, 3D] qkv. */
-function qkvPart(qkv: PackageTensor, bias: PackageTensor, part: number, D: number): { w: Float32Array; b: Float32Array } {
+function qkvPart(
+  qkv: PackageTensor,
+  bias: PackageTensor,
+  part: number,
+  D: number,
+): { w: Float32Array; b: Float32Array } {
   const w = new Float32Array(D * D);
   for (let o = 0; o < D; o++) for (let i = 0; i < D; i++) w[o * D + i] = qkv.data[i * 3 * D + part * D + o]!;
   return { w, b: bias.data.slice(part * D, (part + 1) * D) };
@@ -89,7 +102,12 @@ function stack(parts: Float32Array[]): Float32Array {
  * relative-position bias table), v2 with the v2 attention names of docs/convert.md (q/k/v, no k
  * bias, logit_scale, cpb_mlp).
  */
-export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConfig, seed: number, o: { stageNorms?: boolean; head?: boolean } = {}): TestTensor[] {
+export function releasedCheckpoint(
+  p: Map<string, PackageTensor>,
+  c: RingMoEConfig,
+  seed: number,
+  o: { stageNorms?: boolean; head?: boolean } = {},
+): TestTensor[] {
   const out: TestTensor[] = [];
   const put = (name: string, dims: number[], data: Float32Array) => out.push({ name, dims, data });
   const T = (name: string) => {
@@ -127,7 +145,11 @@ export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConf
       if (v1) {
         // The learned table is not stored in the package (only the bias derived from it): its seeded values.
         const rows = (2 * g.window - 1) ** 2;
-        put(`${P}attn.relative_position_bias.relative_position_bias_table`, [rows, g.heads], truncNormal(seed, `${B}.attn.relative_position_bias_table`, rows * g.heads, 0.02));
+        put(
+          `${P}attn.relative_position_bias.relative_position_bias_table`,
+          [rows, g.heads],
+          truncNormal(seed, `${B}.attn.relative_position_bias_table`, rows * g.heads, 0.02),
+        );
       } else {
         put(`${P}attn.logit_scale`, [g.heads, 1, 1], logOf(get(p, `${B}.attn.logit_scale_exp`).data));
         const cpb = seededCpbMlp(seed, B, g.heads, c.cpbHidden);
@@ -141,14 +163,28 @@ export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConf
         put(`${P}${n}.beta`, [D], get(p, `${B}.${n}.bias`).data);
       }
       const groups: [string, typeof rec.experts][] = [
-        ...c.modalities.map((m) => [`mlp.special_ffn${key(m.id) ? `.${key(m.id)}` : ''}`, rec.experts.filter((e) => e.kind === 'modal' && e.modality === m.id)] as [string, typeof rec.experts]),
+        ...c.modalities.map(
+          (m) =>
+            [
+              `mlp.special_ffn${key(m.id) ? `.${key(m.id)}` : ''}`,
+              rec.experts.filter((e) => e.kind === 'modal' && e.modality === m.id),
+            ] as [string, typeof rec.experts],
+        ),
         ['mlp.cross_ffn', rec.experts.filter((e) => e.kind === 'collaborative')],
       ];
       for (const [name, experts] of groups) {
         const E = experts.length;
-        put(`${P}${name}.mapping.weight`, [E, D, g.hidden], stack(experts.map((e) => get(p, e.tensors.fc1Weight).data)));
+        put(
+          `${P}${name}.mapping.weight`,
+          [E, D, g.hidden],
+          stack(experts.map((e) => get(p, e.tensors.fc1Weight).data)),
+        );
         put(`${P}${name}.mapping.bias`, [1, E, 1, g.hidden], stack(experts.map((e) => get(p, e.tensors.fc1Bias).data)));
-        put(`${P}${name}.projection.weight`, [E, g.hidden, D], stack(experts.map((e) => get(p, e.tensors.fc2Weight).data)));
+        put(
+          `${P}${name}.projection.weight`,
+          [E, g.hidden, D],
+          stack(experts.map((e) => get(p, e.tensors.fc2Weight).data)),
+        );
         put(`${P}${name}.projection.bias`, [1, E, 1, D], stack(experts.map((e) => get(p, e.tensors.fc2Bias).data)));
       }
       const shared = rec.experts.find((e) => e.kind === 'shared');
@@ -159,13 +195,20 @@ export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConf
         put(`${P}mlp.public_ffn.projection.bias`, [D], get(p, shared.tensors.fc2Bias).data);
       }
       for (const r of rec.routers) {
-        const name = r.kind === 'modal' ? `mlp.special_router${key(r.modality!) ? `.${key(r.modality!)}` : ''}` : 'mlp.cross_router';
+        const name =
+          r.kind === 'modal'
+            ? `mlp.special_router${key(r.modality!) ? `.${key(r.modality!)}` : ''}`
+            : 'mlp.cross_router';
         put(`${P}${name}.dense.weight`, [r.experts.length, D], T(r.weight));
       }
     }
     if (g.stage > 1) {
       const C = geometry[i - 1]!.dim;
-      put(`encoder.layers.${i - 1}.downsample.reduction.weight`, [2 * C, 4 * C], T(`s${g.stage}.merge.reduction.weight`));
+      put(
+        `encoder.layers.${i - 1}.downsample.reduction.weight`,
+        [2 * C, 4 * C],
+        T(`s${g.stage}.merge.reduction.weight`),
+      );
       put(`encoder.layers.${i - 1}.downsample.norm.gamma`, [g.dim], get(p, `s${g.stage}.merge.norm.weight`).data);
       put(`encoder.layers.${i - 1}.downsample.norm.beta`, [g.dim], get(p, `s${g.stage}.merge.norm.bias`).data);
     }
@@ -188,7 +231,12 @@ export function releasedCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConf
  * A dense Hugging Face SwinV2 state dict (`swinv2.` names, torch layouts) made from an upcycled
  * package (every expert of a block the same FFN): the FFN is the block's shared expert.
  */
-export function swinCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConfig, seed: number, o: { head?: boolean; buffers?: boolean } = {}): TestTensor[] {
+export function swinCheckpoint(
+  p: Map<string, PackageTensor>,
+  c: RingMoEConfig,
+  seed: number,
+  o: { head?: boolean; buffers?: boolean } = {},
+): TestTensor[] {
   const out: TestTensor[] = [];
   const put = (name: string, dims: number[], data: Float32Array) => out.push({ name, dims, data });
   const T = (name: string) => {
@@ -196,7 +244,11 @@ export function swinCheckpoint(p: Map<string, PackageTensor>, c: RingMoEConfig, 
     return transpose2d(t.data, t.dims[0]!, t.dims[1]!);
   };
   const e = 'swinv2.embeddings.';
-  put(`${e}patch_embeddings.projection.weight`, get(p, 'embed.optical.proj.weight').dims, get(p, 'embed.optical.proj.weight').data);
+  put(
+    `${e}patch_embeddings.projection.weight`,
+    get(p, 'embed.optical.proj.weight').dims,
+    get(p, 'embed.optical.proj.weight').data,
+  );
   put(`${e}patch_embeddings.projection.bias`, [c.embedDim], get(p, 'embed.optical.proj.bias').data);
   put(`${e}norm.weight`, [c.embedDim], get(p, 'embed.optical.norm.weight').data);
   put(`${e}norm.bias`, [c.embedDim], get(p, 'embed.optical.norm.bias').data);

@@ -28,7 +28,15 @@ const cache = new Map<string, Promise<{ dir: string; manifest: PackageManifest }
  * A ringmoe-tiny reference package (cached per options within the process); `attention` picks the
  * flavour (default: the named config's, v1).
  */
-export function tinyPackage(o: { seed?: number; lowering?: 'sparse' | 'dense'; upcycled?: boolean; config?: string; attention?: 'v1' | 'v2' } = {}): Promise<{ dir: string; manifest: PackageManifest }> {
+export function tinyPackage(
+  o: {
+    seed?: number;
+    lowering?: 'sparse' | 'dense';
+    upcycled?: boolean;
+    config?: string;
+    attention?: 'v1' | 'v2';
+  } = {},
+): Promise<{ dir: string; manifest: PackageManifest }> {
   const key = JSON.stringify(o);
   let p = cache.get(key);
   if (!p) {
@@ -59,7 +67,11 @@ export function randomFeeds(entry: EntryManifest, n = 2, seed = 1): Record<strin
 }
 
 /** Runs one entry of a package on `feeds` with onnxruntime. */
-export async function runEntry(dir: string, entry: EntryManifest, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+export async function runEntry(
+  dir: string,
+  entry: EntryManifest,
+  feeds: Record<string, HostTensor>,
+): Promise<Record<string, HostTensor>> {
   const session = await new OrtBackend().load({ graphPath: join(dir, entry.graph) });
   try {
     return await session.run(feeds);

@@ -48,7 +48,8 @@ export function parseExposition(text: string): Scrape {
     }
     if (line.startsWith('# TYPE ')) {
       const [name, type] = line.slice(7).split(' ');
-      if (!NAME.test(name!) || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type!)) throw new Error(`bad TYPE, ${at}`);
+      if (!NAME.test(name!) || !['counter', 'gauge', 'histogram', 'summary', 'untyped'].includes(type!))
+        throw new Error(`bad TYPE, ${at}`);
       if (!helps.has(name!)) throw new Error(`TYPE without HELP, ${at}`);
       if (type === 'counter' && !name!.endsWith('_total')) throw new Error(`counter not named *_total, ${at}`);
       types.set(name!, type!);

@@ -15,7 +15,10 @@ export function rsmoePackage(seed = 0): Promise<{ dir: string; manifest: Package
   let p = cache.get(seed);
   if (!p) {
     const dir = join(tempDir('rsmoe'), 'package');
-    p = writeRsMoeReference({ config: rsmoeConfig('rsmoe-tiny'), outDir: dir, seed }).then((manifest) => ({ dir, manifest }));
+    p = writeRsMoeReference({ config: rsmoeConfig('rsmoe-tiny'), outDir: dir, seed }).then((manifest) => ({
+      dir,
+      manifest,
+    }));
     cache.set(seed, p);
   }
   return p;

@@ -11,7 +11,8 @@ import { releasedFeeds } from '../../tools/convert/released-names.js';
 /** Released names and dims of `c` (in its attention flavour), with the classification head. */
 export function releasedShapes(c: RingMoEConfig): [string, number[]][] {
   const out = new Map<string, number[]>();
-  for (const f of releasedFeeds(c, c.attention, new Set())) for (const s of f.sources) if (!s.optional) out.set(s.name, s.dims);
+  for (const f of releasedFeeds(c, c.attention, new Set()))
+    for (const s of f.sources) if (!s.optional) out.set(s.name, s.dims);
   const K = c.taskHeads.classification.labels.length;
   out.set('head.cls.fc.weight', [K, stageGeometry(c).at(-1)!.dim]);
   out.set('head.cls.fc.bias', [K]);
@@ -31,7 +32,11 @@ function varint(n: number): number[] {
 const count = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
 /** Writes a sparse checkpoint of float32 tensors; returns the declared tensor bytes. */
-export function writeSparseCheckpoint(path: string, format: 'ckpt' | 'safetensors', tensors: [string, number[]][]): number {
+export function writeSparseCheckpoint(
+  path: string,
+  format: 'ckpt' | 'safetensors',
+  tensors: [string, number[]][],
+): number {
   const fd = openSync(path, 'w');
   let declared = 0;
   try {
@@ -62,7 +67,16 @@ export function writeSparseCheckpoint(path: string, format: 'ckpt' | 'safetensor
       const tensorLen = dimBytes.length + 2 + type.length + contentHead.length + content;
       const valueBody = [0x0a, ...varint(tag.length), ...tag, 0x12, ...varint(tensorLen)];
       const valueLen = valueBody.length + dimBytes.length + 2 + type.length + contentHead.length + content;
-      const head = Buffer.from([0x0a, ...varint(valueLen), ...valueBody, ...dimBytes, 0x12, type.length, ...type, ...contentHead]);
+      const head = Buffer.from([
+        0x0a,
+        ...varint(valueLen),
+        ...valueBody,
+        ...dimBytes,
+        0x12,
+        type.length,
+        ...type,
+        ...contentHead,
+      ]);
       writeSync(fd, head, 0, head.length, pos);
       pos += head.length + content;
     }

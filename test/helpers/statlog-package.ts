@@ -11,10 +11,21 @@ import { writeReferencePackage } from '../../tools/ringmoe/reference.js';
 import { tempDir } from './packages.js';
 
 /** Statlog Landsat class names (standard class order 1, 2, 3, 4, 5, 7). */
-export const STATLOG_LABELS = ['red soil', 'cotton crop', 'grey soil', 'damp grey soil', 'vegetation stubble', 'very damp grey soil'];
+export const STATLOG_LABELS = [
+  'red soil',
+  'cotton crop',
+  'grey soil',
+  'damp grey soil',
+  'vegetation stubble',
+  'very damp grey soil',
+];
 
 /** What the trained package declares: MSS DN as they are, each pixel an 8×8 block. */
-export const STATLOG_PREPROCESSING: ModalityPreprocessing = { stretch: 'none', interpolation: 'nearest', fit: 'resize' };
+export const STATLOG_PREPROCESSING: ModalityPreprocessing = {
+  stretch: 'none',
+  interpolation: 'nearest',
+  fit: 'resize',
+};
 
 const cache = new Map<string, Promise<{ dir: string; manifest: PackageManifest }>>();
 
@@ -24,7 +35,9 @@ const cache = new Map<string, Promise<{ dir: string; manifest: PackageManifest }
  *   {@link STATLOG_PREPROCESSING}; `null` declares nothing)
  * @param o.labels classification labels (default the six Statlog classes)
  */
-export function statlogLikePackage(o: { preprocessing?: ModalityPreprocessing | null; labels?: string[] } = {}): Promise<{ dir: string; manifest: PackageManifest }> {
+export function statlogLikePackage(
+  o: { preprocessing?: ModalityPreprocessing | null; labels?: string[] } = {},
+): Promise<{ dir: string; manifest: PackageManifest }> {
   const key = JSON.stringify(o);
   let p = cache.get(key);
   if (!p) {

@@ -34,7 +34,9 @@ export function writeVendorRotatedDetector(file: string, size: number): void {
   const g = b.op('ReduceSum', [x, b.int64s([1])], { keepdims: attr.i(0) });
   const mx = b.op('ReduceMax', [g], { axes: attr.ints([1, 2]), keepdims: attr.i(1) });
   const mn = b.op('ReduceMin', [g], { axes: attr.ints([1, 2]), keepdims: attr.i(1) });
-  const mask = b.op('Cast', [b.op('Greater', [g, b.op('Mul', [b.op('Add', [mx, mn]), f(0.5)])])], { to: attr.i(DataType.FLOAT) });
+  const mask = b.op('Cast', [b.op('Greater', [g, b.op('Mul', [b.op('Add', [mx, mn]), f(0.5)])])], {
+    to: attr.i(DataType.FLOAT),
+  });
   const area = sum12(mask);
   const a1 = b.op('Max', [area, f(1)]);
   const mean = (t: string) => b.op('Div', [sum12(b.op('Mul', [mask, t])), a1]);
@@ -49,7 +51,9 @@ export function writeVendorRotatedDetector(file: string, size: number): void {
   const theta = b.op('Atan', [b.op('Div', [db, b.op('Add', [b.op('Add', [r, da]), f(1e-6)])])]);
   const c = b.op('Cos', [theta]);
   const s = b.op('Sin', [theta]);
-  const cc = b.op('Mul', [c, c]), ss = b.op('Mul', [s, s]), sc2 = b.op('Mul', [b.op('Mul', [s, c]), f(2)]);
+  const cc = b.op('Mul', [c, c]),
+    ss = b.op('Mul', [s, s]),
+    sc2 = b.op('Mul', [b.op('Mul', [s, c]), f(2)]);
   const varU = b.op('Add', [b.op('Add', [b.op('Mul', [m20, cc]), b.op('Mul', [m11, sc2])]), b.op('Mul', [m02, ss])]);
   const varV = b.op('Sub', [b.op('Add', [b.op('Mul', [m20, ss]), b.op('Mul', [m02, cc])]), b.op('Mul', [m11, sc2])]);
   const side = (v: string) => b.op('Sqrt', [b.op('Add', [b.op('Mul', [b.op('Relu', [v]), f(12)]), f(1)])]);

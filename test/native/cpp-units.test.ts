@@ -22,18 +22,26 @@ test.before(() => {
   const tmp = tempDir('ringmoe-cpp-units-');
   cleanup = tmp.cleanup;
   binary = join(tmp.dir, 'trt_units_test');
-  const sources = [join(REPO_ROOT, 'test', 'native', 'trt_units_test.cc'), ...['src/trt/checksum.cc', 'src/trt/calib_cache.cc', 'src/trt/errors.cc', 'src/trt/file_io.cc'].map((f) => join(native, f))];
+  const sources = [
+    join(REPO_ROOT, 'test', 'native', 'trt_units_test.cc'),
+    ...['src/trt/checksum.cc', 'src/trt/calib_cache.cc', 'src/trt/errors.cc', 'src/trt/file_io.cc'].map((f) =>
+      join(native, f),
+    ),
+  ];
   execFileSync(CXX, ['-std=c++17', '-Wall', '-Wextra', '-Werror', '-O1', '-o', binary, ...sources], { stdio: 'pipe' });
 });
 test.after.always(() => cleanup?.());
 
-testIf(hasCompiler, test)('C++ unit cases pass (SHA-256 FIPS vectors, calibration-cache parsing and rejection)', (t) => {
-  const r = spawnSync(binary!, [], { encoding: 'utf8' });
-  t.log(r.stdout.trim().split('\n').slice(-1)[0]);
-  t.is(r.status, 0, r.stdout);
-  t.regex(r.stdout, /PASS: 0 failure\(s\)/);
-  t.is((r.stdout.match(/^ok /gm) ?? []).length, 17);
-});
+testIf(hasCompiler, test)(
+  'C++ unit cases pass (SHA-256 FIPS vectors, calibration-cache parsing and rejection)',
+  (t) => {
+    const r = spawnSync(binary!, [], { encoding: 'utf8' });
+    t.log(r.stdout.trim().split('\n').slice(-1)[0]);
+    t.is(r.status, 0, r.stdout);
+    t.regex(r.stdout, /PASS: 0 failure\(s\)/);
+    t.is((r.stdout.match(/^ok /gm) ?? []).length, 17);
+  },
+);
 
 testIf(hasCompiler, test)('native SHA-256 equals Node crypto on random data of awkward sizes', (t) => {
   const { dir, cleanup: done } = tempDir();
@@ -55,6 +63,12 @@ testIf(hasCompiler, test)('native calibration-cache reader: a real file parses, 
   t.is(execFileSync(binary!, ['--calib', good], { encoding: 'utf8' }).trim(), 'ok 100300 3');
   const bad = join(dir, 'bad.cache');
   writeFileSync(bad, 'TRT-8502-EntropyCalibration2\nimage: 3c010a14\nstem/conv 3d8f5c29\n');
-  t.regex(execFileSync(binary!, ['--calib', bad], { encoding: 'utf8' }), /^error E_CALIBRATION .*bad\.cache:3: expected <tensor>: <hex scale>/);
-  t.regex(execFileSync(binary!, ['--calib', join(dir, 'absent')], { encoding: 'utf8' }), /^error E_IO .*absent: cannot open/);
+  t.regex(
+    execFileSync(binary!, ['--calib', bad], { encoding: 'utf8' }),
+    /^error E_CALIBRATION .*bad\.cache:3: expected <tensor>: <hex scale>/,
+  );
+  t.regex(
+    execFileSync(binary!, ['--calib', join(dir, 'absent')], { encoding: 'utf8' }),
+    /^error E_IO .*absent: cannot open/,
+  );
 });

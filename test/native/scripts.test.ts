@@ -12,8 +12,12 @@ import { tempDir } from '../helpers/native-binding.js';
 
 const tsx = join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const env = { ...process.env, TENSORRT_ROOT: '', TENSORRT_INCLUDE: '', TENSORRT_LIB: '' };
-const run = (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) => spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', env: { ...env, ...extra } });
-const trtHere = existsSync('/usr/include/aarch64-linux-gnu/NvInfer.h') || existsSync('/usr/include/x86_64-linux-gnu/NvInfer.h') || existsSync('/usr/include/NvInfer.h');
+const run = (cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}) =>
+  spawnSync(cmd, args, { cwd: REPO_ROOT, encoding: 'utf8', env: { ...env, ...extra } });
+const trtHere =
+  existsSync('/usr/include/aarch64-linux-gnu/NvInfer.h') ||
+  existsSync('/usr/include/x86_64-linux-gnu/NvInfer.h') ||
+  existsSync('/usr/include/NvInfer.h');
 
 test('EXPECTED FAILURE - check:tensorrt without TENSORRT_INCLUDE exits 2 and says what to set', (t) => {
   const r = run(tsx, ['tools/scripts/check-tensorrt.ts']);
@@ -29,17 +33,23 @@ test('EXPECTED FAILURE - check:tensorrt with a directory that has no NvInfer.h e
   t.regex(r.stderr, /NvInfer\.h not found in .*ringmoe-trt-test-/);
 });
 
-testIf(!trtHere, test)('EXPECTED FAILURE - build:native without TensorRT exits 1 with "tensorrt unavailable: <reason>" (npm ci never runs it)', (t) => {
-  const r = run(process.execPath, ['native/scripts/build.mjs']);
-  t.is(r.status, 1);
-  t.regex(r.stderr, /^tensorrt unavailable: NvInfer\.h not found \(set TENSORRT_ROOT or TENSORRT_INCLUDE/);
-});
+testIf(!trtHere, test)(
+  'EXPECTED FAILURE - build:native without TensorRT exits 1 with "tensorrt unavailable: <reason>" (npm ci never runs it)',
+  (t) => {
+    const r = run(process.execPath, ['native/scripts/build.mjs']);
+    t.is(r.status, 1);
+    t.regex(r.stderr, /^tensorrt unavailable: NvInfer\.h not found \(set TENSORRT_ROOT or TENSORRT_INCLUDE/);
+  },
+);
 
-testIf(!trtHere, test)('EXPECTED FAILURE - validate:tensorrt without TensorRT exits 2 with "tensorrt unavailable: <reason>"', (t) => {
-  const r = run(tsx, ['tools/scripts/validate-tensorrt.ts', REPO_ROOT]);
-  t.is(r.status, 2);
-  t.regex(r.stderr, /^tensorrt unavailable: .+/);
-});
+testIf(!trtHere, test)(
+  'EXPECTED FAILURE - validate:tensorrt without TensorRT exits 2 with "tensorrt unavailable: <reason>"',
+  (t) => {
+    const r = run(tsx, ['tools/scripts/validate-tensorrt.ts', REPO_ROOT]);
+    t.is(r.status, 2);
+    t.regex(r.stderr, /^tensorrt unavailable: .+/);
+  },
+);
 
 test('EXPECTED FAILURE - validate:tensorrt without a package path prints usage and exits 2', (t) => {
   const r = run(tsx, ['tools/scripts/validate-tensorrt.ts']);
@@ -48,10 +58,23 @@ test('EXPECTED FAILURE - validate:tensorrt without a package path prints usage a
 });
 
 const include = process.env.RINGMOE_TRT_TEST_INCLUDE;
-testIf(Boolean(include), test)('check:tensorrt compiles every native source against the given TensorRT headers', (t) => {
-  const r = run(tsx, ['tools/scripts/check-tensorrt.ts', '--json'], { TENSORRT_INCLUDE: include! });
-  const report = JSON.parse(r.stdout) as { tensorrt: string; results: { file: string; ok: boolean; output: string }[] };
-  t.log(`TensorRT ${report.tensorrt}: ${report.results.length} files`);
-  t.is(r.status, 0, report.results.filter((x) => !x.ok).map((x) => `${x.file}\n${x.output}`).join('\n'));
-  t.true(report.results.some((x) => x.file.endsWith('builder.cc')));
-});
+testIf(Boolean(include), test)(
+  'check:tensorrt compiles every native source against the given TensorRT headers',
+  (t) => {
+    const r = run(tsx, ['tools/scripts/check-tensorrt.ts', '--json'], { TENSORRT_INCLUDE: include! });
+    const report = JSON.parse(r.stdout) as {
+      tensorrt: string;
+      results: { file: string; ok: boolean; output: string }[];
+    };
+    t.log(`TensorRT ${report.tensorrt}: ${report.results.length} files`);
+    t.is(
+      r.status,
+      0,
+      report.results
+        .filter((x) => !x.ok)
+        .map((x) => `${x.file}\n${x.output}`)
+        .join('\n'),
+    );
+    t.true(report.results.some((x) => x.file.endsWith('builder.cc')));
+  },
+);

@@ -48,7 +48,15 @@ const SEGMENT = /^[A-Za-z0-9._-]{1,64}$/;
 export function deviceTopics(prefix: string, fleet: string): { write: string[]; read: string[] } {
   const own = `${prefix}/${fleet}/%u`;
   return {
-    write: [`${own}/results/+`, `${own}/state`, `${own}/metrics`, `${own}/birth`, `${own}/death`, `${own}/ota/state`, `${own}/ota/chunk-req`],
+    write: [
+      `${own}/results/+`,
+      `${own}/state`,
+      `${own}/metrics`,
+      `${own}/birth`,
+      `${own}/death`,
+      `${own}/ota/state`,
+      `${own}/ota/chunk-req`,
+    ],
     read: [`${prefix}/${fleet}/ota/desired`, `${own}/ota/desired`, `${own}/ota/chunk`],
   };
 }
@@ -61,8 +69,15 @@ export function deviceTopics(prefix: string, fleet: string): { write: string[]; 
  */
 export function mosquittoConfig(o: MosquittoConfigOptions): MosquittoConfig {
   const prefix = o.prefix ?? 'ringmoe';
-  for (const [field, v] of [['prefix', prefix], ...o.fleets.map((f) => ['fleets', f]), ...o.operators.map((u) => ['operators', u])] as const) {
-    if (!SEGMENT.test(v)) throw new EdgeError('E_INVALID_ARGUMENT', `${JSON.stringify(v)} must be 1-64 characters from [A-Za-z0-9._-]`, { field });
+  for (const [field, v] of [
+    ['prefix', prefix],
+    ...o.fleets.map((f) => ['fleets', f]),
+    ...o.operators.map((u) => ['operators', u]),
+  ] as const) {
+    if (!SEGMENT.test(v))
+      throw new EdgeError('E_INVALID_ARGUMENT', `${JSON.stringify(v)} must be 1-64 characters from [A-Za-z0-9._-]`, {
+        field,
+      });
   }
   if (!o.fleets.length) throw new EdgeError('E_INVALID_ARGUMENT', 'name at least one fleet', { field: 'fleets' });
   const tls = [`cafile ${o.files.ca}`, `certfile ${o.files.cert}`, `keyfile ${o.files.key}`, 'tls_version tlsv1.2'];

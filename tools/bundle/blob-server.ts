@@ -65,7 +65,13 @@ export async function startBlobServer(bundles: BundleDir[], o: BlobServerOptions
       const msg = desired.get(d[2] === undefined ? d[1]! : `${d[1]}/${d[2]}`);
       if (!msg) return end(res, 404, 'no desired state\n');
       stats.responses[200] = (stats.responses[200] ?? 0) + 1;
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': msg.length, 'cache-control': 'no-store' }).end(req.method === 'HEAD' ? undefined : msg);
+      res
+        .writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': msg.length,
+          'cache-control': 'no-store',
+        })
+        .end(req.method === 'HEAD' ? undefined : msg);
       return;
     }
     const m = /^\/blobs\/([0-9a-f]{64})$/.exec(req.url ?? '');
@@ -112,13 +118,21 @@ export async function startBlobServer(bundles: BundleDir[], o: BlobServerOptions
   });
   const host = o.host ?? '127.0.0.1';
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (err) => reject(new EdgeError('E_IO', `cannot serve blobs on ${host}:${o.port ?? 0}: ${messageOf(err)}`, { field: '--http-port', cause: err })));
+    server.once('error', (err) =>
+      reject(
+        new EdgeError('E_IO', `cannot serve blobs on ${host}:${o.port ?? 0}: ${messageOf(err)}`, {
+          field: '--http-port',
+          cause: err,
+        }),
+      ),
+    );
     server.listen(o.port ?? 0, host, resolve);
   });
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {
-    url: o.advertiseUrl ?? `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
+    url:
+      o.advertiseUrl ?? `http://${host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     port,
     get bytesSent() {
       return stats.bytesSent;

@@ -11,7 +11,13 @@ import { sha256 } from '../../sdk/internal.js';
 import { parseJsonBounded } from '../../sdk/internal.js';
 import { readRegular } from '../../sdk/internal.js';
 import { parseBundleManifest } from '../../sdk/internal.js';
-import { BUNDLE_BLOB_DIR, BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE, DEFAULT_BUNDLE_LIMITS, type BundleManifest } from '../../sdk/internal.js';
+import {
+  BUNDLE_BLOB_DIR,
+  BUNDLE_MANIFEST_FILE,
+  BUNDLE_SIGNATURE_FILE,
+  DEFAULT_BUNDLE_LIMITS,
+  type BundleManifest,
+} from '../../sdk/internal.js';
 import { checkSignatureRecord, type SignatureRecord } from '../../sdk/internal.js';
 
 /** An opened bundle directory. */
@@ -42,18 +48,29 @@ export async function readBundleFile(path: string, maxBytes = Number.MAX_SAFE_IN
  */
 export async function openBundleDir(dir: string): Promise<BundleDir> {
   if (await lstat(join(dir, PACKAGE_INCOMPLETE_MARKER)).catch(() => undefined)) {
-    throw new EdgeError('E_PACKAGE_INCOMPLETE', 'bundle directory was left half-written by an interrupted run', { file: dir, hint: 'run ringmoe-edge bundle again' });
+    throw new EdgeError('E_PACKAGE_INCOMPLETE', 'bundle directory was left half-written by an interrupted run', {
+      file: dir,
+      hint: 'run ringmoe-edge bundle again',
+    });
   }
   const mfile = join(dir, BUNDLE_MANIFEST_FILE);
   const manifestBytes = await readBundleFile(mfile, DEFAULT_BUNDLE_LIMITS.manifestBytes).catch((err: EdgeError) => {
-    if (err.code === 'E_FILE_NOT_FOUND') throw new EdgeError('E_FILE_NOT_FOUND', `not a bundle directory: no ${BUNDLE_MANIFEST_FILE}`, { file: dir, hint: 'make one with ringmoe-edge bundle <package> -o <dir>' });
+    if (err.code === 'E_FILE_NOT_FOUND')
+      throw new EdgeError('E_FILE_NOT_FOUND', `not a bundle directory: no ${BUNDLE_MANIFEST_FILE}`, {
+        file: dir,
+        hint: 'make one with ringmoe-edge bundle <package> -o <dir>',
+      });
     throw err;
   });
   const manifest = parseBundleManifest(manifestBytes, mfile);
   let signature: SignatureRecord | undefined;
   const sfile = join(dir, BUNDLE_SIGNATURE_FILE);
   if (await lstat(sfile).catch(() => undefined)) {
-    const parsed = parseJsonBounded(await readBundleFile(sfile, 4096), { maxBytes: 4096, maxDepth: 4, maxStringLength: 4096 }, { file: sfile, what: 'signature file', syntaxCode: 'E_SIGNATURE' });
+    const parsed = parseJsonBounded(
+      await readBundleFile(sfile, 4096),
+      { maxBytes: 4096, maxDepth: 4, maxStringLength: 4096 },
+      { file: sfile, what: 'signature file', syntaxCode: 'E_SIGNATURE' },
+    );
     signature = checkSignatureRecord(parsed, { file: sfile });
   }
   return {

@@ -25,7 +25,12 @@ export interface ChunkServer {
  * Subscribes to the fleet's chunk requests and answers them.
  * @throws EdgeError E_MQTT_OFFLINE
  */
-export async function startChunkServer(client: MqttClient, topics: OtaTopics, fleet: string, bundles: BundleDir[]): Promise<ChunkServer> {
+export async function startChunkServer(
+  client: MqttClient,
+  topics: OtaTopics,
+  fleet: string,
+  bundles: BundleDir[],
+): Promise<ChunkServer> {
   const files = new Map<string, { path: string; size: number }>();
   const add = (b: BundleDir) => {
     files.set(b.manifestSha256, { path: `${b.dir}/bundle.json`, size: b.manifestBytes.length });
@@ -48,7 +53,12 @@ export async function startChunkServer(client: MqttClient, topics: OtaTopics, fl
     const out = topics.chunk(fleet, device);
     const f = files.get(req.sha256);
     if (!f || req.offset >= f.size) {
-      const error = { code: 'E_BLOB_MISSING', message: f ? `offset ${req.offset} is past the end of the blob` : `blob ${req.sha256.slice(0, 12)}… is not published here` };
+      const error = {
+        code: 'E_BLOB_MISSING',
+        message: f
+          ? `offset ${req.offset} is past the end of the blob`
+          : `blob ${req.sha256.slice(0, 12)}… is not published here`,
+      };
       client.publish(out, encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset, error }), { qos: 1 });
       return;
     }
@@ -61,7 +71,11 @@ export async function startChunkServer(client: MqttClient, topics: OtaTopics, fl
       const key = `${device}:${req.sha256}:${req.offset}`;
       if (answered.has(key)) stats.bytesRepeated += bytesRead;
       else answered.add(key);
-      client.publish(out, encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset }, buf.subarray(0, bytesRead)), { qos: 1 });
+      client.publish(
+        out,
+        encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset }, buf.subarray(0, bytesRead)),
+        { qos: 1 },
+      );
     } finally {
       await fh.close();
     }

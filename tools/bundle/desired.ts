@@ -34,13 +34,22 @@ export interface DesiredOptions {
  * const bytes = encodeDesired(desiredFor(bundle, { fleet: 'north', sources: { http: [server.url] } }), operatorKey);
  */
 export function desiredFor(bundle: BundleDir, o: DesiredOptions): DesiredState {
-  if (!bundle.signature) throw new EdgeError('E_SIGNATURE', 'bundle is not signed; devices would refuse it', { file: bundle.dir, hint: 'ringmoe-edge sign <bundle> --key <key>' });
-  for (const [k, v] of [['--fleet', o.fleet], ['--device', o.device]] as const) {
-    if (v !== undefined && !NAME_PATTERN.test(v)) throw new EdgeError('E_INVALID_ARGUMENT', `${k} must be 1-64 characters from [A-Za-z0-9._-]`, { field: k });
+  if (!bundle.signature)
+    throw new EdgeError('E_SIGNATURE', 'bundle is not signed; devices would refuse it', {
+      file: bundle.dir,
+      hint: 'ringmoe-edge sign <bundle> --key <key>',
+    });
+  for (const [k, v] of [
+    ['--fleet', o.fleet],
+    ['--device', o.device],
+  ] as const) {
+    if (v !== undefined && !NAME_PATTERN.test(v))
+      throw new EdgeError('E_INVALID_ARGUMENT', `${k} must be 1-64 characters from [A-Za-z0-9._-]`, { field: k });
   }
   const now = o.now ?? new Date();
   const seq = o.seq ?? now.getTime();
-  if (!Number.isSafeInteger(seq) || seq < 0) throw new EdgeError('E_INVALID_ARGUMENT', '--seq must be a non-negative integer', { field: '--seq' });
+  if (!Number.isSafeInteger(seq) || seq < 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--seq must be a non-negative integer', { field: '--seq' });
   return {
     format: DESIRED_FORMAT,
     formatVersion: 1,

@@ -64,7 +64,11 @@ export class FleetWatcher {
     let client: MqttClient;
     const owned = typeof o.broker === 'string';
     if (typeof o.broker === 'string') {
-      client = mqtt.connect(o.broker, { clientId: `ringmoe-fleet-${process.pid}-${Math.random().toString(16).slice(2, 8)}`, reconnectPeriod: 1000, connectTimeout: o.connectTimeoutMs ?? 10_000 });
+      client = mqtt.connect(o.broker, {
+        clientId: `ringmoe-fleet-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
+        reconnectPeriod: 1000,
+        connectTimeout: o.connectTimeoutMs ?? 10_000,
+      });
       try {
         await waitConnected(client, o.broker, o.connectTimeoutMs ?? 10_000, '--broker');
       } catch (err) {

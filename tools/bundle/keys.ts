@@ -28,7 +28,11 @@ export async function generateKeyFiles(base: string, force = false): Promise<Key
   const privateKey = `${base}.key`;
   const publicKey = `${base}.pub`;
   for (const p of [privateKey, publicKey]) {
-    if (!force && existsSync(p)) throw new EdgeError('E_OUTPUT_EXISTS', 'key file exists; refusing to overwrite a key', { file: p, hint: 'choose another -o, or pass --force' });
+    if (!force && existsSync(p))
+      throw new EdgeError('E_OUTPUT_EXISTS', 'key file exists; refusing to overwrite a key', {
+        file: p,
+        hint: 'choose another -o, or pass --force',
+      });
   }
   const pair = generateKeyPairSync('ed25519');
   await mkdir(dirname(privateKey), { recursive: true });
@@ -47,9 +51,13 @@ export async function loadPrivateKey(path: string): Promise<KeyObject> {
   try {
     key = createPrivateKey(pem);
   } catch (err) {
-    throw new EdgeError('E_SIGNATURE', `not a PEM private key: ${messageOf(err)}`, { file: path, hint: 'pass the .key file ringmoe-edge keygen wrote' });
+    throw new EdgeError('E_SIGNATURE', `not a PEM private key: ${messageOf(err)}`, {
+      file: path,
+      hint: 'pass the .key file ringmoe-edge keygen wrote',
+    });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new EdgeError('E_SIGNATURE', `key is ${key.asymmetricKeyType}, expected ed25519`, { file: path });
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new EdgeError('E_SIGNATURE', `key is ${key.asymmetricKeyType}, expected ed25519`, { file: path });
   return key;
 }
 
@@ -65,13 +73,16 @@ export async function loadPublicKey(path: string): Promise<{ key: KeyObject; pem
   } catch (err) {
     throw new EdgeError('E_SIGNATURE', `not a PEM public key: ${messageOf(err)}`, { file: path });
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new EdgeError('E_SIGNATURE', `key is ${key.asymmetricKeyType}, expected ed25519`, { file: path });
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new EdgeError('E_SIGNATURE', `key is ${key.asymmetricKeyType}, expected ed25519`, { file: path });
   return { key, pem: key.export({ format: 'pem', type: 'spki' }) as string };
 }
 
 async function readKeyFile(path: string): Promise<string> {
   return readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new EdgeError(err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO', `cannot read the key: ${messageOf(err)}`, { file: path });
+    throw new EdgeError(err.code === 'ENOENT' ? 'E_FILE_NOT_FOUND' : 'E_IO', `cannot read the key: ${messageOf(err)}`, {
+      file: path,
+    });
   });
 }
 
@@ -80,7 +91,13 @@ async function readKeyFile(path: string): Promise<string> {
  * present replaces its roles and name.
  * @throws EdgeError E_CONFIG (existing file invalid), E_SIGNATURE
  */
-export async function addToTrustFile(trustPath: string, publicKeyPath: string, roles: TrustRole[], name?: string, device?: string): Promise<TrustFile> {
+export async function addToTrustFile(
+  trustPath: string,
+  publicKeyPath: string,
+  roles: TrustRole[],
+  name?: string,
+  device?: string,
+): Promise<TrustFile> {
   const { key, pem } = await loadPublicKey(publicKeyPath);
   const keyId = keyIdOf(key);
   const existing = existsSync(trustPath) ? (await TrustStore.load(trustPath)).list() : [];

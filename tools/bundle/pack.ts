@@ -20,7 +20,14 @@ import { openRegular } from '../../sdk/internal.js';
 import { chunkBytesFor, chunkHashesOfFile } from '../../sdk/internal.js';
 import { sha256 } from '../../sdk/internal.js';
 import { checkBundleManifest, NAME_PATTERN } from '../../sdk/internal.js';
-import { BUNDLE_BLOB_DIR, BUNDLE_FORMAT, BUNDLE_FORMAT_VERSION, BUNDLE_MANIFEST_FILE, type BundleFile, type BundleManifest } from '../../sdk/internal.js';
+import {
+  BUNDLE_BLOB_DIR,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  BUNDLE_MANIFEST_FILE,
+  type BundleFile,
+  type BundleManifest,
+} from '../../sdk/internal.js';
 import { fsyncPath, writeFileDurable } from '../../sdk/internal.js';
 import { parseSemVer } from '../../sdk/internal.js';
 import { invalidOption } from '../../sdk/internal.js';
@@ -75,13 +82,22 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
   if (!NAME_PATTERN.test(name)) throw invalidOption('--name', 'a bundle name ([A-Za-z0-9._-], 1-64 characters)', name);
   const recorded = m.extensions?.target;
   if (typeof recorded === 'string' && recorded !== target) {
-    throw new EdgeError('E_TARGET_MISMATCH', `package was built for target ${recorded}, not ${target}`, { file: o.packageDir, field: 'extensions.target' });
+    throw new EdgeError('E_TARGET_MISMATCH', `package was built for target ${recorded}, not ${target}`, {
+      file: o.packageDir,
+      field: 'extensions.target',
+    });
   }
   // A bundle the device cannot build engines from must not be signed and shipped.
-  const line = typeof recorded === 'object' && recorded !== null ? ((recorded as { tensorrt?: string | null }).tensorrt ?? null) : null;
+  const line =
+    typeof recorded === 'object' && recorded !== null
+      ? ((recorded as { tensorrt?: string | null }).tensorrt ?? null)
+      : null;
   await assertBuildableOn(pkg.dir, m, await loadTarget(o.target), { tensorrt: line, step: 'bundle' });
   const { bytes: manifestBytes } = await readPackageManifestFile(join(pkg.dir, PACKAGE_MANIFEST_FILE));
-  if (sha256(manifestBytes) !== pkg.packageHash) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', 'the package manifest changed while it was read', { file: join(pkg.dir, PACKAGE_MANIFEST_FILE) });
+  if (sha256(manifestBytes) !== pkg.packageHash)
+    throw new EdgeError('E_PACKAGE_HASH_MISMATCH', 'the package manifest changed while it was read', {
+      file: join(pkg.dir, PACKAGE_MANIFEST_FILE),
+    });
   const listed: BundleFile[] = [
     { path: PACKAGE_MANIFEST_FILE, sha256: pkg.packageHash, size: manifestBytes.length, role: 'manifest' },
     ...Object.entries(m.files)
@@ -114,8 +130,15 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
   checkBundleManifest(manifest, BUNDLE_MANIFEST_FILE);
   const bytes = Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`, 'utf8');
   const blobs = new Map<string, { sha256: string; size: number; from: string }>();
-  for (const f of files) if (!blobs.has(f.sha256)) blobs.set(f.sha256, { sha256: f.sha256, size: f.size, from: pkg.path(f.path) });
-  return { manifest, manifestBytes: bytes, manifestSha256: sha256(bytes), packageDir: pkg.dir, blobs: [...blobs.values()] };
+  for (const f of files)
+    if (!blobs.has(f.sha256)) blobs.set(f.sha256, { sha256: f.sha256, size: f.size, from: pkg.path(f.path) });
+  return {
+    manifest,
+    manifestBytes: bytes,
+    manifestSha256: sha256(bytes),
+    packageDir: pkg.dir,
+    blobs: [...blobs.values()],
+  };
 }
 
 /**
@@ -126,7 +149,11 @@ export async function bundlePlan(o: BundleOptions): Promise<BundlePlan> {
 export async function applyBundlePlan(plan: BundlePlan, outDir: string, o: { force?: boolean } = {}): Promise<void> {
   const existing = await readdir(outDir).catch(() => undefined);
   if (existing && existing.length) {
-    if (!o.force) throw new EdgeError('E_OUTPUT_EXISTS', 'bundle directory exists and is not empty', { file: outDir, hint: 'choose another -o, or pass --force' });
+    if (!o.force)
+      throw new EdgeError('E_OUTPUT_EXISTS', 'bundle directory exists and is not empty', {
+        file: outDir,
+        hint: 'choose another -o, or pass --force',
+      });
     await rm(outDir, { recursive: true, force: true });
   }
   try {
@@ -150,7 +177,11 @@ export async function applyBundlePlan(plan: BundlePlan, outDir: string, o: { for
  * otherwise the bytes are copied from that open file.
  * @throws EdgeError E_PATH_UNSAFE (a link), E_PACKAGE_HASH_MISMATCH (changed since planning), E_IO
  */
-async function placeBlob(packageDir: string, b: { sha256: string; size: number; from: string }, dest: string): Promise<void> {
+async function placeBlob(
+  packageDir: string,
+  b: { sha256: string; size: number; from: string },
+  dest: string,
+): Promise<void> {
   const label = relative(packageDir, b.from);
   const src = await openRegular(b.from, { root: packageDir, label });
   try {
@@ -195,8 +226,14 @@ async function placeBlob(packageDir: string, b: { sha256: string; size: number; 
  */
 export async function resolveTargetId(target: string): Promise<string> {
   const pathLike = typeof target === 'string' && (target.includes('/') || target.endsWith('.json'));
-  if (typeof target !== 'string' || (!pathLike && !NAME_PATTERN.test(target))) throw invalidOption('--target', 'a target id, alias or profile path', target);
+  if (typeof target !== 'string' || (!pathLike && !NAME_PATTERN.test(target)))
+    throw invalidOption('--target', 'a target id, alias or profile path', target);
   const profile = await loadTarget(target);
-  if (!NAME_PATTERN.test(profile.id)) throw new EdgeError('E_TARGET_PROFILE', `target id ${JSON.stringify(profile.id)} cannot name a bundle target ([A-Za-z0-9._-], 1-64 characters)`, { file: profile.file, field: 'id' });
+  if (!NAME_PATTERN.test(profile.id))
+    throw new EdgeError(
+      'E_TARGET_PROFILE',
+      `target id ${JSON.stringify(profile.id)} cannot name a bundle target ([A-Za-z0-9._-], 1-64 characters)`,
+      { file: profile.file, field: 'id' },
+    );
   return profile.id;
 }

@@ -75,13 +75,21 @@ export interface Publication {
  * const pub = await publishBundle({ bundleDir: 'out/v2', fleet: 'north', broker: 'mqtt://localhost:1883', keyPath: 'keys/ops.key' });
  */
 export async function publishBundle(o: PublishOptions): Promise<Publication> {
-  if (o.http === false && !o.mqttChunks) throw new EdgeError('E_INVALID_ARGUMENT', 'nothing would serve the blobs: enable HTTP or --mqtt-chunks', { field: '--no-http' });
+  if (o.http === false && !o.mqttChunks)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'nothing would serve the blobs: enable HTTP or --mqtt-chunks', {
+      field: '--no-http',
+    });
   const topics = new OtaTopics(o.prefix);
   const topic = o.device ? topics.deviceDesired(o.fleet, o.device) : topics.fleetDesired(o.fleet);
   const bundle = await openBundleDir(o.bundleDir);
   await checkBundleBlobs(bundle);
   const key = await loadPrivateKey(o.keyPath);
-  const delta = o.base ? bundleDelta(bundle.manifest, (await openBundleDir(o.base)).manifest.files.map((f) => f.sha256)) : undefined;
+  const delta = o.base
+    ? bundleDelta(
+        bundle.manifest,
+        (await openBundleDir(o.base)).manifest.files.map((f) => f.sha256),
+      )
+    : undefined;
   let server: BlobServer | undefined;
   let chunks: ChunkServer | undefined;
   let client: MqttClient | undefined;
@@ -96,7 +104,11 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
       sources: { ...(server ? { http: [server.url] } : {}), ...(o.mqttChunks ? { mqtt: true } : {}) },
     });
     const payload = encodeDesired(desired, key);
-    const c = mqtt.connect(o.broker, { clientId: `ringmoe-publish-${o.fleet}-${process.pid}`, reconnectPeriod: 1000, connectTimeout: 10_000 });
+    const c = mqtt.connect(o.broker, {
+      clientId: `ringmoe-publish-${o.fleet}-${process.pid}`,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+    });
     client = c;
     await waitConnected(c, o.broker, 10_000, '--broker');
     if (o.mqttChunks) chunks = await startChunkServer(c, topics, o.fleet, [bundle]);
@@ -113,7 +125,11 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
       ...(server ? { httpUrl: server.url } : {}),
       ...(delta ? { delta } : {}),
       client: c,
-      bytesSent: () => ({ http: server?.bytesSent ?? 0, mqtt: chunks?.bytesSent ?? 0, mqttRepeated: chunks?.bytesRepeated ?? 0 }),
+      bytesSent: () => ({
+        http: server?.bytesSent ?? 0,
+        mqtt: chunks?.bytesSent ?? 0,
+        mqttRepeated: chunks?.bytesRepeated ?? 0,
+      }),
       desiredRestored: () => guard?.restored ?? 0,
       close() {
         closing ??= (async () => {
@@ -137,7 +153,13 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
  * Watches the retained desired state and puts `payload` back whenever another client replaces it
  * (at most once a second), unless the replacement is a newer desired state signed by `key`.
  */
-async function guardDesired(c: MqttClient, topic: string, payload: Buffer, seq: number, key: KeyObject): Promise<{ restored: number; stop(): void }> {
+async function guardDesired(
+  c: MqttClient,
+  topic: string,
+  payload: Buffer,
+  seq: number,
+  key: KeyObject,
+): Promise<{ restored: number; stop(): void }> {
   const pub = createPublicKey(key);
   const state = { restored: 0, superseded: false, last: 0, timer: undefined as NodeJS.Timeout | undefined };
   const supersedes = (bytes: Buffer): boolean => {
@@ -146,7 +168,7 @@ async function guardDesired(c: MqttClient, topic: string, payload: Buffer, seq: 
       if (typeof env.payload !== 'string') return false;
       const rec = checkSignatureRecord(env.signature);
       if (!verifyDocument('desired', Buffer.from(env.payload, 'utf8'), rec, pub)) return false;
-      return (JSON.parse(env.payload) as { seq?: unknown }).seq as number > seq;
+      return ((JSON.parse(env.payload) as { seq?: unknown }).seq as number) > seq;
     } catch {
       return false;
     }

@@ -14,7 +14,10 @@ import { loadPrivateKey } from './keys.js';
  * @example
  * const sig = await signBundleDir('out/bundle-2.0.0', 'keys/release.key');
  */
-export async function signBundleDir(dir: string, keyPath: string): Promise<SignatureRecord & { manifestSha256: string }> {
+export async function signBundleDir(
+  dir: string,
+  keyPath: string,
+): Promise<SignatureRecord & { manifestSha256: string }> {
   const bundle = await openBundleDir(dir);
   const key = await loadPrivateKey(keyPath);
   const sig = signDocument('bundle', bundle.manifestBytes, key);

@@ -50,16 +50,29 @@ export interface VerifyBundleReport {
  * const report = await verifyBundleDir('out/bundle-2.0.0', { trust: 'device/trust.json' });
  */
 export async function verifyBundleDir(dir: string, o: VerifyBundleOptions): Promise<VerifyBundleReport> {
-  if (!o.trust && !o.publicKey) throw new EdgeError('E_INVALID_ARGUMENT', 'verify needs --trust <trust.json> or --pub <key.pub> to check the signature against', { field: '--trust' });
-  const trust = o.trust ? await TrustStore.load(o.trust) : TrustStore.fromKeys([{ publicKey: (await loadPublicKey(o.publicKey!)).pem, roles: ['bundle'] }]);
+  if (!o.trust && !o.publicKey)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'verify needs --trust <trust.json> or --pub <key.pub> to check the signature against',
+      { field: '--trust' },
+    );
+  const trust = o.trust
+    ? await TrustStore.load(o.trust)
+    : TrustStore.fromKeys([{ publicKey: (await loadPublicKey(o.publicKey!)).pem, roles: ['bundle'] }]);
   const b = await openBundleDir(dir);
-  if (!b.signature) throw new EdgeError('E_SIGNATURE', 'bundle is not signed (no bundle.sig)', { file: dir, hint: 'ringmoe-edge sign <bundle> --key <key>' });
+  if (!b.signature)
+    throw new EdgeError('E_SIGNATURE', 'bundle is not signed (no bundle.sig)', {
+      file: dir,
+      hint: 'ringmoe-edge sign <bundle> --key <key>',
+    });
   const keyId = trust.verify('bundle', b.manifestBytes, b.signature, { file: `${dir}/bundle.sig` });
-  if (o.target !== undefined) checkTarget(b.manifest.target, { fleet: '-', device: '-', target: await resolveTargetId(o.target) });
+  if (o.target !== undefined)
+    checkTarget(b.manifest.target, { fleet: '-', device: '-', target: await resolveTargetId(o.target) });
   const blobs = await checkBundleBlobs(b);
   checkBundleMatchesPackage(b.manifest, await readBundleFile(b.blobPath(b.manifest.package.manifestSha256)));
   const warnings: string[] = [];
-  if (compareSemVer(b.manifest.minSdkVersion, VERSION) > 0) warnings.push(`needs SDK ${b.manifest.minSdkVersion}; this tool is ${VERSION}`);
+  if (compareSemVer(b.manifest.minSdkVersion, VERSION) > 0)
+    warnings.push(`needs SDK ${b.manifest.minSdkVersion}; this tool is ${VERSION}`);
   return {
     dir,
     name: b.manifest.name,
@@ -87,9 +100,18 @@ export async function checkBundleBlobs(b: BundleDir): Promise<number> {
     const p = await checkNoLinkPath(b.dir, relative(b.dir, b.blobPath(f.sha256)), `blob for ${f.path}`);
     const st = await lstat(p).catch(() => undefined);
     if (!st) throw new EdgeError('E_BLOB_MISSING', `blob for ${f.path} is missing`, { file: p });
-    if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `blob for ${f.path} is not a regular file (links are refused)`, { file: p });
-    if (st.size !== f.size) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} has ${st.size} bytes, the manifest says ${f.size} (truncated or padded)`, { file: p });
-    if ((await sha256File(p, { root: b.dir, label: `blob for ${f.path}` })) !== f.sha256) throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} does not match its sha256 (corrupted or tampered)`, { file: p });
+    if (!st.isFile())
+      throw new EdgeError('E_PATH_UNSAFE', `blob for ${f.path} is not a regular file (links are refused)`, { file: p });
+    if (st.size !== f.size)
+      throw new EdgeError(
+        'E_BLOB_HASH',
+        `blob for ${f.path} has ${st.size} bytes, the manifest says ${f.size} (truncated or padded)`,
+        { file: p },
+      );
+    if ((await sha256File(p, { root: b.dir, label: `blob for ${f.path}` })) !== f.sha256)
+      throw new EdgeError('E_BLOB_HASH', `blob for ${f.path} does not match its sha256 (corrupted or tampered)`, {
+        file: p,
+      });
   }
   return seen.size;
 }

@@ -20,7 +20,14 @@ import { valueInfo } from '../onnx/builder.js';
 import { readModel } from '../onnx/model-io.js';
 import { ModelProtoSchema, toBinary } from '../onnx/proto.js';
 import { ROUTING_STATS_FILE } from '../package/inspect.js';
-import { ROUTING_STATS_FORMAT, ROUTING_STATS_VERSION, readRoutingStats, type BlockCounts, type ModalityStats, type RoutingStats } from './routing-stats.js';
+import {
+  ROUTING_STATS_FORMAT,
+  ROUTING_STATS_VERSION,
+  readRoutingStats,
+  type BlockCounts,
+  type ModalityStats,
+  type RoutingStats,
+} from './routing-stats.js';
 import type { Frame } from '../frames/frame.js';
 import { processAlive } from '../../sdk/internal.js';
 
@@ -55,8 +62,13 @@ async function removeStaleTemps(dir: string): Promise<void> {
 }
 
 function modalityEntry(entries: EntryManifest[], m: ModalityId): EntryManifest {
-  const e = entries.find((x) => x.kind === 'modality' && x.modalities.length === 1 && x.modalities[0] === m && x.moe?.length);
-  if (!e) throw new EdgeError('E_CALIBRATION', `the package has no single-modality entry for ${m} to calibrate with`, { field: 'modalities' });
+  const e = entries.find(
+    (x) => x.kind === 'modality' && x.modalities.length === 1 && x.modalities[0] === m && x.moe?.length,
+  );
+  if (!e)
+    throw new EdgeError('E_CALIBRATION', `the package has no single-modality entry for ${m} to calibrate with`, {
+      field: 'modalities',
+    });
   return e;
 }
 
@@ -68,13 +80,20 @@ function modalityEntry(entries: EntryManifest[], m: ModalityId): EntryManifest {
 export async function calibratePackage(o: CalibrateOptions): Promise<CalibrateResult> {
   const pkg = await openPackage(o.dir, { verify: o.verify ?? 'size' });
   const m = pkg.manifest;
-  if (m.kind !== 'ringmoe' || !m.experts) throw new EdgeError('E_CALIBRATION', `package ${m.name} has no experts to calibrate`, { file: o.dir });
+  if (m.kind !== 'ringmoe' || !m.experts)
+    throw new EdgeError('E_CALIBRATION', `package ${m.name} has no experts to calibrate`, { file: o.dir });
   if (o.frames.length === 0) throw new EdgeError('E_CALIBRATION', 'no frames to calibrate with', { field: 'frames' });
   const known = m.modalities.map((x) => x.id);
   for (const x of o.modalities ?? []) {
-    if (!known.includes(x)) throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(x)}; package ${m.name} has ${known.join(', ')}`, { field: 'modalities' });
+    if (!known.includes(x))
+      throw new EdgeError(
+        'E_UNKNOWN_MODALITY',
+        `unknown modality ${JSON.stringify(x)}; package ${m.name} has ${known.join(', ')}`,
+        { field: 'modalities' },
+      );
   }
-  const modalities = o.modalities ?? known.filter((x) => m.entries.some((e) => e.kind === 'modality' && e.modalities[0] === x));
+  const modalities =
+    o.modalities ?? known.filter((x) => m.entries.some((e) => e.kind === 'modality' && e.modalities[0] === x));
   const size = m.model.inputSize;
   if (!size) throw new EdgeError('E_CALIBRATION', `package ${m.name} records no input size`, { file: o.dir });
   const batch = o.batch ?? 4;
@@ -88,12 +107,18 @@ export async function calibratePackage(o: CalibrateOptions): Promise<CalibrateRe
     const model = await readModel(pkg.path(entry.graph));
     const graph = model.proto.graph!;
     const choice = new Map<string, { block: string; router: string }>();
-    for (const c of entry.moe!) for (const [router, tensor] of Object.entries(c.routerOutputs)) choice.set(tensor, { block: c.block, router });
+    for (const c of entry.moe!)
+      for (const [router, tensor] of Object.entries(c.routerOutputs)) choice.set(tensor, { block: c.block, router });
     for (const tensor of choice.keys()) graph.output.push(valueInfo(tensor, 'int64', ['T']));
     const temp = pkg.path(`${TEMP_PREFIX}${process.pid}-${entry.name}.onnx`);
     const blocks: Record<string, BlockCounts> = {};
     for (const b of m.experts.blocks) {
-      blocks[b.id] = { tokens: 0, routers: Object.fromEntries(b.routers.map((r) => [r.id, { experts: [...r.experts], counts: r.experts.map(() => 0) }])) };
+      blocks[b.id] = {
+        tokens: 0,
+        routers: Object.fromEntries(
+          b.routers.map((r) => [r.id, { experts: [...r.experts], counts: r.experts.map(() => 0) }]),
+        ),
+      };
     }
     const tokensOf = new Map(entry.moe!.map((c) => [c.block, 0]));
     let inputs = 0;
@@ -108,7 +133,12 @@ export async function calibratePackage(o: CalibrateOptions): Promise<CalibrateRe
           if (pending.length === 0) return;
           const data = new Float32Array(pending.length * per);
           pending.forEach((x, k) => data.set(x, k * per));
-          const out = await session.run({ [inputName]: { dtype: 'float32', shape: [pending.length, spec.channels, size.height, size.width], data } }, [...choice.keys()]);
+          const out = await session.run(
+            {
+              [inputName]: { dtype: 'float32', shape: [pending.length, spec.channels, size.height, size.width], data },
+            },
+            [...choice.keys()],
+          );
           for (const [tensor, where] of choice) {
             const idx = out[tensor]!.data as BigInt64Array;
             const rc = blocks[where.block]!.routers[where.router]!;
@@ -133,7 +163,12 @@ export async function calibratePackage(o: CalibrateOptions): Promise<CalibrateRe
     } finally {
       await rm(temp, { force: true });
     }
-    calibrated[modality] = { entry: entry.name, frames: o.frames.map((f) => ({ id: f.id, source: f.source, ...(f.note ? { note: f.note } : {}) })), inputs, blocks };
+    calibrated[modality] = {
+      entry: entry.name,
+      frames: o.frames.map((f) => ({ id: f.id, source: f.source, ...(f.note ? { note: f.note } : {}) })),
+      inputs,
+      blocks,
+    };
   }
 
   const file = join(pkg.dir, ROUTING_STATS_FILE);

@@ -75,12 +75,24 @@ const STATS_JSON_LIMITS = { maxBytes: 64 * 1024 * 1024, maxDepth: 16, maxStringL
 export async function readRoutingStats(file: string): Promise<LoadedStats> {
   let bytes: Buffer;
   try {
-    bytes = await readRegular(file, { maxBytes: STATS_JSON_LIMITS.maxBytes, tooLargeCode: 'E_JSON_TOO_LARGE', label: 'routing statistics' });
+    bytes = await readRegular(file, {
+      maxBytes: STATS_JSON_LIMITS.maxBytes,
+      tooLargeCode: 'E_JSON_TOO_LARGE',
+      label: 'routing statistics',
+    });
   } catch (err) {
     if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
-    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read routing statistics: ${messageOf(err)}`, { file, cause: err, hint: 'calibrate the package first (calibration writes routing-stats.json beside it)' });
+    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read routing statistics: ${messageOf(err)}`, {
+      file,
+      cause: err,
+      hint: 'calibrate the package first (calibration writes routing-stats.json beside it)',
+    });
   }
-  const parsed = parseJsonBounded(bytes, STATS_JSON_LIMITS, { file, what: 'routing statistics', syntaxCode: 'E_CALIBRATION' });
+  const parsed = parseJsonBounded(bytes, STATS_JSON_LIMITS, {
+    file,
+    what: 'routing statistics',
+    syntaxCode: 'E_CALIBRATION',
+  });
   return { stats: checkRoutingStats(parsed, file), sha256: sha256(bytes), file };
 }
 
@@ -88,17 +100,44 @@ export async function readRoutingStats(file: string): Promise<LoadedStats> {
 export function checkRoutingStats(v: unknown, file?: string): RoutingStats {
   const where = (field: string) => ({ ...(file !== undefined ? { file } : {}), field });
   const obj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
-  if (!obj(v) || v.format !== ROUTING_STATS_FORMAT) throw new EdgeError('E_CALIBRATION', `not a routing statistics file (format must be ${JSON.stringify(ROUTING_STATS_FORMAT)})`, where('format'));
-  if (v.formatVersion !== ROUTING_STATS_VERSION) throw new EdgeError('E_CALIBRATION', `formatVersion ${JSON.stringify(v.formatVersion)} is not supported (this SDK reads ${ROUTING_STATS_VERSION})`, where('formatVersion'));
-  if (!obj(v.package) || typeof v.package.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.package.sha256)) throw new EdgeError('E_CALIBRATION', 'package.sha256 must be the 64-hex sha256 of the package manifest', where('package.sha256'));
+  if (!obj(v) || v.format !== ROUTING_STATS_FORMAT)
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `not a routing statistics file (format must be ${JSON.stringify(ROUTING_STATS_FORMAT)})`,
+      where('format'),
+    );
+  if (v.formatVersion !== ROUTING_STATS_VERSION)
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `formatVersion ${JSON.stringify(v.formatVersion)} is not supported (this SDK reads ${ROUTING_STATS_VERSION})`,
+      where('formatVersion'),
+    );
+  if (!obj(v.package) || typeof v.package.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.package.sha256))
+    throw new EdgeError(
+      'E_CALIBRATION',
+      'package.sha256 must be the 64-hex sha256 of the package manifest',
+      where('package.sha256'),
+    );
   if (!obj(v.modalities)) throw new EdgeError('E_CALIBRATION', 'modalities must be an object', where('modalities'));
   for (const [m, ms] of Object.entries(v.modalities)) {
-    if (!obj(ms) || !obj(ms.blocks) || !Array.isArray(ms.frames)) throw new EdgeError('E_CALIBRATION', 'must be {entry, frames[], blocks{}}', where(`modalities.${m}`));
+    if (!obj(ms) || !obj(ms.blocks) || !Array.isArray(ms.frames))
+      throw new EdgeError('E_CALIBRATION', 'must be {entry, frames[], blocks{}}', where(`modalities.${m}`));
     for (const [b, bc] of Object.entries(ms.blocks)) {
-      if (!obj(bc) || !Number.isSafeInteger(bc.tokens) || !obj(bc.routers)) throw new EdgeError('E_CALIBRATION', 'must be {tokens, routers{}}', where(`modalities.${m}.blocks.${b}`));
+      if (!obj(bc) || !Number.isSafeInteger(bc.tokens) || !obj(bc.routers))
+        throw new EdgeError('E_CALIBRATION', 'must be {tokens, routers{}}', where(`modalities.${m}.blocks.${b}`));
       for (const [r, rc] of Object.entries(bc.routers)) {
-        const ok = obj(rc) && Array.isArray(rc.experts) && Array.isArray(rc.counts) && rc.experts.length === rc.counts.length && rc.counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0);
-        if (!ok) throw new EdgeError('E_CALIBRATION', 'must be {experts[], counts[]} of equal length with non-negative integer counts', where(`modalities.${m}.blocks.${b}.routers.${r}`));
+        const ok =
+          obj(rc) &&
+          Array.isArray(rc.experts) &&
+          Array.isArray(rc.counts) &&
+          rc.experts.length === rc.counts.length &&
+          rc.counts.every((c) => Number.isSafeInteger(c) && (c as number) >= 0);
+        if (!ok)
+          throw new EdgeError(
+            'E_CALIBRATION',
+            'must be {experts[], counts[]} of equal length with non-negative integer counts',
+            where(`modalities.${m}.blocks.${b}.routers.${r}`),
+          );
       }
     }
   }
@@ -124,21 +163,40 @@ export function checkStatsBelongTo(loaded: LoadedStats, packageHash: string, pac
  * `modalities`.
  * @throws EdgeError E_CALIBRATION when a modality or the router has no statistics
  */
-export function routedCounts(stats: RoutingStats, blockId: string, routerId: string, experts: readonly string[], modalities: readonly ModalityId[], file?: string): number[] {
+export function routedCounts(
+  stats: RoutingStats,
+  blockId: string,
+  routerId: string,
+  experts: readonly string[],
+  modalities: readonly ModalityId[],
+  file?: string,
+): number[] {
   const out = experts.map(() => 0);
   for (const m of modalities) {
     const ms = stats.modalities[m];
     if (!ms) {
-      throw new EdgeError('E_CALIBRATION', `routing statistics have no frames of modality ${m}; they cover ${Object.keys(stats.modalities).join(', ') || 'nothing'}`, {
-        ...(file !== undefined ? { file } : {}),
-        hint: `calibrate the package on ${m} frames`,
-      });
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `routing statistics have no frames of modality ${m}; they cover ${Object.keys(stats.modalities).join(', ') || 'nothing'}`,
+        {
+          ...(file !== undefined ? { file } : {}),
+          hint: `calibrate the package on ${m} frames`,
+        },
+      );
     }
     const rc = ms.blocks[blockId]?.routers[routerId];
-    if (!rc) throw new EdgeError('E_CALIBRATION', `routing statistics for ${m} have no counts for router ${routerId}`, { ...(file !== undefined ? { file } : {}), field: `modalities.${m}.blocks.${blockId}` });
+    if (!rc)
+      throw new EdgeError('E_CALIBRATION', `routing statistics for ${m} have no counts for router ${routerId}`, {
+        ...(file !== undefined ? { file } : {}),
+        field: `modalities.${m}.blocks.${blockId}`,
+      });
     experts.forEach((e, k) => {
       const i = rc.experts.indexOf(e);
-      if (i < 0) throw new EdgeError('E_CALIBRATION', `router ${routerId} has no counts for expert ${e}`, { ...(file !== undefined ? { file } : {}), field: `modalities.${m}.blocks.${blockId}.routers.${routerId}` });
+      if (i < 0)
+        throw new EdgeError('E_CALIBRATION', `router ${routerId} has no counts for expert ${e}`, {
+          ...(file !== undefined ? { file } : {}),
+          field: `modalities.${m}.blocks.${blockId}.routers.${routerId}`,
+        });
       out[k] = (out[k] ?? 0) + rc.counts[i]!;
     });
   }

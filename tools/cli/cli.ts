@@ -23,7 +23,12 @@ function matchCommand(argv: string[]): CommandEntry | undefined {
   return COMMANDS.find((c) => c.name === two) ?? COMMANDS.find((c) => c.name === words[0]);
 }
 
-function attach(program: Command, spec: CommandSpec<any>, holder: CliResult, makeIO: (json: boolean) => CommandIO): void {
+function attach(
+  program: Command,
+  spec: CommandSpec<any>,
+  holder: CliResult,
+  makeIO: (json: boolean) => CommandIO,
+): void {
   const parts = spec.name.split(' ');
   let parent = program;
   for (const part of parts.slice(0, -1)) {
@@ -60,12 +65,16 @@ function attach(program: Command, spec: CommandSpec<any>, holder: CliResult, mak
 /** JSON.stringify replacer: bigints as numbers when safe, typed arrays as plain arrays. */
 export function jsonReplacer(_key: string, value: unknown): unknown {
   if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) return Array.from(value as unknown as ArrayLike<number>);
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView))
+    return Array.from(value as unknown as ArrayLike<number>);
   return value;
 }
 
 /** Parses `argv` (without node and script) and runs the command. */
-export async function runCli(argv: string[], makeIO: (json: boolean) => CommandIO = (json) => createIO(json)): Promise<CliResult> {
+export async function runCli(
+  argv: string[],
+  makeIO: (json: boolean) => CommandIO = (json) => createIO(json),
+): Promise<CliResult> {
   const holder: CliResult = {};
   const program = new Command('ringmoe-edge')
     .description('Build, prune, quantize, compile, ship and run RingMoE models on edge devices.')

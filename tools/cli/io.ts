@@ -23,7 +23,11 @@ export interface CommandIO {
 
 const NO_PROGRESS: Progress = { update() {}, stop() {} };
 
-export function createIO(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): CommandIO {
+export function createIO(
+  json: boolean,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): CommandIO {
   const tty = Boolean((stderr as NodeJS.WriteStream).isTTY) && !process.env.CI;
   return {
     json,
@@ -50,7 +54,12 @@ export function createIO(json: boolean, stdout: NodeJS.WritableStream = process.
         };
       }
       const bar = new SingleBar(
-        { format: `${label} [{bar}] {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | {eta_formatted} {step}`, stream: stderr, hideCursor: true, clearOnComplete: false },
+        {
+          format: `${label} [{bar}] {percentage}% | {value}/{total}${unit ? ` ${unit}` : ''} | {eta_formatted} {step}`,
+          stream: stderr,
+          hideCursor: true,
+          clearOnComplete: false,
+        },
         Presets.shades_classic,
       );
       bar.start(Math.max(total, 1), 0, { step: '' });

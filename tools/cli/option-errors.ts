@@ -17,7 +17,10 @@ export function flagTable(cmd: Command, extra: Readonly<Record<string, string>> 
 
 /** `text` with every `option <name>` of a known option written as its flag. */
 function withFlags(text: string, flags: Map<string, string>): string {
-  return text.replace(/\boption ([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)/g, (whole, name: string) => flags.get(name) ?? whole);
+  return text.replace(
+    /\boption ([A-Za-z][A-Za-z0-9]*(?:\.[A-Za-z][A-Za-z0-9]*)*)/g,
+    (whole, name: string) => flags.get(name) ?? whole,
+  );
 }
 
 /**
@@ -35,15 +38,25 @@ export function asFlagError(err: unknown, flags: Map<string, string>): unknown {
   const hint = err.hint !== undefined ? withFlags(err.hint, flags) : undefined;
   if (flag === undefined && mapped === body && hint === err.hint) return err;
   const field = flag ?? err.field;
-  return new EdgeError(err.code, mapped, { ...(field !== undefined ? { field } : {}), ...(hint !== undefined ? { hint } : {}), cause: err });
+  return new EdgeError(err.code, mapped, {
+    ...(field !== undefined ? { field } : {}),
+    ...(hint !== undefined ? { hint } : {}),
+    cause: err,
+  });
 }
 
 /** `err` with `next` (a command line) added to its hint. */
 export function withNextStep(err: EdgeError, next: string): EdgeError {
-  const location = err.file !== undefined || err.field !== undefined ? [err.file, err.field].filter(Boolean).join(': ') + ': ' : '';
+  const location =
+    err.file !== undefined || err.field !== undefined ? [err.file, err.field].filter(Boolean).join(': ') + ': ' : '';
   const suffix = err.hint !== undefined ? ` (${err.hint})` : '';
   let body = err.message.startsWith(location) ? err.message.slice(location.length) : err.message;
   if (suffix && body.endsWith(suffix)) body = body.slice(0, -suffix.length);
   const hint = `${err.hint !== undefined ? `${err.hint}: ` : ''}${next}`;
-  return new EdgeError(err.code, body, { ...(err.file !== undefined ? { file: err.file } : {}), ...(err.field !== undefined ? { field: err.field } : {}), hint, cause: err });
+  return new EdgeError(err.code, body, {
+    ...(err.file !== undefined ? { file: err.file } : {}),
+    ...(err.field !== undefined ? { field: err.field } : {}),
+    hint,
+    cause: err,
+  });
 }

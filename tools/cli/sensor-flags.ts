@@ -26,9 +26,18 @@ export interface SensorFlags {
 /** Adds the sensor flags to a command. */
 export function addSensorOptions(cmd: Command, what = 'the frames'): Command {
   return cmd
-    .option('--sensor <preset|file.json>', `sensor of ${what}: a preset (${multispectralPresets().slice(0, 6).join(', ')}, …; see docs/sensors.md) or a sensor configuration JSON file`)
-    .option('--bands <list>', 'source band numbers (1-based) of the model channels in order, e.g. 2,3,4,5 for blue, green, red, NIR of a Landsat-8 stack')
-    .option('--scale <list>', 'physical = DN · scale + offset, one value or one per selected band; fractions allowed (1/257 maps 16-bit to 8-bit)')
+    .option(
+      '--sensor <preset|file.json>',
+      `sensor of ${what}: a preset (${multispectralPresets().slice(0, 6).join(', ')}, …; see docs/sensors.md) or a sensor configuration JSON file`,
+    )
+    .option(
+      '--bands <list>',
+      'source band numbers (1-based) of the model channels in order, e.g. 2,3,4,5 for blue, green, red, NIR of a Landsat-8 stack',
+    )
+    .option(
+      '--scale <list>',
+      'physical = DN · scale + offset, one value or one per selected band; fractions allowed (1/257 maps 16-bit to 8-bit)',
+    )
     .option('--offset <list>', 'offset of that mapping, one value or one per selected band');
 }
 
@@ -60,15 +69,35 @@ export async function readSensorFlags(o: Record<string, unknown>): Promise<Senso
       try {
         value = JSON.parse(await readFile(name, 'utf8'));
       } catch (err) {
-        throw new EdgeError('E_INVALID_ARGUMENT', `--sensor ${name}: cannot read a sensor configuration: ${messageOf(err)}`, { field: '--sensor', file: name, cause: err });
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `--sensor ${name}: cannot read a sensor configuration: ${messageOf(err)}`,
+          { field: '--sensor', file: name, cause: err },
+        );
       }
       flags.sensor = asFlagError(() => checkSensorConfig(value, { id: name, file: name }), name);
     } else {
-      throw invalidOption('--sensor', `a sensor preset (${Object.keys(SENSOR_PRESETS).join(', ')}) or a .json sensor configuration file`, name);
+      throw invalidOption(
+        '--sensor',
+        `a sensor preset (${Object.keys(SENSOR_PRESETS).join(', ')}) or a .json sensor configuration file`,
+        name,
+      );
     }
   }
-  if (o.bands !== undefined) flags.bands = numbers('--bands', o.bands, (x) => Number.isInteger(x) && x >= 1 && x <= 64, '1-based band numbers separated by commas (e.g. 2,3,4,5)');
-  if (o.scale !== undefined) flags.scale = numbers('--scale', o.scale, (x) => x !== 0, 'non-zero numbers or fractions separated by commas (e.g. 1/257)');
+  if (o.bands !== undefined)
+    flags.bands = numbers(
+      '--bands',
+      o.bands,
+      (x) => Number.isInteger(x) && x >= 1 && x <= 64,
+      '1-based band numbers separated by commas (e.g. 2,3,4,5)',
+    );
+  if (o.scale !== undefined)
+    flags.scale = numbers(
+      '--scale',
+      o.scale,
+      (x) => x !== 0,
+      'non-zero numbers or fractions separated by commas (e.g. 1/257)',
+    );
   if (o.offset !== undefined) flags.offset = numbers('--offset', o.offset, () => true, 'numbers separated by commas');
   return Object.keys(flags).length ? flags : undefined;
 }
@@ -78,7 +107,10 @@ function asFlagError<T>(fn: () => T, what: string): T {
     return fn();
   } catch (err) {
     const e = err as EdgeError;
-    throw new EdgeError('E_INVALID_ARGUMENT', `${what}: ${e.message.replace(/^frame "[^"]*": /, '')}`, { field: '--sensor', cause: err });
+    throw new EdgeError('E_INVALID_ARGUMENT', `${what}: ${e.message.replace(/^frame "[^"]*": /, '')}`, {
+      field: '--sensor',
+      cause: err,
+    });
   }
 }
 
@@ -93,10 +125,15 @@ export function sensorModality(flags: SensorFlags | undefined): string | undefin
  * frame unless `strict` (then the frame is refused with the SDK's modality mismatch error).
  * @throws EdgeError E_INVALID_ARGUMENT when the combination is not a valid configuration for the modality
  */
-export function sensorFor(flags: SensorFlags | undefined, modality: string, strict = false): string | SensorConfig | undefined {
+export function sensorFor(
+  flags: SensorFlags | undefined,
+  modality: string,
+  strict = false,
+): string | SensorConfig | undefined {
   if (!flags) return undefined;
   if (flags.sensor && !strict && flags.sensor.modality !== modality) return undefined;
-  if (flags.sensor && flags.bands === undefined && flags.scale === undefined && flags.offset === undefined) return flags.preset ? flags.sensor.id : flags.sensor;
+  if (flags.sensor && flags.bands === undefined && flags.scale === undefined && flags.offset === undefined)
+    return flags.preset ? flags.sensor.id : flags.sensor;
   const base: SensorConfig = flags.sensor ?? { id: 'cli', modality };
   const config: SensorConfig = { ...base };
   const parts = [base.id];

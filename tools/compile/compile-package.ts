@@ -87,15 +87,24 @@ async function updateManifest(dir: string, change: (m: PackageManifest) => void)
 }
 
 /** Why engines cannot be built here, or undefined when they can (addon, TensorRT line and GPU match). */
-export function buildBlocker(binding: BindingResult, target: TargetProfile, plan: CompilePlan): { reason: string } | { binding: NativeBinding; device: number } {
-  if (target.runtime !== 'tensorrt' || !target.gpu) return { reason: `${target.id} runs onnxruntime on the CPU; it needs no engine` };
+export function buildBlocker(
+  binding: BindingResult,
+  target: TargetProfile,
+  plan: CompilePlan,
+): { reason: string } | { binding: NativeBinding; device: number } {
+  if (target.runtime !== 'tensorrt' || !target.gpu)
+    return { reason: `${target.id} runs onnxruntime on the CPU; it needs no engine` };
   if (!binding.ok) return { reason: `tensorrt unavailable: ${binding.reason}` };
   const v = binding.binding.versions().tensorrt;
   const want = plan.target.tensorrt ?? '';
-  if (want && v.split('.').slice(0, 2).join('.') !== want.split('.').slice(0, 2).join('.')) return { reason: `TensorRT here is ${v}, the target's line has ${want} (engines are tied to the TensorRT version)` };
+  if (want && v.split('.').slice(0, 2).join('.') !== want.split('.').slice(0, 2).join('.'))
+    return {
+      reason: `TensorRT here is ${v}, the target's line has ${want} (engines are tied to the TensorRT version)`,
+    };
   const cc = target.gpu.computeCapability.value;
   const dev = binding.binding.devices().devices.find((d) => d.computeCapability === cc);
-  if (!dev) return { reason: `no GPU of compute capability ${cc} (${target.gpu.sm}) here (engines are tied to the GPU)` };
+  if (!dev)
+    return { reason: `no GPU of compute capability ${cc} (${target.gpu.sm}) here (engines are tied to the GPU)` };
   return { binding: binding.binding, device: dev.index };
 }
 
@@ -124,8 +133,19 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
     }
   } else {
     const trt = plan.target.tensorrt;
-    const caches = plan.precision === 'int8' && trt && Number(trt.split('.')[0]) < 11 ? [trt.split('.').length === 2 ? `${trt}.0` : trt] : [];
-    const frames = await planFrames({ manifest: pkg.manifest, entries: entries.map((n) => pkg.entry(n)), precision: plan.precision, ...(o.calibration ? { calibration: o.calibration } : {}), ...(o.heldOut ? { heldOut: o.heldOut } : {}), ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}), ...(o.sensorFor ? { sensorFor: o.sensorFor } : {}) });
+    const caches =
+      plan.precision === 'int8' && trt && Number(trt.split('.')[0]) < 11
+        ? [trt.split('.').length === 2 ? `${trt}.0` : trt]
+        : [];
+    const frames = await planFrames({
+      manifest: pkg.manifest,
+      entries: entries.map((n) => pkg.entry(n)),
+      precision: plan.precision,
+      ...(o.calibration ? { calibration: o.calibration } : {}),
+      ...(o.heldOut ? { heldOut: o.heldOut } : {}),
+      ...(o.maxFrames !== undefined ? { maxFrames: o.maxFrames } : {}),
+      ...(o.sensorFor ? { sensorFor: o.sensorFor } : {}),
+    });
     const r = await quantizePackage({
       source: o.source,
       outDir: o.outDir,
@@ -148,7 +168,14 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
     step: 'compile',
     sourcePackage: pkg.packageHash,
     sourceName: pkg.manifest.name,
-    params: { target: plan.target.id, precision: plan.precision, jetpack: plan.target.jetpack, tensorrt: plan.target.tensorrt, dlaCore: plan.target.dlaCore, entries },
+    params: {
+      target: plan.target.id,
+      precision: plan.precision,
+      jetpack: plan.target.jetpack,
+      tensorrt: plan.target.tensorrt,
+      dlaCore: plan.target.dlaCore,
+      entries,
+    },
     tool: `ringmoe-edge ${VERSION}`,
   };
   const manifest = await updateManifest(o.outDir, (m) => m.lineage.push(step));
@@ -170,18 +197,33 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
           precision: plan.precision,
           typing: 'auto',
           ...(e.dlaCore !== null && e.dlaCore !== undefined ? { dlaCore: e.dlaCore, gpuFallback: true } : {}),
-          profile: input.map((i, k) => ({ input: i.input, min: shape(e.profile!.min!)[k]!, opt: shape(e.profile!.opt!)[k]!, max: shape(e.profile!.max!)[k]! })),
+          profile: input.map((i, k) => ({
+            input: i.input,
+            min: shape(e.profile!.min!)[k]!,
+            opt: shape(e.profile!.opt!)[k]!,
+            max: shape(e.profile!.max!)[k]!,
+          })),
           device: can.device,
         });
       } catch (err) {
-        throw new EdgeError('E_ENGINE_BUILD', `building the ${plan.precision} engine of ${e.entry} failed: ${messageOf(err)}`, { file: entry.graph, cause: err });
+        throw new EdgeError(
+          'E_ENGINE_BUILD',
+          `building the ${plan.precision} engine of ${e.entry} failed: ${messageOf(err)}`,
+          { file: entry.graph, cause: err },
+        );
       }
       const rel = plan.enginePaths[e.entry]!;
       await mkdir(dirname(join(o.outDir, rel)), { recursive: true });
       await writeFile(join(o.outDir, rel), built.plan);
       result.built.push({ entry: e.entry, path: rel, sha256: built.sha256 });
     }
-    const records = await Promise.all(result.built.map(async (b) => ({ path: b.path, sha256: await sha256File(join(o.outDir, b.path)), size: (await stat(join(o.outDir, b.path))).size })));
+    const records = await Promise.all(
+      result.built.map(async (b) => ({
+        path: b.path,
+        sha256: await sha256File(join(o.outDir, b.path)),
+        size: (await stat(join(o.outDir, b.path))).size,
+      })),
+    );
     await updateManifest(o.outDir, (m) => {
       for (const r of records) m.files[r.path] = { sha256: r.sha256, size: r.size, role: 'engine' };
     });

@@ -53,7 +53,12 @@ function chooseLine(target: TargetProfile, jetpack: string | undefined): TargetS
   if (target.runtime !== 'tensorrt') return undefined;
   if (jetpack !== undefined) {
     const line = lines.find((l) => l.jetpack === jetpack || l.name === jetpack);
-    if (!line) throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} has no software line ${JSON.stringify(jetpack)} with TensorRT; it has ${lines.map((l) => l.jetpack ?? l.name).join(', ')}`, { field: 'jetpack' });
+    if (!line)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `${target.id} has no software line ${JSON.stringify(jetpack)} with TensorRT; it has ${lines.map((l) => l.jetpack ?? l.name).join(', ')}`,
+        { field: 'jetpack' },
+      );
     return line;
   }
   return [...lines].sort((a, b) => compareVersions(a.tensorrt!.value, b.tensorrt!.value)).pop();
@@ -67,30 +72,52 @@ function chooseLine(target: TargetProfile, jetpack: string | undefined): TargetS
 export function planCompile(m: PackageManifest, target: TargetProfile, o: CompilePlanOptions = {}): CompilePlan {
   const existing = packageTarget(m);
   if (existing && existing.id !== target.id) {
-    throw new EdgeError('E_TARGET_MISMATCH', `package ${m.name} was made for ${existing.id} (${existing.precision}), not ${target.id}`, {
-      field: 'extensions.target',
-      hint: `compile the fp32 source package for ${target.id} instead`,
-    });
+    throw new EdgeError(
+      'E_TARGET_MISMATCH',
+      `package ${m.name} was made for ${existing.id} (${existing.precision}), not ${target.id}`,
+      {
+        field: 'extensions.target',
+        hint: `compile the fp32 source package for ${target.id} instead`,
+      },
+    );
   }
   const supported = computePrecisions(target);
-  const precision: Precision = o.precision === undefined || o.precision === 'best' ? bestPrecision(target) : o.precision;
+  const precision: Precision =
+    o.precision === undefined || o.precision === 'best' ? bestPrecision(target) : o.precision;
   if (!supported.includes(precision)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} does not support ${precision}: its ${target.gpu ? 'GPU' : 'CPU runtime'} runs ${supported.join(', ')}`, {
-      field: 'precision',
-      hint: `use option precision best (${bestPrecision(target)} here)`,
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `${target.id} does not support ${precision}: its ${target.gpu ? 'GPU' : 'CPU runtime'} runs ${supported.join(', ')}`,
+      {
+        field: 'precision',
+        hint: `use option precision best (${bestPrecision(target)} here)`,
+      },
+    );
   }
   const line = chooseLine(target, o.jetpack);
   let dlaCore: number | null = null;
   if (o.dla !== undefined) {
     const cores = target.dla.count.value;
     if (!Number.isInteger(o.dla) || o.dla < 0 || o.dla >= cores) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} has ${cores === 0 ? 'no DLA core' : `${cores} DLA core${cores > 1 ? 's' : ''} (0${cores > 1 ? `..${cores - 1}` : ''})`}; option dla ${o.dla} is not one of them`, { field: 'dla' });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `${target.id} has ${cores === 0 ? 'no DLA core' : `${cores} DLA core${cores > 1 ? 's' : ''} (0${cores > 1 ? `..${cores - 1}` : ''})`}; option dla ${o.dla} is not one of them`,
+        { field: 'dla' },
+      );
     }
     if (!target.dla.precisions.value.includes(precision)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `the DLA of ${target.id} runs ${target.dla.precisions.value.join(', ')}, not ${precision}`, { field: 'dla' });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `the DLA of ${target.id} runs ${target.dla.precisions.value.join(', ')}, not ${precision}`,
+        { field: 'dla' },
+      );
     }
-    if (line && !line.dla.value) throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${line.tensorrt!.value} (${line.jetpack ?? line.name}) cannot use the DLA of ${target.id}`, { field: 'dla', hint: 'choose an older line with option jetpack' });
+    if (line && !line.dla.value)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `TensorRT ${line.tensorrt!.value} (${line.jetpack ?? line.name}) cannot use the DLA of ${target.id}`,
+        { field: 'dla', hint: 'choose an older line with option jetpack' },
+      );
     dlaCore = o.dla;
   }
   const record: TargetRecord = {
@@ -109,7 +136,15 @@ export function planCompile(m: PackageManifest, target: TargetProfile, o: Compil
   if (target.runtime === 'tensorrt') {
     const max = o.maxBatch ?? 1;
     for (const e of entries) {
-      engines.push({ entry: e.name, precision, typing: 'auto', dlaCore, gpuFallback: true, profile: { min: 1, opt: max, max }, calibrationCache: null });
+      engines.push({
+        entry: e.name,
+        precision,
+        typing: 'auto',
+        dlaCore,
+        gpuFallback: true,
+        profile: { min: 1, opt: max, max },
+        calibrationCache: null,
+      });
       enginePaths[e.name] = `engines/${e.name}.${precision}${dlaCore !== null ? `.dla${dlaCore}` : ''}.plan`;
     }
   }

@@ -26,7 +26,12 @@ export interface ApplyOptions {
 }
 
 /** What the lineage lists about where each tensor came from. */
-export function lineageParams(plan: ConversionPlan, sha256: string, seed: number, seededHeads: string[]): Record<string, unknown> {
+export function lineageParams(
+  plan: ConversionPlan,
+  sha256: string,
+  seed: number,
+  seededHeads: string[],
+): Record<string, unknown> {
   return {
     checkpoint: basename(plan.file),
     sha256,
@@ -38,7 +43,9 @@ export function lineageParams(plan: ConversionPlan, sha256: string, seed: number
     configOrigin: plan.configOrigin,
     seed,
     ignored: plan.ignored,
-    initialised: plan.feeds.filter((f) => f.transform.op === 'const').map((f) => ({ tensor: f.target, value: (f.transform as { value: number }).value, reason: f.reason })),
+    initialised: plan.feeds
+      .filter((f) => f.transform.op === 'const')
+      .map((f) => ({ tensor: f.target, value: (f.transform as { value: number }).value, reason: f.reason })),
     seeded: plan.feeds.filter((f) => f.transform.op === 'seed').map((f) => ({ tensor: f.target, reason: f.reason })),
     untrainedHeads: plan.untrainedHeads,
     untrainedHeadTensors: seededHeads,
@@ -50,7 +57,11 @@ export function lineageParams(plan: ConversionPlan, sha256: string, seed: number
  * Writes the converted package.
  * @throws EdgeError E_OUTPUT_EXISTS, E_IO, the readers' E_CHECKPOINT_* codes
  */
-export async function applyConversion(plan: ConversionPlan, reader: CheckpointReader, o: ApplyOptions): Promise<PackageManifest> {
+export async function applyConversion(
+  plan: ConversionPlan,
+  reader: CheckpointReader,
+  o: ApplyOptions,
+): Promise<PackageManifest> {
   const seed = o.seed ?? 0;
   const sha256 = reader.sha256();
   const source = new CheckpointSource(reader, plan, o.onTensor);
@@ -64,7 +75,13 @@ export async function applyConversion(plan: ConversionPlan, reader: CheckpointRe
     source,
     doc: `converted from ${basename(plan.file)} (${plan.format})`,
     // after every entry is emitted, when the seeded head tensors are known
-    lineage: () => [{ step: 'convert', params: lineageParams(plan, sha256, seed, source.seededHeads), tool: `ringmoe-edge ${VERSION}` }],
+    lineage: () => [
+      {
+        step: 'convert',
+        params: lineageParams(plan, sha256, seed, source.seededHeads),
+        tool: `ringmoe-edge ${VERSION}`,
+      },
+    ],
     ...(o.onEntry ? { onEntry: o.onEntry } : {}),
     ...(o.preprocessing ? { preprocessing: o.preprocessing } : {}),
     ...(plan.dense ? { experts: plan.dense } : {}),

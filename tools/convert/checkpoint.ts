@@ -53,11 +53,18 @@ export class CheckpointReader implements CheckpointIndex {
    */
   read(name: string, start = 0, count?: number): Float32Array {
     const t = this.tensors.get(name);
-    if (!t) throw new EdgeError('E_CHECKPOINT_MISMATCH', `the checkpoint has no tensor ${name}`, { file: this.file, field: name });
+    if (!t)
+      throw new EdgeError('E_CHECKPOINT_MISMATCH', `the checkpoint has no tensor ${name}`, {
+        file: this.file,
+        field: name,
+      });
     const total = elementCount(t.dims);
     const n = count ?? total - start;
     if (start < 0 || n < 0 || start + n > total) {
-      throw new EdgeError('E_CHECKPOINT_RANGE', `elements ${start}..${start + n} asked of a tensor of ${total}`, { file: this.file, field: name });
+      throw new EdgeError('E_CHECKPOINT_RANGE', `elements ${start}..${start + n} asked of a tensor of ${total}`, {
+        file: this.file,
+        field: name,
+      });
     }
     const eb = DTYPE_BYTES[t.dtype];
     const out = new Uint8Array(n * eb);
@@ -84,7 +91,8 @@ export class CheckpointReader implements CheckpointIndex {
   sha256(): string {
     const h = createHash('sha256');
     const chunk = 4 * 1024 * 1024;
-    for (let at = 0; at < this.bytes.size; at += chunk) h.update(this.bytes.read(at, Math.min(chunk, this.bytes.size - at), 'checkpoint'));
+    for (let at = 0; at < this.bytes.size; at += chunk)
+      h.update(this.bytes.read(at, Math.min(chunk, this.bytes.size - at), 'checkpoint'));
     return h.digest('hex');
   }
 
@@ -99,12 +107,26 @@ export class CheckpointReader implements CheckpointIndex {
  */
 export function checkExtent(file: string, size: number, t: CheckpointTensor): void {
   for (const d of t.dims) {
-    if (!Number.isSafeInteger(d) || d < 0) throw new EdgeError('E_CHECKPOINT_RANGE', `dims [${t.dims}] are not non-negative integers`, { file, field: t.name });
+    if (!Number.isSafeInteger(d) || d < 0)
+      throw new EdgeError('E_CHECKPOINT_RANGE', `dims [${t.dims}] are not non-negative integers`, {
+        file,
+        field: t.name,
+      });
   }
   const want = elementCount(t.dims) * DTYPE_BYTES[t.dtype];
   const have = t.pieces.reduce((s, p) => s + p.length, 0);
-  if (want !== have) throw new EdgeError('E_CHECKPOINT_RANGE', `dims [${t.dims}] of ${t.dtype} need ${want} bytes but the tensor holds ${have}`, { file, field: t.name });
+  if (want !== have)
+    throw new EdgeError(
+      'E_CHECKPOINT_RANGE',
+      `dims [${t.dims}] of ${t.dtype} need ${want} bytes but the tensor holds ${have}`,
+      { file, field: t.name },
+    );
   for (const p of t.pieces) {
-    if (p.offset + p.length > size) throw new EdgeError('E_CHECKPOINT_TRUNCATED', `the tensor's data runs to byte ${p.offset + p.length} but the file has ${size}`, { file, field: t.name });
+    if (p.offset + p.length > size)
+      throw new EdgeError(
+        'E_CHECKPOINT_TRUNCATED',
+        `the tensor's data runs to byte ${p.offset + p.length} but the file has ${size}`,
+        { file, field: t.name },
+      );
   }
 }

@@ -28,11 +28,19 @@ class Cursor {
   ) {}
 
   private byte(): number {
-    if (this.pos >= this.end) throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${this.what()}: a field runs past the end of its message (byte ${this.end})`, { file: this.f.file });
+    if (this.pos >= this.end)
+      throw new EdgeError(
+        'E_CHECKPOINT_TRUNCATED',
+        `${this.what()}: a field runs past the end of its message (byte ${this.end})`,
+        { file: this.f.file },
+      );
     if (this.pos < this.bufAt || this.pos >= this.bufAt + this.buf.length) {
       this.bufAt = this.pos;
       this.buf = this.f.readUpTo(this.pos, Math.min(WINDOW, this.end - this.pos), this.what());
-      if (this.buf.length === 0) throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${this.what()}: the file ends at byte ${this.pos}`, { file: this.f.file });
+      if (this.buf.length === 0)
+        throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${this.what()}: the file ends at byte ${this.pos}`, {
+          file: this.f.file,
+        });
     }
     return this.buf[this.pos++ - this.bufAt]!;
   }
@@ -50,7 +58,9 @@ class Cursor {
       }
       mul *= 128;
     }
-    throw new EdgeError('E_CHECKPOINT_FORMAT', `${this.what()}: bad varint before byte ${this.pos}`, { file: this.f.file });
+    throw new EdgeError('E_CHECKPOINT_FORMAT', `${this.what()}: bad varint before byte ${this.pos}`, {
+      file: this.f.file,
+    });
   }
 
   /** A length-delimited field's [start, end), checked against the enclosing message. */
@@ -59,7 +69,11 @@ class Cursor {
     const start = this.pos;
     if (start + len > this.end) {
       const past = start + len > this.f.size;
-      throw new EdgeError(past ? 'E_CHECKPOINT_TRUNCATED' : 'E_CHECKPOINT_FORMAT', `${this.what()}: a field of ${len} bytes at byte ${start} runs past ${past ? `the end of the file (${this.f.size} bytes)` : `its message (byte ${this.end})`}`, { file: this.f.file });
+      throw new EdgeError(
+        past ? 'E_CHECKPOINT_TRUNCATED' : 'E_CHECKPOINT_FORMAT',
+        `${this.what()}: a field of ${len} bytes at byte ${start} runs past ${past ? `the end of the file (${this.f.size} bytes)` : `its message (byte ${this.end})`}`,
+        { file: this.f.file },
+      );
     }
     this.pos = start + len;
     return { start, end: start + len };
@@ -67,7 +81,12 @@ class Cursor {
 
   string(): string {
     const { start, end } = this.span();
-    if (end - start > MAX_STRING) throw new EdgeError('E_CHECKPOINT_FORMAT', `${this.what()}: a ${end - start}-byte string field (over ${MAX_STRING})`, { file: this.f.file });
+    if (end - start > MAX_STRING)
+      throw new EdgeError(
+        'E_CHECKPOINT_FORMAT',
+        `${this.what()}: a ${end - start}-byte string field (over ${MAX_STRING})`,
+        { file: this.f.file },
+      );
     return new TextDecoder().decode(this.f.read(start, end - start, this.what()));
   }
 
@@ -77,11 +96,19 @@ class Cursor {
     else if (wt === 1) this.advance(8);
     else if (wt === 2) this.span();
     else if (wt === 5) this.advance(4);
-    else throw new EdgeError('E_CHECKPOINT_FORMAT', `${this.what()}: unsupported protobuf wire type ${wt} at byte ${this.pos}`, { file: this.f.file });
+    else
+      throw new EdgeError(
+        'E_CHECKPOINT_FORMAT',
+        `${this.what()}: unsupported protobuf wire type ${wt} at byte ${this.pos}`,
+        { file: this.f.file },
+      );
   }
 
   private advance(n: number): void {
-    if (this.pos + n > this.end) throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${this.what()}: a fixed-width field runs past byte ${this.end}`, { file: this.f.file });
+    if (this.pos + n > this.end)
+      throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${this.what()}: a fixed-width field runs past byte ${this.end}`, {
+        file: this.f.file,
+      });
     this.pos += n;
   }
 }
@@ -141,7 +168,12 @@ export function indexCkpt(f: FileBytes): Map<string, CheckpointTensor> {
         sawTensor = true;
       } else v.skip(k % 8);
     }
-    if (!piece.tag) throw new EdgeError('E_CHECKPOINT_FORMAT', `checkpoint value ${pieces.length} (bytes ${start}..${end}) has no tag`, { file });
+    if (!piece.tag)
+      throw new EdgeError(
+        'E_CHECKPOINT_FORMAT',
+        `checkpoint value ${pieces.length} (bytes ${start}..${end}) has no tag`,
+        { file },
+      );
     if (!sawTensor) throw new EdgeError('E_CHECKPOINT_FORMAT', 'the value has no tensor', { file, field: piece.tag });
     pieces.push(piece);
   }
@@ -168,7 +200,11 @@ function valueSpan(f: FileBytes, top: Cursor, index: number): { start: number; e
   } catch {
     // the tag itself is cut off
   }
-  throw new EdgeError('E_CHECKPOINT_TRUNCATED', `checkpoint value ${index} of ${len} bytes at byte ${start} runs past the end of the file (${f.size} bytes)`, { file: f.file, ...(tag ? { field: tag } : {}) });
+  throw new EdgeError(
+    'E_CHECKPOINT_TRUNCATED',
+    `checkpoint value ${index} of ${len} bytes at byte ${start} runs past the end of the file (${f.size} bytes)`,
+    { file: f.file, ...(tag ? { field: tag } : {}) },
+  );
 }
 
 /** Groups pieces by tag; a tag seen several times is one split tensor. */
@@ -177,16 +213,29 @@ function joinPieces(file: string, size: number, pieces: Piece[]): Map<string, Ch
   const firstDims = new Map<string, number[]>();
   for (const p of pieces) {
     const dtype: CheckpointDType | undefined = MINDSPORE_DTYPES[p.typeName];
-    if (!dtype) throw new EdgeError('E_CHECKPOINT_DTYPE', `tensor_type ${JSON.stringify(p.typeName)} is not one of ${Object.keys(MINDSPORE_DTYPES).join(', ')}`, { file, field: p.tag });
+    if (!dtype)
+      throw new EdgeError(
+        'E_CHECKPOINT_DTYPE',
+        `tensor_type ${JSON.stringify(p.typeName)} is not one of ${Object.keys(MINDSPORE_DTYPES).join(', ')}`,
+        { file, field: p.tag },
+      );
     const prev = out.get(p.tag);
     if (!prev) {
       out.set(p.tag, { name: p.tag, dtype, dims: [...p.dims], pieces: [{ offset: p.offset, length: p.length }] });
       firstDims.set(p.tag, p.dims);
       continue;
     }
-    const same = prev.dtype === dtype && prev.dims.length === p.dims.length && p.dims.length > 0 && p.dims.slice(1).every((d, i) => d === prev.dims[i + 1]);
+    const same =
+      prev.dtype === dtype &&
+      prev.dims.length === p.dims.length &&
+      p.dims.length > 0 &&
+      p.dims.slice(1).every((d, i) => d === prev.dims[i + 1]);
     if (!same) {
-      throw new EdgeError('E_CHECKPOINT_RANGE', `a later piece of this split tensor is ${p.typeName} [${p.dims}], which does not continue ${prev.dtype} [${prev.dims}] along dim 0`, { file, field: p.tag });
+      throw new EdgeError(
+        'E_CHECKPOINT_RANGE',
+        `a later piece of this split tensor is ${p.typeName} [${p.dims}], which does not continue ${prev.dtype} [${prev.dims}] along dim 0`,
+        { file, field: p.tag },
+      );
     }
     prev.dims[0]! += p.dims[0]!;
     prev.pieces.push({ offset: p.offset, length: p.length });
@@ -194,7 +243,11 @@ function joinPieces(file: string, size: number, pieces: Piece[]): Map<string, Ch
   for (const t of out.values()) {
     // A writer that gives every piece the whole tensor's dims (rather than its slice's) is read too.
     const first = firstDims.get(t.name)!;
-    if (t.pieces.length > 1 && elementCount(first) * DTYPE_BYTES[t.dtype] === t.pieces.reduce((s, p) => s + p.length, 0)) t.dims = [...first];
+    if (
+      t.pieces.length > 1 &&
+      elementCount(first) * DTYPE_BYTES[t.dtype] === t.pieces.reduce((s, p) => s + p.length, 0)
+    )
+      t.dims = [...first];
     checkExtent(file, size, t);
   }
   return out;

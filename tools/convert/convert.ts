@@ -37,7 +37,10 @@ export async function convertCheckpoint(o: ConvertOptions): Promise<ConvertResul
       ...(o.allowUntrainedHeads ? { allowUntrainedHeads: true } : {}),
     });
     if (o.dryRun) return { plan };
-    if (!o.outDir) throw new EdgeError('E_INVALID_ARGUMENT', 'an output directory is needed unless this is a dry run', { field: 'outDir' });
+    if (!o.outDir)
+      throw new EdgeError('E_INVALID_ARGUMENT', 'an output directory is needed unless this is a dry run', {
+        field: 'outDir',
+      });
     const manifest = await applyConversion(plan, reader, { ...o, outDir: o.outDir });
     return { plan, manifest };
   } finally {

@@ -57,18 +57,29 @@ export function denseBlockExperts(c: RingMoEConfig, g: StageGeometry, index: num
     modality: c.modalities[0]!.id,
     index: 0,
     file: `weights/${id}/dense.bin`,
-    tensors: { fc1Weight: `${eid}.fc1.weight`, fc1Bias: `${eid}.fc1.bias`, fc2Weight: `${eid}.fc2.weight`, fc2Bias: `${eid}.fc2.bias` },
+    tensors: {
+      fc1Weight: `${eid}.fc1.weight`,
+      fc1Bias: `${eid}.fc1.bias`,
+      fc2Weight: `${eid}.fc2.weight`,
+      fc2Bias: `${eid}.fc2.bias`,
+    },
     dim: g.dim,
     hidden,
     params: ffnParams(g.dim, hidden),
-    origin: { strategy: 'convert', from: [`${blockPrefix(g.stage - 1, index)}mlp`], note: 'dense FFN of a collapsed checkpoint (mlp.mapping / mlp.projection)' },
+    origin: {
+      strategy: 'convert',
+      from: [`${blockPrefix(g.stage - 1, index)}mlp`],
+      note: 'dense FFN of a collapsed checkpoint (mlp.mapping / mlp.projection)',
+    },
   };
   return { id, stage: g.stage, block: index, dim: g.dim, hidden: g.hidden, routers: [], experts: [expert] };
 }
 
 /** The expert maps of every block of a dense conversion, stage by stage. */
 export function denseExpertMaps(c: RingMoEConfig, hidden: Record<string, number>): BlockExpertMap[][] {
-  return stageGeometry(c).map((g) => Array.from({ length: g.depth }, (_, j) => denseBlockExperts(c, g, j, hidden[blockId(g.stage, j)] ?? g.hidden)));
+  return stageGeometry(c).map((g) =>
+    Array.from({ length: g.depth }, (_, j) => denseBlockExperts(c, g, j, hidden[blockId(g.stage, j)] ?? g.hidden)),
+  );
 }
 
 /**
@@ -76,18 +87,38 @@ export function denseExpertMaps(c: RingMoEConfig, hidden: Record<string, number>
  * @throws EdgeError E_CHECKPOINT_MISMATCH when the blocks' widths are not one multiple of the config's
  */
 export function denseSelection(c: RingMoEConfig, hidden: Record<string, number>, file: string): ExpertSelection {
-  const multiples = new Set(stageGeometry(c).flatMap((g) => Array.from({ length: g.depth }, (_, j) => (hidden[blockId(g.stage, j)] ?? g.hidden) / g.hidden)));
+  const multiples = new Set(
+    stageGeometry(c).flatMap((g) =>
+      Array.from({ length: g.depth }, (_, j) => (hidden[blockId(g.stage, j)] ?? g.hidden) / g.hidden),
+    ),
+  );
   if (multiples.size !== 1) {
-    throw new EdgeError('E_CHECKPOINT_MISMATCH', `the dense FFNs' hidden widths are not one multiple of the config's block widths (${[...multiples].join(', ')}): the package's parameter accounting needs one`, { file });
+    throw new EdgeError(
+      'E_CHECKPOINT_MISMATCH',
+      `the dense FFNs' hidden widths are not one multiple of the config's block widths (${[...multiples].join(', ')}): the package's parameter accounting needs one`,
+      { file },
+    );
   }
-  return { modalities: c.modalities.map((m) => m.id), modalPerModality: 0, collaborative: 0, shared: 0, dense: true, denseHiddenMultiple: [...multiples][0]! };
+  return {
+    modalities: c.modalities.map((m) => m.id),
+    modalPerModality: 0,
+    collaborative: 0,
+    shared: 0,
+    dense: true,
+    denseHiddenMultiple: [...multiples][0]!,
+  };
 }
 
 /** The four feeds of a block's dense FFN: released [in, out] layout, copied as stored. */
 export function denseFfnFeeds(rec: BlockExpertMap): Feed[] {
   const e = rec.experts[0]!;
   const P = `${blockPrefix(rec.stage - 1, rec.block)}mlp.`;
-  const copy = (target: string, dims: number[], from: string): Feed => ({ target, dims, transform: { op: 'copy' }, sources: [{ name: from, dims }] });
+  const copy = (target: string, dims: number[], from: string): Feed => ({
+    target,
+    dims,
+    transform: { op: 'copy' },
+    sources: [{ name: from, dims }],
+  });
   return [
     copy(e.tensors.fc1Weight, [e.dim, e.hidden], `${P}mapping.weight`),
     copy(e.tensors.fc1Bias, [e.hidden], `${P}mapping.bias`),

@@ -8,9 +8,21 @@ export type CheckpointDType = 'float32' | 'float16' | 'bfloat16' | 'int32' | 'in
 
 export const DTYPE_BYTES: Record<CheckpointDType, number> = { float32: 4, float16: 2, bfloat16: 2, int32: 4, int64: 8 };
 
-export const MINDSPORE_DTYPES: Record<string, CheckpointDType> = { Float32: 'float32', Float16: 'float16', BFloat16: 'bfloat16', Int32: 'int32', Int64: 'int64' };
+export const MINDSPORE_DTYPES: Record<string, CheckpointDType> = {
+  Float32: 'float32',
+  Float16: 'float16',
+  BFloat16: 'bfloat16',
+  Int32: 'int32',
+  Int64: 'int64',
+};
 
-export const SAFETENSORS_DTYPES: Record<string, CheckpointDType> = { F32: 'float32', F16: 'float16', BF16: 'bfloat16', I32: 'int32', I64: 'int64' };
+export const SAFETENSORS_DTYPES: Record<string, CheckpointDType> = {
+  F32: 'float32',
+  F16: 'float16',
+  BF16: 'bfloat16',
+  I32: 'int32',
+  I64: 'int64',
+};
 
 /** True for the dtypes that hold learnable weights (integers are step counters, never weights). */
 export function isFloat(d: CheckpointDType): boolean {

@@ -27,14 +27,21 @@ export class FileBytes {
     } catch (err) {
       throw new EdgeError('E_FILE_NOT_FOUND', `checkpoint not found: ${messageOf(err)}`, { file, cause: err });
     }
-    if (st.isSymbolicLink()) throw new EdgeError('E_PATH_UNSAFE', 'the checkpoint path is a symbolic link; give the file it points to', { file });
+    if (st.isSymbolicLink())
+      throw new EdgeError('E_PATH_UNSAFE', 'the checkpoint path is a symbolic link; give the file it points to', {
+        file,
+      });
     if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', 'the checkpoint path is not a regular file', { file });
     let fd: number;
     try {
       fd = openSync(file, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code === 'ELOOP') throw new EdgeError('E_PATH_UNSAFE', 'the checkpoint path is a symbolic link; give the file it points to', { file, cause: err });
+      if (code === 'ELOOP')
+        throw new EdgeError('E_PATH_UNSAFE', 'the checkpoint path is a symbolic link; give the file it points to', {
+          file,
+          cause: err,
+        });
       throw new EdgeError('E_IO', `cannot open checkpoint: ${messageOf(err)}`, { file, cause: err });
     }
     return new FileBytes(file, fd, fstatSync(fd).size);
@@ -47,7 +54,11 @@ export class FileBytes {
   read(position: number, length: number, what: string): Uint8Array {
     if (this.fd === undefined) throw new EdgeError('E_CLOSED', 'checkpoint reader is closed', { file: this.file });
     if (position < 0 || length < 0 || position + length > this.size) {
-      throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${what}: needs bytes ${position}..${position + length} but the file has ${this.size}`, { file: this.file });
+      throw new EdgeError(
+        'E_CHECKPOINT_TRUNCATED',
+        `${what}: needs bytes ${position}..${position + length} but the file has ${this.size}`,
+        { file: this.file },
+      );
     }
     const out = new Uint8Array(length);
     let done = 0;
@@ -58,7 +69,10 @@ export class FileBytes {
       } catch (err) {
         throw new EdgeError('E_IO', `reading ${what}: ${messageOf(err)}`, { file: this.file, cause: err });
       }
-      if (n === 0) throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${what}: the file ended at byte ${position + done}`, { file: this.file });
+      if (n === 0)
+        throw new EdgeError('E_CHECKPOINT_TRUNCATED', `${what}: the file ended at byte ${position + done}`, {
+          file: this.file,
+        });
       done += n;
     }
     return out;

@@ -10,11 +10,7 @@ import type { RingMoEConfig } from '../ringmoe/config.js';
  * any change entry exists.
  */
 export function requestedHeads(c: RingMoEConfig): string[] {
-  return [
-    ...c.tasks,
-    ...c.fusion.map((f) => `fusion:${f.name}`),
-    ...(c.change.length ? ['change'] : []),
-  ];
+  return [...c.tasks, ...c.fusion.map((f) => `fusion:${f.name}`), ...(c.change.length ? ['change'] : [])];
 }
 
 /** Name prefixes of a head group's tensors (the FPN neck belongs to segmentation, detection and depth). */

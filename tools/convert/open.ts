@@ -30,7 +30,10 @@ export function openCheckpoint(file: string, format?: CheckpointFormat): Checkpo
   try {
     const fmt = format ?? detectFormat(f);
     if (!fmt) {
-      throw new EdgeError('E_CHECKPOINT_FORMAT', 'not a MindSpore .ckpt (protobuf) or safetensors file', { file, hint: 'give --format ckpt|safetensors if the file is one of them' });
+      throw new EdgeError('E_CHECKPOINT_FORMAT', 'not a MindSpore .ckpt (protobuf) or safetensors file', {
+        file,
+        hint: 'give --format ckpt|safetensors if the file is one of them',
+      });
     }
     const tensors = fmt === 'ckpt' ? indexCkpt(f) : indexSafetensors(f);
     return new CheckpointReader(f, fmt, tensors);

@@ -40,9 +40,23 @@ export function modalityKey(c: RingMoEConfig, m: ModalityId, names: ReadonlySet<
   return String(i >= 0 ? i : c.modalities.findIndex((x) => x.id === m));
 }
 
-const src = (name: string, dims: number[], optional = false): SourceRef => ({ name, dims, ...(optional ? { optional } : {}) });
-const copy = (target: string, dims: number[], from: string): Feed => ({ target, dims, transform: { op: 'copy' }, sources: [src(from, dims)] });
-const transposed = (target: string, dims: [number, number], from: string): Feed => ({ target, dims, transform: { op: 'transpose' }, sources: [src(from, [dims[1], dims[0]])] });
+const src = (name: string, dims: number[], optional = false): SourceRef => ({
+  name,
+  dims,
+  ...(optional ? { optional } : {}),
+});
+const copy = (target: string, dims: number[], from: string): Feed => ({
+  target,
+  dims,
+  transform: { op: 'copy' },
+  sources: [src(from, dims)],
+});
+const transposed = (target: string, dims: [number, number], from: string): Feed => ({
+  target,
+  dims,
+  transform: { op: 'transpose' },
+  sources: [src(from, [dims[1], dims[0]])],
+});
 
 /** A LayerNorm's weight and bias from MindSpore `gamma`/`beta`. */
 export function layerNormFeeds(target: string, dim: number, from: string, weight = 'gamma', bias = 'beta'): Feed[] {
@@ -67,12 +81,30 @@ function stackedExpertFeeds(e: ExpertRecord, index: number, count: number, stack
 }
 
 /** Feeds of the attention of one block. v1 per the released code; v2 with our SwinV2 names. */
-export function attentionFeeds(block: string, prefix: string, D: number, heads: number, window: number, flavour: 'v1' | 'v2', cpbHidden: number): Feed[] {
+export function attentionFeeds(
+  block: string,
+  prefix: string,
+  D: number,
+  heads: number,
+  window: number,
+  flavour: 'v1' | 'v2',
+  cpbHidden: number,
+): Feed[] {
   const a = `${prefix}attn.`;
   const t = window * window;
   const feeds: Feed[] = [
-    { target: `${block}.attn.qkv.weight`, dims: [D, 3 * D], transform: { op: 'fuse-qkv' }, sources: ['q', 'k', 'v'].map((p) => src(`${a}${p}.weight`, [D, D])) },
-    { target: `${block}.attn.qkv.bias`, dims: [3 * D], transform: { op: 'concat' }, sources: ['q', 'k', 'v'].map((p) => src(`${a}${p}.bias`, [D], flavour === 'v2' && p === 'k')) },
+    {
+      target: `${block}.attn.qkv.weight`,
+      dims: [D, 3 * D],
+      transform: { op: 'fuse-qkv' },
+      sources: ['q', 'k', 'v'].map((p) => src(`${a}${p}.weight`, [D, D])),
+    },
+    {
+      target: `${block}.attn.qkv.bias`,
+      dims: [3 * D],
+      transform: { op: 'concat' },
+      sources: ['q', 'k', 'v'].map((p) => src(`${a}${p}.bias`, [D], flavour === 'v2' && p === 'k')),
+    },
     transposed(`${block}.attn.proj.weight`, [D, D], `${a}proj.weight`),
     copy(`${block}.attn.proj.bias`, [D], `${a}proj.bias`),
   ];
@@ -80,14 +112,28 @@ export function attentionFeeds(block: string, prefix: string, D: number, heads: 
     const table = `${a}relative_position_bias.relative_position_bias_table`;
     const n = (2 * window - 1) ** 2;
     feeds.push(copy(`${block}.attn.relative_position_bias_table`, [n, heads], table));
-    feeds.push({ target: `${block}.attn.relative_position_bias`, dims: [1, heads, t, t], transform: { op: 'table-bias', window, heads }, sources: [src(table, [n, heads])] });
+    feeds.push({
+      target: `${block}.attn.relative_position_bias`,
+      dims: [1, heads, t, t],
+      transform: { op: 'table-bias', window, heads },
+      sources: [src(table, [n, heads])],
+    });
   } else {
-    feeds.push({ target: `${block}.attn.logit_scale_exp`, dims: [1, heads, 1, 1], transform: { op: 'logit-scale' }, sources: [src(`${a}logit_scale`, [heads, 1, 1])] });
+    feeds.push({
+      target: `${block}.attn.logit_scale_exp`,
+      dims: [1, heads, 1, 1],
+      transform: { op: 'logit-scale' },
+      sources: [src(`${a}logit_scale`, [heads, 1, 1])],
+    });
     feeds.push({
       target: `${block}.attn.relative_position_bias`,
       dims: [1, heads, t, t],
       transform: { op: 'cpb-bias', window, heads },
-      sources: [src(`${a}cpb_mlp.0.weight`, [cpbHidden, 2]), src(`${a}cpb_mlp.0.bias`, [cpbHidden]), src(`${a}cpb_mlp.2.weight`, [heads, cpbHidden])],
+      sources: [
+        src(`${a}cpb_mlp.0.weight`, [cpbHidden, 2]),
+        src(`${a}cpb_mlp.0.bias`, [cpbHidden]),
+        src(`${a}cpb_mlp.2.weight`, [heads, cpbHidden]),
+      ],
     });
   }
   return feeds;
@@ -100,7 +146,12 @@ export function attentionFeeds(block: string, prefix: string, D: number, heads: 
  * maps of a collapsed checkpoint, stage by stage) every block's FFN comes from the dense MLP names
  * (dense-names.ts) instead of the expert stacks and routers.
  */
-export function releasedFeeds(c: RingMoEConfig, flavour: 'v1' | 'v2', names: ReadonlySet<string>, dense?: BlockExpertMap[][]): Feed[] {
+export function releasedFeeds(
+  c: RingMoEConfig,
+  flavour: 'v1' | 'v2',
+  names: ReadonlySet<string>,
+  dense?: BlockExpertMap[][],
+): Feed[] {
   const feeds: Feed[] = [];
   const geometry = stageGeometry(c);
   const D0 = c.embedDim;
@@ -115,7 +166,13 @@ export function releasedFeeds(c: RingMoEConfig, flavour: 'v1' | 'v2', names: Rea
     const i = g.stage - 1;
     if (g.stage > 1) {
       const C = geometry[i - 1]!.dim;
-      feeds.push(transposed(`s${g.stage}.merge.reduction.weight`, [4 * C, 2 * C], `encoder.layers.${i - 1}.downsample.reduction.weight`));
+      feeds.push(
+        transposed(
+          `s${g.stage}.merge.reduction.weight`,
+          [4 * C, 2 * C],
+          `encoder.layers.${i - 1}.downsample.reduction.weight`,
+        ),
+      );
       feeds.push(...layerNormFeeds(`s${g.stage}.merge.norm`, g.dim, `encoder.layers.${i - 1}.downsample.norm`));
     }
     for (let j = 0; j < g.depth; j++) {
@@ -131,28 +188,47 @@ export function releasedFeeds(c: RingMoEConfig, flavour: 'v1' | 'v2', names: Rea
       for (const e of rec.experts) {
         if (e.kind === 'modal') {
           const k = modalityKey(c, e.modality!, names);
-          feeds.push(...stackedExpertFeeds(e, e.index, c.experts.modalPerModality, `${P}mlp.special_ffn${k ? `.${k}` : ''}`));
+          feeds.push(
+            ...stackedExpertFeeds(e, e.index, c.experts.modalPerModality, `${P}mlp.special_ffn${k ? `.${k}` : ''}`),
+          );
         } else if (e.kind === 'collaborative') {
           feeds.push(...stackedExpertFeeds(e, e.index, c.experts.collaborative, `${P}mlp.cross_ffn`));
         } else {
           const s = `${P}mlp.public_ffn`;
-          feeds.push(copy(e.tensors.fc1Weight, [e.dim, e.hidden], `${s}.mapping.weight`), copy(e.tensors.fc1Bias, [e.hidden], `${s}.mapping.bias`));
-          feeds.push(copy(e.tensors.fc2Weight, [e.hidden, e.dim], `${s}.projection.weight`), copy(e.tensors.fc2Bias, [e.dim], `${s}.projection.bias`));
+          feeds.push(
+            copy(e.tensors.fc1Weight, [e.dim, e.hidden], `${s}.mapping.weight`),
+            copy(e.tensors.fc1Bias, [e.hidden], `${s}.mapping.bias`),
+          );
+          feeds.push(
+            copy(e.tensors.fc2Weight, [e.hidden, e.dim], `${s}.projection.weight`),
+            copy(e.tensors.fc2Bias, [e.dim], `${s}.projection.bias`),
+          );
         }
       }
       for (const r of rec.routers) {
         const E = r.experts.length;
-        const from = r.kind === 'modal' ? (() => {
-          const k = modalityKey(c, r.modality!, names);
-          return `${P}mlp.special_router${k ? `.${k}` : ''}.dense.weight`;
-        })() : `${P}mlp.cross_router.dense.weight`;
+        const from =
+          r.kind === 'modal'
+            ? (() => {
+                const k = modalityKey(c, r.modality!, names);
+                return `${P}mlp.special_router${k ? `.${k}` : ''}.dense.weight`;
+              })()
+            : `${P}mlp.cross_router.dense.weight`;
         feeds.push(transposed(r.weight, [g.dim, E], from));
       }
     }
     const last = g.stage === geometry.length;
     const norm = last ? 'encoder.norm' : `encoder.stage_norm${i}`;
-    if (last || names.has(`${norm}.gamma`) || names.has(`${norm}.beta`)) feeds.push(...layerNormFeeds(`s${g.stage}.out_norm`, g.dim, norm));
-    else feeds.push(...stageNormDefaults(g.stage, g.dim, `${norm}.gamma|beta not in the checkpoint (the released code has no intermediate stage norms)`));
+    if (last || names.has(`${norm}.gamma`) || names.has(`${norm}.beta`))
+      feeds.push(...layerNormFeeds(`s${g.stage}.out_norm`, g.dim, norm));
+    else
+      feeds.push(
+        ...stageNormDefaults(
+          g.stage,
+          g.dim,
+          `${norm}.gamma|beta not in the checkpoint (the released code has no intermediate stage norms)`,
+        ),
+      );
   }
   return feeds;
 }

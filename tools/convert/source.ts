@@ -39,13 +39,18 @@ export class CheckpointSource implements WeightSource {
         this.seededHeads.push(name);
         return undefined;
       }
-      throw new EdgeError('E_INTERNAL', `the graph asks for ${name} [${dims}], which the conversion plan does not cover`);
+      throw new EdgeError(
+        'E_INTERNAL',
+        `the graph asks for ${name} [${dims}], which the conversion plan does not cover`,
+      );
     }
     if (feed.dims.length !== dims.length || feed.dims.some((d, i) => d !== dims[i])) {
       throw new EdgeError('E_INTERNAL', `the graph asks for ${name} as [${dims}] but the plan makes [${feed.dims}]`);
     }
     this.onTensor?.(++this.done, this.feeds.size, name);
     if (feed.transform.op === 'seed') return undefined;
-    return applyTransform(feed, (ref, start, count) => (this.reader.tensors.has(ref.name) ? this.reader.read(ref.name, start, count) : undefined));
+    return applyTransform(feed, (ref, start, count) =>
+      this.reader.tensors.has(ref.name) ? this.reader.read(ref.name, start, count) : undefined,
+    );
   }
 }

@@ -44,7 +44,13 @@ export function gatherBias(table: ArrayLike<number>, w: number, heads: number): 
  * offset (log-spaced coords normalised by w − 1), gathered to [1, heads, w², w²]. Torch layouts:
  * fc1 weight [H, 2], fc1 bias [H], fc2 weight [heads, H] (no bias).
  */
-export function cpbBias(fc1w: Float32Array, fc1b: Float32Array, fc2w: Float32Array, w: number, heads: number): Float32Array {
+export function cpbBias(
+  fc1w: Float32Array,
+  fc1b: Float32Array,
+  fc2w: Float32Array,
+  w: number,
+  heads: number,
+): Float32Array {
   const coords = relativeCoordsTable(w);
   const H = fc1b.length;
   const n = (2 * w - 1) ** 2;
@@ -52,7 +58,8 @@ export function cpbBias(fc1w: Float32Array, fc1b: Float32Array, fc2w: Float32Arr
   const table = new Float32Array(n * heads);
   const h = new Float32Array(H);
   for (let r = 0; r < n; r++) {
-    for (let k = 0; k < H; k++) h[k] = Math.max(0, coords[r * 2]! * fc1w[k * 2]! + coords[r * 2 + 1]! * fc1w[k * 2 + 1]! + fc1b[k]!);
+    for (let k = 0; k < H; k++)
+      h[k] = Math.max(0, coords[r * 2]! * fc1w[k * 2]! + coords[r * 2 + 1]! * fc1w[k * 2 + 1]! + fc1b[k]!);
     for (let o = 0; o < heads; o++) {
       let s = 0;
       for (let k = 0; k < H; k++) s += h[k]! * fc2w[o * H + k]!;
@@ -71,7 +78,10 @@ export function logitScale(x: Float32Array): Float32Array {
  * Computes the package tensor of `feed` from its sources; `read` returns a source's values (or
  * a range of them), undefined for an absent optional source.
  */
-export function applyTransform(feed: Feed, read: (ref: SourceRef, start?: number, count?: number) => Float32Array | undefined): Float32Array {
+export function applyTransform(
+  feed: Feed,
+  read: (ref: SourceRef, start?: number, count?: number) => Float32Array | undefined,
+): Float32Array {
   const tr = feed.transform;
   const need = (i: number) => {
     const ref = feed.sources[i]!;

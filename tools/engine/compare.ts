@@ -63,14 +63,27 @@ export function cosine(a: Float64Array, b: Float64Array): number {
 }
 
 /** Compares one output; a shape or NaN mismatch fails whatever the metric. */
-export function compareOutput(name: string, engine: HostTensor, reference: HostTensor, precision: ComparePrecision): OutputAgreement {
+export function compareOutput(
+  name: string,
+  engine: HostTensor,
+  reference: HostTensor,
+  precision: ComparePrecision,
+): OutputAgreement {
   const { metric, limit } = TOLERANCES[precision];
   if (engine.shape.join('x') !== reference.shape.join('x')) {
-    return { name, metric, value: NaN, limit, pass: false, note: `shape [${engine.shape}] vs reference [${reference.shape}]` };
+    return {
+      name,
+      metric,
+      value: NaN,
+      limit,
+      pass: false,
+      note: `shape [${engine.shape}] vs reference [${reference.shape}]`,
+    };
   }
   const a = numbersOf(engine);
   const b = numbersOf(reference);
-  if (a.some((x) => Number.isNaN(x)) !== b.some((x) => Number.isNaN(x))) return { name, metric, value: NaN, limit, pass: false, note: 'NaN in one output only' };
+  if (a.some((x) => Number.isNaN(x)) !== b.some((x) => Number.isNaN(x)))
+    return { name, metric, value: NaN, limit, pass: false, note: 'NaN in one output only' };
   const value = metric === 'relative' ? relativeError(a, b) : cosine(a, b);
   return { name, metric, value, limit, pass: metric === 'relative' ? value <= limit : value >= limit };
 }
@@ -79,5 +92,8 @@ export function compareOutput(name: string, engine: HostTensor, reference: HostT
 export function latencyStats(samples: readonly number[]): { median: number; p90: number } {
   const s = [...samples].sort((x, y) => x - y);
   const at = (q: number) => s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]!;
-  return { median: s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2, p90: at(0.9) };
+  return {
+    median: s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2,
+    p90: at(0.9),
+  };
 }

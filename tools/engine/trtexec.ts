@@ -22,9 +22,17 @@ export interface TrtVersion {
 /** Parses `10.3`, `10.3.0`, `8.6.2`. @throws EdgeError E_INVALID_ARGUMENT */
 export function parseTrtVersion(text: string): TrtVersion {
   const m = /^(\d+)\.(\d+)(?:\.\d+){0,2}$/.exec(text.trim());
-  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `expected a TensorRT version like 10.3 or 8.6.2, got ${JSON.stringify(text)}`, { field: '--trt' });
+  if (!m)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `expected a TensorRT version like 10.3 or 8.6.2, got ${JSON.stringify(text)}`,
+      { field: '--trt' },
+    );
   const v = { major: Number(m[1]), minor: Number(m[2]) };
-  if (v.major < 8 || (v.major === 8 && v.minor < 5)) throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${text} is older than 8.5, which the SDK does not support`, { field: '--trt' });
+  if (v.major < 8 || (v.major === 8 && v.minor < 5))
+    throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${text} is older than 8.5, which the SDK does not support`, {
+      field: '--trt',
+    });
   return v;
 }
 
@@ -53,7 +61,12 @@ function quote(arg: string): string {
 
 function shapeFlag(flag: string, shapes: InputShapes, batch: number): string {
   const parts = Object.entries(shapes).map(([name, dims]) => {
-    if (/[:,]/.test(name)) throw new EdgeError('E_INVALID_ARGUMENT', `input name ${JSON.stringify(name)} contains ':' or ',', which trtexec shape specs cannot express`, { field: 'inputs' });
+    if (/[:,]/.test(name))
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `input name ${JSON.stringify(name)} contains ':' or ',', which trtexec shape specs cannot express`,
+        { field: 'inputs' },
+      );
     return `${name}:${[batch, ...dims].join('x')}`;
   });
   return `${flag}=${parts.join(',')}`;
@@ -65,25 +78,48 @@ function shapeFlag(flag: string, shapes: InputShapes, batch: number): string {
  * @example
  * trtexecCommand(spec, { major: 10, minor: 3 }, { onnx: 'g.onnx', engine: 'g.plan' }, { image: [3, 224, 224] }).line
  */
-export function trtexecCommand(spec: EngineSpec, version: TrtVersion, paths: TrtexecPaths, shapes: InputShapes = {}): TrtexecCommand {
+export function trtexecCommand(
+  spec: EngineSpec,
+  version: TrtVersion,
+  paths: TrtexecPaths,
+  shapes: InputShapes = {},
+): TrtexecCommand {
   const v = version;
   const atLeast = (major: number, minor = 0) => v.major > major || (v.major === major && v.minor >= minor);
   const argv = [`--onnx=${paths.onnx}`, `--saveEngine=${paths.engine}`];
   const notes: string[] = [];
   const strong = spec.typing === 'strong' || (spec.typing === 'auto' && atLeast(11));
-  if (strong && !atLeast(10)) throw new EdgeError('E_INVALID_ARGUMENT', `strongly typed builds need TensorRT 10 or newer (target ${v.major}.${v.minor})`, { field: 'typing' });
-  if (!strong && atLeast(11)) throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${v.major}.${v.minor} builds only strongly typed networks`, { field: 'typing' });
+  if (strong && !atLeast(10))
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `strongly typed builds need TensorRT 10 or newer (target ${v.major}.${v.minor})`,
+      { field: 'typing' },
+    );
+  if (!strong && atLeast(11))
+    throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${v.major}.${v.minor} builds only strongly typed networks`, {
+      field: 'typing',
+    });
   if (strong) {
     argv.push('--stronglyTyped');
-    if (spec.precision !== 'fp32') notes.push(`strongly typed: ${spec.precision} comes from the graph's tensor types and Q/DQ nodes, not from a flag`);
+    if (spec.precision !== 'fp32')
+      notes.push(
+        `strongly typed: ${spec.precision} comes from the graph's tensor types and Q/DQ nodes, not from a flag`,
+      );
     if (spec.calibrationCache !== null) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${v.major}.${v.minor} strongly typed builds cannot use a calibration cache; quantize the graph to Q/DQ form`, { field: 'calibrationCache' });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `TensorRT ${v.major}.${v.minor} strongly typed builds cannot use a calibration cache; quantize the graph to Q/DQ form`,
+        { field: 'calibrationCache' },
+      );
     }
   } else {
     if (spec.precision === 'fp16' || spec.precision === 'int8') argv.push('--fp16');
     if (spec.precision === 'int8') argv.push('--int8');
     if (spec.calibrationCache !== null) {
-      if (!paths.calibrationCache) throw new EdgeError('E_INVALID_ARGUMENT', 'the spec names a calibration cache but no path was given for it', { field: 'calibrationCache' });
+      if (!paths.calibrationCache)
+        throw new EdgeError('E_INVALID_ARGUMENT', 'the spec names a calibration cache but no path was given for it', {
+          field: 'calibrationCache',
+        });
       argv.push(`--calib=${paths.calibrationCache}`);
     }
   }
@@ -93,7 +129,11 @@ export function trtexecCommand(spec: EngineSpec, version: TrtVersion, paths: Trt
   }
   if (spec.workspaceMiB !== null) argv.push(`--memPoolSize=workspace:${spec.workspaceMiB}${atLeast(10) ? 'M' : ''}`);
   if (Object.keys(shapes).length > 0) {
-    argv.push(shapeFlag('--minShapes', shapes, spec.profile.min), shapeFlag('--optShapes', shapes, spec.profile.opt), shapeFlag('--maxShapes', shapes, spec.profile.max));
+    argv.push(
+      shapeFlag('--minShapes', shapes, spec.profile.min),
+      shapeFlag('--optShapes', shapes, spec.profile.opt),
+      shapeFlag('--maxShapes', shapes, spec.profile.max),
+    );
   } else if (spec.profile.max > 1) {
     notes.push('no input shapes given: a dynamic-batch graph needs --minShapes/--optShapes/--maxShapes');
   }

@@ -69,20 +69,36 @@ const MAX_FAILURES = 20;
  * const r = await evaluateClassifier('models/ringmoe-statlog-ms/package', ds);
  * console.log(r.metrics.accuracy);
  */
-export async function evaluateClassifier(pkg: string, set: EvaluationSet, options: EvaluateOptions = {}): Promise<EvaluationReport> {
-  if (set.samples.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `the ${set.name} set selected has no samples`, { field: 'samples' });
+export async function evaluateClassifier(
+  pkg: string,
+  set: EvaluationSet,
+  options: EvaluateOptions = {},
+): Promise<EvaluationReport> {
+  if (set.samples.length === 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', `the ${set.name} set selected has no samples`, { field: 'samples' });
   const opened = await openPackage(pkg, { verify: 'size' });
   const manifest = opened.manifest;
-  const entry = manifest.entries.find((e) => e.modalities.length === 1 && e.modalities[0] === 'multispectral' && e.outputs.some((o) => o.name === 'cls_logits'));
+  const entry = manifest.entries.find(
+    (e) =>
+      e.modalities.length === 1 &&
+      e.modalities[0] === 'multispectral' &&
+      e.outputs.some((o) => o.name === 'cls_logits'),
+  );
   if (!entry) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `package ${manifest.name} has no multispectral entry with a classification output (entries: ${manifest.entries.map((e) => `${e.name} [${e.tasks.join(', ')}]`).join('; ')})`, { file: pkg, field: 'entries' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `package ${manifest.name} has no multispectral entry with a classification output (entries: ${manifest.entries.map((e) => `${e.name} [${e.tasks.join(', ')}]`).join('; ')})`,
+      { file: pkg, field: 'entries' },
+    );
   }
   const labels = manifest.labels?.classification ?? [];
   const classes = [...new Set(set.samples.map((s) => s.label))];
   const toIndex = mapLabels(classes, labels, pkg);
   const warnings: string[] = [];
   if (!manifest.model.preprocessing?.multispectral) {
-    warnings.push(`package ${manifest.name} declares no multispectral preprocessing (model.preprocessing); frames get the SDK defaults (per-tile percentile stretch, bilinear) unless overridden`);
+    warnings.push(
+      `package ${manifest.name} declares no multispectral preprocessing (model.preprocessing); frames get the SDK defaults (per-tile percentile stretch, bilinear) unless overridden`,
+    );
   }
   const preprocessing = effectivePreprocess(manifest, 'multispectral', options.preprocess ?? {});
   const runtime = await createRuntime({
@@ -105,7 +121,13 @@ export async function evaluateClassifier(pkg: string, set: EvaluationSet, option
   const total = set.samples.length;
   const { width, height, bands } = set.patch;
   function* frames(): Generator<Frame> {
-    for (const s of set.samples) yield { id: String(s.row), modality: 'multispectral', timestamp: 0, pixels: { data: s.pixels, width, height, bands, dtype: 'uint8', layout: 'hwc' } };
+    for (const s of set.samples)
+      yield {
+        id: String(s.row),
+        modality: 'multispectral',
+        timestamp: 0,
+        pixels: { data: s.pixels, width, height, bands, dtype: 'uint8', layout: 'hwc' },
+      };
   }
   const byRow = new Map(set.samples.map((s) => [String(s.row), s]));
   const model = runtime.model;
@@ -119,7 +141,11 @@ export async function evaluateClassifier(pkg: string, set: EvaluationSet, option
       if (predicted === undefined) {
         failed++;
         if (failures.length < MAX_FAILURES) {
-          failures.push(out.ok ? { row: s.row, code: 'E_MODEL_OUTPUT', message: 'no classification result' } : { row: s.row, code: out.error.code, message: out.error.message });
+          failures.push(
+            out.ok
+              ? { row: s.row, code: 'E_MODEL_OUTPUT', message: 'no classification result' }
+              : { row: s.row, code: out.error.code, message: out.error.message },
+          );
         }
       } else confusion[toIndex.get(s.label)!]![predicted]!++;
       options.onProgress?.(done, total);

@@ -7,7 +7,10 @@ import { EdgeError } from '../../sdk/internal.js';
 
 /** The form names are compared in. */
 export function labelKey(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_-]+/g, ' ');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_-]+/g, ' ');
 }
 
 /**
@@ -17,9 +20,17 @@ export function labelKey(name: string): string {
  * @example
  * mapLabels(['red soil'], ['cotton_crop', 'red_soil'], 'pkg'); // Map { 'red soil' => 1 }
  */
-export function mapLabels(datasetClasses: readonly string[], packageLabels: readonly string[] | undefined, pkg: string): Map<string, number> {
+export function mapLabels(
+  datasetClasses: readonly string[],
+  packageLabels: readonly string[] | undefined,
+  pkg: string,
+): Map<string, number> {
   if (!packageLabels || packageLabels.length === 0) {
-    throw new EdgeError('E_LABELS_MISMATCH', 'the package has no classification labels (labels.classification), so its outputs cannot be matched to the dataset\'s classes', { file: pkg, field: 'labels.classification' });
+    throw new EdgeError(
+      'E_LABELS_MISMATCH',
+      "the package has no classification labels (labels.classification), so its outputs cannot be matched to the dataset's classes",
+      { file: pkg, field: 'labels.classification' },
+    );
   }
   const index = new Map<string, number>();
   packageLabels.forEach((l, i) => {
@@ -33,11 +44,15 @@ export function mapLabels(datasetClasses: readonly string[], packageLabels: read
     else out.set(c, i);
   }
   if (missing.length) {
-    throw new EdgeError('E_LABELS_MISMATCH', `the package's classification labels do not cover the dataset class(es) ${missing.map((m) => JSON.stringify(m)).join(', ')}; it has ${packageLabels.map((l) => JSON.stringify(l)).join(', ')}`, {
-      file: pkg,
-      field: 'labels.classification',
-      hint: 'evaluate a model trained on this dataset\'s classes',
-    });
+    throw new EdgeError(
+      'E_LABELS_MISMATCH',
+      `the package's classification labels do not cover the dataset class(es) ${missing.map((m) => JSON.stringify(m)).join(', ')}; it has ${packageLabels.map((l) => JSON.stringify(l)).join(', ')}`,
+      {
+        file: pkg,
+        field: 'labels.classification',
+        hint: "evaluate a model trained on this dataset's classes",
+      },
+    );
   }
   return out;
 }

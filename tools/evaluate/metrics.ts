@@ -37,7 +37,13 @@ export function metricsOf(confusion: number[][], labels: readonly string[]): Cla
     const hit = confusion[c]![c]!;
     total += support;
     correct += hit;
-    return { label, support, predicted, precision: predicted > 0 ? hit / predicted : null, recall: support > 0 ? hit / support : null };
+    return {
+      label,
+      support,
+      predicted,
+      precision: predicted > 0 ? hit / predicted : null,
+      recall: support > 0 ? hit / support : null,
+    };
   });
   return { total, correct, accuracy: total > 0 ? correct / total : 0, perClass };
 }

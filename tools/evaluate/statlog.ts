@@ -71,25 +71,35 @@ export async function readStatlogCsv(file: string, split: StatlogSplit = 'test')
  * @throws EdgeError E_DATASET naming `file` and the line
  */
 export function parseStatlogCsv(text: string, file: string, split: StatlogSplit = 'test'): LabelledDataset {
-  const bad = (line: number, why: string, field?: string) => new EdgeError('E_DATASET', `line ${line}: ${why}`, { file, ...(field ? { field } : {}) });
+  const bad = (line: number, why: string, field?: string) =>
+    new EdgeError('E_DATASET', `line ${line}: ${why}`, { file, ...(field ? { field } : {}) });
   const lines = text.split(/\r?\n/);
   while (lines.length > 0 && lines[lines.length - 1]!.trim() === '') lines.pop();
   if (lines.length === 0) throw bad(1, 'the file is empty; expected a header x1,…,x36,class and data rows');
   const header = lines[0]!.split(',').map((h) => h.trim().replace(/^"|"$/g, ''));
   const expected = [...Array.from({ length: VALUES }, (_, i) => `x${i + 1}`), 'class'];
   if (header.length !== expected.length || header.some((h, i) => h !== expected[i])) {
-    throw bad(1, `the header must be x1,…,x36,class (36 values = 9 pixels × 4 bands, then the class name); got ${header.length} column(s) starting ${JSON.stringify(header.slice(0, 3).join(','))}`);
+    throw bad(
+      1,
+      `the header must be x1,…,x36,class (36 values = 9 pixels × 4 bands, then the class name); got ${header.length} column(s) starting ${JSON.stringify(header.slice(0, 3).join(','))}`,
+    );
   }
   const samples: LabelledSample[] = [];
   for (let i = 1; i < lines.length; i++) {
     const line = i + 1;
     const cols = lines[i]!.split(',');
-    if (cols.length !== VALUES + 1) throw bad(line, `has ${cols.length} column(s), expected ${VALUES + 1} (36 values and the class)`);
+    if (cols.length !== VALUES + 1)
+      throw bad(line, `has ${cols.length} column(s), expected ${VALUES + 1} (36 values and the class)`);
     const pixels = new Uint8Array(VALUES);
     for (let k = 0; k < VALUES; k++) {
       const raw = cols[k]!.trim();
       const v = /^\d{1,3}$/.test(raw) ? Number(raw) : NaN;
-      if (!(v <= 255)) throw bad(line, `x${k + 1} must be an integer 0..255 (an 8-bit MSS value), got ${JSON.stringify(raw)}`, `x${k + 1}`);
+      if (!(v <= 255))
+        throw bad(
+          line,
+          `x${k + 1} must be an integer 0..255 (an 8-bit MSS value), got ${JSON.stringify(raw)}`,
+          `x${k + 1}`,
+        );
       pixels[k] = v;
     }
     const label = cols[VALUES]!.trim().replace(/^"(.*)"$/, '$1');
@@ -100,11 +110,15 @@ export function parseStatlogCsv(text: string, file: string, split: StatlogSplit 
   let selected = samples;
   if (split !== 'all') {
     if (samples.length !== STATLOG_ROWS.total) {
-      throw new EdgeError('E_DATASET', `has ${samples.length} data row(s); the ${split} split is defined on the ${STATLOG_ROWS.total} rows of the published file (first ${STATLOG_ROWS.train} train, last ${STATLOG_ROWS.test} test)`, {
-        file,
-        field: 'split',
-        hint: 'use split "all" for another file',
-      });
+      throw new EdgeError(
+        'E_DATASET',
+        `has ${samples.length} data row(s); the ${split} split is defined on the ${STATLOG_ROWS.total} rows of the published file (first ${STATLOG_ROWS.train} train, last ${STATLOG_ROWS.test} test)`,
+        {
+          file,
+          field: 'split',
+          hint: 'use split "all" for another file',
+        },
+      );
     }
     selected = split === 'train' ? samples.slice(0, STATLOG_ROWS.train) : samples.slice(STATLOG_ROWS.train);
   }

@@ -88,7 +88,13 @@ export function iou(a: Box['box'], b: Box['box']): number {
 }
 
 /** Candidate boxes of sample `s` with score ≥ `minScore` (`boxes` [N, M, 4 | 5 | 8]: x1,y1,x2,y2, cx,cy,w,h,angle or corner points). */
-export function boxesOf(boxes: HostTensor, scores: HostTensor, classes: HostTensor, s: number, minScore: number): Box[] {
+export function boxesOf(
+  boxes: HostTensor,
+  scores: HostTensor,
+  classes: HostTensor,
+  s: number,
+  minScore: number,
+): Box[] {
   const m = scores.shape[1]!;
   const width = boxes.shape[2];
   if (width === 5 || width === 8) return orientedBoxesOf(boxes, scores, classes, s, minScore, width);
@@ -131,7 +137,14 @@ export function matchBoxes(ref: Box[], cand: Box[], minIou: number): { matched: 
   return { matched: used.size, ious };
 }
 
-function orientedBoxesOf(boxes: HostTensor, scores: HostTensor, classes: HostTensor, s: number, minScore: number, width: 5 | 8): Box[] {
+function orientedBoxesOf(
+  boxes: HostTensor,
+  scores: HostTensor,
+  classes: HostTensor,
+  s: number,
+  minScore: number,
+  width: 5 | 8,
+): Box[] {
   const m = scores.shape[1]!;
   const bx = boxes.data as Float32Array;
   const sc = scores.data as Float32Array;

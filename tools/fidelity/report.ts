@@ -28,7 +28,15 @@ export interface EntryFidelity {
   featureCosine: Record<string, Stat>;
   classificationTop1Agreement?: number;
   segmentationPixelAgreement?: number;
-  detection?: { referenceBoxes: number; candidateBoxes: number; matched: number; precision: number; recall: number; f1: number; meanIoU: number };
+  detection?: {
+    referenceBoxes: number;
+    candidateBoxes: number;
+    matched: number;
+    precision: number;
+    recall: number;
+    f1: number;
+    meanIoU: number;
+  };
   changePixelAgreement?: number;
   depthRelativeError?: number;
 }
@@ -73,14 +81,20 @@ export class EntryFidelityAccumulator {
     const n = (Object.values(ref)[0]?.shape[0] ?? 0) as number;
     this.frames += n;
     for (const o of this.entry.outputs) {
-      if (o.kind === 'features' || o.kind === 'embedding' || (o.kind === 'raw' && (o.dtype === 'float32' || o.dtype === 'float16'))) {
+      if (
+        o.kind === 'features' ||
+        o.kind === 'embedding' ||
+        (o.kind === 'raw' && (o.dtype === 'float32' || o.dtype === 'float16'))
+      ) {
         let acc = this.cos.get(o.name);
         if (!acc) this.cos.set(o.name, (acc = new Acc()));
         acc.add(cosinePerSample(ref[o.name]!, cand[o.name]!));
       }
     }
-    if (outs.has('cls_logits')) this.cls.add(agreementPerSample(argmaxAxis1(ref.cls_logits!), argmaxAxis1(cand.cls_logits!), n));
-    if (outs.has('seg_logits')) this.seg.add(agreementPerSample(argmaxAxis1(ref.seg_logits!), argmaxAxis1(cand.seg_logits!), n));
+    if (outs.has('cls_logits'))
+      this.cls.add(agreementPerSample(argmaxAxis1(ref.cls_logits!), argmaxAxis1(cand.cls_logits!), n));
+    if (outs.has('seg_logits'))
+      this.seg.add(agreementPerSample(argmaxAxis1(ref.seg_logits!), argmaxAxis1(cand.seg_logits!), n));
     if (outs.has('change_prob')) {
       const at = this.options.changeThreshold ?? 0.5;
       this.change.add(agreementPerSample(threshold(ref.change_prob!, at), threshold(cand.change_prob!, at), n));
@@ -109,7 +123,11 @@ export class EntryFidelityAccumulator {
   }
 
   result(): EntryFidelity {
-    const out: EntryFidelity = { entry: this.entry.name, frames: this.frames, featureCosine: Object.fromEntries([...this.cos].map(([k, v]) => [k, v.stat])) };
+    const out: EntryFidelity = {
+      entry: this.entry.name,
+      frames: this.frames,
+      featureCosine: Object.fromEntries([...this.cos].map(([k, v]) => [k, v.stat])),
+    };
     const outs = new Set(this.entry.outputs.map((o) => o.name));
     if (outs.has('cls_logits')) out.classificationTop1Agreement = this.cls.mean;
     if (outs.has('seg_logits')) out.segmentationPixelAgreement = this.seg.mean;
@@ -137,7 +155,13 @@ export class EntryFidelityAccumulator {
  * Runs `batches` through both sessions and returns the entry's fidelity.
  * @param batches feeds keyed by input name (held-out frames, preprocessed)
  */
-export async function compareSessions(entry: EntryManifest, reference: BackendSession, candidate: BackendSession, batches: AsyncIterable<Record<string, HostTensor>> | Iterable<Record<string, HostTensor>>, options: FidelityOptions = {}): Promise<EntryFidelity> {
+export async function compareSessions(
+  entry: EntryManifest,
+  reference: BackendSession,
+  candidate: BackendSession,
+  batches: AsyncIterable<Record<string, HostTensor>> | Iterable<Record<string, HostTensor>>,
+  options: FidelityOptions = {},
+): Promise<EntryFidelity> {
   const acc = new EntryFidelityAccumulator(entry, options);
   for await (const feeds of batches) acc.add(await reference.run(feeds), await candidate.run(feeds));
   return acc.result();
@@ -145,5 +169,7 @@ export async function compareSessions(entry: EntryManifest, reference: BackendSe
 
 /** The entry's box output: oriented (`det_rboxes`, `det_quads`) or axis-aligned (`det_boxes`). */
 function detBoxesOutput(outs: Set<string>): string | undefined {
-  return ['det_rboxes', 'det_quads', 'det_boxes'].find((n) => outs.has(n) && outs.has('det_scores') && outs.has('det_classes'));
+  return ['det_rboxes', 'det_quads', 'det_boxes'].find(
+    (n) => outs.has(n) && outs.has('det_scores') && outs.has('det_classes'),
+  );
 }

@@ -65,7 +65,11 @@ export async function resolveFiles(path: string, o: ResolveFilesOptions): Promis
     try {
       files = (await walk(path, false)).filter((f) => hasExtension(f, o.extensions));
     } catch (err) {
-      throw new EdgeError('E_FILE_NOT_FOUND', `cannot list frames: ${messageOf(err)}`, { field: o.field, file: path, cause: err });
+      throw new EdgeError('E_FILE_NOT_FOUND', `cannot list frames: ${messageOf(err)}`, {
+        field: o.field,
+        file: path,
+        cause: err,
+      });
     }
   } else {
     const parts = path.split(/[\\/]/);
@@ -76,6 +80,7 @@ export async function resolveFiles(path: string, o: ResolveFilesOptions): Promis
     const all = await walk(base, deep).catch(() => [] as string[]);
     files = all.filter((f) => hasExtension(f, o.extensions) && re.test(relative(base, f).split(sep).join('/')));
   }
-  if (files.length === 0) throw new EdgeError('E_FILE_NOT_FOUND', `no frame files match ${path}`, { field: o.field, hint });
+  if (files.length === 0)
+    throw new EdgeError('E_FILE_NOT_FOUND', `no frame files match ${path}`, { field: o.field, hint });
   return files.sort();
 }

@@ -58,7 +58,11 @@ function npyFrame(file: string): Frame {
       const { shape, data } = await readNpy(file);
       const s = shape.length === 4 && shape[0] === 1 ? shape.slice(1) : shape;
       if (s.length !== 3 || s[0] !== modality.channels || s[1] !== size.height || s[2] !== size.width) {
-        throw new EdgeError('E_FRAME_INVALID', `tensor has shape (${shape.join(', ')}); ${modality.id} frames for this package are (${modality.channels}, ${size.height}, ${size.width})`, { file });
+        throw new EdgeError(
+          'E_FRAME_INVALID',
+          `tensor has shape (${shape.join(', ')}); ${modality.id} frames for this package are (${modality.channels}, ${size.height}, ${size.width})`,
+          { file },
+        );
       }
       return [data];
     },
@@ -66,7 +70,13 @@ function npyFrame(file: string): Frame {
 }
 
 /** Splits preprocessed batches into one [C, H, W] tensor per model input. */
-async function preprocessed(id: string, modality: ModalitySpec, size: FrameSize, pixels: FramePixels, o: ImageFrameOptions): Promise<Float32Array[]> {
+async function preprocessed(
+  id: string,
+  modality: ModalitySpec,
+  size: FrameSize,
+  pixels: FramePixels,
+  o: ImageFrameOptions,
+): Promise<Float32Array[]> {
   const sensor = o.sensorFor ? o.sensorFor(modality.id) : o.sensor;
   const pre = await preprocessFrame(
     { id, modality: modality.id, timestamp: 0, pixels, ...(sensor !== undefined ? { sensor } : {}) },
@@ -75,7 +85,11 @@ async function preprocessed(id: string, modality: ModalitySpec, size: FrameSize,
   const out: Float32Array[] = [];
   for (const b of pre.batches) {
     const per = b.shape[1] * b.shape[2] * b.shape[3];
-    if (b.shape[1] !== modality.channels) throw new EdgeError('E_FRAME_INVALID', `frame ${JSON.stringify(id)} preprocesses to ${b.shape[1]} channels; the package's ${modality.id} input takes ${modality.channels}`);
+    if (b.shape[1] !== modality.channels)
+      throw new EdgeError(
+        'E_FRAME_INVALID',
+        `frame ${JSON.stringify(id)} preprocesses to ${b.shape[1]} channels; the package's ${modality.id} input takes ${modality.channels}`,
+      );
     for (let k = 0; k < b.shape[0]; k++) out.push(b.data.slice(k * per, (k + 1) * per));
   }
   return out;
@@ -83,14 +97,21 @@ async function preprocessed(id: string, modality: ModalitySpec, size: FrameSize,
 
 /** A sensor image file, decoded and preprocessed for each modality by sdk/sensors. */
 function imageFrame(file: string, o: ImageFrameOptions): Frame {
-  return { id: file, source: 'real', note: `sensor image, preprocessed by sdk/sensors (fit ${o.fit ?? 'resize'})`, inputs: (modality, size) => preprocessed(file, modality, size, file, o) };
+  return {
+    id: file,
+    source: 'real',
+    note: `sensor image, preprocessed by sdk/sensors (fit ${o.fit ?? 'resize'})`,
+    inputs: (modality, size) => preprocessed(file, modality, size, file, o),
+  };
 }
 
 function fileFrame(file: string, o: ImageFrameOptions, field: string): Frame {
   const ext = extname(file).toLowerCase();
   if (ext === '.npy') return npyFrame(file);
   if (IMAGE_EXTENSIONS.includes(ext)) return imageFrame(file, o);
-  throw new EdgeError('E_CALIBRATION', `${file} is not a frame file this tool reads (${FRAME_EXTENSIONS.join(', ')})`, { field });
+  throw new EdgeError('E_CALIBRATION', `${file} is not a frame file this tool reads (${FRAME_EXTENSIONS.join(', ')})`, {
+    field,
+  });
 }
 
 /**
@@ -119,9 +140,15 @@ export interface FrameSpecOptions extends ImageFrameOptions {
  * (seed 0 unless given).
  * @throws EdgeError E_INVALID_ARGUMENT (malformed spec), E_FILE_NOT_FOUND, E_CALIBRATION
  */
-export async function framesFromSpec(text: string, o: FrameSpecOptions): Promise<{ frames: Frame[]; modality?: string }> {
+export async function framesFromSpec(
+  text: string,
+  o: FrameSpecOptions,
+): Promise<{ frames: Frame[]; modality?: string }> {
   const spec = parseFrameSpec(text, o.field);
-  const frames = spec.kind === 'path' ? await resolveFrames(spec.path, o.field, o) : generatedFrames(spec.count ?? o.defaultCount, spec.seed ?? 0, o.purpose);
+  const frames =
+    spec.kind === 'path'
+      ? await resolveFrames(spec.path, o.field, o)
+      : generatedFrames(spec.count ?? o.defaultCount, spec.seed ?? 0, o.purpose);
   return { frames, ...(spec.modality !== undefined ? { modality: spec.modality } : {}) };
 }
 
@@ -145,24 +172,43 @@ export function generatedFrames(count: number, seed: number, purpose: string): F
       async inputs(modality: ModalitySpec, size: FrameSize) {
         const side = { width: Math.max(64, size.width), height: Math.max(64, size.height) };
         if (modality.id === 'optical') {
-          return preprocessed(id, modality, size, rasterToPixels(generateObjectScene({ ...side, seed: sceneSeed }).raster), {});
+          return preprocessed(
+            id,
+            modality,
+            size,
+            rasterToPixels(generateObjectScene({ ...side, seed: sceneSeed }).raster),
+            {},
+          );
         }
         if (modality.id === 'sar-l1' || modality.id === 'sar-l2') {
           const scene = generateQuadPolScene({ ...side, seed: sceneSeed });
-          if (modality.id === 'sar-l1') return preprocessed(id, modality, size, rasterToPixels(scene.raster), { sensor: 'quadpol-slc' });
+          if (modality.id === 'sar-l1')
+            return preprocessed(id, modality, size, rasterToPixels(scene.raster), { sensor: 'quadpol-slc' });
           const [re, im] = [scene.raster.planes[6]!, scene.raster.planes[7]!];
           const amplitude = Float32Array.from({ length: re.length }, (_, k) => Math.hypot(re[k]!, im[k]!));
-          return preprocessed(id, modality, size, { data: amplitude, width: side.width, height: side.height, bands: 1, dtype: 'float32', layout: 'chw' }, { sensor: 'sar-l2-amplitude' });
+          return preprocessed(
+            id,
+            modality,
+            size,
+            { data: amplitude, width: side.width, height: side.height, bands: 1, dtype: 'float32', layout: 'chw' },
+            { sensor: 'sar-l2-amplitude' },
+          );
         }
         const rng = new Rng(seed, `${id}:${modality.id}`);
-        return [Float32Array.from({ length: modality.channels * size.height * size.width }, () => rng.uniform() * 4 - 2)];
+        return [
+          Float32Array.from({ length: modality.channels * size.height * size.width }, () => rng.uniform() * 4 - 2),
+        ];
       },
     };
   });
 }
 
 /** Every model input of `frames` for one modality, in frame order (with the frame each came from). */
-export async function expandInputs(frames: Frame[], modality: ModalitySpec, size: FrameSize): Promise<{ frame: string; tensor: Float32Array }[]> {
+export async function expandInputs(
+  frames: Frame[],
+  modality: ModalitySpec,
+  size: FrameSize,
+): Promise<{ frame: string; tensor: Float32Array }[]> {
   const out: { frame: string; tensor: Float32Array }[] = [];
   for (const f of frames) for (const tensor of await f.inputs(modality, size)) out.push({ frame: f.id, tensor });
   return out;

@@ -33,7 +33,9 @@ export interface FrameSourceOptions {
 }
 
 /** A frame spec with its modality resolved. */
-export type FrameSourceSpec = { kind: 'path'; modality: ModalityId; path: string; text: string } | { kind: 'generated'; modality: ModalityId; count: number; seed: number; text: string };
+export type FrameSourceSpec =
+  | { kind: 'path'; modality: ModalityId; path: string; text: string }
+  | { kind: 'generated'; modality: ModalityId; count: number; seed: number; text: string };
 
 /**
  * Parses one frame spec, resolving its modality: a path without `<modality>=` is allowed when the
@@ -45,11 +47,24 @@ export function parseFrameSource(text: string, o: Pick<FrameSourceOptions, 'moda
   const spec = parseFrameSpec(text, o.field);
   if (spec.kind === 'generated') {
     const modalities = spec.modality !== undefined ? [spec.modality] : o.modalities;
-    return modalities.map((modality) => ({ kind: 'generated', modality, count: spec.count ?? 16, seed: spec.seed ?? 1, text: spec.modality !== undefined ? text : `generated:${modality}${spec.count !== undefined ? `:${spec.count}` : ''}${spec.seed !== undefined ? `:${spec.seed}` : ''}` }));
+    return modalities.map((modality) => ({
+      kind: 'generated',
+      modality,
+      count: spec.count ?? 16,
+      seed: spec.seed ?? 1,
+      text:
+        spec.modality !== undefined
+          ? text
+          : `generated:${modality}${spec.count !== undefined ? `:${spec.count}` : ''}${spec.seed !== undefined ? `:${spec.seed}` : ''}`,
+    }));
   }
   if (spec.modality !== undefined) return [{ kind: 'path', modality: spec.modality, path: spec.path, text }];
   if (o.modalities.length !== 1) {
-    throw new EdgeError('E_CALIBRATION', `frame source ${JSON.stringify(text)} does not say its modality and the package reads ${o.modalities.join(', ')}`, { field: o.field, hint: `write <modality>=${text}` });
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `frame source ${JSON.stringify(text)} does not say its modality and the package reads ${o.modalities.join(', ')}`,
+      { field: o.field, hint: `write <modality>=${text}` },
+    );
   }
   return [{ kind: 'path', modality: o.modalities[0]!, path: text, text }];
 }
@@ -59,13 +74,22 @@ function evenly<T>(items: T[], max: number): T[] {
   return Array.from({ length: max }, (_, i) => items[Math.floor((i * items.length) / max)]!);
 }
 
-async function prepare(frame: Frame, o: FrameSourceOptions, origin: 'real' | 'generated', fit: 'tile' | 'resize'): Promise<PreparedFrame[]> {
+async function prepare(
+  frame: Frame,
+  o: FrameSourceOptions,
+  origin: 'real' | 'generated',
+  fit: 'tile' | 'resize',
+): Promise<PreparedFrame[]> {
   let pre;
   try {
     pre = await preprocessFrame(frame, { inputSize: o.inputSize, fit });
   } catch (err) {
     if (isEdgeError(err) && (err.code === 'E_FRAME_INVALID' || err.code === 'E_FRAME_DECODE')) {
-      throw new EdgeError('E_CALIBRATION', `frame ${frame.id} cannot serve as ${frame.modality} input: ${err.message}`, { field: o.field, cause: err });
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `frame ${frame.id} cannot serve as ${frame.modality} input: ${err.message}`,
+        { field: o.field, cause: err },
+      );
     }
     throw err;
   }
@@ -74,23 +98,58 @@ async function prepare(frame: Frame, o: FrameSourceOptions, origin: 'real' | 'ge
   for (const b of pre.batches) {
     const [n, c, h, w] = b.shape as [number, number, number, number];
     for (let k = 0; k < n; k++) {
-      out.push({ id: `${frame.id}#${tile++}`, modality: frame.modality, origin, channels: c, height: h, width: w, data: b.data.slice(k * c * h * w, (k + 1) * c * h * w) });
+      out.push({
+        id: `${frame.id}#${tile++}`,
+        modality: frame.modality,
+        origin,
+        channels: c,
+        height: h,
+        width: w,
+        data: b.data.slice(k * c * h * w, (k + 1) * c * h * w),
+      });
     }
   }
   return out;
 }
 
 /** A generated frame of `modality` (see the file comment). */
-function generatedFrame(modality: ModalityId, seed: number, size: { height: number; width: number }, field: string): Frame {
+function generatedFrame(
+  modality: ModalityId,
+  seed: number,
+  size: { height: number; width: number },
+  field: string,
+): Frame {
   const id = `generated:${modality}:${seed}`;
   const base = { id, modality, timestamp: 0 };
   if (modality === 'optical' || modality === 'multispectral') {
     const { raster } = generateObjectScene({ width: size.width, height: size.height, seed });
-    if (modality === 'optical') return { ...base, pixels: { data: Uint8Array.from([...raster.planes[0]!, ...raster.planes[1]!, ...raster.planes[2]!]), width: size.width, height: size.height, bands: 3, dtype: 'uint8', layout: 'chw' } };
+    if (modality === 'optical')
+      return {
+        ...base,
+        pixels: {
+          data: Uint8Array.from([...raster.planes[0]!, ...raster.planes[1]!, ...raster.planes[2]!]),
+          width: size.width,
+          height: size.height,
+          bands: 3,
+          dtype: 'uint8',
+          layout: 'chw',
+        },
+      };
     // B, G, R and a near-infrared band that is bright where the scene is green (vegetation) and dark on roads and roofs.
     const [r, g, b] = raster.planes as [Uint8Array, Uint8Array, Uint8Array];
     const nir = Uint8Array.from(g, (gv, i) => Math.max(0, Math.min(255, 1.6 * gv - 0.6 * r[i]!)));
-    return { ...base, sensor: 'bgrn', pixels: { data: Uint8Array.from([...b, ...g, ...r, ...nir]), width: size.width, height: size.height, bands: 4, dtype: 'uint8', layout: 'chw' } };
+    return {
+      ...base,
+      sensor: 'bgrn',
+      pixels: {
+        data: Uint8Array.from([...b, ...g, ...r, ...nir]),
+        width: size.width,
+        height: size.height,
+        bands: 4,
+        dtype: 'uint8',
+        layout: 'chw',
+      },
+    };
   }
   if (modality === 'sar-l1' || modality === 'sar-l2') {
     const scene = generateQuadPolScene({ width: size.width, height: size.height, seed });
@@ -98,16 +157,27 @@ function generatedFrame(modality: ModalityId, seed: number, size: { height: numb
     if (modality === 'sar-l1') {
       const n = size.width * size.height;
       const data = new Float32Array(n * 8);
-      for (let band = 0; band < 4; band++) for (let i = 0; i < n; i++) {
-        data[2 * (band * n + i)] = planes[2 * band]![i]!;
-        data[2 * (band * n + i) + 1] = planes[2 * band + 1]![i]!;
-      }
-      return { ...base, pixels: { data, width: size.width, height: size.height, bands: 4, dtype: 'complex64', layout: 'chw' } };
+      for (let band = 0; band < 4; band++)
+        for (let i = 0; i < n; i++) {
+          data[2 * (band * n + i)] = planes[2 * band]![i]!;
+          data[2 * (band * n + i) + 1] = planes[2 * band + 1]![i]!;
+        }
+      return {
+        ...base,
+        pixels: { data, width: size.width, height: size.height, bands: 4, dtype: 'complex64', layout: 'chw' },
+      };
     }
     const amp = Float32Array.from(planes[0]!, (re, i) => Math.hypot(re, planes[1]![i]!));
-    return { ...base, pixels: { data: amp, width: size.width, height: size.height, bands: 1, dtype: 'float32', layout: 'chw' } };
+    return {
+      ...base,
+      pixels: { data: amp, width: size.width, height: size.height, bands: 1, dtype: 'float32', layout: 'chw' },
+    };
   }
-  throw new EdgeError('E_CALIBRATION', `no generator for modality ${modality}; give real frames as ${modality}=<files>`, { field });
+  throw new EdgeError(
+    'E_CALIBRATION',
+    `no generator for modality ${modality}; give real frames as ${modality}=<files>`,
+    { field },
+  );
 }
 
 /**
@@ -119,17 +189,42 @@ export async function loadFrameSource(spec: FrameSourceSpec, o: FrameSourceOptio
   const max = o.maxFrames ?? 32;
   if (spec.kind === 'generated') {
     const frames: PreparedFrame[] = [];
-    for (let k = 0; k < Math.min(spec.count, max); k++) frames.push(...(await prepare(generatedFrame(spec.modality, spec.seed + k, o.inputSize, o.field), o, 'generated', 'resize')));
+    for (let k = 0; k < Math.min(spec.count, max); k++)
+      frames.push(
+        ...(await prepare(
+          generatedFrame(spec.modality, spec.seed + k, o.inputSize, o.field),
+          o,
+          'generated',
+          'resize',
+        )),
+      );
     return { modality: spec.modality, source: spec.text, origin: 'generated', frames };
   }
   const tiles: PreparedFrame[] = [];
   const sensor = o.sensorFor?.(spec.modality);
   for (const file of await resolveFiles(spec.path, { extensions: IMAGE_EXTENSIONS, field: o.field })) {
     try {
-      tiles.push(...(await prepare({ id: basename(file), modality: spec.modality, pixels: file, timestamp: 0, ...(sensor !== undefined ? { sensor } : {}) }, o, 'real', 'tile')));
+      tiles.push(
+        ...(await prepare(
+          {
+            id: basename(file),
+            modality: spec.modality,
+            pixels: file,
+            timestamp: 0,
+            ...(sensor !== undefined ? { sensor } : {}),
+          },
+          o,
+          'real',
+          'tile',
+        )),
+      );
     } catch (err) {
       if (isEdgeError(err)) throw err;
-      throw new EdgeError('E_CALIBRATION', `frame ${file} could not be read: ${messageOf(err)}`, { file, field: o.field, cause: err });
+      throw new EdgeError('E_CALIBRATION', `frame ${file} could not be read: ${messageOf(err)}`, {
+        file,
+        field: o.field,
+        cause: err,
+      });
     }
   }
   return { modality: spec.modality, source: spec.text, origin: 'real', frames: evenly(tiles, max) };

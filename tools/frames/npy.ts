@@ -25,7 +25,8 @@ export async function readNpy(file: string): Promise<NpyArray> {
     throw new EdgeError('E_FILE_NOT_FOUND', `cannot read ${messageOf(err)}`, { file, cause: err });
   }
   const bad = (why: string) => new EdgeError('E_FRAME_DECODE', `not a usable .npy tensor: ${why}`, { file });
-  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw bad('the file does not start with the .npy magic');
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b))
+    throw bad('the file does not start with the .npy magic');
   const major = bytes[6]!;
   const headerLen = major === 1 ? bytes.readUInt16LE(8) : bytes.readUInt32LE(8);
   const start = major === 1 ? 10 : 12;
@@ -35,7 +36,11 @@ export async function readNpy(file: string): Promise<NpyArray> {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || !fortran || shapeText === undefined) throw bad('malformed header');
   if (fortran === 'True') throw bad('Fortran-ordered arrays are not supported (save with np.ascontiguousarray)');
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const body = bytes.subarray(start + headerLen);
   let data: Float32Array;
@@ -62,5 +67,8 @@ export async function writeNpy(file: string, shape: number[], data: Float32Array
   head[6] = 1;
   head[7] = 0;
   head.writeUInt16LE(header.length, 8);
-  await writeFile(file, Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]));
+  await writeFile(
+    file,
+    Buffer.concat([head, Buffer.from(header, 'latin1'), Buffer.from(data.buffer, data.byteOffset, data.byteLength)]),
+  );
 }

@@ -18,14 +18,23 @@ import { resolveFiles } from './files.js';
  * @param field the option that sets the modality, for errors
  * @throws EdgeError E_INVALID_ARGUMENT naming `field` when it cannot be told
  */
-export function modalityOf(file: string, modality: string | undefined, sensor: string | undefined, field = 'modality'): string {
+export function modalityOf(
+  file: string,
+  modality: string | undefined,
+  sensor: string | undefined,
+  field = 'modality',
+): string {
   if (modality) return modality;
   if (sensor) return SENSOR_PRESETS[sensor]?.modality ?? sensor;
   if (hasExtension(file, OPTICAL_EXTENSIONS)) return 'optical';
-  throw new EdgeError('E_INVALID_ARGUMENT', `cannot tell the modality of ${basename(file)}: a TIFF may be optical, multispectral, sar-l2 or sar-l1`, {
-    field,
-    hint: 'pass option modality (e.g. multispectral) or option sensor with a preset such as landsat8-oli-tirs',
-  });
+  throw new EdgeError(
+    'E_INVALID_ARGUMENT',
+    `cannot tell the modality of ${basename(file)}: a TIFF may be optical, multispectral, sar-l2 or sar-l1`,
+    {
+      field,
+      hint: 'pass option modality (e.g. multispectral) or option sensor with a preset such as landsat8-oli-tirs',
+    },
+  );
 }
 
 /** A frame id for a file: its path relative to the working directory (at most 256 characters). */

@@ -32,14 +32,36 @@ export const FRAME_SPEC_SYNTAX = '[<modality>=]<file|dir|glob> or generated[:<mo
 export function parseFrameSpec(text: string, field: string): FrameSpec {
   if (text === 'generated' || text.startsWith('generated:')) {
     const m = /^generated(?::([a-z][a-z0-9-]*))?(?::(\d+))?(?::(\d+))?$/.exec(text);
-    if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `cannot read frame spec ${JSON.stringify(text)}; write generated[:<modality>][:<count>[:<seed>]]`, { field });
+    if (!m)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `cannot read frame spec ${JSON.stringify(text)}; write generated[:<modality>][:<count>[:<seed>]]`,
+        { field },
+      );
     const count = m[2] !== undefined ? Number(m[2]) : undefined;
-    if (count !== undefined && (count < 1 || count > MAX_GENERATED)) throw new EdgeError('E_INVALID_ARGUMENT', `generated frame count must be 1..${MAX_GENERATED} (got ${count})`, { field });
-    return { kind: 'generated', ...(m[1] !== undefined ? { modality: m[1] } : {}), ...(count !== undefined ? { count } : {}), ...(m[3] !== undefined ? { seed: Number(m[3]) } : {}), text };
+    if (count !== undefined && (count < 1 || count > MAX_GENERATED))
+      throw new EdgeError('E_INVALID_ARGUMENT', `generated frame count must be 1..${MAX_GENERATED} (got ${count})`, {
+        field,
+      });
+    return {
+      kind: 'generated',
+      ...(m[1] !== undefined ? { modality: m[1] } : {}),
+      ...(count !== undefined ? { count } : {}),
+      ...(m[3] !== undefined ? { seed: Number(m[3]) } : {}),
+      text,
+    };
   }
   const eq = text.indexOf('=');
   const prefix = eq > 0 ? text.slice(0, eq) : undefined;
-  const spec: FrameSpec = prefix !== undefined && isModalityIdSyntax(prefix) ? { kind: 'path', modality: prefix, path: text.slice(eq + 1), text } : { kind: 'path', path: text, text };
-  if (spec.path.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `frame spec ${JSON.stringify(text)} names no file, directory or glob (${FRAME_SPEC_SYNTAX})`, { field });
+  const spec: FrameSpec =
+    prefix !== undefined && isModalityIdSyntax(prefix)
+      ? { kind: 'path', modality: prefix, path: text.slice(eq + 1), text }
+      : { kind: 'path', path: text, text };
+  if (spec.path.length === 0)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `frame spec ${JSON.stringify(text)} names no file, directory or glob (${FRAME_SPEC_SYNTAX})`,
+      { field },
+    );
   return spec;
 }

@@ -36,7 +36,8 @@ type Attr = Omit<AttributeProto, 'name'> | AttributeProto;
 export const attr = {
   i: (v: number): Attr => create(AttributeProtoSchema, { type: AttrType.INT, i: BigInt(v) }),
   f: (v: number): Attr => create(AttributeProtoSchema, { type: AttrType.FLOAT, f: v }),
-  s: (v: string): Attr => create(AttributeProtoSchema, { type: AttrType.STRING, s: new Uint8Array(Buffer.from(v, "utf8")) }),
+  s: (v: string): Attr =>
+    create(AttributeProtoSchema, { type: AttrType.STRING, s: new Uint8Array(Buffer.from(v, 'utf8')) }),
   ints: (v: number[]): Attr => create(AttributeProtoSchema, { type: AttrType.INTS, ints: v.map((x) => BigInt(x)) }),
   floats: (v: number[]): Attr => create(AttributeProtoSchema, { type: AttrType.FLOATS, floats: v }),
   t: (v: TensorProto): Attr => create(AttributeProtoSchema, { type: AttrType.TENSOR, t: v }),
@@ -73,7 +74,12 @@ export function valueInfo(name: string, dtype: DType, shape: (number | string)[]
 }
 
 /** An inline tensor from a typed array (little-endian raw_data). */
-export function inlineTensor(name: string, dtype: DType, dims: number[], data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array | Int8Array): TensorProto {
+export function inlineTensor(
+  name: string,
+  dtype: DType,
+  dims: number[],
+  data: Float32Array | BigInt64Array | Int32Array | Uint8Array | Uint16Array | Int8Array,
+): TensorProto {
   const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
   return create(TensorProtoSchema, { name, dataType: onnxType(dtype), dims: dims.map(BigInt), rawData: bytes });
 }
@@ -138,12 +144,21 @@ export class GraphBuilder {
    * Adds a node. Outputs are named after the node (`<node>` for the first, `<node>:<k>` after).
    * @returns the output tensor names
    */
-  node(opType: string, inputs: string[], attrs: Record<string, Attr> = {}, opts: { outputs?: number; name?: string; domain?: string } = {}): string[] {
+  node(
+    opType: string,
+    inputs: string[],
+    attrs: Record<string, Attr> = {},
+    opts: { outputs?: number; name?: string; domain?: string } = {},
+  ): string[] {
     const name = this.uniqueName(opts.name ?? opType);
     const count = opts.outputs ?? 1;
     const outputs = Array.from({ length: count }, (_, k) => (k === 0 ? name : `${name}:${k}`));
-    const attribute = Object.entries(attrs).map(([k, a]) => create(AttributeProtoSchema, { ...(a as AttributeProto), name: k }));
-    this.nodes.push(create(NodeProtoSchema, { name, opType, domain: opts.domain ?? '', input: inputs, output: outputs, attribute }));
+    const attribute = Object.entries(attrs).map(([k, a]) =>
+      create(AttributeProtoSchema, { ...(a as AttributeProto), name: k }),
+    );
+    this.nodes.push(
+      create(NodeProtoSchema, { name, opType, domain: opts.domain ?? '', input: inputs, output: outputs, attribute }),
+    );
     for (const c of this.captures) c.push(name);
     return outputs;
   }
@@ -169,7 +184,8 @@ export class GraphBuilder {
   /** A small int64 constant (deduplicated by value). */
   int64s(values: number[]): string {
     const name = `const.i64[${values.join(',')}]`;
-    if (!this.inits.has(name)) this.inits.set(name, inlineTensor(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
+    if (!this.inits.has(name))
+      this.inits.set(name, inlineTensor(name, 'int64', [values.length], BigInt64Array.from(values.map(BigInt))));
     return name;
   }
 
@@ -218,7 +234,11 @@ export class GraphBuilder {
 }
 
 /** Wraps a graph in a model with the default ONNX domain at `opset` (IR version from the opset). */
-export function makeModel(graph: GraphProto, opset: number, meta: { producer?: string; version?: string; doc?: string } = {}): ModelProto {
+export function makeModel(
+  graph: GraphProto,
+  opset: number,
+  meta: { producer?: string; version?: string; doc?: string } = {},
+): ModelProto {
   return create(ModelProtoSchema, {
     irVersion: BigInt(irVersionForOpset(opset)),
     producerName: meta.producer ?? 'ringmoe-edge',

@@ -4,7 +4,15 @@
  * All functions work on a GraphProto in place unless they say they return a new graph.
  */
 import { EdgeError } from '../../sdk/internal.js';
-import { GraphProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type NodeProto, type TensorProto, type ValueInfoProto } from './proto.js';
+import {
+  GraphProtoSchema,
+  ValueInfoProtoSchema,
+  create,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+  type ValueInfoProto,
+} from './proto.js';
 import { subgraphsOf } from './walk.js';
 
 /** Names a subgraph uses but does not define itself: its outer-scope references. */
@@ -63,7 +71,14 @@ export class GraphIndex {
 export function topologicalOrder(graph: GraphProto): NodeProto[] {
   const producerIndex = new Map<string, number>();
   graph.node.forEach((n, i) => n.output.forEach((o) => o && producerIndex.set(o, i)));
-  const deps = graph.node.map((n) => new Set(nodeInputs(n).map((i) => producerIndex.get(i)).filter((x): x is number => x !== undefined)));
+  const deps = graph.node.map(
+    (n) =>
+      new Set(
+        nodeInputs(n)
+          .map((i) => producerIndex.get(i))
+          .filter((x): x is number => x !== undefined),
+      ),
+  );
   const dependents: number[][] = graph.node.map(() => []);
   deps.forEach((ds, i) => ds.forEach((d) => dependents[d]!.push(i)));
   const remaining = deps.map((d) => d.size);
@@ -83,8 +98,14 @@ export function topologicalOrder(graph: GraphProto): NodeProto[] {
     }
   }
   if (order.length !== graph.node.length) {
-    const stuck = graph.node.filter((_, i) => remaining[i]! > 0).slice(0, 5).map((n) => n.name || n.opType);
-    throw new EdgeError('E_ONNX_INVALID', `graph ${JSON.stringify(graph.name)} has a cycle through nodes ${stuck.join(', ')}`);
+    const stuck = graph.node
+      .filter((_, i) => remaining[i]! > 0)
+      .slice(0, 5)
+      .map((n) => n.name || n.opType);
+    throw new EdgeError(
+      'E_ONNX_INVALID',
+      `graph ${JSON.stringify(graph.name)} has a cycle through nodes ${stuck.join(', ')}`,
+    );
   }
   return order;
 }
@@ -95,7 +116,10 @@ export function sortTopologically(graph: GraphProto): void {
 }
 
 /** Nodes needed to compute `outputs` (all graph outputs by default). */
-export function liveNodes(graph: GraphProto, outputs: Iterable<string> = graph.output.map((o) => o.name)): Set<NodeProto> {
+export function liveNodes(
+  graph: GraphProto,
+  outputs: Iterable<string> = graph.output.map((o) => o.name),
+): Set<NodeProto> {
   const index = new GraphIndex(graph);
   const live = new Set<NodeProto>();
   const stack = [...outputs];
@@ -146,7 +170,10 @@ export function pruneValueInfo(graph: GraphProto): void {
  * objects, not copies: external data stays external).
  * @throws EdgeError E_ONNX_INVALID when an output cannot be computed from the given inputs
  */
-export function extractSubgraph(graph: GraphProto, spec: { outputs: string[]; inputs?: string[]; name?: string }): GraphProto {
+export function extractSubgraph(
+  graph: GraphProto,
+  spec: { outputs: string[]; inputs?: string[]; name?: string },
+): GraphProto {
   const stopAt = new Set(spec.inputs ?? graph.input.map((v) => v.name));
   const index = new GraphIndex(graph);
   const keep = new Set<NodeProto>();
@@ -163,7 +190,11 @@ export function extractSubgraph(graph: GraphProto, spec: { outputs: string[]; in
       continue;
     }
     const p = index.producer.get(t);
-    if (!p) throw new EdgeError('E_ONNX_INVALID', `cannot extract: tensor ${JSON.stringify(t)} is neither produced in the graph nor one of the given inputs`);
+    if (!p)
+      throw new EdgeError(
+        'E_ONNX_INVALID',
+        `cannot extract: tensor ${JSON.stringify(t)} is neither produced in the graph nor one of the given inputs`,
+      );
     if (keep.has(p)) continue;
     keep.add(p);
     stack.push(...nodeInputs(p));
@@ -204,10 +235,18 @@ export function renameTensor(graph: GraphProto, from: string, to: string): void 
  */
 export function validateGraph(graph: GraphProto, where: { file?: string; outer?: Set<string> } = {}): void {
   const problems: string[] = [];
-  const defined = new Set<string>([...(where.outer ?? []), ...graph.input.map((v) => v.name), ...graph.initializer.map((t) => t.name)]);
+  const defined = new Set<string>([
+    ...(where.outer ?? []),
+    ...graph.input.map((v) => v.name),
+    ...graph.initializer.map((t) => t.name),
+  ]);
   const names = new Set<string>();
   for (const n of graph.node) {
-    for (const i of n.input) if (i && !defined.has(i)) problems.push(`node ${JSON.stringify(n.name || n.opType)} reads ${JSON.stringify(i)} before anything defines it`);
+    for (const i of n.input)
+      if (i && !defined.has(i))
+        problems.push(
+          `node ${JSON.stringify(n.name || n.opType)} reads ${JSON.stringify(i)} before anything defines it`,
+        );
     for (const sg of subgraphsOf(n)) {
       try {
         validateGraph(sg, { ...where, outer: new Set([...defined, ...n.output]) });
@@ -217,7 +256,7 @@ export function validateGraph(graph: GraphProto, where: { file?: string; outer?:
     }
     for (const o of n.output) {
       if (!o) continue;
-      if (defined.has(o) && !(where.outer?.has(o))) problems.push(`tensor ${JSON.stringify(o)} is defined twice`);
+      if (defined.has(o) && !where.outer?.has(o)) problems.push(`tensor ${JSON.stringify(o)} is defined twice`);
       defined.add(o);
     }
     if (n.name) {
@@ -225,10 +264,15 @@ export function validateGraph(graph: GraphProto, where: { file?: string; outer?:
       names.add(n.name);
     }
   }
-  for (const o of graph.output) if (!defined.has(o.name)) problems.push(`graph output ${JSON.stringify(o.name)} is never produced`);
+  for (const o of graph.output)
+    if (!defined.has(o.name)) problems.push(`graph output ${JSON.stringify(o.name)} is never produced`);
   if (problems.length) {
     const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
-    throw new EdgeError('E_ONNX_INVALID', `graph ${JSON.stringify(graph.name)}: ${problems.slice(0, 5).join('; ')}${more}`, where.file !== undefined ? { file: where.file } : {});
+    throw new EdgeError(
+      'E_ONNX_INVALID',
+      `graph ${JSON.stringify(graph.name)}: ${problems.slice(0, 5).join('; ')}${more}`,
+      where.file !== undefined ? { file: where.file } : {},
+    );
   }
 }
 
@@ -241,7 +285,12 @@ export function liftConstantsToInitializers(graph: GraphProto, minBytes = 0): nu
   const kept: NodeProto[] = [];
   for (const n of graph.node) {
     const value = n.opType === 'Constant' && n.domain === '' && n.attribute.length === 1 ? n.attribute[0] : undefined;
-    if (value?.name === 'value' && value.t && n.output.length === 1 && (value.t.rawData.length >= minBytes || minBytes === 0)) {
+    if (
+      value?.name === 'value' &&
+      value.t &&
+      n.output.length === 1 &&
+      (value.t.rawData.length >= minBytes || minBytes === 0)
+    ) {
       value.t.name = n.output[0]!;
       graph.initializer.push(value.t);
       lifted++;

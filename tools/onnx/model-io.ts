@@ -42,7 +42,11 @@ export const MAX_MODEL_FILE_BYTES = 2 * 1024 * 1024 * 1024 - 1;
  *   E_ONNX_PARSE (empty, truncated or not ONNX)
  */
 export async function readModel(file: string, root?: string): Promise<OnnxModel> {
-  const bytes = await readRegular(file, { maxBytes: MAX_MODEL_FILE_BYTES, label: 'ONNX model', ...(root !== undefined ? { root } : {}) });
+  const bytes = await readRegular(file, {
+    maxBytes: MAX_MODEL_FILE_BYTES,
+    label: 'ONNX model',
+    ...(root !== undefined ? { root } : {}),
+  });
   return { proto: decodeModel(bytes, file), file, baseDir: dirname(resolve(file)) };
 }
 
@@ -57,13 +61,25 @@ export function decodeModel(bytes: Uint8Array, file?: string): ModelProto {
   try {
     proto = fromBinary(ModelProtoSchema, bytes);
   } catch (err) {
-    throw new EdgeError('E_ONNX_PARSE', `not a readable ONNX model (protobuf decoding failed: ${messageOf(err)}; truncated or another format?)`, { ...where, cause: err });
+    throw new EdgeError(
+      'E_ONNX_PARSE',
+      `not a readable ONNX model (protobuf decoding failed: ${messageOf(err)}; truncated or another format?)`,
+      { ...where, cause: err },
+    );
   }
-  if (!proto.graph) throw new EdgeError('E_ONNX_PARSE', 'not an ONNX model: it has no graph (truncated or another format?)', where);
-  if (proto.irVersion <= 0n || proto.irVersion > 100n) throw new EdgeError('E_ONNX_PARSE', `not an ONNX model: ir_version ${proto.irVersion} is out of range`, where);
-  if (proto.opsetImport.length === 0) throw new EdgeError('E_ONNX_PARSE', 'ONNX model has no opset_import (truncated?)', where);
+  if (!proto.graph)
+    throw new EdgeError('E_ONNX_PARSE', 'not an ONNX model: it has no graph (truncated or another format?)', where);
+  if (proto.irVersion <= 0n || proto.irVersion > 100n)
+    throw new EdgeError('E_ONNX_PARSE', `not an ONNX model: ir_version ${proto.irVersion} is out of range`, where);
+  if (proto.opsetImport.length === 0)
+    throw new EdgeError('E_ONNX_PARSE', 'ONNX model has no opset_import (truncated?)', where);
   const bad = proto.graph.node.find((n) => !n.opType);
-  if (bad) throw new EdgeError('E_ONNX_PARSE', `node ${JSON.stringify(bad.name)} has no op_type (corrupt or truncated file)`, where);
+  if (bad)
+    throw new EdgeError(
+      'E_ONNX_PARSE',
+      `node ${JSON.stringify(bad.name)} has no op_type (corrupt or truncated file)`,
+      where,
+    );
   return proto;
 }
 
@@ -102,7 +118,17 @@ export interface WriteModelResult {
   tensorsInline: number;
 }
 
-const DATA_FIELDS = ['rawData', 'floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data', 'stringData', 'dataLocation', 'externalData'] as const;
+const DATA_FIELDS = [
+  'rawData',
+  'floatData',
+  'int32Data',
+  'int64Data',
+  'doubleData',
+  'uint64Data',
+  'stringData',
+  'dataLocation',
+  'externalData',
+] as const;
 type DataField = (typeof DATA_FIELDS)[number];
 
 /** A tensor's data fields as they were, own-property presence included (proto2 presence matters on encode). */
@@ -125,7 +151,15 @@ function restore(s: Saved): void {
   }
 }
 
-const REPEATED: ReadonlySet<DataField> = new Set(['floatData', 'int32Data', 'int64Data', 'doubleData', 'uint64Data', 'stringData', 'externalData']);
+const REPEATED: ReadonlySet<DataField> = new Set([
+  'floatData',
+  'int32Data',
+  'int64Data',
+  'doubleData',
+  'uint64Data',
+  'stringData',
+  'externalData',
+]);
 
 /** Replaces a tensor's data fields: repeated ones emptied, optional ones unset, then `values` set. */
 function setData(t: TensorProto, values: Partial<Record<DataField, unknown>>): void {
@@ -138,7 +172,9 @@ function setData(t: TensorProto, values: Partial<Record<DataField, unknown>>): v
 }
 
 /** Every tensor that carries data: initializers and Constant/attribute tensors, in all subgraphs. */
-export function collectDataTensors(graph: GraphProto): { tensor: TensorProto; graphPath: string; initializer: boolean }[] {
+export function collectDataTensors(
+  graph: GraphProto,
+): { tensor: TensorProto; graphPath: string; initializer: boolean }[] {
   const out: { tensor: TensorProto; graphPath: string; initializer: boolean }[] = [];
   forEachGraph(graph, (g, path) => {
     for (const t of g.initializer) out.push({ tensor: t, graphPath: path, initializer: true });
@@ -158,7 +194,11 @@ export function collectDataTensors(graph: GraphProto): { tensor: TensorProto; gr
  * written to a temporary name and renamed, so a crash never leaves a half-written model under `file`.
  * @throws EdgeError E_EXTERNAL_DATA when a source tensor cannot be read, E_IO on write errors
  */
-export async function writeModel(model: OnnxModel, file: string, options: WriteModelOptions = {}): Promise<WriteModelResult> {
+export async function writeModel(
+  model: OnnxModel,
+  file: string,
+  options: WriteModelOptions = {},
+): Promise<WriteModelResult> {
   const outDir = dirname(resolve(file));
   await mkdir(outDir, { recursive: true });
   const threshold = options.threshold ?? 1024;
@@ -167,16 +207,22 @@ export async function writeModel(model: OnnxModel, file: string, options: WriteM
   const placement =
     options.placement ??
     ((_t: TensorProto, info: TensorPlacementInfo): Placement =>
-      info.initializer && info.bytes >= threshold ? { kind: 'external', location: defaultLocation } : { kind: 'inline' });
+      info.initializer && info.bytes >= threshold
+        ? { kind: 'external', location: defaultLocation }
+        : { kind: 'inline' });
 
   const graph = model.proto.graph;
-  if (!graph) throw new EdgeError('E_ONNX_INVALID', 'model has no graph', model.file !== undefined ? { file: model.file } : {});
+  if (!graph)
+    throw new EdgeError('E_ONNX_INVALID', 'model has no graph', model.file !== undefined ? { file: model.file } : {});
   const tensors = collectDataTensors(graph);
   const plans = tensors.map(({ tensor, graphPath, initializer }) => ({
     tensor,
     place: placement(tensor, { bytes: tensorByteLength(tensor), graphPath, initializer }),
   }));
-  const total = plans.reduce((s, p) => s + (p.place.kind === 'external' || externalInfo(p.tensor) ? tensorByteLength(p.tensor) : 0), 0);
+  const total = plans.reduce(
+    (s, p) => s + (p.place.kind === 'external' || externalInfo(p.tensor) ? tensorByteLength(p.tensor) : 0),
+    0,
+  );
 
   const reader = new ExternalDataReader(model.baseDir, model.file);
   const files = new Map<string, { fh: FileHandle; size: number }>();

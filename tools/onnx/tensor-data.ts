@@ -20,10 +20,14 @@ export interface ExternalDataInfo {
 function byteCount(tensor: string, key: string, value: string, file?: string): number {
   const n = /^[0-9]{1,16}$/.test(value) ? Number(value) : NaN;
   if (!Number.isSafeInteger(n)) {
-    throw new EdgeError('E_EXTERNAL_DATA', `tensor ${tensor}: external data ${key} ${JSON.stringify(value.slice(0, 40))} is not a non-negative integer`, {
-      ...(file !== undefined ? { file } : {}),
-      field: `external_data.${key}`,
-    });
+    throw new EdgeError(
+      'E_EXTERNAL_DATA',
+      `tensor ${tensor}: external data ${key} ${JSON.stringify(value.slice(0, 40))} is not a non-negative integer`,
+      {
+        ...(file !== undefined ? { file } : {}),
+        field: `external_data.${key}`,
+      },
+    );
   }
   return n;
 }
@@ -37,7 +41,10 @@ export function externalInfo(t: TensorProto, file?: string): ExternalDataInfo | 
   const kv = new Map(t.externalData.map((e) => [e.key, e.value]));
   const location = kv.get('location') ?? '';
   const offset = kv.get('offset');
-  const info: ExternalDataInfo = { location, offset: offset === undefined ? 0 : byteCount(t.name, 'offset', offset, file) };
+  const info: ExternalDataInfo = {
+    location,
+    offset: offset === undefined ? 0 : byteCount(t.name, 'offset', offset, file),
+  };
   const length = kv.get('length');
   if (length !== undefined) info.length = byteCount(t.name, 'length', length, file);
   const checksum = kv.get('checksum');
@@ -56,10 +63,20 @@ export function tensorByteLength(t: TensorProto): number {
  */
 export function safeExternalPath(baseDir: string, location: string, where: { file?: string; tensor: string }): string {
   const norm = normalize(location);
-  if (!location || isAbsolute(location) || norm === '..' || norm.startsWith(`..${sep}`) || norm.includes(`${sep}..${sep}`)) {
-    throw new EdgeError('E_EXTERNAL_DATA', `tensor ${where.tensor}: external data location ${JSON.stringify(location)} is not a relative path inside the model directory`, {
-      ...(where.file !== undefined ? { file: where.file } : {}),
-    });
+  if (
+    !location ||
+    isAbsolute(location) ||
+    norm === '..' ||
+    norm.startsWith(`..${sep}`) ||
+    norm.includes(`${sep}..${sep}`)
+  ) {
+    throw new EdgeError(
+      'E_EXTERNAL_DATA',
+      `tensor ${where.tensor}: external data location ${JSON.stringify(location)} is not a relative path inside the model directory`,
+      {
+        ...(where.file !== undefined ? { file: where.file } : {}),
+      },
+    );
   }
   return join(baseDir, norm);
 }
@@ -99,7 +116,11 @@ function typedFieldBytes(t: TensorProto): Uint8Array {
       t.int32Data.forEach((v, i) => view.setUint8(i, v & 0xff));
       break;
     default:
-      if (n > 0) throw new EdgeError('E_ONNX_INVALID', `tensor ${t.name}: element type ${typeName(t.dataType)} in typed fields is not supported`);
+      if (n > 0)
+        throw new EdgeError(
+          'E_ONNX_INVALID',
+          `tensor ${t.name}: element type ${typeName(t.dataType)} in typed fields is not supported`,
+        );
   }
   return out;
 }
@@ -125,16 +146,24 @@ export class ExternalDataReader {
     const length = ext.length ?? tensorByteLength(t);
     const expected = tensorByteLength(t);
     if (expected > 0 && length !== expected) {
-      throw new EdgeError('E_EXTERNAL_DATA', `tensor ${t.name}: external length ${length} bytes but dims ${t.dims.join('x')} of ${typeName(t.dataType)} need ${expected}`, {
-        ...(this.modelFile !== undefined ? { file: this.modelFile } : {}),
-      });
+      throw new EdgeError(
+        'E_EXTERNAL_DATA',
+        `tensor ${t.name}: external length ${length} bytes but dims ${t.dims.join('x')} of ${typeName(t.dataType)} need ${expected}`,
+        {
+          ...(this.modelFile !== undefined ? { file: this.modelFile } : {}),
+        },
+      );
     }
     const fh = await this.handle(path, ext.location);
     const { size } = await fh.stat();
     if (ext.offset + length > size) {
-      throw new EdgeError('E_EXTERNAL_DATA', `tensor ${t.name}: needs bytes ${ext.offset}..${ext.offset + length} of ${ext.location} but the file has ${size} bytes (truncated?)`, {
-        file: path,
-      });
+      throw new EdgeError(
+        'E_EXTERNAL_DATA',
+        `tensor ${t.name}: needs bytes ${ext.offset}..${ext.offset + length} of ${ext.location} but the file has ${size} bytes (truncated?)`,
+        {
+          file: path,
+        },
+      );
     }
     const buf = new Uint8Array(length);
     let done = 0;
@@ -143,7 +172,8 @@ export class ExternalDataReader {
       if (bytesRead === 0) break;
       done += bytesRead;
     }
-    if (done !== length) throw new EdgeError('E_EXTERNAL_DATA', `tensor ${t.name}: short read from ${ext.location}`, { file: path });
+    if (done !== length)
+      throw new EdgeError('E_EXTERNAL_DATA', `tensor ${t.name}: short read from ${ext.location}`, { file: path });
     return buf;
   }
 
@@ -151,7 +181,11 @@ export class ExternalDataReader {
     let h = this.handles.get(path);
     if (!h) {
       // No link anywhere below the model's directory, and only a regular file (onnxruntime's rule).
-      h = openRegular(path, { root: this.baseDir, label: `external data file ${location}`, missingCode: 'E_EXTERNAL_DATA' }).catch((err: unknown) => {
+      h = openRegular(path, {
+        root: this.baseDir,
+        label: `external data file ${location}`,
+        missingCode: 'E_EXTERNAL_DATA',
+      }).catch((err: unknown) => {
         this.handles.delete(path);
         throw err;
       });
@@ -174,7 +208,10 @@ export function inlineBytes(t: TensorProto): Uint8Array {
 }
 
 /** A typed-array view of little-endian tensor bytes (copies when unaligned). */
-export function asTypedArray(bytes: Uint8Array, dataType: number): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint16Array | Int8Array | Uint8Array {
+export function asTypedArray(
+  bytes: Uint8Array,
+  dataType: number,
+): Float32Array | Float64Array | Int32Array | BigInt64Array | Uint16Array | Int8Array | Uint8Array {
   const aligned = (n: number) => (bytes.byteOffset % n === 0 ? bytes : bytes.slice());
   switch (dataType) {
     case DataType.FLOAT: {

@@ -16,6 +16,8 @@ export interface TensorTypeInfo {
 export function tensorTypeOf(v: ValueInfoProto): TensorTypeInfo {
   const tt = v.type?.value.case === 'tensorType' ? v.type.value.value : undefined;
   if (!tt) return { dtype: undefined, elemTypeName: 'non-tensor', shape: [] };
-  const shape = (tt.shape?.dim ?? []).map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?'));
+  const shape = (tt.shape?.dim ?? []).map((d) =>
+    d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : '?',
+  );
   return { dtype: dtypeOf(tt.elemType), elemTypeName: typeName(tt.elemType), shape };
 }

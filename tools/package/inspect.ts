@@ -28,12 +28,19 @@ export interface InspectResult {
   bytes: { fp32: number; fp16: number; int8: number; stored: number };
   modalities: string[];
   entries: { name: string; kind: string; tasks: string[]; inputs: string[]; outputs: string[]; weightFiles: number }[];
-  blocks: { id: string; dim: number; hidden: number; routers: number; experts: { id: string; kind: string; modality?: string; params: number; bytes: number }[] }[];
+  blocks: {
+    id: string;
+    dim: number;
+    hidden: number;
+    routers: number;
+    experts: { id: string; kind: string; modality?: string; params: number; bytes: number }[];
+  }[];
   lineage: PackageManifest['lineage'];
   routingStats?: unknown;
 }
 
-const fmtTensor = (t: { name: string; dtype: string; shape: (number | string)[] }) => `${t.name} ${t.dtype}[${t.shape.join(',')}]`;
+const fmtTensor = (t: { name: string; dtype: string; shape: (number | string)[] }) =>
+  `${t.name} ${t.dtype}[${t.shape.join(',')}]`;
 
 /** Inspects the package in `dir` (verifying it first). */
 export async function inspectPackage(dir: string, options: OpenPackageOptions = {}): Promise<InspectResult> {
@@ -42,8 +49,17 @@ export async function inspectPackage(dir: string, options: OpenPackageOptions = 
   const stored = Object.values(m.files).reduce((s, f) => s + f.size, 0);
   const statsPath = join(pkg.dir, ROUTING_STATS_FILE);
   const limits = { maxBytes: 64 << 20, maxDepth: 16, maxStringLength: 64 * 1024 };
-  const statsBytes = (await lstat(statsPath).catch(() => undefined)) ? await readRegular(statsPath, { ...limits, tooLargeCode: 'E_JSON_TOO_LARGE', root: pkg.dir, label: ROUTING_STATS_FILE }) : undefined;
-  const routingStats = statsBytes ? parseJsonBounded(statsBytes, limits, { file: statsPath, what: 'routing statistics' }) : undefined;
+  const statsBytes = (await lstat(statsPath).catch(() => undefined))
+    ? await readRegular(statsPath, {
+        ...limits,
+        tooLargeCode: 'E_JSON_TOO_LARGE',
+        root: pkg.dir,
+        label: ROUTING_STATS_FILE,
+      })
+    : undefined;
+  const routingStats = statsBytes
+    ? parseJsonBounded(statsBytes, limits, { file: statsPath, what: 'routing statistics' })
+    : undefined;
   return {
     dir: pkg.dir,
     name: m.name,
@@ -57,13 +73,26 @@ export async function inspectPackage(dir: string, options: OpenPackageOptions = 
     params: m.model.params,
     bytes: { ...bytesAt(m.model.params.total), stored },
     modalities: m.modalities.map((x) => x.id),
-    entries: m.entries.map((e) => ({ name: e.name, kind: e.kind, tasks: e.tasks, inputs: e.inputs.map(fmtTensor), outputs: e.outputs.map(fmtTensor), weightFiles: e.weightFiles.length })),
+    entries: m.entries.map((e) => ({
+      name: e.name,
+      kind: e.kind,
+      tasks: e.tasks,
+      inputs: e.inputs.map(fmtTensor),
+      outputs: e.outputs.map(fmtTensor),
+      weightFiles: e.weightFiles.length,
+    })),
     blocks: (m.experts?.blocks ?? []).map((b) => ({
       id: b.id,
       dim: b.dim,
       hidden: b.hidden,
       routers: b.routers.length,
-      experts: b.experts.map((e) => ({ id: e.id, kind: e.kind, ...(e.modality !== undefined ? { modality: e.modality } : {}), params: e.params, bytes: m.files[e.file]?.size ?? 0 })),
+      experts: b.experts.map((e) => ({
+        id: e.id,
+        kind: e.kind,
+        ...(e.modality !== undefined ? { modality: e.modality } : {}),
+        params: e.params,
+        bytes: m.files[e.file]?.size ?? 0,
+      })),
     })),
     lineage: m.lineage,
     ...(routingStats !== undefined ? { routingStats } : {}),

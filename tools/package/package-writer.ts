@@ -46,13 +46,21 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await listFiles(root, p)));
     else if (e.isFile()) out.push(relative(root, p).split(sep).join('/'));
-    else throw new EdgeError('E_PATH_UNSAFE', `package directories hold only files and folders; ${relative(root, p)} is neither`, { file: p });
+    else
+      throw new EdgeError(
+        'E_PATH_UNSAFE',
+        `package directories hold only files and folders; ${relative(root, p)} is neither`,
+        { file: p },
+      );
   }
   return out.sort();
 }
 
 /** sha256 and size of every file of a package directory but the manifest and the marker. */
-export async function hashPackageFiles(root: string, roles: Record<string, FileRole> = {}): Promise<Record<string, FileRecord>> {
+export async function hashPackageFiles(
+  root: string,
+  roles: Record<string, FileRole> = {},
+): Promise<Record<string, FileRecord>> {
   const files: Record<string, FileRecord> = {};
   for (const rel of await listFiles(root)) {
     if (rel === PACKAGE_MANIFEST_FILE || rel === PACKAGE_INCOMPLETE_MARKER) continue;
@@ -78,12 +86,18 @@ export class PackageWriter {
     const existing = await readdir(dir).catch(() => undefined);
     if (existing && existing.length > 0) {
       if (!options.force) {
-        throw new EdgeError('E_OUTPUT_EXISTS', 'output directory exists and is not empty', { file: dir, hint: 'choose another -o, or pass --force to replace it' });
+        throw new EdgeError('E_OUTPUT_EXISTS', 'output directory exists and is not empty', {
+          file: dir,
+          hint: 'choose another -o, or pass --force to replace it',
+        });
       }
       await rm(dir, { recursive: true, force: true });
     }
     await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, PACKAGE_INCOMPLETE_MARKER), `written by ringmoe-edge; removed when the package is complete\n`);
+    await writeFile(
+      join(dir, PACKAGE_INCOMPLETE_MARKER),
+      `written by ringmoe-edge; removed when the package is complete\n`,
+    );
     return new PackageWriter(dir);
   }
 
@@ -116,7 +130,12 @@ export class PackageWriter {
     try {
       this.weights.close();
       const files = await hashPackageFiles(this.dir, this.roles);
-      const manifest: PackageManifest = { format: PACKAGE_FORMAT, formatVersion: PACKAGE_FORMAT_VERSION, ...draft, files };
+      const manifest: PackageManifest = {
+        format: PACKAGE_FORMAT,
+        formatVersion: PACKAGE_FORMAT_VERSION,
+        ...draft,
+        files,
+      };
       const tmp = join(this.dir, `${PACKAGE_MANIFEST_FILE}.tmp`);
       await writeFile(tmp, `${JSON.stringify(manifest, null, 2)}\n`);
       syncPath(tmp);

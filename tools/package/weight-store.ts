@@ -47,7 +47,10 @@ export class WeightStore {
     const data = make();
     const count = dims.reduce((a, b) => a * b, 1);
     if (data.length !== count || data.BYTES_PER_ELEMENT !== ELEMENT_BYTES[dtype]) {
-      throw new EdgeError('E_INTERNAL', `tensor ${name}: ${data.length} elements of ${data.BYTES_PER_ELEMENT} bytes for dims [${dims}] of ${dtype}`);
+      throw new EdgeError(
+        'E_INTERNAL',
+        `tensor ${name}: ${data.length} elements of ${data.BYTES_PER_ELEMENT} bytes for dims [${dims}] of ${dtype}`,
+      );
     }
     return this.put(name, location, dtype, dims, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
   }

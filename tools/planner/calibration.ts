@@ -57,11 +57,29 @@ export const LATENCY_CALIBRATIONS: readonly LatencyCalibration[] = [
     source: 'onnxruntime-node CPU EP on a shared 2-core Intel Xeon VM, fastest of 9-31 runs, 2026-12-07',
     points: [
       { what: 'ringmoe-tiny optical (64×64, 5 blocks)', role: 'fit', blockPasses: 5, flops: 3670656, measuredMs: 1.2 },
-      { what: 'ringmoe-small optical (192×192, 12 blocks)', role: 'fit', blockPasses: 12, flops: 3772493568, measuredMs: 418 },
+      {
+        what: 'ringmoe-small optical (192×192, 12 blocks)',
+        role: 'fit',
+        blockPasses: 12,
+        flops: 3772493568,
+        measuredMs: 418,
+      },
       { what: 'ringmoe-tiny sar-l1', role: 'check', blockPasses: 5, flops: 3998336, measuredMs: 1.17 },
-      { what: 'ringmoe-tiny change-optical (two passes)', role: 'check', blockPasses: 10, flops: 7144064, measuredMs: 1.64 },
+      {
+        what: 'ringmoe-tiny change-optical (two passes)',
+        role: 'check',
+        blockPasses: 10,
+        flops: 7144064,
+        measuredMs: 1.64,
+      },
       { what: 'ringmoe-small sar-l1', role: 'check', blockPasses: 12, flops: 3790188288, measuredMs: 301 },
-      { what: 'ringmoe-small change-optical (two passes)', role: 'check', blockPasses: 24, flops: 7498116864, measuredMs: 557 },
+      {
+        what: 'ringmoe-small change-optical (two passes)',
+        role: 'check',
+        blockPasses: 24,
+        flops: 7498116864,
+        measuredMs: 557,
+      },
     ],
   },
   {
@@ -69,8 +87,11 @@ export const LATENCY_CALIBRATIONS: readonly LatencyCalibration[] = [
     target: 'jetson-orin-nano-8gb',
     precision: 'int8',
     basis: 'public-benchmark',
-    source: 'public benchmark (not measured here): YOLOv8n 640×640 (8.7 GFLOPs), TensorRT 10.3 INT8, 3.49 ms GPU compute, Orin Nano 8GB MAXN_SUPER — https://hokwangchoi.com/blog/vision-benchmarks/',
-    points: [{ what: 'YOLOv8n 640×640 INT8 (public benchmark)', role: 'fit', blockPasses: 0, flops: 8.7e9, measuredMs: 3.49 }],
+    source:
+      'public benchmark (not measured here): YOLOv8n 640×640 (8.7 GFLOPs), TensorRT 10.3 INT8, 3.49 ms GPU compute, Orin Nano 8GB MAXN_SUPER — https://hokwangchoi.com/blog/vision-benchmarks/',
+    points: [
+      { what: 'YOLOv8n 640×640 INT8 (public benchmark)', role: 'fit', blockPasses: 0, flops: 8.7e9, measuredMs: 3.49 },
+    ],
   },
 ];
 
@@ -86,7 +107,11 @@ export function fitCalibration(c: LatencyCalibration): CalibrationFit {
     return { blockOverheadMs: 0, opsPerSecond: (1000 * flops) / ms };
   }
   // Normal equations for ms = a·n + x·f (x = ms per FLOP).
-  let nn = 0, nf = 0, ff = 0, nm = 0, fm = 0;
+  let nn = 0,
+    nf = 0,
+    ff = 0,
+    nm = 0,
+    fm = 0;
   for (const p of pts) {
     nn += p.blockPasses * p.blockPasses;
     nf += p.blockPasses * p.flops;
@@ -106,7 +131,10 @@ export function calibratedMs(fit: CalibrationFit, blockPasses: number, flops: nu
 }
 
 /** The calibration of `target` at `precision`, if there is one. */
-export function calibrationFor(target: string, precision: Precision): (LatencyCalibration & { fit: CalibrationFit }) | undefined {
+export function calibrationFor(
+  target: string,
+  precision: Precision,
+): (LatencyCalibration & { fit: CalibrationFit }) | undefined {
   const c = LATENCY_CALIBRATIONS.find((x) => x.target === target && x.precision === precision);
   return c ? { ...c, fit: fitCalibration(c) } : undefined;
 }

@@ -4,7 +4,14 @@
  * reserve; FLOPs of the active path against the target's effective throughput. Both are estimates
  * from accounting, not measurements.
  */
-import { compareVersions, effectiveThroughput, modelMemoryBudget, tensorrtVersionsFor, type Precision, type TargetProfile } from '../../sdk/internal.js';
+import {
+  compareVersions,
+  effectiveThroughput,
+  modelMemoryBudget,
+  tensorrtVersionsFor,
+  type Precision,
+  type TargetProfile,
+} from '../../sdk/internal.js';
 import { flops } from '../ringmoe/flops.js';
 import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
@@ -55,7 +62,8 @@ export function activationElements(c: RingMoEConfig, sel: ExpertSelection, lower
     peak = Math.max(peak, attention, ffn);
   }
   const { height: H, width: W } = c.inputSize;
-  const headsPeak = H * W * (c.taskHeads.segmentation.labels.length + 1) + c.taskHeads.neckDim * (H / c.patchSize) * (W / c.patchSize);
+  const headsPeak =
+    H * W * (c.taskHeads.segmentation.labels.length + 1) + c.taskHeads.neckDim * (H / c.patchSize) * (W / c.patchSize);
   return 2 * Math.max(peak, headsPeak);
 }
 
@@ -80,18 +88,40 @@ export function sparseLoweringProblem(target: TargetProfile, tensorrt?: string |
 }
 
 /** Memory of `sel` at `precision` on `target`. */
-export function estimateMemory(c: RingMoEConfig, sel: ExpertSelection, headParams: number, precision: Precision, target: TargetProfile, lowering: 'sparse' | 'dense', maxMemoryBytes?: number): MemoryEstimate {
+export function estimateMemory(
+  c: RingMoEConfig,
+  sel: ExpertSelection,
+  headParams: number,
+  precision: Precision,
+  target: TargetProfile,
+  lowering: 'sparse' | 'dense',
+  maxMemoryBytes?: number,
+): MemoryEstimate {
   const params = backboneParams(c, sel).total + headParams;
   const weightsBytes = params * WEIGHT_BYTES[precision];
   const activationsBytes = activationElements(c, sel, lowering) * ACTIVATION_BYTES[precision];
   const ws = workspaceBytes(target.memory.totalBytes, target.runtime);
   const needBytes = weightsBytes + activationsBytes + ws;
   const budgetBytes = Math.min(modelMemoryBudget(target), maxMemoryBytes ?? Infinity);
-  return { weightsBytes, activationsBytes, workspaceBytes: ws, needBytes, budgetBytes, reserveBytes: target.reserve.totalBytes, fits: needBytes <= budgetBytes };
+  return {
+    weightsBytes,
+    activationsBytes,
+    workspaceBytes: ws,
+    needBytes,
+    budgetBytes,
+    reserveBytes: target.reserve.totalBytes,
+    fits: needBytes <= budgetBytes,
+  };
 }
 
 /** Latency of one frame of `sel` at `precision` on `target`. */
-export function estimateLatency(c: RingMoEConfig, sel: ExpertSelection, precision: Precision, target: TargetProfile, o: { lowering: 'sparse' | 'dense'; passes?: number; maxLatencyMs?: number }): LatencyEstimateResult {
+export function estimateLatency(
+  c: RingMoEConfig,
+  sel: ExpertSelection,
+  precision: Precision,
+  target: TargetProfile,
+  o: { lowering: 'sparse' | 'dense'; passes?: number; maxLatencyMs?: number },
+): LatencyEstimateResult {
   const f = flops(c, sel, { lowering: o.lowering, passes: o.passes ?? 1 }).total;
   const raw = effectiveThroughput(target, precision);
   const rawMs = (1000 * f) / raw;

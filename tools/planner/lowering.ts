@@ -16,7 +16,11 @@ import { sparseLoweringProblem } from './estimate.js';
 export { sparseLoweringProblem };
 
 /** Entries of the package whose graphs (subgraphs included) hold a NonZero node. */
-export async function entriesWithNonZero(dir: string, m: PackageManifest, entries: readonly string[] = m.entries.map((e) => e.name)): Promise<string[]> {
+export async function entriesWithNonZero(
+  dir: string,
+  m: PackageManifest,
+  entries: readonly string[] = m.entries.map((e) => e.name),
+): Promise<string[]> {
   const out: string[] = [];
   for (const e of m.entries) {
     if (!entries.includes(e.name)) continue;
@@ -34,14 +38,23 @@ export async function entriesWithNonZero(dir: string, m: PackageManifest, entrie
  * Refuses a package the target cannot build.
  * @throws EdgeError E_PLAN_INFEASIBLE naming the target's TensorRT, the entries and what to do instead
  */
-export async function assertBuildableOn(dir: string, m: PackageManifest, target: TargetProfile, o: { tensorrt?: string | null; entries?: readonly string[]; step: string } = { step: 'this step' }): Promise<void> {
+export async function assertBuildableOn(
+  dir: string,
+  m: PackageManifest,
+  target: TargetProfile,
+  o: { tensorrt?: string | null; entries?: readonly string[]; step: string } = { step: 'this step' },
+): Promise<void> {
   const problem = sparseLoweringProblem(target, o.tensorrt);
   if (!problem) return;
   const bad = await entriesWithNonZero(dir, m, o.entries);
   if (bad.length === 0) return;
-  throw new EdgeError('E_PLAN_INFEASIBLE', `${o.step} refused: ${problem}, and package ${m.name} uses it in ${bad.join(', ')}`, {
-    file: dir,
-    field: '--target',
-    hint: `plan for ${target.id} (ringmoe-edge plan <package> --target ${target.id}) — it chooses a dense tier (prune --strategy ka/ks/kc, one modality) there — or make the package with the dense lowering (ringmoe-edge reference <config> --lowering dense)`,
-  });
+  throw new EdgeError(
+    'E_PLAN_INFEASIBLE',
+    `${o.step} refused: ${problem}, and package ${m.name} uses it in ${bad.join(', ')}`,
+    {
+      file: dir,
+      field: '--target',
+      hint: `plan for ${target.id} (ringmoe-edge plan <package> --target ${target.id}) — it chooses a dense tier (prune --strategy ka/ks/kc, one modality) there — or make the package with the dense lowering (ringmoe-edge reference <config> --lowering dense)`,
+    },
+  );
 }

@@ -57,7 +57,15 @@ function feedsOf(e: EntryManifest): Record<string, HostTensor> {
  * Times the single-modality entries of `modalities` (entries named after their modality).
  * @param onRound progress: done, total
  */
-export async function measureOnHost(dir: string, m: PackageManifest, model: PlanModel, target: TargetProfile, modalities: readonly string[], rounds: number, onRound?: (done: number, total: number) => void): Promise<HostMeasurement> {
+export async function measureOnHost(
+  dir: string,
+  m: PackageManifest,
+  model: PlanModel,
+  target: TargetProfile,
+  modalities: readonly string[],
+  rounds: number,
+  onRound?: (done: number, total: number) => void,
+): Promise<HostMeasurement> {
   const entries = m.entries.filter((e) => modalities.includes(e.name) && e.modalities.length === 1);
   const out: LatencyMeasurement[] = [];
   let done = 0;
@@ -75,13 +83,31 @@ export async function measureOnHost(dir: string, m: PackageManifest, model: Plan
         onRound?.(++done, rounds * entries.length);
       }
       times.sort((a, b) => a - b);
-      const medianMs = times.length % 2 ? times[(times.length - 1) / 2]! : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
-      const est = estimateLatency(model.config, { ...model.current, modalities: [e.name] }, 'fp32', target, { lowering: model.lowering });
-      out.push({ entry: e.name, rounds, medianMs, minMs: times[0]!, estimateMs: est.ms, rawEstimateMs: est.rawMs, ratio: times[0]! / est.ms, calibrated: est.calibration !== undefined });
+      const medianMs =
+        times.length % 2
+          ? times[(times.length - 1) / 2]!
+          : (times[times.length / 2 - 1]! + times[times.length / 2]!) / 2;
+      const est = estimateLatency(model.config, { ...model.current, modalities: [e.name] }, 'fp32', target, {
+        lowering: model.lowering,
+      });
+      out.push({
+        entry: e.name,
+        rounds,
+        medianMs,
+        minMs: times[0]!,
+        estimateMs: est.ms,
+        rawEstimateMs: est.rawMs,
+        ratio: times[0]! / est.ms,
+        calibrated: est.calibration !== undefined,
+      });
     } finally {
       await session.dispose();
     }
   }
   const cpu = cpus();
-  return { host: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`, hostIsTarget: target.runtime === 'onnxruntime' && !target.gpu, entries: out };
+  return {
+    host: `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}`,
+    hostIsTarget: target.runtime === 'onnxruntime' && !target.gpu,
+    entries: out,
+  };
 }

@@ -30,7 +30,9 @@ export function headParamsOf(c: RingMoEConfig, withChange: boolean): number {
   const on = (t: TaskHead) => c.tasks.includes(t);
   const conv = (inCh: number, outCh: number, k = 1) => inCh * outCh * k * k + outCh;
   const neck = geo.reduce((s, g) => s + conv(g.dim, n), 0);
-  const cls = on('classification') ? geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length + c.taskHeads.classification.labels.length : 0;
+  const cls = on('classification')
+    ? geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length + c.taskHeads.classification.labels.length
+    : 0;
   const seg = on('segmentation') ? conv(n, c.taskHeads.segmentation.labels.length) : 0;
   const depth = on('depth') ? conv(n, 1) : 0;
   const det = on('detection') ? conv(n, n, 3) + conv(n, c.taskHeads.detection.labels.length) + conv(n, 4) : 0;
@@ -40,7 +42,13 @@ export function headParamsOf(c: RingMoEConfig, withChange: boolean): number {
 
 /** The model of a bare config: every expert, sparse lowering, heads from the config. */
 export function configModel(c: RingMoEConfig): PlanModel {
-  return { config: c, current: fullSelection(c), lowering: 'sparse', headParams: headParamsOf(c, c.change.length > 0), changeModalities: [...c.change] };
+  return {
+    config: c,
+    current: fullSelection(c),
+    lowering: 'sparse',
+    headParams: headParamsOf(c, c.change.length > 0),
+    changeModalities: [...c.change],
+  };
 }
 
 /** The model of a package. @throws EdgeError E_PRUNE for packages without config or expert map */

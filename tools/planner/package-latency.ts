@@ -22,9 +22,14 @@ export interface LatencyEstimate {
  * Latency of one frame of `m` (a single-modality entry) on `target` at `precision` (default: the
  * target's best).
  */
-export function packageLatency(m: PackageManifest, target: TargetProfile, precision: Precision = bestPrecision(target)): LatencyEstimate {
+export function packageLatency(
+  m: PackageManifest,
+  target: TargetProfile,
+  precision: Precision = bestPrecision(target),
+): LatencyEstimate {
   const model = packageModel(m, '');
-  const lowering = model.lowering === 'sparse' && !sparseLoweringBuilds(target) && !model.current.dense ? 'dense' : model.lowering;
+  const lowering =
+    model.lowering === 'sparse' && !sparseLoweringBuilds(target) && !model.current.dense ? 'dense' : model.lowering;
   const l = estimateLatency(model.config, model.current, precision, target, { lowering });
   return {
     target: target.id,

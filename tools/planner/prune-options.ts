@@ -73,23 +73,42 @@ function fraction(name: keyof typeof FLAG, value: unknown): number {
  *   not apply to the strategy), E_UNKNOWN_MODALITY (a modality the package does not have), E_PRUNE
  *   (the package cannot be pruned: imported, no expert map)
  */
-export function resolvePruneOptions(written: WrittenPruneOptions, manifest: PackageManifest, file?: string): PruneOptions {
+export function resolvePruneOptions(
+  written: WrittenPruneOptions,
+  manifest: PackageManifest,
+  file?: string,
+): PruneOptions {
   if (manifest.kind !== 'ringmoe' || !manifest.experts) {
-    throw new EdgeError('E_PRUNE', `package ${manifest.name} is ${manifest.kind === 'imported' ? 'an imported model' : 'a package'} without an expert map; only RingMoE packages can be pruned`, file !== undefined ? { file } : {});
+    throw new EdgeError(
+      'E_PRUNE',
+      `package ${manifest.name} is ${manifest.kind === 'imported' ? 'an imported model' : 'a package'} without an expert map; only RingMoE packages can be pruned`,
+      file !== undefined ? { file } : {},
+    );
   }
   const strategyText = written.strategy ?? 'modality';
-  if (!is.inArray(strategyText, PRUNE_STRATEGIES)) throw invalidOption('--strategy', `one of ${PRUNE_STRATEGIES.map((s) => JSON.stringify(s)).join(', ')}`, written.strategy);
+  if (!is.inArray(strategyText, PRUNE_STRATEGIES))
+    throw invalidOption(
+      '--strategy',
+      `one of ${PRUNE_STRATEGIES.map((s) => JSON.stringify(s)).join(', ')}`,
+      written.strategy,
+    );
   const strategy = strategyText;
 
   const known = manifest.modalities.map((m) => m.id);
   let modalities: ModalityId[];
   if (written.modalities === undefined) modalities = known;
   else {
-    const list = (Array.isArray(written.modalities) ? written.modalities : String(written.modalities).split(',')).map((s) => String(s).trim()).filter(Boolean);
+    const list = (Array.isArray(written.modalities) ? written.modalities : String(written.modalities).split(','))
+      .map((s) => String(s).trim())
+      .filter(Boolean);
     if (list.length === 0) throw new EdgeError('E_UNKNOWN_MODALITY', 'no modality given', { field: '--modalities' });
     for (const id of list) {
       if (!known.includes(id)) {
-        throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(id)}; package ${manifest.name} has ${known.join(', ')}`, { field: '--modalities' });
+        throw new EdgeError(
+          'E_UNKNOWN_MODALITY',
+          `unknown modality ${JSON.stringify(id)}; package ${manifest.name} has ${known.join(', ')}`,
+          { field: '--modalities' },
+        );
       }
     }
     // Keep the package's order, whatever order the user wrote.
@@ -98,9 +117,14 @@ export function resolvePruneOptions(written: WrittenPruneOptions, manifest: Pack
 
   const out: PruneOptions = { strategy, modalities };
   const notFor = (name: keyof typeof FLAG, applies: string) =>
-    new EdgeError('E_INVALID_ARGUMENT', `${FLAG[name]} applies only to ${applies}, not to --strategy ${strategy}`, { field: FLAG[name]! });
+    new EdgeError('E_INVALID_ARGUMENT', `${FLAG[name]} applies only to ${applies}, not to --strategy ${strategy}`, {
+      field: FLAG[name]!,
+    });
   if (strategy === 'ep') {
-    out.keepCollaborative = written.keepCollaborative === undefined ? DEFAULT_KEEP_COLLABORATIVE : fraction('keepCollaborative', written.keepCollaborative);
+    out.keepCollaborative =
+      written.keepCollaborative === undefined
+        ? DEFAULT_KEEP_COLLABORATIVE
+        : fraction('keepCollaborative', written.keepCollaborative);
     out.keepModal = written.keepModal === undefined ? 1 : fraction('keepModal', written.keepModal);
   } else {
     if (written.keepCollaborative !== undefined) throw notFor('keepCollaborative', '--strategy ep');
@@ -108,7 +132,8 @@ export function resolvePruneOptions(written: WrittenPruneOptions, manifest: Pack
   }
   if (strategy === 'ks' || strategy === 'ka') {
     const fold = written.fold ?? 'auto';
-    if (!is.inArray(fold, FOLD_MODES)) throw invalidOption('--fold', `one of ${FOLD_MODES.map((s) => JSON.stringify(s)).join(', ')}`, written.fold);
+    if (!is.inArray(fold, FOLD_MODES))
+      throw invalidOption('--fold', `one of ${FOLD_MODES.map((s) => JSON.stringify(s)).join(', ')}`, written.fold);
     out.fold = fold;
   } else if (written.fold !== undefined) throw notFor('fold', '--strategy ks and ka');
   if (DENSE_STRATEGIES.includes(strategy) && modalities.length !== 1) {

@@ -13,7 +13,12 @@ export function summaryRows(plan: TargetPlan): Candidate[] {
   const pick = (xs: Candidate[]) =>
     xs.find((x) => x === plan.choice) ??
     xs.find((x) => x.fits) ??
-    [...xs].sort((a, b) => a.memory.needBytes / a.memory.budgetBytes + a.latency.ms / (a.latency.limitMs ?? Infinity) - (b.memory.needBytes / b.memory.budgetBytes + b.latency.ms / (b.latency.limitMs ?? Infinity)))[0]!;
+    [...xs].sort(
+      (a, b) =>
+        a.memory.needBytes / a.memory.budgetBytes +
+        a.latency.ms / (a.latency.limitMs ?? Infinity) -
+        (b.memory.needBytes / b.memory.budgetBytes + b.latency.ms / (b.latency.limitMs ?? Infinity)),
+    )[0]!;
   return [...groups.values()].map(pick).sort((a, b) => a.rank - b.rank);
 }
 
@@ -35,9 +40,16 @@ export function renderTargetPlan(plan: TargetPlan, pkgDir?: string): string[] {
   const c = plan.choice;
   const t = plan.target;
   const lines: string[] = [];
-  const what = plan.model.package ? `package ${plan.model.package.name}` : `${plan.model.config} (config only, not materialised)`;
-  lines.push(`plan for ${t.name} (${t.id}): ${what}; modalities ${plan.modalities.join(', ')}; tasks ${plan.tasks.join(', ')}`);
-  const limits = [plan.constraints.maxLatencyMs !== undefined ? `latency ≤ ${plan.constraints.maxLatencyMs} ms` : '', plan.constraints.maxMemoryMb !== undefined ? `memory ≤ ${plan.constraints.maxMemoryMb} MiB` : ''].filter(Boolean);
+  const what = plan.model.package
+    ? `package ${plan.model.package.name}`
+    : `${plan.model.config} (config only, not materialised)`;
+  lines.push(
+    `plan for ${t.name} (${t.id}): ${what}; modalities ${plan.modalities.join(', ')}; tasks ${plan.tasks.join(', ')}`,
+  );
+  const limits = [
+    plan.constraints.maxLatencyMs !== undefined ? `latency ≤ ${plan.constraints.maxLatencyMs} ms` : '',
+    plan.constraints.maxMemoryMb !== undefined ? `memory ≤ ${plan.constraints.maxMemoryMb} MiB` : '',
+  ].filter(Boolean);
   lines.push(
     `memory budget: ${formatBytes(t.memoryBytes)} − reserve ${formatBytes(t.reserveBytes)} (OS, runtime, camera pipeline) = ${formatBytes(t.budgetBytes)} for weights + activations + ${t.runtime === 'tensorrt' ? `TensorRT workspace (${formatBytes(c.memory.workspaceBytes)})` : 'onnxruntime'}` +
       (limits.length ? `; limits: ${limits.join(', ')}` : ''),
@@ -46,11 +58,21 @@ export function renderTargetPlan(plan: TargetPlan, pkgDir?: string): string[] {
     `choice: ${c.label} at ${c.precision} — ${formatCount(c.params.backbone)} backbone parameters; memory ${formatBytes(c.memory.needBytes)} of ${formatBytes(c.memory.budgetBytes)} ` +
       `(weights ${formatBytes(c.memory.weightsBytes)}, activations ${formatBytes(c.memory.activationsBytes)}); latency ≈ ${formatMs(c.latency.ms)} ms per frame (${c.latency.calibration ? `estimate calibrated on ${c.latency.calibration.basis === 'measured' ? 'measured runs' : 'a public benchmark'}` : 'uncalibrated estimate'}, ${formatGflops(c.latency.flops)} GFLOPs)`,
   );
-  lines.push(plan.model.materialisable ? `apply: ${pruneCommand(plan, pkgDir)}   (or: prune ${pkgDir ?? '<package>'} --plan <this plan.json> -o <out>)` : `apply to a package of this architecture: ${pruneCommand(plan)}`);
+  lines.push(
+    plan.model.materialisable
+      ? `apply: ${pruneCommand(plan, pkgDir)}   (or: prune ${pkgDir ?? '<package>'} --plan <this plan.json> -o <out>)`
+      : `apply to a package of this architecture: ${pruneCommand(plan)}`,
+  );
   const better = plan.candidates.filter((x) => x.rank < c.rank && x.label !== c.label);
   const sameHigher = plan.candidates.filter((x) => x.rank < c.rank && x.label === c.label);
-  if (sameHigher.length) lines.push(`why ${c.precision}: ${sameHigher.map((x) => `${x.precision} misses (${misses(x)})`).join('; ')}`);
-  if (better.length) lines.push(`why not less pruned: ${summaryRows({ ...plan, candidates: better }).map((x) => `${x.label} (${misses(x)} at ${x.precision})`).join('; ')}`);
+  if (sameHigher.length)
+    lines.push(`why ${c.precision}: ${sameHigher.map((x) => `${x.precision} misses (${misses(x)})`).join('; ')}`);
+  if (better.length)
+    lines.push(
+      `why not less pruned: ${summaryRows({ ...plan, candidates: better })
+        .map((x) => `${x.label} (${misses(x)} at ${x.precision})`)
+        .join('; ')}`,
+    );
   lines.push('');
   const rows = summaryRows(plan).map((x) => [
     x === c ? `> ${x.label}` : `  ${x.label}`,
@@ -61,7 +83,20 @@ export function renderTargetPlan(plan: TargetPlan, pkgDir?: string): string[] {
     formatMs(x.latency.ms),
     x.verdict,
   ]);
-  lines.push(table(['candidate (best precision shown)', 'precision', 'backbone', 'weights', 'memory', 'latency ms (est.)', 'verdict'], rows));
+  lines.push(
+    table(
+      [
+        'candidate (best precision shown)',
+        'precision',
+        'backbone',
+        'weights',
+        'memory',
+        'latency ms (est.)',
+        'verdict',
+      ],
+      rows,
+    ),
+  );
   for (const n of plan.notes) lines.push(`note: ${n}`);
   return lines;
 }

@@ -33,7 +33,10 @@ export interface ApplyOptions {
    * Runs when every graph and weight file is written, before the manifest: returns reports to add
    * (relative path → JSON value), e.g. the fidelity report measured on the written files.
    */
-  beforeFinalize?: (dir: string, draft: Omit<PackageManifest, 'format' | 'formatVersion' | 'files'>) => Promise<Record<string, unknown>>;
+  beforeFinalize?: (
+    dir: string,
+    draft: Omit<PackageManifest, 'format' | 'formatVersion' | 'files'>,
+  ) => Promise<Record<string, unknown>>;
 }
 
 /** Derived constants stored beside head weights but not learnable (as the reference generator counts). */
@@ -67,11 +70,20 @@ function prunedExperts(plan: PrunePlan, blocks: BlockExpertMap[], denseNotes: Ma
         modality: d.modality,
         index: 0,
         file: d.file,
-        tensors: { fc1Weight: `${d.id}.fc1.weight`, fc1Bias: `${d.id}.fc1.bias`, fc2Weight: `${d.id}.fc2.weight`, fc2Bias: `${d.id}.fc2.bias` },
+        tensors: {
+          fc1Weight: `${d.id}.fc1.weight`,
+          fc1Bias: `${d.id}.fc1.bias`,
+          fc2Weight: `${d.id}.fc2.weight`,
+          fc2Bias: `${d.id}.fc2.bias`,
+        },
         dim: d.dim,
         hidden: d.hidden,
         params: ffnParams(d.dim, d.hidden),
-        origin: { strategy: plan.options.strategy, from: d.groups.flatMap((g) => g.experts), note: denseNotes.get(d.id) ?? '' },
+        origin: {
+          strategy: plan.options.strategy,
+          from: d.groups.flatMap((g) => g.experts),
+          note: denseNotes.get(d.id) ?? '',
+        },
       });
     }
     return { ...b, routers, experts };
@@ -79,7 +91,9 @@ function prunedExperts(plan: PrunePlan, blocks: BlockExpertMap[], denseNotes: Ma
 }
 
 function weightFilesOf(graph: { initializer: TensorProto[] }): string[] {
-  return [...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined))].sort();
+  return [
+    ...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined)),
+  ].sort();
 }
 
 /**
@@ -89,7 +103,10 @@ function weightFilesOf(graph: { initializer: TensorProto[] }): string[] {
 export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: ApplyOptions): Promise<PackageManifest> {
   const m = source.manifest;
   if (plan.source.sha256 !== source.packageHash) {
-    throw new EdgeError('E_PRUNE', `the prune plan was made for package ${plan.source.name} (${plan.source.sha256.slice(0, 12)}…), not for ${m.name} (${source.packageHash.slice(0, 12)}…)`);
+    throw new EdgeError(
+      'E_PRUNE',
+      `the prune plan was made for package ${plan.source.name} (${plan.source.sha256.slice(0, 12)}…), not for ${m.name} (${source.packageHash.slice(0, 12)}…)`,
+    );
   }
   const steps = plan.files.copy.length + plan.files.write.length;
   let done = 0;
@@ -98,7 +115,9 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
   // Source tensors are indexed only when something is computed from them, and only from the kept
   // graphs (they hold every tensor a kept block needs).
   const needsTensors = plan.blocks.some((b) => b.dense || b.routers.some((r) => r.action === 'slice'));
-  const src = needsTensors ? await SourceTensors.open(source.dir, m, [...plan.entries.copied, ...plan.entries.regraphed]) : undefined;
+  const src = needsTensors
+    ? await SourceTensors.open(source.dir, m, [...plan.entries.copied, ...plan.entries.regraphed])
+    : undefined;
   try {
     for (const f of plan.files.copy) {
       const to = join(o.outDir, f.path);
@@ -115,7 +134,9 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
 
     // New tensors: sliced routers, then dense FFNs; one tensor in memory at a time (plus the merge's working set).
     const fresh: TensorProto[] = [];
-    const routerOf = new Map(m.experts!.blocks.flatMap((b) => b.routers.map((r) => [r.id, { r, dim: b.dim }] as const)));
+    const routerOf = new Map(
+      m.experts!.blocks.flatMap((b) => b.routers.map((r) => [r.id, { r, dim: b.dim }] as const)),
+    );
     for (const bp of plan.blocks) {
       for (const rp of bp.routers.filter((x) => x.action === 'slice')) {
         const { r, dim } = routerOf.get(rp.id)!;
@@ -138,7 +159,13 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
       const names = [`${d.id}.fc1.weight`, `${d.id}.fc1.bias`, `${d.id}.fc2.weight`, `${d.id}.fc2.bias`];
       const shapes = [[d.dim, d.hidden], [d.hidden], [d.hidden, d.dim], [d.dim]];
       [ffn.w1, ffn.b1, ffn.w2, ffn.b2].forEach((t, i) => {
-        writer.weights.put(names[i]!, d.file, 'float32', shapes[i]!, new Uint8Array(t.buffer, t.byteOffset, t.byteLength));
+        writer.weights.put(
+          names[i]!,
+          d.file,
+          'float32',
+          shapes[i]!,
+          new Uint8Array(t.buffer, t.byteOffset, t.byteLength),
+        );
         fresh.push(writer.weights.initializer(names[i]!));
       });
       denseNotes.set(d.id, ffn.note);
@@ -157,7 +184,11 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
       const model = await readModel(source.path(entry.graph));
       const graph = model.proto.graph!;
       for (const t of graph.initializer) {
-        if ((t.name.startsWith('head.') || t.name.startsWith('fusion.')) && !DERIVED.test(t.name) && !countedHeads.has(t.name)) {
+        if (
+          (t.name.startsWith('head.') || t.name.startsWith('fusion.')) &&
+          !DERIVED.test(t.name) &&
+          !countedHeads.has(t.name)
+        ) {
           countedHeads.add(t.name);
           heads += elementCount(t.dims);
         }
@@ -204,7 +235,10 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     if (o.beforeFinalize) {
       const reports = await o.beforeFinalize(o.outDir, draft);
       for (const [rel, value] of Object.entries(reports)) await writer.writeJson(rel, value, 'report');
-      if (Object.keys(reports).length) draft.reports = Object.fromEntries(Object.keys(reports).map((rel) => [rel.replace(/^reports\//, '').replace(/\.json$/, ''), rel]));
+      if (Object.keys(reports).length)
+        draft.reports = Object.fromEntries(
+          Object.keys(reports).map((rel) => [rel.replace(/^reports\//, '').replace(/\.json$/, ''), rel]),
+        );
     }
     return await writer.finalize(draft);
   } catch (err) {

@@ -44,11 +44,19 @@ function sameBytes(a: Float32Array, b: Float32Array): boolean {
 }
 
 function digest(a: Float32Array): string {
-  return createHash('sha256').update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
+  return createHash('sha256')
+    .update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    .digest('hex');
 }
 
 /** One group's FFN tensor: ks the selected expert's, ka the frequency-weighted average (exact when all are identical). */
-async function groupTensor(src: SourceTensors, g: DenseGroupPlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, key: Key): Promise<Float32Array> {
+async function groupTensor(
+  src: SourceTensors,
+  g: DenseGroupPlan,
+  experts: Map<string, ExpertRecord>,
+  strategy: PruneStrategy,
+  key: Key,
+): Promise<Float32Array> {
   const name = (id: string) => experts.get(id)!.tensors[key];
   if (strategy === 'ks' || g.experts.length === 1) return src.float32(name(g.selected ?? g.experts[0]!));
   const total = g.frequency.reduce((a, b) => a + b, 0);
@@ -109,7 +117,13 @@ function columnAgreement(a: Float32Array, b: Float32Array, rows: number, cols: n
 export const ALIGNED_FOLD_THRESHOLD = 0.5;
 
 /** Folds the groups' FFNs (ks/ka) into one of width `dense.hidden`. */
-async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, mode: FoldMode): Promise<DenseFfn> {
+async function fold(
+  src: SourceTensors,
+  dense: DensePlan,
+  experts: Map<string, ExpertRecord>,
+  strategy: PruneStrategy,
+  mode: FoldMode,
+): Promise<DenseFfn> {
   const { dim: d, hidden: h, groups } = dense;
   const G = groups.length;
   const hiddenOf = (g: DenseGroupPlan) => experts.get(g.experts[0]!)!.hidden;
@@ -125,7 +139,9 @@ async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, E
     const hg = hiddenOf(g);
     const w1 = await tensor(g, 'fc1Weight');
     const w2 = await tensor(g, 'fc2Weight');
-    prints.push([digest(w1), digest(await tensor(g, 'fc1Bias')), digest(w2), digest(await tensor(g, 'fc2Bias'))].join());
+    prints.push(
+      [digest(w1), digest(await tensor(g, 'fc1Bias')), digest(w2), digest(await tensor(g, 'fc2Bias'))].join(),
+    );
     const cn = columnNorms(w1, d, hg);
     const rn = rowNorms(w2, hg, d);
     for (let j = 0; j < hg; j++) importance.push({ g: gi, j, score: cn[j]! * rn[j]! });
@@ -146,7 +162,11 @@ async function fold(src: SourceTensors, dense: DensePlan, experts: Map<string, E
   }
   const chosen = mode === 'auto' ? (sameWidth && agreement >= ALIGNED_FOLD_THRESHOLD ? 'aligned' : 'importance') : mode;
   if (chosen === 'aligned') {
-    if (!sameWidth) throw new EdgeError('E_PRUNE', `block ${dense.id}: an aligned fold needs group FFNs of one width (${groups.map(hiddenOf).join(', ')})`);
+    if (!sameWidth)
+      throw new EdgeError(
+        'E_PRUNE',
+        `block ${dense.id}: an aligned fold needs group FFNs of one width (${groups.map(hiddenOf).join(', ')})`,
+      );
     // W1, b1: mean over groups, unit by unit; W2, b2: sum (the block adds the groups' outputs).
     const acc = async (key: Key, scale: number) => {
       let sum: Float64Array | undefined;
@@ -288,6 +308,12 @@ async function compress(src: SourceTensors, dense: DensePlan, experts: Map<strin
  * The dense FFN of one block.
  * @param experts the source package's expert records by id
  */
-export function denseFfn(src: SourceTensors, dense: DensePlan, experts: Map<string, ExpertRecord>, strategy: PruneStrategy, foldMode: FoldMode): Promise<DenseFfn> {
+export function denseFfn(
+  src: SourceTensors,
+  dense: DensePlan,
+  experts: Map<string, ExpertRecord>,
+  strategy: PruneStrategy,
+  foldMode: FoldMode,
+): Promise<DenseFfn> {
   return strategy === 'kc' ? compress(src, dense, experts) : fold(src, dense, experts, strategy, foldMode);
 }

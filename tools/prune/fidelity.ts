@@ -20,7 +20,11 @@ export interface FrameSummary {
 /** Summary of a frame set for reports. */
 export function summariseFrames(frames: Frame[]): FrameSummary {
   const kinds = new Set(frames.map((f) => f.source));
-  return { count: frames.length, source: kinds.size > 1 ? 'mixed' : (frames[0]?.source ?? 'generated'), ids: frames.map((f) => f.id) };
+  return {
+    count: frames.length,
+    source: kinds.size > 1 ? 'mixed' : (frames[0]?.source ?? 'generated'),
+    ids: frames.map((f) => f.id),
+  };
 }
 
 /**
@@ -29,10 +33,21 @@ export function summariseFrames(frames: Frame[]): FrameSummary {
  * entry gives each modality's input i preprocessed for that modality (as many as the modality with
  * fewest); change entries pair input i (t0) with input i+1 (t1).
  */
-export async function* entryBatches(entry: EntryManifest, modalities: ModalitySpec[], frames: Frame[], size: FrameSize, batch: number): AsyncGenerator<Record<string, HostTensor>> {
+export async function* entryBatches(
+  entry: EntryManifest,
+  modalities: ModalitySpec[],
+  frames: Frame[],
+  size: FrameSize,
+  batch: number,
+): AsyncGenerator<Record<string, HostTensor>> {
   const specs = entry.inputs.map((input) => modalities.find((m) => m.id === input.modality)!);
   const lists = new Map<string, Float32Array[]>();
-  for (const spec of specs) if (!lists.has(spec.id)) lists.set(spec.id, (await expandInputs(frames, spec, size)).map((x) => x.tensor));
+  for (const spec of specs)
+    if (!lists.has(spec.id))
+      lists.set(
+        spec.id,
+        (await expandInputs(frames, spec, size)).map((x) => x.tensor),
+      );
   const count = Math.min(...[...lists.values()].map((l) => l.length));
   for (let i = 0; i < count; i += batch) {
     const n = Math.min(batch, count - i);
@@ -68,7 +83,15 @@ export async function packageFidelity(
     const ref = await backend.load({ graphPath: join(reference.dir, refEntry.graph) });
     const cand = await backend.load({ graphPath: join(candidate.dir, entry.graph) });
     try {
-      out.push(await compareSessions(entry, ref, cand, entryBatches(entry, reference.manifest.modalities, frames, size, o.batch ?? 4), o.fidelity ?? {}));
+      out.push(
+        await compareSessions(
+          entry,
+          ref,
+          cand,
+          entryBatches(entry, reference.manifest.modalities, frames, size, o.batch ?? 4),
+          o.fidelity ?? {},
+        ),
+      );
     } finally {
       await ref.dispose();
       await cand.dispose();

@@ -145,7 +145,12 @@ export function gram(m: Float32Array | Float64Array, rows: number, cols: number)
  * U = M·V/σ (rows×k). Directions whose σ is below 1e-7·σ_max are left out (so fewer than `k`
  * may come back when M's rank is lower).
  */
-export function topSingular(m: Float32Array, rows: number, cols: number, k: number): { sigma: Float64Array; v: Float64Array; u: Float64Array; rank: number } {
+export function topSingular(
+  m: Float32Array,
+  rows: number,
+  cols: number,
+  k: number,
+): { sigma: Float64Array; v: Float64Array; u: Float64Array; rank: number } {
   const { values, vectors } = symmetricEigen(gram(m, rows, cols), cols);
   const smax = Math.sqrt(Math.max(0, values[0] ?? 0));
   let rank = 0;

@@ -95,24 +95,40 @@ async function storedBytes(dir: string): Promise<number> {
 export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
   const source = await openPackage(r.dir, { verify: r.verify ?? 'full' });
   if (r.expectSource && r.expectSource.sha256 !== source.packageHash) {
-    throw new EdgeError('E_PRUNE', `the plan was made for package ${r.expectSource.name} (${r.expectSource.sha256.slice(0, 12)}…), not for ${source.manifest.name} (${source.packageHash.slice(0, 12)}…)`, {
-      file: r.expectSource.file,
-      hint: 'plan again against this package',
-    });
+    throw new EdgeError(
+      'E_PRUNE',
+      `the plan was made for package ${r.expectSource.name} (${r.expectSource.sha256.slice(0, 12)}…), not for ${source.manifest.name} (${source.packageHash.slice(0, 12)}…)`,
+      {
+        file: r.expectSource.file,
+        hint: 'plan again against this package',
+      },
+    );
   }
   const options = resolvePruneOptions(r.options, source.manifest);
-  const statsFile = r.statsFile ?? (existsSync(join(source.dir, ROUTING_STATS_FILE)) ? join(source.dir, ROUTING_STATS_FILE) : undefined);
+  const statsFile =
+    r.statsFile ??
+    (existsSync(join(source.dir, ROUTING_STATS_FILE)) ? join(source.dir, ROUTING_STATS_FILE) : undefined);
   const stats: LoadedStats | undefined = statsFile ? await readRoutingStats(statsFile) : undefined;
   const plan = prunePlan({ manifest: source.manifest, packageHash: source.packageHash }, options, stats);
   if (r.dryRun) return { plan };
-  if (!r.outDir) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs an output directory (option outDir) unless option dryRun', { field: 'outDir' });
+  if (!r.outDir)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs an output directory (option outDir) unless option dryRun', {
+      field: 'outDir',
+    });
 
   // Frames (and the sensors module behind them) are loaded only when fidelity is measured.
-  const frames = r.evaluate === false ? [] : (r.evalFrames ?? (await import('../frames/frame.js')).generatedFrames(8, 0, 'eval'));
-  const calibrationIds = new Set(Object.values(stats?.stats.modalities ?? {}).flatMap((s) => s?.frames.map((f) => f.id) ?? []));
+  const frames =
+    r.evaluate === false ? [] : (r.evalFrames ?? (await import('../frames/frame.js')).generatedFrames(8, 0, 'eval'));
+  const calibrationIds = new Set(
+    Object.values(stats?.stats.modalities ?? {}).flatMap((s) => s?.frames.map((f) => f.id) ?? []),
+  );
   const reused = frames.filter((f) => calibrationIds.has(f.id));
   if (reused.length) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `fidelity must be measured on held-out frames, but ${reused.length} evaluation frame(s) were used for calibration (e.g. ${reused[0]!.id})`, { field: 'evalFrames' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `fidelity must be measured on held-out frames, but ${reused.length} evaluation frame(s) were used for calibration (e.g. ${reused[0]!.id})`,
+      { field: 'evalFrames' },
+    );
   }
   const config = manifestConfig(source.manifest);
   let report: FidelityReport | undefined;
@@ -123,7 +139,10 @@ export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
     ...(r.onProgress ? { onProgress: r.onProgress } : {}),
     beforeFinalize: async (dir, draft) => {
       if (r.evaluate === false) return {};
-      const candidate = { dir, manifest: { ...draft, format: 'ringmoe-edge/package', formatVersion: 1, files: {} } as PackageManifest };
+      const candidate = {
+        dir,
+        manifest: { ...draft, format: 'ringmoe-edge/package', formatVersion: 1, files: {} } as PackageManifest,
+      };
       const entries = await packageFidelity(source, candidate, frames, r.fidelity ? { fidelity: r.fidelity } : {});
       const stored = await storedBytes(dir);
       const lowering = source.manifest.model.lowering ?? 'sparse';
@@ -135,10 +154,19 @@ export async function prunePackage(r: PruneRequest): Promise<PruneResult> {
         frames: { ...summariseFrames(frames), heldOut: true },
         entries,
         params: { ...draft.model.params, referenceBackbone: source.manifest.model.params.backbone },
-        bytes: { ...bytesAt(draft.model.params.total), stored, referenceStored: Object.values(source.manifest.files).reduce((s, f) => s + f.size, 0) },
+        bytes: {
+          ...bytesAt(draft.model.params.total),
+          stored,
+          referenceStored: Object.values(source.manifest.files).reduce((s, f) => s + f.size, 0),
+        },
         compute: {
           gflops: flops(config, plan.selection, { lowering }).backbone / 1e9,
-          referenceGflops: flops(config, { ...manifestSelection(source.manifest), modalities: plan.selection.modalities }, { lowering }).backbone / 1e9,
+          referenceGflops:
+            flops(
+              config,
+              { ...manifestSelection(source.manifest), modalities: plan.selection.modalities },
+              { lowering },
+            ).backbone / 1e9,
           lowering,
         },
         ...(r.estimate ? { latency: r.estimate(candidate.manifest) } : {}),

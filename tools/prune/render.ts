@@ -38,27 +38,38 @@ function blockRow(b: PrunePlan['blocks'][number]): (string | number)[] {
 /** Lines of `prune --dry-run`: options, entries, per-block experts and routers, every file with its size, parameters. */
 export function renderPrunePlan(p: PrunePlan): string[] {
   const lines: string[] = [];
-  lines.push(`dry run: prune ${p.source.name} (${p.source.sha256.slice(0, 12)}…) — ${describeOptions(p)}; nothing is written`);
+  lines.push(
+    `dry run: prune ${p.source.name} (${p.source.sha256.slice(0, 12)}…) — ${describeOptions(p)}; nothing is written`,
+  );
   if (p.stats) lines.push(`routing statistics: ${p.stats.file} (sha256 ${p.stats.sha256.slice(0, 12)}…)`);
-  lines.push(`modalities kept: ${p.modalities.kept.join(', ')}${p.modalities.dropped.length ? `; dropped: ${p.modalities.dropped.join(', ')}` : ''}`);
+  lines.push(
+    `modalities kept: ${p.modalities.kept.join(', ')}${p.modalities.dropped.length ? `; dropped: ${p.modalities.dropped.join(', ')}` : ''}`,
+  );
   const e = p.entries;
-  lines.push(`entries kept: ${[...e.copied.map((x) => `${x} (graph copied)`), ...e.regraphed.map((x) => `${x} (MoE re-emitted)`)].join(', ')}`);
+  lines.push(
+    `entries kept: ${[...e.copied.map((x) => `${x} (graph copied)`), ...e.regraphed.map((x) => `${x} (MoE re-emitted)`)].join(', ')}`,
+  );
   if (e.dropped.length) lines.push(`entries dropped: ${e.dropped.join(', ')}`);
   lines.push('');
   lines.push(table(['block', 'modal', 'collab', 'shared', 'dropped', 'routers / dense'], p.blocks.map(blockRow)));
   lines.push('');
   const f = p.files;
-  lines.push(`files: keep ${f.copy.length} (${formatBytes(p.bytes.copied)}), write ${f.write.length} (${formatBytes(p.bytes.written)}${f.write.some((w) => w.estimated) ? ', graphs estimated at their source size' : ''}), drop ${f.drop.length} (${formatBytes(p.bytes.dropped)})`);
+  lines.push(
+    `files: keep ${f.copy.length} (${formatBytes(p.bytes.copied)}), write ${f.write.length} (${formatBytes(p.bytes.written)}${f.write.some((w) => w.estimated) ? ', graphs estimated at their source size' : ''}), drop ${f.drop.length} (${formatBytes(p.bytes.dropped)})`,
+  );
   const rows = [
     ...f.copy.map((x) => ['keep', x.path, formatBytes(x.size), '']),
     ...f.write.map((x) => ['write', x.path, `${x.estimated ? '≈' : ''}${formatBytes(x.size)}`, x.kind]),
     ...f.drop.map((x) => ['drop', x.path, formatBytes(x.size), x.reason ?? '']),
   ];
   const width = Math.max(...rows.map((r) => r[1]!.length));
-  for (const [action, path, size, note] of rows) lines.push(`  ${action!.padEnd(5)}  ${path!.padEnd(width)}  ${size!.padStart(10)}  ${note}`.trimEnd());
+  for (const [action, path, size, note] of rows)
+    lines.push(`  ${action!.padEnd(5)}  ${path!.padEnd(width)}  ${size!.padStart(10)}  ${note}`.trimEnd());
   lines.push('');
   const s = p.selection;
-  const sel = s.dense ? `dense, hidden ×${s.denseHiddenMultiple ?? 1}` : `${s.modalPerModality} modal/modality + ${s.collaborative} collaborative + ${s.shared} shared per block`;
+  const sel = s.dense
+    ? `dense, hidden ×${s.denseHiddenMultiple ?? 1}`
+    : `${s.modalPerModality} modal/modality + ${s.collaborative} collaborative + ${s.shared} shared per block`;
   lines.push(`backbone parameters: ${formatCount(p.params.before)} → ${formatCount(p.params.after)} (${sel})`);
   return lines;
 }
@@ -88,13 +99,25 @@ export function fidelityRows(entries: EntryFidelity[]): (string | number)[][] {
 /** Lines of the human fidelity report. */
 export function renderFidelity(r: FidelityReport): string[] {
   const lines: string[] = [];
-  lines.push(`fidelity of ${r.candidate.name} against ${r.reference.name} on ${r.frames.count} held-out ${r.frames.source} frames:`);
-  lines.push(table(['entry', 'frames', 'emb cos', 'min feat cos', 'top-1', 'pixel', 'det F1', 'change', 'depth err'], fidelityRows(r.entries)));
+  lines.push(
+    `fidelity of ${r.candidate.name} against ${r.reference.name} on ${r.frames.count} held-out ${r.frames.source} frames:`,
+  );
+  lines.push(
+    table(
+      ['entry', 'frames', 'emb cos', 'min feat cos', 'top-1', 'pixel', 'det F1', 'change', 'depth err'],
+      fidelityRows(r.entries),
+    ),
+  );
   lines.push(
     `parameters: backbone ${formatCount(r.params.backbone)} (was ${formatCount(r.params.referenceBackbone)}), heads ${formatCount(r.params.heads)}; ` +
       `bytes fp32 ${formatBytes(r.bytes.fp32)}, fp16 ${formatBytes(r.bytes.fp16)}, int8 ${formatBytes(r.bytes.int8)}; stored ${formatBytes(r.bytes.stored)} (was ${formatBytes(r.bytes.referenceStored)})`,
   );
-  lines.push(`compute: ${formatGflops(r.compute.gflops * 1e9)} GFLOPs per frame on the active path (was ${formatGflops(r.compute.referenceGflops * 1e9)}; ${r.compute.lowering} lowering)`);
-  for (const l of r.latency ?? []) lines.push(`latency estimate on ${l.target} at ${l.precision}: ${formatMs(l.latencyMs)} ms (${l.basis}; an estimate, not a measurement)`);
+  lines.push(
+    `compute: ${formatGflops(r.compute.gflops * 1e9)} GFLOPs per frame on the active path (was ${formatGflops(r.compute.referenceGflops * 1e9)}; ${r.compute.lowering} lowering)`,
+  );
+  for (const l of r.latency ?? [])
+    lines.push(
+      `latency estimate on ${l.target} at ${l.precision}: ${formatMs(l.latencyMs)} ms (${l.basis}; an estimate, not a measurement)`,
+    );
   return lines;
 }

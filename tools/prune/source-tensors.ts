@@ -21,7 +21,11 @@ export class SourceTensors {
    * Indexes every external initializer of the graphs of `entries` (default: every entry) of the
    * package in `dir`.
    */
-  static async open(dir: string, manifest: PackageManifest, entries: readonly string[] = manifest.entries.map((e) => e.name)): Promise<SourceTensors> {
+  static async open(
+    dir: string,
+    manifest: PackageManifest,
+    entries: readonly string[] = manifest.entries.map((e) => e.name),
+  ): Promise<SourceTensors> {
     const index = new Map<string, TensorProto>();
     for (const e of manifest.entries.filter((x) => entries.includes(x.name))) {
       const model = await readModel(join(dir, e.graph));
@@ -38,14 +42,22 @@ export class SourceTensors {
   /** The float32 values of tensor `name` (a fresh array). */
   async float32(name: string): Promise<Float32Array> {
     const t = this.proto(name);
-    if (t.dataType !== DataType.FLOAT) throw new EdgeError('E_PRUNE', `tensor ${name} is not float32; merging experts needs an fp32 package (prune before quantizing)`);
+    if (t.dataType !== DataType.FLOAT)
+      throw new EdgeError(
+        'E_PRUNE',
+        `tensor ${name} is not float32; merging experts needs an fp32 package (prune before quantizing)`,
+      );
     // External reads return a fresh, aligned buffer: the view below is not shared with anything.
     return asTypedArray(await this.reader.read(t), t.dataType) as Float32Array;
   }
 
   private proto(name: string): TensorProto {
     const t = this.index.get(name);
-    if (!t) throw new EdgeError('E_PRUNE', `tensor ${name} is listed in the expert map but no graph of the package references it`);
+    if (!t)
+      throw new EdgeError(
+        'E_PRUNE',
+        `tensor ${name} is listed in the expert map but no graph of the package references it`,
+      );
     return t;
   }
 

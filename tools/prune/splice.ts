@@ -25,20 +25,32 @@ export function clusterSpec(block: BlockExpertMap, modality: ModalityId): MoeClu
     if (experts.length === 0) return;
     const router = block.routers.find((r) => r.id === experts[0]!.router);
     if (!router) {
-      if (experts.length > 1) throw new EdgeError('E_PRUNE', `block ${block.id}: ${experts.length} ${experts[0]!.kind} experts without a router`);
+      if (experts.length > 1)
+        throw new EdgeError(
+          'E_PRUNE',
+          `block ${block.id}: ${experts.length} ${experts[0]!.kind} experts without a router`,
+        );
       groups.push({ experts: [{ id: experts[0]!.id, tensors: experts[0]!.tensors }] });
       return;
     }
     const ordered = router.experts.map((id) => {
       const e = experts.find((x) => x.id === id);
-      if (!e) throw new EdgeError('E_PRUNE', `block ${block.id}: router ${router.id} lists ${id}, which the block does not have`);
+      if (!e)
+        throw new EdgeError(
+          'E_PRUNE',
+          `block ${block.id}: router ${router.id} lists ${id}, which the block does not have`,
+        );
       return e;
     });
-    groups.push({ router: { id: router.id, weight: router.weight }, experts: ordered.map((e) => ({ id: e.id, tensors: e.tensors })) });
+    groups.push({
+      router: { id: router.id, weight: router.weight },
+      experts: ordered.map((e) => ({ id: e.id, tensors: e.tensors })),
+    });
   };
   add(block.experts.filter((e) => e.kind === 'modal' && e.modality === modality));
   add(block.experts.filter((e) => e.kind === 'collaborative'));
-  for (const e of block.experts.filter((x) => x.kind === 'shared' || (x.kind === 'dense' && x.modality === modality))) add([e]);
+  for (const e of block.experts.filter((x) => x.kind === 'shared' || (x.kind === 'dense' && x.modality === modality)))
+    add([e]);
   if (groups.length === 0) throw new EdgeError('E_PRUNE', `block ${block.id} has no experts for ${modality}`);
   return { block: block.id, groups };
 }
@@ -47,7 +59,11 @@ export function clusterSpec(block: BlockExpertMap, modality: ModalityId): MoeClu
 function scopeOf(cluster: MoeClusterRecord): string {
   const first = cluster.nodes[0] ?? '';
   const at = first.indexOf('/moe/');
-  if (at <= 0) throw new EdgeError('E_PRUNE', `MoE cluster ${cluster.pass}:${cluster.block} names nodes outside a "<pass>/<block>/moe/" scope (${JSON.stringify(first)}); it cannot be re-emitted`);
+  if (at <= 0)
+    throw new EdgeError(
+      'E_PRUNE',
+      `MoE cluster ${cluster.pass}:${cluster.block} names nodes outside a "<pass>/<block>/moe/" scope (${JSON.stringify(first)}); it cannot be re-emitted`,
+    );
   return first.slice(0, at);
 }
 
@@ -64,20 +80,35 @@ function renameIn(nodes: NodeProto[], from: string, to: string): void {
  * @returns the new cluster records, in the order given
  * @throws EdgeError E_PRUNE (a cluster cannot be found or re-emitted), E_ONNX_INVALID (the result does not validate)
  */
-export function respliceGraph(graph: GraphProto, clusters: MoeClusterRecord[], blocks: Map<string, BlockExpertMap>, initializers: TensorProto[], file?: string): MoeClusterRecord[] {
+export function respliceGraph(
+  graph: GraphProto,
+  clusters: MoeClusterRecord[],
+  blocks: Map<string, BlockExpertMap>,
+  initializers: TensorProto[],
+  file?: string,
+): MoeClusterRecord[] {
   const records: MoeClusterRecord[] = [];
   for (const cluster of clusters) {
     const block = blocks.get(cluster.block);
-    if (!block) throw new EdgeError('E_PRUNE', `graph cluster of block ${cluster.block} has no block in the pruned expert map`);
+    if (!block)
+      throw new EdgeError('E_PRUNE', `graph cluster of block ${cluster.block} has no block in the pruned expert map`);
     const remove = new Set(cluster.nodes);
     const at = graph.node.findIndex((n) => remove.has(n.name));
-    if (at < 0) throw new EdgeError('E_PRUNE', `MoE cluster ${cluster.pass}:${cluster.block} is not in graph ${graph.name}`, file !== undefined ? { file } : {});
+    if (at < 0)
+      throw new EdgeError(
+        'E_PRUNE',
+        `MoE cluster ${cluster.pass}:${cluster.block} is not in graph ${graph.name}`,
+        file !== undefined ? { file } : {},
+      );
     const b = new GraphBuilder(graph.name);
-    const { output, record } = b.scope(scopeOf(cluster), () => emitMoe(b, clusterSpec(block, cluster.pass), cluster.input, cluster.lowering, cluster.pass));
+    const { output, record } = b.scope(scopeOf(cluster), () =>
+      emitMoe(b, clusterSpec(block, cluster.pass), cluster.input, cluster.lowering, cluster.pass),
+    );
     const built = b.build();
     if (output !== cluster.output) {
       // Free the original name if an intermediate of the new cluster happens to carry it.
-      if (built.node.some((n) => n.output.includes(cluster.output))) renameIn(built.node, cluster.output, `${cluster.output}.pruned`);
+      if (built.node.some((n) => n.output.includes(cluster.output)))
+        renameIn(built.node, cluster.output, `${cluster.output}.pruned`);
       renameIn(built.node, output, cluster.output);
     }
     const kept = graph.node.filter((n) => !remove.has(n.name));

@@ -45,8 +45,23 @@ export interface CalibrateOptions {
  * Calibrates `entry` (its graph `model`, external data relative to `packageDir`).
  * @throws EdgeError E_CALIBRATION when frames are missing, do not fit, or the graph fails on them
  */
-export async function calibrateEntry(packageDir: string, entry: EntryManifest, model: ModelProto, sets: FrameSet[], o: CalibrateOptions): Promise<EntryCalibration> {
-  return (await calibrateEntryMethods(packageDir, entry, model, sets, [{ method: o.method, ...(o.percentile !== undefined ? { percentile: o.percentile } : {}) }], o))[0]!;
+export async function calibrateEntry(
+  packageDir: string,
+  entry: EntryManifest,
+  model: ModelProto,
+  sets: FrameSet[],
+  o: CalibrateOptions,
+): Promise<EntryCalibration> {
+  return (
+    await calibrateEntryMethods(
+      packageDir,
+      entry,
+      model,
+      sets,
+      [{ method: o.method, ...(o.percentile !== undefined ? { percentile: o.percentile } : {}) }],
+      o,
+    )
+  )[0]!;
 }
 
 /** One way of turning statistics into ranges. */
@@ -60,7 +75,14 @@ export interface MethodChoice {
  * methods differ only in how they read the same histograms).
  * @throws EdgeError E_CALIBRATION when frames are missing, do not fit, or the graph fails on them
  */
-export async function calibrateEntryMethods(packageDir: string, entry: EntryManifest, model: ModelProto, sets: FrameSet[], methods: readonly MethodChoice[], o: Omit<CalibrateOptions, 'method' | 'percentile'>): Promise<EntryCalibration[]> {
+export async function calibrateEntryMethods(
+  packageDir: string,
+  entry: EntryManifest,
+  model: ModelProto,
+  sets: FrameSet[],
+  methods: readonly MethodChoice[],
+  o: Omit<CalibrateOptions, 'method' | 'percentile'>,
+): Promise<EntryCalibration[]> {
   let frames = 0;
   const stats = await collectStatistics({
     model,
@@ -83,10 +105,22 @@ export async function calibrateEntryMethods(packageDir: string, entry: EntryMani
         unseen.push(name);
         continue;
       }
-      const threshold = chooseThreshold(s, m.method, m.percentile !== undefined ? { percentile: m.percentile } : {}, name);
+      const threshold = chooseThreshold(
+        s,
+        m.method,
+        m.percentile !== undefined ? { percentile: m.percentile } : {},
+        name,
+      );
       tensors[name] = { amax: s.amax, threshold, scale: threshold > 0 ? threshold / 127 : 1 / 127 };
     }
-    return { entry: entry.name, method: m.method, ...(m.method === 'percentile' ? { percentile: m.percentile ?? 99.99 } : {}), frames, tensors, unseen };
+    return {
+      entry: entry.name,
+      method: m.method,
+      ...(m.method === 'percentile' ? { percentile: m.percentile ?? 99.99 } : {}),
+      frames,
+      tensors,
+      unseen,
+    };
   });
 }
 

@@ -12,7 +12,12 @@
 import { EdgeError } from '../../sdk/internal.js';
 
 /** Calibration algorithms TensorRT names in cache headers. */
-export const CACHE_ALGORITHMS = ['EntropyCalibration2', 'EntropyCalibration', 'MinMaxCalibration', 'LegacyCalibration'] as const;
+export const CACHE_ALGORITHMS = [
+  'EntropyCalibration2',
+  'EntropyCalibration',
+  'MinMaxCalibration',
+  'LegacyCalibration',
+] as const;
 export type CacheAlgorithm = (typeof CACHE_ALGORITHMS)[number];
 
 /** A parsed calibration cache. */
@@ -33,7 +38,11 @@ export function tensorrtVersionNumber(version: string): number {
   const m = /^(\d+)\.(\d+)(?:\.(\d+))?(?:\.\d+)?$/.exec(version.trim());
   const [major, minor, patch] = m ? [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)] : [NaN, NaN, NaN];
   if (!m || major < 7 || major > 99 || minor > 99 || patch > 99) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `Expected a TensorRT version like "8.5.2" for tensorrtVersion but received ${JSON.stringify(version)}`, { field: 'tensorrtVersion' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `Expected a TensorRT version like "8.5.2" for tensorrtVersion but received ${JSON.stringify(version)}`,
+      { field: 'tensorrtVersion' },
+    );
   }
   return major >= 10 ? major * 10000 + minor * 100 + patch : major * 1000 + minor * 100 + patch;
 }
@@ -68,9 +77,18 @@ export function writeCalibrationCache(cache: CalibrationCache): string {
   const lines = [`TRT-${cache.versionNumber}-${cache.algorithm}`];
   for (const [name, scale] of cache.scales) {
     if (!name || /[\n\r]/.test(name) || name.includes(': ')) {
-      throw new EdgeError('E_CALIBRATION', `tensor name ${JSON.stringify(name)} cannot be written to a TensorRT calibration cache`, { field: name });
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `tensor name ${JSON.stringify(name)} cannot be written to a TensorRT calibration cache`,
+        { field: name },
+      );
     }
-    if (!Number.isFinite(scale) || scale < 0) throw new EdgeError('E_CALIBRATION', `tensor ${name} has scale ${scale}; a calibration cache needs a finite scale >= 0`, { field: name });
+    if (!Number.isFinite(scale) || scale < 0)
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `tensor ${name} has scale ${scale}; a calibration cache needs a finite scale >= 0`,
+        { field: name },
+      );
     lines.push(`${name}: ${scaleToHex(scale)}`);
   }
   return `${lines.join('\n')}\n`;
@@ -85,20 +103,40 @@ export function parseCalibrationCache(text: string, file?: string): CalibrationC
   const where = (line: number) => ({ ...(file !== undefined ? { file } : {}), field: `line ${line}` });
   const lines = text.split(/\r?\n/);
   const header = /^TRT-(\d+)-(\w+)$/.exec(lines[0]?.trim() ?? '');
-  if (!header) throw new EdgeError('E_CALIBRATION', `not a TensorRT calibration cache: the first line must read TRT-<version>-<algorithm> (got ${JSON.stringify((lines[0] ?? '').slice(0, 60))})`, where(1));
+  if (!header)
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `not a TensorRT calibration cache: the first line must read TRT-<version>-<algorithm> (got ${JSON.stringify((lines[0] ?? '').slice(0, 60))})`,
+      where(1),
+    );
   const algorithm = header[2] as CacheAlgorithm;
-  if (!CACHE_ALGORITHMS.includes(algorithm)) throw new EdgeError('E_CALIBRATION', `unknown calibration algorithm ${algorithm}; known: ${CACHE_ALGORITHMS.join(', ')}`, where(1));
+  if (!CACHE_ALGORITHMS.includes(algorithm))
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `unknown calibration algorithm ${algorithm}; known: ${CACHE_ALGORITHMS.join(', ')}`,
+      where(1),
+    );
   const scales = new Map<string, number>();
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i]!;
     if (line.trim() === '') continue;
     const at = line.lastIndexOf(':');
     const hex = at > 0 ? line.slice(at + 1).trim() : '';
-    if (at <= 0 || !/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new EdgeError('E_CALIBRATION', `expected "<tensor>: <hex scale>" but read ${JSON.stringify(line.slice(0, 80))}`, where(i + 1));
+    if (at <= 0 || !/^[0-9a-fA-F]{1,8}$/.test(hex))
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `expected "<tensor>: <hex scale>" but read ${JSON.stringify(line.slice(0, 80))}`,
+        where(i + 1),
+      );
     const name = line.slice(0, at);
     if (scales.has(name)) throw new EdgeError('E_CALIBRATION', `tensor ${name} appears twice`, where(i + 1));
     const scale = hexToScale(hex);
-    if (!Number.isFinite(scale) || scale < 0) throw new EdgeError('E_CALIBRATION', `tensor ${name} has scale bits ${hex}, which is not a finite scale >= 0`, where(i + 1));
+    if (!Number.isFinite(scale) || scale < 0)
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `tensor ${name} has scale bits ${hex}, which is not a finite scale >= 0`,
+        where(i + 1),
+      );
     scales.set(name, scale);
   }
   return { versionNumber: Number(header[1]), algorithm, scales };

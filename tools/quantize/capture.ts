@@ -16,14 +16,42 @@ import { EdgeError } from '../../sdk/internal.js';
 import type { HostTensor } from '../../sdk/internal.js';
 import { OrtBackend } from '../../sdk/internal.js';
 import type { MoeClusterRecord } from '../../sdk/internal.js';
-import { NodeProtoSchema, ModelProtoSchema, ValueInfoProtoSchema, create, type GraphProto, type ModelProto, type NodeProto } from '../onnx/proto.js';
+import {
+  NodeProtoSchema,
+  ModelProtoSchema,
+  ValueInfoProtoSchema,
+  create,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+} from '../onnx/proto.js';
 import { TensorStats, type TensorStatsData } from './histogram.js';
 import { writeScratchModel } from './scratch-model.js';
 
 /** Ops whose (first) output holds exactly the values of their first input. */
-export const VALUE_PRESERVING_OPS: ReadonlySet<string> = new Set(['Reshape', 'Transpose', 'Identity', 'Flatten', 'Squeeze', 'Unsqueeze']);
+export const VALUE_PRESERVING_OPS: ReadonlySet<string> = new Set([
+  'Reshape',
+  'Transpose',
+  'Identity',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+]);
 /** Ops whose outputs are never float activations worth a range. */
-const NON_FLOAT_OPS: ReadonlySet<string> = new Set(['Shape', 'Size', 'NonZero', 'ArgMax', 'ArgMin', 'Equal', 'Greater', 'Less', 'Not', 'And', 'Or', 'ConstantOfShape']);
+const NON_FLOAT_OPS: ReadonlySet<string> = new Set([
+  'Shape',
+  'Size',
+  'NonZero',
+  'ArgMax',
+  'ArgMin',
+  'Equal',
+  'Greater',
+  'Less',
+  'Not',
+  'And',
+  'Or',
+  'ConstantOfShape',
+]);
 
 export interface CapturePlan {
   /** Tensors exposed as outputs of the temporary graph. */
@@ -61,7 +89,10 @@ const SHADOW = '::all-tokens';
  * of its GatherND, re-run on the cluster's whole input. Returns the nodes to add and, for each
  * original tensor, the shadow tensor whose statistics it takes.
  */
-export function expertShadows(graph: GraphProto, clusters: readonly MoeClusterRecord[]): { nodes: NodeProto[]; takeFrom: Map<string, string> } {
+export function expertShadows(
+  graph: GraphProto,
+  clusters: readonly MoeClusterRecord[],
+): { nodes: NodeProto[]; takeFrom: Map<string, string> } {
   const byName = new Map(graph.node.map((n) => [n.name, n]));
   const nodes: NodeProto[] = [];
   const takeFrom = new Map<string, string>();
@@ -80,7 +111,14 @@ export function expertShadows(graph: GraphProto, clusters: readonly MoeClusterRe
           rename.set(o, outputs[k]!);
           takeFrom.set(o, outputs[k]!);
         });
-        nodes.push(create(NodeProtoSchema, { ...n, name: `${n.name}${SHADOW}`, input: n.input.map((i) => rename.get(i) ?? i), output: outputs }));
+        nodes.push(
+          create(NodeProtoSchema, {
+            ...n,
+            name: `${n.name}${SHADOW}`,
+            input: n.input.map((i) => rename.get(i) ?? i),
+            output: outputs,
+          }),
+        );
       }
     }
   }
@@ -128,13 +166,21 @@ export async function collectStatistics(o: CollectOptions): Promise<Map<string, 
       for await (const feeds of o.batches) {
         for (const name of plan.inputs) {
           const t = feeds[name];
-          if (!t) throw new EdgeError('E_CALIBRATION', `calibration batch has no tensor for graph input ${name}`, { field: name });
+          if (!t)
+            throw new EdgeError('E_CALIBRATION', `calibration batch has no tensor for graph input ${name}`, {
+              field: name,
+            });
           statsOf(name).add(t.data as Float32Array);
         }
         const out = await session.run(feeds).catch((err: unknown) => {
-          throw new EdgeError('E_CALIBRATION', `running the graph on calibration frames failed: ${(err as Error).message}`, { cause: err });
+          throw new EdgeError(
+            'E_CALIBRATION',
+            `running the graph on calibration frames failed: ${(err as Error).message}`,
+            { cause: err },
+          );
         });
-        for (const [name, t] of Object.entries(out)) if (t.dtype === 'float32') statsOf(name).add(t.data as Float32Array);
+        for (const [name, t] of Object.entries(out))
+          if (t.dtype === 'float32') statsOf(name).add(t.data as Float32Array);
         frames += (Object.values(feeds)[0]?.shape[0] ?? 0) as number;
         o.onBatch?.(frames);
       }

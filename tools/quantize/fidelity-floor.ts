@@ -38,25 +38,45 @@ export interface FidelityCheck {
 export function checkFloors(f: Partial<FidelityFloors> | undefined): FidelityFloors {
   const out = { ...DEFAULT_FLOORS, ...(f ?? {}) };
   for (const k of ['cosine', 'agreement'] as const) {
-    if (!(typeof out[k] === 'number' && out[k] >= 0 && out[k] <= 1)) throw new EdgeError('E_INVALID_ARGUMENT', `fidelity floor ${k} must be a number in [0, 1] (got ${String(out[k])})`, { field: `floors.${k}` });
+    if (!(typeof out[k] === 'number' && out[k] >= 0 && out[k] <= 1))
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `fidelity floor ${k} must be a number in [0, 1] (got ${String(out[k])})`,
+        { field: `floors.${k}` },
+      );
   }
-  if (!(typeof out.depthError === 'number' && out.depthError >= 0)) throw new EdgeError('E_INVALID_ARGUMENT', `fidelity floor depthError must be a number ≥ 0 (got ${String(out.depthError)})`, { field: 'floors.depthError' });
+  if (!(typeof out.depthError === 'number' && out.depthError >= 0))
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `fidelity floor depthError must be a number ≥ 0 (got ${String(out.depthError)})`,
+      { field: 'floors.depthError' },
+    );
   return out;
 }
 
 /** Every check of a candidate's measured fidelity. NaN figures (no frames) count as failing. */
 export function fidelityChecks(entries: readonly QuantizedEntryFidelity[], floors: FidelityFloors): FidelityCheck[] {
   const checks: FidelityCheck[] = [];
-  const atLeast = (entry: string, metric: string, value: number, floor: number) => checks.push({ entry, metric, value, floor, margin: Number.isFinite(value) ? value - floor : -Infinity });
+  const atLeast = (entry: string, metric: string, value: number, floor: number) =>
+    checks.push({ entry, metric, value, floor, margin: Number.isFinite(value) ? value - floor : -Infinity });
   for (const e of entries) {
     for (const [name, s] of Object.entries(e.featureCosine)) atLeast(e.entry, `cosine:${name}`, s.mean, floors.cosine);
-    if (e.classificationTop1Agreement !== undefined) atLeast(e.entry, 'classificationTop1Agreement', e.classificationTop1Agreement, floors.agreement);
-    if (e.segmentationPixelAgreement !== undefined) atLeast(e.entry, 'segmentationPixelAgreement', e.segmentationPixelAgreement, floors.agreement);
-    if (e.changePixelAgreement !== undefined) atLeast(e.entry, 'changePixelAgreement', e.changePixelAgreement, floors.agreement);
+    if (e.classificationTop1Agreement !== undefined)
+      atLeast(e.entry, 'classificationTop1Agreement', e.classificationTop1Agreement, floors.agreement);
+    if (e.segmentationPixelAgreement !== undefined)
+      atLeast(e.entry, 'segmentationPixelAgreement', e.segmentationPixelAgreement, floors.agreement);
+    if (e.changePixelAgreement !== undefined)
+      atLeast(e.entry, 'changePixelAgreement', e.changePixelAgreement, floors.agreement);
     if (e.detection !== undefined) atLeast(e.entry, 'detectionF1', e.detection.f1, floors.agreement);
     if (e.depthRelativeError !== undefined) {
       const v = e.depthRelativeError;
-      checks.push({ entry: e.entry, metric: 'depthRelativeError', value: v, floor: floors.depthError, margin: Number.isFinite(v) ? floors.depthError - v : -Infinity });
+      checks.push({
+        entry: e.entry,
+        metric: 'depthRelativeError',
+        value: v,
+        floor: floors.depthError,
+        margin: Number.isFinite(v) ? floors.depthError - v : -Infinity,
+      });
     }
   }
   return checks;

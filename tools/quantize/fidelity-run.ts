@@ -41,10 +41,23 @@ function withOutputs(model: ModelProto, extra: string[]): ModelProto {
 }
 
 /** Runs both graphs over `batches` and returns the entry's fidelity with routing agreement. */
-export async function measureEntryFidelity(entry: EntryManifest, reference: GraphSource, candidate: GraphSource, batches: Iterable<Record<string, HostTensor>>): Promise<QuantizedEntryFidelity> {
+export async function measureEntryFidelity(
+  entry: EntryManifest,
+  reference: GraphSource,
+  candidate: GraphSource,
+  batches: Iterable<Record<string, HostTensor>>,
+): Promise<QuantizedEntryFidelity> {
   const routerTensors = [...new Set((entry.moe ?? []).flatMap((c) => Object.values(c.routerOutputs)))];
-  const ref = await writeScratchModel(withOutputs(reference.model, routerTensors), reference.dir, reference.weightFiles);
-  const cand = await writeScratchModel(withOutputs(candidate.model, routerTensors), candidate.dir, candidate.weightFiles);
+  const ref = await writeScratchModel(
+    withOutputs(reference.model, routerTensors),
+    reference.dir,
+    reference.weightFiles,
+  );
+  const cand = await writeScratchModel(
+    withOutputs(candidate.model, routerTensors),
+    candidate.dir,
+    candidate.weightFiles,
+  );
   const backend = new OrtBackend();
   const acc = new EntryFidelityAccumulator(entry);
   const same = new Map<string, { agree: number; total: number }>(routerTensors.map((t) => [t, { agree: 0, total: 0 }]));
@@ -77,7 +90,12 @@ export async function measureEntryFidelity(entry: EntryManifest, reference: Grap
     const shares = [...same.values()].map((s) => (s.total ? s.agree / s.total : 1));
     const agree = [...same.values()].reduce((n, s) => n + s.agree, 0);
     const total = [...same.values()].reduce((n, s) => n + s.total, 0);
-    result.routing = { mean: total ? agree / total : 1, min: Math.min(...shares), routers: routerTensors.length, tokens: total };
+    result.routing = {
+      mean: total ? agree / total : 1,
+      min: Math.min(...shares),
+      routers: routerTensors.length,
+      tokens: total,
+    };
   }
   return result;
 }
@@ -100,7 +118,13 @@ function median(xs: number[]): number {
 }
 
 /** Loads both graph files (as shipped, no extra outputs) and times them alternately. */
-export async function compareLatency(entry: string, referencePath: string, candidatePath: string, feeds: Record<string, HostTensor>, rounds: number): Promise<LatencyComparison> {
+export async function compareLatency(
+  entry: string,
+  referencePath: string,
+  candidatePath: string,
+  feeds: Record<string, HostTensor>,
+  rounds: number,
+): Promise<LatencyComparison> {
   const backend = new OrtBackend();
   const r = await backend.load({ graphPath: referencePath });
   const c = await backend.load({ graphPath: candidatePath });
@@ -125,7 +149,14 @@ export async function compareLatency(entry: string, referencePath: string, candi
     }
     const referenceMs = median(rt);
     const candidateMs = median(ct);
-    return { entry, batch: (Object.values(feeds)[0]?.shape[0] ?? 1) as number, rounds, referenceMs, candidateMs, ratio: candidateMs / referenceMs };
+    return {
+      entry,
+      batch: (Object.values(feeds)[0]?.shape[0] ?? 1) as number,
+      rounds,
+      referenceMs,
+      candidateMs,
+      ratio: candidateMs / referenceMs,
+    };
   } finally {
     await r.dispose();
     await c.dispose();

@@ -19,7 +19,13 @@ export interface FrameSetSummary {
 }
 
 export function summarise(sets: FrameSet[]): FrameSetSummary[] {
-  return sets.map((s) => ({ modality: s.modality, ...(s.input !== undefined ? { input: s.input } : {}), source: s.source, origin: s.origin, frames: s.frames.length }));
+  return sets.map((s) => ({
+    modality: s.modality,
+    ...(s.input !== undefined ? { input: s.input } : {}),
+    source: s.source,
+    origin: s.origin,
+    frames: s.frames.length,
+  }));
 }
 
 /** What feeds an input: its modality, or `input:<name>` for an input that reads raw tensors. */
@@ -60,25 +66,56 @@ export function checkFramesFor(entry: EntryManifest, sets: FrameSet[], role: 'ca
     const have = [...new Set(sets.map(setKey))].join(', ') || 'none';
     if (frames.length === 0) {
       if (!input.modality) {
-        throw new EdgeError('E_CALIBRATION', `entry ${entry.name} input ${input.name} reads no sensor modality, and no ${role} tensors were given for it (have: ${have})`, {
-          field,
-          hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with option modality to feed it images`,
-        });
+        throw new EdgeError(
+          'E_CALIBRATION',
+          `entry ${entry.name} input ${input.name} reads no sensor modality, and no ${role} tensors were given for it (have: ${have})`,
+          {
+            field,
+            hint: `give ${input.name}=<file.npy> or ${input.name}=<file.npz>[:<array>] (first axis: samples), or import the model with option modality to feed it images`,
+          },
+        );
       }
-      throw new EdgeError('E_CALIBRATION', `entry ${entry.name} reads ${input.modality} frames but the ${role} frames are ${have}`, {
-        field,
-        hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with option entries`,
-      });
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `entry ${entry.name} reads ${input.modality} frames but the ${role} frames are ${have}`,
+        {
+          field,
+          hint: `add ${input.modality}=<frames>, or generated:${input.modality}:<count>, or limit the entries with option entries`,
+        },
+      );
     }
     const bad = frames.find((f) => !fits(input.shape, f));
     if (bad) {
-      const got = bad.shape ? `[${bad.shape.join(', ')}] ${bad.dtype ?? 'float32'}` : `${bad.channels}×${bad.height}×${bad.width}`;
-      throw new EdgeError('E_CALIBRATION', `${role} ${bad.shape ? 'tensor' : 'frame'} ${bad.id} is ${got} but entry ${entry.name} input ${input.name} (${input.modality ?? 'raw tensor'}) needs [${input.shape.join(', ')}] ${input.dtype}`, { field });
+      const got = bad.shape
+        ? `[${bad.shape.join(', ')}] ${bad.dtype ?? 'float32'}`
+        : `${bad.channels}×${bad.height}×${bad.width}`;
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `${role} ${bad.shape ? 'tensor' : 'frame'} ${bad.id} is ${got} but entry ${entry.name} input ${input.name} (${input.modality ?? 'raw tensor'}) needs [${input.shape.join(', ')}] ${input.dtype}`,
+        { field },
+      );
     }
     const dtype = frames[0]!.dtype ?? 'float32';
-    if (dtype !== input.dtype) throw new EdgeError('E_CALIBRATION', `${role} tensors for entry ${entry.name} input ${input.name} are ${dtype} but the input is ${input.dtype}`, { field });
-    if (frames.some((f) => (f.shape ?? []).join() !== (frames[0]!.shape ?? []).join() || f.channels !== frames[0]!.channels || f.height !== frames[0]!.height || f.width !== frames[0]!.width)) {
-      throw new EdgeError('E_CALIBRATION', `${role} samples for entry ${entry.name} input ${input.name} differ in shape; give one size per input`, { field });
+    if (dtype !== input.dtype)
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `${role} tensors for entry ${entry.name} input ${input.name} are ${dtype} but the input is ${input.dtype}`,
+        { field },
+      );
+    if (
+      frames.some(
+        (f) =>
+          (f.shape ?? []).join() !== (frames[0]!.shape ?? []).join() ||
+          f.channels !== frames[0]!.channels ||
+          f.height !== frames[0]!.height ||
+          f.width !== frames[0]!.width,
+      )
+    ) {
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `${role} samples for entry ${entry.name} input ${input.name} differ in shape; give one size per input`,
+        { field },
+      );
     }
   }
 }
@@ -97,7 +134,11 @@ function fits(shape: readonly (number | string)[], f: PreparedFrame): boolean {
  * modality; a change entry's second date gets the next frame of the same modality (so the two
  * dates differ). The count is the smallest frame count among the entry's modalities.
  */
-export function* entryBatches(entry: EntryManifest, sets: FrameSet[], batchSize: number): Generator<Record<string, HostTensor>> {
+export function* entryBatches(
+  entry: EntryManifest,
+  sets: FrameSet[],
+  batchSize: number,
+): Generator<Record<string, HostTensor>> {
   const lists = entry.inputs.map((input) => framesOf(sets, inputKey(input)));
   const count = Math.min(...lists.map((l) => l.length));
   const isChange = entry.kind === 'change';
@@ -120,7 +161,9 @@ export function* entryBatches(entry: EntryManifest, sets: FrameSet[], batchSize:
         (data as Float32Array).set(f.data as Float32Array, j * per);
       }
       const shape = input.shape.length === sample.length ? sample : [n, ...sample];
-      feeds[input.name] = int64 ? { dtype: 'int64', shape, data: data as BigInt64Array } : { dtype: 'float32', shape, data: data as Float32Array };
+      feeds[input.name] = int64
+        ? { dtype: 'int64', shape, data: data as BigInt64Array }
+        : { dtype: 'float32', shape, data: data as Float32Array };
     });
     yield feeds;
   }
@@ -135,10 +178,14 @@ export function checkDisjoint(calibration: FrameSet[], heldOut: FrameSet[]): voi
   const ids = new Set(calibration.flatMap((s) => s.frames.map((f) => f.id)));
   const shared = heldOut.flatMap((s) => s.frames).find((f) => ids.has(f.id));
   if (shared) {
-    throw new EdgeError('E_CALIBRATION', `held-out frame ${shared.id} is also a calibration frame; fidelity must be measured on frames calibration did not see`, {
-      field: 'heldOut',
-      hint: 'name other frames with option heldOut, or leave it out to hold back part of the calibration frames',
-    });
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `held-out frame ${shared.id} is also a calibration frame; fidelity must be measured on frames calibration did not see`,
+      {
+        field: 'heldOut',
+        hint: 'name other frames with option heldOut, or leave it out to hold back part of the calibration frames',
+      },
+    );
   }
 }
 

@@ -6,7 +6,14 @@
 import type { MoeClusterRecord } from '../../sdk/internal.js';
 import { externalTensor } from '../onnx/builder.js';
 import { sortTopologically } from '../onnx/graph.js';
-import { NodeProtoSchema, create, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from '../onnx/proto.js';
+import {
+  NodeProtoSchema,
+  create,
+  type AttributeProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+} from '../onnx/proto.js';
 import { externalInfo } from '../onnx/tensor-data.js';
 import type { StoredTensor } from '../package/weight-store.js';
 
@@ -38,7 +45,13 @@ export function addInlineInitializer(graph: GraphProto, t: TensorProto, present:
 }
 
 /** A node; `attrs` are ready AttributeProtos (with names). */
-export function makeNode(name: string, opType: string, inputs: string[], outputs: string[], attribute: AttributeProto[] = []): NodeProto {
+export function makeNode(
+  name: string,
+  opType: string,
+  inputs: string[],
+  outputs: string[],
+  attribute: AttributeProto[] = [],
+): NodeProto {
   return create(NodeProtoSchema, { name, opType, domain: '', input: inputs, output: outputs, attribute });
 }
 
@@ -65,7 +78,16 @@ export class ClusterTracker {
       const owners = Object.fromEntries(
         Object.entries(r.owners).map(([id, nodes]) => {
           const own = new Set(nodes);
-          return [id, [...nodes, ...[...this.added].filter(([c]) => own.has(c)).flatMap(([, n]) => n).filter((n) => !own.has(n))]];
+          return [
+            id,
+            [
+              ...nodes,
+              ...[...this.added]
+                .filter(([c]) => own.has(c))
+                .flatMap(([, n]) => n)
+                .filter((n) => !own.has(n)),
+            ],
+          ];
         }),
       );
       return { ...r, nodes: [...r.nodes, ...extra.filter((n) => !inCluster.has(n))], owners };

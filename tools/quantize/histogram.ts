@@ -76,6 +76,13 @@ export class TensorStats {
 
   /** Plain data for saving and hashing. */
   toJSON(): TensorStatsData {
-    return { count: this.count, min: this.min, max: this.max, amax: this.amax, range: this.range, hist: Array.from(this.hist) };
+    return {
+      count: this.count,
+      min: this.min,
+      max: this.max,
+      amax: this.amax,
+      range: this.range,
+      hist: Array.from(this.hist),
+    };
   }
 }

@@ -61,12 +61,18 @@ export function parseNpy(bytes: Uint8Array, name: string): NumpyArray {
   if (!descr || !fortran || shapeText === undefined) throw bad('malformed header');
   if (fortran === 'True') throw bad('Fortran-ordered arrays are not supported (save with np.ascontiguousarray)');
   const reader = READERS[descr === '<b1' ? '|b1' : descr];
-  if (!reader) throw bad(`dtype ${descr} is not a little-endian numeric type (float16/32/64, int8…int64, uint8…uint64, bool)`);
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number);
+  if (!reader)
+    throw bad(`dtype ${descr} is not a little-endian numeric type (float16/32/64, int8…int64, uint8…uint64, bool)`);
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number);
   if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`shape (${shapeText}) is malformed`);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  if (bytes.length - offset < count * reader.size) throw bad(`truncated: ${bytes.length - offset} data bytes for shape (${shape.join(', ')}) of ${descr}`);
+  if (bytes.length - offset < count * reader.size)
+    throw bad(`truncated: ${bytes.length - offset} data bytes for shape (${shape.join(', ')}) of ${descr}`);
   const values = new Float64Array(count);
   for (let i = 0; i < count; i++) values[i] = reader.read(view, offset + i * reader.size);
   return { shape, descr, values };
@@ -112,13 +118,13 @@ export function npzMembers(bytes: Uint8Array, name: string): Map<string, Uint8Ar
     let local = view.getUint32(p + 42, true);
     const member = Buffer.from(bytes.subarray(p + 46, p + 46 + nameLen)).toString('utf8');
     // ZIP64 extra field: 64-bit sizes and offset for the fields that overflowed.
-    for (let e = p + 46 + nameLen; e < p + 46 + nameLen + extraLen; ) {
+    for (let e = p + 46 + nameLen; e < p + 46 + nameLen + extraLen;) {
       const id = view.getUint16(e, true);
       const size = view.getUint16(e + 2, true);
       if (id === 0x0001) {
         let q = e + 4;
         if (view.getUint32(p + 24, true) === 0xffffffff) q += 8;
-        if (compressed === 0xffffffff) (compressed = Number(view.getBigUint64(q, true))), (q += 8);
+        if (compressed === 0xffffffff) ((compressed = Number(view.getBigUint64(q, true))), (q += 8));
         if (local === 0xffffffff) local = Number(view.getBigUint64(q, true));
       }
       e += 4 + size;

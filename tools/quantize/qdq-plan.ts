@@ -83,7 +83,8 @@ export function planQdq(graph: GraphProto, routerWeights: ReadonlySet<string>): 
   // Backward: does a weighted node lie downstream of a tensor?
   const toWeighted = new Set<string>();
   for (const n of [...order].reverse()) {
-    if (weighted.has(n) || n.output.some((o) => toWeighted.has(o))) for (const i of n.input) if (i && !inits.has(i)) toWeighted.add(i);
+    if (weighted.has(n) || n.output.some((o) => toWeighted.has(o)))
+      for (const i of n.input) if (i && !inits.has(i)) toWeighted.add(i);
   }
   const quantized: QuantizedNode[] = [];
   const skipped: SkippedNode[] = [];
@@ -95,7 +96,14 @@ export function planQdq(graph: GraphProto, routerWeights: ReadonlySet<string>): 
     else if (w.dataType !== DataType.FLOAT) skipped.push({ ...base, reason: 'weight-not-float' });
     else if (!fromWeighted.has(n.input[0]!)) skipped.push({ ...base, reason: 'first-layer' });
     else if (!n.output.some((o) => toWeighted.has(o))) skipped.push({ ...base, reason: 'last-layer' });
-    else quantized.push({ node: base.node, op: n.opType as QuantizedNode['op'], activation: n.input[0]!, weight: w.name, axis: axisOf(n) });
+    else
+      quantized.push({
+        node: base.node,
+        op: n.opType as QuantizedNode['op'],
+        activation: n.input[0]!,
+        weight: w.name,
+        axis: axisOf(n),
+      });
   }
   return finish(quantized, skipped);
 }
@@ -124,7 +132,9 @@ export function reconcilePlans(plans: QdqPlan[]): QdqPlan[] {
   }
   return plans.map((p) => {
     const keep = p.quantized.filter((q) => !veto.has(q.weight));
-    const moved: SkippedNode[] = p.quantized.filter((q) => veto.has(q.weight)).map((q) => ({ node: q.node, op: q.op, weight: q.weight, reason: 'shared-weight-conflict' }));
+    const moved: SkippedNode[] = p.quantized
+      .filter((q) => veto.has(q.weight))
+      .map((q) => ({ node: q.node, op: q.op, weight: q.weight, reason: 'shared-weight-conflict' }));
     return finish(keep, [...p.skipped, ...moved]);
   });
 }

@@ -21,12 +21,25 @@ import type { FrameSet } from '../frames/frame-set.js';
 import { checkDisjoint, checkFramesFor, entryBatches, inputKey, originOf, setKey, summarise } from './frames.js';
 import { castHalfInitializers } from './fp16-rewrite.js';
 import { compareLatency, measureEntryFidelity, type QuantizedEntryFidelity } from './fidelity-run.js';
-import { checkFloors, describeCheck, fidelityChecks, worstCheck, type FidelityCheck, type FidelityFloors } from './fidelity-floor.js';
+import {
+  checkFloors,
+  describeCheck,
+  fidelityChecks,
+  worstCheck,
+  type FidelityCheck,
+  type FidelityFloors,
+} from './fidelity-floor.js';
 import { ClusterTracker, pointAtStore } from './graph-edit.js';
 import { planQdq, reconcilePlans, type QdqPlan } from './qdq-plan.js';
 import { applyQdqPlan, weightScaleName } from './qdq-rewrite.js';
 import type { CandidateSummary, QuantizationReport } from './report.js';
-import { externalInitializers, floatData, rewriteWeights, type OutputTensor, type SourceTensor } from './rewrite-weights.js';
+import {
+  externalInitializers,
+  floatData,
+  rewriteWeights,
+  type OutputTensor,
+  type SourceTensor,
+} from './rewrite-weights.js';
 import type { CalibrationMethod } from './thresholds.js';
 import { quantizePerChannel, toHalf } from './weight-quant.js';
 import { copyRegular } from '../../sdk/internal.js';
@@ -80,7 +93,12 @@ function selectEntries(m: PackageManifest, names: string[] | undefined): EntryMa
   if (!names || names.length === 0) return m.entries;
   return names.map((n) => {
     const e = m.entries.find((x) => x.name === n);
-    if (!e) throw new EdgeError('E_INVALID_ARGUMENT', `package ${m.name} has no entry ${JSON.stringify(n)}; it has ${m.entries.map((x) => x.name).join(', ')}`, { field: 'entries' });
+    if (!e)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `package ${m.name} has no entry ${JSON.stringify(n)}; it has ${m.entries.map((x) => x.name).join(', ')}`,
+        { field: 'entries' },
+      );
     return e;
   });
 }
@@ -89,10 +107,14 @@ function checkFrameModalities(entries: EntryManifest[], sets: FrameSet[], role: 
   const read = new Set(entries.flatMap((e) => e.inputs.map(inputKey)));
   for (const s of sets) {
     if (!read.has(setKey(s))) {
-      throw new EdgeError('E_CALIBRATION', `${role} frames ${s.source} are ${s.input !== undefined ? `tensors for input ${s.input}` : s.modality} but the package's entries read ${[...read].join(', ')}`, {
-        field: role === 'calibration' ? 'calibration' : 'heldOut',
-        hint: 'give frames of the modalities the package reads (prefix a path with <modality>= to say what it holds)',
-      });
+      throw new EdgeError(
+        'E_CALIBRATION',
+        `${role} frames ${s.source} are ${s.input !== undefined ? `tensors for input ${s.input}` : s.modality} but the package's entries read ${[...read].join(', ')}`,
+        {
+          field: role === 'calibration' ? 'calibration' : 'heldOut',
+          hint: 'give frames of the modalities the package reads (prefix a path with <modality>= to say what it holds)',
+        },
+      );
     }
   }
 }
@@ -133,13 +155,21 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   const pkg = await openPackage(o.source);
   const m = pkg.manifest;
   if (m.model.precision !== 'fp32') {
-    throw new EdgeError('E_QUANTIZE', `package ${m.name} is already ${m.model.precision}; quantize its fp32 source instead`, { file: o.source, field: 'model.precision' });
+    throw new EdgeError(
+      'E_QUANTIZE',
+      `package ${m.name} is already ${m.model.precision}; quantize its fp32 source instead`,
+      { file: o.source, field: 'model.precision' },
+    );
   }
   const entries = selectEntries(m, o.entries);
   const int8 = o.precision === 'int8';
   const methodOption = o.method ?? 'auto';
   const floors = checkFloors(o.floors);
-  const choices: MethodChoice[] = !int8 ? [] : methodOption === 'auto' ? autoMethods(o.percentile) : [{ method: methodOption, ...(methodOption === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}) }];
+  const choices: MethodChoice[] = !int8
+    ? []
+    : methodOption === 'auto'
+      ? autoMethods(o.percentile)
+      : [{ method: methodOption, ...(methodOption === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}) }];
   if (int8) {
     checkFrameModalities(entries, o.calibration, 'calibration');
     for (const e of entries) checkFramesFor(e, o.calibration, 'calibration');
@@ -147,7 +177,16 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   checkFrameModalities(entries, o.heldOut, 'held-out');
   for (const e of entries) checkFramesFor(e, o.heldOut, 'held-out');
   checkDisjoint(o.calibration, o.heldOut);
-  if (int8 && m.model.opset < 10) throw new EdgeError('E_QUANTIZE', `INT8 Q/DQ needs opset 10 or later (QuantizeLinear/DequantizeLinear); the package is opset ${m.model.opset}`, { file: o.source, field: 'model.opset', hint: 'convert the model to a newer opset (onnx.version_converter), or use option precision fp16' });
+  if (int8 && m.model.opset < 10)
+    throw new EdgeError(
+      'E_QUANTIZE',
+      `INT8 Q/DQ needs opset 10 or later (QuantizeLinear/DequantizeLinear); the package is opset ${m.model.opset}`,
+      {
+        file: o.source,
+        field: 'model.opset',
+        hint: 'convert the model to a newer opset (onnx.version_converter), or use option precision fp16',
+      },
+    );
   // Below opset 13 DequantizeLinear has no axis: weights are quantized per tensor (one scale), and
   // the fidelity measurement decides whether that is good enough.
   const perTensor = int8 && m.model.opset < 13;
@@ -162,11 +201,19 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   if (int8 && plans.every((p) => p.quantized.length === 0)) {
     const kept: Record<string, number> = {};
     for (const p of plans) for (const k of p.skipped) kept[k.reason] = (kept[k.reason] ?? 0) + 1;
-    throw new EdgeError('E_QUANTIZE', `INT8 would quantize nothing in package ${m.name}: every weighted node stays float (${Object.entries(kept).map(([r, c]) => `${c} ${r}`).join(', ') || 'no MatMul or Conv with a constant weight'}); an INT8 label on an fp32 graph would mislead`, {
-      file: o.source,
-      field: 'precision',
-      hint: 'first and last weighted layers stay float by design; use option precision fp16 for a model this small',
-    });
+    throw new EdgeError(
+      'E_QUANTIZE',
+      `INT8 would quantize nothing in package ${m.name}: every weighted node stays float (${
+        Object.entries(kept)
+          .map(([r, c]) => `${c} ${r}`)
+          .join(', ') || 'no MatMul or Conv with a constant weight'
+      }); an INT8 label on an fp32 graph would mislead`,
+      {
+        file: o.source,
+        field: 'precision',
+        hint: 'first and last weighted layers stay float by design; use option precision fp16 for a model this small',
+      },
+    );
   }
   const quantizedWeights = new Map<string, number>();
   for (const p of plans) for (const [w, a] of p.weights) quantizedWeights.set(w, a);
@@ -204,7 +251,9 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       ];
     };
     const tensors = externalInitializers(models.map((x) => x.proto.graph!));
-    const stored = await rewriteWeights(pkg.dir, tensors, writer.weights, convert, (d, n) => progress('writing weights', d, n));
+    const stored = await rewriteWeights(pkg.dir, tensors, writer.weights, convert, (d, n) =>
+      progress('writing weights', d, n),
+    );
 
     /** The graphs of one candidate (activation ranges from `calibrations` for INT8; half weights for FP16). */
     const build = (calibrations: EntryCalibration[]): { graphs: ModelProto[]; written: EntryManifest[] } => {
@@ -219,7 +268,12 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
           const ranges = calibrations[i]!.tensors;
           const scales = new Map(plans[i]!.activations.map((t) => [t, ranges[t]?.scale ?? NaN]));
           const missing = [...scales].find(([, s]) => !Number.isFinite(s));
-          if (missing) throw new EdgeError('E_CALIBRATION', `activation ${missing[0]} of entry ${e.name} got no range during calibration`, { field: e.name });
+          if (missing)
+            throw new EdgeError(
+              'E_CALIBRATION',
+              `activation ${missing[0]} of entry ${e.name} got no range during calibration`,
+              { field: e.name },
+            );
           applyQdqPlan(g, plans[i]!, scales, stored, tracker);
         } else castHalfInitializers(g, tracker);
         model.producerVersion = VERSION;
@@ -231,12 +285,18 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     };
 
     const trials: Trial[] = [];
-    const runs = int8 ? choices.map((c, k) => ({ choice: c as MethodChoice | undefined, calibrations: perChoice[k]! })) : [{ choice: undefined, calibrations: [] as EntryCalibration[] }];
+    const runs = int8
+      ? choices.map((c, k) => ({ choice: c as MethodChoice | undefined, calibrations: perChoice[k]! }))
+      : [{ choice: undefined, calibrations: [] as EntryCalibration[] }];
     for (const [k, run] of runs.entries()) {
       const { graphs, written } = build(run.calibrations);
       const fidelity: QuantizedEntryFidelity[] = [];
       for (const [i, e] of entries.entries()) {
-        progress(`comparing ${e.name} with fp32${runs.length > 1 ? ` (${choiceLabel(run.choice)}, ${k + 1}/${runs.length})` : ''}`, i, entries.length);
+        progress(
+          `comparing ${e.name} with fp32${runs.length > 1 ? ` (${choiceLabel(run.choice)}, ${k + 1}/${runs.length})` : ''}`,
+          i,
+          entries.length,
+        );
         fidelity.push(
           await measureEntryFidelity(
             e,
@@ -248,7 +308,15 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       }
       const checks = fidelityChecks(fidelity, floors);
       const worst = worstCheck(checks);
-      trials.push({ ...(run.choice ? { choice: run.choice } : {}), calibrations: run.calibrations, graphs, written, fidelity, checks, ...(worst ? { worst } : {}) });
+      trials.push({
+        ...(run.choice ? { choice: run.choice } : {}),
+        calibrations: run.calibrations,
+        graphs,
+        written,
+        fidelity,
+        checks,
+        ...(worst ? { worst } : {}),
+      });
     }
     // The best worst-margin wins; earlier candidates win ties.
     const margin = (t: Trial) => t.worst?.margin ?? Infinity;
@@ -259,13 +327,20 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       // A refusal is a result, not an interruption: nothing half-written is left behind.
       writer.abort();
       await rm(writer.dir, { recursive: true, force: true });
-      const tried = trials.length > 1 ? `; calibration methods tried: ${trials.map((t) => `${choiceLabel(t.choice)} (worst ${t.worst ? describeCheck(t.worst) : 'none'})`).join(', ')}` : '';
-      throw new EdgeError('E_FIDELITY_FLOOR', `${o.precision}${int8 ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`, {
-        field: 'precision',
-        hint: int8
-          ? 'calibrate on more frames like the ones the model will see, try option precision fp16, set the floor with option floors.cosine / option floors.agreement, or pass option acceptLoss to keep it and say so in the report'
-          : 'measure on option heldOut frames like the ones the model will see (generated inputs are not data), set the floor with option floors.cosine / option floors.agreement, or pass option acceptLoss to keep it and say so in the report',
-      });
+      const tried =
+        trials.length > 1
+          ? `; calibration methods tried: ${trials.map((t) => `${choiceLabel(t.choice)} (worst ${t.worst ? describeCheck(t.worst) : 'none'})`).join(', ')}`
+          : '';
+      throw new EdgeError(
+        'E_FIDELITY_FLOOR',
+        `${o.precision}${int8 ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`,
+        {
+          field: 'precision',
+          hint: int8
+            ? 'calibrate on more frames like the ones the model will see, try option precision fp16, set the floor with option floors.cosine / option floors.agreement, or pass option acceptLoss to keep it and say so in the report'
+            : 'measure on option heldOut frames like the ones the model will see (generated inputs are not data), set the floor with option floors.cosine / option floors.agreement, or pass option acceptLoss to keep it and say so in the report',
+        },
+      );
     }
     const calibrations = best.calibrations;
     const graphs = best.graphs;
@@ -277,7 +352,14 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
         await writer.writeJson(`calibration/${c.entry}.ranges.json`, c, 'calibration');
         for (const { v, n } of cacheVersions) {
           const rel = `calibration/${c.entry}.trt-${v}.cache`;
-          await writeFile(join(writer.dir, rel), writeCalibrationCache({ versionNumber: n, algorithm: 'EntropyCalibration2', scales: new Map(Object.entries(c.tensors).map(([t, r]) => [t, r.scale])) }));
+          await writeFile(
+            join(writer.dir, rel),
+            writeCalibrationCache({
+              versionNumber: n,
+              algorithm: 'EntropyCalibration2',
+              scales: new Map(Object.entries(c.tensors).map(([t, r]) => [t, r.scale])),
+            }),
+          );
           writer.setRole(rel, 'calibration');
         }
       }
@@ -291,29 +373,53 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     const fidelity = best.fidelity;
     const rounds = o.latencyRounds ?? 5;
     const first = entries[0]!;
-    const latency = rounds > 0 ? await compareLatency(first.name, pkg.path(first.graph), join(writer.dir, first.graph), entryBatches(first, o.heldOut, 1).next().value!, rounds) : undefined;
+    const latency =
+      rounds > 0
+        ? await compareLatency(
+            first.name,
+            pkg.path(first.graph),
+            join(writer.dir, first.graph),
+            entryBatches(first, o.heldOut, 1).next().value!,
+            rounds,
+          )
+        : undefined;
     const statsSha256 = int8 ? calibrationHash(calibrations) : undefined;
     const summary = (t: Trial): CandidateSummary => ({
       method: choiceLabel(t.choice),
       worst: t.worst ?? null,
-      ...(t.fidelity.some((f) => f.featureCosine.embedding) ? { embeddingCosine: Math.min(...t.fidelity.map((f) => f.featureCosine.embedding?.mean ?? Infinity)) } : {}),
+      ...(t.fidelity.some((f) => f.featureCosine.embedding)
+        ? { embeddingCosine: Math.min(...t.fidelity.map((f) => f.featureCosine.embedding?.mean ?? Infinity)) }
+        : {}),
     });
     const others = trials.filter((t) => t !== best);
     const runnerUp = others.length ? others.reduce((a, b) => (margin(b) > margin(a) ? b : a)) : undefined;
     const report: QuantizationReport = {
       precision: o.precision,
-      ...(int8 ? { method: method!, ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}) } : {}),
+      ...(int8
+        ? { method: method!, ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}) }
+        : {}),
       ...(int8
         ? {
             selection: {
               mode: methodOption === 'auto' ? 'auto' : 'fixed',
               winner: choiceLabel(best.choice),
               candidates: trials.map(summary),
-              ...(runnerUp && best.worst && runnerUp.worst ? { runnerUp: choiceLabel(runnerUp.choice), marginOverRunnerUp: best.worst.margin - runnerUp.worst.margin } : {}),
+              ...(runnerUp && best.worst && runnerUp.worst
+                ? {
+                    runnerUp: choiceLabel(runnerUp.choice),
+                    marginOverRunnerUp: best.worst.margin - runnerUp.worst.margin,
+                  }
+                : {}),
             },
           }
         : {}),
-      floor: { ...floors, passed: failing.length === 0, acceptedLoss: failing.length > 0, worst: best.worst ?? null, failing },
+      floor: {
+        ...floors,
+        passed: failing.length === 0,
+        acceptedLoss: failing.length > 0,
+        worst: best.worst ?? null,
+        failing,
+      },
       source: { name: m.name, packageHash: pkg.packageHash },
       calibration: int8 ? { origin: originOf(o.calibration), sets: summarise(o.calibration) } : null,
       heldOut: { origin: originOf(o.heldOut), sets: summarise(o.heldOut) },
@@ -326,7 +432,11 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     await writer.writeJson(reportRel, report, 'report');
 
     const keptFiles = new Set(written.flatMap((e) => e.weightFiles));
-    const blocks = (m.experts?.blocks ?? []).map((b) => ({ ...b, routers: b.routers.filter((r) => keptFiles.has(r.file)), experts: b.experts.filter((x) => keptFiles.has(x.file)) }));
+    const blocks = (m.experts?.blocks ?? []).map((b) => ({
+      ...b,
+      routers: b.routers.filter((r) => keptFiles.has(r.file)),
+      experts: b.experts.filter((x) => keptFiles.has(x.file)),
+    }));
     const modalities = new Set(written.flatMap((e) => e.modalities));
     const step: LineageStep = {
       step: 'quantize',
@@ -335,11 +445,33 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       params: {
         precision: o.precision,
         ...(perTensor ? { weightScales: 'per-tensor (opset below 13)' } : {}),
-        ...(int8 ? { method: method!, methodSelection: methodOption === 'auto' ? 'auto' : 'fixed', ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}), tensorrtCaches: cacheVersions.map((x) => x.v) } : {}),
-        floor: { cosine: floors.cosine, agreement: floors.agreement, depthError: floors.depthError, passed: failing.length === 0 },
+        ...(int8
+          ? {
+              method: method!,
+              methodSelection: methodOption === 'auto' ? 'auto' : 'fixed',
+              ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}),
+              tensorrtCaches: cacheVersions.map((x) => x.v),
+            }
+          : {}),
+        floor: {
+          cosine: floors.cosine,
+          agreement: floors.agreement,
+          depthError: floors.depthError,
+          passed: failing.length === 0,
+        },
         entries: written.map((e) => e.name),
-        calibration: int8 ? { origin: originOf(o.calibration), frames: o.calibration.reduce((n, s) => n + s.frames.length, 0), sets: summarise(o.calibration) } : null,
-        heldOut: { origin: originOf(o.heldOut), frames: o.heldOut.reduce((n, s) => n + s.frames.length, 0), sets: summarise(o.heldOut) },
+        calibration: int8
+          ? {
+              origin: originOf(o.calibration),
+              frames: o.calibration.reduce((n, s) => n + s.frames.length, 0),
+              sets: summarise(o.calibration),
+            }
+          : null,
+        heldOut: {
+          origin: originOf(o.heldOut),
+          frames: o.heldOut.reduce((n, s) => n + s.frames.length, 0),
+          sets: summarise(o.heldOut),
+        },
         ...(o.lineageParams ?? {}),
       },
       ...(statsSha256 ? { statsSha256 } : {}),
@@ -363,7 +495,10 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   }
 }
 
-function planSummary(entry: string, p: QdqPlan): { entry: string; nodes: number; activations: number; weights: number; keptFloat: Record<string, number> } {
+function planSummary(
+  entry: string,
+  p: QdqPlan,
+): { entry: string; nodes: number; activations: number; weights: number; keptFloat: Record<string, number> } {
   const keptFloat: Record<string, number> = {};
   for (const s of p.skipped) keptFloat[s.reason] = (keptFloat[s.reason] ?? 0) + 1;
   return { entry, nodes: p.quantized.length, activations: p.activations.length, weights: p.weights.size, keptFloat };

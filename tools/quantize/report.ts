@@ -45,7 +45,13 @@ export interface QuantizationReport {
   /** Per entry: feature cosine, task agreement, routing agreement. */
   entries: QuantizedEntryFidelity[];
   /** Per entry: weighted nodes with Q/DQ, and the ones kept float by reason. */
-  quantized?: { entry: string; nodes: number; activations: number; weights: number; keptFloat: Record<string, number> }[];
+  quantized?: {
+    entry: string;
+    nodes: number;
+    activations: number;
+    weights: number;
+    keptFloat: Record<string, number>;
+  }[];
   /** CPU latency (onnxruntime) of the first entry, fp32 vs this precision, measured in one run. */
   latency?: LatencyComparison;
   statsSha256?: string;

@@ -66,11 +66,33 @@ export async function rewriteWeights(
     for (const location of [...byFile.keys()].sort()) {
       for (const { t } of byFile.get(location)!.sort((a, b) => a.offset - b.offset)) {
         const dtype = dtypeOf(t.dataType);
-        if (!dtype) throw new EdgeError('E_QUANTIZE', `tensor ${t.name} has an element type the package format does not use`, { file: location });
-        const src: SourceTensor = { name: t.name, dtype, dims: t.dims.map(Number), location, bytes: await reader.read(t) };
+        if (!dtype)
+          throw new EdgeError('E_QUANTIZE', `tensor ${t.name} has an element type the package format does not use`, {
+            file: location,
+          });
+        const src: SourceTensor = {
+          name: t.name,
+          dtype,
+          dims: t.dims.map(Number),
+          location,
+          bytes: await reader.read(t),
+        };
         for (const o of convert(src)) {
-          if (o.data.byteLength !== elementCount(o.dims) * bytesPerElement(onnxType(o.dtype))) throw new EdgeError('E_INTERNAL', `converted tensor ${o.name} has ${o.data.byteLength} bytes for ${o.dtype} dims [${o.dims}]`);
-          stored.set(o.name, store.put(o.name, location, o.dtype, o.dims, new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength)));
+          if (o.data.byteLength !== elementCount(o.dims) * bytesPerElement(onnxType(o.dtype)))
+            throw new EdgeError(
+              'E_INTERNAL',
+              `converted tensor ${o.name} has ${o.data.byteLength} bytes for ${o.dtype} dims [${o.dims}]`,
+            );
+          stored.set(
+            o.name,
+            store.put(
+              o.name,
+              location,
+              o.dtype,
+              o.dims,
+              new Uint8Array(o.data.buffer, o.data.byteOffset, o.data.byteLength),
+            ),
+          );
         }
         onTensor?.(++done, tensors.size);
       }

@@ -33,9 +33,18 @@ export interface ScratchModel {
  * @throws EdgeError E_PATH_UNSAFE for a weight path escaping `sourceDir`; E_IO when the directory
  *   cannot be prepared
  */
-export async function writeScratchModel(model: ModelProto, sourceDir: string, weightFiles: readonly string[]): Promise<ScratchModel> {
+export async function writeScratchModel(
+  model: ModelProto,
+  sourceDir: string,
+  weightFiles: readonly string[],
+): Promise<ScratchModel> {
   for (const rel of weightFiles) {
-    if (!isSafeRelativePath(rel)) throw new EdgeError('E_PATH_UNSAFE', `weight file ${JSON.stringify(rel)} is not a relative path inside the package`, { file: sourceDir });
+    if (!isSafeRelativePath(rel))
+      throw new EdgeError(
+        'E_PATH_UNSAFE',
+        `weight file ${JSON.stringify(rel)} is not a relative path inside the package`,
+        { file: sourceDir },
+      );
   }
   const dir = await mkdtemp(join(tmpdir(), 'ringmoe-edge-scratch-'));
   let disposed = false;
@@ -65,6 +74,9 @@ export async function writeScratchModel(model: ModelProto, sourceDir: string, we
     return { path, linked, copied, dispose };
   } catch (err) {
     await dispose();
-    throw new EdgeError('E_IO', `preparing a temporary copy of the graph failed: ${messageOf(err)}`, { file: sourceDir, cause: err });
+    throw new EdgeError('E_IO', `preparing a temporary copy of the graph failed: ${messageOf(err)}`, {
+      file: sourceDir,
+      cause: err,
+    });
   }
 }

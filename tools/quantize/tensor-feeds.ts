@@ -11,15 +11,32 @@ import { hasBatchAxis, loadTensorSources } from './tensor-sources.js';
  * (`entryName`, else its only one): one feed per sample index, each input from its own source.
  * @throws EdgeError E_INVALID_ARGUMENT (no entry named, an input without tensors)
  */
-export async function tensorFeeds(pkg: string, specs: string[], entryName: string | undefined): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, HostTensor> }[] }> {
+export async function tensorFeeds(
+  pkg: string,
+  specs: string[],
+  entryName: string | undefined,
+): Promise<{ entry: string; feeds: { id: string; feeds: Record<string, HostTensor> }[] }> {
   const p = await openPackage(pkg, { verify: 'size' });
   const entries = p.manifest.entries;
   const entry = entryName !== undefined ? p.entry(entryName) : entries.length === 1 ? entries[0]! : undefined;
-  if (!entry) throw new EdgeError('E_INVALID_ARGUMENT', `package ${p.manifest.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one with option entry`, { field: 'entry' });
-  const sets = await loadTensorSources(specs, { inputs: entry.inputs, maxFrames: Number.MAX_SAFE_INTEGER, field: 'tensors' });
+  if (!entry)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `package ${p.manifest.name} has several entries (${entries.map((e) => e.name).join(', ')}); name one with option entry`,
+      { field: 'entry' },
+    );
+  const sets = await loadTensorSources(specs, {
+    inputs: entry.inputs,
+    maxFrames: Number.MAX_SAFE_INTEGER,
+    field: 'tensors',
+  });
   const lists = entry.inputs.map((input) => {
     const frames = sets.filter((s) => s.input === input.name).flatMap((s) => s.frames);
-    if (frames.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', `no tensors for input ${input.name} of entry ${entry.name}`, { field: 'tensors', hint: `add option tensors ${input.name}=<file.npy>` });
+    if (frames.length === 0)
+      throw new EdgeError('E_INVALID_ARGUMENT', `no tensors for input ${input.name} of entry ${entry.name}`, {
+        field: 'tensors',
+        hint: `add option tensors ${input.name}=<file.npy>`,
+      });
     return { input, frames };
   });
   const count = Math.min(...lists.map((l) => l.frames.length));
@@ -29,7 +46,12 @@ export async function tensorFeeds(pkg: string, specs: string[], entryName: strin
       lists.map(({ input, frames }) => {
         const f = frames[k]!;
         const shape = hasBatchAxis(input) ? [1, ...f.shape!] : f.shape!;
-        return [input.name, f.dtype === 'int64' ? { dtype: 'int64' as const, shape, data: f.data as BigInt64Array } : { dtype: 'float32' as const, shape, data: f.data as Float32Array }];
+        return [
+          input.name,
+          f.dtype === 'int64'
+            ? { dtype: 'int64' as const, shape, data: f.data as BigInt64Array }
+            : { dtype: 'float32' as const, shape, data: f.data as Float32Array },
+        ];
       }),
     ),
   }));

@@ -26,8 +26,18 @@ export interface ThresholdOptions {
  * The threshold of one tensor.
  * @throws EdgeError E_CALIBRATION when the tensor was never seen (no values)
  */
-export function chooseThreshold(stats: TensorStatsData, method: CalibrationMethod, options: ThresholdOptions = {}, name = 'tensor'): number {
-  if (stats.count === 0) throw new EdgeError('E_CALIBRATION', `${name} received no values during calibration (is it on a path the calibration frames reach?)`, { field: name });
+export function chooseThreshold(
+  stats: TensorStatsData,
+  method: CalibrationMethod,
+  options: ThresholdOptions = {},
+  name = 'tensor',
+): number {
+  if (stats.count === 0)
+    throw new EdgeError(
+      'E_CALIBRATION',
+      `${name} received no values during calibration (is it on a path the calibration frames reach?)`,
+      { field: name },
+    );
   if (stats.amax === 0) return 0;
   switch (method) {
     case 'max':

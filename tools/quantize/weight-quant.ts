@@ -36,7 +36,12 @@ export function quantizePerChannel(data: Float32Array, dims: number[], axis: num
       let m = amax[c]!;
       for (let k = 0; k < inner; k++) {
         const v = data[base + k]!;
-        if (!Number.isFinite(v)) throw new EdgeError('E_QUANTIZE', `${name} holds a non-finite value (${v}) at element ${base + k}; the weight file is damaged`, { field: name });
+        if (!Number.isFinite(v))
+          throw new EdgeError(
+            'E_QUANTIZE',
+            `${name} holds a non-finite value (${v}) at element ${base + k}; the weight file is damaged`,
+            { field: name },
+          );
         const a = Math.abs(v);
         if (a > m) m = a;
       }
@@ -71,7 +76,11 @@ export function toHalf(data: Float32Array, name = 'tensor'): Uint16Array {
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
     if (!Number.isFinite(v) || Math.abs(v) > HALF_MAX) {
-      throw new EdgeError('E_QUANTIZE', `${name} holds ${v} at element ${i}, outside the float16 range (±${HALF_MAX}); keep this package in fp32 or int8`, { field: name });
+      throw new EdgeError(
+        'E_QUANTIZE',
+        `${name} holds ${v} at element ${i}, outside the float16 range (±${HALF_MAX}); keep this package in fp32 or int8`,
+        { field: name },
+      );
     }
     out[i] = floatToHalf(v);
   }

@@ -20,7 +20,11 @@ export async function loadConfigArg(arg: string): Promise<RingMoEConfig> {
   }
   let written: WrittenRingMoEConfig;
   try {
-    written = parseJsonBounded(text, { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file: arg, what: 'config file' }) as WrittenRingMoEConfig;
+    written = parseJsonBounded(
+      text,
+      { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 },
+      { file: arg, what: 'config file' },
+    ) as WrittenRingMoEConfig;
   } catch (err) {
     if (isJsonLimitError(err)) throw err;
     throw new EdgeError('E_CONFIG', `config file is not valid JSON: ${syntaxMessage(err)}`, { file: arg, cause: err });

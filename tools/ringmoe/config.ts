@@ -18,7 +18,12 @@ export interface ExpertCounts {
 export interface HeadsConfig {
   classification: { labels: string[] };
   segmentation: { labels: string[] };
-  detection: { labels: string[]; /** candidates kept before NMS */ maxCandidates: number; /** feature stride the head runs at */ stride: 8 | 16; /** `axis` (default) or `oriented` boxes (docs/tasks.md) */ boxes?: 'axis' | 'oriented' };
+  detection: {
+    labels: string[];
+    /** candidates kept before NMS */ maxCandidates: number;
+    /** feature stride the head runs at */ stride: 8 | 16;
+    /** `axis` (default) or `oriented` boxes (docs/tasks.md) */ boxes?: 'axis' | 'oriented';
+  };
   /** Channels of the shared FPN-style neck feeding segmentation, detection, depth and change. */
   neckDim: number;
 }
@@ -70,7 +75,9 @@ export interface RingMoEConfig {
 }
 
 /** What a user writes: any field may be omitted and takes the named base config's value. */
-export type WrittenRingMoEConfig = Partial<Omit<RingMoEConfig, 'modalities' | 'taskHeads' | 'experts' | 'inputSize'>> & {
+export type WrittenRingMoEConfig = Partial<
+  Omit<RingMoEConfig, 'modalities' | 'taskHeads' | 'experts' | 'inputSize'>
+> & {
   /** Named config to start from (`ringmoe-tiny`, `ringmoe-small`, `ringmoe-14.7b`). */
   base?: string;
   modalities?: (ModalityId | ModalitySpec)[];
@@ -83,18 +90,80 @@ const BUILTIN_MODALITY_LIST: ModalitySpec[] = Object.values(MODALITY_SPECS);
 
 /** Scene classes of NWPU-RESISC45 (the classification benchmark the paper reports). */
 export const RESISC45_LABELS = [
-  'airplane', 'airport', 'baseball_diamond', 'basketball_court', 'beach', 'bridge', 'chaparral', 'church', 'circular_farmland',
-  'cloud', 'commercial_area', 'dense_residential', 'desert', 'forest', 'freeway', 'golf_course', 'ground_track_field', 'harbor',
-  'industrial_area', 'intersection', 'island', 'lake', 'meadow', 'medium_residential', 'mobile_home_park', 'mountain', 'overpass',
-  'palace', 'parking_lot', 'railway', 'railway_station', 'rectangular_farmland', 'river', 'roundabout', 'runway', 'sea_ice', 'ship',
-  'snowberg', 'sparse_residential', 'stadium', 'storage_tank', 'tennis_court', 'terrace', 'thermal_power_station', 'wetland',
+  'airplane',
+  'airport',
+  'baseball_diamond',
+  'basketball_court',
+  'beach',
+  'bridge',
+  'chaparral',
+  'church',
+  'circular_farmland',
+  'cloud',
+  'commercial_area',
+  'dense_residential',
+  'desert',
+  'forest',
+  'freeway',
+  'golf_course',
+  'ground_track_field',
+  'harbor',
+  'industrial_area',
+  'intersection',
+  'island',
+  'lake',
+  'meadow',
+  'medium_residential',
+  'mobile_home_park',
+  'mountain',
+  'overpass',
+  'palace',
+  'parking_lot',
+  'railway',
+  'railway_station',
+  'rectangular_farmland',
+  'river',
+  'roundabout',
+  'runway',
+  'sea_ice',
+  'ship',
+  'snowberg',
+  'sparse_residential',
+  'stadium',
+  'storage_tank',
+  'tennis_court',
+  'terrace',
+  'thermal_power_station',
+  'wetland',
 ];
 /** Land-cover classes in the style of ISPRS/LoveDA segmentation benchmarks. */
-export const LANDCOVER_LABELS = ['background', 'building', 'road', 'water', 'barren', 'forest', 'agriculture', 'low_vegetation'];
+export const LANDCOVER_LABELS = [
+  'background',
+  'building',
+  'road',
+  'water',
+  'barren',
+  'forest',
+  'agriculture',
+  'low_vegetation',
+];
 /** Object classes of DOTA v1.0 (the detection benchmark family the paper reports). */
 export const DOTA_LABELS = [
-  'plane', 'ship', 'storage_tank', 'baseball_diamond', 'tennis_court', 'basketball_court', 'ground_track_field', 'harbor', 'bridge',
-  'large_vehicle', 'small_vehicle', 'helicopter', 'roundabout', 'soccer_ball_field', 'swimming_pool',
+  'plane',
+  'ship',
+  'storage_tank',
+  'baseball_diamond',
+  'tennis_court',
+  'basketball_court',
+  'ground_track_field',
+  'harbor',
+  'bridge',
+  'large_vehicle',
+  'small_vehicle',
+  'helicopter',
+  'roundabout',
+  'soccer_ball_field',
+  'swimming_pool',
 ];
 
 const DEFAULT_HEADS: HeadsConfig = {
@@ -165,7 +234,11 @@ export const NAMED_CONFIGS: Record<string, RingMoEConfig> = {
 export function namedConfig(name: string): RingMoEConfig {
   const c = NAMED_CONFIGS[name];
   if (!c) {
-    throw new EdgeError('E_UNKNOWN_CONFIG', `unknown config ${JSON.stringify(name)}; known: ${Object.keys(NAMED_CONFIGS).join(', ')}`, { field: 'config' });
+    throw new EdgeError(
+      'E_UNKNOWN_CONFIG',
+      `unknown config ${JSON.stringify(name)}; known: ${Object.keys(NAMED_CONFIGS).join(', ')}`,
+      { field: 'config' },
+    );
   }
   return structuredClone(c);
 }
@@ -190,7 +263,17 @@ export function stageGeometry(c: RingMoEConfig): StageGeometry[] {
     const width = c.inputSize.width / c.patchSize / 2 ** s;
     const window = Math.min(c.window, height, width);
     const dim = c.embedDim * 2 ** s;
-    return { stage: s + 1, dim, heads: c.heads[s]!, depth, height, width, window, shift: window < Math.min(height, width) ? Math.floor(window / 2) : 0, hidden: Math.round(dim * c.mlpRatio) };
+    return {
+      stage: s + 1,
+      dim,
+      heads: c.heads[s]!,
+      depth,
+      height,
+      width,
+      window,
+      shift: window < Math.min(height, width) ? Math.floor(window / 2) : 0,
+      hidden: Math.round(dim * c.mlpRatio),
+    };
   });
 }
 
@@ -205,7 +288,12 @@ export function resolveConfig(written: WrittenRingMoEConfig | string, file?: str
   const modalities = (written.modalities ?? base.modalities).map((m, i) => {
     if (typeof m === 'string') {
       const spec = BUILTIN_MODALITY_LIST.find((b) => b.id === m);
-      if (!spec) throw new EdgeError('E_UNKNOWN_MODALITY', `unknown modality ${JSON.stringify(m)}; give {id, channels, paperName, description} for a new sensor`, { ...(file ? { file } : {}), field: `modalities[${i}]` });
+      if (!spec)
+        throw new EdgeError(
+          'E_UNKNOWN_MODALITY',
+          `unknown modality ${JSON.stringify(m)}; give {id, channels, paperName, description} for a new sensor`,
+          { ...(file ? { file } : {}), field: `modalities[${i}]` },
+        );
       return spec;
     }
     return m;
@@ -229,7 +317,8 @@ export function resolveConfig(written: WrittenRingMoEConfig | string, file?: str
 export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
   const problems: string[] = [];
   const posInt = (v: unknown, field: string) => {
-    if (!Number.isInteger(v) || (v as number) < 1) problems.push(`${field} must be a positive integer (got ${JSON.stringify(v)})`);
+    if (!Number.isInteger(v) || (v as number) < 1)
+      problems.push(`${field} must be a positive integer (got ${JSON.stringify(v)})`);
   };
   posInt(c.patchSize, 'patchSize');
   posInt(c.embedDim, 'embedDim');
@@ -238,36 +327,46 @@ export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
   posInt(c.inputSize.height, 'inputSize.height');
   posInt(c.inputSize.width, 'inputSize.width');
   if (!(c.mlpRatio > 0)) problems.push(`mlpRatio must be > 0 (got ${c.mlpRatio})`);
-  if (!Array.isArray(c.depths) || c.depths.length === 0) problems.push('depths must list the blocks of at least one stage');
+  if (!Array.isArray(c.depths) || c.depths.length === 0)
+    problems.push('depths must list the blocks of at least one stage');
   else c.depths.forEach((d, i) => posInt(d, `depths[${i}]`));
-  if (Array.isArray(c.heads) && c.heads.some((h) => typeof h === 'string')) problems.push('heads lists the attention heads of each stage (numbers); the task heads an entry emits go in tasks');
-  else if (!Array.isArray(c.heads) || c.heads.length !== c.depths?.length) problems.push(`heads must have one entry per stage (${c.depths?.length}), got ${c.heads?.length}`);
+  if (Array.isArray(c.heads) && c.heads.some((h) => typeof h === 'string'))
+    problems.push('heads lists the attention heads of each stage (numbers); the task heads an entry emits go in tasks');
+  else if (!Array.isArray(c.heads) || c.heads.length !== c.depths?.length)
+    problems.push(`heads must have one entry per stage (${c.depths?.length}), got ${c.heads?.length}`);
   else
     c.heads.forEach((h, i) => {
       posInt(h, `heads[${i}]`);
       const dim = c.embedDim * 2 ** i;
-      if (Number.isInteger(h) && dim % h !== 0) problems.push(`heads[${i}]=${h} does not divide stage ${i + 1} width ${dim}`);
+      if (Number.isInteger(h) && dim % h !== 0)
+        problems.push(`heads[${i}]=${h} does not divide stage ${i + 1} width ${dim}`);
     });
   posInt(c.experts.modalPerModality, 'experts.modalPerModality');
   posInt(c.experts.collaborative, 'experts.collaborative');
-  if (c.experts.shared !== 0 && c.experts.shared !== 1) problems.push(`experts.shared must be 0 or 1 (got ${c.experts.shared})`);
-  if (c.attention !== 'v1' && c.attention !== 'v2') problems.push(`attention must be "v1" or "v2" (got ${JSON.stringify(c.attention)})`);
-  if (!Array.isArray(c.tasks)) problems.push(`tasks must list task heads out of ${TASK_HEADS.join(', ')} (got ${JSON.stringify(c.tasks)})`);
+  if (c.experts.shared !== 0 && c.experts.shared !== 1)
+    problems.push(`experts.shared must be 0 or 1 (got ${c.experts.shared})`);
+  if (c.attention !== 'v1' && c.attention !== 'v2')
+    problems.push(`attention must be "v1" or "v2" (got ${JSON.stringify(c.attention)})`);
+  if (!Array.isArray(c.tasks))
+    problems.push(`tasks must list task heads out of ${TASK_HEADS.join(', ')} (got ${JSON.stringify(c.tasks)})`);
   else
     c.tasks.forEach((t, i) => {
-      if (!TASK_HEADS.includes(t)) problems.push(`tasks[${i}] ${JSON.stringify(t)} is not a task head; known: ${TASK_HEADS.join(', ')}`);
+      if (!TASK_HEADS.includes(t))
+        problems.push(`tasks[${i}] ${JSON.stringify(t)} is not a task head; known: ${TASK_HEADS.join(', ')}`);
       else if (c.tasks.indexOf(t) !== i) problems.push(`tasks[${i}] ${t} appears twice`);
     });
   const ids = new Set<string>();
   c.modalities.forEach((m, i) => {
-    if (!isModalityIdSyntax(m.id)) problems.push(`modalities[${i}].id ${JSON.stringify(m.id)} must be lowercase letters, digits and dashes`);
+    if (!isModalityIdSyntax(m.id))
+      problems.push(`modalities[${i}].id ${JSON.stringify(m.id)} must be lowercase letters, digits and dashes`);
     if (ids.has(m.id)) problems.push(`modalities[${i}].id ${m.id} appears twice`);
     ids.add(m.id);
     posInt(m.channels, `modalities[${i}].channels`);
   });
   for (const [i, f] of c.fusion.entries()) {
     if (f.modalities.length < 2) problems.push(`fusion[${i}] must fuse at least two modalities`);
-    for (const m of f.modalities) if (!ids.has(m)) problems.push(`fusion[${i}] uses modality ${m}, which the config does not have`);
+    for (const m of f.modalities)
+      if (!ids.has(m)) problems.push(`fusion[${i}] uses modality ${m}, which the config does not have`);
   }
   c.change.forEach((m, i) => {
     if (!ids.has(m)) problems.push(`change[${i}] uses modality ${m}, which the config does not have`);
@@ -275,20 +374,30 @@ export function checkConfig(c: RingMoEConfig, file?: string): RingMoEConfig {
   if (problems.length === 0) {
     const total = c.patchSize * 2 ** (c.depths.length - 1);
     if (c.inputSize.height % total !== 0 || c.inputSize.width % total !== 0) {
-      problems.push(`inputSize ${c.inputSize.height}x${c.inputSize.width} must be a multiple of patchSize*2^(stages-1) = ${total}`);
+      problems.push(
+        `inputSize ${c.inputSize.height}x${c.inputSize.width} must be a multiple of patchSize*2^(stages-1) = ${total}`,
+      );
     } else {
       for (const g of stageGeometry(c)) {
         if (g.height % g.window !== 0 || g.width % g.window !== 0) {
-          problems.push(`stage ${g.stage}: window ${g.window} does not divide its ${g.height}x${g.width} feature map (choose inputSize/window so it does)`);
+          problems.push(
+            `stage ${g.stage}: window ${g.window} does not divide its ${g.height}x${g.width} feature map (choose inputSize/window so it does)`,
+          );
         }
       }
     }
-    if (c.taskHeads.detection.stride !== 8 && c.taskHeads.detection.stride !== 16) problems.push('taskHeads.detection.stride must be 8 or 16');
+    if (c.taskHeads.detection.stride !== 8 && c.taskHeads.detection.stride !== 16)
+      problems.push('taskHeads.detection.stride must be 8 or 16');
     const boxes = c.taskHeads.detection.boxes;
-    if (boxes !== undefined && boxes !== 'axis' && boxes !== 'oriented') problems.push(`taskHeads.detection.boxes must be "axis" or "oriented" (got ${JSON.stringify(boxes)})`);
+    if (boxes !== undefined && boxes !== 'axis' && boxes !== 'oriented')
+      problems.push(`taskHeads.detection.boxes must be "axis" or "oriented" (got ${JSON.stringify(boxes)})`);
   }
   if (problems.length) {
-    throw new EdgeError('E_CONFIG', `invalid RingMoE config ${JSON.stringify(c.name)}: ${problems.join('; ')}`, file ? { file } : {});
+    throw new EdgeError(
+      'E_CONFIG',
+      `invalid RingMoE config ${JSON.stringify(c.name)}: ${problems.join('; ')}`,
+      file ? { file } : {},
+    );
   }
   // One order for the task heads, whatever order they were written in: outputs follow it.
   c.tasks = TASK_HEADS.filter((t) => c.tasks.includes(t));
@@ -322,12 +431,18 @@ export interface NormEpsilons {
 }
 
 export function normEpsilons(c: RingMoEConfig): NormEpsilons {
-  return c.attention === 'v1' ? { embed: 1e-6, block: 1e-6, merge: 1e-4, out: 1e-6 } : { embed: 1e-5, block: 1e-5, merge: 1e-5, out: 1e-5 };
+  return c.attention === 'v1'
+    ? { embed: 1e-6, block: 1e-6, merge: 1e-4, out: 1e-6 }
+    : { embed: 1e-5, block: 1e-5, merge: 1e-5, out: 1e-5 };
 }
 
 /** Modality spec of `id` in config `c`. */
 export function modalityOf(c: RingMoEConfig, id: ModalityId): ModalitySpec {
   const m = c.modalities.find((x) => x.id === id);
-  if (!m) throw new EdgeError('E_UNKNOWN_MODALITY', `config ${c.name} has no modality ${JSON.stringify(id)}; it has ${c.modalities.map((x) => x.id).join(', ')}`);
+  if (!m)
+    throw new EdgeError(
+      'E_UNKNOWN_MODALITY',
+      `config ${c.name} has no modality ${JSON.stringify(id)}; it has ${c.modalities.map((x) => x.id).join(', ')}`,
+    );
   return m;
 }

@@ -38,11 +38,18 @@ export interface ComputeOptions {
 }
 
 /** Experts of one block a token's computation passes through, and the routers evaluated. */
-export function activeExperts(sel: ExpertSelection, lowering: 'sparse' | 'dense'): { ffns: number; hiddenMultiple: number; routerOutputs: number } {
+export function activeExperts(
+  sel: ExpertSelection,
+  lowering: 'sparse' | 'dense',
+): { ffns: number; hiddenMultiple: number; routerOutputs: number } {
   if (sel.dense) return { ffns: 1, hiddenMultiple: sel.denseHiddenMultiple ?? 1, routerOutputs: 0 };
   const routed = (n: number) => (n === 0 ? 0 : lowering === 'sparse' ? 1 : n);
   const routers = (n: number) => (n > 1 ? n : 0);
-  return { ffns: routed(sel.modalPerModality) + routed(sel.collaborative) + sel.shared, hiddenMultiple: 1, routerOutputs: routers(sel.modalPerModality) + routers(sel.collaborative) };
+  return {
+    ffns: routed(sel.modalPerModality) + routed(sel.collaborative) + sel.shared,
+    hiddenMultiple: 1,
+    routerOutputs: routers(sel.modalPerModality) + routers(sel.collaborative),
+  };
 }
 
 /**
@@ -74,10 +81,15 @@ export function macs(c: RingMoEConfig, sel: ExpertSelection, o: ComputeOptions =
   const stride = c.taskHeads.detection.stride;
   const at = (s: number) => (c.inputSize.height / s) * (c.inputSize.width / s);
   const on = (t: TaskHead) => c.tasks.includes(t);
-  if (on('segmentation') || on('detection') || on('depth')) for (const g of geo) r.heads += g.height * g.width * g.dim * n;
+  if (on('segmentation') || on('detection') || on('depth'))
+    for (const g of geo) r.heads += g.height * g.width * g.dim * n;
   if (on('segmentation')) r.heads += at(c.patchSize) * n * c.taskHeads.segmentation.labels.length;
   if (on('depth')) r.heads += at(c.patchSize) * n;
-  if (on('detection')) r.heads += at(stride) * n * (9 * n + c.taskHeads.detection.labels.length + (c.taskHeads.detection.boxes === 'oriented' ? 5 : 4));
+  if (on('detection'))
+    r.heads +=
+      at(stride) *
+      n *
+      (9 * n + c.taskHeads.detection.labels.length + (c.taskHeads.detection.boxes === 'oriented' ? 5 : 4));
   if (on('classification')) r.heads += geo[geo.length - 1]!.dim * c.taskHeads.classification.labels.length;
   const scale = batch * passes;
   for (const k of ['embed', 'attention', 'merges', 'routers', 'experts'] as const) r[k] *= scale;
@@ -88,7 +100,11 @@ export function macs(c: RingMoEConfig, sel: ExpertSelection, o: ComputeOptions =
 }
 
 /** FLOPs (2 × MACs) of the backbone and heads of one run. */
-export function flops(c: RingMoEConfig, sel: ExpertSelection, o: ComputeOptions = {}): { backbone: number; total: number } {
+export function flops(
+  c: RingMoEConfig,
+  sel: ExpertSelection,
+  o: ComputeOptions = {},
+): { backbone: number; total: number } {
   const m = macs(c, sel, o);
   return { backbone: 2 * m.backbone, total: 2 * m.total };
 }

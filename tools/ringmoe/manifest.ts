@@ -17,7 +17,15 @@ export function manifestSelection(m: PackageManifest): ExpertSelection {
   if (!block) throw new EdgeError('E_PRUNE', `package ${m.name} has no expert map`);
   const modalities = m.modalities.map((x) => x.id);
   const dense = block.experts.filter((e) => e.kind === 'dense');
-  if (dense.length) return { modalities, modalPerModality: 0, collaborative: 0, shared: 0, dense: true, denseHiddenMultiple: dense[0]!.hidden / block.hidden };
+  if (dense.length)
+    return {
+      modalities,
+      modalPerModality: 0,
+      collaborative: 0,
+      shared: 0,
+      dense: true,
+      denseHiddenMultiple: dense[0]!.hidden / block.hidden,
+    };
   return {
     modalities,
     modalPerModality: block.experts.filter((e) => e.kind === 'modal' && e.modality === modalities[0]).length,
@@ -31,6 +39,10 @@ export function manifestSelection(m: PackageManifest): ExpertSelection {
  * recordedConfig). @throws EdgeError E_PRUNE when absent
  */
 export function manifestConfig(m: PackageManifest): RingMoEConfig {
-  if (!m.model.config) throw new EdgeError('E_PRUNE', `package ${m.name} records no architecture config (model.config); it cannot be pruned`);
+  if (!m.model.config)
+    throw new EdgeError(
+      'E_PRUNE',
+      `package ${m.name} records no architecture config (model.config); it cannot be pruned`,
+    );
   return recordedConfig(m.model.config, 'manifest.json');
 }

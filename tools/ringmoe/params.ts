@@ -43,7 +43,13 @@ export function ffnParams(dim: number, hidden: number): number {
  * with q and v biases (k has none), output projection, per-head logit scale and the
  * continuous-position-bias MLP.
  */
-export function attentionParams(flavour: AttentionFlavour, dim: number, heads: number, window: number, cpbHidden: number): number {
+export function attentionParams(
+  flavour: AttentionFlavour,
+  dim: number,
+  heads: number,
+  window: number,
+  cpbHidden: number,
+): number {
   const proj = dim * dim + dim;
   if (flavour === 'v1') return 3 * dim * dim + 3 * dim + proj + (2 * window - 1) ** 2 * heads;
   const qkv = 3 * dim * dim + 2 * dim;
@@ -67,7 +73,10 @@ export function backboneParams(c: RingMoEConfig, sel: ExpertSelection): ParamBre
     const perBlockExperts = sel.dense
       ? ffnParams(g.dim, g.hidden * (sel.denseHiddenMultiple ?? 1))
       : (sel.modalities.length * sel.modalPerModality + sel.collaborative + sel.shared) * ffnParams(g.dim, g.hidden);
-    const routers = sel.dense ? 0 : (sel.modalPerModality > 1 ? sel.modalities.length * sel.modalPerModality : 0) + (sel.collaborative > 1 ? sel.collaborative : 0);
+    const routers = sel.dense
+      ? 0
+      : (sel.modalPerModality > 1 ? sel.modalities.length * sel.modalPerModality : 0) +
+        (sel.collaborative > 1 ? sel.collaborative : 0);
     b.attention += g.depth * attentionParams(c.attention, g.dim, g.heads, g.window, c.cpbHidden);
     b.norms += g.depth * 4 * g.dim; // two post-norms per block
     b.experts += g.depth * perBlockExperts;
@@ -81,7 +90,12 @@ export function backboneParams(c: RingMoEConfig, sel: ExpertSelection): ParamBre
 
 /** The full selection of a config. */
 export function fullSelection(c: RingMoEConfig): ExpertSelection {
-  return { modalities: c.modalities.map((m) => m.id), modalPerModality: c.experts.modalPerModality, collaborative: c.experts.collaborative, shared: c.experts.shared };
+  return {
+    modalities: c.modalities.map((m) => m.id),
+    modalPerModality: c.experts.modalPerModality,
+    collaborative: c.experts.collaborative,
+    shared: c.experts.shared,
+  };
 }
 
 export interface TierFigure {
@@ -101,20 +115,40 @@ export function tierFigures(c: RingMoEConfig, modality: ModalityId = c.modalitie
   const e = c.experts;
   const keepCollab = Math.max(1, Math.round(e.collaborative * 0.25));
   const tiers: { tier: string; description: string; sel: ExpertSelection; perBlock: number }[] = [
-    { tier: 'full', description: 'all modalities, every expert', sel: fullSelection(c), perBlock: c.modalities.length * e.modalPerModality + e.collaborative + e.shared },
+    {
+      tier: 'full',
+      description: 'all modalities, every expert',
+      sel: fullSelection(c),
+      perBlock: c.modalities.length * e.modalPerModality + e.collaborative + e.shared,
+    },
     {
       tier: 'single-modality',
       description: `one modality's sub-model (${modality}): its modal experts + collaborative + shared`,
-      sel: { modalities: [modality], modalPerModality: e.modalPerModality, collaborative: e.collaborative, shared: e.shared },
+      sel: {
+        modalities: [modality],
+        modalPerModality: e.modalPerModality,
+        collaborative: e.collaborative,
+        shared: e.shared,
+      },
       perBlock: e.modalPerModality + e.collaborative + e.shared,
     },
     {
       tier: 'ep',
       description: `expert pruning: ${modality} modal experts + ${keepCollab} of ${e.collaborative} collaborative (most activated) + shared`,
-      sel: { modalities: [modality], modalPerModality: e.modalPerModality, collaborative: keepCollab, shared: e.shared },
+      sel: {
+        modalities: [modality],
+        modalPerModality: e.modalPerModality,
+        collaborative: keepCollab,
+        shared: e.shared,
+      },
       perBlock: e.modalPerModality + keepCollab + e.shared,
     },
-    { tier: 'dense', description: 'one FFN per block, router-free (KS/KA/KC collapse)', sel: { modalities: [modality], modalPerModality: 0, collaborative: 0, shared: 0, dense: true }, perBlock: 1 },
+    {
+      tier: 'dense',
+      description: 'one FFN per block, router-free (KS/KA/KC collapse)',
+      sel: { modalities: [modality], modalPerModality: 0, collaborative: 0, shared: 0, dense: true },
+      perBlock: 1,
+    },
     {
       tier: 'activated',
       description: 'parameters one token passes through in the full model: 1 modal + 1 collaborative + shared',
@@ -126,10 +160,21 @@ export function tierFigures(c: RingMoEConfig, modality: ModalityId = c.modalitie
     const breakdown = backboneParams(c, t.sel);
     // The activated path still evaluates the routers that pick its experts.
     if (t.tier === 'activated') {
-      const full = backboneParams(c, { ...t.sel, modalPerModality: e.modalPerModality, collaborative: e.collaborative });
+      const full = backboneParams(c, {
+        ...t.sel,
+        modalPerModality: e.modalPerModality,
+        collaborative: e.collaborative,
+      });
       breakdown.total += full.routers - breakdown.routers;
       breakdown.routers = full.routers;
     }
-    return { tier: t.tier, description: t.description, expertsPerBlock: t.perBlock, params: breakdown.total, bytes: bytesAt(breakdown.total), breakdown };
+    return {
+      tier: t.tier,
+      description: t.description,
+      expertsPerBlock: t.perBlock,
+      params: breakdown.total,
+      bytes: bytesAt(breakdown.total),
+      breakdown,
+    };
   });
 }

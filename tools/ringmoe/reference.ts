@@ -62,9 +62,13 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
   const opset = o.opset ?? 17;
   const c = o.config;
   const expertSpread = o.upcycled ? 0 : (o.expertSpread ?? DEFAULT_EXPERT_SPREAD);
-  if (!(expertSpread >= 0 && expertSpread <= 1)) throw new EdgeError('E_INVALID_ARGUMENT', `expertSpread must be between 0 and 1, got ${expertSpread}`, { field: 'expertSpread' });
+  if (!(expertSpread >= 0 && expertSpread <= 1))
+    throw new EdgeError('E_INVALID_ARGUMENT', `expertSpread must be between 0 and 1, got ${expertSpread}`, {
+      field: 'expertSpread',
+    });
   const geometry = stageGeometry(c);
-  const blocks = o.experts?.blocks ?? geometry.map((g) => Array.from({ length: g.depth }, (_, i) => blockExperts(c, g, i)));
+  const blocks =
+    o.experts?.blocks ?? geometry.map((g) => Array.from({ length: g.depth }, (_, i) => blockExperts(c, g, i)));
   const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
   try {
     const entries: EntryManifest[] = [];
@@ -74,8 +78,18 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
       const ctx = new EmitContext(b, writer.weights, c, geometry, { seed, lowering, expertSpread, opset }, o.source);
       const entry = emitEntry(ctx, name, plan, blocks);
       const graph = b.build();
-      const weightFiles = [...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined))].sort();
-      await writer.writeGraph(entry.graph, makeModel(graph, opset, { version: VERSION, doc: o.doc ? `${c.name} ${name} entry (${o.doc})` : `${c.name} ${name} entry (seeded reference weights, seed ${seed})` }));
+      const weightFiles = [
+        ...new Set(graph.initializer.map((t) => externalInfo(t)?.location).filter((x): x is string => x !== undefined)),
+      ].sort();
+      await writer.writeGraph(
+        entry.graph,
+        makeModel(graph, opset, {
+          version: VERSION,
+          doc: o.doc
+            ? `${c.name} ${name} entry (${o.doc})`
+            : `${c.name} ${name} entry (seeded reference weights, seed ${seed})`,
+        }),
+      );
       entries.push({ ...entry, weightFiles });
       o.onEntry?.(i + 1, planned.length, name);
     }
@@ -99,7 +113,13 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
       labels: headLabels(c),
       entries,
       experts: { blocks: blocks.flat() },
-      lineage: (typeof o.lineage === 'function' ? o.lineage() : o.lineage) ?? [{ step: 'reference', params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset }, tool: `ringmoe-edge ${VERSION}` }],
+      lineage: (typeof o.lineage === 'function' ? o.lineage() : o.lineage) ?? [
+        {
+          step: 'reference',
+          params: { config: c.name, seed, lowering, expertSpread, upcycled: expertSpread === 0, opset },
+          tool: `ringmoe-edge ${VERSION}`,
+        },
+      ],
     });
   } catch (err) {
     writer.abort();
@@ -110,7 +130,8 @@ export async function writeReferencePackage(o: ReferenceOptions): Promise<Packag
 function countHeadParams(writer: PackageWriter): number {
   let n = 0;
   for (const t of writer.weights.all()) {
-    if ((t.name.startsWith('head.') || t.name.startsWith('fusion.')) && !DERIVED.test(t.name)) n += t.dims.reduce((a, b) => a * b, 1);
+    if ((t.name.startsWith('head.') || t.name.startsWith('fusion.')) && !DERIVED.test(t.name))
+      n += t.dims.reduce((a, b) => a * b, 1);
   }
   return n;
 }
@@ -118,6 +139,7 @@ function countHeadParams(writer: PackageWriter): number {
 /** Label lists of the labelled task heads the config emits (a head not emitted has none). */
 export function headLabels(c: RingMoEConfig): PackageManifest['labels'] {
   const labels: NonNullable<PackageManifest['labels']> = {};
-  for (const t of ['classification', 'segmentation', 'detection'] as const) if (c.tasks.includes(t)) labels[t] = c.taskHeads[t].labels;
+  for (const t of ['classification', 'segmentation', 'detection'] as const)
+    if (c.tasks.includes(t)) labels[t] = c.taskHeads[t].labels;
   return labels;
 }

@@ -43,10 +43,20 @@ export interface CaptionItem {
 }
 
 function check(items: readonly CaptionItem[]): void {
-  if (!Array.isArray(items) || items.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'scores need at least one item', { field: 'items' });
+  if (!Array.isArray(items) || items.length === 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'scores need at least one item', { field: 'items' });
   items.forEach((it, i) => {
-    if (typeof it?.candidate !== 'string' || !Array.isArray(it.references) || it.references.length === 0 || it.references.some((r: unknown) => typeof r !== 'string')) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `items[${i}] needs a candidate string and at least one reference string`, { field: `items[${i}]` });
+    if (
+      typeof it?.candidate !== 'string' ||
+      !Array.isArray(it.references) ||
+      it.references.length === 0 ||
+      it.references.some((r: unknown) => typeof r !== 'string')
+    ) {
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `items[${i}] needs a candidate string and at least one reference string`,
+        { field: `items[${i}]` },
+      );
     }
   });
 }
@@ -88,7 +98,9 @@ export function bleu4(items: readonly CaptionItem[]): Bleu {
   }
   const precisions = match.map((m, i) => (total[i]! > 0 ? m / total[i]! : 0)) as [number, number, number, number];
   const brevityPenalty = c === 0 ? 0 : c >= r ? 1 : Math.exp(1 - r / c);
-  const bleu = precisions.some((p) => p === 0) ? 0 : brevityPenalty * Math.exp(precisions.reduce((s, p) => s + Math.log(p) / 4, 0));
+  const bleu = precisions.some((p) => p === 0)
+    ? 0
+    : brevityPenalty * Math.exp(precisions.reduce((s, p) => s + Math.log(p) / 4, 0));
   return { bleu4: bleu, precisions, brevityPenalty, candidateLength: c, referenceLength: r };
 }
 
@@ -149,6 +161,9 @@ export function ciderD(items: readonly CaptionItem[]): { cider: number; perItem:
 
 /** Share of answers equal to their reference after {@link captionWords} normalisation. */
 export function exactMatch(items: readonly { answer: string; reference: string }[]): number {
-  if (!Array.isArray(items) || items.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'exact match needs at least one answer', { field: 'items' });
-  return items.filter((x) => captionWords(x.answer).join(' ') === captionWords(x.reference).join(' ')).length / items.length;
+  if (!Array.isArray(items) || items.length === 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'exact match needs at least one answer', { field: 'items' });
+  return (
+    items.filter((x) => captionWords(x.answer).join(' ') === captionWords(x.reference).join(' ')).length / items.length
+  );
 }

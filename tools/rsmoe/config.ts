@@ -45,7 +45,16 @@ export function isRsMoeConfigName(name: string): boolean {
 /** @throws EdgeError E_UNKNOWN_CONFIG */
 export function rsmoeConfig(name: string): RsMoeConfig {
   const c = RSMOE_CONFIGS[name];
-  if (!c) throw new EdgeError('E_UNKNOWN_CONFIG', `no RS-MoE config named ${JSON.stringify(name)}; known: ${Object.keys(RSMOE_CONFIGS).join(', ')}`, { field: 'config' });
-  for (const e of c.experts) if (!(e.role in DEFAULT_ROUTER_TEMPLATES)) throw new EdgeError('E_CONFIG', `expert ${e.id} has role ${e.role} without a router template`, { field: 'experts' });
+  if (!c)
+    throw new EdgeError(
+      'E_UNKNOWN_CONFIG',
+      `no RS-MoE config named ${JSON.stringify(name)}; known: ${Object.keys(RSMOE_CONFIGS).join(', ')}`,
+      { field: 'config' },
+    );
+  for (const e of c.experts)
+    if (!(e.role in DEFAULT_ROUTER_TEMPLATES))
+      throw new EdgeError('E_CONFIG', `expert ${e.id} has role ${e.role} without a router template`, {
+        field: 'experts',
+      });
   return c;
 }

@@ -28,12 +28,25 @@ export async function loadPytorchOutputs(file: string): Promise<PytorchOutputs> 
   try {
     v = JSON.parse(await readFile(file, 'utf8')) as PytorchOutputs;
   } catch (err) {
-    throw new EdgeError(err instanceof SyntaxError ? 'E_DATASET' : 'E_IO', `cannot read the PyTorch outputs: ${messageOf(err)}`, { file, cause: err });
+    throw new EdgeError(
+      err instanceof SyntaxError ? 'E_DATASET' : 'E_IO',
+      `cannot read the PyTorch outputs: ${messageOf(err)}`,
+      { file, cause: err },
+    );
   }
-  if (!Array.isArray(v?.scenes) || v.scenes.length === 0) throw new EdgeError('E_DATASET', 'the PyTorch outputs need a non-empty scenes array', { file, field: 'scenes' });
+  if (!Array.isArray(v?.scenes) || v.scenes.length === 0)
+    throw new EdgeError('E_DATASET', 'the PyTorch outputs need a non-empty scenes array', { file, field: 'scenes' });
   v.scenes.forEach((s, i) => {
-    if (typeof s?.caption !== 'object' || s.caption === null || !Array.isArray(s.vqa) || s.vqa.some((q) => typeof q?.question !== 'string' || typeof q.experts !== 'object' || q.experts === null)) {
-      throw new EdgeError('E_DATASET', `scene ${i} needs caption (expert → text) and vqa [{question, experts}]`, { file, field: `scenes[${i}]` });
+    if (
+      typeof s?.caption !== 'object' ||
+      s.caption === null ||
+      !Array.isArray(s.vqa) ||
+      s.vqa.some((q) => typeof q?.question !== 'string' || typeof q.experts !== 'object' || q.experts === null)
+    ) {
+      throw new EdgeError('E_DATASET', `scene ${i} needs caption (expert → text) and vqa [{question, experts}]`, {
+        file,
+        field: `scenes[${i}]`,
+      });
     }
   });
   return v;
@@ -72,8 +85,20 @@ export interface RsMoeEvalReport {
     perExpert: Record<string, number>;
   };
   /** SDK expert texts equal to PyTorch's greedy texts (normalised words), over the scenes both have. */
-  pytorchAgreement?: { scenes: number; expertTexts: number; equal: number; rate: number; firstMismatch?: { scene: number; expert: string; task: string; question?: string; sdk: string; pytorch: string } };
-  timing?: { requests: number; medianTtftMs: number; medianTokensPerSecond: number; medianLatencyMs: number; medianTokens: number };
+  pytorchAgreement?: {
+    scenes: number;
+    expertTexts: number;
+    equal: number;
+    rate: number;
+    firstMismatch?: { scene: number; expert: string; task: string; question?: string; sdk: string; pytorch: string };
+  };
+  timing?: {
+    requests: number;
+    medianTtftMs: number;
+    medianTokensPerSecond: number;
+    medianLatencyMs: number;
+    medianTokens: number;
+  };
   examples: { scene: number; reference: string; caption: string; question: string; answer: string; expected: string }[];
 }
 
@@ -90,19 +115,37 @@ const median = (xs: number[]) => {
 export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalReport> {
   const limit = o.limit ?? o.heldOut.scenes.length;
   const batch = o.batch ?? 32;
-  if (!Number.isSafeInteger(limit) || limit < 1) throw new EdgeError('E_INVALID_ARGUMENT', 'limit must be a positive integer', { field: 'limit' });
-  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 64) throw new EdgeError('E_INVALID_ARGUMENT', 'batch must be 1..64', { field: 'batch' });
+  if (!Number.isSafeInteger(limit) || limit < 1)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'limit must be a positive integer', { field: 'limit' });
+  if (!Number.isSafeInteger(batch) || batch < 1 || batch > 64)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'batch must be 1..64', { field: 'batch' });
   const scenes = o.heldOut.scenes.slice(0, limit);
-  const frames: Frame[] = scenes.map((s, i) => ({ id: `heldout-${i}`, modality: 'optical', timestamp: 0, pixels: renderScene(o.table, s.rows) }));
+  const frames: Frame[] = scenes.map((s, i) => ({
+    id: `heldout-${i}`,
+    modality: 'optical',
+    timestamp: 0,
+    pixels: renderScene(o.table, s.rows),
+  }));
   const requests: { scene: number; req: VlmRequest; answer?: string; type?: string }[] = [];
   scenes.forEach((s, i) => {
     requests.push({ scene: i, req: { frame: frames[i]!, task: 'caption' } });
-    for (const q of s.qa) requests.push({ scene: i, req: { frame: frames[i]!, task: 'vqa', question: q.question }, answer: q.answer, type: q.type });
+    for (const q of s.qa)
+      requests.push({
+        scene: i,
+        req: { frame: frames[i]!, task: 'vqa', question: q.question },
+        answer: q.answer,
+        type: q.type,
+      });
   });
   const generation = { maxTokens: o.maxTokens ?? 24 };
   const results: VlmResult[] = [];
   for (let at = 0; at < requests.length; at += batch) {
-    results.push(...(await o.runtime.run(requests.slice(at, at + batch).map((r) => r.req), { generation })));
+    results.push(
+      ...(await o.runtime.run(
+        requests.slice(at, at + batch).map((r) => r.req),
+        { generation },
+      )),
+    );
     o.onProgress?.(Math.min(requests.length, at + batch), requests.length);
   }
 
@@ -114,7 +157,15 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
   const roles = o.runtime.experts;
   const same = (a: string, b2: string) => captionWords(a).join(' ') === captionWords(b2).join(' ');
   const expertPartExact = Object.fromEntries(
-    roles.map((id) => [id, captions.filter((x) => same(x.res.experts.find((e) => e.id === id)?.text ?? '', scenes[x.r.scene]!.parts[x.res.experts.find((e) => e.id === id)?.role ?? id] ?? '')).length / captions.length]),
+    roles.map((id) => [
+      id,
+      captions.filter((x) =>
+        same(
+          x.res.experts.find((e) => e.id === id)?.text ?? '',
+          scenes[x.r.scene]!.parts[x.res.experts.find((e) => e.id === id)?.role ?? id] ?? '',
+        ),
+      ).length / captions.length,
+    ]),
   );
 
   const vqa = requests.map((r, k) => ({ r, res: results[k]! })).filter((x) => x.r.req.task === 'vqa');
@@ -122,7 +173,10 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
   const byType = Object.fromEntries(
     types.map((t) => {
       const xs = vqa.filter((x) => x.r.type === t);
-      return [t, { questions: xs.length, accuracy: exactMatch(xs.map((x) => ({ answer: x.res.text, reference: x.r.answer! }))) }];
+      return [
+        t,
+        { questions: xs.length, accuracy: exactMatch(xs.map((x) => ({ answer: x.res.text, reference: x.r.answer! }))) },
+      ];
     }),
   );
   const baseByType = Object.fromEntries(
@@ -132,7 +186,17 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
       return [t, { answer, accuracy: exactMatch(xs.map((x) => ({ answer, reference: x.r.answer! }))) }];
     }),
   );
-  const perExpert = Object.fromEntries(roles.map((id) => [id, exactMatch(vqa.map((x) => ({ answer: (x.res.experts.find((e) => e.id === id)?.text ?? '').split(/[.!?]/)[0]!, reference: x.r.answer! })))]));
+  const perExpert = Object.fromEntries(
+    roles.map((id) => [
+      id,
+      exactMatch(
+        vqa.map((x) => ({
+          answer: (x.res.experts.find((e) => e.id === id)?.text ?? '').split(/[.!?]/)[0]!,
+          reference: x.r.answer!,
+        })),
+      ),
+    ]),
+  );
 
   let pytorchAgreement: RsMoeEvalReport['pytorchAgreement'];
   if (o.pytorch) {
@@ -145,16 +209,38 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
       const ps = o.pytorch!.scenes[r.scene]!;
       const qi = r.req.task === 'vqa' ? scenes[r.scene]!.qa.findIndex((q) => q.question === r.req.question) : -1;
       const want = r.req.task === 'caption' ? ps.caption : ps.vqa[qi]?.experts;
-      if (r.req.task === 'vqa' && ps.vqa[qi]?.question !== r.req.question) throw new EdgeError('E_DATASET', `PyTorch outputs of scene ${r.scene} do not hold the question ${JSON.stringify(r.req.question)}`, { field: `scenes[${r.scene}].vqa` });
+      if (r.req.task === 'vqa' && ps.vqa[qi]?.question !== r.req.question)
+        throw new EdgeError(
+          'E_DATASET',
+          `PyTorch outputs of scene ${r.scene} do not hold the question ${JSON.stringify(r.req.question)}`,
+          { field: `scenes[${r.scene}].vqa` },
+        );
       for (const e of results[k]!.experts) {
         const p = want?.[e.id];
-        if (p === undefined) throw new EdgeError('E_DATASET', `PyTorch outputs of scene ${r.scene} have no text of expert ${e.id}`, { field: `scenes[${r.scene}]` });
+        if (p === undefined)
+          throw new EdgeError('E_DATASET', `PyTorch outputs of scene ${r.scene} have no text of expert ${e.id}`, {
+            field: `scenes[${r.scene}]`,
+          });
         total++;
         if (same(e.text, p)) equal++;
-        else firstMismatch ??= { scene: r.scene, expert: e.id, task: r.req.task, ...(r.req.question !== undefined ? { question: r.req.question } : {}), sdk: e.text, pytorch: p };
+        else
+          firstMismatch ??= {
+            scene: r.scene,
+            expert: e.id,
+            task: r.req.task,
+            ...(r.req.question !== undefined ? { question: r.req.question } : {}),
+            sdk: e.text,
+            pytorch: p,
+          };
       }
     });
-    pytorchAgreement = { scenes: n, expertTexts: total, equal, rate: total ? equal / total : NaN, ...(firstMismatch ? { firstMismatch } : {}) };
+    pytorchAgreement = {
+      scenes: n,
+      expertTexts: total,
+      equal,
+      rate: total ? equal / total : NaN,
+      ...(firstMismatch ? { firstMismatch } : {}),
+    };
   }
 
   let timing: RsMoeEvalReport['timing'];
@@ -167,7 +253,9 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
     for (let i = 0; i < timed; i++) {
       let first = NaN;
       const t0 = performance.now();
-      const r = await o.runtime.caption(frames[i]!, { generation: { ...generation, onToken: () => void (Number.isNaN(first) && (first = performance.now() - t0)) } });
+      const r = await o.runtime.caption(frames[i]!, {
+        generation: { ...generation, onToken: () => void (Number.isNaN(first) && (first = performance.now() - t0)) },
+      });
       const ms = performance.now() - t0;
       const n = r.experts.reduce((s, e) => s + e.tokens.length, 0);
       ttft.push(first);
@@ -175,13 +263,26 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
       toks.push(n);
       tps.push(n / (ms / 1000));
     }
-    timing = { requests: timed, medianTtftMs: median(ttft), medianTokensPerSecond: median(tps), medianLatencyMs: median(lat), medianTokens: median(toks) };
+    timing = {
+      requests: timed,
+      medianTtftMs: median(ttft),
+      medianTokensPerSecond: median(tps),
+      medianLatencyMs: median(lat),
+      medianTokens: median(toks),
+    };
   }
 
   const examples = scenes.slice(0, 3).map((s, i) => {
     const cap = captions.find((x) => x.r.scene === i)!;
     const q = vqa.find((x) => x.r.scene === i)!;
-    return { scene: i, reference: s.caption, caption: cap.res.text, question: q.r.req.question!, answer: q.res.text, expected: q.r.answer! };
+    return {
+      scene: i,
+      reference: s.caption,
+      caption: cap.res.text,
+      question: q.r.req.question!,
+      answer: q.res.text,
+      expected: q.r.answer!,
+    };
   });
   return {
     scenes: scenes.length,
@@ -193,7 +294,12 @@ export async function evaluateRsMoe(o: RsMoeEvalOptions): Promise<RsMoeEvalRepor
     vqa: {
       questions: vqa.length,
       model: { accuracy: exactMatch(vqa.map((x) => ({ answer: x.res.text, reference: x.r.answer! }))), byType },
-      baseline: { accuracy: exactMatch(vqa.map((x) => ({ answer: o.heldOut.baseline.answers[x.r.type!] ?? '', reference: x.r.answer! }))), byType: baseByType },
+      baseline: {
+        accuracy: exactMatch(
+          vqa.map((x) => ({ answer: o.heldOut.baseline.answers[x.r.type!] ?? '', reference: x.r.answer! })),
+        ),
+        byType: baseByType,
+      },
       perExpert,
     },
     ...(pytorchAgreement ? { pytorchAgreement } : {}),

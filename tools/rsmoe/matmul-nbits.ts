@@ -23,8 +23,12 @@ export interface NBitsWeight {
 
 /** @throws EdgeError E_QUANTIZE for a block size that is not a power of two ≥ 16, or bits other than 4 and 8 */
 export function quantizeNBits(w: Float32Array, K: number, N: number, bits: 4 | 8, blockSize: number): NBitsWeight {
-  if (bits !== 4 && bits !== 8) throw new EdgeError('E_QUANTIZE', `MatMulNBits takes 4 or 8 bits, not ${bits}`, { field: 'bits' });
-  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new EdgeError('E_QUANTIZE', `block size must be a power of two ≥ 16, got ${blockSize}`, { field: 'blockSize' });
+  if (bits !== 4 && bits !== 8)
+    throw new EdgeError('E_QUANTIZE', `MatMulNBits takes 4 or 8 bits, not ${bits}`, { field: 'bits' });
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
+    throw new EdgeError('E_QUANTIZE', `block size must be a power of two ≥ 16, got ${blockSize}`, {
+      field: 'blockSize',
+    });
   if (w.length !== K * N) throw new EdgeError('E_INTERNAL', `weight has ${w.length} values for [${K}, ${N}]`);
   const nBlocks = Math.ceil(K / blockSize);
   const blob = (blockSize * bits) / 8;
@@ -35,7 +39,8 @@ export function quantizeNBits(w: Float32Array, K: number, N: number, bits: 4 | 8
   for (let n = 0; n < N; n++) {
     for (let b = 0; b < nBlocks; b++) {
       let amax = 0;
-      for (let k = b * blockSize; k < Math.min(K, (b + 1) * blockSize); k++) amax = Math.max(amax, Math.abs(w[k * N + n]!));
+      for (let k = b * blockSize; k < Math.min(K, (b + 1) * blockSize); k++)
+        amax = Math.max(amax, Math.abs(w[k * N + n]!));
       const scale = amax > 0 ? amax / qmax : 1;
       scales[n * nBlocks + b] = scale;
       const base = (n * nBlocks + b) * blob;

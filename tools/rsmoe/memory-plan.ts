@@ -36,11 +36,16 @@ export interface RsMoeMemoryPlan {
  * @throws EdgeError E_PACKAGE_MANIFEST (not RS-MoE), E_INVALID_ARGUMENT (sequences)
  */
 export function planRsMoeMemory(m: PackageManifest, budgetBytes: number, sequences = 1): RsMoeMemoryPlan {
-  if (!Number.isSafeInteger(sequences) || sequences < 1) throw new EdgeError('E_INVALID_ARGUMENT', `sequences must be a positive integer, got ${sequences}`, { field: 'sequences' });
+  if (!Number.isSafeInteger(sequences) || sequences < 1)
+    throw new EdgeError('E_INVALID_ARGUMENT', `sequences must be a positive integer, got ${sequences}`, {
+      field: 'sequences',
+    });
   const vlm = vlmSection(m);
   // Bytes of the files of some entries, each file once (an expert's graphs may share a weight file).
   const fileBytes = (...entryNames: string[]) => {
-    const files = new Set(m.entries.filter((x) => entryNames.includes(x.name)).flatMap((e) => [e.graph, ...e.weightFiles]));
+    const files = new Set(
+      m.entries.filter((x) => entryNames.includes(x.name)).flatMap((e) => [e.graph, ...e.weightFiles]),
+    );
     return [...files].reduce((s, f) => s + (m.files[f]?.size ?? 0), 0);
   };
   const tokenizerBytes = (m.files[vlm.tokenizer.file]?.size ?? 0) + (m.files[vlm.tokenizer.config]?.size ?? 0);
@@ -48,7 +53,13 @@ export function planRsMoeMemory(m: PackageManifest, budgetBytes: number, sequenc
   const experts = vlm.experts.map((e): RsMoeExpertMemory => {
     const perToken = kvBytesPerToken(e.decoder);
     const contextTokens = vlm.vision.queries + e.decoder.maxPositions;
-    return { id: e.id, weightBytes: fileBytes(e.prefixEntry, e.decoderEntry), kvBytesPerToken: perToken, contextTokens, kvBytes: perToken * contextTokens * sequences };
+    return {
+      id: e.id,
+      weightBytes: fileBytes(e.prefixEntry, e.decoderEntry),
+      kvBytesPerToken: perToken,
+      contextTokens,
+      kvBytes: perToken * contextTokens * sequences,
+    };
   });
   const subsets = experts.map((_, i) => {
     const xs = experts.slice(0, i + 1);
@@ -56,5 +67,12 @@ export function planRsMoeMemory(m: PackageManifest, budgetBytes: number, sequenc
     return { experts: xs.map((x) => x.id), bytes, fits: bytes <= budgetBytes };
   });
   const fitting = subsets.filter((s) => s.fits);
-  return { budgetBytes, sequences, visionBytes, experts, subsets, recommended: fitting.length ? fitting[fitting.length - 1]!.experts : null };
+  return {
+    budgetBytes,
+    sequences,
+    visionBytes,
+    experts,
+    subsets,
+    recommended: fitting.length ? fitting[fitting.length - 1]!.experts : null,
+  };
 }

@@ -35,15 +35,24 @@ export function planExpertPrune(m: PackageManifest, packageHash: string, keep: r
   const vlm = vlmSection(m);
   const ids = vlm.experts.map((e) => e.id);
   const unknown = keep.filter((k) => !ids.includes(k));
-  if (unknown.length) throw new EdgeError('E_PRUNE', `package ${m.name} has no expert ${unknown.map((u) => JSON.stringify(u)).join(', ')}; it has ${ids.join(', ')}`, { field: '--experts' });
+  if (unknown.length)
+    throw new EdgeError(
+      'E_PRUNE',
+      `package ${m.name} has no expert ${unknown.map((u) => JSON.stringify(u)).join(', ')}; it has ${ids.join(', ')}`,
+      { field: '--experts' },
+    );
   if (keep.length === 0) throw new EdgeError('E_PRUNE', 'keep at least one expert', { field: '--experts' });
-  if (new Set(keep).size !== keep.length) throw new EdgeError('E_PRUNE', `an expert is named twice in ${keep.join(',')}`, { field: '--experts' });
+  if (new Set(keep).size !== keep.length)
+    throw new EdgeError('E_PRUNE', `an expert is named twice in ${keep.join(',')}`, { field: '--experts' });
   const kept = vlm.experts.filter((e) => keep.includes(e.id));
   const dropped = vlm.experts.filter((e) => !keep.includes(e.id));
   const dropEntries = dropped.flatMap((e) => [e.prefixEntry, e.decoderEntry]);
-  const dropFiles = new Set(m.entries.filter((e) => dropEntries.includes(e.name)).flatMap((e) => [e.graph, ...e.weightFiles]));
+  const dropFiles = new Set(
+    m.entries.filter((e) => dropEntries.includes(e.name)).flatMap((e) => [e.graph, ...e.weightFiles]),
+  );
   // A weight file still referenced by a kept entry stays.
-  for (const e of m.entries) if (!dropEntries.includes(e.name)) for (const f of [e.graph, ...e.weightFiles]) dropFiles.delete(f);
+  for (const e of m.entries)
+    if (!dropEntries.includes(e.name)) for (const f of [e.graph, ...e.weightFiles]) dropFiles.delete(f);
   const files = Object.keys(m.files);
   const expertParams = (xs: typeof kept) => xs.reduce((s, e) => s + e.params, 0);
   return {
@@ -51,9 +60,15 @@ export function planExpertPrune(m: PackageManifest, packageHash: string, keep: r
     keep: kept.map((e) => e.id),
     drop: dropped.map((e) => e.id),
     entries: { keep: m.entries.map((e) => e.name).filter((n) => !dropEntries.includes(n)), drop: dropEntries },
-    files: { copy: files.filter((f) => !dropFiles.has(f) && !f.startsWith('reports/')), drop: files.filter((f) => dropFiles.has(f)) },
+    files: {
+      copy: files.filter((f) => !dropFiles.has(f) && !f.startsWith('reports/')),
+      drop: files.filter((f) => dropFiles.has(f)),
+    },
     params: { before: m.model.params.total, after: m.model.params.total - expertParams(dropped) },
-    kvBytesPerToken: { before: vlm.experts.reduce((s, e) => s + kvBytesPerToken(e.decoder), 0), after: kept.reduce((s, e) => s + kvBytesPerToken(e.decoder), 0) },
+    kvBytesPerToken: {
+      before: vlm.experts.reduce((s, e) => s + kvBytesPerToken(e.decoder), 0),
+      after: kept.reduce((s, e) => s + kvBytesPerToken(e.decoder), 0),
+    },
   };
 }
 
@@ -61,7 +76,13 @@ export function planExpertPrune(m: PackageManifest, packageHash: string, keep: r
  * Writes the pruned package.
  * @throws EdgeError as {@link planExpertPrune}, E_OUTPUT_EXISTS, E_IO and the package errors of the source
  */
-export async function pruneExperts(o: { dir: string; outDir: string; keep: readonly string[]; force?: boolean; name?: string }): Promise<{ plan: ExpertPrunePlan; manifest: PackageManifest }> {
+export async function pruneExperts(o: {
+  dir: string;
+  outDir: string;
+  keep: readonly string[];
+  force?: boolean;
+  name?: string;
+}): Promise<{ plan: ExpertPrunePlan; manifest: PackageManifest }> {
   const src = await openPackage(o.dir);
   const plan = planExpertPrune(src.manifest, src.packageHash, o.keep);
   const m = src.manifest;
@@ -77,10 +98,26 @@ export async function pruneExperts(o: { dir: string; outDir: string; keep: reado
     const manifest = await writer.finalize({
       ...rest,
       name: o.name ?? `${m.name}-${plan.keep.join('-')}`,
-      model: { ...m.model, params: { ...m.model.params, heads: m.model.params.heads - (plan.params.before - plan.params.after), total: plan.params.after } },
+      model: {
+        ...m.model,
+        params: {
+          ...m.model.params,
+          heads: m.model.params.heads - (plan.params.before - plan.params.after),
+          total: plan.params.after,
+        },
+      },
       entries: m.entries.filter((e) => plan.entries.keep.includes(e.name)),
       vlm: { ...vlm, experts: vlm.experts.filter((e) => plan.keep.includes(e.id)) },
-      lineage: [...m.lineage, { step: 'prune', sourcePackage: src.packageHash, sourceName: m.name, params: { strategy: 'experts', keep: plan.keep, drop: plan.drop }, tool: `ringmoe-edge ${VERSION}` }],
+      lineage: [
+        ...m.lineage,
+        {
+          step: 'prune',
+          sourcePackage: src.packageHash,
+          sourceName: m.name,
+          params: { strategy: 'experts', keep: plan.keep, drop: plan.drop },
+          tool: `ringmoe-edge ${VERSION}`,
+        },
+      ],
     });
     return { plan, manifest };
   } catch (err) {

@@ -14,7 +14,12 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/internal.js';
-import { PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, type EntryManifest, type PackageManifest } from '../../sdk/internal.js';
+import {
+  PACKAGE_FORMAT,
+  PACKAGE_FORMAT_VERSION,
+  type EntryManifest,
+  type PackageManifest,
+} from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import { openPackage, type ModelPackage } from '../../sdk/internal.js';
 import type { Backend } from '../../sdk/internal.js';
@@ -83,19 +88,33 @@ const DEFAULT_QUESTIONS = ['how many ships are in the harbour?', 'what is the ma
  * @throws EdgeError E_QUANTIZE (bits, block size), E_INVALID_ARGUMENT (no frames), E_OUTPUT_EXISTS,
  *   E_PACKAGE_* of the source, E_EXTERNAL_DATA
  */
-export async function quantizeExperts(o: QuantizeExpertsOptions): Promise<{ manifest: PackageManifest; report: QuantizationReport }> {
+export async function quantizeExperts(
+  o: QuantizeExpertsOptions,
+): Promise<{ manifest: PackageManifest; report: QuantizationReport }> {
   const blockSize = o.blockSize ?? 32;
-  if (o.bits !== 4 && o.bits !== 8) throw new EdgeError('E_QUANTIZE', `weight-only quantization of experts takes 4 or 8 bits, not ${String(o.bits)}`, { field: '--bits' });
-  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0) throw new EdgeError('E_QUANTIZE', `block size must be a power of two ≥ 16, got ${blockSize}`, { field: '--block-size' });
-  if (!Array.isArray(o.frames) || o.frames.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'the fidelity check needs at least one frame', { field: '--eval-frames' });
+  if (o.bits !== 4 && o.bits !== 8)
+    throw new EdgeError('E_QUANTIZE', `weight-only quantization of experts takes 4 or 8 bits, not ${String(o.bits)}`, {
+      field: '--bits',
+    });
+  if (blockSize < 16 || (blockSize & (blockSize - 1)) !== 0)
+    throw new EdgeError('E_QUANTIZE', `block size must be a power of two ≥ 16, got ${blockSize}`, {
+      field: '--block-size',
+    });
+  if (!Array.isArray(o.frames) || o.frames.length === 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'the fidelity check needs at least one frame', {
+      field: '--eval-frames',
+    });
   const src = await openPackage(o.dir);
   const m = src.manifest;
   const vlm = vlmSection(m);
-  if (vlm.experts.some((e) => e.quantization)) throw new EdgeError('E_QUANTIZE', `package ${m.name} already has quantized experts`, { field: 'vlm.experts' });
+  if (vlm.experts.some((e) => e.quantization))
+    throw new EdgeError('E_QUANTIZE', `package ${m.name} already has quantized experts`, { field: 'vlm.experts' });
   const writer = await PackageWriter.create(o.outDir, o.force !== undefined ? { force: o.force } : {});
   try {
     const expertEntries = new Set(vlm.experts.flatMap((e) => [e.prefixEntry, e.decoderEntry]));
-    const expertFiles = new Set(m.entries.filter((e) => expertEntries.has(e.name)).flatMap((e) => [e.graph, ...e.weightFiles]));
+    const expertFiles = new Set(
+      m.entries.filter((e) => expertEntries.has(e.name)).flatMap((e) => [e.graph, ...e.weightFiles]),
+    );
     for (const f of Object.keys(m.files)) {
       if (expertFiles.has(f) || f.startsWith('reports/')) continue;
       await mkdir(dirname(join(o.outDir, f)), { recursive: true });
@@ -111,9 +130,18 @@ export async function quantizeExperts(o: QuantizeExpertsOptions): Promise<{ mani
         const s = { matmuls: 0, before: 0, after: 0 };
         for (const entryName of [x.prefixEntry, x.decoderEntry]) {
           const entry = src.entry(entryName);
-          const file = entryName === x.decoderEntry ? `weights/expert.${x.id}.q${o.bits}.bin` : `weights/expert.${x.id}.prefix.bin`;
+          const file =
+            entryName === x.decoderEntry
+              ? `weights/expert.${x.id}.q${o.bits}.bin`
+              : `weights/expert.${x.id}.prefix.bin`;
           const model = await readModel(src.path(entry.graph));
-          await rewriteGraph(model.proto, reader, writer, file, entryName === x.decoderEntry ? { bits: o.bits, blockSize, stats: s } : undefined);
+          await rewriteGraph(
+            model.proto,
+            reader,
+            writer,
+            file,
+            entryName === x.decoderEntry ? { bits: o.bits, blockSize, stats: s } : undefined,
+          );
           await writer.writeGraph(entry.graph, model.proto);
           entries.push({ ...entry, weightFiles: [file] });
         }
@@ -124,7 +152,10 @@ export async function quantizeExperts(o: QuantizeExpertsOptions): Promise<{ mani
       await reader.close();
     }
     const byName = new Map(entries.map((e) => [e.name, e]));
-    const quantVlm: VlmManifest = { ...vlm, experts: vlm.experts.map((e) => ({ ...e, quantization: { bits: o.bits, blockSize } })) };
+    const quantVlm: VlmManifest = {
+      ...vlm,
+      experts: vlm.experts.map((e) => ({ ...e, quantization: { bits: o.bits, blockSize } })),
+    };
     const draft = {
       name: o.name ?? `${m.name}-q${o.bits}`,
       kind: m.kind,
@@ -132,14 +163,28 @@ export async function quantizeExperts(o: QuantizeExpertsOptions): Promise<{ mani
       modalities: m.modalities,
       entries: m.entries.map((e) => byName.get(e.name) ?? e),
       vlm: quantVlm,
-      lineage: [...m.lineage, { step: 'quantize', sourcePackage: src.packageHash, sourceName: m.name, params: { method: 'MatMulNBits', bits: o.bits, blockSize, scope: 'expert decoder MatMul weights' }, tool: `ringmoe-edge ${VERSION}` }],
+      lineage: [
+        ...m.lineage,
+        {
+          step: 'quantize',
+          sourcePackage: src.packageHash,
+          sourceName: m.name,
+          params: { method: 'MatMulNBits', bits: o.bits, blockSize, scope: 'expert decoder MatMul weights' },
+          tool: `ringmoe-edge ${VERSION}`,
+        },
+      ],
       ...(m.extensions ? { extensions: m.extensions } : {}),
     };
     // The fidelity check runs on the package as written so far (its files hashed, not yet finalised).
     writer.weights.close();
     const pending: ModelPackage = {
       dir: o.outDir,
-      manifest: { format: PACKAGE_FORMAT, formatVersion: PACKAGE_FORMAT_VERSION, ...draft, files: await hashPackageFiles(o.outDir) },
+      manifest: {
+        format: PACKAGE_FORMAT,
+        formatVersion: PACKAGE_FORMAT_VERSION,
+        ...draft,
+        files: await hashPackageFiles(o.outDir),
+      },
       packageHash: 'pending',
       entry: (name) => draft.entries.find((e) => e.name === name) ?? src.entry(name),
       path: (rel) => join(o.outDir, rel),
@@ -159,7 +204,13 @@ export async function quantizeExperts(o: QuantizeExpertsOptions): Promise<{ mani
  * Moves a graph's external initializers into `file` of the new package and, with `quant`, turns
  * MatMuls by a 2-D float initializer into MatMulNBits.
  */
-async function rewriteGraph(model: ModelProto, reader: ExternalDataReader, writer: PackageWriter, file: string, quant?: { bits: 4 | 8; blockSize: number; stats: { matmuls: number; before: number; after: number } }): Promise<void> {
+async function rewriteGraph(
+  model: ModelProto,
+  reader: ExternalDataReader,
+  writer: PackageWriter,
+  file: string,
+  quant?: { bits: 4 | 8; blockSize: number; stats: { matmuls: number; before: number; after: number } },
+): Promise<void> {
   const g = model.graph!;
   const inits = new Map(g.initializer.map((t) => [t.name, t]));
   if (quant) {
@@ -169,7 +220,13 @@ async function rewriteGraph(model: ModelProto, reader: ExternalDataReader, write
       const [K, N] = w.dims.map(Number) as [number, number];
       const values = asTypedArray(await reader.read(w), DataType.FLOAT) as Float32Array;
       const q = quantizeNBits(values, K, N, quant.bits, quant.blockSize);
-      const bq = writer.weights.put(`${w.name}.q${quant.bits}`, file, 'uint8', [N, q.nBlocks, (quant.blockSize * quant.bits) / 8], q.packed);
+      const bq = writer.weights.put(
+        `${w.name}.q${quant.bits}`,
+        file,
+        'uint8',
+        [N, q.nBlocks, (quant.blockSize * quant.bits) / 8],
+        q.packed,
+      );
       const sc = writer.weights.tensor(`${w.name}.scales`, file, 'float32', [N, q.nBlocks], () => q.scales);
       g.initializer.push(writer.weights.initializer(bq.name), writer.weights.initializer(sc.name));
       node.opType = 'MatMulNBits';
@@ -188,29 +245,45 @@ async function rewriteGraph(model: ModelProto, reader: ExternalDataReader, write
       quant.stats.after += q.packed.byteLength + q.scales.byteLength;
     }
     removeUnusedInitializers(g);
-    if (!model.opsetImport.some((x) => x.domain === 'com.microsoft')) model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
+    if (!model.opsetImport.some((x) => x.domain === 'com.microsoft'))
+      model.opsetImport.push(create(OperatorSetIdProtoSchema, { domain: 'com.microsoft', version: 1n }));
   }
   g.initializer = await Promise.all(
     g.initializer.map(async (t) => {
       if (!externalInfo(t) || writer.weights.get(t.name)?.location === file) return t;
       const bytes = await reader.read(t);
       const dtype = t.dataType === DataType.FLOAT ? 'float32' : t.dataType === DataType.INT64 ? 'int64' : undefined;
-      if (!dtype) throw new EdgeError('E_QUANTIZE', `initializer ${t.name} has an element type the rewrite does not copy`, { field: t.name });
+      if (!dtype)
+        throw new EdgeError('E_QUANTIZE', `initializer ${t.name} has an element type the rewrite does not copy`, {
+          field: t.name,
+        });
       writer.weights.put(t.name, file, dtype, t.dims.map(Number), bytes);
       return writer.weights.initializer(t.name);
     }),
   );
 }
 
-async function fidelity(src: ModelPackage, quantized: ModelPackage, o: QuantizeExpertsOptions, blockSize: number, stats: Map<string, { matmuls: number; before: number; after: number }>): Promise<QuantizationReport> {
+async function fidelity(
+  src: ModelPackage,
+  quantized: ModelPackage,
+  o: QuantizeExpertsOptions,
+  blockSize: number,
+  stats: Map<string, { matmuls: number; before: number; after: number }>,
+): Promise<QuantizationReport> {
   const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../sdk/internal.js');
   const { OrtBackend } = await import('../../sdk/internal.js');
   const backend = o.backend ?? new OrtBackend();
   const questions = o.questions ?? DEFAULT_QUESTIONS;
   const maxTokens = o.maxTokens ?? 16;
-  const requests: VlmRequest[] = o.frames.flatMap((frame) => [{ frame, task: 'caption' as const }, ...questions.map((question) => ({ frame, task: 'vqa' as const, question }))]);
+  const requests: VlmRequest[] = o.frames.flatMap((frame) => [
+    { frame, task: 'caption' as const },
+    ...questions.map((question) => ({ frame, task: 'vqa' as const, question })),
+  ]);
   /** Greedy outputs of `pkg`, and the log-probabilities it gives `reference` (default: its own outputs). */
-  const runAll = async (pkg: ModelPackage, reference?: Record<string, number[]>[]): Promise<{ results: VlmResult[]; tokens: Record<string, number[]>[]; scores: Record<string, number[]>[] }> => {
+  const runAll = async (
+    pkg: ModelPackage,
+    reference?: Record<string, number[]>[],
+  ): Promise<{ results: VlmResult[]; tokens: Record<string, number[]>[]; scores: Record<string, number[]>[] }> => {
     const rt = await createVlmRuntime({ package: pkg, backend });
     try {
       const results: VlmResult[] = [];
@@ -246,7 +319,16 @@ async function fidelity(src: ModelPackage, quantized: ModelPackage, o: QuantizeE
       lpB += b[i]!.experts[k]!.meanLogProb;
     });
     const s = stats.get(x.id)!;
-    return { expert: x.id, tokenAgreement: longer ? equal / longer : 1, identical, requests: a.length, meanLogProb: { source: lpA / a.length, quantized: lpB / a.length }, perplexity: { source: perplexity(sa, x.id), quantized: perplexity(sb, x.id) }, matmuls: s.matmuls, weightBytes: { before: s.before, after: s.after } };
+    return {
+      expert: x.id,
+      tokenAgreement: longer ? equal / longer : 1,
+      identical,
+      requests: a.length,
+      meanLogProb: { source: lpA / a.length, quantized: lpB / a.length },
+      perplexity: { source: perplexity(sa, x.id), quantized: perplexity(sb, x.id) },
+      matmuls: s.matmuls,
+      weightBytes: { before: s.before, after: s.after },
+    };
   });
   return {
     method: 'MatMulNBits',
@@ -257,6 +339,8 @@ async function fidelity(src: ModelPackage, quantized: ModelPackage, o: QuantizeE
     questions,
     maxTokens,
     experts,
-    ...(vlm.seededWeights ? { note: `${SEEDED_WEIGHTS_NOTE}; agreement with the unquantized experts is still meaningful` } : {}),
+    ...(vlm.seededWeights
+      ? { note: `${SEEDED_WEIGHTS_NOTE}; agreement with the unquantized experts is still meaningful` }
+      : {}),
   };
 }

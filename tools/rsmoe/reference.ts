@@ -50,11 +50,23 @@ export async function writeRsMoeReference(o: RsMoeReferenceOptions): Promise<Pac
     const entries: EntryManifest[] = [];
     const total = 1 + 2 * c.experts.length;
     let done = 0;
-    const emitGraph = async (name: string, graph: string, file: string, fn: (e: RsEmit) => void, spec: Omit<EntryManifest, 'name' | 'graph' | 'weightFiles'>): Promise<number> => {
+    const emitGraph = async (
+      name: string,
+      graph: string,
+      file: string,
+      fn: (e: RsEmit) => void,
+      spec: Omit<EntryManifest, 'name' | 'graph' | 'weightFiles'>,
+    ): Promise<number> => {
       const b = new GraphBuilder(`${c.name}:${name}`);
       const e = new RsEmit(b, writer.weights, seed, file);
       fn(e);
-      await writer.writeGraph(graph, makeModel(b.build(), OPSET, { version: VERSION, doc: `${c.name} ${name} (seeded reference weights, seed ${seed}: generated text is meaningless)` }));
+      await writer.writeGraph(
+        graph,
+        makeModel(b.build(), OPSET, {
+          version: VERSION,
+          doc: `${c.name} ${name} (seeded reference weights, seed ${seed}: generated text is meaningless)`,
+        }),
+      );
       entries.push({ name, graph, ...spec, weightFiles: [`weights/${file}.bin`] });
       o.onGraph?.(++done, total, name);
       return e.params;
@@ -66,16 +78,33 @@ export async function writeRsMoeReference(o: RsMoeReferenceOptions): Promise<Pac
       modalities: ['optical'],
       tasks: ['caption', 'vqa'],
       inputs: [
-        { name: 'image', dtype: 'float32', shape: ['N', 3, c.inputSize, c.inputSize], role: 'image', modality: 'optical', layout: 'NCHW' },
+        {
+          name: 'image',
+          dtype: 'float32',
+          shape: ['N', 3, c.inputSize, c.inputSize],
+          role: 'image',
+          modality: 'optical',
+          layout: 'NCHW',
+        },
         { name: 'instruction_ids', dtype: 'int64', shape: ['N', L], role: 'instruction-ids' },
         { name: 'instruction_mask', dtype: 'int64', shape: ['N', L], role: 'instruction-mask' },
       ],
-      outputs: [{ name: 'visual_tokens', dtype: 'float32', shape: ['N', c.qformer.queries, c.vision.dim], task: 'caption', kind: 'features', description: 'Q-Former visual tokens' }],
+      outputs: [
+        {
+          name: 'visual_tokens',
+          dtype: 'float32',
+          shape: ['N', c.qformer.queries, c.vision.dim],
+          task: 'caption',
+          kind: 'features',
+          description: 'Q-Former visual tokens',
+        },
+      ],
     });
 
     const { dim, layers, heads, maxPositions } = c.decoder;
     const hd = dim / heads;
-    const kvNames = (prefix: string) => Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
+    const kvNames = (prefix: string) =>
+      Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
     const experts: VlmExpertRecord[] = [];
     for (const x of c.experts) {
       const p = `expert.${x.id}`;
@@ -83,8 +112,22 @@ export async function writeRsMoeReference(o: RsMoeReferenceOptions): Promise<Pac
         kind: 'prefix',
         modalities: ['optical'],
         tasks: ['caption', 'vqa'],
-        inputs: [{ name: 'visual_tokens', dtype: 'float32', shape: ['batch', c.qformer.queries, c.vision.dim], role: 'visual-tokens' }],
-        outputs: kvNames('past_key_values').map((name): OutputSpec => ({ name, dtype: 'float32', shape: ['batch', heads, c.qformer.queries, hd], task: 'caption', kind: 'raw', description: 'visual prefix as the initial KV cache' })),
+        inputs: [
+          {
+            name: 'visual_tokens',
+            dtype: 'float32',
+            shape: ['batch', c.qformer.queries, c.vision.dim],
+            role: 'visual-tokens',
+          },
+        ],
+        outputs: kvNames('past_key_values').map((name): OutputSpec => ({
+          name,
+          dtype: 'float32',
+          shape: ['batch', heads, c.qformer.queries, hd],
+          task: 'caption',
+          kind: 'raw',
+          description: 'visual prefix as the initial KV cache',
+        })),
       });
       const decoderParams = await emitGraph(`${p}.decoder`, `${p}.decoder.onnx`, p, (e) => emitDecoder(e, c, p, V), {
         kind: 'decoder',
@@ -94,11 +137,22 @@ export async function writeRsMoeReference(o: RsMoeReferenceOptions): Promise<Pac
           { name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'input-ids' },
           { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'total'], role: 'attention-mask' },
           { name: 'position_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'position-ids' },
-          ...kvNames('past_key_values').map((name): InputSpec => ({ name, dtype: 'float32', shape: ['batch', heads, 'past', hd], role: 'past-key-values' })),
+          ...kvNames('past_key_values').map((name): InputSpec => ({
+            name,
+            dtype: 'float32',
+            shape: ['batch', heads, 'past', hd],
+            role: 'past-key-values',
+          })),
         ],
         outputs: [
           { name: 'logits', dtype: 'float32', shape: ['batch', 'sequence', V], task: 'caption', kind: 'logits' },
-          ...kvNames('present').map((name): OutputSpec => ({ name, dtype: 'float32', shape: ['batch', heads, 'total', hd], task: 'caption', kind: 'raw' })),
+          ...kvNames('present').map((name): OutputSpec => ({
+            name,
+            dtype: 'float32',
+            shape: ['batch', heads, 'total', hd],
+            task: 'caption',
+            kind: 'raw',
+          })),
         ],
       });
       experts.push({
@@ -113,8 +167,22 @@ export async function writeRsMoeReference(o: RsMoeReferenceOptions): Promise<Pac
     }
     const vlm: VlmManifest = {
       architecture: 'rs-moe',
-      tokenizer: { file: 'tokenizer/tokenizer.json', config: 'tokenizer/tokenizer_config.json', bos: vocab.indexOf('[BOS]'), eos: vocab.indexOf('[EOS]'), pad: vocab.indexOf('[PAD]') },
-      vision: { entry: 'vision', inputSize: c.inputSize, queries: c.qformer.queries, dim: c.vision.dim, maxInstructionTokens: L, mean: MEAN, std: STD },
+      tokenizer: {
+        file: 'tokenizer/tokenizer.json',
+        config: 'tokenizer/tokenizer_config.json',
+        bos: vocab.indexOf('[BOS]'),
+        eos: vocab.indexOf('[EOS]'),
+        pad: vocab.indexOf('[PAD]'),
+      },
+      vision: {
+        entry: 'vision',
+        inputSize: c.inputSize,
+        queries: c.qformer.queries,
+        dim: c.vision.dim,
+        maxInstructionTokens: L,
+        mean: MEAN,
+        std: STD,
+      },
       experts,
       fusion: { caption: 'ordered-dedup', vqa: 'majority-vote' },
       seededWeights: true,

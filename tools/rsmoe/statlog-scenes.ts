@@ -39,10 +39,19 @@ export async function loadStatlogCsv(file: string): Promise<StatlogTable> {
   const labels: string[] = [];
   body.forEach((line, r) => {
     const cells = line.split(',');
-    if (cells.length !== 37) throw new EdgeError('E_DATASET', `row ${r + 1} has ${cells.length} columns, not 36 DN values and a class`, { file, field: `row ${r + 1}` });
+    if (cells.length !== 37)
+      throw new EdgeError('E_DATASET', `row ${r + 1} has ${cells.length} columns, not 36 DN values and a class`, {
+        file,
+        field: `row ${r + 1}`,
+      });
     for (let k = 0; k < 36; k++) {
       const v = Number(cells[k]);
-      if (!Number.isInteger(v) || v < 0 || v > 255) throw new EdgeError('E_DATASET', `row ${r + 1}, column ${k + 1}: ${JSON.stringify(cells[k])} is not a DN 0..255`, { file, field: `row ${r + 1}` });
+      if (!Number.isInteger(v) || v < 0 || v > 255)
+        throw new EdgeError(
+          'E_DATASET',
+          `row ${r + 1}, column ${k + 1}: ${JSON.stringify(cells[k])} is not a DN 0..255`,
+          { file, field: `row ${r + 1}` },
+        );
       dn[r * 36 + k] = v;
     }
     labels.push(cells[36]!.replace(/^"|"$/g, ''));
@@ -55,13 +64,17 @@ export async function loadStatlogCsv(file: string): Promise<StatlogTable> {
  * @throws EdgeError E_DATASET for a grid that is not 4×4 or a row outside the table
  */
 export function renderScene(table: StatlogTable, rows: readonly (readonly number[])[]): RasterPixels {
-  if (rows.length !== GRID || rows.some((r) => r.length !== GRID)) throw new EdgeError('E_DATASET', `a scene is a ${GRID}×${GRID} grid of row numbers`, { field: 'rows' });
+  if (rows.length !== GRID || rows.some((r) => r.length !== GRID))
+    throw new EdgeError('E_DATASET', `a scene is a ${GRID}×${GRID} grid of row numbers`, { field: 'rows' });
   const img = new Uint8Array(SCENE_PX * SCENE_PX * 3);
   const k = CELL_PX / 3;
   for (let i = 0; i < GRID; i++) {
     for (let j = 0; j < GRID; j++) {
       const row = rows[i]![j]!;
-      if (!Number.isSafeInteger(row) || row < 0 || row >= table.labels.length) throw new EdgeError('E_DATASET', `row ${row} is not in the Statlog table (${table.labels.length} rows)`, { field: `rows[${i}][${j}]` });
+      if (!Number.isSafeInteger(row) || row < 0 || row >= table.labels.length)
+        throw new EdgeError('E_DATASET', `row ${row} is not in the Statlog table (${table.labels.length} rows)`, {
+          field: `rows[${i}][${j}]`,
+        });
       for (let y = 0; y < CELL_PX; y++) {
         for (let x = 0; x < CELL_PX; x++) {
           const p = Math.floor(y / k) * 3 + Math.floor(x / k);
@@ -99,21 +112,47 @@ export async function loadHeldOut(file: string, table?: StatlogTable): Promise<H
   try {
     v = JSON.parse(await readFile(file, 'utf8')) as HeldOutSet;
   } catch (err) {
-    throw new EdgeError(err instanceof SyntaxError ? 'E_DATASET' : 'E_IO', `cannot read the held-out scenes: ${messageOf(err)}`, { file, cause: err });
+    throw new EdgeError(
+      err instanceof SyntaxError ? 'E_DATASET' : 'E_IO',
+      `cannot read the held-out scenes: ${messageOf(err)}`,
+      { file, cause: err },
+    );
   }
-  if (typeof v?.baseline?.caption !== 'string' || typeof v.baseline.answers !== 'object' || !Array.isArray(v.scenes) || v.scenes.length === 0) {
-    throw new EdgeError('E_DATASET', 'the held-out file needs baseline.caption, baseline.answers and a non-empty scenes array', { file, field: 'scenes' });
+  if (
+    typeof v?.baseline?.caption !== 'string' ||
+    typeof v.baseline.answers !== 'object' ||
+    !Array.isArray(v.scenes) ||
+    v.scenes.length === 0
+  ) {
+    throw new EdgeError(
+      'E_DATASET',
+      'the held-out file needs baseline.caption, baseline.answers and a non-empty scenes array',
+      { file, field: 'scenes' },
+    );
   }
   v.scenes.forEach((s, n) => {
-    if (!Array.isArray(s?.rows) || !Array.isArray(s.labels) || typeof s.caption !== 'string' || typeof s.parts !== 'object' || !Array.isArray(s.qa)) {
-      throw new EdgeError('E_DATASET', `scene ${n} needs rows, labels, caption, parts and qa`, { file, field: `scenes[${n}]` });
+    if (
+      !Array.isArray(s?.rows) ||
+      !Array.isArray(s.labels) ||
+      typeof s.caption !== 'string' ||
+      typeof s.parts !== 'object' ||
+      !Array.isArray(s.qa)
+    ) {
+      throw new EdgeError('E_DATASET', `scene ${n} needs rows, labels, caption, parts and qa`, {
+        file,
+        field: `scenes[${n}]`,
+      });
     }
     if (table) {
       for (let i = 0; i < GRID; i++) {
         for (let j = 0; j < GRID; j++) {
           const row = s.rows[i]?.[j];
           if (row === undefined || table.labels[row] !== s.labels[i]?.[j]) {
-            throw new EdgeError('E_DATASET', `scene ${n}, cell (${i}, ${j}): row ${row} is labelled ${JSON.stringify(row === undefined ? undefined : table.labels[row])} in the Statlog table, not ${JSON.stringify(s.labels[i]?.[j])}`, { file, field: `scenes[${n}].rows` });
+            throw new EdgeError(
+              'E_DATASET',
+              `scene ${n}, cell (${i}, ${j}): row ${row} is labelled ${JSON.stringify(row === undefined ? undefined : table.labels[row])} in the Statlog table, not ${JSON.stringify(s.labels[i]?.[j])}`,
+              { file, field: `scenes[${n}].rows` },
+            );
           }
         }
       }

@@ -30,7 +30,13 @@ import { RsEmit, type RsInit } from './emit/layers.js';
 import { emitVision } from './emit/vision.js';
 
 /** Files of a training run folder. */
-export const RUN_FILES = { weights: 'rsmoe.safetensors', config: 'config.json', tokenizer: 'tokenizer.json', tokenizerConfig: 'tokenizer_config.json', metrics: 'metrics.json' } as const;
+export const RUN_FILES = {
+  weights: 'rsmoe.safetensors',
+  config: 'config.json',
+  tokenizer: 'tokenizer.json',
+  tokenizerConfig: 'tokenizer_config.json',
+  metrics: 'metrics.json',
+} as const;
 
 /** ImageNet RGB statistics: the SDK's optical preprocessing, which the recipe trains with. */
 const MEAN: [number, number, number] = [0.485, 0.456, 0.406];
@@ -41,7 +47,14 @@ export interface TrainedRsMoePlan {
   runDir: string;
   config: RsMoeConfig;
   /** tokenizer.json and tokenizer_config.json as parsed JSON. */
-  tokenizer: { json: Record<string, unknown>; config: Record<string, unknown>; vocab: number; bos: number; eos: number; pad: number };
+  tokenizer: {
+    json: Record<string, unknown>;
+    config: Record<string, unknown>;
+    vocab: number;
+    bos: number;
+    eos: number;
+    pad: number;
+  };
   /** Tensors in the checkpoint and their total elements. */
   tensors: number;
   params: number;
@@ -63,8 +76,16 @@ class TrainedEmit extends RsEmit {
 
   override param(name: string, dims: number[], _init: RsInit): string {
     const t = this.ckpt.tensors.get(name);
-    if (!t) throw new EdgeError('E_CHECKPOINT_MISMATCH', `the checkpoint has no tensor ${name} (the graph needs [${dims}])`, { file: this.ckpt.file, field: name });
-    if (t.dims.join() !== dims.join()) throw new EdgeError('E_CHECKPOINT_MISMATCH', `tensor ${name} is [${t.dims}] but the graph needs [${dims}]`, { file: this.ckpt.file, field: name });
+    if (!t)
+      throw new EdgeError('E_CHECKPOINT_MISMATCH', `the checkpoint has no tensor ${name} (the graph needs [${dims}])`, {
+        file: this.ckpt.file,
+        field: name,
+      });
+    if (t.dims.join() !== dims.join())
+      throw new EdgeError('E_CHECKPOINT_MISMATCH', `tensor ${name} is [${t.dims}] but the graph needs [${dims}]`, {
+        file: this.ckpt.file,
+        field: name,
+      });
     if (!this.weights.get(name)) this.params += dims.reduce((a, c) => a * c, 1);
     this.used.add(name);
     this.weights.tensor(name, `weights/${this.file}.bin`, 'float32', dims, () => this.ckpt.read(name));
@@ -79,7 +100,10 @@ async function readJson(dir: string, rel: string, optional = false): Promise<Rec
     text = await readFile(file, 'utf8');
   } catch (err) {
     if (optional) return undefined;
-    throw new EdgeError('E_FILE_NOT_FOUND', `the training run has no ${rel}: ${messageOf(err)}`, { file, hint: 'write one with: npm run train -- rsmoe' });
+    throw new EdgeError('E_FILE_NOT_FOUND', `the training run has no ${rel}: ${messageOf(err)}`, {
+      file,
+      hint: 'write one with: npm run train -- rsmoe',
+    });
   }
   try {
     const v = JSON.parse(text) as unknown;
@@ -98,8 +122,10 @@ export function checkTrainedConfig(v: Record<string, unknown>, file: string): Rs
   const bad = (field: string, want: string): never => {
     throw new EdgeError('E_CONFIG', `config.json: ${field} must be ${want}`, { file, field });
   };
-  const posInt = (x: unknown, field: string): number => (Number.isSafeInteger(x) && (x as number) > 0 ? (x as number) : bad(field, 'a positive integer'));
-  const obj = (x: unknown, field: string): Record<string, unknown> => (typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : bad(field, 'an object'));
+  const posInt = (x: unknown, field: string): number =>
+    Number.isSafeInteger(x) && (x as number) > 0 ? (x as number) : bad(field, 'a positive integer');
+  const obj = (x: unknown, field: string): Record<string, unknown> =>
+    typeof x === 'object' && x !== null && !Array.isArray(x) ? (x as Record<string, unknown>) : bad(field, 'an object');
   if (typeof v.name !== 'string' || !/^[a-z0-9][a-z0-9.-]{0,63}$/.test(v.name)) bad('name', 'a lowercase package name');
   const vis = obj(v.vision, 'vision');
   const qf = obj(v.qformer, 'qformer');
@@ -107,21 +133,40 @@ export function checkTrainedConfig(v: Record<string, unknown>, file: string): Rs
   const c: RsMoeConfig = {
     name: v.name as string,
     inputSize: posInt(v.inputSize, 'inputSize'),
-    vision: { patch: posInt(vis.patch, 'vision.patch'), dim: posInt(vis.dim, 'vision.dim'), layers: posInt(vis.layers, 'vision.layers'), heads: posInt(vis.heads, 'vision.heads'), hidden: posInt(vis.hidden, 'vision.hidden') },
-    qformer: { queries: posInt(qf.queries, 'qformer.queries'), heads: posInt(qf.heads, 'qformer.heads'), hidden: posInt(qf.hidden, 'qformer.hidden') },
-    decoder: { dim: posInt(dec.dim, 'decoder.dim'), layers: posInt(dec.layers, 'decoder.layers'), heads: posInt(dec.heads, 'decoder.heads'), hidden: posInt(dec.hidden, 'decoder.hidden'), maxPositions: posInt(dec.maxPositions, 'decoder.maxPositions') },
+    vision: {
+      patch: posInt(vis.patch, 'vision.patch'),
+      dim: posInt(vis.dim, 'vision.dim'),
+      layers: posInt(vis.layers, 'vision.layers'),
+      heads: posInt(vis.heads, 'vision.heads'),
+      hidden: posInt(vis.hidden, 'vision.hidden'),
+    },
+    qformer: {
+      queries: posInt(qf.queries, 'qformer.queries'),
+      heads: posInt(qf.heads, 'qformer.heads'),
+      hidden: posInt(qf.hidden, 'qformer.hidden'),
+    },
+    decoder: {
+      dim: posInt(dec.dim, 'decoder.dim'),
+      layers: posInt(dec.layers, 'decoder.layers'),
+      heads: posInt(dec.heads, 'decoder.heads'),
+      hidden: posInt(dec.hidden, 'decoder.hidden'),
+      maxPositions: posInt(dec.maxPositions, 'decoder.maxPositions'),
+    },
     maxInstructionTokens: posInt(v.maxInstructionTokens, 'maxInstructionTokens'),
     experts: [],
   };
   if (c.inputSize % c.vision.patch !== 0) bad('vision.patch', `a divisor of inputSize ${c.inputSize}`);
-  if (c.vision.dim % c.vision.heads !== 0 || c.vision.dim % c.qformer.heads !== 0) bad('vision.heads', 'a divisor of vision.dim');
+  if (c.vision.dim % c.vision.heads !== 0 || c.vision.dim % c.qformer.heads !== 0)
+    bad('vision.heads', 'a divisor of vision.dim');
   if (c.decoder.dim % c.decoder.heads !== 0) bad('decoder.heads', 'a divisor of decoder.dim');
   if (!Array.isArray(v.experts) || v.experts.length === 0) bad('experts', 'a non-empty array');
   const ids = new Set<string>();
   (v.experts as unknown[]).forEach((e, i) => {
     const x = obj(e, `experts[${i}]`);
-    if (typeof x.id !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(x.id) || ids.has(x.id)) bad(`experts[${i}].id`, 'a unique short lowercase id');
-    if (!VLM_EXPERT_ROLES.includes(x.role as VlmExpertRole)) bad(`experts[${i}].role`, `one of ${VLM_EXPERT_ROLES.join(', ')}`);
+    if (typeof x.id !== 'string' || !/^[a-z][a-z0-9-]{0,31}$/.test(x.id) || ids.has(x.id))
+      bad(`experts[${i}].id`, 'a unique short lowercase id');
+    if (!VLM_EXPERT_ROLES.includes(x.role as VlmExpertRole))
+      bad(`experts[${i}].role`, `one of ${VLM_EXPERT_ROLES.join(', ')}`);
     ids.add(x.id as string);
     c.experts.push({ id: x.id as string, role: x.role as VlmExpertRole });
   });
@@ -139,20 +184,43 @@ export async function planTrainedRsMoe(runDir: string): Promise<TrainedRsMoePlan
   const json = (await readJson(runDir, RUN_FILES.tokenizer))!;
   const tconfig = (await readJson(runDir, RUN_FILES.tokenizerConfig))!;
   const model = json.model as { vocab?: unknown } | undefined;
-  const vocab = model && typeof model.vocab === 'object' && model.vocab !== null ? (model.vocab as Record<string, unknown>) : undefined;
-  if (!vocab) throw new EdgeError('E_CONFIG', 'tokenizer.json has no model.vocab', { file: join(runDir, RUN_FILES.tokenizer), field: 'model.vocab' });
+  const vocab =
+    model && typeof model.vocab === 'object' && model.vocab !== null
+      ? (model.vocab as Record<string, unknown>)
+      : undefined;
+  if (!vocab)
+    throw new EdgeError('E_CONFIG', 'tokenizer.json has no model.vocab', {
+      file: join(runDir, RUN_FILES.tokenizer),
+      field: 'model.vocab',
+    });
   const special = (tok: string): number => {
     const id = vocab[tok];
-    if (!Number.isSafeInteger(id)) throw new EdgeError('E_CONFIG', `tokenizer.json has no ${tok} token`, { file: join(runDir, RUN_FILES.tokenizer), field: `model.vocab.${tok}` });
+    if (!Number.isSafeInteger(id))
+      throw new EdgeError('E_CONFIG', `tokenizer.json has no ${tok} token`, {
+        file: join(runDir, RUN_FILES.tokenizer),
+        field: `model.vocab.${tok}`,
+      });
     return id as number;
   };
-  const tokenizer = { json, config: tconfig, vocab: Object.keys(vocab).length, bos: special('[BOS]'), eos: special('[EOS]'), pad: special('[PAD]') };
+  const tokenizer = {
+    json,
+    config: tconfig,
+    vocab: Object.keys(vocab).length,
+    bos: special('[BOS]'),
+    eos: special('[EOS]'),
+    pad: special('[PAD]'),
+  };
   const ckpt = openCheckpoint(join(runDir, RUN_FILES.weights), 'safetensors');
   try {
     // Emit every graph into throwaway builders against a scratch store to check names and shapes.
     const { used, params } = emitAll(config, tokenizer.vocab, ckpt, new DryStore());
     const unused = [...ckpt.tensors.keys()].filter((n) => !used.has(n));
-    if (unused.length) throw new EdgeError('E_CHECKPOINT_MISMATCH', `tensors the graphs do not use: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? ', …' : ''}`, { file: ckpt.file, field: unused[0]! });
+    if (unused.length)
+      throw new EdgeError(
+        'E_CHECKPOINT_MISMATCH',
+        `tensors the graphs do not use: ${unused.slice(0, 4).join(', ')}${unused.length > 4 ? ', …' : ''}`,
+        { file: ckpt.file, field: unused[0]! },
+      );
     const metrics = await readJson(runDir, RUN_FILES.metrics, true);
     return { runDir, config, tokenizer, tensors: ckpt.tensors.size, params, ...(metrics ? { metrics } : {}) };
   } finally {
@@ -162,7 +230,10 @@ export async function planTrainedRsMoe(runDir: string): Promise<TrainedRsMoePlan
 
 /** A weight store that keeps nothing (for the plan's dry emission). */
 class DryStore {
-  private readonly names = new Map<string, { name: string; dtype: 'float32'; dims: number[]; location: string; offset: number; length: number }>();
+  private readonly names = new Map<
+    string,
+    { name: string; dtype: 'float32'; dims: number[]; location: string; offset: number; length: number }
+  >();
   get(name: string) {
     return this.names.get(name);
   }
@@ -185,7 +256,12 @@ interface Emitted {
   params: number;
 }
 
-function emitAll(c: RsMoeConfig, vocab: number, ckpt: CheckpointReader, store: WeightStore | DryStore): { graphs: Emitted[]; used: Set<string>; params: number } {
+function emitAll(
+  c: RsMoeConfig,
+  vocab: number,
+  ckpt: CheckpointReader,
+  store: WeightStore | DryStore,
+): { graphs: Emitted[]; used: Set<string>; params: number } {
   const used = new Set<string>();
   const graphs: Emitted[] = [];
   const one = (name: string, graph: string, file: string, fn: (e: RsEmit) => void) => {
@@ -225,18 +301,35 @@ export async function writeTrainedRsMoe(plan: TrainedRsMoePlan, o: WriteTrainedO
     const { dim, layers, heads, maxPositions } = c.decoder;
     const hd = dim / heads;
     const L = c.maxInstructionTokens;
-    const kvNames = (prefix: string) => Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
+    const kvNames = (prefix: string) =>
+      Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
     const specs: Record<string, Omit<EntryManifest, 'name' | 'graph' | 'weightFiles'>> = {
       vision: {
         kind: 'vision',
         modalities: ['optical'],
         tasks: ['caption', 'vqa'],
         inputs: [
-          { name: 'image', dtype: 'float32', shape: ['N', 3, c.inputSize, c.inputSize], role: 'image', modality: 'optical', layout: 'NCHW' },
+          {
+            name: 'image',
+            dtype: 'float32',
+            shape: ['N', 3, c.inputSize, c.inputSize],
+            role: 'image',
+            modality: 'optical',
+            layout: 'NCHW',
+          },
           { name: 'instruction_ids', dtype: 'int64', shape: ['N', L], role: 'instruction-ids' },
           { name: 'instruction_mask', dtype: 'int64', shape: ['N', L], role: 'instruction-mask' },
         ],
-        outputs: [{ name: 'visual_tokens', dtype: 'float32', shape: ['N', c.qformer.queries, c.vision.dim], task: 'caption', kind: 'features', description: 'Q-Former visual tokens' }],
+        outputs: [
+          {
+            name: 'visual_tokens',
+            dtype: 'float32',
+            shape: ['N', c.qformer.queries, c.vision.dim],
+            task: 'caption',
+            kind: 'features',
+            description: 'Q-Former visual tokens',
+          },
+        ],
       },
     };
     for (const x of c.experts) {
@@ -245,8 +338,22 @@ export async function writeTrainedRsMoe(plan: TrainedRsMoePlan, o: WriteTrainedO
         kind: 'prefix',
         modalities: ['optical'],
         tasks: ['caption', 'vqa'],
-        inputs: [{ name: 'visual_tokens', dtype: 'float32', shape: ['batch', c.qformer.queries, c.vision.dim], role: 'visual-tokens' }],
-        outputs: kvNames('past_key_values').map((name): OutputSpec => ({ name, dtype: 'float32', shape: ['batch', heads, c.qformer.queries, hd], task: 'caption', kind: 'raw', description: 'visual prefix as the initial KV cache' })),
+        inputs: [
+          {
+            name: 'visual_tokens',
+            dtype: 'float32',
+            shape: ['batch', c.qformer.queries, c.vision.dim],
+            role: 'visual-tokens',
+          },
+        ],
+        outputs: kvNames('past_key_values').map((name): OutputSpec => ({
+          name,
+          dtype: 'float32',
+          shape: ['batch', heads, c.qformer.queries, hd],
+          task: 'caption',
+          kind: 'raw',
+          description: 'visual prefix as the initial KV cache',
+        })),
       };
       specs[`${p}.decoder`] = {
         kind: 'decoder',
@@ -256,18 +363,35 @@ export async function writeTrainedRsMoe(plan: TrainedRsMoePlan, o: WriteTrainedO
           { name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'input-ids' },
           { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'total'], role: 'attention-mask' },
           { name: 'position_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'position-ids' },
-          ...kvNames('past_key_values').map((name): InputSpec => ({ name, dtype: 'float32', shape: ['batch', heads, 'past', hd], role: 'past-key-values' })),
+          ...kvNames('past_key_values').map((name): InputSpec => ({
+            name,
+            dtype: 'float32',
+            shape: ['batch', heads, 'past', hd],
+            role: 'past-key-values',
+          })),
         ],
         outputs: [
           { name: 'logits', dtype: 'float32', shape: ['batch', 'sequence', V], task: 'caption', kind: 'logits' },
-          ...kvNames('present').map((name): OutputSpec => ({ name, dtype: 'float32', shape: ['batch', heads, 'total', hd], task: 'caption', kind: 'raw' })),
+          ...kvNames('present').map((name): OutputSpec => ({
+            name,
+            dtype: 'float32',
+            shape: ['batch', heads, 'total', hd],
+            task: 'caption',
+            kind: 'raw',
+          })),
         ],
       };
     }
     const entries: EntryManifest[] = [];
     let done = 0;
     for (const g of graphs) {
-      await writer.writeGraph(g.graph, makeModel(g.builder.build(), OPSET, { version: VERSION, doc: `${c.name} ${g.name} (trained weights; see the package's MODEL_CARD)` }));
+      await writer.writeGraph(
+        g.graph,
+        makeModel(g.builder.build(), OPSET, {
+          version: VERSION,
+          doc: `${c.name} ${g.name} (trained weights; see the package's MODEL_CARD)`,
+        }),
+      );
       entries.push({ name: g.name, graph: g.graph, ...specs[g.name]!, weightFiles: [`weights/${g.file}.bin`] });
       o.onGraph?.(++done, graphs.length, g.name);
     }
@@ -284,8 +408,22 @@ export async function writeTrainedRsMoe(plan: TrainedRsMoePlan, o: WriteTrainedO
     const t = plan.tokenizer;
     const vlm: VlmManifest = {
       architecture: 'rs-moe',
-      tokenizer: { file: 'tokenizer/tokenizer.json', config: 'tokenizer/tokenizer_config.json', bos: t.bos, eos: t.eos, pad: t.pad },
-      vision: { entry: 'vision', inputSize: c.inputSize, queries: c.qformer.queries, dim: c.vision.dim, maxInstructionTokens: L, mean: MEAN, std: STD },
+      tokenizer: {
+        file: 'tokenizer/tokenizer.json',
+        config: 'tokenizer/tokenizer_config.json',
+        bos: t.bos,
+        eos: t.eos,
+        pad: t.pad,
+      },
+      vision: {
+        entry: 'vision',
+        inputSize: c.inputSize,
+        queries: c.qformer.queries,
+        dim: c.vision.dim,
+        maxInstructionTokens: L,
+        mean: MEAN,
+        std: STD,
+      },
       experts,
       fusion: { caption: 'ordered-dedup', vqa: 'majority-vote' },
       seededWeights: false,
@@ -293,7 +431,11 @@ export async function writeTrainedRsMoe(plan: TrainedRsMoePlan, o: WriteTrainedO
     const visionParams = paramsOf('vision');
     const expertParams = experts.reduce((s, x) => s + x.params, 0);
     const m = plan.metrics ?? {};
-    const trainParams = Object.fromEntries(['steps', 'batch', 'params', 'vocab', 'train_scenes', 'heldout_scenes', 'final_loss', 'smoke'].filter((k) => k in m).map((k) => [k, m[k]]));
+    const trainParams = Object.fromEntries(
+      ['steps', 'batch', 'params', 'vocab', 'train_scenes', 'heldout_scenes', 'final_loss', 'smoke']
+        .filter((k) => k in m)
+        .map((k) => [k, m[k]]),
+    );
     return await writer.finalize({
       name: c.name,
       kind: 'rsmoe',

@@ -25,7 +25,10 @@ const flag = (name: string) => {
 };
 const json = args.includes('--json');
 const syntaxOnly = args.includes('--syntax-only');
-const includes = (flag('--include') ?? process.env.TENSORRT_INCLUDE ?? '').split(':').filter(Boolean).map((d) => resolve(d));
+const includes = (flag('--include') ?? process.env.TENSORRT_INCLUDE ?? '')
+  .split(':')
+  .filter(Boolean)
+  .map((d) => resolve(d));
 const cudaRoot = flag('--cuda') ?? process.env.CUDA_HOME ?? '/usr/local/cuda';
 const cxx = process.env.CXX ?? 'g++';
 
@@ -37,9 +40,16 @@ function fail(code: number, message: string): never {
 if (includes.length === 0) fail(2, 'set TENSORRT_INCLUDE (or pass --include <dir>) to a TensorRT include directory');
 const find = (file: string) => includes.find((d) => existsSync(join(d, file)));
 if (!find('NvInfer.h')) fail(2, `NvInfer.h not found in ${includes.join(', ')}`);
-if (!find('NvOnnxParser.h')) fail(2, `NvOnnxParser.h not found in ${includes.join(', ')} (for TensorRT < 10.4 it ships in the onnx-tensorrt parser; add its directory)`);
-if (!existsSync(join(cudaRoot, 'include', 'cuda_runtime_api.h'))) fail(2, `CUDA headers not found under ${cudaRoot} (set CUDA_HOME)`);
-const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), process.env.NODE_INCLUDE].find((d) => d && existsSync(join(d, 'node_api.h')));
+if (!find('NvOnnxParser.h'))
+  fail(
+    2,
+    `NvOnnxParser.h not found in ${includes.join(', ')} (for TensorRT < 10.4 it ships in the onnx-tensorrt parser; add its directory)`,
+  );
+if (!existsSync(join(cudaRoot, 'include', 'cuda_runtime_api.h')))
+  fail(2, `CUDA headers not found under ${cudaRoot} (set CUDA_HOME)`);
+const nodeInclude = [join(dirname(process.execPath), '..', 'include', 'node'), process.env.NODE_INCLUDE].find(
+  (d) => d && existsSync(join(d, 'node_api.h')),
+);
 if (!nodeInclude) fail(2, 'Node headers (node_api.h) not found; set NODE_INCLUDE');
 const napiInclude = join(root, 'node_modules', 'node-addon-api');
 if (!existsSync(join(napiInclude, 'napi.h'))) fail(2, 'node-addon-api is not installed (npm ci)');
@@ -52,7 +62,9 @@ const value = (name: string): string | undefined => {
 const trtVersion = `${value('NV_TENSORRT_MAJOR')}.${value('NV_TENSORRT_MINOR')}.${value('NV_TENSORRT_PATCH')}`;
 
 function sources(dir: string, ext: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name), ext) : e.name.endsWith(ext) ? [join(dir, e.name)] : [],
+  );
 }
 
 function run(cmd: string, argv: string[]): Promise<{ ok: boolean; output: string }> {
@@ -70,9 +82,22 @@ const out = mkdtempSync(join(tmpdir(), 'ringmoe-check-trt-'));
 const results: { file: string; ok: boolean; output: string }[] = [];
 try {
   const flags = [
-    '-std=c++17', '-Wall', '-Wextra', '-Werror', '-DNAPI_VERSION=8', '-DNAPI_CPP_EXCEPTIONS', '-DNODE_ADDON_API_DISABLE_DEPRECATED',
-    ...includes.flatMap((d) => ['-isystem', d]), '-isystem', join(cudaRoot, 'include'), '-isystem', napiInclude, '-isystem', nodeInclude,
-    '-I', join(root, 'native', 'src'),
+    '-std=c++17',
+    '-Wall',
+    '-Wextra',
+    '-Werror',
+    '-DNAPI_VERSION=8',
+    '-DNAPI_CPP_EXCEPTIONS',
+    '-DNODE_ADDON_API_DISABLE_DEPRECATED',
+    ...includes.flatMap((d) => ['-isystem', d]),
+    '-isystem',
+    join(cudaRoot, 'include'),
+    '-isystem',
+    napiInclude,
+    '-isystem',
+    nodeInclude,
+    '-I',
+    join(root, 'native', 'src'),
   ];
   const cc = sources(join(root, 'native', 'src'), '.cc');
   // Two at a time: the machines this runs on have few cores.
@@ -100,12 +125,24 @@ try {
 results.sort((a, b) => a.file.localeCompare(b.file));
 const failed = results.filter((r) => !r.ok);
 if (json) {
-  process.stdout.write(`${JSON.stringify({ tensorrt: trtVersion, mode: syntaxOnly ? 'syntax' : 'object', results }, null, 2)}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ tensorrt: trtVersion, mode: syntaxOnly ? 'syntax' : 'object', results }, null, 2)}\n`,
+  );
 } else {
-  process.stdout.write(`TensorRT headers ${trtVersion} (${includes.join(', ')}); ${syntaxOnly ? 'syntax-only' : 'object'} compile with ${cxx}\n`);
+  process.stdout.write(
+    `TensorRT headers ${trtVersion} (${includes.join(', ')}); ${syntaxOnly ? 'syntax-only' : 'object'} compile with ${cxx}\n`,
+  );
   for (const r of results) {
     process.stdout.write(`${r.ok ? 'ok  ' : 'FAIL'} ${r.file}\n`);
-    if (!r.ok) process.stdout.write(`${r.output.trim().split('\n').slice(0, 20).map((l) => `     ${l}`).join('\n')}\n`);
+    if (!r.ok)
+      process.stdout.write(
+        `${r.output
+          .trim()
+          .split('\n')
+          .slice(0, 20)
+          .map((l) => `     ${l}`)
+          .join('\n')}\n`,
+      );
   }
   process.stdout.write(`${results.length - failed.length} compiled, ${failed.length} failed\n`);
 }

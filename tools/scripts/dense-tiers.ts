@@ -40,12 +40,16 @@ export function parseDenseTiersArgs(argv: string[]): DenseTiersArgs {
     const a = argv[i]!;
     if (a === '--epochs') {
       const n = Number(argv[++i]);
-      if (!Number.isInteger(n) || n < 1 || n > 1000) throw new Error(`E_USAGE: --epochs needs a whole number from 1 to 1000, got ${JSON.stringify(argv[i])}`);
+      if (!Number.isInteger(n) || n < 1 || n > 1000)
+        throw new Error(`E_USAGE: --epochs needs a whole number from 1 to 1000, got ${JSON.stringify(argv[i])}`);
       epochs = n;
     } else if (a === '--convert-only') convertOnly = true;
     else if ((TIERS as readonly string[]).includes(a)) {
       if (!tiers.includes(a as Tier)) tiers.push(a as Tier);
-    } else throw new Error(`E_USAGE: unknown argument ${JSON.stringify(a)}; usage: dense-tiers [kc] [ks] [ka] [--epochs N] [--convert-only]`);
+    } else
+      throw new Error(
+        `E_USAGE: unknown argument ${JSON.stringify(a)}; usage: dense-tiers [kc] [ks] [ka] [--epochs N] [--convert-only]`,
+      );
   }
   return { tiers: tiers.length ? tiers : [...TIERS], epochs, convertOnly };
 }
@@ -54,7 +58,9 @@ export function parseDenseTiersArgs(argv: string[]): DenseTiersArgs {
 async function convertTier(tier: Tier): Promise<number> {
   const name = `ringmoe-statlog-ms-${tier}`;
   const model = join(root, 'models', name);
-  const preprocessing = JSON.parse(readFileSync(join(root, 'training', 'configs', 'statlog-ms.preprocessing.json'), 'utf8'));
+  const preprocessing = JSON.parse(
+    readFileSync(join(root, 'training', 'configs', 'statlog-ms.preprocessing.json'), 'utf8'),
+  );
   const r = await convertCheckpoint({
     checkpoint: join(model, 'checkpoint', `${name}.ckpt`),
     config: await loadConfigArg(join(root, 'training', 'configs', `statlog-ms-${tier}.json`)),
@@ -75,25 +81,36 @@ async function main(): Promise<number> {
   }
   const python = args.convertOnly ? undefined : findTorchPython();
   if (!args.convertOnly && !python) {
-    process.stderr.write(`dense-tiers: E_NO_TORCH: no Python with PyTorch found (tried ${pythonCandidates().join(', ')}); install torch or set RINGMOE_PYTHON, or give --convert-only\n`);
+    process.stderr.write(
+      `dense-tiers: E_NO_TORCH: no Python with PyTorch found (tried ${pythonCandidates().join(', ')}); install torch or set RINGMOE_PYTHON, or give --convert-only\n`,
+    );
     return 2;
   }
   for (const [k, tier] of args.tiers.entries()) {
     const step = `[${k + 1}/${args.tiers.length}] ${tier}`;
     if (python) {
       process.stderr.write(`dense-tiers: ${step}: collapse + ${args.epochs} epochs of distillation with ${python}\n`);
-      const code = await runRecipe(python, RECIPES['kc-statlog']!.module, ['--strategy', tier, '--epochs', String(args.epochs)]);
+      const code = await runRecipe(python, RECIPES['kc-statlog']!.module, [
+        '--strategy',
+        tier,
+        '--epochs',
+        String(args.epochs),
+      ]);
       if (code !== 0) {
         process.stderr.write(`dense-tiers: ${step}: the recipe failed (exit ${code})\n`);
         return 1;
       }
     }
-    process.stderr.write(`dense-tiers: ${step}: converting models/ringmoe-statlog-ms-${tier}/checkpoint into its package\n`);
+    process.stderr.write(
+      `dense-tiers: ${step}: converting models/ringmoe-statlog-ms-${tier}/checkpoint into its package\n`,
+    );
     try {
       const params = await convertTier(tier);
       process.stdout.write(`${tier}: models/ringmoe-statlog-ms-${tier}/package (${params} backbone parameters)\n`);
     } catch (err) {
-      process.stderr.write(`dense-tiers: ${step}: ${(err as { code?: string }).code ?? 'E_CONVERT'}: ${(err as Error).message}\n`);
+      process.stderr.write(
+        `dense-tiers: ${step}: ${(err as { code?: string }).code ?? 'E_CONVERT'}: ${(err as Error).message}\n`,
+      );
       return 1;
     }
   }

@@ -15,16 +15,40 @@ export async function main(argv: string[]): Promise<number> {
   const out = i >= 0 ? argv[i + 1] : undefined;
   const run = argv.find((a, k) => !a.startsWith('-') && argv[k - 1] !== '-o');
   try {
-    if (!run || (!out && !argv.includes('--dry-run'))) throw new EdgeError('E_INVALID_ARGUMENT', 'usage: rsmoe-package.ts <run-dir> -o <package-dir> [--force] [--dry-run] [--json]', { field: run ? '-o' : 'run-dir' });
+    if (!run || (!out && !argv.includes('--dry-run')))
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        'usage: rsmoe-package.ts <run-dir> -o <package-dir> [--force] [--dry-run] [--json]',
+        { field: run ? '-o' : 'run-dir' },
+      );
     const plan = await planTrainedRsMoe(resolve(run));
-    const summary = { run: plan.runDir, name: plan.config.name, experts: plan.config.experts.map((e) => e.id), tensors: plan.tensors, params: plan.params, vocab: plan.tokenizer.vocab };
+    const summary = {
+      run: plan.runDir,
+      name: plan.config.name,
+      experts: plan.config.experts.map((e) => e.id),
+      tensors: plan.tensors,
+      params: plan.params,
+      vocab: plan.tokenizer.vocab,
+    };
     if (argv.includes('--dry-run')) {
-      process.stdout.write(json ? `${JSON.stringify({ plan: summary }, null, 2)}\n` : `plan: ${summary.name}, experts ${summary.experts.join(', ')}, ${summary.tensors} tensors, ${summary.params} parameters, vocabulary ${summary.vocab}\n`);
+      process.stdout.write(
+        json
+          ? `${JSON.stringify({ plan: summary }, null, 2)}\n`
+          : `plan: ${summary.name}, experts ${summary.experts.join(', ')}, ${summary.tensors} tensors, ${summary.params} parameters, vocabulary ${summary.vocab}\n`,
+      );
       return 0;
     }
-    const m = await writeTrainedRsMoe(plan, { outDir: resolve(out!), force: argv.includes('--force'), onGraph: (d, t, n) => !json && process.stderr.write(`  graph ${d}/${t} ${n}\n`) });
+    const m = await writeTrainedRsMoe(plan, {
+      outDir: resolve(out!),
+      force: argv.includes('--force'),
+      onGraph: (d, t, n) => !json && process.stderr.write(`  graph ${d}/${t} ${n}\n`),
+    });
     const bytes = Object.values(m.files).reduce((s, f) => s + f.size, 0);
-    process.stdout.write(json ? `${JSON.stringify({ ...summary, package: resolve(out!), files: Object.keys(m.files).length + 1, bytes }, null, 2)}\n` : `wrote ${resolve(out!)}: ${summary.name}, ${m.entries.length} graphs, ${(bytes / 1024).toFixed(0)} KiB, ${summary.params} parameters\n`);
+    process.stdout.write(
+      json
+        ? `${JSON.stringify({ ...summary, package: resolve(out!), files: Object.keys(m.files).length + 1, bytes }, null, 2)}\n`
+        : `wrote ${resolve(out!)}: ${summary.name}, ${m.entries.length} graphs, ${(bytes / 1024).toFixed(0)} KiB, ${summary.params} parameters\n`,
+    );
     return 0;
   } catch (err) {
     const code = err instanceof EdgeError ? err.code : 'E_INTERNAL';

@@ -20,10 +20,23 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** Recipe name → Python module under training/. */
 export const RECIPES: Record<string, { module: string; description: string }> = {
-  statlog: { module: 'ringmoe_torch.recipes.statlog', description: 'supervised multispectral classifier on Statlog Landsat MSS' },
-  'kc-statlog': { module: 'ringmoe_torch.recipes.kc', description: 'dense collapse (--strategy kc|ks|ka, default kc) of the Statlog model, then distillation from the MoE teacher' },
-  simmim: { module: 'ringmoe_torch.recipes.simmim', description: 'SimMIM masked reconstruction on real optical/multispectral tiles and generated SAR-L1 frames' },
-  rsmoe: { module: 'ringmoe_torch.recipes.rsmoe', description: 'tiny RS-MoE (captions + VQA) on mosaics of real Statlog patches, text generated from their labels' },
+  statlog: {
+    module: 'ringmoe_torch.recipes.statlog',
+    description: 'supervised multispectral classifier on Statlog Landsat MSS',
+  },
+  'kc-statlog': {
+    module: 'ringmoe_torch.recipes.kc',
+    description:
+      'dense collapse (--strategy kc|ks|ka, default kc) of the Statlog model, then distillation from the MoE teacher',
+  },
+  simmim: {
+    module: 'ringmoe_torch.recipes.simmim',
+    description: 'SimMIM masked reconstruction on real optical/multispectral tiles and generated SAR-L1 frames',
+  },
+  rsmoe: {
+    module: 'ringmoe_torch.recipes.rsmoe',
+    description: 'tiny RS-MoE (captions + VQA) on mosaics of real Statlog patches, text generated from their labels',
+  },
 };
 
 /** Python candidates in the order they are tried. */
@@ -33,12 +46,19 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
 
 /** True when `python` can import torch. */
 export function hasTorch(python: string): boolean {
-  const r = spawnSync(python, ['-c', 'import torch'], { stdio: 'ignore', env: { ...process.env, OPENBLAS_NUM_THREADS: '1' }, timeout: 60_000 });
+  const r = spawnSync(python, ['-c', 'import torch'], {
+    stdio: 'ignore',
+    env: { ...process.env, OPENBLAS_NUM_THREADS: '1' },
+    timeout: 60_000,
+  });
   return r.status === 0;
 }
 
 /** The first candidate with torch, or undefined. */
-export function findTorchPython(candidates = pythonCandidates(), probe: (p: string) => boolean = hasTorch): string | undefined {
+export function findTorchPython(
+  candidates = pythonCandidates(),
+  probe: (p: string) => boolean = hasTorch,
+): string | undefined {
   return candidates.find((p) => probe(p));
 }
 
@@ -58,9 +78,15 @@ const PATH_FLAGS = ['--out', '--model-dir', '--package-from', '--eval-from'];
  */
 export function parseTrainArgs(argv: string[], cwd = process.cwd()): TrainArgs {
   const [recipe, ...rest] = argv;
-  if (!recipe || recipe.startsWith('-')) throw new Error(`E_TRAIN_USAGE: usage: npm run train -- <recipe> [--smoke] [--out dir]; recipes: ${Object.keys(RECIPES).join(', ')}`);
+  if (!recipe || recipe.startsWith('-'))
+    throw new Error(
+      `E_TRAIN_USAGE: usage: npm run train -- <recipe> [--smoke] [--out dir]; recipes: ${Object.keys(RECIPES).join(', ')}`,
+    );
   const spec = RECIPES[recipe];
-  if (!spec) throw new Error(`E_UNKNOWN_RECIPE: unknown recipe ${JSON.stringify(recipe)}; known: ${Object.keys(RECIPES).join(', ')}`);
+  if (!spec)
+    throw new Error(
+      `E_UNKNOWN_RECIPE: unknown recipe ${JSON.stringify(recipe)}; known: ${Object.keys(RECIPES).join(', ')}`,
+    );
   const passThrough = [...rest];
   for (const flag of PATH_FLAGS) {
     const i = passThrough.indexOf(flag);
@@ -82,7 +108,9 @@ async function main(): Promise<number> {
   }
   const python = findTorchPython();
   if (!python) {
-    process.stderr.write(`train: E_NO_TORCH: no Python with PyTorch found (tried ${pythonCandidates().join(', ')}); install torch or set RINGMOE_PYTHON\n`);
+    process.stderr.write(
+      `train: E_NO_TORCH: no Python with PyTorch found (tried ${pythonCandidates().join(', ')}); install torch or set RINGMOE_PYTHON\n`,
+    );
     return 2;
   }
   process.stderr.write(`train: ${args.recipe} with ${python} (${args.module})\n`);
@@ -98,7 +126,13 @@ export function runRecipe(python: string, module: string, passThrough: string[])
   const child = spawn(python, ['-m', module, ...passThrough], {
     cwd: training,
     stdio: 'inherit',
-    env: { ...process.env, OPENBLAS_NUM_THREADS: '1', OMP_NUM_THREADS: '1', PYTHONPATH: training, PYTHONDONTWRITEBYTECODE: '1' },
+    env: {
+      ...process.env,
+      OPENBLAS_NUM_THREADS: '1',
+      OMP_NUM_THREADS: '1',
+      PYTHONPATH: training,
+      PYTHONDONTWRITEBYTECODE: '1',
+    },
   });
   return new Promise((done) => {
     child.on('error', (err) => {

@@ -44,9 +44,14 @@ function makeInput(spec: InputSpec, seed: number): HostTensor {
     s ^= (s << 17n) & 0xffffffffffffffffn;
     return Number(s & 0xffffffn) / 0x1000000;
   };
-  if (spec.dtype === 'float32') return { dtype: 'float32', shape, data: Float32Array.from({ length: n }, () => next() * 2 - 1) };
-  if (spec.dtype === 'uint8') return { dtype: 'uint8', shape, data: Uint8Array.from({ length: n }, () => Math.floor(next() * 256)) };
-  throw new EdgeError('E_INVALID_ARGUMENT', `validate:tensorrt feeds float32 or uint8 inputs; ${spec.name} is ${spec.dtype}`);
+  if (spec.dtype === 'float32')
+    return { dtype: 'float32', shape, data: Float32Array.from({ length: n }, () => next() * 2 - 1) };
+  if (spec.dtype === 'uint8')
+    return { dtype: 'uint8', shape, data: Uint8Array.from({ length: n }, () => Math.floor(next() * 256)) };
+  throw new EdgeError(
+    'E_INVALID_ARGUMENT',
+    `validate:tensorrt feeds float32 or uint8 inputs; ${spec.name} is ${spec.dtype}`,
+  );
 }
 
 async function referenceOutputs(graph: string, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
@@ -54,10 +59,12 @@ async function referenceOutputs(graph: string, feeds: Record<string, HostTensor>
   const session = await ort.InferenceSession.create(graph, { executionProviders: ['cpu'] });
   try {
     const ortFeeds: Record<string, InstanceType<typeof ort.Tensor>> = {};
-    for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new ort.Tensor(t.dtype === 'float32' ? 'float32' : 'uint8', t.data as Float32Array, t.shape);
+    for (const [name, t] of Object.entries(feeds))
+      ortFeeds[name] = new ort.Tensor(t.dtype === 'float32' ? 'float32' : 'uint8', t.data as Float32Array, t.shape);
     const res = await session.run(ortFeeds);
     const out: Record<string, HostTensor> = {};
-    for (const [name, t] of Object.entries(res)) out[name] = { dtype: t.type as HostTensor['dtype'], shape: [...t.dims], data: t.data as Float32Array };
+    for (const [name, t] of Object.entries(res))
+      out[name] = { dtype: t.type as HostTensor['dtype'], shape: [...t.dims], data: t.data as Float32Array };
     return out;
   } finally {
     await session.release();
@@ -99,11 +106,19 @@ async function validateEntry(
         graphPath: graph,
         precision,
         maxBatch: 1,
-        extra: { cacheDir, build: 'always', entry: entry.name, graphSha256: graphHashFromManifest(manifest, entry.name), ...calibrationFor(dir, spec, entry.name, precision) },
+        extra: {
+          cacheDir,
+          build: 'always',
+          entry: entry.name,
+          graphSha256: graphHashFromManifest(manifest, entry.name),
+          ...calibrationFor(dir, spec, entry.name, precision),
+        },
       });
       try {
         const out = await session.run(feeds);
-        row.agreement = Object.keys(reference).map((name) => compareOutput(name, out[name]!, reference[name]!, precision));
+        row.agreement = Object.keys(reference).map((name) =>
+          compareOutput(name, out[name]!, reference[name]!, precision),
+        );
         for (let i = 0; i < 5; i++) await session.run(feeds);
         const samples: number[] = [];
         for (let i = 0; i < iterations; i++) {
@@ -112,7 +127,12 @@ async function validateEntry(
           samples.push(performance.now() - t0);
         }
         const { median, p90 } = latencyStats(samples);
-        Object.assign(row, { medianMs: median, p90Ms: p90, throughput: 1000 / median, ok: row.agreement.every((a) => a.pass) });
+        Object.assign(row, {
+          medianMs: median,
+          p90Ms: p90,
+          throughput: 1000 / median,
+          ok: row.agreement.every((a) => a.pass),
+        });
       } finally {
         await session.dispose();
       }
@@ -131,14 +151,21 @@ async function validateEntry(
     }
     say(
       `${row.ok ? 'ok  ' : 'FAIL'} ${entry.name} ${precision}` +
-        (row.error ? ` ${row.error}` : ` ${row.agreement.map((a) => `${a.name} ${a.metric}=${a.value.toPrecision(3)} (limit ${a.limit})`).join(', ')}; median ${row.medianMs!.toFixed(2)} ms, p90 ${row.p90Ms!.toFixed(2)} ms, ${row.throughput!.toFixed(1)} inferences/s`),
+        (row.error
+          ? ` ${row.error}`
+          : ` ${row.agreement.map((a) => `${a.name} ${a.metric}=${a.value.toPrecision(3)} (limit ${a.limit})`).join(', ')}; median ${row.medianMs!.toFixed(2)} ms, p90 ${row.p90Ms!.toFixed(2)} ms, ${row.throughput!.toFixed(1)} inferences/s`),
     );
   }
   return rows;
 }
 
 /** The package's calibration cache for an int8 build of `entry`, when its build spec names one. */
-function calibrationFor(dir: string, spec: BuildSpec | undefined, entry: string, precision: ComparePrecision): { calibrationCache?: string } {
+function calibrationFor(
+  dir: string,
+  spec: BuildSpec | undefined,
+  entry: string,
+  precision: ComparePrecision,
+): { calibrationCache?: string } {
   if (precision !== 'int8') return {};
   const e = spec?.engines.find((x) => x.entry === entry && x.calibrationCache !== null);
   return e ? { calibrationCache: join(dir, e.calibrationCache!) } : {};
@@ -146,7 +173,9 @@ function calibrationFor(dir: string, spec: BuildSpec | undefined, entry: string,
 
 async function main(): Promise<number> {
   if (!packageDir) {
-    process.stderr.write('usage: npm run validate:tensorrt -- <package-dir> [--entry name] [--precisions fp32,fp16,int8] [--iterations 50] [--json]\n');
+    process.stderr.write(
+      'usage: npm run validate:tensorrt -- <package-dir> [--entry name] [--precisions fp32,fp16,int8] [--iterations 50] [--json]\n',
+    );
     return 2;
   }
   const backend = new TensorRtBackend();
@@ -166,11 +195,15 @@ async function main(): Promise<number> {
   const cacheDir = mkdtempSync(join(tmpdir(), 'ringmoe-validate-'));
   const rows: Row[] = [];
   try {
-    for (const entry of entries) rows.push(...(await validateEntry(backend, dir, entry, precisions, iterations, cacheDir, manifest, spec)));
+    for (const entry of entries)
+      rows.push(...(await validateEntry(backend, dir, entry, precisions, iterations, cacheDir, manifest, spec)));
   } finally {
     rmSync(cacheDir, { recursive: true, force: true });
   }
-  if (json) process.stdout.write(`${JSON.stringify({ available: true, tensorrt: avail.version, devices: avail.devices, rows }, null, 2)}\n`);
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ available: true, tensorrt: avail.version, devices: avail.devices, rows }, null, 2)}\n`,
+    );
   const failed = rows.filter((r) => !r.ok).length;
   say(`${rows.length - failed} passed, ${failed} failed`);
   return failed > 0 ? 1 : 0;

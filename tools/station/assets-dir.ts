@@ -15,6 +15,9 @@ export function stationAssetsDir(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const candidates = [join(here, 'assets'), join(here, '..', '..', 'tools', 'station', 'assets')];
   const found = candidates.find((d) => existsSync(join(d, 'index.html')));
-  if (!found) throw new EdgeError('E_FILE_NOT_FOUND', `the station page is missing (looked in ${candidates.join(', ')})`, { hint: 'reinstall ringmoe-edge; its package ships tools/station/assets' });
+  if (!found)
+    throw new EdgeError('E_FILE_NOT_FOUND', `the station page is missing (looked in ${candidates.join(', ')})`, {
+      hint: 'reinstall ringmoe-edge; its package ships tools/station/assets',
+    });
   return found;
 }

@@ -85,7 +85,11 @@ export async function startStation(options: StationOptions): Promise<Station> {
   });
   let watcher: FleetWatcher | undefined;
   try {
-    watcher = await FleetWatcher.start({ broker: o.broker, fleet: o.fleet, ...(o.prefix !== undefined ? { prefix: o.prefix } : {}) });
+    watcher = await FleetWatcher.start({
+      broker: o.broker,
+      fleet: o.fleet,
+      ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
+    });
   } catch (err) {
     await consumer.close();
     throw err;
@@ -120,7 +124,12 @@ export async function startStation(options: StationOptions): Promise<Station> {
   consumer.on('result', (r) => {
     const first = state.result(r);
     const msg = r.result as { latencyMs?: { total?: unknown } } | null;
-    if (first) metrics.observeFrame(r.device, typeof msg?.latencyMs?.total === 'number' ? msg.latencyMs.total : undefined, r.receivedAt - r.ts);
+    if (first)
+      metrics.observeFrame(
+        r.device,
+        typeof msg?.latencyMs?.total === 'number' ? msg.latencyMs.total : undefined,
+        r.receivedAt - r.ts,
+      );
     changed();
   });
   consumer.on('birth', (b) => {
@@ -128,7 +137,8 @@ export async function startStation(options: StationOptions): Promise<Station> {
     changed();
   });
   consumer.on('death', (d, { stale }) => {
-    if (!stale) state.liveness(d.device, 'death', `offline (bdSeq ${d.bdSeq}${d.graceful ? ', graceful' : ', connection lost'})`);
+    if (!stale)
+      state.liveness(d.device, 'death', `offline (bdSeq ${d.bdSeq}${d.graceful ? ', graceful' : ', connection lost'})`);
     changed();
   });
   consumer.on('metrics', (m) => {
@@ -159,26 +169,47 @@ export async function startStation(options: StationOptions): Promise<Station> {
   }, 1000);
   sampler.unref();
 
-  const app: FastifyInstance = Fastify({ logger: false, ...(o.tls ? { https: { key: o.tls.key, cert: o.tls.cert } } : {}) }) as unknown as FastifyInstance;
+  const app: FastifyInstance = Fastify({
+    logger: false,
+    ...(o.tls ? { https: { key: o.tls.key, cert: o.tls.cert } } : {}),
+  }) as unknown as FastifyInstance;
   if (o.auth) {
-    const expected = createHash('sha256').update(`Basic ${Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64')}`).digest();
+    const expected = createHash('sha256')
+      .update(`Basic ${Buffer.from(`${o.auth.username}:${o.auth.password}`).toString('base64')}`)
+      .digest();
     app.addHook('onRequest', async (req, reply) => {
-      const given = createHash('sha256').update(req.headers.authorization ?? '').digest();
-      if (!timingSafeEqual(given, expected)) return reply.code(401).header('www-authenticate', 'Basic realm="ringmoe-edge station", charset="UTF-8"').send('authentication required');
+      const given = createHash('sha256')
+        .update(req.headers.authorization ?? '')
+        .digest();
+      if (!timingSafeEqual(given, expected))
+        return reply
+          .code(401)
+          .header('www-authenticate', 'Basic realm="ringmoe-edge station", charset="UTF-8"')
+          .send('authentication required');
       return undefined;
     });
   }
-  app.get('/', async (_req, reply) => reply.type(TYPES['.html']!).header('cache-control', 'no-cache').send(assets.get('index.html')));
+  app.get('/', async (_req, reply) =>
+    reply.type(TYPES['.html']!).header('cache-control', 'no-cache').send(assets.get('index.html')),
+  );
   app.get<{ Params: { file: string } }>('/assets/:file', async (req, reply) => {
     const body = assets.get(req.params.file);
     if (!body) return reply.code(404).send('not found');
-    return reply.type(TYPES[extname(req.params.file)] ?? 'application/octet-stream').header('cache-control', 'max-age=300').send(body);
+    return reply
+      .type(TYPES[extname(req.params.file)] ?? 'application/octet-stream')
+      .header('cache-control', 'max-age=300')
+      .send(body);
   });
   app.get('/api/state', async () => snapshot());
   app.get('/events', (req, reply) => {
     reply.hijack();
     const res = reply.raw;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write(`retry: 2000\nevent: snapshot\ndata: ${JSON.stringify(snapshot())}\n\n`);
     clients.add(res);
     req.raw.on('close', () => clients.delete(res));
@@ -204,7 +235,11 @@ export async function startStation(options: StationOptions): Promise<Station> {
     await app.listen({ host: o.host, port: o.port });
   } catch (err) {
     await stop().catch(() => undefined);
-    throw new EdgeError('E_IO', `cannot serve the station on ${o.host}:${o.port}: ${messageOf(err)}`, { field: 'options.port', hint: 'pick another --port, or 0 for a free one', cause: err });
+    throw new EdgeError('E_IO', `cannot serve the station on ${o.host}:${o.port}: ${messageOf(err)}`, {
+      field: 'options.port',
+      hint: 'pick another --port, or 0 for a free one',
+      cause: err,
+    });
   }
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : o.port;
@@ -226,15 +261,30 @@ interface Resolved extends StationOptions {
 
 function checkOptions(o: StationOptions): Resolved {
   if (!is.object(o)) throw invalidOption('options', 'an object with { broker, fleet }', o);
-  if (!is.nonEmptyString(o.broker)) throw invalidOption('options.broker', 'a broker URL such as mqtt://localhost:1883', o.broker);
+  if (!is.nonEmptyString(o.broker))
+    throw invalidOption('options.broker', 'a broker URL such as mqtt://localhost:1883', o.broker);
   if (!is.nonEmptyString(o.fleet)) throw invalidOption('options.fleet', 'a fleet name', o.fleet);
   const host = o.host ?? '127.0.0.1';
   if (!is.nonEmptyString(host)) throw invalidOption('options.host', 'an interface address such as 127.0.0.1', host);
-  if (o.auth !== undefined && !(is.object(o.auth) && is.nonEmptyString(o.auth.username) && typeof o.auth.password === 'string' && o.auth.password.length > 0)) {
+  if (
+    o.auth !== undefined &&
+    !(
+      is.object(o.auth) &&
+      is.nonEmptyString(o.auth.username) &&
+      typeof o.auth.password === 'string' &&
+      o.auth.password.length > 0
+    )
+  ) {
     throw invalidOption('options.auth', 'a non-empty { username, password }', o.auth ? '{…}' : o.auth);
   }
-  if (o.tls !== undefined && !(is.object(o.tls) && o.tls.key && o.tls.cert)) throw invalidOption('options.tls', 'PEM { key, cert }', o.tls ? '{…}' : o.tls);
-  return { ...o, host, port: expectInteger('options.port', o.port ?? 8750, 0, 65535), updateMs: expectInteger('options.updateMs', o.updateMs ?? 250, 0, 60_000) };
+  if (o.tls !== undefined && !(is.object(o.tls) && o.tls.key && o.tls.cert))
+    throw invalidOption('options.tls', 'PEM { key, cert }', o.tls ? '{…}' : o.tls);
+  return {
+    ...o,
+    host,
+    port: expectInteger('options.port', o.port ?? 8750, 0, 65535),
+    updateMs: expectInteger('options.updateMs', o.updateMs ?? 250, 0, 60_000),
+  };
 }
 
 /** Reads every asset once (the page is small), by file name. */

@@ -129,15 +129,28 @@ export class StationState {
       this.frames++;
       this.frameRate.tick();
       if (wrapped) this.frameInfo(latest, msg);
-      if (typeof msg.latencyMs === 'object' && msg.latencyMs !== null && typeof (msg.latencyMs as { total?: unknown }).total === 'number') this.pipeline.add((msg.latencyMs as { total: number }).total);
+      if (
+        typeof msg.latencyMs === 'object' &&
+        msg.latencyMs !== null &&
+        typeof (msg.latencyMs as { total?: unknown }).total === 'number'
+      )
+        this.pipeline.add((msg.latencyMs as { total: number }).total);
       this.delivery.add(Math.max(0, r.receivedAt - r.ts));
-      this.log({ at: r.receivedAt, device: r.device, kind: 'frame', text: `${frameId}${latest.modality ? ` ${latest.modality}` : ''}` });
+      this.log({
+        at: r.receivedAt,
+        device: r.device,
+        kind: 'frame',
+        text: `${frameId}${latest.modality ? ` ${latest.modality}` : ''}`,
+      });
     }
     const value = wrapped ? msg.result : r.result;
     latest.tasks[r.task] = forPage(value, toLonLat(latest.crs));
     if (r.modelVersion) latest.model = r.modelVersion;
     const entry = this.timeline.find((e) => e.kind === 'frame' && e.device === r.device && e.text.startsWith(frameId));
-    if (entry) entry.text = `${frameId}${latest.modality ? ` ${latest.modality}` : ''}: ${Object.keys(latest.tasks).map((t) => describeTask(t, latest.tasks[t])).join(', ')}`;
+    if (entry)
+      entry.text = `${frameId}${latest.modality ? ` ${latest.modality}` : ''}: ${Object.keys(latest.tasks)
+        .map((t) => describeTask(t, latest.tasks[t]))
+        .join(', ')}`;
     if (r.task === 'detection') this.countDetections(x, value);
     return first;
   }
@@ -159,12 +172,29 @@ export class StationState {
       const before = x.reported?.failed ?? 0;
       // A restarted device counts from 0 again.
       const newFailed = failed >= before ? failed - before : failed;
-      const newDropped = dropped !== undefined ? (dropped >= (x.reported?.dropped ?? 0) ? dropped - (x.reported?.dropped ?? 0) : dropped) : 0;
+      const newDropped =
+        dropped !== undefined
+          ? dropped >= (x.reported?.dropped ?? 0)
+            ? dropped - (x.reported?.dropped ?? 0)
+            : dropped
+          : 0;
       x.failed += newFailed;
       x.dropped += newDropped;
       x.reported = { failed, dropped: dropped ?? 0 };
-      if (newFailed - newDropped > 0) this.log({ at: this.now(), device: m.device, kind: 'failure', text: `${newFailed - newDropped} frame(s) failed` });
-      if (newDropped > 0) this.log({ at: this.now(), device: m.device, kind: 'drop', text: `${newDropped} frame(s) dropped (pipeline full)` });
+      if (newFailed - newDropped > 0)
+        this.log({
+          at: this.now(),
+          device: m.device,
+          kind: 'failure',
+          text: `${newFailed - newDropped} frame(s) failed`,
+        });
+      if (newDropped > 0)
+        this.log({
+          at: this.now(),
+          device: m.device,
+          kind: 'drop',
+          text: `${newDropped} frame(s) dropped (pipeline full)`,
+        });
     }
   }
 
@@ -178,10 +208,20 @@ export class StationState {
       ...(r.current ? { current: `${r.current.name}@${r.current.version}` } : {}),
       ...(r.target ? { target: `${r.target.name}@${r.target.version}` } : {}),
       ...(p && p.bytesNeeded > 0 ? { progress: Math.min(1, p.bytesDone / p.bytesNeeded) } : {}),
-      ...(r.outcome ? { outcome: `${r.outcome.result}${r.outcome.bundle ? ` ${r.outcome.bundle.version}` : ''}${r.outcome.code ? ` ${r.outcome.code}` : ''}` } : {}),
+      ...(r.outcome
+        ? {
+            outcome: `${r.outcome.result}${r.outcome.bundle ? ` ${r.outcome.bundle.version}` : ''}${r.outcome.code ? ` ${r.outcome.code}` : ''}`,
+          }
+        : {}),
       at: r.at,
     };
-    if (before !== r.state) this.log({ at: this.now(), device: r.device, kind: 'ota', text: `OTA ${r.state}${r.transition !== 'none' ? ` (${r.transition})` : ''}` });
+    if (before !== r.state)
+      this.log({
+        at: this.now(),
+        device: r.device,
+        kind: 'ota',
+        text: `OTA ${r.state}${r.transition !== 'none' ? ` (${r.transition})` : ''}`,
+      });
   }
 
   /** A message that was not a valid payload. */
@@ -209,7 +249,9 @@ export class StationState {
         duplicates: d.duplicates,
         failed: x.failed,
         dropped: x.dropped,
-        ...(d.latestMetrics?.outbox ? { outbox: { pending: d.latestMetrics.outbox.pending, dropped: d.latestMetrics.outbox.dropped } } : {}),
+        ...(d.latestMetrics?.outbox
+          ? { outbox: { pending: d.latestMetrics.outbox.pending, dropped: d.latestMetrics.outbox.dropped } }
+          : {}),
         ...(x.fps !== undefined ? { fps: x.fps } : {}),
         ...(x.ota ? { ota: x.ota } : {}),
         ...(x.latest ? { latest: x.latest } : {}),
@@ -217,7 +259,19 @@ export class StationState {
       };
     });
     // Devices known only from OTA reports.
-    for (const [name, x] of this.extra) if (!devices.some((d) => d.device === name) && x.ota) devices.push({ device: name, lastSeen: 0, results: {}, frames: 0, duplicates: 0, failed: 0, dropped: 0, ota: x.ota, classes: {} });
+    for (const [name, x] of this.extra)
+      if (!devices.some((d) => d.device === name) && x.ota)
+        devices.push({
+          device: name,
+          lastSeen: 0,
+          results: {},
+          frames: 0,
+          duplicates: 0,
+          failed: 0,
+          dropped: 0,
+          ota: x.ota,
+          classes: {},
+        });
     const p = this.pipeline.percentiles();
     const q = this.delivery.percentiles();
     return {
@@ -226,8 +280,17 @@ export class StationState {
       devices,
       timeline: this.timeline.slice(-TIMELINE).reverse(),
       classes: { ...this.classes },
-      totals: { ...summary.totals, frames: this.frames, failed: devices.reduce((s, d) => s + d.failed, 0), dropped: devices.reduce((s, d) => s + d.dropped, 0) },
-      throughput: { framesPerSecond: this.frameRate.rate(), resultsPerSecond: this.resultRate.rate(), history: [...this.history] },
+      totals: {
+        ...summary.totals,
+        frames: this.frames,
+        failed: devices.reduce((s, d) => s + d.failed, 0),
+        dropped: devices.reduce((s, d) => s + d.dropped, 0),
+      },
+      throughput: {
+        framesPerSecond: this.frameRate.rate(),
+        resultsPerSecond: this.resultRate.rate(),
+        history: [...this.history],
+      },
       latencyMs: { pipeline: { p50: p.p50, p95: p.p95 }, delivery: { p50: q.p50, p95: q.p95 } },
     };
   }
@@ -236,7 +299,8 @@ export class StationState {
     if (typeof msg.modality === 'string') latest.modality = msg.modality;
     if (typeof msg.entry === 'string') latest.entry = msg.entry;
     if (typeof msg.timestamp === 'number' || typeof msg.timestamp === 'string') latest.timestamp = msg.timestamp;
-    if (typeof msg.latencyMs === 'object' && msg.latencyMs !== null) latest.latencyMs = msg.latencyMs as Record<string, number>;
+    if (typeof msg.latencyMs === 'object' && msg.latencyMs !== null)
+      latest.latencyMs = msg.latencyMs as Record<string, number>;
     const f = msg.frame as { width?: unknown; height?: unknown; crs?: unknown; footprint?: unknown } | undefined;
     if (!f || typeof f !== 'object') return;
     if (typeof f.width === 'number') latest.width = f.width;
@@ -245,7 +309,12 @@ export class StationState {
     // The runtime sends the footprint in WGS 84 as a GeoJSON polygon (a closed ring of [lon, lat]).
     const ring = (f.footprint as { type?: unknown; coordinates?: unknown } | undefined)?.coordinates;
     const outer = Array.isArray(ring) ? (ring[0] as unknown) : undefined;
-    if (Array.isArray(outer) && outer.length >= 4 && outer.length <= 64 && outer.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))) {
+    if (
+      Array.isArray(outer) &&
+      outer.length >= 4 &&
+      outer.length <= 64 &&
+      outer.every((p) => Array.isArray(p) && p.length === 2 && p.every(Number.isFinite))
+    ) {
       latest.footprint = (outer as LonLat[]).slice(0, outer.length - 1);
     }
   }
@@ -254,7 +323,8 @@ export class StationState {
     const dets = (value as { detections?: unknown } | null)?.detections;
     if (!Array.isArray(dets)) return;
     for (const d of dets) {
-      const label = typeof d?.label === 'string' ? d.label : typeof d?.classId === 'number' ? String(d.classId) : undefined;
+      const label =
+        typeof d?.label === 'string' ? d.label : typeof d?.classId === 'number' ? String(d.classId) : undefined;
       if (label === undefined) continue;
       x.classes[label] = (x.classes[label] ?? 0) + 1;
       this.classes[label] = (this.classes[label] ?? 0) + 1;
@@ -284,9 +354,12 @@ function num(v: unknown): number | undefined {
 function describeTask(task: string, v: unknown): string {
   const r = (v ?? {}) as Record<string, unknown>;
   if (task === 'detection' && Array.isArray(r.detections)) return `${r.detections.length} detections`;
-  if (task === 'tracking' && Array.isArray(r.tracks)) return `${r.tracks.length} tracks${Array.isArray(r.born) && r.born.length ? ` (+${r.born.length})` : ''}`;
-  if (task === 'classification' && Array.isArray(r.top) && r.top[0]) return `class ${(r.top[0] as { label?: string }).label}`;
-  if (task === 'change' && typeof r.changedFraction === 'number') return `${(100 * r.changedFraction).toFixed(1)}% changed`;
+  if (task === 'tracking' && Array.isArray(r.tracks))
+    return `${r.tracks.length} tracks${Array.isArray(r.born) && r.born.length ? ` (+${r.born.length})` : ''}`;
+  if (task === 'classification' && Array.isArray(r.top) && r.top[0])
+    return `class ${(r.top[0] as { label?: string }).label}`;
+  if (task === 'change' && typeof r.changedFraction === 'number')
+    return `${(100 * r.changedFraction).toFixed(1)}% changed`;
   if (task === 'depth') return 'depth';
   return task;
 }
@@ -303,7 +376,13 @@ function forPage(value: unknown, project: ((xy: readonly [number, number]) => Lo
   const v = value as Record<string, unknown>;
   for (const [k, x] of Object.entries(v)) {
     if (!ArrayBuffer.isView(x)) out[k] = x;
-    else if (k === 'depth' && x instanceof Float32Array && typeof v.width === 'number' && typeof v.height === 'number' && x.length === v.width * v.height) {
+    else if (
+      k === 'depth' &&
+      x instanceof Float32Array &&
+      typeof v.width === 'number' &&
+      typeof v.height === 'number' &&
+      x.length === v.width * v.height
+    ) {
       out.depthGrid = grid(x, v.width, v.height);
     }
   }
@@ -316,22 +395,32 @@ function withLonLat(v: Record<string, unknown>, project: (xy: readonly [number, 
   if (Array.isArray(v.detections)) {
     for (const d of v.detections as { map?: { bbox?: unknown }; lonlat?: LonLat }[]) {
       const b = d?.map?.bbox;
-      if (Array.isArray(b) && b.length === 4 && b.every(Number.isFinite)) d.lonlat = project([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
+      if (Array.isArray(b) && b.length === 4 && b.every(Number.isFinite))
+        d.lonlat = project([(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]);
     }
   }
   if (Array.isArray(v.tracks)) {
-    for (const t of v.tracks as { history?: { map?: unknown; lonlat?: LonLat }[] }[]) for (const h of t?.history ?? []) if (ok(h?.map)) h.lonlat = project(h.map);
+    for (const t of v.tracks as { history?: { map?: unknown; lonlat?: LonLat }[] }[])
+      for (const h of t?.history ?? []) if (ok(h?.map)) h.lonlat = project(h.map);
   }
 }
 
-function grid(data: Float32Array, width: number, height: number): { width: number; height: number; values: (number | null)[] } {
+function grid(
+  data: Float32Array,
+  width: number,
+  height: number,
+): { width: number; height: number; values: (number | null)[] } {
   const s = Math.max(width, height) / DEPTH_GRID;
   const w = Math.max(1, Math.round(width / Math.max(s, 1)));
   const h = Math.max(1, Math.round(height / Math.max(s, 1)));
   const values: (number | null)[] = [];
   for (let j = 0; j < h; j++) {
     for (let i = 0; i < w; i++) {
-      const x = data[Math.min(height - 1, Math.floor(((j + 0.5) * height) / h)) * width + Math.min(width - 1, Math.floor(((i + 0.5) * width) / w))]!;
+      const x =
+        data[
+          Math.min(height - 1, Math.floor(((j + 0.5) * height) / h)) * width +
+            Math.min(width - 1, Math.floor(((i + 0.5) * width) / w))
+        ]!;
       values.push(Number.isFinite(x) ? Number(x.toFixed(3)) : null);
     }
   }

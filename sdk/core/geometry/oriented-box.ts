@@ -77,8 +77,10 @@ export function normalizeBox(b: OrientedBox, convention: AngleConvention = 'le90
 export function boxCorners(b: OrientedBox): [Point, Point, Point, Point] {
   const c = Math.cos(b.angle);
   const s = Math.sin(b.angle);
-  const wx = (b.w / 2) * c, wy = (b.w / 2) * s;
-  const hx = (-b.h / 2) * s, hy = (b.h / 2) * c;
+  const wx = (b.w / 2) * c,
+    wy = (b.w / 2) * s;
+  const hx = (-b.h / 2) * s,
+    hy = (b.h / 2) * c;
   return [
     [b.cx - wx - hx, b.cy - wy - hy],
     [b.cx + wx - hx, b.cy + wy - hy],
@@ -108,7 +110,10 @@ export function minAreaRect(points: readonly Point[], convention: AngleConventio
     const len = Math.hypot(b[0] - a[0], b[1] - a[1]);
     const ux = len > 0 ? (b[0] - a[0]) / len : 1;
     const uy = len > 0 ? (b[1] - a[1]) / len : 0;
-    let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+    let u0 = Infinity,
+      u1 = -Infinity,
+      v0 = Infinity,
+      v1 = -Infinity;
     for (const [x, y] of hull) {
       const u = x * ux + y * uy;
       const v = -x * uy + y * ux;
@@ -120,7 +125,8 @@ export function minAreaRect(points: readonly Point[], convention: AngleConventio
     const area = (u1 - u0) * (v1 - v0);
     if (best === undefined || area < bestArea - 1e-12 * Math.max(1, bestArea)) {
       bestArea = area;
-      const cu = (u0 + u1) / 2, cv = (v0 + v1) / 2;
+      const cu = (u0 + u1) / 2,
+        cv = (v0 + v1) / 2;
       best = { cx: cu * ux - cv * uy, cy: cu * uy + cv * ux, w: u1 - u0, h: v1 - v0, angle: Math.atan2(uy, ux) };
     }
   }
@@ -139,7 +145,10 @@ export function fromQuad(quad: ArrayLike<number>, convention: AngleConvention = 
 
 /** An OpenCV `RotatedRect` (degrees) as a box in `convention`. */
 export function fromRotatedRect(r: RotatedRect, convention: AngleConvention = 'le90'): OrientedBox {
-  return normalizeBox({ cx: r.center[0], cy: r.center[1], w: r.size[0], h: r.size[1], angle: (r.angle * Math.PI) / 180 }, convention);
+  return normalizeBox(
+    { cx: r.center[0], cy: r.center[1], w: r.size[0], h: r.size[1], angle: (r.angle * Math.PI) / 180 },
+    convention,
+  );
 }
 
 /** A box as an OpenCV `RotatedRect` with the angle in (0°, 90°], as OpenCV ≥ 4.5.1 `minAreaRect` returns it. */
@@ -153,8 +162,12 @@ export function toRotatedRect(b: OrientedBox): RotatedRect {
  * how a kept oriented detection absorbs its cut-off other half from a neighbouring tile.
  */
 export function enclosingBoxAt(points: readonly Point[], angle: number): OrientedBox {
-  const ux = Math.cos(angle), uy = Math.sin(angle);
-  let u0 = Infinity, u1 = -Infinity, v0 = Infinity, v1 = -Infinity;
+  const ux = Math.cos(angle),
+    uy = Math.sin(angle);
+  let u0 = Infinity,
+    u1 = -Infinity,
+    v0 = Infinity,
+    v1 = -Infinity;
   for (const [x, y] of points) {
     const u = x * ux + y * uy;
     const v = -x * uy + y * ux;
@@ -163,6 +176,7 @@ export function enclosingBoxAt(points: readonly Point[], angle: number): Oriente
     if (v < v0) v0 = v;
     if (v > v1) v1 = v;
   }
-  const cu = (u0 + u1) / 2, cv = (v0 + v1) / 2;
+  const cu = (u0 + u1) / 2,
+    cv = (v0 + v1) / 2;
   return { cx: cu * ux - cv * uy, cy: cu * uy + cv * ux, w: u1 - u0, h: v1 - v0, angle };
 }

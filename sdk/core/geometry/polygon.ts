@@ -50,7 +50,7 @@ export function clipConvex(subject: readonly Point[], clip: readonly Point[]): P
       const sp = side(p);
       const sq = side(q);
       if (sp >= 0) out.push(p);
-      if ((sp >= 0) !== (sq >= 0) && sp !== sq) {
+      if (sp >= 0 !== sq >= 0 && sp !== sq) {
         const t = sp / (sp - sq);
         out.push([p[0] + t * (q[0] - p[0]), p[1] + t * (q[1] - p[1])]);
       }
@@ -77,7 +77,10 @@ export function polygonIou(a: readonly Point[], b: readonly Point[]): number {
 
 /** Axis-aligned bounds [minX, minY, maxX, maxY] of a polygon. */
 export function polygonBounds(poly: readonly Point[]): [number, number, number, number] {
-  let x0 = Infinity, y0 = Infinity, x1 = -Infinity, y1 = -Infinity;
+  let x0 = Infinity,
+    y0 = Infinity,
+    x1 = -Infinity,
+    y1 = -Infinity;
   for (const [x, y] of poly) {
     if (x < x0) x0 = x;
     if (y < y0) y0 = y;

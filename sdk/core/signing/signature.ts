@@ -53,7 +53,9 @@ export function keyIdOf(key: KeyObject): string {
  */
 export function signDocument(kind: SignedKind, bytes: Uint8Array, privateKey: KeyObject): SignatureRecord {
   if (privateKey.type !== 'private' || privateKey.asymmetricKeyType !== 'ed25519') {
-    throw new EdgeError('E_SIGNATURE', 'signing needs an Ed25519 private key', { hint: 'make one with ringmoe-edge keygen' });
+    throw new EdgeError('E_SIGNATURE', 'signing needs an Ed25519 private key', {
+      hint: 'make one with ringmoe-edge keygen',
+    });
   }
   const signature = cryptoSign(null, signedMessage(kind, bytes), privateKey).toString('base64');
   return { alg: 'ed25519', keyId: keyIdOf(privateKey), signature };
@@ -66,11 +68,22 @@ export function signDocument(kind: SignedKind, bytes: Uint8Array, privateKey: Ke
 export function checkSignatureRecord(value: unknown, where: { file?: string; field?: string } = {}): SignatureRecord {
   const field = where.field ?? 'signature';
   const loc = { ...(where.file !== undefined ? { file: where.file } : {}), field };
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new EdgeError('E_SIGNATURE', 'signature must be an object {alg, keyId, signature}', loc);
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new EdgeError('E_SIGNATURE', 'signature must be an object {alg, keyId, signature}', loc);
   const r = value as Record<string, unknown>;
-  if (r.alg !== 'ed25519') throw new EdgeError('E_SIGNATURE', `signature algorithm ${JSON.stringify(r.alg)} is not supported (only ed25519)`, loc);
-  if (typeof r.keyId !== 'string' || !KEY_ID.test(r.keyId)) throw new EdgeError('E_SIGNATURE', 'signature keyId must be 16 lowercase hex digits', loc);
-  if (typeof r.signature !== 'string' || !BASE64.test(r.signature) || Buffer.from(r.signature, 'base64').length !== 64) {
+  if (r.alg !== 'ed25519')
+    throw new EdgeError(
+      'E_SIGNATURE',
+      `signature algorithm ${JSON.stringify(r.alg)} is not supported (only ed25519)`,
+      loc,
+    );
+  if (typeof r.keyId !== 'string' || !KEY_ID.test(r.keyId))
+    throw new EdgeError('E_SIGNATURE', 'signature keyId must be 16 lowercase hex digits', loc);
+  if (
+    typeof r.signature !== 'string' ||
+    !BASE64.test(r.signature) ||
+    Buffer.from(r.signature, 'base64').length !== 64
+  ) {
     throw new EdgeError('E_SIGNATURE', 'signature must be the base64 of 64 bytes', loc);
   }
   return { alg: 'ed25519', keyId: r.keyId, signature: r.signature };
@@ -80,7 +93,12 @@ export function checkSignatureRecord(value: unknown, where: { file?: string; fie
  * True when `record` is a valid signature of `bytes` as `kind` by `publicKey`.
  * @throws EdgeError E_SIGNATURE when the record is malformed
  */
-export function verifyDocument(kind: SignedKind, bytes: Uint8Array, record: SignatureRecord, publicKey: KeyObject): boolean {
+export function verifyDocument(
+  kind: SignedKind,
+  bytes: Uint8Array,
+  record: SignatureRecord,
+  publicKey: KeyObject,
+): boolean {
   try {
     return cryptoVerify(null, signedMessage(kind, bytes), publicKey, Buffer.from(record.signature, 'base64'));
   } catch (err) {

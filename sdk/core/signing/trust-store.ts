@@ -79,27 +79,56 @@ export class TrustStore {
     const keys = new Map<string, Trusted>();
     obj.keys.forEach((rec, i) => {
       const field = `keys[${i}]`;
-      if (typeof rec !== 'object' || rec === null) throw new EdgeError('E_CONFIG', 'must be an object', { file, field });
+      if (typeof rec !== 'object' || rec === null)
+        throw new EdgeError('E_CONFIG', 'must be an object', { file, field });
       let key: KeyObject;
       try {
         key = createPublicKey(String(rec.publicKey));
       } catch (err) {
-        throw new EdgeError('E_CONFIG', `publicKey is not a PEM public key: ${messageOf(err)}`, { file, field: `${field}.publicKey` });
+        throw new EdgeError('E_CONFIG', `publicKey is not a PEM public key: ${messageOf(err)}`, {
+          file,
+          field: `${field}.publicKey`,
+        });
       }
-      if (key.asymmetricKeyType !== 'ed25519') throw new EdgeError('E_CONFIG', `publicKey is ${key.asymmetricKeyType}, expected ed25519`, { file, field: `${field}.publicKey` });
+      if (key.asymmetricKeyType !== 'ed25519')
+        throw new EdgeError('E_CONFIG', `publicKey is ${key.asymmetricKeyType}, expected ed25519`, {
+          file,
+          field: `${field}.publicKey`,
+        });
       const id = keyIdOf(key);
-      if (rec.keyId !== id) throw new EdgeError('E_CONFIG', `keyId ${JSON.stringify(rec.keyId)} does not match the public key (its id is ${id})`, { file, field: `${field}.keyId` });
-      if (!Array.isArray(rec.roles) || rec.roles.length === 0 || !rec.roles.every((r) => (TRUST_ROLES as readonly string[]).includes(r))) {
-        throw new EdgeError('E_CONFIG', `roles must be a non-empty list of ${TRUST_ROLES.join(', ')}`, { file, field: `${field}.roles` });
+      if (rec.keyId !== id)
+        throw new EdgeError(
+          'E_CONFIG',
+          `keyId ${JSON.stringify(rec.keyId)} does not match the public key (its id is ${id})`,
+          { file, field: `${field}.keyId` },
+        );
+      if (
+        !Array.isArray(rec.roles) ||
+        rec.roles.length === 0 ||
+        !rec.roles.every((r) => (TRUST_ROLES as readonly string[]).includes(r))
+      ) {
+        throw new EdgeError('E_CONFIG', `roles must be a non-empty list of ${TRUST_ROLES.join(', ')}`, {
+          file,
+          field: `${field}.roles`,
+        });
       }
       if (keys.has(id)) throw new EdgeError('E_CONFIG', `key ${id} is listed twice`, { file, field });
       if (rec.roles.includes('device') !== (rec.device !== undefined)) {
-        throw new EdgeError('E_CONFIG', 'a key with the device role names its device, and only such a key does', { file, field: `${field}.device` });
+        throw new EdgeError('E_CONFIG', 'a key with the device role names its device, and only such a key does', {
+          file,
+          field: `${field}.device`,
+        });
       }
       if (rec.device !== undefined && (typeof rec.device !== 'string' || !/^[A-Za-z0-9._-]{1,128}$/.test(rec.device))) {
         throw new EdgeError('E_CONFIG', 'device must be a device id', { file, field: `${field}.device` });
       }
-      const record: TrustedKeyRecord = { keyId: id, name: String(rec.name ?? id), roles: [...rec.roles], ...(rec.device !== undefined ? { device: rec.device } : {}), publicKey: String(rec.publicKey) };
+      const record: TrustedKeyRecord = {
+        keyId: id,
+        name: String(rec.name ?? id),
+        roles: [...rec.roles],
+        ...(rec.device !== undefined ? { device: rec.device } : {}),
+        publicKey: String(rec.publicKey),
+      };
       keys.set(id, { record, key });
     });
     return new TrustStore(keys);
@@ -111,13 +140,25 @@ export class TrustStore {
    */
   static async load(path: string): Promise<TrustStore> {
     // A regular file (no link: a trust anchor reached through a link could be swapped), at most 1 MiB.
-    const text = await readRegular(path, { maxBytes: 1 << 20, tooLargeCode: 'E_JSON_TOO_LARGE', label: 'trust file' }).catch((err: EdgeError) => {
+    const text = await readRegular(path, {
+      maxBytes: 1 << 20,
+      tooLargeCode: 'E_JSON_TOO_LARGE',
+      label: 'trust file',
+    }).catch((err: EdgeError) => {
       if (err.code === 'E_PATH_UNSAFE' || err.code === 'E_JSON_TOO_LARGE') throw err;
-      throw new EdgeError(err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO', `cannot read the trust file: ${messageOf(err)}`, { file: path, hint: 'create one with ringmoe-edge keygen --trust <file>' });
+      throw new EdgeError(
+        err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO',
+        `cannot read the trust file: ${messageOf(err)}`,
+        { file: path, hint: 'create one with ringmoe-edge keygen --trust <file>' },
+      );
     });
     let parsed: unknown;
     try {
-      parsed = parseJsonBounded(text, { maxBytes: 1 << 20, maxDepth: 8, maxStringLength: 64 * 1024 }, { file: path, what: 'trust file' });
+      parsed = parseJsonBounded(
+        text,
+        { maxBytes: 1 << 20, maxDepth: 8, maxStringLength: 64 * 1024 },
+        { file: path, what: 'trust file' },
+      );
     } catch (err) {
       if (isJsonLimitError(err)) throw err;
       throw new EdgeError('E_CONFIG', `trust file is not JSON: ${syntaxMessage(err)}`, { file: path });
@@ -131,7 +172,13 @@ export class TrustStore {
       format: TRUST_FORMAT,
       keys: keys.map((k) => {
         const id = keyIdOf(createPublicKey(k.publicKey));
-        return { keyId: id, name: k.name ?? id, roles: k.roles, ...(k.device !== undefined ? { device: k.device } : {}), publicKey: k.publicKey };
+        return {
+          keyId: id,
+          name: k.name ?? id,
+          roles: k.roles,
+          ...(k.device !== undefined ? { device: k.device } : {}),
+          publicKey: k.publicKey,
+        };
       }),
     });
   }
@@ -157,19 +204,36 @@ export class TrustStore {
    * @throws EdgeError E_SIGNATURE (malformed or not verifying), E_UNTRUSTED_KEY (unknown key, or
    *   a key not trusted for this role)
    */
-  verify(role: TrustRole, bytes: Uint8Array, signature: unknown, where: { file?: string; field?: string } = {}): string {
+  verify(
+    role: TrustRole,
+    bytes: Uint8Array,
+    signature: unknown,
+    where: { file?: string; field?: string } = {},
+  ): string {
     const rec: SignatureRecord = checkSignatureRecord(signature, where);
     const loc = { ...(where.file !== undefined ? { file: where.file } : {}), field: where.field ?? 'signature.keyId' };
     const trusted = this.keys.get(rec.keyId);
     if (!trusted) {
-      throw new EdgeError('E_UNTRUSTED_KEY', `signed by key ${rec.keyId}, which this device does not trust (trusted: ${[...this.keys.keys()].join(', ') || 'none'})`, loc);
+      throw new EdgeError(
+        'E_UNTRUSTED_KEY',
+        `signed by key ${rec.keyId}, which this device does not trust (trusted: ${[...this.keys.keys()].join(', ') || 'none'})`,
+        loc,
+      );
     }
     const what = ROLE_DOCUMENT[role];
     if (!trusted.record.roles.includes(role)) {
-      throw new EdgeError('E_UNTRUSTED_KEY', `key ${rec.keyId} (${trusted.record.name}) is trusted for ${trusted.record.roles.join(', ')}, not for signing ${what.plural}`, loc);
+      throw new EdgeError(
+        'E_UNTRUSTED_KEY',
+        `key ${rec.keyId} (${trusted.record.name}) is trusted for ${trusted.record.roles.join(', ')}, not for signing ${what.plural}`,
+        loc,
+      );
     }
     if (!verifyDocument(what.kind, bytes, rec, trusted.key)) {
-      throw new EdgeError('E_SIGNATURE', `the ${what.singular} does not match its signature by key ${rec.keyId} (modified after signing, or signed for another document)`, loc);
+      throw new EdgeError(
+        'E_SIGNATURE',
+        `the ${what.singular} does not match its signature by key ${rec.keyId} (modified after signing, or signed for another document)`,
+        loc,
+      );
     }
     return rec.keyId;
   }

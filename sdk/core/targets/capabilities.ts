@@ -26,7 +26,11 @@ export function computePrecisions(target: TargetProfile): Precision[] {
 export function bestPrecision(target: TargetProfile): Precision {
   const supported = computePrecisions(target);
   const best = PRECISION_PREFERENCE.find((p) => supported.includes(p));
-  if (!best) throw new EdgeError('E_TARGET_PROFILE', 'the profile lists no precision for its compute unit', { file: target.file, field: 'gpu.precisions' });
+  if (!best)
+    throw new EdgeError('E_TARGET_PROFILE', 'the profile lists no precision for its compute unit', {
+      file: target.file,
+      field: 'gpu.precisions',
+    });
   return best;
 }
 
@@ -39,14 +43,22 @@ export function mathUnitFor(target: TargetProfile, precision: Precision): MathUn
 
 function checkPrecision(target: TargetProfile, precision: unknown): Precision {
   if (!PRECISIONS.includes(precision as Precision)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `Expected one of ${PRECISIONS.join(', ')} for precision but received ${JSON.stringify(precision)}`, { field: 'precision' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `Expected one of ${PRECISIONS.join(', ')} for precision but received ${JSON.stringify(precision)}`,
+      { field: 'precision' },
+    );
   }
   const supported = computePrecisions(target);
   if (!supported.includes(precision as Precision)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `${target.id} does not support ${precision as string} (its ${target.gpu ? 'GPU' : 'CPU runtime'} supports ${supported.join(', ')})`, {
-      field: 'precision',
-      hint: `use bestPrecision(): ${bestPrecision(target)}`,
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `${target.id} does not support ${precision as string} (its ${target.gpu ? 'GPU' : 'CPU runtime'} supports ${supported.join(', ')})`,
+      {
+        field: 'precision',
+        hint: `use bestPrecision(): ${bestPrecision(target)}`,
+      },
+    );
   }
   return precision as Precision;
 }
@@ -55,12 +67,19 @@ function checkPrecision(target: TargetProfile, precision: unknown): Precision {
  * Dense peak of the compute unit for a precision, in operations per second, with its provenance.
  * @throws EdgeError E_INVALID_ARGUMENT for a precision the target does not support
  */
-export function peakThroughput(target: TargetProfile, precision: Precision): TargetFact<number> & { opsPerSecond: number } {
+export function peakThroughput(
+  target: TargetProfile,
+  precision: Precision,
+): TargetFact<number> & { opsPerSecond: number } {
   const p = checkPrecision(target, precision);
   const t = target.throughput;
   const fact = p === 'int8' ? t.int8DenseTops : p === 'fp16' ? t.fp16DenseTflops : t.fp32Tflops;
   // The rules guarantee a figure for every supported precision; a hand-built profile may not.
-  if (!fact) throw new EdgeError('E_TARGET_PROFILE', `no ${p} throughput in the profile`, { file: target.file, field: 'throughput' });
+  if (!fact)
+    throw new EdgeError('E_TARGET_PROFILE', `no ${p} throughput in the profile`, {
+      file: target.file,
+      field: 'throughput',
+    });
   return { ...fact, opsPerSecond: fact.value * 1e12 };
 }
 
@@ -106,14 +125,22 @@ export function tensorrtVersionsFor(target: TargetProfile): string[] {
  */
 export function dlaUsable(target: TargetProfile, trtVersion: string): boolean {
   if (typeof trtVersion !== 'string' || (parseVersion(trtVersion)?.length ?? 0) < 2) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `Expected a TensorRT version like "10.3" for trtVersion but received ${JSON.stringify(trtVersion)}`, { field: 'trtVersion' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `Expected a TensorRT version like "10.3" for trtVersion but received ${JSON.stringify(trtVersion)}`,
+      { field: 'trtVersion' },
+    );
   }
   if (target.dla.count.value === 0) return false;
   const lines = target.software.filter((l) => l.tensorrt && versionsMatch(l.tensorrt.value, trtVersion));
   if (lines.length === 0) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${trtVersion} is not on any software line of ${target.id} (known: ${tensorrtVersionsFor(target).join(', ')})`, {
-      field: 'trtVersion',
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `TensorRT ${trtVersion} is not on any software line of ${target.id} (known: ${tensorrtVersionsFor(target).join(', ')})`,
+      {
+        field: 'trtVersion',
+      },
+    );
   }
   return lines.every((l) => l.dla.value);
 }

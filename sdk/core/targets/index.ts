@@ -10,7 +10,15 @@ export { TargetProfileError, formatIssues, type ProfileIssue } from './issues.js
 export { normalizeWrittenTarget, GIB, smOf } from './normalize.js';
 export { PROFILE_RULES, runProfileRules, type ProfileRule, type RuleContext } from './rules.js';
 export { validateTargetProfile, assertValidTarget, type TargetValidation } from './validate-profile.js';
-export { loadTarget, listTargets, readTargetFile, targetsDir, TARGETS_DIR_ENV, TARGET_SCHEMA_FILE, type TargetLoadOptions } from './load.js';
+export {
+  loadTarget,
+  listTargets,
+  readTargetFile,
+  targetsDir,
+  TARGETS_DIR_ENV,
+  TARGET_SCHEMA_FILE,
+  type TargetLoadOptions,
+} from './load.js';
 export { findPackageRoot, PACKAGE_NAME } from './package-root.js';
 export { UTILISATION, PRECISION_PREFERENCE, type MathUnit } from './defaults.js';
 export {

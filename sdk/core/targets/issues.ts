@@ -11,7 +11,8 @@ export interface ProfileIssue {
 }
 
 /** What to do about a malformed profile. */
-export const PROFILE_HINT = 'targets/README.md explains every field; `ringmoe-edge targets` lists the shipped profiles.';
+export const PROFILE_HINT =
+  'targets/README.md explains every field; `ringmoe-edge targets` lists the shipped profiles.';
 
 /** Formats issues one per line, `  - <field>: <message>`. */
 export function formatIssues(issues: readonly ProfileIssue[]): string {
@@ -30,10 +31,17 @@ export class TargetProfileError extends EdgeError {
     const n = issues.length;
     // The issue list is the message; field and hint are set after super() so that EdgeError does
     // not prefix the field list or append the hint to the last issue line.
-    super(code, `invalid device target profile (${n} problem${n === 1 ? '' : 's'}):\n${formatIssues(issues)}\n${PROFILE_HINT}`, { file });
+    super(
+      code,
+      `invalid device target profile (${n} problem${n === 1 ? '' : 's'}):\n${formatIssues(issues)}\n${PROFILE_HINT}`,
+      { file },
+    );
     this.name = 'TargetProfileError';
     this.issues = issues;
-    Object.defineProperty(this, 'field', { value: [...new Set(issues.map((i) => i.field))].join(', '), enumerable: true });
+    Object.defineProperty(this, 'field', {
+      value: [...new Set(issues.map((i) => i.field))].join(', '),
+      enumerable: true,
+    });
     Object.defineProperty(this, 'hint', { value: PROFILE_HINT, enumerable: true });
   }
 

@@ -115,7 +115,10 @@ function join(path: string, key: string | number): string {
 
 function closestKey(key: string, known: string[]): string | undefined {
   const lower = key.toLowerCase();
-  return known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => k.toLowerCase().startsWith(lower.slice(0, 4)) && Math.abs(k.length - key.length) <= 3);
+  return (
+    known.find((k) => k.toLowerCase() === lower) ??
+    known.find((k) => k.toLowerCase().startsWith(lower.slice(0, 4)) && Math.abs(k.length - key.length) <= 3)
+  );
 }
 
 function received(value: unknown): string {
@@ -131,7 +134,8 @@ function check(value: unknown, schema: JsonSchema, root: JsonSchema, path: strin
       check(value, alt, root, path, trial);
       return trial.length === 0;
     });
-    if (!fits) out.push({ path: where, message: `expected ${describeSchema(s, root)} but received ${received(value)}` });
+    if (!fits)
+      out.push({ path: where, message: `expected ${describeSchema(s, root)} but received ${received(value)}` });
     return;
   }
   if (s.type && !matchesType(value, s.type)) {
@@ -147,7 +151,8 @@ function check(value: unknown, schema: JsonSchema, root: JsonSchema, path: strin
     return;
   }
   if (typeof value === 'string') {
-    if (s.minLength !== undefined && value.length < s.minLength) out.push({ path: where, message: 'must not be empty' });
+    if (s.minLength !== undefined && value.length < s.minLength)
+      out.push({ path: where, message: 'must not be empty' });
     else if (s.pattern && !new RegExp(s.pattern).test(value)) {
       out.push({ path: where, message: `expected a string matching /${s.pattern}/ but received ${received(value)}` });
     }
@@ -157,7 +162,8 @@ function check(value: unknown, schema: JsonSchema, root: JsonSchema, path: strin
       (s.minimum !== undefined && value < s.minimum) ||
       (s.exclusiveMinimum !== undefined && value <= s.exclusiveMinimum) ||
       (s.maximum !== undefined && value > s.maximum);
-    if (outOfRange) out.push({ path: where, message: `expected ${describeSchema(s, root)} but received ${received(value)}` });
+    if (outOfRange)
+      out.push({ path: where, message: `expected ${describeSchema(s, root)} but received ${received(value)}` });
   }
   if (Array.isArray(value)) {
     if (s.minItems !== undefined && value.length < s.minItems) {
@@ -180,7 +186,10 @@ function check(value: unknown, schema: JsonSchema, root: JsonSchema, path: strin
       if (!(key in obj)) {
         const sub = resolveRef(props[key] ?? {}, root);
         const what = sub.type === 'object' ? sub.title : describeSchema(sub, root);
-        out.push({ path: join(path, key), message: `missing required field${what && what !== key ? ` (${what})` : ''}` });
+        out.push({
+          path: join(path, key),
+          message: `missing required field${what && what !== key ? ` (${what})` : ''}`,
+        });
       }
     }
     for (const [key, v] of Object.entries(obj)) {

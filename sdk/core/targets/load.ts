@@ -50,7 +50,9 @@ function parseIssue(text: string, err: unknown): ProfileIssue {
   const msg = messageOf(err);
   const pos = /position (\d+)/.exec(msg);
   if (!pos) {
-    const atEnd = /end of JSON input/i.test(msg) ? ` (the file ends after ${text.length} characters: is it truncated?)` : '';
+    const atEnd = /end of JSON input/i.test(msg)
+      ? ` (the file ends after ${text.length} characters: is it truncated?)`
+      : '';
     return { field: '(file)', message: `not valid JSON: ${msg}${atEnd}` };
   }
   const before = text.slice(0, Number(pos[1]));
@@ -64,8 +66,12 @@ async function readText(file: string, displayName: string): Promise<string> {
     return await readFile(file, 'utf8');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new EdgeError('E_FILE_NOT_FOUND', 'device target profile not found', { file: displayName, cause: err });
-    throw new EdgeError('E_IO', `cannot read device target profile: ${messageOf(err)}`, { file: displayName, cause: err });
+    if (code === 'ENOENT')
+      throw new EdgeError('E_FILE_NOT_FOUND', 'device target profile not found', { file: displayName, cause: err });
+    throw new EdgeError('E_IO', `cannot read device target profile: ${messageOf(err)}`, {
+      file: displayName,
+      cause: err,
+    });
   }
 }
 
@@ -87,7 +93,9 @@ export async function readTargetFile(file: string, requireIdMatchesFile = false)
   const expected = basename(file).replace(/\.json$/, '');
   const id = (json as { id?: unknown } | null)?.id;
   const nameIssue: ProfileIssue | undefined =
-    typeof id === 'string' && id !== expected ? { field: 'id', message: `"${id}" does not match the file name ${basename(file)} (expected "${expected}")` } : undefined;
+    typeof id === 'string' && id !== expected
+      ? { field: 'id', message: `"${id}" does not match the file name ${basename(file)} (expected "${expected}")` }
+      : undefined;
   if (nameIssue && requireIdMatchesFile) result.errors.push(nameIssue);
   if (result.errors.length || !result.profile) throw new TargetProfileError(file, result.errors);
   if (nameIssue) result.profile.warnings.push(`${nameIssue.field}: ${nameIssue.message}`);
@@ -100,9 +108,16 @@ async function profileFiles(dir: string): Promise<string[]> {
     names = await readdir(dir);
   } catch (err) {
     const hint = process.env[TARGETS_DIR_ENV] ? `check ${TARGETS_DIR_ENV}` : undefined;
-    throw new EdgeError('E_FILE_NOT_FOUND', `device targets directory not readable: ${messageOf(err)}`, { file: dir, ...(hint ? { hint } : {}), cause: err });
+    throw new EdgeError('E_FILE_NOT_FOUND', `device targets directory not readable: ${messageOf(err)}`, {
+      file: dir,
+      ...(hint ? { hint } : {}),
+      cause: err,
+    });
   }
-  return names.filter((n) => n.endsWith('.json') && n !== TARGET_SCHEMA_FILE).sort().map((n) => join(dir, n));
+  return names
+    .filter((n) => n.endsWith('.json') && n !== TARGET_SCHEMA_FILE)
+    .sort()
+    .map((n) => join(dir, n));
 }
 
 /** id and aliases of each file that parses, ignoring broken ones (only used to suggest names). */
@@ -110,7 +125,10 @@ async function scanNames(dir: string): Promise<{ file: string; id: string; alias
   const out: { file: string; id: string; aliases: string[] }[] = [];
   for (const file of await profileFiles(dir)) {
     try {
-      const j = parseJsonBounded(await readFile(file, 'utf8'), PROFILE_JSON_LIMITS, { file }) as { id?: unknown; aliases?: unknown };
+      const j = parseJsonBounded(await readFile(file, 'utf8'), PROFILE_JSON_LIMITS, { file }) as {
+        id?: unknown;
+        aliases?: unknown;
+      };
       if (typeof j.id !== 'string') continue;
       const aliases = Array.isArray(j.aliases) ? j.aliases.filter((a): a is string => typeof a === 'string') : [];
       out.push({ file, id: j.id, aliases });
@@ -131,7 +149,11 @@ async function scanNames(dir: string): Promise<{ file: string; id: string; alias
  */
 export async function loadTarget(idOrPath: string, options: TargetLoadOptions = {}): Promise<TargetProfile> {
   if (typeof idOrPath !== 'string' || idOrPath.trim() === '') {
-    throw new EdgeError('E_INVALID_ARGUMENT', `Expected a target id or a profile path but received ${JSON.stringify(idOrPath)}`, { field: 'target' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `Expected a target id or a profile path but received ${JSON.stringify(idOrPath)}`,
+      { field: 'target' },
+    );
   }
   if (isPathLike(idOrPath)) {
     const file = isAbsolute(idOrPath) ? idOrPath : resolve(options.cwd ?? process.cwd(), idOrPath);
@@ -139,17 +161,27 @@ export async function loadTarget(idOrPath: string, options: TargetLoadOptions = 
   }
   const dir = targetsDir(options);
   const direct = join(dir, `${idOrPath}.json`);
-  if (await stat(direct).then((s) => s.isFile(), () => false)) return readTargetFile(direct, true);
+  if (
+    await stat(direct).then(
+      (s) => s.isFile(),
+      () => false,
+    )
+  )
+    return readTargetFile(direct, true);
   const names = await scanNames(dir);
   const byAlias = names.find((n) => n.aliases.includes(idOrPath));
   if (byAlias) return readTargetFile(byAlias.file, true);
   const known = names.map((n) => n.id).sort();
   const closest = closestMatch(idOrPath, [...known, ...names.flatMap((n) => n.aliases)]);
   const closestId = names.find((n) => n.id === closest || n.aliases.includes(closest ?? ''))?.id;
-  throw new EdgeError('E_UNKNOWN_TARGET', `unknown device target "${idOrPath}"${closestId ? `; did you mean "${closestId}"?` : '.'} Known targets: ${known.join(', ') || '(none)'}`, {
-    field: 'target',
-    hint: 'run `ringmoe-edge targets` to list them, or pass the path of your own profile (*.json)',
-  });
+  throw new EdgeError(
+    'E_UNKNOWN_TARGET',
+    `unknown device target "${idOrPath}"${closestId ? `; did you mean "${closestId}"?` : '.'} Known targets: ${known.join(', ') || '(none)'}`,
+    {
+      field: 'target',
+      hint: 'run `ringmoe-edge targets` to list them, or pass the path of your own profile (*.json)',
+    },
+  );
 }
 
 /**
@@ -167,7 +199,9 @@ export async function listTargets(options: TargetLoadOptions = {}): Promise<Targ
     for (const name of [p.id, ...p.aliases]) {
       const other = owner.get(name);
       if (other && other !== p.file) {
-        throw new TargetProfileError(p.file, [{ field: name === p.id ? 'id' : 'aliases', message: `"${name}" is already used by ${basename(other)}` }]);
+        throw new TargetProfileError(p.file, [
+          { field: name === p.id ? 'id' : 'aliases', message: `"${name}" is already used by ${basename(other)}` },
+        ]);
       }
       owner.set(name, p.file);
     }

@@ -17,7 +17,13 @@ import type {
   TargetSoftwareLine,
   TargetThroughput,
 } from './resolved.js';
-import type { WrittenAttestation, WrittenFact, WrittenPowerModeSet, WrittenSoftwareLine, WrittenTargetProfile } from './written.js';
+import type {
+  WrittenAttestation,
+  WrittenFact,
+  WrittenPowerModeSet,
+  WrittenSoftwareLine,
+  WrittenTargetProfile,
+} from './written.js';
 
 /** Bytes in one GiB. */
 export const GIB = 2 ** 30;
@@ -29,7 +35,12 @@ function sourcesOf(a: WrittenAttestation): string[] {
 
 /** A written fact as a resolved one. */
 export function resolveFact<T>(f: WrittenFact<T>): TargetFact<T> {
-  return { value: f.value, confidence: f.confidence, sources: sourcesOf(f), ...(f.note !== undefined ? { note: f.note } : {}) };
+  return {
+    value: f.value,
+    confidence: f.confidence,
+    sources: sourcesOf(f),
+    ...(f.note !== undefined ? { note: f.note } : {}),
+  };
 }
 
 function opt<T>(f: WrittenFact<T> | undefined): TargetFact<T> | null {
@@ -62,7 +73,12 @@ function gpuOf(w: WrittenTargetProfile): TargetGpu | null {
 }
 
 function cpuOf(w: WrittenTargetProfile): TargetCpu {
-  return { cores: resolveFact(w.cpu.cores), model: opt(w.cpu.model), isa: w.cpu.isa, precisions: opt(w.cpu.precisions) };
+  return {
+    cores: resolveFact(w.cpu.cores),
+    model: opt(w.cpu.model),
+    isa: w.cpu.isa,
+    precisions: opt(w.cpu.precisions),
+  };
 }
 
 function memoryOf(w: WrittenTargetProfile): TargetMemory {
@@ -82,16 +98,28 @@ function memoryOf(w: WrittenTargetProfile): TargetMemory {
 function reserveOf(w: WrittenTargetProfile): TargetReserve {
   const r = w.reserve;
   const gib = r.osGiB.value + r.runtimeGiB.value + r.pipelineGiB.value;
-  return { osGiB: resolveFact(r.osGiB), runtimeGiB: resolveFact(r.runtimeGiB), pipelineGiB: resolveFact(r.pipelineGiB), totalBytes: Math.round(gib * GIB) };
+  return {
+    osGiB: resolveFact(r.osGiB),
+    runtimeGiB: resolveFact(r.runtimeGiB),
+    pipelineGiB: resolveFact(r.pipelineGiB),
+    totalBytes: Math.round(gib * GIB),
+  };
 }
 
 /** A target without a DLA section has none; that absence is stated by the profile's kind. */
 function dlaOf(w: WrittenTargetProfile): TargetDla {
   if (!w.dla) {
-    const none: WrittenAttestation = { confidence: 'derived', note: `a ${w.kind} target has no DLA section, so no DLA cores` };
+    const none: WrittenAttestation = {
+      confidence: 'derived',
+      note: `a ${w.kind} target has no DLA section, so no DLA cores`,
+    };
     return { count: attested(0, none), generation: null, precisions: attested([], none) };
   }
-  return { count: resolveFact(w.dla.count), generation: opt(w.dla.generation), precisions: resolveFact(w.dla.precisions) };
+  return {
+    count: resolveFact(w.dla.count),
+    generation: opt(w.dla.generation),
+    precisions: resolveFact(w.dla.precisions),
+  };
 }
 
 function throughputOf(w: WrittenTargetProfile): TargetThroughput {
@@ -102,7 +130,12 @@ function throughputOf(w: WrittenTargetProfile): TargetThroughput {
     fp16DenseTflops: opt(t.fp16DenseTflops),
     fp32Tflops: opt(t.fp32Tflops),
     published: p
-      ? { scope: p.scope, int8SparseTops: opt(p.int8SparseTops), int8DenseTops: opt(p.int8DenseTops), fp4SparseTflops: opt(p.fp4SparseTflops) }
+      ? {
+          scope: p.scope,
+          int8SparseTops: opt(p.int8SparseTops),
+          int8DenseTops: opt(p.int8DenseTops),
+          fp4SparseTflops: opt(p.fp4SparseTflops),
+        }
       : null,
   };
 }
@@ -142,7 +175,9 @@ function softwareLineOf(l: WrittenSoftwareLine, hasDla: boolean): TargetSoftware
     cudnn: opt(l.cudnn),
     tensorrt: opt(l.tensorrt),
     onnxruntime: opt(l.onnxruntime),
-    dla: l.dla ? resolveFact(l.dla) : attested(false, hasDla ? { confidence: 'derived', note: 'the line does not state DLA support' } : noDla),
+    dla: l.dla
+      ? resolveFact(l.dla)
+      : attested(false, hasDla ? { confidence: 'derived', note: 'the line does not state DLA support' } : noDla),
   };
 }
 

@@ -50,10 +50,13 @@ export const kindHasItsSections: ProfileRule = ({ written: w, error }) => {
   }
   if (w.kind === 'jetson') {
     if (!w.dla) error('dla', 'a jetson target must state its DLA cores (count 0 when there are none)');
-    if (!w.power) error('power', 'a jetson target must list its power modes (an empty modeSets list when none are known)');
-    if (!w.memory.unified.value) error('memory.unified', 'Jetson memory is unified (CPU, GPU and DLA share one DRAM): must be true');
+    if (!w.power)
+      error('power', 'a jetson target must list its power modes (an empty modeSets list when none are known)');
+    if (!w.memory.unified.value)
+      error('memory.unified', 'Jetson memory is unified (CPU, GPU and DLA share one DRAM): must be true');
   }
-  if (w.kind === 'x86-gpu' && w.memory.unified.value) error('memory.unified', 'a discrete GPU has its own VRAM: must be false');
+  if (w.kind === 'x86-gpu' && w.memory.unified.value)
+    error('memory.unified', 'a discrete GPU has its own VRAM: must be false');
 };
 
 /** DLA count, generation and precisions agree; DLA runs only FP16 and INT8. */
@@ -62,11 +65,15 @@ export const dlaIsConsistent: ProfileRule = ({ written: w, error }) => {
   const { count, generation, precisions } = w.dla;
   if (count.value === 0) {
     if (precisions.value.length > 0) {
-      error('dla.precisions', `lists DLA precisions ${JSON.stringify(precisions.value)} but dla.count is 0 (a device without DLA cores has no DLA precisions)`);
+      error(
+        'dla.precisions',
+        `lists DLA precisions ${JSON.stringify(precisions.value)} but dla.count is 0 (a device without DLA cores has no DLA precisions)`,
+      );
     }
     if (generation) error('dla.generation', 'gives a DLA generation but dla.count is 0');
   } else {
-    if (precisions.value.length === 0) error('dla.precisions', `dla.count is ${count.value} but no DLA precisions are listed`);
+    if (precisions.value.length === 0)
+      error('dla.precisions', `dla.count is ${count.value} but no DLA precisions are listed`);
     if (!generation) error('dla.generation', `dla.count is ${count.value} but the DLA generation is missing`);
     const bad = precisions.value.filter((p) => p === 'fp32');
     if (bad.length) error('dla.precisions', 'DLA runs FP16 and INT8 only; fp32 is not a DLA precision');
@@ -79,17 +86,33 @@ export const precisionsHaveThroughput: ProfileRule = ({ profile: p, error }) => 
   const declared = unit === 'gpu' ? p.gpu?.precisions : p.cpu.precisions;
   if (!declared) return; // the missing section is reported by kindHasItsSections
   const list: Precision[] = declared.value;
-  const field: Record<Precision, keyof typeof p.throughput> = { int8: 'int8DenseTops', fp16: 'fp16DenseTflops', fp32: 'fp32Tflops' };
+  const field: Record<Precision, keyof typeof p.throughput> = {
+    int8: 'int8DenseTops',
+    fp16: 'fp16DenseTflops',
+    fp32: 'fp32Tflops',
+  };
   for (const prec of list) {
-    if (!p.throughput[field[prec]]) error(`throughput.${field[prec]}`, `${unit}.precisions includes ${prec} but there is no ${prec} throughput to plan with`);
+    if (!p.throughput[field[prec]])
+      error(
+        `throughput.${field[prec]}`,
+        `${unit}.precisions includes ${prec} but there is no ${prec} throughput to plan with`,
+      );
   }
   if (list.length === 0) error(`${unit}.precisions`, 'must list at least one precision');
 };
 
-function checkHalf(ctx: RuleContext, field: string, sparse: number | undefined, dense: { value: number; confidence: string } | undefined): void {
+function checkHalf(
+  ctx: RuleContext,
+  field: string,
+  sparse: number | undefined,
+  dense: { value: number; confidence: string } | undefined,
+): void {
   if (sparse === undefined || dense === undefined || dense.confidence !== 'derived') return;
   if (Math.abs(dense.value - sparse / 2) > 0.01 * sparse) {
-    ctx.error(field, `is marked derived from the sparse figure but ${dense.value} is not ${sparse} / 2 = ${sparse / 2}`);
+    ctx.error(
+      field,
+      `is marked derived from the sparse figure but ${dense.value} is not ${sparse} / 2 = ${sparse / 2}`,
+    );
   }
 }
 
@@ -98,7 +121,9 @@ export const derivedDenseIsHalfSparse: ProfileRule = (ctx) => {
   const pub = ctx.written.throughput.published;
   checkHalf(ctx, 'throughput.published.int8DenseTops.value', pub?.int8SparseTops?.value, pub?.int8DenseTops);
   ctx.written.power?.modeSets.forEach((s, i) =>
-    s.modes.forEach((m, j) => checkHalf(ctx, `power.modeSets[${i}].modes[${j}].int8DenseTops.value`, m.int8SparseTops?.value, m.int8DenseTops)),
+    s.modes.forEach((m, j) =>
+      checkHalf(ctx, `power.modeSets[${i}].modes[${j}].int8DenseTops.value`, m.int8SparseTops?.value, m.int8DenseTops),
+    ),
   );
 };
 
@@ -116,7 +141,8 @@ export const reserveFitsInMemory: ProfileRule = ({ profile: p, error, warn }) =>
 /** Power-mode sets: unique names, a default that is one of the modes, a known first JetPack. */
 export const powerModesAreNamed: ProfileRule = ({ written: w, error, warn }) => {
   const sets = w.power?.modeSets ?? [];
-  if (w.kind === 'jetson' && w.power && sets.length === 0) warn('power.modeSets', 'no power modes are known for this module');
+  if (w.kind === 'jetson' && w.power && sets.length === 0)
+    warn('power.modeSets', 'no power modes are known for this module');
   const setNames = new Set<string>();
   const jetpacks = w.software.map((l) => l.jetpack).filter((v): v is string => v !== undefined);
   sets.forEach((s, i) => {
@@ -125,13 +151,17 @@ export const powerModesAreNamed: ProfileRule = ({ written: w, error, warn }) => 
     setNames.add(s.name);
     const names = s.modes.map((m) => m.name);
     names.forEach((n, j) => {
-      if (names.indexOf(n) !== j) error(`${at}.modes[${j}].name`, `duplicate power mode name "${n}" (modes are selected by name)`);
+      if (names.indexOf(n) !== j)
+        error(`${at}.modes[${j}].name`, `duplicate power mode name "${n}" (modes are selected by name)`);
     });
     if (!names.includes(s.defaultMode)) {
       error(`${at}.defaultMode`, `"${s.defaultMode}" is not one of the modes of set "${s.name}" (${names.join(', ')})`);
     }
     if (s.minJetPack && jetpacks.length && !jetpacks.includes(s.minJetPack.value)) {
-      error(`${at}.minJetPack.value`, `JetPack ${s.minJetPack.value} is not one of the profile's software lines (${jetpacks.join(', ')})`);
+      error(
+        `${at}.minJetPack.value`,
+        `JetPack ${s.minJetPack.value} is not one of the profile's software lines (${jetpacks.join(', ')})`,
+      );
     }
   });
 };
@@ -151,18 +181,24 @@ export const softwareLinesAreUsable: ProfileRule = ({ written: w, profile: p, er
     if (w.kind === 'jetson' && !l.jetpack) error(`${at}.jetpack`, 'a jetson line must give its JetPack version');
     if (w.kind !== 'jetson' && l.jetpack) error(`${at}.jetpack`, `a ${w.kind} target has no JetPack`);
     if (l.tensorrt && !l.cuda) warn(`${at}.cuda`, `${l.name}: CUDA version not known`);
-    if (hasDla && !l.dla) error(`${at}.dla`, `the device has ${p.dla.count.value} DLA core(s): say whether TensorRT on ${l.name} can use them`);
+    if (hasDla && !l.dla)
+      error(
+        `${at}.dla`,
+        `the device has ${p.dla.count.value} DLA core(s): say whether TensorRT on ${l.name} can use them`,
+      );
     if (!hasDla && l.dla?.value) error(`${at}.dla`, 'says DLA is usable but dla.count is 0');
     if (l.tensorrt && l.dla) {
       const seen = dlaByTrt.get(l.tensorrt.value);
-      if (seen !== undefined && seen !== l.dla.value) error(`${at}.dla`, `lines with TensorRT ${l.tensorrt.value} disagree on DLA usability`);
+      if (seen !== undefined && seen !== l.dla.value)
+        error(`${at}.dla`, `lines with TensorRT ${l.tensorrt.value} disagree on DLA usability`);
       dlaByTrt.set(l.tensorrt.value, l.dla.value);
     }
   });
   const versions = w.software.map((l) => l.jetpack).filter((v): v is string => v !== undefined);
   versions.forEach((v, i) => {
     if (versions.indexOf(v) !== i) error(`software[${i}].jetpack`, `duplicate JetPack line ${v}`);
-    if (i > 0 && compareVersions(versions[i - 1]!, v) > 0) warn(`software[${i}].jetpack`, `JetPack ${v} is listed after ${versions[i - 1]}: keep lines in ascending order`);
+    if (i > 0 && compareVersions(versions[i - 1]!, v) > 0)
+      warn(`software[${i}].jetpack`, `JetPack ${v} is listed after ${versions[i - 1]}: keep lines in ascending order`);
   });
 };
 
@@ -187,7 +223,10 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
 ];
 
 /** Runs every rule and returns what they found. */
-export function runProfileRules(written: WrittenTargetProfile, profile: TargetProfile): { errors: ProfileIssue[]; warnings: ProfileIssue[] } {
+export function runProfileRules(
+  written: WrittenTargetProfile,
+  profile: TargetProfile,
+): { errors: ProfileIssue[]; warnings: ProfileIssue[] } {
   const errors: ProfileIssue[] = [];
   const warnings: ProfileIssue[] = [];
   const ctx: RuleContext = {

@@ -57,11 +57,10 @@ export function attestationProperties(): { confidence: JsonSchema; source: JsonS
 
 /** Schema of a {@link WrittenFact} whose `value` follows `value`. */
 export function fact(value: JsonSchema, description?: string): JsonSchema {
-  return objectOf<WrittenFact<unknown>>()(
-    { value, ...attestationProperties() },
-    ['value', 'confidence'],
-    { title: 'fact: { value, confidence, source, note }', ...(description ? { description } : {}) },
-  );
+  return objectOf<WrittenFact<unknown>>()({ value, ...attestationProperties() }, ['value', 'confidence'], {
+    title: 'fact: { value, confidence, source, note }',
+    ...(description ? { description } : {}),
+  });
 }
 
 /** Common value schemas. */

@@ -33,7 +33,10 @@ const gpu = objectOf<WrittenGpu>()(
   {
     architecture: fact(V.text, 'GPU architecture name, e.g. "Ampere".'),
     computeCapability: fact(V.computeCapability, 'CUDA compute capability "major.minor"; sm_XY is derived from it.'),
-    otherComputeCapabilities: fact({ type: 'array', items: V.computeCapability, minItems: 1 }, 'Numberings of the same GPU under other toolkits.'),
+    otherComputeCapabilities: fact(
+      { type: 'array', items: V.computeCapability, minItems: 1 },
+      'Numberings of the same GPU under other toolkits.',
+    ),
     cudaCores: fact(V.positiveInteger),
     tensorCores: fact(V.nonNegativeInteger, '0 where the GPU has none.'),
     maxClockMHz: fact(V.positiveNumber, 'Highest GPU clock; basis of per-clock throughput estimates.'),
@@ -184,7 +187,8 @@ export const TARGET_PROFILE_SCHEMA: JsonSchema = {
     ['schemaVersion', 'id', 'name', 'kind', 'cpu', 'memory', 'reserve', 'throughput', 'software'],
     {
       title: 'ringmoe-edge device target profile',
-      description: 'One device the toolchain builds for. Every fact carries its confidence and source; see targets/README.md.',
+      description:
+        'One device the toolchain builds for. Every fact carries its confidence and source; see targets/README.md.',
     },
   ),
   $defs: COMMON_DEFS,

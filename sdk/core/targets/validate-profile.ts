@@ -29,7 +29,10 @@ export interface TargetValidation {
  * const { profile, errors } = validateTargetProfile(JSON.parse(text), 'my-board.json');
  */
 export function validateTargetProfile(json: unknown, file: string): TargetValidation {
-  const structural = checkAgainstSchema(json, TARGET_PROFILE_SCHEMA).map((i) => ({ field: i.path, message: i.message }));
+  const structural = checkAgainstSchema(json, TARGET_PROFILE_SCHEMA).map((i) => ({
+    field: i.path,
+    message: i.message,
+  }));
   if (structural.length) return { errors: structural, warnings: [] };
   const written = json as WrittenTargetProfile;
   const profile = normalizeWrittenTarget(written, file);

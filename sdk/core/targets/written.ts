@@ -21,7 +21,15 @@
  * - `assumed`: a choice that describes the reference machine of a generic profile.
  * - `policy`: our decision, not a hardware fact (reserves); `note` says which rule.
  */
-export const CONFIDENCE_LEVELS = ['confirmed', 'nvidia-secondary', 'unconfirmed', 'derived', 'estimate', 'assumed', 'policy'] as const;
+export const CONFIDENCE_LEVELS = [
+  'confirmed',
+  'nvidia-secondary',
+  'unconfirmed',
+  'derived',
+  'estimate',
+  'assumed',
+  'policy',
+] as const;
 /** One of {@link CONFIDENCE_LEVELS}. */
 export type Confidence = (typeof CONFIDENCE_LEVELS)[number];
 

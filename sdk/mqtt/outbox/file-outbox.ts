@@ -138,7 +138,13 @@ export class FileOutbox implements Outbox {
     this.checkOpen();
     const items = this.queue.after(afterSeq, limit);
     if (items.every((i) => i.data.entry)) return items.map((i) => i.data.entry!);
-    const entries = await this.writer.serial(() => readSlots(this.writer.fh, items.map((i) => i.data), this.path));
+    const entries = await this.writer.serial(() =>
+      readSlots(
+        this.writer.fh,
+        items.map((i) => i.data),
+        this.path,
+      ),
+    );
     const lost = items.filter((item, i) => item.live && entries[i] === undefined);
     if (lost.length) {
       // A record that passed its checksum when written and fails it now: the disk lost it. It can
@@ -148,7 +154,13 @@ export class FileOutbox implements Outbox {
       this.damagedRecords += damaged.length;
       await this.discard(damaged, 'rejected');
       for (const item of lost) {
-        this.settings.onDamage?.({ offset: item.data.offset, bytes: item.data.length, records: 1, reason: `record of entry ${item.seq} fails its checksum when read back`, seqs: [item.seq] });
+        this.settings.onDamage?.({
+          offset: item.data.offset,
+          bytes: item.data.length,
+          records: 1,
+          reason: `record of entry ${item.seq} fails its checksum when read back`,
+          seqs: [item.seq],
+        });
       }
     }
     return entries.filter((e, i) => items[i]!.live && e !== undefined) as OutboxEntry[];

@@ -74,7 +74,10 @@ export function encodeHeader(): Buffer {
  * newer format).
  */
 export function checkHeader(b: Buffer): 'ok' | 'v1' | 'short' | 'foreign' | 'version' {
-  if (b.length < HEADER_BYTES) return b.subarray(0, Math.min(b.length, 8)).equals(LOG_MAGIC.subarray(0, Math.min(b.length, 8))) ? 'short' : 'foreign';
+  if (b.length < HEADER_BYTES)
+    return b.subarray(0, Math.min(b.length, 8)).equals(LOG_MAGIC.subarray(0, Math.min(b.length, 8)))
+      ? 'short'
+      : 'foreign';
   if (!b.subarray(0, 8).equals(LOG_MAGIC)) return 'foreign';
   if (b.readUInt32LE(12) !== crc32(b.subarray(0, 12))) return 'foreign';
   const version = b.readUInt32LE(8);
@@ -106,10 +109,15 @@ function writeU64(b: Buffer, value: number, at: number): void {
  * A PUT record for `entry`, written straight into its frame.
  * @param propertiesJson `entry.properties` as JSON, when the caller has it already
  */
-export function encodePut(entry: OutboxEntry, propertiesJson = entry.properties ? JSON.stringify(entry.properties) : ''): Buffer {
+export function encodePut(
+  entry: OutboxEntry,
+  propertiesJson = entry.properties ? JSON.stringify(entry.properties) : '',
+): Buffer {
   const topicLen = Buffer.byteLength(entry.topic);
   const propsLen = Buffer.byteLength(propertiesJson);
-  const out = Buffer.allocUnsafe(FRAME_BYTES + 1 + 8 + 8 + 1 + 1 + 2 + topicLen + 4 + propsLen + entry.payload.byteLength);
+  const out = Buffer.allocUnsafe(
+    FRAME_BYTES + 1 + 8 + 8 + 1 + 1 + 2 + topicLen + 4 + propsLen + entry.payload.byteLength,
+  );
   let o = FRAME_BYTES;
   out.writeUInt8(RecordType.PUT, o++);
   writeU64(out, entry.seq, o);
@@ -149,7 +157,9 @@ export function encodeDrop(reason: keyof typeof DropCode, seqs: readonly number[
 /** A META record. */
 export function encodeMeta(meta: MetaRecord): Buffer {
   const body = Buffer.allocUnsafe(48);
-  [meta.nextSeq, meta.appended, meta.acked, meta.dropped, meta.expired, meta.rejected].forEach((v, i) => body.writeBigUInt64LE(BigInt(v), 8 * i));
+  [meta.nextSeq, meta.appended, meta.acked, meta.dropped, meta.expired, meta.rejected].forEach((v, i) =>
+    body.writeBigUInt64LE(BigInt(v), 8 * i),
+  );
   return frame(RecordType.META, body);
 }
 
@@ -196,22 +206,32 @@ export function decodeRecord(rec: Buffer, frameBytes = FRAME_BYTES): LogRecord |
         const propsLen = body.readUInt32LE(o);
         o += 4;
         if (o + propsLen > body.length || qos > 2) return undefined;
-        const properties = propsLen ? (JSON.parse(body.toString('utf8', o, o + propsLen)) as OutboxProperties) : undefined;
+        const properties = propsLen
+          ? (JSON.parse(body.toString('utf8', o, o + propsLen)) as OutboxProperties)
+          : undefined;
         o += propsLen;
         // Copy: the record buffer belongs to a read window that is reused.
         const payload = Uint8Array.prototype.slice.call(body.subarray(o));
-        return { type: 1, entry: { seq, createdAt, qos, retain, topic, payload, ...(properties ? { properties } : {}) } };
+        return {
+          type: 1,
+          entry: { seq, createdAt, qos, retain, topic, payload, ...(properties ? { properties } : {}) },
+        };
       }
       case RecordType.ACK:
         return { type: 2, seqs: readSeqs(body, 0) };
       case RecordType.DROP: {
-        const reason = (Object.keys(DropCode) as (keyof typeof DropCode)[]).find((k) => DropCode[k] === body.readUInt8(0));
+        const reason = (Object.keys(DropCode) as (keyof typeof DropCode)[]).find(
+          (k) => DropCode[k] === body.readUInt8(0),
+        );
         return reason ? { type: 3, reason, seqs: readSeqs(body, 1) } : undefined;
       }
       case RecordType.META: {
         if (body.length !== 48) return undefined;
         const v = Array.from({ length: 6 }, (_, i) => Number(body.readBigUInt64LE(8 * i)));
-        return { type: 4, meta: { nextSeq: v[0]!, appended: v[1]!, acked: v[2]!, dropped: v[3]!, expired: v[4]!, rejected: v[5]! } };
+        return {
+          type: 4,
+          meta: { nextSeq: v[0]!, appended: v[1]!, acked: v[2]!, dropped: v[3]!, expired: v[4]!, rejected: v[5]! },
+        };
       }
       default:
         return undefined;

@@ -80,7 +80,12 @@ export async function readSlots(fh: FileHandle, slots: Slot[], path: string): Pr
     }
     let j = i;
     let stop = first.offset + first.length;
-    while (j + 1 < slots.length && !slots[j + 1]!.entry && slots[j + 1]!.offset === stop && stop - first.offset < WINDOW) {
+    while (
+      j + 1 < slots.length &&
+      !slots[j + 1]!.entry &&
+      slots[j + 1]!.offset === stop &&
+      stop - first.offset < WINDOW
+    ) {
       j++;
       stop += slots[j]!.length;
     }
@@ -121,7 +126,9 @@ export async function compactLog(
   const offsets: number[] = new Array(live.length);
   const lengths = live.map((i) => i.data.length);
   let at: number;
-  const out = await open(tmpPath, 'w').catch((e) => Promise.reject(ioError('cannot create the compacted log', tmpPath, e)));
+  const out = await open(tmpPath, 'w').catch((e) =>
+    Promise.reject(ioError('cannot create the compacted log', tmpPath, e)),
+  );
   try {
     // META twice: the next seq and the counters live nowhere else once every entry was acked, so
     // one damaged copy must not cost them.
@@ -133,7 +140,8 @@ export async function compactLog(
     while (sourceFrameBytes !== FRAME_BYTES && i < live.length) {
       // Version 1 → 2: one record at a time, decoded and framed again.
       const raw = Buffer.allocUnsafe(live[i]!.data.length);
-      if ((await readFully(oldFh, raw, live[i]!.data.offset)) !== raw.length) throw new Error(`log ends before byte ${live[i]!.data.offset + raw.length}`);
+      if ((await readFully(oldFh, raw, live[i]!.data.offset)) !== raw.length)
+        throw new Error(`log ends before byte ${live[i]!.data.offset + raw.length}`);
       const rec = decodeRecord(raw, sourceFrameBytes);
       if (rec?.type !== 1) throw new Error(`record at byte ${live[i]!.data.offset} no longer decodes`);
       const framed = encodePut(rec.entry);

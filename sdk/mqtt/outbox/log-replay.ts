@@ -9,7 +9,18 @@ import { open, rename, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { EdgeError } from '../../core/errors.js';
 import { messageBytes } from './outbox.js';
-import { FRAME_BYTES, FRAME_BYTES_V1, HEADER_BYTES, MAX_RECORD_BYTES, SYNC, checkHeader, decodeRecord, encodeDrop, encodeHeader, type LogRecord } from './log-format.js';
+import {
+  FRAME_BYTES,
+  FRAME_BYTES_V1,
+  HEADER_BYTES,
+  MAX_RECORD_BYTES,
+  SYNC,
+  checkHeader,
+  decodeRecord,
+  encodeDrop,
+  encodeHeader,
+  type LogRecord,
+} from './log-format.js';
 import { WINDOW, WindowReader, ioError, readFully, syncDir, type Slot } from './log-io.js';
 import type { PendingQueue } from './queue.js';
 
@@ -63,7 +74,12 @@ export interface RecoveredLog {
  * all unreadable is moved aside (never deleted) and a new log is started. Entries are cached in
  * their slots while `cacheBytes` allows.
  */
-export async function recoverLog(path: string, queue: PendingQueue<Slot>, cacheBytes: number, now: () => number = Date.now): Promise<RecoveredLog> {
+export async function recoverLog(
+  path: string,
+  queue: PendingQueue<Slot>,
+  cacheBytes: number,
+  now: () => number = Date.now,
+): Promise<RecoveredLog> {
   let fh: FileHandle;
   try {
     fh = await open(path, 'r+');
@@ -87,16 +103,31 @@ async function freshLog(fh: FileHandle, path: string): Promise<void> {
   await syncDir(dirname(path));
 }
 
-async function replay(fh: FileHandle, path: string, queue: PendingQueue<Slot>, cacheBytes: number, now: () => number): Promise<RecoveredLog> {
+async function replay(
+  fh: FileHandle,
+  path: string,
+  queue: PendingQueue<Slot>,
+  cacheBytes: number,
+  now: () => number,
+): Promise<RecoveredLog> {
   const size = (await fh.stat()).size;
   const head = Buffer.alloc(Math.min(size, HEADER_BYTES));
   await readFully(fh, head, 0);
   const header = checkHeader(head);
-  if (header === 'version') throw new EdgeError('E_OUTBOX', `outbox log format version ${head.readUInt32LE(8)} is not supported by this SDK`, { file: path });
+  if (header === 'version')
+    throw new EdgeError('E_OUTBOX', `outbox log format version ${head.readUInt32LE(8)} is not supported by this SDK`, {
+      file: path,
+    });
   if (size === 0 || header === 'short') {
     // Empty, or a header torn at creation: nothing can follow it.
     await freshLog(fh, path);
-    return { fh, end: HEADER_BYTES, recovery: { records: 0, pending: 0, truncatedBytes: 0, damaged: [] }, frameBytes: FRAME_BYTES, rewrite: false };
+    return {
+      fh,
+      end: HEADER_BYTES,
+      recovery: { records: 0, pending: 0, truncatedBytes: 0, damaged: [] },
+      frameBytes: FRAME_BYTES,
+      rewrite: false,
+    };
   }
   const fb = header === 'v1' ? FRAME_BYTES_V1 : FRAME_BYTES;
   const scan = new LogScanner(fh, size, fb);
@@ -108,7 +139,12 @@ async function replay(fh: FileHandle, path: string, queue: PendingQueue<Slot>, c
     if (first === undefined) return moveAside(fh, path, size, now);
     // Bytes between the header and the first intact record held at least one record.
     const lost = first > HEADER_BYTES ? await scan.markersIn(HEADER_BYTES, first) : 0;
-    damaged.push({ offset: 0, bytes: first, records: lost, reason: lost ? `the log header and ${lost} record(s) after it are damaged` : 'the log header is damaged' });
+    damaged.push({
+      offset: 0,
+      bytes: first,
+      records: lost,
+      reason: lost ? `the log header and ${lost} record(s) after it are damaged` : 'the log header is damaged',
+    });
     pos = first;
   }
   const walked = await walkRecords(scan, new RecordApplier(queue, cacheBytes), pos, damaged);
@@ -120,7 +156,13 @@ async function replay(fh: FileHandle, path: string, queue: PendingQueue<Slot>, c
   return {
     fh,
     end,
-    recovery: { records: walked.records, pending: queue.count, truncatedBytes: size - walked.pos, damaged, ...(walked.reason ? { reason: walked.reason } : {}) },
+    recovery: {
+      records: walked.records,
+      pending: queue.count,
+      truncatedBytes: size - walked.pos,
+      damaged,
+      ...(walked.reason ? { reason: walked.reason } : {}),
+    },
     frameBytes: fb,
     rewrite: fb !== FRAME_BYTES || damaged.length > 0,
   };
@@ -137,14 +179,31 @@ async function moveAside(fh: FileHandle, path: string, size: number, now: () => 
     throw err;
   });
   const reason = `not an outbox log, or its header and every record are damaged (${size} bytes); kept as ${basename(aside)}, a new log was started`;
-  return { fh: fresh, end: HEADER_BYTES, recovery: { records: 0, pending: 0, truncatedBytes: 0, damaged: [{ offset: 0, bytes: size, records: 0, reason }], movedAside: aside }, frameBytes: FRAME_BYTES, rewrite: false };
+  return {
+    fh: fresh,
+    end: HEADER_BYTES,
+    recovery: {
+      records: 0,
+      pending: 0,
+      truncatedBytes: 0,
+      damaged: [{ offset: 0, bytes: size, records: 0, reason }],
+      movedAside: aside,
+    },
+    frameBytes: FRAME_BYTES,
+    rewrite: false,
+  };
 }
 
 /**
  * Applies the records from `pos` on, skipping damaged spans (each pushed to `damaged`). Ends at the
  * end of the file or at the first record nothing intact follows; `reason` then says why.
  */
-async function walkRecords(scan: LogScanner, applier: RecordApplier, pos: number, damaged: OutboxDamage[]): Promise<{ pos: number; records: number; reason?: string }> {
+async function walkRecords(
+  scan: LogScanner,
+  applier: RecordApplier,
+  pos: number,
+  damaged: OutboxDamage[],
+): Promise<{ pos: number; records: number; reason?: string }> {
   let records = 0;
   while (pos < scan.size) {
     const got = await scan.attempt(pos);
@@ -158,7 +217,13 @@ async function walkRecords(scan: LogScanner, applier: RecordApplier, pos: number
     const next = scan.fb === FRAME_BYTES ? await scan.resync(pos + 1) : undefined;
     if (next === undefined) {
       // A torn last record is what kill -9 mid-write leaves; anything else at the tail is damage.
-      if (!got.torn) damaged.push({ offset: pos, bytes: scan.size - pos, records: await scan.markersIn(pos, scan.size), reason: got.why });
+      if (!got.torn)
+        damaged.push({
+          offset: pos,
+          bytes: scan.size - pos,
+          records: await scan.markersIn(pos, scan.size),
+          reason: got.why,
+        });
       return { pos, records, reason: got.why };
     }
     damaged.push({ offset: pos, bytes: next - pos, records: await scan.markersIn(pos, next), reason: got.why });
@@ -203,17 +268,19 @@ class LogScanner {
     const { size, fb, reader } = this;
     if (size - at < fb) return { why: `torn record frame at byte ${at}`, torn: true };
     const frame = await reader.get(at, fb);
-    if (fb === FRAME_BYTES && !frame.subarray(0, 4).equals(SYNC)) return { why: `no record marker at byte ${at}`, torn: false };
+    if (fb === FRAME_BYTES && !frame.subarray(0, 4).equals(SYNC))
+      return { why: `no record marker at byte ${at}`, torn: false };
     const len = frame.readUInt32LE(fb - 8);
     if (len < 1 || len > MAX_RECORD_BYTES) return { why: `impossible record length ${len} at byte ${at}`, torn: false };
-    if (at + fb + len > size) return { why: `torn record at byte ${at} (${fb + len} bytes announced, ${size - at} present)`, torn: true };
+    if (at + fb + len > size)
+      return { why: `torn record at byte ${at} (${fb + len} bytes announced, ${size - at} present)`, torn: true };
     const rec = decodeRecord(await reader.get(at, fb + len), fb);
     return rec ? { rec, length: fb + len } : { why: `record at byte ${at} fails its checksum or format`, torn: false };
   }
 
   /** Offset of the next intact record at or after `from` (version 2 only), or undefined. */
   async resync(from: number): Promise<number | undefined> {
-    for (let at = from; at < this.size; ) {
+    for (let at = from; at < this.size;) {
       const window = await this.reader.get(at, Math.min(WINDOW, this.size - at));
       const i = window.indexOf(SYNC);
       if (i < 0) {
@@ -230,7 +297,7 @@ class LogScanner {
   /** Record markers in [from, to): how many records a damaged span held (at least 1). */
   async markersIn(from: number, to: number): Promise<number> {
     let n = 0;
-    for (let at = from; at < to; ) {
+    for (let at = from; at < to;) {
       const window = await this.reader.get(at, Math.min(WINDOW, to - at));
       for (let i = window.indexOf(SYNC); i >= 0; i = window.indexOf(SYNC, i + 1)) n++;
       if (window.length < SYNC.length) break;

@@ -123,7 +123,13 @@ export class LogWriter {
       }
       for (const w of batch.waiters) w.resolve();
     } catch (err) {
-      const e = err instanceof EdgeError ? err : new EdgeError('E_OUTBOX', `writing the outbox log failed: ${messageOf(err)}`, { file: this.path, cause: err });
+      const e =
+        err instanceof EdgeError
+          ? err
+          : new EdgeError('E_OUTBOX', `writing the outbox log failed: ${messageOf(err)}`, {
+              file: this.path,
+              cause: err,
+            });
       for (const w of batch.waiters) w.reject(e);
       return;
     }

@@ -47,7 +47,8 @@ export interface FileOutboxOptions {
 export const LOG_NAME = 'outbox.log';
 
 /** The options of {@link FileOutbox.open} with every default filled in. */
-export type FileOutboxSettings = Required<Omit<FileOutboxOptions, 'dir' | 'limits' | 'onDamage'>> & Pick<FileOutboxOptions, 'onDamage'>;
+export type FileOutboxSettings = Required<Omit<FileOutboxOptions, 'dir' | 'limits' | 'onDamage'>> &
+  Pick<FileOutboxOptions, 'onDamage'>;
 
 /** An opened, locked and replayed outbox directory. */
 export interface OpenedLog {
@@ -71,13 +72,26 @@ export async function openLog(options: FileOutboxOptions): Promise<OpenedLog> {
   } catch (err) {
     throw new EdgeError('E_OUTBOX', `cannot create the outbox directory: ${messageOf(err)}`, { file: dir, cause: err });
   }
-  const lock = await acquirePidLock(join(dir, 'LOCK'), { code: 'E_OUTBOX', subject: 'outbox directory', hint: 'give each publisher its own stateDir' });
+  const lock = await acquirePidLock(join(dir, 'LOCK'), {
+    code: 'E_OUTBOX',
+    subject: 'outbox directory',
+    hint: 'give each publisher its own stateDir',
+  });
   try {
     await rm(join(dir, `${LOG_NAME}.compact`), { force: true });
     const queue = new PendingQueue<Slot>(limits);
     const state = await recoverLog(join(dir, LOG_NAME), queue, settings.cacheBytes, () => settings.clock.now());
-    if (state.recovery.truncatedBytes > 0) log('FileOutbox.open :: cut %d bytes from %s: %s', state.recovery.truncatedBytes, dir, state.recovery.reason);
-    for (const d of state.recovery.damaged) log('FileOutbox.open :: damaged span of %d bytes at %d (%d records) in %s: %s', d.bytes, d.offset, d.records, dir, d.reason);
+    if (state.recovery.truncatedBytes > 0)
+      log('FileOutbox.open :: cut %d bytes from %s: %s', state.recovery.truncatedBytes, dir, state.recovery.reason);
+    for (const d of state.recovery.damaged)
+      log(
+        'FileOutbox.open :: damaged span of %d bytes at %d (%d records) in %s: %s',
+        d.bytes,
+        d.offset,
+        d.records,
+        dir,
+        d.reason,
+      );
     if (state.rewrite) await rewriteAtOpen(dir, state, queue);
     return { dir, settings, lock, state: { ...state, queue } };
   } catch (err) {
@@ -103,16 +117,33 @@ async function rewriteAtOpen(dir: string, state: RecoveredLog, queue: PendingQue
   }
 }
 
-function resolveOptions(options: FileOutboxOptions): { dir: string; limits: OutboxLimits; settings: FileOutboxSettings } {
+function resolveOptions(options: FileOutboxOptions): {
+  dir: string;
+  limits: OutboxLimits;
+  settings: FileOutboxSettings;
+} {
   if (!is.object(options)) throw invalidOption('options', 'an object', options);
-  rejectUnknownKeys('options', options as Record<string, unknown>, ['dir', 'limits', 'fsync', 'cacheBytes', 'compactMinBytes', 'clock', 'onDamage']);
-  if (options.onDamage !== undefined && typeof options.onDamage !== 'function') throw invalidOption('options.onDamage', 'a function', options.onDamage);
+  rejectUnknownKeys('options', options as Record<string, unknown>, [
+    'dir',
+    'limits',
+    'fsync',
+    'cacheBytes',
+    'compactMinBytes',
+    'clock',
+    'onDamage',
+  ]);
+  if (options.onDamage !== undefined && typeof options.onDamage !== 'function')
+    throw invalidOption('options.onDamage', 'a function', options.onDamage);
   const dir = expectString('options.dir', options.dir);
   const limits = resolveOutboxLimits(options.limits, 'options.limits');
   const settings = {
     fsync: resolveFsync(options.fsync),
-    cacheBytes: options.cacheBytes === undefined ? 8 * 1024 * 1024 : expectInteger('options.cacheBytes', options.cacheBytes, 0),
-    compactMinBytes: options.compactMinBytes === undefined ? 4 * 1024 * 1024 : expectInteger('options.compactMinBytes', options.compactMinBytes, 0),
+    cacheBytes:
+      options.cacheBytes === undefined ? 8 * 1024 * 1024 : expectInteger('options.cacheBytes', options.cacheBytes, 0),
+    compactMinBytes:
+      options.compactMinBytes === undefined
+        ? 4 * 1024 * 1024
+        : expectInteger('options.compactMinBytes', options.compactMinBytes, 0),
     clock: options.clock ?? systemClock,
     ...(options.onDamage ? { onDamage: options.onDamage } : {}),
   };

@@ -119,7 +119,10 @@ export interface Outbox {
 }
 
 /** Bytes a message counts against `maxBytes`: topic + payload + properties as JSON. */
-export function messageBytes(message: OutboxMessage, propertiesJson = message.properties ? JSON.stringify(message.properties) : ''): number {
+export function messageBytes(
+  message: OutboxMessage,
+  propertiesJson = message.properties ? JSON.stringify(message.properties) : '',
+): number {
   return Buffer.byteLength(message.topic) + message.payload.byteLength + Buffer.byteLength(propertiesJson);
 }
 
@@ -136,22 +139,34 @@ export function copyProperties(p: OutboxProperties): OutboxProperties {
  * Checks a message before it is stored; returns its size and its properties as JSON.
  * @throws EdgeError E_INVALID_ARGUMENT naming the field at fault
  */
-export function validateOutboxMessage(message: OutboxMessage, limits: OutboxLimits): { bytes: number; propertiesJson: string } {
+export function validateOutboxMessage(
+  message: OutboxMessage,
+  limits: OutboxLimits,
+): { bytes: number; propertiesJson: string } {
   if (!is.object(message)) throw invalidOption('message', 'an object', message);
   if (!is.nonEmptyString(message.topic) || /[+#\u0000]/.test(message.topic)) {
     throw invalidOption('message.topic', 'a non-empty topic without wildcards or NUL', message.topic);
   }
-  if (!(message.payload instanceof Uint8Array)) throw invalidOption('message.payload', 'a Uint8Array or Buffer', message.payload);
-  if (message.qos !== 0 && message.qos !== 1 && message.qos !== 2) throw invalidOption('message.qos', '0, 1 or 2', message.qos);
+  if (!(message.payload instanceof Uint8Array))
+    throw invalidOption('message.payload', 'a Uint8Array or Buffer', message.payload);
+  if (message.qos !== 0 && message.qos !== 1 && message.qos !== 2)
+    throw invalidOption('message.qos', '0, 1 or 2', message.qos);
   if (typeof message.retain !== 'boolean') throw invalidOption('message.retain', 'a boolean', message.retain);
   const p = message.properties;
   if (p !== undefined) {
     if (!is.object(p)) throw invalidOption('message.properties', 'an object', p);
-    rejectUnknownKeys('message.properties', p as Record<string, unknown>, ['contentType', 'messageExpiryInterval', 'userProperties']);
-    if (p.contentType !== undefined && !is.nonEmptyString(p.contentType)) throw invalidOption('message.properties.contentType', 'a non-empty string', p.contentType);
-    if (p.messageExpiryInterval !== undefined) expectInteger('message.properties.messageExpiryInterval', p.messageExpiryInterval, 1, 0xffffffff);
+    rejectUnknownKeys('message.properties', p as Record<string, unknown>, [
+      'contentType',
+      'messageExpiryInterval',
+      'userProperties',
+    ]);
+    if (p.contentType !== undefined && !is.nonEmptyString(p.contentType))
+      throw invalidOption('message.properties.contentType', 'a non-empty string', p.contentType);
+    if (p.messageExpiryInterval !== undefined)
+      expectInteger('message.properties.messageExpiryInterval', p.messageExpiryInterval, 1, 0xffffffff);
     if (p.userProperties !== undefined) {
-      if (!is.object(p.userProperties)) throw invalidOption('message.properties.userProperties', 'an object of strings', p.userProperties);
+      if (!is.object(p.userProperties))
+        throw invalidOption('message.properties.userProperties', 'an object of strings', p.userProperties);
       for (const [k, v] of Object.entries(p.userProperties)) {
         if (typeof v !== 'string') throw invalidOption(`message.properties.userProperties.${k}`, 'a string', v);
       }
@@ -160,10 +175,14 @@ export function validateOutboxMessage(message: OutboxMessage, limits: OutboxLimi
   const propertiesJson = p === undefined ? '' : JSON.stringify(p);
   const bytes = messageBytes(message, propertiesJson);
   if (bytes > limits.maxMessageBytes) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `message of ${bytes} bytes exceeds the outbox's maxMessageBytes (${limits.maxMessageBytes})`, {
-      field: 'message.payload',
-      hint: 'publish smaller results (e.g. CBOR instead of JSON, or a reference to a file) or raise maxMessageBytes',
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `message of ${bytes} bytes exceeds the outbox's maxMessageBytes (${limits.maxMessageBytes})`,
+      {
+        field: 'message.payload',
+        hint: 'publish smaller results (e.g. CBOR instead of JSON, or a reference to a file) or raise maxMessageBytes',
+      },
+    );
   }
   return { bytes, propertiesJson };
 }
@@ -177,10 +196,18 @@ export function resolveOutboxLimits(written: Partial<OutboxLimits> | undefined, 
   if (written === undefined) return { ...DEFAULT_OUTBOX_LIMITS };
   if (!is.object(written)) throw invalidOption(name, 'an object', written);
   rejectUnknownKeys(name, written as Record<string, unknown>, ['maxEntries', 'maxBytes', 'maxMessageBytes']);
-  const maxEntries = written.maxEntries === undefined ? DEFAULT_OUTBOX_LIMITS.maxEntries : expectInteger(`${name}.maxEntries`, written.maxEntries, 1, 100_000_000);
-  const maxBytes = written.maxBytes === undefined ? DEFAULT_OUTBOX_LIMITS.maxBytes : expectInteger(`${name}.maxBytes`, written.maxBytes, 1024, 2 ** 40);
+  const maxEntries =
+    written.maxEntries === undefined
+      ? DEFAULT_OUTBOX_LIMITS.maxEntries
+      : expectInteger(`${name}.maxEntries`, written.maxEntries, 1, 100_000_000);
+  const maxBytes =
+    written.maxBytes === undefined
+      ? DEFAULT_OUTBOX_LIMITS.maxBytes
+      : expectInteger(`${name}.maxBytes`, written.maxBytes, 1024, 2 ** 40);
   const maxMessageBytes =
-    written.maxMessageBytes === undefined ? Math.min(DEFAULT_OUTBOX_LIMITS.maxMessageBytes, maxBytes) : expectInteger(`${name}.maxMessageBytes`, written.maxMessageBytes, 1, maxBytes);
+    written.maxMessageBytes === undefined
+      ? Math.min(DEFAULT_OUTBOX_LIMITS.maxMessageBytes, maxBytes)
+      : expectInteger(`${name}.maxMessageBytes`, written.maxMessageBytes, 1, maxBytes);
   return { maxEntries, maxBytes, maxMessageBytes };
 }
 

@@ -53,7 +53,11 @@ export class PendingQueue<T> {
     const victims: QueueItem<T>[] = [];
     let count = this.count + 1;
     let total = this.liveBytes + bytes;
-    for (let i = this.head; i < this.items.length && (count > this.limits.maxEntries || total > this.limits.maxBytes); i++) {
+    for (
+      let i = this.head;
+      i < this.items.length && (count > this.limits.maxEntries || total > this.limits.maxBytes);
+      i++
+    ) {
       const item = this.items[i]!;
       if (!item.live) continue;
       victims.push(item);

@@ -31,7 +31,12 @@ async function sourcesFor(ctx: AgentContext, req: UpdateRequest): Promise<BlobSo
   return list;
 }
 
-function outcome(ctx: AgentContext, result: UpdateOutcome['result'], req: UpdateRequest, extra: Partial<UpdateOutcome> = {}): UpdateOutcome {
+function outcome(
+  ctx: AgentContext,
+  result: UpdateOutcome['result'],
+  req: UpdateRequest,
+  extra: Partial<UpdateOutcome> = {},
+): UpdateOutcome {
   return {
     result,
     bundle: { name: req.name, version: req.version, manifest: req.manifestSha256 },
@@ -42,18 +47,31 @@ function outcome(ctx: AgentContext, result: UpdateOutcome['result'], req: Update
 }
 
 /** Verifying: everything but the package bytes. Returns the trusted manifest and its bytes. */
-async function verifyRequest(ctx: AgentContext, req: UpdateRequest, sources: BlobSource[]): Promise<{ manifest: BundleManifest; bytes: Uint8Array }> {
+async function verifyRequest(
+  ctx: AgentContext,
+  req: UpdateRequest,
+  sources: BlobSource[],
+): Promise<{ manifest: BundleManifest; bytes: Uint8Array }> {
   const { store, trust, identity, limits } = ctx.o;
   checkTarget(req.target, identity, 'bundle.target');
   if (req.manifestSize > limits.manifestBytes) {
-    throw new EdgeError('E_BUNDLE_INVALID', `bundle manifest is ${req.manifestSize} bytes; the limit is ${limits.manifestBytes}`, { field: 'bundle.manifestSize' });
+    throw new EdgeError(
+      'E_BUNDLE_INVALID',
+      `bundle manifest is ${req.manifestSize} bytes; the limit is ${limits.manifestBytes}`,
+      { field: 'bundle.manifestSize' },
+    );
   }
-  const policy = { ...ctx.o.fetch, onRetry: (s: string, _b: unknown, why: string) => ctx.o.log(`fetch retry (${s}): ${why}`) };
+  const policy = {
+    ...ctx.o.fetch,
+    onRetry: (s: string, _b: unknown, why: string) => ctx.o.log(`fetch retry (${s}): ${why}`),
+  };
   await fetchBlob(store, { sha256: req.manifestSha256, size: req.manifestSize, path: 'bundle.json' }, sources, policy);
   const bytes = await store.readBlob(req.manifestSha256, limits.manifestBytes);
   trust.verify('bundle', bytes, req.signature, { file: 'bundle.json', field: 'signature' });
   const manifest = parseBundleManifest(bytes, 'bundle.json', limits);
-  checkMatchesDesired(manifest, { bundle: { name: req.name, version: req.version, target: req.target } } as Parameters<typeof checkMatchesDesired>[1]);
+  checkMatchesDesired(manifest, { bundle: { name: req.name, version: req.version, target: req.target } } as Parameters<
+    typeof checkMatchesDesired
+  >[1]);
   checkCompatible(manifest, identity, ctx.o.sdkVersion);
   checkVersionOrder(manifest, req.manifestSha256, ctx.slots.current?.ref, req.rollback);
   const pkgFile = manifest.files.find((f) => f.path === PACKAGE_MANIFEST_FILE)!;
@@ -87,9 +105,17 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
     // The delta is against what the device held before this update (verification already fetched ringmoe.json).
     const delta = bundleDelta(manifest, heldBefore);
     const fetchedEarly = manifest.files.find((f) => f.path === PACKAGE_MANIFEST_FILE && !heldBefore.has(f.sha256));
-    const progress: UpdateProgress = { blobsTotal: delta.blobsTotal, bytesTotal: delta.bytesTotal, blobsNeeded: delta.blobsNeeded, bytesNeeded: delta.bytesNeeded, bytesDone: fetchedEarly?.size ?? 0 };
+    const progress: UpdateProgress = {
+      blobsTotal: delta.blobsTotal,
+      bytesTotal: delta.bytesTotal,
+      blobsNeeded: delta.blobsNeeded,
+      bytesNeeded: delta.bytesNeeded,
+      bytesDone: fetchedEarly?.size ?? 0,
+    };
     transfer = { blobs: delta.blobsNeeded, bytes: delta.bytesNeeded, bundleBytes: delta.bytesTotal };
-    ctx.o.log(`${labelOf(target)}: verified; fetching ${delta.blobsNeeded} of ${delta.blobsTotal} blobs (${delta.bytesNeeded} of ${delta.bytesTotal} bytes)`);
+    ctx.o.log(
+      `${labelOf(target)}: verified; fetching ${delta.blobsNeeded} of ${delta.blobsTotal} blobs (${delta.bytesNeeded} of ${delta.bytesTotal} bytes)`,
+    );
     await ctx.go('manifest-verified', { target, progress });
 
     const seen = new Set<string>();
@@ -118,7 +144,9 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
 
     const at = ctx.o.now().toISOString();
     // The pointer first: if power fails from here until the commit, the device restarts on the old version.
-    await store.writePointer(oldSlot ? { current: id, previous: oldSlot.ref.manifest, trial: true, at } : { current: id, at });
+    await store.writePointer(
+      oldSlot ? { current: id, previous: oldSlot.ref.manifest, trial: true, at } : { current: id, at },
+    );
     switched = true;
     await host.activate(newModel);
     ctx.slots = { current: { ref: target, model: newModel }, ...(oldSlot ? { previous: oldSlot } : {}) };
@@ -131,13 +159,23 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
       ctx.o.log(`${labelOf(target)}: rejected: ${e.code} ${e.message}`);
       // A refused bundle leaves nothing behind, except the progress of a download that failed for
       // want of a link (E_BLOB_MISSING): that one resumes when the update is offered again.
-      if (e.code !== 'E_BLOB_MISSING') await store.collectGarbage().catch((gcErr) => ctx.o.log(`garbage collection failed: ${messageOf(gcErr)}`));
+      if (e.code !== 'E_BLOB_MISSING')
+        await store.collectGarbage().catch((gcErr) => ctx.o.log(`garbage collection failed: ${messageOf(gcErr)}`));
       await ctx.go('rejected', { pending: undefined, outcome: done, target: undefined, progress: undefined });
       return done;
     }
     // The pointer says trial but the host could not switch: go back.
     await ctx.go('switch-failed');
-    return rollBack(ctx, req, { code: (err as EdgeError).code ?? 'E_INTERNAL', message: `switching failed: ${messageOf(err)}`, ...(transfer ? { transfer } : {}) }, newModel);
+    return rollBack(
+      ctx,
+      req,
+      {
+        code: (err as EdgeError).code ?? 'E_INTERNAL',
+        message: `switching failed: ${messageOf(err)}`,
+        ...(transfer ? { transfer } : {}),
+      },
+      newModel,
+    );
   } finally {
     for (const s of sources) await s.close?.().catch(() => {});
   }
@@ -152,25 +190,65 @@ export async function runInstall(ctx: AgentContext, req: UpdateRequest): Promise
     maxMs: 0,
     failures: [{ entry: '*', code: (err as EdgeError).code ?? 'E_INTERNAL', reason: messageOf(err) }],
   }));
-  const healthSummary = { ok: health.ok, frames: health.frames, passed: health.passed, medianMs: health.medianMs, maxMs: health.maxMs, latencyBudgetMs: health.latencyBudgetMs, failures: health.failures.slice(0, 8) };
+  const healthSummary = {
+    ok: health.ok,
+    frames: health.frames,
+    passed: health.passed,
+    medianMs: health.medianMs,
+    maxMs: health.maxMs,
+    latencyBudgetMs: health.latencyBudgetMs,
+    failures: health.failures.slice(0, 8),
+  };
   if (!health.ok && oldSlot) {
     await ctx.go('unhealthy', { health: healthSummary });
-    const why = health.failures.slice(0, 3).map((f) => f.reason).join('; ');
-    return rollBack(ctx, req, { code: 'E_HEALTH_CHECK', message: `health check failed (${health.passed}/${health.frames} frames passed): ${why}`, ...(transfer ? { transfer } : {}) }, newModel, healthSummary);
+    const why = health.failures
+      .slice(0, 3)
+      .map((f) => f.reason)
+      .join('; ');
+    return rollBack(
+      ctx,
+      req,
+      {
+        code: 'E_HEALTH_CHECK',
+        message: `health check failed (${health.passed}/${health.frames} frames passed): ${why}`,
+        ...(transfer ? { transfer } : {}),
+      },
+      newModel,
+      healthSummary,
+    );
   }
   await ctx.go('healthy', { health: healthSummary });
-  await store.writePointer({ current: id, ...(oldSlot ? { previous: oldSlot.ref.manifest } : {}), at: ctx.o.now().toISOString() });
+  await store.writePointer({
+    current: id,
+    ...(oldSlot ? { previous: oldSlot.ref.manifest } : {}),
+    at: ctx.o.now().toISOString(),
+  });
   // The previous version stays installed for a later rollback, but not loaded.
-  if (oldSlot?.model) await host.unload(oldSlot.model).catch((err) => ctx.o.log(`unloading the previous model failed: ${messageOf(err)}`));
+  if (oldSlot?.model)
+    await host
+      .unload(oldSlot.model)
+      .catch((err) => ctx.o.log(`unloading the previous model failed: ${messageOf(err)}`));
   ctx.slots = { current: { ref: target, model: newModel! }, ...(oldSlot ? { previous: { ref: oldSlot.ref } } : {}) };
   const gc = await store.collectGarbage();
-  ctx.o.log(`${labelOf(target)}: committed; collected ${gc.slots.length} slots and ${gc.blobs.length} blobs (${gc.bytes} bytes)`);
-  const done = outcome(ctx, 'installed', req, { ...(transfer ? { transfer } : {}), ...(health.ok ? {} : { code: 'E_HEALTH_CHECK', message: 'health check failed, but there is no previous version to return to' }) });
+  ctx.o.log(
+    `${labelOf(target)}: committed; collected ${gc.slots.length} slots and ${gc.blobs.length} blobs (${gc.bytes} bytes)`,
+  );
+  const done = outcome(ctx, 'installed', req, {
+    ...(transfer ? { transfer } : {}),
+    ...(health.ok
+      ? {}
+      : { code: 'E_HEALTH_CHECK', message: 'health check failed, but there is no previous version to return to' }),
+  });
   await ctx.go('committed', { pending: undefined, outcome: done, target: undefined, progress: undefined });
   return done;
 }
 
 /** What to fetch for a manifest file, with its per-chunk hashes when the manifest lists them. */
 function blobRequestOf(f: BundleManifest['files'][number], manifest: BundleManifest): BlobRequest {
-  return { sha256: f.sha256, size: f.size, path: f.path, ...(f.chunks && manifest.chunkBytes ? { chunks: f.chunks, chunkBytes: manifest.chunkBytes } : {}) };
+  return {
+    sha256: f.sha256,
+    size: f.size,
+    path: f.path,
+    ...(f.chunks && manifest.chunkBytes ? { chunks: f.chunks, chunkBytes: manifest.chunkBytes } : {}),
+  };
 }

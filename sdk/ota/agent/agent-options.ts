@@ -54,7 +54,24 @@ export interface OtaAgentOptions {
   log?: (line: string) => void;
 }
 
-const KNOWN = ['identity', 'store', 'host', 'trust', 'health', 'warmUpFrames', 'limits', 'sdkVersion', 'fetch', 'http', 'extraSources', 'verifyOnStart', 'maxAttempts', 'clock', 'now', 'log'];
+const KNOWN = [
+  'identity',
+  'store',
+  'host',
+  'trust',
+  'health',
+  'warmUpFrames',
+  'limits',
+  'sdkVersion',
+  'fetch',
+  'http',
+  'extraSources',
+  'verifyOnStart',
+  'maxAttempts',
+  'clock',
+  'now',
+  'log',
+];
 
 /**
  * Checks `o` and applies the defaults.
@@ -67,13 +84,21 @@ export function resolveAgentOptions(o: OtaAgentOptions): ResolvedAgentOptions {
   if (!id || !is.nonEmptyString(id.fleet) || !is.nonEmptyString(id.device) || !is.nonEmptyString(id.target)) {
     throw invalidOption('options.identity', 'an object {fleet, device, target}', o.identity);
   }
-  for (const k of ['store', 'host', 'trust'] as const) if (!is.object(o[k] as unknown)) throw invalidOption(`options.${k}`, `a ${k}`, o[k]);
+  for (const k of ['store', 'host', 'trust'] as const)
+    if (!is.object(o[k] as unknown)) throw invalidOption(`options.${k}`, `a ${k}`, o[k]);
   const warmUpFrames = o.warmUpFrames ?? 2;
-  if (!Number.isInteger(warmUpFrames) || warmUpFrames < 1) throw invalidOption('options.warmUpFrames', 'an integer >= 1', warmUpFrames);
+  if (!Number.isInteger(warmUpFrames) || warmUpFrames < 1)
+    throw invalidOption('options.warmUpFrames', 'an integer >= 1', warmUpFrames);
   const maxAttempts = o.maxAttempts ?? 3;
-  if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw invalidOption('options.maxAttempts', 'an integer >= 1', maxAttempts);
+  if (!Number.isInteger(maxAttempts) || maxAttempts < 1)
+    throw invalidOption('options.maxAttempts', 'an integer >= 1', maxAttempts);
   const clock = o.clock ?? otaClock;
-  if (!is.object(clock as unknown) || typeof clock.now !== 'function' || typeof clock.setTimeout !== 'function' || typeof clock.clearTimeout !== 'function') {
+  if (
+    !is.object(clock as unknown) ||
+    typeof clock.now !== 'function' ||
+    typeof clock.setTimeout !== 'function' ||
+    typeof clock.clearTimeout !== 'function'
+  ) {
     throw invalidOption('options.clock', 'a Clock {now, setTimeout, clearTimeout}', o.clock);
   }
   return {

@@ -3,7 +3,14 @@
  * works on. After a power cut the record says where the agent was; the pointer says which model
  * is safe to start.
  */
-import type { AgentReport, AgentState, BundleRef, TransitionName, UpdateOutcome, UpdateProgress } from './agent-states.js';
+import type {
+  AgentReport,
+  AgentState,
+  BundleRef,
+  TransitionName,
+  UpdateOutcome,
+  UpdateProgress,
+} from './agent-states.js';
 import type { BlobSources } from '../fleet/desired-state.js';
 import type { SignatureRecord } from '../../core/signing/signature.js';
 
@@ -56,5 +63,7 @@ export interface AgentRecord {
 /** Reads a record value back, or undefined when absent or of another format. */
 export function asAgentRecord(value: unknown): AgentRecord | undefined {
   const r = value as Partial<AgentRecord> | undefined;
-  return r && typeof r === 'object' && r.format === AGENT_RECORD_FORMAT && typeof r.state === 'string' ? (r as AgentRecord) : undefined;
+  return r && typeof r === 'object' && r.format === AGENT_RECORD_FORMAT && typeof r.state === 'string'
+    ? (r as AgentRecord)
+    : undefined;
 }

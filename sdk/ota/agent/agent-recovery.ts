@@ -24,7 +24,17 @@ async function startSlot(ctx: AgentContext, id: string, verify: boolean): Promis
 }
 
 function requestForSlot(ref: { name: string; version: string; manifest: string }): UpdateRequest {
-  return { origin: 'local', name: ref.name, version: ref.version, target: '-', manifestSha256: ref.manifest, manifestSize: 0, signature: { alg: 'ed25519', keyId: '0'.repeat(16), signature: '' }, sources: {}, rollback: false };
+  return {
+    origin: 'local',
+    name: ref.name,
+    version: ref.version,
+    target: '-',
+    manifestSha256: ref.manifest,
+    manifestSize: 0,
+    signature: { alg: 'ed25519', keyId: '0'.repeat(16), signature: '' },
+    sources: {},
+    rollback: false,
+  };
 }
 
 /**
@@ -34,18 +44,26 @@ function requestForSlot(ref: { name: string; version: string; manifest: string }
 export async function recover(ctx: AgentContext): Promise<UpdateRequest | undefined> {
   const { store } = ctx.o;
   const cleaned = await store.cleanup();
-  if (cleaned.removed.length) ctx.o.log(`start: removed leftovers of an interrupted run: ${cleaned.removed.join(', ')}`);
+  if (cleaned.removed.length)
+    ctx.o.log(`start: removed leftovers of an interrupted run: ${cleaned.removed.join(', ')}`);
   const pointer = await store.readPointer();
   const pending = ctx.record.pending;
   const now = () => ctx.o.now().toISOString();
 
   if (pointer?.trial && pointer.previous) {
     // Died between the switch and the commit: the new version never proved itself.
-    const failed = await slotRef(store, pointer.current).catch(() => ({ name: '?', version: '?', manifest: pointer.current }));
+    const failed = await slotRef(store, pointer.current).catch(() => ({
+      name: '?',
+      version: '?',
+      manifest: pointer.current,
+    }));
     ctx.slots = { current: { ref: failed }, previous: { ref: await slotRef(store, pointer.previous) } };
     await ctx.go('interrupted-rollback');
     const req = pending?.request.manifestSha256 === pointer.current ? pending.request : requestForSlot(failed);
-    await rollBack(ctx, req, { code: 'E_HEALTH_CHECK', message: `the device restarted before ${labelOf(failed)} passed its health check (power loss or crash); back on the previous version` });
+    await rollBack(ctx, req, {
+      code: 'E_HEALTH_CHECK',
+      message: `the device restarted before ${labelOf(failed)} passed its health check (power loss or crash); back on the previous version`,
+    });
     return undefined;
   }
 
@@ -55,7 +73,9 @@ export async function recover(ctx: AgentContext): Promise<UpdateRequest | undefi
       try {
         ctx.slots = { current: await startSlot(ctx, id, ctx.o.verifyOnStart) };
         if (id !== pointer.current) {
-          ctx.o.log(`start: the current slot was unusable; started the previous one ${labelOf(ctx.slots.current!.ref)}`);
+          ctx.o.log(
+            `start: the current slot was unusable; started the previous one ${labelOf(ctx.slots.current!.ref)}`,
+          );
           await store.writePointer({ current: id, at: now() });
         } else if (pointer.previous) {
           ctx.slots.previous = { ref: await slotRef(store, pointer.previous) };
@@ -78,11 +98,28 @@ export async function recover(ctx: AgentContext): Promise<UpdateRequest | undefi
       at: now(),
     });
     if (ctx.slots.current?.ref.manifest === req.manifestSha256) {
-      await ctx.go('started', { pending: undefined, target: undefined, progress: undefined, outcome: finished('installed', { message: 'committed before the restart' }) });
+      await ctx.go('started', {
+        pending: undefined,
+        target: undefined,
+        progress: undefined,
+        outcome: finished('installed', { message: 'committed before the restart' }),
+      });
       return undefined;
     }
-    if (ctx.record.state === 'rolling-back' || ctx.record.state === 'health-check' || ctx.record.state === 'committing') {
-      await ctx.go('started', { pending: undefined, target: undefined, progress: undefined, outcome: finished('rolled-back', { code: 'E_HEALTH_CHECK', message: 'the device restarted during the update; the previous version runs' }) });
+    if (
+      ctx.record.state === 'rolling-back' ||
+      ctx.record.state === 'health-check' ||
+      ctx.record.state === 'committing'
+    ) {
+      await ctx.go('started', {
+        pending: undefined,
+        target: undefined,
+        progress: undefined,
+        outcome: finished('rolled-back', {
+          code: 'E_HEALTH_CHECK',
+          message: 'the device restarted during the update; the previous version runs',
+        }),
+      });
       return undefined;
     }
     if ((BEFORE_SWITCH as readonly string[]).includes(ctx.record.state)) {
@@ -91,7 +128,10 @@ export async function recover(ctx: AgentContext): Promise<UpdateRequest | undefi
           pending: undefined,
           target: undefined,
           progress: undefined,
-          outcome: finished('rejected', { code: 'E_HEALTH_CHECK', message: `the update was interrupted ${pending.attempts} times (power loss or a crash while installing); giving up` }),
+          outcome: finished('rejected', {
+            code: 'E_HEALTH_CHECK',
+            message: `the update was interrupted ${pending.attempts} times (power loss or a crash while installing); giving up`,
+          }),
         });
         return undefined;
       }

@@ -26,13 +26,22 @@ export async function rollBack(
   const back = ctx.slots.previous;
   if (!back) throw new EdgeError('E_INTERNAL', 'rollback without a previous version');
   const previousBefore = ctx.record.pending?.previousBefore;
-  const keepPrevious = previousBefore !== undefined && previousBefore !== back.ref.manifest && (await store.hasSlot(previousBefore));
-  await store.writePointer({ current: back.ref.manifest, ...(keepPrevious ? { previous: previousBefore } : {}), at: ctx.o.now().toISOString() });
+  const keepPrevious =
+    previousBefore !== undefined && previousBefore !== back.ref.manifest && (await store.hasSlot(previousBefore));
+  await store.writePointer({
+    current: back.ref.manifest,
+    ...(keepPrevious ? { previous: previousBefore } : {}),
+    at: ctx.o.now().toISOString(),
+  });
   let model = back.model;
   try {
     if (!model) {
       const dir = store.slotPackageDir(back.ref.manifest);
-      model = await host.load({ id: back.ref.manifest, ...(dir !== undefined ? { dir } : {}), label: labelOf(back.ref) });
+      model = await host.load({
+        id: back.ref.manifest,
+        ...(dir !== undefined ? { dir } : {}),
+        label: labelOf(back.ref),
+      });
     }
     await host.activate(model);
   } catch (err) {
@@ -52,6 +61,12 @@ export async function rollBack(
     at: ctx.o.now().toISOString(),
   };
   ctx.o.log(`${req.name}@${req.version}: rolled back to ${labelOf(back.ref)}: ${why.message}`);
-  await ctx.go('rolled-back', { pending: undefined, outcome: done, target: undefined, progress: undefined, ...(health ? { health } : {}) });
+  await ctx.go('rolled-back', {
+    pending: undefined,
+    outcome: done,
+    target: undefined,
+    progress: undefined,
+    ...(health ? { health } : {}),
+  });
   return done;
 }

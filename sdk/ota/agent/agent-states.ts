@@ -18,7 +18,18 @@ import { EdgeError } from '../../core/errors.js';
 import type { HealthReport } from '../hosts/model-host.js';
 
 /** Every state of the agent. */
-export const AGENT_STATES = ['starting', 'idle', 'verifying', 'downloading', 'staging', 'loading', 'switching', 'health-check', 'committing', 'rolling-back'] as const;
+export const AGENT_STATES = [
+  'starting',
+  'idle',
+  'verifying',
+  'downloading',
+  'staging',
+  'loading',
+  'switching',
+  'health-check',
+  'committing',
+  'rolling-back',
+] as const;
 /** One of {@link AGENT_STATES}. */
 export type AgentState = (typeof AGENT_STATES)[number];
 
@@ -51,7 +62,10 @@ export type TransitionName = keyof typeof TRANSITIONS;
 export function nextState(from: AgentState, name: TransitionName): AgentState {
   const t = TRANSITIONS[name];
   if (!(t.from as readonly AgentState[]).includes(from)) {
-    throw new EdgeError('E_INTERNAL', `OTA agent: transition ${name} cannot leave state ${from} (allowed from ${t.from.join(', ')})`);
+    throw new EdgeError(
+      'E_INTERNAL',
+      `OTA agent: transition ${name} cannot leave state ${from} (allowed from ${t.from.join(', ')})`,
+    );
   }
   return t.to;
 }

@@ -17,7 +17,14 @@ import { runInstall } from './agent-install.js';
 import { resolveAgentOptions, type OtaAgentOptions } from './agent-options.js';
 import { AGENT_RECORD_FORMAT, asAgentRecord, type AgentRecord, type UpdateRequest } from './agent-record.js';
 import { recover } from './agent-recovery.js';
-import { nextState, type AgentReport, type AgentState, type TransitionName, type UpdateOutcome, type UpdateProgress } from './agent-states.js';
+import {
+  nextState,
+  type AgentReport,
+  type AgentState,
+  type TransitionName,
+  type UpdateOutcome,
+  type UpdateProgress,
+} from './agent-states.js';
 import { parseBundleManifest } from '../bundle/bundle-check.js';
 import { BUNDLE_MANIFEST_FILE, BUNDLE_SIGNATURE_FILE } from '../bundle/bundle-manifest.js';
 import { decodeDesired, type DesiredState } from '../fleet/desired-state.js';
@@ -44,7 +51,12 @@ export class OtaAgent implements AgentContext {
 
   private constructor(o: ResolvedAgentOptions, record: AgentRecord | undefined) {
     this.o = o;
-    this.record = record ?? { format: AGENT_RECORD_FORMAT, state: 'starting', transition: 'none', at: o.now().toISOString() };
+    this.record = record ?? {
+      format: AGENT_RECORD_FORMAT,
+      state: 'starting',
+      transition: 'none',
+      at: o.now().toISOString(),
+    };
   }
 
   /**
@@ -103,7 +115,13 @@ export class OtaAgent implements AgentContext {
   /** @internal step modules call this; see {@link AgentContext.go}. */
   async go(name: TransitionName, patch: Partial<AgentRecord> = {}): Promise<void> {
     this.current = nextState(this.current, name);
-    const next: AgentRecord = { ...this.record, ...patch, state: this.current, transition: name, at: this.o.now().toISOString() };
+    const next: AgentRecord = {
+      ...this.record,
+      ...patch,
+      state: this.current,
+      transition: name,
+      at: this.o.now().toISOString(),
+    };
     for (const k of Object.keys(patch) as (keyof AgentRecord)[]) if (patch[k] === undefined) delete next[k];
     this.record = next;
     await this.o.store.writeRecord(next);
@@ -121,7 +139,11 @@ export class OtaAgent implements AgentContext {
   }
 
   private submit(job: () => Promise<UpdateOutcome>): Promise<UpdateOutcome> {
-    this.waiting?.cancel({ result: 'unchanged', message: 'superseded by a newer update request', at: this.o.now().toISOString() });
+    this.waiting?.cancel({
+      result: 'unchanged',
+      message: 'superseded by a newer update request',
+      at: this.o.now().toISOString(),
+    });
     return new Promise<UpdateOutcome>((resolveJob, rejectJob) => {
       let cancelled = false;
       const entry = {
@@ -134,7 +156,8 @@ export class OtaAgent implements AgentContext {
       this.chain = this.chain.then(async () => {
         if (this.waiting === entry) this.waiting = undefined;
         if (cancelled) return;
-        if (this.closed) return resolveJob({ result: 'unchanged', message: 'the agent was closed', at: this.o.now().toISOString() });
+        if (this.closed)
+          return resolveJob({ result: 'unchanged', message: 'the agent was closed', at: this.o.now().toISOString() });
         try {
           resolveJob(await job());
         } catch (err) {
@@ -146,7 +169,13 @@ export class OtaAgent implements AgentContext {
 
   private async refuse(err: unknown, seq?: number): Promise<UpdateOutcome> {
     const e = err instanceof EdgeError ? err : new EdgeError('E_INTERNAL', messageOf(err), { cause: err });
-    const out: UpdateOutcome = { result: 'rejected', code: e.code, message: e.message, ...(seq !== undefined ? { seq } : {}), at: this.o.now().toISOString() };
+    const out: UpdateOutcome = {
+      result: 'rejected',
+      code: e.code,
+      message: e.message,
+      ...(seq !== undefined ? { seq } : {}),
+      at: this.o.now().toISOString(),
+    };
     this.o.log(`update refused: ${e.code} ${e.message}`);
     await this.go('update-requested');
     await this.go('rejected', { outcome: out });
@@ -167,7 +196,12 @@ export class OtaAgent implements AgentContext {
         d = decodeDesired(bytes, this.o.trust, this.o.limits).desired;
         checkAddressed(d, this.o.identity);
         if (checkFreshness(d, this.record.lastSeq, this.record.lastSeqManifest, this.o.now()) === 'same') {
-          return { result: 'unchanged', seq: d.seq, message: 'desired state already processed', at: this.o.now().toISOString() };
+          return {
+            result: 'unchanged',
+            seq: d.seq,
+            message: 'desired state already processed',
+            at: this.o.now().toISOString(),
+          };
         }
       } catch (err) {
         return this.refuse(err);
@@ -201,15 +235,32 @@ export class OtaAgent implements AgentContext {
         const bytes = await readBundleRegular(join(dir, BUNDLE_MANIFEST_FILE), this.o.limits.manifestBytes);
         let sig: unknown;
         try {
-          sig = parseJsonBounded(await readBundleRegular(join(dir, BUNDLE_SIGNATURE_FILE), 4096), { maxBytes: 4096, maxDepth: 4, maxStringLength: 4096 }, { what: 'signature file', syntaxCode: 'E_SIGNATURE' });
+          sig = parseJsonBounded(
+            await readBundleRegular(join(dir, BUNDLE_SIGNATURE_FILE), 4096),
+            { maxBytes: 4096, maxDepth: 4, maxStringLength: 4096 },
+            { what: 'signature file', syntaxCode: 'E_SIGNATURE' },
+          );
         } catch (err) {
           if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
-          throw new EdgeError('E_SIGNATURE', `bundle is not signed (${BUNDLE_SIGNATURE_FILE} is missing or not JSON)`, { file: dir });
+          throw new EdgeError('E_SIGNATURE', `bundle is not signed (${BUNDLE_SIGNATURE_FILE} is missing or not JSON)`, {
+            file: dir,
+          });
         }
         const signature = checkSignatureRecord(sig, { file: join(dir, BUNDLE_SIGNATURE_FILE) });
         this.o.trust.verify('bundle', bytes, signature, { file: join(dir, BUNDLE_SIGNATURE_FILE) });
         const m = parseBundleManifest(bytes, join(dir, BUNDLE_MANIFEST_FILE), this.o.limits);
-        request = { origin: 'local', dir, name: m.name, version: m.version, target: m.target, manifestSha256: sha256(bytes), manifestSize: bytes.length, signature, sources: {}, rollback: options.rollback === true };
+        request = {
+          origin: 'local',
+          dir,
+          name: m.name,
+          version: m.version,
+          target: m.target,
+          manifestSha256: sha256(bytes),
+          manifestSize: bytes.length,
+          signature,
+          sources: {},
+          rollback: options.rollback === true,
+        };
       } catch (err) {
         return this.refuse(err);
       }
@@ -221,7 +272,11 @@ export class OtaAgent implements AgentContext {
     const pointer = await this.o.store.readPointer();
     await this.go('update-requested', {
       ...patch,
-      pending: { request, attempts: 1, ...(pointer?.previous !== undefined ? { previousBefore: pointer.previous } : {}) },
+      pending: {
+        request,
+        attempts: 1,
+        ...(pointer?.previous !== undefined ? { previousBefore: pointer.previous } : {}),
+      },
       target: { name: request.name, version: request.version, manifest: request.manifestSha256 },
     });
     return runInstall(this, request);

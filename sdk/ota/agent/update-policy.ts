@@ -32,8 +32,14 @@ export interface InstalledBundle {
  * @throws EdgeError E_TARGET_MISMATCH
  */
 export function checkAddressed(d: DesiredState, id: DeviceIdentity): void {
-  if (d.fleet !== id.fleet) throw new EdgeError('E_TARGET_MISMATCH', `desired state is for fleet ${d.fleet}, this device is in ${id.fleet}`, { field: 'fleet' });
-  if (d.device !== undefined && d.device !== id.device) throw new EdgeError('E_TARGET_MISMATCH', `desired state is for device ${d.device}, this is ${id.device}`, { field: 'device' });
+  if (d.fleet !== id.fleet)
+    throw new EdgeError('E_TARGET_MISMATCH', `desired state is for fleet ${d.fleet}, this device is in ${id.fleet}`, {
+      field: 'fleet',
+    });
+  if (d.device !== undefined && d.device !== id.device)
+    throw new EdgeError('E_TARGET_MISMATCH', `desired state is for device ${d.device}, this is ${id.device}`, {
+      field: 'device',
+    });
 }
 
 /**
@@ -43,18 +49,33 @@ export function checkAddressed(d: DesiredState, id: DeviceIdentity): void {
  * @param lastManifest the manifest hash of that state (a same-seq message naming another bundle is a forgery attempt)
  * @throws EdgeError E_REPLAY (older seq, same seq with other content, or expired)
  */
-export function checkFreshness(d: DesiredState, lastSeq: number | undefined, lastManifest: string | undefined, now: Date): 'new' | 'same' {
+export function checkFreshness(
+  d: DesiredState,
+  lastSeq: number | undefined,
+  lastManifest: string | undefined,
+  now: Date,
+): 'new' | 'same' {
   if (lastSeq !== undefined && d.seq < lastSeq) {
-    throw new EdgeError('E_REPLAY', `desired state seq ${d.seq} is older than seq ${lastSeq} this device already processed (a replayed message)`, { field: 'seq' });
+    throw new EdgeError(
+      'E_REPLAY',
+      `desired state seq ${d.seq} is older than seq ${lastSeq} this device already processed (a replayed message)`,
+      { field: 'seq' },
+    );
   }
   if (lastSeq !== undefined && d.seq === lastSeq) {
     if (lastManifest !== undefined && d.bundle.manifestSha256 !== lastManifest) {
-      throw new EdgeError('E_REPLAY', `desired state seq ${d.seq} was already processed for another bundle; a new desired state needs a new seq`, { field: 'seq' });
+      throw new EdgeError(
+        'E_REPLAY',
+        `desired state seq ${d.seq} was already processed for another bundle; a new desired state needs a new seq`,
+        { field: 'seq' },
+      );
     }
     return 'same';
   }
   if (d.expiresAt !== undefined && Date.parse(d.expiresAt) < now.getTime()) {
-    throw new EdgeError('E_REPLAY', `desired state expired at ${d.expiresAt} (now ${now.toISOString()})`, { field: 'expiresAt' });
+    throw new EdgeError('E_REPLAY', `desired state expired at ${d.expiresAt} (now ${now.toISOString()})`, {
+      field: 'expiresAt',
+    });
   }
   return 'new';
 }
@@ -66,7 +87,11 @@ export function checkFreshness(d: DesiredState, lastSeq: number | undefined, las
 export function checkTarget(target: string, id: DeviceIdentity, field = 'target'): void {
   const ok = [id.target, ...(id.compatibleTargets ?? [])];
   if (!ok.includes(target)) {
-    throw new EdgeError('E_TARGET_MISMATCH', `bundle is built for target ${target}; this device runs ${ok.join(', ')}`, { field });
+    throw new EdgeError(
+      'E_TARGET_MISMATCH',
+      `bundle is built for target ${target}; this device runs ${ok.join(', ')}`,
+      { field },
+    );
   }
 }
 
@@ -78,7 +103,11 @@ export function checkTarget(target: string, id: DeviceIdentity, field = 'target'
 export function checkMatchesDesired(m: BundleManifest, d: DesiredState): void {
   for (const k of ['name', 'version', 'target'] as const) {
     if (m[k] !== d.bundle[k]) {
-      throw new EdgeError('E_BUNDLE_INVALID', `bundle manifest says ${k} ${JSON.stringify(m[k])} but the desired state says ${JSON.stringify(d.bundle[k])}`, { field: k });
+      throw new EdgeError(
+        'E_BUNDLE_INVALID',
+        `bundle manifest says ${k} ${JSON.stringify(m[k])} but the desired state says ${JSON.stringify(d.bundle[k])}`,
+        { field: k },
+      );
     }
   }
 }
@@ -90,10 +119,14 @@ export function checkMatchesDesired(m: BundleManifest, d: DesiredState): void {
 export function checkCompatible(m: BundleManifest, id: DeviceIdentity, sdkVersion: string): void {
   checkTarget(m.target, id);
   if (compareSemVer(m.minSdkVersion, sdkVersion) > 0) {
-    throw new EdgeError('E_SDK_VERSION', `bundle ${m.name}@${m.version} needs SDK ${m.minSdkVersion} or newer; this device runs ${sdkVersion}`, {
-      field: 'minSdkVersion',
-      hint: 'update the device SDK first',
-    });
+    throw new EdgeError(
+      'E_SDK_VERSION',
+      `bundle ${m.name}@${m.version} needs SDK ${m.minSdkVersion} or newer; this device runs ${sdkVersion}`,
+      {
+        field: 'minSdkVersion',
+        hint: 'update the device SDK first',
+      },
+    );
   }
 }
 
@@ -103,17 +136,30 @@ export function checkCompatible(m: BundleManifest, id: DeviceIdentity, sdkVersio
  * refused too (a version names one content).
  * @throws EdgeError E_DOWNGRADE
  */
-export function checkVersionOrder(m: BundleManifest, manifestSha256: string, current: InstalledBundle | undefined, rollback: boolean): void {
+export function checkVersionOrder(
+  m: BundleManifest,
+  manifestSha256: string,
+  current: InstalledBundle | undefined,
+  rollback: boolean,
+): void {
   if (!current) return;
   const c = compareSemVer(m.version, current.version);
   if (c > 0) return;
   if (c === 0 && manifestSha256 === current.manifest) return;
   if (rollback) return;
   if (c === 0) {
-    throw new EdgeError('E_DOWNGRADE', `bundle ${m.name}@${m.version} has the version already installed but other content; publish it under a new version`, { field: 'version' });
+    throw new EdgeError(
+      'E_DOWNGRADE',
+      `bundle ${m.name}@${m.version} has the version already installed but other content; publish it under a new version`,
+      { field: 'version' },
+    );
   }
-  throw new EdgeError('E_DOWNGRADE', `bundle ${m.name}@${m.version} is older than the installed ${current.name}@${current.version}; a downgrade needs a desired state signed with rollback: true`, {
-    field: 'version',
-    hint: 'ringmoe-edge publish <bundle> --rollback',
-  });
+  throw new EdgeError(
+    'E_DOWNGRADE',
+    `bundle ${m.name}@${m.version} is older than the installed ${current.name}@${current.version}; a downgrade needs a desired state signed with rollback: true`,
+    {
+      field: 'version',
+      hint: 'ringmoe-edge publish <bundle> --rollback',
+    },
+  );
 }

@@ -20,7 +20,9 @@ export interface SemVer {
 
 const NUM = '(0|[1-9]\\d*)';
 const IDENT = '(?:0|[1-9]\\d*|\\d*[A-Za-z-][0-9A-Za-z-]*)';
-const PATTERN = new RegExp(`^${NUM}\\.${NUM}\\.${NUM}(?:-(${IDENT}(?:\\.${IDENT})*))?(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`);
+const PATTERN = new RegExp(
+  `^${NUM}\\.${NUM}\\.${NUM}(?:-(${IDENT}(?:\\.${IDENT})*))?(?:\\+([0-9A-Za-z-]+(?:\\.[0-9A-Za-z-]+)*))?$`,
+);
 
 /** True when `text` is a valid semantic version (no leading `v`, no leading zeros). */
 export function isSemVer(text: unknown): text is string {
@@ -38,13 +40,25 @@ export function isSemVer(text: unknown): text is string {
 export function parseSemVer(text: unknown, name = 'version', code: ErrorCode = 'E_INVALID_ARGUMENT'): SemVer {
   const m = typeof text === 'string' && text.length <= 128 ? PATTERN.exec(text) : null;
   if (!m) {
-    throw new EdgeError(code, `${JSON.stringify(text)} is not a semantic version (MAJOR.MINOR.PATCH, e.g. 2.1.0 or 2.1.0-rc.1)`, { field: name });
+    throw new EdgeError(
+      code,
+      `${JSON.stringify(text)} is not a semantic version (MAJOR.MINOR.PATCH, e.g. 2.1.0 or 2.1.0-rc.1)`,
+      { field: name },
+    );
   }
   const major = Number(m[1]);
   const minor = Number(m[2]);
   const patch = Number(m[3]);
-  if (![major, minor, patch].every(Number.isSafeInteger)) throw new EdgeError(code, `${text} has a component too large to compare`, { field: name });
-  return { major, minor, patch, prerelease: m[4] ? m[4].split('.') : [], build: m[5] ? m[5].split('.') : [], raw: text as string };
+  if (![major, minor, patch].every(Number.isSafeInteger))
+    throw new EdgeError(code, `${text} has a component too large to compare`, { field: name });
+  return {
+    major,
+    minor,
+    patch,
+    prerelease: m[4] ? m[4].split('.') : [],
+    build: m[5] ? m[5].split('.') : [],
+    raw: text as string,
+  };
 }
 
 function compareIdent(a: string, b: string): number {
@@ -68,7 +82,8 @@ export function compareSemVer(a: SemVer | string, b: SemVer | string): number {
   for (const k of ['major', 'minor', 'patch'] as const) {
     if (x[k] !== y[k]) return Math.sign(x[k] - y[k]);
   }
-  if (x.prerelease.length === 0 || y.prerelease.length === 0) return Math.sign(y.prerelease.length - x.prerelease.length);
+  if (x.prerelease.length === 0 || y.prerelease.length === 0)
+    return Math.sign(y.prerelease.length - x.prerelease.length);
   for (let i = 0; i < Math.max(x.prerelease.length, y.prerelease.length); i++) {
     if (i >= x.prerelease.length) return -1;
     if (i >= y.prerelease.length) return 1;

@@ -24,12 +24,20 @@ export interface DesiredFetchOptions {
  * @example
  * for (const m of await fetchDesiredMessages(['http://publisher:8080'], 'north', 'drone-7')) await agent.handleDesired(m);
  */
-export async function fetchDesiredMessages(bases: string[], fleet: string, device: string, o: DesiredFetchOptions = {}): Promise<{ url: string; bytes: Uint8Array }[]> {
+export async function fetchDesiredMessages(
+  bases: string[],
+  fleet: string,
+  device: string,
+  o: DesiredFetchOptions = {},
+): Promise<{ url: string; bytes: Uint8Array }[]> {
   const doFetch = o.fetch ?? globalThis.fetch;
   const max = o.maxBytes ?? DEFAULT_BUNDLE_LIMITS.desiredBytes;
   const out: { url: string; bytes: Uint8Array }[] = [];
   for (const base of bases) {
-    for (const path of [`desired/${encodeURIComponent(fleet)}/${encodeURIComponent(device)}`, `desired/${encodeURIComponent(fleet)}`]) {
+    for (const path of [
+      `desired/${encodeURIComponent(fleet)}/${encodeURIComponent(device)}`,
+      `desired/${encodeURIComponent(fleet)}`,
+    ]) {
       const url = `${base.replace(/\/+$/, '')}/${path}`;
       try {
         const res = await doFetch(url, { signal: AbortSignal.timeout(o.timeoutMs ?? 5000), redirect: 'error' });

@@ -85,27 +85,47 @@ export function encodeDesired(desired: DesiredState, privateKey: KeyObject): Buf
  * Nothing in the payload is read before the signature verifies.
  * @throws EdgeError E_BUNDLE_INVALID (too large, malformed), E_SIGNATURE, E_UNTRUSTED_KEY
  */
-export function decodeDesired(bytes: Uint8Array, trust: TrustStore, limits: BundleLimits = DEFAULT_BUNDLE_LIMITS): VerifiedDesired {
+export function decodeDesired(
+  bytes: Uint8Array,
+  trust: TrustStore,
+  limits: BundleLimits = DEFAULT_BUNDLE_LIMITS,
+): VerifiedDesired {
   const file = 'desired state';
-  if (bytes.length > limits.desiredBytes) throw new EdgeError('E_BUNDLE_INVALID', `message is ${bytes.length} bytes; the limit is ${limits.desiredBytes}`, { file });
+  if (bytes.length > limits.desiredBytes)
+    throw new EdgeError('E_BUNDLE_INVALID', `message is ${bytes.length} bytes; the limit is ${limits.desiredBytes}`, {
+      file,
+    });
   // The signed payload is one string inside the envelope: strings up to the whole message.
-  const env = parseJsonBounded(bytes, { maxBytes: limits.desiredBytes, maxDepth: 8, maxStringLength: limits.desiredBytes }, { file, what: 'desired-state message', syntaxCode: 'E_BUNDLE_INVALID' }) as {
+  const env = parseJsonBounded(
+    bytes,
+    { maxBytes: limits.desiredBytes, maxDepth: 8, maxStringLength: limits.desiredBytes },
+    { file, what: 'desired-state message', syntaxCode: 'E_BUNDLE_INVALID' },
+  ) as {
     payload?: unknown;
     signature?: unknown;
   };
   if (typeof env !== 'object' || env === null || typeof env.payload !== 'string') {
     throw new EdgeError('E_BUNDLE_INVALID', 'message must be {payload: <signed JSON text>, signature}', { file });
   }
-  if (env.signature === undefined) throw new EdgeError('E_SIGNATURE', 'desired state is not signed', { file, field: 'signature' });
+  if (env.signature === undefined)
+    throw new EdgeError('E_SIGNATURE', 'desired state is not signed', { file, field: 'signature' });
   const keyId = trust.verify('desired', Buffer.from(env.payload, 'utf8'), env.signature, { file, field: 'signature' });
-  const payload = parseJsonBounded(env.payload, { maxBytes: limits.desiredBytes, maxDepth: 16, maxStringLength: 16 * 1024 }, { file: `${file} payload`, what: 'signed desired state', syntaxCode: 'E_BUNDLE_INVALID' });
+  const payload = parseJsonBounded(
+    env.payload,
+    { maxBytes: limits.desiredBytes, maxDepth: 16, maxStringLength: 16 * 1024 },
+    { file: `${file} payload`, what: 'signed desired state', syntaxCode: 'E_BUNDLE_INVALID' },
+  );
   const desired = checkDesired(payload);
   if (desired.rollback === true && !trust.rolesOf(keyId).includes('rollback')) {
-    throw new EdgeError('E_UNTRUSTED_KEY', `desired state allows a rollback but key ${keyId} is not trusted for rollbacks (only for ${trust.rolesOf(keyId).join(', ')})`, {
-      file,
-      field: 'signature.keyId',
-      hint: 'sign rollbacks with a key trusted for the rollback role (ringmoe-edge keygen --roles desired,rollback)',
-    });
+    throw new EdgeError(
+      'E_UNTRUSTED_KEY',
+      `desired state allows a rollback but key ${keyId} is not trusted for rollbacks (only for ${trust.rolesOf(keyId).join(', ')})`,
+      {
+        file,
+        field: 'signature.keyId',
+        hint: 'sign rollbacks with a key trusted for the rollback role (ringmoe-edge keygen --roles desired,rollback)',
+      },
+    );
   }
   return { desired, keyId };
 }
@@ -120,10 +140,13 @@ export function checkDesired(d: unknown, file = 'desired state'): DesiredState {
   const p: string[] = [];
   if (d.format !== DESIRED_FORMAT || d.formatVersion !== 1) p.push(`format must be "${DESIRED_FORMAT}" version 1`);
   if (typeof d.fleet !== 'string' || !NAME_PATTERN.test(d.fleet)) p.push('fleet must be a fleet id');
-  if (d.device !== undefined && (typeof d.device !== 'string' || !NAME_PATTERN.test(d.device))) p.push('device must be a device id');
+  if (d.device !== undefined && (typeof d.device !== 'string' || !NAME_PATTERN.test(d.device)))
+    p.push('device must be a device id');
   if (!Number.isSafeInteger(d.seq) || (d.seq as number) < 0) p.push('seq must be a non-negative integer');
-  if (typeof d.issuedAt !== 'string' || Number.isNaN(Date.parse(d.issuedAt))) p.push('issuedAt must be an ISO-8601 time');
-  if (d.expiresAt !== undefined && (typeof d.expiresAt !== 'string' || Number.isNaN(Date.parse(d.expiresAt)))) p.push('expiresAt must be an ISO-8601 time');
+  if (typeof d.issuedAt !== 'string' || Number.isNaN(Date.parse(d.issuedAt)))
+    p.push('issuedAt must be an ISO-8601 time');
+  if (d.expiresAt !== undefined && (typeof d.expiresAt !== 'string' || Number.isNaN(Date.parse(d.expiresAt))))
+    p.push('expiresAt must be an ISO-8601 time');
   if (d.rollback !== undefined && typeof d.rollback !== 'boolean') p.push('rollback must be a boolean');
   const b = d.bundle;
   if (!obj(b)) p.push('bundle must be an object');
@@ -131,13 +154,16 @@ export function checkDesired(d: unknown, file = 'desired state'): DesiredState {
     if (typeof b.name !== 'string' || !NAME_PATTERN.test(b.name)) p.push('bundle.name must be a bundle name');
     if (!isSemVer(b.version)) p.push('bundle.version must be a semantic version');
     if (typeof b.target !== 'string' || !NAME_PATTERN.test(b.target)) p.push('bundle.target must be a target id');
-    if (typeof b.manifestSha256 !== 'string' || !HEX64.test(b.manifestSha256)) p.push('bundle.manifestSha256 must be 64 lowercase hex digits');
-    if (!Number.isSafeInteger(b.manifestSize) || (b.manifestSize as number) <= 0) p.push('bundle.manifestSize must be a positive integer');
+    if (typeof b.manifestSha256 !== 'string' || !HEX64.test(b.manifestSha256))
+      p.push('bundle.manifestSha256 must be 64 lowercase hex digits');
+    if (!Number.isSafeInteger(b.manifestSize) || (b.manifestSize as number) <= 0)
+      p.push('bundle.manifestSize must be a positive integer');
   }
   const s = d.sources;
   if (!obj(s)) p.push('sources must be an object');
   else {
-    if (s.http !== undefined && (!Array.isArray(s.http) || s.http.length > 8 || !s.http.every(isHttpUrl))) p.push('sources.http must be a list of at most 8 http(s) URLs');
+    if (s.http !== undefined && (!Array.isArray(s.http) || s.http.length > 8 || !s.http.every(isHttpUrl)))
+      p.push('sources.http must be a list of at most 8 http(s) URLs');
     if (s.mqtt !== undefined && typeof s.mqtt !== 'boolean') p.push('sources.mqtt must be a boolean');
   }
   if (p.length) throw new EdgeError('E_BUNDLE_INVALID', `invalid desired state: ${p.join('; ')}`, { file });

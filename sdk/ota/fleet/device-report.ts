@@ -51,9 +51,16 @@ export function encodeReport(report: AgentReport, deviceKey?: KeyObject): Buffer
  * @throws EdgeError E_MQTT_PAYLOAD when the message is too large, too deep, not JSON, not a report,
  *   or names another fleet or device than its topic
  */
-export function decodeReport(bytes: Uint8Array, where: { fleet: string; device: string }, trust?: TrustStore): ReceivedReport {
+export function decodeReport(
+  bytes: Uint8Array,
+  where: { fleet: string; device: string },
+  trust?: TrustStore,
+): ReceivedReport {
   const file = `report of ${where.device}`;
-  if (bytes.length > MAX_REPORT_BYTES) throw new EdgeError('E_MQTT_PAYLOAD', `report is ${bytes.length} bytes; the limit is ${MAX_REPORT_BYTES}`, { file });
+  if (bytes.length > MAX_REPORT_BYTES)
+    throw new EdgeError('E_MQTT_PAYLOAD', `report is ${bytes.length} bytes; the limit is ${MAX_REPORT_BYTES}`, {
+      file,
+    });
   checkJsonDepth(bytes, MAX_REPORT_DEPTH, file);
   let value: unknown;
   try {
@@ -61,7 +68,8 @@ export function decodeReport(bytes: Uint8Array, where: { fleet: string; device: 
   } catch (err) {
     throw new EdgeError('E_MQTT_PAYLOAD', `report is not JSON: ${messageOf(err)}`, { file });
   }
-  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const isObject = (v: unknown): v is Record<string, unknown> =>
+    typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObject(value)) throw new EdgeError('E_MQTT_PAYLOAD', 'report is not an object', { file });
   let verified = false;
   let keyId: string | undefined;
@@ -92,11 +100,22 @@ export function decodeReport(bytes: Uint8Array, where: { fleet: string; device: 
       }
     }
   }
-  if (!isObject(report) || typeof report.state !== 'string') throw new EdgeError('E_MQTT_PAYLOAD', 'report has no state', { file });
-  if ((report.fleet !== undefined && report.fleet !== where.fleet) || (report.device !== undefined && report.device !== where.device)) {
-    throw new EdgeError('E_MQTT_PAYLOAD', `report names ${String(report.fleet)}/${String(report.device)} but came on the topic of ${where.fleet}/${where.device}`, { file });
+  if (!isObject(report) || typeof report.state !== 'string')
+    throw new EdgeError('E_MQTT_PAYLOAD', 'report has no state', { file });
+  if (
+    (report.fleet !== undefined && report.fleet !== where.fleet) ||
+    (report.device !== undefined && report.device !== where.device)
+  ) {
+    throw new EdgeError(
+      'E_MQTT_PAYLOAD',
+      `report names ${String(report.fleet)}/${String(report.device)} but came on the topic of ${where.fleet}/${where.device}`,
+      { file },
+    );
   }
-  const out: ReceivedReport = { report: { ...(report as unknown as AgentReport), fleet: where.fleet, device: where.device }, verified };
+  const out: ReceivedReport = {
+    report: { ...(report as unknown as AgentReport), fleet: where.fleet, device: where.device },
+    verified,
+  };
   if (keyId !== undefined) out.keyId = keyId;
   if (unverifiedReason !== undefined) out.unverifiedReason = unverifiedReason;
   return out;

@@ -12,7 +12,13 @@ import { otaClock } from '../timing.js';
  * @param clock what the timeout runs on (default: the system time)
  * @throws EdgeError E_MQTT_OFFLINE naming the broker and the reason
  */
-export function waitConnected(client: MqttClient, url: string, timeoutMs: number, field = 'url', clock: Clock = otaClock): Promise<void> {
+export function waitConnected(
+  client: MqttClient,
+  url: string,
+  timeoutMs: number,
+  field = 'url',
+  clock: Clock = otaClock,
+): Promise<void> {
   if (client.connected) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const done = (err?: unknown) => {
@@ -20,7 +26,13 @@ export function waitConnected(client: MqttClient, url: string, timeoutMs: number
       client.removeListener('connect', onConnect);
       client.removeListener('error', onError);
       if (err === undefined) resolve();
-      else reject(new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker ${url}: ${messageOf(err)}`, { field, ...(err instanceof Error ? { cause: err } : {}) }));
+      else
+        reject(
+          new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker ${url}: ${messageOf(err)}`, {
+            field,
+            ...(err instanceof Error ? { cause: err } : {}),
+          }),
+        );
     };
     const onConnect = () => done();
     const onError = (err: Error) => done(err);

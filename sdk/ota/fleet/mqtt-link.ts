@@ -105,7 +105,14 @@ export class OtaMqttLink {
   /** MQTT chunk sources for `request` (none unless its desired state offers chunks). */
   async sources(request: UpdateRequest): Promise<BlobSource[]> {
     if (!request.sources.mqtt || this.closed) return [];
-    return [await MqttBlobSource.create(this.client, this.topics.chunkRequest(this.o.fleet, this.o.device), this.topics.chunk(this.o.fleet, this.o.device), { ...(this.o.clock ? { clock: this.o.clock } : {}), ...this.o.chunks })];
+    return [
+      await MqttBlobSource.create(
+        this.client,
+        this.topics.chunkRequest(this.o.fleet, this.o.device),
+        this.topics.chunk(this.o.fleet, this.o.device),
+        { ...(this.o.clock ? { clock: this.o.clock } : {}), ...this.o.chunks },
+      ),
+    ];
   }
 
   /**
@@ -113,13 +120,21 @@ export class OtaMqttLink {
    * @throws EdgeError E_MQTT_OFFLINE when subscribing fails
    */
   async attach(agent: OtaAgent, log: (line: string) => void = () => {}): Promise<void> {
-    const desired = new Set([this.topics.fleetDesired(this.o.fleet), this.topics.deviceDesired(this.o.fleet, this.o.device)]);
+    const desired = new Set([
+      this.topics.fleetDesired(this.o.fleet),
+      this.topics.deviceDesired(this.o.fleet, this.o.device),
+    ]);
     const stateTopic = this.topics.state(this.o.fleet, this.o.device);
     const publish = () => {
       if (this.closed) return;
-      this.client.publish(stateTopic, encodeReport(agent.report(), this.o.deviceKey), { qos: 1, retain: true }, (err) => {
-        if (err && !this.closed) log(`state report not sent: ${messageOf(err)}`);
-      });
+      this.client.publish(
+        stateTopic,
+        encodeReport(agent.report(), this.o.deviceKey),
+        { qos: 1, retain: true },
+        (err) => {
+          if (err && !this.closed) log(`state report not sent: ${messageOf(err)}`);
+        },
+      );
     };
     const urls = this.o.desiredUrls ?? [];
     let pulling: Promise<void> | undefined;
@@ -146,7 +161,8 @@ export class OtaMqttLink {
         .handleDesired(payload)
         .then((out) => {
           // Not an authentic desired state (another client replaced the retained copy): ask the publisher.
-          if (out.result === 'rejected' && out.code && FORGED.has(out.code)) void pull(`the message on ${topic} is ${out.code}`);
+          if (out.result === 'rejected' && out.code && FORGED.has(out.code))
+            void pull(`the message on ${topic} is ${out.code}`);
         })
         .catch((err) => log(`desired state from ${topic} failed: ${messageOf(err)}`));
     };
@@ -174,7 +190,9 @@ export class OtaMqttLink {
     try {
       await this.client.subscribeAsync([...desired], { qos: 1 });
     } catch (err) {
-      throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to the desired-state topics: ${messageOf(err)}`, { cause: err });
+      throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to the desired-state topics: ${messageOf(err)}`, {
+        cause: err,
+      });
     }
     void pull('attach');
   }

@@ -10,7 +10,18 @@ import { is, invalidOption } from '../../core/validate.js';
 import { openPackage, type ModelPackage } from '../../package/open-package.js';
 import type { Backend, BackendSession } from '../../core/backend.js';
 import { OrtBackend } from '../../runtime/backends/ort.js';
-import type { ModelFrame, ModelFrameResult, HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
+import type {
+  ModelFrame,
+  ModelFrameResult,
+  HealthCheckOptions,
+  HealthFailure,
+  HealthReport,
+  HostedModel,
+  ModelHost,
+  ModelSource,
+  SwitchReport,
+  WarmUpReport,
+} from './model-host.js';
 import { outputProblem } from './output-check.js';
 import { probeFeeds } from './probe-frames.js';
 
@@ -70,7 +81,8 @@ export class OrtModelHost implements ModelHost {
     if (!is.object(options as unknown)) throw invalidOption('options', 'an object', options);
     for (const k of ['entries', 'requiredEntries'] as const) {
       const v = options[k];
-      if (v !== undefined && (!Array.isArray(v) || !v.every(is.nonEmptyString))) throw invalidOption(`options.${k}`, 'a list of entry names', v);
+      if (v !== undefined && (!Array.isArray(v) || !v.every(is.nonEmptyString)))
+        throw invalidOption(`options.${k}`, 'a list of entry names', v);
     }
     return new OrtModelHost(options.backend ?? new OrtBackend(), options);
   }
@@ -101,40 +113,71 @@ export class OrtModelHost implements ModelHost {
 
   private model(m: HostedModel): Model {
     const found = this.models.get(m.id);
-    if (!found || found.disposed) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
+    if (!found || found.disposed)
+      throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
     return found;
   }
 
   async load(source: ModelSource): Promise<HostedModel> {
     if (this.closed) throw new EdgeError('E_CLOSED', 'model host was closed');
     if (!source || !is.nonEmptyString(source.id)) throw invalidOption('source.id', 'a model id', source?.id);
-    if (!is.nonEmptyString(source.dir)) throw invalidOption('source.dir', 'a package directory (this host loads from disk)', source.dir);
+    if (!is.nonEmptyString(source.dir))
+      throw invalidOption('source.dir', 'a package directory (this host loads from disk)', source.dir);
     const existing = this.models.get(source.id);
     if (existing && !existing.disposed) return existing;
     const pkg = await openPackage(source.dir, { verify: this.o.verify ?? 'size' });
     const names = pkg.manifest.entries.map((e) => e.name);
     for (const req of this.o.requiredEntries ?? []) {
-      if (!names.includes(req)) throw new EdgeError('E_TARGET_MISMATCH', `package ${pkg.manifest.name} has no entry ${req}, which this device serves (it has ${names.join(', ')})`, { file: source.dir });
+      if (!names.includes(req))
+        throw new EdgeError(
+          'E_TARGET_MISMATCH',
+          `package ${pkg.manifest.name} has no entry ${req}, which this device serves (it has ${names.join(', ')})`,
+          { file: source.dir },
+        );
     }
     const wanted = this.o.entries ? names.filter((n) => this.o.entries!.includes(n)) : names;
-    if (!wanted.length) throw new EdgeError('E_TARGET_MISMATCH', `package ${pkg.manifest.name} has none of the entries this host serves (${this.o.entries!.join(', ')})`, { file: source.dir });
+    if (!wanted.length)
+      throw new EdgeError(
+        'E_TARGET_MISMATCH',
+        `package ${pkg.manifest.name} has none of the entries this host serves (${this.o.entries!.join(', ')})`,
+        { file: source.dir },
+      );
     const sessions = new Map<string, BackendSession>();
     try {
       for (const name of wanted) {
-        sessions.set(name, await this.backend.load({ graphPath: pkg.path(pkg.entry(name).graph), ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}) }));
+        sessions.set(
+          name,
+          await this.backend.load({
+            graphPath: pkg.path(pkg.entry(name).graph),
+            ...(this.o.threads !== undefined ? { threads: this.o.threads } : {}),
+          }),
+        );
       }
     } catch (err) {
       for (const s of sessions.values()) await s.dispose().catch(() => {});
       throw err;
     }
-    const model: Model = { id: source.id, label: source.label ?? `${pkg.manifest.name}#${source.id.slice(0, 12)}`, entries: wanted, pkg, sessions, failures: [], disposed: false };
+    const model: Model = {
+      id: source.id,
+      label: source.label ?? `${pkg.manifest.name}#${source.id.slice(0, 12)}`,
+      entries: wanted,
+      pkg,
+      sessions,
+      failures: [],
+      disposed: false,
+    };
     this.models.set(source.id, model);
     return model;
   }
 
   private async runOn(m: Model, frame: ModelFrame): Promise<ModelFrameResult> {
     const session = m.sessions.get(frame.entry);
-    if (!session) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} has no entry ${JSON.stringify(frame.entry)}; it serves ${m.entries.join(', ')}`, { field: 'frame.entry' });
+    if (!session)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `model ${m.label} has no entry ${JSON.stringify(frame.entry)}; it serves ${m.entries.join(', ')}`,
+        { field: 'frame.entry' },
+      );
     const t0 = performance.now();
     const outputs = await session.run(frame.feeds);
     return { seq: frame.seq, entry: frame.entry, model: m.id, outputs, latencyMs: performance.now() - t0 };
@@ -170,7 +213,9 @@ export class OrtModelHost implements ModelHost {
       const times: number[] = [];
       for (let i = 0; i < framesPerEntry; i++) {
         // Through the queue: warm-up shares the device with the live stream instead of racing it.
-        const r = await this.enqueue(() => this.runOn(m, { seq: -1 - i, entry: name, feeds: probeFeeds(m.pkg.entry(name), i + 1) }));
+        const r = await this.enqueue(() =>
+          this.runOn(m, { seq: -1 - i, entry: name, feeds: probeFeeds(m.pkg.entry(name), i + 1) }),
+        );
         if (i > 0 || framesPerEntry === 1) times.push(r.latencyMs);
         frames++;
       }
@@ -204,13 +249,26 @@ export class OrtModelHost implements ModelHost {
       for (let i = 0; i < frames; i++) {
         const outcome = await this.enqueue(async () => {
           try {
-            const r = await this.runOn(m, { seq: -1000 - i, entry: name, feeds: probeFeeds(m.pkg.entry(name), 100 + i) });
+            const r = await this.runOn(m, {
+              seq: -1000 - i,
+              entry: name,
+              feeds: probeFeeds(m.pkg.entry(name), 100 + i),
+            });
             times.push(r.latencyMs);
-            if (r.latencyMs > budget) return { entry: name, code: 'E_HEALTH_CHECK', reason: `${name} took ${r.latencyMs.toFixed(2)} ms, over the ${budget} ms budget` };
+            if (r.latencyMs > budget)
+              return {
+                entry: name,
+                code: 'E_HEALTH_CHECK',
+                reason: `${name} took ${r.latencyMs.toFixed(2)} ms, over the ${budget} ms budget`,
+              };
             const problem = outputProblem(m.pkg.entry(name), r.outputs);
             return problem ? { entry: name, code: 'E_HEALTH_CHECK', reason: `${name}: ${problem}` } : undefined;
           } catch (err) {
-            return { entry: name, code: (err as EdgeError).code ?? 'E_INFERENCE', reason: `${name}: ${messageOf(err)}` };
+            return {
+              entry: name,
+              code: (err as EdgeError).code ?? 'E_INFERENCE',
+              reason: `${name}: ${messageOf(err)}`,
+            };
           }
         });
         if (outcome) failures.push(outcome);
@@ -234,7 +292,10 @@ export class OrtModelHost implements ModelHost {
   async unload(model: HostedModel): Promise<void> {
     const m = this.models.get(model.id);
     if (!m || m.disposed) return;
-    if (this.current === m) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is serving frames; activate another first`, { field: 'model' });
+    if (this.current === m)
+      throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is serving frames; activate another first`, {
+        field: 'model',
+      });
     m.disposed = true;
     this.models.delete(m.id);
     await this.enqueue(async () => {

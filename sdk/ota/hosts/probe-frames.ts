@@ -26,7 +26,11 @@ export function probeFeeds(entry: EntryManifest, seed = 1): Record<string, HostT
   const feeds: Record<string, HostTensor> = {};
   entry.inputs.forEach((input, k) => {
     if (input.dtype !== 'float32') {
-      throw new EdgeError('E_INVALID_ARGUMENT', `entry ${entry.name} input ${input.name} is ${input.dtype}; probe frames are float32 sensor frames`, { field: `entries.${entry.name}` });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `entry ${entry.name} input ${input.name} is ${input.dtype}; probe frames are float32 sensor frames`,
+        { field: `entries.${entry.name}` },
+      );
     }
     const shape = input.shape.map((d) => (typeof d === 'number' ? d : 1));
     const data = new Float32Array(shape.reduce((a, b) => a * b, 1));

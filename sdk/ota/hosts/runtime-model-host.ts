@@ -14,7 +14,16 @@ import { is, invalidOption } from '../../core/validate.js';
 import type { Clock } from '../../core/clock.js';
 import type { LoadedModel } from '../../pipeline/loaded-model.js';
 import type { Runtime } from '../../runtime/runtime.js';
-import type { HealthCheckOptions, HealthFailure, HealthReport, HostedModel, ModelHost, ModelSource, SwitchReport, WarmUpReport } from './model-host.js';
+import type {
+  HealthCheckOptions,
+  HealthFailure,
+  HealthReport,
+  HostedModel,
+  ModelHost,
+  ModelSource,
+  SwitchReport,
+  WarmUpReport,
+} from './model-host.js';
 import { outputProblem } from './output-check.js';
 import { probeFeeds } from './probe-frames.js';
 import { otaClock, sleep } from '../timing.js';
@@ -54,9 +63,15 @@ export class RuntimeModelHost implements ModelHost {
     private readonly runtime: Runtime,
     private readonly options: { entries?: string[]; drainTimeoutMs?: number; clock?: Clock } = {},
   ) {
-    if (!runtime || typeof runtime.loadModel !== 'function') throw invalidOption('runtime', 'a Runtime from createRuntime', runtime);
+    if (!runtime || typeof runtime.loadModel !== 'function')
+      throw invalidOption('runtime', 'a Runtime from createRuntime', runtime);
     this.onError = (f) => {
-      if (f.stage === 'inference' && this.current) this.current.failures.push({ entry: '*', code: f.error.code, reason: `a live frame failed: ${f.error.message}` });
+      if (f.stage === 'inference' && this.current)
+        this.current.failures.push({
+          entry: '*',
+          code: f.error.code,
+          reason: `a live frame failed: ${f.error.message}`,
+        });
     };
     runtime.on('error', this.onError);
   }
@@ -67,12 +82,19 @@ export class RuntimeModelHost implements ModelHost {
 
   private entriesOf(model: LoadedModel): string[] {
     const all = model.pkg.manifest.entries;
-    const wanted = this.options.entries ?? all.filter((e) => e.kind === 'modality' || e.kind === 'imported').map((e) => e.name);
+    const wanted =
+      this.options.entries ?? all.filter((e) => e.kind === 'modality' || e.kind === 'imported').map((e) => e.name);
     return all.filter((e) => wanted.includes(e.name)).map((e) => e.name);
   }
 
   private wrap(id: string, model: LoadedModel, label?: string): Held {
-    const h: Held = { id, label: label ?? `${model.name}@${model.version}`, entries: this.entriesOf(model), model, failures: [] };
+    const h: Held = {
+      id,
+      label: label ?? `${model.name}@${model.version}`,
+      entries: this.entriesOf(model),
+      model,
+      failures: [],
+    };
     this.held.set(id, h);
     return h;
   }
@@ -93,7 +115,8 @@ export class RuntimeModelHost implements ModelHost {
 
   private get(m: HostedModel): Held {
     const h = this.held.get(m.id);
-    if (!h) throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
+    if (!h)
+      throw new EdgeError('E_INVALID_ARGUMENT', `model ${m.label} is not loaded in this host`, { field: 'model' });
     return h;
   }
 
@@ -144,22 +167,46 @@ export class RuntimeModelHost implements ModelHost {
           const outputs = await h.model.run(entry, probeFeeds(h.model.pkg.entry(entry), 100 + i));
           const ms = performance.now() - t0;
           times.push(ms);
-          const problem = ms > budget ? `${entry} took ${ms.toFixed(2)} ms, over the ${budget} ms budget` : outputProblem(h.model.pkg.entry(entry), outputs);
-          if (problem) failures.push({ entry, code: 'E_HEALTH_CHECK', reason: problem.startsWith(entry) ? problem : `${entry}: ${problem}` });
+          const problem =
+            ms > budget
+              ? `${entry} took ${ms.toFixed(2)} ms, over the ${budget} ms budget`
+              : outputProblem(h.model.pkg.entry(entry), outputs);
+          if (problem)
+            failures.push({
+              entry,
+              code: 'E_HEALTH_CHECK',
+              reason: problem.startsWith(entry) ? problem : `${entry}: ${problem}`,
+            });
           else passed++;
         } catch (err) {
-          failures.push({ entry, code: (err as EdgeError).code ?? 'E_INFERENCE', reason: `${entry}: ${messageOf(err)}` });
+          failures.push({
+            entry,
+            code: (err as EdgeError).code ?? 'E_INFERENCE',
+            reason: `${entry}: ${messageOf(err)}`,
+          });
         }
       }
     }
     failures.push(...h.failures);
-    return { ok: failures.length === 0, model: h.id, frames: entries.length * frames, passed, latencyBudgetMs: budget, medianMs: median(times), maxMs: times.length ? Math.max(...times) : 0, failures };
+    return {
+      ok: failures.length === 0,
+      model: h.id,
+      frames: entries.length * frames,
+      passed,
+      latencyBudgetMs: budget,
+      medianMs: median(times),
+      maxMs: times.length ? Math.max(...times) : 0,
+      failures,
+    };
   }
 
   async unload(m: HostedModel): Promise<void> {
     const h = this.held.get(m.id);
     if (!h) return;
-    if (this.current === h || this.runtime.activeModel === h.model) throw new EdgeError('E_INVALID_ARGUMENT', `model ${h.label} is serving frames; activate another first`, { field: 'model' });
+    if (this.current === h || this.runtime.activeModel === h.model)
+      throw new EdgeError('E_INVALID_ARGUMENT', `model ${h.label} is serving frames; activate another first`, {
+        field: 'model',
+      });
     this.held.delete(m.id);
     // Frames admitted before the last switch may still be on this model: let them leave first.
     const clock = this.options.clock ?? otaClock;
@@ -177,7 +224,8 @@ export class RuntimeModelHost implements ModelHost {
     if (this.closed) return;
     this.closed = true;
     this.runtime.off('error', this.onError);
-    for (const h of this.held.values()) if (h.model !== this.runtime.activeModel) await h.model.dispose().catch(() => {});
+    for (const h of this.held.values())
+      if (h.model !== this.runtime.activeModel) await h.model.dispose().catch(() => {});
     this.held.clear();
     this.current = undefined;
   }

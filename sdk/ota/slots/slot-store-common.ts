@@ -16,7 +16,8 @@ const HEX64 = /^[0-9a-f]{64}$/;
  * @throws EdgeError E_INVALID_ARGUMENT
  */
 export function expectSha256(name: string, value: unknown): string {
-  if (typeof value !== 'string' || !HEX64.test(value)) throw invalidOption(name, 'a sha256 (64 lowercase hex digits)', value);
+  if (typeof value !== 'string' || !HEX64.test(value))
+    throw invalidOption(name, 'a sha256 (64 lowercase hex digits)', value);
   return value;
 }
 
@@ -26,7 +27,10 @@ export function expectSha256(name: string, value: unknown): string {
  */
 export function expectSafeFiles(files: readonly BundleFile[]): void {
   for (const [i, f] of files.entries()) {
-    if (!isSafeRelativePath(f.path)) throw new EdgeError('E_PATH_UNSAFE', `path ${JSON.stringify(f.path)} would leave the slot directory`, { field: `files[${i}].path` });
+    if (!isSafeRelativePath(f.path))
+      throw new EdgeError('E_PATH_UNSAFE', `path ${JSON.stringify(f.path)} would leave the slot directory`, {
+        field: `files[${i}].path`,
+      });
     expectSha256(`files[${i}].sha256`, f.sha256);
   }
 }
@@ -45,7 +49,12 @@ export function checkPointer(p: unknown, code: 'E_INVALID_ARGUMENT' | 'E_IO' = '
   if (r.trial !== undefined && typeof r.trial !== 'boolean') throw fail('trial must be a boolean');
   if (r.trial && r.previous === undefined) throw fail('a trial needs a previous slot to fall back to');
   if (typeof r.at !== 'string') throw fail('at must be an ISO-8601 time');
-  return { current: r.current!, ...(r.previous !== undefined ? { previous: r.previous } : {}), ...(r.trial ? { trial: true } : {}), at: r.at };
+  return {
+    current: r.current!,
+    ...(r.previous !== undefined ? { previous: r.previous } : {}),
+    ...(r.trial ? { trial: true } : {}),
+    at: r.at,
+  };
 }
 
 /** The blob hashes a slot's bundle manifest lists. */

@@ -18,7 +18,20 @@
  */
 import { createHash } from 'node:crypto';
 import { constants, createReadStream } from 'node:fs';
-import { chmod, copyFile, link, lstat, mkdir, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import {
+  chmod,
+  copyFile,
+  link,
+  lstat,
+  mkdir,
+  open,
+  readdir,
+  rename,
+  rm,
+  stat,
+  unlink,
+  type FileHandle,
+} from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { EdgeError, messageOf } from '../../core/errors.js';
 import { sha256File } from '../../package/hash.js';
@@ -65,7 +78,11 @@ export class FsSlotStore implements SlotStore {
     } catch (err) {
       throw ioError('cannot create the slot store', err, root);
     }
-    const lock = await acquirePidLock(join(root, 'lock'), { code: 'E_IO', subject: 'the slot store', hint: 'run one agent per store' });
+    const lock = await acquirePidLock(join(root, 'lock'), {
+      code: 'E_IO',
+      subject: 'the slot store',
+      hint: 'run one agent per store',
+    });
     return new FsSlotStore(root, lock);
   }
 
@@ -96,12 +113,14 @@ export class FsSlotStore implements SlotStore {
     // resumed download hashes the bytes a previous run left once, here.
     let hash = createHash('sha256');
     if (offset > 0) {
-      for await (const chunk of createReadStream(partial, { end: offset - 1 }) as AsyncIterable<Buffer>) hash.update(chunk);
+      for await (const chunk of createReadStream(partial, { end: offset - 1 }) as AsyncIterable<Buffer>)
+        hash.update(chunk);
     }
     let broken = false;
     const handle = (): FileHandle => {
       if (!fh) throw new EdgeError('E_CLOSED', `blob writer for ${sha.slice(0, 12)}… is closed`);
-      if (broken) throw new EdgeError('E_IO', `blob writer for ${sha.slice(0, 12)}… failed a write; open it again to resume`);
+      if (broken)
+        throw new EdgeError('E_IO', `blob writer for ${sha.slice(0, 12)}… failed a write; open it again to resume`);
       return fh;
     };
     const finalPath = this.blobPath(sha);
@@ -137,12 +156,18 @@ export class FsSlotStore implements SlotStore {
         }
         if (offset !== expectedSize) {
           await unlink(partial).catch(() => {});
-          throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has ${offset} bytes, expected ${expectedSize} (truncated or padded)`);
+          throw new EdgeError(
+            'E_BLOB_HASH',
+            `blob ${sha.slice(0, 12)}… has ${offset} bytes, expected ${expectedSize} (truncated or padded)`,
+          );
         }
         const got = hash.digest('hex');
         if (got !== sha) {
           await unlink(partial).catch(() => {});
-          throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has sha256 ${got.slice(0, 12)}… (corrupted or tampered)`);
+          throw new EdgeError(
+            'E_BLOB_HASH',
+            `blob ${sha.slice(0, 12)}… has sha256 ${got.slice(0, 12)}… (corrupted or tampered)`,
+          );
         }
         // Data is durable before the rename publishes it, so a visible blob is always whole. The
         // directory is not fsynced per blob: losing a fresh entry to a power cut only means the
@@ -163,8 +188,17 @@ export class FsSlotStore implements SlotStore {
     const p = this.blobPath(sha);
     const st = await lstat(p).catch(() => undefined);
     if (!st?.isFile()) throw new EdgeError('E_BLOB_MISSING', `blob ${sha} is not in the store`);
-    if (st.size > maxBytes) throw new EdgeError('E_BUNDLE_INVALID', `blob ${sha.slice(0, 12)}… is ${st.size} bytes; at most ${maxBytes} expected`);
-    return readRegular(p, { maxBytes, tooLargeCode: 'E_BUNDLE_INVALID', root: this.root, label: `blob ${sha.slice(0, 12)}…` });
+    if (st.size > maxBytes)
+      throw new EdgeError(
+        'E_BUNDLE_INVALID',
+        `blob ${sha.slice(0, 12)}… is ${st.size} bytes; at most ${maxBytes} expected`,
+      );
+    return readRegular(p, {
+      maxBytes,
+      tooLargeCode: 'E_BUNDLE_INVALID',
+      root: this.root,
+      label: `blob ${sha.slice(0, 12)}…`,
+    });
   }
 
   async stageSlot(id: string, bundleBytes: Uint8Array, files: readonly BundleFile[]): Promise<void> {
@@ -180,7 +214,10 @@ export class FsSlotStore implements SlotStore {
       for (const f of files) {
         const src = this.blobPath(f.sha256);
         const st = await lstat(src).catch(() => undefined);
-        if (!st?.isFile()) throw new EdgeError('E_BLOB_MISSING', `blob ${f.sha256} for ${f.path} is not in the store`, { field: f.path });
+        if (!st?.isFile())
+          throw new EdgeError('E_BLOB_MISSING', `blob ${f.sha256} for ${f.path} is not in the store`, {
+            field: f.path,
+          });
         const dest = join(pkg, ...f.path.split('/'));
         for (let d = dirname(dest); d.length > pkg.length && !dirs.has(d); d = dirname(d)) dirs.add(d);
         await mkdir(dirname(dest), { recursive: true });
@@ -214,7 +251,11 @@ export class FsSlotStore implements SlotStore {
     const p = join(this.slotDir(id), 'bundle.json');
     return readRegular(p, { maxBytes: 16 << 20, root: this.root, label: 'bundle.json' }).catch((err: EdgeError) => {
       if (err.code === 'E_PATH_UNSAFE') throw err;
-      throw new EdgeError(err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO', `slot ${id.slice(0, 12)}… has no readable bundle.json: ${messageOf(err)}`, { file: p });
+      throw new EdgeError(
+        err.code === 'E_FILE_NOT_FOUND' ? 'E_FILE_NOT_FOUND' : 'E_IO',
+        `slot ${id.slice(0, 12)}… has no readable bundle.json: ${messageOf(err)}`,
+        { file: p },
+      );
     });
   }
 
@@ -226,8 +267,12 @@ export class FsSlotStore implements SlotStore {
       const st = await lstat(p).catch(() => undefined);
       if (!st) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${f.path} is missing`, { file: p });
       if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `${f.path} is not a regular file`, { file: p });
-      if (st.size !== f.size) throw new EdgeError('E_PACKAGE_SIZE_MISMATCH', `${f.path} has ${st.size} bytes, expected ${f.size}`, { file: p });
-      if ((await sha256File(p)) !== f.sha256) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', `${f.path} does not match its sha256`, { file: p });
+      if (st.size !== f.size)
+        throw new EdgeError('E_PACKAGE_SIZE_MISMATCH', `${f.path} has ${st.size} bytes, expected ${f.size}`, {
+          file: p,
+        });
+      if ((await sha256File(p)) !== f.sha256)
+        throw new EdgeError('E_PACKAGE_HASH_MISMATCH', `${f.path} does not match its sha256`, { file: p });
     }
   }
 
@@ -239,14 +284,19 @@ export class FsSlotStore implements SlotStore {
     expectSafeFiles([{ path, sha256: '0'.repeat(64), size: 0, role: 'other' }]);
     const p = join(this.slotPackageDir(id), ...path.split('/'));
     const st = await lstat(p).catch(() => undefined);
-    if (!st?.isFile()) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${path} is not in slot ${id.slice(0, 12)}…`, { file: p });
+    if (!st?.isFile())
+      throw new EdgeError('E_PACKAGE_FILE_MISSING', `${path} is not in slot ${id.slice(0, 12)}…`, { file: p });
     return readRegular(p, { maxBytes: st.size, root: this.slotPackageDir(id), label: path });
   }
 
   async removeSlot(id: string): Promise<void> {
     const pointer = await this.readPointer();
     if (pointer && (pointer.current === id || pointer.previous === id)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `slot ${id.slice(0, 12)}… is named by the pointer and cannot be removed`, { field: 'id' });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `slot ${id.slice(0, 12)}… is named by the pointer and cannot be removed`,
+        { field: 'id' },
+      );
     }
     await this.dropSlot(id);
   }
@@ -269,7 +319,10 @@ export class FsSlotStore implements SlotStore {
   async writePointer(p: SlotPointer): Promise<void> {
     const checked = checkPointer(p);
     for (const id of [checked.current, checked.previous]) {
-      if (id !== undefined && !(await this.hasSlot(id))) throw new EdgeError('E_INVALID_ARGUMENT', `pointer names slot ${id.slice(0, 12)}…, which does not exist`, { field: 'pointer' });
+      if (id !== undefined && !(await this.hasSlot(id)))
+        throw new EdgeError('E_INVALID_ARGUMENT', `pointer names slot ${id.slice(0, 12)}…, which does not exist`, {
+          field: 'pointer',
+        });
     }
     await writeFileDurable(join(this.root, 'pointer.json'), `${JSON.stringify(checked)}\n`);
   }
@@ -286,19 +339,33 @@ export class FsSlotStore implements SlotStore {
     const p = join(this.root, name);
     const text = await readRegular(p, { maxBytes: 16 << 20, label: name, root: this.root }).catch((err: EdgeError) => {
       if (err.code === 'E_FILE_NOT_FOUND') return undefined;
-      throw err.code === 'E_PATH_UNSAFE' || err.code === 'E_FILE_TOO_LARGE' ? err : ioError(`cannot read ${name}`, err, p);
+      throw err.code === 'E_PATH_UNSAFE' || err.code === 'E_FILE_TOO_LARGE'
+        ? err
+        : ioError(`cannot read ${name}`, err, p);
     });
     if (text === undefined) return undefined;
     try {
-      return check(parseJsonBounded(text, { maxBytes: 16 << 20, maxDepth: 32, maxStringLength: 64 * 1024 }, { file: p, what: name }));
+      return check(
+        parseJsonBounded(
+          text,
+          { maxBytes: 16 << 20, maxDepth: 32, maxStringLength: 64 * 1024 },
+          { file: p, what: name },
+        ),
+      );
     } catch (err) {
-      throw new EdgeError('E_IO', `${name} is unreadable (${messageOf(err)}); it is only ever replaced atomically, so the storage itself is damaged`, { file: p, cause: err });
+      throw new EdgeError(
+        'E_IO',
+        `${name} is unreadable (${messageOf(err)}); it is only ever replaced atomically, so the storage itself is damaged`,
+        { file: p, cause: err },
+      );
     }
   }
 
   async collectGarbage(o: { keep?: string[]; keepPartials?: string[] } = {}): Promise<GarbageReport> {
     const pointer = await this.readPointer();
-    const keep = new Set([...(o.keep ?? []), pointer?.current, pointer?.previous].filter((x): x is string => x !== undefined));
+    const keep = new Set(
+      [...(o.keep ?? []), pointer?.current, pointer?.previous].filter((x): x is string => x !== undefined),
+    );
     const report: GarbageReport = { slots: [], blobs: [], partials: [], bytes: 0 };
     for (const id of await this.listSlots()) {
       if (keep.has(id)) continue;

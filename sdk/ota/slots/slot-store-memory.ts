@@ -63,9 +63,17 @@ export class MemorySlotStore implements SlotStore {
         closed = true;
         const all = Buffer.concat(parts);
         this.partials.delete(sha);
-        if (all.length !== expectedSize) throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has ${all.length} bytes, expected ${expectedSize} (truncated or padded)`);
+        if (all.length !== expectedSize)
+          throw new EdgeError(
+            'E_BLOB_HASH',
+            `blob ${sha.slice(0, 12)}… has ${all.length} bytes, expected ${expectedSize} (truncated or padded)`,
+          );
         const h = sha256(all);
-        if (h !== sha) throw new EdgeError('E_BLOB_HASH', `blob ${sha.slice(0, 12)}… has sha256 ${h.slice(0, 12)}… (corrupted or tampered)`);
+        if (h !== sha)
+          throw new EdgeError(
+            'E_BLOB_HASH',
+            `blob ${sha.slice(0, 12)}… has sha256 ${h.slice(0, 12)}… (corrupted or tampered)`,
+          );
         this.blobs.set(sha, new Uint8Array(all));
       },
       close: async () => {
@@ -77,7 +85,11 @@ export class MemorySlotStore implements SlotStore {
   async readBlob(sha: string, maxBytes: number): Promise<Uint8Array> {
     const b = this.blobs.get(expectSha256('sha256', sha));
     if (!b) throw new EdgeError('E_BLOB_MISSING', `blob ${sha} is not in the store`);
-    if (b.length > maxBytes) throw new EdgeError('E_BUNDLE_INVALID', `blob ${sha.slice(0, 12)}… is ${b.length} bytes; at most ${maxBytes} expected`);
+    if (b.length > maxBytes)
+      throw new EdgeError(
+        'E_BUNDLE_INVALID',
+        `blob ${sha.slice(0, 12)}… is ${b.length} bytes; at most ${maxBytes} expected`,
+      );
     return Uint8Array.from(b);
   }
 
@@ -88,7 +100,8 @@ export class MemorySlotStore implements SlotStore {
     const map = new Map<string, Uint8Array>();
     for (const f of files) {
       const b = this.blobs.get(f.sha256);
-      if (!b) throw new EdgeError('E_BLOB_MISSING', `blob ${f.sha256} for ${f.path} is not in the store`, { field: f.path });
+      if (!b)
+        throw new EdgeError('E_BLOB_MISSING', `blob ${f.sha256} for ${f.path} is not in the store`, { field: f.path });
       map.set(f.path, b);
     }
     this.slots.set(id, { bundle: Uint8Array.from(bundleBytes), files: map });
@@ -117,7 +130,8 @@ export class MemorySlotStore implements SlotStore {
     for (const f of parseBundleManifest(s.bundle).files) {
       const b = s.files.get(f.path);
       if (!b) throw new EdgeError('E_PACKAGE_FILE_MISSING', `${f.path} is missing from slot ${id.slice(0, 12)}…`);
-      if (b.length !== f.size) throw new EdgeError('E_PACKAGE_SIZE_MISMATCH', `${f.path} has ${b.length} bytes, expected ${f.size}`);
+      if (b.length !== f.size)
+        throw new EdgeError('E_PACKAGE_SIZE_MISMATCH', `${f.path} has ${b.length} bytes, expected ${f.size}`);
       if (sha256(b) !== f.sha256) throw new EdgeError('E_PACKAGE_HASH_MISMATCH', `${f.path} does not match its sha256`);
     }
   }
@@ -135,7 +149,11 @@ export class MemorySlotStore implements SlotStore {
   async removeSlot(id: string): Promise<void> {
     expectSha256('slot id', id);
     if (this.pointer && (this.pointer.current === id || this.pointer.previous === id)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `slot ${id.slice(0, 12)}… is named by the pointer and cannot be removed`, { field: 'id' });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `slot ${id.slice(0, 12)}… is named by the pointer and cannot be removed`,
+        { field: 'id' },
+      );
     }
     this.slots.delete(id);
   }
@@ -147,7 +165,10 @@ export class MemorySlotStore implements SlotStore {
   async writePointer(p: SlotPointer): Promise<void> {
     const checked = checkPointer(p);
     for (const id of [checked.current, checked.previous]) {
-      if (id !== undefined && !this.slots.has(id)) throw new EdgeError('E_INVALID_ARGUMENT', `pointer names slot ${id.slice(0, 12)}…, which does not exist`, { field: 'pointer' });
+      if (id !== undefined && !this.slots.has(id))
+        throw new EdgeError('E_INVALID_ARGUMENT', `pointer names slot ${id.slice(0, 12)}…, which does not exist`, {
+          field: 'pointer',
+        });
     }
     this.pointer = checked;
   }
@@ -161,7 +182,9 @@ export class MemorySlotStore implements SlotStore {
   }
 
   async collectGarbage(o: { keep?: string[]; keepPartials?: string[] } = {}): Promise<GarbageReport> {
-    const keep = new Set([...(o.keep ?? []), this.pointer?.current, this.pointer?.previous].filter((x): x is string => x !== undefined));
+    const keep = new Set(
+      [...(o.keep ?? []), this.pointer?.current, this.pointer?.previous].filter((x): x is string => x !== undefined),
+    );
     const report: GarbageReport = { slots: [], blobs: [], partials: [], bytes: 0 };
     for (const id of [...this.slots.keys()]) {
       if (!keep.has(id)) {

@@ -34,14 +34,22 @@ export class DirectoryBlobSource implements BlobSource {
       st = await lstat(path).catch(() => undefined);
     }
     if (!st) throw new EdgeError('E_BLOB_MISSING', `${path} does not exist`);
-    if (!st.isFile()) throw new EdgeError('E_PATH_UNSAFE', `${path} is not a regular file (links are refused)`, { file: path });
+    if (!st.isFile())
+      throw new EdgeError('E_PATH_UNSAFE', `${path} is not a regular file (links are refused)`, { file: path });
     // Read through a descriptor opened without following links (no linked blobs/ directory either),
     // so a file swapped for a link after the lstat above is never followed.
     const fh = await openRegular(path, { root: this.dir });
     try {
       const { size } = await fh.stat();
-      if (size > blob.size) throw new EdgeError('E_BLOB_HASH', `${path} has ${size} bytes, more than the ${blob.size} the manifest lists`, { file: path });
-      const stream = fh.createReadStream({ start: writer.offset, autoClose: false, ...(o.signal ? { signal: o.signal } : {}) });
+      if (size > blob.size)
+        throw new EdgeError('E_BLOB_HASH', `${path} has ${size} bytes, more than the ${blob.size} the manifest lists`, {
+          file: path,
+        });
+      const stream = fh.createReadStream({
+        start: writer.offset,
+        autoClose: false,
+        ...(o.signal ? { signal: o.signal } : {}),
+      });
       try {
         for await (const chunk of stream as AsyncIterable<Buffer>) {
           await writer.write(chunk);

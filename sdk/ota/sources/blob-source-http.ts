@@ -37,12 +37,18 @@ export class HttpBlobSource implements BlobSource {
     try {
       url = new URL(baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`);
     } catch {
-      throw new EdgeError('E_INVALID_ARGUMENT', `blob source ${JSON.stringify(baseUrl)} is not a URL`, { field: 'sources.http' });
+      throw new EdgeError('E_INVALID_ARGUMENT', `blob source ${JSON.stringify(baseUrl)} is not a URL`, {
+        field: 'sources.http',
+      });
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new EdgeError('E_INVALID_ARGUMENT', `blob source ${baseUrl} is not http(s)`, { field: 'sources.http' });
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new EdgeError('E_INVALID_ARGUMENT', `blob source ${baseUrl} is not http(s)`, { field: 'sources.http' });
     this.base = url;
     this.name = `http ${url.origin}`;
-    this.agent = url.protocol === 'https:' ? new HttpsAgent({ keepAlive: true, ...(o.tls ?? {}) }) : new HttpAgent({ keepAlive: true });
+    this.agent =
+      url.protocol === 'https:'
+        ? new HttpsAgent({ keepAlive: true, ...(o.tls ?? {}) })
+        : new HttpAgent({ keepAlive: true });
   }
 
   async fetch(blob: BlobRequest, writer: BlobWriter, o: SourceFetchOptions = {}): Promise<void> {
@@ -63,7 +69,10 @@ export class HttpBlobSource implements BlobSource {
       if (!m || Number(m[1]) !== offset) {
         res.resume();
         await writer.reset();
-        throw new EdgeError('E_IO', `server answered a range from ${m?.[1] ?? 'nowhere'} instead of ${offset}; starting again from zero`);
+        throw new EdgeError(
+          'E_IO',
+          `server answered a range from ${m?.[1] ?? 'nowhere'} instead of ${offset}; starting again from zero`,
+        );
       }
     } else if (res.statusCode === 200) {
       if (offset > 0) await writer.reset();
@@ -84,18 +93,37 @@ export class HttpBlobSource implements BlobSource {
       }
     } catch (err) {
       if (err instanceof EdgeError) throw err;
-      throw new EdgeError('E_IO', `download of ${url.pathname} broke off at byte ${written}: ${messageOf(err)}`, { cause: err });
+      throw new EdgeError('E_IO', `download of ${url.pathname} broke off at byte ${written}: ${messageOf(err)}`, {
+        cause: err,
+      });
     }
     // The response ended normally (a cut connection throws above): the server's copy is short.
-    if (written < blob.size) throw new EdgeError('E_BLOB_HASH', `server's copy of ${url.pathname} ends at byte ${written} of the ${blob.size} the manifest lists (truncated)`);
+    if (written < blob.size)
+      throw new EdgeError(
+        'E_BLOB_HASH',
+        `server's copy of ${url.pathname} ends at byte ${written} of the ${blob.size} the manifest lists (truncated)`,
+      );
   }
 
   private get(url: URL, offset: number, signal?: AbortSignal): Promise<IncomingMessage> {
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'GET', agent: this.agent, headers: offset > 0 ? { range: `bytes=${offset}-` } : {}, ...(signal ? { signal } : {}) }, resolve);
-      req.setTimeout(this.o.idleTimeoutMs ?? 15000, () => req.destroy(new Error(`no data for ${this.o.idleTimeoutMs ?? 15000} ms`)));
-      req.on('error', (err) => reject(new EdgeError('E_IO', `cannot reach ${url.origin}: ${messageOf(err)}`, { cause: err })));
+      const req = request(
+        url,
+        {
+          method: 'GET',
+          agent: this.agent,
+          headers: offset > 0 ? { range: `bytes=${offset}-` } : {},
+          ...(signal ? { signal } : {}),
+        },
+        resolve,
+      );
+      req.setTimeout(this.o.idleTimeoutMs ?? 15000, () =>
+        req.destroy(new Error(`no data for ${this.o.idleTimeoutMs ?? 15000} ms`)),
+      );
+      req.on('error', (err) =>
+        reject(new EdgeError('E_IO', `cannot reach ${url.origin}: ${messageOf(err)}`, { cause: err })),
+      );
       req.end();
     });
   }

@@ -69,15 +69,30 @@ export class MqttBlobSource implements BlobSource {
    * Subscribes to the device's chunk topic.
    * @throws EdgeError E_INVALID_ARGUMENT (options), E_MQTT_OFFLINE
    */
-  static async create(client: MqttClient, requestTopic: string, responseTopic: string, o: MqttBlobSourceOptions = {}): Promise<MqttBlobSource> {
+  static async create(
+    client: MqttClient,
+    requestTopic: string,
+    responseTopic: string,
+    o: MqttBlobSourceOptions = {},
+  ): Promise<MqttBlobSource> {
     const chunkBytes = o.chunkBytes ?? 32 << 10;
-    if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > MAX_CHUNK_BYTES) throw new EdgeError('E_INVALID_ARGUMENT', `chunkBytes must be an integer between 1024 and ${MAX_CHUNK_BYTES}`, { field: 'chunkBytes' });
+    if (!Number.isInteger(chunkBytes) || chunkBytes < 1024 || chunkBytes > MAX_CHUNK_BYTES)
+      throw new EdgeError('E_INVALID_ARGUMENT', `chunkBytes must be an integer between 1024 and ${MAX_CHUNK_BYTES}`, {
+        field: 'chunkBytes',
+      });
     try {
       await client.subscribeAsync(responseTopic, { qos: 1 });
     } catch (err) {
       throw new EdgeError('E_MQTT_OFFLINE', `cannot subscribe to ${responseTopic}: ${messageOf(err)}`, { cause: err });
     }
-    return new MqttBlobSource(client, requestTopic, responseTopic, { chunkBytes, window: o.window ?? 4, timeoutMs: o.timeoutMs ?? 5000, retries: o.retries ?? 4, maxBadAnswers: o.maxBadAnswers ?? 16, clock: o.clock ?? otaClock });
+    return new MqttBlobSource(client, requestTopic, responseTopic, {
+      chunkBytes,
+      window: o.window ?? 4,
+      timeoutMs: o.timeoutMs ?? 5000,
+      retries: o.retries ?? 4,
+      maxBadAnswers: o.maxBadAnswers ?? 16,
+      clock: o.clock ?? otaClock,
+    });
   }
 
   fetch(blob: BlobRequest, writer: BlobWriter, o: SourceFetchOptions = {}): Promise<void> {
@@ -104,7 +119,8 @@ export class MqttBlobSource implements BlobSource {
         if (err) reject(err);
         else resolve();
       };
-      const onClose = () => finish(new EdgeError('E_MQTT_OFFLINE', `connection lost at byte ${writeOffset} of ${blob.size}`));
+      const onClose = () =>
+        finish(new EdgeError('E_MQTT_OFFLINE', `connection lost at byte ${writeOffset} of ${blob.size}`));
       const onAbort = () => finish(o.signal!.reason);
       /** Bad answers per chunk offset, and the last error answer per offset. */
       const bad = new Map<number, number>();
@@ -118,13 +134,20 @@ export class MqttBlobSource implements BlobSource {
           // Only error answers came: the publisher (or whoever answered) says it has no such chunk.
           const said = errors.get(offset);
           if (said) return finish(new EdgeError(said.code, `chunk at ${offset}: ${said.message}`));
-          if (tries >= this.o.retries) return finish(new EdgeError('E_IO', `no answer for the chunk at ${offset} after ${tries + 1} requests`));
+          if (tries >= this.o.retries)
+            return finish(new EdgeError('E_IO', `no answer for the chunk at ${offset} after ${tries + 1} requests`));
           send(offset, length, tries + 1);
         }, this.o.timeoutMs);
         pending.set(id, { offset, length, tries, timer });
-        this.client.publish(this.requestTopic, encodeChunkRequest({ id, sha256: blob.sha256, offset, length }), { qos: 1 }, (err) => {
-          if (err) finish(new EdgeError('E_MQTT_OFFLINE', `cannot send a chunk request: ${messageOf(err)}`, { cause: err }));
-        });
+        this.client.publish(
+          this.requestTopic,
+          encodeChunkRequest({ id, sha256: blob.sha256, offset, length }),
+          { qos: 1 },
+          (err) => {
+            if (err)
+              finish(new EdgeError('E_MQTT_OFFLINE', `cannot send a chunk request: ${messageOf(err)}`, { cause: err }));
+          },
+        );
       };
       const fill = () => {
         while (!done && pending.size < this.o.window && nextOffset < blob.size) {
@@ -155,9 +178,14 @@ export class MqttBlobSource implements BlobSource {
       const verify = (p: Pending, data: Buffer): string | undefined => {
         if (hashed) {
           const k = p.offset / hashed.bytes;
-          return chunkHash(data) === hashed.list[k] ? undefined : `does not match chunk ${k}'s hash in the signed manifest`;
+          return chunkHash(data) === hashed.list[k]
+            ? undefined
+            : `does not match chunk ${k}'s hash in the signed manifest`;
         }
-        if (whole) return createHash('sha256').update(data).digest('hex') === blob.sha256 ? undefined : "does not match the blob's sha256";
+        if (whole)
+          return createHash('sha256').update(data).digest('hex') === blob.sha256
+            ? undefined
+            : "does not match the blob's sha256";
         return undefined;
       };
       const handler = (topic: string, payload: Buffer) => {
@@ -173,10 +201,18 @@ export class MqttBlobSource implements BlobSource {
         if (!p || msg.header.sha256 !== blob.sha256) return; // an answer to a request already retried
         if (msg.header.error) {
           const missing = msg.header.error.code === 'E_BLOB_MISSING';
-          return refuse(p, `publisher: ${String(msg.header.error.message).slice(0, 200)}`, missing ? 'E_BLOB_MISSING' : 'E_IO');
+          return refuse(
+            p,
+            `publisher: ${String(msg.header.error.message).slice(0, 200)}`,
+            missing ? 'E_BLOB_MISSING' : 'E_IO',
+          );
         }
         if (msg.header.offset !== p.offset || msg.data.length !== p.length) {
-          return refuse(p, `answer has ${msg.data.length} bytes at ${msg.header.offset} where ${p.length} at ${p.offset} were asked for`, 'E_BLOB_HASH');
+          return refuse(
+            p,
+            `answer has ${msg.data.length} bytes at ${msg.header.offset} where ${p.length} at ${p.offset} were asked for`,
+            'E_BLOB_HASH',
+          );
         }
         const wrong = verify(p, msg.data);
         if (wrong) return refuse(p, `answer ${wrong}`, 'E_BLOB_HASH');
@@ -184,16 +220,18 @@ export class MqttBlobSource implements BlobSource {
         // A resumed blob starts inside an aligned chunk: keep only the bytes not yet written.
         const skip = Math.max(0, writer.offset - p.offset);
         received.set(p.offset + skip, Buffer.from(msg.data.subarray(skip)));
-        writing = writing.then(async () => {
-          for (let b = received.get(writeOffset); b && !done; b = received.get(writeOffset)) {
-            received.delete(writeOffset);
-            await writer.write(b);
-            writeOffset += b.length;
-            o.onBytes?.(b.length);
-          }
-          if (writeOffset >= blob.size) finish();
-          else fill();
-        }).catch((err) => finish(err));
+        writing = writing
+          .then(async () => {
+            for (let b = received.get(writeOffset); b && !done; b = received.get(writeOffset)) {
+              received.delete(writeOffset);
+              await writer.write(b);
+              writeOffset += b.length;
+              o.onBytes?.(b.length);
+            }
+            if (writeOffset >= blob.size) finish();
+            else fill();
+          })
+          .catch((err) => finish(err));
       };
       this.handlers.add(handler);
       this.client.on('message', handler);

@@ -63,7 +63,12 @@ const SEVERITY: Record<string, number> = { E_PATH_UNSAFE: 3, E_BLOB_HASH: 2, E_B
  * @throws EdgeError E_PATH_UNSAFE, E_BLOB_HASH (every source sent bad bytes), E_BLOB_MISSING (no
  *   source could deliver it; the message lists each source's reason)
  */
-export async function fetchBlob(store: SlotStore, blob: BlobRequest, sources: readonly BlobSource[], policy: FetchPolicy = {}): Promise<void> {
+export async function fetchBlob(
+  store: SlotStore,
+  blob: BlobRequest,
+  sources: readonly BlobSource[],
+  policy: FetchPolicy = {},
+): Promise<void> {
   if (await store.hasBlob(blob.sha256)) return;
   const retries = policy.retries ?? 5;
   const label = blob.path ?? `blob ${blob.sha256.slice(0, 12)}…`;
@@ -78,7 +83,11 @@ export async function fetchBlob(store: SlotStore, blob: BlobRequest, sources: re
       const startedAt = writer.offset;
       try {
         if (writer.offset > blob.size) await writer.reset();
-        if (writer.offset < blob.size) await source.fetch(blob, writer, { ...(policy.signal ? { signal: policy.signal } : {}), ...(policy.onBytes ? { onBytes: policy.onBytes } : {}) });
+        if (writer.offset < blob.size)
+          await source.fetch(blob, writer, {
+            ...(policy.signal ? { signal: policy.signal } : {}),
+            ...(policy.onBytes ? { onBytes: policy.onBytes } : {}),
+          });
         await writer.commit(blob.size);
         return;
       } catch (err) {
@@ -102,7 +111,11 @@ export async function fetchBlob(store: SlotStore, blob: BlobRequest, sources: re
           break;
         }
         policy.onRetry?.(source.name, blob, e.message);
-        await sleep(policy.clock ?? otaClock, Math.min(5000, (policy.retryDelayMs ?? 200) * 2 ** (transient - 1)), policy.signal);
+        await sleep(
+          policy.clock ?? otaClock,
+          Math.min(5000, (policy.retryDelayMs ?? 200) * 2 ** (transient - 1)),
+          policy.signal,
+        );
       }
     }
   }

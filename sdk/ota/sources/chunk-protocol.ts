@@ -40,9 +40,26 @@ export function encodeChunkRequest(r: ChunkRequest): Buffer {
  * @throws EdgeError E_MQTT_PROTOCOL
  */
 export function decodeChunkRequest(payload: Uint8Array): ChunkRequest {
-  const r = parseJsonBounded(payload, { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 }, { what: 'chunk request', syntaxCode: 'E_MQTT_PROTOCOL' }) as Partial<ChunkRequest>;
-  if (!r || !Number.isSafeInteger(r.id) || typeof r.sha256 !== 'string' || !HEX64.test(r.sha256) || !Number.isSafeInteger(r.offset) || r.offset! < 0 || !Number.isSafeInteger(r.length) || r.length! < 1 || r.length! > MAX_CHUNK_BYTES) {
-    throw new EdgeError('E_MQTT_PROTOCOL', `chunk request must be {id, sha256, offset >= 0, length 1..${MAX_CHUNK_BYTES}}`);
+  const r = parseJsonBounded(
+    payload,
+    { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 },
+    { what: 'chunk request', syntaxCode: 'E_MQTT_PROTOCOL' },
+  ) as Partial<ChunkRequest>;
+  if (
+    !r ||
+    !Number.isSafeInteger(r.id) ||
+    typeof r.sha256 !== 'string' ||
+    !HEX64.test(r.sha256) ||
+    !Number.isSafeInteger(r.offset) ||
+    r.offset! < 0 ||
+    !Number.isSafeInteger(r.length) ||
+    r.length! < 1 ||
+    r.length! > MAX_CHUNK_BYTES
+  ) {
+    throw new EdgeError(
+      'E_MQTT_PROTOCOL',
+      `chunk request must be {id, sha256, offset >= 0, length 1..${MAX_CHUNK_BYTES}}`,
+    );
   }
   return r as ChunkRequest;
 }
@@ -63,8 +80,14 @@ export function decodeChunk(payload: Uint8Array): { header: ChunkHeader; data: B
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
   if (buf.length < 4) throw new EdgeError('E_MQTT_PROTOCOL', 'chunk shorter than its header length');
   const n = buf.readUInt32BE(0);
-  if (n > 4096 || 4 + n > buf.length) throw new EdgeError('E_MQTT_PROTOCOL', `chunk header length ${n} is out of range`);
-  const header = parseJsonBounded(buf.subarray(4, 4 + n), { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 }, { what: 'chunk header', syntaxCode: 'E_MQTT_PROTOCOL' }) as ChunkHeader;
-  if (!Number.isSafeInteger(header.id) || typeof header.sha256 !== 'string' || !Number.isSafeInteger(header.offset)) throw new EdgeError('E_MQTT_PROTOCOL', 'chunk header must be {id, sha256, offset}');
+  if (n > 4096 || 4 + n > buf.length)
+    throw new EdgeError('E_MQTT_PROTOCOL', `chunk header length ${n} is out of range`);
+  const header = parseJsonBounded(
+    buf.subarray(4, 4 + n),
+    { maxBytes: 4096, maxDepth: 2, maxStringLength: 256 },
+    { what: 'chunk header', syntaxCode: 'E_MQTT_PROTOCOL' },
+  ) as ChunkHeader;
+  if (!Number.isSafeInteger(header.id) || typeof header.sha256 !== 'string' || !Number.isSafeInteger(header.offset))
+    throw new EdgeError('E_MQTT_PROTOCOL', 'chunk header must be {id, sha256, offset}');
   return { header, data: buf.subarray(4 + n) };
 }

@@ -20,7 +20,15 @@ export function loadOrt(): Promise<Ort> {
 }
 
 /** onnxruntime's element type for each SDK dtype. */
-export const ORT_TYPES: Record<DType, string> = { float32: 'float32', float16: 'float16', int64: 'int64', int32: 'int32', int8: 'int8', uint8: 'uint8', bool: 'bool' };
+export const ORT_TYPES: Record<DType, string> = {
+  float32: 'float32',
+  float16: 'float16',
+  int64: 'int64',
+  int32: 'int32',
+  int8: 'int8',
+  uint8: 'uint8',
+  bool: 'bool',
+};
 
 /** The settings a session is created with; plain data, so they can cross to a worker thread. */
 export interface OrtSessionSettings {
@@ -38,10 +46,18 @@ export interface OrtSessionSettings {
  */
 export function sessionSettings(o: BackendLoadOptions): OrtSessionSettings {
   const providers = o.extra?.executionProviders;
-  if (providers !== undefined && (!Array.isArray(providers) || providers.length === 0 || !providers.every(is.nonEmptyString))) {
-    throw invalidOption('extra.executionProviders', "a non-empty list of onnxruntime execution provider names, e.g. ['cuda', 'cpu']", providers);
+  if (
+    providers !== undefined &&
+    (!Array.isArray(providers) || providers.length === 0 || !providers.every(is.nonEmptyString))
+  ) {
+    throw invalidOption(
+      'extra.executionProviders',
+      "a non-empty list of onnxruntime execution provider names, e.g. ['cuda', 'cpu']",
+      providers,
+    );
   }
-  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1)) throw invalidOption('threads', 'a positive integer', o.threads);
+  if (o.threads !== undefined && (!Number.isInteger(o.threads) || o.threads < 1))
+    throw invalidOption('threads', 'a positive integer', o.threads);
   return {
     graphPath: o.graphPath,
     executionProviders: (providers as string[] | undefined) ?? ['cpu'],
@@ -70,7 +86,9 @@ export interface GraphInput {
 
 /** A session's inputs from onnxruntime's metadata. */
 export function graphInputs(session: import('onnxruntime-node').InferenceSession): GraphInput[] {
-  return session.inputMetadata.map((m) => (m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name }));
+  return session.inputMetadata.map((m) =>
+    m.isTensor ? { name: m.name, type: m.type, shape: [...m.shape] } : { name: m.name },
+  );
 }
 
 /**
@@ -78,18 +96,33 @@ export function graphInputs(session: import('onnxruntime-node').InferenceSession
  * outputs fit the graph: every input given and no other, each with its dtype's typed array, as
  * many values as its shape holds, the graph's rank and its fixed dimensions.
  */
-export function checkRun(inputs: readonly GraphInput[], outputNames: readonly string[], feeds: unknown, outputs: unknown): asserts feeds is Record<string, HostTensor> {
+export function checkRun(
+  inputs: readonly GraphInput[],
+  outputNames: readonly string[],
+  feeds: unknown,
+  outputs: unknown,
+): asserts feeds is Record<string, HostTensor> {
   if (!is.object(feeds)) throw invalidOption('feeds', 'an object mapping input names to tensors', feeds);
   for (const name of Object.keys(feeds)) {
     if (!inputs.some((i) => i.name === name)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', `the graph has no input ${name}; inputs: ${inputs.map((i) => i.name).join(', ')}`, { field: `feeds.${name}` });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `the graph has no input ${name}; inputs: ${inputs.map((i) => i.name).join(', ')}`,
+        { field: `feeds.${name}` },
+      );
     }
   }
   for (const input of inputs) checkFeed(input, (feeds as Record<string, unknown>)[input.name]);
   if (outputs !== undefined) {
-    if (!Array.isArray(outputs) || !outputs.every(is.nonEmptyString)) throw invalidOption('outputs', 'a list of output names', outputs);
+    if (!Array.isArray(outputs) || !outputs.every(is.nonEmptyString))
+      throw invalidOption('outputs', 'a list of output names', outputs);
     for (const name of outputs) {
-      if (!outputNames.includes(name)) throw new EdgeError('E_INVALID_ARGUMENT', `the graph has no output ${name}; outputs: ${outputNames.join(', ')}`, { field: 'outputs' });
+      if (!outputNames.includes(name))
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `the graph has no output ${name}; outputs: ${outputNames.join(', ')}`,
+          { field: 'outputs' },
+        );
     }
   }
 }
@@ -101,20 +134,44 @@ function checkFeed(input: GraphInput, feed: unknown): void {
   const t = feed as Partial<HostTensor>;
   const dtype = (Object.keys(ORT_TYPES) as DType[]).find((k) => k === t.dtype);
   if (!dtype) throw invalidOption(`${field}.dtype`, `one of ${Object.keys(ORT_TYPES).join(', ')}`, t.dtype);
-  if (input.type === undefined || input.shape === undefined) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is not a tensor input, which the SDK does not feed`, { field });
-  if (ORT_TYPES[dtype] !== input.type) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is ${dtype} but the graph takes ${input.type}`, { field });
+  if (input.type === undefined || input.shape === undefined)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${input.name} is not a tensor input, which the SDK does not feed`,
+      { field },
+    );
+  if (ORT_TYPES[dtype] !== input.type)
+    throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} is ${dtype} but the graph takes ${input.type}`, {
+      field,
+    });
   const cls = ArrayBuffer.isView(t.data) ? t.data.constructor.name : undefined;
   const bytes = TYPED_ARRAY_CLASS[dtype] === 'Uint8Array' && t.data instanceof Uint8Array; // a Buffer too
-  if (cls !== TYPED_ARRAY_CLASS[dtype] && !bytes) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} data must be a ${TYPED_ARRAY_CLASS[dtype]} for ${dtype} (got ${cls ?? typeof t.data})`, { field });
+  if (cls !== TYPED_ARRAY_CLASS[dtype] && !bytes)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${input.name} data must be a ${TYPED_ARRAY_CLASS[dtype]} for ${dtype} (got ${cls ?? typeof t.data})`,
+      { field },
+    );
   const shape = t.shape;
   const fits =
     Array.isArray(shape) &&
     shape.length === input.shape.length &&
-    shape.every((d, i) => Number.isInteger(d) && d >= 0 && (typeof input.shape![i] !== 'number' || input.shape![i] === d));
-  if (!fits) throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} has shape [${String(shape)}] but the graph takes [${input.shape.join(',')}]`, { field });
+    shape.every(
+      (d, i) => Number.isInteger(d) && d >= 0 && (typeof input.shape![i] !== 'number' || input.shape![i] === d),
+    );
+  if (!fits)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${input.name} has shape [${String(shape)}] but the graph takes [${input.shape.join(',')}]`,
+      { field },
+    );
   const count = shape.reduce((a, b) => a * b, 1);
   if ((t.data as TypedArray).length !== count) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `input ${input.name} holds ${(t.data as TypedArray).length} values but shape [${shape.join(',')}] needs ${count}`, { field });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${input.name} holds ${(t.data as TypedArray).length} values but shape [${shape.join(',')}] needs ${count}`,
+      { field },
+    );
   }
 }
 
@@ -131,18 +188,27 @@ export interface OrtOutput {
  */
 export function toHost(t: OrtOutput, name: string, graphPath: string): HostTensor {
   const dtype = (Object.keys(ORT_TYPES) as DType[]).find((k) => ORT_TYPES[k] === t.type);
-  if (!dtype || !ArrayBuffer.isView(t.data)) throw new EdgeError('E_INFERENCE', `output ${name} has element type ${t.type}, which the SDK does not handle`, { file: graphPath });
+  if (!dtype || !ArrayBuffer.isView(t.data))
+    throw new EdgeError('E_INFERENCE', `output ${name} has element type ${t.type}, which the SDK does not handle`, {
+      file: graphPath,
+    });
   return { dtype, shape: [...t.dims], data: t.data as TypedArray };
 }
 
 /** E_BACKEND_INIT naming the graph and onnxruntime's reason. */
 export function loadError(graphPath: string, reason: string, cause?: unknown): EdgeError {
-  return new EdgeError('E_BACKEND_INIT', `onnxruntime cannot load the graph: ${reason}`, { file: graphPath, ...(cause !== undefined ? { cause } : {}) });
+  return new EdgeError('E_BACKEND_INIT', `onnxruntime cannot load the graph: ${reason}`, {
+    file: graphPath,
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }
 
 /** E_INFERENCE naming the graph and onnxruntime's reason. */
 export function runError(graphPath: string, reason: string, cause?: unknown): EdgeError {
-  return new EdgeError('E_INFERENCE', `onnxruntime failed: ${reason}`, { file: graphPath, ...(cause !== undefined ? { cause } : {}) });
+  return new EdgeError('E_INFERENCE', `onnxruntime failed: ${reason}`, {
+    file: graphPath,
+    ...(cause !== undefined ? { cause } : {}),
+  });
 }
 
 /**

@@ -27,9 +27,11 @@ if (session) {
   // One message at a time, in arrival order: runs never interleave and a release waits for them.
   let chain = Promise.resolve();
   port.on('message', (m: ToWorker) => {
-    chain = chain.then(() => handle(s, m)).catch((err: unknown) => {
-      if (m.type === 'run') post({ type: 'run-failed', id: m.id, reason: messageOf(err) });
-    });
+    chain = chain
+      .then(() => handle(s, m))
+      .catch((err: unknown) => {
+        if (m.type === 'run') post({ type: 'run-failed', id: m.id, reason: messageOf(err) });
+      });
   });
   post({ type: 'ready', inputs: graphInputs(s), outputNames: [...s.outputNames] });
 }
@@ -43,7 +45,8 @@ async function handle(s: import('onnxruntime-node').InferenceSession, m: ToWorke
   let result: Record<string, OrtOutput>;
   try {
     const feeds: Record<string, import('onnxruntime-node').Tensor> = {};
-    for (const [name, t] of Object.entries(m.feeds)) feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
+    for (const [name, t] of Object.entries(m.feeds))
+      feeds[name] = new ort.Tensor(t.type as 'float32', t.data as Float32Array, t.dims);
     result = m.outputs ? await s.run(feeds, m.outputs) : await s.run(feeds);
   } catch (err) {
     post({ type: 'run-failed', id: m.id, reason: messageOf(err) });
@@ -65,7 +68,11 @@ async function handle(s: import('onnxruntime-node').InferenceSession, m: ToWorke
     try {
       post(message);
     } catch {
-      post({ type: 'run-failed', id: m.id, reason: `its outputs cannot be sent back from the worker thread: ${messageOf(err)}` });
+      post({
+        type: 'run-failed',
+        id: m.id,
+        reason: `its outputs cannot be sent back from the worker thread: ${messageOf(err)}`,
+      });
     }
   }
 }

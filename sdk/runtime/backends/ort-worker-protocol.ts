@@ -18,7 +18,8 @@ export interface WireTensor {
 export type WorkerSettings = OrtSessionSettings;
 
 /** Main → worker. */
-export type ToWorker = { type: 'run'; id: number; feeds: Record<string, WireTensor>; outputs?: string[] } | { type: 'release' };
+export type ToWorker =
+  { type: 'run'; id: number; feeds: Record<string, WireTensor>; outputs?: string[] } | { type: 'release' };
 
 /** Worker → main. */
 export type FromWorker =
@@ -35,12 +36,16 @@ export type FromWorker =
  * too (onnxruntime refuses shared memory). Returns the tensors to post and the distinct buffers to move (postMessage refuses a buffer
  * listed twice).
  */
-export function wireTensors<T extends { data: ArrayBufferView }>(tensors: Record<string, T>, transfer: boolean): { tensors: Record<string, T>; transferList: ArrayBuffer[] } {
+export function wireTensors<T extends { data: ArrayBufferView }>(
+  tensors: Record<string, T>,
+  transfer: boolean,
+): { tensors: Record<string, T>; transferList: ArrayBuffer[] } {
   const moves = new Set<ArrayBuffer>();
   if (transfer) {
     for (const t of Object.values(tensors)) {
       const v = t.data;
-      if (!isShared(v) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength) moves.add(v.buffer as ArrayBuffer);
+      if (!isShared(v) && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength)
+        moves.add(v.buffer as ArrayBuffer);
     }
   }
   const out: Record<string, T> = {};

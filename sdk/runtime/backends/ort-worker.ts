@@ -18,7 +18,16 @@ import { EdgeError, messageOf } from '../../core/errors.js';
 import { invalidOption, is, rejectUnknownKeys } from '../../core/validate.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
 import type { HostTensor } from '../../core/host-tensor.js';
-import { checkRun, loadError, ORT_TYPES, runError, sessionSettings, toHost, type GraphInput, type OrtSessionSettings } from './ort-common.js';
+import {
+  checkRun,
+  loadError,
+  ORT_TYPES,
+  runError,
+  sessionSettings,
+  toHost,
+  type GraphInput,
+  type OrtSessionSettings,
+} from './ort-common.js';
 import { ortAvailability } from './ort.js';
 import { wireTensors, type FromWorker, type ToWorker, type WireTensor } from './ort-worker-protocol.js';
 import { startWorkerThread, workerScriptUrl } from '../../core/worker-thread.js';
@@ -94,11 +103,15 @@ class OrtWorkerSession implements BackendSession {
     if (this.stopped !== undefined) throw this.stoppedError('stopped before this run');
     checkRun(this.inputs, this.outputNames, feeds, outputs);
     const wire: Record<string, WireTensor> = {};
-    for (const [name, t] of Object.entries(feeds)) wire[name] = { type: ORT_TYPES[t.dtype], dims: [...t.shape], data: t.data };
+    for (const [name, t] of Object.entries(feeds))
+      wire[name] = { type: ORT_TYPES[t.dtype], dims: [...t.shape], data: t.data };
     const id = this.nextId++;
     const post = (transfer: boolean) => {
       const { tensors, transferList } = wireTensors(wire, transfer);
-      this.worker.postMessage({ type: 'run', id, feeds: tensors, ...(outputs ? { outputs: [...outputs] } : {}) } satisfies ToWorker, transferList);
+      this.worker.postMessage(
+        { type: 'run', id, feeds: tensors, ...(outputs ? { outputs: [...outputs] } : {}) } satisfies ToWorker,
+        transferList,
+      );
     };
     return new Promise((resolve, reject) => {
       const callSite = new Error();
@@ -112,7 +125,9 @@ class OrtWorkerSession implements BackendSession {
         }
       } catch (err) {
         // Nothing was sent: the run fails alone.
-        return reject(withStack(runError(graph, `its feeds cannot be sent to the worker thread: ${messageOf(err)}`, err), callSite));
+        return reject(
+          withStack(runError(graph, `its feeds cannot be sent to the worker thread: ${messageOf(err)}`, err), callSite),
+        );
       }
       this.pending.set(id, { resolve, reject, callSite });
       this.worker.ref();
@@ -146,7 +161,8 @@ class OrtWorkerSession implements BackendSession {
     this.stopped = this.ending ? 'the session was disposed' : why;
     this.released?.();
     if (this.closing && this.pending.size === 0) return;
-    for (const p of this.pending.values()) p.reject(withStack(this.stoppedError('stopped while this run was in flight'), p.callSite));
+    for (const p of this.pending.values())
+      p.reject(withStack(this.stoppedError('stopped while this run was in flight'), p.callSite));
     this.pending.clear();
   }
 
@@ -196,9 +212,12 @@ export class OrtWorkerBackend implements Backend {
   constructor(options: OrtWorkerBackendOptions = {}) {
     if (!is.object(options)) throw invalidOption('options', 'an object', options);
     rejectUnknownKeys('options', options as Record<string, unknown>, ['workerUrl', 'transferFeeds', 'onWorker']);
-    if (options.workerUrl !== undefined && !(options.workerUrl instanceof URL)) throw invalidOption('options.workerUrl', 'a URL', options.workerUrl);
-    if (options.transferFeeds !== undefined && typeof options.transferFeeds !== 'boolean') throw invalidOption('options.transferFeeds', 'a boolean', options.transferFeeds);
-    if (options.onWorker !== undefined && typeof options.onWorker !== 'function') throw invalidOption('options.onWorker', 'a function', options.onWorker);
+    if (options.workerUrl !== undefined && !(options.workerUrl instanceof URL))
+      throw invalidOption('options.workerUrl', 'a URL', options.workerUrl);
+    if (options.transferFeeds !== undefined && typeof options.transferFeeds !== 'boolean')
+      throw invalidOption('options.transferFeeds', 'a boolean', options.transferFeeds);
+    if (options.onWorker !== undefined && typeof options.onWorker !== 'function')
+      throw invalidOption('options.onWorker', 'a function', options.onWorker);
     this.url = options.workerUrl ?? workerScriptUrl(import.meta.url, './ort-worker-entry.ts', './ort-worker.js');
     this.transferFeeds = options.transferFeeds ?? true;
     this.onWorker = options.onWorker as OrtWorkerBackendOptions['onWorker'];
@@ -244,7 +263,12 @@ export class OrtWorkerBackend implements Backend {
       };
       const onExit = (code: number) => {
         done();
-        reject(loadError(o.graphPath, `the worker thread exited with code ${code} before the graph loaded (${this.url.href})`));
+        reject(
+          loadError(
+            o.graphPath,
+            `the worker thread exited with code ${code} before the graph loaded (${this.url.href})`,
+          ),
+        );
       };
       worker.on('message', onMessage);
       worker.on('error', onError);

@@ -8,7 +8,21 @@
 import { EdgeError, messageOf } from '../../core/errors.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
 import type { HostTensor } from '../../core/host-tensor.js';
-import { checkRun, graphInputs, isShared, loadError, loadOrt, ORT_TYPES, ortSessionOptions, ownedCopy, runError, sessionSettings, toHost, type GraphInput, type OrtOutput } from './ort-common.js';
+import {
+  checkRun,
+  graphInputs,
+  isShared,
+  loadError,
+  loadOrt,
+  ORT_TYPES,
+  ortSessionOptions,
+  ownedCopy,
+  runError,
+  sessionSettings,
+  toHost,
+  type GraphInput,
+  type OrtOutput,
+} from './ort-common.js';
 
 export { loadOrt } from './ort-common.js';
 
@@ -43,7 +57,8 @@ class OrtSession implements BackendSession {
    *   not have or that do not fit it (field `feeds.<name>` / `outputs`), E_INFERENCE naming the graph
    */
   async run(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
-    if (this.disposed) throw new EdgeError('E_CLOSED', 'the onnxruntime session was disposed', { file: this.graphPath });
+    if (this.disposed)
+      throw new EdgeError('E_CLOSED', 'the onnxruntime session was disposed', { file: this.graphPath });
     checkRun(this.inputs, this.session.outputNames, feeds, outputs);
     const job = this.runChecked(feeds, outputs);
     this.inflight.add(job);
@@ -54,11 +69,19 @@ class OrtSession implements BackendSession {
     }
   }
 
-  private async runChecked(feeds: Record<string, HostTensor>, outputs?: readonly string[]): Promise<Record<string, HostTensor>> {
+  private async runChecked(
+    feeds: Record<string, HostTensor>,
+    outputs?: readonly string[],
+  ): Promise<Record<string, HostTensor>> {
     let result: Record<string, OrtOutput>;
     try {
       const ortFeeds: Record<string, import('onnxruntime-node').Tensor> = {};
-      for (const [name, t] of Object.entries(feeds)) ortFeeds[name] = new this.ort.Tensor(ORT_TYPES[t.dtype] as 'float32', (isShared(t.data) ? ownedCopy(t.data) : t.data) as Float32Array, t.shape);
+      for (const [name, t] of Object.entries(feeds))
+        ortFeeds[name] = new this.ort.Tensor(
+          ORT_TYPES[t.dtype] as 'float32',
+          (isShared(t.data) ? ownedCopy(t.data) : t.data) as Float32Array,
+          t.shape,
+        );
       result = outputs ? await this.session.run(ortFeeds, outputs as string[]) : await this.session.run(ortFeeds);
     } catch (err) {
       throw runError(this.graphPath, messageOf(err), err);
@@ -108,7 +131,12 @@ export class OrtBackend implements Backend {
     } catch (err) {
       throw loadError(o.graphPath, messageOf(err), err);
     }
-    return new OrtSession(ort, session, o.graphPath, { provider: settings.executionProviders[0], precision: settings.precision, graph: o.graphPath, thread: 'main' });
+    return new OrtSession(ort, session, o.graphPath, {
+      provider: settings.executionProviders[0],
+      precision: settings.precision,
+      graph: o.graphPath,
+      thread: 'main',
+    });
   }
 }
 
@@ -116,7 +144,9 @@ export class OrtBackend implements Backend {
 export async function ortAvailability(): Promise<BackendAvailability> {
   try {
     const ort = await loadOrt();
-    const providers = (ort as unknown as { listSupportedBackends?: () => { name: string }[] }).listSupportedBackends?.().map((b) => b.name) ?? ['cpu'];
+    const providers = (ort as unknown as { listSupportedBackends?: () => { name: string }[] })
+      .listSupportedBackends?.()
+      .map((b) => b.name) ?? ['cpu'];
     return { available: true, devices: providers, version: ort.env.versions?.node ?? 'unknown' };
   } catch (err) {
     return { available: false, reason: `onnxruntime-node cannot load: ${messageOf(err)}` };

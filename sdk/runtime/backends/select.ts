@@ -30,5 +30,8 @@ export async function selectBackend(backends: readonly Backend[]): Promise<Backe
     }
     skipped.push({ name: backend.name, reason });
   }
-  throw new EdgeError('E_BACKEND_UNAVAILABLE', `no inference backend is available: ${skipped.map((s) => s.reason).join('; ')}`);
+  throw new EdgeError(
+    'E_BACKEND_UNAVAILABLE',
+    `no inference backend is available: ${skipped.map((s) => s.reason).join('; ')}`,
+  );
 }

@@ -11,10 +11,19 @@ import { TYPED_ARRAY_CLASS, type HostTensor, type TypedArray } from '../../core/
 export function checkFeed(info: NativeTensorInfo, feed: HostTensor | undefined): void {
   const field = `feeds.${info.name}`;
   if (!feed) throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} was not given`, { field });
-  if (feed.dtype !== info.dtype) throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} is ${feed.dtype} but the engine takes ${info.dtype}`, { field });
+  if (feed.dtype !== info.dtype)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${info.name} is ${feed.dtype} but the engine takes ${info.dtype}`,
+      { field },
+    );
   const cls = (feed.data as { constructor?: { name?: string } }).constructor?.name;
   if (cls !== TYPED_ARRAY_CLASS[info.dtype]) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} data must be a ${TYPED_ARRAY_CLASS[info.dtype]} for ${info.dtype} (got ${cls ?? typeof feed.data})`, { field });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${info.name} data must be a ${TYPED_ARRAY_CLASS[info.dtype]} for ${info.dtype} (got ${cls ?? typeof feed.data})`,
+      { field },
+    );
   }
   const fits =
     Array.isArray(feed.shape) &&
@@ -26,11 +35,19 @@ export function checkFeed(info: NativeTensorInfo, feed: HostTensor | undefined):
     });
   if (!fits) {
     const range = info.profile ? ` (batch range ${info.profile.min.join('x')} .. ${info.profile.max.join('x')})` : '';
-    throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} has shape [${String(feed.shape)}] but the engine takes [${info.shape.join(',')}]${range}`, { field });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${info.name} has shape [${String(feed.shape)}] but the engine takes [${info.shape.join(',')}]${range}`,
+      { field },
+    );
   }
   const count = feed.shape.reduce((a, b) => a * b, 1);
   if (feed.data.length !== count) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `input ${info.name} holds ${feed.data.length} values but shape [${feed.shape.join(',')}] needs ${count}`, { field });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `input ${info.name} holds ${feed.data.length} values but shape [${feed.shape.join(',')}] needs ${count}`,
+      { field },
+    );
   }
 }
 
@@ -67,26 +84,37 @@ export class TrtSession implements BackendSession {
     if (!engine) throw new EdgeError('E_CLOSED', 'the TensorRT session was disposed');
     for (const name of Object.keys(feeds)) {
       if (!this.inputNames.includes(name)) {
-        throw new EdgeError('E_INVALID_ARGUMENT', `the engine has no input ${name}; inputs: ${this.inputNames.join(', ')}`, { field: `feeds.${name}` });
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `the engine has no input ${name}; inputs: ${this.inputNames.join(', ')}`,
+          { field: `feeds.${name}` },
+        );
       }
     }
     for (const name of outputs ?? []) {
       if (!this.outputNames.includes(name)) {
-        throw new EdgeError('E_INVALID_ARGUMENT', `the engine has no output ${name}; outputs: ${this.outputNames.join(', ')}`, { field: 'outputs' });
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `the engine has no output ${name}; outputs: ${this.outputNames.join(', ')}`,
+          { field: 'outputs' },
+        );
       }
     }
-    const inputs = this.io.filter((t) => t.mode === 'input').map((t) => {
-      const feed = feeds[t.name];
-      checkFeed(t, feed);
-      return { name: t.name, dtype: feed!.dtype, shape: [...feed!.shape], data: feed!.data };
-    });
+    const inputs = this.io
+      .filter((t) => t.mode === 'input')
+      .map((t) => {
+        const feed = feeds[t.name];
+        checkFeed(t, feed);
+        return { name: t.name, dtype: feed!.dtype, shape: [...feed!.shape], data: feed!.data };
+      });
     const callSite = new Error();
     let results;
     try {
       results = await engine.run(inputs, [...(outputs ?? [])]);
     } catch (err) {
       // Keep the caller's stack on native errors (sharp-style): the native one ends in the addon.
-      if (err instanceof Error && callSite.stack) err.stack = `${err.name}: ${err.message}\n${callSite.stack.split('\n').slice(1).join('\n')}`;
+      if (err instanceof Error && callSite.stack)
+        err.stack = `${err.name}: ${err.message}\n${callSite.stack.split('\n').slice(1).join('\n')}`;
       throw err;
     }
     const out: Record<string, HostTensor> = {};

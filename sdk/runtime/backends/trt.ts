@@ -9,7 +9,13 @@
 import { existsSync } from 'node:fs';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { defaultBinding, type BindingResult, type NativeBinding, type NativeBuildOptions, type NativeDevice } from '../../core/binding.js';
+import {
+  defaultBinding,
+  type BindingResult,
+  type NativeBinding,
+  type NativeBuildOptions,
+  type NativeDevice,
+} from '../../core/binding.js';
 import { EdgeError, isEdgeError, messageOf } from '../../core/errors.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
 import { graphHashFromFiles } from '../engine-cache/graph-hash.js';
@@ -35,22 +41,33 @@ async function seedTimingCache(seed: string | undefined, target: string): Promis
     await mkdir(dirname(target), { recursive: true });
     await copyFile(seed, target);
   } catch (err) {
-    throw new EdgeError('E_IO', `cannot copy the package's timing cache: ${messageOf(err)}`, { file: seed, cause: err });
+    throw new EdgeError('E_IO', `cannot copy the package's timing cache: ${messageOf(err)}`, {
+      file: seed,
+      cause: err,
+    });
   }
 }
 
 /** How a batch profile is applied to ONNX inputs: dim 0 symbolic = batch; other dims must be fixed. */
-export function profileForInputs(inputs: readonly OnnxInput[], batch: { min: number; opt: number; max: number }, file: string): NativeBuildOptions['profile'] {
+export function profileForInputs(
+  inputs: readonly OnnxInput[],
+  batch: { min: number; opt: number; max: number },
+  file: string,
+): NativeBuildOptions['profile'] {
   const out: NonNullable<NativeBuildOptions['profile']> = [];
   for (const input of inputs) {
     const dynamic = input.shape.map((d) => typeof d !== 'number' || d < 0);
     if (!dynamic.some(Boolean)) continue;
     const bad = dynamic.findIndex((d, i) => d && i > 0);
     if (bad >= 0) {
-      throw new EdgeError('E_BACKEND_INIT', `input ${input.name} has a dynamic dimension at axis ${bad} (${String(input.shape[bad])}); only the batch axis may be dynamic for TensorRT`, {
-        file,
-        hint: 'export the graph with fixed spatial sizes',
-      });
+      throw new EdgeError(
+        'E_BACKEND_INIT',
+        `input ${input.name} has a dynamic dimension at axis ${bad} (${String(input.shape[bad])}); only the batch axis may be dynamic for TensorRT`,
+        {
+          file,
+          hint: 'export the graph with fixed spatial sizes',
+        },
+      );
     }
     const rest = input.shape.slice(1) as number[];
     out.push({ input: input.name, min: [batch.min, ...rest], opt: [batch.opt, ...rest], max: [batch.max, ...rest] });
@@ -64,10 +81,16 @@ export class TensorRtBackend implements Backend {
   private readonly deps: Required<Pick<TensorRtBackendDeps, 'loadBinding' | 'env'>> & Pick<TensorRtBackendDeps, 'log'>;
 
   constructor(deps: TensorRtBackendDeps = {}) {
-    this.deps = { loadBinding: deps.loadBinding ?? defaultBinding, env: deps.env ?? process.env, ...(deps.log ? { log: deps.log } : {}) };
+    this.deps = {
+      loadBinding: deps.loadBinding ?? defaultBinding,
+      env: deps.env ?? process.env,
+      ...(deps.log ? { log: deps.log } : {}),
+    };
   }
 
-  private probe(): { ok: true; binding: NativeBinding; devices: NativeDevice[]; version: string; major: number } | { ok: false; reason: string } {
+  private probe():
+    | { ok: true; binding: NativeBinding; devices: NativeDevice[]; version: string; major: number }
+    | { ok: false; reason: string } {
     const loaded = this.deps.loadBinding();
     if (!loaded.ok) return { ok: false, reason: loaded.reason };
     try {
@@ -103,17 +126,37 @@ export class TensorRtBackend implements Backend {
   async load(options: BackendLoadOptions): Promise<BackendSession> {
     const o = resolveTrtOptions(options, this.deps.env);
     const p = this.probe();
-    if (!p.ok) throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: ${p.reason}`, { hint: 'use the onnxruntime backend' });
-    const device = p.devices.find((d) => d.index === o.device);
-    if (!device) throw new EdgeError('E_INVALID_ARGUMENT', `CUDA device ${o.device} does not exist (devices: ${p.devices.map((d) => d.index).join(', ')})`, { field: 'extra.device' });
-    if (o.dlaCore !== undefined && o.dlaCore >= device.dlaCores) {
-      throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: DLA core ${o.dlaCore} was asked for but ${device.name} has ${device.dlaCores} with TensorRT ${p.version}`, {
-        field: 'extra.dlaCore',
+    if (!p.ok)
+      throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: ${p.reason}`, {
+        hint: 'use the onnxruntime backend',
       });
+    const device = p.devices.find((d) => d.index === o.device);
+    if (!device)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `CUDA device ${o.device} does not exist (devices: ${p.devices.map((d) => d.index).join(', ')})`,
+        { field: 'extra.device' },
+      );
+    if (o.dlaCore !== undefined && o.dlaCore >= device.dlaCores) {
+      throw new EdgeError(
+        'E_BACKEND_UNAVAILABLE',
+        `tensorrt unavailable: DLA core ${o.dlaCore} was asked for but ${device.name} has ${device.dlaCores} with TensorRT ${p.version}`,
+        {
+          field: 'extra.dlaCore',
+        },
+      );
     }
     const typing = o.typing === 'auto' ? (p.major >= 11 ? 'strong' : 'weak') : o.typing;
-    if (p.major >= 11 && typing === 'weak') throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${p.version} builds only strongly typed networks`, { field: 'extra.typing' });
-    if (p.major < 10 && typing === 'strong') throw new EdgeError('E_INVALID_ARGUMENT', `strongly typed networks need TensorRT 10 or newer (this is ${p.version})`, { field: 'extra.typing' });
+    if (p.major >= 11 && typing === 'weak')
+      throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${p.version} builds only strongly typed networks`, {
+        field: 'extra.typing',
+      });
+    if (p.major < 10 && typing === 'strong')
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `strongly typed networks need TensorRT 10 or newer (this is ${p.version})`,
+        { field: 'extra.typing' },
+      );
 
     const onnx = await readOnnxInfo(o.graphPath);
     const graphSha256 = o.graphSha256 ?? (await graphHashFromFiles(o.graphPath, onnx)).sha256;
@@ -132,7 +175,11 @@ export class TensorRtBackend implements Backend {
       ...(o.jetpack !== undefined ? { jetpack: o.jetpack } : {}),
     };
     const cache = new EngineCache(o.cacheDir);
-    const loadOpts = { device: o.device, ...(o.dlaCore !== undefined ? { dlaCore: o.dlaCore } : {}), forcePinned: o.forcePinned };
+    const loadOpts = {
+      device: o.device,
+      ...(o.dlaCore !== undefined ? { dlaCore: o.dlaCore } : {}),
+      forcePinned: o.forcePinned,
+    };
     let rejected: string | undefined;
 
     if (o.build !== 'always') {
@@ -151,10 +198,14 @@ export class TensorRtBackend implements Backend {
       }
       if (rejected) this.deps.log?.(`TensorRtBackend.load :: cached engine rejected, rebuilding (${rejected})`);
       if (o.build === 'never') {
-        throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: no usable cached engine for ${o.entry} (${rejected ?? 'none cached'}) and building is disabled`, {
-          file: cache.paths(key).plan,
-          hint: 'allow building (extra.build "auto") or ship an engine built for this device',
-        });
+        throw new EdgeError(
+          'E_BACKEND_UNAVAILABLE',
+          `tensorrt unavailable: no usable cached engine for ${o.entry} (${rejected ?? 'none cached'}) and building is disabled`,
+          {
+            file: cache.paths(key).plan,
+            hint: 'allow building (extra.build "auto") or ship an engine built for this device',
+          },
+        );
       }
     }
 
@@ -163,7 +214,12 @@ export class TensorRtBackend implements Backend {
     const built = await p.binding.buildEngine(buildOptions);
     const saved = await cache.save(key, built.plan, {
       planSha256: built.sha256,
-      build: { notes: built.notes, typing: built.typing, explicitQuantization: built.explicitQuantization, warnings: built.log },
+      build: {
+        notes: built.notes,
+        typing: built.typing,
+        explicitQuantization: built.explicitQuantization,
+        warnings: built.log,
+      },
     });
     const engine = await p.binding.loadEngine(saved.plan, { ...loadOpts, sha256: built.sha256 });
     this.deps.log?.(`TensorRtBackend.load :: built ${saved.planPath}`);
@@ -173,8 +229,15 @@ export class TensorRtBackend implements Backend {
     });
   }
 
-  private buildOptions(o: TrtResolvedOptions, p: { major: number; version: string }, device: NativeDevice, typing: 'weak' | 'strong', inputs: OnnxInput[]): NativeBuildOptions {
-    const timingCache = o.timingCache ?? join(o.cacheDir, `timing.trt${p.version}.sm${device.computeCapability.replace('.', '')}.cache`);
+  private buildOptions(
+    o: TrtResolvedOptions,
+    p: { major: number; version: string },
+    device: NativeDevice,
+    typing: 'weak' | 'strong',
+    inputs: OnnxInput[],
+  ): NativeBuildOptions {
+    const timingCache =
+      o.timingCache ?? join(o.cacheDir, `timing.trt${p.version}.sm${device.computeCapability.replace('.', '')}.cache`);
     return {
       onnxPath: o.graphPath,
       precision: o.precision,

@@ -21,7 +21,8 @@ export interface GraphFileHash {
 export function combineGraphHash(onnx: GraphFileHash, externalData: readonly GraphFileHash[]): string {
   const h = createHash('sha256');
   h.update(`onnx ${onnx.sha256}\n`);
-  for (const f of [...externalData].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))) h.update(`data ${f.path} ${f.sha256}\n`);
+  for (const f of [...externalData].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)))
+    h.update(`data ${f.path} ${f.sha256}\n`);
   return h.digest('hex');
 }
 
@@ -33,13 +34,20 @@ export function combineGraphHash(onnx: GraphFileHash, externalData: readonly Gra
 export function graphHashFromManifest(manifest: PackageManifest, entryName: string): string {
   const entry = manifest.entries.find((e) => e.name === entryName);
   if (!entry) {
-    throw new EdgeError('E_PACKAGE_MANIFEST', `package has no entry ${JSON.stringify(entryName)}; entries: ${manifest.entries.map((e) => e.name).join(', ')}`, {
-      field: 'entries',
-    });
+    throw new EdgeError(
+      'E_PACKAGE_MANIFEST',
+      `package has no entry ${JSON.stringify(entryName)}; entries: ${manifest.entries.map((e) => e.name).join(', ')}`,
+      {
+        field: 'entries',
+      },
+    );
   }
   const record = (path: string, field: string): GraphFileHash => {
     const f = manifest.files[path];
-    if (!f) throw new EdgeError('E_PACKAGE_MANIFEST', `${path} is used by entry ${entry.name} but not listed in files`, { field });
+    if (!f)
+      throw new EdgeError('E_PACKAGE_MANIFEST', `${path} is used by entry ${entry.name} but not listed in files`, {
+        field,
+      });
     return { path, sha256: f.sha256 };
   };
   return combineGraphHash(
@@ -55,18 +63,30 @@ export { sha256File } from '../../package/hash.js';
  * Graph hash of a bare ONNX file: hashes the file and every external-data file its initializers name.
  * @throws EdgeError E_FILE_NOT_FOUND, E_ONNX_PARSE, E_EXTERNAL_DATA
  */
-export async function graphHashFromFiles(onnxPath: string, info?: OnnxInfo): Promise<{ sha256: string; files: GraphFileHash[] }> {
+export async function graphHashFromFiles(
+  onnxPath: string,
+  info?: OnnxInfo,
+): Promise<{ sha256: string; files: GraphFileHash[] }> {
   const parsed = info ?? (await readOnnxInfo(onnxPath));
-  const onnx: GraphFileHash = { path: posix.basename(onnxPath), sha256: createHash('sha256').update(parsed.bytes).digest('hex') };
+  const onnx: GraphFileHash = {
+    path: posix.basename(onnxPath),
+    sha256: createHash('sha256').update(parsed.bytes).digest('hex'),
+  };
   const data: GraphFileHash[] = [];
   for (const loc of parsed.externalData) {
     if (loc.startsWith('/') || loc.split(/[\\/]/).includes('..')) {
-      throw new EdgeError('E_EXTERNAL_DATA', `external data location ${JSON.stringify(loc)} escapes the graph's directory`, { file: onnxPath });
+      throw new EdgeError(
+        'E_EXTERNAL_DATA',
+        `external data location ${JSON.stringify(loc)} escapes the graph's directory`,
+        { file: onnxPath },
+      );
     }
     try {
       data.push({ path: loc, sha256: await sha256File(join(dirname(onnxPath), loc), { root: dirname(onnxPath) }) });
     } catch (err) {
-      throw new EdgeError('E_EXTERNAL_DATA', `external data file ${loc} is unreadable: ${messageOf(err)}`, { file: onnxPath });
+      throw new EdgeError('E_EXTERNAL_DATA', `external data file ${loc} is unreadable: ${messageOf(err)}`, {
+        file: onnxPath,
+      });
     }
   }
   return { sha256: combineGraphHash(onnx, data), files: [onnx, ...data] };

@@ -57,16 +57,23 @@ export function normalizeKey(key: EngineKey): EngineKey {
   const bad = (field: string, what: string): never => {
     throw new EdgeError('E_INVALID_ARGUMENT', `engine key ${field} ${what}`, { field: `key.${field}` });
   };
-  if (!NAME.test(key.entry)) bad('entry', `must be 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(key.entry)})`);
+  if (!NAME.test(key.entry))
+    bad('entry', `must be 1-64 letters, digits, '.', '_' or '-' (got ${JSON.stringify(key.entry)})`);
   if (!SHA256.test(key.graphSha256)) bad('graphSha256', 'must be 64 lowercase hex digits');
-  if (!/^\d+\.\d+\.\d+(\.\d+)?$/.test(key.tensorrt)) bad('tensorrt', `must be a version like 10.3.0 (got ${JSON.stringify(key.tensorrt)})`);
-  if (!/^\d+\.\d+$/.test(key.computeCapability)) bad('computeCapability', `must look like 8.7 (got ${JSON.stringify(key.computeCapability)})`);
+  if (!/^\d+\.\d+\.\d+(\.\d+)?$/.test(key.tensorrt))
+    bad('tensorrt', `must be a version like 10.3.0 (got ${JSON.stringify(key.tensorrt)})`);
+  if (!/^\d+\.\d+$/.test(key.computeCapability))
+    bad('computeCapability', `must look like 8.7 (got ${JSON.stringify(key.computeCapability)})`);
   const { min, opt, max } = key.profile;
   if (![min, opt, max].every((n) => Number.isInteger(n) && n >= 1) || !(min <= opt && opt <= max)) {
     bad('profile', `must be integers with 1 <= min <= opt <= max (got ${min}/${opt}/${max})`);
   }
-  if (key.target.kind === 'dla' && !(Number.isInteger(key.target.core) && key.target.core >= 0)) bad('target.core', 'must be a DLA core index >= 0');
-  const target: EngineTarget = key.target.kind === 'dla' ? { kind: 'dla', core: key.target.core, gpuFallback: key.target.gpuFallback } : { kind: 'gpu' };
+  if (key.target.kind === 'dla' && !(Number.isInteger(key.target.core) && key.target.core >= 0))
+    bad('target.core', 'must be a DLA core index >= 0');
+  const target: EngineTarget =
+    key.target.kind === 'dla'
+      ? { kind: 'dla', core: key.target.core, gpuFallback: key.target.gpuFallback }
+      : { kind: 'gpu' };
   return {
     entry: key.entry,
     graphSha256: key.graphSha256,
@@ -97,7 +104,9 @@ export function canonicalJson(value: unknown): string {
 
 /** sha256 (hex) of the normalised key. */
 export function keyHash(key: EngineKey): string {
-  return createHash('sha256').update(canonicalJson(normalizeKey(key))).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson(normalizeKey(key)))
+    .digest('hex');
 }
 
 /**

@@ -35,7 +35,11 @@ export interface EngineSidecar {
 }
 
 /** A sidecar for a freshly built plan. */
-export function createSidecar(key: EngineKey, plan: Uint8Array, options: { planSha256?: string; build?: Record<string, unknown>; now?: Date } = {}): EngineSidecar {
+export function createSidecar(
+  key: EngineKey,
+  plan: Uint8Array,
+  options: { planSha256?: string; build?: Record<string, unknown>; now?: Date } = {},
+): EngineSidecar {
   const normalized = normalizeKey(key);
   return {
     format: SIDECAR_FORMAT,
@@ -59,23 +63,33 @@ const foreign = (file: string, message: string): EdgeError =>
 export function parseSidecar(text: string, file: string): EngineSidecar {
   let value: unknown;
   try {
-    value = parseJsonBounded(text, { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file, what: 'engine sidecar' });
+    value = parseJsonBounded(
+      text,
+      { maxBytes: 1 << 20, maxDepth: 16, maxStringLength: 64 * 1024 },
+      { file, what: 'engine sidecar' },
+    );
   } catch {
     throw foreign(file, 'engine sidecar is not valid JSON');
   }
   const v = value as Partial<EngineSidecar> | null;
-  if (typeof v !== 'object' || v === null || v.format !== SIDECAR_FORMAT) throw foreign(file, `not an engine sidecar (format must be ${SIDECAR_FORMAT})`);
-  if (v.formatVersion !== SIDECAR_FORMAT_VERSION) throw foreign(file, `engine sidecar format version ${String(v.formatVersion)} is not ${SIDECAR_FORMAT_VERSION}`);
-  if (typeof v.planSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.planSha256)) throw foreign(file, 'engine sidecar has no valid planSha256');
-  if (!Number.isInteger(v.planBytes) || (v.planBytes as number) < 0) throw foreign(file, 'engine sidecar has no valid planBytes');
-  if (typeof v.key !== 'object' || v.key === null || typeof v.keyHash !== 'string') throw foreign(file, 'engine sidecar has no key');
+  if (typeof v !== 'object' || v === null || v.format !== SIDECAR_FORMAT)
+    throw foreign(file, `not an engine sidecar (format must be ${SIDECAR_FORMAT})`);
+  if (v.formatVersion !== SIDECAR_FORMAT_VERSION)
+    throw foreign(file, `engine sidecar format version ${String(v.formatVersion)} is not ${SIDECAR_FORMAT_VERSION}`);
+  if (typeof v.planSha256 !== 'string' || !/^[0-9a-f]{64}$/.test(v.planSha256))
+    throw foreign(file, 'engine sidecar has no valid planSha256');
+  if (!Number.isInteger(v.planBytes) || (v.planBytes as number) < 0)
+    throw foreign(file, 'engine sidecar has no valid planBytes');
+  if (typeof v.key !== 'object' || v.key === null || typeof v.keyHash !== 'string')
+    throw foreign(file, 'engine sidecar has no key');
   let recomputed: string;
   try {
     recomputed = keyHash(v.key);
   } catch (err) {
     throw foreign(file, `engine sidecar key is malformed: ${(err as Error).message}`);
   }
-  if (recomputed !== v.keyHash) throw foreign(file, 'engine sidecar keyHash does not match its key (the file was edited)');
+  if (recomputed !== v.keyHash)
+    throw foreign(file, 'engine sidecar keyHash does not match its key (the file was edited)');
   return v as EngineSidecar;
 }
 
@@ -97,7 +111,11 @@ export function checkSidecarKey(sidecar: EngineSidecar, expected: EngineKey, fil
     deviceFields.length > 0
       ? `cached engine was built with ${describeDevice(sidecar.key)}; this device runs ${describeDevice(expected)} (differs in ${fields.join(', ')})`
       : `cached engine was built for another model configuration (differs in ${fields.join(', ')})`;
-  throw new EdgeError('E_ENGINE_STALE', message, { file, field: fields[0]!, hint: 'engines do not move across models, GPUs or TensorRT versions; it will be rebuilt' });
+  throw new EdgeError('E_ENGINE_STALE', message, {
+    file,
+    field: fields[0]!,
+    hint: 'engines do not move across models, GPUs or TensorRT versions; it will be rebuilt',
+  });
 }
 
 /**
@@ -106,9 +124,15 @@ export function checkSidecarKey(sidecar: EngineSidecar, expected: EngineKey, fil
  */
 export function checkPlan(sidecar: EngineSidecar, plan: Uint8Array, planSha256: string, file: string): void {
   if (plan.byteLength !== sidecar.planBytes) {
-    throw foreign(file, `engine plan has ${plan.byteLength} bytes but its sidecar records ${sidecar.planBytes} (truncated or replaced)`);
+    throw foreign(
+      file,
+      `engine plan has ${plan.byteLength} bytes but its sidecar records ${sidecar.planBytes} (truncated or replaced)`,
+    );
   }
   if (planSha256 !== sidecar.planSha256) {
-    throw foreign(file, `engine plan sha256 ${planSha256.slice(0, 12)}… is not the ${sidecar.planSha256.slice(0, 12)}… its sidecar records`);
+    throw foreign(
+      file,
+      `engine plan sha256 ${planSha256.slice(0, 12)}… is not the ${sidecar.planSha256.slice(0, 12)}… its sidecar records`,
+    );
   }
 }

@@ -20,14 +20,23 @@ export async function readBuildSpec(packageDir: string, manifest?: PackageManife
   const file = join(packageDir, BUILD_SPEC_FILE);
   let text: Buffer;
   try {
-    text = await readRegular(file, { maxBytes: 4 << 20, tooLargeCode: 'E_JSON_TOO_LARGE', label: BUILD_SPEC_FILE, root: packageDir });
+    text = await readRegular(file, {
+      maxBytes: 4 << 20,
+      tooLargeCode: 'E_JSON_TOO_LARGE',
+      label: BUILD_SPEC_FILE,
+      root: packageDir,
+    });
   } catch (err) {
     if (err instanceof EdgeError && err.code !== 'E_FILE_NOT_FOUND') throw err;
     throw new EdgeError('E_FILE_NOT_FOUND', `package has no engine build spec: ${messageOf(err)}`, { file });
   }
   let value: unknown;
   try {
-    value = parseJsonBounded(text, { maxBytes: 4 << 20, maxDepth: 16, maxStringLength: 64 * 1024 }, { file, what: 'engine build spec' });
+    value = parseJsonBounded(
+      text,
+      { maxBytes: 4 << 20, maxDepth: 16, maxStringLength: 64 * 1024 },
+      { file, what: 'engine build spec' },
+    );
   } catch (err) {
     if (isJsonLimitError(err)) throw err;
     throw new EdgeError('E_CONFIG', `engine build spec is not JSON: ${syntaxMessage(err)}`, { file });
@@ -41,12 +50,18 @@ export async function readBuildSpec(packageDir: string, manifest?: PackageManife
  * @example
  * const session = await new TensorRtBackend().load(loadOptionsFromSpec(dir, manifest, spec.engines[0]));
  */
-export function loadOptionsFromSpec(packageDir: string, manifest: PackageManifest, engine: EngineSpec, extra: Record<string, unknown> = {}): BackendLoadOptions {
+export function loadOptionsFromSpec(
+  packageDir: string,
+  manifest: PackageManifest,
+  engine: EngineSpec,
+  extra: Record<string, unknown> = {},
+): BackendLoadOptions {
   const entry = manifest.entries.find((e) => e.name === engine.entry);
   // Experts present in this graph: owners of its MoE clusters, minus the routers.
   const routers = new Set(manifest.experts?.blocks.flatMap((b) => b.routers.map((r) => r.id)) ?? []);
   const experts = new Set<string>();
-  for (const cluster of entry?.moe ?? []) for (const id of Object.keys(cluster.owners)) if (!routers.has(id)) experts.add(id);
+  for (const cluster of entry?.moe ?? [])
+    for (const id of Object.keys(cluster.owners)) if (!routers.has(id)) experts.add(id);
   return {
     graphPath: join(packageDir, engine.graph),
     precision: engine.precision,

@@ -80,14 +80,18 @@ export class EngineCache {
       try {
         text = await readFile(sidecarPath, 'utf8');
       } catch {
-        throw new EdgeError('E_ENGINE_FOREIGN', 'engine plan has no sidecar, so its origin is unknown', { file: planPath, hint: 'the engine will be rebuilt' });
+        throw new EdgeError('E_ENGINE_FOREIGN', 'engine plan has no sidecar, so its origin is unknown', {
+          file: planPath,
+          hint: 'the engine will be rebuilt',
+        });
       }
       const sidecar = parseSidecar(text, sidecarPath);
       checkSidecarKey(sidecar, key, sidecarPath);
       checkPlan(sidecar, planFile.bytes, planFile.sha256, planPath);
       return { status: 'hit', plan: planFile.bytes, sidecar, planPath };
     } catch (err) {
-      if (isEdgeError(err, 'E_ENGINE_STALE') || isEdgeError(err, 'E_ENGINE_FOREIGN')) return { status: 'rejected', planPath, error: err };
+      if (isEdgeError(err, 'E_ENGINE_STALE') || isEdgeError(err, 'E_ENGINE_FOREIGN'))
+        return { status: 'rejected', planPath, error: err };
       throw err;
     }
   }
@@ -107,12 +111,19 @@ export class EngineCache {
    * Stores a plan and its sidecar; replaces what was there.
    * @throws EdgeError E_IO
    */
-  async save(key: EngineKey, plan: Uint8Array, options: { planSha256?: string; build?: Record<string, unknown> } = {}): Promise<CachedEngine> {
+  async save(
+    key: EngineKey,
+    plan: Uint8Array,
+    options: { planSha256?: string; build?: Record<string, unknown> } = {},
+  ): Promise<CachedEngine> {
     const paths = this.paths(key);
     try {
       await mkdir(this.dir, { recursive: true });
     } catch (err) {
-      throw new EdgeError('E_IO', `cannot create the engine cache directory: ${messageOf(err)}`, { file: this.dir, cause: err });
+      throw new EdgeError('E_IO', `cannot create the engine cache directory: ${messageOf(err)}`, {
+        file: this.dir,
+        cause: err,
+      });
     }
     const sidecar = createSidecar(key, plan, options);
     // Sidecar out first, in last: between the two renames the plan has no sidecar and is not trusted.

@@ -63,46 +63,100 @@ export function chooseModelBands(config: SensorConfig, evidence: BandEvidence, r
   const family = PRESET_FAMILY[config.id.split('+')[0]!] ?? meta?.family;
   const fromFile = fileBands(evidence, family);
   const warnings: string[] = [];
-  const ambiguous = evidence.metadata && 'ambiguous' in evidence.metadata ? `; several sensor metadata files beside it disagree (${evidence.metadata.ambiguous.join(', ')})` : '';
+  const ambiguous =
+    evidence.metadata && 'ambiguous' in evidence.metadata
+      ? `; several sensor metadata files beside it disagree (${evidence.metadata.ambiguous.join(', ')})`
+      : '';
 
   if (config.sourceBands) {
     if (config.sourceBands.length !== n) {
-      throw frameError('E_FRAME_INVALID', ref, `sensor ${config.id} reads a ${config.sourceBands.length}-band stack (${config.sourceBands.join(', ')}) but the frame has ${n} bands`, { field: 'frame.pixels', hint: howToSay(n) });
+      throw frameError(
+        'E_FRAME_INVALID',
+        ref,
+        `sensor ${config.id} reads a ${config.sourceBands.length}-band stack (${config.sourceBands.join(', ')}) but the frame has ${n} bands`,
+        { field: 'frame.pixels', hint: howToSay(n) },
+      );
     }
     if (fromFile) {
       const clash = fromFile.findIndex((f, i) => f !== undefined && !sameBand(f, config.sourceBands![i]!));
       if (clash >= 0) {
-        throw frameError('E_FRAME_INVALID', ref, `sensor ${config.id} says band ${clash + 1} is ${config.sourceBands[clash]} but the file describes it as ${JSON.stringify(evidence.descriptions![clash])} (${fromFile[clash]})`, { field: 'frame.sensor', hint: howToSay(n) });
+        throw frameError(
+          'E_FRAME_INVALID',
+          ref,
+          `sensor ${config.id} says band ${clash + 1} is ${config.sourceBands[clash]} but the file describes it as ${JSON.stringify(evidence.descriptions![clash])} (${fromFile[clash]})`,
+          { field: 'frame.sensor', hint: howToSay(n) },
+        );
       }
     }
   }
   const known = config.sourceBands ?? fromFile;
   if (config.bands) {
-    const names = config.bandNames ?? (known && config.bands.every((b) => known[b - 1] !== undefined) ? config.bands.map((b) => known[b - 1]!) : undefined);
+    const names =
+      config.bandNames ??
+      (known && config.bands.every((b) => known[b - 1] !== undefined)
+        ? config.bands.map((b) => known[b - 1]!)
+        : undefined);
     return { config: names ? { ...config, bandNames: names } : config, warnings };
   }
   if (known) {
-    const chosen = selectByMeaning(known.map((k) => k ?? ''), 'multispectral');
-    const where = config.sourceBands ? `sensor ${config.id}` : 'the file\'s band descriptions';
+    const chosen = selectByMeaning(
+      known.map((k) => k ?? ''),
+      'multispectral',
+    );
+    const where = config.sourceBands ? `sensor ${config.id}` : "the file's band descriptions";
     if ('missing' in chosen) {
-      throw frameError('E_FRAME_INVALID', ref, `multispectral input is blue, green, red, NIR but ${where} name the bands ${known.map((k, i) => `${i + 1}=${k ?? '?'}`).join(' ')}: no ${chosen.missing.join(', no ')}`, { field: 'frame.pixels', hint: howToSay(n) });
+      throw frameError(
+        'E_FRAME_INVALID',
+        ref,
+        `multispectral input is blue, green, red, NIR but ${where} name the bands ${known.map((k, i) => `${i + 1}=${k ?? '?'}`).join(' ')}: no ${chosen.missing.join(', no ')}`,
+        { field: 'frame.pixels', hint: howToSay(n) },
+      );
     }
     const twice = chosen.names.find((name) => known.filter((k) => k === name).length > 1);
-    if (twice) throw frameError('E_FRAME_INVALID', ref, `${where} name more than one band ${twice}; which one feeds the model is not clear`, { field: 'frame.pixels', hint: howToSay(n) });
-    return { config: { ...config, bands: chosen.bands, bandNames: chosen.names, ...(fromFile && !config.sourceBands ? { sourceBands: known.map((k) => k ?? '') } : {}) }, warnings };
+    if (twice)
+      throw frameError(
+        'E_FRAME_INVALID',
+        ref,
+        `${where} name more than one band ${twice}; which one feeds the model is not clear`,
+        { field: 'frame.pixels', hint: howToSay(n) },
+      );
+    return {
+      config: {
+        ...config,
+        bands: chosen.bands,
+        bandNames: chosen.names,
+        ...(fromFile && !config.sourceBands ? { sourceBands: known.map((k) => k ?? '') } : {}),
+      },
+      warnings,
+    };
   }
   if (meta) {
-    const fitting = multispectralPresets(n).filter((id) => PRESET_FAMILY[id] === meta.family && id.startsWith(meta.platform));
+    const fitting = multispectralPresets(n).filter(
+      (id) => PRESET_FAMILY[id] === meta.family && id.startsWith(meta.platform),
+    );
     const byLevel = meta.level ? fitting.filter((id) => id.includes(meta.level!.toLowerCase())) : [];
     const pick = byLevel.length === 1 ? byLevel : fitting;
     if (pick.length === 1) {
       const preset = SENSOR_PRESETS[pick[0]!]!;
-      return { config: { ...preset, ...pickOwn(config), id: preset.id }, warnings: [...warnings, `bands chosen by the ${meta.summary} metadata beside the frame: preset ${preset.id}`] };
+      return {
+        config: { ...preset, ...pickOwn(config), id: preset.id },
+        warnings: [...warnings, `bands chosen by the ${meta.summary} metadata beside the frame: preset ${preset.id}`],
+      };
     }
-    throw frameError('E_FRAME_INVALID', ref, `the metadata beside the frame says ${meta.summary}, but ${pick.length ? `several presets fit ${n} bands (${pick.join(', ')})` : `no preset of that sensor has ${n} bands`}; which band is which is not known`, { field: 'frame.sensor', hint: howToSay(n) });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `the metadata beside the frame says ${meta.summary}, but ${pick.length ? `several presets fit ${n} bands (${pick.join(', ')})` : `no preset of that sensor has ${n} bands`}; which band is which is not known`,
+      { field: 'frame.sensor', hint: howToSay(n) },
+    );
   }
   if (n === 4) {
-    return { config: { ...config, bands: [1, 2, 3, 4], bandNames: ['blue', 'green', 'red', 'nir'] }, warnings: [`band meaning not given: the 4 bands are read as blue, green, red, NIR (generic bgrn layout)${ambiguous}`] };
+    return {
+      config: { ...config, bands: [1, 2, 3, 4], bandNames: ['blue', 'green', 'red', 'nir'] },
+      warnings: [
+        `band meaning not given: the 4 bands are read as blue, green, red, NIR (generic bgrn layout)${ambiguous}`,
+      ],
+    };
   }
   throw frameError(
     'E_FRAME_INVALID',
@@ -115,6 +169,7 @@ export function chooseModelBands(config: SensorConfig, evidence: BandEvidence, r
 /** A caller's own scaling and no-data settings, kept when a preset is chosen for it. */
 function pickOwn(config: SensorConfig): Partial<SensorConfig> {
   const out: Partial<SensorConfig> = {};
-  for (const k of ['scale', 'offset', 'noData', 'noDataLimit'] as const) if (config[k] !== undefined) (out as Record<string, unknown>)[k] = config[k];
+  for (const k of ['scale', 'offset', 'noData', 'noDataLimit'] as const)
+    if (config[k] !== undefined) (out as Record<string, unknown>)[k] = config[k];
   return out;
 }

@@ -47,9 +47,47 @@ export type BandCodeFamily = 'landsat-tm' | 'landsat-etm' | 'landsat-oli' | 'sen
 /** Band code → canonical band, per family. Codes are upper case without zero padding or product prefix. */
 export const BAND_CODES: Readonly<Record<BandCodeFamily, Readonly<Record<string, CanonicalBand>>>> = {
   'landsat-tm': { B1: 'blue', B2: 'green', B3: 'red', B4: 'nir', B5: 'swir1', B6: 'tir', B7: 'swir2' },
-  'landsat-etm': { B1: 'blue', B2: 'green', B3: 'red', B4: 'nir', B5: 'swir1', B61: 'tir-low-gain', B62: 'tir-high-gain', B6VCID1: 'tir-low-gain', B6VCID2: 'tir-high-gain', B7: 'swir2', B8: 'pan' },
-  'landsat-oli': { B1: 'coastal', B2: 'blue', B3: 'green', B4: 'red', B5: 'nir', B6: 'swir1', B7: 'swir2', B8: 'pan', B9: 'cirrus', B10: 'tir1', B11: 'tir2' },
-  sentinel2: { B1: 'coastal', B2: 'blue', B3: 'green', B4: 'red', B5: 'rededge1', B6: 'rededge2', B7: 'rededge3', B8: 'nir', B8A: 'nir-narrow', B9: 'water-vapour', B10: 'cirrus', B11: 'swir1', B12: 'swir2' },
+  'landsat-etm': {
+    B1: 'blue',
+    B2: 'green',
+    B3: 'red',
+    B4: 'nir',
+    B5: 'swir1',
+    B61: 'tir-low-gain',
+    B62: 'tir-high-gain',
+    B6VCID1: 'tir-low-gain',
+    B6VCID2: 'tir-high-gain',
+    B7: 'swir2',
+    B8: 'pan',
+  },
+  'landsat-oli': {
+    B1: 'coastal',
+    B2: 'blue',
+    B3: 'green',
+    B4: 'red',
+    B5: 'nir',
+    B6: 'swir1',
+    B7: 'swir2',
+    B8: 'pan',
+    B9: 'cirrus',
+    B10: 'tir1',
+    B11: 'tir2',
+  },
+  sentinel2: {
+    B1: 'coastal',
+    B2: 'blue',
+    B3: 'green',
+    B4: 'red',
+    B5: 'rededge1',
+    B6: 'rededge2',
+    B7: 'rededge3',
+    B8: 'nir',
+    B8A: 'nir-narrow',
+    B9: 'water-vapour',
+    B10: 'cirrus',
+    B11: 'swir1',
+    B12: 'swir2',
+  },
 };
 
 /** Names people and tools write (STAC common names, Planet and GEE names, spelled out), normalised. */
@@ -121,7 +159,10 @@ const WAVELENGTHS: [number, CanonicalBand][] = [
 
 /** The band code in a description (`B4`, `B04`, `SR_B4`, `band 4`, `B8A`, `B6_VCID_1`), upper case and unpadded, or undefined. */
 export function bandCode(description: string): string | undefined {
-  const m = /^(?:(?:sr|toa|st|lt|le|lc)[ _])?(?:b|band)[ _]?0*(\d{1,2}a?)(?:[ _]?vcid[ _]?([12]))?(?:\s*[,;:(].*)?$/i.exec(description.trim());
+  const m =
+    /^(?:(?:sr|toa|st|lt|le|lc)[ _])?(?:b|band)[ _]?0*(\d{1,2}a?)(?:[ _]?vcid[ _]?([12]))?(?:\s*[,;:(].*)?$/i.exec(
+      description.trim(),
+    );
   if (!m) return undefined;
   return `B${m[1]!.toUpperCase()}${m[2] ? `VCID${m[2]}` : ''}`;
 }
@@ -138,7 +179,10 @@ export function bandCode(description: string): string | undefined {
 export function canonicalBand(description: string, family?: BandCodeFamily): CanonicalBand | undefined {
   const text = description.trim().toLowerCase();
   if (!text) return undefined;
-  const words = text.replace(/[_\-()]+/g, ' ').replace(/\s+/g, ' ').trim();
+  const words = text
+    .replace(/[_\-()]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   const named = NAMES[words] ?? NAMES[words.replace(/ band$/, '')];
   if (named) return named;
   const nm = /(\d{3,5}(?:\.\d+)?)\s*nm/.exec(text);
@@ -167,7 +211,10 @@ export function sameBand(a: string, b: string): boolean {
  * @example
  * selectByMeaning(['coastal', 'blue', 'green', 'red', 'nir', 'swir1', 'swir2'], 'multispectral'); // { bands: [2, 3, 4, 5] }
  */
-export function selectByMeaning(sourceBands: readonly string[], modality: string): { bands: number[]; names: string[] } | { missing: string[] } {
+export function selectByMeaning(
+  sourceBands: readonly string[],
+  modality: string,
+): { bands: number[]; names: string[] } | { missing: string[] } {
   const channels = MODEL_CHANNEL_BANDS[modality];
   if (!channels) return { missing: [] };
   const bands: number[] = [];

@@ -39,38 +39,67 @@ const DEFAULT_NAMES: Record<string, string[]> = {
  * @throws EdgeError E_FRAME_INVALID when bands or sample type do not fit the modality, when a
  *   multispectral frame's band meaning is unknown, or for NaN/Inf
  */
-export function applySensorConfig(decoded: DecodedImage, given: SensorConfig, ref: FrameRef, metadata?: BandEvidence['metadata']): SensorBands {
+export function applySensorConfig(
+  decoded: DecodedImage,
+  given: SensorConfig,
+  ref: FrameRef,
+  metadata?: BandEvidence['metadata'],
+): SensorBands {
   const { raster } = decoded;
   const modality = given.modality;
   const srcBands = bandCount(raster);
   const sensor = `sensor ${given.id}`;
   const expected = given.expectedBands ?? given.sourceBands?.length;
   if (expected !== undefined && srcBands !== expected) {
-    throw frameError('E_FRAME_INVALID', ref, `${sensor} expects ${expected} bands but the frame has ${srcBands}`, { field: 'frame.pixels' });
+    throw frameError('E_FRAME_INVALID', ref, `${sensor} expects ${expected} bands but the frame has ${srcBands}`, {
+      field: 'frame.pixels',
+    });
   }
   if (raster.complex && modality === 'multispectral') {
     throw frameError('E_FRAME_INVALID', ref, `${modality} frames must be real-valued but the frame is ${raster.dtype}`);
   }
-  const choice = chooseModelBands(given, { count: srcBands, ...(decoded.bandDescriptions ? { descriptions: decoded.bandDescriptions } : {}), ...(metadata ? { metadata } : {}) }, ref);
+  const choice = chooseModelBands(
+    given,
+    {
+      count: srcBands,
+      ...(decoded.bandDescriptions ? { descriptions: decoded.bandDescriptions } : {}),
+      ...(metadata ? { metadata } : {}),
+    },
+    ref,
+  );
   const config = choice.config;
   const pairs = modality === 'sar-l1' && !raster.complex && (config.complexPairs ?? true);
   if (modality === 'sar-l1' && !raster.complex && !pairs) {
-    throw frameError('E_FRAME_INVALID', ref, `sar-l1 needs complex samples (or real (re, im) band pairs) but the frame is ${raster.dtype}`);
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `sar-l1 needs complex samples (or real (re, im) band pairs) but the frame is ${raster.dtype}`,
+    );
   }
   if (raster.complex && modality !== 'sar-l1' && modality !== 'sar-l2') {
     throw frameError('E_FRAME_INVALID', ref, `${modality} frames must be real-valued but the frame is ${raster.dtype}`);
   }
   if (modality === 'optical' && raster.dtype !== 'uint8' && config.scale === undefined) {
-    throw frameError('E_FRAME_INVALID', ref, `optical frames must be 8-bit but the frame is ${raster.dtype}`, { hint: 'scale it to 0..255: CLI --scale 1/257 for 16-bit; SDK sensor: { id, modality: "optical", scale: 1 / 257 }' });
+    throw frameError('E_FRAME_INVALID', ref, `optical frames must be 8-bit but the frame is ${raster.dtype}`, {
+      hint: 'scale it to 0..255: CLI --scale 1/257 for 16-bit; SDK sensor: { id, modality: "optical", scale: 1 / 257 }',
+    });
   }
   if (pairs && !isFloatDType(raster.dtype) && raster.dtype !== 'int16' && raster.dtype !== 'int32') {
-    throw frameError('E_FRAME_INVALID', ref, `sar-l1 (re, im) band pairs must be float or signed integers but are ${raster.dtype}`);
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `sar-l1 (re, im) band pairs must be float or signed integers but are ${raster.dtype}`,
+    );
   }
   const available = pairs ? Math.floor(srcBands / 2) : srcBands;
   let bands = config.bands;
   if (!bands) {
     if (modality === 'optical' && available < 3) bands = available >= 1 ? [1, 1, 1] : [];
-    else bands = Array.from({ length: { optical: 3, multispectral: 4, 'sar-l2': 1, 'sar-l1': 4 }[modality as 'optical'] ?? 0 }, (_, i) => i + 1);
+    else
+      bands = Array.from(
+        { length: { optical: 3, multispectral: 4, 'sar-l2': 1, 'sar-l1': 4 }[modality as 'optical'] ?? 0 },
+        (_, i) => i + 1,
+      );
   } else if (modality === 'optical' && bands.length === 1) {
     bands = [bands[0]!, bands[0]!, bands[0]!];
   }
@@ -78,11 +107,18 @@ export function applySensorConfig(decoded: DecodedImage, given: SensorConfig, re
   for (const b of bands) {
     if (b > available) {
       const need = modality === 'sar-l1' ? 'HH, HV, VH, VV' : `${bands.length}`;
-      throw frameError('E_FRAME_INVALID', ref, `${sensor} selects band ${b} but the frame has ${available} ${what} (${modality} needs ${need})`, { field: 'frame.pixels' });
+      throw frameError(
+        'E_FRAME_INVALID',
+        ref,
+        `${sensor} selects band ${b} but the frame has ${available} ${what} (${modality} needs ${need})`,
+        { field: 'frame.pixels' },
+      );
     }
   }
   if (modality === 'sar-l1' && config.offset !== undefined) {
-    throw frameError('E_FRAME_INVALID', ref, `${sensor}: an offset has no meaning for complex samples`, { field: 'frame.sensor.offset' });
+    throw frameError('E_FRAME_INVALID', ref, `${sensor}: an offset has no meaning for complex samples`, {
+      field: 'frame.sensor.offset',
+    });
   }
   const n = raster.width * raster.height;
   const noData = config.noData ?? decoded.noData;
@@ -93,7 +129,11 @@ export function applySensorConfig(decoded: DecodedImage, given: SensorConfig, re
     mask[i] = 1;
   };
   const badSample = (band: number, i: number, v: number) =>
-    frameError('E_FRAME_INVALID', ref, `band ${band} has ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at x=${i % raster.width}, y=${Math.floor(i / raster.width)} and no no-data value declares it`);
+    frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `band ${band} has ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at x=${i % raster.width}, y=${Math.floor(i / raster.width)} and no no-data value declares it`,
+    );
 
   const planes: Float32Array[] = [];
   const complexIn = raster.complex || pairs;
@@ -125,7 +165,9 @@ export function applySensorConfig(decoded: DecodedImage, given: SensorConfig, re
       if (modality === 'sar-l2') planes.push(amplitude(outRe, outIm));
       else planes.push(outRe, outIm);
     } else {
-      planes.push(scalePlane(raster.planes[b - 1]!, scale, offset, noData, ndIsNaN, markMissing, (i, v) => badSample(b, i, v)));
+      planes.push(
+        scalePlane(raster.planes[b - 1]!, scale, offset, noData, ndIsNaN, markMissing, (i, v) => badSample(b, i, v)),
+      );
     }
   });
   if (modality === 'sar-l2') convertSarL2(planes[0]!, config.sarL2Quantity ?? 'amplitude');
@@ -149,10 +191,21 @@ export function applySensorConfig(decoded: DecodedImage, given: SensorConfig, re
   };
 }
 
-function scalePlane(src: PlaneArray, scale: number, offset: number, noData: number | undefined, ndIsNaN: boolean, markMissing: (i: number) => void, bad: (i: number, v: number) => Error): Float32Array {
+function scalePlane(
+  src: PlaneArray,
+  scale: number,
+  offset: number,
+  noData: number | undefined,
+  ndIsNaN: boolean,
+  markMissing: (i: number) => void,
+  bad: (i: number, v: number) => Error,
+): Float32Array {
   const n = src.length;
   const out = new Float32Array(n);
-  if (!(src instanceof Float32Array || src instanceof Float64Array) && (noData === undefined || !Number.isInteger(noData))) {
+  if (
+    !(src instanceof Float32Array || src instanceof Float64Array) &&
+    (noData === undefined || !Number.isInteger(noData))
+  ) {
     // Integer samples are always finite and no integer no-data value can match: convert natively.
     out.set(src);
     if (scale !== 1 || offset !== 0) for (let i = 0; i < n; i++) out[i] = out[i]! * scale + offset;

@@ -60,7 +60,21 @@ export const MODALITY_BANDS: Record<string, { channels: number; bands: number }>
   'sar-l1': { channels: 8, bands: 4 },
 };
 
-const KNOWN_KEYS = ['id', 'description', 'modality', 'bands', 'bandNames', 'sourceBands', 'expectedBands', 'scale', 'offset', 'noData', 'noDataLimit', 'sarL2Quantity', 'complexPairs'];
+const KNOWN_KEYS = [
+  'id',
+  'description',
+  'modality',
+  'bands',
+  'bandNames',
+  'sourceBands',
+  'expectedBands',
+  'scale',
+  'offset',
+  'noData',
+  'noDataLimit',
+  'sarL2Quantity',
+  'complexPairs',
+];
 
 /**
  * The sensor configuration a frame uses: its preset or object, else the modality's default.
@@ -68,19 +82,35 @@ const KNOWN_KEYS = ['id', 'description', 'modality', 'bands', 'bandNames', 'sour
  */
 export function resolveSensorConfig(sensor: unknown, modality: ModalityId, ref: FrameRef): SensorConfig {
   if (!(modality in MODALITY_BANDS)) {
-    throw frameError('E_FRAME_INVALID', ref, `modality ${JSON.stringify(modality)} has no preprocessing here; built-in: ${Object.keys(MODALITY_BANDS).join(', ')}`, { field: 'frame.modality' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `modality ${JSON.stringify(modality)} has no preprocessing here; built-in: ${Object.keys(MODALITY_BANDS).join(', ')}`,
+      { field: 'frame.modality' },
+    );
   }
   if (sensor === undefined) return { id: `default-${modality}`, modality };
   let config: SensorConfig;
   if (typeof sensor === 'string') {
     const preset = SENSOR_PRESETS[sensor];
-    if (!preset) throw frameError('E_FRAME_INVALID', ref, `unknown sensor preset ${JSON.stringify(sensor)}; known: ${Object.keys(SENSOR_PRESETS).join(', ')}`, { field: 'frame.sensor' });
+    if (!preset)
+      throw frameError(
+        'E_FRAME_INVALID',
+        ref,
+        `unknown sensor preset ${JSON.stringify(sensor)}; known: ${Object.keys(SENSOR_PRESETS).join(', ')}`,
+        { field: 'frame.sensor' },
+      );
     config = preset;
   } else {
     config = checkSensorConfig(sensor, ref);
   }
   if (config.modality !== modality) {
-    throw frameError('E_FRAME_INVALID', ref, `sensor ${config.id} feeds ${config.modality} but the frame is ${modality}`, { field: 'frame.sensor' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `sensor ${config.id} feeds ${config.modality} but the frame is ${modality}`,
+      { field: 'frame.sensor' },
+    );
   }
   return config;
 }
@@ -90,39 +120,61 @@ export function resolveSensorConfig(sensor: unknown, modality: ModalityId, ref: 
  * @throws EdgeError E_FRAME_INVALID naming the field at fault
  */
 export function checkSensorConfig(value: unknown, ref: FrameRef): SensorConfig {
-  const bad = (field: string, why: string) => frameError('E_FRAME_INVALID', ref, `frame.sensor.${field} ${why}`, { field: `frame.sensor.${field}` });
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw frameError('E_FRAME_INVALID', ref, 'frame.sensor must be a preset id or a sensor configuration object', { field: 'frame.sensor' });
+  const bad = (field: string, why: string) =>
+    frameError('E_FRAME_INVALID', ref, `frame.sensor.${field} ${why}`, { field: `frame.sensor.${field}` });
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw frameError('E_FRAME_INVALID', ref, 'frame.sensor must be a preset id or a sensor configuration object', {
+      field: 'frame.sensor',
+    });
   const c = value as Record<string, unknown>;
-  for (const key of Object.keys(c)) if (!KNOWN_KEYS.includes(key)) throw bad(key, `is not a sensor configuration field (known: ${KNOWN_KEYS.join(', ')})`);
+  for (const key of Object.keys(c))
+    if (!KNOWN_KEYS.includes(key))
+      throw bad(key, `is not a sensor configuration field (known: ${KNOWN_KEYS.join(', ')})`);
   if (typeof c.id !== 'string' || c.id.length === 0) throw bad('id', 'must be a non-empty string');
-  if (typeof c.modality !== 'string' || !(c.modality in MODALITY_BANDS)) throw bad('modality', `must be one of ${Object.keys(MODALITY_BANDS).join(', ')}`);
+  if (typeof c.modality !== 'string' || !(c.modality in MODALITY_BANDS))
+    throw bad('modality', `must be one of ${Object.keys(MODALITY_BANDS).join(', ')}`);
   const want = MODALITY_BANDS[c.modality]!.bands;
   if (c.bands !== undefined) {
-    if (!Array.isArray(c.bands) || !c.bands.every((b) => Number.isInteger(b) && b >= 1)) throw bad('bands', 'must be 1-based band numbers');
+    if (!Array.isArray(c.bands) || !c.bands.every((b) => Number.isInteger(b) && b >= 1))
+      throw bad('bands', 'must be 1-based band numbers');
     const okCount = c.modality === 'optical' ? c.bands.length === 1 || c.bands.length === 3 : c.bands.length === want;
     if (!okCount) throw bad('bands', `must select ${want} band(s) for ${c.modality} but selects ${c.bands.length}`);
   }
-  if (c.bandNames !== undefined && (!Array.isArray(c.bandNames) || !c.bandNames.every((n) => typeof n === 'string'))) throw bad('bandNames', 'must be strings');
+  if (c.bandNames !== undefined && (!Array.isArray(c.bandNames) || !c.bandNames.every((n) => typeof n === 'string')))
+    throw bad('bandNames', 'must be strings');
   if (c.sourceBands !== undefined) {
     const canonical: readonly string[] = CANONICAL_BANDS;
-    if (!Array.isArray(c.sourceBands) || c.sourceBands.length === 0 || !c.sourceBands.every((n) => typeof n === 'string' && (n === '' || canonical.includes(n)))) {
-      throw bad('sourceBands', `must list every source band by canonical name ('' for one without meaning here): ${CANONICAL_BANDS.join(', ')}`);
+    if (
+      !Array.isArray(c.sourceBands) ||
+      c.sourceBands.length === 0 ||
+      !c.sourceBands.every((n) => typeof n === 'string' && (n === '' || canonical.includes(n)))
+    ) {
+      throw bad(
+        'sourceBands',
+        `must list every source band by canonical name ('' for one without meaning here): ${CANONICAL_BANDS.join(', ')}`,
+      );
     }
-    if (c.expectedBands !== undefined && c.expectedBands !== c.sourceBands.length) throw bad('expectedBands', `is ${String(c.expectedBands)} but sourceBands names ${c.sourceBands.length} bands`);
+    if (c.expectedBands !== undefined && c.expectedBands !== c.sourceBands.length)
+      throw bad('expectedBands', `is ${String(c.expectedBands)} but sourceBands names ${c.sourceBands.length} bands`);
   }
-  if (c.expectedBands !== undefined && !(Number.isInteger(c.expectedBands) && (c.expectedBands as number) >= 1)) throw bad('expectedBands', 'must be a positive integer');
+  if (c.expectedBands !== undefined && !(Number.isInteger(c.expectedBands) && (c.expectedBands as number) >= 1))
+    throw bad('expectedBands', 'must be a positive integer');
   for (const key of ['scale', 'offset'] as const) {
     const v = c[key];
     if (v === undefined) continue;
     const list = Array.isArray(v) ? v : [v];
     if (!list.every((x) => typeof x === 'number' && Number.isFinite(x))) throw bad(key, 'must be finite numbers');
     if (key === 'scale' && list.some((x) => x === 0)) throw bad(key, 'must not be 0');
-    if (Array.isArray(v) && c.bands !== undefined && v.length !== (c.bands as number[]).length) throw bad(key, `has ${v.length} values for ${(c.bands as number[]).length} bands`);
+    if (Array.isArray(v) && c.bands !== undefined && v.length !== (c.bands as number[]).length)
+      throw bad(key, `has ${v.length} values for ${(c.bands as number[]).length} bands`);
   }
   if (c.noData !== undefined && typeof c.noData !== 'number') throw bad('noData', 'must be a number (NaN allowed)');
-  if (c.noDataLimit !== undefined && !(typeof c.noDataLimit === 'number' && c.noDataLimit >= 0 && c.noDataLimit <= 1)) throw bad('noDataLimit', 'must be a fraction between 0 and 1');
-  if (c.sarL2Quantity !== undefined && !['amplitude', 'intensity', 'db'].includes(c.sarL2Quantity as string)) throw bad('sarL2Quantity', 'must be "amplitude", "intensity" or "db"');
-  if (c.complexPairs !== undefined && typeof c.complexPairs !== 'boolean') throw bad('complexPairs', 'must be a boolean');
+  if (c.noDataLimit !== undefined && !(typeof c.noDataLimit === 'number' && c.noDataLimit >= 0 && c.noDataLimit <= 1))
+    throw bad('noDataLimit', 'must be a fraction between 0 and 1');
+  if (c.sarL2Quantity !== undefined && !['amplitude', 'intensity', 'db'].includes(c.sarL2Quantity as string))
+    throw bad('sarL2Quantity', 'must be "amplitude", "intensity" or "db"');
+  if (c.complexPairs !== undefined && typeof c.complexPairs !== 'boolean')
+    throw bad('complexPairs', 'must be a boolean');
   return c as unknown as SensorConfig;
 }
 

@@ -43,13 +43,26 @@ export function readSensorMetadata(file: string, text: string): SensorMetadata |
   const s2 = S2_MTD.exec(name);
   if (s2) {
     const craft = /<SPACECRAFT_NAME>([^<]*)<\/SPACECRAFT_NAME>/.exec(text)?.[1] ?? 'Sentinel-2';
-    return { file, family: 'sentinel2', platform: 'sentinel2', level: `L${s2[1]!.toUpperCase()}`, summary: `${craft} MSI L${s2[1]!.toUpperCase()} (${name})` };
+    return {
+      file,
+      family: 'sentinel2',
+      platform: 'sentinel2',
+      level: `L${s2[1]!.toUpperCase()}`,
+      summary: `${craft} MSI L${s2[1]!.toUpperCase()} (${name})`,
+    };
   }
   if (!MTL.test(name)) return undefined;
   const kv = parseLandsatMtl(text);
   const craft = /^LANDSAT_(\d)$/.exec(kv.SPACECRAFT_ID ?? '')?.[1];
   const sensor = (kv.SENSOR_ID ?? '').toUpperCase();
-  const family: BandCodeFamily | undefined = sensor === 'TM' ? 'landsat-tm' : sensor === 'ETM' ? 'landsat-etm' : sensor.startsWith('OLI') ? 'landsat-oli' : undefined;
+  const family: BandCodeFamily | undefined =
+    sensor === 'TM'
+      ? 'landsat-tm'
+      : sensor === 'ETM'
+        ? 'landsat-etm'
+        : sensor.startsWith('OLI')
+          ? 'landsat-oli'
+          : undefined;
   if (!craft || !family) return undefined;
   return { file, family, platform: `landsat${craft}`, summary: `${kv.SPACECRAFT_ID} ${sensor} (${name})` };
 }
@@ -59,7 +72,10 @@ export function readSensorMetadata(file: string, text: string): SensorMetadata |
  * are used only when exactly one shares the frame file's product id prefix (e.g. `LC08_L1TP_…`);
  * otherwise the result says they were ambiguous.
  */
-export async function findSensorMetadata(framePath: string, fs: MetadataFs = nodeFs): Promise<SensorMetadata | { ambiguous: string[] } | undefined> {
+export async function findSensorMetadata(
+  framePath: string,
+  fs: MetadataFs = nodeFs,
+): Promise<SensorMetadata | { ambiguous: string[] } | undefined> {
   const dir = dirname(framePath);
   const found: string[] = [];
   const scan = async (d: string, deeper: boolean) => {

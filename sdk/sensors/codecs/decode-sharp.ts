@@ -17,8 +17,18 @@ import type { PlaneArray } from '../raster.js';
  * @param autoOrient apply the EXIF orientation (camera frames)
  * @throws EdgeError E_FRAME_DECODE for unreadable data, E_FRAME_INVALID for sizes over the limits
  */
-export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: DecodeLimits, autoOrient: boolean): Promise<DecodedImage> {
-  const options = { failOn: 'warning' as const, limitInputPixels: limits.maxPixels, limitInputChannels: 4, sequentialRead: true };
+export async function decodeWithSharp(
+  bytes: Uint8Array,
+  ref: FrameRef,
+  limits: DecodeLimits,
+  autoOrient: boolean,
+): Promise<DecodedImage> {
+  const options = {
+    failOn: 'warning' as const,
+    limitInputPixels: limits.maxPixels,
+    limitInputChannels: 4,
+    sequentialRead: true,
+  };
   let meta: Metadata;
   try {
     meta = await sharp(bytes, options).metadata();
@@ -27,19 +37,30 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
       throw frameError('E_FRAME_DECODE', ref, `image header is unreadable: ${(err as Error).message}`, { cause: err });
     }
     // Over libvips' pixel limit: read the header alone (no pixels) to report the claimed size.
-    meta = await sharp(bytes, { ...options, limitInputPixels: false }).metadata().catch(() => ({ width: limits.maxSide + 1, height: 1 }) as Metadata);
+    meta = await sharp(bytes, { ...options, limitInputPixels: false })
+      .metadata()
+      .catch(() => ({ width: limits.maxSide + 1, height: 1 }) as Metadata);
   }
   const width = meta.width ?? 0;
   const height = meta.height ?? 0;
   const channels = meta.channels ?? 0;
   const sixteen = meta.depth === 'ushort';
   if (meta.depth !== undefined && meta.depth !== 'uchar' && !sixteen) {
-    throw frameError('E_FRAME_DECODE', ref, `${meta.format} with ${meta.depth} samples is not supported; use 8- or 16-bit`);
+    throw frameError(
+      'E_FRAME_DECODE',
+      ref,
+      `${meta.format} with ${meta.depth} samples is not supported; use 8- or 16-bit`,
+    );
   }
-  if ((meta.pages ?? 1) > 1) throw frameError('E_FRAME_DECODE', ref, `${meta.format} has ${meta.pages} pages; a frame is one image`);
+  if ((meta.pages ?? 1) > 1)
+    throw frameError('E_FRAME_DECODE', ref, `${meta.format} has ${meta.pages} pages; a frame is one image`);
   checkDimensions(ref, width, height, channels || 1, sixteen ? 2 : 1, limits);
   // libvips' output buffer and the planes split from it exist together.
-  checkWorkingMemory(ref, { width, height, bands: channels || 1, bytesPerSample: sixteen ? 2 : 1, copies: 2, encodedBytes: bytes.byteLength }, limits);
+  checkWorkingMemory(
+    ref,
+    { width, height, bands: channels || 1, bytesPerSample: sixteen ? 2 : 1, copies: 2, encodedBytes: bytes.byteLength },
+    limits,
+  );
   let data: Buffer;
   let info: OutputInfo;
   try {
@@ -50,14 +71,19 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
     pipeline = pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
     ({ data, info } = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true }));
   } catch (err) {
-    throw frameError('E_FRAME_DECODE', ref, `image data is corrupt or truncated: ${(err as Error).message}`, { cause: err });
+    throw frameError('E_FRAME_DECODE', ref, `image data is corrupt or truncated: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   const w = info.width;
   const h = info.height;
   const c = info.channels;
   const n = w * h;
-  const samples = sixteen ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  if (samples.length !== n * c) throw frameError('E_FRAME_DECODE', ref, `decoder returned ${samples.length} samples for ${w}×${h}×${c}`);
+  const samples = sixteen
+    ? new Uint16Array(data.buffer, data.byteOffset, data.byteLength / 2)
+    : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  if (samples.length !== n * c)
+    throw frameError('E_FRAME_DECODE', ref, `decoder returned ${samples.length} samples for ${w}×${h}×${c}`);
   const hasAlpha = c === 2 || c === 4;
   const colour = hasAlpha ? c - 1 : c;
   const bands = channels === 1 || channels === 2 ? 1 : colour;
@@ -72,7 +98,9 @@ export async function decodeWithSharp(bytes: Uint8Array, ref: FrameRef, limits: 
   if (mask) for (let i = 0, o = colour; i < n; i++, o += c) if (samples[o] === 0) mask[i] = 1;
   return {
     raster: { width: w, height: h, dtype: sixteen ? 'uint16' : 'uint8', complex: false, planes },
-    format: (meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp' ? meta.format : 'png') as DecodedImage['format'],
+    format: (meta.format === 'jpeg' || meta.format === 'png' || meta.format === 'webp'
+      ? meta.format
+      : 'png') as DecodedImage['format'],
     ...(mask ? { alphaNoData: mask } : {}),
     warnings: [],
   };

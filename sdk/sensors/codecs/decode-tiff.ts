@@ -44,13 +44,20 @@ function arrayOf(v: unknown, n: number, fallback: number): number[] {
  * @param expandPalette expand palette (indexed-colour) images to RGB through their ColorMap
  * @throws EdgeError E_FRAME_DECODE for unreadable/unsupported files, E_FRAME_INVALID for sizes over the limits
  */
-export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: DecodeLimits, expandPalette: boolean): Promise<DecodedImage> {
+export async function decodeTiff(
+  bytes: Uint8Array,
+  ref: FrameRef,
+  limits: DecodeLimits,
+  expandPalette: boolean,
+): Promise<DecodedImage> {
   await ensureBoundedTiffCodecs();
   // Tag sizes and the tile/strip list are checked against the file and the geometry first: geotiff.js
   // allocates from declared counts and schedules one read per implied block.
   const layout = checkTiffStructure(bytes, ref, limits);
   // A copy when the bytes are a view into a larger buffer (Buffer#slice would not copy).
-  const ab = (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer) as ArrayBuffer;
+  const ab = (
+    bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer
+  ) as ArrayBuffer;
   let image: GeoTIFFImage;
   try {
     const tiff = await fromArrayBuffer(ab);
@@ -60,7 +67,15 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
   }
   const fd = image.getFileDirectory();
   const fields = fd.actualizedFields as FieldMap;
-  let width: number, height: number, spp: number, bits: number[], formats: number[], compression: number, photometric: number, predictor: number, planar: number;
+  let width: number,
+    height: number,
+    spp: number,
+    bits: number[],
+    formats: number[],
+    compression: number,
+    photometric: number,
+    predictor: number,
+    planar: number;
   try {
     width = image.getWidth();
     height = image.getHeight();
@@ -74,28 +89,52 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
   } catch (err) {
     throw frameError('E_FRAME_DECODE', ref, `TIFF header is unreadable: ${(err as Error).message}`, { cause: err });
   }
-  if (!Number.isInteger(spp) || spp < 1) throw frameError('E_FRAME_DECODE', ref, `TIFF declares ${spp} samples per pixel`);
-  if (bits.length < spp || formats.length < spp) throw frameError('E_FRAME_DECODE', ref, `TIFF lists ${bits.length} BitsPerSample for ${spp} samples`);
+  if (!Number.isInteger(spp) || spp < 1)
+    throw frameError('E_FRAME_DECODE', ref, `TIFF declares ${spp} samples per pixel`);
+  if (bits.length < spp || formats.length < spp)
+    throw frameError('E_FRAME_DECODE', ref, `TIFF lists ${bits.length} BitsPerSample for ${spp} samples`);
   if (new Set(bits.slice(0, spp)).size > 1 || new Set(formats.slice(0, spp)).size > 1) {
-    throw frameError('E_FRAME_DECODE', ref, `TIFF bands have different sample types (bits ${bits.join('/')}, formats ${formats.join('/')}); not supported`);
+    throw frameError(
+      'E_FRAME_DECODE',
+      ref,
+      `TIFF bands have different sample types (bits ${bits.join('/')}, formats ${formats.join('/')}); not supported`,
+    );
   }
   const dtype = dtypeOf(formats[0]!, bits[0]!);
-  if (!dtype) throw frameError('E_FRAME_DECODE', ref, `TIFF sample type (SampleFormat ${formats[0]}, ${bits[0]} bits) is not supported`);
+  if (!dtype)
+    throw frameError(
+      'E_FRAME_DECODE',
+      ref,
+      `TIFF sample type (SampleFormat ${formats[0]}, ${bits[0]} bits) is not supported`,
+    );
   if (!(compression in SUPPORTED_TIFF_COMPRESSIONS)) {
     const name = TIFF_COMPRESSION_NAMES[compression] ?? 'unknown';
-    throw frameError('E_FRAME_DECODE', ref, `TIFF compression ${compression} (${name}) is not supported; supported: none, LZW, Deflate, PackBits, JPEG`);
+    throw frameError(
+      'E_FRAME_DECODE',
+      ref,
+      `TIFF compression ${compression} (${name}) is not supported; supported: none, LZW, Deflate, PackBits, JPEG`,
+    );
   }
   const ycbcr = photometric === 6 && spp === 3 && dtype === 'uint8';
   if (photometric === 5 || photometric === 8 || (photometric === 6 && !ycbcr)) {
-    throw frameError('E_FRAME_DECODE', ref, `TIFF photometric interpretation ${photometric} (CMYK/YCbCr/CIELab) is not supported here; store RGB or one band per channel`);
+    throw frameError(
+      'E_FRAME_DECODE',
+      ref,
+      `TIFF photometric interpretation ${photometric} (CMYK/YCbCr/CIELab) is not supported here; store RGB or one band per channel`,
+    );
   }
   const complex = isComplexDType(dtype);
-  if (complex && predictor !== 1) throw frameError('E_FRAME_DECODE', ref, 'TIFF with complex samples and a predictor is not supported');
+  if (complex && predictor !== 1)
+    throw frameError('E_FRAME_DECODE', ref, 'TIFF with complex samples and a predictor is not supported');
   const sampleBytes = elementBytes(dtype) * (complex ? 2 : 1);
   checkDimensions(ref, width, height, spp, sampleBytes + (photometric === 3 && expandPalette ? 3 : 0), limits);
   const blockBytes = layout.blockWidth * layout.blockHeight * sampleBytes * (planar === 2 ? 1 : spp);
   if (blockBytes > limits.maxDecodedBytes) {
-    throw frameError('E_FRAME_INVALID', ref, `one ${layout.blockWidth}×${layout.blockHeight} ${layout.tiled ? 'tile' : 'strip'} would decode to ${blockBytes} bytes, over the ${limits.maxDecodedBytes}-byte limit`);
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `one ${layout.blockWidth}×${layout.blockHeight} ${layout.tiled ? 'tile' : 'strip'} would decode to ${blockBytes} bytes, over the ${limits.maxDecodedBytes}-byte limit`,
+    );
   }
   checkWorkingMemory(
     ref,
@@ -132,7 +171,9 @@ export async function decodeTiff(bytes: Uint8Array, ref: FrameRef, limits: Decod
     const read = (await image.readRasters({ interleave: false })) as unknown as PlaneArray[];
     planes = Array.from(read);
   } catch (err) {
-    throw frameError('E_FRAME_DECODE', ref, `TIFF pixel data is corrupt or truncated: ${(err as Error).message}`, { cause: err });
+    throw frameError('E_FRAME_DECODE', ref, `TIFF pixel data is corrupt or truncated: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   if (complex && planar === 2) planes = planes.flatMap((p) => splitComplexRows(p, width, height));
   const expected = width * height;
@@ -178,7 +219,10 @@ async function bandDescriptions(image: GeoTIFFImage, spp: number): Promise<strin
 }
 
 function unescapeXml(s: string): string {
-  return s.replace(/&(lt|gt|quot|apos|amp);/g, (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+  return s.replace(
+    /&(lt|gt|quot|apos|amp);/g,
+    (_, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!,
+  );
 }
 
 /** Splits a band plane stored as (2·width)-wide rows of re/im pairs into re and im planes. */
@@ -205,7 +249,8 @@ async function paletteToRgb(raster: Raster, fd: TagLoader, ref: FrameRef): Promi
   const out = [new Uint8Array(n), new Uint8Array(n), new Uint8Array(n)];
   for (let i = 0; i < n; i++) {
     const k = idx[i]!;
-    if (k >= entries) throw frameError('E_FRAME_DECODE', ref, `palette index ${k} is outside the ${entries}-entry ColorMap`);
+    if (k >= entries)
+      throw frameError('E_FRAME_DECODE', ref, `palette index ${k} is outside the ${entries}-entry ColorMap`);
     out[0]![i] = map[k]! >> 8;
     out[1]![i] = map[entries + k]! >> 8;
     out[2]![i] = map[2 * entries + k]! >> 8;

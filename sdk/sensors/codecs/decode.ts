@@ -5,7 +5,14 @@
  * fourth band marked as an extra sample as alpha, which would silently corrupt a NIR band.
  */
 import { readFile, stat } from 'node:fs/promises';
-import { checkFrameFields, frameError, isRasterPixels, type Frame, type FrameRef, type RasterPixels } from '../frame.js';
+import {
+  checkFrameFields,
+  frameError,
+  isRasterPixels,
+  type Frame,
+  type FrameRef,
+  type RasterPixels,
+} from '../frame.js';
 import type { GeoReference } from '../geometry/georef.js';
 import { checkDimensions, checkWorkingMemory, resolveLimits, type DecodeLimits } from './limits.js';
 import { allocPlane, elementBytes, isComplexDType, type PlaneArray, type Raster } from '../raster.js';
@@ -50,9 +57,36 @@ export interface DecodeOptions {
 export function sniffFormat(bytes: Uint8Array): EncodedFormat | undefined {
   const b = bytes;
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
-  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47 && b[4] === 0x0d && b[5] === 0x0a && b[6] === 0x1a && b[7] === 0x0a) return 'png';
-  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 && b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
-  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && (b[2] === 42 || b[2] === 43) && b[3] === 0) || (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && (b[3] === 42 || b[3] === 43)))) return 'tiff';
+  if (
+    b.length >= 8 &&
+    b[0] === 0x89 &&
+    b[1] === 0x50 &&
+    b[2] === 0x4e &&
+    b[3] === 0x47 &&
+    b[4] === 0x0d &&
+    b[5] === 0x0a &&
+    b[6] === 0x1a &&
+    b[7] === 0x0a
+  )
+    return 'png';
+  if (
+    b.length >= 12 &&
+    b[0] === 0x52 &&
+    b[1] === 0x49 &&
+    b[2] === 0x46 &&
+    b[3] === 0x46 &&
+    b[8] === 0x57 &&
+    b[9] === 0x45 &&
+    b[10] === 0x42 &&
+    b[11] === 0x50
+  )
+    return 'webp';
+  if (
+    b.length >= 4 &&
+    ((b[0] === 0x49 && b[1] === 0x49 && (b[2] === 42 || b[2] === 43) && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && (b[3] === 42 || b[3] === 43)))
+  )
+    return 'tiff';
   return undefined;
 }
 
@@ -63,7 +97,10 @@ export function sniffFormat(bytes: Uint8Array): EncodedFormat | undefined {
  * @example
  * const { raster, georef } = await decodeFrame({ id: 'f1', modality: 'multispectral', timestamp: Date.now(), pixels: 'scene.tif' });
  */
-export async function decodeFrame(frame: Frame, options: DecodeOptions = {}): Promise<DecodedImage & { ref: FrameRef }> {
+export async function decodeFrame(
+  frame: Frame,
+  options: DecodeOptions = {},
+): Promise<DecodedImage & { ref: FrameRef }> {
   const ref = checkFrameFields(frame);
   const limits = resolveLimits(options.limits);
   const px = frame.pixels;
@@ -77,7 +114,11 @@ export async function decodeFrame(frame: Frame, options: DecodeOptions = {}): Pr
   else if (format) decoded = await decodeWithSharp(bytes, ref, limits, options.autoOrient ?? true);
   else {
     const head = Array.from(bytes.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
-    throw frameError('E_FRAME_DECODE', ref, `unsupported or unrecognised format (first bytes ${head || 'none'}); expected JPEG, PNG, WebP or TIFF`);
+    throw frameError(
+      'E_FRAME_DECODE',
+      ref,
+      `unsupported or unrecognised format (first bytes ${head || 'none'}); expected JPEG, PNG, WebP or TIFF`,
+    );
   }
   return { ...checkFloat32Range(decoded, ref), ref };
 }
@@ -100,9 +141,14 @@ export function checkFloat32Range(decoded: DecodedImage, ref: FrameRef): Decoded
       const v = p[i]!;
       if ((v > FLOAT32_MAX || v < -FLOAT32_MAX) && Number.isFinite(v)) {
         const part = raster.complex ? (k % 2 === 0 ? ' (real part)' : ' (imaginary part)') : '';
-        throw frameError('E_FRAME_INVALID', ref, `band ${Math.floor(k / per) + 1}${part} has the value ${v} at x=${i % raster.width}, y=${Math.floor(i / raster.width)}, outside the float32 range (±3.4e38) every model input uses`, {
-          field: 'frame.pixels',
-        });
+        throw frameError(
+          'E_FRAME_INVALID',
+          ref,
+          `band ${Math.floor(k / per) + 1}${part} has the value ${v} at x=${i % raster.width}, y=${Math.floor(i / raster.width)}, outside the float32 range (±3.4e38) every model input uses`,
+          {
+            field: 'frame.pixels',
+          },
+        );
       }
     }
   });
@@ -113,7 +159,8 @@ async function readBounded(path: string, ref: FrameRef, limits: DecodeLimits): P
   try {
     const st = await stat(path);
     if (!st.isFile()) throw frameError('E_FRAME_DECODE', ref, 'path is not a regular file');
-    if (st.size > limits.maxFileBytes) throw frameError('E_FRAME_INVALID', ref, `file is ${st.size} bytes, over the ${limits.maxFileBytes}-byte limit`);
+    if (st.size > limits.maxFileBytes)
+      throw frameError('E_FRAME_INVALID', ref, `file is ${st.size} bytes, over the ${limits.maxFileBytes}-byte limit`);
     if (st.size === 0) throw frameError('E_FRAME_DECODE', ref, 'file is empty');
     return await readFile(path);
   } catch (err) {
@@ -131,15 +178,37 @@ export function rawToImage(px: RasterPixels, ref: FrameRef, limits: DecodeLimits
   const complex = isComplexDType(dtype);
   checkDimensions(ref, width, height, bands, elementBytes(dtype) * (complex ? 2 : 1), limits);
   // The caller's array is held throughout; interleaved or complex data is copied into planes.
-  checkWorkingMemory(ref, { width, height, bands, bytesPerSample: elementBytes(dtype) * (complex ? 2 : 1), copies: layout === 'chw' && !complex ? 1 : 2, encodedBytes: 0, complex }, limits);
+  checkWorkingMemory(
+    ref,
+    {
+      width,
+      height,
+      bands,
+      bytesPerSample: elementBytes(dtype) * (complex ? 2 : 1),
+      copies: layout === 'chw' && !complex ? 1 : 2,
+      encodedBytes: 0,
+      complex,
+    },
+    limits,
+  );
   const Want = allocPlane(dtype, 0).constructor as new (n: number) => PlaneArray;
   if (!(data instanceof Want)) {
-    throw frameError('E_FRAME_INVALID', ref, `frame.pixels.data is a ${data.constructor.name} but dtype ${dtype} needs a ${Want.name}`, { field: 'frame.pixels.data' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `frame.pixels.data is a ${data.constructor.name} but dtype ${dtype} needs a ${Want.name}`,
+      { field: 'frame.pixels.data' },
+    );
   }
   const n = width * height;
   const per = complex ? 2 : 1;
   if (data.length !== n * bands * per) {
-    throw frameError('E_FRAME_INVALID', ref, `frame.pixels.data has ${data.length} elements but ${width}×${height}×${bands}${complex ? '×2 (re, im)' : ''} = ${n * bands * per} are needed`, { field: 'frame.pixels.data' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `frame.pixels.data has ${data.length} elements but ${width}×${height}×${bands}${complex ? '×2 (re, im)' : ''} = ${n * bands * per} are needed`,
+      { field: 'frame.pixels.data' },
+    );
   }
   const Ctor = Want;
   const planes: PlaneArray[] = [];

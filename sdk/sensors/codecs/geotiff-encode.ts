@@ -44,10 +44,20 @@ export function encodeGeoTiff(raster: Raster, options: EncodeGeoTiffOptions = {}
   const eb = elementBytes(dtype);
   const sampleBytes = eb * (complex ? 2 : 1);
   const el = elementDType(dtype);
-  const format = complex ? (el === 'float32' || el === 'float64' ? 6 : 5) : el.startsWith('float') ? 3 : el.startsWith('int') ? 2 : 1;
+  const format = complex
+    ? el === 'float32' || el === 'float64'
+      ? 6
+      : 5
+    : el.startsWith('float')
+      ? 3
+      : el.startsWith('int')
+        ? 2
+        : 1;
   const tile = options.tileSize;
   const blockW = tile ?? width;
-  const blockH = tile ?? Math.max(1, Math.min(height, Math.floor(65536 / Math.max(1, width * sampleBytes * (planar === 1 ? bands : 1)))));
+  const blockH =
+    tile ??
+    Math.max(1, Math.min(height, Math.floor(65536 / Math.max(1, width * sampleBytes * (planar === 1 ? bands : 1)))));
   const across = Math.ceil(width / blockW);
   const down = Math.ceil(height / blockH);
   const blocks: Uint8Array[] = [];
@@ -90,43 +100,71 @@ export function encodeGeoTiff(raster: Raster, options: EncodeGeoTiffOptions = {}
     { tag: 339, type: T.SHORT, values: new Array<number>(spp).fill(format) },
   ];
   const photometricBands = spp === 3 && el === 'uint8' ? 3 : 1;
-  if (spp > photometricBands) entries.push({ tag: 338, type: T.SHORT, values: new Array<number>(spp - photometricBands).fill(0) });
+  if (spp > photometricBands)
+    entries.push({ tag: 338, type: T.SHORT, values: new Array<number>(spp - photometricBands).fill(0) });
   const sizes = blocks.map((b) => b.length);
   if (tile) {
     entries.push({ tag: 322, type: T.LONG, values: [tile] }, { tag: 323, type: T.LONG, values: [tile] });
     entries.push({ tag: 324, type: T.LONG, values: sizes.map(() => 0) }, { tag: 325, type: T.LONG, values: sizes });
   } else {
-    entries.push({ tag: 273, type: T.LONG, values: sizes.map(() => 0) }, { tag: 278, type: T.LONG, values: [blockH] }, { tag: 279, type: T.LONG, values: sizes });
+    entries.push(
+      { tag: 273, type: T.LONG, values: sizes.map(() => 0) },
+      { tag: 278, type: T.LONG, values: [blockH] },
+      { tag: 279, type: T.LONG, values: sizes },
+    );
   }
   if (options.georef) entries.push(...geoEntries(options.georef, options.pixelIsPoint ?? false));
-  if (options.bandDescriptions?.length) entries.push({ tag: 42112, type: T.ASCII, values: gdalMetadataXml(options.bandDescriptions) });
-  if (options.noData !== undefined) entries.push({ tag: 42113, type: T.ASCII, values: Number.isNaN(options.noData) ? 'nan' : String(options.noData) });
+  if (options.bandDescriptions?.length)
+    entries.push({ tag: 42112, type: T.ASCII, values: gdalMetadataXml(options.bandDescriptions) });
+  if (options.noData !== undefined)
+    entries.push({ tag: 42113, type: T.ASCII, values: Number.isNaN(options.noData) ? 'nan' : String(options.noData) });
   return assemble(entries, blocks, tile ? 324 : 273);
 }
 
 function writeElement(dv: DataView, o: number, el: string, v: number): void {
   switch (el) {
-    case 'uint8': dv.setUint8(o, v); break;
-    case 'int8': dv.setInt8(o, v); break;
-    case 'uint16': dv.setUint16(o, v, true); break;
-    case 'int16': dv.setInt16(o, v, true); break;
-    case 'uint32': dv.setUint32(o, v, true); break;
-    case 'int32': dv.setInt32(o, v, true); break;
-    case 'float32': dv.setFloat32(o, v, true); break;
-    default: dv.setFloat64(o, v, true);
+    case 'uint8':
+      dv.setUint8(o, v);
+      break;
+    case 'int8':
+      dv.setInt8(o, v);
+      break;
+    case 'uint16':
+      dv.setUint16(o, v, true);
+      break;
+    case 'int16':
+      dv.setInt16(o, v, true);
+      break;
+    case 'uint32':
+      dv.setUint32(o, v, true);
+      break;
+    case 'int32':
+      dv.setInt32(o, v, true);
+      break;
+    case 'float32':
+      dv.setFloat32(o, v, true);
+      break;
+    default:
+      dv.setFloat64(o, v, true);
   }
 }
 
 function geoEntries(g: GeoReference, pixelIsPoint: boolean): Entry[] {
   const c = g.transform;
   // PixelIsPoint files name the centre of the first pixel: move the corner origin by half a pixel.
-  const t: GeoTransform = pixelIsPoint ? [c[0] + 0.5 * c[1] + 0.5 * c[2], c[1], c[2], c[3] + 0.5 * c[4] + 0.5 * c[5], c[4], c[5]] : c;
+  const t: GeoTransform = pixelIsPoint
+    ? [c[0] + 0.5 * c[1] + 0.5 * c[2], c[1], c[2], c[3] + 0.5 * c[4] + 0.5 * c[5], c[4], c[5]]
+    : c;
   const out: Entry[] = [];
   if (t[2] === 0 && t[4] === 0) {
     out.push({ tag: 33550, type: T.DOUBLE, values: [t[1], -t[5], 0] });
     out.push({ tag: 33922, type: T.DOUBLE, values: [0, 0, 0, t[0], t[3], 0] });
   } else {
-    out.push({ tag: 34264, type: T.DOUBLE, values: [t[1], t[2], 0, t[0], t[4], t[5], 0, t[3], 0, 0, 0, 0, 0, 0, 0, 1] });
+    out.push({
+      tag: 34264,
+      type: T.DOUBLE,
+      values: [t[1], t[2], 0, t[0], t[4], t[5], 0, t[3], 0, 0, 0, 0, 0, 0, 0, 1],
+    });
   }
   const citation = g.citation ? `${g.citation}|` : '';
   const keys: number[][] = [
@@ -206,7 +244,10 @@ function encodeValues(e: Entry): Uint8Array {
 
 /** The GDAL_METADATA XML that carries band descriptions. */
 function gdalMetadataXml(descriptions: string[]): string {
-  const esc = (x: string) => x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-  const items = descriptions.map((d, i) => `  <Item name="DESCRIPTION" sample="${i}" role="description">${esc(d)}</Item>\n`).join('');
+  const esc = (x: string) =>
+    x.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const items = descriptions
+    .map((d, i) => `  <Item name="DESCRIPTION" sample="${i}" role="description">${esc(d)}</Item>\n`)
+    .join('');
   return `<GDALMetadata>\n${items}</GDALMetadata>`;
 }

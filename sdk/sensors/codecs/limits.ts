@@ -44,7 +44,15 @@ export const DEFAULT_DECODE_LIMITS: Readonly<DecodeLimits> = Object.freeze({
   maxBlocks: 131_072,
 });
 
-const KEYS = ['maxPixels', 'maxSide', 'maxBands', 'maxDecodedBytes', 'maxFileBytes', 'maxWorkingBytes', 'maxBlocks'] as const;
+const KEYS = [
+  'maxPixels',
+  'maxSide',
+  'maxBands',
+  'maxDecodedBytes',
+  'maxFileBytes',
+  'maxWorkingBytes',
+  'maxBlocks',
+] as const;
 
 /**
  * Resolves user limits over the defaults.
@@ -66,24 +74,46 @@ export function resolveLimits(limits: unknown, name = 'options.limits'): DecodeL
  * @param bytesPerSample bytes of one sample of one band (complex: both parts)
  * @throws EdgeError E_FRAME_INVALID naming the frame and the limit exceeded
  */
-export function checkDimensions(ref: FrameRef, width: number, height: number, bands: number, bytesPerSample: number, limits: DecodeLimits): void {
+export function checkDimensions(
+  ref: FrameRef,
+  width: number,
+  height: number,
+  bands: number,
+  bytesPerSample: number,
+  limits: DecodeLimits,
+): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw frameError('E_FRAME_INVALID', ref, `image has zero or invalid dimensions ${width}×${height}`);
   }
   if (!Number.isInteger(bands) || bands < 1) throw frameError('E_FRAME_INVALID', ref, `image has ${bands} bands`);
   if (width > limits.maxSide || height > limits.maxSide) {
-    throw frameError('E_FRAME_INVALID', ref, `image is ${width}×${height}, over the ${limits.maxSide}-pixel side limit`, { hint: 'raise limits.maxSide if this size is expected' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `image is ${width}×${height}, over the ${limits.maxSide}-pixel side limit`,
+      { hint: 'raise limits.maxSide if this size is expected' },
+    );
   }
   const pixels = width * height;
   if (pixels > limits.maxPixels) {
-    throw frameError('E_FRAME_INVALID', ref, `image is ${width}×${height} = ${pixels} pixels, over the ${limits.maxPixels}-pixel limit`, { hint: 'raise limits.maxPixels if this size is expected' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `image is ${width}×${height} = ${pixels} pixels, over the ${limits.maxPixels}-pixel limit`,
+      { hint: 'raise limits.maxPixels if this size is expected' },
+    );
   }
   if (bands > limits.maxBands) {
     throw frameError('E_FRAME_INVALID', ref, `image has ${bands} bands, over the ${limits.maxBands}-band limit`);
   }
   const bytes = pixels * bands * bytesPerSample;
   if (bytes > limits.maxDecodedBytes) {
-    throw frameError('E_FRAME_INVALID', ref, `decoding would need ${bytes} bytes, over the ${limits.maxDecodedBytes}-byte limit`, { hint: 'raise limits.maxDecodedBytes if this size is expected' });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `decoding would need ${bytes} bytes, over the ${limits.maxDecodedBytes}-byte limit`,
+      { hint: 'raise limits.maxDecodedBytes if this size is expected' },
+    );
   }
 }
 
@@ -133,8 +163,13 @@ export function checkWorkingMemory(ref: FrameRef, m: WorkingMemory, limits: Deco
   const bytes = estimateWorkingBytes(m);
   if (bytes > limits.maxWorkingBytes) {
     const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
-    throw frameError('E_FRAME_INVALID', ref, `decoding and preprocessing this ${m.width}×${m.height}×${m.bands} frame would take about ${mib(bytes)}, over the ${mib(limits.maxWorkingBytes)} memory budget`, {
-      hint: 'raise limits.maxWorkingBytes if the device has the memory, or send smaller frames',
-    });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `decoding and preprocessing this ${m.width}×${m.height}×${m.bands} frame would take about ${mib(bytes)}, over the ${mib(limits.maxWorkingBytes)} memory budget`,
+      {
+        hint: 'raise limits.maxWorkingBytes if the device has the memory, or send smaller frames',
+      },
+    );
   }
 }

@@ -168,7 +168,8 @@ export function inflateBounded(input: Uint8Array, limit: number): Uint8Array {
     return inflateSync(input, { maxOutputLength: limit });
   } catch (err) {
     if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(limit);
-    if ((err as { code?: string }).code === 'Z_DATA_ERROR' && input[0] !== 0x78) return inflateRawSync(input, { maxOutputLength: limit });
+    if ((err as { code?: string }).code === 'Z_DATA_ERROR' && input[0] !== 0x78)
+      return inflateRawSync(input, { maxOutputLength: limit });
     throw err;
   }
 }
@@ -222,7 +223,13 @@ let registered: Promise<void> | undefined;
 /** Registers the bounded decoders into geotiff.js (once per process / module instance). */
 export function ensureBoundedTiffCodecs(): Promise<void> {
   registered ??= (async () => {
-    const probe = await getDecoder(7, { tileWidth: 8, tileHeight: 8, planarConfiguration: 1, bitsPerSample: [8], predictor: 1 });
+    const probe = await getDecoder(7, {
+      tileWidth: 8,
+      tileHeight: 8,
+      planarConfiguration: 1,
+      bitsPerSample: [8],
+      predictor: 1,
+    });
     const Jpeg = probe.constructor as new (p: unknown) => BaseDecoder;
     class CheckedJpeg extends BaseDecoder {
       private inner: BaseDecoder | undefined;
@@ -231,20 +238,28 @@ export function ensureBoundedTiffCodecs(): Promise<void> {
         const p = this.parameters;
         if (!size) throw new Error('JPEG block has no frame header');
         if (size.width > p.tileWidth + 16 || size.height > p.tileHeight + 16 || size.width === 0 || size.height === 0) {
-          throw new RangeError(`JPEG block claims ${size.width}×${size.height}, larger than its ${p.tileWidth}×${p.tileHeight} tile`);
+          throw new RangeError(
+            `JPEG block claims ${size.width}×${size.height}, larger than its ${p.tileWidth}×${p.tileHeight} tile`,
+          );
         }
         this.inner ??= new Jpeg(this.parameters);
         return this.inner.decodeBlock(buffer);
       }
     }
-    const keep = async (fd: { loadValue(tag: string): Promise<unknown>; hasTag(tag: string): boolean }): Promise<never> => {
+    const keep = async (fd: {
+      loadValue(tag: string): Promise<unknown>;
+      hasTag(tag: string): boolean;
+    }): Promise<never> => {
       const isTiled = !fd.hasTag('StripOffsets');
       return {
         tileWidth: await fd.loadValue(isTiled ? 'TileWidth' : 'ImageWidth'),
         // RowsPerStrip may be absent or 2^32-1 ("one strip"): a strip never holds more rows than the image.
         tileHeight: isTiled
           ? await fd.loadValue('TileLength')
-          : Math.min(Number((await fd.loadValue('RowsPerStrip')) ?? Infinity), Number(await fd.loadValue('ImageLength'))),
+          : Math.min(
+              Number((await fd.loadValue('RowsPerStrip')) ?? Infinity),
+              Number(await fd.loadValue('ImageLength')),
+            ),
         planarConfiguration: (await fd.loadValue('PlanarConfiguration')) ?? 1,
         bitsPerSample: await fd.loadValue('BitsPerSample'),
         predictor: (await fd.loadValue('Predictor')) ?? 1,

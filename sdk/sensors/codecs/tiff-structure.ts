@@ -11,7 +11,24 @@ import { frameError, type FrameRef } from '../frame.js';
 import { checkDimensions, type DecodeLimits } from './limits.js';
 
 /** Bytes of one value of each TIFF field type. */
-const TYPE_BYTES: Readonly<Record<number, number>> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4, 16: 8, 17: 8, 18: 8 };
+const TYPE_BYTES: Readonly<Record<number, number>> = {
+  1: 1,
+  2: 1,
+  3: 2,
+  4: 4,
+  5: 8,
+  6: 1,
+  7: 1,
+  8: 2,
+  9: 4,
+  10: 8,
+  11: 4,
+  12: 8,
+  13: 4,
+  16: 8,
+  17: 8,
+  18: 8,
+};
 
 const TAG = {
   ImageWidth: 256,
@@ -63,7 +80,8 @@ export function checkTiffStructure(bytes: Uint8Array, ref: FrameRef, limits: Dec
     return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
   };
   const need = (o: number, n: number, what: string) => {
-    if (o < 0 || n < 0 || o + n > len) throw bad(`${what} (bytes ${o}–${o + n}) lies beyond the end of the ${len}-byte file`);
+    if (o < 0 || n < 0 || o + n > len)
+      throw bad(`${what} (bytes ${o}–${o + n}) lies beyond the end of the ${len}-byte file`);
   };
   need(0, big ? 16 : 8, 'the header');
   const ifd = big ? u64(8) : u32(4);
@@ -125,16 +143,23 @@ export function checkTiffStructure(bytes: Uint8Array, ref: FrameRef, limits: Dec
   }
   const blocks = perPlane * planes;
   if (blocks > limits.maxBlocks) {
-    throw frameError('E_FRAME_INVALID', ref, `TIFF declares ${blocks} ${tiled ? 'tiles' : 'strips'} (${blockWidth}×${blockHeight} for a ${width}×${height} image), over the ${limits.maxBlocks}-block limit`, {
-      hint: 'raise limits.maxBlocks if this layout is expected',
-    });
+    throw frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `TIFF declares ${blocks} ${tiled ? 'tiles' : 'strips'} (${blockWidth}×${blockHeight} for a ${width}×${height} image), over the ${limits.maxBlocks}-block limit`,
+      {
+        hint: 'raise limits.maxBlocks if this layout is expected',
+      },
+    );
   }
   const offsets = fields.get(tiled ? TAG.TileOffsets : TAG.StripOffsets)!;
   const counts = fields.get(tiled ? TAG.TileByteCounts : TAG.StripByteCounts);
   const kind = tiled ? 'tile' : 'strip';
   if (!counts) throw bad(`${kind} byte counts are missing`);
   if (offsets.count !== blocks || counts.count !== blocks) {
-    throw bad(`the geometry needs ${blocks} ${kind}s but the file lists ${offsets.count} offsets and ${counts.count} byte counts`);
+    throw bad(
+      `the geometry needs ${blocks} ${kind}s but the file lists ${offsets.count} offsets and ${counts.count} byte counts`,
+    );
   }
   for (let k = 0; k < blocks; k++) {
     const o = value(offsets, k);

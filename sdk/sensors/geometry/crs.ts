@@ -60,7 +60,17 @@ export interface ProjCrs {
   es: number;
 }
 
-const UNIT_NAMES: Record<string, string> = { m: 'metre', 'us-ft': 'us-survey-foot', ft: 'foot', km: 'kilometre', 'ind-ft': 'indian-foot', 'us-yd': 'us-survey-yard', yd: 'yard', link: 'link', ch: 'chain' };
+const UNIT_NAMES: Record<string, string> = {
+  m: 'metre',
+  'us-ft': 'us-survey-foot',
+  ft: 'foot',
+  km: 'kilometre',
+  'ind-ft': 'indian-foot',
+  'us-yd': 'us-survey-yard',
+  yd: 'yard',
+  link: 'link',
+  ch: 'chain',
+};
 
 const projCache = new Map<string, ProjCrs | Error>();
 
@@ -75,7 +85,13 @@ export function describeProj(def: string): ProjCrs {
   if (cached instanceof Error) throw cached;
   if (cached) return cached;
   try {
-    const p = proj4.Proj(def) as unknown as { projName?: string; units?: string; to_meter?: number; a?: number; es?: number };
+    const p = proj4.Proj(def) as unknown as {
+      projName?: string;
+      units?: string;
+      to_meter?: number;
+      a?: number;
+      es?: number;
+    };
     if (typeof p.projName !== 'string') throw new Error('not a projection definition');
     const geographic = p.projName === 'longlat' || p.projName === 'identity';
     const a = typeof p.a === 'number' && p.a > 0 ? p.a : 6378137;
@@ -83,7 +99,12 @@ export function describeProj(def: string): ProjCrs {
     let out: ProjCrs;
     if (geographic) out = { kind: 'geographic', unit: 'degree', a, es };
     else {
-      const metres = typeof p.to_meter === 'number' && p.to_meter > 0 ? p.to_meter : p.units === undefined || p.units === 'm' ? 1 : undefined;
+      const metres =
+        typeof p.to_meter === 'number' && p.to_meter > 0
+          ? p.to_meter
+          : p.units === undefined || p.units === 'm'
+            ? 1
+            : undefined;
       const unit = p.units !== undefined ? (UNIT_NAMES[p.units] ?? p.units) : metres === 1 ? 'metre' : 'user-defined';
       out = { kind: 'projected', unit, ...(metres !== undefined ? { metresPerUnit: metres } : {}), a, es };
     }
@@ -113,7 +134,11 @@ export function wktUnit(wkt: string): { name: string; factor: number } | undefin
  * const g = await resolveCrs({ transform, crsKind: 'projected', epsg: 2263 });
  * g.unit; // 'us-survey-foot'; g.metresPerUnit ≈ 0.3048006
  */
-export async function resolveCrs(georef: GeoReference, warn: (msg: string) => void = () => {}, registry: EpsgRegistry = epsgIndexRegistry): Promise<GeoReference> {
+export async function resolveCrs(
+  georef: GeoReference,
+  warn: (msg: string) => void = () => {},
+  registry: EpsgRegistry = epsgIndexRegistry,
+): Promise<GeoReference> {
   const g: GeoReference = { ...georef };
   if (g.proj4 === undefined && g.epsg !== undefined) {
     let entry: EpsgEntry | undefined;
@@ -123,14 +148,23 @@ export async function resolveCrs(georef: GeoReference, warn: (msg: string) => vo
       warn(`EPSG registry unreadable for EPSG:${g.epsg}: ${(err as Error).message}`);
     }
     if (!entry || typeof entry.proj4 !== 'string' || entry.proj4.length === 0) {
-      warn(`EPSG:${g.epsg} has no PROJ definition in the EPSG registry: no WGS 84 coordinates${g.metresPerUnit === undefined && g.crsKind === 'projected' ? ' and areas in pixels' : ''}`);
+      warn(
+        `EPSG:${g.epsg} has no PROJ definition in the EPSG registry: no WGS 84 coordinates${g.metresPerUnit === undefined && g.crsKind === 'projected' ? ' and areas in pixels' : ''}`,
+      );
       return g;
     }
     g.proj4 = entry.proj4;
     g.crsName = entry.name;
     const w = entry.wkt ? wktUnit(entry.wkt) : undefined;
-    if (entry.kind === 'CRS-PROJCRS' && w && g.metresPerUnit !== undefined && Math.abs(w.factor - g.metresPerUnit) > 1e-9 * w.factor) {
-      warn(`EPSG:${g.epsg} is in ${w.name} (${w.factor} m) but the file's unit key says ${g.unit ?? '?'} (${g.metresPerUnit} m): using the EPSG definition`);
+    if (
+      entry.kind === 'CRS-PROJCRS' &&
+      w &&
+      g.metresPerUnit !== undefined &&
+      Math.abs(w.factor - g.metresPerUnit) > 1e-9 * w.factor
+    ) {
+      warn(
+        `EPSG:${g.epsg} is in ${w.name} (${w.factor} m) but the file's unit key says ${g.unit ?? '?'} (${g.metresPerUnit} m): using the EPSG definition`,
+      );
     }
   }
   if (g.proj4 === undefined) return g;
@@ -142,7 +176,8 @@ export async function resolveCrs(georef: GeoReference, warn: (msg: string) => vo
     const { proj4: _dropped, ...rest } = g;
     return rest;
   }
-  if (g.crsKind !== 'unknown' && g.crsKind !== p.kind) warn(`the file says the CRS is ${g.crsKind} but its definition is ${p.kind}: using the definition`);
+  if (g.crsKind !== 'unknown' && g.crsKind !== p.kind)
+    warn(`the file says the CRS is ${g.crsKind} but its definition is ${p.kind}: using the definition`);
   g.crsKind = p.kind;
   g.unit = p.unit;
   if (p.metresPerUnit !== undefined) g.metresPerUnit = p.metresPerUnit;

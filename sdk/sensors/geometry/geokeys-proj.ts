@@ -31,7 +31,10 @@ function num(keys: Keys, name: string): number | undefined {
 
 /** `+name=value` for every defined value, in order. */
 function params(list: [string, number | undefined][]): string {
-  return list.filter(([, v]) => v !== undefined).map(([k, v]) => `+${k}=${v}`).join(' ');
+  return list
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `+${k}=${v}`)
+    .join(' ');
 }
 
 /**
@@ -43,8 +46,16 @@ export function projectionFromKeys(keys: Keys, metresPerUnit = 1): string | unde
   if (pcode !== undefined && pcode >= 16001 && pcode <= 16060) return `+proj=utm +zone=${pcode - 16000}`;
   if (pcode !== undefined && pcode >= 16101 && pcode <= 16160) return `+proj=utm +zone=${pcode - 16100} +south`;
   const ct = num(keys, 'ProjCoordTransGeoKey');
-  const fe = num(keys, 'ProjFalseEastingGeoKey') ?? num(keys, 'ProjFalseOriginEastingGeoKey') ?? num(keys, 'ProjCenterEastingGeoKey') ?? 0;
-  const fn = num(keys, 'ProjFalseNorthingGeoKey') ?? num(keys, 'ProjFalseOriginNorthingGeoKey') ?? num(keys, 'ProjCenterNorthingGeoKey') ?? 0;
+  const fe =
+    num(keys, 'ProjFalseEastingGeoKey') ??
+    num(keys, 'ProjFalseOriginEastingGeoKey') ??
+    num(keys, 'ProjCenterEastingGeoKey') ??
+    0;
+  const fn =
+    num(keys, 'ProjFalseNorthingGeoKey') ??
+    num(keys, 'ProjFalseOriginNorthingGeoKey') ??
+    num(keys, 'ProjCenterNorthingGeoKey') ??
+    0;
   const natLat = num(keys, 'ProjNatOriginLatGeoKey');
   const natLon = num(keys, 'ProjNatOriginLongGeoKey');
   const k0 = num(keys, 'ProjScaleAtNatOriginGeoKey');
@@ -54,7 +65,10 @@ export function projectionFromKeys(keys: Keys, metresPerUnit = 1): string | unde
   const centerLon = num(keys, 'ProjCenterLongGeoKey');
   const foLat = num(keys, 'ProjFalseOriginLatGeoKey');
   const foLon = num(keys, 'ProjFalseOriginLongGeoKey');
-  const tail: [string, number | undefined][] = [['x_0', fe * metresPerUnit], ['y_0', fn * metresPerUnit]];
+  const tail: [string, number | undefined][] = [
+    ['x_0', fe * metresPerUnit],
+    ['y_0', fn * metresPerUnit],
+  ];
   switch (ct) {
     case 1: // TransverseMercator
       return `+proj=tmerc ${params([['lat_0', natLat ?? 0], ['lon_0', natLon ?? centerLon ?? 0], ['k_0', k0 ?? 1], ...tail])}`;
@@ -68,10 +82,12 @@ export function projectionFromKeys(keys: Keys, metresPerUnit = 1): string | unde
       return `+proj=laea ${params([['lat_0', centerLat ?? natLat ?? 0], ['lon_0', centerLon ?? natLon ?? 0], ...tail])}`;
     case 11: // AlbersEqualArea
       return `+proj=aea ${params([['lat_0', natLat ?? foLat ?? centerLat ?? 0], ['lon_0', natLon ?? foLon ?? centerLon ?? 0], ['lat_1', sp1], ['lat_2', sp2 ?? sp1], ...tail])}`;
-    case 15: { // PolarStereographic
+    case 15: {
+      // PolarStereographic
       const lat = natLat ?? 90;
       const lon = num(keys, 'ProjStraightVertPoleLongGeoKey') ?? natLon ?? 0;
-      const scale = Math.abs(lat) === 90 ? (['k_0', k0 ?? 1] as [string, number]) : (['lat_ts', lat] as [string, number]);
+      const scale =
+        Math.abs(lat) === 90 ? (['k_0', k0 ?? 1] as [string, number]) : (['lat_ts', lat] as [string, number]);
       return `+proj=stere ${params([['lat_0', lat < 0 ? -90 : 90], ['lon_0', lon], scale, ...tail])}`;
     }
     case 17: // Equirectangular
@@ -100,7 +116,11 @@ export async function datumFromKeys(keys: Keys, registry: EpsgRegistry): Promise
   else if (a !== undefined && b !== undefined) parts.push(`+a=${a} +b=${b}`);
   else return undefined;
   const towgs = keys.GeogTOWGS84GeoKey;
-  const t = ArrayBuffer.isView(towgs) ? Array.from(towgs as unknown as ArrayLike<number>) : Array.isArray(towgs) ? towgs.map(Number) : undefined;
+  const t = ArrayBuffer.isView(towgs)
+    ? Array.from(towgs as unknown as ArrayLike<number>)
+    : Array.isArray(towgs)
+      ? towgs.map(Number)
+      : undefined;
   if (t && (t.length === 3 || t.length === 7) && t.every(Number.isFinite)) parts.push(`+towgs84=${t.join(',')}`);
   const pm = num(keys, 'GeogPrimeMeridianLongGeoKey');
   if (pm !== undefined && pm !== 0) parts.push(`+pm=${pm}`);
@@ -112,7 +132,12 @@ export async function datumFromKeys(keys: Keys, registry: EpsgRegistry): Promise
  * when the keys do not describe one this reader knows.
  * @param metresPerUnit linear unit of the projected CRS (already read from the unit keys)
  */
-export async function projFromGeoKeys(keys: Keys, kind: 'projected' | 'geographic', metresPerUnit: number | undefined, registry: EpsgRegistry): Promise<string | undefined> {
+export async function projFromGeoKeys(
+  keys: Keys,
+  kind: 'projected' | 'geographic',
+  metresPerUnit: number | undefined,
+  registry: EpsgRegistry,
+): Promise<string | undefined> {
   const datum = await datumFromKeys(keys, registry);
   if (datum === undefined) return undefined;
   if (kind === 'geographic') return `+proj=longlat ${datum} +no_defs`;

@@ -60,7 +60,10 @@ export function pixelToMap(georef: GeoReference, col: number, row: number): [num
 export function mapToPixel(georef: GeoReference, x: number, y: number): [number, number] {
   const t = georef.transform;
   const det = t[1] * t[5] - t[2] * t[4];
-  if (det === 0 || !Number.isFinite(det)) throw new EdgeError('E_INVALID_ARGUMENT', 'the geotransform is singular and cannot be inverted', { field: 'georef.transform' });
+  if (det === 0 || !Number.isFinite(det))
+    throw new EdgeError('E_INVALID_ARGUMENT', 'the geotransform is singular and cannot be inverted', {
+      field: 'georef.transform',
+    });
   const dx = x - t[0];
   const dy = y - t[3];
   return [(t[5] * dx - t[2] * dy) / det, (-t[4] * dx + t[1] * dy) / det];
@@ -72,7 +75,13 @@ export function mapToPixel(georef: GeoReference, x: number, y: number): [number,
  * @example
  * const tileGeo = deriveGeoref(layout.georef!, tile.x + layout.offsetX, tile.y + layout.offsetY, layout.scaleX, layout.scaleY);
  */
-export function deriveGeoref(georef: GeoReference, offsetX: number, offsetY: number, scaleX: number, scaleY: number): GeoReference {
+export function deriveGeoref(
+  georef: GeoReference,
+  offsetX: number,
+  offsetY: number,
+  scaleX: number,
+  scaleY: number,
+): GeoReference {
   const t = georef.transform;
   const [x0, y0] = pixelToMap(georef, offsetX, offsetY);
   return { ...georef, transform: [x0, t[1] * scaleX, t[2] * scaleY, y0, t[4] * scaleX, t[5] * scaleY] };
@@ -105,12 +114,12 @@ export function pixelAreaM2(georef: GeoReference, row = 0, col = 0): number | un
     if (t[2] === 0 && t[4] === 0) {
       const [, lat1] = pixelToMap(georef, col, row);
       const [, lat2] = pixelToMap(georef, col, row + 1);
-      return (a * a / 2) * Math.abs(t[1]) * rad * Math.abs(authalicQ(lat2 * rad, es) - authalicQ(lat1 * rad, es));
+      return ((a * a) / 2) * Math.abs(t[1]) * rad * Math.abs(authalicQ(lat2 * rad, es) - authalicQ(lat1 * rad, es));
     }
     const [, lat] = pixelToMap(georef, col + 0.5, row + 0.5);
     const s = Math.sin(lat * rad);
     const w = 1 - es * s * s;
-    return det * rad * rad * a * a * (1 - es) * Math.cos(lat * rad) / (w * w);
+    return (det * rad * rad * a * a * (1 - es) * Math.cos(lat * rad)) / (w * w);
   }
   return undefined;
 }
@@ -157,7 +166,12 @@ export interface LonLatPolygon {
  */
 export function footprintLonLat(georef: GeoReference, width: number, height: number): LonLatPolygon | undefined {
   const ring: [number, number][] = [];
-  for (const [c, r] of [[0, 0], [0, height], [width, height], [width, 0]] as const) {
+  for (const [c, r] of [
+    [0, 0],
+    [0, height],
+    [width, height],
+    [width, 0],
+  ] as const) {
     const p = pixelToLonLat(georef, c, r);
     if (!p) return undefined;
     ring.push(p);
@@ -196,10 +210,13 @@ export function checkGeoReference(value: unknown, fail: (reason: string) => Erro
   if (g.crsKind !== 'projected' && g.crsKind !== 'geographic' && g.crsKind !== 'unknown') {
     throw fail('georef.crsKind must be "projected", "geographic" or "unknown"');
   }
-  if (g.epsg !== undefined && !(Number.isInteger(g.epsg) && g.epsg > 0)) throw fail('georef.epsg must be a positive integer');
-  if (g.metresPerUnit !== undefined && !(typeof g.metresPerUnit === 'number' && g.metresPerUnit > 0)) throw fail('georef.metresPerUnit must be a positive number');
+  if (g.epsg !== undefined && !(Number.isInteger(g.epsg) && g.epsg > 0))
+    throw fail('georef.epsg must be a positive integer');
+  if (g.metresPerUnit !== undefined && !(typeof g.metresPerUnit === 'number' && g.metresPerUnit > 0))
+    throw fail('georef.metresPerUnit must be a positive number');
   if (g.proj4 !== undefined) {
-    if (typeof g.proj4 !== 'string' || !g.proj4.includes('+proj=')) throw fail('georef.proj4 must be a PROJ definition string such as "+proj=utm +zone=25 +south +datum=WGS84"');
+    if (typeof g.proj4 !== 'string' || !g.proj4.includes('+proj='))
+      throw fail('georef.proj4 must be a PROJ definition string such as "+proj=utm +zone=25 +south +datum=WGS84"');
     try {
       describeProj(g.proj4);
     } catch (err) {

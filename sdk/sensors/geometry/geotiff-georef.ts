@@ -55,7 +55,11 @@ export async function transformFromTags(tags: TagLoader): Promise<GeoTransform |
  * @param warn receives one line per tag that could not be used
  * @param registry EPSG definitions (default: the `epsg-index` package, one code read per CRS)
  */
-export async function georefFromGeoTiff(image: GeoTiffTagSource, warn: (msg: string) => void = () => {}, registry: EpsgRegistry = epsgIndexRegistry): Promise<GeoReference | undefined> {
+export async function georefFromGeoTiff(
+  image: GeoTiffTagSource,
+  warn: (msg: string) => void = () => {},
+  registry: EpsgRegistry = epsgIndexRegistry,
+): Promise<GeoReference | undefined> {
   let t: GeoTransform | undefined;
   try {
     t = await transformFromTags(image.getFileDirectory());
@@ -78,8 +82,10 @@ export async function georefFromGeoTiff(image: GeoTiffTagSource, warn: (msg: str
   const g: GeoReference = { transform: t, crsKind: model === 1 ? 'projected' : model === 2 ? 'geographic' : 'unknown' };
   const projected = keys.ProjectedCSTypeGeoKey;
   const geographic = keys.GeographicTypeGeoKey;
-  if (g.crsKind === 'projected' && typeof projected === 'number' && projected > 0 && projected !== USER_DEFINED) g.epsg = projected;
-  if (g.crsKind === 'geographic' && typeof geographic === 'number' && geographic > 0 && geographic !== USER_DEFINED) g.epsg = geographic;
+  if (g.crsKind === 'projected' && typeof projected === 'number' && projected > 0 && projected !== USER_DEFINED)
+    g.epsg = projected;
+  if (g.crsKind === 'geographic' && typeof geographic === 'number' && geographic > 0 && geographic !== USER_DEFINED)
+    g.epsg = geographic;
   if (g.crsKind === 'projected') {
     const code = typeof keys.ProjLinearUnitsGeoKey === 'number' ? keys.ProjLinearUnitsGeoKey : undefined;
     const unit = code !== undefined ? LINEAR_UNITS[code] : undefined;
@@ -94,14 +100,20 @@ export async function georefFromGeoTiff(image: GeoTiffTagSource, warn: (msg: str
     }
     // Without a unit key the unit of an EPSG CRS comes from its definition (resolveCrs below).
   } else if (g.crsKind === 'geographic') {
-    g.unit = keys.GeogAngularUnitsGeoKey === undefined || keys.GeogAngularUnitsGeoKey === 9102 ? 'degree' : String(keys.GeogAngularUnitsGeoKey);
+    g.unit =
+      keys.GeogAngularUnitsGeoKey === undefined || keys.GeogAngularUnitsGeoKey === 9102
+        ? 'degree'
+        : String(keys.GeogAngularUnitsGeoKey);
   }
   const citation = keys.GTCitationGeoKey ?? keys.GeogCitationGeoKey;
   if (typeof citation === 'string' && citation.length > 0) g.citation = citation.replace(/\|+$/, '');
   if (g.epsg === undefined && g.crsKind !== 'unknown') {
     const def = await projFromGeoKeys(keys, g.crsKind, g.metresPerUnit, registry);
     if (def !== undefined) g.proj4 = def;
-    else warn(`user-defined ${g.crsKind} CRS${g.citation ? ` "${g.citation}"` : ''}: its GeoKeys name no projection this reader knows, so results have no WGS 84 coordinates`);
+    else
+      warn(
+        `user-defined ${g.crsKind} CRS${g.citation ? ` "${g.citation}"` : ''}: its GeoKeys name no projection this reader knows, so results have no WGS 84 coordinates`,
+      );
   }
   return resolveCrs(g, warn, registry);
 }

@@ -50,7 +50,8 @@ export function axisTaps(map: AxisMap, kind: Interpolation): Taps {
   const { srcLen, dstLen, offset, scale } = map;
   if (kind === 'nearest') {
     const start = new Int32Array(dstLen);
-    for (let u = 0; u < dstLen; u++) start[u] = Math.min(srcLen - 1, Math.max(0, Math.floor(offset + (u + 0.5) * scale)));
+    for (let u = 0; u < dstLen; u++)
+      start[u] = Math.min(srcLen - 1, Math.max(0, Math.floor(offset + (u + 0.5) * scale)));
     return { start, count: new Int32Array(dstLen).fill(1), weights: new Float32Array(dstLen).fill(1), stride: 1 };
   }
   const k = kernel(kind);
@@ -94,7 +95,13 @@ export function axisTaps(map: AxisMap, kind: Interpolation): Taps {
  * its +0 for a −0 sample); frames with non-finite samples, where 0 × ∞ would spread NaN, take the
  * filter.
  */
-export function resamplePlanes(src: Float32Array, channels: number, mapX: AxisMap, mapY: AxisMap, kind: Interpolation): Float32Array {
+export function resamplePlanes(
+  src: Float32Array,
+  channels: number,
+  mapX: AxisMap,
+  mapY: AxisMap,
+  kind: Interpolation,
+): Float32Array {
   if (copiesPlanes(mapX, mapY)) {
     const copy = copyPlanes(src, channels, mapX, mapY);
     if (copy) return copy;
@@ -107,7 +114,8 @@ export function resamplePlanes(src: Float32Array, channels: number, mapX: AxisMa
  * inside the source): {@link resamplePlanes} then copies instead of filtering.
  */
 export function copiesPlanes(mapX: AxisMap, mapY: AxisMap): boolean {
-  const oneToOne = (m: AxisMap) => m.scale === 1 && Number.isInteger(m.offset) && m.offset >= 0 && m.offset + m.dstLen <= m.srcLen;
+  const oneToOne = (m: AxisMap) =>
+    m.scale === 1 && Number.isInteger(m.offset) && m.offset >= 0 && m.offset + m.dstLen <= m.srcLen;
   return oneToOne(mapX) && oneToOne(mapY);
 }
 
@@ -135,7 +143,13 @@ function copyPlanes(src: Float32Array, channels: number, mapX: AxisMap, mapY: Ax
 /**
  * The separable filter itself, whatever the maps (resamplePlanes short-cuts one-to-one maps).
  */
-export function resampleSeparable(src: Float32Array, channels: number, mapX: AxisMap, mapY: AxisMap, kind: Interpolation): Float32Array {
+export function resampleSeparable(
+  src: Float32Array,
+  channels: number,
+  mapX: AxisMap,
+  mapY: AxisMap,
+  kind: Interpolation,
+): Float32Array {
   const srcW = mapX.srcLen;
   const srcH = mapY.srcLen;
   const dstW = mapX.dstLen;
@@ -154,8 +168,14 @@ export function resampleSeparable(src: Float32Array, channels: number, mapX: Axi
   const out = new Float32Array(channels * dstW * dstH);
   const acc = new Float64Array(dstW); // one output row, accumulated in double precision
   // Locals, not property loads, in the hot loops.
-  const xs = tx.start, xn = tx.count, xw = tx.weights, xstride = tx.stride;
-  const ys = ty.start, yn = ty.count, yw = ty.weights, ystride = ty.stride;
+  const xs = tx.start,
+    xn = tx.count,
+    xw = tx.weights,
+    xstride = tx.stride;
+  const ys = ty.start,
+    yn = ty.count,
+    yw = ty.weights,
+    ystride = ty.stride;
   for (let c = 0; c < channels; c++) {
     const base = c * srcW * srcH;
     for (let r = 0; r < rows; r++) {

@@ -33,11 +33,21 @@ export interface Mosaic {
  * @example
  * const mosaic = stitchDense(pre.layout, depthOutputs, 1, 192, 192, 'blend');
  */
-export function stitchDense(layout: FrameLayout, outputs: Float32Array, channels: number, outH: number, outW: number, mode: StitchMode = 'blend'): Mosaic {
+export function stitchDense(
+  layout: FrameLayout,
+  outputs: Float32Array,
+  channels: number,
+  outH: number,
+  outW: number,
+  mode: StitchMode = 'blend',
+): Mosaic {
   const n = layout.tiles.length;
   const per = channels * outH * outW;
   if (outputs.length !== n * per) {
-    throw new EdgeError('E_MODEL_OUTPUT', `dense output has ${outputs.length} values; ${n} tile(s) × ${channels} × ${outH} × ${outW} = ${n * per} expected`);
+    throw new EdgeError(
+      'E_MODEL_OUTPUT',
+      `dense output has ${outputs.length} values; ${n} tile(s) × ${channels} × ${outH} × ${outW} = ${n * per} expected`,
+    );
   }
   const { width, height } = layout.source;
   if (layout.fit !== 'tile') return resampleBack(layout, outputs, channels, outH, outW);
@@ -49,7 +59,8 @@ export function stitchDense(layout: FrameLayout, outputs: Float32Array, channels
       const [x0, y0, x1, y1] = t.core;
       for (let c = 0; c < channels; c++) {
         for (let y = y0; y < y1; y++) {
-          for (let x = x0; x < x1; x++) data[c * plane + y * width + x] = sampleTile(outputs, t, c, channels, outH, outW, layout, x, y);
+          for (let x = x0; x < x1; x++)
+            data[c * plane + y * width + x] = sampleTile(outputs, t, c, channels, outH, outW, layout, x, y);
         }
       }
     }
@@ -66,11 +77,13 @@ export function stitchDense(layout: FrameLayout, outputs: Float32Array, channels
         const x = t.x + u;
         const w = wx[u]! * wy[v]!;
         wsum[y * width + x]! += w;
-        for (let c = 0; c < channels; c++) acc[c * plane + y * width + x]! += w * sampleTile(outputs, t, c, channels, outH, outW, layout, x, y);
+        for (let c = 0; c < channels; c++)
+          acc[c * plane + y * width + x]! += w * sampleTile(outputs, t, c, channels, outH, outW, layout, x, y);
       }
     }
   }
-  for (let c = 0; c < channels; c++) for (let i = 0; i < plane; i++) data[c * plane + i] = acc[c * plane + i]! / wsum[i]!;
+  for (let c = 0; c < channels; c++)
+    for (let i = 0; i < plane; i++) data[c * plane + i] = acc[c * plane + i]! / wsum[i]!;
   return { width, height, channels, data, covered };
 }
 
@@ -92,11 +105,28 @@ export function rampWeights(origin: number, extent: number, sceneLen: number, ov
 }
 
 /** Output value of tile `t`, channel `c` at source pixel (x, y) (tile mode: outputs share the tile grid). */
-function sampleTile(outputs: Float32Array, t: TilePlacement, c: number, channels: number, outH: number, outW: number, layout: FrameLayout, x: number, y: number): number {
+function sampleTile(
+  outputs: Float32Array,
+  t: TilePlacement,
+  c: number,
+  channels: number,
+  outH: number,
+  outW: number,
+  layout: FrameLayout,
+  x: number,
+  y: number,
+): number {
   const base = t.index * channels * outH * outW + c * outH * outW;
   const { width: inW, height: inH } = layout.input;
   if (outW === inW && outH === inH) return outputs[base + (y - t.y) * outW + (x - t.x)]!;
-  return bilinear(outputs, base, outW, outH, ((x - t.x + 0.5) * outW) / inW - 0.5, ((y - t.y + 0.5) * outH) / inH - 0.5);
+  return bilinear(
+    outputs,
+    base,
+    outW,
+    outH,
+    ((x - t.x + 0.5) * outW) / inW - 0.5,
+    ((y - t.y + 0.5) * outH) / inH - 0.5,
+  );
 }
 
 /** Bilinear sample of one plane at (u, v) in pixel-centre coordinates, clamped at the edges. */
@@ -117,13 +147,25 @@ export function bilinear(src: Float32Array, base: number, w: number, h: number, 
 }
 
 /** Model-output coordinates (pixel centres) of source pixel (x, y) in a resize layout. */
-export function sourceToOutput(layout: FrameLayout, outW: number, outH: number, x: number, y: number): [number, number] {
+export function sourceToOutput(
+  layout: FrameLayout,
+  outW: number,
+  outH: number,
+  x: number,
+  y: number,
+): [number, number] {
   const u = (x + 0.5 - layout.offsetX) / layout.scaleX; // input-grid corner coordinates
   const v = (y + 0.5 - layout.offsetY) / layout.scaleY;
   return [(u * outW) / layout.input.width - 0.5, (v * outH) / layout.input.height - 0.5];
 }
 
-function resampleBack(layout: FrameLayout, outputs: Float32Array, channels: number, outH: number, outW: number): Mosaic {
+function resampleBack(
+  layout: FrameLayout,
+  outputs: Float32Array,
+  channels: number,
+  outH: number,
+  outW: number,
+): Mosaic {
   const { width, height } = layout.source;
   const plane = width * height;
   const data = new Float32Array(channels * plane);
@@ -133,7 +175,8 @@ function resampleBack(layout: FrameLayout, outputs: Float32Array, channels: numb
     for (let x = x0; x < x1; x++) {
       const [u, v] = sourceToOutput(layout, outW, outH, x, y);
       covered[y * width + x] = 1;
-      for (let c = 0; c < channels; c++) data[c * plane + y * width + x] = bilinear(outputs, c * outH * outW, outW, outH, u, v);
+      for (let c = 0; c < channels; c++)
+        data[c * plane + y * width + x] = bilinear(outputs, c * outH * outW, outW, outH, u, v);
     }
   }
   return { width, height, channels, data, covered };

@@ -54,7 +54,13 @@ export function axisCores(length: number, tile: number, origins: number[]): numb
  * @example
  * const tiles = planTiles(349, 352, 192, 192, 48); // 9 tiles
  */
-export function planTiles(width: number, height: number, tileW: number, tileH: number, overlap: number): TilePlacement[] {
+export function planTiles(
+  width: number,
+  height: number,
+  tileW: number,
+  tileH: number,
+  overlap: number,
+): TilePlacement[] {
   const xs = axisOrigins(width, tileW, Math.min(overlap, tileW - 1));
   const ys = axisOrigins(height, tileH, Math.min(overlap, tileH - 1));
   const cx = axisCores(width, tileW, xs);
@@ -79,7 +85,17 @@ export function planTiles(width: number, height: number, tileW: number, tileH: n
  * Copies a tile out of CHW `src` (`srcW × srcH`) into a `tileW × tileH` CHW block at `dst`/`dstOffset`,
  * repeating edge pixels where the tile reaches past the scene.
  */
-export function cutTile(src: Float32Array, channels: number, srcW: number, srcH: number, tile: TilePlacement, tileW: number, tileH: number, dst: Float32Array, dstOffset: number): void {
+export function cutTile(
+  src: Float32Array,
+  channels: number,
+  srcW: number,
+  srcH: number,
+  tile: TilePlacement,
+  tileW: number,
+  tileH: number,
+  dst: Float32Array,
+  dstOffset: number,
+): void {
   for (let c = 0; c < channels; c++) {
     const sBase = c * srcW * srcH;
     const dBase = dstOffset + c * tileW * tileH;

@@ -22,14 +22,25 @@ export function checkAlignedPair(a: PreprocessedFrame, b: PreprocessedFrame): vo
   const lb = b.layout;
   const names = `frames ${JSON.stringify(la.frameId)} and ${JSON.stringify(lb.frameId)}`;
   if (la.source.width !== lb.source.width || la.source.height !== lb.source.height) {
-    throw new EdgeError('E_FRAME_INVALID', `${names} are not co-registered: ${la.source.width}×${la.source.height} vs ${lb.source.width}×${lb.source.height} pixels`, { hint: 'resample one onto the other’s grid first' });
+    throw new EdgeError(
+      'E_FRAME_INVALID',
+      `${names} are not co-registered: ${la.source.width}×${la.source.height} vs ${lb.source.width}×${lb.source.height} pixels`,
+      { hint: 'resample one onto the other’s grid first' },
+    );
   }
   // Change detection across sensors (Landsat-7 then Landsat-8) compares like with like only when both
   // frames feed the same bands to the same channels.
-  if (la.modality === lb.modality && (la.bandNames.length !== lb.bandNames.length || la.bandNames.some((n, i) => !sameBand(n, lb.bandNames[i]!)))) {
-    throw new EdgeError('E_FRAME_INVALID', `${names} feed different bands to the model (${la.sensorId}: ${la.bandNames.join(', ')}; ${lb.sensorId}: ${lb.bandNames.join(', ')}); a change between them would be a change of band`, {
-      hint: 'choose the same bands from both sensors (their presets map each to blue, green, red, NIR), e.g. --sensor per frame or the same --bands meaning',
-    });
+  if (
+    la.modality === lb.modality &&
+    (la.bandNames.length !== lb.bandNames.length || la.bandNames.some((n, i) => !sameBand(n, lb.bandNames[i]!)))
+  ) {
+    throw new EdgeError(
+      'E_FRAME_INVALID',
+      `${names} feed different bands to the model (${la.sensorId}: ${la.bandNames.join(', ')}; ${lb.sensorId}: ${lb.bandNames.join(', ')}); a change between them would be a change of band`,
+      {
+        hint: 'choose the same bands from both sensors (their presets map each to blue, green, red, NIR), e.g. --sensor per frame or the same --bands meaning',
+      },
+    );
   }
   const ga = la.georef?.transform;
   const gb = lb.georef?.transform;
@@ -39,10 +50,16 @@ export function checkAlignedPair(a: PreprocessedFrame, b: PreprocessedFrame): vo
     const originShift = Math.max(Math.abs(ga[0] - gb[0]), Math.abs(ga[3] - gb[3]));
     const vectorDiff = Math.max(...[1, 2, 4, 5].map((k) => Math.abs(ga[k]! - gb[k]!)));
     if (originShift > pixel * 1e-3 || vectorDiff > pixel * 1e-6) {
-      throw new EdgeError('E_FRAME_INVALID', `${names} have different geotransforms (${ga.join(', ')} vs ${gb.join(', ')})`);
+      throw new EdgeError(
+        'E_FRAME_INVALID',
+        `${names} have different geotransforms (${ga.join(', ')} vs ${gb.join(', ')})`,
+      );
     }
   }
-  if (la.tiles.length !== lb.tiles.length || la.tiles.some((t, i) => t.x !== lb.tiles[i]!.x || t.y !== lb.tiles[i]!.y)) {
+  if (
+    la.tiles.length !== lb.tiles.length ||
+    la.tiles.some((t, i) => t.x !== lb.tiles[i]!.x || t.y !== lb.tiles[i]!.y)
+  ) {
     throw new EdgeError('E_FRAME_INVALID', `${names} were tiled differently`);
   }
 }
@@ -53,7 +70,11 @@ export function checkAlignedPair(a: PreprocessedFrame, b: PreprocessedFrame): vo
  * @example
  * const [t0, t1] = await preprocessPair(before, after, { inputSize: 64, fit: 'tile' });
  */
-export async function preprocessPair(a: Frame, b: Frame, options: PreprocessOptions): Promise<[PreprocessedFrame, PreprocessedFrame]> {
+export async function preprocessPair(
+  a: Frame,
+  b: Frame,
+  options: PreprocessOptions,
+): Promise<[PreprocessedFrame, PreprocessedFrame]> {
   const ra = await preprocessFrame(a, options);
   const rb = await preprocessFrame(b, options);
   checkAlignedPair(ra, rb);

@@ -25,7 +25,8 @@ export interface WireError {
 }
 
 /** Worker → main thread. */
-export type ResultMessage = { id: number; ok: true; result: PreprocessedFrame } | { id: number; ok: false; error: WireError };
+export type ResultMessage =
+  { id: number; ok: true; result: PreprocessedFrame } | { id: number; ok: false; error: WireError };
 
 /** Worker settings passed as workerData. */
 export interface WorkerSettings {
@@ -61,7 +62,10 @@ export function fromWire(w: WireError, frameId: string): EdgeError {
     if (w.hint !== undefined) m.hint = w.hint;
     return err;
   }
-  return new EdgeError('E_INTERNAL', `preprocessing frame ${JSON.stringify(frameId)} failed unexpectedly in a worker: ${w.message}`);
+  return new EdgeError(
+    'E_INTERNAL',
+    `preprocessing frame ${JSON.stringify(frameId)} failed unexpectedly in a worker: ${w.message}`,
+  );
 }
 
 /** Distinct ArrayBuffers of a result, for the transfer list. */
@@ -79,11 +83,19 @@ export function resultTransferList(r: PreprocessedFrame): ArrayBuffer[] {
  */
 export function framePayload(frame: Frame, transfer: boolean): { frame: Frame; transferList: ArrayBuffer[] } {
   const px = frame.pixels;
-  const view = px instanceof Uint8Array ? px : typeof px === 'object' && px !== null && ArrayBuffer.isView((px as { data?: unknown }).data) ? (px as { data: ArrayBufferView }).data : undefined;
+  const view =
+    px instanceof Uint8Array
+      ? px
+      : typeof px === 'object' && px !== null && ArrayBuffer.isView((px as { data?: unknown }).data)
+        ? (px as { data: ArrayBufferView }).data
+        : undefined;
   if (!view) return { frame, transferList: [] };
-  const whole = view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && !(view.buffer instanceof SharedArrayBuffer);
+  const whole =
+    view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && !(view.buffer instanceof SharedArrayBuffer);
   if (transfer && whole) return { frame, transferList: [view.buffer as ArrayBuffer] };
-  const copy = new (view.constructor as new (b: ArrayBuffer) => ArrayBufferView)(view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer);
+  const copy = new (view.constructor as new (b: ArrayBuffer) => ArrayBufferView)(
+    view.buffer.slice(view.byteOffset, view.byteOffset + view.byteLength) as ArrayBuffer,
+  );
   const pixels = px instanceof Uint8Array ? new Uint8Array(copy.buffer) : { ...(px as object), data: copy };
   return { frame: { ...frame, pixels: pixels as Frame['pixels'] }, transferList: [copy.buffer as ArrayBuffer] };
 }

@@ -50,7 +50,12 @@ export interface PreprocessPool {
    */
   preprocess(frame: Frame, options: PreprocessOptions, job?: PreprocessJobOptions): Promise<PreprocessedFrame>;
   /** Two co-registered frames (change detection, fusion) with identical layouts. */
-  preprocessPair(a: Frame, b: Frame, options: PreprocessOptions, job?: PreprocessJobOptions): Promise<[PreprocessedFrame, PreprocessedFrame]>;
+  preprocessPair(
+    a: Frame,
+    b: Frame,
+    options: PreprocessOptions,
+    job?: PreprocessJobOptions,
+  ): Promise<[PreprocessedFrame, PreprocessedFrame]>;
   /** Stops the workers; queued frames fail with E_CLOSED. Idempotent. */
   close(): Promise<void>;
 }
@@ -100,9 +105,16 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
   if (!is.object(options)) throw invalidOption('options', 'an object', options);
   rejectUnknownKeys('options', options as Record<string, unknown>, ['threads', 'vipsThreads', 'workerUrl']);
   const cores = availableParallelism();
-  const threads = options.threads === undefined ? Math.min(4, Math.max(1, cores - 1)) : expectInteger('options.threads', options.threads, 1, 256);
-  const vipsThreads = options.vipsThreads === undefined ? Math.max(1, Math.floor(cores / threads)) : expectInteger('options.vipsThreads', options.vipsThreads, 1, 1024);
-  if (options.workerUrl !== undefined && !(options.workerUrl instanceof URL)) throw invalidOption('options.workerUrl', 'a URL', options.workerUrl);
+  const threads =
+    options.threads === undefined
+      ? Math.min(4, Math.max(1, cores - 1))
+      : expectInteger('options.threads', options.threads, 1, 256);
+  const vipsThreads =
+    options.vipsThreads === undefined
+      ? Math.max(1, Math.floor(cores / threads))
+      : expectInteger('options.vipsThreads', options.vipsThreads, 1, 1024);
+  if (options.workerUrl !== undefined && !(options.workerUrl instanceof URL))
+    throw invalidOption('options.workerUrl', 'a URL', options.workerUrl);
   const url = options.workerUrl ?? defaultWorkerUrl();
   const settings: WorkerSettings = { vipsThreads };
   const queue: Job[] = [];
@@ -138,7 +150,13 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
         const i = slots.indexOf(slot);
         if (i >= 0) slots.splice(i, 1);
         if (!online) reject(new EdgeError('E_INTERNAL', `preprocessing worker failed to start (${url.href}): ${why}`));
-        if (job) job.reject(new EdgeError('E_INTERNAL', `preprocessing worker stopped while working on frame ${JSON.stringify(job.frameId)}: ${why}`));
+        if (job)
+          job.reject(
+            new EdgeError(
+              'E_INTERNAL',
+              `preprocessing worker stopped while working on frame ${JSON.stringify(job.frameId)}: ${why}`,
+            ),
+          );
         // Replace the lost worker so the pool keeps its size; if that fails and no worker is left,
         // queued frames would wait forever: fail them instead.
         if (online && !closed) {
@@ -150,7 +168,13 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
             },
             (err: Error) => {
               if (slots.length > 0) return;
-              for (const q of queue.splice(0)) q.reject(new EdgeError('E_INTERNAL', `no preprocessing worker is left for frame ${JSON.stringify(q.frameId)}: ${err.message}`));
+              for (const q of queue.splice(0))
+                q.reject(
+                  new EdgeError(
+                    'E_INTERNAL',
+                    `no preprocessing worker is left for frame ${JSON.stringify(q.frameId)}: ${err.message}`,
+                  ),
+                );
             },
           );
         }
@@ -178,7 +202,11 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
     throw err;
   }
 
-  const preprocess = (frame: Frame, opts: PreprocessOptions, job: PreprocessJobOptions = {}): Promise<PreprocessedFrame> => {
+  const preprocess = (
+    frame: Frame,
+    opts: PreprocessOptions,
+    job: PreprocessJobOptions = {},
+  ): Promise<PreprocessedFrame> => {
     if (closed) return Promise.reject(new EdgeError('E_CLOSED', 'the preprocessing pool is closed'));
     try {
       // Check on this thread what can be checked cheaply, so bad calls fail without a round trip.
@@ -190,7 +218,14 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
     const { frame: payload, transferList } = framePayload(frame, job.transfer ?? true);
     return new Promise((resolve, reject) => {
       const id = nextId++;
-      queue.push({ id, frameId: frame.id, message: { id, frame: payload, options: withWorkerBudget(opts, threads) }, transferList, resolve, reject });
+      queue.push({
+        id,
+        frameId: frame.id,
+        message: { id, frame: payload, options: withWorkerBudget(opts, threads) },
+        transferList,
+        resolve,
+        reject,
+      });
       dispatch();
     });
   };
@@ -209,10 +244,15 @@ export async function createPreprocessPool(options: PreprocessPoolOptions = {}):
     async close() {
       if (closed) return;
       closed = true;
-      for (const job of queue.splice(0)) job.reject(new EdgeError('E_CLOSED', `the preprocessing pool closed before frame ${JSON.stringify(job.frameId)} ran`));
+      for (const job of queue.splice(0))
+        job.reject(
+          new EdgeError('E_CLOSED', `the preprocessing pool closed before frame ${JSON.stringify(job.frameId)} ran`),
+        );
       await Promise.all(
         slots.map(async (s) => {
-          s.job?.reject(new EdgeError('E_CLOSED', `the preprocessing pool closed while frame ${JSON.stringify(s.job.frameId)} ran`));
+          s.job?.reject(
+            new EdgeError('E_CLOSED', `the preprocessing pool closed while frame ${JSON.stringify(s.job.frameId)} ran`),
+          );
           await s.worker.terminate();
         }),
       );

@@ -74,7 +74,21 @@ export interface ResolvedPreprocessOptions {
   limits: DecodeLimits;
 }
 
-const KEYS = ['inputSize', 'fit', 'cropRatio', 'interpolation', 'overlap', 'batchSize', 'statistics', 'stretch', 'sarL1Scaling', 'sarL1Power', 'noDataLimit', 'normalise', 'limits'];
+const KEYS = [
+  'inputSize',
+  'fit',
+  'cropRatio',
+  'interpolation',
+  'overlap',
+  'batchSize',
+  'statistics',
+  'stretch',
+  'sarL1Scaling',
+  'sarL1Power',
+  'noDataLimit',
+  'normalise',
+  'limits',
+];
 
 /**
  * Checks and completes preprocessing options.
@@ -96,21 +110,36 @@ export function resolvePreprocessOptions(options: unknown): ResolvedPreprocessOp
   }
   const fit = expectOneOf('options.fit', options.fit ?? 'resize', ['resize', 'resize-crop', 'tile'] as const);
   const overlapDefault = Math.floor(Math.min(width, height) / 4);
-  const overlap = options.overlap === undefined ? overlapDefault : expectInteger('options.overlap', options.overlap, 0, Math.min(width, height) - 1);
+  const overlap =
+    options.overlap === undefined
+      ? overlapDefault
+      : expectInteger('options.overlap', options.overlap, 0, Math.min(width, height) - 1);
   return {
     width,
     height,
     fit,
-    cropRatio: options.cropRatio === undefined ? 224 / 256 : expectNumber('options.cropRatio', options.cropRatio, 0.05, 1),
-    interpolation: expectOneOf('options.interpolation', options.interpolation ?? 'bilinear', ['nearest', 'bilinear', 'bicubic'] as const),
+    cropRatio:
+      options.cropRatio === undefined ? 224 / 256 : expectNumber('options.cropRatio', options.cropRatio, 0.05, 1),
+    interpolation: expectOneOf('options.interpolation', options.interpolation ?? 'bilinear', [
+      'nearest',
+      'bilinear',
+      'bicubic',
+    ] as const),
     overlap,
     batchSize: options.batchSize === undefined ? 8 : expectInteger('options.batchSize', options.batchSize, 1, 4096),
     statistics: expectOneOf('options.statistics', options.statistics ?? 'tile', ['tile', 'frame'] as const),
     stretch: expectOneOf('options.stretch', options.stretch ?? 'released', STRETCH_METHODS),
-    sarL1Scaling: expectOneOf('options.sarL1Scaling', options.sarL1Scaling ?? 'span-clip', ['span-clip', 'raw'] as const),
+    sarL1Scaling: expectOneOf('options.sarL1Scaling', options.sarL1Scaling ?? 'span-clip', [
+      'span-clip',
+      'raw',
+    ] as const),
     sarL1Power: expectOneOf('options.sarL1Power', options.sarL1Power ?? 'none', ['none', 'prepend'] as const),
-    ...(options.noDataLimit !== undefined ? { noDataLimit: expectNumber('options.noDataLimit', options.noDataLimit, 0, 1) } : {}),
-    ...(options.normalise !== undefined ? { normalise: checkNormalisation('options.normalise', options.normalise) } : {}),
+    ...(options.noDataLimit !== undefined
+      ? { noDataLimit: expectNumber('options.noDataLimit', options.noDataLimit, 0, 1) }
+      : {}),
+    ...(options.normalise !== undefined
+      ? { normalise: checkNormalisation('options.normalise', options.normalise) }
+      : {}),
     limits: resolveLimits(options.limits),
   };
 }

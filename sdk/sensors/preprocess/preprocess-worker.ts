@@ -7,7 +7,13 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import sharp from 'sharp';
 import { preprocessFrame } from './preprocess.js';
-import { resultTransferList, toWire, type JobMessage, type ResultMessage, type WorkerSettings } from './pool-protocol.js';
+import {
+  resultTransferList,
+  toWire,
+  type JobMessage,
+  type ResultMessage,
+  type WorkerSettings,
+} from './pool-protocol.js';
 
 const settings = workerData as WorkerSettings;
 sharp.concurrency(settings.vipsThreads);

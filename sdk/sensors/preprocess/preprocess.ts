@@ -8,7 +8,11 @@ import { checkFrameFields, frameError, type Frame } from '../frame.js';
 import { resolveCrs } from '../geometry/crs.js';
 import { checkGeoReference } from '../geometry/georef.js';
 import type { FrameLayout, PreprocessedFrame, RegionProvenance, TensorBatch } from '../geometry/layout.js';
-import { resolvePreprocessOptions, type PreprocessOptions, type ResolvedPreprocessOptions } from './preprocess-options.js';
+import {
+  resolvePreprocessOptions,
+  type PreprocessOptions,
+  type ResolvedPreprocessOptions,
+} from './preprocess-options.js';
 import { channelsFor, normaliseRegion } from '../radiometry/radiometry.js';
 import { resamplePlanes } from '../geometry/resample.js';
 import { needsBandEvidence } from '../bands/band-meaning.js';
@@ -38,13 +42,18 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
   const decoded = await decodeFrame(frame, { limits: opts.limits });
   const ref = decoded.ref;
   // Product metadata beside the file is read only when nothing else says which band is which.
-  const metadata = needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
+  const metadata =
+    needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
   const bands = applySensorConfig(decoded, config, ref, metadata);
   const warnings = [...decoded.warnings, ...bands.warnings];
   // A caller's georeference is checked, then completed from its EPSG code or PROJ definition.
-  const georef = frame.georef !== undefined
-    ? await resolveCrs(checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })), (m) => warnings.push(m))
-    : decoded.georef;
+  const georef =
+    frame.georef !== undefined
+      ? await resolveCrs(
+          checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' })),
+          (m) => warnings.push(m),
+        )
+      : decoded.georef;
   const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
   const srcW = bands.width;
   const srcH = bands.height;
@@ -78,7 +87,8 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
     radiometry: { statistics: opts.fit === 'tile' ? opts.statistics : 'frame', regions: [] },
   };
   const items = opts.fit === 'tile' ? tileInputs(bands, frame, opts, layout) : resizedInput(bands, frame, opts, layout);
-  if (layout.noData.flagged) warnings.push(`${(fraction * 100).toFixed(1)} % of the frame is no data (limit ${(limit * 100).toFixed(1)} %)`);
+  if (layout.noData.flagged)
+    warnings.push(`${(fraction * 100).toFixed(1)} % of the frame is no data (limit ${(limit * 100).toFixed(1)} %)`);
   return {
     layout,
     batches: batch(items, channels, opts),
@@ -88,7 +98,12 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
 }
 
 /** The whole frame as one model input (resize or resize-crop). */
-function resizedInput(bands: SensorBands, frame: Frame, opts: ResolvedPreprocessOptions, layout: FrameLayout): Float32Array[] {
+function resizedInput(
+  bands: SensorBands,
+  frame: Frame,
+  opts: ResolvedPreprocessOptions,
+  layout: FrameLayout,
+): Float32Array[] {
   const srcW = bands.width;
   const srcH = bands.height;
   const full = { x: 0, y: 0, width: srcW, height: srcH };
@@ -109,10 +124,17 @@ function resizedInput(bands: SensorBands, frame: Frame, opts: ResolvedPreprocess
     offsetY = Math.round((rh - opts.height) / 2) * scaleY;
   }
   Object.assign(layout, { scaleX, scaleY, offsetX, offsetY });
-    // The core of the single input is the source area it covers (all of it, or the centre crop).
+  // The core of the single input is the source area it covers (all of it, or the centre crop).
   const x1 = Math.min(srcW, Math.round(offsetX + opts.width * scaleX));
   const y1 = Math.min(srcH, Math.round(offsetY + opts.height * scaleY));
-  layout.tiles.push({ index: 0, x: 0, y: 0, width: srcW, height: srcH, core: [Math.round(offsetX), Math.round(offsetY), x1, y1] });
+  layout.tiles.push({
+    index: 0,
+    x: 0,
+    y: 0,
+    width: srcW,
+    height: srcH,
+    core: [Math.round(offsetX), Math.round(offsetY), x1, y1],
+  });
   const data = resamplePlanes(
     norm.data,
     norm.channels,
@@ -124,7 +146,12 @@ function resizedInput(bands: SensorBands, frame: Frame, opts: ResolvedPreprocess
 }
 
 /** Native-resolution tiles. */
-function tileInputs(bands: SensorBands, frame: Frame, opts: ResolvedPreprocessOptions, layout: FrameLayout): Float32Array[] {
+function tileInputs(
+  bands: SensorBands,
+  frame: Frame,
+  opts: ResolvedPreprocessOptions,
+  layout: FrameLayout,
+): Float32Array[] {
   const srcW = bands.width;
   const srcH = bands.height;
   const tiles = planTiles(srcW, srcH, opts.width, opts.height, opts.overlap);
@@ -156,7 +183,10 @@ function tileInputs(bands: SensorBands, frame: Frame, opts: ResolvedPreprocessOp
   });
 }
 
-function provenance(info: { stretch?: RegionProvenance['stretch']; sarL1?: RegionProvenance['sarL1'] }): RegionProvenance {
+function provenance(info: {
+  stretch?: RegionProvenance['stretch'];
+  sarL1?: RegionProvenance['sarL1'];
+}): RegionProvenance {
   return { ...(info.stretch ? { stretch: info.stretch } : {}), ...(info.sarL1 ? { sarL1: info.sarL1 } : {}) };
 }
 
@@ -167,7 +197,11 @@ function batch(items: Float32Array[], channels: number, opts: ResolvedPreprocess
     const n = Math.min(opts.batchSize, items.length - start);
     const data = n === 1 ? items[start]! : new Float32Array(n * per);
     if (n > 1) for (let k = 0; k < n; k++) data.set(items[start + k]!, k * per);
-    out.push({ data, shape: [n, channels, opts.height, opts.width], tiles: Array.from({ length: n }, (_, k) => start + k) });
+    out.push({
+      data,
+      shape: [n, channels, opts.height, opts.width],
+      tiles: Array.from({ length: n }, (_, k) => start + k),
+    });
   }
   return out;
 }

@@ -51,12 +51,19 @@ export function landsatScaling(mtlText: string, bandNumbers: readonly number[], 
     const n = Number(v);
     return Number.isFinite(n) ? n : undefined;
   };
-  const reflectance = bandNumbers.every((b) => num(`REFLECTANCE_MULT_BAND_${b}`) !== undefined && num(`REFLECTANCE_ADD_BAND_${b}`) !== undefined);
+  const reflectance = bandNumbers.every(
+    (b) => num(`REFLECTANCE_MULT_BAND_${b}`) !== undefined && num(`REFLECTANCE_ADD_BAND_${b}`) !== undefined,
+  );
   const prefix = reflectance ? 'REFLECTANCE' : 'RADIANCE';
   const sunElevation = num('SUN_ELEVATION');
   let divisor = 1;
   if (reflectance && sunCorrection) {
-    if (sunElevation === undefined || sunElevation <= 0) throw new EdgeError('E_CONFIG', 'MTL has reflectance coefficients but no positive SUN_ELEVATION for the sun-angle correction', { field: 'SUN_ELEVATION' });
+    if (sunElevation === undefined || sunElevation <= 0)
+      throw new EdgeError(
+        'E_CONFIG',
+        'MTL has reflectance coefficients but no positive SUN_ELEVATION for the sun-angle correction',
+        { field: 'SUN_ELEVATION' },
+      );
     divisor = Math.sin((sunElevation * Math.PI) / 180);
   }
   const scale: number[] = [];
@@ -65,7 +72,10 @@ export function landsatScaling(mtlText: string, bandNumbers: readonly number[], 
     const m = num(`${prefix}_MULT_BAND_${b}`);
     const a = num(`${prefix}_ADD_BAND_${b}`);
     if (m === undefined || a === undefined) {
-      throw new EdgeError('E_CONFIG', `MTL has neither REFLECTANCE_ nor RADIANCE_MULT/ADD_BAND_${b}`, { field: `${prefix}_MULT_BAND_${b}`, hint: 'is this a Landsat Level-1 MTL file?' });
+      throw new EdgeError('E_CONFIG', `MTL has neither REFLECTANCE_ nor RADIANCE_MULT/ADD_BAND_${b}`, {
+        field: `${prefix}_MULT_BAND_${b}`,
+        hint: 'is this a Landsat Level-1 MTL file?',
+      });
     }
     scale.push(m / divisor);
     offset.push(a / divisor);
@@ -86,7 +96,11 @@ export function landsatScaling(mtlText: string, bandNumbers: readonly number[], 
  * @example
  * const sensor = withLandsatScaling(SENSOR_PRESETS['landsat5-tm'], readFileSync('LT05_..._MTL.txt', 'utf8'));
  */
-export function withLandsatScaling(config: SensorConfig, mtlText: string, landsatBands: readonly number[] = [1, 2, 3, 4]): SensorConfig {
+export function withLandsatScaling(
+  config: SensorConfig,
+  mtlText: string,
+  landsatBands: readonly number[] = [1, 2, 3, 4],
+): SensorConfig {
   const s = landsatScaling(mtlText, landsatBands);
   return { ...config, id: `${config.id}+${s.quantity}`, scale: s.scale, offset: s.offset };
 }

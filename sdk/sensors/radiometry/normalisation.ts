@@ -28,8 +28,10 @@ export function checkNormalisation(name: string, value: unknown): ChannelNormali
   if (!is.object(value)) throw invalidOption(name, '{ mean: number[], std: number[] }', value);
   rejectUnknownKeys(name, value, ['mean', 'std']);
   const { mean, std } = value;
-  if (!Array.isArray(mean) || mean.length < 1 || mean.length > MAX_CHANNELS) throw invalidOption(`${name}.mean`, `an array of 1 to ${MAX_CHANNELS} numbers`, mean);
-  if (!Array.isArray(std) || std.length !== mean.length) throw invalidOption(`${name}.std`, `an array of ${mean.length} numbers (one per mean)`, std);
+  if (!Array.isArray(mean) || mean.length < 1 || mean.length > MAX_CHANNELS)
+    throw invalidOption(`${name}.mean`, `an array of 1 to ${MAX_CHANNELS} numbers`, mean);
+  if (!Array.isArray(std) || std.length !== mean.length)
+    throw invalidOption(`${name}.std`, `an array of ${mean.length} numbers (one per mean)`, std);
   return {
     mean: mean.map((v, i) => expectNumber(`${name}.mean[${i}]`, v, -1e6, 1e6)),
     std: std.map((v, i) => {
@@ -45,13 +47,22 @@ export function checkNormalisation(name: string, value: unknown): ChannelNormali
  * match), else the defaults.
  * @throws EdgeError E_INVALID_ARGUMENT when the declared normalisation has another channel count
  */
-export function channelStatistics(declared: ChannelNormalisation | undefined, channels: number, modality: string, defaults: { mean: readonly number[]; std: readonly number[] }): { mean: readonly number[]; std: readonly number[] } {
+export function channelStatistics(
+  declared: ChannelNormalisation | undefined,
+  channels: number,
+  modality: string,
+  defaults: { mean: readonly number[]; std: readonly number[] },
+): { mean: readonly number[]; std: readonly number[] } {
   if (!declared) return defaults;
   if (declared.mean.length !== channels) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `normalise has ${declared.mean.length} channel(s) but ${modality} frames have ${channels} model channels`, {
-      field: 'normalise.mean',
-      hint: `give one mean and one std per ${modality} model channel`,
-    });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `normalise has ${declared.mean.length} channel(s) but ${modality} frames have ${channels} model channels`,
+      {
+        field: 'normalise.mean',
+        hint: `give one mean and one std per ${modality} model channel`,
+      },
+    );
   }
   return declared;
 }

@@ -52,9 +52,18 @@ export function channelsFor(modality: ModalityId, options: Pick<RadiometryOption
  * Normalises `region` of the selected bands into model units.
  * @returns CHW Float32Array of `channels × region.height × region.width` and provenance
  */
-export function normaliseRegion(bands: SensorBands, modality: ModalityId, region: Region, options: RadiometryOptions): { data: Float32Array; channels: number; info: RegionRadiometry } {
+export function normaliseRegion(
+  bands: SensorBands,
+  modality: ModalityId,
+  region: Region,
+  options: RadiometryOptions,
+): { data: Float32Array; channels: number; info: RegionRadiometry } {
   if (modality === 'sar-l1' && options.normalise) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'normalise does not apply to sar-l1 frames (their channels are scaled by sarL1Scaling)', { field: 'normalise' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'normalise does not apply to sar-l1 frames (their channels are scaled by sarL1Scaling)',
+      { field: 'normalise' },
+    );
   }
   const size = region.width * region.height;
   const stride = bands.width;
@@ -84,7 +93,14 @@ export function normaliseRegion(bands: SensorBands, modality: ModalityId, region
   const { out, info } = stretchRegion(bands.planes, stride, region, mask, options.stretch);
   const isSar = modality === 'sar-l2';
   const channels = isSar ? 3 : 4;
-  const { mean, std } = channelStatistics(options.normalise, channels, modality, isSar ? { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 } : { mean: MULTISPECTRAL_MEAN_255, std: MULTISPECTRAL_STD_255 });
+  const { mean, std } = channelStatistics(
+    options.normalise,
+    channels,
+    modality,
+    isSar
+      ? { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 }
+      : { mean: MULTISPECTRAL_MEAN_255, std: MULTISPECTRAL_STD_255 },
+  );
   const data = new Float32Array(channels * size);
   for (let c = 0; c < channels; c++) {
     const src = out[isSar ? 0 : c]!;

@@ -32,7 +32,14 @@ export interface SarL1Info {
  * Builds the SAR-L1 channels of `region` from 8 planes (re/im pairs) of row stride `stride`.
  * @returns region-sized planes: 8 (or 9 with P first) and the scaling provenance
  */
-export function sarL1Region(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined, scaling: SarL1ChannelScaling, power: SarL1Power): { out: Float32Array[]; info: SarL1Info } {
+export function sarL1Region(
+  planes: Float32Array[],
+  stride: number,
+  region: Region,
+  mask: Uint8Array | undefined,
+  scaling: SarL1ChannelScaling,
+  power: SarL1Power,
+): { out: Float32Array[]; info: SarL1Info } {
   const size = region.width * region.height;
   const { x: rx, y: ry, width: rw, height: rh } = region;
   const chans = planes.map(() => new Float32Array(size));
@@ -74,7 +81,13 @@ export function sarL1Region(planes: Float32Array[], stride: number, region: Regi
       for (let x = 0; x < rw; x++, d++) o[d] = p[row + x]! * k[d]!; // k is 0 at no-data pixels
     }
   });
-  const info: SarL1Info = { scaling, spanMin: valid ? spanMin : 0, spanMax: valid ? spanMax : 0, clippedPixels: clipped, validPixels: valid };
+  const info: SarL1Info = {
+    scaling,
+    spanMin: valid ? spanMin : 0,
+    spanMax: valid ? spanMax : 0,
+    clippedPixels: clipped,
+    validPixels: valid,
+  };
   if (power === 'none') return { out: chans, info };
   // P clipped to ≤ 1, then min-max normalised over the valid pixels of the region.
   const lo = Math.min(spanMin, 1);

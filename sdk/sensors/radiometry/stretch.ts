@@ -51,13 +51,26 @@ export const STRETCH_PERCENTILES: readonly [number, number] = [0.1, 99.9];
  * Stretches `planes` (row stride `stride`) inside `region` to the 8-bit domain.
  * @returns region-sized planes with values in [0, 255] (0 at masked pixels) and the parameters used
  */
-export function stretchRegion(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined, method: StretchMethod): { out: Float32Array[]; info: StretchInfo } {
+export function stretchRegion(
+  planes: Float32Array[],
+  stride: number,
+  region: Region,
+  mask: Uint8Array | undefined,
+  method: StretchMethod,
+): { out: Float32Array[]; info: StretchInfo } {
   if (method === 'none') return clipRegion(planes, stride, region, mask);
-  return method === 'released' ? stretchReleased(planes, stride, region, mask) : stretchPrecise(planes, stride, region, mask);
+  return method === 'released'
+    ? stretchReleased(planes, stride, region, mask)
+    : stretchPrecise(planes, stride, region, mask);
 }
 
 /** `none`: values as 8-bit units, clipped to 0..255 (NaN → 0), no statistics. */
-function clipRegion(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+function clipRegion(
+  planes: Float32Array[],
+  stride: number,
+  region: Region,
+  mask: Uint8Array | undefined,
+): { out: Float32Array[]; info: StretchInfo } {
   const size = region.width * region.height;
   let validPixels = 0;
   const out = planes.map((p, b) => {
@@ -76,7 +89,12 @@ function clipRegion(planes: Float32Array[], stride: number, region: Region, mask
   return { out, info: { method: 'none', bands: planes.map(() => ({ low: 0, high: 255 })), validPixels } };
 }
 
-function stretchReleased(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+function stretchReleased(
+  planes: Float32Array[],
+  stride: number,
+  region: Region,
+  mask: Uint8Array | undefined,
+): { out: Float32Array[]; info: StretchInfo } {
   const { x: rx, y: ry, width: rw, height: rh } = region;
   const size = rw * rh;
   // Valid pixels of the region as source indices, in region order (dst = position in region).
@@ -93,7 +111,8 @@ function stretchReleased(planes: Float32Array[], stride: number, region: Region,
     }
   }
   const out = planes.map(() => new Float32Array(size));
-  if (valid === 0) return { out, info: { method: 'released', bands: planes.map(() => ({ low: 0, high: 0 })), validPixels: 0 } };
+  if (valid === 0)
+    return { out, info: { method: 'released', bands: planes.map(() => ({ low: 0, high: 0 })), validPixels: 0 } };
   let min = Infinity;
   let max = -Infinity;
   for (const p of planes) {
@@ -145,7 +164,12 @@ function stretchReleased(planes: Float32Array[], stride: number, region: Region,
   return { out, info: { method: 'released', min, max, bands, validPixels: valid } };
 }
 
-function stretchPrecise(planes: Float32Array[], stride: number, region: Region, mask: Uint8Array | undefined): { out: Float32Array[]; info: StretchInfo } {
+function stretchPrecise(
+  planes: Float32Array[],
+  stride: number,
+  region: Region,
+  mask: Uint8Array | undefined,
+): { out: Float32Array[]; info: StretchInfo } {
   const size = region.width * region.height;
   const bands: BandStretch[] = [];
   let validPixels = 0;

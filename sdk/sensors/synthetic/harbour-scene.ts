@@ -63,7 +63,13 @@ export function generateHarbourScene(options: HarbourSceneOptions): HarbourScene
     for (let k = 0, tries = 0; k < count && tries < 1000; tries++) {
       const bw = rng.range(len[0], len[1]);
       const bh = rng.range(wid[0], wid[1]);
-      const obox = normalizeBox({ cx: rng.range(bw / 2, w - bw / 2), cy: rng.range(bw / 2, h - bw / 2), w: bw, h: bh, angle: rng.range(-Math.PI, Math.PI) });
+      const obox = normalizeBox({
+        cx: rng.range(bw / 2, w - bw / 2),
+        cy: rng.range(bw / 2, h - bw / 2),
+        w: bw,
+        h: bh,
+        angle: rng.range(-Math.PI, Math.PI),
+      });
       const padded = boxCorners({ ...obox, w: obox.w + 6, h: obox.h + 6 });
       if (objects.some((o) => intersectionArea(padded, boxCorners(o.obox)) > 0)) continue;
       fillPolygon(rgb, w, h, obox, colours[rng.int(0, colours.length - 1)]!, () => rng.normal() * (noise ?? 4));
@@ -74,24 +80,59 @@ export function generateHarbourScene(options: HarbourSceneOptions): HarbourScene
   if (options.objects) {
     for (const o of options.objects) {
       const obox = normalizeBox(o.obox);
-      fillPolygon(rgb, w, h, obox, o.classId === 0 ? [210, 210, 205] : [150, 110, 70], () => rng.normal() * (noise ?? 4));
+      fillPolygon(
+        rgb,
+        w,
+        h,
+        obox,
+        o.classId === 0 ? [210, 210, 205] : [150, 110, 70],
+        () => rng.normal() * (noise ?? 4),
+      );
       objects.push({ classId: o.classId, label: HARBOUR_SCENE_LABELS[o.classId]!, obox });
     }
   } else {
-    place(options.ships ?? 8, 0, [28, 48], [8, 14], [[210, 210, 205], [180, 60, 50], [60, 60, 64]]);
-    place(options.barges ?? 4, 1, [14, 24], [10, 16], [[150, 110, 70], [120, 120, 110]]);
+    place(
+      options.ships ?? 8,
+      0,
+      [28, 48],
+      [8, 14],
+      [
+        [210, 210, 205],
+        [180, 60, 50],
+        [60, 60, 64],
+      ],
+    );
+    place(
+      options.barges ?? 4,
+      1,
+      [14, 24],
+      [10, 16],
+      [
+        [150, 110, 70],
+        [120, 120, 110],
+      ],
+    );
   }
   const planes = rgb.map((p) => Uint8Array.from(p, (v) => Math.max(0, Math.min(255, Math.round(v)))));
   return { raster: { width: w, height: h, dtype: 'uint8', complex: false, planes }, objects };
 }
 
 /** Paints every pixel whose centre lies inside the box. */
-function fillPolygon(rgb: Float32Array[], w: number, h: number, b: OrientedBox, colour: number[], noise: () => number): void {
+function fillPolygon(
+  rgb: Float32Array[],
+  w: number,
+  h: number,
+  b: OrientedBox,
+  colour: number[],
+  noise: () => number,
+): void {
   const [x0, y0, x1, y1] = polygonBounds(boxCorners(b));
-  const c = Math.cos(b.angle), s = Math.sin(b.angle);
+  const c = Math.cos(b.angle),
+    s = Math.sin(b.angle);
   for (let y = Math.max(0, Math.floor(y0)); y < Math.min(h, Math.ceil(y1)); y++) {
     for (let x = Math.max(0, Math.floor(x0)); x < Math.min(w, Math.ceil(x1)); x++) {
-      const dx = x + 0.5 - b.cx, dy = y + 0.5 - b.cy;
+      const dx = x + 0.5 - b.cx,
+        dy = y + 0.5 - b.cy;
       if (Math.abs(dx * c + dy * s) > b.w / 2 || Math.abs(-dx * s + dy * c) > b.h / 2) continue;
       const t = noise();
       for (let k = 0; k < 3; k++) rgb[k]![y * w + x] = colour[k]! + t;

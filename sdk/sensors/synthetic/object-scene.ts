@@ -50,10 +50,13 @@ export function generateObjectScene(options: ObjectSceneOptions): ObjectScene {
   fillRect(rgb, w, h, 0, roadY - roadHalf, w, roadY + roadHalf, [92, 92, 96], rng, 4);
   const objects: GeneratedObject[] = [];
   const taken: [number, number, number, number][] = [[0, roadY - roadHalf - 2, w, roadY + roadHalf + 2]];
-  const free = (b: [number, number, number, number], pad: number) => taken.every((t) => b[2] + pad <= t[0] || b[0] - pad >= t[2] || b[3] + pad <= t[1] || b[1] - pad >= t[3]);
+  const free = (b: [number, number, number, number], pad: number) =>
+    taken.every((t) => b[2] + pad <= t[0] || b[0] - pad >= t[2] || b[3] + pad <= t[1] || b[1] - pad >= t[3]);
   for (let k = 0, tries = 0; k < (options.buildings ?? 6) && tries < 500; tries++) {
-    const bw = rng.int(14, 34), bh = rng.int(14, 34);
-    const x = rng.int(2, w - bw - 8), y = rng.int(2, h - bh - 8);
+    const bw = rng.int(14, 34),
+      bh = rng.int(14, 34);
+    const x = rng.int(2, w - bw - 8),
+      y = rng.int(2, h - bh - 8);
     const box: [number, number, number, number] = [x, y, x + bw, y + bh];
     if (!free(box, 6)) continue;
     fillRect(rgb, w, h, x + 4, y + 4, x + bw + 4, y + bh + 4, [40, 44, 40], rng, 2); // shadow toward the lower right
@@ -71,8 +74,18 @@ export function generateObjectScene(options: ObjectSceneOptions): ObjectScene {
     const x = rng.int(2, w - vw - 2);
     const y = onRoad ? roadY + (rng.next() < 0.5 ? -roadHalf + 1 : roadHalf - vh - 1) : rng.int(2, h - vh - 2);
     const box: [number, number, number, number] = [x, y, x + vw, y + vh];
-    if (!free(box, 2) && !(onRoad && objects.every((o) => o.classId !== 0 || box[2] + 2 <= o.box[0] || box[0] - 2 >= o.box[2]))) continue;
-    const colour = [[220, 30, 30], [30, 60, 200], [235, 235, 235], [20, 20, 20], [230, 200, 40]][rng.int(0, 4)]!;
+    if (
+      !free(box, 2) &&
+      !(onRoad && objects.every((o) => o.classId !== 0 || box[2] + 2 <= o.box[0] || box[0] - 2 >= o.box[2]))
+    )
+      continue;
+    const colour = [
+      [220, 30, 30],
+      [30, 60, 200],
+      [235, 235, 235],
+      [20, 20, 20],
+      [230, 200, 40],
+    ][rng.int(0, 4)]!;
     fillRect(rgb, w, h, x, y, x + vw, y + vh, colour, rng, 3);
     objects.push({ classId: 0, label: 'vehicle', box });
     if (!onRoad) taken.push(box);
@@ -85,8 +98,15 @@ export function generateObjectScene(options: ObjectSceneOptions): ObjectScene {
 function background(rgb: Float32Array[], w: number, h: number, rng: Rng): void {
   // Field parcels on a coarse grid, each with its own crop colour, plus per-pixel texture.
   const cell = Math.max(24, Math.round(Math.min(w, h) / 6));
-  const cols = Math.ceil(w / cell), rows = Math.ceil(h / cell);
-  const palette = [[96, 128, 60], [140, 150, 80], [120, 100, 70], [80, 110, 50], [160, 150, 110]];
+  const cols = Math.ceil(w / cell),
+    rows = Math.ceil(h / cell);
+  const palette = [
+    [96, 128, 60],
+    [140, 150, 80],
+    [120, 100, 70],
+    [80, 110, 50],
+    [160, 150, 110],
+  ];
   const parcel = Array.from({ length: cols * rows }, () => palette[rng.int(0, palette.length - 1)]!);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
@@ -97,7 +117,18 @@ function background(rgb: Float32Array[], w: number, h: number, rng: Rng): void {
   }
 }
 
-function fillRect(rgb: Float32Array[], w: number, h: number, x0: number, y0: number, x1: number, y1: number, colour: number[], rng: Rng, noise: number): void {
+function fillRect(
+  rgb: Float32Array[],
+  w: number,
+  h: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  colour: number[],
+  rng: Rng,
+  noise: number,
+): void {
   for (let y = Math.max(0, y0); y < Math.min(h, y1); y++) {
     for (let x = Math.max(0, x0); x < Math.min(w, x1); x++) {
       const t = rng.normal() * noise;

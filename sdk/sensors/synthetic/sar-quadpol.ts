@@ -87,21 +87,38 @@ export function generateQuadPolScene(options: QuadPolSceneOptions): QuadPolScene
   const classes = classMap(w, h, options.landFraction ?? 0.35, rng);
   const n = w * h;
   const planes = Array.from({ length: 8 }, () => new Float32Array(n));
-  const [hhR, hhI, hvR, hvI, vhR, vhI, vvR, vvI] = planes as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const [hhR, hhI, hvR, hvI, vhR, vhI, vvR, vvI] = planes as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
   const s = Math.SQRT1_2; // each circular Gaussian part has variance 1/2
   for (let i = 0; i < n; i++) {
     const m = MODELS[classes[i]!]!;
     const tau = rng.gamma(m.nu) / m.nu;
     const a = Math.sqrt(tau);
-    const n1r = rng.normal() * s, n1i = rng.normal() * s;
-    const n2r = rng.normal() * s, n2i = rng.normal() * s;
-    const n3r = rng.normal() * s, n3i = rng.normal() * s;
-    const n4r = rng.normal() * s, n4i = rng.normal() * s;
-    const shh = Math.sqrt(m.hh), svv = Math.sqrt(m.vv), shv = Math.sqrt(m.hv);
+    const n1r = rng.normal() * s,
+      n1i = rng.normal() * s;
+    const n2r = rng.normal() * s,
+      n2i = rng.normal() * s;
+    const n3r = rng.normal() * s,
+      n3i = rng.normal() * s;
+    const n4r = rng.normal() * s,
+      n4i = rng.normal() * s;
+    const shh = Math.sqrt(m.hh),
+      svv = Math.sqrt(m.vv),
+      shv = Math.sqrt(m.hv);
     hhR[i] = a * shh * n1r;
     hhI[i] = a * shh * n1i;
     // VV = √σvv (ρ e^{iφ} n1 + √(1-ρ²) n2)
-    const c = Math.cos(m.phase), sn = Math.sin(m.phase), q = Math.sqrt(1 - m.rho * m.rho);
+    const c = Math.cos(m.phase),
+      sn = Math.sin(m.phase),
+      q = Math.sqrt(1 - m.rho * m.rho);
     vvR[i] = a * svv * (m.rho * (c * n1r - sn * n1i) + q * n2r);
     vvI[i] = a * svv * (m.rho * (sn * n1r + c * n1i) + q * n2i);
     // Reciprocity: VH = HV up to 1 % decorrelation.
@@ -117,15 +134,30 @@ export function generateQuadPolScene(options: QuadPolSceneOptions): QuadPolScene
     raster: { width: w, height: h, dtype: 'complex64', complex: true, planes },
     classes,
     ships,
-    georef: { transform: [398000, spacing, 0, 2775000, 0, -spacing], crsKind: 'projected', epsg: 32640, unit: 'metre', metresPerUnit: 1, citation: 'WGS 84 / UTM zone 40N (generated placement)' },
+    georef: {
+      transform: [398000, spacing, 0, 2775000, 0, -spacing],
+      crsKind: 'projected',
+      epsg: 32640,
+      unit: 'metre',
+      metresPerUnit: 1,
+      citation: 'WGS 84 / UTM zone 40N (generated placement)',
+    },
   };
 }
 
 function classMap(w: number, h: number, landFraction: number, rng: Rng): Uint8Array {
   const out = new Uint8Array(w * h);
   const base = w * (1 - landFraction);
-  const waves = [0, 1, 2].map((k) => ({ amp: (w * 0.06) / (k + 1), freq: (k + 1) * 2 * Math.PI / h * rng.range(0.6, 1.4), phase: rng.range(0, 2 * Math.PI) }));
-  const towns = [0, 1].map(() => ({ cx: rng.range(base + w * 0.05, w), cy: rng.range(0, h), r: rng.range(0.05, 0.1) * Math.min(w, h) }));
+  const waves = [0, 1, 2].map((k) => ({
+    amp: (w * 0.06) / (k + 1),
+    freq: (((k + 1) * 2 * Math.PI) / h) * rng.range(0.6, 1.4),
+    phase: rng.range(0, 2 * Math.PI),
+  }));
+  const towns = [0, 1].map(() => ({
+    cx: rng.range(base + w * 0.05, w),
+    cy: rng.range(0, h),
+    r: rng.range(0.05, 0.1) * Math.min(w, h),
+  }));
   for (let y = 0; y < h; y++) {
     const coast = base + waves.reduce((acc, wv) => acc + wv.amp * Math.sin(wv.freq * y + wv.phase), 0);
     for (let x = 0; x < w; x++) {
@@ -149,7 +181,8 @@ function placeShips(classes: Uint8Array, w: number, h: number, count: number, rn
     let sea = true;
     for (let dy = -margin; dy <= margin && sea; dy += 2) {
       for (let dx = -margin; dx <= margin && sea; dx += 2) {
-        const xi = Math.floor(x + dx), yi = Math.floor(y + dy);
+        const xi = Math.floor(x + dx),
+          yi = Math.floor(y + dy);
         if (xi < 0 || yi < 0 || xi >= w || yi >= h || classes[yi * w + xi] !== 0) sea = false;
       }
     }
@@ -157,9 +190,24 @@ function placeShips(classes: Uint8Array, w: number, h: number, count: number, rn
     const t = (heading * Math.PI) / 180;
     const ax = [Math.sin(t), -Math.cos(t)]; // along-hull unit vector
     const bx = [Math.cos(t), Math.sin(t)]; // across-hull
-    const corners = [-1, 1].flatMap((i) => [-1, 1].map((j) => [x + (i * length * ax[0]!) / 2 + (j * beam * bx[0]!) / 2, y + (i * length * ax[1]!) / 2 + (j * beam * bx[1]!) / 2]));
-    const xs = corners.map((c) => c[0]!), ys = corners.map((c) => c[1]!);
-    ships.push({ id: ships.length, x, y, length, beam, heading, box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)], span: rng.range(2, 30) });
+    const corners = [-1, 1].flatMap((i) =>
+      [-1, 1].map((j) => [
+        x + (i * length * ax[0]!) / 2 + (j * beam * bx[0]!) / 2,
+        y + (i * length * ax[1]!) / 2 + (j * beam * bx[1]!) / 2,
+      ]),
+    );
+    const xs = corners.map((c) => c[0]!),
+      ys = corners.map((c) => c[1]!);
+    ships.push({
+      id: ships.length,
+      x,
+      y,
+      length,
+      beam,
+      heading,
+      box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)],
+      span: rng.range(2, 30),
+    });
   }
   return ships;
 }
@@ -170,13 +218,15 @@ function paintShip(planes: Float32Array[], w: number, h: number, ship: Generated
   const amp = Math.sqrt(ship.span / 1.82); // span = |HH|² + |VV|² + |HV|² + |VH|² = amp²·(1 + 0.64 + 0.09 + 0.09)
   for (let y = Math.max(0, Math.floor(y1)); y < Math.min(h, Math.ceil(y2)); y++) {
     for (let x = Math.max(0, Math.floor(x1)); x < Math.min(w, Math.ceil(x2)); x++) {
-      const dx = x + 0.5 - ship.x, dy = y + 0.5 - ship.y;
+      const dx = x + 0.5 - ship.x,
+        dy = y + 0.5 - ship.y;
       const along = dx * Math.sin(t) - dy * Math.cos(t);
       const across = dx * Math.cos(t) + dy * Math.sin(t);
       if (Math.abs(along) > ship.length / 2 || Math.abs(across) > ship.beam / 2) continue;
       const i = y * w + x;
       const a = amp * rng.range(0.6, 1.2);
-      const ph = rng.range(0, 2 * Math.PI), ph2 = rng.range(0, 2 * Math.PI);
+      const ph = rng.range(0, 2 * Math.PI),
+        ph2 = rng.range(0, 2 * Math.PI);
       setC(planes, 0, i, a * Math.cos(ph), a * Math.sin(ph)); // HH
       setC(planes, 3, i, -0.8 * a * Math.cos(ph), -0.8 * a * Math.sin(ph)); // VV, dihedral: phase π
       setC(planes, 1, i, 0.3 * a * Math.cos(ph2), 0.3 * a * Math.sin(ph2)); // HV
@@ -184,12 +234,16 @@ function paintShip(planes: Float32Array[], w: number, h: number, ship: Generated
     }
   }
   // Sidelobes of an unweighted sinc impulse response along both image axes through the centre.
-  const cx = Math.floor(ship.x), cy = Math.floor(ship.y);
+  const cx = Math.floor(ship.x),
+    cy = Math.floor(ship.y);
   const delta = ship.x - cx - 0.5;
   for (let k = -10; k <= 10; k++) {
     const sinc = (u: number) => (u === 0 ? 1 : Math.sin(Math.PI * u) / (Math.PI * u));
     const g = amp * sinc(k - delta) * 0.9;
-    for (const [x, y] of [[cx + k, cy], [cx, cy + k]] as const) {
+    for (const [x, y] of [
+      [cx + k, cy],
+      [cx, cy + k],
+    ] as const) {
       if (x < 0 || y < 0 || x >= w || y >= h || Math.abs(k) < ship.beam) continue;
       const i = y * w + x;
       planes[0]![i]! += g;

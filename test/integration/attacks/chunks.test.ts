@@ -47,18 +47,51 @@ for (const mode of ['garbage', 'error', 'wrong-range'] as const) {
       const req = decodeChunkRequest(payload);
       forged++;
       const out = `ringmoe/${m[1]}/${m[2]}/ota/chunk`;
-      if (mode === 'garbage') forger.publish(out, encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset }, Buffer.alloc(req.length, 0x5a)));
-      else if (mode === 'error') forger.publish(out, encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset, error: { code: 'E_BLOB_MISSING', message: 'no such blob' } }));
-      else forger.publish(out, encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset + 1 }, Buffer.alloc(req.length, 1)));
+      if (mode === 'garbage')
+        forger.publish(
+          out,
+          encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset }, Buffer.alloc(req.length, 0x5a)),
+        );
+      else if (mode === 'error')
+        forger.publish(
+          out,
+          encodeChunk({
+            id: req.id,
+            sha256: req.sha256,
+            offset: req.offset,
+            error: { code: 'E_BLOB_MISSING', message: 'no such blob' },
+          }),
+        );
+      else
+        forger.publish(
+          out,
+          encodeChunk({ id: req.id, sha256: req.sha256, offset: req.offset + 1 }, Buffer.alloc(req.length, 1)),
+        );
     });
     await forger.subscribeAsync(`ringmoe/${FLEET}/+/ota/chunk-req`);
-    const pub = await publishBundle({ bundleDir: fx.bundles.v2, fleet: FLEET, broker: broker.url, prefix: 'ringmoe', keyPath: fx.keyFiles.operator, http: false, mqttChunks: true });
+    const pub = await publishBundle({
+      bundleDir: fx.bundles.v2,
+      fleet: FLEET,
+      broker: broker.url,
+      prefix: 'ringmoe',
+      keyPath: fx.keyFiles.operator,
+      http: false,
+      mqttChunks: true,
+    });
     let dev: TestDevice | undefined;
     try {
       dev = await startMqttDevice(fx, broker.url, `chunky-${mode}`);
       const d = dev;
-      await until(() => d.agent.report().outcome !== undefined && d.agent.state === 'idle', 120_000, 'the update to end');
-      t.like(d.agent.report().outcome, { result: 'installed', seq: pub.desired.seq }, JSON.stringify(d.agent.report().outcome));
+      await until(
+        () => d.agent.report().outcome !== undefined && d.agent.state === 'idle',
+        120_000,
+        'the update to end',
+      );
+      t.like(
+        d.agent.report().outcome,
+        { result: 'installed', seq: pub.desired.seq },
+        JSON.stringify(d.agent.report().outcome),
+      );
       t.is(d.agent.report().current?.version, '2.0.0');
       t.true(forged > 0, 'the forger answered requests');
       t.log(`${forged} forged answers refused; the update completed`);

@@ -20,7 +20,13 @@ function memory(): { rss: number; peak: number } {
   }
 }
 
-const [mode, source, modality, copiesArg, threadsArg] = process.argv.slice(2) as [string, string, string, string | undefined, string | undefined];
+const [mode, source, modality, copiesArg, threadsArg] = process.argv.slice(2) as [
+  string,
+  string,
+  string,
+  string | undefined,
+  string | undefined,
+];
 const copies = Number(copiesArg ?? 1);
 let pixels: Frame['pixels'];
 const raw = /^raw:(\d+)x(\d+)$/.exec(source);
@@ -30,14 +36,25 @@ if (raw) {
   pixels = { width, height, bands: 1, dtype: 'uint8', layout: 'chw', data: new Uint8Array(width * height).fill(7) };
 } else pixels = new Uint8Array(readFileSync(source));
 const frame = (i: number): Frame => ({ id: `hostile-${i}`, modality, timestamp: 0, pixels });
-const pool = mode === 'pool' ? await createPreprocessPool(threadsArg ? { threads: Number(threadsArg) } : {}) : undefined;
+const pool =
+  mode === 'pool' ? await createPreprocessPool(threadsArg ? { threads: Number(threadsArg) } : {}) : undefined;
 await new Promise((r) => setTimeout(r, 50));
 const idle = memory().rss;
 const started = Date.now();
 const outcomes = await Promise.allSettled(
-  Array.from({ length: copies }, (_, i) => (pool ? pool.preprocess(frame(i), { inputSize: 64 }, { transfer: false }) : preprocessFrame(frame(i), { inputSize: 64 }))),
+  Array.from({ length: copies }, (_, i) =>
+    pool
+      ? pool.preprocess(frame(i), { inputSize: 64 }, { transfer: false })
+      : preprocessFrame(frame(i), { inputSize: 64 }),
+  ),
 );
 const ms = Date.now() - started;
 await pool?.close();
-const results = outcomes.map((o) => (o.status === 'fulfilled' ? { ok: true } : { ok: false, code: (o.reason as { code?: string }).code, message: String((o.reason as Error).message) }));
-process.stdout.write(`${JSON.stringify({ results, idle, peakAboveIdle: memory().peak - idle, ms, threads: pool?.threads })}\n`);
+const results = outcomes.map((o) =>
+  o.status === 'fulfilled'
+    ? { ok: true }
+    : { ok: false, code: (o.reason as { code?: string }).code, message: String((o.reason as Error).message) },
+);
+process.stdout.write(
+  `${JSON.stringify({ results, idle, peakAboveIdle: memory().peak - idle, ms, threads: pool?.threads })}\n`,
+);

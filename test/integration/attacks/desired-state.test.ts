@@ -40,7 +40,13 @@ test('a garbage retained desired state is put back by the publisher; a device co
   const fx = await otaFixture();
   const broker = await startAedes();
   const evil = await mqtt.connectAsync(broker.url);
-  const pub = await publishBundle({ bundleDir: fx.bundles.v2, fleet: FLEET, broker: broker.url, prefix: 'ringmoe', keyPath: fx.keyFiles.operator });
+  const pub = await publishBundle({
+    bundleDir: fx.bundles.v2,
+    fleet: FLEET,
+    broker: broker.url,
+    prefix: 'ringmoe',
+    keyPath: fx.keyFiles.operator,
+  });
   const devices: TestDevice[] = [];
   try {
     const real = await retained(broker.url, pub.topic);
@@ -66,17 +72,32 @@ test('a retained desired state signed by an untrusted key: a device provisioned 
   const broker = await startAedes();
   const evil = await mqtt.connectAsync(broker.url);
   // The publisher does not defend the retained copy here: HTTP is the device's only way to the real state.
-  const pub = await publishBundle({ bundleDir: fx.bundles.v2, fleet: FLEET, broker: broker.url, prefix: 'ringmoe', keyPath: fx.keyFiles.operator, restoreDesired: false });
+  const pub = await publishBundle({
+    bundleDir: fx.bundles.v2,
+    fleet: FLEET,
+    broker: broker.url,
+    prefix: 'ringmoe',
+    keyPath: fx.keyFiles.operator,
+    restoreDesired: false,
+  });
   const devices: TestDevice[] = [];
   try {
-    await evil.publishAsync(pub.topic, await desiredMessage(fx, fx.bundles.v1, { key: fx.keys.rogue, http: ['http://127.0.0.1:9'] }), { retain: true, qos: 1 });
+    await evil.publishAsync(
+      pub.topic,
+      await desiredMessage(fx, fx.bundles.v1, { key: fx.keys.rogue, http: ['http://127.0.0.1:9'] }),
+      { retain: true, qos: 1 },
+    );
     const withHttp = await startMqttDevice(fx, broker.url, 'late-http', {}, { desiredUrls: [pub.httpUrl!] });
     const mqttOnly = await startMqttDevice(fx, broker.url, 'late-mqtt');
     devices.push(withHttp, mqttOnly);
     await until(() => installedNow(withHttp), 90_000, 'the HTTP-provisioned device to install 2.0.0');
     t.is(withHttp.agent.report().outcome?.seq, pub.desired.seq);
     // Without the HTTP source the forged retained message is all a late device sees: it refuses it and installs nothing.
-    await until(() => mqttOnly.agent.report().outcome !== undefined, 10_000, 'the MQTT-only device to refuse the forgery');
+    await until(
+      () => mqttOnly.agent.report().outcome !== undefined,
+      10_000,
+      'the MQTT-only device to refuse the forgery',
+    );
     t.like(mqttOnly.agent.report().outcome, { result: 'rejected', code: 'E_UNTRUSTED_KEY' });
     t.is(running(mqttOnly), undefined);
   } finally {
@@ -90,11 +111,17 @@ test('a retained desired state signed by an untrusted key: a device provisioned 
 test('a rollback signed by the operator key alone is refused; the rollback key signs it', async (t) => {
   const fx = await otaFixture();
   const byOperator = await desiredMessage(fx, fx.bundles.v1, { rollback: true, key: fx.keys.operator });
-  t.throws(() => decodeDesired(byOperator, fx.trust), { code: 'E_UNTRUSTED_KEY', message: /not trusted for rollbacks/ });
+  t.throws(() => decodeDesired(byOperator, fx.trust), {
+    code: 'E_UNTRUSTED_KEY',
+    message: /not trusted for rollbacks/,
+  });
   const byRollbackKey = await desiredMessage(fx, fx.bundles.v1, { rollback: true, key: fx.keys.rollback });
   t.true(decodeDesired(byRollbackKey, fx.trust).desired.rollback);
   // Without rollback the operator key is enough.
-  t.is(decodeDesired(await desiredMessage(fx, fx.bundles.v1, { key: fx.keys.operator }), fx.trust).desired.rollback, undefined);
+  t.is(
+    decodeDesired(await desiredMessage(fx, fx.bundles.v1, { key: fx.keys.operator }), fx.trust).desired.rollback,
+    undefined,
+  );
 });
 
 test('desired states expire by default: one withheld past its lifetime is refused (freeze attack)', async (t) => {

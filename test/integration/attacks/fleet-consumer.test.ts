@@ -40,12 +40,22 @@ test('retained states nested thousands of levels deep: subscribe refuses them (t
   try {
     const nest = (n: number) => '['.repeat(n) + ']'.repeat(n);
     // 7000 levels fit the per-device state size; 200 000 levels (400 KB) do not.
-    await evil.publishAsync('ringmoe/north/evil/state', state('north', 'evil', `{"x":${nest(7000)}}`), { retain: true, qos: 1 });
-    await evil.publishAsync('ringmoe/north/evil3/state', state('north', 'evil3', `{"x":${nest(200_000)}}`), { retain: true, qos: 1 });
+    await evil.publishAsync('ringmoe/north/evil/state', state('north', 'evil', `{"x":${nest(7000)}}`), {
+      retain: true,
+      qos: 1,
+    });
+    await evil.publishAsync('ringmoe/north/evil3/state', state('north', 'evil3', `{"x":${nest(200_000)}}`), {
+      retain: true,
+      qos: 1,
+    });
     // CBOR: a map holding 10 000 nested one-element arrays.
     const cbor = Buffer.concat([Buffer.from([0xa1, 0x61, 0x78]), Buffer.alloc(10_000, 0x81), Buffer.from([0x01])]);
     await evil.publishAsync('ringmoe/north/evil2/state', cbor, { retain: true, qos: 1 });
-    const child = spawn(process.execPath, ['--import', 'tsx', BIN, 'subscribe', '--broker', broker.url, '--fleet', 'north', '--timeout', '2', '--json'], { cwd: REPO_ROOT });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', BIN, 'subscribe', '--broker', broker.url, '--fleet', 'north', '--timeout', '2', '--json'],
+      { cwd: REPO_ROOT },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -67,7 +77,11 @@ test('retained states nested thousands of levels deep: subscribe refuses them (t
 
 test('fake devices, endless tasks and oversized payloads are refused by counted reason; memory stays bounded', async (t) => {
   const broker = await startEmbeddedBroker({ port: 0 });
-  const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'north', limits: { maxDevices: 200, maxTasksPerDevice: 4, maxPayloadBytes: 1 << 20 } });
+  const consumer = await FleetConsumer.create({
+    url: broker.url,
+    fleet: 'north',
+    limits: { maxDevices: 200, maxTasksPerDevice: 4, maxPayloadBytes: 1 << 20 },
+  });
   const evil = await attacker(broker);
   try {
     const refused: string[] = [];
@@ -76,17 +90,47 @@ test('fake devices, endless tasks and oversized payloads are refused by counted 
     const before = await settledMemory();
     // 2000 fake devices, each with a 15 KB state (under the 16 KiB per-device limit).
     const filler = 'x'.repeat(15_000);
-    for (let i = 0; i < 2000; i++) evil.publish(`ringmoe/north/fake-${i}/state`, state('north', `fake-${i}`, { filler }), { qos: 0 });
+    for (let i = 0; i < 2000; i++)
+      evil.publish(`ringmoe/north/fake-${i}/state`, state('north', `fake-${i}`, { filler }), { qos: 0 });
     // One device, 20 tasks.
     for (let i = 0; i < 20; i++) {
-      evil.publish(`ringmoe/north/fake-0/results/task${i}`, JSON.stringify({ v: 1, type: 'result', fleet: 'north', device: 'fake-0', ts: 1, id: `r${i}`, task: `task${i}`, result: {} }), { qos: 0 });
+      evil.publish(
+        `ringmoe/north/fake-0/results/task${i}`,
+        JSON.stringify({
+          v: 1,
+          type: 'result',
+          fleet: 'north',
+          device: 'fake-0',
+          ts: 1,
+          id: `r${i}`,
+          task: `task${i}`,
+          result: {},
+        }),
+        { qos: 0 },
+      );
     }
     // A 40 KB state and a 2 MB result.
     evil.publish('ringmoe/north/fake-1/state', state('north', 'fake-1', { filler: 'y'.repeat(40_000) }), { qos: 0 });
-    evil.publish('ringmoe/north/fake-1/results/big', JSON.stringify({ v: 1, type: 'result', fleet: 'north', device: 'fake-1', ts: 1, id: 'big', task: 'big', result: 'z'.repeat(2 << 20) }), { qos: 1 });
+    evil.publish(
+      'ringmoe/north/fake-1/results/big',
+      JSON.stringify({
+        v: 1,
+        type: 'result',
+        fleet: 'north',
+        device: 'fake-1',
+        ts: 1,
+        id: 'big',
+        task: 'big',
+        result: 'z'.repeat(2 << 20),
+      }),
+      { qos: 1 },
+    );
     await until(() => {
       const r = consumer.summary().totals.refused;
-      return (r['device-limit'] ?? 0) + (r['task-limit'] ?? 0) + (r['state-oversized'] ?? 0) + (r.oversized ?? 0) >= 1800 + 16 + 1 + 1;
+      return (
+        (r['device-limit'] ?? 0) + (r['task-limit'] ?? 0) + (r['state-oversized'] ?? 0) + (r.oversized ?? 0) >=
+        1800 + 16 + 1 + 1
+      );
     }, 30_000);
     const s = consumer.summary();
     t.is(s.totals.devices, 200);
@@ -105,8 +149,13 @@ test('fake devices, endless tasks and oversized payloads are refused by counted 
 });
 
 test('consumer limits are checked options', async (t) => {
-  await t.throwsAsync(FleetConsumer.create({ url: 'mqtt://127.0.0.1:1', fleet: 'north', limits: { maxDevice: 3 } as never }), { message: /maxDevice/ });
-  await t.throwsAsync(FleetConsumer.create({ url: 'mqtt://127.0.0.1:1', fleet: 'north', limits: { maxDepth: 0 } }), { code: 'E_INVALID_ARGUMENT' });
+  await t.throwsAsync(
+    FleetConsumer.create({ url: 'mqtt://127.0.0.1:1', fleet: 'north', limits: { maxDevice: 3 } as never }),
+    { message: /maxDevice/ },
+  );
+  await t.throwsAsync(FleetConsumer.create({ url: 'mqtt://127.0.0.1:1', fleet: 'north', limits: { maxDepth: 0 } }), {
+    code: 'E_INVALID_ARGUMENT',
+  });
 });
 
 test('with the fleet trust file, the ground station keeps the state the device signed; forged states are counted unverified and never replace it', async (t) => {
@@ -115,7 +164,12 @@ test('with the fleet trust file, the ground station keeps the state the device s
   const trust = TrustStore.fromKeys([{ publicKey: pem(cam1.publicKey), roles: ['device'], device: 'cam-1' }]);
   const broker = await startEmbeddedBroker({ port: 0 });
   const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'north', trust });
-  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'cam-1', deviceKey: cam1.privateKey });
+  const publisher = await ResultPublisher.create({
+    url: broker.url,
+    fleet: 'north',
+    device: 'cam-1',
+    deviceKey: cam1.privateKey,
+  });
   const evil = await attacker(broker);
   try {
     await publisher.publishState({ mode: 'survey', battery: 81 });

@@ -31,14 +31,24 @@ interface ChildResult {
   threads?: number;
 }
 
-async function runChild(mode: 'sdk' | 'pool', source: string, modality: string, copies = 1, threads?: number): Promise<ChildResult> {
+async function runChild(
+  mode: 'sdk' | 'pool',
+  source: string,
+  modality: string,
+  copies = 1,
+  threads?: number,
+): Promise<ChildResult> {
   // The heap cap is far above the bound: a regression shows as a failed bound, or as this child's
   // out-of-memory exit, not as the test machine running out of memory.
-  const { stdout } = await exec(process.execPath, ['--import', 'tsx', CHILD, mode, source, modality, String(copies), ...(threads ? [String(threads)] : [])], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=2048` },
-    maxBuffer: 1 << 20,
-  });
+  const { stdout } = await exec(
+    process.execPath,
+    ['--import', 'tsx', CHILD, mode, source, modality, String(copies), ...(threads ? [String(threads)] : [])],
+    {
+      cwd: REPO_ROOT,
+      env: { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --max-old-space-size=2048` },
+      maxBuffer: 1 << 20,
+    },
+  );
   return JSON.parse(stdout.trim().split('\n').pop()!) as ChildResult;
 }
 
@@ -51,7 +61,16 @@ function file(name: string, bytes: Uint8Array): string {
 const mib = (b: number) => `${(b / 1048576).toFixed(0)} MiB`;
 
 /** One hostile frame: its bytes, how it is fed, and the coded refusal expected. */
-const CASES: Array<{ name: string; source: () => string; mode: 'sdk' | 'pool'; copies?: number; threads?: number; code: string; message: RegExp; size?: [number, number] }> = [
+const CASES: Array<{
+  name: string;
+  source: () => string;
+  mode: 'sdk' | 'pool';
+  copies?: number;
+  threads?: number;
+  code: string;
+  message: RegExp;
+  size?: [number, number];
+}> = [
   {
     name: 'TIFF of a few hundred bytes declaring 4096×4096 tiles of 1×1 at one offset',
     source: () => file('tile-bomb.tif', tileBomb(4096, 1, 1)),
@@ -147,7 +166,9 @@ for (const c of CASES) {
       t.true(size >= c.size[0] && size <= c.size[1], `file is ${size} bytes`);
     }
     const r = await runChild(c.mode, source, 'multispectral', c.copies, c.threads);
-    t.log(`${c.mode}${r.threads ? ` (${r.threads} workers)` : ''}: peak ${mib(r.peakAboveIdle)} above idle ${mib(r.idle)}, ${r.ms} ms`);
+    t.log(
+      `${c.mode}${r.threads ? ` (${r.threads} workers)` : ''}: peak ${mib(r.peakAboveIdle)} above idle ${mib(r.idle)}, ${r.ms} ms`,
+    );
     t.is(r.results.length, c.copies ?? 1);
     for (const res of r.results) {
       t.false(res.ok);
@@ -213,7 +234,14 @@ test('float64 at the float32 maximum still decodes (the check is not off by one)
 test('raw float64 frames get the same check', async (t) => {
   const data = new Float64Array(16).fill(1);
   data[5] = -1e300;
-  const err = await t.throwsAsync(decodeFrame({ id: 'raw', modality: 'sar-l2', timestamp: 0, pixels: { width: 4, height: 4, bands: 1, dtype: 'float64', layout: 'chw', data } }));
+  const err = await t.throwsAsync(
+    decodeFrame({
+      id: 'raw',
+      modality: 'sar-l2',
+      timestamp: 0,
+      pixels: { width: 4, height: 4, bands: 1, dtype: 'float64', layout: 'chw', data },
+    }),
+  );
   t.is((err as { code?: string }).code, 'E_FRAME_INVALID');
   t.regex(err!.message, /x=1, y=1/);
 });

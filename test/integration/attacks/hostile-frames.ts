@@ -219,9 +219,15 @@ export function flatPng(width: number, height: number): Buffer {
   const rowsPerSlice = Math.max(1, Math.floor((8 << 20) / row.length));
   const slice = Buffer.concat(Array.from({ length: rowsPerSlice }, () => row));
   const deflate = new ZlibDeflateStream();
-  for (let y = 0; y < height; y += rowsPerSlice) deflate.push(slice.subarray(0, Math.min(rowsPerSlice, height - y) * row.length));
+  for (let y = 0; y < height; y += rowsPerSlice)
+    deflate.push(slice.subarray(0, Math.min(rowsPerSlice, height - y) * row.length));
   const idat = deflate.end();
-  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
 }
 
 /** A synchronous zlib stream over several inputs (zlib's sync API takes one buffer). */
@@ -266,7 +272,7 @@ function zlibHandle(): { write(data: Uint8Array, last: boolean): Buffer } {
 function adler32(start: number, data: Uint8Array): number {
   let a = start & 0xffff;
   let b = (start >>> 16) & 0xffff;
-  for (let i = 0; i < data.length; ) {
+  for (let i = 0; i < data.length;) {
     const end = Math.min(data.length, i + 5552);
     for (; i < end; i++) {
       a += data[i]!;

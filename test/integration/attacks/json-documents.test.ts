@@ -45,11 +45,14 @@ for (const [name, read] of readers) {
   test(`${name}: nested 200,000 levels deep is E_JSON_TOO_DEEP (or over its byte limit), no stack overflow, memory bounded`, async (t) => {
     const before = await settledMemory();
     const err = codeOf(() => read(deep(200_000)));
-    t.true(['E_JSON_TOO_DEEP', 'E_JSON_TOO_LARGE', 'E_BUNDLE_INVALID'].includes(err.code), `${err.code}: ${err.message}`);
+    t.true(
+      ['E_JSON_TOO_DEEP', 'E_JSON_TOO_LARGE', 'E_BUNDLE_INVALID'].includes(err.code),
+      `${err.code}: ${err.message}`,
+    );
     if (err.code === 'E_BUNDLE_INVALID') t.regex(err.message, /limit/);
     const small = codeOf(() => read(deep(100)));
     t.is(small.code, 'E_JSON_TOO_DEEP', small.message);
-    t.true((await settledMemory()) - before < 32 * 1024 * 1024, "memory kept once garbage is collected");
+    t.true((await settledMemory()) - before < 32 * 1024 * 1024, 'memory kept once garbage is collected');
   });
 }
 
@@ -66,13 +69,17 @@ test('MQTT payload: a 100 MB string is refused from its size (E_JSON_TOO_LARGE);
 });
 
 test('the bounded parser names the field of a deep or long value, keys included, and parses what is within its limits', (t) => {
-  const err = codeOf(() => parseJsonBounded('{"entries": [{"x": 1}, {"inputs": [[[[1]]]]}]}', { maxDepth: 5 }, { file: 'f.json' }));
+  const err = codeOf(() =>
+    parseJsonBounded('{"entries": [{"x": 1}, {"inputs": [[[[1]]]]}]}', { maxDepth: 5 }, { file: 'f.json' }),
+  );
   t.is(err.code, 'E_JSON_TOO_DEEP');
   t.is(err.field, 'entries[1].inputs[0][0]');
   const key = codeOf(() => parseJsonBounded(`{"files": {"${'k'.repeat(100)}": 1}}`, { maxStringLength: 50 }));
   t.is(key.code, 'E_JSON_STRING_TOO_LONG');
   t.regex(key.field!, /^files \(a key\)$/);
-  t.deepEqual(parseJsonBounded('{"a": ["x\\"]", {"b": "\\\\"}]}', { maxDepth: 3, maxStringLength: 4 }), { a: ['x"]', { b: '\\' }] });
+  t.deepEqual(parseJsonBounded('{"a": ["x\\"]", {"b": "\\\\"}]}', { maxDepth: 3, maxStringLength: 4 }), {
+    a: ['x"]', { b: '\\' }],
+  });
   t.is(codeOf(() => parseJsonBounded('{"a": 1', {}, { syntaxCode: 'E_PACKAGE_MANIFEST' })).code, 'E_PACKAGE_MANIFEST');
 });
 

@@ -19,8 +19,16 @@ import { tempDir, tinyPackage } from '../../helpers/packages.js';
 import { settledMemory } from '../../helpers/settled-memory.js';
 import { forEachBroker, startBroker, until } from '../mqtt/brokers.js';
 
-const message = (n: number) => ({ topic: 'ringmoe/v1/north/drone-7/result/detection', payload: Buffer.from(JSON.stringify({ n, boxes: [[n, n, n + 10, n + 10, 0.9, 1]] })), qos: 1 as const, retain: false });
-const numbers = async (outbox: FileOutbox) => (await outbox.read(0, 1_000_000)).map((e) => (JSON.parse(Buffer.from(e.payload).toString('utf8')) as { n: number }).n);
+const message = (n: number) => ({
+  topic: 'ringmoe/v1/north/drone-7/result/detection',
+  payload: Buffer.from(JSON.stringify({ n, boxes: [[n, n, n + 10, n + 10, 0.9, 1]] })),
+  qos: 1 as const,
+  retain: false,
+});
+const numbers = async (outbox: FileOutbox) =>
+  (await outbox.read(0, 1_000_000)).map(
+    (e) => (JSON.parse(Buffer.from(e.payload).toString('utf8')) as { n: number }).n,
+  );
 
 /** An outbox directory holding `n` pending results; returns the record offsets of each. */
 async function filledOutbox(n: number): Promise<{ dir: string; offsets: number[] }> {
@@ -48,7 +56,10 @@ test('four bytes overwritten in the middle of a log of 175 pending results cost 
   await overwrite(join(dir, 'outbox.log'), offsets[120]! + 60, Buffer.from([0xde, 0xad, 0xbe, 0xef]));
   const outbox = await FileOutbox.open({ dir });
   try {
-    t.deepEqual(await numbers(outbox), Array.from({ length: 175 }, (_, i) => i).filter((i) => i !== 50 && i !== 120));
+    t.deepEqual(
+      await numbers(outbox),
+      Array.from({ length: 175 }, (_, i) => i).filter((i) => i !== 50 && i !== 120),
+    );
     t.is(outbox.recovery.damaged.length, 2);
     t.deepEqual(
       outbox.recovery.damaged.map((d) => [d.offset, d.bytes, d.records]),
@@ -72,7 +83,10 @@ test('damage scattered through a log: every intact record survives, whatever the
   for (const i of hit) await overwrite(join(dir, 'outbox.log'), offsets[i]! + ((i * 7) % 30), Buffer.alloc(4, 0x41));
   const outbox = await FileOutbox.open({ dir });
   try {
-    t.deepEqual(await numbers(outbox), Array.from({ length: 200 }, (_, i) => i).filter((i) => !hit.includes(i)));
+    t.deepEqual(
+      await numbers(outbox),
+      Array.from({ length: 200 }, (_, i) => i).filter((i) => !hit.includes(i)),
+    );
     // Two neighbours damaged together are one span of two records; the last one is the tail.
     t.is(outbox.stats().damaged, hit.length);
   } finally {
@@ -121,7 +135,10 @@ test('a record that rots after it was written is reported when read back, counte
   try {
     await overwrite(join(dir, 'outbox.log'), offsets[5]! + 40, Buffer.from([0xff, 0xff]));
     const entries = await numbers(outbox);
-    t.deepEqual(entries, Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 5));
+    t.deepEqual(
+      entries,
+      Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 5),
+    );
     t.like(damage, [{ records: 1, seqs: [6] }]);
     t.is(outbox.stats().damaged, 1);
     t.is(outbox.stats().rejected, 1);
@@ -137,10 +154,15 @@ test('a version-1 log (no sync markers) is read and rewritten as version 2, losi
   header.writeUInt32LE(1, 8);
   header.writeUInt32LE(crc32(header.subarray(0, 12)), 12);
   // A version-1 record is a version-2 one without its 4-byte sync marker.
-  const records = Array.from({ length: 30 }, (_, i) => encodePut({ ...message(i), seq: i + 1, createdAt: 1_700_000_000_000 + i }).subarray(4));
+  const records = Array.from({ length: 30 }, (_, i) =>
+    encodePut({ ...message(i), seq: i + 1, createdAt: 1_700_000_000_000 + i }).subarray(4),
+  );
   await writeFile(join(dir, 'outbox.log'), Buffer.concat([header, ...records]));
   const outbox = await FileOutbox.open({ dir });
-  t.deepEqual(await numbers(outbox), Array.from({ length: 30 }, (_, i) => i));
+  t.deepEqual(
+    await numbers(outbox),
+    Array.from({ length: 30 }, (_, i) => i),
+  );
   const next = await outbox.append(message(30));
   t.is(next.seq, 31);
   await outbox.close();
@@ -193,37 +215,37 @@ forEachBroker(
 // Skipped: in full-suite runs (other test files in parallel) this test hung in 2 of 4 clean runs and
 // passes alone; the runtime on a damaged outbox did not finish starting or closing. Until that is
 // found, the publisher-level tests above cover the damage events (README, "What is not done yet").
-test.skip(
-  'aedes: a runtime starts on a damaged outbox log and says, through its mqtt events, what it lost and what it salvaged (skipped: hangs intermittently under load)',
-  async (t) => {
-    const broker = await startBroker('aedes');
-    const stateDir = tempDir('runtime-damage');
-    const device = { fleet: 'north', device: 'drone-9', stateDir, reconnect: { minDelayMs: 50, maxDelayMs: 200 } };
-    const offline = await ResultPublisher.create({ ...device, url: 'mqtt://127.0.0.1:1' });
-    for (let i = 0; i < 40; i++) await offline.publishResult('detection', { n: i });
-    await offline.close({ deadlineMs: 0 });
-    await overwrite(join(stateDir, 'outbox', 'outbox.log'), 0, Buffer.from('not a header at all'));
-    const bytes = await readFile(join(stateDir, 'outbox', 'outbox.log'));
-    const tenth = [...Array(10).keys()].reduce((at) => bytes.indexOf(SYNC, at + 1), 0);
-    await overwrite(join(stateDir, 'outbox', 'outbox.log'), tenth + 30, Buffer.alloc(4, 0xee));
-    const rt = await createRuntime({ package: (await tinyPackage()).dir, mqtt: { ...device, url: broker.url } });
-    const events: MqttEvent[] = [];
-    rt.on('mqtt', (e) => events.push(e));
-    try {
-      await until(() => events.filter((e) => e.type === 'damaged').length === 2, 30_000, 'two damage events');
-      const damaged = events.filter((e): e is Extract<MqttEvent, { type: 'damaged' }> => e.type === 'damaged');
-      t.deepEqual(damaged.map((d) => [d.store, d.records, d.salvaged]), [
+test.skip('aedes: a runtime starts on a damaged outbox log and says, through its mqtt events, what it lost and what it salvaged (skipped: hangs intermittently under load)', async (t) => {
+  const broker = await startBroker('aedes');
+  const stateDir = tempDir('runtime-damage');
+  const device = { fleet: 'north', device: 'drone-9', stateDir, reconnect: { minDelayMs: 50, maxDelayMs: 200 } };
+  const offline = await ResultPublisher.create({ ...device, url: 'mqtt://127.0.0.1:1' });
+  for (let i = 0; i < 40; i++) await offline.publishResult('detection', { n: i });
+  await offline.close({ deadlineMs: 0 });
+  await overwrite(join(stateDir, 'outbox', 'outbox.log'), 0, Buffer.from('not a header at all'));
+  const bytes = await readFile(join(stateDir, 'outbox', 'outbox.log'));
+  const tenth = [...Array(10).keys()].reduce((at) => bytes.indexOf(SYNC, at + 1), 0);
+  await overwrite(join(stateDir, 'outbox', 'outbox.log'), tenth + 30, Buffer.alloc(4, 0xee));
+  const rt = await createRuntime({ package: (await tinyPackage()).dir, mqtt: { ...device, url: broker.url } });
+  const events: MqttEvent[] = [];
+  rt.on('mqtt', (e) => events.push(e));
+  try {
+    await until(() => events.filter((e) => e.type === 'damaged').length === 2, 30_000, 'two damage events');
+    const damaged = events.filter((e): e is Extract<MqttEvent, { type: 'damaged' }> => e.type === 'damaged');
+    t.deepEqual(
+      damaged.map((d) => [d.store, d.records, d.salvaged]),
+      [
         // 19 bytes over the 16-byte header reach into the first record.
         ['outbox', 1, 38],
         ['outbox', 1, 38],
-      ]);
-      t.true(damaged.every((d) => d.error.code === 'E_STATE_DAMAGED'));
-    } finally {
-      await rt.close({ deadlineMs: 1000 });
-      await broker.close();
-    }
-  },
-);
+      ],
+    );
+    t.true(damaged.every((d) => d.error.code === 'E_STATE_DAMAGED'));
+  } finally {
+    await rt.close({ deadlineMs: 1000 });
+    await broker.close();
+  }
+});
 
 test('a damaged META record (the only place the next seq lives once everything was acked) does not make seqs be reused', async (t) => {
   const dir = tempDir('outbox-meta');

@@ -11,7 +11,13 @@ import { join } from 'node:path';
 import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
-import { create, DataLocation, DataType, StringStringEntryProtoSchema, TensorProtoSchema } from '../../../tools/onnx/proto.js';
+import {
+  create,
+  DataLocation,
+  DataType,
+  StringStringEntryProtoSchema,
+  TensorProtoSchema,
+} from '../../../tools/onnx/proto.js';
 import { ExternalDataReader, externalInfo } from '../../../tools/onnx/tensor-data.js';
 import { importModel } from '../../../tools/package/import-model.js';
 import { applyBundlePlan, bundlePlan } from '../../../tools/bundle/pack.js';
@@ -74,7 +80,9 @@ test('import: external data under a directory that is a link to elsewhere is ref
   const elsewhere = join(tempDir('elsewhere'), 'weights');
   await rename(weightsDir, elsewhere);
   await symlink(elsewhere, weightsDir);
-  const err = await rejection(importModel({ model: join(dir, graph), outDir: join(tempDir('ext-dirlink-out'), 'imported') }));
+  const err = await rejection(
+    importModel({ model: join(dir, graph), outDir: join(tempDir('ext-dirlink-out'), 'imported') }),
+  );
   t.is(err.code, 'E_PATH_UNSAFE');
   t.regex(err.message, /directory .* is a symbolic link/);
 });
@@ -126,7 +134,11 @@ test('ONNX reader: negative, fractional, exponent and non-numeric external-data 
     ['0', '-16', 'length'],
     ['0', 'sixteen', 'length'],
   ] as const) {
-    const err = t.throws(() => externalInfo(tensor(offset, length), 'model.onnx'), undefined, `${offset} ${length}`) as unknown as { code: string; field: string };
+    const err = t.throws(
+      () => externalInfo(tensor(offset, length), 'model.onnx'),
+      undefined,
+      `${offset} ${length}`,
+    ) as unknown as { code: string; field: string };
     t.is(err.code, 'E_EXTERNAL_DATA', `${offset}/${length}`);
     t.is(err.field, `external_data.${field}`);
   }
@@ -148,7 +160,12 @@ test('package: a weights/ directory that is a link is refused by openPackage and
 
 test('bundle: a package file swapped for a link between planning and writing is never followed or hard-linked (E_PATH_UNSAFE)', async (t) => {
   const { dir, weight } = await packageCopy('bundle-swap');
-  const plan = await bundlePlan({ packageDir: dir, version: '1.0.0', target: TARGET, createdAt: '2026-01-01T00:00:00Z' });
+  const plan = await bundlePlan({
+    packageDir: dir,
+    version: '1.0.0',
+    target: TARGET,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
   const secret = await secretOfSize((await stat(join(dir, weight))).size);
   await rm(join(dir, weight));
   await symlink(secret, join(dir, weight));
@@ -159,16 +176,29 @@ test('bundle: a package file swapped for a link between planning and writing is 
 
 test('bundle: a package file replaced by other bytes after planning is caught by the hash taken while writing (E_PACKAGE_HASH_MISMATCH)', async (t) => {
   const { dir, weight } = await packageCopy('bundle-replace');
-  const plan = await bundlePlan({ packageDir: dir, version: '1.0.0', target: TARGET, createdAt: '2026-01-01T00:00:00Z' });
+  const plan = await bundlePlan({
+    packageDir: dir,
+    version: '1.0.0',
+    target: TARGET,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
   const size = (await stat(join(dir, weight))).size;
   await rm(join(dir, weight));
   await writeFile(join(dir, weight), Buffer.alloc(size, 7));
-  t.is((await rejection(applyBundlePlan(plan, join(tempDir('bundle-replace-out'), 'bundle')))).code, 'E_PACKAGE_HASH_MISMATCH');
+  t.is(
+    (await rejection(applyBundlePlan(plan, join(tempDir('bundle-replace-out'), 'bundle')))).code,
+    'E_PACKAGE_HASH_MISMATCH',
+  );
 });
 
 test('bundle: a good package still bundles with hard links where possible, and the bundle verifies', async (t) => {
   const { dir } = await packageCopy('bundle-good');
-  const plan = await bundlePlan({ packageDir: dir, version: '1.0.0', target: TARGET, createdAt: '2026-01-01T00:00:00Z' });
+  const plan = await bundlePlan({
+    packageDir: dir,
+    version: '1.0.0',
+    target: TARGET,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
   const out = join(tempDir('bundle-good-out'), 'bundle');
   await applyBundlePlan(plan, out);
   t.is(await checkBundleBlobs(await openBundleDir(out)), plan.blobs.length);
@@ -176,7 +206,12 @@ test('bundle: a good package still bundles with hard links where possible, and t
 
 test('bundle verify: a blobs/ directory that is a link is refused (E_PATH_UNSAFE)', async (t) => {
   const { dir } = await packageCopy('blobs-link');
-  const plan = await bundlePlan({ packageDir: dir, version: '1.0.0', target: TARGET, createdAt: '2026-01-01T00:00:00Z' });
+  const plan = await bundlePlan({
+    packageDir: dir,
+    version: '1.0.0',
+    target: TARGET,
+    createdAt: '2026-01-01T00:00:00Z',
+  });
   const out = join(tempDir('blobs-link-out'), 'bundle');
   await applyBundlePlan(plan, out);
   const elsewhere = join(tempDir('blobs-elsewhere'), 'blobs');
@@ -192,7 +227,7 @@ test('manifest: a ringmoe.json that links to /dev/zero is refused at once, memor
   const before = await settledMemory();
   const err = await rejection(openPackage(dir));
   t.is(err.code, 'E_PATH_UNSAFE');
-  t.true((await settledMemory()) - before < 32 * 1024 * 1024, "memory kept once garbage is collected");
+  t.true((await settledMemory()) - before < 32 * 1024 * 1024, 'memory kept once garbage is collected');
   t.is((await rejection(readModel(join(dir, PACKAGE_MANIFEST_FILE)))).code, 'E_PATH_UNSAFE');
 });
 
@@ -216,12 +251,15 @@ test('manifest: a 100 MB ringmoe.json (one huge string) is refused from its size
   const err = await rejection(openPackage(dir));
   t.is(err.code, 'E_JSON_TOO_LARGE');
   t.is(err.file, path);
-  t.true((await settledMemory()) - before < 32 * 1024 * 1024, "memory kept once garbage is collected");
+  t.true((await settledMemory()) - before < 32 * 1024 * 1024, 'memory kept once garbage is collected');
 });
 
 test('manifest: a 1 MB string inside an otherwise valid manifest is refused naming its field (E_JSON_STRING_TOO_LONG)', async (t) => {
   const { dir, manifest } = await packageCopy('manifest-string');
-  await writeFile(join(dir, PACKAGE_MANIFEST_FILE), JSON.stringify({ ...manifest, entries: [{ ...manifest.entries[0], description: 'x'.repeat(1 << 20) }] }));
+  await writeFile(
+    join(dir, PACKAGE_MANIFEST_FILE),
+    JSON.stringify({ ...manifest, entries: [{ ...manifest.entries[0], description: 'x'.repeat(1 << 20) }] }),
+  );
   const err = await rejection(openPackage(dir));
   t.is(err.code, 'E_JSON_STRING_TOO_LONG');
   t.is(err.field, 'entries[0].description');
@@ -229,18 +267,25 @@ test('manifest: a 1 MB string inside an otherwise valid manifest is refused nami
 
 test('manifest: nested 200,000 levels deep is refused without a stack overflow, memory bounded (E_JSON_TOO_DEEP)', async (t) => {
   const { dir } = await packageCopy('manifest-deep');
-  await writeFile(join(dir, PACKAGE_MANIFEST_FILE), `{"name": "x", "model": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`);
+  await writeFile(
+    join(dir, PACKAGE_MANIFEST_FILE),
+    `{"name": "x", "model": ${'['.repeat(200_000)}${']'.repeat(200_000)}}`,
+  );
   const before = await settledMemory();
   const err = await rejection(openPackage(dir));
   t.is(err.code, 'E_JSON_TOO_DEEP');
   t.regex(err.field!, /^model/);
-  t.true((await settledMemory()) - before < 32 * 1024 * 1024, "memory kept once garbage is collected");
+  t.true((await settledMemory()) - before < 32 * 1024 * 1024, 'memory kept once garbage is collected');
 });
 
 test('run: an external-data file that is in the package but not in the manifest is refused before the model loads (E_PACKAGE_MANIFEST)', async (t) => {
   const { dir, manifest, weight } = await packageCopy('unlisted');
   const { [weight]: _dropped, ...files } = manifest.files;
-  const m = { ...manifest, files, entries: manifest.entries.map((e) => ({ ...e, weightFiles: e.weightFiles.filter((w) => w !== weight) })) };
+  const m = {
+    ...manifest,
+    files,
+    entries: manifest.entries.map((e) => ({ ...e, weightFiles: e.weightFiles.filter((w) => w !== weight) })),
+  };
   await writeFile(join(dir, PACKAGE_MANIFEST_FILE), JSON.stringify(m, null, 2));
   const err = await rejection(openPackage(dir));
   t.is(err.code, 'E_PACKAGE_MANIFEST');
@@ -264,7 +309,16 @@ test('CLI: inspect and bundle on a manifest nested 200,000 deep, or linked to /d
   t.not(deep.code, 0);
   t.regex(deep.stdout + deep.stderr, /E_JSON_TOO_DEEP/);
   t.notRegex(deep.stderr, /RangeError|Maximum call stack/);
-  const bundle = await runCliProcess(['bundle', dir, '--release', '1.0.0', '--target', TARGET, '-o', join(tempDir('cli-deep-out'), 'b')]);
+  const bundle = await runCliProcess([
+    'bundle',
+    dir,
+    '--release',
+    '1.0.0',
+    '--target',
+    TARGET,
+    '-o',
+    join(tempDir('cli-deep-out'), 'b'),
+  ]);
   t.not(bundle.code, 0);
   t.regex(bundle.stdout + bundle.stderr, /E_JSON_TOO_DEEP/);
   await rm(join(dir, PACKAGE_MANIFEST_FILE));

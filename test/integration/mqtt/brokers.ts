@@ -31,7 +31,11 @@ export async function startBroker(name: TestBroker['name']): Promise<TestBroker>
 }
 
 /** Registers `body` once per broker, titled `<broker>: <title>`; the broker is closed afterwards. */
-export function forEachBroker(title: string, body: (t: ExecutionContext, broker: TestBroker) => Promise<void>, only?: TestBroker['name'][]): void {
+export function forEachBroker(
+  title: string,
+  body: (t: ExecutionContext, broker: TestBroker) => Promise<void>,
+  only?: TestBroker['name'][],
+): void {
   for (const name of ['aedes', 'mosquitto'] as const) {
     if (only && !only.includes(name)) continue;
     const run = name === 'mosquitto' ? testIf(HAS_MOSQUITTO, test) : test;

@@ -35,7 +35,9 @@ test('BAD CALL - startEmbeddedBroker checks its options', async (t) => {
 test('EXPECTED FAILURE - a port already in use is E_IO naming the port', async (t) => {
   const first = await startEmbeddedBroker({ port: 0 });
   try {
-    const err = await t.throwsAsync(startEmbeddedBroker({ port: first.port }), { message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`) });
+    const err = await t.throwsAsync(startEmbeddedBroker({ port: first.port }), {
+      message: new RegExp(`cannot listen on 127\\.0\\.0\\.1:${first.port}: .*EADDRINUSE`),
+    });
     t.is((err as { code?: string }).code, 'E_IO');
   } finally {
     await first.close();

@@ -17,7 +17,9 @@ const WRITER = join(dirname(fileURLToPath(import.meta.url)), 'fixtures', 'outbox
 for (const fsync of ['always', 'never'] as const) {
   test(`FileOutbox (fsync ${fsync}) keeps every resolved append across SIGKILL mid-write`, async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'outbox-crash-'));
-    const proc = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, fsync], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', WRITER, dir, fsync], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     try {
       const resolved = new Set<number>();
       await new Promise<void>((resolve, reject) => {
@@ -41,7 +43,9 @@ for (const fsync of ['always', 'never'] as const) {
           const n = Buffer.from(e.payload).readUInt32LE(0);
           t.is(e.payload[100], n % 251, `entry ${n} intact`);
         }
-        t.log(`${resolved.size} resolved, ${entries.length} recovered, ${outbox.recovery.truncatedBytes} torn bytes cut${outbox.recovery.reason ? ` (${outbox.recovery.reason})` : ''}`);
+        t.log(
+          `${resolved.size} resolved, ${entries.length} recovered, ${outbox.recovery.truncatedBytes} torn bytes cut${outbox.recovery.reason ? ` (${outbox.recovery.reason})` : ''}`,
+        );
         const after = await outbox.append({ topic: 'a/b', payload: Buffer.from('x'), qos: 1, retain: false });
         t.true(after.seq > Math.max(...entries.map((e) => e.seq)));
       } finally {

@@ -24,11 +24,19 @@ forEachBroker(
       const r = await publisher.publishResult('segmentation', { classes: [0, 3, 3] }, { frameId: 'sar-000017' });
       await until(() => publisher.status().state === 'online', 10_000, 'connection');
       await publisher.publishMetrics({ fps: 2.8 });
-      await until(() => seen.some((s) => s.topic.endsWith('/results/segmentation')) && seen.some((s) => s.topic.endsWith('/metrics')), 10_000, 'result and metrics');
+      await until(
+        () =>
+          seen.some((s) => s.topic.endsWith('/results/segmentation')) && seen.some((s) => s.topic.endsWith('/metrics')),
+        10_000,
+        'result and metrics',
+      );
       const result = seen.find((s) => s.topic.endsWith('/results/segmentation'))!.packet;
       t.is(result.qos, 1);
       t.is(result.properties?.contentType, 'application/json');
-      t.deepEqual({ ...result.properties?.userProperties }, { modelVersion: 'ringmoe-sar-l2@0.3.1', frameId: 'sar-000017', resultId: r.id });
+      t.deepEqual(
+        { ...result.properties?.userProperties },
+        { modelVersion: 'ringmoe-sar-l2@0.3.1', frameId: 'sar-000017', resultId: r.id },
+      );
       // The broker forwards the remaining lifetime: at most what was set.
       t.true(result.properties!.messageExpiryInterval! <= 3600 && result.properties!.messageExpiryInterval! > 3500);
       const metrics = seen.find((s) => s.topic.endsWith('/metrics'))!.packet;
@@ -39,13 +47,25 @@ forEachBroker(
       t.is(JSON.parse(birth.payload.toString()).protocolVersion, 5);
 
       // A result names the model that produced it; after setModelVersion the default is the new one.
-      const old = await publisher.publishResult('depth', { m: [1] }, { frameId: 'sar-000018', modelVersion: 'ringmoe-sar-l2@0.3.0' });
+      const old = await publisher.publishResult(
+        'depth',
+        { m: [1] },
+        { frameId: 'sar-000018', modelVersion: 'ringmoe-sar-l2@0.3.0' },
+      );
       publisher.setModelVersion('ringmoe-sar-l2@0.4.0');
       const fresh = await publisher.publishResult('depth', { m: [2] }, { frameId: 'sar-000019' });
-      await until(() => seen.filter((s) => s.topic.endsWith('/results/depth')).length >= 2, 10_000, 'two depth results');
+      await until(
+        () => seen.filter((s) => s.topic.endsWith('/results/depth')).length >= 2,
+        10_000,
+        'two depth results',
+      );
       const versions = seen
         .filter((s) => s.topic.endsWith('/results/depth'))
-        .map((s) => [JSON.parse(s.packet.payload.toString()).id, JSON.parse(s.packet.payload.toString()).modelVersion, s.packet.properties?.userProperties?.modelVersion]);
+        .map((s) => [
+          JSON.parse(s.packet.payload.toString()).id,
+          JSON.parse(s.packet.payload.toString()).modelVersion,
+          s.packet.properties?.userProperties?.modelVersion,
+        ]);
       t.deepEqual(versions, [
         [old.id, 'ringmoe-sar-l2@0.3.0', 'ringmoe-sar-l2@0.3.0'],
         [fresh.id, 'ringmoe-sar-l2@0.4.0', 'ringmoe-sar-l2@0.4.0'],
@@ -65,7 +85,13 @@ forEachBroker(
     const seen: Seen[] = [];
     raw.on('message', (topic, _payload, packet) => seen.push({ topic, packet }));
     await raw.subscribeAsync('ringmoe/#', { qos: 1 });
-    const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'cam-2', modelVersion: 'm@1', expirySeconds: { results: 3600 } });
+    const publisher = await ResultPublisher.create({
+      url: broker.url,
+      fleet: 'north',
+      device: 'cam-2',
+      modelVersion: 'm@1',
+      expirySeconds: { results: 3600 },
+    });
     try {
       await publisher.publishResult('segmentation', { classes: [1] }, { frameId: 'f-9' });
       await until(() => seen.some((s) => s.topic.endsWith('/results/segmentation')), 10_000, 'result');
@@ -81,31 +107,41 @@ forEachBroker(
   ['aedes'],
 );
 
-forEachBroker('results that expired while waiting in the outbox are discarded and counted, not sent late', async (t, broker) => {
-  await broker.outage();
-  const clock = new ManualClock(Date.now());
-  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'f', device: 'd', clock, expirySeconds: { results: 10 }, reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
-  const dropped: { reason: string; count: number }[] = [];
-  publisher.on('dropped', (d) => dropped.push(d));
-  try {
-    await publisher.publishResult('detection', { n: 1 });
-    await publisher.publishResult('detection', { n: 2 });
-    clock.set(clock.now() + 11_000);
-    await publisher.publishResult('detection', { n: 3 });
-    await broker.restore();
-    // The reconnect timer runs on the manual clock: advance it until the publisher is online.
-    await until(
-      () => {
-        clock.advance(200);
-        return publisher.status().state === 'online';
-      },
-      10_000,
-      'reconnect',
-    );
-    t.true(await publisher.drain(5000));
-    t.deepEqual(dropped, [{ reason: 'expired', seqs: [1, 2], count: 2 }] as never);
-    t.like(publisher.status().outbox, { expired: 2, acked: 1, pending: 0 });
-  } finally {
-    await publisher.close({ deadlineMs: 0 });
-  }
-});
+forEachBroker(
+  'results that expired while waiting in the outbox are discarded and counted, not sent late',
+  async (t, broker) => {
+    await broker.outage();
+    const clock = new ManualClock(Date.now());
+    const publisher = await ResultPublisher.create({
+      url: broker.url,
+      fleet: 'f',
+      device: 'd',
+      clock,
+      expirySeconds: { results: 10 },
+      reconnect: { minDelayMs: 50, maxDelayMs: 100 },
+    });
+    const dropped: { reason: string; count: number }[] = [];
+    publisher.on('dropped', (d) => dropped.push(d));
+    try {
+      await publisher.publishResult('detection', { n: 1 });
+      await publisher.publishResult('detection', { n: 2 });
+      clock.set(clock.now() + 11_000);
+      await publisher.publishResult('detection', { n: 3 });
+      await broker.restore();
+      // The reconnect timer runs on the manual clock: advance it until the publisher is online.
+      await until(
+        () => {
+          clock.advance(200);
+          return publisher.status().state === 'online';
+        },
+        10_000,
+        'reconnect',
+      );
+      t.true(await publisher.drain(5000));
+      t.deepEqual(dropped, [{ reason: 'expired', seqs: [1, 2], count: 2 }] as never);
+      t.like(publisher.status().outbox, { expired: 2, acked: 1, pending: 0 });
+    } finally {
+      await publisher.close({ deadlineMs: 0 });
+    }
+  },
+);

@@ -33,7 +33,9 @@ test('BAD CALL - publisher options are checked and the option is named', async (
     [{ password: 42 as never }, /options\.password.*<hidden>/],
   ];
   for (const [patch, re] of cases) {
-    const err = await t.throwsAsync(ResultPublisher.create({ ...base, ...patch } as ResultPublisherOptions), { message: re });
+    const err = await t.throwsAsync(ResultPublisher.create({ ...base, ...patch } as ResultPublisherOptions), {
+      message: re,
+    });
     t.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT', JSON.stringify(patch));
   }
 });
@@ -48,7 +50,10 @@ test('BAD CALL - publishResult, publishState and publishMetrics check their argu
       [publisher.publishResult('detection', {}, { frame: 'x' } as never), /did you mean meta\.frameId/],
       [publisher.publishResult('detection', {}, { id: '' }), /meta\.id/],
       [publisher.publishResult('detection', {}, { modelVersion: 3 as never }), /meta\.modelVersion/],
-      [publisher.publishResult('detection', { blob: 'x'.repeat(5000) }), /exceeds the outbox's maxMessageBytes \(4096\)/],
+      [
+        publisher.publishResult('detection', { blob: 'x'.repeat(5000) }),
+        /exceeds the outbox's maxMessageBytes \(4096\)/,
+      ],
       [publisher.publishState([] as never), /for state/],
       [publisher.publishMetrics({ fps: Number.NaN }), /metrics\.fps/],
       [publisher.publishMetrics({ nested: {} as never }), /metrics\.nested/],
@@ -74,32 +79,56 @@ test('EXPECTED FAILURE - a closed publisher refuses new work with E_CLOSED; clos
   t.is(publisher.status().state, 'closed');
 });
 
-forEachBroker('a publisher started while the broker is down keeps results (bounded, oldest dropped and counted) and sends them in order when it appears', async (t, broker) => {
-  // The consumer's session outlives the outage (persistent session), so it cannot miss the burst.
-  const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'f', clientId: 'gs-outage', sessionExpirySeconds: 60, reconnectDelayMs: 50 });
-  const got: ReceivedResult[] = [];
-  consumer.on('result', (r) => got.push(r));
-  await broker.outage();
-  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'f', device: 'd', outboxLimits: { maxEntries: 5 }, reconnect: { minDelayMs: 50, maxDelayMs: 100 } });
-  const events: { offline: number; dropped: Parameters<PublisherEvents['dropped']>[0][] } = { offline: 0, dropped: [] };
-  publisher.on('offline', () => events.offline++);
-  publisher.on('dropped', (d) => events.dropped.push(d));
-  try {
-    for (let n = 0; n < 8; n++) await publisher.publishResult('detection', { n });
-    t.like(publisher.status(), { outbox: { pending: 5, dropped: 3 } });
-    t.is(events.dropped.reduce((a, d) => a + d.count, 0), 3);
-    t.true(events.dropped.every((d) => d.reason === 'full'));
-    await until(() => events.offline === 1, 5000, 'offline event');
-    await broker.restore();
-    t.true(await publisher.drain(10_000));
-    await until(() => got.length === 5, 10_000, 'five results');
-    t.deepEqual(got.map((r) => (r.result as { n: number }).n), [3, 4, 5, 6, 7]);
-    t.is(events.offline, 1, 'one offline event per outage');
-  } finally {
-    await publisher.close();
-    await consumer.close();
-  }
-});
+forEachBroker(
+  'a publisher started while the broker is down keeps results (bounded, oldest dropped and counted) and sends them in order when it appears',
+  async (t, broker) => {
+    // The consumer's session outlives the outage (persistent session), so it cannot miss the burst.
+    const consumer = await FleetConsumer.create({
+      url: broker.url,
+      fleet: 'f',
+      clientId: 'gs-outage',
+      sessionExpirySeconds: 60,
+      reconnectDelayMs: 50,
+    });
+    const got: ReceivedResult[] = [];
+    consumer.on('result', (r) => got.push(r));
+    await broker.outage();
+    const publisher = await ResultPublisher.create({
+      url: broker.url,
+      fleet: 'f',
+      device: 'd',
+      outboxLimits: { maxEntries: 5 },
+      reconnect: { minDelayMs: 50, maxDelayMs: 100 },
+    });
+    const events: { offline: number; dropped: Parameters<PublisherEvents['dropped']>[0][] } = {
+      offline: 0,
+      dropped: [],
+    };
+    publisher.on('offline', () => events.offline++);
+    publisher.on('dropped', (d) => events.dropped.push(d));
+    try {
+      for (let n = 0; n < 8; n++) await publisher.publishResult('detection', { n });
+      t.like(publisher.status(), { outbox: { pending: 5, dropped: 3 } });
+      t.is(
+        events.dropped.reduce((a, d) => a + d.count, 0),
+        3,
+      );
+      t.true(events.dropped.every((d) => d.reason === 'full'));
+      await until(() => events.offline === 1, 5000, 'offline event');
+      await broker.restore();
+      t.true(await publisher.drain(10_000));
+      await until(() => got.length === 5, 10_000, 'five results');
+      t.deepEqual(
+        got.map((r) => (r.result as { n: number }).n),
+        [3, 4, 5, 6, 7],
+      );
+      t.is(events.offline, 1, 'one offline event per outage');
+    } finally {
+      await publisher.close();
+      await consumer.close();
+    }
+  },
+);
 
 test('close() while the broker is away returns what is pending, and a durable outbox hands it to the next process', async (t) => {
   const broker = await startAedes();
@@ -131,7 +160,14 @@ test('EXPECTED FAILURE - refused credentials are reported as an error event with
     if (username === 'device') return done(null, true);
     done(Object.assign(new Error('bad user'), { returnCode: 4 }) as never, null);
   };
-  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'f', device: 'd', username: 'intruder', password: 'x', reconnect: { minDelayMs: 1000 } });
+  const publisher = await ResultPublisher.create({
+    url: broker.url,
+    fleet: 'f',
+    device: 'd',
+    username: 'intruder',
+    password: 'x',
+    reconnect: { minDelayMs: 1000 },
+  });
   try {
     const [err] = (await once(publisher, 'error')) as [{ code: string; message: string }];
     t.is(err.code, 'E_MQTT_PROTOCOL');

@@ -3,7 +3,7 @@ import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
 import { forEachBroker, until } from './brokers.js';
 
 forEachBroker(
-  'two consumers in one shared-subscription group split a fleet\'s results; each still sees every birth',
+  "two consumers in one shared-subscription group split a fleet's results; each still sees every birth",
   async (t, broker) => {
     const a = await FleetConsumer.create({ url: broker.url, fleet: 'west', group: 'ground' });
     const b = await FleetConsumer.create({ url: broker.url, fleet: 'west', group: 'ground' });
@@ -12,7 +12,9 @@ forEachBroker(
     const got: Record<'a' | 'b', ReceivedResult[]> = { a: [], b: [] };
     a.on('result', (r) => got.a.push(r));
     b.on('result', (r) => got.b.push(r));
-    const publishers = await Promise.all(['uav-1', 'uav-2'].map((device) => ResultPublisher.create({ url: broker.url, fleet: 'west', device })));
+    const publishers = await Promise.all(
+      ['uav-1', 'uav-2'].map((device) => ResultPublisher.create({ url: broker.url, fleet: 'west', device })),
+    );
     try {
       const ids = new Set<string>();
       for (let i = 0; i < 30; i++) {
@@ -23,10 +25,20 @@ forEachBroker(
       t.is(got.a.length + got.b.length, 60);
       t.true(got.a.length > 0 && got.b.length > 0, `split ${got.a.length}/${got.b.length}`);
       const idsA = new Set(got.a.map((r) => r.id));
-      t.deepEqual(got.b.filter((r) => idsA.has(r.id)), [], 'no result went to both');
+      t.deepEqual(
+        got.b.filter((r) => idsA.has(r.id)),
+        [],
+        'no result went to both',
+      );
       t.deepEqual([...idsA, ...got.b.map((r) => r.id)].sort(), [...ids].sort());
       for (const c of [a, b]) {
-        t.deepEqual(c.summary().devices.map((d) => [d.device, d.online]), [['uav-1', true], ['uav-2', true]]);
+        t.deepEqual(
+          c.summary().devices.map((d) => [d.device, d.online]),
+          [
+            ['uav-1', true],
+            ['uav-2', true],
+          ],
+        );
       }
       t.log(`split: consumer a ${got.a.length}, consumer b ${got.b.length}`);
     } finally {
@@ -41,7 +53,9 @@ forEachBroker(
 forEachBroker(
   'EXPECTED FAILURE - a shared-subscription group on a broker that speaks only MQTT 3.1.1 is refused, not silently empty',
   async (t, broker) => {
-    const err = await t.throwsAsync(FleetConsumer.create({ url: broker.url, fleet: 'west', group: 'ground' }), { message: /shared subscriptions need MQTT 5/ });
+    const err = await t.throwsAsync(FleetConsumer.create({ url: broker.url, fleet: 'west', group: 'ground' }), {
+      message: /shared subscriptions need MQTT 5/,
+    });
     t.is((err as { code?: string }).code, 'E_MQTT_PROTOCOL');
   },
   ['aedes'],

@@ -61,8 +61,20 @@ function pem(k: KeyObject): string {
 }
 
 /** Writes a signed bundle of `pkg`. */
-export async function makeBundle(pkg: string, out: string, version: string, keyFile: string, o: { name?: string; target?: string; minSdk?: string } = {}): Promise<string> {
-  const plan = await bundlePlan({ packageDir: pkg, version, target: o.target ?? TARGET, name: o.name ?? 'drone-optical', ...(o.minSdk ? { minSdkVersion: o.minSdk } : {}) });
+export async function makeBundle(
+  pkg: string,
+  out: string,
+  version: string,
+  keyFile: string,
+  o: { name?: string; target?: string; minSdk?: string } = {},
+): Promise<string> {
+  const plan = await bundlePlan({
+    packageDir: pkg,
+    version,
+    target: o.target ?? TARGET,
+    name: o.name ?? 'drone-optical',
+    ...(o.minSdk ? { minSdkVersion: o.minSdk } : {}),
+  });
   await applyBundlePlan(plan, out);
   await signBundleDir(out, keyFile);
   return out;
@@ -93,7 +105,15 @@ export function otaFixture(): Promise<OtaFixture> {
     await writeReferencePackage({ config: namedConfig('ringmoe-tiny'), outDir: full2, seed: 2 });
     const packages = { full1, full2, v1: join(root, 'pkg-v1'), v2: join(root, 'pkg-v2'), v3: join(root, 'pkg-v3') };
     // Modality sub-models (prune --modalities): whole entries, their files byte for byte.
-    const sub = (dir: string, outDir: string, modalities: string[]) => prunePackage({ dir, outDir, options: { strategy: 'modality', modalities }, name: 'ringmoe-tiny-drone', evaluate: false, verify: 'size' });
+    const sub = (dir: string, outDir: string, modalities: string[]) =>
+      prunePackage({
+        dir,
+        outDir,
+        options: { strategy: 'modality', modalities },
+        name: 'ringmoe-tiny-drone',
+        evaluate: false,
+        verify: 'size',
+      });
     await sub(full1, packages.v1, ['optical']);
     await sub(full2, packages.v2, ['optical']);
     await sub(full2, packages.v3, ['optical', 'sar-l2']);
@@ -102,7 +122,20 @@ export function otaFixture(): Promise<OtaFixture> {
       v2: await makeBundle(packages.v2, join(root, 'bundle-2.0.0'), '2.0.0', keyFiles.release),
       v3: await makeBundle(packages.v3, join(root, 'bundle-2.1.0'), '2.1.0', keyFiles.release),
     };
-    return { root, keys: { release: release.privateKey, operator: operator.privateKey, rollback: rollback.privateKey, rogue: rogue.privateKey }, trust, trustFile, keyFiles, packages, bundles };
+    return {
+      root,
+      keys: {
+        release: release.privateKey,
+        operator: operator.privateKey,
+        rollback: rollback.privateKey,
+        rogue: rogue.privateKey,
+      },
+      trust,
+      trustFile,
+      keyFiles,
+      packages,
+      bundles,
+    };
   })();
   return cached;
 }
@@ -114,7 +147,20 @@ export function nextSeq(): number {
 }
 
 /** A signed desired-state message for a bundle directory. */
-export async function desiredMessage(fx: OtaFixture, bundle: string | BundleDir, o: { http?: string[]; mqtt?: boolean; seq?: number; rollback?: boolean; key?: KeyObject; device?: string; fleet?: string; expiresInS?: number } = {}): Promise<Buffer> {
+export async function desiredMessage(
+  fx: OtaFixture,
+  bundle: string | BundleDir,
+  o: {
+    http?: string[];
+    mqtt?: boolean;
+    seq?: number;
+    rollback?: boolean;
+    key?: KeyObject;
+    device?: string;
+    fleet?: string;
+    expiresInS?: number;
+  } = {},
+): Promise<Buffer> {
   const b = typeof bundle === 'string' ? await openBundleDir(bundle) : bundle;
   const d = desiredFor(b, {
     fleet: o.fleet ?? FLEET,
@@ -129,7 +175,15 @@ export async function desiredMessage(fx: OtaFixture, bundle: string | BundleDir,
 
 /** A desired state written by hand (for forged and malformed ones). */
 export function rawDesired(fields: Partial<DesiredState> & Pick<DesiredState, 'bundle'>, key: KeyObject): Buffer {
-  const d: DesiredState = { format: DESIRED_FORMAT, formatVersion: 1, fleet: FLEET, seq: nextSeq(), issuedAt: new Date().toISOString(), sources: {}, ...fields };
+  const d: DesiredState = {
+    format: DESIRED_FORMAT,
+    formatVersion: 1,
+    fleet: FLEET,
+    seq: nextSeq(),
+    issuedAt: new Date().toISOString(),
+    sources: {},
+    ...fields,
+  };
   return encodeDesired(d, key);
 }
 
@@ -143,11 +197,23 @@ export interface TestDevice {
 }
 
 /** Starts a device (optionally at a slot store root a previous device used). */
-export async function startDevice(fx: OtaFixture, o: { root?: string; device?: string; agent?: Partial<OtaAgentOptions> } = {}): Promise<TestDevice> {
+export async function startDevice(
+  fx: OtaFixture,
+  o: { root?: string; device?: string; agent?: Partial<OtaAgentOptions> } = {},
+): Promise<TestDevice> {
   const root = o.root ?? tempDir('device');
   const store = await FsSlotStore.open(root);
   const host = await OrtModelHost.create({ entries: ['optical'], threads: 1 });
-  const agent = await OtaAgent.start({ identity: { fleet: FLEET, device: o.device ?? 'd1', target: TARGET }, store, host, trust: fx.trust, health: { frames: 2, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS }, warmUpFrames: 1, fetch: { retries: 2, retryDelayMs: 20 }, ...(o.agent ?? {}) });
+  const agent = await OtaAgent.start({
+    identity: { fleet: FLEET, device: o.device ?? 'd1', target: TARGET },
+    store,
+    host,
+    trust: fx.trust,
+    health: { frames: 2, latencyBudgetMs: LOADED_MACHINE_BUDGET_MS },
+    warmUpFrames: 1,
+    fetch: { retries: 2, retryDelayMs: 20 },
+    ...(o.agent ?? {}),
+  });
   return {
     root,
     store,
@@ -172,7 +238,11 @@ export interface StreamLog {
  * Feeds frames of `entry` to `host` continuously, keeping `inflight` frames queued so the host is
  * never idle between two frames, until `stop()`.
  */
-export function startStream(host: OrtModelHost, entry = 'optical', inflight = 2): { stop(): Promise<StreamLog>; log: StreamLog } {
+export function startStream(
+  host: OrtModelHost,
+  entry = 'optical',
+  inflight = 2,
+): { stop(): Promise<StreamLog>; log: StreamLog } {
   const log: StreamLog = { results: [], errors: [], submitted: 0 };
   let running = true;
   let feeds: ModelFrame['feeds'] | undefined;
@@ -204,7 +274,9 @@ export function startStream(host: OrtModelHost, entry = 'optical', inflight = 2)
 }
 
 /** An HTTP server that serves exactly the given bytes per sha256 (for forged bundles). */
-export async function startRawServer(blobs: Map<string, Buffer>): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
+export async function startRawServer(
+  blobs: Map<string, Buffer>,
+): Promise<{ url: string; close(): Promise<void>; requests: string[] }> {
   const requests: string[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((req, res) => {
@@ -231,7 +303,13 @@ export async function startRawServer(blobs: Map<string, Buffer>): Promise<{ url:
 }
 
 /** A device connected to a broker: its agent takes desired states and reports over MQTT. */
-export async function startMqttDevice(fx: OtaFixture, url: string, device: string, agent: Partial<OtaAgentOptions> = {}, linkOptions: Partial<OtaMqttLinkOptions> = {}): Promise<TestDevice & { link: OtaMqttLink }> {
+export async function startMqttDevice(
+  fx: OtaFixture,
+  url: string,
+  device: string,
+  agent: Partial<OtaAgentOptions> = {},
+  linkOptions: Partial<OtaMqttLinkOptions> = {},
+): Promise<TestDevice & { link: OtaMqttLink }> {
   const link = await OtaMqttLink.connect({ url, fleet: FLEET, device, chunks: { timeoutMs: 2000 }, ...linkOptions });
   const dev = await startDevice(fx, { device, agent: { ...agent, extraSources: (r) => link.sources(r) } });
   await link.attach(dev.agent);

@@ -20,7 +20,10 @@ import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { desiredMessage, FLEET, otaFixture, startDevice, TARGET } from './fixtures.js';
 import { LOADED_MACHINE_BUDGET_MS } from '../../helpers/budgets.js';
 
-async function scenario(t: import('ava').ExecutionContext, latencyBudgetMs: number): Promise<{ runs: string[]; outcomes: FrameOutcome[]; result: string; v1: string; v2: string }> {
+async function scenario(
+  t: import('ava').ExecutionContext,
+  latencyBudgetMs: number,
+): Promise<{ runs: string[]; outcomes: FrameOutcome[]; result: string; v1: string; v2: string }> {
   const fx = await otaFixture();
   // Provision v1 into a slot store, then start the runtime on the slot the device boots.
   const provision = await startDevice(fx);
@@ -29,9 +32,23 @@ async function scenario(t: import('ava').ExecutionContext, latencyBudgetMs: numb
   await provision.close();
   const store = await FsSlotStore.open(root);
   const pointer = (await store.readPointer())!;
-  const runtime = await createRuntime({ package: store.slotPackageDir(pointer.current), backend: 'onnxruntime', entries: ['optical'], workers: 1, threads: 1, verify: 'size' });
+  const runtime = await createRuntime({
+    package: store.slotPackageDir(pointer.current),
+    backend: 'onnxruntime',
+    entries: ['optical'],
+    workers: 1,
+    threads: 1,
+    verify: 'size',
+  });
   const host = new RuntimeModelHost(runtime, { entries: ['optical'] });
-  const agent = await OtaAgent.start({ identity: { fleet: FLEET, device: 'rt', target: TARGET }, store, host, trust: fx.trust, health: { frames: 2, latencyBudgetMs }, warmUpFrames: 1 });
+  const agent = await OtaAgent.start({
+    identity: { fleet: FLEET, device: 'rt', target: TARGET },
+    store,
+    host,
+    trust: fx.trust,
+    health: { frames: 2, latencyBudgetMs },
+    warmUpFrames: 1,
+  });
   const pixels = await readFile(join(REPO_ROOT, 'examples', 'data', 'aerial', 'aero1.jpg'));
   let running = true;
   let n = 0;
@@ -40,7 +57,6 @@ async function scenario(t: import('ava').ExecutionContext, latencyBudgetMs: numb
       yield { id: `f${n}`, modality: 'optical', timestamp: Date.now(), pixels: Buffer.from(pixels) }; // a copy: the pool takes the bytes it is given
       n++;
       await new Promise((r) => setTimeout(r, 40)); // a 25 fps camera
-
     }
   }
   const outcomes: FrameOutcome[] = [];
@@ -75,23 +91,35 @@ function exactlyOnceInOrder(t: import('ava').ExecutionContext, outcomes: FrameOu
   t.deepEqual(failures, [], 'no frame failed or was dropped');
   const ids = outcomes.map((o) => o.frameId);
   t.is(new Set(ids).size, ids.length, 'no frame came out twice');
-  t.deepEqual(ids, ids.map((_, i) => `f${i}`), 'every frame, in order, none missing');
+  t.deepEqual(
+    ids,
+    ids.map((_, i) => `f${i}`),
+    'every frame, in order, none missing',
+  );
 }
 
-test.serial('runtime pipeline: an OTA update swaps the model under a continuous stream, every frame exactly once', async (t) => {
-  const r = await scenario(t, LOADED_MACHINE_BUDGET_MS);
-  t.is(r.result, 'installed');
-  exactlyOnceInOrder(t, r.outcomes);
-  t.deepEqual(r.runs, [r.v1, r.v2]);
-  t.log(`${r.outcomes.length} frames: ${r.outcomes.filter((o) => o.ok && o.model.packageHash === r.v1).length} by v1, ${r.outcomes.filter((o) => o.ok && o.model.packageHash === r.v2).length} by v2`);
-});
+test.serial(
+  'runtime pipeline: an OTA update swaps the model under a continuous stream, every frame exactly once',
+  async (t) => {
+    const r = await scenario(t, LOADED_MACHINE_BUDGET_MS);
+    t.is(r.result, 'installed');
+    exactlyOnceInOrder(t, r.outcomes);
+    t.deepEqual(r.runs, [r.v1, r.v2]);
+    t.log(
+      `${r.outcomes.length} frames: ${r.outcomes.filter((o) => o.ok && o.model.packageHash === r.v1).length} by v1, ${r.outcomes.filter((o) => o.ok && o.model.packageHash === r.v2).length} by v2`,
+    );
+  },
+);
 
-test.serial('runtime pipeline: a failed health check swaps back under the stream, every frame exactly once', async (t) => {
-  const r = await scenario(t, 0.001);
-  t.is(r.result, 'rolled-back');
-  exactlyOnceInOrder(t, r.outcomes);
-  t.is(r.runs[0], r.v1);
-  t.is(r.runs[r.runs.length - 1], r.v1);
-  t.true(r.runs.length === 1 || (r.runs.length === 3 && r.runs[1] === r.v2), r.runs.join(' → '));
-  t.log(`${r.outcomes.length} frames; model runs ${r.runs.map((x) => x.slice(0, 8)).join(' → ')}`);
-});
+test.serial(
+  'runtime pipeline: a failed health check swaps back under the stream, every frame exactly once',
+  async (t) => {
+    const r = await scenario(t, 0.001);
+    t.is(r.result, 'rolled-back');
+    exactlyOnceInOrder(t, r.outcomes);
+    t.is(r.runs[0], r.v1);
+    t.is(r.runs[r.runs.length - 1], r.v1);
+    t.true(r.runs.length === 1 || (r.runs.length === 3 && r.runs[1] === r.v2), r.runs.join(' → '));
+    t.log(`${r.outcomes.length} frames; model runs ${r.runs.map((x) => x.slice(0, 8)).join(' → ')}`);
+  },
+);

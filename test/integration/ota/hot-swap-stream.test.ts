@@ -53,7 +53,9 @@ test('an update installs under a continuous stream with zero frames lost or dupl
     await server.close();
     t.is(outcome.result, 'installed', outcome.message);
     const a = analyse(log);
-    t.log(`frames submitted ${a.submitted}, served ${a.served}, lost ${a.lost}, duplicated ${a.duplicated}, errors ${log.errors.length}`);
+    t.log(
+      `frames submitted ${a.submitted}, served ${a.served}, lost ${a.lost}, duplicated ${a.duplicated}, errors ${log.errors.length}`,
+    );
     t.deepEqual(log.errors, []);
     t.is(a.lost, 0);
     t.is(a.duplicated, 0);
@@ -89,7 +91,9 @@ test('a rollback under a continuous stream also loses and repeats no frame: v1, 
     t.is(outcome.code, 'E_HEALTH_CHECK');
     t.regex(outcome.message!, /over the 0\.001 ms budget/);
     const a = analyse(log);
-    t.log(`frames submitted ${a.submitted}, served ${a.served}, lost ${a.lost}, duplicated ${a.duplicated}; model runs ${a.runs.map((m) => m.slice(0, 8)).join(' → ')}`);
+    t.log(
+      `frames submitted ${a.submitted}, served ${a.served}, lost ${a.lost}, duplicated ${a.duplicated}; model runs ${a.runs.map((m) => m.slice(0, 8)).join(' → ')}`,
+    );
     t.deepEqual(log.errors, []);
     t.is(a.lost, 0);
     t.is(a.duplicated, 0);

@@ -30,9 +30,18 @@ function rng(seed: number): () => number {
 }
 
 /** Runs the child until it enters `phase`, waits `delayMs`, kills it. Returns what it printed. */
-function runAndKill(root: string, trust: string, bundle: string, phase: string, delayMs: number): Promise<{ lines: string[]; killed: boolean }> {
+function runAndKill(
+  root: string,
+  trust: string,
+  bundle: string,
+  phase: string,
+  delayMs: number,
+): Promise<{ lines: string[]; killed: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, trust, bundle], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, root, trust, bundle], {
+      cwd: REPO_ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const lines: string[] = [];
     let armed = false;
     let stderr = '';
@@ -75,7 +84,9 @@ test(`kill -9 at ${KILLS} random points of an update: every restart comes up ser
     const phase = PHASES[i % PHASES.length]!;
     const delay = Math.floor(random() * (phase === 'downloading' || phase === 'loading' ? 120 : 25));
     const run = await runAndKill(root, fx.trustFile, fx.bundles.v2, phase, delay);
-    const record = JSON.parse(await readFile(join(root, 'agent.json'), 'utf8').catch(() => '{"state":"(none)"}')) as { state: string };
+    const record = JSON.parse(await readFile(join(root, 'agent.json'), 'utf8').catch(() => '{"state":"(none)"}')) as {
+      state: string;
+    };
     const at = run.killed ? record.state : 'finished';
     killedIn[at] = (killedIn[at] ?? 0) + 1;
 
@@ -98,7 +109,11 @@ test(`kill -9 at ${KILLS} random points of an update: every restart comes up ser
       t.falsy(pointer.trial, `${context}: no trial left after recovery`);
       t.is(pointer.current, settled.current!.manifest);
       await dev.store.verifySlot(pointer.current);
-      const again = await dev.host.process({ seq: 1, entry: 'optical', feeds: probeFeeds(dev.host.activeEntry('optical')!, 2) });
+      const again = await dev.host.process({
+        seq: 1,
+        entry: 'optical',
+        feeds: probeFeeds(dev.host.activeEntry('optical')!, 2),
+      });
       t.is(again.model, pointer.current, context);
       after[settled.current!.version] = (after[settled.current!.version] ?? 0) + 1;
     } finally {

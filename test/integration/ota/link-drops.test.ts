@@ -36,7 +36,10 @@ async function flakyServer(blobs: Map<string, Buffer>, o: { cutAfter?: number; i
     const start = m ? Number(m[1]) : 0;
     const status = m ? 206 : 200;
     log.push({ sha: h, ...(req.headers.range ? { range: req.headers.range } : {}), status });
-    res.writeHead(status, { 'content-length': b.length - start, ...(m ? { 'content-range': `bytes ${start}-${b.length - 1}/${b.length}` } : {}) });
+    res.writeHead(status, {
+      'content-length': b.length - start,
+      ...(m ? { 'content-range': `bytes ${start}-${b.length - 1}/${b.length}` } : {}),
+    });
     if (o.cutAfter !== undefined && !cut.has(h) && b.length - start > o.cutAfter) {
       cut.add(h);
       bytes += o.cutAfter;
@@ -125,7 +128,10 @@ test('a server that ignores Range sends the whole blob again and the download re
   try {
     await fetchBlob(store, { sha256: sha(blob), size: blob.length }, [source], { retryDelayMs: 10 });
     t.deepEqual(Buffer.from(await store.readBlob(sha(blob), 1e6)), blob);
-    t.deepEqual(server.log.map((l) => l.status), [200, 200]);
+    t.deepEqual(
+      server.log.map((l) => l.status),
+      [200, 200],
+    );
   } finally {
     await source.close();
     await store.close();
@@ -148,7 +154,9 @@ test('a kept partial that was damaged (e.g. by a power cut) is fetched again fro
   const source = new HttpBlobSource(server.url);
   const retries: string[] = [];
   try {
-    await fetchBlob(store, { sha256: sha(blob), size: blob.length }, [source], { onRetry: (_s, _b, why) => retries.push(why) });
+    await fetchBlob(store, { sha256: sha(blob), size: blob.length }, [source], {
+      onRetry: (_s, _b, why) => retries.push(why),
+    });
     t.deepEqual(Buffer.from(await store.readBlob(sha(blob), 1e6)), blob);
     t.is(server.log[0]!.range, 'bytes=40000-');
     t.is(server.log[1]!.range, undefined, 'the second fetch starts from zero');
@@ -164,9 +172,17 @@ test('EXPECTED FAILURE - a blob no source can deliver ends in E_BLOB_MISSING nam
   const store = await FsSlotStore.open(tempDir('resume'));
   const down = new HttpBlobSource('http://127.0.0.1:9'); // the discard port: nothing listens
   try {
-    const err = await t.throwsAsync(fetchBlob(store, { sha256: 'a'.repeat(64), size: 10, path: 'weights/x.bin' }, [down], { retries: 1, retryDelayMs: 5 }));
+    const err = await t.throwsAsync(
+      fetchBlob(store, { sha256: 'a'.repeat(64), size: 10, path: 'weights/x.bin' }, [down], {
+        retries: 1,
+        retryDelayMs: 5,
+      }),
+    );
     t.is((err as { code?: string }).code, 'E_BLOB_MISSING');
-    t.regex((err as Error).message, /weights\/x\.bin cannot be fetched: http http:\/\/127\.0\.0\.1:9: gave up after 1 retries/);
+    t.regex(
+      (err as Error).message,
+      /weights\/x\.bin cannot be fetched: http http:\/\/127\.0\.0\.1:9: gave up after 1 retries/,
+    );
   } finally {
     await down.close();
     await store.close();
@@ -185,7 +201,11 @@ test('a full update through a link that drops every blob once still installs, an
     const out = await dev.agent.handleDesired(await desiredMessage(fx, v2, { http: [server.url] }));
     t.is(out.result, 'installed', out.message);
     const cutOnes = [...blobs].filter(([, b]) => b.length > 1000).length;
-    t.is(server.log.filter((l) => l.status === 206).length, cutOnes, 'one resumed request per blob larger than the cut');
+    t.is(
+      server.log.filter((l) => l.status === 206).length,
+      cutOnes,
+      'one resumed request per blob larger than the cut',
+    );
   } finally {
     await dev.close();
     await server.close();
@@ -201,7 +221,10 @@ test('MQTT chunks: a connection dropped mid-blob resumes after the reconnect', a
   const device = await mqtt.connectAsync(broker.url, { clientId: 'device', reconnectPeriod: 200 });
   const store = await FsSlotStore.open(tempDir('resume'));
   const server = await startChunkServer(publisher, topics, 'north', [v2]);
-  const source = await MqttBlobSource.create(device, topics.chunkRequest('north', 'd1'), topics.chunk('north', 'd1'), { chunkBytes: 4096, timeoutMs: 1000 });
+  const source = await MqttBlobSource.create(device, topics.chunkRequest('north', 'd1'), topics.chunk('north', 'd1'), {
+    chunkBytes: 4096,
+    timeoutMs: 1000,
+  });
   try {
     const trunk = v2.manifest.files.find((f) => f.path === 'weights/trunk.bin')!;
     let dropped = false;
@@ -219,7 +242,10 @@ test('MQTT chunks: a connection dropped mid-blob resumes after the reconnect', a
     t.true(dropped);
     t.true(await store.hasBlob(trunk.sha256));
     t.regex(retries.join('\n'), /connection lost at byte \d+/);
-    t.true(server.bytesSent < trunk.size * 1.5, `resumed, not restarted: ${server.bytesSent} bytes for a ${trunk.size}-byte blob`);
+    t.true(
+      server.bytesSent < trunk.size * 1.5,
+      `resumed, not restarted: ${server.bytesSent} bytes for a ${trunk.size}-byte blob`,
+    );
   } finally {
     await source.close();
     await server.close();

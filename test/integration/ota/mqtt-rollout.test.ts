@@ -16,7 +16,11 @@ import { FLEET, otaFixture, startMqttDevice } from './fixtures.js';
 
 async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): Promise<void> {
   const fx = await otaFixture();
-  const [v1, v2, v3] = await Promise.all([openBundleDir(fx.bundles.v1), openBundleDir(fx.bundles.v2), openBundleDir(fx.bundles.v3)]);
+  const [v1, v2, v3] = await Promise.all([
+    openBundleDir(fx.bundles.v1),
+    openBundleDir(fx.bundles.v2),
+    openBundleDir(fx.bundles.v3),
+  ]);
   const devices = [
     await startMqttDevice(fx, broker.url, 'drone-1'),
     await startMqttDevice(fx, broker.url, 'drone-2'),
@@ -25,7 +29,10 @@ async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): P
   const watch = await FleetWatcher.start({ broker: broker.url, fleet: FLEET });
   try {
     for (const d of devices) t.is((await d.agent.installFromDirectory(fx.bundles.v1)).result, 'installed');
-    t.true(await watch.waitFor((ds) => ds.length === 3 && ds.every((d) => d.current?.version === '1.0.0'), 10_000), 'every device reports v1');
+    t.true(
+      await watch.waitFor((ds) => ds.length === 3 && ds.every((d) => d.current?.version === '1.0.0'), 10_000),
+      'every device reports v1',
+    );
 
     const seen = new Map<string, string[]>();
     const offStates = watch.onChange(() => {
@@ -35,8 +42,14 @@ async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): P
         seen.set(d.device, s);
       }
     });
-    const pub2 = await publishBundle({ bundleDir: fx.bundles.v2, fleet: FLEET, broker: broker.url, keyPath: fx.keyFiles.operator });
-    const done = (seq: number) => (ds: AgentReport[]) => ds.filter((d) => d.state === 'idle' && d.outcome?.seq === seq).length === 3;
+    const pub2 = await publishBundle({
+      bundleDir: fx.bundles.v2,
+      fleet: FLEET,
+      broker: broker.url,
+      keyPath: fx.keyFiles.operator,
+    });
+    const done = (seq: number) => (ds: AgentReport[]) =>
+      ds.filter((d) => d.state === 'idle' && d.outcome?.seq === seq).length === 3;
     t.true(await watch.waitFor(done(pub2.desired.seq), 60_000), 'every device answered v2');
     offStates();
     await pub2.close();
@@ -49,7 +62,8 @@ async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): P
     t.regex(byDevice['slow-3']!.outcome!.message!, /health check failed \(0\/2 frames passed\).*budget/);
     t.is(byDevice['slow-3']!.current!.version, '1.0.0');
     t.is(byDevice['slow-3']!.health?.ok, false);
-    for (const state of ['downloading', 'health-check']) t.true(seen.get('drone-1')!.includes(state), `drone-1 reported ${state}: ${seen.get('drone-1')!.join(' → ')}`);
+    for (const state of ['downloading', 'health-check'])
+      t.true(seen.get('drone-1')!.includes(state), `drone-1 reported ${state}: ${seen.get('drone-1')!.join(' → ')}`);
     t.true(seen.get('slow-3')!.includes('rolling-back'), seen.get('slow-3')!.join(' → '));
 
     // Expert add, over MQTT chunks only.
@@ -59,10 +73,24 @@ async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): P
     };
     const deltaFast = bundleDelta(v3.manifest, had.fast);
     const deltaSlow = bundleDelta(v3.manifest, had.slow);
-    const vsV2 = bundleDelta(v3.manifest, v2.manifest.files.map((f) => f.sha256));
-    t.true(vsV2.paths.every((p) => /sar-l2|fusion|^ringmoe\.json$/.test(p)), `v2 → v3 ships only the SAR-L2 additions: ${vsV2.paths.join(', ')}`);
+    const vsV2 = bundleDelta(
+      v3.manifest,
+      v2.manifest.files.map((f) => f.sha256),
+    );
+    t.true(
+      vsV2.paths.every((p) => /sar-l2|fusion|^ringmoe\.json$/.test(p)),
+      `v2 → v3 ships only the SAR-L2 additions: ${vsV2.paths.join(', ')}`,
+    );
     t.true(vsV2.bytesNeeded < v3.manifest.totalSize / 2, `${vsV2.bytesNeeded} of ${v3.manifest.totalSize} bytes`);
-    const pub3 = await publishBundle({ bundleDir: fx.bundles.v3, fleet: FLEET, broker: broker.url, keyPath: fx.keyFiles.operator, http: false, mqttChunks: true, base: fx.bundles.v2 });
+    const pub3 = await publishBundle({
+      bundleDir: fx.bundles.v3,
+      fleet: FLEET,
+      broker: broker.url,
+      keyPath: fx.keyFiles.operator,
+      http: false,
+      mqttChunks: true,
+      base: fx.bundles.v2,
+    });
     t.deepEqual(pub3.delta, vsV2, 'publish reports the delta before sending');
     t.true(await watch.waitFor(done(pub3.desired.seq), 90_000), 'every device answered v3');
     const sent = pub3.bytesSent();
@@ -76,10 +104,20 @@ async function rollout(t: import('ava').ExecutionContext, broker: TestBroker): P
     t.is(after['slow-3']!.outcome!.transfer?.bytes, deltaSlow.bytesNeeded);
     const manifest = v3.manifestBytes.length;
     t.is(sent.http, 0);
-    t.is(sent.mqtt - sent.mqttRepeated, 2 * (manifest + deltaFast.bytesNeeded) + manifest + deltaSlow.bytesNeeded, 'MQTT carried exactly the blobs each device lacked (not counting ranges asked for twice)');
-    t.log(`${broker.name}: expert add v2 → v3 ships ${deltaFast.bytesNeeded} of ${deltaFast.bytesTotal} bytes (${((100 * deltaFast.bytesNeeded) / deltaFast.bytesTotal).toFixed(1)}%); MQTT sent ${sent.mqtt} bytes to 3 devices (${sent.mqttRepeated} of them again after a late answer)`);
+    t.is(
+      sent.mqtt - sent.mqttRepeated,
+      2 * (manifest + deltaFast.bytesNeeded) + manifest + deltaSlow.bytesNeeded,
+      'MQTT carried exactly the blobs each device lacked (not counting ranges asked for twice)',
+    );
+    t.log(
+      `${broker.name}: expert add v2 → v3 ships ${deltaFast.bytesNeeded} of ${deltaFast.bytesTotal} bytes (${((100 * deltaFast.bytesNeeded) / deltaFast.bytesTotal).toFixed(1)}%); MQTT sent ${sent.mqtt} bytes to 3 devices (${sent.mqttRepeated} of them again after a late answer)`,
+    );
     const v3Slots = await devices[0]!.store.listSlots();
-    t.deepEqual(v3Slots.sort(), [v2.manifestSha256, v3.manifestSha256].sort(), 'drone-1 keeps v3 and v2 for rollback; v1 is collected');
+    t.deepEqual(
+      v3Slots.sort(),
+      [v2.manifestSha256, v3.manifestSha256].sort(),
+      'drone-1 keeps v3 and v2 for rollback; v1 is collected',
+    );
   } finally {
     await watch.close();
     for (const d of devices) await d.close();
@@ -95,11 +133,14 @@ test('rollout over aedes: v2 over HTTP with one rollback, then an expert add ove
   }
 });
 
-testIf(HAS_MOSQUITTO, test)('rollout over mosquitto: v2 over HTTP with one rollback, then an expert add over MQTT chunks', async (t) => {
-  const broker = await startMosquitto();
-  try {
-    await rollout(t, broker);
-  } finally {
-    await broker.close();
-  }
-});
+testIf(HAS_MOSQUITTO, test)(
+  'rollout over mosquitto: v2 over HTTP with one rollback, then an expert add over MQTT chunks',
+  async (t) => {
+    const broker = await startMosquitto();
+    try {
+      await rollout(t, broker);
+    } finally {
+      await broker.close();
+    }
+  },
+);

@@ -21,7 +21,19 @@ const dir = tempDir('cli-sensors');
 const olinda = await decodeFrame(frameOf(REAL.olinda, 'multispectral'));
 const [B, G, R, N, S1, S2] = olinda.raster.planes as Uint8Array[];
 const L8 = join(dir, 'LC08_oli_tirs_stack.tif');
-writeFileSync(L8, encodeGeoTiff({ width: olinda.raster.width, height: olinda.raster.height, dtype: 'uint8', complex: false, planes: [B!, B!, G!, R!, N!, S1!, S2!, S2!, S1!, S1!] }, { georef: olinda.georef! }));
+writeFileSync(
+  L8,
+  encodeGeoTiff(
+    {
+      width: olinda.raster.width,
+      height: olinda.raster.height,
+      dtype: 'uint8',
+      complex: false,
+      planes: [B!, B!, G!, R!, N!, S1!, S2!, S2!, S1!, S1!],
+    },
+    { georef: olinda.georef! },
+  ),
+);
 
 async function inProcess(args: string[]): Promise<{ result: RunSummary; exitCode: number; out: string; err: string }> {
   const stdout = new PassThrough();
@@ -45,32 +57,66 @@ test('a Landsat-8 stack without a sensor: refused (the NIR is never guessed), ev
   t.regex(r.stderr, /error: every frame failed \(1 of 1\)/);
   const j = await inProcess(['run', pkg, '--source', L8, '--modality', 'multispectral', '--json']);
   t.is(j.exitCode, 1);
-  t.regex(j.result.failures[0]!.message, /which of the frame's 10 bands is which is not known.*presets with 10 bands: landsat8-oli-tirs/);
+  t.regex(
+    j.result.failures[0]!.message,
+    /which of the frame's 10 bands is which is not known.*presets with 10 bands: landsat8-oli-tirs/,
+  );
 });
 
 test('--sensor landsat8-oli-tirs and --bands 2,3,4,5 both run it; tiled, batched engine calls are counted one by one', async (t) => {
   const pkg = (await tinyPackage()).dir;
-  const a = await inProcess(['run', pkg, '--source', L8, '--sensor', 'landsat8-oli-tirs', '--fit', 'tile', '--batch', '4']);
+  const a = await inProcess([
+    'run',
+    pkg,
+    '--source',
+    L8,
+    '--sensor',
+    'landsat8-oli-tirs',
+    '--fit',
+    'tile',
+    '--batch',
+    '4',
+  ]);
   t.is(a.exitCode, 0, a.err);
   t.like(a.result.frames, { total: 1, ok: 1, failed: 0 });
   // The package's input size decides the tiles; engine calls take at most 4 of them.
   const size = (await import('../../../sdk/package/open-package.js')).openPackage;
   const manifest = (await size(pkg, { verify: 'size' })).manifest;
-  const pre = await preprocessFrame(frameOf(L8, 'multispectral', { sensor: 'landsat8-oli-tirs' }), { inputSize: manifest.model.inputSize!, fit: 'tile' });
+  const pre = await preprocessFrame(frameOf(L8, 'multispectral', { sensor: 'landsat8-oli-tirs' }), {
+    inputSize: manifest.model.inputSize!,
+    fit: 'tile',
+  });
   const tiles = pre.layout.tiles.length;
   t.true(tiles > 4, `${tiles} tiles`);
   t.is(a.result.batches.count, Math.ceil(tiles / 4));
   t.is(a.result.batches.meanInputs, Number((tiles / Math.ceil(tiles / 4)).toFixed(2)));
   t.regex(a.out, new RegExp(`${Math.ceil(tiles / 4)} engine call\\(s\\)`));
-  const b = await inProcess(['run', pkg, '--source', L8, '--modality', 'multispectral', '--bands', '2,3,4,5', '--json']);
+  const b = await inProcess([
+    'run',
+    pkg,
+    '--source',
+    L8,
+    '--modality',
+    'multispectral',
+    '--bands',
+    '2,3,4,5',
+    '--json',
+  ]);
   t.is(b.exitCode, 0);
   t.like(b.result.frames, { ok: 1 });
 });
 
-test('--sensor file.json: a configuration naming the stack\'s bands picks blue, green, red, NIR by name', async (t) => {
+test("--sensor file.json: a configuration naming the stack's bands picks blue, green, red, NIR by name", async (t) => {
   const pkg = (await tinyPackage()).dir;
   const file = join(dir, 'l8-sensor.json');
-  writeFileSync(file, JSON.stringify({ id: 'my-l8', modality: 'multispectral', sourceBands: ['coastal', 'blue', 'green', 'red', 'nir', 'swir1', 'swir2', 'cirrus', 'tir1', 'tir2'] }));
+  writeFileSync(
+    file,
+    JSON.stringify({
+      id: 'my-l8',
+      modality: 'multispectral',
+      sourceBands: ['coastal', 'blue', 'green', 'red', 'nir', 'swir1', 'swir2', 'cirrus', 'tir1', 'tir2'],
+    }),
+  );
   const r = await inProcess(['run', pkg, '--source', L8, '--sensor', file]);
   t.is(r.exitCode, 0, r.out);
   t.like(r.result.results[0], { ok: true, entry: 'multispectral' });
@@ -107,7 +153,10 @@ test('BAD CALL - malformed sensor flags name the flag (exit 2)', async (t) => {
     [['--scale', '0'], /--scale: Expected non-zero numbers/],
     [['--sensor', join(dir, 'missing.json')], /--sensor: .*missing\.json: cannot read a sensor configuration/],
     [['--sensor', broken], /--sensor: .*frame\.sensor\.sourceBands must list every source band by canonical name/],
-    [['--modality', 'multispectral', '--bands', '2,3,4'], /--sensor: .*frame\.sensor\.bands must select 4 band\(s\) for multispectral but selects 3/],
+    [
+      ['--modality', 'multispectral', '--bands', '2,3,4'],
+      /--sensor: .*frame\.sensor\.bands must select 4 band\(s\) for multispectral but selects 3/,
+    ],
   ];
   for (const [flags, message] of cases) {
     const r = await cli(['run', pkg, '--source', L8, ...flags]);

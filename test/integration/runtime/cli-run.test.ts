@@ -43,7 +43,10 @@ test('a JPEG file through the real executable: --json summary with per-stage lat
 test('a directory: every JPEG/PNG is optical; the human summary has the stage table and counts', async (t) => {
   const pkg = (await tinyPackage()).dir;
   const { result, out } = await inProcess(['run', pkg, '--source', 'examples/data/aerial']);
-  t.deepEqual(result.results.map((r) => r.frameId), ['examples/data/aerial/aero1.jpg', 'examples/data/aerial/aero3.jpg', 'examples/data/aerial/aero_512x512_gray.png']);
+  t.deepEqual(
+    result.results.map((r) => r.frameId),
+    ['examples/data/aerial/aero1.jpg', 'examples/data/aerial/aero3.jpg', 'examples/data/aerial/aero_512x512_gray.png'],
+  );
   t.true(result.results.every((r) => r.ok));
   t.regex(out, /3 frame\(s\) of examples\/data\/aerial through ringmoe-tiny@\w+ on onnxruntime/);
   t.regex(out, /3 ok, 0 failed, 0 dropped/);
@@ -53,17 +56,42 @@ test('a directory: every JPEG/PNG is optical; the human summary has the stage ta
 
 test('a glob with a sensor preset: the preset sets the modality; a frame that does not fit is listed as a failure', async (t) => {
   const pkg = (await tinyPackage()).dir;
-  const { result, out } = await inProcess(['run', pkg, '--source', 'examples/data/landsat7-olinda/*.tif', '--sensor', 'landsat7-etm', '--fit', 'tile']);
+  const { result, out } = await inProcess([
+    'run',
+    pkg,
+    '--source',
+    'examples/data/landsat7-olinda/*.tif',
+    '--sensor',
+    'landsat7-etm',
+    '--fit',
+    'tile',
+  ]);
   t.like(result.frames, { total: 2, ok: 1, failed: 1 });
   t.like(result.results[0], { frameId: 'examples/data/landsat7-olinda/L7_ETMs.tif', ok: true, entry: 'multispectral' });
-  t.like(result.failures[0], { frameId: 'examples/data/landsat7-olinda/olinda_dem_utm25s.tif', stage: 'preprocess', code: 'E_FRAME_INVALID' });
-  t.regex(out, /failures:\n {2}examples\/data\/landsat7-olinda\/olinda_dem_utm25s\.tif {2}preprocess {2}E_FRAME_INVALID/);
+  t.like(result.failures[0], {
+    frameId: 'examples/data/landsat7-olinda/olinda_dem_utm25s.tif',
+    stage: 'preprocess',
+    code: 'E_FRAME_INVALID',
+  });
+  t.regex(
+    out,
+    /failures:\n {2}examples\/data\/landsat7-olinda\/olinda_dem_utm25s\.tif {2}preprocess {2}E_FRAME_INVALID/,
+  );
   t.true(result.batches.meanInputs > 1, 'tiles batch');
 });
 
-test('the package\'s declared preprocessing is the default; --fit overrides it', async (t) => {
+test("the package's declared preprocessing is the default; --fit overrides it", async (t) => {
   const pkg = (await statlogLikePackage({ preprocessing: { stretch: 'none', fit: 'tile' } })).dir;
-  const args = ['run', pkg, '--source', 'examples/data/landsat7-olinda/L7_ETMs.tif', '--sensor', 'landsat7-etm', '--backend', 'onnxruntime'];
+  const args = [
+    'run',
+    pkg,
+    '--source',
+    'examples/data/landsat7-olinda/L7_ETMs.tif',
+    '--sensor',
+    'landsat7-etm',
+    '--backend',
+    'onnxruntime',
+  ];
   const declared = (await inProcess(args)).result;
   t.like(declared.frames, { total: 1, ok: 1 });
   const inputs = declared.batches.count * declared.batches.meanInputs;
@@ -79,9 +107,23 @@ test('--broker: every result is published; a fleet consumer receives them; the s
   const got = new Set<string>();
   consumer.on('result', (r) => got.add(`${r.frameId}/${r.task}`));
   try {
-    const { result, out } = await inProcess(['run', pkg, '--source', 'examples/data/aerial/*.jpg', '--broker', broker.url, '--fleet', 'cli', '--device', 'cam-2']);
+    const { result, out } = await inProcess([
+      'run',
+      pkg,
+      '--source',
+      'examples/data/aerial/*.jpg',
+      '--broker',
+      broker.url,
+      '--fleet',
+      'cli',
+      '--device',
+      'cam-2',
+    ]);
     t.like(result.mqtt, { broker: broker.url, fleet: 'cli', device: 'cam-2', published: 8, unsent: 0, drained: true });
-    t.regex(out, /MQTT mqtt:\/\/127\.0\.0\.1:\d+ fleet cli device cam-2: 8 result message\(s\) published, all delivered/);
+    t.regex(
+      out,
+      /MQTT mqtt:\/\/127\.0\.0\.1:\d+ fleet cli device cam-2: 8 result message\(s\) published, all delivered/,
+    );
     await until(() => got.size === 8, 10_000, 'eight results');
     t.true(got.has('examples/data/aerial/aero3.jpg/segmentation'));
   } finally {
@@ -94,7 +136,10 @@ test('EXPECTED FAILURE - nothing matches --source: E_FILE_NOT_FOUND, exit 1, the
   const pkg = (await tinyPackage()).dir;
   const r = await cli(['run', pkg, '--source', 'examples/data/aerial/*.bmp']);
   t.is(r.code, 1);
-  t.regex(r.stderr, /error E_FILE_NOT_FOUND: --source: no frame files match examples\/data\/aerial\/\*\.bmp \(frames are \.jpg .*quote a glob/);
+  t.regex(
+    r.stderr,
+    /error E_FILE_NOT_FOUND: --source: no frame files match examples\/data\/aerial\/\*\.bmp \(frames are \.jpg .*quote a glob/,
+  );
   const missing = await cli(['run', pkg, '--source', 'no/such/dir', '--json']);
   t.is((JSON.parse(missing.stdout) as { error: { code: string } }).error.code, 'E_FILE_NOT_FOUND');
 });
@@ -102,11 +147,20 @@ test('EXPECTED FAILURE - nothing matches --source: E_FILE_NOT_FOUND, exit 1, the
 test('BAD CALL - a TIFF without --modality, an unknown preset, a policy, and --broker without --fleet name the flag (exit 2)', async (t) => {
   const pkg = (await tinyPackage()).dir;
   const cases: [string[], RegExp][] = [
-    [['--source', 'examples/data/landsat7-olinda/L7_ETMs.tif'], /--modality: cannot tell the modality of L7_ETMs\.tif.*pass --modality/],
-    [['--source', 'examples/data/aerial', '--sensor', 'landsat9'], /--sensor: Expected a sensor preset \(landsat4-tm, landsat5-tm/],
+    [
+      ['--source', 'examples/data/landsat7-olinda/L7_ETMs.tif'],
+      /--modality: cannot tell the modality of L7_ETMs\.tif.*pass --modality/,
+    ],
+    [
+      ['--source', 'examples/data/aerial', '--sensor', 'landsat9'],
+      /--sensor: Expected a sensor preset \(landsat4-tm, landsat5-tm/,
+    ],
     [['--source', 'examples/data/aerial', '--policy', 'newest'], /--policy: Expected one of "block", "drop-oldest"/],
     [['--source', 'examples/data/aerial', '--broker', 'mqtt://localhost:1'], /--fleet: --broker needs --fleet/],
-    [['--source', 'examples/data/aerial', '--broker', 'http://x', '--fleet', 'f'], /--broker: Expected .* for --broker/],
+    [
+      ['--source', 'examples/data/aerial', '--broker', 'http://x', '--fleet', 'f'],
+      /--broker: Expected .* for --broker/,
+    ],
     [['--modality', 'optical'], /--source: this option is required/],
   ];
   for (const [args, message] of cases) {

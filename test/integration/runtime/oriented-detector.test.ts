@@ -54,7 +54,11 @@ async function vendorPackage(): Promise<string> {
     labels: ['ship', 'barge'],
   });
   const e = m.entries[0]!;
-  if (e.outputs.map((o) => `${o.name}:${o.kind}`).join() !== 'det_rboxes:oriented-boxes,det_scores:scores,det_classes:classes') throw new Error(`outputs ${JSON.stringify(e.outputs)}`);
+  if (
+    e.outputs.map((o) => `${o.name}:${o.kind}`).join() !==
+    'det_rboxes:oriented-boxes,det_scores:scores,det_classes:classes'
+  )
+    throw new Error(`outputs ${JSON.stringify(e.outputs)}`);
   return join(dir, 'pkg');
 }
 
@@ -66,7 +70,10 @@ function check(t: import('ava').ExecutionContext, det: DetectionResult, truth: H
     const hits = det.detections.filter((d) => polygonIou(d.polygon, boxCorners(o.obox)) > 0.85);
     t.is(hits.length, 1, `${o.label} at ${o.obox.cx},${o.obox.cy}`);
     t.is(hits[0]!.label, o.label);
-    t.true(Math.abs(Math.sin(hits[0]!.obox!.angle - o.obox.angle)) < Math.sin((3 * Math.PI) / 180), `${hits[0]!.obox!.angle} vs ${o.obox.angle}`);
+    t.true(
+      Math.abs(Math.sin(hits[0]!.obox!.angle - o.obox.angle)) < Math.sin((3 * Math.PI) / 180),
+      `${hits[0]!.obox!.angle} vs ${o.obox.angle}`,
+    );
   }
 }
 
@@ -75,7 +82,12 @@ test('SDK: an imported rotated detector on a tiled scene finds each rotated obje
   const s = scene();
   const runtime = await createRuntime({ package: pkg, backend: 'onnxruntime', preprocess: { fit: 'tile' } });
   try {
-    const r = await runtime.infer({ id: 'harbour-1', modality: 'optical', pixels: rasterToPixels(s.raster), timestamp: 0 });
+    const r = await runtime.infer({
+      id: 'harbour-1',
+      modality: 'optical',
+      pixels: rasterToPixels(s.raster),
+      timestamp: 0,
+    });
     t.is(r.frame.inputs, 16);
     check(t, r.tasks.detection!, s);
     // Each object lies whole in one tile; its cut-off views in the neighbours (score 0.2) stay under
@@ -91,8 +103,11 @@ test('run --fit tile --broker: the detection result message carries the oriented
   const s = scene();
   const png = join(tempDir('oriented-frame'), 'harbour.png');
   const rgb = new Uint8Array(256 * 256 * 3);
-  for (let i = 0; i < 256 * 256; i++) for (let k = 0; k < 3; k++) rgb[3 * i + k] = (s.raster.planes[k] as Uint8Array)[i]!;
-  await sharp(Buffer.from(rgb), { raw: { width: 256, height: 256, channels: 3 } }).png().toFile(png);
+  for (let i = 0; i < 256 * 256; i++)
+    for (let k = 0; k < 3; k++) rgb[3 * i + k] = (s.raster.planes[k] as Uint8Array)[i]!;
+  await sharp(Buffer.from(rgb), { raw: { width: 256, height: 256, channels: 3 } })
+    .png()
+    .toFile(png);
   const broker = await startEmbeddedBroker({ port: 0 });
   const consumer = await FleetConsumer.create({ url: broker.url, fleet: 'harbour' });
   const got: unknown[] = [];
@@ -102,13 +117,31 @@ test('run --fit tile --broker: the detection result message carries the oriented
   try {
     const stdout = new PassThrough();
     const stderr = new PassThrough();
-    const { result } = await runCli(['run', pkg, '--source', png, '--fit', 'tile', '--broker', broker.url, '--fleet', 'harbour', '--device', 'quay-3'], (json) => createIO(json, stdout, stderr));
+    const { result } = await runCli(
+      [
+        'run',
+        pkg,
+        '--source',
+        png,
+        '--fit',
+        'tile',
+        '--broker',
+        broker.url,
+        '--fleet',
+        'harbour',
+        '--device',
+        'quay-3',
+      ],
+      (json) => createIO(json, stdout, stderr),
+    );
     const summary = result as RunSummary;
     t.like(summary.frames, { total: 1, ok: 1 });
     t.is(summary.results[0]!.detections, 4);
     await until(() => got.length === 1, 10_000, 'the detection result');
     const message = got[0] as { result?: { result?: DetectionResult } & DetectionResult; payload?: unknown };
-    const det = (message.result && 'result' in message.result ? message.result.result : message.result) as DetectionResult;
+    const det = (
+      message.result && 'result' in message.result ? message.result.result : message.result
+    ) as DetectionResult;
     check(t, det, s);
     t.is(det.detections[0]!.polygon.length, 4);
   } finally {

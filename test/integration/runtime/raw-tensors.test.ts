@@ -33,7 +33,12 @@ test('raw tensors through inferTensors and run --tensors, published over MQTT (n
   consumer.on('result', (r) => got.push(r));
   consumer.on('malformed', (e) => t.log('malformed', e.message));
   try {
-    const rt = await createRuntime({ package: pkg, backend: 'onnxruntime', workers: 0, mqtt: { url: broker.url, fleet: 'raw', device: 'd1' } });
+    const rt = await createRuntime({
+      package: pkg,
+      backend: 'onnxruntime',
+      workers: 0,
+      mqtt: { url: broker.url, fleet: 'raw', device: 'd1' },
+    });
     try {
       await until(() => rt.metrics().mqtt?.state === 'online', 10_000, 'online');
       const one = { dtype: 'float32' as const, shape: [1, 3, 48, 48], data: tiles.data.slice(0, 3 * 48 * 48) };
@@ -43,7 +48,9 @@ test('raw tensors through inferTensors and run --tensors, published over MQTT (n
       const probs = r.tasks.raw!.outputs['softmax_0.tmp_0']!;
       t.deepEqual(probs.shape, [1, 2]);
       t.true(Math.abs(probs.values![0]! + probs.values![1]! - 1) < 1e-5, 'a softmax over two directions');
-      const bad = await t.throwsAsync(rt.inferTensors('bad', { x: { dtype: 'float32', shape: [1, 1, 48, 48], data: new Float32Array(48 * 48) } }));
+      const bad = await t.throwsAsync(
+        rt.inferTensors('bad', { x: { dtype: 'float32', shape: [1, 1, 48, 48], data: new Float32Array(48 * 48) } }),
+      );
       t.is((bad as { code?: string }).code, 'E_INVALID_ARGUMENT');
       t.regex(bad!.message, /input x dimension 1 is 3, got 1/);
       const missing = await t.throwsAsync(rt.inferTensors('none', {}));
@@ -58,8 +65,17 @@ test('raw tensors through inferTensors and run --tensors, published over MQTT (n
     // The CLI: every sample of the archive, one call each.
     await writeNpz(join(dir, 'tiles.npz'), { x: tiles });
     const out: string[] = [];
-    const io = { json: true, out: (l?: string) => out.push(l ?? ''), note: () => {}, progress: () => ({ update() {}, stop() {} }) };
-    const summary = (await runSpec.run([pkg], { tensors: [join(dir, 'tiles.npz')], backend: 'onnxruntime' }, io as never)) as RunSummary;
+    const io = {
+      json: true,
+      out: (l?: string) => out.push(l ?? ''),
+      note: () => {},
+      progress: () => ({ update() {}, stop() {} }),
+    };
+    const summary = (await runSpec.run(
+      [pkg],
+      { tensors: [join(dir, 'tiles.npz')], backend: 'onnxruntime' },
+      io as never,
+    )) as RunSummary;
     t.deepEqual(summary.frames, { total: 3, ok: 3, failed: 0, dropped: 0 });
     t.deepEqual(summary.results[2]!.raw, { 'softmax_0.tmp_0': [1, 2] });
   } finally {

@@ -23,7 +23,10 @@ async function runtime(t: { teardown(fn: () => unknown): void }, o: Partial<Runt
   return rt;
 }
 
-async function collect(it: AsyncIterable<FrameOutcome>, each?: (o: FrameOutcome) => Promise<void> | void): Promise<FrameOutcome[]> {
+async function collect(
+  it: AsyncIterable<FrameOutcome>,
+  each?: (o: FrameOutcome) => Promise<void> | void,
+): Promise<FrameOutcome[]> {
   const out: FrameOutcome[] = [];
   for await (const o of it) {
     out.push(o);
@@ -33,7 +36,11 @@ async function collect(it: AsyncIterable<FrameOutcome>, each?: (o: FrameOutcome)
 }
 
 /** An async source yielding `frames` `intervalMs` apart; `state.pulled` counts frames handed out. */
-function paced(frames: Frame[], intervalMs: number, state: { pulled: number; finished: boolean } = { pulled: 0, finished: false }): AsyncIterable<Frame> {
+function paced(
+  frames: Frame[],
+  intervalMs: number,
+  state: { pulled: number; finished: boolean } = { pulled: 0, finished: false },
+): AsyncIterable<Frame> {
   return (async function* () {
     try {
       for (const f of frames) {
@@ -51,7 +58,10 @@ test('outcomes come in source order, one per frame, equal to single-frame infere
   const rt = await runtime(t);
   const frames = await aeroWindows(30, 64, 'ord');
   const out = await collect(rt.run(frames));
-  t.deepEqual(out.map((o) => o.frameId), frames.map((f) => f.id));
+  t.deepEqual(
+    out.map((o) => o.frameId),
+    frames.map((f) => f.id),
+  );
   t.true(out.every((o) => o.ok));
   const single = await rt.infer((await aeroWindows(30, 64, 'ord'))[17]!);
   t.deepEqual((out[17] as InferenceResult).tasks, single.tasks);
@@ -71,8 +81,14 @@ test('batching batches: with a deadline, engine calls take several frames (metri
   t.log(`${batches.count} engine calls, ${batches.meanInputs.toFixed(2)} inputs each`);
   // A batched frame's result is that frame's, not a neighbour's.
   const single = await rt.infer((await aeroWindows(24, 64, 'b'))[9]!);
-  t.deepEqual((out[9] as InferenceResult).tasks.classification!.top.map((c) => c.label), single.tasks.classification!.top.map((c) => c.label));
-  t.deepEqual((out[9] as InferenceResult).tasks.segmentation!.classes.map((c) => c.pixels), single.tasks.segmentation!.classes.map((c) => c.pixels));
+  t.deepEqual(
+    (out[9] as InferenceResult).tasks.classification!.top.map((c) => c.label),
+    single.tasks.classification!.top.map((c) => c.label),
+  );
+  t.deepEqual(
+    (out[9] as InferenceResult).tasks.segmentation!.classes.map((c) => c.pixels),
+    single.tasks.segmentation!.classes.map((c) => c.pixels),
+  );
 });
 
 test('post-processing overlaps inference: the next batch is with the backend before a batch is post-processed, never more than two at once', async (t) => {
@@ -103,7 +119,10 @@ test('post-processing overlaps inference: the next batch is with the backend bef
   const rt = await runtime(t, { backends: { onnxruntime: counting }, batch: { max: 1 } });
   const frames = await aeroWindows(24, 64, 'ov');
   const out = await collect(rt.run(frames));
-  t.deepEqual(out.map((o) => o.frameId), frames.map((f) => f.id));
+  t.deepEqual(
+    out.map((o) => o.frameId),
+    frames.map((f) => f.id),
+  );
   t.true(out.every((o) => o.ok));
   t.is(seen.runs, 24);
   t.is(seen.most, 2, 'one batch inferring while the one before it is post-processed, and no more');
@@ -115,14 +134,20 @@ test('drop-oldest with a slow consumer: frames are dropped, counted and reported
   rt.on('drop', (f) => drops.push(f.frameId));
   const frames = await aeroWindows(80, 64, 'live');
   const out = await collect(rt.run(paced(frames, 2), { policy: 'drop-oldest' }), () => sleep(40));
-  t.deepEqual(out.map((o) => o.frameId), frames.map((f) => f.id));
+  t.deepEqual(
+    out.map((o) => o.frameId),
+    frames.map((f) => f.id),
+  );
   const dropped = out.filter((o) => !o.ok && o.stage === 'dropped');
   t.true(dropped.length > 0, 'a slow consumer makes a live source drop');
   t.true(out.some((o) => o.ok));
   for (const d of dropped) t.is(!d.ok && d.error.code, 'E_FRAME_DROPPED');
   const m = rt.metrics();
   t.is(m.frames.dropped, dropped.length);
-  t.deepEqual(drops, dropped.map((d) => d.frameId));
+  t.deepEqual(
+    drops,
+    dropped.map((d) => d.frameId),
+  );
   t.is(m.frames.received, 80);
   t.is(m.frames.completed + m.frames.failed + m.frames.dropped, 80);
   t.true(m.queues.admission.highWater <= 2);
@@ -161,9 +186,16 @@ test('break out of for-await stops admission, finishes and delivers what was adm
   t.true(state.finished, 'the source was closed');
   t.true(state.pulled < 200, `${state.pulled} frames pulled`);
   // A frame the source hands over while the stream is stopping is not admitted (at most one).
-  t.true(m.frames.received === state.pulled || m.frames.received === state.pulled - 1, `${m.frames.received} admitted of ${state.pulled} pulled`);
+  t.true(
+    m.frames.received === state.pulled || m.frames.received === state.pulled - 1,
+    `${m.frames.received} admitted of ${state.pulled} pulled`,
+  );
   t.is(m.frames.completed, m.frames.received, 'every admitted frame finished');
-  t.deepEqual(results, frames.slice(0, results.length).map((f) => f.id), 'and was delivered, in order');
+  t.deepEqual(
+    results,
+    frames.slice(0, results.length).map((f) => f.id),
+    'and was delivered, in order',
+  );
   // The runtime is still usable.
   t.true((await rt.infer((await aeroWindows(1, 64, 'after'))[0]!)).ok);
 });
@@ -246,6 +278,12 @@ test('several streams at once share the model; each keeps its own order', async 
   const rt = await runtime(t);
   const [a, b] = [await aeroWindows(15, 64, 'A'), await aeroWindows(15, 64, 'B')];
   const [oa, ob] = await Promise.all([collect(rt.run(a)), collect(rt.run(paced(b, 3)))]);
-  t.deepEqual(oa.map((o) => o.frameId), a.map((f) => f.id));
-  t.deepEqual(ob.map((o) => o.frameId), b.map((f) => f.id));
+  t.deepEqual(
+    oa.map((o) => o.frameId),
+    a.map((f) => f.id),
+  );
+  t.deepEqual(
+    ob.map((o) => o.frameId),
+    b.map((f) => f.id),
+  );
 });

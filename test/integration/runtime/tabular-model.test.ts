@@ -54,7 +54,7 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
   // A seeded orthonormal rotation Q (Gram–Schmidt): x·Q·Qᵀ = x, so the classifier is unchanged and
   // its middle layer is a weighted product INT8 can take.
   let seed = 12345;
-  const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) - 0.5;
+  const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648 - 0.5;
   const Q = Array.from({ length: FEATURES }, () => Array.from({ length: FEATURES }, rand));
   for (let i = 0; i < FEATURES; i++) {
     for (let j = 0; j < i; j++) {
@@ -65,7 +65,10 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
     Q[i] = Q[i]!.map((v) => v / norm);
   }
   const rot = Float32Array.from({ length: FEATURES * FEATURES }, (_, k) => Q[Math.floor(k / FEATURES)]![k % FEATURES]!);
-  const rotT = Float32Array.from({ length: FEATURES * FEATURES }, (_, k) => Q[k % FEATURES]![Math.floor(k / FEATURES)]!);
+  const rotT = Float32Array.from(
+    { length: FEATURES * FEATURES },
+    (_, k) => Q[k % FEATURES]![Math.floor(k / FEATURES)]!,
+  );
   const write = (file: string, layers: 'one' | 'three') => {
     const b = new GraphBuilder('statlog-centroids');
     const x = b.input('pixels', 'float32', ['N', 3, 3, 4]);
@@ -74,8 +77,14 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
       h = b.op('MatMul', [h, b.initializer(inlineTensor('decorrelate.weight', 'float32', [FEATURES, FEATURES], rotT))]);
       h = b.op('MatMul', [h, b.initializer(inlineTensor('restore.weight', 'float32', [FEATURES, FEATURES], rot))]);
     }
-    const logits = b.op('Add', [b.op('MatMul', [h, b.initializer(inlineTensor('centroids.weight', 'float32', [FEATURES, K], W))]), b.initializer(inlineTensor('centroids.bias', 'float32', [K], B))]);
-    b.output(b.op('Softmax', [b.op('Mul', [logits, b.float(20)])], { axis: attr.i(1) }), 'class_prob', 'float32', ['N', K]);
+    const logits = b.op('Add', [
+      b.op('MatMul', [h, b.initializer(inlineTensor('centroids.weight', 'float32', [FEATURES, K], W))]),
+      b.initializer(inlineTensor('centroids.bias', 'float32', [K], B)),
+    ]);
+    b.output(b.op('Softmax', [b.op('Mul', [logits, b.float(20)])], { axis: attr.i(1) }), 'class_prob', 'float32', [
+      'N',
+      K,
+    ]);
     writeFileSync(file, toBinary(ModelProtoSchema, makeModel(b.build(), 13, { producer: 'statlog-centroids' })));
   };
   const dir = tempDir('tab');
@@ -91,11 +100,25 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
   t.is(pkg.manifest.entries[0]!.inputs[0]!.modality, undefined, 'no sensor modality: raw tensors');
 
   // INT8: calibration samples straight from the dataset (uint8 → float32), a quarter held back.
-  const frames = await planFrames({ manifest: pkg.manifest, entries: pkg.manifest.entries, precision: 'int8', calibration: [`pixels=${npz}:X`] });
+  const frames = await planFrames({
+    manifest: pkg.manifest,
+    entries: pkg.manifest.entries,
+    precision: 'int8',
+    calibration: [`pixels=${npz}:X`],
+  });
   t.is(frames.calibration[0]!.frames.length + frames.heldOut[0]!.frames.length, 32);
   const out = join(dir, 'int8');
-  const r = await quantizePackage({ source: src, outDir: out, precision: 'int8', calibration: frames.calibration, heldOut: frames.heldOut, latencyRounds: 0 });
-  t.log(`winner ${r.report.selection!.winner}; ${r.report.selection!.candidates.map((c) => `${c.method}: ${c.worst!.metric} ${c.worst!.value.toFixed(5)}`).join(', ')}`);
+  const r = await quantizePackage({
+    source: src,
+    outDir: out,
+    precision: 'int8',
+    calibration: frames.calibration,
+    heldOut: frames.heldOut,
+    latencyRounds: 0,
+  });
+  t.log(
+    `winner ${r.report.selection!.winner}; ${r.report.selection!.candidates.map((c) => `${c.method}: ${c.worst!.metric} ${c.worst!.value.toFixed(5)}`).join(', ')}`,
+  );
   t.true(r.report.floor.passed);
   t.is(r.report.calibration!.origin, 'real');
   t.like(r.report.quantized![0], { nodes: 1, weights: 1, keptFloat: { 'first-layer': 1, 'last-layer': 1 } });
@@ -103,7 +126,16 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
   // The single-layer version has nothing INT8 may touch: refused, not labelled int8.
   const srcSingle = join(dir, 'pkg-single');
   await importModel({ model: single, outDir: srcSingle, entry: 'landcover' });
-  const none = await t.throwsAsync(quantizePackage({ source: srcSingle, outDir: join(dir, 'single-int8'), precision: 'int8', calibration: frames.calibration, heldOut: frames.heldOut, latencyRounds: 0 }));
+  const none = await t.throwsAsync(
+    quantizePackage({
+      source: srcSingle,
+      outDir: join(dir, 'single-int8'),
+      precision: 'int8',
+      calibration: frames.calibration,
+      heldOut: frames.heldOut,
+      latencyRounds: 0,
+    }),
+  );
   t.is((none as { code?: string }).code, 'E_QUANTIZE');
   t.regex(none!.message, /INT8 would quantize nothing .*1 first-layer/);
 
@@ -114,7 +146,9 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
       const picks: number[] = [];
       for (let start = n - 1000; start < n; start += 250) {
         const data = Float32Array.from(X.values.subarray(start * FEATURES, (start + 250) * FEATURES));
-        const res = await rt.inferTensors(`patches-${start}`, { pixels: { dtype: 'float32', shape: [250, 3, 3, 4], data } });
+        const res = await rt.inferTensors(`patches-${start}`, {
+          pixels: { dtype: 'float32', shape: [250, 3, 3, 4], data },
+        });
         const p = res.tasks.raw!.outputs.class_prob!;
         t.deepEqual(p.shape, [250, K]);
         const v = p.values ?? [];
@@ -134,7 +168,9 @@ test('a tabular classifier over real Landsat MSS patches: import, INT8 from the 
   const truth = Array.from(y.values.subarray(n - 1000), (v) => labels.indexOf(v));
   const accuracy = fp32.filter((c, i) => c === truth[i]).length / 1000;
   const agreement = int8.filter((c, i) => c === fp32[i]).length / 1000;
-  t.log(`fp32 accuracy ${accuracy.toFixed(3)} on held-out patches; int8 agrees with fp32 on ${(agreement * 100).toFixed(1)} %`);
+  t.log(
+    `fp32 accuracy ${accuracy.toFixed(3)} on held-out patches; int8 agrees with fp32 on ${(agreement * 100).toFixed(1)} %`,
+  );
   t.true(accuracy > 0.7, 'a nearest-centroid classifier of Landsat MSS patches');
   t.true(agreement > 0.97);
 });

@@ -17,12 +17,23 @@ test('a repeated frame keeps every track id; births come once; detections carry 
   const rt = await createRuntime({
     package: dir,
     workers: 0,
-    tasks: { detection: { scoreThreshold: 0.05 }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 }, segmentation: false, depth: false, classification: false },
+    tasks: {
+      detection: { scoreThreshold: 0.05 },
+      tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 },
+      segmentation: false,
+      depth: false,
+      classification: false,
+    },
   });
   const events: TrackingResult[] = [];
   rt.on('track', (e) => events.push(e));
   try {
-    const frames: Frame[] = [0, 1, 2, 3].map((i) => ({ id: `aero-${i}`, modality: 'optical', pixels: AERO1, timestamp: i }));
+    const frames: Frame[] = [0, 1, 2, 3].map((i) => ({
+      id: `aero-${i}`,
+      modality: 'optical',
+      pixels: AERO1,
+      timestamp: i,
+    }));
     const results: InferenceResult[] = [];
     for await (const out of rt.run(frames)) if (out.ok) results.push(out);
     t.is(results.length, 4);
@@ -33,16 +44,25 @@ test('a repeated frame keeps every track id; births come once; detections carry 
     t.true(ids.every((id) => typeof id === 'number'));
     t.is(new Set(ids).size, ids.length);
     for (const r of results) {
-      t.deepEqual(r.tasks.detection!.detections.filter((d) => d.score >= 0.05).map((d) => d.trackId), ids);
+      t.deepEqual(
+        r.tasks.detection!.detections.filter((d) => d.score >= 0.05).map((d) => d.trackId),
+        ids,
+      );
       const tr = r.tasks.tracking!;
       t.is(tr.task, 'tracking');
       t.is(tr.frameId, r.frameId);
-      t.deepEqual(tr.tracks.map((x) => x.id), [...ids].sort((a, b) => a! - b!));
+      t.deepEqual(
+        tr.tracks.map((x) => x.id),
+        [...ids].sort((a, b) => a! - b!),
+      );
       t.true(tr.tracks.every((x) => typeof x.label === 'string' && x.label.length > 0));
     }
     t.is(results[3]!.tasks.tracking!.tracks[0]!.history.length, 4);
     t.deepEqual(events.length, 1);
-    t.deepEqual([...events[0]!.born].sort((a, b) => a - b), [...ids].sort((a, b) => a! - b!));
+    t.deepEqual(
+      [...events[0]!.born].sort((a, b) => a - b),
+      [...ids].sort((a, b) => a! - b!),
+    );
   } finally {
     await rt.close();
   }

@@ -25,7 +25,10 @@ import { REPO_ROOT } from '../../helpers/shared-data.js';
 import { AERO1 } from '../runtime/frames.js';
 
 // Tests never rewrite tracked files unless asked: the docs' picture is refreshed on purpose.
-const SCREENSHOT = process.env.UPDATE_SCREENSHOTS === '1' ? join(REPO_ROOT, 'docs', 'images', 'station.png') : join(REPO_ROOT, '.cache', 'station.png');
+const SCREENSHOT =
+  process.env.UPDATE_SCREENSHOTS === '1'
+    ? join(REPO_ROOT, 'docs', 'images', 'station.png')
+    : join(REPO_ROOT, '.cache', 'station.png');
 
 if (NO_CHROMIUM) {
   test('station page in a browser', (t) => {
@@ -35,7 +38,13 @@ if (NO_CHROMIUM) {
 } else {
   test('the page shows devices, results and overlays, and updates live', async (t) => {
     const broker = await startEmbeddedBroker();
-    const station = await startStation({ broker: broker.url, fleet: 'north', port: 0, updateMs: 100, auth: { username: 'ops', password: 'pw' } });
+    const station = await startStation({
+      broker: broker.url,
+      fleet: 'north',
+      port: 0,
+      updateMs: 100,
+      auth: { username: 'ops', password: 'pw' },
+    });
     const dir = (await tinyPackage()).dir;
     const states: string[] = [];
     const runtimes: Runtime[] = [];
@@ -48,17 +57,45 @@ if (NO_CHROMIUM) {
         const rt = await createRuntime({
           package: dir,
           workers: 0,
-          mqtt: { url: broker.url, fleet: 'north', device: name, stateDir: state, encoding: 'cbor', outboxLimits: { maxMessageBytes: 4 << 20 } },
-          tasks: { detection: { scoreThreshold: 0.05 }, depth: { includeRasters: true }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 } },
+          mqtt: {
+            url: broker.url,
+            fleet: 'north',
+            device: name,
+            stateDir: state,
+            encoding: 'cbor',
+            outboxLimits: { maxMessageBytes: 4 << 20 },
+          },
+          tasks: {
+            detection: { scoreThreshold: 0.05 },
+            depth: { includeRasters: true },
+            tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 },
+          },
         });
         runtimes.push(rt);
         return rt;
       };
       const [drone1, drone2] = [await device('drone-1'), await device('drone-2')];
       // drone-1's OTA agent reports a download in progress (retained, as agents do).
-      const report = { fleet: 'north', device: 'drone-1', state: 'downloading', transition: 'manifest-verified', at: new Date().toISOString(), current: { name: 'ringmoe-tiny', version: '1.0.0', manifest: 'a'.repeat(64) }, target: { name: 'ringmoe-tiny', version: '1.1.0', manifest: 'b'.repeat(64) }, progress: { blobsTotal: 10, bytesTotal: 1000, blobsNeeded: 4, bytesNeeded: 400, bytesDone: 250 } };
-      await ota.publishAsync(new OtaTopics().state('north', 'drone-1'), JSON.stringify(report), { retain: true, qos: 1 });
-      const optical = (i: number): Frame => ({ id: `aero-${String(i).padStart(3, '0')}`, modality: 'optical', pixels: AERO1, timestamp: Date.now() + i });
+      const report = {
+        fleet: 'north',
+        device: 'drone-1',
+        state: 'downloading',
+        transition: 'manifest-verified',
+        at: new Date().toISOString(),
+        current: { name: 'ringmoe-tiny', version: '1.0.0', manifest: 'a'.repeat(64) },
+        target: { name: 'ringmoe-tiny', version: '1.1.0', manifest: 'b'.repeat(64) },
+        progress: { blobsTotal: 10, bytesTotal: 1000, blobsNeeded: 4, bytesNeeded: 400, bytesDone: 250 },
+      };
+      await ota.publishAsync(new OtaTopics().state('north', 'drone-1'), JSON.stringify(report), {
+        retain: true,
+        qos: 1,
+      });
+      const optical = (i: number): Frame => ({
+        id: `aero-${String(i).padStart(3, '0')}`,
+        modality: 'optical',
+        pixels: AERO1,
+        timestamp: Date.now() + i,
+      });
       const stream = async (rt: Runtime, frames: Frame[]) => {
         for await (const o of rt.run(frames)) if (!o.ok) throw new Error(`${o.frameId}: ${o.error.message}`);
       };
@@ -73,11 +110,15 @@ if (NO_CHROMIUM) {
       await page.locator('#frame[data-frame="aero-002"]').waitFor({ timeout: 30_000 });
       t.is(await card.getAttribute('data-online'), 'true');
       t.regex(await card.locator('.model').innerText(), /model ringmoe-tiny@/);
-      t.regex(await card.locator('.ota').innerText(), /OTA downloading · running ringmoe-tiny@1\.0\.0 → ringmoe-tiny@1\.1\.0/);
+      t.regex(
+        await card.locator('.ota').innerText(),
+        /OTA downloading · running ringmoe-tiny@1\.0\.0 → ringmoe-tiny@1\.1\.0/,
+      );
       const frame = page.locator('#frame');
       t.true(Number(await frame.getAttribute('data-boxes')) > 0);
       const overlays = (await frame.getAttribute('data-overlays'))!.split(',');
-      for (const o of ['detection', 'segmentation', 'depth']) t.true(overlays.includes(o), `overlay ${o} in ${overlays}`);
+      for (const o of ['detection', 'segmentation', 'depth'])
+        t.true(overlays.includes(o), `overlay ${o} in ${overlays}`);
       t.regex(await page.locator('#frame-info').innerText(), /aero-002 · optical · 640×480/);
       // The overlays are really drawn: many distinct colours on the frame canvas.
       // (A string, evaluated in the page: this file is type-checked without the DOM library.)
@@ -89,19 +130,30 @@ if (NO_CHROMIUM) {
         return seen.size;
       })()`)) as number;
       t.true(colours > 50, `${colours} colours on the frame canvas`);
-      t.true(await page.locator('#classes li[data-label]').count() > 0);
-      t.true(await page.locator('#timeline li[data-kind="frame"]').count() >= 3);
-      t.true(await page.locator('#timeline li[data-kind="birth"]').count() >= 1);
+      t.true((await page.locator('#classes li[data-label]').count()) > 0);
+      t.true((await page.locator('#timeline li[data-kind="frame"]').count()) >= 3);
+      t.true((await page.locator('#timeline li[data-kind="birth"]').count()) >= 1);
       t.is(await page.locator('#link').innerText(), 'live');
 
       // A change result (drone-1's change entry on a before/after pair) is drawn as a mask overlay.
-      await drone1.change({ id: 'change-000', modality: 'optical', pixels: AERO1, timestamp: Date.now() }, { id: 'change-001', modality: 'optical', pixels: AERO1, timestamp: Date.now() + 1 });
+      await drone1.change(
+        { id: 'change-000', modality: 'optical', pixels: AERO1, timestamp: Date.now() },
+        { id: 'change-001', modality: 'optical', pixels: AERO1, timestamp: Date.now() + 1 },
+      );
       await page.locator('#frame[data-frame="change-000"]').waitFor({ timeout: 30_000 });
       t.true((await frame.getAttribute('data-overlays'))!.split(',').includes('change'));
       t.regex(await page.locator('#legend').innerText(), /changed \d+\.\d%/);
 
       // Live: drone-2 appears with a georeferenced frame (footprint on the map); drone-1 moves on.
-      await stream(drone2, [{ id: 'olinda-000', modality: 'multispectral', pixels: REAL.olinda, sensor: 'landsat7-etm', timestamp: Date.now() }]);
+      await stream(drone2, [
+        {
+          id: 'olinda-000',
+          modality: 'multispectral',
+          pixels: REAL.olinda,
+          sensor: 'landsat7-etm',
+          timestamp: Date.now(),
+        },
+      ]);
       await stream(drone1, [3, 4].map(optical));
       await page.locator('#devices li[data-device="drone-2"]').waitFor({ timeout: 30_000 });
       await page.locator('#map[data-footprints="1"]').waitFor({ timeout: 30_000 });

@@ -10,9 +10,25 @@ import { runCliProcess } from '../../helpers/cli-process.js';
 test('serves until --timeout, then prints the summary (--json)', async (t) => {
   const broker = await startEmbeddedBroker();
   try {
-    const r = await runCliProcess(['station', '--broker', broker.url, '--fleet', 'north', '--port', '0', '--timeout', '2', '--json']);
+    const r = await runCliProcess([
+      'station',
+      '--broker',
+      broker.url,
+      '--fleet',
+      'north',
+      '--port',
+      '0',
+      '--timeout',
+      '2',
+      '--json',
+    ]);
     t.is(r.code, 0, r.stderr);
-    const out = JSON.parse(r.stdout) as { url: string; stoppedBy: string; fleet: string; summary: { totals: { devices: number } } };
+    const out = JSON.parse(r.stdout) as {
+      url: string;
+      stoppedBy: string;
+      fleet: string;
+      summary: { totals: { devices: number } };
+    };
     t.regex(out.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     t.is(out.stoppedBy, 'timeout');
     t.is(out.fleet, 'north');
@@ -42,5 +58,8 @@ test('flag mistakes name the flag', (t) => {
     const e = t.throws(() => stationOptions(o, env ?? {})) as unknown as { field?: string };
     t.is(e.field, field, JSON.stringify(o));
   }
-  t.deepEqual(stationOptions({ broker: 'mqtt://h', fleet: 'x', authUser: 'ops' }, { RINGMOE_STATION_PASSWORD: 'pw' }).auth, { username: 'ops', password: 'pw' });
+  t.deepEqual(
+    stationOptions({ broker: 'mqtt://h', fleet: 'x', authUser: 'ops' }, { RINGMOE_STATION_PASSWORD: 'pw' }).auth,
+    { username: 'ops', password: 'pw' },
+  );
 });

@@ -27,13 +27,22 @@ let state: string;
 
 test.before(async () => {
   broker = await startEmbeddedBroker();
-  station = await startStation({ broker: broker.url, fleet: 'north', port: 0, auth: { username: 'ops', password: 's3cret' }, updateMs: 50 });
+  station = await startStation({
+    broker: broker.url,
+    fleet: 'north',
+    port: 0,
+    auth: { username: 'ops', password: 's3cret' },
+    updateMs: 50,
+  });
   state = await mkdtemp(join(tmpdir(), 'station-test-'));
   rt = await createRuntime({
     package: (await tinyPackage()).dir,
     workers: 0,
     mqtt: { url: broker.url, fleet: 'north', device: 'drone-1', stateDir: state },
-    tasks: { detection: { scoreThreshold: 0.05 }, tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 } },
+    tasks: {
+      detection: { scoreThreshold: 0.05 },
+      tracking: { highThreshold: 0.05, lowThreshold: 0.05, newTrackThreshold: 0.05 },
+    },
   });
 });
 test.after.always(async () => {
@@ -57,11 +66,19 @@ async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, what: str
 test.serial('the page and its data need the credentials; the page is served from the package', async (t) => {
   t.regex(station.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
   t.is((await fetch(station.url)).status, 401);
-  t.is((await fetch(`${station.url}api/state`, { headers: { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` } })).status, 401);
+  t.is(
+    (
+      await fetch(`${station.url}api/state`, {
+        headers: { authorization: `Basic ${Buffer.from('ops:wrong').toString('base64')}` },
+      })
+    ).status,
+    401,
+  );
   const page = await fetch(station.url, { headers: auth });
   t.is(page.status, 200);
   t.regex(await page.text(), /<canvas id="map"/);
-  for (const f of ['station.js', 'station.css', 'world.jpg']) t.is((await fetch(`${station.url}assets/${f}`, { headers: auth })).status, 200, f);
+  for (const f of ['station.js', 'station.css', 'world.jpg'])
+    t.is((await fetch(`${station.url}assets/${f}`, { headers: auth })).status, 200, f);
   t.is((await fetch(`${station.url}assets/..%2Fstation-server.ts`, { headers: auth })).status, 404);
 });
 
@@ -76,8 +93,15 @@ test.serial('results, liveness, footprints, tracks and metrics of a streaming de
     { id: 'olinda', modality: 'multispectral', pixels: REAL.olinda, sensor: 'landsat7-etm', timestamp: Date.now() + 5 },
   ];
   for await (const o of rt.run(frames)) t.true(o.ok, o.ok ? '' : o.error.message);
-  const get = async () => (await (await fetch(`${station.url}api/state`, { headers: auth })).json()) as import('../../../tools/station/station-state.js').StationSnapshot;
-  const snap = await until(get, (s) => s.devices[0]?.frames === 4 && s.devices[0].latest?.frameId === 'olinda' && s.devices[0].online === true, 'four frames of drone-1');
+  const get = async () =>
+    (await (
+      await fetch(`${station.url}api/state`, { headers: auth })
+    ).json()) as import('../../../tools/station/station-state.js').StationSnapshot;
+  const snap = await until(
+    get,
+    (s) => s.devices[0]?.frames === 4 && s.devices[0].latest?.frameId === 'olinda' && s.devices[0].online === true,
+    'four frames of drone-1',
+  );
   const d = snap.devices[0]!;
   t.is(d.device, 'drone-1');
   t.is(d.modelVersion, `${rt.model.name}@${rt.model.version}`);
@@ -102,7 +126,10 @@ test.serial('results, liveness, footprints, tracks and metrics of a streaming de
   t.is(s.value('ringmoe_station_mqtt_connected'), 1);
   t.is(s.value('ringmoe_station_frame_latency_seconds_count', { device: 'drone-1' }), 4);
   t.true(s.value('ringmoe_station_results_total', { device: 'drone-1', task: 'tracking' })! >= 3);
-  t.is(s.value('ringmoe_station_device_model_info', { device: 'drone-1', model: `${rt.model.name}@${rt.model.version}` }), 1);
+  t.is(
+    s.value('ringmoe_station_device_model_info', { device: 'drone-1', model: `${rt.model.name}@${rt.model.version}` }),
+    1,
+  );
 });
 
 test.serial('bad options are refused with coded errors before anything starts', async (t) => {
@@ -131,9 +158,36 @@ test.serial('with TLS the page is served over HTTPS only (a self-signed certific
   }
   const dir = await mkdtemp(join(tmpdir(), 'station-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'ignore' });
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=127.0.0.1',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
     const cert = readFileSync(join(dir, 'cert.pem'));
-    const tls = await startStation({ broker: broker.url, fleet: 'north', port: 0, tls: { key: readFileSync(join(dir, 'key.pem')), cert } });
+    const tls = await startStation({
+      broker: broker.url,
+      fleet: 'north',
+      port: 0,
+      tls: { key: readFileSync(join(dir, 'key.pem')), cert },
+    });
     try {
       t.regex(tls.url, /^https:\/\/127\.0\.0\.1:\d+\/$/);
       const body = await new Promise<{ status: number; text: string }>((resolve, reject) => {

@@ -14,16 +14,29 @@ import { backboneParams, fullSelection } from '../../../tools/ringmoe/params.js'
 import { tempDir } from '../../helpers/packages.js';
 import { otaFixture, TARGET } from '../../integration/ota/fixtures.js';
 
-const code = async (p: Promise<unknown>) => ((await Promise.resolve(p).then(() => ({ code: 'none' }), (e) => e)) as { code?: string }).code;
+const code = async (p: Promise<unknown>) =>
+  (
+    (await Promise.resolve(p).then(
+      () => ({ code: 'none' }),
+      (e) => e,
+    )) as { code?: string }
+  ).code;
 
 test('sub-models of one package share their files byte for byte, so their bundles share blobs', async (t) => {
   const fx = await otaFixture();
   const full = await openPackage(fx.packages.full2);
   const sub = await openPackage(fx.packages.v3);
-  t.deepEqual(sub.manifest.modalities.map((m) => m.id), ['optical', 'sar-l2']);
-  for (const [path, rec] of Object.entries(sub.manifest.files)) t.is(rec.sha256, full.manifest.files[path]!.sha256, path);
+  t.deepEqual(
+    sub.manifest.modalities.map((m) => m.id),
+    ['optical', 'sar-l2'],
+  );
+  for (const [path, rec] of Object.entries(sub.manifest.files))
+    t.is(rec.sha256, full.manifest.files[path]!.sha256, path);
   const c = namedConfig('ringmoe-tiny');
-  t.is(sub.manifest.model.params.backbone, backboneParams(c, { ...fullSelection(c), modalities: ['optical', 'sar-l2'] }).total);
+  t.is(
+    sub.manifest.model.params.backbone,
+    backboneParams(c, { ...fullSelection(c), modalities: ['optical', 'sar-l2'] }).total,
+  );
 });
 
 test('a bundle lists every package file plus ringmoe.json, one blob per distinct content, and verifies', async (t) => {
@@ -32,7 +45,10 @@ test('a bundle lists every package file plus ringmoe.json, one blob per distinct
   const pkg = await openPackage(fx.packages.v3);
   t.is(b.manifest.files.length, Object.keys(pkg.manifest.files).length + 1);
   t.is(b.manifest.package.manifestSha256, pkg.packageHash);
-  t.deepEqual(b.manifest.entries, pkg.manifest.entries.map((e) => e.name));
+  t.deepEqual(
+    b.manifest.entries,
+    pkg.manifest.entries.map((e) => e.name),
+  );
   t.is(b.manifest.target, TARGET);
   checkBundleMatchesPackage(b.manifest, await readFile(join(pkg.dir, 'ringmoe.json')));
   const report = await verifyBundleDir(fx.bundles.v3, { trust: fx.trustFile, target: TARGET });
@@ -44,24 +60,39 @@ test('the expert-add delta (optical → optical + SAR-L2) is exactly the SAR-L2 
   const fx = await otaFixture();
   const v2 = await openBundleDir(fx.bundles.v2);
   const v3 = await openBundleDir(fx.bundles.v3);
-  const d = bundleDelta(v3.manifest, v2.manifest.files.map((f) => f.sha256));
+  const d = bundleDelta(
+    v3.manifest,
+    v2.manifest.files.map((f) => f.sha256),
+  );
   t.true(d.paths.includes('ringmoe.json'));
   t.true(d.paths.includes('weights/embed.sar-l2.bin'));
   t.is(d.paths.filter((p) => /modal\.sar-l2\.\d\.bin$/.test(p)).length, 5 * 4, '4 SAR-L2 experts in each of 5 blocks');
   t.is(d.paths.filter((p) => /router\.modal\.sar-l2\.bin$/.test(p)).length, 5);
-  t.true(d.paths.every((p) => /sar-l2|fusion|^ringmoe\.json$/.test(p)), d.paths.join(', '));
-  t.false(d.paths.some((p) => /modal\.optical|collaborative|shared|trunk/.test(p)), 'nothing the device has travels again');
+  t.true(
+    d.paths.every((p) => /sar-l2|fusion|^ringmoe\.json$/.test(p)),
+    d.paths.join(', '),
+  );
+  t.false(
+    d.paths.some((p) => /modal\.optical|collaborative|shared|trunk/.test(p)),
+    'nothing the device has travels again',
+  );
   t.true(d.bytesNeeded < d.bytesTotal);
 });
 
 test('EXPECTED FAILURE - bundling refuses bad versions, a target the package was not built for, links, half-written packages and existing output', async (t) => {
   const fx = await otaFixture();
   t.is(await code(bundlePlan({ packageDir: fx.packages.v1, version: 'latest', target: TARGET })), 'E_INVALID_ARGUMENT');
-  t.is(await code(bundlePlan({ packageDir: fx.packages.v1, version: '1.0.0', target: 'no spaces allowed' })), 'E_INVALID_ARGUMENT');
+  t.is(
+    await code(bundlePlan({ packageDir: fx.packages.v1, version: '1.0.0', target: 'no spaces allowed' })),
+    'E_INVALID_ARGUMENT',
+  );
   const tagged = join(tempDir('pack'), 'pkg');
   await cp(fx.packages.v1, tagged, { recursive: true });
   const m = JSON.parse(await readFile(join(tagged, 'ringmoe.json'), 'utf8'));
-  await writeFile(join(tagged, 'ringmoe.json'), JSON.stringify({ ...m, extensions: { target: 'jetson-orin-nano-8gb' } }));
+  await writeFile(
+    join(tagged, 'ringmoe.json'),
+    JSON.stringify({ ...m, extensions: { target: 'jetson-orin-nano-8gb' } }),
+  );
   t.is(await code(bundlePlan({ packageDir: tagged, version: '1.0.0', target: TARGET })), 'E_TARGET_MISMATCH');
   const linked = join(tempDir('pack'), 'pkg');
   await cp(fx.packages.v1, linked, { recursive: true });
@@ -115,7 +146,16 @@ test('keys: the private key is 0600, never overwritten without force; trust file
   await addToTrustFile(join(dir, 'trust.json'), b.publicKey, ['desired'], 'ops');
   await addToTrustFile(join(dir, 'trust.json'), a.publicKey, ['bundle', 'desired'], 'release');
   const trust = await TrustStore.load(join(dir, 'trust.json'));
-  t.deepEqual(trust.list().map((k) => [k.name, k.roles.join('+')]).sort(), [['ops', 'desired'], ['release', 'bundle+desired']]);
+  t.deepEqual(
+    trust
+      .list()
+      .map((k) => [k.name, k.roles.join('+')])
+      .sort(),
+    [
+      ['ops', 'desired'],
+      ['release', 'bundle+desired'],
+    ],
+  );
   t.is(await code(loadPrivateKey(a.publicKey)), 'E_SIGNATURE');
   t.is(await code(loadPrivateKey(join(dir, 'absent.key'))), 'E_FILE_NOT_FOUND');
 });

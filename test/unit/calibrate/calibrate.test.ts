@@ -24,7 +24,11 @@ async function npyFrames(n: number, channels = 3): Promise<string> {
   const dir = tempDir('frames');
   for (let i = 0; i < n; i++) {
     const rng = new Rng(i, 'frame');
-    await writeNpy(join(dir, `frame-${i}.npy`), [channels, 64, 64], Float32Array.from({ length: channels * 64 * 64 }, () => rng.normal()));
+    await writeNpy(
+      join(dir, `frame-${i}.npy`),
+      [channels, 64, 64],
+      Float32Array.from({ length: channels * 64 * 64 }, () => rng.normal()),
+    );
   }
   writeFileSync(join(dir, 'notes.txt'), 'not a frame');
   return dir;
@@ -38,7 +42,10 @@ test('calibrate counts every token of every router: per block, counts sum to fra
   t.is(r.file, join(dir, 'routing-stats.json'));
   const s = r.stats.modalities.optical!;
   t.is(s.entry, 'optical');
-  t.deepEqual(s.frames.map((f) => f.source), ['real', 'real', 'real', 'real', 'real']);
+  t.deepEqual(
+    s.frames.map((f) => f.source),
+    ['real', 'real', 'real', 'real', 'real'],
+  );
   const geo = stageGeometry(namedConfig('ringmoe-tiny'));
   for (const [id, b] of Object.entries(s.blocks)) {
     const g = geo[Number(id[1]) - 1]!;
@@ -51,17 +58,29 @@ test('calibrate counts every token of every router: per block, counts sum to fra
   // beside the package, not part of it; no temporary graph left behind
   const pkg = await openPackage(dir);
   t.false('routing-stats.json' in pkg.manifest.files);
-  t.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+  t.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('.')),
+    [],
+  );
   t.is(r.stats.package.sha256, pkg.packageHash);
 });
 
 test('calibrate on real images (examples/data/aerial) preprocessed by sdk/sensors: recorded as real, tiles count as model inputs', async (t) => {
   const dir = await copyOfTiny();
   const frames = await resolveFrames(join(REPO_ROOT, 'examples/data/aerial/aero*.jpg'), '--frames', { fit: 'tile' });
-  t.deepEqual(frames.map((f) => f.id.split('/').pop()), ['aero1.jpg', 'aero3.jpg']);
+  t.deepEqual(
+    frames.map((f) => f.id.split('/').pop()),
+    ['aero1.jpg', 'aero3.jpg'],
+  );
   const r = await calibratePackage({ dir, frames, modalities: ['optical'], batch: 16 });
   const s = r.stats.modalities.optical!;
-  t.deepEqual(s.frames.map((f) => [f.id.split('/').pop(), f.source]), [['aero1.jpg', 'real'], ['aero3.jpg', 'real']]);
+  t.deepEqual(
+    s.frames.map((f) => [f.id.split('/').pop(), f.source]),
+    [
+      ['aero1.jpg', 'real'],
+      ['aero3.jpg', 'real'],
+    ],
+  );
   t.true(s.inputs! > 2 * 50, `${s.inputs} tiles of 64×64 from two 640×480 photos`);
   t.is(s.blocks['s1.b0']!.tokens, s.inputs! * 16 * 16);
 });
@@ -70,10 +89,17 @@ testIf(sharedData('sar/pyepr_envisat_asar/asar_imp_20060202_palm_jumeirah_470x47
   'calibrate SAR-L2 on the real ENVISAT ASAR frame from ../shared/data',
   async (t) => {
     const dir = await copyOfTiny();
-    const frames = await resolveFrames(sharedData('sar/pyepr_envisat_asar/asar_imp_20060202_palm_jumeirah_470x470_gray.png')!, '--frames', { sensor: 'sar-l2-amplitude' });
+    const frames = await resolveFrames(
+      sharedData('sar/pyepr_envisat_asar/asar_imp_20060202_palm_jumeirah_470x470_gray.png')!,
+      '--frames',
+      { sensor: 'sar-l2-amplitude' },
+    );
     const r = await calibratePackage({ dir, frames, modalities: ['sar-l2'] });
     const collab = r.stats.modalities['sar-l2']!.blocks['s1.b0']!.routers['s1.b0.router.collaborative']!;
-    t.is(collab.counts.reduce((a, b) => a + b, 0), 16 * 16);
+    t.is(
+      collab.counts.reduce((a, b) => a + b, 0),
+      16 * 16,
+    );
     t.is(r.stats.modalities['sar-l2']!.frames[0]!.source, 'real');
   },
 );
@@ -95,7 +121,10 @@ test('a temporary graph left by a killed calibrate run is removed by the next ru
   const dir = await copyOfTiny();
   writeFileSync(join(dir, '.calibrate-999999999-optical.onnx'), 'left over');
   await calibratePackage({ dir, frames: generatedFrames(1, 1, 'calibration'), modalities: ['optical'] });
-  t.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.')), []);
+  t.deepEqual(
+    readdirSync(dir).filter((f) => f.startsWith('.')),
+    [],
+  );
 });
 
 test('BAD CALL - frames that do not fit the model, no frames, an unknown modality', async (t) => {
@@ -103,19 +132,26 @@ test('BAD CALL - frames that do not fit the model, no frames, an unknown modalit
   const sar1 = await resolveFrames(join(await npyFrames(1, 8), '*.npy'));
   const wrong = await t.throwsAsync(calibratePackage({ dir, frames: sar1, modalities: ['optical'] }));
   t.is(code(wrong), 'E_FRAME_INVALID');
-  t.regex(wrong!.message, /frame-0\.npy: tensor has shape \(8, 64, 64\); optical frames for this package are \(3, 64, 64\)/);
+  t.regex(
+    wrong!.message,
+    /frame-0\.npy: tensor has shape \(8, 64, 64\); optical frames for this package are \(3, 64, 64\)/,
+  );
   const empty = tempDir('empty');
   mkdirSync(join(empty, 'sub'));
   const none = await t.throwsAsync(resolveFrames(empty));
   t.is(code(none), 'E_FILE_NOT_FOUND');
   const missing = await t.throwsAsync(resolveFrames(join(empty, 'nope')));
   t.is(code(missing), 'E_FILE_NOT_FOUND');
-  const unknown = await t.throwsAsync(calibratePackage({ dir, frames: generatedFrames(1, 1, 'c'), modalities: ['thermal'] }));
+  const unknown = await t.throwsAsync(
+    calibratePackage({ dir, frames: generatedFrames(1, 1, 'c'), modalities: ['thermal'] }),
+  );
   t.is(code(unknown), 'E_UNKNOWN_MODALITY');
   t.regex(unknown!.message, /^modalities: unknown modality "thermal"/);
   const notNpy = join(empty, 'x.npy');
   writeFileSync(notNpy, 'hello');
-  const bad = await t.throwsAsync((await resolveFrames(notNpy))[0]!.inputs(namedConfig('ringmoe-tiny').modalities[0]!, { height: 64, width: 64 }));
+  const bad = await t.throwsAsync(
+    (await resolveFrames(notNpy))[0]!.inputs(namedConfig('ringmoe-tiny').modalities[0]!, { height: 64, width: 64 }),
+  );
   t.is(code(bad), 'E_FRAME_DECODE');
 });
 
@@ -124,16 +160,30 @@ test('EXPECTED FAILURE - statistics calibrated on another package are refused wi
   const other = join(tempDir('other'), 'pkg');
   cpSync((await tinyPackage({ seed: 3 })).dir, other, { recursive: true });
   await calibratePackage({ dir: other, frames: generatedFrames(1, 1, 'calibration'), modalities: ['optical'] });
-  const err = await t.throwsAsync(pruneTo(a, { strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' }, { statsFile: join(other, 'routing-stats.json') }));
+  const err = await t.throwsAsync(
+    pruneTo(
+      a,
+      { strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' },
+      { statsFile: join(other, 'routing-stats.json') },
+    ),
+  );
   t.is(code(err), 'E_STATS_MISMATCH');
-  t.regex(err!.message, /routing-stats\.json: routing statistics were measured on package ringmoe-tiny \([0-9a-f]{12}…\), not on ringmoe-tiny \([0-9a-f]{12}…\) \(calibrate this package\)/);
+  t.regex(
+    err!.message,
+    /routing-stats\.json: routing statistics were measured on package ringmoe-tiny \([0-9a-f]{12}…\), not on ringmoe-tiny \([0-9a-f]{12}…\) \(calibrate this package\)/,
+  );
 });
 
 test('BAD CALL - fidelity frames must be held out: reusing a calibration frame is refused naming --eval-frames', async (t) => {
   const dir = await copyOfTiny();
   const frames = generatedFrames(2, 4, 'calibration');
   await calibratePackage({ dir, frames, modalities: ['optical'] });
-  const err = await t.throwsAsync(pruneTo(dir, { strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' }, { evalFrames: frames }));
+  const err = await t.throwsAsync(
+    pruneTo(dir, { strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' }, { evalFrames: frames }),
+  );
   t.is(code(err), 'E_INVALID_ARGUMENT');
-  t.regex(err!.message, /^evalFrames: fidelity must be measured on held-out frames, but 2 evaluation frame\(s\) were used for calibration/);
+  t.regex(
+    err!.message,
+    /^evalFrames: fidelity must be measured on held-out frames, but 2 evaluation frame\(s\) were used for calibration/,
+  );
 });

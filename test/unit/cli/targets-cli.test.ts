@@ -46,12 +46,25 @@ test.serial('in-process: the listing shows id, arch/sm, memory, DLA, dense INT8 
   t.true('targets' in result && result.targets.length === 15);
   const row = out.split('\n').find((l) => l.startsWith('jetson-agx-orin-64gb '))!;
   t.truthy(row);
-  for (const cell of ['Ampere sm_87', '64 GiB✔', '2x v2✔', '137.5=*', 'JP 5.1.1 5.1.2 5.1.4 6.0 6.1 6.2 6.2.1 7.2 7.2.2']) t.true(row.includes(cell), cell);
-  t.true(out.split('\n').find((l) => l.startsWith('jetson-orin-nano-8gb '))!.includes(' 0✔ '), 'Orin Nano: 0 DLA, confirmed');
+  for (const cell of [
+    'Ampere sm_87',
+    '64 GiB✔',
+    '2x v2✔',
+    '137.5=*',
+    'JP 5.1.1 5.1.2 5.1.4 6.0 6.1 6.2 6.2.1 7.2 7.2.2',
+  ])
+    t.true(row.includes(cell), cell);
+  t.true(
+    out
+      .split('\n')
+      .find((l) => l.startsWith('jetson-orin-nano-8gb '))!
+      .includes(' 0✔ '),
+    'Orin Nano: 0 DLA, confirmed',
+  );
   t.regex(out, /marks: ✔ confirmed {2}◐ nvidia-secondary {2}\? unconfirmed/);
 });
 
-test.serial('in-process: one profile in full, with marks, numbered sources and the planner\'s view', async (t) => {
+test.serial("in-process: one profile in full, with marks, numbered sources and the planner's view", async (t) => {
   const { out, result } = await cli(['targets', 'orin-nx-8gb']);
   t.true('target' in result && result.target.id === 'jetson-orin-nx-8gb');
   t.regex(out, /count\s+1 \? \[\d+\]\s+\(secondary sources say 1 DLA/);
@@ -66,11 +79,22 @@ test.serial('in-process: one profile in full, with marks, numbered sources and t
 
 test.serial('in-process: --json prints the resolved profile and the planning numbers', async (t) => {
   const { out } = await cli(['targets', 'jetson-agx-orin-64gb', '--json']);
-  const parsed = JSON.parse(out) as { target: { id: string; gpu: { sm: string } }; planning: { dlaUsableByTensorrt: Record<string, boolean>; modelMemoryBudgetBytes: number } };
+  const parsed = JSON.parse(out) as {
+    target: { id: string; gpu: { sm: string } };
+    planning: { dlaUsableByTensorrt: Record<string, boolean>; modelMemoryBudgetBytes: number };
+  };
   t.is(parsed.target.gpu.sm, 'sm_87');
-  t.deepEqual(parsed.planning.dlaUsableByTensorrt, { '8.5.2': true, '8.6.2': true, '10.3': true, '10.16': false, '11.4.1': true });
+  t.deepEqual(parsed.planning.dlaUsableByTensorrt, {
+    '8.5.2': true,
+    '8.6.2': true,
+    '10.3': true,
+    '10.16': false,
+    '11.4.1': true,
+  });
   t.is(parsed.planning.modelMemoryBudgetBytes, 58 * 2 ** 30);
-  const list = JSON.parse((await cli(['targets', '--json'])).out) as { targets: { id: string; int8DenseTops: { scope: string } | null }[] };
+  const list = JSON.parse((await cli(['targets', '--json'])).out) as {
+    targets: { id: string; int8DenseTops: { scope: string } | null }[];
+  };
   t.is(list.targets.find((x) => x.id === 'jetson-agx-orin-64gb')?.int8DenseTops?.scope, 'gpu+dla');
   t.is(list.targets.find((x) => x.id === 'jetson-nano-4gb')?.int8DenseTops, null);
 });

@@ -34,7 +34,12 @@ function denseFixture(): Promise<Fixture> {
     cpSync(src.dir, dir, { recursive: true });
     await calibratePackage({ dir, frames: generatedFrames(4, 7, 'calibration'), modalities: ['multispectral'] });
     const out = join(tempDir('dense-kc'), 'pkg');
-    const r = await prunePackage({ dir, outDir: out, options: { strategy: 'kc', modalities: 'multispectral' }, evalFrames: generatedFrames(2, 3, 'eval') });
+    const r = await prunePackage({
+      dir,
+      outDir: out,
+      options: { strategy: 'kc', modalities: 'multispectral' },
+      evalFrames: generatedFrames(2, 3, 'eval'),
+    });
     const config = src.manifest.model.config as unknown as RingMoEConfig;
     const moe = releasedCheckpoint(await packageTensors(src.dir, src.manifest), config, 3);
     const dense = await packageTensors(out, r.manifest!);
@@ -43,7 +48,12 @@ function denseFixture(): Promise<Fixture> {
       for (let j = 0; j < g.depth; j++) {
         const P = `encoder.layers.${g.stage - 1}.blocks.${j}.mlp.`;
         const D = `s${g.stage}.b${j}.dense.`;
-        for (const [from, to] of [['fc1.weight', 'mapping.weight'], ['fc1.bias', 'mapping.bias'], ['fc2.weight', 'projection.weight'], ['fc2.bias', 'projection.bias']] as const) {
+        for (const [from, to] of [
+          ['fc1.weight', 'mapping.weight'],
+          ['fc1.bias', 'mapping.bias'],
+          ['fc2.weight', 'projection.weight'],
+          ['fc2.bias', 'projection.bias'],
+        ] as const) {
           const t = dense.get(`${D}${from}`)!;
           tensors.push({ name: `${P}${to}`, dims: t.dims, data: t.data });
         }
@@ -63,11 +73,18 @@ for (const format of ['ckpt', 'safetensors'] as const) {
     else writeSafetensors(file, f.tensors);
     const out = join(dir, 'package');
     // the Statlog-shaped source emits every task head; the untrained ones are seeded as the source's (seed 3)
-    const r = await convertCheckpoint({ checkpoint: file, config: f.config, outDir: out, allowUntrainedHeads: true, seed: 3 });
+    const r = await convertCheckpoint({
+      checkpoint: file,
+      config: f.config,
+      outDir: out,
+      allowUntrainedHeads: true,
+      seed: 3,
+    });
     const m = r.manifest!;
     t.is(r.plan.mlp, 'dense');
     // the same expert map (apart from where each FFN came from), parameters and weight files
-    const strip = (x: PackageManifest) => x.experts!.blocks.map((b) => ({ ...b, experts: b.experts.map(({ origin: _o, ...e }) => e) }));
+    const strip = (x: PackageManifest) =>
+      x.experts!.blocks.map((b) => ({ ...b, experts: b.experts.map(({ origin: _o, ...e }) => e) }));
     t.deepEqual(strip(m), strip(f.pruned.manifest));
     t.deepEqual(m.model.params, f.pruned.manifest.model.params);
     for (const b of m.experts!.blocks) t.true(existsSync(join(out, `weights/${b.id}/dense.bin`)), b.id);
@@ -76,7 +93,11 @@ for (const format of ['ckpt', 'safetensors'] as const) {
     let worst = 0;
     for (const entry of m.entries) {
       const feeds = randomFeeds(entry, 2, 5);
-      const a = await runEntry(f.pruned.dir, f.pruned.manifest.entries.find((e) => e.name === entry.name)!, feeds);
+      const a = await runEntry(
+        f.pruned.dir,
+        f.pruned.manifest.entries.find((e) => e.name === entry.name)!,
+        feeds,
+      );
       const b = await runEntry(out, entry, feeds);
       for (const name of ['embedding', 'cls_logits']) {
         const d = maxAbsDiff(a[name]!, b[name]!);
@@ -96,10 +117,25 @@ test('a dense checkpoint without --config: the width comes from mlp.mapping, the
   t.is(r.plan.mlp, 'dense');
   t.is(r.plan.config.mlpRatio, f.config.mlpRatio);
   t.deepEqual(r.plan.config.depths, f.config.depths);
-  t.true(r.plan.guessed!.some((g) => /^experts \(a dense checkpoint does not record the MoE/.test(g)), r.plan.guessed!.join('; '));
-  t.deepEqual(r.plan.dense!.selection, { modalities: ['multispectral'], modalPerModality: 0, collaborative: 0, shared: 0, dense: true, denseHiddenMultiple: 1 });
+  t.true(
+    r.plan.guessed!.some((g) => /^experts \(a dense checkpoint does not record the MoE/.test(g)),
+    r.plan.guessed!.join('; '),
+  );
+  t.deepEqual(r.plan.dense!.selection, {
+    modalities: ['multispectral'],
+    modalPerModality: 0,
+    collaborative: 0,
+    shared: 0,
+    dense: true,
+    denseHiddenMultiple: 1,
+  });
   const feed = r.plan.feeds.find((x) => x.target === 's2.b1.dense.fc2.weight')!;
-  t.deepEqual(feed, { target: 's2.b1.dense.fc2.weight', dims: [256, 64], transform: { op: 'copy' }, sources: [{ name: 'encoder.layers.1.blocks.1.mlp.projection.weight', dims: [256, 64] }] });
+  t.deepEqual(feed, {
+    target: 's2.b1.dense.fc2.weight',
+    dims: [256, 64],
+    transform: { op: 'copy' },
+    sources: [{ name: 'encoder.layers.1.blocks.1.mlp.projection.weight', dims: [256, 64] }],
+  });
 });
 
 test('BAD CHECKPOINT - dense: a missing or mis-shaped dense tensor, MoE names beside dense ones, several modalities', async (t) => {
@@ -109,20 +145,47 @@ test('BAD CHECKPOINT - dense: a missing or mis-shaped dense tensor, MoE names be
   const tensors = f.tensors
     .filter((x) => x.name !== 'encoder.layers.0.blocks.1.mlp.mapping.bias')
     .map((x) => (x.name === 'encoder.layers.1.blocks.0.mlp.projection.bias' ? { ...x, dims: [32, 2] } : x));
-  tensors.push({ name: 'encoder.layers.0.blocks.0.mlp.public_ffn.mapping.weight', dims: [32, 128], data: new Float32Array(32 * 128) });
+  tensors.push({
+    name: 'encoder.layers.0.blocks.0.mlp.public_ffn.mapping.weight',
+    dims: [32, 128],
+    data: new Float32Array(32 * 128),
+  });
   writeSafetensors(file, tensors);
   const e = await t.throwsAsync(convertCheckpoint({ checkpoint: file, config: f.config, dryRun: true }));
   t.is((e as { code?: string }).code, 'E_CHECKPOINT_MISMATCH');
   t.regex(e!.message, /3 problem\(s\)/);
-  t.regex(e!.message, /missing encoder\.layers\.0\.blocks\.1\.mlp\.mapping\.bias \[128\] \(for s1\.b1\.dense\.fc1\.bias\)/);
-  t.regex(e!.message, /encoder\.layers\.1\.blocks\.0\.mlp\.projection\.bias is \[32,2\] in the checkpoint but the config needs \[64\] \(for s2\.b0\.dense\.fc2\.bias\)/);
+  t.regex(
+    e!.message,
+    /missing encoder\.layers\.0\.blocks\.1\.mlp\.mapping\.bias \[128\] \(for s1\.b1\.dense\.fc1\.bias\)/,
+  );
+  t.regex(
+    e!.message,
+    /encoder\.layers\.1\.blocks\.0\.mlp\.projection\.bias is \[32,2\] in the checkpoint but the config needs \[64\] \(for s2\.b0\.dense\.fc2\.bias\)/,
+  );
   t.regex(e!.message, /unexpected encoder\.layers\.0\.blocks\.0\.mlp\.public_ffn\.mapping\.weight \[32,128\]/);
 
   const { inputSize, patchSize, embedDim, depths, heads, window, mlpRatio } = f.config;
-  const two = resolveConfig({ base: 'ringmoe-tiny', name: 'two-modalities', modalities: ['optical', 'multispectral'], fusion: [], change: [], tasks: ['classification'], inputSize, patchSize, embedDim, depths, heads, window, mlpRatio });
+  const two = resolveConfig({
+    base: 'ringmoe-tiny',
+    name: 'two-modalities',
+    modalities: ['optical', 'multispectral'],
+    fusion: [],
+    change: [],
+    tasks: ['classification'],
+    inputSize,
+    patchSize,
+    embedDim,
+    depths,
+    heads,
+    window,
+    mlpRatio,
+  });
   const ok = join(dir, 'ok.ckpt');
   writeCkpt(ok, f.tensors);
   const e2 = await t.throwsAsync(convertCheckpoint({ checkpoint: ok, config: two, dryRun: true }));
   t.is((e2 as { code?: string }).code, 'E_CHECKPOINT_MISMATCH');
-  t.regex(e2!.message, /block MLPs are dense \(mlp\.mapping \/ mlp\.projection: a collapsed model\), which serves one modality, but config \S+ has 2 \(optical, multispectral\)/);
+  t.regex(
+    e2!.message,
+    /block MLPs are dense \(mlp\.mapping \/ mlp\.projection: a collapsed model\), which serves one modality, but config \S+ has 2 \(optical, multispectral\)/,
+  );
 });

@@ -9,7 +9,15 @@ import { releasedShapes, writeSparseCheckpoint } from '../../helpers/sparse-chec
 import { tempDir } from '../../helpers/packages.js';
 
 // embedDim 128, depths [2, 2, 6, 2], 4+4+1 experts: 1.16 GB of float32 weights in one checkpoint.
-const BIG = resolveConfig({ base: 'ringmoe-small', name: 'big-sparse', embedDim: 128, heads: [4, 8, 16, 32], modalities: ['optical'], fusion: [], change: [] });
+const BIG = resolveConfig({
+  base: 'ringmoe-small',
+  name: 'big-sparse',
+  embedDim: 128,
+  heads: [4, 8, 16, 32],
+  modalities: ['optical'],
+  fusion: [],
+  change: [],
+});
 
 for (const format of ['safetensors', 'ckpt'] as const) {
   test(`${format}: every package tensor of a 1.16 GB checkpoint is read through the weight source with memory bounded by the largest tensor, not the file`, (t) => {
@@ -34,7 +42,9 @@ for (const format of ['safetensors', 'ckpt'] as const) {
     }
     t.true(read >= declared * 0.99, `read ${read} of ${declared} bytes`);
     const grew = peak - before;
-    t.log(`${format}: file ${(size / 2 ** 20).toFixed(0)} MiB, largest package tensor ${(largest / 2 ** 20).toFixed(1)} MiB, RSS grew ${(grew / 2 ** 20).toFixed(0)} MiB while reading`);
+    t.log(
+      `${format}: file ${(size / 2 ** 20).toFixed(0)} MiB, largest package tensor ${(largest / 2 ** 20).toFixed(1)} MiB, RSS grew ${(grew / 2 ** 20).toFixed(0)} MiB while reading`,
+    );
     // Bounded by a few tensors in flight plus garbage not yet collected, far below the file.
     t.true(grew < size / 4, `RSS grew ${grew} bytes for a ${size}-byte file`);
   });

@@ -5,7 +5,15 @@ import { halfToFloat, floatToHalf } from '../../../sdk/core/float16.js';
 import { openCheckpoint } from '../../../tools/convert/open.js';
 import { MAX_SAFETENSORS_HEADER } from '../../../tools/convert/safetensors.js';
 import { Rng } from '../../../tools/frames/seeded.js';
-import { ckptBytes, ckptValue, floatToBf16, safetensorsBytes, writeCkpt, writeSafetensors, type TestTensor } from '../../helpers/checkpoint-writers.js';
+import {
+  ckptBytes,
+  ckptValue,
+  floatToBf16,
+  safetensorsBytes,
+  writeCkpt,
+  writeSafetensors,
+  type TestTensor,
+} from '../../helpers/checkpoint-writers.js';
 import { tempDir } from '../../helpers/packages.js';
 
 function values(n: number, key: string): Float32Array {
@@ -28,7 +36,10 @@ for (const format of ['ckpt', 'safetensors'] as const) {
     const r = openCheckpoint(file);
     t.teardown(() => r.close());
     t.is(r.format, format);
-    t.deepEqual([...r.tensors.keys()], TENSORS.map((x) => x.name));
+    t.deepEqual(
+      [...r.tensors.keys()],
+      TENSORS.map((x) => x.name),
+    );
     for (const x of TENSORS) {
       t.deepEqual(r.tensors.get(x.name)!.dims, x.dims);
       t.deepEqual(r.read(x.name), x.data, x.name);
@@ -79,11 +90,17 @@ test('ckpt: a tensor split into several Values with the same tag concatenates (p
   }
 });
 
-test('ckpt: pieces that each carry the whole tensor\'s dims are read as that tensor', (t) => {
+test("ckpt: pieces that each carry the whole tensor's dims are read as that tensor", (t) => {
   const file = join(tempDir('ck'), 'whole-dims.ckpt');
   const data = values(12, 'w');
   const bytes = new Uint8Array(data.buffer);
-  writeFileSync(file, Buffer.concat([ckptValue('w', [4, 3], 'Float32', bytes.subarray(0, 24)), ckptValue('w', [4, 3], 'Float32', bytes.subarray(24))]));
+  writeFileSync(
+    file,
+    Buffer.concat([
+      ckptValue('w', [4, 3], 'Float32', bytes.subarray(0, 24)),
+      ckptValue('w', [4, 3], 'Float32', bytes.subarray(24)),
+    ]),
+  );
   const r = openCheckpoint(file);
   t.deepEqual(r.tensors.get('w')!.dims, [4, 3]);
   t.deepEqual(r.read('w'), data);
@@ -98,7 +115,10 @@ test('BAD FILE - truncated ckpt and safetensors name the file and the tensor', (
   const e1 = t.throws(() => openCheckpoint(cut));
   t.is((e1 as { code?: string }).code, 'E_CHECKPOINT_TRUNCATED');
   t.regex(e1!.message, /cut\.ckpt/);
-  t.regex(e1!.message, /cut\.ckpt: mlp\.special_ffn\.mapping\.weight: checkpoint value 2 of \d+ bytes at byte \d+ runs past the end of the file/);
+  t.regex(
+    e1!.message,
+    /cut\.ckpt: mlp\.special_ffn\.mapping\.weight: checkpoint value 2 of \d+ bytes at byte \d+ runs past the end of the file/,
+  );
   const st = safetensorsBytes(TENSORS);
   const cutSt = join(dir, 'cut.safetensors');
   writeFileSync(cutSt, st.subarray(0, st.length - 10));
@@ -112,13 +132,19 @@ test('BAD FILE - a bad varint, an oversized or broken safetensors header, offset
   const code = (fn: () => unknown) => (t.throws(fn) as { code?: string } | undefined)?.code;
   const varint = join(dir, 'varint.ckpt');
   writeFileSync(varint, Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]));
-  t.is(code(() => openCheckpoint(varint)), 'E_CHECKPOINT_FORMAT');
+  t.is(
+    code(() => openCheckpoint(varint)),
+    'E_CHECKPOINT_FORMAT',
+  );
   const big = join(dir, 'big.safetensors');
   const head = Buffer.alloc(16, 0x20);
   head.writeBigUInt64LE(BigInt(MAX_SAFETENSORS_HEADER + 1));
   head[8] = 0x7b;
   writeFileSync(big, head);
-  t.is(code(() => openCheckpoint(big, 'safetensors')), 'E_CHECKPOINT_FORMAT');
+  t.is(
+    code(() => openCheckpoint(big, 'safetensors')),
+    'E_CHECKPOINT_FORMAT',
+  );
   const offs = join(dir, 'offsets.safetensors');
   const json = JSON.stringify({ w: { dtype: 'F32', shape: [2], data_offsets: [0, 8000] } });
   const b = Buffer.alloc(8);
@@ -131,13 +157,22 @@ test('BAD FILE - a bad varint, an oversized or broken safetensors header, offset
   const json2 = JSON.stringify({ w: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } });
   b.writeBigUInt64LE(BigInt(json2.length));
   writeFileSync(shape, Buffer.concat([b, Buffer.from(json2), Buffer.alloc(8)]));
-  t.is(code(() => openCheckpoint(shape)), 'E_CHECKPOINT_RANGE');
+  t.is(
+    code(() => openCheckpoint(shape)),
+    'E_CHECKPOINT_RANGE',
+  );
   const garbage = join(dir, 'notes.ckpt');
   writeFileSync(garbage, 'hello, this is not a checkpoint');
-  t.is(code(() => openCheckpoint(garbage)), 'E_CHECKPOINT_FORMAT');
+  t.is(
+    code(() => openCheckpoint(garbage)),
+    'E_CHECKPOINT_FORMAT',
+  );
   const forced = join(dir, 'forced');
   writeFileSync(forced, safetensorsBytes(TENSORS));
-  t.is(code(() => openCheckpoint(forced, 'ckpt')), 'E_CHECKPOINT_FORMAT');
+  t.is(
+    code(() => openCheckpoint(forced, 'ckpt')),
+    'E_CHECKPOINT_FORMAT',
+  );
 });
 
 test('BAD FILE - unknown dtypes are refused naming the tensor, in both formats', (t) => {
@@ -174,12 +209,16 @@ test('BAD FILE - every truncation and 400 random byte corruptions of a ckpt and 
   const small: TestTensor[] = [TENSORS[1]!, { name: 'w', dims: [2, 3], data: values(6, 'w') }, TENSORS[3]!];
   const rng = new Rng(3, 'fuzz');
   const codes = new Set<string>();
-  for (const [ext, bytes] of [['ckpt', ckptBytes(small, { splitRows: 1 })], ['safetensors', safetensorsBytes(small)]] as const) {
+  for (const [ext, bytes] of [
+    ['ckpt', ckptBytes(small, { splitRows: 1 })],
+    ['safetensors', safetensorsBytes(small)],
+  ] as const) {
     const cases: Uint8Array[] = [];
     for (let n = 0; n < bytes.length; n++) cases.push(bytes.subarray(0, n));
     for (let i = 0; i < 400; i++) {
       const b = Uint8Array.from(bytes);
-      for (let k = 0; k < 1 + Math.floor(rng.uniform() * 3); k++) b[Math.floor(rng.uniform() * b.length)] = Math.floor(rng.uniform() * 256);
+      for (let k = 0; k < 1 + Math.floor(rng.uniform() * 3); k++)
+        b[Math.floor(rng.uniform() * b.length)] = Math.floor(rng.uniform() * 256);
       cases.push(b);
     }
     for (const [i, c] of cases.entries()) {

@@ -31,17 +31,50 @@ test('--from swin: the upcycled package computes what a dense SwinV2 with Huggin
     return;
   }
   const dir = tempDir('hf');
-  writeFileSync(join(dir, 'cfg.json'), JSON.stringify({ patch: 4, embed_dim: 8, depths: [2, 2], heads: [1, 2], window: 4, mlp_ratio: 4, image: 32 }));
-  execFileSync(py, [join(REPO_ROOT, 'test', 'fixtures', 'convert', 'swinv2_hf_forward.py'), dir, join(dir, 'cfg.json')], { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } });
-  const config = resolveConfig({ base: 'ringmoe-tiny', name: 'hf-swinv2', embedDim: 8, depths: [2, 2], heads: [1, 2], window: 4, mlpRatio: 4, patchSize: 4, inputSize: { height: 32, width: 32 }, modalities: ['optical'], fusion: [], change: [] });
+  writeFileSync(
+    join(dir, 'cfg.json'),
+    JSON.stringify({ patch: 4, embed_dim: 8, depths: [2, 2], heads: [1, 2], window: 4, mlp_ratio: 4, image: 32 }),
+  );
+  execFileSync(
+    py,
+    [join(REPO_ROOT, 'test', 'fixtures', 'convert', 'swinv2_hf_forward.py'), dir, join(dir, 'cfg.json')],
+    { env: { ...process.env, OPENBLAS_NUM_THREADS: '1' } },
+  );
+  const config = resolveConfig({
+    base: 'ringmoe-tiny',
+    name: 'hf-swinv2',
+    embedDim: 8,
+    depths: [2, 2],
+    heads: [1, 2],
+    window: 4,
+    mlpRatio: 4,
+    patchSize: 4,
+    inputSize: { height: 32, width: 32 },
+    modalities: ['optical'],
+    fusion: [],
+    change: [],
+  });
   const out = join(dir, 'package');
-  const r = await convertCheckpoint({ checkpoint: join(dir, 'swinv2.safetensors'), from: 'swin', outDir: out, allowUntrainedHeads: true });
+  const r = await convertCheckpoint({
+    checkpoint: join(dir, 'swinv2.safetensors'),
+    from: 'swin',
+    outDir: out,
+    allowUntrainedHeads: true,
+  });
   // the config inferred from the shapes (window from the position index buffers) is the one above
   const c = r.plan.config;
-  t.deepEqual([c.embedDim, c.depths, c.heads, c.window, c.mlpRatio, c.inputSize], [config.embedDim, config.depths, config.heads, config.window, config.mlpRatio, config.inputSize]);
-  t.true(r.plan.ignored.some((n) => n.endsWith('relative_position_index')), 'int64 buffers are read and ignored');
+  t.deepEqual(
+    [c.embedDim, c.depths, c.heads, c.window, c.mlpRatio, c.inputSize],
+    [config.embedDim, config.depths, config.heads, config.window, config.mlpRatio, config.inputSize],
+  );
+  t.true(
+    r.plan.ignored.some((n) => n.endsWith('relative_position_index')),
+    'int64 buffers are read and ignored',
+  );
   const entry = r.manifest!.entries.find((e) => e.name === 'optical')!;
-  const y = await runEntry(out, entry, { image: { dtype: 'float32', shape: [1, 3, 32, 32], data: floats(join(dir, 'input.bin')) } });
+  const y = await runEntry(out, entry, {
+    image: { dtype: 'float32', shape: [1, 3, 32, 32], data: floats(join(dir, 'input.bin')) },
+  });
   const pooled = floats(join(dir, 'pooled.bin'));
   const seq = floats(join(dir, 'sequence.bin')); // [1, 16 tokens (4x4), 16 channels]
   const emb = y.embedding!.data as Float32Array;
@@ -49,7 +82,8 @@ test('--from swin: the upcycled package computes what a dense SwinV2 with Huggin
   let dEmb = 0;
   for (let i = 0; i < pooled.length; i++) dEmb = Math.max(dEmb, Math.abs(emb[i]! - pooled[i]!));
   let dFeat = 0;
-  for (let tok = 0; tok < 16; tok++) for (let ch = 0; ch < 16; ch++) dFeat = Math.max(dFeat, Math.abs(feat[ch * 16 + tok]! - seq[tok * 16 + ch]!));
+  for (let tok = 0; tok < 16; tok++)
+    for (let ch = 0; ch < 16; ch++) dFeat = Math.max(dFeat, Math.abs(feat[ch * 16 + tok]! - seq[tok * 16 + ch]!));
   t.log(`max abs diff: embedding ${dEmb}, features_s8 ${dFeat}`);
   // The MoE sums three copies of the FFN (modal + collaborative + shared) and LN2 removes that
   // scale only up to its epsilon: LN(3y, 1e-5) = LN(y, 1e-5/9). Measured: 3.8e-5 (embedding) and

@@ -9,7 +9,14 @@ import { writeSafetensors, type TestTensor } from '../../helpers/checkpoint-writ
 import { packageTensors, swinCheckpoint } from '../../helpers/package-checkpoints.js';
 import { randomFeeds, runEntry, tempDir } from '../../helpers/packages.js';
 
-const CONFIG: RingMoEConfig = resolveConfig({ base: 'ringmoe-tiny', name: 'upcycle-test', attention: 'v2', modalities: ['optical', 'sar-l2', 'multispectral'], fusion: [], change: [] });
+const CONFIG: RingMoEConfig = resolveConfig({
+  base: 'ringmoe-tiny',
+  name: 'upcycle-test',
+  attention: 'v2',
+  modalities: ['optical', 'sar-l2', 'multispectral'],
+  fusion: [],
+  change: [],
+});
 
 let dense: Promise<{ dir: string; manifest: PackageManifest; tensors: TestTensor[] }> | undefined;
 /** An upcycled reference package (every expert of a block the same FFN) as a dense HF SwinV2 state dict. */
@@ -31,13 +38,20 @@ function scaledDiff(a: HostTensor, b: HostTensor): number {
   return m;
 }
 
-test('--from swin: every expert of a block is the dense FFN, routers come from --seed, and the optical outputs equal the dense source\'s', async (t) => {
+test("--from swin: every expert of a block is the dense FFN, routers come from --seed, and the optical outputs equal the dense source's", async (t) => {
   const src = await denseSource();
   const dir = tempDir('up');
   const file = join(dir, 'swinv2.safetensors');
   writeSafetensors(file, src.tensors);
   const out = join(dir, 'package');
-  const r = await convertCheckpoint({ checkpoint: file, from: 'swin', config: CONFIG, outDir: out, seed: 5, allowUntrainedHeads: true });
+  const r = await convertCheckpoint({
+    checkpoint: file,
+    from: 'swin',
+    config: CONFIG,
+    outDir: out,
+    seed: 5,
+    allowUntrainedHeads: true,
+  });
   t.is(r.plan.family, 'swinv2-hf');
   t.is(r.plan.flavour, 'v2');
   const p = await packageTensors(out, r.manifest!);
@@ -61,24 +75,56 @@ test('--from swin: every expert of a block is the dense FFN, routers come from -
       t.deepEqual(p.get(e.tensors.fc2Bias)!.data, byName.get(`${P}output.dense.bias`)!.data);
       experts++;
     }
-    for (const router of block.routers) t.notDeepEqual(p.get(router.weight)!.data, (await packageTensors(src.dir, src.manifest)).get(router.weight)!.data, `${router.id} seeded from --seed 5, not 0`);
+    for (const router of block.routers)
+      t.notDeepEqual(
+        p.get(router.weight)!.data,
+        (await packageTensors(src.dir, src.manifest)).get(router.weight)!.data,
+        `${router.id} seeded from --seed 5, not 0`,
+      );
   }
   t.is(experts, 5 * (3 * 4 + 4 + 1));
-  t.deepEqual(p.get('embed.sar-l2.proj.weight')!.data, p.get('embed.optical.proj.weight')!.data, 'sar-l2 takes the RGB patch embedding');
+  t.deepEqual(
+    p.get('embed.sar-l2.proj.weight')!.data,
+    p.get('embed.optical.proj.weight')!.data,
+    'sar-l2 takes the RGB patch embedding',
+  );
   const optical = src.manifest.entries.find((e) => e.name === 'optical')!;
   const feeds = randomFeeds(optical, 2, 4);
   const a = await runEntry(src.dir, optical, feeds);
-  const b = await runEntry(out, r.manifest!.entries.find((e) => e.name === 'optical')!, feeds);
+  const b = await runEntry(
+    out,
+    r.manifest!.entries.find((e) => e.name === 'optical')!,
+    feeds,
+  );
   for (const name of ['embedding', 'features_s4', 'features_s8', 'features_s16', 'features_s32', 'cls_logits']) {
     const d = scaledDiff(a[name]!, b[name]!);
     t.true(d <= 1e-5, `${name}: ${d}`);
   }
-  const params = r.manifest!.lineage.at(-1)!.params as { family: string; seeded: { tensor: string; reason: string }[]; ignored: string[]; initialised: { tensor: string }[] };
+  const params = r.manifest!.lineage.at(-1)!.params as {
+    family: string;
+    seeded: { tensor: string; reason: string }[];
+    ignored: string[];
+    initialised: { tensor: string }[];
+  };
   t.is(params.family, 'swinv2-hf');
-  t.true(params.seeded.some((x) => x.tensor === 'embed.multispectral.proj.weight' && /multispectral \(4 channels\) is seeded/.test(x.reason)));
+  t.true(
+    params.seeded.some(
+      (x) => x.tensor === 'embed.multispectral.proj.weight' && /multispectral \(4 channels\) is seeded/.test(x.reason),
+    ),
+  );
   t.is(params.seeded.filter((x) => x.tensor.includes('.router.')).length, 5 * 4);
   t.true(params.ignored.every((n) => /relative_(coords_table|position_index)$/.test(n)));
-  t.deepEqual(params.initialised.filter((x) => x.tensor.includes('out_norm')).map((x) => x.tensor), ['s1.out_norm.weight', 's1.out_norm.bias', 's2.out_norm.weight', 's2.out_norm.bias', 's3.out_norm.weight', 's3.out_norm.bias']);
+  t.deepEqual(
+    params.initialised.filter((x) => x.tensor.includes('out_norm')).map((x) => x.tensor),
+    [
+      's1.out_norm.weight',
+      's1.out_norm.bias',
+      's2.out_norm.weight',
+      's2.out_norm.bias',
+      's3.out_norm.weight',
+      's3.out_norm.bias',
+    ],
+  );
 });
 
 test('--from swin infers depths, width, heads and window from the SwinV2 shapes', async (t) => {
@@ -87,8 +133,14 @@ test('--from swin infers depths, width, heads and window from the SwinV2 shapes'
   writeSafetensors(file, src.tensors);
   const r = await convertCheckpoint({ checkpoint: file, from: 'swin', dryRun: true, allowUntrainedHeads: true });
   const c = r.plan.config;
-  t.deepEqual([c.embedDim, c.patchSize, c.depths, c.heads, c.window, c.mlpRatio, c.inputSize], [CONFIG.embedDim, CONFIG.patchSize, CONFIG.depths, CONFIG.heads, CONFIG.window, CONFIG.mlpRatio, CONFIG.inputSize]);
-  t.deepEqual(c.modalities.map((m) => m.id), ['optical']);
+  t.deepEqual(
+    [c.embedDim, c.patchSize, c.depths, c.heads, c.window, c.mlpRatio, c.inputSize],
+    [CONFIG.embedDim, CONFIG.patchSize, CONFIG.depths, CONFIG.heads, CONFIG.window, CONFIG.mlpRatio, CONFIG.inputSize],
+  );
+  t.deepEqual(
+    c.modalities.map((m) => m.id),
+    ['optical'],
+  );
 });
 
 test('BAD CHECKPOINT - a Swin v1 checkpoint is refused saying why; HF names without --from swin get a hint', async (t) => {
@@ -97,7 +149,11 @@ test('BAD CHECKPOINT - a Swin v1 checkpoint is refused saying why; HF names with
   const v1 = join(dir, 'swin-v1.safetensors');
   writeSafetensors(v1, [
     { name: 'swin.embeddings.patch_embeddings.projection.weight', dims: [8, 3, 4, 4], data: new Float32Array(384) },
-    { name: 'swin.encoder.layers.0.blocks.0.attention.self.relative_position_bias_table', dims: [49, 1], data: new Float32Array(49) },
+    {
+      name: 'swin.encoder.layers.0.blocks.0.attention.self.relative_position_bias_table',
+      dims: [49, 1],
+      data: new Float32Array(49),
+    },
   ]);
   const e = await t.throwsAsync(convertCheckpoint({ checkpoint: v1, from: 'swin', dryRun: true }));
   t.is((e as { code?: string }).code, 'E_CHECKPOINT_FOREIGN');
@@ -108,9 +164,18 @@ test('BAD CHECKPOINT - a Swin v1 checkpoint is refused saying why; HF names with
   t.is((e2 as { code?: string }).code, 'E_CHECKPOINT_FOREIGN');
   t.regex(e2!.message, /give --from swin/);
   const noBuffers = join(dir, 'nobuf.safetensors');
-  writeSafetensors(noBuffers, src.tensors.filter((x) => !/relative_(coords_table|position_index)$/.test(x.name)));
+  writeSafetensors(
+    noBuffers,
+    src.tensors.filter((x) => !/relative_(coords_table|position_index)$/.test(x.name)),
+  );
   const e3 = await t.throwsAsync(convertCheckpoint({ checkpoint: noBuffers, from: 'swin', dryRun: true }));
   t.regex(e3!.message, /window size is not in the checkpoint .*give --config/);
-  const ok = await convertCheckpoint({ checkpoint: noBuffers, from: 'swin', config: CONFIG, dryRun: true, allowUntrainedHeads: true });
+  const ok = await convertCheckpoint({
+    checkpoint: noBuffers,
+    from: 'swin',
+    config: CONFIG,
+    dryRun: true,
+    allowUntrainedHeads: true,
+  });
   t.is(ok.plan.configOrigin, 'given');
 });

@@ -1,10 +1,19 @@
 import test from 'ava';
 import { join } from 'node:path';
-import { bindingCandidates, defaultBinding, installedTensorRtMajors, loadBinding, requireBinding, type BindingLoaderDeps } from '../../../sdk/core/binding.js';
+import {
+  bindingCandidates,
+  defaultBinding,
+  installedTensorRtMajors,
+  loadBinding,
+  requireBinding,
+  type BindingLoaderDeps,
+} from '../../../sdk/core/binding.js';
 import { EdgeError, isEdgeError } from '../../../sdk/core/errors.js';
 import { fakeBinding } from '../../helpers/native-binding.js';
 
-function deps(over: Partial<BindingLoaderDeps> & { files?: Record<string, unknown>; dirs?: Record<string, string[]> } = {}): BindingLoaderDeps {
+function deps(
+  over: Partial<BindingLoaderDeps> & { files?: Record<string, unknown>; dirs?: Record<string, string[]> } = {},
+): BindingLoaderDeps {
   const files = over.files ?? {};
   const dirs = over.dirs ?? {};
   return {
@@ -29,12 +38,23 @@ test('EXPECTED FAILURE - no addon built: the reason names build:native and the i
   t.false(r.ok);
   if (r.ok) return;
   t.regex(r.reason, /no TensorRT addon is built \(TensorRT 10 is installed; run npm run build:native/);
-  t.deepEqual(r.attempts.map((a) => a.error), ['not found']);
+  t.deepEqual(
+    r.attempts.map((a) => a.error),
+    ['not found'],
+  );
 });
 
 test('EXPECTED FAILURE - a dlopen error is reported with the candidate path (first line only)', (t) => {
   const path = '/pkg/native/build/Release/ringmoe_trt.node';
-  const r = loadBinding(deps({ files: { [path]: new Error('libnvinfer.so.8: cannot open shared object file: No such file or directory\n    at Module._extensions') } }));
+  const r = loadBinding(
+    deps({
+      files: {
+        [path]: new Error(
+          'libnvinfer.so.8: cannot open shared object file: No such file or directory\n    at Module._extensions',
+        ),
+      },
+    }),
+  );
   t.false(r.ok);
   if (r.ok) return;
   t.is(r.reason, `${path}: libnvinfer.so.8: cannot open shared object file: No such file or directory`);
@@ -44,7 +64,12 @@ test('EXPECTED FAILURE - a .node file without our exports or with another ABI is
   const built = '/pkg/native/build/Release/ringmoe_trt.node';
   const explicit = '/opt/vendor/ringmoe_trt.node';
   const { binding } = fakeBinding();
-  const r = loadBinding(deps({ env: { RINGMOE_TRT_ADDON: explicit }, files: { [explicit]: { hello: 1 }, [built]: { ...binding, abi: 99 } } }));
+  const r = loadBinding(
+    deps({
+      env: { RINGMOE_TRT_ADDON: explicit },
+      files: { [explicit]: { hello: 1 }, [built]: { ...binding, abi: 99 } },
+    }),
+  );
   t.false(r.ok);
   if (r.ok) return;
   t.regex(r.reason, /vendor\/ringmoe_trt\.node: not a ringmoe TensorRT addon/);
@@ -65,7 +90,10 @@ test('fake binding: a loadable candidate wins and receives the EdgeError class',
 test('prebuilds are tried for installed TensorRT majors first, after the explicit path and the local build', (t) => {
   const d = deps({
     env: { RINGMOE_TRT_ADDON: '/x/a.node' },
-    dirs: { '/pkg/prebuilds': ['linux-arm64-trt8', 'linux-arm64-trt10', 'linux-arm64-trt11', 'linux-x64-trt10', 'README.md'], '/usr/lib/aarch64-linux-gnu': ['libnvinfer.so.8'] },
+    dirs: {
+      '/pkg/prebuilds': ['linux-arm64-trt8', 'linux-arm64-trt10', 'linux-arm64-trt11', 'linux-x64-trt10', 'README.md'],
+      '/usr/lib/aarch64-linux-gnu': ['libnvinfer.so.8'],
+    },
   });
   t.deepEqual(bindingCandidates(d), [
     '/x/a.node',
@@ -74,7 +102,13 @@ test('prebuilds are tried for installed TensorRT majors first, after the explici
     join('/pkg/prebuilds/linux-arm64-trt11/ringmoe_trt.node'),
     join('/pkg/prebuilds/linux-arm64-trt10/ringmoe_trt.node'),
   ]);
-  t.deepEqual(installedTensorRtMajors({ libDirs: ['/a', '/b'], list: (dir) => (dir === '/a' ? ['libnvinfer.so.8'] : ['libnvinfer.so.10', 'libnvinfer.so']) }), [10, 8]);
+  t.deepEqual(
+    installedTensorRtMajors({
+      libDirs: ['/a', '/b'],
+      list: (dir) => (dir === '/a' ? ['libnvinfer.so.8'] : ['libnvinfer.so.10', 'libnvinfer.so']),
+    }),
+    [10, 8],
+  );
 });
 
 test('EXPECTED FAILURE - not Linux: the reason says so without trying files', (t) => {

@@ -27,7 +27,10 @@ test('every error code is E_ + SCREAMING_SNAKE with a description', (t) => {
 
 test('BAD CALL - guards name the option and the received value', (t) => {
   const e1 = t.throws(() => expectInteger('options.batch', 2.5, 1, 64));
-  t.is(e1?.message, 'options.batch: Expected an integer between 1 and 64 for options.batch but received 2.5 of type number');
+  t.is(
+    e1?.message,
+    'options.batch: Expected an integer between 1 and 64 for options.batch but received 2.5 of type number',
+  );
   const e2 = t.throws(() => expectOneOf('backend', 'cuda', ['auto', 'onnxruntime', 'tensorrt'] as const));
   t.regex(e2!.message, /one of "auto", "onnxruntime", "tensorrt" for backend but received "cuda"/);
   const e3 = t.throws(() => rejectUnknownKeys('options', { bachSize: 1 }, ['batchSize', 'backend']));

@@ -49,7 +49,8 @@ test('latency statistics: median of even and odd counts, p90', (t) => {
 });
 
 test('float16 encode/decode: exact for representable values, round to nearest even, overflow and NaN', (t) => {
-  for (const v of [0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8, -0.000244140625]) t.is(halfToFloat(floatToHalf(v)), v, String(v));
+  for (const v of [0, 1, -2, 0.5, 65504, 6.103515625e-5, 5.960464477539063e-8, -0.000244140625])
+    t.is(halfToFloat(floatToHalf(v)), v, String(v));
   t.is(floatToHalf(1 + 2 ** -11), floatToHalf(1), 'tie rounds to even');
   t.is(halfToFloat(floatToHalf(1 + 3 * 2 ** -11)), 1 + 2 * 2 ** -10, 'tie rounds up to even');
   t.is(halfToFloat(floatToHalf(70000)), Infinity);

@@ -58,7 +58,11 @@ test('box matching is one-to-one, class-aware and thresholded by IoU', (t) => {
 
 test('oriented candidates (det_rboxes) match by the exact IoU of their polygons, not of their bounds', (t) => {
   // Two 40 × 6 bars crossing at 90° share their bounds' centre region: axis-aligned bounds overlap a lot, polygons little.
-  const rboxes = (rows: number[][]) => ({ dtype: 'float32' as const, shape: [1, rows.length, 5], data: Float32Array.from(rows.flat()) });
+  const rboxes = (rows: number[][]) => ({
+    dtype: 'float32' as const,
+    shape: [1, rows.length, 5],
+    data: Float32Array.from(rows.flat()),
+  });
   const scores = { dtype: 'float32' as const, shape: [1, 1], data: Float32Array.of(0.9) };
   const classes = { dtype: 'int64' as const, shape: [1, 1], data: BigInt64Array.of(0n) };
   const ref = boxesOf(rboxes([[50, 50, 40, 6, Math.PI / 4]]), scores, classes, 0, 0.05);

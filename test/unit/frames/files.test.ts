@@ -14,7 +14,8 @@ function tree(): string {
   process.once('exit', () => rmSync(root, { recursive: true, force: true }));
   mkdirSync(join(root, 'day1', 'deep'), { recursive: true });
   mkdirSync(join(root, 'day2'));
-  for (const f of ['a.jpg', 'B.TIF', 'notes.txt', 'day1/c.png', 'day1/deep/d.tif', 'day2/e.npy']) writeFileSync(join(root, f), 'x');
+  for (const f of ['a.jpg', 'B.TIF', 'notes.txt', 'day1/c.png', 'day1/deep/d.tif', 'day2/e.npy'])
+    writeFileSync(join(root, f), 'x');
   return root;
 }
 
@@ -34,9 +35,15 @@ test('a file, a directory (not recursive, frame files only) and globs with **', 
   const o = { extensions: IMAGE_EXTENSIONS, field: 'frames' };
   t.deepEqual(await resolveFiles(join(root, 'notes.txt'), o), [join(root, 'notes.txt')]);
   t.deepEqual(await resolveFiles(root, o), [join(root, 'B.TIF'), join(root, 'a.jpg')]);
-  t.deepEqual(await resolveFiles(root, { ...o, extensions: FRAME_EXTENSIONS }), [join(root, 'B.TIF'), join(root, 'a.jpg')]);
+  t.deepEqual(await resolveFiles(root, { ...o, extensions: FRAME_EXTENSIONS }), [
+    join(root, 'B.TIF'),
+    join(root, 'a.jpg'),
+  ]);
   t.deepEqual(await resolveFiles(join(root, '**/*.tif'), o), [join(root, 'B.TIF'), join(root, 'day1/deep/d.tif')]);
-  t.deepEqual(await resolveFiles(join(root, '**/*'), { ...o, extensions: FRAME_EXTENSIONS }), ['B.TIF', 'a.jpg', 'day1/c.png', 'day1/deep/d.tif', 'day2/e.npy'].map((f) => join(root, f)));
+  t.deepEqual(
+    await resolveFiles(join(root, '**/*'), { ...o, extensions: FRAME_EXTENSIONS }),
+    ['B.TIF', 'a.jpg', 'day1/c.png', 'day1/deep/d.tif', 'day2/e.npy'].map((f) => join(root, f)),
+  );
   t.deepEqual(await resolveFiles(join(root, 'day*/*'), o), [join(root, 'day1/c.png')]);
 });
 
@@ -52,10 +59,23 @@ test('EXPECTED FAILURE - nothing there or nothing matching is E_FILE_NOT_FOUND n
 
 test('recorded frames of the example aerial images: optical by extension, ids relative to the working directory', async (t) => {
   const frames = await recordedFrames('examples/data/aerial/*.jpg', { field: 'source' });
-  t.deepEqual(frames.map((f) => [f.id, f.modality]), [['examples/data/aerial/aero1.jpg', 'optical'], ['examples/data/aerial/aero3.jpg', 'optical']]);
+  t.deepEqual(
+    frames.map((f) => [f.id, f.modality]),
+    [
+      ['examples/data/aerial/aero1.jpg', 'optical'],
+      ['examples/data/aerial/aero3.jpg', 'optical'],
+    ],
+  );
   t.true(frames.every((f) => typeof f.timestamp === 'number' && f.timestamp > 0));
   const tif = await t.throwsAsync(recordedFrames('examples/data/landsat7-olinda/L7_ETMs.tif', { field: 'source' }));
   t.is(code(tif), 'E_INVALID_ARGUMENT');
-  const ms = await recordedFrames('examples/data/landsat7-olinda/L7_ETMs.tif', { field: 'source', sensorModality: 'multispectral', sensorFor: () => 'landsat7-etm' });
-  t.deepEqual(ms.map((f) => [f.modality, f.sensor]), [['multispectral', 'landsat7-etm']]);
+  const ms = await recordedFrames('examples/data/landsat7-olinda/L7_ETMs.tif', {
+    field: 'source',
+    sensorModality: 'multispectral',
+    sensorFor: () => 'landsat7-etm',
+  });
+  t.deepEqual(
+    ms.map((f) => [f.modality, f.sensor]),
+    [['multispectral', 'landsat7-etm']],
+  );
 });

@@ -26,7 +26,10 @@ function fakeRuntime(mqtt?: Record<string, unknown>): Runtime & EventEmitter {
     swaps: 1,
     ...(mqtt ? { mqtt } : {}),
   };
-  return Object.assign(new EventEmitter(), { metrics: () => m, outboxAgeMs: async () => (mqtt ? 1500 : undefined) }) as unknown as Runtime & EventEmitter;
+  return Object.assign(new EventEmitter(), {
+    metrics: () => m,
+    outboxAgeMs: async () => (mqtt ? 1500 : undefined),
+  }) as unknown as Runtime & EventEmitter;
 }
 
 test('without MQTT and OTA: frames, queues, model; no MQTT, outbox or OTA series', async (t) => {
@@ -38,14 +41,35 @@ test('without MQTT and OTA: frames, queues, model; no MQTT, outbox or OTA series
   t.is(s.value('ringmoe_queue_depth', { queue: 'admission' }), 2);
   t.is(s.value('ringmoe_model_info', { model: 'tiny', version: '1.2.0', backend: 'onnxruntime' }), 1);
   t.is(s.value('ringmoe_model_swaps_total'), 1);
-  for (const name of ['ringmoe_mqtt_connection_state', 'ringmoe_outbox_pending_messages', 'ringmoe_outbox_oldest_age_seconds', 'ringmoe_ota_state', 'ringmoe_results_published_total']) t.deepEqual(s.all(name), [], name);
+  for (const name of [
+    'ringmoe_mqtt_connection_state',
+    'ringmoe_outbox_pending_messages',
+    'ringmoe_outbox_oldest_age_seconds',
+    'ringmoe_ota_state',
+    'ringmoe_results_published_total',
+  ])
+    t.deepEqual(s.all(name), [], name);
 });
 
 test('with MQTT and an OTA agent: link state, outbox depth and age, OTA state as enums', async (t) => {
-  const rt = fakeRuntime({ state: 'offline', outbox: { pending: 12, pendingBytes: 3400, dropped: 2, expired: 1, rejected: 0 }, resultsPublished: 40 });
+  const rt = fakeRuntime({
+    state: 'offline',
+    outbox: { pending: 12, pendingBytes: 3400, dropped: 2, expired: 1, rejected: 0 },
+    resultsPublished: 40,
+  });
   let report: ((r: AgentReport) => void) | undefined;
-  const { registry } = runtimeMetrics(rt, { ota: { onReport: (l) => ((report = l), () => undefined) }, labels: { device: 'd7' } });
-  report!({ fleet: 'f', device: 'd7', state: 'health-check', transition: 'switched', at: 'now', current: { name: 'tiny', version: '1.2.0', manifest: 'x' } });
+  const { registry } = runtimeMetrics(rt, {
+    ota: { onReport: (l) => ((report = l), () => undefined) },
+    labels: { device: 'd7' },
+  });
+  report!({
+    fleet: 'f',
+    device: 'd7',
+    state: 'health-check',
+    transition: 'switched',
+    at: 'now',
+    current: { name: 'tiny', version: '1.2.0', manifest: 'x' },
+  });
   const s = parseExposition(await registry.metrics());
   t.is(s.value('ringmoe_mqtt_connection_state', { state: 'offline' }), 1);
   t.is(s.value('ringmoe_mqtt_connection_state', { state: 'online' }), 0);
@@ -67,7 +91,10 @@ test('failures by code and stage, latencies and tracks from events; detach stops
   rt.emit('error', { ok: false, frameId: 'a', stage: 'preprocess', error: { code: 'E_FRAME_DECODE', message: 'x' } });
   rt.emit('error', { ok: false, frameId: 'b', stage: 'dropped', error: { code: 'E_FRAME_DROPPED', message: 'x' } });
   rt.emit('error', { ok: false, frameId: 'c', stage: 'preprocess', error: { code: 'E_FRAME_DECODE', message: 'x' } });
-  rt.emit('result', { latencyMs: { preprocess: 10, queue: 0, inference: 100, postprocess: 5, total: 120 }, tasks: { tracking: { tracks: [1, 2, 3] } } });
+  rt.emit('result', {
+    latencyMs: { preprocess: 10, queue: 0, inference: 100, postprocess: 5, total: 120 },
+    tasks: { tracking: { tracks: [1, 2, 3] } },
+  });
   rt.emit('track', { born: [1, 2, 3], died: [] });
   rt.emit('track', { born: [], died: [2] });
   h.detach();

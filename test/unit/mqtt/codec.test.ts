@@ -22,9 +22,15 @@ test('the content type wins over sniffing; without one the first byte decides', 
 });
 
 test('EXPECTED FAILURE - payloads that are not our maps are E_MQTT_PAYLOAD naming the topic', (t) => {
-  t.throws(() => decodePayload(Buffer.from('[1,2]'), undefined, 'a/b'), { message: /a\/b: payload is neither a JSON object nor a CBOR map/ });
-  t.throws(() => decodePayload(Buffer.from('{"a":'), 'application/json', 'a/b'), { message: /payload is not valid json/ });
-  t.throws(() => decodePayload(encodePayload('cbor', [1]) , 'application/cbor', 'a/b'), { message: /decodes to an array/ });
+  t.throws(() => decodePayload(Buffer.from('[1,2]'), undefined, 'a/b'), {
+    message: /a\/b: payload is neither a JSON object nor a CBOR map/,
+  });
+  t.throws(() => decodePayload(Buffer.from('{"a":'), 'application/json', 'a/b'), {
+    message: /payload is not valid json/,
+  });
+  t.throws(() => decodePayload(encodePayload('cbor', [1]), 'application/cbor', 'a/b'), {
+    message: /decodes to an array/,
+  });
   const e = t.throws(() => decodePayload(Buffer.from([0x01])));
   t.is((e as { code?: string }).code, 'E_MQTT_PAYLOAD');
 });

@@ -65,8 +65,14 @@ test('extracting the subgraph up to features_s8 computes the same values as the 
   const g = model.proto.graph!;
   const sub = extractSubgraph(g, { outputs: ['features_s8'] });
   t.true(sub.node.length < 0.7 * g.node.length, `${sub.node.length} of ${g.node.length} nodes`);
-  t.false(sub.node.some((n) => n.name.includes('/s3.') || n.name.includes('head.')), 'nothing past stage 2');
-  t.deepEqual(sub.input.map((i) => i.name), ['image']);
+  t.false(
+    sub.node.some((n) => n.name.includes('/s3.') || n.name.includes('head.')),
+    'nothing past stage 2',
+  );
+  t.deepEqual(
+    sub.input.map((i) => i.name),
+    ['image'],
+  );
   validateGraph(sub);
   const out = join(dir, '..', 'extract');
   await writeModel({ proto: makeModel(sub, 17), baseDir: dir }, join(out, 'sub.onnx'));

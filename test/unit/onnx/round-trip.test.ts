@@ -29,43 +29,65 @@ async function run(path: string, shape: number[]): Promise<Record<string, HostTe
   }
 }
 
-function assertIdentical(t: import('ava').ExecutionContext, a: Record<string, HostTensor>, b: Record<string, HostTensor>) {
+function assertIdentical(
+  t: import('ava').ExecutionContext,
+  a: Record<string, HostTensor>,
+  b: Record<string, HostTensor>,
+) {
   t.deepEqual(Object.keys(a), Object.keys(b));
   for (const k of Object.keys(a)) {
     t.deepEqual(a[k]!.shape, b[k]!.shape);
-    t.true(Buffer.from(a[k]!.data.buffer, a[k]!.data.byteOffset, a[k]!.data.byteLength).equals(Buffer.from(b[k]!.data.buffer, b[k]!.data.byteOffset, b[k]!.data.byteLength)), `${k} bit-identical`);
+    t.true(
+      Buffer.from(a[k]!.data.buffer, a[k]!.data.byteOffset, a[k]!.data.byteLength).equals(
+        Buffer.from(b[k]!.data.buffer, b[k]!.data.byteOffset, b[k]!.data.byteLength),
+      ),
+      `${k} bit-identical`,
+    );
   }
 }
 
 for (const m of models) {
-  testIf(Boolean(sharedData(m.file)), test)(`real model ${m.file.split('/').pop()} round-trips: read → write → same outputs, inline and with external data`, async (t) => {
-    const src = sharedData(m.file)!;
-    const expected = await run(src, m.shape);
-    const dir = tempDir('rt');
-    const inline = await readModel(src);
-    await writeModel(inline, join(dir, 'inline.onnx'));
-    assertIdentical(t, expected, await run(join(dir, 'inline.onnx'), m.shape));
-    // Encoding the decoded model again gives the same bytes: nothing is lost or reordered.
-    t.true(Buffer.from(toBinary(ModelProtoSchema, inline.proto)).equals(readFileSync(src)));
+  testIf(Boolean(sharedData(m.file)), test)(
+    `real model ${m.file.split('/').pop()} round-trips: read → write → same outputs, inline and with external data`,
+    async (t) => {
+      const src = sharedData(m.file)!;
+      const expected = await run(src, m.shape);
+      const dir = tempDir('rt');
+      const inline = await readModel(src);
+      await writeModel(inline, join(dir, 'inline.onnx'));
+      assertIdentical(t, expected, await run(join(dir, 'inline.onnx'), m.shape));
+      // Encoding the decoded model again gives the same bytes: nothing is lost or reordered.
+      t.true(Buffer.from(toBinary(ModelProtoSchema, inline.proto)).equals(readFileSync(src)));
 
-    const ext = await readModel(src);
-    const lifted = liftConstantsToInitializers(ext.proto.graph!, 1024);
-    t.true(lifted > 10);
-    const res = await writeModel(ext, join(dir, 'ext', 'model.onnx'), { placement: (_t, i) => (i.initializer && i.bytes >= 1024 ? { kind: 'external', location: 'weights/w.bin' } : { kind: 'inline' }) });
-    t.true(res.tensorsExternal > 10);
-    t.true(res.externalFiles['weights/w.bin']! > 0.5 * readFileSync(src).length, 'most weight bytes moved out');
-    assertIdentical(t, expected, await run(join(dir, 'ext', 'model.onnx'), m.shape));
-    // ...and back inline again from external data, read lazily.
-    const again = await readModel(join(dir, 'ext', 'model.onnx'));
-    await writeModel(again, join(dir, 'back.onnx'), { placement: () => ({ kind: 'inline' }) });
-    assertIdentical(t, expected, await run(join(dir, 'back.onnx'), m.shape));
-  });
+      const ext = await readModel(src);
+      const lifted = liftConstantsToInitializers(ext.proto.graph!, 1024);
+      t.true(lifted > 10);
+      const res = await writeModel(ext, join(dir, 'ext', 'model.onnx'), {
+        placement: (_t, i) =>
+          i.initializer && i.bytes >= 1024 ? { kind: 'external', location: 'weights/w.bin' } : { kind: 'inline' },
+      });
+      t.true(res.tensorsExternal > 10);
+      t.true(res.externalFiles['weights/w.bin']! > 0.5 * readFileSync(src).length, 'most weight bytes moved out');
+      assertIdentical(t, expected, await run(join(dir, 'ext', 'model.onnx'), m.shape));
+      // ...and back inline again from external data, read lazily.
+      const again = await readModel(join(dir, 'ext', 'model.onnx'));
+      await writeModel(again, join(dir, 'back.onnx'), { placement: () => ({ kind: 'inline' }) });
+      assertIdentical(t, expected, await run(join(dir, 'back.onnx'), m.shape));
+    },
+  );
 }
 
 /** A model with If and Loop subgraphs that read outer-scope values and hold their own initializers. */
 function subgraphModel() {
   const then = new GraphBuilder('then');
-  then.initializer(inlineTensor('then_w', 'float32', [4, 256], Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i))));
+  then.initializer(
+    inlineTensor(
+      'then_w',
+      'float32',
+      [4, 256],
+      Float32Array.from({ length: 1024 }, (_, i) => Math.sin(i)),
+    ),
+  );
   then.output(then.op('Add', ['x', 'then_w'], {}, 'then_add'), 'then_out', 'float32', [4, 256]);
   const els = new GraphBuilder('else');
   els.output(els.op('Mul', ['x', 'x'], {}, 'else_mul'), 'else_out', 'float32', [4, 256]);
@@ -73,9 +95,21 @@ function subgraphModel() {
   body.input('i', 'int64', []);
   body.input('cond_in', 'bool', []);
   body.input('acc', 'float32', [4, 256]);
-  body.initializer(inlineTensor('body_w', 'float32', [4, 256], Float32Array.from({ length: 1024 }, (_, i) => Math.cos(i))));
+  body.initializer(
+    inlineTensor(
+      'body_w',
+      'float32',
+      [4, 256],
+      Float32Array.from({ length: 1024 }, (_, i) => Math.cos(i)),
+    ),
+  );
   body.output(body.op('Identity', ['cond_in'], {}, 'cond_pass'), 'cond_out', 'bool', []);
-  body.output(body.op('Add', [body.op('Mul', ['acc', 'body_w'], {}, 'body_mul'), 'x'], {}, 'body_add'), 'acc_out', 'float32', [4, 256]);
+  body.output(
+    body.op('Add', [body.op('Mul', ['acc', 'body_w'], {}, 'body_mul'), 'x'], {}, 'body_add'),
+    'acc_out',
+    'float32',
+    [4, 256],
+  );
   const main = new GraphBuilder('main');
   main.input('x', 'float32', [4, 256]);
   main.input('flag', 'bool', []);
@@ -134,7 +168,10 @@ test('fields this schema does not know are kept on a round trip', (t) => {
 test('EXPECTED FAILURE - a truncated external data file names the tensor, the file and the sizes', async (t) => {
   const dir = tempDir('trunc');
   const m = { proto: subgraphModel(), baseDir: dir };
-  await writeModel(m, join(dir, 'a', 'm.onnx'), { threshold: 16, placement: (_t, i) => (i.initializer ? { kind: 'external', location: 'w.bin' } : { kind: 'inline' }) });
+  await writeModel(m, join(dir, 'a', 'm.onnx'), {
+    threshold: 16,
+    placement: (_t, i) => (i.initializer ? { kind: 'external', location: 'w.bin' } : { kind: 'inline' }),
+  });
   const w = join(dir, 'a', 'w.bin');
   writeFileSync(w, readFileSync(w).subarray(0, 100));
   const again = await readModel(join(dir, 'a', 'm.onnx'));
@@ -147,7 +184,10 @@ test('EXPECTED FAILURE - a truncated external data file names the tensor, the fi
 test('EXPECTED FAILURE - an external location escaping the model directory is refused', async (t) => {
   const dir = tempDir('escape');
   const m = { proto: subgraphModel(), baseDir: dir };
-  await writeModel(m, join(dir, 'm.onnx'), { threshold: 16, placement: (_t, i) => (i.initializer ? { kind: 'external', location: 'w.bin' } : { kind: 'inline' }) });
+  await writeModel(m, join(dir, 'm.onnx'), {
+    threshold: 16,
+    placement: (_t, i) => (i.initializer ? { kind: 'external', location: 'w.bin' } : { kind: 'inline' }),
+  });
   const bad = await readModel(join(dir, 'm.onnx'));
   const ifNode = bad.proto.graph!.node.find((n) => n.opType === 'If')!;
   ifNode.attribute[0]!.g!.initializer[0]!.externalData[0]!.value = '../../etc/passwd';

@@ -54,7 +54,10 @@ test('fetchBlob backs off on the policy clock: 200 ms, then 400 ms, between tran
   const clock = new ManualClock();
   const retries: string[] = [];
   let finished = false;
-  const p = fetchBlob(store, { sha256: sha, size: bytes.length }, [source], { clock, onRetry: (_s, _b, why) => retries.push(why) }).then(() => (finished = true));
+  const p = fetchBlob(store, { sha256: sha, size: bytes.length }, [source], {
+    clock,
+    onRetry: (_s, _b, why) => retries.push(why),
+  }).then(() => (finished = true));
 
   t.true(await until(() => clock.pendingTimers === 1));
   t.is(attempts, 1);

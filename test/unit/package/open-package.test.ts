@@ -29,7 +29,10 @@ test('EXPECTED FAILURE - a manifest listing a missing weight file names the file
   unlinkSync(join(dir, 'weights/s2.b0/collaborative.1.bin'));
   const err = await t.throwsAsync(openPackage(dir));
   t.is(code(err), 'E_PACKAGE_FILE_MISSING');
-  t.regex(err!.message, /ringmoe\.json: files\["weights\/s2\.b0\/collaborative\.1\.bin"\]: .* listed in the manifest but missing/);
+  t.regex(
+    err!.message,
+    /ringmoe\.json: files\["weights\/s2\.b0\/collaborative\.1\.bin"\]: .* listed in the manifest but missing/,
+  );
 });
 
 test('EXPECTED FAILURE - a truncated weight file is a size mismatch', async (t) => {

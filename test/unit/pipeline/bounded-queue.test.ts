@@ -66,7 +66,10 @@ test('block with many producers and one slow consumer: every item arrives exactl
   // Each producer's items stay in its own order.
   for (let p = 0; p < 5; p++) {
     const mine = seen.filter((n) => Math.floor(n / 1000) === p);
-    t.deepEqual(mine, [...mine].sort((a, b) => a - b));
+    t.deepEqual(
+      mine,
+      [...mine].sort((a, b) => a - b),
+    );
   }
 });
 
@@ -108,7 +111,10 @@ test('takeWithin racing pushes: every pushed item is taken exactly once', async 
   }
   q.close();
   await consumer;
-  t.deepEqual(got, Array.from({ length: 300 }, (_, i) => i));
+  t.deepEqual(
+    got,
+    Array.from({ length: 300 }, (_, i) => i),
+  );
   t.true(timeouts > 0, 'some waits timed out while items kept coming');
 });
 

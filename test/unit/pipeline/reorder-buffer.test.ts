@@ -24,7 +24,10 @@ test('outcomes put in any order leave in sequence order, each once', async (t) =
     if (k % 17 === 0) await tick();
   }
   buf.finish(n);
-  t.deepEqual(await drained, order.map((_, i) => `v${i}`));
+  t.deepEqual(
+    await drained,
+    order.map((_, i) => `v${i}`),
+  );
   t.is(buf.size, 0);
   t.is(buf.position, n);
 });

@@ -44,7 +44,16 @@ function fakeHost(over: Partial<StreamHost> = {}): Fake {
     },
     inferBatch: async (m, entryName, items) => {
       batches.push(items.length);
-      return { model: m, entryName, items, outcomes: new Array(items.length), valid: items.map((_, i) => i), perFrame: [], t0: 0, inferenceMs: 0 } satisfies InferredBatch;
+      return {
+        model: m,
+        entryName,
+        items,
+        outcomes: new Array(items.length),
+        valid: items.map((_, i) => i),
+        perFrame: [],
+        t0: 0,
+        inferenceMs: 0,
+      } satisfies InferredBatch;
     },
     postprocessBatch: (b) => {
       for (const it of b.items) it.lease.release();
@@ -61,7 +70,8 @@ function fakeHost(over: Partial<StreamHost> = {}): Fake {
   return { host, holds, batches, delivered };
 }
 
-const frame = (id: string, modality = 'optical'): Frame => ({ id, modality, pixels: new Uint8Array(1), timestamp: 0 }) as unknown as Frame;
+const frame = (id: string, modality = 'optical'): Frame =>
+  ({ id, modality, pixels: new Uint8Array(1), timestamp: 0 }) as unknown as Frame;
 
 async function collect(it: AsyncIterable<FrameOutcome>): Promise<FrameOutcome[]> {
   const out: FrameOutcome[] = [];
@@ -71,16 +81,35 @@ async function collect(it: AsyncIterable<FrameOutcome>): Promise<FrameOutcome[]>
 
 test('one outcome per frame in source order, failures at their places, every lease given back', async (t) => {
   const f = fakeHost();
-  const frames = Array.from({ length: 40 }, (_, i) => (i === 7 ? frame(`bad-${i}`) : i === 13 ? frame(`f${i}`, 'sar') : frame(`f${i}`)));
+  const frames = Array.from({ length: 40 }, (_, i) =>
+    i === 7 ? frame(`bad-${i}`) : i === 13 ? frame(`f${i}`, 'sar') : frame(`f${i}`),
+  );
   const out = await collect(runStream(f.host, frames, { policy: 'block', capacity: 4, concurrency: 3 }));
-  t.deepEqual(out.map((o) => o.frameId), frames.map((x) => x.id));
-  t.deepEqual(out.filter((o) => !o.ok).map((o) => [o.frameId, !o.ok && o.stage]), [
-    ['bad-7', 'preprocess'],
-    ['f13', 'preprocess'],
-  ]);
-  t.deepEqual(f.delivered, frames.map((x) => x.id), 'every outcome was delivered before the caller saw it');
-  t.is(f.batches.reduce((a, b) => a + b, 0), 38, 'every frame that preprocessed was inferred once');
-  t.true(f.batches.every((n) => n >= 1 && n <= 4), 'no batch over batch.max inputs');
+  t.deepEqual(
+    out.map((o) => o.frameId),
+    frames.map((x) => x.id),
+  );
+  t.deepEqual(
+    out.filter((o) => !o.ok).map((o) => [o.frameId, !o.ok && o.stage]),
+    [
+      ['bad-7', 'preprocess'],
+      ['f13', 'preprocess'],
+    ],
+  );
+  t.deepEqual(
+    f.delivered,
+    frames.map((x) => x.id),
+    'every outcome was delivered before the caller saw it',
+  );
+  t.is(
+    f.batches.reduce((a, b) => a + b, 0),
+    38,
+    'every frame that preprocessed was inferred once',
+  );
+  t.true(
+    f.batches.every((n) => n >= 1 && n <= 4),
+    'no batch over batch.max inputs',
+  );
   t.is(f.holds.inFlight, 0, 'every model lease was released');
   t.is(f.host.metrics.received, 40);
   t.is(f.host.metrics.failed, 2);
@@ -98,7 +127,11 @@ test('a listener that throws: the caller gets its error, and what was admitted i
   const frames = Array.from({ length: 10 }, (_, i) => frame(`f${i}`));
   const err = await t.throwsAsync(collect(runStream(f.host, frames, { policy: 'block', capacity: 2, concurrency: 1 })));
   t.is(err?.message, 'listener broke');
-  t.deepEqual(delivered, delivered.map((_, i) => `f${i}`), 'delivered in order, without gaps');
+  t.deepEqual(
+    delivered,
+    delivered.map((_, i) => `f${i}`),
+    'delivered in order, without gaps',
+  );
   t.true(delivered.length >= 3);
   t.is(f.holds.inFlight, 0);
 });
@@ -113,7 +146,8 @@ test('a source that throws: outcomes of the frames before it, then E_INVALID_ARG
   const out: string[] = [];
   const err = await t.throwsAsync(
     (async () => {
-      for await (const o of runStream(f.host, source, { policy: 'block', capacity: 2, concurrency: 2 })) out.push(o.frameId);
+      for await (const o of runStream(f.host, source, { policy: 'block', capacity: 2, concurrency: 2 }))
+        out.push(o.frameId);
     })(),
   );
   t.deepEqual(out, ['a', 'b']);
@@ -131,8 +165,12 @@ test('breaking out of the loop stops admission; frames admitted are still delive
       yield frame(`f${i}`);
     }
   })();
-  for await (const o of runStream(f.host, source, { policy: 'block', capacity: 2, concurrency: 1 })) if (o.frameId === 'f3') break;
+  for await (const o of runStream(f.host, source, { policy: 'block', capacity: 2, concurrency: 1 }))
+    if (o.frameId === 'f3') break;
   t.true(pulled < 1000, `pulled ${pulled} frames`);
-  t.deepEqual(f.delivered, f.delivered.map((_, i) => `f${i}`));
+  t.deepEqual(
+    f.delivered,
+    f.delivered.map((_, i) => `f${i}`),
+  );
   t.is(f.holds.inFlight, 0);
 });

@@ -11,7 +11,12 @@ import { loadTarget } from '../../../sdk/core/targets/index.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { runCli } from '../../../tools/cli/cli.js';
 import { createIO } from '../../../tools/cli/io.js';
-import { calibratedMs, calibrationFor, fitCalibration, LATENCY_CALIBRATIONS } from '../../../tools/planner/calibration.js';
+import {
+  calibratedMs,
+  calibrationFor,
+  fitCalibration,
+  LATENCY_CALIBRATIONS,
+} from '../../../tools/planner/calibration.js';
 import { estimateLatency } from '../../../tools/planner/estimate.js';
 import type { HostMeasurement } from '../../../tools/planner/measure.js';
 import { packageModel } from '../../../tools/planner/model-source.js';
@@ -31,14 +36,16 @@ test('every measured CPU run is within 2× of its calibrated estimate (fitted an
   }
 });
 
-test('the calibrated CPU estimate of the real tiny package uses the table\'s FLOPs; uncalibrated it was ~100× too low', async (t) => {
+test("the calibrated CPU estimate of the real tiny package uses the table's FLOPs; uncalibrated it was ~100× too low", async (t) => {
   const { dir } = await tinyPackage();
   const pkg = await openPackage(dir);
   const model = packageModel(pkg.manifest, pkg.packageHash);
   const sel = { ...model.current, modalities: ['optical'] };
   const row = LATENCY_CALIBRATIONS[0]!.points.find((p) => p.what.startsWith('ringmoe-tiny optical'))!;
   t.is(flops(model.config, sel, { lowering: model.lowering }).total, row.flops);
-  const est = estimateLatency(model.config, sel, 'fp32', await loadTarget('cpu-x86-64-onnxruntime'), { lowering: model.lowering });
+  const est = estimateLatency(model.config, sel, 'fp32', await loadTarget('cpu-x86-64-onnxruntime'), {
+    lowering: model.lowering,
+  });
   t.truthy(est.calibration);
   t.true(est.ms / row.measuredMs > 0.5 && est.ms / row.measuredMs < 2);
   t.true(est.rawMs * 50 < row.measuredMs, `raw ${est.rawMs} ms vs measured ${row.measuredMs} ms`);
@@ -54,7 +61,11 @@ test('Jetson figures come from a public benchmark and say so; targets without a 
   t.is(calibrationFor('jetson-agx-orin-64gb', 'fp16'), undefined);
   const { dir } = await tinyPackage();
   const pkg = await openPackage(dir);
-  const plan = planForTarget({ model: packageModel(pkg.manifest, pkg.packageHash), target: await loadTarget('jetson-agx-orin-64gb'), modalities: ['optical'] });
+  const plan = planForTarget({
+    model: packageModel(pkg.manifest, pkg.packageHash),
+    target: await loadTarget('jetson-agx-orin-64gb'),
+    modalities: ['optical'],
+  });
   t.true(plan.notes.some((n) => /this target has no latency calibration/.test(n)));
 });
 
@@ -63,7 +74,10 @@ test('plan --measure times the real package on this host and shows it beside the
   const stdout = new PassThrough();
   let out = '';
   stdout.on('data', (d: Buffer) => (out += d.toString()));
-  const { result } = await runCli(['plan', dir, '--target', 'cpu-x86-64-onnxruntime', '--modalities', 'optical', '--measure', '5'], (json) => createIO(json, stdout, new PassThrough()));
+  const { result } = await runCli(
+    ['plan', dir, '--target', 'cpu-x86-64-onnxruntime', '--modalities', 'optical', '--measure', '5'],
+    (json) => createIO(json, stdout, new PassThrough()),
+  );
   const m = (result as { measured: HostMeasurement; choice: { latency: { ms: number } } }).measured;
   t.true(m.hostIsTarget);
   t.is(m.entries.length, 1);
@@ -72,11 +86,24 @@ test('plan --measure times the real package on this host and shows it beside the
   t.is(e.rounds, 5);
   t.true(e.minMs > 0 && e.minMs <= e.medianMs);
   t.true(e.calibrated);
-  t.is(e.estimateMs, (result as { choice: { latency: { ms: number } } }).choice.latency.ms, 'the sub-model of the full package is the package itself');
+  t.is(
+    e.estimateMs,
+    (result as { choice: { latency: { ms: number } } }).choice.latency.ms,
+    'the sub-model of the full package is the package itself',
+  );
   t.regex(out, /measured on this host \(\d+ × .*; onnxruntime, fp32 package, batch 1\):/);
-  t.regex(out, /entry +measured ms \(fastest\) +median ms +estimate ms +measured \/ estimate +uncalibrated estimate ms/);
+  t.regex(
+    out,
+    /entry +measured ms \(fastest\) +median ms +estimate ms +measured \/ estimate +uncalibrated estimate ms/,
+  );
   t.regex(out, /optical +[\d.]+ \(of 5 runs\) +[\d.]+ +[\d.]+ +×[\d.]+ +0\.01\d/);
-  t.log(`live: fastest ${e.minMs.toFixed(2)} ms, median ${e.medianMs.toFixed(2)} ms, estimate ${e.estimateMs.toFixed(2)} ms (×${e.ratio.toFixed(2)})`);
-  const bad = await t.throwsAsync(runCli(['plan', '--config', 'ringmoe-tiny', '--target', 'cpu-x86-64-onnxruntime', '--measure'], (json) => createIO(json, new PassThrough(), new PassThrough())));
+  t.log(
+    `live: fastest ${e.minMs.toFixed(2)} ms, median ${e.medianMs.toFixed(2)} ms, estimate ${e.estimateMs.toFixed(2)} ms (×${e.ratio.toFixed(2)})`,
+  );
+  const bad = await t.throwsAsync(
+    runCli(['plan', '--config', 'ringmoe-tiny', '--target', 'cpu-x86-64-onnxruntime', '--measure'], (json) =>
+      createIO(json, new PassThrough(), new PassThrough()),
+    ),
+  );
   t.regex(bad!.message, /--measure: --measure times a package/);
 });

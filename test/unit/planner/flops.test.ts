@@ -9,7 +9,13 @@ import { headParamsOf } from '../../../tools/planner/model-source.js';
 import { tinyPackage } from '../../helpers/packages.js';
 
 const within = (a: number, b: number, tol: number) => Math.abs(a - b) / b <= tol;
-const dense: ExpertSelection = { modalities: ['optical'], modalPerModality: 0, collaborative: 0, shared: 0, dense: true };
+const dense: ExpertSelection = {
+  modalities: ['optical'],
+  modalPerModality: 0,
+  collaborative: 0,
+  shared: 0,
+  dense: true,
+};
 
 test('paper config at 224²: the dense tier is ≈188 GMACs and the full activated path ≈430 GMACs (domain notes)', (t) => {
   const c = { ...namedConfig('ringmoe-14.7b'), inputSize: { height: 224, width: 224 } };
@@ -23,7 +29,8 @@ test('paper config at 224²: the dense tier is ≈188 GMACs and the full activat
 test('expert compute counts the activated experts (sparse) or every kept one (dense lowering), per token of every block', (t) => {
   const c = namedConfig('ringmoe-tiny');
   const sel = { ...fullSelection(c), modalities: ['optical'] };
-  const perToken = (k: number) => stageGeometry(c).reduce((s, g) => s + g.depth * g.height * g.width * k * 2 * g.dim * g.hidden, 0);
+  const perToken = (k: number) =>
+    stageGeometry(c).reduce((s, g) => s + g.depth * g.height * g.width * k * 2 * g.dim * g.hidden, 0);
   t.is(macs(c, sel, { lowering: 'sparse' }).experts, perToken(3), 'one modal + one collaborative + shared');
   t.is(macs(c, sel, { lowering: 'dense' }).experts, perToken(4 + 4 + 1));
   t.is(macs(c, dense).experts, perToken(1));
@@ -38,9 +45,13 @@ test('head parameters from the config equal the tensors a single-modality graph 
   const { dir } = await tinyPackage();
   const graph = (await readModel(join(dir, 'optical.onnx'))).proto.graph!;
   const derived = /\.(centres|signs|limits)\b/;
-  const stored = graph.initializer.filter((x) => x.name.startsWith('head.') && !derived.test(x.name)).reduce((s, x) => s + elementCount(x.dims), 0);
+  const stored = graph.initializer
+    .filter((x) => x.name.startsWith('head.') && !derived.test(x.name))
+    .reduce((s, x) => s + elementCount(x.dims), 0);
   t.is(headParamsOf(namedConfig('ringmoe-tiny'), false), stored);
   const change = (await readModel(join(dir, 'change-optical.onnx'))).proto.graph!;
-  const changeHead = change.initializer.filter((x) => x.name.startsWith('head.change')).reduce((s, x) => s + elementCount(x.dims), 0);
+  const changeHead = change.initializer
+    .filter((x) => x.name.startsWith('head.change'))
+    .reduce((s, x) => s + elementCount(x.dims), 0);
   t.is(headParamsOf(namedConfig('ringmoe-tiny'), true), stored + changeHead);
 });

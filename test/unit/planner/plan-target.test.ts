@@ -10,9 +10,10 @@ import { tinyPackage } from '../../helpers/packages.js';
 
 const code = (e: unknown) => (e as { code?: string }).code;
 const paper = () => configModel(namedConfig('ringmoe-14.7b'));
-const plan = async (target: string, o: Partial<PlanRequest> = {}) => planForTarget({ model: paper(), target: await loadTarget(target), modalities: ['optical'], ...o });
+const plan = async (target: string, o: Partial<PlanRequest> = {}) =>
+  planForTarget({ model: paper(), target: await loadTarget(target), modalities: ['optical'], ...o });
 
-test('paper config on Orin Nano 8GB, optical: EP keeping 1 of 4 collaborative experts at int8 — the paper\'s 4.5B tier — explained', async (t) => {
+test("paper config on Orin Nano 8GB, optical: EP keeping 1 of 4 collaborative experts at int8 — the paper's 4.5B tier — explained", async (t) => {
   const p = await plan('jetson-orin-nano-8gb');
   t.is(p.choice.label, 'EP collaborative 1/4, modal 4/4');
   t.is(p.choice.precision, 'int8');
@@ -22,7 +23,10 @@ test('paper config on Orin Nano 8GB, optical: EP keeping 1 of 4 collaborative ex
   const sub = p.candidates.find((c) => c.label === 'sub-model' && c.precision === 'int8')!;
   t.false(sub.fits);
   t.regex(sub.verdict, /^rejected: memory 6\.\d\d GiB > 4\.75 GiB/);
-  t.true(p.candidates.filter((c) => c.rank < p.choice.rank).every((c) => !c.fits), 'everything preferred to the choice misses');
+  t.true(
+    p.candidates.filter((c) => c.rank < p.choice.rank).every((c) => !c.fits),
+    'everything preferred to the choice misses',
+  );
   const text = renderTargetPlan(p).join('\n');
   t.regex(text, /memory budget: 8\.00 GiB − reserve 3\.25 GiB \(OS, runtime, camera pipeline\) = 4\.75 GiB/);
   t.regex(text, /choice: EP collaborative 1\/4, modal 4\/4 at int8 — 4\.48B backbone parameters/);
@@ -60,7 +64,10 @@ test('a latency limit moves the choice to a cheaper path: 100 ms on Orin Nano 8G
 test('EXPECTED FAILURE - a target nothing fits is E_PLAN_INFEASIBLE naming the closest plan and how far it misses', async (t) => {
   const err = await t.throwsAsync(plan('jetson-nano-4gb', { maxLatencyMs: 100 }));
   t.is(code(err), 'E_PLAN_INFEASIBLE');
-  t.regex(err!.message, /no plan of ringmoe-14\.7b for optical fits jetson-nano-4gb: the closest, dense ka at fp16 \(1\.06B backbone parameters\), misses by memory [\d.]+ GiB > 1\.75 GiB \([\d.]+ GiB over\) and latency ≈\d+ ms > 100 ms \(\d+ ms over\)/);
+  t.regex(
+    err!.message,
+    /no plan of ringmoe-14\.7b for optical fits jetson-nano-4gb: the closest, dense ka at fp16 \(1\.06B backbone parameters\), misses by memory [\d.]+ GiB > 1\.75 GiB \([\d.]+ GiB over\) and latency ≈\d+ ms > 100 ms \(\d+ ms over\)/,
+  );
   t.regex(err!.message, /relax --max-latency-ms/);
 });
 
@@ -74,13 +81,20 @@ test('Jetson Nano (TensorRT 8.2) cannot build the sparse lowering: routed candid
 test('a package on the CPU target: fp32 sub-model (onnxruntime has no fp16 path there), no TensorRT workspace', async (t) => {
   const { dir } = await tinyPackage();
   const pkg = await openPackage(dir);
-  const p = planForTarget({ model: packageModel(pkg.manifest, pkg.packageHash), target: await loadTarget('cpu-x86-64-onnxruntime'), modalities: ['sar-l2'] });
+  const p = planForTarget({
+    model: packageModel(pkg.manifest, pkg.packageHash),
+    target: await loadTarget('cpu-x86-64-onnxruntime'),
+    modalities: ['sar-l2'],
+  });
   t.is(p.choice.label, 'sub-model');
   t.is(p.choice.precision, 'fp32');
   t.is(p.choice.memory.workspaceBytes, 0);
   t.deepEqual(p.model.package, { name: 'ringmoe-tiny', sha256: pkg.packageHash });
   t.true(p.model.materialisable);
-  t.regex(renderTargetPlan(p, dir).join('\n'), /apply: ringmoe-edge prune .* --strategy modality --modalities sar-l2 -o <out>/);
+  t.regex(
+    renderTargetPlan(p, dir).join('\n'),
+    /apply: ringmoe-edge prune .* --strategy modality --modalities sar-l2 -o <out>/,
+  );
 });
 
 test('BAD CALL - unknown modality, unknown task, a precision the target lacks, a bad limit, change without a change entry', async (t) => {
@@ -95,5 +109,8 @@ test('BAD CALL - unknown modality, unknown task, a precision the target lacks, a
   const lat = await t.throwsAsync(plan('jetson-orin-nano-8gb', { maxLatencyMs: -5 }));
   t.regex(lat!.message, /--max-latency-ms/);
   const change = await t.throwsAsync(plan('jetson-orin-nano-8gb', { modalities: ['sar-l2'], tasks: ['change'] }));
-  t.regex(change!.message, /task change needs a change-detection entry, which sar-l2 does not have \(change entries: optical, multispectral\)/);
+  t.regex(
+    change!.message,
+    /task change needs a change-detection entry, which sar-l2 does not have \(change entries: optical, multispectral\)/,
+  );
 });

@@ -13,16 +13,28 @@ const fixture = calibratedTiny();
 
 test('EP keeping every expert re-emits every MoE cluster (single, fusion and change entries) and is bit-identical', async (t) => {
   const src = await fixture;
-  const r = await pruneTo(src.dir, { strategy: 'ep', keepCollaborative: 1, keepModal: 1, modalities: 'optical,sar-l2' });
+  const r = await pruneTo(src.dir, {
+    strategy: 'ep',
+    keepCollaborative: 1,
+    keepModal: 1,
+    modalities: 'optical,sar-l2',
+  });
   const m = r.manifest!;
   t.deepEqual(r.plan.entries.regraphed, ['optical', 'sar-l2', 'fusion-optical-sar-l2', 'change-optical']);
   for (const entry of m.entries) {
     const feeds = randomFeeds(entry, 2, 9);
-    const a = await runEntry(src.dir, src.manifest.entries.find((e) => e.name === entry.name)!, feeds);
+    const a = await runEntry(
+      src.dir,
+      src.manifest.entries.find((e) => e.name === entry.name)!,
+      feeds,
+    );
     const b = await runEntry(r.outDir!, entry, feeds);
     t.deepEqual(sameBytes(a, b), [], `${entry.name}: outputs differ`);
     // same clusters, same node names (re-emitted in the same <pass>/<block> scopes)
-    t.deepEqual(entry.moe!.map((c) => c.nodes), src.manifest.entries.find((e) => e.name === entry.name)!.moe!.map((c) => c.nodes));
+    t.deepEqual(
+      entry.moe!.map((c) => c.nodes),
+      src.manifest.entries.find((e) => e.name === entry.name)!.moe!.map((c) => c.nodes),
+    );
   }
 });
 
@@ -44,14 +56,21 @@ test('EP with router slicing: the sliced router picks, for every token, the best
   const sliced = await outTensors.float32(router.weight);
   t.deepEqual(outTensors.dims(router.weight), [block.dim, 2]);
   await outTensors.close();
-  for (let row = 0; row < block.dim; row++) plan.columns.forEach((c, j) => t.is(sliced[row * 2 + j], full[row * 4 + c]));
+  for (let row = 0; row < block.dim; row++)
+    plan.columns.forEach((c, j) => t.is(sliced[row * 2 + j], full[row * 4 + c]));
 
   // First MoE block: both models see the same tokens; compare routing choices token by token.
   const entry = m.entries.find((e) => e.name === 'optical')!;
   const cluster = entry.moe!.find((c) => c.block === block.id)!;
   const feeds = randomFeeds(entry, 2, 4);
-  const before = await runWithOutputs(src.dir, src.manifest.entries[0]!, feeds, [{ name: cluster.input, dtype: 'float32' }, { name: src.manifest.entries[0]!.moe![0]!.routerOutputs[router.id]!, dtype: 'int64' }]);
-  const after = await runWithOutputs(r.outDir!, entry, feeds, [{ name: cluster.input, dtype: 'float32' }, { name: cluster.routerOutputs[router.id]!, dtype: 'int64' }]);
+  const before = await runWithOutputs(src.dir, src.manifest.entries[0]!, feeds, [
+    { name: cluster.input, dtype: 'float32' },
+    { name: src.manifest.entries[0]!.moe![0]!.routerOutputs[router.id]!, dtype: 'int64' },
+  ]);
+  const after = await runWithOutputs(r.outDir!, entry, feeds, [
+    { name: cluster.input, dtype: 'float32' },
+    { name: cluster.routerOutputs[router.id]!, dtype: 'int64' },
+  ]);
   const x = before[cluster.input]!.data as Float32Array;
   t.deepEqual(Array.from(x), Array.from(after[cluster.input]!.data as Float32Array), 'same tokens enter the first MoE');
   const srcChoice = before[src.manifest.entries[0]!.moe![0]!.routerOutputs[router.id]!]!.data as BigInt64Array;
@@ -79,17 +98,27 @@ test('EP 0.25: one survivor per group runs on every token without a router; para
   const r = await pruneTo(src.dir, { strategy: 'ep', keepCollaborative: 0.25, keepModal: 0.25, modalities: 'sar-l2' });
   const m = r.manifest!;
   // Streaming: exactly the planned files exist — kept ones byte-for-byte, written ones, the report.
-  const planned = [...r.plan.files.copy.map((f) => f.path), ...r.plan.files.write.map((f) => f.path), 'reports/fidelity.json'].sort();
+  const planned = [
+    ...r.plan.files.copy.map((f) => f.path),
+    ...r.plan.files.write.map((f) => f.path),
+    'reports/fidelity.json',
+  ].sort();
   t.deepEqual(Object.keys(m.files).sort(), planned);
   for (const f of r.plan.files.copy) t.is(m.files[f.path]!.sha256, src.manifest.files[f.path]!.sha256, f.path);
   t.true(r.plan.files.drop.every((f) => !(f.path in m.files)));
   for (const b of m.experts!.blocks) {
     t.deepEqual(b.routers, [], `${b.id} has no router left`);
-    t.deepEqual(b.experts.map((e) => e.kind), ['modal', 'collaborative', 'shared']);
+    t.deepEqual(
+      b.experts.map((e) => e.kind),
+      ['modal', 'collaborative', 'shared'],
+    );
     t.true(b.experts.every((e) => e.router === undefined));
   }
   const graph = (await readModel(join(r.outDir!, 'sar-l2.onnx'))).proto.graph!;
-  t.false(graph.node.some((n) => n.opType === 'ArgMax' && n.name.includes('/moe/')), 'no routing left in the trunk');
+  t.false(
+    graph.node.some((n) => n.opType === 'ArgMax' && n.name.includes('/moe/')),
+    'no routing left in the trunk',
+  );
   t.false(graph.node.some((n) => n.opType === 'NonZero'));
   const config = namedConfig('ringmoe-tiny');
   const expected = backboneParams(config, { modalities: ['sar-l2'], modalPerModality: 1, collaborative: 1, shared: 1 });
@@ -100,7 +129,10 @@ test('EP 0.25: one survivor per group runs on every token without a router; para
   t.like(step.params, { strategy: 'ep', keepCollaborative: 0.25, keepModal: 0.25, modalities: ['sar-l2'] });
   for (const entry of m.entries) {
     const out = await runEntry(r.outDir!, entry, randomFeeds(entry, 1, 2));
-    t.true(Object.values(out).every((o) => Array.from(o.data as ArrayLike<number | bigint>, Number).every(Number.isFinite)), entry.name);
+    t.true(
+      Object.values(out).every((o) => Array.from(o.data as ArrayLike<number | bigint>, Number).every(Number.isFinite)),
+      entry.name,
+    );
   }
   t.true(r.report!.entries.every((e) => e.frames === 2));
 });
@@ -109,10 +141,17 @@ test('EP on the dense lowering: sliced routers drive the one-hot combine; every 
   const src = await calibratedTiny({ lowering: 'dense' });
   const r = await pruneTo(src.dir, { strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' });
   const m = r.manifest!;
-  t.deepEqual(m.entries.map((e) => e.name), ['optical', 'change-optical']);
+  t.deepEqual(
+    m.entries.map((e) => e.name),
+    ['optical', 'change-optical'],
+  );
   t.true(m.entries.every((e) => e.moe!.every((c) => c.lowering === 'dense')));
   const graph = (await readModel(join(r.outDir!, 'optical.onnx'))).proto.graph!;
-  t.false(graph.node.some((n) => n.opType === 'NonZero'), 'still static shapes');
-  for (const entry of m.entries) await t.notThrowsAsync(runEntry(r.outDir!, entry, randomFeeds(entry, 1, 3)), entry.name);
+  t.false(
+    graph.node.some((n) => n.opType === 'NonZero'),
+    'still static shapes',
+  );
+  for (const entry of m.entries)
+    await t.notThrowsAsync(runEntry(r.outDir!, entry, randomFeeds(entry, 1, 3)), entry.name);
   t.true(r.report!.entries[0]!.featureCosine.embedding!.mean < 0.999999, 'dropping experts changes the outputs');
 });

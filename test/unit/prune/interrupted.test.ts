@@ -12,7 +12,10 @@ const CHILD = join(REPO_ROOT, 'test/unit/prune/fixtures/prune-child.ts');
 test('EXPECTED FAILURE - a prune killed mid-way (SIGKILL) leaves an output openPackage refuses as E_PACKAGE_INCOMPLETE', async (t) => {
   const src = await tinyPackage();
   const out = join(tempDir('killed'), 'pkg');
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, src.dir, out], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, src.dir, out], {
+    cwd: REPO_ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.teardown(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

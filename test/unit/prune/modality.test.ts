@@ -12,10 +12,17 @@ test('modality subset (optical, sar-l2): kept entries give bit-identical outputs
   const src = await tinyPackage();
   const r = await pruneTo(src.dir, { modalities: 'optical,sar-l2' });
   const m = r.manifest!;
-  t.deepEqual(m.entries.map((e) => e.name), ['optical', 'sar-l2', 'fusion-optical-sar-l2', 'change-optical']);
+  t.deepEqual(
+    m.entries.map((e) => e.name),
+    ['optical', 'sar-l2', 'fusion-optical-sar-l2', 'change-optical'],
+  );
   for (const entry of m.entries) {
     const feeds = randomFeeds(entry, 2, 5);
-    const a = await runEntry(src.dir, src.manifest.entries.find((e) => e.name === entry.name)!, feeds);
+    const a = await runEntry(
+      src.dir,
+      src.manifest.entries.find((e) => e.name === entry.name)!,
+      feeds,
+    );
     const b = await runEntry(r.outDir!, entry, feeds);
     t.deepEqual(sameBytes(a, b), [], `${entry.name}: outputs differ`);
     t.deepEqual(Object.keys(b).sort(), entry.outputs.map((o) => o.name).sort());
@@ -30,19 +37,38 @@ test('modality subset: dropped modalities leave no file, expert or router; param
   const src = await tinyPackage();
   const r = await pruneTo(src.dir, { modalities: 'sar-l1' });
   const m = r.manifest!;
-  t.deepEqual(m.modalities.map((x) => x.id), ['sar-l1']);
-  t.deepEqual(m.entries.map((e) => e.name), ['sar-l1']);
-  t.false(Object.keys(m.files).some((f) => /optical|sar-l2|multispectral|fusion|change/.test(f)), Object.keys(m.files).join(' '));
+  t.deepEqual(
+    m.modalities.map((x) => x.id),
+    ['sar-l1'],
+  );
+  t.deepEqual(
+    m.entries.map((e) => e.name),
+    ['sar-l1'],
+  );
+  t.false(
+    Object.keys(m.files).some((f) => /optical|sar-l2|multispectral|fusion|change/.test(f)),
+    Object.keys(m.files).join(' '),
+  );
   t.false(existsSync(join(r.outDir!, 'weights/embed.optical.bin')));
   for (const b of m.experts!.blocks) {
     t.true(b.experts.every((e) => e.kind !== 'modal' || e.modality === 'sar-l1'));
-    t.deepEqual(b.routers.map((x) => x.id), [`${b.id}.router.modal.sar-l1`, `${b.id}.router.collaborative`]);
+    t.deepEqual(
+      b.routers.map((x) => x.id),
+      [`${b.id}.router.modal.sar-l1`, `${b.id}.router.collaborative`],
+    );
   }
   const config = namedConfig('ringmoe-tiny');
   const expected = backboneParams(config, r.plan.selection);
   t.is(m.model.params.backbone, expected.total);
-  t.deepEqual(await paramsFromGraphs(r.outDir!, m), { experts: expected.experts, routers: expected.routers, embed: expected.embed });
-  t.true(m.model.params.heads > 0 && m.model.params.heads < src.manifest.model.params.heads, 'fusion and change heads are gone');
+  t.deepEqual(await paramsFromGraphs(r.outDir!, m), {
+    experts: expected.experts,
+    routers: expected.routers,
+    embed: expected.embed,
+  });
+  t.true(
+    m.model.params.heads > 0 && m.model.params.heads < src.manifest.model.params.heads,
+    'fusion and change heads are gone',
+  );
 });
 
 test('the pruned package opens verified, records its lineage and carries its fidelity report', async (t) => {
@@ -62,7 +88,10 @@ test('the pruned package opens verified, records its lineage and carries its fid
   const report = JSON.parse(readFileSync(join(r.outDir!, 'reports/fidelity.json'), 'utf8'));
   t.is(report.frames.heldOut, true);
   t.is(report.frames.source, 'generated');
-  t.deepEqual(report.entries.map((e: { entry: string }) => e.entry), ['optical', 'change-optical']);
+  t.deepEqual(
+    report.entries.map((e: { entry: string }) => e.entry),
+    ['optical', 'change-optical'],
+  );
   t.is(report.entries[0].classificationTop1Agreement, 1);
   t.true(Math.abs(report.entries[0].featureCosine.embedding.min - 1) < 1e-12);
   t.is(report.bytes.fp32, 4 * m.model.params.total);

@@ -19,7 +19,12 @@ async function source(): Promise<{ manifest: PackageManifest; packageHash: strin
 }
 
 /** Statistics in which router `r` of every block sent `counts(r)` tokens to its experts. */
-function syntheticStats(m: PackageManifest, hash: string, counts: (routerId: string, n: number) => number[], modalities = m.modalities.map((x) => x.id)): LoadedStats {
+function syntheticStats(
+  m: PackageManifest,
+  hash: string,
+  counts: (routerId: string, n: number) => number[],
+  modalities = m.modalities.map((x) => x.id),
+): LoadedStats {
   const stats: RoutingStats = {
     format: ROUTING_STATS_FORMAT,
     formatVersion: 1,
@@ -31,7 +36,17 @@ function syntheticStats(m: PackageManifest, hash: string, counts: (routerId: str
         {
           entry: mod,
           frames: [{ id: `generated:test:${mod}`, source: 'generated' as const }],
-          blocks: Object.fromEntries(m.experts!.blocks.map((b) => [b.id, { tokens: 100, routers: Object.fromEntries(b.routers.map((r) => [r.id, { experts: r.experts, counts: counts(r.id, r.experts.length) }])) }])),
+          blocks: Object.fromEntries(
+            m.experts!.blocks.map((b) => [
+              b.id,
+              {
+                tokens: 100,
+                routers: Object.fromEntries(
+                  b.routers.map((r) => [r.id, { experts: r.experts, counts: counts(r.id, r.experts.length) }]),
+                ),
+              },
+            ]),
+          ),
         },
       ]),
     ),
@@ -51,17 +66,25 @@ test('modality subset: keeps entries whose modalities are all kept, copies their
   t.deepEqual(p.entries.dropped, ['sar-l1', 'multispectral', 'change-multispectral']);
   t.deepEqual(p.entries.regraphed, []);
   const copied = p.files.copy.map((f) => f.path);
-  t.false(copied.some((f) => /sar-l1|multispectral/.test(f)), 'nothing of a dropped modality is kept');
+  t.false(
+    copied.some((f) => /sar-l1|multispectral/.test(f)),
+    'nothing of a dropped modality is kept',
+  );
   t.true(copied.includes('weights/s2.b0/modal.sar-l2.3.bin'));
   t.true(copied.includes('weights/fusion.fusion-optical-sar-l2.bin'));
-  t.true(p.files.drop.some((f) => f.path === 'weights/embed.sar-l1.bin' && f.reason === 'used only by dropped entries'));
+  t.true(
+    p.files.drop.some((f) => f.path === 'weights/embed.sar-l1.bin' && f.reason === 'used only by dropped entries'),
+  );
   t.is(p.files.write.length, 0);
   t.is(p.params.after, backboneParams(namedConfig('ringmoe-tiny'), p.selection).total);
 });
 
 test('EP ranks each group by routing counts, ties to the lower index, slices routers and removes a router with one survivor', async (t) => {
-  const counts = (id: string, n: number) => (id.endsWith('collaborative') ? [5, 9, 9, 1] : Array.from({ length: n }, (_, i) => 10 - i));
-  const half = await plan({ strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' }, (m, h) => syntheticStats(m, h, counts));
+  const counts = (id: string, n: number) =>
+    id.endsWith('collaborative') ? [5, 9, 9, 1] : Array.from({ length: n }, (_, i) => 10 - i);
+  const half = await plan({ strategy: 'ep', keepCollaborative: 0.5, modalities: 'optical' }, (m, h) =>
+    syntheticStats(m, h, counts),
+  );
   const b = half.blocks[0]!;
   const collab = b.routers.find((r) => r.id === 's1.b0.router.collaborative')!;
   t.is(collab.action, 'slice');
@@ -70,10 +93,17 @@ test('EP ranks each group by routing counts, ties to the lower index, slices rou
   t.deepEqual(collab.counts, [5, 9, 9, 1]);
   t.is(b.routers.find((r) => r.id === 's1.b0.router.modal.optical')!.action, 'keep');
   t.is(b.routers.find((r) => r.id === 's1.b0.router.modal.sar-l1')!.action, 'drop');
-  t.true(half.files.write.some((w) => w.path === 'weights/s1.b0/router.collaborative.bin' && w.kind === 'router-slice' && w.size === 8 * 2 * 4));
+  t.true(
+    half.files.write.some(
+      (w) => w.path === 'weights/s1.b0/router.collaborative.bin' && w.kind === 'router-slice' && w.size === 8 * 2 * 4,
+    ),
+  );
   t.deepEqual(half.entries.regraphed, ['optical', 'change-optical']);
 
-  const quarter = await plan({ strategy: 'ep', keepCollaborative: '0.25', keepModal: '0.5', modalities: 'optical' }, (m, h) => syntheticStats(m, h, counts));
+  const quarter = await plan(
+    { strategy: 'ep', keepCollaborative: '0.25', keepModal: '0.5', modalities: 'optical' },
+    (m, h) => syntheticStats(m, h, counts),
+  );
   const q = quarter.blocks[0]!;
   const one = q.routers.find((r) => r.id === 's1.b0.router.collaborative')!;
   t.is(one.action, 'remove');
@@ -81,13 +111,18 @@ test('EP ranks each group by routing counts, ties to the lower index, slices rou
   const modal = q.routers.find((r) => r.id === 's1.b0.router.modal.optical')!;
   t.is(modal.action, 'slice');
   t.deepEqual(modal.experts, ['s1.b0.modal.optical.0', 's1.b0.modal.optical.1']);
-  t.true(quarter.files.drop.some((f) => f.path === 'weights/s1.b0/router.collaborative.bin' && /one expert survives/.test(f.reason!)));
+  t.true(
+    quarter.files.drop.some(
+      (f) => f.path === 'weights/s1.b0/router.collaborative.bin' && /one expert survives/.test(f.reason!),
+    ),
+  );
   t.deepEqual(quarter.selection, { modalities: ['optical'], modalPerModality: 2, collaborative: 1, shared: 1 });
   t.is(quarter.params.after, backboneParams(namedConfig('ringmoe-tiny'), quarter.selection).total);
 });
 
-test('EP without --keep-collaborative keeps the paper\'s 1 of 4 collaborative experts and every modal expert', async (t) => {
-  const counts = (id: string, n: number) => (id.endsWith('collaborative') ? [5, 9, 3, 1] : Array.from({ length: n }, (_, i) => 10 - i));
+test("EP without --keep-collaborative keeps the paper's 1 of 4 collaborative experts and every modal expert", async (t) => {
+  const counts = (id: string, n: number) =>
+    id.endsWith('collaborative') ? [5, 9, 3, 1] : Array.from({ length: n }, (_, i) => 10 - i);
   const p = await plan({ strategy: 'ep', modalities: 'optical' }, (m, h) => syntheticStats(m, h, counts));
   t.is(p.options.keepCollaborative, 0.25);
   t.is(p.options.keepModal, 1);
@@ -107,7 +142,8 @@ test('EP keeping every expert needs no statistics and changes no router', async 
 });
 
 test('dense strategies: one FFN per block of the standard shape; ks picks the most-activated expert; kc spreads h over the N experts', async (t) => {
-  const counts = (id: string, n: number) => (id.endsWith('collaborative') ? [1, 2, 8, 3] : Array.from({ length: n }, (_, i) => (i === 3 ? 7 : 1)));
+  const counts = (id: string, n: number) =>
+    id.endsWith('collaborative') ? [1, 2, 8, 3] : Array.from({ length: n }, (_, i) => (i === 3 ? 7 : 1));
   const stats = (m: PackageManifest, h: string) => syntheticStats(m, h, counts, ['optical']);
   const ks = await plan({ strategy: 'ks', modalities: 'optical' }, stats);
   for (const [i, b] of ks.blocks.entries()) {
@@ -115,18 +151,31 @@ test('dense strategies: one FFN per block of the standard shape; ks picks the mo
     t.is(b.keep.length, 0);
     t.true(b.routers.every((r) => r.action === 'drop'));
     t.is(b.dense!.hidden, b.dense!.dim * src.mlpRatio, `block ${i}`);
-    t.deepEqual(b.dense!.groups.map((x) => x.selected), [`${b.id}.modal.optical.3`, `${b.id}.collaborative.2`, `${b.id}.shared`]);
+    t.deepEqual(
+      b.dense!.groups.map((x) => x.selected),
+      [`${b.id}.modal.optical.3`, `${b.id}.collaborative.2`, `${b.id}.shared`],
+    );
   }
   t.deepEqual(ks.blocks[0]!.dense!.groups[1]!.frequency, [1 / 14, 2 / 14, 8 / 14, 3 / 14]);
   t.deepEqual(ks.entries.regraphed, ['optical', 'change-optical']);
-  t.deepEqual(ks.selection, { modalities: ['optical'], modalPerModality: 0, collaborative: 0, shared: 0, dense: true, denseHiddenMultiple: 1 });
+  t.deepEqual(ks.selection, {
+    modalities: ['optical'],
+    modalPerModality: 0,
+    collaborative: 0,
+    shared: 0,
+    dense: true,
+    denseHiddenMultiple: 1,
+  });
   t.is(ks.params.after, backboneParams(namedConfig('ringmoe-tiny'), ks.selection).total);
 
   const kc = await plan({ strategy: 'kc', modalities: 'optical' }, stats);
   for (const b of kc.blocks) {
     const ranks = b.dense!.groups.flatMap((g) => g.ranks!);
     t.is(ranks.length, 9);
-    t.is(ranks.reduce((a, c) => a + c, 0), b.dense!.hidden);
+    t.is(
+      ranks.reduce((a, c) => a + c, 0),
+      b.dense!.hidden,
+    );
     t.true(Math.max(...ranks) - Math.min(...ranks) <= 1);
   }
   const concat = await plan({ strategy: 'ka', modalities: 'optical', fold: 'concat' }, stats);
@@ -146,22 +195,35 @@ test('a manifest written before attention and tasks existed (a SwinV2 package) s
   t.deepEqual(c.tasks, ['classification', 'segmentation', 'detection', 'depth']);
   // Its recorded backbone count is the v2 accounting of that config.
   t.is(manifest.model.params.backbone, backboneParams(c, fullSelection(c)).total);
-  const p = prunePlan({ manifest, packageHash: pkg.packageHash }, resolvePruneOptions({ modalities: 'optical' }, manifest));
+  const p = prunePlan(
+    { manifest, packageHash: pkg.packageHash },
+    resolvePruneOptions({ modalities: 'optical' }, manifest),
+  );
   t.deepEqual(p.entries.copied, ['optical', 'change-optical']);
   t.is(p.params.after, backboneParams(c, p.selection).total);
 });
 
 test('dry-run rendering of an EP plan (snapshot)', async (t) => {
-  const counts = (id: string, n: number) => (id.endsWith('collaborative') ? [3, 1, 4, 1] : Array.from({ length: n }, (_, i) => i));
-  const p = await plan({ strategy: 'ep', keepCollaborative: 0.5, modalities: 'multispectral' }, (m, h) => syntheticStats(m, h, counts));
+  const counts = (id: string, n: number) =>
+    id.endsWith('collaborative') ? [3, 1, 4, 1] : Array.from({ length: n }, (_, i) => i);
+  const p = await plan({ strategy: 'ep', keepCollaborative: 0.5, modalities: 'multispectral' }, (m, h) =>
+    syntheticStats(m, h, counts),
+  );
   // The package hash changes whenever the reference generator does; the plan's content is what is pinned.
-  t.snapshot(renderPrunePlan(p).join('\n').replace(/\(([0-9a-f]{12})…\)/, '(<package hash>…)'));
+  t.snapshot(
+    renderPrunePlan(p)
+      .join('\n')
+      .replace(/\(([0-9a-f]{12})…\)/, '(<package hash>…)'),
+  );
 });
 
-test('BAD CALL - unknown modality is E_UNKNOWN_MODALITY naming --modalities and the package\'s modalities', async (t) => {
+test("BAD CALL - unknown modality is E_UNKNOWN_MODALITY naming --modalities and the package's modalities", async (t) => {
   const err = await t.throwsAsync(plan({ modalities: 'optical,thermal' }));
   t.is(code(err), 'E_UNKNOWN_MODALITY');
-  t.regex(err!.message, /--modalities: unknown modality "thermal"; package ringmoe-tiny has optical, sar-l1, sar-l2, multispectral/);
+  t.regex(
+    err!.message,
+    /--modalities: unknown modality "thermal"; package ringmoe-tiny has optical, sar-l1, sar-l2, multispectral/,
+  );
 });
 
 test('BAD CALL - keep fractions out of (0, 1] are E_INVALID_ARGUMENT naming the flag', async (t) => {
@@ -185,19 +247,35 @@ test('BAD CALL - keep fractions out of (0, 1] are E_INVALID_ARGUMENT naming the 
 test('BAD CALL - a dense strategy over two modalities names --modalities', async (t) => {
   const err = await t.throwsAsync(plan({ strategy: 'ka', modalities: 'optical,sar-l2' }));
   t.is(code(err), 'E_INVALID_ARGUMENT');
-  t.regex(err!.message, /--modalities: --strategy ka collapses one modality's experts into one FFN per block; give exactly one modality/);
+  t.regex(
+    err!.message,
+    /--modalities: --strategy ka collapses one modality's experts into one FFN per block; give exactly one modality/,
+  );
 });
 
 test('EXPECTED FAILURE - statistics of another package are E_STATS_MISMATCH; missing ones E_CALIBRATION with the command to run', async (t) => {
-  const other = await t.throwsAsync(plan({ strategy: 'ep', keepCollaborative: 0.25 }, (m) => syntheticStats(m, 'f'.repeat(64), () => [1, 2, 3, 4])));
+  const other = await t.throwsAsync(
+    plan({ strategy: 'ep', keepCollaborative: 0.25 }, (m) => syntheticStats(m, 'f'.repeat(64), () => [1, 2, 3, 4])),
+  );
   t.is(code(other), 'E_STATS_MISMATCH');
-  t.regex(other!.message, /routing-stats\.json: routing statistics were measured on package ringmoe-tiny \(ffffffffffff…\), not on ringmoe-tiny/);
+  t.regex(
+    other!.message,
+    /routing-stats\.json: routing statistics were measured on package ringmoe-tiny \(ffffffffffff…\), not on ringmoe-tiny/,
+  );
   const none = await t.throwsAsync(plan({ strategy: 'ep', keepCollaborative: 0.25 }));
   t.is(code(none), 'E_CALIBRATION');
-  t.regex(none!.message, /^statsFile: strategy ep ranks or weighs .* \(calibrate the package first \(calibration writes routing-stats\.json beside it\)\)$/);
-  const partial = await t.throwsAsync(plan({ strategy: 'ka', modalities: 'sar-l1' }, (m, h) => syntheticStats(m, h, () => [1, 1, 1, 1], ['optical'])));
+  t.regex(
+    none!.message,
+    /^statsFile: strategy ep ranks or weighs .* \(calibrate the package first \(calibration writes routing-stats\.json beside it\)\)$/,
+  );
+  const partial = await t.throwsAsync(
+    plan({ strategy: 'ka', modalities: 'sar-l1' }, (m, h) => syntheticStats(m, h, () => [1, 1, 1, 1], ['optical'])),
+  );
   t.is(code(partial), 'E_CALIBRATION');
-  t.regex(partial!.message, /no frames of modality sar-l1; they cover optical \(calibrate the package on sar-l1 frames\)/);
+  t.regex(
+    partial!.message,
+    /no frames of modality sar-l1; they cover optical \(calibrate the package on sar-l1 frames\)/,
+  );
 });
 
 test('EXPECTED FAILURE - an imported package cannot be pruned (E_PRUNE)', async (t) => {

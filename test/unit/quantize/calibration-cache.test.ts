@@ -1,5 +1,12 @@
 import test from 'ava';
-import { hexToScale, parseCalibrationCache, scaleToHex, tensorrtVersionNumber, tensorrtVersionString, writeCalibrationCache } from '../../../tools/quantize/calibration-cache.js';
+import {
+  hexToScale,
+  parseCalibrationCache,
+  scaleToHex,
+  tensorrtVersionNumber,
+  tensorrtVersionString,
+  writeCalibrationCache,
+} from '../../../tools/quantize/calibration-cache.js';
 
 test('TensorRT version numbers follow NV_TENSORRT_VERSION (x1000 up to 8.x, x10000 from 10)', (t) => {
   t.is(tensorrtVersionNumber('8.5.2'), 8502);
@@ -36,7 +43,9 @@ test('a written cache round-trips through the parser', (t) => {
 });
 
 test('a cache as TensorRT wrote it parses', (t) => {
-  const c = parseCalibrationCache('TRT-8401-EntropyCalibration2\ninput: 3caa54fc\n(Unnamed Layer* 64) [Shuffle]_output: 0\n405: 3c209a08\n');
+  const c = parseCalibrationCache(
+    'TRT-8401-EntropyCalibration2\ninput: 3caa54fc\n(Unnamed Layer* 64) [Shuffle]_output: 0\n405: 3c209a08\n',
+  );
   t.is(c.scales.size, 3);
   t.true(Math.abs(c.scales.get('input')! * 127 - 2.6406) < 1e-3);
   t.is(c.scales.get('(Unnamed Layer* 64) [Shuffle]_output'), 0);
@@ -51,6 +60,10 @@ test('EXPECTED FAILURE - a file that is not a calibration cache', (t) => {
 });
 
 test('BAD CALL - unusable scales and versions are refused', (t) => {
-  t.throws(() => writeCalibrationCache({ versionNumber: 8502, algorithm: 'EntropyCalibration2', scales: new Map([['x', NaN]]) }), { message: /finite scale/ });
+  t.throws(
+    () =>
+      writeCalibrationCache({ versionNumber: 8502, algorithm: 'EntropyCalibration2', scales: new Map([['x', NaN]]) }),
+    { message: /finite scale/ },
+  );
   t.throws(() => tensorrtVersionNumber('eight'), { message: /tensorrtVersion/ });
 });

@@ -45,7 +45,14 @@ test('FP16 of an imported detector with no frames: generated held-out inputs, sa
   t.is(frames.heldOut[0]!.input, 'x');
   t.is(frames.heldOut[0]!.origin, 'generated');
   const out = join(tempDir('imp'), 'det-fp16');
-  const r = await quantizePackage({ source: src, outDir: out, precision: 'fp16', calibration: frames.calibration, heldOut: frames.heldOut, latencyRounds: 0 });
+  const r = await quantizePackage({
+    source: src,
+    outDir: out,
+    precision: 'fp16',
+    calibration: frames.calibration,
+    heldOut: frames.heldOut,
+    latencyRounds: 0,
+  });
   t.is(r.manifest.model.precision, 'fp16');
   t.is(r.report.heldOut.origin, 'generated');
   t.regex(r.report.heldOut.sets[0]!.source, /^random:x:4:1001 \[3, 64, 64\]$/);
@@ -66,7 +73,10 @@ test('FP16 of an imported detector with no frames: generated held-out inputs, sa
   // Bundled, signed and verified like any package, and it passes a device's health check.
   const keys = await generateKeyFiles(join(tempDir('imp'), 'release'));
   const bundle = join(tempDir('imp'), 'bundle');
-  await applyBundlePlan(await bundlePlan({ packageDir: out, version: '1.0.0', target: 'cpu-x86-64-onnxruntime' }), bundle);
+  await applyBundlePlan(
+    await bundlePlan({ packageDir: out, version: '1.0.0', target: 'cpu-x86-64-onnxruntime' }),
+    bundle,
+  );
   await signBundleDir(bundle, keys.privateKey);
   const verified = await verifyBundleDir(bundle, { publicKey: keys.publicKey });
   t.is(verified.version, '1.0.0');
@@ -88,17 +98,43 @@ test('INT8 of an imported detector calibrated on .npy tensors and checked on .np
   const cal = await imageNetTiles(AERO1, 6, 64);
   await writeNpy(join(dir, 'aero1.npy'), cal.shape, cal.data);
   await writeNpz(join(dir, 'aero3.npz'), { x: await imageNetTiles(AERO3, 3, 64) });
-  const frames = await planFrames({ manifest: pkg.manifest, entries: pkg.manifest.entries, precision: 'int8', calibration: [`x=${join(dir, 'aero1.npy')}`], heldOut: [join(dir, 'aero3.npz')] });
+  const frames = await planFrames({
+    manifest: pkg.manifest,
+    entries: pkg.manifest.entries,
+    precision: 'int8',
+    calibration: [`x=${join(dir, 'aero1.npy')}`],
+    heldOut: [join(dir, 'aero3.npz')],
+  });
   t.is(frames.calibration[0]!.frames.length, 6);
   t.is(frames.heldOut[0]!.frames.length, 3);
   t.is(frames.calibration[0]!.origin, 'real');
   const out = join(dir, 'det-int8');
-  const e = await t.throwsAsync(quantizePackage({ source: src, outDir: out, precision: 'int8', calibration: frames.calibration, heldOut: frames.heldOut, latencyRounds: 0 }));
+  const e = await t.throwsAsync(
+    quantizePackage({
+      source: src,
+      outDir: out,
+      precision: 'int8',
+      calibration: frames.calibration,
+      heldOut: frames.heldOut,
+      latencyRounds: 0,
+    }),
+  );
   t.is((e as { code?: string }).code, 'E_FIDELITY_FLOOR');
-  t.regex(e!.message, /det cosine:sigmoid_0\.tmp_0 0\.\d+ < 0\.99; calibration methods tried: max .*percentile 99\.99 .*entropy/);
+  t.regex(
+    e!.message,
+    /det cosine:sigmoid_0\.tmp_0 0\.\d+ < 0\.99; calibration methods tried: max .*percentile 99\.99 .*entropy/,
+  );
   t.log(e!.message.split(' (calibrate on')[0]!);
   t.false(existsSync(out));
-  const r = await quantizePackage({ source: src, outDir: out, precision: 'int8', calibration: frames.calibration, heldOut: frames.heldOut, latencyRounds: 0, acceptLoss: true });
+  const r = await quantizePackage({
+    source: src,
+    outDir: out,
+    precision: 'int8',
+    calibration: frames.calibration,
+    heldOut: frames.heldOut,
+    latencyRounds: 0,
+    acceptLoss: true,
+  });
   t.false(r.report.floor.passed);
   t.true(r.report.floor.acceptedLoss);
   t.is(r.manifest.model.precision, 'int8');
@@ -107,7 +143,9 @@ test('INT8 of an imported detector calibrated on .npy tensors and checked on .np
   const g = (await readModel(join(out, 'det.onnx'))).proto.graph!;
   const dq = g.node.filter((n) => n.opType === 'DequantizeLinear');
   t.true(dq.length > 50 && dq.every((n) => !n.attribute.some((a) => a.name === 'axis')));
-  const outputs = await runEntry(out, r.manifest.entries[0]!, { x: { dtype: 'float32', shape: [1, 3, 64, 64], data: cal.data.slice(0, 3 * 64 * 64) } });
+  const outputs = await runEntry(out, r.manifest.entries[0]!, {
+    x: { dtype: 'float32', shape: [1, 3, 64, 64], data: cal.data.slice(0, 3 * 64 * 64) },
+  });
   t.deepEqual(outputs['sigmoid_0.tmp_0']!.shape, [1, 1, 64, 64]);
 });
 
@@ -118,17 +156,34 @@ test('EXPECTED FAILURE - raw-tensor sources that do not fit: none, an image for 
   const pkg = await openPackage(src);
   const entries = pkg.manifest.entries;
   const dir = tempDir('imp');
-  const none = await t.throwsAsync(quantizePackage({ source: src, outDir: join(dir, 'a'), precision: 'int8', calibration: [], heldOut: (await planFrames({ manifest: pkg.manifest, entries, precision: 'fp16' })).heldOut }));
+  const none = await t.throwsAsync(
+    quantizePackage({
+      source: src,
+      outDir: join(dir, 'a'),
+      precision: 'int8',
+      calibration: [],
+      heldOut: (await planFrames({ manifest: pkg.manifest, entries, precision: 'fp16' })).heldOut,
+    }),
+  );
   t.is((none as { code?: string }).code, 'E_CALIBRATION');
   t.regex(none!.message, /input x reads no sensor modality, and no calibration tensors were given.*x=<file\.npy>/);
-  const image = await t.throwsAsync(planFrames({ manifest: pkg.manifest, entries, precision: 'int8', calibration: [AERO1] }));
+  const image = await t.throwsAsync(
+    planFrames({ manifest: pkg.manifest, entries, precision: 'int8', calibration: [AERO1] }),
+  );
   t.is((image as { code?: string }).code, 'E_CALIBRATION');
   t.regex(image!.message, /image source but no kept entry reads a sensor modality/);
-  await writeNpz(join(dir, 'other.npz'), { a: { shape: [1, 3, 8, 8], data: new Float32Array(192) }, b: { shape: [1], data: new Float32Array(1) } });
-  const missing = await t.throwsAsync(planFrames({ manifest: pkg.manifest, entries, precision: 'int8', calibration: [join(dir, 'other.npz')] }));
+  await writeNpz(join(dir, 'other.npz'), {
+    a: { shape: [1, 3, 8, 8], data: new Float32Array(192) },
+    b: { shape: [1], data: new Float32Array(1) },
+  });
+  const missing = await t.throwsAsync(
+    planFrames({ manifest: pkg.manifest, entries, precision: 'int8', calibration: [join(dir, 'other.npz')] }),
+  );
   t.regex(missing!.message, /has no array "x" for input x; it has a, b/);
   await writeNpy(join(dir, 'gray.npy'), [2, 1, 8, 8], new Float32Array(128));
-  const shape = await t.throwsAsync(planFrames({ manifest: pkg.manifest, entries, precision: 'int8', calibration: [`x=${join(dir, 'gray.npy')}`] }));
+  const shape = await t.throwsAsync(
+    planFrames({ manifest: pkg.manifest, entries, precision: 'int8', calibration: [`x=${join(dir, 'gray.npy')}`] }),
+  );
   t.is((shape as { code?: string }).code, 'E_CALIBRATION');
   t.regex(shape!.message, /samples are \[1, 8, 8\] but input x needs \[3, /);
 });
@@ -139,13 +194,32 @@ test('quantize CLI: FP16 of an imported model with no frames, --input-size for i
   const src = await imported(model);
   const { spec } = await import('../../../tools/cli/commands/quantize.js');
   const lines: string[] = [];
-  const io = { json: false, out: (l?: string) => lines.push(l ?? ''), note: (l: string) => lines.push(`note: ${l}`), progress: () => ({ update() {}, stop() {} }) };
+  const io = {
+    json: false,
+    out: (l?: string) => lines.push(l ?? ''),
+    note: (l: string) => lines.push(`note: ${l}`),
+    progress: () => ({ update() {}, stop() {} }),
+  };
   const out = join(tempDir('imp'), 'cli-fp16');
-  const args = { out, precision: 'fp16', method: 'auto', percentile: '99.99', maxFrames: '32', trtCache: '8.5.2', latencyRounds: '0', minCosine: '0.99', minAgreement: '0.9', maxDepthError: '0.05' };
+  const args = {
+    out,
+    precision: 'fp16',
+    method: 'auto',
+    percentile: '99.99',
+    maxFrames: '32',
+    trtCache: '8.5.2',
+    latencyRounds: '0',
+    minCosine: '0.99',
+    minAgreement: '0.9',
+    maxDepthError: '0.05',
+  };
   // At 96×128 half weights move the probability map too far on the generated inputs: refused.
   const refused = await t.throwsAsync(spec.run([src], { ...args, inputSize: '96x128' }, io as never));
   t.is((refused as { code?: string }).code, 'E_FIDELITY_FLOOR');
-  t.regex(refused!.message, /fp16 stays below the fidelity floor on 4 held-out frames: det cosine:sigmoid_0\.tmp_0 0\.9\d+ < 0\.99.*option heldOut/);
+  t.regex(
+    refused!.message,
+    /fp16 stays below the fidelity floor on 4 held-out frames: det cosine:sigmoid_0\.tmp_0 0\.9\d+ < 0\.99.*option heldOut/,
+  );
   const r = (await spec.run([src], { ...args, inputSize: '96x96' }, io as never)) as QuantizeCommandResult;
   spec.render(r, io as never);
   t.is(r.report.heldOut.sets[0]!.source, 'random:x:4:1001 [3, 96, 96]');
@@ -154,6 +228,8 @@ test('quantize CLI: FP16 of an imported model with no frames, --input-size for i
   t.regex(text, /fidelity floor met \(cosine ≥ 0\.99/);
   t.regex(text, /min raw output cos[\s\S]*det\s+4\s+-\s+-\s+0\.99\d\d/);
   t.deepEqual(JSON.parse(JSON.stringify(r)).report.floor.failing, []);
-  const bad = await t.throwsAsync(spec.run([src], { ...args, out: join(tempDir('imp'), 'x'), inputSize: 'wide' }, io as never));
+  const bad = await t.throwsAsync(
+    spec.run([src], { ...args, out: join(tempDir('imp'), 'x'), inputSize: 'wide' }, io as never),
+  );
   t.is((bad as { field?: string }).field, '--input-size');
 });

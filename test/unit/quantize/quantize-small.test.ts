@@ -24,10 +24,23 @@ test('ringmoe-small INT8 (Q/DQ) and FP16 keep trunk features at cosine >= 0.99 o
   for (const precision of ['int8', 'fp16'] as const) {
     const out = join(tempDir('small'), precision);
     // Entropy, as the fidelity table in docs/quantization.md reports it (method-selection.test.ts covers auto).
-    const r = await quantizePackage({ source: src, outDir: out, precision, method: 'entropy', entries: ['optical'], calibration, heldOut, latencyRounds: 0 });
-    t.log(`${precision}: fidelity floor ${r.report.floor.passed ? 'met' : 'missed'}, worst ${r.report.floor.worst?.metric} ${r.report.floor.worst?.value.toFixed(4)}`);
+    const r = await quantizePackage({
+      source: src,
+      outDir: out,
+      precision,
+      method: 'entropy',
+      entries: ['optical'],
+      calibration,
+      heldOut,
+      latencyRounds: 0,
+    });
+    t.log(
+      `${precision}: fidelity floor ${r.report.floor.passed ? 'met' : 'missed'}, worst ${r.report.floor.worst?.metric} ${r.report.floor.worst?.value.toFixed(4)}`,
+    );
     const cos = trunkCosine(r.report);
-    t.log(`${precision}: trunk feature cosine mean ${cos.mean.toFixed(5)}, min ${cos.min.toFixed(5)}; routing ${r.report.entries[0]!.routing!.mean.toFixed(4)}`);
+    t.log(
+      `${precision}: trunk feature cosine mean ${cos.mean.toFixed(5)}, min ${cos.min.toFixed(5)}; routing ${r.report.entries[0]!.routing!.mean.toFixed(4)}`,
+    );
     t.true(cos.mean >= 0.99, `${precision} trunk cosine ${cos.mean}`);
     const entry = r.manifest.entries[0]!;
     const outputs = await runEntry(out, entry, randomFeeds(entry, 1));

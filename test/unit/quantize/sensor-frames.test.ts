@@ -21,12 +21,26 @@ const dir = tempDir('sensor-frames');
 const olinda = await decodeFrame(frameOf(REAL.olinda, 'multispectral'));
 const [B, G, R, N, S1, S2] = olinda.raster.planes as Uint8Array[];
 const L8 = join(dir, 'LC08_stack.tif');
-writeFileSync(L8, encodeGeoTiff({ width: olinda.raster.width, height: olinda.raster.height, dtype: 'uint8', complex: false, planes: [B!, B!, G!, R!, N!, S1!, S2!, S2!, S1!, S1!] }, { georef: olinda.georef! }));
+writeFileSync(
+  L8,
+  encodeGeoTiff(
+    {
+      width: olinda.raster.width,
+      height: olinda.raster.height,
+      dtype: 'uint8',
+      complex: false,
+      planes: [B!, B!, G!, R!, N!, S1!, S2!, S2!, S1!, S1!],
+    },
+    { georef: olinda.georef! },
+  ),
+);
 const size = { height: 64, width: 64 };
 
 test('run, calibrate, prune, quantize and compile all declare --sensor, --bands, --scale and --offset', async (t) => {
   for (const name of ['run', 'calibrate', 'prune', 'quantize', 'compile']) {
-    const { spec } = (await import(`../../../tools/cli/commands/${name}.js`)) as { spec: { configure(c: Command): void } };
+    const { spec } = (await import(`../../../tools/cli/commands/${name}.js`)) as {
+      spec: { configure(c: Command): void };
+    };
     const cmd = new Command(name);
     spec.configure(cmd);
     const flags = cmd.options.map((o) => o.long);
@@ -34,14 +48,33 @@ test('run, calibrate, prune, quantize and compile all declare --sensor, --bands,
   }
 });
 
-test('sensorFor: a preset stays an id, --bands and --scale make a configuration, another modality\'s sensor does not apply', async (t) => {
+test("sensorFor: a preset stays an id, --bands and --scale make a configuration, another modality's sensor does not apply", async (t) => {
   const preset = await readSensorFlags({ sensor: 'landsat8-oli-tirs' });
   t.is(sensorFor(preset, 'multispectral'), 'landsat8-oli-tirs');
   t.is(sensorFor(preset, 'optical'), undefined);
-  const tuned = await readSensorFlags({ sensor: 'landsat8-oli-tirs', bands: '5,4,3,2', scale: '0.0000275', offset: '-0.2' });
-  t.like(sensorFor(tuned, 'multispectral'), { id: 'landsat8-oli-tirs+bands-5,4,3,2+scaled', bands: [5, 4, 3, 2], scale: 0.0000275, offset: -0.2, expectedBands: 10 });
-  t.is((sensorFor(tuned, 'multispectral') as { bandNames?: string[] }).bandNames, undefined, 'names come again from the layout');
-  t.like(sensorFor(await readSensorFlags({ scale: '1/257' }), 'optical'), { id: 'cli+scaled', modality: 'optical', scale: 1 / 257 });
+  const tuned = await readSensorFlags({
+    sensor: 'landsat8-oli-tirs',
+    bands: '5,4,3,2',
+    scale: '0.0000275',
+    offset: '-0.2',
+  });
+  t.like(sensorFor(tuned, 'multispectral'), {
+    id: 'landsat8-oli-tirs+bands-5,4,3,2+scaled',
+    bands: [5, 4, 3, 2],
+    scale: 0.0000275,
+    offset: -0.2,
+    expectedBands: 10,
+  });
+  t.is(
+    (sensorFor(tuned, 'multispectral') as { bandNames?: string[] }).bandNames,
+    undefined,
+    'names come again from the layout',
+  );
+  t.like(sensorFor(await readSensorFlags({ scale: '1/257' }), 'optical'), {
+    id: 'cli+scaled',
+    modality: 'optical',
+    scale: 1 / 257,
+  });
   t.is(await readSensorFlags({}), undefined);
 });
 
@@ -53,7 +86,9 @@ test('calibrate/prune frames (resolveFrames): the L8 stack is refused without a 
   const flags = await readSensorFlags({ sensor: 'landsat8-oli-tirs' });
   const [withSensor] = await resolveFrames(L8, '--frames', { fit: 'resize', sensorFor: (m) => sensorFor(flags, m) });
   const got = await withSensor!.inputs(ms, size);
-  const ref = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: size });
+  const ref = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), {
+    inputSize: size,
+  });
   t.deepEqual(got[0], ref.batches[0]!.data);
 });
 

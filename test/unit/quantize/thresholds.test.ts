@@ -8,7 +8,8 @@ import { Rng } from '../../../tools/frames/seeded.js';
 function gaussian(n: number, seed: number, outliers = 0): Float32Array {
   const r = new Rng(seed, 'g');
   const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) d[i] = Math.sqrt(-2 * Math.log(r.uniform() || 1e-12)) * Math.cos(2 * Math.PI * r.uniform());
+  for (let i = 0; i < n; i++)
+    d[i] = Math.sqrt(-2 * Math.log(r.uniform() || 1e-12)) * Math.cos(2 * Math.PI * r.uniform());
   for (let k = 0; k < outliers; k++) d[k * 97] = 40 + k;
   return d;
 }
@@ -35,7 +36,10 @@ test('the histogram range doubles without losing counts', (t) => {
   s.add(Float32Array.of(0.1, 0.2, 0.3));
   s.add(Float32Array.of(5));
   const j = s.toJSON();
-  t.is(j.hist.reduce((a, b) => a + b, 0), 4);
+  t.is(
+    j.hist.reduce((a, b) => a + b, 0),
+    4,
+  );
   t.true(j.range >= 5);
   t.is(j.amax, 5);
 });
@@ -49,11 +53,13 @@ test('per-channel INT8 is symmetric, within [-127, 127], one scale per output ch
   const q = quantizePerChannel(w, [3, 2], 1);
   t.deepEqual(Array.from(q.scales), [Math.fround(1 / 127), Math.fround(4 / 127)]);
   t.deepEqual(Array.from(q.values), [127, -16, 32, 64, 0, -127]);
-  for (let i = 0; i < w.length; i++) t.true(Math.abs(q.values[i]! * q.scales[i % 2]! - w[i]!) <= q.scales[i % 2]! / 2 + 1e-7);
+  for (let i = 0; i < w.length; i++)
+    t.true(Math.abs(q.values[i]! * q.scales[i % 2]! - w[i]!) <= q.scales[i % 2]! / 2 + 1e-7);
 });
 
 test('half conversion rounds to nearest even and refuses values beyond its range', (t) => {
-  for (const v of [0, 1, -2.5, 65504, 1e-5, 3.14159]) t.true(Math.abs(fromHalfBits(toHalfBits(v)) - v) <= Math.abs(v) * 1e-3 + 1e-7, String(v));
+  for (const v of [0, 1, -2.5, 65504, 1e-5, 3.14159])
+    t.true(Math.abs(fromHalfBits(toHalfBits(v)) - v) <= Math.abs(v) * 1e-3 + 1e-7, String(v));
   t.is(toHalfBits(1 + 2 ** -11), toHalfBits(1)); // tie → even
   t.throws(() => toHalf(Float32Array.of(1, 70000), 'w'), { message: /w holds 70000.*float16 range/ });
 });

@@ -41,8 +41,11 @@ test('taskHeads.detection.boxes "oriented": the entry emits det_rboxes [N, M, 5]
     let inside = false;
     for (let y = 0; y < side && !inside; y++) {
       for (let x = 0; x < side && !inside; x++) {
-        const dx = (x + 0.5) * stride - cx, dy = (y + 0.5) * stride - cy;
-        inside = Math.abs(dx * Math.cos(a) + dy * Math.sin(a)) <= w / 2 + 1e-3 && Math.abs(-dx * Math.sin(a) + dy * Math.cos(a)) <= h / 2 + 1e-3;
+        const dx = (x + 0.5) * stride - cx,
+          dy = (y + 0.5) * stride - cy;
+        inside =
+          Math.abs(dx * Math.cos(a) + dy * Math.sin(a)) <= w / 2 + 1e-3 &&
+          Math.abs(-dx * Math.sin(a) + dy * Math.cos(a)) <= h / 2 + 1e-3;
       }
     }
     t.true(inside, `box ${i / 5}`);
@@ -50,16 +53,31 @@ test('taskHeads.detection.boxes "oriented": the entry emits det_rboxes [N, M, 5]
 });
 
 test('BAD CALL - taskHeads.detection.boxes other than axis/oriented is a config error', (t) => {
-  const err = t.throws(() => resolveConfig({ base: 'ringmoe-tiny', taskHeads: { detection: { ...tiny.taskHeads.detection, boxes: 'rotated' as 'oriented' } } }));
+  const err = t.throws(() =>
+    resolveConfig({
+      base: 'ringmoe-tiny',
+      taskHeads: { detection: { ...tiny.taskHeads.detection, boxes: 'rotated' as 'oriented' } },
+    }),
+  );
   t.is((err as { code?: string }).code, 'E_CONFIG');
   t.regex(err!.message, /taskHeads\.detection\.boxes must be "axis" or "oriented" \(got "rotated"\)/);
 });
 
 test('SDK: the seeded oriented package runs on a real aerial photo, tiled, and returns oriented detections (untrained boxes)', async (t) => {
   const { dir } = await orientedPackage();
-  const runtime = await createRuntime({ package: dir, backend: 'onnxruntime', preprocess: { fit: 'tile' }, tasks: { detection: { scoreThreshold: 0 } } });
+  const runtime = await createRuntime({
+    package: dir,
+    backend: 'onnxruntime',
+    preprocess: { fit: 'tile' },
+    tasks: { detection: { scoreThreshold: 0 } },
+  });
   try {
-    const r = await runtime.infer({ id: 'aero1', modality: 'optical', pixels: 'examples/data/aerial/aero1.jpg', timestamp: 0 });
+    const r = await runtime.infer({
+      id: 'aero1',
+      modality: 'optical',
+      pixels: 'examples/data/aerial/aero1.jpg',
+      timestamp: 0,
+    });
     t.true(r.frame.inputs > 1);
     const det = r.tasks.detection!;
     t.is(det.geometry, 'oriented');

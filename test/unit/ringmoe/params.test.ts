@@ -20,7 +20,10 @@ test('ringmoe-14.7b is v1 by default; its attention count is q/k/v/proj with bia
   const c = namedConfig('ringmoe-14.7b');
   t.is(c.attention, 'v1');
   // Stage windows 12/12/12/6 (the last clipped to its 6×6 map): tables of 23² or 11² rows.
-  const want = stageGeometry(c).reduce((s, g) => s + g.depth * (4 * g.dim * g.dim + 4 * g.dim + (2 * g.window - 1) ** 2 * g.heads), 0);
+  const want = stageGeometry(c).reduce(
+    (s, g) => s + g.depth * (4 * g.dim * g.dim + 4 * g.dim + (2 * g.window - 1) ** 2 * g.heads),
+    0,
+  );
   const full = backboneParams(c, fullSelection(c));
   t.is(full.attention, want);
   t.is(full.total, 14_746_061_540);
@@ -39,10 +42,22 @@ test('tier bytes are params at 4/2/1 bytes per parameter', (t) => {
 
 test('paper config geometry: stage widths 448/896/1792/3584, windows clipped at 192 input', (t) => {
   const g = stageGeometry(namedConfig('ringmoe-14.7b'));
-  t.deepEqual(g.map((s) => s.dim), [448, 896, 1792, 3584]);
-  t.deepEqual(g.map((s) => s.window), [12, 12, 12, 6]);
-  t.deepEqual(g.map((s) => s.shift), [6, 6, 0, 0]);
-  t.deepEqual(g.map((s) => s.hidden), [1792, 3584, 7168, 14336]);
+  t.deepEqual(
+    g.map((s) => s.dim),
+    [448, 896, 1792, 3584],
+  );
+  t.deepEqual(
+    g.map((s) => s.window),
+    [12, 12, 12, 6],
+  );
+  t.deepEqual(
+    g.map((s) => s.shift),
+    [6, 6, 0, 0],
+  );
+  t.deepEqual(
+    g.map((s) => s.hidden),
+    [1792, 3584, 7168, 14336],
+  );
 });
 
 test('expert parameters dominate: full minus single-modality is exactly the other modalities', (t) => {
@@ -67,13 +82,23 @@ test('BAD CALL - config rules are reported all at once', (t) => {
 });
 
 test('BAD CALL - unknown modality in a config names the field', (t) => {
-  const err = t.throws(() => resolveConfig({ base: 'ringmoe-tiny', modalities: ['optical', 'hyperspectral'] }, 'my-config.json'));
+  const err = t.throws(() =>
+    resolveConfig({ base: 'ringmoe-tiny', modalities: ['optical', 'hyperspectral'] }, 'my-config.json'),
+  );
   t.is((err as { code?: string }).code, 'E_UNKNOWN_MODALITY');
   t.regex(err!.message, /my-config\.json: modalities\[1\]: unknown modality "hyperspectral"/);
 });
 
 test('a new sensor can be declared with its channel count', (t) => {
-  const c = resolveConfig({ base: 'ringmoe-tiny', modalities: ['optical', { id: 'thermal', channels: 1, paperName: 'TIR', description: 'thermal infrared' }] , fusion: [], change: [] });
-  t.deepEqual(c.modalities.map((m) => m.id), ['optical', 'thermal']);
+  const c = resolveConfig({
+    base: 'ringmoe-tiny',
+    modalities: ['optical', { id: 'thermal', channels: 1, paperName: 'TIR', description: 'thermal infrared' }],
+    fusion: [],
+    change: [],
+  });
+  t.deepEqual(
+    c.modalities.map((m) => m.id),
+    ['optical', 'thermal'],
+  );
   t.true(backboneParams(c, fullSelection(c)).embed > 0);
 });

@@ -19,11 +19,19 @@ test('ringmoe-tiny: every entry loads and runs in onnxruntime with the documente
     for (const spec of entry.outputs) {
       const got = out[spec.name];
       t.truthy(got, `${entry.name}: output ${spec.name}`);
-      t.deepEqual(got!.shape, spec.shape.map((d) => (d === 'N' ? 2 : d)), `${entry.name}.${spec.name} shape`);
+      t.deepEqual(
+        got!.shape,
+        spec.shape.map((d) => (d === 'N' ? 2 : d)),
+        `${entry.name}.${spec.name} shape`,
+      );
       t.is(got!.dtype, spec.dtype);
       const data = Array.from(got!.data as ArrayLike<number | bigint>, Number);
       t.true(data.every(Number.isFinite), `${entry.name}.${spec.name} finite`);
-      if (spec.range) t.true(data.every((v) => v >= spec.range![0] && v <= spec.range![1]), `${entry.name}.${spec.name} in ${spec.range}`);
+      if (spec.range)
+        t.true(
+          data.every((v) => v >= spec.range![0] && v <= spec.range![1]),
+          `${entry.name}.${spec.name} in ${spec.range}`,
+        );
     }
     if (entry.outputs.some((o) => o.name === 'det_scores')) {
       const s = out.det_scores!.data as Float32Array;
@@ -48,7 +56,10 @@ test('same seed gives the same bytes; another seed gives other weights', async (
   t.deepEqual(a.manifest.files, b.manifest.files);
   t.is(readFileSync(join(a.dir, 'ringmoe.json'), 'utf8'), readFileSync(join(b.dir, 'ringmoe.json'), 'utf8'));
   t.not(a.manifest.files['weights/trunk.bin']!.sha256, c.manifest.files['weights/trunk.bin']!.sha256);
-  t.not(a.manifest.files['weights/s1.b0/collaborative.0.bin']!.sha256, c.manifest.files['weights/s1.b0/collaborative.0.bin']!.sha256);
+  t.not(
+    a.manifest.files['weights/s1.b0/collaborative.0.bin']!.sha256,
+    c.manifest.files['weights/s1.b0/collaborative.0.bin']!.sha256,
+  );
 });
 
 test('sparse and dense lowerings agree (max abs diff <= 1e-5) on random inputs of every modality', async (t) => {
@@ -58,13 +69,24 @@ test('sparse and dense lowerings agree (max abs diff <= 1e-5) on random inputs o
     for (const seed of [1, 2]) {
       const feeds = randomFeeds(entry, 3, seed);
       const a = await runEntry(sparse.dir, entry, feeds);
-      const b = await runEntry(dense.dir, dense.manifest.entries.find((e) => e.name === entry.name)!, feeds);
+      const b = await runEntry(
+        dense.dir,
+        dense.manifest.entries.find((e) => e.name === entry.name)!,
+        feeds,
+      );
       for (const o of entry.outputs) {
         if (o.dtype !== 'float32') {
-          t.deepEqual(Array.from(a[o.name]!.data as BigInt64Array), Array.from(b[o.name]!.data as BigInt64Array), `${entry.name}.${o.name}`);
+          t.deepEqual(
+            Array.from(a[o.name]!.data as BigInt64Array),
+            Array.from(b[o.name]!.data as BigInt64Array),
+            `${entry.name}.${o.name}`,
+          );
           continue;
         }
-        t.true(maxAbsDiff(a[o.name]!, b[o.name]!) <= 1e-5, `${entry.name}.${o.name} seed ${seed}: ${maxAbsDiff(a[o.name]!, b[o.name]!)}`);
+        t.true(
+          maxAbsDiff(a[o.name]!, b[o.name]!) <= 1e-5,
+          `${entry.name}.${o.name} seed ${seed}: ${maxAbsDiff(a[o.name]!, b[o.name]!)}`,
+        );
       }
     }
   }
@@ -73,7 +95,8 @@ test('sparse and dense lowerings agree (max abs diff <= 1e-5) on random inputs o
 test('the sparse graph routes with NonZero/GatherND/ScatterND; the dense one has no data-dependent shapes', async (t) => {
   const sparse = await tinyPackage({ lowering: 'sparse' });
   const dense = await tinyPackage({ lowering: 'dense' });
-  const ops = async (dir: string) => new Set((await readModel(join(dir, 'optical.onnx'))).proto.graph!.node.map((n) => n.opType));
+  const ops = async (dir: string) =>
+    new Set((await readModel(join(dir, 'optical.onnx'))).proto.graph!.node.map((n) => n.opType));
   const s = await ops(sparse.dir);
   const d = await ops(dense.dir);
   for (const op of ['NonZero', 'GatherND', 'ScatterND', 'ArgMax']) t.true(s.has(op), op);
@@ -99,7 +122,8 @@ test('expert map: each expert has its own weight file holding exactly its four t
       t.is(statSync(join(dir, e.file)).size, manifest.files[e.file]!.size);
     }
     // the optical graph references no other modality's experts
-    for (const e of b.experts.filter((x) => x.kind === 'modal' && x.modality !== 'optical')) t.false(byFile.has(e.file), e.id);
+    for (const e of b.experts.filter((x) => x.kind === 'modal' && x.modality !== 'optical'))
+      t.false(byFile.has(e.file), e.id);
   }
   // every MoE cluster names its nodes, and they exist in the graph
   const names = new Set(optical.proto.graph!.node.map((n) => n.name));
@@ -107,7 +131,8 @@ test('expert map: each expert has its own weight file holding exactly its four t
   t.is(entry.moe!.length, blocks.length);
   for (const c of entry.moe!) {
     for (const n of c.nodes) t.true(names.has(n), n);
-    for (const [owner, nodes] of Object.entries(c.owners)) for (const n of nodes) t.true(c.nodes.includes(n), `${owner}: ${n}`);
+    for (const [owner, nodes] of Object.entries(c.owners))
+      for (const n of nodes) t.true(c.nodes.includes(n), `${owner}: ${n}`);
     t.is(Object.keys(c.routerOutputs).length, 2);
   }
 });
@@ -118,7 +143,12 @@ test('manifest parameter counts match the accounting and the stored expert tenso
   t.is(manifest.model.params.backbone, backboneParams(c, fullSelection(c)).total);
   const expertParams = manifest.experts!.blocks.flatMap((b) => b.experts).reduce((s, e) => s + e.params, 0);
   t.is(expertParams, backboneParams(c, fullSelection(c)).experts);
-  const storedExpertBytes = manifest.experts!.blocks.flatMap((b) => b.experts).reduce((s, e) => s + (manifest.files[e.file]!.size - 0), 0);
-  t.true(storedExpertBytes >= expertParams * 4 && storedExpertBytes < expertParams * 4 + 64 * 4 * 21 * 5, `${storedExpertBytes} vs ${expertParams * 4}`);
+  const storedExpertBytes = manifest
+    .experts!.blocks.flatMap((b) => b.experts)
+    .reduce((s, e) => s + (manifest.files[e.file]!.size - 0), 0);
+  t.true(
+    storedExpertBytes >= expertParams * 4 && storedExpertBytes < expertParams * 4 + 64 * 4 * 21 * 5,
+    `${storedExpertBytes} vs ${expertParams * 4}`,
+  );
   await t.notThrowsAsync(openPackage(dir));
 });

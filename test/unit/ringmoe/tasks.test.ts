@@ -17,7 +17,13 @@ import { writeReferencePackage } from '../../../tools/ringmoe/reference.js';
 import { REAL } from '../../fixtures/frames/index.js';
 import { randomFeeds, runEntry, tempDir, tinyPackage } from '../../helpers/packages.js';
 
-const config = resolveConfig({ base: 'ringmoe-tiny', name: 'ringmoe-tiny-cls', tasks: ['classification'], fusion: [{ name: 'fusion-optical-sar-l2', modalities: ['optical', 'sar-l2'] }], change: ['optical'] });
+const config = resolveConfig({
+  base: 'ringmoe-tiny',
+  name: 'ringmoe-tiny-cls',
+  tasks: ['classification'],
+  fusion: [{ name: 'fusion-optical-sar-l2', modalities: ['optical', 'sar-l2'] }],
+  change: ['optical'],
+});
 const pkg = (async () => {
   const dir = join(tempDir('cls-only'), 'pkg');
   const manifest = await writeReferencePackage({ config, outDir: dir });
@@ -29,26 +35,48 @@ test('classification-only: modality and fusion entries output embedding, feature
   const features = ['features_s4', 'features_s8', 'features_s16', 'features_s32'];
   for (const e of manifest.entries.filter((x) => x.kind !== 'change')) {
     t.deepEqual(e.tasks, ['classification', 'features'], e.name);
-    t.deepEqual(e.outputs.map((o) => o.name), ['embedding', ...features, 'cls_logits'], e.name);
+    t.deepEqual(
+      e.outputs.map((o) => o.name),
+      ['embedding', ...features, 'cls_logits'],
+      e.name,
+    );
     const graph = (await readModel(join(dir, e.graph))).proto.graph!;
-    t.deepEqual(graph.output.map((o) => o.name), ['embedding', ...features, 'cls_logits'], e.name);
-    t.false(graph.initializer.some((i) => /^head\.(neck|seg|det|depth)\./.test(i.name)), `${e.name} holds no untrained head`);
+    t.deepEqual(
+      graph.output.map((o) => o.name),
+      ['embedding', ...features, 'cls_logits'],
+      e.name,
+    );
+    t.false(
+      graph.initializer.some((i) => /^head\.(neck|seg|det|depth)\./.test(i.name)),
+      `${e.name} holds no untrained head`,
+    );
     const out = await runEntry(dir, e, randomFeeds(e, 2, 3));
     t.deepEqual(out.cls_logits!.shape, [2, config.taskHeads.classification.labels.length]);
   }
   const change = manifest.entries.find((e) => e.kind === 'change')!;
-  t.deepEqual(change.outputs.map((o) => o.name), ['change_prob']);
+  t.deepEqual(
+    change.outputs.map((o) => o.name),
+    ['change_prob'],
+  );
   t.deepEqual(Object.keys(manifest.labels ?? {}), ['classification']);
-  for (const f of ['head.seg.bin', 'head.det.bin', 'head.depth.bin', 'head.neck.bin']) t.false(existsSync(join(dir, 'weights', f)), f);
+  for (const f of ['head.seg.bin', 'head.det.bin', 'head.depth.bin', 'head.neck.bin'])
+    t.false(existsSync(join(dir, 'weights', f)), f);
   t.true(existsSync(join(dir, 'weights', 'head.change.neck.bin')));
   // The manifest's head count is the stored head tensors, and the planner's accounting agrees.
-  t.is(manifest.model.params.heads, headParamsOf(config, true) + (await fusionParams(dir, manifest.entries.find((e) => e.kind === 'fusion')!.graph)));
-  t.true(macs(config, fullSelection(config)).heads < macs({ ...config, tasks: ['classification', 'segmentation', 'detection', 'depth'] }, fullSelection(config)).heads);
+  t.is(
+    manifest.model.params.heads,
+    headParamsOf(config, true) + (await fusionParams(dir, manifest.entries.find((e) => e.kind === 'fusion')!.graph)),
+  );
+  t.true(
+    macs(config, fullSelection(config)).heads <
+      macs({ ...config, tasks: ['classification', 'segmentation', 'detection', 'depth'] }, fullSelection(config)).heads,
+  );
 });
 
 async function fusionParams(dir: string, graph: string): Promise<number> {
   let n = 0;
-  for (const i of (await readModel(join(dir, graph))).proto.graph!.initializer) if (i.name.startsWith('fusion.')) n += i.dims.reduce((a, b) => a * Number(b), 1);
+  for (const i of (await readModel(join(dir, graph))).proto.graph!.initializer)
+    if (i.name.startsWith('fusion.')) n += i.dims.reduce((a, b) => a * Number(b), 1);
   return n;
 }
 

@@ -17,7 +17,15 @@ import { randomFeeds, tempDir, tinyPackage } from '../../helpers/packages.js';
 import { runWithOutputs } from '../prune/helpers.js';
 
 // Two heads in stage 1 (16×16 tokens, window 4, shift 2), so head splitting and the mask are exercised.
-const config = resolveConfig({ base: 'ringmoe-tiny', name: 'ringmoe-v1-check', heads: [2, 2, 4, 8], modalities: ['optical'], fusion: [], change: [], tasks: ['classification'] });
+const config = resolveConfig({
+  base: 'ringmoe-tiny',
+  name: 'ringmoe-v1-check',
+  heads: [2, 2, 4, 8],
+  modalities: ['optical'],
+  fusion: [],
+  change: [],
+  tasks: ['classification'],
+});
 const seed = 5;
 const pkg = (async () => {
   const dir = join(tempDir('v1'), 'pkg');
@@ -54,7 +62,18 @@ function regionLabels(H: number, W: number, w: number, s: number): Int32Array {
 }
 
 /** One v1 attention branch with residual post-norm on x [N, H·W, D] (row-major tokens). */
-function referenceBlock(x: Float32Array, N: number, H: number, W: number, D: number, heads: number, w: number, shift: number, p: BlockWeights, eps: number): Float32Array {
+function referenceBlock(
+  x: Float32Array,
+  N: number,
+  H: number,
+  W: number,
+  D: number,
+  heads: number,
+  w: number,
+  shift: number,
+  p: BlockWeights,
+  eps: number,
+): Float32Array {
   const hd = D / heads;
   const t = w * w;
   const scale = hd ** -0.5;
@@ -103,7 +122,7 @@ function referenceBlock(x: Float32Array, N: number, H: number, W: number, D: num
             }
             const m = Math.max(...scores);
             let z = 0;
-            for (let j = 0; j < t; j++) z += (scores[j] = Math.exp(scores[j]! - m));
+            for (let j = 0; j < t; j++) z += scores[j] = Math.exp(scores[j]! - m);
             for (let d = 0; d < hd; d++) {
               let s = 0;
               for (let j = 0; j < t; j++) s += (scores[j]! / z) * v[j * D + h * hd + d]!;
@@ -130,70 +149,80 @@ function referenceBlock(x: Float32Array, N: number, H: number, W: number, D: num
     let vr = 0;
     for (let c = 0; c < D; c++) vr += (attn[r * D + c]! - mean) ** 2;
     vr /= D;
-    for (let c = 0; c < D; c++) y[r * D + c] = x[r * D + c]! + ((attn[r * D + c]! - mean) / Math.sqrt(vr + eps)) * p.normW[c]! + p.normB[c]!;
+    for (let c = 0; c < D; c++)
+      y[r * D + c] = x[r * D + c]! + ((attn[r * D + c]! - mean) / Math.sqrt(vr + eps)) * p.normW[c]! + p.normB[c]!;
   }
   return y;
 }
 
 // Serial: runWithOutputs writes one temporary graph per entry inside the package directory.
 for (const blockIndex of [0, 1]) {
-  test.serial(`v1 block s1.b${blockIndex} (${blockIndex ? 'shifted, masked' : 'unshifted'}): onnxruntime equals a direct reimplementation from the stored weights (max abs diff <= 1e-5)`, async (t) => {
-    const { dir, manifest } = await pkg;
-    const block = `s1.b${blockIndex}`;
-    const g = stageGeometry(config)[0]!;
-    t.is(g.heads, 2);
-    t.is(g.shift, 2);
-    const entry = manifest.entries.find((e) => e.name === 'optical')!;
-    // The residual Add closing the attention branch: its first input is the block input x.
-    const model = await readModel(join(dir, entry.graph));
-    const adds = model.proto.graph!.node.filter((n) => n.name.startsWith(`optical/${block}/attn/`) && n.opType === 'Add');
-    const residual = adds[adds.length - 1]!;
-    t.true(residual.input[1]!.includes('LayerNormalization'), `last Add of the attention scope is the residual (inputs ${residual.input.join(', ')})`);
-    const feeds = randomFeeds(entry, 2, 11);
-    const out = await runWithOutputs(dir, entry, feeds, [
-      { name: residual.input[0]!, dtype: 'float32' },
-      { name: residual.output[0]!, dtype: 'float32' },
-    ]);
-    const x = out[residual.input[0]!]!.data as Float32Array;
-    const got = out[residual.output[0]!]!.data as Float32Array;
+  test.serial(
+    `v1 block s1.b${blockIndex} (${blockIndex ? 'shifted, masked' : 'unshifted'}): onnxruntime equals a direct reimplementation from the stored weights (max abs diff <= 1e-5)`,
+    async (t) => {
+      const { dir, manifest } = await pkg;
+      const block = `s1.b${blockIndex}`;
+      const g = stageGeometry(config)[0]!;
+      t.is(g.heads, 2);
+      t.is(g.shift, 2);
+      const entry = manifest.entries.find((e) => e.name === 'optical')!;
+      // The residual Add closing the attention branch: its first input is the block input x.
+      const model = await readModel(join(dir, entry.graph));
+      const adds = model.proto.graph!.node.filter(
+        (n) => n.name.startsWith(`optical/${block}/attn/`) && n.opType === 'Add',
+      );
+      const residual = adds[adds.length - 1]!;
+      t.true(
+        residual.input[1]!.includes('LayerNormalization'),
+        `last Add of the attention scope is the residual (inputs ${residual.input.join(', ')})`,
+      );
+      const feeds = randomFeeds(entry, 2, 11);
+      const out = await runWithOutputs(dir, entry, feeds, [
+        { name: residual.input[0]!, dtype: 'float32' },
+        { name: residual.output[0]!, dtype: 'float32' },
+      ]);
+      const x = out[residual.input[0]!]!.data as Float32Array;
+      const got = out[residual.output[0]!]!.data as Float32Array;
 
-    const src = await SourceTensors.open(dir, manifest, ['optical']);
-    try {
-      const w = g.window;
-      const table = truncNormal(seed, `${block}.attn.relative_position_bias_table`, (2 * w - 1) ** 2 * g.heads, 0.02);
-      const p: BlockWeights = {
-        qkvW: await src.float32(`${block}.attn.qkv.weight`),
-        qkvB: await src.float32(`${block}.attn.qkv.bias`),
-        projW: await src.float32(`${block}.attn.proj.weight`),
-        projB: await src.float32(`${block}.attn.proj.bias`),
-        table,
-        normW: await src.float32(`${block}.norm1.weight`),
-        normB: await src.float32(`${block}.norm1.bias`),
-      };
-      t.deepEqual(src.dims(`${block}.attn.qkv.weight`), [g.dim, 3 * g.dim]);
-      t.deepEqual(src.dims(`${block}.attn.relative_position_bias`), [1, g.heads, w * w, w * w]);
-      // The k part of the bias is learned in v1 (SwinV2 has none).
-      t.true(p.qkvB.subarray(g.dim, 2 * g.dim).some((b) => b !== 0));
-      const want = referenceBlock(x, 2, g.height, g.width, g.dim, g.heads, w, blockIndex ? g.shift : 0, p, 1e-6);
-      let worst = 0;
-      for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i]! - got[i]!));
-      t.log(`max abs diff ${worst.toExponential(2)} over ${want.length} values`);
-      t.true(worst <= 1e-5, `max abs diff ${worst}`);
-      // And the residual branch is not trivially small: the attention output moves x.
-      let moved = 0;
-      for (let i = 0; i < want.length; i++) moved = Math.max(moved, Math.abs(want[i]! - x[i]!));
-      t.true(moved > 0.1);
-    } finally {
-      await src.close();
-    }
-  });
+      const src = await SourceTensors.open(dir, manifest, ['optical']);
+      try {
+        const w = g.window;
+        const table = truncNormal(seed, `${block}.attn.relative_position_bias_table`, (2 * w - 1) ** 2 * g.heads, 0.02);
+        const p: BlockWeights = {
+          qkvW: await src.float32(`${block}.attn.qkv.weight`),
+          qkvB: await src.float32(`${block}.attn.qkv.bias`),
+          projW: await src.float32(`${block}.attn.proj.weight`),
+          projB: await src.float32(`${block}.attn.proj.bias`),
+          table,
+          normW: await src.float32(`${block}.norm1.weight`),
+          normB: await src.float32(`${block}.norm1.bias`),
+        };
+        t.deepEqual(src.dims(`${block}.attn.qkv.weight`), [g.dim, 3 * g.dim]);
+        t.deepEqual(src.dims(`${block}.attn.relative_position_bias`), [1, g.heads, w * w, w * w]);
+        // The k part of the bias is learned in v1 (SwinV2 has none).
+        t.true(p.qkvB.subarray(g.dim, 2 * g.dim).some((b) => b !== 0));
+        const want = referenceBlock(x, 2, g.height, g.width, g.dim, g.heads, w, blockIndex ? g.shift : 0, p, 1e-6);
+        let worst = 0;
+        for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(want[i]! - got[i]!));
+        t.log(`max abs diff ${worst.toExponential(2)} over ${want.length} values`);
+        t.true(worst <= 1e-5, `max abs diff ${worst}`);
+        // And the residual branch is not trivially small: the attention output moves x.
+        let moved = 0;
+        for (let i = 0; i < want.length; i++) moved = Math.max(moved, Math.abs(want[i]! - x[i]!));
+        t.true(moved > 0.1);
+      } finally {
+        await src.close();
+      }
+    },
+  );
 }
 
 test('v1 graphs use the released layer-norm epsilons: 1e-6 in embedding, blocks and stage outputs, 1e-4 in patch merging', async (t) => {
   const { dir, manifest } = await pkg;
   const model = await readModel(join(dir, manifest.entries.find((e) => e.name === 'optical')!.graph));
   const eps = new Map<string, number>();
-  for (const n of model.proto.graph!.node.filter((x) => x.opType === 'LayerNormalization')) eps.set(n.input[1]!.replace(/\.weight$/, ''), n.attribute.find((a) => a.name === 'epsilon')!.f);
+  for (const n of model.proto.graph!.node.filter((x) => x.opType === 'LayerNormalization'))
+    eps.set(n.input[1]!.replace(/\.weight$/, ''), n.attribute.find((a) => a.name === 'epsilon')!.f);
   t.is(eps.get('embed.optical.norm'), Math.fround(1e-6));
   t.is(eps.get('s1.b0.norm1'), Math.fround(1e-6));
   t.is(eps.get('s1.b0.norm2'), Math.fround(1e-6));
@@ -205,7 +234,12 @@ test('v2 packages keep the SwinV2 weights they had before v1 existed: ringmoe-ti
   const { dir, manifest } = await tinyPackage({ attention: 'v2' });
   t.is(manifest.model.config!.attention, 'v2');
   // sha256 of weights/trunk.bin (every attention tensor, norms and merges) as written before the flavour field.
-  t.is(createHash('sha256').update(readFileSync(join(dir, 'weights', 'trunk.bin'))).digest('hex'), 'c273292e29444927420cee8c0e6fa4e8f48dea3846557919fe921f2829833a64');
+  t.is(
+    createHash('sha256')
+      .update(readFileSync(join(dir, 'weights', 'trunk.bin')))
+      .digest('hex'),
+    'c273292e29444927420cee8c0e6fa4e8f48dea3846557919fe921f2829833a64',
+  );
 });
 
 test('a manifest recorded without attention resolves as v2 (its graphs are SwinV2); a new written config defaults to v1', (t) => {
@@ -224,8 +258,13 @@ test('BAD CALL - an unknown attention flavour, task head, or task names written 
   const e1 = t.throws(() => resolveConfig({ base: 'ringmoe-tiny', attention: 'v3' as 'v1' }, 'c.json'));
   t.is((e1 as { code?: string }).code, 'E_CONFIG');
   t.regex(e1!.message, /attention must be "v1" or "v2" \(got "v3"\)/);
-  const e2 = t.throws(() => resolveConfig({ base: 'ringmoe-tiny', tasks: ['classification', 'captioning' as 'depth'] }));
+  const e2 = t.throws(() =>
+    resolveConfig({ base: 'ringmoe-tiny', tasks: ['classification', 'captioning' as 'depth'] }),
+  );
   t.regex(e2!.message, /tasks\[1\] "captioning" is not a task head/);
   const e3 = t.throws(() => resolveConfig({ base: 'ringmoe-tiny', heads: ['classification'] as unknown as number[] }));
-  t.regex(e3!.message, /heads lists the attention heads of each stage \(numbers\); the task heads an entry emits go in tasks/);
+  t.regex(
+    e3!.message,
+    /heads lists the attention heads of each stage \(numbers\); the task heads an entry emits go in tasks/,
+  );
 });

@@ -47,7 +47,10 @@ test('keeping theme and objects: relations is gone from the package and never lo
   const out = join(tempDir('rsmoe-pruned'), 'p');
   const { plan, manifest } = await pruneExperts({ dir: src.dir, outDir: out, keep: ['theme', 'objects'] });
   t.deepEqual(plan.drop, ['relations']);
-  t.deepEqual(manifest.vlm!.experts.map((e) => e.id), ['theme', 'objects']);
+  t.deepEqual(
+    manifest.vlm!.experts.map((e) => e.id),
+    ['theme', 'objects'],
+  );
   t.false(existsSync(join(out, 'weights/expert.relations.bin')));
   t.false(existsSync(join(out, 'expert.relations.decoder.onnx')));
   t.is(manifest.lineage.at(-1)!.step, 'prune');
@@ -71,8 +74,14 @@ test('keeping theme and objects: relations is gone from the package and never lo
   // ... and the pruned one never load or call it.
   t.false(pruned.loads.some((l) => l.includes('relations')));
   t.false([...pruned.runs.keys()].some((l) => l.includes('relations')));
-  t.deepEqual(rb.experts.map((e) => e.id), ['theme', 'objects']);
-  t.deepEqual(rb.experts.map((e) => e.tokens), ra.experts.slice(0, 2).map((e) => e.tokens));
+  t.deepEqual(
+    rb.experts.map((e) => e.id),
+    ['theme', 'objects'],
+  );
+  t.deepEqual(
+    rb.experts.map((e) => e.tokens),
+    ra.experts.slice(0, 2).map((e) => e.tokens),
+  );
   t.is(b.kvBytesPerToken * 3, a.kvBytesPerToken * 2);
 });
 
@@ -82,6 +91,8 @@ test('unknown, duplicate or no experts are refused with E_PRUNE before anything 
     t.throws(() => planExpertPrune(manifest, 'h', keep), { code: 'E_PRUNE' } as never);
   }
   const out = join(tempDir('rsmoe-refused'), 'p');
-  await t.throwsAsync(pruneExperts({ dir: (await rsmoePackage()).dir, outDir: out, keep: ['sea'] }), { code: 'E_PRUNE' } as never);
+  await t.throwsAsync(pruneExperts({ dir: (await rsmoePackage()).dir, outDir: out, keep: ['sea'] }), {
+    code: 'E_PRUNE',
+  } as never);
   t.false(existsSync(out));
 });

@@ -13,7 +13,14 @@ test('sessions run in worker threads by default, on the runtime thread with sess
   const { dir } = await tinyPackage();
   const results = [];
   for (const sessionThread of [undefined, 'worker', 'main'] as const) {
-    const rt = await createRuntime({ package: dir, verify: 'size', workers: 0, threads: 1, entries: ['optical'], ...(sessionThread ? { onnxruntime: { sessionThread } } : {}) });
+    const rt = await createRuntime({
+      package: dir,
+      verify: 'size',
+      workers: 0,
+      threads: 1,
+      entries: ['optical'],
+      ...(sessionThread ? { onnxruntime: { sessionThread } } : {}),
+    });
     try {
       t.is(rt.backend, 'onnxruntime');
       const session = await rt.activeModel.session('optical');

@@ -13,7 +13,11 @@ const MSS = { mean: [68.78, 83.33, 99.64, 83.41], std: [13.24, 22.81, 16.04, 18.
 test('a declared normalisation replaces the default statistics on a real Landsat scene, value for value', async (t) => {
   const d = await decodeFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }));
   const { width: w, height: h } = d.raster;
-  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: { width: w, height: h }, stretch: 'none', normalise: MSS });
+  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), {
+    inputSize: { width: w, height: h },
+    stretch: 'none',
+    normalise: MSS,
+  });
   const m = pre.batches[0]!.data;
   const plane = w * h;
   let checked = 0;
@@ -44,25 +48,45 @@ test('optical frames take a 3-channel normalisation; without one they keep the I
 
 test('BAD OPTIONS - a normalisation of the wrong width, a zero std, extra keys and SAR-L1 are coded errors naming the field', async (t) => {
   const ms = frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' });
-  const wrongWidth = await t.throwsAsync(preprocessFrame(ms, { inputSize: 32, stretch: 'none', normalise: { mean: [1, 2, 3], std: [1, 1, 1] } }));
-  t.true(isEdgeError(wrongWidth) && wrongWidth.code === 'E_INVALID_ARGUMENT' && /3 channel\(s\) but multispectral frames have 4/.test(wrongWidth.message), wrongWidth?.message);
-  const zero = await t.throwsAsync(preprocessFrame(ms, { inputSize: 32, normalise: { mean: [1, 2, 3, 4], std: [1, 0, 1, 1] } }));
-  t.true(isEdgeError(zero) && zero.code === 'E_INVALID_ARGUMENT' && zero.field === 'options.normalise.std[1]', zero?.message);
+  const wrongWidth = await t.throwsAsync(
+    preprocessFrame(ms, { inputSize: 32, stretch: 'none', normalise: { mean: [1, 2, 3], std: [1, 1, 1] } }),
+  );
+  t.true(
+    isEdgeError(wrongWidth) &&
+      wrongWidth.code === 'E_INVALID_ARGUMENT' &&
+      /3 channel\(s\) but multispectral frames have 4/.test(wrongWidth.message),
+    wrongWidth?.message,
+  );
+  const zero = await t.throwsAsync(
+    preprocessFrame(ms, { inputSize: 32, normalise: { mean: [1, 2, 3, 4], std: [1, 0, 1, 1] } }),
+  );
+  t.true(
+    isEdgeError(zero) && zero.code === 'E_INVALID_ARGUMENT' && zero.field === 'options.normalise.std[1]',
+    zero?.message,
+  );
   const extra = t.throws(() => checkNormalisation('options.normalise', { mean: [1], std: [1], scale: 2 }));
   t.regex(extra!.message, /unknown option options\.normalise\.scale/);
   const nan = t.throws(() => checkNormalisation('options.normalise', { mean: [Number.NaN], std: [1] }));
   t.true(isEdgeError(nan) && nan.field === 'options.normalise.mean[0]');
   const short = t.throws(() => checkNormalisation('options.normalise', { mean: [1, 2], std: [1] }));
   t.true(isEdgeError(short) && short.field === 'options.normalise.std');
-  const sar = await t.throwsAsync(preprocessFrame(frameOf(GENERATED.quadpol, 'sar-l1'), { inputSize: 16, normalise: { mean: [0], std: [1] } }));
+  const sar = await t.throwsAsync(
+    preprocessFrame(frameOf(GENERATED.quadpol, 'sar-l1'), { inputSize: 16, normalise: { mean: [0], std: [1] } }),
+  );
   t.true(isEdgeError(sar) && sar.code === 'E_INVALID_ARGUMENT' && /sar-l1/.test(sar.message), sar?.message);
 });
 
 test('a manifest declaring a normalisation is checked per modality, naming the manifest field', (t) => {
   t.deepEqual(preprocessingProblems({ multispectral: { stretch: 'none', normalise: MSS } }, ['multispectral']), []);
   const fields = (v: unknown, mods: string[]) => preprocessingProblems(v, mods).map((p) => p.field);
-  t.deepEqual(fields({ multispectral: { normalise: { mean: [1, 2, 3], std: [1, 1, 1] } } }, ['multispectral']), ['model.preprocessing.multispectral.normalise.mean']);
-  t.deepEqual(fields({ 'sar-l1': { normalise: { mean: [0], std: [1] } } }, ['sar-l1']), ['model.preprocessing.sar-l1.normalise']);
-  t.deepEqual(fields({ optical: { normalise: { mean: [1, 2, 3], std: [1, -2, 1] } } }, ['optical']), ['model.preprocessing.optical.normalise.std[1]']);
+  t.deepEqual(fields({ multispectral: { normalise: { mean: [1, 2, 3], std: [1, 1, 1] } } }, ['multispectral']), [
+    'model.preprocessing.multispectral.normalise.mean',
+  ]);
+  t.deepEqual(fields({ 'sar-l1': { normalise: { mean: [0], std: [1] } } }, ['sar-l1']), [
+    'model.preprocessing.sar-l1.normalise',
+  ]);
+  t.deepEqual(fields({ optical: { normalise: { mean: [1, 2, 3], std: [1, -2, 1] } } }, ['optical']), [
+    'model.preprocessing.optical.normalise.std[1]',
+  ]);
   t.deepEqual(fields({ optical: { normalise: [1, 2, 3] } }, ['optical']), ['model.preprocessing.optical.normalise']);
 });

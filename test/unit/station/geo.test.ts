@@ -19,9 +19,21 @@ function utm(lon: number, lat: number, zone: number): [number, number] {
   const t = Math.tan(phi) ** 2;
   const c = ep2 * Math.cos(phi) ** 2;
   const A = dl * Math.cos(phi);
-  const m = a * ((1 - e2 / 4 - (3 * e2 ** 2) / 64 - (5 * e2 ** 3) / 256) * phi - ((3 * e2) / 8 + (3 * e2 ** 2) / 32 + (45 * e2 ** 3) / 1024) * Math.sin(2 * phi) + ((15 * e2 ** 2) / 256 + (45 * e2 ** 3) / 1024) * Math.sin(4 * phi) - ((35 * e2 ** 3) / 3072) * Math.sin(6 * phi));
+  const m =
+    a *
+    ((1 - e2 / 4 - (3 * e2 ** 2) / 64 - (5 * e2 ** 3) / 256) * phi -
+      ((3 * e2) / 8 + (3 * e2 ** 2) / 32 + (45 * e2 ** 3) / 1024) * Math.sin(2 * phi) +
+      ((15 * e2 ** 2) / 256 + (45 * e2 ** 3) / 1024) * Math.sin(4 * phi) -
+      ((35 * e2 ** 3) / 3072) * Math.sin(6 * phi));
   const x = k0 * n * (A + ((1 - t + c) * A ** 3) / 6 + ((5 - 18 * t + t * t + 72 * c - 58 * ep2) * A ** 5) / 120);
-  const y = k0 * (m + n * Math.tan(phi) * ((A * A) / 2 + ((5 - t + 9 * c + 4 * c * c) * A ** 4) / 24 + ((61 - 58 * t + t * t + 600 * c - 330 * ep2) * A ** 6) / 720));
+  const y =
+    k0 *
+    (m +
+      n *
+        Math.tan(phi) *
+        ((A * A) / 2 +
+          ((5 - t + 9 * c + 4 * c * c) * A ** 4) / 24 +
+          ((61 - 58 * t + t * t + 600 * c - 330 * ep2) * A ** 6) / 720));
   return [x + 500000, lat < 0 ? y + 10_000_000 : y];
 }
 

@@ -18,13 +18,18 @@ function tilesOf(pre: PreprocessedFrame, map: Float32Array): HostTensor {
   const n = pre.layout.tiles.length;
   const data = new Float32Array(n * ih * iw);
   pre.layout.tiles.forEach((t, k) => {
-    for (let v = 0; v < ih; v++) for (let u = 0; u < iw; u++) data[(k * ih + v) * iw + u] = map[Math.min(h - 1, t.y + v) * w + Math.min(w - 1, t.x + u)]!;
+    for (let v = 0; v < ih; v++)
+      for (let u = 0; u < iw; u++)
+        data[(k * ih + v) * iw + u] = map[Math.min(h - 1, t.y + v) * w + Math.min(w - 1, t.x + u)]!;
   });
   return { dtype: 'float32', shape: [n, 1, ih, iw], data };
 }
 
 test('change: a known changed rectangle gives its pixel count and area (Landsat grid, 28.5 m)', async (t) => {
-  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { id: 'olinda-t0', sensor: 'landsat7-etm' }), { inputSize: 64, fit: 'tile', overlap: 16 });
+  const pre = await preprocessFrame(
+    frameOf(REAL.olinda, 'multispectral', { id: 'olinda-t0', sensor: 'landsat7-etm' }),
+    { inputSize: 64, fit: 'tile', overlap: 16 },
+  );
   const { width: w, height: h } = pre.layout.source;
   const prob = new Float32Array(w * h).fill(0.2);
   for (let y = 100; y < 180; y++) for (let x = 50; x < 250; x++) prob[y * w + x] = 0.9;
@@ -37,7 +42,11 @@ test('change: a known changed rectangle gives its pixel count and area (Landsat 
     t.is(r.crs, 'EPSG:31985');
     t.deepEqual(Array.from(decodeMaskRle(r.mask, 'uint8')), Array.from(r.changeMask!));
   }
-  t.is(changeResult(tilesOf(pre, prob), pre, { threshold: 0.9 }).changedPixels, 80 * 200, 'at the threshold counts as changed');
+  t.is(
+    changeResult(tilesOf(pre, prob), pre, { threshold: 0.9 }).changedPixels,
+    80 * 200,
+    'at the threshold counts as changed',
+  );
   const mask = new Uint8Array(w * h);
   mask.fill(1, 0, w * 110);
   const masked = changeResult(tilesOf(pre, prob), { layout: pre.layout, noDataMask: mask }, { includeRasters: true });
@@ -49,8 +58,14 @@ test('depth: statistics of a real DEM through an identity "depth model" equal a 
   const dem = await decodeFrame(frameOf(REAL.olindaDem, 'sar-l2'));
   const values = dem.raster.planes[0] as Float32Array;
   const sensor = { id: 'dem', modality: 'sar-l2' as const, noData: -1 };
-  const pre = await preprocessFrame(frameOf(REAL.olindaDem, 'sar-l2', { sensor }), { inputSize: 32, fit: 'tile', overlap: 8 });
-  const valid = Array.from(values).filter((v) => v !== -1).sort((a, b) => a - b);
+  const pre = await preprocessFrame(frameOf(REAL.olindaDem, 'sar-l2', { sensor }), {
+    inputSize: 32,
+    fit: 'tile',
+    overlap: 8,
+  });
+  const valid = Array.from(values)
+    .filter((v) => v !== -1)
+    .sort((a, b) => a - b);
   t.true(valid.length < values.length, 'the DEM has no-data (-1) pixels');
   const depth = Float32Array.from(values, (v) => Math.max(0, v));
   const r = depthResult(tilesOf(pre, depth), pre, { percentiles: [0, 50, 90, 100], includeRasters: true });
@@ -99,7 +114,9 @@ testIf(sharedData(SHARED_ONLY.ethiopia2000) !== undefined && sharedData(SHARED_O
         const nir = d[(k * 4 + 3) * plane + i]! * MULTISPECTRAL_STD_255[3]! + MULTISPECTRAL_MEAN_255[3]!;
         return (nir - red) / (nir + red + 1e-6);
       };
-      for (let k = 0; k < n; k++) for (let i = 0; i < plane; i++) data[k * plane + i] = Math.min(1, Math.abs(ndvi(b1.data, k, i) - ndvi(b0.data, k, i)) * 2);
+      for (let k = 0; k < n; k++)
+        for (let i = 0; i < plane; i++)
+          data[k * plane + i] = Math.min(1, Math.abs(ndvi(b1.data, k, i) - ndvi(b0.data, k, i)) * 2);
       return { dtype: 'float32' as const, shape: [n, 1, ih, iw], data };
     });
     const r = changeResult(outs, p0, { threshold: 0.3 });

@@ -4,7 +4,11 @@ import { pixelToMap } from '../../../sdk/sensors/geometry/georef.js';
 import type { PreprocessedFrame } from '../../../sdk/sensors/geometry/layout.js';
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { rasterToPixels } from '../../../sdk/sensors/raster.js';
-import { generateObjectScene, OBJECT_SCENE_LABELS, type GeneratedObject } from '../../../sdk/sensors/synthetic/object-scene.js';
+import {
+  generateObjectScene,
+  OBJECT_SCENE_LABELS,
+  type GeneratedObject,
+} from '../../../sdk/sensors/synthetic/object-scene.js';
 import { detectionResult, type DetectionOutputs } from '../../../sdk/tasks/detection.js';
 import { iou, type Box } from '../../../sdk/tasks/nms.js';
 import { frameOf } from '../../fixtures/frames/index.js';
@@ -21,8 +25,15 @@ function oracle(pre: PreprocessedFrame, objects: GeneratedObject[]): DetectionOu
     const rows: { box: Box; score: number; cls: number }[] = [];
     for (const o of objects) {
       // object box in input pixels of this tile
-      const b = o.box.map((v, i) => (v - (i % 2 === 0 ? tile.x + l.offsetX : tile.y + l.offsetY)) / (i % 2 === 0 ? l.scaleX : l.scaleY)) as Box;
-      const c: Box = [Math.max(0, b[0]), Math.max(0, b[1]), Math.min(l.input.width, b[2]), Math.min(l.input.height, b[3])];
+      const b = o.box.map(
+        (v, i) => (v - (i % 2 === 0 ? tile.x + l.offsetX : tile.y + l.offsetY)) / (i % 2 === 0 ? l.scaleX : l.scaleY),
+      ) as Box;
+      const c: Box = [
+        Math.max(0, b[0]),
+        Math.max(0, b[1]),
+        Math.min(l.input.width, b[2]),
+        Math.min(l.input.height, b[3]),
+      ];
       if (c[2] <= c[0] || c[3] <= c[1]) continue;
       const visible = ((c[2] - c[0]) * (c[3] - c[1])) / ((b[2] - b[0]) * (b[3] - b[1]));
       rows.push({ box: c, score: 0.5 + 0.45 * visible, cls: o.classId });
@@ -35,15 +46,29 @@ function oracle(pre: PreprocessedFrame, objects: GeneratedObject[]): DetectionOu
   return {
     boxes: { dtype: 'float32', shape: [n, M, 4], data: Float32Array.from(per.flatMap((r) => r.flatMap((x) => x.box))) },
     scores: { dtype: 'float32', shape: [n, M], data: Float32Array.from(per.flatMap((r) => r.map((x) => x.score))) },
-    classes: { dtype: 'int64', shape: [n, M], data: BigInt64Array.from(per.flatMap((r) => r.map((x) => BigInt(x.cls)))) },
+    classes: {
+      dtype: 'int64',
+      shape: [n, M],
+      data: BigInt64Array.from(per.flatMap((r) => r.map((x) => BigInt(x.cls)))),
+    },
   };
 }
 
-const georef: GeoReference = { transform: [500000, 0.5, 0, 4200000, 0, -0.5], crsKind: 'projected', epsg: 32633, unit: 'metre', metresPerUnit: 1 };
+const georef: GeoReference = {
+  transform: [500000, 0.5, 0, 4200000, 0, -0.5],
+  crsKind: 'projected',
+  epsg: 32633,
+  unit: 'metre',
+  metresPerUnit: 1,
+};
 
 test('tiled scene: every known object found exactly once, merged across tile borders, with map coordinates', async (t) => {
   const scene = generateObjectScene({ width: 256, height: 256, seed: 12, vehicles: 12 });
-  const pre = await preprocessFrame(frameOf(rasterToPixels(scene.raster), 'optical', { georef }), { inputSize: 96, fit: 'tile', overlap: 24 });
+  const pre = await preprocessFrame(frameOf(rasterToPixels(scene.raster), 'optical', { georef }), {
+    inputSize: 96,
+    fit: 'tile',
+    overlap: 24,
+  });
   t.true(pre.layout.tiles.length >= 9);
   const cut = (o: GeneratedObject) =>
     pre.layout.tiles.some((tile) => {
@@ -72,7 +97,8 @@ test('tiled scene: every known object found exactly once, merged across tile bor
   t.true(Math.abs(ring[2]![0] - 15.0014568441311) < 1e-9 && Math.abs(ring[2]![1] - 37.9464359011268) < 1e-9);
   for (const det of r.detections) {
     t.is(det.map!.lonLat!.length, det.polygon.length);
-    for (const [lon, lat] of det.map!.lonLat!) t.true(lon > 15 && lon < ring[2]![0] && lat < ring[0]![1] && lat > ring[2]![1]);
+    for (const [lon, lat] of det.map!.lonLat!)
+      t.true(lon > 15 && lon < ring[2]![0] && lat < ring[0]![1] && lat > ring[2]![1]);
     // x grows east, y grows south: pixel x1 < x2 ⇒ lon1 < lon2; y1 < y2 ⇒ lat1 > lat2.
     t.true(det.map!.lonLat![0]![0] < det.map!.lonLat![1]![0] && det.map!.lonLat![0]![1] > det.map!.lonLat![2]![1]);
   }
@@ -81,7 +107,10 @@ test('tiled scene: every known object found exactly once, merged across tile bor
 
 test('resized frame: boxes scale back to source pixels', async (t) => {
   const scene = generateObjectScene({ width: 256, height: 192, seed: 5 });
-  const pre = await preprocessFrame(frameOf(rasterToPixels(scene.raster), 'optical'), { inputSize: { width: 128, height: 96 }, fit: 'resize' });
+  const pre = await preprocessFrame(frameOf(rasterToPixels(scene.raster), 'optical'), {
+    inputSize: { width: 128, height: 96 },
+    fit: 'resize',
+  });
   const r = detectionResult(oracle(pre, scene.objects), pre, { scoreThreshold: 0.3 });
   t.is(r.detections.length, scene.objects.length);
   for (const o of scene.objects) t.true(r.detections.some((d) => iou(d.box, o.box) > 0.999));
@@ -92,7 +121,10 @@ test('resized frame: boxes scale back to source pixels', async (t) => {
 
 test('score threshold, max detections and empty/inverted boxes', async (t) => {
   const scene = generateObjectScene({ width: 128, height: 128, seed: 8 });
-  const pre = await preprocessFrame(frameOf(rasterToPixels(scene.raster), 'optical'), { inputSize: 128, fit: 'resize' });
+  const pre = await preprocessFrame(frameOf(rasterToPixels(scene.raster), 'optical'), {
+    inputSize: 128,
+    fit: 'resize',
+  });
   const out = oracle(pre, scene.objects);
   const all = detectionResult(out, pre, { scoreThreshold: 0 });
   t.true(all.candidates >= M - 2);
@@ -115,7 +147,9 @@ test('EXPECTED FAILURE - detection outputs that break the contract', async (t) =
   classes.data[7] = 5n;
   const e2 = t.throws(() => detectionResult({ ...good, classes }, pre, { labels: ['vehicle', 'building'] }));
   t.regex(e2!.message, /det_classes: value 7 is 5; class ids must be integers in \[0, 2\)/);
-  const e3 = t.throws(() => detectionResult({ ...good, boxes: { dtype: 'float32', shape: [1, M, 5], data: new Float32Array(M * 5) } }, pre));
+  const e3 = t.throws(() =>
+    detectionResult({ ...good, boxes: { dtype: 'float32', shape: [1, M, 5], data: new Float32Array(M * 5) } }, pre),
+  );
   t.is((e3 as { code?: string }).code, 'E_MODEL_OUTPUT');
   const e4 = t.throws(() => detectionResult(good, pre, { iouThreshold: 2 }));
   t.is((e4 as { code?: string }).code, 'E_INVALID_ARGUMENT');

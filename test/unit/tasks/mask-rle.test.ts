@@ -47,7 +47,10 @@ test('EXPECTED FAILURE - malformed encodings and sizes', (t) => {
     { ...ok, data: Buffer.from([1, 0x80]).toString('base64') },
     { ...ok, data: Buffer.from([1, 0, 2, 4]).toString('base64') },
   ];
-  for (const b of bad) t.is((t.throws(() => decodeMaskRle(b as never)) as { code?: string }).code, 'E_INVALID_ARGUMENT');
-  t.throws(() => decodeMaskRle({ ...ok, data: Buffer.from([0x80, 0x02, 4]).toString('base64') }, 'uint8'), { message: /value 256 does not fit uint8/ });
+  for (const b of bad)
+    t.is((t.throws(() => decodeMaskRle(b as never)) as { code?: string }).code, 'E_INVALID_ARGUMENT');
+  t.throws(() => decodeMaskRle({ ...ok, data: Buffer.from([0x80, 0x02, 4]).toString('base64') }, 'uint8'), {
+    message: /value 256 does not fit uint8/,
+  });
   t.throws(() => encodeMaskRle(new Uint8Array(5), 2, 2), { message: /mask has 5 values but width × height = 2 × 2/ });
 });

@@ -48,8 +48,14 @@ test('classes are independent unless class-agnostic; maxDetections caps the resu
     { box: [1, 1, 11, 11], score: 0.8, classId: 1 },
     { box: [1, 0, 11, 10], score: 0.7, classId: 0 },
   ];
-  t.deepEqual(nonMaxSuppression(c, { iouThreshold: 0.5 }).map((k) => k.score), [0.9, 0.8]);
-  t.deepEqual(nonMaxSuppression(c, { iouThreshold: 0.5, classAgnostic: true }).map((k) => k.score), [0.9]);
+  t.deepEqual(
+    nonMaxSuppression(c, { iouThreshold: 0.5 }).map((k) => k.score),
+    [0.9, 0.8],
+  );
+  t.deepEqual(
+    nonMaxSuppression(c, { iouThreshold: 0.5, classAgnostic: true }).map((k) => k.score),
+    [0.9],
+  );
   t.is(nonMaxSuppression(c, { iouThreshold: 0.99, maxDetections: 2 }).length, 2);
 });
 

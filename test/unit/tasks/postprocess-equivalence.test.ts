@@ -70,9 +70,13 @@ for (const [name, file, o] of LAYOUTS) {
           if (k === 300 && (kind !== 'smooth' || oh !== ih)) continue;
           const data = logits(n, k, oh, ow, kind, 7);
           for (const stitch of pre.layout.fit === 'tile' ? (['center', 'blend'] as const) : (['center'] as const)) {
-            const got = segmentationResult({ dtype: 'float32', shape: [n, k, oh, ow], data }, pre, { stitch, includeRasters: true }).classMap!;
+            const got = segmentationResult({ dtype: 'float32', shape: [n, k, oh, ow], data }, pre, {
+              stitch,
+              includeRasters: true,
+            }).classMap!;
             const want = referenceClassMap(pre.layout, data, k, oh, ow, stitch);
-            if (pre.noDataMask) for (let i = 0; i < want.length; i++) if (pre.noDataMask[i]) want[i] = k > 255 ? 65535 : 255;
+            if (pre.noDataMask)
+              for (let i = 0; i < want.length; i++) if (pre.noDataMask[i]) want[i] = k > 255 ? 65535 : 255;
             t.is(got.constructor, want.constructor);
             let diff = 0;
             for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) diff++;
@@ -95,7 +99,13 @@ for (const [name, file, o] of LAYOUTS) {
     ] as [number, number][]) {
       const data = logits(n, 1, oh, ow, 'smooth', 3).map((v) => Math.abs(v) * 10);
       for (const stitch of ['blend', 'center'] as const) {
-        const got = denseToSource('depth', { dtype: 'float32', shape: [n, 1, oh, ow], data }, pre, [0, Infinity], stitch);
+        const got = denseToSource(
+          'depth',
+          { dtype: 'float32', shape: [n, 1, oh, ow], data },
+          pre,
+          [0, Infinity],
+          stitch,
+        );
         const want = referenceDenseMap(pre.layout, data, oh, ow, stitch);
         let diff = 0;
         let validDiff = 0;
@@ -134,7 +144,11 @@ test('radix percentiles equal quickselect percentiles (negatives, duplicates, ze
     t.deepEqual(values, copy, 'input untouched');
     const want = percentilesInPlace(values.slice(), ps);
     // -0 and +0 are equal for a comparison-based selection: compare as numbers.
-    t.deepEqual(got.map((v) => v + 0), want.map((v) => v + 0), `n=${values.length}`);
+    t.deepEqual(
+      got.map((v) => v + 0),
+      want.map((v) => v + 0),
+      `n=${values.length}`,
+    );
   }
   t.deepEqual(percentiles(new Float32Array(0), [50]).map(Number.isNaN), [true]);
 });

@@ -16,8 +16,13 @@ test('harbour: two ships moored side by side at 45° both survive rotated NMS; a
   t.is(kept.length, 2);
   const axis: Candidate[] = ships.map((s, i) => {
     const c = boxCorners(s);
-    const xs = c.map((p) => p[0]), ys = c.map((p) => p[1]);
-    return { box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] as Box, score: 0.9 - i * 0.1, classId: 0 };
+    const xs = c.map((p) => p[0]),
+      ys = c.map((p) => p[1]);
+    return {
+      box: [Math.min(...xs), Math.min(...ys), Math.max(...xs), Math.max(...ys)] as Box,
+      score: 0.9 - i * 0.1,
+      classId: 0,
+    };
   });
   t.is(nonMaxSuppression(axis, { iouThreshold: 0.5 }).length, 1);
 });
@@ -30,10 +35,19 @@ test('class-wise and class-agnostic suppression, score order, max detections', (
     { obox: ob(60, 60, 10, 10, 0), score: 0.7, classId: 1 },
   ];
   const wise = rotatedNonMaxSuppression(cands, { iouThreshold: 0.5 });
-  t.deepEqual(wise.map((c) => c.score), [0.9, 0.8, 0.7]);
+  t.deepEqual(
+    wise.map((c) => c.score),
+    [0.9, 0.8, 0.7],
+  );
   const agnostic = rotatedNonMaxSuppression(cands, { iouThreshold: 0.5, classAgnostic: true });
-  t.deepEqual(agnostic.map((c) => c.score), [0.9, 0.7]);
-  t.deepEqual(rotatedNonMaxSuppression(cands, { iouThreshold: 0.5, maxDetections: 1 }).map((c) => c.score), [0.9]);
+  t.deepEqual(
+    agnostic.map((c) => c.score),
+    [0.9, 0.7],
+  );
+  t.deepEqual(
+    rotatedNonMaxSuppression(cands, { iouThreshold: 0.5, maxDetections: 1 }).map((c) => c.score),
+    [0.9],
+  );
   t.deepEqual(cands[1]!.polygon, undefined, 'inputs are not modified');
   t.is(wise[0]!.polygon!.length, 4);
 });
@@ -43,12 +57,26 @@ test('at angle 0 rotated NMS keeps exactly what axis-aligned NMS keeps, cross-ti
   for (let round = 0; round < 20; round++) {
     const axis: Candidate[] = [];
     for (let i = 0; i < 80; i++) {
-      const x = Math.round(rng.uniform() * 200), y = Math.round(rng.uniform() * 200);
-      const w = 4 + Math.round(rng.uniform() * 40), h = 4 + Math.round(rng.uniform() * 40);
-      axis.push({ box: [x, y, x + w, y + h], score: Math.round(rng.uniform() * 1000) / 1000, classId: Math.floor(rng.uniform() * 3), tile: Math.floor(rng.uniform() * 4) });
+      const x = Math.round(rng.uniform() * 200),
+        y = Math.round(rng.uniform() * 200);
+      const w = 4 + Math.round(rng.uniform() * 40),
+        h = 4 + Math.round(rng.uniform() * 40);
+      axis.push({
+        box: [x, y, x + w, y + h],
+        score: Math.round(rng.uniform() * 1000) / 1000,
+        classId: Math.floor(rng.uniform() * 3),
+        tile: Math.floor(rng.uniform() * 4),
+      });
     }
-    const rotated = axis.map((c) => ({ ...c, obox: ob((c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2, c.box[2] - c.box[0], c.box[3] - c.box[1], 0) }));
-    for (const opts of [{ iouThreshold: 0.4 }, { iouThreshold: 0.5, crossTileIos: 0.6 }, { iouThreshold: 0.3, classAgnostic: true, crossTileIos: 0.5 }]) {
+    const rotated = axis.map((c) => ({
+      ...c,
+      obox: ob((c.box[0] + c.box[2]) / 2, (c.box[1] + c.box[3]) / 2, c.box[2] - c.box[0], c.box[3] - c.box[1], 0),
+    }));
+    for (const opts of [
+      { iouThreshold: 0.4 },
+      { iouThreshold: 0.5, crossTileIos: 0.6 },
+      { iouThreshold: 0.3, classAgnostic: true, crossTileIos: 0.5 },
+    ]) {
       const a = nonMaxSuppression(axis, opts);
       const r = rotatedNonMaxSuppression(rotated, opts);
       t.is(r.length, a.length);
@@ -57,7 +85,13 @@ test('at angle 0 rotated NMS keeps exactly what axis-aligned NMS keeps, cross-ti
         const o = r[k]!.obox;
         // le90 writes a tall box as a quarter turn: compare the extents.
         const [w, h] = Math.abs(o.angle) > 1 ? [o.h, o.w] : [o.w, o.h];
-        t.true(close(o.cx - w / 2, b[0]) && close(o.cy - h / 2, b[1]) && close(o.cx + w / 2, b[2]) && close(o.cy + h / 2, b[3]), `round ${round} kept ${k}`);
+        t.true(
+          close(o.cx - w / 2, b[0]) &&
+            close(o.cy - h / 2, b[1]) &&
+            close(o.cx + w / 2, b[2]) &&
+            close(o.cy + h / 2, b[3]),
+          `round ${round} kept ${k}`,
+        );
       }
     }
   }
@@ -79,10 +113,22 @@ test('a rotated object cut by a tile edge joins its other half', (t) => {
   );
   t.is(kept.length, 1);
   const k = kept[0]!.obox;
-  t.true(close(k.cx, ship.cx) && close(k.cy, ship.cy) && close(k.w, 80) && close(k.h, 16) && close(k.angle, a), JSON.stringify(k));
+  t.true(
+    close(k.cx, ship.cx) && close(k.cy, ship.cy) && close(k.w, 80) && close(k.h, 16) && close(k.angle, a),
+    JSON.stringify(k),
+  );
   t.is(kept[0]!.score, 0.95);
   // Within one tile the same pair is two detections (IoU 25 / 80 < 0.5).
-  t.is(rotatedNonMaxSuppression([{ obox: part, score: 0.95, classId: 0, tile: 0 }, { obox: ship, score: 0.7, classId: 0, tile: 0 }], { iouThreshold: 0.5, crossTileIos: 0.6 }).length, 2);
+  t.is(
+    rotatedNonMaxSuppression(
+      [
+        { obox: part, score: 0.95, classId: 0, tile: 0 },
+        { obox: ship, score: 0.7, classId: 0, tile: 0 },
+      ],
+      { iouThreshold: 0.5, crossTileIos: 0.6 },
+    ).length,
+    2,
+  );
 });
 
 test('two cut halves, neither whole, join into the whole ship when they overlap enough', (t) => {
@@ -99,5 +145,12 @@ test('two cut halves, neither whole, join into the whole ship when they overlap 
   t.is(kept.length, 1);
   const k = kept[0]!.obox;
   const whole = along(0, 80);
-  t.true(close(k.cx, whole.cx) && close(k.cy, whole.cy) && close(k.w, 80) && close(k.h, 16) && close(Math.sin(k.angle - a), 0), JSON.stringify(k));
+  t.true(
+    close(k.cx, whole.cx) &&
+      close(k.cy, whole.cy) &&
+      close(k.w, 80) &&
+      close(k.h, 16) &&
+      close(Math.sin(k.angle - a), 0),
+    JSON.stringify(k),
+  );
 });

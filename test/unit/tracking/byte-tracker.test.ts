@@ -110,10 +110,22 @@ test('classes are kept apart unless classAware is false', (t) => {
 
 test('georeferenced detections put map positions in the history; extra fields (a polygon) pass untouched', (t) => {
   const tr = new ByteTracker();
-  const d = { ...det(box(0, 0)), map: { bbox: [100, 200, 140, 240] as [number, number, number, number] }, polygon: [[0, 0], [40, 0], [40, 40]] };
+  const d = {
+    ...det(box(0, 0)),
+    map: { bbox: [100, 200, 140, 240] as [number, number, number, number] },
+    polygon: [
+      [0, 0],
+      [40, 0],
+      [40, 40],
+    ],
+  };
   const s = tr.update([d]);
   t.deepEqual(s.tracks[0]!.history, [{ frame: 0, box: [0, 0, 40, 40], map: [120, 220] }]);
-  t.deepEqual(d.polygon, [[0, 0], [40, 0], [40, 40]]);
+  t.deepEqual(d.polygon, [
+    [0, 0],
+    [40, 0],
+    [40, 40],
+  ]);
 });
 
 test('bad options fail with E_INVALID_ARGUMENT naming the option', (t) => {
@@ -126,7 +138,10 @@ test('bad options fail with E_INVALID_ARGUMENT naming the option', (t) => {
     [{ maxAge: 3 }, 'options.maxAge'],
   ];
   for (const [o, field] of cases) {
-    const e = t.throws(() => new ByteTracker(o as never), undefined, JSON.stringify(o)) as unknown as { code: string; field?: string };
+    const e = t.throws(() => new ByteTracker(o as never), undefined, JSON.stringify(o)) as unknown as {
+      code: string;
+      field?: string;
+    };
     t.is(e.code, 'E_INVALID_ARGUMENT');
     t.is(e.field, field, JSON.stringify(o));
   }

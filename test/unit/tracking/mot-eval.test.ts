@@ -12,7 +12,12 @@ import type { Tracker } from '../../../sdk/tracking/track.js';
 import { SEQUENCES, generateSequence } from '../../helpers/mot-sequences.js';
 
 function score(tracker: Tracker, frames: ReturnType<typeof generateSequence>) {
-  return motScores(frames.map((fr) => ({ gt: fr.gt, hyp: tracker.update(fr.detections).tracks.map((tr) => ({ id: tr.id, box: tr.box })) })));
+  return motScores(
+    frames.map((fr) => ({
+      gt: fr.gt,
+      hyp: tracker.update(fr.detections).tracks.map((tr) => ({ id: tr.id, box: tr.box })),
+    })),
+  );
 }
 
 for (const spec of SEQUENCES) {
@@ -20,7 +25,9 @@ for (const spec of SEQUENCES) {
     const frames = generateSequence(spec);
     const byte = score(new ByteTracker(), frames);
     const anchor = score(new IouTracker(), frames);
-    t.log(`ByteTrack MOTA ${byte.mota.toFixed(3)} IDF1 ${byte.idf1.toFixed(3)} IDSW ${byte.idSwitches}; IoU-greedy MOTA ${anchor.mota.toFixed(3)} IDF1 ${anchor.idf1.toFixed(3)} IDSW ${anchor.idSwitches}`);
+    t.log(
+      `ByteTrack MOTA ${byte.mota.toFixed(3)} IDF1 ${byte.idf1.toFixed(3)} IDSW ${byte.idSwitches}; IoU-greedy MOTA ${anchor.mota.toFixed(3)} IDF1 ${anchor.idf1.toFixed(3)} IDSW ${anchor.idSwitches}`,
+    );
     t.true(byte.mota > anchor.mota);
     t.true(byte.idf1 > anchor.idf1 + 0.05);
     t.true(byte.idSwitches < anchor.idSwitches);

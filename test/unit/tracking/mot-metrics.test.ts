@@ -9,7 +9,16 @@ import type { Box } from '../../../sdk/tasks/nms.js';
 const b = (x: number): Box => [x, 0, x + 10, 10];
 
 test('a perfect tracker scores MOTA 1, IDF1 1, whatever its ids are called', (t) => {
-  const frames: MotFrame[] = [0, 1, 2].map((f) => ({ gt: [{ id: 1, box: b(f) }, { id: 2, box: b(100 + f) }], hyp: [{ id: 7, box: b(f) }, { id: 9, box: b(100 + f) }] }));
+  const frames: MotFrame[] = [0, 1, 2].map((f) => ({
+    gt: [
+      { id: 1, box: b(f) },
+      { id: 2, box: b(100 + f) },
+    ],
+    hyp: [
+      { id: 7, box: b(f) },
+      { id: 9, box: b(100 + f) },
+    ],
+  }));
   const s = motScores(frames);
   t.is(s.mota, 1);
   t.is(s.idf1, 1);
@@ -47,7 +56,13 @@ test('a box below the IoU threshold is a miss plus a false positive', (t) => {
 test('a kept correspondence wins over a better-overlapping newcomer (no switch)', (t) => {
   const frames: MotFrame[] = [
     { gt: [{ id: 1, box: [0, 0, 10, 10] }], hyp: [{ id: 1, box: [0, 0, 10, 10] }] },
-    { gt: [{ id: 1, box: [0, 0, 10, 10] }], hyp: [{ id: 1, box: [1, 0, 11, 10] }, { id: 2, box: [0, 0, 10, 10] }] },
+    {
+      gt: [{ id: 1, box: [0, 0, 10, 10] }],
+      hyp: [
+        { id: 1, box: [1, 0, 11, 10] },
+        { id: 2, box: [0, 0, 10, 10] },
+      ],
+    },
   ];
   const s = motScores(frames);
   t.is(s.idSwitches, 0);

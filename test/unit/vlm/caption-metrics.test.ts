@@ -7,7 +7,20 @@ import { bleu4, captionWords, ciderD, exactMatch } from '../../../tools/rsmoe/ca
 const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps;
 
 test('captionWords lower-cases and drops punctuation', (t) => {
-  t.deepEqual(captionWords('An area of mostly Grey soil. two classes : grey soil, red soil.'), ['an', 'area', 'of', 'mostly', 'grey', 'soil', 'two', 'classes', 'grey', 'soil', 'red', 'soil']);
+  t.deepEqual(captionWords('An area of mostly Grey soil. two classes : grey soil, red soil.'), [
+    'an',
+    'area',
+    'of',
+    'mostly',
+    'grey',
+    'soil',
+    'two',
+    'classes',
+    'grey',
+    'soil',
+    'red',
+    'soil',
+  ]);
 });
 
 test('BLEU-4: clipped n-gram precisions 5/6, 3/5, 2/4, 1/3 give (1/12)^(1/4)', (t) => {
@@ -33,7 +46,11 @@ test('BLEU-4 is corpus-level: counts are summed before the precisions are taken'
   ]);
   t.deepEqual(b.precisions, [4 / 8, 3 / 6, 2 / 4, 1 / 2]);
   t.true(close(b.bleu4, 0.5));
-  t.is(bleu4([{ candidate: 'the cat', references: ['the cat sat on a mat'] }]).bleu4, 0, 'no 3-gram at all: 0 without smoothing');
+  t.is(
+    bleu4([{ candidate: 'the cat', references: ['the cat sat on a mat'] }]).bleu4,
+    0,
+    'no 3-gram at all: 0 without smoothing',
+  );
 });
 
 test('CIDEr-D: an exact two-word caption scores 10·(1 + 1 + 0 + 0)/4 = 5', (t) => {
@@ -58,7 +75,7 @@ test('CIDEr-D: tf-idf clipping and the length penalty, worked by hand', (t) => {
   t.true(close(c.cider, (want + 5) / 2));
 });
 
-test('CIDEr-D: an n-gram in every item\'s references carries no weight; several references are averaged', (t) => {
+test("CIDEr-D: an n-gram in every item's references carries no weight; several references are averaged", (t) => {
   const c = ciderD([
     { candidate: 'the a', references: ['the a'] },
     { candidate: 'the b', references: ['the b'] },
@@ -73,7 +90,13 @@ test('CIDEr-D: an n-gram in every item\'s references carries no weight; several 
 });
 
 test('exact match compares normalised words; bad input is a coded error', (t) => {
-  t.is(exactMatch([{ answer: 'Grey soil.', reference: 'grey soil' }, { answer: 'yes', reference: 'no' }]), 0.5);
+  t.is(
+    exactMatch([
+      { answer: 'Grey soil.', reference: 'grey soil' },
+      { answer: 'yes', reference: 'no' },
+    ]),
+    0.5,
+  );
   t.throws(() => bleu4([]), { message: /at least one item/ });
   t.throws(() => ciderD([{ candidate: 'a', references: [] }]), { message: /items\[0\]/ });
   t.throws(() => exactMatch([]), { message: /at least one answer/ });

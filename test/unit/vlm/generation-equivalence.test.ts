@@ -23,7 +23,11 @@ const tokensOf = (rs: VlmResult[]) => rs.map((r) => r.experts.map((e) => e.token
 // Two frames, questions of different lengths (so the batch is left-padded).
 const requests: VlmRequest[] = [
   { frame: aerialFrame('aero1'), task: 'vqa', question: 'How many ships are in the harbour?' },
-  { frame: aerialFrame('aero3'), task: 'vqa', question: 'Is there a bridge across the river near the large industrial area on the left?' },
+  {
+    frame: aerialFrame('aero3'),
+    task: 'vqa',
+    question: 'Is there a bridge across the river near the large industrial area on the left?',
+  },
   { frame: aerialFrame('aero3'), task: 'caption' },
 ];
 
@@ -47,10 +51,16 @@ test('a batch equals its requests one by one', async (t) => {
   const single = [];
   for (const r of requests) single.push(...(await rt.run([r], { generation })));
   t.deepEqual(tokensOf(batch), tokensOf(single));
-  t.deepEqual(batch.map((r) => r.text), single.map((r) => r.text));
+  t.deepEqual(
+    batch.map((r) => r.text),
+    single.map((r) => r.text),
+  );
   // Top-p samples request r of a call from stream (seed, r): a batch reproduces itself exactly.
   const sampled = { strategy: 'top-p' as const, seed: 3, maxTokens: 8 };
-  t.deepEqual(tokensOf(await rt.run(requests, { generation: sampled })), tokensOf(await rt.run(requests, { generation: sampled })));
+  t.deepEqual(
+    tokensOf(await rt.run(requests, { generation: sampled })),
+    tokensOf(await rt.run(requests, { generation: sampled })),
+  );
 });
 
 test('the Q-Former is instruction-aware: another question gives other visual tokens for the same frame', async (t) => {
@@ -63,10 +73,17 @@ test('the Q-Former is instruction-aware: another question gives other visual tok
 });
 
 test('top-p: the same seed reproduces, another seed samples differently', async (t) => {
-  const g = (seed: number) => rt.caption(aerialFrame('aero1'), { generation: { strategy: 'top-p', seed, topP: 0.95, maxTokens: 12 } });
+  const g = (seed: number) =>
+    rt.caption(aerialFrame('aero1'), { generation: { strategy: 'top-p', seed, topP: 0.95, maxTokens: 12 } });
   const [a, b, c] = [await g(1), await g(1), await g(2)];
-  t.deepEqual(a.experts.map((e) => e.tokens), b.experts.map((e) => e.tokens));
-  t.notDeepEqual(a.experts.map((e) => e.tokens), c.experts.map((e) => e.tokens));
+  t.deepEqual(
+    a.experts.map((e) => e.tokens),
+    b.experts.map((e) => e.tokens),
+  );
+  t.notDeepEqual(
+    a.experts.map((e) => e.tokens),
+    c.experts.map((e) => e.tokens),
+  );
 });
 
 test('beam search and greedy: the reported scores equal a teacher-forced rescoring', async (t) => {
@@ -76,7 +93,11 @@ test('beam search and greedy: the reported scores equal a teacher-forced rescori
   const expert = manifest.vlm!.experts[0]!;
   const backend = new OrtBackend();
   const prefixSession = await backend.load({ graphPath: `${dir}/${expert.prefixEntry}.onnx` });
-  const lm = new CausalLm(expert.id, await backend.load({ graphPath: `${dir}/${expert.decoderEntry}.onnx` }), expert.decoder);
+  const lm = new CausalLm(
+    expert.id,
+    await backend.load({ graphPath: `${dir}/${expert.decoderEntry}.onnx` }),
+    expert.decoder,
+  );
   t.teardown(async () => {
     await prefixSession.dispose();
     await lm.session.dispose();
@@ -91,13 +112,21 @@ test('beam search and greedy: the reported scores equal a teacher-forced rescori
     const { encode } = await tokenizerOf();
     const prompt = [manifest.vlm!.tokenizer.bos, ...encode(e.prompt)];
     const seq = [...prompt, ...e.tokens];
-    const out = await lm.step([seq], [new Array(cache.length + seq.length).fill(1)], [seq.map((_, i) => i)], selectRows(cache, [0]));
+    const out = await lm.step(
+      [seq],
+      [new Array(cache.length + seq.length).fill(1)],
+      [seq.map((_, i) => i)],
+      selectRows(cache, [0]),
+    );
     let s = 0;
     e.tokens.forEach((id, j) => (s += logSoftmax(logitsAt(out, expert.decoder.vocab, 0, prompt.length - 1 + j))[id]!));
     return s;
   };
   const beamScore = await score(beam);
-  t.true(Math.abs(beamScore - (beam.experts[0]!.meanLogProb * beam.experts[0]!.tokens.length)) < 1e-3, `${beamScore} vs ${beam.experts[0]!.meanLogProb * beam.experts[0]!.tokens.length}`);
+  t.true(
+    Math.abs(beamScore - beam.experts[0]!.meanLogProb * beam.experts[0]!.tokens.length) < 1e-3,
+    `${beamScore} vs ${beam.experts[0]!.meanLogProb * beam.experts[0]!.tokens.length}`,
+  );
   t.true(Math.abs((await score(greedy)) - greedy.experts[0]!.meanLogProb * greedy.experts[0]!.tokens.length) < 1e-3);
   t.notDeepEqual(beam.experts[0]!.tokens, [], 'beam search produced tokens');
 });
@@ -115,13 +144,21 @@ test('runtime.score: teacher-forced log-probabilities of the greedy tokens sum t
 
 test('stop sequences cut the text where they occur; max tokens bounds the output; tokens stream as chosen', async (t) => {
   const events: { expert: string; token: number }[] = [];
-  const plain = await rt.caption(aerialFrame('aero3'), { generation: { maxTokens: 9, onToken: (e) => events.push(e) } });
+  const plain = await rt.caption(aerialFrame('aero3'), {
+    generation: { maxTokens: 9, onToken: (e) => events.push(e) },
+  });
   for (const e of plain.experts) {
     t.true(e.tokens.length <= 9);
-    t.deepEqual(events.filter((x) => x.expert === e.id).map((x) => x.token), e.tokens);
+    t.deepEqual(
+      events.filter((x) => x.expert === e.id).map((x) => x.token),
+      e.tokens,
+    );
   }
   const words = plain.experts[1]!.text.split(' ');
-  const stopWord = words.find((w, i) => i >= 2 && /^[a-z]+$/.test(w) && plain.experts[1]!.text.indexOf(w) === plain.experts[1]!.text.indexOf(` ${w}`) + 1);
+  const stopWord = words.find(
+    (w, i) =>
+      i >= 2 && /^[a-z]+$/.test(w) && plain.experts[1]!.text.indexOf(w) === plain.experts[1]!.text.indexOf(` ${w}`) + 1,
+  );
   if (!stopWord) return t.fail(`no usable stop word in ${plain.experts[1]!.text}`);
   const stopped = await rt.caption(aerialFrame('aero3'), { generation: { maxTokens: 9, stop: [` ${stopWord}`] } });
   const e = stopped.experts[1]!;
@@ -130,24 +167,37 @@ test('stop sequences cut the text where they occur; max tokens bounds the output
   t.true(e.tokens.length < plain.experts[1]!.tokens.length);
 });
 
-test('the decoder\'s positions bound generation: a long question ends with max-positions, a too long one is refused', async (t) => {
+test("the decoder's positions bound generation: a long question ends with max-positions, a too long one is refused", async (t) => {
   // Every word is one token of the reference vocabulary; the theme template adds about 20.
-  const words = (n: number) => Array.from({ length: n }, (_, i) => ['ships', 'near', 'the', 'harbour'][i % 4]).join(' ');
+  const words = (n: number) =>
+    Array.from({ length: n }, (_, i) => ['ships', 'near', 'the', 'harbour'][i % 4]).join(' ');
   const near = await rt.ask(aerialFrame('aero1'), words(100), { generation: { maxTokens: 40 } });
   for (const e of near.experts) {
     t.is(e.finishReason, 'max-positions');
     t.true(e.tokens.length > 0 && e.tokens.length < 40);
   }
-  await t.throwsAsync(rt.ask(aerialFrame('aero1'), words(150)), { code: 'E_INVALID_ARGUMENT', message: /positions/ } as never);
+  await t.throwsAsync(rt.ask(aerialFrame('aero1'), words(150)), {
+    code: 'E_INVALID_ARGUMENT',
+    message: /positions/,
+  } as never);
 });
 
 test('generation options are validated with coded errors', async (t) => {
-  for (const generation of [{ maxTokens: 0 }, { strategy: 'nucleus' }, { topP: 0 }, { beams: 1 }, { stop: [''] }, { seed: -1 }]) {
+  for (const generation of [
+    { maxTokens: 0 },
+    { strategy: 'nucleus' },
+    { topP: 0 },
+    { beams: 1 },
+    { stop: [''] },
+    { seed: -1 },
+  ]) {
     const err = await t.throwsAsync(rt.caption(aerialFrame('aero1'), { generation: generation as never }));
     t.is((err as { code?: string }).code, 'E_INVALID_ARGUMENT', JSON.stringify(generation));
   }
   await t.throwsAsync(rt.ask(aerialFrame('aero1'), '   '), { code: 'E_INVALID_ARGUMENT' } as never);
-  await t.throwsAsync(rt.ask({ ...aerialFrame('aero1'), modality: 'multispectral' }, 'what is this?'), { code: 'E_INVALID_ARGUMENT' } as never);
+  await t.throwsAsync(rt.ask({ ...aerialFrame('aero1'), modality: 'multispectral' }, 'what is this?'), {
+    code: 'E_INVALID_ARGUMENT',
+  } as never);
 });
 
 // Helpers for the rescoring test: the visual tokens of a result's request, via the vision graph.
@@ -161,9 +211,15 @@ async function visualTokens(r: VlmResult) {
   const L = vis.maxInstructionTokens;
   const ids = new BigInt64Array(L).fill(BigInt(manifest.vlm!.tokenizer.pad));
   const mask = new BigInt64Array(L);
-  encode(r.instruction ?? r.question!).slice(0, L).forEach((id, j) => ((ids[j] = BigInt(id)), (mask[j] = 1n)));
+  encode(r.instruction ?? r.question!)
+    .slice(0, L)
+    .forEach((id, j) => ((ids[j] = BigInt(id)), (mask[j] = 1n)));
   const s = await new OrtBackend().load({ graphPath: `${dir}/vision.onnx` });
-  const out = await s.run({ image: { dtype: 'float32', shape: [1, 3, vis.inputSize, vis.inputSize], data: pre.batches[0]!.data }, instruction_ids: { dtype: 'int64', shape: [1, L], data: ids }, instruction_mask: { dtype: 'int64', shape: [1, L], data: mask } });
+  const out = await s.run({
+    image: { dtype: 'float32', shape: [1, 3, vis.inputSize, vis.inputSize], data: pre.batches[0]!.data },
+    instruction_ids: { dtype: 'int64', shape: [1, L], data: ids },
+    instruction_mask: { dtype: 'int64', shape: [1, L], data: mask },
+  });
   await s.dispose();
   return out.visual_tokens!;
 }

@@ -23,8 +23,19 @@ test('the package verifies, is of kind rsmoe and names every graph of the pipeli
   const pkg = await openPackage(dir);
   t.is(pkg.manifest.kind, 'rsmoe');
   const vlm = vlmSection(pkg.manifest);
-  t.deepEqual(vlm.experts.map((e) => `${e.id}:${e.role}`), ['theme:theme', 'objects:objects', 'relations:relations']);
-  t.deepEqual(pkg.manifest.entries.map((e) => e.kind).sort(), ['decoder', 'decoder', 'decoder', 'prefix', 'prefix', 'prefix', 'vision']);
+  t.deepEqual(
+    vlm.experts.map((e) => `${e.id}:${e.role}`),
+    ['theme:theme', 'objects:objects', 'relations:relations'],
+  );
+  t.deepEqual(pkg.manifest.entries.map((e) => e.kind).sort(), [
+    'decoder',
+    'decoder',
+    'decoder',
+    'prefix',
+    'prefix',
+    'prefix',
+    'vision',
+  ]);
   t.true(vlm.seededWeights);
   // Each expert's weights are in its own file (pruning drops exactly that file).
   for (const e of vlm.experts) t.deepEqual(pkg.entry(e.decoderEntry).weightFiles, [`weights/expert.${e.id}.bin`]);
@@ -35,7 +46,8 @@ test('decoders have the standard causal-LM export I/O, checked on the loaded gra
   const e = manifest.vlm!.experts[0]!;
   const s = await new OrtBackend().load({ graphPath: join(dir, `${e.decoderEntry}.onnx`) });
   t.teardown(() => s.dispose());
-  const kv = (p: string) => Array.from({ length: e.decoder.layers }, (_, i) => [`${p}.${i}.key`, `${p}.${i}.value`]).flat();
+  const kv = (p: string) =>
+    Array.from({ length: e.decoder.layers }, (_, i) => [`${p}.${i}.key`, `${p}.${i}.value`]).flat();
   t.deepEqual([...s.inputNames], ['input_ids', 'attention_mask', 'position_ids', ...kv('past_key_values')]);
   t.deepEqual([...s.outputNames].sort(), ['logits', ...kv('present')].sort());
 });
@@ -69,7 +81,9 @@ test('KV-cache memory per generated token follows the decoder dimensions', (t) =
 
 test('a RingMoE package or a damaged vlm section is refused with a coded error', async (t) => {
   const ring = await tinyPackage();
-  await t.throwsAsync(createVlmRuntime({ package: ring.dir, backend: new OrtBackend() }), { code: 'E_PACKAGE_MANIFEST' } as never);
+  await t.throwsAsync(createVlmRuntime({ package: ring.dir, backend: new OrtBackend() }), {
+    code: 'E_PACKAGE_MANIFEST',
+  } as never);
   const { dir } = await rsmoePackage();
   const bad = join(tempDir('rsmoe-bad'), 'p');
   await cp(dir, bad, { recursive: true });
@@ -88,7 +102,12 @@ test('memory plan: weights from the package files plus the KV cache at full cont
   const d = manifest.vlm!.experts[0]!.decoder;
   t.is(all.experts[0]!.kvBytesPerToken, 2 * d.layers * d.kvHeads * d.headDim * 4);
   t.is(all.experts[0]!.contextTokens, manifest.vlm!.vision.queries + d.maxPositions);
-  t.is(all.experts[0]!.weightBytes, manifest.files['expert.theme.prefix.onnx']!.size + manifest.files['expert.theme.decoder.onnx']!.size + manifest.files['weights/expert.theme.bin']!.size);
+  t.is(
+    all.experts[0]!.weightBytes,
+    manifest.files['expert.theme.prefix.onnx']!.size +
+      manifest.files['expert.theme.decoder.onnx']!.size +
+      manifest.files['weights/expert.theme.bin']!.size,
+  );
   t.deepEqual(all.recommended, ['theme', 'objects', 'relations']);
   t.deepEqual(planRsMoeMemory(manifest, all.subsets[1]!.bytes).recommended, ['theme', 'objects']);
   t.is(planRsMoeMemory(manifest, all.subsets[0]!.bytes - 1).recommended, null);

@@ -30,14 +30,22 @@ async function packageTensors(): Promise<TestTensor[]> {
       const info = externalInfo(t);
       if (!info || out.has(t.name)) continue;
       const bytes = readFileSync(join(PACKAGE, info.location)).subarray(info.offset, info.offset + info.length!);
-      out.set(t.name, { name: t.name, dims: t.dims.map(Number), data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) });
+      out.set(t.name, {
+        name: t.name,
+        dims: t.dims.map(Number),
+        data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+      });
     }
   }
   return [...out.values()];
 }
 
 /** A run folder as the recipe writes it, from the committed package. */
-function runFolder(tensors: TestTensor[], name: string, config: Record<string, unknown> = manifest.model.config as Record<string, unknown>): string {
+function runFolder(
+  tensors: TestTensor[],
+  name: string,
+  config: Record<string, unknown> = manifest.model.config as Record<string, unknown>,
+): string {
   const dir = tempDir(name);
   mkdirSync(dir, { recursive: true });
   writeSafetensors(join(dir, 'rsmoe.safetensors'), tensors);
@@ -48,9 +56,12 @@ function runFolder(tensors: TestTensor[], name: string, config: Record<string, u
   return dir;
 }
 
-test('the committed package\'s tensors reassemble into a byte-identical package', async (t) => {
+test("the committed package's tensors reassemble into a byte-identical package", async (t) => {
   const tensors = await packageTensors();
-  t.is(tensors.reduce((s, x) => s + x.data.length, 0), 417_472);
+  t.is(
+    tensors.reduce((s, x) => s + x.data.length, 0),
+    417_472,
+  );
   const run = runFolder(tensors, 'rsmoe-run');
   const plan = await planTrainedRsMoe(run);
   t.is(plan.params, 417_472);
@@ -63,11 +74,25 @@ test('the committed package\'s tensors reassemble into a byte-identical package'
 
 test('a run folder with a missing, mis-shaped or extra tensor is refused naming the tensor', async (t) => {
   const tensors = await packageTensors();
-  const missing = runFolder(tensors.filter((x) => x.name !== 'expert.relations.lm_head.weight'), 'rsmoe-missing');
-  await t.throwsAsync(planTrainedRsMoe(missing), { code: 'E_CHECKPOINT_MISMATCH', message: /no tensor expert\.relations\.lm_head\.weight/ } as never);
-  const shaped = runFolder(tensors.map((x) => (x.name === 'vision.pos' ? { ...x, dims: [1, x.data.length / 32, 32] } : x)), 'rsmoe-shape');
-  await t.throwsAsync(planTrainedRsMoe(shaped), { message: /vision\.pos is \[1,32,32\] but the graph needs \[1,16,64\]/ });
-  const extra = runFolder([...tensors, { name: 'expert.extra.weight', dims: [2], data: new Float32Array(2) }], 'rsmoe-extra');
+  const missing = runFolder(
+    tensors.filter((x) => x.name !== 'expert.relations.lm_head.weight'),
+    'rsmoe-missing',
+  );
+  await t.throwsAsync(planTrainedRsMoe(missing), {
+    code: 'E_CHECKPOINT_MISMATCH',
+    message: /no tensor expert\.relations\.lm_head\.weight/,
+  } as never);
+  const shaped = runFolder(
+    tensors.map((x) => (x.name === 'vision.pos' ? { ...x, dims: [1, x.data.length / 32, 32] } : x)),
+    'rsmoe-shape',
+  );
+  await t.throwsAsync(planTrainedRsMoe(shaped), {
+    message: /vision\.pos is \[1,32,32\] but the graph needs \[1,16,64\]/,
+  });
+  const extra = runFolder(
+    [...tensors, { name: 'expert.extra.weight', dims: [2], data: new Float32Array(2) }],
+    'rsmoe-extra',
+  );
   await t.throwsAsync(planTrainedRsMoe(extra), { message: /tensors the graphs do not use: expert\.extra\.weight/ });
 });
 
@@ -75,7 +100,10 @@ test('a bad config field or a missing tokenizer is a coded error naming it', asy
   const tensors = await packageTensors();
   const cfg = manifest.model.config as Record<string, unknown>;
   const badPatch = runFolder(tensors, 'rsmoe-cfg', { ...cfg, vision: { ...(cfg.vision as object), patch: 7 } });
-  await t.throwsAsync(planTrainedRsMoe(badPatch), { code: 'E_CONFIG', message: /vision\.patch must be a divisor of inputSize 48/ } as never);
+  await t.throwsAsync(planTrainedRsMoe(badPatch), {
+    code: 'E_CONFIG',
+    message: /vision\.patch must be a divisor of inputSize 48/,
+  } as never);
   const badRole = runFolder(tensors, 'rsmoe-role', { ...cfg, experts: [{ id: 'theme', role: 'poet' }] });
   await t.throwsAsync(planTrainedRsMoe(badRole), { message: /experts\[0\]\.role must be one of/ });
   const noTok = runFolder(tensors, 'rsmoe-notok');

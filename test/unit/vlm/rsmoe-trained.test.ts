@@ -38,7 +38,14 @@ const goldenFrame = () => ({
   id: 'golden',
   modality: 'optical' as const,
   timestamp: 0,
-  pixels: { data: Uint8Array.from(golden.image_hwc_uint8), width: 48, height: 48, bands: 3, dtype: 'uint8' as const, layout: 'hwc' as const },
+  pixels: {
+    data: Uint8Array.from(golden.image_hwc_uint8),
+    width: 48,
+    height: 48,
+    bands: 3,
+    dtype: 'uint8' as const,
+    layout: 'hwc' as const,
+  },
 });
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = a.length === b.length ? 0 : Infinity;
@@ -52,11 +59,14 @@ test('the committed package verifies and says it is trained, not seeded', async 
   t.is(pkg.manifest.kind, 'rsmoe');
   const vlm = vlmSection(pkg.manifest);
   t.false(vlm.seededWeights);
-  t.deepEqual(vlm.experts.map((e) => e.id), ['theme', 'objects', 'relations']);
+  t.deepEqual(
+    vlm.experts.map((e) => e.id),
+    ['theme', 'objects', 'relations'],
+  );
   t.is(pkg.manifest.lineage?.[0]?.step, 'train');
 });
 
-test('golden scene: the SDK preprocessing, vision graph and each expert\'s first step match PyTorch (≤ 1e-4)', async (t) => {
+test("golden scene: the SDK preprocessing, vision graph and each expert's first step match PyTorch (≤ 1e-4)", async (t) => {
   const pkg = await openPackage(PACKAGE);
   const vlm = vlmSection(pkg.manifest);
   const pre = await preprocessFrame(goldenFrame(), { inputSize: vlm.vision.inputSize, fit: 'resize' });
@@ -74,16 +84,30 @@ test('golden scene: the SDK preprocessing, vision graph and each expert\'s first
   const vision = await ort.load({ graphPath: join(PACKAGE, 'vision.onnx') });
   t.teardown(() => vision.dispose());
   const image: HostTensor = { dtype: 'float32', shape: [1, 3, 48, 48], data: Float32Array.from(golden.input.data) };
-  const vt = (await vision.run({ image, instruction_ids: { dtype: 'int64', shape: [1, L], data: ids }, instruction_mask: { dtype: 'int64', shape: [1, L], data: mask } }, ['visual_tokens'])).visual_tokens!;
+  const vt = (
+    await vision.run(
+      {
+        image,
+        instruction_ids: { dtype: 'int64', shape: [1, L], data: ids },
+        instruction_mask: { dtype: 'int64', shape: [1, L], data: mask },
+      },
+      ['visual_tokens'],
+    )
+  ).visual_tokens!;
   t.deepEqual(vt.shape, golden.visual_tokens.shape);
-  t.true(maxDiff(vt.data as Float32Array, golden.visual_tokens.data) <= 1e-4, `visual tokens differ by ${maxDiff(vt.data as Float32Array, golden.visual_tokens.data)}`);
+  t.true(
+    maxDiff(vt.data as Float32Array, golden.visual_tokens.data) <= 1e-4,
+    `visual tokens differ by ${maxDiff(vt.data as Float32Array, golden.visual_tokens.data)}`,
+  );
 
   for (const e of vlm.experts) {
     const g = golden.experts[e.id]!;
     const prefix = await ort.load({ graphPath: join(PACKAGE, `${e.prefixEntry}.onnx`) });
     const decoder = await ort.load({ graphPath: join(PACKAGE, `${e.decoderEntry}.onnx`) });
     t.teardown(() => Promise.all([prefix.dispose(), decoder.dispose()]).then(() => undefined));
-    const past = await prefix.run({ visual_tokens: { dtype: 'float32', shape: [...vt.shape], data: (vt.data as Float32Array).slice() } });
+    const past = await prefix.run({
+      visual_tokens: { dtype: 'float32', shape: [...vt.shape], data: (vt.data as Float32Array).slice() },
+    });
     const S = g.prompt_ids.length;
     const Q = vlm.vision.queries;
     const feeds: Record<string, HostTensor> = {
@@ -91,15 +115,19 @@ test('golden scene: the SDK preprocessing, vision graph and each expert\'s first
       attention_mask: { dtype: 'int64', shape: [1, Q + S], data: new BigInt64Array(Q + S).fill(1n) },
       position_ids: { dtype: 'int64', shape: [1, S], data: BigInt64Array.from(g.prompt_ids.map((_, j) => BigInt(j))) },
     };
-    for (let i = 0; i < e.decoder.layers; i++) for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = past[`past_key_values.${i}.${kv}`]!;
+    for (let i = 0; i < e.decoder.layers; i++)
+      for (const kv of ['key', 'value']) feeds[`past_key_values.${i}.${kv}`] = past[`past_key_values.${i}.${kv}`]!;
     const logits = (await decoder.run(feeds, ['logits'])).logits!;
     const V = e.decoder.vocab;
     const last = (logits.data as Float32Array).subarray((S - 1) * V, S * V);
-    t.true(maxDiff(last, g.first_logits) <= 1e-4, `${e.id}: first-step logits differ by ${maxDiff(last, g.first_logits)}`);
+    t.true(
+      maxDiff(last, g.first_logits) <= 1e-4,
+      `${e.id}: first-step logits differ by ${maxDiff(last, g.first_logits)}`,
+    );
   }
 });
 
-test('golden scene: runtime.caption gives PyTorch\'s greedy tokens for every expert', async (t) => {
+test("golden scene: runtime.caption gives PyTorch's greedy tokens for every expert", async (t) => {
   const rt = await createVlmRuntime({ package: PACKAGE });
   t.teardown(() => rt.close());
   const r = await rt.caption(goldenFrame(), { generation: { maxTokens: 24 } });
@@ -108,13 +136,13 @@ test('golden scene: runtime.caption gives PyTorch\'s greedy tokens for every exp
   t.log(r.text);
 });
 
-test('held-out Statlog scenes (needs ../shared/data): the SDK reproduces PyTorch\'s greedy texts and beats the template baseline', async (t) => {
+test("held-out Statlog scenes (needs ../shared/data): the SDK reproduces PyTorch's greedy texts and beats the template baseline", async (t) => {
   const csv = sharedDataOrSkip(t, STATLOG);
   if (!csv) return;
   const table = await loadStatlogCsv(csv);
   const heldOut = await loadHeldOut(join(MODEL, 'heldout.json'), table);
   const g = renderScene(table, golden.rows);
-  t.deepEqual([...g.data], golden.image_hwc_uint8, 'the TypeScript renderer gives the recipe\'s bytes');
+  t.deepEqual([...g.data], golden.image_hwc_uint8, "the TypeScript renderer gives the recipe's bytes");
   const pytorch = await loadPytorchOutputs(join(MODEL, 'pytorch-heldout.json'));
   const rt = await createVlmRuntime({ package: PACKAGE });
   t.teardown(() => rt.close());
@@ -123,10 +151,21 @@ test('held-out Statlog scenes (needs ../shared/data): the SDK reproduces PyTorch
   t.is(r.pytorchAgreement?.scenes, 40);
   t.true(r.pytorchAgreement!.expertTexts > 40 * 3 * 5);
   t.is(r.pytorchAgreement?.equal, r.pytorchAgreement?.expertTexts, JSON.stringify(r.pytorchAgreement?.firstMismatch));
-  t.true(r.caption.model.bleu4 > r.caption.baseline.bleu4 + 0.3, `BLEU-4 ${r.caption.model.bleu4} vs ${r.caption.baseline.bleu4}`);
-  t.true(r.caption.model.ciderD > 2 * r.caption.baseline.ciderD, `CIDEr-D ${r.caption.model.ciderD} vs ${r.caption.baseline.ciderD}`);
-  t.true(r.vqa.model.accuracy > r.vqa.baseline.accuracy + 0.2, `VQA ${r.vqa.model.accuracy} vs ${r.vqa.baseline.accuracy}`);
-  t.log(`40 scenes: BLEU-4 ${r.caption.model.bleu4.toFixed(3)}, CIDEr-D ${r.caption.model.ciderD.toFixed(3)}, VQA ${(100 * r.vqa.model.accuracy).toFixed(1)} %`);
+  t.true(
+    r.caption.model.bleu4 > r.caption.baseline.bleu4 + 0.3,
+    `BLEU-4 ${r.caption.model.bleu4} vs ${r.caption.baseline.bleu4}`,
+  );
+  t.true(
+    r.caption.model.ciderD > 2 * r.caption.baseline.ciderD,
+    `CIDEr-D ${r.caption.model.ciderD} vs ${r.caption.baseline.ciderD}`,
+  );
+  t.true(
+    r.vqa.model.accuracy > r.vqa.baseline.accuracy + 0.2,
+    `VQA ${r.vqa.model.accuracy} vs ${r.vqa.baseline.accuracy}`,
+  );
+  t.log(
+    `40 scenes: BLEU-4 ${r.caption.model.bleu4.toFixed(3)}, CIDEr-D ${r.caption.model.ciderD.toFixed(3)}, VQA ${(100 * r.vqa.model.accuracy).toFixed(1)} %`,
+  );
 });
 
 test('held-out file and renderer reject bad input with coded errors', async (t) => {
@@ -134,7 +173,14 @@ test('held-out file and renderer reject bad input with coded errors', async (t) 
   if (!csv) return;
   const table = await loadStatlogCsv(csv);
   t.throws(() => renderScene(table, [[0, 1, 2]]), { code: 'E_DATASET' } as never);
-  t.throws(() => renderScene(table, Array.from({ length: 4 }, () => [0, 1, 2, 99999])), { message: /row 99999/ });
+  t.throws(
+    () =>
+      renderScene(
+        table,
+        Array.from({ length: 4 }, () => [0, 1, 2, 99999]),
+      ),
+    { message: /row 99999/ },
+  );
   const held = JSON.parse(readFileSync(join(MODEL, 'heldout.json'), 'utf8')) as { scenes: { labels: string[][] }[] };
   held.scenes[0]!.labels[0]![0] = held.scenes[0]!.labels[0]![0] === 'red soil' ? 'cotton crop' : 'red soil';
   const bad = join(tempDir('rsmoe-heldout'), 'heldout.json');

@@ -37,7 +37,10 @@ test('load → warm up → activate → healthy; a NaN expert is unhealthy; swit
   t.is(sw.from, 'good');
   const report = await host.healthCheck({ frames: 1, latencyBudgetMs: 60_000 });
   t.false(report.ok);
-  t.true(report.failures.every((x) => x.code === 'E_HEALTH_CHECK' && /relations/.test(x.reason)), JSON.stringify(report.failures));
+  t.true(
+    report.failures.every((x) => x.code === 'E_HEALTH_CHECK' && /relations/.test(x.reason)),
+    JSON.stringify(report.failures),
+  );
   await host.activate(good);
   await host.unload(bad);
   await t.throwsAsync(host.unload(good), { code: 'E_INVALID_ARGUMENT' } as never);

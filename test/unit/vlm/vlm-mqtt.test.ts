@@ -19,19 +19,31 @@ test('caption and vqa results reach a subscriber with the prompts each expert re
   await sub.subscribeAsync('ringmoe/north/drone-7/results/#', { qos: 1 });
 
   const { dir } = await rsmoePackage();
-  const rt = await createVlmRuntime({ package: dir, backend: new OrtBackend(), mqtt: { url: broker.url, fleet: 'north', device: 'drone-7' } });
+  const rt = await createVlmRuntime({
+    package: dir,
+    backend: new OrtBackend(),
+    mqtt: { url: broker.url, fleet: 'north', device: 'drone-7' },
+  });
   const cap = await rt.caption(aerialFrame('aero1'), { generation: { maxTokens: 6 } });
-  const ans = await rt.ask(aerialFrame('aero1'), 'How many ships are in the harbour?', { generation: { maxTokens: 6 } });
+  const ans = await rt.ask(aerialFrame('aero1'), 'How many ships are in the harbour?', {
+    generation: { maxTokens: 6 },
+  });
   await rt.close();
   const deadline = Date.now() + 10_000;
   while (got.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  t.deepEqual(got.map((g) => g.topic).sort(), ['ringmoe/north/drone-7/results/caption', 'ringmoe/north/drone-7/results/vqa']);
+  t.deepEqual(got.map((g) => g.topic).sort(), [
+    'ringmoe/north/drone-7/results/caption',
+    'ringmoe/north/drone-7/results/vqa',
+  ]);
   const vqa = got.find((g) => g.topic.endsWith('/vqa'))!.payload;
   const result = vqa.result as typeof ans;
   t.is(vqa.id, vlmResultId(ans));
   t.is(result.question, 'how many ships are in the harbour?');
   t.is(result.text, ans.text);
-  t.deepEqual(result.experts.map((e) => e.prompt), ans.experts.map((e) => e.prompt));
+  t.deepEqual(
+    result.experts.map((e) => e.prompt),
+    ans.experts.map((e) => e.prompt),
+  );
   t.true(result.experts.every((e) => e.prompt.includes('how many ships are in the harbour?')));
   t.is(result.note, SEEDED_WEIGHTS_NOTE);
   const caption = got.find((g) => g.topic.endsWith('/caption'))!.payload.result as typeof cap;

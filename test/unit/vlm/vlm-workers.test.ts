@@ -11,7 +11,10 @@ import { aerialFrame, rsmoePackage } from '../../helpers/rsmoe-package.js';
 test('one worker thread per graph; same tokens as on the main thread', async (t) => {
   const { dir, manifest } = await rsmoePackage();
   const threads = new Map<string, number>();
-  const workers = await createVlmRuntime({ package: dir, backend: new OrtWorkerBackend({ onWorker: (w, graph) => threads.set(graph, w.threadId) }) });
+  const workers = await createVlmRuntime({
+    package: dir,
+    backend: new OrtWorkerBackend({ onWorker: (w, graph) => threads.set(graph, w.threadId) }),
+  });
   const main = await createVlmRuntime({ package: dir, backend: new OrtBackend() });
   t.teardown(async () => {
     await workers.close();
@@ -22,6 +25,9 @@ test('one worker thread per graph; same tokens as on the main thread', async (t)
   const q = 'how many ships are in the harbour?';
   const a = await workers.ask(aerialFrame('aero3'), q, { generation: { maxTokens: 8 } });
   const b = await main.ask(aerialFrame('aero3'), q, { generation: { maxTokens: 8 } });
-  t.deepEqual(a.experts.map((e) => e.tokens), b.experts.map((e) => e.tokens));
+  t.deepEqual(
+    a.experts.map((e) => e.tokens),
+    b.experts.map((e) => e.tokens),
+  );
   t.is(a.text, b.text);
 });

@@ -49,7 +49,8 @@ export const spec: CommandSpec<Result> = {
     const { openBundleDir } = await import('../../bundle/bundle-dir.js');
     const { bundleDelta } = await import('../../../sdk/internal.js');
     const { EdgeError } = await import('../../../sdk/internal.js');
-    if (!o.dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'bundle needs -o <dir> (or --dry-run)', { field: '--out' });
+    if (!o.dryRun && o.out === undefined)
+      throw new EdgeError('E_INVALID_ARGUMENT', 'bundle needs -o <dir> (or --dry-run)', { field: '--out' });
     const plan = await bundlePlan({
       packageDir: pkg!,
       version: String(o.release),
@@ -59,7 +60,16 @@ export const spec: CommandSpec<Result> = {
       ...(o.notes !== undefined ? { notes: String(o.notes) } : {}),
     });
     const m = plan.manifest;
-    const delta = o.base !== undefined ? { ...bundleDelta(m, (await openBundleDir(String(o.base))).manifest.files.map((f) => f.sha256)), base: String(o.base) } : undefined;
+    const delta =
+      o.base !== undefined
+        ? {
+            ...bundleDelta(
+              m,
+              (await openBundleDir(String(o.base))).manifest.files.map((f) => f.sha256),
+            ),
+            base: String(o.base),
+          }
+        : undefined;
     let signedBy: string | undefined;
     if (!o.dryRun) {
       await applyBundlePlan(plan, String(o.out), { force: Boolean(o.force) });
@@ -86,9 +96,16 @@ export const spec: CommandSpec<Result> = {
     };
   },
   render(r, io) {
-    io.out(`${r.dryRun ? 'would write' : 'wrote'} ${r.name}@${r.version} for ${r.target}${r.dir ? ` to ${r.dir}` : ''}: ${r.files} files, ${r.blobs} blobs, ${formatBytes(r.totalSize)}`);
-    io.out(`modalities ${r.modalities.join(', ')}; entries ${r.entries.join(', ')}; needs SDK ${r.minSdkVersion}; manifest ${r.manifestSha256}`);
-    if (r.delta) io.out(`delta vs ${r.delta.base}: ${r.delta.blobsNeeded} of ${r.delta.blobsTotal} blobs, ${formatBytes(r.delta.bytesNeeded)} of ${formatBytes(r.delta.bytesTotal)} (${((100 * r.delta.bytesNeeded) / Math.max(1, r.delta.bytesTotal)).toFixed(1)}%)`);
+    io.out(
+      `${r.dryRun ? 'would write' : 'wrote'} ${r.name}@${r.version} for ${r.target}${r.dir ? ` to ${r.dir}` : ''}: ${r.files} files, ${r.blobs} blobs, ${formatBytes(r.totalSize)}`,
+    );
+    io.out(
+      `modalities ${r.modalities.join(', ')}; entries ${r.entries.join(', ')}; needs SDK ${r.minSdkVersion}; manifest ${r.manifestSha256}`,
+    );
+    if (r.delta)
+      io.out(
+        `delta vs ${r.delta.base}: ${r.delta.blobsNeeded} of ${r.delta.blobsTotal} blobs, ${formatBytes(r.delta.bytesNeeded)} of ${formatBytes(r.delta.bytesTotal)} (${((100 * r.delta.bytesNeeded) / Math.max(1, r.delta.bytesTotal)).toFixed(1)}%)`,
+      );
     if (r.signedBy) io.out(`signed by key ${r.signedBy}`);
     else if (!r.dryRun) io.out('not signed yet: ringmoe-edge sign <bundle> --key <key>');
   },

@@ -11,7 +11,11 @@ const list = (v: string, prev: string[] = []) => [...prev, v];
 
 export const spec: CommandSpec<Result> = {
   name: 'compile',
-  optionFlags: { 'floors.cosine': '--min-cosine', 'floors.agreement': '--min-agreement', 'floors.depthError': '--max-depth-error' },
+  optionFlags: {
+    'floors.cosine': '--min-cosine',
+    'floors.agreement': '--min-agreement',
+    'floors.depthError': '--max-depth-error',
+  },
   summary: 'compile a package for a device target: quantize, record the target, build engines or a build spec',
   examples: [
     'ringmoe-edge compile pkg/small -o pkg/small-orin --target jetson-orin-nx-16gb --precision best --calibration optical=frames/',
@@ -22,17 +26,25 @@ export const spec: CommandSpec<Result> = {
       .argument('<package>', 'fp32 source package directory')
       .requiredOption('-o, --out <dir>', 'output package directory')
       .requiredOption('--target <id>', 'device target id or profile file (see ringmoe-edge targets)')
-      .option('--precision <p>', 'fp32, fp16, int8 or best (the target\'s best supported)', 'best')
+      .option('--precision <p>', "fp32, fp16, int8 or best (the target's best supported)", 'best')
       .option('--dla <n>', 'DLA core to build for (GPU fallback on)')
       .option('--jetpack <version>', 'software line to build for (default: the newest with TensorRT)')
-      .option('--calibration <frames>', 'INT8 calibration frames: [<modality>=]<file|dir|glob> or generated[:<modality>][:<count>[:<seed>]] (as for quantize; repeatable)', list)
+      .option(
+        '--calibration <frames>',
+        'INT8 calibration frames: [<modality>=]<file|dir|glob> or generated[:<modality>][:<count>[:<seed>]] (as for quantize; repeatable)',
+        list,
+      )
       .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms (repeatable)', list)
-      .option('--method <m>', 'activation calibration: auto (the best on the held-out frames), max, percentile or entropy', 'auto')
+      .option(
+        '--method <m>',
+        'activation calibration: auto (the best on the held-out frames), max, percentile or entropy',
+        'auto',
+      )
       .option('--min-cosine <c>', 'fidelity floor of the quantization: lowest output cosine vs fp32', '0.99')
       .option('--min-agreement <a>', 'fidelity floor of the quantization: lowest task agreement', '0.9')
       .option('--accept-loss', 'keep a quantization below the fidelity floor (the report says so)')
       .option('--entries <names>', 'comma-separated entries to keep (default: all)')
-      .option('--max-batch <n>', 'largest batch of the engines\' optimisation profile', '1')
+      .option('--max-batch <n>', "largest batch of the engines' optimisation profile", '1')
       .option('--max-frames <n>', 'most frames (tiles) taken from one source', '32')
       .option('--force', 'replace the output directory if it exists');
     addSensorOptions(cmd, 'the real --calibration / --held-out images of its modality');
@@ -42,7 +54,10 @@ export const spec: CommandSpec<Result> = {
     const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');
     const precision = expectOneOf('--precision', o.precision, ['fp32', 'fp16', 'int8', 'best'] as const);
     const method = expectOneOf('--method', o.method, ['auto', ...CALIBRATION_METHODS] as const);
-    const floors = { cosine: expectNumber('--min-cosine', Number(o.minCosine), 0, 1), agreement: expectNumber('--min-agreement', Number(o.minAgreement), 0, 1) };
+    const floors = {
+      cosine: expectNumber('--min-cosine', Number(o.minCosine), 0, 1),
+      agreement: expectNumber('--min-agreement', Number(o.minAgreement), 0, 1),
+    };
     const sensor = await readSensorFlags(o);
     const progress = io.progress(`compiling for ${String(o.target)}`, 1);
     const r = await compilePackage({
@@ -58,7 +73,14 @@ export const spec: CommandSpec<Result> = {
       ...(o.calibration ? { calibration: o.calibration as string[] } : {}),
       ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}),
       ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}),
-      ...(typeof o.entries === 'string' ? { entries: o.entries.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+      ...(typeof o.entries === 'string'
+        ? {
+            entries: o.entries
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean),
+          }
+        : {}),
       maxBatch: expectInteger('--max-batch', Number(o.maxBatch), 1, 1024),
       maxFrames: expectInteger('--max-frames', Number(o.maxFrames), 1, 4096),
       force: Boolean(o.force),
@@ -69,10 +91,20 @@ export const spec: CommandSpec<Result> = {
   },
   render(r, io) {
     const t = r.plan.target;
-    io.out(`wrote ${r.dir} for ${t.id} (${t.name}): ${r.plan.precision}${t.tensorrt ? `, TensorRT ${t.tensorrt} (JetPack ${t.jetpack ?? '?'})` : ''}${t.dlaCore !== null ? `, DLA core ${t.dlaCore}` : ''}`);
+    io.out(
+      `wrote ${r.dir} for ${t.id} (${t.name}): ${r.plan.precision}${t.tensorrt ? `, TensorRT ${t.tensorrt} (JetPack ${t.jetpack ?? '?'})` : ''}${t.dlaCore !== null ? `, DLA core ${t.dlaCore}` : ''}`,
+    );
     if (r.report) {
-      const cos = Math.min(...r.report.entries.flatMap((e) => Object.entries(e.featureCosine).filter(([k]) => k.startsWith('features_')).map(([, s]) => s.mean)));
-      io.out(`fidelity vs fp32 on ${r.report.heldOut.sets.reduce((n, s) => n + s.frames, 0)} held-out frames: lowest trunk feature cosine ${cos.toFixed(4)} (reports/fidelity-${r.plan.precision}.json)`);
+      const cos = Math.min(
+        ...r.report.entries.flatMap((e) =>
+          Object.entries(e.featureCosine)
+            .filter(([k]) => k.startsWith('features_'))
+            .map(([, s]) => s.mean),
+        ),
+      );
+      io.out(
+        `fidelity vs fp32 on ${r.report.heldOut.sets.reduce((n, s) => n + s.frames, 0)} held-out frames: lowest trunk feature cosine ${cos.toFixed(4)} (reports/fidelity-${r.plan.precision}.json)`,
+      );
     }
     for (const b of r.built) io.out(`built ${b.path} (${b.entry})`);
     if (r.notBuilt) io.out(`engines not built here: ${r.notBuilt}`);

@@ -42,10 +42,22 @@ export const spec: CommandSpec<Result> = {
     const { importModel } = await import('../../package/import-model.js');
     const det = [o.detBoxes, o.detScores, o.detClasses];
     if (det.some((x) => x !== undefined) && det.some((x) => x === undefined)) {
-      throw new EdgeError('E_INVALID_ARGUMENT', '--det-boxes, --det-scores and --det-classes declare a detector together; give all three', { field: '--det-boxes' });
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        '--det-boxes, --det-scores and --det-classes declare a detector together; give all three',
+        { field: '--det-boxes' },
+      );
     }
-    for (const [flag, v] of [['--det-layout', o.detLayout], ['--det-angle', o.detAngle]] as const) {
-      if (v !== undefined && o.detBoxes === undefined) throw new EdgeError('E_INVALID_ARGUMENT', `${flag} describes a detector's boxes and needs --det-boxes, --det-scores and --det-classes`, { field: flag });
+    for (const [flag, v] of [
+      ['--det-layout', o.detLayout],
+      ['--det-angle', o.detAngle],
+    ] as const) {
+      if (v !== undefined && o.detBoxes === undefined)
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `${flag} describes a detector's boxes and needs --det-boxes, --det-scores and --det-classes`,
+          { field: flag },
+        );
     }
     const progress = io.progress('copying weights', 1, 'bytes');
     const m = await importModel({
@@ -64,7 +76,13 @@ export const spec: CommandSpec<Result> = {
             },
           }
         : {}),
-      ...(o.labels !== undefined ? { labels: String(o.labels).split(',').map((x) => x.trim()) } : {}),
+      ...(o.labels !== undefined
+        ? {
+            labels: String(o.labels)
+              .split(',')
+              .map((x) => x.trim()),
+          }
+        : {}),
       force: Boolean(o.force),
       onProgress: (d, t) => progress.update(d, t),
     });
@@ -82,7 +100,9 @@ export const spec: CommandSpec<Result> = {
     };
   },
   render(r, io) {
-    io.out(`imported as entry "${r.entry}" in ${r.dir} (${r.files} files, ${formatBytes(r.bytes)}, ${r.params} parameters)`);
+    io.out(
+      `imported as entry "${r.entry}" in ${r.dir} (${r.files} files, ${formatBytes(r.bytes)}, ${r.params} parameters)`,
+    );
     io.out(`  inputs:  ${r.inputs.join('; ')}`);
     io.out(`  outputs: ${r.outputs.join('; ')}`);
     io.out(`  tasks:   ${r.tasks.join(', ')}`);

@@ -27,7 +27,10 @@ export const spec: CommandSpec<Result> = {
     cmd
       .requiredOption('-o, --out <base>', 'path without extension: writes <base>.key (mode 0600) and <base>.pub')
       .option('--trust <file>', 'add the public key to this trust file (created if absent)')
-      .option('--roles <list>', `roles the trust file grants the key: ${TRUST_ROLES.join(', ')} (comma-separated; default bundle,desired, or device with --device)`)
+      .option(
+        '--roles <list>',
+        `roles the trust file grants the key: ${TRUST_ROLES.join(', ')} (comma-separated; default bundle,desired, or device with --device)`,
+      )
       .option('--device <id>', "a device's own key (provisioning): trusted for signing that device's reports")
       .option('--name <name>', 'name of the key in the trust file')
       .option('--force', 'overwrite existing key files');
@@ -39,18 +42,29 @@ export const spec: CommandSpec<Result> = {
       .split(',')
       .map((r) => r.trim())
       .filter(Boolean);
-    if (!roles.length || !roles.every((r) => (TRUST_ROLES as readonly string[]).includes(r))) throw invalidOption('--roles', `a comma-separated list of ${TRUST_ROLES.join(', ')}`, o.roles);
-    if (roles.includes('device') !== (device !== undefined)) throw invalidOption('--device', 'given exactly when --roles includes device', o.device);
+    if (!roles.length || !roles.every((r) => (TRUST_ROLES as readonly string[]).includes(r)))
+      throw invalidOption('--roles', `a comma-separated list of ${TRUST_ROLES.join(', ')}`, o.roles);
+    if (roles.includes('device') !== (device !== undefined))
+      throw invalidOption('--device', 'given exactly when --roles includes device', o.device);
     const keys = await generateKeyFiles(String(o.out), Boolean(o.force));
     let trust: Result['trust'];
     if (o.trust !== undefined) {
-      const file = await addToTrustFile(String(o.trust), keys.publicKey, roles as TrustRole[], o.name === undefined ? device : String(o.name), device);
+      const file = await addToTrustFile(
+        String(o.trust),
+        keys.publicKey,
+        roles as TrustRole[],
+        o.name === undefined ? device : String(o.name),
+        device,
+      );
       trust = { file: String(o.trust), roles: roles as TrustRole[], keys: file.keys.length };
     }
     return { ...keys, ...(trust ? { trust } : {}) };
   },
   render(r, io) {
     io.out(`key ${r.keyId}: private ${r.privateKey} (keep it secret), public ${r.publicKey}`);
-    if (r.trust) io.out(`trusted for ${r.trust.roles.join(', ')} in ${r.trust.file} (${r.trust.keys} key${r.trust.keys === 1 ? '' : 's'})`);
+    if (r.trust)
+      io.out(
+        `trusted for ${r.trust.roles.join(', ')} in ${r.trust.file} (${r.trust.keys} key${r.trust.keys === 1 ? '' : 's'})`,
+      );
   },
 };

@@ -30,8 +30,26 @@ export async function runRsMoePlan(dir: string, o: Record<string, unknown>): Pro
 }
 
 export function renderRsMoePlan(r: RsMoePlanResult, io: CommandIO): void {
-  io.out(`${r.package} on ${r.target}: model memory budget ${formatBytes(r.budgetBytes)}; vision + tokenizer ${formatBytes(r.visionBytes)}`);
-  io.out(table(['expert', 'weights', 'KV / token', 'context', 'KV at context'], r.experts.map((e) => [e.id, formatBytes(e.weightBytes), formatBytes(e.kvBytesPerToken), String(e.contextTokens), formatBytes(e.kvBytes)])));
-  for (const s of r.subsets) io.out(`  ${s.experts.join(' + ')}: ${formatBytes(s.bytes)} ${s.fits ? 'fits' : 'does not fit'}`);
-  io.out(r.recommended ? `keep: ${r.recommended.join(',')}  (ringmoe-edge prune <pkg> --experts ${r.recommended.join(',')} -o <out>)` : 'no expert subset fits; quantize the experts (quantize --precision int4) or pick a larger target');
+  io.out(
+    `${r.package} on ${r.target}: model memory budget ${formatBytes(r.budgetBytes)}; vision + tokenizer ${formatBytes(r.visionBytes)}`,
+  );
+  io.out(
+    table(
+      ['expert', 'weights', 'KV / token', 'context', 'KV at context'],
+      r.experts.map((e) => [
+        e.id,
+        formatBytes(e.weightBytes),
+        formatBytes(e.kvBytesPerToken),
+        String(e.contextTokens),
+        formatBytes(e.kvBytes),
+      ]),
+    ),
+  );
+  for (const s of r.subsets)
+    io.out(`  ${s.experts.join(' + ')}: ${formatBytes(s.bytes)} ${s.fits ? 'fits' : 'does not fit'}`);
+  io.out(
+    r.recommended
+      ? `keep: ${r.recommended.join(',')}  (ringmoe-edge prune <pkg> --experts ${r.recommended.join(',')} -o <out>)`
+      : 'no expert subset fits; quantize the experts (quantize --precision int4) or pick a larger target',
+  );
 }

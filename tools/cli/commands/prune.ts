@@ -48,17 +48,29 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     cmd
       .argument('<package>', 'source package directory')
       .option('-o, --out <dir>', 'output package directory (not needed with --dry-run)')
-      .option('--plan <file>', 'apply a plan saved by `plan <package> --target <id> -o <file>` (instead of the strategy flags)')
+      .option(
+        '--plan <file>',
+        'apply a plan saved by `plan <package> --target <id> -o <file>` (instead of the strategy flags)',
+      )
       .option('--strategy <name>', 'modality | ep | ks | ka | kc (default modality)')
       .option('--modalities <list>', 'modalities to keep, comma-separated (default: all; ks/ka/kc take exactly one)')
-      .option('--keep-collaborative <F>', 'ep: fraction of collaborative experts kept per block, in (0, 1] (default 0.25: the paper\'s 1 of 4)')
+      .option(
+        '--keep-collaborative <F>',
+        "ep: fraction of collaborative experts kept per block, in (0, 1] (default 0.25: the paper's 1 of 4)",
+      )
       .option('--keep-modal <F>', 'ep: fraction of modal experts kept per block and modality, in (0, 1] (default 1)')
-      .option('--fold <mode>', 'ks/ka: auto (default) | aligned (upcycled experts) | importance | concat (exact sum, width 3h)')
+      .option(
+        '--fold <mode>',
+        'ks/ka: auto (default) | aligned (upcycled experts) | importance | concat (exact sum, width 3h)',
+      )
       .option('--stats <file>', 'routing statistics (default: routing-stats.json in the package)')
-      .option('--eval-frames <spec>', 'held-out frames for the fidelity report: <file|dir|glob> of sensor images or preprocessed .npy tensors (never the calibration frames), or generated[:<count>[:<seed>]] (default generated:8)')
+      .option(
+        '--eval-frames <spec>',
+        'held-out frames for the fidelity report: <file|dir|glob> of sensor images or preprocessed .npy tensors (never the calibration frames), or generated[:<count>[:<seed>]] (default generated:8)',
+      )
       .option('--eval-fit <mode>', 'how --eval-frames images become model inputs: resize, resize-crop, tile', 'resize')
       .option('--eval-generated <n>', 'deprecated: --eval-frames generated:<n>')
-      .option('--target <id>', 'add the planner\'s latency estimate for this device target to the fidelity report')
+      .option('--target <id>', "add the planner's latency estimate for this device target to the fidelity report")
       .option('--name <name>', 'name of the pruned package')
       .option('--dry-run', 'print what would be kept, written and dropped, with sizes; write nothing')
       .option('--no-verify', 'skip hashing the source package (sizes are still checked)')
@@ -71,7 +83,8 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     const { prunePackage } = await import('../../prune/prune.js');
     const { framesFromSpec } = await import('../../frames/frame.js');
     const dryRun = Boolean(o.dryRun);
-    if (!dryRun && o.out === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs -o <dir> (or --dry-run)', { field: '--out' });
+    if (!dryRun && o.out === undefined)
+      throw new EdgeError('E_INVALID_ARGUMENT', 'prune needs -o <dir> (or --dry-run)', { field: '--out' });
     let written: WrittenPruneOptions = {
       strategy: o.strategy !== undefined ? String(o.strategy) : 'modality',
       ...(o.modalities !== undefined ? { modalities: String(o.modalities) } : {}),
@@ -81,12 +94,25 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     };
     let plan: TargetPlan | undefined;
     if (o.plan !== undefined) {
-      const clash = ['strategy', 'modalities', 'keepCollaborative', 'keepModal', 'fold'].find((k) => o[k] !== undefined);
-      if (clash) throw new EdgeError('E_INVALID_ARGUMENT', `--plan sets the pruning; do not combine it with --${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, { field: '--plan' });
+      const clash = ['strategy', 'modalities', 'keepCollaborative', 'keepModal', 'fold'].find(
+        (k) => o[k] !== undefined,
+      );
+      if (clash)
+        throw new EdgeError(
+          'E_INVALID_ARGUMENT',
+          `--plan sets the pruning; do not combine it with --${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+          { field: '--plan' },
+        );
       const { readTargetPlan } = await import('../../planner/plan-file.js');
       plan = await readTargetPlan(String(o.plan));
       const { strategy, modalities, keepCollaborative, keepModal, fold } = plan.prune;
-      written = { strategy, modalities, ...(keepCollaborative !== undefined ? { keepCollaborative } : {}), ...(keepModal !== undefined ? { keepModal } : {}), ...(fold !== undefined ? { fold } : {}) };
+      written = {
+        strategy,
+        modalities,
+        ...(keepCollaborative !== undefined ? { keepCollaborative } : {}),
+        ...(keepModal !== undefined ? { keepModal } : {}),
+        ...(fold !== undefined ? { fold } : {}),
+      };
     }
     const targetId = o.target !== undefined ? String(o.target) : plan?.target.id;
     let estimate: ((m: PackageManifest) => LatencyEstimate[]) | undefined;
@@ -100,16 +126,37 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
         const { openPackage } = await import('../../../sdk/internal.js');
         const { assertBuildableOn } = await import('../../planner/lowering.js');
         const source = await openPackage(dir!, { verify: 'size' });
-        await assertBuildableOn(source.dir, source.manifest, target, { step: `prune --strategy ${String(written.strategy)} for ${target.id}` });
+        await assertBuildableOn(source.dir, source.manifest, target, {
+          step: `prune --strategy ${String(written.strategy)} for ${target.id}`,
+        });
       }
     }
     const evalFit = expectOneOf('--eval-fit', o.evalFit, ['resize', 'resize-crop', 'tile'] as const);
     const sensor = await readSensorFlags(o);
-    if (o.evalFrames !== undefined && o.evalGenerated !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'give --eval-frames alone (--eval-generated <n> is the old spelling of --eval-frames generated:<n>)', { field: '--eval-frames' });
+    if (o.evalFrames !== undefined && o.evalGenerated !== undefined)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        'give --eval-frames alone (--eval-generated <n> is the old spelling of --eval-frames generated:<n>)',
+        { field: '--eval-frames' },
+      );
     if (o.evalGenerated !== undefined) noteDeprecated(io, '--eval-generated <n>', '--eval-frames generated:<n>');
-    const evalSpec = o.evalFrames !== undefined ? String(o.evalFrames) : `generated:${o.evalGenerated !== undefined ? expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000) : 8}`;
-    const named = await framesFromSpec(evalSpec, { field: 'evalFrames', purpose: 'eval', defaultCount: 8, fit: evalFit, ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}) });
-    if (named.modality !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', `--eval-frames serve every kept modality; drop the ${named.modality} in ${JSON.stringify(evalSpec)}`, { field: '--eval-frames' });
+    const evalSpec =
+      o.evalFrames !== undefined
+        ? String(o.evalFrames)
+        : `generated:${o.evalGenerated !== undefined ? expectInteger('--eval-generated', Number(o.evalGenerated), 1, 10000) : 8}`;
+    const named = await framesFromSpec(evalSpec, {
+      field: 'evalFrames',
+      purpose: 'eval',
+      defaultCount: 8,
+      fit: evalFit,
+      ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}),
+    });
+    if (named.modality !== undefined)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `--eval-frames serve every kept modality; drop the ${named.modality} in ${JSON.stringify(evalSpec)}`,
+        { field: '--eval-frames' },
+      );
     const evalFrames = named.frames;
     const progress = dryRun ? undefined : io.progress('pruning', 1, 'steps');
     const r = await prunePackage({
@@ -130,7 +177,14 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     if (dryRun) return { dryRun, plan: r.plan };
     const { sha256File } = await import('../../../sdk/internal.js');
     const { join } = await import('node:path');
-    return { dryRun, plan: r.plan, out: r.outDir!, name: r.manifest!.name, packageHash: await sha256File(join(r.outDir!, 'ringmoe.json')), ...(r.report ? { report: r.report } : {}) };
+    return {
+      dryRun,
+      plan: r.plan,
+      out: r.outDir!,
+      name: r.manifest!.name,
+      packageHash: await sha256File(join(r.outDir!, 'ringmoe.json')),
+      ...(r.report ? { report: r.report } : {}),
+    };
   },
   render(r, io) {
     if ('experts' in r) return renderExpertPrune(r, io);
@@ -140,8 +194,12 @@ export const spec: CommandSpec<Result | ExpertPruneResult> = {
     }
     const p = r.plan;
     io.out(`wrote ${r.name} to ${r.out} (package sha256 ${r.packageHash!.slice(0, 16)}…)`);
-    io.out(`  ${p.options.strategy} of ${p.source.name}: entries ${[...p.entries.copied, ...p.entries.regraphed].join(', ')}; backbone ${formatCount(p.params.before)} → ${formatCount(p.params.after)}`);
-    io.out(`  files: ${p.files.copy.length} copied (${formatBytes(p.bytes.copied)}), ${p.files.write.length} written, ${p.files.drop.length} dropped (${formatBytes(p.bytes.dropped)})`);
+    io.out(
+      `  ${p.options.strategy} of ${p.source.name}: entries ${[...p.entries.copied, ...p.entries.regraphed].join(', ')}; backbone ${formatCount(p.params.before)} → ${formatCount(p.params.after)}`,
+    );
+    io.out(
+      `  files: ${p.files.copy.length} copied (${formatBytes(p.bytes.copied)}), ${p.files.write.length} written, ${p.files.drop.length} dropped (${formatBytes(p.bytes.dropped)})`,
+    );
     if (r.report) {
       io.out('');
       for (const l of renderFidelity(r.report)) io.out(l);

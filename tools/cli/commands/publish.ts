@@ -74,7 +74,10 @@ export const spec: CommandSpec<Result> = {
       .option('--seq <n>', 'desired-state sequence number (default: milliseconds since the epoch)')
       .option('--expires <seconds>', 'devices refuse the desired state after this long')
       .option('--base <bundle>', 'report the delta against the bundle the fleet runs now')
-      .option('--wait <seconds>', 'follow the devices until each has an outcome, then stop serving (default: serve until interrupted)')
+      .option(
+        '--wait <seconds>',
+        'follow the devices until each has an outcome, then stop serving (default: serve until interrupted)',
+      )
       .option('--expect <n>', 'number of devices to wait for (default: those that report within a second)')
       .option('--trust <file>', "the fleet's trust file: only reports signed by each device's own key count");
   },
@@ -82,11 +85,15 @@ export const spec: CommandSpec<Result> = {
     const { EdgeError } = await import('../../../sdk/internal.js');
     const { publishBundle } = await import('../../bundle/publish.js');
     const { FleetWatcher } = await import('../../bundle/fleet-status.js');
-    if (o.broker === undefined && o.embeddedBroker === undefined) throw new EdgeError('E_INVALID_ARGUMENT', 'publish needs --broker <url> or --embedded-broker [port]', { field: '--broker' });
+    if (o.broker === undefined && o.embeddedBroker === undefined)
+      throw new EdgeError('E_INVALID_ARGUMENT', 'publish needs --broker <url> or --embedded-broker [port]', {
+        field: '--broker',
+      });
     let broker: { url: string; close(): Promise<void> } | undefined;
     if (o.broker === undefined) {
       const { startEmbeddedBroker } = await import('../../../sdk/internal.js');
-      const port = o.embeddedBroker === true ? 1883 : expectInteger('--embedded-broker', Number(o.embeddedBroker), 0, 65535);
+      const port =
+        o.embeddedBroker === true ? 1883 : expectInteger('--embedded-broker', Number(o.embeddedBroker), 0, 65535);
       broker = await startEmbeddedBroker({ port, host: String(o.httpHost) });
       io.note(`embedded MQTT broker at ${broker.url}`);
     }
@@ -99,7 +106,14 @@ export const spec: CommandSpec<Result> = {
       broker: url,
       prefix: String(o.prefix),
       keyPath: String(o.key),
-      http: o.http === false ? false : { port: expectInteger('--http-port', Number(o.httpPort), 0, 65535), host: String(o.httpHost), ...(o.httpUrl !== undefined ? { advertiseUrl: String(o.httpUrl) } : {}) },
+      http:
+        o.http === false
+          ? false
+          : {
+              port: expectInteger('--http-port', Number(o.httpPort), 0, 65535),
+              host: String(o.httpHost),
+              ...(o.httpUrl !== undefined ? { advertiseUrl: String(o.httpUrl) } : {}),
+            },
       mqttChunks: Boolean(o.mqttChunks),
       ...(o.seq !== undefined ? { seq: expectInteger('--seq', Number(o.seq), 0) } : {}),
       ...(o.rollback ? { rollback: true } : {}),
@@ -108,12 +122,26 @@ export const spec: CommandSpec<Result> = {
     });
     const d = pub.desired;
     const m = pub.bundle.manifest;
-    if (pub.delta) io.note(`delta vs ${String(o.base)}: ${pub.delta.blobsNeeded} of ${pub.delta.blobsTotal} blobs, ${formatBytes(pub.delta.bytesNeeded)} of ${formatBytes(pub.delta.bytesTotal)}`);
-    io.note(`published ${m.name}@${m.version} (seq ${d.seq}) on ${pub.topic}${pub.httpUrl ? `; blobs at ${pub.httpUrl}` : ''}${o.mqttChunks ? '; MQTT chunks on' : ''}`);
-    const trust = o.trust === undefined ? undefined : await (await import('../../../sdk/internal.js')).TrustStore.load(String(o.trust));
+    if (pub.delta)
+      io.note(
+        `delta vs ${String(o.base)}: ${pub.delta.blobsNeeded} of ${pub.delta.blobsTotal} blobs, ${formatBytes(pub.delta.bytesNeeded)} of ${formatBytes(pub.delta.bytesTotal)}`,
+      );
+    io.note(
+      `published ${m.name}@${m.version} (seq ${d.seq}) on ${pub.topic}${pub.httpUrl ? `; blobs at ${pub.httpUrl}` : ''}${o.mqttChunks ? '; MQTT chunks on' : ''}`,
+    );
+    const trust =
+      o.trust === undefined
+        ? undefined
+        : await (await import('../../../sdk/internal.js')).TrustStore.load(String(o.trust));
     if (!trust) io.note('no --trust: device reports are not authenticated; any broker client can forge them');
-    const watch = await FleetWatcher.start({ broker: pub.client, fleet: String(o.fleet), prefix: String(o.prefix), ...(trust ? { trust } : {}) });
-    const answered = (r: AgentReport) => r.state === 'idle' && r.outcome?.seq === d.seq && (o.device === undefined || r.device === o.device);
+    const watch = await FleetWatcher.start({
+      broker: pub.client,
+      fleet: String(o.fleet),
+      prefix: String(o.prefix),
+      ...(trust ? { trust } : {}),
+    });
+    const answered = (r: AgentReport) =>
+      r.state === 'idle' && r.outcome?.seq === d.seq && (o.device === undefined || r.device === o.device);
     let complete: boolean;
     try {
       if (waitS !== undefined) {
@@ -125,14 +153,24 @@ export const spec: CommandSpec<Result> = {
         const n = expect;
         let seen = '';
         const off = watch.onChange(() => {
-          const s = watch.devices().map((r) => `${r.device}:${r.state}`).join(' ');
+          const s = watch
+            .devices()
+            .map((r) => `${r.device}:${r.state}`)
+            .join(' ');
           if (s !== seen) io.note(`  ${s}`);
           seen = s;
         });
         complete = await watch.waitFor((devs) => devs.filter(answered).length >= n, waitS * 1000);
         off();
       } else {
-        const off = watch.onChange(() => io.note(`  ${watch.devices().map((r) => `${r.device}:${r.state}${r.outcome?.seq === d.seq ? `(${r.outcome.result})` : ''}`).join(' ')}`));
+        const off = watch.onChange(() =>
+          io.note(
+            `  ${watch
+              .devices()
+              .map((r) => `${r.device}:${r.state}${r.outcome?.seq === d.seq ? `(${r.outcome.result})` : ''}`)
+              .join(' ')}`,
+          ),
+        );
         io.note('serving; press Ctrl-C to stop');
         await new Promise<void>((resolve) => {
           process.once('SIGINT', () => resolve());
@@ -141,7 +179,10 @@ export const spec: CommandSpec<Result> = {
         off();
         complete = watch.devices().every(answered);
       }
-      const devices = watch.devices().filter((r) => o.device === undefined || r.device === o.device).map(line);
+      const devices = watch
+        .devices()
+        .filter((r) => o.device === undefined || r.device === o.device)
+        .map(line);
       return {
         fleet: String(o.fleet),
         ...(o.device !== undefined ? { device: String(o.device) } : {}),
@@ -166,10 +207,24 @@ export const spec: CommandSpec<Result> = {
     }
   },
   render(r, io) {
-    io.out(`${r.bundle.name}@${r.bundle.version} → fleet ${r.fleet}${r.device ? ` device ${r.device}` : ''} (seq ${r.seq})`);
-    if (r.delta) io.out(`delta: ${r.delta.blobsNeeded} of ${r.delta.blobsTotal} blobs, ${formatBytes(r.delta.bytesNeeded)} of ${formatBytes(r.delta.bytesTotal)}`);
-    if (r.devices.length) io.out(table(['device', 'state', 'running', 'outcome', 'code'], r.devices.map((x) => [x.device, x.state, x.running ?? '-', x.outcome ?? '-', x.code ?? ''])));
-    if (r.unverified.length) io.out(`unverified (not counted): ${r.unverified.map((u) => `${u.device} (${u.reason})`).join(', ')}`);
-    io.out(`sent ${formatBytes(r.bytesSent.http)} over HTTP, ${formatBytes(r.bytesSent.mqtt)} over MQTT${r.waited && !r.complete ? '; not every device answered in time' : ''}`);
+    io.out(
+      `${r.bundle.name}@${r.bundle.version} → fleet ${r.fleet}${r.device ? ` device ${r.device}` : ''} (seq ${r.seq})`,
+    );
+    if (r.delta)
+      io.out(
+        `delta: ${r.delta.blobsNeeded} of ${r.delta.blobsTotal} blobs, ${formatBytes(r.delta.bytesNeeded)} of ${formatBytes(r.delta.bytesTotal)}`,
+      );
+    if (r.devices.length)
+      io.out(
+        table(
+          ['device', 'state', 'running', 'outcome', 'code'],
+          r.devices.map((x) => [x.device, x.state, x.running ?? '-', x.outcome ?? '-', x.code ?? '']),
+        ),
+      );
+    if (r.unverified.length)
+      io.out(`unverified (not counted): ${r.unverified.map((u) => `${u.device} (${u.reason})`).join(', ')}`);
+    io.out(
+      `sent ${formatBytes(r.bytesSent.http)} over HTTP, ${formatBytes(r.bytesSent.mqtt)} over MQTT${r.waited && !r.complete ? '; not every device answered in time' : ''}`,
+    );
   },
 };

@@ -25,23 +25,43 @@ export interface ExpertQuantizeResult {
 export async function isRsMoePackage(dir: string | undefined): Promise<boolean> {
   if (!dir) return false;
   try {
-    return (JSON.parse(await readFile(join(dir, PACKAGE_MANIFEST_FILE), 'utf8')) as { kind?: unknown }).kind === 'rsmoe';
+    return (
+      (JSON.parse(await readFile(join(dir, PACKAGE_MANIFEST_FILE), 'utf8')) as { kind?: unknown }).kind === 'rsmoe'
+    );
   } catch {
     return false;
   }
 }
 
-export async function runExpertQuantize(dir: string, o: Record<string, unknown>, io: CommandIO): Promise<ExpertQuantizeResult> {
+export async function runExpertQuantize(
+  dir: string,
+  o: Record<string, unknown>,
+  io: CommandIO,
+): Promise<ExpertQuantizeResult> {
   const precision = expectOneOf('--precision', o.precision, ['int4', 'int8'] as const);
   const clash = ['calibration', 'entries'].find((k) => o[k] !== undefined);
-  if (clash) throw new EdgeError('E_INVALID_ARGUMENT', `--${clash} does not apply to RS-MoE packages (weight-only quantization needs no calibration)`, { field: `--${clash}` });
+  if (clash)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `--${clash} does not apply to RS-MoE packages (weight-only quantization needs no calibration)`,
+      { field: `--${clash}` },
+    );
   const heldOut = (o.heldOut as string[] | undefined) ?? [];
-  if (heldOut.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'RS-MoE quantization needs --held-out frames (RGB images) for its token-agreement report', { field: '--held-out', hint: 'e.g. --held-out examples/data/aerial/' });
+  if (heldOut.length === 0)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'RS-MoE quantization needs --held-out frames (RGB images) for its token-agreement report',
+      { field: '--held-out', hint: 'e.g. --held-out examples/data/aerial/' },
+    );
   const { resolveFiles } = await import('../../frames/files.js');
   const { IMAGE_EXTENSIONS } = await import('../../frames/extensions.js');
   const frames: Frame[] = [];
   for (const src of heldOut) {
-    for (const f of await resolveFiles(src.replace(/^optical=/, ''), { extensions: IMAGE_EXTENSIONS, field: 'heldOut' })) frames.push({ id: f, modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
+    for (const f of await resolveFiles(src.replace(/^optical=/, ''), {
+      extensions: IMAGE_EXTENSIONS,
+      field: 'heldOut',
+    }))
+      frames.push({ id: f, modality: 'optical', pixels: f, timestamp: Math.round((await stat(f)).mtimeMs) });
   }
   const max = expectInteger('--max-frames', Number(o.maxFrames ?? 32), 1, 10000);
   const { quantizeExperts } = await import('../../rsmoe/quantize-experts.js');
@@ -61,11 +81,20 @@ export async function runExpertQuantize(dir: string, o: Record<string, unknown>,
 
 export function renderExpertQuantize(r: ExpertQuantizeResult, io: CommandIO): void {
   const rep = r.report;
-  io.out(`wrote ${r.name} to ${r.dir}: expert decoders weight-only ${rep.bits}-bit (MatMulNBits, block ${rep.blockSize}); fidelity on ${rep.frames.length} frame(s) × ${1 + rep.questions.length} request(s), greedy, ${rep.maxTokens} tokens`);
+  io.out(
+    `wrote ${r.name} to ${r.dir}: expert decoders weight-only ${rep.bits}-bit (MatMulNBits, block ${rep.blockSize}); fidelity on ${rep.frames.length} frame(s) × ${1 + rep.questions.length} request(s), greedy, ${rep.maxTokens} tokens`,
+  );
   io.out(
     table(
       ['expert', 'MatMuls', 'weights', 'token agreement', 'identical', 'perplexity of fp32 outputs (fp32 → q)'],
-      rep.experts.map((e) => [e.expert, String(e.matmuls), `${formatBytes(e.weightBytes.before)} → ${formatBytes(e.weightBytes.after)}`, `${(100 * e.tokenAgreement).toFixed(1)} %`, `${e.identical}/${e.requests}`, `${e.perplexity.source.toFixed(2)} → ${e.perplexity.quantized.toFixed(2)}`]),
+      rep.experts.map((e) => [
+        e.expert,
+        String(e.matmuls),
+        `${formatBytes(e.weightBytes.before)} → ${formatBytes(e.weightBytes.after)}`,
+        `${(100 * e.tokenAgreement).toFixed(1)} %`,
+        `${e.identical}/${e.requests}`,
+        `${e.perplexity.source.toFixed(2)} → ${e.perplexity.quantized.toFixed(2)}`,
+      ]),
     ),
   );
   if (rep.note) io.note(`note: ${rep.note}`);

@@ -9,7 +9,12 @@ import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes } from '../../format/numbers.js';
 import { table } from '../../format/table.js';
-import { isRsMoePackage, renderExpertQuantize, runExpertQuantize, type ExpertQuantizeResult } from './quantize-rsmoe.js';
+import {
+  isRsMoePackage,
+  renderExpertQuantize,
+  runExpertQuantize,
+  type ExpertQuantizeResult,
+} from './quantize-rsmoe.js';
 
 export interface Result {
   dir: string;
@@ -25,7 +30,12 @@ const list = (v: string, prev: string[] = []) => [...prev, v];
 /** `640x480` or `640` → { height, width }. */
 function parseSize(text: string): { height: number; width: number } {
   const m = /^(\d+)(?:x(\d+))?$/.exec(text.trim());
-  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`, { field: '--input-size' });
+  if (!m)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`,
+      { field: '--input-size' },
+    );
   const height = expectInteger('--input-size', Number(m[1]), 1, 16384);
   const width = expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384);
   return { height, width };
@@ -33,7 +43,11 @@ function parseSize(text: string): { height: number; width: number } {
 
 export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   name: 'quantize',
-  optionFlags: { 'floors.cosine': '--min-cosine', 'floors.agreement': '--min-agreement', 'floors.depthError': '--max-depth-error' },
+  optionFlags: {
+    'floors.cosine': '--min-cosine',
+    'floors.agreement': '--min-agreement',
+    'floors.depthError': '--max-depth-error',
+  },
   summary: 'quantize a package to INT8 (Q/DQ, calibrated on the host) or FP16, with a fidelity report',
   examples: [
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --held-out optical=other-frames/',
@@ -47,14 +61,40 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     cmd
       .argument('<package>', 'fp32 source package directory')
       .requiredOption('-o, --out <dir>', 'output package directory')
-      .requiredOption('--precision <p>', 'int8 or fp16 (RS-MoE packages: int4 or int8, weight-only MatMulNBits of the expert decoders)')
+      .requiredOption(
+        '--precision <p>',
+        'int8 or fp16 (RS-MoE packages: int4 or int8, weight-only MatMulNBits of the expert decoders)',
+      )
       .option('--block-size <n>', 'RS-MoE: rows per MatMulNBits quantization block (power of two, default 32)')
-      .option('--calibration <frames>', 'calibration frames: [<modality>=]<file|dir|glob>, generated[:<modality>][:<count>[:<seed>]], or raw tensors for inputs without a modality: [<input>=]<file.npy|file.npz[:<array>]> (repeatable; default: generated frames of each modality)', list)
-      .option('--held-out <frames>', 'held-out frames for the fidelity report, same forms or random:<input>[:<count>[:<seed>]] (repeatable; default: a quarter of the calibration frames, or generated ones)', list)
-      .option('--input-size <hxw>', 'input size for image frames of a model with symbolic height and width (e.g. 640x640)')
-      .option('--method <m>', 'activation calibration: auto (try max, percentile and entropy, keep the best on the held-out frames), max, percentile or entropy (TensorRT EntropyCalibration2)', 'auto')
-      .option('--min-cosine <c>', 'fidelity floor: lowest mean cosine of feature, embedding and raw float outputs vs fp32', '0.99')
-      .option('--min-agreement <a>', 'fidelity floor: lowest task agreement (classification top-1, segmentation/change pixels, detection F1)', '0.9')
+      .option(
+        '--calibration <frames>',
+        'calibration frames: [<modality>=]<file|dir|glob>, generated[:<modality>][:<count>[:<seed>]], or raw tensors for inputs without a modality: [<input>=]<file.npy|file.npz[:<array>]> (repeatable; default: generated frames of each modality)',
+        list,
+      )
+      .option(
+        '--held-out <frames>',
+        'held-out frames for the fidelity report, same forms or random:<input>[:<count>[:<seed>]] (repeatable; default: a quarter of the calibration frames, or generated ones)',
+        list,
+      )
+      .option(
+        '--input-size <hxw>',
+        'input size for image frames of a model with symbolic height and width (e.g. 640x640)',
+      )
+      .option(
+        '--method <m>',
+        'activation calibration: auto (try max, percentile and entropy, keep the best on the held-out frames), max, percentile or entropy (TensorRT EntropyCalibration2)',
+        'auto',
+      )
+      .option(
+        '--min-cosine <c>',
+        'fidelity floor: lowest mean cosine of feature, embedding and raw float outputs vs fp32',
+        '0.99',
+      )
+      .option(
+        '--min-agreement <a>',
+        'fidelity floor: lowest task agreement (classification top-1, segmentation/change pixels, detection F1)',
+        '0.9',
+      )
       .option('--max-depth-error <e>', 'fidelity floor: highest relative depth error', '0.05')
       .option('--accept-loss', 'write the package even when it is below the fidelity floor (the report says so)')
       .option('--percentile <p>', 'percentile for --method percentile', '99.99')
@@ -82,12 +122,27 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     const maxFrames = expectInteger('--max-frames', Number(o.maxFrames), 1, 4096);
     const latencyRounds = expectInteger('--latency-rounds', Number(o.latencyRounds), 0, 1000);
     const pkg = await openPackage(source!, { verify: 'size' });
-    const names = typeof o.entries === 'string' ? o.entries.split(',').map((s) => s.trim()).filter(Boolean) : undefined;
+    const names =
+      typeof o.entries === 'string'
+        ? o.entries
+            .split(',')
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : undefined;
     const entries = names ? names.map((n) => pkg.entry(n)) : pkg.manifest.entries;
     const sensor = await readSensorFlags(o);
     const loading = io.progress('preparing frames', 1);
     const inputSize = o.inputSize !== undefined ? parseSize(String(o.inputSize)) : undefined;
-    const frames = await planFrames({ manifest: pkg.manifest, entries, precision, ...(inputSize ? { inputSize } : {}), ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}), ...(o.calibration ? { calibration: o.calibration as string[] } : {}), ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}), maxFrames });
+    const frames = await planFrames({
+      manifest: pkg.manifest,
+      entries,
+      precision,
+      ...(inputSize ? { inputSize } : {}),
+      ...(sensor ? { sensorFor: (m: string) => sensorFor(sensor, m) } : {}),
+      ...(o.calibration ? { calibration: o.calibration as string[] } : {}),
+      ...(o.heldOut ? { heldOut: o.heldOut as string[] } : {}),
+      maxFrames,
+    });
     loading.stop();
     const progress = io.progress(`quantizing to ${precision}`, 1);
     const r = await quantizePackage({
@@ -99,7 +154,10 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       calibration: frames.calibration,
       heldOut: frames.heldOut,
       ...(names ? { entries: names } : {}),
-      tensorrtVersions: String(o.trtCache).split(',').map((s) => s.trim()).filter(Boolean),
+      tensorrtVersions: String(o.trtCache)
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
       latencyRounds,
       floors,
       acceptLoss: Boolean(o.acceptLoss),
@@ -107,13 +165,28 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       onProgress: (step, done, total) => progress.update(done, total, step),
     });
     progress.stop();
-    if (!r.report.floor.passed) io.note(`WARNING: ${precision} package kept below the fidelity floor (--accept-loss): ${r.report.floor.failing.map((c) => `${c.entry} ${c.metric} ${c.value.toFixed(4)} < ${c.floor}`).join('; ')}`);
-    const size = (files: Record<string, { size: number; role: string }>) => Object.values(files).filter((f) => f.role === 'weights').reduce((s, f) => s + f.size, 0);
+    if (!r.report.floor.passed)
+      io.note(
+        `WARNING: ${precision} package kept below the fidelity floor (--accept-loss): ${r.report.floor.failing.map((c) => `${c.entry} ${c.metric} ${c.value.toFixed(4)} < ${c.floor}`).join('; ')}`,
+      );
+    const size = (files: Record<string, { size: number; role: string }>) =>
+      Object.values(files)
+        .filter((f) => f.role === 'weights')
+        .reduce((s, f) => s + f.size, 0);
     return {
       dir: r.dir,
       precision,
       ...(r.report.method ? { method: r.report.method } : {}),
-      bytes: { source: size(Object.fromEntries(Object.entries(pkg.manifest.files).filter(([k]) => r.manifest.entries.some((e) => e.weightFiles.includes(k))))), output: size(r.manifest.files) },
+      bytes: {
+        source: size(
+          Object.fromEntries(
+            Object.entries(pkg.manifest.files).filter(([k]) =>
+              r.manifest.entries.some((e) => e.weightFiles.includes(k)),
+            ),
+          ),
+        ),
+        output: size(r.manifest.files),
+      },
       report: r.report,
       ...(r.statsSha256 ? { statsSha256: r.statsSha256 } : {}),
     };
@@ -121,29 +194,76 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
   render(r, io) {
     if ('experts' in r) return renderExpertQuantize(r, io);
     const rep = r.report;
-    io.out(`wrote ${r.precision} package to ${r.dir}${r.method ? ` (activations: ${r.method})` : ''}; weights ${formatBytes(r.bytes.source)} -> ${formatBytes(r.bytes.output)}`);
+    io.out(
+      `wrote ${r.precision} package to ${r.dir}${r.method ? ` (activations: ${r.method})` : ''}; weights ${formatBytes(r.bytes.source)} -> ${formatBytes(r.bytes.output)}`,
+    );
     const sel = rep.selection;
     if (sel && sel.candidates.length > 1) {
-      io.out(`calibration method chosen on the held-out frames: ${sel.winner}${sel.marginOverRunnerUp !== undefined ? `, ahead of ${sel.runnerUp} by ${sel.marginOverRunnerUp.toFixed(4)} at its worst figure` : ''}`);
-      io.out(table(['method', 'embedding cos', 'worst figure', 'margin'], sel.candidates.map((c) => [c.method + (c.method === sel.winner ? ' *' : ''), c.embeddingCosine === undefined ? '-' : c.embeddingCosine.toFixed(4), c.worst ? `${c.worst.entry} ${c.worst.metric} ${c.worst.value.toFixed(4)}` : '-', c.worst ? c.worst.margin.toFixed(4) : '-'])));
+      io.out(
+        `calibration method chosen on the held-out frames: ${sel.winner}${sel.marginOverRunnerUp !== undefined ? `, ahead of ${sel.runnerUp} by ${sel.marginOverRunnerUp.toFixed(4)} at its worst figure` : ''}`,
+      );
+      io.out(
+        table(
+          ['method', 'embedding cos', 'worst figure', 'margin'],
+          sel.candidates.map((c) => [
+            c.method + (c.method === sel.winner ? ' *' : ''),
+            c.embeddingCosine === undefined ? '-' : c.embeddingCosine.toFixed(4),
+            c.worst ? `${c.worst.entry} ${c.worst.metric} ${c.worst.value.toFixed(4)}` : '-',
+            c.worst ? c.worst.margin.toFixed(4) : '-',
+          ]),
+        ),
+      );
     }
     const fl = rep.floor;
-    io.out(fl.passed ? `fidelity floor met (cosine ≥ ${fl.cosine}, agreement ≥ ${fl.agreement}, depth error ≤ ${fl.depthError})` : `WARNING: below the fidelity floor, kept because of --accept-loss: ${fl.failing.map((c) => `${c.entry} ${c.metric} ${c.value.toFixed(4)} (floor ${c.floor})`).join('; ')}`);
-    if (rep.calibration) io.out(`calibration: ${rep.calibration.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);
-    io.out(`held-out:    ${rep.heldOut.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`);
+    io.out(
+      fl.passed
+        ? `fidelity floor met (cosine ≥ ${fl.cosine}, agreement ≥ ${fl.agreement}, depth error ≤ ${fl.depthError})`
+        : `WARNING: below the fidelity floor, kept because of --accept-loss: ${fl.failing.map((c) => `${c.entry} ${c.metric} ${c.value.toFixed(4)} (floor ${c.floor})`).join('; ')}`,
+    );
+    if (rep.calibration)
+      io.out(
+        `calibration: ${rep.calibration.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`,
+      );
+    io.out(
+      `held-out:    ${rep.heldOut.sets.map((s) => `${s.frames} ${s.origin} ${s.modality} frames from ${s.source}`).join('; ')}`,
+    );
     const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(4));
     io.out(
       table(
-        ['entry', 'frames', 'embedding cos', 'min feature cos', 'min raw output cos', 'cls top-1', 'seg pixels', 'routing'],
+        [
+          'entry',
+          'frames',
+          'embedding cos',
+          'min feature cos',
+          'min raw output cos',
+          'cls top-1',
+          'seg pixels',
+          'routing',
+        ],
         rep.entries.map((e) => {
           const feats = Object.entries(e.featureCosine).filter(([k]) => k.startsWith('features_'));
           const raw = Object.entries(e.featureCosine).filter(([k]) => !k.startsWith('features_') && k !== 'embedding');
-          const lowest = (xs: [string, { mean: number }][]) => (xs.length ? Math.min(...xs.map(([, s]) => s.mean)) : undefined);
-          return [e.entry, e.frames, f(e.featureCosine.embedding?.mean), f(lowest(feats)), f(lowest(raw)), f(e.classificationTop1Agreement), f(e.segmentationPixelAgreement), f(e.routing?.mean)];
+          const lowest = (xs: [string, { mean: number }][]) =>
+            xs.length ? Math.min(...xs.map(([, s]) => s.mean)) : undefined;
+          return [
+            e.entry,
+            e.frames,
+            f(e.featureCosine.embedding?.mean),
+            f(lowest(feats)),
+            f(lowest(raw)),
+            f(e.classificationTop1Agreement),
+            f(e.segmentationPixelAgreement),
+            f(e.routing?.mean),
+          ];
         }),
       ),
     );
-    if (rep.latency) io.out(`CPU latency (onnxruntime, ${rep.latency.entry}, batch ${rep.latency.batch}, median of ${rep.latency.rounds}): fp32 ${rep.latency.referenceMs.toFixed(1)} ms, ${r.precision} ${rep.latency.candidateMs.toFixed(1)} ms (x${rep.latency.ratio.toFixed(2)})`);
-    io.out(`report: ${r.dir}/reports/fidelity-${r.precision}.json${r.statsSha256 ? `; statistics sha256 ${r.statsSha256.slice(0, 16)}…` : ''}`);
+    if (rep.latency)
+      io.out(
+        `CPU latency (onnxruntime, ${rep.latency.entry}, batch ${rep.latency.batch}, median of ${rep.latency.rounds}): fp32 ${rep.latency.referenceMs.toFixed(1)} ms, ${r.precision} ${rep.latency.candidateMs.toFixed(1)} ms (x${rep.latency.ratio.toFixed(2)})`,
+      );
+    io.out(
+      `report: ${r.dir}/reports/fidelity-${r.precision}.json${r.statsSha256 ? `; statistics sha256 ${r.statsSha256.slice(0, 16)}…` : ''}`,
+    );
   },
 };

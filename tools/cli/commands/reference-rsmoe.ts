@@ -11,7 +11,13 @@ export async function runRsMoeReference(name: string, o: Record<string, unknown>
   const config = rsmoeConfig(name);
   const seed = expectInteger('--seed', Number(o.seed), 0, 2 ** 31 - 1);
   const progress = io.progress(`writing ${config.name}`, 1 + 2 * config.experts.length, 'graphs');
-  const m = await writeRsMoeReference({ config, outDir: String(o.out), seed, force: Boolean(o.force), onGraph: (done, total, g) => progress.update(done, total, g) });
+  const m = await writeRsMoeReference({
+    config,
+    outDir: String(o.out),
+    seed,
+    force: Boolean(o.force),
+    onGraph: (done, total, g) => progress.update(done, total, g),
+  });
   progress.stop();
   return {
     dir: String(o.out),

@@ -25,7 +25,8 @@ interface Result {
 
 export const spec: CommandSpec<Result> = {
   name: 'reference',
-  summary: 'write a model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small; rsmoe-tiny: the RS-MoE vision-language MoE)',
+  summary:
+    'write a model package with deterministic seeded weights (ringmoe-tiny, ringmoe-small; rsmoe-tiny: the RS-MoE vision-language MoE)',
   examples: [
     'ringmoe-edge reference ringmoe-tiny -o pkg/tiny',
     'ringmoe-edge reference rsmoe-tiny -o pkg/rsmoe',
@@ -40,20 +41,30 @@ export const spec: CommandSpec<Result> = {
       .option('--lowering <kind>', 'routed experts: sparse (gather/scatter) or dense (one-hot mask)', 'sparse')
       .option('--upcycled', 'sparse upcycling: every expert of a block is a copy of one FFN (= --expert-spread 0)')
       .option('--expert-spread <s>', 'distance between the experts of a block: 0 copies .. 1 independent', '0.3')
-      .option('--attention <flavour>', "window attention: v1 (the released RingMoE code's Swin v1) or v2 (SwinV2); default: the config's")
-      .option('--tasks <list>', "comma-separated task heads the entries emit (classification,segmentation,detection,depth); default: the config's")
+      .option(
+        '--attention <flavour>',
+        "window attention: v1 (the released RingMoE code's Swin v1) or v2 (SwinV2); default: the config's",
+      )
+      .option(
+        '--tasks <list>',
+        "comma-separated task heads the entries emit (classification,segmentation,detection,depth); default: the config's",
+      )
       .option('--opset <n>', 'ONNX opset', '17')
       .option('--force', 'replace the output directory if it exists');
   },
   async run([configArg], o, io) {
     const { isRsMoeConfigName } = await import('../../rsmoe/config.js');
-    if (isRsMoeConfigName(configArg!)) return (await import('./reference-rsmoe.js')).runRsMoeReference(configArg!, o, io);
+    if (isRsMoeConfigName(configArg!))
+      return (await import('./reference-rsmoe.js')).runRsMoeReference(configArg!, o, io);
     const { loadConfigArg } = await import('../../ringmoe/config-file.js');
     const { checkConfig, TASK_HEADS } = await import('../../ringmoe/config.js');
     const { writeReferencePackage } = await import('../../ringmoe/reference.js');
     const config = await loadConfigArg(configArg!);
     if (o.attention !== undefined) config.attention = expectOneOf('--attention', o.attention, ['v1', 'v2'] as const);
-    if (o.tasks !== undefined) config.tasks = String(o.tasks).split(',').map((x) => expectOneOf('--tasks', x.trim(), TASK_HEADS));
+    if (o.tasks !== undefined)
+      config.tasks = String(o.tasks)
+        .split(',')
+        .map((x) => expectOneOf('--tasks', x.trim(), TASK_HEADS));
     checkConfig(config);
     const seed = expectInteger('--seed', Number(o.seed), 0, 2 ** 31 - 1);
     const lowering = expectOneOf('--lowering', o.lowering, ['sparse', 'dense'] as const);
@@ -85,12 +96,18 @@ export const spec: CommandSpec<Result> = {
     };
   },
   render(r, io) {
-    io.out(`wrote ${r.name} to ${r.dir}: ${r.entries.length} entries (${r.entries.join(', ')}), ${r.files} files, ${formatBytes(r.bytes)}`);
+    io.out(
+      `wrote ${r.name} to ${r.dir}: ${r.entries.length} entries (${r.entries.join(', ')}), ${r.files} files, ${formatBytes(r.bytes)}`,
+    );
     if (r.experts) {
-      io.out(`parameters: vision + Q-Former ${formatCount(r.params.backbone)}, experts ${formatCount(r.params.heads)} (${r.experts.join(', ')}); seed ${r.seed}`);
+      io.out(
+        `parameters: vision + Q-Former ${formatCount(r.params.backbone)}, experts ${formatCount(r.params.heads)} (${r.experts.join(', ')}); seed ${r.seed}`,
+      );
       if (r.note) io.note(r.note);
       return;
     }
-    io.out(`parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering, ${r.attention} attention, task heads ${(r.tasks ?? []).join(', ')}`);
+    io.out(
+      `parameters: backbone ${formatCount(r.params.backbone)}, heads ${formatCount(r.params.heads)}; seed ${r.seed}, ${r.lowering} lowering, ${r.attention} attention, task heads ${(r.tasks ?? []).join(', ')}`,
+    );
   },
 };

@@ -49,46 +49,91 @@ export async function isVlmRun(pkg: string | undefined, o: Record<string, unknow
   if (o.task !== undefined) return true;
   if (!pkg) return false;
   try {
-    return (JSON.parse(await readFile(join(pkg, PACKAGE_MANIFEST_FILE), 'utf8')) as { kind?: unknown }).kind === 'rsmoe';
+    return (
+      (JSON.parse(await readFile(join(pkg, PACKAGE_MANIFEST_FILE), 'utf8')) as { kind?: unknown }).kind === 'rsmoe'
+    );
   } catch {
     return false; // the regular path reports what is wrong with the package
   }
 }
 
 export async function runVlm(pkg: string, o: Record<string, unknown>, io: CommandIO): Promise<VlmRunSummary> {
-  if (typeof o.source !== 'string' || o.source.length === 0) throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: '--source', hint: 'e.g. ringmoe-edge run pkg/rsmoe --source frame.jpg --task caption' });
+  if (typeof o.source !== 'string' || o.source.length === 0)
+    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', {
+      field: '--source',
+      hint: 'e.g. ringmoe-edge run pkg/rsmoe --source frame.jpg --task caption',
+    });
   const task = expectOneOf('--task', o.task ?? 'caption', ['caption', 'vqa'] as const);
-  if (task === 'vqa' && o.question === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--task vqa needs --question', { field: '--question', hint: 'e.g. --question "how many ships are in the harbour?"' });
-  if (task === 'caption' && o.question !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--question goes with --task vqa', { field: '--question' });
-  if (o.modality !== undefined && o.modality !== 'optical') throw new EdgeError('E_INVALID_ARGUMENT', `RS-MoE packages read optical (RGB) frames, not ${String(o.modality)}`, { field: '--modality' });
+  if (task === 'vqa' && o.question === undefined)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--task vqa needs --question', {
+      field: '--question',
+      hint: 'e.g. --question "how many ships are in the harbour?"',
+    });
+  if (task === 'caption' && o.question !== undefined)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--question goes with --task vqa', { field: '--question' });
+  if (o.modality !== undefined && o.modality !== 'optical')
+    throw new EdgeError('E_INVALID_ARGUMENT', `RS-MoE packages read optical (RGB) frames, not ${String(o.modality)}`, {
+      field: '--modality',
+    });
   const batch = expectInteger('--batch', Number(o.batch ?? 4), 1, 64);
-  for (const k of ['sensor', 'fit', 'stretch', 'interpolation'] as const) if (o[k] !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', `--${k} does not apply to RS-MoE packages (RGB frames, resized to the model input)`, { field: `--${k}` });
+  for (const k of ['sensor', 'fit', 'stretch', 'interpolation'] as const)
+    if (o[k] !== undefined)
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        `--${k} does not apply to RS-MoE packages (RGB frames, resized to the model input)`,
+        { field: `--${k}` },
+      );
   const backendName = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime'] as const);
   const generation: GenerationOptions = {
-    ...(o.decode !== undefined ? { strategy: expectOneOf('--decode', o.decode, ['greedy', 'beam', 'top-p'] as const) } : {}),
+    ...(o.decode !== undefined
+      ? { strategy: expectOneOf('--decode', o.decode, ['greedy', 'beam', 'top-p'] as const) }
+      : {}),
     ...(o.maxTokens !== undefined ? { maxTokens: expectInteger('--max-tokens', Number(o.maxTokens), 1, 512) } : {}),
     ...(o.beams !== undefined ? { beams: expectInteger('--beams', Number(o.beams), 2, 8) } : {}),
     ...(o.topP !== undefined ? { topP: expectNumber('--top-p', Number(o.topP), 0.01, 1) } : {}),
     ...(o.seed !== undefined ? { seed: expectInteger('--seed', Number(o.seed), 0, 2 ** 31 - 1) } : {}),
     ...(o.stop !== undefined ? { stop: o.stop as string[] } : {}),
   };
-  if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
-  if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
+  if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined))
+    throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
+  if (o.broker !== undefined && o.fleet === undefined)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
   const { recordedFrames } = await import('../../frames/recorded.js');
   const { parseFrameSpec } = await import('../../frames/spec.js');
   const source = parseFrameSpec(o.source, '--source');
   if (source.kind === 'generated' || (source.modality !== undefined && source.modality !== 'optical')) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'an RS-MoE package reads recorded optical frames', { field: '--source', hint: 'name a file, a directory or a quoted glob of RGB images' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'an RS-MoE package reads recorded optical frames', {
+      field: '--source',
+      hint: 'name a file, a directory or a quoted glob of RGB images',
+    });
   }
   const frames: Frame[] = await recordedFrames(source.path, { field: 'source', modality: 'optical' });
-  const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
-  const mqtt = o.broker === undefined ? undefined : { url: String(o.broker), fleet: String(o.fleet), device, ...(o.stateDir ? { stateDir: String(o.stateDir) } : {}) };
+  const device =
+    (o.device as string | undefined) ??
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64);
+  const mqtt =
+    o.broker === undefined
+      ? undefined
+      : {
+          url: String(o.broker),
+          fleet: String(o.fleet),
+          device,
+          ...(o.stateDir ? { stateDir: String(o.stateDir) } : {}),
+        };
   const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../../sdk/internal.js');
   const { ResultPublisher } = await import('../../../sdk/internal.js');
   const publisher = mqtt ? await ResultPublisher.create(mqtt) : undefined;
   // 'auto': every session on its own worker thread, so the experts decode in parallel.
-  const backend = backendName === 'onnxruntime' ? new (await import('../../../sdk/internal.js')).OrtBackend() : undefined;
-  const rt = await createVlmRuntime({ package: pkg, ...(backend ? { backend } : {}), ...(publisher ? { publisher } : {}), generation });
+  const backend =
+    backendName === 'onnxruntime' ? new (await import('../../../sdk/internal.js')).OrtBackend() : undefined;
+  const rt = await createVlmRuntime({
+    package: pkg,
+    ...(backend ? { backend } : {}),
+    ...(publisher ? { publisher } : {}),
+    generation,
+  });
   if (rt.manifest.seededWeights) io.note(`note: ${SEEDED_WEIGHTS_NOTE}`);
   const progress = io.progress(`${task} with ${rt.name} (${rt.experts.join(', ')})`, frames.length, 'frames');
   const results: VlmResult[] = [];
@@ -97,8 +142,24 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
     // --batch frames per call: one vision call and one batched generation per expert.
     for (let i = 0; i < frames.length; i += batch) {
       const chunk = frames.slice(i, i + batch);
-      const stream = o.stream ? { generation: { ...generation, onToken: (e: TokenEvent) => io.note(`[${chunk[e.row]!.id} ${e.expert}] ${e.text}`) } } : {};
-      results.push(...(await rt.run(chunk.map((frame) => (task === 'caption' ? { frame, task, ...(o.instruction !== undefined ? { instruction: String(o.instruction) } : {}) } : { frame, task, question: String(o.question) })), stream)));
+      const stream = o.stream
+        ? {
+            generation: {
+              ...generation,
+              onToken: (e: TokenEvent) => io.note(`[${chunk[e.row]!.id} ${e.expert}] ${e.text}`),
+            },
+          }
+        : {};
+      results.push(
+        ...(await rt.run(
+          chunk.map((frame) =>
+            task === 'caption'
+              ? { frame, task, ...(o.instruction !== undefined ? { instruction: String(o.instruction) } : {}) }
+              : { frame, task, question: String(o.question) },
+          ),
+          stream,
+        )),
+      );
       progress.update(results.length, frames.length, chunk[chunk.length - 1]!.id);
     }
   } finally {
@@ -109,12 +170,24 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
   let mqttSummary: VlmRunSummary['mqtt'];
   if (publisher && mqtt) {
     const report = await publisher.close({ deadlineMs: 5000 });
-    mqttSummary = { broker: mqtt.url, fleet: mqtt.fleet, device, published: results.length, unsent: report.pending, drained: report.drained };
+    mqttSummary = {
+      broker: mqtt.url,
+      fleet: mqtt.fleet,
+      device,
+      published: results.length,
+      unsent: report.pending,
+      drained: report.drained,
+    };
   }
   return {
     vlm: true,
     task,
-    model: { name: rt.name, packageHash: rt.packageHash, experts: [...rt.experts], seededWeights: rt.manifest.seededWeights },
+    model: {
+      name: rt.name,
+      packageHash: rt.packageHash,
+      experts: [...rt.experts],
+      seededWeights: rt.manifest.seededWeights,
+    },
     backend: backend ? 'onnxruntime (main thread)' : 'onnxruntime (a worker thread per session)',
     seconds,
     kvBytesPerToken: rt.kvBytesPerToken,
@@ -125,7 +198,9 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
 }
 
 export function renderVlm(r: VlmRunSummary, io: CommandIO): void {
-  io.out(`${r.results.length} frame(s), task ${r.task}, ${r.model.name} (experts ${r.model.experts.join(', ')}) on ${r.backend}, ${r.seconds.toFixed(2)} s; KV cache ${r.kvBytesPerToken} bytes per generated token`);
+  io.out(
+    `${r.results.length} frame(s), task ${r.task}, ${r.model.name} (experts ${r.model.experts.join(', ')}) on ${r.backend}, ${r.seconds.toFixed(2)} s; KV cache ${r.kvBytesPerToken} bytes per generated token`,
+  );
   for (const x of r.results) {
     io.out('');
     io.out(`${x.frameId}${x.question ? `  Q: ${x.question}` : ''}`);
@@ -137,7 +212,9 @@ export function renderVlm(r: VlmRunSummary, io: CommandIO): void {
   }
   if (r.mqtt) {
     io.out('');
-    io.out(`MQTT ${r.mqtt.broker} fleet ${r.mqtt.fleet} device ${r.mqtt.device}: ${r.mqtt.published} result message(s) published, ${r.mqtt.drained ? 'all delivered' : `${r.mqtt.unsent} not yet delivered`}`);
+    io.out(
+      `MQTT ${r.mqtt.broker} fleet ${r.mqtt.fleet} device ${r.mqtt.device}: ${r.mqtt.published} result message(s) published, ${r.mqtt.drained ? 'all delivered' : `${r.mqtt.unsent} not yet delivered`}`,
+    );
   }
   if (r.note) io.out(`\nnote: ${r.note}`);
 }

@@ -62,12 +62,21 @@ export interface RunSummary {
  */
 export function parseInputSize(text: string): { width: number; height: number } {
   const m = /^(\d+)(?:x(\d+))?$/.exec(text.trim());
-  if (!m) throw new EdgeError('E_INVALID_ARGUMENT', `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`, { field: '--input-size' });
-  return { height: expectInteger('--input-size', Number(m[1]), 1, 16384), width: expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384) };
+  if (!m)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `--input-size must be <height>x<width> or <size> (got ${JSON.stringify(text)})`,
+      { field: '--input-size' },
+    );
+  return {
+    height: expectInteger('--input-size', Number(m[1]), 1, 16384),
+    width: expectInteger('--input-size', Number(m[2] ?? m[1]), 1, 16384),
+  };
 }
 
 function line(o: FrameOutcome): RunFrameLine {
-  if (!o.ok) return { frameId: o.frameId, ok: false, error: { code: o.error.code, message: o.error.message, stage: o.stage } };
+  if (!o.ok)
+    return { frameId: o.frameId, ok: false, error: { code: o.error.code, message: o.error.message, stage: o.stage } };
   const top = o.tasks.classification?.top[0];
   return {
     frameId: o.frameId,
@@ -75,19 +84,29 @@ function line(o: FrameOutcome): RunFrameLine {
     entry: o.entry,
     ...(top ? { top: { label: top.label, score: Number(top.score.toFixed(4)) } } : {}),
     ...(o.tasks.detection ? { detections: o.tasks.detection.detections.length } : {}),
-    ...(o.tasks.raw ? { raw: Object.fromEntries(Object.entries(o.tasks.raw.outputs).map(([k, v]) => [k, v.shape])) } : {}),
+    ...(o.tasks.raw
+      ? { raw: Object.fromEntries(Object.entries(o.tasks.raw.outputs).map(([k, v]) => [k, v.shape])) }
+      : {}),
   };
 }
 
 function latency(m: RuntimeMetrics): RunSummary['latencyMs'] {
   const round = (x: number) => Number(x.toFixed(2));
-  return Object.fromEntries(Object.entries(m.latencyMs).map(([stage, p]) => [stage, { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), max: round(p.max) }]));
+  return Object.fromEntries(
+    Object.entries(m.latencyMs).map(([stage, p]) => [
+      stage,
+      { p50: round(p.p50), p95: round(p.p95), p99: round(p.p99), max: round(p.max) },
+    ]),
+  );
 }
 
 async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
   if (Array.isArray(o.tensors) && o.tensors.length > 0) return runTensors(pkg!, o, io);
   if (typeof o.source !== 'string' || o.source.length === 0) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: '--source', hint: 'e.g. ringmoe-edge run pkg/tiny --source frames/ (or --tensors <input>=<file.npy> for a model that reads raw tensors)' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', {
+      field: '--source',
+      hint: 'e.g. ringmoe-edge run pkg/tiny --source frames/ (or --tensors <input>=<file.npy> for a model that reads raw tensors)',
+    });
   }
   const modality = o.modality as string | undefined;
   const sensorFlags = await readSensorFlags(o);
@@ -97,21 +116,37 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
   // Preprocessing flags override the package's declared preprocessing only when given.
   const preprocess = {
     ...(o.fit !== undefined ? { fit: expectOneOf('--fit', o.fit, ['resize', 'resize-crop', 'tile'] as const) } : {}),
-    ...(o.stretch !== undefined ? { stretch: expectOneOf('--stretch', o.stretch, ['released', 'precise', 'none'] as const) } : {}),
-    ...(o.interpolation !== undefined ? { interpolation: expectOneOf('--interpolation', o.interpolation, ['nearest', 'bilinear', 'bicubic'] as const) } : {}),
+    ...(o.stretch !== undefined
+      ? { stretch: expectOneOf('--stretch', o.stretch, ['released', 'precise', 'none'] as const) }
+      : {}),
+    ...(o.interpolation !== undefined
+      ? { interpolation: expectOneOf('--interpolation', o.interpolation, ['nearest', 'bilinear', 'bicubic'] as const) }
+      : {}),
   };
   const allowFailures = expectInteger('--allow-failures', Number(o.allowFailures ?? 0), 0, Number.MAX_SAFE_INTEGER);
   const inputSize = o.inputSize !== undefined ? parseInputSize(String(o.inputSize)) : undefined;
   if (o.broker === undefined && (o.fleet !== undefined || o.device !== undefined)) {
     throw new EdgeError('E_INVALID_ARGUMENT', '--fleet and --device need --broker', { field: '--broker' });
   }
-  if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet', hint: 'e.g. --broker mqtt://localhost:1883 --fleet north --device drone-7' });
+  if (o.broker !== undefined && o.fleet === undefined)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', {
+      field: '--fleet',
+      hint: 'e.g. --broker mqtt://localhost:1883 --fleet north --device drone-7',
+    });
   const source = parseFrameSpec(o.source, '--source');
   if (source.kind === 'generated') {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'run reads recorded frames; generated frames serve calibrate, prune, quantize and compile', { field: '--source', hint: 'name a file, a directory or a quoted glob, e.g. --source "flight/**/*.tif"' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'run reads recorded frames; generated frames serve calibrate, prune, quantize and compile',
+      { field: '--source', hint: 'name a file, a directory or a quoted glob, e.g. --source "flight/**/*.tif"' },
+    );
   }
   if (source.modality !== undefined && modality !== undefined && source.modality !== modality) {
-    throw new EdgeError('E_INVALID_ARGUMENT', `--source says ${source.modality} frames but --modality says ${modality}`, { field: '--modality' });
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `--source says ${source.modality} frames but --modality says ${modality}`,
+      { field: '--modality' },
+    );
   }
   const frames = await recordedFrames(source.path, {
     field: 'source',
@@ -119,17 +154,45 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     ...(sensorModality(sensorFlags) !== undefined ? { sensorModality: sensorModality(sensorFlags)! } : {}),
     sensorFor: (m) => sensorFor(sensorFlags, m, true),
   });
-  const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
+  const device =
+    (o.device as string | undefined) ??
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64);
 
   const { createRuntime } = await import('../../../sdk/internal.js');
-  const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
+  const mqtt =
+    o.broker === undefined
+      ? undefined
+      : {
+          url: o.broker as string,
+          fleet: o.fleet as string,
+          device,
+          ...(o.stateDir ? { stateDir: o.stateDir as string } : {}),
+        };
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
-    runtime = await createRuntime({ package: pkg!, backend, batch: { max: batch }, preprocess, ...(inputSize ? { inputSize } : {}), ...(mqtt ? { mqtt } : {}) });
+    runtime = await createRuntime({
+      package: pkg!,
+      backend,
+      batch: { max: batch },
+      preprocess,
+      ...(inputSize ? { inputSize } : {}),
+      ...(mqtt ? { mqtt } : {}),
+    });
   } catch (err) {
     if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field?.startsWith('options.mqtt.')) {
-      const flag = { url: '--broker', fleet: '--fleet', device: '--device', stateDir: '--state-dir' }[err.field.slice(13)] ?? err.field;
-      throw new EdgeError('E_INVALID_ARGUMENT', err.message.slice(err.field.length + 2).split(err.field).join(flag), { field: flag, cause: err });
+      const flag =
+        { url: '--broker', fleet: '--fleet', device: '--device', stateDir: '--state-dir' }[err.field.slice(13)] ??
+        err.field;
+      throw new EdgeError(
+        'E_INVALID_ARGUMENT',
+        err.message
+          .slice(err.field.length + 2)
+          .split(err.field)
+          .join(flag),
+        { field: flag, cause: err },
+      );
     }
     throw err;
   }
@@ -140,13 +203,21 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     void runtime.close();
   };
   process.once('SIGINT', onSignal);
-  const progress = io.progress(`running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`, frames.length, 'frames');
+  const progress = io.progress(
+    `running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`,
+    frames.length,
+    'frames',
+  );
   const results: RunFrameLine[] = [];
   const t0 = performance.now();
   try {
     for await (const outcome of runtime.run(frames, { policy })) {
       results.push(line(outcome));
-      progress.update(results.length, frames.length, `${(results.length / ((performance.now() - t0) / 1000)).toFixed(1)} fps`);
+      progress.update(
+        results.length,
+        frames.length,
+        `${(results.length / ((performance.now() - t0) / 1000)).toFixed(1)} fps`,
+      );
     }
   } finally {
     progress.stop();
@@ -170,24 +241,55 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
     fps: Number((okCount / seconds).toFixed(2)),
     latencyMs: latency(m),
     batches: { count: m.batches.count, meanInputs: Number(m.batches.meanInputs.toFixed(2)) },
-    failures: failed.slice(0, MAX_FAILURES).map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
-    ...(mqtt ? { mqtt: { broker: mqtt.url, fleet: mqtt.fleet, device, published: Number(m.mqtt?.resultsPublished ?? 0), unsent: report.unsentResults, drained: report.drained } } : {}),
+    failures: failed
+      .slice(0, MAX_FAILURES)
+      .map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
+    ...(mqtt
+      ? {
+          mqtt: {
+            broker: mqtt.url,
+            fleet: mqtt.fleet,
+            device,
+            published: Number(m.mqtt?.resultsPublished ?? 0),
+            unsent: report.unsentResults,
+            drained: report.drained,
+          },
+        }
+      : {}),
     results,
   };
 }
 
 /** `run --tensors`: raw samples through `Runtime.inferTensors`, one call per sample. */
 async function runTensors(pkg: string, o: Record<string, unknown>, io: CommandIO): Promise<RunSummary> {
-  if (o.source !== undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--source and --tensors are alternatives', { field: '--tensors' });
+  if (o.source !== undefined)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--source and --tensors are alternatives', { field: '--tensors' });
   const backend = expectOneOf('--backend', o.backend ?? 'auto', ['auto', 'onnxruntime', 'tensorrt'] as const);
   const { tensorFeeds } = await import('../../quantize/tensor-feeds.js');
   const { entry, feeds } = await tensorFeeds(pkg, o.tensors as string[], o.entry as string | undefined);
-  const device = (o.device as string | undefined) ?? hostname().replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 64);
-  if (o.broker !== undefined && o.fleet === undefined) throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
-  const mqtt = o.broker === undefined ? undefined : { url: o.broker as string, fleet: o.fleet as string, device, ...(o.stateDir ? { stateDir: o.stateDir as string } : {}) };
+  const device =
+    (o.device as string | undefined) ??
+    hostname()
+      .replace(/[^A-Za-z0-9._-]/g, '-')
+      .slice(0, 64);
+  if (o.broker !== undefined && o.fleet === undefined)
+    throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
+  const mqtt =
+    o.broker === undefined
+      ? undefined
+      : {
+          url: o.broker as string,
+          fleet: o.fleet as string,
+          device,
+          ...(o.stateDir ? { stateDir: o.stateDir as string } : {}),
+        };
   const { createRuntime } = await import('../../../sdk/internal.js');
   const runtime = await createRuntime({ package: pkg, backend, workers: 0, ...(mqtt ? { mqtt } : {}) });
-  const progress = io.progress(`running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`, feeds.length, 'samples');
+  const progress = io.progress(
+    `running ${runtime.model.name}@${runtime.model.version} on ${runtime.backend}`,
+    feeds.length,
+    'samples',
+  );
   const results: RunFrameLine[] = [];
   const t0 = performance.now();
   try {
@@ -220,28 +322,65 @@ async function runTensors(pkg: string, o: Record<string, unknown>, io: CommandIO
     fps: Number((results.length / seconds).toFixed(2)),
     latencyMs: latency(m),
     batches: { count: m.batches.count, meanInputs: Number(m.batches.meanInputs.toFixed(2)) },
-    failures: failed.slice(0, MAX_FAILURES).map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
-    ...(mqtt ? { mqtt: { broker: mqtt.url, fleet: mqtt.fleet, device, published: Number(m.mqtt?.resultsPublished ?? 0), unsent: report.unsentResults, drained: report.drained } } : {}),
+    failures: failed
+      .slice(0, MAX_FAILURES)
+      .map((r) => ({ frameId: r.frameId, stage: r.error!.stage, code: r.error!.code, message: r.error!.message })),
+    ...(mqtt
+      ? {
+          mqtt: {
+            broker: mqtt.url,
+            fleet: mqtt.fleet,
+            device,
+            published: Number(m.mqtt?.resultsPublished ?? 0),
+            unsent: report.unsentResults,
+            drained: report.drained,
+          },
+        }
+      : {}),
     results,
   };
 }
 
 function render(r: RunSummary, io: CommandIO): void {
   const skipped = r.backendSkipped.length ? ` (${r.backendSkipped.join('; ')})` : '';
-  io.out(`${r.frames.total} frame(s) of ${r.source} through ${r.model.name}@${r.model.version} on ${r.backend}${skipped}`);
+  io.out(
+    `${r.frames.total} frame(s) of ${r.source} through ${r.model.name}@${r.model.version} on ${r.backend}${skipped}`,
+  );
   const rate = r.frames.ok > 0 ? `${r.fps.toFixed(2)} frames/s` : 'no frame produced a result';
-  io.out(`${r.seconds.toFixed(2)} s, ${rate}; ${r.frames.ok} ok, ${r.frames.failed} failed, ${r.frames.dropped} dropped; ${r.batches.count} engine call(s), ${r.batches.meanInputs} input(s) each${r.stoppedBy === 'signal' ? '; stopped by Ctrl-C' : ''}`);
+  io.out(
+    `${r.seconds.toFixed(2)} s, ${rate}; ${r.frames.ok} ok, ${r.frames.failed} failed, ${r.frames.dropped} dropped; ${r.batches.count} engine call(s), ${r.batches.meanInputs} input(s) each${r.stoppedBy === 'signal' ? '; stopped by Ctrl-C' : ''}`,
+  );
   if (r.frames.ok > 0) io.out('');
-  if (r.frames.ok > 0) io.out(table(['stage (ms)', 'p50', 'p95', 'p99', 'max'], Object.entries(r.latencyMs).map(([stage, p]) => [stage, p.p50.toFixed(1), p.p95.toFixed(1), p.p99.toFixed(1), p.max.toFixed(1)])));
+  if (r.frames.ok > 0)
+    io.out(
+      table(
+        ['stage (ms)', 'p50', 'p95', 'p99', 'max'],
+        Object.entries(r.latencyMs).map(([stage, p]) => [
+          stage,
+          p.p50.toFixed(1),
+          p.p95.toFixed(1),
+          p.p99.toFixed(1),
+          p.max.toFixed(1),
+        ]),
+      ),
+    );
   if (r.mqtt) {
     io.out('');
-    io.out(`MQTT ${r.mqtt.broker} fleet ${r.mqtt.fleet} device ${r.mqtt.device}: ${r.mqtt.published} result message(s) published, ${r.mqtt.drained ? 'all delivered' : `${r.mqtt.unsent} not yet delivered`}`);
-    if (!r.mqtt.drained) io.note('undelivered results are kept only with --state-dir (they go out on the next run); without it they are lost');
+    io.out(
+      `MQTT ${r.mqtt.broker} fleet ${r.mqtt.fleet} device ${r.mqtt.device}: ${r.mqtt.published} result message(s) published, ${r.mqtt.drained ? 'all delivered' : `${r.mqtt.unsent} not yet delivered`}`,
+    );
+    if (!r.mqtt.drained)
+      io.note(
+        'undelivered results are kept only with --state-dir (they go out on the next run); without it they are lost',
+      );
   }
   if (r.failures.length) {
     io.out('');
     io.out('failures:');
-    for (const f of r.failures) io.out(`  ${f.frameId}  ${f.stage}  ${f.code}: ${f.message.length > 160 ? `${f.message.slice(0, 157)}...` : f.message}`);
+    for (const f of r.failures)
+      io.out(
+        `  ${f.frameId}  ${f.stage}  ${f.code}: ${f.message.length > 160 ? `${f.message.slice(0, 157)}...` : f.message}`,
+      );
     if (r.frames.failed > r.failures.length) io.out(`... and ${r.frames.failed - r.failures.length} more (see --json)`);
   }
 }
@@ -253,10 +392,20 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
   configure(cmd: Command) {
     cmd
       .argument('<package>', 'model package directory')
-      .option('--source <spec>', '[<modality>=]<file|dir|glob>: a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required unless --tensors)')
-      .option('--tensors <spec>', 'raw input tensors instead of frames, for a model whose inputs are not images: [<input>=]<file.npy|file.npz[:<array>]>, first axis = samples (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option(
+        '--source <spec>',
+        '[<modality>=]<file|dir|glob>: a frame file, a directory of frames, or a quoted glob such as "flight/**/*.tif" (required unless --tensors)',
+      )
+      .option(
+        '--tensors <spec>',
+        'raw input tensors instead of frames, for a model whose inputs are not images: [<input>=]<file.npy|file.npz[:<array>]>, first axis = samples (repeatable)',
+        (v: string, prev: string[] = []) => [...prev, v],
+      )
       .option('--entry <name>', 'the entry --tensors feeds (default: the only one)')
-      .option('--modality <id>', 'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical; --sensor sets it too')
+      .option(
+        '--modality <id>',
+        'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical; --sensor sets it too',
+      )
       .option('--broker <url>', 'publish results to this MQTT broker (needs --fleet)')
       .option('--fleet <name>', 'fleet the device belongs to')
       .option('--device <name>', 'device name in topics (default: the host name)')
@@ -264,11 +413,24 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
       .option('--backend <name>', 'auto, onnxruntime or tensorrt', 'auto')
       .option('--policy <policy>', 'block (every frame) or drop-oldest (live: drop when behind)', 'block')
       .option('--batch <n>', 'most model inputs per engine call', '4')
-      .option('--allow-failures <n>', 'failed frames tolerated before the run exits with status 1 (a run where no frame succeeds always does)', '0')
-      .option('--fit <mode>', 'resize, resize-crop or tile (native resolution tiles); default: the package\'s declared preprocessing, else resize')
-      .option('--stretch <method>', 'multispectral/SAR-L2 stretch: released, precise or none; default: the package\'s, else released')
-      .option('--interpolation <kernel>', 'nearest, bilinear or bicubic; default: the package\'s, else bilinear')
-      .option('--input-size <hxw>', 'model input size for a package with symbolic height and width (an imported dynamic model), e.g. 640x640');
+      .option(
+        '--allow-failures <n>',
+        'failed frames tolerated before the run exits with status 1 (a run where no frame succeeds always does)',
+        '0',
+      )
+      .option(
+        '--fit <mode>',
+        "resize, resize-crop or tile (native resolution tiles); default: the package's declared preprocessing, else resize",
+      )
+      .option(
+        '--stretch <method>',
+        "multispectral/SAR-L2 stretch: released, precise or none; default: the package's, else released",
+      )
+      .option('--interpolation <kernel>', "nearest, bilinear or bicubic; default: the package's, else bilinear")
+      .option(
+        '--input-size <hxw>',
+        'model input size for a package with symbolic height and width (an imported dynamic model), e.g. 640x640',
+      );
     addSensorOptions(cmd);
     addVlmOptions(cmd);
   },
@@ -293,7 +455,12 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
  */
 export function runExitStatus(r: RunSummary): { code: number; reason: string } | undefined {
   const { total, ok, failed, dropped } = r.frames;
-  if (total > dropped && ok === 0) return { code: 1, reason: `every frame failed (${failed} of ${total}); see the failures above` };
-  if (failed > r.allowFailures) return { code: 1, reason: `${failed} of ${total} frame(s) failed, more than --allow-failures ${r.allowFailures} tolerates` };
+  if (total > dropped && ok === 0)
+    return { code: 1, reason: `every frame failed (${failed} of ${total}); see the failures above` };
+  if (failed > r.allowFailures)
+    return {
+      code: 1,
+      reason: `${failed} of ${total} frame(s) failed, more than --allow-failures ${r.allowFailures} tolerates`,
+    };
   return undefined;
 }

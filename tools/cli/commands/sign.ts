@@ -14,7 +14,9 @@ export const spec: CommandSpec<Result> = {
   summary: 'sign a bundle manifest with an Ed25519 private key (writes bundle.sig)',
   examples: ['ringmoe-edge sign out/drone-2.0.0 --key keys/release.key'],
   configure(cmd) {
-    cmd.argument('<bundle>', 'bundle directory').requiredOption('--key <file>', 'private key (PEM) from ringmoe-edge keygen');
+    cmd
+      .argument('<bundle>', 'bundle directory')
+      .requiredOption('--key <file>', 'private key (PEM) from ringmoe-edge keygen');
   },
   async run([dir], o) {
     const { signBundleDir } = await import('../../bundle/sign.js');

@@ -24,7 +24,10 @@ export interface StationResult {
 
 function need(flag: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: flag, hint: 'e.g. ringmoe-edge station --broker mqtt://localhost:1883 --fleet north' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', {
+      field: flag,
+      hint: 'e.g. ringmoe-edge station --broker mqtt://localhost:1883 --fleet north',
+    });
   }
   return value;
 }
@@ -33,21 +36,30 @@ function readPem(flag: string, path: unknown): Buffer {
   try {
     return readFileSync(String(path));
   } catch (err) {
-    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read ${String(path)}: ${(err as Error).message}`, { field: flag, cause: err });
+    throw new EdgeError('E_FILE_NOT_FOUND', `cannot read ${String(path)}: ${(err as Error).message}`, {
+      field: flag,
+      cause: err,
+    });
   }
 }
 
 /** The station options the flags ask for. */
 export function stationOptions(o: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): StationOptions {
   const port = o.port === undefined ? undefined : Number(o.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw invalidOption('--port', 'a TCP port (0–65535)', o.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535))
+    throw invalidOption('--port', 'a TCP port (0–65535)', o.port);
   const user = o.authUser as string | undefined;
   const password = (o.authPassword as string | undefined) ?? env.RINGMOE_STATION_PASSWORD;
   if ((user === undefined) !== (password === undefined)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'basic auth needs both a user and a password', { field: user === undefined ? '--auth-user' : '--auth-password', hint: 'give --auth-user and --auth-password (or RINGMOE_STATION_PASSWORD)' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'basic auth needs both a user and a password', {
+      field: user === undefined ? '--auth-user' : '--auth-password',
+      hint: 'give --auth-user and --auth-password (or RINGMOE_STATION_PASSWORD)',
+    });
   }
   if ((o.tlsKey === undefined) !== (o.tlsCert === undefined)) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'TLS needs both a key and a certificate', { field: o.tlsKey === undefined ? '--tls-key' : '--tls-cert' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'TLS needs both a key and a certificate', {
+      field: o.tlsKey === undefined ? '--tls-key' : '--tls-cert',
+    });
   }
   return {
     broker: need('--broker', o.broker),
@@ -56,7 +68,9 @@ export function stationOptions(o: Record<string, unknown>, env: NodeJS.ProcessEn
     ...(o.host !== undefined ? { host: String(o.host) } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(user !== undefined ? { auth: { username: user, password: password! } } : {}),
-    ...(o.tlsKey !== undefined ? { tls: { key: readPem('--tls-key', o.tlsKey), cert: readPem('--tls-cert', o.tlsCert) } } : {}),
+    ...(o.tlsKey !== undefined
+      ? { tls: { key: readPem('--tls-key', o.tlsKey), cert: readPem('--tls-cert', o.tlsCert) } }
+      : {}),
     ...(o.brokerUser !== undefined ? { username: String(o.brokerUser) } : {}),
     ...(env.RINGMOE_BROKER_PASSWORD !== undefined ? { password: env.RINGMOE_BROKER_PASSWORD } : {}),
   };
@@ -65,17 +79,31 @@ export function stationOptions(o: Record<string, unknown>, env: NodeJS.ProcessEn
 async function run(_args: string[], options: Record<string, unknown>, io: CommandIO): Promise<StationResult> {
   const o = stationOptions(options);
   const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
-  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0)) throw invalidOption('--timeout', 'a number of seconds > 0', options.timeout);
+  if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
+    throw invalidOption('--timeout', 'a number of seconds > 0', options.timeout);
   let station;
   try {
     station = await startStation(o);
   } catch (err) {
-    if (isEdgeError(err, 'E_MQTT_OFFLINE')) throw new EdgeError('E_MQTT_OFFLINE', err.message, { field: '--broker', hint: 'start a broker (mosquitto, or the demo\'s embedded one) or check --broker', cause: err });
-    if (isEdgeError(err) && err.field === 'options.port') throw new EdgeError(err.code, err.message.replace(/^options\.port: /, ''), { field: '--port', ...(err.hint ? { hint: err.hint } : {}), cause: err });
+    if (isEdgeError(err, 'E_MQTT_OFFLINE'))
+      throw new EdgeError('E_MQTT_OFFLINE', err.message, {
+        field: '--broker',
+        hint: "start a broker (mosquitto, or the demo's embedded one) or check --broker",
+        cause: err,
+      });
+    if (isEdgeError(err) && err.field === 'options.port')
+      throw new EdgeError(err.code, err.message.replace(/^options\.port: /, ''), {
+        field: '--port',
+        ...(err.hint ? { hint: err.hint } : {}),
+        cause: err,
+      });
     throw err;
   }
-  io.note(`station for fleet ${o.fleet} at ${station.url}${o.auth ? ' (basic auth)' : ''}; metrics at ${station.url}metrics; stop with Ctrl-C`);
-  if (o.host !== undefined && o.host !== '127.0.0.1' && o.host !== 'localhost' && !o.auth) io.note(`warning: serving on ${o.host} without --auth-user: anyone who can reach this port sees the fleet`);
+  io.note(
+    `station for fleet ${o.fleet} at ${station.url}${o.auth ? ' (basic auth)' : ''}; metrics at ${station.url}metrics; stop with Ctrl-C`,
+  );
+  if (o.host !== undefined && o.host !== '127.0.0.1' && o.host !== 'localhost' && !o.auth)
+    io.note(`warning: serving on ${o.host} without --auth-user: anyone who can reach this port sees the fleet`);
   const stoppedBy = await new Promise<StationResult['stoppedBy']>((resolve) => {
     const timer = timeout === undefined ? undefined : setTimeout(() => finish('timeout'), timeout * 1000);
     const onSignal = (): void => finish('signal');
@@ -101,17 +129,28 @@ function render(r: StationResult, io: CommandIO): void {
   io.out(
     table(
       ['device', 'state', 'model', 'results', 'dups'],
-      r.summary.devices.map((d) => [d.device, d.online === undefined ? '?' : d.online ? 'online' : 'offline', d.modelVersion ?? '-', Object.entries(d.results).map(([k, v]) => `${k}:${v}`).join(' ') || '-', d.duplicates]),
+      r.summary.devices.map((d) => [
+        d.device,
+        d.online === undefined ? '?' : d.online ? 'online' : 'offline',
+        d.modelVersion ?? '-',
+        Object.entries(d.results)
+          .map(([k, v]) => `${k}:${v}`)
+          .join(' ') || '-',
+        d.duplicates,
+      ]),
     ),
   );
   const t = r.summary.totals;
-  io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`);
+  io.out(
+    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`,
+  );
 }
 
 /** The `station` command for the CLI router. */
 export const spec: CommandSpec<StationResult> = {
   name: 'station',
-  summary: 'serve a live web page of a fleet (devices, results over the frame, map, timeline) and its Prometheus metrics',
+  summary:
+    'serve a live web page of a fleet (devices, results over the frame, map, timeline) and its Prometheus metrics',
   configure(cmd: Command) {
     cmd
       .option('--broker <url>', 'broker URL, e.g. mqtt://localhost:1883 (required)')
@@ -119,7 +158,10 @@ export const spec: CommandSpec<StationResult> = {
       .option('--prefix <prefix>', 'topic prefix (default ringmoe)')
       .option('--host <address>', 'interface to serve on (default 127.0.0.1; 0.0.0.0 for every interface)')
       .option('--port <n>', 'HTTP port (default 8750; 0 for a free one)')
-      .option('--auth-user <name>', 'ask browsers for this user (basic auth; password from --auth-password or RINGMOE_STATION_PASSWORD)')
+      .option(
+        '--auth-user <name>',
+        'ask browsers for this user (basic auth; password from --auth-password or RINGMOE_STATION_PASSWORD)',
+      )
       .option('--auth-password <password>', 'basic-auth password')
       .option('--tls-key <file>', 'serve HTTPS with this PEM key')
       .option('--tls-cert <file>', 'and this PEM certificate')

@@ -55,7 +55,10 @@ function positiveSeconds(flag: string, value: unknown): number | undefined {
 
 function required(flag: string, value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', { field: flag, hint: 'e.g. ringmoe-edge subscribe --broker mqtt://localhost:1883 --fleet north' });
+    throw new EdgeError('E_INVALID_ARGUMENT', 'this option is required', {
+      field: flag,
+      hint: 'e.g. ringmoe-edge subscribe --broker mqtt://localhost:1883 --fleet north',
+    });
   }
   return value;
 }
@@ -67,7 +70,13 @@ function protocolOf(value: unknown): 'auto' | 4 | 5 {
   throw invalidOption('--protocol', '"auto", "5" or "4"', value);
 }
 
-const FLAG_OF: Record<string, string> = { 'options.url': '--broker', 'options.fleet': '--fleet', 'options.group': '--group', 'options.prefix': '--prefix', 'options.protocol': '--protocol' };
+const FLAG_OF: Record<string, string> = {
+  'options.url': '--broker',
+  'options.fleet': '--fleet',
+  'options.group': '--group',
+  'options.prefix': '--prefix',
+  'options.protocol': '--protocol',
+};
 
 /** Re-names an SDK option in an error after the CLI flag the user typed. */
 function asFlagError(err: EdgeError): EdgeError {
@@ -75,11 +84,19 @@ function asFlagError(err: EdgeError): EdgeError {
   if (!flag) return err;
   const body = err.message.startsWith(`${err.field}: `) ? err.message.slice(err.field!.length + 2) : err.message;
   const renamed = Object.entries(FLAG_OF).reduce((text, [option, f]) => text.split(option).join(f), body);
-  return new EdgeError(err.code, renamed, { field: flag, ...(err.hint !== undefined ? { hint: err.hint } : {}), cause: err });
+  return new EdgeError(err.code, renamed, {
+    field: flag,
+    ...(err.hint !== undefined ? { hint: err.hint } : {}),
+    cause: err,
+  });
 }
 
 function short(value: unknown, max = 80): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? `<${v.constructor.name} ${(v as unknown as ArrayLike<number>).length}>` : v));
+  const text = JSON.stringify(value, (_k, v: unknown) =>
+    ArrayBuffer.isView(v) && !(v instanceof DataView)
+      ? `<${v.constructor.name} ${(v as unknown as ArrayLike<number>).length}>`
+      : v,
+  );
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
@@ -93,7 +110,10 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   const count = positiveInteger('--count', options.count);
   const timeout = positiveSeconds('--timeout', options.timeout);
   const group = options.group as string | undefined;
-  const trust = options.trust === undefined ? undefined : await (await import('../../../sdk/internal.js')).TrustStore.load(String(options.trust));
+  const trust =
+    options.trust === undefined
+      ? undefined
+      : await (await import('../../../sdk/internal.js')).TrustStore.load(String(options.trust));
   let consumer: FleetConsumer;
   try {
     consumer = await FleetConsumer.create({
@@ -107,7 +127,11 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   } catch (err) {
     if (isEdgeError(err, 'E_INVALID_ARGUMENT') && err.field !== undefined) throw asFlagError(err);
     if (isEdgeError(err, 'E_MQTT_OFFLINE')) {
-      throw new EdgeError('E_MQTT_OFFLINE', err.message, { field: '--broker', hint: 'start a broker (mosquitto, or the demo\'s embedded one) or check --broker', cause: err });
+      throw new EdgeError('E_MQTT_OFFLINE', err.message, {
+        field: '--broker',
+        hint: "start a broker (mosquitto, or the demo's embedded one) or check --broker",
+        cause: err,
+      });
     }
     throw err;
   }
@@ -140,8 +164,14 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
       io.out(`${time(r.receivedAt)}  ${r.device}  ${r.task}  ${r.id}  ${short(r.result)}`);
       if (count !== undefined && received >= count) finish('count');
     });
-    consumer.on('birth', (b) => io.note(`${b.device} online (bdSeq ${b.bdSeq}, MQTT ${b.protocolVersion === 5 ? '5' : '3.1.1'}, ${b.encoding})`));
-    consumer.on('death', (d, { stale }) => io.note(`${d.device} ${stale ? `stale death ignored (bdSeq ${d.bdSeq})` : `offline (bdSeq ${d.bdSeq}${d.graceful ? ', graceful' : ''})`}`));
+    consumer.on('birth', (b) =>
+      io.note(`${b.device} online (bdSeq ${b.bdSeq}, MQTT ${b.protocolVersion === 5 ? '5' : '3.1.1'}, ${b.encoding})`),
+    );
+    consumer.on('death', (d, { stale }) =>
+      io.note(
+        `${d.device} ${stale ? `stale death ignored (bdSeq ${d.bdSeq})` : `offline (bdSeq ${d.bdSeq}${d.graceful ? ', graceful' : ''})`}`,
+      ),
+    );
     consumer.on('malformed', (e) => io.note(`malformed message: ${e.message}`));
     consumer.on('offline', () => io.note('broker connection lost; reconnecting'));
   });
@@ -161,7 +191,9 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
 
 function render(r: SubscribeResult, io: CommandIO): void {
   io.out('');
-  io.out(`fleet ${r.fleet} via ${r.broker} (MQTT ${r.protocolVersion === 5 ? '5' : '3.1.1'}${r.group ? `, group ${r.group}` : ''}): ${r.received} result(s), stopped by ${r.stoppedBy}`);
+  io.out(
+    `fleet ${r.fleet} via ${r.broker} (MQTT ${r.protocolVersion === 5 ? '5' : '3.1.1'}${r.group ? `, group ${r.group}` : ''}): ${r.received} result(s), stopped by ${r.stoppedBy}`,
+  );
   if (r.summary.devices.length === 0) {
     io.out('no device seen');
     return;
@@ -170,7 +202,9 @@ function render(r: SubscribeResult, io: CommandIO): void {
     d.device,
     d.online === undefined ? '?' : d.online ? 'online' : 'offline',
     d.bdSeq ?? '-',
-    Object.entries(d.results).map(([task, n]) => `${task}:${n}`).join(' ') || '-',
+    Object.entries(d.results)
+      .map(([task, n]) => `${task}:${n}`)
+      .join(' ') || '-',
     d.duplicates,
     d.lastSeen ? time(d.lastSeen) : '-',
     d.latestMetrics?.outbox ? `${d.latestMetrics.outbox.pending}/${d.latestMetrics.outbox.dropped}` : '-',
@@ -178,13 +212,15 @@ function render(r: SubscribeResult, io: CommandIO): void {
   io.out(table(['device', 'state', 'bdSeq', 'results', 'dups', 'last seen', 'outbox pend/drop'], rows));
   const t = r.summary.totals;
   const refused = Object.entries(t.refused ?? {}).map(([reason, n]) => `${n} ${reason}`);
-  io.out(`${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${refused.length ? `, refused: ${refused.join(', ')}` : ''}${t.unverified ? `, ${t.unverified} unverified state(s)` : ''}`);
+  io.out(
+    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${refused.length ? `, refused: ${refused.join(', ')}` : ''}${t.unverified ? `, ${t.unverified} unverified state(s)` : ''}`,
+  );
 }
 
 /** The `subscribe` command for the CLI router. */
 export const spec: CommandSpec<SubscribeResult> = {
   name: 'subscribe',
-  summary: 'print a fleet\'s results as they arrive, then a fleet summary (ground station)',
+  summary: "print a fleet's results as they arrive, then a fleet summary (ground station)",
   configure(cmd: Command) {
     cmd
       .option('--broker <url>', 'broker URL, e.g. mqtt://localhost:1883 (required)')

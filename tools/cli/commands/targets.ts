@@ -67,7 +67,11 @@ const LEGEND = `marks: ${Object.entries(CONFIDENCE_MARKS)
 
 function summarize(t: TargetProfile): TargetSummary {
   const pub = t.throughput.published;
-  const int8 = pub?.int8DenseTops ? { fact: pub.int8DenseTops, scope: pub.scope } : t.throughput.int8DenseTops ? { fact: t.throughput.int8DenseTops, scope: t.gpu ? 'gpu' : 'cpu' } : null;
+  const int8 = pub?.int8DenseTops
+    ? { fact: pub.int8DenseTops, scope: pub.scope }
+    : t.throughput.int8DenseTops
+      ? { fact: t.throughput.int8DenseTops, scope: t.gpu ? 'gpu' : 'cpu' }
+      : null;
   return {
     id: t.id,
     name: t.name,
@@ -75,7 +79,11 @@ function summarize(t: TargetProfile): TargetSummary {
     aliases: t.aliases,
     architecture: t.gpu?.architecture.value ?? null,
     sm: t.gpu?.sm ?? null,
-    memoryGiB: { value: t.memory.totalGiB.value, confidence: t.memory.totalGiB.confidence, unified: t.memory.unified.value },
+    memoryGiB: {
+      value: t.memory.totalGiB.value,
+      confidence: t.memory.totalGiB.confidence,
+      unified: t.memory.unified.value,
+    },
     dla: { count: t.dla.count.value, confidence: t.dla.count.confidence, generation: t.dla.generation?.value ?? null },
     int8DenseTops: int8 ? { value: int8.fact.value, confidence: int8.fact.confidence, scope: int8.scope } : null,
     software: t.software.map((l) => l.name),
@@ -107,7 +115,11 @@ function softwareCell(t: TargetSummary, profile: TargetProfile): string {
 /** Left-aligned text table (identifiers and names read better left-aligned than io.table's numbers). */
 function leftTable(headers: string[], rows: string[][]): string {
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => [...(r[i] ?? '')].length)));
-  const fmt = (r: string[]) => r.map((c, i) => c + ' '.repeat(widths[i]! - [...c].length)).join('  ').trimEnd();
+  const fmt = (r: string[]) =>
+    r
+      .map((c, i) => c + ' '.repeat(widths[i]! - [...c].length))
+      .join('  ')
+      .trimEnd();
   return [fmt(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
 }
 
@@ -117,8 +129,12 @@ function renderList(targets: TargetSummary[], profiles: Map<string, TargetProfil
     t.name,
     t.architecture ? `${t.architecture} ${t.sm}` : 'CPU only',
     `${t.memoryGiB.value} GiB${CONFIDENCE_MARKS[t.memoryGiB.confidence]}${t.memoryGiB.unified ? '' : ' VRAM'}`,
-    t.dla.count ? `${t.dla.count}x ${t.dla.generation}${CONFIDENCE_MARKS[t.dla.confidence]}` : `0${CONFIDENCE_MARKS[t.dla.confidence]}`,
-    t.int8DenseTops ? `${t.int8DenseTops.value}${CONFIDENCE_MARKS[t.int8DenseTops.confidence]}${t.int8DenseTops.scope === 'gpu+dla' ? '*' : ''}` : '-',
+    t.dla.count
+      ? `${t.dla.count}x ${t.dla.generation}${CONFIDENCE_MARKS[t.dla.confidence]}`
+      : `0${CONFIDENCE_MARKS[t.dla.confidence]}`,
+    t.int8DenseTops
+      ? `${t.int8DenseTops.value}${CONFIDENCE_MARKS[t.int8DenseTops.confidence]}${t.int8DenseTops.scope === 'gpu+dla' ? '*' : ''}`
+      : '-',
     softwareCell(t, profiles.get(t.id)!),
   ]);
   io.out(leftTable(['id', 'name', 'GPU', 'memory', 'DLA', 'INT8 dense TOPS', 'software'], rows));
@@ -128,7 +144,12 @@ function renderList(targets: TargetSummary[], profiles: Map<string, TargetProfil
 }
 
 /** Formats a fact as `value mark [n]`, numbering its sources in `refs`. */
-function fact<T>(f: TargetFact<T> | null | undefined, refs: string[], unit = '', show: (v: T) => string = String): string {
+function fact<T>(
+  f: TargetFact<T> | null | undefined,
+  refs: string[],
+  unit = '',
+  show: (v: T) => string = String,
+): string {
   if (!f) return '-';
   const nums = f.sources.map((s) => {
     if (!refs.includes(s)) refs.push(s);
@@ -160,7 +181,12 @@ function renderOne(t: TargetProfile, plan: TargetPlanning, io: CommandIO): void 
   line('cores', fact(t.cpu.cores, refs));
   line('model', `${fact(t.cpu.model, refs)} (${t.cpu.isa})`);
   if (t.cpu.precisions) line('precisions', fact(t.cpu.precisions, refs, '', list));
-  const memoryKind = t.kind === 'cpu' ? 'host RAM, shared with the OS and the pipeline' : t.memory.unified.value ? 'unified: CPU, GPU and DLA share one DRAM' : 'VRAM on the card, separate from host RAM';
+  const memoryKind =
+    t.kind === 'cpu'
+      ? 'host RAM, shared with the OS and the pipeline'
+      : t.memory.unified.value
+        ? 'unified: CPU, GPU and DLA share one DRAM'
+        : 'VRAM on the card, separate from host RAM';
   io.out(`Memory (${memoryKind})`);
   line('total', fact(t.memory.totalGiB, refs, ' GiB'));
   line('type / bus', `${fact(t.memory.type, refs)} / ${fact(t.memory.busWidthBits, refs, '-bit')}`);
@@ -196,20 +222,33 @@ function renderOne(t: TargetProfile, plan: TargetPlanning, io: CommandIO): void 
       const cap = m.gpuMaxMHz ? (m.gpuMaxMHz.value === null ? 'GPU uncapped' : `GPU <= ${m.gpuMaxMHz.value} MHz`) : '';
       const tops = m.int8SparseTops ? `  INT8 sparse ${fact(m.int8SparseTops, refs, ' TOPS')}` : '';
       const watts = m.watts.value === null ? 'no budget' : `${m.watts.value} W`;
-      io.out(`    ${(m.isDefault ? '* ' : '  ') + m.name.padEnd(18)} ${watts.padEnd(10)} ${cap.padEnd(18)} ${m.cpuCoresOnline ? `${m.cpuCoresOnline.value} cores` : ''}${tops}`);
+      io.out(
+        `    ${(m.isDefault ? '* ' : '  ') + m.name.padEnd(18)} ${watts.padEnd(10)} ${cap.padEnd(18)} ${m.cpuCoresOnline ? `${m.cpuCoresOnline.value} cores` : ''}${tops}`,
+      );
     }
   }
   io.out('Software lines');
   for (const l of t.software) {
     io.out(`  ${fact(l.support, refs, '', () => l.name)}`);
-    const parts: [string, TargetFact<string> | null][] = [['L4T', l.l4t], ['CUDA', l.cuda], ['cuDNN', l.cudnn], ['TensorRT', l.tensorrt], ['onnxruntime', l.onnxruntime]];
+    const parts: [string, TargetFact<string> | null][] = [
+      ['L4T', l.l4t],
+      ['CUDA', l.cuda],
+      ['cuDNN', l.cudnn],
+      ['TensorRT', l.tensorrt],
+      ['onnxruntime', l.onnxruntime],
+    ];
     for (const [label, f] of parts) if (f) line(`  ${label}`, fact(f, refs));
-    if (t.dla.count.value > 0) line('  DLA usable', fact(l.dla, refs, '', (v) => (v ? 'yes' : 'no')));
+    if (t.dla.count.value > 0)
+      line(
+        '  DLA usable',
+        fact(l.dla, refs, '', (v) => (v ? 'yes' : 'no')),
+      );
   }
   io.out('Planning (policy: targets/README.md#utilisation)');
   line('best precision', plan.bestPrecision);
   line('model memory budget', formatBytes(plan.modelMemoryBudgetBytes));
-  for (const [p, ops] of Object.entries(plan.effectiveOpsPerSecond)) line(`effective ${p}`, `${(ops / 1e12).toFixed(2)} T ops/s`);
+  for (const [p, ops] of Object.entries(plan.effectiveOpsPerSecond))
+    line(`effective ${p}`, `${(ops / 1e12).toFixed(2)} T ops/s`);
   if (t.notes.length) {
     io.out('Notes');
     for (const n of t.notes) io.out(`  - ${n}`);
@@ -228,9 +267,16 @@ export const spec: CommandSpec<TargetsResult> = {
   summary: 'list device target profiles, or show one with the confidence and source of every value',
   configure(cmd: Command) {
     cmd.argument('[target]', 'id, alias or path (*.json) of one profile to show in full');
-    cmd.option('--dir <path>', 'read profiles from this directory instead of the shipped targets/ (or RINGMOE_TARGETS_DIR)');
+    cmd.option(
+      '--dir <path>',
+      'read profiles from this directory instead of the shipped targets/ (or RINGMOE_TARGETS_DIR)',
+    );
   },
-  examples: ['ringmoe-edge targets', 'ringmoe-edge targets jetson-orin-nano-8gb', 'ringmoe-edge targets ./my-board.json --json'],
+  examples: [
+    'ringmoe-edge targets',
+    'ringmoe-edge targets jetson-orin-nano-8gb',
+    'ringmoe-edge targets ./my-board.json --json',
+  ],
   async run(args, options) {
     const load: TargetLoadOptions = typeof options.dir === 'string' ? { dir: options.dir } : {};
     if (args[0]) {

@@ -8,7 +8,10 @@ import type { VerifyBundleReport } from '../../bundle/verify-bundle.js';
 export const spec: CommandSpec<VerifyBundleReport> = {
   name: 'verify',
   summary: 'verify a bundle as a device would: signature, every blob hash, paths, limits, package consistency, target',
-  examples: ['ringmoe-edge verify out/drone-2.0.0 --trust device/trust.json --target jetson-orin-nano-8gb', 'ringmoe-edge verify out/drone-2.0.0 --pub keys/release.pub --json'],
+  examples: [
+    'ringmoe-edge verify out/drone-2.0.0 --trust device/trust.json --target jetson-orin-nano-8gb',
+    'ringmoe-edge verify out/drone-2.0.0 --pub keys/release.pub --json',
+  ],
   configure(cmd) {
     cmd
       .argument('<bundle>', 'bundle directory')
@@ -25,7 +28,9 @@ export const spec: CommandSpec<VerifyBundleReport> = {
     });
   },
   render(r, io) {
-    io.out(`OK ${r.name}@${r.version} for ${r.target}: signed by ${r.keyId}, ${r.files} files, ${r.blobs} blobs verified, ${formatBytes(r.totalSize)}`);
+    io.out(
+      `OK ${r.name}@${r.version} for ${r.target}: signed by ${r.keyId}, ${r.files} files, ${r.blobs} blobs verified, ${formatBytes(r.totalSize)}`,
+    );
     io.out(`manifest ${r.manifestSha256}`);
     for (const w of r.warnings) io.out(`warning: ${w}`);
   },

@@ -35,7 +35,8 @@ export function relativePositionIndex(w: number): Int32Array {
   const t = w * w;
   const out = new Int32Array(t * t);
   for (let i = 0; i < t; i++) {
-    for (let j = 0; j < t; j++) out[i * t + j] = (Math.floor(i / w) - Math.floor(j / w) + w - 1) * (2 * w - 1) + ((i % w) - (j % w) + w - 1);
+    for (let j = 0; j < t; j++)
+      out[i * t + j] = (Math.floor(i / w) - Math.floor(j / w) + w - 1) * (2 * w - 1) + ((i % w) - (j % w) + w - 1);
   }
   return out;
 }
@@ -72,7 +73,8 @@ export function relativePositionBias(cpb: CpbWeights, w: number, heads: number, 
   const mlp = new Float32Array(n * heads);
   const h = new Float32Array(hidden);
   for (let r = 0; r < n; r++) {
-    for (let k = 0; k < hidden; k++) h[k] = Math.max(0, table[r * 2]! * w1[k]! + table[r * 2 + 1]! * w1[hidden + k]! + b1[k]!);
+    for (let k = 0; k < hidden; k++)
+      h[k] = Math.max(0, table[r * 2]! * w1[k]! + table[r * 2 + 1]! * w1[hidden + k]! + b1[k]!);
     for (let o = 0; o < heads; o++) {
       let s = 0;
       for (let k = 0; k < hidden; k++) s += h[k]! * w2[k * heads + o]!;
@@ -86,7 +88,8 @@ export function relativePositionBias(cpb: CpbWeights, w: number, heads: number, 
 export function shiftMask(height: number, width: number, w: number, shift: number): Float32Array {
   const label = new Int32Array(height * width);
   const region = (x: number, size: number) => (x < size - w ? 0 : x < size - shift ? 1 : 2);
-  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) label[y * width + x] = region(y, height) * 3 + region(x, width);
+  for (let y = 0; y < height; y++)
+    for (let x = 0; x < width; x++) label[y * width + x] = region(y, height) * 3 + region(x, width);
   const nh = height / w;
   const nw = width / w;
   const t = w * w;
@@ -132,7 +135,13 @@ interface AttentionSite {
  * flavour. `x` is [N, L, D]. Weights live in weights/trunk.bin under `<block>.attn.*` and
  * `<block>.norm1.*`.
  */
-export function windowAttention(ctx: EmitContext, x: string, g: StageGeometry, blockIndex: number, block: string): string {
+export function windowAttention(
+  ctx: EmitContext,
+  x: string,
+  g: StageGeometry,
+  blockIndex: number,
+  block: string,
+): string {
   const b = ctx.b;
   const { dim: D, heads: h, height: H, width: W, window: w } = g;
   const site: AttentionSite = { g, block, shift: blockIndex % 2 === 1 ? g.shift : 0 };
@@ -145,14 +154,26 @@ export function windowAttention(ctx: EmitContext, x: string, g: StageGeometry, b
     let xw = ctx.reshape(xs, [-1, H / w, w, W / w, w, D]);
     xw = ctx.reshape(ctx.transpose(xw, [0, 1, 3, 2, 4, 5]), [-1, t, D]);
     const qkvW = ctx.param(`${block}.attn.qkv.weight`, 'trunk', [D, 3 * D], { kind: 'fanin', fanIn: D });
-    const qkvB = ctx.param(`${block}.attn.qkv.bias`, 'trunk', [3 * D], ctx.config.attention === 'v1' ? { kind: 'normal', std: 0.02 } : { kind: 'data', data: v2QkvBias(ctx, block, D) });
+    const qkvB = ctx.param(
+      `${block}.attn.qkv.bias`,
+      'trunk',
+      [3 * D],
+      ctx.config.attention === 'v1' ? { kind: 'normal', std: 0.02 } : { kind: 'data', data: v2QkvBias(ctx, block, D) },
+    );
     let qkv = b.op('Add', [b.op('MatMul', [xw, qkvW]), qkvB]);
     qkv = ctx.transpose(ctx.reshape(qkv, [-1, t, 3, h, hd]), [2, 0, 3, 1, 4]);
-    const [q, k, v] = [0, 1, 2].map((i) => b.op('Gather', [qkv, b.int64(i)], { axis: attr.i(0) })) as [string, string, string];
+    const [q, k, v] = [0, 1, 2].map((i) => b.op('Gather', [qkv, b.int64(i)], { axis: attr.i(0) })) as [
+      string,
+      string,
+      string,
+    ];
     let a = ctx.config.attention === 'v1' ? v1Scores(ctx, site, q, k) : v2Scores(ctx, site, q, k);
     if (shift) {
       const nW = (H / w) * (W / w);
-      const mask = ctx.param(`s${g.stage}.attn_mask`, 'trunk', [1, nW, 1, t, t], { kind: 'data', data: shiftMask(H, W, w, shift) });
+      const mask = ctx.param(`s${g.stage}.attn_mask`, 'trunk', [1, nW, 1, t, t], {
+        kind: 'data',
+        data: shiftMask(H, W, w, shift),
+      });
       a = ctx.reshape(b.op('Add', [ctx.reshape(a, [-1, nW, h, t, t]), mask]), [-1, h, t, t]);
     }
     a = b.op('Softmax', [a], { axis: attr.i(-1) });
@@ -175,8 +196,17 @@ function v1Scores(ctx: EmitContext, site: AttentionSite, q: string, k: string): 
   const { heads: h, window: w } = g;
   const t = w * w;
   let a = b.op('MatMul', [b.op('Mul', [q, b.float((g.dim / h) ** -0.5)]), ctx.transpose(k, [0, 1, 3, 2])]);
-  const table = ctx.values(`${block}.attn.relative_position_bias_table`, [(2 * w - 1) ** 2, h], { kind: 'normal', std: 0.02 });
-  a = b.op('Add', [a, ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], { kind: 'data', data: gatherPositionBias(table, w, h) })]);
+  const table = ctx.values(`${block}.attn.relative_position_bias_table`, [(2 * w - 1) ** 2, h], {
+    kind: 'normal',
+    std: 0.02,
+  });
+  a = b.op('Add', [
+    a,
+    ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], {
+      kind: 'data',
+      data: gatherPositionBias(table, w, h),
+    }),
+  ]);
   return a;
 }
 
@@ -205,8 +235,13 @@ function v2Scores(ctx: EmitContext, site: AttentionSite, q: string, k: string): 
   // log-scale moves some exp() results by one ulp, and seeded v2 packages stay byte-identical.
   // (No checkpoint format of the contract carries a v2 logit scale.)
   const rng = new Rng(ctx.options.seed, `${block}.attn.logit_scale`);
-  const scale = Float32Array.from({ length: h }, () => Math.exp(Math.min(Math.log(10) + 0.1 * (rng.uniform() - 0.5), Math.log(100))));
-  a = b.op('Mul', [a, ctx.param(`${block}.attn.logit_scale_exp`, 'trunk', [1, h, 1, 1], { kind: 'data', data: scale })]);
+  const scale = Float32Array.from({ length: h }, () =>
+    Math.exp(Math.min(Math.log(10) + 0.1 * (rng.uniform() - 0.5), Math.log(100))),
+  );
+  a = b.op('Mul', [
+    a,
+    ctx.param(`${block}.attn.logit_scale_exp`, 'trunk', [1, h, 1, 1], { kind: 'data', data: scale }),
+  ]);
   const hidden = ctx.config.cpbHidden;
   const key = `${block}.attn.cpb`;
   const cpb: CpbWeights = {
@@ -214,5 +249,11 @@ function v2Scores(ctx: EmitContext, site: AttentionSite, q: string, k: string): 
     fc1Bias: ctx.values(`${key}.fc1.bias`, [hidden], { kind: 'normal', std: 0.02 }),
     fc2Weight: ctx.values(`${key}.fc2.weight`, [hidden, h], { kind: 'normal', std: 1 / Math.sqrt(hidden) }),
   };
-  return b.op('Add', [a, ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], { kind: 'data', data: relativePositionBias(cpb, w, h, hidden) })]);
+  return b.op('Add', [
+    a,
+    ctx.param(`${block}.attn.relative_position_bias`, 'trunk', [1, h, t, t], {
+      kind: 'data',
+      data: relativePositionBias(cpb, w, h, hidden),
+    }),
+  ]);
 }

@@ -59,7 +59,13 @@ export class EmitContext {
    * stream (defaults to the name).
    */
   param(name: string, file: string, dims: number[], init: Init, seedKey = name): string {
-    this.weights.tensor(name, `weights/${file}.bin`, 'float32', dims, () => this.source?.tensor(name, dims, 'stored') ?? this.generate(name, dims, init, seedKey));
+    this.weights.tensor(
+      name,
+      `weights/${file}.bin`,
+      'float32',
+      dims,
+      () => this.source?.tensor(name, dims, 'stored') ?? this.generate(name, dims, init, seedKey),
+    );
     return this.b.initializer(this.weights.initializer(name));
   }
 
@@ -83,7 +89,8 @@ export class EmitContext {
       case 'const':
         return filled(n, init.value);
       case 'data':
-        if (init.data.length !== n) throw new EdgeError('E_INTERNAL', `${name} has ${init.data.length} values for dims [${dims.join(', ')}]`);
+        if (init.data.length !== n)
+          throw new EdgeError('E_INTERNAL', `${name} has ${init.data.length} values for dims [${dims.join(', ')}]`);
         return init.data;
       case 'lazy':
         return init.make();
@@ -91,11 +98,30 @@ export class EmitContext {
   }
 
   /** x·W + b with W stored [in, out]. */
-  linear(x: string, inDim: number, outDim: number, name: string, file: string, opts: { bias?: boolean; seedKey?: string } = {}): string {
-    const w = this.param(`${name}.weight`, file, [inDim, outDim], { kind: 'fanin', fanIn: inDim }, opts.seedKey && `${opts.seedKey}.weight`);
+  linear(
+    x: string,
+    inDim: number,
+    outDim: number,
+    name: string,
+    file: string,
+    opts: { bias?: boolean; seedKey?: string } = {},
+  ): string {
+    const w = this.param(
+      `${name}.weight`,
+      file,
+      [inDim, outDim],
+      { kind: 'fanin', fanIn: inDim },
+      opts.seedKey && `${opts.seedKey}.weight`,
+    );
     const y = this.b.op('MatMul', [x, w]);
     if (opts.bias === false) return y;
-    const bias = this.param(`${name}.bias`, file, [outDim], { kind: 'normal', std: 0.02 }, opts.seedKey && `${opts.seedKey}.bias`);
+    const bias = this.param(
+      `${name}.bias`,
+      file,
+      [outDim],
+      { kind: 'normal', std: 0.02 },
+      opts.seedKey && `${opts.seedKey}.bias`,
+    );
     return this.b.op('Add', [y, bias]);
   }
 
@@ -107,9 +133,22 @@ export class EmitContext {
   }
 
   /** Conv2d with weights [out, in, k, k] and bias, NCHW. */
-  conv(x: string, inCh: number, outCh: number, k: number, name: string, file: string, opts: { stride?: number; pad?: number; biasInit?: number } = {}): string {
+  conv(
+    x: string,
+    inCh: number,
+    outCh: number,
+    k: number,
+    name: string,
+    file: string,
+    opts: { stride?: number; pad?: number; biasInit?: number } = {},
+  ): string {
     const w = this.param(`${name}.weight`, file, [outCh, inCh, k, k], { kind: 'fanin', fanIn: inCh * k * k });
-    const bias = this.param(`${name}.bias`, file, [outCh], opts.biasInit !== undefined ? { kind: 'const', value: opts.biasInit } : { kind: 'normal', std: 0.02 });
+    const bias = this.param(
+      `${name}.bias`,
+      file,
+      [outCh],
+      opts.biasInit !== undefined ? { kind: 'const', value: opts.biasInit } : { kind: 'normal', std: 0.02 },
+    );
     const pad = opts.pad ?? 0;
     return this.b.op('Conv', [x, w, bias], {
       kernel_shape: attr.ints([k, k]),
@@ -120,7 +159,8 @@ export class EmitContext {
 
   /** Reduce over `axes` (attribute form up to opset 17, input form from 18). */
   reduce(op: 'ReduceMean' | 'ReduceMax' | 'ReduceL2', x: string, axes: number[], keepdims: boolean): string {
-    if (this.options.opset >= 18) return this.b.op(op, [x, this.b.int64s(axes)], { keepdims: attr.i(keepdims ? 1 : 0) });
+    if (this.options.opset >= 18)
+      return this.b.op(op, [x, this.b.int64s(axes)], { keepdims: attr.i(keepdims ? 1 : 0) });
     return this.b.op(op, [x], { axes: attr.ints(axes), keepdims: attr.i(keepdims ? 1 : 0) });
   }
 

@@ -16,7 +16,12 @@ export function blockId(stage: number, block: number): string {
 }
 
 function ffnTensors(id: string): FfnTensors {
-  return { fc1Weight: `${id}.fc1.weight`, fc1Bias: `${id}.fc1.bias`, fc2Weight: `${id}.fc2.weight`, fc2Bias: `${id}.fc2.bias` };
+  return {
+    fc1Weight: `${id}.fc1.weight`,
+    fc1Bias: `${id}.fc1.bias`,
+    fc2Weight: `${id}.fc2.weight`,
+    fc2Bias: `${id}.fc2.bias`,
+  };
 }
 
 /** The expert map of one block of a freshly generated (unpruned) model. */
@@ -44,13 +49,28 @@ export function blockExperts(c: RingMoEConfig, g: StageGeometry, index: number):
     const rid = c.experts.modalPerModality > 1 ? `${id}.router.modal.${m.id}` : undefined;
     for (let i = 0; i < c.experts.modalPerModality; i++) expert('modal', `modal.${m.id}.${i}`, i, m.id, rid);
     if (rid) {
-      routers.push({ id: rid, kind: 'modal', modality: m.id, file: file(`router.modal.${m.id}`), weight: `${rid}.weight`, experts: experts.filter((e) => e.router === rid).map((e) => e.id), params: g.dim * c.experts.modalPerModality });
+      routers.push({
+        id: rid,
+        kind: 'modal',
+        modality: m.id,
+        file: file(`router.modal.${m.id}`),
+        weight: `${rid}.weight`,
+        experts: experts.filter((e) => e.router === rid).map((e) => e.id),
+        params: g.dim * c.experts.modalPerModality,
+      });
     }
   }
   const crid = c.experts.collaborative > 1 ? `${id}.router.collaborative` : undefined;
   for (let i = 0; i < c.experts.collaborative; i++) expert('collaborative', `collaborative.${i}`, i, undefined, crid);
   if (crid) {
-    routers.push({ id: crid, kind: 'collaborative', file: file('router.collaborative'), weight: `${crid}.weight`, experts: experts.filter((e) => e.router === crid).map((e) => e.id), params: g.dim * c.experts.collaborative });
+    routers.push({
+      id: crid,
+      kind: 'collaborative',
+      file: file('router.collaborative'),
+      weight: `${crid}.weight`,
+      experts: experts.filter((e) => e.router === crid).map((e) => e.id),
+      params: g.dim * c.experts.collaborative,
+    });
   }
   if (c.experts.shared) expert('shared', 'shared', 0);
   return { id, stage: g.stage, block: index, dim: g.dim, hidden: g.hidden, routers, experts };
@@ -63,7 +83,14 @@ export function blockExperts(c: RingMoEConfig, g: StageGeometry, index: number):
  * related but distinct, like a trained upcycled MoE, so a token routed to a neighbouring expert is
  * not sent somewhere arbitrary.
  */
-function expertTensor(ctx: EmitContext, block: string, expert: string, part: string, dims: number[], std: number): Float32Array {
+function expertTensor(
+  ctx: EmitContext,
+  block: string,
+  expert: string,
+  part: string,
+  dims: number[],
+  std: number,
+): Float32Array {
   const n = dims.reduce((a, b) => a * b, 1);
   const s = ctx.options.expertSpread;
   const seed = ctx.options.seed;
@@ -100,7 +127,10 @@ export function passLayout(ctx: EmitContext, block: BlockExpertMap, modality: Mo
       const fileKey = router.file.replace(/^weights\//, '').replace(/\.bin$/, '');
       ctx.param(router.weight, fileKey, [block.dim, router.experts.length], { kind: 'fanin', fanIn: block.dim });
     }
-    groups.push({ ...(router ? { router: { id: router.id, weight: router.weight } } : {}), experts: experts.map((e) => ({ id: e.id, tensors: e.tensors })) });
+    groups.push({
+      ...(router ? { router: { id: router.id, weight: router.weight } } : {}),
+      experts: experts.map((e) => ({ id: e.id, tensors: e.tensors })),
+    });
   };
   const modal = block.experts.filter((e) => e.kind === 'modal' && e.modality === modality);
   addGroup(modal, modal[0]?.router);

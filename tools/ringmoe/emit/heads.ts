@@ -17,7 +17,8 @@ export function emitNeck(ctx: EmitContext, features: string[], name: string): st
     const lateral = features.map((f, i) => ctx.conv(f, ctx.geometry[i]!.dim, n, 1, `${name}.lateral${i}`, name));
     const out: string[] = new Array(lateral.length);
     out[lateral.length - 1] = lateral[lateral.length - 1]!;
-    for (let i = lateral.length - 2; i >= 0; i--) out[i] = b.op('Add', [lateral[i]!, ctx.upsample(out[i + 1]!, 2, 'nearest')]);
+    for (let i = lateral.length - 2; i >= 0; i--)
+      out[i] = b.op('Add', [lateral[i]!, ctx.upsample(out[i + 1]!, 2, 'nearest')]);
     return out;
   });
 }
@@ -44,16 +45,36 @@ export function emitTaskHeads(ctx: EmitContext, features: string[], embedding: s
   const last = ctx.geometry[ctx.geometry.length - 1]!;
   const on = (t: TaskHead) => c.tasks.includes(t);
   const out: HeadOutputs = {};
-  if (on('classification')) out.clsLogits = b.scope('head.cls', () => ctx.linear(embedding, last.dim, th.classification.labels.length, 'head.cls.fc', 'head.cls'));
+  if (on('classification'))
+    out.clsLogits = b.scope('head.cls', () =>
+      ctx.linear(embedding, last.dim, th.classification.labels.length, 'head.cls.fc', 'head.cls'),
+    );
   if (!on('segmentation') && !on('detection') && !on('depth')) return out;
   const p = emitNeck(ctx, features, 'head.neck');
   if (on('segmentation')) {
     out.segLogits = b.scope('head.seg', () =>
-      ctx.upsample(ctx.conv(b.op('Relu', [p[0]!]), n, th.segmentation.labels.length, 1, 'head.seg.classifier', 'head.seg'), c.patchSize, 'linear'),
+      ctx.upsample(
+        ctx.conv(b.op('Relu', [p[0]!]), n, th.segmentation.labels.length, 1, 'head.seg.classifier', 'head.seg'),
+        c.patchSize,
+        'linear',
+      ),
     );
   }
-  if (on('depth')) out.depth = b.scope('head.depth', () => ctx.upsample(b.op('Softplus', [ctx.conv(b.op('Relu', [p[0]!]), n, 1, 1, 'head.depth.regressor', 'head.depth')]), c.patchSize, 'linear'));
-  if (on('detection')) Object.assign(out, b.scope('head.det', () => (th.detection.boxes === 'oriented' ? emitOrientedDetection(ctx, p) : emitDetection(ctx, p))));
+  if (on('depth'))
+    out.depth = b.scope('head.depth', () =>
+      ctx.upsample(
+        b.op('Softplus', [ctx.conv(b.op('Relu', [p[0]!]), n, 1, 1, 'head.depth.regressor', 'head.depth')]),
+        c.patchSize,
+        'linear',
+      ),
+    );
+  if (on('detection'))
+    Object.assign(
+      out,
+      b.scope('head.det', () =>
+        th.detection.boxes === 'oriented' ? emitOrientedDetection(ctx, p) : emitDetection(ctx, p),
+      ),
+    );
   return out;
 }
 
@@ -90,13 +111,21 @@ function emitDetection(ctx: EmitContext, p: string[]): { detBoxes: string; detSc
     }
   }
   const centre = ctx.param(`head.det.centres.${fh}x${fw}`, 'head.det', [1, L, 4], { kind: 'data', data: centres });
-  const signs = ctx.param('head.det.signs', 'head.det', [1, 1, 4], { kind: 'data', data: Float32Array.of(-1, -1, 1, 1) });
+  const signs = ctx.param('head.det.signs', 'head.det', [1, 1, 4], {
+    kind: 'data',
+    data: Float32Array.of(-1, -1, 1, 1),
+  });
   const limits = ctx.param(`head.det.limits.${c.inputSize.width}x${c.inputSize.height}`, 'head.det', [1, 1, 4], {
     kind: 'data',
     data: Float32Array.of(c.inputSize.width, c.inputSize.height, c.inputSize.width, c.inputSize.height),
   });
   const boxes = b.op('Min', [b.op('Max', [b.op('Add', [centre, b.op('Mul', [ltrb, signs])]), b.float(0)]), limits]);
-  const [topScores, topIdx] = b.node('TopK', [scores, b.int64s([M])], { axis: attr.i(1), largest: attr.i(1), sorted: attr.i(1) }, { outputs: 2 }) as [string, string];
+  const [topScores, topIdx] = b.node(
+    'TopK',
+    [scores, b.int64s([M])],
+    { axis: attr.i(1), largest: attr.i(1), sorted: attr.i(1) },
+    { outputs: 2 },
+  ) as [string, string];
   const detClasses = b.op('GatherElements', [classes, topIdx], { axis: attr.i(1) });
   const idx4 = b.op('Expand', [b.op('Unsqueeze', [topIdx, b.int64s([2])]), b.int64s([1, 1, 4])]);
   const detBoxes = b.op('GatherElements', [boxes, idx4], { axis: attr.i(1) });
@@ -108,7 +137,11 @@ export function emitFusion(ctx: EmitContext, perModality: string[][], name: stri
   const b = ctx.b;
   return b.scope(name, () =>
     ctx.geometry.map((g, i) => {
-      const cat = b.op('Concat', perModality.map((f) => f[i]!), { axis: attr.i(1) });
+      const cat = b.op(
+        'Concat',
+        perModality.map((f) => f[i]!),
+        { axis: attr.i(1) },
+      );
       return ctx.conv(cat, g.dim * perModality.length, g.dim, 1, `${name}.proj${i}`, name);
     }),
   );
@@ -121,7 +154,15 @@ export function emitChangeHead(ctx: EmitContext, f0: string[], f1: string[]): st
     const diff = f0.map((f, i) => b.op('Abs', [b.op('Sub', [f, f1[i]!])]));
     const p = emitNeck(ctx, diff, 'head.change.neck');
     // Prior: change is rare (probability 0.01 where the two dates' features agree), as detection's prior.
-    const logit = ctx.conv(b.op('Relu', [p[0]!]), ctx.config.taskHeads.neckDim, 1, 1, 'head.change.classifier', 'head.change', { biasInit: -Math.log((1 - 0.01) / 0.01) });
+    const logit = ctx.conv(
+      b.op('Relu', [p[0]!]),
+      ctx.config.taskHeads.neckDim,
+      1,
+      1,
+      'head.change.classifier',
+      'head.change',
+      { biasInit: -Math.log((1 - 0.01) / 0.01) },
+    );
     return ctx.upsample(b.op('Sigmoid', [logit]), ctx.config.patchSize, 'linear');
   });
 }

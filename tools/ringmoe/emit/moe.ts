@@ -36,7 +36,13 @@ export interface MoeClusterSpec {
  * Emits the MoE between `input` ([T, D] tokens) and a new output tensor (sum over groups).
  * @returns the output tensor and the cluster record for the expert map
  */
-export function emitMoe(b: GraphBuilder, spec: MoeClusterSpec, input: string, lowering: 'sparse' | 'dense', pass: ModalityId): { output: string; record: MoeClusterRecord } {
+export function emitMoe(
+  b: GraphBuilder,
+  spec: MoeClusterSpec,
+  input: string,
+  lowering: 'sparse' | 'dense',
+  pass: ModalityId,
+): { output: string; record: MoeClusterRecord } {
   const owners: Record<string, string[]> = {};
   const routerOutputs: Record<string, string> = {};
   const own = (id: string, nodes: string[]) => (owners[id] = [...(owners[id] ?? []), ...nodes]);
@@ -50,9 +56,14 @@ export function emitMoe(b: GraphBuilder, spec: MoeClusterSpec, input: string, lo
           own(only.id, r.nodes);
           return r.value;
         }
-        if (!group.router) throw new Error(`MoE group ${gi} of ${spec.block} has ${group.experts.length} experts and no router`);
+        if (!group.router)
+          throw new Error(`MoE group ${gi} of ${spec.block} has ${group.experts.length} experts and no router`);
         const router = group.router;
-        const routed = b.capture(() => b.scope(router.id.split('.').slice(2).join('.'), () => b.op('ArgMax', [b.op('MatMul', [input, router.weight])], { axis: attr.i(1), keepdims: attr.i(0) })));
+        const routed = b.capture(() =>
+          b.scope(router.id.split('.').slice(2).join('.'), () =>
+            b.op('ArgMax', [b.op('MatMul', [input, router.weight])], { axis: attr.i(1), keepdims: attr.i(0) }),
+          ),
+        );
         own(router.id, routed.nodes);
         const choice = routed.value;
         routerOutputs[router.id] = choice;
@@ -60,7 +71,9 @@ export function emitMoe(b: GraphBuilder, spec: MoeClusterSpec, input: string, lo
           const parts = group.experts.map((e, k) => {
             const r = b.capture(() =>
               b.scope(e.id.split('.').slice(2).join('.'), () => {
-                const mask = b.op('Cast', [b.op('Unsqueeze', [b.op('Equal', [choice, b.int64(k)]), b.int64s([1])])], { to: attr.i(1) });
+                const mask = b.op('Cast', [b.op('Unsqueeze', [b.op('Equal', [choice, b.int64(k)]), b.int64s([1])])], {
+                  to: attr.i(1),
+                });
                 return b.op('Mul', [ffn(b, input, e.tensors), mask]);
               }),
             );
@@ -74,7 +87,9 @@ export function emitMoe(b: GraphBuilder, spec: MoeClusterSpec, input: string, lo
         group.experts.forEach((e, k) => {
           const r = b.capture(() =>
             b.scope(e.id.split('.').slice(2).join('.'), () => {
-              const idx = b.op('Transpose', [b.op('NonZero', [b.op('Equal', [choice, b.int64(k)])])], { perm: attr.ints([1, 0]) });
+              const idx = b.op('Transpose', [b.op('NonZero', [b.op('Equal', [choice, b.int64(k)])])], {
+                perm: attr.ints([1, 0]),
+              });
               const y = ffn(b, b.op('GatherND', [input, idx]), e.tensors);
               return b.op('ScatterND', [acc, idx, y]);
             }),

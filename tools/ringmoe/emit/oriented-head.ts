@@ -11,7 +11,10 @@ import { attr } from '../../onnx/builder.js';
 import type { EmitContext } from './context.js';
 
 /** Oriented detection on the neck outputs `p`; same outputs as the axis-aligned head, boxes of width 5. */
-export function emitOrientedDetection(ctx: EmitContext, p: string[]): { detBoxes: string; detScores: string; detClasses: string } {
+export function emitOrientedDetection(
+  ctx: EmitContext,
+  p: string[],
+): { detBoxes: string; detScores: string; detClasses: string } {
   const b = ctx.b;
   const c = ctx.config;
   const th = c.taskHeads;
@@ -26,8 +29,14 @@ export function emitOrientedDetection(ctx: EmitContext, p: string[]): { detBoxes
   const tower = b.op('Relu', [ctx.conv(p[level]!, n, n, 3, 'head.det.tower', 'head.det', { pad: 1 })]);
   // Focal-loss prior: initial class probability 0.01.
   const cls = ctx.conv(tower, n, K, 1, 'head.det.cls', 'head.det', { biasInit: -Math.log((1 - 0.01) / 0.01) });
-  const ltrbMap = b.op('Mul', [b.op('Softplus', [ctx.conv(tower, n, 4, 1, 'head.det.box', 'head.det')]), b.float(stride)]);
-  const angleMap = b.op('Mul', [b.op('Tanh', [ctx.conv(tower, n, 1, 1, 'head.det.angle', 'head.det')]), b.float(Math.PI / 2)]);
+  const ltrbMap = b.op('Mul', [
+    b.op('Softplus', [ctx.conv(tower, n, 4, 1, 'head.det.box', 'head.det')]),
+    b.float(stride),
+  ]);
+  const angleMap = b.op('Mul', [
+    b.op('Tanh', [ctx.conv(tower, n, 1, 1, 'head.det.angle', 'head.det')]),
+    b.float(Math.PI / 2),
+  ]);
   const probs = ctx.reshape(b.op('Sigmoid', [cls]), [0, K, L]);
   const scores = ctx.reduce('ReduceMax', probs, [1], false);
   const classes = b.op('ArgMax', [probs], { axis: attr.i(1), keepdims: attr.i(0) });
@@ -40,16 +49,25 @@ export function emitOrientedDetection(ctx: EmitContext, p: string[]): { detBoxes
   });
   const mixed = b.op('MatMul', [ltrb, mix]);
   const col = (t: string, k: number) => b.op('Slice', [t, b.int64s([k]), b.int64s([k + 1]), b.int64s([2])]);
-  const du = col(mixed, 0), dv = col(mixed, 1), w = col(mixed, 2), h = col(mixed, 3);
+  const du = col(mixed, 0),
+    dv = col(mixed, 1),
+    w = col(mixed, 2),
+    h = col(mixed, 3);
   const cos = b.op('Cos', [angle]);
   const sin = b.op('Sin', [angle]);
   const points = new Float32Array(L * 2);
-  for (let y = 0; y < fh; y++) for (let x = 0; x < fw; x++) points.set([(x + 0.5) * stride, (y + 0.5) * stride], (y * fw + x) * 2);
+  for (let y = 0; y < fh; y++)
+    for (let x = 0; x < fw; x++) points.set([(x + 0.5) * stride, (y + 0.5) * stride], (y * fw + x) * 2);
   const point = ctx.param(`head.det.points.${fh}x${fw}`, 'head.det', [1, L, 2], { kind: 'data', data: points });
   const cx = b.op('Add', [col(point, 0), b.op('Sub', [b.op('Mul', [du, cos]), b.op('Mul', [dv, sin])])]);
   const cy = b.op('Add', [col(point, 1), b.op('Add', [b.op('Mul', [du, sin]), b.op('Mul', [dv, cos])])]);
   const rboxes = b.op('Concat', [cx, cy, w, h, angle], { axis: attr.i(2) }); // [N, L, 5]
-  const [topScores, topIdx] = b.node('TopK', [scores, b.int64s([M])], { axis: attr.i(1), largest: attr.i(1), sorted: attr.i(1) }, { outputs: 2 }) as [string, string];
+  const [topScores, topIdx] = b.node(
+    'TopK',
+    [scores, b.int64s([M])],
+    { axis: attr.i(1), largest: attr.i(1), sorted: attr.i(1) },
+    { outputs: 2 },
+  ) as [string, string];
   const detClasses = b.op('GatherElements', [classes, topIdx], { axis: attr.i(1) });
   const idx5 = b.op('Expand', [b.op('Unsqueeze', [topIdx, b.int64s([2])]), b.int64s([1, 1, 5])]);
   const detBoxes = b.op('GatherElements', [rboxes, idx5], { axis: attr.i(1) });

@@ -23,7 +23,13 @@ export interface TrunkOutputs {
  * Emits the trunk reading `image` [N, C, H, W] of `modality`. Node names are scoped by `pass` so
  * one graph can hold several passes (fusion, change detection) sharing weights.
  */
-export function emitTrunk(ctx: EmitContext, image: string, modality: ModalityId, pass: string, blocks: BlockExpertMap[][]): TrunkOutputs {
+export function emitTrunk(
+  ctx: EmitContext,
+  image: string,
+  modality: ModalityId,
+  pass: string,
+  blocks: BlockExpertMap[][],
+): TrunkOutputs {
   const b = ctx.b;
   const c = ctx.config;
   const D0 = c.embedDim;
@@ -31,7 +37,9 @@ export function emitTrunk(ctx: EmitContext, image: string, modality: ModalityId,
   const eps = normEpsilons(c);
   return b.scope(pass, () => {
     const embedFile = `embed.${modality}`;
-    let x = ctx.conv(image, spec.channels, D0, c.patchSize, `embed.${modality}.proj`, embedFile, { stride: c.patchSize });
+    let x = ctx.conv(image, spec.channels, D0, c.patchSize, `embed.${modality}.proj`, embedFile, {
+      stride: c.patchSize,
+    });
     x = ctx.transpose(ctx.reshape(x, [0, D0, -1]), [0, 2, 1]);
     x = ctx.layerNorm(x, D0, `embed.${modality}.norm`, embedFile, eps.embed);
     const features: string[] = [];
@@ -41,8 +49,17 @@ export function emitTrunk(ctx: EmitContext, image: string, modality: ModalityId,
       if (g.stage > 1) {
         x = b.scope(`s${g.stage}.merge`, () => {
           const prev = ctx.geometry[g.stage - 2]!;
-          const m = ctx.reshape(ctx.transpose(ctx.reshape(x, [-1, prev.height / 2, 2, prev.width / 2, 2, prev.dim]), [0, 1, 3, 4, 2, 5]), [-1, g.height * g.width, 4 * prev.dim]);
-          return ctx.layerNorm(ctx.linear(m, 4 * prev.dim, g.dim, `s${g.stage}.merge.reduction`, 'trunk', { bias: false }), g.dim, `s${g.stage}.merge.norm`, 'trunk', eps.merge);
+          const m = ctx.reshape(
+            ctx.transpose(ctx.reshape(x, [-1, prev.height / 2, 2, prev.width / 2, 2, prev.dim]), [0, 1, 3, 4, 2, 5]),
+            [-1, g.height * g.width, 4 * prev.dim],
+          );
+          return ctx.layerNorm(
+            ctx.linear(m, 4 * prev.dim, g.dim, `s${g.stage}.merge.reduction`, 'trunk', { bias: false }),
+            g.dim,
+            `s${g.stage}.merge.norm`,
+            'trunk',
+            eps.merge,
+          );
         });
       }
       for (let i = 0; i < g.depth; i++) {
@@ -50,7 +67,13 @@ export function emitTrunk(ctx: EmitContext, image: string, modality: ModalityId,
         x = b.scope(block.id, () => {
           const y = windowAttention(ctx, x, g, i, block.id);
           const tokens = ctx.reshape(y, [-1, g.dim]);
-          const { output, record } = emitMoe(b, passLayout(ctx, block, modality), tokens, ctx.options.lowering, modality);
+          const { output, record } = emitMoe(
+            b,
+            passLayout(ctx, block, modality),
+            tokens,
+            ctx.options.lowering,
+            modality,
+          );
           clusters.push(record);
           const m = ctx.reshape(output, [-1, g.height * g.width, g.dim]);
           return b.op('Add', [y, ctx.layerNorm(m, g.dim, `${block.id}.norm2`, 'trunk', eps.block)]);

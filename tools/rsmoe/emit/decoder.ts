@@ -50,7 +50,10 @@ export function emitDecoder(e: RsEmit, c: RsMoeConfig, p: string, vocab: number)
   const total = b.op('Gather', [b.op('Shape', [mask]), b.int64(1)], { axis: attr.i(0) });
   const qIdx = b.op('Range', [b.op('Sub', [total, seqLen]), total, b.int64(1)]);
   const kIdx = b.op('Range', [b.int64(0), total, b.int64(1)]);
-  const allowed = b.op('LessOrEqual', [b.op('Unsqueeze', [kIdx, b.int64s([0])]), b.op('Unsqueeze', [qIdx, b.int64s([1])])]);
+  const allowed = b.op('LessOrEqual', [
+    b.op('Unsqueeze', [kIdx, b.int64s([0])]),
+    b.op('Unsqueeze', [qIdx, b.int64s([1])]),
+  ]);
   const causal = b.op('Where', [allowed, b.float(0), b.float(MASKED)]);
   const keep = b.op('Cast', [mask], { to: attr.i(1) });
   const pad = b.op('Mul', [b.op('Sub', [b.float(1), keep]), b.float(MASKED)]);
@@ -58,13 +61,20 @@ export function emitDecoder(e: RsEmit, c: RsMoeConfig, p: string, vocab: number)
 
   const wte = e.param(`${p}.embed_tokens`, [vocab, dim], { kind: 'normal', std: 1 });
   const wpe = e.param(`${p}.embed_positions`, [maxPositions, dim], { kind: 'normal', std: 0.1 });
-  let x = b.op('Add', [b.op('Gather', [wte, ids], { axis: attr.i(0) }), b.op('Gather', [wpe, pos], { axis: attr.i(0) })]);
+  let x = b.op('Add', [
+    b.op('Gather', [wte, ids], { axis: attr.i(0) }),
+    b.op('Gather', [wpe, pos], { axis: attr.i(0) }),
+  ]);
   for (let i = 0; i < layers; i++) {
     const n = `${p}.layers.${i}`;
     const h = e.layerNorm(x, dim, `${n}.norm1`);
     const q = e.splitHeads(e.linear(h, dim, dim, `${n}.attn.q`), heads, hd);
-    const k = b.op('Concat', [past[i]!.key, e.splitHeads(e.linear(h, dim, dim, `${n}.attn.k`), heads, hd)], { axis: attr.i(2) });
-    const v = b.op('Concat', [past[i]!.value, e.splitHeads(e.linear(h, dim, dim, `${n}.attn.v`), heads, hd)], { axis: attr.i(2) });
+    const k = b.op('Concat', [past[i]!.key, e.splitHeads(e.linear(h, dim, dim, `${n}.attn.k`), heads, hd)], {
+      axis: attr.i(2),
+    });
+    const v = b.op('Concat', [past[i]!.value, e.splitHeads(e.linear(h, dim, dim, `${n}.attn.v`), heads, hd)], {
+      axis: attr.i(2),
+    });
     b.output(k, `present.${i}.key`, 'float32', ['batch', heads, 'total', hd]);
     b.output(v, `present.${i}.value`, 'float32', ['batch', heads, 'total', hd]);
     x = b.op('Add', [x, e.linear(e.mergeHeads(e.attend(q, k, v, hd, bias), dim), dim, dim, `${n}.attn.proj`)]);

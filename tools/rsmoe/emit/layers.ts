@@ -7,7 +7,8 @@ import { attr, type GraphBuilder } from '../../onnx/builder.js';
 import type { WeightStore } from '../../package/weight-store.js';
 import { filled, truncNormal } from '../../frames/seeded.js';
 
-export type RsInit = { kind: 'fanin'; fanIn: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
+export type RsInit =
+  { kind: 'fanin'; fanIn: number } | { kind: 'normal'; std: number } | { kind: 'const'; value: number };
 
 export class RsEmit {
   /** Learnable parameters stored through this emitter. */
@@ -25,7 +26,9 @@ export class RsEmit {
     const n = dims.reduce((a, c) => a * c, 1);
     if (!this.weights.get(name)) this.params += n;
     this.weights.tensor(name, `weights/${this.file}.bin`, 'float32', dims, () =>
-      init.kind === 'const' ? filled(n, init.value) : truncNormal(this.seed, name, n, init.kind === 'fanin' ? 1 / Math.sqrt(init.fanIn) : init.std),
+      init.kind === 'const'
+        ? filled(n, init.value)
+        : truncNormal(this.seed, name, n, init.kind === 'fanin' ? 1 / Math.sqrt(init.fanIn) : init.std),
     );
     return this.b.initializer(this.weights.initializer(name));
   }

@@ -22,7 +22,10 @@ export function emitVision(e: RsEmit, c: RsMoeConfig, vocab: number): void {
 
   const w = e.param('vision.patch.weight', [dim, 3, patch, patch], { kind: 'fanin', fanIn: 3 * patch * patch });
   const bias = e.param('vision.patch.bias', [dim], { kind: 'normal', std: 0.02 });
-  const conv = b.op('Conv', [image, w, bias], { kernel_shape: attr.ints([patch, patch]), strides: attr.ints([patch, patch]) });
+  const conv = b.op('Conv', [image, w, bias], {
+    kernel_shape: attr.ints([patch, patch]),
+    strides: attr.ints([patch, patch]),
+  });
   let x = b.op('Transpose', [b.op('Reshape', [conv, b.int64s([0, dim, -1])])], { perm: attr.ints([0, 2, 1]) });
   x = b.op('Add', [x, e.param('vision.pos', [1, grid * grid, dim], { kind: 'normal', std: 0.02 })]);
   for (let i = 0; i < layers; i++) {
@@ -34,7 +37,9 @@ export function emitVision(e: RsEmit, c: RsMoeConfig, vocab: number): void {
   const patches = e.layerNorm(x, dim, 'vision.norm');
 
   // Instruction: masked mean of token embeddings → [N, 1, D].
-  const emb = b.op('Gather', [e.param('qformer.instruction_embed', [vocab, dim], { kind: 'normal', std: 0.5 }), ids], { axis: attr.i(0) });
+  const emb = b.op('Gather', [e.param('qformer.instruction_embed', [vocab, dim], { kind: 'normal', std: 0.5 }), ids], {
+    axis: attr.i(0),
+  });
   const m = b.op('Unsqueeze', [b.op('Cast', [mask], { to: attr.i(1) }), b.int64s([-1])]);
   const sum = b.op('ReduceSum', [b.op('Mul', [emb, m]), b.int64s([1])], { keepdims: attr.i(1) });
   const count = b.op('Max', [b.op('ReduceSum', [m, b.int64s([1])], { keepdims: attr.i(1) }), b.float(1)]);
@@ -43,7 +48,10 @@ export function emitVision(e: RsEmit, c: RsMoeConfig, vocab: number): void {
   let q = b.op('Add', [e.param('qformer.queries', [1, c.qformer.queries, dim], { kind: 'normal', std: 0.5 }), instr]);
   const hq = e.layerNorm(q, dim, 'qformer.norm1');
   q = b.op('Add', [q, e.mha(hq, hq, dim, c.qformer.heads, 'qformer.self_attn')]);
-  q = b.op('Add', [q, e.mha(e.layerNorm(q, dim, 'qformer.norm2'), patches, dim, c.qformer.heads, 'qformer.cross_attn')]);
+  q = b.op('Add', [
+    q,
+    e.mha(e.layerNorm(q, dim, 'qformer.norm2'), patches, dim, c.qformer.heads, 'qformer.cross_attn'),
+  ]);
   q = b.op('Add', [q, e.mlp(e.layerNorm(q, dim, 'qformer.norm3'), dim, c.qformer.hidden, 'qformer.mlp')]);
   b.output(e.layerNorm(q, dim, 'qformer.norm'), 'visual_tokens', 'float32', ['N', c.qformer.queries, dim]);
 }

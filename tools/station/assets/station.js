@@ -3,7 +3,20 @@
 (() => {
   'use strict';
   const $ = (id) => document.getElementById(id);
-  const PALETTE = ['#58a6ff', '#f78166', '#3fb950', '#d2a8ff', '#e3b341', '#39c5cf', '#ff7b72', '#a5d6ff', '#7ee787', '#ffa657', '#bc8cff', '#56d4dd'];
+  const PALETTE = [
+    '#58a6ff',
+    '#f78166',
+    '#3fb950',
+    '#d2a8ff',
+    '#e3b341',
+    '#39c5cf',
+    '#ff7b72',
+    '#a5d6ff',
+    '#7ee787',
+    '#ffa657',
+    '#bc8cff',
+    '#56d4dd',
+  ];
   const colourOf = (i) => PALETTE[((i % PALETTE.length) + PALETTE.length) % PALETTE.length];
   const world = new Image();
   world.src = '/assets/world.jpg';
@@ -40,7 +53,11 @@
   const ago = (ms) => {
     if (!ms) return 'never';
     const s = Math.max(0, (Date.now() - ms) / 1000);
-    return s < 60 ? `${s.toFixed(0)} s ago` : s < 3600 ? `${(s / 60).toFixed(0)} min ago` : `${(s / 3600).toFixed(1)} h ago`;
+    return s < 60
+      ? `${s.toFixed(0)} s ago`
+      : s < 3600
+        ? `${(s / 60).toFixed(0)} min ago`
+        : `${(s / 3600).toFixed(1)} h ago`;
   };
 
   /** Decodes the runtime's RLE masks (varint (value, length) pairs, base64). */
@@ -88,12 +105,15 @@
     $('kpi-fps').textContent = fmt(t.framesPerSecond, 2);
     $('kpi-results').textContent = fmt(t.resultsPerSecond, 2);
     const l = state.latencyMs;
-    $('kpi-latency').textContent = l.pipeline.p50 || l.pipeline.p95 ? `${fmt(l.pipeline.p50, 0)} / ${fmt(l.pipeline.p95, 0)} ms` : '–';
+    $('kpi-latency').textContent =
+      l.pipeline.p50 || l.pipeline.p95 ? `${fmt(l.pipeline.p50, 0)} / ${fmt(l.pipeline.p95, 0)} ms` : '–';
     $('kpi-delivery').textContent = l.delivery.p50 || l.delivery.p95 ? `${fmt(l.delivery.p50, 0)} ms` : '–';
     $('kpi-devices').textContent = `${state.totals.online} / ${state.totals.devices}`;
-    $('kpi-frames').textContent = `${state.totals.frames} · ${state.totals.failed - state.totals.dropped} · ${state.totals.dropped}`;
+    $('kpi-frames').textContent =
+      `${state.totals.frames} · ${state.totals.failed - state.totals.dropped} · ${state.totals.dropped}`;
     spark(t.history);
-    if (!selected || !state.devices.some((d) => d.device === selected)) selected = (state.devices.find((d) => d.latest) || state.devices[0] || {}).device || null;
+    if (!selected || !state.devices.some((d) => d.device === selected))
+      selected = (state.devices.find((d) => d.latest) || state.devices[0] || {}).device || null;
     devices();
     const dev = state.devices.find((d) => d.device === selected);
     frame(dev);
@@ -123,7 +143,10 @@
     const ul = $('devices');
     ul.replaceChildren(
       ...state.devices.map((d) => {
-        const li = el('li', `${d.online === true ? 'online' : d.online === false ? 'offline' : ''}${d.device === selected ? ' selected' : ''}`);
+        const li = el(
+          'li',
+          `${d.online === true ? 'online' : d.online === false ? 'offline' : ''}${d.device === selected ? ' selected' : ''}`,
+        );
         li.dataset.device = d.device;
         li.dataset.online = String(d.online);
         const name = el('div', 'name');
@@ -132,7 +155,13 @@
         li.append(el('div', 'row', d.online === true ? 'online' : d.online === false ? 'offline' : 'liveness unknown'));
         li.append(el('div', 'row model', `model ${d.modelVersion || '?'}`));
         if (d.ota) {
-          li.append(el('div', 'row ota', `OTA ${d.ota.state}${d.ota.current ? ` · running ${d.ota.current}` : ''}${d.ota.target ? ` → ${d.ota.target}` : ''}${d.ota.outcome ? ` · last: ${d.ota.outcome}` : ''}`));
+          li.append(
+            el(
+              'div',
+              'row ota',
+              `OTA ${d.ota.state}${d.ota.current ? ` · running ${d.ota.current}` : ''}${d.ota.target ? ` → ${d.ota.target}` : ''}${d.ota.outcome ? ` · last: ${d.ota.outcome}` : ''}`,
+            ),
+          );
           if (typeof d.ota.progress === 'number') {
             const bar = el('div', 'bar');
             const b = el('b');
@@ -141,8 +170,24 @@
             li.append(bar);
           }
         } else li.append(el('div', 'row ota', 'OTA: no report'));
-        li.append(el('div', 'row', `${d.frames} frames · ${Object.entries(d.results).map(([k, v]) => `${k} ${v}`).join(' · ') || 'no results'}`));
-        li.append(el('div', 'row', `failed ${Math.max(0, d.failed - d.dropped)} · dropped ${d.dropped}${d.outbox ? ` · outbox ${d.outbox.pending}` : ''}${typeof d.fps === 'number' ? ` · ${fmt(d.fps, 2)} fps` : ''}`));
+        li.append(
+          el(
+            'div',
+            'row',
+            `${d.frames} frames · ${
+              Object.entries(d.results)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(' · ') || 'no results'
+            }`,
+          ),
+        );
+        li.append(
+          el(
+            'div',
+            'row',
+            `failed ${Math.max(0, d.failed - d.dropped)} · dropped ${d.dropped}${d.outbox ? ` · outbox ${d.outbox.pending}` : ''}${typeof d.fps === 'number' ? ` · ${fmt(d.fps, 2)} fps` : ''}`,
+          ),
+        );
         li.append(el('div', 'row seen', `last update ${ago(d.lastSeen)}`));
         li.onclick = () => {
           selected = d.device;
@@ -163,7 +208,9 @@
     const legend = $('legend');
     legend.replaceChildren();
     if (!latest || !latest.width || !latest.height) {
-      $('frame-info').textContent = latest ? `frame ${latest.frameId}: no frame size in its messages` : 'waiting for results…';
+      $('frame-info').textContent = latest
+        ? `frame ${latest.frameId}: no frame size in its messages`
+        : 'waiting for results…';
       c.dataset.frame = '';
       return;
     }
@@ -196,7 +243,8 @@
       const labels = (seg.classes || []).reduce((m, k) => ((m[k.classId] = k), m), {});
       overlayMask(g, seg.mask, ox, oy, w, h, (v) => (v in labels ? [...hexRgb(colourOf(v)), 110] : null));
       overlays.push('segmentation');
-      for (const k of (seg.classes || []).filter((k) => k.fraction > 0.01).slice(0, 8)) addLegend(legend, `${k.label} ${(100 * k.fraction).toFixed(0)}%`, colourOf(k.classId));
+      for (const k of (seg.classes || []).filter((k) => k.fraction > 0.01).slice(0, 8))
+        addLegend(legend, `${k.label} ${(100 * k.fraction).toFixed(0)}%`, colourOf(k.classId));
     }
     const change = tasks.change;
     if (change && change.mask) {
@@ -210,7 +258,10 @@
       const tracks = tasks.tracking && Array.isArray(tasks.tracking.tracks) ? tasks.tracking.tracks : [];
       g.lineWidth = 2;
       for (const t of tracks) {
-        const pts = (t.history || []).map((p) => [ox + ((p.box[0] + p.box[2]) / 2) * s, oy + ((p.box[1] + p.box[3]) / 2) * s]);
+        const pts = (t.history || []).map((p) => [
+          ox + ((p.box[0] + p.box[2]) / 2) * s,
+          oy + ((p.box[1] + p.box[3]) / 2) * s,
+        ]);
         if (pts.length < 2) continue;
         g.strokeStyle = colourOf(t.id);
         g.beginPath();
@@ -244,8 +295,10 @@
     c.dataset.boxes = String(boxes);
     const cls = tasks.classification && tasks.classification.top && tasks.classification.top[0];
     const lat = latest.latencyMs ? ` · latency ${fmt(latest.latencyMs.total, 0)} ms` : '';
-    const dep = depth && depth.stats && depth.stats.percentiles ? ` · depth p50 ${fmt(depth.stats.percentiles.p50, 2)} m` : '';
-    $('frame-info').textContent = `${latest.frameId} · ${latest.modality || '?'} · ${latest.width}×${latest.height}${latest.crs ? ` · ${latest.crs}` : ''} · ${boxes} boxes${cls ? ` · class ${cls.label} ${(100 * cls.score).toFixed(0)}%` : ''}${dep}${lat} · ${clock(latest.receivedAt)}`;
+    const dep =
+      depth && depth.stats && depth.stats.percentiles ? ` · depth p50 ${fmt(depth.stats.percentiles.p50, 2)} m` : '';
+    $('frame-info').textContent =
+      `${latest.frameId} · ${latest.modality || '?'} · ${latest.width}×${latest.height}${latest.crs ? ` · ${latest.crs}` : ''} · ${boxes} boxes${cls ? ` · class ${cls.label} ${(100 * cls.score).toFixed(0)}%` : ''}${dep}${lat} · ${clock(latest.receivedAt)}`;
   }
 
   function addLegend(legend, text, colour) {
@@ -366,12 +419,17 @@
       }
     }
     c.dataset.footprints = String(drawn);
-    const other = state.devices.filter((d) => d.latest && d.latest.crs && !d.latest.footprint).map((d) => `${d.device} (${d.latest.crs})`);
-    $('map-info').textContent = `${drawn} footprint(s), ${points} detection(s) on the map${other.length ? ` · not drawn, CRS not supported: ${other.join(', ')}` : ''}${geo.length ? '' : ' · no georeferenced result yet'}`;
+    const other = state.devices
+      .filter((d) => d.latest && d.latest.crs && !d.latest.footprint)
+      .map((d) => `${d.device} (${d.latest.crs})`);
+    $('map-info').textContent =
+      `${drawn} footprint(s), ${points} detection(s) on the map${other.length ? ` · not drawn, CRS not supported: ${other.join(', ')}` : ''}${geo.length ? '' : ' · no georeferenced result yet'}`;
   }
 
   function classes() {
-    const entries = Object.entries(state.classes).sort((a, b) => b[1] - a[1]).slice(0, 14);
+    const entries = Object.entries(state.classes)
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 14);
     const max = Math.max(1, ...entries.map((e) => e[1]));
     $('classes').replaceChildren(
       ...(entries.length
@@ -393,7 +451,12 @@
       ...state.timeline.slice(0, 100).map((e) => {
         const li = el('li');
         li.dataset.kind = e.kind;
-        li.append(el('span', 't', clock(e.at)), el('span', 'd', e.device), el('span', `k ${e.kind}`, e.kind), el('span', 'x', e.text));
+        li.append(
+          el('span', 't', clock(e.at)),
+          el('span', 'd', e.device),
+          el('span', `k ${e.kind}`, e.kind),
+          el('span', 'x', e.text),
+        );
         return li;
       }),
     );

@@ -19,16 +19,27 @@ const close = (a: number, b: number, eps = 1e-9) => Math.abs(a - b) <= eps;
 
 /** Same rectangle: the corner sets agree (any starting corner). */
 function sameRect(a: OrientedBox, b: OrientedBox, eps = 1e-9): boolean {
-  const key = (p: Point[]) => p.map(([x, y]) => [Math.round(x / eps) * eps, Math.round(y / eps) * eps]).sort((u, v) => u[0]! - v[0]! || u[1]! - v[1]!);
+  const key = (p: Point[]) =>
+    p
+      .map(([x, y]) => [Math.round(x / eps) * eps, Math.round(y / eps) * eps])
+      .sort((u, v) => u[0]! - v[0]! || u[1]! - v[1]!);
   const pa = boxCorners(a);
   const pb = boxCorners(b);
-  return pa.every((p) => pb.some((q) => close(p[0], q[0], eps * 10) && close(p[1], q[1], eps * 10))) && key(pa).length === key(pb).length;
+  return (
+    pa.every((p) => pb.some((q) => close(p[0], q[0], eps * 10) && close(p[1], q[1], eps * 10))) &&
+    key(pa).length === key(pb).length
+  );
 }
 
 test('hand-computed IoUs of rotated rectangles', (t) => {
   // Unit square and the same square turned 45°: a regular octagon of area 2(√2 − 1); IoU = 1/√2.
   t.true(close(rIou(ob(0, 0, 1, 1, 0), ob(0, 0, 1, 1, Math.PI / 4)), Math.SQRT1_2));
-  t.true(close(polygonArea(clipConvex(boxCorners(ob(0, 0, 1, 1, 0)), boxCorners(ob(0, 0, 1, 1, Math.PI / 4)))), 2 * (Math.SQRT2 - 1)));
+  t.true(
+    close(
+      polygonArea(clipConvex(boxCorners(ob(0, 0, 1, 1, 0)), boxCorners(ob(0, 0, 1, 1, Math.PI / 4)))),
+      2 * (Math.SQRT2 - 1),
+    ),
+  );
   // A 4×2 bar and the same bar turned 90°: a 2×2 cross centre, 4 / (8 + 8 − 4).
   t.true(close(rIou(ob(5, 5, 4, 2, 0), ob(5, 5, 4, 2, Math.PI / 2)), 1 / 3));
   // Two 2×2 squares at 30°, the second moved 1 along the first's width: 2 / 6 at any angle.
@@ -63,10 +74,12 @@ test('at angle 0 the polygon IoU equals the axis-aligned IoU', (t) => {
   const rng = new Rng(7, 'axis');
   for (let i = 0; i < 500; i++) {
     const box = (): Box => {
-      const x = rng.uniform() * 100, y = rng.uniform() * 100;
+      const x = rng.uniform() * 100,
+        y = rng.uniform() * 100;
       return [x, y, x + rng.uniform() * 40, y + rng.uniform() * 40];
     };
-    const p = box(), q = box();
+    const p = box(),
+      q = box();
     const o = (b: Box) => ob((b[0] + b[2]) / 2, (b[1] + b[3]) / 2, b[2] - b[0], b[3] - b[1], 0);
     t.true(close(rIou(o(p), o(q)), iou(p, q), 1e-12), `${p} ${q}`);
   }
@@ -75,7 +88,13 @@ test('at angle 0 the polygon IoU equals the axis-aligned IoU', (t) => {
 test('angle conventions: le90, le135, oc describe the same rectangle in their ranges', (t) => {
   const rng = new Rng(3, 'conv');
   for (let i = 0; i < 300; i++) {
-    const b = ob(rng.uniform() * 50, rng.uniform() * 50, 1 + rng.uniform() * 20, 1 + rng.uniform() * 20, (rng.uniform() - 0.5) * 20);
+    const b = ob(
+      rng.uniform() * 50,
+      rng.uniform() * 50,
+      1 + rng.uniform() * 20,
+      1 + rng.uniform() * 20,
+      (rng.uniform() - 0.5) * 20,
+    );
     const le90 = normalizeBox(b, 'le90');
     t.true(le90.w >= le90.h && le90.angle >= -Math.PI / 2 && le90.angle < Math.PI / 2);
     const le135 = normalizeBox(b, 'le135');
@@ -92,7 +111,17 @@ test('angle conventions: le90, le135, oc describe the same rectangle in their ra
   t.deepEqual(normalizeBox(ob(0, 0, 4, 2, 0), 'oc'), ob(0, 0, 2, 4, Math.PI / 2));
   t.deepEqual(normalizeBox(ob(0, 0, 4, 2, (3 * Math.PI) / 4), 'le90'), ob(0, 0, 4, 2, -Math.PI / 4));
   // OpenCV ≥ 4.5.1 gives minAreaRect([(0,0),(4,0),(4,2),(0,2)]) = ((2, 1), (2, 4), 90).
-  t.deepEqual(toRotatedRect(minAreaRect([[0, 0], [4, 0], [4, 2], [0, 2]])), { center: [2, 1], size: [2, 4], angle: 90 });
+  t.deepEqual(
+    toRotatedRect(
+      minAreaRect([
+        [0, 0],
+        [4, 0],
+        [4, 2],
+        [0, 2],
+      ]),
+    ),
+    { center: [2, 1], size: [2, 4], angle: 90 },
+  );
   // A RotatedRect of −30° (older OpenCV's range) in le90.
   const r = fromRotatedRect({ center: [10, 20], size: [6, 3], angle: -30 });
   t.true(close(r.angle, -Math.PI / 6) && r.w === 6 && r.h === 3);
@@ -107,7 +136,14 @@ test('DOTA corners: clockwise on screen from the top-left at angle 0, and the mi
   // A non-rectangular quad: the trapezoid (0,0), (10,0), (8,4), (2,4) fits in a 10 × 4 box at angle 0.
   const r = fromQuad([0, 0, 10, 0, 8, 4, 2, 4]);
   t.true(close(r.w, 10) && close(r.h, 4) && close(r.cx, 5) && close(r.cy, 2) && close(r.angle, 0));
-  t.deepEqual(convexHull([[0, 0], [1, 1], [2, 2]]).length, 2);
+  t.deepEqual(
+    convexHull([
+      [0, 0],
+      [1, 1],
+      [2, 2],
+    ]).length,
+    2,
+  );
   const flat = fromQuad([0, 0, 1, 1, 2, 2, 3, 3]);
   t.true(close(flat.h, 0) && close(flat.w, 3 * Math.SQRT2));
 });

@@ -16,7 +16,10 @@ test('a signature verifies for its document and kind only', (t) => {
   t.is(sig.keyId, keyIdOf(k.publicKey));
   t.true(verifyDocument('bundle', doc, sig, k.publicKey));
   t.false(verifyDocument('desired', doc, sig, k.publicKey), 'a bundle signature is no desired-state signature');
-  t.false(verifyDocument('bundle', Buffer.concat([doc, Buffer.from(' ')]), sig, k.publicKey), 'one byte more breaks it');
+  t.false(
+    verifyDocument('bundle', Buffer.concat([doc, Buffer.from(' ')]), sig, k.publicKey),
+    'one byte more breaks it',
+  );
   t.false(verifyDocument('bundle', doc, sig, pair().publicKey), 'another key does not verify it');
 });
 
@@ -33,7 +36,12 @@ test('the trust store checks keys per role', (t) => {
   t.regex(wrongRole!.message, /operator\) is trusted for desired, not for signing bundles/);
   const unknown = t.throws(() => trust.verify('desired', doc, signDocument('desired', doc, pair().privateKey)));
   t.is((unknown as { code?: string }).code, 'E_UNTRUSTED_KEY');
-  const bad = t.throws(() => trust.verify('bundle', doc, { ...signDocument('bundle', doc, release.privateKey), signature: signDocument('bundle', Buffer.from('x'), release.privateKey).signature }));
+  const bad = t.throws(() =>
+    trust.verify('bundle', doc, {
+      ...signDocument('bundle', doc, release.privateKey),
+      signature: signDocument('bundle', Buffer.from('x'), release.privateKey).signature,
+    }),
+  );
   t.is((bad as { code?: string }).code, 'E_SIGNATURE');
 });
 
@@ -60,8 +68,14 @@ test('EXPECTED FAILURE - a trust file with a wrong keyId, an RSA key, an unknown
   const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
   const cases: [unknown, RegExp][] = [
     [{ format: 'x', keys: [] }, /a trust file is/],
-    [{ format: 'ringmoe-edge/trust', keys: [{ ...rec, keyId: '0000000000000000' }] }, /keys\[0\]\.keyId.*does not match the public key/],
-    [{ format: 'ringmoe-edge/trust', keys: [{ ...rec, publicKey: pem(rsa.publicKey) }] }, /keys\[0\]\.publicKey.*rsa, expected ed25519/],
+    [
+      { format: 'ringmoe-edge/trust', keys: [{ ...rec, keyId: '0000000000000000' }] },
+      /keys\[0\]\.keyId.*does not match the public key/,
+    ],
+    [
+      { format: 'ringmoe-edge/trust', keys: [{ ...rec, publicKey: pem(rsa.publicKey) }] },
+      /keys\[0\]\.publicKey.*rsa, expected ed25519/,
+    ],
     [{ format: 'ringmoe-edge/trust', keys: [{ ...rec, roles: ['root'] }] }, /keys\[0\]\.roles/],
     [{ format: 'ringmoe-edge/trust', keys: [rec, rec] }, /listed twice/],
     [{ format: 'ringmoe-edge/trust', keys: [{ ...rec, publicKey: 'nope' }] }, /not a PEM public key/],
@@ -73,6 +87,9 @@ test('EXPECTED FAILURE - a trust file with a wrong keyId, an RSA key, an unknown
   }
   const dir = tempDir('trust');
   await writeFile(join(dir, 'broken.json'), '{not json');
-  t.is((await t.throwsAsync(TrustStore.load(join(dir, 'broken.json'))) as { code?: string }).code, 'E_CONFIG');
-  t.is((await t.throwsAsync(TrustStore.load(join(dir, 'absent.json'))) as { code?: string }).code, 'E_FILE_NOT_FOUND');
+  t.is(((await t.throwsAsync(TrustStore.load(join(dir, 'broken.json')))) as { code?: string }).code, 'E_CONFIG');
+  t.is(
+    ((await t.throwsAsync(TrustStore.load(join(dir, 'absent.json')))) as { code?: string }).code,
+    'E_FILE_NOT_FOUND',
+  );
 });

@@ -46,7 +46,8 @@ test('effectiveThroughput = dense peak x the utilisation policy of the math unit
   t.is(effectiveThroughput(cpu, 'fp32'), 0.768e12 * UTILISATION.cpu.fp32);
   // A faster device plans faster, for every precision both support
   const orinNano = await load('jetson-orin-nano-8gb');
-  for (const p of ['int8', 'fp16', 'fp32'] as const) t.true(effectiveThroughput(agx, p) > effectiveThroughput(orinNano, p), p);
+  for (const p of ['int8', 'fp16', 'fp32'] as const)
+    t.true(effectiveThroughput(agx, p) > effectiveThroughput(orinNano, p), p);
   t.is(peakThroughput(agx, 'int8').confidence, 'derived');
 });
 
@@ -85,7 +86,10 @@ test('dlaUsable: matches installed versions against the profile, false without D
   t.false(dlaUsable(nano, '10.3'));
   const e = t.throws(() => dlaUsable(xavier, '10.3'));
   t.true(isEdgeError(e, 'E_INVALID_ARGUMENT'));
-  t.regex(e!.message, /TensorRT 10\.3 is not on any software line of jetson-xavier-nx-8gb \(known: 8\.0\.1, 8\.2, 8\.2\.1, 8\.4\.1, 8\.5\.2\)/);
+  t.regex(
+    e!.message,
+    /TensorRT 10\.3 is not on any software line of jetson-xavier-nx-8gb \(known: 8\.0\.1, 8\.2, 8\.2\.1, 8\.4\.1, 8\.5\.2\)/,
+  );
   const bad = t.throws(() => dlaUsable(xavier, '10'));
   t.regex(bad!.message, /Expected a TensorRT version like "10.3" for trtVersion but received "10"/);
 });

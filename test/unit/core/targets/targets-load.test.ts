@@ -8,7 +8,14 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { isEdgeError } from '../../../../sdk/core/errors.js';
-import { findPackageRoot, listTargets, loadTarget, TargetProfileError, targetsDir, TARGETS_DIR_ENV } from '../../../../sdk/core/targets/index.js';
+import {
+  findPackageRoot,
+  listTargets,
+  loadTarget,
+  TargetProfileError,
+  targetsDir,
+  TARGETS_DIR_ENV,
+} from '../../../../sdk/core/targets/index.js';
 import { REPO_ROOT } from '../../../helpers/shared-data.js';
 
 const SHIPPED = join(REPO_ROOT, 'targets');
@@ -20,7 +27,7 @@ async function tempDir(t: import('ava').ExecutionContext): Promise<string> {
   return dir;
 }
 
-test('the default targets directory is the package root\'s targets/, found from the module URL', (t) => {
+test("the default targets directory is the package root's targets/, found from the module URL", (t) => {
   // The env override itself is exercised in a child process (targets-cli.test.ts), so this
   // process's environment stays untouched; honour it here if the developer has it set.
   const env = process.env[TARGETS_DIR_ENV];
@@ -86,7 +93,9 @@ test('a custom directory: profiles listed, schema.json skipped, id must match th
   t.regex(e!.message, /tx2-copy\.json/);
   t.regex(e!.message, /- id: "jetson-tx2-8gb" does not match the file name tx2-copy\.json/);
   const byPath = await loadTarget(join(dir, 'tx2-copy.json'));
-  t.deepEqual(byPath.warnings, ['id: "jetson-tx2-8gb" does not match the file name tx2-copy.json (expected "tx2-copy")']);
+  t.deepEqual(byPath.warnings, [
+    'id: "jetson-tx2-8gb" does not match the file name tx2-copy.json (expected "tx2-copy")',
+  ]);
 });
 
 test('EXPECTED FAILURE - two profiles claiming the same alias', async (t) => {

@@ -16,12 +16,18 @@ async function refused(name: string): Promise<TargetProfileError> {
     () => undefined,
     (e: unknown) => e,
   );
-  if (!(err instanceof TargetProfileError)) throw new Error(`${name}: expected a TargetProfileError, got ${String(err)}`);
+  if (!(err instanceof TargetProfileError))
+    throw new Error(`${name}: expected a TargetProfileError, got ${String(err)}`);
   return err;
 }
 
 /** Asserts the error is E_TARGET_PROFILE for this fixture and lists exactly these fields. */
-async function expectIssues(t: import('ava').ExecutionContext, name: string, fields: string[], pattern?: RegExp): Promise<TargetProfileError> {
+async function expectIssues(
+  t: import('ava').ExecutionContext,
+  name: string,
+  fields: string[],
+  pattern?: RegExp,
+): Promise<TargetProfileError> {
   const err = await refused(name);
   t.true(isEdgeError(err, 'E_TARGET_PROFILE'));
   t.is(err.file, fixture(name));
@@ -40,7 +46,12 @@ test('EXPECTED FAILURE - missing field: names memory.bandwidthGBps', async (t) =
 });
 
 test('EXPECTED FAILURE - wrong type: a string where an integer belongs', async (t) => {
-  await expectIssues(t, 'wrong-type', ['gpu.cudaCores.value'], /expected an integer >= 1 but received "1024" \(string\)/);
+  await expectIssues(
+    t,
+    'wrong-type',
+    ['gpu.cudaCores.value'],
+    /expected an integer >= 1 but received "1024" \(string\)/,
+  );
 });
 
 test('EXPECTED FAILURE - DLA precision without DLA cores', async (t) => {
@@ -48,7 +59,12 @@ test('EXPECTED FAILURE - DLA precision without DLA cores', async (t) => {
 });
 
 test('EXPECTED FAILURE - unknown default power mode', async (t) => {
-  await expectIssues(t, 'unknown-default-power-mode', ['power.modeSets[0].defaultMode'], /"20W" is not one of the modes of set "original" \(15W, 7W\)/);
+  await expectIssues(
+    t,
+    'unknown-default-power-mode',
+    ['power.modeSets[0].defaultMode'],
+    /"20W" is not one of the modes of set "original" \(15W, 7W\)/,
+  );
 });
 
 test('EXPECTED FAILURE - negative memory', async (t) => {
@@ -93,7 +109,10 @@ test('EXPECTED FAILURE - every cross-field rule violation is reported at once', 
   t.regex(err.message, /reserve \(8\.25 GiB\) must be smaller than memory.totalGiB \(8 GiB\)/);
   // --json output carries the same list for programs
   t.is((err.toJSON() as { issues: unknown[] }).issues.length, 5);
-  t.is(err.field, 'gpu.cudaCores.source, dla.precisions, throughput.published.int8DenseTops.value, reserve, power.modeSets[1].defaultMode');
+  t.is(
+    err.field,
+    'gpu.cudaCores.source, dla.precisions, throughput.published.int8DenseTops.value, reserve, power.modeSets[1].defaultMode',
+  );
 });
 
 test('a valid user profile given by path loads, with its own id and aliases', async (t) => {
@@ -132,6 +151,9 @@ test('BAD CALL - kind-specific sections: a cpu target with a GPU, a jetson witho
     bareJetson.errors.map((e) => e.field),
     ['dla', 'power'],
   );
-  const unifiedGpu = validateTargetProfile({ ...nano, memory: { ...nano.memory, unified: { value: false, confidence: 'assumed', note: 'x' } } }, 'u.json');
+  const unifiedGpu = validateTargetProfile(
+    { ...nano, memory: { ...nano.memory, unified: { value: false, confidence: 'assumed', note: 'x' } } },
+    'u.json',
+  );
   t.regex(unifiedGpu.errors[0]!.message, /Jetson memory is unified/);
 });

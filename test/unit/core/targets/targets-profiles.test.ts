@@ -124,7 +124,10 @@ test('power modes are named, each set has its default among its modes, and Super
       ['super', '25W'],
     ],
   );
-  t.deepEqual(nano8.power.modeSets[1]!.modes.map((m) => m.name), ['15W', '25W', 'MAXN_SUPER']);
+  t.deepEqual(
+    nano8.power.modeSets[1]!.modes.map((m) => m.name),
+    ['15W', '25W', 'MAXN_SUPER'],
+  );
   const agx = await byId('jetson-agx-orin-64gb');
   const maxn = agx.power.modeSets[0]!.modes.find((m) => m.name === 'MAXN')!;
   t.is(maxn.gpuMaxMHz?.value, null, 'MAXN leaves the GPU uncapped');
@@ -137,7 +140,10 @@ test('power modes are named, each set has its default among its modes, and Super
 test('values the notes mark unconfirmed stay unconfirmed; dense-from-sparse figures are marked derived', async (t) => {
   t.is((await byId('jetson-orin-nx-8gb')).dla.count.confidence, 'unconfirmed');
   t.is((await byId('jetson-agx-thor-t5000')).memory.totalGiB.confidence, 'unconfirmed');
-  t.is((await byId('jetson-orin-nano-8gb')).software.find((l) => l.jetpack === '6.0')?.tensorrt?.confidence, 'unconfirmed');
+  t.is(
+    (await byId('jetson-orin-nano-8gb')).software.find((l) => l.jetpack === '6.0')?.tensorrt?.confidence,
+    'unconfirmed',
+  );
   const agx = await byId('jetson-agx-orin-64gb');
   t.is(agx.throughput.published?.int8SparseTops?.confidence, 'confirmed');
   t.is(agx.throughput.published?.int8DenseTops?.confidence, 'derived');
@@ -156,7 +162,8 @@ test('every sourced fact in every profile names an http(s) source; every other o
     if (typeof rec.confidence === 'string') {
       facts++;
       const sources = rec.source === undefined ? [] : Array.isArray(rec.source) ? rec.source : [rec.source];
-      if (SOURCED_CONFIDENCE.includes(rec.confidence as never)) t.true(sources.length > 0 && sources.every((s) => /^https?:\/\//.test(s)), where);
+      if (SOURCED_CONFIDENCE.includes(rec.confidence as never))
+        t.true(sources.length > 0 && sources.every((s) => /^https?:\/\//.test(s)), where);
       else t.truthy(rec.note, where);
     }
     for (const [k, v] of Object.entries(node)) visit(v, `${where}.${k}`);
@@ -172,7 +179,13 @@ test('profiles agree with each other about the same JetPack release', async (t) 
   for (const p of await profiles) {
     for (const l of p.software) {
       if (!l.jetpack) continue;
-      const stack = JSON.stringify([l.l4t?.value, l.cuda?.value, l.cudnn?.value, l.tensorrt?.value, l.tensorrt?.confidence]);
+      const stack = JSON.stringify([
+        l.l4t?.value,
+        l.cuda?.value,
+        l.cudnn?.value,
+        l.tensorrt?.value,
+        l.tensorrt?.confidence,
+      ]);
       const other = seen.get(l.jetpack);
       if (other) t.is(stack, other.stack, `JetPack ${l.jetpack}: ${p.id} vs ${other.from}`);
       else seen.set(l.jetpack, { from: p.id, stack });
@@ -186,6 +199,12 @@ test('no shipped profile raises a warning except the known data gaps', async (t)
   t.deepEqual(warned, [
     ['jetson-agx-orin-32gb', ['software[10].cuda: JetPack 7.2.2: CUDA version not known']],
     ['jetson-agx-orin-64gb', ['software[8].cuda: JetPack 7.2.2: CUDA version not known']],
-    ['jetson-agx-thor-t5000', ['power.modeSets: no power modes are known for this module', 'software[2].cuda: JetPack 7.2.2: CUDA version not known']],
+    [
+      'jetson-agx-thor-t5000',
+      [
+        'power.modeSets: no power modes are known for this module',
+        'software[2].cuda: JetPack 7.2.2: CUDA version not known',
+      ],
+    ],
   ]);
 });

@@ -19,7 +19,11 @@ test('the committed targets/schema.json is up to date with sdk/core/targets/sche
 });
 
 test('gen-target-schema --check agrees (the script the README tells people to run)', async (t) => {
-  const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools', 'scripts', 'gen-target-schema.ts'), '--check'], { cwd: REPO_ROOT });
+  const { stdout } = await run(
+    process.execPath,
+    ['--import', 'tsx', join(REPO_ROOT, 'tools', 'scripts', 'gen-target-schema.ts'), '--check'],
+    { cwd: REPO_ROOT },
+  );
   t.regex(stdout, /schema\.json is up to date/);
 });
 
@@ -48,7 +52,12 @@ test('checkAgainstSchema reports every problem with its path, and nothing for a 
     properties: {
       n: { type: 'integer', minimum: 1 },
       list: { type: 'array', items: { enum: ['a', 'b'] }, uniqueItems: true, minItems: 1 },
-      either: { anyOf: [{ type: 'string', pattern: '^x' }, { type: 'array', items: { type: 'string' } }] },
+      either: {
+        anyOf: [
+          { type: 'string', pattern: '^x' },
+          { type: 'array', items: { type: 'string' } },
+        ],
+      },
     },
     required: ['n', 'list'],
     additionalProperties: false,

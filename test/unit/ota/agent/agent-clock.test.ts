@@ -8,7 +8,10 @@ import { TrustStore } from '../../../../sdk/core/signing/trust-store.js';
 
 /** A device with nothing installed: recovery never asks the host for anything. */
 function options(over: Partial<OtaAgentOptions> = {}): OtaAgentOptions {
-  const host = new Proxy({}, { get: (_o, name) => () => Promise.reject(new Error(`host.${String(name)} called`)) }) as ModelHost;
+  const host = new Proxy(
+    {},
+    { get: (_o, name) => () => Promise.reject(new Error(`host.${String(name)} called`)) },
+  ) as ModelHost;
   return {
     identity: { fleet: 'north', device: 'drone-7', target: 'cpu-x86-64-onnxruntime' },
     store: new MemorySlotStore(),

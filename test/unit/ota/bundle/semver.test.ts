@@ -8,8 +8,21 @@ test('parses releases, pre-releases and build metadata', (t) => {
 });
 
 test('orders versions by semver precedence', (t) => {
-  const sorted = ['1.0.0-alpha', '1.0.0-alpha.1', '1.0.0-alpha.beta', '1.0.0-beta', '1.0.0-beta.2', '1.0.0-beta.11', '1.0.0-rc.1', '1.0.0', '1.9.0', '1.10.0', '2.0.0'];
-  for (let i = 1; i < sorted.length; i++) t.true(compareSemVer(sorted[i - 1]!, sorted[i]!) < 0, `${sorted[i - 1]} < ${sorted[i]}`);
+  const sorted = [
+    '1.0.0-alpha',
+    '1.0.0-alpha.1',
+    '1.0.0-alpha.beta',
+    '1.0.0-beta',
+    '1.0.0-beta.2',
+    '1.0.0-beta.11',
+    '1.0.0-rc.1',
+    '1.0.0',
+    '1.9.0',
+    '1.10.0',
+    '2.0.0',
+  ];
+  for (let i = 1; i < sorted.length; i++)
+    t.true(compareSemVer(sorted[i - 1]!, sorted[i]!) < 0, `${sorted[i - 1]} < ${sorted[i]}`);
   t.is(compareSemVer('1.0.0+a', '1.0.0+b'), 0, 'build metadata does not count');
   t.true(compareSemVer('1.10.0', '1.9.3') > 0, 'numeric, not lexical');
 });

@@ -34,9 +34,25 @@ test('the desired-state poll runs on the injected clock and stops when the link 
 
   const hour = 3_600_000;
   const clock = new ManualClock(Date.UTC(2031, 0, 1));
-  const host = new Proxy({}, { get: (_o, name) => () => Promise.reject(new Error(`host.${String(name)} called`)) }) as ModelHost;
-  const agent = await OtaAgent.start({ identity: { fleet: 'north', device: 'drone-7', target: 'cpu-x86-64-onnxruntime' }, store: new MemorySlotStore(), host, trust: TrustStore.fromKeys([]), clock });
-  const link = await OtaMqttLink.connect({ url: broker.url, fleet: 'north', device: 'drone-7', desiredUrls: [base], desiredPollMs: hour, clock });
+  const host = new Proxy(
+    {},
+    { get: (_o, name) => () => Promise.reject(new Error(`host.${String(name)} called`)) },
+  ) as ModelHost;
+  const agent = await OtaAgent.start({
+    identity: { fleet: 'north', device: 'drone-7', target: 'cpu-x86-64-onnxruntime' },
+    store: new MemorySlotStore(),
+    host,
+    trust: TrustStore.fromKeys([]),
+    clock,
+  });
+  const link = await OtaMqttLink.connect({
+    url: broker.url,
+    fleet: 'north',
+    device: 'drone-7',
+    desiredUrls: [base],
+    desiredPollMs: hour,
+    clock,
+  });
   t.is(clock.pendingTimers, 0, 'the connect timeout ran on the clock and was cleared on connect');
   await link.attach(agent);
 

@@ -28,10 +28,17 @@ test('frames run on the active model; a switch takes effect exactly between two 
     }
     const results = await Promise.all(pending);
     const frames = results.filter((r): r is Awaited<ReturnType<typeof h.process>> => 'seq' in r);
-    t.deepEqual(frames.map((r) => `${r.seq}${r.model}`), ['0a', '1a', '2a', '3a', '4a', '5b', '6b', '7b', '8b', '9b']);
+    t.deepEqual(
+      frames.map((r) => `${r.seq}${r.model}`),
+      ['0a', '1a', '2a', '3a', '4a', '5b', '6b', '7b', '8b', '9b'],
+    );
     const sw = results[5] as { from?: string; to: string; framesBefore: number };
     t.deepEqual(sw, { from: 'a', to: 'b', framesBefore: 5 });
-    t.notDeepEqual(frames[0]!.outputs.embedding!.data, frames[9]!.outputs.embedding!.data, 'the two models really differ');
+    t.notDeepEqual(
+      frames[0]!.outputs.embedding!.data,
+      frames[9]!.outputs.embedding!.data,
+      'the two models really differ',
+    );
     t.deepEqual(frames[5]!.outputs.embedding!.shape, [1, 64]);
   } finally {
     await h.close();
@@ -128,5 +135,8 @@ test('BAD CALL - misuse is refused with a clear code', async (t) => {
   const strict = await OrtModelHost.create({ requiredEntries: ['thermal'] });
   t.is(await code(strict.load({ id: 'a', dir: a.dir })), 'E_TARGET_MISMATCH');
   await strict.close();
-  t.is(((await t.throwsAsync(OrtModelHost.create({ entries: 'optical' } as never))) as { code?: string }).code, 'E_INVALID_ARGUMENT');
+  t.is(
+    ((await t.throwsAsync(OrtModelHost.create({ entries: 'optical' } as never))) as { code?: string }).code,
+    'E_INVALID_ARGUMENT',
+  );
 });

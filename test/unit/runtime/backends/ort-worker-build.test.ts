@@ -14,7 +14,10 @@ test('the worker backend works from the rollup build (ESM and CJS bundles, worke
   const graphPath = join(pkg, manifest.entries.find((e) => e.name === 'optical')!.graph);
   const { sdk, worker } = await sdkBuildConfigs('sdk/runtime/backends/ort-worker-entry.ts');
   t.truthy(worker, 'rollup.config.mjs has the onnxruntime worker entry');
-  t.deepEqual((worker!.output as OutputOptions[]).map((o) => o.file), ['dist/sdk/ort-worker.js', 'dist/cli/ort-worker.js']);
+  t.deepEqual(
+    (worker!.output as OutputOptions[]).map((o) => o.file),
+    ['dist/sdk/ort-worker.js', 'dist/cli/ort-worker.js'],
+  );
   const dir = await buildSdkWithWorker(sdk, worker!, 'ort-worker.js', 'ort-worker-build-');
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   t.true(existsSync(join(dir, 'ort-worker.js')));

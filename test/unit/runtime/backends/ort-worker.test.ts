@@ -21,7 +21,10 @@ import { rejection } from '../../../helpers/rejection.js';
 
 const run = promisify(execFile);
 
-async function optical(): Promise<{ graphPath: string; feeds: (n: number, seed: number) => Record<string, HostTensor> }> {
+async function optical(): Promise<{
+  graphPath: string;
+  feeds: (n: number, seed: number) => Record<string, HostTensor>;
+}> {
   const { dir, manifest } = await tinyPackage();
   const entry = manifest.entries.find((e) => e.name === 'optical')!;
   return { graphPath: join(dir, entry.graph), feeds: (n, seed) => randomFeeds(entry, n, seed) };
@@ -50,31 +53,34 @@ async function turnsDuringRun(session: BackendSession, feeds: Record<string, Hos
 }
 
 // Serial: a concurrent test's calling-thread run would block this file's loop and blur the counts.
-test.serial('the event loop keeps turning while a batch runs in the worker; on the calling thread it does not', async (t) => {
-  const { graphPath, feeds } = await optical();
-  const worker = await new OrtWorkerBackend().load({ graphPath, threads: 1 });
-  const main = await new OrtBackend().load({ graphPath, threads: 1 });
-  try {
-    await worker.run(feeds(8, 1));
-    await main.run(feeds(8, 1));
-    const inWorker: number[] = [];
-    const onMain: number[] = [];
-    for (let i = 0; i < 3; i++) {
-      inWorker.push(await turnsDuringRun(worker, feeds(8, 2 + i)));
-      onMain.push(await turnsDuringRun(main, feeds(8, 2 + i)));
+test.serial(
+  'the event loop keeps turning while a batch runs in the worker; on the calling thread it does not',
+  async (t) => {
+    const { graphPath, feeds } = await optical();
+    const worker = await new OrtWorkerBackend().load({ graphPath, threads: 1 });
+    const main = await new OrtBackend().load({ graphPath, threads: 1 });
+    try {
+      await worker.run(feeds(8, 1));
+      await main.run(feeds(8, 1));
+      const inWorker: number[] = [];
+      const onMain: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        inWorker.push(await turnsDuringRun(worker, feeds(8, 2 + i)));
+        onMain.push(await turnsDuringRun(main, feeds(8, 2 + i)));
+      }
+      t.log(`event-loop turns during a batch of 8: worker ${inWorker.join(', ')}; calling thread ${onMain.join(', ')}`);
+      // A batch is thousands of times longer than a turn of an idle loop: dozens is a low bar. The
+      // best of three, not the worst: a worker that answers within one loop iteration (a fast
+      // machine, a small batch) shows 0 turns without saying anything about blocking.
+      t.true(Math.max(...inWorker) >= 20, `worker: ${inWorker.join(', ')}`);
+      // onnxruntime-node runs a session synchronously on its thread: this is why the worker exists.
+      t.true(Math.max(...onMain) <= 3, `calling thread: ${onMain.join(', ')}`);
+    } finally {
+      await worker.dispose();
+      await main.dispose();
     }
-    t.log(`event-loop turns during a batch of 8: worker ${inWorker.join(', ')}; calling thread ${onMain.join(', ')}`);
-    // A batch is thousands of times longer than a turn of an idle loop: dozens is a low bar. The
-    // best of three, not the worst: a worker that answers within one loop iteration (a fast
-    // machine, a small batch) shows 0 turns without saying anything about blocking.
-    t.true(Math.max(...inWorker) >= 20, `worker: ${inWorker.join(', ')}`);
-    // onnxruntime-node runs a session synchronously on its thread: this is why the worker exists.
-    t.true(Math.max(...onMain) <= 3, `calling thread: ${onMain.join(', ')}`);
-  } finally {
-    await worker.dispose();
-    await main.dispose();
-  }
-});
+  },
+);
 
 test.serial('a setInterval timer keeps firing while a stream of batches runs in the worker', async (t) => {
   const { graphPath, feeds } = await optical();
@@ -128,7 +134,10 @@ test('a feed that owns its buffer is moved (detached here); a view of part of a 
     const big = new Float32Array(2 * 3 * 64 * 64);
     big.set(feeds(1, 8).image!.data as Float32Array, 3 * 64 * 64);
     const view = big.subarray(3 * 64 * 64);
-    t.deepEqual(await s.run({ image: { dtype: 'float32', shape: [1, 3, 64, 64], data: view } }, ['cls_logits']), expected);
+    t.deepEqual(
+      await s.run({ image: { dtype: 'float32', shape: [1, 3, 64, 64], data: view } }, ['cls_logits']),
+      expected,
+    );
     t.is(big.length, 2 * 3 * 64 * 64);
     t.is(view.length, 3 * 64 * 64);
     // The outputs came back as arrays of their own (moved from the worker, no shared views).
@@ -167,7 +176,10 @@ test.skip('EXPECTED FAILURE - a worker that dies fails its in-flight run and eve
   const err = await rejection(inFlight);
   t.is(err.code, 'E_INFERENCE');
   t.is(err.file, graphPath);
-  t.regex(err.message, /worker thread running this onnxruntime session stopped while this run was in flight: it exited with code 1/);
+  t.regex(
+    err.message,
+    /worker thread running this onnxruntime session stopped while this run was in flight: it exited with code 1/,
+  );
   t.regex(err.message, /load the model again/);
   t.regex(String(s.info.workerStopped), /exited with code 1/);
   const later = await rejection(s.run(feeds(1, 11)));
@@ -210,6 +222,9 @@ test('an idle session does not keep the process alive; a run in flight does', as
     const s = await new OrtWorkerBackend().load({ graphPath: ${JSON.stringify(graphPath)}, threads: 1 });
     s.run({ image: { dtype: 'float32', shape: [1, 3, 64, 64], data: new Float32Array(3 * 64 * 64) } }, ['embedding'])
       .then((r) => console.log('ran', r.embedding.shape.join('x')));`;
-  const { stdout } = await run(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ['--import=tsx', '--input-type=module', '-e', script], {
+    cwd: REPO_ROOT,
+    timeout: 60_000,
+  });
   t.is(stdout.trim(), 'ran 1x64');
 });

@@ -13,7 +13,12 @@ function setup(t: { teardown: (fn: () => void) => void }, dims: (number | string
   t.teardown(cleanup);
   const graphPath = join(dir, 'classifier.onnx');
   writeOnnx(graphPath, dims, { externalData: 'classifier.weights' });
-  const base: BackendLoadOptions = { graphPath, precision: 'fp16', maxBatch: 4, extra: { cacheDir: join(dir, 'engines'), experts: ['s1.b0.shared'] } };
+  const base: BackendLoadOptions = {
+    graphPath,
+    precision: 'fp16',
+    maxBatch: 4,
+    extra: { cacheDir: join(dir, 'engines'), experts: ['s1.b0.shared'] },
+  };
   return { dir, graphPath, base };
 }
 
@@ -27,11 +32,17 @@ test('this machine: availability reports "tensorrt unavailable: <reason>" and lo
   }
   t.regex(a.reason!, /^tensorrt unavailable: .+/);
   const { base } = setup(t);
-  await t.throwsAsync(backend.load(base), { code: 'E_BACKEND_UNAVAILABLE', message: /^tensorrt unavailable: / } as never);
+  await t.throwsAsync(backend.load(base), {
+    code: 'E_BACKEND_UNAVAILABLE',
+    message: /^tensorrt unavailable: /,
+  } as never);
 });
 
 test('fake binding: no CUDA device makes TensorRT unavailable with the CUDA error as reason', async (t) => {
-  const { binding } = fakeBinding({ devices: [], deviceError: 'cudaErrorNoDevice: no CUDA-capable device is detected' });
+  const { binding } = fakeBinding({
+    devices: [],
+    deviceError: 'cudaErrorNoDevice: no CUDA-capable device is detected',
+  });
   const a = await new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).availability();
   t.false(a.available);
   t.is(a.reason, 'tensorrt unavailable: no CUDA device (cudaErrorNoDevice: no CUDA-capable device is detected)');
@@ -40,11 +51,19 @@ test('fake binding: no CUDA device makes TensorRT unavailable with the CUDA erro
 test('fake binding: availability lists GPU and DLA cores with the TensorRT version', async (t) => {
   const { binding } = fakeBinding();
   const a = await new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).availability();
-  t.deepEqual(a, { available: true, version: '10.3.0', devices: ['cuda:0 Orin (sm_87, integrated)', 'dla:0', 'dla:1'] });
+  t.deepEqual(a, {
+    available: true,
+    version: '10.3.0',
+    devices: ['cuda:0 Orin (sm_87, integrated)', 'dla:0', 'dla:1'],
+  });
 });
 
 test('backend selection falls back to the next backend and keeps the TensorRT reason (fake onnxruntime backend)', async (t) => {
-  const fakeOrt: Backend = { name: 'onnxruntime', availability: async () => ({ available: true, devices: ['cpu'] }), load: async () => t.fail() as never };
+  const fakeOrt: Backend = {
+    name: 'onnxruntime',
+    availability: async () => ({ available: true, devices: ['cpu'] }),
+    load: async () => t.fail() as never,
+  };
   const sel = await selectBackend([new TensorRtBackend(), fakeOrt]);
   const trtAvailable = (await new TensorRtBackend().availability()).available;
   if (trtAvailable) {
@@ -58,7 +77,11 @@ test('backend selection falls back to the next backend and keeps the TensorRT re
 
 test('EXPECTED FAILURE - selection with no available backend lists every reason', async (t) => {
   const { binding } = fakeBinding({ devices: [] });
-  const none: Backend = { name: 'onnxruntime', availability: async () => ({ available: false, reason: 'onnxruntime unavailable: test' }), load: async () => t.fail() as never };
+  const none: Backend = {
+    name: 'onnxruntime',
+    availability: async () => ({ available: false, reason: 'onnxruntime unavailable: test' }),
+    load: async () => t.fail() as never,
+  };
   await t.throwsAsync(selectBackend([new TensorRtBackend({ loadBinding: fakeLoaded(binding) }), none]), {
     code: 'E_BACKEND_UNAVAILABLE',
     message: /tensorrt unavailable: no CUDA device; onnxruntime unavailable: test/,
@@ -112,7 +135,10 @@ test('fake binding: after a TensorRT upgrade the cached engine is stale and rebu
   const upgraded = fakeBinding({ tensorrt: '10.3.0' });
   const s = await new TensorRtBackend({ loadBinding: fakeLoaded(upgraded.binding) }).load(base);
   t.is(s.info.cache, 'rebuilt');
-  t.regex(String(s.info.rejectedEngine), /^E_ENGINE_STALE: .*cached engine was built with TensorRT 8\.6\.2 .*this device runs TensorRT 10\.3\.0/);
+  t.regex(
+    String(s.info.rejectedEngine),
+    /^E_ENGINE_STALE: .*cached engine was built with TensorRT 8\.6\.2 .*this device runs TensorRT 10\.3\.0/,
+  );
 
   const broken = fakeBinding({ tensorrt: '10.3.0', failLoad: true });
   const err = await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(broken.binding) }).load(base));
@@ -124,10 +150,16 @@ test('fake binding: after a TensorRT upgrade the cached engine is stale and rebu
 test('EXPECTED FAILURE - fake binding: build "never" without a usable cached engine is E_BACKEND_UNAVAILABLE with the reason', async (t) => {
   const { base } = setup(t);
   const { binding, calls } = fakeBinding();
-  await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load({ ...base, extra: { ...base.extra, build: 'never' } }), {
-    code: 'E_BACKEND_UNAVAILABLE',
-    message: /no usable cached engine for classifier \(none cached\) and building is disabled/,
-  } as never);
+  await t.throwsAsync(
+    new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load({
+      ...base,
+      extra: { ...base.extra, build: 'never' },
+    }),
+    {
+      code: 'E_BACKEND_UNAVAILABLE',
+      message: /no usable cached engine for classifier \(none cached\) and building is disabled/,
+    } as never,
+  );
   t.is(calls.builds.length, 0);
 });
 
@@ -135,12 +167,25 @@ test('fake binding: build "always" rebuilds even with a valid cached engine; DLA
   const { base, dir } = setup(t);
   const { binding, calls } = fakeBinding();
   const backend = new TensorRtBackend({ loadBinding: fakeLoaded(binding) });
-  const extra = { ...base.extra, dlaCore: 1, gpuFallback: false, workspaceMiB: 256, calibrationCache: join(dir, 'calib.cache'), build: 'always' as const };
+  const extra = {
+    ...base.extra,
+    dlaCore: 1,
+    gpuFallback: false,
+    workspaceMiB: 256,
+    calibrationCache: join(dir, 'calib.cache'),
+    build: 'always' as const,
+  };
   await (await backend.load({ ...base, precision: 'int8', extra })).dispose();
   const s = await backend.load({ ...base, precision: 'int8', extra });
   t.is(calls.builds.length, 2);
   t.is(s.info.target, 'dla:1');
-  t.like(calls.builds[1], { dlaCore: 1, gpuFallback: false, workspaceBytes: 256 * 1024 * 1024, precision: 'int8', calibrationCache: join(dir, 'calib.cache') });
+  t.like(calls.builds[1], {
+    dlaCore: 1,
+    gpuFallback: false,
+    workspaceBytes: 256 * 1024 * 1024,
+    precision: 'int8',
+    calibrationCache: join(dir, 'calib.cache'),
+  });
   t.true(String(s.info.engine).endsWith('classifier.int8.dla1.b1-4-4.plan'));
   // The sidecar records the DLA target with its fallback setting, and the plan verifies against it.
   const sidecar = JSON.parse(readFileSync(`${String(s.info.engine)}.json`, 'utf8'));
@@ -155,29 +200,45 @@ test('fake binding: TensorRT 11 resolves typing "auto" to strong; 8.x refuses st
   t.is(s.info.typing, 'strong');
   t.is(trt11.calls.builds[0]!.typing, 'strong');
   const trt8 = fakeBinding({ tensorrt: '8.5.2' });
-  await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(trt8.binding) }).load({ ...base, extra: { ...base.extra, typing: 'strong' } }), {
-    code: 'E_INVALID_ARGUMENT',
-    message: /strongly typed networks need TensorRT 10/,
-  } as never);
+  await t.throwsAsync(
+    new TensorRtBackend({ loadBinding: fakeLoaded(trt8.binding) }).load({
+      ...base,
+      extra: { ...base.extra, typing: 'strong' },
+    }),
+    {
+      code: 'E_INVALID_ARGUMENT',
+      message: /strongly typed networks need TensorRT 10/,
+    } as never,
+  );
 });
 
 test('EXPECTED FAILURE - fake binding: a DLA core the device lacks is E_BACKEND_UNAVAILABLE', async (t) => {
   const { base } = setup(t);
   const { binding } = fakeBinding({ devices: [{ ...ORIN, name: 'Orin Nano', dlaCores: 0 }] });
-  await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load({ ...base, extra: { ...base.extra, dlaCore: 0 } }), {
-    code: 'E_BACKEND_UNAVAILABLE',
-    message: /DLA core 0 was asked for but Orin Nano has 0/,
-  } as never);
+  await t.throwsAsync(
+    new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load({ ...base, extra: { ...base.extra, dlaCore: 0 } }),
+    {
+      code: 'E_BACKEND_UNAVAILABLE',
+      message: /DLA core 0 was asked for but Orin Nano has 0/,
+    } as never,
+  );
 });
 
 test('EXPECTED FAILURE - fake binding: a graph with a dynamic non-batch axis cannot get a batch profile', async (t) => {
   const { base } = setup(t, ['N', 3, 'H', 4]);
   const { binding } = fakeBinding();
-  await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load(base), { code: 'E_BACKEND_INIT', message: /dynamic dimension at axis 2 \(H\)/ } as never);
+  await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load(base), {
+    code: 'E_BACKEND_INIT',
+    message: /dynamic dimension at axis 2 \(H\)/,
+  } as never);
 });
 
 const BAD_OPTIONS: [string, Partial<BackendLoadOptions>, RegExp][] = [
-  ['misspelled extra option', { extra: { cachedir: '/x' } }, /unknown option extra\.cachedir; did you mean extra\.cacheDir\?/],
+  [
+    'misspelled extra option',
+    { extra: { cachedir: '/x' } },
+    /unknown option extra\.cachedir; did you mean extra\.cacheDir\?/,
+  ],
   ['fp32 on a DLA core', { precision: 'fp32', extra: { dlaCore: 0 } }, /DLA runs only fp16 and int8/],
   ['minBatch above maxBatch', { maxBatch: 2, extra: { minBatch: 3 } }, /extra\.minBatch/],
   ['precision fp64', { precision: 'fp64' as never }, /for precision/],
@@ -189,7 +250,10 @@ for (const [name, change, re] of BAD_OPTIONS) {
   test(`BAD CALL - fake binding: ${name} is rejected before anything is built`, async (t) => {
     const { base } = setup(t);
     const { binding, calls } = fakeBinding();
-    await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load({ ...base, ...change }), { code: 'E_INVALID_ARGUMENT', message: re } as never);
+    await t.throwsAsync(new TensorRtBackend({ loadBinding: fakeLoaded(binding) }).load({ ...base, ...change }), {
+      code: 'E_INVALID_ARGUMENT',
+      message: re,
+    } as never);
     t.is(calls.builds.length, 0);
   });
 }
@@ -197,11 +261,31 @@ for (const [name, change, re] of BAD_OPTIONS) {
 const BAD_FEEDS: [string, Record<string, unknown>, RegExp][] = [
   ['missing input', {}, /input x was not given/],
   ['unknown input', { z: { dtype: 'float32', shape: [1], data: new Float32Array(1) } }, /no input z; inputs: x/],
-  ['wrong dtype', { x: { dtype: 'uint8', shape: [1, 3, 4, 4], data: new Uint8Array(48) } }, /x is uint8 but the engine takes float32/],
-  ['wrong array class', { x: { dtype: 'float32', shape: [1, 3, 4, 4], data: new Float64Array(48) } }, /must be a Float32Array/],
-  ['batch beyond the profile', { x: { dtype: 'float32', shape: [5, 3, 4, 4], data: new Float32Array(240) } }, /shape \[5,3,4,4\].*batch range 1x3x4x4 \.\. 4x3x4x4/],
-  ['wrong spatial size', { x: { dtype: 'float32', shape: [1, 3, 8, 8], data: new Float32Array(192) } }, /shape \[1,3,8,8\]/],
-  ['data length', { x: { dtype: 'float32', shape: [1, 3, 4, 4], data: new Float32Array(47) } }, /holds 47 values but shape \[1,3,4,4\] needs 48/],
+  [
+    'wrong dtype',
+    { x: { dtype: 'uint8', shape: [1, 3, 4, 4], data: new Uint8Array(48) } },
+    /x is uint8 but the engine takes float32/,
+  ],
+  [
+    'wrong array class',
+    { x: { dtype: 'float32', shape: [1, 3, 4, 4], data: new Float64Array(48) } },
+    /must be a Float32Array/,
+  ],
+  [
+    'batch beyond the profile',
+    { x: { dtype: 'float32', shape: [5, 3, 4, 4], data: new Float32Array(240) } },
+    /shape \[5,3,4,4\].*batch range 1x3x4x4 \.\. 4x3x4x4/,
+  ],
+  [
+    'wrong spatial size',
+    { x: { dtype: 'float32', shape: [1, 3, 8, 8], data: new Float32Array(192) } },
+    /shape \[1,3,8,8\]/,
+  ],
+  [
+    'data length',
+    { x: { dtype: 'float32', shape: [1, 3, 4, 4], data: new Float32Array(47) } },
+    /holds 47 values but shape \[1,3,4,4\] needs 48/,
+  ],
 ];
 for (const [name, feeds, re] of BAD_FEEDS) {
   test(`BAD CALL - fake binding: run with ${name} is rejected before the addon sees it`, async (t) => {

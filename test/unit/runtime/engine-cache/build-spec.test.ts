@@ -3,7 +3,12 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { PackageManifest } from '../../../../sdk/package/package-manifest.js';
-import { BUILD_SPEC_FILE, BUILD_SPEC_FORMAT, checkBuildSpec, parseBuildSpec } from '../../../../sdk/runtime/engine-cache/build-spec.js';
+import {
+  BUILD_SPEC_FILE,
+  BUILD_SPEC_FORMAT,
+  checkBuildSpec,
+  parseBuildSpec,
+} from '../../../../sdk/runtime/engine-cache/build-spec.js';
 import { graphHashFromManifest } from '../../../../sdk/runtime/engine-cache/graph-hash.js';
 import { loadOptionsFromSpec, readBuildSpec } from '../../../../sdk/runtime/engine-cache/spec-file.js';
 import { writeBuildSpec } from '../../../../tools/engine/write-spec.js';
@@ -57,7 +62,18 @@ test('a minimal spec resolves with documented defaults (fp16, GPU, batch 1, auto
 });
 
 test('int8 with a calibration cache validates against the manifest and warns about TensorRT 11', (t) => {
-  const r = checkBuildSpec(spec([{ entry: 'classifier', precision: 'int8', calibrationCache: 'calib/classifier.cache', dlaCore: 0, profile: { max: 8 } }]), MANIFEST);
+  const r = checkBuildSpec(
+    spec([
+      {
+        entry: 'classifier',
+        precision: 'int8',
+        calibrationCache: 'calib/classifier.cache',
+        dlaCore: 0,
+        profile: { max: 8 },
+      },
+    ]),
+    MANIFEST,
+  );
   t.deepEqual(r.errors, []);
   t.deepEqual(r.spec!.engines[0]!.profile, { min: 1, opt: 8, max: 8 });
   t.regex(r.warnings.map((w) => w.message).join(' '), /removed in 11/);
@@ -66,14 +82,32 @@ test('int8 with a calibration cache validates against the manifest and warns abo
 test('EXPECTED FAILURE - every issue of a bad spec is reported at once, with its field', (t) => {
   const r = checkBuildSpec(
     spec([
-      { entry: 'classifier', precision: 'fp64', dlaCore: 3, workspaceMiB: -1, optimizationLevel: 9, profile: { min: 0 }, graph: '../x.onnx', extra: 1 },
+      {
+        entry: 'classifier',
+        precision: 'fp64',
+        dlaCore: 3,
+        workspaceMiB: -1,
+        optimizationLevel: 9,
+        profile: { min: 0 },
+        graph: '../x.onnx',
+        extra: 1,
+      },
       'nope',
     ]),
   );
   t.is(r.spec, undefined);
   t.deepEqual(
     r.errors.map((e) => e.field),
-    ['engines[0].extra', 'engines[0].graph', 'engines[0].precision', 'engines[0].dlaCore', 'engines[0].workspaceMiB', 'engines[0].profile', 'engines[0].optimizationLevel', 'engines[1]'],
+    [
+      'engines[0].extra',
+      'engines[0].graph',
+      'engines[0].precision',
+      'engines[0].dlaCore',
+      'engines[0].workspaceMiB',
+      'engines[0].profile',
+      'engines[0].optimizationLevel',
+      'engines[1]',
+    ],
   );
 });
 
@@ -83,7 +117,13 @@ test('EXPECTED FAILURE - cross-field rules: profile order, fp32 on DLA, calibrat
       { entry: 'classifier', profile: { min: 4, opt: 2, max: 8 } },
       { entry: 'classifier', precision: 'fp32', dlaCore: 0 },
       { entry: 'classifier', precision: 'fp16', calibrationCache: 'calib/classifier.cache', dlaCore: 1 },
-      { entry: 'classifier', precision: 'int8', typing: 'strong', calibrationCache: 'weights/trunk.bin', profile: { max: 2 } },
+      {
+        entry: 'classifier',
+        precision: 'int8',
+        typing: 'strong',
+        calibrationCache: 'weights/trunk.bin',
+        profile: { max: 2 },
+      },
       { entry: 'segmenter', graph: 'graphs/seg.onnx' },
       { entry: 'classifier', precision: 'fp32', dlaCore: 0 },
     ]),
@@ -97,12 +137,18 @@ test('EXPECTED FAILURE - cross-field rules: profile order, fp32 on DLA, calibrat
   t.regex(text, /engines\[3\]\.calibrationCache: weights\/trunk\.bin has role weights, not calibration/);
   t.regex(text, /engines\[4\]\.entry: package has no entry "segmenter"/);
   t.regex(text, /engines\[5\]: builds the same engine as engines\[1\]/);
-  t.throws(() => parseBuildSpec(spec([{ entry: 'classifier', profile: { min: 4, opt: 2, max: 8 } }]), 'spec.json', MANIFEST), { code: 'E_CONFIG', message: /spec\.json: engines\[0\]\.profile: engine build spec is invalid/ } as never);
+  t.throws(
+    () => parseBuildSpec(spec([{ entry: 'classifier', profile: { min: 4, opt: 2, max: 8 } }]), 'spec.json', MANIFEST),
+    { code: 'E_CONFIG', message: /spec\.json: engines\[0\]\.profile: engine build spec is invalid/ } as never,
+  );
 });
 
 test('EXPECTED FAILURE - wrong format header and empty engine list', (t) => {
   const r = checkBuildSpec({ format: 'x', formatVersion: 2, engines: [] });
-  t.deepEqual(r.errors.map((e) => e.field), ['format', 'formatVersion', 'engines']);
+  t.deepEqual(
+    r.errors.map((e) => e.field),
+    ['format', 'formatVersion', 'engines'],
+  );
 });
 
 test('writeBuildSpec writes the spec into a package, records it in ringmoe.json, and the device side reads it back into load options', async (t) => {
@@ -110,7 +156,15 @@ test('writeBuildSpec writes the spec into a package, records it in ringmoe.json,
   t.teardown(cleanup);
   await mkdir(join(dir, 'graphs'));
   writeFileSync(join(dir, 'ringmoe.json'), JSON.stringify(MANIFEST));
-  const { spec: written, record } = await writeBuildSpec(dir, [{ entry: 'classifier', precision: 'fp16', profile: { min: 1, opt: 2, max: 4 }, timingCache: 'engines/timing.cache', workspaceMiB: 512 }]);
+  const { spec: written, record } = await writeBuildSpec(dir, [
+    {
+      entry: 'classifier',
+      precision: 'fp16',
+      profile: { min: 1, opt: 2, max: 4 },
+      timingCache: 'engines/timing.cache',
+      workspaceMiB: 512,
+    },
+  ]);
   t.is(record.role, 'build-spec');
   const manifest = JSON.parse(readFileSync(join(dir, 'ringmoe.json'), 'utf8')) as PackageManifest;
   t.deepEqual(manifest.files[BUILD_SPEC_FILE], record);
@@ -119,23 +173,39 @@ test('writeBuildSpec writes the spec into a package, records it in ringmoe.json,
   const opts = loadOptionsFromSpec(dir, manifest, read.engines[0]!);
   t.is(opts.graphPath, join(dir, 'graphs/classifier.onnx'));
   t.is(opts.maxBatch, 4);
-  t.like(opts.extra, { entry: 'classifier', minBatch: 1, optBatch: 2, workspaceMiB: 512, graphSha256: graphHashFromManifest(manifest, 'classifier'), timingCacheSeed: join(dir, 'engines/timing.cache') });
+  t.like(opts.extra, {
+    entry: 'classifier',
+    minBatch: 1,
+    optBatch: 2,
+    workspaceMiB: 512,
+    graphSha256: graphHashFromManifest(manifest, 'classifier'),
+    timingCacheSeed: join(dir, 'engines/timing.cache'),
+  });
 });
 
 test('EXPECTED FAILURE - writeBuildSpec refuses an invalid spec and leaves the package untouched', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   writeFileSync(join(dir, 'ringmoe.json'), JSON.stringify(MANIFEST));
-  await t.throwsAsync(writeBuildSpec(dir, [{ entry: 'nope', graph: 'graphs/nope.onnx' }]), { code: 'E_CONFIG', message: /package has no entry "nope"/ } as never);
+  await t.throwsAsync(writeBuildSpec(dir, [{ entry: 'nope', graph: 'graphs/nope.onnx' }]), {
+    code: 'E_CONFIG',
+    message: /package has no entry "nope"/,
+  } as never);
   t.is(readFileSync(join(dir, 'ringmoe.json'), 'utf8'), JSON.stringify(MANIFEST));
   await t.throwsAsync(readBuildSpec(dir), { code: 'E_FILE_NOT_FOUND' } as never);
 });
 
 test('graph hash from the manifest covers the external weight files, and a missing record is an error', (t) => {
   const a = graphHashFromManifest(MANIFEST, 'classifier');
-  const changed = { ...MANIFEST, files: { ...MANIFEST.files, 'weights/trunk.bin': { sha256: 'd'.repeat(64), size: 10, role: 'weights' as const } } };
+  const changed = {
+    ...MANIFEST,
+    files: { ...MANIFEST.files, 'weights/trunk.bin': { sha256: 'd'.repeat(64), size: 10, role: 'weights' as const } },
+  };
   t.not(graphHashFromManifest(changed, 'classifier'), a);
   const missing = { ...MANIFEST, files: { 'graphs/classifier.onnx': MANIFEST.files['graphs/classifier.onnx']! } };
-  t.throws(() => graphHashFromManifest(missing, 'classifier'), { code: 'E_PACKAGE_MANIFEST', message: /weights\/trunk\.bin is used by entry classifier but not listed/ } as never);
+  t.throws(() => graphHashFromManifest(missing, 'classifier'), {
+    code: 'E_PACKAGE_MANIFEST',
+    message: /weights\/trunk\.bin is used by entry classifier but not listed/,
+  } as never);
   t.throws(() => graphHashFromManifest(MANIFEST, 'x'), { code: 'E_PACKAGE_MANIFEST' } as never);
 });

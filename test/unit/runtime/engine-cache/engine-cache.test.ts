@@ -46,10 +46,22 @@ test('an empty cache is a miss, not an error', async (t) => {
 });
 
 const STALE: [string, Partial<EngineKey>, RegExp][] = [
-  ['another graph (stale sidecar)', { graphSha256: '2'.repeat(64) }, /another model configuration \(differs in graphSha256\)/],
+  [
+    'another graph (stale sidecar)',
+    { graphSha256: '2'.repeat(64) },
+    /another model configuration \(differs in graphSha256\)/,
+  ],
   ['another expert subset', { experts: ['s1.b0.collaborative.0'] }, /differs in experts/],
-  ['another TensorRT version', { tensorrt: '10.3.0' }, /built with TensorRT 8\.6\.2 on Orin .*this device runs TensorRT 10\.3\.0 .*differs in tensorrt/],
-  ['another compute capability', { computeCapability: '7.2', gpuName: 'Xavier' }, /differs in computeCapability, gpuName/],
+  [
+    'another TensorRT version',
+    { tensorrt: '10.3.0' },
+    /built with TensorRT 8\.6\.2 on Orin .*this device runs TensorRT 10\.3\.0 .*differs in tensorrt/,
+  ],
+  [
+    'another compute capability',
+    { computeCapability: '7.2', gpuName: 'Xavier' },
+    /differs in computeCapability, gpuName/,
+  ],
 ];
 for (const [name, change, re] of STALE) {
   test(`EXPECTED FAILURE - a sidecar for ${name} is rejected with E_ENGINE_STALE`, async (t) => {

@@ -1,6 +1,13 @@
 import test from 'ava';
 import { isEdgeError } from '../../../../sdk/core/errors.js';
-import { canonicalJson, differingFields, keyHash, normalizeKey, planStem, type EngineKey } from '../../../../sdk/runtime/engine-cache/key.js';
+import {
+  canonicalJson,
+  differingFields,
+  keyHash,
+  normalizeKey,
+  planStem,
+  type EngineKey,
+} from '../../../../sdk/runtime/engine-cache/key.js';
 
 const BASE: EngineKey = {
   entry: 'classifier',
@@ -49,12 +56,18 @@ test('key hash is stable under field order, expert order and duplicate experts',
 });
 
 test('DLA gpuFallback is part of the key', (t) => {
-  t.not(keyHash({ ...BASE, target: { kind: 'dla', core: 0, gpuFallback: true } }), keyHash({ ...BASE, target: { kind: 'dla', core: 0, gpuFallback: false } }));
+  t.not(
+    keyHash({ ...BASE, target: { kind: 'dla', core: 0, gpuFallback: true } }),
+    keyHash({ ...BASE, target: { kind: 'dla', core: 0, gpuFallback: false } }),
+  );
 });
 
 test('plan stem names entry, precision, target and batch profile only', (t) => {
   t.is(planStem(BASE), 'classifier.fp16.gpu.b1-4-8');
-  t.is(planStem({ ...BASE, target: { kind: 'dla', core: 1, gpuFallback: true }, precision: 'int8' }), 'classifier.int8.dla1.b1-4-8');
+  t.is(
+    planStem({ ...BASE, target: { kind: 'dla', core: 1, gpuFallback: true }, precision: 'int8' }),
+    'classifier.int8.dla1.b1-4-8',
+  );
   t.is(planStem({ ...BASE, tensorrt: '8.6.2', graphSha256: 'c'.repeat(64) }), planStem(BASE));
 });
 

@@ -46,7 +46,10 @@ test('16-bit PNG keeps 16-bit samples; alpha becomes the no-data mask', async (t
   t.is(g.raster.planes[0]![5 * 32 + 7], 1000 + 100 * 7 + 5);
   const a = await decodeFrame(frameOf(GENERATED.rgbaPng, 'optical'));
   t.is(a.raster.planes.length, 3);
-  t.is(a.alphaNoData!.reduce((s, v) => s + v, 0), 30 * 10);
+  t.is(
+    a.alphaNoData!.reduce((s, v) => s + v, 0),
+    30 * 10,
+  );
   t.is(a.alphaNoData![9], 1);
   t.is(a.alphaNoData![10], 0);
 });
@@ -66,10 +69,19 @@ test('TIFF codecs (LZW, PackBits, Deflate, with/without predictor, strips/tiles)
   for (const compression of ['lzw', 'packbits', 'deflate', 'none'] as const) {
     for (const predictor of ['none', 'horizontal'] as const) {
       for (const tile of [false, true]) {
-        const tif = await sharp(src).tiff({ compression, predictor: compression === 'lzw' || compression === 'deflate' ? predictor : 'none', tile, tileWidth: 64, tileHeight: 64 }).toBuffer();
+        const tif = await sharp(src)
+          .tiff({
+            compression,
+            predictor: compression === 'lzw' || compression === 'deflate' ? predictor : 'none',
+            tile,
+            tileWidth: 64,
+            tileHeight: 64,
+          })
+          .toBuffer();
         const d = await decodeFrame(frameOf(tif, 'optical'));
         let diff = 0;
-        for (let i = 0; i < 200 * 150; i++) for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(d.raster.planes[c]![i]! - ref[i * 3 + c]!));
+        for (let i = 0; i < 200 * 150; i++)
+          for (let c = 0; c < 3; c++) diff = Math.max(diff, Math.abs(d.raster.planes[c]![i]! - ref[i * 3 + c]!));
         t.is(diff, 0, `${compression} ${predictor} tile=${tile}`);
       }
     }
@@ -78,14 +90,28 @@ test('TIFF codecs (LZW, PackBits, Deflate, with/without predictor, strips/tiles)
   const jref = await sharp(jpegTif).raw().toBuffer();
   const j = await decodeFrame(frameOf(jpegTif, 'optical'));
   let jdiff = 0;
-  for (let i = 0; i < 200 * 150; i++) for (let c = 0; c < 3; c++) jdiff = Math.max(jdiff, Math.abs(j.raster.planes[c]![i]! - jref[i * 3 + c]!));
+  for (let i = 0; i < 200 * 150; i++)
+    for (let c = 0; c < 3; c++) jdiff = Math.max(jdiff, Math.abs(j.raster.planes[c]![i]! - jref[i * 3 + c]!));
   t.true(jdiff <= 1, `JPEG-in-TIFF differs from libvips by ${jdiff}`);
 });
 
 test('every sample type incl. complex round-trips through GeoTIFF (pixel/band interleaved, strips/tiles, Deflate)', async (t) => {
   const w = 37;
   const h = 23;
-  const dtypes: RasterDType[] = ['uint8', 'int8', 'uint16', 'int16', 'uint32', 'int32', 'float32', 'float64', 'cint16', 'cint32', 'complex64', 'complex128'];
+  const dtypes: RasterDType[] = [
+    'uint8',
+    'int8',
+    'uint16',
+    'int16',
+    'uint32',
+    'int32',
+    'float32',
+    'float64',
+    'cint16',
+    'cint32',
+    'complex64',
+    'complex128',
+  ];
   for (const dtype of dtypes) {
     const complex = isComplexDType(dtype);
     const planes = Array.from({ length: complex ? 6 : 3 }, (_, p) => {
@@ -95,11 +121,18 @@ test('every sample type incl. complex round-trips through GeoTIFF (pixel/band in
     });
     for (const planar of [1, 2] as const) {
       for (const tileSize of [undefined, 16]) {
-        const bytes = encodeGeoTiff({ width: w, height: h, dtype, complex, planes }, { planar, ...(tileSize ? { tileSize } : {}), compression: 'deflate' });
+        const bytes = encodeGeoTiff(
+          { width: w, height: h, dtype, complex, planes },
+          { planar, ...(tileSize ? { tileSize } : {}), compression: 'deflate' },
+        );
         const d = await decodeFrame(frameOf(bytes, 'sar-l1'));
         t.is(d.raster.dtype, dtype);
         t.is(d.raster.complex, complex);
-        t.deepEqual(d.raster.planes.map((p) => Array.from(p)), planes.map((p) => Array.from(p)), `${dtype} planar=${planar} tile=${tileSize}`);
+        t.deepEqual(
+          d.raster.planes.map((p) => Array.from(p)),
+          planes.map((p) => Array.from(p)),
+          `${dtype} planar=${planar} tile=${tileSize}`,
+        );
       }
     }
   }
@@ -107,14 +140,28 @@ test('every sample type incl. complex round-trips through GeoTIFF (pixel/band in
 
 test('raw pixels: chw is viewed, hwc and complex are split into planes', async (t) => {
   const hwc = Uint16Array.from({ length: 4 * 3 * 2 }, (_, i) => i);
-  const d = await decodeFrame(frameOf({ data: hwc, width: 4, height: 3, bands: 2, dtype: 'uint16', layout: 'hwc' }, 'multispectral'));
+  const d = await decodeFrame(
+    frameOf({ data: hwc, width: 4, height: 3, bands: 2, dtype: 'uint16', layout: 'hwc' }, 'multispectral'),
+  );
   t.deepEqual(Array.from(d.raster.planes[1]!), [1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23]);
   const chw = Float32Array.from({ length: 2 * 6 }, (_, i) => i);
-  const c = await decodeFrame(frameOf({ data: chw, width: 3, height: 2, bands: 2, dtype: 'float32', layout: 'chw' }, 'multispectral'));
+  const c = await decodeFrame(
+    frameOf({ data: chw, width: 3, height: 2, bands: 2, dtype: 'float32', layout: 'chw' }, 'multispectral'),
+  );
   t.is(c.raster.planes[1]!.buffer, chw.buffer);
   const cx = Float32Array.from({ length: 2 * 2 * 2 }, (_, i) => i);
-  const z = await decodeFrame(frameOf({ data: cx, width: 2, height: 1, bands: 2, dtype: 'complex64', layout: 'chw' }, 'sar-l1'));
-  t.deepEqual(z.raster.planes.map((p) => Array.from(p)), [[0, 2], [1, 3], [4, 6], [5, 7]]);
+  const z = await decodeFrame(
+    frameOf({ data: cx, width: 2, height: 1, bands: 2, dtype: 'complex64', layout: 'chw' }, 'sar-l1'),
+  );
+  t.deepEqual(
+    z.raster.planes.map((p) => Array.from(p)),
+    [
+      [0, 2],
+      [1, 3],
+      [4, 6],
+      [5, 7],
+    ],
+  );
 });
 
 test('format sniffing looks at bytes, not names', (t) => {
@@ -125,23 +172,39 @@ test('format sniffing looks at bytes, not names', (t) => {
 });
 
 test('EXPECTED FAILURE - unsupported formats, missing files and bad raw arrays name the frame', async (t) => {
-  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } }).gif().toBuffer();
+  const gif = await sharp({ create: { width: 4, height: 4, channels: 3, background: '#f00' } })
+    .gif()
+    .toBuffer();
   const e1 = await t.throwsAsync(decodeFrame(frameOf(gif, 'optical', { id: 'cam-7' })));
   t.is((e1 as { code?: string }).code, 'E_FRAME_DECODE');
   t.regex(e1!.message, /frame "cam-7": unsupported or unrecognised format/);
   const e2 = await t.throwsAsync(decodeFrame(frameOf('no/such/file.tif', 'optical')));
   t.is((e2 as { code?: string }).code, 'E_FRAME_DECODE');
   t.is((e2 as { file?: string }).file, 'no/such/file.tif');
-  const e3 = await t.throwsAsync(decodeFrame(frameOf({ data: new Uint8Array(11), width: 4, height: 3, bands: 1, dtype: 'uint8', layout: 'chw' }, 'optical')));
+  const e3 = await t.throwsAsync(
+    decodeFrame(
+      frameOf({ data: new Uint8Array(11), width: 4, height: 3, bands: 1, dtype: 'uint8', layout: 'chw' }, 'optical'),
+    ),
+  );
   t.is((e3 as { code?: string }).code, 'E_FRAME_INVALID');
   t.regex(e3!.message, /11 elements but 4×3×1 = 12/);
-  const e4 = await t.throwsAsync(decodeFrame(frameOf({ data: new Float32Array(12), width: 4, height: 3, bands: 1, dtype: 'uint16', layout: 'chw' }, 'optical')));
+  const e4 = await t.throwsAsync(
+    decodeFrame(
+      frameOf({ data: new Float32Array(12), width: 4, height: 3, bands: 1, dtype: 'uint16', layout: 'chw' }, 'optical'),
+    ),
+  );
   t.regex(e4!.message, /Float32Array but dtype uint16 needs a Uint16Array/);
 });
 
 test('EXPECTED FAILURE - a header claiming gigapixels is refused before allocation', async (t) => {
   // 60000 × 60000 × 4 bands of float64 in a 300-byte file.
-  const tif = encodeGeoTiff({ width: 2, height: 2, dtype: 'float64', complex: false, planes: [new Float64Array(4), new Float64Array(4), new Float64Array(4), new Float64Array(4)] });
+  const tif = encodeGeoTiff({
+    width: 2,
+    height: 2,
+    dtype: 'float64',
+    complex: false,
+    planes: [new Float64Array(4), new Float64Array(4), new Float64Array(4), new Float64Array(4)],
+  });
   const dv = new DataView(tif.buffer, tif.byteOffset);
   const n = dv.getUint16(8, true);
   for (let k = 0; k < n; k++) {
@@ -158,14 +221,20 @@ test('EXPECTED FAILURE - a header claiming gigapixels is refused before allocati
   const e2 = await t.throwsAsync(decodeFrame(frameOf(png, 'optical', { id: 'png-bomb' })));
   t.is((e2 as { code?: string }).code, 'E_FRAME_INVALID');
   t.regex(e2!.message, /frame "png-bomb": image is 50000×50000 = 2500000000 pixels, over the 100000000-pixel limit/);
-  const small = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#000' } }).png().toBuffer();
+  const small = await sharp({ create: { width: 1200, height: 1000, channels: 3, background: '#000' } })
+    .png()
+    .toBuffer();
   const e3 = await t.throwsAsync(decodeFrame(frameOf(small, 'optical'), { limits: { maxPixels: 1_000_000 } }));
   t.is((e3 as { code?: string }).code, 'E_FRAME_INVALID');
 });
 
 /** A valid 1×1 PNG whose IHDR claims `w × h` (CRC recomputed, so only the size is a lie). */
 async function pngClaiming(w: number, h: number): Promise<Buffer> {
-  const png = Buffer.from(await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } }).png().toBuffer());
+  const png = Buffer.from(
+    await sharp({ create: { width: 1, height: 1, channels: 3, background: '#000' } })
+      .png()
+      .toBuffer(),
+  );
   png.writeUInt32BE(w, 16);
   png.writeUInt32BE(h, 20);
   png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);

@@ -32,7 +32,14 @@ async function seeds(): Promise<Seed[]> {
     { name: 'png16', bytes: await sharp(GENERATED.gray16Png).toBuffer(), modality: 'sar-l2', tiff: false },
   ];
   for (const compression of ['lzw', 'deflate', 'packbits', 'none', 'jpeg'] as const) {
-    out.push({ name: `tiff-${compression}`, bytes: await sharp(crop).tiff({ compression, ...(compression === 'lzw' ? { predictor: 'horizontal' as const } : {}) }).toBuffer(), modality: 'optical', tiff: true });
+    out.push({
+      name: `tiff-${compression}`,
+      bytes: await sharp(crop)
+        .tiff({ compression, ...(compression === 'lzw' ? { predictor: 'horizontal' as const } : {}) })
+        .toBuffer(),
+      modality: 'optical',
+      tiff: true,
+    });
   }
   const olinda = await decodeFrame(frameOf(REAL.olinda, 'multispectral'));
   const planes = olinda.raster.planes.map((p) => {
@@ -41,10 +48,25 @@ async function seeds(): Promise<Seed[]> {
     return c;
   });
   const crop6 = { width: 48, height: 40, dtype: 'uint8' as const, complex: false, planes };
-  out.push({ name: 'geotiff-6band', bytes: encodeGeoTiff(crop6, { georef: olinda.georef!, compression: 'deflate' }), modality: 'multispectral', tiff: true });
-  out.push({ name: 'geotiff-6band-raw-tiled', bytes: encodeGeoTiff(crop6, { georef: olinda.georef!, tileSize: 16, planar: 2 }), modality: 'multispectral', tiff: true });
+  out.push({
+    name: 'geotiff-6band',
+    bytes: encodeGeoTiff(crop6, { georef: olinda.georef!, compression: 'deflate' }),
+    modality: 'multispectral',
+    tiff: true,
+  });
+  out.push({
+    name: 'geotiff-6band-raw-tiled',
+    bytes: encodeGeoTiff(crop6, { georef: olinda.georef!, tileSize: 16, planar: 2 }),
+    modality: 'multispectral',
+    tiff: true,
+  });
   const qp = await decodeFrame(frameOf(GENERATED.quadpol, 'sar-l1'));
-  out.push({ name: 'geotiff-complex64', bytes: encodeGeoTiff(qp.raster, { planar: 1 }), modality: 'sar-l1', tiff: true });
+  out.push({
+    name: 'geotiff-complex64',
+    bytes: encodeGeoTiff(qp.raster, { planar: 1 }),
+    modality: 'sar-l1',
+    tiff: true,
+  });
   return out;
 }
 
@@ -88,13 +110,19 @@ function certainlyBroken(seed: Seed, rng: Rng): { what: string; bytes: Uint8Arra
     case 4:
       return { what: 'width-0', bytes: setTag(b, 256, 0) };
     case 5:
-      return { what: 'huge-dimensions', bytes: setTag(setTag(b, 256, rng.int(70_000, 2 ** 31)), 257, rng.int(70_000, 2 ** 31)) };
+      return {
+        what: 'huge-dimensions',
+        bytes: setTag(setTag(b, 256, rng.int(70_000, 2 ** 31)), 257, rng.int(70_000, 2 ** 31)),
+      };
     case 6:
       return { what: 'bits-per-sample', bytes: setTag(b, 258, [3, 7, 12, 0][rng.int(0, 3)]!) };
     case 7:
       return { what: 'compression', bytes: setTag(b, 259, [2, 6, 34887, 50000, 50001, 9][rng.int(0, 5)]!) };
     case 8:
-      return { what: 'strip-offsets', bytes: setTag(setTag(b, 273, b.length + rng.int(1, 1e6)), 324, b.length + rng.int(1, 1e6)) };
+      return {
+        what: 'strip-offsets',
+        bytes: setTag(setTag(b, 273, b.length + rng.int(1, 1e6)), 324, b.length + rng.int(1, 1e6)),
+      };
     default:
       return { what: 'sample-format', bytes: setTag(b, 339, [4, 7, 0][rng.int(0, 2)]!) };
   }
@@ -113,27 +141,65 @@ function maybeBroken(seed: Seed, rng: Rng): Uint8Array {
 function badRaw(rng: Rng): { what: string; frame: Frame } {
   const w = rng.int(1, 40);
   const h = rng.int(1, 40);
-  const good = (): RasterPixels => ({ data: new Float32Array(w * h).fill(1), width: w, height: h, bands: 1, dtype: 'float32', layout: 'chw' });
+  const good = (): RasterPixels => ({
+    data: new Float32Array(w * h).fill(1),
+    width: w,
+    height: h,
+    bands: 1,
+    dtype: 'float32',
+    layout: 'chw',
+  });
   const pick = rng.int(0, 7);
   const px = good();
   let modality: Frame['modality'] = 'sar-l2';
   let what: string;
   switch (pick) {
-    case 0: px.data = new Float32Array(w * h + rng.int(1, 5)); what = 'length'; break;
-    case 1: (px.data as Float32Array)[rng.int(0, w * h - 1)] = NaN; what = 'nan'; break;
-    case 2: (px.data as Float32Array)[rng.int(0, w * h - 1)] = rng.next() < 0.5 ? Infinity : -Infinity; what = 'inf'; break;
-    case 3: px.width = 0; what = 'zero-width'; break;
-    case 4: px.width = 1_000_000; px.height = 1_000_000; what = 'huge'; break;
-    case 5: px.data = new Uint8Array(w * h); what = 'dtype-class'; break;
-    case 6: modality = 'multispectral'; what = 'bands-for-modality'; break;
-    default: px.dtype = 'uint8'; px.data = new Uint8Array(w * h); modality = 'sar-l1'; what = 'dtype-for-modality'; break;
+    case 0:
+      px.data = new Float32Array(w * h + rng.int(1, 5));
+      what = 'length';
+      break;
+    case 1:
+      (px.data as Float32Array)[rng.int(0, w * h - 1)] = NaN;
+      what = 'nan';
+      break;
+    case 2:
+      (px.data as Float32Array)[rng.int(0, w * h - 1)] = rng.next() < 0.5 ? Infinity : -Infinity;
+      what = 'inf';
+      break;
+    case 3:
+      px.width = 0;
+      what = 'zero-width';
+      break;
+    case 4:
+      px.width = 1_000_000;
+      px.height = 1_000_000;
+      what = 'huge';
+      break;
+    case 5:
+      px.data = new Uint8Array(w * h);
+      what = 'dtype-class';
+      break;
+    case 6:
+      modality = 'multispectral';
+      what = 'bands-for-modality';
+      break;
+    default:
+      px.dtype = 'uint8';
+      px.data = new Uint8Array(w * h);
+      modality = 'sar-l1';
+      what = 'dtype-for-modality';
+      break;
   }
   return { what, frame: frameOf(px, modality, { id: `raw-${what}` }) };
 }
 
 function isFrameError(err: unknown): boolean {
   const code = (err as { code?: string }).code;
-  return (err as Error).name === 'EdgeError' && (code === 'E_FRAME_DECODE' || code === 'E_FRAME_INVALID') && /frame "/.test((err as Error).message);
+  return (
+    (err as Error).name === 'EdgeError' &&
+    (code === 'E_FRAME_DECODE' || code === 'E_FRAME_INVALID') &&
+    /frame "/.test((err as Error).message)
+  );
 }
 
 /** The 6-band Landsat-7 seeds say their sensor, so bit flips reach band selection rather than the refusal of unknown band meaning. */
@@ -160,7 +226,10 @@ test('thousands of malformed frames: every one refused with E_FRAME_DECODE/E_FRA
       label = `${seed.name}/${m.what}`;
       counts.broken++;
     } else if (kind === 1) {
-      frame = frameOf(maybeBroken(seed, rng), seed.modality, { id: `${seed.name}-flip-${k}`, ...sensorOf(seed.modality) });
+      frame = frameOf(maybeBroken(seed, rng), seed.modality, {
+        id: `${seed.name}-flip-${k}`,
+        ...sensorOf(seed.modality),
+      });
       label = `${seed.name}/flip`;
       counts.maybe++;
     } else {
@@ -177,13 +246,18 @@ test('thousands of malformed frames: every one refused with E_FRAME_DECODE/E_FRA
         if (!pre.batches.every((b) => b.data.every(Number.isFinite))) wrong.push(`${label}: non-finite tensor`);
       }
     } catch (err) {
-      if (!isFrameError(err)) wrong.push(`${label}: ${(err as Error).name} ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`);
+      if (!isFrameError(err))
+        wrong.push(
+          `${label}: ${(err as Error).name} ${(err as { code?: string }).code ?? ''} ${(err as Error).message}`,
+        );
       else if (kind === 0) counts.brokenRefused++;
       else if (kind === 1) counts.maybeRefused++;
     }
   }
   const growth = (await memory()) - baseline;
-  t.log(`${total} frames: ${counts.broken} certainly broken (${counts.brokenRefused} refused), ${counts.raw} bad raw arrays, ${counts.maybe} bit-flipped (${counts.maybeRefused} refused, ${counts.maybeDecoded} still decodable); heap+buffers growth after warm-up ${(growth / 1048576).toFixed(1)} MiB`);
+  t.log(
+    `${total} frames: ${counts.broken} certainly broken (${counts.brokenRefused} refused), ${counts.raw} bad raw arrays, ${counts.maybe} bit-flipped (${counts.maybeRefused} refused, ${counts.maybeDecoded} still decodable); heap+buffers growth after warm-up ${(growth / 1048576).toFixed(1)} MiB`,
+  );
   t.deepEqual(wrong, [], 'only frame errors, only finite tensors');
   t.deepEqual(accepted, [], 'certainly broken frames are never accepted');
   t.is(counts.brokenRefused, counts.broken);

@@ -2,7 +2,15 @@ import test from 'ava';
 import { fromFile } from 'geotiff';
 import { decodeFrame } from '../../../../sdk/sensors/codecs/decode.js';
 import { encodeGeoTiff } from '../../../../sdk/sensors/codecs/geotiff-encode.js';
-import { WGS84_A, WGS84_ES, deriveGeoref, mapToPixel, pixelAreaM2, pixelToMap, type GeoReference } from '../../../../sdk/sensors/geometry/georef.js';
+import {
+  WGS84_A,
+  WGS84_ES,
+  deriveGeoref,
+  mapToPixel,
+  pixelAreaM2,
+  pixelToMap,
+  type GeoReference,
+} from '../../../../sdk/sensors/geometry/georef.js';
 import { GENERATED, REAL, frameOf } from '../../../fixtures/frames/index.js';
 
 test('Olinda: transform, EPSG and units from the GeoTIFF tags', async (t) => {
@@ -43,8 +51,17 @@ test('DEM and land cover: user-defined CRSs have no EPSG but metre units and a P
 });
 
 test('pixel ↔ map round trips, including a rotated transform', (t) => {
-  const g: GeoReference = { transform: [1000, 2, 0.5, 5000, 0.25, -2], crsKind: 'projected', metresPerUnit: 1, unit: 'metre' };
-  for (const [c, r] of [[0, 0], [10.5, 3.25], [-4, 100]] as const) {
+  const g: GeoReference = {
+    transform: [1000, 2, 0.5, 5000, 0.25, -2],
+    crsKind: 'projected',
+    metresPerUnit: 1,
+    unit: 'metre',
+  };
+  for (const [c, r] of [
+    [0, 0],
+    [10.5, 3.25],
+    [-4, 100],
+  ] as const) {
     const [x, y] = pixelToMap(g, c, r);
     const [c2, r2] = mapToPixel(g, x, y);
     t.true(Math.abs(c2 - c) < 1e-9 && Math.abs(r2 - r) < 1e-9);
@@ -54,16 +71,34 @@ test('pixel ↔ map round trips, including a rotated transform', (t) => {
 });
 
 test('a rotated georeference survives GeoTIFF write and read (ModelTransformation)', async (t) => {
-  const g: GeoReference = { transform: [500000, 10, 2, 4000000, 1.5, -10], crsKind: 'projected', epsg: 32633, unit: 'metre', metresPerUnit: 1 };
-  const bytes = encodeGeoTiff({ width: 8, height: 6, dtype: 'uint8', complex: false, planes: [new Uint8Array(48)] }, { georef: g });
+  const g: GeoReference = {
+    transform: [500000, 10, 2, 4000000, 1.5, -10],
+    crsKind: 'projected',
+    epsg: 32633,
+    unit: 'metre',
+    metresPerUnit: 1,
+  };
+  const bytes = encodeGeoTiff(
+    { width: 8, height: 6, dtype: 'uint8', complex: false, planes: [new Uint8Array(48)] },
+    { georef: g },
+  );
   const back = (await decodeFrame(frameOf(bytes, 'sar-l2'))).georef!;
   t.deepEqual(back.transform, g.transform);
   t.is(back.epsg, 32633);
 });
 
 test('PixelIsPoint files are moved to the corner convention (half a pixel)', async (t) => {
-  const g: GeoReference = { transform: [100, 10, 0, 200, 0, -10], crsKind: 'projected', epsg: 32633, unit: 'metre', metresPerUnit: 1 };
-  const bytes = encodeGeoTiff({ width: 4, height: 4, dtype: 'uint8', complex: false, planes: [new Uint8Array(16)] }, { georef: g, pixelIsPoint: true });
+  const g: GeoReference = {
+    transform: [100, 10, 0, 200, 0, -10],
+    crsKind: 'projected',
+    epsg: 32633,
+    unit: 'metre',
+    metresPerUnit: 1,
+  };
+  const bytes = encodeGeoTiff(
+    { width: 4, height: 4, dtype: 'uint8', complex: false, planes: [new Uint8Array(16)] },
+    { georef: g, pixelIsPoint: true },
+  );
   const back = (await decodeFrame(frameOf(bytes, 'sar-l2'))).georef!;
   t.deepEqual(back.transform, g.transform);
 });
@@ -76,7 +111,8 @@ test('geographic CRS: pixel area from latitude on the WGS 84 ellipsoid', async (
   // Row 0 spans latitudes -7.5 … -7.75 and 0.25° of longitude: integrate the ellipsoid's area
   // element a²(1−e²)cos φ / (1 − e² sin² φ)² numerically (Simpson, 64 steps).
   const rad = Math.PI / 180;
-  const f = (phi: number): number => (WGS84_A ** 2 * (1 - WGS84_ES) * Math.cos(phi)) / (1 - WGS84_ES * Math.sin(phi) ** 2) ** 2;
+  const f = (phi: number): number =>
+    (WGS84_A ** 2 * (1 - WGS84_ES) * Math.cos(phi)) / (1 - WGS84_ES * Math.sin(phi) ** 2) ** 2;
   const lo = -7.75 * rad;
   const hi = -7.5 * rad;
   const n = 64;
@@ -90,7 +126,11 @@ test('geographic CRS: pixel area from latitude on the WGS 84 ellipsoid', async (
 });
 
 test('deriveGeoref composes crops and scales exactly', (t) => {
-  const g: GeoReference = { transform: [288776.25, 28.5, 0, 9120760.75, 0, -28.5], crsKind: 'projected', metresPerUnit: 1 };
+  const g: GeoReference = {
+    transform: [288776.25, 28.5, 0, 9120760.75, 0, -28.5],
+    crsKind: 'projected',
+    metresPerUnit: 1,
+  };
   const d = deriveGeoref(g, 157, 144, 0.5, 2);
   t.deepEqual(pixelToMap(d, 3, 7), pixelToMap(g, 157 + 3 * 0.5, 144 + 7 * 2));
 });

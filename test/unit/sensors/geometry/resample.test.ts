@@ -9,7 +9,14 @@ import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { preprocessFrame } from '../../../../sdk/sensors/preprocess/preprocess.js';
 import { MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../../sdk/sensors/radiometry/radiometry.js';
-import { axisTaps, copiesPlanes, resamplePlanes, resampleSeparable, type AxisMap, type Interpolation } from '../../../../sdk/sensors/geometry/resample.js';
+import {
+  axisTaps,
+  copiesPlanes,
+  resamplePlanes,
+  resampleSeparable,
+  type AxisMap,
+  type Interpolation,
+} from '../../../../sdk/sensors/geometry/resample.js';
 import { Rng } from '../../../../tools/frames/seeded.js';
 import { REAL, frameOf } from '../../../fixtures/frames/index.js';
 
@@ -21,7 +28,8 @@ function planes(channels: number, w: number, h: number, seed: number): Float32Ar
   const rng = new Rng(seed, 'resample');
   const special = [0, -0, 1e-45, -1e-45, 3.4e38, -3.4e38, 1e-30, 1, -1];
   const data = new Float32Array(channels * w * h);
-  for (let i = 0; i < data.length; i++) data[i] = rng.uniform() < 0.2 ? special[Math.floor(rng.uniform() * special.length)]! : (rng.uniform() - 0.5) * 500;
+  for (let i = 0; i < data.length; i++)
+    data[i] = rng.uniform() < 0.2 ? special[Math.floor(rng.uniform() * special.length)]! : (rng.uniform() - 0.5) * 500;
   return data;
 }
 
@@ -29,7 +37,10 @@ const axis = (srcLen: number, dstLen: number, offset = 0, scale = 1): AxisMap =>
 
 test('identity size: the copy equals the filter bit for bit, for every kernel (signed zeros and subnormals included)', (t) => {
   const src = planes(4, 37, 23, 1);
-  t.true(bits(src).some((b) => b === 0x80000000), 'the input holds -0');
+  t.true(
+    bits(src).some((b) => b === 0x80000000),
+    'the input holds -0',
+  );
   for (const kind of KINDS) {
     const fast = resamplePlanes(src, 4, axis(37, 37), axis(23, 23), kind);
     const full = resampleSeparable(src, 4, axis(37, 37), axis(23, 23), kind);
@@ -65,7 +76,8 @@ test('maps that are not one to one (fractional offset, scale ≠ 1, window past 
     [axis(30, 15, 0, 2), axis(30, 15, 0, 2)],
     [axis(30, 30, 1), axis(30, 30)],
   ];
-  for (const [mx, my] of cases) t.deepEqual(bits(resamplePlanes(src, 2, mx, my, 'bilinear')), bits(resampleSeparable(src, 2, mx, my, 'bilinear')));
+  for (const [mx, my] of cases)
+    t.deepEqual(bits(resamplePlanes(src, 2, mx, my, 'bilinear')), bits(resampleSeparable(src, 2, mx, my, 'bilinear')));
 });
 
 test('non-finite samples take the filter (0 × ∞ spreads NaN to neighbours there); results stay equal', (t) => {
@@ -82,8 +94,24 @@ test('non-finite samples take the filter (0 × ∞ spreads NaN to neighbours the
 
 test('frames at the input size: resize (now a copy) and a single tile give the same tensor', async (t) => {
   // A raw 192×192 RGB window of a real aerial photo, and the Olinda Landsat scene at its own size.
-  const { data } = await sharp(REAL.aero1).extract({ left: 100, top: 60, width: 192, height: 192 }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  const raw = { id: 'raw', modality: 'optical', timestamp: 0, pixels: { data: new Uint8Array(data), width: 192, height: 192, bands: 3, dtype: 'uint8' as const, layout: 'hwc' as const } };
+  const { data } = await sharp(REAL.aero1)
+    .extract({ left: 100, top: 60, width: 192, height: 192 })
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const raw = {
+    id: 'raw',
+    modality: 'optical',
+    timestamp: 0,
+    pixels: {
+      data: new Uint8Array(data),
+      width: 192,
+      height: 192,
+      bands: 3,
+      dtype: 'uint8' as const,
+      layout: 'hwc' as const,
+    },
+  };
   const olinda = frameOf(readFileSync(REAL.olinda), 'multispectral', { id: 'olinda', sensor: 'landsat7-etm' });
   for (const [frame, inputSize] of [
     [raw, 192],
@@ -108,13 +136,21 @@ test('nearest resize of a 3×3 raw multispectral patch to 24×24 gives exact 8×
     for (let y = 0; y < 24; y++) {
       for (let x = 0; x < 24; x++) {
         const src = hwc[(Math.floor(y / 8) * 3 + Math.floor(x / 8)) * 4 + c]!;
-        t.is(d[c * 576 + y * 24 + x], Math.fround((src - MULTISPECTRAL_MEAN_255[c]!) / MULTISPECTRAL_STD_255[c]!), `c${c} y${y} x${x}`);
+        t.is(
+          d[c * 576 + y * 24 + x],
+          Math.fround((src - MULTISPECTRAL_MEAN_255[c]!) / MULTISPECTRAL_STD_255[c]!),
+          `c${c} y${y} x${x}`,
+        );
       }
     }
   }
   // The taps alone, for every integer factor up to 16: source pixel i covers output pixels [i·k, (i + 1)·k).
   for (let k = 1; k <= 16; k++) {
     const taps = axisTaps({ srcLen: 3, dstLen: 3 * k, offset: 0, scale: 1 / k }, 'nearest');
-    t.deepEqual(Array.from(taps.start), Array.from({ length: 3 * k }, (_, u) => Math.floor(u / k)), `factor ${k}`);
+    t.deepEqual(
+      Array.from(taps.start),
+      Array.from({ length: 3 * k }, (_, u) => Math.floor(u / k)),
+      `factor ${k}`,
+    );
   }
 });

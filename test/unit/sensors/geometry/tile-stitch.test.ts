@@ -18,7 +18,14 @@ function identityOutputs(pre: PreprocessedFrame): Float32Array {
 }
 
 test('tile origins: first at 0, last at the edge, neighbours share at least the overlap', (t) => {
-  for (const [len, tile, overlap] of [[349, 192, 48], [1000, 64, 16], [193, 192, 0], [192, 192, 48], [50, 64, 16], [4096, 256, 32]] as const) {
+  for (const [len, tile, overlap] of [
+    [349, 192, 48],
+    [1000, 64, 16],
+    [193, 192, 0],
+    [192, 192, 48],
+    [50, 64, 16],
+    [4096, 256, 32],
+  ] as const) {
     const o = axisOrigins(len, tile, overlap);
     t.is(o[0], 0);
     t.is(o[o.length - 1], Math.max(0, len - tile));
@@ -30,7 +37,12 @@ test('tile origins: first at 0, last at the edge, neighbours share at least the 
 });
 
 test('tile cores partition the scene: every pixel in exactly one core, inside its tile', (t) => {
-  for (const [w, h, ts, ov] of [[349, 352, 192, 48], [101, 101, 64, 16], [40, 30, 64, 16], [500, 257, 128, 40]] as const) {
+  for (const [w, h, ts, ov] of [
+    [349, 352, 192, 48],
+    [101, 101, 64, 16],
+    [40, 30, 64, 16],
+    [500, 257, 128, 40],
+  ] as const) {
     const tiles = planTiles(w, h, ts, ts, ov);
     const hits = new Uint8Array(w * h);
     for (const tile of tiles) {
@@ -38,13 +50,22 @@ test('tile cores partition the scene: every pixel in exactly one core, inside it
       t.true(x0 >= tile.x && y0 >= tile.y && x1 <= tile.x + tile.width && y1 <= tile.y + tile.height);
       for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) hits[y * w + x]!++;
     }
-    t.true(hits.every((v) => v === 1), `${w}×${h}`);
+    t.true(
+      hits.every((v) => v === 1),
+      `${w}×${h}`,
+    );
   }
 });
 
 test('identity model, tiles with frame statistics: centre-crop stitching reproduces the frame exactly (Olinda, 4 ch)', async (t) => {
   const frame = frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' });
-  const tiled = await preprocessFrame(frame, { inputSize: 96, fit: 'tile', overlap: 24, statistics: 'frame', batchSize: 5 });
+  const tiled = await preprocessFrame(frame, {
+    inputSize: 96,
+    fit: 'tile',
+    overlap: 24,
+    statistics: 'frame',
+    batchSize: 5,
+  });
   const whole = await preprocessFrame(frame, { inputSize: { width: 349, height: 352 }, fit: 'resize' });
   t.true(tiled.layout.tiles.length > 4);
   t.is(tiled.batches[0]!.shape[0], 5);
@@ -72,13 +93,21 @@ test('resize: outputs map back to source pixels (a linear ramp survives resize a
   const h = 200;
   const data = new Float32Array(w * h);
   for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) data[y * w + x] = x + 2 * y;
-  const pre = await preprocessFrame(frameOf({ data, width: w, height: h, bands: 1, dtype: 'float32', layout: 'chw' }, 'sar-l2'), { inputSize: 64, fit: 'resize', interpolation: 'bilinear' });
+  const pre = await preprocessFrame(
+    frameOf({ data, width: w, height: h, bands: 1, dtype: 'float32', layout: 'chw' }, 'sar-l2'),
+    { inputSize: 64, fit: 'resize', interpolation: 'bilinear' },
+  );
   t.is(pre.layout.scaleX, w / 64);
   // A "model" whose one output channel is the source x coordinate of each input pixel centre.
   const out = new Float32Array(64 * 64);
   for (let v = 0; v < 64; v++) for (let u = 0; u < 64; u++) out[v * 64 + u] = (u + 0.5) * pre.layout.scaleX;
   const m = stitchDense(pre.layout, out, 1, 64, 64);
-  for (const [x, y] of [[10, 10], [150, 100], [280, 190]] as const) t.true(Math.abs(m.data[y * w + x]! - (x + 0.5)) < 1e-3);
+  for (const [x, y] of [
+    [10, 10],
+    [150, 100],
+    [280, 190],
+  ] as const)
+    t.true(Math.abs(m.data[y * w + x]! - (x + 0.5)) < 1e-3);
   t.true(m.covered.every((c) => c === 1));
 });
 

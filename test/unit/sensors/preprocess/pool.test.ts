@@ -27,14 +27,29 @@ test('worker results equal main-thread results; the input buffer is transferred,
 test('many frames in flight on two workers; paths, raw arrays and pairs', async (t) => {
   const pool = await createPreprocessPool({ threads: 2, vipsThreads: 1 });
   try {
-    const jobs = [REAL.aero1, REAL.aero3, REAL.aeroGray, REAL.blueMarble, REAL.aero1, REAL.aero3].map((p, i) => pool.preprocess(frameOf(p, 'optical', { id: `f${i}` }), { inputSize: 64 }));
+    const jobs = [REAL.aero1, REAL.aero3, REAL.aeroGray, REAL.blueMarble, REAL.aero1, REAL.aero3].map((p, i) =>
+      pool.preprocess(frameOf(p, 'optical', { id: `f${i}` }), { inputSize: 64 }),
+    );
     t.true(pool.pending > 0);
     const results = await Promise.all(jobs);
-    t.deepEqual(results.map((r) => r.layout.frameId), ['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    t.deepEqual(
+      results.map((r) => r.layout.frameId),
+      ['f0', 'f1', 'f2', 'f3', 'f4', 'f5'],
+    );
     t.is(pool.pending, 0);
-    const raw = await pool.preprocess(frameOf({ data: new Float32Array(32 * 32).fill(3), width: 32, height: 32, bands: 1, dtype: 'float32', layout: 'chw' }, 'sar-l2'), { inputSize: 16 });
+    const raw = await pool.preprocess(
+      frameOf(
+        { data: new Float32Array(32 * 32).fill(3), width: 32, height: 32, bands: 1, dtype: 'float32', layout: 'chw' },
+        'sar-l2',
+      ),
+      { inputSize: 16 },
+    );
     t.deepEqual(raw.batches[0]!.shape, [1, 3, 16, 16]);
-    const [a, b] = await pool.preprocessPair(frameOf(REAL.aero1, 'optical', { id: 'a' }), frameOf(REAL.aero3, 'optical', { id: 'b' }), { inputSize: 128, fit: 'tile' });
+    const [a, b] = await pool.preprocessPair(
+      frameOf(REAL.aero1, 'optical', { id: 'a' }),
+      frameOf(REAL.aero3, 'optical', { id: 'b' }),
+      { inputSize: 128, fit: 'tile' },
+    );
     t.deepEqual(a.layout.tiles, b.layout.tiles);
   } finally {
     await pool.close();
@@ -44,14 +59,20 @@ test('many frames in flight on two workers; paths, raw arrays and pairs', async 
 test('EXPECTED FAILURE - errors from workers keep their code, file and message', async (t) => {
   const pool = await createPreprocessPool({ threads: 1 });
   try {
-    const e1 = await t.throwsAsync(pool.preprocess(frameOf(new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0, 1]), 'optical', { id: 'trunc' }), { inputSize: 8 }));
+    const e1 = await t.throwsAsync(
+      pool.preprocess(frameOf(new Uint8Array([0x49, 0x49, 42, 0, 8, 0, 0, 0, 1]), 'optical', { id: 'trunc' }), {
+        inputSize: 8,
+      }),
+    );
     t.is((e1 as { code?: string }).code, 'E_FRAME_DECODE');
     t.regex(e1!.message, /^frame "trunc": /);
     const e2 = await t.throwsAsync(pool.preprocess(frameOf('missing.png', 'optical'), { inputSize: 8 }));
     t.is((e2 as { file?: string }).file, 'missing.png');
     t.regex(e2!.message, /^missing.png: frame "test-frame": cannot read the file/);
     // Checked on the calling thread, before any worker is involved.
-    const e3 = await t.throwsAsync(pool.preprocess(frameOf(REAL.aero1, 'optical'), { inputSize: 8, fit: 'stretch' } as never));
+    const e3 = await t.throwsAsync(
+      pool.preprocess(frameOf(REAL.aero1, 'optical'), { inputSize: 8, fit: 'stretch' } as never),
+    );
     t.is((e3 as { code?: string }).code, 'E_INVALID_ARGUMENT');
     // The pool still works after errors.
     const ok = await pool.preprocess(frameOf(REAL.aero1, 'optical'), { inputSize: 8 });
@@ -63,7 +84,9 @@ test('EXPECTED FAILURE - errors from workers keep their code, file and message',
 
 test('BAD CALL - pool options; close is idempotent and later calls fail with E_CLOSED', async (t) => {
   await t.throwsAsync(createPreprocessPool({ threads: 0 }), { message: /options.threads/ });
-  await t.throwsAsync(createPreprocessPool({ thread: 2 } as never), { message: /unknown option options.thread; did you mean options.threads\?/ });
+  await t.throwsAsync(createPreprocessPool({ thread: 2 } as never), {
+    message: /unknown option options.thread; did you mean options.threads\?/,
+  });
   const pool = await createPreprocessPool({ threads: 1 });
   const inFlight = pool.preprocess(frameOf(REAL.blueMarble, 'optical'), { inputSize: 64 });
   const queued = pool.preprocess(frameOf(REAL.blueMarble, 'optical', { id: 'queued' }), { inputSize: 64 });

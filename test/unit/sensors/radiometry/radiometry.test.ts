@@ -2,7 +2,12 @@ import test from 'ava';
 import { decodeFrame } from '../../../../sdk/sensors/codecs/decode.js';
 import { percentilesInPlace } from '../../../../sdk/sensors/radiometry/percentile.js';
 import { preprocessFrame } from '../../../../sdk/sensors/preprocess/preprocess.js';
-import { IMAGENET_MEAN_255, IMAGENET_STD_255, MULTISPECTRAL_MEAN_255, MULTISPECTRAL_STD_255 } from '../../../../sdk/sensors/radiometry/radiometry.js';
+import {
+  IMAGENET_MEAN_255,
+  IMAGENET_STD_255,
+  MULTISPECTRAL_MEAN_255,
+  MULTISPECTRAL_STD_255,
+} from '../../../../sdk/sensors/radiometry/radiometry.js';
 import { sarL1Region } from '../../../../sdk/sensors/radiometry/sar-l1.js';
 import { stretchRegion } from '../../../../sdk/sensors/radiometry/stretch.js';
 import { createRng } from '../../../../sdk/sensors/synthetic/rng.js';
@@ -68,12 +73,19 @@ test('released stretch on a real Landsat tile equals the transcribed released sc
   const { out, info } = stretchRegion(planes, w, region, undefined, 'released');
   const bands = planes.map((p) => {
     const v: number[] = [];
-    for (let y = region.y; y < region.y + region.height; y++) for (let x = region.x; x < region.x + region.width; x++) v.push(p[y * w + x]!);
+    for (let y = region.y; y < region.y + region.height; y++)
+      for (let x = region.x; x < region.x + region.width; x++) v.push(p[y * w + x]!);
     return v;
   });
   const ref = releasedReference(bands);
-  t.deepEqual(info.bands.map((b) => b.low), ref.lows);
-  t.deepEqual(info.bands.map((b) => b.high), ref.highs);
+  t.deepEqual(
+    info.bands.map((b) => b.low),
+    ref.lows,
+  );
+  t.deepEqual(
+    info.bands.map((b) => b.high),
+    ref.highs,
+  );
   for (let b = 0; b < 4; b++) t.deepEqual(Array.from(out[b]!), ref.out[b]);
 });
 
@@ -103,7 +115,10 @@ test('precise stretch maps the 0.1/99.9 percentiles (computed by sorting) to 0 a
 
 test('optical: (v − ImageNet mean·255) / (std·255) per channel', async (t) => {
   const rgb = new Uint8Array([255, 128, 0]);
-  const pre = await preprocessFrame(frameOf({ data: rgb, width: 1, height: 1, bands: 3, dtype: 'uint8', layout: 'hwc' }, 'optical'), { inputSize: 1 });
+  const pre = await preprocessFrame(
+    frameOf({ data: rgb, width: 1, height: 1, bands: 3, dtype: 'uint8', layout: 'hwc' }, 'optical'),
+    { inputSize: 1 },
+  );
   const d = pre.batches[0]!.data;
   [255, 128, 0].forEach((v, c) => t.true(Math.abs(d[c]! - (v - IMAGENET_MEAN_255[c]!) / IMAGENET_STD_255[c]!) < 1e-5));
 });
@@ -116,7 +131,11 @@ test('sar-l2: one stretched band replicated into 3 channels with ImageNet mean/s
     const v = [0, 1, 2].map((c) => s[c * plane + i]! * IMAGENET_STD_255[c]! + IMAGENET_MEAN_255[c]!);
     t.true(Math.abs(v[0]! - v[1]!) < 1e-3 && Math.abs(v[1]! - v[2]!) < 1e-3);
   }
-  const ms = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: 32, stretch: 'released', interpolation: 'nearest' });
+  const ms = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), {
+    inputSize: 32,
+    stretch: 'released',
+    interpolation: 'nearest',
+  });
   const m = ms.batches[0]!.data;
   const p2 = 32 * 32;
   for (let c = 0; c < 4; c++) {
@@ -158,7 +177,12 @@ test('no-data pixels are 0 in the 8-bit domain and excluded from the statistics'
   const h = 10;
   const data = Uint16Array.from({ length: w * h }, (_, i) => 100 + (i % 50));
   for (let i = 0; i < w * 3; i++) data[i] = 0;
-  const pre = await preprocessFrame(frameOf({ data, width: w, height: h, bands: 1, dtype: 'uint16', layout: 'chw' }, 'sar-l2', { sensor: 'sar-l2-amplitude' }), { inputSize: { width: w, height: h }, stretch: 'precise', interpolation: 'nearest' });
+  const pre = await preprocessFrame(
+    frameOf({ data, width: w, height: h, bands: 1, dtype: 'uint16', layout: 'chw' }, 'sar-l2', {
+      sensor: 'sar-l2-amplitude',
+    }),
+    { inputSize: { width: w, height: h }, stretch: 'precise', interpolation: 'nearest' },
+  );
   t.is(pre.layout.noData.fraction, 0.3);
   t.true(pre.layout.noData.flagged);
   t.regex(pre.warnings.join('\n'), /30\.0 % of the frame is no data/);
@@ -174,16 +198,26 @@ test('stretch none on the real Landsat-7 scene: (DN − mean) / std per band, no
   const w = d.raster.width;
   const h = d.raster.height;
   // At the source size resize copies, so the tensor is the normalised scene itself.
-  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: { width: w, height: h }, stretch: 'none' });
+  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), {
+    inputSize: { width: w, height: h },
+    stretch: 'none',
+  });
   const m = pre.batches[0]!.data;
   const plane = w * h;
   t.is(pre.layout.radiometry.regions[0]!.stretch!.method, 'none');
   for (let c = 0; c < 4; c++) {
     const dn = d.raster.planes[c]!;
-    for (let i = 0; i < plane; i += 37) t.true(Math.abs(m[c * plane + i]! - (dn[i]! - MULTISPECTRAL_MEAN_255[c]!) / MULTISPECTRAL_STD_255[c]!) < 1e-5, `band ${c + 1} pixel ${i}`);
+    for (let i = 0; i < plane; i += 37)
+      t.true(
+        Math.abs(m[c * plane + i]! - (dn[i]! - MULTISPECTRAL_MEAN_255[c]!) / MULTISPECTRAL_STD_255[c]!) < 1e-5,
+        `band ${c + 1} pixel ${i}`,
+      );
   }
   // The released stretch of the same scene does change the values: the two are different inputs.
-  const rel = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), { inputSize: { width: w, height: h }, stretch: 'released' });
+  const rel = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }), {
+    inputSize: { width: w, height: h },
+    stretch: 'released',
+  });
   t.notDeepEqual(Array.from(rel.batches[0]!.data.subarray(0, 500)), Array.from(m.subarray(0, 500)));
 });
 
@@ -212,7 +246,10 @@ test('stretch none clips after the sensor scale/offset to 0..255 and keeps maske
   t.true(clippedHigh + clippedLow > 0, 'the scaled scene has values outside 0..255 to clip');
   // Through preprocessFrame with a sensor scale: the DN × 2 of the scene, clipped.
   const sensor = { id: 'etm-x2', modality: 'multispectral' as const, bands: [1, 2, 3, 4], scale: 2 };
-  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor }), { inputSize: { width: w, height: d.raster.height }, stretch: 'none' });
+  const pre = await preprocessFrame(frameOf(REAL.olinda, 'multispectral', { sensor }), {
+    inputSize: { width: w, height: d.raster.height },
+    stretch: 'none',
+  });
   const plane = w * d.raster.height;
   for (let i = 0; i < plane; i += 101) {
     const want = Math.min(255, d.raster.planes[0]![i]! * 2);
@@ -222,6 +259,10 @@ test('stretch none clips after the sensor scale/offset to 0..255 and keeps maske
   const gray = await decodeFrame(frameOf(REAL.aeroGray, 'sar-l2'));
   const s = sar.batches[0]!.data;
   for (const i of [0, 777, 512 * 512 - 1]) {
-    for (let c = 0; c < 3; c++) t.true(Math.abs(s[c * 512 * 512 + i]! * IMAGENET_STD_255[c]! + IMAGENET_MEAN_255[c]! - gray.raster.planes[0]![i]!) < 1e-3);
+    for (let c = 0; c < 3; c++)
+      t.true(
+        Math.abs(s[c * 512 * 512 + i]! * IMAGENET_STD_255[c]! + IMAGENET_MEAN_255[c]! - gray.raster.planes[0]![i]!) <
+          1e-3,
+      );
   }
 });

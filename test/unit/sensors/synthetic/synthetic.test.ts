@@ -23,7 +23,11 @@ test('seeded generators are deterministic and seeds matter', (t) => {
 test('rng: uniform, normal and gamma moments', (t) => {
   const rng = createRng(77);
   const n = 200_000;
-  let su = 0, sn = 0, sn2 = 0, sg = 0, sg2 = 0;
+  let su = 0,
+    sn = 0,
+    sn2 = 0,
+    sg = 0,
+    sg2 = 0;
   for (let i = 0; i < n; i++) {
     su += rng.next();
     const z = rng.normal();
