@@ -6,7 +6,7 @@
  */
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { ProtocolChoice, TlsOptions } from './options.js';
+import type { ProtocolChoice, TlsOptions } from './broker-options.js';
 import { mqttLog as log } from './log.js';
 
 /** Everything one CONNECT needs. */
@@ -42,12 +42,9 @@ export function isUnsupportedProtocol(err: unknown): boolean {
   return err instanceof EdgeError && (err as EdgeError & { refusedProtocol?: boolean }).refusedProtocol === true;
 }
 
-/**
- * Opens one connection with `protocolVersion`; resolves on CONNACK success.
- * @throws EdgeError E_MQTT_PROTOCOL (refused: protocol version, credentials, client id), E_MQTT_OFFLINE (unreachable, timeout)
- */
-export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: AbortSignal): Promise<Connected> {
-  const options: IClientOptions = {
+/** The mqtt.js options of one CONNECT with `protocolVersion`. */
+function clientOptions(spec: ConnectSpec, protocolVersion: 4 | 5): IClientOptions {
+  return {
     clientId: spec.clientId,
     protocolVersion,
     clean: spec.clean,
@@ -68,6 +65,44 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
       ? { properties: { sessionExpiryInterval: spec.sessionExpirySeconds } }
       : {}),
   };
+}
+
+/**
+ * What an mqtt.js `error` before CONNACK means: a CONNACK refusal (protocol version, credentials,
+ * anything else) or an unreachable broker.
+ */
+function connectError(spec: ConnectSpec, protocolVersion: 4 | 5, err: Error & { code?: number | string }): EdgeError {
+  const code = typeof err.code === 'number' ? err.code : undefined;
+  if (code !== undefined && UNSUPPORTED_PROTOCOL.has(code)) {
+    const e = new EdgeError(
+      'E_MQTT_PROTOCOL',
+      `broker at ${spec.url} refused MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: ${err.message}`,
+      { cause: err },
+    );
+    return Object.assign(e, { refusedProtocol: true });
+  }
+  if (code !== undefined && NOT_AUTHORIZED.has(code)) {
+    return new EdgeError('E_MQTT_PROTOCOL', `broker at ${spec.url} refused the connection: ${err.message}`, {
+      cause: err,
+      hint: 'check username, password and the broker ACL',
+    });
+  }
+  if (code !== undefined) {
+    return new EdgeError(
+      'E_MQTT_PROTOCOL',
+      `broker at ${spec.url} refused the connection (code ${code}): ${err.message}`,
+      { cause: err },
+    );
+  }
+  return new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker at ${spec.url}: ${messageOf(err)}`, { cause: err });
+}
+
+/**
+ * Opens one connection with `protocolVersion`; resolves on CONNACK success.
+ * @throws EdgeError E_MQTT_PROTOCOL (refused: protocol version, credentials, client id), E_MQTT_OFFLINE (unreachable, timeout)
+ */
+export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: AbortSignal): Promise<Connected> {
+  const options = clientOptions(spec, protocolVersion);
   return new Promise((resolve, reject) => {
     let settled = false;
     const client = mqtt.connect(spec.url, options);
@@ -102,36 +137,7 @@ export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: 
       log('connectOnce :: connected to %s with MQTT %d as %s', spec.url, protocolVersion, spec.clientId);
       resolve({ client, protocolVersion, connack });
     });
-    client.on('error', (err: Error & { code?: number | string }) => {
-      const code = typeof err.code === 'number' ? err.code : undefined;
-      if (code !== undefined && UNSUPPORTED_PROTOCOL.has(code)) {
-        const e = new EdgeError(
-          'E_MQTT_PROTOCOL',
-          `broker at ${spec.url} refused MQTT ${protocolVersion === 5 ? '5' : '3.1.1'}: ${err.message}`,
-          { cause: err },
-        );
-        fail(Object.assign(e, { refusedProtocol: true }));
-      } else if (code !== undefined && NOT_AUTHORIZED.has(code)) {
-        fail(
-          new EdgeError('E_MQTT_PROTOCOL', `broker at ${spec.url} refused the connection: ${err.message}`, {
-            cause: err,
-            hint: 'check username, password and the broker ACL',
-          }),
-        );
-      } else if (code !== undefined) {
-        fail(
-          new EdgeError(
-            'E_MQTT_PROTOCOL',
-            `broker at ${spec.url} refused the connection (code ${code}): ${err.message}`,
-            { cause: err },
-          ),
-        );
-      } else {
-        fail(
-          new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker at ${spec.url}: ${messageOf(err)}`, { cause: err }),
-        );
-      }
-    });
+    client.on('error', (err: Error & { code?: number | string }) => fail(connectError(spec, protocolVersion, err)));
     client.once('close', () =>
       fail(new EdgeError('E_MQTT_OFFLINE', `the broker at ${spec.url} closed the connection before CONNACK`)),
     );

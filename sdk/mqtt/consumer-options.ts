@@ -7,7 +7,7 @@ import type { Clock } from '../core/clock.js';
 import type { QoS } from './outbox/outbox.js';
 import { resolveConsumerLimits, type ConsumerLimits } from './consumer-limits.js';
 import { TrustStore } from '../core/signing/trust-store.js';
-import { expectBrokerUrl, expectProtocol, type ProtocolChoice, type TlsOptions } from './options.js';
+import { expectBrokerUrl, expectProtocol, type ProtocolChoice, type TlsOptions } from './broker-options.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
 
 /** Options of `FleetConsumer.create`. */

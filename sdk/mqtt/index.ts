@@ -43,17 +43,9 @@ export { FileOutbox } from './outbox/file-outbox.js';
 export type { FileOutboxOptions, FsyncPolicy } from './outbox/open-log.js';
 export type { FileOutboxRecovery } from './outbox/log-replay.js';
 export { MemoryBdSeqStore, FileBdSeqStore, type BdSeqStore } from './bdseq-store.js';
-export {
-  DEFAULT_QOS,
-  DEFAULT_EXPIRY,
-  type ResultPublisherOptions,
-  type QosPolicy,
-  type ExpiryPolicy,
-  type MessageClass,
-  type ReconnectPolicy,
-  type ProtocolChoice,
-  type TlsOptions,
-} from './options.js';
+export type { ResultPublisherOptions } from './options.js';
+export { DEFAULT_QOS, DEFAULT_EXPIRY, type QosPolicy, type ExpiryPolicy, type MessageClass } from './message-policy.js';
+export type { ReconnectPolicy, ProtocolChoice, TlsOptions } from './broker-options.js';
 export {
   ResultPublisher,
   type PublisherEvents,

@@ -1,55 +1,27 @@
 /**
  * Publisher options: what a caller writes ({@link ResultPublisherOptions}) and what the publisher
- * runs with ({@link ResolvedPublisherOptions}), with every default in one place. Pure: no I/O here.
+ * runs with ({@link ResolvedPublisherOptions}). The option groups live beside it, each with its
+ * defaults: reaching the broker (broker-options.ts) and QoS and expiry per message class
+ * (message-policy.ts). Pure: no I/O here.
  */
 import type { KeyObject } from 'node:crypto';
 import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectOneOf, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import type { BdSeqStore } from './bdseq-store.js';
+import {
+  expectBrokerUrl,
+  expectProtocol,
+  resolveReconnect,
+  type ProtocolChoice,
+  type ReconnectPolicy,
+  type TlsOptions,
+} from './broker-options.js';
 import type { Clock } from '../core/clock.js';
 import { ENCODINGS, type Encoding } from './codec.js';
-import type { Outbox, OutboxLimits, QoS } from './outbox/outbox.js';
+import { resolveExpiryPolicy, resolveQosPolicy, type ExpiryPolicy, type QosPolicy } from './message-policy.js';
+import type { Outbox, OutboxLimits } from './outbox/outbox.js';
 import type { FsyncPolicy } from './outbox/open-log.js';
 import { DEFAULT_TOPIC_PREFIX, TopicScheme, expectTopicSegment } from './topics.js';
-
-/** The message classes a publisher sends, each with its own QoS and expiry. */
-export type MessageClass = 'results' | 'state' | 'metrics';
-
-/** QoS per message class. */
-export interface QosPolicy {
-  /** Default 1: the outbox entry is removed on PUBACK. With 0 it is removed once written to the socket. */
-  results: QoS;
-  /** Default 1. State is retained. */
-  state: QoS;
-  /** Default 0: a lost metrics sample is replaced by the next. */
-  metrics: QoS;
-}
-
-/** Default {@link QosPolicy}. */
-export const DEFAULT_QOS: Readonly<QosPolicy> = Object.freeze({ results: 1, state: 1, metrics: 0 });
-
-/** Message expiry in seconds per class (MQTT 5 only); `null` = never expires. */
-export type ExpiryPolicy = Record<MessageClass, number | null>;
-
-/** Default {@link ExpiryPolicy}: results and state never expire, metrics after 5 minutes. */
-export const DEFAULT_EXPIRY: Readonly<ExpiryPolicy> = Object.freeze({ results: null, state: null, metrics: 300 });
-
-/** Reconnect backoff: doubles from `minDelayMs` up to `maxDelayMs`, with ±20 % jitter. */
-export interface ReconnectPolicy {
-  minDelayMs: number;
-  maxDelayMs: number;
-}
-
-/** Which MQTT version to speak: `auto` tries 5 and falls back to 3.1.1 when the broker refuses 5. */
-export type ProtocolChoice = 'auto' | 5 | 4;
-
-/** TLS material for `mqtts://` and `wss://` URLs (passed to Node's tls). */
-export interface TlsOptions {
-  ca?: string | Buffer;
-  cert?: string | Buffer;
-  key?: string | Buffer;
-  rejectUnauthorized?: boolean;
-}
 
 /** Options of `ResultPublisher.create`. */
 export interface ResultPublisherOptions {
@@ -159,71 +131,6 @@ const KNOWN = [
   'deviceKey',
 ] as const;
 
-const URL_PROTOCOLS = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:', 'ws:', 'wss:'];
-
-/**
- * Checks a broker URL.
- * @throws EdgeError E_INVALID_ARGUMENT naming `name`
- */
-export function expectBrokerUrl(name: string, value: unknown): string {
-  const text = expectString(name, value);
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    throw invalidOption(name, 'a broker URL such as mqtt://host:1883', value);
-  }
-  if (!URL_PROTOCOLS.includes(url.protocol))
-    throw invalidOption(name, `a URL with scheme ${URL_PROTOCOLS.map((p) => p.slice(0, -1)).join(', ')}`, value);
-  if (!url.hostname) throw invalidOption(name, 'a broker URL with a host name', value);
-  return text;
-}
-
-/** Checks `protocol`. */
-export function expectProtocol(name: string, value: unknown): ProtocolChoice {
-  if (value === undefined) return 'auto';
-  if (value === 'auto' || value === 5 || value === 4) return value;
-  throw invalidOption(name, '"auto", 5 or 4', value);
-}
-
-function qosOf(name: string, value: unknown, fallback: QoS): QoS {
-  if (value === undefined) return fallback;
-  if (value === 0 || value === 1 || value === 2) return value;
-  throw invalidOption(name, '0, 1 or 2', value);
-}
-
-function classRecord<T>(
-  name: string,
-  value: unknown,
-  read: (field: string, v: unknown, d: T) => T,
-  defaults: Record<MessageClass, T>,
-): Record<MessageClass, T> {
-  if (value === undefined) return { ...defaults };
-  if (!is.object(value)) throw invalidOption(name, 'an object with results, state and/or metrics', value);
-  rejectUnknownKeys(name, value, ['results', 'state', 'metrics']);
-  return {
-    results: read(`${name}.results`, value.results, defaults.results),
-    state: read(`${name}.state`, value.state, defaults.state),
-    metrics: read(`${name}.metrics`, value.metrics, defaults.metrics),
-  };
-}
-
-/** Checks `reconnect` and applies its defaults. */
-function resolveReconnect(value: unknown): { minDelayMs: number; maxDelayMs: number } {
-  const reconnect = value === undefined ? {} : value;
-  if (!is.object(reconnect)) throw invalidOption('options.reconnect', 'an object', reconnect);
-  rejectUnknownKeys('options.reconnect', reconnect, ['minDelayMs', 'maxDelayMs']);
-  const minDelayMs =
-    reconnect.minDelayMs === undefined
-      ? 500
-      : expectInteger('options.reconnect.minDelayMs', reconnect.minDelayMs, 1, 3_600_000);
-  const maxDelayMs =
-    reconnect.maxDelayMs === undefined
-      ? Math.max(30_000, minDelayMs)
-      : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
-  return { minDelayMs, maxDelayMs };
-}
-
 /** Checks the injected outbox, bdSeq store and clock, and the outbox settings that go with `stateDir`. */
 function checkStateOptions(o: Record<string, unknown>, stateDir: string | undefined): void {
   if (o.outbox !== undefined && (!is.object(o.outbox) || typeof (o.outbox as Partial<Outbox>).append !== 'function')) {
@@ -275,12 +182,7 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
     if (!is.object(o.tls)) throw invalidOption('options.tls', 'an object', o.tls);
     rejectUnknownKeys('options.tls', o.tls, ['ca', 'cert', 'key', 'rejectUnauthorized']);
   }
-  const expiry = classRecord<number | null>(
-    'options.expirySeconds',
-    o.expirySeconds,
-    (field, v, d) => (v === undefined ? d : v === null ? null : expectInteger(field, v, 1, 0xffffffff)),
-    DEFAULT_EXPIRY,
-  );
+  const expiry = resolveExpiryPolicy(o.expirySeconds);
   const { minDelayMs, maxDelayMs } = resolveReconnect(o.reconnect);
   const stateDir = optionalString('options.stateDir', o.stateDir);
   checkStateOptions(o, stateDir);
@@ -292,7 +194,7 @@ export function resolvePublisherOptions(written: ResultPublisherOptions): Resolv
     clientId,
     protocol: expectProtocol('options.protocol', o.protocol),
     encoding: o.encoding === undefined ? 'json' : expectOneOf('options.encoding', o.encoding, ENCODINGS),
-    qos: classRecord<QoS>('options.qos', o.qos, qosOf, DEFAULT_QOS),
+    qos: resolveQosPolicy(o.qos),
     expirySeconds: expiry,
     maxInflight: o.maxInflight === undefined ? 256 : expectInteger('options.maxInflight', o.maxInflight, 1, 65535),
     keepaliveSeconds:

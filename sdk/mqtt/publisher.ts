@@ -11,7 +11,8 @@
  *   publishes a graceful death and disconnects.
  *
  * Beside it: the connection loop (publisher-connection.ts), draining the outbox (publisher-drain.ts),
- * state and metrics (publisher-direct.ts) and the stores on disk (publisher-state.ts).
+ * state and metrics (publisher-direct.ts), the stores on disk (publisher-state.ts) and the types of
+ * its events and answers (publisher-types.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { EdgeError } from '../core/errors.js';
@@ -22,64 +23,16 @@ import { encodePayload } from './codec.js';
 import type { Connected } from './connection.js';
 import type { MetricValue } from './messages.js';
 import { resolvePublisherOptions, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
-import type { Outbox, OutboxStats } from './outbox/outbox.js';
-import { ConnectionLoop, type ConnectionState } from './publisher-connection.js';
+import type { Outbox } from './outbox/outbox.js';
+import { ConnectionLoop } from './publisher-connection.js';
 import { DirectSender } from './publisher-direct.js';
 import { Drainer } from './publisher-drain.js';
 import { messageProperties, resultPayload } from './publisher-messages.js';
 import { DamageReports, openPublisherState, type StateDamage } from './publisher-state.js';
+import type { CloseReport, PublishedResult, PublisherEvents, PublisherStatus, ResultMeta } from './publisher-types.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 
-/** Events of a {@link ResultPublisher}. */
-export interface PublisherEvents {
-  /** A connection is up and its birth certificate was acknowledged. */
-  connected: (info: { protocolVersion: 4 | 5; bdSeq: number; url: string }) => void;
-  /** The broker became unreachable (once per outage; the publisher keeps retrying). */
-  offline: (info: { error?: EdgeError }) => void;
-  /** Entries left the outbox undelivered: `full` (oldest dropped), `expired` or `rejected` by the broker. */
-  dropped: (info: { reason: 'full' | 'expired' | 'rejected'; seqs: number[]; count: number }) => void;
-  /** Something needs attention: credentials refused, a message refused, outbox I/O failed. */
-  error: (err: EdgeError) => void;
-  /**
-   * A state file was damaged: outbox records lost (found at open or when read back) or a bdSeq
-   * file that could not be read. Damage found at start is held until the first listener is added.
-   */
-  damaged: (info: StateDamage) => void;
-}
-
-/** Per-result details; all optional. */
-export interface ResultMeta {
-  /** Unique result id (default: a random UUID). Reuse the same id when you publish the same result again. */
-  id?: string;
-  /** The frame the result belongs to. */
-  frameId?: string;
-  /** The model that produced the result (default: the publisher's current `modelVersion`). */
-  modelVersion?: string;
-}
-
-/** What {@link ResultPublisher.publishResult} stored. */
-export interface PublishedResult {
-  id: string;
-  /** Outbox sequence number. */
-  seq: number;
-  topic: string;
-}
-
-/** Connection and outbox state. */
-export interface PublisherStatus {
-  state: ConnectionState;
-  protocolVersion?: 4 | 5;
-  bdSeq?: number;
-  outbox: OutboxStats;
-}
-
-/** What {@link ResultPublisher.close} achieved. */
-export interface CloseReport {
-  /** True when the outbox was empty before the deadline. */
-  drained: boolean;
-  /** Entries still in the outbox (they go out after the next start when it is durable). */
-  pending: number;
-}
+export type { CloseReport, PublishedResult, PublisherEvents, PublisherStatus, ResultMeta } from './publisher-types.js';
 
 /**
  * Publishes results, state and metrics of one device.

@@ -2,27 +2,17 @@
  * Replaying the outbox log at open, one of the disk steps of {@link FileOutbox}: every intact
  * record is applied to the pending queue, damaged spans are skipped (a version-2 log resynchronises
  * on its record marker) and reported, a torn tail is cut, and a file with nothing readable in it is
- * moved aside.
+ * moved aside. Reading the records is log-scanner.ts, applying them to the queue record-applier.ts.
  * @internal
  */
 import { open, rename, type FileHandle } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import { EdgeError } from '../../core/errors.js';
-import { messageBytes } from './outbox.js';
-import {
-  FRAME_BYTES,
-  FRAME_BYTES_V1,
-  HEADER_BYTES,
-  MAX_RECORD_BYTES,
-  SYNC,
-  checkHeader,
-  decodeRecord,
-  encodeDrop,
-  encodeHeader,
-  type LogRecord,
-} from './log-format.js';
-import { WINDOW, WindowReader, ioError, readFully, syncDir, type Slot } from './log-io.js';
+import { FRAME_BYTES, FRAME_BYTES_V1, HEADER_BYTES, checkHeader, encodeDrop, encodeHeader } from './log-format.js';
+import { ioError, readFully, syncDir, type Slot } from './log-io.js';
+import { LogScanner } from './log-scanner.js';
 import type { PendingQueue } from './queue.js';
+import { RecordApplier } from './record-applier.js';
 
 /** A span of the log that could not be read, and what it cost. */
 export interface OutboxDamage {
@@ -247,111 +237,4 @@ async function dropOverLimits(fh: FileHandle, queue: PendingQueue<Slot>, fb: num
     end += drop.length;
   }
   return end;
-}
-
-type Attempt = { rec: LogRecord; length: number } | { why: string; torn: boolean };
-
-/** Reads the records of one log file of `size` bytes with frames of `fb` bytes. */
-class LogScanner {
-  private readonly reader: WindowReader;
-
-  constructor(
-    fh: FileHandle,
-    readonly size: number,
-    readonly fb: number,
-  ) {
-    this.reader = new WindowReader(fh);
-  }
-
-  /** The record at `at`, or why there is none. */
-  async attempt(at: number): Promise<Attempt> {
-    const { size, fb, reader } = this;
-    if (size - at < fb) return { why: `torn record frame at byte ${at}`, torn: true };
-    const frame = await reader.get(at, fb);
-    if (fb === FRAME_BYTES && !frame.subarray(0, 4).equals(SYNC))
-      return { why: `no record marker at byte ${at}`, torn: false };
-    const len = frame.readUInt32LE(fb - 8);
-    if (len < 1 || len > MAX_RECORD_BYTES) return { why: `impossible record length ${len} at byte ${at}`, torn: false };
-    if (at + fb + len > size)
-      return { why: `torn record at byte ${at} (${fb + len} bytes announced, ${size - at} present)`, torn: true };
-    const rec = decodeRecord(await reader.get(at, fb + len), fb);
-    return rec ? { rec, length: fb + len } : { why: `record at byte ${at} fails its checksum or format`, torn: false };
-  }
-
-  /** Offset of the next intact record at or after `from` (version 2 only), or undefined. */
-  async resync(from: number): Promise<number | undefined> {
-    for (let at = from; at < this.size;) {
-      const window = await this.reader.get(at, Math.min(WINDOW, this.size - at));
-      const i = window.indexOf(SYNC);
-      if (i < 0) {
-        if (window.length < SYNC.length) return undefined;
-        at += window.length - (SYNC.length - 1);
-        continue;
-      }
-      if ('rec' in (await this.attempt(at + i))) return at + i;
-      at += i + 1;
-    }
-    return undefined;
-  }
-
-  /** Record markers in [from, to): how many records a damaged span held (at least 1). */
-  async markersIn(from: number, to: number): Promise<number> {
-    let n = 0;
-    for (let at = from; at < to;) {
-      const window = await this.reader.get(at, Math.min(WINDOW, to - at));
-      for (let i = window.indexOf(SYNC); i >= 0; i = window.indexOf(SYNC, i + 1)) n++;
-      if (window.length < SYNC.length) break;
-      at += window.length - (SYNC.length - 1);
-    }
-    return Math.max(1, n);
-  }
-}
-
-/** Applies replayed records to the queue, caching entries in their slots while `cacheBytes` allows. */
-class RecordApplier {
-  /** Seqs below this were counted by a META record already: their PUTs are copies from compaction. */
-  private copiesBelow = 0;
-  private cached = 0;
-
-  constructor(
-    private readonly queue: PendingQueue<Slot>,
-    private readonly cacheBytes: number,
-  ) {}
-
-  apply(rec: LogRecord, offset: number, length: number): void {
-    const queue = this.queue;
-    switch (rec.type) {
-      case 1: {
-        const { entry } = rec;
-        const last = queue.nextSeq;
-        if (entry.seq < last && entry.seq >= this.copiesBelow) return; // out of order: cannot happen, ignore
-        const bytes = messageBytes(entry);
-        const keep = this.cached + bytes <= this.cacheBytes;
-        if (keep) this.cached += bytes;
-        queue.push(bytes, { offset, length, ...(keep ? { entry } : {}) }, entry.seq);
-        if (entry.seq >= this.copiesBelow) queue.counters.appended++;
-        return;
-      }
-      // An ACK or DROP also proves its seqs were handed out: should the META record or the PUTs
-      // before them have been damaged, the next seq still never reuses one.
-      case 2:
-        for (const s of rec.seqs) {
-          queue.remove(s, 'acked');
-          if (s >= queue.nextSeq) queue.nextSeq = s + 1;
-        }
-        return;
-      case 3:
-        for (const s of rec.seqs) {
-          queue.remove(s, rec.reason === 'full' ? 'dropped' : rec.reason);
-          if (s >= queue.nextSeq) queue.nextSeq = s + 1;
-        }
-        return;
-      case 4: {
-        const { nextSeq, ...counters } = rec.meta;
-        Object.assign(queue.counters, counters);
-        queue.nextSeq = Math.max(queue.nextSeq, nextSeq);
-        this.copiesBelow = nextSeq;
-      }
-    }
-  }
 }
