@@ -6,7 +6,6 @@
 import { EdgeError } from '../core/errors.js';
 import type { EntryManifest } from '../package/package-manifest.js';
 import { checkFrameFields, type Frame } from '../sensors/frame.js';
-import { crsLabel, footprintLonLat } from '../sensors/geometry/georef.js';
 import type { PreprocessedFrame } from '../sensors/geometry/layout.js';
 import { preprocessPair } from '../sensors/preprocess/pair.js';
 import type { PreprocessPool } from '../sensors/preprocess/pool.js';
@@ -17,6 +16,7 @@ import type { HostTensor } from '../core/host-tensor.js';
 import { runFrames } from './batch-run.js';
 import type { LoadedModel } from './loaded-model.js';
 import type { MetricsCollector } from './metrics.js';
+import { frameResult, queuedLatency } from './frame-result.js';
 import { effectivePreprocess, withDeclaredSensor } from './package-preprocessing.js';
 import { runMultiInput } from './multi-input.js';
 import {
@@ -202,14 +202,7 @@ export class FrameStages {
         const p0 = performance.now();
         try {
           const tasks = taskResults(batch.perFrame[k]!, it.pre, model.pkg.manifest, this.o.tasks);
-          const done = performance.now();
-          const latency: LatencyBreakdown = {
-            preprocess: it.preprocessMs,
-            queue: Math.max(0, batch.t0 - it.admittedAt - it.preprocessMs),
-            inference: batch.inferenceMs,
-            postprocess: done - p0,
-            total: done - it.admittedAt,
-          };
+          const latency = queuedLatency(it, batch.t0, batch.inferenceMs, p0, performance.now());
           outcomes[i] = this.result(model, batch.entryName, it.frame, it.pre, tasks, latency);
           this.metrics.recordResult(latency);
         } catch (err) {
@@ -223,7 +216,7 @@ export class FrameStages {
     }
   }
 
-  /** The result record of one frame. */
+  /** The result record of one frame (see {@link frameResult}). */
   result(
     model: LoadedModel,
     entry: string,
@@ -232,28 +225,7 @@ export class FrameStages {
     tasks: InferenceResult['tasks'],
     latencyMs: LatencyBreakdown,
   ): InferenceResult {
-    const georef = pre.layout.georef;
-    const crs = georef ? crsLabel(georef) : undefined;
-    const footprint = georef ? footprintLonLat(georef, pre.layout.source.width, pre.layout.source.height) : undefined;
-    return {
-      ok: true,
-      frameId: frame.id,
-      modality: frame.modality,
-      entry,
-      timestamp: frame.timestamp,
-      model: { name: model.name, version: model.version, packageHash: model.pkg.packageHash },
-      backend: this.backend,
-      tasks,
-      latencyMs,
-      frame: {
-        width: pre.layout.source.width,
-        height: pre.layout.source.height,
-        inputs: pre.layout.tiles.length,
-        ...(crs ? { crs } : {}),
-        ...(footprint ? { footprint } : {}),
-      },
-      warnings: pre.warnings,
-    };
+    return frameResult(model, this.backend, entry, frame, pre, tasks, latencyMs);
   }
 
   /** Two co-registered frames preprocessed alike (change, two-frame fusion). */

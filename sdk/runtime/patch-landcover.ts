@@ -11,12 +11,14 @@ import type { FrameOutcome } from '../pipeline/results.js';
 import type { RunOptions } from './options.js';
 import { withDeclaredSensor } from '../pipeline/package-preprocessing.js';
 import { decodeFrame } from '../sensors/codecs/decode.js';
-import { checkFrameFields, frameError, type Frame } from '../sensors/frame.js';
+import { checkFrameFields, frameError, type Frame, type FrameRef } from '../sensors/frame.js';
 import { checkGeoReference, deriveGeoref, type GeoReference } from '../sensors/geometry/georef.js';
-import { applySensorConfig } from '../sensors/bands/sensor-bands.js';
+import { applySensorConfig, type SensorBands } from '../sensors/bands/sensor-bands.js';
 import { resolveSensorConfig } from '../sensors/bands/sensor-config.js';
-import { expectInteger, invalidOption, is } from '../core/validate.js';
+import { expectInteger, invalidOption } from '../core/validate.js';
 import { areaUnitOf, labelAreas } from '../tasks/areas.js';
+import type { PackageManifest } from '../package/package-manifest.js';
+import { patchesWithData, patchFrames, patchGrid, type PatchGrid } from './patch-grid.js';
 
 /** Class map value of a patch that was not classified (it holds no-data pixels). */
 export const PATCH_UNCLASSIFIED = 255;
@@ -106,6 +108,36 @@ export async function patchLandCover(
       { field: 'runtime' },
     );
   }
+  const { bands, georef } = await readScene(manifest, frame, ref);
+  const grid = patchGrid(options.region, patch, bands.width, bands.height);
+  const classMap = new Uint8Array(grid.width * grid.height).fill(PATCH_UNCLASSIFIED);
+  const jobs = patchesWithData(bands, grid);
+  await classifyPatches(runtime, patchFrames(bands, grid, jobs, frame.timestamp), ref, classMap, jobs.length, options);
+  const mapGeoref = georef ? deriveGeoref(georef, grid.region.x, grid.region.y, patch, patch) : undefined;
+  return {
+    frameId: ref.id,
+    width: grid.width,
+    height: grid.height,
+    patch,
+    covered: { x: grid.region.x, y: grid.region.y, width: grid.width * patch, height: grid.height * patch },
+    classMap,
+    labels: [...labels],
+    ...classShares(classMap, grid, labels, jobs.length, mapGeoref),
+    ...(mapGeoref ? { georef: mapGeoref } : {}),
+    bandNames: bands.bandNames,
+  };
+}
+
+/**
+ * The frame's bands as the package's declared sensor selects them, and its georeference (the
+ * frame's own over the decoded file's).
+ * @throws EdgeError E_FRAME_DECODE / E_FRAME_INVALID
+ */
+async function readScene(
+  manifest: PackageManifest,
+  frame: Frame,
+  ref: FrameRef,
+): Promise<{ bands: SensorBands; georef: GeoReference | undefined }> {
   const declared = withDeclaredSensor(manifest, frame);
   const config = resolveSensorConfig(declared.sensor, 'multispectral', ref);
   const decoded = await decodeFrame(declared);
@@ -114,55 +146,23 @@ export async function patchLandCover(
     frame.georef !== undefined
       ? checkGeoReference(frame.georef, (why) => frameError('E_FRAME_INVALID', ref, why, { field: 'frame.georef' }))
       : decoded.georef;
-  const region = checkRegion(options.region, bands.width, bands.height);
-  const w = Math.floor(region.width / patch);
-  const h = Math.floor(region.height / patch);
-  if (w === 0 || h === 0)
-    throw invalidOption(
-      'options.region',
-      `a region of at least ${patch}×${patch} pixels`,
-      options.region ?? { width: bands.width, height: bands.height },
-    );
-  const classMap = new Uint8Array(w * h).fill(PATCH_UNCLASSIFIED);
-  const stride = bands.width;
-  const n = bands.planes.length;
-  // Patch frames carry the selected bands already: an identity sensor keeps the package's own from applying twice.
-  const identity = {
-    id: `${bands.sensorId}:patch`,
-    modality: 'multispectral' as const,
-    bands: Array.from({ length: n }, (_, i) => i + 1),
-    bandNames: bands.bandNames,
-  };
-  const mask = bands.noDataMask;
-  const jobs: number[] = [];
-  for (let v = 0; v < h; v++) {
-    for (let u = 0; u < w; u++) {
-      let missing = false;
-      for (let y = 0; y < patch && mask && !missing; y++)
-        for (let x = 0; x < patch; x++)
-          if (mask[(region.y + v * patch + y) * stride + region.x + u * patch + x]) missing = true;
-      if (!missing) jobs.push(v * w + u);
-    }
-  }
-  function* frames(): Generator<Frame> {
-    for (const k of jobs) {
-      const x0 = region.x + (k % w) * patch;
-      const y0 = region.y + Math.floor(k / w) * patch;
-      const data = new Float32Array(n * patch * patch);
-      for (let c = 0, o = 0; c < n; c++)
-        for (let y = 0; y < patch; y++)
-          for (let x = 0; x < patch; x++) data[o++] = bands.planes[c]![(y0 + y) * stride + x0 + x]!;
-      yield {
-        id: String(k),
-        modality: 'multispectral',
-        timestamp: frame.timestamp,
-        sensor: identity,
-        pixels: { data, width: patch, height: patch, bands: n, dtype: 'float32', layout: 'chw' },
-      };
-    }
-  }
+  return { bands, georef };
+}
+
+/**
+ * Runs the patch frames and writes each patch's top class into `classMap`.
+ * @throws EdgeError E_INFERENCE (a patch failed), E_MODEL_OUTPUT (a patch without a classification)
+ */
+async function classifyPatches(
+  runtime: PatchRunner,
+  frames: Iterable<Frame>,
+  ref: FrameRef,
+  classMap: Uint8Array,
+  total: number,
+  options: Pick<PatchLandCoverOptions, 'onProgress'>,
+): Promise<void> {
   let done = 0;
-  for await (const out of runtime.run(frames(), { policy: 'block' })) {
+  for await (const out of runtime.run(frames, { policy: 'block' })) {
     if (!out.ok)
       throw new EdgeError(
         'E_INFERENCE',
@@ -176,11 +176,20 @@ export async function patchLandCover(
         `frame ${JSON.stringify(ref.id)}: patch ${out.frameId} has no classification result (is classification turned off in the runtime's tasks?)`,
       );
     classMap[Number(out.frameId)] = top.classId;
-    options.onProgress?.(++done, jobs.length);
+    options.onProgress?.(++done, total);
   }
-  const mapGeoref = georef ? deriveGeoref(georef, region.x, region.y, patch, patch) : undefined;
-  const { counts, areas } = labelAreas(classMap, w, h, labels.length, mapGeoref);
-  const classified = jobs.length;
+}
+
+/** The share, pixels and area of each class over the `classified` patches, and the area unit. */
+function classShares(
+  classMap: Uint8Array,
+  grid: PatchGrid,
+  labels: readonly string[],
+  classified: number,
+  mapGeoref: GeoReference | undefined,
+): Pick<PatchLandCover, 'classes' | 'unclassified' | 'areaUnit' | 'crs'> {
+  const { patch } = grid;
+  const { counts, areas } = labelAreas(classMap, grid.width, grid.height, labels.length, mapGeoref);
   const unit = areaUnitOf(mapGeoref);
   const m2 = unit.areaUnit === 'm2';
   const classes = labels.map((label, classId) => ({
@@ -191,37 +200,5 @@ export async function patchLandCover(
     pixels: counts[classId]! * patch * patch,
     area: m2 ? areas[classId]! : counts[classId]! * patch * patch,
   }));
-  return {
-    frameId: ref.id,
-    width: w,
-    height: h,
-    patch,
-    covered: { x: region.x, y: region.y, width: w * patch, height: h * patch },
-    classMap,
-    labels: [...labels],
-    classes,
-    unclassified: w * h - classified,
-    ...unit,
-    ...(mapGeoref ? { georef: mapGeoref } : {}),
-    bandNames: bands.bandNames,
-  };
-}
-
-/** The region option, checked against the frame (default: the whole frame). */
-function checkRegion(
-  region: unknown,
-  width: number,
-  height: number,
-): { x: number; y: number; width: number; height: number } {
-  if (region === undefined) return { x: 0, y: 0, width, height };
-  if (!is.object(region))
-    throw invalidOption('options.region', 'an object { x, y, width, height } in source pixels', region);
-  const x = expectInteger('options.region.x', region.x, 0, width - 1);
-  const y = expectInteger('options.region.y', region.y, 0, height - 1);
-  return {
-    x,
-    y,
-    width: expectInteger('options.region.width', region.width, 1, width - x),
-    height: expectInteger('options.region.height', region.height, 1, height - y),
-  };
+  return { classes, unclassified: grid.width * grid.height - classified, ...unit };
 }

@@ -6,22 +6,20 @@
  * cache it; otherwise E_BACKEND_UNAVAILABLE with the reason. A stale or foreign cached engine is
  * rebuilt, never loaded.
  */
-import { existsSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
 import {
   defaultBinding,
   type BindingResult,
   type NativeBinding,
-  type NativeBuildOptions,
   type NativeDevice,
+  type NativeLoadOptions,
 } from '../../core/binding.js';
 import { EdgeError, isEdgeError, messageOf } from '../../core/errors.js';
 import type { Backend, BackendAvailability, BackendLoadOptions, BackendSession } from '../../core/backend.js';
 import { graphHashFromFiles } from '../engine-cache/graph-hash.js';
 import type { EngineKey } from '../engine-cache/key.js';
-import { readOnnxInfo, type OnnxInput } from '../../package/onnx-info.js';
+import { readOnnxInfo } from '../../package/onnx-info.js';
 import { EngineCache } from '../engine-cache/store.js';
+import { seedTimingCache, trtBuildOptions } from './trt-build.js';
 import { resolveTrtOptions, type TrtResolvedOptions } from './trt-options.js';
 import { TrtSession } from './trt-session.js';
 
@@ -34,45 +32,72 @@ export interface TensorRtBackendDeps {
   log?: (line: string) => void;
 }
 
-/** Copies a shipped timing cache into the writable cache location once; the builder then updates the copy. */
-async function seedTimingCache(seed: string | undefined, target: string): Promise<void> {
-  if (!seed || existsSync(target)) return;
-  try {
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(seed, target);
-  } catch (err) {
-    throw new EdgeError('E_IO', `cannot copy the package's timing cache: ${messageOf(err)}`, {
-      file: seed,
-      cause: err,
-    });
+/** What {@link TensorRtBackend} found of the addon, the GPUs and TensorRT. */
+type TrtProbe =
+  | { ok: true; binding: NativeBinding; devices: NativeDevice[]; version: string; major: number }
+  | { ok: false; reason: string };
+
+/**
+ * The device a load runs on, and the network typing it builds with (`auto`: strong from TensorRT 11).
+ * @throws EdgeError E_INVALID_ARGUMENT (no such device, a typing this TensorRT cannot build),
+ *   E_BACKEND_UNAVAILABLE (a DLA core the device lacks)
+ */
+function checkTarget(
+  o: TrtResolvedOptions,
+  p: Extract<TrtProbe, { ok: true }>,
+): { device: NativeDevice; typing: 'weak' | 'strong' } {
+  const device = p.devices.find((d) => d.index === o.device);
+  if (!device)
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `CUDA device ${o.device} does not exist (devices: ${p.devices.map((d) => d.index).join(', ')})`,
+      { field: 'extra.device' },
+    );
+  if (o.dlaCore !== undefined && o.dlaCore >= device.dlaCores) {
+    throw new EdgeError(
+      'E_BACKEND_UNAVAILABLE',
+      `tensorrt unavailable: DLA core ${o.dlaCore} was asked for but ${device.name} has ${device.dlaCores} with TensorRT ${p.version}`,
+      {
+        field: 'extra.dlaCore',
+      },
+    );
   }
+  const typing = o.typing === 'auto' ? (p.major >= 11 ? 'strong' : 'weak') : o.typing;
+  if (p.major >= 11 && typing === 'weak')
+    throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${p.version} builds only strongly typed networks`, {
+      field: 'extra.typing',
+    });
+  if (p.major < 10 && typing === 'strong')
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `strongly typed networks need TensorRT 10 or newer (this is ${p.version})`,
+      { field: 'extra.typing' },
+    );
+  return { device, typing };
 }
 
-/** How a batch profile is applied to ONNX inputs: dim 0 symbolic = batch; other dims must be fixed. */
-export function profileForInputs(
-  inputs: readonly OnnxInput[],
-  batch: { min: number; opt: number; max: number },
-  file: string,
-): NativeBuildOptions['profile'] {
-  const out: NonNullable<NativeBuildOptions['profile']> = [];
-  for (const input of inputs) {
-    const dynamic = input.shape.map((d) => typeof d !== 'number' || d < 0);
-    if (!dynamic.some(Boolean)) continue;
-    const bad = dynamic.findIndex((d, i) => d && i > 0);
-    if (bad >= 0) {
-      throw new EdgeError(
-        'E_BACKEND_INIT',
-        `input ${input.name} has a dynamic dimension at axis ${bad} (${String(input.shape[bad])}); only the batch axis may be dynamic for TensorRT`,
-        {
-          file,
-          hint: 'export the graph with fixed spatial sizes',
-        },
-      );
-    }
-    const rest = input.shape.slice(1) as number[];
-    out.push({ input: input.name, min: [batch.min, ...rest], opt: [batch.opt, ...rest], max: [batch.max, ...rest] });
-  }
-  return out;
+/** The engine cache key of a graph built for `device` with this TensorRT. */
+function engineKey(
+  o: TrtResolvedOptions,
+  tensorrt: string,
+  device: NativeDevice,
+  typing: 'weak' | 'strong',
+  graphSha256: string,
+): EngineKey {
+  return {
+    entry: o.entry,
+    graphSha256,
+    experts: o.experts,
+    tensorrt,
+    computeCapability: device.computeCapability,
+    gpuName: device.name,
+    target: o.dlaCore !== undefined ? { kind: 'dla', core: o.dlaCore, gpuFallback: o.gpuFallback } : { kind: 'gpu' },
+    precision: o.precision,
+    typing,
+    profile: o.batch,
+    ...(o.module !== undefined ? { module: o.module } : {}),
+    ...(o.jetpack !== undefined ? { jetpack: o.jetpack } : {}),
+  };
 }
 
 /** The TensorRT implementation of {@link Backend}. */
@@ -88,9 +113,7 @@ export class TensorRtBackend implements Backend {
     };
   }
 
-  private probe():
-    | { ok: true; binding: NativeBinding; devices: NativeDevice[]; version: string; major: number }
-    | { ok: false; reason: string } {
+  private probe(): TrtProbe {
     const loaded = this.deps.loadBinding();
     if (!loaded.ok) return { ok: false, reason: loaded.reason };
     try {
@@ -130,52 +153,13 @@ export class TensorRtBackend implements Backend {
       throw new EdgeError('E_BACKEND_UNAVAILABLE', `tensorrt unavailable: ${p.reason}`, {
         hint: 'use the onnxruntime backend',
       });
-    const device = p.devices.find((d) => d.index === o.device);
-    if (!device)
-      throw new EdgeError(
-        'E_INVALID_ARGUMENT',
-        `CUDA device ${o.device} does not exist (devices: ${p.devices.map((d) => d.index).join(', ')})`,
-        { field: 'extra.device' },
-      );
-    if (o.dlaCore !== undefined && o.dlaCore >= device.dlaCores) {
-      throw new EdgeError(
-        'E_BACKEND_UNAVAILABLE',
-        `tensorrt unavailable: DLA core ${o.dlaCore} was asked for but ${device.name} has ${device.dlaCores} with TensorRT ${p.version}`,
-        {
-          field: 'extra.dlaCore',
-        },
-      );
-    }
-    const typing = o.typing === 'auto' ? (p.major >= 11 ? 'strong' : 'weak') : o.typing;
-    if (p.major >= 11 && typing === 'weak')
-      throw new EdgeError('E_INVALID_ARGUMENT', `TensorRT ${p.version} builds only strongly typed networks`, {
-        field: 'extra.typing',
-      });
-    if (p.major < 10 && typing === 'strong')
-      throw new EdgeError(
-        'E_INVALID_ARGUMENT',
-        `strongly typed networks need TensorRT 10 or newer (this is ${p.version})`,
-        { field: 'extra.typing' },
-      );
+    const { device, typing } = checkTarget(o, p);
 
     const onnx = await readOnnxInfo(o.graphPath);
     const graphSha256 = o.graphSha256 ?? (await graphHashFromFiles(o.graphPath, onnx)).sha256;
-    const key: EngineKey = {
-      entry: o.entry,
-      graphSha256,
-      experts: o.experts,
-      tensorrt: p.version,
-      computeCapability: device.computeCapability,
-      gpuName: device.name,
-      target: o.dlaCore !== undefined ? { kind: 'dla', core: o.dlaCore, gpuFallback: o.gpuFallback } : { kind: 'gpu' },
-      precision: o.precision,
-      typing,
-      profile: o.batch,
-      ...(o.module !== undefined ? { module: o.module } : {}),
-      ...(o.jetpack !== undefined ? { jetpack: o.jetpack } : {}),
-    };
+    const key = engineKey(o, p.version, device, typing, graphSha256);
     const cache = new EngineCache(o.cacheDir);
-    const loadOpts = {
+    const loadOpts: NativeLoadOptions = {
       device: o.device,
       ...(o.dlaCore !== undefined ? { dlaCore: o.dlaCore } : {}),
       forcePinned: o.forcePinned,
@@ -183,33 +167,12 @@ export class TensorRtBackend implements Backend {
     let rejected: string | undefined;
 
     if (o.build !== 'always') {
-      const found = await cache.lookup(key);
-      if (found.status === 'hit') {
-        try {
-          const engine = await p.binding.loadEngine(found.plan, { ...loadOpts, sha256: found.sidecar.planSha256 });
-          this.deps.log?.(`TensorRtBackend.load :: cache hit ${found.planPath}`);
-          return new TrtSession(engine, this.info(p, key, found.planPath, 'hit', engine, found.sidecar.build));
-        } catch (err) {
-          if (!isEdgeError(err, 'E_ENGINE_FOREIGN') && !isEdgeError(err, 'E_ENGINE_STALE')) throw err;
-          rejected = `${err.code}: ${err.message}`;
-        }
-      } else if (found.status === 'rejected') {
-        rejected = `${found.error.code}: ${found.error.message}`;
-      }
-      if (rejected) this.deps.log?.(`TensorRtBackend.load :: cached engine rejected, rebuilding (${rejected})`);
-      if (o.build === 'never') {
-        throw new EdgeError(
-          'E_BACKEND_UNAVAILABLE',
-          `tensorrt unavailable: no usable cached engine for ${o.entry} (${rejected ?? 'none cached'}) and building is disabled`,
-          {
-            file: cache.paths(key).plan,
-            hint: 'allow building (extra.build "auto") or ship an engine built for this device',
-          },
-        );
-      }
+      const cached = await this.loadCached(o, p, key, cache, loadOpts);
+      if ('session' in cached) return cached.session;
+      rejected = cached.rejected;
     }
 
-    const buildOptions = this.buildOptions(o, p, device, typing, onnx.inputs);
+    const buildOptions = trtBuildOptions(o, p, device, typing, onnx.inputs);
     await seedTimingCache(o.timingCacheSeed, buildOptions.timingCache!);
     const built = await p.binding.buildEngine(buildOptions);
     const saved = await cache.save(key, built.plan, {
@@ -229,28 +192,47 @@ export class TensorRtBackend implements Backend {
     });
   }
 
-  private buildOptions(
+  /**
+   * The cached engine for `key` when it loads; otherwise why a cached one was rejected (undefined:
+   * none cached), for {@link load} to build instead.
+   * @throws EdgeError E_BACKEND_UNAVAILABLE (building disabled), a load error other than
+   *   E_ENGINE_FOREIGN/E_ENGINE_STALE
+   */
+  private async loadCached(
     o: TrtResolvedOptions,
-    p: { major: number; version: string },
-    device: NativeDevice,
-    typing: 'weak' | 'strong',
-    inputs: OnnxInput[],
-  ): NativeBuildOptions {
-    const timingCache =
-      o.timingCache ?? join(o.cacheDir, `timing.trt${p.version}.sm${device.computeCapability.replace('.', '')}.cache`);
-    return {
-      onnxPath: o.graphPath,
-      precision: o.precision,
-      typing,
-      device: o.device,
-      gpuFallback: o.gpuFallback,
-      timingCache,
-      profile: profileForInputs(inputs, o.batch, o.graphPath) ?? [],
-      ...(o.dlaCore !== undefined ? { dlaCore: o.dlaCore } : {}),
-      ...(o.workspaceMiB !== undefined ? { workspaceBytes: o.workspaceMiB * 1024 * 1024 } : {}),
-      ...(o.calibrationCache !== undefined ? { calibrationCache: o.calibrationCache } : {}),
-      ...(o.optimizationLevel !== undefined ? { optimizationLevel: o.optimizationLevel } : {}),
-    };
+    p: Extract<TrtProbe, { ok: true }>,
+    key: EngineKey,
+    cache: EngineCache,
+    loadOpts: NativeLoadOptions,
+  ): Promise<{ session: BackendSession } | { rejected: string | undefined }> {
+    let rejected: string | undefined;
+    const found = await cache.lookup(key);
+    if (found.status === 'hit') {
+      try {
+        const engine = await p.binding.loadEngine(found.plan, { ...loadOpts, sha256: found.sidecar.planSha256 });
+        this.deps.log?.(`TensorRtBackend.load :: cache hit ${found.planPath}`);
+        return {
+          session: new TrtSession(engine, this.info(p, key, found.planPath, 'hit', engine, found.sidecar.build)),
+        };
+      } catch (err) {
+        if (!isEdgeError(err, 'E_ENGINE_FOREIGN') && !isEdgeError(err, 'E_ENGINE_STALE')) throw err;
+        rejected = `${err.code}: ${err.message}`;
+      }
+    } else if (found.status === 'rejected') {
+      rejected = `${found.error.code}: ${found.error.message}`;
+    }
+    if (rejected) this.deps.log?.(`TensorRtBackend.load :: cached engine rejected, rebuilding (${rejected})`);
+    if (o.build === 'never') {
+      throw new EdgeError(
+        'E_BACKEND_UNAVAILABLE',
+        `tensorrt unavailable: no usable cached engine for ${o.entry} (${rejected ?? 'none cached'}) and building is disabled`,
+        {
+          file: cache.paths(key).plan,
+          hint: 'allow building (extra.build "auto") or ship an engine built for this device',
+        },
+      );
+    }
+    return { rejected };
   }
 
   private info(
