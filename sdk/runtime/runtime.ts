@@ -15,13 +15,8 @@ import { FrameStages } from '../pipeline/frame-stages.js';
 import { LoadedModel } from '../pipeline/loaded-model.js';
 import { MetricsCollector, type RuntimeMetrics } from '../pipeline/metrics.js';
 import { ServingModel } from '../pipeline/serving-model.js';
-import {
-  checkSource,
-  resolveRunOptions,
-  type ResolvedRuntimeOptions,
-  type RunOptions,
-  type RuntimeOptions,
-} from './options.js';
+import type { ResolvedRuntimeOptions, RunOptions, RuntimeOptions } from './options.js';
+import { checkSource, resolveRunOptions } from './resolve-options.js';
 import { ResultTracking } from '../tracking/result-tracking.js';
 import { ResultPublishing } from './result-publishing.js';
 import { failure, type FrameOutcome, type InferenceResult } from '../pipeline/results.js';
