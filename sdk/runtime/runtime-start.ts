@@ -8,7 +8,8 @@ import { LoadedModel, type LoadModelOptions } from '../pipeline/loaded-model.js'
 import { createPreprocessPool, type PreprocessPool } from '../sensors/preprocess/pool.js';
 import { chooseBackend } from './backend-choice.js';
 import type { BackendSelection } from './backends/select.js';
-import { resolveRuntimeOptions, type ResolvedRuntimeOptions, type RuntimeOptions } from './options.js';
+import type { ResolvedRuntimeOptions, RuntimeOptions } from './options.js';
+import { resolveRuntimeOptions } from './resolve-options.js';
 
 /** The started pieces of a runtime. */
 export interface RuntimeParts {

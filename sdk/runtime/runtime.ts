@@ -11,29 +11,23 @@ import type { PreprocessPool } from '../sensors/preprocess/pool.js';
 import type { BackendName } from '../core/backend.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import type { BackendSelection } from './backends/select.js';
-import { FrameStages } from '../pipeline/frame-stages.js';
 import { LoadedModel } from '../pipeline/loaded-model.js';
 import { MetricsCollector, type RuntimeMetrics } from '../pipeline/metrics.js';
-import { ServingModel } from '../pipeline/serving-model.js';
-import {
-  checkSource,
-  resolveRunOptions,
-  type ResolvedRuntimeOptions,
-  type RunOptions,
-  type RuntimeOptions,
-} from './options.js';
-import { ResultTracking } from '../tracking/result-tracking.js';
-import { ResultPublishing } from './result-publishing.js';
-import { failure, type FrameOutcome, type InferenceResult } from '../pipeline/results.js';
+import type { ServingModel } from '../pipeline/serving-model.js';
+import type { ResolvedRuntimeOptions, RunOptions, RuntimeOptions } from './options.js';
+import { checkSource, resolveRunOptions } from './resolve-options.js';
+import type { FrameOutcome, InferenceResult } from '../pipeline/results.js';
 import { runStream } from '../pipeline/stream.js';
 import { changePlan, fusionPlan, inferFrame, inferMulti } from './frame-calls.js';
 import { OpenWork } from './open-work.js';
-import { OutcomeDelivery } from './outcome-delivery.js';
-import { forwardPublisherEvents, type CloseReport, type RuntimeEvents } from './runtime-events.js';
-import { RuntimeReporting } from './runtime-reporting.js';
+import type { CloseReport, RuntimeEvents } from './runtime-events.js';
+import type { RuntimeReporting } from './runtime-reporting.js';
 import { loadOptions, startRuntime, type RuntimeParts } from './runtime-start.js';
 import { inferTensors } from './tensor-call.js';
 import { callHost, streamHost, tensorCallHost, type RuntimePieces } from './runtime-hosts.js';
+import { wireRuntime } from './runtime-wiring.js';
+import { activateModel } from './runtime-swap.js';
+import { closeRuntime } from './runtime-close.js';
 
 export type { RunOptions } from './options.js';
 
@@ -67,49 +61,14 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
   private readonly metricsCollector = new MetricsCollector();
   private readonly work = new OpenWork();
   private closed: Promise<CloseReport> | undefined;
-  private readonly stages: FrameStages;
-  private readonly delivery: OutcomeDelivery;
   private readonly reporting: RuntimeReporting;
   private readonly pieces: RuntimePieces;
 
   private constructor(parts: RuntimeParts) {
     super();
-    const { o, selection, publisher } = parts;
-    [this.o, this.selection, this.pool, this.publisher] = [o, selection, parts.pool, publisher];
-    this.serving = new ServingModel(parts.model);
-    this.stages = new FrameStages(o, parts.pool, this.metricsCollector, selection.backend.name);
-    if (publisher) forwardPublisherEvents(publisher, this);
-    const publishing = publisher
-      ? new ResultPublishing(publisher, o.mqtt?.encoding ?? 'json', (r, err) =>
-          this.emit('error', failure(r.frameId, 'postprocess', err)),
-        )
-      : undefined;
-    this.delivery = new OutcomeDelivery(
-      this,
-      o.tasks.tracking ? new ResultTracking(o.tasks.tracking) : undefined,
-      publishing,
-    );
-    this.reporting = new RuntimeReporting(
-      {
-        events: this,
-        metrics: this.metricsCollector,
-        selection,
-        publisher,
-        publishing,
-        serving: () => this.serving.active,
-      },
-      o.metricsIntervalMs,
-      o.clock,
-    );
-    this.pieces = {
-      o,
-      metrics: this.metricsCollector,
-      stages: this.stages,
-      serving: this.serving,
-      delivery: this.delivery,
-      work: this.work,
-      clock: o.clock,
-    };
+    [this.o, this.selection, this.pool, this.publisher] = [parts.o, parts.selection, parts.pool, parts.publisher];
+    ({ pieces: this.pieces, reporting: this.reporting } = wireRuntime(parts, this, this.metricsCollector, this.work));
+    this.serving = this.pieces.serving;
   }
 
   /** See {@link createRuntime}. */
@@ -241,27 +200,12 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    */
   activate(model: LoadedModel, retire = true): { from: string; to: string } {
     this.checkOpen();
-    if (!(model instanceof LoadedModel)) throw invalidOption('model', 'a LoadedModel from runtime.loadModel()', model);
-    if (model.disposed)
-      throw new EdgeError(
-        'E_CLOSED',
-        `model ${model.name}@${model.version} was disposed; load it again with runtime.loadModel()`,
-        { field: 'model' },
-      );
-    if (model.backend !== this.selection.backend)
-      throw invalidOption('model', `a model loaded by this runtime (backend ${this.backend})`, model.backend.name);
-    const old = this.serving.active;
-    const s = { from: `${old.name}@${old.version}`, to: `${model.name}@${model.version}` };
-    if (!this.serving.switchTo(model, retire)) return s;
-    this.metricsCollector.swaps++;
-    this.emit('swap', s);
-    if (this.publisher) {
-      this.publisher.setModelVersion(s.to);
-      void this.publisher
-        .publishState({ ...this.reporting.state('running'), swappedFrom: s.from })
-        .catch(() => undefined);
-    }
-    return s;
+    const { pieces, publisher, reporting } = this;
+    return activateModel(
+      { ...pieces, backend: this.selection.backend, events: this, publisher, reporting },
+      model,
+      retire,
+    );
   }
 
   /**
@@ -321,23 +265,8 @@ export class Runtime extends TypedEmitter<RuntimeEvents> {
    * process.on('SIGTERM', () => void runtime.close({ deadlineMs: 2000 }));
    */
   close(options: { deadlineMs?: number } = {}): Promise<CloseReport> {
-    this.closed ??= (async () => {
-      await this.work.finish();
-      await this.delivery.publishing?.flush();
-      this.reporting.stop();
-      let report: CloseReport = { unsentResults: 0, drained: true };
-      if (this.publisher) {
-        await this.reporting.tick();
-        await this.publisher.publishState(this.reporting.state('stopped')).catch(() => undefined);
-        const r = await this.publisher.close({
-          ...(options.deadlineMs !== undefined ? { deadlineMs: options.deadlineMs } : {}),
-        });
-        report = { unsentResults: r.pending, drained: r.drained };
-      }
-      await this.pool?.close();
-      await Promise.all(this.serving.all.map((m) => m.dispose()));
-      return report;
-    })();
+    const { pieces, reporting, publisher, pool } = this;
+    this.closed ??= closeRuntime({ ...pieces, reporting, publisher, pool }, options);
     return this.closed;
   }
 }

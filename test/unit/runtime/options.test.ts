@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
-import { resolveRunOptions, resolveRuntimeOptions } from '../../../sdk/runtime/options.js';
+import { resolveRunOptions, resolveRuntimeOptions } from '../../../sdk/runtime/resolve-options.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 
 const bad = (o: unknown): EdgeError => {

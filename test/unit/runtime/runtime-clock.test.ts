@@ -6,7 +6,7 @@ import test from 'ava';
 import type { EdgeError } from '../../../sdk/core/errors.js';
 import { ManualClock } from '../../../sdk/core/clock.js';
 import type { RuntimeMetrics } from '../../../sdk/pipeline/metrics.js';
-import { resolveRuntimeOptions } from '../../../sdk/runtime/options.js';
+import { resolveRuntimeOptions } from '../../../sdk/runtime/resolve-options.js';
 import { createRuntime } from '../../../sdk/runtime/runtime.js';
 import { randomFeeds, tinyPackage } from '../../helpers/packages.js';
 
