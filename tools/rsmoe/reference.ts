@@ -7,13 +7,14 @@
  * fusion, MQTT) but the text they generate is meaningless; a trained model is a separate step.
  */
 import { MODALITY_SPECS } from '../../sdk/internal.js';
-import type { EntryManifest, InputSpec, OutputSpec, PackageManifest } from '../../sdk/internal.js';
+import type { EntryManifest, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/internal.js';
 import type { VlmExpertRecord, VlmManifest } from '../../sdk/internal.js';
 import { GraphBuilder, makeModel } from '../onnx/builder.js';
 import { PackageWriter } from '../package/package-writer.js';
 import type { RsMoeConfig } from './config.js';
+import { rsmoeEntrySpecs } from './entry-specs.js';
 import { emitDecoder, emitPrefix } from './emit/decoder.js';
 import { RsEmit } from './emit/layers.js';
 import { emitVision } from './emit/vision.js';
@@ -73,88 +74,28 @@ export async function writeRsMoeReference(o: RsMoeReferenceOptions): Promise<Pac
     };
 
     const L = c.maxInstructionTokens;
-    const visionParams = await emitGraph('vision', 'vision.onnx', 'vision', (e) => emitVision(e, c, V), {
-      kind: 'vision',
-      modalities: ['optical'],
-      tasks: ['caption', 'vqa'],
-      inputs: [
-        {
-          name: 'image',
-          dtype: 'float32',
-          shape: ['N', 3, c.inputSize, c.inputSize],
-          role: 'image',
-          modality: 'optical',
-          layout: 'NCHW',
-        },
-        { name: 'instruction_ids', dtype: 'int64', shape: ['N', L], role: 'instruction-ids' },
-        { name: 'instruction_mask', dtype: 'int64', shape: ['N', L], role: 'instruction-mask' },
-      ],
-      outputs: [
-        {
-          name: 'visual_tokens',
-          dtype: 'float32',
-          shape: ['N', c.qformer.queries, c.vision.dim],
-          task: 'caption',
-          kind: 'features',
-          description: 'Q-Former visual tokens',
-        },
-      ],
-    });
+    const specs = rsmoeEntrySpecs(c, V);
+    const visionParams = await emitGraph('vision', 'vision.onnx', 'vision', (e) => emitVision(e, c, V), specs.vision!);
 
     const { dim, layers, heads, maxPositions } = c.decoder;
     const hd = dim / heads;
-    const kvNames = (prefix: string) =>
-      Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
     const experts: VlmExpertRecord[] = [];
     for (const x of c.experts) {
       const p = `expert.${x.id}`;
-      const prefixParams = await emitGraph(`${p}.prefix`, `${p}.prefix.onnx`, p, (e) => emitPrefix(e, c, p), {
-        kind: 'prefix',
-        modalities: ['optical'],
-        tasks: ['caption', 'vqa'],
-        inputs: [
-          {
-            name: 'visual_tokens',
-            dtype: 'float32',
-            shape: ['batch', c.qformer.queries, c.vision.dim],
-            role: 'visual-tokens',
-          },
-        ],
-        outputs: kvNames('past_key_values').map((name): OutputSpec => ({
-          name,
-          dtype: 'float32',
-          shape: ['batch', heads, c.qformer.queries, hd],
-          task: 'caption',
-          kind: 'raw',
-          description: 'visual prefix as the initial KV cache',
-        })),
-      });
-      const decoderParams = await emitGraph(`${p}.decoder`, `${p}.decoder.onnx`, p, (e) => emitDecoder(e, c, p, V), {
-        kind: 'decoder',
-        modalities: [],
-        tasks: ['caption', 'vqa'],
-        inputs: [
-          { name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'input-ids' },
-          { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'total'], role: 'attention-mask' },
-          { name: 'position_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'position-ids' },
-          ...kvNames('past_key_values').map((name): InputSpec => ({
-            name,
-            dtype: 'float32',
-            shape: ['batch', heads, 'past', hd],
-            role: 'past-key-values',
-          })),
-        ],
-        outputs: [
-          { name: 'logits', dtype: 'float32', shape: ['batch', 'sequence', V], task: 'caption', kind: 'logits' },
-          ...kvNames('present').map((name): OutputSpec => ({
-            name,
-            dtype: 'float32',
-            shape: ['batch', heads, 'total', hd],
-            task: 'caption',
-            kind: 'raw',
-          })),
-        ],
-      });
+      const prefixParams = await emitGraph(
+        `${p}.prefix`,
+        `${p}.prefix.onnx`,
+        p,
+        (e) => emitPrefix(e, c, p),
+        specs[`${p}.prefix`]!,
+      );
+      const decoderParams = await emitGraph(
+        `${p}.decoder`,
+        `${p}.decoder.onnx`,
+        p,
+        (e) => emitDecoder(e, c, p, V),
+        specs[`${p}.decoder`]!,
+      );
       experts.push({
         id: x.id,
         role: x.role,

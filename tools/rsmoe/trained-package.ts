@@ -15,7 +15,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EdgeError, messageOf } from '../../sdk/internal.js';
 import { MODALITY_SPECS } from '../../sdk/internal.js';
-import type { EntryManifest, InputSpec, OutputSpec, PackageManifest } from '../../sdk/internal.js';
+import type { EntryManifest, PackageManifest } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import { DEFAULT_ROUTER_TEMPLATES } from '../../sdk/internal.js';
 import { VLM_EXPERT_ROLES, type VlmExpertRecord, type VlmExpertRole, type VlmManifest } from '../../sdk/internal.js';
@@ -25,6 +25,7 @@ import { externalTensor, GraphBuilder, makeModel } from '../onnx/builder.js';
 import { PackageWriter } from '../package/package-writer.js';
 import type { WeightStore } from '../package/weight-store.js';
 import type { RsMoeConfig } from './config.js';
+import { rsmoeEntrySpecs } from './entry-specs.js';
 import { emitDecoder, emitPrefix } from './emit/decoder.js';
 import { RsEmit, type RsInit } from './emit/layers.js';
 import { emitVision } from './emit/vision.js';
@@ -301,87 +302,7 @@ export async function writeTrainedRsMoe(plan: TrainedRsMoePlan, o: WriteTrainedO
     const { dim, layers, heads, maxPositions } = c.decoder;
     const hd = dim / heads;
     const L = c.maxInstructionTokens;
-    const kvNames = (prefix: string) =>
-      Array.from({ length: layers }, (_, i) => [`${prefix}.${i}.key`, `${prefix}.${i}.value`]).flat();
-    const specs: Record<string, Omit<EntryManifest, 'name' | 'graph' | 'weightFiles'>> = {
-      vision: {
-        kind: 'vision',
-        modalities: ['optical'],
-        tasks: ['caption', 'vqa'],
-        inputs: [
-          {
-            name: 'image',
-            dtype: 'float32',
-            shape: ['N', 3, c.inputSize, c.inputSize],
-            role: 'image',
-            modality: 'optical',
-            layout: 'NCHW',
-          },
-          { name: 'instruction_ids', dtype: 'int64', shape: ['N', L], role: 'instruction-ids' },
-          { name: 'instruction_mask', dtype: 'int64', shape: ['N', L], role: 'instruction-mask' },
-        ],
-        outputs: [
-          {
-            name: 'visual_tokens',
-            dtype: 'float32',
-            shape: ['N', c.qformer.queries, c.vision.dim],
-            task: 'caption',
-            kind: 'features',
-            description: 'Q-Former visual tokens',
-          },
-        ],
-      },
-    };
-    for (const x of c.experts) {
-      const p = `expert.${x.id}`;
-      specs[`${p}.prefix`] = {
-        kind: 'prefix',
-        modalities: ['optical'],
-        tasks: ['caption', 'vqa'],
-        inputs: [
-          {
-            name: 'visual_tokens',
-            dtype: 'float32',
-            shape: ['batch', c.qformer.queries, c.vision.dim],
-            role: 'visual-tokens',
-          },
-        ],
-        outputs: kvNames('past_key_values').map((name): OutputSpec => ({
-          name,
-          dtype: 'float32',
-          shape: ['batch', heads, c.qformer.queries, hd],
-          task: 'caption',
-          kind: 'raw',
-          description: 'visual prefix as the initial KV cache',
-        })),
-      };
-      specs[`${p}.decoder`] = {
-        kind: 'decoder',
-        modalities: [],
-        tasks: ['caption', 'vqa'],
-        inputs: [
-          { name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'input-ids' },
-          { name: 'attention_mask', dtype: 'int64', shape: ['batch', 'total'], role: 'attention-mask' },
-          { name: 'position_ids', dtype: 'int64', shape: ['batch', 'sequence'], role: 'position-ids' },
-          ...kvNames('past_key_values').map((name): InputSpec => ({
-            name,
-            dtype: 'float32',
-            shape: ['batch', heads, 'past', hd],
-            role: 'past-key-values',
-          })),
-        ],
-        outputs: [
-          { name: 'logits', dtype: 'float32', shape: ['batch', 'sequence', V], task: 'caption', kind: 'logits' },
-          ...kvNames('present').map((name): OutputSpec => ({
-            name,
-            dtype: 'float32',
-            shape: ['batch', heads, 'total', hd],
-            task: 'caption',
-            kind: 'raw',
-          })),
-        ],
-      };
-    }
+    const specs = rsmoeEntrySpecs(c, V);
     const entries: EntryManifest[] = [];
     let done = 0;
     for (const g of graphs) {
