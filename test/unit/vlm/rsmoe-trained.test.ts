@@ -18,35 +18,15 @@ import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import { evaluateRsMoe, loadPytorchOutputs } from '../../../tools/rsmoe/evaluate-trained.js';
 import { loadHeldOut, loadStatlogCsv, renderScene } from '../../../tools/rsmoe/statlog-scenes.js';
 import { tempDir } from '../../helpers/packages.js';
-import { REPO_ROOT, sharedDataOrSkip } from '../../helpers/shared-data.js';
+import { rsmoeGolden, rsmoeGoldenFrame, TRAINED_RSMOE } from '../../helpers/rsmoe-trained.js';
+import { sharedDataOrSkip } from '../../helpers/shared-data.js';
 
-const MODEL = join(REPO_ROOT, 'models', 'rsmoe-statlog-tiny');
+const MODEL = TRAINED_RSMOE;
 const PACKAGE = join(MODEL, 'package');
 const STATLOG = 'labels/mlbench_statlog_landsat/statlog_satellite.csv';
 
-interface Golden {
-  instruction: string;
-  rows: number[][];
-  image_hwc_uint8: number[];
-  input: { shape: number[]; data: number[] };
-  visual_tokens: { shape: number[]; data: number[] };
-  experts: Record<string, { prompt_ids: number[]; first_logits: number[]; tokens: number[]; text: string }>;
-}
-
-const golden = JSON.parse(readFileSync(join(MODEL, 'golden.json'), 'utf8')) as Golden;
-const goldenFrame = () => ({
-  id: 'golden',
-  modality: 'optical' as const,
-  timestamp: 0,
-  pixels: {
-    data: Uint8Array.from(golden.image_hwc_uint8),
-    width: 48,
-    height: 48,
-    bands: 3,
-    dtype: 'uint8' as const,
-    layout: 'hwc' as const,
-  },
-});
+const golden = rsmoeGolden;
+const goldenFrame = rsmoeGoldenFrame;
 const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = a.length === b.length ? 0 : Infinity;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));

@@ -15,29 +15,13 @@ import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../../sdk/packag
 import { vlmSection } from '../../../sdk/package/vlm-manifest.js';
 import { createVlmRuntime } from '../../../sdk/vlm/vlm-runtime.js';
 import { tempDir } from '../../helpers/packages.js';
-import { REPO_ROOT } from '../../helpers/shared-data.js';
+import { rsmoeGolden, rsmoeGoldenFrame, TRAINED_RSMOE } from '../../helpers/rsmoe-trained.js';
 
-const MODEL = join(REPO_ROOT, 'models', 'rsmoe-statlog-tiny');
+const MODEL = TRAINED_RSMOE;
 const EXPORT = join(MODEL, 'torch-export', 'decoder.theme.onnx');
 
-interface Golden {
-  image_hwc_uint8: number[];
-  experts: Record<string, { tokens: number[]; text: string }>;
-}
-const golden = JSON.parse(readFileSync(join(MODEL, 'golden.json'), 'utf8')) as Golden;
-const frame = () => ({
-  id: 'golden',
-  modality: 'optical' as const,
-  timestamp: 0,
-  pixels: {
-    data: Uint8Array.from(golden.image_hwc_uint8),
-    width: 48,
-    height: 48,
-    bands: 3,
-    dtype: 'uint8' as const,
-    layout: 'hwc' as const,
-  },
-});
+const golden = rsmoeGolden;
+const frame = rsmoeGoldenFrame;
 
 test('the torch.onnx.export of the theme expert is a standard causal-LM graph with its weights inside', (t) => {
   const bytes = readFileSync(EXPORT);
