@@ -9,6 +9,7 @@
  * produced, and the request stays within the latency budget.
  */
 import { EdgeError, messageOf } from '../core/errors.js';
+import { healthSettings, median, runHealthCheck } from '../ota/hosts/health-check.js';
 import { invalidOption, is } from '../core/validate.js';
 import type {
   HealthCheckOptions,
@@ -61,13 +62,6 @@ export function probeFrame(i: number): Frame {
     timestamp: 0,
     pixels: { data, width: w, height: h, bands: 3, dtype: 'uint8', layout: 'hwc' },
   };
-}
-
-function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Why a result is unhealthy, or undefined. */
@@ -195,47 +189,20 @@ export class VlmModelHost implements ModelHost {
   }
 
   async healthCheck(options: HealthCheckOptions = {}): Promise<HealthReport> {
-    const frames = options.frames ?? 3;
-    const budget = options.latencyBudgetMs ?? 1000;
-    if (!Number.isInteger(frames) || frames < 1) throw invalidOption('health.frames', 'an integer >= 1', frames);
-    if (!is.number(budget) || budget <= 0) throw invalidOption('health.latencyBudgetMs', 'a number > 0', budget);
+    const settings = healthSettings(options);
     const m = this.current;
     if (!m) throw new EdgeError('E_INVALID_ARGUMENT', 'no model is active to check');
     const tasks = (['caption', 'vqa'] as const).filter((t) => !options.entries || options.entries.includes(t));
-    const failures: HealthFailure[] = [];
-    const times: number[] = [];
-    let passed = 0;
-    for (const task of tasks) {
-      for (let i = 0; i < frames; i++) {
-        let failure: HealthFailure | undefined;
-        try {
-          const { r, ms } = await this.probe(m, task, 100 + i);
-          times.push(ms);
-          const problem =
-            ms > budget ? `${task} took ${ms.toFixed(2)} ms, over the ${budget} ms budget` : resultProblem(r);
-          if (problem) failure = { entry: task, code: 'E_HEALTH_CHECK', reason: `${task}: ${problem}` };
-        } catch (err) {
-          failure = {
-            entry: task,
-            code: (err as EdgeError).code ?? 'E_INFERENCE',
-            reason: `${task}: ${messageOf(err)}`,
-          };
-        }
-        if (failure) failures.push(failure);
-        else passed++;
-      }
-    }
-    failures.push(...m.failures);
-    return {
-      ok: failures.length === 0,
-      model: m.id,
-      frames: tasks.length * frames,
-      passed,
-      latencyBudgetMs: budget,
-      medianMs: median(times),
-      maxMs: times.length ? Math.max(...times) : 0,
-      failures,
-    };
+    return runHealthCheck(
+      m.id,
+      tasks,
+      settings,
+      async (task, i) => {
+        const { r, ms } = await this.probe(m, task as 'caption' | 'vqa', 100 + i);
+        return { ms, problem: () => resultProblem(r) };
+      },
+      m.failures,
+    );
   }
 
   async unload(model: HostedModel): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { EdgeError, messageOf } from '../../core/errors.js';
 import type { EntryManifest } from '../../package/package-manifest.js';
+import { healthSettings, median, runHealthCheck } from './health-check.js';
 import { is, invalidOption } from '../../core/validate.js';
 import { openPackage, type ModelPackage } from '../../package/open-package.js';
 import type { Backend, BackendSession } from '../../core/backend.js';
@@ -45,13 +46,6 @@ interface Model extends HostedModel {
   /** Live frames that failed on this model while it was active. */
   failures: HealthFailure[];
   disposed: boolean;
-}
-
-function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
@@ -235,58 +229,22 @@ export class OrtModelHost implements ModelHost {
   }
 
   async healthCheck(options: HealthCheckOptions = {}): Promise<HealthReport> {
-    const frames = options.frames ?? 3;
-    const budget = options.latencyBudgetMs ?? 1000;
-    if (!Number.isInteger(frames) || frames < 1) throw invalidOption('health.frames', 'an integer >= 1', frames);
-    if (!is.number(budget) || budget <= 0) throw invalidOption('health.latencyBudgetMs', 'a number > 0', budget);
+    const settings = healthSettings(options);
     const m = this.current;
     if (!m) throw new EdgeError('E_INVALID_ARGUMENT', 'no model is active to check');
     const entries = options.entries ? m.entries.filter((e) => options.entries!.includes(e)) : [...m.entries];
-    const failures: HealthFailure[] = [];
-    const times: number[] = [];
-    let passed = 0;
-    for (const name of entries) {
-      for (let i = 0; i < frames; i++) {
-        const outcome = await this.enqueue(async () => {
-          try {
-            const r = await this.runOn(m, {
-              seq: -1000 - i,
-              entry: name,
-              feeds: probeFeeds(m.pkg.entry(name), 100 + i),
-            });
-            times.push(r.latencyMs);
-            if (r.latencyMs > budget)
-              return {
-                entry: name,
-                code: 'E_HEALTH_CHECK',
-                reason: `${name} took ${r.latencyMs.toFixed(2)} ms, over the ${budget} ms budget`,
-              };
-            const problem = outputProblem(m.pkg.entry(name), r.outputs);
-            return problem ? { entry: name, code: 'E_HEALTH_CHECK', reason: `${name}: ${problem}` } : undefined;
-          } catch (err) {
-            return {
-              entry: name,
-              code: (err as EdgeError).code ?? 'E_INFERENCE',
-              reason: `${name}: ${messageOf(err)}`,
-            };
-          }
-        });
-        if (outcome) failures.push(outcome);
-        else passed++;
-      }
-    }
-    // Live frames that failed on this model since it became active count against it too.
-    failures.push(...m.failures);
-    return {
-      ok: failures.length === 0,
-      model: m.id,
-      frames: entries.length * frames,
-      passed,
-      latencyBudgetMs: budget,
-      medianMs: median(times),
-      maxMs: times.length ? Math.max(...times) : 0,
-      failures,
-    };
+    return runHealthCheck(
+      m.id,
+      entries,
+      settings,
+      (name, i) =>
+        this.enqueue(async () => {
+          const r = await this.runOn(m, { seq: -1000 - i, entry: name, feeds: probeFeeds(m.pkg.entry(name), 100 + i) });
+          return { ms: r.latencyMs, problem: () => outputProblem(m.pkg.entry(name), r.outputs) };
+        }),
+      // Live frames that failed on this model since it became active count against it too.
+      m.failures,
+    );
   }
 
   async unload(model: HostedModel): Promise<void> {

@@ -9,7 +9,8 @@
  * (`store.slotPackageDir(pointer.current)`); the host adopts that model as the running one.
  */
 import { resolve } from 'node:path';
-import { EdgeError, messageOf } from '../../core/errors.js';
+import { EdgeError } from '../../core/errors.js';
+import { healthSettings, median, runHealthCheck } from './health-check.js';
 import { is, invalidOption } from '../../core/validate.js';
 import type { Clock } from '../../core/clock.js';
 import type { LoadedModel } from '../../pipeline/loaded-model.js';
@@ -31,13 +32,6 @@ import { otaClock, sleep } from '../timing.js';
 interface Held extends HostedModel {
   model: LoadedModel;
   failures: HealthFailure[];
-}
-
-function median(xs: number[]): number {
-  if (!xs.length) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /**
@@ -150,54 +144,21 @@ export class RuntimeModelHost implements ModelHost {
   }
 
   async healthCheck(options: HealthCheckOptions = {}): Promise<HealthReport> {
-    const frames = options.frames ?? 3;
-    const budget = options.latencyBudgetMs ?? 1000;
-    if (!Number.isInteger(frames) || frames < 1) throw invalidOption('health.frames', 'an integer >= 1', frames);
-    if (!is.number(budget) || budget <= 0) throw invalidOption('health.latencyBudgetMs', 'a number > 0', budget);
+    const settings = healthSettings(options);
     const h = this.current;
     if (!h) throw new EdgeError('E_INVALID_ARGUMENT', 'no model is active to check');
     const entries = options.entries ? h.entries.filter((e) => options.entries!.includes(e)) : h.entries;
-    const failures: HealthFailure[] = [];
-    const times: number[] = [];
-    let passed = 0;
-    for (const entry of entries) {
-      for (let i = 0; i < frames; i++) {
-        try {
-          const t0 = performance.now();
-          const outputs = await h.model.run(entry, probeFeeds(h.model.pkg.entry(entry), 100 + i));
-          const ms = performance.now() - t0;
-          times.push(ms);
-          const problem =
-            ms > budget
-              ? `${entry} took ${ms.toFixed(2)} ms, over the ${budget} ms budget`
-              : outputProblem(h.model.pkg.entry(entry), outputs);
-          if (problem)
-            failures.push({
-              entry,
-              code: 'E_HEALTH_CHECK',
-              reason: problem.startsWith(entry) ? problem : `${entry}: ${problem}`,
-            });
-          else passed++;
-        } catch (err) {
-          failures.push({
-            entry,
-            code: (err as EdgeError).code ?? 'E_INFERENCE',
-            reason: `${entry}: ${messageOf(err)}`,
-          });
-        }
-      }
-    }
-    failures.push(...h.failures);
-    return {
-      ok: failures.length === 0,
-      model: h.id,
-      frames: entries.length * frames,
-      passed,
-      latencyBudgetMs: budget,
-      medianMs: median(times),
-      maxMs: times.length ? Math.max(...times) : 0,
-      failures,
-    };
+    return runHealthCheck(
+      h.id,
+      entries,
+      settings,
+      async (entry, i) => {
+        const t0 = performance.now();
+        const outputs = await h.model.run(entry, probeFeeds(h.model.pkg.entry(entry), 100 + i));
+        return { ms: performance.now() - t0, problem: () => outputProblem(h.model.pkg.entry(entry), outputs) };
+      },
+      h.failures,
+    );
   }
 
   async unload(m: HostedModel): Promise<void> {
