@@ -110,13 +110,27 @@ test('statlog --smoke writes a released-name checkpoint that reads back identica
   }
   const out = mkdtempSync(join(tmpdir(), 'ringmoe-train-'));
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/scripts/train.ts'), 'statlog', '--smoke', '--out', out, '--ckpt-split', '2'], {
+    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/scripts/train.ts'), 'statlog', '--smoke', '--out', out, '--ckpt-split', '2', '--val-rows', '300'], {
       cwd: REPO_ROOT,
       maxBuffer: 16 << 20,
     });
     t.regex(r.stdout, /final: train/);
-    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as { smoke: boolean; params: number; labels: string[] };
+    const metrics = JSON.parse(readFileSync(join(out, 'metrics.json'), 'utf8')) as {
+      smoke: boolean;
+      params: number;
+      labels: string[];
+      val_rows: number;
+      val_acc: number;
+      selected_epoch: number;
+      history: { epoch: number; val_acc: number }[];
+    };
     t.true(metrics.smoke);
+    // --val-rows: the kept epoch is the last one with the best validation accuracy, never chosen on the test split.
+    t.is(metrics.val_rows, 300);
+    const bestVal = Math.max(...metrics.history.map((h) => h.val_acc));
+    t.is(metrics.val_acc, bestVal);
+    t.is(metrics.selected_epoch, metrics.history.filter((h) => h.val_acc === bestVal).at(-1)!.epoch);
+    t.regex(r.stdout, new RegExp(`selected epoch ${metrics.selected_epoch} by validation accuracy`));
     t.deepEqual(metrics.labels, ['red soil', 'cotton crop', 'grey soil', 'damp grey soil', 'vegetation stubble', 'very damp grey soil']);
     const st = readSafetensors(readFileSync(join(out, 'checkpoint/ringmoe-statlog-ms.safetensors')));
     const { tensors: ck, values } = readCkpt(readFileSync(join(out, 'checkpoint/ringmoe-statlog-ms.ckpt')));

@@ -47,6 +47,9 @@ def parse(argv):
                    help='stochastic depth rate of the last block (linearly less in earlier blocks; training only)')
     p.add_argument('--band-stats', choices=['sdk', 'train'], default='sdk',
                    help="normalisation: 'sdk' = the SDK's multispectral constants, 'train' = per-band mean/std of the training patches")
+    p.add_argument('--val-rows', type=int, default=0,
+                   help='hold out this many training rows (seeded) as a validation split and keep the epoch with the best '
+                        'validation accuracy (ties: the later); the test split is never used for selection')
     p.add_argument('--ckpt-split', type=int, default=1, help='store head.cls.fc.weight as this many .ckpt Values (exercises readers)')
     return p.parse_args(argv)
 
@@ -65,6 +68,12 @@ def main(argv=None):
     xtr_raw, ytr = X[:N_TRAIN], y[:N_TRAIN]
     xte_raw, yte = X[N_TRAIN:], y[N_TRAIN:]
     epochs = args.epochs
+    xva_raw = yva = None
+    if args.val_rows > 0:
+        perm = np.random.default_rng(args.seed + 7).permutation(len(xtr_raw))
+        va_idx, tr_idx = np.sort(perm[:args.val_rows]), np.sort(perm[args.val_rows:])
+        xva_raw, yva = xtr_raw[va_idx], ytr[va_idx]
+        xtr_raw, ytr = xtr_raw[tr_idx], ytr[tr_idx]
     if args.smoke:
         rng0 = np.random.default_rng(args.seed)
         tr_idx = rng0.choice(len(xtr_raw), 256, replace=False)
@@ -84,6 +93,9 @@ def main(argv=None):
     print(f'[statlog] normalisation ({args.band_stats}): mean {np.round(mean, 2).tolist()} std {np.round(std, 2).tolist()}', flush=True)
     xte = preprocess(xte_raw, cfg.input_size, mean, std)
     xtr_eval = preprocess(xtr_raw, cfg.input_size, mean, std)
+    xva = preprocess(xva_raw, cfg.input_size, mean, std) if xva_raw is not None else None
+    yva_t = torch.from_numpy(yva) if yva is not None else None
+    best = None  # (val_acc, epoch, state) when --val-rows
     yte_t, ytr_t = torch.from_numpy(yte), torch.from_numpy(ytr)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = (len(xtr_raw) + args.batch - 1) // args.batch
@@ -132,11 +144,23 @@ def main(argv=None):
             model.load_state_dict(ema)
             rec['test_acc_ema'] = round(evaluate(model, xte, yte_t, MODALITY)[0], 4)
             model.load_state_dict(live)
+        if xva is not None:
+            live = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            chosen = ema if ema is not None else live
+            model.load_state_dict(chosen)
+            rec['val_acc'] = round(evaluate(model, xva, yva_t, MODALITY)[0], 4)
+            model.load_state_dict(live)
+            if best is None or rec['val_acc'] >= best[0]:
+                best = (rec['val_acc'], ep + 1, {k: v.clone() for k, v in chosen.items()})
         history.append(rec)
         print(f"[statlog] epoch {rec['epoch']}/{epochs} loss {rec['loss']} aux {rec['aux']} train(aug) {rec['train_acc_aug']} test {rec['test_acc']}"
-              + (f" ema {rec['test_acc_ema']}" if ema is not None else '') + f" {rec['seconds']}s", flush=True)
+              + (f" ema {rec['test_acc_ema']}" if ema is not None else '')
+              + (f" val {rec['val_acc']}" if 'val_acc' in rec else '') + f" {rec['seconds']}s", flush=True)
 
-    if ema is not None:
+    if best is not None:
+        model.load_state_dict(best[2])
+        print(f'[statlog] selected epoch {best[1]} by validation accuracy {best[0]:.4f} ({len(yva)} held-out training rows)', flush=True)
+    elif ema is not None:
         model.load_state_dict(ema)
 
     train_acc, _, tr_choices = evaluate(model, xtr_eval, ytr_t, MODALITY)
@@ -169,6 +193,8 @@ def main(argv=None):
         confusion[t, p] += 1
     metrics = dict(name=name, recipe='statlog', smoke=args.smoke, seed=args.seed, params=params, epochs=epochs,
                    train_acc=round(train_acc, 4), test_acc=round(test_acc, 4), wall_seconds=round(wall, 1),
+                   val_rows=len(yva) if yva is not None else 0, selected_epoch=best[1] if best is not None else epochs,
+                   val_acc=best[0] if best is not None else None,
                    checkpoint_bytes=sizes, args=vars(args), history=history, labels=labels, test_confusion=confusion.tolist(),
                    command=' '.join(['python3', '-m', 'ringmoe_torch.recipes.statlog'] + (argv if argv is not None else sys.argv[1:])))
     dump_json(os.path.join(out, 'metrics.json'), metrics)
