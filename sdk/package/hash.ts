@@ -85,7 +85,7 @@ export async function copyRegularHashed(src: string, dest: string, options: Safe
     let at = 0;
     reading = inFlight(from.read(buffers[0], 0, CHUNK_BYTES, 0));
     for (;;) {
-      const { bytesRead } = await reading;
+      const { bytesRead }: { bytesRead: number } = await reading;
       if (bytesRead === 0) break;
       const current = buffers[at]!;
       // The other buffer is free once the previous write has finished; the next read goes there.
