@@ -3,7 +3,8 @@
  * of the same kept files in the same run, each in its own child process so its peak RSS (VmHWM)
  * can be read: pruning streams files and holds one tensor at a time, so its peak should stay near
  * a plain copy's plus the largest tensor, and its time should follow the kept bytes. A third
- * anchor copies and then sha256-hashes the same files, the least any package writer must do.
+ * anchor copies and then sha256-hashes the same files, the least any package writer must do: the
+ * headline is its speed against pruning's, which hashes each file while it writes it (goal ≥ 0.9).
  */
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
@@ -71,7 +72,7 @@ const CASES: { name: string; options: WrittenPruneOptions }[] = [
 export const bench: Bench = {
   name: 'prune-throughput',
   description:
-    'pruning a 2.3 GiB package (big experts) vs fs.copyFile of the same kept files; peak RSS of each (child processes, VmHWM)',
+    'pruning a 2.3 GiB package (big experts) vs fs.copyFile (+ sha256) of the same kept files; peak RSS of each (child processes, VmHWM)',
   async run(log) {
     const dir = await bigPackage(log);
     const pkg = await openPackage(dir, { verify: 'size' });
@@ -116,8 +117,10 @@ export const bench: Bench = {
       results.push({
         name: `prune-throughput (${c.name})`,
         ratio: {
-          label: 'prune time / plain copy of the same kept files (includes hashing every output file for the manifest)',
-          value: p / cp,
+          label:
+            'speed: (copy + sha256 time) / prune time, same kept files, same run (prune hashes each file while writing it)',
+          value: ch / p,
+          goal: '≥ 0.9',
         },
         metrics: {
           keptMiB: mb,
@@ -126,6 +129,7 @@ export const bench: Bench = {
           copyMedianMs: cp,
           copyHashMedianMs: ch,
           pruneOverCopyHash: p / ch,
+          pruneOverCopy: p / cp,
           pruneMiBps: (mb / p) * 1000,
           peakRssPruneMiB: rssP / 2 ** 20,
           peakRssCopyMiB: rssC / 2 ** 20,

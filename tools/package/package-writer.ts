@@ -1,7 +1,9 @@
 /**
  * Writes a model package directory. The directory carries a `.incomplete` marker from the first
  * byte until the manifest is in place, and the manifest (with every file's sha256 and size) is
- * written last, atomically: an interrupted run can never be mistaken for a good package.
+ * written last, atomically: an interrupted run can never be mistaken for a good package. Files
+ * written through the writer (graphs, JSON, weight files, hashed copies) are hashed as they are
+ * written; only files that reached the directory by other means are read back to be hashed.
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -12,11 +14,12 @@ import {
   PACKAGE_FORMAT_VERSION,
   PACKAGE_INCOMPLETE_MARKER,
   PACKAGE_MANIFEST_FILE,
+  type FileDigest,
   type FileRecord,
   type FileRole,
   type PackageManifest,
 } from '../../sdk/internal.js';
-import { sha256File } from '../../sdk/internal.js';
+import { sha256, sha256File } from '../../sdk/internal.js';
 import { toBinary, ModelProtoSchema, type ModelProto } from '../onnx/proto.js';
 import { WeightStore } from './weight-store.js';
 
@@ -56,16 +59,24 @@ async function listFiles(root: string, dir = root): Promise<string[]> {
   return out.sort();
 }
 
-/** sha256 and size of every file of a package directory but the manifest and the marker. */
+/**
+ * sha256 and size of every file of a package directory but the manifest and the marker.
+ * @param written digests of files hashed while they were written; one is used only while the file
+ *   on disk still has its size (a file changed since is hashed from disk)
+ */
 export async function hashPackageFiles(
   root: string,
   roles: Record<string, FileRole> = {},
+  written: ReadonlyMap<string, FileDigest> = new Map(),
 ): Promise<Record<string, FileRecord>> {
   const files: Record<string, FileRecord> = {};
   for (const rel of await listFiles(root)) {
     if (rel === PACKAGE_MANIFEST_FILE || rel === PACKAGE_INCOMPLETE_MARKER) continue;
     const p = join(root, rel);
-    files[rel] = { sha256: await sha256File(p), size: (await stat(p)).size, role: roles[rel] ?? roleOf(rel) };
+    const size = (await stat(p)).size;
+    const known = written.get(rel);
+    const hash = known && known.size === size ? known.sha256 : await sha256File(p);
+    files[rel] = { sha256: hash, size, role: roles[rel] ?? roleOf(rel) };
   }
   return files;
 }
@@ -73,6 +84,8 @@ export async function hashPackageFiles(
 export class PackageWriter {
   readonly weights: WeightStore;
   private readonly roles: Record<string, FileRole> = {};
+  /** Digests of the files written (or copied) through the writer, from the bytes written. */
+  private readonly written = new Map<string, FileDigest>();
 
   private constructor(readonly dir: string) {
     this.weights = new WeightStore(dir);
@@ -106,6 +119,7 @@ export class PackageWriter {
     const bytes = toBinary(ModelProtoSchema, model);
     await writeFile(join(this.dir, rel), bytes);
     this.roles[rel] = 'graph';
+    this.written.set(rel, { sha256: sha256(bytes), size: bytes.length });
     return bytes.length;
   }
 
@@ -113,13 +127,24 @@ export class PackageWriter {
   async writeJson(rel: string, value: unknown, role: FileRole): Promise<void> {
     const p = join(this.dir, rel);
     await mkdir(join(p, '..'), { recursive: true });
-    await writeFile(p, `${JSON.stringify(value, null, 2)}\n`);
+    const bytes = Buffer.from(`${JSON.stringify(value, null, 2)}\n`);
+    await writeFile(p, bytes);
+    this.roles[rel] = role;
+    this.written.set(rel, { sha256: sha256(bytes), size: bytes.length });
+  }
+
+  /** Registers a file written by other means (e.g. a streamed copy) under a role; finalize hashes it from disk. */
+  setRole(rel: string, role: FileRole): void {
     this.roles[rel] = role;
   }
 
-  /** Registers a file written by other means (e.g. a streamed copy) under a role. */
-  setRole(rel: string, role: FileRole): void {
+  /**
+   * Registers a file written by other means with the digest of the bytes that were written (e.g.
+   * from copyRegularHashed), so finalize need not read it back.
+   */
+  addWritten(rel: string, role: FileRole, digest: FileDigest): void {
     this.roles[rel] = role;
+    this.written.set(rel, { sha256: digest.sha256, size: digest.size });
   }
 
   /**
@@ -129,7 +154,8 @@ export class PackageWriter {
   async finalize(draft: ManifestDraft): Promise<PackageManifest> {
     try {
       this.weights.close();
-      const files = await hashPackageFiles(this.dir, this.roles);
+      const written = new Map([...this.written, ...this.weights.writtenFiles()]);
+      const files = await hashPackageFiles(this.dir, this.roles, written);
       const manifest: PackageManifest = {
         format: PACKAGE_FORMAT,
         formatVersion: PACKAGE_FORMAT_VERSION,

@@ -1,12 +1,15 @@
 /**
  * Appends tensors to a package's weight files (ONNX external data) and remembers where each one
  * went, so every graph of the package can reference the same bytes. One tensor is in memory at a
- * time; writes are synchronous so graph emission (synchronous code) can call it inline.
+ * time; writes are synchronous so graph emission (synchronous code) can call it inline. Each file
+ * is hashed as it is written (tensors are only ever appended), so the manifest's sha256 needs no
+ * second read of the file.
  */
+import { createHash, type Hash } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { EdgeError } from '../../sdk/internal.js';
-import type { DType } from '../../sdk/internal.js';
+import type { DType, FileDigest } from '../../sdk/internal.js';
 import { externalTensor, type ExternalRef } from '../onnx/builder.js';
 import type { TensorProto } from '../onnx/proto.js';
 
@@ -22,7 +25,8 @@ const ELEMENT_BYTES: Record<DType, number> = { float32: 4, float16: 2, int64: 8,
 
 export class WeightStore {
   private readonly tensors = new Map<string, StoredTensor>();
-  private readonly files = new Map<string, { fd: number; size: number }>();
+  private readonly files = new Map<string, { fd: number; size: number; hash: Hash }>();
+  private readonly digests = new Map<string, FileDigest>();
 
   /**
    * @param root package directory; locations are relative to it
@@ -62,13 +66,20 @@ export class WeightStore {
     if (!f) {
       const path = join(this.root, location);
       mkdirSync(dirname(path), { recursive: true });
-      f = { fd: openSync(path, 'w'), size: 0 };
+      if (this.digests.has(location))
+        throw new EdgeError('E_INTERNAL', `weight file ${location} was closed and cannot be written again`);
+      f = { fd: openSync(path, 'w'), size: 0, hash: createHash('sha256') };
       this.files.set(location, f);
     }
     const offset = Math.ceil(f.size / this.align) * this.align;
-    if (offset > f.size) writeSync(f.fd, new Uint8Array(offset - f.size), 0, offset - f.size, f.size);
+    if (offset > f.size) {
+      const pad = new Uint8Array(offset - f.size);
+      writeSync(f.fd, pad, 0, pad.length, f.size);
+      f.hash.update(pad);
+    }
     let done = 0;
     while (done < bytes.length) done += writeSync(f.fd, bytes, done, bytes.length - done, offset + done);
+    f.hash.update(bytes);
     f.size = offset + bytes.length;
     const rec: StoredTensor = { name, dtype, dims, location, offset, length: bytes.length };
     this.tensors.set(name, rec);
@@ -92,12 +103,25 @@ export class WeightStore {
     return Object.fromEntries([...this.files].map(([k, v]) => [k, v.size]));
   }
 
-  /** Flushes and closes every file. */
+  /**
+   * sha256 and size of every file closed so far (by {@link close}), computed from the bytes as they
+   * were written.
+   */
+  writtenFiles(): Map<string, FileDigest> {
+    return new Map(this.digests);
+  }
+
+  /** Flushes and closes every file, and records its digest. */
   close(): void {
-    for (const f of this.files.values()) {
-      fsyncSync(f.fd);
-      closeSync(f.fd);
+    for (const [location, f] of [...this.files]) {
+      // Forgotten first: a failed fsync or close is not retried by a later close() (abort).
+      this.files.delete(location);
+      try {
+        fsyncSync(f.fd);
+      } finally {
+        closeSync(f.fd);
+      }
+      this.digests.set(location, { sha256: f.hash.digest('hex'), size: f.size });
     }
-    this.files.clear();
   }
 }

@@ -1,7 +1,7 @@
 /**
  * Memory and latency of one candidate on one target: weights at a precision + activations (the
- * largest live tensors at batch 1) + TensorRT workspace against the memory left after the target's
- * reserve; FLOPs of the active path against the target's effective throughput. Both are estimates
+ * largest live tensors at batch 1) + TensorRT workspace or onnxruntime's session overhead against
+ * the memory left after the target's reserve; FLOPs of the active path against the target's effective throughput. Both are estimates
  * from accounting, not measurements.
  */
 import {
@@ -17,14 +17,25 @@ import { stageGeometry, type RingMoEConfig } from '../ringmoe/config.js';
 import { backboneParams, type ExpertSelection } from '../ringmoe/params.js';
 import { activeExperts } from '../ringmoe/flops.js';
 import { calibratedMs, calibrationFor } from './calibration.js';
-import { ACTIVATION_BYTES, SPARSE_LOWERING_MIN_TENSORRT, WEIGHT_BYTES, workspaceBytes } from './policy.js';
+import {
+  ACTIVATION_BYTES,
+  SPARSE_LOWERING_MIN_TENSORRT,
+  WEIGHT_BYTES,
+  sessionOverheadBytes,
+  workspaceBytes,
+} from './policy.js';
 
 /** Memory of one candidate on one target, in bytes. */
 export interface MemoryEstimate {
   weightsBytes: number;
   activationsBytes: number;
   workspaceBytes: number;
-  /** weights + activations + workspace. */
+  /**
+   * onnxruntime's own memory (library, session thread, arena, pre-packed weight copies) as measured
+   * by the runtime-memory bench; 0 on TensorRT targets.
+   */
+  sessionOverheadBytes: number;
+  /** weights + activations + workspace + session overhead. */
   needBytes: number;
   /** What the model may use: target memory − reserve, capped by --max-memory-mb. */
   budgetBytes: number;
@@ -101,12 +112,14 @@ export function estimateMemory(
   const weightsBytes = params * WEIGHT_BYTES[precision];
   const activationsBytes = activationElements(c, sel, lowering) * ACTIVATION_BYTES[precision];
   const ws = workspaceBytes(target.memory.totalBytes, target.runtime);
-  const needBytes = weightsBytes + activationsBytes + ws;
+  const overhead = sessionOverheadBytes(weightsBytes, target.runtime);
+  const needBytes = weightsBytes + activationsBytes + ws + overhead;
   const budgetBytes = Math.min(modelMemoryBudget(target), maxMemoryBytes ?? Infinity);
   return {
     weightsBytes,
     activationsBytes,
     workspaceBytes: ws,
+    sessionOverheadBytes: overhead,
     needBytes,
     budgetBytes,
     reserveBytes: target.reserve.totalBytes,

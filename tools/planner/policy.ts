@@ -44,5 +44,23 @@ export function workspaceBytes(totalBytes: number, runtime: 'tensorrt' | 'onnxru
   return (gib <= 4 ? 128 : gib <= 8 ? 256 : gib <= 16 ? 512 : 1024) * MIB;
 }
 
+/**
+ * onnxruntime's memory beside the weights and activations, as measured (BENCHMARKS.md,
+ * runtime-memory: peak RSS of a runtime serving one entry, less the process before the runtime
+ * started): a fixed part for the onnxruntime library, the session's worker thread and its arena
+ * (≈96 MiB with a 1 MiB ringmoe-tiny entry), plus a part that grows with the weights — the
+ * pre-packed copies onnxruntime's CPU kernels make of weight matrices (with the fixed part, ringmoe-
+ * small's 160 MiB optical entry peaks at ≈1.2× its weights + its activations + 96 MiB).
+ */
+export const ORT_SESSION_FIXED_BYTES = 96 * MIB;
+/** Share of the weight bytes onnxruntime holds again as pre-packed copies (see ORT_SESSION_FIXED_BYTES). */
+export const ORT_PREPACKED_WEIGHT_SHARE = 0.2;
+
+/** onnxruntime's own memory for a model of `weightsBytes` (0 on TensorRT targets, whose workspace is counted apart). */
+export function sessionOverheadBytes(weightsBytes: number, runtime: 'tensorrt' | 'onnxruntime'): number {
+  if (runtime !== 'onnxruntime') return 0;
+  return ORT_SESSION_FIXED_BYTES + Math.round(ORT_PREPACKED_WEIGHT_SHARE * weightsBytes);
+}
+
 /** Oldest TensorRT that builds data-dependent shapes (NonZero), which the sparse lowering needs. */
 export const SPARSE_LOWERING_MIN_TENSORRT = '8.5';

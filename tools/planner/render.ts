@@ -51,7 +51,7 @@ export function renderTargetPlan(plan: TargetPlan, pkgDir?: string): string[] {
     plan.constraints.maxMemoryMb !== undefined ? `memory ≤ ${plan.constraints.maxMemoryMb} MiB` : '',
   ].filter(Boolean);
   lines.push(
-    `memory budget: ${formatBytes(t.memoryBytes)} − reserve ${formatBytes(t.reserveBytes)} (OS, runtime, camera pipeline) = ${formatBytes(t.budgetBytes)} for weights + activations + ${t.runtime === 'tensorrt' ? `TensorRT workspace (${formatBytes(c.memory.workspaceBytes)})` : 'onnxruntime'}` +
+    `memory budget: ${formatBytes(t.memoryBytes)} − reserve ${formatBytes(t.reserveBytes)} (OS, runtime, camera pipeline) = ${formatBytes(t.budgetBytes)} for weights + activations + ${t.runtime === 'tensorrt' ? `TensorRT workspace (${formatBytes(c.memory.workspaceBytes)})` : `onnxruntime's session overhead (${formatBytes(c.memory.sessionOverheadBytes)})`}` +
       (limits.length ? `; limits: ${limits.join(', ')}` : ''),
   );
   lines.push(

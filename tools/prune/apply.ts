@@ -19,7 +19,7 @@ import { denseFfn } from './dense-merge.js';
 import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
-import { copyRegular } from '../../sdk/internal.js';
+import { copyRegularHashed, type FileDigest } from '../../sdk/internal.js';
 
 /** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {
@@ -97,8 +97,35 @@ function weightFilesOf(graph: { initializer: TensorProto[] }): string[] {
 }
 
 /**
+ * Copies a kept file of `source` to `to`, hashing the bytes as they are copied: the digest is the
+ * copy's (the manifest records it without reading the copy back) and, compared with the source
+ * manifest's record, it verifies the source bytes that were read, so a corrupted source file is
+ * never carried into the pruned package, even when the source was opened without hashing.
+ * @throws EdgeError E_PACKAGE_HASH_MISMATCH, E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_IO
+ */
+async function copyVerified(source: ModelPackage, rel: string, to: string): Promise<FileDigest> {
+  let digest: FileDigest;
+  try {
+    digest = await copyRegularHashed(source.path(rel), to, { root: source.dir, label: rel });
+  } catch (err) {
+    if (err instanceof EdgeError) throw err;
+    throw new EdgeError('E_IO', `copying ${rel} failed: ${messageOf(err)}`, { file: to, cause: err });
+  }
+  const recorded = source.manifest.files[rel];
+  if (recorded && (digest.sha256 !== recorded.sha256 || digest.size !== recorded.size)) {
+    throw new EdgeError(
+      'E_PACKAGE_HASH_MISMATCH',
+      `source file ${rel} has sha256 ${digest.sha256.slice(0, 16)}… (${digest.size} bytes) but the source manifest says ${recorded.sha256.slice(0, 16)}… (${recorded.size} bytes) (corrupted or modified); the pruned package was not finished`,
+      { file: source.path(rel), field: `files["${rel}"]`, hint: 'restore the source package, then prune again' },
+    );
+  }
+  return digest;
+}
+
+/**
  * Writes the pruned package described by `plan` from the opened `source` package.
- * @throws EdgeError E_OUTPUT_EXISTS, E_PRUNE (plan made for another package), E_IO, E_ONNX_INVALID
+ * @throws EdgeError E_OUTPUT_EXISTS, E_PRUNE (plan made for another package), E_IO, E_ONNX_INVALID,
+ *   E_PACKAGE_HASH_MISMATCH (a kept source file differs from its manifest record)
  */
 export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: ApplyOptions): Promise<PackageManifest> {
   const m = source.manifest;
@@ -122,13 +149,7 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     for (const f of plan.files.copy) {
       const to = join(o.outDir, f.path);
       await mkdir(dirname(to), { recursive: true });
-      try {
-        await copyRegular(source.path(f.path), to, { root: source.dir, label: f.path });
-      } catch (err) {
-        if (err instanceof EdgeError) throw err;
-        throw new EdgeError('E_IO', `copying ${f.path} failed: ${messageOf(err)}`, { file: to, cause: err });
-      }
-      writer.setRole(f.path, f.role);
+      writer.addWritten(f.path, f.role, await copyVerified(source, f.path, to));
       step(f.path);
     }
 

@@ -38,11 +38,43 @@ export interface OrtSessionSettings {
   /** onnxruntime's intra-op threads; absent: onnxruntime's default (one per core). */
   intraOpNumThreads?: number;
   precision: string;
+  /** onnxruntime's memory settings; each absent one keeps onnxruntime's default. */
+  memory: OrtMemorySettings;
+}
+
+/**
+ * The onnxruntime memory settings a runtime may set through `backendOptions` (onnxruntime's
+ * defaults: all three on). Memory-mapped weights are not among them: onnxruntime-node 1.30 loads a
+ * package's graph by path and maps an external tensor only when its offset is a multiple of the
+ * page size, which the 64-byte alignment of package weight files does not give (docs/runtime.md).
+ */
+export interface OrtMemorySettings {
+  /** `enableMemPattern`: plan activation buffers from the first run's shapes and reuse the plan. */
+  enableMemPattern?: boolean;
+  /** `enableCpuMemArena`: keep freed CPU buffers in onnxruntime's arena for reuse. */
+  enableCpuMemArena?: boolean;
+  /** false sets `session.disable_prepacking`: weights stay as stored, with no pre-packed copy for the kernels. */
+  prepacking?: boolean;
+}
+
+/** The memory settings' names in `backendOptions`. */
+export const ORT_MEMORY_OPTIONS = ['enableMemPattern', 'enableCpuMemArena', 'prepacking'] as const;
+
+function memorySettings(extra: Record<string, unknown> | undefined): OrtMemorySettings {
+  const memory: OrtMemorySettings = {};
+  for (const key of ORT_MEMORY_OPTIONS) {
+    const value = extra?.[key];
+    if (value === undefined) continue;
+    if (typeof value !== 'boolean') throw invalidOption(`extra.${key}`, 'a boolean', value);
+    memory[key] = value;
+  }
+  return memory;
 }
 
 /**
  * The session settings of a load call.
- * @throws EdgeError E_INVALID_ARGUMENT when `extra.executionProviders` is not a list of names
+ * @throws EdgeError E_INVALID_ARGUMENT when `extra.executionProviders` is not a list of names, or
+ *   `extra.enableMemPattern`, `extra.enableCpuMemArena` or `extra.prepacking` is not a boolean
  */
 export function sessionSettings(o: BackendLoadOptions): OrtSessionSettings {
   const providers = o.extra?.executionProviders;
@@ -63,15 +95,21 @@ export function sessionSettings(o: BackendLoadOptions): OrtSessionSettings {
     executionProviders: (providers as string[] | undefined) ?? ['cpu'],
     ...(o.threads !== undefined ? { intraOpNumThreads: o.threads } : {}),
     precision: o.precision ?? 'fp32',
+    memory: memorySettings(o.extra),
   };
 }
 
 /** onnxruntime's `InferenceSession.create` options for `s`. */
 export function ortSessionOptions(s: OrtSessionSettings): import('onnxruntime-node').InferenceSession.SessionOptions {
+  const { enableMemPattern, enableCpuMemArena, prepacking } = s.memory;
   return {
     executionProviders: s.executionProviders,
     graphOptimizationLevel: 'all',
     ...(s.intraOpNumThreads !== undefined ? { intraOpNumThreads: s.intraOpNumThreads } : {}),
+    ...(enableMemPattern !== undefined ? { enableMemPattern } : {}),
+    ...(enableCpuMemArena !== undefined ? { enableCpuMemArena } : {}),
+    // Config entries reach onnxruntime-node's session options as strings (AddConfigEntry).
+    ...(prepacking === false ? { extra: { session: { disable_prepacking: '1' } } } : {}),
     logSeverityLevel: 3,
   };
 }
