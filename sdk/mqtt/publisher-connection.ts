@@ -183,6 +183,22 @@ export class ConnectionLoop {
       }),
     );
     conn.client.on('error', (err) => log('online :: client error: %s', err.message));
+    // close() ends the online connection itself (graceful death, DISCONNECT). One whose birth is not
+    // acknowledged yet it does not know: that one must end here, or this loop would wait for its
+    // 'close' forever, and close() with it. Forced, so the broker publishes the will (the death).
+    const endOnStop = (): void => {
+      if (this.conn !== conn) conn.client.end(true);
+    };
+    this.stop.signal.addEventListener('abort', endOnStop, { once: true });
+    try {
+      return await this.serve(conn, closed);
+    } finally {
+      this.stop.signal.removeEventListener('abort', endOnStop);
+    }
+  }
+
+  /** Publishes the birth, goes online and hands the connection to the drainer until `closed`. */
+  private async serve(conn: Connected, closed: Promise<void>): Promise<boolean> {
     let born = false;
     try {
       const birth = birthPayload(
@@ -201,6 +217,9 @@ export class ConnectionLoop {
         true,
         null,
       );
+      // Stopped while the birth was on its way: this connection is ending, it never goes online.
+      if (this.stop.signal.aborted)
+        throw new EdgeError('E_CLOSED', 'the publisher closed before its birth was acknowledged');
       born = true;
       this.conn = conn;
       this.stateNow = 'online';
