@@ -50,6 +50,18 @@ def preprocess(patches, input_size, mean=MEAN, std=STD):
 
 def augment(patches, rng):
     """Random flips and 90° rotations of each 3×3 patch (the labels are rotation-invariant)."""
+    return augment_indexed(patches, rng)[0]
+
+
+def dihedral(patches, variant):
+    """Variant v of the 8 dihedral transforms: rotate by 90°·(v // 2), then flip columns when v is odd
+    (the order `augment` applies them in)."""
+    out = np.rot90(patches, variant // 2, axes=(1, 2))
+    return np.ascontiguousarray(out[:, :, ::-1] if variant % 2 else out)
+
+
+def augment_indexed(patches, rng):
+    """`augment`, also returning each patch's dihedral variant (0–7, as `dihedral`)."""
     out = patches.copy()
     k = rng.integers(0, 4, size=len(out))
     flip = rng.integers(0, 2, size=len(out)).astype(bool)
@@ -58,4 +70,4 @@ def augment(patches, rng):
         if sel.any():
             out[sel] = np.rot90(out[sel], r, axes=(1, 2))
     out[flip] = out[flip][:, :, ::-1]
-    return out
+    return out, k * 2 + flip.astype(np.int64)

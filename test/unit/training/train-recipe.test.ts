@@ -110,7 +110,7 @@ test('statlog --smoke writes a released-name checkpoint that reads back identica
   }
   const out = mkdtempSync(join(tmpdir(), 'ringmoe-train-'));
   try {
-    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/scripts/train.ts'), 'statlog', '--smoke', '--out', out, '--ckpt-split', '2', '--val-rows', '300'], {
+    const r = await run(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'tools/scripts/train.ts'), 'statlog', '--smoke', '--out', out, '--ckpt-split', '2', '--val-rows', '300', '--teachers', join(REPO_ROOT, 'models', 'ringmoe-statlog-ms')], {
       cwd: REPO_ROOT,
       maxBuffer: 16 << 20,
     });
@@ -123,6 +123,7 @@ test('statlog --smoke writes a released-name checkpoint that reads back identica
       val_acc: number;
       selected_epoch: number;
       history: { epoch: number; val_acc: number }[];
+      teacher_ensemble_test_acc: number;
     };
     t.true(metrics.smoke);
     // --val-rows: the kept epoch is the last one with the best validation accuracy, never chosen on the test split.
@@ -130,6 +131,9 @@ test('statlog --smoke writes a released-name checkpoint that reads back identica
     const bestVal = Math.max(...metrics.history.map((h) => h.val_acc));
     t.is(metrics.val_acc, bestVal);
     t.is(metrics.selected_epoch, metrics.history.filter((h) => h.val_acc === bestVal).at(-1)!.epoch);
+    // --teachers: the committed model distils into the run; its test accuracy on the smoke subset is reported.
+    t.regex(r.stdout, /teacher .*ringmoe-statlog-ms: 801298 parameters, test 0\.\d+/);
+    t.true(metrics.teacher_ensemble_test_acc > 0.85, `teacher ensemble ${metrics.teacher_ensemble_test_acc}`);
     t.regex(r.stdout, new RegExp(`selected epoch ${metrics.selected_epoch} by validation accuracy`));
     t.deepEqual(metrics.labels, ['red soil', 'cotton crop', 'grey soil', 'damp grey soil', 'vegetation stubble', 'very damp grey soil']);
     const st = readSafetensors(readFileSync(join(out, 'checkpoint/ringmoe-statlog-ms.safetensors')));

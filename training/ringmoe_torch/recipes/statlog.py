@@ -16,7 +16,8 @@ import torch.nn.functional as F
 
 from ..config import ModelConfig
 from ..model import RingMoE, switch_aux_loss
-from ..statlog import MEAN, N_TRAIN, STD, augment, band_stats, load_statlog, preprocess
+from ..checkpoint import load_into, read_safetensors
+from ..statlog import MEAN, N_TRAIN, STD, augment_indexed, band_stats, dihedral, load_statlog, preprocess
 from ..train_utils import (Timer, cosine_lr, dump_json, evaluate, golden, routing_summary, save_checkpoints,
                            seed_all, single_thread)
 
@@ -50,8 +51,37 @@ def parse(argv):
     p.add_argument('--val-rows', type=int, default=0,
                    help='hold out this many training rows (seeded) as a validation split and keep the epoch with the best '
                         'validation accuracy (ties: the later); the test split is never used for selection')
+    p.add_argument('--teachers', default=None,
+                   help='comma-separated trained model folders (torch-config.json + checkpoint/*.safetensors): distil from '
+                        'the average of their softened predictions on the same augmented patch')
+    p.add_argument('--distill-alpha', type=float, default=0.7, help='weight of the distillation term (the rest: cross-entropy)')
+    p.add_argument('--distill-temp', type=float, default=2.0, help='softmax temperature of the distillation term')
     p.add_argument('--ckpt-split', type=int, default=1, help='store head.cls.fc.weight as this many .ckpt Values (exercises readers)')
     return p.parse_args(argv)
+
+
+def teacher_probs(folders, patches, mean, std, temp, xte, yte_t):
+    """Average softened class probabilities of the teachers for every dihedral variant of every patch:
+    float32 [8, N, K]. Prints each teacher's and the ensemble's test accuracy."""
+    out = None
+    ens_test = None
+    for folder in folders:
+        tcfg = ModelConfig.from_json(json.load(open(os.path.join(folder, 'torch-config.json'))))
+        teacher = RingMoE(tcfg)
+        ckpt = [f for f in os.listdir(os.path.join(folder, 'checkpoint')) if f.endswith('.safetensors')]
+        load_into(teacher, read_safetensors(os.path.join(folder, 'checkpoint', ckpt[0])))
+        teacher.eval()
+        acc, logits, _ = evaluate(teacher, xte, yte_t, MODALITY)
+        ens_test = logits.softmax(1) if ens_test is None else ens_test + logits.softmax(1)
+        print(f'[statlog] teacher {folder}: {sum(p.numel() for p in teacher.parameters())} parameters, test {acc:.4f}', flush=True)
+        with torch.no_grad():
+            per = torch.stack([evaluate(teacher, preprocess(dihedral(patches, v), tcfg.input_size, mean, std),
+                                        torch.zeros(len(patches), dtype=torch.long), MODALITY)[1] for v in range(8)])
+        p = (per / temp).softmax(-1)
+        out = p if out is None else out + p
+    ens_acc = (ens_test.argmax(1) == yte_t).float().mean().item()
+    print(f'[statlog] teacher ensemble ({len(folders)}): test {ens_acc:.4f}', flush=True)
+    return out / len(folders), ens_acc
 
 
 def main(argv=None):
@@ -97,6 +127,11 @@ def main(argv=None):
     yva_t = torch.from_numpy(yva) if yva is not None else None
     best = None  # (val_acc, epoch, state) when --val-rows
     yte_t, ytr_t = torch.from_numpy(yte), torch.from_numpy(ytr)
+    soft = None
+    teacher_ens_acc = None
+    if args.teachers:
+        folders = [f for f in args.teachers.split(',') if f]
+        soft, teacher_ens_acc = teacher_probs(folders, xtr_raw, mean, std, args.distill_temp, xte, yte_t)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = (len(xtr_raw) + args.batch - 1) // args.batch
     total = steps_per_epoch * epochs
@@ -112,12 +147,18 @@ def main(argv=None):
         tot_loss = tot_aux = correct = seen = 0.0
         for b in range(steps_per_epoch):
             idx = order[b * args.batch:(b + 1) * args.batch]
-            xb = preprocess(augment(xtr_raw[idx], rng), cfg.input_size, mean, std)
+            xa, variant = augment_indexed(xtr_raw[idx], rng)
+            xb = preprocess(xa, cfg.input_size, mean, std)
             yb = torch.from_numpy(ytr[idx])
             for g in opt.param_groups:
                 g['lr'] = cosine_lr(step, total, args.lr, warmup)
             res = model(xb, MODALITY)
             ce = F.cross_entropy(res['cls_logits'], yb, label_smoothing=args.label_smoothing)
+            if soft is not None:
+                t = args.distill_temp
+                target = soft[torch.from_numpy(variant), torch.from_numpy(idx)]
+                kd = F.kl_div(F.log_softmax(res['cls_logits'] / t, 1), target, reduction='batchmean') * t * t
+                ce = (1 - args.distill_alpha) * ce + args.distill_alpha * kd
             aux = switch_aux_loss(res['routing'])
             loss = ce + args.aux_weight * aux
             opt.zero_grad()
@@ -194,7 +235,7 @@ def main(argv=None):
     metrics = dict(name=name, recipe='statlog', smoke=args.smoke, seed=args.seed, params=params, epochs=epochs,
                    train_acc=round(train_acc, 4), test_acc=round(test_acc, 4), wall_seconds=round(wall, 1),
                    val_rows=len(yva) if yva is not None else 0, selected_epoch=best[1] if best is not None else epochs,
-                   val_acc=best[0] if best is not None else None,
+                   val_acc=best[0] if best is not None else None, teacher_ensemble_test_acc=teacher_ens_acc,
                    checkpoint_bytes=sizes, args=vars(args), history=history, labels=labels, test_confusion=confusion.tolist(),
                    command=' '.join(['python3', '-m', 'ringmoe_torch.recipes.statlog'] + (argv if argv is not None else sys.argv[1:])))
     dump_json(os.path.join(out, 'metrics.json'), metrics)
