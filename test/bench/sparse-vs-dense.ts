@@ -10,12 +10,12 @@ import { randomFeeds } from '../helpers/packages.js';
 import { benchPackage, interleave, median, type Bench } from './harness.js';
 import { profileBreakdown, profileGraph, type ProfileRow } from './ort-profile.js';
 
-/** `--threads N` after the bench name: onnxruntime intra-op threads (default: its own, one per core). */
+/** `--threads=N` after the bench name: onnxruntime intra-op threads (default: its own, one per core). */
 function threadsFlag(argv: readonly string[]): number | undefined {
-  const at = argv.indexOf('--threads');
-  if (at < 0) return undefined;
-  const n = Number(argv[at + 1]);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`--threads needs a positive integer, got ${argv[at + 1]}`);
+  const flag = argv.find((a) => a.startsWith('--threads='));
+  if (flag === undefined) return undefined;
+  const n = Number(flag.slice('--threads='.length));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--threads= needs a positive integer, got ${flag}`);
   return n;
 }
 
