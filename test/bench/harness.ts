@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { looksLikePackage } from '../../sdk/package/open-package.js';
 import { namedConfig } from '../../tools/ringmoe/config.js';
 import { DEFAULT_EXPERT_SPREAD, writeReferencePackage } from '../../tools/ringmoe/reference.js';
+import { SPARSE_LOWERING_REVISION } from '../../tools/ringmoe/emit/moe.js';
 import { REPO_ROOT } from '../helpers/shared-data.js';
 
 export interface BenchResult {
@@ -68,10 +69,11 @@ export async function benchPackage(
   o: { lowering?: 'sparse' | 'dense'; seed?: number; upcycled?: boolean } = {},
   log?: (l: string) => void,
 ): Promise<string> {
-  // The key names everything that changes the bytes, the generator's default expert spread and
-  // the config's attention flavour included.
+  // The key names everything that changes the bytes, the generator's default expert spread, the
+  // config's attention flavour and the sparse lowering's revision included.
   const spread = o.upcycled ? 0 : DEFAULT_EXPERT_SPREAD;
-  const key = `${config}-${namedConfig(config).attention}-${o.lowering ?? 'sparse'}-seed${o.seed ?? 0}-spread${spread}`;
+  const lowering = o.lowering === 'dense' ? 'dense' : `sparse${SPARSE_LOWERING_REVISION}`;
+  const key = `${config}-${namedConfig(config).attention}-${lowering}-seed${o.seed ?? 0}-spread${spread}`;
   const dir = join(BENCH_CACHE, key);
   if (existsSync(dir) && looksLikePackage(dir)) return dir;
   log?.(`generating ${key} (once; cached in .cache/bench)`);

@@ -1,12 +1,23 @@
 /**
  * Sparse (gather → expert → scatter) vs dense (every expert on every token, one-hot combine)
- * lowering of ringmoe-small, one modality, same weights, same inputs, same run.
+ * lowering of ringmoe-small, one modality, same weights, same inputs, same run; then where each
+ * lowering spends its time, from onnxruntime's profiler (per-node medians over the profiled runs).
  */
 import { join } from 'node:path';
 import { openPackage } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
 import { randomFeeds } from '../helpers/packages.js';
 import { benchPackage, interleave, median, type Bench } from './harness.js';
+import { profileBreakdown, profileGraph, type ProfileRow } from './ort-profile.js';
+
+/** `--threads=N` after the bench name: onnxruntime intra-op threads (default: its own, one per core). */
+function threadsFlag(argv: readonly string[]): number | undefined {
+  const flag = argv.find((a) => a.startsWith('--threads='));
+  if (flag === undefined) return undefined;
+  const n = Number(flag.slice('--threads='.length));
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--threads= needs a positive integer, got ${flag}`);
+  return n;
+}
 
 export const bench: Bench = {
   name: 'sparse-vs-dense',
@@ -15,9 +26,12 @@ export const bench: Bench = {
     const sparseDir = await benchPackage('ringmoe-small', { lowering: 'sparse' }, log);
     const denseDir = await benchPackage('ringmoe-small', { lowering: 'dense' }, log);
     const entry = (await openPackage(sparseDir, { verify: 'size' })).entry('optical');
+    const graphs = { sparse: join(sparseDir, entry.graph), dense: join(denseDir, entry.graph) };
+    const threads = threadsFlag(process.argv);
+    if (threads !== undefined) log(`onnxruntime intra-op threads: ${threads}`);
     const backend = new OrtBackend();
-    const sparse = await backend.load({ graphPath: join(sparseDir, entry.graph) });
-    const dense = await backend.load({ graphPath: join(denseDir, entry.graph) });
+    const sparse = await backend.load({ graphPath: graphs.sparse, ...(threads ? { threads } : {}) });
+    const dense = await backend.load({ graphPath: graphs.dense, ...(threads ? { threads } : {}) });
     const results = [];
     for (const batch of [1, 4]) {
       const feeds = randomFeeds(entry, batch, 11);
@@ -28,16 +42,60 @@ export const bench: Bench = {
       const s = median(samples.sparse!);
       const d = median(samples.dense!);
       log(
-        `batch ${batch}: sparse median ${s.toFixed(1)} ms, dense median ${d.toFixed(1)} ms, dense/sparse ${(d / s).toFixed(2)}x`,
+        `batch ${batch}: sparse median ${s.toFixed(1)} ms, dense median ${d.toFixed(1)} ms, sparse/dense ${(s / d).toFixed(2)}, dense/sparse ${(d / s).toFixed(2)}x`,
       );
       results.push({
-        name: `sparse-vs-dense (batch ${batch})`,
-        ratio: { label: 'dense latency / sparse latency (>1: sparse routing is faster)', value: d / s },
-        metrics: { sparseMedianMs: s, denseMedianMs: d, rounds: samples.sparse!.length, batch },
+        name: `sparse-vs-dense (batch ${batch}${threads ? `, ${threads} thread${threads > 1 ? 's' : ''}` : ''})`,
+        ratio: {
+          label: 'sparse latency / dense latency (<1: sparse routing is faster)',
+          value: s / d,
+          goal: '<= 0.5',
+        },
+        metrics: { sparseMedianMs: s, denseMedianMs: d, denseOverSparse: d / s, rounds: samples.sparse!.length, batch },
       });
     }
     await sparse.dispose();
     await dense.dispose();
+    for (const [i, batch] of [1, 4].entries()) {
+      const feeds = randomFeeds(entry, batch, 11);
+      const runs = batch === 1 ? 7 : 5;
+      const profiles = {
+        sparse: profileBreakdown(await profileGraph(graphs.sparse, feeds, runs, threads)),
+        dense: profileBreakdown(await profileGraph(graphs.dense, feeds, runs, threads)),
+      };
+      log(`profile, batch ${batch} (onnxruntime profiler, per-node median of ${runs} runs, ms per run):`);
+      for (const line of profileTable(profiles.sparse, profiles.dense)) log(`  ${line}`);
+      const metrics = results[i]!.metrics as Record<string, number>;
+      for (const [name, p] of Object.entries(profiles)) {
+        metrics[`${name}ProfiledRunMs`] = p.run;
+        metrics[`${name}KernelMs`] = p.total;
+        for (const r of p.parts) metrics[`${name}Kernel ${r.part}`] = r.ms;
+      }
+    }
     return results;
   },
 };
+
+/** The parts side by side, then the sparse lowering's MoE glue by op type. */
+function profileTable(
+  sparse: ReturnType<typeof profileBreakdown>,
+  dense: ReturnType<typeof profileBreakdown>,
+): string[] {
+  const ms = (rows: ProfileRow[], part: string) => rows.find((r) => r.part === part)?.ms ?? 0;
+  const parts = [...new Set([...sparse.parts, ...dense.parts].map((r) => r.part))];
+  const row = (a: string, b: string, c: string, d: string) =>
+    `${a.padEnd(30)}${b.padStart(10)}${c.padStart(10)}${d.padStart(8)}`;
+  const fmt = (x: number) => x.toFixed(2);
+  return [
+    row('part', 'sparse', 'dense', 's/d'),
+    ...parts.map((p) => {
+      const s = ms(sparse.parts, p);
+      const d = ms(dense.parts, p);
+      return row(p, fmt(s), fmt(d), d > 0 ? (s / d).toFixed(2) : '-');
+    }),
+    row('kernels (sum of medians)', fmt(sparse.total), fmt(dense.total), (sparse.total / dense.total).toFixed(2)),
+    row('model_run (median)', fmt(sparse.run), fmt(dense.run), (sparse.run / dense.run).toFixed(2)),
+    'sparse MoE glue and routers by op type:',
+    ...sparse.glueOps.map((r) => `  ${r.part.padEnd(40)}${fmt(r.ms).padStart(8)} ms  (${r.kernels} kernels)`),
+  ];
+}

@@ -86,7 +86,8 @@ const SHADOW = '::all-tokens';
 
 /**
  * Shadow FFNs for the sparse experts of `clusters`: for each expert, the nodes it owns downstream
- * of its GatherND, re-run on the cluster's whole input. Returns the nodes to add and, for each
+ * of the gather of its tokens (Gather; GatherND in packages generated before one scatter per group), re-run on the
+ * cluster's whole input. Returns the nodes to add and, for each
  * original tensor, the shadow tensor whose statistics it takes.
  */
 export function expertShadows(
@@ -100,7 +101,7 @@ export function expertShadows(
     if (c.lowering !== 'sparse') continue;
     for (const owned of Object.values(c.owners)) {
       const own = owned.map((n) => byName.get(n)).filter((n): n is NodeProto => n !== undefined);
-      const gather = own.find((n) => n.opType === 'GatherND');
+      const gather = own.find((n) => n.opType === 'Gather' || n.opType === 'GatherND');
       if (!gather) continue;
       const rename = new Map<string, string>([[gather.output[0]!, c.input]]);
       takeFrom.set(gather.output[0]!, c.input);

@@ -92,16 +92,41 @@ test('sparse and dense lowerings agree (max abs diff <= 1e-5) on random inputs o
   }
 });
 
-test('the sparse graph routes with NonZero/GatherND/ScatterND; the dense one has no data-dependent shapes', async (t) => {
+test('the sparse graph routes with NonZero/Gather/ScatterND; the dense one has no data-dependent shapes', async (t) => {
   const sparse = await tinyPackage({ lowering: 'sparse' });
   const dense = await tinyPackage({ lowering: 'dense' });
   const ops = async (dir: string) =>
     new Set((await readModel(join(dir, 'optical.onnx'))).proto.graph!.node.map((n) => n.opType));
   const s = await ops(sparse.dir);
   const d = await ops(dense.dir);
-  for (const op of ['NonZero', 'GatherND', 'ScatterND', 'ArgMax']) t.true(s.has(op), op);
+  for (const op of ['NonZero', 'Gather', 'ScatterND', 'ArgMax']) t.true(s.has(op), op);
   t.false(d.has('NonZero'));
   t.false(d.has('ScatterND'));
+});
+
+test('the sparse lowering gathers per expert and scatters once per routed group', async (t) => {
+  const { dir, manifest } = await tinyPackage({ lowering: 'sparse' });
+  const graph = (await readModel(join(dir, 'optical.onnx'))).proto.graph!;
+  const byName = new Map(graph.node.map((n) => [n.name, n]));
+  const clusters = manifest.entries.find((e) => e.name === 'optical')!.moe!;
+  t.true(clusters.length > 0);
+  for (const c of clusters) {
+    const ops = (names: string[]) => names.map((n) => byName.get(n)!.opType);
+    const routers = Object.keys(c.routerOutputs);
+    const routed = Object.entries(c.owners).filter(([id]) => ops(c.owners[id]!).includes('NonZero'));
+    // optical: the modal group and the collaborative group, four experts each
+    t.is(routers.length, 2, c.block);
+    t.is(routed.length, 8, c.block);
+    for (const [id, nodes] of routed) {
+      t.deepEqual(
+        ops(nodes).filter((o) => ['Equal', 'NonZero', 'Gather', 'GatherND', 'ScatterND', 'Transpose'].includes(o)),
+        ['Equal', 'NonZero', 'Gather'],
+        id,
+      );
+    }
+    t.is(ops(c.nodes).filter((o) => o === 'ScatterND').length, routers.length, c.block);
+    t.false(ops(c.nodes).includes('ConstantOfShape'), c.block);
+  }
 });
 
 test('expert map: each expert has its own weight file holding exactly its four tensors, shared by every graph that uses it', async (t) => {

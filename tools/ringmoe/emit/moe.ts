@@ -4,17 +4,26 @@
  * experts between the same input and output tensors.
  *
  * Sparse lowering (default): per routed group, ArgMax over the router logits picks one expert per
- * token; for each expert, Equal → NonZero → GatherND selects its tokens, the FFN runs on those
- * only, and ScatterND writes the results back — compute grows with active experts, not total.
+ * token; for each expert, Equal → NonZero → Gather selects its tokens and the FFN runs on those
+ * only; one ScatterND per group writes the concatenated results back in token order — compute
+ * grows with active experts, not total, and the dispatch costs one scatter per group, not one
+ * per expert.
  * Dense lowering: every expert runs on every token and a one-hot mask of the router choice
  * combines them (static shapes, for engines without data-dependent shapes).
  * The top-1 combine weight is 1.0 (as in the released code), so both lowerings compute the same
  * values. ArgMax over logits equals ArgMax over softmax probabilities, so no Softmax is emitted.
  */
-import { attr, inlineTensor, type GraphBuilder } from '../../onnx/builder.js';
+import { attr, type GraphBuilder } from '../../onnx/builder.js';
 import type { FfnTensors, MoeClusterRecord } from '../../../sdk/internal.js';
 import type { ModalityId } from '../../../sdk/internal.js';
 import { ffn } from './ffn.js';
+
+/**
+ * Revision of the sparse lowering's graph; raised whenever its nodes change, so caches of generated
+ * packages (the benchmarks') key on it. 1: a GatherND and a ScatterND per expert; 2: a Gather per
+ * expert and one ScatterND per routed group.
+ */
+export const SPARSE_LOWERING_REVISION = 2;
 
 export interface MoeExpertSpec {
   id: string;
@@ -48,7 +57,6 @@ export function emitMoe(
   const own = (id: string, nodes: string[]) => (owners[id] = [...(owners[id] ?? []), ...nodes]);
   const { value: output, nodes } = b.capture(() =>
     b.scope('moe', () => {
-      let zeros: string | undefined;
       const groupOutputs = spec.groups.map((group, gi) => {
         if (group.experts.length === 1 && !group.router) {
           const only = group.experts[0]!;
@@ -82,29 +90,29 @@ export function emitMoe(
           });
           return parts.length === 1 ? parts[0]! : b.op('Sum', parts);
         }
-        zeros ??= b.op('ConstantOfShape', [b.op('Shape', [input])], { value: attr.t(zeroScalar()) });
-        let acc = zeros;
+        // Per expert: Equal → NonZero (the data-dependent shape TensorRT ≥ 8.5 builds) → Gather of its
+        // tokens → FFN. The group's outputs are concatenated and written back by one ScatterND.
+        const tokens: string[] = [];
+        const outputs: string[] = [];
         group.experts.forEach((e, k) => {
           const r = b.capture(() =>
             b.scope(e.id.split('.').slice(2).join('.'), () => {
-              const idx = b.op('Transpose', [b.op('NonZero', [b.op('Equal', [choice, b.int64(k)])])], {
-                perm: attr.ints([1, 0]),
-              });
-              const y = ffn(b, b.op('GatherND', [input, idx]), e.tensors);
-              return b.op('ScatterND', [acc, idx, y]);
+              const idx = b.op('Reshape', [b.op('NonZero', [b.op('Equal', [choice, b.int64(k)])]), b.int64s([-1])]);
+              return { idx, y: ffn(b, b.op('Gather', [input, idx], { axis: attr.i(0) }), e.tensors) };
             }),
           );
           own(e.id, r.nodes);
-          acc = r.value;
+          tokens.push(r.value.idx);
+          outputs.push(r.value.y);
         });
-        return acc;
+        const concat = (xs: string[]) => (xs.length === 1 ? xs[0]! : b.op('Concat', xs, { axis: attr.i(0) }));
+        // The router's ArgMax gives every token exactly one of the group's experts (a pruned router
+        // is sliced to the experts kept), so the token lists together are a permutation of 0..T-1 and
+        // the scatter overwrites every row of its data input: no zero tensor is needed.
+        return b.op('ScatterND', [input, b.op('Unsqueeze', [concat(tokens), b.int64s([1])]), concat(outputs)]);
       });
       return groupOutputs.length === 1 ? b.op('Identity', [groupOutputs[0]!]) : b.op('Sum', groupOutputs);
     }),
   );
   return { output, record: { block: spec.block, pass, input, output, lowering, nodes, owners, routerOutputs } };
-}
-
-function zeroScalar() {
-  return inlineTensor('zero', 'float32', [1], Float32Array.of(0));
 }
