@@ -9,12 +9,16 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { frameError, type FrameRef } from '../frame.js';
 import type { DecodedImage } from './decode.js';
-import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
+import { checkDecodedBytes, checkDimensions, checkWorkingMemory, fitsLimits, type DecodeLimits } from './limits.js';
 import type { PlaneArray } from '../raster.js';
+import { sharpKernel, type Reduction, type ReduceRequest } from './reduce.js';
 
 /**
  * Decodes an encoded JPEG/PNG/WebP image.
  * @param autoOrient apply the EXIF orientation (camera frames)
+ * @param reduce when given, libvips may resize while decoding (shrink-on-load for JPEG and WebP) to
+ *   the size the frame will be resampled to: always when `reduce.always` and the image has no alpha,
+ *   otherwise only when the full-resolution frame would be over the limits
  * @throws EdgeError E_FRAME_DECODE for unreadable data, E_FRAME_INVALID for sizes over the limits
  */
 export async function decodeWithSharp(
@@ -22,6 +26,7 @@ export async function decodeWithSharp(
   ref: FrameRef,
   limits: DecodeLimits,
   autoOrient: boolean,
+  reduce?: ReduceRequest,
 ): Promise<DecodedImage> {
   const options = {
     failOn: 'warning' as const,
@@ -54,18 +59,27 @@ export async function decodeWithSharp(
   }
   if ((meta.pages ?? 1) > 1)
     throw frameError('E_FRAME_DECODE', ref, `${meta.format} has ${meta.pages} pages; a frame is one image`);
-  checkDimensions(ref, width, height, channels || 1, sixteen ? 2 : 1, limits);
+  const bytesPerSample = sixteen ? 2 : 1;
+  checkDimensions(ref, width, height, channels || 1, bytesPerSample, limits, { decodedBytes: !reduce });
   // libvips' output buffer and the planes split from it exist together.
-  checkWorkingMemory(
-    ref,
-    { width, height, bands: channels || 1, bytesPerSample: sixteen ? 2 : 1, copies: 2, encodedBytes: bytes.byteLength },
-    limits,
-  );
+  const memory = { bands: channels || 1, bytesPerSample, copies: 2, encodedBytes: bytes.byteLength };
+  const plan = reduce && planReduction(meta, autoOrient, reduce, limits, memory);
+  const reduction = plan?.reduction;
+  const decodedSize = plan ? { width: plan.width, height: plan.height } : { width, height };
+  if (reduction) checkDecodedBytes(ref, decodedSize.width * decodedSize.height * memory.bands * bytesPerSample, limits);
+  checkWorkingMemory(ref, { ...decodedSize, ...memory }, limits);
   let data: Buffer;
   let info: OutputInfo;
   try {
     let pipeline = sharp(bytes, options);
     if (autoOrient) pipeline = pipeline.autoOrient();
+    // libvips resizes while it decodes: the full-resolution raster never exists.
+    if (reduction)
+      pipeline = pipeline.resize(decodedSize.width, decodedSize.height, {
+        fit: 'fill',
+        kernel: sharpKernel(reduce!.interpolation),
+        fastShrinkOnLoad: false,
+      });
     // libvips outputs sRGB(A); ask for 16-bit RGB explicitly so 16-bit data keeps its depth. Grey
     // sources come back as three equal bands, of which only the first is kept below.
     pipeline = pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
@@ -102,6 +116,42 @@ export async function decodeWithSharp(
       ? meta.format
       : 'png') as DecodedImage['format'],
     ...(mask ? { alphaNoData: mask } : {}),
+    ...(reduction ? { reduced: reduction } : {}),
     warnings: [],
+  };
+}
+
+/**
+ * Whether and to what size libvips resizes while decoding: to the consumer's target, when the
+ * request says always (and the image has no alpha, whose mask would blur) or when the frame would
+ * be over the limits at full resolution; otherwise undefined (full resolution).
+ */
+function planReduction(
+  meta: Metadata,
+  autoOrient: boolean,
+  reduce: ReduceRequest,
+  limits: DecodeLimits,
+  memory: { bands: number; bytesPerSample: number; copies: number; encodedBytes: number },
+): { reduction: Reduction; width: number; height: number } | undefined {
+  const swap = autoOrient && (meta.orientation ?? 1) >= 5;
+  const sourceWidth = (swap ? meta.height : meta.width) ?? 0;
+  const sourceHeight = (swap ? meta.width : meta.height) ?? 0;
+  const fits = fitsLimits({ width: sourceWidth, height: sourceHeight, ...memory }, limits);
+  if (!(reduce.always && !meta.hasAlpha) && fits) return undefined;
+  const target = reduce.target(sourceWidth, sourceHeight);
+  // Never enlarge: a frame already at or below the target is decoded as it is.
+  if (target.width >= sourceWidth && target.height >= sourceHeight) return undefined;
+  const width = Math.min(target.width, sourceWidth);
+  const height = Math.min(target.height, sourceHeight);
+  return {
+    reduction: {
+      sourceWidth,
+      sourceHeight,
+      scaleX: sourceWidth / width,
+      scaleY: sourceHeight / height,
+      method: 'decoder-resize',
+    },
+    width,
+    height,
   };
 }
