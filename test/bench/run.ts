@@ -19,6 +19,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   'rotated-nms': () => import('./rotated-nms.js'),
   tracking: () => import('./tracking.js'),
   'tier-accuracy': () => import('./tier-accuracy.js'),
+  'preprocess-vs-decoder': () => import('./preprocess-vs-decoder.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
