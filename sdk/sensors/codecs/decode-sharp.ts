@@ -6,7 +6,7 @@
  *
  * An alpha channel becomes the frame's no-data mask (alpha 0 = no data) and is not a band.
  */
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type Metadata, type OutputInfo, type SharpOptions } from 'sharp';
 import { frameError, type FrameRef } from '../frame.js';
 import type { DecodedImage } from './decode.js';
 import { checkDecodedBytes, checkDimensions, checkWorkingMemory, fitsLimits, type DecodeLimits } from './limits.js';
@@ -34,6 +34,12 @@ export async function decodeWithSharp(
     limitInputChannels: 4,
     sequentialRead: true,
   };
+  // The optical fast path's output is the input size whatever the header says, and libvips fences
+  // the pixel count and channels itself: it decodes while the header is read, and its result is
+  // used only when the checks below confirm the plan (8-bit, reduced on both axes to that size).
+  const early =
+    reduce?.always && reduce.size ? rawPixels(bytes, options, autoOrient, reduce.size, reduce, false) : undefined;
+  early?.catch(() => undefined); // a failure is reported only if the result is used
   let meta: Metadata;
   try {
     meta = await sharp(bytes, options).metadata();
@@ -68,22 +74,13 @@ export async function decodeWithSharp(
   const decodedSize = plan ? { width: plan.width, height: plan.height } : { width, height };
   if (reduction) checkDecodedBytes(ref, decodedSize.width * decodedSize.height * memory.bands * bytesPerSample, limits);
   checkWorkingMemory(ref, { ...decodedSize, ...memory }, limits);
+  const planned = reduce?.size && plan && plan.width === reduce.size.width && plan.height === reduce.size.height;
   let data: Buffer;
   let info: OutputInfo;
   try {
-    let pipeline = sharp(bytes, options);
-    if (autoOrient) pipeline = pipeline.autoOrient();
-    // libvips resizes while it decodes: the full-resolution raster never exists.
-    if (reduction)
-      pipeline = pipeline.resize(decodedSize.width, decodedSize.height, {
-        fit: 'fill',
-        kernel: sharpKernel(reduce!.interpolation),
-        fastShrinkOnLoad: false,
-      });
-    // libvips outputs sRGB(A); ask for 16-bit RGB explicitly so 16-bit data keeps its depth. Grey
-    // sources come back as three equal bands, of which only the first is kept below.
-    pipeline = pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
-    ({ data, info } = await pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true }));
+    ({ data, info } = await (early && planned && !sixteen
+      ? early
+      : rawPixels(bytes, options, autoOrient, reduction ? decodedSize : undefined, reduce, sixteen)));
   } catch (err) {
     throw frameError('E_FRAME_DECODE', ref, `image data is corrupt or truncated: ${(err as Error).message}`, {
       cause: err,
@@ -119,6 +116,35 @@ export async function decodeWithSharp(
     ...(reduction ? { reduced: reduction } : {}),
     warnings: [],
   };
+}
+
+/**
+ * libvips decodes (oriented; resized while decoding when `size` is given) to interleaved sRGB(A)
+ * samples, 16-bit when asked.
+ */
+function rawPixels(
+  bytes: Uint8Array,
+  options: SharpOptions,
+  autoOrient: boolean,
+  size: { width: number; height: number } | undefined,
+  reduce: ReduceRequest | undefined,
+  sixteen: boolean,
+): Promise<{ data: Buffer; info: OutputInfo }> {
+  let pipeline = sharp(bytes, options);
+  if (autoOrient) pipeline = pipeline.autoOrient();
+  // libvips resizes while it decodes: the full-resolution raster never exists. fastShrinkOnLoad
+  // false: libjpeg's DCT scaling leaves at least a factor of two to the kernel (closer to the
+  // SDK's own antialiased resampling; see docs/sensors.md).
+  if (size)
+    pipeline = pipeline.resize(size.width, size.height, {
+      fit: 'fill',
+      kernel: sharpKernel(reduce?.interpolation ?? 'bilinear'),
+      fastShrinkOnLoad: false,
+    });
+  // libvips outputs sRGB(A); ask for 16-bit RGB explicitly so 16-bit data keeps its depth. Grey
+  // sources come back as three equal bands, of which only the first is kept.
+  pipeline = pipeline.toColourspace(sixteen ? 'rgb16' : 'srgb');
+  return pipeline.raw(sixteen ? { depth: 'ushort' } : {}).toBuffer({ resolveWithObject: true });
 }
 
 /**

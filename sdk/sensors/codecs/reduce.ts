@@ -15,6 +15,8 @@ export interface ReduceRequest {
    * reduced raster is never smaller than this.
    */
   target(sourceWidth: number, sourceHeight: number): { width: number; height: number };
+  /** The target when it does not depend on the source size (fit `resize`): a decoder may start before it has read the header. */
+  size?: { width: number; height: number };
   /**
    * Reduce whenever the format allows, even when the full-resolution frame fits the limits: true
    * only where the radiometry takes no statistics over the frame (optical), so decoding smaller

@@ -14,7 +14,7 @@ import {
   type PreprocessOptions,
   type ResolvedPreprocessOptions,
 } from './preprocess-options.js';
-import { channelsFor, normaliseRegion } from '../radiometry/radiometry.js';
+import { applyAffine, channelsFor, normaliseRegion, regionBeforeAffine } from '../radiometry/radiometry.js';
 import { resampleMask, resamplePlanes } from '../geometry/resample.js';
 import { needsBandEvidence } from '../bands/band-meaning.js';
 import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
@@ -122,6 +122,7 @@ function reduceFor(frame: Frame, config: SensorConfig, opts: ResolvedPreprocessO
   return {
     target: (w, h) =>
       opts.fit === 'resize-crop' ? resizeCropSize(w, h, opts) : { width: opts.width, height: opts.height },
+    ...(opts.fit === 'resize' ? { size: { width: opts.width, height: opts.height } } : {}),
     always: frame.modality === 'optical' && opts.interpolation !== 'nearest' && config.noData === undefined,
     interpolation: opts.interpolation,
     ...(config.noData !== undefined ? { noData: config.noData } : {}),
@@ -156,8 +157,10 @@ function resizedInput(
   reduced: Reduction | undefined,
 ): Float32Array[] {
   const full = { x: 0, y: 0, width: bands.width, height: bands.height };
-  const norm = normaliseRegion(bands, frame.modality, full, opts);
-  layout.radiometry.regions.push(provenance(norm.info));
+  // Resampled in the 8-bit domain and normalised at the model's size: the two commute (see
+  // regionBeforeAffine), and SAR-L2's one band is resampled once, not three times.
+  const region = regionBeforeAffine(bands, frame.modality, full, opts);
+  layout.radiometry.regions.push(provenance(region.info));
   // The layout maps model input to source pixels; the decoded raster is 1/fx of the source.
   const srcW = layout.source.width;
   const srcH = layout.source.height;
@@ -187,14 +190,10 @@ function resizedInput(
     height: srcH,
     core: [Math.round(offsetX), Math.round(offsetY), x1, y1],
   });
-  const data = resamplePlanes(
-    norm.data,
-    norm.channels,
-    { srcLen: bands.width, dstLen: opts.width, offset: snap(offsetX / fx), scale: scaleX / fx },
-    { srcLen: bands.height, dstLen: opts.height, offset: snap(offsetY / fy), scale: scaleY / fy },
-    opts.interpolation,
-  );
-  return [data];
+  const mapX = { srcLen: bands.width, dstLen: opts.width, offset: snap(offsetX / fx), scale: scaleX / fx };
+  const mapY = { srcLen: bands.height, dstLen: opts.height, offset: snap(offsetY / fy), scale: scaleY / fy };
+  const resampled = region.planes.map((p) => resamplePlanes(p, 1, mapX, mapY, opts.interpolation));
+  return [applyAffine(resampled, region.channel, region.affine, opts.width * opts.height)];
 }
 
 /** Native-resolution tiles. */

@@ -97,11 +97,14 @@ function stretchReleased(
 ): { out: Float32Array[]; info: StretchInfo } {
   const { x: rx, y: ry, width: rw, height: rh } = region;
   const size = rw * rh;
-  // Valid pixels of the region as source indices, in region order (dst = position in region).
-  const src = new Int32Array(size);
-  const dst = new Int32Array(size);
-  let valid = 0;
-  for (let y = 0, d = 0; y < rh; y++) {
+  // Valid pixels of the region as source indices, in region order (dst = position in region). A
+  // whole-width region without a mask needs no index lists: pixel k is source pixel base + k.
+  const contiguous = !mask && rx === 0 && rw === stride;
+  const base = ry * stride;
+  const src = contiguous ? new Int32Array(0) : new Int32Array(size);
+  const dst = contiguous ? new Int32Array(0) : new Int32Array(size);
+  let valid = contiguous ? size : 0;
+  for (let y = 0, d = 0; y < rh && !contiguous; y++) {
     const row = (ry + y) * stride + rx;
     for (let x = 0; x < rw; x++, d++) {
       if (mask && mask[row + x]) continue;
@@ -117,7 +120,7 @@ function stretchReleased(
   let max = -Infinity;
   for (const p of planes) {
     for (let k = 0; k < valid; k++) {
-      const v = p[src[k]!]!;
+      const v = p[contiguous ? base + k : src[k]!]!;
       if (v < min) min = v;
       if (v > max) max = v;
     }
@@ -130,7 +133,7 @@ function stretchReleased(
   planes.forEach((p, b) => {
     const hist = new Float64Array(256);
     for (let k = 0; k < valid; k++) {
-      const x = p[src[k]!]! * scale + shift;
+      const x = p[contiguous ? base + k : src[k]!]! * scale + shift;
       // round half to even (cvRound), then saturate to 0..255
       let r = Math.round(x);
       if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
@@ -158,7 +161,7 @@ function stretchReleased(
     const o = out[b]!;
     for (let k = 0; k < valid; k++) {
       const v = q[k]!;
-      o[dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
+      o[contiguous ? k : dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
     }
   });
   return { out, info: { method: 'released', min, max, bands, validPixels: valid } };

@@ -1,14 +1,22 @@
 /**
- * Optical frames with a resize fit are resized inside the decoder (libvips, shrink-on-load): the
+ * Resize fits. Optical frames are resized inside the decoder (libvips, shrink-on-load): the
  * tensor must equal the full-resolution path's — the frame decoded at source size, then resampled
  * by the SDK — within a stated tolerance, and the layout must keep the source geometry exactly.
  * The full-resolution path is reproduced by handing the same decoded pixels over as a raw frame
- * (raw frames are never reduced).
+ * (raw frames are never reduced). Every modality is then resampled in the 8-bit domain and
+ * normalised at the model's size, which must equal normalising first to float32 rounding.
  */
 import test from 'ava';
 import { decodeFrame, preprocessFrame, type Frame, type PreprocessOptions } from '../../../../sdk/sensors/index.js';
+import { applySensorConfig } from '../../../../sdk/sensors/bands/sensor-bands.js';
+import { resolveSensorConfig } from '../../../../sdk/sensors/bands/sensor-config.js';
+import { checkFrameFields } from '../../../../sdk/sensors/frame.js';
 import { inputToSource } from '../../../../sdk/sensors/geometry/layout.js';
-import { REAL, frameOf } from '../../../fixtures/frames/index.js';
+import { resamplePlanes } from '../../../../sdk/sensors/geometry/resample.js';
+import { resolvePreprocessOptions } from '../../../../sdk/sensors/preprocess/preprocess-options.js';
+import { normaliseRegion } from '../../../../sdk/sensors/radiometry/radiometry.js';
+import { GENERATED, REAL, SHARED_ONLY, frameOf } from '../../../fixtures/frames/index.js';
+import { sharedData } from '../../../helpers/shared-data.js';
 
 /** The frame's pixels decoded at source resolution, as a raw frame. */
 async function fullResolution(frame: Frame): Promise<Frame> {
@@ -106,3 +114,56 @@ test('an optical frame with a declared no-data value is not resized in the decod
   const pre = await preprocessFrame(frame, { inputSize: 192 });
   t.is(pre.layout.decoded, undefined);
 });
+
+/** The resize path as it was: normalise at source resolution, then resample the model channels. */
+async function normaliseThenResample(frame: Frame, options: PreprocessOptions): Promise<Float32Array> {
+  const opts = resolvePreprocessOptions(options);
+  const ref = checkFrameFields(frame);
+  const config = resolveSensorConfig(frame.sensor, frame.modality, ref);
+  const bands = applySensorConfig(await decodeFrame(frame), config, ref);
+  const full = { x: 0, y: 0, width: bands.width, height: bands.height };
+  const norm = normaliseRegion(bands, frame.modality, full, opts);
+  return resamplePlanes(
+    norm.data,
+    norm.channels,
+    { srcLen: bands.width, dstLen: opts.width, offset: 0, scale: bands.width / opts.width },
+    { srcLen: bands.height, dstLen: opts.height, offset: 0, scale: bands.height / opts.height },
+    opts.interpolation,
+  );
+}
+
+const FRAMES: Array<{ name: string; frame: () => Frame | undefined }> = [
+  {
+    name: 'Landsat-7 Olinda, multispectral',
+    frame: () => frameOf(REAL.olinda, 'multispectral', { sensor: 'landsat7-etm' }),
+  },
+  { name: 'generated quad-pol SLC, SAR-L1', frame: () => frameOf(GENERATED.quadpol, 'sar-l1') },
+  {
+    name: 'ENVISAT ASAR PNG, SAR-L2 [../shared/data]',
+    frame: () => {
+      const path = sharedData(SHARED_ONLY.asar);
+      return path ? frameOf(path, 'sar-l2') : undefined;
+    },
+  },
+];
+
+for (const c of FRAMES) {
+  test(`resize: resampling before the mean/std equals normalising first, to float32 rounding: ${c.name}`, async (t) => {
+    const frame = c.frame();
+    if (!frame) {
+      t.log('SKIPPED: ../shared/data is absent');
+      return t.pass();
+    }
+    for (const interpolation of ['bilinear', 'nearest', 'bicubic'] as const) {
+      const options = { inputSize: 96, interpolation };
+      const pre = await preprocessFrame(frame, options);
+      const old = await normaliseThenResample(frame, options);
+      const got = pre.batches[0]!.data;
+      t.is(got.length, old.length);
+      let max = 0;
+      for (let i = 0; i < got.length; i++) max = Math.max(max, Math.abs(got[i]! - old[i]!));
+      t.log(`${interpolation}: max |Δ| ${max.toExponential(2)}`);
+      t.true(max < 1e-4, `${interpolation}: ${max}`);
+    }
+  });
+}
