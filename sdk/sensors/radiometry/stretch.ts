@@ -129,9 +129,11 @@ function stretchReleased(
   const scale = max - min > Number.EPSILON ? 255 * (1 / (max - min)) : 0;
   const shift = -min * scale;
   const q = new Uint8Array(valid);
+  const hist = new Uint32Array(256);
   const bands: BandStretch[] = [];
-  planes.forEach((p, b) => {
-    const hist = new Float64Array(256);
+  for (let b = 0; b < planes.length; b++) {
+    const p = planes[b]!;
+    hist.fill(0);
     for (let k = 0; k < valid; k++) {
       const x = p[contiguous ? base + k : src[k]!]! * scale + shift;
       // round half to even (cvRound), then saturate to 0..255
@@ -141,30 +143,35 @@ function stretchReleased(
       q[k] = v;
       hist[v]!++;
     }
-    const smallCum = 0.001 * valid;
-    const highCum = valid - smallCum;
-    let cum = 0;
-    let low = -1;
-    let high = -1;
-    for (let i = 0; i < 256; i++) {
-      cum += hist[i]!;
-      if (low < 0 && cum > smallCum) low = i;
-      if (high < 0 && cum > highCum) {
-        high = i;
-        break;
-      }
-    }
-    if (high < 0) high = 255;
+    const { low, high } = histogramBounds(hist, valid);
     bands.push({ low, high });
-    if (high === low) return; // the released script leaves such a band at 0
+    if (high === low) continue; // the released script leaves such a band at 0
     const ratio = 255.0 / (high - low);
     const o = out[b]!;
     for (let k = 0; k < valid; k++) {
       const v = q[k]!;
       o[contiguous ? k : dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
     }
-  });
+  }
   return { out, info: { method: 'released', min, max, bands, validPixels: valid } };
+}
+
+/** The first bins whose cumulative count exceeds 0.1 % and 99.9 % of `valid` pixels. */
+function histogramBounds(hist: Uint32Array, valid: number): { low: number; high: number } {
+  const smallCum = 0.001 * valid;
+  const highCum = valid - smallCum;
+  let cum = 0;
+  let low = -1;
+  let high = -1;
+  for (let i = 0; i < 256; i++) {
+    cum += hist[i]!;
+    if (low < 0 && cum > smallCum) low = i;
+    if (high < 0 && cum > highCum) {
+      high = i;
+      break;
+    }
+  }
+  return { low, high: high < 0 ? 255 : high };
 }
 
 function stretchPrecise(
