@@ -25,7 +25,7 @@ const exec = promisify(execFile);
 /**
  * Most a large frame may add to the process's peak resident set: the encoded file plus the decoder's
  * working rows and the reduced raster (measured: 8 MiB for the JPEG, 58 MiB from an overview of the
- * 61 MB GeoTIFF, 86 MiB averaging the 41 MB one), far under the 512 MiB hostile frames get.
+ * 61 MB GeoTIFF, 86–102 MiB averaging the 41 MB one), far under the 512 MiB hostile frames get.
  */
 const BOUND = 192 * 1024 * 1024;
 const HAS_GDAL = spawnSync('gdal_translate', ['--version']).status === 0;
