@@ -20,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ bench: Bench }>> = {
   tracking: () => import('./tracking.js'),
   'tier-accuracy': () => import('./tier-accuracy.js'),
   'runtime-memory': () => import('./runtime-memory.js'),
+  'preprocess-vs-decoder': () => import('./preprocess-vs-decoder.js'),
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

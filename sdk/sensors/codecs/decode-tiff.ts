@@ -8,40 +8,29 @@
  * sample as two real samples (pixel-interleaved files) or each row as twice as wide (band-interleaved
  * files) — byte-identical views of the same data — and splitting re/im afterwards.
  */
-import { fromArrayBuffer, type GeoTIFFImage } from 'geotiff';
+import { fromArrayBuffer, type GeoTIFF, type GeoTIFFImage } from 'geotiff';
 import { frameError, type FrameRef } from '../frame.js';
 import type { DecodedImage } from './decode.js';
 import { georefFromGeoTiff, type GeoTiffTagSource, type TagLoader } from '../geometry/geotiff-georef.js';
-import { checkDimensions, checkWorkingMemory, type DecodeLimits } from './limits.js';
-import { elementBytes, isComplexDType, type PlaneArray, type Raster, type RasterDType } from '../raster.js';
-import { ensureBoundedTiffCodecs, SUPPORTED_TIFF_COMPRESSIONS, TIFF_COMPRESSION_NAMES } from './tiff-codecs.js';
-import { checkTiffStructure } from './tiff-structure.js';
+import { checkDecodedBytes, checkDimensions, checkWorkingMemory, fitsLimits, type DecodeLimits } from './limits.js';
+import type { PlaneArray, Raster } from '../raster.js';
+import type { ReduceRequest } from './reduce.js';
+import { ensureBoundedTiffCodecs } from './tiff-codecs.js';
+import { readTiffHeader, ycbcrToRgb } from './tiff-header.js';
+import { readBlockAverage, readOverview, type ReducedRead } from './tiff-reduced.js';
+import { checkTiffDirectories } from './tiff-structure.js';
 
 // Numeric TIFF tag ids (geotiff.js stores parsed fields under them).
 const TAG = { ImageWidth: 256, BitsPerSample: 258, SamplesPerPixel: 277, TileWidth: 322, SampleFormat: 339 } as const;
 
 type FieldMap = Map<string | number, unknown>;
 
-function dtypeOf(format: number, bits: number): RasterDType | undefined {
-  const table: Record<number, Record<number, RasterDType>> = {
-    1: { 8: 'uint8', 16: 'uint16', 32: 'uint32' },
-    2: { 8: 'int8', 16: 'int16', 32: 'int32' },
-    3: { 16: 'float32', 32: 'float32', 64: 'float64' },
-    5: { 32: 'cint16', 64: 'cint32' },
-    6: { 64: 'complex64', 128: 'complex128' },
-  };
-  return table[format]?.[bits];
-}
-
-function arrayOf(v: unknown, n: number, fallback: number): number[] {
-  if (v === undefined || v === null) return new Array<number>(n).fill(fallback);
-  if (typeof v === 'number') return new Array<number>(n).fill(v);
-  return Array.from(v as ArrayLike<number>, Number);
-}
-
 /**
- * Decodes the first (full-resolution) image of a TIFF.
+ * Decodes the first (full-resolution) image of a TIFF, or with `reduce` a smaller raster of it (an
+ * overview, or blocks averaged while reading; tiff-reduced.ts).
  * @param expandPalette expand palette (indexed-colour) images to RGB through their ColorMap
+ * @param reduce the frame will be resampled to one smaller size: read an overview when the request
+ *   says always or the full image is over the limits, average blocks when it is over the limits
  * @throws EdgeError E_FRAME_DECODE for unreadable/unsupported files, E_FRAME_INVALID for sizes over the limits
  */
 export async function decodeTiff(
@@ -49,85 +38,33 @@ export async function decodeTiff(
   ref: FrameRef,
   limits: DecodeLimits,
   expandPalette: boolean,
+  reduce?: ReduceRequest,
 ): Promise<DecodedImage> {
   await ensureBoundedTiffCodecs();
-  // Tag sizes and the tile/strip list are checked against the file and the geometry first: geotiff.js
-  // allocates from declared counts and schedules one read per implied block.
-  const layout = checkTiffStructure(bytes, ref, limits);
+  // Tag sizes and the tile/strip list of every directory (overviews included) are checked against
+  // the file and the geometry first: geotiff.js allocates from declared counts and schedules one
+  // read per implied block.
+  const directories = checkTiffDirectories(bytes, ref, limits);
+  const layout = directories[0]!;
   // A copy when the bytes are a view into a larger buffer (Buffer#slice would not copy).
   const ab = (
     bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : new Uint8Array(bytes).buffer
   ) as ArrayBuffer;
+  let tiff: GeoTIFF;
   let image: GeoTIFFImage;
   try {
-    const tiff = await fromArrayBuffer(ab);
+    tiff = await fromArrayBuffer(ab);
     image = await tiff.getImage(0);
   } catch (err) {
     throw frameError('E_FRAME_DECODE', ref, `not a readable TIFF: ${(err as Error).message}`, { cause: err });
   }
   const fd = image.getFileDirectory();
   const fields = fd.actualizedFields as FieldMap;
-  let width: number,
-    height: number,
-    spp: number,
-    bits: number[],
-    formats: number[],
-    compression: number,
-    photometric: number,
-    predictor: number,
-    planar: number;
-  try {
-    width = image.getWidth();
-    height = image.getHeight();
-    spp = image.getSamplesPerPixel();
-    bits = arrayOf(await fd.loadValue('BitsPerSample'), spp, 1);
-    formats = arrayOf(await fd.loadValue('SampleFormat'), spp, 1);
-    compression = Number((await fd.loadValue('Compression')) ?? 1);
-    photometric = Number((await fd.loadValue('PhotometricInterpretation')) ?? 1);
-    predictor = Number((await fd.loadValue('Predictor')) ?? 1);
-    planar = image.planarConfiguration;
-  } catch (err) {
-    throw frameError('E_FRAME_DECODE', ref, `TIFF header is unreadable: ${(err as Error).message}`, { cause: err });
-  }
-  if (!Number.isInteger(spp) || spp < 1)
-    throw frameError('E_FRAME_DECODE', ref, `TIFF declares ${spp} samples per pixel`);
-  if (bits.length < spp || formats.length < spp)
-    throw frameError('E_FRAME_DECODE', ref, `TIFF lists ${bits.length} BitsPerSample for ${spp} samples`);
-  if (new Set(bits.slice(0, spp)).size > 1 || new Set(formats.slice(0, spp)).size > 1) {
-    throw frameError(
-      'E_FRAME_DECODE',
-      ref,
-      `TIFF bands have different sample types (bits ${bits.join('/')}, formats ${formats.join('/')}); not supported`,
-    );
-  }
-  const dtype = dtypeOf(formats[0]!, bits[0]!);
-  if (!dtype)
-    throw frameError(
-      'E_FRAME_DECODE',
-      ref,
-      `TIFF sample type (SampleFormat ${formats[0]}, ${bits[0]} bits) is not supported`,
-    );
-  if (!(compression in SUPPORTED_TIFF_COMPRESSIONS)) {
-    const name = TIFF_COMPRESSION_NAMES[compression] ?? 'unknown';
-    throw frameError(
-      'E_FRAME_DECODE',
-      ref,
-      `TIFF compression ${compression} (${name}) is not supported; supported: none, LZW, Deflate, PackBits, JPEG`,
-    );
-  }
-  const ycbcr = photometric === 6 && spp === 3 && dtype === 'uint8';
-  if (photometric === 5 || photometric === 8 || (photometric === 6 && !ycbcr)) {
-    throw frameError(
-      'E_FRAME_DECODE',
-      ref,
-      `TIFF photometric interpretation ${photometric} (CMYK/YCbCr/CIELab) is not supported here; store RGB or one band per channel`,
-    );
-  }
-  const complex = isComplexDType(dtype);
-  if (complex && predictor !== 1)
-    throw frameError('E_FRAME_DECODE', ref, 'TIFF with complex samples and a predictor is not supported');
-  const sampleBytes = elementBytes(dtype) * (complex ? 2 : 1);
-  checkDimensions(ref, width, height, spp, sampleBytes + (photometric === 3 && expandPalette ? 3 : 0), limits);
+  const header = await readTiffHeader(image, ref);
+  const { width, height, spp, bits, formats, dtype, complex, sampleBytes, photometric, planar, ycbcr } = header;
+  const paletteRgb = photometric === 3 && expandPalette;
+  const reducible = reduce !== undefined && !complex && photometric !== 3;
+  checkDimensions(ref, width, height, spp, sampleBytes + (paletteRgb ? 3 : 0), limits, { decodedBytes: !reducible });
   const blockBytes = layout.blockWidth * layout.blockHeight * sampleBytes * (planar === 2 ? 1 : spp);
   if (blockBytes > limits.maxDecodedBytes) {
     throw frameError(
@@ -136,21 +73,29 @@ export async function decodeTiff(
       `one ${layout.blockWidth}×${layout.blockHeight} ${layout.tiled ? 'tile' : 'strip'} would decode to ${blockBytes} bytes, over the ${limits.maxDecodedBytes}-byte limit`,
     );
   }
-  checkWorkingMemory(
-    ref,
-    {
-      width,
-      height,
-      bands: spp,
-      bytesPerSample: sampleBytes,
-      // geotiff.js's output planes; band-interleaved complex rows are split into two more planes
-      copies: complex && planar === 2 ? 2 : 1,
-      encodedBytes: bytes.byteLength + blockBytes,
-      extraPerPixel: photometric === 3 && expandPalette ? 3 : 0,
-      complex,
-    },
-    limits,
-  );
+  const memory = {
+    bands: spp,
+    bytesPerSample: sampleBytes,
+    // geotiff.js's output planes; band-interleaved complex rows are split into two more planes
+    copies: complex && planar === 2 ? 2 : 1,
+    encodedBytes: bytes.byteLength + blockBytes,
+    extraPerPixel: paletteRgb ? 3 : 0,
+    complex,
+  };
+  let reduced: ReducedRead | undefined;
+  if (reducible) {
+    const fits = fitsLimits({ ...memory, width, height }, limits);
+    if (reduce.always || !fits) reduced = await readOverview(tiff, header, directories, reduce, memory, ref, limits);
+    if (!reduced && !fits) {
+      const nd = image.getGDALNoData();
+      const noData = reduce.noData ?? (nd === null ? undefined : nd);
+      reduced = await readBlockAverage(image, header, layout, reduce, memory, noData, ref, limits);
+    }
+  }
+  if (!reduced) {
+    if (reducible) checkDecodedBytes(ref, width * height * spp * sampleBytes, limits);
+    checkWorkingMemory(ref, { ...memory, width, height }, limits);
+  }
 
   if (complex) {
     const half = bits[0]! / 2;
@@ -166,6 +111,19 @@ export async function decodeTiff(
       fields.set(TAG.SampleFormat, new Array<number>(spp).fill(realFormat));
     }
   }
+  const raster: Raster = reduced
+    ? { width: reduced.width, height: reduced.height, dtype, complex, planes: reduced.planes }
+    : await readFull(image, { width, height, spp, complex, planar, ycbcr, dtype }, ref);
+  return describe(image, fd as unknown as TagLoader, raster, spp, photometric, expandPalette, ref, reduced);
+}
+
+/** The main image at full resolution. */
+async function readFull(
+  image: GeoTIFFImage,
+  h: Pick<Raster, 'width' | 'height' | 'complex' | 'dtype'> & { spp: number; planar: number; ycbcr: boolean },
+  ref: FrameRef,
+): Promise<Raster> {
+  const { width, height, spp, complex, planar } = h;
   let planes: PlaneArray[];
   try {
     const read = (await image.readRasters({ interleave: false })) as unknown as PlaneArray[];
@@ -180,13 +138,26 @@ export async function decodeTiff(
   if (planes.length !== (complex ? spp * 2 : spp) || planes.some((p) => p.length !== expected)) {
     throw frameError('E_FRAME_DECODE', ref, 'TIFF pixel data does not match its declared size');
   }
+  if (h.ycbcr) ycbcrToRgb(planes);
+  return { width, height, dtype: h.dtype, complex, planes };
+}
 
-  if (ycbcr) ycbcrToRgb(planes);
-  let raster: Raster = { width, height, dtype, complex, planes };
+/** The decoded image: palette expansion, georeference, no-data value and band descriptions of the main image. */
+async function describe(
+  image: GeoTIFFImage,
+  fd: TagLoader,
+  decoded: Raster,
+  spp: number,
+  photometric: number,
+  expandPalette: boolean,
+  ref: FrameRef,
+  reduced: ReducedRead | undefined,
+): Promise<DecodedImage> {
+  let raster = decoded;
   let palette = false;
   if (photometric === 3) {
     palette = true;
-    if (expandPalette) raster = await paletteToRgb(raster, fd as unknown as TagLoader, ref);
+    if (expandPalette) raster = await paletteToRgb(raster, fd, ref);
   }
   const warnings: string[] = [];
   const georef = await georefFromGeoTiff(image as unknown as GeoTiffTagSource, (m) => warnings.push(m));
@@ -199,6 +170,7 @@ export async function decodeTiff(
     ...(nd !== null && nd !== undefined ? { noData: nd } : {}),
     ...(palette && !expandPalette ? { palette: true } : {}),
     ...(descriptions ? { bandDescriptions: descriptions } : {}),
+    ...(reduced ? { reduced: reduced.reduction } : {}),
     warnings,
   };
 }
@@ -256,18 +228,4 @@ async function paletteToRgb(raster: Raster, fd: TagLoader, ref: FrameRef): Promi
     out[2]![i] = map[2 * entries + k]! >> 8;
   }
   return { width: raster.width, height: raster.height, dtype: 'uint8', complex: false, planes: out };
-}
-
-/** JFIF YCbCr → RGB in place (JPEG-compressed TIFFs store YCbCr; the decoder returns it as is). */
-function ycbcrToRgb(planes: PlaneArray[]): void {
-  const [y, cb, cr] = planes as [PlaneArray, PlaneArray, PlaneArray];
-  const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : Math.round(v));
-  for (let i = 0; i < y.length; i++) {
-    const Y = y[i]!;
-    const B = cb[i]! - 128;
-    const R = cr[i]! - 128;
-    y[i] = clamp(Y + 1.402 * R);
-    cb[i] = clamp(Y - 0.344136 * B - 0.714136 * R);
-    cr[i] = clamp(Y + 1.772 * B);
-  }
 }

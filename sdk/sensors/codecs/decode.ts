@@ -18,13 +18,19 @@ import { checkDimensions, checkWorkingMemory, resolveLimits, type DecodeLimits }
 import { allocPlane, elementBytes, isComplexDType, type PlaneArray, type Raster } from '../raster.js';
 import { decodeWithSharp } from './decode-sharp.js';
 import { decodeTiff } from './decode-tiff.js';
+import type { Reduction, ReduceRequest } from './reduce.js';
 
 /** Encoded formats this SDK recognises. */
 export type EncodedFormat = 'jpeg' | 'png' | 'webp' | 'tiff';
 
-/** A decoded frame at source resolution, before any sensor configuration or radiometry. */
+/**
+ * A decoded frame, before any sensor configuration or radiometry: at source resolution, or smaller
+ * when the caller allowed it (`DecodeOptions.reduce`) and `reduced` says so.
+ */
 export interface DecodedImage {
   raster: Raster;
+  /** Present when the raster is smaller than the source: the source size and the pixel mapping. */
+  reduced?: Reduction;
   format: EncodedFormat | 'raw';
   /** Georeference read from the file (GeoTIFF) or given with the frame. */
   georef?: GeoReference;
@@ -47,6 +53,11 @@ export interface DecodeOptions {
   expandPalette?: boolean;
   /** Apply EXIF orientation to JPEG/PNG/WebP (default true). */
   autoOrient?: boolean;
+  /**
+   * The whole frame will be resampled to one smaller size: decoders may decode at that size where
+   * the format allows (see reduce.ts). Raw arrays are never reduced.
+   */
+  reduce?: ReduceRequest;
 }
 
 /**
@@ -91,7 +102,8 @@ export function sniffFormat(bytes: Uint8Array): EncodedFormat | undefined {
 }
 
 /**
- * Decodes a frame's pixels to a {@link Raster} at source resolution.
+ * Decodes a frame's pixels to a {@link Raster} at source resolution (or, with `options.reduce`, at
+ * the size the frame will be resampled to, where the format allows).
  * @throws EdgeError E_FRAME_DECODE (unreadable/unsupported/corrupt) or E_FRAME_INVALID (malformed
  *   frame fields, sizes over the limits, raw arrays that do not match their stated geometry)
  * @example
@@ -110,8 +122,8 @@ export async function decodeFrame(
   else bytes = px;
   const format = sniffFormat(bytes);
   let decoded: DecodedImage;
-  if (format === 'tiff') decoded = await decodeTiff(bytes, ref, limits, options.expandPalette ?? true);
-  else if (format) decoded = await decodeWithSharp(bytes, ref, limits, options.autoOrient ?? true);
+  if (format === 'tiff') decoded = await decodeTiff(bytes, ref, limits, options.expandPalette ?? true, options.reduce);
+  else if (format) decoded = await decodeWithSharp(bytes, ref, limits, options.autoOrient ?? true, options.reduce);
   else {
     const head = Array.from(bytes.subarray(0, 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
     throw frameError(

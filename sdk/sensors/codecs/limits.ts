@@ -81,6 +81,7 @@ export function checkDimensions(
   bands: number,
   bytesPerSample: number,
   limits: DecodeLimits,
+  { decodedBytes = true }: { decodedBytes?: boolean } = {},
 ): void {
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw frameError('E_FRAME_INVALID', ref, `image has zero or invalid dimensions ${width}×${height}`);
@@ -106,7 +107,15 @@ export function checkDimensions(
   if (bands > limits.maxBands) {
     throw frameError('E_FRAME_INVALID', ref, `image has ${bands} bands, over the ${limits.maxBands}-band limit`);
   }
-  const bytes = pixels * bands * bytesPerSample;
+  // A decoder that may decode below the declared size checks the decoded size itself.
+  if (decodedBytes) checkDecodedBytes(ref, pixels * bands * bytesPerSample, limits);
+}
+
+/**
+ * Refuses a decoded raster of more than `limits.maxDecodedBytes`.
+ * @throws EdgeError E_FRAME_INVALID naming the frame and the limit
+ */
+export function checkDecodedBytes(ref: FrameRef, bytes: number, limits: DecodeLimits): void {
   if (bytes > limits.maxDecodedBytes) {
     throw frameError(
       'E_FRAME_INVALID',
@@ -152,6 +161,14 @@ export function estimateWorkingBytes(m: WorkingMemory): number {
   const pixels = m.width * m.height;
   const floats = pixels * 4 * (m.bands * (m.complex ? 2 : 1) * FLOAT_PLANES_PER_BAND + FLOAT_PLANES_PER_FRAME);
   return m.encodedBytes + pixels * m.bands * m.bytesPerSample * m.copies + pixels * (m.extraPerPixel ?? 0) + floats;
+}
+
+/** True when a frame of this shape fits both the working-memory budget and the decoded-size limit. */
+export function fitsLimits(m: WorkingMemory, limits: DecodeLimits): boolean {
+  return (
+    estimateWorkingBytes(m) <= limits.maxWorkingBytes &&
+    m.width * m.height * m.bands * m.bytesPerSample <= limits.maxDecodedBytes
+  );
 }
 
 /**

@@ -31,6 +31,7 @@ const TYPE_BYTES: Readonly<Record<number, number>> = {
 };
 
 const TAG = {
+  NewSubfileType: 254,
   ImageWidth: 256,
   ImageLength: 257,
   StripOffsets: 273,
@@ -53,6 +54,10 @@ export interface TiffBlockLayout {
   blockHeight: number;
   /** Tiles or strips over all planes. */
   blocks: number;
+  /** NewSubfileType: bit 0 = reduced-resolution image (overview), bit 2 = transparency mask. */
+  subfileType: number;
+  /** Byte offset of the next directory, 0 when this is the last. */
+  nextDirectory: number;
 }
 
 interface Field {
@@ -63,11 +68,16 @@ interface Field {
 }
 
 /**
- * Reads and checks the first IFD of a TIFF.
+ * Reads and checks one IFD of a TIFF (the first, unless `at` gives another directory's offset).
  * @throws EdgeError E_FRAME_DECODE for a directory or block list that does not fit the file or the
  *   geometry, E_FRAME_INVALID for more blocks than `limits.maxBlocks`
  */
-export function checkTiffStructure(bytes: Uint8Array, ref: FrameRef, limits: DecodeLimits): TiffBlockLayout {
+export function checkTiffStructure(
+  bytes: Uint8Array,
+  ref: FrameRef,
+  limits: DecodeLimits,
+  at?: number,
+): TiffBlockLayout {
   const bad = (why: string) => frameError('E_FRAME_DECODE', ref, `TIFF structure is invalid: ${why}`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = bytes.byteLength;
@@ -84,12 +94,15 @@ export function checkTiffStructure(bytes: Uint8Array, ref: FrameRef, limits: Dec
       throw bad(`${what} (bytes ${o}–${o + n}) lies beyond the end of the ${len}-byte file`);
   };
   need(0, big ? 16 : 8, 'the header');
-  const ifd = big ? u64(8) : u32(4);
-  need(ifd, big ? 8 : 2, 'the first directory');
+  const ifd = at ?? (big ? u64(8) : u32(4));
+  const which = at === undefined ? 'the first directory' : `the directory at byte ${at}`;
+  need(ifd, big ? 8 : 2, which);
   const entries = big ? u64(ifd) : u16(ifd);
   const entrySize = big ? 20 : 12;
   const inline = big ? 8 : 4;
-  need(ifd + (big ? 8 : 2), entries * entrySize, `the first directory's ${entries} entries`);
+  need(ifd + (big ? 8 : 2), entries * entrySize, `${which}'s ${entries} entries`);
+  const nextAt = ifd + (big ? 8 : 2) + entries * entrySize;
+  const nextDirectory = nextAt + (big ? 8 : 4) <= len ? (big ? u64(nextAt) : u32(nextAt)) : 0;
   const fields = new Map<number, Field>();
   for (let i = 0; i < entries; i++) {
     const e = ifd + (big ? 8 : 2) + i * entrySize;
@@ -168,5 +181,28 @@ export function checkTiffStructure(bytes: Uint8Array, ref: FrameRef, limits: Dec
     if (n === 0) continue; // sparse block (GDAL SPARSE_OK): read as zeros
     need(o, n, `${kind} ${k}`);
   }
-  return { width, height, tiled, blockWidth, blockHeight, blocks };
+  const subfileType = scalar(TAG.NewSubfileType, 0);
+  return { width, height, tiled, blockWidth, blockHeight, blocks, subfileType, nextDirectory };
+}
+
+/**
+ * Every directory of a TIFF, in file order, each checked as {@link checkTiffStructure} checks the
+ * first; at most `max` (a loop of next-directory pointers ends the walk).
+ * @throws EdgeError as checkTiffStructure, for any directory
+ */
+export function checkTiffDirectories(
+  bytes: Uint8Array,
+  ref: FrameRef,
+  limits: DecodeLimits,
+  max = 32,
+): TiffBlockLayout[] {
+  const out: TiffBlockLayout[] = [checkTiffStructure(bytes, ref, limits)];
+  const seen = new Set<number>();
+  for (let next = out[0]!.nextDirectory; next !== 0 && out.length < max && !seen.has(next);) {
+    seen.add(next);
+    const d = checkTiffStructure(bytes, ref, limits, next);
+    out.push(d);
+    next = d.nextDirectory;
+  }
+  return out;
 }

@@ -7,6 +7,7 @@
 import type { ModalityId } from '../../core/modalities.js';
 import { deriveGeoref, type GeoReference } from './georef.js';
 import type { FitMode } from '../preprocess/preprocess-options.js';
+import type { ReductionMethod } from '../codecs/reduce.js';
 import type { SarL1Info } from '../radiometry/sar-l1.js';
 import type { StretchInfo } from '../radiometry/stretch.js';
 import type { TilePlacement } from './tiling.js';
@@ -41,8 +42,13 @@ export interface FrameLayout {
   sensorId: string;
   bandNames: string[];
   fit: FitMode;
-  /** Source (decoded) size in pixels. */
+  /** Source size in pixels: what the file declares (after EXIF orientation), and what every mapping below refers to. */
   source: { width: number; height: number };
+  /**
+   * Present when the frame was decoded below its source size (resize fits only; codecs/reduce.ts):
+   * the decoded size and how it was made. Radiometric statistics were taken at this size.
+   */
+  decoded?: { width: number; height: number; method: ReductionMethod };
   /** Model input: spatial size and channels. */
   input: { width: number; height: number; channels: number };
   /**

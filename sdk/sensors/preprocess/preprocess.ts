@@ -4,6 +4,7 @@
  * `createPreprocessPool` to run it on worker threads.
  */
 import { decodeFrame } from '../codecs/decode.js';
+import { describeReduction, type Reduction, type ReduceRequest } from '../codecs/reduce.js';
 import { checkFrameFields, frameError, type Frame } from '../frame.js';
 import { resolveCrs } from '../geometry/crs.js';
 import { checkGeoReference } from '../geometry/georef.js';
@@ -13,11 +14,11 @@ import {
   type PreprocessOptions,
   type ResolvedPreprocessOptions,
 } from './preprocess-options.js';
-import { channelsFor, normaliseRegion } from '../radiometry/radiometry.js';
-import { resamplePlanes } from '../geometry/resample.js';
+import { applyAffine, channelsFor, normaliseRegion, regionBeforeAffine } from '../radiometry/radiometry.js';
+import { resampleMask, resamplePlanes } from '../geometry/resample.js';
 import { needsBandEvidence } from '../bands/band-meaning.js';
 import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
-import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig } from '../bands/sensor-config.js';
+import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig, type SensorConfig } from '../bands/sensor-config.js';
 import { findSensorMetadata } from '../bands/sensor-metadata.js';
 import { cutTile, planTiles, type TilePlacement } from '../geometry/tiling.js';
 
@@ -39,7 +40,8 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
   const opts = resolvePreprocessOptions(options);
   // Frame fields and sensor configuration first: a wrong modality or preset fails before decoding.
   const config = resolveSensorConfig(frame?.sensor, frame?.modality, checkFrameFields(frame));
-  const decoded = await decodeFrame(frame, { limits: opts.limits });
+  const reduce = reduceFor(frame, config, opts);
+  const decoded = await decodeFrame(frame, { limits: opts.limits, ...(reduce ? { reduce } : {}) });
   const ref = decoded.ref;
   // Product metadata beside the file is read only when nothing else says which band is which.
   const metadata =
@@ -55,9 +57,10 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
         )
       : decoded.georef;
   const limit = opts.noDataLimit ?? config.noDataLimit ?? DEFAULT_NO_DATA_LIMIT;
-  const srcW = bands.width;
-  const srcH = bands.height;
-  const fraction = bands.noDataCount / (srcW * srcH);
+  // Geometry refers to the source; a frame decoded smaller keeps its source size here.
+  const srcW = decoded.reduced?.sourceWidth ?? bands.width;
+  const srcH = decoded.reduced?.sourceHeight ?? bands.height;
+  const fraction = bands.noDataCount / (bands.width * bands.height);
   const channels = channelsFor(frame.modality, opts);
   if (fraction >= 1) throw frameError('E_FRAME_INVALID', ref, 'every pixel is no data');
 
@@ -69,6 +72,9 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
     bandNames: bands.bandNames,
     fit: opts.fit,
     source: { width: srcW, height: srcH },
+    ...(decoded.reduced
+      ? { decoded: { width: bands.width, height: bands.height, method: decoded.reduced.method } }
+      : {}),
     input: { width: opts.width, height: opts.height, channels },
     scaleX: 1,
     scaleY: 1,
@@ -86,15 +92,60 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
     },
     radiometry: { statistics: opts.fit === 'tile' ? opts.statistics : 'frame', regions: [] },
   };
-  const items = opts.fit === 'tile' ? tileInputs(bands, frame, opts, layout) : resizedInput(bands, frame, opts, layout);
+  const items =
+    opts.fit === 'tile'
+      ? tileInputs(bands, frame, opts, layout)
+      : resizedInput(bands, frame, opts, layout, decoded.reduced);
+  // Routine for optical frames; worth a note where statistics were taken at the reduced size.
+  if (decoded.reduced && !reduce?.always) warnings.push(describeReduction(decoded.reduced, bands.width, bands.height));
   if (layout.noData.flagged)
     warnings.push(`${(fraction * 100).toFixed(1)} % of the frame is no data (limit ${(limit * 100).toFixed(1)} %)`);
+  const mask =
+    bands.noDataMask && decoded.reduced ? maskAtSource(bands.noDataMask, decoded.reduced, bands) : bands.noDataMask;
   return {
     layout,
     batches: batch(items, channels, opts),
-    ...(bands.noDataMask ? { noDataMask: bands.noDataMask } : {}),
+    ...(mask ? { noDataMask: mask } : {}),
     warnings,
   };
+}
+
+/**
+ * Resize fits resample the whole frame to one size, so the decoder may decode at that size (see
+ * codecs/reduce.ts): always for optical frames (their radiometry takes no statistics, so only the
+ * resampling changes; not with nearest, whose pick the decoder would not reproduce, nor with a
+ * no-data value, whose pixels a resize would blend), otherwise only for frames that would be over
+ * the limits at full resolution.
+ */
+function reduceFor(frame: Frame, config: SensorConfig, opts: ResolvedPreprocessOptions): ReduceRequest | undefined {
+  if (opts.fit === 'tile') return undefined;
+  return {
+    target: (w, h) =>
+      opts.fit === 'resize-crop' ? resizeCropSize(w, h, opts) : { width: opts.width, height: opts.height },
+    ...(opts.fit === 'resize' ? { size: { width: opts.width, height: opts.height } } : {}),
+    always: frame.modality === 'optical' && opts.interpolation !== 'nearest' && config.noData === undefined,
+    interpolation: opts.interpolation,
+    ...(config.noData !== undefined ? { noData: config.noData } : {}),
+  };
+}
+
+/** resize-crop: the size the frame is resized to before the centred crop (aspect kept). */
+function resizeCropSize(
+  srcW: number,
+  srcH: number,
+  opts: ResolvedPreprocessOptions,
+): { width: number; height: number } {
+  const s = Math.max(opts.width / (opts.cropRatio * srcW), opts.height / (opts.cropRatio * srcH));
+  return { width: Math.max(opts.width, Math.round(srcW * s)), height: Math.max(opts.height, Math.round(srcH * s)) };
+}
+
+/** A no-data mask of a reduced decode, brought to source resolution (nearest), as tasks index it. */
+function maskAtSource(mask: Uint8Array, r: Reduction, bands: SensorBands): Uint8Array {
+  return resampleMask(
+    mask,
+    { srcLen: bands.width, dstLen: r.sourceWidth, offset: 0, scale: 1 / r.scaleX },
+    { srcLen: bands.height, dstLen: r.sourceHeight, offset: 0, scale: 1 / r.scaleY },
+  );
 }
 
 /** The whole frame as one model input (resize or resize-crop). */
@@ -103,21 +154,25 @@ function resizedInput(
   frame: Frame,
   opts: ResolvedPreprocessOptions,
   layout: FrameLayout,
+  reduced: Reduction | undefined,
 ): Float32Array[] {
-  const srcW = bands.width;
-  const srcH = bands.height;
-  const full = { x: 0, y: 0, width: srcW, height: srcH };
-  const norm = normaliseRegion(bands, frame.modality, full, opts);
-  layout.radiometry.regions.push(provenance(norm.info));
+  const full = { x: 0, y: 0, width: bands.width, height: bands.height };
+  // Resampled in the 8-bit domain and normalised at the model's size: the two commute (see
+  // regionBeforeAffine), and SAR-L2's one band is resampled once, not three times.
+  const region = regionBeforeAffine(bands, frame.modality, full, opts);
+  layout.radiometry.regions.push(provenance(region.info));
+  // The layout maps model input to source pixels; the decoded raster is 1/fx of the source.
+  const srcW = layout.source.width;
+  const srcH = layout.source.height;
+  const fx = reduced?.scaleX ?? 1;
+  const fy = reduced?.scaleY ?? 1;
   let scaleX = srcW / opts.width;
   let scaleY = srcH / opts.height;
   let offsetX = 0;
   let offsetY = 0;
   if (opts.fit === 'resize-crop') {
     // Resize so the input is a centred cropRatio crop of the resized frame, aspect kept.
-    const s = Math.max(opts.width / (opts.cropRatio * srcW), opts.height / (opts.cropRatio * srcH));
-    const rw = Math.max(opts.width, Math.round(srcW * s));
-    const rh = Math.max(opts.height, Math.round(srcH * s));
+    const { width: rw, height: rh } = resizeCropSize(srcW, srcH, opts);
     scaleX = srcW / rw;
     scaleY = srcH / rh;
     offsetX = Math.round((rw - opts.width) / 2) * scaleX;
@@ -135,14 +190,10 @@ function resizedInput(
     height: srcH,
     core: [Math.round(offsetX), Math.round(offsetY), x1, y1],
   });
-  const data = resamplePlanes(
-    norm.data,
-    norm.channels,
-    { srcLen: srcW, dstLen: opts.width, offset: offsetX, scale: scaleX },
-    { srcLen: srcH, dstLen: opts.height, offset: offsetY, scale: scaleY },
-    opts.interpolation,
-  );
-  return [data];
+  const mapX = { srcLen: bands.width, dstLen: opts.width, offset: snap(offsetX / fx), scale: scaleX / fx };
+  const mapY = { srcLen: bands.height, dstLen: opts.height, offset: snap(offsetY / fy), scale: scaleY / fy };
+  const resampled = region.planes.map((p) => resamplePlanes(p, 1, mapX, mapY, opts.interpolation));
+  return [applyAffine(resampled, region.channel, region.affine, opts.width * opts.height)];
 }
 
 /** Native-resolution tiles. */
@@ -181,6 +232,12 @@ function tileInputs(
     cutTile(norm.data, norm.channels, t.width, t.height, local, opts.width, opts.height, out, 0);
     return out;
   });
+}
+
+/** A whole-pixel offset that division left a rounding error away from whole (so a crop stays a copy). */
+function snap(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v - r) < 1e-9 ? r : v;
 }
 
 function provenance(info: {

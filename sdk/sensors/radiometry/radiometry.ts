@@ -58,13 +58,7 @@ export function normaliseRegion(
   region: Region,
   options: RadiometryOptions,
 ): { data: Float32Array; channels: number; info: RegionRadiometry } {
-  if (modality === 'sar-l1' && options.normalise) {
-    throw new EdgeError(
-      'E_INVALID_ARGUMENT',
-      'normalise does not apply to sar-l1 frames (their channels are scaled by sarL1Scaling)',
-      { field: 'normalise' },
-    );
-  }
+  refuseSarL1Normalise(modality, options);
   const size = region.width * region.height;
   const stride = bands.width;
   const mask = bands.noDataMask;
@@ -109,6 +103,102 @@ export function normaliseRegion(
     for (let i = 0, dst = c * size; i < size; i++, dst++) data[dst] = (src[i]! - m) / s;
   }
   return { data, channels, info: { stretch: info } };
+}
+
+/**
+ * A region in the 8-bit domain, before the per-channel mean/std: what a resize resamples, because
+ * resampling (weights summing to 1) and the affine `(v − mean) / std` commute, so the affine can be
+ * applied once at the model's size instead of at the source's. `channel[c]` names the plane that
+ * feeds model channel c (SAR-L2 feeds its one plane to three). SAR-L1 planes are final (no affine).
+ */
+export interface RegionBeforeAffine {
+  planes: Float32Array[];
+  channel: number[];
+  affine?: { mean: readonly number[]; std: readonly number[] };
+  info: RegionRadiometry;
+}
+
+/**
+ * The region of the selected bands in the 8-bit domain (optical clamped, multispectral / SAR-L2
+ * stretched), or SAR-L1 scaled; {@link applyAffine} then gives what {@link normaliseRegion} gives.
+ */
+export function regionBeforeAffine(
+  bands: SensorBands,
+  modality: ModalityId,
+  region: Region,
+  options: RadiometryOptions,
+): RegionBeforeAffine {
+  refuseSarL1Normalise(modality, options);
+  const stride = bands.width;
+  const mask = bands.noDataMask;
+  if (modality === 'sar-l1') {
+    const { out, info } = sarL1Region(bands.planes, stride, region, mask, options.sarL1Scaling, options.sarL1Power);
+    return { planes: out, channel: out.map((_, c) => c), info: { sarL1: info } };
+  }
+  if (modality === 'optical') {
+    const size = region.width * region.height;
+    const planes = [0, 1, 2].map((c) => {
+      const p = bands.planes[c]!;
+      const out = new Float32Array(size);
+      for (let y = 0, dst = 0; y < region.height; y++) {
+        const row = (region.y + y) * stride + region.x;
+        for (let x = 0; x < region.width; x++, dst++) {
+          const v = p[row + x]!;
+          out[dst] = v < 0 ? 0 : v > 255 ? 255 : v;
+        }
+      }
+      return out;
+    });
+    const affine = channelStatistics(options.normalise, 3, modality, {
+      mean: IMAGENET_MEAN_255,
+      std: IMAGENET_STD_255,
+    });
+    return { planes, channel: [0, 1, 2], affine, info: {} };
+  }
+  const { out, info } = stretchRegion(bands.planes, stride, region, mask, options.stretch);
+  const isSar = modality === 'sar-l2';
+  const affine = channelStatistics(
+    options.normalise,
+    isSar ? 3 : 4,
+    modality,
+    isSar
+      ? { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 }
+      : { mean: MULTISPECTRAL_MEAN_255, std: MULTISPECTRAL_STD_255 },
+  );
+  return {
+    planes: isSar ? out.slice(0, 1) : out,
+    channel: isSar ? [0, 0, 0] : [0, 1, 2, 3],
+    affine,
+    info: { stretch: info },
+  };
+}
+
+/** Model channels in CHW order from planes of `size` pixels: `(v − mean) / std` where an affine is given. */
+export function applyAffine(
+  planes: Float32Array[],
+  channel: number[],
+  affine: RegionBeforeAffine['affine'],
+  size: number,
+): Float32Array {
+  const data = new Float32Array(channel.length * size);
+  channel.forEach((p, c) => {
+    const src = planes[p]!;
+    if (!affine) return data.set(src, c * size);
+    const m = affine.mean[c]!;
+    const s = affine.std[c]!;
+    for (let i = 0, dst = c * size; i < size; i++, dst++) data[dst] = (src[i]! - m) / s;
+  });
+  return data;
+}
+
+function refuseSarL1Normalise(modality: ModalityId, options: RadiometryOptions): void {
+  if (modality === 'sar-l1' && options.normalise) {
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      'normalise does not apply to sar-l1 frames (their channels are scaled by sarL1Scaling)',
+      { field: 'normalise' },
+    );
+  }
 }
 
 function concat(planes: Float32Array[], size: number): Float32Array {

@@ -97,11 +97,14 @@ function stretchReleased(
 ): { out: Float32Array[]; info: StretchInfo } {
   const { x: rx, y: ry, width: rw, height: rh } = region;
   const size = rw * rh;
-  // Valid pixels of the region as source indices, in region order (dst = position in region).
-  const src = new Int32Array(size);
-  const dst = new Int32Array(size);
-  let valid = 0;
-  for (let y = 0, d = 0; y < rh; y++) {
+  // Valid pixels of the region as source indices, in region order (dst = position in region). A
+  // whole-width region without a mask needs no index lists: pixel k is source pixel base + k.
+  const contiguous = !mask && rx === 0 && rw === stride;
+  const base = ry * stride;
+  const src = contiguous ? new Int32Array(0) : new Int32Array(size);
+  const dst = contiguous ? new Int32Array(0) : new Int32Array(size);
+  let valid = contiguous ? size : 0;
+  for (let y = 0, d = 0; y < rh && !contiguous; y++) {
     const row = (ry + y) * stride + rx;
     for (let x = 0; x < rw; x++, d++) {
       if (mask && mask[row + x]) continue;
@@ -117,7 +120,7 @@ function stretchReleased(
   let max = -Infinity;
   for (const p of planes) {
     for (let k = 0; k < valid; k++) {
-      const v = p[src[k]!]!;
+      const v = p[contiguous ? base + k : src[k]!]!;
       if (v < min) min = v;
       if (v > max) max = v;
     }
@@ -126,11 +129,13 @@ function stretchReleased(
   const scale = max - min > Number.EPSILON ? 255 * (1 / (max - min)) : 0;
   const shift = -min * scale;
   const q = new Uint8Array(valid);
+  const hist = new Uint32Array(256);
   const bands: BandStretch[] = [];
-  planes.forEach((p, b) => {
-    const hist = new Float64Array(256);
+  for (let b = 0; b < planes.length; b++) {
+    const p = planes[b]!;
+    hist.fill(0);
     for (let k = 0; k < valid; k++) {
-      const x = p[src[k]!]! * scale + shift;
+      const x = p[contiguous ? base + k : src[k]!]! * scale + shift;
       // round half to even (cvRound), then saturate to 0..255
       let r = Math.round(x);
       if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
@@ -138,30 +143,35 @@ function stretchReleased(
       q[k] = v;
       hist[v]!++;
     }
-    const smallCum = 0.001 * valid;
-    const highCum = valid - smallCum;
-    let cum = 0;
-    let low = -1;
-    let high = -1;
-    for (let i = 0; i < 256; i++) {
-      cum += hist[i]!;
-      if (low < 0 && cum > smallCum) low = i;
-      if (high < 0 && cum > highCum) {
-        high = i;
-        break;
-      }
-    }
-    if (high < 0) high = 255;
+    const { low, high } = histogramBounds(hist, valid);
     bands.push({ low, high });
-    if (high === low) return; // the released script leaves such a band at 0
+    if (high === low) continue; // the released script leaves such a band at 0
     const ratio = 255.0 / (high - low);
     const o = out[b]!;
     for (let k = 0; k < valid; k++) {
       const v = q[k]!;
-      o[dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
+      o[contiguous ? k : dst[k]!] = Math.trunc(((v < low ? low : v > high ? high : v) - low) * ratio);
     }
-  });
+  }
   return { out, info: { method: 'released', min, max, bands, validPixels: valid } };
+}
+
+/** The first bins whose cumulative count exceeds 0.1 % and 99.9 % of `valid` pixels. */
+function histogramBounds(hist: Uint32Array, valid: number): { low: number; high: number } {
+  const smallCum = 0.001 * valid;
+  const highCum = valid - smallCum;
+  let cum = 0;
+  let low = -1;
+  let high = -1;
+  for (let i = 0; i < 256; i++) {
+    cum += hist[i]!;
+    if (low < 0 && cum > smallCum) low = i;
+    if (high < 0 && cum > highCum) {
+      high = i;
+      break;
+    }
+  }
+  return { low, high: high < 0 ? 255 : high };
 }
 
 function stretchPrecise(

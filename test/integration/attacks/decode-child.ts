@@ -5,6 +5,9 @@
  * prints one JSON line: the outcome and the peak resident set above idle.
  *
  * Usage: decode-child.ts <mode: sdk|pool> <source: path|raw:WxH> <modality> [copies] [threads]
+ *   [--fit=resize|resize-crop|tile] [--sensor=<preset>] [--size=<input side>]
+ * (defaults: fit resize, no sensor, input side 64; the result then also carries the layout's
+ * source and decoded sizes)
  */
 import { readFileSync } from 'node:fs';
 import { createPreprocessPool, preprocessFrame, type Frame } from '../../../sdk/sensors/index.js';
@@ -20,7 +23,13 @@ function memory(): { rss: number; peak: number } {
   }
 }
 
-const [mode, source, modality, copiesArg, threadsArg] = process.argv.slice(2) as [
+const flags = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((a) => a.startsWith('--'))
+    .map((a) => a.slice(2).split('=') as [string, string]),
+);
+const [mode, source, modality, copiesArg, threadsArg] = process.argv.slice(2).filter((a) => !a.startsWith('--')) as [
   string,
   string,
   string,
@@ -35,7 +44,17 @@ if (raw) {
   const height = Number(raw[2]);
   pixels = { width, height, bands: 1, dtype: 'uint8', layout: 'chw', data: new Uint8Array(width * height).fill(7) };
 } else pixels = new Uint8Array(readFileSync(source));
-const frame = (i: number): Frame => ({ id: `hostile-${i}`, modality, timestamp: 0, pixels });
+const frame = (i: number): Frame => ({
+  id: `hostile-${i}`,
+  modality,
+  timestamp: 0,
+  pixels,
+  ...(flags.sensor ? { sensor: flags.sensor } : {}),
+});
+const options = {
+  inputSize: Number(flags.size ?? 64),
+  fit: (flags.fit ?? 'resize') as 'resize' | 'resize-crop' | 'tile',
+};
 const pool =
   mode === 'pool' ? await createPreprocessPool(threadsArg ? { threads: Number(threadsArg) } : {}) : undefined;
 await new Promise((r) => setTimeout(r, 50));
@@ -43,16 +62,14 @@ const idle = memory().rss;
 const started = Date.now();
 const outcomes = await Promise.allSettled(
   Array.from({ length: copies }, (_, i) =>
-    pool
-      ? pool.preprocess(frame(i), { inputSize: 64 }, { transfer: false })
-      : preprocessFrame(frame(i), { inputSize: 64 }),
+    pool ? pool.preprocess(frame(i), options, { transfer: false }) : preprocessFrame(frame(i), options),
   ),
 );
 const ms = Date.now() - started;
 await pool?.close();
 const results = outcomes.map((o) =>
   o.status === 'fulfilled'
-    ? { ok: true }
+    ? { ok: true, source: o.value.layout.source, decoded: o.value.layout.decoded }
     : { ok: false, code: (o.reason as { code?: string }).code, message: String((o.reason as Error).message) },
 );
 process.stdout.write(
