@@ -8,6 +8,7 @@ import { invalidOption } from '../../../sdk/internal.js';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/internal.js';
 import type { FleetSummary } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
+import { addBrokerOptions, readBrokerFlags } from '../broker-flags.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';
 
@@ -110,6 +111,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   const count = positiveInteger('--count', options.count);
   const timeout = positiveSeconds('--timeout', options.timeout);
   const group = options.group as string | undefined;
+  const auth = await readBrokerFlags(options, broker);
   const trust =
     options.trust === undefined
       ? undefined
@@ -119,6 +121,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
     consumer = await FleetConsumer.create({
       ...(trust ? { trust } : {}),
       url: broker,
+      ...(auth ?? {}),
       fleet,
       protocol: protocolOf(options.protocol),
       ...(group !== undefined ? { group } : {}),
@@ -231,6 +234,7 @@ export const spec: CommandSpec<SubscribeResult> = {
       .option('--timeout <seconds>', 'stop after this many seconds')
       .option('--protocol <version>', 'auto, 5 or 4 (3.1.1)', 'auto')
       .option('--trust <file>', "the fleet's trust file: device states count only when signed by the device's own key");
+    addBrokerOptions(cmd);
   },
   examples: [
     'ringmoe-edge subscribe --broker mqtt://localhost:1883 --fleet north',
