@@ -6,8 +6,11 @@
 import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { EdgeError, messageOf } from '../errors.js';
 
-/** What a signature covers; part of the signed message. */
-export type SignedKind = 'bundle' | 'desired' | 'report';
+/**
+ * What a signature covers; part of the signed message. `message`: a device's result, birth or death
+ * message (sdk/mqtt/message-auth.ts).
+ */
+export type SignedKind = 'bundle' | 'desired' | 'report' | 'message';
 
 /** A detached signature as stored in `bundle.sig` and in desired-state envelopes. */
 export interface SignatureRecord {

@@ -13,6 +13,7 @@ import type { CommandSpec } from '../command.js';
 import { addBrokerOptions, readBrokerFlags } from '../broker-flags.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';
+import { unverifiedText } from '../fleet-summary-text.js';
 
 /** What `station` returns (the `--json` output). */
 export interface StationResult {
@@ -145,7 +146,7 @@ function render(r: StationResult, io: CommandIO): void {
   );
   const t = r.summary.totals;
   io.out(
-    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`,
+    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${unverifiedText(t)}`,
   );
 }
 
