@@ -11,7 +11,7 @@ import { readBrokerFlags } from './broker-flags.js';
 
 /**
  * Reads the flags.
- * @throws EdgeError naming the flag: E_INVALID_ARGUMENT (--device-key without --broker), what
+ * @throws EdgeError naming the flag: E_INVALID_ARGUMENT (--device-key or --broker-* without --broker), what
  *   {@link readBrokerFlags} throws, E_FILE_NOT_FOUND / E_SIGNATURE (--device-key is not an Ed25519 key)
  */
 export async function mqttOptions(
@@ -23,7 +23,11 @@ export async function mqttOptions(
       throw new EdgeError('E_INVALID_ARGUMENT', '--device-key signs what the device publishes; it needs --broker', {
         field: '--device-key',
       });
-    await readBrokerFlags(o, undefined);
+    if (await readBrokerFlags(o, undefined))
+      throw new EdgeError('E_INVALID_ARGUMENT', 'broker credentials and TLS material need --broker', {
+        field: '--broker',
+        hint: 'e.g. --broker mqtts://broker:8883 --fleet north',
+      });
     return undefined;
   }
   const url = String(o.broker);
