@@ -6,10 +6,20 @@
  * by an untrusted key, an unsigned one, a tampered one, another device's result replayed on this
  * device's topic, a result replayed to another task, an unsigned death, an old birth replayed after
  * a reconnect. Without a trust file the consumer behaves as before. Against aedes (MQTT 3.1.1, JSON
- * payloads) and Mosquitto (MQTT 5, CBOR payloads).
+ * payloads) and Mosquitto (MQTT 5, CBOR payloads); `subscribe --trust` and the station too.
  */
+import test from 'ava';
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
 import mqtt from 'mqtt';
+import { startEmbeddedBroker } from '../../../sdk/mqtt/embedded-broker.js';
+import { runCli } from '../../../tools/cli/cli.js';
+import { createIO } from '../../../tools/cli/io.js';
+import type { SubscribeResult } from '../../../tools/cli/commands/subscribe.js';
+import { startStation } from '../../../tools/station/station-server.js';
+import { tempDir } from '../../helpers/packages.js';
 import { encodePayload, type Encoding } from '../../../sdk/mqtt/codec.js';
 import { FleetConsumer, type ReceivedResult, type UnverifiedMessage } from '../../../sdk/mqtt/consumer.js';
 import { signMessage } from '../../../sdk/mqtt/message-auth.js';
@@ -163,3 +173,63 @@ forEachBroker(
     }
   },
 );
+
+test('subscribe --trust and the station with a trust file list only signed results and count the forged one apart', async (t) => {
+  const k = fleetKeys();
+  const broker = await startEmbeddedBroker({ port: 0 });
+  const dir = tempDir('signed-messages');
+  const trustFile = join(dir, 'fleet-trust.json');
+  await writeFile(trustFile, JSON.stringify({ format: 'ringmoe-edge/trust', keys: k.trust.list() }));
+  const evil = await mqtt.connectAsync(broker.url);
+  const station = await startStation({ broker: broker.url, fleet: 'north', port: 0, trust: k.trust, updateMs: 0 });
+  try {
+    // Retained, so both are there the moment a consumer subscribes: one signed by cam-1, one forged.
+    const result = (id: string) =>
+      encodePayload('json', {
+        v: 1,
+        type: 'result',
+        id,
+        fleet: 'north',
+        device: 'cam-1',
+        task: 'detection',
+        ts: Date.now(),
+        result: { boxes: [] },
+      });
+    const topic = (task: string) => `${T}/cam-1/results/${task}`;
+    const real = encodePayload('json', { ...JSON.parse(result('real-1').toString()), task: 'segmentation' });
+    await evil.publishAsync(topic('segmentation'), signMessage('json', topic('segmentation'), real, k.cam1), {
+      qos: 1,
+      retain: true,
+    });
+    await evil.publishAsync(topic('detection'), signMessage('json', topic('detection'), result('forged-1'), k.rogue), {
+      qos: 1,
+      retain: true,
+    });
+    const lines: string[] = [];
+    const io = () => ({
+      ...createIO(true, new PassThrough(), new PassThrough()),
+      note: (line: string) => lines.push(line),
+    });
+    const { result: r } = await runCli(
+      ['subscribe', '--broker', broker.url, '--fleet', 'north', '--trust', trustFile, '--timeout', '2', '--json'],
+      io,
+    );
+    const sub = r as SubscribeResult;
+    t.true(sub.verified);
+    t.deepEqual(
+      sub.results.map((x) => [x.id, typeof x.keyId]),
+      [['real-1', 'string']],
+    );
+    t.like(sub.summary.totals, { results: 1, unverified: 1, unverifiedByKind: { result: 1 } });
+    t.true(
+      lines.some((l) => /unverified result on ringmoe\/north\/cam-1\/results\/detection/.test(l)),
+      lines.join('\n'),
+    );
+    await until(() => station.snapshot().totals.unverified === 1, 10_000, 'station counts the forgery');
+    t.like(station.snapshot().totals, { results: 1, unverifiedByKind: { result: 1 } });
+  } finally {
+    await station.close();
+    await evil.endAsync();
+    await broker.close();
+  }
+});

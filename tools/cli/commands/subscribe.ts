@@ -24,6 +24,8 @@ export interface SubscribedResult {
   ts: number;
   frameId?: string;
   modelVersion?: string;
+  /** With --trust: the id of the device key that signed it. */
+  keyId?: string;
   result: unknown;
 }
 
@@ -164,6 +166,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
           ts: r.ts,
           ...(r.frameId !== undefined ? { frameId: r.frameId } : {}),
           ...(r.modelVersion !== undefined ? { modelVersion: r.modelVersion } : {}),
+          ...(r.keyId !== undefined ? { keyId: r.keyId } : {}),
           result: r.result,
         });
       }
