@@ -241,7 +241,7 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       if (check.verified === false) return this.refuse(check.kind, where.device, topic, check.reason);
       const keyId = check.verified ? check.keyId : undefined;
       const p = parsePayload(topic, where, value);
-      if (p.type === 'birth' && keyId !== undefined && p.ts < (this.view.birthTs(p.device) ?? -Infinity))
+      if (p.type === 'birth' && keyId !== undefined && this.view.olderBirth(p.device, p.ts, p.bdSeq))
         return this.refuse('birth', p.device, topic, `replayed: older than the current birth of ${p.device}`);
       let auth: { verified: boolean; state?: Record<string, unknown> } | undefined;
       if (p.type === 'state' && this.o.trust) {

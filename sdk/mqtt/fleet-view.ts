@@ -185,9 +185,14 @@ export class FleetView {
     this.unverifiedCounts[kind] = (this.unverifiedCounts[kind] ?? 0) + 1;
   }
 
-  /** The `ts` of the current birth of `device`, if one was applied. */
-  birthTs(device: string): number | undefined {
-    return this.devices.get(device)?.birthTs;
+  /**
+   * True when a birth of `device` with `ts` and `bdSeq` is older than its current birth on both
+   * counts: an earlier time and a bdSeq no higher. A restart moves at least one of them forward (a
+   * persisted bdSeq, or the clock), so only a copy of an old birth is older on both.
+   */
+  olderBirth(device: string, ts: number, bdSeq: number): boolean {
+    const d = this.devices.get(device);
+    return d?.birthTs !== undefined && d.bdSeq !== undefined && ts < d.birthTs && bdSeq <= d.bdSeq;
   }
 
   /** Counts a message refused by a limit. */
