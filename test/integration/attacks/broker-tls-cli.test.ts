@@ -4,11 +4,15 @@
  * operator's client certificate (CN = ops) `publish --wait` rolls a bundle out to a real agent that
  * connects with its own device certificate, and `fleet status` reads the fleet; without a client
  * certificate, or with one of another CA, both are refused with E_MQTT_TLS, not left hanging until
- * a timeout. The password listener works with --broker-user and --broker-password-file.
+ * a timeout; so are `subscribe` and `station`. The password listener works with --broker-user and
+ * --broker-password-file.
  */
 import test from 'ava';
 import { join } from 'node:path';
 import { writeFile } from 'node:fs/promises';
+import { PassThrough } from 'node:stream';
+import { runCli } from '../../../tools/cli/cli.js';
+import { createIO } from '../../../tools/cli/io.js';
 import { runCliProcess as cli } from '../../helpers/cli-process.js';
 import { HAS_FLEET_PKI, startSecuredBroker, type SecuredBroker } from '../../helpers/fleet-pki.js';
 import { tempDir } from '../../helpers/packages.js';
@@ -146,3 +150,19 @@ maybe('the password listener: --broker-user with --broker-password-file; a wrong
   t.not(refused.code, 0);
   t.is(errorOf(refused).code, 'E_MQTT_PROTOCOL', errorOf(refused).message);
 });
+
+maybe(
+  'subscribe and the station reach the broker with the client certificate and are refused without one',
+  async (t) => {
+    const io = () => createIO(false, new PassThrough(), new PassThrough());
+    for (const command of [
+      ['subscribe', '--timeout', '1'],
+      ['station', '--timeout', '1', '--port', '0'],
+    ]) {
+      const { result } = await runCli([...command, '--fleet', FLEET, ...tlsFlags('ops')], io);
+      t.like(result, { stoppedBy: 'timeout' }, command[0]);
+      const refused = await t.throwsAsync(runCli([...command, '--fleet', FLEET, ...tlsFlags(undefined)], io));
+      t.is((refused as { code?: string }).code, 'E_MQTT_TLS', `${command[0]}: ${refused!.message}`);
+    }
+  },
+);
