@@ -80,6 +80,7 @@ export {
 export { preprocessingProblems } from './package/preprocessing-check.js';
 export { boxCorners } from './core/geometry/oriented-box.js';
 export { convexHull, type Point, polygonBounds, polygonIou } from './core/geometry/polygon.js';
+export { brokerAuthOptions, type BrokerAuth, type TlsOptions } from './mqtt/broker-options.js';
 export { FleetConsumer, type ReceivedResult } from './mqtt/consumer.js';
 export { startEmbeddedBroker } from './mqtt/embedded-broker.js';
 export type { FleetSummary } from './mqtt/fleet-view.js';

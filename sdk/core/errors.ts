@@ -58,6 +58,7 @@ export const ERROR_CODES = {
   E_MQTT_PROTOCOL: 'the MQTT broker refused an operation',
   E_OUTBOX: 'the durable outbox failed',
   E_MQTT_PAYLOAD: 'an MQTT message payload is malformed',
+  E_MQTT_TLS: 'the TLS handshake with the MQTT broker failed (client certificate refused, or the broker not trusted)',
   // OTA
   E_SIGNATURE: 'a signature is missing, malformed or does not verify',
   E_UNTRUSTED_KEY: 'a bundle is signed by a key the device does not trust',

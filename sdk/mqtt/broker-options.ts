@@ -63,3 +63,73 @@ export function resolveReconnect(value: unknown): ReconnectPolicy {
       : expectInteger('options.reconnect.maxDelayMs', reconnect.maxDelayMs, minDelayMs, 3_600_000);
   return { minDelayMs, maxDelayMs };
 }
+
+/**
+ * How a client proves who it is to the broker and checks who the broker is: user name and password,
+ * and the TLS material (fleet CA, client certificate and key). Commands resolve it once from their
+ * flags and hand it to whatever connects (publisher, consumer, fleet watcher, bundle publisher).
+ */
+export interface BrokerAuth {
+  username?: string;
+  password?: string;
+  tls?: TlsOptions;
+}
+
+/** The mqtt.js connect options that carry `auth` (empty when there is nothing to carry). */
+export function brokerAuthOptions(auth: BrokerAuth | undefined): {
+  username?: string;
+  password?: string;
+} & TlsOptions {
+  if (!auth) return {};
+  return {
+    ...(auth.username !== undefined ? { username: auth.username } : {}),
+    ...(auth.password !== undefined ? { password: auth.password } : {}),
+    ...(auth.tls ?? {}),
+  };
+}
+
+/** Node's codes for a peer certificate it does not accept (OpenSSL verify results). */
+const CERT_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_REVOKED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
+ * What a socket error says about the TLS handshake, or undefined when it is not a TLS failure:
+ * the broker refused our client certificate (none, or one of another CA), or we refused the
+ * broker's. Pure: it reads the error's code only.
+ * @example
+ * tlsFailure(Object.assign(new Error('alert'), { code: 'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA' }))
+ * // → 'the broker refused the client certificate (unknown CA)'
+ */
+export function tlsFailure(err: unknown): { message: string; hint: string } | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return undefined;
+  if (CERT_VERIFY_CODES.has(code))
+    return {
+      message: `the broker's certificate is not trusted (${code})`,
+      hint: "give the CA that signed the broker's certificate (tls.ca; CLI --broker-ca) and a URL whose host it names",
+    };
+  const alert = /^ERR_SSL_(?:SSLV3|TLSV1|TLSV13)_ALERT_(.+)$/.exec(code);
+  if (alert) {
+    const what = alert[1]!.toLowerCase().replace(/_/g, ' ');
+    return {
+      message: `the broker refused the TLS handshake (${what}): it wants a client certificate of its CA`,
+      hint: "give a client certificate and key signed by the broker's CA (tls.cert, tls.key; CLI --broker-cert, --broker-key)",
+    };
+  }
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'))
+    return {
+      message: `TLS failed (${code})`,
+      hint: 'check the URL scheme and the TLS options (CLI --broker-ca, --broker-cert, --broker-key)',
+    };
+  return undefined;
+}

@@ -6,7 +6,7 @@
  */
 import mqtt, { type IClientOptions, type IConnackPacket, type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
-import type { ProtocolChoice, TlsOptions } from './broker-options.js';
+import { tlsFailure, type ProtocolChoice, type TlsOptions } from './broker-options.js';
 import { mqttLog as log } from './log.js';
 
 /** Everything one CONNECT needs. */
@@ -94,12 +94,19 @@ function connectError(spec: ConnectSpec, protocolVersion: 4 | 5, err: Error & { 
       { cause: err },
     );
   }
+  const tls = tlsFailure(err);
+  if (tls)
+    return new EdgeError('E_MQTT_TLS', `TLS with the broker at ${spec.url} failed: ${tls.message}`, {
+      cause: err,
+      hint: tls.hint,
+    });
   return new EdgeError('E_MQTT_OFFLINE', `cannot reach the broker at ${spec.url}: ${messageOf(err)}`, { cause: err });
 }
 
 /**
  * Opens one connection with `protocolVersion`; resolves on CONNACK success.
- * @throws EdgeError E_MQTT_PROTOCOL (refused: protocol version, credentials, client id), E_MQTT_OFFLINE (unreachable, timeout)
+ * @throws EdgeError E_MQTT_PROTOCOL (refused: protocol version, credentials, client id), E_MQTT_TLS (a
+ *   client certificate refused, the broker's not trusted), E_MQTT_OFFLINE (unreachable, timeout)
  */
 export function connectOnce(spec: ConnectSpec, protocolVersion: 4 | 5, signal?: AbortSignal): Promise<Connected> {
   const options = clientOptions(spec, protocolVersion);

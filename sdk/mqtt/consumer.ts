@@ -20,6 +20,7 @@ import {
 } from './messages.js';
 import { checkJsonDepth, checkPayloadShape, PayloadRefused } from '../core/json-limits.js';
 import { verifyState } from './state-auth.js';
+import { checkReceived, type SignedMessageKind } from './message-auth.js';
 import { TOPIC_KINDS } from './topics.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
 import { mqttLog as log } from './log.js';
@@ -32,6 +33,17 @@ export interface ReceivedResult extends ResultPayload {
   encoding: Encoding;
   /** MQTT 5 user properties, when the broker speaks 5. */
   userProperties?: Record<string, string | string[]>;
+  /** With a trust file: the id of the device key that signed it (every result delivered then is verified). */
+  keyId?: string;
+}
+
+/** A result, birth or death that did not verify against the trust file (never applied). */
+export interface UnverifiedMessage {
+  kind: SignedMessageKind;
+  device: string;
+  topic: string;
+  /** Why: unsigned, an untrusted key, another device's key, tampered or replayed bytes, an older birth. */
+  reason: string;
 }
 
 /** Events of a {@link FleetConsumer}. */
@@ -45,6 +57,8 @@ export interface ConsumerEvents {
   death: (death: DeathPayload, info: { stale: boolean }) => void;
   state: (state: StatePayload) => void;
   metrics: (metrics: MetricsPayload) => void;
+  /** With a trust file: a result, birth or death that did not verify (counted apart, not applied). */
+  unverified: (message: UnverifiedMessage) => void;
   /**
    * A message under the fleet's topics that is not a valid payload, or that a limit refused
    * (E_MQTT_PAYLOAD; refusals are `PayloadRefused` with their `reason`, counted in the summary).
@@ -191,6 +205,13 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
     }
   }
 
+  /** Counts and reports a message that did not verify. */
+  private refuse(kind: UnverifiedMessage['kind'], device: string, topic: string, reason: string): void {
+    this.view.unverifiedMessage(kind);
+    log('onMessage :: unverified %s on %s: %s', kind, topic, reason);
+    this.emit('unverified', { kind, device, topic, reason });
+  }
+
   private onMessage(topic: string, payload: Buffer, packet: IPublishPacket): void {
     // An empty retained message is how an operator clears a retained birth, death or state.
     if (payload.length === 0) return;
@@ -216,7 +237,12 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
       if (payload[0] === 0x7b) checkJsonDepth(payload, limits.maxDepth, topic);
       const { encoding, value } = decodePayload(payload, packet.properties?.contentType, topic);
       checkPayloadShape(value, limits, topic);
+      const check = checkReceived(where, topic, payload, encoding, value, this.o.trust);
+      if (check.verified === false) return this.refuse(check.kind, where.device, topic, check.reason);
+      const keyId = check.verified ? check.keyId : undefined;
       const p = parsePayload(topic, where, value);
+      if (p.type === 'birth' && keyId !== undefined && this.view.olderBirth(p.device, p.ts, p.bdSeq))
+        return this.refuse('birth', p.device, topic, `replayed: older than the current birth of ${p.device}`);
       let auth: { verified: boolean; state?: Record<string, unknown> } | undefined;
       if (p.type === 'state' && this.o.trust) {
         const check = verifyState(p, this.o.trust);
@@ -233,6 +259,7 @@ export class FleetConsumer extends TypedEmitter<ConsumerEvents> {
             receivedAt,
             encoding,
             ...(users ? { userProperties: { ...users } } : {}),
+            ...(keyId !== undefined ? { keyId } : {}),
           };
           this.emit(change.duplicate ? 'duplicate' : 'result', r);
           return;

@@ -58,10 +58,19 @@ export interface FleetSummary {
     malformed: number;
     /** Messages refused by the consumer's limits, by reason (oversized, too-deep, device-limit, …). */
     refused: Partial<Record<RefusalReason, number>>;
-    /** With a trust file: states that did not verify (kept apart; never replace a verified one). */
+    /**
+     * With a trust file: messages that did not verify (unsigned, forged, tampered, replayed on
+     * another topic, a key of another device), all kinds together. They are kept apart: results,
+     * births and deaths are not counted or applied at all, and a state never replaces a verified one.
+     */
     unverified: number;
+    /** {@link FleetSummary.totals.unverified} by message kind. */
+    unverifiedByKind: Partial<Record<UnverifiedKind, number>>;
   };
 }
+
+/** Kinds of message a consumer with a trust file checks. */
+export type UnverifiedKind = 'result' | 'birth' | 'death' | 'state';
 
 /** What applying one payload meant. */
 export type ViewChange =
@@ -85,7 +94,7 @@ export class FleetView {
   private readonly seen: DedupeWindow;
   private malformedCount = 0;
   private readonly refusedCounts: Partial<Record<RefusalReason, number>> = {};
-  private unverifiedCount = 0;
+  private readonly unverifiedCounts: Partial<Record<UnverifiedKind, number>> = {};
 
   /**
    * @param dedupeCapacity result ids remembered for de-duplication (default 100000)
@@ -145,7 +154,7 @@ export class FleetView {
         return { kind: 'death', stale: this.death(d, p) };
       case 'state':
         if (auth && !auth.verified) {
-          this.unverifiedCount++;
+          this.unverifiedMessage('state');
           // A forgery never replaces what the device itself signed.
           if (!d.latestState?.verified) d.latestState = { ts: p.ts, state: (p as StatePayload).state, verified: false };
           return { kind: 'state' };
@@ -171,6 +180,21 @@ export class FleetView {
     this.malformedCount++;
   }
 
+  /** Counts a message that did not verify against the trust file. */
+  unverifiedMessage(kind: UnverifiedKind): void {
+    this.unverifiedCounts[kind] = (this.unverifiedCounts[kind] ?? 0) + 1;
+  }
+
+  /**
+   * True when a birth of `device` with `ts` and `bdSeq` is older than its current birth on both
+   * counts: an earlier time and a bdSeq no higher. A restart moves at least one of them forward (a
+   * persisted bdSeq, or the clock), so only a copy of an old birth is older on both.
+   */
+  olderBirth(device: string, ts: number, bdSeq: number): boolean {
+    const d = this.devices.get(device);
+    return d?.birthTs !== undefined && d.bdSeq !== undefined && ts < d.birthTs && bdSeq <= d.bdSeq;
+  }
+
   /** Counts a message refused by a limit. */
   refused(reason: RefusalReason): void {
     this.refusedCounts[reason] = (this.refusedCounts[reason] ?? 0) + 1;
@@ -191,7 +215,8 @@ export class FleetView {
         duplicates: devices.reduce((n, d) => n + d.duplicates, 0),
         malformed: this.malformedCount,
         refused: { ...this.refusedCounts },
-        unverified: this.unverifiedCount,
+        unverified: Object.values(this.unverifiedCounts).reduce((a, b) => a + b, 0),
+        unverifiedByKind: { ...this.unverifiedCounts },
       },
     };
   }

@@ -45,7 +45,7 @@ export type { FileOutboxRecovery } from './outbox/log-replay.js';
 export { MemoryBdSeqStore, FileBdSeqStore, type BdSeqStore } from './bdseq-store.js';
 export type { ResultPublisherOptions } from './options.js';
 export { DEFAULT_QOS, DEFAULT_EXPIRY, type QosPolicy, type ExpiryPolicy, type MessageClass } from './message-policy.js';
-export type { ReconnectPolicy, ProtocolChoice, TlsOptions } from './broker-options.js';
+export type { BrokerAuth, ReconnectPolicy, ProtocolChoice, TlsOptions } from './broker-options.js';
 export {
   ResultPublisher,
   type PublisherEvents,

@@ -70,8 +70,8 @@ export interface ResultPublisherOptions {
   clock?: Clock;
   /**
    * The device's own Ed25519 private key (made at provisioning, trusted for the `device` role in the
-   * fleet's trust file): states are signed with it, so a ground station with the trust file tells
-   * them from forgeries.
+   * fleet's trust file): results, births, deaths (the will too) and states are signed with it, so a
+   * ground station with the trust file tells them from forgeries (docs/mqtt.md).
    */
   deviceKey?: KeyObject;
 }

@@ -9,14 +9,13 @@ import type { IClientPublishOptions, MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../core/errors.js';
 import type { Clock, ClockTimer } from '../core/clock.js';
 import type { BdSeqStore } from './bdseq-store.js';
-import { encodePayload } from './codec.js';
 import { connectNegotiated, type ConnectSpec, type Connected } from './connection.js';
 import { outboxReport } from './messages.js';
 import type { ProtocolChoice } from './broker-options.js';
 import type { ResolvedPublisherOptions } from './options.js';
 import type { Outbox } from './outbox/outbox.js';
 import type { Drainer } from './publisher-drain.js';
-import { birthPayload, deathPayload, messageProperties } from './publisher-messages.js';
+import { birthPayload, deathPayload, encodeMessage, messageProperties } from './publisher-messages.js';
 import { mqttLog as log } from './log.js';
 
 /** Where the connection stands. */
@@ -85,14 +84,9 @@ export class ConnectionLoop {
     this.closing = true;
     const conn = this.conn;
     if (conn && this.bdSeqNow !== undefined) {
-      const death = encodePayload(
-        this.o.encoding,
-        deathPayload(this.o, this.bdSeqNow, this.clock.now(), true),
-        'death',
-      );
-      await socketBound(
-        publishOn(this.o, conn, this.o.topics.death(this.o.fleet, this.o.device), death, 1, true, null),
-      );
+      const topic = this.o.topics.death(this.o.fleet, this.o.device);
+      const death = encodeMessage(this.o, topic, deathPayload(this.o, this.bdSeqNow, this.clock.now(), true), 'death');
+      await socketBound(publishOn(this.o, conn, topic, death, 1, true, null));
     }
     this.stateNow = 'closed';
     this.stop.abort();
@@ -110,7 +104,9 @@ export class ConnectionLoop {
     // A new bdSeq per attempt, persisted before CONNECT: the will and the birth of this connection share it.
     const bdSeq = await this.bdSeqs.next();
     this.bdSeqNow = bdSeq;
-    const payload = encodePayload(this.o.encoding, deathPayload(this.o, bdSeq, this.clock.now(), false), 'death');
+    // The will is signed now, at CONNECT: the broker publishes these very bytes if the connection dies.
+    const deathTopic = this.o.topics.death(this.o.fleet, this.o.device);
+    const payload = encodeMessage(this.o, deathTopic, deathPayload(this.o, bdSeq, this.clock.now(), false), 'death');
     return {
       url: this.o.url,
       clientId: this.o.clientId,
@@ -122,7 +118,7 @@ export class ConnectionLoop {
       clean: true,
       reconnectPeriod: 0,
       will: {
-        topic: this.o.topics.death(this.o.fleet, this.o.device),
+        topic: deathTopic,
         payload,
         qos: 1,
         retain: true,
@@ -208,15 +204,8 @@ export class ConnectionLoop {
         conn.protocolVersion,
         outboxReport(this.outbox.kind, this.outbox.stats()),
       );
-      await publishOn(
-        this.o,
-        conn,
-        this.o.topics.birth(this.o.fleet, this.o.device),
-        encodePayload(this.o.encoding, birth, 'birth'),
-        1,
-        true,
-        null,
-      );
+      const birthTopic = this.o.topics.birth(this.o.fleet, this.o.device);
+      await publishOn(this.o, conn, birthTopic, encodeMessage(this.o, birthTopic, birth, 'birth'), 1, true, null);
       // Stopped while the birth was on its way: this connection is ending, it never goes online.
       if (this.stop.signal.aborted)
         throw new EdgeError('E_CLOSED', 'the publisher closed before its birth was acknowledged');

@@ -6,7 +6,8 @@
 import type { KeyObject } from 'node:crypto';
 import { VERSION } from '../core/version.js';
 import { signDocument } from '../core/signing/signature.js';
-import { CONTENT_TYPES, type Encoding } from './codec.js';
+import { CONTENT_TYPES, encodePayload, type Encoding } from './codec.js';
+import { signMessage } from './message-auth.js';
 import type {
   BirthPayload,
   DeathPayload,
@@ -20,6 +21,21 @@ import type { OutboxProperties } from './outbox/outbox.js';
 import type { ResolvedPublisherOptions } from './options.js';
 
 type Identity = Pick<ResolvedPublisherOptions, 'fleet' | 'device' | 'modelVersion' | 'encoding' | 'qos'>;
+
+/**
+ * The bytes of a payload for `topic`: encoded, and signed when the device has a key (results,
+ * births and deaths; see message-auth.ts).
+ * @throws EdgeError E_INVALID_ARGUMENT naming `field` when the payload cannot be encoded
+ */
+export function encodeMessage(
+  o: Pick<ResolvedPublisherOptions, 'encoding' | 'deviceKey'>,
+  topic: string,
+  payload: unknown,
+  field: string,
+): Buffer {
+  const bytes = encodePayload(o.encoding, payload, field);
+  return o.deviceKey ? signMessage(o.encoding, topic, bytes, o.deviceKey) : bytes;
+}
 
 /** Result payload. */
 export function resultPayload(

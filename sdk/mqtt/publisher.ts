@@ -19,7 +19,6 @@ import { EdgeError } from '../core/errors.js';
 import { expectInteger, expectString, invalidOption, is, rejectUnknownKeys } from '../core/validate.js';
 import type { BdSeqStore } from './bdseq-store.js';
 import { systemClock, type Clock } from '../core/clock.js';
-import { encodePayload } from './codec.js';
 import type { Connected } from './connection.js';
 import type { MetricValue } from './messages.js';
 import { resolvePublisherOptions, type ResolvedPublisherOptions, type ResultPublisherOptions } from './options.js';
@@ -27,7 +26,7 @@ import type { Outbox } from './outbox/outbox.js';
 import { ConnectionLoop } from './publisher-connection.js';
 import { DirectSender } from './publisher-direct.js';
 import { Drainer } from './publisher-drain.js';
-import { messageProperties, resultPayload } from './publisher-messages.js';
+import { encodeMessage, messageProperties, resultPayload } from './publisher-messages.js';
 import { DamageReports, openPublisherState, type StateDamage } from './publisher-state.js';
 import type { CloseReport, PublishedResult, PublisherEvents, PublisherStatus, ResultMeta } from './publisher-types.js';
 import { TypedEmitter } from '../core/typed-emitter.js';
@@ -123,8 +122,9 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
     const frameId = meta.frameId === undefined ? undefined : expectString('meta.frameId', meta.frameId);
     const modelVersion =
       meta.modelVersion === undefined ? this.o.modelVersion : expectString('meta.modelVersion', meta.modelVersion);
-    const payload = encodePayload(
-      this.o.encoding,
+    const payload = encodeMessage(
+      this.o,
+      topic,
       resultPayload(this.o, id, task, this.clock.now(), result, frameId, modelVersion),
       'result',
     );

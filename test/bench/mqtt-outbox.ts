@@ -8,12 +8,16 @@
  *   `publishAsync` it with QoS 1, all in flight at once, then await all;
  * - outbox: `ResultPublisher.publishResult` (file outbox in a temp dir: write + fdatasync per batch,
  *   ack records, in-flight window) for every result, then `drain()`.
+ * - signed: the same publisher with a device key, so every result is signed (Ed25519 over topic and
+ *   payload, docs/mqtt.md); its ratio against the unsigned variant of the same outbox, in the same
+ *   run, is the cost of signing.
  * Runs alternate anchor/outbox; the table shows every run, the ratio uses medians. CPU time per
  * result is printed too: on a shared machine it is steadier than wall-clock rates.
  *
  * usage: npx tsx test/bench/mqtt-outbox.ts [--n 5000] [--runs 5] [--broker aedes|mosquitto]
  * (also part of `npm run bench`, with the defaults)
  */
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,12 +93,23 @@ async function anchorRun(url: string, protocolVersion: 4 | 5): Promise<Sample> {
   return s;
 }
 
-async function outboxRun(url: string, fsync: FsyncPolicy | 'memory'): Promise<Sample & { protocolVersion: 4 | 5 }> {
+/** The device key of the signed variants. */
+const DEVICE_KEY = generateKeyPairSync('ed25519').privateKey;
+
+interface Variant {
+  fsync: FsyncPolicy | 'memory';
+  /** Sign every result with a device key. */
+  signed?: boolean;
+}
+
+async function outboxRun(url: string, v: Variant): Promise<Sample & { protocolVersion: 4 | 5 }> {
+  const { fsync } = v;
   const stateDir = await mkdtemp(join(tmpdir(), 'bench-outbox-'));
   const publisher = await ResultPublisher.create({
     url,
     fleet: 'bench',
     device: 'outbox',
+    ...(v.signed ? { deviceKey: DEVICE_KEY } : {}),
     ...(fsync === 'memory' ? {} : { stateDir, fsync }),
     outboxLimits: { maxEntries: N + 10 },
   });
@@ -121,16 +136,25 @@ interface Table {
 
 const ANCHOR = 'plain mqtt.js QoS 1 (anchor)';
 const HEADLINE = 'outbox file, fsync always (default)';
-const VARIANTS: Record<string, FsyncPolicy | 'memory'> = {
-  [HEADLINE]: 'always',
-  'outbox file, fsync every 200 ms': { intervalMs: 200 },
-  'outbox memory': 'memory',
+const SIGNED = 'outbox file, fsync always, signed';
+const MEMORY = 'outbox memory';
+const MEMORY_SIGNED = 'outbox memory, signed';
+const VARIANTS: Record<string, Variant> = {
+  [HEADLINE]: { fsync: 'always' },
+  [SIGNED]: { fsync: 'always', signed: true },
+  'outbox file, fsync every 200 ms': { fsync: { intervalMs: 200 } },
+  [MEMORY]: { fsync: 'memory' },
+  [MEMORY_SIGNED]: { fsync: 'memory', signed: true },
 };
+
+/** Median rate of `name` over that of `base` (same run, same broker). */
+const rateRatio = (table: Table, name: string, base: string): number =>
+  median(table.rates[name]!) / median(table.rates[base]!);
 
 /** All runs against one broker configuration. */
 async function measure(label: string, url: string): Promise<Table> {
   // Warm-up (JIT, broker, page cache); also tells which protocol the broker speaks.
-  const { protocolVersion } = await outboxRun(url, 'always');
+  const { protocolVersion } = await outboxRun(url, { fsync: 'always' });
   await anchorRun(url, protocolVersion);
   const rates: Record<string, number[]> = { [ANCHOR]: [] };
   const cpu: Record<string, number[]> = { [ANCHOR]: [] };
@@ -144,7 +168,7 @@ async function measure(label: string, url: string): Promise<Table> {
   };
   for (let r = 0; r < RUNS; r++) {
     record(ANCHOR, await anchorRun(url, protocolVersion));
-    for (const [name, fsync] of Object.entries(VARIANTS)) record(name, await outboxRun(url, fsync));
+    for (const [name, v] of Object.entries(VARIANTS)) record(name, await outboxRun(url, v));
   }
   return { label, protocolVersion, rates, cpu };
 }
@@ -163,6 +187,9 @@ function print(table: Table, log: (line: string) => void): number {
       `${name.padEnd(width)}  ${m.toFixed(0).padStart(9)}  ${(m / anchor).toFixed(2).padStart(5)}  ${cpu.toFixed(1).padStart(13)}  ${xs.map((x) => x.toFixed(0)).join(' ')}`,
     );
   }
+  log(
+    `signing: ${SIGNED} / unsigned ${rateRatio(table, SIGNED, HEADLINE).toFixed(2)}, ${MEMORY_SIGNED} / unsigned ${rateRatio(table, MEMORY_SIGNED, MEMORY).toFixed(2)} (CPU us/result ${median(table.cpu[HEADLINE]!).toFixed(1)} → ${median(table.cpu[SIGNED]!).toFixed(1)})`,
+  );
   return median(table.rates[HEADLINE]!) / anchor;
 }
 
@@ -211,6 +238,8 @@ async function main(log: (line: string) => void): Promise<BenchResult> {
         label: tb.label,
         protocolVersion: tb.protocolVersion,
         ratio: Number(ratios[i]!.toFixed(3)),
+        signedOverUnsigned: Number(rateRatio(tb, SIGNED, HEADLINE).toFixed(3)),
+        signedOverUnsignedMemory: Number(rateRatio(tb, MEMORY_SIGNED, MEMORY).toFixed(3)),
         medianPerSec: Object.fromEntries(Object.entries(tb.rates).map(([k, xs]) => [k, Math.round(median(xs))])),
         medianCpuUsPerResult: Object.fromEntries(
           Object.entries(tb.cpu).map(([k, xs]) => [k, Number(median(xs).toFixed(1))]),
@@ -228,6 +257,8 @@ async function main(log: (line: string) => void): Promise<BenchResult> {
     metrics: Object.fromEntries(
       tables.flatMap((tb, i) => [
         [`ratio: ${tb.label}`, Number(ratios[i]!.toFixed(3))],
+        [`signed / unsigned (file, fsync always): ${tb.label}`, Number(rateRatio(tb, SIGNED, HEADLINE).toFixed(3))],
+        [`signed / unsigned (memory): ${tb.label}`, Number(rateRatio(tb, MEMORY_SIGNED, MEMORY).toFixed(3))],
         ...Object.entries(tb.rates).map(([k, xs]) => [`${tb.label}: ${k} /s`, Math.round(median(xs))]),
       ]),
     ),

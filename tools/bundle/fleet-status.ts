@@ -10,7 +10,7 @@ import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { AgentReport } from '../../sdk/internal.js';
 import { decodeReport, type ReceivedReport } from '../../sdk/internal.js';
 import type { TrustStore } from '../../sdk/internal.js';
-import { waitConnected } from '../../sdk/internal.js';
+import { brokerAuthOptions, waitConnected, type BrokerAuth } from '../../sdk/internal.js';
 import { OtaTopics } from '../../sdk/internal.js';
 
 /** Options of {@link FleetWatcher.start}. */
@@ -18,6 +18,8 @@ export interface FleetWatchOptions {
   fleet: string;
   /** A broker URL, or a connected client to share. */
   broker: string | MqttClient;
+  /** Credentials and TLS material for a broker given by URL. */
+  auth?: BrokerAuth;
   prefix?: string;
   connectTimeoutMs?: number;
   /** The fleet's trust file: only reports signed by a device's own key count. */
@@ -56,7 +58,8 @@ export class FleetWatcher {
 
   /**
    * Subscribes to the fleet's state topics.
-   * @throws EdgeError E_MQTT_OFFLINE
+   * @throws EdgeError E_MQTT_OFFLINE, E_MQTT_TLS (client certificate refused, broker not trusted),
+   *   E_MQTT_PROTOCOL (credentials refused)
    */
   static async start(o: FleetWatchOptions): Promise<FleetWatcher> {
     const topics = new OtaTopics(o.prefix);
@@ -68,6 +71,7 @@ export class FleetWatcher {
         clientId: `ringmoe-fleet-${process.pid}-${Math.random().toString(16).slice(2, 8)}`,
         reconnectPeriod: 1000,
         connectTimeout: o.connectTimeoutMs ?? 10_000,
+        ...brokerAuthOptions(o.auth),
       });
       try {
         await waitConnected(client, o.broker, o.connectTimeoutMs ?? 10_000, '--broker');

@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { EdgeError, messageOf } from '../../sdk/internal.js';
 import { bundleDelta, type BundleDelta } from '../../sdk/internal.js';
 import { encodeDesired, type DesiredState } from '../../sdk/internal.js';
-import { waitConnected } from '../../sdk/internal.js';
+import { brokerAuthOptions, waitConnected, type BrokerAuth } from '../../sdk/internal.js';
 import { checkSignatureRecord, verifyDocument } from '../../sdk/internal.js';
 import { OtaTopics } from '../../sdk/internal.js';
 import { startBlobServer, type BlobServer } from './blob-server.js';
@@ -27,6 +27,8 @@ export interface PublishOptions {
   device?: string;
   /** Broker URL. */
   broker: string;
+  /** Credentials and TLS material for the broker. */
+  auth?: BrokerAuth;
   prefix?: string;
   /** Private key (PEM) that signs the desired state; the device must trust it for `desired`. */
   keyPath: string;
@@ -70,7 +72,8 @@ export interface Publication {
 /**
  * Checks the bundle, starts the servers and publishes the desired state.
  * @throws EdgeError E_INVALID_ARGUMENT, E_FILE_NOT_FOUND, E_BUNDLE_INVALID, E_BLOB_* (the
- *   bundle is damaged), E_SIGNATURE (unsigned bundle, bad key), E_MQTT_OFFLINE, E_IO (port)
+ *   bundle is damaged), E_SIGNATURE (unsigned bundle, bad key), E_MQTT_OFFLINE, E_MQTT_TLS,
+ *   E_MQTT_PROTOCOL (credentials refused), E_IO (port)
  * @example
  * const pub = await publishBundle({ bundleDir: 'out/v2', fleet: 'north', broker: 'mqtt://localhost:1883', keyPath: 'keys/ops.key' });
  */
@@ -108,6 +111,7 @@ export async function publishBundle(o: PublishOptions): Promise<Publication> {
       clientId: `ringmoe-publish-${o.fleet}-${process.pid}`,
       reconnectPeriod: 1000,
       connectTimeout: 10_000,
+      ...brokerAuthOptions(o.auth),
     });
     client = c;
     await waitConnected(c, o.broker, 10_000, '--broker');

@@ -79,6 +79,13 @@ export function stationMetrics(read: () => { snapshot: StationSnapshot; online: 
   );
   readCounter(
     registry,
+    'ringmoe_station_unverified_total',
+    "Messages that did not verify against the fleet's trust file (not counted anywhere else), by kind.",
+    ['kind'],
+    () => Object.entries(read().snapshot.totals.unverifiedByKind ?? {}).map(([kind, n]) => [{ kind }, n]),
+  );
+  readCounter(
+    registry,
     'ringmoe_station_device_frame_failures_total',
     'Frames the device reported as failed (drops excluded).',
     ['device'],

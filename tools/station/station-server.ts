@@ -14,7 +14,7 @@ import { EdgeError, messageOf } from '../../sdk/internal.js';
 import { expectInteger, invalidOption, is } from '../../sdk/internal.js';
 import { metricsRoute } from '../../sdk/internal.js';
 import { FleetConsumer } from '../../sdk/internal.js';
-import type { FleetSummary } from '../../sdk/internal.js';
+import type { BrokerAuth, FleetSummary, TrustStore } from '../../sdk/internal.js';
 import { FleetWatcher } from '../bundle/fleet-status.js';
 import { stationAssetsDir } from './assets-dir.js';
 import { stationMetrics } from './station-metrics.js';
@@ -27,9 +27,13 @@ export interface StationOptions {
   fleet: string;
   /** Topic prefix (default `ringmoe`). */
   prefix?: string;
-  /** Broker credentials. */
-  username?: string;
-  password?: string;
+  /** Broker credentials and TLS material (user name and password, fleet CA, client certificate). */
+  brokerAuth?: BrokerAuth;
+  /**
+   * The fleet's trust file: results, births and deaths count only when signed by the device's own
+   * key, OTA reports only when signed; the rest are counted apart as unverified.
+   */
+  trust?: TrustStore;
   /** Interface to bind (default 127.0.0.1; `0.0.0.0` for every interface). */
   host?: string;
   /** TCP port (default 8750; 0 picks a free one). */
@@ -80,13 +84,15 @@ export async function startStation(options: StationOptions): Promise<Station> {
     url: o.broker,
     fleet: o.fleet,
     ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
-    ...(o.username !== undefined ? { username: o.username } : {}),
-    ...(o.password !== undefined ? { password: o.password } : {}),
+    ...(o.brokerAuth ?? {}),
+    ...(o.trust ? { trust: o.trust } : {}),
   });
   let watcher: FleetWatcher | undefined;
   try {
     watcher = await FleetWatcher.start({
       broker: o.broker,
+      ...(o.brokerAuth ? { auth: o.brokerAuth } : {}),
+      ...(o.trust ? { trust: o.trust } : {}),
       fleet: o.fleet,
       ...(o.prefix !== undefined ? { prefix: o.prefix } : {}),
     });

@@ -6,8 +6,11 @@
 import { createHash, createPublicKey, sign as cryptoSign, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { EdgeError, messageOf } from '../errors.js';
 
-/** What a signature covers; part of the signed message. */
-export type SignedKind = 'bundle' | 'desired' | 'report';
+/**
+ * What a signature covers; part of the signed message. `message`: a device's result, birth or death
+ * message (sdk/mqtt/message-auth.ts).
+ */
+export type SignedKind = 'bundle' | 'desired' | 'report' | 'message';
 
 /** A detached signature as stored in `bundle.sig` and in desired-state envelopes. */
 export interface SignatureRecord {
@@ -37,12 +40,23 @@ export function rawPublicKey(key: KeyObject): Buffer {
 }
 
 /**
+ * Key ids already computed, per key object (a KeyObject never changes). Exporting the public key
+ * costs about twice a signature, and a device key signs every result it publishes.
+ */
+const KEY_IDS = new WeakMap<KeyObject, string>();
+
+/**
  * The key id: first 16 hex digits of the sha256 of the raw public key.
  * @example
  * keyIdOf(createPublicKey(pem)) // 'a3f09c1e77d2b410'
  */
 export function keyIdOf(key: KeyObject): string {
-  return createHash('sha256').update(rawPublicKey(key)).digest('hex').slice(0, 16);
+  let id = KEY_IDS.get(key);
+  if (id === undefined) {
+    id = createHash('sha256').update(rawPublicKey(key)).digest('hex').slice(0, 16);
+    KEY_IDS.set(key, id);
+  }
+  return id;
 }
 
 /**

@@ -45,12 +45,15 @@ export interface TrustFile {
   keys: TrustedKeyRecord[];
 }
 
-/** What each role signs. A rollback is a desired state; a device signs its reports. */
-const ROLE_DOCUMENT: Record<TrustRole, { kind: SignedKind; singular: string; plural: string }> = {
-  bundle: { kind: 'bundle', singular: 'bundle manifest', plural: 'bundles' },
-  desired: { kind: 'desired', singular: 'desired state', plural: 'desired states' },
-  rollback: { kind: 'desired', singular: 'desired state', plural: 'rollbacks' },
-  device: { kind: 'report', singular: 'device report', plural: 'device reports' },
+/**
+ * What each role signs (its first kind is the default). A rollback is a desired state; a device
+ * signs its reports and its MQTT messages (results, births, deaths).
+ */
+const ROLE_DOCUMENT: Record<TrustRole, { kinds: SignedKind[]; singular: string; plural: string }> = {
+  bundle: { kinds: ['bundle'], singular: 'bundle manifest', plural: 'bundles' },
+  desired: { kinds: ['desired'], singular: 'desired state', plural: 'desired states' },
+  rollback: { kinds: ['desired'], singular: 'desired state', plural: 'rollbacks' },
+  device: { kinds: ['report', 'message'], singular: 'device report or message', plural: 'device reports' },
 };
 
 interface Trusted {
@@ -200,6 +203,8 @@ export class TrustStore {
 
   /**
    * Verifies `signature` over `bytes` as a document of `role`.
+   * @param kind what the bytes are, when the role signs more than one kind of document (a device
+   *   key: `report` by default, `message` for its MQTT messages)
    * @returns the key id that signed
    * @throws EdgeError E_SIGNATURE (malformed or not verifying), E_UNTRUSTED_KEY (unknown key, or
    *   a key not trusted for this role)
@@ -209,6 +214,7 @@ export class TrustStore {
     bytes: Uint8Array,
     signature: unknown,
     where: { file?: string; field?: string } = {},
+    kind?: SignedKind,
   ): string {
     const rec: SignatureRecord = checkSignatureRecord(signature, where);
     const loc = { ...(where.file !== undefined ? { file: where.file } : {}), field: where.field ?? 'signature.keyId' };
@@ -221,6 +227,9 @@ export class TrustStore {
       );
     }
     const what = ROLE_DOCUMENT[role];
+    const signedKind = kind ?? what.kinds[0]!;
+    if (!what.kinds.includes(signedKind))
+      throw new EdgeError('E_UNTRUSTED_KEY', `a key of role ${role} does not sign ${signedKind} documents`, loc);
     if (!trusted.record.roles.includes(role)) {
       throw new EdgeError(
         'E_UNTRUSTED_KEY',
@@ -228,7 +237,7 @@ export class TrustStore {
         loc,
       );
     }
-    if (!verifyDocument(what.kind, bytes, rec, trusted.key)) {
+    if (!verifyDocument(signedKind, bytes, rec, trusted.key)) {
       throw new EdgeError(
         'E_SIGNATURE',
         `the ${what.singular} does not match its signature by key ${rec.keyId} (modified after signing, or signed for another document)`,

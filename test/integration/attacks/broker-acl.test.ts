@@ -7,135 +7,37 @@
  * through it.
  */
 import test from 'ava';
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import { FleetConsumer } from '../../../sdk/mqtt/consumer.js';
 import { ResultPublisher } from '../../../sdk/mqtt/publisher.js';
 import { mosquittoConfig } from '../../../tools/broker/mosquitto-config.js';
-import { freePort, HAS_MOSQUITTO, startMosquitto, type Mosquitto } from '../../helpers/mosquitto.js';
+import { HAS_FLEET_PKI, startSecuredBroker, type SecuredBroker } from '../../helpers/fleet-pki.js';
 import { REPO_ROOT } from '../../helpers/shared-data.js';
 
-const exec = promisify(execFile);
-const OPENSSL = ['/usr/bin/openssl', '/usr/local/bin/openssl'].find((p) => existsSync(p));
-const PASSWD = ['/usr/bin/mosquitto_passwd', '/usr/local/bin/mosquitto_passwd'].find((p) => existsSync(p));
-const ready = HAS_MOSQUITTO && OPENSSL !== undefined && PASSWD !== undefined;
+const ready = HAS_FLEET_PKI;
 const maybe = ready ? test.serial : test.skip;
 if (!ready) test('broker ACL tests need mosquitto, mosquitto_passwd and openssl (skipped)', (t) => t.pass());
 
-interface Pki {
-  dir: string;
-  ca: Buffer;
-  cert(name: string): { cert: Buffer; key: Buffer };
-}
-
-/** A CA, a server certificate for 127.0.0.1, device certificates (CN = device id) and one from another CA. */
-async function makePki(dir: string): Promise<Pki> {
-  const ssl = (...args: string[]) => exec(OPENSSL!, args, { cwd: dir });
-  const ca = async (name: string) => {
-    await ssl(
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '2',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.crt`,
-    );
-  };
-  const issue = async (name: string, by: string, ext?: string) => {
-    await ssl(
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-subj',
-      `/CN=${name}`,
-      '-keyout',
-      `${name}.key`,
-      '-out',
-      `${name}.csr`,
-    );
-    const extArgs: string[] = [];
-    if (ext) {
-      await writeFile(join(dir, `${name}.ext`), ext);
-      extArgs.push('-extfile', `${name}.ext`);
-    }
-    await ssl(
-      'x509',
-      '-req',
-      '-in',
-      `${name}.csr`,
-      '-CA',
-      `${by}.crt`,
-      '-CAkey',
-      `${by}.key`,
-      '-CAcreateserial',
-      '-days',
-      '2',
-      '-out',
-      `${name}.crt`,
-      ...extArgs,
-    );
-  };
-  await ca('fleet-ca');
-  await ca('rogue-ca');
-  await issue('server', 'fleet-ca', 'subjectAltName=IP:127.0.0.1\n');
-  for (const d of ['cam-1', 'cam-2']) await issue(d, 'fleet-ca');
-  await issue('cam-1-rogue', 'rogue-ca');
-  const files = new Map<string, { cert: Buffer; key: Buffer }>();
-  for (const n of ['cam-1', 'cam-2', 'cam-1-rogue'])
-    files.set(n, { cert: await readFile(join(dir, `${n}.crt`)), key: await readFile(join(dir, `${n}.key`)) });
-  return { dir, ca: await readFile(join(dir, 'fleet-ca.crt')), cert: (n) => files.get(n)! };
-}
-
-let pki: Pki | undefined;
-let broker: Mosquitto | undefined;
-let operatorPort = 0;
-let dir = '';
+let secured: SecuredBroker | undefined;
 
 test.before(async () => {
   if (!ready) return;
-  dir = await mkdtemp(join(tmpdir(), 'ringmoe-broker-acl-'));
-  pki = await makePki(dir);
-  await exec(PASSWD!, ['-c', '-b', join(dir, 'passwd'), 'ops', 'ops-secret']);
-  operatorPort = await freePort();
-  const config = (devicePort: number) =>
-    mosquittoConfig({
-      fleets: ['north'],
-      operators: ['ops'],
-      host: '127.0.0.1',
-      devicePort,
-      operatorPort,
-      files: {
-        ca: join(dir, 'fleet-ca.crt'),
-        cert: join(dir, 'server.crt'),
-        key: join(dir, 'server.key'),
-        passwords: join(dir, 'passwd'),
-        acl: join(dir, 'acl'),
-      },
-    });
-  await writeFile(join(dir, 'acl'), config(0).acl); // the ACL does not depend on the ports
-  broker = await startMosquitto({ persistence: false, listeners: (port) => config(port).conf.split('\n') });
+  secured = await startSecuredBroker(['cam-1', 'cam-2']);
 });
 
 test.after.always(async () => {
-  await broker?.close();
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await secured?.close();
 });
 
-const deviceUrl = () => `mqtts://127.0.0.1:${broker!.port}`;
-const operatorUrl = () => `mqtts://127.0.0.1:${operatorPort}`;
+const pki = () => ({
+  ca: secured!.pki.ca,
+  cert: (name: string) => ({ cert: secured!.pki.cert(name).cert, key: secured!.pki.cert(name).key }),
+});
+const deviceUrl = () => secured!.deviceUrl;
+const operatorUrl = () => secured!.operatorUrl;
+const broker = () => secured!.broker;
 
 /** Connects, or resolves with the error when the broker refuses. */
 async function tryConnect(url: string, o: IClientOptions): Promise<MqttClient | Error> {
@@ -147,12 +49,12 @@ async function tryConnect(url: string, o: IClientOptions): Promise<MqttClient | 
 }
 
 const device = (name: string): IClientOptions => ({
-  ca: pki!.ca,
-  ...pki!.cert(name),
+  ca: pki().ca,
+  ...pki().cert(name),
   clientId: `${name}-${Math.random().toString(16).slice(2, 6)}`,
 });
 const operator = (): IClientOptions => ({
-  ca: pki!.ca,
+  ca: pki().ca,
   username: 'ops',
   password: 'ops-secret',
   clientId: `ops-${Math.random().toString(16).slice(2, 6)}`,
@@ -162,11 +64,11 @@ maybe(
   'who may connect: certificates of the fleet CA on the device port, passwords on the operator port, nothing anonymous',
   async (t) => {
     const refused: Array<[string, string, IClientOptions]> = [
-      ['plain MQTT (no TLS)', `mqtt://127.0.0.1:${broker!.port}`, {}],
-      ['TLS without a client certificate', deviceUrl(), { ca: pki!.ca }],
-      ['a certificate of another CA', deviceUrl(), { ca: pki!.ca, ...pki!.cert('cam-1-rogue') }],
-      ['anonymous on the operator port', operatorUrl(), { ca: pki!.ca }],
-      ['a wrong password', operatorUrl(), { ca: pki!.ca, username: 'ops', password: 'guess' }],
+      ['plain MQTT (no TLS)', `mqtt://127.0.0.1:${broker().port}`, {}],
+      ['TLS without a client certificate', deviceUrl(), { ca: pki().ca }],
+      ['a certificate of another CA', deviceUrl(), { ca: pki().ca, ...pki().cert('cam-1-rogue') }],
+      ['anonymous on the operator port', operatorUrl(), { ca: pki().ca }],
+      ['a wrong password', operatorUrl(), { ca: pki().ca, username: 'ops', password: 'guess' }],
     ];
     for (const [what, url, o] of refused) {
       const c = await tryConnect(url, o);
@@ -243,13 +145,13 @@ maybe(
       fleet: 'north',
       username: 'ops',
       password: 'ops-secret',
-      tls: { ca: pki!.ca },
+      tls: { ca: pki().ca },
     });
     const publisher = await ResultPublisher.create({
       url: deviceUrl(),
       fleet: 'north',
       device: 'cam-1',
-      tls: { ca: pki!.ca, ...pki!.cert('cam-1') },
+      tls: { ca: pki().ca, ...pki().cert('cam-1') },
     });
     try {
       const got = new Promise<string>((resolve) => consumer.on('result', (r) => resolve(`${r.device}/${r.task}`)));
@@ -265,13 +167,13 @@ maybe(
       fleet: 'north',
       username: 'ops',
       password: 'ops-secret',
-      tls: { ca: pki!.ca },
+      tls: { ca: pki().ca },
     });
     const liar = await ResultPublisher.create({
       url: deviceUrl(),
       fleet: 'north',
       device: 'cam-2',
-      tls: { ca: pki!.ca, ...pki!.cert('cam-1') },
+      tls: { ca: pki().ca, ...pki().cert('cam-1') },
     }).catch((e: Error) => e);
     try {
       if (!(liar instanceof Error))

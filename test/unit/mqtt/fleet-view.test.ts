@@ -101,3 +101,17 @@ test('latest metrics keep the newest sample even when an older one arrives later
   v.apply(m(10, 1), 2);
   t.deepEqual(v.summary().devices[0]!.latestMetrics?.metrics, { fps: 2 });
 });
+
+test('olderBirth: only a birth older on both counts (time and bdSeq) is a copy of an old one; a restart moves one forward', (t) => {
+  const view = new FleetView('north');
+  view.apply({ ...birth(5), ts: 1000 }, 1000);
+  t.true(view.olderBirth('d1', 900, 4), 'an old birth replayed');
+  t.true(view.olderBirth('d1', 900, 5), 'the current birth, an earlier copy');
+  t.false(view.olderBirth('d1', 900, 6), 'the clock went back, the persisted bdSeq moved on');
+  t.false(view.olderBirth('d1', 1100, 0), 'bdSeq restarted from 0 (no stateDir), the clock moved on');
+  t.false(view.olderBirth('d2', 0, 0), 'a device without a birth yet');
+  view.unverifiedMessage('result');
+  view.unverifiedMessage('result');
+  view.unverifiedMessage('death');
+  t.like(view.summary().totals, { unverified: 3, unverifiedByKind: { result: 2, death: 1 } });
+});

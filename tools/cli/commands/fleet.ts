@@ -4,6 +4,7 @@
 import type { AgentReport } from '../../../sdk/internal.js';
 import { expectInteger } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
+import { addBrokerOptions, readBrokerFlags } from '../broker-flags.js';
 import { formatBytes } from '../../format/numbers.js';
 import { table } from '../../format/table.js';
 
@@ -22,6 +23,7 @@ export const spec: CommandSpec<Result> = {
   examples: [
     'ringmoe-edge fleet status --fleet north --broker mqtt://broker:1883',
     'ringmoe-edge fleet status --fleet north --broker mqtt://broker:1883 --json',
+    'ringmoe-edge fleet status --fleet north --broker mqtts://broker:8883 --broker-ca fleet-ca.crt --broker-cert ops.crt --broker-key ops.key --trust fleet/trust.json',
   ],
   configure(cmd) {
     cmd
@@ -30,16 +32,19 @@ export const spec: CommandSpec<Result> = {
       .option('--prefix <prefix>', 'topic prefix', 'ringmoe')
       .option('--wait <ms>', 'how long to collect reports', '1000')
       .option('--trust <file>', "the fleet's trust file: only reports signed by each device's own key count");
+    addBrokerOptions(cmd);
   },
   async run(_args, o) {
     const { FleetWatcher } = await import('../../bundle/fleet-status.js');
     const waitMs = expectInteger('--wait', Number(o.wait), 0, 600_000);
+    const auth = await readBrokerFlags(o, String(o.broker));
     const trust =
       o.trust === undefined
         ? undefined
         : await (await import('../../../sdk/internal.js')).TrustStore.load(String(o.trust));
     const watch = await FleetWatcher.start({
       broker: String(o.broker),
+      ...(auth ? { auth } : {}),
       fleet: String(o.fleet),
       prefix: String(o.prefix),
       ...(trust ? { trust } : {}),

@@ -6,6 +6,7 @@ import type { AgentReport } from '../../../sdk/internal.js';
 import type { BundleDelta } from '../../../sdk/internal.js';
 import { expectInteger } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
+import { addBrokerOptions, readBrokerFlags } from '../broker-flags.js';
 import { formatBytes } from '../../format/numbers.js';
 import { table } from '../../format/table.js';
 
@@ -54,6 +55,7 @@ export const spec: CommandSpec<Result> = {
   summary: 'serve a bundle (HTTP with resume and/or MQTT chunks) and set the signed desired state of a fleet or device',
   examples: [
     'ringmoe-edge publish out/drone-2.0.0 --fleet north --broker mqtt://broker:1883 --key keys/operator.key --http-host 0.0.0.0 --http-port 8080',
+    'ringmoe-edge publish out/drone-2.1.0 --fleet north --broker mqtts://broker:8883 --broker-ca fleet-ca.crt --broker-cert ops.crt --broker-key ops.key --key keys/operator.key --trust fleet/trust.json --wait 600',
     'ringmoe-edge publish out/drone-2.1.0 --fleet north --embedded-broker 1883 --key keys/operator.key --mqtt-chunks --base out/drone-2.0.0 --wait 120 --expect 4',
   ],
   configure(cmd) {
@@ -80,6 +82,7 @@ export const spec: CommandSpec<Result> = {
       )
       .option('--expect <n>', 'number of devices to wait for (default: those that report within a second)')
       .option('--trust <file>', "the fleet's trust file: only reports signed by each device's own key count");
+    addBrokerOptions(cmd);
   },
   async run([dir], o, io) {
     const { EdgeError } = await import('../../../sdk/internal.js');
@@ -88,6 +91,12 @@ export const spec: CommandSpec<Result> = {
     if (o.broker === undefined && o.embeddedBroker === undefined)
       throw new EdgeError('E_INVALID_ARGUMENT', 'publish needs --broker <url> or --embedded-broker [port]', {
         field: '--broker',
+      });
+    const auth = await readBrokerFlags(o, o.broker === undefined ? undefined : String(o.broker));
+    if (o.broker === undefined && auth)
+      throw new EdgeError('E_INVALID_ARGUMENT', 'the embedded broker speaks plain MQTT without credentials', {
+        field: auth.tls ? '--broker-ca' : '--broker-user',
+        hint: 'drop the --broker-* flags, or give --broker mqtts://host:port',
       });
     let broker: { url: string; close(): Promise<void> } | undefined;
     if (o.broker === undefined) {
@@ -104,6 +113,7 @@ export const spec: CommandSpec<Result> = {
       fleet: String(o.fleet),
       ...(o.device !== undefined ? { device: String(o.device) } : {}),
       broker: url,
+      ...(auth ? { auth } : {}),
       prefix: String(o.prefix),
       keyPath: String(o.key),
       http:

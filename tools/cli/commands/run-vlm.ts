@@ -15,6 +15,7 @@ import type { Frame } from '../../../sdk/internal.js';
 import type { GenerationOptions, TokenEvent } from '../../../sdk/internal.js';
 import type { VlmResult } from '../../../sdk/internal.js';
 import type { CommandIO } from '../io.js';
+import { mqttOptions } from '../device-mqtt-flags.js';
 
 /** What `run` returns for an RS-MoE package (the `--json` output). */
 export interface VlmRunSummary {
@@ -113,15 +114,7 @@ export async function runVlm(pkg: string, o: Record<string, unknown>, io: Comman
     hostname()
       .replace(/[^A-Za-z0-9._-]/g, '-')
       .slice(0, 64);
-  const mqtt =
-    o.broker === undefined
-      ? undefined
-      : {
-          url: String(o.broker),
-          fleet: String(o.fleet),
-          device,
-          ...(o.stateDir ? { stateDir: String(o.stateDir) } : {}),
-        };
+  const mqtt = await mqttOptions(o, device);
   const { createVlmRuntime, SEEDED_WEIGHTS_NOTE } = await import('../../../sdk/internal.js');
   const { ResultPublisher } = await import('../../../sdk/internal.js');
   const publisher = mqtt ? await ResultPublisher.create(mqtt) : undefined;

@@ -11,6 +11,8 @@ import type { FrameOutcome } from '../../../sdk/internal.js';
 import type { RuntimeMetrics } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor, sensorModality } from '../sensor-flags.js';
+import { mqttOptions } from '../device-mqtt-flags.js';
+import { addBrokerOptions } from '../broker-flags.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';
 import { recordedFrames } from '../../frames/recorded.js';
@@ -161,15 +163,7 @@ async function run([pkg]: string[], o: Record<string, unknown>, io: CommandIO): 
       .slice(0, 64);
 
   const { createRuntime } = await import('../../../sdk/internal.js');
-  const mqtt =
-    o.broker === undefined
-      ? undefined
-      : {
-          url: o.broker as string,
-          fleet: o.fleet as string,
-          device,
-          ...(o.stateDir ? { stateDir: o.stateDir as string } : {}),
-        };
+  const mqtt = await mqttOptions(o, device);
   let runtime: Awaited<ReturnType<typeof createRuntime>>;
   try {
     runtime = await createRuntime({
@@ -274,15 +268,7 @@ async function runTensors(pkg: string, o: Record<string, unknown>, io: CommandIO
       .slice(0, 64);
   if (o.broker !== undefined && o.fleet === undefined)
     throw new EdgeError('E_INVALID_ARGUMENT', '--broker needs --fleet', { field: '--fleet' });
-  const mqtt =
-    o.broker === undefined
-      ? undefined
-      : {
-          url: o.broker as string,
-          fleet: o.fleet as string,
-          device,
-          ...(o.stateDir ? { stateDir: o.stateDir as string } : {}),
-        };
+  const mqtt = await mqttOptions(o, device);
   const { createRuntime } = await import('../../../sdk/internal.js');
   const runtime = await createRuntime({ package: pkg, backend, workers: 0, ...(mqtt ? { mqtt } : {}) });
   const progress = io.progress(
@@ -407,6 +393,10 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
         'modality of the frames (optical, multispectral, sar-l2, sar-l1); JPEG/PNG/WebP default to optical; --sensor sets it too',
       )
       .option('--broker <url>', 'publish results to this MQTT broker (needs --fleet)')
+      .option(
+        '--device-key <file>',
+        "the device's own Ed25519 private key (ringmoe-edge keygen --device): results, births, deaths and states are signed with it",
+      )
       .option('--fleet <name>', 'fleet the device belongs to')
       .option('--device <name>', 'device name in topics (default: the host name)')
       .option('--state-dir <dir>', 'durable MQTT outbox: results not yet delivered survive a restart')
@@ -433,6 +423,7 @@ export const spec: CommandSpec<RunSummary | VlmRunSummary> = {
       );
     addSensorOptions(cmd);
     addVlmOptions(cmd);
+    addBrokerOptions(cmd);
   },
   examples: [
     'ringmoe-edge run pkg/tiny --source examples/data/aerial/aero1.jpg',

@@ -10,8 +10,10 @@ import { invalidOption } from '../../../sdk/internal.js';
 import type { FleetSummary } from '../../../sdk/internal.js';
 import { startStation, type StationOptions } from '../../station/station-server.js';
 import type { CommandSpec } from '../command.js';
+import { addBrokerOptions, readBrokerFlags } from '../broker-flags.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';
+import { unverifiedText } from '../fleet-summary-text.js';
 
 /** What `station` returns (the `--json` output). */
 export interface StationResult {
@@ -71,13 +73,15 @@ export function stationOptions(o: Record<string, unknown>, env: NodeJS.ProcessEn
     ...(o.tlsKey !== undefined
       ? { tls: { key: readPem('--tls-key', o.tlsKey), cert: readPem('--tls-cert', o.tlsCert) } }
       : {}),
-    ...(o.brokerUser !== undefined ? { username: String(o.brokerUser) } : {}),
-    ...(env.RINGMOE_BROKER_PASSWORD !== undefined ? { password: env.RINGMOE_BROKER_PASSWORD } : {}),
   };
 }
 
 async function run(_args: string[], options: Record<string, unknown>, io: CommandIO): Promise<StationResult> {
   const o = stationOptions(options);
+  const brokerAuth = await readBrokerFlags(options, o.broker);
+  if (brokerAuth) o.brokerAuth = brokerAuth;
+  if (options.trust !== undefined)
+    o.trust = await (await import('../../../sdk/internal.js')).TrustStore.load(String(options.trust));
   const timeout = options.timeout === undefined ? undefined : Number(options.timeout);
   if (timeout !== undefined && !(Number.isFinite(timeout) && timeout > 0))
     throw invalidOption('--timeout', 'a number of seconds > 0', options.timeout);
@@ -142,7 +146,7 @@ function render(r: StationResult, io: CommandIO): void {
   );
   const t = r.summary.totals;
   io.out(
-    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed`,
+    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${unverifiedText(t)}`,
   );
 }
 
@@ -165,8 +169,12 @@ export const spec: CommandSpec<StationResult> = {
       .option('--auth-password <password>', 'basic-auth password')
       .option('--tls-key <file>', 'serve HTTPS with this PEM key')
       .option('--tls-cert <file>', 'and this PEM certificate')
-      .option('--broker-user <name>', 'broker user name (password from RINGMOE_BROKER_PASSWORD)')
-      .option('--timeout <seconds>', 'stop after this many seconds');
+      .option('--timeout <seconds>', 'stop after this many seconds')
+      .option(
+        '--trust <file>',
+        "the fleet's trust file: results, births, deaths and OTA reports count only when signed by the device's own key",
+      );
+    addBrokerOptions(cmd);
   },
   examples: [
     'ringmoe-edge station --broker mqtt://localhost:1883 --fleet north',

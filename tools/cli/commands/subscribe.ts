@@ -8,8 +8,10 @@ import { invalidOption } from '../../../sdk/internal.js';
 import { FleetConsumer, type ReceivedResult } from '../../../sdk/internal.js';
 import type { FleetSummary } from '../../../sdk/internal.js';
 import type { CommandSpec } from '../command.js';
+import { addBrokerOptions, readBrokerFlags } from '../broker-flags.js';
 import { type CommandIO } from '../io.js';
 import { table } from '../../format/table.js';
+import { unverifiedText } from '../fleet-summary-text.js';
 
 /** At most this many results are kept for the JSON output. */
 const MAX_KEPT = 10_000;
@@ -22,6 +24,8 @@ export interface SubscribedResult {
   ts: number;
   frameId?: string;
   modelVersion?: string;
+  /** With --trust: the id of the device key that signed it. */
+  keyId?: string;
   result: unknown;
 }
 
@@ -36,6 +40,8 @@ export interface SubscribeResult {
   results: SubscribedResult[];
   /** True when more than 10000 results arrived and only the first were kept. */
   resultsTruncated: boolean;
+  /** True with --trust: every result listed was signed by its device's own key; the rest are counted in summary.totals.unverified. */
+  verified: boolean;
   summary: FleetSummary;
 }
 
@@ -110,6 +116,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
   const count = positiveInteger('--count', options.count);
   const timeout = positiveSeconds('--timeout', options.timeout);
   const group = options.group as string | undefined;
+  const auth = await readBrokerFlags(options, broker);
   const trust =
     options.trust === undefined
       ? undefined
@@ -119,6 +126,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
     consumer = await FleetConsumer.create({
       ...(trust ? { trust } : {}),
       url: broker,
+      ...(auth ?? {}),
       fleet,
       protocol: protocolOf(options.protocol),
       ...(group !== undefined ? { group } : {}),
@@ -158,6 +166,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
           ts: r.ts,
           ...(r.frameId !== undefined ? { frameId: r.frameId } : {}),
           ...(r.modelVersion !== undefined ? { modelVersion: r.modelVersion } : {}),
+          ...(r.keyId !== undefined ? { keyId: r.keyId } : {}),
           result: r.result,
         });
       }
@@ -173,6 +182,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
       ),
     );
     consumer.on('malformed', (e) => io.note(`malformed message: ${e.message}`));
+    consumer.on('unverified', (u) => io.note(`unverified ${u.kind} on ${u.topic} (not counted): ${u.reason}`));
     consumer.on('offline', () => io.note('broker connection lost; reconnecting'));
   });
   const summary = await consumer.close();
@@ -185,6 +195,7 @@ async function run(_args: string[], options: Record<string, unknown>, io: Comman
     received,
     results,
     resultsTruncated: received > results.length,
+    verified: trust !== undefined,
     summary,
   };
 }
@@ -213,7 +224,7 @@ function render(r: SubscribeResult, io: CommandIO): void {
   const t = r.summary.totals;
   const refused = Object.entries(t.refused ?? {}).map(([reason, n]) => `${n} ${reason}`);
   io.out(
-    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${refused.length ? `, refused: ${refused.join(', ')}` : ''}${t.unverified ? `, ${t.unverified} unverified state(s)` : ''}`,
+    `${t.devices} device(s), ${t.online} online, ${t.results} result(s), ${t.duplicates} duplicate(s) dropped, ${t.malformed} malformed${refused.length ? `, refused: ${refused.join(', ')}` : ''}${unverifiedText(t)}`,
   );
 }
 
@@ -230,7 +241,11 @@ export const spec: CommandSpec<SubscribeResult> = {
       .option('--count <n>', 'stop after N results')
       .option('--timeout <seconds>', 'stop after this many seconds')
       .option('--protocol <version>', 'auto, 5 or 4 (3.1.1)', 'auto')
-      .option('--trust <file>', "the fleet's trust file: device states count only when signed by the device's own key");
+      .option(
+        '--trust <file>',
+        "the fleet's trust file: results, births, deaths and states count only when signed by the device's own key",
+      );
+    addBrokerOptions(cmd);
   },
   examples: [
     'ringmoe-edge subscribe --broker mqtt://localhost:1883 --fleet north',

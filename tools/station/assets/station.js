@@ -111,6 +111,8 @@
     $('kpi-devices').textContent = `${state.totals.online} / ${state.totals.devices}`;
     $('kpi-frames').textContent =
       `${state.totals.frames} · ${state.totals.failed - state.totals.dropped} · ${state.totals.dropped}`;
+    // Messages that did not verify against the fleet's trust file (0 without one): never in the counts above.
+    $('kpi-unverified').textContent = String(state.totals.unverified ?? 0);
     spark(t.history);
     if (!selected || !state.devices.some((d) => d.device === selected))
       selected = (state.devices.find((d) => d.latest) || state.devices[0] || {}).device || null;
