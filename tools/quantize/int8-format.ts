@@ -29,8 +29,6 @@ export const INT8_FORMAT_SUMMARY: Readonly<Record<Int8Format, string>> = {
   'qdq-symmetric': 'Q/DQ, int8 activations (zero point 0) and per-channel int8 weights, for TensorRT',
   'cpu-dynamic':
     'MatMulInteger with activations quantized at run time (uint8) and per-channel int8 weights, fused by onnxruntime into MatMulIntegerToFloat / DynamicQuantizeMatMul',
-  'cpu-qdq-u8s8':
-    'Q/DQ, calibrated uint8 activations (zero point 128) and per-channel int8 weights, for onnxruntime CPU QDQ fusions',
 };
 
 /** Whether the format needs calibrated activation ranges (and so calibration frames). */
@@ -71,5 +69,5 @@ export function rewriteForFormat(
   tracker: ClusterTracker,
 ): void {
   if (format === 'cpu-dynamic') applyDynamicPlan(graph, plan, stored, tracker);
-  else applyQdqPlan(graph, plan, activationScales, stored, tracker, format === 'cpu-qdq-u8s8' ? 'uint8' : 'int8');
+  else applyQdqPlan(graph, plan, activationScales, stored, tracker);
 }

@@ -1,8 +1,6 @@
 /**
  * Writes a Q/DQ plan into a graph: each planned activation gets one QuantizeLinear →
- * DequantizeLinear pair (per-tensor scale; int8 with zero point 0, or — for onnxruntime's CPU
- * kernels, which fuse unsigned activations with signed weights — uint8 with zero point 128, the
- * same grid shifted) read by the planned nodes only (other
+ * DequantizeLinear pair (per-tensor scale, int8 zero point 0) read by the planned nodes only (other
  * readers, such as a router reading the same tokens, keep the float tensor); each planned weight,
  * now stored as int8 with per-channel scales, is read through one DequantizeLinear (axis = output
  * channels). Opset ≥ 13 (per-axis DequantizeLinear).
@@ -23,10 +21,7 @@ import type { QdqPlan } from './qdq-plan.js';
 
 /** Name of the per-channel scale tensor stored beside an INT8 weight. */
 export const weightScaleName = (weight: string) => `${weight}::scale`;
-const ZERO_POINT = { int8: 'qdq::zero_point.int8', uint8: 'qdq::zero_point.uint8' } as const;
-
-/** Element type of quantized activations: int8 (TensorRT) or uint8 (onnxruntime CPU). */
-export type ActivationType = keyof typeof ZERO_POINT;
+const ZERO_POINT = 'qdq::zero_point.int8';
 
 function axisAttr(axis: number) {
   return create(AttributeProtoSchema, { ...(attr.i(axis) as object), name: 'axis' });
@@ -43,27 +38,19 @@ export function applyQdqPlan(
   activationScales: Map<string, number>,
   stored: Map<string, StoredTensor>,
   tracker: ClusterTracker,
-  activationType: ActivationType = 'int8',
 ): { qPairs: number; weightDq: number } {
   const present = new Set(graph.initializer.map((t) => t.name));
   const byName = new Map<string, NodeProto>(graph.node.map((n) => [n.name, n]));
   const added: NodeProto[] = [];
-  const zero = ZERO_POINT[activationType];
-  addInlineInitializer(
-    graph,
-    activationType === 'uint8'
-      ? inlineTensor(zero, 'uint8', [], Uint8Array.of(128))
-      : inlineTensor(zero, 'int8', [], Int8Array.of(0)),
-    present,
-  );
+  addInlineInitializer(graph, inlineTensor(ZERO_POINT, 'int8', [], Int8Array.of(0)), present);
   const actDq = new Map<string, string>();
   for (const t of plan.activations) {
     const scale = activationScales.get(t);
     if (scale === undefined || !(scale > 0) || !Number.isFinite(scale))
       throw new EdgeError('E_INTERNAL', `no usable scale for activation ${t}`);
     const s = addInlineInitializer(graph, inlineTensor(`${t}::scale`, 'float32', [], Float32Array.of(scale)), present);
-    added.push(makeNode(`${t}::QuantizeLinear`, 'QuantizeLinear', [t, s, zero], [`${t}::q`]));
-    added.push(makeNode(`${t}::DequantizeLinear`, 'DequantizeLinear', [`${t}::q`, s, zero], [`${t}::dq`]));
+    added.push(makeNode(`${t}::QuantizeLinear`, 'QuantizeLinear', [t, s, ZERO_POINT], [`${t}::q`]));
+    added.push(makeNode(`${t}::DequantizeLinear`, 'DequantizeLinear', [`${t}::q`, s, ZERO_POINT], [`${t}::dq`]));
     actDq.set(t, `${t}::dq`);
   }
   const weightDq = new Map<string, string>();

@@ -187,7 +187,7 @@ export const TARGET_PROFILE_SCHEMA: JsonSchema = {
       int8Format: {
         enum: INT8_FORMATS,
         description:
-          'How INT8 packages are written for this target: qdq-symmetric (TensorRT), cpu-dynamic or cpu-qdq-u8s8 (onnxruntime CPU). Default: by runtime.',
+          'How INT8 packages are written for this target: qdq-symmetric (TensorRT) or cpu-dynamic (onnxruntime CPU). Default: by runtime.',
       },
     },
     ['schemaVersion', 'id', 'name', 'kind', 'cpu', 'memory', 'reserve', 'throughput', 'software'],
