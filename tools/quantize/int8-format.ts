@@ -3,7 +3,7 @@
  * means for the quantizer: which planned nodes it can compute in integers, whether it needs
  * calibrated activation ranges, and how the graph is rewritten.
  */
-import type { Int8Format } from '../../sdk/internal.js';
+import type { Int8Format, TargetProfile } from '../../sdk/internal.js';
 import type { GraphProto } from '../onnx/proto.js';
 import type { StoredTensor } from '../package/weight-store.js';
 import { applyDynamicPlan } from './dynamic-rewrite.js';
@@ -23,6 +23,15 @@ export const DEFAULT_INT8_FORMAT_CHOICE: Int8FormatChoice = {
   format: 'qdq-symmetric',
   reason: 'default (TensorRT explicit quantization; name a target or option int8Format for onnxruntime CPU)',
 };
+
+/** The format a target profile asks for, with where that came from. */
+export function formatForTarget(target: TargetProfile): Int8FormatChoice {
+  const f = target.int8Format;
+  return {
+    format: f.value,
+    reason: `target ${target.id} (${f.origin === 'profile' ? 'its int8Format' : `the ${target.runtime} default`})`,
+  };
+}
 
 /** One line per format for readable output and reports. */
 export const INT8_FORMAT_SUMMARY: Readonly<Record<Int8Format, string>> = {
