@@ -359,7 +359,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
           : '';
       throw new EdgeError(
         'E_FIDELITY_FLOOR',
-        `${o.precision}${int8 ? ` (${format})` : ''}${calibrated ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`,
+        `${o.precision}${int8 && !calibrated ? ` (${format}, activations quantized at run time)` : ''}${calibrated ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`,
         {
           field: 'precision',
           hint: int8
