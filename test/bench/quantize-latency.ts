@@ -67,32 +67,51 @@ async function embeddingCosine(dir: string, precision: string): Promise<number |
   return c.length ? Math.min(...c) : undefined;
 }
 
-/** Times every variant's graph on the same feeds, interleaved; medians in ms. */
+/** A candidate's median and the median of the fp32 runs interleaved with it. */
+interface Timing {
+  ms: number;
+  fp32Ms: number;
+  ratio: number;
+}
+
+/**
+ * Times each variant against fp32 in its own interleaved pair (fp32 X fp32 X ...), so every ratio
+ * comes from one anchor that ran beside it under the same load and cache state (a slow neighbour
+ * would otherwise bias whichever candidate follows it); fp32's own row is the median of all its runs.
+ */
 async function latencies(
   graphs: Record<Variant, string>,
   feeds: Parameters<Awaited<ReturnType<OrtBackend['load']>>['run']>[0],
   rounds: number,
   threads?: number,
-): Promise<{ ms: Record<Variant, number>; rounds: number }> {
+): Promise<{ timing: Record<Variant, Timing>; rounds: number }> {
   const backend = new OrtBackend();
   const sessions = await Promise.all(
     VARIANTS.map((v) => backend.load({ graphPath: graphs[v], ...(threads ? { threads } : {}) })),
   );
   try {
-    const samples = await interleave(
-      Object.fromEntries(VARIANTS.map((v, i) => [v, () => sessions[i]!.run(feeds)])),
-      rounds,
-    );
-    return { ms: Object.fromEntries(VARIANTS.map((v) => [v, median(samples[v]!)])) as Record<Variant, number>, rounds };
+    const run = (v: Variant) => () => sessions[VARIANTS.indexOf(v)]!.run(feeds);
+    const timing = {} as Record<Variant, Timing>;
+    const allFp32: number[] = [];
+    for (const v of VARIANTS.slice(1)) {
+      const samples = await interleave({ fp32: run('fp32'), [v]: run(v) }, rounds);
+      allFp32.push(...samples.fp32!);
+      const fp32Ms = median(samples.fp32!);
+      const ms = median(samples[v]!);
+      timing[v] = { ms, fp32Ms, ratio: ms / fp32Ms };
+    }
+    const fp32Ms = median(allFp32);
+    timing.fp32 = { ms: fp32Ms, fp32Ms, ratio: 1 };
+    return { timing, rounds };
   } finally {
     await Promise.all(sessions.map((s) => s.dispose()));
   }
 }
 
-function ratioLines(what: string, ms: Record<Variant, number>, extra: (v: Variant) => string): string[] {
+function ratioLines(what: string, t: Record<Variant, Timing>, extra: (v: Variant) => string): string[] {
   return VARIANTS.map(
     (v) =>
-      `${what} ${LABEL[v].padEnd(36)} ${ms[v].toFixed(2).padStart(8)} ms  x${(ms[v] / ms.fp32).toFixed(2)}${extra(v)}`,
+      `${what} ${LABEL[v].padEnd(36)} ${t[v].ms.toFixed(2).padStart(8)} ms  x${t[v].ratio.toFixed(2)}${v === 'fp32' ? '' : ` (its fp32 ${t[v].fp32Ms.toFixed(2)} ms)`}${extra(v)}`,
   );
 }
 
@@ -116,17 +135,17 @@ async function ringmoeSmall(log: (l: string) => void): Promise<BenchResult[]> {
   }
   const entry = (await openPackage(src, { verify: 'size' })).entry('optical');
   const graphs = Object.fromEntries(VARIANTS.map((v) => [v, join(dirs[v], entry.graph)])) as Record<Variant, string>;
-  const { ms, rounds } = await latencies(graphs, randomFeeds(entry, 1, 11), 15);
+  const { timing, rounds } = await latencies(graphs, randomFeeds(entry, 1, 11), 15);
   const cos: Partial<Record<Variant, number>> = {};
   for (const v of ['int8-qdq', 'int8-cpu'] as const) cos[v] = await embeddingCosine(dirs[v], 'int8');
   const c = (v: Variant) => (cos[v] !== undefined ? `  embedding cosine ${cos[v].toFixed(4)}` : '');
-  for (const l of ratioLines('ringmoe-small optical, batch 1:', ms, c)) log(l);
+  for (const l of ratioLines('ringmoe-small optical, batch 1:', timing, c)) log(l);
   const result = (v: Variant, label: string, goal?: string): BenchResult => ({
     name: `quantize-latency ${v}`,
-    ratio: { label, value: ms[v] / ms.fp32, ...(goal ? { goal } : {}) },
+    ratio: { label, value: timing[v].ratio, ...(goal ? { goal } : {}) },
     metrics: {
-      fp32MedianMs: ms.fp32,
-      [`${v}MedianMs`]: ms[v],
+      fp32MedianMs: timing[v].fp32Ms,
+      [`${v}MedianMs`]: timing[v].ms,
       rounds,
       batch: 1,
       ...(cos[v] !== undefined ? { embeddingCosine: cos[v] } : {}),
@@ -179,10 +198,10 @@ async function statlog(log: (l: string) => void): Promise<BenchResult[]> {
   };
   const graphs = Object.fromEntries(VARIANTS.map((v) => [v, join(dirs[v], entry.graph)])) as Record<Variant, string>;
   // A 1.5 ms model: many rounds, so a scheduler hiccup on a shared machine moves no median.
-  const { ms, rounds } = await latencies(graphs, feeds, 301, 1);
+  const { timing, rounds } = await latencies(graphs, feeds, 301, 1);
   const acc = (v: Variant) =>
     `  accuracy ${(100 * accuracy[v]).toFixed(2)} % (${((accuracy[v] - accuracy.fp32) * 100).toFixed(2)} pts)`;
-  for (const l of ratioLines('statlog (trained), batch 1, 1 thread:', ms, acc)) log(l);
+  for (const l of ratioLines('statlog (trained), batch 1, 1 thread:', timing, acc)) log(l);
   const fused = reports['int8-cpu']?.report.optimizedGraph?.nodeTypes ?? {};
   log(
     `statlog int8 cpu-dynamic optimised graph: ${Object.entries(fused)
@@ -194,11 +213,11 @@ async function statlog(log: (l: string) => void): Promise<BenchResult[]> {
     name: `quantize-latency statlog ${v}`,
     ratio: {
       label: `${LABEL[v]} latency / FP32 latency (trained Statlog, onnxruntime CPU, 1 thread)`,
-      value: ms[v] / ms.fp32,
+      value: timing[v].ratio,
     },
     metrics: {
-      fp32MedianMs: ms.fp32,
-      [`${v}MedianMs`]: ms[v],
+      fp32MedianMs: timing[v].fp32Ms,
+      [`${v}MedianMs`]: timing[v].ms,
       rounds,
       batch: 1,
       fp32Accuracy: accuracy.fp32,
