@@ -9,7 +9,7 @@
  */
 import { existsSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Int8Format } from '../../sdk/core/targets/written.js';
 import { looksLikePackage, openPackage } from '../../sdk/package/open-package.js';
 import { OrtBackend } from '../../sdk/runtime/backends/ort.js';
@@ -125,8 +125,8 @@ async function ringmoeSmall(log: (l: string) => void): Promise<BenchResult[]> {
   const dirs = {} as Record<Variant, string>;
   dirs.fp32 = src;
   for (const v of VARIANTS.slice(1)) {
-    // The qdq-symmetric and fp16 caches keep their names from before the CPU format existed.
-    const dir = join(BENCH_CACHE, `ringmoe-small-optical-${v === 'int8-qdq' ? 'int8' : v}`);
+    // Keyed by the source package's own key: a new lowering or generator makes new quantized copies.
+    const dir = join(BENCH_CACHE, `${basename(src)}-optical-${v}`);
     if (!(existsSync(dir) && looksLikePackage(dir))) {
       log(`quantizing ringmoe-small (optical) to ${LABEL[v]} (once; cached in .cache/bench)`);
       await quantizeTo(src, dir, v, await frames(), ['optical']);
