@@ -29,9 +29,7 @@ export function ringmoePart(node: string, opType: string): string {
   const moe = node.indexOf('/moe/');
   // onnxruntime names the Gelu it fuses from Erf/Mul/Add "Gelu_token_<n>", outside any scope.
   if (/^(Gelu|BiasGelu|FastGelu)$/.test(opType) && !node.includes('/')) return 'GELU (fused, unscoped)';
-  // Likewise the integer GEMMs it fuses from an INT8 cpu-dynamic graph (docs/quantization.md).
-  if (/^(DynamicQuantizeMatMul|MatMulIntegerToFloat)$/.test(opType) && !node.includes('/'))
-    return 'integer MatMul (fused, unscoped)';
+  // The integer GEMMs fused from an INT8 cpu-dynamic graph keep the MatMul's scoped name.
   const matmul = /^(MatMul|FusedMatMul|Gemm|MatMulNBits|DynamicQuantizeMatMul|MatMulIntegerToFloat)$/.test(opType);
   if (moe < 0) return matmul ? 'other MatMul' : 'other';
   const scope = node.slice(moe + 5).split('/')[0] ?? '';
