@@ -47,6 +47,8 @@ export {
   type Confidence,
   dlaUsable,
   effectiveThroughput,
+  INT8_FORMATS,
+  type Int8Format,
   listTargets,
   loadTarget,
   modelMemoryBudget,

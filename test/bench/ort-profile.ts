@@ -29,12 +29,13 @@ export function ringmoePart(node: string, opType: string): string {
   const moe = node.indexOf('/moe/');
   // onnxruntime names the Gelu it fuses from Erf/Mul/Add "Gelu_token_<n>", outside any scope.
   if (/^(Gelu|BiasGelu|FastGelu)$/.test(opType) && !node.includes('/')) return 'GELU (fused, unscoped)';
-  if (moe < 0) return opType === 'MatMul' || opType === 'FusedMatMul' || opType === 'Gemm' ? 'other MatMul' : 'other';
+  // The integer GEMMs fused from an INT8 cpu-dynamic graph keep the MatMul's scoped name.
+  const matmul = /^(MatMul|FusedMatMul|Gemm|MatMulNBits|DynamicQuantizeMatMul|MatMulIntegerToFloat)$/.test(opType);
+  if (moe < 0) return matmul ? 'other MatMul' : 'other';
   const scope = node.slice(moe + 5).split('/')[0] ?? '';
   if (scope.startsWith('router')) return 'router';
   if (/^(modal|collaborative)\./.test(scope) || scope.startsWith('shared') || scope.startsWith('dense')) {
-    if (/^(MatMul|FusedMatMul|Gemm|MatMulNBits)$/.test(opType))
-      return scope.startsWith('shared') ? 'shared expert MatMul' : 'routed expert MatMul';
+    if (matmul) return scope.startsWith('shared') ? 'shared expert MatMul' : 'routed expert MatMul';
     if (/^(Add|Mul|Div|Erf|Gelu|BiasGelu|FastGelu)$/.test(opType)) return 'expert bias + GELU';
   }
   return 'MoE dispatch glue';

@@ -57,7 +57,7 @@ function recipeMetrics(dir: string): RecipeMetrics | undefined {
 }
 
 /** The model input of one Statlog patch, preprocessed as the package declares. */
-async function prepare(s: LabelledSample, ds: LabelledDataset, m: PackageManifest): Promise<Float32Array> {
+export async function prepare(s: LabelledSample, ds: LabelledDataset, m: PackageManifest): Promise<Float32Array> {
   const declared = m.model.preprocessing?.multispectral ?? {};
   const { width, height, bands } = ds.patch;
   const pre = await preprocessFrame(
@@ -86,7 +86,11 @@ function toolFrame(id: string, data: Float32Array): ToolFrame {
   };
 }
 
-function preparedSet(source: string, tensors: { id: string; data: Float32Array }[], m: PackageManifest): FrameSet {
+export function preparedSet(
+  source: string,
+  tensors: { id: string; data: Float32Array }[],
+  m: PackageManifest,
+): FrameSet {
   const { height, width } = m.model.inputSize!;
   const frames: PreparedFrame[] = tensors.map((t) => ({
     id: t.id,

@@ -21,6 +21,7 @@ import { writeBuildSpec } from '../engine/write-spec.js';
 import { PackageWriter } from '../package/package-writer.js';
 import { planFrames, type FramePlanOptions } from '../quantize/frame-plan.js';
 import { quantizePackage } from '../quantize/quantize-package.js';
+import { formatForTarget } from '../quantize/int8-format.js';
 import type { QuantizationReport } from '../quantize/report.js';
 import type { CalibrationMethod } from '../quantize/thresholds.js';
 import { assertBuildableOn } from '../planner/lowering.js';
@@ -154,6 +155,7 @@ export async function compilePackage(o: CompileOptions): Promise<CompileResult> 
       heldOut: frames.heldOut,
       entries,
       tensorrtVersions: caches,
+      int8Format: formatForTarget(target),
       ...(o.method ? { method: o.method } : {}),
       ...(o.floors ? { floors: o.floors } : {}),
       ...(o.acceptLoss !== undefined ? { acceptLoss: o.acceptLoss } : {}),

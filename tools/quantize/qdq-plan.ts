@@ -18,7 +18,8 @@ import type { GraphProto, NodeProto, TensorProto } from '../onnx/proto.js';
 import { DataType } from '../onnx/proto.js';
 import { GraphIndex, topologicalOrder } from '../onnx/graph.js';
 
-export type SkipReason = 'router' | 'first-layer' | 'last-layer' | 'weight-not-float' | 'shared-weight-conflict';
+export type SkipReason =
+  'router' | 'first-layer' | 'last-layer' | 'weight-not-float' | 'shared-weight-conflict' | 'not-matmul';
 
 /** One weighted node that gets Q/DQ on both inputs. */
 export interface QuantizedNode {

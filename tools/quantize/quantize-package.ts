@@ -1,9 +1,10 @@
 /**
- * `ringmoe-edge quantize`: an fp32 package in, an INT8 (explicit Q/DQ) or FP16 package out, with
- * its fidelity report on held-out frames. The output keeps the package layout — the same graphs
- * (rewritten) and the same weight files, one per expert, now holding int8 or half tensors — plus,
- * for INT8, the calibrated ranges of every activation and TensorRT calibration caches made from
- * them.
+ * `ringmoe-edge quantize`: an fp32 package in, an INT8 or FP16 package out, with its fidelity
+ * report on held-out frames. INT8 is written in the target's format (int8-format.ts): explicit
+ * symmetric Q/DQ for TensorRT, or the forms onnxruntime's CPU kernels fuse. The output keeps the
+ * package layout — the same graphs (rewritten) and the same weight files, one per expert, now
+ * holding int8 or half tensors — plus, for calibrated INT8, the ranges of every activation and,
+ * for TensorRT, calibration caches made from them.
  */
 import { clone } from '@bufbuild/protobuf';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
@@ -31,7 +32,16 @@ import {
 } from './fidelity-floor.js';
 import { ClusterTracker, pointAtStore } from './graph-edit.js';
 import { planQdq, reconcilePlans, type QdqPlan } from './qdq-plan.js';
-import { applyQdqPlan, weightScaleName } from './qdq-rewrite.js';
+import { weightScaleName } from './qdq-rewrite.js';
+import {
+  DEFAULT_INT8_FORMAT_CHOICE,
+  INT8_FORMAT_SUMMARY,
+  needsCalibration,
+  planForFormat,
+  rewriteForFormat,
+  type Int8FormatChoice,
+} from './int8-format.js';
+import { optimizedNodeTypes } from './optimized-graph.js';
 import type { CandidateSummary, QuantizationReport } from './report.js';
 import {
   externalInitializers,
@@ -58,7 +68,12 @@ export interface QuantizeOptions {
   method?: CalibrationMethod | 'auto';
   /** Percentile for `percentile` (default 99.99). */
   percentile?: number;
-  /** Calibration frames (INT8 needs them for every modality its entries read). */
+  /**
+   * How INT8 is written, and why (the target's `int8Format`, an option, or the default:
+   * `qdq-symmetric` for TensorRT).
+   */
+  int8Format?: Int8FormatChoice;
+  /** Calibration frames (calibrated INT8 formats need them for every modality its entries read). */
   calibration: FrameSet[];
   /** Held-out frames for the fidelity report (never calibration frames). */
   heldOut: FrameSet[];
@@ -163,14 +178,18 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   }
   const entries = selectEntries(m, o.entries);
   const int8 = o.precision === 'int8';
+  const formatChoice = o.int8Format ?? DEFAULT_INT8_FORMAT_CHOICE;
+  const format = formatChoice.format;
+  // Run-time quantized activations have no ranges to calibrate: one candidate, no frames needed.
+  const calibrated = int8 && needsCalibration(format);
   const methodOption = o.method ?? 'auto';
   const floors = checkFloors(o.floors);
-  const choices: MethodChoice[] = !int8
+  const choices: MethodChoice[] = !calibrated
     ? []
     : methodOption === 'auto'
       ? autoMethods(o.percentile)
       : [{ method: methodOption, ...(methodOption === 'percentile' ? { percentile: o.percentile ?? 99.99 } : {}) }];
-  if (int8) {
+  if (calibrated) {
     checkFrameModalities(entries, o.calibration, 'calibration');
     for (const e of entries) checkFramesFor(e, o.calibration, 'calibration');
   }
@@ -190,14 +209,19 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
   // Below opset 13 DequantizeLinear has no axis: weights are quantized per tensor (one scale), and
   // the fidelity measurement decides whether that is good enough.
   const perTensor = int8 && m.model.opset < 13;
-  const cacheVersions = int8 ? (o.tensorrtVersions ?? ['8.5.2']).map((v) => ({ v, n: tensorrtVersionNumber(v) })) : [];
+  const cacheVersions =
+    calibrated && format === 'qdq-symmetric'
+      ? (o.tensorrtVersions ?? ['8.5.2']).map((v) => ({ v, n: tensorrtVersionNumber(v) }))
+      : [];
   const progress = o.onProgress ?? (() => {});
   const batchSize = o.batchSize ?? 2;
 
   const models: OnnxModel[] = [];
   for (const e of entries) models.push(await readModel(pkg.path(e.graph)));
   const routerWeights = new Set((m.experts?.blocks ?? []).flatMap((b) => b.routers.map((r) => r.weight)));
-  const plans: QdqPlan[] = int8 ? reconcilePlans(models.map((x) => planQdq(x.proto.graph!, routerWeights))) : [];
+  const plans: QdqPlan[] = int8
+    ? reconcilePlans(models.map((x) => planForFormat(planQdq(x.proto.graph!, routerWeights), format)))
+    : [];
   if (int8 && plans.every((p) => p.quantized.length === 0)) {
     const kept: Record<string, number> = {};
     for (const p of plans) for (const k of p.skipped) kept[k.reason] = (kept[k.reason] ?? 0) + 1;
@@ -220,7 +244,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
 
   // One pass of statistics per entry; every method reads the same histograms.
   const perChoice: EntryCalibration[][] = choices.map(() => []);
-  if (int8) {
+  if (calibrated) {
     for (const [i, e] of entries.entries()) {
       progress(`calibrating ${e.name}`, i, entries.length);
       const cals = await calibrateEntryMethods(pkg.dir, e, models[i]!.proto, o.calibration, choices, { batchSize });
@@ -264,7 +288,9 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
         const g = model.graph!;
         pointAtStore(g, stored);
         const tracker = new ClusterTracker();
-        if (int8) {
+        if (int8 && !calibrated) {
+          rewriteForFormat(g, plans[i]!, format, new Map(), stored, tracker);
+        } else if (int8) {
           const ranges = calibrations[i]!.tensors;
           const scales = new Map(plans[i]!.activations.map((t) => [t, ranges[t]?.scale ?? NaN]));
           const missing = [...scales].find(([, s]) => !Number.isFinite(s));
@@ -274,7 +300,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
               `activation ${missing[0]} of entry ${e.name} got no range during calibration`,
               { field: e.name },
             );
-          applyQdqPlan(g, plans[i]!, scales, stored, tracker);
+          rewriteForFormat(g, plans[i]!, format, scales, stored, tracker);
         } else castHalfInitializers(g, tracker);
         model.producerVersion = VERSION;
         graphs.push(model);
@@ -285,7 +311,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     };
 
     const trials: Trial[] = [];
-    const runs = int8
+    const runs = calibrated
       ? choices.map((c, k) => ({ choice: c as MethodChoice | undefined, calibrations: perChoice[k]! }))
       : [{ choice: undefined, calibrations: [] as EntryCalibration[] }];
     for (const [k, run] of runs.entries()) {
@@ -333,7 +359,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
           : '';
       throw new EdgeError(
         'E_FIDELITY_FLOOR',
-        `${o.precision}${int8 ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`,
+        `${o.precision}${int8 && !calibrated ? ` (${format}, activations quantized at run time)` : ''}${calibrated ? ` with ${choiceLabel(best.choice)} calibration (the best found)` : ''} stays below the fidelity floor on ${heldOutFrames} held-out frames: ${failing.map(describeCheck).join('; ')}${tried}`,
         {
           field: 'precision',
           hint: int8
@@ -347,7 +373,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     const written = best.written;
     const method = best.choice?.method;
     for (const [i, e] of entries.entries()) await writer.writeGraph(e.graph, graphs[i]!);
-    if (int8) {
+    if (calibrated) {
       for (const c of calibrations) {
         await writer.writeJson(`calibration/${c.entry}.ranges.json`, c, 'calibration');
         for (const { v, n } of cacheVersions) {
@@ -383,7 +409,9 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
             rounds,
           )
         : undefined;
-    const statsSha256 = int8 ? calibrationHash(calibrations) : undefined;
+    const statsSha256 = calibrated ? calibrationHash(calibrations) : undefined;
+    progress('reading the graph onnxruntime optimises', 0, 1);
+    const optimized = await optimizedNodeTypes(join(writer.dir, first.graph));
     const summary = (t: Trial): CandidateSummary => ({
       method: choiceLabel(t.choice),
       worst: t.worst ?? null,
@@ -395,10 +423,11 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
     const runnerUp = others.length ? others.reduce((a, b) => (margin(b) > margin(a) ? b : a)) : undefined;
     const report: QuantizationReport = {
       precision: o.precision,
-      ...(int8
+      ...(int8 ? { int8Format: { ...formatChoice, summary: INT8_FORMAT_SUMMARY[format] } } : {}),
+      ...(calibrated
         ? { method: method!, ...(method === 'percentile' ? { percentile: best.choice!.percentile ?? 99.99 } : {}) }
         : {}),
-      ...(int8
+      ...(calibrated
         ? {
             selection: {
               mode: methodOption === 'auto' ? 'auto' : 'fixed',
@@ -421,11 +450,12 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
         failing,
       },
       source: { name: m.name, packageHash: pkg.packageHash },
-      calibration: int8 ? { origin: originOf(o.calibration), sets: summarise(o.calibration) } : null,
+      calibration: calibrated ? { origin: originOf(o.calibration), sets: summarise(o.calibration) } : null,
       heldOut: { origin: originOf(o.heldOut), sets: summarise(o.heldOut) },
       entries: fidelity,
       ...(int8 ? { quantized: plans.map((p, i) => planSummary(entries[i]!.name, p)) } : {}),
       ...(latency ? { latency } : {}),
+      optimizedGraph: { entry: first.name, ...optimized },
       ...(statsSha256 ? { statsSha256 } : {}),
     };
     const reportRel = `reports/fidelity-${o.precision}.json`;
@@ -445,7 +475,8 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
       params: {
         precision: o.precision,
         ...(perTensor ? { weightScales: 'per-tensor (opset below 13)' } : {}),
-        ...(int8
+        ...(int8 ? { int8Format: format } : {}),
+        ...(calibrated
           ? {
               method: method!,
               methodSelection: methodOption === 'auto' ? 'auto' : 'fixed',
@@ -460,7 +491,7 @@ export async function quantizePackage(o: QuantizeOptions): Promise<QuantizeResul
           passed: failing.length === 0,
         },
         entries: written.map((e) => e.name),
-        calibration: int8
+        calibration: calibrated
           ? {
               origin: originOf(o.calibration),
               frames: o.calibration.reduce((n, s) => n + s.frames.length, 0),

@@ -6,6 +6,8 @@
 import type { FrameSetSummary } from './frames.js';
 import type { LatencyComparison, QuantizedEntryFidelity } from './fidelity-run.js';
 import type { FidelityCheck, FidelityFloors } from './fidelity-floor.js';
+import type { Int8FormatChoice } from './int8-format.js';
+import type { OptimizedGraph } from './optimized-graph.js';
 
 /** One calibration method tried, and where it came closest to the floor. */
 export interface CandidateSummary {
@@ -19,6 +21,8 @@ export interface CandidateSummary {
 
 export interface QuantizationReport {
   precision: 'int8' | 'fp16';
+  /** INT8: the format the graphs are written in, why that one, and what it is. */
+  int8Format?: Int8FormatChoice & { summary: string };
   /** The calibration method the package was written with (INT8). */
   method?: string;
   percentile?: number;
@@ -54,6 +58,8 @@ export interface QuantizationReport {
   }[];
   /** CPU latency (onnxruntime) of the first entry, fp32 vs this precision, measured in one run. */
   latency?: LatencyComparison;
+  /** The first entry's graph after onnxruntime's CPU optimiser (level all): which kernels run. */
+  optimizedGraph?: { entry: string } & OptimizedGraph;
   statsSha256?: string;
 }
 

@@ -3,7 +3,8 @@
  * engine is assumed to reach. Defined once here (and explained in targets/README.md#utilisation),
  * never per device: a profile states peaks, this file states the derating.
  */
-import type { Precision } from './written.js';
+import type { TargetRuntime } from './resolved.js';
+import type { Int8Format, Precision } from './written.js';
 
 /** Which kind of arithmetic unit executes a precision on a target. */
 export type MathUnit = 'tensor-core' | 'cuda-core' | 'cpu';
@@ -28,3 +29,14 @@ export const UTILISATION: Readonly<Record<MathUnit, Readonly<Record<Precision, n
 
 /** Preference when choosing a precision: the first one the compute unit supports wins. */
 export const PRECISION_PREFERENCE: readonly Precision[] = ['int8', 'fp16', 'fp32'];
+
+/**
+ * The INT8 format a runtime gets when its profile names none. TensorRT reads explicit symmetric
+ * Q/DQ. onnxruntime's CPU kernels run that form slower than fp32 (signed activations do not fuse
+ * on x86), so CPU targets get run-time quantized MatMuls, the faster of the two CPU forms measured
+ * by the quantize-latency benchmark (BENCHMARKS.md) at the fidelity floor.
+ */
+export const DEFAULT_INT8_FORMAT: Readonly<Record<TargetRuntime, Int8Format>> = {
+  tensorrt: 'qdq-symmetric',
+  onnxruntime: 'cpu-dynamic',
+};

@@ -14,6 +14,7 @@ import type {
   TargetPowerModeSet,
   TargetProfile,
   TargetReserve,
+  TargetRuntime,
   TargetSoftwareLine,
   TargetThroughput,
 } from './resolved.js';
@@ -24,6 +25,7 @@ import type {
   WrittenSoftwareLine,
   WrittenTargetProfile,
 } from './written.js';
+import { DEFAULT_INT8_FORMAT } from './defaults.js';
 
 /** Bytes in one GiB. */
 export const GIB = 2 ** 30;
@@ -188,6 +190,7 @@ function softwareLineOf(l: WrittenSoftwareLine, hasDla: boolean): TargetSoftware
  */
 export function normalizeWrittenTarget(written: WrittenTargetProfile, file: string): TargetProfile {
   const dla = dlaOf(written);
+  const runtime: TargetRuntime = written.kind === 'cpu' ? 'onnxruntime' : 'tensorrt';
   return {
     schemaVersion: written.schemaVersion,
     id: written.id,
@@ -197,7 +200,7 @@ export function normalizeWrittenTarget(written: WrittenTargetProfile, file: stri
     description: written.description ?? null,
     notes: [...(written.notes ?? [])],
     file,
-    runtime: written.kind === 'cpu' ? 'onnxruntime' : 'tensorrt',
+    runtime,
     gpu: gpuOf(written),
     cpu: cpuOf(written),
     memory: memoryOf(written),
@@ -206,6 +209,9 @@ export function normalizeWrittenTarget(written: WrittenTargetProfile, file: stri
     throughput: throughputOf(written),
     power: powerOf(written),
     software: written.software.map((l) => softwareLineOf(l, dla.count.value > 0)),
+    int8Format: written.int8Format
+      ? { value: written.int8Format, origin: 'profile' }
+      : { value: DEFAULT_INT8_FORMAT[runtime], origin: 'runtime default' },
     warnings: [],
   };
 }

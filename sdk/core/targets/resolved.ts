@@ -4,7 +4,7 @@
  * every source is an array, every plain value of an attested record is a fact of its own, and the
  * values the toolchain computes with are derived once (sm string, bytes, bytes per second).
  */
-import type { Confidence, CpuIsa, Precision, TargetKind, ThroughputScope } from './written.js';
+import type { Confidence, CpuIsa, Int8Format, Precision, TargetKind, ThroughputScope } from './written.js';
 
 /** A value with its provenance, normalized. */
 export interface TargetFact<T> {
@@ -149,6 +149,8 @@ export interface TargetProfile {
   throughput: TargetThroughput;
   power: TargetPower;
   software: TargetSoftwareLine[];
+  /** How INT8 packages are written for this target: as written, else the runtime's default. */
+  int8Format: { value: Int8Format; origin: 'profile' | 'runtime default' };
   /** Non-fatal findings of the rules (e.g. a line without a CUDA version). */
   warnings: string[];
 }

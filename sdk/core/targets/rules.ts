@@ -39,6 +39,18 @@ export const provenanceIsComplete: ProfileRule = (ctx) => {
   visit(ctx.written, '');
 };
 
+/** The INT8 format is one the target's runtime executes: TensorRT has no run-time quantized MatMuls. */
+export const int8FormatFitsRuntime: ProfileRule = ({ profile: p, error, warn }) => {
+  const f = p.int8Format.value;
+  if (p.runtime === 'tensorrt' && f !== 'qdq-symmetric')
+    error('int8Format', `${f} is written for onnxruntime's CPU kernels; a TensorRT target reads qdq-symmetric`);
+  if (p.runtime === 'onnxruntime' && f === 'qdq-symmetric')
+    warn(
+      'int8Format',
+      "qdq-symmetric runs slower than fp32 on onnxruntime's CPU kernels (int8 activations do not fuse on x86)",
+    );
+};
+
 /** The sections a kind needs are there, and the ones it cannot have are not. */
 export const kindHasItsSections: ProfileRule = ({ written: w, error }) => {
   if (w.kind === 'cpu') {
@@ -220,6 +232,7 @@ export const PROFILE_RULES: readonly ProfileRule[] = [
   powerModesAreNamed,
   softwareLinesAreUsable,
   aliasesAreDistinct,
+  int8FormatFitsRuntime,
 ];
 
 /** Runs every rule and returns what they found. */

@@ -10,6 +10,7 @@ import type { JsonSchema } from './json-schema.js';
 import { attestationProperties, COMMON_DEFS, fact, objectOf, ref, V } from './schema-builder.js';
 import {
   CPU_ISAS,
+  INT8_FORMATS,
   TARGET_KINDS,
   TARGET_SCHEMA_VERSION,
   THROUGHPUT_SCOPES,
@@ -183,6 +184,11 @@ export const TARGET_PROFILE_SCHEMA: JsonSchema = {
       throughput,
       power,
       software: { type: 'array', items: softwareLine, minItems: 1 },
+      int8Format: {
+        enum: INT8_FORMATS,
+        description:
+          'How INT8 packages are written for this target: qdq-symmetric (TensorRT) or cpu-dynamic (onnxruntime CPU). Default: by runtime.',
+      },
     },
     ['schemaVersion', 'id', 'name', 'kind', 'cpu', 'memory', 'reserve', 'throughput', 'software'],
     {

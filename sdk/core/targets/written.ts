@@ -41,6 +41,20 @@ export const PRECISIONS = ['fp32', 'fp16', 'int8'] as const;
 /** One of {@link PRECISIONS}. */
 export type Precision = (typeof PRECISIONS)[number];
 
+/**
+ * How an INT8 package is written for a target's runtime:
+ * - `qdq-symmetric`: QuantizeLinear/DequantizeLinear pairs, int8 activations with zero point 0
+ *   and per-channel int8 weights — TensorRT's explicit quantization;
+ * - `cpu-dynamic`: MatMuls as integer products with activations quantized at run time
+ *   (DynamicQuantizeLinear + MatMulInteger), which onnxruntime's CPU optimiser fuses into
+ *   MatMulIntegerToFloat / DynamicQuantizeMatMul; no calibration. (Calibrated uint8 Q/DQ was
+ *   measured too and left out: onnxruntime kept its per-channel MatMuls in float, 1.8x fp32 —
+ *   docs/quantization.md.)
+ */
+export const INT8_FORMATS = ['qdq-symmetric', 'cpu-dynamic'] as const;
+/** One of {@link INT8_FORMATS}. */
+export type Int8Format = (typeof INT8_FORMATS)[number];
+
 /** Device classes: a Jetson module, an x86 host with a discrete NVIDIA GPU, or a CPU-only host. */
 export const TARGET_KINDS = ['jetson', 'x86-gpu', 'cpu'] as const;
 /** One of {@link TARGET_KINDS}. */
@@ -219,4 +233,6 @@ export interface WrittenTargetProfile {
   throughput: WrittenThroughput;
   power?: WrittenPower;
   software: WrittenSoftwareLine[];
+  /** How INT8 packages are written for this target (default: by its runtime, see defaults.ts). */
+  int8Format?: Int8Format;
 }

@@ -29,7 +29,12 @@ export const COMMANDS: CommandEntry[] = [
     load: () => import('./station.js'),
   },
   { name: 'compile', summary: 'compile a package for a device target', load: () => import('./compile.js') },
-  { name: 'quantize', summary: 'quantize a package to INT8 (Q/DQ) or FP16', load: () => import('./quantize.js') },
+  {
+    name: 'quantize',
+    summary:
+      "quantize a package to INT8 (in the target's format: Q/DQ for TensorRT, run-time quantized MatMuls for CPU) or FP16",
+    load: () => import('./quantize.js'),
+  },
   { name: 'calibrate', summary: 'routing statistics for pruning', load: () => import('./calibrate.js') },
   { name: 'prune', summary: 'prune a package for a device', load: () => import('./prune.js') },
   {

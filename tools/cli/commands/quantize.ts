@@ -1,10 +1,13 @@
 /**
- * `ringmoe-edge quantize <package> -o <dir> --precision int8|fp16`: explicit INT8 (Q/DQ, ranges
- * calibrated on the host, the calibration method chosen by measured fidelity) or FP16 weights, with
- * a fidelity report on held-out frames; refused below the fidelity floor unless `--accept-loss`.
+ * `ringmoe-edge quantize <package> -o <dir> --precision int8|fp16 [--target <id>]`: INT8 in the
+ * format the target's runtime runs fastest (TensorRT: explicit Q/DQ, ranges calibrated on the
+ * host, the calibration method chosen by measured fidelity; onnxruntime CPU: MatMuls quantized at
+ * run time) or FP16 weights, with a fidelity report on held-out frames; refused below the fidelity
+ * floor unless `--accept-loss`.
  */
 import { EdgeError } from '../../../sdk/internal.js';
-import { expectInteger, expectNumber, expectOneOf } from '../../../sdk/internal.js';
+import { expectInteger, expectNumber, expectOneOf, INT8_FORMATS, loadTarget } from '../../../sdk/internal.js';
+import type { Int8FormatChoice } from '../../quantize/int8-format.js';
 import type { CommandSpec } from '../command.js';
 import { addSensorOptions, readSensorFlags, sensorFor } from '../sensor-flags.js';
 import { formatBytes } from '../../format/numbers.js';
@@ -53,6 +56,7 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --held-out optical=other-frames/',
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration optical=frames/ --method max --min-cosine 0.995',
     'ringmoe-edge quantize pkg/small -o pkg/small-int8 --precision int8 --calibration generated:sar-l1:32 --entries sar-l1',
+    'ringmoe-edge quantize pkg/small -o pkg/small-cpu-int8 --precision int8 --target cpu-x86-64-onnxruntime',
     'ringmoe-edge quantize pkg/small -o pkg/small-fp16 --precision fp16',
     'ringmoe-edge quantize pkg/rsmoe -o pkg/rsmoe-int4 --precision int4 --held-out examples/data/aerial/',
     'ringmoe-edge quantize pkg/vendor-audio -o pkg/vendor-audio-int8 --precision int8 --calibration input=clips.npy --held-out input=other-clips.npy',
@@ -64,6 +68,14 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       .requiredOption(
         '--precision <p>',
         'int8 or fp16 (RS-MoE packages: int4 or int8, weight-only MatMulNBits of the expert decoders)',
+      )
+      .option(
+        '--target <id>',
+        'device target id or profile file: INT8 is written in its int8Format (TensorRT: qdq-symmetric; onnxruntime CPU: cpu-dynamic)',
+      )
+      .option(
+        '--int8-format <f>',
+        'INT8 format, overriding the target: qdq-symmetric (TensorRT) or cpu-dynamic (onnxruntime CPU; no calibration)',
       )
       .option('--block-size <n>', 'RS-MoE: rows per MatMulNBits quantization block (power of two, default 32)')
       .option(
@@ -112,6 +124,7 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     const { quantizePackage } = await import('../../quantize/quantize-package.js');
     const { CALIBRATION_METHODS } = await import('../../quantize/thresholds.js');
     const precision = expectOneOf('--precision', o.precision, ['int8', 'fp16'] as const);
+    const int8Format = await formatChoice(o);
     const method = expectOneOf('--method', o.method, ['auto', ...CALIBRATION_METHODS] as const);
     const floors = {
       cosine: expectNumber('--min-cosine', Number(o.minCosine), 0, 1),
@@ -151,6 +164,7 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       precision,
       method,
       percentile,
+      ...(int8Format ? { int8Format } : {}),
       calibration: frames.calibration,
       heldOut: frames.heldOut,
       ...(names ? { entries: names } : {}),
@@ -197,6 +211,8 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
     io.out(
       `wrote ${r.precision} package to ${r.dir}${r.method ? ` (activations: ${r.method})` : ''}; weights ${formatBytes(r.bytes.source)} -> ${formatBytes(r.bytes.output)}`,
     );
+    if (rep.int8Format)
+      io.out(`int8 format: ${rep.int8Format.format}, chosen by ${rep.int8Format.reason}: ${rep.int8Format.summary}`);
     const sel = rep.selection;
     if (sel && sel.candidates.length > 1) {
       io.out(
@@ -262,8 +278,40 @@ export const spec: CommandSpec<Result | ExpertQuantizeResult> = {
       io.out(
         `CPU latency (onnxruntime, ${rep.latency.entry}, batch ${rep.latency.batch}, median of ${rep.latency.rounds}): fp32 ${rep.latency.referenceMs.toFixed(1)} ms, ${r.precision} ${rep.latency.candidateMs.toFixed(1)} ms (x${rep.latency.ratio.toFixed(2)})`,
       );
+    if (rep.optimizedGraph)
+      io.out(
+        `onnxruntime CPU graph after optimisation (${rep.optimizedGraph.entry}, ${rep.optimizedGraph.nodes} nodes): ${Object.entries(
+          rep.optimizedGraph.nodeTypes,
+        )
+          .slice(0, 8)
+          .map(([t, n]) => `${t} x${n}`)
+          .join(', ')}${Object.keys(rep.optimizedGraph.nodeTypes).length > 8 ? ', …' : ''}`,
+      );
     io.out(
       `report: ${r.dir}/reports/fidelity-${r.precision}.json${r.statsSha256 ? `; statistics sha256 ${r.statsSha256.slice(0, 16)}…` : ''}`,
     );
   },
 };
+
+/**
+ * The INT8 format of a run: `--int8-format`, else the `--target`'s, else none (quantizePackage's
+ * default, TensorRT's Q/DQ).
+ * @throws EdgeError E_INVALID_ARGUMENT for an unknown format; the target-loading codes
+ */
+async function formatChoice(o: Record<string, unknown>): Promise<Int8FormatChoice | undefined> {
+  const { formatForTarget } = await import('../../quantize/int8-format.js');
+  const target = o.target !== undefined ? await loadTarget(String(o.target)) : undefined;
+  const fromTarget = target ? formatForTarget(target) : undefined;
+  if (o.int8Format === undefined) return fromTarget;
+  const format = expectOneOf('--int8-format', o.int8Format, INT8_FORMATS);
+  if (target?.runtime === 'tensorrt' && format !== 'qdq-symmetric')
+    throw new EdgeError(
+      'E_INVALID_ARGUMENT',
+      `--int8-format ${format} is written for onnxruntime's CPU kernels; target ${target.id} runs TensorRT, which reads qdq-symmetric`,
+      { field: '--int8-format', hint: 'leave --int8-format out to follow the target, or name a cpu target' },
+    );
+  return {
+    format,
+    reason: `option --int8-format${fromTarget && fromTarget.format !== format ? ` (overriding ${fromTarget.reason}: ${fromTarget.format})` : ''}`,
+  };
+}
