@@ -17,6 +17,7 @@ import type { Outbox } from './outbox/outbox.js';
 import type { Drainer } from './publisher-drain.js';
 import { birthPayload, deathPayload, encodeMessage, messageProperties } from './publisher-messages.js';
 import { mqttLog as log } from './log.js';
+import { AttemptWaiters } from './attempt-waiters.js';
 
 /** Where the connection stands. */
 export type ConnectionState = 'connecting' | 'online' | 'offline' | 'closed';
@@ -41,6 +42,7 @@ export class ConnectionLoop {
   private sleeper: { timer: ClockTimer; wake: () => void } | undefined;
   private loop: Promise<void> = Promise.resolve();
   private readonly stop = new AbortController();
+  private readonly attempt: AttemptWaiters;
 
   constructor(
     private readonly o: ResolvedPublisherOptions,
@@ -51,6 +53,7 @@ export class ConnectionLoop {
     private readonly hooks: ConnectionHooks,
   ) {
     this.protocol = o.protocol;
+    this.attempt = new AttemptWaiters(clock);
   }
 
   get state(): ConnectionState {
@@ -65,6 +68,14 @@ export class ConnectionLoop {
   /** The bdSeq of the latest connection attempt. */
   get bdSeq(): number | undefined {
     return this.bdSeqNow;
+  }
+
+  /**
+   * Resolves once the attempt in flight is online or has ended (at once when none is in flight), or
+   * after `ms` on the clock: close() lets a connection that is being made come up and drain.
+   */
+  settled(ms: number): Promise<void> {
+    return this.stateNow !== 'connecting' || this.conn || ms <= 0 ? Promise.resolve() : this.attempt.wait(ms);
   }
 
   /** Starts connecting in the background. */
@@ -134,7 +145,8 @@ export class ConnectionLoop {
     while (!this.closing) {
       try {
         const conn = await connectNegotiated(this.protocol, (v) => this.connectSpec(v), this.stop.signal);
-        if (this.closing) {
+        // After beginClose() the attempt in flight may still come up (close() drains it); not after close().
+        if (this.stop.signal.aborted) {
           conn.client.end(true);
           break;
         }
@@ -144,6 +156,7 @@ export class ConnectionLoop {
         if (stayed) delay = this.o.reconnect.minDelayMs;
       } catch (err) {
         const e = err instanceof EdgeError ? err : new EdgeError('E_MQTT_OFFLINE', messageOf(err), { cause: err });
+        this.attempt.settle();
         if (this.closing) break;
         if (e.code !== 'E_MQTT_OFFLINE') this.hooks.error(e);
         this.goOffline(e);
@@ -213,6 +226,7 @@ export class ConnectionLoop {
       this.conn = conn;
       this.stateNow = 'online';
       this.hooks.connected(conn, this.bdSeqNow!);
+      this.attempt.settle();
       const receiveMaximum = conn.connack.properties?.receiveMaximum;
       await this.drainer.attach(
         conn.client,
@@ -223,6 +237,7 @@ export class ConnectionLoop {
       log('online :: connection failed during setup: %s', messageOf(err));
       conn.client.end(true);
     }
+    this.attempt.settle();
     await closed;
     this.drainer.detach();
     if (this.conn === conn) this.conn = undefined;

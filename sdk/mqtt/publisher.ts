@@ -233,8 +233,8 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
 
   /**
    * Stops taking results; when connected, sends what it can until `deadlineMs` (default 5000),
-   * publishes a graceful death and disconnects; then flushes and closes the outbox. When offline it
-   * returns at once. What was not sent stays in a durable outbox for the next start. Idempotent.
+   * publishes a graceful death and disconnects; then flushes and closes the outbox. A connection
+   * being made gets the same deadline to come up first; when offline it returns at once. What was not sent stays in a durable outbox for the next start. Idempotent.
    * @example
    * const { drained, pending } = await publisher.close({ deadlineMs: 2000 });
    */
@@ -249,7 +249,11 @@ export class ResultPublisher extends TypedEmitter<PublisherEvents> {
   }
 
   private async shutdown(deadlineMs: number): Promise<CloseReport> {
-    const drained = this.link.connection ? await this.drain(deadlineMs) : this.drainer.idle;
+    // A connection being made when close() is called gets the deadline to come up and drain.
+    const start = this.clock.now();
+    await this.link.settled(deadlineMs);
+    const left = Math.max(0, deadlineMs - (this.clock.now() - start));
+    const drained = this.link.connection ? await this.drain(left) : this.drainer.idle;
     await this.link.close();
     await this.drainer.flushAcks().catch(() => undefined);
     const pending = this.outbox.stats().pending;

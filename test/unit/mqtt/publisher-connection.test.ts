@@ -2,7 +2,8 @@
  * The publisher's connection loop when `close()` meets a connection that is not online yet: the
  * broker has answered CONNACK but not yet acknowledged the birth certificate. The broker below holds
  * the birth's PUBACK until the test lets it go, so the race that made a runtime on a damaged outbox
- * hang under load (close() arriving in that window) happens on every run.
+ * hang under load (close() arriving in that window) happens on every run: close() gives that
+ * connection its deadline to come up and drain, and ends it when the deadline passes first.
  */
 import test from 'ava';
 import type { PublishPacket } from 'aedes';
@@ -38,7 +39,7 @@ function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, hang]).finally(() => clearTimeout(timer));
 }
 
-test('close() while the birth certificate awaits its PUBACK ends that connection and resolves, and the publisher never goes online', async (t) => {
+test('close() while the birth certificate awaits its PUBACK lets that connection come up within the deadline and delivers what is pending', async (t) => {
   const broker = await startAedes();
   const births = holdBirths(broker);
   const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'drone-1', protocol: 4 });
@@ -48,12 +49,34 @@ test('close() while the birth certificate awaits its PUBACK ends that connection
     await publisher.publishResult('detection', { n: 1 });
     await births.held;
     t.is(publisher.status().state, 'connecting');
-    const closing = publisher.close({ deadlineMs: 1000 });
-    // The PUBACK the loop was waiting for arrives after close() began.
+    const closing = publisher.close({ deadlineMs: 20_000 });
+    // The PUBACK the loop was waiting for arrives after close() began, well inside the deadline.
     births.release();
-    // Closing takes milliseconds; the bound only turns a hang into a failure instead of a timeout.
+    t.deepEqual(await settlesWithin(closing, 30_000, 'close()'), { drained: true, pending: 0 });
+    t.is(publisher.status().state, 'closed');
+    t.is(connected.length, 1, 'the connection made during close() went online once');
+  } finally {
+    births.release();
+    await broker.close();
+  }
+});
+
+test('close() while the birth certificate is never acknowledged ends that connection at the deadline, resolves, and the publisher never goes online', async (t) => {
+  const broker = await startAedes();
+  const births = holdBirths(broker);
+  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'drone-1', protocol: 4 });
+  const connected: unknown[] = [];
+  publisher.on('connected', (c) => connected.push(c));
+  try {
+    await publisher.publishResult('detection', { n: 1 });
+    await births.held;
+    const closing = publisher.close({ deadlineMs: 300 });
+    // Closing takes the deadline; the bound only turns a hang into a failure instead of a timeout.
     t.deepEqual(await settlesWithin(closing, 30_000, 'close()'), { drained: false, pending: 1 });
     t.is(publisher.status().state, 'closed');
+    // The PUBACK arrives after close() ended the connection: nothing goes online.
+    births.release();
+    await new Promise((r) => setTimeout(r, 100));
     t.deepEqual(connected, [], 'no connected event after close() began');
   } finally {
     births.release();
