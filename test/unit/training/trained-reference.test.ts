@@ -90,5 +90,5 @@ test('through the SDK runtime the committed package scores on the Statlog test s
   t.log(`SDK accuracy ${(100 * r.metrics.accuracy).toFixed(2)} % (${r.metrics.correct} of ${r.metrics.total}); PyTorch ${(100 * metrics.test_acc).toFixed(2)} %`);
   t.is(r.failed, 0);
   t.true(Math.abs(r.metrics.accuracy - metrics.test_acc) <= 0.0005, `SDK ${r.metrics.accuracy} vs PyTorch ${metrics.test_acc}`);
-  t.true(r.metrics.accuracy >= 0.91);
+  t.true(r.metrics.accuracy >= 0.92, `the reference must reach the 92 % goal through the SDK: ${r.metrics.accuracy}`);
 });
