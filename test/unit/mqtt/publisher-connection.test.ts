@@ -39,15 +39,26 @@ function settlesWithin<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, hang]).finally(() => clearTimeout(timer));
 }
 
-test('close() while the birth certificate awaits its PUBACK lets that connection come up within the deadline and delivers what is pending', async (t) => {
+/** A publisher with one result pending whose connection waits for its birth's PUBACK. */
+async function pendingBirth(): Promise<{
+  broker: AedesBroker;
+  births: ReturnType<typeof holdBirths>;
+  publisher: ResultPublisher;
+  connected: unknown[];
+}> {
   const broker = await startAedes();
   const births = holdBirths(broker);
   const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'drone-1', protocol: 4 });
   const connected: unknown[] = [];
   publisher.on('connected', (c) => connected.push(c));
+  await publisher.publishResult('detection', { n: 1 });
+  await births.held;
+  return { broker, births, publisher, connected };
+}
+
+test('close() while the birth certificate awaits its PUBACK lets that connection come up within the deadline and delivers what is pending', async (t) => {
+  const { broker, births, publisher, connected } = await pendingBirth();
   try {
-    await publisher.publishResult('detection', { n: 1 });
-    await births.held;
     t.is(publisher.status().state, 'connecting');
     const closing = publisher.close({ deadlineMs: 20_000 });
     // The PUBACK the loop was waiting for arrives after close() began, well inside the deadline.
@@ -62,14 +73,8 @@ test('close() while the birth certificate awaits its PUBACK lets that connection
 });
 
 test('close() while the birth certificate is never acknowledged ends that connection at the deadline, resolves, and the publisher never goes online', async (t) => {
-  const broker = await startAedes();
-  const births = holdBirths(broker);
-  const publisher = await ResultPublisher.create({ url: broker.url, fleet: 'north', device: 'drone-1', protocol: 4 });
-  const connected: unknown[] = [];
-  publisher.on('connected', (c) => connected.push(c));
+  const { broker, births, publisher, connected } = await pendingBirth();
   try {
-    await publisher.publishResult('detection', { n: 1 });
-    await births.held;
     const closing = publisher.close({ deadlineMs: 300 });
     // Closing takes the deadline; the bound only turns a hang into a failure instead of a timeout.
     t.deepEqual(await settlesWithin(closing, 30_000, 'close()'), { drained: false, pending: 1 });
