@@ -179,17 +179,21 @@ export function resampleSeparable(
     yn = ty.count,
     yw = ty.weights,
     ystride = ty.stride;
+  // Each source row is first copied into one float row (a native conversion for 8-bit planes), so
+  // the tap loop reads one array type whatever the source's.
+  const line = new Float32Array(srcW);
   for (let c = 0; c < channels; c++) {
     const base = c * srcW * srcH;
     for (let r = 0; r < rows; r++) {
       const srow = base + (rowLo + r) * srcW;
+      line.set(src.subarray(srow, srow + srcW));
       const trow = r * dstW;
       for (let u = 0; u < dstW; u++) {
-        const s = srow + xs[u]!;
+        const s = xs[u]!;
         const n = xn[u]!;
         const w = u * xstride;
         let acc = 0;
-        for (let j = 0; j < n; j++) acc += xw[w + j]! * src[s + j]!;
+        for (let j = 0; j < n; j++) acc += xw[w + j]! * line[s + j]!;
         tmp[trow + u] = acc;
       }
     }
