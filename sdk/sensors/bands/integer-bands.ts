@@ -35,11 +35,13 @@ export function integerSensorBands(
   ref: FrameRef,
   metadata?: BandEvidence['metadata'],
 ): IntegerSensorBands | undefined {
-  const { config, bands, pairs, warnings } = selectBands(decoded, given, ref, metadata);
   const { raster } = decoded;
   const modality = given.modality;
+  // Frames that cannot qualify return before the bands are chosen (applySensorConfig chooses them).
   if (modality !== 'multispectral' && modality !== 'sar-l2') return undefined;
-  if (raster.complex || pairs) return undefined;
+  if (raster.complex || !raster.planes.every(isIntegerPlane)) return undefined;
+  const { config, bands, pairs, warnings } = selectBands(decoded, given, ref, metadata);
+  if (pairs) return undefined;
   if (modality === 'sar-l2' && (config.sarL2Quantity ?? 'amplitude') !== 'amplitude') return undefined;
   if (bands.some((_, k) => perBand(config.scale, k, 1) !== 1 || perBand(config.offset, k, 0) !== 0)) return undefined;
   const planes = bands.map((b) => raster.planes[b - 1]!);
