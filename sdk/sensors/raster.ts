@@ -27,6 +27,14 @@ export type RasterDType = (typeof RASTER_DTYPES)[number];
 export type PlaneArray =
   Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array | Float32Array | Float64Array;
 
+/** Planes of integer samples of at most 16 bits: every sample is exact in float32. */
+export type IntegerPlane = Uint8Array | Int8Array | Uint16Array | Int16Array;
+
+/** True for an {@link IntegerPlane}. */
+export function isIntegerPlane(p: ArrayLike<number>): p is IntegerPlane {
+  return p instanceof Uint8Array || p instanceof Int8Array || p instanceof Uint16Array || p instanceof Int16Array;
+}
+
 /**
  * A decoded raster. `planes[i]` holds `width * height` samples, row-major.
  * For a complex raster, band `k` is `planes[2k]` (real) and `planes[2k + 1]` (imaginary).

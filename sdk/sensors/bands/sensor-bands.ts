@@ -33,6 +33,18 @@ const DEFAULT_NAMES: Record<string, string[]> = {
   'sar-l1': ['HH', 'HV', 'VH', 'VV'],
 };
 
+/** The bands a sensor configuration selects from a decoded frame, checked, before any sample is read. */
+export interface BandSelection {
+  /** The configuration with the bands chosen by meaning filled in. */
+  config: SensorConfig;
+  /** 1-based source bands (complex bands or (re, im) pairs for sar-l1), in model channel order. */
+  bands: number[];
+  /** sar-l1 from a real-valued source: band k is source bands 2k-1 and 2k. */
+  pairs: boolean;
+  /** Notes on how the bands were chosen. */
+  warnings: string[];
+}
+
 /**
  * Selected, scaled bands of a decoded frame. Multispectral bands are chosen by meaning (band-meaning.ts).
  * @param metadata sensor metadata found beside the file, when it was looked for
@@ -45,6 +57,91 @@ export function applySensorConfig(
   ref: FrameRef,
   metadata?: BandEvidence['metadata'],
 ): SensorBands {
+  const { config, bands, pairs, warnings } = selectBands(decoded, given, ref, metadata);
+  const { raster } = decoded;
+  const modality = given.modality;
+  const n = raster.width * raster.height;
+  const noData = config.noData ?? decoded.noData;
+  const ndIsNaN = noData !== undefined && Number.isNaN(noData);
+  let mask: Uint8Array | undefined = decoded.alphaNoData ? decoded.alphaNoData.slice() : undefined;
+  const markMissing = (i: number) => {
+    mask ??= new Uint8Array(n);
+    mask[i] = 1;
+  };
+  const badSample = (band: number, i: number, v: number) =>
+    frameError(
+      'E_FRAME_INVALID',
+      ref,
+      `band ${band} has ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at x=${i % raster.width}, y=${Math.floor(i / raster.width)} and no no-data value declares it`,
+    );
+
+  const planes: Float32Array[] = [];
+  const complexIn = raster.complex || pairs;
+  bands.forEach((b, k) => {
+    const scale = perBand(config.scale, k, 1);
+    const offset = perBand(config.offset, k, 0);
+    if (complexIn) {
+      const re = raster.planes[2 * (b - 1)]!;
+      const im = raster.planes[2 * (b - 1) + 1]!;
+      const outRe = new Float32Array(n);
+      const outIm = new Float32Array(n);
+      for (let i = 0; i < n; i++) {
+        const r = re[i]!;
+        const m = im[i]!;
+        if (!Number.isFinite(r) || !Number.isFinite(m)) {
+          if (ndIsNaN && (Number.isNaN(r) || Number.isNaN(m))) {
+            markMissing(i);
+            continue;
+          }
+          throw badSample(b, i, Number.isFinite(r) ? m : r);
+        }
+        if (noData !== undefined && r === noData && m === noData) {
+          markMissing(i);
+          continue;
+        }
+        outRe[i] = r * scale;
+        outIm[i] = m * scale;
+      }
+      if (modality === 'sar-l2') planes.push(amplitude(outRe, outIm));
+      else planes.push(outRe, outIm);
+    } else {
+      planes.push(
+        scalePlane(raster.planes[b - 1]!, scale, offset, noData, ndIsNaN, markMissing, (i, v) => badSample(b, i, v)),
+      );
+    }
+  });
+  if (modality === 'sar-l2') convertSarL2(planes[0]!, config.sarL2Quantity ?? 'amplitude');
+  let noDataCount = 0;
+  if (mask) {
+    const m: Uint8Array = mask;
+    for (let i = 0; i < n; i++) noDataCount += m[i]!;
+    // A pixel missing in any band is missing: its model input would be half made up.
+    for (const p of planes) for (let i = 0; i < n; i++) if (m[i]) p[i] = 0;
+  }
+  return {
+    width: raster.width,
+    height: raster.height,
+    planes,
+    ...(mask && noDataCount > 0 ? { noDataMask: mask } : {}),
+    noDataCount,
+    bandNames: selectedBandNames(config, bands),
+    sensorId: config.id,
+    ...(noData !== undefined ? { noDataValue: noData } : {}),
+    warnings,
+  };
+}
+
+/**
+ * Checks that the bands and sample type fit the modality and chooses the bands (applySensorConfig's
+ * first half, shared with integer-bands.ts).
+ * @throws EdgeError E_FRAME_INVALID as applySensorConfig, except for NaN/Inf (no sample is read)
+ */
+export function selectBands(
+  decoded: DecodedImage,
+  given: SensorConfig,
+  ref: FrameRef,
+  metadata?: BandEvidence['metadata'],
+): BandSelection {
   const { raster } = decoded;
   const modality = given.modality;
   const srcBands = bandCount(raster);
@@ -120,75 +217,12 @@ export function applySensorConfig(
       field: 'frame.sensor.offset',
     });
   }
-  const n = raster.width * raster.height;
-  const noData = config.noData ?? decoded.noData;
-  const ndIsNaN = noData !== undefined && Number.isNaN(noData);
-  let mask: Uint8Array | undefined = decoded.alphaNoData ? decoded.alphaNoData.slice() : undefined;
-  const markMissing = (i: number) => {
-    mask ??= new Uint8Array(n);
-    mask[i] = 1;
-  };
-  const badSample = (band: number, i: number, v: number) =>
-    frameError(
-      'E_FRAME_INVALID',
-      ref,
-      `band ${band} has ${Number.isNaN(v) ? 'a NaN' : 'an infinite'} sample at x=${i % raster.width}, y=${Math.floor(i / raster.width)} and no no-data value declares it`,
-    );
+  return { config, bands, pairs, warnings: choice.warnings };
+}
 
-  const planes: Float32Array[] = [];
-  const complexIn = raster.complex || pairs;
-  bands.forEach((b, k) => {
-    const scale = perBand(config.scale, k, 1);
-    const offset = perBand(config.offset, k, 0);
-    if (complexIn) {
-      const re = raster.planes[2 * (b - 1)]!;
-      const im = raster.planes[2 * (b - 1) + 1]!;
-      const outRe = new Float32Array(n);
-      const outIm = new Float32Array(n);
-      for (let i = 0; i < n; i++) {
-        const r = re[i]!;
-        const m = im[i]!;
-        if (!Number.isFinite(r) || !Number.isFinite(m)) {
-          if (ndIsNaN && (Number.isNaN(r) || Number.isNaN(m))) {
-            markMissing(i);
-            continue;
-          }
-          throw badSample(b, i, Number.isFinite(r) ? m : r);
-        }
-        if (noData !== undefined && r === noData && m === noData) {
-          markMissing(i);
-          continue;
-        }
-        outRe[i] = r * scale;
-        outIm[i] = m * scale;
-      }
-      if (modality === 'sar-l2') planes.push(amplitude(outRe, outIm));
-      else planes.push(outRe, outIm);
-    } else {
-      planes.push(
-        scalePlane(raster.planes[b - 1]!, scale, offset, noData, ndIsNaN, markMissing, (i, v) => badSample(b, i, v)),
-      );
-    }
-  });
-  if (modality === 'sar-l2') convertSarL2(planes[0]!, config.sarL2Quantity ?? 'amplitude');
-  let noDataCount = 0;
-  if (mask) {
-    const m: Uint8Array = mask;
-    for (let i = 0; i < n; i++) noDataCount += m[i]!;
-    // A pixel missing in any band is missing: its model input would be half made up.
-    for (const p of planes) for (let i = 0; i < n; i++) if (m[i]) p[i] = 0;
-  }
-  return {
-    width: raster.width,
-    height: raster.height,
-    planes,
-    ...(mask && noDataCount > 0 ? { noDataMask: mask } : {}),
-    noDataCount,
-    bandNames: config.bandNames ?? DEFAULT_NAMES[modality] ?? bands.map((b) => `band${b}`),
-    sensorId: config.id,
-    ...(noData !== undefined ? { noDataValue: noData } : {}),
-    warnings: choice.warnings,
-  };
+/** Names of the selected bands: the configuration's, else the modality's defaults, else `band<k>`. */
+export function selectedBandNames(config: SensorConfig, bands: number[]): string[] {
+  return config.bandNames ?? DEFAULT_NAMES[config.modality] ?? bands.map((b) => `band${b}`);
 }
 
 function scalePlane(

@@ -16,7 +16,8 @@ import { checkDecodedBytes, checkDimensions, checkWorkingMemory, fitsLimits, typ
 import type { PlaneArray, Raster } from '../raster.js';
 import type { ReduceRequest } from './reduce.js';
 import { ensureBoundedTiffCodecs } from './tiff-codecs.js';
-import { readTiffHeader, ycbcrToRgb } from './tiff-header.js';
+import { readBlocks } from './tiff-blocks.js';
+import { readTiffHeader, ycbcrToRgb, type TiffHeader } from './tiff-header.js';
 import { readBlockAverage, readOverview, type ReducedRead } from './tiff-reduced.js';
 import { checkTiffDirectories } from './tiff-structure.js';
 
@@ -61,7 +62,7 @@ export async function decodeTiff(
   const fd = image.getFileDirectory();
   const fields = fd.actualizedFields as FieldMap;
   const header = await readTiffHeader(image, ref);
-  const { width, height, spp, bits, formats, dtype, complex, sampleBytes, photometric, planar, ycbcr } = header;
+  const { width, height, spp, bits, formats, dtype, complex, sampleBytes, photometric, planar } = header;
   const paletteRgb = photometric === 3 && expandPalette;
   const reducible = reduce !== undefined && !complex && photometric !== 3;
   checkDimensions(ref, width, height, spp, sampleBytes + (paletteRgb ? 3 : 0), limits, { decodedBytes: !reducible });
@@ -113,21 +114,17 @@ export async function decodeTiff(
   }
   const raster: Raster = reduced
     ? { width: reduced.width, height: reduced.height, dtype, complex, planes: reduced.planes }
-    : await readFull(image, { width, height, spp, complex, planar, ycbcr, dtype }, ref);
+    : await readFull(image, header, ref);
   return describe(image, fd as unknown as TagLoader, raster, spp, photometric, expandPalette, ref, reduced);
 }
 
-/** The main image at full resolution. */
-async function readFull(
-  image: GeoTIFFImage,
-  h: Pick<Raster, 'width' | 'height' | 'complex' | 'dtype'> & { spp: number; planar: number; ycbcr: boolean },
-  ref: FrameRef,
-): Promise<Raster> {
+/** The main image at full resolution: blocks copied where the layout allows (tiff-blocks.ts), else readRasters. */
+async function readFull(image: GeoTIFFImage, h: TiffHeader, ref: FrameRef): Promise<Raster> {
   const { width, height, spp, complex, planar } = h;
   let planes: PlaneArray[];
   try {
-    const read = (await image.readRasters({ interleave: false })) as unknown as PlaneArray[];
-    planes = Array.from(read);
+    const copied = await readBlocks(image, h);
+    planes = copied ?? Array.from((await image.readRasters({ interleave: false })) as unknown as PlaneArray[]);
   } catch (err) {
     throw frameError('E_FRAME_DECODE', ref, `TIFF pixel data is corrupt or truncated: ${(err as Error).message}`, {
       cause: err,

@@ -9,7 +9,7 @@
  * caller wants); it happens once, on first use.
  */
 import { inflateRawSync, inflateSync } from 'node:zlib';
-import { addDecoder, BaseDecoder, getDecoder } from 'geotiff';
+import { addDecoder, BaseDecoder, getDecoder, type ImageFileDirectory } from 'geotiff';
 
 /** Compression ids this SDK decodes: none, LZW, JPEG, Deflate (two ids) and PackBits. */
 export const SUPPORTED_TIFF_COMPRESSIONS: Readonly<Record<number, string>> = Object.freeze({
@@ -246,30 +246,38 @@ export function ensureBoundedTiffCodecs(): Promise<void> {
         return this.inner.decodeBlock(buffer);
       }
     }
-    const keep = async (fd: {
-      loadValue(tag: string): Promise<unknown>;
-      hasTag(tag: string): boolean;
-    }): Promise<never> => {
-      const isTiled = !fd.hasTag('StripOffsets');
-      return {
-        tileWidth: await fd.loadValue(isTiled ? 'TileWidth' : 'ImageWidth'),
-        // RowsPerStrip may be absent or 2^32-1 ("one strip"): a strip never holds more rows than the image.
-        tileHeight: isTiled
-          ? await fd.loadValue('TileLength')
-          : Math.min(
-              Number((await fd.loadValue('RowsPerStrip')) ?? Infinity),
-              Number(await fd.loadValue('ImageLength')),
-            ),
-        planarConfiguration: (await fd.loadValue('PlanarConfiguration')) ?? 1,
-        bitsPerSample: await fd.loadValue('BitsPerSample'),
-        predictor: (await fd.loadValue('Predictor')) ?? 1,
-        JPEGTables: fd.hasTag('JPEGTables') ? await fd.loadValue('JPEGTables') : undefined,
-      } as never;
-    };
-    addDecoder(5, async () => BoundedLzw, keep as never, false);
-    addDecoder([8, 32946], async () => BoundedDeflate, keep as never, false);
-    addDecoder(32773, async () => BoundedPackBits, keep as never, false);
-    addDecoder(7, async () => CheckedJpeg, keep as never, false);
+    const keep = decoderParameters as never;
+    addDecoder(5, async () => BoundedLzw, keep, false);
+    addDecoder([8, 32946], async () => BoundedDeflate, keep, false);
+    addDecoder(32773, async () => BoundedPackBits, keep, false);
+    addDecoder(7, async () => CheckedJpeg, keep, false);
   })();
   return registered;
+}
+
+/** A block decoder's parameters from its image's directory (geotiff.js's, with the strip height capped). */
+async function decoderParameters(
+  fd: ImageFileDirectory,
+): Promise<BlockParams & { predictor: number; JPEGTables?: unknown }> {
+  const isTiled = !fd.hasTag('StripOffsets');
+  return {
+    tileWidth: Number(await fd.loadValue(isTiled ? 'TileWidth' : 'ImageWidth')),
+    // RowsPerStrip may be absent or 2^32-1 ("one strip"): a strip never holds more rows than the image.
+    tileHeight: isTiled
+      ? Number(await fd.loadValue('TileLength'))
+      : Math.min(Number((await fd.loadValue('RowsPerStrip')) ?? Infinity), Number(await fd.loadValue('ImageLength'))),
+    planarConfiguration: Number((await fd.loadValue('PlanarConfiguration')) ?? 1),
+    bitsPerSample: (await fd.loadValue('BitsPerSample')) as BlockParams['bitsPerSample'],
+    predictor: Number((await fd.loadValue('Predictor')) ?? 1),
+    JPEGTables: fd.hasTag('JPEGTables') ? await fd.loadValue('JPEGTables') : undefined,
+  };
+}
+
+/**
+ * The decoder geotiff.js's readRasters uses for blocks of `compression` in the directory `fd`
+ * (the bounded ones above, registered first), for reading blocks one by one (tiff-blocks.ts).
+ */
+export async function blockDecoder(compression: number, fd: ImageFileDirectory): Promise<BaseDecoder> {
+  await ensureBoundedTiffCodecs();
+  return getDecoder(compression, (await decoderParameters(fd)) as never);
 }

@@ -1,11 +1,14 @@
 /**
- * Separable resampling of CHW float planes with an affine axis mapping, antialiased when shrinking
+ * Separable resampling of CHW float (or 8-bit) planes with an affine axis mapping, antialiased when shrinking
  * (the kernel widens by the scale factor, as in Pillow's resize). Works for any number of channels,
  * unlike libvips/sharp which is limited to a few bands.
  *
  * Axis mapping: output pixel u (corner coordinates) lies at source coordinate offset + u·scale; its
  * centre u + 0.5 at offset + (u + 0.5)·scale.
  */
+
+/** Planes a resampler reads: float samples, or 8-bit ones (a stretch of integer samples makes these). */
+export type ResampleSource = Float32Array | Uint8Array;
 
 /** Interpolation kernels. */
 export type Interpolation = 'nearest' | 'bilinear' | 'bicubic';
@@ -96,7 +99,7 @@ export function axisTaps(map: AxisMap, kind: Interpolation): Taps {
  * filter.
  */
 export function resamplePlanes(
-  src: Float32Array,
+  src: ResampleSource,
   channels: number,
   mapX: AxisMap,
   mapY: AxisMap,
@@ -120,7 +123,7 @@ export function copiesPlanes(mapX: AxisMap, mapY: AxisMap): boolean {
 }
 
 /** The window of the planes the maps select, or undefined when a sample is not finite. */
-function copyPlanes(src: Float32Array, channels: number, mapX: AxisMap, mapY: AxisMap): Float32Array | undefined {
+function copyPlanes(src: ResampleSource, channels: number, mapX: AxisMap, mapY: AxisMap): Float32Array | undefined {
   const srcW = mapX.srcLen;
   const srcH = mapY.srcLen;
   const dstW = mapX.dstLen;
@@ -144,7 +147,7 @@ function copyPlanes(src: Float32Array, channels: number, mapX: AxisMap, mapY: Ax
  * The separable filter itself, whatever the maps (resamplePlanes short-cuts one-to-one maps).
  */
 export function resampleSeparable(
-  src: Float32Array,
+  src: ResampleSource,
   channels: number,
   mapX: AxisMap,
   mapY: AxisMap,
@@ -176,17 +179,21 @@ export function resampleSeparable(
     yn = ty.count,
     yw = ty.weights,
     ystride = ty.stride;
+  // Each source row is first copied into one float row (a native conversion for 8-bit planes), so
+  // the tap loop reads one array type whatever the source's.
+  const line = new Float32Array(srcW);
   for (let c = 0; c < channels; c++) {
     const base = c * srcW * srcH;
     for (let r = 0; r < rows; r++) {
       const srow = base + (rowLo + r) * srcW;
+      line.set(src.subarray(srow, srow + srcW));
       const trow = r * dstW;
       for (let u = 0; u < dstW; u++) {
-        const s = srow + xs[u]!;
+        const s = xs[u]!;
         const n = xn[u]!;
         const w = u * xstride;
         let acc = 0;
-        for (let j = 0; j < n; j++) acc += xw[w + j]! * src[s + j]!;
+        for (let j = 0; j < n; j++) acc += xw[w + j]! * line[s + j]!;
         tmp[trow + u] = acc;
       }
     }

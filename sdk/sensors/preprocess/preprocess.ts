@@ -17,6 +17,7 @@ import {
 import { applyAffine, channelsFor, normaliseRegion, regionBeforeAffine } from '../radiometry/radiometry.js';
 import { resampleMask, resamplePlanes } from '../geometry/resample.js';
 import { needsBandEvidence } from '../bands/band-meaning.js';
+import { integerSensorBands, type IntegerSensorBands } from '../bands/integer-bands.js';
 import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
 import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig, type SensorConfig } from '../bands/sensor-config.js';
 import { findSensorMetadata } from '../bands/sensor-metadata.js';
@@ -46,7 +47,9 @@ export async function preprocessFrame(frame: Frame, options: PreprocessOptions):
   // Product metadata beside the file is read only when nothing else says which band is which.
   const metadata =
     needsBandEvidence(config) && typeof frame.pixels === 'string' ? await findSensorMetadata(frame.pixels) : undefined;
-  const bands = applySensorConfig(decoded, config, ref, metadata);
+  // Integer samples the sensor does not scale are stretched by counting (radiometry/stretch-integer.ts),
+  // from the decoder's planes as they are: the same values without a float copy of every band.
+  const bands = integerSensorBands(decoded, config, ref, metadata) ?? applySensorConfig(decoded, config, ref, metadata);
   const warnings = [...decoded.warnings, ...bands.warnings];
   // A caller's georeference is checked, then completed from its EPSG code or PROJ definition.
   const georef =
@@ -140,7 +143,7 @@ function resizeCropSize(
 }
 
 /** A no-data mask of a reduced decode, brought to source resolution (nearest), as tasks index it. */
-function maskAtSource(mask: Uint8Array, r: Reduction, bands: SensorBands): Uint8Array {
+function maskAtSource(mask: Uint8Array, r: Reduction, bands: { width: number; height: number }): Uint8Array {
   return resampleMask(
     mask,
     { srcLen: bands.width, dstLen: r.sourceWidth, offset: 0, scale: 1 / r.scaleX },
@@ -150,7 +153,7 @@ function maskAtSource(mask: Uint8Array, r: Reduction, bands: SensorBands): Uint8
 
 /** The whole frame as one model input (resize or resize-crop). */
 function resizedInput(
-  bands: SensorBands,
+  bands: SensorBands | IntegerSensorBands,
   frame: Frame,
   opts: ResolvedPreprocessOptions,
   layout: FrameLayout,
@@ -198,7 +201,7 @@ function resizedInput(
 
 /** Native-resolution tiles. */
 function tileInputs(
-  bands: SensorBands,
+  bands: SensorBands | IntegerSensorBands,
   frame: Frame,
   opts: ResolvedPreprocessOptions,
   layout: FrameLayout,

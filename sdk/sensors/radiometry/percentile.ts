@@ -69,9 +69,7 @@ export function percentilesInPlace(values: Float32Array, ps: readonly number[]):
   const n = values.length;
   if (n === 0) return ps.map(() => NaN);
   return ps.map((p) => {
-    const h = (Math.min(100, Math.max(0, p)) / 100) * (n - 1);
-    const lo = Math.floor(h);
-    const frac = h - lo;
+    const { lo, frac } = percentileRank(p, n);
     const vlo = select(values, lo);
     if (frac === 0 || lo + 1 >= n) return vlo;
     // After selecting lo, the (lo+1)-th smallest is the minimum of the upper part.
@@ -79,4 +77,14 @@ export function percentilesInPlace(values: Float32Array, ps: readonly number[]):
     for (let i = lo + 1; i < n; i++) if (values[i]! < vhi) vhi = values[i]!;
     return vlo + frac * (vhi - vlo);
   });
+}
+
+/**
+ * Where the p-th percentile (0–100) of n sorted values lies: between ranks lo and lo + 1, at `frac`
+ * of the way (frac 0: exactly rank lo).
+ */
+export function percentileRank(p: number, n: number): { lo: number; frac: number } {
+  const h = (Math.min(100, Math.max(0, p)) / 100) * (n - 1);
+  const lo = Math.floor(h);
+  return { lo, frac: h - lo };
 }

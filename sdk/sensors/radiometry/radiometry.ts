@@ -14,8 +14,10 @@ import type { ModalityId } from '../../core/modalities.js';
 import { channelStatistics, type ChannelNormalisation } from './normalisation.js';
 import type { Region } from './percentile.js';
 import { sarL1Region, type SarL1ChannelScaling, type SarL1Info, type SarL1Power } from './sar-l1.js';
+import type { IntegerSensorBands } from '../bands/integer-bands.js';
 import type { SensorBands } from '../bands/sensor-bands.js';
 import { stretchRegion, type StretchInfo, type StretchMethod } from './stretch.js';
+import { stretchIntegerRegion } from './stretch-integer.js';
 
 /** ImageNet mean × 255 (R, G, B). */
 export const IMAGENET_MEAN_255: readonly number[] = [0.485 * 255, 0.456 * 255, 0.406 * 255];
@@ -53,7 +55,7 @@ export function channelsFor(modality: ModalityId, options: Pick<RadiometryOption
  * @returns CHW Float32Array of `channels × region.height × region.width` and provenance
  */
 export function normaliseRegion(
-  bands: SensorBands,
+  bands: SensorBands | IntegerSensorBands,
   modality: ModalityId,
   region: Region,
   options: RadiometryOptions,
@@ -63,14 +65,22 @@ export function normaliseRegion(
   const stride = bands.width;
   const mask = bands.noDataMask;
   if (modality === 'sar-l1') {
-    const { out, info } = sarL1Region(bands.planes, stride, region, mask, options.sarL1Scaling, options.sarL1Power);
+    const { out, info } = sarL1Region(
+      floatPlanes(bands),
+      stride,
+      region,
+      mask,
+      options.sarL1Scaling,
+      options.sarL1Power,
+    );
     return { data: concat(out, size), channels: out.length, info: { sarL1: info } };
   }
   if (modality === 'optical') {
     const data = new Float32Array(3 * size);
     const stats = channelStatistics(options.normalise, 3, modality, { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 });
+    const planes = floatPlanes(bands);
     for (let c = 0; c < 3; c++) {
-      const p = bands.planes[c]!;
+      const p = planes[c]!;
       const mean = stats.mean[c]!;
       const std = stats.std[c]!;
       for (let y = 0, dst = c * size; y < region.height; y++) {
@@ -84,25 +94,9 @@ export function normaliseRegion(
     }
     return { data, channels: 3, info: {} };
   }
-  const { out, info } = stretchRegion(bands.planes, stride, region, mask, options.stretch);
-  const isSar = modality === 'sar-l2';
-  const channels = isSar ? 3 : 4;
-  const { mean, std } = channelStatistics(
-    options.normalise,
-    channels,
-    modality,
-    isSar
-      ? { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 }
-      : { mean: MULTISPECTRAL_MEAN_255, std: MULTISPECTRAL_STD_255 },
-  );
-  const data = new Float32Array(channels * size);
-  for (let c = 0; c < channels; c++) {
-    const src = out[isSar ? 0 : c]!;
-    const m = mean[c]!;
-    const s = std[c]!;
-    for (let i = 0, dst = c * size; i < size; i++, dst++) data[dst] = (src[i]! - m) / s;
-  }
-  return { data, channels, info: { stretch: info } };
+  const { out, info } = stretchBands(bands, region, options.stretch);
+  const { planes, channel, affine } = stretchedBeforeAffine(out, info, modality, options);
+  return { data: applyAffine(planes, channel, affine, size), channels: channel.length, info: { stretch: info } };
 }
 
 /**
@@ -112,7 +106,8 @@ export function normaliseRegion(
  * feeds model channel c (SAR-L2 feeds its one plane to three). SAR-L1 planes are final (no affine).
  */
 export interface RegionBeforeAffine {
-  planes: Float32Array[];
+  /** Float planes, or 8-bit planes where the stretch of integer samples made them (same values). */
+  planes: (Float32Array | Uint8Array)[];
   channel: number[];
   affine?: { mean: readonly number[]; std: readonly number[] };
   info: RegionRadiometry;
@@ -123,7 +118,7 @@ export interface RegionBeforeAffine {
  * stretched), or SAR-L1 scaled; {@link applyAffine} then gives what {@link normaliseRegion} gives.
  */
 export function regionBeforeAffine(
-  bands: SensorBands,
+  bands: SensorBands | IntegerSensorBands,
   modality: ModalityId,
   region: Region,
   options: RadiometryOptions,
@@ -132,13 +127,21 @@ export function regionBeforeAffine(
   const stride = bands.width;
   const mask = bands.noDataMask;
   if (modality === 'sar-l1') {
-    const { out, info } = sarL1Region(bands.planes, stride, region, mask, options.sarL1Scaling, options.sarL1Power);
+    const { out, info } = sarL1Region(
+      floatPlanes(bands),
+      stride,
+      region,
+      mask,
+      options.sarL1Scaling,
+      options.sarL1Power,
+    );
     return { planes: out, channel: out.map((_, c) => c), info: { sarL1: info } };
   }
   if (modality === 'optical') {
     const size = region.width * region.height;
+    const source = floatPlanes(bands);
     const planes = [0, 1, 2].map((c) => {
-      const p = bands.planes[c]!;
+      const p = source[c]!;
       const out = new Float32Array(size);
       for (let y = 0, dst = 0; y < region.height; y++) {
         const row = (region.y + y) * stride + region.x;
@@ -155,7 +158,34 @@ export function regionBeforeAffine(
     });
     return { planes, channel: [0, 1, 2], affine, info: {} };
   }
-  const { out, info } = stretchRegion(bands.planes, stride, region, mask, options.stretch);
+  const { out, info } = stretchBands(bands, region, options.stretch);
+  return stretchedBeforeAffine(out, info, modality, options);
+}
+
+/** The stretch of stretch.ts, by counting for integer bands (stretch-integer.ts: the same values). */
+function stretchBands(
+  bands: SensorBands | IntegerSensorBands,
+  region: Region,
+  method: StretchMethod,
+): { out: (Float32Array | Uint8Array)[]; info: StretchInfo } {
+  return 'integerPlanes' in bands
+    ? stretchIntegerRegion(bands.integerPlanes, bands.width, region, bands.noDataMask, method)
+    : stretchRegion(bands.planes, bands.width, region, bands.noDataMask, method);
+}
+
+/** Float planes of optical and SAR-L1 bands (integer-bands.ts makes integer bands only for multispectral and SAR-L2). */
+function floatPlanes(bands: SensorBands | IntegerSensorBands): Float32Array[] {
+  if ('planes' in bands) return bands.planes;
+  throw new EdgeError('E_INTERNAL', 'integer bands reached a radiometry that needs float planes');
+}
+
+/** Stretched multispectral or SAR-L2 planes with the channel map and mean/std of their modality. */
+function stretchedBeforeAffine(
+  out: (Float32Array | Uint8Array)[],
+  info: StretchInfo,
+  modality: ModalityId,
+  options: Pick<RadiometryOptions, 'normalise'>,
+): RegionBeforeAffine {
   const isSar = modality === 'sar-l2';
   const affine = channelStatistics(
     options.normalise,
@@ -175,7 +205,7 @@ export function regionBeforeAffine(
 
 /** Model channels in CHW order from planes of `size` pixels: `(v − mean) / std` where an affine is given. */
 export function applyAffine(
-  planes: Float32Array[],
+  planes: (Float32Array | Uint8Array)[],
   channel: number[],
   affine: RegionBeforeAffine['affine'],
   size: number,

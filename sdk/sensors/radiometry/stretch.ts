@@ -125,9 +125,7 @@ function stretchReleased(
       if (v > max) max = v;
     }
   }
-  // cv2.normalize(NORM_MINMAX, CV_8U): scale = 255·(1/(max-min)) (0 for a flat region), dst = saturate(src·scale + shift)
-  const scale = max - min > Number.EPSILON ? 255 * (1 / (max - min)) : 0;
-  const shift = -min * scale;
+  const { scale, shift } = minMaxScale(min, max);
   const q = new Uint8Array(valid);
   const hist = new Uint32Array(256);
   const bands: BandStretch[] = [];
@@ -135,11 +133,7 @@ function stretchReleased(
     const p = planes[b]!;
     hist.fill(0);
     for (let k = 0; k < valid; k++) {
-      const x = p[contiguous ? base + k : src[k]!]! * scale + shift;
-      // round half to even (cvRound), then saturate to 0..255
-      let r = Math.round(x);
-      if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
-      const v = r < 0 ? 0 : r > 255 ? 255 : r;
+      const v = quantiseByte(p[contiguous ? base + k : src[k]!]! * scale + shift);
       q[k] = v;
       hist[v]!++;
     }
@@ -156,8 +150,27 @@ function stretchReleased(
   return { out, info: { method: 'released', min, max, bands, validPixels: valid } };
 }
 
+/**
+ * cv2.normalize(NORM_MINMAX, CV_8U) of values in [min, max]: dst = saturate(src·scale + shift) with
+ * scale = 255·(1/(max − min)), 0 for a flat region.
+ */
+export function minMaxScale(min: number, max: number): { scale: number; shift: number } {
+  const scale = max - min > Number.EPSILON ? 255 * (1 / (max - min)) : 0;
+  return { scale, shift: -min * scale };
+}
+
+/**
+ * cv2.normalize's conversion of one scaled value to 8 bit: round half to even (cvRound), then
+ * saturate to 0..255.
+ */
+export function quantiseByte(x: number): number {
+  let r = Math.round(x);
+  if (r - x === 0.5 && (r & 1) !== 0) r -= 1;
+  return r < 0 ? 0 : r > 255 ? 255 : r;
+}
+
 /** The first bins whose cumulative count exceeds 0.1 % and 99.9 % of `valid` pixels. */
-function histogramBounds(hist: Uint32Array, valid: number): { low: number; high: number } {
+export function histogramBounds(hist: Uint32Array, valid: number): { low: number; high: number } {
   const smallCum = 0.001 * valid;
   const highCum = valid - smallCum;
   let cum = 0;
