@@ -19,7 +19,7 @@ import { denseFfn } from './dense-merge.js';
 import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
-import { copyRegularHashed, type FileDigest } from '../../sdk/internal.js';
+import { copyRegularThenHash, type FileDigest } from '../../sdk/internal.js';
 
 /** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {
@@ -97,16 +97,17 @@ function weightFilesOf(graph: { initializer: TensorProto[] }): string[] {
 }
 
 /**
- * Copies a kept file of `source` to `to`, hashing the bytes as they are copied: the digest is the
- * copy's (the manifest records it without reading the copy back) and, compared with the source
- * manifest's record, it verifies the source bytes that were read, so a corrupted source file is
- * never carried into the pruned package, even when the source was opened without hashing.
+ * Copies a kept file of `source` to `to` (a kernel copy, then one read of the copy from the page
+ * cache to hash it): the digest is the copy's (the manifest records it without reading the package
+ * again) and, compared with the source manifest's record, it verifies the bytes that were copied,
+ * so a corrupted source file is never carried into the pruned package, even when the source was
+ * opened without hashing.
  * @throws EdgeError E_PACKAGE_HASH_MISMATCH, E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_IO
  */
 async function copyVerified(source: ModelPackage, rel: string, to: string): Promise<FileDigest> {
   let digest: FileDigest;
   try {
-    digest = await copyRegularHashed(source.path(rel), to, { root: source.dir, label: rel });
+    digest = await copyRegularThenHash(source.path(rel), to, { root: source.dir, label: rel });
   } catch (err) {
     if (err instanceof EdgeError) throw err;
     throw new EdgeError('E_IO', `copying ${rel} failed: ${messageOf(err)}`, { file: to, cause: err });
