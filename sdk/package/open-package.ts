@@ -14,7 +14,7 @@ import {
   type PackageManifest,
 } from './package-manifest.js';
 import { checkNoLinkPath, lstatRegular, readRegular } from '../core/safe-fs.js';
-import { readOnnxInfo } from './onnx-info.js';
+import { readExternalDataLocations } from './onnx-info.js';
 import { sha256, sha256File } from './hash.js';
 import { checkManifest } from './manifest-check.js';
 
@@ -158,7 +158,7 @@ async function checkExternalDataListed(root: string, manifest: PackageManifest, 
   for (const graph of graphs) {
     let locations: string[];
     try {
-      locations = (await readOnnxInfo(join(root, graph), root)).externalData;
+      locations = await readExternalDataLocations(join(root, graph), root);
     } catch (err) {
       // An unreadable graph is the runtime's error to report when it loads it; a link is ours.
       if (err instanceof EdgeError && err.code === 'E_PATH_UNSAFE') throw err;
