@@ -10,6 +10,7 @@ import { EdgeError, messageOf } from '../../sdk/internal.js';
 import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import type { ModelPackage } from '../../sdk/internal.js';
+import { readInitializerShapes } from '../onnx/initializer-shapes.js';
 import { readModel } from '../onnx/model-io.js';
 import { elementCount, type TensorProto } from '../onnx/proto.js';
 import { externalInfo } from '../onnx/tensor-data.js';
@@ -200,12 +201,8 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     const entries: EntryManifest[] = [];
     let heads = 0;
     const countedHeads = new Set<string>();
-    for (const entry of m.entries) {
-      const copied = plan.entries.copied.includes(entry.name);
-      if (!copied && !plan.entries.regraphed.includes(entry.name)) continue;
-      const model = await readModel(source.path(entry.graph));
-      const graph = model.proto.graph!;
-      for (const t of graph.initializer) {
+    const countHeads = (initializers: readonly { name: string; dims: readonly (number | bigint)[] }[]) => {
+      for (const t of initializers) {
         if (
           (t.name.startsWith('head.') || t.name.startsWith('fusion.')) &&
           !DERIVED.test(t.name) &&
@@ -215,10 +212,19 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
           heads += elementCount(t.dims);
         }
       }
+    };
+    for (const entry of m.entries) {
+      const copied = plan.entries.copied.includes(entry.name);
+      if (!copied && !plan.entries.regraphed.includes(entry.name)) continue;
       if (copied) {
+        // A copied graph is only counted: its initializers' names and dims, not its nodes.
+        countHeads(await readInitializerShapes(source.path(entry.graph), source.dir));
         entries.push(entry);
         continue;
       }
+      const model = await readModel(source.path(entry.graph));
+      const graph = model.proto.graph!;
+      countHeads(graph.initializer);
       const moe = respliceGraph(graph, entry.moe ?? [], blockMap, fresh, entry.graph);
       await writer.writeGraph(entry.graph, model.proto);
       entries.push({ ...entry, moe, weightFiles: weightFilesOf(graph) });
