@@ -4,9 +4,7 @@
  * clusters of re-emitted graphs are spliced; everything goes through PackageWriter (marker →
  * files → manifest last), so an interrupted run leaves a directory openPackage refuses.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import type { ModelPackage } from '../../sdk/internal.js';
@@ -16,11 +14,11 @@ import { elementCount, type TensorProto } from '../onnx/proto.js';
 import { externalInfo } from '../onnx/tensor-data.js';
 import { PackageWriter } from '../package/package-writer.js';
 import { ffnParams } from '../ringmoe/params.js';
+import { copyKeptFiles } from './copy-kept.js';
 import { denseFfn } from './dense-merge.js';
 import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
-import { copyRegularThenHash, type FileDigest } from '../../sdk/internal.js';
 
 /** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {
@@ -98,33 +96,6 @@ function weightFilesOf(graph: { initializer: TensorProto[] }): string[] {
 }
 
 /**
- * Copies a kept file of `source` to `to` (a kernel copy, then one read of the copy from the page
- * cache to hash it): the digest is the copy's (the manifest records it without reading the package
- * again) and, compared with the source manifest's record, it verifies the bytes that were copied,
- * so a corrupted source file is never carried into the pruned package, even when the source was
- * opened without hashing.
- * @throws EdgeError E_PACKAGE_HASH_MISMATCH, E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_IO
- */
-async function copyVerified(source: ModelPackage, rel: string, to: string): Promise<FileDigest> {
-  let digest: FileDigest;
-  try {
-    digest = await copyRegularThenHash(source.path(rel), to, { root: source.dir, label: rel });
-  } catch (err) {
-    if (err instanceof EdgeError) throw err;
-    throw new EdgeError('E_IO', `copying ${rel} failed: ${messageOf(err)}`, { file: to, cause: err });
-  }
-  const recorded = source.manifest.files[rel];
-  if (recorded && (digest.sha256 !== recorded.sha256 || digest.size !== recorded.size)) {
-    throw new EdgeError(
-      'E_PACKAGE_HASH_MISMATCH',
-      `source file ${rel} has sha256 ${digest.sha256.slice(0, 16)}… (${digest.size} bytes) but the source manifest says ${recorded.sha256.slice(0, 16)}… (${recorded.size} bytes) (corrupted or modified); the pruned package was not finished`,
-      { file: source.path(rel), field: `files["${rel}"]`, hint: 'restore the source package, then prune again' },
-    );
-  }
-  return digest;
-}
-
-/**
  * Writes the pruned package described by `plan` from the opened `source` package.
  * @throws EdgeError E_OUTPUT_EXISTS, E_PRUNE (plan made for another package), E_IO, E_ONNX_INVALID,
  *   E_PACKAGE_HASH_MISMATCH (a kept source file differs from its manifest record)
@@ -148,12 +119,10 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     ? await SourceTensors.open(source.dir, m, [...plan.entries.copied, ...plan.entries.regraphed])
     : undefined;
   try {
-    for (const f of plan.files.copy) {
-      const to = join(o.outDir, f.path);
-      await mkdir(dirname(to), { recursive: true });
-      writer.addWritten(f.path, f.role, await copyVerified(source, f.path, to));
+    await copyKeptFiles(source, plan.files.copy, o.outDir, (f, digest) => {
+      writer.addWritten(f.path, f.role, digest);
       step(f.path);
-    }
+    });
 
     // New tensors: sliced routers, then dense FFNs; one tensor in memory at a time (plus the merge's working set).
     const fresh: TensorProto[] = [];
