@@ -40,8 +40,8 @@ async function copyVerified(source: ModelPackage, rel: string, to: string): Prom
 
 /**
  * Copies every file of `files` from `source` into `outDir` (same relative paths), verified, calling
- * `done` as each one is in place. On the first failure no further copy starts; the error is thrown
- * once the copy still in flight has settled.
+ * `done` as each one is in place. On the first failure, or once `signal` aborts, no further copy
+ * starts; the error is thrown once the copy still in flight has settled.
  * @throws EdgeError E_PACKAGE_HASH_MISMATCH (a source file differs from its manifest record),
  *   E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_OUTPUT_EXISTS, E_IO
  */
@@ -50,11 +50,12 @@ export async function copyKeptFiles(
   files: readonly FileAction[],
   outDir: string,
   done: (file: FileAction, digest: FileDigest) => void,
+  signal?: AbortSignal,
 ): Promise<void> {
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (!failure && next < files.length) {
+    while (!failure && !signal?.aborted && next < files.length) {
       const f = files[next++]!;
       const to = join(outDir, f.path);
       try {
