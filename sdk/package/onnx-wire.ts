@@ -1,7 +1,7 @@
 /**
  * What the package checks need from an ONNX model, read from its protobuf bytes at the wire level
- * instead of decoding it: the initializers of its main graph (name and dims) and every
- * external-data location a tensor anywhere in it names. A full decode builds an object for each of
+ * instead of decoding it: the initializers of its main graph (name, dims, data type and where
+ * their data lives) and every external-data location a tensor anywhere in it names. A full decode builds an object for each of
  * thousands of nodes (30–50 ms for a 2,600-node graph on a 2-core VM); this walk steps over them.
  *
  * The walk follows protobuf's rules as ONNX Runtime's C++ parser applies them: a message field that
@@ -28,6 +28,12 @@ export class OnnxWireError extends Error {}
 export interface WireInitializer {
   name: string;
   dims: number[];
+  /** TensorProto.DataType number (1 = float, ...). */
+  dataType: number;
+  /** TensorProto.DataLocation number (1 = external). */
+  dataLocation: number;
+  /** The external_data key/value entries, in order. */
+  externalData: { key: string; value: string }[];
 }
 
 /** The main graph's initializers and the external-data locations of every tensor of the model. */
@@ -59,8 +65,10 @@ const ATTR_SPARSE_TENSORS = 23;
 const SPARSE_VALUES = 1;
 const SPARSE_INDICES = 2;
 const TENSOR_DIMS = 1;
+const TENSOR_DATA_TYPE = 2;
 const TENSOR_NAME = 8;
 const TENSOR_EXTERNAL_DATA = 13;
+const TENSOR_DATA_LOCATION = 14;
 const ENTRY_KEY = 1;
 const ENTRY_VALUE = 2;
 
@@ -200,33 +208,34 @@ class Scan {
   readonly locations = new Set<string>();
 
   tensor(c: Cursor, top: boolean): void {
-    let name = '';
-    const dims: number[] = [];
+    const t: WireInitializer = { name: '', dims: [], dataType: 0, dataLocation: 0, externalData: [] };
     while (c.more()) {
       const k = c.key();
       const field = fieldOf(k);
       const wire = wireOf(k);
-      if (field === TENSOR_DIMS && wire === VARINT) dims.push(c.int64());
+      if (field === TENSOR_DIMS && wire === VARINT) t.dims.push(c.int64());
       else if (field === TENSOR_DIMS && wire === LEN) {
         const packed = c.sub();
-        while (packed.more()) dims.push(packed.int64());
-      } else if (field === TENSOR_NAME && wire === LEN) name = c.string();
-      else if (field === TENSOR_EXTERNAL_DATA && wire === LEN) this.entry(c.sub());
+        while (packed.more()) t.dims.push(packed.int64());
+      } else if (field === TENSOR_DATA_TYPE && wire === VARINT) t.dataType = c.int64();
+      else if (field === TENSOR_DATA_LOCATION && wire === VARINT) t.dataLocation = c.int64();
+      else if (field === TENSOR_NAME && wire === LEN) t.name = c.string();
+      else if (field === TENSOR_EXTERNAL_DATA && wire === LEN) t.externalData.push(this.entry(c.sub()));
       else if (wire === EGROUP) throw new OnnxWireError('end of group outside a group');
       else c.skip(wire, field);
     }
-    if (top) this.initializers.push({ name, dims });
+    if (top) this.initializers.push(t);
   }
 
-  entry(c: Cursor): void {
-    let key = '';
-    let value = '';
+  entry(c: Cursor): { key: string; value: string } {
+    const e = { key: '', value: '' };
     fields(c, ENTRY_FIELDS, (field, p) => {
       const text = utf8.decode(p.buf.subarray(p.pos, p.end));
-      if (field === ENTRY_KEY) key = text;
-      else value = text;
+      if (field === ENTRY_KEY) e.key = text;
+      else e.value = text;
     });
-    if (key === 'location') this.locations.add(value);
+    if (e.key === 'location') this.locations.add(e.value);
+    return e;
   }
 
   sparse(c: Cursor): void {

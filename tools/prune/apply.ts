@@ -9,7 +9,7 @@ import { EdgeError } from '../../sdk/internal.js';
 import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import type { ModelPackage } from '../../sdk/internal.js';
-import { readInitializerShapes } from '../onnx/initializer-shapes.js';
+import { readInitializerRecords } from '../onnx/initializer-records.js';
 import { readModel } from '../onnx/model-io.js';
 import { elementCount, type TensorProto } from '../onnx/proto.js';
 import { externalInfo } from '../onnx/tensor-data.js';
@@ -176,7 +176,7 @@ async function writeTensorsAndGraphs(
     if (!copied && !plan.entries.regraphed.includes(entry.name)) continue;
     if (copied) {
       // A copied graph is only counted: its initializers' names and dims, not its nodes.
-      countHeads(await readInitializerShapes(source.path(entry.graph), source.dir));
+      countHeads(await readInitializerRecords(source.path(entry.graph), source.dir));
       entries.push(entry);
       continue;
     }

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SparseTensorProtoSchema } from 'onnx-buf';
 import { readExternalDataLocations, readOnnxInfo } from '../../../sdk/package/onnx-info.js';
-import { MAX_GRAPH_DEPTH, OnnxWireError, scanOnnxWire } from '../../../sdk/package/onnx-wire.js';
+import { MAX_GRAPH_DEPTH, OnnxWireError, scanOnnxWire, type WireInitializer } from '../../../sdk/package/onnx-wire.js';
 import { attr, externalTensor, makeModel } from '../../../tools/onnx/builder.js';
 import {
   create,
@@ -16,8 +16,8 @@ import {
 } from '../../../tools/onnx/proto.js';
 import { tempDir, tinyPackage } from '../../helpers/packages.js';
 
-/** What the full decode says: main-graph initializers (name, dims) and initializer locations at any depth. */
-function decoded(bytes: Uint8Array): { initializers: { name: string; dims: number[] }[]; locations: Set<string> } {
+/** What the full decode says: main-graph initializer records and initializer locations at any depth. */
+function decoded(bytes: Uint8Array): { initializers: WireInitializer[]; locations: Set<string> } {
   const model = fromBinary(ModelProtoSchema, bytes);
   const locations = new Set<string>();
   const walk = (g: GraphProto | undefined) => {
@@ -27,7 +27,13 @@ function decoded(bytes: Uint8Array): { initializers: { name: string; dims: numbe
   };
   walk(model.graph);
   return {
-    initializers: (model.graph?.initializer ?? []).map((t) => ({ name: t.name, dims: t.dims.map(Number) })),
+    initializers: (model.graph?.initializer ?? []).map((t) => ({
+      name: t.name,
+      dims: t.dims.map(Number),
+      dataType: t.dataType,
+      dataLocation: t.dataLocation,
+      externalData: t.externalData.map((e) => ({ key: e.key, value: e.value })),
+    })),
     locations,
   };
 }
@@ -103,7 +109,11 @@ test('the wire walk reads locations in subgraphs, tensor attributes and sparse i
   );
   const bytes = toBinary(ModelProtoSchema, makeModel(main, 17));
   const scan = scanOnnxWire(bytes);
-  t.deepEqual(scan.initializers, [{ name: 'main.w', dims: [2, 2] }]);
+  t.deepEqual(
+    scan.initializers.map((x) => [x.name, x.dims]),
+    [['main.w', [2, 2]]],
+  );
+  t.deepEqual(scan.initializers, decoded(bytes).initializers);
   t.deepEqual([...scan.externalData].sort(), ['constant.bin', 'deep.bin', 'inner.bin', 'main.bin', 'sparse.bin']);
   // A superset of the full decode's initializer locations.
   for (const l of decoded(bytes).locations) t.true(scan.externalData.includes(l), l);
@@ -142,7 +152,15 @@ test('unknown fields, groups and unpacked dims are read as the full decode reads
   ];
   const bytes = modelOfGraphBytes([...tag(99, 0), 7, ...len(5, tensor)]);
   const full = decoded(bytes);
-  t.deepEqual(full.initializers, [{ name: 't', dims: [3, 5] }]);
+  t.deepEqual(full.initializers, [
+    {
+      name: 't',
+      dims: [3, 5],
+      dataType: 0,
+      dataLocation: 0,
+      externalData: [{ key: 'location', value: 'unpacked.bin' }],
+    },
+  ]);
   t.deepEqual(scanOnnxWire(bytes), { initializers: full.initializers, externalData: ['unpacked.bin'] });
 });
 
@@ -178,5 +196,7 @@ test('a known field with another wire type is skipped, as a C++ protobuf parser 
   // Field 5 (initializer) as a varint, then a real initializer.
   const tensor = [...tag(1, 0), 2, ...len(8, Buffer.from('w'))];
   const bytes = modelOfGraphBytes([...tag(5, 0), 42, ...len(5, tensor)]);
-  t.deepEqual(scanOnnxWire(bytes).initializers, [{ name: 'w', dims: [2] }]);
+  t.deepEqual(scanOnnxWire(bytes).initializers, [
+    { name: 'w', dims: [2], dataType: 0, dataLocation: 0, externalData: [] },
+  ]);
 });
