@@ -71,8 +71,9 @@ export { rasterToPixels } from './sensors/raster.js';
 export { checkSensorConfig, type SensorConfig } from './sensors/bands/sensor-config.js';
 export { generateObjectScene } from './sensors/synthetic/object-scene.js';
 export { generateQuadPolScene } from './sensors/synthetic/sar-quadpol.js';
-export { copyRegularHashed, sha256, sha256File, type FileDigest } from './package/hash.js';
+export { copyRegularHashed, copyRegularThenHash, sha256, sha256File, type FileDigest } from './package/hash.js';
 export { isSafeRelativePath } from './package/manifest-check.js';
+export { scanOnnxWire, type WireInitializer } from './package/onnx-wire.js';
 export {
   type ModelPackage,
   openPackage,

@@ -1,11 +1,13 @@
 /**
- * Streaming sha256 of files (never the whole file in memory), and a copy that hashes the bytes it
- * writes in the same pass. Files are opened without following a link and must be regular files
- * (see core/safe-fs.ts).
+ * Streaming sha256 of files (never the whole file in memory), and copies that return the sha256 of
+ * the bytes they wrote: a kernel copy hashed from the page cache afterwards, or, where the kernel
+ * cannot copy from a checked descriptor, a user-space copy that hashes as it writes. Files are
+ * opened without following a link and must be regular files (see core/safe-fs.ts).
  */
 import { createHash } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import { EdgeError, messageOf } from '../core/errors.js';
+import { copyRegularInKernel } from '../core/kernel-copy.js';
 import { openRegular, type SafeOpenOptions } from '../core/safe-fs.js';
 
 /** Bytes read (and written) per step of a streamed hash or copy. */
@@ -22,17 +24,30 @@ export interface FileDigest {
  * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE (a link, a device, a FIFO), E_IO
  */
 export async function sha256File(path: string, options: SafeOpenOptions = {}): Promise<string> {
+  return (await digestFile(path, options)).sha256;
+}
+
+/**
+ * sha256 and size of the bytes of a regular file, read in 1 MiB chunks.
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE (a link, a device, a FIFO), E_IO
+ */
+export async function digestFile(path: string, options: SafeOpenOptions = {}): Promise<FileDigest> {
   const fh = await openRegular(path, options);
   try {
     const hash = createHash('sha256');
     const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-    for (let pos = 0; ;) {
+    let pos = 0;
+    for (;;) {
       const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
       if (bytesRead === 0) break;
       hash.update(buf.subarray(0, bytesRead));
       pos += bytesRead;
     }
-    return hash.digest('hex');
+    return { sha256: hash.digest('hex'), size: pos };
+  } catch (err) {
+    throw err instanceof EdgeError
+      ? err
+      : new EdgeError('E_IO', `cannot read ${options.label ?? path}: ${messageOf(err)}`, { file: path, cause: err });
   } finally {
     await fh.close().catch(() => undefined);
   }
@@ -108,4 +123,24 @@ export async function copyRegularHashed(src: string, dest: string, options: Safe
     await to?.close().catch(() => undefined);
     await from.close().catch(() => undefined);
   }
+}
+
+/**
+ * Copies a regular file reached without links to `dest`, which must not exist, and returns the
+ * sha256 and size of the copy: the kernel copies (see core/kernel-copy.ts), then the copy is read
+ * once, from the page cache, to be hashed. That is cheaper than {@link copyRegularHashed}'s one
+ * pass, whose user-space write of every chunk into the page cache costs more than the kernel's copy
+ * and the read together. Where the kernel cannot copy from a checked descriptor, it is that one pass.
+ * @returns the sha256 and size of the bytes of `dest`
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_OUTPUT_EXISTS (`dest` exists), E_IO
+ * @example
+ * const { sha256, size } = await copyRegularThenHash(join(src, rel), join(out, rel), { root: src, label: rel });
+ */
+export async function copyRegularThenHash(
+  src: string,
+  dest: string,
+  options: SafeOpenOptions = {},
+): Promise<FileDigest> {
+  if (!(await copyRegularInKernel(src, dest, options))) return copyRegularHashed(src, dest, options);
+  return digestFile(dest, { label: options.label ?? dest });
 }

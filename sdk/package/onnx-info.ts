@@ -7,6 +7,7 @@ import { fromBinary } from '@bufbuild/protobuf';
 import type { GraphProto, ValueInfoProto } from 'onnx-buf';
 import { EdgeError, messageOf } from '../core/errors.js';
 import { readRegular } from '../core/safe-fs.js';
+import { scanOnnxWire } from './onnx-wire.js';
 
 /** One graph input. A string dim is symbolic (`N`, `batch`), `null` unknown. */
 export interface OnnxInput {
@@ -49,17 +50,40 @@ function inputOf(v: ValueInfoProto): OnnxInput {
   };
 }
 
+/** Reads an ONNX file's bytes: a regular file, not a link, at most 2 GiB. */
+function readGraphBytes(path: string, root?: string): Promise<Buffer> {
+  return readRegular(path, {
+    maxBytes: 2 * 1024 * 1024 * 1024 - 1,
+    label: 'ONNX graph',
+    ...(root !== undefined ? { root } : {}),
+  });
+}
+
 /**
  * Reads and parses an ONNX file (a regular file, not a link, at most 2 GiB).
  * @param root directory the graph lies in, when no directory between it and the file may be a link
  * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_FILE_TOO_LARGE, E_ONNX_PARSE
  */
 export async function readOnnxInfo(path: string, root?: string): Promise<OnnxInfo> {
-  const bytes = await readRegular(path, {
-    maxBytes: 2 * 1024 * 1024 * 1024 - 1,
-    label: 'ONNX graph',
-    ...(root !== undefined ? { root } : {}),
-  });
+  return decodeOnnxInfo(await readGraphBytes(path, root), path);
+}
+
+/**
+ * The external-data locations an ONNX file names, without decoding its nodes (see onnx-wire.ts):
+ * those of every tensor, a superset of {@link readOnnxInfo}'s initializer locations. Bytes the wire
+ * walk cannot read are decoded in full, so a malformed file fails as readOnnxInfo fails.
+ * @throws EdgeError E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_FILE_TOO_LARGE, E_ONNX_PARSE
+ */
+export async function readExternalDataLocations(path: string, root?: string): Promise<string[]> {
+  const bytes = await readGraphBytes(path, root);
+  try {
+    return scanOnnxWire(bytes).externalData;
+  } catch {
+    return (await decodeOnnxInfo(bytes, path)).externalData;
+  }
+}
+
+async function decodeOnnxInfo(bytes: Buffer, path: string): Promise<OnnxInfo> {
   try {
     const { ModelProtoSchema } = await import('onnx-buf');
     const model = fromBinary(ModelProtoSchema, bytes);

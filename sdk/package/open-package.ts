@@ -14,7 +14,7 @@ import {
   type PackageManifest,
 } from './package-manifest.js';
 import { checkNoLinkPath, lstatRegular, readRegular } from '../core/safe-fs.js';
-import { readOnnxInfo } from './onnx-info.js';
+import { readExternalDataLocations } from './onnx-info.js';
 import { sha256, sha256File } from './hash.js';
 import { checkManifest } from './manifest-check.js';
 
@@ -98,22 +98,15 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
   const manifest = checkManifest(value, manifestPath);
   const verify = options.verify ?? 'full';
   if (verify !== 'none') {
-    for (const [rel, rec] of Object.entries(manifest.files)) {
-      // No link anywhere: not the file, not a directory on the way (a linked weights/ directory).
-      const p = await checkNoLinkPath(root, rel);
-      const st = await lstatRegular(p, `${rel} (links are not allowed in packages)`);
-      if (!st)
-        throw new EdgeError('E_PACKAGE_FILE_MISSING', `${rel} is listed in the manifest but missing`, {
-          file: manifestPath,
-          field: `files["${rel}"]`,
-        });
-      if (st.size !== rec.size) {
-        throw new EdgeError(
-          'E_PACKAGE_SIZE_MISMATCH',
-          `${rel} has ${st.size} bytes but the manifest says ${rec.size} (truncated or replaced?)`,
-          { file: p },
-        );
-      }
+    const files = Object.entries(manifest.files);
+    // Every file's links and size are checked at once (the lstat calls overlap in libuv's pool
+    // instead of waiting on each other); the results are taken in manifest order, so the error
+    // reported is the one a file-by-file walk reports. Hashing stays one file at a time.
+    const checks = files.map(([rel, rec]) => settled(checkListedFile(root, rel, rec.size, manifestPath)));
+    for (const [i, [rel, rec]] of files.entries()) {
+      const check = await checks[i]!;
+      if ('error' in check) throw check.error;
+      const p = check.value;
       if (verify === 'full') {
         const h = await sha256File(p, { root, label: rel });
         if (h !== rec.sha256)
@@ -147,6 +140,38 @@ export async function openPackage(dir: string, options: OpenPackageOptions = {})
   };
 }
 
+/** A promise's outcome, never rejected (so promises awaited later raise no unhandled rejection meanwhile). */
+function settled<T>(p: Promise<T>): Promise<{ value: T } | { error: unknown }> {
+  return p.then(
+    (value) => ({ value }),
+    (error: unknown) => ({ error }),
+  );
+}
+
+/**
+ * Checks that a listed file is there, reached without a link (not the file, not a directory on the
+ * way such as a linked weights/), with the size the manifest records.
+ * @returns the file's path
+ * @throws EdgeError E_PATH_UNSAFE, E_PACKAGE_FILE_MISSING, E_PACKAGE_SIZE_MISMATCH
+ */
+async function checkListedFile(root: string, rel: string, size: number, manifestPath: string): Promise<string> {
+  const p = await checkNoLinkPath(root, rel);
+  const st = await lstatRegular(p, `${rel} (links are not allowed in packages)`);
+  if (!st)
+    throw new EdgeError('E_PACKAGE_FILE_MISSING', `${rel} is listed in the manifest but missing`, {
+      file: manifestPath,
+      field: `files["${rel}"]`,
+    });
+  if (st.size !== size) {
+    throw new EdgeError(
+      'E_PACKAGE_SIZE_MISMATCH',
+      `${rel} has ${st.size} bytes but the manifest says ${size} (truncated or replaced?)`,
+      { file: p },
+    );
+  }
+  return p;
+}
+
 /**
  * Every external-data file a graph of the package names must be a file the manifest lists (and so
  * one whose size and hash were just checked): a runtime loads external data by itself, so an
@@ -158,7 +183,7 @@ async function checkExternalDataListed(root: string, manifest: PackageManifest, 
   for (const graph of graphs) {
     let locations: string[];
     try {
-      locations = (await readOnnxInfo(join(root, graph), root)).externalData;
+      locations = await readExternalDataLocations(join(root, graph), root);
     } catch (err) {
       // An unreadable graph is the runtime's error to report when it loads it; a link is ours.
       if (err instanceof EdgeError && err.code === 'E_PATH_UNSAFE') throw err;

@@ -1,7 +1,8 @@
 /**
  * One measured step of the prune-throughput bench, in its own process so its peak RSS (VmHWM) is
- * its own: `prune` runs prunePackage, `copy` copies the same kept files with fs.copyFile.
- * Usage: node --import tsx prune-child.ts <prune|copy> <source> <out> <json>
+ * its own: `prune` runs prunePackage, `copy` copies the same kept files with fs.copyFile, `copy-hash`
+ * copies them and then sha256-hashes each copy.
+ * Usage: node --import tsx prune-child.ts <prune|copy|copy-hash> <source> <out> <json>
  * Prints one JSON line: { ms, peakRssBytes, bytes }.
  */
 import { existsSync, readFileSync } from 'node:fs';

@@ -1,25 +1,25 @@
 /**
  * `applyPrunePlan`: the writing half of pruning. Kept files are copied as files (never whole in
- * memory); new tensors (sliced routers, dense FFNs) are computed one tensor at a time; the MoE
- * clusters of re-emitted graphs are spliced; everything goes through PackageWriter (marker →
- * files → manifest last), so an interrupted run leaves a directory openPackage refuses.
+ * memory, see copy-kept.ts); meanwhile new tensors (sliced routers, dense FFNs) are computed one
+ * tensor at a time and the MoE clusters of re-emitted graphs are spliced; everything goes through
+ * PackageWriter (marker → files → manifest last), so an interrupted run leaves a directory
+ * openPackage refuses.
  */
-import { mkdir } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { EdgeError, messageOf } from '../../sdk/internal.js';
+import { EdgeError } from '../../sdk/internal.js';
 import type { BlockExpertMap, EntryManifest, ExpertRecord, PackageManifest, RouterRecord } from '../../sdk/internal.js';
 import { VERSION } from '../../sdk/internal.js';
 import type { ModelPackage } from '../../sdk/internal.js';
+import { readInitializerRecords } from '../onnx/initializer-records.js';
 import { readModel } from '../onnx/model-io.js';
 import { elementCount, type TensorProto } from '../onnx/proto.js';
 import { externalInfo } from '../onnx/tensor-data.js';
 import { PackageWriter } from '../package/package-writer.js';
 import { ffnParams } from '../ringmoe/params.js';
+import { copyKeptFiles } from './copy-kept.js';
 import { denseFfn } from './dense-merge.js';
 import type { PrunePlan } from './plan-types.js';
 import { SourceTensors } from './source-tensors.js';
 import { respliceGraph } from './splice.js';
-import { copyRegularHashed, type FileDigest } from '../../sdk/internal.js';
 
 /** Where and how `applyPrunePlan` writes the pruned package. */
 export interface ApplyOptions {
@@ -96,30 +96,99 @@ function weightFilesOf(graph: { initializer: TensorProto[] }): string[] {
   ].sort();
 }
 
+/** What {@link writeTensorsAndGraphs} leaves for the manifest. */
+interface Rewritten {
+  experts: BlockExpertMap[];
+  entries: EntryManifest[];
+  heads: number;
+}
+
 /**
- * Copies a kept file of `source` to `to`, hashing the bytes as they are copied: the digest is the
- * copy's (the manifest records it without reading the copy back) and, compared with the source
- * manifest's record, it verifies the source bytes that were read, so a corrupted source file is
- * never carried into the pruned package, even when the source was opened without hashing.
- * @throws EdgeError E_PACKAGE_HASH_MISMATCH, E_FILE_NOT_FOUND, E_PATH_UNSAFE, E_IO
+ * Computes the new tensors (sliced routers, dense FFNs) into the writer's weight store, re-emits the
+ * MoE clusters of re-graphed entries and counts the head parameters of every kept entry.
  */
-async function copyVerified(source: ModelPackage, rel: string, to: string): Promise<FileDigest> {
-  let digest: FileDigest;
-  try {
-    digest = await copyRegularHashed(source.path(rel), to, { root: source.dir, label: rel });
-  } catch (err) {
-    if (err instanceof EdgeError) throw err;
-    throw new EdgeError('E_IO', `copying ${rel} failed: ${messageOf(err)}`, { file: to, cause: err });
+async function writeTensorsAndGraphs(
+  plan: PrunePlan,
+  source: ModelPackage,
+  src: SourceTensors | undefined,
+  writer: PackageWriter,
+  step: (label: string) => void,
+): Promise<Rewritten> {
+  const m = source.manifest;
+  // New tensors: sliced routers, then dense FFNs; one tensor in memory at a time (plus the merge's working set).
+  const fresh: TensorProto[] = [];
+  const routerOf = new Map(m.experts!.blocks.flatMap((b) => b.routers.map((r) => [r.id, { r, dim: b.dim }] as const)));
+  for (const bp of plan.blocks) {
+    for (const rp of bp.routers.filter((x) => x.action === 'slice')) {
+      const { r, dim } = routerOf.get(rp.id)!;
+      const full = await src!.float32(r.weight);
+      const n = r.experts.length;
+      const k = rp.columns.length;
+      const sliced = new Float32Array(dim * k);
+      for (let row = 0; row < dim; row++) rp.columns.forEach((c, j) => (sliced[row * k + j] = full[row * n + c]!));
+      writer.weights.put(r.weight, r.file, 'float32', [dim, k], new Uint8Array(sliced.buffer));
+      fresh.push(writer.weights.initializer(r.weight));
+      step(r.file);
+    }
   }
-  const recorded = source.manifest.files[rel];
-  if (recorded && (digest.sha256 !== recorded.sha256 || digest.size !== recorded.size)) {
-    throw new EdgeError(
-      'E_PACKAGE_HASH_MISMATCH',
-      `source file ${rel} has sha256 ${digest.sha256.slice(0, 16)}… (${digest.size} bytes) but the source manifest says ${recorded.sha256.slice(0, 16)}… (${recorded.size} bytes) (corrupted or modified); the pruned package was not finished`,
-      { file: source.path(rel), field: `files["${rel}"]`, hint: 'restore the source package, then prune again' },
-    );
+  const expertById = new Map(m.experts!.blocks.flatMap((b) => b.experts.map((e) => [e.id, e] as const)));
+  const denseNotes = new Map<string, string>();
+  for (const bp of plan.blocks) {
+    const d = bp.dense;
+    if (!d) continue;
+    const ffn = await denseFfn(src!, d, expertById, plan.options.strategy, plan.options.fold ?? 'auto');
+    const names = [`${d.id}.fc1.weight`, `${d.id}.fc1.bias`, `${d.id}.fc2.weight`, `${d.id}.fc2.bias`];
+    const shapes = [[d.dim, d.hidden], [d.hidden], [d.hidden, d.dim], [d.dim]];
+    [ffn.w1, ffn.b1, ffn.w2, ffn.b2].forEach((t, i) => {
+      writer.weights.put(
+        names[i]!,
+        d.file,
+        'float32',
+        shapes[i]!,
+        new Uint8Array(t.buffer, t.byteOffset, t.byteLength),
+      );
+      fresh.push(writer.weights.initializer(names[i]!));
+    });
+    denseNotes.set(d.id, ffn.note);
+    step(d.file);
   }
-  return digest;
+  writer.weights.close();
+
+  const experts = prunedExperts(plan, m.experts!.blocks, denseNotes);
+  const blockMap = new Map(experts.map((b) => [b.id, b]));
+  const entries: EntryManifest[] = [];
+  let heads = 0;
+  const countedHeads = new Set<string>();
+  const countHeads = (initializers: readonly { name: string; dims: readonly (number | bigint)[] }[]) => {
+    for (const t of initializers) {
+      if (
+        (t.name.startsWith('head.') || t.name.startsWith('fusion.')) &&
+        !DERIVED.test(t.name) &&
+        !countedHeads.has(t.name)
+      ) {
+        countedHeads.add(t.name);
+        heads += elementCount(t.dims);
+      }
+    }
+  };
+  for (const entry of m.entries) {
+    const copied = plan.entries.copied.includes(entry.name);
+    if (!copied && !plan.entries.regraphed.includes(entry.name)) continue;
+    if (copied) {
+      // A copied graph is only counted: its initializers' names and dims, not its nodes.
+      countHeads(await readInitializerRecords(source.path(entry.graph), source.dir));
+      entries.push(entry);
+      continue;
+    }
+    const model = await readModel(source.path(entry.graph));
+    const graph = model.proto.graph!;
+    countHeads(graph.initializer);
+    const moe = respliceGraph(graph, entry.moe ?? [], blockMap, fresh, entry.graph);
+    await writer.writeGraph(entry.graph, model.proto);
+    entries.push({ ...entry, moe, weightFiles: weightFilesOf(graph) });
+    step(entry.graph);
+  }
+  return { experts, entries, heads };
 }
 
 /**
@@ -146,83 +215,29 @@ export async function applyPrunePlan(plan: PrunePlan, source: ModelPackage, o: A
     ? await SourceTensors.open(source.dir, m, [...plan.entries.copied, ...plan.entries.regraphed])
     : undefined;
   try {
-    for (const f of plan.files.copy) {
-      const to = join(o.outDir, f.path);
-      await mkdir(dirname(to), { recursive: true });
-      writer.addWritten(f.path, f.role, await copyVerified(source, f.path, to));
-      step(f.path);
-    }
-
-    // New tensors: sliced routers, then dense FFNs; one tensor in memory at a time (plus the merge's working set).
-    const fresh: TensorProto[] = [];
-    const routerOf = new Map(
-      m.experts!.blocks.flatMap((b) => b.routers.map((r) => [r.id, { r, dim: b.dim }] as const)),
-    );
-    for (const bp of plan.blocks) {
-      for (const rp of bp.routers.filter((x) => x.action === 'slice')) {
-        const { r, dim } = routerOf.get(rp.id)!;
-        const full = await src!.float32(r.weight);
-        const n = r.experts.length;
-        const k = rp.columns.length;
-        const sliced = new Float32Array(dim * k);
-        for (let row = 0; row < dim; row++) rp.columns.forEach((c, j) => (sliced[row * k + j] = full[row * n + c]!));
-        writer.weights.put(r.weight, r.file, 'float32', [dim, k], new Uint8Array(sliced.buffer));
-        fresh.push(writer.weights.initializer(r.weight));
-        step(r.file);
-      }
-    }
-    const expertById = new Map(m.experts!.blocks.flatMap((b) => b.experts.map((e) => [e.id, e] as const)));
-    const denseNotes = new Map<string, string>();
-    for (const bp of plan.blocks) {
-      const d = bp.dense;
-      if (!d) continue;
-      const ffn = await denseFfn(src!, d, expertById, plan.options.strategy, plan.options.fold ?? 'auto');
-      const names = [`${d.id}.fc1.weight`, `${d.id}.fc1.bias`, `${d.id}.fc2.weight`, `${d.id}.fc2.bias`];
-      const shapes = [[d.dim, d.hidden], [d.hidden], [d.hidden, d.dim], [d.dim]];
-      [ffn.w1, ffn.b1, ffn.w2, ffn.b2].forEach((t, i) => {
-        writer.weights.put(
-          names[i]!,
-          d.file,
-          'float32',
-          shapes[i]!,
-          new Uint8Array(t.buffer, t.byteOffset, t.byteLength),
-        );
-        fresh.push(writer.weights.initializer(names[i]!));
-      });
-      denseNotes.set(d.id, ffn.note);
-      step(d.file);
-    }
-    writer.weights.close();
-
-    const experts = prunedExperts(plan, m.experts!.blocks, denseNotes);
-    const blockMap = new Map(experts.map((b) => [b.id, b]));
-    const entries: EntryManifest[] = [];
-    let heads = 0;
-    const countedHeads = new Set<string>();
-    for (const entry of m.entries) {
-      const copied = plan.entries.copied.includes(entry.name);
-      if (!copied && !plan.entries.regraphed.includes(entry.name)) continue;
-      const model = await readModel(source.path(entry.graph));
-      const graph = model.proto.graph!;
-      for (const t of graph.initializer) {
-        if (
-          (t.name.startsWith('head.') || t.name.startsWith('fusion.')) &&
-          !DERIVED.test(t.name) &&
-          !countedHeads.has(t.name)
-        ) {
-          countedHeads.add(t.name);
-          heads += elementCount(t.dims);
-        }
-      }
-      if (copied) {
-        entries.push(entry);
-        continue;
-      }
-      const moe = respliceGraph(graph, entry.moe ?? [], blockMap, fresh, entry.graph);
-      await writer.writeGraph(entry.graph, model.proto);
-      entries.push({ ...entry, moe, weightFiles: weightFilesOf(graph) });
-      step(entry.graph);
-    }
+    // The kept files are copied by the kernel in libuv's pool while the main thread computes new
+    // tensors and re-emits graphs: on two cores the two overlap instead of adding up. The first
+    // failure stops further copies; it is thrown once nothing is in flight.
+    const stop = new AbortController();
+    let failure: { error: unknown } | undefined;
+    const fail = (error: unknown) => {
+      failure ??= { error };
+      stop.abort();
+    };
+    const copying = copyKeptFiles(
+      source,
+      plan.files.copy,
+      o.outDir,
+      (f, digest) => {
+        writer.addWritten(f.path, f.role, digest);
+        step(f.path);
+      },
+      stop.signal,
+    ).catch(fail);
+    const rewritten = await writeTensorsAndGraphs(plan, source, src, writer, step).catch(fail);
+    await copying;
+    if (failure) throw failure.error;
+    const { experts, entries, heads } = rewritten!;
 
     const o2 = plan.options;
     const draft: Omit<PackageManifest, 'format' | 'formatVersion' | 'files'> = {

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { EdgeError } from '../../sdk/internal.js';
 import type { PackageManifest } from '../../sdk/internal.js';
-import { readModel } from '../onnx/model-io.js';
+import { readInitializerRecords, tensorOfRecord } from '../onnx/initializer-records.js';
 import { DataType, type TensorProto } from '../onnx/proto.js';
 import { ExternalDataReader, asTypedArray, externalInfo } from '../onnx/tensor-data.js';
 
@@ -28,8 +28,12 @@ export class SourceTensors {
   ): Promise<SourceTensors> {
     const index = new Map<string, TensorProto>();
     for (const e of manifest.entries.filter((x) => entries.includes(x.name))) {
-      const model = await readModel(join(dir, e.graph));
-      for (const t of model.proto.graph!.initializer) if (externalInfo(t) && !index.has(t.name)) index.set(t.name, t);
+      // Only the initializers' records: the graphs' nodes are not needed to find tensor data.
+      for (const r of await readInitializerRecords(join(dir, e.graph))) {
+        if (index.has(r.name)) continue;
+        const t = tensorOfRecord(r);
+        if (externalInfo(t)) index.set(r.name, t);
+      }
     }
     return new SourceTensors(index, new ExternalDataReader(dir));
   }

@@ -11,12 +11,19 @@ import { join } from 'node:path';
 import { PACKAGE_MANIFEST_FILE, type PackageManifest } from '../../../sdk/package/package-manifest.js';
 import { openPackage } from '../../../sdk/package/open-package.js';
 import { readModel } from '../../../tools/onnx/model-io.js';
+import { SparseTensorProtoSchema } from 'onnx-buf';
+import { sha256 } from '../../../sdk/package/hash.js';
 import {
+  AttributeProtoSchema,
+  AttrType,
   create,
   DataLocation,
   DataType,
+  ModelProtoSchema,
+  NodeProtoSchema,
   StringStringEntryProtoSchema,
   TensorProtoSchema,
+  toBinary,
 } from '../../../tools/onnx/proto.js';
 import { ExternalDataReader, externalInfo } from '../../../tools/onnx/tensor-data.js';
 import { importModel } from '../../../tools/package/import-model.js';
@@ -291,6 +298,42 @@ test('run: an external-data file that is in the package but not in the manifest 
   t.is(err.code, 'E_PACKAGE_MANIFEST');
   t.true(err.message.includes(weight.split('/').pop()!), err.message);
   t.regex(err.message, /does not list/);
+});
+
+test('run: external data named by a Constant value or a sparse initializer, not by an initializer, must be listed too (E_PACKAGE_MANIFEST)', async (t) => {
+  for (const where of ['constant', 'sparse'] as const) {
+    const { dir, manifest } = await packageCopy(`unlisted-${where}`);
+    const entry = manifest.entries[0]!;
+    const model = await readModel(join(dir, entry.graph));
+    const unlisted = create(TensorProtoSchema, {
+      name: 'smuggled',
+      dataType: DataType.FLOAT,
+      dims: [4n],
+      dataLocation: DataLocation.EXTERNAL,
+      externalData: [create(StringStringEntryProtoSchema, { key: 'location', value: 'smuggled.bin' })],
+    });
+    const graph = model.proto.graph!;
+    if (where === 'constant')
+      graph.node.push(
+        create(NodeProtoSchema, {
+          opType: 'Constant',
+          output: ['smuggled'],
+          attribute: [create(AttributeProtoSchema, { name: 'value', type: AttrType.TENSOR, t: unlisted })],
+        }),
+      );
+    else graph.sparseInitializer.push(create(SparseTensorProtoSchema, { values: unlisted, dims: [4n] }));
+    await writeFile(join(dir, 'smuggled.bin'), SECRET.subarray(0, 16));
+    const bytes = toBinary(ModelProtoSchema, model.proto);
+    await writeFile(join(dir, entry.graph), bytes);
+    const files = {
+      ...manifest.files,
+      [entry.graph]: { ...manifest.files[entry.graph]!, sha256: sha256(bytes), size: bytes.length },
+    };
+    await writeFile(join(dir, PACKAGE_MANIFEST_FILE), JSON.stringify({ ...manifest, files }, null, 2));
+    const err = await rejection(openPackage(dir));
+    t.is(err.code, 'E_PACKAGE_MANIFEST', where);
+    t.true(err.message.includes('smuggled.bin'), err.message);
+  }
 });
 
 test('a weight file that is itself a link inside a package is refused (E_PATH_UNSAFE)', async (t) => {
