@@ -16,7 +16,7 @@ import { Rng } from '../../../tools/frames/seeded.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
 import { referenceClassMap, referenceDenseMap } from './fixtures/reference-postprocess.js';
 
-type Kind = 'noise' | 'smooth' | 'ties';
+type Kind = 'noise' | 'smooth' | 'ties' | 'near';
 
 /** Logits for every tile of a frame: N×K×oh×ow. */
 function logits(n: number, k: number, oh: number, ow: number, kind: Kind, seed: number): Float32Array {
@@ -32,7 +32,9 @@ function logits(n: number, k: number, oh: number, ow: number, kind: Kind, seed: 
           if (kind === 'noise') data[i] = rng.uniform() * 8 - 4;
           else if (kind === 'smooth') data[i] = 4 * Math.sin(px! + u * f!) * Math.cos(py! + v * f!) + c * 0.01;
           // Few distinct values: many exact ties between classes and between neighbouring cells.
-          else data[i] = Math.round(rng.uniform() * 3) / 2;
+          else if (kind === 'ties') data[i] = Math.round(rng.uniform() * 3) / 2;
+          // Classes a float32 ulp or two apart: leads far above the rounding margin, but only just.
+          else data[i] = 1 + Math.round(rng.uniform() * 2) * 2 ** -23;
         }
       }
     }
@@ -44,6 +46,11 @@ const LAYOUTS: [string, string, PreprocessOptions][] = [
   ['resize at the source size (identity sampling) 84×46', REAL.landcover, { inputSize: { width: 84, height: 46 } }],
   ['resize 640×480 → 64', REAL.aero1, { inputSize: 64 }],
   ['resize-crop 640×480 → 48×40', REAL.aero1, { inputSize: { width: 48, height: 40 }, fit: 'resize-crop' }],
+  [
+    'resize 84×46 → 128×96 (outputs sampled down to the source)',
+    REAL.landcover,
+    { inputSize: { width: 128, height: 96 } },
+  ],
   ['tile 349×352 → 96', REAL.olinda, { inputSize: 96, fit: 'tile', overlap: 24 }],
 ];
 
@@ -64,7 +71,7 @@ for (const [name, file, o] of LAYOUTS) {
     ];
     let compared = 0;
     for (const [oh, ow] of sizes) {
-      for (const kind of ['noise', 'smooth', 'ties'] as Kind[]) {
+      for (const kind of ['noise', 'smooth', 'ties', 'near'] as Kind[]) {
         for (const k of [1, 8, 300]) {
           // More than 255 classes (a Uint16Array map) once per layout: the reference is slow there.
           if (k === 300 && (kind !== 'smooth' || oh !== ih)) continue;
