@@ -61,23 +61,24 @@ export function depthResult(depth: TaskOutput, frame: FrameContext, options: Dep
       'E_FRAME_INVALID',
       `frame ${JSON.stringify(frame.layout.frameId)}: no valid pixel to compute depth statistics from`,
     );
-  const values = new Float32Array(map.validPixels);
-  let k = 0;
+  // Statistics over the valid pixels in index order, read in place (most frames: every pixel).
+  const { data, valid } = map;
+  const all = map.validPixels === data.length;
+  const k = map.validPixels;
   let sum = 0;
   let min = Infinity;
   let max = -Infinity;
-  for (let i = 0; i < map.data.length; i++) {
-    if (!map.valid[i]) continue;
-    const v = map.data[i]!;
-    values[k++] = v;
+  for (let i = 0; i < data.length; i++) {
+    if (!all && valid[i] === 0) continue;
+    const v = data[i]!;
     sum += v;
     if (v < min) min = v;
     if (v > max) max = v;
   }
   const mean = sum / k;
   let sq = 0;
-  for (let i = 0; i < k; i++) sq += (values[i]! - mean) ** 2;
-  const pv = orderPercentiles(values, ps);
+  for (let i = 0; i < data.length; i++) if (all || valid[i] !== 0) sq += (data[i]! - mean) ** 2;
+  const pv = orderPercentiles(data, ps, all ? undefined : valid);
   const percentiles: Record<string, number> = {};
   ps.forEach((p, i) => (percentiles[`p${p}`] = pv[i]!));
   let raster: Float32Array | undefined;

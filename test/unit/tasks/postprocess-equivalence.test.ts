@@ -10,11 +10,12 @@ import { percentilesInPlace } from '../../../sdk/sensors/radiometry/percentile.j
 import { preprocessFrame } from '../../../sdk/sensors/preprocess/preprocess.js';
 import type { PreprocessOptions } from '../../../sdk/sensors/preprocess/preprocess-options.js';
 import { denseToSource } from '../../../sdk/tasks/dense-map.js';
+import { depthResult } from '../../../sdk/tasks/depth.js';
 import { percentiles } from '../../../sdk/tasks/order-statistics.js';
 import { segmentationResult } from '../../../sdk/tasks/segmentation.js';
 import { Rng } from '../../../tools/frames/seeded.js';
 import { REAL, frameOf } from '../../fixtures/frames/index.js';
-import { referenceClassMap, referenceDenseMap } from './fixtures/reference-postprocess.js';
+import { referenceClassMap, referenceDenseMap, referencePercentiles } from './fixtures/reference-postprocess.js';
 
 type Kind = 'noise' | 'smooth' | 'ties' | 'near';
 
@@ -130,6 +131,58 @@ for (const [name, file, o] of LAYOUTS) {
       }
     }
   });
+
+  test(`depth statistics equal the straightforward computation, with and without no-data: ${name}`, async (t) => {
+    const pre = await layoutOf(file, o);
+    const n = pre.layout.tiles.length;
+    const { width: iw, height: ih } = pre.layout.input;
+    const { width, height } = pre.layout.source;
+    // No data in a band across the frame, on top of the frame's own.
+    const band = Uint8Array.from({ length: width * height }, (_, i) =>
+      pre.noDataMask?.[i] || (i % width) * 3 < width ? 1 : 0,
+    );
+    const ps = [0, 5, 25, 50, 75, 95, 100];
+    for (const [oh, ow] of [
+      [ih, iw],
+      [Math.ceil(ih / 2), Math.ceil(iw / 3)],
+    ] as [number, number][]) {
+      const data = logits(n, 1, oh, ow, 'smooth', 5).map((v) => Math.abs(v) * 10);
+      for (const mask of [pre.noDataMask, band]) {
+        const got = depthResult(
+          { dtype: 'float32', shape: [n, 1, oh, ow], data },
+          { layout: pre.layout, ...(mask ? { noDataMask: mask } : {}) },
+          { percentiles: ps, includeRasters: true },
+        );
+        const ref = referenceDenseMap(pre.layout, data, oh, ow, 'blend');
+        const values: number[] = [];
+        const valid = new Uint8Array(ref.data.length);
+        for (let i = 0; i < ref.data.length; i++) {
+          if (!ref.covered[i] || mask?.[i]) continue;
+          valid[i] = 1;
+          values.push(Math.max(0, ref.data[i]!));
+        }
+        const sum = values.reduce((a, b) => a + b, 0);
+        const mean = sum / values.length;
+        const sq = values.reduce((a, v) => a + (v - mean) ** 2, 0);
+        const pv = referencePercentiles(Float32Array.from(values), ps);
+        t.deepEqual(got.stats, {
+          validPixels: values.length,
+          min: values.reduce((a, b) => Math.min(a, b), Infinity),
+          max: values.reduce((a, b) => Math.max(a, b), -Infinity),
+          mean,
+          std: Math.sqrt(sq / values.length),
+          percentiles: Object.fromEntries(ps.map((p, i) => [`p${p}`, pv[i]!])),
+        });
+        let at = 0;
+        let rasterDiff = 0;
+        for (let i = 0; i < valid.length; i++) {
+          const v = got.depth![i]!;
+          if (valid[i] ? !Object.is(v, values[at++]) : !Number.isNaN(v)) rasterDiff++;
+        }
+        t.is(rasterDiff, 0, `${oh}×${ow}: ${rasterDiff} raster values differ`);
+      }
+    }
+  });
 }
 
 test('radix percentiles equal quickselect percentiles (negatives, duplicates, zeros, tiny and large arrays)', (t) => {
@@ -158,4 +211,45 @@ test('radix percentiles equal quickselect percentiles (negatives, duplicates, ze
     );
   }
   t.deepEqual(percentiles(new Float32Array(0), [50]).map(Number.isNaN), [true]);
+});
+
+test('radix percentiles equal sorted ranks, over every value or only the valid ones (NaN, ±0, ±Infinity, subnormals, masks)', (t) => {
+  const rng = new Rng(12, 'percentiles-masked');
+  const ps = [0, 2.5, 5, 25, 50, 50, 75, 95, 100];
+  const bitsOf = (u: number) => new Float32Array(new Uint32Array([u]).buffer)[0]!;
+  const special = [NaN, bitsOf(0xffc00000), -0, 0, Infinity, -Infinity, bitsOf(1), bitsOf(0x80000001), 3.5e38, -3.5e38];
+  const cases: [string, Float32Array][] = [
+    ['uniform', Float32Array.from({ length: 20_000 }, () => (rng.uniform() - 0.5) * 100)],
+    [
+      'special values only',
+      Float32Array.from({ length: 5_000 }, () => special[Math.floor(rng.uniform() * special.length)]!),
+    ],
+    ['mostly one bucket', Float32Array.from({ length: 30_000 }, () => 1 + Math.floor(rng.uniform() * 4) * 2 ** -23)],
+    ['NaN among values', Float32Array.from({ length: 4_000 }, (_, i) => (i % 7 === 0 ? NaN : rng.uniform() * 10))],
+    ['zeros of both signs', Float32Array.from({ length: 3_000 }, (_, i) => (i % 2 ? -0 : 0))],
+    ['one value', Float32Array.of(-0)],
+  ];
+  for (const [name, values] of cases) {
+    const copy = values.slice();
+    const masks: [string, Uint8Array | undefined][] = [
+      ['no mask', undefined],
+      ['random mask', Uint8Array.from(values, () => (rng.uniform() < 0.6 ? 1 : 0))],
+      ['mask of values > 1 (not 0 or 1)', Uint8Array.from(values, (_, i) => (i % 3) * 2)],
+      ['one valid', Uint8Array.from(values, (_, i) => (i === values.length >> 1 ? 1 : 0))],
+      ['none valid', new Uint8Array(values.length)],
+    ];
+    for (const [m, valid] of masks) {
+      const got = percentiles(values, ps, valid);
+      const want = referencePercentiles(values, ps, valid);
+      t.true(
+        got.every((v, i) => Object.is(v, want[i])),
+        `${name}, ${m}: ${got.join(' ')} vs ${want.join(' ')}`,
+      );
+    }
+    t.deepEqual(values, copy, `${name}: input untouched`);
+  }
+  // A view into a larger buffer reads only its own values.
+  const buffer = Float32Array.from({ length: 1000 }, (_, i) => i);
+  const view = buffer.subarray(100, 200);
+  t.deepEqual(percentiles(view, [0, 50, 100]), referencePercentiles(view.slice(), [0, 50, 100]));
 });
