@@ -55,18 +55,28 @@ export function labelAreas(
   const areas = new Array<number>(classes).fill(0);
   const constant = georef ? pixelAreaM2(georef) : undefined;
   const perRow = georef !== undefined && constant !== undefined && areaVariesByRow(georef);
-  const rowCounts = new Array<number>(classes).fill(0);
-  for (let y = 0; y < height; y++) {
-    rowCounts.fill(0);
-    for (let x = 0, i = y * width; x < width; x++, i++) {
+  // Every label value has a counter; those of values ≥ classes are never read.
+  const rowCounts = new Float64Array(Math.max(classes, map instanceof Uint8Array ? 256 : 65536));
+  for (let y = 0; y < height && width > 0; y++) {
+    // Label maps come in runs: a run is counted when it ends, not pixel by pixel.
+    const end = (y + 1) * width;
+    let i = y * width;
+    let value = map[i]!;
+    let start = i;
+    for (i++; i < end; i++) {
       const v = map[i]!;
-      if (v < classes) rowCounts[v]!++;
+      if (v === value) continue;
+      rowCounts[value]! += i - start;
+      value = v;
+      start = i;
     }
+    rowCounts[value]! += end - start;
     const a = perRow ? pixelAreaM2(georef!, y, width / 2)! : (constant ?? 1);
     for (let c = 0; c < classes; c++) {
       counts[c]! += rowCounts[c]!;
       areas[c]! += rowCounts[c]! * a;
     }
+    rowCounts.fill(0, 0, classes);
   }
   return { counts, areas };
 }
