@@ -14,8 +14,14 @@ import {
   type PreprocessOptions,
   type ResolvedPreprocessOptions,
 } from './preprocess-options.js';
-import { applyAffine, channelsFor, normaliseRegion, regionBeforeAffine } from '../radiometry/radiometry.js';
-import { resampleMask, resamplePlanes } from '../geometry/resample.js';
+import {
+  applyAffine,
+  applyAffineToCopy,
+  channelsFor,
+  normaliseRegion,
+  regionBeforeAffine,
+} from '../radiometry/radiometry.js';
+import { resampleMask, resamplePlanes, type AxisMap } from '../geometry/resample.js';
 import { needsBandEvidence } from '../bands/band-meaning.js';
 import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
 import { DEFAULT_NO_DATA_LIMIT, resolveSensorConfig, type SensorConfig } from '../bands/sensor-config.js';
@@ -192,6 +198,12 @@ function resizedInput(
   });
   const mapX = { srcLen: bands.width, dstLen: opts.width, offset: snap(offsetX / fx), scale: scaleX / fx };
   const mapY = { srcLen: bands.height, dstLen: opts.height, offset: snap(offsetY / fy), scale: scaleY / fy };
+  if (wholePlane(mapX) && wholePlane(mapY)) {
+    // A frame at the input size: resampling would copy the planes as they are, so they are
+    // normalised directly (the same values without the copy).
+    const direct = applyAffineToCopy(region.planes, region.channel, region.affine, opts.width * opts.height);
+    if (direct) return [direct];
+  }
   const resampled = region.planes.map((p) => resamplePlanes(p, 1, mapX, mapY, opts.interpolation));
   return [applyAffine(resampled, region.channel, region.affine, opts.width * opts.height)];
 }
@@ -232,6 +244,11 @@ function tileInputs(
     cutTile(norm.data, norm.channels, t.width, t.height, local, opts.width, opts.height, out, 0);
     return out;
   });
+}
+
+/** An axis map that puts every output pixel on the source pixel of the same index (scale 1, all of it). */
+function wholePlane(m: AxisMap): boolean {
+  return m.scale === 1 && m.offset === 0 && m.dstLen === m.srcLen;
 }
 
 /** A whole-pixel offset that division left a rounding error away from whole (so a crop stays a copy). */

@@ -191,6 +191,31 @@ export function applyAffine(
   return data;
 }
 
+/**
+ * {@link applyAffine} of planes that resampling would copy whole (a frame already at the input
+ * size): the copy's own work — −0 read as +0 — done while normalising, so the planes are not copied
+ * first. Undefined when a sample is not finite: the resampling filters those planes instead.
+ */
+export function applyAffineToCopy(
+  planes: Float32Array[],
+  channel: number[],
+  affine: RegionBeforeAffine['affine'],
+  size: number,
+): Float32Array | undefined {
+  const data = new Float32Array(channel.length * size);
+  for (let c = 0; c < channel.length; c++) {
+    const src = planes[channel[c]!]!;
+    const m = affine ? affine.mean[c]! : 0;
+    const s = affine ? affine.std[c]! : 1;
+    for (let i = 0, dst = c * size; i < size; i++, dst++) {
+      const v = src[i]!;
+      if (v - v !== 0) return undefined; // NaN or ±∞
+      data[dst] = affine ? (v + 0 - m) / s : v + 0;
+    }
+  }
+  return data;
+}
+
 function refuseSarL1Normalise(modality: ModalityId, options: RadiometryOptions): void {
   if (modality === 'sar-l1' && options.normalise) {
     throw new EdgeError(
