@@ -12,6 +12,7 @@ import {
   type GeoReference,
   type LonLatPolygon,
 } from '../sensors/geometry/georef.js';
+import { runEnd, wordsOf } from './label-runs.js';
 
 /** Area bookkeeping of a result. */
 export interface AreaUnit {
@@ -57,20 +58,15 @@ export function labelAreas(
   const perRow = georef !== undefined && constant !== undefined && areaVariesByRow(georef);
   // Every label value has a counter; those of values ≥ classes are never read.
   const rowCounts = new Float64Array(Math.max(classes, map instanceof Uint8Array ? 256 : 65536));
-  for (let y = 0; y < height && width > 0; y++) {
+  const words = wordsOf(map);
+  for (let y = 0; y < height; y++) {
     // Label maps come in runs: a run is counted when it ends, not pixel by pixel.
     const end = (y + 1) * width;
-    let i = y * width;
-    let value = map[i]!;
-    let start = i;
-    for (i++; i < end; i++) {
-      const v = map[i]!;
-      if (v === value) continue;
-      rowCounts[value]! += i - start;
-      value = v;
-      start = i;
+    for (let start = y * width; start < end;) {
+      const next = runEnd(map, words, start, end);
+      rowCounts[map[start]!]! += next - start;
+      start = next;
     }
-    rowCounts[value]! += end - start;
     const a = perRow ? pixelAreaM2(georef!, y, width / 2)! : (constant ?? 1);
     for (let c = 0; c < classes; c++) {
       counts[c]! += rowCounts[c]!;
