@@ -19,6 +19,7 @@ import {
   applyAffineToCopy,
   channelsFor,
   normaliseRegion,
+  opticalAtInputSize,
   regionBeforeAffine,
 } from '../radiometry/radiometry.js';
 import { resampleMask, resamplePlanes, type AxisMap } from '../geometry/resample.js';
@@ -162,11 +163,6 @@ function resizedInput(
   layout: FrameLayout,
   reduced: Reduction | undefined,
 ): Float32Array[] {
-  const full = { x: 0, y: 0, width: bands.width, height: bands.height };
-  // Resampled in the 8-bit domain and normalised at the model's size: the two commute (see
-  // regionBeforeAffine), and SAR-L2's one band is resampled once, not three times.
-  const region = regionBeforeAffine(bands, frame.modality, full, opts);
-  layout.radiometry.regions.push(provenance(region.info));
   // The layout maps model input to source pixels; the decoded raster is 1/fx of the source.
   const srcW = layout.source.width;
   const srcH = layout.source.height;
@@ -198,9 +194,23 @@ function resizedInput(
   });
   const mapX = { srcLen: bands.width, dstLen: opts.width, offset: snap(offsetX / fx), scale: scaleX / fx };
   const mapY = { srcLen: bands.height, dstLen: opts.height, offset: snap(offsetY / fy), scale: scaleY / fy };
-  if (wholePlane(mapX) && wholePlane(mapY)) {
-    // A frame at the input size: resampling would copy the planes as they are, so they are
-    // normalised directly (the same values without the copy).
+  // A frame at the input size: resampling would copy the planes as they are, so they are
+  // normalised directly (the same values without the copy); optical bands are also clamped in
+  // the same pass instead of into planes of their own.
+  const atInputSize = wholePlane(mapX) && wholePlane(mapY);
+  if (atInputSize && frame.modality === 'optical') {
+    const direct = opticalAtInputSize(bands, opts);
+    if (direct) {
+      layout.radiometry.regions.push(provenance({}));
+      return [direct];
+    }
+  }
+  // Resampled in the 8-bit domain and normalised at the model's size: the two commute (see
+  // regionBeforeAffine), and SAR-L2's one band is resampled once, not three times.
+  const full = { x: 0, y: 0, width: bands.width, height: bands.height };
+  const region = regionBeforeAffine(bands, frame.modality, full, opts);
+  layout.radiometry.regions.push(provenance(region.info));
+  if (atInputSize) {
     const direct = applyAffineToCopy(region.planes, region.channel, region.affine, opts.width * opts.height);
     if (direct) return [direct];
   }

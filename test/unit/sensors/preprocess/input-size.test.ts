@@ -1,8 +1,9 @@
 /**
- * Frames already at the input size are normalised straight from their planes (applyAffineToCopy)
- * instead of being copied by the resampling first: the tensors are bit for bit those of the copy
- * followed by applyAffine (signed zeros, subnormals, repeated channels, no affine), and a plane
- * with a non-finite sample is refused so that the filter handles it as before.
+ * Frames already at the input size are normalised straight from their planes (applyAffineToCopy;
+ * optical ones clamped in the same pass, opticalAtInputSize) instead of being copied by the
+ * resampling first: the tensors are bit for bit those of the copy followed by applyAffine (signed
+ * zeros, subnormals, repeated channels, no affine), and a plane with a non-finite sample is
+ * refused so that the filter handles it as before.
  */
 import test from 'ava';
 import { decodeFrame } from '../../../../sdk/sensors/codecs/decode.js';
@@ -15,7 +16,13 @@ import {
   resolvePreprocessOptions,
   type PreprocessOptions,
 } from '../../../../sdk/sensors/preprocess/preprocess-options.js';
-import { applyAffine, applyAffineToCopy, regionBeforeAffine } from '../../../../sdk/sensors/radiometry/radiometry.js';
+import {
+  applyAffine,
+  applyAffineToCopy,
+  opticalAtInputSize,
+  regionBeforeAffine,
+} from '../../../../sdk/sensors/radiometry/radiometry.js';
+import type { SensorBands } from '../../../../sdk/sensors/bands/sensor-bands.js';
 import { Rng } from '../../../../tools/frames/seeded.js';
 
 const bits = (a: Float32Array) => [...new Uint32Array(a.buffer, a.byteOffset, a.length)];
@@ -59,6 +66,37 @@ test('applyAffineToCopy refuses planes with a non-finite sample (the filter take
     p[7] = bad;
     t.is(applyAffineToCopy([new Float32Array(12), p], [0, 1], undefined, 12), undefined, String(bad));
   }
+});
+
+test('opticalAtInputSize equals clamping, copying and normalising step by step (±Infinity clamp to finite; NaN refused)', (t) => {
+  const rng = new Rng(5, 'optical-input-size');
+  const w = 31;
+  const h = 9;
+  const bandsOf = (planes: Float32Array[]): SensorBands => ({
+    width: w,
+    height: h,
+    planes,
+    noDataCount: 0,
+    bandNames: ['red', 'green', 'blue'],
+    sensorId: 'test',
+    warnings: [],
+  });
+  const planes = [plane(w * h, rng), plane(w * h, rng), plane(w * h, rng)];
+  planes[1]![5] = Infinity;
+  planes[2]![8] = -Infinity;
+  for (const normalise of [undefined, { mean: [0, 0, 0], std: [1, 3, 0.25] }]) {
+    const o = resolvePreprocessOptions({ inputSize: { width: w, height: h }, ...(normalise ? { normalise } : {}) });
+    const region = regionBeforeAffine(bandsOf(planes), 'optical', { x: 0, y: 0, width: w, height: h }, o);
+    const copied = region.planes.map((p) => resamplePlanes(p, 1, whole(w), whole(h), o.interpolation));
+    const want = applyAffine(copied, region.channel, region.affine, w * h);
+    t.deepEqual(bits(opticalAtInputSize(bandsOf(planes), o)!), bits(want), normalise ? 'mean 0' : 'ImageNet');
+  }
+  const withNaN = planes.map((p) => p.slice());
+  withNaN[0]![3] = NaN;
+  t.is(
+    opticalAtInputSize(bandsOf(withNaN), resolvePreprocessOptions({ inputSize: { width: w, height: h } })),
+    undefined,
+  );
 });
 
 /** The tensor of a frame at the input size through the resampling's copy, step by step. */
