@@ -12,6 +12,7 @@ import {
   type GeoReference,
   type LonLatPolygon,
 } from '../sensors/geometry/georef.js';
+import { runEnd, wordsOf } from './label-runs.js';
 
 /** Area bookkeeping of a result. */
 export interface AreaUnit {
@@ -55,18 +56,23 @@ export function labelAreas(
   const areas = new Array<number>(classes).fill(0);
   const constant = georef ? pixelAreaM2(georef) : undefined;
   const perRow = georef !== undefined && constant !== undefined && areaVariesByRow(georef);
-  const rowCounts = new Array<number>(classes).fill(0);
+  // Every label value has a counter; those of values ≥ classes are never read.
+  const rowCounts = new Float64Array(Math.max(classes, map instanceof Uint8Array ? 256 : 65536));
+  const words = wordsOf(map);
   for (let y = 0; y < height; y++) {
-    rowCounts.fill(0);
-    for (let x = 0, i = y * width; x < width; x++, i++) {
-      const v = map[i]!;
-      if (v < classes) rowCounts[v]!++;
+    // Label maps come in runs: a run is counted when it ends, not pixel by pixel.
+    const end = (y + 1) * width;
+    for (let start = y * width; start < end;) {
+      const next = runEnd(map, words, start, end);
+      rowCounts[map[start]!]! += next - start;
+      start = next;
     }
     const a = perRow ? pixelAreaM2(georef!, y, width / 2)! : (constant ?? 1);
     for (let c = 0; c < classes; c++) {
       counts[c]! += rowCounts[c]!;
       areas[c]! += rowCounts[c]! * a;
     }
+    rowCounts.fill(0, 0, classes);
   }
   return { counts, areas };
 }

@@ -5,8 +5,11 @@
  * Source pixels between the same four output cells form a block. An interpolated logit is a convex
  * combination of its four corners, so if one class's smallest corner beats every other class's
  * largest corner (by a margin far above float rounding), that class wins at every pixel of the block
- * and the block is filled at once. Other blocks are sampled pixel by pixel with the same arithmetic
- * as `bilinear()` (sdk/sensors/stitch.ts), ties to the lower class id, over the classes that can win
+ * and the block is filled at once. That class is then the strict winner at each of the four cells,
+ * so the test needs only each cell's leader, its logit and the runner-up's: they are computed once
+ * per output row (one pass over the logits), and a block is decided from its four cells without
+ * reading the classes again. Other blocks are sampled pixel by pixel with the same arithmetic as
+ * `bilinear()` (sdk/sensors/stitch.ts), ties to the lower class id, over the classes that can win
  * there (a class whose largest corner is below the leader's smallest cannot). The class map is
  * identical to sampling every class at every pixel.
  */
@@ -66,68 +69,87 @@ export function argmaxUpsampled(
   }
   const colRuns = runs(xs);
   const rowRuns = runs(ys);
+  const nq = colRuns.length - 1;
+  const cu0 = new Int32Array(nq);
+  const cu1 = new Int32Array(nq);
+  for (let q = 0; q < nq; q++) {
+    cu0[q] = xs.lo[colRuns[q]!]!;
+    cu1[q] = xs.hi[colRuns[q]!]!;
+  }
+  const rows = new LeaderRows(p);
+  // One row of a row run's class map: the winners of its decided blocks, copied to each of its rows.
+  const template = map instanceof Uint8Array ? new Uint8Array(xs.lo.length) : new Uint16Array(xs.lo.length);
+  const undecided = new Int32Array(nq);
   const mins = new Float64Array(k);
   const maxs = new Float64Array(k);
   const candidates = new Int32Array(k);
+  // The four corners of each class in the block being sampled: [v0, u0], [v0, u1], [v1, u0], [v1, u1].
+  const c00 = new Float64Array(k);
+  const c01 = new Float64Array(k);
+  const c10 = new Float64Array(k);
+  const c11 = new Float64Array(k);
   for (let r = 0; r + 1 < rowRuns.length; r++) {
     const j0 = rowRuns[r]!;
     const j1 = rowRuns[r + 1]!;
     const v0 = ys.lo[j0]!;
     const v1 = ys.hi[j0]!;
-    for (let q = 0; q + 1 < colRuns.length; q++) {
-      const i0 = colRuns[q]!;
-      const i1 = colRuns[q + 1]!;
-      const u0 = xs.lo[i0]!;
-      const u1 = xs.hi[i0]!;
-      let scale = 0;
+    const t = rows.get(v0, undefined);
+    const b = rows.get(v1, t);
+    let nu = 0;
+    for (let q = 0; q < nq; q++) {
+      const u0 = cu0[q]!;
+      const u1 = cu1[q]!;
+      const best = t.leader[u0]!;
+      if (t.leader[u1] === best && b.leader[u0] === best && b.leader[u1] === best) {
+        // The leader's smallest corner against every other class's largest (the runners-up).
+        const lo = Math.min(t.top[u0]!, t.top[u1]!, b.top[u0]!, b.top[u1]!);
+        const rival = Math.max(t.second[u0]!, t.second[u1]!, b.second[u0]!, b.second[u1]!);
+        const scale = Math.max(t.scale[u0]!, t.scale[u1]!, b.scale[u0]!, b.scale[u1]!);
+        // Rounding moves an interpolated value by a few units in the last place of `scale`.
+        if (lo - rival > 1e-9 * scale) {
+          // Blocks are a few pixels wide: a plain loop beats a native fill call per block.
+          for (let i = colRuns[q]!, end = colRuns[q + 1]!; i < end; i++) template[i] = best;
+          continue;
+        }
+      }
+      undecided[nu++] = q;
+    }
+    for (let j = j0; j < j1; j++) map.set(template, origin + j * stride);
+    for (let n = 0; n < nu; n++) {
+      const q = undecided[n]!;
+      const u0 = cu0[q]!;
+      const u1 = cu1[q]!;
+      const scale = Math.max(t.scale[u0]!, t.scale[u1]!, b.scale[u0]!, b.scale[u1]!);
+      let best = 0;
       for (let c = 0; c < k; c++) {
         const o = base + c * plane;
-        const a = data[o + v0 * outW + u0]!;
-        const b = data[o + v0 * outW + u1]!;
-        const cc = data[o + v1 * outW + u0]!;
-        const d = data[o + v1 * outW + u1]!;
-        const lo = a < b ? a : b;
+        const a = (c00[c] = data[o + v0 * outW + u0]!);
+        const bb = (c01[c] = data[o + v0 * outW + u1]!);
+        const cc = (c10[c] = data[o + v1 * outW + u0]!);
+        const d = (c11[c] = data[o + v1 * outW + u1]!);
+        const lo = a < bb ? a : bb;
         const lo2 = cc < d ? cc : d;
-        const hi = a > b ? a : b;
+        const hi = a > bb ? a : bb;
         const hi2 = cc > d ? cc : d;
-        const mn = lo < lo2 ? lo : lo2;
-        const mx = hi > hi2 ? hi : hi2;
-        mins[c] = mn;
-        maxs[c] = mx;
-        const m = -mn > mx ? -mn : mx;
-        if (m > scale) scale = m;
-      }
-      let best = 0;
-      for (let c = 1; c < k; c++) if (mins[c]! > mins[best]!) best = c;
-      let rival = -Infinity;
-      for (let c = 0; c < k; c++) if (c !== best && maxs[c]! > rival) rival = maxs[c]!;
-      // Rounding moves an interpolated value by a few units in the last place of `scale`.
-      const margin = 1e-9 * scale;
-      if (mins[best]! - rival > margin) {
-        // Blocks are a few pixels wide: a plain loop beats a native fill call per row.
-        for (let j = j0; j < j1; j++)
-          for (let at = origin + j * stride + i0, end = origin + j * stride + i1; at < end; at++) map[at] = best;
-        continue;
+        mins[c] = lo < lo2 ? lo : lo2;
+        maxs[c] = hi > hi2 ? hi : hi2;
+        if (mins[c]! > mins[best]!) best = c;
       }
       // Only classes whose largest corner reaches the winner's smallest can win at some pixel; the
       // others are below it everywhere in the block. Candidates stay in class order (ties → lower id).
+      const margin = 1e-9 * scale;
       let nc = 0;
       for (let c = 0; c < k; c++) if (c === best || mins[best]! - maxs[c]! <= margin) candidates[nc++] = c;
       for (let j = j0; j < j1; j++) {
         const fv = ys.frac[j]!;
-        for (let i = i0; i < i1; i++) {
+        for (let i = colRuns[q]!, end = colRuns[q + 1]!; i < end; i++) {
           const fu = xs.frac[i]!;
           let cls = 0;
           let top = -Infinity;
-          for (let q = 0; q < nc; q++) {
-            const c = candidates[q]!;
-            const o = base + c * plane;
-            const a = data[o + v0 * outW + u0]!;
-            const b = data[o + v0 * outW + u1]!;
-            const cc = data[o + v1 * outW + u0]!;
-            const d = data[o + v1 * outW + u1]!;
-            const v = (a * (1 - fu) + b * fu) * (1 - fv) + (cc * (1 - fu) + d * fu) * fv;
-            if (q === 0 || v > top) {
+          for (let m = 0; m < nc; m++) {
+            const c = candidates[m]!;
+            const v = (c00[c]! * (1 - fu) + c01[c]! * fu) * (1 - fv) + (c10[c]! * (1 - fu) + c11[c]! * fu) * fv;
+            if (m === 0 || v > top) {
               top = v;
               cls = c;
             }
@@ -136,6 +158,68 @@ export function argmaxUpsampled(
         }
       }
     }
+  }
+}
+
+/** Per cell of one output row: the leading class, its logit, the best other logit and the largest |logit|. */
+interface LeaderRow {
+  row: number;
+  /** The class with the largest logit (the lower id on ties). */
+  leader: Int32Array;
+  top: Float64Array;
+  /** The largest logit of the other classes: equal to `top` on a tie. */
+  second: Float64Array;
+  /** The largest magnitude of any class's logit, which bounds the rounding of an interpolation. */
+  scale: Float64Array;
+}
+
+/**
+ * The leaders of the two output rows a row run interpolates between. Consecutive row runs share a
+ * row (one run's lower row is the next one's upper), so each row is computed once.
+ */
+class LeaderRows {
+  private readonly slots: LeaderRow[];
+
+  constructor(private readonly p: LogitPlanes) {
+    const slot = (): LeaderRow => ({
+      row: -1,
+      leader: new Int32Array(p.outW),
+      top: new Float64Array(p.outW),
+      second: new Float64Array(p.outW),
+      scale: new Float64Array(p.outW),
+    });
+    this.slots = [slot(), slot()];
+  }
+
+  /** The leaders of output row `v`, computed into a slot other than `keep` unless cached. */
+  get(v: number, keep: LeaderRow | undefined): LeaderRow {
+    for (const s of this.slots) if (s.row === v) return s;
+    const s = this.slots[0] === keep ? this.slots[1]! : this.slots[0]!;
+    const { data, base, classes: k, outW, outH } = this.p;
+    const { leader, top, second, scale } = s;
+    const row = base + v * outW;
+    for (let u = 0; u < outW; u++) {
+      const x = data[row + u]!;
+      leader[u] = 0;
+      top[u] = x;
+      second[u] = -Infinity;
+      scale[u] = x < 0 ? -x : x;
+    }
+    for (let c = 1; c < k; c++) {
+      const o = row + c * outW * outH;
+      for (let u = 0; u < outW; u++) {
+        const x = data[o + u]!;
+        if (x > top[u]!) {
+          second[u] = top[u]!;
+          top[u] = x;
+          leader[u] = c;
+        } else if (x > second[u]!) second[u] = x;
+        const m = x < 0 ? -x : x;
+        if (m > scale[u]!) scale[u] = m;
+      }
+    }
+    s.row = v;
+    return s;
   }
 }
 

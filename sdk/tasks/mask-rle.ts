@@ -10,6 +10,7 @@
  * A 512×512 class map with a few dozen regions encodes to a few kilobytes of JSON.
  */
 import { EdgeError } from '../core/errors.js';
+import { runEnd, wordsOf } from './label-runs.js';
 
 /** An RLE-encoded mask. Plain JSON. */
 export interface RleMask {
@@ -22,13 +23,38 @@ export interface RleMask {
   data: string;
 }
 
-function pushVarint(out: number[], v: number): void {
-  let x = v;
-  while (x >= 0x80) {
-    out.push((x & 0x7f) | 0x80);
-    x = Math.floor(x / 128);
+/** A growing byte string of LEB128 varints. */
+class VarintWriter {
+  bytes = new Uint8Array(1024);
+  length = 0;
+
+  push(v: number): void {
+    // A value below 2^35 takes at most 5 bytes.
+    if (this.length + 5 > this.bytes.length) {
+      const grown = new Uint8Array(this.bytes.length * 2);
+      grown.set(this.bytes);
+      this.bytes = grown;
+    }
+    let x = v;
+    while (x >= 0x80) {
+      this.bytes[this.length++] = (x & 0x7f) | 0x80;
+      x = Math.floor(x / 128);
+    }
+    this.bytes[this.length++] = x;
   }
-  out.push(x);
+}
+
+/** The runs of `mask` as (value, length) varint pairs; returns how many runs. */
+function writeRuns(mask: Uint8Array | Uint16Array, out: VarintWriter): number {
+  const words = wordsOf(mask);
+  let runs = 0;
+  for (let start = 0; start < mask.length; runs++) {
+    const end = runEnd(mask, words, start, mask.length);
+    out.push(mask[start]!);
+    out.push(end - start);
+    start = end;
+  }
+  return runs;
 }
 
 /**
@@ -51,26 +77,10 @@ export function encodeMaskRle(mask: Uint8Array | Uint16Array, width: number, hei
       { field: 'mask' },
     );
   }
-  const bytes: number[] = [];
-  let runs = 0;
-  let value = mask[0]!;
-  let length = 0;
-  for (let i = 0; i < mask.length; i++) {
-    const v = mask[i]!;
-    if (v === value) {
-      length++;
-      continue;
-    }
-    pushVarint(bytes, value);
-    pushVarint(bytes, length);
-    runs++;
-    value = v;
-    length = 1;
-  }
-  pushVarint(bytes, value);
-  pushVarint(bytes, length);
-  runs++;
-  return { encoding: 'rle-varint-base64', width, height, runs, data: Buffer.from(bytes).toString('base64') };
+  const out = new VarintWriter();
+  const runs = writeRuns(mask, out);
+  const data = Buffer.from(out.bytes.buffer, 0, out.length).toString('base64');
+  return { encoding: 'rle-varint-base64', width, height, runs, data };
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Fast bilinear sampling of model outputs at source pixels. A source pixel's output coordinates
  * are separable (u depends on x only, v on y only), so the clamped cell indices and fractions are
- * computed once per column and once per row, and each row is sampled in one tight loop. The
- * arithmetic is the same, in the same order, as `bilinear()` in sdk/sensors/stitch.ts, so results
- * are bit-identical to sampling pixel by pixel.
+ * computed once per column and once per row. Upsampled rows share output rows: each output row is
+ * interpolated along x once (the first half of the bilinear sum, per column), and each source row
+ * is then one weighted sum of two such rows. The arithmetic is the same, in the same order, as
+ * `bilinear()` in sdk/sensors/stitch.ts, so results are bit-identical to sampling pixel by pixel.
  */
 import type { FrameLayout } from '../sensors/geometry/layout.js';
 
@@ -59,31 +60,49 @@ export function resizeSamples(
 }
 
 /**
- * Bilinear samples of one row: `out[i]` = plane at (xs[i], row `j` of ys), plane at `base` in `src`
- * with row stride `w`.
+ * Bilinear samples of one plane at the columns `xs`, row by row. Keeps the last two output rows
+ * interpolated along x, so the source rows between the same two output rows (several, when
+ * upsampling) read them instead of the plane.
+ * @example
+ * const rows = new RowSampler(depth, 0, ow, xs);
+ * for (let j = 0; j < ys.lo.length; j++) rows.sample(ys, j, out, (y0 + j) * width + x0);
  */
-export function sampleRow(
-  src: Float32Array,
-  base: number,
-  w: number,
-  xs: AxisSamples,
-  ys: AxisSamples,
-  j: number,
-  out: Float64Array,
-): void {
-  const r0 = base + ys.lo[j]! * w;
-  const r1 = base + ys.hi[j]! * w;
-  const fv = ys.frac[j]!;
-  const { lo, hi, frac } = xs;
-  const n = out.length;
-  for (let i = 0; i < n; i++) {
-    const u0 = lo[i]!;
-    const u1 = hi[i]!;
-    const fu = frac[i]!;
-    const a = src[r0 + u0]!;
-    const b = src[r0 + u1]!;
-    const c = src[r1 + u0]!;
-    const d = src[r1 + u1]!;
-    out[i] = (a * (1 - fu) + b * fu) * (1 - fv) + (c * (1 - fu) + d * fu) * fv;
+export class RowSampler {
+  private readonly lines: Float64Array[];
+  private readonly at = [-1, -1];
+
+  constructor(
+    private readonly src: Float32Array,
+    private readonly base: number,
+    private readonly w: number,
+    private readonly xs: AxisSamples,
+  ) {
+    this.lines = [new Float64Array(xs.lo.length), new Float64Array(xs.lo.length)];
+  }
+
+  /** `out[to + i]` = the plane at (xs[i], row `j` of ys), rounded to float32 as a store does. */
+  sample(ys: AxisSamples, j: number, out: Float32Array, to: number): void {
+    const top = this.line(ys.lo[j]!, -1);
+    const bottom = this.line(ys.hi[j]!, ys.lo[j]!);
+    const fv = ys.frac[j]!;
+    const n = top.length;
+    for (let i = 0; i < n; i++) out[to + i] = top[i]! * (1 - fv) + bottom[i]! * fv;
+  }
+
+  /** Output row `v` interpolated at every column; computed into the slot not holding row `keep`. */
+  private line(v: number, keep: number): Float64Array {
+    if (this.at[0] === v) return this.lines[0]!;
+    if (this.at[1] === v) return this.lines[1]!;
+    const slot = this.at[0] === keep ? 1 : 0;
+    const line = this.lines[slot]!;
+    const row = this.base + v * this.w;
+    const { lo, hi, frac } = this.xs;
+    const src = this.src;
+    for (let i = 0; i < line.length; i++) {
+      const fu = frac[i]!;
+      line[i] = src[row + lo[i]!]! * (1 - fu) + src[row + hi[i]!]! * fu;
+    }
+    this.at[slot] = v;
+    return line;
   }
 }

@@ -14,8 +14,15 @@ import {
   type PreprocessOptions,
   type ResolvedPreprocessOptions,
 } from './preprocess-options.js';
-import { applyAffine, channelsFor, normaliseRegion, regionBeforeAffine } from '../radiometry/radiometry.js';
-import { resampleMask, resamplePlanes } from '../geometry/resample.js';
+import {
+  applyAffine,
+  applyAffineToCopy,
+  channelsFor,
+  normaliseRegion,
+  opticalAtInputSize,
+  regionBeforeAffine,
+} from '../radiometry/radiometry.js';
+import { resampleMask, resamplePlanes, type AxisMap } from '../geometry/resample.js';
 import { needsBandEvidence } from '../bands/band-meaning.js';
 import { integerSensorBands, type IntegerSensorBands } from '../bands/integer-bands.js';
 import { applySensorConfig, type SensorBands } from '../bands/sensor-bands.js';
@@ -159,11 +166,6 @@ function resizedInput(
   layout: FrameLayout,
   reduced: Reduction | undefined,
 ): Float32Array[] {
-  const full = { x: 0, y: 0, width: bands.width, height: bands.height };
-  // Resampled in the 8-bit domain and normalised at the model's size: the two commute (see
-  // regionBeforeAffine), and SAR-L2's one band is resampled once, not three times.
-  const region = regionBeforeAffine(bands, frame.modality, full, opts);
-  layout.radiometry.regions.push(provenance(region.info));
   // The layout maps model input to source pixels; the decoded raster is 1/fx of the source.
   const srcW = layout.source.width;
   const srcH = layout.source.height;
@@ -195,6 +197,26 @@ function resizedInput(
   });
   const mapX = { srcLen: bands.width, dstLen: opts.width, offset: snap(offsetX / fx), scale: scaleX / fx };
   const mapY = { srcLen: bands.height, dstLen: opts.height, offset: snap(offsetY / fy), scale: scaleY / fy };
+  // A frame at the input size: resampling would copy the planes as they are, so they are
+  // normalised directly (the same values without the copy); optical bands are also clamped in
+  // the same pass instead of into planes of their own.
+  const atInputSize = wholePlane(mapX) && wholePlane(mapY);
+  if (atInputSize && frame.modality === 'optical') {
+    const direct = opticalAtInputSize(bands, opts);
+    if (direct) {
+      layout.radiometry.regions.push(provenance({}));
+      return [direct];
+    }
+  }
+  // Resampled in the 8-bit domain and normalised at the model's size: the two commute (see
+  // regionBeforeAffine), and SAR-L2's one band is resampled once, not three times.
+  const full = { x: 0, y: 0, width: bands.width, height: bands.height };
+  const region = regionBeforeAffine(bands, frame.modality, full, opts);
+  layout.radiometry.regions.push(provenance(region.info));
+  if (atInputSize) {
+    const direct = applyAffineToCopy(region.planes, region.channel, region.affine, opts.width * opts.height);
+    if (direct) return [direct];
+  }
   const resampled = region.planes.map((p) => resamplePlanes(p, 1, mapX, mapY, opts.interpolation));
   return [applyAffine(resampled, region.channel, region.affine, opts.width * opts.height)];
 }
@@ -235,6 +257,11 @@ function tileInputs(
     cutTile(norm.data, norm.channels, t.width, t.height, local, opts.width, opts.height, out, 0);
     return out;
   });
+}
+
+/** An axis map that puts every output pixel on the source pixel of the same index (scale 1, all of it). */
+function wholePlane(m: AxisMap): boolean {
+  return m.scale === 1 && m.offset === 0 && m.dstLen === m.srcLen;
 }
 
 /** A whole-pixel offset that division left a rounding error away from whole (so a crop stays a copy). */

@@ -152,11 +152,7 @@ export function regionBeforeAffine(
       }
       return out;
     });
-    const affine = channelStatistics(options.normalise, 3, modality, {
-      mean: IMAGENET_MEAN_255,
-      std: IMAGENET_STD_255,
-    });
-    return { planes, channel: [0, 1, 2], affine, info: {} };
+    return { planes, channel: [0, 1, 2], affine: opticalAffine(options), info: {} };
   }
   const { out, info } = stretchBands(bands, region, options.stretch);
   return stretchedBeforeAffine(out, info, modality, options);
@@ -218,6 +214,60 @@ export function applyAffine(
     const s = affine.std[c]!;
     for (let i = 0, dst = c * size; i < size; i++, dst++) data[dst] = (src[i]! - m) / s;
   });
+  return data;
+}
+
+/** The affine of optical channels: the declared normalisation, else ImageNet's statistics. */
+function opticalAffine(options: RadiometryOptions): { mean: readonly number[]; std: readonly number[] } {
+  return channelStatistics(options.normalise, 3, 'optical', { mean: IMAGENET_MEAN_255, std: IMAGENET_STD_255 });
+}
+
+/**
+ * An optical frame already at the input size, as {@link regionBeforeAffine} of the whole frame,
+ * the resampling's copy and {@link applyAffine} give it, in one pass: each band clamped to 0–255,
+ * −0 read as +0 (the copy), normalised. Undefined when a clamped sample is not finite (NaN): the
+ * resampling filters those planes instead.
+ */
+export function opticalAtInputSize(bands: SensorBands, options: RadiometryOptions): Float32Array | undefined {
+  const affine = opticalAffine(options);
+  const size = bands.width * bands.height;
+  const data = new Float32Array(3 * size);
+  for (let c = 0; c < 3; c++) {
+    const src = bands.planes[c]!;
+    const m = affine.mean[c]!;
+    const s = affine.std[c]!;
+    for (let i = 0, dst = c * size; i < size; i++, dst++) {
+      const v = src[i]!;
+      const clamped = v < 0 ? 0 : v > 255 ? 255 : v;
+      if (clamped - clamped !== 0) return undefined;
+      data[dst] = (clamped + 0 - m) / s;
+    }
+  }
+  return data;
+}
+
+/**
+ * {@link applyAffine} of planes that resampling would copy whole (a frame already at the input
+ * size): the copy's own work — −0 read as +0 — done while normalising, so the planes are not copied
+ * first. Undefined when a sample is not finite: the resampling filters those planes instead.
+ */
+export function applyAffineToCopy(
+  planes: Float32Array[],
+  channel: number[],
+  affine: RegionBeforeAffine['affine'],
+  size: number,
+): Float32Array | undefined {
+  const data = new Float32Array(channel.length * size);
+  for (let c = 0; c < channel.length; c++) {
+    const src = planes[channel[c]!]!;
+    const m = affine ? affine.mean[c]! : 0;
+    const s = affine ? affine.std[c]! : 1;
+    for (let i = 0, dst = c * size; i < size; i++, dst++) {
+      const v = src[i]!;
+      if (v - v !== 0) return undefined; // NaN or ±∞
+      data[dst] = affine ? (v + 0 - m) / s : v + 0;
+    }
+  }
   return data;
 }
 

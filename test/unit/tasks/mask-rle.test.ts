@@ -37,6 +37,41 @@ test('round trips random and real masks, uint8 and uint16, long runs', async (t)
   t.true(JSON.stringify(rle).length < map.length, 'smaller than the raw map');
 });
 
+/** The format written out plainly: one varint per value and length, run by run. */
+function referenceBytes(m: Uint8Array | Uint16Array): number[] {
+  const out: number[] = [];
+  const varint = (v: number) => {
+    for (; v >= 0x80; v = Math.floor(v / 128)) out.push((v & 0x7f) | 0x80);
+    out.push(v);
+  };
+  let start = 0;
+  for (let i = 1; i <= m.length; i++) {
+    if (i < m.length && m[i] === m[start]) continue;
+    varint(m[start]!);
+    varint(i - start);
+    start = i;
+  }
+  return out;
+}
+
+test('the bytes are those of the format, run by run, however many runs (the buffer grows) and however long', (t) => {
+  const rng = createRng(9);
+  const cases: [number, number, Uint8Array | Uint16Array][] = [
+    // ~30 000 runs of 1–20 pixels: tens of kilobytes, past several doublings of the byte buffer.
+    [640, 480, Uint8Array.from({ length: 640 * 480 }, (_, i) => Math.floor(i / (1 + (i % 20))) % 7)],
+    [1000, 300, Uint16Array.from({ length: 300_000 }, () => (rng.next() < 0.3 ? rng.int(0, 65535) : 0))],
+    [1, 1, Uint8Array.of(255)],
+    // One run of 2^21 + 3 pixels: a four-byte length.
+    [2048, 1025, new Uint16Array(2048 * 1025).fill(65535)],
+  ];
+  for (const [w, h, m] of cases) {
+    const rle = encodeMaskRle(m, w, h);
+    const want = referenceBytes(m);
+    t.deepEqual(Array.from(Buffer.from(rle.data, 'base64')), want, `${w}×${h}`);
+    t.is(rle.data, Buffer.from(want).toString('base64'));
+  }
+});
+
 test('EXPECTED FAILURE - malformed encodings and sizes', (t) => {
   const ok = encodeMaskRle(Uint8Array.from([1, 1, 2, 2]), 2, 2);
   const bad = [
