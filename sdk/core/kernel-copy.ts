@@ -6,7 +6,7 @@
  * never reached. Where no such path exists the copy is not made and the caller copies in user space.
  */
 import { constants, existsSync } from 'node:fs';
-import { chmod, copyFile } from 'node:fs/promises';
+import { copyFile, open } from 'node:fs/promises';
 import { EdgeError, messageOf } from './errors.js';
 import { openRegular, type SafeOpenOptions } from './safe-fs.js';
 
@@ -38,7 +38,15 @@ export async function copyRegularInKernel(src: string, dest: string, options: Sa
     if (path === undefined) return false;
     const { mode } = await from.stat();
     await copyFile(path, dest, constants.COPYFILE_EXCL | constants.COPYFILE_FICLONE);
-    if ((mode & ~PLAIN_MODE & 0o7777) !== 0) await chmod(dest, mode & PLAIN_MODE);
+    if ((mode & ~PLAIN_MODE & 0o7777) !== 0) {
+      // Through a descriptor opened without following a link, like every other access here.
+      const to = await open(dest, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0));
+      try {
+        await to.chmod(mode & PLAIN_MODE);
+      } finally {
+        await to.close();
+      }
+    }
     return true;
   } catch (err) {
     if (err instanceof EdgeError) throw err;
