@@ -201,7 +201,8 @@ function resizedInput(
   // normalised directly (the same values without the copy); optical bands are also clamped in
   // the same pass instead of into planes of their own.
   const atInputSize = wholePlane(mapX) && wholePlane(mapY);
-  if (atInputSize && frame.modality === 'optical') {
+  // (Optical bands are never the decoder's integer planes: those are multispectral or SAR-L2.)
+  if (atInputSize && frame.modality === 'optical' && 'planes' in bands) {
     const direct = opticalAtInputSize(bands, opts);
     if (direct) {
       layout.radiometry.regions.push(provenance({}));

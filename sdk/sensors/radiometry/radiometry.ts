@@ -252,7 +252,7 @@ export function opticalAtInputSize(bands: SensorBands, options: RadiometryOption
  * first. Undefined when a sample is not finite: the resampling filters those planes instead.
  */
 export function applyAffineToCopy(
-  planes: Float32Array[],
+  planes: (Float32Array | Uint8Array)[],
   channel: number[],
   affine: RegionBeforeAffine['affine'],
   size: number,
