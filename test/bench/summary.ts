@@ -53,7 +53,7 @@ export function markdownSummary(s: RunSummary): string {
     `Run of ${s.date}: ${s.benches.length} benchmarks in ${(s.totalSeconds / 60).toFixed(1)} min ` +
       `(Node ${s.node}, ${s.platform}, ${s.cpus} CPUs).`,
     '',
-    '| benchmark | ratio | value | goal | met | bench time | load (start → end) |',
+    '| result | ratio | value | goal | met | bench time | load (start → end) |',
     '|---|---|---|---|---|---|---|',
   ];
   for (const b of s.benches) {
@@ -62,7 +62,7 @@ export function markdownSummary(s: RunSummary): string {
     for (const r of b.results) {
       const met = goalMet(r.ratio.goal, r.ratio.value);
       lines.push(
-        `| ${b.name} | ${cell(r.ratio.label)} | ${r.ratio.value.toFixed(3)} | ${cell(r.ratio.goal ?? '—')} | ` +
+        `| ${cell(r.name)} | ${cell(r.ratio.label)} | ${r.ratio.value.toFixed(3)} | ${cell(r.ratio.goal ?? '—')} | ` +
           `${met === undefined ? '—' : met ? 'yes' : 'no'} | ${time} | ${load} |`,
       );
     }

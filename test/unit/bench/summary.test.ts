@@ -15,7 +15,7 @@ test('goalMet reads the goals the benchmarks write', (t) => {
   t.is(goalMet(undefined, 1), undefined);
 });
 
-test('markdownSummary names each result, its goal, whether it is met, and the time and load', (t) => {
+test('markdownSummary names each result (its own name: one benchmark gives several), its goal, whether it is met, and the time and load', (t) => {
   const md = markdownSummary({
     date: '2026-12-07T20:00:00.000Z',
     node: 'v20.20.2',
@@ -35,6 +35,6 @@ test('markdownSummary names each result, its goal, whether it is met, and the ti
     ],
   });
   t.true(md.startsWith('Run of 2026-12-07T20:00:00.000Z: 1 benchmarks in 25.0 min'));
-  t.true(md.includes('| sparse-vs-dense | sparse / dense \\| batch 1 | 0.612 | <= 0.5 | no | 200 s | 1.2 → 2.0 |'));
-  t.true(md.includes('| sparse-vs-dense | sparse / dense, batch 4 | 0.500 | — | — | 200 s | 1.2 → 2.0 |'));
+  t.true(md.includes('| b1 | sparse / dense \\| batch 1 | 0.612 | <= 0.5 | no | 200 s | 1.2 → 2.0 |'));
+  t.true(md.includes('| b4 | sparse / dense, batch 4 | 0.500 | — | — | 200 s | 1.2 → 2.0 |'));
 });
