@@ -63,16 +63,8 @@ export function normaliseRegion(
   refuseSarL1Normalise(modality, options);
   const size = region.width * region.height;
   const stride = bands.width;
-  const mask = bands.noDataMask;
   if (modality === 'sar-l1') {
-    const { out, info } = sarL1Region(
-      floatPlanes(bands),
-      stride,
-      region,
-      mask,
-      options.sarL1Scaling,
-      options.sarL1Power,
-    );
+    const { out, info } = sarL1Of(bands, region, options);
     return { data: concat(out, size), channels: out.length, info: { sarL1: info } };
   }
   if (modality === 'optical') {
@@ -125,16 +117,8 @@ export function regionBeforeAffine(
 ): RegionBeforeAffine {
   refuseSarL1Normalise(modality, options);
   const stride = bands.width;
-  const mask = bands.noDataMask;
   if (modality === 'sar-l1') {
-    const { out, info } = sarL1Region(
-      floatPlanes(bands),
-      stride,
-      region,
-      mask,
-      options.sarL1Scaling,
-      options.sarL1Power,
-    );
+    const { out, info } = sarL1Of(bands, region, options);
     return { planes: out, channel: out.map((_, c) => c), info: { sarL1: info } };
   }
   if (modality === 'optical') {
@@ -170,6 +154,18 @@ function stretchBands(
 }
 
 /** Float planes of optical and SAR-L1 bands (integer-bands.ts makes integer bands only for multispectral and SAR-L2). */
+/** SAR-L1's channels of a region (its bands are always float: complex samples). */
+function sarL1Of(bands: SensorBands | IntegerSensorBands, region: Region, options: RadiometryOptions) {
+  return sarL1Region(
+    floatPlanes(bands),
+    bands.width,
+    region,
+    bands.noDataMask,
+    options.sarL1Scaling,
+    options.sarL1Power,
+  );
+}
+
 function floatPlanes(bands: SensorBands | IntegerSensorBands): Float32Array[] {
   if ('planes' in bands) return bands.planes;
   throw new EdgeError('E_INTERNAL', 'integer bands reached a radiometry that needs float planes');
