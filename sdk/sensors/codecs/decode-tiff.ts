@@ -123,7 +123,7 @@ async function readFull(image: GeoTIFFImage, h: TiffHeader, ref: FrameRef): Prom
   const { width, height, spp, complex, planar } = h;
   let planes: PlaneArray[];
   try {
-    const copied = await readBlocks(image, h);
+    const copied = await readBlocks(image, complex ? asRealSamples(h) : h);
     planes = copied ?? Array.from((await image.readRasters({ interleave: false })) as unknown as PlaneArray[]);
   } catch (err) {
     throw frameError('E_FRAME_DECODE', ref, `TIFF pixel data is corrupt or truncated: ${(err as Error).message}`, {
@@ -137,6 +137,25 @@ async function readFull(image: GeoTIFFImage, h: TiffHeader, ref: FrameRef): Prom
   }
   if (h.ycbcr) ycbcrToRgb(planes);
   return { width, height, dtype: h.dtype, complex, planes };
+}
+
+/**
+ * The layout geotiff.js sees once a complex image is re-described as real samples (decodeTiff):
+ * re and im as two samples of half the bits (pixel-interleaved) or rows twice as wide
+ * (band-interleaved). readBlocks then returns the same planes readRasters would.
+ */
+function asRealSamples(h: TiffHeader): TiffHeader {
+  const half = h.bits[0]! / 2;
+  const spp = h.planar === 1 ? h.spp * 2 : h.spp;
+  return {
+    ...h,
+    complex: false,
+    spp,
+    width: h.planar === 1 ? h.width : h.width * 2,
+    bits: new Array<number>(spp).fill(half),
+    formats: new Array<number>(spp).fill(h.formats[0] === 5 ? 2 : 3),
+    sampleBytes: h.sampleBytes / 2,
+  };
 }
 
 /** The decoded image: palette expansion, georeference, no-data value and band descriptions of the main image. */

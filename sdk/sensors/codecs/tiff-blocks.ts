@@ -8,7 +8,8 @@
  *
  * Layouts read here: one sample type for every band, 8/16/32-bit integers or 32/64-bit floats, in
  * the host's byte order (any order for 8 bits), pixel- or band-interleaved, uncompressed, LZW,
- * Deflate or PackBits, neither complex nor YCbCr. Anything else is left to readRasters.
+ * Deflate or PackBits, not YCbCr. Complex images come here already re-described as real samples
+ * (decode-tiff.ts). Anything else is left to readRasters.
  */
 import type { GeoTIFFImage } from 'geotiff';
 import type { PlaneArray } from '../raster.js';
