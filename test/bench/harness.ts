@@ -32,6 +32,18 @@ export function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/**
+ * The median of per-round ratios candidate[i] / anchor[i], for samples taken back to back by
+ * {@link interleave}: each round's pair ran under the same load, so a slow spell of a shared
+ * machine moves both and cancels, where it can move one median more than the other.
+ * @throws RangeError when the two sample lists differ in length
+ */
+export function pairedRatio(candidate: number[], anchor: number[]): number {
+  if (candidate.length !== anchor.length || candidate.length === 0)
+    throw new RangeError(`paired samples of ${candidate.length} and ${anchor.length} rounds`);
+  return median(candidate.map((c, i) => c / anchor[i]!));
+}
+
 export function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.max(0, Math.round((p / 100) * (s.length - 1))))]!;
