@@ -3,7 +3,8 @@
  * interleaved with its fp32 anchor in one run:
  * - ringmoe-small's optical entry (generated reference package): fp32, INT8 in TensorRT's format
  *   (qdq-symmetric), INT8 in the CPU format (cpu-dynamic) and FP16, with the embedding cosine of
- *   each INT8 format on held-out frames;
+ *   each INT8 format on held-out frames; each at 1 intra-op thread and at onnxruntime's default,
+ *   and each candidate's best setting against fp32's best (as pipeline-vs-raw compares);
  * - the trained Statlog package (models/ringmoe-statlog-ms/package): the same four, with their
  *   accuracy on the Statlog test split (2000 patches).
  */
@@ -141,23 +142,42 @@ async function ringmoeSmall(log: (l: string) => void): Promise<BenchResult[]> {
   }
   const entry = (await openPackage(src, { verify: 'size' })).entry('optical');
   const graphs = Object.fromEntries(VARIANTS.map((v) => [v, join(dirs[v], entry.graph)])) as Record<Variant, string>;
-  const { timing, rounds } = await latencies(graphs, randomFeeds(entry, 1, 11), 61);
+  const feeds = randomFeeds(entry, 1, 11);
+  // On 2 cores a second intra-op thread gains fp32 little at batch 1 and costs the int8 graph time
+  // (its integer GEMMs are short, so waiting for the other thread weighs more): each candidate is
+  // timed at both settings and compared at its best with fp32 at its best, the same run.
+  const settings = [
+    { name: '1 thread', ...(await latencies(graphs, feeds, 61, 1)) },
+    { name: 'default threads', ...(await latencies(graphs, feeds, 61)) },
+  ];
   const cos: Partial<Record<Variant, number>> = {};
   for (const v of ['int8-qdq', 'int8-cpu'] as const) cos[v] = await embeddingCosine(dirs[v], 'int8');
   const c = (v: Variant) => (cos[v] !== undefined ? `  embedding cosine ${cos[v].toFixed(4)}` : '');
-  for (const l of ratioLines('ringmoe-small optical, batch 1:', timing, c)) log(l);
-  const result = (v: Variant, label: string, goal?: string): BenchResult => ({
-    name: `quantize-latency ${v}`,
-    ratio: { label, value: timing[v].ratio, ...(goal ? { goal } : {}) },
-    metrics: {
-      fp32MedianMs: timing[v].fp32Ms,
-      [`${v}MedianMs`]: timing[v].ms,
-      ratioOfMedians: timing[v].ratioOfMedians,
-      rounds,
-      batch: 1,
-      ...(cos[v] !== undefined ? { embeddingCosine: cos[v] } : {}),
-    },
-  });
+  for (const st of settings)
+    for (const l of ratioLines(`ringmoe-small optical, batch 1, ${st.name}:`, st.timing, c)) log(l);
+  const best = (v: Variant) => settings.reduce((a, b) => (b.timing[v].ms < a.timing[v].ms ? b : a));
+  const fp32 = best('fp32');
+  const result = (v: Variant, label: string, goal?: string): BenchResult => {
+    const at = best(v);
+    const ratio = at.timing[v].ms / fp32.timing.fp32.ms;
+    log(
+      `  ${LABEL[v]}: best ${at.timing[v].ms.toFixed(2)} ms (${at.name}) / fp32 best ${fp32.timing.fp32.ms.toFixed(2)} ms (${fp32.name}) = x${ratio.toFixed(2)}`,
+    );
+    return {
+      name: `quantize-latency ${v}`,
+      ratio: { label: `${label}, each at its best thread setting`, value: ratio, ...(goal ? { goal } : {}) },
+      metrics: {
+        fp32MedianMs: fp32.timing.fp32.ms,
+        fp32Threads: fp32.name,
+        [`${v}MedianMs`]: at.timing[v].ms,
+        [`${v}Threads`]: at.name,
+        ...Object.fromEntries(settings.map((st) => [`pairedRatio, ${st.name}`, st.timing[v].ratio])),
+        rounds: at.rounds,
+        batch: 1,
+        ...(cos[v] !== undefined ? { embeddingCosine: cos[v] } : {}),
+      },
+    };
+  };
   return [
     result('int8-cpu', 'INT8 cpu-dynamic latency / FP32 latency (ringmoe-small, onnxruntime CPU; <1: faster)', '≤ 0.7'),
     result('int8-qdq', 'INT8 qdq-symmetric (TensorRT format) latency / FP32 latency (ringmoe-small, onnxruntime CPU)'),

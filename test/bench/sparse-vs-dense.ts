@@ -53,7 +53,14 @@ export const bench: Bench = {
           value: paired,
           goal: '<= 0.5',
         },
-        metrics: { sparseMedianMs: s, denseMedianMs: d, ratioOfMedians: s / d, denseOverSparse: d / s, rounds: samples.sparse!.length, batch },
+        metrics: {
+          sparseMedianMs: s,
+          denseMedianMs: d,
+          ratioOfMedians: s / d,
+          denseOverSparse: d / s,
+          rounds: samples.sparse!.length,
+          batch,
+        },
       });
     }
     await sparse.dispose();
