@@ -8,7 +8,7 @@ import type { BandEvidence } from './band-meaning.js';
 import type { DecodedImage } from '../codecs/decode.js';
 import type { FrameRef } from '../frame.js';
 import { isIntegerPlane, type IntegerPlane } from '../raster.js';
-import { selectBands, selectedBandNames, type SensorBands } from './sensor-bands.js';
+import { bandsOf, selectBands, type SensorBands } from './sensor-bands.js';
 import { perBand, type SensorConfig } from './sensor-config.js';
 
 /** {@link SensorBands} with the selected bands as the decoder's integer planes. */
@@ -59,17 +59,5 @@ export function integerSensorBands(
       }
     }
   }
-  let noDataCount = 0;
-  if (mask) for (let i = 0; i < n; i++) noDataCount += mask[i]!;
-  return {
-    width: raster.width,
-    height: raster.height,
-    integerPlanes: planes,
-    ...(mask && noDataCount > 0 ? { noDataMask: mask } : {}),
-    noDataCount,
-    bandNames: selectedBandNames(config, bands),
-    sensorId: config.id,
-    ...(noData !== undefined ? { noDataValue: noData } : {}),
-    warnings,
-  };
+  return { ...bandsOf(raster, { config, bands, warnings }, mask, noData), integerPlanes: planes };
 }

@@ -111,23 +111,35 @@ export function applySensorConfig(
     }
   });
   if (modality === 'sar-l2') convertSarL2(planes[0]!, config.sarL2Quantity ?? 'amplitude');
-  let noDataCount = 0;
   if (mask) {
     const m: Uint8Array = mask;
-    for (let i = 0; i < n; i++) noDataCount += m[i]!;
     // A pixel missing in any band is missing: its model input would be half made up.
     for (const p of planes) for (let i = 0; i < n; i++) if (m[i]) p[i] = 0;
   }
+  return { ...bandsOf(raster, { config, bands, warnings }, mask, noData), planes };
+}
+
+/**
+ * Everything of {@link SensorBands} but the planes, for the bands of `selection` read from `raster`
+ * with the no-data `mask` built while reading (shared with integer-bands.ts).
+ */
+export function bandsOf(
+  raster: { width: number; height: number },
+  selection: Pick<BandSelection, 'config' | 'bands' | 'warnings'>,
+  mask: Uint8Array | undefined,
+  noData: number | undefined,
+): Omit<SensorBands, 'planes'> {
+  let noDataCount = 0;
+  if (mask) for (let i = 0; i < mask.length; i++) noDataCount += mask[i]!;
   return {
     width: raster.width,
     height: raster.height,
-    planes,
     ...(mask && noDataCount > 0 ? { noDataMask: mask } : {}),
     noDataCount,
-    bandNames: selectedBandNames(config, bands),
-    sensorId: config.id,
+    bandNames: selectedBandNames(selection.config, selection.bands),
+    sensorId: selection.config.id,
     ...(noData !== undefined ? { noDataValue: noData } : {}),
-    warnings,
+    warnings: selection.warnings,
   };
 }
 
