@@ -62,7 +62,7 @@ export async function decodeTiff(
   const fd = image.getFileDirectory();
   const fields = fd.actualizedFields as FieldMap;
   const header = await readTiffHeader(image, ref);
-  const { width, height, spp, bits, formats, dtype, complex, sampleBytes, photometric, planar } = header;
+  const { width, height, spp, dtype, complex, sampleBytes, photometric, planar } = header;
   const paletteRgb = photometric === 3 && expandPalette;
   const reducible = reduce !== undefined && !complex && photometric !== 3;
   checkDimensions(ref, width, height, spp, sampleBytes + (paletteRgb ? 3 : 0), limits, { decodedBytes: !reducible });
@@ -99,18 +99,15 @@ export async function decodeTiff(
   }
 
   if (complex) {
-    const half = bits[0]! / 2;
-    const realFormat = formats[0] === 5 ? 2 : 3;
+    const real = asRealSamples(header);
     if (planar === 1) {
-      fields.set(TAG.SamplesPerPixel, spp * 2);
-      fields.set(TAG.BitsPerSample, new Array<number>(spp * 2).fill(half));
-      fields.set(TAG.SampleFormat, new Array<number>(spp * 2).fill(realFormat));
+      fields.set(TAG.SamplesPerPixel, real.spp);
     } else {
-      fields.set(TAG.ImageWidth, width * 2);
+      fields.set(TAG.ImageWidth, real.width);
       if (fields.has(TAG.TileWidth)) fields.set(TAG.TileWidth, Number(fields.get(TAG.TileWidth)) * 2);
-      fields.set(TAG.BitsPerSample, new Array<number>(spp).fill(half));
-      fields.set(TAG.SampleFormat, new Array<number>(spp).fill(realFormat));
     }
+    fields.set(TAG.BitsPerSample, real.bits);
+    fields.set(TAG.SampleFormat, real.formats);
   }
   const raster: Raster = reduced
     ? { width: reduced.width, height: reduced.height, dtype, complex, planes: reduced.planes }
@@ -140,9 +137,9 @@ async function readFull(image: GeoTIFFImage, h: TiffHeader, ref: FrameRef): Prom
 }
 
 /**
- * The layout geotiff.js sees once a complex image is re-described as real samples (decodeTiff):
- * re and im as two samples of half the bits (pixel-interleaved) or rows twice as wide
- * (band-interleaved). readBlocks then returns the same planes readRasters would.
+ * A complex image's layout re-described as real samples, which is how geotiff.js is made to read
+ * it (decodeTiff sets these fields) and how readBlocks copies it: re and im as two samples of half
+ * the bits (pixel-interleaved) or rows twice as wide (band-interleaved).
  */
 function asRealSamples(h: TiffHeader): TiffHeader {
   const half = h.bits[0]! / 2;
