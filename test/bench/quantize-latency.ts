@@ -72,7 +72,7 @@ async function embeddingCosine(dir: string, precision: string): Promise<number |
 interface Timing {
   ms: number;
   fp32Ms: number;
-  /** The median of the per-round ratios (pairedRatio): the figure compared with the goal. */
+  /** The median of the per-round ratios (pairedRatio); Statlog's figure, and ringmoe-small's per thread setting. */
   ratio: number;
   /** ms / fp32Ms, printed beside it. */
   ratioOfMedians: number;
@@ -83,8 +83,8 @@ interface Timing {
  * comes from one anchor that ran beside it under the same load and cache state (a slow neighbour
  * would otherwise bias whichever candidate follows it); fp32's own row is the median of all its runs.
  * The ratio is the median of the rounds' own ratios: on this VM fp32's two-thread runs spread over
- * 34–58 ms within one minute, so the ratio of the two medians moved by ±0.05 between runs where
- * the paired one moved by ±0.005.
+ * 34–58 ms within one minute, and the ratio of the two medians moved between 0.63 and 0.75 from
+ * run to run where the paired one gave 0.64–0.68.
  */
 async function latencies(
   graphs: Record<Variant, string>,

@@ -153,7 +153,6 @@ function stretchBands(
     : stretchRegion(bands.planes, bands.width, region, bands.noDataMask, method);
 }
 
-/** Float planes of optical and SAR-L1 bands (integer-bands.ts makes integer bands only for multispectral and SAR-L2). */
 /** SAR-L1's channels of a region (its bands are always float: complex samples). */
 function sarL1Of(bands: SensorBands | IntegerSensorBands, region: Region, options: RadiometryOptions) {
   return sarL1Region(
@@ -166,6 +165,7 @@ function sarL1Of(bands: SensorBands | IntegerSensorBands, region: Region, option
   );
 }
 
+/** Float planes of optical and SAR-L1 bands (integer-bands.ts makes integer bands only for multispectral and SAR-L2). */
 function floatPlanes(bands: SensorBands | IntegerSensorBands): Float32Array[] {
   if ('planes' in bands) return bands.planes;
   throw new EdgeError('E_INTERNAL', 'integer bands reached a radiometry that needs float planes');
